@@ -1,0 +1,195 @@
+//! The syntax tree of a policy source file.
+//!
+//! Every node carries its [`Span`]; spans never take part in equality. Keywords that
+//! name things the checker validates (rights, capabilities, modes, network
+//! operations...) are kept as spanned strings so that the parser can accept them and the
+//! checker can report an unknown one with a precise code and span. Comments are kept
+//! so that the formatter never loses them.
+
+use crate::span::{Span, Spanned};
+use serde::{Deserialize, Serialize};
+
+/// A whole source file: policies and abstractions.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct File {
+    /// Top-level items in source order.
+    pub items: Vec<Item>,
+    /// Comments after the last item.
+    pub trailing_comments: Vec<Comment>,
+}
+
+/// A `# comment` (the text after `#`, without the newline).
+#[derive(Clone, Debug)]
+pub struct Comment {
+    /// Text after the `#`.
+    pub text: String,
+    /// Where it was written (ignored by equality).
+    pub span: Span,
+}
+
+impl PartialEq for Comment {
+    fn eq(&self, o: &Self) -> bool {
+        self.text == o.text
+    }
+}
+impl Eq for Comment {}
+
+/// Whether an item is a policy or an abstraction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemKind {
+    /// `policy NAME { ... }`: a confinement domain.
+    Policy,
+    /// `abstraction NAME { ... }`: a reusable set of rules, pulled in with `use`.
+    Abstraction,
+}
+
+/// `policy NAME { ... }` or `abstraction NAME { ... }`.
+#[derive(Clone, Debug)]
+pub struct Item {
+    /// Policy or abstraction.
+    pub kind: ItemKind,
+    /// The declared name.
+    pub name: Spanned<String>,
+    /// Statements of the body in source order.
+    pub body: Vec<Stmt>,
+    /// Comments on the lines before the item.
+    pub comments: Vec<Comment>,
+    /// Comments after the last statement, before the closing `}`.
+    pub closing_comments: Vec<Comment>,
+    /// From the keyword to the closing brace.
+    pub span: Span,
+}
+
+impl PartialEq for Item {
+    fn eq(&self, o: &Self) -> bool {
+        self.kind == o.kind
+            && self.name == o.name
+            && self.body == o.body
+            && self.comments == o.comments
+            && self.closing_comments == o.closing_comments
+    }
+}
+impl Eq for Item {}
+
+/// One statement of a body.
+#[derive(Clone, Debug)]
+pub struct Stmt {
+    /// What the statement says.
+    pub kind: StmtKind,
+    /// Comments on the lines before the statement.
+    pub comments: Vec<Comment>,
+    /// A comment at the end of the statement's last line.
+    pub trailing_comment: Option<Comment>,
+    /// The statement, without comments.
+    pub span: Span,
+}
+
+impl PartialEq for Stmt {
+    fn eq(&self, o: &Self) -> bool {
+        self.kind == o.kind
+            && self.comments == o.comments
+            && self.trailing_comment == o.trailing_comment
+    }
+}
+impl Eq for Stmt {}
+
+/// `allow` or `deny`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Grants access.
+    Allow,
+    /// Refuses access; wins over every `allow`.
+    Deny,
+}
+
+impl Effect {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        }
+    }
+}
+
+/// A reference to an abstraction in `use`: `NAME` or `NAME@VERSION`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UseRef {
+    /// Abstraction name.
+    pub name: String,
+    /// Required version, if written.
+    pub version: Option<u64>,
+}
+
+/// A port or an inclusive port range as written (`443`, `8000-8080`); range-checked by the checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PortSpec {
+    /// First port.
+    pub lo: u64,
+    /// Last port (equal to `lo` for a single port).
+    pub hi: u64,
+}
+
+/// The statements of the language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StmtKind {
+    /// `version N`
+    Version(Spanned<u64>),
+    /// `attach "/usr/bin/app"`
+    Attach(Spanned<String>),
+    /// `mode enforce` / `mode complain`
+    Mode(Spanned<String>),
+    /// `use base, network-client@1`
+    Use(Vec<Spanned<UseRef>>),
+    /// `owns "/var/lib/app/**", ...`
+    Owns(Vec<Spanned<String>>),
+    /// `var NAME = "default"`: declares an install-time variable with a default value.
+    Var {
+        /// Variable name.
+        name: Spanned<String>,
+        /// Default value (a string literal).
+        value: Spanned<String>,
+    },
+    /// `allow read write "/a", "/b" [as NAME]`
+    File {
+        /// Allow or deny.
+        effect: Spanned<Effect>,
+        /// Right or group keywords, as written.
+        rights: Vec<Spanned<String>>,
+        /// Path globs (string literals, may hold `${var}`).
+        paths: Vec<Spanned<String>>,
+        /// `as NAME`: run executables under another policy.
+        exec_as: Option<Spanned<String>>,
+    },
+    /// `allow net connect tcp 443`
+    Net {
+        /// Allow or deny.
+        effect: Spanned<Effect>,
+        /// `connect` or `bind`.
+        op: Spanned<String>,
+        /// `tcp` or `udp`.
+        proto: Spanned<String>,
+        /// Ports; absent means every port.
+        ports: Option<Spanned<PortSpec>>,
+    },
+    /// `allow capability net_bind_service, chown`
+    Capability {
+        /// Allow or deny.
+        effect: Spanned<Effect>,
+        /// Capability names without the `CAP_` prefix, lowercase.
+        caps: Vec<Spanned<String>>,
+    },
+    /// `allow signal send [term, kill] to NAME` / `allow signal receive from NAME`
+    Signal {
+        /// Allow or deny.
+        effect: Spanned<Effect>,
+        /// `send` or `receive`.
+        direction: Spanned<String>,
+        /// Signal names (`term`, `kill`, ...); empty means every signal.
+        signals: Vec<Spanned<String>>,
+        /// The peer policy name (or `self`).
+        peer: Spanned<String>,
+    },
+}

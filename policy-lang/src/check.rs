@@ -1,0 +1,1 @@
+//! The checker (stub: being implemented).

@@ -1,0 +1,331 @@
+//! The IR: the single, normalized meaning of a policy.
+//!
+//! Abstractions are expanded, variables substituted, rules with the same subject merged,
+//! and every rule keeps the source locations it came from ([`Origin`]). Backends, the
+//! evaluator and the diff read only this model. Its JSON form (`polc compile --target
+//! ir`) is stable: fields and rules are in a canonical order.
+
+use crate::ast::Effect;
+use crate::glob::Glob;
+use crate::rights::Rights;
+use crate::span::Span;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A validated policy name such as `org.example.webapp`.
+///
+/// Grammar: one or more labels separated by `.`; a label is a lowercase ASCII letter
+/// followed by lowercase letters and digits, optionally in groups joined by single `-`
+/// (`[a-z][a-z0-9]*(-[a-z0-9]+)*`). At most 100 bytes. No `_`, no uppercase, no other
+/// character: this is what makes the backends' name mappings injective and
+/// injection-free.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PolicyName(String);
+
+/// The longest accepted policy name, in bytes.
+pub const MAX_NAME_LEN: usize = 100;
+
+/// Why a string is not a valid policy name.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NameError(pub String);
+
+impl PolicyName {
+    /// Validate a policy name.
+    pub fn new(s: &str) -> Result<PolicyName, NameError> {
+        if s.is_empty() {
+            return Err(NameError("the name is empty".into()));
+        }
+        if s.len() > MAX_NAME_LEN {
+            return Err(NameError(format!("the name is longer than {MAX_NAME_LEN} bytes")));
+        }
+        for label in s.split('.') {
+            let mut chars = label.chars();
+            match chars.next() {
+                None => return Err(NameError("the name has an empty label".into())),
+                Some(c) if c.is_ascii_lowercase() => {}
+                Some(c) => {
+                    return Err(NameError(format!(
+                        "label `{label}` starts with `{}`, not a lowercase letter",
+                        c.escape_default()
+                    )))
+                }
+            }
+            let mut prev_dash = false;
+            for c in chars {
+                if c == '-' {
+                    if prev_dash {
+                        return Err(NameError(format!("label `{label}` has `--`")));
+                    }
+                    prev_dash = true;
+                } else if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                    prev_dash = false;
+                } else {
+                    return Err(NameError(format!(
+                        "`{}` is not allowed in a name (only a-z, 0-9, `-` and `.`)",
+                        c.escape_default()
+                    )));
+                }
+            }
+            if prev_dash {
+                return Err(NameError(format!("label `{label}` ends with `-`")));
+            }
+        }
+        Ok(PolicyName(s.to_string()))
+    }
+
+    /// The name as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PolicyName {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, NameError> {
+        PolicyName::new(&s)
+    }
+}
+
+impl From<PolicyName> for String {
+    fn from(n: PolicyName) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where a piece of the IR came from.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Origin {
+    /// The source file as named to the loader (`stdlib:base` for built-in abstractions).
+    pub file: String,
+    /// 1-based line of the start of the statement.
+    pub line: usize,
+    /// 1-based column (characters) of the start of the statement.
+    pub column: usize,
+    /// Byte range of the statement in its file.
+    pub span: Span,
+    /// The chain of `use` that pulled it in, outermost first (empty for the policy's own rules).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
+        if !self.via.is_empty() {
+            write!(f, " (via use {})", self.via.join(" → "))?;
+        }
+        Ok(())
+    }
+}
+
+/// `enforce` or `complain`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Violations are refused and logged.
+    #[default]
+    Enforce,
+    /// Violations are logged only.
+    Complain,
+}
+
+/// A rule on files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRule {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The paths the rule covers (variables already substituted).
+    pub glob: Glob,
+    /// The rights granted or refused (implications applied).
+    pub rights: Rights,
+    /// For `exec ... as NAME`: the policy an executed file runs under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exec_as: Option<PolicyName>,
+    /// Each source statement merged into this rule, with the rights it contributed.
+    pub origins: Vec<RightsOrigin>,
+}
+
+/// One source statement's share of a merged file rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RightsOrigin {
+    /// The rights this statement contributed.
+    pub rights: Rights,
+    /// Where the statement is.
+    pub origin: Origin,
+}
+
+/// `connect` or `bind`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetOp {
+    /// Outgoing connections (TCP connect, UDP send to a port).
+    Connect,
+    /// Binding a local port (and listening/receiving on it).
+    Bind,
+}
+
+/// `tcp` or `udp` (IPv4 and IPv6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP streams.
+    Tcp,
+    /// UDP datagrams.
+    Udp,
+}
+
+/// An inclusive port range, `1 <= lo <= hi <= 65535`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PortRange {
+    /// First port.
+    pub lo: u16,
+    /// Last port.
+    pub hi: u16,
+}
+
+impl PortRange {
+    /// Every port.
+    pub const ALL: PortRange = PortRange { lo: 1, hi: 65535 };
+
+    /// True when `port` is in the range.
+    pub fn contains(&self, port: u16) -> bool {
+        self.lo <= port && port <= self.hi
+    }
+}
+
+impl fmt::Display for PortRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.lo == self.hi {
+            write!(f, "{}", self.lo)
+        } else {
+            write!(f, "{}-{}", self.lo, self.hi)
+        }
+    }
+}
+
+/// A network rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetRule {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Connect or bind.
+    pub op: NetOp,
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// Ports covered ([`PortRange::ALL`] when the rule named none).
+    pub ports: PortRange,
+    /// Source statements merged into this rule.
+    pub origins: Vec<Origin>,
+}
+
+/// A capability rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapRule {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Lowercase name without `CAP_` (`net_bind_service`).
+    pub capability: String,
+    /// Source statements merged into this rule.
+    pub origins: Vec<Origin>,
+}
+
+/// `send` or `receive`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignalDir {
+    /// This policy's processes send signals to the peer.
+    Send,
+    /// This policy's processes receive signals from the peer.
+    Receive,
+}
+
+/// A signal rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignalRule {
+    /// Allow or deny.
+    pub effect: Effect,
+    /// Send or receive.
+    pub direction: SignalDir,
+    /// The peer policy (`self` is resolved to the policy's own name).
+    pub peer: PolicyName,
+    /// Signal names (`term`, `kill`, ...); empty means every signal.
+    pub signals: BTreeSet<String>,
+    /// Source statements merged into this rule.
+    pub origins: Vec<Origin>,
+}
+
+/// A path the policy's package owns (installs and manages).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owned {
+    /// The owned paths.
+    pub glob: Glob,
+    /// Where it was declared.
+    pub origins: Vec<Origin>,
+}
+
+/// The attached executable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attach {
+    /// Absolute path of the executable (no glob).
+    pub path: String,
+    /// Where it was declared.
+    pub origin: Origin,
+}
+
+/// The normalized meaning of one policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    /// The policy's name.
+    pub name: PolicyName,
+    /// `version N`, if declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// The executable the policy confines, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attach: Option<Attach>,
+    /// Enforce or complain.
+    pub mode: Mode,
+    /// Abstractions used, directly or not, with their versions (sorted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uses: Vec<UsedAbstraction>,
+    /// Paths the package owns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owns: Vec<Owned>,
+    /// File rules, sorted by (effect, glob text, exec_as).
+    pub files: Vec<FileRule>,
+    /// Network rules, sorted.
+    pub net: Vec<NetRule>,
+    /// Capability rules, sorted.
+    pub capabilities: Vec<CapRule>,
+    /// Signal rules, sorted.
+    pub signals: Vec<SignalRule>,
+}
+
+/// An abstraction that contributed rules.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct UsedAbstraction {
+    /// Its name.
+    pub name: String,
+    /// Its declared version.
+    pub version: u64,
+    /// Where it was loaded from (`stdlib:NAME` or a file path).
+    pub source: String,
+}
+
+impl Policy {
+    /// The stable JSON form of the IR (pretty-printed, with a trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+}

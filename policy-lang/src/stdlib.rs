@@ -1,0 +1,1 @@
+//! Built-in abstractions (stub: being implemented).

@@ -81,6 +81,9 @@ pub struct Stmt {
     pub comments: Vec<Comment>,
     /// A comment at the end of the statement's last line.
     pub trailing_comment: Option<Comment>,
+    /// True when one or more blank lines separate it from what precedes it in the body
+    /// (the formatter keeps one blank line there).
+    pub blank_line_before: bool,
     /// The statement, without comments.
     pub span: Span,
 }
@@ -90,6 +93,7 @@ impl PartialEq for Stmt {
         self.kind == o.kind
             && self.comments == o.comments
             && self.trailing_comment == o.trailing_comment
+            && self.blank_line_before == o.blank_line_before
     }
 }
 impl Eq for Stmt {}

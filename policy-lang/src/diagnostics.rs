@@ -142,12 +142,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with a primary label.
-    pub fn new(code: Code, file: &str, span: Span, message: impl Into<String>, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        file: &str,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             message: message.into(),
             file: file.to_string(),
-            primary: Some(Label { span, text: label.into() }),
+            primary: Some(Label {
+                span,
+                text: label.into(),
+            }),
             secondary: Vec::new(),
             help: None,
         }
@@ -173,7 +182,10 @@ impl Diagnostic {
 
     /// Add a secondary label.
     pub fn with_label(mut self, span: Span, text: impl Into<String>) -> Self {
-        self.secondary.push(Label { span, text: text.into() });
+        self.secondary.push(Label {
+            span,
+            text: text.into(),
+        });
         self
     }
 
@@ -197,7 +209,13 @@ impl Diagnostic {
         let loc = |span: Span| {
             let (line, column) = source.map_or((0, 0), |t| line_col(t, span.start));
             let (end_line, end_column) = source.map_or((0, 0), |t| line_col(t, span.end));
-            JsonLocation { span, line, column, end_line, end_column }
+            JsonLocation {
+                span,
+                line,
+                column,
+                end_line,
+                end_column,
+            }
         };
         JsonDiagnostic {
             code: self.code,

@@ -48,7 +48,9 @@ pub enum GlobErrorKind {
 impl Glob {
     /// Parse and validate a glob (syntax and path form of every brace expansion).
     pub fn parse(text: &str) -> Result<Glob, GlobError> {
-        Ok(Glob { text: text.to_string() })
+        Ok(Glob {
+            text: text.to_string(),
+        })
     }
 
     /// The glob as written.
@@ -113,6 +115,7 @@ impl Serialize for Glob {
 impl<'de> Deserialize<'de> for Glob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Glob::parse(&s).map_err(|e| serde::de::Error::custom(format!("invalid glob `{s}`: {:?}", e.kind)))
+        Glob::parse(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid glob `{s}`: {:?}", e.kind)))
     }
 }

@@ -39,7 +39,9 @@ impl PolicyName {
             return Err(NameError("the name is empty".into()));
         }
         if s.len() > MAX_NAME_LEN {
-            return Err(NameError(format!("the name is longer than {MAX_NAME_LEN} bytes")));
+            return Err(NameError(format!(
+                "the name is longer than {MAX_NAME_LEN} bytes"
+            )));
         }
         for label in s.split('.') {
             let mut chars = label.chars();
@@ -324,7 +326,8 @@ pub struct UsedAbstraction {
 impl Policy {
     /// The stable JSON form of the IR (pretty-printed, with a trailing newline).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
         s.push('\n');
         s
     }

@@ -26,6 +26,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostics;
 pub mod eval;
+pub mod fidelity;
 pub mod fmt;
 pub mod glob;
 pub mod ir;

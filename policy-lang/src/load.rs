@@ -17,7 +17,10 @@ pub struct Source {
 impl Source {
     /// A source from a name and a text.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        Source { name: name.into(), text: text.into() }
+        Source {
+            name: name.into(),
+            text: text.into(),
+        }
     }
 }
 
@@ -68,5 +71,8 @@ pub struct Failed {
 pub fn load(src: &Source, _opts: &LoadOptions) -> Result<Loaded, Failed> {
     let mut sources = SourceMap::default();
     sources.files.insert(src.name.clone(), src.text.clone());
-    Err(Failed { diagnostics: Vec::new(), sources })
+    Err(Failed {
+        diagnostics: Vec::new(),
+        sources,
+    })
 }

@@ -230,7 +230,10 @@ mod tests {
     fn write_implies_append() {
         let w = Rights::from_keyword("write");
         assert_eq!(w, Some(Rights::one(Right::Write).insert(Right::Append)));
-        assert_eq!(Rights::from_keyword("append"), Some(Rights::one(Right::Append)));
+        assert_eq!(
+            Rights::from_keyword("append"),
+            Some(Rights::one(Right::Append))
+        );
     }
 
     #[test]
@@ -239,6 +242,9 @@ mod tests {
             assert_eq!(Right::from_name(r.name()), Some(r));
         }
         assert_eq!(Rights::from_keyword("nope"), None);
-        assert_eq!(Rights::from_keyword("all").map(|r| r.iter().count()), Some(11));
+        assert_eq!(
+            Rights::from_keyword("all").map(|r| r.iter().count()),
+            Some(11)
+        );
     }
 }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A half-open byte range `start..end` into a source text.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Span {
     /// First byte.
     pub start: usize,
@@ -99,6 +101,9 @@ mod tests {
 
     #[test]
     fn spanned_equality_ignores_span() {
-        assert_eq!(Spanned::new(1, Span::new(0, 1)), Spanned::new(1, Span::new(5, 9)));
+        assert_eq!(
+            Spanned::new(1, Span::new(0, 1)),
+            Spanned::new(1, Span::new(5, 9))
+        );
     }
 }

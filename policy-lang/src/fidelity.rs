@@ -1,0 +1,144 @@
+//! Fidelity reports: how exactly a backend expresses each rule of the IR.
+//!
+//! Every backend returns, beside its output, one [`RuleFidelity`] per IR rule (and per
+//! policy-level construct such as the mode): `exact`, `narrowed` (the kernel enforces
+//! less access than the rule grants: safe, but the app may break), `widened` (the kernel
+//! allows more than the rule grants: a security gap) or `unsupported`. Strict mode fails
+//! on `widened` and `unsupported`.
+
+use crate::eval::RuleKind;
+use crate::ir::Origin;
+use crate::rights::Rights;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How exactly a rule is enforced. Ordered from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Fidelity {
+    /// The kernel enforces exactly the rule.
+    Exact,
+    /// The kernel enforces less access than the rule grants.
+    Narrowed,
+    /// The kernel allows more than the rule grants.
+    Widened,
+    /// The backend cannot express the rule at all.
+    Unsupported,
+}
+
+impl Fidelity {
+    /// True for `widened` and `unsupported`, which strict mode refuses.
+    pub fn fails_strict(self) -> bool {
+        matches!(self, Fidelity::Widened | Fidelity::Unsupported)
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Fidelity::Exact => "exact",
+            Fidelity::Narrowed => "narrowed",
+            Fidelity::Widened => "widened",
+            Fidelity::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for Fidelity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What part of the policy a fidelity entry is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Subject {
+    /// A rule: its list and index in the IR.
+    Rule {
+        /// Which list.
+        list: RuleListKind,
+        /// Index in the list.
+        index: usize,
+    },
+    /// The policy's mode (`complain`).
+    Mode,
+    /// The `attach` declaration.
+    Attach,
+    /// The `owns` declaration at this index.
+    Owns {
+        /// Index in `Policy::owns`.
+        index: usize,
+    },
+}
+
+/// Which rule list (mirrors [`RuleKind`], kept serializable both ways).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RuleListKind {
+    /// File rules.
+    File,
+    /// Network rules.
+    Net,
+    /// Capability rules.
+    Capability,
+    /// Signal rules.
+    Signal,
+}
+
+impl From<RuleKind> for RuleListKind {
+    fn from(k: RuleKind) -> Self {
+        match k {
+            RuleKind::File => RuleListKind::File,
+            RuleKind::Net => RuleListKind::Net,
+            RuleKind::Capability => RuleListKind::Capability,
+            RuleKind::Signal => RuleListKind::Signal,
+        }
+    }
+}
+
+/// The fidelity of one subject (or of some of a file rule's rights).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFidelity {
+    /// What it is about.
+    pub subject: Subject,
+    /// For file rules: the rights this entry is about (a rule may be exact for some rights
+    /// and widened for others). `None`: the whole subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights: Option<Rights>,
+    /// How exactly it is enforced.
+    pub fidelity: Fidelity,
+    /// Why, in one line (empty for `exact`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    /// The rule as the policy states it, in one line (for reports).
+    pub rule: String,
+    /// Where the subject came from.
+    pub origins: Vec<Origin>,
+}
+
+/// A backend's fidelity report for one compiled policy.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FidelityReport {
+    /// `apparmor`, `selinux` or `landlock`.
+    pub backend: String,
+    /// The target, e.g. `abi 3.0`.
+    pub target: String,
+    /// One entry per subject (several for a file rule whose rights differ in fidelity).
+    pub entries: Vec<RuleFidelity>,
+}
+
+impl FidelityReport {
+    /// The worst fidelity of any entry (`exact` for an empty report).
+    pub fn worst(&self) -> Fidelity {
+        self.entries
+            .iter()
+            .map(|e| e.fidelity)
+            .max()
+            .unwrap_or(Fidelity::Exact)
+    }
+
+    /// The entries strict mode refuses.
+    pub fn strict_violations(&self) -> impl Iterator<Item = &RuleFidelity> {
+        self.entries.iter().filter(|e| e.fidelity.fails_strict())
+    }
+}

@@ -178,8 +178,7 @@ fn previous(store: &Store) -> Option<String> {
     let prev = info
         .generations
         .iter()
-        .filter(|g| g.generation < info.current)
-        .next_back()?;
+        .rfind(|g| g.generation < info.current)?;
     let dir = info.path.parent()?.join(format!("gen-{}", prev.generation));
     Some(
         std::fs::read_to_string(dir.join("source.pol"))

@@ -55,7 +55,7 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
                     Code::InvalidJson,
                     name,
                     m.key_span,
-                    format!("field `{}` belongs to a policy, and the document has no `policy`", m.key),
+                    format!("field `{}` belongs to a policy, and the document has no `policy`", one_line(&m.key)),
                     "policy field without a policy",
                 )
                 .with_help(
@@ -227,9 +227,8 @@ fn serde_error(name: &str, text: &str, e: &serde_json::Error) -> Diagnostic {
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let message = full.strip_suffix(&suffix).unwrap_or(&full).to_string();
-    // serde_json's position is just past the byte at fault.
     let offset = byte_offset(text, e.line(), e.column());
-    let culprit = offset.saturating_sub(1);
+    let culprit = culprit(text, offset);
     let tree: Option<Node> = match e.classify() {
         serde_json::error::Category::Data => spans::scan(text),
         _ => None,
@@ -251,7 +250,21 @@ fn serde_error(name: &str, text: &str, e: &serde_json::Error) -> Diagnostic {
         ),
         (None, _) => (char_span(text, culprit), message, "not valid JSON"),
     };
-    Diagnostic::new(Code::InvalidJson, name, span, message, label)
+    Diagnostic::new(Code::InvalidJson, name, span, one_line(&message), label)
+}
+
+/// The message with control characters (from keys and values) escaped, on one line.
+fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The byte offset of serde_json's 1-based line and 0-based byte column.
@@ -265,6 +278,26 @@ fn byte_offset(text: &str, line: usize, column: usize) -> usize {
         .map_or(0, |(i, _)| i + 1);
     let line_start = if line <= 1 { 0 } else { line_start };
     (line_start + column).min(text.len())
+}
+
+/// The byte at fault for serde_json's position `offset`.
+///
+/// serde_json places an error just past the byte it last read: the end of a value it
+/// read, or the start of a value it only peeked at (an array or object of the wrong
+/// type), in which case the byte before is a separator.
+fn culprit(text: &str, offset: usize) -> usize {
+    let bytes = text.as_bytes();
+    let next_token = || {
+        (offset..bytes.len())
+            .find(|&i| !matches!(bytes.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')))
+            .unwrap_or(offset)
+    };
+    let prev = offset.checked_sub(1);
+    match prev.and_then(|p| bytes.get(p)) {
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b':' | b',') => next_token(),
+        Some(b'[') if matches!(bytes.get(next_token()), Some(b'[' | b'{')) => next_token(),
+        Some(_) => prev.unwrap_or(0),
+    }
 }
 
 /// The span of the character at `offset` (empty at the end of the text).

@@ -317,3 +317,26 @@ fn several_use_and_owns_statements_merge_in_the_json_form() {
     assert_eq!(names, ["webapp-common", "tls", "extra"]);
     assert_eq!(doc.owns.len(), 3);
 }
+
+#[test]
+fn the_documented_example_is_the_corpus_document() {
+    let doc = include_str!("../../docs/json.md");
+    let block = doc
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a json block in docs/json.md");
+    let a: serde_json::Value = serde_json::from_str(block).unwrap();
+    let b: serde_json::Value = serde_json::from_str(WEBAPP).unwrap();
+    assert_eq!(a, b);
+    let text = doc
+        .split("```\npolicy")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block in docs/json.md");
+    let corpus = include_str!("json_corpus/webapp.pol");
+    assert!(
+        corpus.ends_with(&format!("policy{text}")),
+        "docs/json.md and webapp.pol differ"
+    );
+}

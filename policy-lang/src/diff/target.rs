@@ -1,0 +1,1 @@
+//! Backends: what each kernel would enforce of a diff or a decision, from fidelity reports.

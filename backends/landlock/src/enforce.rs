@@ -349,7 +349,13 @@ impl Prepared {
         })?;
         match ruleset {
             Some(rs) => {
-                let rs = rs.all_threads(true)?;
+                // Thread synchronization (ABI ≥ 8) only matters with other threads; asking
+                // for it elsewhere would make the crate report a partial enforcement.
+                let rs = if threads > 1 {
+                    rs.all_threads(true)?
+                } else {
+                    rs
+                };
                 let st = rs.restrict_self()?;
                 let crate_view: RulesetState = st.ruleset.into();
                 status.landlock = status.landlock.max(crate_view);

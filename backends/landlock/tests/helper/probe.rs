@@ -5,6 +5,10 @@
 //! regular file), `mkdir:P`, `delete:P` (unlink, or rmdir for a directory), `list:P`,
 //! `exec:P` (execve; a file whose interpreter is missing gives ENOENT once allowed),
 //! `link:A>B`, `rename:A>B`, `connect:PORT`, `bind:PORT` (TCP on 127.0.0.1).
+//!
+//! With `--self PLAN.json` first, the probe restricts itself with that plan
+//! (`polc_landlock::restrict_self`) and prints `status: JSON` (or `error: MESSAGE` and
+//! stops) before the operations.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -126,7 +130,20 @@ fn op(spec: &str) -> i32 {
 
 fn main() {
     let mut out = std::io::stdout().lock();
-    for spec in std::env::args().skip(1) {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--self") {
+        let text = std::fs::read_to_string(&args[1]).unwrap();
+        let plan: polc_landlock::Plan = serde_json::from_str(&text).unwrap();
+        match polc_landlock::restrict_self(&plan) {
+            Ok(st) => writeln!(out, "status: {}", serde_json::to_string(&st).unwrap()).unwrap(),
+            Err(e) => {
+                writeln!(out, "error: {e}").unwrap();
+                return;
+            }
+        }
+        args.drain(..2);
+    }
+    for spec in args {
         let e = op(&spec);
         writeln!(out, "{e}").unwrap();
     }

@@ -169,7 +169,7 @@ impl Plan {
             .cloned()
             .collect();
         entries.extend(fb.entries.iter().cloned());
-        entries.sort_by(|a, b| a.subject.cmp(&b.subject));
+        entries.sort_by_key(|e| e.subject);
         let report = FidelityReport {
             backend: self.report.backend.clone(),
             target: format!("abi {abi}"),

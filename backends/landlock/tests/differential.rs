@@ -171,9 +171,7 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
     for k in 0..10 {
         let p = at(
             root,
-            &format!("{}/n{k}", rng.pick(DIRS))
-                .trim_start_matches('/')
-                .to_string(),
+            format!("{}/n{k}", rng.pick(DIRS)).trim_start_matches('/'),
         );
         let op = if k % 3 == 0 { "mkdir" } else { "create" };
         ops.push((format!("{op}:{p}"), vec![file(&p, Right::Create)]));
@@ -200,9 +198,7 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
         let a = at(root, rng.pick(FILES));
         let b = at(
             root,
-            &format!("{}/l{k}", rng.pick(DIRS))
-                .trim_start_matches('/')
-                .to_string(),
+            format!("{}/l{k}", rng.pick(DIRS)).trim_start_matches('/'),
         );
         ops.push((format!("link:{a}>{b}"), vec![file(&b, Right::Link)]));
     }
@@ -217,9 +213,7 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
         } else {
             let b = at(
                 root,
-                &format!("{}/r{k}", rng.pick(DIRS))
-                    .trim_start_matches('/')
-                    .to_string(),
+                format!("{}/r{k}", rng.pick(DIRS)).trim_start_matches('/'),
             );
             ops.push((
                 format!("rename:{a}>{b}"),

@@ -89,6 +89,7 @@ pub(crate) struct FileAnalysis {
 fn implied(r: Right) -> Rights {
     match r {
         Right::Append => Rights::one(Right::Write),
+        Right::Write => Rights::one(Right::Append),
         Right::Create => Rights::one(Right::Link).insert(Right::Rename),
         Right::Delete => Rights::one(Right::Rename),
         Right::Link | Right::Rename => Rights::one(Right::Link).insert(Right::Rename),
@@ -279,6 +280,11 @@ impl Ctx<'_> {
                     "Landlock cannot make a file append-only: `append` is granted as write_file, \
                      which also allows overwriting",
                 )),
+                Right::Exec if !self.absorbed(c, Right::Read) => v.and(Verdict::new(
+                    Fidelity::Narrowed,
+                    "Landlock's execve also needs read_file on the file: where the policy does \
+                     not grant `read` too, the file cannot be executed",
+                )),
                 Right::Create => {
                     if !self.absorbed(c, Right::Link) {
                         v.and(Verdict::new(
@@ -378,6 +384,7 @@ impl Ctx<'_> {
                 )),
                 kind => {
                     self.grant(i, &res.path, PathType::File, rights);
+                    cover.extend(literal_glob(&res.path));
                     if kind == Kind::Missing {
                         v.and(self.missing(x));
                     }

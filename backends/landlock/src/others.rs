@@ -10,32 +10,67 @@ use polc_lang::ir::{NetOp, NetRule, Policy, PortRange, Proto, SignalDir};
 /// The most ports one network operation may hold as rules (one Landlock rule each).
 pub const MAX_PORT_RULES: usize = 4096;
 
-/// The ports a policy allows for one (op, proto): allows minus denies.
+/// The ports a policy allows for one (op, proto): allows minus denies, as sorted,
+/// disjoint, non-adjacent ranges.
 pub(crate) struct PortSet {
-    allowed: Vec<bool>,
+    ranges: Vec<PortRange>,
 }
 
 impl PortSet {
     pub(crate) fn of(policy: &Policy, op: NetOp, proto: Proto) -> PortSet {
-        let mut allowed = vec![false; 65536];
-        let rules = policy.net.iter().filter(|r| r.op == op && r.proto == proto);
-        for effect in [Effect::Allow, Effect::Deny] {
-            for r in rules.clone().filter(|r| r.effect == effect) {
-                for p in r.ports.lo..=r.ports.hi {
-                    if let Some(b) = allowed.get_mut(usize::from(p)) {
-                        *b = effect == Effect::Allow;
-                    }
-                }
+        let mine = |e: Effect| {
+            let mut v: Vec<(u32, u32)> = policy
+                .net
+                .iter()
+                .filter(|r| r.op == op && r.proto == proto && r.effect == e)
+                .map(|r| (u32::from(r.ports.lo.max(1)), u32::from(r.ports.hi)))
+                .filter(|(lo, hi)| lo <= hi)
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        // Union of the allowed ranges.
+        let mut allowed: Vec<(u32, u32)> = Vec::new();
+        for (lo, hi) in mine(Effect::Allow) {
+            match allowed.last_mut() {
+                Some(last) if lo <= last.1 + 1 => last.1 = last.1.max(hi),
+                _ => allowed.push((lo, hi)),
             }
         }
-        if let Some(b) = allowed.get_mut(0) {
-            *b = false;
+        // Minus every denied range.
+        for (dlo, dhi) in mine(Effect::Deny) {
+            let mut next = Vec::new();
+            for (lo, hi) in allowed {
+                if dhi < lo || hi < dlo {
+                    next.push((lo, hi));
+                    continue;
+                }
+                if lo < dlo {
+                    next.push((lo, dlo - 1));
+                }
+                if dhi < hi {
+                    next.push((dhi + 1, hi));
+                }
+            }
+            allowed = next;
         }
-        PortSet { allowed }
+        let ranges = allowed
+            .into_iter()
+            .filter_map(|(lo, hi)| {
+                Some(PortRange {
+                    lo: u16::try_from(lo).ok()?,
+                    hi: u16::try_from(hi).ok()?,
+                })
+            })
+            .collect();
+        PortSet { ranges }
     }
 
     pub(crate) fn count(&self) -> usize {
-        self.allowed.iter().filter(|b| **b).count()
+        self.ranges
+            .iter()
+            .map(|r| usize::from(r.hi) - usize::from(r.lo) + 1)
+            .sum()
     }
 
     pub(crate) fn all(&self) -> bool {
@@ -44,18 +79,7 @@ impl PortSet {
 
     /// The allowed ports as maximal ranges.
     pub(crate) fn ranges(&self) -> Vec<PortRange> {
-        let mut out: Vec<PortRange> = Vec::new();
-        for (p, on) in self.allowed.iter().enumerate() {
-            let Ok(p) = u16::try_from(p) else { break };
-            if !*on {
-                continue;
-            }
-            match out.last_mut() {
-                Some(r) if r.hi.checked_add(1) == Some(p) => r.hi = p,
-                _ => out.push(PortRange { lo: p, hi: p }),
-            }
-        }
-        out
+        self.ranges.clone()
     }
 }
 
@@ -89,6 +113,7 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
     let mut too_many = [None, None];
     for (k, op) in [NetOp::Bind, NetOp::Connect].into_iter().enumerate() {
         let tcp = PortSet::of(policy, op, Proto::Tcp);
+        let tcp_count = tcp.count();
         let udp = PortSet::of(policy, op, Proto::Udp);
         let name = op_name(op);
         if !udp.all() {
@@ -99,7 +124,7 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
                 reason: "Landlock does not restrict UDP".into(),
             });
         }
-        if tcp.all() {
+        if tcp_count == 65535 {
             continue;
         }
         if abi < 4 {
@@ -109,11 +134,11 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
                 since_abi: Some(4),
                 reason: "Landlock restricts TCP ports from ABI 4".into(),
             });
-        } else if tcp.count() > MAX_PORT_RULES {
+        } else if tcp_count > MAX_PORT_RULES {
             let why = format!(
                 "{} ports are allowed for tcp {name}, more than the {MAX_PORT_RULES} rules polc \
                  builds (one per port): tcp {name} is left unrestricted",
-                tcp.count()
+                tcp_count
             );
             gaps.push(Gap {
                 what: format!("net {name} tcp"),
@@ -313,4 +338,53 @@ pub(crate) fn capabilities(policy: &Policy) -> (Vec<String>, Vec<Verdict>) {
         })
         .collect();
     (keep, verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use polc_lang::ir::{NetRule, PolicyName};
+
+    fn pol(rules: &[(Effect, u16, u16)]) -> Policy {
+        Policy {
+            name: PolicyName::new("org.t").unwrap(),
+            version: None,
+            attach: None,
+            mode: polc_lang::ir::Mode::Enforce,
+            uses: Vec::new(),
+            owns: Vec::new(),
+            files: Vec::new(),
+            net: rules
+                .iter()
+                .map(|(effect, lo, hi)| NetRule {
+                    effect: *effect,
+                    op: NetOp::Bind,
+                    proto: Proto::Tcp,
+                    ports: PortRange { lo: *lo, hi: *hi },
+                    origins: Vec::new(),
+                })
+                .collect(),
+            capabilities: Vec::new(),
+            signals: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn port_sets_subtract_denies() {
+        let p = pol(&[
+            (Effect::Allow, 10, 20),
+            (Effect::Allow, 15, 30),
+            (Effect::Allow, 31, 31),
+            (Effect::Deny, 12, 13),
+            (Effect::Deny, 30, 40),
+        ]);
+        let s = PortSet::of(&p, NetOp::Bind, Proto::Tcp);
+        let r: Vec<(u16, u16)> = s.ranges().iter().map(|r| (r.lo, r.hi)).collect();
+        assert_eq!(r, vec![(10, 11), (14, 29)]);
+        assert_eq!(s.count(), 18);
+        let all = pol(&[(Effect::Allow, 1, 65535)]);
+        assert!(PortSet::of(&all, NetOp::Bind, Proto::Tcp).all());
+        assert_eq!(PortSet::of(&all, NetOp::Connect, Proto::Tcp).count(), 0);
+    }
 }

@@ -173,6 +173,13 @@ impl Ctx<'_> {
             .any(|(dr, g)| !dr.intersection(rs).is_empty() && g.matches(path))
     }
 
+    /// True when a deny of `r` itself matches `path` (the evaluator refuses it).
+    fn denied_exactly(&self, path: &str, r: Right) -> bool {
+        self.denies
+            .iter()
+            .any(|(dr, g)| dr.contains(r) && g.matches(path))
+    }
+
     fn deny_intersects(&self, e: &Glob, r: Right) -> bool {
         let rs = Self::deny_rights(r);
         self.denies
@@ -364,8 +371,18 @@ impl Ctx<'_> {
         x: &str,
         cover: &mut Vec<Glob>,
     ) -> Verdict {
-        if literal_glob(x).is_none() || self.denied_path(x, r) {
+        if literal_glob(x).is_none() || self.denied_exactly(x, r) {
+            // Nothing to grant: the path is not valid, or the evaluator refuses it too.
             return Verdict::exact();
+        }
+        if self.denied_path(x, r) {
+            return Verdict::new(
+                Fidelity::Narrowed,
+                format!(
+                    "in Landlock, `{r}` on `{x}` would also allow what the policy denies there: \
+                     nothing is granted"
+                ),
+            );
         }
         let res = self.fs.resolve(x);
         let mut v = if res.path != x {

@@ -9,7 +9,7 @@
 
 use crate::access::{check_of, Check};
 use crate::fsview::{FsView, Kind};
-use crate::pattern::{alternatives, literal_glob, parent, shape, tree_glob, Shape};
+use crate::pattern::{literal_glob, parent, shape, tree_glob, Shape};
 use crate::Error;
 use polc_lang::ast::Effect;
 use polc_lang::fidelity::Fidelity;
@@ -111,7 +111,7 @@ pub(crate) fn analyse(policy: &Policy, fs: &FsView) -> Result<FileAnalysis, Erro
     let mut denies = Vec::new();
     for rule in policy.files.iter().filter(|f| f.effect == Effect::Deny) {
         denies.push((rule.rights, rule.glob.clone()));
-        for alt in alternatives(rule.glob.as_str()).unwrap_or_default() {
+        for alt in alternatives(&rule.glob) {
             if let Some(g) = canonical_alt(fs, &alt).and_then(|t| Glob::parse(&t).ok()) {
                 denies.push((rule.rights, g));
             }
@@ -139,13 +139,30 @@ pub(crate) fn analyse(policy: &Policy, fs: &FsView) -> Result<FileAnalysis, Erro
     })
 }
 
+/// The brace expansions of a glob, parsed, without duplicates.
+fn alternatives(g: &Glob) -> Vec<Glob> {
+    let mut out: Vec<Glob> = Vec::new();
+    for text in g.expansions() {
+        if let Ok(alt) = Glob::parse(&text) {
+            if !out.contains(&alt) {
+                out.push(alt);
+            }
+        }
+    }
+    out
+}
+
 /// The alternative with its literal leading part's symlinks resolved, when that differs.
-fn canonical_alt(fs: &FsView, alt: &str) -> Option<String> {
+fn canonical_alt(fs: &FsView, alt: &Glob) -> Option<String> {
     let (lit, rest) = match shape(alt) {
         Shape::Literal(x) => (x, String::new()),
         Shape::Tree(x) => (x, "/**".to_string()),
         Shape::Wild { prefix } => {
-            let rest = alt.get(prefix.len()..).unwrap_or_default().to_string();
+            let rest = alt
+                .as_str()
+                .get(prefix.len()..)
+                .unwrap_or_default()
+                .to_string();
             (prefix, rest)
         }
     };
@@ -225,7 +242,7 @@ impl Ctx<'_> {
     }
 
     fn allow_rule(&mut self, i: usize, rule: &FileRule) -> Result<Vec<(Right, Verdict)>, Error> {
-        let alts = alternatives(rule.glob.as_str()).unwrap_or_default();
+        let alts = alternatives(&rule.glob);
         let both = Rights::one(Right::Link).insert(Right::Rename);
         let refer = if both.is_subset(rule.rights) {
             Some(self.place(i, Right::Link, both, &alts)?.0)
@@ -323,7 +340,7 @@ impl Ctx<'_> {
         i: usize,
         r: Right,
         rights: Rights,
-        alts: &[String],
+        alts: &[Glob],
     ) -> Result<(Verdict, Vec<Glob>), Error> {
         let mut v = Verdict::exact();
         let mut cover = Vec::new();
@@ -489,13 +506,11 @@ impl Ctx<'_> {
         i: usize,
         r: Right,
         rights: Rights,
-        alt: &str,
+        alt: &Glob,
         x: &str,
         cover: &mut Vec<Glob>,
     ) -> Result<Verdict, Error> {
-        let Ok(written) = Glob::parse(alt) else {
-            return Ok(Verdict::exact());
-        };
+        let written = alt.clone();
         let res = self.fs.resolve(x);
         let target = if res.path != x {
             tree_glob(&res.path)
@@ -520,8 +535,7 @@ impl Ctx<'_> {
             || self.deny_intersects(&target, r)
             || (check_of(r) == Check::Dir && self.denied_path(&res.path, r));
         if blocked {
-            v.and(self.walk(i, r, rights, &target, &res.path, alt)?);
-            cover.push(target);
+            v.and(self.walk(i, r, rights, &target, &res.path, alt, cover)?);
             return Ok(v);
         }
         self.grant(i, &res.path, PathType::Dir, rights);
@@ -549,17 +563,17 @@ impl Ctx<'_> {
         i: usize,
         r: Right,
         rights: Rights,
-        alt: &str,
+        alt: &Glob,
         prefix: &str,
         cover: &mut Vec<Glob>,
     ) -> Result<Verdict, Error> {
         let res = self.fs.resolve(prefix);
-        if check_of(r) == Check::Parent && !alt.ends_with("/**") {
+        if check_of(r) == Check::Parent && !alt.as_str().ends_with("/**") {
             return Ok(self.on_parent(i, r, rights, &res.path, cover));
         }
         let text = match canonical_alt(self.fs, alt) {
             Some(t) => t,
-            None => alt.to_string(),
+            None => alt.as_str().to_string(),
         };
         let Ok(target) = Glob::parse(&text) else {
             return Ok(Verdict::new(
@@ -570,18 +584,21 @@ impl Ctx<'_> {
                 ),
             ));
         };
-        let mut v = if text != alt {
+        let mut v = if text != alt.as_str() {
             self.through_symlink(Some(target.clone()), r, prefix, &res.path)
         } else {
             Verdict::exact()
         };
-        v.and(self.walk(i, r, rights, &target, &res.path, alt)?);
-        cover.push(target);
+        v.and(self.walk(i, r, rights, &target, &res.path, alt, cover)?);
         Ok(v)
     }
 
     /// Expand `target` against the filesystem from `start`, granting on whole subtrees
     /// where possible and on single files otherwise, never on a denied path.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the placement context of one alternative, as the other placers take it"
+    )]
     fn walk(
         &mut self,
         i: usize,
@@ -589,11 +606,12 @@ impl Ctx<'_> {
         rights: Rights,
         target: &Glob,
         start: &str,
-        alt: &str,
+        alt: &Glob,
+        cover: &mut Vec<Glob>,
     ) -> Result<Verdict, Error> {
         self.expansions.push(Expansion {
             rule: i,
-            glob: alt.to_string(),
+            glob: alt.as_str().to_string(),
         });
         let check = check_of(r);
         let mut granted = 0usize;
@@ -610,6 +628,7 @@ impl Ctx<'_> {
             });
             if whole {
                 self.grant(i, &m, PathType::Dir, rights);
+                cover.extend(tree_glob(&m));
                 granted += 1;
                 continue;
             }
@@ -626,6 +645,7 @@ impl Ctx<'_> {
                             && !self.denied_path(&p, r) =>
                     {
                         self.grant(i, &p, PathType::File, rights);
+                        cover.extend(literal_glob(&p));
                         granted += 1;
                     }
                     Kind::Symlink if below || target.matches(&p) => skipped += 1,

@@ -365,9 +365,9 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             peer,
             signal,
         } => {
-            let peer_name =
-                peer.as_deref()
-                    .map(|p| if p == "self" { policy.name.as_str() } else { p });
+            let peer_name = peer
+                .as_deref()
+                .map(|p| if p == "self" { policy.name.as_str() } else { p });
             for (i, s) in policy.signals.iter().enumerate() {
                 let fits = s.direction == *direction
                     && peer_name.is_none_or(|p| p == s.peer.as_str())

@@ -4,8 +4,7 @@
 //! This is the only place the diff asks the glob algebra about sets of paths, so the
 //! diff's precision is the algebra's.
 
-use crate::eval::is_valid_path;
-use crate::glob::Glob;
+use crate::glob::{self, Glob};
 
 /// Whether a set of paths is empty.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,22 +18,11 @@ pub(crate) enum Emptiness {
 }
 
 /// The paths in every glob of `within` and in no glob of `except`.
-///
-/// `within` must not be empty (an empty `within` would be every path).
 pub(crate) fn region(within: &[&Glob], except: &[&Glob]) -> Emptiness {
-    // Each glob denotes the valid paths it matches; a literal glob denotes exactly its
-    // text, so one literal member of `within` decides the set.
-    let Some(first) = within.iter().find(|g| g.is_literal()).or(within.first()) else {
-        return Emptiness::Unknown;
-    };
-    let candidate = first.as_str();
-    if is_valid_path(candidate)
-        && within.iter().all(|g| g.matches(candidate))
-        && !except.iter().any(|g| g.matches(candidate))
-    {
-        Emptiness::Witness(candidate.to_string())
-    } else {
-        Emptiness::Empty
+    match glob::region(within, except) {
+        glob::Emptiness::Empty => Emptiness::Empty,
+        glob::Emptiness::Witness(w) => Emptiness::Witness(w),
+        glob::Emptiness::Unknown => Emptiness::Unknown,
     }
 }
 

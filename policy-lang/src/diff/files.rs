@@ -11,9 +11,9 @@
 //! globs, so in a set of kind 1; one in some OLD deny `d` is in a set of kind 2, and `d`
 //! cannot be a NEW deny of `r` or the path would be denied.) The narrowing is the same
 //! with OLD and NEW swapped. Identical globs with identical rights on both sides produce
-//! no set; the index limits every set to the globs that can overlap it.
+//! no set; sets are limited to the globs whose literal prefixes can overlap a changed one.
 
-use super::index::{literal_prefix, PrefixIndex};
+use super::index::{neighbours, FastMap};
 use super::region::{intersects, is_subset, region, Emptiness};
 use super::text::file_rule_text;
 use super::{Change, Decided, Direction, FileChange, PathSet, RuleCite, Side};
@@ -21,7 +21,7 @@ use crate::ast::Effect;
 use crate::glob::Glob;
 use crate::ir::{FileRule, Origin, Policy};
 use crate::rights::Rights;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// One distinct glob of a policy's file rules.
 pub(super) struct Entry<'p> {
@@ -30,29 +30,41 @@ pub(super) struct Entry<'p> {
     pub(super) allow: Rights,
     /// Rights refused by deny rules with this glob.
     pub(super) deny: Rights,
-    /// Indices of the rules with this glob in `Policy::files`.
-    pub(super) rules: Vec<usize>,
+    /// The first and last rule with this glob (indices in `Policy::files`); the others
+    /// are chained through [`View::next_rule`].
+    first: usize,
+    last: usize,
 }
 
-/// A policy's file rules by glob, with a prefix index.
+/// A policy's file rules by glob, with the neighbours of the changed globs.
 pub(super) struct View<'p> {
     pub(super) policy: &'p Policy,
     pub(super) entries: Vec<Entry<'p>>,
-    pub(super) by_text: HashMap<&'p str, usize>,
-    index: Option<PrefixIndex<'p>>,
+    pub(super) by_text: FastMap<&'p str, usize>,
+    /// For each rule, the next rule with the same glob (`usize::MAX`: none).
+    next_rule: Vec<usize>,
+    /// For each entry, the other policy's entry with the same glob text.
+    pub(super) twin: Vec<Option<usize>>,
+    /// Entries whose allow or deny rights differ from their twin's (or have no twin).
+    changed: Vec<usize>,
+    /// Changed glob text → entries whose glob may overlap it.
+    near: FastMap<&'p str, Vec<usize>>,
 }
 
 impl<'p> View<'p> {
     pub(super) fn new(policy: &'p Policy) -> Self {
-        let mut entries: Vec<Entry<'p>> = Vec::new();
-        let mut by_text: HashMap<&'p str, usize> = HashMap::with_capacity(policy.files.len());
+        let mut entries: Vec<Entry<'p>> = Vec::with_capacity(policy.files.len());
+        let mut by_text: FastMap<&'p str, usize> = FastMap::default();
+        by_text.reserve(policy.files.len());
+        let mut next_rule = vec![usize::MAX; policy.files.len()];
         for (i, rule) in policy.files.iter().enumerate() {
             let id = *by_text.entry(rule.glob.as_str()).or_insert_with(|| {
                 entries.push(Entry {
                     glob: &rule.glob,
                     allow: Rights::EMPTY,
                     deny: Rights::EMPTY,
-                    rules: Vec::new(),
+                    first: i,
+                    last: i,
                 });
                 entries.len() - 1
             });
@@ -61,47 +73,104 @@ impl<'p> View<'p> {
                     Effect::Allow => e.allow = e.allow.union(rule.rights),
                     Effect::Deny => e.deny = e.deny.union(rule.rights),
                 }
-                e.rules.push(i);
+                if e.last != i {
+                    if let Some(n) = next_rule.get_mut(e.last) {
+                        *n = i;
+                    }
+                    e.last = i;
+                }
             }
         }
         View {
             policy,
             entries,
             by_text,
-            index: None,
+            next_rule,
+            twin: Vec::new(),
+            changed: Vec::new(),
+            near: FastMap::default(),
         }
+    }
+
+    /// Iterate the rules of an entry, in IR order.
+    pub(super) fn rules_iter<'v>(
+        &'v self,
+        e: &Entry<'_>,
+    ) -> impl Iterator<Item = &'p FileRule> + 'v {
+        let mut i = e.first;
+        std::iter::from_fn(move || {
+            let rule = self.policy.files.get(i)?;
+            i = self.next_rule.get(i).copied().unwrap_or(usize::MAX);
+            Some(rule)
+        })
+    }
+
+    /// The twin of entry `id` in the other view.
+    pub(super) fn twin_of(&self, id: usize) -> Option<usize> {
+        self.twin.get(id).copied().flatten()
+    }
+
+    /// Indices of the rules of an entry, in IR order.
+    pub(super) fn rules_of(&self, e: &Entry<'_>) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut i = e.first;
+        while i != usize::MAX {
+            out.push(i);
+            i = self.next_rule.get(i).copied().unwrap_or(usize::MAX);
+        }
+        out
     }
 
     pub(super) fn entry(&self, id: usize) -> Option<&Entry<'p>> {
         self.entries.get(id)
     }
 
-    /// The entry with the same glob text, if any.
-    pub(super) fn same_glob(&self, glob: &Glob) -> Option<&Entry<'p>> {
-        self.by_text
-            .get(glob.as_str())
-            .and_then(|&i| self.entries.get(i))
+    /// Find the entries that may overlap each of `queries` (glob texts).
+    pub(super) fn find_neighbours(&mut self, queries: &[&'p str]) {
+        let found = neighbours(queries, self.entries.iter().map(|e| e.glob.as_str()));
+        self.near = queries.iter().copied().zip(found).collect();
     }
 
-    pub(super) fn build_index(&mut self) {
-        if self.index.is_none() {
-            self.index = Some(PrefixIndex::new(
-                self.entries.iter().map(|e| e.glob.as_str()),
-            ));
-        }
-    }
-
-    /// Entries whose glob may overlap `glob` (by literal prefix; no algebra).
+    /// Entries whose glob may overlap `glob`, one of the queries (by literal prefix; no
+    /// algebra). Every entry for a glob that was not a query.
     pub(super) fn neighbours(&self, glob: &Glob) -> Vec<usize> {
-        let mut out = Vec::new();
-        match &self.index {
-            Some(idx) => idx.compatible(literal_prefix(glob.as_str()), &mut out),
-            None => out.extend(0..self.entries.len()),
+        match self.near.get(glob.as_str()) {
+            Some(v) => v.clone(),
+            None => (0..self.entries.len()).collect(),
         }
-        out.sort_unstable();
-        out.dedup();
-        out
     }
+}
+
+/// Pair the entries of two views by glob text and note which changed.
+pub(super) fn pair(o: &mut View<'_>, n: &mut View<'_>) {
+    o.twin = vec![None; o.entries.len()];
+    n.twin = Vec::with_capacity(n.entries.len());
+    for (ni, e) in n.entries.iter().enumerate() {
+        let t = o.by_text.get(e.glob.as_str()).copied();
+        if let Some(oi) = t {
+            if let Some(slot) = o.twin.get_mut(oi) {
+                *slot = Some(ni);
+            }
+        }
+        n.twin.push(t);
+    }
+    o.changed = changed_entries(o, n);
+    n.changed = changed_entries(n, o);
+}
+
+/// Entries of `a` whose rights differ from their twin's in `b`.
+fn changed_entries(a: &View<'_>, b: &View<'_>) -> Vec<usize> {
+    (0..a.entries.len())
+        .filter(|&i| {
+            let Some(e) = a.entries.get(i) else {
+                return false;
+            };
+            match a.twin_of(i).and_then(|t| b.entries.get(t)) {
+                Some(f) => f.allow != e.allow || f.deny != e.deny,
+                None => !e.allow.is_empty() || !e.deny.is_empty(),
+            }
+        })
+        .collect()
 }
 
 /// Which side a cited entry belongs to.
@@ -133,29 +202,26 @@ struct TermKey {
     other: OtherCause,
 }
 
-/// Changes of file rights between two policies.
-pub(super) fn file_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let mut o = View::new(old);
-    let mut n = View::new(new);
-    if !any_change(&o, &n) {
+/// Changes of file rights between two paired views.
+pub(super) fn file_changes<'p>(o: &mut View<'p>, n: &mut View<'p>) -> Vec<Change> {
+    let mut queries: Vec<&'p str> = Vec::new();
+    for v in [&*o, &*n] {
+        queries.extend(
+            v.changed
+                .iter()
+                .filter_map(|&i| v.entries.get(i).map(|e| e.glob.as_str())),
+        );
+    }
+    if queries.is_empty() {
         return Vec::new();
     }
-    o.build_index();
-    n.build_index();
-    let mut out = one_way(&o, &n, Direction::Broadened);
-    out.extend(one_way(&n, &o, Direction::Narrowed));
+    queries.sort_unstable();
+    queries.dedup();
+    o.find_neighbours(&queries);
+    n.find_neighbours(&queries);
+    let mut out = one_way(o, n, Direction::Broadened);
+    out.extend(one_way(n, o, Direction::Narrowed));
     out
-}
-
-/// True when some glob has different allow or deny rights on the two sides.
-fn any_change(o: &View<'_>, n: &View<'_>) -> bool {
-    let differs = |a: &View<'_>, b: &View<'_>| {
-        a.entries.iter().any(|e| match b.same_glob(e.glob) {
-            Some(f) => f.allow != e.allow || f.deny != e.deny,
-            None => !e.allow.is_empty() || !e.deny.is_empty(),
-        })
-    };
-    differs(o, n) || differs(n, o)
 }
 
 /// What `gains` grants that `other` does not.
@@ -163,9 +229,13 @@ fn one_way(other: &View<'_>, gains: &View<'_>, direction: Direction) -> Vec<Chan
     // Term → rights, built per right, then merged across rights with the same sets.
     let mut terms: BTreeMap<TermKey, Rights> = BTreeMap::new();
     let mut cache = Overlaps::default();
-    for (gid, g) in gains.entries.iter().enumerate() {
+    for &gid in &gains.changed {
+        let Some(g) = gains.entry(gid) else { continue };
         // Kind 1: allow rights `gains` has on this glob and `other` has not.
-        let before = other.same_glob(g.glob).map_or(Rights::EMPTY, |e| e.allow);
+        let before = gains
+            .twin_of(gid)
+            .and_then(|t| other.entry(t))
+            .map_or(Rights::EMPTY, |e| e.allow);
         let added = g.allow.difference(before);
         if added.is_empty() {
             continue;
@@ -199,9 +269,13 @@ fn one_way(other: &View<'_>, gains: &View<'_>, direction: Direction) -> Vec<Chan
             *slot = slot.insert(r);
         }
     }
-    for (did, d) in other.entries.iter().enumerate() {
+    for &did in &other.changed {
+        let Some(d) = other.entry(did) else { continue };
         // Kind 2: deny rights `other` had on this glob and `gains` has not.
-        let still = gains.same_glob(d.glob).map_or(Rights::EMPTY, |e| e.deny);
+        let still = other
+            .twin_of(did)
+            .and_then(|t| gains.entry(t))
+            .map_or(Rights::EMPTY, |e| e.deny);
         let lifted = d.deny.difference(still);
         if lifted.is_empty() {
             continue;
@@ -259,7 +333,7 @@ fn one_way(other: &View<'_>, gains: &View<'_>, direction: Direction) -> Vec<Chan
 /// Remembers which pairs of globs overlap (the algebra is the costly part).
 #[derive(Default)]
 struct Overlaps {
-    seen: HashMap<(Which, usize, usize), bool>,
+    seen: FastMap<(Which, usize, usize), bool>,
 }
 
 impl Overlaps {
@@ -325,7 +399,7 @@ fn materialize(
     let grant = gains.entry(key.grant)?;
     let granting = Side {
         decision: Decided::Allowed,
-        rules: cite(gains.policy, &grant.rules, Effect::Allow, rights),
+        rules: cite(gains.policy, &gains.rules_of(grant), Effect::Allow, rights),
     };
     let refusing = match key.other {
         OtherCause::NoAllow => Side {
@@ -334,7 +408,12 @@ fn materialize(
         },
         OtherCause::Deny(did) => Side {
             decision: Decided::Denied,
-            rules: cite(other.policy, &other.entry(did)?.rules, Effect::Deny, rights),
+            rules: cite(
+                other.policy,
+                &other.rules_of(other.entry(did)?),
+                Effect::Deny,
+                rights,
+            ),
         },
     };
     let (old, new) = match direction {

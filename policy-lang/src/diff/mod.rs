@@ -436,8 +436,13 @@ pub struct PolicyChange {
 /// Compare the meaning of two policies. See the [module docs](self).
 pub fn diff(old: &Policy, new: &Policy) -> Diff {
     let mut changes = other::policy_changes(old, new);
-    changes.extend(files::file_changes(old, new));
-    changes.extend(transitions::transition_changes(old, new));
+    let mut o = files::View::new(old);
+    let mut n = files::View::new(new);
+    files::pair(&mut o, &mut n);
+    changes.extend(files::file_changes(&mut o, &mut n));
+    if transitions::exec_changed(&o, &n) {
+        changes.extend(transitions::transition_changes(old, new));
+    }
     changes.extend(other::net_changes(old, new));
     changes.extend(other::capability_changes(old, new));
     changes.extend(other::signal_changes(old, new));

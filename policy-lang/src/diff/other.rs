@@ -1,7 +1,7 @@
 //! Everything but file rights and transitions: the policy's name, mode and attached
 //! executable; network port ranges; capabilities; signals; owned paths.
 
-use super::index::{literal_prefix, PrefixIndex};
+use super::index::neighbours;
 use super::region::{intersects, region, Emptiness};
 use super::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use super::{
@@ -353,16 +353,13 @@ pub(super) fn owns_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 }
 
 fn owns_one_way(other: &Policy, gains: &Policy, direction: Direction) -> Vec<Change> {
-    let index = PrefixIndex::new(other.owns.iter().map(|o| o.glob.as_str()));
+    let queries: Vec<&str> = gains.owns.iter().map(|o| o.glob.as_str()).collect();
+    let near = neighbours(&queries, other.owns.iter().map(|o| o.glob.as_str()));
     let mut out = Vec::new();
-    for owned in &gains.owns {
+    for (owned, near) in gains.owns.iter().zip(near) {
         if other.owns.iter().any(|o| o.glob == owned.glob) {
             continue;
         }
-        let mut near = Vec::new();
-        index.compatible(literal_prefix(owned.glob.as_str()), &mut near);
-        near.sort_unstable();
-        near.dedup();
         let except: Vec<&Glob> = near
             .into_iter()
             .filter_map(|i| other.owns.get(i).map(|o| &o.glob))

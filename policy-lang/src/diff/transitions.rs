@@ -4,16 +4,14 @@
 //! matching rules differ in target, at least one of them is a rule of one side only (the
 //! order is the same on both sides), so only pairs with a changed rule are examined.
 
-use super::files::cite;
-use super::index::{literal_prefix, PrefixIndex};
+use super::files::{cite, View};
+use super::index::{neighbours, FastMap, FastSet};
 use super::region::{intersects, region, Emptiness};
 use super::{Change, Decided, Direction, PathSet, Side, TransitionChange};
 use crate::ast::Effect;
 use crate::glob::Glob;
 use crate::ir::{FileRule, Policy, PolicyName};
 use crate::rights::{Right, Rights};
-use std::cmp::Ordering;
-use std::collections::HashSet;
 
 /// The allow-exec and deny-exec rules of one policy.
 struct ExecRules<'p> {
@@ -22,33 +20,26 @@ struct ExecRules<'p> {
     allows: Vec<(usize, &'p FileRule)>,
     /// Deny rules refusing exec.
     denies: Vec<&'p Glob>,
-    allow_index: PrefixIndex<'p>,
-    deny_index: PrefixIndex<'p>,
+    /// Query glob text → positions in `allows` that may overlap it.
+    allow_near: FastMap<&'p str, Vec<usize>>,
+    /// Query glob text → deny-exec globs that may overlap it.
+    deny_near: FastMap<&'p str, Vec<usize>>,
     /// (glob text, target) of every allow-exec rule.
-    present: HashSet<(&'p str, Option<&'p PolicyName>)>,
-}
-
-fn order(a: &FileRule, b: &FileRule) -> Ordering {
-    (!a.glob.is_literal(), &a.glob, &a.exec_as).cmp(&(!b.glob.is_literal(), &b.glob, &b.exec_as))
+    present: FastSet<(&'p str, Option<&'p PolicyName>)>,
 }
 
 impl<'p> ExecRules<'p> {
     fn new(policy: &'p Policy) -> Self {
-        let mut allows: Vec<(usize, &'p FileRule)> = policy
+        let mut keyed: Vec<(bool, usize, &'p FileRule)> = policy
             .files
             .iter()
             .enumerate()
             .filter(|(_, r)| r.effect == Effect::Allow && r.rights.contains(Right::Exec))
+            .map(|(i, r)| (!r.glob.is_literal(), i, r))
             .collect();
-        allows.sort_by(|a, b| order(a.1, b.1));
-        let denies: Vec<&'p Glob> = policy
-            .files
-            .iter()
-            .filter(|r| r.effect == Effect::Deny && r.rights.contains(Right::Exec))
-            .map(|r| &r.glob)
-            .collect();
-        let allow_index = PrefixIndex::new(allows.iter().map(|(_, r)| r.glob.as_str()));
-        let deny_index = PrefixIndex::new(denies.iter().map(|g| g.as_str()));
+        keyed.sort_by(|a, b| (a.0, &a.2.glob, &a.2.exec_as).cmp(&(b.0, &b.2.glob, &b.2.exec_as)));
+        let allows: Vec<(usize, &'p FileRule)> =
+            keyed.into_iter().map(|(_, i, r)| (i, r)).collect();
         let present = allows
             .iter()
             .map(|(_, r)| (r.glob.as_str(), r.exec_as.as_ref()))
@@ -56,11 +47,29 @@ impl<'p> ExecRules<'p> {
         ExecRules {
             policy,
             allows,
-            denies,
-            allow_index,
-            deny_index,
+            denies: Vec::new(),
+            allow_near: FastMap::default(),
+            deny_near: FastMap::default(),
             present,
         }
+    }
+
+    /// Find the rules that may overlap each query glob (only needed when some
+    /// allow-exec rule changed).
+    fn find_neighbours(&mut self, queries: &[&'p str]) {
+        if self.denies.is_empty() {
+            self.denies = self
+                .policy
+                .files
+                .iter()
+                .filter(|r| r.effect == Effect::Deny && r.rights.contains(Right::Exec))
+                .map(|r| &r.glob)
+                .collect();
+        }
+        let a = neighbours(queries, self.allows.iter().map(|(_, r)| r.glob.as_str()));
+        let d = neighbours(queries, self.denies.iter().map(|g| g.as_str()));
+        self.allow_near.extend(queries.iter().copied().zip(a));
+        self.deny_near.extend(queries.iter().copied().zip(d));
     }
 
     fn has(&self, r: &FileRule) -> bool {
@@ -70,22 +79,19 @@ impl<'p> ExecRules<'p> {
 
     /// Positions (in `allows`) of the rules that may overlap `glob`.
     fn allow_neighbours(&self, glob: &Glob) -> Vec<usize> {
-        let mut out = Vec::new();
-        self.allow_index
-            .compatible(literal_prefix(glob.as_str()), &mut out);
-        out.sort_unstable();
-        out.dedup();
-        out
+        match self.allow_near.get(glob.as_str()) {
+            Some(v) => v.clone(),
+            None => (0..self.allows.len()).collect(),
+        }
     }
 
     /// Deny-exec globs overlapping `glob`.
     fn deny_overlapping(&self, glob: &Glob) -> Vec<&'p Glob> {
-        let mut out = Vec::new();
-        self.deny_index
-            .compatible(literal_prefix(glob.as_str()), &mut out);
-        out.sort_unstable();
-        out.dedup();
-        out.into_iter()
+        let near: Vec<usize> = match self.deny_near.get(glob.as_str()) {
+            Some(v) => v.clone(),
+            None => (0..self.denies.len()).collect(),
+        };
+        near.into_iter()
             .filter_map(|i| self.denies.get(i).copied())
             .filter(|g| intersects(g, glob))
             .collect()
@@ -102,10 +108,45 @@ impl<'p> ExecRules<'p> {
     }
 }
 
+/// True when some glob's allow-exec rules (with their targets) differ between the two
+/// paired views: the only case in which a transition can change.
+pub(super) fn exec_changed<'p>(o: &View<'p>, n: &View<'p>) -> bool {
+    fn targets<'p>(v: &View<'p>, id: usize) -> Vec<Option<&'p PolicyName>> {
+        let Some(e) = v.entry(id) else {
+            return Vec::new();
+        };
+        let mut t: Vec<Option<&PolicyName>> = v
+            .rules_iter(e)
+            .filter(|r| r.effect == Effect::Allow && r.rights.contains(Right::Exec))
+            .map(|r| r.exec_as.as_ref())
+            .collect();
+        t.sort();
+        t.dedup();
+        t
+    }
+    let differs = |a: &View<'p>, b: &View<'p>| {
+        (0..a.entries.len()).any(|i| {
+            let has_exec = a.entry(i).is_some_and(|e| e.allow.contains(Right::Exec));
+            match a.twin_of(i) {
+                None => has_exec,
+                Some(t) => {
+                    let other_exec = b.entry(t).is_some_and(|e| e.allow.contains(Right::Exec));
+                    (has_exec || other_exec) && targets(a, i) != targets(b, t)
+                }
+            }
+        })
+    };
+    differs(n, o)
+        || o.twin
+            .iter()
+            .zip(&o.entries)
+            .any(|(t, e)| t.is_none() && e.allow.contains(Right::Exec))
+}
+
 /// Changes of exec transitions between two policies.
 pub(super) fn transition_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let o = ExecRules::new(old);
-    let n = ExecRules::new(new);
+    let mut o = ExecRules::new(old);
+    let mut n = ExecRules::new(new);
     let changed_old: Vec<usize> = (0..o.allows.len())
         .filter(|&i| o.allows.get(i).is_some_and(|(_, r)| !n.has(r)))
         .collect();
@@ -115,6 +156,20 @@ pub(super) fn transition_changes(old: &Policy, new: &Policy) -> Vec<Change> {
     if changed_old.is_empty() && changed_new.is_empty() {
         return Vec::new();
     }
+    // Neighbours of the changed rules on both sides, then of their partners.
+    let mut queries: Vec<&str> = changed_old
+        .iter()
+        .filter_map(|&i| o.allows.get(i).map(|(_, r)| r.glob.as_str()))
+        .chain(
+            changed_new
+                .iter()
+                .filter_map(|&j| n.allows.get(j).map(|(_, r)| r.glob.as_str())),
+        )
+        .collect();
+    queries.sort_unstable();
+    queries.dedup();
+    o.find_neighbours(&queries);
+    n.find_neighbours(&queries);
     // Pairs (position in old, position in new) with at least one changed rule.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     for &i in &changed_old {
@@ -129,6 +184,28 @@ pub(super) fn transition_changes(old: &Policy, new: &Policy) -> Vec<Change> {
     }
     pairs.sort_unstable();
     pairs.dedup();
+    // The partners' own neighbours (for the rules before them in the order).
+    let mut partners_old: Vec<&str> = Vec::new();
+    let mut partners_new: Vec<&str> = Vec::new();
+    for &(i, j) in &pairs {
+        if let Some((_, x)) = o.allows.get(i) {
+            if !o.allow_near.contains_key(x.glob.as_str()) {
+                partners_old.push(x.glob.as_str());
+            }
+        }
+        if let Some((_, y)) = n.allows.get(j) {
+            if !n.allow_near.contains_key(y.glob.as_str()) {
+                partners_new.push(y.glob.as_str());
+            }
+        }
+    }
+    for (side, mut q) in [(&mut o, partners_old), (&mut n, partners_new)] {
+        q.sort_unstable();
+        q.dedup();
+        if !q.is_empty() {
+            side.find_neighbours(&q);
+        }
+    }
     let mut out = Vec::new();
     for (i, j) in pairs {
         let (Some(&(xi, x)), Some(&(yi, y))) = (o.allows.get(i), n.allows.get(j)) else {

@@ -91,6 +91,9 @@ fn check_text(text: &str) -> Result<(), Refusal> {
     if text.contains("//") {
         return Err(Refusal("it has an empty component (`//`)".into()));
     }
+    if text.len() > 1 && text.ends_with('/') {
+        return Err(Refusal("it ends with `/`".into()));
+    }
     Ok(())
 }
 
@@ -279,9 +282,6 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
 /// A literal absolute path as an AppArmor pattern (for `attach`).
 pub(crate) fn literal_path(text: &str) -> Result<String, Refusal> {
     check_text(text)?;
-    if text.len() > 1 && text.ends_with('/') {
-        return Err(Refusal("it ends with `/`".into()));
-    }
     render(&[Out::Lit(text.to_string())])
 }
 
@@ -506,7 +506,7 @@ mod tests {
     #[test]
     fn unsafe_texts_are_refused() {
         for g in [
-            "a", "{a,/b}", "/a\nb", "/a\0", "/a//b", "/a/***", "/a/{b", "/a/b}", "/a/{/b}", "/a\u{85}",
+            "a", "{a,/b}", "/a\nb", "/a\0", "/a//b", "/a/***", "/a/{b", "/a/b}", "/a/{/b}", "/a/", "/a\u{85}",
         ] {
             assert!(glob_forms(g).is_err(), "{g:?} accepted");
         }

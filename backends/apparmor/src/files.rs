@@ -126,8 +126,9 @@ impl FormLetters {
 
 const NONE: Letters = Letters(0);
 
-/// The AppArmor permissions an allow rule emits for one right.
-pub(crate) fn allow_letters(r: Right) -> FormLetters {
+/// The AppArmor permissions an allow rule emits for one right. `inherit`: an allowed exec
+/// stays in the profile (`ix`), which AppArmor's parser always compiles as `mix`.
+pub(crate) fn allow_letters(r: Right, inherit: bool) -> FormLetters {
     let w = Letters::W;
     match r {
         Right::Read => FormLetters::new(Letters::R, NONE),
@@ -136,6 +137,7 @@ pub(crate) fn allow_letters(r: Right) -> FormLetters {
         Right::Create | Right::Delete => FormLetters::new(w, w),
         Right::Rename => FormLetters::new(Letters::R.union(w), Letters::R.union(w)),
         Right::List => FormLetters::new(NONE, Letters::R),
+        Right::Exec if inherit => FormLetters::new(Letters::X.union(Letters::M), NONE),
         Right::Exec => FormLetters::new(Letters::X, NONE),
         Right::MapExec => FormLetters::new(Letters::M, NONE),
         Right::Lock => FormLetters::new(Letters::K, NONE),
@@ -149,7 +151,7 @@ pub(crate) fn deny_letters(r: Right) -> FormLetters {
     let w = Letters::W;
     match r {
         Right::Create | Right::Delete | Right::Rename => FormLetters::new(w, w),
-        other => allow_letters(other),
+        other => allow_letters(other, false),
     }
 }
 
@@ -248,8 +250,9 @@ fn list(rights: &[(Right, Share)]) -> String {
 }
 
 /// The fidelity of each of an allow rule's rights, grouped.
-pub(crate) fn allow_parts(rights: Rights) -> Vec<Part> {
+pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
     use polc_lang::fidelity::Fidelity;
+    let allow_letters = |r: Right| allow_letters(r, inherit);
     let all: FormLetters = rights
         .iter()
         .map(allow_letters)
@@ -282,14 +285,15 @@ pub(crate) fn allow_parts(rights: Rights) -> Vec<Part> {
         }
         ex.sort_by_key(|(x, _)| *x);
         let part = if !ex.is_empty() {
+            let grants = if r == Right::Exec && inherit {
+                "`ix` (compiled by AppArmor as `mix`)".to_string()
+            } else {
+                fl.describe()
+            };
             Part {
                 rights: Rights::one(r),
                 fidelity: Fidelity::Widened,
-                reason: format!(
-                    "AppArmor grants {}, which also allows {}",
-                    fl.describe(),
-                    list(&ex)
-                ),
+                reason: format!("AppArmor grants {grants}, which also allows {}", list(&ex)),
             }
         } else if r == Right::Link {
             Part {
@@ -376,15 +380,16 @@ fn merge_part(parts: &mut Vec<Part>, p: Part) {
 }
 
 /// The permissions a rule with these rights emits.
-pub(crate) fn letters(effect_deny: bool, rights: Rights) -> FormLetters {
-    let f = if effect_deny {
-        deny_letters
-    } else {
-        allow_letters
-    };
+pub(crate) fn letters(effect_deny: bool, rights: Rights, inherit: bool) -> FormLetters {
     rights
         .iter()
-        .map(f)
+        .map(|r| {
+            if effect_deny {
+                deny_letters(r)
+            } else {
+                allow_letters(r, inherit)
+            }
+        })
         .fold(FormLetters::default(), FormLetters::union)
 }
 
@@ -424,7 +429,7 @@ mod tests {
             ("rename", Widened, Narrowed),
         ];
         for (r, allow, deny) in cases {
-            let a = allow_parts(rs(&[r]));
+            let a = allow_parts(rs(&[r]), false);
             assert_eq!(a.len(), 1, "{r}");
             assert_eq!(a[0].fidelity, *allow, "allow {r}: {}", a[0].reason);
             let d = deny_parts(rs(&[r]));
@@ -432,7 +437,7 @@ mod tests {
         }
         // `write` implies `append`.
         assert_eq!(
-            summary(&allow_parts(rs(&["write"]))),
+            summary(&allow_parts(rs(&["write"]), false)),
             vec![
                 ("write".to_string(), Widened),
                 ("append".to_string(), Exact)
@@ -442,7 +447,7 @@ mod tests {
 
     #[test]
     fn reasons_name_the_extra_rights() {
-        let p = allow_parts(rs(&["create"]));
+        let p = allow_parts(rs(&["create"]), false);
         assert_eq!(
             p[0].reason,
             "AppArmor grants `w` on the file and the directory (`PATH/`), which also allows \
@@ -456,8 +461,20 @@ mod tests {
     }
 
     #[test]
+    fn inherited_exec_also_maps() {
+        let p = allow_parts(rs(&["exec"]), true);
+        assert_eq!(p[0].fidelity, Fidelity::Widened);
+        assert_eq!(
+            p[0].reason,
+            "AppArmor grants `ix` (compiled by AppArmor as `mix`), which also allows map-exec"
+        );
+        let p = allow_parts(rs(&["exec", "map-exec"]), true);
+        assert_eq!(summary(&p), vec![("exec map-exec".to_string(), Fidelity::Exact)]);
+    }
+
+    #[test]
     fn manage_is_exact_but_for_link() {
-        let p = allow_parts(rs(&["manage"]));
+        let p = allow_parts(rs(&["manage"]), false);
         assert_eq!(
             summary(&p),
             vec![
@@ -472,7 +489,10 @@ mod tests {
 
     #[test]
     fn lock_with_write_is_exact() {
-        let p = allow_parts(rs(&["lock"]).union(rs(&["write", "create", "delete", "rename", "read"])));
+        let p = allow_parts(
+            rs(&["lock"]).union(rs(&["write", "create", "delete", "rename", "read"])),
+            false,
+        );
         assert!(p
             .iter()
             .any(|x| x.rights.contains(Right::Lock) && x.fidelity == Fidelity::Exact));
@@ -490,17 +510,17 @@ mod tests {
                 .filter(|(i, _)| bits & (1 << i) != 0)
                 .map(|(_, r)| *r)
                 .collect();
-            for deny in [false, true] {
+            for (deny, inherit) in [(false, false), (false, true), (true, false)] {
                 let parts = if deny {
                     deny_parts(rights)
                 } else {
-                    allow_parts(rights)
+                    allow_parts(rights, inherit)
                 };
                 let covered = parts
                     .iter()
                     .fold(Rights::EMPTY, |a, p| a.union(p.rights));
                 assert_eq!(covered, rights);
-                let fl = letters(deny, rights);
+                let fl = letters(deny, rights, inherit);
                 for s in Right::ALL {
                     let touched = if deny {
                         share(s, |o| op_blocked(o, fl))

@@ -133,11 +133,7 @@ pub struct Compiled {
 pub enum Error {
     /// Strict mode and some entries are widened or unsupported; all of them are in the
     /// report, with their origins.
-    #[error(
-        "strict mode: {} rule(s) widened or unsupported on AppArmor ABI {}",
-        .report.strict_violations().count(),
-        .abi
-    )]
+    #[error("strict mode: {} on AppArmor ABI {abi}", strict_summary(.report))]
     Strict {
         /// The target.
         abi: Abi,
@@ -197,6 +193,15 @@ impl Error {
             Error::ReservedName { .. } => "rename the policy",
             Error::ConflictingExec { .. } => "give each executable one `as` target",
         }
+    }
+}
+
+fn strict_summary(report: &FidelityReport) -> String {
+    let subjects: std::collections::BTreeSet<_> =
+        report.strict_violations().map(|e| e.subject).collect();
+    match subjects.len() {
+        1 => "1 rule is widened or unsupported".into(),
+        n => format!("{n} rules are widened or unsupported"),
     }
 }
 

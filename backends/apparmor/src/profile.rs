@@ -89,7 +89,8 @@ fn files(
             glob: rule.glob.as_str().to_string(),
             reason: r.0,
         })?;
-        let fl = files::letters(deny, rule.rights);
+        let inherit = rule.exec_as.is_none();
+        let fl = files::letters(deny, rule.rights, inherit);
         let transition = match (&rule.exec_as, deny) {
             (_, true) => None,
             (Some(n), false) => Some(Transition::Profile(profile_name(n)?)),
@@ -118,7 +119,7 @@ fn files(
         let parts = if deny {
             files::deny_parts(rule.rights)
         } else {
-            files::allow_parts(rule.rights)
+            files::allow_parts(rule.rights, inherit)
         };
         for p in parts {
             let origins = rule

@@ -112,7 +112,12 @@ impl FormLetters {
     }
 
     fn describe(self) -> String {
-        let f = self.file.mode() + if self.file.contains(Letters::X) { "x" } else { "" };
+        let f = self.file.mode()
+            + if self.file.contains(Letters::X) {
+                "x"
+            } else {
+                ""
+            };
         let d = self.dir.mode();
         match (f.is_empty(), d.is_empty()) {
             (false, true) => format!("`{f}`"),
@@ -306,7 +311,10 @@ pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
             let reason = if r == Right::Lock {
                 "AppArmor also requires `w` for write locks: only read locks are allowed".into()
             } else {
-                format!("AppArmor grants {}, which allows only part of {r}", all.describe())
+                format!(
+                    "AppArmor grants {}, which allows only part of {r}",
+                    all.describe()
+                )
             };
             Part {
                 rights: Rights::one(r),
@@ -395,7 +403,12 @@ pub(crate) fn letters(effect_deny: bool, rights: Rights, inherit: bool) -> FormL
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
     use polc_lang::fidelity::Fidelity;
 
@@ -469,7 +482,10 @@ mod tests {
             "AppArmor grants `ix` (compiled by AppArmor as `mix`), which also allows map-exec"
         );
         let p = allow_parts(rs(&["exec", "map-exec"]), true);
-        assert_eq!(summary(&p), vec![("exec map-exec".to_string(), Fidelity::Exact)]);
+        assert_eq!(
+            summary(&p),
+            vec![("exec map-exec".to_string(), Fidelity::Exact)]
+        );
     }
 
     #[test]
@@ -516,9 +532,7 @@ mod tests {
                 } else {
                     allow_parts(rights, inherit)
                 };
-                let covered = parts
-                    .iter()
-                    .fold(Rights::EMPTY, |a, p| a.union(p.rights));
+                let covered = parts.iter().fold(Rights::EMPTY, |a, p| a.union(p.rights));
                 assert_eq!(covered, rights);
                 let fl = letters(deny, rights, inherit);
                 for s in Right::ALL {

@@ -53,8 +53,8 @@ pub(crate) fn capability(name: &str) -> Option<&'static str> {
 /// Signal names of AppArmor's `set=(...)`, besides `rtmin+N`.
 const SIGNALS: [&str; 33] = [
     "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
-    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "stp", "ttin", "ttou", "urg",
-    "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys", "emt", "exists",
+    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "stp", "ttin", "ttou", "urg", "xcpu",
+    "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys", "emt", "exists",
 ];
 
 /// The AppArmor name of a signal (lowercase, without `SIG`), if AppArmor knows it.
@@ -89,7 +89,7 @@ pub(crate) fn signal(name: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]

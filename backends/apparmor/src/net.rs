@@ -83,7 +83,9 @@ fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
             let p = rule.proto;
             let name = proto_name(p);
             let ty = sock_type(p);
-            let any_deny = rules.iter().any(|r| r.proto == p && r.effect == Effect::Deny);
+            let any_deny = rules
+                .iter()
+                .any(|r| r.proto == p && r.effect == Effect::Deny);
             match rule.effect {
                 Effect::Allow if any_deny => (
                     Fidelity::Narrowed,
@@ -186,7 +188,12 @@ fn compile_v4(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
     use super::*;
 
     fn rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> NetRule {
@@ -201,12 +208,24 @@ mod tests {
 
     #[test]
     fn port_arithmetic() {
-        assert!(covers_all(&[PortRange { lo: 1, hi: 100 }, PortRange { lo: 50, hi: 65535 }]));
-        assert!(!covers_all(&[PortRange { lo: 1, hi: 100 }, PortRange { lo: 102, hi: 65535 }]));
+        assert!(covers_all(&[
+            PortRange { lo: 1, hi: 100 },
+            PortRange { lo: 50, hi: 65535 }
+        ]));
+        assert!(!covers_all(&[
+            PortRange { lo: 1, hi: 100 },
+            PortRange { lo: 102, hi: 65535 }
+        ]));
         assert!(covers_all(&[PortRange::ALL]));
         assert!(!covers_all(&[]));
-        assert!(covers_nothing(&[PortRange { lo: 5, hi: 6 }], &[PortRange { lo: 1, hi: 10 }]));
-        assert!(!covers_nothing(&[PortRange { lo: 5, hi: 11 }], &[PortRange { lo: 1, hi: 10 }]));
+        assert!(covers_nothing(
+            &[PortRange { lo: 5, hi: 6 }],
+            &[PortRange { lo: 1, hi: 10 }]
+        ));
+        assert!(!covers_nothing(
+            &[PortRange { lo: 5, hi: 11 }],
+            &[PortRange { lo: 1, hi: 10 }]
+        ));
     }
 
     #[test]
@@ -244,8 +263,13 @@ mod tests {
             rule(Effect::Deny, NetOp::Connect, Proto::Udp, 1, 65535),
         ];
         let (lines, f) = compile_v4(&rules);
-        assert!(lines.contains(&"network (connect, send, receive) inet stream peer=(port=443),".to_string()));
-        assert!(lines.contains(&"network (bind, listen, accept, send, receive) inet6 stream port=8080-8089,".to_string()));
+        assert!(lines.contains(
+            &"network (connect, send, receive) inet stream peer=(port=443),".to_string()
+        ));
+        assert!(lines.contains(
+            &"network (bind, listen, accept, send, receive) inet6 stream port=8080-8089,"
+                .to_string()
+        ));
         assert!(lines.contains(&"deny network (connect, send) inet dgram,".to_string()));
         assert!(f.iter().all(|x| x.0 == Fidelity::Exact));
     }

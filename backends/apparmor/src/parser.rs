@@ -183,7 +183,10 @@ impl Parser {
 
     /// Validate many profiles: one parser run for all of them (in batches), and a run per
     /// profile only when a batch fails, to tell which profiles were refused and why.
-    pub fn validate_all(&self, profiles: &[&str]) -> Result<Vec<Result<(), ParserError>>, ParserError> {
+    pub fn validate_all(
+        &self,
+        profiles: &[&str],
+    ) -> Result<Vec<Result<(), ParserError>>, ParserError> {
         const BATCH: usize = 100;
         let mut results = Vec::with_capacity(profiles.len());
         for chunk in profiles.chunks(BATCH) {
@@ -273,7 +276,7 @@ fn rejected(stderr: &[u8], status: std::process::ExitStatus) -> ParserError {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::panic)]
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
     use super::*;
     use std::os::unix::process::ExitStatusExt;
 

@@ -51,7 +51,12 @@ pub(crate) fn quote(s: &str) -> String {
 }
 
 fn file_rule_text(r: &FileRule) -> String {
-    let mut s = format!("{} {} {}", r.effect.keyword(), r.rights, quote(r.glob.as_str()));
+    let mut s = format!(
+        "{} {} {}",
+        r.effect.keyword(),
+        r.rights,
+        quote(r.glob.as_str())
+    );
     if let Some(n) = &r.exec_as {
         s.push_str(" as ");
         s.push_str(n.as_str());
@@ -184,7 +189,11 @@ fn capabilities(policy: &Policy, lines: &mut Vec<String>, report: &mut Vec<RuleF
         );
         let (fidelity, reason) = match names::capability(&rule.capability) {
             Some(name) => {
-                let q = if rule.effect == Effect::Deny { "deny " } else { "" };
+                let q = if rule.effect == Effect::Deny {
+                    "deny "
+                } else {
+                    ""
+                };
                 lines.push(format!("{q}capability {name},"));
                 (Fidelity::Exact, String::new())
             }
@@ -219,7 +228,11 @@ fn signals(
             SignalDir::Send => ("send", "to"),
             SignalDir::Receive => ("receive", "from"),
         };
-        let listed: Vec<String> = rule.signals.iter().map(|s| s.escape_default().to_string()).collect();
+        let listed: Vec<String> = rule
+            .signals
+            .iter()
+            .map(|s| s.escape_default().to_string())
+            .collect();
         let text = if listed.is_empty() {
             format!("{} signal {dir} {word} {peer}", rule.effect.keyword())
         } else {
@@ -239,7 +252,11 @@ fn signals(
         }
         known.sort();
         known.dedup();
-        let q = if rule.effect == Effect::Deny { "deny " } else { "" };
+        let q = if rule.effect == Effect::Deny {
+            "deny "
+        } else {
+            ""
+        };
         let peer_q = quote(&peer);
         if rule.signals.is_empty() {
             lines.push(format!("{q}signal ({dir}) peer={peer_q},"));

@@ -33,7 +33,13 @@ const FILE_RIGHTS: &[(&str, &str, &str)] = &[
 /// wants a quoted path to start with a plain `/`).
 fn octal(path: &str) -> String {
     path.bytes()
-        .map(|b| if b == b'/' { "/".to_string() } else { format!("\\{b:03o}") })
+        .map(|b| {
+            if b == b'/' {
+                "/".to_string()
+            } else {
+                format!("\\{b:03o}")
+            }
+        })
         .collect()
 }
 

@@ -34,7 +34,12 @@ fn webapp() -> Policy {
         .net(Allow, NetOp::Connect, Proto::Tcp, Some((443, 443)))
         .net(Allow, NetOp::Bind, Proto::Tcp, Some((8080, 8089)))
         .cap(Allow, &["net_bind_service", "setuid"])
-        .signal(Allow, SignalDir::Send, &["term", "kill"], "org.example.webapp")
+        .signal(
+            Allow,
+            SignalDir::Send,
+            &["term", "kill"],
+            "org.example.webapp",
+        )
         .signal(Allow, SignalDir::Receive, &[], "org.example.webapp")
         .build()
 }
@@ -42,9 +47,12 @@ fn webapp() -> Policy {
 fn rights_each(effect: polc_lang::ast::Effect) -> Policy {
     let mut b = PolicyBuilder::new("test.rights");
     for r in RIGHTS {
-        b = b
-            .file(effect, r, &[&format!("/file/{r}")], None)
-            .file(effect, r, &[&format!("/tree/{r}/**")], None);
+        b = b.file(effect, r, &[&format!("/file/{r}")], None).file(
+            effect,
+            r,
+            &[&format!("/tree/{r}/**")],
+            None,
+        );
     }
     b.allow("manage", "/manage/**").build()
 }
@@ -124,8 +132,18 @@ fn ipc() -> Policy {
         .cap(Allow, &["net_admin", "checkpoint_restore"])
         .cap(Deny, &["sys_admin"])
         .cap(Allow, &["no_such_cap"])
-        .signal(Allow, SignalDir::Send, &["hup", "usr1", "tstp"], "org.example.peer")
-        .signal(Allow, SignalDir::Receive, &["term", "bogus"], "org.example.peer")
+        .signal(
+            Allow,
+            SignalDir::Send,
+            &["hup", "usr1", "tstp"],
+            "org.example.peer",
+        )
+        .signal(
+            Allow,
+            SignalDir::Receive,
+            &["term", "bogus"],
+            "org.example.peer",
+        )
         .signal(Deny, SignalDir::Send, &["kill"], "test.ipc")
         .build()
 }
@@ -163,7 +181,11 @@ fn abi_3_0_profiles_and_reports() {
 fn abi_4_0_profiles_and_reports() {
     let parser = parser();
     let v3 = parser.version().unwrap().starts_with("3.");
-    for (name, policy) in [("webapp", webapp()), ("network", network()), ("network_deny", network_deny())] {
+    for (name, policy) in [
+        ("webapp", webapp()),
+        ("network", network()),
+        ("network_deny", network_deny()),
+    ] {
         let config = Config {
             abi: Abi::V4_0,
             strict: false,
@@ -206,7 +228,9 @@ fn every_rule_has_an_entry_covering_its_rights() {
                             index: i,
                         }
                 })
-                .fold(polc_lang::rights::Rights::EMPTY, |a, e| a.union(e.rights.unwrap()));
+                .fold(polc_lang::rights::Rights::EMPTY, |a, e| {
+                    a.union(e.rights.unwrap())
+                });
             assert_eq!(covered, f.rights, "{name} file[{i}]");
         }
         let count = |k| {

@@ -56,7 +56,9 @@ fn parse_class(s: &str) -> Vec<u8> {
                 while j < b.len() && j < i + 4 && b[j].is_ascii_hexdigit() {
                     j += 1;
                 }
-                out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 2..j]).unwrap(), 16).unwrap());
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(&b[i + 2..j]).unwrap(), 16).unwrap(),
+                );
                 i = j;
             } else {
                 out.push(b[i + 1]);
@@ -83,15 +85,31 @@ fn perms_of(s: &str) -> Option<(u32, u32)> {
 fn dfa(profile: &str) -> Dfa {
     let p = parser();
     let mut child = Command::new(p.program())
-        .args(["--kernel-features", "/etc/apparmor.d/abi/3.0", "-Q", "-K", "-D", "dfa-states"])
+        .args([
+            "--kernel-features",
+            "/etc/apparmor.d/abi/3.0",
+            "-Q",
+            "-K",
+            "-D",
+            "dfa-states",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(profile.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(profile.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stderr);
     let mut dfa = Dfa {
         perms: BTreeMap::new(),
@@ -124,7 +142,9 @@ fn dfa(profile: &str) -> Dfa {
             }
             continue;
         }
-        let Some((label, target)) = t.rsplit_once(" -> {") else { continue };
+        let Some((label, target)) = t.rsplit_once(" -> {") else {
+            continue;
+        };
         let target: u32 = target.split('}').next().unwrap().parse().unwrap();
         if label.starts_with('[') {
             dfa.default.insert(state, (target, parse_class(label)));
@@ -172,7 +192,9 @@ impl Dfa {
 fn valid_path(p: &str) -> bool {
     p == "/"
         || (p.starts_with('/')
-            && p[1..].split('/').all(|c| !c.is_empty() && c != "." && c != ".."))
+            && p[1..]
+                .split('/')
+                .all(|c| !c.is_empty() && c != "." && c != ".."))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -261,9 +283,9 @@ fn glob_matches(glob: &str, path: &str) -> bool {
 
 fn reference_allows(p: &Policy, path: &str, right: Right) -> bool {
     let hit = |e: Effect| {
-        p.files
-            .iter()
-            .any(|f| f.effect == e && f.rights.contains(right) && glob_matches(f.glob.as_str(), path))
+        p.files.iter().any(|f| {
+            f.effect == e && f.rights.contains(right) && glob_matches(f.glob.as_str(), path)
+        })
     };
     hit(Effect::Allow) && !hit(Effect::Deny)
 }
@@ -324,7 +346,10 @@ fn small_glob() -> impl Strategy<Value = String> {
         prop_oneof![Just(""), Just("/**"), Just("/*"), Just("**")],
     )
         .prop_map(|(comps, tail)| {
-            let body: Vec<String> = comps.iter().map(|c| c.concat().replace("**", "*")).collect();
+            let body: Vec<String> = comps
+                .iter()
+                .map(|c| c.concat().replace("**", "*"))
+                .collect();
             let g = format!("/{}{tail}", body.join("/"));
             let mut g = g.replace("//", "/");
             while g.contains("***") {
@@ -351,7 +376,10 @@ fn instances(glob: &str, seed: u64) -> Vec<String> {
     struct Rng(u64);
     impl Rng {
         fn pick(&mut self, m: usize) -> usize {
-            self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (self.0 >> 33) as usize % m
         }
     }

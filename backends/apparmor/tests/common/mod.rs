@@ -141,7 +141,13 @@ impl PolicyBuilder {
         self.file(Effect::Allow, rs, &[glob], Some(target))
     }
 
-    pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, ports: Option<(u16, u16)>) -> Self {
+    pub fn net(
+        mut self,
+        effect: Effect,
+        op: NetOp,
+        proto: Proto,
+        ports: Option<(u16, u16)>,
+    ) -> Self {
         let origin = self.origin();
         let ports = ports.map_or(PortRange::ALL, |(lo, hi)| PortRange { lo, hi });
         match self
@@ -182,7 +188,13 @@ impl PolicyBuilder {
         self
     }
 
-    pub fn signal(mut self, effect: Effect, direction: SignalDir, signals: &[&str], peer: &str) -> Self {
+    pub fn signal(
+        mut self,
+        effect: Effect,
+        direction: SignalDir,
+        signals: &[&str],
+        peer: &str,
+    ) -> Self {
         let origin = self.origin();
         let signals: BTreeSet<String> = signals.iter().map(|s| s.to_string()).collect();
         let peer = name(peer);
@@ -206,12 +218,18 @@ impl PolicyBuilder {
         p.files.sort_by(|a, b| {
             (a.effect, a.glob.as_str(), &a.exec_as).cmp(&(b.effect, b.glob.as_str(), &b.exec_as))
         });
-        p.net
-            .sort_by(|a, b| (a.effect, a.op, a.proto, a.ports).cmp(&(b.effect, b.op, b.proto, b.ports)));
+        p.net.sort_by(|a, b| {
+            (a.effect, a.op, a.proto, a.ports).cmp(&(b.effect, b.op, b.proto, b.ports))
+        });
         p.capabilities
             .sort_by(|a, b| (a.effect, &a.capability).cmp(&(b.effect, &b.capability)));
         p.signals.sort_by(|a, b| {
-            (a.effect, a.direction, &a.peer, &a.signals).cmp(&(b.effect, b.direction, &b.peer, &b.signals))
+            (a.effect, a.direction, &a.peer, &a.signals).cmp(&(
+                b.effect,
+                b.direction,
+                &b.peer,
+                &b.signals,
+            ))
         });
         for f in &mut p.files {
             f.origins.sort();

@@ -50,7 +50,13 @@ pub fn literal_component() -> impl Strategy<Value = String> {
     proptest::collection::vec(literal_piece(), 1..4)
         // `/` separates components; `* ? { }` are glob syntax in polc.
         .prop_map(|v| v.concat().replace(['/', '*', '?', '{', '}'], "_"))
-        .prop_map(|s| if s == "." || s == ".." { format!("{s}x") } else { s })
+        .prop_map(|s| {
+            if s == "." || s == ".." {
+                format!("{s}x")
+            } else {
+                s
+            }
+        })
 }
 
 /// A path of literal components.
@@ -107,9 +113,21 @@ fn effect() -> impl Strategy<Value = Effect> {
     prop_oneof![3 => Just(Effect::Allow), 1 => Just(Effect::Deny)]
 }
 
-const NAMES: &[&str] = &["org.example.app", "org.example.other", "a", "x-1.y2", "svc.db"];
+const NAMES: &[&str] = &[
+    "org.example.app",
+    "org.example.other",
+    "a",
+    "x-1.y2",
+    "svc.db",
+];
 
-const CAPS: &[&str] = &["setuid", "net_bind_service", "sys_admin", "bpf", "no_such_cap"];
+const CAPS: &[&str] = &[
+    "setuid",
+    "net_bind_service",
+    "sys_admin",
+    "bpf",
+    "no_such_cap",
+];
 
 const SIGNALS: &[&str] = &["term", "kill", "hup", "usr1", "tstp", "rtmin+3", "bogus"];
 

@@ -1,5 +1,6 @@
 //! The real `apparmor_parser` accepts the profile of every generated policy: 1,000 per run
-//! (10 batches of 100), with hostile strings in paths and attachments, on ABI 3.0.
+//! (10 batches of 100), with hostile strings in paths and attachments, on ABI 3.0. And
+//! equivalent policies (statements shuffled, repeated) compile to the same bytes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -38,5 +39,47 @@ proptest! {
         for (p, t) in policies.iter().zip(&texts) {
             prop_assert_eq!(&compile(p, &Config::default()).unwrap().text, t);
         }
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shuffled_and_repeated_statements_compile_to_the_same_bytes(
+        (parts, order, repeat) in strategies::parts().prop_flat_map(|p| {
+            let n = p.3.len();
+            (
+                Just(p),
+                Just((0..n).collect::<Vec<usize>>()).prop_shuffle(),
+                proptest::collection::vec(any::<proptest::sample::Index>(), 0..4),
+            )
+        })
+    ) {
+        let (name, attach, complain, stmts) = parts.clone();
+        // Exec transitions keep their first-come order: the conflict filter is the
+        // checker's, which refuses such policies outright.
+        let mut shuffled: Vec<strategies::Stmt> = order.iter().map(|i| stmts[*i].clone()).collect();
+        if !stmts.is_empty() {
+            shuffled.extend(repeat.iter().map(|i| stmts[i.index(stmts.len())].clone()));
+        }
+        let has_conflict = |v: &[strategies::Stmt]| {
+            let mut seen = std::collections::BTreeMap::new();
+            v.iter().any(|s| match s {
+                strategies::Stmt::File(_, r, g, as_)
+                    if common::rights(r).contains(polc_lang::rights::Right::Exec) =>
+                {
+                    *seen.entry(g.clone()).or_insert(*as_) != *as_
+                }
+                _ => false,
+            })
+        };
+        prop_assume!(!has_conflict(&stmts));
+        let a = compile(&strategies::build(&parts), &Config::default()).unwrap().text;
+        let b = compile(&strategies::build(&(name, attach, complain, shuffled)), &Config::default())
+            .unwrap()
+            .text;
+        prop_assert_eq!(a, b);
     }
 }

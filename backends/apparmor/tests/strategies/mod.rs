@@ -132,7 +132,7 @@ const CAPS: &[&str] = &[
 const SIGNALS: &[&str] = &["term", "kill", "hup", "usr1", "tstp", "rtmin+3", "bogus"];
 
 #[derive(Clone, Debug)]
-enum Stmt {
+pub enum Stmt {
     File(Effect, String, String, Option<&'static str>),
     Net(Effect, NetOp, Proto, Option<(u16, u16)>),
     Cap(Effect, &'static str),
@@ -164,39 +164,49 @@ fn stmt() -> impl Strategy<Value = Stmt> {
     ]
 }
 
-/// A policy with up to a dozen statements, hostile paths included.
-pub fn policy() -> impl Strategy<Value = Policy> {
+/// The parts of a policy: name, attachment, complain mode, statements.
+pub type Parts = (&'static str, Option<String>, bool, Vec<Stmt>);
+
+/// The parts of a policy with up to a dozen statements, hostile paths included.
+pub fn parts() -> impl Strategy<Value = Parts> {
     (
         proptest::sample::select(NAMES),
         proptest::option::of(literal_path()),
         any::<bool>(),
         proptest::collection::vec(stmt(), 0..12),
     )
-        .prop_map(|(name, attach, complain, stmts)| {
-            let mut b = PolicyBuilder::new(name);
-            if let Some(a) = attach {
-                b = b.attach(&a);
+}
+
+/// Lower the parts to the IR as the front end does (rules merged and sorted).
+pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
+    let mut b = PolicyBuilder::new(name);
+    if let Some(a) = attach {
+        b = b.attach(a);
+    }
+    if *complain {
+        b = b.complain();
+    }
+    // Like the checker, refuse two exec transitions for the same path.
+    let mut transitions: BTreeMap<String, Option<&str>> = BTreeMap::new();
+    for s in stmts.iter().cloned() {
+        b = match s {
+            Stmt::File(e, r, g, as_) => {
+                let execs = e == Effect::Allow
+                    && crate::common::rights(&r).contains(polc_lang::rights::Right::Exec);
+                if execs && *transitions.entry(g.clone()).or_insert(as_) != as_ {
+                    continue;
+                }
+                b.file(e, &r, &[&g], as_)
             }
-            if complain {
-                b = b.complain();
-            }
-            // Like the checker, refuse two exec transitions for the same path.
-            let mut transitions: BTreeMap<String, Option<&str>> = BTreeMap::new();
-            for s in stmts {
-                b = match s {
-                    Stmt::File(e, r, g, as_) => {
-                        let execs = e == Effect::Allow
-                            && crate::common::rights(&r).contains(polc_lang::rights::Right::Exec);
-                        if execs && *transitions.entry(g.clone()).or_insert(as_) != as_ {
-                            continue;
-                        }
-                        b.file(e, &r, &[&g], as_)
-                    }
-                    Stmt::Net(e, op, proto, ports) => b.net(e, op, proto, ports),
-                    Stmt::Cap(e, c) => b.cap(e, &[c]),
-                    Stmt::Signal(e, d, s, n) => b.signal(e, d, &s, n),
-                };
-            }
-            b.build()
-        })
+            Stmt::Net(e, op, proto, ports) => b.net(e, op, proto, ports),
+            Stmt::Cap(e, c) => b.cap(e, &[c]),
+            Stmt::Signal(e, d, s, n) => b.signal(e, d, &s, n),
+        };
+    }
+    b.build()
+}
+
+/// A policy with up to a dozen statements, hostile paths included.
+pub fn policy() -> impl Strategy<Value = Policy> {
+    parts().prop_map(|p| build(&p))
 }

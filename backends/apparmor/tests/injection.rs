@@ -1,7 +1,8 @@
 //! Injection: for generated hostile paths, the compiled binary policy
 //! (`apparmor_parser -Q -K -S`) of the emitted profile equals that of a profile holding only
 //! the intended rules, written here independently (every byte of the path as an octal
-//! escape, which the parser decodes to the literal byte), or the backend refused the input.
+//! escape, which the parser decodes to the literal byte), or the input was refused (by the
+//! glob module, which the checker uses, or by the backend).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -117,6 +118,10 @@ proptest! {
     ) {
         let (keyword, allow_letters, deny_letters) = right;
         let effect = if deny { Effect::Deny } else { Effect::Allow };
+        if polc_lang::glob::Glob::parse(&glob).is_err() {
+            // Refused before the backend: such a glob cannot be in the IR.
+            return Ok(());
+        }
         let policy = PolicyBuilder::new("org.example.app")
             .file(effect, keyword, &[&glob], None)
             .build();

@@ -70,11 +70,11 @@ fn globs() -> Policy {
         "/a/b*",
         "/a/?.txt",
         "/a/{b,c}/d",
-        "/a/{b,}",
+        "/a/x{b,}",
         "/a/{b,c/**}",
         "/a/{b,{c,d/*}}",
         "{/x,/y/**}",
-        "/a/x*{*}y",
+        "/a/x*{,y}",
     ] {
         b = b.allow("read list", g);
     }
@@ -313,17 +313,19 @@ fn output_is_deterministic_and_order_independent() {
 
 #[test]
 fn unsafe_input_is_refused() {
+    // Such globs cannot reach the IR (the glob module refuses them; the backend's own
+    // refusal of them is unit-tested in `aare`).
     for glob in ["/a\nb", "/a//b", "relative", "/a/{b", "/a\u{0}"] {
-        let p = PolicyBuilder::new("t").allow("read", glob).build();
-        let e = compile(&p, &Config::default()).unwrap_err();
-        assert!(matches!(e, Error::UnsafeGlob { .. }), "{glob:?}: {e}");
-        assert!(!e.to_string().contains('\n'), "{e}");
+        assert!(polc_lang::glob::Glob::parse(glob).is_err(), "{glob:?}");
     }
     let p = PolicyBuilder::new("t").attach("/usr/bin/a\nb").build();
-    assert!(matches!(
-        compile(&p, &Config::default()),
-        Err(Error::UnsafeAttach { .. })
-    ));
+    let e = compile(&p, &Config::default()).unwrap_err();
+    assert!(matches!(e, Error::UnsafeAttach { .. }));
+    assert_eq!(
+        e.to_string(),
+        "cannot write the attach path \"/usr/bin/a\\nb\" for AppArmor: it holds the control \
+         character `\\n`"
+    );
     let p = PolicyBuilder::new("unconfined").build();
     assert_eq!(
         compile(&p, &Config::default()).unwrap_err().to_string(),

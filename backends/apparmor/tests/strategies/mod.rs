@@ -190,6 +190,9 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
     let mut transitions: BTreeMap<String, Option<&str>> = BTreeMap::new();
     for s in stmts.iter().cloned() {
         b = match s {
+            // The glob module refuses what the checker would (`.` components made of
+            // payload characters, stars joined across a brace).
+            Stmt::File(_, _, g, _) if polc_lang::glob::Glob::parse(&g).is_err() => continue,
             Stmt::File(e, r, g, as_) => {
                 let execs = e == Effect::Allow
                     && crate::common::rights(&r).contains(polc_lang::rights::Right::Exec);

@@ -292,11 +292,25 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     let name = profile_name(&policy.name)?;
     let mut report: Vec<RuleFidelity> = Vec::new();
 
+    // AppArmor's deny rules are quiet, and a quiet refusal is returned before complain mode
+    // would turn it into a logged success: they stay enforced in complain mode.
+    let has_deny = policy.files.iter().any(|r| r.effect == Effect::Deny)
+        || policy.net.iter().any(|r| r.effect == Effect::Deny)
+        || policy.capabilities.iter().any(|r| r.effect == Effect::Deny)
+        || policy.signals.iter().any(|r| r.effect == Effect::Deny);
+    let (fidelity, reason) = if policy.mode == Mode::Complain && has_deny {
+        (
+            Fidelity::Narrowed,
+            "AppArmor still enforces deny rules in complain mode, without logging them".into(),
+        )
+    } else {
+        (Fidelity::Exact, String::new())
+    };
     report.push(RuleFidelity {
         subject: Subject::Mode,
         rights: None,
-        fidelity: Fidelity::Exact,
-        reason: String::new(),
+        fidelity,
+        reason,
         rule: match policy.mode {
             Mode::Enforce => "mode enforce".into(),
             Mode::Complain => "mode complain".into(),

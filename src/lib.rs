@@ -5,3 +5,4 @@
 #![warn(missing_docs)]
 
 pub use polc_lang as lang;
+pub mod store;

@@ -99,12 +99,9 @@ pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
             items::check_policy_count(&mut sink, &own.file.items);
         }
     }
-    let root = ws.unit(0).and_then(|u| {
-        u.file
-            .items
-            .iter()
-            .position(|i| i.kind == ItemKind::Policy)
-    });
+    let root = ws
+        .unit(0)
+        .and_then(|u| u.file.items.iter().position(|i| i.kind == ItemKind::Policy));
     if let (true, Some(root)) = (syntax_ok, root) {
         let res = resolve::resolve(&mut ws, (0, root), &mut diags);
         for e in res.items.iter().filter(|e| e.node.0 != 0) {

@@ -23,8 +23,8 @@ use crate::check::vars::Env;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName,
-    PortRange, Proto, RightsOrigin, SignalDir, SignalRule,
+    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
+    Proto, RightsOrigin, SignalDir, SignalRule,
 };
 use crate::rights::{Right, Rights};
 use crate::span::{line_col, Span};
@@ -366,9 +366,10 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     rights: *rights,
                     origin: o,
                 }),
-            Subject::Net { op, proto, ports } => {
-                net.entry((a.effect, *op, *proto, *ports)).or_default().push(o)
-            }
+            Subject::Net { op, proto, ports } => net
+                .entry((a.effect, *op, *proto, *ports))
+                .or_default()
+                .push(o),
             Subject::Cap(c) => caps.entry((a.effect, c.clone())).or_default().push(o),
             Subject::Signal { dir, peer, signals } => sigs
                 .entry((a.effect, *dir, peer.clone(), signals.clone()))
@@ -383,9 +384,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
             FileRule {
                 effect,
                 glob,
-                rights: origins
-                    .iter()
-                    .fold(Rights::EMPTY, |r, o| r.union(o.rights)),
+                rights: origins.iter().fold(Rights::EMPTY, |r, o| r.union(o.rights)),
                 exec_as,
                 origins,
             }

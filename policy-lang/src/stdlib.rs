@@ -20,8 +20,14 @@
 
 const ALL: [(&str, &str); 4] = [
     ("base", include_str!("../stdlib/base.pol")),
-    ("network-client", include_str!("../stdlib/network-client.pol")),
-    ("network-server", include_str!("../stdlib/network-server.pol")),
+    (
+        "network-client",
+        include_str!("../stdlib/network-client.pol"),
+    ),
+    (
+        "network-server",
+        include_str!("../stdlib/network-server.pol"),
+    ),
     ("tmp", include_str!("../stdlib/tmp.pol")),
 ];
 

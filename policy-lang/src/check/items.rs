@@ -424,7 +424,9 @@ fn check_net(sink: &mut Sink<'_>, op: &Spanned<String>, proto: &Spanned<String>)
             "listen" | "accept" => {
                 Some("`bind` covers binding, listening on and accepting from a port".to_string())
             }
-            "send" | "sendto" => Some("`connect` covers connecting and sending to a port".to_string()),
+            "send" | "sendto" => {
+                Some("`connect` covers connecting and sending to a port".to_string())
+            }
             _ => did_you_mean(Code::UnknownNetOp, suggest(&op.node, ["connect", "bind"])),
         };
         sink.report(

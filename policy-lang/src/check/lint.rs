@@ -221,11 +221,7 @@ pub(crate) fn lint(
                 Code::ShadowedRule,
                 file,
                 a.span,
-                format!(
-                    "rule `{}` is shadowed by `{}`",
-                    describe(a),
-                    describe(b)
-                ),
+                format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
                 "already covered",
             );
             out.push(other_rule(d, a, b, "the broader rule"));
@@ -245,7 +241,9 @@ pub(crate) fn lint(
         }
     }
     for e in res.items.iter().filter(|e| e.node.0 == OWN) {
-        let Some(item) = ws.item(e.node) else { continue };
+        let Some(item) = ws.item(e.node) else {
+            continue;
+        };
         for s in &item.body {
             if let StmtKind::Var { name, .. } = &s.kind {
                 if super::strings::is_var_name(&name.node) && !env.is_used(&name.node) {

@@ -54,7 +54,11 @@ pub fn check_file(name: &str, text: &str, file: &File) -> Vec<Diagnostic> {
 
 /// Item checks and duplicate abstractions of one file.
 pub(crate) fn check_local(name: &str, text: &str, file: &File, out: &mut Vec<Diagnostic>) {
-    let mut sink = Sink { file: name, text, out };
+    let mut sink = Sink {
+        file: name,
+        text,
+        out,
+    };
     for item in &file.items {
         items::check_item(&mut sink, item);
     }

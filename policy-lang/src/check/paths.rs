@@ -6,6 +6,9 @@ use crate::glob::{Glob, GlobError, GlobErrorKind};
 use crate::span::{Span, Spanned};
 use std::ops::Range;
 
+/// A substitution: the pieces of the literal, the result, and the values used.
+pub(crate) type Subst<'a> = (&'a [Piece], &'a Substituted, Vec<(String, String)>);
+
 /// A string literal being validated: where it is, and how its text was produced.
 pub(crate) struct PathSite<'a> {
     /// The file the literal is in.
@@ -15,7 +18,7 @@ pub(crate) struct PathSite<'a> {
     /// The literal as written (decoded).
     pub(crate) written: &'a str,
     /// With variables: the pieces, the substitution and the values used.
-    pub(crate) subst: Option<(&'a [Piece], &'a Substituted, Vec<(String, String)>)>,
+    pub(crate) subst: Option<Subst<'a>>,
 }
 
 impl<'a> PathSite<'a> {
@@ -31,7 +34,9 @@ impl<'a> PathSite<'a> {
 
     /// The text validated: the literal, or the result of substitution.
     pub(crate) fn path(&self) -> &str {
-        self.subst.as_ref().map_or(self.written, |(_, s, _)| &s.text)
+        self.subst
+            .as_ref()
+            .map_or(self.written, |(_, s, _)| &s.text)
     }
 
     /// The source span of a byte range of [`PathSite::path`].
@@ -130,7 +135,8 @@ impl<'a> PathSite<'a> {
         let path = self.path();
         let p = esc(path);
         let bad = |r: Range<usize>, msg: String, label: &str| {
-            let mut d = Diagnostic::new(Code::BadAttach, self.file, self.span(r.clone()), msg, label);
+            let mut d =
+                Diagnostic::new(Code::BadAttach, self.file, self.span(r.clone()), msg, label);
             if let Some(h) = self.subst_help(r) {
                 d = d.with_help(h);
             }
@@ -145,7 +151,11 @@ impl<'a> PathSite<'a> {
             return None;
         }
         if path == "/" {
-            out.push(bad(0..1, "attach path `/` is a directory".into(), "not an executable"));
+            out.push(bad(
+                0..1,
+                "attach path `/` is a directory".into(),
+                "not an executable",
+            ));
             return None;
         }
         match Glob::parse(path) {
@@ -183,10 +193,15 @@ mod tests {
         let text = r#"attach "/usr/bin/*""#;
         let s = Spanned::new("/usr/bin/*".to_string(), Span::new(7, text.len()));
         let mut out = Vec::new();
-        assert!(PathSite::plain("f.pol", text, &s).attach(&mut out).is_none());
+        assert!(PathSite::plain("f.pol", text, &s)
+            .attach(&mut out)
+            .is_none());
         assert_eq!(out[0].code, Code::BadAttach);
         assert_eq!(out[0].primary.as_ref().unwrap().span, Span::new(17, 18));
-        assert_eq!(out[0].message, "attach path `/usr/bin/*` holds a glob character");
+        assert_eq!(
+            out[0].message,
+            "attach path `/usr/bin/*` holds a glob character"
+        );
     }
 
     #[test]

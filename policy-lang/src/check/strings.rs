@@ -173,7 +173,9 @@ impl Substituted {
         pieces
             .iter()
             .filter_map(|p| match p {
-                Piece::Var(n, pr) if pr.start < src.end.max(src.start + 1) && src.start < pr.end => {
+                Piece::Var(n, pr)
+                    if pr.start < src.end.max(src.start + 1) && src.start < pr.end =>
+                {
                     Some(n.clone())
                 }
                 _ => None,
@@ -220,32 +222,66 @@ pub(crate) fn esc(s: &str) -> String {
     out
 }
 
-/// The candidate closest to `word` by edit distance, when close enough to be a likely typo.
-pub(crate) fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+/// The candidate closest to `word` by edit distance (a swap of two neighbours counting
+/// as one edit), when close enough to be a likely typo; else the one candidate `word`
+/// is a prefix of.
+pub(crate) fn suggest<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let candidates: Vec<&str> = candidates.into_iter().collect();
     let limit = (word.chars().count() / 3).clamp(1, 3);
-    candidates
-        .into_iter()
-        .map(|c| (distance(word, c), c))
+    let near = candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    near.or_else(|| {
+        let mut prefixed = candidates
+            .iter()
+            .filter(|c| word.len() >= 3 && c.starts_with(word));
+        match (prefixed.next(), prefixed.next()) {
+            (Some(c), None) => Some(*c),
+            _ => None,
+        }
+    })
 }
 
+/// Optimal string alignment distance (Levenshtein plus adjacent transpositions).
 fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(usize::MAX) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(usize::MAX).saturating_add(1);
-            let ins = cur.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
-            cur.push(sub.min(del).min(ins));
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    let at = |i: usize, j: usize| i * w + j;
+    for i in 0..=a.len() {
+        if let Some(x) = d.get_mut(at(i, 0)) {
+            *x = i;
         }
-        prev = cur;
     }
-    prev.last().copied().unwrap_or(0)
+    for j in 0..=b.len() {
+        if let Some(x) = d.get_mut(at(0, j)) {
+            *x = j;
+        }
+    }
+    let get =
+        |d: &Vec<usize>, i: usize, j: usize| d.get(at(i, j)).copied().unwrap_or(usize::MAX / 2);
+    for (i, ca) in a.iter().enumerate().map(|(i, c)| (i + 1, c)) {
+        for (j, cb) in b.iter().enumerate().map(|(j, c)| (j + 1, c)) {
+            let cost = usize::from(ca != cb);
+            let mut v = (get(&d, i - 1, j) + 1)
+                .min(get(&d, i, j - 1) + 1)
+                .min(get(&d, i - 1, j - 1) + cost);
+            if i > 1 && j > 1 && a.get(i - 1) == b.get(j - 2) && a.get(i - 2) == b.get(j - 1) {
+                v = v.min(get(&d, i - 2, j - 2) + 1);
+            }
+            if let Some(x) = d.get_mut(at(i, j)) {
+                *x = v;
+            }
+        }
+    }
+    get(&d, a.len(), b.len())
 }
 
 #[cfg(test)]
@@ -312,5 +348,10 @@ mod tests {
         assert_eq!(esc("é"), "é");
         assert_eq!(suggest("reed", ["read", "write"]), Some("read"));
         assert_eq!(suggest("zzzz", ["read", "write"]), None);
+        assert_eq!(suggest("bsae", ["base", "tmp"]), Some("base"));
+        assert_eq!(
+            suggest("net_bind", ["net_bind_service", "net_raw"]),
+            Some("net_bind_service")
+        );
     }
 }

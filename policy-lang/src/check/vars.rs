@@ -164,10 +164,7 @@ impl Env {
         let ps = pieces(&s.node).ok()?;
         let values = self.lookup_all(&u.name, &u.text, s, &ps, out)?;
         let sub = substitute(&s.node, &ps, |n| {
-            values
-                .iter()
-                .find(|(k, _)| k == n)
-                .map(|(_, v)| v.as_str())
+            values.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str())
         });
         let site = PathSite {
             file: &u.name,

@@ -81,7 +81,7 @@ pub struct Failed {
 pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
     let mut diags = Vec::new();
     let own = parse_unit(src, Tier::Own, &mut diags);
-    let syntax_ok = !diags.iter().any(Diagnostic::is_error);
+    let syntax_ok = !own.partial;
     let mut units = vec![own];
     for extra in opts.abstractions.iter().filter(|x| x.name != src.name) {
         units.push(parse_unit(extra, Tier::Extra, &mut diags));
@@ -89,7 +89,7 @@ pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
     let mut ws = Workspace::new(units);
     let mut lowered = None;
     if let Some(own) = ws.unit(0) {
-        check_local(&own.name, &own.text, &own.file, &mut diags);
+        check_local(&own.name, &own.text, &own.file, own.partial, &mut diags);
         if syntax_ok {
             let mut sink = items::Sink {
                 file: &own.name,
@@ -111,7 +111,7 @@ pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
                     text: &unit.text,
                     out: &mut diags,
                 };
-                items::check_item(&mut sink, item);
+                items::check_item(&mut sink, item, unit.partial);
             }
         }
         let mut env = Env::build(&ws, &res, &opts.vars, &mut diags);
@@ -141,24 +141,22 @@ pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
 }
 
 fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) -> Unit {
-    let file = if src.name.ends_with(".json") {
+    let (file, errors) = if src.name.ends_with(".json") {
         match crate::json::to_ast(&src.name, &src.text) {
-            Ok(f) => f,
-            Err(e) => {
-                diags.extend(e);
-                File::default()
-            }
+            Ok(f) => (f, Vec::new()),
+            Err(e) => (File::default(), e),
         }
     } else {
-        let (f, e) = crate::syntax::parse(&src.name, &src.text);
-        diags.extend(e);
-        f
+        crate::syntax::parse(&src.name, &src.text)
     };
+    let partial = errors.iter().any(Diagnostic::is_error);
+    diags.extend(errors);
     Unit {
         name: src.name.clone(),
         text: src.text.clone(),
         file,
         tier,
+        partial,
     }
 }
 

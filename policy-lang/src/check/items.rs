@@ -197,8 +197,9 @@ impl Seen {
     }
 }
 
-/// Check one item on its own.
-pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item) {
+/// Check one item on its own. For a `partial` tree (recovered after syntax errors),
+/// checks that something is missing are skipped: it may be in the unparsed text.
+pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
     let is_policy = item.kind == ItemKind::Policy;
     if is_policy {
         check_policy_name(sink, &item.name, "policy name");
@@ -248,7 +249,7 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item) {
             _ => check_rule(sink, stmt),
         }
     }
-    if !is_policy && version.first.is_none() {
+    if !is_policy && !partial && version.first.is_none() {
         sink.report(
             Code::MissingVersion,
             item.name.span,

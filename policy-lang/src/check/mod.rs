@@ -42,7 +42,7 @@ use items::Sink;
 /// ```
 pub fn check_file(name: &str, text: &str, file: &File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    check_local(name, text, file, &mut out);
+    check_local(name, text, file, false, &mut out);
     let mut sink = Sink {
         file: name,
         text,
@@ -52,15 +52,21 @@ pub fn check_file(name: &str, text: &str, file: &File) -> Vec<Diagnostic> {
     out
 }
 
-/// Item checks and duplicate abstractions of one file.
-pub(crate) fn check_local(name: &str, text: &str, file: &File, out: &mut Vec<Diagnostic>) {
+/// Item checks and duplicate abstractions of one file (`partial`: see [`items::check_item`]).
+pub(crate) fn check_local(
+    name: &str,
+    text: &str,
+    file: &File,
+    partial: bool,
+    out: &mut Vec<Diagnostic>,
+) {
     let mut sink = Sink {
         file: name,
         text,
         out,
     };
     for item in &file.items {
-        items::check_item(&mut sink, item);
+        items::check_item(&mut sink, item, partial);
     }
     items::check_duplicate_abstractions(&mut sink, &file.items);
 }

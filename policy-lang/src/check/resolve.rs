@@ -32,6 +32,8 @@ pub(crate) struct Unit {
     pub(crate) file: File,
     /// Where it comes from.
     pub(crate) tier: Tier,
+    /// True when parsing reported errors: the tree is what could be recovered.
+    pub(crate) partial: bool,
 }
 
 /// An item: (unit index, item index).
@@ -117,12 +119,14 @@ impl Workspace {
             Some(u) => u,
             None => {
                 let (file, errors) = crate::syntax::parse(&unit_name, text);
+                let partial = !errors.is_empty();
                 out.extend(errors);
                 self.units.push(Unit {
                     name: unit_name,
                     text: text.to_string(),
                     file,
                     tier: Tier::Stdlib,
+                    partial,
                 });
                 self.units.len() - 1
             }

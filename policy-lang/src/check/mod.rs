@@ -15,7 +15,7 @@
 //! 5. exec transitions that conflict (during lowering);
 //! 6. warnings about the policy's own statements.
 //!
-//! [`load`](crate::load) runs them all; [`check_file`] runs the first two on one file.
+//! [`load`](crate::load()) runs them all; [`check_file`] runs the first two on one file.
 
 pub(crate) mod items;
 pub(crate) mod lint;

@@ -145,7 +145,7 @@ fn huge_inputs_do_not_exhaust_the_stack() {
 
 #[test]
 fn regressions() {
-    // Inputs that once went wrong, kept here (see also fuzz/).
+    // Edge cases of the lexer and the recovery; crashers found by `fuzz/` go here too.
     for text in [
         "",
         "policy",

@@ -31,7 +31,7 @@ use crate::span::{line_col, Span};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one atom is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Subject {
     /// Rights on the paths of a glob.
     File {
@@ -126,7 +126,7 @@ pub(crate) fn lower(
             StmtKind::Version(v) if policy.version.is_none() => policy.version = Some(v.node),
             StmtKind::Mode(m) if m.node == "complain" => policy.mode = Mode::Complain,
             StmtKind::Attach(p) if policy.attach.is_none() => {
-                if let Some(path) = env.path(ws, unit, p, true, out) {
+                if let Some(path) = env.attach(ws, unit, p, out) {
                     policy.attach = Some(Attach {
                         path,
                         origin: origin(ws, unit, s.span, &[]),
@@ -273,6 +273,49 @@ fn atoms_of(
     }
 }
 
+/// A cheap necessary condition for two globs to share a path (and so for one to contain
+/// the other): every path of a glob starts with its literal prefix (the text before the
+/// first `*`, `?`, `{` or `}`) and ends with its literal suffix, so the prefixes must be
+/// compatible (one a prefix of the other), and the suffixes likewise. It spares the glob
+/// algebra most pairs of a large policy.
+pub(crate) fn may_overlap(a: &Glob, b: &Glob) -> bool {
+    GlobEnds::of(a).may_overlap(&GlobEnds::of(b))
+}
+
+/// The literal prefix and suffix of a glob (see [`may_overlap`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GlobEnds<'a> {
+    prefix: &'a str,
+    suffix: &'a str,
+}
+
+impl<'a> GlobEnds<'a> {
+    /// The ends of a glob.
+    pub(crate) fn of(g: &'a Glob) -> GlobEnds<'a> {
+        GlobEnds {
+            prefix: prefix(g.as_str()),
+            suffix: suffix(g.as_str()),
+        }
+    }
+
+    /// False when the globs cannot share a path.
+    pub(crate) fn may_overlap(&self, o: &GlobEnds<'_>) -> bool {
+        (self.prefix.starts_with(o.prefix) || o.prefix.starts_with(self.prefix))
+            && (self.suffix.ends_with(o.suffix) || o.suffix.ends_with(self.suffix))
+    }
+}
+
+const WILD: [char; 4] = ['*', '?', '{', '}'];
+
+fn prefix(s: &str) -> &str {
+    s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())
+}
+
+fn suffix(s: &str) -> &str {
+    s.rfind(WILD)
+        .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
+}
+
 /// How an exec transition is described in a message.
 fn transition(t: &Option<PolicyName>) -> String {
     match t {
@@ -297,39 +340,47 @@ fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) 
         })
         .collect();
     let mut reported: BTreeSet<usize> = BTreeSet::new();
-    for (j, (b, gb, tb)) in execs.iter().enumerate() {
-        for (a, ga, ta) in execs.iter().take(j) {
+    for (j, later) in execs.iter().enumerate() {
+        for (i, earlier) in execs.iter().enumerate().take(j) {
+            let ((_, ga, ta), (_, gb, tb)) = (earlier, later);
             if ta == tb {
                 continue;
             }
             let conflict = match (ga.is_literal(), gb.is_literal()) {
                 (true, true) => ga.as_str() == gb.as_str(),
-                (false, false) => ga.intersects(gb),
+                (false, false) => may_overlap(ga, gb) && ga.intersects(gb),
                 _ => false,
             };
-            if !conflict || !reported.insert(j) {
+            // Point at the policy's own file when one of the two rules is there.
+            let (pi, (p, gp, tp), (o, go, to)) = if later.0.unit != 0 && earlier.0.unit == 0 {
+                (i, earlier, later)
+            } else {
+                (j, later, earlier)
+            };
+            if !conflict || reported.contains(&i) || reported.contains(&j) {
                 continue;
             }
-            let file = ws.unit(b.unit).map_or("", |u| u.name.as_str());
+            reported.insert(pi);
+            let file = ws.unit(p.unit).map_or("", |u| u.name.as_str());
             let mut d = Diagnostic::new(
                 Code::ConflictingTransition,
                 file,
-                b.span,
+                p.span,
                 format!(
                     "conflicting exec transitions: `{}` runs {}, `{}` runs {}",
-                    esc(gb.as_str()),
-                    transition(tb),
-                    esc(ga.as_str()),
-                    transition(ta)
+                    esc(gp.as_str()),
+                    transition(tp),
+                    esc(go.as_str()),
+                    transition(to)
                 ),
                 "overlaps another exec rule",
             );
-            d = if a.unit == b.unit {
-                d.with_label(a.span, "the other rule")
+            d = if o.unit == p.unit {
+                d.with_label(o.span, "the other rule")
             } else {
                 d.with_help(format!(
                     "the other rule is at {}; make the paths disjoint, or add a rule for the exact path",
-                    ws.loc(a.unit, a.span)
+                    ws.loc(o.unit, o.span)
                 ))
             };
             out.push(d);

@@ -10,8 +10,8 @@ use super::strings::esc;
 use super::vars::Env;
 use crate::ast::{Effect, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lower::{Atom, Subject};
-use std::collections::BTreeSet;
+use crate::lower::{Atom, GlobEnds, Subject};
+use std::collections::{BTreeSet, HashMap};
 
 /// The unit index of the policy's own file.
 const OWN: usize = 0;
@@ -69,8 +69,61 @@ fn signals_overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
     a.is_empty() || b.is_empty() || !a.is_disjoint(b)
 }
 
-/// True when everything `a` covers, `b` covers (same effect assumed).
-fn covered_by(a: &Subject, b: &Subject) -> bool {
+/// One path of a glob's text, built cheaply: the first alternative of each brace, `x`
+/// for each run of wildcards. Not always valid or in the glob (`/a/{}/b`): callers check
+/// that the glob matches it before relying on it.
+fn sample_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open = 0usize; // braces entered in their first alternative
+    let mut skipping = 0usize; // nesting depth inside a skipped alternative
+    let mut prev_star = false;
+    for c in text.chars() {
+        if skipping > 0 {
+            match c {
+                '{' => skipping += 1,
+                '}' => {
+                    skipping -= 1;
+                    if skipping == 0 {
+                        open = open.saturating_sub(1);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '{' => open += 1,
+            ',' if open > 0 => skipping = 1,
+            '}' if open > 0 => open -= 1,
+            '*' if prev_star => {}
+            '*' | '?' => out.push('x'),
+            c => out.push(c),
+        }
+        prev_star = c == '*';
+    }
+    out
+}
+
+/// A path of `a`'s glob, when it is a file rule and the sample is in it.
+fn witness(a: &Subject) -> Option<String> {
+    match a {
+        Subject::File { glob, .. } => {
+            let w = sample_path(glob.as_str());
+            glob.matches(&w).then_some(w)
+        }
+        _ => None,
+    }
+}
+
+/// True when everything `a` covers, `b` covers (same effect assumed). `ends` are the
+/// globs' literal ends for file rules; `witness` is a path of `a`, if known: when `b`
+/// does not match it, `a ⊄ b` without the glob algebra.
+fn covered_by(
+    a: &Subject,
+    b: &Subject,
+    ends: Option<(GlobEnds<'_>, GlobEnds<'_>)>,
+    witness: Option<&str>,
+) -> bool {
     match (a, b) {
         (
             Subject::File {
@@ -83,7 +136,13 @@ fn covered_by(a: &Subject, b: &Subject) -> bool {
                 rights: rb,
                 exec_as: tb,
             },
-        ) => ta == tb && ra.is_subset(*rb) && ga.is_subset(gb),
+        ) => {
+            ta == tb
+                && ra.is_subset(*rb)
+                && ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
+                && witness.is_none_or(|w| gb.matches(w))
+                && ga.is_subset(gb)
+        }
         (
             Subject::Net {
                 op: oa,
@@ -177,6 +236,22 @@ fn other_rule(d: Diagnostic, a: &Atom, b: &Atom, what: &str) -> Diagnostic {
     }
 }
 
+fn kind(s: &Subject) -> u8 {
+    match s {
+        Subject::File { .. } => 0,
+        Subject::Net { .. } => 1,
+        Subject::Cap(_) => 2,
+        Subject::Signal { .. } => 3,
+    }
+}
+
+fn ends(s: &Subject) -> Option<GlobEnds<'_>> {
+    match s {
+        Subject::File { glob, .. } => Some(GlobEnds::of(glob)),
+        _ => None,
+    }
+}
+
 /// Every warning about the policy's own statements.
 pub(crate) fn lint(
     ws: &Workspace,
@@ -186,27 +261,31 @@ pub(crate) fn lint(
     out: &mut Vec<Diagnostic>,
 ) {
     let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
+    let mut same: HashMap<(Effect, &Subject), Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<(Effect, u8), Vec<usize>> = HashMap::new();
+    for (i, a) in atoms.iter().enumerate() {
+        same.entry((a.effect, &a.subject)).or_default().push(i);
+        buckets
+            .entry((a.effect, kind(&a.subject)))
+            .or_default()
+            .push(i);
+    }
+    let all_ends: Vec<Option<GlobEnds<'_>>> = atoms.iter().map(|a| ends(&a.subject)).collect();
+    let end_of = |i: usize| all_ends.get(i).copied().flatten();
     for (i, a) in atoms.iter().enumerate() {
         if a.unit != OWN {
             continue;
         }
-        let same_effect = atoms
-            .iter()
-            .enumerate()
-            .filter(|(j, b)| *j != i && b.effect == a.effect);
-        let mut dup = None;
-        let mut broader = None;
-        for (j, b) in same_effect {
-            if b.subject == a.subject {
-                // Report the later of two own statements, and always the own one of a
-                // pair with another file.
-                if (j < i || b.unit != OWN) && dup.is_none() {
-                    dup = Some(b);
-                }
-            } else if broader.is_none() && covered_by(&a.subject, &b.subject) {
-                broader = Some(b);
-            }
-        }
+        // Report the later of two own statements, and always the own one of a pair with
+        // another file.
+        let dup = same
+            .get(&(a.effect, &a.subject))
+            .into_iter()
+            .flatten()
+            .filter(|j| **j != i)
+            .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+            .find(|(j, b)| *j < i || b.unit != OWN)
+            .map(|(_, b)| b);
         if let Some(b) = dup {
             let d = Diagnostic::new(
                 Code::DuplicateRule,
@@ -216,21 +295,44 @@ pub(crate) fn lint(
                 "duplicate",
             );
             out.push(other_rule(d, a, b, "the same rule"));
-        } else if let Some(b) = broader {
-            let d = Diagnostic::new(
-                Code::ShadowedRule,
-                file,
-                a.span,
-                format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
-                "already covered",
-            );
-            out.push(other_rule(d, a, b, "the broader rule"));
+        } else {
+            let witness = witness(&a.subject);
+            let broader = buckets
+                .get(&(a.effect, kind(&a.subject)))
+                .into_iter()
+                .flatten()
+                .filter(|j| **j != i)
+                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+                .find(|(j, b)| {
+                    let ends = end_of(i).zip(end_of(*j));
+                    b.subject != a.subject
+                        && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
+                })
+                .map(|(_, b)| b);
+            if let Some(b) = broader {
+                let d = Diagnostic::new(
+                    Code::ShadowedRule,
+                    file,
+                    a.span,
+                    format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
+                    "already covered",
+                );
+                out.push(other_rule(d, a, b, "the broader rule"));
+            }
         }
-        if a.effect == Effect::Deny
-            && !atoms
-                .iter()
-                .any(|b| b.effect == Effect::Allow && overlaps(&a.subject, &b.subject))
-        {
+        let overlapping_allow = || {
+            buckets
+                .get(&(Effect::Allow, kind(&a.subject)))
+                .into_iter()
+                .flatten()
+                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+                .any(|(j, b)| {
+                    let ends = end_of(i).zip(end_of(j));
+                    ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
+                        && overlaps(&a.subject, &b.subject)
+                })
+        };
+        if a.effect == Effect::Deny && !overlapping_allow() {
             out.push(Diagnostic::new(
                 Code::DenyMatchesNothing,
                 file,
@@ -257,5 +359,20 @@ pub(crate) fn lint(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_path;
+
+    #[test]
+    fn sample_paths() {
+        assert_eq!(sample_path("/a/**"), "/a/x");
+        assert_eq!(sample_path("/a/*.conf"), "/a/x.conf");
+        assert_eq!(sample_path("/a/{b,c{d,e}}/f?"), "/a/b/fx");
+        assert_eq!(sample_path("/a/{{b,c},d}/e"), "/a/b/e");
+        assert_eq!(sample_path("/a/{,b}c"), "/a/c");
+        assert_eq!(sample_path("/a}"), "/a}");
     }
 }

@@ -140,26 +140,41 @@ impl Env {
         self.used.contains(name)
     }
 
-    /// Substitute the variables of a path literal of `unit` and validate it as a glob
-    /// (or, with `attach`, as the attached executable). Problems of literals without
-    /// variables were reported by the item check and are not reported again.
-    pub(crate) fn path(
+    /// Substitute the variables of a path literal of `unit` and validate it as a glob.
+    /// Problems of literals without variables were reported by the item check and are
+    /// not reported again.
+    pub(crate) fn glob(
         &mut self,
         ws: &Workspace,
         unit: usize,
         s: &Spanned<String>,
-        attach: bool,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<Glob> {
+        self.expand(ws, unit, s, out, |site, out| site.glob(out))
+    }
+
+    /// Like [`Env::glob`], validating the path as the attached executable.
+    pub(crate) fn attach(
+        &mut self,
+        ws: &Workspace,
+        unit: usize,
+        s: &Spanned<String>,
         out: &mut Vec<Diagnostic>,
     ) -> Option<String> {
+        self.expand(ws, unit, s, out, |site, out| site.attach(out))
+    }
+
+    fn expand<T>(
+        &mut self,
+        ws: &Workspace,
+        unit: usize,
+        s: &Spanned<String>,
+        out: &mut Vec<Diagnostic>,
+        validate: impl Fn(&PathSite<'_>, &mut Vec<Diagnostic>) -> Option<T>,
+    ) -> Option<T> {
         let u = ws.unit(unit)?;
         if !has_refs(&s.node) {
-            let site = PathSite::plain(&u.name, &u.text, s);
-            let mut scratch = Vec::new();
-            return if attach {
-                site.attach(&mut scratch)
-            } else {
-                site.glob(&mut scratch).map(|g| g.as_str().to_string())
-            };
+            return validate(&PathSite::plain(&u.name, &u.text, s), &mut Vec::new());
         }
         let ps = pieces(&s.node).ok()?;
         let values = self.lookup_all(&u.name, &u.text, s, &ps, out)?;
@@ -172,23 +187,7 @@ impl Env {
             written: &s.node,
             subst: Some((&ps, &sub, values.clone())),
         };
-        if attach {
-            site.attach(out)
-        } else {
-            site.glob(out).map(|g| g.as_str().to_string())
-        }
-    }
-
-    /// Like [`Env::path`], returning the glob.
-    pub(crate) fn glob(
-        &mut self,
-        ws: &Workspace,
-        unit: usize,
-        s: &Spanned<String>,
-        out: &mut Vec<Diagnostic>,
-    ) -> Option<Glob> {
-        let p = self.path(ws, unit, s, false, out)?;
-        Glob::parse(&p).ok()
+        validate(&site, out)
     }
 
     /// The values of the references of a string, in order of first reference; `None`

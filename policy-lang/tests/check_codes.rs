@@ -455,3 +455,90 @@ fn messages_escape_control_characters() {
     let d = only(&t, Code::UnsafeVariableValue);
     assert_eq!(d.message, "value of variable `d` holds `\\t`");
 }
+
+#[test]
+fn trees_recovered_after_syntax_errors_get_no_missing_statement_errors() {
+    // `version` is misspelled: a syntax error, not also "declares no version"
+    let t = format!("{}abstraction h {{\n    verison 1\n}}\n", pol("use h"));
+    let ds = diags(&t);
+    assert!(ds.iter().all(|d| d.code != Code::MissingVersion), "{ds:#?}");
+    assert!(ds.iter().any(|d| d.code == Code::Syntax), "{ds:#?}");
+    // local checks still run on what was parsed
+    let t = pol("allow reed \"/a\"\nallow read");
+    let ds = diags(&t);
+    assert!(ds.iter().any(|d| d.code == Code::UnknownRight), "{ds:#?}");
+}
+
+#[test]
+fn errors_in_an_abstraction_are_reported_in_its_file() {
+    let opts = LoadOptions {
+        abstractions: vec![polc_lang::Source::new(
+            "h.pol",
+            "abstraction h {\n    version 1\n    use nope\n    allow capability nope\n}\n",
+        )],
+        ..LoadOptions::default()
+    };
+    let ds = diags_with(&pol("use h"), &opts);
+    let got: Vec<(&str, Code)> = ds.iter().map(|d| (d.file.as_str(), d.code)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("h.pol", Code::UnknownAbstraction),
+            ("h.pol", Code::UnknownCapability)
+        ]
+    );
+}
+
+#[test]
+fn lints_on_net_signal_and_deny_rules() {
+    let t = pol("allow net connect tcp 80-90\ndeny net connect tcp 100");
+    let d = only(&t, Code::DenyMatchesNothing);
+    assert_eq!(
+        d.message,
+        "`deny net connect tcp 100` matches nothing any allow grants"
+    );
+    let t = pol("allow net connect tcp 80-90\ndeny net connect tcp 85");
+    assert!(diags(&t).is_empty(), "{:#?}", diags(&t));
+    let t = pol("allow signal send term to org.a\ndeny signal send kill to org.a");
+    only(&t, Code::DenyMatchesNothing);
+    let t = pol("allow signal send to org.a\ndeny signal send kill to org.a");
+    assert!(diags(&t).is_empty(), "{:#?}", diags(&t));
+    let t = pol("allow read \"/a\"\ndeny read \"/a\"\ndeny read \"/a\"");
+    let d = only(&t, Code::DuplicateRule);
+    assert_eq!(d.message, "duplicate rule `deny read \"/a\"`");
+    let t = pol("allow capability chown, chown");
+    let d = only(&t, Code::DuplicateRule);
+    assert_eq!(underlined(&t, &d), "chown");
+    assert_eq!(
+        d.primary.as_ref().unwrap().span.start,
+        offset_of(&t, "chown", 1)
+    );
+}
+
+#[test]
+fn json_sources_are_checked_with_spans_inside_their_strings() {
+    let text = r#"{
+  "policy": "org.example.app",
+  "rules": [
+    {"effect": "allow", "rights": ["read"], "paths": ["/etc/${nope}/x"]},
+    {"effect": "allow", "capabilities": ["CAP_CHOWN"]}
+  ]
+}"#;
+    let f = polc_lang::load(
+        &polc_lang::Source::new("app.json", text),
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    let got: Vec<(Code, &str)> = f
+        .diagnostics
+        .iter()
+        .map(|d| (d.code, underlined(text, d)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (Code::UnknownVariable, "${nope}"),
+            (Code::UnknownCapability, "\"CAP_CHOWN\"")
+        ]
+    );
+}

@@ -208,7 +208,7 @@ pub struct PathSet {
 impl PathSet {
     /// True when `path` is in the set.
     pub fn contains(&self, path: &str) -> bool {
-        crate::eval::is_valid_path(path)
+        crate::glob::is_valid_path(path)
             && self.within.iter().all(|g| g.matches(path))
             && !self.except.iter().any(|g| g.matches(path))
     }

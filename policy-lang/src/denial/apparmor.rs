@@ -35,7 +35,7 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             name: name.to_string(),
         }]
     } else if operation == "signal" || class == "signal" {
-        signal(&f, &mut permissions, &mut notes)
+        signal(&f, &mut permissions)
     } else if f.get("family").is_some() || class == "net" {
         network(&f, operation, &mut permissions, &mut notes)
     } else if let Some(name) = f.get("name") {
@@ -133,7 +133,7 @@ fn file(
     out
 }
 
-fn signal(f: &Fields, permissions: &mut Vec<String>, notes: &mut Vec<String>) -> Vec<Access> {
+fn signal(f: &Fields, permissions: &mut Vec<String>) -> Vec<Access> {
     let mask = f
         .get("denied_mask")
         .or_else(|| f.get("requested_mask"))
@@ -142,14 +142,17 @@ fn signal(f: &Fields, permissions: &mut Vec<String>, notes: &mut Vec<String>) ->
     let signal = f
         .get("signal")
         .map(|s| s.trim_start_matches("SIG").to_lowercase());
-    let peer = f.get("peer").map(|p| {
-        if PolicyName::new(p).is_err() {
-            notes.push(format!(
-                "the peer `{p}` is not a polc policy: signal rules of a policy name only other policies"
-            ));
+    let peer = f.get("peer").map(str::to_string);
+    if let Some(p) = peer.as_deref() {
+        if p == "unconfined" || PolicyName::new(p).is_err() {
+            return vec![Access::Unmapped {
+                permission: format!("signal {mask} {}", signal.as_deref().unwrap_or("")),
+                reason: format!(
+                    "the peer `{p}` is not a polc policy: signal rules name only confined policies"
+                ),
+            }];
         }
-        p.to_string()
-    });
+    }
     let mut out = Vec::new();
     for word in mask.split_whitespace() {
         let direction = match word {

@@ -160,6 +160,53 @@ impl Diff {
     }
 }
 
+/// How many changes of each direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Changes that grant more.
+    pub broadened: usize,
+    /// Changes that grant less.
+    pub narrowed: usize,
+    /// Other changes.
+    pub changed: usize,
+}
+
+impl Diff {
+    /// The number of changes of each direction.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            broadened: self.count(Direction::Broadened),
+            narrowed: self.count(Direction::Narrowed),
+            changed: self.count(Direction::Changed),
+        }
+    }
+}
+
+/// Everything `polc diff` reports: the diff, its summary and, per backend asked for, what
+/// the kernel would enforce of it. Its JSON form is documented in `docs/diff.md`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The semantic diff (its fields appear at the top level of the JSON form).
+    #[serde(flatten)]
+    pub diff: Diff,
+    /// Counts per direction.
+    pub summary: Summary,
+    /// One entry per `--target`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<target::TargetDiff>,
+}
+
+impl Report {
+    /// A report of `diff` without backends.
+    pub fn new(diff: Diff) -> Report {
+        Report {
+            summary: diff.summary(),
+            diff,
+            targets: Vec::new(),
+        }
+    }
+}
+
 /// One change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]

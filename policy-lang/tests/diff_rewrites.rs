@@ -197,7 +197,7 @@ fn file(stmts: &[String], moved: &[String], style: u64) -> String {
         s.push_str(st);
     }
     s.push_str("\n}\n");
-    if style % 2 == 0 {
+    if style.is_multiple_of(2) {
         s.push_str(&abstraction);
     }
     s

@@ -23,7 +23,19 @@ impl IoFailure {
         let file = display(path);
         let why = match e.kind() {
             io::ErrorKind::InvalidData => "it is not valid UTF-8".to_string(),
-            _ => e.to_string(),
+            io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+            io::ErrorKind::NotADirectory => "a component of the path is not a directory".to_string(),
+            _ => {
+                // `Display` of an OS error ends with ` (os error N)`: keep the words.
+                let s = e.to_string();
+                let s = s.split(" (os error").next().unwrap_or_default().to_string();
+                let mut c = s.chars();
+                c.next()
+                    .map(|f| f.to_lowercase().chain(c).collect())
+                    .unwrap_or(s)
+            }
         };
         IoFailure {
             message: format!("cannot {what} `{file}`: {why}"),

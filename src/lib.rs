@@ -11,7 +11,8 @@
 //! - [`load`]: source text (or its JSON form) → a checked, lowered [`Policy`];
 //! - [`check`]: every diagnostic of a source, whether it loads or not;
 //! - [`explain`]: why a request is allowed or denied, with the deciding rules and
-//!   where they were written (file:line:col and the `use` chain).
+//!   where they were written (file:line:col and the `use` chain);
+//! - [`store`]: installed policies as transactional generations with rollback.
 //!
 //! Nothing here prints or renders: diagnostics are [`Diagnostic`] values and an
 //! [`Explanation`] serializes to JSON. The `polc` command-line tool (the [`command`]
@@ -74,6 +75,7 @@ mod explain;
 #[doc(hidden)]
 pub mod generate;
 pub mod request;
+pub mod store;
 
 pub use explain::{describe_rule, explain, ExplainedRule, Explanation};
 pub use polc_lang as lang;

@@ -26,7 +26,9 @@ impl IoFailure {
             io::ErrorKind::NotFound => "no such file or directory".to_string(),
             io::ErrorKind::PermissionDenied => "permission denied".to_string(),
             io::ErrorKind::IsADirectory => "it is a directory".to_string(),
-            io::ErrorKind::NotADirectory => "a component of the path is not a directory".to_string(),
+            io::ErrorKind::NotADirectory => {
+                "a component of the path is not a directory".to_string()
+            }
             _ => {
                 // `Display` of an OS error ends with ` (os error N)`: keep the words.
                 let s = e.to_string();

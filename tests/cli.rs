@@ -531,6 +531,31 @@ fn compile_ir_to_stdout_and_to_a_file() {
     assert_eq!(stdout(&again), ir);
 }
 
+/// The JSON form of the web application means what its text form means: the IRs are
+/// equal once the source locations (which differ by nature) are set aside.
+#[test]
+fn json_form_compiles_to_the_same_ir_as_the_text() {
+    fn without_origins(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("origins");
+                m.remove("origin");
+                m.values_mut().for_each(without_origins);
+            }
+            Value::Array(a) => a.iter_mut().for_each(without_origins),
+            _ => {}
+        }
+    }
+    let ir = |file: &str| {
+        let o = polc(&["compile", file, "--target", "ir"]);
+        assert_eq!(code(&o), 0, "{file}: {}", stderr(&o));
+        let mut v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        without_origins(&mut v);
+        v
+    };
+    assert_eq!(ir("examples/webapp.json"), ir(WEBAPP));
+}
+
 #[test]
 fn compile_refuses_a_broken_policy_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();

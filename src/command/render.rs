@@ -11,6 +11,7 @@ use super::{Ctx, ErrorFormat};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use polc_lang::diagnostics::Diagnostic;
 use polc_lang::SourceMap;
+use std::collections::BTreeMap;
 
 /// True for characters that must not reach a terminal raw: C0 and C1 controls other
 /// than newline and tab, DEL, and the bidirectional embedding/override/isolate marks.
@@ -49,6 +50,12 @@ fn sanitized(d: &Diagnostic) -> Diagnostic {
 /// One diagnostic drawn for people: the code, the message, the snippet with the
 /// labelled spans, and the help. `color` adds ANSI styles; `width` wraps the text.
 pub fn human(d: &Diagnostic, source: Option<&str>, color: bool, width: usize) -> String {
+    let source = source.map(sanitize);
+    human_sanitized(d, source.as_deref(), color, width)
+}
+
+/// [`human`] for a source text already passed through [`sanitize`].
+fn human_sanitized(d: &Diagnostic, source: Option<&str>, color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -57,8 +64,7 @@ pub fn human(d: &Diagnostic, source: Option<&str>, color: bool, width: usize) ->
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false);
-    let source = source.map(sanitize);
-    let report = sanitized(d).to_report(source.as_deref());
+    let report = sanitized(d).to_report(source);
     let mut out = String::new();
     if handler.render_report(&mut out, &report).is_err() {
         // Drawing failed (a span outside its text): fall back to one plain line.
@@ -93,10 +99,20 @@ pub fn json(d: &Diagnostic, source: Option<&str>) -> String {
 
 /// Write diagnostics to stderr in the chosen format, each with its file's text.
 pub fn emit(ctx: &mut Ctx<'_>, format: ErrorFormat, diags: &[Diagnostic], sources: &SourceMap) {
+    // Each file's text is sanitized once, however many diagnostics point into it.
+    let mut clean: BTreeMap<&str, String> = BTreeMap::new();
     for d in diags {
         let text = sources.get(&d.file);
         let out = match format {
-            ErrorFormat::Human => human(d, text, ctx.color, ctx.width),
+            ErrorFormat::Human => {
+                let text = text.map(|t| {
+                    clean
+                        .entry(d.file.as_str())
+                        .or_insert_with(|| sanitize(t))
+                        .as_str()
+                });
+                human_sanitized(d, text, ctx.color, ctx.width)
+            }
             ErrorFormat::Json => json(d, text) + "\n",
         };
         let _ = ctx.stderr.write_all(out.as_bytes());

@@ -36,14 +36,17 @@ trap on_exit EXIT
 section "1/5 dependencies"
 
 # Debian packages the tests use:
-#   build-essential     C toolchain for libFuzzer (cargo fuzz) and crates that build C
-#   pkg-config          for crates that locate system libraries
+#   build-essential     gcc for the C API's tests, libFuzzer (cargo fuzz), crates that build C
+#   pkg-config          the C API's tests find the library through polc.pc
+#   valgrind            the C API's tests run under it (no errors, no leaks)
 #   qemu-system-x86     boots Debian's kernel with AppArmor / SELinux (tests/kernel)
 #   busybox-static      the guest's userland in the initramfs
 #   cpio                inspecting initramfs images by hand
 #   apparmor            apparmor_parser: judge of the AppArmor backend's output
 #   secilc, setools     secilc and sesearch: judges of the SELinux backend's output
-APT_PACKAGES=(build-essential pkg-config qemu-system-x86 busybox-static cpio apparmor secilc setools)
+APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static cpio apparmor secilc setools)
+# The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
+CBINDGEN_VERSION=0.29.4
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -68,6 +71,11 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 echo "cargo-fuzz: $(cargo fuzz --version)"
+if [[ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]]; then
+    echo "installing cbindgen $CBINDGEN_VERSION"
+    cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --force
+fi
+echo "$(cbindgen --version)"
 for component in rustfmt clippy; do
     if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
         echo "the Rust component $component is missing: rustup component add $component" >&2

@@ -1,7 +1,13 @@
 //! The semantic diff on large policies: two 10,000-rule policies that differ in a few
 //! rules, and how the time grows from 1,000 to 10,000 rules. Numbers are recorded in
 //! docs/performance.md.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use polc_lang::ast::Effect;

@@ -42,6 +42,11 @@ pub struct AccessExplanation {
     pub suggestion: Option<String>,
     /// Caveats, one line each.
     pub notes: Vec<String>,
+    /// Whether each backend asked about would enforce exactly the policy's decision (only
+    /// for accesses the log names completely; filled by callers that have the backends'
+    /// fidelity reports, see [`crate::diff::target::decision_fidelity`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<crate::diff::target::Enforcement>,
 }
 
 /// A denial explained against a policy.
@@ -83,6 +88,7 @@ fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
         granting: Vec::new(),
         suggestion: None,
         notes: Vec::new(),
+        targets: Vec::new(),
     };
     if let Access::Unmapped { .. } = access {
         out.verdict = Verdict::Unmapped;

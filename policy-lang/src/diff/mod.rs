@@ -78,7 +78,9 @@ pub mod target;
 mod text;
 mod transitions;
 
-pub use text::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
+pub use text::{
+    cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
+};
 
 use crate::ast::Effect;
 use crate::glob::Glob;

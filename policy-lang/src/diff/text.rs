@@ -22,8 +22,8 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// The rights as keywords, without the `append` that `write` implies.
-pub(crate) fn rights_words(rights: Rights) -> String {
+/// The rights as keywords, without the `append` that `write` implies (`read write`).
+pub fn rights_words(rights: Rights) -> String {
     let shown = if rights.contains(Right::Write) {
         rights.difference(Rights::one(Right::Append))
     } else {

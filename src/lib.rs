@@ -5,4 +5,5 @@
 #![warn(missing_docs)]
 
 pub use polc_lang as lang;
+pub mod confine;
 pub mod store;

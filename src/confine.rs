@@ -20,7 +20,7 @@
 //!
 //! ```no_run
 //! use polc::confine::{CommandExt, Lsm, Options};
-//! use polc::lang::load::{load, LoadOptions, Source};
+//! use polc::lang::{load, LoadOptions, Source};
 //! use std::process::Command;
 //!
 //! let src = Source::new("webapp.pol", std::fs::read_to_string("webapp.pol")?);

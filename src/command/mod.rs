@@ -1,0 +1,283 @@
+//! The `polc` command-line tool: its arguments and one function per subcommand.
+//!
+//! `main` parses the arguments and calls [`run`]; each subcommand is a function taking
+//! its arguments and a [`Ctx`] (standard streams and rendering choices), returning the
+//! exit code, so tests can call them directly with in-memory streams.
+//!
+//! Exit codes: [`EXIT_OK`] (0) success, [`EXIT_FINDINGS`] (1) the policy has errors (or
+//! `fmt --check` found files to reformat), [`EXIT_USAGE`] (2) bad usage or an I/O error.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+pub mod check;
+pub mod compile;
+pub mod explain;
+pub mod fmt;
+pub mod gen_bench;
+pub mod input;
+pub mod render;
+
+/// Success (warnings do not change it).
+pub const EXIT_OK: u8 = 0;
+/// Errors found in a policy, or files `fmt --check` would change.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Bad usage, or a file that cannot be read or written.
+pub const EXIT_USAGE: u8 = 2;
+
+const ABOUT: &str = "Check, format, explain and compile mandatory-access-control policies";
+
+const LONG_ABOUT: &str = "\
+polc compiles one policy language for AppArmor, SELinux and Landlock.
+
+A policy says what a program may do: which paths it may read, write or execute,
+which ports it may connect to or bind, which capabilities and signals it may use.
+Everything not allowed is denied, and a `deny` wins over any `allow`.";
+
+const EXAMPLES: &str = "\
+Examples:
+  Check policies (exit 1 on errors; warnings do not fail):
+    polc check examples/webapp.pol examples/converter.pol
+  Same, with machine-readable diagnostics, one JSON object per line on stderr:
+    polc --error-format json check examples/webapp.pol
+  Reformat in place, or list the files that are not formatted:
+    polc fmt examples/*.pol
+    polc fmt --check examples/*.pol
+  Why may the app read this file? Which rule decides, and where is it written?
+    polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read
+    polc explain examples/webapp.pol --net connect:tcp:443
+  Give an install-time variable a value and add abstraction files:
+    polc check --var state_dir=/srv/webapp --abstractions /etc/polc/abstractions app.pol
+  Compile to the IR, the backend-neutral model, as stable JSON:
+    polc compile examples/webapp.pol --target ir -o webapp.ir.json
+
+Exit status: 0 success (warnings allowed), 1 errors in a policy or files to
+reformat, 2 bad usage or a file that cannot be read or written.
+Documentation: docs/cli.md and docs/language.md.";
+
+/// The `polc` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "polc",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// How to print diagnostics on stderr: `human` (drawn with the source snippet) or
+    /// `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+
+    /// Give an install-time variable a value, overriding its `var` default
+    /// (repeatable).
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Read the `*.pol` abstraction files of DIR, searched before the built-in ones
+    /// (repeatable; earlier directories first).
+    #[arg(long = "abstractions", global = true, value_name = "DIR")]
+    pub abstractions: Vec<PathBuf>,
+}
+
+/// Diagnostic output formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Drawn for people, with the source snippet; colours only on a terminal.
+    #[default]
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+}
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    #[default]
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check policies: report every error and warning
+    #[command(after_help = "Example:\n  polc check examples/webapp.pol\n\n\
+        Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.")]
+    Check(CheckArgs),
+    /// Format policies in the canonical style, in place
+    #[command(after_help = "Examples:\n  polc fmt examples/webapp.pol\n  \
+        polc fmt --check examples/*.pol\n  polc fmt - < app.pol > app.formatted.pol\n\n\
+        Files are replaced atomically (a temporary file in the same directory, then a rename).\n\
+        Exit status: 0 done, 1 syntax errors or (with --check) files to reformat, 2 usage or I/O error.")]
+    Fmt(FmtArgs),
+    /// Explain why a request is allowed or denied, and by which rules
+    #[command(after_help = "Examples:\n  \
+        polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read\n  \
+        polc explain examples/webapp.pol --path /usr/bin/convert --access exec\n  \
+        polc explain examples/webapp.pol --net bind:tcp:8081\n  \
+        polc explain examples/webapp.pol --capability setuid\n  \
+        polc explain examples/webapp.pol --signal send:kill:self --format json\n\n\
+        Exit status: 0 explained (allowed or not), 1 the policy has errors, 2 usage or I/O error.")]
+    Explain(ExplainArgs),
+    /// Compile a policy for a target
+    #[command(
+        after_help = "Example:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n\n\
+        Exit status: 0 compiled, 1 the policy has errors, 2 usage or I/O error."
+    )]
+    Compile(CompileArgs),
+    /// Write a generated policy of N rules (for benchmarks)
+    #[command(hide = true)]
+    GenBench(GenBenchArgs),
+}
+
+/// `polc check FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Policy files (`.pol` text or `.json` form)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `polc fmt [--check] FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct FmtArgs {
+    /// Do not write: print the files that would change and exit 1 if there are any
+    #[arg(long)]
+    pub check: bool,
+    /// Policy files; `-` reads standard input and writes standard output
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `polc explain FILE (--path PATH --access RIGHT | --net SPEC | --capability NAME | --signal SPEC)`
+#[derive(Debug, Clone, Args)]
+#[command(group(
+    clap::ArgGroup::new("request")
+        .required(true)
+        .args(["path", "net", "capability", "signal"])
+))]
+pub struct ExplainArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// An absolute path to ask about (with --access)
+    #[arg(long, value_name = "PATH", requires = "access")]
+    pub path: Option<String>,
+    /// The right asked for on --path: read, write, append, create, delete, list, exec,
+    /// map-exec, lock, link or rename
+    #[arg(long, value_name = "RIGHT", requires = "path")]
+    pub access: Option<String>,
+    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp:53)
+    #[arg(long, value_name = "OP:PROTO:PORT")]
+    pub net: Option<String>,
+    /// A capability, lowercase without CAP_ (e.g. net_bind_service)
+    #[arg(long, value_name = "NAME")]
+    pub capability: Option<String>,
+    /// A signal, DIRECTION:SIGNAL:PEER (e.g. send:term:org.example.worker,
+    /// receive:hup:self)
+    #[arg(long, value_name = "DIR:SIGNAL:PEER")]
+    pub signal: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// Compilation targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The IR: the backend-neutral model, as stable JSON
+    Ir,
+}
+
+/// `polc compile FILE --target TARGET [-o OUT]`
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to produce
+    #[arg(long, value_enum)]
+    pub target: Target,
+    /// Write here (atomically) instead of standard output; `-` is standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// `polc gen-bench [--rules N] [-o OUT]`
+#[derive(Debug, Clone, Args)]
+pub struct GenBenchArgs {
+    /// Number of rule statements
+    #[arg(long, default_value_t = 10_000)]
+    pub rules: usize,
+    /// Write here (atomically) instead of standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+/// The world a subcommand runs in: its standard streams and how to render.
+pub struct Ctx<'a> {
+    /// Standard input (`fmt -`).
+    pub stdin: &'a mut dyn Read,
+    /// Standard output: the command's product.
+    pub stdout: &'a mut dyn Write,
+    /// Standard error: diagnostics and messages.
+    pub stderr: &'a mut dyn Write,
+    /// Draw human diagnostics in colour.
+    pub color: bool,
+    /// Width of human diagnostics, in columns.
+    pub width: usize,
+}
+
+impl Ctx<'_> {
+    /// Say something to the user on stderr (`polc: ...`); a failed write is ignored,
+    /// since there is nowhere else to say it.
+    pub fn say(&mut self, msg: impl std::fmt::Display) {
+        let _ = writeln!(self.stderr, "polc: {}", render::sanitize(&msg.to_string()));
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
+    match &cli.command {
+        Command::Check(a) => check::run(a, &cli.global, ctx),
+        Command::Fmt(a) => fmt::run(a, &cli.global, ctx),
+        Command::Explain(a) => explain::run(a, &cli.global, ctx),
+        Command::Compile(a) => compile::run(a, &cli.global, ctx),
+        Command::GenBench(a) => gen_bench::run(a, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -155,6 +155,12 @@ impl Env {
         }
     }
 
+    /// Back to nothing installed, every file with its base label.
+    fn reset(&mut self) {
+        let _ = std::fs::remove_dir_all(self.base.join("store"));
+        self.labels = Arc::new(FakeLabels::default());
+    }
+
     fn open(&self, faults: Option<Arc<dyn FaultInjector>>) -> Result<Store, StoreError> {
         let mut cfg = StoreConfig::new(self.base.join("store"));
         cfg.faults = faults;
@@ -301,11 +307,12 @@ fn labels_follow_the_current_generation() {
 
 #[test]
 fn every_failed_step_leaves_the_labels_of_the_current_generation() {
+    let mut env = Env::new();
     for op in [Op::Install1, Op::Upgrade2, Op::Rollback, Op::Remove] {
         for sticky in [false, true] {
             let mut at = 0;
             loop {
-                let env = Env::new();
+                env.reset();
                 prepare(&env, op);
                 let faults = Arc::new(Faults {
                     at,

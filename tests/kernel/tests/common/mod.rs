@@ -148,8 +148,13 @@ pub fn mirror_tree(host_root: &Path, root: &str) {
     }
 }
 
-/// Random file rules over the tree at `root`.
+/// Random file rules over the tree at `root`, their globs from [`GLOBS`].
 pub fn random_rules(rng: &mut Rng, root: &str) -> Vec<String> {
+    random_rules_over(rng, root, GLOBS)
+}
+
+/// Random file rules over the tree at `root`, their globs from `globs`.
+pub fn random_rules_over(rng: &mut Rng, root: &str, globs: &[&str]) -> Vec<String> {
     let n = 1 + rng.below(5);
     (0..n)
         .map(|_| {
@@ -162,7 +167,7 @@ pub fn random_rules(rng: &mut Rng, root: &str) -> Vec<String> {
             if rights.is_empty() {
                 rights.push(Right::ALL[rng.below(Right::ALL.len())].name());
             }
-            let glob = rng.pick(GLOBS).replacen('R', root, 1);
+            let glob = rng.pick(globs).replacen('R', root, 1);
             format!("{effect} {} \"{glob}\"", rights.join(" "))
         })
         .collect()

@@ -179,7 +179,7 @@ fn random_policies_agree_with_the_evaluator() {
         .iter()
         .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
         .collect();
-    pairs.push(common::deliberately_wrong(&pairs));
+    pairs.extend(common::deliberately_wrong(&pairs));
     let start = std::time::Instant::now();
     let run = g
         .cases(pairs.iter().map(|p| p.case.clone()))
@@ -246,25 +246,6 @@ allow signal receive cont from org.polc.cur.sig-a
 allow net connect tcp
 allow net bind tcp
 "#;
-
-/// The curated policies: `## NAME [ATTACH]` headers, statements below. An attached
-/// policy may also map and read its own executable.
-fn curated_policies() -> Vec<(TestPolicy, Option<String>)> {
-    let mut out = Vec::new();
-    for block in CURATED.split("## ").filter(|b| !b.trim().is_empty()) {
-        let (head, body) = block.split_once('\n').unwrap();
-        let mut h = head.split_whitespace();
-        let name = h.next().unwrap();
-        let attach = h.next().map(str::to_string);
-        let mut text = String::new();
-        if let Some(a) = &attach {
-            text.push_str(&format!("attach \"{a}\"\nallow read map-exec \"{a}\"\n"));
-        }
-        text.push_str(body);
-        out.push((build(name, &text).unwrap_or_else(|e| panic!("{e}")), attach));
-    }
-    out
-}
 
 fn file(p: &str, r: Right) -> Request {
     Request::file(p, r)
@@ -584,7 +565,7 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 #[test]
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
-    let policies = curated_policies();
+    let policies = common::curated_policies(CURATED, true);
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
     let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
     // The transition is the evaluator's too.
@@ -665,7 +646,7 @@ fn curated_policies_agree_with_the_evaluator() {
     for (i, (exec, op)) in curated_ops().into_iter().enumerate() {
         pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, &op));
     }
-    pairs.push(common::deliberately_wrong(&pairs));
+    pairs.extend(common::deliberately_wrong(&pairs));
     let run = g
         .cases(pairs.iter().map(|p| p.case.clone()))
         .boot(&k.vmlinuz)

@@ -26,8 +26,8 @@ use common::{
 use polc_kernel_harness::differential::{Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
-use polc_kernel_harness::vm::Lsm;
 use polc_kernel_harness::require_tool;
+use polc_kernel_harness::vm::Lsm;
 use polc_lang::eval::Request;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
 use polc_lang::ir::{NetOp, Proto, SignalDir};
@@ -100,7 +100,11 @@ fn base_config(dir: &Path) -> Config {
 fn contexts(fc: &Path, paths: &[(String, Option<bool>)]) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for kind in [Some(false), Some(true), None] {
-        let ps: Vec<&String> = paths.iter().filter(|(_, d)| *d == kind).map(|(p, _)| p).collect();
+        let ps: Vec<&String> = paths
+            .iter()
+            .filter(|(_, d)| *d == kind)
+            .map(|(p, _)| p)
+            .collect();
         if ps.is_empty() {
             continue;
         }
@@ -125,7 +129,8 @@ fn contexts(fc: &Path, paths: &[(String, Option<bool>)]) -> BTreeMap<String, Str
 
 /// `PATH<TAB>CONTEXT` lines for the probe's `label` mode.
 fn labels(fc: &Path, paths: &[(String, bool)]) -> String {
-    let kinds: Vec<(String, Option<bool>)> = paths.iter().map(|(p, d)| (p.clone(), Some(*d))).collect();
+    let kinds: Vec<(String, Option<bool>)> =
+        paths.iter().map(|(p, d)| (p.clone(), Some(*d))).collect();
     contexts(fc, &kinds)
         .iter()
         .map(|(p, c)| format!("{p}\t{c}\n"))
@@ -185,7 +190,9 @@ fn se_perms(r: Right) -> &'static [&'static str] {
 fn granted(allows: &[AllowRule], r: Right) -> Vec<&str> {
     allows
         .iter()
-        .filter(|a| a.class != "process" && !a.class.ends_with("socket") && !a.class.starts_with("cap"))
+        .filter(|a| {
+            a.class != "process" && !a.class.ends_with("socket") && !a.class.starts_with("cap")
+        })
         .filter(|a| se_perms(r).iter().any(|p| a.perms.contains(*p)))
         .map(|a| a.target.as_str())
         .collect()
@@ -241,12 +248,15 @@ fn fidelity(
                 );
                 match (types.get(path.as_str()), types.get(parent(path))) {
                     (Some(t), Some(pt)) => {
-                        reached.contains(&t.as_str()) || (on_parent && reached.contains(&pt.as_str()))
+                        reached.contains(&t.as_str())
+                            || (on_parent && reached.contains(&pt.as_str()))
                     }
                     _ => true,
                 }
             }
-            (Subject::Owns { index }, Request::File { path, .. }) => ir.owns[index].glob.matches(path),
+            (Subject::Owns { index }, Request::File { path, .. }) => {
+                ir.owns[index].glob.matches(path)
+            }
             (
                 Subject::Rule {
                     list: RuleListKind::Net,
@@ -269,7 +279,9 @@ fn fidelity(
                 Request::Signal {
                     direction, peer, ..
                 },
-            ) => ir.signals[index].direction == *direction && ir.signals[index].peer.as_str() == peer,
+            ) => {
+                ir.signals[index].direction == *direction && ir.signals[index].peer.as_str() == peer
+            }
             // The entrypoint type labels the attached executable only.
             (Subject::Attach, Request::File { path, .. }) => {
                 ir.attach.as_ref().is_some_and(|a| &a.path == path)
@@ -395,7 +407,14 @@ impl Batch {
             let n = p.ir.name.to_string();
             fidelity(p, &self.reports[&n], &self.allows[&n], &self.types, r)
         };
-        pair(id, Some(domain(policy)), exec_path, op, &self.policies, &fid)
+        pair(
+            id,
+            Some(domain(policy)),
+            exec_path,
+            op,
+            &self.policies,
+            &fid,
+        )
     }
 
     /// The guest with the binary policy loaded, `paths` labelled, enforcing.
@@ -464,20 +483,31 @@ fn random_policies_agree_with_the_evaluator() {
     batch.learn_types(&paths, &ops.iter().map(|(_, _, op)| op).collect::<Vec<_>>());
     let mut g = batch.guest(&probe, &paths);
     for i in 0..RANDOM_POLICIES {
-        g = add_tree(g.probe_copy_at(&format!("/usr/bin/p{i}")), &format!("/t/p{i}"));
+        g = add_tree(
+            g.probe_copy_at(&format!("/usr/bin/p{i}")),
+            &format!("/t/p{i}"),
+        );
     }
     let mut pairs: Vec<Pair> = ops
         .iter()
         .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
         .collect();
-    pairs.push(common::deliberately_wrong(&pairs));
+    pairs.extend(common::deliberately_wrong(&pairs));
     let start = std::time::Instant::now();
     let run = g
         .cases(pairs.iter().map(|p| p.case.clone()))
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
-    println!("selinux: one boot, {} cases, {:.1?}", pairs.len(), start.elapsed());
-    assert!(run.console.contains("selinux"), "SELinux is not active:\n{}", run.console);
+    println!(
+        "selinux: one boot, {} cases, {:.1?}",
+        pairs.len(),
+        start.elapsed()
+    );
+    assert!(
+        run.console.contains("selinux"),
+        "SELinux is not active:\n{}",
+        run.console
+    );
     let mut tally = Tally::new("selinux");
     tally.judge_all(&pairs, &run.results);
     if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
@@ -486,4 +516,330 @@ fn random_policies_agree_with_the_evaluator() {
     common::conclude(&tally, 300);
 }
 
+const CURATED: &str = r#"
+## org.polc.cur.complain /usr/bin/c-complain
+mode complain
+owns "/c/complain/ok"
+allow read "/c/complain/ok"
 
+## org.polc.cur.deny /usr/bin/c-deny
+owns "/c/deny", "/c/deny/**"
+allow read list "/c/deny/**"
+deny read "/c/deny/secret/**"
+deny read "/c/deny/pub/key"
+
+## org.polc.cur.glob /usr/bin/c-glob
+owns "/c/glob/*.conf", "/c/glob/{a,b}/**"
+allow read "/c/glob/*.conf"
+allow read list "/c/glob/{a,b}/**"
+
+## org.polc.cur.exec-a /usr/bin/c-exec-a
+owns "/c/exec/a/tool", "/c/exec/a/plain", "/c/exec/a/only-a"
+allow exec "/c/exec/a/tool" as org.polc.cur.exec-b
+allow exec map-exec read "/c/exec/a/plain"
+allow read "/c/exec/a/only-a"
+
+## org.polc.cur.exec-b
+owns "/c/exec/b/only-b"
+allow read "/c/exec/b/only-b"
+
+## org.polc.cur.caps /usr/bin/c-caps
+owns "/c/caps/ro"
+allow capability sys_admin
+deny capability setgid
+allow write "/c/caps/ro"
+
+## org.polc.cur.caps2 /usr/bin/c-caps2
+owns "/c/caps2/ro"
+allow capability dac_override, setgid
+allow write "/c/caps2/ro"
+
+## org.polc.cur.sig-a /usr/bin/c-sig-a
+allow signal send cont, urg to org.polc.cur.sig-b
+
+## org.polc.cur.sig-b /usr/bin/c-sig-b
+allow signal receive cont from org.polc.cur.sig-a
+
+## org.polc.cur.net /usr/bin/c-net
+allow net connect tcp
+allow net bind tcp
+"#;
+
+/// The curated cases, in order (complain first: its log lines must not be lost).
+fn curated_ops() -> Vec<(&'static str, Op)> {
+    use Right::*;
+    let f = |exec: &'static str, policy: &str, op: &str, path: &str, r: Right| {
+        (
+            exec,
+            Op::new(&[op, path], policy, vec![Request::file(path, r)]),
+        )
+    };
+    let cross = |exec: &'static str, args: &[&str], reqs: Vec<(&str, Request)>| {
+        (
+            exec,
+            Op {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                requests: reqs.into_iter().map(|(p, r)| (p.to_string(), r)).collect(),
+            },
+        )
+    };
+    let (d, g, c, c2) = (
+        "org.polc.cur.deny",
+        "org.polc.cur.glob",
+        "org.polc.cur.caps",
+        "org.polc.cur.caps2",
+    );
+    let (ea, eb, sa, sb) = (
+        "org.polc.cur.exec-a",
+        "org.polc.cur.exec-b",
+        "org.polc.cur.sig-a",
+        "org.polc.cur.sig-b",
+    );
+    let file = Request::file;
+    let cap = Request::capability;
+    let sig = Request::signal;
+    let net = |args: &[&str], op, proto, port| {
+        (
+            "/usr/bin/c-net",
+            Op::new(
+                args,
+                "org.polc.cur.net",
+                vec![Request::net(op, proto, port)],
+            ),
+        )
+    };
+    vec![
+        f("/usr/bin/c-deny", d, "read", "/c/deny/pub/a", Read),
+        f("/usr/bin/c-deny", d, "read", "/c/deny/pub/key", Read),
+        f("/usr/bin/c-deny", d, "read", "/c/deny/secret/s", Read),
+        f("/usr/bin/c-deny", d, "list", "/c/deny/secret", List),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf.bak", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/a/x.conf", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/b/deep/f", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/ab/f", Read),
+        f("/usr/bin/c-glob", g, "list", "/c/glob/a/deep", List),
+        f("/usr/bin/c-glob", g, "list", "/c/glob/a", List),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/tool", "read", "/c/exec/b/only-b"],
+            vec![
+                (ea, file("/c/exec/a/tool", Exec)),
+                (eb, file("/c/exec/b/only-b", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/tool", "read", "/c/exec/a/only-a"],
+            vec![
+                (ea, file("/c/exec/a/tool", Exec)),
+                (eb, file("/c/exec/a/only-a", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/plain", "read", "/c/exec/a/only-a"],
+            vec![
+                (ea, file("/c/exec/a/plain", Exec)),
+                (ea, file("/c/exec/a/only-a", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/plain", "read", "/c/exec/b/only-b"],
+            vec![
+                (ea, file("/c/exec/a/plain", Exec)),
+                (ea, file("/c/exec/b/only-b", Read)),
+            ],
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(&["sethostname", "polc"], c, vec![cap("sys_admin")]),
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(&["setgid", "1"], c, vec![cap("setgid")]),
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(
+                &["write", "/c/caps/ro"],
+                c,
+                vec![file("/c/caps/ro", Write), cap("dac_override")],
+            ),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(&["sethostname", "polc"], c2, vec![cap("sys_admin")]),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(&["setgid", "1"], c2, vec![cap("setgid")]),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(
+                &["write", "/c/caps2/ro"],
+                c2,
+                vec![file("/c/caps2/ro", Write), cap("dac_override")],
+            ),
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "18", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "cont")),
+                (sb, sig(SignalDir::Receive, sa, "cont")),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "23", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "urg")),
+                (sb, sig(SignalDir::Receive, sa, "urg")),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "28", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "winch")),
+                (sb, sig(SignalDir::Receive, sa, "winch")),
+            ],
+        ),
+        net(
+            &["connect", "tcp", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            1234,
+        ),
+        net(&["bind", "tcp", "40000"], NetOp::Bind, Proto::Tcp, 40000),
+        net(&["connect", "udp", "53"], NetOp::Connect, Proto::Udp, 53),
+    ]
+}
+
+#[test]
+fn curated_policies_agree_with_the_evaluator() {
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED, false);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let files = [
+        "/c/complain/ok",
+        "/c/complain/other",
+        "/c/deny/pub/a",
+        "/c/deny/pub/key",
+        "/c/deny/secret/s",
+        "/c/glob/x.conf",
+        "/c/glob/x.conf.bak",
+        "/c/glob/a/x.conf",
+        "/c/glob/b/deep/f",
+        "/c/glob/ab/f",
+        "/c/exec/a/only-a",
+        "/c/exec/b/only-b",
+        "/c/caps/ro",
+        "/c/caps2/ro",
+    ];
+    let dirs = [
+        "/c",
+        "/c/complain",
+        "/c/deny",
+        "/c/deny/pub",
+        "/c/deny/secret",
+        "/c/glob",
+        "/c/glob/a",
+        "/c/glob/a/deep",
+        "/c/glob/b",
+        "/c/glob/b/deep",
+        "/c/glob/ab",
+        "/c/exec",
+        "/c/exec/a",
+        "/c/exec/b",
+        "/c/caps",
+        "/c/caps2",
+    ];
+    let copies = ["/c/exec/a/tool", "/c/exec/a/plain"];
+    let mut paths: Vec<(String, bool)> = files
+        .iter()
+        .chain(&copies)
+        .map(|f| (f.to_string(), false))
+        .collect();
+    paths.extend(dirs.iter().map(|d| (d.to_string(), true)));
+    paths.extend(attaches.iter().map(|a| (a.clone(), false)));
+    let mut batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let ops = curated_ops();
+    batch.learn_types(&paths, &ops.iter().map(|(_, op)| op).collect::<Vec<_>>());
+    let d = polc_lang::eval::evaluate(
+        &batch.policies["org.polc.cur.exec-a"].ir,
+        &Request::file("/c/exec/a/tool", Right::Exec),
+    );
+    assert_eq!(
+        d.exec_as.map(|n| n.to_string()).as_deref(),
+        Some("org.polc.cur.exec-b")
+    );
+
+    let mut g = batch.guest(&probe, &paths);
+    for p in attaches.iter().map(String::as_str).chain(copies) {
+        g = g.probe_copy_at(p);
+    }
+    for f in files {
+        g = g.file(f, if f.ends_with("/ro") { 0o444 } else { 0o644 }, b"polc\n");
+    }
+    for dir in dirs {
+        g = g.dir(dir);
+    }
+    let g = g
+        .dir("/run")
+        .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
+        .setup(&format!(
+            "/bin/polc-probe spawn /run/sig-b.pid attr:{} /usr/bin/c-sig-b sleep 300",
+            domain("org.polc.cur.sig-b")
+        ));
+
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (i, path) in ["/c/complain/ok", "/c/complain/other"]
+        .into_iter()
+        .enumerate()
+    {
+        let op = Op::new(
+            &["read", path],
+            "org.polc.cur.complain",
+            vec![Request::file(path, Right::Read)],
+        );
+        let mut p = batch.pair(format!("complain-{i}"), "/usr/bin/c-complain", &op);
+        assert_eq!(
+            p.expected,
+            i == 0,
+            "the evaluator decides as the policy says"
+        );
+        p.expected = true;
+        p.fidelity = Fidelity::Exact;
+        p.requests = format!("{} (complain mode: logged, never refused)", p.requests);
+        pairs.push(p);
+    }
+    for (i, (exec, op)) in ops.iter().enumerate() {
+        pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, op));
+    }
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("selinux (curated)");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    let logged = run.console.lines().any(|l| {
+        l.contains("avc:  denied")
+            && l.contains("name=\"other\"")
+            && l.contains("org_polc_cur_complain.domain")
+            && l.contains("permissive=1")
+    });
+    assert!(
+        logged,
+        "complain mode: no `avc: denied ... permissive=1` line for /c/complain/other in the kernel log:\n{}",
+        denials(&run.console)
+    );
+    common::conclude(&tally, pairs.len() / 2);
+}

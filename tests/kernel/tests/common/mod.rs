@@ -320,9 +320,19 @@ pub fn pair(
     }
 }
 
+/// True for an operation that changes nothing (`read`, `list`, possibly under `landlock`).
+fn is_read_only(op: &[String]) -> bool {
+    let first = match op.first().map(String::as_str) {
+        Some("landlock") => op.get(2),
+        _ => op.first(),
+    };
+    matches!(first.map(String::as_str), Some("read" | "list"))
+}
+
 /// A copy of an exact pair whose operation changes nothing (read, list), with the
-/// expectation flipped: the harness must report it as a mismatch.
-pub fn deliberately_wrong(pairs: &[Pair]) -> Pair {
+/// expectation flipped: the harness must report it as a mismatch. (None when there is no
+/// such pair: the verdict then fails, saying no self-check ran.)
+pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
     let p = pairs
         .iter()
         .find(|p| {
@@ -331,17 +341,15 @@ pub fn deliberately_wrong(pairs: &[Pair]) -> Pair {
                 && matches!(p.case.op.first().map(String::as_str), Some("read" | "list"))
         })
         .or_else(|| {
-            pairs.iter().find(|p| {
-                p.fidelity == Fidelity::Exact
-                    && matches!(p.case.op.first().map(String::as_str), Some("read" | "list"))
-            })
-        })
-        .expect("an exact read or list pair to turn into a deliberately wrong expectation");
+            pairs
+                .iter()
+                .find(|p| p.fidelity == Fidelity::Exact && is_read_only(&p.case.op))
+        })?;
     let mut w = p.clone();
     w.case.id = format!("{}-deliberately-wrong", p.case.id);
     w.expected = !p.expected;
     w.deliberately_wrong = true;
-    w
+    Some(w)
 }
 
 /// Print the summary and fail with every problem.
@@ -353,4 +361,27 @@ pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: 
     if let Err(report) = tally.verdict(min_compared) {
         panic!("{report}");
     }
+}
+
+/// Curated policies: `## NAME [ATTACH]` headers, statements below. With `map_self`, an
+/// attached policy may also read and map its own executable (AppArmor checks it).
+pub fn curated_policies(text: &str, map_self: bool) -> Vec<(TestPolicy, Option<String>)> {
+    let mut out = Vec::new();
+    for block in text.split("## ").filter(|b| !b.trim().is_empty()) {
+        let (head, body) = block.split_once('\n').unwrap();
+        let mut h = head.split_whitespace();
+        let name = h.next().unwrap();
+        let attach = h.next().map(str::to_string);
+        let mut text = String::new();
+        if let Some(a) = &attach {
+            text.push_str(&format!("attach \"{a}\"\n"));
+            if map_self {
+                text.push_str(&format!("allow read map-exec \"{a}\"\n"));
+            }
+        }
+        text.push_str(body);
+        let p = polc_kernel_harness::policy::build(name, &text).unwrap_or_else(|e| panic!("{e}"));
+        out.push((p, attach));
+    }
+    out
 }

@@ -34,6 +34,9 @@ pub struct Pair {
     pub requests: String,
     /// A test of the harness: the expectation is deliberately the wrong one.
     pub deliberately_wrong: bool,
+    /// A known gap of the backend (why): the pair is expected to mismatch, is listed, and
+    /// fails the run once it no longer does (so the entry is removed when fixed).
+    pub known_gap: Option<String>,
 }
 
 /// The kernel's answer, read from an outcome.
@@ -43,6 +46,8 @@ pub enum Observed {
     Allowed,
     /// Refused with `EACCES`, `EPERM` or (Landlock, across directories) `EXDEV`.
     Refused,
+    /// The probe was killed by a signal: it could not run as the policy says it may.
+    Killed,
     /// Any other result: not an answer of the LSM.
     Inconclusive,
 }
@@ -58,6 +63,7 @@ pub fn observe(op: &[String], outcome: &Outcome) -> Observed {
         Outcome::Errno(2) if exec => Observed::Allowed,
         // The port is in use: the LSM let the bind through.
         Outcome::Errno(98) => Observed::Allowed,
+        Outcome::Signal(_) => Observed::Killed,
         _ => Observed::Inconclusive,
     }
 }
@@ -97,6 +103,8 @@ pub struct Tally {
     pub inconclusive: Vec<String>,
     /// Every mismatch, fully described.
     pub mismatches: Vec<String>,
+    /// Known gaps still observed, fully described.
+    pub known_gaps: Vec<String>,
     /// Deliberately wrong expectations, and how many were detected.
     pub self_checks: (usize, usize),
     /// Pairs per fidelity, for the summary.
@@ -118,6 +126,9 @@ impl Tally {
         let kernel_allows = observed == Observed::Allowed;
         let mismatch = match (observed, pair.fidelity) {
             (Observed::Inconclusive, _) => None,
+            // Killed where the policy lets the operation run: it did not run.
+            (Observed::Killed, Fidelity::Exact) if pair.expected => Some(true),
+            (Observed::Killed, _) => None,
             (_, Fidelity::Exact) => Some(kernel_allows != pair.expected),
             (_, Fidelity::Narrowed) => Some(kernel_allows && !pair.expected),
             _ => None,
@@ -139,8 +150,30 @@ impl Tally {
             .by_fidelity
             .entry(pair.fidelity.name().to_string())
             .or_default() += 1;
+        if let Some(why) = &pair.known_gap {
+            // Whatever the fidelity: the kernel still decides otherwise than the evaluator.
+            let differs = match observed {
+                Observed::Allowed => !pair.expected,
+                Observed::Refused | Observed::Killed => pair.expected,
+                Observed::Inconclusive => false,
+            };
+            if differs {
+                let d = format!(
+                    "known gap ({why}), still present:\n{}",
+                    self.describe(pair, outcome)
+                );
+                self.known_gaps.push(d);
+            } else {
+                self.mismatches.push(format!(
+                    "the known gap ({why}) is no longer observed: remove it from the test\n{}",
+                    self.describe(pair, outcome)
+                ));
+            }
+            return;
+        }
         match (observed, pair.fidelity) {
-            (Observed::Inconclusive, _) => {
+            (Observed::Killed, Fidelity::Exact) if pair.expected => self.equal += 1,
+            (Observed::Inconclusive | Observed::Killed, _) => {
                 self.inconclusive
                     .push(format!("{}: {}", pair.case.id, shown(outcome)));
                 return;
@@ -200,10 +233,11 @@ impl Tally {
             .map(|(f, n)| format!("{n} {f}"))
             .collect();
         format!(
-            "{}: {} pairs, {} mismatches ({} compared for equality, {} for soundness, {} not compared; {}; {} inconclusive; self-check: {} of {} deliberately wrong expectations detected)",
+            "{}: {} pairs, {} mismatches, {} known gaps ({} compared for equality, {} for soundness, {} not compared; {}; {} inconclusive; self-check: {} of {} deliberately wrong expectations detected)",
             self.lsm,
             self.pairs,
             self.mismatches.len(),
+            self.known_gaps.len(),
             self.equal,
             self.sound,
             self.not_compared,
@@ -262,6 +296,7 @@ mod tests {
             fidelity,
             requests: "read /f".into(),
             deliberately_wrong: wrong,
+            known_gap: None,
         }
     }
 
@@ -306,6 +341,16 @@ mod tests {
             "{m}"
         );
         assert!(t.verdict(1).is_err());
+        let mut k = pair("k", true, Fidelity::Exact, false);
+        k.known_gap = Some("a known gap".into());
+        t.judge(&k, Some(&Outcome::Signal(11)));
+        assert_eq!(t.known_gaps.len(), 1);
+        t.judge(&k, Some(&Outcome::Errno(0)));
+        assert_eq!(
+            t.mismatches.len(),
+            3,
+            "a gap no longer observed fails the run"
+        );
     }
 
     #[test]

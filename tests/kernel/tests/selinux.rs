@@ -528,6 +528,16 @@ allow read list "/c/deny/**"
 deny read "/c/deny/secret/**"
 deny read "/c/deny/pub/key"
 
+## org.polc.cur.deny-root /usr/bin/c-deny-root
+owns "/c/dr", "/c/dr/**"
+allow read "/c/dr/**"
+deny link "/c/dr"
+
+## org.polc.cur.deny-owned /usr/bin/c-deny-owned
+owns "/c/do/**", "/c/do/s/**"
+allow read "/c/do/**"
+deny write "/c/do/s/**"
+
 ## org.polc.cur.glob /usr/bin/c-glob
 owns "/c/glob/*.conf", "/c/glob/{a,b}/**"
 allow read "/c/glob/*.conf"
@@ -564,6 +574,23 @@ allow signal receive cont from org.polc.cur.sig-a
 allow net connect tcp
 allow net bind tcp
 "#;
+
+/// Cases the backend reports exact that the kernel decides otherwise (operation, why).
+/// Each must still mismatch; once the backend is fixed the test says to remove it.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    (
+        "exec /c/exec/a/tool read /c/exec/b/only-b",
+        "the transition grants the new domain no `fd use` on the old one, so it cannot map its executable and dies",
+    ),
+    (
+        "read /c/dr/f",
+        "a deny on the owned root directory takes away the traversal of everything below",
+    ),
+    (
+        "read /c/do/s/f",
+        "the carve-out of a deny on an owned glob has the owned type's regex; file_contexts labels with the owned type",
+    ),
+];
 
 /// The curated cases, in order (complain first: its log lines must not be lost).
 fn curated_ops() -> Vec<(&'static str, Op)> {
@@ -613,6 +640,20 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
         f("/usr/bin/c-deny", d, "read", "/c/deny/pub/key", Read),
         f("/usr/bin/c-deny", d, "read", "/c/deny/secret/s", Read),
         f("/usr/bin/c-deny", d, "list", "/c/deny/secret", List),
+        f(
+            "/usr/bin/c-deny-root",
+            "org.polc.cur.deny-root",
+            "read",
+            "/c/dr/f",
+            Read,
+        ),
+        f(
+            "/usr/bin/c-deny-owned",
+            "org.polc.cur.deny-owned",
+            "read",
+            "/c/do/s/f",
+            Read,
+        ),
         f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf", Read),
         f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf.bak", Read),
         f("/usr/bin/c-glob", g, "read", "/c/glob/a/x.conf", Read),
@@ -739,6 +780,8 @@ fn curated_policies_agree_with_the_evaluator() {
         "/c/exec/b/only-b",
         "/c/caps/ro",
         "/c/caps2/ro",
+        "/c/dr/f",
+        "/c/do/s/f",
     ];
     let dirs = [
         "/c",
@@ -757,6 +800,9 @@ fn curated_policies_agree_with_the_evaluator() {
         "/c/exec/b",
         "/c/caps",
         "/c/caps2",
+        "/c/dr",
+        "/c/do",
+        "/c/do/s",
     ];
     let copies = ["/c/exec/a/tool", "/c/exec/a/plain"];
     let mut paths: Vec<(String, bool)> = files
@@ -818,7 +864,12 @@ fn curated_policies_agree_with_the_evaluator() {
         pairs.push(p);
     }
     for (i, (exec, op)) in ops.iter().enumerate() {
-        pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, op));
+        let mut p = batch.pair(format!("c{i:02}-{}", op.args[0]), exec, op);
+        p.known_gap = KNOWN_GAPS
+            .iter()
+            .find(|(args, _)| op.args.join(" ") == *args)
+            .map(|(_, why)| why.to_string());
+        pairs.push(p);
     }
     pairs.extend(common::deliberately_wrong(&pairs));
     let run = g

@@ -317,6 +317,7 @@ pub fn pair(
         fidelity,
         requests: show_requests(&op.requests),
         deliberately_wrong: false,
+        known_gap: None,
     }
 }
 
@@ -355,6 +356,9 @@ pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
 /// Print the summary and fail with every problem.
 pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: usize) {
     println!("{}", tally.summary());
+    for g in &tally.known_gaps {
+        println!("{g}");
+    }
     for i in &tally.inconclusive {
         println!("  inconclusive: {i}");
     }

@@ -4,6 +4,7 @@
 //! rule does (`deny` wins); rule order does not matter.
 
 use crate::ast::Effect;
+use crate::glob::is_valid_path;
 use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
 use crate::rights::{Right, Rights};
 use serde::Serialize;
@@ -147,9 +148,9 @@ impl Decision {
 /// [`Decision::deciding`], which are in IR order.
 ///
 /// - File rules match when the rule's rights hold the requested right and its glob
-///   matches the path. A path that is not a valid path (relative, with `.` or `..`
-///   components, empty components, a trailing `/`, NUL or control characters) matches no
-///   rule, so it is denied by default.
+///   matches the path. A path that is not a valid path ([`crate::glob::is_valid_path`]:
+///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
+///   matches no rule, so it is denied by default.
 /// - Network rules match operation, protocol and a port in the rule's range.
 /// - Capability rules match by name.
 /// - Signal rules match direction, peer (`self` in a request names the policy itself) and
@@ -306,19 +307,4 @@ fn transition<'a>(matching: impl Iterator<Item = &'a FileRule>) -> Option<Policy
             ))
         })
         .and_then(|f| f.exec_as.clone())
-}
-
-/// True for a valid path: `/`, or `/c1/.../cn` with non-empty components that are not
-/// `.` or `..`, without NUL or control characters.
-pub fn is_valid_path(path: &str) -> bool {
-    if path == "/" {
-        return true;
-    }
-    let Some(rest) = path.strip_prefix('/') else {
-        return false;
-    };
-    !path.chars().any(char::is_control)
-        && rest
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
 }

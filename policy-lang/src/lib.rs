@@ -31,6 +31,7 @@ pub mod fmt;
 pub mod glob;
 pub mod ir;
 pub mod json;
+mod lower;
 pub mod rights;
 pub mod span;
 pub mod stdlib;

@@ -264,6 +264,14 @@ proptest! {
         let is_exec = matches!(r, Request::File { right: Right::Exec, .. });
         if !(d.allowed && is_exec) {
             prop_assert_eq!(d.exec_as, None);
+        } else {
+            // The transition comes from a matching literal rule if there is one, else
+            // from a matching glob.
+            let allows: Vec<&polc_lang::ir::FileRule> =
+                d.deciding.iter().map(|x| &p.files[x.index]).collect();
+            let literal: Vec<_> = allows.iter().filter(|f| f.glob.is_literal()).collect();
+            let from = if literal.is_empty() { allows.iter().collect() } else { literal };
+            prop_assert!(from.iter().any(|f| f.exec_as == d.exec_as), "{:?}", d.exec_as);
         }
     }
 
@@ -369,7 +377,7 @@ proptest! {
         p.files.push(file(Effect::Allow, "/**", Rights::one(r), None, 1));
         for candidate in [path.clone(), format!("/{path}"), suffix.clone()] {
             let d = evaluate(&p, &Request::file(&candidate, r));
-            if !polc_lang::eval::is_valid_path(&candidate) {
+            if !polc_lang::glob::is_valid_path(&candidate) {
                 prop_assert!(!d.allowed, "{:?}", candidate);
             }
             if let Ok(g) = Glob::parse(&candidate) {
@@ -382,7 +390,7 @@ proptest! {
                     origins: Vec::new(),
                 });
                 let d = evaluate(&q, &Request::file(&candidate, r));
-                if !polc_lang::eval::is_valid_path(&candidate) {
+                if !polc_lang::glob::is_valid_path(&candidate) {
                     prop_assert!(!d.allowed, "{:?}", candidate);
                 }
             }

@@ -340,3 +340,31 @@ fn the_documented_example_is_the_corpus_document() {
         "docs/json.md and webapp.pol differ"
     );
 }
+
+/// The tree without what JSON cannot hold: comments and blank lines.
+fn without_layout(mut file: File) -> File {
+    file.trailing_comments.clear();
+    for item in &mut file.items {
+        item.comments.clear();
+        item.closing_comments.clear();
+        for s in &mut item.body {
+            s.comments.clear();
+            s.trailing_comment = None;
+            s.blank_line_before = false;
+        }
+    }
+    file
+}
+
+#[test]
+fn text_and_json_forms_read_into_the_same_tree() {
+    let (parsed, diags) =
+        polc_lang::syntax::parse("webapp.pol", include_str!("json_corpus/webapp.pol"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let parsed = without_layout(parsed);
+    assert_eq!(parsed, webapp_ast());
+    assert_eq!(to_ast("webapp.json", WEBAPP).unwrap(), parsed);
+    // And the text's JSON form reads back into the text's tree.
+    let json = to_json_form(&parsed).unwrap();
+    assert_eq!(to_ast("webapp.json", &json).unwrap(), parsed);
+}

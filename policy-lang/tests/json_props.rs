@@ -221,6 +221,137 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
+/// Words the text grammar gives a meaning in places where the generators put identifiers.
+const RESERVED: &[&str] = &[
+    "version",
+    "attach",
+    "mode",
+    "use",
+    "owns",
+    "var",
+    "allow",
+    "deny",
+    "policy",
+    "abstraction",
+    "net",
+    "capability",
+    "signal",
+    "as",
+    "to",
+    "from",
+];
+
+fn ident() -> impl Strategy<Value = String> {
+    "[a-z_][a-z0-9_-]{0,6}".prop_filter("reserved", |w| !RESERVED.contains(&w.as_str()))
+}
+
+fn name() -> impl Strategy<Value = String> {
+    prop::collection::vec(ident(), 1..3).prop_map(|parts| parts.join("."))
+}
+
+/// A string the text form can hold (no newline).
+fn literal() -> impl Strategy<Value = String> {
+    "[a-z/*{}$.\"\\\\ \u{e9}-]{0,12}"
+}
+
+fn text_rule() -> impl Strategy<Value = Rule> {
+    let target = prop_oneof![
+        (
+            prop::collection::vec(ident(), 1..3),
+            prop::collection::vec(literal(), 1..3),
+            prop::option::of(name())
+        )
+            .prop_map(|(rights, paths, exec_as)| Target::Files {
+                rights,
+                paths,
+                exec_as,
+            }),
+        (ident(), ident(), ports()).prop_map(|(op, proto, ports)| Target::Net(Net {
+            op,
+            proto,
+            ports
+        })),
+        prop::collection::vec(ident(), 1..3).prop_map(Target::Capabilities),
+        (
+            prop_oneof![Just("send".to_string()), Just("receive".to_string())],
+            prop::collection::vec(ident(), 0..3),
+            name()
+        )
+            .prop_map(|(direction, signals, peer)| Target::Signal(Signal {
+                direction,
+                signals,
+                peer,
+            })),
+    ];
+    (effect(), target).prop_map(|(effect, target)| Rule { effect, target })
+}
+
+/// A document whose every value has a text form.
+fn text_document() -> impl Strategy<Value = Document> {
+    let uses = prop::collection::vec(
+        (name(), prop::option::of(any::<u64>()))
+            .prop_map(|(name, version)| UseSpec { name, version }),
+        0..3,
+    );
+    let vars = prop::collection::vec((ident(), literal()), 0..3).prop_map(Vars);
+    (
+        (
+            name(),
+            prop::option::of(any::<u64>()),
+            prop::option::of(literal()),
+            prop::option::of(ident()),
+        ),
+        uses,
+        vars,
+        prop::collection::vec(literal(), 0..3),
+        prop::collection::vec(text_rule(), 0..6),
+        prop::collection::vec(
+            (
+                name(),
+                prop::option::of(any::<u64>()),
+                prop::collection::vec(text_rule(), 0..3),
+            ),
+            0..3,
+        ),
+    )
+        .prop_map(
+            |((policy, version, attach, mode), uses, vars, owns, rules, abs)| Document {
+                policy: Some(policy),
+                version,
+                attach,
+                mode,
+                uses,
+                vars,
+                owns,
+                rules,
+                abstractions: abs
+                    .into_iter()
+                    .map(|(abstraction, version, rules)| Abstraction {
+                        abstraction,
+                        version,
+                        rules,
+                        ..Abstraction::default()
+                    })
+                    .collect(),
+            },
+        )
+}
+
+/// The tree without what JSON cannot hold: comments and blank lines.
+fn without_layout(mut file: polc_lang::ast::File) -> polc_lang::ast::File {
+    file.trailing_comments.clear();
+    for item in &mut file.items {
+        item.comments.clear();
+        item.closing_comments.clear();
+        for s in &mut item.body {
+            s.comments.clear();
+            s.trailing_comment = None;
+            s.blank_line_before = false;
+        }
+    }
+    file
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -253,6 +384,18 @@ proptest! {
         let file = to_ast("gen.json", &text).unwrap();
         check_spans(&text, &file);
         prop_assert_eq!(Document::from_ast(&file).unwrap(), doc);
+    }
+
+    /// A document and the text the formatter writes for its tree parse into the same tree.
+    #[test]
+    fn json_and_text_forms_agree(doc in text_document()) {
+        let json = doc.to_json_string();
+        let from_json = to_ast("gen.json", &json).unwrap();
+        let text = polc_lang::fmt::format(&from_json);
+        let (parsed, diags) = polc_lang::syntax::parse("gen.pol", &text);
+        prop_assert!(diags.is_empty(), "{}\n{:?}", text, diags);
+        prop_assert_eq!(without_layout(parsed.clone()), from_json);
+        prop_assert_eq!(polc_lang::json::to_json_form(&parsed).unwrap(), json);
     }
 }
 

@@ -24,6 +24,18 @@ use polc_lang::ir::{NetOp, Policy, Proto};
 use polc_lang::rights::Right;
 
 const CONFINED: &str = "/usr/bin/confined";
+const COMPLAINING: &str = "/usr/bin/complaining";
+
+/// A policy in complain mode with a deny rule: AppArmor keeps enforcing the deny (the
+/// report says the mode is narrowed) and lets everything else through.
+fn complain_policy() -> Policy {
+    PolicyBuilder::new("org.polc.complain")
+        .attach(COMPLAINING)
+        .complain()
+        .allow("read", "/data/ro/**")
+        .deny("read", "/data/ro/secret")
+        .build()
+}
 
 fn policy() -> Policy {
     PolicyBuilder::new("org.polc.enforce")
@@ -262,6 +274,7 @@ fn the_kernel_enforces_the_compiled_profile_as_reported() {
         .and_then(Guest::with_apparmor_parser)
         .unwrap_or_else(|e| panic!("{e}"));
     for p in [
+        COMPLAINING,
         CONFINED,
         "/usr/bin/helper",
         "/usr/bin/tools/ok",
@@ -306,10 +319,29 @@ fn the_kernel_enforces_the_compiled_profile_as_reported() {
             op: p.op.iter().map(|s| s.to_string()).collect(),
         })
         .collect();
+    let complain = compile(&complain_policy(), &Config::default()).unwrap();
+    assert!(complain
+        .report
+        .entries
+        .iter()
+        .any(|e| e.subject == Subject::Mode && e.fidelity == Fidelity::Narrowed));
+    let complain_case = |id: &str, path: &str| Case {
+        id: id.into(),
+        exec_attr: None,
+        exec_path: COMPLAINING.into(),
+        op: vec!["read".into(), path.into()],
+    };
     let run = guest
         .file("/etc/polc/policy.aa", 0o644, out.text.as_bytes())
+        .file("/etc/polc/complain.aa", 0o644, complain.text.as_bytes())
         .setup("apparmor_parser -r /etc/polc/policy.aa")
+        .setup("apparmor_parser -r /etc/polc/complain.aa")
         .cases(cases)
+        .cases([
+            complain_case("complain-allowed", "/data/ro/f"),
+            complain_case("complain-not-granted", "/data/w/other"),
+            complain_case("complain-denied", "/data/ro/secret"),
+        ])
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(run.console.contains("apparmor"), "{}", run.console);
@@ -376,5 +408,18 @@ fn the_kernel_enforces_the_compiled_profile_as_reported() {
     assert!(
         allowed > 5 && refused > 5,
         "{allowed} allowed, {refused} refused"
+    );
+    // Complain mode lets through what no rule grants, but not what a deny rule refuses.
+    assert_eq!(
+        run.results.get("complain-allowed"),
+        Some(&Outcome::Errno(0))
+    );
+    assert_eq!(
+        run.results.get("complain-not-granted"),
+        Some(&Outcome::Errno(0))
+    );
+    assert_eq!(
+        run.results.get("complain-denied"),
+        Some(&Outcome::Errno(13))
     );
 }

@@ -152,6 +152,54 @@ proptest! {
     }
 }
 
+/// A string literal of the language: `"` and `\` escaped, nothing else.
+fn polc_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// The same through the front end: the policy is source text, and the checker may
+    /// refuse it (control characters, `${...}`, empty components); what it accepts compiles
+    /// to exactly the intended rules.
+    #[test]
+    fn hostile_policy_text_compiles_to_exactly_the_intended_rules(
+        glob in hostile_glob(),
+        right in proptest::sample::select(FILE_RIGHTS),
+        deny in any::<bool>(),
+    ) {
+        let (keyword, allow_letters, deny_letters) = right;
+        let effect = if deny { "deny" } else { "allow" };
+        let src = format!(
+            "policy org.example.app {{\n    {effect} {keyword} {}\n}}\n",
+            polc_string(&glob)
+        );
+        let Ok(loaded) = polc_lang::load(
+            &polc_lang::Source::new("hostile.pol", src),
+            &polc_lang::LoadOptions::default(),
+        ) else {
+            return Ok(()); // refused by the checker
+        };
+        let policy = loaded.policy;
+        prop_assert_eq!(policy.files.len(), 1);
+        let out = compile(&policy, &Config::default()).unwrap();
+        let paths: Vec<String> = policy.files[0]
+            .glob
+            .expansions()
+            .into_iter()
+            .filter(|p| p != "/")
+            .collect();
+        let e = if deny { Effect::Deny } else { Effect::Allow };
+        let letters = if deny { deny_letters } else { allow_letters };
+        let want = reference("org.example.app", e, letters, &paths);
+        let p = parser();
+        let got_bin = p.compile_binary(&out.text).unwrap_or_else(|e| panic!("{e}\n{}", out.text));
+        let want_bin = p.compile_binary(&want).unwrap_or_else(|e| panic!("{e}\n{want}"));
+        prop_assert!(got_bin == want_bin, "binaries differ\n--- emitted ---\n{}\n--- intended ---\n{}", out.text, want);
+    }
+}
+
 #[test]
 fn the_reference_is_sensitive_to_a_changed_rule() {
     // A sanity check of the oracle: different rules give different binaries.

@@ -311,6 +311,67 @@ impl FileContexts {
     }
 }
 
+/// Labels paths as libselinux does (aliases, precedence, modes), for tools and tests.
+pub struct PathLabeller {
+    inner: crate::labels::Labeller,
+    fc: FileContexts,
+}
+
+impl std::fmt::Debug for PathLabeller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PathLabeller").finish_non_exhaustive()
+    }
+}
+
+impl FileContexts {
+    /// A labeller over these file contexts.
+    pub fn labeller(&self) -> PathLabeller {
+        let entries = effective_order(self, Vec::new(), "\u{0}");
+        PathLabeller {
+            inner: crate::labels::Labeller::new(
+                &entries,
+                &std::collections::BTreeSet::new(),
+                crate::regex::glob_re,
+            ),
+            fc: FileContexts {
+                main: Vec::new(),
+                extra: Vec::new(),
+                subs: self.subs.clone(),
+            },
+        }
+    }
+
+    /// True when the main entries are in the order CIL writes them.
+    pub fn is_cil_sorted(&self) -> bool {
+        self.main.windows(2).all(|w| match w {
+            [a, b] => a.cil_cmp(b) != Ordering::Greater,
+            _ => true,
+        })
+    }
+}
+
+impl PathLabeller {
+    /// The label of `path` for a file of kind `class`; `None` when no entry matches.
+    pub fn label(&mut self, path: &str, class: FileClass) -> Option<FcLabel> {
+        let path = self.fc.substitute(path).unwrap_or_else(|| path.to_string());
+        let l = self.inner.label_path(&path, class);
+        match l {
+            crate::labels::UNLABELLED => None,
+            crate::labels::NONE => Some(FcLabel::None),
+            l => self
+                .inner
+                .type_name(l)
+                .map(|t| FcLabel::Type(t.to_string())),
+        }
+    }
+
+    /// For each entry, in precedence order, a shortest valid path it matches (test hook).
+    #[doc(hidden)]
+    pub fn samples(&mut self) -> Vec<Option<String>> {
+        self.inner.entry_samples()
+    }
+}
+
 /// The entries in the order they apply, lowest precedence first: `main` merged with
 /// `added` by the CIL order (entries of `drop_prefix` types removed: an older version of
 /// the module being compiled), then `extra`; finally exact entries moved after the

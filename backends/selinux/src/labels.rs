@@ -107,6 +107,7 @@ pub(crate) struct Labeller {
     types: Vec<String>,
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
+    frags: Vec<Frag>,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -185,6 +186,7 @@ impl Labeller {
             types,
             globs: gl,
             unions: HashMap::new(),
+            frags,
         }
     }
 
@@ -411,6 +413,44 @@ impl Labeller {
             Found::Nothing => Ok(None),
             Found::Witness(w) => Ok(Some(String::from_utf8_lossy(&w).into_owned())),
         }
+    }
+
+    /// The label of one path (no aliasing).
+    pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
+        let lab = self.info.lab;
+        let mut s = self.engine.start(lab);
+        for b in path.bytes() {
+            let c = self.engine.class_of(b);
+            s = self.engine.step(lab, s, c);
+        }
+        self.info.top(&self.engine, s, class)
+    }
+
+    /// For each entry: a shortest valid path it matches, if any.
+    pub(crate) fn entry_samples(&mut self) -> Vec<Option<String>> {
+        let v = self.info.v;
+        let mut out = Vec::with_capacity(self.frags.len());
+        for f in self.frags.clone() {
+            let m = self.engine.add_machine(Machine {
+                starts: vec![f.start],
+                accepting: [(f.end, 0)].into(),
+            });
+            let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+                t.first().is_none_or(|&s| e.is_dead(v, s))
+                    || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+            };
+            let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+                acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+            };
+            let found = self
+                .engine
+                .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+            out.push(match found {
+                Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
+                _ => None,
+            });
+        }
+        out
     }
 
     /// True when some valid path is in `a` and not in `b` (glob containment test).

@@ -55,7 +55,7 @@ mod ports;
 mod regex;
 mod report;
 
-pub use fcontexts::{FcEntry, FcLabel, FcParseError, FileClass, FileContexts};
+pub use fcontexts::{FcEntry, FcLabel, FcParseError, FileClass, FileContexts, PathLabeller};
 pub use names::{block_name, decode};
 pub use ports::{PortCon, PortContexts, PortParseError};
 

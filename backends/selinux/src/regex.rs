@@ -290,20 +290,44 @@ impl Parser<'_> {
     }
 }
 
-/// Parse a file_contexts regex into the form libselinux matches: `^REGEX$` under PCRE2
-/// search semantics, i.e. `.*(?:^REGEX$).*` as a whole-string language.
+/// Parse a file_contexts regex into the language libselinux matches: `^REGEX$` under
+/// PCRE2 search semantics. The `^` binds to the first top-level alternative and the `$`
+/// to the last one; other alternatives may match anywhere in the path (they get `.*`
+/// on the open side), exactly as PCRE2 reads the anchored text.
 pub(crate) fn parse_fc_regex(text: &str) -> Result<Re, RegexError> {
-    let anchored = format!("^{text}$");
     let mut p = Parser {
-        s: anchored.as_bytes(),
+        s: text.as_bytes(),
         i: 0,
     };
     let re = p.alt()?;
     if p.i != p.s.len() {
         return p.err("unbalanced parenthesis");
     }
-    let any = Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None);
-    Ok(Re::Concat(vec![any.clone(), re, any]))
+    let alts = match re {
+        Re::Alt(alts) => alts,
+        other => vec![other],
+    };
+    let any = || Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None);
+    let last = alts.len().saturating_sub(1);
+    let mut out = Vec::with_capacity(alts.len());
+    for (i, alt) in alts.into_iter().enumerate() {
+        let mut items = match alt {
+            Re::Concat(items) => items,
+            other => vec![other],
+        };
+        if i != 0 && items.first() != Some(&Re::Bol) {
+            items.insert(0, any());
+        }
+        if i != last && items.last() != Some(&Re::Eol) {
+            items.push(any());
+        }
+        out.push(Re::Concat(items));
+    }
+    Ok(if out.len() == 1 {
+        out.pop().unwrap_or(Re::Empty)
+    } else {
+        Re::Alt(out)
+    })
 }
 
 /// True when libselinux and CIL consider the regex free of meta characters (an "exact"
@@ -518,5 +542,8 @@ mod tests {
         assert!(parse_fc_regex("/a*+").is_err());
         assert!(parse_fc_regex("/a(").is_err());
         assert!(parse_fc_regex("/a{2,3}b[0-9a-f]\\.x").is_ok());
+        // `^/a|/b$`: the first alternative is anchored at the start only
+        let re = parse_fc_regex("/a|/b").unwrap();
+        assert!(matches!(re, Re::Alt(ref v) if v.len() == 2));
     }
 }

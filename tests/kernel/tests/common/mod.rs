@@ -355,7 +355,10 @@ pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
 
 /// Print the summary and fail with every problem.
 pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: usize) {
-    println!("{}", tally.summary());
+    // Written to stderr directly, past the test harness's capture: the counts are part of
+    // every run's output, passing or not.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{}", tally.summary());
     for g in &tally.known_gaps {
         println!("{g}");
     }

@@ -71,11 +71,14 @@
 #![warn(missing_docs)]
 
 pub mod command;
+pub mod compile;
 mod explain;
 #[doc(hidden)]
 pub mod generate;
 pub mod request;
 pub mod store;
+
+pub use store::Lsm;
 
 pub use explain::{describe_rule, explain, ExplainedRule, Explanation};
 pub use polc_lang as lang;

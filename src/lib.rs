@@ -74,12 +74,15 @@
 #![warn(missing_docs)]
 
 pub mod command;
+pub mod compile;
 pub mod confine;
 mod explain;
 #[doc(hidden)]
 pub mod generate;
 pub mod request;
 pub mod store;
+
+pub use store::Lsm;
 
 pub use explain::{describe_rule, explain, ExplainedRule, Explanation};
 pub use polc_lang as lang;

@@ -364,7 +364,7 @@ fn scenario() -> Result<()> {
             0o755,
             &std::fs::read(&guest_bin).unwrap(),
         )
-        .probe_at(confined)
+        .probe_copy_at(confined)
         .dir("/var")
         .dir("/var/lib")
         .dir("/pkg")

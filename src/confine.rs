@@ -212,17 +212,7 @@ impl FromStr for Lsm {
 
 /// The LSM to confine with, from the text of `/sys/kernel/security/lsm`: SELinux or
 /// AppArmor when one is active (the first listed), else Landlock when it is active.
-pub fn lsm_from_list(list: &str) -> Option<Lsm> {
-    let names: Vec<&str> = list.trim().split(',').map(str::trim).collect();
-    names
-        .iter()
-        .find_map(|n| match *n {
-            "selinux" => Some(Lsm::SeLinux),
-            "apparmor" => Some(Lsm::AppArmor),
-            _ => None,
-        })
-        .or_else(|| names.contains(&"landlock").then_some(Lsm::Landlock))
-}
+pub use crate::compile::lsm_from_list;
 
 /// The host's active LSM: from `SECURITYFS/lsm`, or, when securityfs is not mounted, from
 /// the presence of selinuxfs, AppArmor's module parameter and Landlock's ABI.

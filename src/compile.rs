@@ -19,6 +19,7 @@
 //! ```
 
 use crate::store::Lsm;
+pub use polc_apparmor::Abi as AppArmorAbi;
 use polc_lang::fidelity::FidelityReport;
 use polc_lang::ir::Policy;
 use std::path::PathBuf;
@@ -83,6 +84,15 @@ impl CompileError {
             CompileError::Landlock(e) => e.help(),
             CompileError::Unavailable(_) => None,
         }
+    }
+
+    /// True when strict mode refused widened or unsupported rules.
+    pub fn is_strict(&self) -> bool {
+        matches!(
+            self,
+            CompileError::AppArmor(polc_apparmor::Error::Strict { .. })
+                | CompileError::Landlock(polc_landlock::Error::Strict { .. })
+        )
     }
 
     /// The fidelity report a strict failure carries, if any.

@@ -24,7 +24,9 @@
 
 pub mod ast;
 pub mod check;
+pub mod denial;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod fidelity;
 pub mod fmt;

@@ -3,7 +3,7 @@
 
 use super::check::load_policy;
 use super::compile::write_output;
-use super::{render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
+use super::{explain_ext, render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
 use crate::request::{self, RequestError};
 use crate::{explain, ExplainedRule, Explanation, Reason, Request};
 use polc_lang::ir::{NetOp, Proto, SignalDir};
@@ -17,6 +17,10 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(line) = &args.denial {
+        let file = args.file.to_string_lossy();
+        return explain_ext::run_denial(line, &loaded.policy, &file, args, global, ctx);
+    }
     let request = match build_request(args, loaded.policy.name.as_str()) {
         Ok(r) => r,
         Err(e) => {
@@ -25,10 +29,26 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     };
     let ex = explain(&loaded.policy, &request);
+    let targets = match explain_ext::reports(&loaded.policy, &args.target) {
+        Ok(r) => explain_ext::enforcements(&loaded.policy, &request, &r),
+        Err(e) => {
+            ctx.say(e);
+            return EXIT_USAGE;
+        }
+    };
     let text = match args.format {
-        OutputFormat::Human => render::sanitize(&human(&ex)),
+        OutputFormat::Human if targets.is_empty() => render::sanitize(&human(&ex)),
+        OutputFormat::Human => render::sanitize(&format!(
+            "{}\nenforcement:\n{}",
+            human(&ex),
+            explain_ext::human_enforcements(&targets, "  ")
+        )),
         OutputFormat::Json => {
-            serde_json::to_string_pretty(&ex).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+            let out = explain_ext::WithTargets {
+                explanation: &ex,
+                targets: &targets,
+            };
+            serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
                 + "\n"
         }
     };

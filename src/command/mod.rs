@@ -13,7 +13,9 @@ use std::path::PathBuf;
 
 pub mod check;
 pub mod compile;
+pub mod diff;
 pub mod explain;
+pub mod explain_ext;
 pub mod fmt;
 pub mod gen_bench;
 pub mod input;
@@ -51,6 +53,10 @@ Examples:
     polc explain examples/webapp.pol --net connect:tcp:443
   Give an install-time variable a value and add abstraction files:
     polc check --var state_dir=/srv/webapp --abstractions /etc/polc/abstractions app.pol
+  What does the new version allow that the old one did not? (exit 1 when it grants more)
+    polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
+  Which rule made the kernel log this denial, and what rule would allow it?
+    polc explain examples/webapp.pol --denial 'apparmor=\"DENIED\" operation=\"open\" ...'
   Compile to the IR, the backend-neutral model, as stable JSON:
     polc compile examples/webapp.pol --target ir -o webapp.ir.json
 
@@ -135,9 +141,21 @@ pub enum Command {
         polc explain examples/webapp.pol --path /usr/bin/convert --access exec\n  \
         polc explain examples/webapp.pol --net bind:tcp:8081\n  \
         polc explain examples/webapp.pol --capability setuid\n  \
-        polc explain examples/webapp.pol --signal send:kill:self --format json\n\n\
+        polc explain examples/webapp.pol --signal send:kill:self --format json\n  \
+        polc explain examples/webapp.pol --path /etc/ssl/certs/ca.pem --access read --target apparmor\n  \
+        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n\n\
         Exit status: 0 explained (allowed or not), 1 the policy has errors, 2 usage or I/O error.")]
     Explain(ExplainArgs),
+    /// Compare the meaning of two policies: what NEW grants that OLD did not, and the reverse
+    #[command(after_help = "Examples:\n  \
+        polc diff v1/webapp.pol v2/webapp.pol\n  \
+        polc diff --fail-on broaden --format json v1/webapp.pol v2/webapp.pol\n  \
+        polc diff --target apparmor --target landlock v1/webapp.pol v2/webapp.pol\n\n\
+        Reformatting, reordering, splitting or merging rules, or moving them into an\n\
+        abstraction changes nothing. See docs/diff.md.\n\
+        Exit status: 0 same meaning, 1 different (with --fail-on broaden: NEW grants more),\n\
+        2 a policy has errors, usage or I/O error.")]
+    Diff(diff::DiffArgs),
     /// Compile a policy for a target
     #[command(
         after_help = "Examples:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n  \
@@ -196,7 +214,7 @@ pub struct FmtArgs {
 #[command(group(
     clap::ArgGroup::new("request")
         .required(true)
-        .args(["path", "net", "capability", "signal"])
+        .args(["path", "net", "capability", "signal", "denial"])
 ))]
 pub struct ExplainArgs {
     /// The policy file
@@ -219,9 +237,16 @@ pub struct ExplainArgs {
     /// receive:hup:self)
     #[arg(long, value_name = "DIR:SIGNAL:PEER")]
     pub signal: Option<String>,
+    /// A kernel denial log line (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
+    /// Landlock `type=1423 ... blockers=`): which rule refused it, and the rule to add
+    #[arg(long, value_name = "LOG LINE")]
+    pub denial: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
+    /// Backends
+    #[command(flatten)]
+    pub target: diff::TargetArgs,
 }
 
 /// Compilation targets.
@@ -392,6 +417,7 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Check(a) => check::run(a, &cli.global, ctx),
         Command::Fmt(a) => fmt::run(a, &cli.global, ctx),
         Command::Explain(a) => explain::run(a, &cli.global, ctx),
+        Command::Diff(a) => diff::run(a, &cli.global, ctx),
         Command::Compile(a) => compile::run(a, &cli.global, ctx),
         Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
         Command::Rollback(a) => store_cmd::rollback(a, ctx),

@@ -18,22 +18,26 @@ pub const MAX_PRODUCT_STATES: usize = 1 << 18;
 pub const MAX_SEARCH_WORK: u64 = 1 << 25;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Sym {
+pub(super) enum Sym {
     Char(char),
     Other,
 }
 
-struct Alphabet {
-    syms: Vec<Sym>,
+pub(super) struct Alphabet {
+    pub(super) syms: Vec<Sym>,
     /// The concrete character written for [`Sym::Other`] in witnesses.
     other: char,
 }
 
 impl Alphabet {
     fn new(a: &Nfa, b: &Nfa) -> Alphabet {
+        Alphabet::of_lits(a.lits.union(&b.lits).copied().collect())
+    }
+
+    /// The alphabet of automata whose literal characters are `lits`.
+    pub(super) fn of_lits(lits: std::collections::BTreeSet<char>) -> Alphabet {
         // `Other` first: witnesses then prefer a character neither glob names.
         let mut syms = vec![Sym::Other, Sym::Char('/'), Sym::Char('.')];
-        let lits: std::collections::BTreeSet<char> = a.lits.union(&b.lits).copied().collect();
         syms.extend(
             lits.iter()
                 .filter(|&&c| c != '/' && c != '.')
@@ -58,7 +62,7 @@ impl Alphabet {
     }
 }
 
-fn holds(class: Class, s: Sym) -> bool {
+pub(super) fn holds(class: Class, s: Sym) -> bool {
     match (class, s) {
         (Class::Lit(l), Sym::Char(c)) => l == c,
         (Class::Lit(_), Sym::Other) => false,
@@ -69,15 +73,15 @@ fn holds(class: Class, s: Sym) -> bool {
 
 // The automaton of valid paths: `/`, or `/c1/.../cn` with components nonempty, not `.`
 // and not `..` (NUL never occurs: globs cannot hold it and `Other` stands for a printable).
-const V_START: u8 = 0;
+pub(super) const V_START: u8 = 0;
 const V_ROOT: u8 = 1;
 const V_SLASH: u8 = 2;
 const V_DOT: u8 = 3;
 const V_DOTDOT: u8 = 4;
 const V_NAME: u8 = 5;
-const V_DEAD: u8 = 6;
+pub(super) const V_DEAD: u8 = 6;
 
-fn v_step(v: u8, s: Sym) -> u8 {
+pub(super) fn v_step(v: u8, s: Sym) -> u8 {
     let slash = s == Sym::Char('/');
     let dot = s == Sym::Char('.');
     match v {
@@ -92,30 +96,30 @@ fn v_step(v: u8, s: Sym) -> u8 {
     }
 }
 
-fn v_accepts(v: u8) -> bool {
+pub(super) fn v_accepts(v: u8) -> bool {
     v == V_ROOT || v == V_NAME
 }
 
-fn trans(nfa: &Nfa, q: u32) -> &[(Class, u32)] {
+pub(super) fn trans(nfa: &Nfa, q: u32) -> &[(Class, u32)] {
     nfa.trans.get(q as usize).map_or(&[][..], Vec::as_slice)
 }
 
-fn accepting(nfa: &Nfa, q: u32) -> bool {
+pub(super) fn accepting(nfa: &Nfa, q: u32) -> bool {
     nfa.accepting.get(q as usize).copied().unwrap_or(false)
 }
 
 /// Breadth-first search bookkeeping shared by both products: states in discovery order,
 /// how each was reached, and the budget.
-struct Search<K> {
+pub(super) struct Search<K> {
     index: HashMap<K, u32>,
-    states: Vec<K>,
+    pub(super) states: Vec<K>,
     parent: Vec<(u32, u32)>,
-    queue: VecDeque<u32>,
+    pub(super) queue: VecDeque<u32>,
     work: u64,
 }
 
 impl<K: Copy + Eq + std::hash::Hash> Search<K> {
-    fn new(start: K) -> Search<K> {
+    pub(super) fn new(start: K) -> Search<K> {
         let mut s = Search {
             index: HashMap::new(),
             states: Vec::new(),
@@ -131,7 +135,7 @@ impl<K: Copy + Eq + std::hash::Hash> Search<K> {
     }
 
     /// Record a state reached from `from` by symbol `sym`; `false` when over budget.
-    fn visit(&mut self, key: K, from: u32, sym: u32) -> bool {
+    pub(super) fn visit(&mut self, key: K, from: u32, sym: u32) -> bool {
         if self.index.contains_key(&key) {
             return true;
         }
@@ -148,12 +152,12 @@ impl<K: Copy + Eq + std::hash::Hash> Search<K> {
         true
     }
 
-    fn spend(&mut self, n: usize) -> bool {
+    pub(super) fn spend(&mut self, n: usize) -> bool {
         self.work = self.work.saturating_add(n as u64 + 1);
         self.work <= MAX_SEARCH_WORK
     }
 
-    fn witness(&self, mut i: u32, alpha: &Alphabet) -> String {
+    pub(super) fn witness(&self, mut i: u32, alpha: &Alphabet) -> String {
         let mut out = Vec::new();
         while i != 0 {
             let Some(&(from, sym)) = self.parent.get(i as usize) else {

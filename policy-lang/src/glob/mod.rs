@@ -89,12 +89,22 @@
 //! [`Glob::intersection`] return [`Emptiness::Unknown`], and the boolean forms answer
 //! conservatively: `is_subset` says `false` (not shown to be contained) and `intersects`
 //! says `true` (not shown to be disjoint); the witness forms return `None`.
+//!
+//! # Sets of several globs
+//!
+//! [`region`] decides the set of paths in every glob of one list and in no glob of
+//! another (`A₁ ∩ … ∩ Aₙ ∖ (B₁ ∪ … ∪ Bₘ)`), with a shortest witness, by the same search
+//! over the product of all the automata (the `B`s determinised together). Unions,
+//! intersections and differences of unions of globs reduce to it: the semantic diff
+//! describes every change as such a set.
 
 mod algebra;
 mod nfa;
 mod parse;
+mod set;
 
 pub use algebra::{MAX_PRODUCT_STATES, MAX_SEARCH_WORK};
+pub use set::region;
 
 use crate::diagnostics::Code;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -12,7 +12,10 @@
 //! - [`check`]: every diagnostic of a source, whether it loads or not;
 //! - [`explain`]: why a request is allowed or denied, with the deciding rules and
 //!   where they were written (file:line:col and the `use` chain);
-//! - [`store`]: installed policies as transactional generations with rollback.
+//! - [`store`]: installed policies as transactional generations with rollback (and,
+//!   for SELinux, the labels of the files they own);
+//! - [`confine`]: start a child confined by an installed policy, on AppArmor, SELinux
+//!   or Landlock (what `polc run` does).
 //!
 //! Nothing here prints or renders: diagnostics are [`Diagnostic`] values and an
 //! [`Explanation`] serializes to JSON. The `polc` command-line tool (the [`command`]
@@ -71,11 +74,15 @@
 #![warn(missing_docs)]
 
 pub mod command;
+pub mod compile;
+pub mod confine;
 mod explain;
 #[doc(hidden)]
 pub mod generate;
 pub mod request;
 pub mod store;
+
+pub use store::Lsm;
 
 pub use explain::{describe_rule, explain, ExplainedRule, Explanation};
 pub use polc_lang as lang;

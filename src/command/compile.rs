@@ -1,7 +1,8 @@
-//! `polc compile FILE --target ir [-o OUT]`: the policy's IR as stable JSON.
+//! `polc compile FILE --target ir|apparmor|landlock [-o OUT]`: the policy's IR as stable
+//! JSON, or the artifact a backend makes of it, with its fidelity report on request.
 
 use super::check::{load_policy, report_io};
-use super::{input, CompileArgs, Ctx, GlobalArgs, Target, EXIT_OK, EXIT_USAGE};
+use super::{input, report, CompileArgs, Ctx, GlobalArgs, Target, EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 
 /// Compile one policy; exit 0 when written, 1 when the policy has errors, 2 on usage
@@ -11,8 +12,28 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let output = match args.target {
-        Target::Ir => loaded.policy.to_json(),
+    let lsm = match args.target {
+        Target::Ir => {
+            return write_output(
+                args.output.as_deref(),
+                loaded.policy.to_json().as_bytes(),
+                global,
+                ctx,
+            )
+        }
+        Target::AppArmor => crate::Lsm::AppArmor,
+        Target::Landlock => crate::Lsm::Landlock,
+    };
+    let opts = match report::options(&args.backend, ctx) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let output = match crate::compile::compile(&loaded.policy, lsm, &opts) {
+        Ok(a) => {
+            report::print(&a.report, args.backend.report, ctx);
+            a.text
+        }
+        Err(e) => return report::error(&e, args.backend.report, ctx),
     };
     write_output(args.output.as_deref(), output.as_bytes(), global, ctx)
 }

@@ -20,6 +20,9 @@ pub mod fmt;
 pub mod gen_bench;
 pub mod input;
 pub mod render;
+pub mod report;
+pub mod run;
+pub mod store_cmd;
 
 /// Success (warnings do not change it).
 pub const EXIT_OK: u8 = 0;
@@ -156,10 +159,43 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Compile a policy for a target
     #[command(
-        after_help = "Example:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n\n\
-        Exit status: 0 compiled, 1 the policy has errors, 2 usage or I/O error."
+        after_help = "Examples:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n  \
+        polc compile examples/webapp.pol --target apparmor --report human\n  \
+        polc compile examples/webapp.pol --target apparmor --apparmor-abi 4.0 --strict\n  \
+        polc compile examples/webapp.pol --target landlock --report json\n\n\
+        Exit status: 0 compiled, 1 the policy has errors or strict mode refused it, 2 usage or I/O error."
     )]
     Compile(CompileArgs),
+    /// Run a command confined by a policy
+    #[command(
+        after_help = "Examples:\n  polc run examples/viewer.pol -- cat /usr/share/doc/README\n  \
+        polc run --lsm apparmor examples/webapp.pol -- /usr/bin/webapp\n\n\
+        Landlock confines the command directly from the policy. AppArmor and SELinux start it\n\
+        under the installed profile or domain (`polc install` first); if that is not loaded,\n\
+        the command is not started. Exit status: the command's own; 125 when polc fails,\n\
+        126 when the command cannot be executed, 127 when it is not found."
+    )]
+    Run(RunArgs),
+    /// Compile a policy for the host's LSM, load it, and record it as a new generation
+    #[command(after_help = "Examples:\n  polc install examples/webapp.pol\n  \
+        polc install examples/webapp.pol --target apparmor --root /var/lib/polc\n\n\
+        An upgrade is an install of a policy already installed: the previous generation stays\n\
+        for `polc rollback`. If the kernel rejects the new generation, the old one stays loaded\n\
+        and current. Exit status: 0 installed, 1 the policy has errors or was refused, 2 usage\n\
+        or I/O error.")]
+    Install(InstallArgs),
+    /// Make the previous generation of an installed policy current again, reloading it
+    #[command(after_help = "Example:\n  polc rollback org.example.webapp")]
+    Rollback(NameArgs),
+    /// Unload an installed policy and delete its generations
+    #[command(after_help = "Example:\n  polc remove org.example.webapp")]
+    Remove(NameArgs),
+    /// List installed policies
+    #[command(after_help = "Example:\n  polc list --root /var/lib/polc --format json")]
+    List(ListArgs),
+    /// Show an installed policy's generations
+    #[command(after_help = "Example:\n  polc show org.example.webapp")]
+    Show(NameArgs),
     /// Write a generated policy of N rules (for benchmarks)
     #[command(hide = true)]
     GenBench(GenBenchArgs),
@@ -229,6 +265,54 @@ pub struct ExplainArgs {
 pub enum Target {
     /// The IR: the backend-neutral model, as stable JSON
     Ir,
+    /// An AppArmor profile (text for apparmor_parser)
+    #[value(name = "apparmor")]
+    AppArmor,
+    /// A Landlock ruleset plan (JSON)
+    Landlock,
+}
+
+/// The LSMs a policy can be installed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LsmArg {
+    /// AppArmor, loaded with apparmor_parser
+    #[value(name = "apparmor")]
+    AppArmor,
+    /// SELinux, loaded with semodule
+    #[value(name = "selinux")]
+    SeLinux,
+    /// Landlock, applied when the program is started (`polc run`)
+    Landlock,
+}
+
+impl From<LsmArg> for crate::Lsm {
+    fn from(l: LsmArg) -> Self {
+        match l {
+            LsmArg::AppArmor => crate::Lsm::AppArmor,
+            LsmArg::SeLinux => crate::Lsm::SeLinux,
+            LsmArg::Landlock => crate::Lsm::Landlock,
+        }
+    }
+}
+
+/// Options of the backends.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Fail when a rule would be widened or unsupported by the backend
+    #[arg(long)]
+    pub strict: bool,
+    /// AppArmor ABI to target: 3.0 (Debian 12's parser and kernel) or 4.0 (port rules)
+    #[arg(long, value_name = "ABI", default_value = "3.0")]
+    pub apparmor_abi: String,
+    /// Landlock ABI to plan for (1 to 7)
+    #[arg(long, value_name = "N", default_value_t = polc_landlock::MAX_ABI)]
+    pub landlock_abi: u8,
+    /// Directory the Landlock plan resolves globs and denies against
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub landlock_root: PathBuf,
+    /// Print the per-rule fidelity report on stderr: human or json
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Option<OutputFormat>,
 }
 
 /// `polc compile FILE --target TARGET [-o OUT]`
@@ -243,6 +327,77 @@ pub struct CompileArgs {
     /// Write here (atomically) instead of standard output; `-` is standard output
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `polc run [--lsm LSM] FILE -- CMD ARGS...`
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The LSM to confine with (default: the host's active LSM; Landlock when it is the
+    /// only one)
+    #[arg(long, value_enum)]
+    pub lsm: Option<LsmArg>,
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Backend options (`--report` prints what confines the child before it starts).
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// The store root option.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store's root directory
+    #[arg(long, value_name = "DIR", default_value = crate::store::DEFAULT_ROOT)]
+    pub root: PathBuf,
+}
+
+/// `polc install FILE [--root DIR] [--target LSM]`
+#[derive(Debug, Clone, Args)]
+pub struct InstallArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The LSM to compile and load for (default: the host's active LSM)
+    #[arg(long, value_enum)]
+    pub target: Option<LsmArg>,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `polc rollback|remove|show NAME [--root DIR]`
+#[derive(Debug, Clone, Args)]
+pub struct NameArgs {
+    /// The policy's name (e.g. org.example.webapp)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// `polc list [--root DIR]`
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
 }
 
 /// `polc gen-bench [--rules N] [-o OUT]`
@@ -293,6 +448,12 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Explain(a) => explain::run(a, &cli.global, ctx),
         Command::Diff(a) => diff::run(a, &cli.global, ctx),
         Command::Compile(a) => compile::run(a, &cli.global, ctx),
+        Command::Run(a) => run::run(a, &cli.global, ctx),
+        Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
+        Command::Rollback(a) => store_cmd::rollback(a, ctx),
+        Command::Remove(a) => store_cmd::remove(a, ctx),
+        Command::List(a) => store_cmd::list(a, ctx),
+        Command::Show(a) => store_cmd::show(a, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }

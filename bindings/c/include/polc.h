@@ -8,6 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// The LSMs a policy compiles for.
+typedef enum {
+  // AppArmor profile text.
+  POLC_LSM_APP_ARMOR = 1,
+  // SELinux CIL module.
+  POLC_LSM_SE_LINUX = 2,
+  // Landlock plan (JSON).
+  POLC_LSM_LANDLOCK = 3,
+} polc_lsm;
+
 // The result of every fallible function.
 typedef enum {
   // Success: the out-parameters were written.
@@ -43,6 +53,22 @@ typedef struct polc_options polc_options;
 // A loaded, checked policy (its IR).
 typedef struct polc_policy polc_policy;
 
+// An open policy store (holds its lock until freed).
+typedef struct polc_store polc_store;
+
+// How to compile (a config struct, not boolean parameters). Initialise with
+// `polc_compile_config_default`.
+typedef struct {
+  // The LSM to compile for.
+  polc_lsm lsm;
+  // Non-zero: fail (`POLC_STATUS_STRICT`) on widened or unsupported rules.
+  int32_t strict;
+  // AppArmor ABI major version: 3 or 4.
+  uint32_t apparmor_abi;
+  // Landlock ABI, 1 to 7.
+  uint32_t landlock_abi;
+} polc_compile_config;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -59,6 +85,66 @@ const char *polc_last_error_message(void);
 // # Safety
 // `s` is NULL or a string returned by polc that was not freed yet.
 void polc_string_free(char *s);
+
+// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7.
+polc_compile_config polc_compile_config_default(polc_lsm lsm);
+
+// Compile a policy. On success `*artifact_out` is the artifact (profile, CIL module or
+// Landlock plan) and, when `report_json_out` is not NULL, `*report_json_out` the
+// fidelity report as JSON; free both with `polc_string_free`.
+//
+// # Safety
+// `policy` and `config` are valid; `artifact_out` is valid for writes; `report_json_out`
+// is NULL or valid for writes.
+polc_status polc_policy_compile(const polc_policy *policy,
+                                const polc_compile_config *config,
+                                char **artifact_out,
+                                char **report_json_out);
+
+// Open (creating if needed) the store at `root` (NULL: `/var/lib/polc`), waiting for its
+// lock and repairing what a crashed installer left. The loaders are the real ones:
+// `apparmor_parser`, `semodule`, and none for Landlock.
+//
+// # Safety
+// `root` is NULL or a valid string; `out` is valid for writes.
+polc_status polc_store_open(const char *root, polc_store **out);
+
+// Close a store (releasing its lock). NULL is accepted.
+//
+// # Safety
+// `s` is NULL or a handle from `polc_store_open` not freed yet.
+void polc_store_free(polc_store *s);
+
+// Compile `policy` with `config`, load it, and make it the current generation. On
+// success `*generation_out` is the new generation's number. If the kernel refuses it,
+// `POLC_STATUS_STORE` is returned and the previous generation stays loaded and current.
+//
+// # Safety
+// `store`, `policy` and `config` are valid handles/pointers; `generation_out` is valid
+// for writes.
+polc_status polc_store_install(polc_store *store,
+                               const polc_policy *policy,
+                               const polc_compile_config *config,
+                               uint64_t *generation_out);
+
+// Make the previous generation of `name` current again, reloading it. On success
+// `*generation_out` is the generation now current.
+//
+// # Safety
+// `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+polc_status polc_store_rollback(polc_store *store, const char *name, uint64_t *generation_out);
+
+// Unload `name` and delete its generations.
+//
+// # Safety
+// `store` is valid; `name` is a valid string.
+polc_status polc_store_remove(polc_store *store, const char *name);
+
+// The current generation of `name` (`POLC_STATUS_NOT_FOUND` if not installed).
+//
+// # Safety
+// `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+polc_status polc_store_current(polc_store *store, const char *name, uint64_t *generation_out);
 
 // Create an empty diagnostics handle.
 //

@@ -18,9 +18,11 @@
 #![allow(non_camel_case_types)]
 #![warn(missing_docs)]
 
+mod compile;
 mod diagnostics;
 mod policy;
 
+pub use compile::*;
 pub use diagnostics::*;
 pub use policy::*;
 

@@ -207,3 +207,10 @@ pub unsafe extern "C" fn polc_policy_ir_json(
         polc_status::Ok
     })
 }
+
+impl polc_policy {
+    /// The loaded policy.
+    pub(crate) fn loaded(&self) -> &Loaded {
+        &self.loaded
+    }
+}

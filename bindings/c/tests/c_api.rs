@@ -105,7 +105,21 @@ fn pkg_config_file(dir: &Path, libdir: &Path) {
     std::fs::write(dir.join("polc.pc"), text).unwrap();
 }
 
+/// A C test (`tests/c/NAME.c`) or a shipped example (`examples/NAME.c`).
+fn source(name: &str) -> PathBuf {
+    let test = crate_dir().join("tests/c").join(format!("{name}.c"));
+    if test.is_file() {
+        test
+    } else {
+        crate_dir().join("examples").join(format!("{name}.c"))
+    }
+}
+
 fn compile_and_run(test: &str) {
+    compile_and_run_with(test, &[]);
+}
+
+fn compile_and_run_with(test: &str, args: &[&str]) {
     require("gcc", "apt-get install gcc");
     require("pkg-config", "apt-get install pkg-config");
     require("valgrind", "apt-get install valgrind");
@@ -120,7 +134,7 @@ fn compile_and_run(test: &str) {
     let mut gcc = Command::new("gcc");
     gcc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-o"])
         .arg(&exe)
-        .arg(crate_dir().join("tests/c").join(format!("{test}.c")))
+        .arg(source(test))
         .args(flags.split_whitespace());
     run(&mut gcc);
     let out = run(Command::new("valgrind")
@@ -131,12 +145,49 @@ fn compile_and_run(test: &str) {
             "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect",
         ])
-        .arg(&exe));
-    assert!(out.contains("all checks passed"), "{out}");
+        .arg(&exe)
+        .args(args));
+    assert!(
+        out.contains("all checks passed") || out.contains("installed "),
+        "{out}"
+    );
     let _ = std::fs::remove_dir_all(&work);
 }
 
 #[test]
 fn c_load_and_diagnostics() {
     compile_and_run("test_load");
+}
+
+#[test]
+fn c_compile_and_store_install_rollback_remove() {
+    let root = std::env::temp_dir().join(format!("polc-capi-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    compile_and_run_with("test_install", &[root.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn the_documented_installer_installs_a_policy_with_variables() {
+    let root = std::env::temp_dir().join(format!("polc-capi-viewer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let policy = root.join("viewer.pol");
+    std::fs::write(
+        &policy,
+        "policy org.example.viewer {\n    var docs = \"/usr/share\"\n    allow read \"${docs}/**\"\n}\n",
+    )
+    .unwrap();
+    let store = root.join("store");
+    compile_and_run_with(
+        "installer",
+        &[
+            policy.to_str().unwrap(),
+            store.to_str().unwrap(),
+            "landlock",
+            "docs=/usr/share/doc",
+        ],
+    );
+    assert!(store.join("org.example.viewer/gen-1").is_dir());
+    let _ = std::fs::remove_dir_all(&root);
 }

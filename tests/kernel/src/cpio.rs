@@ -18,14 +18,19 @@ impl Archive {
 
     fn entry(&mut self, name: &str, mode: u32, body: &[u8]) {
         self.ino += 1;
+        let ino = self.ino;
+        self.entry_with(name, mode, body, ino, 1);
+    }
+
+    fn entry_with(&mut self, name: &str, mode: u32, body: &[u8], ino: u32, nlink: usize) {
         let name = name.trim_start_matches('/');
         let header = format!(
             "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
-            self.ino,
+            ino,
             mode,
             0,
             0,
-            1,
+            nlink,
             0,
             body.len(),
             0,
@@ -70,6 +75,20 @@ impl Archive {
         self.entry(path, 0o100000 | (mode & 0o7777), body);
     }
 
+    /// Add one regular file under several names (hard links: one inode, one copy of the
+    /// body). The kernel's unpacker links every later name to the first.
+    pub fn linked_files(&mut self, paths: &[&str], mode: u32, body: &[u8]) {
+        self.ino += 1;
+        let ino = self.ino;
+        for (i, path) in paths.iter().enumerate() {
+            if let Some((parent, _)) = path.rsplit_once('/') {
+                self.dir(parent);
+            }
+            let b = if i == 0 { body } else { &[] };
+            self.entry_with(path, 0o100000 | (mode & 0o7777), b, ino, paths.len().max(2));
+        }
+    }
+
     /// Add a symbolic link.
     pub fn symlink(&mut self, path: &str, target: &str) {
         if let Some((parent, _)) = path.rsplit_once('/') {
@@ -86,6 +105,7 @@ impl Archive {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -99,5 +119,26 @@ mod tests {
         let s = String::from_utf8_lossy(&d);
         assert!(s.contains("etc/x\0"));
         assert!(s.contains("TRAILER!!!"));
+    }
+
+    #[test]
+    fn hard_links_share_an_inode_and_one_body() {
+        let mut a = Archive::new();
+        a.linked_files(&["/a", "/b/c"], 0o755, b"BODY");
+        let s = String::from_utf8_lossy(&a.finish()).into_owned();
+        assert_eq!(s.matches("BODY").count(), 1);
+        let headers: Vec<&str> = s
+            .match_indices("070701")
+            .map(|(i, _)| &s[i..i + 110])
+            .collect();
+        let ino = |h: &str| h[6..14].to_string();
+        let nlink = |h: &str| h[38..46].to_string();
+        let files: Vec<&&str> = headers
+            .iter()
+            .filter(|h| &h[14..18] == "0000" && &h[18..22] == "81ed")
+            .collect();
+        assert_eq!(files.len(), 2);
+        assert_eq!(ino(files[0]), ino(files[1]));
+        assert_eq!(nlink(files[0]), "00000002");
     }
 }

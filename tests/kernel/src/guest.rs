@@ -16,8 +16,12 @@ pub struct Guest {
     lsm: Lsm,
     archive: Archive,
     setup: Vec<String>,
+    after: Vec<String>,
     cases: Vec<Case>,
     probe: Vec<u8>,
+    /// Names of the probe (hard links of `/bin/polc-probe`).
+    links: Vec<String>,
+    memory_mb: u32,
 }
 
 /// What a boot produced.
@@ -61,13 +65,15 @@ impl Guest {
         }
         archive.file("/bin/busybox", 0o755, &read(&busybox)?);
         let probe = read(probe)?;
-        archive.file("/bin/polc-probe", 0o755, &probe);
         Ok(Guest {
             lsm,
             archive,
             setup: Vec::new(),
+            after: Vec::new(),
             cases: Vec::new(),
             probe,
+            links: vec!["/bin/polc-probe".into()],
+            memory_mb: 512,
         })
     }
 
@@ -113,10 +119,31 @@ impl Guest {
         self
     }
 
-    /// Put a copy of the probe at `path` (an attach path for AppArmor).
+    /// Put the probe at `path` too (an attach path for AppArmor), as a hard link: every
+    /// name shares one inode, so a guest can hold many without the memory.
     pub fn probe_at(mut self, path: &str) -> Guest {
+        self.links.push(path.to_string());
+        self
+    }
+
+    /// Put a copy of the probe at `path`: an inode of its own (SELinux labels inodes, so
+    /// each entrypoint needs its own copy).
+    pub fn probe_copy_at(mut self, path: &str) -> Guest {
         let body = self.probe.clone();
         self.archive.file(path, 0o755, &body);
+        self
+    }
+
+    /// The guest's memory (default 512 MB).
+    pub fn memory_mb(mut self, mb: u32) -> Guest {
+        self.memory_mb = mb;
+        self
+    }
+
+    /// A shell line run (in order) after the cases, e.g. printing the kernel log. Its
+    /// failure is reported as `POLC-AFTER-FAILED`.
+    pub fn after(mut self, line: &str) -> Guest {
+        self.after.push(line.to_string());
         self
     }
 
@@ -148,9 +175,11 @@ impl Guest {
         for (i, line) in self.setup.iter().enumerate() {
             s.push_str(&format!("{line} || echo POLC-SETUP-FAILED {i}\n"));
         }
-        s.push_str(
-            "echo POLC-CASES-BEGIN\n/bin/polc-probe run /cases\necho POLC-CASES-END\npoweroff -f\n",
-        );
+        s.push_str("echo POLC-CASES-BEGIN\n/bin/polc-probe run /cases\necho POLC-CASES-END\n");
+        for (i, line) in self.after.iter().enumerate() {
+            s.push_str(&format!("{line} || echo POLC-AFTER-FAILED {i}\n"));
+        }
+        s.push_str("echo POLC-DONE\npoweroff -f\n");
         s
     }
 
@@ -161,7 +190,10 @@ impl Guest {
         let cases = case_file(&self.cases);
         let ids: Vec<String> = self.cases.iter().map(|c| c.id.clone()).collect();
         let lsm = self.lsm;
+        let memory_mb = self.memory_mb;
         let mut archive = self.archive;
+        let links: Vec<&str> = self.links.iter().map(String::as_str).collect();
+        archive.linked_files(&links, 0o755, &self.probe);
         archive.file("/init", 0o755, init.as_bytes());
         archive.file("/cases", 0o644, cases.as_bytes());
         let dir = cache_dir().join("initrd");
@@ -171,12 +203,23 @@ impl Guest {
             .map_err(io(format!("writing {}", initrd.display())))?;
         // TCG boots take ~3 s; a few hundred cases add a few seconds more.
         let timeout = Duration::from_secs(60 + ids.len() as u64 / 10);
-        let console = boot(kernel, &initrd, lsm, timeout);
+        let console = boot(kernel, &initrd, lsm, memory_mb, timeout);
         let _ = std::fs::remove_file(&initrd);
         let console = console?;
         if let Some(l) = console.lines().find(|l| l.contains("POLC-SETUP-FAILED")) {
             return Err(Error::Vm(format!(
                 "setup failed ({l}); console:\n{console}"
+            )));
+        }
+        if let Some(l) = console.lines().find(|l| l.contains("POLC-AFTER-FAILED")) {
+            return Err(Error::Vm(format!(
+                "a step after the cases failed ({l}); console:\n{console}"
+            )));
+        }
+        if !console.contains("POLC-DONE") {
+            return Err(Error::Vm(format!(
+                "powered off before finishing; console:\n{}",
+                crate::vm::tail(&console, 60)
             )));
         }
         let results = parse_results(&console);

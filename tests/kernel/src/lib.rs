@@ -10,8 +10,10 @@
 //! Nothing here skips: a missing tool or kernel is an [`Error`] that says how to install it.
 
 pub mod cpio;
+pub mod differential;
 pub mod guest;
 pub mod kernel;
+pub mod policy;
 pub mod probe;
 pub mod vm;
 

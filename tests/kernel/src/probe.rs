@@ -23,6 +23,11 @@ pub fn build_static() -> Result<PathBuf> {
         .args([
             "build",
             "--quiet",
+            // Small copies: several policies each attach their own.
+            "--config",
+            "profile.release.debug=0",
+            "--config",
+            "profile.release.strip=true",
             "--release",
             "-p",
             "polc-probe",
@@ -63,6 +68,8 @@ pub enum Outcome {
     ExecFailed(i32),
     /// Writing the exec attribute failed.
     AttrFailed,
+    /// The probe was killed by this signal.
+    Signal(i32),
 }
 
 impl Case {
@@ -96,6 +103,8 @@ pub fn parse_results(console: &str) -> BTreeMap<String, Outcome> {
         };
         let outcome = if v == "attr-failed" {
             Outcome::AttrFailed
+        } else if let Some(s) = v.strip_prefix("signal:") {
+            Outcome::Signal(s.parse().unwrap_or(-1))
         } else if let Some(e) = v.strip_prefix("exec:") {
             Outcome::ExecFailed(e.parse().unwrap_or(-1))
         } else {
@@ -106,18 +115,32 @@ pub fn parse_results(console: &str) -> BTreeMap<String, Outcome> {
     out
 }
 
+/// Lines `TAG id rest` (e.g. `POLC-STATUS`, `POLC-LANDLOCK-ERROR`) by case id.
+pub fn tagged_lines(console: &str, tag: &str) -> BTreeMap<String, String> {
+    let prefix = format!("{tag} ");
+    console
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .filter_map(|rest| rest.split_once(' '))
+        .map(|(id, rest)| (id.to_string(), rest.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn results_round_trip() {
-        let c = "noise\r\nPOLC-RESULT a 0\nPOLC-RESULT b 13\nPOLC-RESULT c exec:13\nPOLC-RESULT d attr-failed\n";
+        let c = "noise\r\nPOLC-RESULT a 0\nPOLC-RESULT b 13\nPOLC-RESULT c exec:13\nPOLC-RESULT d attr-failed\nPOLC-RESULT e signal:9\nPOLC-STATUS e {\"x\": 1}\n";
         let r = parse_results(c);
         assert_eq!(r.get("a"), Some(&Outcome::Errno(0)));
         assert_eq!(r.get("b"), Some(&Outcome::Errno(13)));
         assert_eq!(r.get("c"), Some(&Outcome::ExecFailed(13)));
         assert_eq!(r.get("d"), Some(&Outcome::AttrFailed));
+        assert_eq!(r.get("e"), Some(&Outcome::Signal(9)));
+        let st = tagged_lines(c, "POLC-STATUS");
+        assert_eq!(st.get("e").map(String::as_str), Some("{\"x\": 1}"));
     }
 
     #[test]

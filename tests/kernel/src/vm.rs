@@ -55,23 +55,29 @@ pub fn clean_console(raw: &[u8]) -> String {
     out
 }
 
-/// Boot `kernel` with `initrd` and extra kernel arguments; returns the cleaned console
-/// output. Fails if the VM does not power off within `timeout`.
-pub fn boot(kernel: &Path, initrd: &Path, lsm: Lsm, timeout: Duration) -> Result<String> {
+/// Boot `kernel` with `initrd`, the LSM's arguments and `memory_mb` of memory; returns
+/// the cleaned console output. Fails if the VM does not power off within `timeout`.
+pub fn boot(
+    kernel: &Path,
+    initrd: &Path,
+    lsm: Lsm,
+    memory_mb: u32,
+    timeout: Duration,
+) -> Result<String> {
     let qemu = require_tool("qemu-system-x86_64", "qemu-system-x86")?;
     let append = format!("console=ttyS0 quiet panic=-1 {}", lsm.boot_args());
     let mut child = Command::new(qemu)
         .args([
             "-accel",
             "tcg",
-            "-m",
-            "512",
             "-nographic",
             "-no-reboot",
             "-nodefaults",
             "-serial",
             "stdio",
         ])
+        .arg("-m")
+        .arg(memory_mb.to_string())
         .arg("-kernel")
         .arg(kernel)
         .arg("-initrd")

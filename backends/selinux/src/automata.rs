@@ -1,0 +1,682 @@
+//! A small automata engine over bytes: Thompson NFAs built from regular expressions
+//! (file_contexts regexes and globs), determinized lazily, and searched in products.
+//!
+//! The SELinux backend needs to answer questions such as "which file_contexts entry
+//! labels some path of this glob?" and "does type `T` label a path the policy does not
+//! allow?". Both are emptiness questions over boolean combinations of regular languages;
+//! this module answers them by a breadth-first search over the product of lazily built
+//! DFAs, with a budget on the number of product states, and returns a shortest witness.
+
+use std::collections::{HashMap, VecDeque};
+
+/// An NFA state id in the arena.
+pub(crate) type StateId = u32;
+
+/// A set of bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    pub(crate) const EMPTY: ByteSet = ByteSet([0; 4]);
+    pub(crate) const FULL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    pub(crate) fn single(b: u8) -> ByteSet {
+        ByteSet::EMPTY.with(b)
+    }
+
+    pub(crate) fn range(lo: u8, hi: u8) -> ByteSet {
+        let mut s = ByteSet::EMPTY;
+        for b in lo..=hi {
+            s = s.with(b);
+        }
+        s
+    }
+
+    pub(crate) fn with(mut self, b: u8) -> ByteSet {
+        let (w, bit) = (usize::from(b >> 6), b & 63);
+        if let Some(word) = self.0.get_mut(w) {
+            *word |= 1u64 << bit;
+        }
+        self
+    }
+
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        let (w, bit) = (usize::from(b >> 6), b & 63);
+        self.0.get(w).is_some_and(|word| word & (1u64 << bit) != 0)
+    }
+
+    pub(crate) fn union(self, o: ByteSet) -> ByteSet {
+        let mut r = self;
+        for (a, b) in r.0.iter_mut().zip(o.0) {
+            *a |= b;
+        }
+        r
+    }
+
+    pub(crate) fn complement(self) -> ByteSet {
+        let mut r = self;
+        for a in r.0.iter_mut() {
+            *a = !*a;
+        }
+        r
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+struct NState {
+    trans: Vec<(ByteSet, StateId)>,
+    eps: Vec<StateId>,
+    /// Epsilon edges usable only at the start of the input (`^`).
+    bol: Vec<StateId>,
+    /// Epsilon edges usable only at the end of the input (`$`).
+    eol: Vec<StateId>,
+}
+
+/// The NFA arena: every automaton of one analysis lives here.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Nfa {
+    states: Vec<NState>,
+    /// Which fragment (file_contexts entry, glob...) each state belongs to.
+    owner: Vec<u32>,
+}
+
+/// Start and end state of a built fragment.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Frag {
+    pub(crate) start: StateId,
+    pub(crate) end: StateId,
+}
+
+/// A regular expression, the common form of globs and file_contexts regexes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Re {
+    /// The empty string.
+    Empty,
+    /// One byte of the set.
+    Set(ByteSet),
+    /// Sequence.
+    Concat(Vec<Re>),
+    /// Alternatives.
+    Alt(Vec<Re>),
+    /// Repetition `{min,max}` (`None`: unbounded).
+    Repeat(Box<Re>, u32, Option<u32>),
+    /// `^`: only at the start of the input.
+    Bol,
+    /// `$`: only at the end of the input.
+    Eol,
+}
+
+impl Nfa {
+    fn add(&mut self, owner: u32) -> StateId {
+        let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        self.states.push(NState::default());
+        self.owner.push(owner);
+        id
+    }
+
+    fn st(&mut self, s: StateId) -> Option<&mut NState> {
+        self.states.get_mut(s as usize)
+    }
+
+    fn eps(&mut self, a: StateId, b: StateId) {
+        if let Some(s) = self.st(a) {
+            s.eps.push(b);
+        }
+    }
+
+    /// Build a fragment for `re`; every state is owned by `owner`.
+    pub(crate) fn build(&mut self, re: &Re, owner: u32) -> Frag {
+        match re {
+            Re::Empty => {
+                let s = self.add(owner);
+                Frag { start: s, end: s }
+            }
+            Re::Set(set) => {
+                let a = self.add(owner);
+                let b = self.add(owner);
+                if let Some(s) = self.st(a) {
+                    s.trans.push((*set, b));
+                }
+                Frag { start: a, end: b }
+            }
+            Re::Bol | Re::Eol => {
+                let a = self.add(owner);
+                let b = self.add(owner);
+                if let Some(s) = self.st(a) {
+                    if matches!(re, Re::Bol) {
+                        s.bol.push(b);
+                    } else {
+                        s.eol.push(b);
+                    }
+                }
+                Frag { start: a, end: b }
+            }
+            Re::Concat(parts) => {
+                let first = self.add(owner);
+                let mut end = first;
+                for p in parts {
+                    let f = self.build(p, owner);
+                    self.eps(end, f.start);
+                    end = f.end;
+                }
+                Frag { start: first, end }
+            }
+            Re::Alt(alts) => {
+                let a = self.add(owner);
+                let b = self.add(owner);
+                for p in alts {
+                    let f = self.build(p, owner);
+                    self.eps(a, f.start);
+                    self.eps(f.end, b);
+                }
+                Frag { start: a, end: b }
+            }
+            Re::Repeat(inner, min, max) => {
+                let a = self.add(owner);
+                let mut end = a;
+                for _ in 0..*min {
+                    let f = self.build(inner, owner);
+                    self.eps(end, f.start);
+                    end = f.end;
+                }
+                match max {
+                    None => {
+                        let f = self.build(inner, owner);
+                        let b = self.add(owner);
+                        self.eps(end, f.start);
+                        self.eps(end, b);
+                        self.eps(f.end, f.start);
+                        self.eps(f.end, b);
+                        end = b;
+                    }
+                    Some(max) => {
+                        let b = self.add(owner);
+                        for _ in *min..*max {
+                            let f = self.build(inner, owner);
+                            self.eps(end, f.start);
+                            self.eps(end, b);
+                            end = f.end;
+                        }
+                        self.eps(end, b);
+                        end = b;
+                    }
+                }
+                Frag { start: a, end }
+            }
+        }
+    }
+}
+
+/// An automaton over the arena: start states and accepting states with tags.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Machine {
+    pub(crate) starts: Vec<StateId>,
+    pub(crate) accepting: HashMap<StateId, u32>,
+}
+
+/// Lazily determinized [`Machine`].
+#[derive(Debug, Default)]
+struct Dfa {
+    machine: Machine,
+    sets: Vec<Box<[StateId]>>,
+    index: HashMap<(bool, Box<[StateId]>), u32>,
+    /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
+    accepts: Vec<Box<[u32]>>,
+    trans: Vec<u32>,
+    start: Option<u32>,
+}
+
+const UNKNOWN: u32 = u32::MAX;
+
+/// What a search found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Found {
+    /// A witness string.
+    Witness(Vec<u8>),
+    /// The language is empty.
+    Nothing,
+    /// The search exceeded its budget.
+    TooBig,
+}
+
+/// The engine: the arena, the byte classes, and the DFAs of the machines.
+#[derive(Debug)]
+pub(crate) struct Engine {
+    nfa: Nfa,
+    class_of: [u8; 256],
+    reps: Vec<u8>,
+    ctrans: Vec<Vec<(ClassSet, StateId)>>,
+    dfas: Vec<Dfa>,
+    mark: Vec<u32>,
+    generation: u32,
+    /// Maximum product states per search.
+    pub(crate) budget: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+struct ClassSet([u64; 4]);
+
+impl ClassSet {
+    fn contains(&self, c: usize) -> bool {
+        self.0
+            .get(c >> 6)
+            .is_some_and(|w| w & (1u64 << (c & 63)) != 0)
+    }
+}
+
+fn cls(class_of: &[u8; 256], b: u8) -> u8 {
+    class_of.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// The auxiliary step of a search: `(engine, before, after, aux, class) -> aux`.
+pub(crate) type AuxStep<'a> = dyn Fn(&Engine, &[u32], &[u32], u32, usize) -> u32 + 'a;
+
+/// A machine id in the engine.
+pub(crate) type MachineId = usize;
+
+impl Engine {
+    /// Freeze the arena: compute byte classes from every transition.
+    pub(crate) fn new(nfa: Nfa) -> Engine {
+        let mut sets: Vec<ByteSet> = nfa
+            .states
+            .iter()
+            .flat_map(|s| s.trans.iter().map(|(set, _)| *set))
+            .collect();
+        sets.push(ByteSet::single(b'/'));
+        sets.push(ByteSet::single(b'.'));
+        sets.push(ByteSet::single(0));
+        sets.sort_by_key(|a| a.0);
+        sets.dedup();
+        // partition refinement
+        let mut class_of = [0u8; 256];
+        let mut nclasses: usize = 1;
+        for set in &sets {
+            let mut remap: HashMap<(u8, bool), u8> = HashMap::new();
+            let mut next: usize = 0;
+            for b in 0..=255u8 {
+                let key = (cls(&class_of, b), set.contains(b));
+                let c = *remap.entry(key).or_insert_with(|| {
+                    let c = u8::try_from(next).unwrap_or(u8::MAX);
+                    next += 1;
+                    c
+                });
+                if let Some(x) = class_of.get_mut(usize::from(b)) {
+                    *x = c;
+                }
+            }
+            nclasses = next;
+        }
+        // representatives: prefer readable bytes
+        let pref = |b: u8| -> u8 {
+            if b.is_ascii_lowercase() {
+                0
+            } else if b.is_ascii_digit() {
+                1
+            } else if b.is_ascii_uppercase() {
+                2
+            } else if b.is_ascii_graphic() {
+                3
+            } else {
+                4
+            }
+        };
+        let mut reps: Vec<Option<u8>> = vec![None; nclasses];
+        for b in 0..=255u8 {
+            let c = usize::from(cls(&class_of, b));
+            if let Some(slot) = reps.get_mut(c) {
+                match slot {
+                    Some(old) if pref(*old) <= pref(b) => {}
+                    _ => *slot = Some(b),
+                }
+            }
+        }
+        let reps: Vec<u8> = reps.into_iter().map(|r| r.unwrap_or(0)).collect();
+        let ctrans = nfa
+            .states
+            .iter()
+            .map(|s| {
+                s.trans
+                    .iter()
+                    .map(|(set, t)| {
+                        let mut cs = ClassSet::default();
+                        for b in 0..=255u8 {
+                            if set.contains(b) {
+                                let c = usize::from(cls(&class_of, b));
+                                if let Some(w) = cs.0.get_mut(c >> 6) {
+                                    *w |= 1u64 << (c & 63);
+                                }
+                            }
+                        }
+                        (cs, *t)
+                    })
+                    .collect()
+            })
+            .collect();
+        let n = nfa.states.len();
+        Engine {
+            nfa,
+            class_of,
+            reps,
+            ctrans,
+            dfas: Vec::new(),
+            mark: vec![0; n],
+            generation: 0,
+            budget: 400_000,
+        }
+    }
+
+    /// The number of byte classes.
+    pub(crate) fn nclasses(&self) -> usize {
+        self.reps.len()
+    }
+
+    /// The class of a byte.
+    pub(crate) fn class_of(&self, b: u8) -> usize {
+        usize::from(cls(&self.class_of, b))
+    }
+
+    /// The owner tag of an NFA state.
+    pub(crate) fn owner(&self, s: StateId) -> u32 {
+        self.nfa.owner.get(s as usize).copied().unwrap_or(u32::MAX)
+    }
+
+    /// Register a machine.
+    pub(crate) fn add_machine(&mut self, machine: Machine) -> MachineId {
+        self.dfas.push(Dfa {
+            machine,
+            ..Dfa::default()
+        });
+        self.dfas.len() - 1
+    }
+
+    fn closure(&mut self, seeds: &[StateId], at_start: bool, at_end: bool) -> Vec<StateId> {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+        let gen = self.generation;
+        let mut out = Vec::new();
+        let mut stack: Vec<StateId> = seeds.to_vec();
+        while let Some(s) = stack.pop() {
+            match self.mark.get_mut(s as usize) {
+                Some(m) if *m != gen => *m = gen,
+                _ => continue,
+            }
+            out.push(s);
+            if let Some(st) = self.nfa.states.get(s as usize) {
+                stack.extend(st.eps.iter().copied());
+                if at_start {
+                    stack.extend(st.bol.iter().copied());
+                }
+                if at_end {
+                    stack.extend(st.eol.iter().copied());
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
+        let key = (initial, set.into_boxed_slice());
+        if let Some(&id) = self.dfas.get(m).and_then(|d| d.index.get(&key)) {
+            return id;
+        }
+        let end = self.closure(&key.1, initial, true);
+        let nclasses = self.nclasses();
+        let Some(d) = self.dfas.get_mut(m) else {
+            return UNKNOWN;
+        };
+        let mut acc: Vec<u32> = end
+            .iter()
+            .filter_map(|s| d.machine.accepting.get(s).copied())
+            .collect();
+        acc.sort_unstable();
+        acc.dedup();
+        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
+        d.sets.push(key.1.clone());
+        d.accepts.push(acc.into_boxed_slice());
+        d.trans.extend(std::iter::repeat_n(UNKNOWN, nclasses));
+        d.index.insert(key, id);
+        id
+    }
+
+    /// The initial DFA state of a machine.
+    pub(crate) fn start(&mut self, m: MachineId) -> u32 {
+        if let Some(s) = self.dfas.get(m).and_then(|d| d.start) {
+            return s;
+        }
+        let starts = self
+            .dfas
+            .get(m)
+            .map(|d| d.machine.starts.clone())
+            .unwrap_or_default();
+        let set = self.closure(&starts, true, false);
+        let id = self.intern(m, true, set);
+        if let Some(d) = self.dfas.get_mut(m) {
+            d.start = Some(id);
+        }
+        id
+    }
+
+    /// The initial DFA state of a machine, once [`Engine::start`] has built it.
+    pub(crate) fn start_id(&self, m: MachineId) -> u32 {
+        self.dfas.get(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
+    }
+
+    /// One step of a machine's DFA.
+    pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
+        let nclasses = self.nclasses();
+        let slot = (s as usize) * nclasses + c;
+        if let Some(&t) = self.dfas.get(m).and_then(|d| d.trans.get(slot)) {
+            if t != UNKNOWN {
+                return t;
+            }
+        }
+        let mut seeds = Vec::new();
+        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+            for &q in set.iter() {
+                if let Some(ts) = self.ctrans.get(q as usize) {
+                    for (cs, t) in ts {
+                        if cs.contains(c) {
+                            seeds.push(*t);
+                        }
+                    }
+                }
+            }
+        }
+        let set = self.closure(&seeds, false, false);
+        let id = self.intern(m, false, set);
+        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
+            *x = id;
+        }
+        id
+    }
+
+    /// Tags accepted at a DFA state (at the end of the input).
+    pub(crate) fn accepts(&self, m: MachineId, s: u32) -> &[u32] {
+        self.dfas
+            .get(m)
+            .and_then(|d| d.accepts.get(s as usize))
+            .map_or(&[], |a| a)
+    }
+
+    /// The NFA states of a DFA state.
+    pub(crate) fn subset(&self, m: MachineId, s: u32) -> &[StateId] {
+        self.dfas
+            .get(m)
+            .and_then(|d| d.sets.get(s as usize))
+            .map_or(&[], |a| a)
+    }
+
+    /// True when no NFA state is alive.
+    pub(crate) fn is_dead(&self, m: MachineId, s: u32) -> bool {
+        self.subset(m, s).is_empty()
+    }
+
+    /// Breadth-first search over the product of `machines`, with an auxiliary value.
+    ///
+    /// `aux_step(engine, before, after, aux, class)` gives the next auxiliary value;
+    /// `dead` prunes product states; `accept` is called on every reached product state
+    /// and stops the search (with a witness) when it returns true. Returns
+    /// [`Found::Nothing`] when the whole reachable product was explored.
+    pub(crate) fn search(
+        &mut self,
+        machines: &[MachineId],
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
+        struct Node {
+            tuple: Vec<u32>,
+            aux: u32,
+            parent: Option<(usize, usize)>,
+        }
+        let start: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
+        if dead(self, &start, aux0) {
+            return Found::Nothing;
+        }
+        let mut nodes = vec![Node {
+            tuple: start.clone(),
+            aux: aux0,
+            parent: None,
+        }];
+        let mut seen: HashMap<(Vec<u32>, u32), usize> = HashMap::new();
+        seen.insert((start, aux0), 0);
+        let witness = |nodes: &[Node], mut i: usize, reps: &[u8]| -> Vec<u8> {
+            let mut out = Vec::new();
+            while let Some((p, c)) = nodes.get(i).and_then(|n| n.parent) {
+                out.push(reps.get(c).copied().unwrap_or(0));
+                i = p;
+            }
+            out.reverse();
+            out
+        };
+        if let Some(n) = nodes.first() {
+            if accept(self, &n.tuple, n.aux) {
+                return Found::Witness(Vec::new());
+            }
+        }
+        let mut queue = VecDeque::from([0usize]);
+        let nclasses = self.nclasses();
+        while let Some(i) = queue.pop_front() {
+            for c in 0..nclasses {
+                let (before, aux) = match nodes.get(i) {
+                    Some(n) => (n.tuple.clone(), n.aux),
+                    None => continue,
+                };
+                let after: Vec<u32> = machines
+                    .iter()
+                    .zip(&before)
+                    .map(|(&m, &s)| self.step(m, s, c))
+                    .collect();
+                let aux2 = aux_step(self, &before, &after, aux, c);
+                if dead(self, &after, aux2) {
+                    continue;
+                }
+                let key = (after, aux2);
+                if seen.contains_key(&key) {
+                    continue;
+                }
+                let j = nodes.len();
+                seen.insert(key.clone(), j);
+                nodes.push(Node {
+                    tuple: key.0,
+                    aux: aux2,
+                    parent: Some((i, c)),
+                });
+                let stop = nodes.get(j).is_some_and(|n| accept(self, &n.tuple, n.aux));
+                if stop {
+                    return Found::Witness(witness(&nodes, j, &self.reps));
+                }
+                if nodes.len() > self.budget {
+                    return Found::TooBig;
+                }
+                queue.push_back(j);
+            }
+        }
+        Found::Nothing
+    }
+}
+
+/// A hand-built fragment accepting exactly the *valid paths*: `/`, or `/c1/.../cn` with
+/// non-empty components that are not `.` or `..` and hold no NUL.
+pub(crate) fn valid_paths(nfa: &mut Nfa, owner: u32) -> Frag {
+    let s0 = nfa.add(owner);
+    let root = nfa.add(owner); // "/" read: accepting
+    let slash = nfa.add(owner); // after a separator
+    let d1 = nfa.add(owner); // component "."
+    let d2 = nfa.add(owner); // component ".."
+    let comp = nfa.add(owner); // in an ordinary component: accepting
+    let end = nfa.add(owner);
+    let other = ByteSet::single(b'/')
+        .union(ByteSet::single(b'.'))
+        .union(ByteSet::single(0))
+        .complement();
+    let not_slash_nul = ByteSet::single(b'/').union(ByteSet::single(0)).complement();
+    let mut t = |from: StateId, set: ByteSet, to: StateId| {
+        if let Some(s) = nfa.st(from) {
+            s.trans.push((set, to));
+        }
+    };
+    t(s0, ByteSet::single(b'/'), root);
+    for from in [root, slash] {
+        t(from, ByteSet::single(b'.'), d1);
+        t(from, other, comp);
+    }
+    t(d1, ByteSet::single(b'.'), d2);
+    t(d1, other, comp);
+    t(d2, not_slash_nul, comp);
+    t(comp, not_slash_nul, comp);
+    t(comp, ByteSet::single(b'/'), slash);
+    nfa.eps(root, end);
+    nfa.eps(comp, end);
+    Frag { start: s0, end }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+
+    fn lit(s: &str) -> Re {
+        Re::Concat(s.bytes().map(|b| Re::Set(ByteSet::single(b))).collect())
+    }
+
+    #[test]
+    fn product_finds_shortest_witness() {
+        let mut nfa = Nfa::default();
+        let a = nfa.build(
+            &Re::Concat(vec![
+                lit("/a"),
+                Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None),
+            ]),
+            0,
+        );
+        let v = valid_paths(&mut nfa, 1);
+        let mut e = Engine::new(nfa);
+        let ma = e.add_machine(Machine {
+            starts: vec![a.start],
+            accepting: [(a.end, 0)].into(),
+        });
+        let mv = e.add_machine(Machine {
+            starts: vec![v.start],
+            accepting: [(v.end, 0)].into(),
+        });
+        let found = e.search(
+            &[ma, mv],
+            0,
+            &|_, _, _, a, _| a,
+            &|e, t, _| e.is_dead(ma, t[0]) || e.is_dead(mv, t[1]),
+            &mut |e, t, _| !e.accepts(ma, t[0]).is_empty() && !e.accepts(mv, t[1]).is_empty(),
+        );
+        assert_eq!(found, Found::Witness(b"/a".to_vec()));
+    }
+}

@@ -1,0 +1,745 @@
+//! File rules: owned types and their file contexts, the attach entrypoint, allow rules
+//! on the types that label each rule's paths, domain transitions for `exec ... as`, and
+//! the fidelity of every file rule, `owns` and `attach`.
+
+use crate::fcontexts::{effective_order, FcEntry, FcLabel, FileClass, FileContexts};
+use crate::labels::{Label, Labeller, On, TooBig, NONE, UNLABELLED};
+use crate::mapping::{classes, core_perms, object_perms, parent_perms, uses_parent, verb};
+use crate::names::{block_name, qualified};
+use crate::regex::{glob_re, glob_to_fc_regex};
+use crate::report::{file_rule_text, Findings};
+use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::{Policy, PolicyName};
+use polc_lang::rights::Right;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Who asked for a grant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Contrib {
+    /// A file rule, for one of its rights.
+    Rule(usize, Right),
+    /// The attach entrypoint.
+    Attach,
+    /// Traversal of the directories leading to a rule's paths.
+    Traversal,
+}
+
+fn file_subject(i: usize) -> Subject {
+    Subject::Rule {
+        list: RuleListKind::File,
+        index: i,
+    }
+}
+
+struct Ctx<'a> {
+    p: &'a Policy,
+    lab: Labeller,
+    /// Canonical glob text per file rule.
+    globs: Vec<String>,
+    domain: String,
+    /// (type, class) → grants with their contributors (domain as source).
+    granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, BTreeSet<&'static str>>>,
+    fc_given: bool,
+    unresolved: Vec<Unresolved>,
+}
+
+impl Ctx<'_> {
+    fn grant(
+        &mut self,
+        out: &mut Out,
+        ty: &str,
+        class: FileClass,
+        perms: &[&'static str],
+        who: Contrib,
+    ) {
+        if perms.is_empty() {
+            return;
+        }
+        out.allow(&self.domain, ty, class.class(), perms, None);
+        self.granted
+            .entry((ty.to_string(), class))
+            .or_default()
+            .entry(who)
+            .or_default()
+            .extend(perms.iter().copied());
+    }
+
+    fn union_for(&mut self, r: Right, effect: Effect) -> Option<usize> {
+        let gs: Vec<String> = self
+            .p
+            .files
+            .iter()
+            .zip(&self.globs)
+            .filter(|(f, _)| f.effect == effect && f.rights.contains(r))
+            .map(|(_, g)| g.clone())
+            .collect();
+        self.lab.union(&gs)
+    }
+
+    fn too_big(&self, i: usize) -> Error {
+        Error::TooComplex(self.globs.get(i).cloned().unwrap_or_default())
+    }
+
+    /// Types (as label codes) whose grants on `class` hold all of `perms`.
+    fn kernel_types(&self, class: FileClass, perms: &[&str]) -> BTreeSet<Label> {
+        self.granted
+            .iter()
+            .filter(|((_, c), _)| *c == class)
+            .filter(|(_, by)| {
+                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
+                !perms.is_empty() && perms.iter().all(|p| all.contains(p))
+            })
+            .filter_map(|((t, _), _)| self.lab.type_label(t))
+            .collect()
+    }
+
+    /// The grants that make `perms` hold on (`ty`, `class`): those of right `r` when
+    /// there are some, else those that contribute the most of the permissions.
+    fn contributors(&self, ty: &str, class: FileClass, perms: &[&str], r: Right) -> Vec<Contrib> {
+        let Some(by) = self.granted.get(&(ty.to_string(), class)) else {
+            return Vec::new();
+        };
+        let cover = |ps: &BTreeSet<&str>| perms.iter().filter(|p| ps.contains(*p)).count();
+        let same: Vec<Contrib> = by
+            .iter()
+            .filter(|(c, ps)| matches!(c, Contrib::Rule(_, r2) if *r2 == r) && cover(ps) > 0)
+            .map(|(c, _)| *c)
+            .collect();
+        if !same.is_empty() {
+            return same;
+        }
+        let best = by.values().map(cover).max().unwrap_or(0);
+        if best == 0 {
+            return Vec::new();
+        }
+        by.iter()
+            .filter(|(_, ps)| cover(ps) == best)
+            .map(|(c, _)| *c)
+            .collect()
+    }
+}
+
+fn canonical(fc: Option<&FileContexts>, text: &str) -> String {
+    fc.and_then(|fc| fc.substitute(text))
+        .unwrap_or_else(|| text.to_string())
+}
+
+/// Lower the file rules, `owns` and `attach`.
+pub(crate) fn lower(
+    p: &Policy,
+    cfg: &Config,
+    out: &mut Out,
+    findings: &mut Findings,
+) -> Result<(), Error> {
+    let fc = cfg.file_contexts.as_ref();
+    let block = out.block.clone();
+    let globs: Vec<String> = p
+        .files
+        .iter()
+        .map(|f| canonical(fc, f.glob.as_str()))
+        .collect();
+    let owned: Vec<String> = p
+        .owns
+        .iter()
+        .map(|o| canonical(fc, o.glob.as_str()))
+        .collect();
+
+    // owned types, deny carve-outs inside owned paths, the entrypoint
+    let mut added: Vec<FcEntry> = Vec::new();
+    let add_type = |out: &mut Out,
+                    local: &str,
+                    regex: String,
+                    mode: Option<FileClass>,
+                    added: &mut Vec<FcEntry>| {
+        if let Ok(e) = FcEntry::new(&regex, mode, FcLabel::Type(qualified(&block, local)), 0) {
+            added.push(e);
+            if !out.types.iter().any(|(t, _)| t == local) {
+                out.types.push((local.to_string(), OBJECT_ROLE));
+            }
+            out.filecons.push((regex, mode, local.to_string()));
+        }
+    };
+    for (i, g) in owned.iter().enumerate() {
+        add_type(
+            out,
+            &format!("owned_{i}"),
+            glob_to_fc_regex(g),
+            None,
+            &mut added,
+        );
+    }
+    let carves = carve_outs(p, &globs, &owned).map_err(|_| Error::TooComplex(owned.join(", ")))?;
+    for j in &carves {
+        if let Some(g) = globs.get(*j) {
+            add_type(
+                out,
+                &format!("denied_{j}"),
+                glob_to_fc_regex(g),
+                None,
+                &mut added,
+            );
+        }
+    }
+    let attach = p.attach.as_ref().map(|a| canonical(fc, &a.path));
+    if let Some(a) = &attach {
+        add_type(
+            out,
+            "entry",
+            glob_to_fc_regex(a),
+            Some(FileClass::File),
+            &mut added,
+        );
+    }
+    let empty = FileContexts::default();
+    let entries = effective_order(fc.unwrap_or(&empty), added, &format!("{block}."));
+    let mut all_globs: BTreeSet<String> = globs.iter().cloned().collect();
+    all_globs.extend(owned.iter().cloned());
+    all_globs.extend(attach.iter().cloned());
+    let lab = Labeller::new(&entries, &all_globs, glob_re);
+    let mut cx = Ctx {
+        p,
+        lab,
+        globs,
+        domain: out.domain.clone(),
+        granted: BTreeMap::new(),
+        fc_given: fc.is_some(),
+        unresolved: Vec::new(),
+    };
+
+    if attach.is_some() {
+        let entry = qualified(&block, "entry");
+        cx.grant(
+            out,
+            &entry,
+            FileClass::File,
+            &["entrypoint", "execute", "getattr", "map", "read"],
+            Contrib::Attach,
+        );
+    }
+
+    // facts, grants and transitions
+    let mut transitions: BTreeMap<String, (PolicyName, usize)> = BTreeMap::new();
+    let mut plain_exec: Vec<(usize, BTreeSet<String>)> = Vec::new();
+    for pass in [true, false] {
+        for (i, rule) in p.files.iter().enumerate() {
+            if rule.effect != Effect::Allow {
+                continue;
+            }
+            let transition = rule.exec_as.as_ref().filter(|x| **x != p.name);
+            let rights: Vec<Right> = rule
+                .rights
+                .iter()
+                .filter(|r| (*r == Right::Exec && transition.is_some()) == pass)
+                .collect();
+            for r in rights {
+                lower_right(
+                    &mut cx,
+                    out,
+                    findings,
+                    i,
+                    r,
+                    transition,
+                    &mut transitions,
+                    &mut plain_exec,
+                )?;
+            }
+        }
+    }
+    // plain exec of types that transition elsewhere cannot be expressed
+    for (i, types) in plain_exec {
+        for t in types {
+            if let Some((x, j)) = transitions.get(&t) {
+                findings.add(
+                    file_subject(i),
+                    Some(Right::Exec),
+                    Fidelity::Unsupported,
+                    format!("files of type `{t}` are executed under `{x}` (rule {j}); executing them in this domain cannot be expressed"),
+                );
+            } else {
+                cx.grant(
+                    out,
+                    &t,
+                    FileClass::File,
+                    object_perms(Right::Exec, FileClass::File),
+                    Contrib::Rule(i, Right::Exec),
+                );
+            }
+        }
+    }
+    if !cx.unresolved.is_empty() {
+        return Err(Error::NeedsFileContexts(std::mem::take(&mut cx.unresolved)));
+    }
+
+    widening(&mut cx, findings)?;
+    deny_rules(&mut cx, findings)?;
+    owns_and_attach(
+        &mut cx,
+        findings,
+        &owned,
+        &carves,
+        attach.as_deref(),
+        &block,
+    )?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lower_right(
+    cx: &mut Ctx<'_>,
+    out: &mut Out,
+    findings: &mut Findings,
+    i: usize,
+    r: Right,
+    transition: Option<&PolicyName>,
+    transitions: &mut BTreeMap<String, (PolicyName, usize)>,
+    plain_exec: &mut Vec<(usize, BTreeSet<String>)>,
+) -> Result<(), Error> {
+    let subject = file_subject(i);
+    findings.touch(subject, Some(r));
+    let g = cx.globs.get(i).cloned().unwrap_or_default();
+    let Some(gm) = cx.lab.glob(&g) else {
+        return Ok(());
+    };
+    let allow = cx.union_for(r, Effect::Allow);
+    let deny = cx.union_for(r, Effect::Deny);
+    let facts = cx
+        .lab
+        .facts(gm, allow, deny, uses_parent(r))
+        .map_err(|TooBig| cx.too_big(i))?;
+    let rule_text = cx.p.files.get(i).map(file_rule_text).unwrap_or_default();
+    let origins =
+        cx.p.files
+            .get(i)
+            .map(|f| f.origins.iter().map(|o| o.origin.clone()).collect())
+            .unwrap_or_default();
+    // traversal of the directories leading to the paths
+    let mut untraversable = false;
+    for &l in &facts.ancestors {
+        match cx.lab.type_name(l).map(str::to_string) {
+            Some(t) => cx.grant(out, &t, FileClass::Dir, &["search"], Contrib::Traversal),
+            None => untraversable = true,
+        }
+    }
+    if untraversable {
+        let why = if cx.fc_given {
+            "some directories leading to these paths have no fixed type (`<<none>>` or no file context): the domain may not be able to traverse them"
+        } else {
+            "without the target's file contexts the directories leading to these paths are not resolved: the domain may not be able to traverse them"
+        };
+        findings.add(subject, Some(r), Fidelity::Narrowed, why);
+    }
+    let mut unresolved_example: Option<String> = None;
+    let mut note_missing = |cx: &mut Ctx<'_>, findings: &mut Findings, l: Label, what: &str| {
+        if l == UNLABELLED && !cx.fc_given {
+            if unresolved_example.is_none() {
+                unresolved_example = Some(what.to_string());
+            }
+        } else if l == NONE {
+            findings.add(subject, Some(r), Fidelity::Narrowed, format!("some {what} have no fixed type (`<<none>>` in file_contexts): nothing is granted on them"));
+        } else {
+            findings.add(
+                subject,
+                Some(r),
+                Fidelity::Narrowed,
+                format!("some {what} match no file context: nothing is granted on them"),
+            );
+        }
+    };
+    // the paths' own types
+    let mut exec_types = BTreeSet::new();
+    if r != Right::Create {
+        for &c in classes(r) {
+            for (&(fc, l), &allowed) in &facts.labels {
+                if fc != c || !allowed {
+                    continue;
+                }
+                let Some(t) = cx.lab.type_name(l).map(str::to_string) else {
+                    note_missing(cx, findings, l, "of these paths");
+                    continue;
+                };
+                if r == Right::Exec {
+                    exec_types.insert(t);
+                } else {
+                    cx.grant(out, &t, c, object_perms(r, c), Contrib::Rule(i, r));
+                }
+            }
+        }
+    }
+    // the parents' types
+    if uses_parent(r) {
+        for (&l, &allowed) in &facts.parents {
+            if !allowed {
+                continue;
+            }
+            let Some(t) = cx.lab.type_name(l).map(str::to_string) else {
+                note_missing(cx, findings, l, "parent directories of these paths");
+                continue;
+            };
+            cx.grant(
+                out,
+                &t,
+                FileClass::Dir,
+                parent_perms(r),
+                Contrib::Rule(i, r),
+            );
+            if r == Right::Create {
+                // a new object takes the type of its directory
+                for &c in classes(r) {
+                    cx.grant(out, &t, c, &["create"], Contrib::Rule(i, r));
+                }
+            }
+        }
+    }
+    if let Some(ex) = unresolved_example {
+        cx.unresolved.push(crate::Unresolved {
+            rule: rule_text,
+            origins,
+            example: format!("{} ({ex})", cx.globs.get(i).cloned().unwrap_or_default()),
+        });
+    }
+    if r == Right::Exec {
+        match transition {
+            Some(x) => {
+                let xb = block_name(x);
+                let xdom = qualified(&xb, "domain");
+                let xentry = qualified(&xb, "entry");
+                for t in exec_types {
+                    if let Some((y, j)) = transitions.get(&t) {
+                        if y != x {
+                            findings.add(
+                                file_subject(i),
+                                Some(Right::Exec),
+                                Fidelity::Unsupported,
+                                format!("files of type `{t}` already transition to `{y}` (rule {j}): one type has one transition"),
+                            );
+                            continue;
+                        }
+                    }
+                    transitions.insert(t.clone(), (x.clone(), i));
+                    cx.grant(
+                        out,
+                        &t,
+                        FileClass::File,
+                        &["execute", "getattr", "map", "open", "read"],
+                        Contrib::Rule(i, r),
+                    );
+                    let dom = cx.domain.clone();
+                    out.allow(&dom, &xdom, "process", &["transition"], Some(x));
+                    out.transitions.insert((
+                        dom,
+                        t.clone(),
+                        "process".into(),
+                        xdom.clone(),
+                        Some(x.clone()),
+                    ));
+                    if t != xentry {
+                        out.allow(
+                            &xdom,
+                            &t,
+                            "file",
+                            &["entrypoint", "execute", "getattr", "map", "read"],
+                            Some(x),
+                        );
+                    }
+                }
+            }
+            None => plain_exec.push((i, exec_types)),
+        }
+    }
+    Ok(())
+}
+
+/// Every right whose permissions the grants give on a type must be allowed on every path
+/// of that type; otherwise the granting rules are widened.
+fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
+    for r in Right::ALL {
+        let allow = cx.union_for(r, Effect::Allow);
+        let deny = cx.union_for(r, Effect::Deny);
+        if r != Right::Create {
+            for &c in classes(r) {
+                let core = core_perms(r, c);
+                for l in cx.kernel_types(c, core) {
+                    let labels = BTreeSet::from([l]);
+                    let w = cx
+                        .lab
+                        .witness(On::Path(c), &labels, None, allow, deny, true)
+                        .map_err(|TooBig| {
+                            Error::TooComplex(format!(
+                                "paths of type {}",
+                                cx.lab.type_name(l).unwrap_or("")
+                            ))
+                        })?;
+                    let Some(w) = w else { continue };
+                    if uses_parent(r) {
+                        // the kernel also needs the parent's permissions: if no parent
+                        // grant lets the witness through, the rule stays exact
+                        let parents = parent_kernel_types(cx, r, c);
+                        let pw = cx
+                            .lab
+                            .witness(On::Parent, &parents, None, allow, deny, true)
+                            .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
+                        if pw.is_none() {
+                            continue;
+                        }
+                    }
+                    let t = cx.lab.type_name(l).unwrap_or("").to_string();
+                    report_widened(cx, findings, r, c, &t, core, &w);
+                }
+            }
+        }
+        if uses_parent(r) && r != Right::Delete {
+            // create / link / rename-to: any path whose directory the domain may write
+            let any = cx.granted.iter().any(|((_, c), by)| {
+                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
+                classes(r).contains(c) && object_perms(r, *c).iter().all(|p| all.contains(p))
+            });
+            if !any {
+                continue;
+            }
+            for &c in classes(r) {
+                let ks = parent_kernel_types(cx, r, c);
+                for l in ks {
+                    let labels = BTreeSet::from([l]);
+                    let w = cx
+                        .lab
+                        .witness(On::Parent, &labels, None, allow, deny, true)
+                        .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
+                    if let Some(w) = w {
+                        let t = cx.lab.type_name(l).unwrap_or("").to_string();
+                        report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
+                    }
+                }
+                if r != Right::Create {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Directory types on which the grants allow `r`'s parent permissions (and, for create,
+/// creating an object of class `c`, which takes the directory's type).
+fn parent_kernel_types(cx: &Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
+    let dirs = cx.kernel_types(FileClass::Dir, parent_perms(r));
+    if r == Right::Create {
+        let creatable = cx.kernel_types(c, &["create"]);
+        dirs.intersection(&creatable).copied().collect()
+    } else {
+        dirs
+    }
+}
+
+fn report_widened(
+    cx: &Ctx<'_>,
+    findings: &mut Findings,
+    r: Right,
+    c: FileClass,
+    t: &str,
+    perms: &[&str],
+    w: &str,
+) {
+    for who in cx.contributors(t, c, perms, r) {
+        if let Contrib::Rule(i, r2) = who {
+            let reason = if r2 == r {
+                format!(
+                    "type `{t}` also labels `{w}`, which the policy does not allow to {}",
+                    verb(r)
+                )
+            } else {
+                format!(
+                    "granting {} on type `{t}` also lets the domain {} `{w}`",
+                    r2,
+                    verb(r)
+                )
+            };
+            findings.add(file_subject(i), Some(r2), Fidelity::Widened, reason);
+        } else if who == Contrib::Attach {
+            findings.add(
+                Subject::Attach,
+                None,
+                Fidelity::Widened,
+                format!("entering the domain needs `entrypoint execute map read` on its executable: the domain may also {} `{w}`", verb(r)),
+            );
+        }
+    }
+}
+
+/// A deny is enforced only when no type the domain is granted labels its paths.
+fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
+    for (i, rule) in cx.p.files.iter().enumerate() {
+        if rule.effect != Effect::Deny {
+            continue;
+        }
+        let subject = file_subject(i);
+        let Some(gm) = cx.globs.get(i).and_then(|g| cx.lab.glob(g)) else {
+            continue;
+        };
+        for r in rule.rights.iter() {
+            findings.touch(subject, Some(r));
+            let mut found: Option<(String, String)> = None;
+            if r != Right::Create {
+                for &c in classes(r) {
+                    for l in cx.kernel_types(c, core_perms(r, c)) {
+                        let w = cx
+                            .lab
+                            .witness(
+                                On::Path(c),
+                                &BTreeSet::from([l]),
+                                Some(gm),
+                                None,
+                                None,
+                                false,
+                            )
+                            .map_err(|TooBig| {
+                                Error::TooComplex(cx.globs.get(i).cloned().unwrap_or_default())
+                            })?;
+                        if let Some(w) = w {
+                            found = Some((cx.lab.type_name(l).unwrap_or("").to_string(), w));
+                            break;
+                        }
+                    }
+                    if found.is_some() {
+                        break;
+                    }
+                }
+            } else {
+                for &c in classes(r) {
+                    for l in parent_kernel_types(cx, r, c) {
+                        let w = cx
+                            .lab
+                            .witness(
+                                On::Parent,
+                                &BTreeSet::from([l]),
+                                Some(gm),
+                                None,
+                                None,
+                                false,
+                            )
+                            .map_err(|TooBig| {
+                                Error::TooComplex(cx.globs.get(i).cloned().unwrap_or_default())
+                            })?;
+                        if let Some(w) = w {
+                            found = Some((cx.lab.type_name(l).unwrap_or("").to_string(), w));
+                            break;
+                        }
+                    }
+                    if found.is_some() {
+                        break;
+                    }
+                }
+            }
+            if let Some((t, w)) = found {
+                findings.add(
+                    subject,
+                    Some(r),
+                    Fidelity::Widened,
+                    format!(
+                        "not enforced: `{w}` has type `{t}`, on which the domain may {}",
+                        verb(r)
+                    ),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn owns_and_attach(
+    cx: &mut Ctx<'_>,
+    findings: &mut Findings,
+    owned: &[String],
+    carves: &[usize],
+    attach: Option<&str>,
+    block: &str,
+) -> Result<(), Error> {
+    let mut ours: BTreeSet<Label> = BTreeSet::new();
+    for (i, _) in owned.iter().enumerate() {
+        ours.extend(cx.lab.type_label(&qualified(block, &format!("owned_{i}"))));
+    }
+    for j in carves {
+        ours.extend(cx.lab.type_label(&qualified(block, &format!("denied_{j}"))));
+    }
+    let entry = cx.lab.type_label(&qualified(block, "entry"));
+    ours.extend(entry);
+    for (i, g) in owned.iter().enumerate() {
+        let subject = Subject::Owns { index: i };
+        findings.touch(subject, None);
+        let Some(m) = cx.lab.glob(g) else { continue };
+        if let Some(w) = cx
+            .lab
+            .witness_label_not_in(m, &ours)
+            .map_err(|TooBig| Error::TooComplex(g.clone()))?
+        {
+            findings.add(
+                subject,
+                None,
+                Fidelity::Narrowed,
+                format!("`{w}` keeps the type of a more specific file context of the target"),
+            );
+        }
+    }
+    if let (Some(a), Some(entry)) = (attach, entry) {
+        findings.touch(Subject::Attach, None);
+        if let Some(m) = cx.lab.glob(a) {
+            let facts = cx
+                .lab
+                .facts(m, None, None, false)
+                .map_err(|TooBig| Error::TooComplex(a.to_string()))?;
+            let other = facts
+                .labels
+                .keys()
+                .any(|(c, l)| *c == FileClass::File && *l != entry);
+            if other {
+                findings.add(
+                    Subject::Attach,
+                    None,
+                    Fidelity::Narrowed,
+                    "a more specific file context of the target labels the executable: it may not enter the domain",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deny rules whose paths lie inside an owned glob get a type of their own (a carve-out),
+/// so that the allow rules covering the owned paths do not cover them.
+fn carve_outs(p: &Policy, globs: &[String], owned: &[String]) -> Result<Vec<usize>, TooBig> {
+    let denies: Vec<usize> = p
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.effect == Effect::Deny)
+        .map(|(i, _)| i)
+        .collect();
+    if denies.is_empty() || owned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut all: BTreeSet<String> = owned.iter().cloned().collect();
+    for &j in &denies {
+        all.extend(globs.get(j).cloned());
+    }
+    let mut lab = Labeller::new(&[], &all, glob_re);
+    let mut out = Vec::new();
+    for j in denies {
+        let Some(d) = globs.get(j).and_then(|g| lab.glob(g)) else {
+            continue;
+        };
+        let mut inside = false;
+        for o in owned {
+            if let Some(om) = lab.glob(o) {
+                if !lab.escapes(d, om)? {
+                    inside = true;
+                    break;
+                }
+            }
+        }
+        if inside && !out.iter().any(|k: &usize| globs.get(*k) == globs.get(j)) {
+            out.push(j);
+        }
+    }
+    Ok(out)
+}

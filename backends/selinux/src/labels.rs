@@ -1,0 +1,477 @@
+//! The labelling model: which type the target gives each path, as automata.
+//!
+//! One machine accepts every path with, as tags, the file_contexts entries matching it;
+//! the label of a path for a kind of file is the highest-precedence matching entry whose
+//! mode fits (see [`crate::fcontexts`]). Queries run in products with globs, the valid
+//! paths, and the unions of the policy's allow and deny globs.
+
+use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa, Re};
+use crate::fcontexts::{FcEntry, FcLabel, FileClass};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A label code: [`UNLABELLED`], [`NONE`], or `TYPE0 + i` for the i-th type.
+pub(crate) type Label = u32;
+/// No entry matches the path.
+pub(crate) const UNLABELLED: Label = 0;
+/// `<<none>>`.
+pub(crate) const NONE: Label = 1;
+const TYPE0: Label = 2;
+/// No parent seen yet (auxiliary value).
+const NO_PARENT: u32 = u32::MAX;
+const NOT_ENTRY: u32 = u32::MAX;
+
+/// What a glob's paths are labelled, found by one exhaustive search.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Facts {
+    /// (kind of file, label) → some such path is allowed (by the allow/deny machines).
+    pub(crate) labels: BTreeMap<(FileClass, Label), bool>,
+    /// Label of the parent directory → some such path is allowed.
+    pub(crate) parents: BTreeMap<Label, bool>,
+    /// Labels of the directories leading to the paths (their ancestors).
+    pub(crate) ancestors: BTreeSet<Label>,
+}
+
+/// The search went over its budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TooBig;
+
+struct Info {
+    lab: MachineId,
+    v: MachineId,
+    /// Per entry (in precedence order): its mode and label.
+    entries: Vec<(Option<FileClass>, Label)>,
+    slash: usize,
+}
+
+impl Info {
+    fn top(&self, e: &Engine, s: u32, class: FileClass) -> Label {
+        e.accepts(self.lab, s)
+            .iter()
+            .rev()
+            .find_map(|&i| {
+                let (mode, label) = self.entries.get(i as usize)?;
+                (mode.is_none() || *mode == Some(class)).then_some(*label)
+            })
+            .unwrap_or(UNLABELLED)
+    }
+
+    fn alive(
+        &self,
+        e: &Engine,
+        s: u32,
+        labels: &BTreeSet<Label>,
+        class: Option<FileClass>,
+    ) -> bool {
+        e.subset(self.lab, s).iter().any(|&q| {
+            self.entries
+                .get(e.owner(q) as usize)
+                .is_some_and(|(mode, l)| {
+                    labels.contains(l) && (mode.is_none() || class.is_none() || *mode == class)
+                })
+        })
+    }
+
+    /// On `/`: the label (as a directory) of the prefix before it, or of `/` itself for
+    /// the first one. `li` and `vi` are the positions of the labeller and of the valid
+    /// paths machine in the product.
+    fn parent_label(
+        &self,
+        e: &Engine,
+        before: &[u32],
+        after: &[u32],
+        li: usize,
+        vi: usize,
+    ) -> Option<Label> {
+        let at_start = before.get(vi).copied() == Some(e.start_id(self.v));
+        let s = if at_start {
+            after.get(li)
+        } else {
+            before.get(li)
+        };
+        s.map(|&s| self.top(e, s, FileClass::Dir))
+    }
+}
+
+fn acc(e: &Engine, t: &[u32], i: Option<usize>, m: Option<MachineId>) -> bool {
+    match (i, m) {
+        (Some(i), Some(m)) => t.get(i).is_some_and(|&s| !e.accepts(m, s).is_empty()),
+        _ => false,
+    }
+}
+
+/// The labelling model and the globs of one compilation.
+pub(crate) struct Labeller {
+    engine: Engine,
+    info: Info,
+    types: Vec<String>,
+    globs: HashMap<String, (Frag, MachineId)>,
+    unions: HashMap<Vec<String>, MachineId>,
+    frags: Vec<Frag>,
+}
+
+/// How a witness is constrained: on the path's own label or on its parent's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum On {
+    /// The label of the path, for this kind of file.
+    Path(FileClass),
+    /// The label of the parent directory.
+    Parent,
+}
+
+impl Labeller {
+    /// Build the model from the entries in precedence order (lowest first) and every glob
+    /// text the queries will use.
+    pub(crate) fn new(
+        entries: &[FcEntry],
+        globs: &BTreeSet<String>,
+        glob_re: impl Fn(&str) -> Re,
+    ) -> Labeller {
+        let mut nfa = Nfa::default();
+        let vfrag = valid_paths(&mut nfa, NOT_ENTRY);
+        let mut types: Vec<String> = Vec::new();
+        let mut type_ids: HashMap<String, Label> = HashMap::new();
+        let mut infos = Vec::new();
+        let mut frags = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
+            frags.push(nfa.build(&e.re, owner));
+            let label = match &e.label {
+                FcLabel::None => NONE,
+                FcLabel::Type(t) => *type_ids.entry(t.clone()).or_insert_with(|| {
+                    types.push(t.clone());
+                    TYPE0 + u32::try_from(types.len() - 1).unwrap_or(0)
+                }),
+            };
+            infos.push((e.mode, label));
+        }
+        let mut gfrags = Vec::new();
+        for g in globs {
+            let f = nfa.build(&glob_re(g), NOT_ENTRY);
+            gfrags.push((g.clone(), f));
+        }
+        let mut engine = Engine::new(nfa);
+        let lab = engine.add_machine(Machine {
+            starts: frags.iter().map(|f| f.start).collect(),
+            accepting: frags
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
+                .collect(),
+        });
+        let v = engine.add_machine(Machine {
+            starts: vec![vfrag.start],
+            accepting: [(vfrag.end, 0)].into(),
+        });
+        let mut gl = HashMap::new();
+        for (g, f) in gfrags {
+            let m = engine.add_machine(Machine {
+                starts: vec![f.start],
+                accepting: [(f.end, 0)].into(),
+            });
+            gl.insert(g, (f, m));
+        }
+        let slash = engine.class_of(b'/');
+        // make sure the start states exist for `start_id`
+        engine.start(v);
+        engine.start(lab);
+        Labeller {
+            engine,
+            info: Info {
+                lab,
+                v,
+                entries: infos,
+                slash,
+            },
+            types,
+            globs: gl,
+            unions: HashMap::new(),
+            frags,
+        }
+    }
+
+    /// The type name of a label code.
+    pub(crate) fn type_name(&self, l: Label) -> Option<&str> {
+        l.checked_sub(TYPE0)
+            .and_then(|i| self.types.get(i as usize))
+            .map(String::as_str)
+    }
+
+    /// The label code of a type name, if some entry assigns it.
+    pub(crate) fn type_label(&self, t: &str) -> Option<Label> {
+        self.types
+            .iter()
+            .position(|x| x == t)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(|i| i + TYPE0)
+    }
+
+    /// The machine of a glob (registered at construction).
+    pub(crate) fn glob(&self, g: &str) -> Option<MachineId> {
+        self.globs.get(g).map(|(_, m)| *m)
+    }
+
+    /// The union of some globs (`None` for no glob).
+    pub(crate) fn union(&mut self, globs: &[String]) -> Option<MachineId> {
+        if globs.is_empty() {
+            return None;
+        }
+        let mut key = globs.to_vec();
+        key.sort();
+        key.dedup();
+        if let Some(m) = self.unions.get(&key) {
+            return Some(*m);
+        }
+        let frags: Vec<Frag> = key
+            .iter()
+            .filter_map(|g| self.globs.get(g).map(|(f, _)| *f))
+            .collect();
+        let m = self.engine.add_machine(Machine {
+            starts: frags.iter().map(|f| f.start).collect(),
+            accepting: frags.iter().map(|f| (f.end, 0)).collect(),
+        });
+        self.unions.insert(key, m);
+        Some(m)
+    }
+
+    /// Exhaustive: the labels of `glob`'s paths, of their parents and ancestors, each
+    /// marked allowed when some such path is in `allow` and not in `deny`.
+    pub(crate) fn facts(
+        &mut self,
+        glob: MachineId,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Result<Facts, TooBig> {
+        let info = &self.info;
+        let (v, lab) = (info.v, info.lab);
+        let mut ms = vec![glob, v, lab];
+        let ai = allow.map(|m| {
+            ms.push(m);
+            ms.len() - 1
+        });
+        let di = deny.map(|m| {
+            ms.push(m);
+            ms.len() - 1
+        });
+        let facts = RefCell::new(Facts::default());
+        let aux_step = |e: &Engine, b: &[u32], a: &[u32], aux: u32, c: usize| -> u32 {
+            if c != info.slash {
+                return aux;
+            }
+            let Some(next) = info.parent_label(e, b, a, 2, 1) else {
+                return aux;
+            };
+            let alive = a.first().is_some_and(|&s| !e.is_dead(glob, s))
+                && a.get(1).is_some_and(|&s| !e.is_dead(v, s));
+            if alive {
+                facts.borrow_mut().ancestors.insert(next);
+            }
+            if track_parent {
+                next
+            } else {
+                0
+            }
+        };
+        let dead = |e: &Engine, t: &[u32], _aux: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(glob, s))
+                || t.get(1).is_none_or(|&s| e.is_dead(v, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], aux: u32| -> bool {
+            let (Some(&g), Some(&vs), Some(&ls)) = (t.first(), t.get(1), t.get(2)) else {
+                return false;
+            };
+            if e.accepts(glob, g).is_empty() || e.accepts(v, vs).is_empty() {
+                return false;
+            }
+            let allowed = acc(e, t, ai, allow) && !acc(e, t, di, deny);
+            let mut f = facts.borrow_mut();
+            for class in FileClass::ALL {
+                let l = info.top(e, ls, class);
+                *f.labels.entry((class, l)).or_insert(false) |= allowed;
+            }
+            if track_parent && aux != NO_PARENT {
+                *f.parents.entry(aux).or_insert(false) |= allowed;
+            }
+            false
+        };
+        let aux0 = if track_parent { NO_PARENT } else { 0 };
+        match self.engine.search(&ms, aux0, &aux_step, &dead, &mut accept) {
+            Found::TooBig => Err(TooBig),
+            _ => {
+                let mut f = facts.into_inner();
+                f.ancestors.remove(&NO_PARENT);
+                Ok(f)
+            }
+        }
+    }
+
+    /// A valid path whose label (or parent's label) is in `labels`, that is in `within`
+    /// (when given), and that is outside `allow` or inside `deny` (when `outside` is
+    /// true; otherwise any path).
+    pub(crate) fn witness(
+        &mut self,
+        on: On,
+        labels: &BTreeSet<Label>,
+        within: Option<MachineId>,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        outside: bool,
+    ) -> Result<Option<String>, TooBig> {
+        let info = &self.info;
+        let (v, lab) = (info.v, info.lab);
+        let mut ms = vec![v, lab];
+        let wi = within.map(|m| {
+            ms.push(m);
+            ms.len() - 1
+        });
+        let ai = allow.map(|m| {
+            ms.push(m);
+            ms.len() - 1
+        });
+        let di = deny.map(|m| {
+            ms.push(m);
+            ms.len() - 1
+        });
+        let parent = on == On::Parent;
+        let aux_step = |e: &Engine, b: &[u32], a: &[u32], aux: u32, c: usize| -> u32 {
+            if parent && c == info.slash {
+                info.parent_label(e, b, a, 1, 0).unwrap_or(aux)
+            } else {
+                aux
+            }
+        };
+        let dead = |e: &Engine, t: &[u32], aux: u32| -> bool {
+            if t.first().is_none_or(|&s| e.is_dead(v, s)) {
+                return true;
+            }
+            if let (Some(i), Some(m)) = (wi, within) {
+                if t.get(i).is_none_or(|&s| e.is_dead(m, s)) {
+                    return true;
+                }
+            }
+            let Some(&ls) = t.get(1) else { return true };
+            match on {
+                On::Path(class) => !info.alive(e, ls, labels, Some(class)),
+                On::Parent => {
+                    !labels.contains(&aux) && !info.alive(e, ls, labels, Some(FileClass::Dir))
+                }
+            }
+        };
+        let mut accept = |e: &Engine, t: &[u32], aux: u32| -> bool {
+            let (Some(&vs), Some(&ls)) = (t.first(), t.get(1)) else {
+                return false;
+            };
+            if e.accepts(v, vs).is_empty() {
+                return false;
+            }
+            if wi.is_some() && !acc(e, t, wi, within) {
+                return false;
+            }
+            let labelled = match on {
+                On::Path(class) => labels.contains(&info.top(e, ls, class)),
+                On::Parent => labels.contains(&aux),
+            };
+            labelled && (!outside || !acc(e, t, ai, allow) || acc(e, t, di, deny))
+        };
+        let aux0 = if parent { NO_PARENT } else { 0 };
+        match self.engine.search(&ms, aux0, &aux_step, &dead, &mut accept) {
+            Found::TooBig => Err(TooBig),
+            Found::Nothing => Ok(None),
+            Found::Witness(w) => Ok(Some(String::from_utf8_lossy(&w).into_owned())),
+        }
+    }
+
+    /// A valid path of `glob` whose label, for some kind of file, is not in `ok`.
+    pub(crate) fn witness_label_not_in(
+        &mut self,
+        glob: MachineId,
+        ok: &BTreeSet<Label>,
+    ) -> Result<Option<String>, TooBig> {
+        let info = &self.info;
+        let v = info.v;
+        let ms = vec![glob, v, info.lab];
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(glob, s))
+                || t.get(1).is_none_or(|&s| e.is_dead(v, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            let (Some(&g), Some(&vs), Some(&ls)) = (t.first(), t.get(1), t.get(2)) else {
+                return false;
+            };
+            !e.accepts(glob, g).is_empty()
+                && !e.accepts(v, vs).is_empty()
+                && FileClass::ALL
+                    .iter()
+                    .any(|c| !ok.contains(&info.top(e, ls, *c)))
+        };
+        match self
+            .engine
+            .search(&ms, 0, &|_, _, _, a, _| a, &dead, &mut accept)
+        {
+            Found::TooBig => Err(TooBig),
+            Found::Nothing => Ok(None),
+            Found::Witness(w) => Ok(Some(String::from_utf8_lossy(&w).into_owned())),
+        }
+    }
+
+    /// The label of one path (no aliasing).
+    pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
+        let lab = self.info.lab;
+        let mut s = self.engine.start(lab);
+        for b in path.bytes() {
+            let c = self.engine.class_of(b);
+            s = self.engine.step(lab, s, c);
+        }
+        self.info.top(&self.engine, s, class)
+    }
+
+    /// For each entry: a shortest valid path it matches, if any.
+    pub(crate) fn entry_samples(&mut self) -> Vec<Option<String>> {
+        let v = self.info.v;
+        let mut out = Vec::with_capacity(self.frags.len());
+        for f in self.frags.clone() {
+            let m = self.engine.add_machine(Machine {
+                starts: vec![f.start],
+                accepting: [(f.end, 0)].into(),
+            });
+            let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+                t.first().is_none_or(|&s| e.is_dead(v, s))
+                    || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+            };
+            let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+                acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+            };
+            let found = self
+                .engine
+                .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+            out.push(match found {
+                Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
+                _ => None,
+            });
+        }
+        out
+    }
+
+    /// True when some valid path is in `a` and not in `b` (glob containment test).
+    pub(crate) fn escapes(&mut self, a: MachineId, b: MachineId) -> Result<bool, TooBig> {
+        let v = self.info.v;
+        let ms = vec![a, v, b];
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(a, s)) || t.get(1).is_none_or(|&s| e.is_dead(v, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            acc(e, t, Some(0), Some(a))
+                && acc(e, t, Some(1), Some(v))
+                && !acc(e, t, Some(2), Some(b))
+        };
+        match self
+            .engine
+            .search(&ms, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+        {
+            Found::TooBig => Err(TooBig),
+            Found::Nothing => Ok(false),
+            Found::Witness(_) => Ok(true),
+        }
+    }
+}

@@ -1,0 +1,434 @@
+//! Network, capability and signal rules.
+
+use crate::mapping::{signal_perm, CAPABILITIES, CAPABILITIES2, SIGNALS};
+use crate::names::{block_name, qualified};
+use crate::ports::PortCon;
+use crate::report::{net_rule_text, Findings};
+use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The default `ip_local_port_range`: binding these ports is not checked by SELinux.
+pub(crate) const EPHEMERAL: (u16, u16) = (32768, 60999);
+
+fn net_subject(i: usize) -> Subject {
+    Subject::Rule {
+        list: RuleListKind::Net,
+        index: i,
+    }
+}
+
+/// Ports allowed for (op, proto): allow ranges minus deny ranges.
+fn allowed_ports(p: &Policy, op: NetOp, proto: Proto) -> Vec<bool> {
+    let mut v = vec![false; 65536];
+    for eff in [Effect::Allow, Effect::Deny] {
+        for r in p
+            .net
+            .iter()
+            .filter(|r| r.op == op && r.proto == proto && r.effect == eff)
+        {
+            for port in r.ports.lo..=r.ports.hi {
+                if let Some(x) = v.get_mut(usize::from(port)) {
+                    *x = eff == Effect::Allow;
+                }
+            }
+        }
+    }
+    v
+}
+
+fn intervals(v: &[bool]) -> Vec<(u16, u16)> {
+    let mut out = Vec::new();
+    let mut start: Option<u16> = None;
+    for port in 1..=65535u16 {
+        let on = v.get(usize::from(port)).copied().unwrap_or(false);
+        match (on, start) {
+            (true, None) => start = Some(port),
+            (false, Some(s)) => {
+                out.push((s, port - 1));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, 65535));
+    }
+    out
+}
+
+fn ranges_text(ports: &[u16]) -> String {
+    let v: Vec<bool> = {
+        let mut v = vec![false; 65536];
+        for p in ports {
+            if let Some(x) = v.get_mut(usize::from(*p)) {
+                *x = true;
+            }
+        }
+        v
+    };
+    let iv = intervals(&v);
+    let mut parts: Vec<String> = iv
+        .iter()
+        .take(4)
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect();
+    if iv.len() > 4 {
+        parts.push("...".into());
+    }
+    parts.join(", ")
+}
+
+/// Network rules: port types, `portcon` for bound ports, socket permissions.
+pub(crate) fn lower_net(
+    p: &Policy,
+    cfg: &Config,
+    out: &mut Out,
+    findings: &mut Findings,
+) -> Result<(), Error> {
+    if p.net.is_empty() {
+        return Ok(());
+    }
+    let Some(pc) = cfg.port_contexts.as_ref() else {
+        return Err(Error::NeedsPortContexts(
+            p.net
+                .iter()
+                .filter(|r| r.effect == Effect::Allow)
+                .map(|r| Unresolved {
+                    rule: net_rule_text(r),
+                    origins: r.origins.clone(),
+                    example: format!("{} {}", crate::report::proto(r.proto), r.ports),
+                })
+                .collect(),
+        ));
+    };
+    let dom = out.domain.clone();
+    for (i, r) in p.net.iter().enumerate() {
+        findings.touch(net_subject(i), None);
+        let _ = r;
+    }
+    for proto in [Proto::Tcp, Proto::Udp] {
+        let class = match proto {
+            Proto::Tcp => "tcp_socket",
+            Proto::Udp => "udp_socket",
+        };
+        let pname = crate::report::proto(proto);
+        let bind = allowed_ports(p, NetOp::Bind, proto);
+        let connect = allowed_ports(p, NetOp::Connect, proto);
+        let has = |op: NetOp| {
+            p.net
+                .iter()
+                .any(|r| r.effect == Effect::Allow && r.op == op && r.proto == proto)
+        };
+        let (has_bind, has_connect) = (
+            has(NetOp::Bind) && bind.iter().any(|b| *b),
+            has(NetOp::Connect) && connect.iter().any(|b| *b),
+        );
+        if !has_bind && !has_connect {
+            continue;
+        }
+        // the port map after this module's portcons
+        let local = format!("port_{pname}");
+        let full = qualified(&out.block, &local);
+        let mut map: Vec<PortCon> = pc
+            .ports
+            .iter()
+            .filter(|c| c.proto == proto)
+            .cloned()
+            .collect();
+        let mut ours = Vec::new();
+        if has_bind {
+            for (lo, hi) in intervals(&bind) {
+                if !map.iter().any(|c| c.lo == lo && c.hi == hi) {
+                    ours.push(PortCon {
+                        proto,
+                        lo,
+                        hi,
+                        ty: full.clone(),
+                    });
+                }
+            }
+        }
+        if !ours.is_empty() {
+            out.types.push((local.clone(), OBJECT_ROLE));
+            for c in &ours {
+                out.portcons.push((proto, c.lo, c.hi, local.clone()));
+            }
+        }
+        map.extend(ours);
+        map.sort_by(|a, b| a.cil_cmp(b));
+        let type_of = |port: u16| -> Option<&str> {
+            map.iter()
+                .find(|c| c.lo <= port && port <= c.hi)
+                .map(|c| c.ty.as_str())
+                .or(pc.default_port.as_deref())
+        };
+        let mut base = vec![
+            "create", "getattr", "getopt", "read", "setopt", "shutdown", "write",
+        ];
+        if has_connect {
+            base.push("connect");
+        }
+        if has_bind {
+            base.extend(["accept", "bind", "listen"]);
+        }
+        out.allow(&dom, &dom, class, &base, None);
+        for (op, allowed, perm) in [
+            (NetOp::Connect, &connect, "name_connect"),
+            (NetOp::Bind, &bind, "name_bind"),
+        ] {
+            if !allowed.iter().any(|b| *b) {
+                continue;
+            }
+            let rules: Vec<usize> = p
+                .net
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.effect == Effect::Allow && r.op == op && r.proto == proto)
+                .map(|(i, _)| i)
+                .collect();
+            // which ports the kernel lets through
+            let mut kernel = vec![false; 65536];
+            let mut unknown: Vec<u16> = Vec::new();
+            let check_ports = !(op == NetOp::Connect && proto == Proto::Udp);
+            if check_ports {
+                let mut types: BTreeSet<String> = BTreeSet::new();
+                for port in 1..=65535u16 {
+                    if allowed.get(usize::from(port)).copied().unwrap_or(false) {
+                        match type_of(port) {
+                            Some(t) => {
+                                types.insert(t.to_string());
+                            }
+                            None => unknown.push(port),
+                        }
+                    }
+                }
+                for t in &types {
+                    out.allow(&dom, t, class, &[perm], None);
+                }
+                for port in 1..=65535u16 {
+                    if type_of(port).is_some_and(|t| types.contains(t)) {
+                        if let Some(x) = kernel.get_mut(usize::from(port)) {
+                            *x = true;
+                        }
+                    }
+                }
+            } else {
+                kernel.iter_mut().for_each(|x| *x = true);
+            }
+            if op == NetOp::Bind {
+                for port in EPHEMERAL.0..=EPHEMERAL.1 {
+                    if let Some(x) = kernel.get_mut(usize::from(port)) {
+                        *x = true;
+                    }
+                }
+                match &pc.node {
+                    Some(node) => out.allow(&dom, node, class, &["node_bind"], None),
+                    None => {
+                        for &i in &rules {
+                            findings.add(net_subject(i), None, Fidelity::Narrowed, "binding needs `node_bind` on the node type, which the port contexts do not give (`sid node`)");
+                        }
+                    }
+                }
+            }
+            let extra: Vec<u16> = (1..=65535u16)
+                .filter(|&q| {
+                    kernel.get(usize::from(q)).copied().unwrap_or(false)
+                        && !allowed.get(usize::from(q)).copied().unwrap_or(false)
+                })
+                .collect();
+            for &i in &rules {
+                if !extra.is_empty() {
+                    let why = if !check_ports {
+                        format!("SELinux does not check the destination port of {pname}: every port is allowed")
+                    } else if op == NetOp::Bind
+                        && extra
+                            .iter()
+                            .all(|q| (EPHEMERAL.0..=EPHEMERAL.1).contains(q))
+                    {
+                        format!("binding ports {}-{} (the default ip_local_port_range) is not checked by SELinux", EPHEMERAL.0, EPHEMERAL.1)
+                    } else {
+                        format!(
+                            "the port types also cover {pname} port(s) {}",
+                            ranges_text(&extra)
+                        )
+                    };
+                    findings.add(net_subject(i), None, Fidelity::Widened, why);
+                }
+                if !unknown.is_empty() {
+                    findings.add(
+                        net_subject(i),
+                        None,
+                        Fidelity::Narrowed,
+                        format!(
+                            "{pname} port(s) {} have no port context: nothing is granted on them",
+                            ranges_text(&unknown)
+                        ),
+                    );
+                }
+            }
+            // deny rules that the kernel does not enforce
+            for (j, d) in p.net.iter().enumerate() {
+                if d.effect == Effect::Deny && d.op == op && d.proto == proto {
+                    let leak: Vec<u16> = (d.ports.lo..=d.ports.hi)
+                        .filter(|q| kernel.get(usize::from(*q)).copied().unwrap_or(false))
+                        .collect();
+                    if !leak.is_empty() {
+                        findings.add(
+                            net_subject(j),
+                            None,
+                            Fidelity::Widened,
+                            format!("not enforced for {pname} port(s) {}", ranges_text(&leak)),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Capability rules: `capability`/`capability2` and their user-namespace twins on self.
+pub(crate) fn lower_caps(p: &Policy, out: &mut Out, findings: &mut Findings) {
+    let denied: BTreeSet<&str> = p
+        .capabilities
+        .iter()
+        .filter(|r| r.effect == Effect::Deny)
+        .map(|r| r.capability.as_str())
+        .collect();
+    let dom = out.domain.clone();
+    for (i, r) in p.capabilities.iter().enumerate() {
+        let subject = Subject::Rule {
+            list: RuleListKind::Capability,
+            index: i,
+        };
+        findings.touch(subject, None);
+        let name = r.capability.as_str();
+        let (class, userns) = if CAPABILITIES.contains(&name) {
+            ("capability", "cap_userns")
+        } else if CAPABILITIES2.contains(&name) {
+            ("capability2", "cap2_userns")
+        } else {
+            findings.add(
+                subject,
+                None,
+                Fidelity::Unsupported,
+                format!("SELinux has no permission for capability `{name}`"),
+            );
+            continue;
+        };
+        if r.effect == Effect::Allow && !denied.contains(name) {
+            if let Some(perm) = CAPABILITIES
+                .iter()
+                .chain(CAPABILITIES2.iter())
+                .find(|c| **c == name)
+            {
+                out.allow(&dom, &dom, class, &[perm], None);
+                out.allow(&dom, &dom, userns, &[perm], None);
+            }
+        }
+    }
+}
+
+/// Signal rules: `process` permissions between domains.
+pub(crate) fn lower_signals(p: &Policy, out: &mut Out, findings: &mut Findings) {
+    // (direction, peer) → allowed signal names
+    let mut allowed: BTreeMap<(SignalDir, String), BTreeSet<String>> = BTreeMap::new();
+    let universe: BTreeSet<String> = SIGNALS
+        .iter()
+        .map(|s| (*s).to_string())
+        .chain(p.signals.iter().flat_map(|r| r.signals.iter().cloned()))
+        .collect();
+    for eff in [Effect::Allow, Effect::Deny] {
+        for r in p.signals.iter().filter(|r| r.effect == eff) {
+            let sigs: BTreeSet<String> = if r.signals.is_empty() {
+                universe.clone()
+            } else {
+                r.signals.clone()
+            };
+            let slot = allowed
+                .entry((r.direction, r.peer.to_string()))
+                .or_default();
+            for s in sigs {
+                if eff == Effect::Allow {
+                    slot.insert(s);
+                } else {
+                    slot.remove(&s);
+                }
+            }
+        }
+    }
+    let perms_of = |sigs: &BTreeSet<String>| -> BTreeSet<&'static str> {
+        sigs.iter().map(|s| signal_perm(s)).collect()
+    };
+    // what the kernel lets through for a set of perms
+    let kernel_of = |perms: &BTreeSet<&'static str>| -> BTreeSet<String> {
+        universe
+            .iter()
+            .filter(|s| perms.contains(signal_perm(s)))
+            .cloned()
+            .collect()
+    };
+    let me = p.name.to_string();
+    let self_perms: BTreeSet<&'static str> = [SignalDir::Send, SignalDir::Receive]
+        .iter()
+        .filter_map(|d| allowed.get(&(*d, me.clone())))
+        .flat_map(perms_of)
+        .collect();
+    let dom = out.domain.clone();
+    for ((dir, peer), sigs) in &allowed {
+        let perms: Vec<&'static str> = perms_of(sigs).into_iter().collect();
+        if perms.is_empty() {
+            continue;
+        }
+        if *peer == me {
+            out.allow(&dom, &dom, "process", &perms, None);
+        } else if let Ok(name) = polc_lang::ir::PolicyName::new(peer) {
+            let other = qualified(&block_name(&name), "domain");
+            match dir {
+                SignalDir::Send => out.allow(&dom, &other, "process", &perms, Some(&name)),
+                SignalDir::Receive => out.allow(&other, &dom, "process", &perms, Some(&name)),
+            }
+        }
+    }
+    for (i, r) in p.signals.iter().enumerate() {
+        let subject = Subject::Rule {
+            list: RuleListKind::Signal,
+            index: i,
+        };
+        findings.touch(subject, None);
+        let key = (r.direction, r.peer.to_string());
+        let ok = allowed.get(&key).cloned().unwrap_or_default();
+        let perms: BTreeSet<&'static str> = if r.peer.as_str() == me {
+            self_perms.clone()
+        } else {
+            perms_of(&ok)
+        };
+        let extra: Vec<String> = kernel_of(&perms).difference(&ok).cloned().collect();
+        if extra.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = extra.iter().take(6).map(String::as_str).collect();
+        let more = if extra.len() > 6 {
+            format!(" and {} more", extra.len() - 6)
+        } else {
+            String::new()
+        };
+        let why = if r.effect == Effect::Deny {
+            format!("not enforced for {}{more}", shown.join(", "))
+        } else if r.peer.as_str() == me {
+            format!("one permission covers sending and receiving within the domain and several signals: also {}{more}", shown.join(", "))
+        } else {
+            format!("the `signal` permission covers every signal but kill, stop and chld: also {}{more}", shown.join(", "))
+        };
+        findings.add(subject, None, Fidelity::Widened, why);
+    }
+}

@@ -1,0 +1,238 @@
+//! Building the fidelity report: one-line rule texts and the grouping of per-right
+//! findings into entries.
+
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::{
+    CapRule, FileRule, NetOp, NetRule, Origin, Policy, Proto, SignalDir, SignalRule,
+};
+use polc_lang::rights::{Right, Rights};
+use std::collections::BTreeMap;
+
+fn effect(e: Effect) -> &'static str {
+    match e {
+        Effect::Allow => "allow",
+        Effect::Deny => "deny",
+    }
+}
+
+/// A string as the language writes it (quotes, `\"` and `\\`; other characters that
+/// could break a one-line report are escaped too).
+pub(crate) fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `allow read write "/var/lib/app/**"`.
+pub(crate) fn file_rule_text(r: &FileRule) -> String {
+    let mut s = format!(
+        "{} {} {}",
+        effect(r.effect),
+        r.rights,
+        quote(r.glob.as_str())
+    );
+    if let Some(x) = &r.exec_as {
+        s.push_str(&format!(" as {x}"));
+    }
+    s
+}
+
+pub(crate) fn proto(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+    }
+}
+
+/// `allow net bind tcp 8080-8089`.
+pub(crate) fn net_rule_text(r: &NetRule) -> String {
+    let op = match r.op {
+        NetOp::Connect => "connect",
+        NetOp::Bind => "bind",
+    };
+    let mut s = format!("{} net {op} {}", effect(r.effect), proto(r.proto));
+    if r.ports != polc_lang::ir::PortRange::ALL {
+        s.push_str(&format!(" {}", r.ports));
+    }
+    s
+}
+
+/// `allow capability net_bind_service`.
+pub(crate) fn cap_rule_text(r: &CapRule) -> String {
+    format!("{} capability {}", effect(r.effect), r.capability)
+}
+
+/// `allow signal send term, kill to org.example.app`.
+pub(crate) fn signal_rule_text(r: &SignalRule) -> String {
+    let (dir, prep) = match r.direction {
+        SignalDir::Send => ("send", "to"),
+        SignalDir::Receive => ("receive", "from"),
+    };
+    let sigs: Vec<&str> = r.signals.iter().map(String::as_str).collect();
+    let mut s = format!("{} signal {dir}", effect(r.effect));
+    if !sigs.is_empty() {
+        s.push(' ');
+        s.push_str(&sigs.join(", "));
+    }
+    s.push_str(&format!(" {prep} {}", r.peer));
+    s
+}
+
+/// Findings about one subject, per right (`None`: the whole subject).
+#[derive(Default)]
+pub(crate) struct Findings {
+    map: BTreeMap<(Subject, Option<Right>), (Fidelity, Vec<String>)>,
+}
+
+impl Findings {
+    /// Record that the subject (or one of its rights) is enforced with `f` because of
+    /// `reason`; `exact` records nothing but makes the subject appear.
+    pub(crate) fn add(
+        &mut self,
+        s: Subject,
+        r: Option<Right>,
+        f: Fidelity,
+        reason: impl Into<String>,
+    ) {
+        let slot = self
+            .map
+            .entry((s, r))
+            .or_insert((Fidelity::Exact, Vec::new()));
+        if f > slot.0 {
+            slot.0 = f;
+        }
+        let reason = reason.into();
+        if f != Fidelity::Exact && !reason.is_empty() && !slot.1.contains(&reason) {
+            slot.1.push(reason);
+        }
+    }
+
+    /// Make the subject appear (as exact unless something else is recorded).
+    pub(crate) fn touch(&mut self, s: Subject, r: Option<Right>) {
+        self.add(s, r, Fidelity::Exact, "");
+    }
+
+    /// The report entries, in subject order; rights of a file rule with the same outcome
+    /// share an entry.
+    pub(crate) fn entries(&self, p: &Policy) -> Vec<RuleFidelity> {
+        let mut out: Vec<RuleFidelity> = Vec::new();
+        let mut by_subject: BTreeMap<Subject, Vec<(Option<Right>, Fidelity, String)>> =
+            BTreeMap::new();
+        for ((s, r), (f, reasons)) in &self.map {
+            let reason = summarize(reasons, *f);
+            by_subject.entry(*s).or_default().push((*r, *f, reason));
+        }
+        for (s, items) in by_subject {
+            let (rule, origins) = describe(p, s);
+            // group rights by (fidelity, reason)
+            let mut groups: Vec<(Fidelity, String, Option<Rights>)> = Vec::new();
+            for (r, f, reason) in items {
+                match groups
+                    .iter_mut()
+                    .find(|(gf, gr, _)| *gf == f && *gr == reason)
+                {
+                    Some(g) => {
+                        if let Some(r) = r {
+                            g.2 = Some(g.2.unwrap_or(Rights::EMPTY).insert(r));
+                        }
+                    }
+                    None => groups.push((f, reason, r.map(Rights::one))),
+                }
+            }
+            let single = groups.len() == 1;
+            for (f, reason, rights) in groups {
+                out.push(RuleFidelity {
+                    subject: s,
+                    rights: if single && is_whole(p, s, rights) {
+                        None
+                    } else {
+                        rights
+                    },
+                    fidelity: f,
+                    reason,
+                    rule: rule.clone(),
+                    origins: origins.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+fn is_whole(p: &Policy, s: Subject, rights: Option<Rights>) -> bool {
+    match (s, rights) {
+        (_, None) => true,
+        (
+            Subject::Rule {
+                list: RuleListKind::File,
+                index,
+            },
+            Some(r),
+        ) => p.files.get(index).is_some_and(|f| f.rights == r),
+        _ => true,
+    }
+}
+
+fn summarize(reasons: &[String], f: Fidelity) -> String {
+    if f == Fidelity::Exact {
+        return String::new();
+    }
+    match reasons {
+        [] => String::new(),
+        [one] => one.clone(),
+        [a, b] => format!("{a}; {b}"),
+        [a, b, rest @ ..] => format!("{a}; {b}; and {} more", rest.len()),
+    }
+}
+
+fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
+    match s {
+        Subject::Rule { list, index } => match list {
+            RuleListKind::File => p.files.get(index).map_or_else(Default::default, |r| {
+                (
+                    file_rule_text(r),
+                    r.origins.iter().map(|o| o.origin.clone()).collect(),
+                )
+            }),
+            RuleListKind::Net => p
+                .net
+                .get(index)
+                .map_or_else(Default::default, |r| (net_rule_text(r), r.origins.clone())),
+            RuleListKind::Capability => p
+                .capabilities
+                .get(index)
+                .map_or_else(Default::default, |r| (cap_rule_text(r), r.origins.clone())),
+            RuleListKind::Signal => p.signals.get(index).map_or_else(Default::default, |r| {
+                (signal_rule_text(r), r.origins.clone())
+            }),
+        },
+        Subject::Mode => (
+            format!(
+                "mode {}",
+                match p.mode {
+                    polc_lang::ir::Mode::Enforce => "enforce",
+                    polc_lang::ir::Mode::Complain => "complain",
+                }
+            ),
+            Vec::new(),
+        ),
+        Subject::Attach => p.attach.as_ref().map_or_else(Default::default, |a| {
+            (format!("attach {}", quote(&a.path)), vec![a.origin.clone()])
+        }),
+        Subject::Owns { index } => p.owns.get(index).map_or_else(Default::default, |o| {
+            (
+                format!("owns {}", quote(o.glob.as_str())),
+                o.origins.clone(),
+            )
+        }),
+    }
+}

@@ -1,0 +1,354 @@
+//! Shared helpers of the SELinux backend's tests: hand-built IR policies, the minimal base
+//! policy, and the real tools (secilc, seinfo, sesearch) as judges.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use polc_lang::ast::Effect;
+use polc_lang::glob::Glob;
+use polc_lang::ir::{
+    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
+    Proto, RightsOrigin, SignalDir, SignalRule,
+};
+use polc_lang::rights::Rights;
+use polc_lang::span::Span;
+use polc_selinux::{AllowRule, Compiled, Config, FileContexts, PortContexts};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// A tool the tests need, with the Debian package that ships it.
+pub fn tool(name: &str) -> PathBuf {
+    let pkg = match name {
+        "secilc" => "secilc",
+        "sesearch" | "seinfo" => "setools",
+        "semodule" => "policycoreutils",
+        "matchpathcon" => "selinux-utils",
+        _ => "?",
+    };
+    for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin"] {
+        let p = Path::new(dir).join(name);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("`{name}` is not installed: run `apt-get install {pkg}` (the SELinux tests need it)");
+}
+
+/// Run a command; panic with its output on failure.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{cmd:?} failed ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn base_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/selinux-base")
+}
+
+pub fn base_cil() -> PathBuf {
+    base_dir().join("base.cil")
+}
+
+/// The minimal base's file and port contexts, as secilc and seinfo write them.
+pub fn base_contexts() -> &'static (String, String) {
+    static CTX: OnceLock<(String, String)> = OnceLock::new();
+    CTX.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let pol = dir.path().join("policy.33");
+        let fc = dir.path().join("file_contexts");
+        run(Command::new(tool("secilc"))
+            .args(["-M", "false", "-c", "33", "-o"])
+            .arg(&pol)
+            .arg("-f")
+            .arg(&fc)
+            .arg(base_cil()));
+        let ports = run(Command::new(tool("seinfo"))
+            .args(["--portcon", "--initialsid", "-x"])
+            .arg(&pol));
+        (std::fs::read_to_string(&fc).unwrap(), ports)
+    })
+}
+
+/// A configuration for the minimal base.
+pub fn base_config() -> Config {
+    let (fc, ports) = base_contexts();
+    Config {
+        strict: false,
+        file_contexts: Some(FileContexts::parse(fc).unwrap()),
+        port_contexts: Some(PortContexts::parse(ports).unwrap()),
+    }
+}
+
+pub fn origin(line: usize) -> Origin {
+    Origin {
+        file: "test.pol".into(),
+        line,
+        column: 5,
+        span: Span::new(0, 0),
+        via: vec![],
+    }
+}
+
+/// A policy under construction.
+pub struct P(pub Policy);
+
+impl P {
+    pub fn new(name: &str) -> P {
+        P(Policy {
+            name: PolicyName::new(name).unwrap(),
+            version: None,
+            attach: None,
+            mode: Mode::Enforce,
+            uses: vec![],
+            owns: vec![],
+            files: vec![],
+            net: vec![],
+            capabilities: vec![],
+            signals: vec![],
+        })
+    }
+    pub fn attach(mut self, path: &str) -> P {
+        self.0.attach = Some(Attach {
+            path: path.into(),
+            origin: origin(2),
+        });
+        self
+    }
+    pub fn complain(mut self) -> P {
+        self.0.mode = Mode::Complain;
+        self
+    }
+    pub fn owns(mut self, glob: &str) -> P {
+        self.0.owns.push(Owned {
+            glob: Glob::parse(glob).unwrap(),
+            origins: vec![origin(3)],
+        });
+        self
+    }
+    fn file(mut self, effect: Effect, rights: &str, glob: &str, exec_as: Option<&str>) -> P {
+        let rights = rights
+            .split_whitespace()
+            .map(|k| Rights::from_keyword(k).unwrap())
+            .fold(Rights::EMPTY, Rights::union);
+        let line = 10 + self.0.files.len();
+        self.0.files.push(FileRule {
+            effect,
+            glob: Glob::parse(glob).unwrap(),
+            rights,
+            exec_as: exec_as.map(|n| PolicyName::new(n).unwrap()),
+            origins: vec![RightsOrigin {
+                rights,
+                origin: origin(line),
+            }],
+        });
+        self
+    }
+    pub fn allow(self, rights: &str, glob: &str) -> P {
+        self.file(Effect::Allow, rights, glob, None)
+    }
+    pub fn deny(self, rights: &str, glob: &str) -> P {
+        self.file(Effect::Deny, rights, glob, None)
+    }
+    pub fn exec_as(self, glob: &str, target: &str) -> P {
+        self.file(Effect::Allow, "exec", glob, Some(target))
+    }
+    pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> P {
+        self.0.net.push(NetRule {
+            effect,
+            op,
+            proto,
+            ports: PortRange { lo, hi },
+            origins: vec![origin(40 + self.0.net.len())],
+        });
+        self
+    }
+    pub fn cap(mut self, effect: Effect, name: &str) -> P {
+        self.0.capabilities.push(CapRule {
+            effect,
+            capability: name.into(),
+            origins: vec![origin(60 + self.0.capabilities.len())],
+        });
+        self
+    }
+    pub fn signal(mut self, effect: Effect, dir: SignalDir, sigs: &[&str], peer: &str) -> P {
+        self.0.signals.push(SignalRule {
+            effect,
+            direction: dir,
+            peer: PolicyName::new(peer).unwrap(),
+            signals: sigs.iter().map(|s| s.to_string()).collect(),
+            origins: vec![origin(80 + self.0.signals.len())],
+        });
+        self
+    }
+    pub fn build(self) -> Policy {
+        self.0
+    }
+}
+
+/// A webapp-like policy exercising every construct.
+pub fn webapp() -> Policy {
+    P::new("org.example.webapp")
+        .attach("/usr/bin/webapp")
+        .owns("/var/lib/webapp/**")
+        .allow("read", "/etc/ssl/**")
+        .allow("read", "/usr/share/webapp/**")
+        .allow("read write create delete", "/var/lib/webapp/**")
+        .allow("exec map-exec", "/usr/bin/webapp")
+        .exec_as("/usr/bin/convert", "org.example.converter")
+        .deny("read", "/etc/ssl/private/**")
+        .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443)
+        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8089)
+        .cap(Effect::Allow, "net_bind_service")
+        .cap(Effect::Allow, "setuid")
+        .signal(
+            Effect::Allow,
+            SignalDir::Send,
+            &["term", "kill"],
+            "org.example.webapp",
+        )
+        .signal(Effect::Allow, SignalDir::Receive, &[], "org.example.webapp")
+        .build()
+}
+
+/// The converter the webapp runs `as`.
+pub fn converter() -> Policy {
+    P::new("org.example.converter")
+        .attach("/usr/bin/convert")
+        .allow("read", "/etc/**")
+        .allow("read write create", "/tmp/**")
+        .build()
+}
+
+/// `allow S T:C { p q };` lines, as sesearch prints them.
+pub fn allow_lines(allows: &[AllowRule]) -> BTreeSet<String> {
+    allows
+        .iter()
+        .map(|a| {
+            let perms: Vec<&str> = a.perms.iter().map(String::as_str).collect();
+            let perms = if perms.len() == 1 {
+                perms[0].to_string()
+            } else {
+                format!("{{ {} }}", perms.join(" "))
+            };
+            format!("allow {} {}:{} {};", a.source, a.target, a.class, perms)
+        })
+        .collect()
+}
+
+/// Compile modules together with the minimal base (one secilc run); on failure, find
+/// and name the modules secilc refuses (one run each, in parallel).
+pub fn secilc_batch(modules: &[(String, String)]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (name, cil) in modules {
+        let p = dir.path().join(format!("{name}.cil"));
+        std::fs::write(&p, cil).unwrap();
+        files.push(p);
+    }
+    let pol = dir.path().join("policy.33");
+    let out = Command::new(tool("secilc"))
+        .args(["-M", "false", "-c", "33", "-o"])
+        .arg(&pol)
+        .arg("-f")
+        .arg(dir.path().join("file_contexts"))
+        .arg(base_cil())
+        .args(&files)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        let refused: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = modules
+                .chunks(modules.len().div_ceil(2).max(1))
+                .map(|chunk| {
+                    let dir = dir.path();
+                    s.spawn(move || {
+                        let mut bad = Vec::new();
+                        for (name, cil) in chunk {
+                            let f = dir.join(format!("{name}.cil"));
+                            let o = Command::new(tool("secilc"))
+                                .args(["-M", "false", "-c", "33", "-o"])
+                                .arg(dir.join(format!("{name}.33")))
+                                .arg("-f")
+                                .arg(dir.join(format!("{name}.fc")))
+                                .arg(base_cil())
+                                .arg(&f)
+                                .output()
+                                .unwrap();
+                            if !o.status.success() {
+                                bad.push(format!(
+                                    "--- {name}\n{}\n{cil}",
+                                    String::from_utf8_lossy(&o.stderr)
+                                ));
+                            }
+                        }
+                        bad
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        panic!(
+            "secilc refused the batch:\n{}\nrefused modules:\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            refused.join("\n")
+        );
+    }
+    (dir, pol)
+}
+
+/// Every allow rule of a binary policy.
+pub fn sesearch_allows(policy: &Path) -> BTreeSet<String> {
+    run(Command::new(tool("sesearch")).arg("-A").arg(policy))
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| l.starts_with("allow "))
+        .collect()
+}
+
+/// The allow rules of `lines` that mention a type of `block`.
+pub fn of_block(lines: &BTreeSet<String>, block: &str) -> BTreeSet<String> {
+    let needle = format!("{block}.");
+    lines
+        .iter()
+        .filter(|l| {
+            l.split_whitespace().take(3).any(|w| {
+                w.starts_with(&needle)
+                    || w.split(':').next().is_some_and(|t| t.starts_with(&needle))
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+/// The promised allow rules of a compiled module whose peers are all in `installed`.
+pub fn promised(c: &Compiled, installed: &[&str]) -> BTreeSet<String> {
+    let allows: Vec<AllowRule> = c
+        .allows
+        .iter()
+        .filter(|a| {
+            a.requires
+                .as_ref()
+                .is_none_or(|r| installed.contains(&r.as_str()))
+        })
+        .cloned()
+        .collect();
+    allow_lines(&allows)
+}

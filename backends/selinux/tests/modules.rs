@@ -1,0 +1,171 @@
+//! Golden CIL of hand-built policies, checked by secilc and sesearch against the minimal
+//! base policy: the binary policy holds exactly the allow rules each module promises.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_selinux::{compile, Compiled, Config, Error};
+
+fn compiled(p: &Policy) -> Compiled {
+    compile(p, &base_config()).unwrap()
+}
+
+fn report_text(c: &Compiled) -> String {
+    let mut s = String::new();
+    for e in &c.report.entries {
+        let rights = e.rights.map(|r| format!(" [{r}]")).unwrap_or_default();
+        s.push_str(&format!("{}{}: {}", e.rule, rights, e.fidelity));
+        if !e.reason.is_empty() {
+            s.push_str(&format!(": {}", e.reason));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn cases() -> Vec<(&'static str, Policy)> {
+    vec![
+        ("webapp", webapp()),
+        ("converter", converter()),
+        (
+            "owned_state",
+            P::new("org.example.state")
+                .owns("/var/lib/state")
+                .owns("/var/lib/state/**")
+                .allow("manage", "/var/lib/state")
+                .allow("manage", "/var/lib/state/**")
+                .deny("write", "/var/lib/state/keys/**")
+                .build(),
+        ),
+        (
+            "exact_system_types",
+            P::new("org.example.reader")
+                .allow("read list", "/etc/ssl/**")
+                .allow("read", "/etc/ssl")
+                .allow("exec read map-exec", "/usr/bin/convert")
+                .complain()
+                .build(),
+        ),
+        (
+            "network",
+            P::new("org.example.net")
+                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443)
+                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 80, 80)
+                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 8443, 8443)
+                .net(Effect::Allow, NetOp::Bind, Proto::Udp, 5353, 5353)
+                .net(Effect::Allow, NetOp::Connect, Proto::Udp, 53, 53)
+                .build(),
+        ),
+        (
+            "signals_and_caps",
+            P::new("org.example.sig")
+                .cap(Effect::Allow, "kill")
+                .cap(Effect::Allow, "syslog")
+                .cap(Effect::Allow, "sys_admin")
+                .cap(Effect::Deny, "sys_admin")
+                .signal(Effect::Allow, SignalDir::Send, &[], "org.example.webapp")
+                .signal(Effect::Allow, SignalDir::Send, &["kill"], "org.example.sig")
+                .signal(
+                    Effect::Allow,
+                    SignalDir::Receive,
+                    &["kill"],
+                    "org.example.sig",
+                )
+                .build(),
+        ),
+    ]
+}
+
+#[test]
+fn golden_cil_and_reports() {
+    for (name, p) in cases() {
+        let c = compiled(&p);
+        insta::assert_snapshot!(format!("{name}_cil"), c.cil);
+        insta::assert_snapshot!(format!("{name}_report"), report_text(&c));
+    }
+}
+
+#[test]
+fn secilc_accepts_and_sesearch_shows_exactly_the_promised_rules() {
+    let all: Vec<(String, Policy)> = cases()
+        .into_iter()
+        .map(|(_, p)| (polc_selinux::block_name(&p.name), p))
+        .collect();
+    let compiled: Vec<(String, Compiled)> =
+        all.iter().map(|(n, p)| (n.clone(), compiled(p))).collect();
+    let modules: Vec<(String, String)> = compiled
+        .iter()
+        .map(|(n, c)| (n.clone(), c.cil.clone()))
+        .collect();
+    let (_dir, pol) = secilc_batch(&modules);
+    let rules = sesearch_allows(&pol);
+    let installed: Vec<&str> = all.iter().map(|(_, p)| p.name.as_str()).collect();
+    // a rule naming two blocks is promised by one module and shown for both
+    let mut promised_all = std::collections::BTreeSet::new();
+    for (_, c) in &compiled {
+        promised_all.extend(promised(c, &installed));
+    }
+    for (block, _) in &compiled {
+        let shown = of_block(&rules, block);
+        let want = of_block(&promised_all, block);
+        assert_eq!(
+            shown, want,
+            "allow rules of `{block}` differ from the promised ones"
+        );
+    }
+}
+
+#[test]
+fn without_file_contexts_unowned_paths_are_errors() {
+    let p = P::new("org.example.a")
+        .owns("/var/lib/a/**")
+        .allow("read", "/var/lib/a/**")
+        .allow("read", "/etc/ssl/**")
+        .build();
+    let err = compile(&p, &Config::default()).unwrap_err();
+    match &err {
+        Error::NeedsFileContexts(v) => {
+            assert_eq!(v.len(), 1);
+            assert!(v[0].rule.contains("/etc/ssl/**"), "{v:?}");
+        }
+        e => panic!("unexpected {e:?}"),
+    }
+    assert!(err.to_string().contains("file contexts"));
+    // owned paths alone compile, narrowed (the directories leading to them are unknown)
+    let p = P::new("org.example.a")
+        .owns("/var/lib/a/**")
+        .allow("read", "/var/lib/a/**")
+        .build();
+    let c = compile(&p, &Config::default()).unwrap();
+    assert!(c
+        .report
+        .entries
+        .iter()
+        .any(|e| e.fidelity == Fidelity::Narrowed));
+}
+
+#[test]
+fn strict_mode_refuses_widened_rules() {
+    let p = P::new("org.example.a").allow("read", "/etc/passwd").build();
+    let mut cfg = base_config();
+    let c = compile(&p, &cfg).unwrap();
+    let e = c
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule.contains("/etc/passwd"))
+        .unwrap();
+    assert_eq!(e.fidelity, Fidelity::Widened);
+    assert!(e.reason.contains("`etc_t`"), "{}", e.reason);
+    cfg.strict = true;
+    assert!(matches!(compile(&p, &cfg), Err(Error::Strict { .. })));
+}

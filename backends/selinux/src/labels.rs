@@ -108,6 +108,7 @@ pub(crate) struct Labeller {
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
     frags: Vec<Frag>,
+    samples: HashMap<usize, Option<String>>,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -158,16 +159,32 @@ impl Labeller {
                 .enumerate()
                 .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
                 .collect(),
+            track_universal: false,
+            dominance: Some(
+                infos
+                    .iter()
+                    .map(|(mode, _)| {
+                        mode.map(|c: FileClass| {
+                            u8::try_from(FileClass::ALL.iter().position(|x| *x == c).unwrap_or(0))
+                                .unwrap_or(0)
+                        })
+                    })
+                    .collect(),
+            ),
         });
         let v = engine.add_machine(Machine {
             starts: vec![vfrag.start],
             accepting: [(vfrag.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
         });
         let mut gl = HashMap::new();
         for (g, f) in gfrags {
             let m = engine.add_machine(Machine {
                 starts: vec![f.start],
                 accepting: [(f.end, 0)].into(),
+                track_universal: true,
+                dominance: None,
             });
             gl.insert(g, (f, m));
         }
@@ -187,6 +204,7 @@ impl Labeller {
             globs: gl,
             unions: HashMap::new(),
             frags,
+            samples: HashMap::new(),
         }
     }
 
@@ -229,6 +247,8 @@ impl Labeller {
         let m = self.engine.add_machine(Machine {
             starts: frags.iter().map(|f| f.start).collect(),
             accepting: frags.iter().map(|f| (f.end, 0)).collect(),
+            track_universal: true,
+            dominance: None,
         });
         self.unions.insert(key, m);
         Some(m)
@@ -318,6 +338,11 @@ impl Labeller {
         deny: Option<MachineId>,
         outside: bool,
     ) -> Result<Option<String>, TooBig> {
+        if outside && within.is_none() {
+            if let Some(w) = self.candidate(on, labels, allow, deny) {
+                return Ok(Some(w));
+            }
+        }
         let info = &self.info;
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![v, lab];
@@ -347,6 +372,19 @@ impl Labeller {
             }
             if let (Some(i), Some(m)) = (wi, within) {
                 if t.get(i).is_none_or(|&s| e.is_dead(m, s)) {
+                    return true;
+                }
+            }
+            if outside {
+                let allow_all = match (ai, allow) {
+                    (Some(i), Some(m)) => t.get(i).is_some_and(|&s| e.is_universal(m, s)),
+                    _ => false,
+                };
+                let deny_none = match (di, deny) {
+                    (Some(i), Some(m)) => t.get(i).is_none_or(|&s| e.is_dead(m, s)),
+                    _ => true,
+                };
+                if allow_all && deny_none {
                     return true;
                 }
             }
@@ -426,31 +464,85 @@ impl Labeller {
         self.info.top(&self.engine, s, class)
     }
 
+    /// A shortest valid path entry `i` matches, if any (cached).
+    fn sample(&mut self, i: usize) -> Option<String> {
+        if let Some(s) = self.samples.get(&i) {
+            return s.clone();
+        }
+        let v = self.info.v;
+        let f = *self.frags.get(i)?;
+        let m = self.engine.add_machine(Machine {
+            starts: vec![f.start],
+            accepting: [(f.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
+        });
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(v, s)) || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+        };
+        let found = self
+            .engine
+            .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        let out = match found {
+            Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
+            _ => None,
+        };
+        self.samples.insert(i, out.clone());
+        out
+    }
+
     /// For each entry: a shortest valid path it matches, if any.
     pub(crate) fn entry_samples(&mut self) -> Vec<Option<String>> {
-        let v = self.info.v;
-        let mut out = Vec::with_capacity(self.frags.len());
-        for f in self.frags.clone() {
-            let m = self.engine.add_machine(Machine {
-                starts: vec![f.start],
-                accepting: [(f.end, 0)].into(),
-            });
-            let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
-                t.first().is_none_or(|&s| e.is_dead(v, s))
-                    || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+        (0..self.frags.len()).map(|i| self.sample(i)).collect()
+    }
+
+    /// Quick candidates for [`Labeller::witness`]: the sample paths of the entries that
+    /// assign one of `labels` (for a parent query, a child of each).
+    fn candidate(
+        &mut self,
+        on: On,
+        labels: &BTreeSet<Label>,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<String> {
+        let class = match on {
+            On::Path(c) => c,
+            On::Parent => FileClass::Dir,
+        };
+        let wanted: Vec<usize> = self
+            .info
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (mode, l))| labels.contains(l) && (mode.is_none() || *mode == Some(class)))
+            .map(|(i, _)| i)
+            .collect();
+        for i in wanted.into_iter().rev().take(64) {
+            let Some(sample) = self.sample(i) else {
+                continue;
             };
-            let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
-                acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+            if !labels.contains(&self.label_path(&sample, class)) {
+                continue;
+            }
+            let paths = match on {
+                On::Path(_) => vec![sample],
+                On::Parent => {
+                    let base = if sample == "/" { String::new() } else { sample };
+                    vec![format!("{base}/f"), format!("{base}/polc-witness")]
+                }
             };
-            let found = self
-                .engine
-                .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
-            out.push(match found {
-                Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
-                _ => None,
-            });
+            for p in paths {
+                let allowed = allow.is_some_and(|m| self.engine.accepts_str(m, p.as_bytes()))
+                    && !deny.is_some_and(|m| self.engine.accepts_str(m, p.as_bytes()));
+                if !allowed {
+                    return Some(p);
+                }
+            }
         }
-        out
+        None
     }
 
     /// True when some valid path is in `a` and not in `b` (glob containment test).

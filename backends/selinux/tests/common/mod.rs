@@ -229,7 +229,7 @@ pub fn webapp() -> Policy {
 pub fn converter() -> Policy {
     P::new("org.example.converter")
         .attach("/usr/bin/convert")
-        .allow("read", "/etc/**")
+        .allow("read", "/etc/ImageMagick-6/**")
         .allow("read write create", "/tmp/**")
         .build()
 }
@@ -338,17 +338,36 @@ pub fn of_block(lines: &BTreeSet<String>, block: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The promised allow rules of a compiled module whose peers are all in `installed`.
-pub fn promised(c: &Compiled, installed: &[&str]) -> BTreeSet<String> {
-    let allows: Vec<AllowRule> = c
-        .allows
-        .iter()
-        .filter(|a| {
-            a.requires
+/// The allow rules promised by modules installed together (rules whose peer is not
+/// installed are left out), merged per (source, target, class) as in the binary policy.
+pub fn promised<'a>(
+    modules: impl IntoIterator<Item = &'a Compiled>,
+    installed: &[&str],
+) -> BTreeSet<String> {
+    let mut merged: std::collections::BTreeMap<(String, String, String), BTreeSet<String>> =
+        Default::default();
+    for c in modules {
+        for a in &c.allows {
+            if a.requires
                 .as_ref()
                 .is_none_or(|r| installed.contains(&r.as_str()))
+            {
+                merged
+                    .entry((a.source.clone(), a.target.clone(), a.class.clone()))
+                    .or_default()
+                    .extend(a.perms.iter().cloned());
+            }
+        }
+    }
+    let allows: Vec<AllowRule> = merged
+        .into_iter()
+        .map(|((source, target, class), perms)| AllowRule {
+            source,
+            target,
+            class,
+            perms,
+            requires: None,
         })
-        .cloned()
         .collect();
     allow_lines(&allows)
 }

@@ -1,7 +1,143 @@
 //! # polc
 //!
-//! A mandatory-access-control policy compiler and enforcement library: one policy
-//! language compiled to AppArmor, SELinux or Landlock. This crate is the public facade.
+//! A mandatory-access-control policy compiler: one policy language, parsed and
+//! checked, lowered to one backend-neutral model (the IR), then compiled for an
+//! enforcing kernel (AppArmor, SELinux or Landlock backends build on this crate).
+//!
+//! This crate is the stable facade that installers, build tools and reviewers call.
+//! It re-exports the language's core values from [`polc_lang`] (available in full as
+//! [`lang`]) and adds the operations the `polc` tool is made of, as plain values:
+//!
+//! - [`load`]: source text (or its JSON form) → a checked, lowered [`Policy`];
+//! - [`check`]: every diagnostic of a source, whether it loads or not;
+//! - [`explain`]: why a request is allowed or denied, with the deciding rules and
+//!   where they were written (file:line:col and the `use` chain);
+//! - [`store`]: installed policies as transactional generations with rollback.
+//!
+//! Nothing here prints or renders: diagnostics are [`Diagnostic`] values and an
+//! [`Explanation`] serializes to JSON. The `polc` command-line tool (the [`command`]
+//! module) is the one place that reads files and writes to a terminal.
+//!
+//! ## Example
+//!
+//! ```
+//! use polc::{check, explain, load, LoadOptions, Request, Right, Source};
+//!
+//! let src = Source::new("app.pol", r#"
+//! policy org.example.app {
+//!     var conf = "/etc/app"
+//!     allow read "${conf}/**"
+//!     deny  read "${conf}/secret"
+//! }
+//! "#);
+//!
+//! // Every diagnostic (errors and warnings), whether the policy loads or not.
+//! let checked = check(&src, &LoadOptions::default());
+//! assert!(!checked.has_errors());
+//!
+//! // The policy's meaning, and a question asked of it.
+//! let loaded = load(&src, &LoadOptions::default()).map_err(|f| f.diagnostics).unwrap();
+//! let why = explain(&loaded.policy, &Request::file("/etc/app/secret", Right::Read));
+//! assert!(!why.allowed);
+//! assert_eq!(why.deciding[0].rule, r#"deny read "/etc/app/secret""#);
+//! assert_eq!(why.deciding[0].origins[0].line, 5);
+//! // The allow that the deny overrode is reported too.
+//! assert_eq!(why.overridden[0].rule, r#"allow read "/etc/app/**""#);
+//! ```
+//!
+//! Install-time variables and extra abstraction files go in [`LoadOptions`]:
+//!
+//! ```
+//! use polc::{load, LoadOptions, Source};
+//!
+//! let mut opts = LoadOptions::default();
+//! opts.vars.insert("state_dir".into(), "/srv/app".into());
+//! opts.abstractions.push(Source::new("site/logging.pol", r#"
+//! abstraction site-logging {
+//!     version 1
+//!     allow append "/var/log/site/**"
+//! }
+//! "#));
+//! let src = Source::new("app.pol", r#"
+//! policy org.example.app {
+//!     use site-logging@1
+//!     var state_dir = "/var/lib/app"
+//!     allow rw "${state_dir}/**"
+//! }
+//! "#);
+//! let loaded = load(&src, &opts).map_err(|f| f.diagnostics).unwrap();
+//! assert!(loaded.policy.files.iter().any(|r| r.glob.as_str() == "/srv/app/**"));
+//! ```
 #![warn(missing_docs)]
 
+pub mod command;
+pub mod compile;
+mod explain;
+#[doc(hidden)]
+pub mod generate;
+pub mod request;
+pub mod store;
+
+pub use store::Lsm;
+
+pub use explain::{describe_rule, explain, ExplainedRule, Explanation};
 pub use polc_lang as lang;
+pub use polc_lang::diagnostics::{Code, Diagnostic, Severity};
+pub use polc_lang::eval::{Decision, Reason, Request, RuleKind};
+pub use polc_lang::ir::{Origin, Policy, PolicyName};
+pub use polc_lang::rights::{Right, Rights};
+pub use polc_lang::{Failed, LoadOptions, Loaded, Source, SourceMap};
+
+/// Load a policy: parse (or read the JSON form, for a name ending in `.json`), check,
+/// and lower to the IR.
+///
+/// On success the [`Loaded`] value holds the policy and its warnings; on failure,
+/// [`Failed`] holds every diagnostic found. Both carry the [`SourceMap`] of every file
+/// involved, which a renderer needs to draw snippets.
+pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
+    polc_lang::load(src, opts)
+}
+
+/// The outcome of [`check`]: every diagnostic of a source, and the policy when it loaded.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Errors first, then warnings, as the loader reported them.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The policy, when there was no error.
+    pub policy: Option<Policy>,
+    /// The sources involved (the file itself, abstraction files, the stdlib).
+    pub sources: SourceMap,
+}
+
+impl Checked {
+    /// True when some diagnostic is an error (or when the load failed without saying why).
+    pub fn has_errors(&self) -> bool {
+        self.policy.is_none() || self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// The errors.
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    /// The warnings.
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
+    }
+}
+
+/// Check a source: [`load`] it and keep every diagnostic, errors and warnings alike.
+pub fn check(src: &Source, opts: &LoadOptions) -> Checked {
+    match load(src, opts) {
+        Ok(loaded) => Checked {
+            diagnostics: loaded.warnings,
+            policy: Some(loaded.policy),
+            sources: loaded.sources,
+        },
+        Err(failed) => Checked {
+            diagnostics: failed.diagnostics,
+            policy: None,
+            sources: failed.sources,
+        },
+    }
+}

@@ -1,11 +1,12 @@
-//! The evaluator: the reference semantics of a policy (stub: being implemented).
+//! The evaluator: the reference semantics of a policy.
 //!
 //! Default deny; a request is allowed when some `allow` rule matches it and no `deny`
 //! rule does (`deny` wins); rule order does not matter.
 
 use crate::ast::Effect;
-use crate::ir::{NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
-use crate::rights::Right;
+use crate::glob::is_valid_path;
+use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
+use crate::rights::{Right, Rights};
 use serde::Serialize;
 
 /// An access to decide.
@@ -106,12 +107,204 @@ pub struct Decision {
     pub exec_as: Option<PolicyName>,
 }
 
-/// Decide a request.
-pub fn evaluate(_p: &Policy, _r: &Request) -> Decision {
-    Decision {
-        allowed: false,
-        reason: Reason::DefaultDeny,
-        deciding: Vec::new(),
-        exec_as: None,
+impl Request {
+    /// A network request.
+    pub fn net(op: NetOp, proto: Proto, port: u16) -> Request {
+        Request::Net { op, proto, port }
     }
+
+    /// A capability request (lowercase name without `CAP_`).
+    pub fn capability(name: &str) -> Request {
+        Request::Capability {
+            name: name.to_string(),
+        }
+    }
+
+    /// A signal request; `peer` may be `self` for the policy itself.
+    pub fn signal(direction: SignalDir, peer: &str, signal: &str) -> Request {
+        Request::Signal {
+            direction,
+            peer: peer.to_string(),
+            signal: signal.to_string(),
+        }
+    }
+}
+
+impl Decision {
+    fn default_deny() -> Decision {
+        Decision {
+            allowed: false,
+            reason: Reason::DefaultDeny,
+            deciding: Vec::new(),
+            exec_as: None,
+        }
+    }
+}
+
+/// Decide a request.
+///
+/// Default deny; allowed iff some `allow` rule matches and no `deny` rule does. The
+/// result does not depend on the order of the rules in the IR, except for the indices in
+/// [`Decision::deciding`], which are in IR order.
+///
+/// - File rules match when the rule's rights hold the requested right and its glob
+///   matches the path. A path that is not a valid path ([`crate::glob::is_valid_path`]:
+///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
+///   matches no rule, so it is denied by default.
+/// - Network rules match operation, protocol and a port in the rule's range.
+/// - Capability rules match by name.
+/// - Signal rules match direction, peer (`self` in a request names the policy itself) and
+///   signal (a rule with no signal list matches every signal).
+///
+/// [`Decision::deciding`] lists the matching deny rules when denied, the matching allow
+/// rules when allowed (empty for default deny); each [`RuleRef`] keeps only the origins
+/// that contributed the requested right. For an allowed `exec`, [`Decision::exec_as`] is
+/// the transition of the matching allow rules: a rule whose glob is a literal path wins
+/// over globs; among rules of the same kind the first in the IR's canonical order (glob
+/// text, then transition, with "no transition" first) wins. The checker rejects
+/// overlapping globs with different transitions (E0133), so for a checked policy the
+/// choice is unambiguous.
+pub fn evaluate(p: &Policy, r: &Request) -> Decision {
+    match r {
+        Request::File { path, right } => evaluate_file(p, path, *right),
+        Request::Net { op, proto, port } => decide(
+            p.net
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
+                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone())),
+        ),
+        Request::Capability { name } => decide(
+            p.capabilities
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.capability == *name)
+                .map(|(i, c)| rule_ref(RuleKind::Capability, i, c.effect, c.origins.clone())),
+        ),
+        Request::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            let peer = if peer == "self" {
+                p.name.as_str()
+            } else {
+                peer.as_str()
+            };
+            decide(
+                p.signals
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| {
+                        s.direction == *direction
+                            && s.peer.as_str() == peer
+                            && (s.signals.is_empty() || s.signals.contains(signal))
+                    })
+                    .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
+            )
+        }
+    }
+}
+
+/// Decide every right on one path, in canonical order of the rights.
+///
+/// Convenience for `explain`: the same as calling [`evaluate`] with a file request for
+/// each right of [`Right::ALL`].
+pub fn evaluate_all(p: &Policy, path: &str) -> Vec<(Right, Decision)> {
+    Right::ALL
+        .into_iter()
+        .map(|right| (right, evaluate_file(p, path, right)))
+        .collect()
+}
+
+/// The rights allowed on a path.
+pub fn allowed_rights(p: &Policy, path: &str) -> Rights {
+    Right::ALL
+        .into_iter()
+        .filter(|r| evaluate_file(p, path, *r).allowed)
+        .collect()
+}
+
+fn rule_ref(kind: RuleKind, index: usize, effect: Effect, origins: Vec<Origin>) -> RuleRef {
+    RuleRef {
+        kind,
+        index,
+        effect,
+        origins,
+    }
+}
+
+/// Default deny, deny wins, over the matching rules.
+fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
+    let (denies, allows): (Vec<RuleRef>, Vec<RuleRef>) =
+        matching.partition(|m| m.effect == Effect::Deny);
+    if !denies.is_empty() {
+        Decision {
+            allowed: false,
+            reason: Reason::Denied,
+            deciding: denies,
+            exec_as: None,
+        }
+    } else if !allows.is_empty() {
+        Decision {
+            allowed: true,
+            reason: Reason::Allowed,
+            deciding: allows,
+            exec_as: None,
+        }
+    } else {
+        Decision::default_deny()
+    }
+}
+
+fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
+    if !is_valid_path(path) {
+        return Decision::default_deny();
+    }
+    let matching: Vec<(usize, &FileRule)> = p
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rights.contains(right) && f.glob.matches(path))
+        .collect();
+    let mut decision = decide(
+        matching
+            .iter()
+            .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right))),
+    );
+    if decision.allowed && right == Right::Exec {
+        decision.exec_as = transition(matching.iter().map(|(_, f)| *f));
+    }
+    decision
+}
+
+/// The origins of a file rule that contributed `right` (all of them if, in a hand-built
+/// IR, none records it).
+fn origins_for(f: &FileRule, right: Right) -> Vec<Origin> {
+    let contributing: Vec<Origin> = f
+        .origins
+        .iter()
+        .filter(|o| o.rights.with_implied().contains(right))
+        .map(|o| o.origin.clone())
+        .collect();
+    if contributing.is_empty() {
+        f.origins.iter().map(|o| o.origin.clone()).collect()
+    } else {
+        contributing
+    }
+}
+
+/// The transition of an allowed exec: literal paths win over globs, then the canonical
+/// IR order (glob text, then transition).
+fn transition<'a>(matching: impl Iterator<Item = &'a FileRule>) -> Option<PolicyName> {
+    matching
+        .filter(|f| f.effect == Effect::Allow)
+        .min_by(|a, b| {
+            (!a.glob.is_literal(), &a.glob, &a.exec_as).cmp(&(
+                !b.glob.is_literal(),
+                &b.glob,
+                &b.exec_as,
+            ))
+        })
+        .and_then(|f| f.exec_as.clone())
 }

@@ -24,13 +24,16 @@
 
 pub mod ast;
 pub mod check;
+pub mod denial;
 pub mod diagnostics;
+pub mod diff;
 pub mod eval;
 pub mod fidelity;
 pub mod fmt;
 pub mod glob;
 pub mod ir;
 pub mod json;
+mod lower;
 pub mod rights;
 pub mod span;
 pub mod stdlib;

@@ -1,8 +1,13 @@
-//! The front-end pipeline: parse (or read JSON) → check → lower to the IR.
-//! (Stub: being implemented.)
+//! The front-end pipeline: parse (or read JSON) → check → resolve abstractions →
+//! substitute variables → validate → lower to the IR → lint.
 
+use crate::ast::{File, ItemKind};
+use crate::check::resolve::{self, Tier, Unit, Workspace};
+use crate::check::vars::Env;
+use crate::check::{check_local, items, lint};
 use crate::diagnostics::Diagnostic;
 use crate::ir;
+use crate::lower;
 use std::collections::BTreeMap;
 
 /// A named source text.
@@ -68,11 +73,106 @@ pub struct Failed {
 }
 
 /// Load a policy from text (`.pol`) or its JSON form (a name ending in `.json`).
-pub fn load(src: &Source, _opts: &LoadOptions) -> Result<Loaded, Failed> {
+///
+/// Abstractions named by `use` are looked up in the policy's own file, then in
+/// [`LoadOptions::abstractions`] (in which policies are ignored), then in the
+/// [stdlib](crate::stdlib). Every diagnostic found is returned, sorted by file (the
+/// policy's own file first) and position; the load fails when one of them is an error.
+pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
+    let mut diags = Vec::new();
+    let own = parse_unit(src, Tier::Own, &mut diags);
+    let syntax_ok = !own.partial;
+    let mut units = vec![own];
+    for extra in opts.abstractions.iter().filter(|x| x.name != src.name) {
+        units.push(parse_unit(extra, Tier::Extra, &mut diags));
+    }
+    let mut ws = Workspace::new(units);
+    let mut lowered = None;
+    if let Some(own) = ws.unit(0) {
+        check_local(&own.name, &own.text, &own.file, own.partial, &mut diags);
+        if syntax_ok {
+            let mut sink = items::Sink {
+                file: &own.name,
+                text: &own.text,
+                out: &mut diags,
+            };
+            items::check_policy_count(&mut sink, &own.file.items);
+        }
+    }
+    let root = ws
+        .unit(0)
+        .and_then(|u| u.file.items.iter().position(|i| i.kind == ItemKind::Policy));
+    if let (true, Some(root)) = (syntax_ok, root) {
+        let res = resolve::resolve(&mut ws, (0, root), &mut diags);
+        for e in res.items.iter().filter(|e| e.node.0 != 0) {
+            if let (Some(unit), Some(item)) = (ws.unit(e.node.0), ws.item(e.node)) {
+                let mut sink = items::Sink {
+                    file: &unit.name,
+                    text: &unit.text,
+                    out: &mut diags,
+                };
+                items::check_item(&mut sink, item, unit.partial);
+            }
+        }
+        let mut env = Env::build(&ws, &res, &opts.vars, &mut diags);
+        if let Some((policy, atoms)) = lower::lower(&ws, &res, &mut env, &mut diags) {
+            if !diags.iter().any(Diagnostic::is_error) {
+                lint::lint(&ws, &res, &atoms, &env, &mut diags);
+            }
+            lowered = Some(policy);
+        }
+    }
     let mut sources = SourceMap::default();
-    sources.files.insert(src.name.clone(), src.text.clone());
-    Err(Failed {
-        diagnostics: Vec::new(),
-        sources,
-    })
+    for u in &ws.units {
+        sources.files.insert(u.name.clone(), u.text.clone());
+    }
+    sort_diagnostics(&mut diags, &src.name);
+    match lowered {
+        Some(policy) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
+            policy,
+            warnings: diags,
+            sources,
+        }),
+        _ => Err(Failed {
+            diagnostics: diags,
+            sources,
+        }),
+    }
+}
+
+fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) -> Unit {
+    let (file, errors) = if src.name.ends_with(".json") {
+        match crate::json::to_ast(&src.name, &src.text) {
+            Ok(f) => (f, Vec::new()),
+            Err(e) => (File::default(), e),
+        }
+    } else {
+        crate::syntax::parse(&src.name, &src.text)
+    };
+    let partial = errors.iter().any(Diagnostic::is_error);
+    diags.extend(errors);
+    Unit {
+        name: src.name.clone(),
+        text: src.text.clone(),
+        file,
+        tier,
+        partial,
+    }
+}
+
+/// Sort by file (the policy's own first), then position, then code; drop repeats.
+fn sort_diagnostics(diags: &mut Vec<Diagnostic>, own: &str) {
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| {
+            (
+                d.file != own,
+                d.file.clone(),
+                d.primary.as_ref().map(|l| (l.span.start, l.span.end)),
+                d.code,
+                d.message.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    diags.dedup();
 }

@@ -1,0 +1,541 @@
+//! polc globs and literal paths → AppArmor patterns (AARE), exactly and injection-free.
+//!
+//! # The two path forms
+//!
+//! The AppArmor kernel names a non-directory object by its path (`/a/b`) and a directory
+//! by its path with a trailing slash (`/a/b/`, the root is `/`). polc paths never end in
+//! `/`, and polc rights say whether they are about the file at a path or the directory at
+//! it (`list`). So a polc glob `G` becomes one of two AppArmor patterns:
+//!
+//! - the *file form* matches exactly the paths of `G` that do not end in `/` — every path
+//!   of `G` except the root;
+//! - the *directory form* matches `p/` for every path `p` of `G` other than the root, and
+//!   `/` when `G` matches the root.
+//!
+//! A plain transcription would not do: AppArmor's `**` also matches a trailing `/`, so
+//! `"/a/**" r` grants listing every directory below `/a`. The file form therefore ends
+//! every nullable tail with `[^/]` (one byte that is not `/`): `/a/**` becomes
+//! `/a/**[^/]`, `/a/*` becomes `/a/*[^/]`.
+//!
+//! # Wildcards
+//!
+//! polc `*` and AppArmor `*` both match a run of non-`/` characters; polc `**` and
+//! AppArmor `**` any run. AppArmor makes a `*`/`**` that directly follows a `/` and
+//! precedes a `/` or the end match at least one byte: on polc's valid paths this only
+//! removes strings with an empty component, which are not paths. polc `?` is one
+//! *character*, AppArmor `?` one *byte*, so `?` is emitted as an alternation of the
+//! UTF-8 encodings of one non-`/` character. `{a,b}` is AppArmor's `{a,b}`; a group with
+//! one alternative is inlined (AppArmor rejects `{a}`).
+//!
+//! # Escaping
+//!
+//! Every literal character that AppArmor's pattern or string syntax treats specially is
+//! escaped: `* ? [ ] { } , ^` with a backslash, `"` and `\` as `\x22` and `\x5c` (so the
+//! emitted string never holds a `\` right before a `"`, which AppArmor's lexer would read as
+//! an escaped quote and run on to the next quote), and a literal `@` right before a brace
+//! group as `[@]` (AppArmor reads `@{` as a variable). Control characters and NUL are
+//! refused, as are texts with an empty component (`//`, which AppArmor would collapse).
+
+use std::collections::BTreeSet;
+
+/// A node of a parsed polc glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Node {
+    /// Literal characters (never empty).
+    Lit(String),
+    /// `*`
+    Star,
+    /// `**`
+    StarStar,
+    /// `?`
+    Quest,
+    /// `{a,b,...}`: alternatives, each a sequence.
+    Alt(Vec<Vec<Node>>),
+}
+
+/// A piece of an AppArmor pattern.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Out {
+    Lit(String),
+    Star,
+    StarStar,
+    /// One UTF-8 character other than `/`.
+    Quest,
+    /// `[^/]`: one byte other than `/`.
+    NotSlash,
+    /// Two or more alternatives.
+    Alt(Vec<Vec<Out>>),
+}
+
+/// Why a glob or path cannot be emitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Refusal(pub String);
+
+/// The deepest brace nesting emitted (AppArmor's limit is 50).
+const MAX_DEPTH: usize = 40;
+/// The longest pattern emitted.
+const MAX_PATTERN: usize = 64 * 1024;
+
+fn check_text(text: &str) -> Result<(), Refusal> {
+    // A glob may start with a group whose alternatives all start with `/`; the rendered
+    // pattern is checked again.
+    if !text.starts_with(['/', '{']) {
+        return Err(Refusal("it is not absolute".into()));
+    }
+    // The same characters the glob module refuses (C0 controls and DEL); AppArmor's lexer
+    // would also take them literally inside quotes, but a newline has no business there.
+    if let Some(c) = text.chars().find(|c| *c < ' ' || *c == '\u{7f}') {
+        return Err(Refusal(format!(
+            "it holds the control character `{}`",
+            c.escape_default()
+        )));
+    }
+    if text.contains("//") {
+        return Err(Refusal("it has an empty component (`//`)".into()));
+    }
+    if text.len() > 1 && text.ends_with('/') {
+        return Err(Refusal("it ends with `/`".into()));
+    }
+    Ok(())
+}
+
+/// Parse a polc glob (syntax only; the checker validates the path form of expansions).
+pub(crate) fn parse(text: &str) -> Result<Vec<Node>, Refusal> {
+    check_text(text)?;
+    // A stack of open groups: (alternatives so far, current alternative).
+    let mut stack: Vec<(Vec<Vec<Node>>, Vec<Node>)> = Vec::new();
+    let mut cur: Vec<Node> = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' => {
+                let mut n = 1;
+                while chars.peek() == Some(&'*') {
+                    chars.next();
+                    n += 1;
+                }
+                match n {
+                    1 => cur.push(Node::Star),
+                    2 => cur.push(Node::StarStar),
+                    _ => return Err(Refusal("it holds `***`".into())),
+                }
+            }
+            '?' => cur.push(Node::Quest),
+            '{' => {
+                stack.push((Vec::new(), std::mem::take(&mut cur)));
+                if stack.len() > MAX_DEPTH {
+                    return Err(Refusal(format!(
+                        "it nests braces deeper than {MAX_DEPTH} levels"
+                    )));
+                }
+            }
+            ',' if !stack.is_empty() => {
+                if let Some((alts, _)) = stack.last_mut() {
+                    alts.push(std::mem::take(&mut cur));
+                }
+            }
+            '}' => match stack.pop() {
+                Some((mut alts, outer)) => {
+                    alts.push(std::mem::take(&mut cur));
+                    cur = outer;
+                    cur.push(Node::Alt(alts));
+                }
+                None => return Err(Refusal("it has an unbalanced `}`".into())),
+            },
+            _ => match cur.last_mut() {
+                Some(Node::Lit(s)) => s.push(c),
+                _ => cur.push(Node::Lit(c.to_string())),
+            },
+        }
+    }
+    if !stack.is_empty() {
+        return Err(Refusal("it has an unclosed `{`".into()));
+    }
+    Ok(cur)
+}
+
+fn nullable(n: &Node) -> bool {
+    match n {
+        Node::Lit(_) | Node::Quest => false,
+        Node::Star | Node::StarStar => true,
+        Node::Alt(alts) => alts.iter().any(|a| a.iter().all(nullable)),
+    }
+}
+
+fn full(seq: &[Node]) -> Vec<Out> {
+    seq.iter()
+        .map(|n| match n {
+            Node::Lit(s) => Out::Lit(s.clone()),
+            Node::Star => Out::Star,
+            Node::StarStar => Out::StarStar,
+            Node::Quest => Out::Quest,
+            Node::Alt(alts) => Out::Alt(alts.iter().map(|a| full(a)).collect()),
+        })
+        .collect()
+}
+
+/// The alternation of `alts` (`None` is the empty set).
+fn alt_of(alts: Vec<Option<Vec<Out>>>) -> Option<Vec<Out>> {
+    let set: BTreeSet<Vec<Out>> = alts.into_iter().flatten().collect();
+    let mut v: Vec<Vec<Out>> = set.into_iter().collect();
+    match v.len() {
+        0 => None,
+        1 => v.pop(),
+        _ => Some(vec![Out::Alt(v)]),
+    }
+}
+
+/// The strings of `seq` that are non-empty and do not end in `/`.
+fn no_trailing_slash(seq: &[Node]) -> Option<Vec<Out>> {
+    let (last, prefix) = seq.split_last()?;
+    let with_last = no_trailing_slash_node(last).map(|tail| {
+        let mut v = full(prefix);
+        v.extend(tail);
+        v
+    });
+    let without_last = if nullable(last) {
+        no_trailing_slash(prefix)
+    } else {
+        None
+    };
+    alt_of(vec![with_last, without_last])
+}
+
+fn no_trailing_slash_node(n: &Node) -> Option<Vec<Out>> {
+    match n {
+        Node::Lit(s) if s.ends_with('/') => None,
+        Node::Lit(s) => Some(vec![Out::Lit(s.clone())]),
+        Node::Star => Some(vec![Out::Star, Out::NotSlash]),
+        Node::StarStar => Some(vec![Out::StarStar, Out::NotSlash]),
+        Node::Quest => Some(vec![Out::Quest]),
+        Node::Alt(alts) => alt_of(alts.iter().map(|a| no_trailing_slash(a)).collect()),
+    }
+}
+
+/// The end positions of matches of `seq` against `s` from `start` (polc semantics).
+fn ends(seq: &[Node], s: &[char], start: usize) -> BTreeSet<usize> {
+    let mut cur: BTreeSet<usize> = BTreeSet::from([start]);
+    for n in seq {
+        let mut next = BTreeSet::new();
+        for &p in &cur {
+            match n {
+                Node::Lit(l) => {
+                    let lc: Vec<char> = l.chars().collect();
+                    if s.get(p..p + lc.len()) == Some(&lc[..]) {
+                        next.insert(p + lc.len());
+                    }
+                }
+                Node::Star => {
+                    let mut q = p;
+                    next.insert(q);
+                    while s.get(q).is_some_and(|c| *c != '/') {
+                        q += 1;
+                        next.insert(q);
+                    }
+                }
+                Node::StarStar => next.extend(p..=s.len()),
+                Node::Quest => {
+                    if s.get(p).is_some_and(|c| *c != '/') {
+                        next.insert(p + 1);
+                    }
+                }
+                Node::Alt(alts) => {
+                    for a in alts {
+                        next.extend(ends(a, s, p));
+                    }
+                }
+            }
+        }
+        cur = next;
+    }
+    cur
+}
+
+fn matches_root(seq: &[Node]) -> bool {
+    ends(seq, &['/'], 0).contains(&1)
+}
+
+/// An AppArmor pattern for both forms of a glob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Forms {
+    /// The file form (`None`: the glob names no non-directory path, e.g. `/`).
+    pub file: Option<String>,
+    /// The directory form.
+    pub dir: Option<String>,
+}
+
+/// Translate a polc glob into its file and directory forms.
+pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
+    let seq = parse(text)?;
+    let file = no_trailing_slash(&seq);
+    let dir = alt_of(vec![
+        file.clone().map(|mut v| {
+            v.push(Out::Lit("/".into()));
+            v
+        }),
+        matches_root(&seq).then(|| vec![Out::Lit("/".into())]),
+    ]);
+    Ok(Forms {
+        file: file.map(|v| render(&v)).transpose()?,
+        dir: dir.map(|v| render(&v)).transpose()?,
+    })
+}
+
+/// A literal absolute path as an AppArmor pattern (for `attach`).
+pub(crate) fn literal_path(text: &str) -> Result<String, Refusal> {
+    check_text(text)?;
+    render(&[Out::Lit(text.to_string())])
+}
+
+/// Flatten nested sequences and merge adjacent pieces that would change meaning when
+/// written side by side (`*` next to `*` reads as `**`).
+fn normalize(seq: &[Out]) -> Vec<Out> {
+    let mut v: Vec<Out> = Vec::new();
+    for o in seq {
+        let o = match o {
+            Out::Alt(alts) => {
+                let mut alts: Vec<Vec<Out>> = alts.iter().map(|a| normalize(a)).collect();
+                alts.sort();
+                alts.dedup();
+                let prefix = strip_common_prefix(&mut alts);
+                if !prefix.is_empty() {
+                    push_merged(&mut v, Out::Lit(prefix));
+                    alts.sort();
+                }
+                if alts.len() == 1 {
+                    for x in alts.remove(0) {
+                        push_merged(&mut v, x);
+                    }
+                    continue;
+                }
+                Out::Alt(alts)
+            }
+            other => other.clone(),
+        };
+        push_merged(&mut v, o);
+    }
+    v
+}
+
+/// Remove the literal text every alternative starts with, and return it.
+fn strip_common_prefix(alts: &mut [Vec<Out>]) -> String {
+    let mut lits = alts.iter().map(|a| match a.first() {
+        Some(Out::Lit(s)) => Some(s.as_str()),
+        _ => None,
+    });
+    let Some(Some(first)) = lits.next() else {
+        return String::new();
+    };
+    let mut len = first.len();
+    for l in lits {
+        let Some(l) = l else {
+            return String::new();
+        };
+        len = first
+            .char_indices()
+            .zip(l.chars())
+            .take_while(|((i, a), b)| *i < len && a == b)
+            .map(|((i, a), _)| i + a.len_utf8())
+            .last()
+            .unwrap_or(0);
+    }
+    let prefix = first.get(..len).unwrap_or_default().to_string();
+    if prefix.is_empty() {
+        return prefix;
+    }
+    for a in alts.iter_mut() {
+        if let Some(Out::Lit(s)) = a.first_mut() {
+            *s = s.get(len..).unwrap_or_default().to_string();
+            if s.is_empty() {
+                a.remove(0);
+            }
+        }
+    }
+    prefix
+}
+
+fn push_merged(v: &mut Vec<Out>, o: Out) {
+    match (v.last_mut(), o) {
+        (Some(Out::Lit(a)), Out::Lit(b)) => a.push_str(&b),
+        (Some(last @ Out::Star), Out::StarStar) => *last = Out::StarStar,
+        (Some(Out::Star), Out::Star)
+        | (Some(Out::StarStar), Out::Star)
+        | (Some(Out::StarStar), Out::StarStar) => {}
+        (_, o) => v.push(o),
+    }
+}
+
+/// One non-`/` UTF-8 character, as AppArmor byte classes.
+const QUEST: &str = "{[\\x01-\\x2e\\x30-\\x7f],[\\xc2-\\xdf][\\x80-\\xbf],[\\xe0-\\xef][\\x80-\\xbf][\\x80-\\xbf],[\\xf0-\\xf4][\\x80-\\xbf][\\x80-\\xbf][\\x80-\\xbf]}";
+
+fn render(seq: &[Out]) -> Result<String, Refusal> {
+    let seq = normalize(seq);
+    let mut out = String::new();
+    emit(&seq, &mut out, 0)?;
+    if !out.starts_with('/') {
+        return Err(Refusal("it is not absolute".into()));
+    }
+    if out.contains("//") {
+        return Err(Refusal("it has an empty component (`//`)".into()));
+    }
+    if out.len() > MAX_PATTERN {
+        return Err(Refusal(format!(
+            "its AppArmor pattern is longer than {MAX_PATTERN} bytes"
+        )));
+    }
+    Ok(out)
+}
+
+fn open_group(out: &mut String) {
+    // `@{` would start an AppArmor variable reference.
+    if out.ends_with('@') {
+        out.pop();
+        out.push_str("[@]");
+    }
+    out.push('{');
+}
+
+fn emit(seq: &[Out], out: &mut String, depth: usize) -> Result<(), Refusal> {
+    if depth > MAX_DEPTH {
+        return Err(Refusal(format!(
+            "it nests braces deeper than {MAX_DEPTH} levels"
+        )));
+    }
+    for o in seq {
+        match o {
+            Out::Lit(s) => {
+                for c in s.chars() {
+                    push_literal(out, c);
+                }
+            }
+            Out::Star => out.push('*'),
+            Out::StarStar => out.push_str("**"),
+            Out::NotSlash => out.push_str("[^/]"),
+            Out::Quest => {
+                open_group(out);
+                out.push_str(QUEST.get(1..).unwrap_or_default());
+            }
+            Out::Alt(alts) => {
+                open_group(out);
+                for (i, a) in alts.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    emit(a, out, depth + 1)?;
+                }
+                out.push('}');
+            }
+        }
+    }
+    Ok(())
+}
+
+fn push_literal(out: &mut String, c: char) {
+    match c {
+        '*' | '?' | '[' | ']' | '{' | '}' | ',' | '^' => {
+            out.push('\\');
+            out.push(c);
+        }
+        '"' => out.push_str("\\x22"),
+        '\\' => out.push_str("\\x5c"),
+        _ => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+
+    fn forms(g: &str) -> (Option<String>, Option<String>) {
+        let f = glob_forms(g).unwrap();
+        (f.file, f.dir)
+    }
+
+    fn s(x: &str) -> Option<String> {
+        Some(x.to_string())
+    }
+
+    #[test]
+    fn literals_stay_literal() {
+        assert_eq!(forms("/etc/passwd"), (s("/etc/passwd"), s("/etc/passwd/")));
+        assert_eq!(forms("/"), (None, s("/")));
+    }
+
+    #[test]
+    fn trailing_wildcards_exclude_directories() {
+        assert_eq!(forms("/a/**"), (s("/a/**[^/]"), s("/a/**[^/]/")));
+        assert_eq!(forms("/a/*"), (s("/a/*[^/]"), s("/a/*[^/]/")));
+        assert_eq!(forms("/a/b*"), (s("/a/b{,*[^/]}"), s("/a/b{,*[^/]}/")));
+        assert_eq!(forms("/a/*/c"), (s("/a/*/c"), s("/a/*/c/")));
+    }
+
+    #[test]
+    fn root_matching_globs_keep_the_root_directory() {
+        assert_eq!(forms("/**"), (s("/**[^/]"), s("/{,**[^/]/}")));
+        assert_eq!(forms("/*"), (s("/*[^/]"), s("/{,*[^/]/}")));
+        assert_eq!(forms("{/,/a}"), (s("/a"), s("/{,a/}")));
+    }
+
+    #[test]
+    fn groups_are_translated_and_single_alternatives_inlined() {
+        assert_eq!(forms("/a/{b,c}"), (s("/a/{b,c}"), s("/a/{b,c}/")));
+        assert_eq!(forms("/a/{b}"), (s("/a/b"), s("/a/b/")));
+        assert_eq!(forms("/a/{b,}c"), (s("/a/{,b}c"), s("/a/{,b}c/")));
+        assert_eq!(forms("/a/x{b,}"), (s("/a/x{,b}"), s("/a/x{,b}/")));
+        // Adjacent stars must not merge into `**`.
+        assert_eq!(forms("/a/x*{*}y"), (s("/a/x*y"), s("/a/x*y/")));
+        assert_eq!(forms("/a/x*{**}y"), (s("/a/x**y"), s("/a/x**y/")));
+    }
+
+    #[test]
+    fn quest_is_one_utf8_character() {
+        let (f, _) = forms("/a?");
+        assert_eq!(f.unwrap(), format!("/a{}", QUEST));
+    }
+
+    #[test]
+    fn specials_are_escaped() {
+        assert_eq!(
+            literal_path(r#"/a*b?c[d]e{f}g,h^i"j\k l#m$n"#).unwrap(),
+            r#"/a\*b\?c\[d\]e\{f\}g\,h\^i\x22j\x5ck l#m$n"#
+        );
+        assert_eq!(forms("/a@{b,c}").0, s("/a[@]{b,c}"));
+        assert_eq!(forms("/a@b").0, s("/a@b"));
+        assert_eq!(forms("/a@?").0.unwrap(), format!("/a[@]{}", QUEST));
+    }
+
+    #[test]
+    fn unsafe_texts_are_refused() {
+        for g in [
+            "a", "{a,/b}", "/a\nb", "/a\0", "/a//b", "/a/***", "/a/{b", "/a/b}", "/a/{/b}", "/a/",
+            "/a\u{7f}",
+        ] {
+            assert!(glob_forms(g).is_err(), "{g:?} accepted");
+        }
+        // C1 controls are ordinary characters to the glob module, and safe in quotes.
+        assert_eq!(glob_forms("/a\u{85}").unwrap().file.unwrap(), "/a\u{85}");
+        assert!(literal_path("/a/").is_err());
+    }
+
+    #[test]
+    fn matcher_agrees_on_small_cases() {
+        let p = |g: &str, path: &str| {
+            let seq = parse(g).unwrap();
+            let cs: Vec<char> = path.chars().collect();
+            ends(&seq, &cs, 0).contains(&cs.len())
+        };
+        assert!(p("/a/*", "/a/b"));
+        assert!(!p("/a/*", "/a/b/c"));
+        assert!(p("/a/**", "/a/b/c"));
+        assert!(p("/a/?", "/a/é"));
+        assert!(p("/{a,b/c}", "/b/c"));
+        assert!(p("/**", "/"));
+        assert!(!p("/a/**", "/a"));
+    }
+}

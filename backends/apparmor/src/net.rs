@@ -1,0 +1,276 @@
+//! Network rules for AppArmor ABI 3.0 (address family and socket type only) and ABI 4.0
+//! (fine-grained inet rules with ports).
+
+use crate::Abi;
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::{NetOp, NetRule, PortRange, Proto};
+
+fn sock_type(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "stream",
+        Proto::Udp => "dgram",
+    }
+}
+
+fn proto_name(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "TCP",
+        Proto::Udp => "UDP",
+    }
+}
+
+const FAMILIES: [&str; 2] = ["inet", "inet6"];
+
+/// True when every port of `lo..=hi` is in some range of `ranges`.
+fn covered(lo: u16, hi: u16, ranges: &[PortRange]) -> bool {
+    let mut v: Vec<PortRange> = ranges.to_vec();
+    v.sort();
+    let mut next = u32::from(lo);
+    for r in v {
+        if u32::from(r.hi) < next {
+            continue;
+        }
+        if u32::from(r.lo) > next {
+            break;
+        }
+        next = u32::from(r.hi) + 1;
+    }
+    next > u32::from(hi)
+}
+
+/// True when the ranges cover every port.
+fn covers_all(ranges: &[PortRange]) -> bool {
+    covered(1, 65535, ranges)
+}
+
+/// True when no port is in `ranges` without being in `minus`.
+fn covers_nothing(ranges: &[PortRange], minus: &[PortRange]) -> bool {
+    ranges.iter().all(|r| covered(r.lo, r.hi, minus))
+}
+
+fn ranges(rules: &[NetRule], effect: Effect, op: NetOp, proto: Proto) -> Vec<PortRange> {
+    rules
+        .iter()
+        .filter(|r| r.effect == effect && r.op == op && r.proto == proto)
+        .map(|r| r.ports)
+        .collect()
+}
+
+/// The lines and the fidelity of every network rule.
+pub(crate) fn compile(rules: &[NetRule], abi: Abi) -> (Vec<String>, Vec<(Fidelity, String)>) {
+    match abi {
+        Abi::V3_0 => compile_v3(rules),
+        Abi::V4_0 => compile_v4(rules),
+    }
+}
+
+fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
+    let mut lines = Vec::new();
+    for proto in [Proto::Tcp, Proto::Udp] {
+        for effect in [Effect::Allow, Effect::Deny] {
+            if rules.iter().any(|r| r.proto == proto && r.effect == effect) {
+                let q = if effect == Effect::Deny { "deny " } else { "" };
+                for fam in FAMILIES {
+                    lines.push(format!("{q}network {fam} {},", sock_type(proto)));
+                }
+            }
+        }
+    }
+    let fidelity = rules
+        .iter()
+        .map(|rule| {
+            let p = rule.proto;
+            let name = proto_name(p);
+            let ty = sock_type(p);
+            let any_deny = rules
+                .iter()
+                .any(|r| r.proto == p && r.effect == Effect::Deny);
+            match rule.effect {
+                Effect::Allow if any_deny => (
+                    Fidelity::Narrowed,
+                    format!(
+                        "on ABI 3.0 a deny rule for {name} becomes `deny network inet {ty}`, \
+                         which refuses every {name} socket, this rule's too"
+                    ),
+                ),
+                Effect::Allow => {
+                    let full = [NetOp::Connect, NetOp::Bind]
+                        .iter()
+                        .all(|op| covers_all(&ranges(rules, Effect::Allow, *op, p)));
+                    if full {
+                        (Fidelity::Exact, String::new())
+                    } else {
+                        (
+                            Fidelity::Widened,
+                            format!(
+                                "AppArmor ABI 3.0 cannot restrict operations or ports: \
+                                 `network inet {ty}` allows every {name} connect and bind"
+                            ),
+                        )
+                    }
+                }
+                Effect::Deny => {
+                    let allowed_left = [NetOp::Connect, NetOp::Bind].iter().any(|op| {
+                        !covers_nothing(
+                            &ranges(rules, Effect::Allow, *op, p),
+                            &ranges(rules, Effect::Deny, *op, p),
+                        )
+                    });
+                    if allowed_left {
+                        (
+                            Fidelity::Narrowed,
+                            format!(
+                                "AppArmor ABI 3.0 cannot restrict operations or ports: \
+                                 `deny network inet {ty}` refuses every {name} socket"
+                            ),
+                        )
+                    } else {
+                        (Fidelity::Exact, String::new())
+                    }
+                }
+            }
+        })
+        .collect();
+    (lines, fidelity)
+}
+
+fn port_cond(ports: PortRange) -> Option<String> {
+    if ports == PortRange::ALL {
+        None
+    } else {
+        Some(format!("port={ports}"))
+    }
+}
+
+fn compile_v4(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
+    let mut lines = Vec::new();
+    for proto in [Proto::Tcp, Proto::Udp] {
+        // Operations polc does not model but every socket needs.
+        if rules
+            .iter()
+            .any(|r| r.proto == proto && r.effect == Effect::Allow)
+        {
+            for fam in FAMILIES {
+                lines.push(format!(
+                    "network (create, getattr, setattr, getopt, setopt, shutdown) {fam} {},",
+                    sock_type(proto)
+                ));
+            }
+        }
+    }
+    for rule in rules {
+        let ty = sock_type(rule.proto);
+        let (q, access, local) = match (rule.effect, rule.op, rule.proto) {
+            (Effect::Allow, NetOp::Connect, _) => ("", "connect, send, receive", false),
+            (Effect::Allow, NetOp::Bind, Proto::Tcp) => {
+                ("", "bind, listen, accept, send, receive", true)
+            }
+            (Effect::Allow, NetOp::Bind, Proto::Udp) => ("", "bind, send, receive", true),
+            (Effect::Deny, NetOp::Connect, _) => ("deny ", "connect, send", false),
+            (Effect::Deny, NetOp::Bind, _) => ("deny ", "bind", true),
+        };
+        let cond = match port_cond(rule.ports) {
+            None => String::new(),
+            Some(c) if local => format!(" {c}"),
+            Some(c) => format!(" peer=({c})"),
+        };
+        for fam in FAMILIES {
+            lines.push(format!("{q}network ({access}) {fam} {ty}{cond},"));
+        }
+    }
+    let fidelity = rules
+        .iter()
+        .map(|_| (Fidelity::Exact, String::new()))
+        .collect();
+    (lines, fidelity)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+
+    fn rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> NetRule {
+        NetRule {
+            effect,
+            op,
+            proto,
+            ports: PortRange { lo, hi },
+            origins: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn port_arithmetic() {
+        assert!(covers_all(&[
+            PortRange { lo: 1, hi: 100 },
+            PortRange { lo: 50, hi: 65535 }
+        ]));
+        assert!(!covers_all(&[
+            PortRange { lo: 1, hi: 100 },
+            PortRange { lo: 102, hi: 65535 }
+        ]));
+        assert!(covers_all(&[PortRange::ALL]));
+        assert!(!covers_all(&[]));
+        assert!(covers_nothing(
+            &[PortRange { lo: 5, hi: 6 }],
+            &[PortRange { lo: 1, hi: 10 }]
+        ));
+        assert!(!covers_nothing(
+            &[PortRange { lo: 5, hi: 11 }],
+            &[PortRange { lo: 1, hi: 10 }]
+        ));
+    }
+
+    #[test]
+    fn v3_port_rules_are_widened_and_full_rules_exact() {
+        let (lines, f) = compile_v3(&[rule(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443)]);
+        assert_eq!(lines, vec!["network inet stream,", "network inet6 stream,"]);
+        assert_eq!(f[0].0, Fidelity::Widened);
+        let rules = [
+            rule(Effect::Allow, NetOp::Connect, Proto::Udp, 1, 65535),
+            rule(Effect::Allow, NetOp::Bind, Proto::Udp, 1, 65535),
+        ];
+        let (_, f) = compile_v3(&rules);
+        assert!(f.iter().all(|x| x.0 == Fidelity::Exact));
+    }
+
+    #[test]
+    fn v3_denies_narrow() {
+        let rules = [
+            rule(Effect::Allow, NetOp::Connect, Proto::Tcp, 1, 65535),
+            rule(Effect::Deny, NetOp::Connect, Proto::Tcp, 25, 25),
+        ];
+        let (lines, f) = compile_v3(&rules);
+        assert_eq!(lines.len(), 4);
+        assert_eq!(f[0].0, Fidelity::Narrowed);
+        assert_eq!(f[1].0, Fidelity::Narrowed);
+        let (_, f) = compile_v3(&[rule(Effect::Deny, NetOp::Bind, Proto::Udp, 1, 65535)]);
+        assert_eq!(f[0].0, Fidelity::Exact);
+    }
+
+    #[test]
+    fn v4_uses_ports() {
+        let rules = [
+            rule(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443),
+            rule(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8089),
+            rule(Effect::Deny, NetOp::Connect, Proto::Udp, 1, 65535),
+        ];
+        let (lines, f) = compile_v4(&rules);
+        assert!(lines.contains(
+            &"network (connect, send, receive) inet stream peer=(port=443),".to_string()
+        ));
+        assert!(lines.contains(
+            &"network (bind, listen, accept, send, receive) inet6 stream port=8080-8089,"
+                .to_string()
+        ));
+        assert!(lines.contains(&"deny network (connect, send) inet dgram,".to_string()));
+        assert!(f.iter().all(|x| x.0 == Fidelity::Exact));
+    }
+}

@@ -1,0 +1,282 @@
+//! Helpers shared by the integration tests: a builder of IR policies (merging and sorting
+//! rules as the front end's lowering does), the real `apparmor_parser`, and a rendering of
+//! fidelity reports for snapshots.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use polc_apparmor::Parser;
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::{FidelityReport, Subject};
+use polc_lang::glob::Glob;
+use polc_lang::ir::{
+    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
+    Proto, RightsOrigin, SignalDir, SignalRule,
+};
+use polc_lang::rights::Rights;
+use polc_lang::span::Span;
+use std::collections::BTreeSet;
+
+/// Builds an IR policy statement by statement.
+pub struct PolicyBuilder {
+    policy: Policy,
+    line: usize,
+}
+
+pub fn name(s: &str) -> PolicyName {
+    PolicyName::new(s).unwrap_or_else(|e| panic!("bad test name {s}: {e}"))
+}
+
+/// Rights from keywords separated by spaces (`"read write"`), implications applied.
+pub fn rights(words: &str) -> Rights {
+    words
+        .split_whitespace()
+        .map(|w| Rights::from_keyword(w).unwrap_or_else(|| panic!("unknown right {w}")))
+        .fold(Rights::EMPTY, Rights::union)
+}
+
+impl PolicyBuilder {
+    pub fn new(n: &str) -> Self {
+        PolicyBuilder {
+            policy: Policy {
+                name: name(n),
+                version: None,
+                attach: None,
+                mode: Mode::Enforce,
+                uses: Vec::new(),
+                owns: Vec::new(),
+                files: Vec::new(),
+                net: Vec::new(),
+                capabilities: Vec::new(),
+                signals: Vec::new(),
+            },
+            line: 1,
+        }
+    }
+
+    fn origin(&mut self) -> Origin {
+        self.line += 1;
+        Origin {
+            file: "test.pol".into(),
+            line: self.line,
+            column: 5,
+            span: Span::new(self.line * 10, self.line * 10 + 5),
+            via: Vec::new(),
+        }
+    }
+
+    pub fn version(mut self, v: u64) -> Self {
+        self.policy.version = Some(v);
+        self
+    }
+
+    pub fn attach(mut self, path: &str) -> Self {
+        let origin = self.origin();
+        self.policy.attach = Some(Attach {
+            path: path.into(),
+            origin,
+        });
+        self
+    }
+
+    pub fn complain(mut self) -> Self {
+        self.policy.mode = Mode::Complain;
+        self
+    }
+
+    pub fn owns(mut self, glob: &str) -> Self {
+        let origin = self.origin();
+        self.policy.owns.push(Owned {
+            glob: Glob::parse(glob).unwrap(),
+            origins: vec![origin],
+        });
+        self
+    }
+
+    pub fn file(mut self, effect: Effect, rs: &str, globs: &[&str], exec_as: Option<&str>) -> Self {
+        let origin = self.origin();
+        let r = rights(rs);
+        for g in globs {
+            let glob = Glob::parse(g).unwrap_or_else(|e| panic!("bad glob {g}: {e:?}"));
+            let exec_as = exec_as.map(name);
+            let ro = RightsOrigin {
+                rights: r,
+                origin: origin.clone(),
+            };
+            match self
+                .policy
+                .files
+                .iter_mut()
+                .find(|f| f.effect == effect && f.glob == glob && f.exec_as == exec_as)
+            {
+                Some(f) => {
+                    f.rights = f.rights.union(r);
+                    f.origins.push(ro);
+                }
+                None => self.policy.files.push(FileRule {
+                    effect,
+                    glob,
+                    rights: r,
+                    exec_as,
+                    origins: vec![ro],
+                }),
+            }
+        }
+        self
+    }
+
+    pub fn allow(self, rs: &str, glob: &str) -> Self {
+        self.file(Effect::Allow, rs, &[glob], None)
+    }
+
+    pub fn deny(self, rs: &str, glob: &str) -> Self {
+        self.file(Effect::Deny, rs, &[glob], None)
+    }
+
+    pub fn allow_as(self, rs: &str, glob: &str, target: &str) -> Self {
+        self.file(Effect::Allow, rs, &[glob], Some(target))
+    }
+
+    pub fn net(
+        mut self,
+        effect: Effect,
+        op: NetOp,
+        proto: Proto,
+        ports: Option<(u16, u16)>,
+    ) -> Self {
+        let origin = self.origin();
+        let ports = ports.map_or(PortRange::ALL, |(lo, hi)| PortRange { lo, hi });
+        match self
+            .policy
+            .net
+            .iter_mut()
+            .find(|n| n.effect == effect && n.op == op && n.proto == proto && n.ports == ports)
+        {
+            Some(n) => n.origins.push(origin),
+            None => self.policy.net.push(NetRule {
+                effect,
+                op,
+                proto,
+                ports,
+                origins: vec![origin],
+            }),
+        }
+        self
+    }
+
+    pub fn cap(mut self, effect: Effect, names: &[&str]) -> Self {
+        let origin = self.origin();
+        for n in names {
+            match self
+                .policy
+                .capabilities
+                .iter_mut()
+                .find(|c| c.effect == effect && c.capability == *n)
+            {
+                Some(c) => c.origins.push(origin.clone()),
+                None => self.policy.capabilities.push(CapRule {
+                    effect,
+                    capability: (*n).into(),
+                    origins: vec![origin.clone()],
+                }),
+            }
+        }
+        self
+    }
+
+    pub fn signal(
+        mut self,
+        effect: Effect,
+        direction: SignalDir,
+        signals: &[&str],
+        peer: &str,
+    ) -> Self {
+        let origin = self.origin();
+        let signals: BTreeSet<String> = signals.iter().map(|s| s.to_string()).collect();
+        let peer = name(peer);
+        match self.policy.signals.iter_mut().find(|s| {
+            s.effect == effect && s.direction == direction && s.peer == peer && s.signals == signals
+        }) {
+            Some(s) => s.origins.push(origin),
+            None => self.policy.signals.push(SignalRule {
+                effect,
+                direction,
+                peer,
+                signals,
+                origins: vec![origin],
+            }),
+        }
+        self
+    }
+
+    pub fn build(mut self) -> Policy {
+        let p = &mut self.policy;
+        p.files.sort_by(|a, b| {
+            (a.effect, a.glob.as_str(), &a.exec_as).cmp(&(b.effect, b.glob.as_str(), &b.exec_as))
+        });
+        p.net.sort_by(|a, b| {
+            (a.effect, a.op, a.proto, a.ports).cmp(&(b.effect, b.op, b.proto, b.ports))
+        });
+        p.capabilities
+            .sort_by(|a, b| (a.effect, &a.capability).cmp(&(b.effect, &b.capability)));
+        p.signals.sort_by(|a, b| {
+            (a.effect, a.direction, &a.peer, &a.signals).cmp(&(
+                b.effect,
+                b.direction,
+                &b.peer,
+                &b.signals,
+            ))
+        });
+        for f in &mut p.files {
+            f.origins.sort();
+        }
+        self.policy
+    }
+}
+
+/// The `apparmor_parser` of this machine, compiling for the AppArmor 3.0 kernel ABI (so
+/// that signal and network rules are compiled too, not skipped as unsupported by the
+/// missing kernel). Fails, never skips, when the parser is missing.
+pub fn parser() -> Parser {
+    match Parser::find() {
+        Ok(p) => p.kernel_features("/etc/apparmor.d/abi/3.0"),
+        Err(e) => panic!("{e} (the tests need apparmor_parser: `apt-get install apparmor`)"),
+    }
+}
+
+/// Validate a profile and fail with the parser's message and the text.
+pub fn assert_accepted(text: &str) {
+    if let Err(e) = parser().validate(text) {
+        panic!("{e}\n--- profile ---\n{text}");
+    }
+}
+
+/// A fidelity report, one line per entry, for snapshots.
+pub fn render_report(r: &FidelityReport) -> String {
+    let mut out = format!("{} {}\n", r.backend, r.target);
+    for e in &r.entries {
+        let subject = match e.subject {
+            Subject::Rule { list, index } => format!("{list:?}[{index}]").to_lowercase(),
+            Subject::Mode => "mode".into(),
+            Subject::Attach => "attach".into(),
+            Subject::Owns { index } => format!("owns[{index}]"),
+        };
+        let rights = e.rights.map_or(String::new(), |r| format!(" ({r})"));
+        let origins: Vec<String> = e.origins.iter().map(|o| o.to_string()).collect();
+        out.push_str(&format!(
+            "{subject}{rights}: {} — {} [{}]",
+            e.fidelity,
+            e.rule,
+            origins.join(", ")
+        ));
+        if !e.reason.is_empty() {
+            out.push_str(&format!("\n    {}", e.reason));
+        }
+        out.push('\n');
+    }
+    out
+}

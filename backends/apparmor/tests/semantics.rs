@@ -1,0 +1,472 @@
+//! The compiled profile against the reference semantics, with AppArmor's own compiler as
+//! the judge: `apparmor_parser -D dfa-states` prints the DFA the kernel would run, and the
+//! tests run paths through it.
+//!
+//! - Globs: the file form of a compiled glob accepts exactly the glob's paths (but the
+//!   root, a directory), the directory form exactly those paths with a trailing `/`.
+//! - Fidelity: for random policies and requests, whenever the kernel's DFA allows an
+//!   operation the reference semantics refuses, the report has a `widened` entry for a rule
+//!   whose glob matches the path; whenever it refuses one the reference allows, a
+//!   `narrowed` entry.
+//!
+//! The reference is polc's own: the glob module's matcher and the evaluator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{parser, PolicyBuilder};
+use polc_apparmor::{compile, Config};
+use polc_lang::ast::Effect;
+use polc_lang::eval::{evaluate, Request};
+use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::glob::Glob;
+use polc_lang::ir::Policy;
+use polc_lang::rights::Right;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+// ---------------------------------------------------------------- the kernel's DFA
+
+struct Dfa {
+    /// State → (allow, deny) permission bits.
+    perms: BTreeMap<u32, (u32, u32)>,
+    /// State → explicit transitions.
+    next: BTreeMap<u32, BTreeMap<u8, u32>>,
+    /// State → default transition and the bytes it excludes.
+    default: BTreeMap<u32, (u32, Vec<u8>)>,
+}
+
+fn parse_class(s: &str) -> Vec<u8> {
+    // `[^\x0/\x80]` or `[]`: the excluded bytes.
+    let inner = s.trim().trim_start_matches('[').trim_start_matches('^');
+    let inner = inner.strip_suffix(']').unwrap_or(inner);
+    let b = inner.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 1 < b.len() {
+            if b[i + 1] == b'x' {
+                let mut j = i + 2;
+                while j < b.len() && j < i + 4 && b[j].is_ascii_hexdigit() {
+                    j += 1;
+                }
+                out.push(
+                    u8::from_str_radix(std::str::from_utf8(&b[i + 2..j]).unwrap(), 16).unwrap(),
+                );
+                i = j;
+            } else {
+                out.push(b[i + 1]);
+                i += 2;
+            }
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+fn perms_of(s: &str) -> Option<(u32, u32)> {
+    let p = s.split("(0x ").nth(1)?;
+    let p = p.trim_end().trim_end_matches(')');
+    let mut it = p.split('/');
+    let allow = u32::from_str_radix(it.next()?, 16).ok()?;
+    let deny = u32::from_str_radix(it.next()?, 16).ok()?;
+    Some((allow, deny))
+}
+
+/// The file-rule DFA of a profile.
+fn dfa(profile: &str) -> Dfa {
+    let p = parser();
+    let mut child = Command::new(p.program())
+        .args([
+            "--kernel-features",
+            "/etc/apparmor.d/abi/3.0",
+            "-Q",
+            "-K",
+            "-D",
+            "dfa-states",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(profile.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stderr);
+    let mut dfa = Dfa {
+        perms: BTreeMap::new(),
+        next: BTreeMap::new(),
+        default: BTreeMap::new(),
+    };
+    let mut state = 0;
+    let mut blocks = 0;
+    for line in text.lines() {
+        if line.contains("<== (allow/deny/audit/quiet)") {
+            blocks += 1;
+            if blocks > 1 {
+                break; // the second DFA is the policy's other classes
+            }
+            continue;
+        }
+        let t = line.trim();
+        // `{N} perms: ...` starts a state's transitions; `{N} (0x ...)` in the header
+        // lists an accepting state (states without transitions appear only there).
+        let state_line = t
+            .strip_prefix('{')
+            .and_then(|rest| rest.split_once('}'))
+            .and_then(|(n, tail)| Some((n.parse::<u32>().ok()?, tail)));
+        if let Some((n, tail)) = state_line {
+            if tail.trim_start().starts_with("perms:") {
+                state = n;
+            }
+            if let Some(p) = perms_of(tail) {
+                dfa.perms.insert(n, p);
+            }
+            continue;
+        }
+        let Some((label, target)) = t.rsplit_once(" -> {") else {
+            continue;
+        };
+        let target: u32 = target.split('}').next().unwrap().parse().unwrap();
+        if label.starts_with('[') {
+            dfa.default.insert(state, (target, parse_class(label)));
+        } else {
+            let hex = label.rsplit(' ').next().unwrap().trim_start_matches("0x");
+            let byte = u8::from_str_radix(hex, 16).unwrap();
+            dfa.next.entry(state).or_default().insert(byte, target);
+        }
+    }
+    dfa
+}
+
+impl Dfa {
+    /// The permissions the kernel grants on `path` (allow minus deny, owner bits).
+    fn perms(&self, path: &str) -> u32 {
+        self.perms_bytes(path.as_bytes())
+    }
+
+    /// A hard link at `path` (to `/t`): AppArmor matches the pair `path\0target` and needs
+    /// the link permission on both halves (a deny rule only marks the second).
+    fn link_allowed(&self, path: &str) -> bool {
+        let pair = [path.as_bytes(), b"\0/t"].concat();
+        self.perms(path) & L != 0 && self.perms_bytes(&pair) & L != 0
+    }
+
+    fn perms_bytes(&self, path: &[u8]) -> u32 {
+        let mut s = 1;
+        for &b in path {
+            let explicit = self.next.get(&s).and_then(|m| m.get(&b));
+            s = match explicit {
+                Some(t) => *t,
+                None => match self.default.get(&s) {
+                    Some((t, excluded)) if !excluded.contains(&b) => *t,
+                    _ => return 0,
+                },
+            };
+        }
+        let (allow, deny) = self.perms.get(&s).copied().unwrap_or((0, 0));
+        (allow & !deny) & 0x3fff
+    }
+}
+
+// ------------------------------------------------------------ the reference semantics
+
+fn valid_path(p: &str) -> bool {
+    polc_lang::glob::is_valid_path(p)
+}
+
+fn glob_matches(glob: &str, path: &str) -> bool {
+    Glob::parse(glob).unwrap().matches(path)
+}
+
+fn reference_allows(p: &Policy, path: &str, right: Right) -> bool {
+    evaluate(p, &Request::file(path, right)).allowed
+}
+
+// ------------------------------------------------------------- rights as kernel ops
+
+const R: u32 = 0x4;
+const W: u32 = 0x2; // write; AppArmor's `w` also carries create and delete
+const A: u32 = 0x8;
+const X: u32 = 0x1;
+const M: u32 = 0x40;
+const K: u32 = 0x20;
+const L: u32 = 0x10;
+
+/// (directory form?, bits the kernel requires) for each operation of a right.
+fn ops(r: Right) -> &'static [(bool, u32)] {
+    match r {
+        Right::Read => &[(false, R)],
+        Right::Write => &[(false, W)],
+        Right::Append => &[(false, A)],
+        Right::Create | Right::Delete => &[(false, W), (true, W)],
+        Right::Rename => &[(false, R | W), (true, R | W), (false, W), (true, W)],
+        Right::List => &[(true, R)],
+        Right::Exec => &[(false, X)],
+        Right::MapExec => &[(false, M)],
+        Right::Lock => &[(false, K), (false, K | W)],
+        Right::Link => &[(false, L)],
+    }
+}
+
+fn dir_form(path: &str) -> String {
+    if path == "/" {
+        "/".into()
+    } else {
+        format!("{path}/")
+    }
+}
+
+// ------------------------------------------------------------------- generators
+
+const LITS: &[&str] = &["a", "b", "é", "a.b", "ab"];
+
+fn glob_part() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(LITS).prop_map(str::to_string),
+        1 => Just("*".to_string()),
+        1 => Just("?".to_string()),
+        1 => (proptest::sample::select(LITS), proptest::sample::select(LITS))
+            .prop_map(|(a, b)| format!("{{{a},{b}}}")),
+        1 => proptest::sample::select(LITS).prop_map(|a| format!("{{{a},{a}/*}}")),
+        1 => proptest::sample::select(LITS).prop_map(|a| format!("{a}{{,*}}")),
+    ]
+}
+
+fn small_glob() -> impl Strategy<Value = String> {
+    (
+        proptest::collection::vec(proptest::collection::vec(glob_part(), 1..3), 0..3),
+        prop_oneof![Just(""), Just("/**"), Just("/*"), Just("**")],
+    )
+        .prop_map(|(comps, tail)| {
+            let body: Vec<String> = comps
+                .iter()
+                .map(|c| c.concat().replace("**", "*"))
+                .collect();
+            let g = format!("/{}{tail}", body.join("/"));
+            let mut g = g.replace("//", "/");
+            while g.contains("***") {
+                g = g.replace("***", "**");
+            }
+            if g.len() > 1 && g.ends_with('/') {
+                g.trim_end_matches('/').to_string()
+            } else {
+                g
+            }
+        })
+}
+
+fn small_path() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        proptest::collection::vec(proptest::sample::select(LITS), 1..3).prop_map(|v| v.concat()),
+        0..4,
+    )
+    .prop_map(|v| format!("/{}", v.join("/")))
+}
+
+/// Paths that a glob likely matches: alternatives chosen and wildcards filled in.
+fn instances(glob: &str, seed: u64) -> Vec<String> {
+    struct Rng(u64);
+    impl Rng {
+        fn pick(&mut self, m: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) as usize % m
+        }
+    }
+    fn inst(g: &[char], rng: &mut Rng, out: &mut String) {
+        let fills = ["", "a", "é", "ab", "b/a", "a/b/é"];
+        let mut i = 0;
+        while i < g.len() {
+            match g[i] {
+                '{' => {
+                    let (mut depth, mut start, mut alts) = (0, i + 1, Vec::new());
+                    let mut j = i + 1;
+                    while j < g.len() {
+                        match g[j] {
+                            '{' => depth += 1,
+                            '}' if depth == 0 => break,
+                            '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                alts.push(&g[start..j]);
+                                start = j + 1;
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    alts.push(&g[start..j.min(g.len())]);
+                    let k = rng.pick(alts.len());
+                    inst(alts[k], rng, out);
+                    i = j + 1;
+                }
+                '*' if g.get(i + 1) == Some(&'*') => {
+                    out.push_str(fills[rng.pick(fills.len())]);
+                    i += 2;
+                }
+                '*' => {
+                    out.push_str(fills[rng.pick(4)]);
+                    i += 1;
+                }
+                '?' => {
+                    out.push(['a', 'é', 'b'][rng.pick(3)]);
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+    }
+    let g: Vec<char> = glob.chars().collect();
+    let mut rng = Rng(seed);
+    (0..8)
+        .map(|_| {
+            let mut s = String::new();
+            inst(&g, &mut rng, &mut s);
+            s
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------ tests
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
+
+    #[test]
+    fn compiled_globs_match_exactly_the_glob_paths(
+        glob in small_glob(),
+        paths in proptest::collection::vec(small_path(), 20),
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(Glob::parse(&glob).is_ok());
+        let policy = PolicyBuilder::new("t")
+            .allow("read", &glob)
+            .allow("list", &glob)
+            .build();
+        let out = compile(&policy, &Config::default()).unwrap();
+        let d = dfa(&out.text);
+        let mut all = paths;
+        all.extend(instances(&glob, seed));
+        all.push("/".into());
+        for p in all.iter().filter(|p| valid_path(p)) {
+            let want = glob_matches(&glob, p);
+            let file = p != "/" && d.perms(p) & R != 0;
+            let dir = d.perms(&dir_form(p)) & R != 0;
+            prop_assert_eq!(file, want && p != "/", "file form of {} on {}\n{}", glob, p, out.text);
+            prop_assert_eq!(dir, want, "directory form of {} on {}\n{}", glob, p, out.text);
+        }
+    }
+
+    #[test]
+    fn the_report_accounts_for_every_difference_with_the_reference(
+        rules in proptest::collection::vec(
+            (any::<bool>(), proptest::sample::subsequence(Right::ALL.to_vec(), 1..4), small_glob()),
+            1..5,
+        ),
+        paths in proptest::collection::vec(small_path(), 15),
+        seed in any::<u64>(),
+    ) {
+        let mut b = PolicyBuilder::new("t");
+        for (deny, rights, glob) in rules.iter().filter(|r| Glob::parse(&r.2).is_ok()) {
+            let names: Vec<&str> = rights.iter().map(|r| r.name()).collect();
+            let effect = if *deny { Effect::Deny } else { Effect::Allow };
+            b = b.file(effect, &names.join(" "), &[glob], None);
+        }
+        let policy = b.build();
+        let out = compile(&policy, &Config::default()).unwrap();
+        let d = dfa(&out.text);
+        prop_assume!(!policy.files.is_empty());
+        let mut all = paths;
+        for f in &policy.files {
+            all.extend(instances(f.glob.as_str(), seed));
+        }
+        all.push("/".into());
+        let reported = |fid: Fidelity, path: &str| {
+            out.report.entries.iter().any(|e| {
+                e.fidelity == fid
+                    && matches!(e.subject, Subject::Rule { list: RuleListKind::File, index }
+                        if glob_matches(policy.files[index].glob.as_str(), path))
+            })
+        };
+        for p in all.iter().filter(|p| valid_path(p)) {
+            for right in Right::ALL {
+                let want = reference_allows(&policy, p, right);
+                let granted: Vec<bool> = ops(right)
+                    .iter()
+                    .filter(|(dir, _)| *dir || p != "/")
+                    .map(|(dir, bits)| {
+                        let at = if *dir { dir_form(p) } else { p.clone() };
+                        if *bits == L {
+                            d.link_allowed(&at)
+                        } else {
+                            d.perms(&at) & bits == *bits
+                        }
+                    })
+                    .collect();
+                if granted.is_empty() {
+                    continue; // no file operation on the root directory
+                }
+                let some = granted.iter().any(|g| *g);
+                let all_ops = granted.iter().all(|g| *g);
+                if some && !want {
+                    prop_assert!(
+                        reported(Fidelity::Widened, p),
+                        "the kernel allows part of {} on {} but no rule on it is reported widened\n{}\n{:#?}",
+                        right, p, out.text, out.report.entries
+                    );
+                }
+                if !all_ops && want {
+                    prop_assert!(
+                        reported(Fidelity::Narrowed, p),
+                        "the kernel refuses part of {} on {} but no rule on it is reported narrowed\n{}\n{:#?}",
+                        right, p, out.text, out.report.entries
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_dfa_reader_reads_what_the_parser_compiled() {
+    let d = dfa("abi <abi/3.0>,\nprofile t {\n  \"/a/**[^/]\" r,\n  \"/a/b\" w,\n  deny \"/a/c\" r,\n  \"/a/{x,y}/\" r,\n  \"/e\" mix,\n}\n");
+    assert_eq!(d.perms("/a/q"), R);
+    assert_eq!(d.perms("/a/b") & (R | W | A), R | W | A);
+    assert_eq!(d.perms("/a/c"), 0);
+    assert_eq!(d.perms("/a/x/"), R);
+    assert_eq!(d.perms("/a/q/"), 0);
+    assert_eq!(d.perms("/b"), 0);
+    assert_eq!(d.perms("/e") & (X | M), X | M);
+    assert!(glob_matches("/a/{b,c/*}", "/a/c/d"));
+    assert!(!glob_matches("/a/*", "/a/b/c"));
+    assert!(glob_matches("/**", "/"));
+    assert!(glob_matches("/a/?", "/a/é"));
+    let d = dfa("abi <abi/3.0>,\nprofile t {\n  \"/l\" l,\n  \"/m\" l,\n  deny \"/m\" l,\n}\n");
+    assert!(d.link_allowed("/l"));
+    assert!(!d.link_allowed("/m"));
+    assert!(!d.link_allowed("/n"));
+}

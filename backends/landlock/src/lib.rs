@@ -1,0 +1,155 @@
+//! # polc-landlock: policies as Landlock rulesets
+//!
+//! Turns a policy's IR into a Landlock ruleset [`Plan`] for an explicit ABI and
+//! compatibility level, with a fidelity report per rule, and enforces plans: on the
+//! calling process ([`restrict_self`]) or on a child between fork and exec
+//! ([`CommandExt::confine`]), together with `no_new_privs` and the reduction of the
+//! capability sets to the capabilities the policy allows.
+//!
+//! ```
+//! use polc_landlock::{plan, Compatibility, Config, CommandExt};
+//! use polc_lang::ir::Policy;
+//! use std::process::Command;
+//!
+//! // The IR of `policy org.example.cat { allow read exec map-exec "/usr/**" }`
+//! // (normally from `polc_lang::load`).
+//! let policy: Policy = serde_json::from_str(r#"{
+//!   "name": "org.example.cat", "mode": "enforce",
+//!   "files": [{ "effect": "allow", "glob": "/usr/**", "rights": ["read", "exec", "map-exec"],
+//!               "origins": [] }],
+//!   "net": [], "capabilities": [], "signals": []
+//! }"#)?;
+//! let config = Config { compatibility: Compatibility::BestEffort, ..Config::default() };
+//! let plan = plan(&policy, &config)?;
+//! assert_eq!(plan.paths[0].path, "/usr");
+//!
+//! // The child may read and run what is under /usr, and nothing else.
+//! let mut cmd = Command::new("/usr/bin/cat");
+//! cmd.arg("/etc/hostname");
+//! let status = cmd.confine(&plan)?;
+//! println!("kernel ABI {}: {:?}", status.kernel_abi, status.enforcement);
+//! # if status.kernel_abi > 0 {
+//! let out = cmd.output()?;
+//! assert!(!out.status.success()); // /etc/hostname is not under /usr
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Semantics
+//!
+//! Landlock has allow rules only, on directory hierarchies or single files; `deny`,
+//! globs inside a directory and several rights have no direct equivalent. The plan says
+//! per rule and right whether the kernel enforces it `exact`ly, `narrowed` (less
+//! access), `widened` (more) or not at all (`unsupported`), and lists in `unrestricted`
+//! what the policy refuses but the kernel will allow anyway. The mapping table and every
+//! decision are in `docs/backends/landlock.md`. In [`Compatibility::Strict`] (the
+//! default) planning refuses anything widened or unsupported, globs that need the
+//! filesystem to be expanded, complain mode and what the target ABI cannot restrict;
+//! enforcement refuses a kernel that cannot give what the plan promises.
+#![warn(missing_docs)]
+
+mod access;
+pub mod caps;
+mod enforce;
+mod files;
+mod fsview;
+mod others;
+mod pattern;
+mod plan;
+mod sys;
+
+pub use access::{fs_bits, FsAccess, NetAccess, Scopes};
+pub use enforce::{
+    restrict_self, CapabilityStatus, CommandExt, EnforceOptions, Enforcement, Prepared,
+    RulesetState, Skipped, Status, Threads,
+};
+pub use files::PathType;
+pub use others::MAX_PORT_RULES;
+pub use plan::{
+    plan, Compatibility, Config, Gap, GapKind, KernelFallback, PathRule, Plan, PortRule, MAX_ABI,
+};
+pub use sys::kernel_abi;
+
+/// Why a plan or its enforcement failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The requested ABI is outside 1 to [`MAX_ABI`].
+    #[error("landlock ABI {abi} is not supported: polc targets ABI 1 to {MAX_ABI}")]
+    UnsupportedAbi {
+        /// The requested ABI.
+        abi: u8,
+    },
+    /// Strict mode refuses the plan.
+    #[error("strict mode refuses the landlock plan: {}", .problems.join("; "))]
+    Strict {
+        /// One line per problem.
+        problems: Vec<String>,
+    },
+    /// Expanding globs looked at too many directory entries.
+    #[error("expanding globs under `{root}` looked at more than {limit} directory entries")]
+    ExpansionTooLarge {
+        /// The root the globs were resolved against.
+        root: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// Strict mode, and the running kernel has no Landlock.
+    #[error("the running kernel does not support landlock")]
+    NoLandlock,
+    /// Strict mode, and the running kernel's ABI enforces less than the plan.
+    #[error("the running kernel's landlock ABI {kernel} enforces less than the plan for ABI {planned}: {}", .problems.join("; "))]
+    KernelTooOld {
+        /// The kernel's ABI.
+        kernel: u8,
+        /// The plan's ABI.
+        planned: u8,
+        /// What would be lost.
+        problems: Vec<String>,
+    },
+    /// Strict mode, and the calling process has threads Landlock cannot restrict.
+    #[error(
+        "the process has {threads} threads, which restrict_self cannot all restrict on this kernel"
+    )]
+    Threads {
+        /// How many.
+        threads: usize,
+    },
+    /// The `landlock` crate refused the ruleset.
+    #[error("cannot build the landlock ruleset: {0}")]
+    Ruleset(#[from] landlock::RulesetError),
+    /// A system call failed.
+    #[error("cannot {what}: {source}")]
+    Os {
+        /// What polc was doing.
+        what: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Advice for the user, when there is some.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            Error::UnsupportedAbi { .. } => Some("choose an ABI from 1 to 7"),
+            Error::Strict { .. } => Some(
+                "change the policy, raise the target ABI, or use best effort to enforce what \
+                 Landlock can and report the rest",
+            ),
+            Error::ExpansionTooLarge { .. } => {
+                Some("narrow the globs, or anchor them in a smaller directory")
+            }
+            Error::NoLandlock => Some(
+                "boot a kernel with CONFIG_SECURITY_LANDLOCK=y and `landlock` in `lsm=`, or use \
+                 best effort to run unconfined with a report",
+            ),
+            Error::KernelTooOld { .. } => {
+                Some("run on a newer kernel, plan for the kernel's ABI, or use best effort")
+            }
+            Error::Threads { .. } => Some("confine the process before it starts threads"),
+            Error::Ruleset(_) | Error::Os { .. } => None,
+        }
+    }
+}

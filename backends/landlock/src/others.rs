@@ -1,0 +1,390 @@
+//! Network, signal and capability rules, per ABI.
+
+use crate::access::{NetAccess, Scopes};
+use crate::files::Verdict;
+use crate::plan::{Gap, GapKind};
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::{NetOp, NetRule, Policy, PortRange, Proto, SignalDir};
+
+/// The most ports one network operation may hold as rules (one Landlock rule each).
+pub const MAX_PORT_RULES: usize = 4096;
+
+/// The ports a policy allows for one (op, proto): allows minus denies, as sorted,
+/// disjoint, non-adjacent ranges.
+pub(crate) struct PortSet {
+    ranges: Vec<PortRange>,
+}
+
+impl PortSet {
+    pub(crate) fn of(policy: &Policy, op: NetOp, proto: Proto) -> PortSet {
+        let mine = |e: Effect| {
+            let mut v: Vec<(u32, u32)> = policy
+                .net
+                .iter()
+                .filter(|r| r.op == op && r.proto == proto && r.effect == e)
+                .map(|r| (u32::from(r.ports.lo.max(1)), u32::from(r.ports.hi)))
+                .filter(|(lo, hi)| lo <= hi)
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        // Union of the allowed ranges.
+        let mut allowed: Vec<(u32, u32)> = Vec::new();
+        for (lo, hi) in mine(Effect::Allow) {
+            match allowed.last_mut() {
+                Some(last) if lo <= last.1 + 1 => last.1 = last.1.max(hi),
+                _ => allowed.push((lo, hi)),
+            }
+        }
+        // Minus every denied range.
+        for (dlo, dhi) in mine(Effect::Deny) {
+            let mut next = Vec::new();
+            for (lo, hi) in allowed {
+                if dhi < lo || hi < dlo {
+                    next.push((lo, hi));
+                    continue;
+                }
+                if lo < dlo {
+                    next.push((lo, dlo - 1));
+                }
+                if dhi < hi {
+                    next.push((dhi + 1, hi));
+                }
+            }
+            allowed = next;
+        }
+        let ranges = allowed
+            .into_iter()
+            .filter_map(|(lo, hi)| {
+                Some(PortRange {
+                    lo: u16::try_from(lo).ok()?,
+                    hi: u16::try_from(hi).ok()?,
+                })
+            })
+            .collect();
+        PortSet { ranges }
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.ranges
+            .iter()
+            .map(|r| usize::from(r.hi) - usize::from(r.lo) + 1)
+            .sum()
+    }
+
+    pub(crate) fn all(&self) -> bool {
+        self.count() == 65535
+    }
+
+    /// The allowed ports as maximal ranges.
+    pub(crate) fn ranges(&self) -> Vec<PortRange> {
+        self.ranges.clone()
+    }
+}
+
+/// What the net rules become at one ABI.
+pub(crate) struct NetPlan {
+    pub handled: NetAccess,
+    pub ports: Vec<(PortRange, NetAccess)>,
+    pub verdicts: Vec<Verdict>,
+    pub gaps: Vec<Gap>,
+}
+
+fn op_name(op: NetOp) -> &'static str {
+    match op {
+        NetOp::Connect => "connect",
+        NetOp::Bind => "bind",
+    }
+}
+
+fn op_access(op: NetOp) -> NetAccess {
+    match op {
+        NetOp::Connect => NetAccess::CONNECT_TCP,
+        NetOp::Bind => NetAccess::BIND_TCP,
+    }
+}
+
+pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
+    let mut handled = NetAccess::EMPTY;
+    let mut ports: Vec<(PortRange, NetAccess)> = Vec::new();
+    let mut gaps = Vec::new();
+    // Per op: None = exact, Some(reason) = too many ports.
+    let mut too_many = [None, None];
+    for (k, op) in [NetOp::Bind, NetOp::Connect].into_iter().enumerate() {
+        let tcp = PortSet::of(policy, op, Proto::Tcp);
+        let tcp_count = tcp.count();
+        let udp = PortSet::of(policy, op, Proto::Udp);
+        let name = op_name(op);
+        if !udp.all() {
+            gaps.push(Gap {
+                what: format!("net {name} udp"),
+                kind: GapKind::Inherent,
+                since_abi: None,
+                reason: "Landlock does not restrict UDP".into(),
+            });
+        }
+        if tcp_count == 65535 {
+            continue;
+        }
+        if abi < 4 {
+            gaps.push(Gap {
+                what: format!("net {name} tcp"),
+                kind: GapKind::Abi,
+                since_abi: Some(4),
+                reason: "Landlock restricts TCP ports from ABI 4".into(),
+            });
+        } else if tcp_count > MAX_PORT_RULES {
+            let why = format!(
+                "{} ports are allowed for tcp {name}, more than the {MAX_PORT_RULES} rules polc \
+                 builds (one per port): tcp {name} is left unrestricted",
+                tcp_count
+            );
+            gaps.push(Gap {
+                what: format!("net {name} tcp"),
+                kind: GapKind::Policy,
+                since_abi: None,
+                reason: why.clone(),
+            });
+            if let Some(slot) = too_many.get_mut(k) {
+                *slot = Some(why);
+            }
+        } else {
+            handled |= op_access(op);
+            for r in tcp.ranges() {
+                ports.push((r, op_access(op)));
+            }
+        }
+    }
+    ports.sort_by_key(|(r, a)| (r.lo, r.hi, a.bits()));
+    let verdicts = policy
+        .net
+        .iter()
+        .map(|r| net_verdict(r, abi, &too_many))
+        .collect();
+    NetPlan {
+        handled,
+        ports,
+        verdicts,
+        gaps,
+    }
+}
+
+fn net_verdict(r: &NetRule, abi: u8, too_many: &[Option<String>; 2]) -> Verdict {
+    let deny = r.effect == Effect::Deny;
+    if r.proto == Proto::Udp {
+        return if deny {
+            Verdict::new(Fidelity::Unsupported, "Landlock does not restrict UDP")
+        } else {
+            Verdict::exact()
+        };
+    }
+    if abi < 4 {
+        return if deny {
+            Verdict::new(
+                Fidelity::Unsupported,
+                "Landlock restricts TCP ports from ABI 4",
+            )
+        } else {
+            Verdict::exact()
+        };
+    }
+    let k = match r.op {
+        NetOp::Bind => 0,
+        NetOp::Connect => 1,
+    };
+    match too_many.get(k) {
+        Some(Some(why)) => Verdict::new(Fidelity::Widened, why.clone()),
+        _ => Verdict::exact(),
+    }
+}
+
+/// What the signal rules become at one ABI.
+pub(crate) struct SignalPlan {
+    pub scopes: Scopes,
+    pub verdicts: Vec<Verdict>,
+    pub gaps: Vec<Gap>,
+}
+
+pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
+    let me = &policy.name;
+    let allow_send = |peer_is_self: bool| {
+        policy.signals.iter().filter(move |s| {
+            s.effect == Effect::Allow
+                && s.direction == SignalDir::Send
+                && (s.peer == *me) == peer_is_self
+        })
+    };
+    let to_others = allow_send(false).next().is_some();
+    let scoped = abi >= 6 && !to_others;
+    let mut scopes = Scopes::EMPTY;
+    if abi >= 6 {
+        scopes |= Scopes::ABSTRACT_UNIX_SOCKET;
+        if scoped {
+            scopes |= Scopes::SIGNAL;
+        }
+    }
+    let mut gaps = vec![Gap {
+        what: "signal receive".into(),
+        kind: GapKind::Inherent,
+        since_abi: None,
+        reason: "Landlock cannot restrict which processes signal the confined one".into(),
+    }];
+    if abi < 6 {
+        gaps.push(Gap {
+            what: "signal send".into(),
+            kind: GapKind::Abi,
+            since_abi: Some(6),
+            reason: "Landlock scopes signals from ABI 6".into(),
+        });
+    } else if to_others {
+        gaps.push(Gap {
+            what: "signal send".into(),
+            kind: GapKind::Policy,
+            since_abi: None,
+            reason: "the policy lets the process signal other policies, which Landlock's \
+                     signal scope cannot express: signals are not restricted"
+                .into(),
+        });
+    } else if !allow_send(true).any(|s| s.signals.is_empty()) {
+        gaps.push(Gap {
+            what: "signal send to self".into(),
+            kind: GapKind::Inherent,
+            since_abi: None,
+            reason: "processes in the same Landlock domain can always signal each other".into(),
+        });
+    }
+    let verdicts = policy
+        .signals
+        .iter()
+        .map(|s| {
+            let to_self = s.peer == *me;
+            match (s.direction, s.effect) {
+                (SignalDir::Receive, Effect::Allow) => Verdict::exact(),
+                (SignalDir::Receive, Effect::Deny) => Verdict::new(
+                    Fidelity::Unsupported,
+                    "Landlock cannot restrict which processes signal the confined one",
+                ),
+                (SignalDir::Send, Effect::Allow) if to_self && scoped => Verdict::new(
+                    Fidelity::Narrowed,
+                    "only processes in the same Landlock domain (the confined process and its \
+                     descendants) can be signalled, not other processes under this policy",
+                ),
+                (SignalDir::Send, Effect::Allow) if !to_self && abi >= 6 => Verdict::new(
+                    Fidelity::Widened,
+                    format!(
+                        "Landlock can only confine signals to the process's own domain; so that \
+                         `{}` can be signalled, signals are not restricted at all",
+                        s.peer
+                    ),
+                ),
+                (SignalDir::Send, Effect::Allow) => Verdict::exact(),
+                (SignalDir::Send, Effect::Deny) if to_self => Verdict::new(
+                    Fidelity::Unsupported,
+                    "Landlock cannot refuse signals within the process's own domain",
+                ),
+                (SignalDir::Send, Effect::Deny) if scoped => Verdict::exact(),
+                (SignalDir::Send, Effect::Deny) if abi < 6 => {
+                    Verdict::new(Fidelity::Unsupported, "Landlock scopes signals from ABI 6")
+                }
+                (SignalDir::Send, Effect::Deny) => Verdict::new(
+                    Fidelity::Widened,
+                    "signals are not restricted, since the policy lets the process signal \
+                     other policies",
+                ),
+            }
+        })
+        .collect();
+    SignalPlan {
+        scopes,
+        verdicts,
+        gaps,
+    }
+}
+
+/// The capabilities to keep (allowed and not denied, known names only), and a verdict
+/// per capability rule.
+pub(crate) fn capabilities(policy: &Policy) -> (Vec<String>, Vec<Verdict>) {
+    let denied = |n: &str| {
+        policy
+            .capabilities
+            .iter()
+            .any(|c| c.effect == Effect::Deny && c.capability == n)
+    };
+    let mut keep: Vec<String> = policy
+        .capabilities
+        .iter()
+        .filter(|c| c.effect == Effect::Allow && !denied(&c.capability))
+        .filter(|c| crate::caps::number(&c.capability).is_some())
+        .map(|c| c.capability.clone())
+        .collect();
+    keep.sort();
+    keep.dedup();
+    let verdicts = policy
+        .capabilities
+        .iter()
+        .map(|c| {
+            if crate::caps::number(&c.capability).is_some() || c.effect == Effect::Deny {
+                Verdict::exact()
+            } else {
+                Verdict::new(
+                    Fidelity::Narrowed,
+                    format!(
+                        "`{}` is not a capability polc knows: it is dropped",
+                        c.capability
+                    ),
+                )
+            }
+        })
+        .collect();
+    (keep, verdicts)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use polc_lang::ir::{NetRule, PolicyName};
+
+    fn pol(rules: &[(Effect, u16, u16)]) -> Policy {
+        Policy {
+            name: PolicyName::new("org.t").unwrap(),
+            version: None,
+            attach: None,
+            mode: polc_lang::ir::Mode::Enforce,
+            uses: Vec::new(),
+            owns: Vec::new(),
+            files: Vec::new(),
+            net: rules
+                .iter()
+                .map(|(effect, lo, hi)| NetRule {
+                    effect: *effect,
+                    op: NetOp::Bind,
+                    proto: Proto::Tcp,
+                    ports: PortRange { lo: *lo, hi: *hi },
+                    origins: Vec::new(),
+                })
+                .collect(),
+            capabilities: Vec::new(),
+            signals: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn port_sets_subtract_denies() {
+        let p = pol(&[
+            (Effect::Allow, 10, 20),
+            (Effect::Allow, 15, 30),
+            (Effect::Allow, 31, 31),
+            (Effect::Deny, 12, 13),
+            (Effect::Deny, 30, 40),
+        ]);
+        let s = PortSet::of(&p, NetOp::Bind, Proto::Tcp);
+        let r: Vec<(u16, u16)> = s.ranges().iter().map(|r| (r.lo, r.hi)).collect();
+        assert_eq!(r, vec![(10, 11), (14, 29)]);
+        assert_eq!(s.count(), 18);
+        let all = pol(&[(Effect::Allow, 1, 65535)]);
+        assert!(PortSet::of(&all, NetOp::Bind, Proto::Tcp).all());
+        assert_eq!(PortSet::of(&all, NetOp::Connect, Proto::Tcp).count(), 0);
+    }
+}

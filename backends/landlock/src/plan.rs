@@ -1,0 +1,552 @@
+//! The plan: what polc asks Landlock for, and how exactly that expresses the policy.
+
+use crate::access::{fs_bits, FsAccess, NetAccess, Scopes};
+use crate::files::{self, FileAnalysis, PathType, Verdict};
+use crate::fsview::FsView;
+use crate::others;
+use crate::Error;
+use polc_lang::ast::Effect;
+use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::{Mode, NetOp, Policy, PortRange, Proto, SignalDir};
+use polc_lang::rights::{Right, Rights};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// The highest Landlock ABI polc targets.
+pub const MAX_ABI: u8 = 7;
+
+/// What to do when the policy cannot be enforced exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Compatibility {
+    /// Refuse: planning fails on anything `widened` or `unsupported`, on expansions
+    /// against the filesystem, on complain mode and on what the target ABI cannot
+    /// restrict; enforcement fails when the running kernel cannot give the plan.
+    #[default]
+    Strict,
+    /// Do what the kernel can and report exactly what is missing.
+    BestEffort,
+}
+
+/// How to plan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The Landlock ABI to target, 1 to [`MAX_ABI`].
+    pub abi: u8,
+    /// Strict or best effort.
+    pub compatibility: Compatibility,
+    /// The root of the filesystem that globs and denies are resolved against (`/` for
+    /// the running system; an image's root at install time).
+    pub root: PathBuf,
+}
+
+impl Default for Config {
+    /// ABI [`MAX_ABI`], strict, root `/`.
+    fn default() -> Self {
+        Config {
+            abi: MAX_ABI,
+            compatibility: Compatibility::Strict,
+            root: PathBuf::from("/"),
+        }
+    }
+}
+
+/// A path-beneath rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathRule {
+    /// The path (symlinks resolved at plan time), opened when the ruleset is built.
+    pub path: String,
+    /// What must be there: a rule whose path holds something else is left out.
+    #[serde(rename = "type")]
+    pub path_type: PathType,
+    /// The rights granted on it and, for a directory, on everything beneath it.
+    pub access: FsAccess,
+    /// The IR file rules (indices) it comes from.
+    pub rules: Vec<usize>,
+}
+
+/// A network port rule (one Landlock rule per port when enforced).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortRule {
+    /// The ports.
+    pub ports: PortRange,
+    /// The rights granted on them.
+    pub access: NetAccess,
+}
+
+/// Why something the policy refuses is allowed anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GapKind {
+    /// No Landlock ABI polc targets can restrict it.
+    Inherent,
+    /// A newer ABI than the target (or the running kernel's) restricts it.
+    Abi,
+    /// The policy's own rules make it unrestrictable (see the widened entries).
+    Policy,
+}
+
+/// Something the policy refuses (by default deny) that the kernel will allow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// What, e.g. `lock`, `net connect udp`, `signal receive`.
+    pub what: String,
+    /// Why it cannot be restricted.
+    pub kind: GapKind,
+    /// For [`GapKind::Abi`]: the ABI that restricts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_abi: Option<u8>,
+    /// One line.
+    pub reason: String,
+}
+
+/// How the report changes on a kernel with an older ABI than the plan's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KernelFallback {
+    /// The kernel's ABI (0: no Landlock).
+    pub abi: u8,
+    /// The report's entries for every subject whose entries differ from the plan's.
+    pub entries: Vec<RuleFidelity>,
+    /// What is not restricted on such a kernel.
+    pub unrestricted: Vec<Gap>,
+}
+
+/// The Landlock ruleset polc builds for a policy, with its fidelity report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The policy's name.
+    pub policy: String,
+    /// The target ABI.
+    pub abi: u8,
+    /// Strict or best effort (also applied when enforcing).
+    pub compatibility: Compatibility,
+    /// The root globs were resolved against.
+    pub root: String,
+    /// Filesystem rights the ruleset handles (refused unless a path rule grants them).
+    pub handled_fs: FsAccess,
+    /// Network rights the ruleset handles.
+    pub handled_net: NetAccess,
+    /// Scopes (ABI ≥ 6).
+    pub scopes: Scopes,
+    /// Path-beneath rules, sorted by path.
+    pub paths: Vec<PathRule>,
+    /// Port rules, sorted.
+    pub ports: Vec<PortRule>,
+    /// Capabilities the confined process may keep; every other is dropped.
+    pub capabilities: Vec<String>,
+    /// What the policy refuses but the kernel will allow, at the target ABI.
+    pub unrestricted: Vec<Gap>,
+    /// Per rule: how exactly it is enforced at the target ABI.
+    pub report: FidelityReport,
+    /// How the report degrades on kernels with an older ABI (only ABIs that differ).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub older_kernels: Vec<KernelFallback>,
+}
+
+impl Plan {
+    /// The stable JSON form (pretty, with a trailing newline).
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self)
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+        s.push('\n');
+        s
+    }
+
+    /// The report and the gaps on a kernel of ABI `abi` (0: no Landlock).
+    pub fn report_for(&self, abi: u8) -> (FidelityReport, Vec<Gap>) {
+        if abi >= self.abi {
+            return (self.report.clone(), self.unrestricted.clone());
+        }
+        let Some(fb) = self.older_kernels.iter().find(|f| f.abi == abi) else {
+            return (self.report.clone(), self.unrestricted.clone());
+        };
+        let changed = |s: &Subject| fb.entries.iter().any(|e| e.subject == *s);
+        let mut entries: Vec<RuleFidelity> = self
+            .report
+            .entries
+            .iter()
+            .filter(|e| !changed(&e.subject))
+            .cloned()
+            .collect();
+        entries.extend(fb.entries.iter().cloned());
+        entries.sort_by_key(|e| e.subject);
+        let report = FidelityReport {
+            backend: self.report.backend.clone(),
+            target: format!("abi {abi}"),
+            entries,
+        };
+        (report, fb.unrestricted.clone())
+    }
+}
+
+/// Plan the Landlock ruleset for `policy`.
+pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
+    if !(1..=MAX_ABI).contains(&config.abi) {
+        return Err(Error::UnsupportedAbi { abi: config.abi });
+    }
+    let fs = FsView::new(&config.root);
+    let files = files::analyse(policy, &fs)?;
+    let target = render(policy, &files, config.abi);
+    let mut older = Vec::new();
+    for abi in (0..config.abi).rev() {
+        let r = render(policy, &files, abi);
+        let entries: Vec<RuleFidelity> = r
+            .report
+            .entries
+            .iter()
+            .filter(|e| {
+                let mine = |x: &&RuleFidelity| x.subject == e.subject;
+                let a: Vec<&RuleFidelity> = r.report.entries.iter().filter(mine).collect();
+                let b: Vec<&RuleFidelity> = target.report.entries.iter().filter(mine).collect();
+                a != b
+            })
+            .cloned()
+            .collect();
+        if !entries.is_empty() || r.gaps != target.gaps {
+            older.push(KernelFallback {
+                abi,
+                entries,
+                unrestricted: r.gaps,
+            });
+        }
+    }
+    let plan = Plan {
+        policy: policy.name.to_string(),
+        abi: config.abi,
+        compatibility: config.compatibility,
+        root: config.root.display().to_string(),
+        handled_fs: target.handled_fs,
+        handled_net: target.handled_net,
+        scopes: target.scopes,
+        paths: target.paths,
+        ports: target.ports,
+        capabilities: target.capabilities,
+        unrestricted: target.gaps,
+        report: target.report,
+        older_kernels: older,
+    };
+    if config.compatibility == Compatibility::Strict {
+        let mut problems = strict_problems(&plan.report, &plan.unrestricted);
+        if policy.mode == Mode::Complain {
+            problems.push("complain mode: Landlock cannot only log violations".to_string());
+        }
+        for e in &files.expansions {
+            problems.push(format!(
+                "`{}` would be expanded against the filesystem at plan time",
+                e.glob
+            ));
+        }
+        if !problems.is_empty() {
+            return Err(Error::Strict { problems });
+        }
+    }
+    Ok(plan)
+}
+
+/// What strict mode refuses in a report and its gaps.
+pub(crate) fn strict_problems(report: &FidelityReport, gaps: &[Gap]) -> Vec<String> {
+    let mut out: Vec<String> = report
+        .strict_violations()
+        .map(|e| {
+            let at = e
+                .origins
+                .first()
+                .map(|o| format!(" ({o})"))
+                .unwrap_or_default();
+            format!("{} `{}`{at}: {}", e.fidelity, e.rule, e.reason)
+        })
+        .collect();
+    for g in gaps.iter().filter(|g| g.kind == GapKind::Abi) {
+        out.push(format!("{} is not restricted: {}", g.what, g.reason));
+    }
+    out
+}
+
+struct Rendered {
+    handled_fs: FsAccess,
+    handled_net: NetAccess,
+    scopes: Scopes,
+    paths: Vec<PathRule>,
+    ports: Vec<PortRule>,
+    capabilities: Vec<String>,
+    gaps: Vec<Gap>,
+    report: FidelityReport,
+}
+
+fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
+    let all = FsAccess::all(abi);
+    let mut paths = Vec::new();
+    for ((path, ty), from) in &files.grants {
+        let mut access = FsAccess::EMPTY;
+        for rights in from.values() {
+            for r in rights.iter() {
+                access |= fs_bits(r, abi);
+            }
+        }
+        if *ty == PathType::File {
+            access = access & FsAccess::FILE_ONLY;
+        }
+        if access.is_empty() {
+            continue;
+        }
+        paths.push(PathRule {
+            path: path.clone(),
+            path_type: *ty,
+            access,
+            rules: from.keys().copied().collect(),
+        });
+    }
+    let net = others::net(policy, abi);
+    let sig = others::signals(policy, abi);
+    let (capabilities, cap_verdicts) = others::capabilities(policy);
+    let mut gaps = file_gaps(policy, abi);
+    gaps.extend(net.gaps);
+    gaps.extend(sig.gaps);
+
+    let mut entries = Vec::new();
+    for (i, rule) in policy.files.iter().enumerate() {
+        let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
+        let adjusted: Vec<(Right, Verdict)> = verdicts
+            .into_iter()
+            .map(|(r, v)| (r, adjust(v, rule.effect, r, abi)))
+            .collect();
+        let mut groups: Vec<(Rights, Verdict)> = Vec::new();
+        for (r, v) in adjusted {
+            match groups
+                .iter_mut()
+                .find(|(_, g)| g.fidelity == v.fidelity && g.reasons == v.reasons)
+            {
+                Some((rs, _)) => *rs = rs.insert(r),
+                None => groups.push((Rights::one(r), v)),
+            }
+        }
+        for (rights, v) in groups {
+            let origins = rule
+                .origins
+                .iter()
+                .filter(|o| !o.rights.intersection(rights).is_empty())
+                .map(|o| o.origin.clone())
+                .collect();
+            entries.push(entry(
+                Subject::Rule {
+                    list: RuleListKind::File,
+                    index: i,
+                },
+                Some(rights),
+                v,
+                file_text(rule),
+                origins,
+            ));
+        }
+    }
+    for (i, (rule, v)) in policy.net.iter().zip(net.verdicts).enumerate() {
+        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let ports = if rule.ports == PortRange::ALL {
+            String::new()
+        } else {
+            format!(" {}", rule.ports)
+        };
+        let op = match rule.op {
+            NetOp::Connect => "connect",
+            NetOp::Bind => "bind",
+        };
+        let proto = match rule.proto {
+            Proto::Tcp => "tcp",
+            Proto::Udp => "udp",
+        };
+        let text = format!("{} net {op} {proto}{ports}", rule.effect.keyword());
+        entries.push(entry(
+            Subject::Rule {
+                list: RuleListKind::Net,
+                index: i,
+            },
+            None,
+            v,
+            text,
+            rule.origins.clone(),
+        ));
+    }
+    for (i, (rule, v)) in policy.capabilities.iter().zip(cap_verdicts).enumerate() {
+        let text = format!("{} capability {}", rule.effect.keyword(), rule.capability);
+        entries.push(entry(
+            Subject::Rule {
+                list: RuleListKind::Capability,
+                index: i,
+            },
+            None,
+            v,
+            text,
+            rule.origins.clone(),
+        ));
+    }
+    for (i, (rule, v)) in policy.signals.iter().zip(sig.verdicts).enumerate() {
+        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let (dir, prep) = match rule.direction {
+            SignalDir::Send => ("send", "to"),
+            SignalDir::Receive => ("receive", "from"),
+        };
+        let sigs: Vec<&str> = rule.signals.iter().map(String::as_str).collect();
+        let sigs = if sigs.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", sigs.join(", "))
+        };
+        let text = format!(
+            "{} signal {dir}{sigs} {prep} {}",
+            rule.effect.keyword(),
+            rule.peer
+        );
+        entries.push(entry(
+            Subject::Rule {
+                list: RuleListKind::Signal,
+                index: i,
+            },
+            None,
+            v,
+            text,
+            rule.origins.clone(),
+        ));
+    }
+    if policy.mode == Mode::Complain && abi > 0 {
+        entries.push(entry(
+            Subject::Mode,
+            None,
+            Verdict::new(
+                Fidelity::Narrowed,
+                "Landlock has no complain mode: violations are refused, not only logged",
+            ),
+            "mode complain".into(),
+            Vec::new(),
+        ));
+    }
+    let (handled_fs, handled_net) = if abi == 0 {
+        (FsAccess::EMPTY, NetAccess::EMPTY)
+    } else {
+        (all, net.handled)
+    };
+    Rendered {
+        handled_fs,
+        handled_net,
+        scopes: sig.scopes,
+        paths: if abi == 0 { Vec::new() } else { paths },
+        ports: net
+            .ports
+            .into_iter()
+            .map(|(ports, access)| PortRule { ports, access })
+            .collect(),
+        capabilities,
+        gaps,
+        report: FidelityReport {
+            backend: "landlock".into(),
+            target: format!("abi {abi}"),
+            entries,
+        },
+    }
+}
+
+fn entry(
+    subject: Subject,
+    rights: Option<Rights>,
+    v: Verdict,
+    rule: String,
+    origins: Vec<polc_lang::ir::Origin>,
+) -> RuleFidelity {
+    RuleFidelity {
+        subject,
+        rights,
+        fidelity: v.fidelity,
+        reason: v.reason(),
+        rule,
+        origins,
+    }
+}
+
+fn file_text(rule: &polc_lang::ir::FileRule) -> String {
+    let mut s = format!(
+        "{} {} \"{}\"",
+        rule.effect.keyword(),
+        rule.rights,
+        rule.glob
+    );
+    if let Some(to) = &rule.exec_as {
+        s.push_str(&format!(" as {to}"));
+    }
+    s
+}
+
+/// Without Landlock: what is allowed stays allowed, nothing is refused.
+fn absent(effect: Effect) -> Verdict {
+    match effect {
+        Effect::Allow => Verdict::exact(),
+        Effect::Deny => Verdict::new(
+            Fidelity::Unsupported,
+            "Landlock is not available: nothing is restricted",
+        ),
+    }
+}
+
+/// The ABI-dependent part of a file rule's verdict.
+fn adjust(v: Verdict, effect: Effect, r: Right, abi: u8) -> Verdict {
+    if abi == 0 {
+        return absent(effect);
+    }
+    let mut v = v;
+    if effect == Effect::Deny && r == Right::Write && abi < 3 {
+        v.and(Verdict::new(
+            Fidelity::Widened,
+            "truncate(2) is not restricted before Landlock ABI 3",
+        ));
+    }
+    if effect == Effect::Allow && matches!(r, Right::Link | Right::Rename) && abi < 2 {
+        v.and(Verdict::new(
+            Fidelity::Narrowed,
+            "before Landlock ABI 2, links and renames across directories are always refused",
+        ));
+    }
+    v
+}
+
+/// Rights the policy refuses somewhere that the kernel will not restrict.
+fn file_gaps(policy: &Policy, abi: u8) -> Vec<Gap> {
+    let everywhere =
+        |r: Right| {
+            let whole = polc_lang::glob::Glob::parse("/**").ok();
+            whole.is_some_and(|w| {
+                policy.files.iter().any(|f| {
+                    f.effect == Effect::Allow && f.rights.contains(r) && w.is_subset(&f.glob)
+                }) && !policy
+                    .files
+                    .iter()
+                    .any(|f| f.effect == Effect::Deny && f.rights.contains(r))
+            })
+        };
+    let mut gaps = Vec::new();
+    if abi == 0 {
+        gaps.push(Gap {
+            what: "file access".into(),
+            kind: GapKind::Abi,
+            since_abi: Some(1),
+            reason: "Landlock is not available".into(),
+        });
+        return gaps;
+    }
+    for r in [Right::MapExec, Right::Lock] {
+        if !everywhere(r) {
+            gaps.push(Gap {
+                what: r.name().into(),
+                kind: GapKind::Inherent,
+                since_abi: None,
+                reason: format!("Landlock has no access right for `{r}`"),
+            });
+        }
+    }
+    if abi < 3 && !everywhere(Right::Write) {
+        gaps.push(Gap {
+            what: "write (truncate)".into(),
+            kind: GapKind::Abi,
+            since_abi: Some(3),
+            reason: "Landlock restricts truncate(2) from ABI 3".into(),
+        });
+    }
+    gaps
+}

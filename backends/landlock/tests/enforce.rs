@@ -1,0 +1,441 @@
+//! Curated enforcement cases on the host kernel. Every restriction happens in a child
+//! (the probe); the test process itself is never restricted.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use polc_landlock::{
+    kernel_abi, plan, Compatibility, Config, EnforceOptions, Enforcement, Error, GapKind, Plan,
+};
+use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use std::fs;
+use std::path::Path;
+use support::{policy, probe_base, run_probe, verdict};
+
+fn require_landlock() {
+    assert!(
+        kernel_abi() >= 4,
+        "these tests need a kernel with Landlock ABI >= 4 (found {}); boot one with \
+         CONFIG_SECURITY_LANDLOCK=y and `landlock` in `lsm=`",
+        kernel_abi()
+    );
+}
+
+fn best_effort(abi: u8) -> Config {
+    Config {
+        abi,
+        compatibility: Compatibility::BestEffort,
+        root: "/".into(),
+    }
+}
+
+/// The tree: T/a/{f,g}, T/a/sub/f, T/b/f, T/secret/f, T/ssl/{a.pem,b.pem,c.key}, T/f.
+fn tree() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["a/sub", "b", "secret", "ssl", "pub"] {
+        fs::create_dir_all(t.path().join(d)).unwrap();
+    }
+    for f in [
+        "a/f",
+        "a/g",
+        "a/sub/f",
+        "b/f",
+        "secret/f",
+        "ssl/a.pem",
+        "ssl/b.pem",
+        "ssl/c.key",
+        "pub/f",
+        "f",
+    ] {
+        fs::write(t.path().join(f), "x").unwrap();
+    }
+    t
+}
+
+fn policy_for(t: &Path, rules: &[&str]) -> polc_lang::ir::Policy {
+    let root = t.display().to_string();
+    let mut lines: Vec<String> = rules
+        .iter()
+        .map(|r| r.replace("T/", &format!("{root}/")))
+        .collect();
+    lines.extend(probe_base());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    policy("org.test.enforce", &refs)
+}
+
+fn ops(t: &Path, ops: &[&str]) -> Vec<String> {
+    let root = t.display().to_string();
+    ops.iter()
+        .map(|o| o.replace("T/", &format!("{root}/")))
+        .collect()
+}
+
+/// Run `ops` under `rules` (best effort, ABI 7) and return the kernel's decisions.
+fn decide(t: &Path, rules: &[&str], list: &[&str]) -> (Plan, Vec<Option<bool>>) {
+    let p = plan(&policy_for(t, rules), &best_effort(7)).unwrap();
+    let ops = ops(t, list);
+    let (_, errs) = run_probe(&p, &EnforceOptions::default(), &ops);
+    let v = ops.iter().zip(errs).map(|(o, e)| verdict(o, e)).collect();
+    (p, v)
+}
+
+#[test]
+fn a_directory_hierarchy_is_granted_and_nothing_else() {
+    require_landlock();
+    let t = tree();
+    let (_, v) = decide(
+        t.path(),
+        &[r#"allow read "T/a/**""#],
+        &[
+            "read:T/a/f",
+            "read:T/a/sub/f",
+            "read:T/b/f",
+            "read:T/f",
+            "write:T/a/f",
+            "list:T/a/sub",
+        ],
+    );
+    assert_eq!(
+        v,
+        [
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(false),
+            Some(false),
+            Some(false)
+        ]
+    );
+}
+
+#[test]
+fn a_deny_inside_an_allowed_directory_is_expanded_to_its_siblings() {
+    require_landlock();
+    let t = tree();
+    let (p, v) = decide(
+        t.path(),
+        &[r#"allow read "T/**""#, r#"deny read "T/secret/**""#],
+        &["read:T/a/f", "read:T/pub/f", "read:T/f", "read:T/secret/f"],
+    );
+    assert_eq!(v, [Some(true), Some(true), Some(true), Some(false)]);
+    let allow = &p.report.entries[0];
+    assert_eq!(allow.fidelity, Fidelity::Narrowed, "{}", p.to_json());
+    assert!(allow.reason.contains("expanded"), "{}", allow.reason);
+    // Strict mode refuses to depend on the filesystem's state.
+    let strict = Config {
+        compatibility: Compatibility::Strict,
+        ..best_effort(7)
+    };
+    let err = plan(
+        &policy_for(
+            t.path(),
+            &[r#"allow read "T/**""#, r#"deny read "T/secret/**""#],
+        ),
+        &strict,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::Strict { .. }), "{err}");
+}
+
+#[test]
+fn a_glob_inside_a_directory_covers_the_files_that_exist_at_plan_time() {
+    require_landlock();
+    let t = tree();
+    let p = plan(
+        &policy_for(t.path(), &[r#"allow read "T/ssl/*.pem""#]),
+        &best_effort(7),
+    )
+    .unwrap();
+    fs::write(t.path().join("ssl/later.pem"), "x").unwrap();
+    let list = ops(
+        t.path(),
+        &[
+            "read:T/ssl/a.pem",
+            "read:T/ssl/b.pem",
+            "read:T/ssl/c.key",
+            "read:T/ssl/later.pem",
+        ],
+    );
+    let (_, errs) = run_probe(&p, &EnforceOptions::default(), &list);
+    let v: Vec<_> = list.iter().zip(errs).map(|(o, e)| verdict(o, e)).collect();
+    assert_eq!(v, [Some(true), Some(true), Some(false), Some(false)]);
+    assert_eq!(p.report.entries[0].fidelity, Fidelity::Narrowed);
+}
+
+#[test]
+fn tcp_connect_and_bind_are_restricted_to_the_allowed_loopback_ports() {
+    require_landlock();
+    let t = tree();
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let rules = [
+        format!("allow net bind tcp {port}"),
+        format!("allow net connect tcp {}-{}", port + 1, port + 3),
+        format!("deny net connect tcp {}", port + 2),
+    ];
+    let refs: Vec<&str> = rules.iter().map(String::as_str).collect();
+    let list: Vec<String> = vec![
+        format!("bind:{port}"),
+        format!("bind:{}", port + 1),
+        format!("connect:{}", port + 1),
+        format!("connect:{}", port + 2),
+        format!("connect:{}", port + 3),
+        format!("connect:{port}"),
+    ];
+    let lrefs: Vec<&str> = list.iter().map(String::as_str).collect();
+    let (p, v) = decide(t.path(), &refs, &lrefs);
+    assert_eq!(
+        v,
+        [
+            Some(true),
+            Some(false),
+            Some(true),
+            Some(false),
+            Some(true),
+            Some(false)
+        ]
+    );
+    assert!(p
+        .report
+        .entries
+        .iter()
+        .filter(|e| matches!(
+            e.subject,
+            Subject::Rule {
+                list: RuleListKind::Net,
+                ..
+            }
+        ))
+        .all(|e| e.fidelity == Fidelity::Exact));
+}
+
+#[test]
+fn the_parent_stays_unrestricted() {
+    require_landlock();
+    let t = tree();
+    let (_, v) = decide(t.path(), &[r#"allow read "T/a/**""#], &["read:T/b/f"]);
+    assert_eq!(v, [Some(false)]);
+    // This process confined a child and can still read and write anything.
+    assert_eq!(fs::read_to_string(t.path().join("b/f")).unwrap(), "x");
+    fs::write(t.path().join("b/new"), "y").unwrap();
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    assert!(l.local_addr().is_ok());
+}
+
+#[test]
+fn an_older_kernel_fails_strict_and_is_reported_in_best_effort() {
+    require_landlock();
+    let t = tree();
+    let port = 20000 + (std::process::id() % 20000) as u16 + 7;
+    let rule = format!("allow net bind tcp {port}");
+    let pol = policy_for(t.path(), &[r#"allow read "T/a/**""#, &rule]);
+    let older = EnforceOptions {
+        assume_kernel_abi: Some(3),
+    };
+
+    // Strict: the plan promises TCP restrictions an ABI 3 kernel cannot give.
+    let strict = plan(
+        &pol,
+        &Config {
+            compatibility: Compatibility::Strict,
+            ..best_effort(7)
+        },
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(support::probe());
+    let err = polc_landlock::CommandExt::confine_with(&mut cmd, &strict, &older).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::KernelTooOld {
+                kernel: 3,
+                planned: 7,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("tcp"), "{err}");
+
+    // Best effort: files are still restricted, TCP is not, and the status says so.
+    let be = plan(&pol, &best_effort(7)).unwrap();
+    let list = ops(t.path(), &["read:T/a/f", "read:T/b/f"]);
+    let mut list = list;
+    list.push(format!("bind:{}", port + 1));
+    let (status, errs) = run_probe(&be, &older, &list);
+    let v: Vec<_> = list.iter().zip(errs).map(|(o, e)| verdict(o, e)).collect();
+    assert_eq!(v, [Some(true), Some(false), Some(true)]);
+    assert_eq!(status.enforcement, Enforcement::Partial);
+    assert_eq!(status.kernel_abi, 3);
+    assert!(status
+        .unrestricted
+        .iter()
+        .any(|g| g.what == "net bind tcp" && g.kind == GapKind::Abi));
+    assert!(!be.unrestricted.iter().any(|g| g.what == "net bind tcp"));
+}
+
+#[test]
+fn a_kernel_without_landlock_fails_strict_and_runs_unconfined_in_best_effort() {
+    require_landlock();
+    let t = tree();
+    let pol = policy_for(t.path(), &[r#"allow read "T/a/**""#]);
+    let none = EnforceOptions {
+        assume_kernel_abi: Some(0),
+    };
+    let strict = plan(
+        &pol,
+        &Config {
+            compatibility: Compatibility::Strict,
+            ..best_effort(7)
+        },
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(support::probe());
+    let err = polc_landlock::CommandExt::confine_with(&mut cmd, &strict, &none).unwrap_err();
+    assert!(matches!(err, Error::NoLandlock), "{err}");
+    assert!(err.help().is_some());
+
+    let be = plan(&pol, &best_effort(7)).unwrap();
+    let list = ops(t.path(), &["read:T/a/f", "read:T/b/f"]);
+    let (status, errs) = run_probe(&be, &none, &list);
+    assert_eq!(errs, [0, 0]);
+    assert_eq!(status.enforcement, Enforcement::None);
+    assert!(status.unrestricted.iter().any(|g| g.what == "file access"));
+    assert!(status.no_new_privs);
+}
+
+#[test]
+fn a_path_that_changed_since_planning_is_left_out_and_reported() {
+    require_landlock();
+    let t = tree();
+    let p = plan(
+        &policy_for(
+            t.path(),
+            &[r#"allow read "T/a/f""#, r#"allow read "T/b/**""#],
+        ),
+        &best_effort(7),
+    )
+    .unwrap();
+    fs::remove_file(t.path().join("a/f")).unwrap();
+    fs::create_dir(t.path().join("a/f")).unwrap();
+    fs::write(t.path().join("a/f/inner"), "x").unwrap();
+    let list = ops(t.path(), &["read:T/a/f/inner", "read:T/b/f"]);
+    let (status, errs) = run_probe(&p, &EnforceOptions::default(), &list);
+    let v: Vec<_> = list.iter().zip(errs).map(|(o, e)| verdict(o, e)).collect();
+    assert_eq!(
+        v,
+        [Some(false), Some(true)],
+        "a file rule must not turn into a directory rule"
+    );
+    assert_eq!(status.enforcement, Enforcement::Partial);
+    assert_eq!(status.skipped.len(), 1);
+    assert_eq!(status.report.entries[0].fidelity, Fidelity::Narrowed);
+}
+
+fn proc_status_field(text: &str, field: &str) -> u64 {
+    let line = text.lines().find(|l| l.starts_with(field)).unwrap();
+    let v = line.split_whitespace().nth(1).unwrap();
+    u64::from_str_radix(v, 16).unwrap_or_else(|_| v.parse().unwrap())
+}
+
+#[test]
+fn capabilities_are_reduced_to_the_allowed_ones_in_the_child_only() {
+    require_landlock();
+    let t = tree();
+    let pol = policy_for(
+        t.path(),
+        &[
+            "allow capability chown net_bind_service",
+            "deny capability net_bind_service",
+            r#"allow read "/proc/**""#,
+            r#"allow read exec "/bin/**""#,
+        ],
+    );
+    let p = plan(&pol, &best_effort(7)).unwrap();
+    assert_eq!(p.capabilities, ["chown"]);
+    let mut cmd = std::process::Command::new("/usr/bin/cat");
+    cmd.arg("/proc/self/status");
+    let status = polc_landlock::CommandExt::confine(&mut cmd, &p).unwrap();
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(proc_status_field(&text, "NoNewPrivs:"), 1);
+    assert_eq!(proc_status_field(&text, "CapAmb:"), 0);
+    assert_eq!(proc_status_field(&text, "CapPrm:") & !1, 0, "{text}");
+    assert_eq!(proc_status_field(&text, "CapInh:") & !1, 0, "{text}");
+    if status.capabilities.bounding_set_reduced {
+        assert_eq!(proc_status_field(&text, "CapBnd:"), 1, "{text}");
+    }
+    // The parent keeps its own.
+    let mine = fs::read_to_string("/proc/self/status").unwrap();
+    assert_eq!(proc_status_field(&mine, "NoNewPrivs:"), 0);
+}
+
+#[test]
+fn restrict_self_confines_the_calling_process() {
+    require_landlock();
+    let t = tree();
+    let p = plan(
+        &policy_for(t.path(), &[r#"allow read "T/a/**""#]),
+        &best_effort(7),
+    )
+    .unwrap();
+    let plan_file = t.path().join("plan.json");
+    fs::write(&plan_file, p.to_json()).unwrap();
+    let list = ops(t.path(), &["read:T/a/f", "read:T/b/f"]);
+    let out = std::process::Command::new(support::probe())
+        .arg("--self")
+        .arg(&plan_file)
+        .args(&list)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let first = lines.next().unwrap();
+    let status: serde_json::Value = serde_json::from_str(
+        first
+            .strip_prefix("status: ")
+            .unwrap_or_else(|| panic!("{first}")),
+    )
+    .unwrap();
+    assert_eq!(status["enforcement"], "full", "{first}");
+    assert_eq!(status["threads"], "whole");
+    assert_eq!(status["landlock"], "fully-enforced");
+    let errs: Vec<i32> = lines.map(|l| l.parse().unwrap()).collect();
+    assert_eq!(errs, [0, libc::EACCES]);
+}
+
+#[test]
+fn planning_refuses_an_unknown_abi_and_strict_refuses_complain_mode() {
+    let pol = policy("org.test.x", &[r#"allow read "/usr/**""#]);
+    for abi in [0, 8] {
+        let err = plan(
+            &pol,
+            &Config {
+                abi,
+                ..Config::default()
+            },
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::UnsupportedAbi { .. }), "{err}");
+    }
+    let complain = policy("org.test.x", &["mode complain", r#"allow read "/usr/**""#]);
+    let err = plan(&complain, &Config::default()).unwrap_err();
+    assert!(err.to_string().contains("complain"), "{err}");
+    let p = plan(&complain, &best_effort(7)).unwrap();
+    let mode = p
+        .report
+        .entries
+        .iter()
+        .find(|e| e.subject == Subject::Mode)
+        .unwrap();
+    assert_eq!(mode.fidelity, Fidelity::Narrowed);
+}

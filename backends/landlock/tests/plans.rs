@@ -1,0 +1,173 @@
+//! Snapshots of plans (JSON) for curated policies over a fixed filesystem image.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use polc_landlock::{plan, Compatibility, Config, Error};
+use std::fs;
+use std::path::Path;
+use support::policy;
+
+/// A small system image: certificates, a private key, an app's files, a merged /usr.
+fn image() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    let r = t.path();
+    for d in [
+        "etc/ssl/certs",
+        "etc/ssl/private",
+        "usr/share/webapp",
+        "usr/bin",
+        "usr/lib",
+        "var/lib/webapp/data",
+        "srv/www/a",
+        "srv/www/b",
+    ] {
+        fs::create_dir_all(r.join(d)).unwrap();
+    }
+    for f in [
+        "etc/ssl/certs/a.pem",
+        "etc/ssl/certs/b.pem",
+        "etc/ssl/certs/c.crt",
+        "etc/ssl/private/key.pem",
+        "etc/ssl/openssl.cnf",
+        "usr/share/webapp/index.html",
+        "usr/bin/webapp",
+        "usr/bin/convert",
+        "usr/lib/libx.so",
+        "srv/www/a/index.html",
+        "srv/www/b/index.html",
+    ] {
+        fs::write(r.join(f), "x").unwrap();
+    }
+    std::os::unix::fs::symlink("usr/lib", r.join("lib")).unwrap();
+    t
+}
+
+fn config(root: &Path, abi: u8) -> Config {
+    Config {
+        abi,
+        compatibility: Compatibility::BestEffort,
+        root: root.to_path_buf(),
+    }
+}
+
+fn snap(name: &str, root: &Path, lines: &[&str], abi: u8) {
+    let p = plan(&policy("org.example.webapp", lines), &config(root, abi)).unwrap();
+    let json = p.to_json().replace(&root.display().to_string(), "[ROOT]");
+    insta::assert_snapshot!(name, json);
+}
+
+const WEBAPP: &[&str] = &[
+    r#"allow read "/etc/ssl/**""#,
+    r#"allow read "/usr/share/webapp/**""#,
+    r#"allow read write create delete "/var/lib/webapp/**""#,
+    r#"allow exec map-exec "/usr/bin/webapp""#,
+    r#"allow exec "/usr/bin/convert" as org.example.converter"#,
+    r#"deny read "/etc/ssl/private/**""#,
+    "allow net connect tcp 443",
+    "allow net bind tcp 8080-8089",
+    "allow capability net_bind_service setuid",
+    "allow signal send term kill to self",
+    "allow signal receive from self",
+];
+
+#[test]
+fn webapp() {
+    let t = image();
+    snap("webapp", t.path(), WEBAPP, 7);
+    let strict = Config {
+        compatibility: Compatibility::Strict,
+        ..config(t.path(), 7)
+    };
+    let err = plan(&policy("org.example.webapp", WEBAPP), &strict).unwrap_err();
+    let Error::Strict { problems } = err else {
+        panic!("{err}")
+    };
+    insta::assert_snapshot!(
+        "webapp-strict",
+        problems
+            .join("\n")
+            .replace(&t.path().display().to_string(), "[ROOT]")
+    );
+}
+
+#[test]
+fn abi_levels() {
+    let t = image();
+    let lines = &[
+        r#"allow read write "/var/lib/webapp/**""#,
+        r#"deny write "/var/lib/webapp/data/**""#,
+        r#"allow link rename create delete "/var/lib/webapp/**""#,
+        "allow net connect tcp 443",
+        "deny signal send to org.example.other",
+    ];
+    for abi in [1, 3, 4, 6] {
+        snap(&format!("abi-{abi}"), t.path(), lines, abi);
+    }
+}
+
+#[test]
+fn rights_landlock_cannot_express_exactly() {
+    let t = image();
+    snap(
+        "rights",
+        t.path(),
+        &[
+            r#"allow append "/srv/www/a/**""#,
+            r#"allow create "/srv/www/b/index.html""#,
+            r#"allow list "/srv/www/**""#,
+            r#"allow list "/usr/share/webapp{,/**}""#,
+            r#"allow read "/lib/**""#,
+            r#"allow read "/srv/www""#,
+            r#"allow lock map-exec "/usr/lib/**""#,
+            r#"deny lock "/usr/lib/libx.so""#,
+            r#"allow create link rename delete "/srv/www/a/**""#,
+        ],
+        7,
+    );
+}
+
+#[test]
+fn globs_inside_directories() {
+    let t = image();
+    snap(
+        "globs",
+        t.path(),
+        &[
+            r#"allow read "/etc/ssl/certs/*.pem""#,
+            r#"allow read "/srv/*/index.html""#,
+            r#"allow read write "/srv/www/*/**""#,
+            r#"allow create "/etc/ssl/certs/*.pem""#,
+            r#"allow read "/nonexistent/**""#,
+        ],
+        7,
+    );
+}
+
+#[test]
+fn network_signals_and_capabilities() {
+    let t = image();
+    snap(
+        "net-signals-caps",
+        t.path(),
+        &[
+            "allow net bind tcp 1024-65535",
+            "allow net connect tcp",
+            "allow net connect udp 53",
+            "deny net bind udp 9999",
+            "allow signal send to org.example.other",
+            "allow signal receive hup from org.example.other",
+            "deny signal receive kill from org.example.other",
+            "allow capability chown kill",
+            "deny capability kill",
+            "allow capability not_a_capability",
+            "mode complain",
+        ],
+        7,
+    );
+}

@@ -1,0 +1,209 @@
+//! The semantic diff on large policies: two 10,000-rule policies that differ in a few
+//! rules, and how the time grows from 1,000 to 10,000 rules. Numbers are recorded in
+//! docs/performance.md.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use polc_lang::ast::Effect;
+use polc_lang::diff::diff;
+use polc_lang::glob::Glob;
+use polc_lang::ir::{
+    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
+    RightsOrigin,
+};
+use polc_lang::rights::Rights;
+use polc_lang::span::Span;
+use std::hint::black_box;
+
+const CAPS: [&str; 6] = [
+    "chown",
+    "setuid",
+    "setgid",
+    "net_bind_service",
+    "sys_nice",
+    "kill",
+];
+
+fn origin(file: &str, line: usize) -> Origin {
+    Origin {
+        file: file.to_string(),
+        line,
+        column: 5,
+        span: Span::new(line * 40, line * 40 + 30),
+        via: Vec::new(),
+    }
+}
+
+fn rights(words: &[&str]) -> Rights {
+    words
+        .iter()
+        .filter_map(|w| Rights::from_keyword(w))
+        .fold(Rights::EMPTY, Rights::union)
+}
+
+fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Origin) -> FileRule {
+    FileRule {
+        effect,
+        glob: Glob::parse(glob).unwrap(),
+        rights: rs,
+        exec_as: exec_as.map(|n| PolicyName::new(&n).unwrap()),
+        origins: vec![RightsOrigin {
+            rights: rs,
+            origin: o,
+        }],
+    }
+}
+
+/// A policy of `n` rules shaped like real ones: data directories, configuration files,
+/// libraries, logs, executables with transitions, denies inside allowed trees, ports and
+/// capabilities. `variant` changes a handful of rules (about one in a thousand, at least
+/// three) the way an upgrade does.
+fn policy(n: usize, variant: bool) -> Policy {
+    let f = if variant { "new.pol" } else { "old.pol" };
+    let mut p = Policy {
+        name: PolicyName::new("org.example.big").unwrap(),
+        version: Some(1),
+        attach: None,
+        mode: Mode::Enforce,
+        uses: Vec::new(),
+        owns: Vec::new(),
+        files: Vec::new(),
+        net: Vec::new(),
+        capabilities: Vec::new(),
+        signals: Vec::new(),
+    };
+    let changed = |i: usize| variant && i % 997 == 5;
+    for i in 0..n {
+        let o = origin(f, i + 1);
+        let svc = if changed(i) {
+            format!("svc{i}x")
+        } else {
+            format!("svc{i}")
+        };
+        match i % 10 {
+            0 | 1 => p.files.push(file(
+                Effect::Allow,
+                &format!("/srv/{svc}/data/**"),
+                rights(&["read", "write", "create"]),
+                None,
+                o,
+            )),
+            2 => p.files.push(file(
+                Effect::Allow,
+                &format!("/etc/{svc}/*.conf"),
+                rights(&["read"]),
+                None,
+                o,
+            )),
+            3 => p.files.push(file(
+                Effect::Allow,
+                &format!("/usr/lib/{svc}/lib*.so{{,.*}}"),
+                rights(&["read", "map-exec"]),
+                None,
+                o,
+            )),
+            4 => p.files.push(file(
+                Effect::Allow,
+                &format!("/var/log/{svc}/{{access,error}}.log"),
+                rights(&["append", "create"]),
+                None,
+                o,
+            )),
+            5 => p.files.push(file(
+                Effect::Allow,
+                &format!("/usr/bin/{svc}"),
+                rights(&["read", "exec"]),
+                None,
+                o,
+            )),
+            6 => p.files.push(file(
+                Effect::Deny,
+                &format!("/srv/svc{}/data/secret/**", i - 6),
+                rights(&["read", "write"]),
+                None,
+                o,
+            )),
+            7 => p.files.push(file(
+                Effect::Allow,
+                &format!("/usr/libexec/{svc}/helper"),
+                rights(&["exec"]),
+                Some(format!("org.example.h{}", i % 7)),
+                o,
+            )),
+            8 => {
+                let port = u16::try_from(1024 + i % 60000).unwrap();
+                let hi = if changed(i) { port + 5 } else { port };
+                p.net.push(NetRule {
+                    effect: Effect::Allow,
+                    op: if i % 20 == 8 {
+                        NetOp::Connect
+                    } else {
+                        NetOp::Bind
+                    },
+                    proto: Proto::Tcp,
+                    ports: PortRange { lo: port, hi },
+                    origins: vec![o],
+                });
+            }
+            _ => {
+                if i < 100 {
+                    p.capabilities.push(CapRule {
+                        effect: Effect::Allow,
+                        capability: CAPS[i / 10 % CAPS.len()].to_string(),
+                        origins: vec![o],
+                    });
+                } else {
+                    p.files.push(file(
+                        Effect::Allow,
+                        &format!("/run/{svc}/*.sock"),
+                        rights(&["read", "write"]),
+                        None,
+                        o,
+                    ));
+                }
+            }
+        }
+    }
+    p.files.sort_by(|a, b| {
+        (a.effect == Effect::Deny, &a.glob, &a.exec_as).cmp(&(
+            b.effect == Effect::Deny,
+            &b.glob,
+            &b.exec_as,
+        ))
+    });
+    p
+}
+
+fn bench(c: &mut Criterion) {
+    let old = policy(10_000, false);
+    let new = policy(10_000, true);
+    let d = diff(&old, &new);
+    assert!(!d.is_empty());
+    c.bench_function("diff/10000 rules, a few changed", |b| {
+        b.iter(|| diff(black_box(&old), black_box(&new)))
+    });
+    c.bench_function("diff/10000 rules, identical meaning", |b| {
+        let mut same = old.clone();
+        same.files.reverse();
+        b.iter(|| diff(black_box(&old), black_box(&same)))
+    });
+    let mut group = c.benchmark_group("diff/growth");
+    for n in [1_000usize, 2_000, 5_000, 10_000] {
+        let old = policy(n, false);
+        let new = policy(n, true);
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| diff(black_box(&old), black_box(&new)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

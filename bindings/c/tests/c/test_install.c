@@ -1,0 +1,97 @@
+/* C tests of compiling and of the store: an installer's path in C. */
+#include <polc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int failures = 0;
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond)) {                                                     \
+            fprintf(stderr, "%s:%d: check failed: %s (last error: %s)\n", \
+                    __FILE__, __LINE__, #cond, polc_last_error_message()); \
+            failures++;                                                    \
+        }                                                                  \
+    } while (0)
+
+static const char POLICY[] =
+    "policy org.example.app {\n"
+    "    attach \"/usr/bin/app\"\n"
+    "    allow read \"/etc/app/**\"\n"
+    "    deny read \"/etc/app/secret\"\n"
+    "    allow net connect tcp 443\n"
+    "}\n";
+
+static polc_policy *load(void) {
+    polc_policy *p = NULL;
+    CHECK(polc_policy_load("app.pol", (const uint8_t *)POLICY, strlen(POLICY), NULL, NULL, &p) ==
+          POLC_STATUS_OK);
+    return p;
+}
+
+static void test_compile(polc_policy *p) {
+    polc_compile_config aa = polc_compile_config_default(POLC_LSM_APP_ARMOR);
+    char *profile = NULL, *report = NULL;
+    CHECK(polc_policy_compile(p, &aa, &profile, &report) == POLC_STATUS_OK);
+    CHECK(profile && strstr(profile, "profile \"org.example.app\" \"/usr/bin/app\"") != NULL);
+    CHECK(report && strstr(report, "\"widened\"") != NULL); /* tcp 443 on ABI 3.0 */
+    polc_string_free(profile);
+    polc_string_free(report);
+
+    aa.strict = 1;
+    char *untouched = NULL;
+    CHECK(polc_policy_compile(p, &aa, &untouched, NULL) == POLC_STATUS_STRICT);
+    CHECK(untouched == NULL);
+    CHECK(strstr(polc_last_error_message(), "strict") != NULL);
+
+    aa.strict = 0;
+    aa.apparmor_abi = 9;
+    CHECK(polc_policy_compile(p, &aa, &untouched, NULL) == POLC_STATUS_INVALID_ARGUMENT);
+
+    polc_compile_config ll = polc_compile_config_default(POLC_LSM_LANDLOCK);
+    char *plan = NULL;
+    CHECK(polc_policy_compile(p, &ll, &plan, NULL) == POLC_STATUS_OK);
+    CHECK(plan && strstr(plan, "\"policy\": \"org.example.app\"") != NULL);
+    polc_string_free(plan);
+}
+
+static void test_store(polc_policy *p, const char *root) {
+    polc_store *store = NULL;
+    CHECK(polc_store_open(root, &store) == POLC_STATUS_OK);
+    polc_compile_config ll = polc_compile_config_default(POLC_LSM_LANDLOCK);
+    uint64_t g1 = 0, g2 = 0, cur = 0, back = 0;
+    CHECK(polc_store_install(store, p, &ll, &g1) == POLC_STATUS_OK);
+    CHECK(polc_store_install(store, p, &ll, &g2) == POLC_STATUS_OK);
+    CHECK(g1 == 1 && g2 == 2);
+    CHECK(polc_store_current(store, "org.example.app", &cur) == POLC_STATUS_OK && cur == 2);
+    CHECK(polc_store_rollback(store, "org.example.app", &back) == POLC_STATUS_OK && back == 1);
+    uint64_t untouched = 77;
+    CHECK(polc_store_rollback(store, "org.example.app", &untouched) == POLC_STATUS_NOT_FOUND);
+    CHECK(untouched == 77);
+    CHECK(polc_store_rollback(store, "Bad_Name", &untouched) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(polc_store_remove(store, "org.example.app") == POLC_STATUS_OK);
+    CHECK(polc_store_current(store, "org.example.app", &cur) == POLC_STATUS_NOT_FOUND);
+    CHECK(polc_store_install(NULL, p, &ll, &g1) == POLC_STATUS_NULL_ARGUMENT);
+    polc_store_free(store);
+    polc_store_free(NULL);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s STORE_ROOT\n", argv[0]);
+        return 2;
+    }
+    polc_policy *p = load();
+    if (p) {
+        test_compile(p);
+        test_store(p, argv[1]);
+    }
+    polc_policy_free(p);
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("c api: all checks passed\n");
+    return 0;
+}

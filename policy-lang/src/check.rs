@@ -1,1 +1,0 @@
-//! The checker (stub: being implemented).

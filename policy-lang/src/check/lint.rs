@@ -1,0 +1,378 @@
+//! Warnings about the policy's own statements: duplicates (W0200), shadowed rules
+//! (W0201), denies that match nothing allowed (W0202), unused variables (W0203).
+//!
+//! Only statements in the policy's own file are warned about; the other rule of a pair
+//! may be anywhere (an abstraction from the stdlib, say), and is then named by its
+//! location in the help.
+
+use super::resolve::{Resolution, Workspace};
+use super::strings::esc;
+use super::vars::Env;
+use crate::ast::{Effect, StmtKind};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lower::{Atom, GlobEnds, Subject};
+use std::collections::{BTreeSet, HashMap};
+
+/// The unit index of the policy's own file.
+const OWN: usize = 0;
+
+/// A short rendering of an atom, as it could be written.
+fn describe(a: &Atom) -> String {
+    let e = a.effect.keyword();
+    match &a.subject {
+        Subject::File {
+            glob,
+            rights,
+            exec_as,
+        } => {
+            let t = exec_as
+                .as_ref()
+                .map_or(String::new(), |n| format!(" as {n}"));
+            format!("{e} {rights} \"{}\"{t}", esc(glob.as_str()))
+        }
+        Subject::Net { op, proto, ports } => {
+            let op = match op {
+                crate::ir::NetOp::Connect => "connect",
+                crate::ir::NetOp::Bind => "bind",
+            };
+            let proto = match proto {
+                crate::ir::Proto::Tcp => "tcp",
+                crate::ir::Proto::Udp => "udp",
+            };
+            if *ports == crate::ir::PortRange::ALL {
+                format!("{e} net {op} {proto}")
+            } else {
+                format!("{e} net {op} {proto} {ports}")
+            }
+        }
+        Subject::Cap(c) => format!("{e} capability {c}"),
+        Subject::Signal { dir, peer, signals } => {
+            let (d, w) = match dir {
+                crate::ir::SignalDir::Send => ("send", "to"),
+                crate::ir::SignalDir::Receive => ("receive", "from"),
+            };
+            let s: Vec<&str> = signals.iter().map(String::as_str).collect();
+            if s.is_empty() {
+                format!("{e} signal {d} {w} {peer}")
+            } else {
+                format!("{e} signal {d} {} {w} {peer}", s.join(", "))
+            }
+        }
+    }
+}
+
+fn signals_subset(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    b.is_empty() || (!a.is_empty() && a.is_subset(b))
+}
+
+fn signals_overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    a.is_empty() || b.is_empty() || !a.is_disjoint(b)
+}
+
+/// One path of a glob's text, built cheaply: the first alternative of each brace, `x`
+/// for each run of wildcards. Not always valid or in the glob (`/a/{}/b`): callers check
+/// that the glob matches it before relying on it.
+fn sample_path(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut open = 0usize; // braces entered in their first alternative
+    let mut skipping = 0usize; // nesting depth inside a skipped alternative
+    let mut prev_star = false;
+    for c in text.chars() {
+        if skipping > 0 {
+            match c {
+                '{' => skipping += 1,
+                '}' => {
+                    skipping -= 1;
+                    if skipping == 0 {
+                        open = open.saturating_sub(1);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '{' => open += 1,
+            ',' if open > 0 => skipping = 1,
+            '}' if open > 0 => open -= 1,
+            '*' if prev_star => {}
+            '*' | '?' => out.push('x'),
+            c => out.push(c),
+        }
+        prev_star = c == '*';
+    }
+    out
+}
+
+/// A path of `a`'s glob, when it is a file rule and the sample is in it.
+fn witness(a: &Subject) -> Option<String> {
+    match a {
+        Subject::File { glob, .. } => {
+            let w = sample_path(glob.as_str());
+            glob.matches(&w).then_some(w)
+        }
+        _ => None,
+    }
+}
+
+/// True when everything `a` covers, `b` covers (same effect assumed). `ends` are the
+/// globs' literal ends for file rules; `witness` is a path of `a`, if known: when `b`
+/// does not match it, `a ⊄ b` without the glob algebra.
+fn covered_by(
+    a: &Subject,
+    b: &Subject,
+    ends: Option<(GlobEnds<'_>, GlobEnds<'_>)>,
+    witness: Option<&str>,
+) -> bool {
+    match (a, b) {
+        (
+            Subject::File {
+                glob: ga,
+                rights: ra,
+                exec_as: ta,
+            },
+            Subject::File {
+                glob: gb,
+                rights: rb,
+                exec_as: tb,
+            },
+        ) => {
+            ta == tb
+                && ra.is_subset(*rb)
+                && ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
+                && witness.is_none_or(|w| gb.matches(w))
+                && ga.is_subset(gb)
+        }
+        (
+            Subject::Net {
+                op: oa,
+                proto: pa,
+                ports: xa,
+            },
+            Subject::Net {
+                op: ob,
+                proto: pb,
+                ports: xb,
+            },
+        ) => oa == ob && pa == pb && xb.lo <= xa.lo && xa.hi <= xb.hi,
+        (Subject::Cap(a), Subject::Cap(b)) => a == b,
+        (
+            Subject::Signal {
+                dir: da,
+                peer: pa,
+                signals: sa,
+            },
+            Subject::Signal {
+                dir: db,
+                peer: pb,
+                signals: sb,
+            },
+        ) => da == db && pa == pb && signals_subset(sa, sb),
+        _ => false,
+    }
+}
+
+/// True when some request matches both.
+fn overlaps(a: &Subject, b: &Subject) -> bool {
+    match (a, b) {
+        (
+            Subject::File {
+                glob: ga,
+                rights: ra,
+                ..
+            },
+            Subject::File {
+                glob: gb,
+                rights: rb,
+                ..
+            },
+        ) => !ra.intersection(*rb).is_empty() && ga.intersects(gb),
+        (
+            Subject::Net {
+                op: oa,
+                proto: pa,
+                ports: xa,
+            },
+            Subject::Net {
+                op: ob,
+                proto: pb,
+                ports: xb,
+            },
+        ) => oa == ob && pa == pb && xa.lo <= xb.hi && xb.lo <= xa.hi,
+        (Subject::Cap(a), Subject::Cap(b)) => a == b,
+        (
+            Subject::Signal {
+                dir: da,
+                peer: pa,
+                signals: sa,
+            },
+            Subject::Signal {
+                dir: db,
+                peer: pb,
+                signals: sb,
+            },
+        ) => da == db && pa == pb && signals_overlap(sa, sb),
+        _ => false,
+    }
+}
+
+/// Point at the other rule: a label in the same file, else its location in the help.
+fn other_rule(d: Diagnostic, a: &Atom, b: &Atom, what: &str) -> Diagnostic {
+    if a.unit == b.unit {
+        d.with_label(b.span, what)
+    } else {
+        let help = d.code.help();
+        d.with_help(format!(
+            "{what} is at {}:{}{}; {}",
+            b.origin.file,
+            b.origin.line,
+            if b.origin.via.is_empty() {
+                String::new()
+            } else {
+                format!(" (via use {})", b.origin.via.join(" → "))
+            },
+            help
+        ))
+    }
+}
+
+fn kind(s: &Subject) -> u8 {
+    match s {
+        Subject::File { .. } => 0,
+        Subject::Net { .. } => 1,
+        Subject::Cap(_) => 2,
+        Subject::Signal { .. } => 3,
+    }
+}
+
+fn ends(s: &Subject) -> Option<GlobEnds<'_>> {
+    match s {
+        Subject::File { glob, .. } => Some(GlobEnds::of(glob)),
+        _ => None,
+    }
+}
+
+/// Every warning about the policy's own statements.
+pub(crate) fn lint(
+    ws: &Workspace,
+    res: &Resolution,
+    atoms: &[Atom],
+    env: &Env,
+    out: &mut Vec<Diagnostic>,
+) {
+    let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
+    let mut same: HashMap<(Effect, &Subject), Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<(Effect, u8), Vec<usize>> = HashMap::new();
+    for (i, a) in atoms.iter().enumerate() {
+        same.entry((a.effect, &a.subject)).or_default().push(i);
+        buckets
+            .entry((a.effect, kind(&a.subject)))
+            .or_default()
+            .push(i);
+    }
+    let all_ends: Vec<Option<GlobEnds<'_>>> = atoms.iter().map(|a| ends(&a.subject)).collect();
+    let end_of = |i: usize| all_ends.get(i).copied().flatten();
+    for (i, a) in atoms.iter().enumerate() {
+        if a.unit != OWN {
+            continue;
+        }
+        // Report the later of two own statements, and always the own one of a pair with
+        // another file.
+        let dup = same
+            .get(&(a.effect, &a.subject))
+            .into_iter()
+            .flatten()
+            .filter(|j| **j != i)
+            .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+            .find(|(j, b)| *j < i || b.unit != OWN)
+            .map(|(_, b)| b);
+        if let Some(b) = dup {
+            let d = Diagnostic::new(
+                Code::DuplicateRule,
+                file,
+                a.span,
+                format!("duplicate rule `{}`", describe(a)),
+                "duplicate",
+            );
+            out.push(other_rule(d, a, b, "the same rule"));
+        } else {
+            let witness = witness(&a.subject);
+            let broader = buckets
+                .get(&(a.effect, kind(&a.subject)))
+                .into_iter()
+                .flatten()
+                .filter(|j| **j != i)
+                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+                .find(|(j, b)| {
+                    let ends = end_of(i).zip(end_of(*j));
+                    b.subject != a.subject
+                        && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
+                })
+                .map(|(_, b)| b);
+            if let Some(b) = broader {
+                let d = Diagnostic::new(
+                    Code::ShadowedRule,
+                    file,
+                    a.span,
+                    format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
+                    "already covered",
+                );
+                out.push(other_rule(d, a, b, "the broader rule"));
+            }
+        }
+        let overlapping_allow = || {
+            buckets
+                .get(&(Effect::Allow, kind(&a.subject)))
+                .into_iter()
+                .flatten()
+                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+                .any(|(j, b)| {
+                    let ends = end_of(i).zip(end_of(j));
+                    ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
+                        && overlaps(&a.subject, &b.subject)
+                })
+        };
+        if a.effect == Effect::Deny && !overlapping_allow() {
+            out.push(Diagnostic::new(
+                Code::DenyMatchesNothing,
+                file,
+                a.span,
+                format!("`{}` matches nothing any allow grants", describe(a)),
+                "no allow rule overlaps",
+            ));
+        }
+    }
+    for e in res.items.iter().filter(|e| e.node.0 == OWN) {
+        let Some(item) = ws.item(e.node) else {
+            continue;
+        };
+        for s in &item.body {
+            if let StmtKind::Var { name, .. } = &s.kind {
+                if super::strings::is_var_name(&name.node) && !env.is_used(&name.node) {
+                    out.push(Diagnostic::new(
+                        Code::UnusedVariable,
+                        file,
+                        name.span,
+                        format!("variable `{}` is never used", name.node),
+                        "declared here",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample_path;
+
+    #[test]
+    fn sample_paths() {
+        assert_eq!(sample_path("/a/**"), "/a/x");
+        assert_eq!(sample_path("/a/*.conf"), "/a/x.conf");
+        assert_eq!(sample_path("/a/{b,c{d,e}}/f?"), "/a/b/fx");
+        assert_eq!(sample_path("/a/{{b,c},d}/e"), "/a/b/e");
+        assert_eq!(sample_path("/a/{,b}c"), "/a/c");
+        assert_eq!(sample_path("/a}"), "/a}");
+    }
+}

@@ -1,0 +1,413 @@
+//! A denial against a policy: which rule refuses each access, or that no allow covers it,
+//! and the rule to add.
+
+use super::{Access, Denial, PathHint};
+use crate::ast::Effect;
+use crate::diff::{file_rule_text, net_rule_text, quote, signal_rule_text, RuleCite};
+use crate::eval::{evaluate, Reason, Request};
+use crate::glob::Glob;
+use crate::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
+use crate::rights::Rights;
+use serde::Serialize;
+
+/// What the policy says about a refused access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The policy allows it: the kernel refused it for another reason (how the backend
+    /// enforces the rule, another policy, another security layer).
+    AllowedByPolicy,
+    /// Deny rules of the policy refuse it: they would need to change.
+    DeniedByRule,
+    /// No allow rule covers it: one would need to be added.
+    NoAllow,
+    /// The log does not say enough to decide; the rules that may apply are listed.
+    Undetermined,
+    /// polc policies cannot express it.
+    Unmapped,
+}
+
+/// One refused access, explained.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessExplanation {
+    /// The access.
+    pub access: Access,
+    /// What the policy says.
+    pub verdict: Verdict,
+    /// The deny rules that refuse it (when undetermined: that may).
+    pub blocking: Vec<RuleCite>,
+    /// The allow rules that grant it (when undetermined: that may).
+    pub granting: Vec<RuleCite>,
+    /// A rule that would allow it, as policy text.
+    pub suggestion: Option<String>,
+    /// Caveats, one line each.
+    pub notes: Vec<String>,
+    /// Whether each backend asked about would enforce exactly the policy's decision (only
+    /// for accesses the log names completely; filled by callers that have the backends'
+    /// fidelity reports, see [`crate::diff::target::decision_fidelity`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<crate::diff::target::Enforcement>,
+}
+
+/// A denial explained against a policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DenialExplanation {
+    /// The policy explained against.
+    pub policy: PolicyName,
+    /// Set when the log is about another policy than this one (its name).
+    pub other_policy: Option<String>,
+    /// The parsed record.
+    pub denial: Denial,
+    /// Each refused access.
+    pub accesses: Vec<AccessExplanation>,
+}
+
+/// Explain every access of `denial` against `policy`.
+pub fn explain(policy: &Policy, denial: &Denial) -> DenialExplanation {
+    let other_policy = denial
+        .subject_policy
+        .clone()
+        .filter(|n| n != policy.name.as_str());
+    DenialExplanation {
+        policy: policy.name.clone(),
+        other_policy,
+        denial: denial.clone(),
+        accesses: denial
+            .accesses
+            .iter()
+            .map(|a| explain_access(policy, a))
+            .collect(),
+    }
+}
+
+fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
+    let mut out = AccessExplanation {
+        access: access.clone(),
+        verdict: Verdict::Undetermined,
+        blocking: Vec::new(),
+        granting: Vec::new(),
+        suggestion: None,
+        notes: Vec::new(),
+        targets: Vec::new(),
+    };
+    if let Access::Unmapped { .. } = access {
+        out.verdict = Verdict::Unmapped;
+        return out;
+    }
+    if let Some(req) = access.request() {
+        exact(policy, &req, &mut out);
+    } else {
+        partial(policy, access, &mut out);
+    }
+    out
+}
+
+/// A request the log names completely: ask the evaluator.
+fn exact(policy: &Policy, req: &Request, out: &mut AccessExplanation) {
+    let d = evaluate(policy, req);
+    let cites = |effect: Effect| -> Vec<RuleCite> {
+        matching(policy, req)
+            .into_iter()
+            .filter(|c| c.effect == effect)
+            .collect()
+    };
+    match d.reason {
+        Reason::Allowed => {
+            out.verdict = Verdict::AllowedByPolicy;
+            out.granting = cites(Effect::Allow);
+            out.notes.push(
+                "the policy allows this: the kernel refused it for another reason (see `--target` for how the backend enforces the rule)"
+                    .into(),
+            );
+        }
+        Reason::Denied => {
+            out.verdict = Verdict::DeniedByRule;
+            out.blocking = cites(Effect::Deny);
+            out.granting = cites(Effect::Allow);
+            if out.granting.is_empty() {
+                out.suggestion = suggestion(req, &mut out.notes);
+            }
+        }
+        Reason::DefaultDeny => {
+            out.verdict = Verdict::NoAllow;
+            out.suggestion = suggestion(req, &mut out.notes);
+        }
+    }
+}
+
+/// Every rule of `policy` that matches `req`, cited (file rules with the origins of the
+/// requested right).
+fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
+    // The evaluator lists only the deciding side; both sides are wanted here.
+    match req {
+        Request::File { path, right } => policy
+            .files
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.rights.contains(*right) && f.glob.matches(path))
+            .map(|(i, f)| file_cite(i, f, Rights::one(*right)))
+            .collect(),
+        Request::Net { op, proto, port } => policy
+            .net
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
+            .map(|(i, n)| cite(i, n.effect, net_rule_text(n), n.origins.clone()))
+            .collect(),
+        Request::Capability { name } => policy
+            .capabilities
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| &c.capability == name)
+            .map(|(i, c)| {
+                cite(
+                    i,
+                    c.effect,
+                    crate::diff::cap_rule_text(c),
+                    c.origins.clone(),
+                )
+            })
+            .collect(),
+        Request::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            let peer = if peer == "self" {
+                policy.name.as_str()
+            } else {
+                peer.as_str()
+            };
+            policy
+                .signals
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    s.direction == *direction
+                        && s.peer.as_str() == peer
+                        && (s.signals.is_empty() || s.signals.contains(signal))
+                })
+                .map(|(i, s)| cite(i, s.effect, signal_rule_text(s), s.origins.clone()))
+                .collect()
+        }
+    }
+}
+
+fn cite(index: usize, effect: Effect, rule: String, origins: Vec<crate::ir::Origin>) -> RuleCite {
+    RuleCite {
+        index,
+        effect,
+        rule,
+        origins,
+    }
+}
+
+fn file_cite(i: usize, f: &crate::ir::FileRule, rights: Rights) -> RuleCite {
+    let some: Vec<crate::ir::Origin> = f
+        .origins
+        .iter()
+        .filter(|o| !o.rights.with_implied().intersection(rights).is_empty())
+        .map(|o| o.origin.clone())
+        .collect();
+    let origins = if some.is_empty() {
+        f.origins.iter().map(|o| o.origin.clone()).collect()
+    } else {
+        some
+    };
+    cite(i, f.effect, file_rule_text(f), origins)
+}
+
+/// A glob literal for `path`: the path itself, with glob characters (which cannot be
+/// escaped) replaced by `?`.
+fn literal_glob(path: &str, notes: &mut Vec<String>) -> String {
+    if path.contains(['*', '?', '{', '}']) {
+        notes.push(format!(
+            "`{path}` holds glob characters, which a policy string cannot escape: the suggested rule writes each as `?`"
+        ));
+        path.chars()
+            .map(|c| {
+                if matches!(c, '*' | '?' | '{' | '}') {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    } else {
+        path.to_string()
+    }
+}
+
+fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
+    Some(match req {
+        Request::File { path, right } => {
+            format!("allow {right} {}", quote(&literal_glob(path, notes)))
+        }
+        Request::Net { op, proto, port } => {
+            format!("allow net {} {} {port}", op_word(*op), proto_word(*proto))
+        }
+        Request::Capability { name } => format!("allow capability {name}"),
+        Request::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            if PolicyName::new(peer).is_err() && peer != "self" {
+                notes.push(format!(
+                    "`{peer}` is not a policy name: no signal rule can name it"
+                ));
+                return None;
+            }
+            match direction {
+                SignalDir::Send => format!("allow signal send {signal} to {peer}"),
+                SignalDir::Receive => format!("allow signal receive {signal} from {peer}"),
+            }
+        }
+    })
+}
+
+fn op_word(op: NetOp) -> &'static str {
+    match op {
+        NetOp::Connect => "connect",
+        NetOp::Bind => "bind",
+    }
+}
+
+fn proto_word(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+    }
+}
+
+/// A glob for the paths a partial hint may name (glob characters of names become `?`).
+fn hint_glob(hint: &PathHint) -> Option<String> {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if matches!(c, '*' | '?' | '{' | '}') {
+                    '?'
+                } else {
+                    c
+                }
+            })
+            .collect()
+    };
+    match hint {
+        PathHint::Exact(p) => Some(clean(p)),
+        PathHint::ChildOf(d) if d == "/" => Some("/*".into()),
+        PathHint::ChildOf(d) => Some(format!("{}/*", clean(d))),
+        PathHint::EndsWith(n) if n.is_empty() || n.contains('/') => None,
+        PathHint::EndsWith(n) => Some(format!("/{{**/,}}{}", clean(n))),
+    }
+}
+
+/// The log leaves part of the request open: list the rules that may apply.
+fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
+    match access {
+        Access::File { path, right } => {
+            let Some(text) = hint_glob(path) else {
+                out.notes.push("the record names no usable path".into());
+                return;
+            };
+            let Ok(set) = Glob::parse(&text) else {
+                out.notes.push(format!("`{text}` is not a valid glob"));
+                return;
+            };
+            for (i, f) in policy.files.iter().enumerate() {
+                if f.rights.contains(*right) && f.glob.intersects(&set) {
+                    let c = file_cite(i, f, Rights::one(*right));
+                    match f.effect {
+                        Effect::Allow => out.granting.push(c),
+                        Effect::Deny => out.blocking.push(c),
+                    }
+                }
+            }
+            let covered = policy.files.iter().any(|f| {
+                f.effect == Effect::Allow && f.rights.contains(*right) && set.is_subset(&f.glob)
+            });
+            out.verdict = if out.granting.is_empty() {
+                Verdict::NoAllow
+            } else if covered && out.blocking.is_empty() {
+                Verdict::AllowedByPolicy
+            } else {
+                Verdict::Undetermined
+            };
+            if out.verdict != Verdict::AllowedByPolicy {
+                out.suggestion = Some(format!("allow {right} {}", quote(&text)));
+                out.notes.push(format!(
+                    "the record does not name the whole path: the suggested rule covers {path}; narrow it to the entry the program needs"
+                ));
+            }
+        }
+        Access::Net { op, proto, port } => {
+            for (i, n) in policy.net.iter().enumerate() {
+                let fits = n.proto == *proto
+                    && op.is_none_or(|o| o == n.op)
+                    && port.is_none_or(|p| n.ports.contains(p));
+                if fits {
+                    let c = cite(i, n.effect, net_rule_text(n), n.origins.clone());
+                    match n.effect {
+                        Effect::Allow => out.granting.push(c),
+                        Effect::Deny => out.blocking.push(c),
+                    }
+                }
+            }
+            out.verdict = if out.granting.is_empty() {
+                Verdict::NoAllow
+            } else {
+                Verdict::Undetermined
+            };
+            if out.verdict == Verdict::NoAllow {
+                if let Some(op) = op {
+                    out.suggestion =
+                        Some(format!("allow net {} {}", op_word(*op), proto_word(*proto)));
+                    out.notes.push("the record has no port: the suggested rule allows every port; add the one the program needs".into());
+                }
+            }
+        }
+        Access::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            let peer_name = peer
+                .as_deref()
+                .map(|p| if p == "self" { policy.name.as_str() } else { p });
+            for (i, s) in policy.signals.iter().enumerate() {
+                let fits = s.direction == *direction
+                    && peer_name.is_none_or(|p| p == s.peer.as_str())
+                    && signal
+                        .as_deref()
+                        .is_none_or(|sig| s.signals.is_empty() || s.signals.contains(sig));
+                if fits {
+                    let c = cite(i, s.effect, signal_rule_text(s), s.origins.clone());
+                    match s.effect {
+                        Effect::Allow => out.granting.push(c),
+                        Effect::Deny => out.blocking.push(c),
+                    }
+                }
+            }
+            out.verdict = if out.granting.is_empty() {
+                Verdict::NoAllow
+            } else {
+                Verdict::Undetermined
+            };
+            if let (Verdict::NoAllow, Some(p)) = (out.verdict, peer) {
+                if PolicyName::new(p).is_ok() {
+                    let word = match direction {
+                        SignalDir::Send => "send",
+                        SignalDir::Receive => "receive",
+                    };
+                    let prep = match direction {
+                        SignalDir::Send => "to",
+                        SignalDir::Receive => "from",
+                    };
+                    out.suggestion = Some(format!("allow signal {word} {prep} {p}"));
+                    out.notes.push("the record does not name the signal: the suggested rule allows every signal; list the ones the program sends".into());
+                }
+            }
+        }
+        Access::Capability { .. } | Access::Unmapped { .. } => {}
+    }
+}

@@ -1,0 +1,257 @@
+//! Kernel denial log lines, mapped back to the policy language.
+//!
+//! [`parse`] reads one audit record of any of the three LSMs polc compiles for and says
+//! which accesses it refused, in the policy's terms ([`Access`]); [`explain`] then
+//! evaluates them against a policy and says which rule blocks each one, or that no allow
+//! covers it, and the rule to add.
+//!
+//! ```
+//! use polc_lang::denial::{parse, Access, Lsm, PathHint};
+//! use polc_lang::rights::Right;
+//!
+//! let line = r#"audit: type=1400 audit(1700000000.123:45): apparmor="DENIED" operation="open" class="file" profile="org.example.app" name="/etc/shadow" pid=1234 comm="app" requested_mask="r" denied_mask="r" fsuid=1000 ouid=0"#;
+//! let d = parse(line).map_err(|e| e.to_string())?;
+//! assert_eq!(d.lsm, Lsm::AppArmor);
+//! assert_eq!(d.subject.as_deref(), Some("org.example.app"));
+//! assert_eq!(
+//!     d.accesses,
+//!     vec![Access::File { path: PathHint::Exact("/etc/shadow".into()), right: Right::Read }]
+//! );
+//! # Ok::<(), String>(())
+//! ```
+//!
+//! # Formats
+//!
+//! - AppArmor: `apparmor="DENIED"` (or `"ALLOWED"` in complain mode) records, type 1400
+//!   or `AVC`, with `operation`, `profile`, `name`, `denied_mask` (file permission
+//!   letters `r w a c d x m k l`), `capname`, `signal`/`peer`, or `family`/`sock_type`
+//!   and the ports of AppArmor 4's fine-grained network mediation.
+//! - SELinux: `avc:  denied  { PERMS } for ... scontext=... tcontext=... tclass=...`,
+//!   with `path=` (a whole path) or `name=` (its last component only), `dest=`/`src=` for
+//!   ports, `capability=` for capabilities.
+//! - Landlock (ABI 7 audit, kernel 6.15+): `type=1423` (`LANDLOCK_ACCESS`) records,
+//!   `domain=ID blockers=fs.read_file,... path="..."`, `net.*` with `dest=`/`src=`,
+//!   `scope.*`. For creation, removal and `refer` Landlock logs the *directory*, so the
+//!   access is to some entry of it ([`PathHint::ChildOf`]).
+//!
+//! A line may carry any prefix (syslog, `dmesg`, journald, `ausearch` output).
+
+mod apparmor;
+mod explain;
+mod fields;
+mod landlock;
+mod selinux;
+
+pub use explain::{explain, AccessExplanation, DenialExplanation, Verdict};
+
+use crate::eval::Request;
+use crate::ir::{NetOp, Proto, SignalDir};
+use crate::rights::Right;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The LSM that wrote a denial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lsm {
+    /// AppArmor.
+    AppArmor,
+    /// SELinux.
+    SELinux,
+    /// Landlock.
+    Landlock,
+}
+
+impl Lsm {
+    /// The lowercase name, as `--target` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lsm::AppArmor => "apparmor",
+            Lsm::SELinux => "selinux",
+            Lsm::Landlock => "landlock",
+        }
+    }
+}
+
+impl fmt::Display for Lsm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a log line says about the path of a file access.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "form", content = "path", rename_all = "kebab-case")]
+pub enum PathHint {
+    /// The whole path.
+    Exact(String),
+    /// Some entry directly inside this directory (Landlock logs the directory of a
+    /// creation, removal or `refer`; SELinux `add_name`/`remove_name` checks on a path).
+    ChildOf(String),
+    /// Some path whose last component is this (SELinux `name=`).
+    EndsWith(String),
+}
+
+impl fmt::Display for PathHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathHint::Exact(p) => f.write_str(p),
+            PathHint::ChildOf(d) => write!(f, "an entry of {d}"),
+            PathHint::EndsWith(n) => write!(f, "a path ending in /{n}"),
+        }
+    }
+}
+
+/// One refused access, in the policy's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Access {
+    /// A file right.
+    File {
+        /// The path, as far as the log says.
+        path: PathHint,
+        /// The right.
+        right: Right,
+    },
+    /// A network operation.
+    Net {
+        /// Connect or bind (`None`: another socket operation, such as creating one).
+        op: Option<NetOp>,
+        /// TCP or UDP.
+        proto: Proto,
+        /// The port, when the log has it.
+        port: Option<u16>,
+    },
+    /// A capability.
+    Capability {
+        /// Lowercase, without `CAP_`.
+        name: String,
+    },
+    /// A signal.
+    Signal {
+        /// Send or receive.
+        direction: SignalDir,
+        /// The peer's policy name, when the log names it.
+        peer: Option<String>,
+        /// The signal, lowercase without `SIG`, when the log names it.
+        signal: Option<String>,
+    },
+    /// Something polc policies do not express.
+    Unmapped {
+        /// The LSM's word for it.
+        permission: String,
+        /// Why it has no counterpart.
+        reason: String,
+    },
+}
+
+impl Access {
+    /// The evaluator's request, when the log says everything it needs.
+    pub fn request(&self) -> Option<Request> {
+        match self {
+            Access::File {
+                path: PathHint::Exact(p),
+                right,
+            } => Some(Request::file(p, *right)),
+            Access::Net {
+                op: Some(op),
+                proto,
+                port: Some(port),
+            } => Some(Request::net(*op, *proto, *port)),
+            Access::Capability { name } => Some(Request::capability(name)),
+            Access::Signal {
+                direction,
+                peer: Some(peer),
+                signal: Some(signal),
+            } => Some(Request::signal(*direction, peer, signal)),
+            _ => None,
+        }
+    }
+}
+
+/// A parsed denial record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Denial {
+    /// Who wrote it.
+    pub lsm: Lsm,
+    /// The confined subject as the log names it: the AppArmor profile, the SELinux source
+    /// type, the Landlock domain id.
+    pub subject: Option<String>,
+    /// The policy name the subject maps to, when it is one polc would have generated.
+    pub subject_policy: Option<String>,
+    /// The LSM's own words for what was refused (mask letters, permissions, blockers).
+    pub permissions: Vec<String>,
+    /// The accesses refused, in the policy's terms.
+    pub accesses: Vec<Access>,
+    /// True when the record reports an access allowed only because the policy is in
+    /// complain (permissive) mode.
+    pub complain: bool,
+    /// Caveats of the mapping, one line each.
+    pub notes: Vec<String>,
+    /// Every `key=value` field of the record.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Why a line is not a denial polc can read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DenialError {
+    /// None of the three formats.
+    #[error("not an AppArmor, SELinux or Landlock denial record")]
+    Unrecognized,
+    /// The record lacks a field it needs.
+    #[error("the {lsm} record has no `{field}` field")]
+    MissingField {
+        /// Which LSM.
+        lsm: Lsm,
+        /// The field.
+        field: &'static str,
+    },
+    /// The record is of a kind that is not a denial.
+    #[error("the {lsm} record is not a denial: {what}")]
+    NotADenial {
+        /// Which LSM.
+        lsm: Lsm,
+        /// What it is.
+        what: String,
+    },
+}
+
+/// Parse one log line (any prefix before the record is ignored).
+pub fn parse(line: &str) -> Result<Denial, DenialError> {
+    let line = line.trim();
+    if line.contains("apparmor=") {
+        return apparmor::parse(line);
+    }
+    if line.contains("avc:") && line.contains('{') {
+        return selinux::parse(line);
+    }
+    if line.contains("blockers=")
+        || line.contains("type=1423")
+        || line.contains("LANDLOCK_ACCESS")
+        || line.contains("UNKNOWN[1423]")
+    {
+        return landlock::parse(line);
+    }
+    if line.contains("type=1424")
+        || line.contains("LANDLOCK_DOMAIN")
+        || line.contains("UNKNOWN[1424]")
+    {
+        return Err(DenialError::NotADenial {
+            lsm: Lsm::Landlock,
+            what: "a domain record (type 1424); pass the access record (type 1423)".into(),
+        });
+    }
+    Err(DenialError::Unrecognized)
+}
+
+/// The right of a file access on `path`, and the path with a directory's trailing `/`
+/// removed.
+pub(crate) fn trim_dir(path: &str) -> (&str, bool) {
+    if path.len() > 1 {
+        if let Some(p) = path.strip_suffix('/') {
+            return (p, true);
+        }
+    }
+    (path, path == "/")
+}

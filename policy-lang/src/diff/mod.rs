@@ -1,0 +1,504 @@
+//! The semantic diff: what one policy grants that another does not.
+//!
+//! [`diff`] compares the *meaning* of two policies (their IR, after abstractions and
+//! variables), never their text: reformatting, reordering, splitting or merging rules, or
+//! moving rules into an abstraction gives an empty [`Diff`]. Source locations are reported,
+//! never compared.
+//!
+//! ```
+//! use polc_lang::ast::Effect;
+//! use polc_lang::diff::{diff, Change, Direction};
+//! use polc_lang::glob::Glob;
+//! use polc_lang::ir::{FileRule, Mode, Policy, PolicyName};
+//! use polc_lang::rights::Rights;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let mut old = Policy {
+//!     name: PolicyName::new("org.example.app")?,
+//!     version: None,
+//!     attach: None,
+//!     mode: Mode::Enforce,
+//!     uses: vec![],
+//!     owns: vec![],
+//!     files: vec![],
+//!     net: vec![],
+//!     capabilities: vec![],
+//!     signals: vec![],
+//! };
+//! let mut new = old.clone();
+//! new.files.push(FileRule {
+//!     effect: Effect::Allow,
+//!     glob: Glob::parse("/var/lib/app/state")?,
+//!     rights: Rights::from_keyword("write").unwrap_or_default(),
+//!     exec_as: None,
+//!     origins: vec![],
+//! });
+//! let d = diff(&old, &new);
+//! assert!(d.broadens());
+//! let Some(Change::File(c)) = d.changes.first() else { panic!("a file change") };
+//! assert_eq!(c.direction, Direction::Broadened);
+//! assert_eq!(c.witness.as_deref(), Some("/var/lib/app/state"));
+//! // Nothing changed the other way round but the direction.
+//! assert!(!diff(&new, &old).broadens());
+//! old.files = new.files.clone();
+//! assert!(diff(&old, &new).is_empty());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # What is reported
+//!
+//! For each kind of access, what NEW grants that OLD did not ([`Direction::Broadened`])
+//! and what OLD granted that NEW no longer does ([`Direction::Narrowed`]):
+//!
+//! - files, per right, as a set of paths ([`PathSet`]: the paths in every `within` glob
+//!   and in no `except` glob) with a shortest witness path and the rules responsible on
+//!   both sides ([`Side`]);
+//! - exec transitions (`as NAME`) that differ on paths both policies let execute;
+//! - network operations per operation and protocol, as port ranges;
+//! - capabilities, signals (by direction, peer and signal), owned paths, and the policy's
+//!   name, mode and attached executable.
+//!
+//! The result is *complete* and *sound* with respect to the evaluator
+//! ([`crate::eval::evaluate`]): every request whose decision differs between the two
+//! policies lies in some reported change of the right direction, and every request in a
+//! reported change has the reported decisions.
+//!
+//! # How
+//!
+//! Rules present in both policies with the same subject and rights cancel out; path sets
+//! are only computed around the changed rules, using a prefix index to find the rules
+//! whose globs can overlap a changed one. See `docs/diff.md` for the derivation.
+
+mod files;
+mod index;
+mod other;
+mod region;
+pub mod target;
+mod text;
+mod transitions;
+
+pub use text::{
+    cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
+};
+
+use crate::ast::Effect;
+use crate::glob::Glob;
+use crate::ir::{NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
+use crate::rights::Rights;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Whether a change grants more or less.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// NEW grants it, OLD did not.
+    Broadened,
+    /// OLD granted it, NEW does not.
+    Narrowed,
+    /// Neither more nor less, but different (an exec transition, the name, the attached
+    /// executable).
+    Changed,
+}
+
+impl Direction {
+    /// `+`, `-` or `~`.
+    pub fn sign(self) -> char {
+        match self {
+            Direction::Broadened => '+',
+            Direction::Narrowed => '-',
+            Direction::Changed => '~',
+        }
+    }
+
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Broadened => "broadened",
+            Direction::Narrowed => "narrowed",
+            Direction::Changed => "changed",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The semantic difference between an OLD and a NEW policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// The OLD policy's name.
+    pub old: PolicyName,
+    /// The NEW policy's name.
+    pub new: PolicyName,
+    /// Every change, in a canonical order: policy-level changes, files, transitions,
+    /// network, capabilities, signals, owned paths.
+    pub changes: Vec<Change>,
+}
+
+impl Diff {
+    /// True when the two policies mean the same.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// True when some change is not a narrowing: NEW grants something OLD did not, or
+    /// something changed in a way that is not simply less (an exec transition, the
+    /// attached executable, the name). What `--fail-on broaden` fails on.
+    pub fn broadens(&self) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.direction() != Direction::Narrowed)
+    }
+
+    /// How many changes have this direction.
+    pub fn count(&self, d: Direction) -> usize {
+        self.changes.iter().filter(|c| c.direction() == d).count()
+    }
+}
+
+/// How many changes of each direction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Changes that grant more.
+    pub broadened: usize,
+    /// Changes that grant less.
+    pub narrowed: usize,
+    /// Other changes.
+    pub changed: usize,
+}
+
+impl Diff {
+    /// The number of changes of each direction.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            broadened: self.count(Direction::Broadened),
+            narrowed: self.count(Direction::Narrowed),
+            changed: self.count(Direction::Changed),
+        }
+    }
+}
+
+/// Everything `polc diff` reports: the diff, its summary and, per backend asked for, what
+/// the kernel would enforce of it. Its JSON form is documented in `docs/diff.md`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The semantic diff (its fields appear at the top level of the JSON form).
+    #[serde(flatten)]
+    pub diff: Diff,
+    /// Counts per direction.
+    pub summary: Summary,
+    /// One entry per `--target`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<target::TargetDiff>,
+}
+
+impl Report {
+    /// A report of `diff` without backends.
+    pub fn new(diff: Diff) -> Report {
+        Report {
+            summary: diff.summary(),
+            diff,
+            targets: Vec::new(),
+        }
+    }
+}
+
+/// One change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Change {
+    /// The name, mode or attached executable.
+    Policy(PolicyChange),
+    /// Some rights on a set of paths.
+    File(FileChange),
+    /// The policy an executed file runs under.
+    Transition(TransitionChange),
+    /// A network operation on a range of ports.
+    Net(NetChange),
+    /// A capability.
+    Capability(CapabilityChange),
+    /// Signals to or from a peer.
+    Signal(SignalChange),
+    /// Paths the package owns.
+    Owns(OwnsChange),
+}
+
+impl Change {
+    /// The direction of the change.
+    pub fn direction(&self) -> Direction {
+        match self {
+            Change::Policy(c) => c.direction,
+            Change::File(c) => c.direction,
+            Change::Transition(c) => c.direction,
+            Change::Net(c) => c.direction,
+            Change::Capability(c) => c.direction,
+            Change::Signal(c) => c.direction,
+            Change::Owns(c) => c.direction,
+        }
+    }
+}
+
+/// A set of paths: those matched by every `within` glob and by no `except` glob.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PathSet {
+    /// The set is inside each of these (one or two globs).
+    pub within: Vec<Glob>,
+    /// Minus the paths of these (only globs that overlap the `within` set are listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub except: Vec<Glob>,
+}
+
+impl PathSet {
+    /// True when `path` is in the set.
+    pub fn contains(&self, path: &str) -> bool {
+        crate::glob::is_valid_path(path)
+            && self.within.iter().all(|g| g.matches(path))
+            && !self.except.iter().any(|g| g.matches(path))
+    }
+}
+
+impl fmt::Display for PathSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, g) in self.within.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" within ")?;
+            }
+            f.write_str(g.as_str())?;
+        }
+        for (i, g) in self.except.iter().enumerate() {
+            f.write_str(if i == 0 { " except " } else { ", " })?;
+            f.write_str(g.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// How one side decided the changed requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decided {
+    /// Allowed by the cited allow rules (and no deny).
+    Allowed,
+    /// Denied by the cited deny rules.
+    Denied,
+    /// No allow rule covered it (default deny); no rule is cited.
+    NoAllow,
+}
+
+/// One side of a change: the decision and the rules responsible for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Side {
+    /// Allowed, denied by a rule, or not allowed by any.
+    pub decision: Decided,
+    /// The rules responsible (empty for [`Decided::NoAllow`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleCite>,
+}
+
+impl Side {
+    fn no_allow() -> Side {
+        Side {
+            decision: Decided::NoAllow,
+            rules: Vec::new(),
+        }
+    }
+}
+
+/// A rule of one of the two policies, cited as responsible for a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleCite {
+    /// Index of the rule in its list of that side's IR.
+    pub index: usize,
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The IR rule as policy text, in one line.
+    pub rule: String,
+    /// The source statements of the rule that contribute the changed rights.
+    pub origins: Vec<Origin>,
+}
+
+/// A change of rights on a set of paths.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileChange {
+    /// Broadened or narrowed.
+    pub direction: Direction,
+    /// The rights concerned (each of them changed on every path of the set).
+    pub rights: Rights,
+    /// The paths.
+    pub paths: PathSet,
+    /// A shortest path of the set; `None` only when the glob algebra's search bound was
+    /// reached before one was found.
+    pub witness: Option<String>,
+    /// How OLD decided.
+    pub old: Side,
+    /// How NEW decides.
+    pub new: Side,
+}
+
+/// A change of exec transition on paths both policies let execute.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TransitionChange {
+    /// Always [`Direction::Changed`].
+    pub direction: Direction,
+    /// The paths.
+    pub paths: PathSet,
+    /// A shortest path of the set (see [`FileChange::witness`]).
+    pub witness: Option<String>,
+    /// OLD's transition (`None`: the child stays in the policy).
+    pub old_as: Option<PolicyName>,
+    /// NEW's transition.
+    pub new_as: Option<PolicyName>,
+    /// The OLD allow-exec rule that chose the transition.
+    pub old: Side,
+    /// The NEW allow-exec rule that chooses it.
+    pub new: Side,
+}
+
+/// A change of a network operation on a range of ports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetChange {
+    /// Broadened or narrowed.
+    pub direction: Direction,
+    /// Connect or bind.
+    pub op: NetOp,
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// The ports.
+    pub ports: PortRange,
+    /// How OLD decided.
+    pub old: Side,
+    /// How NEW decides.
+    pub new: Side,
+}
+
+/// A change of a capability.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CapabilityChange {
+    /// Broadened or narrowed.
+    pub direction: Direction,
+    /// The capability.
+    pub capability: String,
+    /// How OLD decided.
+    pub old: Side,
+    /// How NEW decides.
+    pub new: Side,
+}
+
+/// A set of signal names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignalSet {
+    /// Exactly these.
+    Only(BTreeSet<String>),
+    /// Every signal but these.
+    AllExcept(BTreeSet<String>),
+}
+
+impl SignalSet {
+    /// True when the set holds `signal`.
+    pub fn contains(&self, signal: &str) -> bool {
+        match self {
+            SignalSet::Only(s) => s.contains(signal),
+            SignalSet::AllExcept(s) => !s.contains(signal),
+        }
+    }
+}
+
+impl fmt::Display for SignalSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+        match self {
+            SignalSet::Only(s) => f.write_str(&list(s)),
+            SignalSet::AllExcept(s) if s.is_empty() => f.write_str("every signal"),
+            SignalSet::AllExcept(s) => write!(f, "every signal except {}", list(s)),
+        }
+    }
+}
+
+/// A change of signals sent to or received from a peer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SignalChange {
+    /// Broadened or narrowed.
+    pub direction: Direction,
+    /// Send or receive.
+    pub signal_direction: SignalDir,
+    /// The peer policy.
+    pub peer: PolicyName,
+    /// The signals.
+    pub signals: SignalSet,
+    /// How OLD decided.
+    pub old: Side,
+    /// How NEW decides.
+    pub new: Side,
+}
+
+/// A change of the paths the package owns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OwnsChange {
+    /// Broadened (NEW owns more) or narrowed.
+    pub direction: Direction,
+    /// The paths.
+    pub paths: PathSet,
+    /// A shortest path of the set (see [`FileChange::witness`]).
+    pub witness: Option<String>,
+    /// The `owns` declarations of the side that owns them.
+    pub origins: Vec<Origin>,
+}
+
+/// Which policy-level property changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyField {
+    /// The policy's name.
+    Name,
+    /// `enforce` or `complain`.
+    Mode,
+    /// The attached executable.
+    Attach,
+}
+
+/// A change of the name, mode or attached executable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PolicyChange {
+    /// `complain` after `enforce` broadens, the reverse narrows; the others are changes.
+    pub direction: Direction,
+    /// What changed.
+    pub field: PolicyField,
+    /// OLD's value (`None`: not declared).
+    pub old: Option<String>,
+    /// NEW's value.
+    pub new: Option<String>,
+    /// Where OLD declared it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_origin: Option<Origin>,
+    /// Where NEW declares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_origin: Option<Origin>,
+}
+
+/// Compare the meaning of two policies. See the [module docs](self).
+pub fn diff(old: &Policy, new: &Policy) -> Diff {
+    let mut changes = other::policy_changes(old, new);
+    let mut o = files::View::new(old);
+    let mut n = files::View::new(new);
+    files::pair(&mut o, &mut n);
+    changes.extend(files::file_changes(&mut o, &mut n));
+    if transitions::exec_changed(&o, &n) {
+        changes.extend(transitions::transition_changes(old, new));
+    }
+    changes.extend(other::net_changes(old, new));
+    changes.extend(other::capability_changes(old, new));
+    changes.extend(other::signal_changes(old, new));
+    changes.extend(other::owns_changes(old, new));
+    Diff {
+        old: old.name.clone(),
+        new: new.name.clone(),
+        changes,
+    }
+}

@@ -1,0 +1,164 @@
+//! Rules as one line of policy text, for reports and suggestions.
+
+use crate::ast::Effect;
+use crate::glob::Glob;
+use crate::ir::{
+    CapRule, FileRule, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir, SignalRule,
+};
+use crate::rights::{Right, Rights};
+use std::collections::BTreeSet;
+
+/// A string literal of the language: `"..."` with `"` and `\` escaped.
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// The rights as keywords, without the `append` that `write` implies (`read write`).
+pub fn rights_words(rights: Rights) -> String {
+    let shown = if rights.contains(Right::Write) {
+        rights.difference(Rights::one(Right::Append))
+    } else {
+        rights
+    };
+    shown.to_string()
+}
+
+/// `allow read write "/glob" as NAME`.
+pub fn file_rule_text(r: &FileRule) -> String {
+    file_text(r.effect, r.rights, &r.glob, r.exec_as.as_ref())
+}
+
+pub(crate) fn file_text(
+    effect: Effect,
+    rights: Rights,
+    glob: &Glob,
+    exec_as: Option<&PolicyName>,
+) -> String {
+    let mut s = format!(
+        "{} {} {}",
+        effect.keyword(),
+        rights_words(rights),
+        quote(glob.as_str())
+    );
+    if let Some(to) = exec_as {
+        s.push_str(" as ");
+        s.push_str(to.as_str());
+    }
+    s
+}
+
+pub(crate) fn op_word(op: NetOp) -> &'static str {
+    match op {
+        NetOp::Connect => "connect",
+        NetOp::Bind => "bind",
+    }
+}
+
+pub(crate) fn proto_word(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+    }
+}
+
+/// `allow net connect tcp 443`.
+pub fn net_rule_text(r: &NetRule) -> String {
+    net_text(r.effect, r.op, r.proto, r.ports)
+}
+
+pub(crate) fn net_text(effect: Effect, op: NetOp, proto: Proto, ports: PortRange) -> String {
+    let mut s = format!(
+        "{} net {} {}",
+        effect.keyword(),
+        op_word(op),
+        proto_word(proto)
+    );
+    if ports != PortRange::ALL {
+        s.push(' ');
+        s.push_str(&ports.to_string());
+    }
+    s
+}
+
+/// `allow capability net_bind_service`.
+pub fn cap_rule_text(r: &CapRule) -> String {
+    format!("{} capability {}", r.effect.keyword(), r.capability)
+}
+
+/// `allow signal send term, kill to org.example.peer`.
+pub fn signal_rule_text(r: &SignalRule) -> String {
+    signal_text(r.effect, r.direction, &r.signals, r.peer.as_str())
+}
+
+pub(crate) fn signal_text(
+    effect: Effect,
+    direction: SignalDir,
+    signals: &BTreeSet<String>,
+    peer: &str,
+) -> String {
+    let (dir, prep) = match direction {
+        SignalDir::Send => ("send", "to"),
+        SignalDir::Receive => ("receive", "from"),
+    };
+    let mut s = format!("{} signal {dir}", effect.keyword());
+    if !signals.is_empty() {
+        s.push(' ');
+        s.push_str(&signals.iter().cloned().collect::<Vec<_>>().join(", "));
+    }
+    s.push_str(&format!(" {prep} {peer}"));
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+
+    #[test]
+    fn quoting_escapes_quotes_and_backslashes() {
+        assert_eq!(quote(r#"/a"b\c"#), r#""/a\"b\\c""#);
+    }
+
+    #[test]
+    fn write_hides_the_implied_append() {
+        let r = Rights::from_keyword("write").unwrap().insert(Right::Read);
+        assert_eq!(rights_words(r), "read write");
+        assert_eq!(rights_words(Rights::one(Right::Append)), "append");
+    }
+
+    #[test]
+    fn net_and_signal_rules_read_like_the_language() {
+        assert_eq!(
+            net_text(
+                Effect::Allow,
+                NetOp::Bind,
+                Proto::Tcp,
+                PortRange { lo: 8080, hi: 8089 }
+            ),
+            "allow net bind tcp 8080-8089"
+        );
+        assert_eq!(
+            net_text(Effect::Deny, NetOp::Connect, Proto::Udp, PortRange::ALL),
+            "deny net connect udp"
+        );
+        let sigs: BTreeSet<String> = ["kill".to_string(), "term".to_string()].into();
+        assert_eq!(
+            signal_text(Effect::Allow, SignalDir::Receive, &sigs, "org.example.a"),
+            "allow signal receive kill, term from org.example.a"
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! Glob syntax: brace structure, brace expansions and the path-form checks.
+//!
+//! The text is first scanned for control characters, then split into a tree of literal
+//! runs and brace groups. Every brace expansion is then materialised (their number and
+//! total length are bounded before any is built) and checked: star runs, then path form.
+
+use super::{GlobError, GlobErrorKind, MAX_BRACE_DEPTH, MAX_EXPANDED_LEN, MAX_EXPANSIONS};
+
+/// A node of the brace tree.
+#[derive(Clone, Debug)]
+pub(super) enum Node {
+    /// A run of the glob text without brace syntax: `start..end` in bytes.
+    Text { start: usize, end: usize },
+    /// A brace group with at least two alternatives (`{x}` is inlined as `x`).
+    Alt(Vec<Vec<Node>>),
+}
+
+/// One token of a brace-free run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Token {
+    /// A literal character.
+    Lit(char),
+    /// `?`
+    One,
+    /// `*`
+    Star,
+    /// `**`
+    GlobStar,
+}
+
+/// One character of an expansion with the byte offset it comes from in the glob text.
+type Expansion = Vec<(char, usize)>;
+
+fn err(kind: GlobErrorKind, start: usize, end: usize) -> GlobError {
+    GlobError { kind, start, end }
+}
+
+fn malformed(msg: impl Into<String>, start: usize, end: usize) -> GlobError {
+    err(GlobErrorKind::Malformed(msg.into()), start, end)
+}
+
+/// True for the characters a glob may not hold.
+pub(super) fn is_control(c: char) -> bool {
+    c < '\u{20}' || c == '\u{7f}'
+}
+
+/// Parse `text` into its brace tree and check every expansion.
+pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
+    if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_control(c)) {
+        return Err(err(GlobErrorKind::Control, i, i + c.len_utf8()));
+    }
+    let mut parser = Parser { text, pos: 0 };
+    let seq = parser.seq(0, false)?;
+    let (count, len) = stats(&seq, text);
+    if count > MAX_EXPANSIONS as u64 {
+        return Err(malformed(
+            format!("more than {MAX_EXPANSIONS} brace expansions"),
+            0,
+            text.len(),
+        ));
+    }
+    if len > MAX_EXPANDED_LEN as u64 {
+        return Err(malformed(
+            format!("brace expansions longer than {MAX_EXPANDED_LEN} characters in total"),
+            0,
+            text.len(),
+        ));
+    }
+    for exp in expand(&seq, text) {
+        check_stars(&exp)?;
+        check_path_form(&exp, text)?;
+    }
+    Ok(seq)
+}
+
+struct Parser<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// A sequence up to the end of the text or, inside braces, up to `,` or `}`.
+    fn seq(&mut self, depth: usize, in_alt: bool) -> Result<Vec<Node>, GlobError> {
+        let mut seq = Vec::new();
+        let mut run_start = self.pos;
+        loop {
+            match self.peek() {
+                None => break,
+                Some(b'{') => {
+                    push_text(&mut seq, run_start, self.pos);
+                    let open = self.pos;
+                    if depth >= MAX_BRACE_DEPTH {
+                        return Err(malformed(
+                            format!("braces nested deeper than {MAX_BRACE_DEPTH} levels"),
+                            open,
+                            open + 1,
+                        ));
+                    }
+                    self.pos += 1;
+                    let mut alts = Vec::new();
+                    loop {
+                        alts.push(self.seq(depth + 1, true)?);
+                        match self.peek() {
+                            Some(b',') => self.pos += 1,
+                            Some(b'}') => {
+                                self.pos += 1;
+                                break;
+                            }
+                            _ => return Err(malformed("unclosed `{`", open, open + 1)),
+                        }
+                    }
+                    if alts.len() == 1 {
+                        // `{x}` means `x`: inline it, so chains of such groups cost nothing.
+                        seq.extend(alts.into_iter().flatten());
+                    } else {
+                        seq.push(Node::Alt(alts));
+                    }
+                    run_start = self.pos;
+                }
+                Some(b',' | b'}') if in_alt => break,
+                Some(b'}') => return Err(malformed("unmatched `}`", self.pos, self.pos + 1)),
+                Some(_) => self.pos += 1,
+            }
+        }
+        push_text(&mut seq, run_start, self.pos);
+        Ok(seq)
+    }
+}
+
+fn push_text(seq: &mut Vec<Node>, start: usize, end: usize) {
+    if start < end {
+        seq.push(Node::Text { start, end });
+    }
+}
+
+/// The text of a run (empty if the range is not on character boundaries, which the
+/// parser never produces).
+pub(super) fn run_text(text: &str, start: usize, end: usize) -> &str {
+    text.get(start..end).unwrap_or("")
+}
+
+/// Number of expansions and their total length in characters, saturating.
+fn stats(seq: &[Node], text: &str) -> (u64, u64) {
+    let mut count: u64 = 1;
+    let mut len: u64 = 0;
+    for node in seq {
+        let (c, l) = match node {
+            Node::Text { start, end } => (1, run_text(text, *start, *end).chars().count() as u64),
+            Node::Alt(alts) => alts.iter().fold((0u64, 0u64), |(c, l), alt| {
+                let (c2, l2) = stats(alt, text);
+                (c.saturating_add(c2), l.saturating_add(l2))
+            }),
+        };
+        len = len
+            .saturating_mul(c)
+            .saturating_add(l.saturating_mul(count));
+        count = count.saturating_mul(c);
+    }
+    (count, len)
+}
+
+/// Every expansion, leftmost group varying slowest. Call only after [`stats`] bounded them.
+fn expand(seq: &[Node], text: &str) -> Vec<Expansion> {
+    let mut out: Vec<Expansion> = vec![Vec::new()];
+    for node in seq {
+        match node {
+            Node::Text { start, end } => {
+                let run: Vec<(char, usize)> = run_text(text, *start, *end)
+                    .char_indices()
+                    .map(|(i, c)| (c, start + i))
+                    .collect();
+                for e in &mut out {
+                    e.extend_from_slice(&run);
+                }
+            }
+            Node::Alt(alts) => {
+                let tails: Vec<Expansion> = alts.iter().flat_map(|a| expand(a, text)).collect();
+                out = out
+                    .iter()
+                    .flat_map(|head| {
+                        tails.iter().map(move |tail| {
+                            let mut e = head.clone();
+                            e.extend_from_slice(tail);
+                            e
+                        })
+                    })
+                    .collect();
+            }
+        }
+    }
+    out
+}
+
+/// The brace expansions as strings.
+pub(super) fn expansions(seq: &[Node], text: &str) -> Vec<String> {
+    expand(seq, text)
+        .into_iter()
+        .map(|e| e.into_iter().map(|(c, _)| c).collect())
+        .collect()
+}
+
+/// `***` and star runs that a brace boundary would join (`{a,*}*`) are malformed, so that
+/// the stars of every expansion are the stars of the text.
+fn check_stars(exp: &[(char, usize)]) -> Result<(), GlobError> {
+    let mut run: Option<(usize, usize, usize)> = None; // (first offset, last offset, length)
+    for &(c, off) in exp {
+        if c != '*' {
+            run = None;
+            continue;
+        }
+        run = match run {
+            None => Some((off, off, 1)),
+            Some((first, last, n)) => {
+                if off != last + 1 {
+                    return Err(malformed(
+                        "a `*` run continues across a brace boundary",
+                        first.min(off),
+                        last.max(off) + 1,
+                    ));
+                }
+                if n + 1 >= 3 {
+                    return Err(malformed(
+                        "`***`: a run of more than two `*`",
+                        first,
+                        off + 1,
+                    ));
+                }
+                Some((first, off, n + 1))
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Relative, empty component, trailing `/`, `.` and `..` components.
+fn check_path_form(exp: &[(char, usize)], text: &str) -> Result<(), GlobError> {
+    let span = |&(c, off): &(char, usize)| (off, off + c.len_utf8());
+    match exp.first() {
+        None => return Err(err(GlobErrorKind::Relative, 0, text.len())),
+        Some(first) if first.0 != '/' => {
+            let (s, e) = span(first);
+            return Err(err(GlobErrorKind::Relative, s, e));
+        }
+        Some(_) => {}
+    }
+    if exp.len() == 1 {
+        return Ok(()); // the root
+    }
+    // Components: the characters between one `/` and the next (or the end).
+    let mut slash = 0usize; // index in `exp` of the `/` opening the current component
+    let mut i = 1usize;
+    loop {
+        let end = exp
+            .iter()
+            .skip(i)
+            .position(|&(c, _)| c == '/')
+            .map_or(exp.len(), |p| p + i);
+        let comp = exp.get(i..end).unwrap_or(&[]);
+        let opening = exp.get(slash).map(span).unwrap_or((0, 0));
+        match (comp.first(), comp.last()) {
+            (Some(first), Some(last)) => {
+                let range = (
+                    span(first).0.min(span(last).0),
+                    span(first).1.max(span(last).1),
+                );
+                let kind = match comp.iter().map(|&(c, _)| c).collect::<String>().as_str() {
+                    "." => Some(GlobErrorKind::Dot),
+                    ".." => Some(GlobErrorKind::DotDot),
+                    _ => None,
+                };
+                if let Some(kind) = kind {
+                    return Err(err(kind, range.0, range.1));
+                }
+            }
+            _ => {
+                // Empty: `//` (underline both slashes) or a trailing `/`.
+                let (s, e) = match exp.get(end) {
+                    Some(next) => {
+                        let n = span(next);
+                        (opening.0.min(n.0), opening.1.max(n.1))
+                    }
+                    None => opening,
+                };
+                return Err(err(GlobErrorKind::EmptyComponent, s, e));
+            }
+        }
+        if end >= exp.len() {
+            return Ok(());
+        }
+        slash = end;
+        i = end + 1;
+    }
+}
+
+/// Split a brace-free run into tokens. Star runs longer than two never reach here (the
+/// expansion checks reject them); they would be read as `**`.
+pub(super) fn tokens(run: &str) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut chars = run.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(match c {
+            '*' => {
+                let mut n = 1;
+                while chars.next_if_eq(&'*').is_some() {
+                    n += 1;
+                }
+                if n == 1 {
+                    Token::Star
+                } else {
+                    Token::GlobStar
+                }
+            }
+            '?' => Token::One,
+            c => Token::Lit(c),
+        });
+    }
+    out
+}

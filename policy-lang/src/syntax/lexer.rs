@@ -1,0 +1,322 @@
+//! The lexer: source text → tokens, with nom over [`LocatedSpan`].
+//!
+//! The lexer never fails: every byte of the input ends up in a token, in a comment, in
+//! whitespace, or in an "unexpected character" diagnostic (E0006), after which lexing
+//! goes on. Strings are decoded here (E0002 unterminated, E0003 invalid escape); numbers
+//! are words, interpreted (and range-checked, E0004) by the parser where it expects one.
+//!
+//! Comments are not tokens of the grammar: each token carries the comments written
+//! between it and the previous token, with the number of line breaks before each, which
+//! is all the parser needs to attach them and to see blank lines.
+
+use crate::ast::Comment;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::Span;
+use nom::bytes::complete::{take, take_till, take_while, take_while1};
+use nom::character::complete::{anychar, char};
+use nom::IResult;
+use nom_locate::LocatedSpan;
+
+/// The parser input: a `&str` that knows its byte offset in the source.
+type In<'a> = LocatedSpan<&'a str>;
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A run of `[A-Za-z0-9_.-]`: keywords, identifiers, names and numbers.
+    Word,
+    /// A string literal; its decoded value is in [`Token::value`].
+    Str,
+    /// `{`
+    LBrace,
+    /// `}`
+    RBrace,
+    /// `,`
+    Comma,
+    /// `=`
+    Eq,
+    /// `@`
+    At,
+    /// The end of the input (always the last token).
+    Eof,
+}
+
+/// A comment seen before a token.
+#[derive(Clone, Debug)]
+pub(super) struct LexComment {
+    /// The comment.
+    pub comment: Comment,
+    /// Line breaks between the previous token or comment and this comment.
+    pub newlines_before: usize,
+}
+
+/// A token with its span, its source text and the comments written before it.
+#[derive(Clone, Debug)]
+pub(super) struct Token<'a> {
+    /// What it is.
+    pub kind: Kind,
+    /// The source text of the token (quotes included for strings).
+    pub text: &'a str,
+    /// The decoded value of a string literal (empty for other tokens).
+    pub value: String,
+    /// Where it is.
+    pub span: Span,
+    /// Line breaks between the previous token or comment and this token.
+    pub newlines_before: usize,
+    /// Comments between the previous token and this one, in order.
+    pub comments: Vec<LexComment>,
+}
+
+/// True for the characters of a word.
+pub(super) fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
+}
+
+/// True for whitespace (newlines are ordinary whitespace).
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0c')
+}
+
+/// True for the characters that may start some token, comment or whitespace.
+fn is_known(c: char) -> bool {
+    is_word_char(c) || is_space(c) || matches!(c, '"' | '#' | '{' | '}' | ',' | '=' | '@')
+}
+
+fn span_of(i: &In<'_>) -> Span {
+    let start = i.location_offset();
+    Span::new(start, start + i.fragment().len())
+}
+
+fn offset(i: &In<'_>) -> usize {
+    i.location_offset()
+}
+
+/// A user-written text shown in a message: control characters escaped, long texts cut.
+pub(super) fn show(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The lexer's result of one string literal.
+struct StrLit {
+    value: String,
+    /// Problems found, as diagnostics.
+    problems: Vec<Diagnostic>,
+}
+
+/// A string literal: `"` { char | `\"` | `\\` } `"`, ended early by a newline or the end
+/// of the input (E0002). Invalid escapes (E0003) are kept verbatim in the value.
+fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
+    let start = offset(&i);
+    let (mut i, _) = char('"')(i)?;
+    let mut lit = StrLit {
+        value: String::new(),
+        problems: Vec::new(),
+    };
+    loop {
+        let (rest, chunk) = take_till(|c| c == '"' || c == '\\' || c == '\n')(i)?;
+        lit.value.push_str(chunk.fragment());
+        i = rest;
+        match i.fragment().chars().next() {
+            Some('"') => {
+                let (rest, _) = anychar(i)?;
+                return Ok((rest, lit));
+            }
+            Some('\\') => {
+                let esc_start = offset(&i);
+                let (after_bs, _) = anychar(i)?;
+                match after_bs.fragment().chars().next() {
+                    Some(c @ ('"' | '\\')) => {
+                        let (rest, _) = anychar(after_bs)?;
+                        lit.value.push(c);
+                        i = rest;
+                    }
+                    Some('\n') | None => {
+                        // The backslash is the last character of the line: the string is
+                        // unterminated, reported below.
+                        lit.value.push('\\');
+                        i = after_bs;
+                    }
+                    Some(c) => {
+                        let (rest, _) = anychar(after_bs)?;
+                        lit.value.push('\\');
+                        lit.value.push(c);
+                        lit.problems.push(Diagnostic::new(
+                            Code::InvalidEscape,
+                            file,
+                            Span::new(esc_start, offset(&rest)),
+                            format!("invalid escape `\\{}` in a string", show(&c.to_string())),
+                            "not a valid escape",
+                        ));
+                        i = rest;
+                    }
+                }
+            }
+            // A newline or the end of the input: unterminated. The newline is left to
+            // the whitespace that follows.
+            _ => {
+                let line = lit.value.as_str();
+                let mut end = offset(&i);
+                if line.ends_with('\r') {
+                    end -= 1;
+                }
+                let at_eof = i.fragment().is_empty();
+                lit.problems.push(Diagnostic::new(
+                    Code::UnterminatedString,
+                    file,
+                    Span::new(start, end),
+                    "unterminated string literal",
+                    if at_eof {
+                        "the file ends before the closing `\"`"
+                    } else {
+                        "the line ends before the closing `\"`"
+                    },
+                ));
+                return Ok((i, lit));
+            }
+        }
+    }
+}
+
+/// A comment: `#` up to the end of the line; the text excludes the `#`, the newline and
+/// trailing whitespace.
+fn comment(i: In<'_>) -> IResult<In<'_>, Comment> {
+    let start = offset(&i);
+    let (i, _) = char('#')(i)?;
+    let (rest, body) = take_till(|c| c == '\n')(i)?;
+    let text = body
+        .fragment()
+        .trim_end_matches([' ', '\t', '\r', '\x0c'])
+        .to_string();
+    let end = offset(&body) + text.len();
+    Ok((
+        rest,
+        Comment {
+            text,
+            span: Span::new(start, end),
+        },
+    ))
+}
+
+/// Lex a whole text. Problems go to `diags`; the last token is always [`Kind::Eof`].
+pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Token<'a>> {
+    let mut toks = Vec::new();
+    let mut comments = Vec::new();
+    let mut newlines = 0usize;
+    let mut i = In::new(text);
+    loop {
+        if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
+            newlines += ws.fragment().bytes().filter(|&b| b == b'\n').count();
+            i = rest;
+        }
+        let Some(c) = i.fragment().chars().next() else {
+            toks.push(Token {
+                kind: Kind::Eof,
+                text: "",
+                value: String::new(),
+                span: Span::new(text.len(), text.len()),
+                newlines_before: newlines,
+                comments,
+            });
+            return toks;
+        };
+        let before = i;
+        let (rest, kind, value) = match c {
+            '#' => {
+                if let Ok((rest, c)) = comment(i) {
+                    comments.push(LexComment {
+                        comment: c,
+                        newlines_before: newlines,
+                    });
+                    newlines = 0;
+                    i = rest;
+                    continue;
+                }
+                unexpected(file, i, diags)
+            }
+            '"' => match string(file, i) {
+                Ok((rest, lit)) => {
+                    diags.extend(lit.problems);
+                    (rest, Some(Kind::Str), lit.value)
+                }
+                Err(_) => unexpected(file, i, diags),
+            },
+            '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
+                Ok((rest, _)) => {
+                    let kind = match c {
+                        '{' => Kind::LBrace,
+                        '}' => Kind::RBrace,
+                        ',' => Kind::Comma,
+                        '=' => Kind::Eq,
+                        _ => Kind::At,
+                    };
+                    (rest, Some(kind), String::new())
+                }
+                Err(_) => unexpected(file, i, diags),
+            },
+            c if is_word_char(c) => {
+                match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
+                    Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
+                    Err(_) => unexpected(file, i, diags),
+                }
+            }
+            _ => unexpected(file, i, diags),
+        };
+        i = rest;
+        if let Some(kind) = kind {
+            let start = offset(&before);
+            let end = offset(&rest);
+            toks.push(Token {
+                kind,
+                text: text.get(start..end).unwrap_or(""),
+                value,
+                span: Span::new(start, end),
+                newlines_before: newlines,
+                comments: std::mem::take(&mut comments),
+            });
+            newlines = 0;
+        }
+    }
+}
+
+/// A run of characters no token starts with (E0006); always consumes at least one char.
+fn unexpected<'a>(
+    file: &str,
+    i: In<'a>,
+    diags: &mut Vec<Diagnostic>,
+) -> (In<'a>, Option<Kind>, String) {
+    let (rest, run) = match take_while1::<_, _, nom::error::Error<In<'a>>>(|c| !is_known(c))(i) {
+        Ok(r) => r,
+        // The first character is a known one whose lexer failed (cannot happen for a
+        // well-formed lexer); consume it alone so that lexing always progresses.
+        Err(_) => match take::<_, _, nom::error::Error<In<'a>>>(1usize)(i) {
+            Ok(r) => r,
+            Err(_) => return (i, None, String::new()),
+        },
+    };
+    let what = if run.fragment().chars().nth(1).is_some() {
+        "unexpected characters"
+    } else {
+        "unexpected character"
+    };
+    diags.push(Diagnostic::new(
+        Code::InvalidCharacter,
+        file,
+        span_of(&run),
+        format!("{what} `{}`", show(run.fragment())),
+        "not part of the language here",
+    ));
+    (rest, None, String::new())
+}

@@ -1,0 +1,666 @@
+//! The parser: tokens → syntax tree, with recovery.
+//!
+//! A flat loop over the tokens (the grammar has two levels, items and statements, and no
+//! recursion), with one token of lookahead. On an error the statement is dropped, one
+//! diagnostic is recorded, and the parser skips to the next synchronisation token: a
+//! statement keyword, an item keyword, `}` or the end of the input.
+
+use super::lexer::{show, Kind, LexComment, Token};
+use crate::ast::{Comment, Effect, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::span::{Span, Spanned};
+
+/// Words that start a statement.
+pub(super) const STMT_KEYWORDS: [&str; 8] = [
+    "version", "attach", "mode", "use", "owns", "var", "allow", "deny",
+];
+/// Words that start an item.
+pub(super) const ITEM_KEYWORDS: [&str; 2] = ["policy", "abstraction"];
+
+/// True for the reserved words: the statement and item keywords.
+pub fn is_reserved(w: &str) -> bool {
+    STMT_KEYWORDS.contains(&w) || ITEM_KEYWORDS.contains(&w)
+}
+
+/// `IDENT = [A-Za-z_][A-Za-z0-9_-]*`, not a reserved word.
+pub fn is_ident(w: &str) -> bool {
+    let mut cs = w.chars();
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && !is_reserved(w)
+}
+
+/// `name = NAMEPART { "." NAMEPART }`, `NAMEPART = [A-Za-z0-9_-]+`, not a reserved word.
+pub fn is_name(w: &str) -> bool {
+    w.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    }) && !is_reserved(w)
+}
+
+/// `INT = [0-9]+`.
+fn is_int(w: &str) -> bool {
+    !w.is_empty() && w.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A syntax error was recorded; the caller resynchronises.
+struct Reported;
+
+type PResult<T> = Result<T, Reported>;
+
+struct Parser<'a> {
+    file: &'a str,
+    toks: Vec<Token<'a>>,
+    pos: usize,
+    /// Returned when the tokens run out (never happens: the lexer ends with `Eof`).
+    eof: Token<'a>,
+    diags: Vec<Diagnostic>,
+    /// Comments of the tokens consumed since the last reset.
+    pending: Vec<Comment>,
+    /// End of the last consumed token.
+    last_end: usize,
+}
+
+/// Parse a token list (ending with [`Kind::Eof`]) into a file.
+pub(super) fn parse_tokens<'a>(
+    file: &'a str,
+    toks: Vec<Token<'a>>,
+    len: usize,
+) -> (File, Vec<Diagnostic>) {
+    let mut p = Parser {
+        file,
+        toks,
+        pos: 0,
+        eof: Token {
+            kind: Kind::Eof,
+            text: "",
+            value: String::new(),
+            span: Span::new(len, len),
+            newlines_before: 0,
+            comments: Vec::new(),
+        },
+        diags: Vec::new(),
+        pending: Vec::new(),
+        last_end: 0,
+    };
+    let f = p.file();
+    (f, p.diags)
+}
+
+fn describe(t: &Token<'_>) -> String {
+    match t.kind {
+        Kind::Word => format!("`{}`", show(t.text)),
+        Kind::Str => "a string".to_string(),
+        Kind::LBrace => "`{`".to_string(),
+        Kind::RBrace => "`}`".to_string(),
+        Kind::Comma => "`,`".to_string(),
+        Kind::Eq => "`=`".to_string(),
+        Kind::At => "`@`".to_string(),
+        Kind::Eof => "end of file".to_string(),
+    }
+}
+
+fn comments(cs: impl IntoIterator<Item = LexComment>) -> impl Iterator<Item = Comment> {
+    cs.into_iter().map(|c| c.comment)
+}
+
+fn item_desc(kind: ItemKind, name: &str) -> String {
+    let k = match kind {
+        ItemKind::Policy => "policy",
+        ItemKind::Abstraction => "abstraction",
+    };
+    if name.is_empty() {
+        k.to_string()
+    } else {
+        format!("{k} `{}`", show(name))
+    }
+}
+
+impl<'a> Parser<'a> {
+    fn peek(&self) -> &Token<'a> {
+        self.toks.get(self.pos).unwrap_or(&self.eof)
+    }
+
+    fn peek_word(&self) -> Option<&'a str> {
+        let t = self.peek();
+        (t.kind == Kind::Word).then_some(t.text)
+    }
+
+    fn at(&self, kind: Kind) -> bool {
+        self.peek().kind == kind
+    }
+
+    fn at_word(&self, w: &str) -> bool {
+        self.peek_word() == Some(w)
+    }
+
+    /// Take the comments written before the next token.
+    fn take_comments(&mut self) -> Vec<LexComment> {
+        self.toks
+            .get_mut(self.pos)
+            .map(|t| std::mem::take(&mut t.comments))
+            .unwrap_or_default()
+    }
+
+    /// Consume the next token (never moves past the end); its comments go to `pending`.
+    fn bump(&mut self) -> Token<'a> {
+        let Some(t) = self.toks.get_mut(self.pos) else {
+            return self.eof.clone();
+        };
+        let tok = Token {
+            kind: t.kind,
+            text: t.text,
+            value: std::mem::take(&mut t.value),
+            span: t.span,
+            newlines_before: t.newlines_before,
+            comments: Vec::new(),
+        };
+        self.pending
+            .extend(comments(std::mem::take(&mut t.comments)));
+        if tok.kind != Kind::Eof {
+            self.pos += 1;
+            self.last_end = tok.span.end;
+        }
+        tok
+    }
+
+    fn at_sync(&self) -> bool {
+        let t = self.peek();
+        match t.kind {
+            Kind::Eof | Kind::RBrace => true,
+            Kind::Word => is_reserved(t.text),
+            _ => false,
+        }
+    }
+
+    /// Skip to the next statement keyword, item keyword, `}` or the end. A `{ ... }`
+    /// block met on the way is skipped whole (up to an item keyword or the end).
+    fn sync(&mut self) {
+        let mut depth = 0usize;
+        loop {
+            let t = self.peek();
+            match t.kind {
+                Kind::Eof => return,
+                Kind::Word if ITEM_KEYWORDS.contains(&t.text) => return,
+                Kind::LBrace => depth += 1,
+                Kind::RBrace if depth > 0 => depth -= 1,
+                _ if depth == 0 && self.at_sync() => return,
+                _ => {}
+            }
+            self.bump();
+        }
+    }
+
+    /// Record "expected X, found <next token>".
+    fn error(&mut self, expected: &str) -> Reported {
+        let t = self.peek();
+        let d = Diagnostic::new(
+            Code::Syntax,
+            self.file,
+            t.span,
+            format!("expected {expected}, found {}", describe(t)),
+            format!("expected {expected}"),
+        );
+        self.diags.push(d);
+        Reported
+    }
+
+    /// Record "expected X, found <tok>" for an already consumed token.
+    fn error_at(&mut self, tok: &Token<'_>, span: Span, expected: &str) -> Reported {
+        self.diags.push(Diagnostic::new(
+            Code::Syntax,
+            self.file,
+            span,
+            format!("expected {expected}, found {}", describe(tok)),
+            format!("expected {expected}"),
+        ));
+        Reported
+    }
+
+    fn file(&mut self) -> File {
+        let mut file = File::default();
+        loop {
+            let t = self.peek();
+            match t.kind {
+                Kind::Eof => {
+                    file.trailing_comments = comments(self.take_comments()).collect();
+                    return file;
+                }
+                Kind::Word if ITEM_KEYWORDS.contains(&t.text) => {
+                    let item = self.item();
+                    file.items.push(item);
+                }
+                _ => {
+                    self.error("`policy` or `abstraction`");
+                    self.bump();
+                    while !(self.at(Kind::Eof)
+                        || self.peek_word().is_some_and(|w| ITEM_KEYWORDS.contains(&w)))
+                    {
+                        self.bump();
+                    }
+                }
+            }
+        }
+    }
+
+    fn item(&mut self) -> Item {
+        let leading = self.take_comments();
+        self.pending.clear();
+        let kw = self.bump();
+        let kind = if kw.text == "policy" {
+            ItemKind::Policy
+        } else {
+            ItemKind::Abstraction
+        };
+        let mut failed = false;
+        let name = match self.peek_word() {
+            Some(w) if is_name(w) => {
+                let t = self.bump();
+                Spanned::new(w.to_string(), t.span)
+            }
+            _ => {
+                let what = match kind {
+                    ItemKind::Policy => "a policy name",
+                    ItemKind::Abstraction => "an abstraction name",
+                };
+                self.error(what);
+                failed = true;
+                // A word or a string here was meant as the name: skip it.
+                let t = self.peek();
+                if t.kind == Kind::Str || (t.kind == Kind::Word && !ITEM_KEYWORDS.contains(&t.text))
+                {
+                    self.bump();
+                }
+                Spanned::new(String::new(), Span::new(kw.span.end, kw.span.end))
+            }
+        };
+        let mut open = None;
+        if self.at(Kind::LBrace) {
+            open = Some(self.bump().span);
+        } else {
+            if !failed {
+                self.error("`{`");
+            }
+            while !(self.at_sync() || self.at(Kind::LBrace)) {
+                self.bump();
+            }
+            if self.at(Kind::LBrace) {
+                open = Some(self.bump().span);
+            }
+        }
+        let mut item = Item {
+            kind,
+            name,
+            body: Vec::new(),
+            comments: comments(leading).collect(),
+            closing_comments: Vec::new(),
+            span: kw.span,
+        };
+        item.comments.append(&mut self.pending);
+        let end = self.body(&mut item, open);
+        item.span = Span::new(kw.span.start, end.max(kw.span.end));
+        item
+    }
+
+    /// The statements of a body up to its `}`; returns the end of the item.
+    fn body(&mut self, item: &mut Item, open: Option<Span>) -> usize {
+        // True when the last consumed token ends the last statement of `item.body`.
+        let mut just_parsed = false;
+        loop {
+            let mut cs = self.take_comments().into_iter().peekable();
+            if just_parsed && cs.peek().is_some_and(|c| c.newlines_before == 0) {
+                if let (Some(c), Some(last)) = (cs.next(), item.body.last_mut()) {
+                    last.trailing_comment = Some(c.comment);
+                }
+            }
+            let cs: Vec<LexComment> = cs.collect();
+            let t = self.peek();
+            let blank = !item.body.is_empty()
+                && (t.newlines_before >= 2 || cs.iter().any(|c| c.newlines_before >= 2));
+            let (kind, text, span) = (t.kind, t.text, t.span);
+            match kind {
+                Kind::RBrace => {
+                    item.closing_comments.extend(comments(cs));
+                    return self.bump().span.end;
+                }
+                Kind::Eof => {
+                    item.closing_comments.extend(comments(cs));
+                    if let Some(open) = open {
+                        self.unclosed(item, open, span, "the file ends here");
+                    }
+                    return self.last_end;
+                }
+                Kind::Word if ITEM_KEYWORDS.contains(&text) => {
+                    item.closing_comments.extend(comments(cs));
+                    if let Some(open) = open {
+                        self.unclosed(item, open, span, "the next item starts here");
+                    }
+                    return self.last_end;
+                }
+                Kind::Word if STMT_KEYWORDS.contains(&text) => {
+                    self.pending = comments(cs).collect();
+                    match self.stmt() {
+                        Ok(stmt) => {
+                            item.body.push(Stmt {
+                                kind: stmt,
+                                comments: std::mem::take(&mut self.pending),
+                                trailing_comment: None,
+                                blank_line_before: blank,
+                                span: Span::new(span.start, self.last_end),
+                            });
+                            just_parsed = true;
+                        }
+                        Err(Reported) => {
+                            self.sync();
+                            self.pending.clear();
+                            just_parsed = false;
+                        }
+                    }
+                }
+                _ => {
+                    // Not a synchronisation token: `sync` skips it.
+                    self.error("a statement or `}`");
+                    self.sync();
+                    self.pending.clear();
+                    just_parsed = false;
+                }
+            }
+        }
+    }
+
+    fn unclosed(&mut self, item: &Item, open: Span, at: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::UnclosedBlock,
+                self.file,
+                open,
+                format!(
+                    "unclosed block of {}",
+                    item_desc(item.kind, &item.name.node)
+                ),
+                "this `{` is never closed",
+            )
+            .with_label(at, what),
+        );
+    }
+
+    fn word(&mut self, ok: fn(&str) -> bool, expected: &str) -> PResult<Spanned<String>> {
+        match self.peek_word() {
+            Some(w) if ok(w) => {
+                let t = self.bump();
+                Ok(Spanned::new(w.to_string(), t.span))
+            }
+            _ => Err(self.error(expected)),
+        }
+    }
+
+    fn ident(&mut self, expected: &str) -> PResult<Spanned<String>> {
+        self.word(is_ident, expected)
+    }
+
+    fn name(&mut self, expected: &str) -> PResult<Spanned<String>> {
+        self.word(is_name, expected)
+    }
+
+    /// A decimal number; E0004 (and `u64::MAX`) when it does not fit.
+    fn number(&mut self, digits: &str, span: Span) -> u64 {
+        digits.parse().unwrap_or_else(|_| {
+            self.diags.push(Diagnostic::new(
+                Code::NumberTooLarge,
+                self.file,
+                span,
+                format!("number `{}` is too large", show(digits)),
+                "does not fit in 64 bits",
+            ));
+            u64::MAX
+        })
+    }
+
+    fn int(&mut self, expected: &str) -> PResult<Spanned<u64>> {
+        let w = self.word(is_int, expected)?;
+        Ok(Spanned::new(self.number(&w.node, w.span), w.span))
+    }
+
+    fn string(&mut self, expected: &str) -> PResult<Spanned<String>> {
+        if self.at(Kind::Str) {
+            let t = self.bump();
+            Ok(Spanned::new(t.value, t.span))
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    fn punct(&mut self, kind: Kind, expected: &str) -> PResult<Span> {
+        if self.at(kind) {
+            Ok(self.bump().span)
+        } else {
+            Err(self.error(expected))
+        }
+    }
+
+    /// `STRING { "," STRING }`; `first` says what the first string is expected as.
+    fn strings(&mut self, first: &str) -> PResult<Vec<Spanned<String>>> {
+        let mut v = vec![self.string(first)?];
+        loop {
+            if self.at(Kind::Comma) {
+                self.bump();
+                v.push(self.string("a string")?);
+            } else if self.at(Kind::Str) {
+                return Err(self.error("`,`"));
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// True when the next token is a word that could only continue a comma list.
+    fn at_list_element(&self) -> bool {
+        self.peek_word().is_some_and(|w| !is_reserved(w))
+    }
+
+    /// `IDENT { "," IDENT }`.
+    fn idents(&mut self, expected: &str) -> PResult<Vec<Spanned<String>>> {
+        let mut v = vec![self.ident(expected)?];
+        loop {
+            if self.at(Kind::Comma) {
+                self.bump();
+                v.push(self.ident(expected)?);
+            } else if self.at_list_element() {
+                return Err(self.error("`,`"));
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
+    /// `useref = name [ "@" INT ]`.
+    fn use_ref(&mut self) -> PResult<Spanned<UseRef>> {
+        let name = self.name("an abstraction name")?;
+        let mut span = name.span;
+        let mut version = None;
+        if self.at(Kind::At) {
+            self.bump();
+            let v = self.int("a version number")?;
+            span = span.join(v.span);
+            version = Some(v.node);
+        }
+        Ok(Spanned::new(
+            UseRef {
+                name: name.node,
+                version,
+            },
+            span,
+        ))
+    }
+
+    fn stmt(&mut self) -> PResult<StmtKind> {
+        let kw = self.bump();
+        Ok(match kw.text {
+            "version" => StmtKind::Version(self.int("a version number")?),
+            "attach" => StmtKind::Attach(self.string("a string")?),
+            "mode" => StmtKind::Mode(self.ident("a mode")?),
+            "use" => {
+                let mut v = vec![self.use_ref()?];
+                loop {
+                    if self.at(Kind::Comma) {
+                        self.bump();
+                        v.push(self.use_ref()?);
+                    } else if self.at_list_element() {
+                        return Err(self.error("`,`"));
+                    } else {
+                        break StmtKind::Use(v);
+                    }
+                }
+            }
+            "owns" => StmtKind::Owns(self.strings("a string")?),
+            "var" => {
+                let name = self.ident("a variable name")?;
+                self.punct(Kind::Eq, "`=`")?;
+                let value = self.string("a string")?;
+                StmtKind::Var { name, value }
+            }
+            "allow" => self.rule(Spanned::new(Effect::Allow, kw.span))?,
+            "deny" => self.rule(Spanned::new(Effect::Deny, kw.span))?,
+            _ => return Err(self.error_at(&kw, kw.span, "a statement")),
+        })
+    }
+
+    /// The rest of an `allow`/`deny` statement.
+    fn rule(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
+        match self.peek_word() {
+            Some("net") => {
+                self.bump();
+                let op = self.ident("a network operation")?;
+                let proto = self.ident("a protocol")?;
+                let ports = match self.peek_word() {
+                    Some(w) if w.starts_with(|c: char| c.is_ascii_digit()) => Some(self.ports()?),
+                    _ => None,
+                };
+                Ok(StmtKind::Net {
+                    effect,
+                    op,
+                    proto,
+                    ports,
+                })
+            }
+            Some("capability") => {
+                self.bump();
+                let caps = self.idents("a capability name")?;
+                Ok(StmtKind::Capability { effect, caps })
+            }
+            Some("signal") => {
+                self.bump();
+                self.signal(effect)
+            }
+            Some(w) if is_ident(w) => {
+                let mut rights = Vec::new();
+                while let Some(w) = self.peek_word().filter(|w| is_ident(w)) {
+                    let t = self.bump();
+                    rights.push(Spanned::new(w.to_string(), t.span));
+                }
+                let paths = self.strings("a right or a string")?;
+                let exec_as = if self.at_word("as") {
+                    self.bump();
+                    Some(self.name("a policy name")?)
+                } else {
+                    None
+                };
+                Ok(StmtKind::File {
+                    effect,
+                    rights,
+                    paths,
+                    exec_as,
+                })
+            }
+            _ => Err(self.error("a right, `net`, `capability` or `signal`")),
+        }
+    }
+
+    /// `IDENT [ IDENT { "," IDENT } ] ( "to" | "from" ) name` after `signal`.
+    fn signal(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
+        let direction = self.ident("a signal direction")?;
+        let at_peer = |p: &Self| p.at_word("to") || p.at_word("from");
+        let mut signals = Vec::new();
+        if !at_peer(self) {
+            signals.push(self.ident("a signal name, `to` or `from`")?);
+            loop {
+                if self.at(Kind::Comma) {
+                    self.bump();
+                    if at_peer(self) {
+                        return Err(self.error("a signal name"));
+                    }
+                    signals.push(self.ident("a signal name")?);
+                } else if at_peer(self) {
+                    break;
+                } else {
+                    return Err(self.error("`,`, `to` or `from`"));
+                }
+            }
+        }
+        match (direction.node.as_str(), self.peek_word()) {
+            ("send", Some("from")) => return Err(self.error("`to` after `send`")),
+            ("receive", Some("to")) => return Err(self.error("`from` after `receive`")),
+            _ => {}
+        }
+        self.bump();
+        let peer = self.name("a policy name")?;
+        Ok(StmtKind::Signal {
+            effect,
+            direction,
+            signals,
+            peer,
+        })
+    }
+
+    /// `INT [ "-" INT ]`; the range may be one word (`8000-8080`) or several.
+    fn ports(&mut self) -> PResult<Spanned<PortSpec>> {
+        let first = self.bump();
+        let start = first.span.start;
+        let bad = |p: &mut Self, t: &Token<'_>| p.error_at(t, t.span, "a port or a port range");
+        let (lo_text, hi_text) = match first.text.split_once('-') {
+            Some((lo, hi)) => (lo, Some(hi)),
+            None => (first.text, None),
+        };
+        if !is_int(lo_text) {
+            return Err(bad(self, &first));
+        }
+        let lo_span = Span::new(start, start + lo_text.len());
+        let lo = self.number(lo_text, lo_span);
+        let hi = match hi_text {
+            // `80-90` in one word
+            Some(hi) if is_int(hi) => {
+                let span = Span::new(lo_span.end + 1, first.span.end);
+                Spanned::new(self.number(hi, span), span)
+            }
+            // `80- 90`
+            Some("") => self.int("a port number")?,
+            Some(_) => return Err(bad(self, &first)),
+            None => match self.peek_word() {
+                // `80 - 90`
+                Some("-") => {
+                    self.bump();
+                    self.int("a port number")?
+                }
+                // `80 -90`
+                Some(w) if w.starts_with('-') => {
+                    let t = self.bump();
+                    match w.strip_prefix('-').filter(|d| is_int(d)) {
+                        Some(digits) => {
+                            let span = Span::new(t.span.start + 1, t.span.end);
+                            Spanned::new(self.number(digits, span), span)
+                        }
+                        None => return Err(self.error_at(&t, t.span, "a port number")),
+                    }
+                }
+                _ => Spanned::new(lo, lo_span),
+            },
+        };
+        Ok(Spanned::new(
+            PortSpec { lo, hi: hi.node },
+            Span::new(start, hi.span.end),
+        ))
+    }
+}

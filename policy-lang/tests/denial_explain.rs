@@ -1,0 +1,126 @@
+//! Denials explained against a policy: the deny that blocks an access, or that no allow
+//! covers it, and the rule to add.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use polc_lang::denial::{explain, parse, Verdict};
+use polc_lang::{load, LoadOptions, Source};
+
+const POLICY: &str = r#"
+policy org.example.app {
+    version 1
+    allow read "/etc/**"
+    deny read "/etc/shadow"
+    allow read write create "/var/lib/app/**"
+    allow exec "/usr/bin/app"
+    allow net connect tcp 80
+    allow capability chown
+    allow signal send term to org.example.worker
+}
+"#;
+
+fn policy() -> polc_lang::ir::Policy {
+    load(&Source::new("app.pol", POLICY), &LoadOptions::default())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy
+}
+
+fn lines(file: &str) -> Vec<String> {
+    let path = format!("{}/tests/denial_data/{file}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_deny_rule_blocks_with_its_location() {
+    let l = &lines("apparmor.log")[0];
+    let e = explain(&policy(), &parse(l).unwrap());
+    assert_eq!(e.other_policy, None);
+    let a = &e.accesses[0];
+    assert_eq!(a.verdict, Verdict::DeniedByRule);
+    assert_eq!(a.blocking.len(), 1);
+    assert_eq!(a.blocking[0].rule, r#"deny read "/etc/shadow""#);
+    assert_eq!(a.blocking[0].origins[0].to_string(), "app.pol:5:5");
+    // An allow covers it already: only the deny must go.
+    assert_eq!(a.granting.len(), 1);
+    assert_eq!(a.suggestion, None);
+}
+
+#[test]
+fn no_allow_suggests_the_rule_to_add() {
+    let l = &lines("apparmor.log")[3]; // exec /usr/bin/scp
+    let a = &explain(&policy(), &parse(l).unwrap()).accesses[0];
+    assert_eq!(a.verdict, Verdict::NoAllow);
+    assert_eq!(
+        a.suggestion.as_deref(),
+        Some(r#"allow exec "/usr/bin/scp""#)
+    );
+    let l = &lines("landlock.log")[5]; // connect tcp 443
+    let a = &explain(&policy(), &parse(l).unwrap()).accesses[0];
+    assert_eq!(a.suggestion.as_deref(), Some("allow net connect tcp 443"));
+    let l = &lines("selinux.log")[6]; // capability net_bind_service
+    let a = &explain(&policy(), &parse(l).unwrap()).accesses[0];
+    assert_eq!(
+        a.suggestion.as_deref(),
+        Some("allow capability net_bind_service")
+    );
+}
+
+#[test]
+fn an_allowed_access_points_at_the_backend() {
+    let line = r#"type=LANDLOCK_ACCESS msg=audit(1729738800.221:34): domain=1a6fdc679 blockers=fs.read_file path="/etc/hosts" dev="vda2" ino=1"#;
+    let a = &explain(&policy(), &parse(line).unwrap()).accesses[0];
+    assert_eq!(a.verdict, Verdict::AllowedByPolicy);
+    assert_eq!(a.granting[0].rule, r#"allow read "/etc/**""#);
+}
+
+#[test]
+fn partial_paths_list_the_rules_that_may_apply() {
+    // Landlock names the directory of a creation.
+    let line = r#"type=LANDLOCK_ACCESS msg=audit(1.2:3): domain=1 blockers=fs.make_reg path="/var/lib/app/cache" dev="vda2" ino=1"#;
+    let a = &explain(&policy(), &parse(line).unwrap()).accesses[0];
+    assert_eq!(a.verdict, Verdict::AllowedByPolicy);
+    let line = r#"type=LANDLOCK_ACCESS msg=audit(1.2:3): domain=1 blockers=fs.make_reg path="/opt/app" dev="vda2" ino=1"#;
+    let a = &explain(&policy(), &parse(line).unwrap()).accesses[0];
+    assert_eq!(a.verdict, Verdict::NoAllow);
+    assert_eq!(
+        a.suggestion.as_deref(),
+        Some(r#"allow create "/opt/app/*""#)
+    );
+    // SELinux `name=` is the last component only.
+    let l = &lines("selinux.log")[0]; // read "shadow"
+    let a = &explain(&policy(), &parse(l).unwrap()).accesses[0];
+    assert_eq!(a.verdict, Verdict::Undetermined);
+    assert_eq!(a.blocking[0].rule, r#"deny read "/etc/shadow""#);
+}
+
+#[test]
+fn a_log_about_another_policy_is_flagged() {
+    let line = r#"audit: type=1400 audit(1.2:3): apparmor="DENIED" operation="open" profile="org.example.other" name="/etc/shadow" pid=1 comm="x" requested_mask="r" denied_mask="r" fsuid=0 ouid=0"#;
+    let e = explain(&policy(), &parse(line).unwrap());
+    assert_eq!(e.other_policy.as_deref(), Some("org.example.other"));
+}
+
+/// Every test line of every LSM against the policy, as JSON.
+#[test]
+fn every_record_explained() {
+    let p = policy();
+    let mut out = String::new();
+    for file in ["apparmor.log", "selinux.log", "landlock.log"] {
+        for line in lines(file) {
+            let e = explain(&p, &parse(&line).unwrap());
+            out.push_str(&serde_json::to_string(&e.accesses).unwrap());
+            out.push('\n');
+        }
+    }
+    insta::assert_snapshot!(out);
+}

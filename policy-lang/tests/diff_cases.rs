@@ -1,0 +1,413 @@
+//! The diff on hand-built IR: one case per kind of change, and the JSON form of a diff.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod diff_support;
+
+use diff_support::*;
+use polc_lang::ast::Effect::{Allow, Deny};
+use polc_lang::diff::{diff, Change, Decided, Direction, PolicyField, SignalSet};
+use polc_lang::ir::{Attach, Mode, NetOp, Proto, SignalDir};
+
+fn o(line: usize) -> polc_lang::ir::Origin {
+    at("old.pol", line)
+}
+fn n(line: usize) -> polc_lang::ir::Origin {
+    at("new.pol", line)
+}
+
+fn files(d: &polc_lang::diff::Diff) -> Vec<&polc_lang::diff::FileChange> {
+    d.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::File(f) => Some(f),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_new_rule_broadens_with_a_witness_and_its_location() {
+    let old = policy("org.example.app");
+    let mut new = old.clone();
+    new.files.push(file_rule(
+        Allow,
+        "/var/lib/app/**",
+        rights(&["write"]),
+        None,
+        n(7),
+    ));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].direction, Direction::Broadened);
+    assert_eq!(f[0].rights, rights(&["write"]));
+    assert_eq!(f[0].paths.to_string(), "/var/lib/app/**");
+    assert_eq!(f[0].witness.as_deref(), Some("/var/lib/app/c"));
+    assert_eq!(f[0].new.decision, Decided::Allowed);
+    assert_eq!(f[0].new.rules[0].origins[0].to_string(), "new.pol:7:5");
+    assert_eq!(f[0].old.decision, Decided::NoAllow);
+    assert!(d.broadens());
+}
+
+#[test]
+fn a_lifted_deny_names_the_old_deny() {
+    let mut old = policy("org.example.app");
+    old.files
+        .push(file_rule(Allow, "/etc/**", rights(&["read"]), None, o(3)));
+    old.files.push(file_rule(
+        Deny,
+        "/etc/shadow",
+        rights(&["read"]),
+        None,
+        o(12),
+    ));
+    let mut new = policy("org.example.app");
+    new.files
+        .push(file_rule(Allow, "/etc/**", rights(&["read"]), None, n(3)));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1, "{d:#?}");
+    assert_eq!(f[0].paths.to_string(), "/etc/shadow");
+    assert_eq!(f[0].witness.as_deref(), Some("/etc/shadow"));
+    assert_eq!(f[0].old.decision, Decided::Denied);
+    assert_eq!(f[0].old.rules[0].origins[0].to_string(), "old.pol:12:5");
+    assert_eq!(f[0].new.rules[0].rule, r#"allow read "/etc/**""#);
+}
+
+#[test]
+fn a_wider_glob_reports_only_what_is_new() {
+    let mut old = policy("org.example.app");
+    old.files.push(file_rule(
+        Allow,
+        "/var/lib/app/*.db",
+        rights(&["rw"]),
+        None,
+        o(3),
+    ));
+    let mut new = policy("org.example.app");
+    new.files.push(file_rule(
+        Allow,
+        "/var/lib/app/**",
+        rights(&["rw"]),
+        None,
+        n(3),
+    ));
+    new.files.push(file_rule(
+        Deny,
+        "/var/lib/app/secret/**",
+        rights(&["all"]),
+        None,
+        n(4),
+    ));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1, "{d:#?}");
+    assert_eq!(f[0].rights, rights(&["rw"]));
+    assert_eq!(
+        f[0].paths.to_string(),
+        "/var/lib/app/** except /var/lib/app/*.db, /var/lib/app/secret/**"
+    );
+    let w = f[0].witness.as_deref().unwrap();
+    assert!(
+        !w.ends_with(".db") && !w.starts_with("/var/lib/app/secret/"),
+        "{w}"
+    );
+}
+
+#[test]
+fn a_new_deny_narrows() {
+    let mut old = policy("org.example.app");
+    old.files.push(file_rule(
+        Allow,
+        "/etc/ssl/**",
+        rights(&["read"]),
+        None,
+        o(3),
+    ));
+    let mut new = old.clone();
+    new.files.push(file_rule(
+        Deny,
+        "/etc/ssl/private/**",
+        rights(&["read"]),
+        None,
+        n(9),
+    ));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].direction, Direction::Narrowed);
+    assert_eq!(f[0].paths.to_string(), "/etc/ssl/private/**");
+    assert_eq!(f[0].new.decision, Decided::Denied);
+    assert_eq!(f[0].old.decision, Decided::Allowed);
+    assert!(!d.broadens());
+}
+
+#[test]
+fn extended_rights_on_the_same_glob() {
+    let mut old = policy("org.example.app");
+    old.files
+        .push(file_rule(Allow, "/srv/**", rights(&["read"]), None, o(3)));
+    let mut new = policy("org.example.app");
+    new.files.push(file_rule(
+        Allow,
+        "/srv/**",
+        rights(&["read", "write", "create"]),
+        None,
+        n(3),
+    ));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rights, rights(&["write", "create"]));
+    // The same paths were readable before: only what is new.
+    assert_eq!(f[0].paths.to_string(), "/srv/**");
+}
+
+#[test]
+fn ports_capabilities_and_signals() {
+    let mut old = policy("org.example.app");
+    old.net
+        .push(net_rule(Allow, NetOp::Bind, Proto::Tcp, 8080, 8089, o(5)));
+    old.capabilities.push(cap_rule(Allow, "setuid", o(6)));
+    old.signals.push(signal_rule(
+        Allow,
+        SignalDir::Send,
+        "org.example.peer",
+        &[],
+        o(7),
+    ));
+    let mut new = policy("org.example.app");
+    new.net
+        .push(net_rule(Allow, NetOp::Bind, Proto::Tcp, 8080, 8099, n(5)));
+    new.net
+        .push(net_rule(Deny, NetOp::Bind, Proto::Tcp, 8085, 8085, n(6)));
+    new.signals.push(signal_rule(
+        Allow,
+        SignalDir::Send,
+        "org.example.peer",
+        &["term"],
+        n(7),
+    ));
+    let d = diff(&old, &new);
+    let net: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Net(x) => Some((x.direction, x.ports.to_string())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        net,
+        vec![
+            (Direction::Narrowed, "8085".to_string()),
+            (Direction::Broadened, "8090-8099".to_string()),
+        ]
+    );
+    let caps: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Capability(x) => Some((x.direction, x.capability.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(caps, vec![(Direction::Narrowed, "setuid".to_string())]);
+    let sigs: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Signal(x) => Some((x.direction, x.signals.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sigs,
+        vec![(
+            Direction::Narrowed,
+            SignalSet::AllExcept(["term".to_string()].into())
+        )]
+    );
+}
+
+#[test]
+fn transitions_mode_attach_and_owns() {
+    let mut old = policy("org.example.app");
+    old.files.push(file_rule(
+        Allow,
+        "/usr/bin/convert",
+        rights(&["exec"]),
+        Some("org.example.converter"),
+        o(4),
+    ));
+    old.owns.push(owned("/var/lib/app/**", o(2)));
+    let mut new = policy("org.example.app");
+    new.files.push(file_rule(
+        Allow,
+        "/usr/bin/convert",
+        rights(&["exec"]),
+        None,
+        n(4),
+    ));
+    new.owns.push(owned("/var/lib/{app,app2}/**", n(2)));
+    new.mode = Mode::Complain;
+    new.attach = Some(Attach {
+        path: "/usr/bin/app".into(),
+        origin: n(1),
+    });
+    let d = diff(&old, &new);
+    let t: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Transition(t) => Some((t.witness.clone(), t.old_as.clone(), t.new_as.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        t,
+        vec![(
+            Some("/usr/bin/convert".into()),
+            Some(name("org.example.converter")),
+            None
+        )]
+    );
+    assert!(files(&d).is_empty(), "exec stays allowed: {d:#?}");
+    let fields: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Policy(p) => Some((p.field, p.direction)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        vec![
+            (PolicyField::Mode, Direction::Broadened),
+            (PolicyField::Attach, Direction::Changed)
+        ]
+    );
+    let owns: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Owns(x) => Some((x.direction, x.witness.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        owns,
+        vec![(Direction::Broadened, Some("/var/lib/app2/c".into()))]
+    );
+}
+
+#[test]
+fn equal_meaning_in_other_words_is_no_change() {
+    let mut old = policy("org.example.app");
+    old.files.push(file_rule(
+        Allow,
+        "/a/{b,c}",
+        rights(&["read", "write"]),
+        None,
+        o(1),
+    ));
+    let mut new = policy("org.example.app");
+    new.files
+        .push(file_rule(Allow, "/a/c", rights(&["read"]), None, n(1)));
+    new.files
+        .push(file_rule(Allow, "/a/b", rights(&["rw"]), None, n(2)));
+    new.files
+        .push(file_rule(Allow, "/a/c", rights(&["write"]), None, n(3)));
+    assert!(diff(&old, &new).is_empty(), "{:#?}", diff(&old, &new));
+    assert!(diff(&new, &old).is_empty());
+}
+
+/// A diff touching every kind of change, as JSON (the schema of docs/diff.md).
+pub fn sample() -> (polc_lang::ir::Policy, polc_lang::ir::Policy) {
+    let mut old = policy("org.example.webapp");
+    old.files.push(file_rule(
+        Allow,
+        "/etc/ssl/**",
+        rights(&["read"]),
+        None,
+        o(10),
+    ));
+    old.files.push(file_rule(
+        Deny,
+        "/etc/ssl/private/**",
+        rights(&["read"]),
+        None,
+        o(14),
+    ));
+    old.files.push(file_rule(
+        Allow,
+        "/var/lib/webapp/**",
+        rights(&["read", "write"]),
+        None,
+        o(11),
+    ));
+    old.files.push(file_rule(
+        Allow,
+        "/usr/bin/convert",
+        rights(&["exec"]),
+        Some("org.example.converter"),
+        o(12),
+    ));
+    old.net
+        .push(net_rule(Allow, NetOp::Connect, Proto::Tcp, 443, 443, o(16)));
+    old.capabilities.push(cap_rule(Allow, "setuid", o(18)));
+    let mut new = policy("org.example.webapp");
+    new.files.push(file_rule(
+        Allow,
+        "/etc/ssl/**",
+        rights(&["read"]),
+        None,
+        n(10),
+    ));
+    new.files.push(file_rule(
+        Allow,
+        "/var/lib/webapp/**",
+        rights(&["read", "write", "create"]),
+        None,
+        n(11),
+    ));
+    new.files.push(file_rule(
+        Deny,
+        "/var/lib/webapp/keys/**",
+        rights(&["write"]),
+        None,
+        n(15),
+    ));
+    new.files.push(file_rule(
+        Allow,
+        "/usr/bin/convert",
+        rights(&["exec"]),
+        None,
+        n(12),
+    ));
+    new.net
+        .push(net_rule(Allow, NetOp::Connect, Proto::Tcp, 443, 443, n(16)));
+    new.net
+        .push(net_rule(Allow, NetOp::Bind, Proto::Tcp, 8080, 8089, n(17)));
+    new.signals.push(signal_rule(
+        Allow,
+        SignalDir::Receive,
+        "org.example.webapp",
+        &[],
+        n(19),
+    ));
+    (old, new)
+}
+
+#[test]
+fn json_form() {
+    let (old, new) = sample();
+    let d = diff(&old, &new);
+    insta::assert_snapshot!(serde_json::to_string_pretty(&d).unwrap());
+}

@@ -1,0 +1,434 @@
+//! Builders of IR policies and checks of a diff against the evaluator.
+#![allow(dead_code)]
+
+use polc_lang::ast::Effect;
+use polc_lang::diff::{Change, Decided, Diff, Direction, Side};
+use polc_lang::eval::{evaluate, Reason, Request};
+use polc_lang::glob::Glob;
+use polc_lang::ir::{
+    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange, Proto,
+    RightsOrigin, SignalDir, SignalRule,
+};
+use polc_lang::rights::{Right, Rights};
+use polc_lang::span::Span;
+use std::collections::BTreeSet;
+
+pub fn name(s: &str) -> PolicyName {
+    PolicyName::new(s).unwrap()
+}
+
+/// An origin at `file:line:5`.
+pub fn at(file: &str, line: usize) -> Origin {
+    Origin {
+        file: file.into(),
+        line,
+        column: 5,
+        span: Span::new(line * 40, line * 40 + 20),
+        via: Vec::new(),
+    }
+}
+
+pub fn rights(words: &[&str]) -> Rights {
+    words
+        .iter()
+        .map(|w| Rights::from_keyword(w).unwrap())
+        .fold(Rights::EMPTY, Rights::union)
+}
+
+pub fn policy(n: &str) -> Policy {
+    Policy {
+        name: name(n),
+        version: None,
+        attach: None,
+        mode: Mode::Enforce,
+        uses: Vec::new(),
+        owns: Vec::new(),
+        files: Vec::new(),
+        net: Vec::new(),
+        capabilities: Vec::new(),
+        signals: Vec::new(),
+    }
+}
+
+pub fn file_rule(
+    effect: Effect,
+    glob: &str,
+    rs: Rights,
+    exec_as: Option<&str>,
+    o: Origin,
+) -> FileRule {
+    FileRule {
+        effect,
+        glob: Glob::parse(glob).unwrap(),
+        rights: rs,
+        exec_as: exec_as.map(name),
+        origins: vec![RightsOrigin {
+            rights: rs,
+            origin: o,
+        }],
+    }
+}
+
+pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Origin) -> NetRule {
+    NetRule {
+        effect,
+        op,
+        proto,
+        ports: PortRange { lo, hi },
+        origins: vec![o],
+    }
+}
+
+pub fn cap_rule(effect: Effect, c: &str, o: Origin) -> CapRule {
+    CapRule {
+        effect,
+        capability: c.into(),
+        origins: vec![o],
+    }
+}
+
+pub fn signal_rule(
+    effect: Effect,
+    d: SignalDir,
+    peer: &str,
+    sigs: &[&str],
+    o: Origin,
+) -> SignalRule {
+    SignalRule {
+        effect,
+        direction: d,
+        peer: name(peer),
+        signals: sigs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        origins: vec![o],
+    }
+}
+
+pub fn owned(glob: &str, o: Origin) -> Owned {
+    Owned {
+        glob: Glob::parse(glob).unwrap(),
+        origins: vec![o],
+    }
+}
+
+/// Sort the rule lists in the IR's canonical order (the diff must not need it).
+pub fn canonical(p: &mut Policy) {
+    p.files.sort_by(|a, b| {
+        (a.effect == Effect::Deny, &a.glob, &a.exec_as).cmp(&(
+            b.effect == Effect::Deny,
+            &b.glob,
+            &b.exec_as,
+        ))
+    });
+}
+
+/// The probes of the property tests.
+pub struct Probes<'a> {
+    pub paths: &'a [&'a str],
+    pub caps: &'a [&'a str],
+    pub peers: &'a [&'a str],
+    pub signals: &'a [&'a str],
+}
+
+/// Every request of the probe set, plus the ports around every net rule boundary.
+pub fn requests(p: &Probes<'_>, old: &Policy, new: &Policy) -> Vec<Request> {
+    let mut out = Vec::new();
+    for path in p.paths {
+        for r in Right::ALL {
+            out.push(Request::file(path, r));
+        }
+    }
+    let mut ports: BTreeSet<u16> = [1u16, 2, 80, 443, 8080, 65534, 65535].into();
+    for r in old.net.iter().chain(new.net.iter()) {
+        for q in [
+            r.ports.lo.saturating_sub(1),
+            r.ports.lo,
+            r.ports.hi,
+            r.ports.hi.saturating_add(1),
+        ] {
+            if q >= 1 {
+                ports.insert(q);
+            }
+        }
+    }
+    for op in [NetOp::Connect, NetOp::Bind] {
+        for proto in [Proto::Tcp, Proto::Udp] {
+            for &port in &ports {
+                out.push(Request::net(op, proto, port));
+            }
+        }
+    }
+    for c in p.caps {
+        out.push(Request::capability(c));
+    }
+    for d in [SignalDir::Send, SignalDir::Receive] {
+        for peer in p.peers {
+            for s in p.signals {
+                out.push(Request::signal(d, peer, s));
+            }
+        }
+    }
+    out
+}
+
+/// True when change `c` covers request `r`.
+pub fn covers(c: &Change, r: &Request, own_name: &str) -> bool {
+    match (c, r) {
+        (Change::File(f), Request::File { path, right }) => {
+            f.rights.contains(*right) && f.paths.contains(path)
+        }
+        (Change::Net(n), Request::Net { op, proto, port }) => {
+            n.op == *op && n.proto == *proto && n.ports.contains(*port)
+        }
+        (Change::Capability(k), Request::Capability { name }) => &k.capability == name,
+        (
+            Change::Signal(s),
+            Request::Signal {
+                direction,
+                peer,
+                signal,
+            },
+        ) => {
+            let peer = if peer == "self" {
+                own_name
+            } else {
+                peer.as_str()
+            };
+            s.signal_direction == *direction
+                && s.peer.as_str() == peer
+                && s.signals.contains(signal)
+        }
+        _ => false,
+    }
+}
+
+/// Check the side's decision and cited rules against the evaluator's decision.
+fn check_side(
+    side: &Side,
+    p: &Policy,
+    r: &Request,
+    rights: Rights,
+    what: &str,
+) -> Result<(), String> {
+    let d = evaluate(p, r);
+    let ok = match side.decision {
+        Decided::Allowed => d.allowed,
+        Decided::Denied => d.reason == Reason::Denied,
+        Decided::NoAllow => {
+            !d.allowed
+                && d.deciding.iter().all(|x| x.effect == Effect::Deny)
+                && !allow_matches(p, r)
+        }
+    };
+    if !ok {
+        return Err(format!(
+            "{what}: side says {:?}, evaluator says {:?} for {r:?}",
+            side.decision, d.reason
+        ));
+    }
+    // Every cited rule matches the request (a file rule: for one of the change's rights;
+    // together they match every right).
+    if let (Request::File { path, right }, Decided::Allowed | Decided::Denied) = (r, side.decision)
+    {
+        let any = side.rules.iter().any(|c| {
+            p.files
+                .get(c.index)
+                .is_some_and(|f| f.rights.contains(*right) && f.glob.matches(path))
+        });
+        if !any {
+            return Err(format!("{what}: no cited rule matches {r:?}"));
+        }
+    }
+    for cite in &side.rules {
+        let matches = match r {
+            Request::File { path, .. } => p.files.get(cite.index).is_some_and(|f| {
+                f.effect == cite.effect
+                    && !f.rights.intersection(rights).is_empty()
+                    && f.glob.matches(path)
+            }),
+            Request::Net { op, proto, port } => p.net.get(cite.index).is_some_and(|n| {
+                n.effect == cite.effect
+                    && n.op == *op
+                    && n.proto == *proto
+                    && n.ports.contains(*port)
+            }),
+            Request::Capability { name } => p
+                .capabilities
+                .get(cite.index)
+                .is_some_and(|c| c.effect == cite.effect && &c.capability == name),
+            Request::Signal { signal, .. } => p.signals.get(cite.index).is_some_and(|s| {
+                s.effect == cite.effect && (s.signals.is_empty() || s.signals.contains(signal))
+            }),
+        };
+        if !matches {
+            return Err(format!(
+                "{what}: cited rule {} ({}) does not match {r:?}",
+                cite.index, cite.rule
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn allow_matches(p: &Policy, r: &Request) -> bool {
+    match r {
+        Request::File { path, right } => p.files.iter().any(|f| {
+            f.effect == Effect::Allow && f.rights.contains(*right) && f.glob.matches(path)
+        }),
+        Request::Net { op, proto, port } => p.net.iter().any(|n| {
+            n.effect == Effect::Allow && n.op == *op && n.proto == *proto && n.ports.contains(*port)
+        }),
+        Request::Capability { name } => p
+            .capabilities
+            .iter()
+            .any(|c| c.effect == Effect::Allow && &c.capability == name),
+        Request::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            let peer = if peer == "self" {
+                p.name.as_str()
+            } else {
+                peer.as_str()
+            };
+            p.signals.iter().any(|s| {
+                s.effect == Effect::Allow
+                    && s.direction == *direction
+                    && s.peer.as_str() == peer
+                    && (s.signals.is_empty() || s.signals.contains(signal))
+            })
+        }
+    }
+}
+
+/// Completeness and soundness of `d` on the probes; `Err` says what is wrong.
+pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Result<(), String> {
+    let own = old.name.as_str();
+    for r in requests(probes, old, new) {
+        let (a, b) = (evaluate(old, &r), evaluate(new, &r));
+        let want = match (a.allowed, b.allowed) {
+            (false, true) => Some(Direction::Broadened),
+            (true, false) => Some(Direction::Narrowed),
+            _ => None,
+        };
+        // Completeness: a differing decision is covered by a change of its direction.
+        if let Some(dir) = want {
+            if !d
+                .changes
+                .iter()
+                .any(|c| c.direction() == dir && covers(c, &r, own))
+            {
+                return Err(format!("{r:?} is {dir} but no change covers it"));
+            }
+        }
+        // Transitions.
+        if let Request::File {
+            path,
+            right: Right::Exec,
+        } = &r
+        {
+            if a.allowed && b.allowed && a.exec_as != b.exec_as {
+                let found = d.changes.iter().any(|c| match c {
+                    Change::Transition(t) => {
+                        t.paths.contains(path) && t.old_as == a.exec_as && t.new_as == b.exec_as
+                    }
+                    _ => false,
+                });
+                if !found {
+                    return Err(format!(
+                        "transition of {path} changed {:?} → {:?}, not reported",
+                        a.exec_as, b.exec_as
+                    ));
+                }
+            }
+        }
+        // Soundness: every change covering the probe agrees with the evaluator.
+        for c in &d.changes {
+            if let Change::Transition(t) = c {
+                if let Request::File {
+                    path,
+                    right: Right::Exec,
+                } = &r
+                {
+                    if t.paths.contains(path)
+                        && !(a.allowed
+                            && b.allowed
+                            && a.exec_as == t.old_as
+                            && b.exec_as == t.new_as)
+                    {
+                        return Err(format!("transition change {t:?} contradicted at {path}"));
+                    }
+                }
+                continue;
+            }
+            if !covers(c, &r, own) {
+                continue;
+            }
+            if want != Some(c.direction()) {
+                return Err(format!(
+                    "change {c:?} covers {r:?} whose decisions are {} → {}",
+                    a.allowed, b.allowed
+                ));
+            }
+            let (so, sn) = match c {
+                Change::File(f) => (&f.old, &f.new),
+                Change::Net(n) => (&n.old, &n.new),
+                Change::Capability(k) => (&k.old, &k.new),
+                Change::Signal(s) => (&s.old, &s.new),
+                _ => continue,
+            };
+            let rights = match c {
+                Change::File(f) => f.rights,
+                _ => Rights::EMPTY,
+            };
+            check_side(so, old, &r, rights, "old")?;
+            check_side(sn, new, &r, rights, "new")?;
+        }
+    }
+    // Witnesses are real.
+    for c in &d.changes {
+        match c {
+            Change::File(f) => {
+                let w = f
+                    .witness
+                    .as_deref()
+                    .ok_or("a file change without witness")?;
+                if !f.paths.contains(w) {
+                    return Err(format!("witness {w} not in {}", f.paths));
+                }
+                for right in f.rights.iter() {
+                    let r = Request::file(w, right);
+                    let (a, b) = (evaluate(old, &r).allowed, evaluate(new, &r).allowed);
+                    let ok = match f.direction {
+                        Direction::Broadened => !a && b,
+                        Direction::Narrowed => a && !b,
+                        Direction::Changed => false,
+                    };
+                    if !ok {
+                        return Err(format!(
+                            "witness {w} of {c:?} has decisions {a} → {b} for {right}"
+                        ));
+                    }
+                    check_side(&f.old, old, &r, f.rights, "old")?;
+                    check_side(&f.new, new, &r, f.rights, "new")?;
+                }
+            }
+            Change::Transition(t) => {
+                let w = t
+                    .witness
+                    .as_deref()
+                    .ok_or("a transition change without witness")?;
+                let r = Request::file(w, Right::Exec);
+                let (a, b) = (evaluate(old, &r), evaluate(new, &r));
+                if !(a.allowed && b.allowed && a.exec_as == t.old_as && b.exec_as == t.new_as) {
+                    return Err(format!(
+                        "transition witness {w} contradicted: {:?} → {:?}",
+                        a.exec_as, b.exec_as
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Checks shared by the JSON tests.
+#![allow(dead_code)]
+
+use polc_lang::ast::{File, StmtKind};
+use polc_lang::span::{Span, Spanned};
+
+/// The text under a span.
+pub fn under(text: &str, span: Span) -> &str {
+    text.get(span.start..span.end)
+        .unwrap_or_else(|| panic!("span {span:?} out of the text"))
+}
+
+/// The JSON string under a span, decoded.
+fn json_str(text: &str, span: Span) -> String {
+    serde_json::from_str::<String>(under(text, span))
+        .unwrap_or_else(|e| panic!("{:?} is not a JSON string: {e}", under(text, span)))
+}
+
+fn check_strings(text: &str, v: &[Spanned<String>]) {
+    for s in v {
+        assert_eq!(json_str(text, s.span), s.node);
+    }
+}
+
+/// Every node's span holds the JSON value it was read from.
+pub fn check_spans(text: &str, file: &File) {
+    for item in &file.items {
+        let whole = under(text, item.span);
+        assert!(whole.starts_with('{') && whole.ends_with('}'), "{whole}");
+        assert_eq!(json_str(text, item.name.span), item.name.node);
+        for stmt in &item.body {
+            let s = under(text, stmt.span);
+            match &stmt.kind {
+                StmtKind::Version(v) => {
+                    assert!(s.starts_with("\"version\""), "{s}");
+                    assert_eq!(under(text, v.span).parse::<u64>().unwrap(), v.node);
+                }
+                StmtKind::Attach(a) => {
+                    assert!(s.starts_with("\"attach\""), "{s}");
+                    check_strings(text, std::slice::from_ref(a));
+                }
+                StmtKind::Mode(m) => {
+                    assert!(s.starts_with("\"mode\""), "{s}");
+                    check_strings(text, std::slice::from_ref(m));
+                }
+                StmtKind::Use(refs) => {
+                    assert!(s.starts_with("\"use\""), "{s}");
+                    for r in refs {
+                        let want = match r.node.version {
+                            Some(v) => format!("{}@{v}", r.node.name),
+                            None => r.node.name.clone(),
+                        };
+                        assert_eq!(json_str(text, r.span), want);
+                    }
+                }
+                StmtKind::Owns(paths) => {
+                    assert!(s.starts_with("\"owns\""), "{s}");
+                    check_strings(text, paths);
+                }
+                StmtKind::Var { name, value } => {
+                    assert_eq!(stmt.span, name.span.join(value.span));
+                    check_strings(text, &[name.clone(), value.clone()]);
+                }
+                StmtKind::File {
+                    effect,
+                    rights,
+                    paths,
+                    exec_as,
+                } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, effect.span), effect.node.keyword());
+                    check_strings(text, rights);
+                    check_strings(text, paths);
+                    check_strings(text, exec_as.as_slice());
+                }
+                StmtKind::Net {
+                    effect,
+                    op,
+                    proto,
+                    ports,
+                } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, effect.span), effect.node.keyword());
+                    check_strings(text, &[op.clone(), proto.clone()]);
+                    if let Some(p) = ports {
+                        let raw = under(text, p.span);
+                        let want = if p.node.lo == p.node.hi {
+                            [p.node.lo.to_string(), format!("\"{}\"", p.node.lo)]
+                        } else {
+                            let r = format!("\"{}-{}\"", p.node.lo, p.node.hi);
+                            [r.clone(), r]
+                        };
+                        assert!(want.contains(&raw.to_string()), "{raw}");
+                    }
+                }
+                StmtKind::Capability { effect, caps } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, effect.span), effect.node.keyword());
+                    check_strings(text, caps);
+                }
+                StmtKind::Signal {
+                    effect,
+                    direction,
+                    signals,
+                    peer,
+                } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, effect.span), effect.node.keyword());
+                    check_strings(text, &[direction.clone(), peer.clone()]);
+                    check_strings(text, signals);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,400 @@
+//! `polc diff OLD NEW`: what NEW grants that OLD did not, what it no longer grants, and
+//! (with `--target`) how each backend's kernel would enforce the difference.
+
+use super::check::load_policy;
+use super::compile::write_output;
+use super::{render, Ctx, GlobalArgs, OutputFormat, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use clap::{Args, ValueEnum};
+use polc_lang::diff::target::{target_diff, EnforcedRule, TargetDiff};
+use polc_lang::diff::{
+    diff, rights_words, Change, Decided, Direction, PolicyField, Report, RuleCite, Side,
+};
+use polc_lang::fidelity::{Fidelity, FidelityReport};
+use polc_lang::ir::{Origin, Policy, SignalDir};
+use std::fmt::Write;
+use std::path::PathBuf;
+
+/// When `polc diff` exits 1.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// On any difference in meaning.
+    #[default]
+    Any,
+    /// Only when NEW grants more (any change that is not a narrowing).
+    Broaden,
+}
+
+/// A backend whose enforcement `--target` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// AppArmor (ABI from --apparmor-abi)
+    Apparmor,
+    /// SELinux
+    Selinux,
+    /// Landlock (ABI from --landlock-abi; globs resolved against this machine's files)
+    Landlock,
+}
+
+/// Backend options shared by `diff` and `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Also show how a backend's kernel would enforce it (repeatable)
+    #[arg(long = "target", value_enum, value_name = "BACKEND")]
+    pub targets: Vec<Backend>,
+    /// The AppArmor ABI for --target apparmor: 3.0 or 4.0
+    #[arg(long, value_name = "ABI", default_value = "3.0")]
+    pub apparmor_abi: String,
+    /// The Landlock ABI for --target landlock: 1 to 7
+    #[arg(long, value_name = "ABI", default_value_t = polc_landlock::MAX_ABI)]
+    pub landlock_abi: u8,
+}
+
+/// `polc diff OLD NEW [--format human|json] [--fail-on any|broaden] [--target BACKEND]...`
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The old policy (`.pol` text or `.json` form)
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The new policy
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Exit 1 on any difference, or only when NEW grants more
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+    /// Backends
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// The fidelity report of `policy` on `backend`; `Err` says why there is none.
+pub fn fidelity_report(
+    policy: &Policy,
+    backend: Backend,
+    opts: &TargetArgs,
+) -> Result<FidelityReport, String> {
+    match backend {
+        Backend::Apparmor => {
+            let abi = opts
+                .apparmor_abi
+                .parse::<polc_apparmor::Abi>()
+                .map_err(|e| e.to_string())?;
+            let config = polc_apparmor::Config { abi, strict: false };
+            polc_apparmor::compile(policy, &config)
+                .map(|c| c.report)
+                .map_err(|e| format!("cannot compile `{}` for AppArmor: {e}", policy.name))
+        }
+        Backend::Landlock => {
+            let config = polc_landlock::Config {
+                abi: opts.landlock_abi,
+                compatibility: polc_landlock::Compatibility::BestEffort,
+                ..polc_landlock::Config::default()
+            };
+            polc_landlock::plan(policy, &config)
+                .map(|p| p.report)
+                .map_err(|e| format!("cannot plan `{}` for Landlock: {e}", policy.name))
+        }
+        Backend::Selinux => {
+            Err("`--target selinux` needs the SELinux backend, which this build of polc does not include".into())
+        }
+    }
+}
+
+/// Compare two policies; exit 0 when they mean the same, 1 when they differ (with
+/// `--fail-on broaden`, only when NEW grants more), 2 on any error.
+pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+    // A policy with errors is an error of the comparison: 1 means "different".
+    let as_error = |code: u8| {
+        if code == EXIT_FINDINGS {
+            EXIT_USAGE
+        } else {
+            code
+        }
+    };
+    let old = match load_policy(&args.old, global, ctx) {
+        Ok(l) => l,
+        Err(code) => return as_error(code),
+    };
+    let new = match load_policy(&args.new, global, ctx) {
+        Ok(l) => l,
+        Err(code) => return as_error(code),
+    };
+    let mut report = Report::new(diff(&old.policy, &new.policy));
+    for &backend in &args.target.targets {
+        let reports = fidelity_report(&old.policy, backend, &args.target)
+            .and_then(|o| fidelity_report(&new.policy, backend, &args.target).map(|n| (o, n)));
+        match reports {
+            Ok((o, n)) => {
+                report
+                    .targets
+                    .push(target_diff(&report.diff, &old.policy, &o, &new.policy, &n))
+            }
+            Err(e) => {
+                ctx.say(e);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    let text = match args.format {
+        OutputFormat::Human => render::sanitize(&human(
+            &report,
+            &args.old.to_string_lossy(),
+            &args.new.to_string_lossy(),
+        )),
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&report)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+                + "\n"
+        }
+    };
+    let written = write_output(None, text.as_bytes(), global, ctx);
+    if written != EXIT_OK {
+        return written;
+    }
+    exit_code(&report, args.fail_on)
+}
+
+/// 0 or 1 from a report: any difference (a change, or a shared rule whose enforcement
+/// changed on a target), or only broadening (a change that is not a narrowing, or a
+/// target on which NEW's enforcement is widened or unsupported somewhere).
+pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
+    let failed = match fail_on {
+        FailOn::Any => {
+            !report.diff.is_empty() || report.targets.iter().any(|t| !t.rules.is_empty())
+        }
+        FailOn::Broaden => report.diff.broadens() || report.targets.iter().any(TargetDiff::widens),
+    };
+    if failed {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The report for people.
+pub fn human(report: &Report, old_file: &str, new_file: &str) -> String {
+    let d = &report.diff;
+    let mut s = String::new();
+    let _ = writeln!(s, "--- {old_file} ({})", d.old);
+    let _ = writeln!(s, "+++ {new_file} ({})", d.new);
+    for (i, c) in d.changes.iter().enumerate() {
+        s.push('\n');
+        change(&mut s, c);
+        for t in &report.targets {
+            if let Some(cf) = t.changes.iter().find(|cf| cf.change == i) {
+                let _ = writeln!(
+                    s,
+                    "    {}: {}",
+                    backend_name(t),
+                    enforcement(cf.fidelity, cf.old.iter().chain(cf.new.iter()))
+                );
+            }
+        }
+    }
+    for t in &report.targets {
+        if t.rules.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "\n{}: rules in both policies whose enforcement changed:",
+            backend_name(t)
+        );
+        for r in &t.rules {
+            let _ = writeln!(
+                s,
+                "  {}: {} → {}{}",
+                r.rule,
+                fidelities(&r.old),
+                fidelities(&r.new),
+                at(&r.origins)
+            );
+        }
+    }
+    let sum = report.diff.summary();
+    s.push('\n');
+    if d.is_empty() {
+        let _ = writeln!(s, "no difference in meaning");
+    } else {
+        let _ = writeln!(
+            s,
+            "{} broadened, {} narrowed, {} changed",
+            sum.broadened, sum.narrowed, sum.changed
+        );
+    }
+    s
+}
+
+fn backend_name(t: &TargetDiff) -> String {
+    if t.target.is_empty() {
+        t.backend.clone()
+    } else {
+        format!("{} ({})", t.backend, t.target)
+    }
+}
+
+/// `exact`, or the worst fidelity with the first reason given.
+fn enforcement<'a>(worst: Fidelity, entries: impl Iterator<Item = &'a EnforcedRule>) -> String {
+    let entries: Vec<&EnforcedRule> = entries.collect();
+    if entries.iter().all(|e| e.fidelity.is_none()) {
+        return "no fidelity entry for these rules".to_string();
+    }
+    match entries
+        .iter()
+        .find(|e| e.fidelity == Some(worst) && !e.reason.is_empty())
+    {
+        Some(e) => format!("{worst}: {} (`{}`)", e.reason, e.rule),
+        None => worst.to_string(),
+    }
+}
+
+fn fidelities(v: &[EnforcedRule]) -> String {
+    let words: Vec<String> = v
+        .iter()
+        .map(|e| {
+            let f = e.fidelity.map_or("no entry".to_string(), |f| f.to_string());
+            match e.rights {
+                Some(r) => format!("{} {f}", rights_words(r)),
+                None => f,
+            }
+        })
+        .collect();
+    words.join(", ")
+}
+
+/// `  (file:line:col, ...)` or nothing.
+fn at(origins: &[Origin]) -> String {
+    if origins.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = origins.iter().map(Origin::to_string).collect();
+    format!("  ({})", list.join(", "))
+}
+
+fn rule_list(rules: &[RuleCite]) -> String {
+    let list: Vec<String> = rules
+        .iter()
+        .map(|r| format!("{}{}", r.rule, at(&r.origins)))
+        .collect();
+    list.join("; ")
+}
+
+/// `new: allowed by RULE (at)` / `old: no allow rule covered it`.
+fn side(s: &mut String, label: &str, side: &Side, now: bool) {
+    let text = match side.decision {
+        Decided::Allowed => format!("allowed by {}", rule_list(&side.rules)),
+        Decided::Denied => format!("denied by {}", rule_list(&side.rules)),
+        Decided::NoAllow if now => "no allow rule covers it".to_string(),
+        Decided::NoAllow => "no allow rule covered it".to_string(),
+    };
+    let _ = writeln!(s, "    {label}: {text}");
+}
+
+fn sides(s: &mut String, direction: Direction, old: &Side, new: &Side) {
+    // The granting side first.
+    if direction == Direction::Narrowed {
+        side(s, "old", old, false);
+        side(s, "new", new, true);
+    } else {
+        side(s, "new", new, true);
+        side(s, "old", old, false);
+    }
+}
+
+fn change(s: &mut String, c: &Change) {
+    let sign = c.direction().sign();
+    match c {
+        Change::Policy(p) => {
+            let field = match p.field {
+                PolicyField::Name => "name",
+                PolicyField::Mode => "mode",
+                PolicyField::Attach => "attach",
+            };
+            let none = "(none)".to_string();
+            let _ = writeln!(
+                s,
+                "{sign} {field} {} (was {})",
+                p.new.as_ref().unwrap_or(&none),
+                p.old.as_ref().unwrap_or(&none)
+            );
+            if let Some(o) = &p.new_origin {
+                let _ = writeln!(s, "    new: at {o}");
+            }
+            if let Some(o) = &p.old_origin {
+                let _ = writeln!(s, "    old: at {o}");
+            }
+        }
+        Change::File(f) => {
+            let _ = writeln!(s, "{sign} {} {}", rights_words(f.rights), f.paths);
+            witness(s, f.witness.as_deref());
+            sides(s, f.direction, &f.old, &f.new);
+        }
+        Change::Transition(t) => {
+            let runs = |to: &Option<polc_lang::ir::PolicyName>| match to {
+                Some(n) => format!("runs as {n}"),
+                None => "stays in the policy (no transition)".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "{sign} exec {}: {}, was: {}",
+                t.paths,
+                runs(&t.new_as),
+                runs(&t.old_as)
+            );
+            witness(s, t.witness.as_deref());
+            let _ = writeln!(s, "    new: {}", rule_list(&t.new.rules));
+            let _ = writeln!(s, "    old: {}", rule_list(&t.old.rules));
+        }
+        Change::Net(n) => {
+            let op = match n.op {
+                polc_lang::ir::NetOp::Connect => "connect",
+                polc_lang::ir::NetOp::Bind => "bind",
+            };
+            let proto = match n.proto {
+                polc_lang::ir::Proto::Tcp => "tcp",
+                polc_lang::ir::Proto::Udp => "udp",
+            };
+            let _ = writeln!(s, "{sign} net {op} {proto} {}", n.ports);
+            sides(s, n.direction, &n.old, &n.new);
+        }
+        Change::Capability(k) => {
+            let _ = writeln!(s, "{sign} capability {}", k.capability);
+            sides(s, k.direction, &k.old, &k.new);
+        }
+        Change::Signal(g) => {
+            let (dir, prep) = match g.signal_direction {
+                SignalDir::Send => ("send", "to"),
+                SignalDir::Receive => ("receive", "from"),
+            };
+            let _ = writeln!(s, "{sign} signal {dir} {} {prep} {}", g.signals, g.peer);
+            sides(s, g.direction, &g.old, &g.new);
+        }
+        Change::Owns(o) => {
+            let _ = writeln!(s, "{sign} owns {}", o.paths);
+            witness(s, o.witness.as_deref());
+            let whose = if o.direction == Direction::Narrowed {
+                "old"
+            } else {
+                "new"
+            };
+            let list: Vec<String> = o.origins.iter().map(Origin::to_string).collect();
+            let _ = writeln!(s, "    {whose}: owns at {}", list.join(", "));
+        }
+    }
+}
+
+fn witness(s: &mut String, w: Option<&str>) {
+    match w {
+        Some(w) => {
+            let _ = writeln!(s, "    e.g. {w}");
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "    (no example path: the glob algebra's search bound was reached)"
+            );
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! `polc explain FILE (--path PATH --access RIGHT | --net OP:PROTO:PORT |
+//! --capability NAME | --signal DIR:SIGNAL:PEER)`: the decision and the rules behind it.
+
+use super::check::load_policy;
+use super::compile::write_output;
+use super::{explain_ext, render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
+use crate::request::{self, RequestError};
+use crate::{explain, ExplainedRule, Explanation, Reason, Request};
+use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::rights::Right;
+use std::fmt::Write;
+
+/// Explain one request; exit 0 when explained (whatever the decision), 1 when the
+/// policy has errors, 2 on usage or I/O errors.
+pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let loaded = match load_policy(&args.file, global, ctx) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    if let Some(line) = &args.denial {
+        let file = args.file.to_string_lossy();
+        return explain_ext::run_denial(line, &loaded.policy, &file, args, global, ctx);
+    }
+    let request = match build_request(args, loaded.policy.name.as_str()) {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.say(e);
+            return EXIT_USAGE;
+        }
+    };
+    let ex = explain(&loaded.policy, &request);
+    let targets = match explain_ext::reports(&loaded.policy, &args.target) {
+        Ok(r) => explain_ext::enforcements(&loaded.policy, &request, &r),
+        Err(e) => {
+            ctx.say(e);
+            return EXIT_USAGE;
+        }
+    };
+    let text = match args.format {
+        OutputFormat::Human if targets.is_empty() => render::sanitize(&human(&ex)),
+        OutputFormat::Human => render::sanitize(&format!(
+            "{}\nenforcement:\n{}",
+            human(&ex),
+            explain_ext::human_enforcements(&targets, "  ")
+        )),
+        OutputFormat::Json => {
+            let out = explain_ext::WithTargets {
+                explanation: &ex,
+                targets: &targets,
+            };
+            serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+                + "\n"
+        }
+    };
+    write_output(None, text.as_bytes(), global, ctx)
+}
+
+fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestError> {
+    if let (Some(path), Some(access)) = (&args.path, &args.access) {
+        return request::file(path, access);
+    }
+    if let Some(net) = &args.net {
+        return request::net(net);
+    }
+    if let Some(cap) = &args.capability {
+        return request::capability(cap);
+    }
+    // clap makes one of the four forms required.
+    request::signal(args.signal.as_deref().unwrap_or_default(), own_name)
+}
+
+/// The request in words: `read /etc/passwd`, `net connect tcp 443`, ...
+pub fn describe_request(r: &Request) -> String {
+    match r {
+        Request::File { path, right } => format!("{right} {path}"),
+        Request::Net { op, proto, port } => {
+            let op = match op {
+                NetOp::Connect => "connect",
+                NetOp::Bind => "bind",
+            };
+            let proto = match proto {
+                Proto::Tcp => "tcp",
+                Proto::Udp => "udp",
+            };
+            format!("net {op} {proto} {port}")
+        }
+        Request::Capability { name } => format!("capability {name}"),
+        Request::Signal {
+            direction,
+            peer,
+            signal,
+        } => match direction {
+            SignalDir::Send => format!("signal send {signal} to {peer}"),
+            SignalDir::Receive => format!("signal receive {signal} from {peer}"),
+        },
+    }
+}
+
+/// The explanation for people.
+pub fn human(ex: &Explanation) -> String {
+    let mut s = String::new();
+    let verdict = if ex.allowed { "allowed" } else { "denied" };
+    let _ = writeln!(s, "{verdict}: {}", describe_request(&ex.request));
+    let _ = writeln!(s, "policy: {}", ex.policy);
+    let why = match ex.reason {
+        Reason::Allowed => "an allow rule matches and no deny rule does",
+        Reason::Denied => "a deny rule matches (deny wins over allow)",
+        Reason::DefaultDeny => "no rule matches (default deny)",
+    };
+    let _ = writeln!(s, "reason: {why}");
+    if ex.allowed {
+        if let Request::File {
+            right: Right::Exec, ..
+        } = ex.request
+        {
+            match &ex.exec_as {
+                Some(to) => {
+                    let _ = writeln!(s, "runs as: {to} (transition)");
+                }
+                None => {
+                    let _ = writeln!(s, "runs as: {} (no transition)", ex.policy);
+                }
+            }
+        }
+    }
+    rules(&mut s, "deciding rule", &ex.deciding);
+    rules(&mut s, "overridden allow rule", &ex.overridden);
+    s
+}
+
+fn rules(s: &mut String, title: &str, rules: &[ExplainedRule]) {
+    if rules.is_empty() {
+        return;
+    }
+    let plural = if rules.len() == 1 { "" } else { "s" };
+    let _ = writeln!(s, "\n{title}{plural}:");
+    for r in rules {
+        let _ = writeln!(s, "  {}", r.rule);
+        for o in &r.origins {
+            let _ = writeln!(s, "      at {o}");
+        }
+        if r.origins.is_empty() {
+            let _ = writeln!(s, "      (no source location)");
+        }
+    }
+}

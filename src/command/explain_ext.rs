@@ -1,0 +1,263 @@
+//! `polc explain` beyond one request: `--denial 'LOG LINE'` maps a kernel denial back to
+//! the policy, and `--target BACKEND` says whether each backend's kernel would enforce
+//! exactly the decision.
+
+use super::compile::write_output;
+use super::diff::{fidelity_report, Backend, TargetArgs};
+use super::{render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
+use polc_lang::denial::{self, Access, AccessExplanation, DenialExplanation, Verdict};
+use polc_lang::diff::target::{decision_fidelity, EnforcedRule, Enforcement};
+use polc_lang::diff::RuleCite;
+use polc_lang::eval::{evaluate, Request};
+use polc_lang::fidelity::{Fidelity, FidelityReport};
+use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use std::fmt::Write;
+
+/// The fidelity reports of `policy` for every `--target`, with the backend asked for.
+pub fn reports(
+    policy: &Policy,
+    opts: &TargetArgs,
+) -> Result<Vec<(Backend, FidelityReport)>, String> {
+    opts.targets
+        .iter()
+        .map(|&b| fidelity_report(policy, b, opts).map(|r| (b, r)))
+        .collect()
+}
+
+/// Whether each backend enforces exactly the evaluator's decision of `request`.
+pub fn enforcements(
+    policy: &Policy,
+    request: &Request,
+    reports: &[(Backend, FidelityReport)],
+) -> Vec<Enforcement> {
+    let decision = evaluate(policy, request);
+    reports
+        .iter()
+        .map(|(_, r)| decision_fidelity(policy, request, &decision, r))
+        .collect()
+}
+
+/// An explanation with the enforcement of each `--target` (JSON: the explanation's
+/// fields, then `targets`).
+#[derive(serde::Serialize)]
+pub struct WithTargets<'a, T: serde::Serialize> {
+    /// The explanation.
+    #[serde(flatten)]
+    pub explanation: &'a T,
+    /// One per backend.
+    #[serde(skip_serializing_if = "<[Enforcement]>::is_empty")]
+    pub targets: &'a [Enforcement],
+}
+
+/// The per-backend lines of `explain --target`.
+pub fn human_enforcements(v: &[Enforcement], indent: &str) -> String {
+    let mut s = String::new();
+    for e in v {
+        let name = if e.target.is_empty() {
+            e.backend.clone()
+        } else {
+            format!("{} ({})", e.backend, e.target)
+        };
+        let verdict = match e.fidelity {
+            Fidelity::Exact => "the kernel enforces exactly this decision",
+            Fidelity::Narrowed => "the kernel may refuse what the policy allows",
+            Fidelity::Widened => "the kernel allows what the policy denies",
+            Fidelity::Unsupported => "the backend cannot express the deciding rule",
+        };
+        let _ = writeln!(
+            s,
+            "{indent}{name}: {} — {verdict}: {}",
+            e.fidelity, e.reason
+        );
+        for r in &e.rules {
+            let _ = writeln!(s, "{indent}    deciding: {}", enforced(r));
+        }
+        for r in &e.caveats {
+            let _ = writeln!(s, "{indent}    unless:   {}", enforced(r));
+        }
+    }
+    s
+}
+
+fn enforced(r: &EnforcedRule) -> String {
+    let f = r
+        .fidelity
+        .map_or("no entry in the report".to_string(), |f| f.to_string());
+    if r.reason.is_empty() {
+        format!("{} ({f})", r.rule)
+    } else {
+        format!("{} ({f}: {})", r.rule, r.reason)
+    }
+}
+
+/// `explain FILE --denial LINE`: exit 0 when explained, 2 when the line is not a denial
+/// polc can read (or on usage and I/O errors).
+pub fn run_denial(
+    line: &str,
+    policy: &Policy,
+    file: &str,
+    args: &ExplainArgs,
+    global: &GlobalArgs,
+    ctx: &mut Ctx<'_>,
+) -> u8 {
+    let parsed = match denial::parse(line) {
+        Ok(d) => d,
+        Err(e) => {
+            ctx.say(format_args!("cannot read the denial: {e}"));
+            return EXIT_USAGE;
+        }
+    };
+    let mut ex = denial::explain(policy, &parsed);
+    let reports = match reports(policy, &args.target) {
+        Ok(r) => r,
+        Err(e) => {
+            ctx.say(e);
+            return EXIT_USAGE;
+        }
+    };
+    for a in &mut ex.accesses {
+        if let Some(req) = a.access.request() {
+            a.targets = enforcements(policy, &req, &reports);
+        }
+    }
+    let text = match args.format {
+        OutputFormat::Human => render::sanitize(&human_denial(&ex, file)),
+        OutputFormat::Json => {
+            serde_json::to_string_pretty(&ex).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+                + "\n"
+        }
+    };
+    write_output(None, text.as_bytes(), global, ctx)
+}
+
+/// The access in words: `read /etc/shadow`, `create an entry of /usr/local`, ...
+pub fn describe_access(a: &Access) -> String {
+    match a {
+        Access::File { path, right } => format!("{right} {path}"),
+        Access::Net { op, proto, port } => {
+            let op = match op {
+                Some(NetOp::Connect) => "connect",
+                Some(NetOp::Bind) => "bind",
+                None => "use a socket",
+            };
+            let proto = match proto {
+                Proto::Tcp => "tcp",
+                Proto::Udp => "udp",
+            };
+            match port {
+                Some(p) => format!("net {op} {proto} {p}"),
+                None => format!("net {op} {proto} (port not logged)"),
+            }
+        }
+        Access::Capability { name } => format!("capability {name}"),
+        Access::Signal {
+            direction,
+            peer,
+            signal,
+        } => {
+            let (dir, prep) = match direction {
+                SignalDir::Send => ("send", "to"),
+                SignalDir::Receive => ("receive", "from"),
+            };
+            format!(
+                "signal {dir} {} {prep} {}",
+                signal.as_deref().unwrap_or("(signal not logged)"),
+                peer.as_deref().unwrap_or("(peer not logged)")
+            )
+        }
+        Access::Unmapped { permission, .. } => permission.clone(),
+    }
+}
+
+fn cites(s: &mut String, label: &str, rules: &[RuleCite]) {
+    for r in rules {
+        let at: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
+        let at = if at.is_empty() {
+            String::new()
+        } else {
+            format!("  ({})", at.join(", "))
+        };
+        let _ = writeln!(s, "    {label} {}{at}", r.rule);
+    }
+}
+
+/// The denial explained, for people.
+pub fn human_denial(ex: &DenialExplanation, file: &str) -> String {
+    let d = &ex.denial;
+    let mut s = String::new();
+    let subject = match (&d.subject, d.lsm) {
+        (Some(x), denial::Lsm::AppArmor) => format!(", profile {x}"),
+        (Some(x), denial::Lsm::SELinux) => format!(", domain {x}"),
+        (Some(x), denial::Lsm::Landlock) => format!(", domain {x}"),
+        (None, _) => String::new(),
+    };
+    let _ = writeln!(s, "{} denial{subject}: {}", d.lsm, d.permissions.join(", "));
+    let _ = writeln!(s, "policy: {} ({file})", ex.policy);
+    if let Some(other) = &ex.other_policy {
+        let _ = writeln!(
+            s,
+            "warning: the log is about policy {other}, not {}: the answers below are for {}",
+            ex.policy, ex.policy
+        );
+    }
+    if d.complain {
+        let _ = writeln!(
+            s,
+            "note: the access was allowed (complain mode) and only logged"
+        );
+    }
+    for n in &d.notes {
+        let _ = writeln!(s, "note: {n}");
+    }
+    for a in &ex.accesses {
+        s.push('\n');
+        access(&mut s, a);
+        s.push_str(&human_enforcements(&a.targets, "  "));
+    }
+    s
+}
+
+fn access(s: &mut String, a: &AccessExplanation) {
+    let _ = writeln!(s, "{}", describe_access(&a.access));
+    match a.verdict {
+        Verdict::AllowedByPolicy => {
+            let _ = writeln!(
+                s,
+                "  the policy allows it: the kernel refused it for another reason (how the backend enforces the rule, another policy or security layer)"
+            );
+            cites(s, "allowed by", &a.granting);
+        }
+        Verdict::DeniedByRule => {
+            let _ = writeln!(s, "  denied by the policy: change or remove the deny rule");
+            cites(s, "denied by", &a.blocking);
+            if a.granting.is_empty() {
+                let _ = writeln!(s, "  and no allow rule covers it");
+            } else {
+                cites(s, "(overrides)", &a.granting);
+            }
+        }
+        Verdict::NoAllow => {
+            let _ = writeln!(s, "  no allow rule covers it");
+            cites(s, "denied by", &a.blocking);
+        }
+        Verdict::Undetermined => {
+            let _ = writeln!(
+                s,
+                "  the log does not say enough to decide; rules that may apply:"
+            );
+            cites(s, "may allow:", &a.granting);
+            cites(s, "may deny: ", &a.blocking);
+        }
+        Verdict::Unmapped => {
+            if let Access::Unmapped { reason, .. } = &a.access {
+                let _ = writeln!(s, "  {reason}");
+            }
+        }
+    }
+    if let Some(rule) = &a.suggestion {
+        let _ = writeln!(s, "  to allow it, add:\n      {rule}");
+    }
+    for n in &a.notes {
+        let _ = writeln!(s, "  note: {n}");
+    }
+}

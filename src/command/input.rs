@@ -1,0 +1,221 @@
+//! Files in and out: reading sources and abstraction directories, building the load
+//! options, and writing results atomically.
+
+use super::{GlobalArgs, EXIT_USAGE};
+use polc_lang::diagnostics::{Code, Diagnostic};
+use polc_lang::{LoadOptions, Source};
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// A failure to read or write, said once to the user; it makes the exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct IoFailure {
+    /// The file concerned, as the user named it.
+    pub file: String,
+    /// One line: what failed.
+    pub message: String,
+}
+
+impl IoFailure {
+    fn new(path: &Path, what: &str, e: &io::Error) -> Self {
+        let file = display(path);
+        let why = match e.kind() {
+            io::ErrorKind::InvalidData => "it is not valid UTF-8".to_string(),
+            io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            io::ErrorKind::IsADirectory => "it is a directory".to_string(),
+            io::ErrorKind::NotADirectory => {
+                "a component of the path is not a directory".to_string()
+            }
+            _ => {
+                // `Display` of an OS error ends with ` (os error N)`: keep the words.
+                let s = e.to_string();
+                let s = s.split(" (os error").next().unwrap_or_default().to_string();
+                let mut c = s.chars();
+                c.next()
+                    .map(|f| f.to_lowercase().chain(c).collect())
+                    .unwrap_or(s)
+            }
+        };
+        IoFailure {
+            message: format!("cannot {what} `{file}`: {why}"),
+            file,
+        }
+    }
+
+    /// As a diagnostic (code E0400, no location), for `--error-format json`.
+    pub fn to_diagnostic(&self) -> Diagnostic {
+        Diagnostic::unlocated(Code::Io, &self.file, self.message.clone())
+    }
+
+    /// The exit code of an I/O failure.
+    pub fn exit(&self) -> u8 {
+        EXIT_USAGE
+    }
+}
+
+/// A usage problem found after argument parsing (exit code 2).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// How a path is named in messages and diagnostics: as the user wrote it.
+pub fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Read a source file.
+pub fn read_source(path: &Path) -> Result<Source, IoFailure> {
+    fs::read_to_string(path)
+        .map(|text| Source::new(display(path), text))
+        .map_err(|e| IoFailure::new(path, "read", &e))
+}
+
+/// The `*.pol` files of a directory, sorted by name.
+pub fn read_abstraction_dir(dir: &Path) -> Result<Vec<Source>, IoFailure> {
+    let entries = fs::read_dir(dir).map_err(|e| IoFailure::new(dir, "read directory", &e))?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| IoFailure::new(dir, "read directory", &e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "pol") && path.is_file() {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    paths.iter().map(|p| read_source(p)).collect()
+}
+
+/// Either kind of failure while preparing a load.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// A file could not be read.
+    #[error(transparent)]
+    Io(#[from] IoFailure),
+    /// The arguments do not make sense.
+    #[error(transparent)]
+    Usage(#[from] UsageError),
+}
+
+/// The load options from the global arguments: `--var` values and the abstraction files
+/// of every `--abstractions` directory, in the order given.
+pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
+    let mut opts = LoadOptions::default();
+    for (name, value) in &global.vars {
+        if opts.vars.insert(name.clone(), value.clone()).is_some() {
+            return Err(UsageError(format!("`--var {name}=...` is given more than once")).into());
+        }
+    }
+    for dir in &global.abstractions {
+        opts.abstractions.extend(read_abstraction_dir(dir)?);
+    }
+    Ok(opts)
+}
+
+/// Replace `path` with `contents` atomically: write a temporary file in the same
+/// directory, flush it to disk, give it the permissions of the file it replaces, and
+/// rename it over the target. Readers see the old or the new file, never a mix; on
+/// failure the target is untouched. A symbolic link is followed, so the file it points
+/// to is replaced and the link kept.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+    let fail = |e: io::Error| IoFailure::new(path, "write", &e);
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(fail)?,
+        _ => path.to_path_buf(),
+    };
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            fail(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a file name",
+            ))
+        })?;
+    let (tmp_path, mut tmp) = create_temp(&dir, &name).map_err(fail)?;
+    let written = (|| {
+        tmp.write_all(contents)?;
+        if let Ok(meta) = fs::metadata(&target) {
+            tmp.set_permissions(meta.permissions())?;
+        }
+        tmp.sync_all()?;
+        drop(tmp);
+        fs::rename(&tmp_path, &target)?;
+        // Make the rename itself durable; not every file system supports this.
+        if let Ok(d) = fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp_path);
+    }
+    written.map_err(fail)
+}
+
+fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, fs::File)> {
+    let pid = std::process::id();
+    let mut last = io::Error::new(io::ErrorKind::AlreadyExists, "no temporary name left");
+    for n in 0..100u32 {
+        let p = dir.join(format!(".{name}.polc-{pid}-{n}.tmp"));
+        match fs::OpenOptions::new().write(true).create_new(true).open(&p) {
+            Ok(f) => return Ok((p, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_keeps_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.pol");
+        fs::write(&p, "old").unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // No temporary file is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn atomic_write_follows_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.pol");
+        let link = dir.path().join("link.pol");
+        fs::write(&real, "old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn duplicate_vars_are_refused() {
+        let g = GlobalArgs {
+            vars: vec![("a".into(), "/x".into()), ("a".into(), "/y".into())],
+            ..GlobalArgs::default()
+        };
+        assert!(matches!(load_options(&g), Err(PrepareError::Usage(_))));
+    }
+}

@@ -1,0 +1,440 @@
+//! The `polc` command-line tool: its arguments and one function per subcommand.
+//!
+//! `main` parses the arguments and calls [`run`]; each subcommand is a function taking
+//! its arguments and a [`Ctx`] (standard streams and rendering choices), returning the
+//! exit code, so tests can call them directly with in-memory streams.
+//!
+//! Exit codes: [`EXIT_OK`] (0) success, [`EXIT_FINDINGS`] (1) the policy has errors (or
+//! `fmt --check` found files to reformat), [`EXIT_USAGE`] (2) bad usage or an I/O error.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+pub mod check;
+pub mod compile;
+pub mod diff;
+pub mod explain;
+pub mod explain_ext;
+pub mod fmt;
+pub mod gen_bench;
+pub mod input;
+pub mod render;
+pub mod report;
+pub mod store_cmd;
+
+/// Success (warnings do not change it).
+pub const EXIT_OK: u8 = 0;
+/// Errors found in a policy, or files `fmt --check` would change.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Bad usage, or a file that cannot be read or written.
+pub const EXIT_USAGE: u8 = 2;
+
+const ABOUT: &str = "Check, format, explain and compile mandatory-access-control policies";
+
+const LONG_ABOUT: &str = "\
+polc compiles one policy language for AppArmor, SELinux and Landlock.
+
+A policy says what a program may do: which paths it may read, write or execute,
+which ports it may connect to or bind, which capabilities and signals it may use.
+Everything not allowed is denied, and a `deny` wins over any `allow`.";
+
+const EXAMPLES: &str = "\
+Examples:
+  Check policies (exit 1 on errors; warnings do not fail):
+    polc check examples/webapp.pol examples/converter.pol
+  Same, with machine-readable diagnostics, one JSON object per line on stderr:
+    polc --error-format json check examples/webapp.pol
+  Reformat in place, or list the files that are not formatted:
+    polc fmt examples/*.pol
+    polc fmt --check examples/*.pol
+  Why may the app read this file? Which rule decides, and where is it written?
+    polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read
+    polc explain examples/webapp.pol --net connect:tcp:443
+  Give an install-time variable a value and add abstraction files:
+    polc check --var state_dir=/srv/webapp --abstractions /etc/polc/abstractions app.pol
+  What does the new version allow that the old one did not? (exit 1 when it grants more)
+    polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
+  Which rule made the kernel log this denial, and what rule would allow it?
+    polc explain examples/webapp.pol --denial 'apparmor=\"DENIED\" operation=\"open\" ...'
+  Compile to the IR, the backend-neutral model, as stable JSON:
+    polc compile examples/webapp.pol --target ir -o webapp.ir.json
+
+Exit status: 0 success (warnings allowed), 1 errors in a policy or files to
+reformat, 2 bad usage or a file that cannot be read or written.
+Documentation: docs/cli.md and docs/language.md.";
+
+/// The `polc` command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "polc",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// How to print diagnostics on stderr: `human` (drawn with the source snippet) or
+    /// `json` (one object per line).
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human)]
+    pub error_format: ErrorFormat,
+
+    /// Give an install-time variable a value, overriding its `var` default
+    /// (repeatable).
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+
+    /// Read the `*.pol` abstraction files of DIR, searched before the built-in ones
+    /// (repeatable; earlier directories first).
+    #[arg(long = "abstractions", global = true, value_name = "DIR")]
+    pub abstractions: Vec<PathBuf>,
+}
+
+/// Diagnostic output formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Drawn for people, with the source snippet; colours only on a terminal.
+    #[default]
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+}
+
+/// Output formats of `explain`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    #[default]
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check policies: report every error and warning
+    #[command(after_help = "Example:\n  polc check examples/webapp.pol\n\n\
+        Exit status: 0 no errors (warnings allowed), 1 errors, 2 usage or I/O error.")]
+    Check(CheckArgs),
+    /// Format policies in the canonical style, in place
+    #[command(after_help = "Examples:\n  polc fmt examples/webapp.pol\n  \
+        polc fmt --check examples/*.pol\n  polc fmt - < app.pol > app.formatted.pol\n\n\
+        Files are replaced atomically (a temporary file in the same directory, then a rename).\n\
+        Exit status: 0 done, 1 syntax errors or (with --check) files to reformat, 2 usage or I/O error.")]
+    Fmt(FmtArgs),
+    /// Explain why a request is allowed or denied, and by which rules
+    #[command(after_help = "Examples:\n  \
+        polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read\n  \
+        polc explain examples/webapp.pol --path /usr/bin/convert --access exec\n  \
+        polc explain examples/webapp.pol --net bind:tcp:8081\n  \
+        polc explain examples/webapp.pol --capability setuid\n  \
+        polc explain examples/webapp.pol --signal send:kill:self --format json\n  \
+        polc explain examples/webapp.pol --path /etc/ssl/certs/ca.pem --access read --target apparmor\n  \
+        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n\n\
+        Exit status: 0 explained (allowed or not), 1 the policy has errors, 2 usage or I/O error.")]
+    Explain(ExplainArgs),
+    /// Compare the meaning of two policies: what NEW grants that OLD did not, and the reverse
+    #[command(after_help = "Examples:\n  \
+        polc diff v1/webapp.pol v2/webapp.pol\n  \
+        polc diff --fail-on broaden --format json v1/webapp.pol v2/webapp.pol\n  \
+        polc diff --target apparmor --target landlock v1/webapp.pol v2/webapp.pol\n\n\
+        Reformatting, reordering, splitting or merging rules, or moving them into an\n\
+        abstraction changes nothing. See docs/diff.md.\n\
+        Exit status: 0 same meaning, 1 different (with --fail-on broaden: NEW grants more),\n\
+        2 a policy has errors, usage or I/O error.")]
+    Diff(diff::DiffArgs),
+    /// Compile a policy for a target
+    #[command(
+        after_help = "Examples:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n  \
+        polc compile examples/webapp.pol --target apparmor --report human\n  \
+        polc compile examples/webapp.pol --target apparmor --apparmor-abi 4.0 --strict\n  \
+        polc compile examples/webapp.pol --target landlock --report json\n\n\
+        Exit status: 0 compiled, 1 the policy has errors or strict mode refused it, 2 usage or I/O error."
+    )]
+    Compile(CompileArgs),
+    /// Compile a policy for the host's LSM, load it, and record it as a new generation
+    #[command(after_help = "Examples:\n  polc install examples/webapp.pol\n  \
+        polc install examples/webapp.pol --target apparmor --root /var/lib/polc\n\n\
+        An upgrade is an install of a policy already installed: the previous generation stays\n\
+        for `polc rollback`. If the kernel rejects the new generation, the old one stays loaded\n\
+        and current. Exit status: 0 installed, 1 the policy has errors or was refused, 2 usage\n\
+        or I/O error.")]
+    Install(InstallArgs),
+    /// Make the previous generation of an installed policy current again, reloading it
+    #[command(after_help = "Example:\n  polc rollback org.example.webapp")]
+    Rollback(NameArgs),
+    /// Unload an installed policy and delete its generations
+    #[command(after_help = "Example:\n  polc remove org.example.webapp")]
+    Remove(NameArgs),
+    /// List installed policies
+    #[command(after_help = "Example:\n  polc list --root /var/lib/polc --format json")]
+    List(ListArgs),
+    /// Show an installed policy's generations
+    #[command(after_help = "Example:\n  polc show org.example.webapp")]
+    Show(NameArgs),
+    /// Write a generated policy of N rules (for benchmarks)
+    #[command(hide = true)]
+    GenBench(GenBenchArgs),
+}
+
+/// `polc check FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Policy files (`.pol` text or `.json` form)
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `polc fmt [--check] FILE...`
+#[derive(Debug, Clone, Args)]
+pub struct FmtArgs {
+    /// Do not write: print the files that would change and exit 1 if there are any
+    #[arg(long)]
+    pub check: bool,
+    /// Policy files; `-` reads standard input and writes standard output
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+/// `polc explain FILE (--path PATH --access RIGHT | --net SPEC | --capability NAME | --signal SPEC)`
+#[derive(Debug, Clone, Args)]
+#[command(group(
+    clap::ArgGroup::new("request")
+        .required(true)
+        .args(["path", "net", "capability", "signal", "denial"])
+))]
+pub struct ExplainArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// An absolute path to ask about (with --access)
+    #[arg(long, value_name = "PATH", requires = "access")]
+    pub path: Option<String>,
+    /// The right asked for on --path: read, write, append, create, delete, list, exec,
+    /// map-exec, lock, link or rename
+    #[arg(long, value_name = "RIGHT", requires = "path")]
+    pub access: Option<String>,
+    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp:53)
+    #[arg(long, value_name = "OP:PROTO:PORT")]
+    pub net: Option<String>,
+    /// A capability, lowercase without CAP_ (e.g. net_bind_service)
+    #[arg(long, value_name = "NAME")]
+    pub capability: Option<String>,
+    /// A signal, DIRECTION:SIGNAL:PEER (e.g. send:term:org.example.worker,
+    /// receive:hup:self)
+    #[arg(long, value_name = "DIR:SIGNAL:PEER")]
+    pub signal: Option<String>,
+    /// A kernel denial log line (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
+    /// Landlock `type=1423 ... blockers=`): which rule refused it, and the rule to add
+    #[arg(long, value_name = "LOG LINE")]
+    pub denial: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// Backends
+    #[command(flatten)]
+    pub target: diff::TargetArgs,
+}
+
+/// Compilation targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// The IR: the backend-neutral model, as stable JSON
+    Ir,
+    /// An AppArmor profile (text for apparmor_parser)
+    #[value(name = "apparmor")]
+    AppArmor,
+    /// A Landlock ruleset plan (JSON)
+    Landlock,
+}
+
+/// The LSMs a policy can be installed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LsmArg {
+    /// AppArmor, loaded with apparmor_parser
+    #[value(name = "apparmor")]
+    AppArmor,
+    /// SELinux, loaded with semodule
+    #[value(name = "selinux")]
+    SeLinux,
+    /// Landlock, applied when the program is started (`polc run`)
+    Landlock,
+}
+
+impl From<LsmArg> for crate::Lsm {
+    fn from(l: LsmArg) -> Self {
+        match l {
+            LsmArg::AppArmor => crate::Lsm::AppArmor,
+            LsmArg::SeLinux => crate::Lsm::SeLinux,
+            LsmArg::Landlock => crate::Lsm::Landlock,
+        }
+    }
+}
+
+/// Options of the backends.
+#[derive(Debug, Clone, Args)]
+pub struct BackendArgs {
+    /// Fail when a rule would be widened or unsupported by the backend
+    #[arg(long)]
+    pub strict: bool,
+    /// AppArmor ABI to target: 3.0 (Debian 12's parser and kernel) or 4.0 (port rules)
+    #[arg(long, value_name = "ABI", default_value = "3.0")]
+    pub apparmor_abi: String,
+    /// Landlock ABI to plan for (1 to 7)
+    #[arg(long, value_name = "N", default_value_t = polc_landlock::MAX_ABI)]
+    pub landlock_abi: u8,
+    /// Directory the Landlock plan resolves globs and denies against
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub landlock_root: PathBuf,
+    /// Print the per-rule fidelity report on stderr: human or json
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub report: Option<OutputFormat>,
+}
+
+/// `polc compile FILE --target TARGET [-o OUT]`
+#[derive(Debug, Clone, Args)]
+pub struct CompileArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// What to produce
+    #[arg(long, value_enum)]
+    pub target: Target,
+    /// Write here (atomically) instead of standard output; `-` is standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// The store root option.
+#[derive(Debug, Clone, Args)]
+pub struct StoreArgs {
+    /// The store's root directory
+    #[arg(long, value_name = "DIR", default_value = crate::store::DEFAULT_ROOT)]
+    pub root: PathBuf,
+}
+
+/// `polc install FILE [--root DIR] [--target LSM]`
+#[derive(Debug, Clone, Args)]
+pub struct InstallArgs {
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The LSM to compile and load for (default: the host's active LSM)
+    #[arg(long, value_enum)]
+    pub target: Option<LsmArg>,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+}
+
+/// `polc rollback|remove|show NAME [--root DIR]`
+#[derive(Debug, Clone, Args)]
+pub struct NameArgs {
+    /// The policy's name (e.g. org.example.webapp)
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// `polc list [--root DIR]`
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// `polc gen-bench [--rules N] [-o OUT]`
+#[derive(Debug, Clone, Args)]
+pub struct GenBenchArgs {
+    /// Number of rule statements
+    #[arg(long, default_value_t = 10_000)]
+    pub rules: usize,
+    /// Write here (atomically) instead of standard output
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_string(), value.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+/// The world a subcommand runs in: its standard streams and how to render.
+pub struct Ctx<'a> {
+    /// Standard input (`fmt -`).
+    pub stdin: &'a mut dyn Read,
+    /// Standard output: the command's product.
+    pub stdout: &'a mut dyn Write,
+    /// Standard error: diagnostics and messages.
+    pub stderr: &'a mut dyn Write,
+    /// Draw human diagnostics in colour.
+    pub color: bool,
+    /// Width of human diagnostics, in columns.
+    pub width: usize,
+}
+
+impl Ctx<'_> {
+    /// Say something to the user on stderr (`polc: ...`); a failed write is ignored,
+    /// since there is nowhere else to say it.
+    pub fn say(&mut self, msg: impl std::fmt::Display) {
+        let _ = writeln!(self.stderr, "polc: {}", render::sanitize(&msg.to_string()));
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
+    match &cli.command {
+        Command::Check(a) => check::run(a, &cli.global, ctx),
+        Command::Fmt(a) => fmt::run(a, &cli.global, ctx),
+        Command::Explain(a) => explain::run(a, &cli.global, ctx),
+        Command::Diff(a) => diff::run(a, &cli.global, ctx),
+        Command::Compile(a) => compile::run(a, &cli.global, ctx),
+        Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
+        Command::Rollback(a) => store_cmd::rollback(a, ctx),
+        Command::Remove(a) => store_cmd::remove(a, ctx),
+        Command::List(a) => store_cmd::list(a, ctx),
+        Command::Show(a) => store_cmd::show(a, ctx),
+        Command::GenBench(a) => gen_bench::run(a, ctx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

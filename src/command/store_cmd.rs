@@ -1,0 +1,198 @@
+//! `polc install|rollback|remove|list|show`: the transactional store from the command line.
+
+use super::check::load_policy;
+use super::{report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs};
+use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use crate::store::{
+    AppArmorLoader, Loader, Lsm, NullLoader, Package, PolicyInfo, SeLinuxLoader, Store,
+    StoreConfig, StoreError,
+};
+use crate::PolicyName;
+
+fn loaders() -> Vec<Box<dyn Loader>> {
+    vec![
+        Box::new(AppArmorLoader::default()),
+        Box::new(SeLinuxLoader::default()),
+        Box::new(NullLoader::new(Lsm::Landlock)),
+    ]
+}
+
+fn open(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
+    Store::open(StoreConfig::new(&args.root), loaders()).map_err(|e| store_error(&e, ctx))
+}
+
+fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
+    ctx.say(format_args!("error: {e}"));
+    match e {
+        StoreError::Load { .. } => {
+            ctx.say("help: the store and the kernel stay on the previous generation");
+            EXIT_FINDINGS
+        }
+        StoreError::NotInstalled(_) | StoreError::NoPrevious(_) => EXIT_FINDINGS,
+        _ => EXIT_USAGE,
+    }
+}
+
+fn name(s: &str, ctx: &mut Ctx<'_>) -> Result<PolicyName, u8> {
+    PolicyName::new(s).map_err(|e| {
+        ctx.say(format_args!(
+            "error: `{}` is not a policy name: {e}",
+            s.escape_default()
+        ));
+        EXIT_USAGE
+    })
+}
+
+/// `polc install FILE`: compile for the LSM, load, and record a new generation.
+pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let lsm = match args.target.map(Lsm::from).or_else(crate::compile::host_lsm) {
+        Some(l) => l,
+        None => {
+            ctx.say("error: no AppArmor, SELinux or Landlock in /sys/kernel/security/lsm; name one with --target");
+            return EXIT_USAGE;
+        }
+    };
+    let loaded = match load_policy(&args.file, global, ctx) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let opts = match report::options(&args.backend, ctx) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let artifact = match crate::compile::compile(&loaded.policy, lsm, &opts) {
+        Ok(a) => a,
+        Err(e) => return report::error(&e, args.backend.report, ctx),
+    };
+    report::print(&artifact.report, args.backend.report, ctx);
+    let source_name = args.file.to_string_lossy().into_owned();
+    let pkg = Package {
+        name: loaded.policy.name.clone(),
+        lsm,
+        source: loaded
+            .sources
+            .get(&source_name)
+            .unwrap_or_default()
+            .to_string(),
+        source_name,
+        ir_json: loaded.policy.to_json(),
+        artifact_file: artifact.file_name,
+        artifact: artifact.text.into_bytes(),
+    };
+    let store = match open(&args.store, ctx) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match store.install(&pkg) {
+        Ok(generation) => {
+            let _ = writeln!(
+                ctx.stdout,
+                "installed {} generation {generation} for {lsm}",
+                pkg.name
+            );
+            EXIT_OK
+        }
+        Err(e) => store_error(&e, ctx),
+    }
+}
+
+/// `polc rollback NAME`.
+pub fn rollback(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let (store, name) = match open(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match store.rollback(&name) {
+        Ok(g) => {
+            let _ = writeln!(ctx.stdout, "{name} is back at generation {g}");
+            EXIT_OK
+        }
+        Err(e) => store_error(&e, ctx),
+    }
+}
+
+/// `polc remove NAME`.
+pub fn remove(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let (store, name) = match open(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match store.remove(&name) {
+        Ok(()) => {
+            let _ = writeln!(ctx.stdout, "removed {name}");
+            EXIT_OK
+        }
+        Err(e) => store_error(&e, ctx),
+    }
+}
+
+fn print_info(info: &PolicyInfo, out: &mut String) {
+    let lsm = info
+        .generations
+        .iter()
+        .find(|g| g.generation == info.current)
+        .map_or("?".to_string(), |g| g.lsm.to_string());
+    let gens: Vec<String> = info
+        .generations
+        .iter()
+        .map(|g| g.generation.to_string())
+        .collect();
+    out.push_str(&format!(
+        "{}  current {}  {lsm}  generations {}\n",
+        info.name,
+        info.current,
+        gens.join(",")
+    ));
+}
+
+fn emit_json<T: serde::Serialize>(v: &T, ctx: &mut Ctx<'_>) -> u8 {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    s.push('\n');
+    let _ = ctx.stdout.write_all(s.as_bytes());
+    EXIT_OK
+}
+
+/// `polc list`.
+pub fn list(args: &ListArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let store = match open(&args.store, ctx) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match store.list() {
+        Ok(all) if args.format == OutputFormat::Json => emit_json(&all, ctx),
+        Ok(all) => {
+            let mut out = String::new();
+            for info in &all {
+                print_info(info, &mut out);
+            }
+            let _ = ctx.stdout.write_all(out.as_bytes());
+            EXIT_OK
+        }
+        Err(e) => store_error(&e, ctx),
+    }
+}
+
+/// `polc show NAME`.
+pub fn show(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
+    let (store, name) = match open(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match store.show(&name) {
+        Ok(info) if args.format == OutputFormat::Json => emit_json(&info, ctx),
+        Ok(info) => {
+            let mut out = String::new();
+            print_info(&info, &mut out);
+            for g in &info.generations {
+                out.push_str(&format!(
+                    "  generation {}: {} from {} ({}), polc {}\n",
+                    g.generation, g.lsm, g.source_name, g.artifact_file, g.polc_version
+                ));
+            }
+            out.push_str(&format!("  path: {}\n", info.path.display()));
+            let _ = ctx.stdout.write_all(out.as_bytes());
+            EXIT_OK
+        }
+        Err(e) => store_error(&e, ctx),
+    }
+}

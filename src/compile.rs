@@ -1,0 +1,192 @@
+//! Compile a policy's IR for an LSM: one entry point over the backends.
+//!
+//! ```
+//! use polc::compile::{compile, CompileOptions};
+//! use polc::{load, LoadOptions, Lsm, Source};
+//!
+//! let src = Source::new("app.pol", r#"
+//! policy org.example.app {
+//!     allow read "/etc/app/**"
+//!     deny  read "/etc/app/secret"
+//! }
+//! "#);
+//! let loaded = load(&src, &LoadOptions::default()).map_err(|f| f.diagnostics).unwrap();
+//! let artifact = compile(&loaded.policy, Lsm::AppArmor, &CompileOptions::default()).unwrap();
+//! assert!(artifact.text.contains("profile \"org.example.app\""));
+//! assert_eq!(artifact.file_name, "org.example.app.apparmor");
+//! // Every rule's fidelity: exact, narrowed, widened or unsupported.
+//! assert!(!artifact.report.entries.is_empty());
+//! ```
+
+use crate::store::Lsm;
+pub use polc_apparmor::Abi as AppArmorAbi;
+use polc_lang::fidelity::FidelityReport;
+use polc_lang::ir::Policy;
+use std::path::PathBuf;
+
+/// How to compile: one config struct for every backend.
+#[derive(Clone, Debug)]
+pub struct CompileOptions {
+    /// Fail on `widened` and `unsupported` rules (the backends' strict mode).
+    pub strict: bool,
+    /// The AppArmor ABI to target (default 3.0: Debian 12's parser and kernel).
+    pub apparmor_abi: polc_apparmor::Abi,
+    /// The Landlock ABI to plan for (1 to 7, default 7).
+    pub landlock_abi: u8,
+    /// Where the Landlock plan resolves install-time expansions (default `/`).
+    pub landlock_root: PathBuf,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            strict: false,
+            apparmor_abi: polc_apparmor::Abi::default(),
+            landlock_abi: polc_landlock::MAX_ABI,
+            landlock_root: PathBuf::from("/"),
+        }
+    }
+}
+
+/// A compiled policy for one LSM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    /// The LSM.
+    pub lsm: Lsm,
+    /// The artifact: an AppArmor profile, a CIL module, or a Landlock plan (JSON).
+    pub text: String,
+    /// The file name it is stored under (SELinux takes the module name from it).
+    pub file_name: String,
+    /// Per-rule fidelity.
+    pub report: FidelityReport,
+}
+
+/// Why a policy could not be compiled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CompileError {
+    /// The AppArmor backend refused.
+    #[error(transparent)]
+    AppArmor(#[from] polc_apparmor::Error),
+    /// The Landlock backend refused.
+    #[error(transparent)]
+    Landlock(#[from] polc_landlock::Error),
+    /// The LSM has no backend in this build.
+    #[error("no {0} backend in this build of polc")]
+    Unavailable(Lsm),
+}
+
+impl CompileError {
+    /// Advice for the user.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            CompileError::AppArmor(e) => Some(e.help()),
+            CompileError::Landlock(e) => e.help(),
+            CompileError::Unavailable(_) => None,
+        }
+    }
+
+    /// True when strict mode refused widened or unsupported rules.
+    pub fn is_strict(&self) -> bool {
+        matches!(
+            self,
+            CompileError::AppArmor(polc_apparmor::Error::Strict { .. })
+                | CompileError::Landlock(polc_landlock::Error::Strict { .. })
+        )
+    }
+
+    /// The fidelity report a strict failure carries, if any.
+    pub fn report(&self) -> Option<&FidelityReport> {
+        match self {
+            CompileError::AppArmor(polc_apparmor::Error::Strict { report, .. }) => Some(report),
+            _ => None,
+        }
+    }
+}
+
+/// Compile `policy` for `lsm`.
+pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artifact, CompileError> {
+    let name = policy.name.as_str();
+    match lsm {
+        Lsm::AppArmor => {
+            let c = polc_apparmor::compile(
+                policy,
+                &polc_apparmor::Config {
+                    abi: opts.apparmor_abi,
+                    strict: opts.strict,
+                },
+            )?;
+            Ok(Artifact {
+                lsm,
+                text: c.text,
+                file_name: format!("{name}.apparmor"),
+                report: c.report,
+            })
+        }
+        Lsm::Landlock => {
+            let plan = polc_landlock::plan(policy, &landlock_config(opts))?;
+            Ok(Artifact {
+                lsm,
+                text: plan.to_json(),
+                file_name: format!("{name}.landlock.json"),
+                report: plan.report,
+            })
+        }
+        Lsm::SeLinux => Err(CompileError::Unavailable(lsm)),
+    }
+}
+
+/// The Landlock backend's config for these options.
+pub fn landlock_config(opts: &CompileOptions) -> polc_landlock::Config {
+    polc_landlock::Config {
+        abi: opts.landlock_abi,
+        compatibility: if opts.strict {
+            polc_landlock::Compatibility::Strict
+        } else {
+            polc_landlock::Compatibility::BestEffort
+        },
+        root: opts.landlock_root.clone(),
+    }
+}
+
+/// The LSM the running kernel enforces, from `/sys/kernel/security/lsm`: AppArmor or
+/// SELinux when listed (the first of them), else Landlock when listed, else `None`.
+pub fn host_lsm() -> Option<Lsm> {
+    let list = std::fs::read_to_string("/sys/kernel/security/lsm").ok()?;
+    lsm_from_list(&list)
+}
+
+/// [`host_lsm`] on the text of `/sys/kernel/security/lsm`.
+pub fn lsm_from_list(list: &str) -> Option<Lsm> {
+    let names: Vec<&str> = list.trim().split(',').map(str::trim).collect();
+    names
+        .iter()
+        .find_map(|n| match *n {
+            "apparmor" => Some(Lsm::AppArmor),
+            "selinux" => Some(Lsm::SeLinux),
+            _ => None,
+        })
+        .or_else(|| names.contains(&"landlock").then_some(Lsm::Landlock))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_major_lsm_wins_over_landlock() {
+        assert_eq!(
+            lsm_from_list("lockdown,capability,landlock,bpf\n"),
+            Some(Lsm::Landlock)
+        );
+        assert_eq!(
+            lsm_from_list("lockdown,capability,landlock,apparmor"),
+            Some(Lsm::AppArmor)
+        );
+        assert_eq!(
+            lsm_from_list("capability,selinux,landlock"),
+            Some(Lsm::SeLinux)
+        );
+        assert_eq!(lsm_from_list("capability,bpf"), None);
+    }
+}

@@ -1,0 +1,259 @@
+//! Explanations: a decision of the evaluator, with the rules behind it in the
+//! language's own words and where they were written.
+
+use polc_lang::ast::Effect;
+use polc_lang::eval::{evaluate, Reason, Request, RuleKind, RuleRef};
+use polc_lang::ir::{Origin, Policy, PolicyName, SignalDir};
+use serde::Serialize;
+
+/// Why a request is allowed or denied by a policy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// The policy asked.
+    pub policy: PolicyName,
+    /// The request.
+    pub request: Request,
+    /// The decision.
+    pub allowed: bool,
+    /// Why: `allowed`, `denied` (a deny rule matched) or `default-deny` (no rule matched).
+    pub reason: Reason,
+    /// The deciding rules: the matching denies when denied, the matching allows when
+    /// allowed, none for a default deny.
+    pub deciding: Vec<ExplainedRule>,
+    /// When a deny decided: the allow rules that would have granted the request.
+    pub overridden: Vec<ExplainedRule>,
+    /// For an allowed `exec`: the policy the executed file runs under, when it has a
+    /// transition (`as NAME`); absent when it stays in this policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exec_as: Option<PolicyName>,
+}
+
+/// One rule taking part in an explanation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExplainedRule {
+    /// Which list of the IR.
+    pub kind: RuleKind,
+    /// Index in that list.
+    pub index: usize,
+    /// Allow or deny.
+    pub effect: Effect,
+    /// The rule as the language writes it (after merging, variables substituted).
+    pub rule: String,
+    /// The statements behind it that concern the request, with file:line:col and the
+    /// chain of `use` that pulled them in.
+    pub origins: Vec<Origin>,
+}
+
+/// Decide `request` against `policy` with the evaluator (the reference semantics) and
+/// explain the decision.
+pub fn explain(policy: &Policy, request: &Request) -> Explanation {
+    let decision = evaluate(policy, request);
+    let deciding = decision
+        .deciding
+        .iter()
+        .map(|r| explained(policy, r, r.index))
+        .collect();
+    let overridden = if decision.reason == Reason::Denied {
+        overridden_allows(policy, request)
+    } else {
+        Vec::new()
+    };
+    Explanation {
+        policy: policy.name.clone(),
+        request: request.clone(),
+        allowed: decision.allowed,
+        reason: decision.reason,
+        deciding,
+        overridden,
+        exec_as: decision.exec_as,
+    }
+}
+
+fn explained(policy: &Policy, r: &RuleRef, index: usize) -> ExplainedRule {
+    ExplainedRule {
+        kind: r.kind,
+        index,
+        effect: r.effect,
+        rule: describe_rule(policy, r.kind, index).unwrap_or_default(),
+        origins: r.origins.clone(),
+    }
+}
+
+/// The allow rules that match a request a deny refused: evaluate again without the
+/// deny rules, and map the indices back to the full policy.
+fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
+    fn keep_allows<T: Clone>(rules: &[T], effect: impl Fn(&T) -> Effect) -> (Vec<T>, Vec<usize>) {
+        rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| effect(r) == Effect::Allow)
+            .map(|(i, r)| (r.clone(), i))
+            .unzip()
+    }
+    let mut allows = policy.clone();
+    let (files, file_map) = keep_allows(&policy.files, |r| r.effect);
+    let (net, net_map) = keep_allows(&policy.net, |r| r.effect);
+    let (caps, cap_map) = keep_allows(&policy.capabilities, |r| r.effect);
+    let (signals, signal_map) = keep_allows(&policy.signals, |r| r.effect);
+    allows.files = files;
+    allows.net = net;
+    allows.capabilities = caps;
+    allows.signals = signals;
+    let decision = evaluate(&allows, request);
+    if !decision.allowed {
+        return Vec::new();
+    }
+    decision
+        .deciding
+        .iter()
+        .filter_map(|r| {
+            let map = match r.kind {
+                RuleKind::File => &file_map,
+                RuleKind::Net => &net_map,
+                RuleKind::Capability => &cap_map,
+                RuleKind::Signal => &signal_map,
+            };
+            map.get(r.index).map(|&i| explained(policy, r, i))
+        })
+        .collect()
+}
+
+/// A string literal of the language: `"` and `\` escaped.
+fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// One IR rule as the language writes it, e.g. `allow read write append "/srv/**"` or
+/// `allow net bind tcp 8080-8089`; `None` when the index is out of range.
+pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
+    match kind {
+        RuleKind::File => policy.files.get(index).map(|r| {
+            let mut s = format!(
+                "{} {} {}",
+                r.effect.keyword(),
+                r.rights,
+                quoted(r.glob.as_str())
+            );
+            if let Some(to) = &r.exec_as {
+                s.push_str(" as ");
+                s.push_str(to.as_str());
+            }
+            s
+        }),
+        RuleKind::Net => policy.net.get(index).map(|r| {
+            let op = match r.op {
+                polc_lang::ir::NetOp::Connect => "connect",
+                polc_lang::ir::NetOp::Bind => "bind",
+            };
+            let proto = match r.proto {
+                polc_lang::ir::Proto::Tcp => "tcp",
+                polc_lang::ir::Proto::Udp => "udp",
+            };
+            let mut s = format!("{} net {op} {proto}", r.effect.keyword());
+            if r.ports != polc_lang::ir::PortRange::ALL {
+                s.push_str(&format!(" {}", r.ports));
+            }
+            s
+        }),
+        RuleKind::Capability => policy
+            .capabilities
+            .get(index)
+            .map(|r| format!("{} capability {}", r.effect.keyword(), r.capability)),
+        RuleKind::Signal => policy.signals.get(index).map(|r| {
+            let (dir, word) = match r.direction {
+                SignalDir::Send => ("send", "to"),
+                SignalDir::Receive => ("receive", "from"),
+            };
+            let mut s = format!("{} signal {dir}", r.effect.keyword());
+            if !r.signals.is_empty() {
+                let sigs: Vec<&str> = r.signals.iter().map(String::as_str).collect();
+                s.push(' ');
+                s.push_str(&sigs.join(", "));
+            }
+            s.push_str(&format!(" {word} {}", r.peer));
+            s
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use polc_lang::glob::Glob;
+    use polc_lang::ir::{CapRule, FileRule, Mode, NetOp, NetRule, PortRange, Proto, SignalRule};
+    use polc_lang::rights::{Right, Rights};
+
+    fn policy() -> Policy {
+        Policy {
+            name: PolicyName::new("org.example.app").unwrap(),
+            version: None,
+            attach: None,
+            mode: Mode::Enforce,
+            uses: Vec::new(),
+            owns: Vec::new(),
+            files: vec![FileRule {
+                effect: Effect::Allow,
+                glob: Glob::parse("/usr/bin/x \"y\"").unwrap(),
+                rights: Rights::one(Right::Exec).insert(Right::Read),
+                exec_as: Some(PolicyName::new("org.example.child").unwrap()),
+                origins: Vec::new(),
+            }],
+            net: vec![
+                NetRule {
+                    effect: Effect::Deny,
+                    op: NetOp::Bind,
+                    proto: Proto::Udp,
+                    ports: PortRange { lo: 8000, hi: 8080 },
+                    origins: Vec::new(),
+                },
+                NetRule {
+                    effect: Effect::Allow,
+                    op: NetOp::Connect,
+                    proto: Proto::Tcp,
+                    ports: PortRange::ALL,
+                    origins: Vec::new(),
+                },
+            ],
+            capabilities: vec![CapRule {
+                effect: Effect::Allow,
+                capability: "setuid".into(),
+                origins: Vec::new(),
+            }],
+            signals: vec![SignalRule {
+                effect: Effect::Allow,
+                direction: SignalDir::Receive,
+                peer: PolicyName::new("org.example.app").unwrap(),
+                signals: ["term".to_string(), "hup".to_string()].into(),
+                origins: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn rules_are_described_in_the_language() {
+        let p = policy();
+        let d = |k, i| describe_rule(&p, k, i).unwrap();
+        assert_eq!(
+            d(RuleKind::File, 0),
+            r#"allow read exec "/usr/bin/x \"y\"" as org.example.child"#
+        );
+        assert_eq!(d(RuleKind::Net, 0), "deny net bind udp 8000-8080");
+        assert_eq!(d(RuleKind::Net, 1), "allow net connect tcp");
+        assert_eq!(d(RuleKind::Capability, 0), "allow capability setuid");
+        assert_eq!(
+            d(RuleKind::Signal, 0),
+            "allow signal receive hup, term from org.example.app"
+        );
+        assert_eq!(describe_rule(&p, RuleKind::Signal, 1), None);
+    }
+}

@@ -1,0 +1,194 @@
+//! Requests written as short strings, as `polc explain` takes them:
+//! a path and a right, `connect:tcp:443`, a capability name, `send:term:PEER`.
+
+use polc_lang::eval::Request;
+use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::rights::Right;
+
+/// Why a request string is not acceptable.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The path is not an absolute, normalized path.
+    #[error("`{path}` is not an absolute, normalized path: {why}")]
+    Path {
+        /// The path as given.
+        path: String,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// Not one of the rights (groups are not requests).
+    #[error("unknown access right `{0}` (rights: read, write, append, create, delete, list, exec, map-exec, lock, link, rename)")]
+    Right(String),
+    /// A malformed `OP:PROTO:PORT`.
+    #[error("`{0}` is not a network request (write OP:PROTO:PORT, e.g. `connect:tcp:443`)")]
+    Net(String),
+    /// A port outside 1-65535.
+    #[error("port `{0}` is outside 1-65535")]
+    Port(String),
+    /// A malformed capability name.
+    #[error("`{0}` is not a capability name (lowercase, without `CAP_`, e.g. `net_bind_service`)")]
+    Capability(String),
+    /// A malformed `DIRECTION:SIGNAL:PEER`.
+    #[error("`{0}` is not a signal request (write send:SIGNAL:PEER or receive:SIGNAL:PEER, e.g. `send:term:self`)")]
+    Signal(String),
+}
+
+/// Check that `path` is a valid path: `/`, or `/c1/.../cn` with non-empty components
+/// that are not `.` or `..` and hold no NUL or control character.
+pub fn validate_path(path: &str) -> Result<(), RequestError> {
+    let err = |why| {
+        Err(RequestError::Path {
+            path: path.escape_default().to_string(),
+            why,
+        })
+    };
+    let Some(rest) = path.strip_prefix('/') else {
+        return err("it does not start with `/`");
+    };
+    if path.chars().any(char::is_control) {
+        return err("it holds a NUL or control character");
+    }
+    if rest.is_empty() {
+        return Ok(());
+    }
+    for component in rest.split('/') {
+        match component {
+            "" => return err("it has an empty component or a trailing `/`"),
+            "." => return err("it has a `.` component"),
+            ".." => return err("it has a `..` component"),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A file request: `right` on `path`.
+pub fn file(path: &str, right: &str) -> Result<Request, RequestError> {
+    validate_path(path)?;
+    let right = Right::from_name(right).ok_or_else(|| RequestError::Right(right.to_string()))?;
+    Ok(Request::file(path, right))
+}
+
+/// A network request written `OP:PROTO:PORT`, e.g. `connect:tcp:443` or `bind:udp:53`.
+pub fn net(spec: &str) -> Result<Request, RequestError> {
+    let bad = || RequestError::Net(spec.to_string());
+    let mut parts = spec.split(':');
+    let (Some(op), Some(proto), Some(port), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    let op = match op {
+        "connect" => NetOp::Connect,
+        "bind" => NetOp::Bind,
+        _ => return Err(bad()),
+    };
+    let proto = match proto {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        _ => return Err(bad()),
+    };
+    let port = match port.parse::<u16>() {
+        Ok(p) if p >= 1 => p,
+        _ if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(RequestError::Port(port.to_string()))
+        }
+        _ => return Err(bad()),
+    };
+    Ok(Request::Net { op, proto, port })
+}
+
+/// A capability request: a lowercase name without `CAP_`. Whether the name is a known
+/// capability is the policy's business: an unknown one is simply never allowed.
+pub fn capability(name: &str) -> Result<Request, RequestError> {
+    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !ok {
+        return Err(RequestError::Capability(name.to_string()));
+    }
+    Ok(Request::Capability {
+        name: name.to_string(),
+    })
+}
+
+/// A signal request written `DIRECTION:SIGNAL:PEER`, e.g. `send:term:org.example.worker`
+/// or `receive:hup:self`. `self` is replaced by `own_name`, the policy's own name.
+pub fn signal(spec: &str, own_name: &str) -> Result<Request, RequestError> {
+    let bad = || RequestError::Signal(spec.to_string());
+    let mut parts = spec.splitn(3, ':');
+    let (Some(dir), Some(sig), Some(peer)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let direction = match dir {
+        "send" => SignalDir::Send,
+        "receive" => SignalDir::Receive,
+        _ => return Err(bad()),
+    };
+    let word = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    };
+    if !word(sig) || !word(peer) {
+        return Err(bad());
+    }
+    let peer = if peer == "self" { own_name } else { peer };
+    Ok(Request::Signal {
+        direction,
+        peer: peer.to_string(),
+        signal: sig.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn paths_must_be_valid() {
+        assert!(validate_path("/").is_ok());
+        assert!(validate_path("/etc/ssl/a b*c").is_ok());
+        for bad in [
+            "", "etc", "/etc/", "//etc", "/a/../b", "/a/./b", "/a\0b", "/a\nb",
+        ] {
+            assert!(validate_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn requests_parse() {
+        assert_eq!(
+            net("connect:tcp:443").unwrap(),
+            Request::Net {
+                op: NetOp::Connect,
+                proto: Proto::Tcp,
+                port: 443
+            }
+        );
+        assert_eq!(net("bind:tcp:0"), Err(RequestError::Port("0".into())));
+        assert_eq!(
+            net("bind:tcp:65536"),
+            Err(RequestError::Port("65536".into()))
+        );
+        assert!(net("bind:sctp:1").is_err());
+        assert!(net("bind:tcp").is_err());
+        assert!(net("bind:tcp:1:2").is_err());
+        assert!(file("/etc/x", "rw").is_err());
+        assert!(file("/etc/x", "map-exec").is_ok());
+        assert!(capability("CAP_SETUID").is_err());
+        assert_eq!(
+            signal("send:term:self", "org.example.app").unwrap(),
+            Request::Signal {
+                direction: SignalDir::Send,
+                peer: "org.example.app".into(),
+                signal: "term".into()
+            }
+        );
+        assert!(signal("sned:term:self", "a").is_err());
+        assert!(signal("send::self", "a").is_err());
+    }
+}

@@ -1,0 +1,584 @@
+//! The `polc` binary as users run it: exit codes, diagnostics on stderr (human and
+//! JSON), `fmt --check`, `explain` (deny over allow, globs, abstractions, variables,
+//! transitions) and `compile --target ir`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Run `polc` from the repository root (so `examples/...` paths work and appear as
+/// given in messages), without a terminal, and with `stdin` fed in.
+fn polc_in(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn polc(args: &[&str]) -> Output {
+    polc_in(args, "")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("polc was killed by a signal")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+/// The JSON diagnostics of a run: one object per line of stderr.
+fn json_lines(o: &Output) -> Vec<Value> {
+    stderr(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+const WEBAPP: &str = "examples/webapp.pol";
+
+// ----- check -----
+
+#[test]
+fn check_clean_policies_exits_0() {
+    let o = polc(&[
+        "check",
+        WEBAPP,
+        "examples/converter.pol",
+        "examples/daemon.pol",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("checked 3 files: 0 errors"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn check_errors_exit_1_with_the_code_and_snippet() {
+    let o = polc(&["check", "tests/corpus/err/e0121-dotdot.pol"]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("E0121"), "{err}");
+    assert!(err.contains("tests/corpus/err/e0121-dotdot.pol"), "{err}");
+    assert!(err.contains("/var/lib/app/../../../etc/shadow"), "{err}");
+}
+
+#[test]
+fn check_warnings_only_exits_0() {
+    let o = polc(&["check", "tests/corpus/err/w0203-unused-variable.pol"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("W0203"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_exit_code_is_the_worst_of_all_files() {
+    let o = polc(&["check", WEBAPP, "tests/corpus/err/e0101-unknown-right.pol"]);
+    assert_eq!(code(&o), 1);
+    let o = polc(&[
+        "check",
+        "tests/corpus/err/e0101-unknown-right.pol",
+        "no/such/file.pol",
+    ]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn unreadable_input_exits_2_with_e0400() {
+    let o = polc(&["check", "no/such/file.pol"]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("E0400"), "{}", stderr(&o));
+    let o = polc(&["--error-format", "json", "check", "no/such/file.pol"]);
+    assert_eq!(code(&o), 2);
+    let lines = json_lines(&o);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["code"], "E0400");
+    assert_eq!(lines[0]["file"], "no/such/file.pol");
+    assert_eq!(lines[0]["location"], Value::Null);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(code(&polc(&[])), 2);
+    assert_eq!(code(&polc(&["check"])), 2);
+    assert_eq!(code(&polc(&["check", "--no-such-flag", WEBAPP])), 2);
+    assert_eq!(code(&polc(&["compile", WEBAPP, "--target", "nonsense"])), 2);
+    assert_eq!(code(&polc(&["check", "--var", "novalue", WEBAPP])), 2);
+    let o = polc(&["check", "--var", "a=/x", "--var", "a=/y", WEBAPP]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("more than once"), "{}", stderr(&o));
+    let o = polc(&["check", "--abstractions", "no/such/dir", WEBAPP]);
+    assert_eq!(code(&o), 2);
+}
+
+#[test]
+fn help_teaches_with_examples() {
+    let o = polc(&["--help"]);
+    assert_eq!(code(&o), 0);
+    let out = stdout(&o);
+    for needle in [
+        "polc check",
+        "polc fmt --check",
+        "polc explain",
+        "--target ir",
+        "Exit status",
+    ] {
+        assert!(out.contains(needle), "--help lacks {needle:?}:\n{out}");
+    }
+    assert!(
+        !out.contains("gen-bench"),
+        "hidden subcommand shown:\n{out}"
+    );
+    let o = polc(&["explain", "--help"]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("--signal"));
+}
+
+#[test]
+fn json_diagnostics_are_one_object_per_line() {
+    let o = polc(&[
+        "--error-format",
+        "json",
+        "check",
+        "tests/corpus/err/e0111-port-65536.pol",
+    ]);
+    assert_eq!(code(&o), 1);
+    let lines = json_lines(&o);
+    let d = lines
+        .iter()
+        .find(|d| d["code"] == "E0111")
+        .unwrap_or_else(|| panic!("no E0111 in {lines:?}"));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["file"], "tests/corpus/err/e0111-port-65536.pol");
+    assert_eq!(d["location"]["line"], 4);
+    assert!(d["message"].as_str().unwrap().contains("65536"), "{d}");
+    assert!(!d["help"].as_str().unwrap().is_empty());
+    // No summary line in JSON mode: every line is a diagnostic.
+    assert!(!stderr(&o).contains("checked"));
+}
+
+#[test]
+fn hostile_input_never_reaches_the_terminal_raw() {
+    let o = polc(&[
+        "check",
+        "tests/corpus/err/e0123-escape-sequence-in-path.pol",
+    ]);
+    assert_eq!(code(&o), 1);
+    let err = stderr(&o);
+    assert!(err.contains("E0123"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "escape character on stderr: {err:?}"
+    );
+    assert!(!err.contains('\u{7}'), "bell character on stderr: {err:?}");
+}
+
+#[test]
+fn no_colour_without_a_terminal() {
+    let o = polc(&["check", "tests/corpus/err/e0101-unknown-right.pol"]);
+    assert!(!stderr(&o).contains('\u{1b}'), "{:?}", stderr(&o));
+}
+
+// ----- fmt -----
+
+const MESSY: &str = "policy   org.example.messy{allow read \"/a\"   allow   net connect tcp 443}\n";
+
+#[test]
+fn fmt_check_lists_files_to_reformat_and_fmt_rewrites_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let messy = dir.path().join("messy.pol");
+    fs::write(&messy, MESSY).unwrap();
+    let messy_s = messy.to_str().unwrap();
+
+    let o = polc(&["fmt", "--check", messy_s]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), messy_s);
+    assert_eq!(fs::read_to_string(&messy).unwrap(), MESSY, "--check wrote");
+
+    let o = polc(&["fmt", messy_s]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let formatted = fs::read_to_string(&messy).unwrap();
+    assert_ne!(formatted, MESSY);
+    // Only the file itself is left: the temporary file was renamed over it.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let o = polc(&["fmt", "--check", messy_s]);
+    assert_eq!(code(&o), 0, "not idempotent: {}", stdout(&o));
+    // The formatted policy means the same.
+    let o = polc(&["compile", messy_s, "--target", "ir"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn fmt_reads_stdin_and_writes_stdout() {
+    let o = polc_in(&["fmt", "-"], MESSY);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let formatted = stdout(&o);
+    assert!(formatted.contains("org.example.messy"));
+    let o = polc_in(&["fmt", "--check", "-"], &formatted);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    let o = polc_in(&["fmt", "--check", "-"], MESSY);
+    assert_eq!(code(&o), 1);
+    assert_eq!(stdout(&o).trim(), "<stdin>");
+}
+
+#[test]
+fn fmt_never_touches_a_file_with_syntax_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.pol");
+    let text = "policy org.example.bad {\n    allow read \"/a\"\n";
+    fs::write(&bad, text).unwrap();
+    let o = polc(&["fmt", bad.to_str().unwrap()]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("E0005"), "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&bad).unwrap(), text);
+}
+
+#[test]
+fn shipped_examples_are_formatted() {
+    let mut args = vec!["fmt", "--check"];
+    let paths: Vec<String> = fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pol"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    let o = polc(&args);
+    assert_eq!(code(&o), 0, "not formatted:\n{}{}", stdout(&o), stderr(&o));
+}
+
+// ----- explain -----
+
+fn explain(args: &[&str]) -> (i32, String) {
+    let mut all = vec!["explain"];
+    all.extend_from_slice(args);
+    let o = polc(&all);
+    (code(&o), stdout(&o) + &stderr(&o))
+}
+
+#[test]
+fn explain_deny_wins_over_allow() {
+    let (c, out) = explain(&[
+        WEBAPP,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(c, 0, "{out}");
+    assert!(
+        out.starts_with("denied: read /etc/ssl/private/key.pem"),
+        "{out}"
+    );
+    assert!(out.contains("deny wins over allow"), "{out}");
+    assert!(out.contains("deny read \"/etc/ssl/private/**\""), "{out}");
+    assert!(out.contains("examples/webapp.pol:15:5"), "{out}");
+    // The allow it overrode, and where it is.
+    assert!(out.contains("overridden allow rule"), "{out}");
+    assert!(out.contains("examples/webapp.pol:11:5"), "{out}");
+}
+
+#[test]
+fn explain_globs() {
+    let (_, out) = explain(&[
+        WEBAPP,
+        "--path",
+        "/etc/ssl/certs/ca.pem",
+        "--access",
+        "read",
+    ]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    let (_, out) = explain(&[
+        WEBAPP,
+        "--path",
+        "/usr/share/webapp/a/b/c.css",
+        "--access",
+        "read",
+    ]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    assert!(out.contains("examples/webapp.pol:11:5"), "{out}");
+    let (_, out) = explain(&[
+        WEBAPP,
+        "--path",
+        "/usr/share/webapp/a/b/c.css",
+        "--access",
+        "write",
+    ]);
+    assert!(out.starts_with("denied:"), "{out}");
+    assert!(out.contains("default deny"), "{out}");
+    let (_, out) = explain(&[
+        WEBAPP,
+        "--path",
+        "/usr/share/webapp-other/x",
+        "--access",
+        "read",
+    ]);
+    assert!(out.starts_with("denied:"), "{out}");
+}
+
+#[test]
+fn explain_variables_take_their_default_or_the_given_value() {
+    let (_, out) = explain(&[WEBAPP, "--path", "/var/lib/webapp/db", "--access", "write"]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    let (_, out) = explain(&[
+        "--var",
+        "state_dir=/srv/webapp",
+        WEBAPP,
+        "--path",
+        "/srv/webapp/db",
+        "--access",
+        "write",
+    ]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    assert!(out.contains("\"/srv/webapp/**\""), "{out}");
+    let (_, out) = explain(&[
+        WEBAPP,
+        "--var",
+        "state_dir=/srv/webapp",
+        "--path",
+        "/var/lib/webapp/db",
+        "--access",
+        "write",
+    ]);
+    assert!(out.starts_with("denied:"), "{out}");
+    // An unsafe value is refused.
+    let (c, out) = explain(&[
+        WEBAPP,
+        "--var",
+        "state_dir=/srv/*",
+        "--path",
+        "/srv/x",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("E0106"), "{out}");
+}
+
+#[test]
+fn explain_abstractions_shows_the_use_chain() {
+    let worker = "examples/worker.pol";
+    let o = polc(&["check", worker]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("E0102"), "{}", stderr(&o));
+    let (c, out) = explain(&[
+        "--abstractions",
+        "examples/abstractions",
+        worker,
+        "--path",
+        "/var/log/site/worker.log",
+        "--access",
+        "append",
+    ]);
+    assert_eq!(c, 0, "{out}");
+    assert!(out.starts_with("allowed:"), "{out}");
+    assert!(
+        out.contains("examples/abstractions/site-logging.pol:7:5"),
+        "{out}"
+    );
+    assert!(out.contains("via use site-logging"), "{out}");
+}
+
+#[test]
+fn explain_exec_transition() {
+    let (_, out) = explain(&[WEBAPP, "--path", "/usr/bin/convert", "--access", "exec"]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    assert!(out.contains("runs as: org.example.converter"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--path", "/usr/bin/webapp", "--access", "exec"]);
+    assert!(
+        out.contains("runs as: org.example.webapp (no transition)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_net_capability_and_signal() {
+    let (_, out) = explain(&[WEBAPP, "--net", "connect:tcp:443"]);
+    assert!(out.starts_with("allowed: net connect tcp 443"), "{out}");
+    assert!(out.contains("examples/webapp.pol:17:5"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--net", "bind:tcp:8085"]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--net", "bind:tcp:8090"]);
+    assert!(out.starts_with("denied:"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--capability", "setuid"]);
+    assert!(out.starts_with("allowed:"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--capability", "sys_admin"]);
+    assert!(out.starts_with("denied:"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--signal", "send:kill:self"]);
+    assert!(
+        out.starts_with("allowed: signal send kill to org.example.webapp"),
+        "{out}"
+    );
+    let (_, out) = explain(&[WEBAPP, "--signal", "send:hup:org.example.webapp"]);
+    assert!(out.starts_with("denied:"), "{out}");
+    let (_, out) = explain(&[WEBAPP, "--signal", "receive:usr1:self"]);
+    assert!(out.starts_with("allowed:"), "{out}");
+}
+
+#[test]
+fn explain_json() {
+    let o = polc(&[
+        "explain",
+        WEBAPP,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["policy"], "org.example.webapp");
+    assert_eq!(v["allowed"], false);
+    assert_eq!(v["reason"], "denied");
+    assert_eq!(v["request"]["kind"], "file");
+    assert_eq!(v["request"]["path"], "/etc/ssl/private/key.pem");
+    assert_eq!(v["request"]["right"], "read");
+    assert_eq!(v["deciding"][0]["effect"], "deny");
+    assert_eq!(
+        v["deciding"][0]["rule"],
+        "deny read \"/etc/ssl/private/**\""
+    );
+    assert_eq!(v["deciding"][0]["origins"][0]["file"], WEBAPP);
+    assert_eq!(v["deciding"][0]["origins"][0]["line"], 15);
+    assert_eq!(v["overridden"][0]["effect"], "allow");
+}
+
+#[test]
+fn explain_refuses_bad_requests() {
+    for args in [
+        &[WEBAPP, "--path", "etc/passwd", "--access", "read"][..],
+        &[WEBAPP, "--path", "/etc/../passwd", "--access", "read"],
+        &[WEBAPP, "--path", "/etc/passwd", "--access", "rw"],
+        &[WEBAPP, "--net", "connect:tcp:0"],
+        &[WEBAPP, "--net", "listen:tcp:80"],
+        &[WEBAPP, "--signal", "send:term"],
+        &[WEBAPP, "--path", "/etc/passwd"],
+        &[WEBAPP],
+    ] {
+        let (c, out) = explain(args);
+        assert_eq!(c, 2, "{args:?}: {out}");
+    }
+}
+
+#[test]
+fn explain_on_a_broken_policy_exits_1() {
+    let (c, out) = explain(&[
+        "tests/corpus/err/e0101-unknown-right.pol",
+        "--path",
+        "/etc/hosts",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(c, 1, "{out}");
+    assert!(out.contains("E0101"), "{out}");
+}
+
+// ----- compile -----
+
+#[test]
+fn compile_ir_to_stdout_and_to_a_file() {
+    let o = polc(&["compile", WEBAPP, "--target", "ir"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let ir = stdout(&o);
+    let v: Value = serde_json::from_str(&ir).unwrap();
+    assert_eq!(v["name"], "org.example.webapp");
+    assert_eq!(v["mode"], "enforce");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("webapp.ir.json");
+    let o = polc(&[
+        "compile",
+        WEBAPP,
+        "--target",
+        "ir",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(fs::read_to_string(&out).unwrap(), ir);
+    assert!(stdout(&o).is_empty());
+    // Deterministic: the same input gives the same bytes.
+    let again = polc(&["compile", WEBAPP, "--target", "ir"]);
+    assert_eq!(stdout(&again), ir);
+}
+
+/// The JSON form of the web application means what its text form means: the IRs are
+/// equal once the source locations (which differ by nature) are set aside.
+#[test]
+fn json_form_compiles_to_the_same_ir_as_the_text() {
+    fn without_origins(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.remove("origins");
+                m.remove("origin");
+                m.values_mut().for_each(without_origins);
+            }
+            Value::Array(a) => a.iter_mut().for_each(without_origins),
+            _ => {}
+        }
+    }
+    let ir = |file: &str| {
+        let o = polc(&["compile", file, "--target", "ir"]);
+        assert_eq!(code(&o), 0, "{file}: {}", stderr(&o));
+        let mut v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        without_origins(&mut v);
+        v
+    };
+    assert_eq!(ir("examples/webapp.json"), ir(WEBAPP));
+}
+
+#[test]
+fn compile_refuses_a_broken_policy_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.json");
+    let o = polc(&[
+        "compile",
+        "tests/corpus/err/e0133-conflicting-transitions.pol",
+        "--target",
+        "ir",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("E0133"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn gen_bench_writes_a_policy_that_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.pol");
+    let o = polc(&["gen-bench", "--rules", "500", "-o", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = polc(&["check", out.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}

@@ -1,0 +1,196 @@
+//! The `polc` binary's backend and store commands: `compile --target apparmor|landlock`
+//! with fidelity reports and strict mode (the AppArmor output judged by the real
+//! apparmor_parser), and `install`/`list`/`show`/`rollback`/`remove` on a temporary store
+//! (Landlock, whose loader has nothing to load; the AppArmor and SELinux loaders are
+//! exercised in the kernel harness).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn polc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("polc was killed by a signal")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn apparmor_profile_of_the_example_is_accepted_by_apparmor_parser() {
+    let o = polc(&["compile", "examples/webapp.pol", "--target", "apparmor"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let profile = out(&o);
+    assert!(
+        profile.contains("profile \"org.example.webapp\" \"/usr/bin/webapp\""),
+        "{profile}"
+    );
+    if let Err(e) = polc_apparmor::validate(&profile) {
+        panic!("apparmor_parser rejected the example's profile: {e}");
+    }
+}
+
+#[test]
+fn report_json_lists_every_rule_with_its_fidelity() {
+    let o = polc(&[
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "apparmor",
+        "--report",
+        "json",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let stderr = err(&o);
+    let start = stderr.find("{\n").expect("a JSON report on stderr");
+    let report: Value = serde_json::from_str(&stderr[start..]).unwrap();
+    assert_eq!(report["backend"], "apparmor");
+    let entries = report["entries"].as_array().unwrap();
+    assert!(entries
+        .iter()
+        .any(|e| e["fidelity"] == "widened" && e["rule"] == "allow net connect tcp 443"));
+    assert!(entries.iter().any(|e| e["fidelity"] == "exact"));
+}
+
+#[test]
+fn strict_mode_refuses_widened_rules_with_their_location() {
+    let o = polc(&[
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "apparmor",
+        "--strict",
+    ]);
+    assert_eq!(code(&o), 1);
+    let e = err(&o);
+    assert!(e.contains("strict mode"), "{e}");
+    assert!(
+        e.contains("widened: allow net connect tcp 443 at examples/webapp.pol:17:5"),
+        "{e}"
+    );
+    assert!(e.contains("help:"), "{e}");
+    assert!(out(&o).is_empty(), "no profile is written on failure");
+}
+
+#[test]
+fn unknown_apparmor_abi_is_a_usage_error() {
+    let o = polc(&[
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "apparmor",
+        "--apparmor-abi",
+        "5.0",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        err(&o).contains("unknown AppArmor ABI `5.0`"),
+        "{}",
+        err(&o)
+    );
+}
+
+#[test]
+fn landlock_plan_is_json_with_a_report() {
+    let o = polc(&[
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "landlock",
+        "--report",
+        "human",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let plan: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(plan["policy"], "org.example.webapp");
+    assert_eq!(plan["abi"], 7);
+    assert!(err(&o).contains("fidelity (landlock"), "{}", err(&o));
+}
+
+#[test]
+fn store_commands_install_upgrade_rollback_remove() {
+    let root = std::env::temp_dir().join(format!("polc-cli-store-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let r = root.to_str().unwrap();
+    let install = |file: &str| polc(&["install", file, "--target", "landlock", "--root", r]);
+
+    let o = install("examples/webapp.pol");
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "installed org.example.webapp generation 1 for landlock\n"
+    );
+    let o = install("examples/webapp.pol");
+    assert_eq!(
+        out(&o),
+        "installed org.example.webapp generation 2 for landlock\n"
+    );
+
+    let o = polc(&["list", "--root", r, "--format", "json"]);
+    let list: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(list[0]["name"], "org.example.webapp");
+    assert_eq!(list[0]["current"], 2);
+    assert_eq!(list[0]["generations"].as_array().unwrap().len(), 2);
+
+    let o = polc(&["show", "org.example.webapp", "--root", r]);
+    assert!(
+        out(&o).contains("generation 1: landlock from examples/webapp.pol"),
+        "{}",
+        out(&o)
+    );
+
+    let o = polc(&["rollback", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(out(&o), "org.example.webapp is back at generation 1\n");
+    let o = polc(&["rollback", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("no previous generation"), "{}", err(&o));
+
+    let o = polc(&["remove", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 0);
+    let o = polc(&["show", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("is not installed"), "{}", err(&o));
+
+    let o = polc(&["show", "Not_A_Name", "--root", r]);
+    assert_eq!(code(&o), 2);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_policy_with_errors_is_never_installed() {
+    let root = std::env::temp_dir().join(format!("polc-cli-store-bad-{}", std::process::id()));
+    let r = root.to_str().unwrap();
+    let o = polc(&[
+        "install",
+        "tests/corpus/err/e0120-relative-path.pol",
+        "--target",
+        "landlock",
+        "--root",
+        r,
+    ]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    let o = polc(&["list", "--root", r]);
+    assert_eq!(out(&o), "");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -1,0 +1,203 @@
+//! `polc diff` and `polc explain --denial/--target` on the command line: golden human and
+//! JSON outputs, and exit codes. The policies are in `tests/diff/`; paths are relative
+//! to the package root, where cargo runs the tests.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use clap::Parser;
+use polc::command::{run, Cli, Ctx, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use std::process::Command;
+
+struct Run {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+fn polc(args: &[&str]) -> Run {
+    let cli = Cli::try_parse_from(std::iter::once("polc").chain(args.iter().copied())).unwrap();
+    let mut input: &[u8] = b"";
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut ctx = Ctx {
+        stdin: &mut input,
+        stdout: &mut out,
+        stderr: &mut err,
+        color: false,
+        width: 80,
+    };
+    let code = run(&cli, &mut ctx);
+    Run {
+        code,
+        stdout: String::from_utf8(out).unwrap(),
+        stderr: String::from_utf8(err).unwrap(),
+    }
+}
+
+const V1: &str = "tests/diff/v1.pol";
+const V1_REWRITTEN: &str = "tests/diff/v1-rewritten.pol";
+const V2: &str = "tests/diff/v2.pol";
+const NARROWER: &str = "tests/diff/v2-narrower.pol";
+const BROKEN: &str = "tests/diff/broken.pol";
+
+#[test]
+fn human_output() {
+    let r = polc(&["diff", V1, V2]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_output() {
+    let r = polc(&["diff", "--format", "json", V1, V2]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["broadened"], 4);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn human_output_with_a_target() {
+    // AppArmor's fidelity depends only on the policy (Landlock's also on this machine's
+    // files), so its lines are golden.
+    let r = polc(&["diff", "--target", "apparmor", V1, V2]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn a_rewrite_is_no_difference() {
+    let r = polc(&["diff", V1, V1_REWRITTEN]);
+    assert_eq!(r.code, EXIT_OK, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.ends_with("\nno difference in meaning\n"),
+        "{}",
+        r.stdout
+    );
+    let r = polc(&["diff", "--format", "json", V1_REWRITTEN, V1]);
+    assert_eq!(r.code, EXIT_OK);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["changes"], serde_json::json!([]));
+}
+
+#[test]
+fn exit_codes() {
+    // Different: 1; only narrower: 0 with --fail-on broaden, 1 without.
+    assert_eq!(polc(&["diff", V1, V2]).code, EXIT_FINDINGS);
+    assert_eq!(
+        polc(&["diff", "--fail-on", "broaden", V1, V2]).code,
+        EXIT_FINDINGS
+    );
+    assert_eq!(polc(&["diff", V1, NARROWER]).code, EXIT_FINDINGS);
+    assert_eq!(
+        polc(&["diff", "--fail-on", "broaden", V1, NARROWER]).code,
+        EXIT_OK
+    );
+    assert_eq!(
+        polc(&["diff", "--fail-on", "broaden", NARROWER, V1]).code,
+        EXIT_FINDINGS
+    );
+    assert_eq!(
+        polc(&["diff", "--fail-on", "any", V1, V1_REWRITTEN]).code,
+        EXIT_OK
+    );
+    // Errors: 2, with the diagnostics on stderr.
+    let r = polc(&["diff", V1, BROKEN]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(r.stderr.contains("E0101"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    let r = polc(&["diff", V1, "tests/diff/missing.pol"]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(r.stderr.contains("E0400"), "{}", r.stderr);
+    let r = polc(&[
+        "diff",
+        "--target",
+        "apparmor",
+        "--apparmor-abi",
+        "9.9",
+        V1,
+        V2,
+    ]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(r.stderr.contains("9.9"), "{}", r.stderr);
+}
+
+#[test]
+fn exit_codes_of_the_program() {
+    let code = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_polc"))
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code(&["diff", V1, V1_REWRITTEN]), Some(0));
+    assert_eq!(code(&["diff", V1, V2]), Some(1));
+    assert_eq!(
+        code(&["diff", "--fail-on", "broaden", V1, NARROWER]),
+        Some(0)
+    );
+    assert_eq!(code(&["diff", V1, BROKEN]), Some(2));
+    assert_eq!(code(&["diff", V1]), Some(2));
+}
+
+const AA_SHADOW: &str = r#"audit: type=1400 audit(1700000000.123:45): apparmor="DENIED" operation="open" class="file" profile="org.example.webapp" name="/etc/ssl/private/key.pem" pid=1234 comm="webapp" requested_mask="r" denied_mask="r" fsuid=1000 ouid=0"#;
+const SE_CONNECT: &str = r#"type=AVC msg=audit(1346832664.222:2491): avc:  denied  { name_connect } for  pid=3427 comm="webapp" dest=5432 scontext=system_u:system_r:org_example_webapp.domain:s0 tcontext=system_u:object_r:postgresql_port_t:s0 tclass=tcp_socket permissive=0"#;
+const LL_CREATE: &str = r#"type=LANDLOCK_ACCESS msg=audit(1729738800.310:41): domain=195ba459b blockers=fs.make_reg path="/var/cache/webapp" dev="vda2" ino=365"#;
+
+#[test]
+fn explain_denials() {
+    let r = polc(&["explain", V1, "--denial", AA_SHADOW]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    insta::assert_snapshot!("denial_apparmor", r.stdout);
+    let r = polc(&["explain", V1, "--denial", SE_CONNECT]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    insta::assert_snapshot!("denial_selinux", r.stdout);
+    let r = polc(&["explain", V1, "--denial", LL_CREATE, "--format", "json"]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    insta::assert_snapshot!("denial_landlock_json", r.stdout);
+    let r = polc(&["explain", V1, "--denial", "hello"]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(
+        r.stderr
+            .contains("not an AppArmor, SELinux or Landlock denial record"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn explain_with_a_target() {
+    let r = polc(&[
+        "explain",
+        V1,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+        "--target",
+        "apparmor",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+    let r = polc(&[
+        "explain",
+        V1,
+        "--net",
+        "bind:tcp:9000",
+        "--target",
+        "apparmor",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["targets"][0]["backend"], "apparmor");
+    // Default deny; AppArmor 3.0's `network inet stream` allows every TCP port.
+    assert_eq!(v["targets"][0]["fidelity"], "exact");
+    assert_eq!(v["targets"][0]["caveats"][0]["fidelity"], "widened");
+}

@@ -1,0 +1,366 @@
+//! Judging the kernel against the reference semantics.
+//!
+//! Each [`Pair`] is one (policy, operation) pair: a case run in the guest, the
+//! evaluator's answer for the requests the operation makes, and how exactly the backend
+//! says it enforces the rules that decide them. A [`Tally`] compares the observed
+//! outcomes:
+//!
+//! - `exact`: the kernel's answer must equal the evaluator's;
+//! - `narrowed`: the kernel may refuse what the evaluator allows, never the reverse;
+//! - `widened` / `unsupported`: counted, not compared.
+//!
+//! Every mismatch is kept with the policy, the operation, the expected and the observed
+//! errno. A pair marked [`Pair::deliberately_wrong`] carries a flipped expectation: it
+//! must come out as a mismatch (so the harness cannot pass vacuously), and is then not
+//! counted as one.
+
+use crate::probe::{Case, Outcome};
+use polc_lang::fidelity::Fidelity;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// One (policy, operation) pair.
+#[derive(Clone, Debug)]
+pub struct Pair {
+    /// The case run in the guest.
+    pub case: Case,
+    /// The policy (or policies) involved, as source text.
+    pub policy: String,
+    /// The evaluator's answer: every request of the operation allowed.
+    pub expected: bool,
+    /// How exactly the backend enforces what decides the requests (worst of them).
+    pub fidelity: Fidelity,
+    /// The requests, for the report.
+    pub requests: String,
+    /// A test of the harness: the expectation is deliberately the wrong one.
+    pub deliberately_wrong: bool,
+    /// A known gap of the backend (why): the pair is expected to mismatch, is listed, and
+    /// fails the run once it no longer does (so the entry is removed when fixed).
+    pub known_gap: Option<String>,
+}
+
+/// The kernel's answer, read from an outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// The operation went through (or failed after the LSM let it through).
+    Allowed,
+    /// Refused with `EACCES`, `EPERM` or (Landlock, across directories) `EXDEV`.
+    Refused,
+    /// The probe was killed by a signal: it could not run as the policy says it may.
+    Killed,
+    /// Any other result: not an answer of the LSM.
+    Inconclusive,
+}
+
+/// What an outcome says about the LSM's decision for operation `op`.
+pub fn observe(op: &[String], outcome: &Outcome) -> Observed {
+    let first = op.first().map(String::as_str).unwrap_or("");
+    let exec = first == "exec" || (first == "landlock" && op.get(2).is_some_and(|o| o == "exec"));
+    match outcome {
+        Outcome::Errno(0) => Observed::Allowed,
+        Outcome::Errno(1 | 13 | 18) => Observed::Refused,
+        // A script whose interpreter is missing: the exec of the script was allowed.
+        Outcome::Errno(2) if exec => Observed::Allowed,
+        // The port is in use: the LSM let the bind through.
+        Outcome::Errno(98) => Observed::Allowed,
+        Outcome::Signal(_) => Observed::Killed,
+        _ => Observed::Inconclusive,
+    }
+}
+
+fn expected_errno(allowed: bool) -> &'static str {
+    if allowed {
+        "0"
+    } else {
+        "EACCES (13) or EPERM (1)"
+    }
+}
+
+fn shown(o: Option<&Outcome>) -> String {
+    match o {
+        None => "no result".into(),
+        Some(Outcome::Errno(e)) => format!("errno {e}"),
+        Some(Outcome::ExecFailed(e)) => format!("the probe's execve failed with errno {e}"),
+        Some(Outcome::AttrFailed) => "writing /proc/self/attr/exec failed".into(),
+        Some(Outcome::Signal(s)) => format!("killed by signal {s}"),
+    }
+}
+
+/// Counts and findings of one LSM's run.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    /// `apparmor`, `selinux`, `landlock`.
+    pub lsm: String,
+    /// Pairs judged (the deliberately wrong ones excluded).
+    pub pairs: usize,
+    /// Compared for equality (`exact`).
+    pub equal: usize,
+    /// Compared for soundness (`narrowed`).
+    pub sound: usize,
+    /// Not compared (`widened`, `unsupported`).
+    pub not_compared: usize,
+    /// Outcomes that are no answer of the LSM, with the reason.
+    pub inconclusive: Vec<String>,
+    /// Every mismatch, fully described.
+    pub mismatches: Vec<String>,
+    /// Known gaps still observed, fully described.
+    pub known_gaps: Vec<String>,
+    /// Deliberately wrong expectations, and how many were detected.
+    pub self_checks: (usize, usize),
+    /// Pairs per fidelity, for the summary.
+    pub by_fidelity: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    /// An empty tally for `lsm`.
+    pub fn new(lsm: &str) -> Tally {
+        Tally {
+            lsm: lsm.to_string(),
+            ..Tally::default()
+        }
+    }
+
+    /// Judge one pair against its outcome.
+    pub fn judge(&mut self, pair: &Pair, outcome: Option<&Outcome>) {
+        let observed = outcome.map_or(Observed::Inconclusive, |o| observe(&pair.case.op, o));
+        let kernel_allows = observed == Observed::Allowed;
+        let mismatch = match (observed, pair.fidelity) {
+            (Observed::Inconclusive, _) => None,
+            // Killed where the policy lets the operation run: it did not run.
+            (Observed::Killed, Fidelity::Exact) if pair.expected => Some(true),
+            (Observed::Killed, _) => None,
+            (_, Fidelity::Exact) => Some(kernel_allows != pair.expected),
+            (_, Fidelity::Narrowed) => Some(kernel_allows && !pair.expected),
+            _ => None,
+        };
+        if pair.deliberately_wrong {
+            self.self_checks.0 += 1;
+            if mismatch == Some(true) {
+                self.self_checks.1 += 1;
+            } else {
+                self.mismatches.push(format!(
+                    "the harness did not detect a deliberately wrong expectation:\n{}",
+                    self.describe(pair, outcome)
+                ));
+            }
+            return;
+        }
+        self.pairs += 1;
+        *self
+            .by_fidelity
+            .entry(pair.fidelity.name().to_string())
+            .or_default() += 1;
+        if let Some(why) = &pair.known_gap {
+            // Whatever the fidelity: the kernel still decides otherwise than the evaluator.
+            let differs = match observed {
+                Observed::Allowed => !pair.expected,
+                Observed::Refused | Observed::Killed => pair.expected,
+                Observed::Inconclusive => false,
+            };
+            if differs {
+                let d = format!(
+                    "known gap ({why}), still present:\n{}",
+                    self.describe(pair, outcome)
+                );
+                self.known_gaps.push(d);
+            } else {
+                self.mismatches.push(format!(
+                    "the known gap ({why}) is no longer observed: remove it from the test\n{}",
+                    self.describe(pair, outcome)
+                ));
+            }
+            return;
+        }
+        match (observed, pair.fidelity) {
+            (Observed::Killed, Fidelity::Exact) if pair.expected => self.equal += 1,
+            (Observed::Inconclusive | Observed::Killed, _) => {
+                self.inconclusive
+                    .push(format!("{}: {}", pair.case.id, shown(outcome)));
+                return;
+            }
+            (_, Fidelity::Exact) => self.equal += 1,
+            (_, Fidelity::Narrowed) => self.sound += 1,
+            _ => self.not_compared += 1,
+        }
+        if mismatch == Some(true) {
+            let d = self.describe(pair, outcome);
+            self.mismatches.push(d);
+        }
+    }
+
+    /// Judge every pair against the results of a run.
+    pub fn judge_all(&mut self, pairs: &[Pair], results: &BTreeMap<String, Outcome>) {
+        for p in pairs {
+            self.judge(p, results.get(&p.case.id));
+        }
+    }
+
+    fn describe(&self, pair: &Pair, outcome: Option<&Outcome>) -> String {
+        let mut s = String::new();
+        let attr = pair
+            .case
+            .exec_attr
+            .as_ref()
+            .map_or(String::new(), |a| format!(" (exec context `{a}`)"));
+        let _ = writeln!(s, "{} mismatch in case {}", self.lsm, pair.case.id);
+        let _ = writeln!(
+            s,
+            "  operation: {} run as {}{attr}",
+            pair.case.op.join(" "),
+            pair.case.exec_path
+        );
+        let _ = writeln!(s, "  requests:  {}", pair.requests);
+        let _ = writeln!(
+            s,
+            "  expected:  {} (evaluator: {}; fidelity {})",
+            expected_errno(pair.expected),
+            if pair.expected { "allowed" } else { "refused" },
+            pair.fidelity
+        );
+        let _ = writeln!(s, "  observed:  {}", shown(outcome));
+        let _ = writeln!(s, "  policy:");
+        for l in pair.policy.lines() {
+            let _ = writeln!(s, "    {l}");
+        }
+        s
+    }
+
+    /// One line: `apparmor: 412 pairs, 0 mismatches (...)`.
+    pub fn summary(&self) -> String {
+        let fid: Vec<String> = self
+            .by_fidelity
+            .iter()
+            .map(|(f, n)| format!("{n} {f}"))
+            .collect();
+        format!(
+            "{}: {} pairs, {} mismatches, {} known gaps ({} compared for equality, {} for soundness, {} not compared; {}; {} inconclusive; self-check: {} of {} deliberately wrong expectations detected)",
+            self.lsm,
+            self.pairs,
+            self.mismatches.len(),
+            self.known_gaps.len(),
+            self.equal,
+            self.sound,
+            self.not_compared,
+            fid.join(", "),
+            self.inconclusive.len(),
+            self.self_checks.1,
+            self.self_checks.0,
+        )
+    }
+
+    /// `Ok` when there is no mismatch, every deliberately wrong expectation was detected,
+    /// at least `min_compared` pairs were compared and at most a tenth were inconclusive;
+    /// else the full report.
+    pub fn verdict(&self, min_compared: usize) -> Result<(), String> {
+        let mut problems = self.mismatches.clone();
+        if self.self_checks.0 == 0 {
+            problems.push("no deliberately wrong expectation was run".into());
+        }
+        if self.equal + self.sound < min_compared {
+            problems.push(format!(
+                "only {} pairs were compared (at least {min_compared} wanted)",
+                self.equal + self.sound
+            ));
+        }
+        if self.inconclusive.len() * 10 > self.pairs {
+            problems.push(format!(
+                "{} of {} outcomes are no answer of the LSM: {}",
+                self.inconclusive.len(),
+                self.pairs,
+                self.inconclusive.join(", ")
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{}\n\n{}", self.summary(), problems.join("\n")))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn pair(id: &str, expected: bool, fidelity: Fidelity, wrong: bool) -> Pair {
+        Pair {
+            case: Case {
+                id: id.into(),
+                exec_attr: None,
+                exec_path: "/p".into(),
+                op: vec!["read".into(), "/f".into()],
+            },
+            policy: "policy a {}".into(),
+            expected,
+            fidelity,
+            requests: "read /f".into(),
+            deliberately_wrong: wrong,
+            known_gap: None,
+        }
+    }
+
+    #[test]
+    fn exact_pairs_must_agree_and_narrowed_ones_must_not_allow_more() {
+        let mut t = Tally::new("x");
+        t.judge(
+            &pair("a", true, Fidelity::Exact, false),
+            Some(&Outcome::Errno(0)),
+        );
+        t.judge(
+            &pair("b", false, Fidelity::Narrowed, false),
+            Some(&Outcome::Errno(13)),
+        );
+        t.judge(
+            &pair("c", true, Fidelity::Narrowed, false),
+            Some(&Outcome::Errno(13)),
+        );
+        t.judge(
+            &pair("d", false, Fidelity::Widened, false),
+            Some(&Outcome::Errno(0)),
+        );
+        t.judge(
+            &pair("w", true, Fidelity::Exact, true),
+            Some(&Outcome::Errno(13)),
+        );
+        assert!(t.mismatches.is_empty());
+        assert_eq!((t.pairs, t.equal, t.sound, t.not_compared), (4, 1, 2, 1));
+        assert_eq!(t.self_checks, (1, 1));
+        t.judge(
+            &pair("e", false, Fidelity::Exact, false),
+            Some(&Outcome::Errno(0)),
+        );
+        t.judge(
+            &pair("f", false, Fidelity::Narrowed, false),
+            Some(&Outcome::Errno(0)),
+        );
+        assert_eq!(t.mismatches.len(), 2);
+        let m = t.mismatches.first().unwrap();
+        assert!(
+            m.contains("case e") && m.contains("observed:  errno 0"),
+            "{m}"
+        );
+        assert!(t.verdict(1).is_err());
+        let mut k = pair("k", true, Fidelity::Exact, false);
+        k.known_gap = Some("a known gap".into());
+        t.judge(&k, Some(&Outcome::Signal(11)));
+        assert_eq!(t.known_gaps.len(), 1);
+        t.judge(&k, Some(&Outcome::Errno(0)));
+        assert_eq!(
+            t.mismatches.len(),
+            3,
+            "a gap no longer observed fails the run"
+        );
+    }
+
+    #[test]
+    fn an_undetected_wrong_expectation_fails_the_run() {
+        let mut t = Tally::new("x");
+        t.judge(
+            &pair("w", false, Fidelity::Exact, true),
+            Some(&Outcome::Errno(13)),
+        );
+        assert_eq!(t.self_checks, (1, 0));
+        assert!(t.verdict(0).is_err());
+    }
+}

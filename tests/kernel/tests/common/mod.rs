@@ -1,0 +1,394 @@
+//! Shared by the conformance tests: setting up the kernel and the probe (failing loudly),
+//! a seeded generator of random policies and operations over a small file tree per
+//! policy, and the requests each operation makes of the evaluator.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use polc_kernel_harness::differential::Pair;
+use polc_kernel_harness::guest::Guest;
+use polc_kernel_harness::kernel::{self, Kernel};
+use polc_kernel_harness::policy::TestPolicy;
+use polc_kernel_harness::probe::{build_static, Case};
+use polc_lang::eval::{evaluate, Request};
+use polc_lang::fidelity::Fidelity;
+use polc_lang::rights::Right;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The kernel and the static probe, or a failure that says why.
+pub fn kernel_and_probe() -> (Kernel, PathBuf) {
+    let k = kernel::fetch().unwrap_or_else(|e| {
+        panic!("cannot set up the test kernel: {e}\n(the tests need apt access to Debian's `linux-image-cloud-amd64`; run `apt-get update`)")
+    });
+    let probe = build_static().unwrap_or_else(|e| {
+        panic!("cannot build the static probe: {e}\n(it needs the glibc static libraries: `apt-get install libc6-dev`)")
+    });
+    (k, probe)
+}
+
+/// The seed of the random policies: `POLC_KERNEL_SEED`, else a fixed one.
+pub fn seed(default: u64) -> u64 {
+    std::env::var("POLC_KERNEL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// xorshift64: small, seeded, reproducible.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len())]
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Directories of each policy's tree (relative; `""` is the root). `e0`, `e1` stay empty.
+pub const DIRS: &[&str] = &["", "d0", "d0/s0", "d1", "d0/e0", "d1/e1"];
+/// Regular files read and written, never removed.
+pub const FILES: &[&str] = &["f0", "d0/f0", "d0/f1", "d0/s0/f0", "d1/f0", "d1/f1"];
+/// Files removed or renamed by the mutations (each used once).
+pub const MUTABLE: &[&str] = &["d0/m0", "d0/m1", "d1/m2", "d1/m3", "d0/s0/m4", "m5"];
+/// Executables: scripts whose interpreter is missing (`execve` gives ENOENT once the
+/// LSM allowed the script).
+pub const EXECS: &[&str] = &["d0/x", "d1/x"];
+/// Empty directories removed by the mutations.
+pub const EMPTY: &[&str] = &["d0/e0", "d1/e1"];
+
+/// Globs of the random rules, `R` standing for the tree's root.
+pub const GLOBS: &[&str] = &[
+    "R/**",
+    "R/d0/**",
+    "R/d1/**",
+    "R/d0/*",
+    "R/d0/f*",
+    "R/*/f0",
+    "R/d0/s0/**",
+    "R/d{0,1}/**",
+    "R/d0{,/**}",
+    "R/{d0,d1}/x",
+    "R/**/f0",
+    "R/d1/*",
+    "R/f0",
+    "R/d0/f1",
+    "R/d1/m*",
+    "R",
+    "R/d0",
+    "R/*/m?",
+    "R/d0/s0/f0",
+    "R/d1/{f1,e1,x}",
+];
+
+pub fn at(root: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        root.to_string()
+    } else {
+        format!("{root}/{rel}")
+    }
+}
+
+/// Put a policy's tree under `root` into the guest.
+pub fn add_tree(mut g: Guest, root: &str) -> Guest {
+    for d in DIRS {
+        g = g.dir(&at(root, d));
+    }
+    for f in FILES.iter().chain(MUTABLE) {
+        g = g.file(&at(root, f), 0o644, b"polc\n");
+    }
+    for x in EXECS {
+        g = g.file(&at(root, x), 0o755, b"#!/nonexistent/polc-interpreter\n");
+    }
+    g
+}
+
+/// Every path of a policy's tree, with `true` for directories.
+pub fn tree_paths(root: &str) -> Vec<(String, bool)> {
+    let mut v: Vec<(String, bool)> = DIRS.iter().map(|d| (at(root, d), true)).collect();
+    v.extend(
+        FILES
+            .iter()
+            .chain(MUTABLE)
+            .chain(EXECS)
+            .map(|f| (at(root, f), false)),
+    );
+    v
+}
+
+/// The same tree on the host, under `host_root` (for planning against the guest's
+/// filesystem).
+pub fn mirror_tree(host_root: &Path, root: &str) {
+    for (p, dir) in tree_paths(root) {
+        let hp = host_root.join(p.trim_start_matches('/'));
+        if dir {
+            std::fs::create_dir_all(&hp).unwrap();
+        } else {
+            std::fs::create_dir_all(hp.parent().unwrap()).unwrap();
+            std::fs::write(&hp, "polc\n").unwrap();
+        }
+    }
+}
+
+/// Random file rules over the tree at `root`, their globs from [`GLOBS`].
+pub fn random_rules(rng: &mut Rng, root: &str) -> Vec<String> {
+    random_rules_over(rng, root, GLOBS)
+}
+
+/// Random file rules over the tree at `root`, their globs from `globs`.
+pub fn random_rules_over(rng: &mut Rng, root: &str, globs: &[&str]) -> Vec<String> {
+    let n = 1 + rng.below(5);
+    (0..n)
+        .map(|_| {
+            let effect = if rng.chance(25) { "deny" } else { "allow" };
+            let mut rights: Vec<&str> = Right::ALL
+                .iter()
+                .filter(|_| rng.chance(30))
+                .map(|r| r.name())
+                .collect();
+            if rights.is_empty() {
+                rights.push(Right::ALL[rng.below(Right::ALL.len())].name());
+            }
+            let glob = rng.pick(globs).replacen('R', root, 1);
+            format!("{effect} {} \"{glob}\"", rights.join(" "))
+        })
+        .collect()
+}
+
+/// One operation of the probe, with the requests it makes of each policy.
+#[derive(Clone, Debug)]
+pub struct Op {
+    pub args: Vec<String>,
+    pub requests: Vec<(String, Request)>,
+}
+
+impl Op {
+    pub fn new(args: &[&str], policy: &str, requests: Vec<Request>) -> Op {
+        Op {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            requests: requests
+                .into_iter()
+                .map(|r| (policy.to_string(), r))
+                .collect(),
+        }
+    }
+}
+
+/// Random operations over the tree at `root`, on behalf of `policy`; mutations last,
+/// each on its own path.
+pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
+    let f = |p: &str, r: Right| Request::file(p, r);
+    let mut ops = Vec::new();
+    for _ in 0..6 {
+        let p = at(root, rng.pick(FILES));
+        let (op, r) = match rng.below(4) {
+            0 => ("read", Right::Read),
+            1 => ("write", Right::Write),
+            2 => ("append", Right::Append),
+            _ => ("truncate", Right::Write),
+        };
+        ops.push(Op::new(&[op, &p], policy, vec![f(&p, r)]));
+    }
+    for _ in 0..2 {
+        let p = at(root, rng.pick(&DIRS[..4]));
+        ops.push(Op::new(&["list", &p], policy, vec![f(&p, Right::List)]));
+    }
+    let x = at(root, rng.pick(EXECS));
+    ops.push(Op::new(&["exec", &x], policy, vec![f(&x, Right::Exec)]));
+    let p = at(root, rng.pick(FILES));
+    if rng.chance(50) {
+        ops.push(Op::new(
+            &["map-exec", &p],
+            policy,
+            vec![f(&p, Right::Read), f(&p, Right::MapExec)],
+        ));
+    } else {
+        ops.push(Op::new(
+            &["lock", &p],
+            policy,
+            vec![f(&p, Right::Read), f(&p, Right::Lock)],
+        ));
+    }
+    for k in 0..2 {
+        let p = at(root, &format!("{}n{k}", dir_prefix(rng.pick(&DIRS[..4]))));
+        let op = if k == 0 { "create" } else { "mkdir" };
+        ops.push(Op::new(&[op, &p], policy, vec![f(&p, Right::Create)]));
+    }
+    let a = at(root, rng.pick(FILES));
+    let b = at(root, &format!("{}l0", dir_prefix(rng.pick(&DIRS[..4]))));
+    ops.push(Op::new(&["link", &a, &b], policy, vec![f(&b, Right::Link)]));
+    let mut pool: Vec<&str> = MUTABLE.to_vec();
+    let i = rng.below(pool.len());
+    let m = at(root, pool.swap_remove(i));
+    ops.push(Op::new(&["delete", &m], policy, vec![f(&m, Right::Delete)]));
+    let e = at(root, rng.pick(EMPTY));
+    ops.push(Op::new(&["rmdir", &e], policy, vec![f(&e, Right::Delete)]));
+    let i = rng.below(pool.len());
+    let m = at(root, pool.swap_remove(i));
+    let r = at(root, &format!("{}r0", dir_prefix(rng.pick(&DIRS[..4]))));
+    ops.push(Op::new(
+        &["rename", &m, &r],
+        policy,
+        vec![f(&m, Right::Rename), f(&r, Right::Rename)],
+    ));
+    ops
+}
+
+/// `d/` for a directory `d` of the tree, `` for its root.
+fn dir_prefix(d: &str) -> String {
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!("{d}/")
+    }
+}
+
+/// The requests in one line.
+pub fn show_requests(reqs: &[(String, Request)]) -> String {
+    reqs.iter()
+        .map(|(p, r)| {
+            let what = match r {
+                Request::File { path, right } => format!("{right} {path}"),
+                Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
+                Request::Capability { name } => format!("capability {name}"),
+                Request::Signal {
+                    direction,
+                    peer,
+                    signal,
+                } => format!("signal {direction:?} {signal} {peer}"),
+            };
+            format!("{p}: {}", what.to_lowercase())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Build a pair: the evaluator's answer over every request (each under its policy),
+/// the fidelity from `fidelity_of`, and the policies' text.
+pub fn pair(
+    id: String,
+    exec_attr: Option<String>,
+    exec_path: &str,
+    op: &Op,
+    policies: &BTreeMap<String, TestPolicy>,
+    fidelity_of: &dyn Fn(&TestPolicy, &Request) -> Fidelity,
+) -> Pair {
+    let mut expected = true;
+    let mut fidelity = Fidelity::Exact;
+    let mut texts: Vec<String> = Vec::new();
+    for (name, r) in &op.requests {
+        let p = policies
+            .get(name)
+            .unwrap_or_else(|| panic!("no policy {name}"));
+        expected &= evaluate(&p.ir, r).allowed;
+        fidelity = fidelity.max(fidelity_of(p, r));
+        let src = p.source();
+        if !texts.contains(&src) {
+            texts.push(src);
+        }
+    }
+    Pair {
+        case: Case {
+            id,
+            exec_attr,
+            exec_path: exec_path.to_string(),
+            op: op.args.clone(),
+        },
+        policy: texts.join("\n"),
+        expected,
+        fidelity,
+        requests: show_requests(&op.requests),
+        deliberately_wrong: false,
+        known_gap: None,
+    }
+}
+
+/// True for an operation that changes nothing (`read`, `list`, possibly under `landlock`).
+fn is_read_only(op: &[String]) -> bool {
+    let first = match op.first().map(String::as_str) {
+        Some("landlock") => op.get(2),
+        _ => op.first(),
+    };
+    matches!(first.map(String::as_str), Some("read" | "list"))
+}
+
+/// A copy of an exact pair whose operation changes nothing (read, list), with the
+/// expectation flipped: the harness must report it as a mismatch. (None when there is no
+/// such pair: the verdict then fails, saying no self-check ran.)
+pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
+    let p = pairs
+        .iter()
+        .find(|p| {
+            p.fidelity == Fidelity::Exact
+                && !p.expected
+                && matches!(p.case.op.first().map(String::as_str), Some("read" | "list"))
+        })
+        .or_else(|| {
+            pairs
+                .iter()
+                .find(|p| p.fidelity == Fidelity::Exact && is_read_only(&p.case.op))
+        })?;
+    let mut w = p.clone();
+    w.case.id = format!("{}-deliberately-wrong", p.case.id);
+    w.expected = !p.expected;
+    w.deliberately_wrong = true;
+    Some(w)
+}
+
+/// Print the summary and fail with every problem.
+pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: usize) {
+    // Written to stderr directly, past the test harness's capture: the counts are part of
+    // every run's output, passing or not.
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{}", tally.summary());
+    for g in &tally.known_gaps {
+        println!("{g}");
+    }
+    for i in &tally.inconclusive {
+        println!("  inconclusive: {i}");
+    }
+    if let Err(report) = tally.verdict(min_compared) {
+        panic!("{report}");
+    }
+}
+
+/// Curated policies: `## NAME [ATTACH]` headers, statements below. With `map_self`, an
+/// attached policy may also read and map its own executable (AppArmor checks it).
+pub fn curated_policies(text: &str, map_self: bool) -> Vec<(TestPolicy, Option<String>)> {
+    let mut out = Vec::new();
+    for block in text.split("## ").filter(|b| !b.trim().is_empty()) {
+        let (head, body) = block.split_once('\n').unwrap();
+        let mut h = head.split_whitespace();
+        let name = h.next().unwrap();
+        let attach = h.next().map(str::to_string);
+        let mut text = String::new();
+        if let Some(a) = &attach {
+            text.push_str(&format!("attach \"{a}\"\n"));
+            if map_self {
+                text.push_str(&format!("allow read map-exec \"{a}\"\n"));
+            }
+        }
+        text.push_str(body);
+        let p = polc_kernel_harness::policy::build(name, &text).unwrap_or_else(|e| panic!("{e}"));
+        out.push((p, attach));
+    }
+    out
+}

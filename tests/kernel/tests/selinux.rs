@@ -1,0 +1,896 @@
+//! SELinux conformance: CIL modules compiled by polc-selinux, built into one binary
+//! policy with the test base policy (`tests/kernel/selinux/base.cil`) by `secilc`, loaded
+//! through selinuxfs into the SELinux of Debian's kernel under qemu, files labelled with
+//! the contexts `matchpathcon` gives them, each case run in its policy's domain (exec
+//! context written to `/proc/self/attr/exec`), and the outcomes judged against the
+//! evaluator (`exact`: equal; `narrowed`: the kernel never allows more).
+//!
+//! - `random_policies_agree_with_the_evaluator`: one boot, 40 random policies each owning
+//!   a file tree, 640 (policy, operation) pairs, plus a deliberately wrong
+//!   expectation that must be reported.
+//! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
+//!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals
+//!   and network rules.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::{
+    add_tree, kernel_and_probe, pair, random_ops, random_rules_over, seed, tree_paths, Op, Rng,
+};
+use polc_kernel_harness::differential::{Pair, Tally};
+use polc_kernel_harness::guest::Guest;
+use polc_kernel_harness::policy::{build, TestPolicy};
+use polc_kernel_harness::require_tool;
+use polc_kernel_harness::vm::Lsm;
+use polc_lang::eval::Request;
+use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
+use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::rights::Right;
+use polc_selinux::{block_name, compile, AllowRule, Config, FileContexts, PortContexts};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn base_cil() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("selinux/base.cil")
+}
+
+fn tool(name: &str, package: &str) -> PathBuf {
+    require_tool(name, package).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `secilc -M false -c 33` over the base and `modules`: the binary policy and the
+/// file_contexts it writes.
+fn secilc(dir: &Path, modules: &[(String, String)]) -> (PathBuf, PathBuf) {
+    let mut files = Vec::new();
+    for (name, cil) in modules {
+        let p = dir.join(format!("{name}.cil"));
+        std::fs::write(&p, cil).unwrap();
+        files.push(p);
+    }
+    let (pol, fc) = (dir.join("policy.33"), dir.join("file_contexts"));
+    run(Command::new(tool("secilc", "secilc"))
+        .args(["-M", "false", "-c", "33", "-o"])
+        .arg(&pol)
+        .arg("-f")
+        .arg(&fc)
+        .arg(base_cil())
+        .args(&files));
+    (pol, fc)
+}
+
+/// The backend's configuration for the test base: its file and port contexts.
+fn base_config(dir: &Path) -> Config {
+    let base = dir.join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    let (pol, fc) = secilc(&base, &[]);
+    let ports = run(Command::new(tool("seinfo", "setools"))
+        .args(["--portcon", "--initialsid", "-x"])
+        .arg(&pol));
+    Config {
+        strict: false,
+        file_contexts: Some(FileContexts::parse(&std::fs::read_to_string(fc).unwrap()).unwrap()),
+        port_contexts: Some(PortContexts::parse(&ports).unwrap()),
+    }
+}
+
+/// The contexts `matchpathcon` gives paths under the compiled file_contexts (libselinux
+/// decides, as `restorecon` would): `Some(true)` for directories, `Some(false)` for
+/// files, `None` for any kind.
+fn contexts(fc: &Path, paths: &[(String, Option<bool>)]) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for kind in [Some(false), Some(true), None] {
+        let ps: Vec<&String> = paths
+            .iter()
+            .filter(|(_, d)| *d == kind)
+            .map(|(p, _)| p)
+            .collect();
+        if ps.is_empty() {
+            continue;
+        }
+        let mut cmd = Command::new(tool("matchpathcon", "selinux-utils"));
+        match kind {
+            Some(true) => cmd.args(["-m", "dir"]),
+            Some(false) => cmd.args(["-m", "file"]),
+            None => &mut cmd,
+        };
+        let text = run(cmd.arg("-f").arg(fc).args(&ps));
+        for line in text.lines() {
+            let Some((path, ctx)) = line.rsplit_once(char::is_whitespace) else {
+                continue;
+            };
+            if ctx != "<<none>>" {
+                out.insert(path.trim().to_string(), ctx.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `PATH<TAB>CONTEXT` lines for the probe's `label` mode.
+fn labels(fc: &Path, paths: &[(String, bool)]) -> String {
+    let kinds: Vec<(String, Option<bool>)> =
+        paths.iter().map(|(p, d)| (p.clone(), Some(*d))).collect();
+    contexts(fc, &kinds)
+        .iter()
+        .map(|(p, c)| format!("{p}\t{c}\n"))
+        .collect()
+}
+
+/// Permissions of each right that grant something (getattr, open and search alone grant
+/// no right): two rights interact when they share one.
+fn perms(r: Right) -> &'static [&'static str] {
+    match r {
+        Right::Read => &["read"],
+        Right::Write => &["write"],
+        Right::Append => &["append"],
+        Right::Create => &["create", "add_name", "dirwrite"],
+        Right::Delete => &["unlink", "rmdir", "remove_name", "dirwrite"],
+        Right::List => &["read"],
+        Right::Exec => &["execute", "read", "map"],
+        Right::MapExec => &["execute", "map"],
+        Right::Lock => &["lock"],
+        Right::Link => &["link", "add_name", "dirwrite"],
+        Right::Rename => &["rename", "add_name", "remove_name", "dirwrite"],
+    }
+}
+
+fn interacts(a: Right, b: Right) -> bool {
+    perms(a).iter().any(|p| perms(b).contains(p))
+}
+
+/// Types of paths, as the compiled file contexts give them.
+type Types = BTreeMap<String, String>;
+
+fn parent(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &p[..i],
+        None => p,
+    }
+}
+
+/// SELinux permissions that carry a right (on the object or its directory).
+fn se_perms(r: Right) -> &'static [&'static str] {
+    match r {
+        Right::Read | Right::List => &["read"],
+        Right::Write => &["write"],
+        Right::Append => &["append"],
+        Right::Create => &["create", "add_name", "write"],
+        Right::Delete => &["unlink", "rmdir", "remove_name", "write"],
+        Right::Exec => &["execute", "execute_no_trans"],
+        Right::MapExec => &["execute", "map"],
+        Right::Lock => &["lock"],
+        Right::Link => &["link", "add_name", "write"],
+        Right::Rename => &["rename", "reparent", "add_name", "remove_name", "write"],
+    }
+}
+
+/// The types the module grants some permission of right `r` on.
+fn granted(allows: &[AllowRule], r: Right) -> Vec<&str> {
+    allows
+        .iter()
+        .filter(|a| {
+            a.class != "process" && !a.class.ends_with("socket") && !a.class.starts_with("cap")
+        })
+        .filter(|a| se_perms(r).iter().any(|p| a.perms.contains(*p)))
+        .map(|a| a.target.as_str())
+        .collect()
+}
+
+/// The worst fidelity of the entries that can decide `req`. SELinux decides by type, and
+/// a type may label more than a rule's paths: an entry of a file rule counts when its
+/// rights interact with the requested one and the rule's glob matches the path, or the
+/// rule reaches the path's type (or, for rights checked on the parent directory, the
+/// parent's). The `owns` entries whose glob matches the path count, the attachment's for
+/// its executable, the mode always.
+fn fidelity(
+    p: &TestPolicy,
+    report: &FidelityReport,
+    allows: &[AllowRule],
+    types: &Types,
+    req: &Request,
+) -> Fidelity {
+    let ir = &p.ir;
+    report
+        .entries
+        .iter()
+        .filter(|e| match (e.subject, req) {
+            (
+                Subject::Rule {
+                    list: RuleListKind::File,
+                    index,
+                },
+                Request::File { path, right },
+            ) => {
+                let related = e
+                    .rights
+                    .is_none_or(|rs| rs.iter().any(|r2| interacts(r2, *right)));
+                if !related {
+                    return false;
+                }
+                if ir.files[index].glob.matches(path) {
+                    return true;
+                }
+                if !e.fidelity.fails_strict() {
+                    return false;
+                }
+                // A widened grant reaches whatever its types label.
+                let reached: Vec<&str> = e
+                    .rights
+                    .map_or(Right::ALL.to_vec(), |rs| rs.iter().collect())
+                    .into_iter()
+                    .flat_map(|r2| granted(allows, r2))
+                    .collect();
+                let on_parent = matches!(
+                    right,
+                    Right::Create | Right::Delete | Right::Rename | Right::Link
+                );
+                match (types.get(path.as_str()), types.get(parent(path))) {
+                    (Some(t), Some(pt)) => {
+                        reached.contains(&t.as_str())
+                            || (on_parent && reached.contains(&pt.as_str()))
+                    }
+                    _ => true,
+                }
+            }
+            (Subject::Owns { index }, Request::File { path, .. }) => {
+                ir.owns[index].glob.matches(path)
+            }
+            (
+                Subject::Rule {
+                    list: RuleListKind::Net,
+                    index,
+                },
+                Request::Net { proto, .. },
+            ) => ir.net[index].proto == *proto,
+            (
+                Subject::Rule {
+                    list: RuleListKind::Capability,
+                    index,
+                },
+                Request::Capability { name },
+            ) => &ir.capabilities[index].capability == name,
+            (
+                Subject::Rule {
+                    list: RuleListKind::Signal,
+                    index,
+                },
+                Request::Signal {
+                    direction, peer, ..
+                },
+            ) => {
+                ir.signals[index].direction == *direction && ir.signals[index].peer.as_str() == peer
+            }
+            // The entrypoint type labels the attached executable only.
+            (Subject::Attach, Request::File { path, .. }) => {
+                ir.attach.as_ref().is_some_and(|a| &a.path == path)
+            }
+            (Subject::Mode, _) => true,
+            _ => false,
+        })
+        .map(|e| e.fidelity)
+        .max()
+        .unwrap_or(Fidelity::Exact)
+}
+
+/// The regions each random policy owns: SELinux gives each its own type.
+const OWNED: &[&str] = &["R", "R/**", "R/d0/**", "R/d1/**", "R/d0/s0/**"];
+
+/// Globs of the random rules: mostly unions of owned regions (which types express
+/// exactly), some that cut across them.
+const SE_GLOBS: &[&str] = &[
+    "R",
+    "R/**",
+    "R/d0/**",
+    "R/d1/**",
+    "R/d0/s0/**",
+    "R/d{0,1}/**",
+    "R/**",
+    "R/d0/**",
+    "R/d1/**",
+    "R/d0/s0/**",
+    "R/d0/*",
+    "R/*/f0",
+    "R/d0/f1",
+    "R/d1/m*",
+];
+
+/// Deny rules the backend reports exact but the kernel enforces otherwise (found by this
+/// test; left out of the random policies until the backend closes them, see
+/// docs/kernel-testing.md):
+/// - a deny on the tree's root directory (`deny link "R"`) takes away the traversal of the
+///   whole tree, so everything below is refused;
+/// - a deny on a glob that is also owned (`deny create "R/d0/s0/**"` beside
+///   `owns "R/d0/s0/**"`) gives its carve-out type the same file context regex as the
+///   owned type, and file_contexts resolution labels the paths with the owned type,
+///   which the grants left out.
+fn known_gap(line: &str, root: &str) -> bool {
+    line.starts_with("deny")
+        && OWNED
+            .iter()
+            .any(|g| line.ends_with(&format!("\"{}\"", g.replacen('R', root, 1))))
+}
+
+/// The exec context that enters a policy's domain.
+fn domain(name: &str) -> String {
+    let n = polc_lang::ir::PolicyName::new(name).unwrap();
+    format!("system_u:system_r:{}.domain", block_name(&n))
+}
+
+/// Policies compiled, built into one binary policy, ready for a guest.
+struct Batch {
+    policies: BTreeMap<String, TestPolicy>,
+    reports: BTreeMap<String, FidelityReport>,
+    allows: BTreeMap<String, Vec<AllowRule>>,
+    /// Types of every path the cases name (and their parents).
+    types: Types,
+    policy33: Vec<u8>,
+    fc: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn compile_all(policies: Vec<TestPolicy>) -> Batch {
+    let dir = tempfile::tempdir().unwrap();
+    let config = base_config(dir.path());
+    let mut b = Batch {
+        policies: BTreeMap::new(),
+        reports: BTreeMap::new(),
+        allows: BTreeMap::new(),
+        types: Types::new(),
+        policy33: Vec::new(),
+        fc: PathBuf::new(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let mut modules = Vec::new();
+    for p in policies {
+        let name = p.ir.name.to_string();
+        let out = compile(&p.ir, &config)
+            .unwrap_or_else(|e| panic!("polc-selinux refused {name}: {e}\n{}", p.source()));
+        modules.push((out.module_name.clone(), out.cil));
+        b.reports.insert(name.clone(), out.report);
+        b.allows.insert(name.clone(), out.allows);
+        b.policies.insert(name, p);
+    }
+    let (pol, fc) = secilc(dir.path(), &modules);
+    b.policy33 = std::fs::read(pol).unwrap();
+    b.fc = fc;
+    b._dir = dir;
+    b
+}
+
+impl Batch {
+    /// Learn the types of the guest's paths, of the paths `ops` name and of their parents.
+    fn learn_types(&mut self, tree: &[(String, bool)], ops: &[&Op]) {
+        let mut paths: Vec<(String, Option<bool>)> =
+            tree.iter().map(|(p, _)| (p.clone(), None)).collect();
+        for op in ops {
+            for (_, r) in &op.requests {
+                if let Request::File { path, .. } = r {
+                    for p in [path.as_str(), parent(path)] {
+                        if !paths.iter().any(|(q, _)| q == p) {
+                            paths.push((p.to_string(), None));
+                        }
+                    }
+                }
+            }
+        }
+        self.types = contexts(&self.fc, &paths)
+            .into_iter()
+            .map(|(p, c)| (p, c.split(':').nth(2).unwrap_or("").to_string()))
+            .collect();
+    }
+
+    fn pair(&self, id: String, exec_path: &str, op: &Op) -> Pair {
+        let policy = &op.requests[0].0;
+        let fid = |p: &TestPolicy, r: &Request| {
+            let n = p.ir.name.to_string();
+            fidelity(p, &self.reports[&n], &self.allows[&n], &self.types, r)
+        };
+        pair(
+            id,
+            Some(domain(policy)),
+            exec_path,
+            op,
+            &self.policies,
+            &fid,
+        )
+    }
+
+    /// The guest with the binary policy loaded, `paths` labelled, enforcing.
+    fn guest(&self, probe: &Path, paths: &[(String, bool)]) -> Guest {
+        Guest::new(Lsm::SeLinux, probe)
+            .unwrap_or_else(|e| panic!("cannot set up the SELinux guest: {e}"))
+            .memory_mb(1024)
+            .file("/etc/polc/policy.33", 0o644, &self.policy33)
+            .file("/etc/polc/labels", 0o644, labels(&self.fc, paths).as_bytes())
+            .dir("/sys/fs/selinux")
+            .setup("mount -t selinuxfs selinuxfs /sys/fs/selinux")
+            .setup("cat /etc/polc/policy.33 > /sys/fs/selinux/load")
+            .setup("/bin/polc-probe label /etc/polc/labels")
+            .setup("echo 1 > /sys/fs/selinux/enforce")
+            // The domains' denials, for the report of a mismatch.
+            .after("dmesg | grep -F 'avc:  denied' | grep -v 'scontext=system_u:system_r:kernel_t' | tail -400 || true")
+    }
+}
+
+/// The domains' AVC denials from the console.
+fn denials(console: &str) -> String {
+    console
+        .lines()
+        .filter(|l| l.contains("avc:  denied"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Random policies per boot (16 operations each).
+const RANDOM_POLICIES: usize = 40;
+
+#[test]
+fn random_policies_agree_with_the_evaluator() {
+    let seed = seed(0x05E1_1A00);
+    println!("selinux random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    let (k, probe) = kernel_and_probe();
+    let mut rng = Rng::new(seed);
+    let mut policies = Vec::new();
+    let mut ops: Vec<(String, String, Op)> = Vec::new();
+    let mut paths = Vec::new();
+    for i in 0..RANDOM_POLICIES {
+        let name = format!("org.polc.se{i}");
+        let root = format!("/t/p{i}");
+        let attach = format!("/usr/bin/p{i}");
+        let owned: Vec<String> = OWNED
+            .iter()
+            .map(|g| format!("\"{}\"", g.replacen('R', &root, 1)))
+            .collect();
+        let mut lines = vec![
+            format!("attach \"{attach}\""),
+            format!("owns {}", owned.join(", ")),
+        ];
+        lines.extend(
+            random_rules_over(&mut rng, &root, SE_GLOBS)
+                .into_iter()
+                .filter(|l| !known_gap(l, &root)),
+        );
+        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
+            ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+        }
+        paths.extend(tree_paths(&root));
+        paths.push((attach, false));
+    }
+    let mut batch = compile_all(policies);
+    batch.learn_types(&paths, &ops.iter().map(|(_, _, op)| op).collect::<Vec<_>>());
+    let mut g = batch.guest(&probe, &paths);
+    for i in 0..RANDOM_POLICIES {
+        g = add_tree(
+            g.probe_copy_at(&format!("/usr/bin/p{i}")),
+            &format!("/t/p{i}"),
+        );
+    }
+    let mut pairs: Vec<Pair> = ops
+        .iter()
+        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
+        .collect();
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let start = std::time::Instant::now();
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!(
+        "selinux: one boot, {} cases, {:.1?}",
+        pairs.len(),
+        start.elapsed()
+    );
+    assert!(
+        run.console.contains("selinux"),
+        "SELinux is not active:\n{}",
+        run.console
+    );
+    let mut tally = Tally::new("selinux");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    common::conclude(&tally, 300);
+}
+
+const CURATED: &str = r#"
+## org.polc.cur.complain /usr/bin/c-complain
+mode complain
+owns "/c/complain/ok"
+allow read "/c/complain/ok"
+
+## org.polc.cur.deny /usr/bin/c-deny
+owns "/c/deny", "/c/deny/**"
+allow read list "/c/deny/**"
+deny read "/c/deny/secret/**"
+deny read "/c/deny/pub/key"
+
+## org.polc.cur.deny-root /usr/bin/c-deny-root
+owns "/c/dr", "/c/dr/**"
+allow read "/c/dr/**"
+deny link "/c/dr"
+
+## org.polc.cur.deny-owned /usr/bin/c-deny-owned
+owns "/c/do/**", "/c/do/s/**"
+allow read "/c/do/**"
+deny write "/c/do/s/**"
+
+## org.polc.cur.glob /usr/bin/c-glob
+owns "/c/glob/*.conf", "/c/glob/{a,b}/**"
+allow read "/c/glob/*.conf"
+allow read list "/c/glob/{a,b}/**"
+
+## org.polc.cur.exec-a /usr/bin/c-exec-a
+owns "/c/exec/a/tool", "/c/exec/a/plain", "/c/exec/a/only-a"
+allow exec "/c/exec/a/tool" as org.polc.cur.exec-b
+allow exec map-exec read "/c/exec/a/plain"
+allow read "/c/exec/a/only-a"
+
+## org.polc.cur.exec-b
+owns "/c/exec/b/only-b"
+allow read "/c/exec/b/only-b"
+
+## org.polc.cur.caps /usr/bin/c-caps
+owns "/c/caps/ro"
+allow capability sys_admin
+deny capability setgid
+allow write "/c/caps/ro"
+
+## org.polc.cur.caps2 /usr/bin/c-caps2
+owns "/c/caps2/ro"
+allow capability dac_override, setgid
+allow write "/c/caps2/ro"
+
+## org.polc.cur.sig-a /usr/bin/c-sig-a
+allow signal send cont, urg to org.polc.cur.sig-b
+
+## org.polc.cur.sig-b /usr/bin/c-sig-b
+allow signal receive cont from org.polc.cur.sig-a
+
+## org.polc.cur.net /usr/bin/c-net
+allow net connect tcp
+allow net bind tcp
+"#;
+
+/// Cases the backend reports exact that the kernel decides otherwise (operation, why).
+/// Each must still mismatch; once the backend is fixed the test says to remove it.
+const KNOWN_GAPS: &[(&str, &str)] = &[
+    (
+        "exec /c/exec/a/tool read /c/exec/b/only-b",
+        "the transition grants the new domain no `fd use` on the old one, so it cannot map its executable and dies",
+    ),
+    (
+        "read /c/dr/f",
+        "a deny on the owned root directory takes away the traversal of everything below",
+    ),
+    (
+        "read /c/do/s/f",
+        "the carve-out of a deny on an owned glob has the owned type's regex; file_contexts labels with the owned type",
+    ),
+];
+
+/// The curated cases, in order (complain first: its log lines must not be lost).
+fn curated_ops() -> Vec<(&'static str, Op)> {
+    use Right::*;
+    let f = |exec: &'static str, policy: &str, op: &str, path: &str, r: Right| {
+        (
+            exec,
+            Op::new(&[op, path], policy, vec![Request::file(path, r)]),
+        )
+    };
+    let cross = |exec: &'static str, args: &[&str], reqs: Vec<(&str, Request)>| {
+        (
+            exec,
+            Op {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                requests: reqs.into_iter().map(|(p, r)| (p.to_string(), r)).collect(),
+            },
+        )
+    };
+    let (d, g, c, c2) = (
+        "org.polc.cur.deny",
+        "org.polc.cur.glob",
+        "org.polc.cur.caps",
+        "org.polc.cur.caps2",
+    );
+    let (ea, eb, sa, sb) = (
+        "org.polc.cur.exec-a",
+        "org.polc.cur.exec-b",
+        "org.polc.cur.sig-a",
+        "org.polc.cur.sig-b",
+    );
+    let file = Request::file;
+    let cap = Request::capability;
+    let sig = Request::signal;
+    let net = |args: &[&str], op, proto, port| {
+        (
+            "/usr/bin/c-net",
+            Op::new(
+                args,
+                "org.polc.cur.net",
+                vec![Request::net(op, proto, port)],
+            ),
+        )
+    };
+    vec![
+        f("/usr/bin/c-deny", d, "read", "/c/deny/pub/a", Read),
+        f("/usr/bin/c-deny", d, "read", "/c/deny/pub/key", Read),
+        f("/usr/bin/c-deny", d, "read", "/c/deny/secret/s", Read),
+        f("/usr/bin/c-deny", d, "list", "/c/deny/secret", List),
+        f(
+            "/usr/bin/c-deny-root",
+            "org.polc.cur.deny-root",
+            "read",
+            "/c/dr/f",
+            Read,
+        ),
+        f(
+            "/usr/bin/c-deny-owned",
+            "org.polc.cur.deny-owned",
+            "read",
+            "/c/do/s/f",
+            Read,
+        ),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/x.conf.bak", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/a/x.conf", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/b/deep/f", Read),
+        f("/usr/bin/c-glob", g, "read", "/c/glob/ab/f", Read),
+        f("/usr/bin/c-glob", g, "list", "/c/glob/a/deep", List),
+        f("/usr/bin/c-glob", g, "list", "/c/glob/a", List),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/tool", "read", "/c/exec/b/only-b"],
+            vec![
+                (ea, file("/c/exec/a/tool", Exec)),
+                (eb, file("/c/exec/b/only-b", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/tool", "read", "/c/exec/a/only-a"],
+            vec![
+                (ea, file("/c/exec/a/tool", Exec)),
+                (eb, file("/c/exec/a/only-a", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/plain", "read", "/c/exec/a/only-a"],
+            vec![
+                (ea, file("/c/exec/a/plain", Exec)),
+                (ea, file("/c/exec/a/only-a", Read)),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-exec-a",
+            &["exec", "/c/exec/a/plain", "read", "/c/exec/b/only-b"],
+            vec![
+                (ea, file("/c/exec/a/plain", Exec)),
+                (ea, file("/c/exec/b/only-b", Read)),
+            ],
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(&["sethostname", "polc"], c, vec![cap("sys_admin")]),
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(&["setgid", "1"], c, vec![cap("setgid")]),
+        ),
+        (
+            "/usr/bin/c-caps",
+            Op::new(
+                &["write", "/c/caps/ro"],
+                c,
+                vec![file("/c/caps/ro", Write), cap("dac_override")],
+            ),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(&["sethostname", "polc"], c2, vec![cap("sys_admin")]),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(&["setgid", "1"], c2, vec![cap("setgid")]),
+        ),
+        (
+            "/usr/bin/c-caps2",
+            Op::new(
+                &["write", "/c/caps2/ro"],
+                c2,
+                vec![file("/c/caps2/ro", Write), cap("dac_override")],
+            ),
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "18", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "cont")),
+                (sb, sig(SignalDir::Receive, sa, "cont")),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "23", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "urg")),
+                (sb, sig(SignalDir::Receive, sa, "urg")),
+            ],
+        ),
+        cross(
+            "/usr/bin/c-sig-a",
+            &["kill", "28", "@/run/sig-b.pid"],
+            vec![
+                (sa, sig(SignalDir::Send, sb, "winch")),
+                (sb, sig(SignalDir::Receive, sa, "winch")),
+            ],
+        ),
+        net(
+            &["connect", "tcp", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            1234,
+        ),
+        net(&["bind", "tcp", "40000"], NetOp::Bind, Proto::Tcp, 40000),
+        net(&["connect", "udp", "53"], NetOp::Connect, Proto::Udp, 53),
+    ]
+}
+
+#[test]
+fn curated_policies_agree_with_the_evaluator() {
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED, false);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let files = [
+        "/c/complain/ok",
+        "/c/complain/other",
+        "/c/deny/pub/a",
+        "/c/deny/pub/key",
+        "/c/deny/secret/s",
+        "/c/glob/x.conf",
+        "/c/glob/x.conf.bak",
+        "/c/glob/a/x.conf",
+        "/c/glob/b/deep/f",
+        "/c/glob/ab/f",
+        "/c/exec/a/only-a",
+        "/c/exec/b/only-b",
+        "/c/caps/ro",
+        "/c/caps2/ro",
+        "/c/dr/f",
+        "/c/do/s/f",
+    ];
+    let dirs = [
+        "/c",
+        "/c/complain",
+        "/c/deny",
+        "/c/deny/pub",
+        "/c/deny/secret",
+        "/c/glob",
+        "/c/glob/a",
+        "/c/glob/a/deep",
+        "/c/glob/b",
+        "/c/glob/b/deep",
+        "/c/glob/ab",
+        "/c/exec",
+        "/c/exec/a",
+        "/c/exec/b",
+        "/c/caps",
+        "/c/caps2",
+        "/c/dr",
+        "/c/do",
+        "/c/do/s",
+    ];
+    let copies = ["/c/exec/a/tool", "/c/exec/a/plain"];
+    let mut paths: Vec<(String, bool)> = files
+        .iter()
+        .chain(&copies)
+        .map(|f| (f.to_string(), false))
+        .collect();
+    paths.extend(dirs.iter().map(|d| (d.to_string(), true)));
+    paths.extend(attaches.iter().map(|a| (a.clone(), false)));
+    let mut batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let ops = curated_ops();
+    batch.learn_types(&paths, &ops.iter().map(|(_, op)| op).collect::<Vec<_>>());
+    let d = polc_lang::eval::evaluate(
+        &batch.policies["org.polc.cur.exec-a"].ir,
+        &Request::file("/c/exec/a/tool", Right::Exec),
+    );
+    assert_eq!(
+        d.exec_as.map(|n| n.to_string()).as_deref(),
+        Some("org.polc.cur.exec-b")
+    );
+
+    let mut g = batch.guest(&probe, &paths);
+    for p in attaches.iter().map(String::as_str).chain(copies) {
+        g = g.probe_copy_at(p);
+    }
+    for f in files {
+        g = g.file(f, if f.ends_with("/ro") { 0o444 } else { 0o644 }, b"polc\n");
+    }
+    for dir in dirs {
+        g = g.dir(dir);
+    }
+    let g = g
+        .dir("/run")
+        .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
+        .setup(&format!(
+            "/bin/polc-probe spawn /run/sig-b.pid attr:{} /usr/bin/c-sig-b sleep 300",
+            domain("org.polc.cur.sig-b")
+        ));
+
+    let mut pairs: Vec<Pair> = Vec::new();
+    for (i, path) in ["/c/complain/ok", "/c/complain/other"]
+        .into_iter()
+        .enumerate()
+    {
+        let op = Op::new(
+            &["read", path],
+            "org.polc.cur.complain",
+            vec![Request::file(path, Right::Read)],
+        );
+        let mut p = batch.pair(format!("complain-{i}"), "/usr/bin/c-complain", &op);
+        assert_eq!(
+            p.expected,
+            i == 0,
+            "the evaluator decides as the policy says"
+        );
+        p.expected = true;
+        p.fidelity = Fidelity::Exact;
+        p.requests = format!("{} (complain mode: logged, never refused)", p.requests);
+        pairs.push(p);
+    }
+    for (i, (exec, op)) in ops.iter().enumerate() {
+        let mut p = batch.pair(format!("c{i:02}-{}", op.args[0]), exec, op);
+        p.known_gap = KNOWN_GAPS
+            .iter()
+            .find(|(args, _)| op.args.join(" ") == *args)
+            .map(|(_, why)| why.to_string());
+        pairs.push(p);
+    }
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("selinux (curated)");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    let logged = run.console.lines().any(|l| {
+        l.contains("avc:  denied")
+            && l.contains("name=\"other\"")
+            && l.contains("org_polc_cur_complain.domain")
+            && l.contains("permissive=1")
+    });
+    assert!(
+        logged,
+        "complain mode: no `avc: denied ... permissive=1` line for /c/complain/other in the kernel log:\n{}",
+        denials(&run.console)
+    );
+    common::conclude(&tally, pairs.len() / 2);
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Every test of polc, from a fresh Debian 12 machine with the Rust toolchain:
+#
+#     bash tests/run-all.sh
+#
+# 1. installs what the tests need (Debian packages only when missing, cargo-fuzz only
+#    when missing), 2. checks formatting, 3. runs clippy with warnings as errors,
+# 4. runs every test of the workspace (unit, corpus snapshots, command line, store,
+#    kernels under qemu, doc examples), 5. fuzzes the parser for a bounded time.
+# It stops at the first failure and ends with one summary line.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+FUZZ_SECONDS="${POLC_FUZZ_SECONDS:-60}"
+START=$SECONDS
+STEPS=()
+
+section() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+done_step() {
+    STEPS+=("$1")
+}
+
+on_exit() {
+    local rc=$?
+    if [[ $rc -ne 0 ]]; then
+        printf '\nrun-all: FAILED (exit %s) after: %s\n' "$rc" "${STEPS[*]:-nothing}" >&2
+    fi
+}
+trap on_exit EXIT
+
+# ---------------------------------------------------------------------------
+section "1/5 dependencies"
+
+# Debian packages the tests use:
+#   build-essential     gcc for the C API's tests, libFuzzer (cargo fuzz), crates that build C
+#   pkg-config          the C API's tests find the library through polc.pc
+#   valgrind            the C API's tests run under it (no errors, no leaks)
+#   qemu-system-x86     boots Debian's kernel with AppArmor / SELinux (tests/kernel)
+#   busybox-static      the guest's userland in the initramfs
+#   cpio                inspecting initramfs images by hand
+#   apparmor            apparmor_parser: judge of the AppArmor backend's output
+#   secilc, setools     secilc and sesearch: judges of the SELinux backend's output
+APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static cpio apparmor secilc setools)
+# The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
+CBINDGEN_VERSION=0.29.4
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    if ! dpkg -s "$p" >/dev/null 2>&1; then
+        missing+=("$p")
+    fi
+done
+# The kernel tests download Debian's cloud kernel with apt-get: they need package lists.
+if [[ ${#missing[@]} -gt 0 ]] || ! compgen -G '/var/lib/apt/lists/*_Packages' >/dev/null; then
+    echo "apt-get update"
+    apt-get update -qq
+fi
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "installing: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+    echo "Debian packages present: ${APT_PACKAGES[*]}"
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz"
+    cargo install cargo-fuzz --locked
+fi
+echo "cargo-fuzz: $(cargo fuzz --version)"
+if [[ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]]; then
+    echo "installing cbindgen $CBINDGEN_VERSION"
+    cargo install cbindgen --version "$CBINDGEN_VERSION" --locked --force
+fi
+echo "$(cbindgen --version)"
+for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+        echo "the Rust component $component is missing: rustup component add $component" >&2
+        exit 1
+    fi
+done
+done_step deps
+
+# ---------------------------------------------------------------------------
+section "2/5 cargo fmt --all -- --check"
+cargo fmt --all -- --check
+done_step fmt
+
+# ---------------------------------------------------------------------------
+section "3/5 cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+done_step clippy
+
+# ---------------------------------------------------------------------------
+section "4/5 cargo test --workspace"
+# Snapshots are never written here: a changed snapshot is a failure to review with
+# `cargo insta review` (or INSTA_UPDATE=always) on a developer's machine.
+INSTA_UPDATE=no cargo test --workspace
+done_step test
+
+# ---------------------------------------------------------------------------
+section "5/5 fuzz the parser for ${FUZZ_SECONDS}s"
+if [[ ! -d policy-lang/fuzz ]]; then
+    echo "policy-lang/fuzz is missing: the parser's fuzz target must exist (cargo fuzz run parse)" >&2
+    exit 1
+fi
+(
+    cd policy-lang/fuzz
+    RUSTC_BOOTSTRAP=1 cargo fuzz run parse -- -max_total_time="$FUZZ_SECONDS"
+)
+done_step fuzz
+
+printf '\nrun-all: OK: %s passed in %ss\n' "${STEPS[*]}" "$((SECONDS - START))"

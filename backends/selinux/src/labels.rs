@@ -20,6 +20,8 @@ const TYPE0: Label = 2;
 /// No parent seen yet (auxiliary value).
 const NO_PARENT: u32 = u32::MAX;
 const NOT_ENTRY: u32 = u32::MAX;
+/// Product states the exact facts search may visit before the per-entry fallback.
+const FACTS_BUDGET: usize = 2_000;
 
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
@@ -109,6 +111,7 @@ pub(crate) struct Labeller {
     unions: HashMap<Vec<String>, MachineId>,
     frags: Vec<Frag>,
     samples: HashMap<usize, Option<String>>,
+    entry_machines: HashMap<usize, MachineId>,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -205,6 +208,7 @@ impl Labeller {
             unions: HashMap::new(),
             frags,
             samples: HashMap::new(),
+            entry_machines: HashMap::new(),
         }
     }
 
@@ -256,7 +260,168 @@ impl Labeller {
 
     /// Exhaustive: the labels of `glob`'s paths, of their parents and ancestors, each
     /// marked allowed when some such path is in `allow` and not in `deny`.
+    ///
+    /// The exact search explores the target's labelling under the glob; where the
+    /// file_contexts are dense it gives up after a budget and the facts are
+    /// over-approximated entry by entry (see [`Labeller::facts_by_entry`]): more types are
+    /// then granted than strictly needed, and the fidelity check, which works from the
+    /// grants, reports what they let through.
     pub(crate) fn facts(
+        &mut self,
+        glob_text: &str,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Result<Facts, TooBig> {
+        let Some(glob) = self.glob(glob_text) else {
+            return Ok(Facts::default());
+        };
+        let saved = self.engine.budget;
+        self.engine.budget = FACTS_BUDGET;
+        let exact = self.facts_exact(glob, allow, deny, track_parent);
+        self.engine.budget = saved;
+        match exact {
+            Ok(f) => Ok(f),
+            Err(TooBig) => self.facts_by_entry(glob_text, glob, allow, deny, track_parent),
+        }
+    }
+
+    /// Over-approximated facts: the entries still alive (not overridden by a surely
+    /// matching higher entry) after the glob's literal prefix, each counted when it
+    /// matches some path of the glob.
+    fn facts_by_entry(
+        &mut self,
+        text: &str,
+        glob: MachineId,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Result<Facts, TooBig> {
+        let meta = text.find(['*', '?', '{']).unwrap_or(text.len());
+        let lit = text.get(..meta).unwrap_or(text);
+        let lab = self.info.lab;
+        let v = self.info.v;
+        let mut s = self.engine.start(lab);
+        for b in lit.bytes() {
+            let c = self.engine.class_of(b);
+            s = self.engine.step(lab, s, c);
+        }
+        let mut cands: Vec<usize> = self
+            .engine
+            .subset(lab, s)
+            .iter()
+            .map(|&q| self.engine.owner(q) as usize)
+            .filter(|&o| o < self.info.entries.len())
+            .collect();
+        cands.sort_unstable();
+        cands.dedup();
+        let mut f = Facts::default();
+        let mut any_allowed = false;
+        for e in cands {
+            let Some(&(mode, label)) = self.info.entries.get(e) else {
+                continue;
+            };
+            let Some(fr) = self.frags.get(e).copied() else {
+                continue;
+            };
+            let m = match self.entry_machines.get(&e) {
+                Some(m) => *m,
+                None => {
+                    let m = self.engine.add_machine(Machine {
+                        starts: vec![fr.start],
+                        accepting: [(fr.end, 0)].into(),
+                        track_universal: false,
+                        dominance: None,
+                    });
+                    self.entry_machines.insert(e, m);
+                    m
+                }
+            };
+            let (hit, allowed) = self.overlap(&[glob, v, m], allow, deny)?;
+            if !hit {
+                continue;
+            }
+            any_allowed |= allowed;
+            for class in FileClass::ALL {
+                if mode.is_none() || mode == Some(class) {
+                    *f.labels.entry((class, label)).or_insert(false) |= allowed;
+                }
+            }
+            if mode.is_none() || mode == Some(FileClass::Dir) {
+                f.ancestors.insert(label);
+                if track_parent {
+                    *f.parents.entry(label).or_insert(false) |= allowed;
+                }
+            }
+        }
+        // the literal directories above the wildcard part
+        let mut dirs = vec!["/".to_string()];
+        let mut acc = String::new();
+        let lit_dir = lit.rfind('/').map_or("", |i| lit.get(..i).unwrap_or(""));
+        for comp in lit_dir.split('/').filter(|c| !c.is_empty()) {
+            acc.push('/');
+            acc.push_str(comp);
+            dirs.push(acc.clone());
+        }
+        let parent = dirs.last().cloned().unwrap_or_else(|| "/".into());
+        for d in &dirs {
+            let l = self.label_path(d, FileClass::Dir);
+            f.ancestors.insert(l);
+        }
+        if track_parent {
+            let l = self.label_path(&parent, FileClass::Dir);
+            *f.parents.entry(l).or_insert(false) |= any_allowed;
+        }
+        Ok(f)
+    }
+
+    /// Does the product of `ms` (glob, valid paths, entry) accept some path, and some path
+    /// inside `allow` and outside `deny`?
+    fn overlap(
+        &mut self,
+        ms: &[MachineId],
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Result<(bool, bool), TooBig> {
+        let mut all = ms.to_vec();
+        let n = all.len();
+        let ai = allow.map(|m| {
+            all.push(m);
+            all.len() - 1
+        });
+        let di = deny.map(|m| {
+            all.push(m);
+            all.len() - 1
+        });
+        let core: Vec<MachineId> = ms.to_vec();
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            core.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s))
+        };
+        let (mut hit, mut allowed) = (false, false);
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            if core
+                .iter()
+                .zip(t)
+                .take(n)
+                .all(|(&m, &s)| !e.accepts(m, s).is_empty())
+            {
+                hit = true;
+                if acc(e, t, ai, allow) && !acc(e, t, di, deny) {
+                    allowed = true;
+                }
+            }
+            hit && allowed
+        };
+        match self
+            .engine
+            .search(&all, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+        {
+            Found::TooBig => Err(TooBig),
+            _ => Ok((hit, allowed)),
+        }
+    }
+
+    fn facts_exact(
         &mut self,
         glob: MachineId,
         allow: Option<MachineId>,

@@ -19,19 +19,6 @@ fn compiled(p: &Policy) -> Compiled {
     compile(p, &base_config()).unwrap()
 }
 
-fn report_text(c: &Compiled) -> String {
-    let mut s = String::new();
-    for e in &c.report.entries {
-        let rights = e.rights.map(|r| format!(" [{r}]")).unwrap_or_default();
-        s.push_str(&format!("{}{}: {}", e.rule, rights, e.fidelity));
-        if !e.reason.is_empty() {
-            s.push_str(&format!(": {}", e.reason));
-        }
-        s.push('\n');
-    }
-    s
-}
-
 fn cases() -> Vec<(&'static str, Policy)> {
     vec![
         ("webapp", webapp()),

@@ -1,4 +1,5 @@
-//! The real reference policy: compiled example modules are installed with `semodule`
+//! The real reference policy: the compiled example modules (`examples/*.pol`) are
+//! installed with `semodule`
 //! into a copy of Debian's `selinux-policy-default` store under a temporary root
 //! (`semodule -p ROOT`: the host's /etc/selinux and /var/lib/selinux are not touched),
 //! with the store's own settings (Debian ships `expand-check=0`: the reference policy's
@@ -64,7 +65,10 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
         port_contexts: Some(PortContexts::parse(&ports).unwrap()),
     };
 
-    let policies = [webapp(), converter()];
+    let policies: Vec<polc_lang::ir::Policy> = ["webapp", "converter", "daemon", "worker"]
+        .iter()
+        .map(|e| load_policy(&format!("examples/{e}.pol")).unwrap())
+        .collect();
     let compiled: Vec<_> = policies.iter().map(|p| compile(p, &cfg).unwrap()).collect();
     let mut cmd = Command::new(tool("semodule"));
     cmd.arg("-p").arg(root.path()).arg("-n");

@@ -12,7 +12,10 @@
 //! - [`check`]: every diagnostic of a source, whether it loads or not;
 //! - [`explain`]: why a request is allowed or denied, with the deciding rules and
 //!   where they were written (file:line:col and the `use` chain);
-//! - [`store`]: installed policies as transactional generations with rollback.
+//! - [`store`]: installed policies as transactional generations with rollback (and,
+//!   for SELinux, the labels of the files they own);
+//! - [`confine`]: start a child confined by an installed policy, on AppArmor, SELinux
+//!   or Landlock (what `polc run` does).
 //!
 //! Nothing here prints or renders: diagnostics are [`Diagnostic`] values and an
 //! [`Explanation`] serializes to JSON. The `polc` command-line tool (the [`command`]
@@ -72,6 +75,7 @@
 
 pub mod command;
 pub mod compile;
+pub mod confine;
 mod explain;
 #[doc(hidden)]
 pub mod generate;

@@ -194,3 +194,93 @@ fn a_policy_with_errors_is_never_installed() {
     assert_eq!(out(&o), "");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn run_confines_cat_with_landlock() {
+    // An allowed file is read; a file the policy does not grant is refused by the kernel.
+    let doc = std::fs::read_dir("/usr/share/doc")
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path().join("copyright")))
+        .find(|p| p.is_file())
+        .expect("a /usr/share/doc/*/copyright file");
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "landlock",
+        "examples/viewer.pol",
+        "--",
+        "cat",
+        doc.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(o.stdout, std::fs::read(&doc).unwrap());
+
+    let secret = std::env::temp_dir().join(format!("polc-run-secret-{}", std::process::id()));
+    std::fs::write(&secret, "not for the viewer").unwrap();
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "landlock",
+        "examples/viewer.pol",
+        "--",
+        "cat",
+        secret.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&secret);
+    assert_eq!(code(&o), 1, "cat's own exit status");
+    assert!(err(&o).contains("Permission denied"), "{}", err(&o));
+    assert!(out(&o).is_empty());
+}
+
+#[test]
+fn run_exit_codes_follow_env() {
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "landlock",
+        "examples/viewer.pol",
+        "--",
+        "/nonexistent/program",
+    ]);
+    assert_eq!(code(&o), 127, "{}", err(&o));
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "landlock",
+        "tests/corpus/err/e0120-relative-path.pol",
+        "--",
+        "true",
+    ]);
+    assert_eq!(code(&o), 125, "{}", err(&o));
+    assert!(err(&o).contains("E0120"), "{}", err(&o));
+    // The policy does not grant exec on /usr/bin/id: the kernel refuses to start it.
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "landlock",
+        "examples/viewer.pol",
+        "--",
+        "/usr/bin/id",
+    ]);
+    assert_eq!(code(&o), 126, "{}", err(&o));
+}
+
+#[test]
+fn run_under_an_lsm_that_is_not_active_never_starts_the_command() {
+    let marker = std::env::temp_dir().join(format!("polc-run-marker-{}", std::process::id()));
+    let o = polc(&[
+        "run",
+        "--lsm",
+        "apparmor",
+        "examples/viewer.pol",
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    if std::path::Path::new("/sys/kernel/security/apparmor").exists() {
+        return assert_ne!(code(&o), 0, "the profile is not installed: {}", err(&o));
+    }
+    assert_eq!(code(&o), 125, "{}", err(&o));
+    assert!(err(&o).contains("apparmor is not active"), "{}", err(&o));
+    assert!(!marker.exists(), "the command ran unconfined");
+}

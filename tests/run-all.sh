@@ -44,7 +44,11 @@ section "1/5 dependencies"
 #   cpio                inspecting initramfs images by hand
 #   apparmor            apparmor_parser: judge of the AppArmor backend's output
 #   secilc, setools     secilc and sesearch: judges of the SELinux backend's output
-APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static cpio apparmor secilc setools)
+#   selinux-policy-default  Debian's reference policy and its file_contexts (SELinux backend)
+#   policycoreutils, semodule-utils  semodule and friends: installing modules into a policy store
+#   selinux-utils       matchpathcon and the SELinux tools the kernel tests compare with
+APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static cpio apparmor secilc setools
+    selinux-policy-default policycoreutils semodule-utils selinux-utils)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 
@@ -98,7 +102,7 @@ done_step clippy
 section "4/5 cargo test --workspace"
 # Snapshots are never written here: a changed snapshot is a failure to review with
 # `cargo insta review` (or INSTA_UPDATE=always) on a developer's machine.
-INSTA_UPDATE=no cargo test --workspace
+INSTA_UPDATE=no cargo test --workspace --no-fail-fast
 done_step test
 
 # ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ pub mod gen_bench;
 pub mod input;
 pub mod render;
 pub mod report;
+pub mod run;
 pub mod store_cmd;
 
 /// Success (warnings do not change it).
@@ -165,6 +166,16 @@ pub enum Command {
         Exit status: 0 compiled, 1 the policy has errors or strict mode refused it, 2 usage or I/O error."
     )]
     Compile(CompileArgs),
+    /// Run a command confined by a policy
+    #[command(
+        after_help = "Examples:\n  polc run examples/viewer.pol -- cat /usr/share/doc/README\n  \
+        polc run --lsm apparmor examples/webapp.pol -- /usr/bin/webapp\n\n\
+        Landlock confines the command directly from the policy. AppArmor and SELinux start it\n\
+        under the installed profile or domain (`polc install` first); if that is not loaded,\n\
+        the command is not started. Exit status: the command's own; 125 when polc fails,\n\
+        126 when the command cannot be executed, 127 when it is not found."
+    )]
+    Run(RunArgs),
     /// Compile a policy for the host's LSM, load it, and record it as a new generation
     #[command(after_help = "Examples:\n  polc install examples/webapp.pol\n  \
         polc install examples/webapp.pol --target apparmor --root /var/lib/polc\n\n\
@@ -321,6 +332,24 @@ pub struct CompileArgs {
     pub backend: BackendArgs,
 }
 
+/// `polc run [--lsm LSM] FILE -- CMD ARGS...`
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The LSM to confine with (default: the host's active LSM; Landlock when it is the
+    /// only one)
+    #[arg(long, value_enum)]
+    pub lsm: Option<LsmArg>,
+    /// The policy file
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Backend options (`--report` prints what confines the child before it starts).
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
 /// The store root option.
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
@@ -419,6 +448,7 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Explain(a) => explain::run(a, &cli.global, ctx),
         Command::Diff(a) => diff::run(a, &cli.global, ctx),
         Command::Compile(a) => compile::run(a, &cli.global, ctx),
+        Command::Run(a) => run::run(a, &cli.global, ctx),
         Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
         Command::Rollback(a) => store_cmd::rollback(a, ctx),
         Command::Remove(a) => store_cmd::remove(a, ctx),

@@ -7,7 +7,8 @@
 //!
 //! ```text
 //! <root>/.lock                      flock'd by every open Store (concurrent installers wait)
-//! <root>/<name>/gen-<N>/            source, ir.json, the artifact, meta.json
+//! <root>/<name>/gen-<N>/            source, ir.json, the artifact, meta.json (and, for
+//!                                   SELinux, labels.json: see below)
 //! <root>/<name>/current             the current generation number (replaced by rename)
 //! <root>/<name>/journal             present only while a transaction is in flight
 //! ```
@@ -20,6 +21,11 @@
 //! complete; otherwise the old generation is loaded again (or, for a first install, the
 //! policy is unloaded) and the new one removed. Either way the result is the complete old
 //! or the complete new generation, never a mix.
+//!
+//! An SELinux generation also labels the files its policy owns (and its `attach`
+//! executable) with the module's types once the module is loaded, after recording the
+//! labels it replaces; rollback, removal and repair put them back (see [`Labeler`] and
+//! `docs/runtime.md`).
 //!
 //! ```
 //! use polc::store::{Lsm, NullLoader, Package, Store, StoreConfig};
@@ -46,8 +52,10 @@
 //! ```
 
 mod fsops;
+mod label;
 mod loader;
 
+pub use label::{LabelEntry, Labeler, Xattrs, RECORD as LABEL_RECORD};
 pub use loader::{AppArmorLoader, Loader, NullLoader, SeLinuxLoader};
 
 use fsops::{io_err, Fs};
@@ -115,6 +123,12 @@ pub enum Step {
     RemoveJournal,
     /// Removing a generation or a policy's directory.
     RemoveGeneration,
+    /// Recording the labels an SELinux generation is about to replace.
+    RecordLabels,
+    /// Labelling one file with a generation's type (SELinux).
+    Relabel,
+    /// Putting back one file's recorded label (SELinux rollback and removal).
+    RestoreLabel,
 }
 
 /// Makes store steps fail, for tests: called before every step.
@@ -132,6 +146,8 @@ pub struct StoreConfig {
     pub keep: usize,
     /// Fault injection (tests only).
     pub faults: Option<Arc<dyn FaultInjector>>,
+    /// How SELinux file labels are read and written (default: [`Xattrs`], the kernel's).
+    pub labeler: Option<Arc<dyn Labeler>>,
 }
 
 impl StoreConfig {
@@ -141,6 +157,7 @@ impl StoreConfig {
             root: root.into(),
             keep: 3,
             faults: None,
+            labeler: None,
         }
     }
 }
@@ -156,6 +173,7 @@ impl std::fmt::Debug for StoreConfig {
         f.debug_struct("StoreConfig")
             .field("root", &self.root)
             .field("keep", &self.keep)
+            .field("labeler", &self.labeler.is_some())
             .finish()
     }
 }
@@ -282,6 +300,7 @@ pub struct Store {
     keep: usize,
     fs: Fs,
     loaders: Vec<Box<dyn Loader>>,
+    labeler: Arc<dyn Labeler>,
     _lock: File,
 }
 
@@ -324,6 +343,9 @@ impl Store {
             keep: config.keep.max(2),
             fs,
             loaders,
+            labeler: config
+                .labeler
+                .unwrap_or_else(|| Arc::new(Xattrs::default())),
             _lock: lock,
         };
         store.repair()?;
@@ -501,6 +523,7 @@ impl Store {
                             }
                             None => {}
                         }
+                        self.restore_labels(&dir, to, label::Restore::Previous)?;
                         self.fs
                             .remove_tree(&dir.join(gen_dir_name(to)), Step::RemoveGeneration)?;
                     }
@@ -516,6 +539,7 @@ impl Store {
                         }
                     } else if let Some(from) = j.from {
                         self.load_generation(name, &dir, from)?;
+                        self.restore_labels(&dir, from, label::Restore::Applied)?;
                     }
                 }
             }
@@ -618,6 +642,7 @@ impl Store {
             },
         )?;
         self.load_generation(name, dir, to)?;
+        self.relabel_generation(dir, from, to)?;
         self.set_current(dir, to)?;
         self.fs
             .remove_file(&dir.join("journal"), Step::RemoveJournal)
@@ -657,6 +682,7 @@ impl Store {
             },
         )?;
         self.load_generation(name, &dir, previous)?;
+        self.restore_labels(&dir, current, label::Restore::Previous)?;
         self.set_current(&dir, previous)?;
         // Drop the generation rolled back from, so a later rollback goes further back and
         // the next install gets a fresh number.
@@ -696,6 +722,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         if let Some(c) = current {
             self.unload_generation(name, dir, c)?;
+            self.restore_labels(dir, c, label::Restore::Original)?;
         }
         let gone = self.root.join(format!(".removing-{}", name.as_str()));
         self.fs.rename(dir, &gone, Step::RemoveGeneration)?;

@@ -57,12 +57,16 @@
 #![warn(missing_docs)]
 
 mod aare;
+mod exec;
 mod files;
 mod names;
 mod net;
 mod parser;
 mod profile;
 
+pub use exec::{
+    loaded_profiles, poison_command, CommandExt, ExecError, ExecOptions, ExecStatus, PreparedExec,
+};
 pub use parser::{validate, Parser, ParserError};
 
 use polc_lang::fidelity::{FidelityReport, RuleFidelity};

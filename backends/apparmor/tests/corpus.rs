@@ -36,11 +36,33 @@ fn policy_files() -> Vec<String> {
     out
 }
 
+/// The examples' own abstraction directory (`polc --abstractions examples/abstractions`).
+fn example_options() -> LoadOptions {
+    let mut opts = LoadOptions::default();
+    let dir = root().join("examples/abstractions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pol"))
+        .collect();
+    files.sort();
+    for p in files {
+        let name = p
+            .strip_prefix(root())
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        opts.abstractions
+            .push(Source::new(name, std::fs::read_to_string(&p).unwrap()));
+    }
+    opts
+}
+
 #[test]
 fn corpus_and_examples_compile_and_are_accepted() {
     for rel in policy_files() {
         let text = std::fs::read_to_string(root().join(&rel)).unwrap();
-        let loaded = match load(&Source::new(rel.clone(), text), &LoadOptions::default()) {
+        let loaded = match load(&Source::new(rel.clone(), text), &example_options()) {
             Ok(l) => l,
             Err(f) => {
                 let msgs: Vec<String> = f

@@ -45,6 +45,7 @@
 
 mod automata;
 mod cil;
+mod exec;
 mod fcontexts;
 mod files;
 mod labels;
@@ -55,6 +56,10 @@ mod ports;
 mod regex;
 mod report;
 
+pub use exec::{
+    domain_context, domain_type, file_label, poison_command, CommandExt, Entrypoint, ExecError,
+    ExecOptions, ExecStatus, PreparedExec,
+};
 pub use fcontexts::{FcEntry, FcLabel, FcParseError, FileClass, FileContexts, PathLabeller};
 pub use names::{block_name, decode};
 pub use ports::{PortCon, PortContexts, PortParseError};

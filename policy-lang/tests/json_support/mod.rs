@@ -89,7 +89,11 @@ pub fn check_spans(text: &str, file: &File) {
                         let inner = raw.trim_matches('"');
                         let (lo, hi) = inner.split_once('-').unwrap_or((inner, inner));
                         let num = |s: &str| s.parse::<u64>().ok();
-                        assert_eq!((num(lo), num(hi)), (Some(p.node.lo), Some(p.node.hi)), "{raw}");
+                        assert_eq!(
+                            (num(lo), num(hi)),
+                            (Some(p.node.lo), Some(p.node.hi)),
+                            "{raw}"
+                        );
                     }
                 }
                 StmtKind::Capability { effect, caps } => {

@@ -180,7 +180,45 @@ fn policy(n: usize, variant: bool) -> Policy {
     p
 }
 
+/// `polc gen-bench`'s policy of `n` rule statements, and the same with every 997th rule
+/// statement removed and five added: an upgrade, as text, loaded like `polc diff` does.
+fn loaded(n: usize) -> (Policy, Policy) {
+    let old_text = polc::generate::policy(n);
+    let mut new_text = String::new();
+    for (i, line) in old_text.lines().enumerate() {
+        let rule =
+            line.trim_start().starts_with("allow ") || line.trim_start().starts_with("deny ");
+        if rule && i % 997 == 5 {
+            continue;
+        }
+        if line == "}" {
+            for k in 0..5 {
+                new_text.push_str(&format!(
+                    "    allow read write \"/srv/bench/added{k}/**\"\n"
+                ));
+            }
+        }
+        new_text.push_str(line);
+        new_text.push('\n');
+    }
+    let load = |name: &str, text: &str| {
+        polc::load(
+            &polc::Source::new(name, text),
+            &polc::LoadOptions::default(),
+        )
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy
+    };
+    (load("old.pol", &old_text), load("new.pol", &new_text))
+}
+
 fn bench(c: &mut Criterion) {
+    let (lo, ln) = loaded(10_000);
+    assert!(!diff(&lo, &ln).is_empty());
+    c.bench_function("diff/10000 loaded rules, an upgrade", |b| {
+        b.iter(|| diff(black_box(&lo), black_box(&ln)))
+    });
     let old = policy(10_000, false);
     let new = policy(10_000, true);
     let d = diff(&old, &new);
@@ -194,7 +232,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| diff(black_box(&old), black_box(&same)))
     });
     let mut group = c.benchmark_group("diff/growth");
-    for n in [1_000usize, 2_000, 5_000, 10_000] {
+    for n in [1_000usize, 2_000, 5_000, 10_000, 20_000] {
         let old = policy(n, false);
         let new = policy(n, true);
         group.throughput(Throughput::Elements(n as u64));

@@ -3,7 +3,8 @@
 
 use super::check::load_policy;
 use super::compile::write_output;
-use super::{render, Ctx, GlobalArgs, OutputFormat, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{render, Ctx, GlobalArgs, LsmArg, OutputFormat, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use crate::compile::CompileOptions;
 use clap::{Args, ValueEnum};
 use polc_lang::diff::target::{target_diff, EnforcedRule, TargetDiff};
 use polc_lang::diff::{
@@ -24,29 +25,21 @@ pub enum FailOn {
     Broaden,
 }
 
-/// A backend whose enforcement `--target` shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// AppArmor (ABI from --apparmor-abi)
-    Apparmor,
-    /// SELinux
-    Selinux,
-    /// Landlock (ABI from --landlock-abi; globs resolved against this machine's files)
-    Landlock,
-}
-
 /// Backend options shared by `diff` and `explain`.
 #[derive(Debug, Clone, Args)]
 pub struct TargetArgs {
     /// Also show how a backend's kernel would enforce it (repeatable)
     #[arg(long = "target", value_enum, value_name = "BACKEND")]
-    pub targets: Vec<Backend>,
+    pub targets: Vec<LsmArg>,
     /// The AppArmor ABI for --target apparmor: 3.0 or 4.0
     #[arg(long, value_name = "ABI", default_value = "3.0")]
     pub apparmor_abi: String,
     /// The Landlock ABI for --target landlock: 1 to 7
     #[arg(long, value_name = "ABI", default_value_t = polc_landlock::MAX_ABI)]
     pub landlock_abi: u8,
+    /// The directory the Landlock plan resolves globs and denies against
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub landlock_root: PathBuf,
 }
 
 /// `polc diff OLD NEW [--format human|json] [--fail-on any|broaden] [--target BACKEND]...`
@@ -69,37 +62,26 @@ pub struct DiffArgs {
     pub target: TargetArgs,
 }
 
-/// The fidelity report of `policy` on `backend`; `Err` says why there is none.
+/// The fidelity report of `policy` on `backend` (compiled best effort, as an installer
+/// would without `--strict`); `Err` says why there is none.
 pub fn fidelity_report(
     policy: &Policy,
-    backend: Backend,
+    backend: LsmArg,
     opts: &TargetArgs,
 ) -> Result<FidelityReport, String> {
-    match backend {
-        Backend::Apparmor => {
-            let abi = opts
-                .apparmor_abi
-                .parse::<polc_apparmor::Abi>()
-                .map_err(|e| e.to_string())?;
-            let config = polc_apparmor::Config { abi, strict: false };
-            polc_apparmor::compile(policy, &config)
-                .map(|c| c.report)
-                .map_err(|e| format!("cannot compile `{}` for AppArmor: {e}", policy.name))
-        }
-        Backend::Landlock => {
-            let config = polc_landlock::Config {
-                abi: opts.landlock_abi,
-                compatibility: polc_landlock::Compatibility::BestEffort,
-                ..polc_landlock::Config::default()
-            };
-            polc_landlock::plan(policy, &config)
-                .map(|p| p.report)
-                .map_err(|e| format!("cannot plan `{}` for Landlock: {e}", policy.name))
-        }
-        Backend::Selinux => {
-            Err("`--target selinux` needs the SELinux backend, which this build of polc does not include".into())
-        }
-    }
+    let apparmor_abi = opts
+        .apparmor_abi
+        .parse::<crate::compile::AppArmorAbi>()
+        .map_err(|e| e.to_string())?;
+    let options = CompileOptions {
+        strict: false,
+        apparmor_abi,
+        landlock_abi: opts.landlock_abi,
+        landlock_root: opts.landlock_root.clone(),
+    };
+    crate::compile::compile(policy, backend.into(), &options)
+        .map(|a| a.report)
+        .map_err(|e| format!("cannot compile `{}` for --target: {e}", policy.name))
 }
 
 /// Compare two policies; exit 0 when they mean the same, 1 when they differ (with

@@ -3,8 +3,8 @@
 //! exactly the decision.
 
 use super::compile::write_output;
-use super::diff::{fidelity_report, Backend, TargetArgs};
-use super::{render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
+use super::diff::{fidelity_report, TargetArgs};
+use super::{render, Ctx, ExplainArgs, GlobalArgs, LsmArg, OutputFormat, EXIT_USAGE};
 use polc_lang::denial::{self, Access, AccessExplanation, DenialExplanation, Verdict};
 use polc_lang::diff::target::{decision_fidelity, EnforcedRule, Enforcement};
 use polc_lang::diff::RuleCite;
@@ -17,7 +17,7 @@ use std::fmt::Write;
 pub fn reports(
     policy: &Policy,
     opts: &TargetArgs,
-) -> Result<Vec<(Backend, FidelityReport)>, String> {
+) -> Result<Vec<(LsmArg, FidelityReport)>, String> {
     opts.targets
         .iter()
         .map(|&b| fidelity_report(policy, b, opts).map(|r| (b, r)))
@@ -28,7 +28,7 @@ pub fn reports(
 pub fn enforcements(
     policy: &Policy,
     request: &Request,
-    reports: &[(Backend, FidelityReport)],
+    reports: &[(LsmArg, FidelityReport)],
 ) -> Vec<Enforcement> {
     let decision = evaluate(policy, request);
     reports

@@ -149,7 +149,10 @@ impl Hasher for FxHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.hash
+        // Fold the high bits, where the multiplications put the entropy, into the low
+        // bits the table indexes with.
+        let h = self.hash;
+        (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (h >> 32)
     }
 }
 

@@ -234,27 +234,31 @@ fn net_key_changes(old: &Policy, new: &Policy, (op, proto): (NetOp, Proto)) -> V
 
 /// Capability changes, by name.
 pub(super) fn capability_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let mut names: BTreeSet<&str> = BTreeSet::new();
-    for r in old.capabilities.iter().chain(new.capabilities.iter()) {
-        names.insert(&r.capability);
+    // name → rule indices of each side.
+    let mut groups: BTreeMap<&str, [Vec<usize>; 2]> = BTreeMap::new();
+    for (side, p) in [old, new].into_iter().enumerate() {
+        for (i, r) in p.capabilities.iter().enumerate() {
+            if let Some(v) = groups.entry(&r.capability).or_default().get_mut(side) {
+                v.push(i);
+            }
+        }
     }
-    let rules = |p: &Policy, name: &str, effect: Effect| -> Vec<RuleCite> {
-        p.capabilities
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.capability == name && r.effect == effect)
+    let rules = |p: &Policy, ids: &[usize], effect: Effect| -> Vec<RuleCite> {
+        ids.iter()
+            .filter_map(|&i| p.capabilities.get(i).map(|r| (i, r)))
+            .filter(|(_, r)| r.effect == effect)
             .map(|(i, r)| cite(i, effect, cap_rule_text(r), &r.origins))
             .collect()
     };
     let mut out = Vec::new();
-    for name in names {
+    for (name, [oi, ni]) in groups {
         let (oa, od) = (
-            rules(old, name, Effect::Allow),
-            rules(old, name, Effect::Deny),
+            rules(old, &oi, Effect::Allow),
+            rules(old, &oi, Effect::Deny),
         );
         let (na, nd) = (
-            rules(new, name, Effect::Allow),
-            rules(new, name, Effect::Deny),
+            rules(new, &ni, Effect::Allow),
+            rules(new, &ni, Effect::Deny),
         );
         if let Some(direction) = changed(allowed(&oa, &od), allowed(&na, &nd)) {
             let (o, n) = sides(direction, &oa, &od, &na, &nd);
@@ -272,75 +276,111 @@ pub(super) fn capability_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 /// Signal changes, per direction and peer: every signal some rule names is decided on
 /// its own, and all the others together (only rules without a signal list match them).
 pub(super) fn signal_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let mut keys: BTreeMap<(SignalDir, &PolicyName), BTreeSet<&str>> = BTreeMap::new();
-    for r in old.signals.iter().chain(new.signals.iter()) {
-        keys.entry((r.direction, &r.peer))
-            .or_default()
-            .extend(r.signals.iter().map(String::as_str));
+    // (direction, peer) → rule indices of each side.
+    type Key<'p> = (SignalDir, &'p PolicyName);
+    let mut groups: BTreeMap<Key<'_>, [Vec<usize>; 2]> = BTreeMap::new();
+    for (side, p) in [old, new].into_iter().enumerate() {
+        for (i, r) in p.signals.iter().enumerate() {
+            if let Some(v) = groups
+                .entry((r.direction, &r.peer))
+                .or_default()
+                .get_mut(side)
+            {
+                v.push(i);
+            }
+        }
     }
-    let rules =
-        |p: &Policy, dir: SignalDir, peer: &PolicyName, sig: Option<&str>, effect: Effect| {
-            p.signals
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    r.direction == dir
-                        && &r.peer == peer
-                        && r.effect == effect
-                        && (r.signals.is_empty() || sig.is_some_and(|s| r.signals.contains(s)))
-                })
-                .map(|(i, r)| cite(i, effect, signal_rule_text(r), &r.origins))
-                .collect::<Vec<_>>()
-        };
     let mut out = Vec::new();
-    for ((dir, peer), named) in keys {
-        // (direction, old rule ids, new rule ids) → signals (`None`: all unnamed ones).
-        type Group = (Direction, Vec<usize>, Vec<usize>);
-        let mut groups: BTreeMap<Group, (Vec<Option<&str>>, Side, Side)> = BTreeMap::new();
-        let candidates = named.iter().map(|s| Some(*s)).chain(std::iter::once(None));
-        for sig in candidates {
-            let (oa, od) = (
-                rules(old, dir, peer, sig, Effect::Allow),
-                rules(old, dir, peer, sig, Effect::Deny),
-            );
-            let (na, nd) = (
-                rules(new, dir, peer, sig, Effect::Allow),
-                rules(new, dir, peer, sig, Effect::Deny),
-            );
-            let Some(direction) = changed(allowed(&oa, &od), allowed(&na, &nd)) else {
-                continue;
-            };
-            let (o, n) = sides(direction, &oa, &od, &na, &nd);
-            let ids = |s: &Side| s.rules.iter().map(|r| r.index).collect::<Vec<_>>();
-            let key = (direction, ids(&o), ids(&n));
-            groups
-                .entry(key)
-                .or_insert_with(|| (Vec::new(), o, n))
-                .0
-                .push(sig);
+    for ((dir, peer), [oi, ni]) in groups {
+        // The same rules (effect and signals) on both sides: nothing changed here.
+        fn shape<'p>(p: &'p Policy, ids: &[usize]) -> Vec<(Effect, &'p BTreeSet<String>)> {
+            let mut v: Vec<(Effect, &'p BTreeSet<String>)> = ids
+                .iter()
+                .filter_map(|&i| p.signals.get(i).map(|r| (r.effect, &r.signals)))
+                .collect();
+            v.sort_by(|a, b| (a.0 == Effect::Deny, a.1).cmp(&(b.0 == Effect::Deny, b.1)));
+            v.dedup();
+            v
         }
-        for ((direction, ..), (sigs, o, n)) in groups {
-            let listed: BTreeSet<String> = sigs.iter().flatten().map(|s| s.to_string()).collect();
-            let signals = if sigs.contains(&None) {
-                SignalSet::AllExcept(
-                    named
-                        .iter()
-                        .filter(|s| !listed.contains(**s))
-                        .map(|s| s.to_string())
-                        .collect(),
-                )
-            } else {
-                SignalSet::Only(listed)
-            };
-            out.push(Change::Signal(SignalChange {
-                direction,
-                signal_direction: dir,
-                peer: peer.clone(),
-                signals,
-                old: o,
-                new: n,
-            }));
+        if shape(old, &oi) == shape(new, &ni) {
+            continue;
         }
+        out.extend(signal_group_changes(old, &oi, new, &ni, dir, peer));
+    }
+    out
+}
+
+fn signal_group_changes(
+    old: &Policy,
+    oi: &[usize],
+    new: &Policy,
+    ni: &[usize],
+    dir: SignalDir,
+    peer: &PolicyName,
+) -> Vec<Change> {
+    let named: BTreeSet<&str> = oi
+        .iter()
+        .filter_map(|&i| old.signals.get(i))
+        .chain(ni.iter().filter_map(|&i| new.signals.get(i)))
+        .flat_map(|r| r.signals.iter().map(String::as_str))
+        .collect();
+    let rules = |p: &Policy, ids: &[usize], sig: Option<&str>, effect: Effect| {
+        ids.iter()
+            .filter_map(|&i| p.signals.get(i).map(|r| (i, r)))
+            .filter(|(_, r)| {
+                r.effect == effect
+                    && (r.signals.is_empty() || sig.is_some_and(|s| r.signals.contains(s)))
+            })
+            .map(|(i, r)| cite(i, effect, signal_rule_text(r), &r.origins))
+            .collect::<Vec<_>>()
+    };
+    // (direction, old rule ids, new rule ids) → signals (`None`: all unnamed ones).
+    type Group = (Direction, Vec<usize>, Vec<usize>);
+    let mut groups: BTreeMap<Group, (Vec<Option<&str>>, Side, Side)> = BTreeMap::new();
+    let candidates = named.iter().map(|s| Some(*s)).chain(std::iter::once(None));
+    for sig in candidates {
+        let (oa, od) = (
+            rules(old, oi, sig, Effect::Allow),
+            rules(old, oi, sig, Effect::Deny),
+        );
+        let (na, nd) = (
+            rules(new, ni, sig, Effect::Allow),
+            rules(new, ni, sig, Effect::Deny),
+        );
+        let Some(direction) = changed(allowed(&oa, &od), allowed(&na, &nd)) else {
+            continue;
+        };
+        let (o, n) = sides(direction, &oa, &od, &na, &nd);
+        let ids = |s: &Side| s.rules.iter().map(|r| r.index).collect::<Vec<_>>();
+        let key = (direction, ids(&o), ids(&n));
+        groups
+            .entry(key)
+            .or_insert_with(|| (Vec::new(), o, n))
+            .0
+            .push(sig);
+    }
+    let mut out = Vec::new();
+    for ((direction, ..), (sigs, o, n)) in groups {
+        let listed: BTreeSet<String> = sigs.iter().flatten().map(|s| s.to_string()).collect();
+        let signals = if sigs.contains(&None) {
+            SignalSet::AllExcept(
+                named
+                    .iter()
+                    .filter(|s| !listed.contains(**s))
+                    .map(|s| s.to_string())
+                    .collect(),
+            )
+        } else {
+            SignalSet::Only(listed)
+        };
+        out.push(Change::Signal(SignalChange {
+            direction,
+            signal_direction: dir,
+            peer: peer.clone(),
+            signals,
+            old: o,
+            new: n,
+        }));
     }
     out
 }

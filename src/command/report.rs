@@ -13,11 +13,51 @@ pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, 
             ctx.say(e);
             EXIT_USAGE
         })?;
+    let selinux_file_contexts = match &args.selinux_file_contexts {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ctx.say(format_args!(
+                    "error[E0400]: cannot read `{}`: {e}",
+                    path.display()
+                ));
+                EXIT_USAGE
+            })?;
+            Some(polc_selinux::FileContexts::parse(&text).map_err(|e| {
+                ctx.say(format_args!(
+                    "error: `{}` is not a file_contexts file: {e}",
+                    path.display()
+                ));
+                EXIT_USAGE
+            })?)
+        }
+    };
+    let selinux_port_contexts = match &args.selinux_port_contexts {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ctx.say(format_args!(
+                    "error[E0400]: cannot read `{}`: {e}",
+                    path.display()
+                ));
+                EXIT_USAGE
+            })?;
+            Some(polc_selinux::PortContexts::parse(&text).map_err(|e| {
+                ctx.say(format_args!(
+                    "error: `{}` is not a port contexts listing: {e}",
+                    path.display()
+                ));
+                EXIT_USAGE
+            })?)
+        }
+    };
     Ok(CompileOptions {
         strict: args.strict,
         apparmor_abi,
         landlock_abi: args.landlock_abi,
         landlock_root: args.landlock_root.clone(),
+        selinux_file_contexts,
+        selinux_port_contexts,
     })
 }
 

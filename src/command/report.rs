@@ -23,13 +23,35 @@ pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, 
                 ));
                 EXIT_USAGE
             })?;
-            Some(polc_selinux::FileContexts::parse(&text).map_err(|e| {
+            let bad = |ctx: &mut Ctx<'_>, file: &std::path::Path, e: &dyn std::fmt::Display| {
                 ctx.say(format_args!(
                     "error: `{}` is not a file_contexts file: {e}",
-                    path.display()
+                    file.display()
                 ));
                 EXIT_USAGE
-            })?)
+            };
+            let mut fc =
+                polc_selinux::FileContexts::parse(&text).map_err(|e| bad(ctx, path, &e))?;
+            // The policy build's companions, as libselinux reads them: home directories and
+            // local additions after the main file, then the path aliases.
+            let sibling = |suffix: &str| {
+                let base = path
+                    .file_name()
+                    .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                path.with_file_name(format!("{base}.{suffix}"))
+            };
+            for suffix in ["homedirs", "local"] {
+                let extra = sibling(suffix);
+                if let Ok(t) = std::fs::read_to_string(&extra) {
+                    let name = extra.to_string_lossy().into_owned();
+                    fc = fc.with_extra(&t, &name).map_err(|e| bad(ctx, &extra, &e))?;
+                }
+            }
+            let subs = sibling("subs_dist");
+            if let Ok(t) = std::fs::read_to_string(&subs) {
+                fc = fc.with_substitutions(&t).map_err(|e| bad(ctx, &subs, &e))?;
+            }
+            Some(fc)
         }
     };
     let selinux_port_contexts = match &args.selinux_port_contexts {

@@ -35,6 +35,11 @@ pub struct CompileOptions {
     pub landlock_abi: u8,
     /// Where the Landlock plan resolves install-time expansions (default `/`).
     pub landlock_root: PathBuf,
+    /// The target system's SELinux file contexts, to which paths the policy does not own
+    /// resolve (e.g. Debian's `/etc/selinux/default/contexts/files/file_contexts`).
+    pub selinux_file_contexts: Option<polc_selinux::FileContexts>,
+    /// The target system's SELinux port contexts, to which network rules resolve.
+    pub selinux_port_contexts: Option<polc_selinux::PortContexts>,
 }
 
 impl Default for CompileOptions {
@@ -44,6 +49,8 @@ impl Default for CompileOptions {
             apparmor_abi: polc_apparmor::Abi::default(),
             landlock_abi: polc_landlock::MAX_ABI,
             landlock_root: PathBuf::from("/"),
+            selinux_file_contexts: None,
+            selinux_port_contexts: None,
         }
     }
 }
@@ -71,6 +78,9 @@ pub enum CompileError {
     /// The Landlock backend refused.
     #[error(transparent)]
     Landlock(#[from] polc_landlock::Error),
+    /// The SELinux backend refused.
+    #[error(transparent)]
+    SeLinux(#[from] polc_selinux::Error),
     /// The LSM has no backend in this build.
     #[error("no {0} backend in this build of polc")]
     Unavailable(Lsm),
@@ -82,7 +92,18 @@ impl CompileError {
         match self {
             CompileError::AppArmor(e) => Some(e.help()),
             CompileError::Landlock(e) => e.help(),
-            CompileError::Unavailable(_) => None,
+            CompileError::SeLinux(polc_selinux::Error::NeedsFileContexts(_)) => Some(
+                "give the target's file contexts with --selinux-file-contexts (Debian: \
+                 /etc/selinux/default/contexts/files/file_contexts), or own the paths",
+            ),
+            CompileError::SeLinux(polc_selinux::Error::NeedsPortContexts(_)) => Some(
+                "give the target's port contexts with --selinux-port-contexts (the output of \
+                 `seinfo --portcon -x POLICY`)",
+            ),
+            CompileError::SeLinux(polc_selinux::Error::Strict { .. }) => {
+                Some("each entry says why; change the rules or compile without --strict")
+            }
+            CompileError::SeLinux(_) | CompileError::Unavailable(_) => None,
         }
     }
 
@@ -92,13 +113,15 @@ impl CompileError {
             self,
             CompileError::AppArmor(polc_apparmor::Error::Strict { .. })
                 | CompileError::Landlock(polc_landlock::Error::Strict { .. })
+                | CompileError::SeLinux(polc_selinux::Error::Strict { .. })
         )
     }
 
     /// The fidelity report a strict failure carries, if any.
     pub fn report(&self) -> Option<&FidelityReport> {
         match self {
-            CompileError::AppArmor(polc_apparmor::Error::Strict { report, .. }) => Some(report),
+            CompileError::AppArmor(polc_apparmor::Error::Strict { report, .. })
+            | CompileError::SeLinux(polc_selinux::Error::Strict { report, .. }) => Some(report),
             _ => None,
         }
     }
@@ -132,7 +155,22 @@ pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artif
                 report: plan.report,
             })
         }
-        Lsm::SeLinux => Err(CompileError::Unavailable(lsm)),
+        Lsm::SeLinux => {
+            let c = polc_selinux::compile(
+                policy,
+                &polc_selinux::Config {
+                    strict: opts.strict,
+                    file_contexts: opts.selinux_file_contexts.clone(),
+                    port_contexts: opts.selinux_port_contexts.clone(),
+                },
+            )?;
+            Ok(Artifact {
+                lsm,
+                text: c.cil,
+                file_name: format!("{}.cil", c.module_name),
+                report: c.report,
+            })
+        }
     }
 }
 

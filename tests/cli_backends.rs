@@ -284,3 +284,46 @@ fn run_under_an_lsm_that_is_not_active_never_starts_the_command() {
     assert!(err(&o).contains("apparmor is not active"), "{}", err(&o));
     assert!(!marker.exists(), "the command ran unconfined");
 }
+
+#[test]
+fn selinux_module_needs_the_targets_contexts_and_says_so() {
+    let o = polc(&["compile", "examples/webapp.pol", "--target", "selinux"]);
+    assert_eq!(code(&o), 1);
+    assert!(err(&o).contains("--selinux-file-contexts"), "{}", err(&o));
+
+    // Debian's reference policy (package selinux-policy-default) gives both.
+    let fc = "/etc/selinux/default/contexts/files/file_contexts";
+    let policy = std::fs::read_dir("/etc/selinux/default/policy")
+        .expect(
+            "/etc/selinux/default/policy: install selinux-policy-default (tests/run-all.sh does)",
+        )
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("policy."))
+        })
+        .expect("a binary policy in /etc/selinux/default/policy");
+    let ports = Command::new("seinfo")
+        .args(["--portcon", "-x"])
+        .arg(&policy)
+        .output()
+        .expect("seinfo: install setools (tests/run-all.sh does)");
+    let ports_file = std::env::temp_dir().join(format!("polc-ports-{}.txt", std::process::id()));
+    std::fs::write(&ports_file, &ports.stdout).unwrap();
+    let o = polc(&[
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        fc,
+        "--selinux-port-contexts",
+        ports_file.to_str().unwrap(),
+        "--report",
+        "human",
+    ]);
+    let _ = std::fs::remove_file(&ports_file);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("(block org_example_webapp"), "{}", out(&o));
+    assert!(err(&o).contains("fidelity (selinux"), "{}", err(&o));
+}

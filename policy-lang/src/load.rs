@@ -157,6 +157,7 @@ fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) -> Unit {
         file,
         tier,
         partial,
+        lines: crate::span::LineIndex::new(&src.text),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::ir::{
     Proto, RightsOrigin, SignalDir, SignalRule,
 };
 use crate::rights::{Right, Rights};
-use crate::span::{line_col, Span};
+use crate::span::Span;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What one atom is about.
@@ -80,10 +80,9 @@ pub(crate) struct Atom {
 }
 
 fn origin(ws: &Workspace, unit: usize, span: Span, via: &[String]) -> Origin {
-    let (file, text) = ws
-        .unit(unit)
-        .map_or(("", ""), |u| (u.name.as_str(), u.text.as_str()));
-    let (line, column) = line_col(text, span.start);
+    let (file, (line, column)) = ws.unit(unit).map_or(("", (1, 1)), |u| {
+        (u.name.as_str(), u.lines.line_col(&u.text, span.start))
+    });
     Origin {
         file: file.to_string(),
         line,

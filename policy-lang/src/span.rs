@@ -86,6 +86,33 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The start of every line of a text, for many [`line_col`] look-ups in one text
+/// without rescanning it from the start each time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Index the lines of `text`.
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// Line and column (both 1-based, column in characters) of a byte offset in `text`,
+    /// the text this index was built from; the same answer as [`line_col`].
+    pub fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts.get(line - 1).copied().unwrap_or(0);
+        let column = text.get(start..offset).map_or(0, |s| s.chars().count()) + 1;
+        (line, column)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +124,18 @@ mod tests {
         assert_eq!(line_col(t, 3), (2, 1));
         assert_eq!(line_col(t, 8), (3, 1));
         assert_eq!(line_col(t, 100), (3, 2));
+    }
+
+    #[test]
+    fn line_index_agrees_with_line_col() {
+        for t in ["", "a", "ab\ncdé\nx", "\n\n", "é\n\né\n"] {
+            let idx = LineIndex::new(t);
+            for off in 0..=t.len() + 2 {
+                if t.is_char_boundary(off.min(t.len())) {
+                    assert_eq!(idx.line_col(t, off), line_col(t, off), "{t:?} at {off}");
+                }
+            }
+        }
     }
 
     #[test]

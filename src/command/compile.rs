@@ -1,4 +1,4 @@
-//! `polc compile FILE --target ir|apparmor|landlock [-o OUT]`: the policy's IR as stable
+//! `polc compile FILE --target ir|apparmor|selinux|landlock [-o OUT]`: the policy's IR as stable
 //! JSON, or the artifact a backend makes of it, with its fidelity report on request.
 
 use super::check::{load_policy, report_io};
@@ -22,6 +22,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             )
         }
         Target::AppArmor => crate::Lsm::AppArmor,
+        Target::SeLinux => crate::Lsm::SeLinux,
         Target::Landlock => crate::Lsm::Landlock,
     };
     let opts = match report::options(&args.backend, ctx) {

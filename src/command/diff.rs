@@ -78,6 +78,7 @@ pub fn fidelity_report(
         apparmor_abi,
         landlock_abi: opts.landlock_abi,
         landlock_root: opts.landlock_root.clone(),
+        ..CompileOptions::default()
     };
     crate::compile::compile(policy, backend.into(), &options)
         .map(|a| a.report)

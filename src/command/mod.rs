@@ -268,6 +268,9 @@ pub enum Target {
     /// An AppArmor profile (text for apparmor_parser)
     #[value(name = "apparmor")]
     AppArmor,
+    /// An SELinux CIL module (for secilc or semodule)
+    #[value(name = "selinux")]
+    SeLinux,
     /// A Landlock ruleset plan (JSON)
     Landlock,
 }
@@ -310,6 +313,14 @@ pub struct BackendArgs {
     /// Directory the Landlock plan resolves globs and denies against
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub landlock_root: PathBuf,
+    /// The target system's SELinux file_contexts file, to which paths the policy does
+    /// not own resolve (Debian: /etc/selinux/default/contexts/files/file_contexts)
+    #[arg(long, value_name = "PATH")]
+    pub selinux_file_contexts: Option<PathBuf>,
+    /// The target system's SELinux port contexts, as `seinfo --portcon -x POLICY` prints
+    /// them, to which network rules resolve
+    #[arg(long, value_name = "PATH")]
+    pub selinux_port_contexts: Option<PathBuf>,
     /// Print the per-rule fidelity report on stderr: human or json
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<OutputFormat>,

@@ -1,53 +1,12 @@
 //! Capability and signal names AppArmor knows.
 
-/// Linux capabilities by AppArmor name (all of them, up to `checkpoint_restore`).
-pub(crate) const CAPABILITIES: [&str; 41] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
-
 /// The AppArmor name of a capability, if AppArmor knows it.
 pub(crate) fn capability(name: &str) -> Option<&'static str> {
-    CAPABILITIES.iter().copied().find(|c| *c == name)
+    // AppArmor knows every capability of the language (up to `checkpoint_restore`).
+    polc_lang::check::CAPABILITIES
+        .iter()
+        .copied()
+        .find(|c| *c == name)
 }
 
 /// Signal names of AppArmor's `set=(...)`, besides `rtmin+N`.

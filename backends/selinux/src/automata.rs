@@ -212,6 +212,13 @@ impl Nfa {
 pub(crate) struct Machine {
     pub(crate) starts: Vec<StateId>,
     pub(crate) accepting: HashMap<StateId, u32>,
+    /// Track which DFA states accept every continuation ([`Engine::is_universal`]).
+    pub(crate) track_universal: bool,
+    /// For a machine whose NFA states are owned by ranked entries (a file_contexts
+    /// labeller: owner = rank, with the entry's mode): once an entry is sure to match
+    /// (a universal state), the states of lower-ranked entries it overrides are dropped,
+    /// since they can never decide the label.
+    pub(crate) dominance: Option<Vec<Option<u8>>>,
 }
 
 /// Lazily determinized [`Machine`].
@@ -224,6 +231,8 @@ struct Dfa {
     accepts: Vec<Box<[u32]>>,
     trans: Vec<u32>,
     start: Option<u32>,
+    universal: Vec<bool>,
+    universal_nfa: HashMap<StateId, bool>,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -435,11 +444,123 @@ impl Engine {
         acc.sort_unstable();
         acc.dedup();
         let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
+        let track = d.machine.track_universal;
         d.sets.push(key.1.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.trans.extend(std::iter::repeat_n(UNKNOWN, nclasses));
-        d.index.insert(key, id);
+        d.index.insert(key.clone(), id);
+        let universal = track && key.1.iter().any(|&q| self.universal_nfa(m, q));
+        if let Some(d) = self.dfas.get_mut(m) {
+            d.universal.push(universal);
+        }
         id
+    }
+
+    fn prune(&mut self, m: MachineId, set: Vec<StateId>) -> Vec<StateId> {
+        let Some(modes) = self.dfas.get(m).and_then(|d| d.machine.dominance.clone()) else {
+            return set;
+        };
+        // highest universal rank for every mode (index 0: entries for every kind)
+        let mut best: [Option<u32>; 9] = [None; 9];
+        for &q in &set {
+            let owner = self.owner(q);
+            let Some(mode) = modes.get(owner as usize) else {
+                continue;
+            };
+            let slot = usize::from(mode.map_or(0, |x| x + 1));
+            if best
+                .get(slot)
+                .copied()
+                .flatten()
+                .is_some_and(|b| b >= owner)
+            {
+                continue;
+            }
+            if self.universal_nfa(m, q) {
+                if let Some(b) = best.get_mut(slot) {
+                    *b = Some(owner);
+                }
+            }
+        }
+        if best.iter().all(Option::is_none) {
+            return set;
+        }
+        let any = best.first().copied().flatten();
+        set.into_iter()
+            .filter(|&q| {
+                let owner = self.owner(q);
+                let Some(mode) = modes.get(owner as usize) else {
+                    return true;
+                };
+                if any.is_some_and(|b| owner < b) {
+                    return false;
+                }
+                match mode {
+                    Some(x) => best
+                        .get(usize::from(*x) + 1)
+                        .copied()
+                        .flatten()
+                        .is_none_or(|b| owner >= b),
+                    None => true,
+                }
+            })
+            .collect()
+    }
+
+    /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
+    /// reaches acceptance and every byte leads back to `q`.
+    fn universal_nfa(&mut self, m: MachineId, q: StateId) -> bool {
+        if let Some(&u) = self.dfas.get(m).and_then(|d| d.universal_nfa.get(&q)) {
+            return u;
+        }
+        let end = self.closure(&[q], false, true);
+        let accepting = self
+            .dfas
+            .get(m)
+            .is_some_and(|d| end.iter().any(|s| d.machine.accepting.contains_key(s)));
+        let mut u = accepting;
+        if u {
+            let base = self.closure(&[q], false, false);
+            for c in 0..self.nclasses() {
+                let mut seeds = Vec::new();
+                for &x in &base {
+                    if let Some(ts) = self.ctrans.get(x as usize) {
+                        seeds.extend(ts.iter().filter(|(cs, _)| cs.contains(c)).map(|(_, t)| *t));
+                    }
+                }
+                if !self.closure(&seeds, false, false).contains(&q) {
+                    u = false;
+                    break;
+                }
+            }
+        }
+        if let Some(d) = self.dfas.get_mut(m) {
+            d.universal_nfa.insert(q, u);
+        }
+        u
+    }
+
+    /// True when the machine (built with `track_universal`) accepts every continuation
+    /// from this DFA state.
+    pub(crate) fn is_universal(&self, m: MachineId, s: u32) -> bool {
+        self.dfas
+            .get(m)
+            .and_then(|d| d.universal.get(s as usize))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Run a machine over a string: does it accept it?
+    pub(crate) fn accepts_str(&mut self, m: MachineId, text: &[u8]) -> bool {
+        let mut s = self.start(m);
+        for &b in text {
+            if self.is_dead(m, s) {
+                return false;
+            }
+            let c = self.class_of(b);
+            s = self.step(m, s, c);
+        }
+        !self.accepts(m, s).is_empty()
     }
 
     /// The initial DFA state of a machine.
@@ -453,6 +574,7 @@ impl Engine {
             .map(|d| d.machine.starts.clone())
             .unwrap_or_default();
         let set = self.closure(&starts, true, false);
+        let set = self.prune(m, set);
         let id = self.intern(m, true, set);
         if let Some(d) = self.dfas.get_mut(m) {
             d.start = Some(id);
@@ -487,6 +609,7 @@ impl Engine {
             }
         }
         let set = self.closure(&seeds, false, false);
+        let set = self.prune(m, set);
         let id = self.intern(m, false, set);
         if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
             *x = id;
@@ -665,10 +788,12 @@ mod tests {
         let ma = e.add_machine(Machine {
             starts: vec![a.start],
             accepting: [(a.end, 0)].into(),
+            ..Machine::default()
         });
         let mv = e.add_machine(Machine {
             starts: vec![v.start],
             accepting: [(v.end, 0)].into(),
+            ..Machine::default()
         });
         let found = e.search(
             &[ma, mv],

@@ -299,14 +299,14 @@ fn lower_right(
     let subject = file_subject(i);
     findings.touch(subject, Some(r));
     let g = cx.globs.get(i).cloned().unwrap_or_default();
-    let Some(gm) = cx.lab.glob(&g) else {
+    if cx.lab.glob(&g).is_none() {
         return Ok(());
     };
     let allow = cx.union_for(r, Effect::Allow);
     let deny = cx.union_for(r, Effect::Deny);
     let facts = cx
         .lab
-        .facts(gm, allow, deny, uses_parent(r))
+        .facts(&g, allow, deny, uses_parent(r))
         .map_err(|TooBig| cx.too_big(i))?;
     let rule_text = cx.p.files.get(i).map(file_rule_text).unwrap_or_default();
     let origins =
@@ -683,10 +683,10 @@ fn owns_and_attach(
     }
     if let (Some(a), Some(entry)) = (attach, entry) {
         findings.touch(Subject::Attach, None);
-        if let Some(m) = cx.lab.glob(a) {
+        if cx.lab.glob(a).is_some() {
             let facts = cx
                 .lab
-                .facts(m, None, None, false)
+                .facts(a, None, None, false)
                 .map_err(|TooBig| Error::TooComplex(a.to_string()))?;
             let other = facts
                 .labels

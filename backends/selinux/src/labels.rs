@@ -20,6 +20,8 @@ const TYPE0: Label = 2;
 /// No parent seen yet (auxiliary value).
 const NO_PARENT: u32 = u32::MAX;
 const NOT_ENTRY: u32 = u32::MAX;
+/// Product states the exact facts search may visit before the per-entry fallback.
+const FACTS_BUDGET: usize = 2_000;
 
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
@@ -108,6 +110,8 @@ pub(crate) struct Labeller {
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
     frags: Vec<Frag>,
+    samples: HashMap<usize, Option<String>>,
+    entry_machines: HashMap<usize, MachineId>,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -158,16 +162,32 @@ impl Labeller {
                 .enumerate()
                 .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
                 .collect(),
+            track_universal: false,
+            dominance: Some(
+                infos
+                    .iter()
+                    .map(|(mode, _)| {
+                        mode.map(|c: FileClass| {
+                            u8::try_from(FileClass::ALL.iter().position(|x| *x == c).unwrap_or(0))
+                                .unwrap_or(0)
+                        })
+                    })
+                    .collect(),
+            ),
         });
         let v = engine.add_machine(Machine {
             starts: vec![vfrag.start],
             accepting: [(vfrag.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
         });
         let mut gl = HashMap::new();
         for (g, f) in gfrags {
             let m = engine.add_machine(Machine {
                 starts: vec![f.start],
                 accepting: [(f.end, 0)].into(),
+                track_universal: true,
+                dominance: None,
             });
             gl.insert(g, (f, m));
         }
@@ -187,6 +207,8 @@ impl Labeller {
             globs: gl,
             unions: HashMap::new(),
             frags,
+            samples: HashMap::new(),
+            entry_machines: HashMap::new(),
         }
     }
 
@@ -229,6 +251,8 @@ impl Labeller {
         let m = self.engine.add_machine(Machine {
             starts: frags.iter().map(|f| f.start).collect(),
             accepting: frags.iter().map(|f| (f.end, 0)).collect(),
+            track_universal: true,
+            dominance: None,
         });
         self.unions.insert(key, m);
         Some(m)
@@ -236,7 +260,168 @@ impl Labeller {
 
     /// Exhaustive: the labels of `glob`'s paths, of their parents and ancestors, each
     /// marked allowed when some such path is in `allow` and not in `deny`.
+    ///
+    /// The exact search explores the target's labelling under the glob; where the
+    /// file_contexts are dense it gives up after a budget and the facts are
+    /// over-approximated entry by entry (see [`Labeller::facts_by_entry`]): more types are
+    /// then granted than strictly needed, and the fidelity check, which works from the
+    /// grants, reports what they let through.
     pub(crate) fn facts(
+        &mut self,
+        glob_text: &str,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Result<Facts, TooBig> {
+        let Some(glob) = self.glob(glob_text) else {
+            return Ok(Facts::default());
+        };
+        let saved = self.engine.budget;
+        self.engine.budget = FACTS_BUDGET;
+        let exact = self.facts_exact(glob, allow, deny, track_parent);
+        self.engine.budget = saved;
+        match exact {
+            Ok(f) => Ok(f),
+            Err(TooBig) => self.facts_by_entry(glob_text, glob, allow, deny, track_parent),
+        }
+    }
+
+    /// Over-approximated facts: the entries still alive (not overridden by a surely
+    /// matching higher entry) after the glob's literal prefix, each counted when it
+    /// matches some path of the glob.
+    fn facts_by_entry(
+        &mut self,
+        text: &str,
+        glob: MachineId,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Result<Facts, TooBig> {
+        let meta = text.find(['*', '?', '{']).unwrap_or(text.len());
+        let lit = text.get(..meta).unwrap_or(text);
+        let lab = self.info.lab;
+        let v = self.info.v;
+        let mut s = self.engine.start(lab);
+        for b in lit.bytes() {
+            let c = self.engine.class_of(b);
+            s = self.engine.step(lab, s, c);
+        }
+        let mut cands: Vec<usize> = self
+            .engine
+            .subset(lab, s)
+            .iter()
+            .map(|&q| self.engine.owner(q) as usize)
+            .filter(|&o| o < self.info.entries.len())
+            .collect();
+        cands.sort_unstable();
+        cands.dedup();
+        let mut f = Facts::default();
+        let mut any_allowed = false;
+        for e in cands {
+            let Some(&(mode, label)) = self.info.entries.get(e) else {
+                continue;
+            };
+            let Some(fr) = self.frags.get(e).copied() else {
+                continue;
+            };
+            let m = match self.entry_machines.get(&e) {
+                Some(m) => *m,
+                None => {
+                    let m = self.engine.add_machine(Machine {
+                        starts: vec![fr.start],
+                        accepting: [(fr.end, 0)].into(),
+                        track_universal: false,
+                        dominance: None,
+                    });
+                    self.entry_machines.insert(e, m);
+                    m
+                }
+            };
+            let (hit, allowed) = self.overlap(&[glob, v, m], allow, deny)?;
+            if !hit {
+                continue;
+            }
+            any_allowed |= allowed;
+            for class in FileClass::ALL {
+                if mode.is_none() || mode == Some(class) {
+                    *f.labels.entry((class, label)).or_insert(false) |= allowed;
+                }
+            }
+            if mode.is_none() || mode == Some(FileClass::Dir) {
+                f.ancestors.insert(label);
+                if track_parent {
+                    *f.parents.entry(label).or_insert(false) |= allowed;
+                }
+            }
+        }
+        // the literal directories above the wildcard part
+        let mut dirs = vec!["/".to_string()];
+        let mut acc = String::new();
+        let lit_dir = lit.rfind('/').map_or("", |i| lit.get(..i).unwrap_or(""));
+        for comp in lit_dir.split('/').filter(|c| !c.is_empty()) {
+            acc.push('/');
+            acc.push_str(comp);
+            dirs.push(acc.clone());
+        }
+        let parent = dirs.last().cloned().unwrap_or_else(|| "/".into());
+        for d in &dirs {
+            let l = self.label_path(d, FileClass::Dir);
+            f.ancestors.insert(l);
+        }
+        if track_parent {
+            let l = self.label_path(&parent, FileClass::Dir);
+            *f.parents.entry(l).or_insert(false) |= any_allowed;
+        }
+        Ok(f)
+    }
+
+    /// Does the product of `ms` (glob, valid paths, entry) accept some path, and some path
+    /// inside `allow` and outside `deny`?
+    fn overlap(
+        &mut self,
+        ms: &[MachineId],
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Result<(bool, bool), TooBig> {
+        let mut all = ms.to_vec();
+        let n = all.len();
+        let ai = allow.map(|m| {
+            all.push(m);
+            all.len() - 1
+        });
+        let di = deny.map(|m| {
+            all.push(m);
+            all.len() - 1
+        });
+        let core: Vec<MachineId> = ms.to_vec();
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            core.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s))
+        };
+        let (mut hit, mut allowed) = (false, false);
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            if core
+                .iter()
+                .zip(t)
+                .take(n)
+                .all(|(&m, &s)| !e.accepts(m, s).is_empty())
+            {
+                hit = true;
+                if acc(e, t, ai, allow) && !acc(e, t, di, deny) {
+                    allowed = true;
+                }
+            }
+            hit && allowed
+        };
+        match self
+            .engine
+            .search(&all, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+        {
+            Found::TooBig => Err(TooBig),
+            _ => Ok((hit, allowed)),
+        }
+    }
+
+    fn facts_exact(
         &mut self,
         glob: MachineId,
         allow: Option<MachineId>,
@@ -318,6 +503,11 @@ impl Labeller {
         deny: Option<MachineId>,
         outside: bool,
     ) -> Result<Option<String>, TooBig> {
+        if outside && within.is_none() {
+            if let Some(w) = self.candidate(on, labels, allow, deny) {
+                return Ok(Some(w));
+            }
+        }
         let info = &self.info;
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![v, lab];
@@ -347,6 +537,19 @@ impl Labeller {
             }
             if let (Some(i), Some(m)) = (wi, within) {
                 if t.get(i).is_none_or(|&s| e.is_dead(m, s)) {
+                    return true;
+                }
+            }
+            if outside {
+                let allow_all = match (ai, allow) {
+                    (Some(i), Some(m)) => t.get(i).is_some_and(|&s| e.is_universal(m, s)),
+                    _ => false,
+                };
+                let deny_none = match (di, deny) {
+                    (Some(i), Some(m)) => t.get(i).is_none_or(|&s| e.is_dead(m, s)),
+                    _ => true,
+                };
+                if allow_all && deny_none {
                     return true;
                 }
             }
@@ -426,31 +629,85 @@ impl Labeller {
         self.info.top(&self.engine, s, class)
     }
 
+    /// A shortest valid path entry `i` matches, if any (cached).
+    fn sample(&mut self, i: usize) -> Option<String> {
+        if let Some(s) = self.samples.get(&i) {
+            return s.clone();
+        }
+        let v = self.info.v;
+        let f = *self.frags.get(i)?;
+        let m = self.engine.add_machine(Machine {
+            starts: vec![f.start],
+            accepting: [(f.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
+        });
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(v, s)) || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+        };
+        let found = self
+            .engine
+            .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        let out = match found {
+            Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
+            _ => None,
+        };
+        self.samples.insert(i, out.clone());
+        out
+    }
+
     /// For each entry: a shortest valid path it matches, if any.
     pub(crate) fn entry_samples(&mut self) -> Vec<Option<String>> {
-        let v = self.info.v;
-        let mut out = Vec::with_capacity(self.frags.len());
-        for f in self.frags.clone() {
-            let m = self.engine.add_machine(Machine {
-                starts: vec![f.start],
-                accepting: [(f.end, 0)].into(),
-            });
-            let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
-                t.first().is_none_or(|&s| e.is_dead(v, s))
-                    || t.get(1).is_none_or(|&s| e.is_dead(m, s))
+        (0..self.frags.len()).map(|i| self.sample(i)).collect()
+    }
+
+    /// Quick candidates for [`Labeller::witness`]: the sample paths of the entries that
+    /// assign one of `labels` (for a parent query, a child of each).
+    fn candidate(
+        &mut self,
+        on: On,
+        labels: &BTreeSet<Label>,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<String> {
+        let class = match on {
+            On::Path(c) => c,
+            On::Parent => FileClass::Dir,
+        };
+        let wanted: Vec<usize> = self
+            .info
+            .entries
+            .iter()
+            .enumerate()
+            .filter(|(_, (mode, l))| labels.contains(l) && (mode.is_none() || *mode == Some(class)))
+            .map(|(i, _)| i)
+            .collect();
+        for i in wanted.into_iter().rev().take(64) {
+            let Some(sample) = self.sample(i) else {
+                continue;
             };
-            let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
-                acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
+            if !labels.contains(&self.label_path(&sample, class)) {
+                continue;
+            }
+            let paths = match on {
+                On::Path(_) => vec![sample],
+                On::Parent => {
+                    let base = if sample == "/" { String::new() } else { sample };
+                    vec![format!("{base}/f"), format!("{base}/polc-witness")]
+                }
             };
-            let found = self
-                .engine
-                .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
-            out.push(match found {
-                Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
-                _ => None,
-            });
+            for p in paths {
+                let allowed = allow.is_some_and(|m| self.engine.accepts_str(m, p.as_bytes()))
+                    && !deny.is_some_and(|m| self.engine.accepts_str(m, p.as_bytes()));
+                if !allowed {
+                    return Some(p);
+                }
+            }
         }
-        out
+        None
     }
 
     /// True when some valid path is in `a` and not in `b` (glob containment test).

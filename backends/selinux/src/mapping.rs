@@ -105,54 +105,16 @@ pub(crate) fn verb(r: Right) -> &'static str {
     }
 }
 
+/// The language's capabilities (in kernel order) split at 32: SELinux checks the first
+/// 32 in class `capability` and the rest in class `capability2`.
+const CAPABILITY_CLASSES: (&[&str], &[&str]) =
+    polc_lang::check::CAPABILITIES.as_slice().split_at(32);
+
 /// Linux capabilities below 32 (class `capability`).
-pub(crate) const CAPABILITIES: [&str; 32] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-];
+pub(crate) const CAPABILITIES: &[&str] = CAPABILITY_CLASSES.0;
 
 /// Linux capabilities from 32 on (class `capability2`).
-pub(crate) const CAPABILITIES2: [&str; 9] = [
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
+pub(crate) const CAPABILITIES2: &[&str] = CAPABILITY_CLASSES.1;
 
 /// Signal names of the language, lowercase without `SIG`.
 pub(crate) const SIGNALS: [&str; 31] = [

@@ -186,12 +186,7 @@ fn summarize(reasons: &[String], f: Fidelity) -> String {
     if f == Fidelity::Exact {
         return String::new();
     }
-    match reasons {
-        [] => String::new(),
-        [one] => one.clone(),
-        [a, b] => format!("{a}; {b}"),
-        [a, b, rest @ ..] => format!("{a}; {b}; and {} more", rest.len()),
-    }
+    reasons.join("; ")
 }
 
 fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {

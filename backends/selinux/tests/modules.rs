@@ -19,19 +19,6 @@ fn compiled(p: &Policy) -> Compiled {
     compile(p, &base_config()).unwrap()
 }
 
-fn report_text(c: &Compiled) -> String {
-    let mut s = String::new();
-    for e in &c.report.entries {
-        let rights = e.rights.map(|r| format!(" [{r}]")).unwrap_or_default();
-        s.push_str(&format!("{}{}: {}", e.rule, rights, e.fidelity));
-        if !e.reason.is_empty() {
-            s.push_str(&format!(": {}", e.reason));
-        }
-        s.push('\n');
-    }
-    s
-}
-
 fn cases() -> Vec<(&'static str, Policy)> {
     vec![
         ("webapp", webapp()),
@@ -110,10 +97,7 @@ fn secilc_accepts_and_sesearch_shows_exactly_the_promised_rules() {
     let rules = sesearch_allows(&pol);
     let installed: Vec<&str> = all.iter().map(|(_, p)| p.name.as_str()).collect();
     // a rule naming two blocks is promised by one module and shown for both
-    let mut promised_all = std::collections::BTreeSet::new();
-    for (_, c) in &compiled {
-        promised_all.extend(promised(c, &installed));
-    }
+    let promised_all = promised(compiled.iter().map(|x| &x.1), &installed);
     for (block, _) in &compiled {
         let shown = of_block(&rules, block);
         let want = of_block(&promised_all, block);

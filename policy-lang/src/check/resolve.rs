@@ -34,6 +34,8 @@ pub(crate) struct Unit {
     pub(crate) tier: Tier,
     /// True when parsing reported errors: the tree is what could be recovered.
     pub(crate) partial: bool,
+    /// Line starts of `text`, for origins.
+    pub(crate) lines: crate::span::LineIndex,
 }
 
 /// An item: (unit index, item index).
@@ -127,6 +129,7 @@ impl Workspace {
                     file,
                     tier: Tier::Stdlib,
                     partial,
+                    lines: crate::span::LineIndex::new(text),
                 });
                 self.units.len() - 1
             }

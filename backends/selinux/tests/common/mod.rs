@@ -16,6 +16,7 @@ use polc_lang::ir::{
 };
 use polc_lang::rights::Rights;
 use polc_lang::span::Span;
+use polc_lang::{load, LoadOptions, Source};
 use polc_selinux::{AllowRule, Compiled, Config, FileContexts, PortContexts};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,43 @@ pub fn run(cmd: &mut Command) -> String {
         );
     }
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The policy files of the corpus and the examples, relative to the workspace, sorted.
+pub fn policy_files() -> Vec<String> {
+    let mut out = Vec::new();
+    for dir in ["tests/corpus/ok", "examples"] {
+        let Ok(entries) = std::fs::read_dir(workspace().join(dir)) else {
+            continue;
+        };
+        for e in entries {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.ends_with(".pol") {
+                out.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A fidelity report, one line per entry.
+pub fn report_text(c: &Compiled) -> String {
+    let mut s = String::new();
+    for e in &c.report.entries {
+        let rights = e.rights.map(|r| format!(" [{r}]")).unwrap_or_default();
+        s.push_str(&format!("{}{}: {}", e.rule, rights, e.fidelity));
+        if !e.reason.is_empty() {
+            s.push_str(&format!(": {}", e.reason));
+        }
+        s.push('\n');
+    }
+    s
 }
 
 pub fn base_dir() -> PathBuf {
@@ -229,7 +267,7 @@ pub fn webapp() -> Policy {
 pub fn converter() -> Policy {
     P::new("org.example.converter")
         .attach("/usr/bin/convert")
-        .allow("read", "/etc/**")
+        .allow("read", "/etc/ImageMagick-6/**")
         .allow("read write create", "/tmp/**")
         .build()
 }
@@ -338,17 +376,75 @@ pub fn of_block(lines: &BTreeSet<String>, block: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// The promised allow rules of a compiled module whose peers are all in `installed`.
-pub fn promised(c: &Compiled, installed: &[&str]) -> BTreeSet<String> {
-    let allows: Vec<AllowRule> = c
-        .allows
-        .iter()
-        .filter(|a| {
-            a.requires
+/// The allow rules promised by modules installed together (rules whose peer is not
+/// installed are left out), merged per (source, target, class) as in the binary policy.
+pub fn promised<'a>(
+    modules: impl IntoIterator<Item = &'a Compiled>,
+    installed: &[&str],
+) -> BTreeSet<String> {
+    let mut merged: std::collections::BTreeMap<(String, String, String), BTreeSet<String>> =
+        Default::default();
+    for c in modules {
+        for a in &c.allows {
+            if a.requires
                 .as_ref()
                 .is_none_or(|r| installed.contains(&r.as_str()))
+            {
+                merged
+                    .entry((a.source.clone(), a.target.clone(), a.class.clone()))
+                    .or_default()
+                    .extend(a.perms.iter().cloned());
+            }
+        }
+    }
+    let allows: Vec<AllowRule> = merged
+        .into_iter()
+        .map(|((source, target, class), perms)| AllowRule {
+            source,
+            target,
+            class,
+            perms,
+            requires: None,
         })
-        .cloned()
         .collect();
     allow_lines(&allows)
+}
+
+/// Load a policy file of the workspace; `None` for a file of abstractions only.
+pub fn load_policy(rel: &str) -> Option<polc_lang::ir::Policy> {
+    let text = std::fs::read_to_string(workspace().join(rel)).unwrap();
+    let abstractions = std::fs::read_dir(workspace().join("examples/abstractions"))
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .map(|e| {
+                    let p = e.path();
+                    Source::new(
+                        p.display().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let opts = LoadOptions {
+        abstractions,
+        ..LoadOptions::default()
+    };
+    match load(&Source::new(rel, text), &opts) {
+        Ok(l) => Some(l.policy),
+        Err(f)
+            if f.diagnostics
+                .iter()
+                .all(|d| d.code == polc_lang::diagnostics::Code::PolicyCount) =>
+        {
+            None
+        }
+        Err(f) => panic!(
+            "{rel} does not load: {:?}",
+            f.diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+        ),
+    }
 }

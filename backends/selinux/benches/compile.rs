@@ -1,0 +1,120 @@
+//! Compile time of the SELinux backend, beside secilc's time on the emitted module.
+//!
+//! `cargo bench -p polc-selinux`: the webapp example against the minimal test base's
+//! contexts and against Debian's reference policy (`selinux-policy-default`), then
+//! `secilc` building the minimal base with the emitted module.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use polc_selinux::{compile, Config, FileContexts, PortContexts};
+use std::path::Path;
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn webapp() -> polc_lang::ir::Policy {
+    let rel = "examples/webapp.pol";
+    let text = std::fs::read_to_string(root().join(rel)).unwrap();
+    polc_lang::load(
+        &polc_lang::Source::new(rel, text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .map_err(|f| f.diagnostics)
+    .unwrap()
+    .policy
+}
+
+fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("`{name}` ({e}): apt-get install secilc setools"));
+    assert!(
+        out.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = std::env::temp_dir().join("polc-selinux-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/selinux-base/base.cil");
+    let (pol, fc) = (dir.join("base.33"), dir.join("base.fc"));
+    let (pol_s, fc_s, base_s) = (
+        pol.to_str().unwrap(),
+        fc.to_str().unwrap(),
+        base.to_str().unwrap(),
+    );
+    tool(
+        "secilc",
+        &["-M", "false", "-c", "33", "-o", pol_s, "-f", fc_s, base_s],
+    );
+    let minimal = Config {
+        strict: false,
+        file_contexts: Some(FileContexts::parse(&std::fs::read_to_string(&fc).unwrap()).unwrap()),
+        port_contexts: Some(
+            PortContexts::parse(&tool("seinfo", &["--portcon", "--initialsid", "-x", pol_s]))
+                .unwrap(),
+        ),
+    };
+    let policy = webapp();
+    c.bench_function("compile webapp (minimal base)", |b| {
+        b.iter(|| compile(&policy, &minimal).unwrap())
+    });
+
+    let module = dir.join("org_example_webapp.cil");
+    std::fs::write(&module, compile(&policy, &minimal).unwrap().cil).unwrap();
+    let module_s = module.to_str().unwrap().to_string();
+    c.bench_function("secilc minimal base + webapp", |b| {
+        b.iter(|| {
+            tool(
+                "secilc",
+                &[
+                    "-M", "false", "-c", "33", "-o", pol_s, "-f", fc_s, base_s, &module_s,
+                ],
+            )
+        })
+    });
+
+    let deb = "/etc/selinux/default/contexts/files/file_contexts";
+    let read = |p: &str| {
+        std::fs::read_to_string(p)
+            .unwrap_or_else(|e| panic!("{p} ({e}): apt-get install selinux-policy-default"))
+    };
+    let debian = Config {
+        strict: false,
+        file_contexts: Some(
+            FileContexts::parse(&read(deb))
+                .unwrap()
+                .with_extra(&read(&format!("{deb}.homedirs")), "file_contexts.homedirs")
+                .unwrap()
+                .with_substitutions(&read(&format!("{deb}.subs_dist")))
+                .unwrap(),
+        ),
+        port_contexts: Some(
+            PortContexts::parse(&tool(
+                "seinfo",
+                &[
+                    "--portcon",
+                    "--initialsid",
+                    "-x",
+                    "/etc/selinux/default/policy/policy.33",
+                ],
+            ))
+            .unwrap(),
+        ),
+    };
+    let mut g = c.benchmark_group("reference policy");
+    g.sample_size(10);
+    g.bench_function("compile webapp (Debian file_contexts)", |b| {
+        b.iter(|| compile(&policy, &debian).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,201 @@
+//! The backend against the evaluator (the reference semantics): for generated policies
+//! and paths drawn from their globs, whenever the compiled module lets the kernel do
+//! what the evaluator refuses, the fidelity report says `widened` for that right; and
+//! whenever the evaluator allows what the module does not, the report says `narrowed`
+//! or `unsupported`. Nothing differs silently.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use polc_lang::eval::{evaluate, Request};
+use polc_lang::fidelity::Fidelity;
+use polc_lang::glob::Glob;
+use polc_lang::ir::Policy;
+use polc_lang::rights::Right;
+use polc_selinux::{compile, FcLabel, FileClass, FileContexts};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use std::collections::{BTreeMap, BTreeSet};
+
+const PREFIXES: &[&str] = &[
+    "/etc",
+    "/etc/ssl",
+    "/usr/bin",
+    "/usr/lib",
+    "/var/lib",
+    "/var/lib/app",
+    "/opt",
+];
+const RIGHTS: &[&str] = &[
+    "read", "write", "append", "list", "exec", "map-exec", "lock", "rw",
+];
+
+fn glob() -> impl Strategy<Value = String> {
+    let tail = prop::collection::vec(
+        prop::sample::select(&["a", "b.conf", "*", "**", "x?", "{c,d}", "private"][..]),
+        0..3,
+    );
+    (prop::sample::select(PREFIXES), tail).prop_map(|(p, t)| {
+        let mut s = p.to_string();
+        for part in t {
+            s.push('/');
+            s.push_str(part);
+        }
+        s
+    })
+}
+
+fn policy(i: usize) -> impl Strategy<Value = Policy> {
+    let files = prop::collection::vec(
+        (
+            prop::bool::weighted(0.7),
+            prop::collection::vec(prop::sample::select(RIGHTS), 1..3),
+            glob(),
+        ),
+        1..5,
+    );
+    (prop::collection::vec(glob(), 0..2), files).prop_map(move |(owns, files)| {
+        let mut p = P::new(&format!("eval{i}.app"));
+        for o in owns {
+            p = p.owns(&o);
+        }
+        for (allow, rights, g) in files {
+            let rights = rights.join(" ");
+            p = if allow {
+                p.allow(&rights, &g)
+            } else {
+                p.deny(&rights, &g)
+            };
+        }
+        p.build()
+    })
+}
+
+/// Concrete paths from a glob: every expansion with its wildcards filled in.
+fn paths_of(g: &str) -> Vec<String> {
+    let glob = Glob::parse(g).unwrap();
+    let mut out = Vec::new();
+    for e in glob.expansions() {
+        for fill in [("a/b", "x", "q"), ("z", "", "k")] {
+            let p = e
+                .replace("**", "\u{1}")
+                .replace('*', fill.1)
+                .replace('?', fill.2)
+                .replace('\u{1}', fill.0);
+            if glob.matches(&p) {
+                out.push(p);
+            }
+        }
+        // the literal parent of the glob
+        if let Some(i) = e.rfind('/') {
+            if i > 0 {
+                out.push(e[..i].replace(['*', '?'], "x"));
+            }
+        }
+    }
+    out
+}
+
+/// The permissions that together let the kernel perform a right (see the mapping table).
+fn core(r: Right) -> (FileClass, &'static [&'static str]) {
+    match r {
+        Right::Read => (FileClass::File, &["getattr", "open", "read"]),
+        Right::Write => (FileClass::File, &["getattr", "open", "write"]),
+        Right::Append => (FileClass::File, &["append", "getattr", "open"]),
+        Right::List => (FileClass::Dir, &["getattr", "open", "read", "search"]),
+        Right::Exec => (FileClass::File, &["execute", "getattr", "open", "read"]),
+        Right::MapExec => (FileClass::File, &["execute", "map"]),
+        Right::Lock => (FileClass::File, &["lock"]),
+        _ => (FileClass::File, &[]),
+    }
+}
+
+#[test]
+fn every_difference_from_the_evaluator_is_reported() {
+    let cfg = base_config();
+    let (base_fc, _) = base_contexts();
+    let mut runner = TestRunner::default();
+    let mut checked = 0;
+    for i in 0..150 {
+        let p = policy(i).new_tree(&mut runner).unwrap().current();
+        let c = compile(&p, &cfg).unwrap();
+        let domain = format!("{}.domain", c.module_name);
+        let mut grants: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+        for a in c.allows.iter().filter(|a| a.source == domain) {
+            grants
+                .entry((a.target.clone(), a.class.clone()))
+                .or_default()
+                .extend(a.perms.iter().cloned());
+        }
+        let fc = FileContexts::parse(&format!("{base_fc}{}", c.file_contexts)).unwrap();
+        let mut lab = fc.labeller();
+        // an entry about this right, or one whose reason says it lets this right happen
+        // (a grant for one right that enables another is reported on the granting right)
+        let reported = |f: &[Fidelity], r: Right| {
+            let verb = match r {
+                Right::Append => "append to",
+                Right::Exec => "execute",
+                Right::MapExec => "map as executable",
+                r => r.name(),
+            };
+            c.report.entries.iter().any(|e| {
+                f.contains(&e.fidelity)
+                    && (e.rights.is_none_or(|rs| rs.contains(r))
+                        || e.reason.contains(&format!("domain {verb} "))
+                        || e.reason.contains(&format!("may {verb}")))
+            })
+        };
+        let mut paths: BTreeSet<String> = p
+            .files
+            .iter()
+            .flat_map(|f| paths_of(f.glob.as_str()))
+            .collect();
+        paths.extend(["/etc/passwd", "/usr/bin/ls", "/var/lib/x", "/"].map(String::from));
+        for path in &paths {
+            for r in [
+                Right::Read,
+                Right::Write,
+                Right::Append,
+                Right::List,
+                Right::Exec,
+                Right::MapExec,
+                Right::Lock,
+            ] {
+                let (class, perms) = core(r);
+                let kernel = match lab.label(path, class) {
+                    Some(FcLabel::Type(t)) => grants
+                        .get(&(t, class.class().to_string()))
+                        .is_some_and(|g| perms.iter().all(|x| g.contains(*x))),
+                    _ => false,
+                };
+                let eval = evaluate(&p, &Request::file(path, r)).allowed;
+                checked += 1;
+                if kernel && !eval {
+                    assert!(
+                        reported(&[Fidelity::Widened], r),
+                        "the kernel may {r} `{path}` but the evaluator says no, and no rule is reported widened\n{}\n{}",
+                        p.to_json(),
+                        report_text(&c)
+                    );
+                }
+                if eval && !kernel {
+                    assert!(
+                        reported(&[Fidelity::Narrowed, Fidelity::Unsupported], r),
+                        "the evaluator allows {r} on `{path}` but the kernel does not, and nothing is reported\n{}\n{}\n{}",
+                        p.to_json(),
+                        report_text(&c),
+                        c.cil
+                    );
+                }
+            }
+        }
+    }
+    assert!(checked > 1000);
+}

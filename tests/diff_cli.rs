@@ -201,3 +201,32 @@ fn explain_with_a_target() {
     assert_eq!(v["targets"][0]["fidelity"], "exact");
     assert_eq!(v["targets"][0]["caveats"][0]["fidelity"], "widened");
 }
+
+/// The examples of docs/diff.md are the real outputs.
+#[test]
+fn the_docs_show_real_output() {
+    let doc = std::fs::read_to_string("docs/diff.md").unwrap();
+    for (cmd, args) in [
+        (
+            "$ polc diff tests/diff/v1.pol tests/diff/v2.pol\n",
+            vec!["diff", V1, V2],
+        ),
+        (
+            "$ polc explain tests/diff/v1.pol --denial '",
+            vec!["explain", V1, "--denial", AA_SHADOW],
+        ),
+    ] {
+        let start = doc
+            .find(cmd)
+            .unwrap_or_else(|| panic!("no `{cmd}` in docs/diff.md"));
+        let after = &doc[start..];
+        let body_start = after.find('\n').unwrap() + 1;
+        let body = &after[body_start..after.find("```").unwrap()];
+        let r = polc(&args);
+        assert_eq!(
+            body.trim(),
+            r.stdout.trim(),
+            "docs/diff.md shows other output for {cmd}"
+        );
+    }
+}

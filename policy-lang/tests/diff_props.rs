@@ -107,6 +107,26 @@ fn pair() -> impl Strategy<Value = (Policy, Policy)> {
         })
 }
 
+/// Random paths over the characters the globs use, plus others.
+fn random_paths() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(
+        proptest::collection::vec(
+            select(vec!["a", "b", "c", "x", "bb", ".a", "ab", "*", "{b,c}"]),
+            0..4,
+        )
+        .prop_map(|parts| format!("/{}", parts.join("/"))),
+        0..8,
+    )
+}
+
+fn probes_with(extra: &[String]) -> Vec<&str> {
+    PATHS
+        .iter()
+        .copied()
+        .chain(extra.iter().map(String::as_str))
+        .collect()
+}
+
 fn probes() -> Probes<'static> {
     Probes {
         paths: PATHS,
@@ -121,14 +141,16 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: ProptestConfig::default().cases.max(5000), ..ProptestConfig::default() })]
 
     #[test]
-    fn diff_is_complete_and_sound((old, new) in pair()) {
+    fn diff_is_complete_and_sound((old, new) in pair(), extra in random_paths()) {
+        let paths = probes_with(&extra);
+        let probes = Probes { paths: &paths, ..probes() };
         let d = diff(&old, &new);
-        if let Err(e) = check(&d, &old, &new, &probes()) {
+        if let Err(e) = check(&d, &old, &new, &probes) {
             prop_assert!(false, "{e}\nold: {old:#?}\nnew: {new:#?}\ndiff: {d:#?}");
         }
         // The reverse diff mirrors it.
         let r = diff(&new, &old);
-        if let Err(e) = check(&r, &new, &old, &probes()) {
+        if let Err(e) = check(&r, &new, &old, &probes) {
             prop_assert!(false, "reverse: {e}");
         }
     }

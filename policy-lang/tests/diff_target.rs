@@ -242,3 +242,32 @@ fn decisions_per_backend() {
     assert_eq!(e.fidelity, Fidelity::Exact);
     assert_eq!(e.caveats.len(), 1);
 }
+
+#[test]
+fn removing_a_widened_rule_does_not_widen() {
+    let mut old = policy("org.example.app");
+    old.net.push(net_rule(
+        Allow,
+        polc_lang::ir::NetOp::Bind,
+        polc_lang::ir::Proto::Tcp,
+        8080,
+        8089,
+        at("old.pol", 1),
+    ));
+    let new = policy("org.example.app");
+    let d = diff(&old, &new);
+    assert!(!d.broadens());
+    let before = report(
+        "apparmor",
+        vec![entry(
+            RuleListKind::Net,
+            0,
+            None,
+            Fidelity::Widened,
+            "abi 3.0: no ports",
+        )],
+    );
+    let t = target_diff(&d, &old, &before, &new, &report("apparmor", vec![]));
+    assert_eq!(t.changes[0].fidelity, Fidelity::Widened);
+    assert!(!t.widens());
+}

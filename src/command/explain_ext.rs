@@ -169,8 +169,14 @@ pub fn describe_access(a: &Access) -> String {
     }
 }
 
+/// At most this many rules per list in human output (JSON has them all).
+const SHOWN: usize = 8;
+
 fn cites(s: &mut String, label: &str, rules: &[RuleCite]) {
-    for r in rules {
+    // The policy's own rules before those of abstractions.
+    let mut sorted: Vec<&RuleCite> = rules.iter().collect();
+    sorted.sort_by_key(|r| r.origins.iter().all(|o| !o.via.is_empty()) && !r.origins.is_empty());
+    for r in sorted.iter().take(SHOWN) {
         let at: Vec<String> = r.origins.iter().map(ToString::to_string).collect();
         let at = if at.is_empty() {
             String::new()
@@ -178,6 +184,13 @@ fn cites(s: &mut String, label: &str, rules: &[RuleCite]) {
             format!("  ({})", at.join(", "))
         };
         let _ = writeln!(s, "    {label} {}{at}", r.rule);
+    }
+    if sorted.len() > SHOWN {
+        let _ = writeln!(
+            s,
+            "    ... and {} more (--format json lists them all)",
+            sorted.len() - SHOWN
+        );
     }
 }
 

@@ -325,13 +325,19 @@ fn one_way(other: &View<'_>, gains: &View<'_>, direction: Direction) -> Vec<Chan
             }
         }
     }
-    let mut out = Vec::new();
-    for (key, rights) in terms {
-        if let Some(c) = materialize(&key, rights, other, gains, direction) {
-            out.push(Change::File(c));
-        }
-    }
-    out
+    let mut out: Vec<FileChange> = terms
+        .into_iter()
+        .filter_map(|(key, rights)| materialize(&key, rights, other, gains, direction))
+        .collect();
+    // An order that does not depend on the order of the rules in the IR.
+    out.sort_by(|a, b| {
+        (&a.paths.within, &a.paths.except, a.rights).cmp(&(
+            &b.paths.within,
+            &b.paths.except,
+            b.rights,
+        ))
+    });
+    out.into_iter().map(Change::File).collect()
 }
 
 /// Remembers which pairs of globs overlap (the algebra is the costly part).

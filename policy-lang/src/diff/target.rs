@@ -73,15 +73,14 @@ pub struct TargetDiff {
 }
 
 impl TargetDiff {
-    /// True when NEW's kernel enforcement is less faithful somewhere: a change whose rules
-    /// are widened or unsupported, or a shared rule that became so.
+    /// True when NEW's kernel enforcement is less faithful somewhere: a NEW rule behind a
+    /// change is widened or unsupported, or a rule both policies hold became so.
     pub fn widens(&self) -> bool {
-        self.changes.iter().any(|c| c.fidelity.fails_strict())
-            || self.rules.iter().any(|r| {
-                r.new
-                    .iter()
-                    .any(|e| e.fidelity.is_some_and(Fidelity::fails_strict))
-            })
+        let bad = |v: &[EnforcedRule]| {
+            v.iter()
+                .any(|e| e.fidelity.is_some_and(Fidelity::fails_strict))
+        };
+        self.changes.iter().any(|c| bad(&c.new)) || self.rules.iter().any(|r| bad(&r.new))
     }
 }
 

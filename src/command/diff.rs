@@ -3,7 +3,9 @@
 
 use super::check::load_policy;
 use super::compile::write_output;
-use super::{render, Ctx, GlobalArgs, LsmArg, OutputFormat, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
+use super::{
+    render, BackendArgs, Ctx, GlobalArgs, LsmArg, OutputFormat, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE,
+};
 use crate::compile::CompileOptions;
 use clap::{Args, ValueEnum};
 use polc_lang::diff::target::{target_diff, EnforcedRule, TargetDiff};
@@ -40,6 +42,30 @@ pub struct TargetArgs {
     /// The directory the Landlock plan resolves globs and denies against
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub landlock_root: PathBuf,
+    /// For --target selinux: the target system's SELinux file_contexts file
+    #[arg(long, value_name = "PATH")]
+    pub selinux_file_contexts: Option<PathBuf>,
+    /// For --target selinux: the target system's port contexts (`seinfo --portcon -x`)
+    #[arg(long, value_name = "PATH")]
+    pub selinux_port_contexts: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    /// The compile options of `--target` (best effort, as an installer without
+    /// `--strict`), read as `polc compile` reads its backend options; on error, the
+    /// message is said and the exit code returned.
+    pub fn options(&self, ctx: &mut Ctx<'_>) -> Result<CompileOptions, u8> {
+        let backend = BackendArgs {
+            strict: false,
+            apparmor_abi: self.apparmor_abi.clone(),
+            landlock_abi: self.landlock_abi,
+            landlock_root: self.landlock_root.clone(),
+            selinux_file_contexts: self.selinux_file_contexts.clone(),
+            selinux_port_contexts: self.selinux_port_contexts.clone(),
+            report: None,
+        };
+        super::report::options(&backend, ctx)
+    }
 }
 
 /// `polc diff OLD NEW [--format human|json] [--fail-on any|broaden] [--target BACKEND]...`
@@ -62,27 +88,18 @@ pub struct DiffArgs {
     pub target: TargetArgs,
 }
 
-/// The fidelity report of `policy` on `backend` (compiled best effort, as an installer
-/// would without `--strict`); `Err` says why there is none.
+/// The fidelity report of `policy` on `backend`; `Err` says why there is none.
 pub fn fidelity_report(
     policy: &Policy,
     backend: LsmArg,
-    opts: &TargetArgs,
+    options: &CompileOptions,
 ) -> Result<FidelityReport, String> {
-    let apparmor_abi = opts
-        .apparmor_abi
-        .parse::<crate::compile::AppArmorAbi>()
-        .map_err(|e| e.to_string())?;
-    let options = CompileOptions {
-        strict: false,
-        apparmor_abi,
-        landlock_abi: opts.landlock_abi,
-        landlock_root: opts.landlock_root.clone(),
-        ..CompileOptions::default()
-    };
-    crate::compile::compile(policy, backend.into(), &options)
+    crate::compile::compile(policy, backend.into(), options)
         .map(|a| a.report)
-        .map_err(|e| format!("cannot compile `{}` for --target: {e}", policy.name))
+        .map_err(|e| {
+            let help = e.help().map_or(String::new(), |h| format!(" ({h})"));
+            format!("cannot compile `{}` for --target: {e}{help}", policy.name)
+        })
 }
 
 /// Compare two policies; exit 0 when they mean the same, 1 when they differ (with
@@ -105,9 +122,17 @@ pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Err(code) => return as_error(code),
     };
     let mut report = Report::new(diff(&old.policy, &new.policy));
+    let options = if args.target.targets.is_empty() {
+        CompileOptions::default()
+    } else {
+        match args.target.options(ctx) {
+            Ok(o) => o,
+            Err(code) => return code,
+        }
+    };
     for &backend in &args.target.targets {
-        let reports = fidelity_report(&old.policy, backend, &args.target)
-            .and_then(|o| fidelity_report(&new.policy, backend, &args.target).map(|n| (o, n)));
+        let reports = fidelity_report(&old.policy, backend, &options)
+            .and_then(|o| fidelity_report(&new.policy, backend, &options).map(|n| (o, n)));
         match reports {
             Ok((o, n)) => {
                 report

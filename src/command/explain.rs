@@ -29,12 +29,9 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     };
     let ex = explain(&loaded.policy, &request);
-    let targets = match explain_ext::reports(&loaded.policy, &args.target) {
+    let targets = match explain_ext::reports(&loaded.policy, &args.target, ctx) {
         Ok(r) => explain_ext::enforcements(&loaded.policy, &request, &r),
-        Err(e) => {
-            ctx.say(e);
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     let text = match args.format {
         OutputFormat::Human if targets.is_empty() => render::sanitize(&human(&ex)),

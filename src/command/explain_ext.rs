@@ -13,15 +13,28 @@ use polc_lang::fidelity::{Fidelity, FidelityReport};
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use std::fmt::Write;
 
-/// The fidelity reports of `policy` for every `--target`, with the backend asked for.
+/// The fidelity reports of `policy` for every `--target`, with the backend asked for; on
+/// error the message is said and the exit code returned.
 pub fn reports(
     policy: &Policy,
     opts: &TargetArgs,
-) -> Result<Vec<(LsmArg, FidelityReport)>, String> {
-    opts.targets
-        .iter()
-        .map(|&b| fidelity_report(policy, b, opts).map(|r| (b, r)))
-        .collect()
+    ctx: &mut Ctx<'_>,
+) -> Result<Vec<(LsmArg, FidelityReport)>, u8> {
+    if opts.targets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let options = opts.options(ctx)?;
+    let mut out = Vec::new();
+    for &b in &opts.targets {
+        match fidelity_report(policy, b, &options) {
+            Ok(r) => out.push((b, r)),
+            Err(e) => {
+                ctx.say(e);
+                return Err(EXIT_USAGE);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Whether each backend enforces exactly the evaluator's decision of `request`.
@@ -108,12 +121,9 @@ pub fn run_denial(
         }
     };
     let mut ex = denial::explain(policy, &parsed);
-    let reports = match reports(policy, &args.target) {
+    let reports = match reports(policy, &args.target, ctx) {
         Ok(r) => r,
-        Err(e) => {
-            ctx.say(e);
-            return EXIT_USAGE;
-        }
+        Err(code) => return code,
     };
     for a in &mut ex.accesses {
         if let Some(req) = a.access.request() {

@@ -12,6 +12,9 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+# A run builds everything once: incremental caches only cost disk (gigabytes) here.
+export CARGO_INCREMENTAL=0
+
 FUZZ_SECONDS="${POLC_FUZZ_SECONDS:-60}"
 START=$SECONDS
 STEPS=()

@@ -298,6 +298,16 @@ fn lower_right(
 ) -> Result<(), Error> {
     let subject = file_subject(i);
     findings.touch(subject, Some(r));
+    if r == Right::Link {
+        // The policy speaks of the new name; SELinux checks `link` on the existing file,
+        // whose type the new name keeps.
+        findings.add(
+            subject,
+            Some(r),
+            Fidelity::Narrowed,
+            "SELinux checks `link` on the type of the file being linked: linking a file of a type the module grants no `link` on is refused",
+        );
+    }
     let g = cx.globs.get(i).cloned().unwrap_or_default();
     if cx.lab.glob(&g).is_none() {
         return Ok(());
@@ -428,12 +438,25 @@ fn lower_right(
                     let dom = cx.domain.clone();
                     out.allow(&dom, &xdom, "process", &["transition"], Some(x));
                     out.transitions.insert((
-                        dom,
+                        dom.clone(),
                         t.clone(),
                         "process".into(),
                         xdom.clone(),
                         Some(x.clone()),
                     ));
+                    // What every domain transition needs besides entering (as the
+                    // reference policy's domain_transition_pattern): the new program
+                    // uses the descriptors and pipes it inherits from the caller, and
+                    // the caller learns when it exits.
+                    out.allow(&xdom, &dom, "fd", &["use"], Some(x));
+                    out.allow(
+                        &xdom,
+                        &dom,
+                        "fifo_file",
+                        &["append", "getattr", "ioctl", "lock", "read", "write"],
+                        Some(x),
+                    );
+                    out.allow(&xdom, &dom, "process", &["sigchld"], Some(x));
                     if t != xentry {
                         out.allow(
                             &xdom,
@@ -737,7 +760,12 @@ fn carve_outs(p: &Policy, globs: &[String], owned: &[String]) -> Result<Vec<usiz
                 }
             }
         }
-        if inside && !out.iter().any(|k: &usize| globs.get(*k) == globs.get(j)) {
+        // A deny whose glob is an owned glob needs no type of its own: the owned type
+        // labels exactly its paths (and a second file context with the same regex would
+        // leave the label to the order of equal entries, which nothing defines).
+        let regex = globs.get(j).map(|g| glob_to_fc_regex(g));
+        let owned_exactly = owned.iter().any(|o| Some(glob_to_fc_regex(o)) == regex);
+        if inside && !owned_exactly && !out.iter().any(|k: &usize| globs.get(*k) == globs.get(j)) {
             out.push(j);
         }
     }

@@ -90,7 +90,10 @@ pub(crate) fn signal_rule_text(r: &SignalRule) -> String {
 /// Findings about one subject, per right (`None`: the whole subject).
 #[derive(Default)]
 pub(crate) struct Findings {
-    map: BTreeMap<(Subject, Option<Right>), (Fidelity, Vec<String>)>,
+    /// Per subject and right: the reasons per fidelity. A right can be both narrowed and
+    /// widened (the kernel refuses some allowed operations and allows some refused ones):
+    /// the report then has an entry for each, so nobody reads one direction as a bound.
+    map: BTreeMap<(Subject, Option<Right>), BTreeMap<Fidelity, Vec<String>>>,
 }
 
 impl Findings {
@@ -103,16 +106,11 @@ impl Findings {
         f: Fidelity,
         reason: impl Into<String>,
     ) {
-        let slot = self
-            .map
-            .entry((s, r))
-            .or_insert((Fidelity::Exact, Vec::new()));
-        if f > slot.0 {
-            slot.0 = f;
-        }
+        let slot = self.map.entry((s, r)).or_default();
+        let reasons = slot.entry(f).or_default();
         let reason = reason.into();
-        if f != Fidelity::Exact && !reason.is_empty() && !slot.1.contains(&reason) {
-            slot.1.push(reason);
+        if f != Fidelity::Exact && !reason.is_empty() && !reasons.contains(&reason) {
+            reasons.push(reason);
         }
     }
 
@@ -127,9 +125,20 @@ impl Findings {
         let mut out: Vec<RuleFidelity> = Vec::new();
         let mut by_subject: BTreeMap<Subject, Vec<(Option<Right>, Fidelity, String)>> =
             BTreeMap::new();
-        for ((s, r), (f, reasons)) in &self.map {
-            let reason = summarize(reasons, *f);
-            by_subject.entry(*s).or_default().push((*r, *f, reason));
+        for ((s, r), by_fidelity) in &self.map {
+            // exact only when nothing else is recorded; unsupported says it all
+            let worst = by_fidelity.keys().max().copied().unwrap_or(Fidelity::Exact);
+            for (f, reasons) in by_fidelity {
+                let shown = match worst {
+                    Fidelity::Exact => true,
+                    Fidelity::Unsupported => *f == worst,
+                    _ => *f != Fidelity::Exact,
+                };
+                if shown {
+                    let reason = summarize(reasons, *f);
+                    by_subject.entry(*s).or_default().push((*r, *f, reason));
+                }
+            }
         }
         for (s, items) in by_subject {
             let (rule, origins) = describe(p, s);

@@ -153,3 +153,44 @@ fn strict_mode_refuses_widened_rules() {
     cfg.strict = true;
     assert!(matches!(compile(&p, &cfg), Err(Error::Strict { .. })));
 }
+
+/// A deny on an owned glob reuses the owned type: a second type with the same file context
+/// regex would leave the label to the order of equal entries, which libselinux does not
+/// define (the kernel test saw the owned type win, without the grants).
+#[test]
+fn a_deny_on_an_owned_glob_gets_no_type_of_its_own() {
+    let p = P::new("org.example.owned")
+        .owns("/srv/o")
+        .owns("/srv/o/**")
+        .owns("/srv/o/s/**")
+        .allow("read", "/srv/o/**")
+        .deny("link", "/srv/o")
+        .deny("write", "/srv/o/s/**")
+        .deny("read", "/srv/o/s/k/**")
+        .build();
+    let c = compiled(&p);
+    let filecons: Vec<&str> = c
+        .cil
+        .lines()
+        .filter(|l| l.trim_start().starts_with("(filecon "))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for l in &filecons {
+        let key: Vec<&str> = l.split_whitespace().take(3).collect();
+        assert!(
+            seen.insert(key),
+            "two file contexts for one regex:\n{}",
+            c.cil
+        );
+    }
+    // the owned directory keeps its type, and the grants give it traversal
+    assert!(c.cil.contains("(filecon \"/srv/o\" any"), "{}", c.cil);
+    assert!(
+        c.cil.contains("(allow domain owned_0 (dir (search)))"),
+        "{}",
+        c.cil
+    );
+    // the deny strictly inside an owned glob still gets its carve-out
+    assert!(c.cil.contains("(type denied_3)"), "{}", c.cil);
+    assert_eq!(filecons.len(), 4, "{}", c.cil);
+}

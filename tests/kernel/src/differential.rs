@@ -7,7 +7,10 @@
 //!
 //! - `exact`: the kernel's answer must equal the evaluator's;
 //! - `narrowed`: the kernel may refuse what the evaluator allows, never the reverse;
-//! - `widened` / `unsupported`: counted, not compared.
+//! - `widened`: the kernel may allow what the evaluator refuses, never the reverse (a
+//!   program the policy lets run must run);
+//! - `unsupported` (and a pair whose requests mix narrowed and widened rules): counted,
+//!   not compared.
 //!
 //! Every mismatch is kept with the policy, the operation, the expected and the observed
 //! errno. A pair marked [`Pair::deliberately_wrong`] carries a flipped expectation: it
@@ -95,7 +98,7 @@ pub struct Tally {
     pub pairs: usize,
     /// Compared for equality (`exact`).
     pub equal: usize,
-    /// Compared for soundness (`narrowed`).
+    /// Compared one way (`narrowed`: never more; `widened`: never less).
     pub sound: usize,
     /// Not compared (`widened`, `unsupported`).
     pub not_compared: usize,
@@ -109,6 +112,23 @@ pub struct Tally {
     pub self_checks: (usize, usize),
     /// Pairs per fidelity, for the summary.
     pub by_fidelity: BTreeMap<String, usize>,
+}
+
+/// The fidelity that bounds one request (or one operation) decided by several rules: the
+/// worst of them, except that narrowed and widened rules together bound the kernel's answer
+/// in no direction (`unsupported`: not compared).
+pub fn combine(fidelities: impl IntoIterator<Item = Fidelity>) -> Fidelity {
+    let mut worst = Fidelity::Exact;
+    let mut narrowed = false;
+    for f in fidelities {
+        narrowed |= f == Fidelity::Narrowed;
+        worst = worst.max(f);
+    }
+    if narrowed && worst == Fidelity::Widened {
+        Fidelity::Unsupported
+    } else {
+        worst
+    }
 }
 
 impl Tally {
@@ -127,10 +147,11 @@ impl Tally {
         let mismatch = match (observed, pair.fidelity) {
             (Observed::Inconclusive, _) => None,
             // Killed where the policy lets the operation run: it did not run.
-            (Observed::Killed, Fidelity::Exact) if pair.expected => Some(true),
+            (Observed::Killed, Fidelity::Exact | Fidelity::Widened) if pair.expected => Some(true),
             (Observed::Killed, _) => None,
             (_, Fidelity::Exact) => Some(kernel_allows != pair.expected),
             (_, Fidelity::Narrowed) => Some(kernel_allows && !pair.expected),
+            (_, Fidelity::Widened) => Some(!kernel_allows && pair.expected),
             _ => None,
         };
         if pair.deliberately_wrong {
@@ -173,13 +194,14 @@ impl Tally {
         }
         match (observed, pair.fidelity) {
             (Observed::Killed, Fidelity::Exact) if pair.expected => self.equal += 1,
+            (Observed::Killed, Fidelity::Widened) if pair.expected => self.sound += 1,
             (Observed::Inconclusive | Observed::Killed, _) => {
                 self.inconclusive
                     .push(format!("{}: {}", pair.case.id, shown(outcome)));
                 return;
             }
             (_, Fidelity::Exact) => self.equal += 1,
-            (_, Fidelity::Narrowed) => self.sound += 1,
+            (_, Fidelity::Narrowed | Fidelity::Widened) => self.sound += 1,
             _ => self.not_compared += 1,
         }
         if mismatch == Some(true) {
@@ -233,7 +255,7 @@ impl Tally {
             .map(|(f, n)| format!("{n} {f}"))
             .collect();
         format!(
-            "{}: {} pairs, {} mismatches, {} known gaps ({} compared for equality, {} for soundness, {} not compared; {}; {} inconclusive; self-check: {} of {} deliberately wrong expectations detected)",
+            "{}: {} pairs, {} mismatches, {} known gaps ({} compared for equality, {} one way, {} not compared; {}; {} inconclusive; self-check: {} of {} deliberately wrong expectations detected)",
             self.lsm,
             self.pairs,
             self.mismatches.len(),
@@ -301,7 +323,7 @@ mod tests {
     }
 
     #[test]
-    fn exact_pairs_must_agree_and_narrowed_ones_must_not_allow_more() {
+    fn exact_pairs_must_agree_narrowed_ones_not_allow_more_widened_ones_not_less() {
         let mut t = Tally::new("x");
         t.judge(
             &pair("a", true, Fidelity::Exact, false),
@@ -320,11 +342,15 @@ mod tests {
             Some(&Outcome::Errno(0)),
         );
         t.judge(
+            &pair("u", true, Fidelity::Unsupported, false),
+            Some(&Outcome::Errno(13)),
+        );
+        t.judge(
             &pair("w", true, Fidelity::Exact, true),
             Some(&Outcome::Errno(13)),
         );
         assert!(t.mismatches.is_empty());
-        assert_eq!((t.pairs, t.equal, t.sound, t.not_compared), (4, 1, 2, 1));
+        assert_eq!((t.pairs, t.equal, t.sound, t.not_compared), (5, 1, 3, 1));
         assert_eq!(t.self_checks, (1, 1));
         t.judge(
             &pair("e", false, Fidelity::Exact, false),
@@ -334,7 +360,11 @@ mod tests {
             &pair("f", false, Fidelity::Narrowed, false),
             Some(&Outcome::Errno(0)),
         );
-        assert_eq!(t.mismatches.len(), 2);
+        t.judge(
+            &pair("g", true, Fidelity::Widened, false),
+            Some(&Outcome::Errno(13)),
+        );
+        assert_eq!(t.mismatches.len(), 3);
         let m = t.mismatches.first().unwrap();
         assert!(
             m.contains("case e") && m.contains("observed:  errno 0"),
@@ -348,9 +378,20 @@ mod tests {
         t.judge(&k, Some(&Outcome::Errno(0)));
         assert_eq!(
             t.mismatches.len(),
-            3,
+            4,
             "a gap no longer observed fails the run"
         );
+    }
+
+    #[test]
+    fn narrowed_and_widened_together_are_not_compared() {
+        use Fidelity::*;
+        assert_eq!(combine([]), Exact);
+        assert_eq!(combine([Exact, Narrowed]), Narrowed);
+        assert_eq!(combine([Exact, Widened]), Widened);
+        assert_eq!(combine([Narrowed, Widened]), Unsupported);
+        assert_eq!(combine([Widened, Exact, Narrowed]), Unsupported);
+        assert_eq!(combine([Unsupported, Narrowed]), Unsupported);
     }
 
     #[test]

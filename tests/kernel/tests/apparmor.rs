@@ -20,7 +20,7 @@ mod common;
 
 use common::{add_tree, kernel_and_probe, pair, random_ops, random_rules, seed, Op, Rng};
 use polc_apparmor::{compile, Config};
-use polc_kernel_harness::differential::{Pair, Tally};
+use polc_kernel_harness::differential::{combine, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::vm::Lsm;
@@ -54,52 +54,27 @@ fn interacts(a: Right, b: Right) -> bool {
 /// rule of the protocol; the capability's rules; the signal rules on the peer; the mode.
 fn fidelity(p: &TestPolicy, report: &FidelityReport, req: &Request) -> Fidelity {
     let ir = &p.ir;
-    report
-        .entries
-        .iter()
-        .filter(|e| match (e.subject, req) {
-            (
-                Subject::Rule {
-                    list: RuleListKind::File,
-                    index,
-                },
-                Request::File { path, right },
-            ) => {
-                ir.files[index].glob.matches(path)
-                    && e.rights
-                        .is_none_or(|rs| rs.iter().any(|r2| interacts(r2, *right)))
-            }
-            (
-                Subject::Rule {
-                    list: RuleListKind::Net,
-                    index,
-                },
-                Request::Net { proto, .. },
-            ) => ir.net[index].proto == *proto,
-            (
-                Subject::Rule {
-                    list: RuleListKind::Capability,
-                    index,
-                },
-                Request::Capability { name },
-            ) => &ir.capabilities[index].capability == name,
-            (
-                Subject::Rule {
-                    list: RuleListKind::Signal,
-                    index,
-                },
-                Request::Signal {
-                    direction, peer, ..
-                },
-            ) => {
-                ir.signals[index].direction == *direction && ir.signals[index].peer.as_str() == peer
-            }
-            (Subject::Mode | Subject::Attach, _) => true,
-            _ => false,
-        })
-        .map(|e| e.fidelity)
-        .max()
-        .unwrap_or(Fidelity::Exact)
+    combine(
+        report
+            .entries
+            .iter()
+            .filter(|e| match (e.subject, req) {
+                (
+                    Subject::Rule {
+                        list: RuleListKind::File,
+                        index,
+                    },
+                    Request::File { path, right },
+                ) => {
+                    ir.files[index].glob.matches(path)
+                        && e.rights
+                            .is_none_or(|rs| rs.iter().any(|r2| interacts(r2, *right)))
+                }
+                (Subject::Mode | Subject::Attach, _) => true,
+                (s, r) => common::decides_other(ir, s, r),
+            })
+            .map(|e| e.fidelity),
+    )
 }
 
 /// Policies compiled and ready for a guest.

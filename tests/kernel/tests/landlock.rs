@@ -19,7 +19,7 @@
 mod common;
 
 use common::{add_tree, kernel_and_probe, mirror_tree, pair, random_ops, random_rules, seed, Rng};
-use polc_kernel_harness::differential::{Pair, Tally};
+use polc_kernel_harness::differential::{combine, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::probe::{tagged_lines, Case, Outcome};
@@ -51,13 +51,13 @@ fn related(r: Right) -> Rights {
 fn fidelity(p: &Plan, req: &Request, truncate: bool) -> Fidelity {
     let (report, gaps) = p.report_for(KERNEL_ABI);
     let worst = |pred: &dyn Fn(&polc_lang::fidelity::RuleFidelity) -> bool| {
-        report
-            .entries
-            .iter()
-            .filter(|e| pred(e))
-            .map(|e| e.fidelity)
-            .max()
-            .unwrap_or(Fidelity::Exact)
+        combine(
+            report
+                .entries
+                .iter()
+                .filter(|e| pred(e))
+                .map(|e| e.fidelity),
+        )
     };
     match req {
         Request::File { right, .. } => {

@@ -292,19 +292,20 @@ pub fn pair(
     fidelity_of: &dyn Fn(&TestPolicy, &Request) -> Fidelity,
 ) -> Pair {
     let mut expected = true;
-    let mut fidelity = Fidelity::Exact;
+    let mut fidelities = Vec::new();
     let mut texts: Vec<String> = Vec::new();
     for (name, r) in &op.requests {
         let p = policies
             .get(name)
             .unwrap_or_else(|| panic!("no policy {name}"));
         expected &= evaluate(&p.ir, r).allowed;
-        fidelity = fidelity.max(fidelity_of(p, r));
+        fidelities.push(fidelity_of(p, r));
         let src = p.source();
         if !texts.contains(&src) {
             texts.push(src);
         }
     }
+    let fidelity = polc_kernel_harness::differential::combine(fidelities);
     Pair {
         case: Case {
             id,
@@ -391,4 +392,37 @@ pub fn curated_policies(text: &str, map_self: bool) -> Vec<(TestPolicy, Option<S
         out.push((p, attach));
     }
     out
+}
+
+/// Whether a report entry about a network, capability or signal rule (`subject`) can
+/// decide `req`: same protocol, same capability, same direction and peer. False for every
+/// other subject.
+pub fn decides_other(
+    ir: &polc_lang::ir::Policy,
+    subject: polc_lang::fidelity::Subject,
+    req: &Request,
+) -> bool {
+    use polc_lang::fidelity::{RuleListKind, Subject};
+    let Subject::Rule { list, index } = subject else {
+        return false;
+    };
+    match (list, req) {
+        (RuleListKind::Net, Request::Net { proto, .. }) => {
+            ir.net.get(index).is_some_and(|r| r.proto == *proto)
+        }
+        (RuleListKind::Capability, Request::Capability { name }) => ir
+            .capabilities
+            .get(index)
+            .is_some_and(|r| &r.capability == name),
+        (
+            RuleListKind::Signal,
+            Request::Signal {
+                direction, peer, ..
+            },
+        ) => ir
+            .signals
+            .get(index)
+            .is_some_and(|r| r.direction == *direction && r.peer.as_str() == peer),
+        _ => false,
+    }
 }

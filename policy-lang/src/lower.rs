@@ -297,6 +297,11 @@ impl<'a> GlobEnds<'a> {
         }
     }
 
+    /// The literal prefix: the text before the first `*`, `?`, `{` or `}`.
+    pub(crate) fn prefix(&self) -> &'a str {
+        self.prefix
+    }
+
     /// False when the globs cannot share a path.
     pub(crate) fn may_overlap(&self, o: &GlobEnds<'_>) -> bool {
         (self.prefix.starts_with(o.prefix) || o.prefix.starts_with(self.prefix))
@@ -316,7 +321,7 @@ fn suffix(s: &str) -> &str {
 }
 
 /// How an exec transition is described in a message.
-fn transition(t: &Option<PolicyName>) -> String {
+pub(crate) fn transition(t: &Option<PolicyName>) -> String {
     match t {
         Some(n) => format!("as `{n}`"),
         None => "in this policy".to_string(),
@@ -325,7 +330,7 @@ fn transition(t: &Option<PolicyName>) -> String {
 
 /// E0133: allowed exec of one path with two different transitions and no literal rule
 /// to decide.
-fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) {
+pub(crate) fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) {
     let execs: Vec<(&Atom, &Glob, &Option<PolicyName>)> = atoms
         .iter()
         .filter(|a| a.effect == Effect::Allow)

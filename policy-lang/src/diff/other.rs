@@ -1,7 +1,7 @@
 //! Everything but file rights and transitions: the policy's name, mode and attached
 //! executable; network port ranges; capabilities; signals; owned paths.
 
-use super::index::neighbours;
+use super::index::{neighbours, Key};
 use super::region::{intersects, region, Emptiness};
 use super::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use super::{
@@ -393,8 +393,15 @@ pub(super) fn owns_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 }
 
 fn owns_one_way(other: &Policy, gains: &Policy, direction: Direction) -> Vec<Change> {
-    let queries: Vec<&str> = gains.owns.iter().map(|o| o.glob.as_str()).collect();
-    let near = neighbours(&queries, other.owns.iter().map(|o| o.glob.as_str()));
+    let queries: Vec<Key<'_>> = gains
+        .owns
+        .iter()
+        .map(|o| Key::of(o.glob.as_str()))
+        .collect();
+    let near = neighbours(
+        &queries,
+        other.owns.iter().map(|o| Key::of(o.glob.as_str())),
+    );
     let mut out = Vec::new();
     for (owned, near) in gains.owns.iter().zip(near) {
         if other.owns.iter().any(|o| o.glob == owned.glob) {

@@ -40,6 +40,12 @@ pub struct CompileOptions {
     pub selinux_file_contexts: Option<polc_selinux::FileContexts>,
     /// The target system's SELinux port contexts, to which network rules resolve.
     pub selinux_port_contexts: Option<polc_selinux::PortContexts>,
+    /// Domains of the target that start the program into the SELinux domain (e.g. the
+    /// reference policy's `unconfined_t:unconfined_r`); none by default.
+    pub selinux_launchers: Vec<polc_selinux::Launcher>,
+    /// Attributes of the target the SELinux module's types join (e.g. the reference
+    /// policy's `domain=domain`, `file=file_type`, `port=port_type`); none by default.
+    pub selinux_attributes: Vec<polc_selinux::Attribute>,
 }
 
 impl Default for CompileOptions {
@@ -51,6 +57,8 @@ impl Default for CompileOptions {
             landlock_root: PathBuf::from("/"),
             selinux_file_contexts: None,
             selinux_port_contexts: None,
+            selinux_launchers: Vec::new(),
+            selinux_attributes: Vec::new(),
         }
     }
 }
@@ -162,6 +170,8 @@ pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artif
                     strict: opts.strict,
                     file_contexts: opts.selinux_file_contexts.clone(),
                     port_contexts: opts.selinux_port_contexts.clone(),
+                    launchers: opts.selinux_launchers.clone(),
+                    attributes: opts.selinux_attributes.clone(),
                 },
             )?;
             Ok(Artifact {

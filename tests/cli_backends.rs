@@ -327,3 +327,64 @@ fn selinux_module_needs_the_targets_contexts_and_says_so() {
     assert!(out(&o).contains("(block org_example_webapp"), "{}", out(&o));
     assert!(err(&o).contains("fidelity (selinux"), "{}", err(&o));
 }
+
+#[test]
+fn selinux_launchers_and_attributes_join_the_target_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("launched.pol");
+    std::fs::write(
+        &file,
+        "policy org.example.launched {\n    attach \"/srv/launched/bin/app\"\n    owns \"/srv/launched/**\"\n    allow read \"/srv/launched/**\"\n}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut v = vec![
+            "compile",
+            file,
+            "--target",
+            "selinux",
+            "--selinux-launcher",
+            "unconfined_t:unconfined_r",
+            "--selinux-attribute",
+            "domain=domain",
+            "--selinux-attribute",
+            "file=file_type",
+        ];
+        v.extend_from_slice(extra);
+        v
+    };
+    let o = polc(&args(&["--report", "human"]));
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    for line in [
+        "(roletype .unconfined_r domain)",
+        "(typeattributeset .domain (domain))",
+        "(typeattributeset .file_type (entry owned_0))",
+        "(allow .unconfined_t domain (process (transition)))",
+        "(typetransition .unconfined_t entry process domain)",
+    ] {
+        assert!(out(&o).contains(line), "{line}:\n{}", out(&o));
+    }
+    assert!(
+        err(&o).contains("joins the target's attribute `domain`"),
+        "{}",
+        err(&o)
+    );
+    // the attribute's rules are more than the policy grants: strict mode refuses
+    let o = polc(&args(&["--strict"]));
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    // names that could inject into the module are refused before anything is compiled
+    for (flag, bad) in [
+        ("--selinux-launcher", "unconfined_t"),
+        (
+            "--selinux-launcher",
+            "t) (allow t self (process (setcurrent:r",
+        ),
+        ("--selinux-attribute", "dir=file_type"),
+        ("--selinux-attribute", "file=a.b"),
+    ] {
+        let o = polc(&["compile", file, "--target", "selinux", flag, bad]);
+        assert_eq!(code(&o), 2, "{flag} {bad}: {}", err(&o));
+        assert!(err(&o).contains(bad), "{}", err(&o));
+    }
+}

@@ -17,10 +17,12 @@
 
 use crate::ast::{Effect, StmtKind};
 use crate::check::items::resolve_rights;
+use crate::check::prefix_index::PrefixIndex;
 use crate::check::resolve::{Expanded, Resolution, Workspace};
 use crate::check::strings::esc;
 use crate::check::vars::Env;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::diff::index::FastMap;
 use crate::glob::Glob;
 use crate::ir::{
     Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
@@ -297,6 +299,11 @@ impl<'a> GlobEnds<'a> {
         }
     }
 
+    /// The literal prefix: the text before the first `*`, `?`, `{` or `}`.
+    pub(crate) fn prefix(&self) -> &'a str {
+        self.prefix
+    }
+
     /// False when the globs cannot share a path.
     pub(crate) fn may_overlap(&self, o: &GlobEnds<'_>) -> bool {
         (self.prefix.starts_with(o.prefix) || o.prefix.starts_with(self.prefix))
@@ -316,7 +323,7 @@ fn suffix(s: &str) -> &str {
 }
 
 /// How an exec transition is described in a message.
-fn transition(t: &Option<PolicyName>) -> String {
+pub(crate) fn transition(t: &Option<PolicyName>) -> String {
     match t {
         Some(n) => format!("as `{n}`"),
         None => "in this policy".to_string(),
@@ -325,7 +332,13 @@ fn transition(t: &Option<PolicyName>) -> String {
 
 /// E0133: allowed exec of one path with two different transitions and no literal rule
 /// to decide.
-fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) {
+///
+/// Each exec rule is compared with the earlier ones, in order, that can conflict with
+/// it: two literal globs only when their texts are equal (found by hash), two other
+/// globs only when their literal prefixes are related (a [`PrefixIndex`]); a literal and
+/// a non-literal glob never conflict. The first earlier conflicting rule not yet reported
+/// is reported, as when comparing every pair.
+pub(crate) fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) {
     let execs: Vec<(&Atom, &Glob, &Option<PolicyName>)> = atoms
         .iter()
         .filter(|a| a.effect == Effect::Allow)
@@ -338,9 +351,33 @@ fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) 
             _ => None,
         })
         .collect();
+    let mut literal: FastMap<&str, Vec<usize>> = FastMap::default();
+    for (k, (_, g, _)) in execs.iter().enumerate() {
+        if g.is_literal() {
+            literal.entry(g.as_str()).or_default().push(k);
+        }
+    }
+    let wild = PrefixIndex::new(
+        execs
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, g, _))| !g.is_literal())
+            .map(|(k, (_, g, _))| (k, GlobEnds::of(g).prefix())),
+    );
     let mut reported: BTreeSet<usize> = BTreeSet::new();
     for (j, later) in execs.iter().enumerate() {
-        for (i, earlier) in execs.iter().enumerate().take(j) {
+        let related;
+        let candidates: &[usize] = if later.1.is_literal() {
+            literal.get(later.1.as_str()).map_or(&[], Vec::as_slice)
+        } else {
+            related = wild.related(GlobEnds::of(later.1).prefix());
+            &related
+        };
+        let earlier_ones = candidates
+            .iter()
+            .take_while(|i| **i < j)
+            .filter_map(|i| execs.get(*i).map(|e| (*i, e)));
+        for (i, earlier) in earlier_ones {
             let ((_, ga, ta), (_, gb, tb)) = (earlier, later);
             if ta == tb {
                 continue;

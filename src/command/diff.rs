@@ -62,6 +62,8 @@ impl TargetArgs {
             landlock_root: self.landlock_root.clone(),
             selinux_file_contexts: self.selinux_file_contexts.clone(),
             selinux_port_contexts: self.selinux_port_contexts.clone(),
+            selinux_launcher: Vec::new(),
+            selinux_attribute: Vec::new(),
             report: None,
         };
         super::report::options(&backend, ctx)

@@ -321,6 +321,16 @@ pub struct BackendArgs {
     /// them, to which network rules resolve
     #[arg(long, value_name = "PATH")]
     pub selinux_port_contexts: Option<PathBuf>,
+    /// A domain of the target that starts the program into the policy's SELinux domain,
+    /// as TYPE:ROLE (repeatable; e.g. unconfined_t:unconfined_r on the reference policy).
+    /// Executing the `attach` executable from it then enters the domain by itself
+    #[arg(long, value_name = "TYPE:ROLE")]
+    pub selinux_launcher: Vec<polc_selinux::Launcher>,
+    /// An attribute of the target the module's types join, as KIND=ATTRIBUTE with KIND
+    /// domain, file or port (repeatable; the reference policy: domain=domain,
+    /// file=file_type, port=port_type). A domain attribute is reported as widening
+    #[arg(long, value_name = "KIND=ATTRIBUTE")]
+    pub selinux_attribute: Vec<polc_selinux::Attribute>,
     /// Print the per-rule fidelity report on stderr: human or json
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<OutputFormat>,

@@ -80,6 +80,8 @@ pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, 
         landlock_root: args.landlock_root.clone(),
         selinux_file_contexts,
         selinux_port_contexts,
+        selinux_launchers: args.selinux_launcher.clone(),
+        selinux_attributes: args.selinux_attribute.clone(),
     })
 }
 

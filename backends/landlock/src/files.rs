@@ -34,6 +34,9 @@ pub enum PathType {
 pub(crate) struct Verdict {
     pub fidelity: Fidelity,
     pub reasons: Vec<String>,
+    /// The reasons that narrow, also when the verdict is widened as well: the report then
+    /// has an entry for each direction, so that neither reads as a bound.
+    pub narrowing: Vec<String>,
 }
 
 impl Verdict {
@@ -41,13 +44,20 @@ impl Verdict {
         Verdict {
             fidelity: Fidelity::Exact,
             reasons: Vec::new(),
+            narrowing: Vec::new(),
         }
     }
 
     pub(crate) fn new(fidelity: Fidelity, reason: impl Into<String>) -> Verdict {
+        let reason = reason.into();
         Verdict {
             fidelity,
-            reasons: vec![reason.into()],
+            narrowing: if fidelity == Fidelity::Narrowed {
+                vec![reason.clone()]
+            } else {
+                Vec::new()
+            },
+            reasons: vec![reason],
         }
     }
 
@@ -58,6 +68,30 @@ impl Verdict {
             if !self.reasons.contains(&r) {
                 self.reasons.push(r);
             }
+        }
+        for r in o.narrowing {
+            if !self.narrowing.contains(&r) {
+                self.narrowing.push(r);
+            }
+        }
+    }
+
+    /// The report's view: one (fidelity, reason) per direction. Narrowed and widened
+    /// together give two; unsupported says it all.
+    pub(crate) fn parts(&self) -> Vec<(Fidelity, String)> {
+        if self.fidelity == Fidelity::Widened && !self.narrowing.is_empty() {
+            let widening: Vec<&str> = self
+                .reasons
+                .iter()
+                .filter(|r| !self.narrowing.contains(r))
+                .map(String::as_str)
+                .collect();
+            vec![
+                (Fidelity::Narrowed, self.narrowing.join("; ")),
+                (Fidelity::Widened, widening.join("; ")),
+            ]
+        } else {
+            vec![(self.fidelity, self.reason())]
         }
     }
 

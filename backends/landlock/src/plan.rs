@@ -312,10 +312,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             .collect();
         let mut groups: Vec<(Rights, Verdict)> = Vec::new();
         for (r, v) in adjusted {
-            match groups
-                .iter_mut()
-                .find(|(_, g)| g.fidelity == v.fidelity && g.reasons == v.reasons)
-            {
+            match groups.iter_mut().find(|(_, g)| *g == v) {
                 Some((rs, _)) => *rs = rs.insert(r),
                 None => groups.push((Rights::one(r), v)),
             }
@@ -327,7 +324,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
                 .filter(|o| !o.rights.intersection(rights).is_empty())
                 .map(|o| o.origin.clone())
                 .collect();
-            entries.push(entry(
+            entries.extend(entry(
                 Subject::Rule {
                     list: RuleListKind::File,
                     index: i,
@@ -355,7 +352,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             Proto::Udp => "udp",
         };
         let text = format!("{} net {op} {proto}{ports}", rule.effect.keyword());
-        entries.push(entry(
+        entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Net,
                 index: i,
@@ -368,7 +365,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     }
     for (i, (rule, v)) in policy.capabilities.iter().zip(cap_verdicts).enumerate() {
         let text = format!("{} capability {}", rule.effect.keyword(), rule.capability);
-        entries.push(entry(
+        entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Capability,
                 index: i,
@@ -396,7 +393,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             rule.effect.keyword(),
             rule.peer
         );
-        entries.push(entry(
+        entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Signal,
                 index: i,
@@ -408,7 +405,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         ));
     }
     if policy.mode == Mode::Complain && abi > 0 {
-        entries.push(entry(
+        entries.extend(entry(
             Subject::Mode,
             None,
             Verdict::new(
@@ -444,21 +441,25 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     }
 }
 
+/// The report entries of one verdict: one, or two when it narrows and widens.
 fn entry(
     subject: Subject,
     rights: Option<Rights>,
     v: Verdict,
     rule: String,
     origins: Vec<polc_lang::ir::Origin>,
-) -> RuleFidelity {
-    RuleFidelity {
-        subject,
-        rights,
-        fidelity: v.fidelity,
-        reason: v.reason(),
-        rule,
-        origins,
-    }
+) -> Vec<RuleFidelity> {
+    v.parts()
+        .into_iter()
+        .map(|(fidelity, reason)| RuleFidelity {
+            subject,
+            rights,
+            fidelity,
+            reason,
+            rule: rule.clone(),
+            origins: origins.clone(),
+        })
+        .collect()
 }
 
 fn file_text(rule: &polc_lang::ir::FileRule) -> String {

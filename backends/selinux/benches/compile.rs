@@ -60,6 +60,7 @@ fn bench(c: &mut Criterion) {
             PortContexts::parse(&tool("seinfo", &["--portcon", "--initialsid", "-x", pol_s]))
                 .unwrap(),
         ),
+        ..Config::default()
     };
     let policy = webapp();
     c.bench_function("compile webapp (minimal base)", |b| {
@@ -107,6 +108,7 @@ fn bench(c: &mut Criterion) {
             ))
             .unwrap(),
         ),
+        ..Config::default()
     };
     let mut g = c.benchmark_group("reference policy");
     g.sample_size(10);

@@ -42,6 +42,13 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
         let _ = writeln!(s, "    (type {t})");
         let _ = writeln!(s, "    (roletype .{role} {t})");
     }
+    for role in &out.roles {
+        let _ = writeln!(s, "    (roletype .{role} domain)");
+    }
+    for (attr, members) in &out.attributes {
+        let members: Vec<&str> = members.iter().map(String::as_str).collect();
+        let _ = writeln!(s, "    (typeattributeset .{attr} ({}))", members.join(" "));
+    }
     if let Some(a) = &p.attach {
         let _ = writeln!(s, "    ; attach {}", quote(&a.path));
     }

@@ -48,6 +48,7 @@ mod cil;
 mod exec;
 mod fcontexts;
 mod files;
+mod integration;
 mod labels;
 mod mapping;
 mod names;
@@ -61,6 +62,7 @@ pub use exec::{
     ExecOptions, ExecStatus, PreparedExec,
 };
 pub use fcontexts::{FcEntry, FcLabel, FcParseError, FileClass, FileContexts, PathLabeller};
+pub use integration::{valid_name, Attribute, IntegrationParseError, Launcher, TypeKind};
 pub use names::{block_name, decode};
 pub use ports::{PortCon, PortContexts, PortParseError};
 
@@ -89,6 +91,12 @@ pub struct Config {
     /// The target's port and node contexts. Without them, network rules are errors
     /// ([`Error::NeedsPortContexts`]).
     pub port_contexts: Option<PortContexts>,
+    /// Domains of the target that start the policy's program (none: the domain is
+    /// entered only by `setexeccon` from a domain the target lets in).
+    pub launchers: Vec<Launcher>,
+    /// Attributes of the target the module's types join (none: the types hold exactly
+    /// the module's rules).
+    pub attributes: Vec<Attribute>,
 }
 
 /// An allow rule the module puts in the policy.
@@ -160,6 +168,13 @@ pub enum Error {
         help("narrow the glob (a longer literal prefix), or split the rule")
     )]
     TooComplex(String),
+    /// A launcher or attribute name that is not a name of the target's policy.
+    #[error("`{0}` is not a type, role or attribute name")]
+    #[diagnostic(
+        code(polc::selinux::name),
+        help("names of the target's policy are a letter, then letters, digits and `_` (e.g. unconfined_t)")
+    )]
+    BadName(String),
     /// Strict mode refuses widened or unsupported rules.
     #[error("strict mode refuses {} rule(s) that SELinux cannot enforce exactly", .report.strict_violations().count())]
     #[diagnostic(
@@ -195,6 +210,10 @@ pub(crate) struct Out {
         BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>,
     /// (source, target, class, result, requires).
     pub(crate) transitions: BTreeSet<(String, String, String, String, Option<PolicyName>)>,
+    /// Roles of the target authorised for the domain (besides `system_r`).
+    pub(crate) roles: BTreeSet<String>,
+    /// Attribute of the target → local types joining it.
+    pub(crate) attributes: BTreeMap<String, BTreeSet<String>>,
     pub(crate) permissive: bool,
 }
 
@@ -241,6 +260,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
     other::lower_signals(policy, &mut out, &mut findings);
+    integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;
         findings.touch(polc_lang::fidelity::Subject::Mode, None);

@@ -14,6 +14,7 @@ use polc_lang::ast::Effect;
 use polc_lang::fidelity::Fidelity;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use polc_selinux::{compile, Compiled, Config, Error};
+use std::process::Command;
 
 fn compiled(p: &Policy) -> Compiled {
     compile(p, &base_config()).unwrap()
@@ -193,4 +194,90 @@ fn a_deny_on_an_owned_glob_gets_no_type_of_its_own() {
     // the deny strictly inside an owned glob still gets its carve-out
     assert!(c.cil.contains("(type denied_3)"), "{}", c.cil);
     assert_eq!(filecons.len(), 4, "{}", c.cil);
+}
+
+/// A launcher enters the domain (by itself when it executes the `attach` executable) and
+/// the types join the target's attributes on request; secilc builds it, sesearch and
+/// seinfo show it in the binary policy.
+#[test]
+fn launchers_and_attributes_join_the_target_policy() {
+    let p = P::new("org.example.launched")
+        .attach("/usr/bin/launched")
+        .owns("/srv/launched/**")
+        .allow("read", "/srv/launched/**")
+        .build();
+    let mut cfg = base_config();
+    cfg.launchers = vec!["kernel_t:system_r".parse().unwrap()];
+    cfg.attributes = vec![
+        "domain=domain".parse().unwrap(),
+        "file=file_type".parse().unwrap(),
+    ];
+    let c = compile(&p, &cfg).unwrap();
+    insta::assert_snapshot!("launched_cil", c.cil);
+    let mode = c
+        .report
+        .entries
+        .iter()
+        .find(|e| e.subject == polc_lang::fidelity::Subject::Mode)
+        .unwrap();
+    assert_eq!(mode.fidelity, Fidelity::Widened);
+    assert!(mode.reason.contains("`domain`"), "{}", mode.reason);
+    cfg.strict = true;
+    assert!(matches!(compile(&p, &cfg), Err(Error::Strict { .. })));
+
+    let (_dir, pol) = secilc_batch(&[(c.module_name.clone(), c.cil.clone())]);
+    let b = "org_example_launched";
+    let sesearch = |args: &[&str]| run(Command::new(tool("sesearch")).args(args).arg(&pol));
+    let tt = sesearch(&["-T", "-s", "kernel_t"]);
+    assert!(
+        tt.contains(&format!(
+            "type_transition kernel_t {b}.entry:process {b}.domain;"
+        )),
+        "{tt}"
+    );
+    let tr = sesearch(&["-A", "-s", "kernel_t", "-t", &format!("{b}.domain")]);
+    assert!(tr.contains("process transition"), "{tr}");
+    let back = sesearch(&["-A", "-s", &format!("{b}.domain"), "-t", "kernel_t"]);
+    for perm in ["fd use", "process sigchld"] {
+        assert!(back.contains(perm), "{perm}: {back}");
+    }
+    // the attribute's rule applies to the domain, and the file types are file types
+    let attr = sesearch(&["-A", "-s", &format!("{b}.domain"), "-t", "etc_t"]);
+    assert!(attr.contains("allow domain etc_t:file getattr;"), "{attr}");
+    let seinfo = |args: &[&str]| run(Command::new(tool("seinfo")).args(args).arg(&pol));
+    assert!(seinfo(&["-a", "domain", "-x"]).contains(&format!("{b}.domain")));
+    for t in ["owned_0", "entry"] {
+        let files = sesearch(&[
+            "-A",
+            "-s",
+            "kernel_t",
+            "-t",
+            &format!("{b}.{t}"),
+            "-c",
+            "file",
+        ]);
+        assert!(
+            files.contains("allow kernel_t file_type:file getattr;"),
+            "{t}: {files}"
+        );
+    }
+    let roles = seinfo(&["-r", "system_r", "-x"]);
+    assert!(roles.contains(&format!("{b}.domain")), "{roles}");
+}
+
+#[test]
+fn launcher_and_attribute_names_are_checked() {
+    let p = P::new("org.example.launched").build();
+    let mut cfg = base_config();
+    cfg.launchers = vec![polc_selinux::Launcher {
+        domain: "kernel_t) (allow kernel_t self (process (setcurrent".into(),
+        role: "system_r".into(),
+    }];
+    assert!(matches!(compile(&p, &cfg), Err(Error::BadName(_))));
+    cfg.launchers.clear();
+    cfg.attributes = vec![polc_selinux::Attribute {
+        kind: polc_selinux::TypeKind::File,
+        name: "a.b".into(),
+    }];
+    assert!(matches!(compile(&p, &cfg), Err(Error::BadName(_))));
 }

@@ -63,6 +63,7 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
         strict: false,
         file_contexts: Some(fc),
         port_contexts: Some(PortContexts::parse(&ports).unwrap()),
+        ..Config::default()
     };
 
     let policies: Vec<polc_lang::ir::Policy> = ["webapp", "converter", "daemon", "worker"]
@@ -70,9 +71,27 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
         .map(|e| load_policy(&format!("examples/{e}.pol")).unwrap())
         .collect();
     let compiled: Vec<_> = policies.iter().map(|p| compile(p, &cfg).unwrap()).collect();
+    // a policy that joins the reference policy: launched from unconfined_t, its types in
+    // the policy's attributes
+    let launched = compile(
+        &P::new("org.example.launched")
+            .attach("/usr/bin/launched")
+            .owns("/srv/launched/**")
+            .allow("read", "/srv/launched/**")
+            .build(),
+        &Config {
+            launchers: vec!["unconfined_t:unconfined_r".parse().unwrap()],
+            attributes: ["domain=domain", "file=file_type"]
+                .iter()
+                .map(|a| a.parse().unwrap())
+                .collect(),
+            ..cfg.clone()
+        },
+    )
+    .unwrap();
     let mut cmd = Command::new(tool("semodule"));
     cmd.arg("-p").arg(root.path()).arg("-n");
-    for c in &compiled {
+    for c in compiled.iter().chain([&launched]) {
         let f = root.path().join(format!("{}.cil", c.module_name));
         std::fs::write(&f, &c.cil).unwrap();
         cmd.arg("-i").arg(f);
@@ -114,12 +133,46 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
         .arg(&policy));
     assert!(tt.contains("org_example_converter.domain"), "{tt}");
 
+    // the launched policy: unconfined_t enters it by executing its attach executable, in
+    // role unconfined_r; the reference policy's rules for `domain` apply to it, and
+    // unconfined_t reaches its files through `file_type`
+    let sesearch = |args: &[&str]| run(Command::new(tool("sesearch")).args(args).arg(&policy));
+    let b = "org_example_launched";
+    let tt = sesearch(&["-T", "-s", "unconfined_t", "-t", &format!("{b}.entry")]);
+    assert!(
+        tt.contains(&format!(
+            "type_transition unconfined_t {b}.entry:process {b}.domain;"
+        )),
+        "{tt}"
+    );
+    let tr = sesearch(&[
+        "-A",
+        "-s",
+        "unconfined_t",
+        "-t",
+        &format!("{b}.domain"),
+        "-c",
+        "process",
+    ]);
+    assert!(tr.contains("transition"), "{tr}");
+    let roles = run(Command::new(tool("seinfo"))
+        .args(["-r", "unconfined_r", "-x"])
+        .arg(&policy));
+    assert!(roles.contains(&format!("{b}.domain")), "{roles}");
+    let own = sesearch(&["-A", "-s", &format!("{b}.domain")]);
+    assert!(
+        own.lines().any(|l| l.trim().starts_with("allow domain ")),
+        "no rule of the `domain` attribute applies:\n{own}"
+    );
+    let admin = sesearch(&["-A", "-s", "unconfined_t", "-t", &format!("{b}.owned_0")]);
+    assert!(admin.contains("file_type"), "{admin}");
+
     // the file contexts: the old entries plus the modules', in CIL order
     let after = read(&fc_path);
     let after_fc = FileContexts::parse(&after).unwrap();
     assert!(after_fc.is_cil_sorted());
     let mut want: Vec<String> = before.lines().map(str::to_string).collect();
-    for c in &compiled {
+    for c in compiled.iter().chain([&launched]) {
         want.extend(c.file_contexts.lines().map(str::to_string));
     }
     let mut got: Vec<String> = after.lines().map(str::to_string).collect();

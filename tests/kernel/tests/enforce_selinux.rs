@@ -12,7 +12,8 @@
 //! confined. An upgrade, an upgrade that fails midway through labelling (fault injection),
 //! a rollback and a removal each leave the expected labels; an unknown domain, a program
 //! that is not the domain's entrypoint and a module removed between the check and the exec
-//! all keep the child from ever running.
+//! all keep the child from ever running. A policy compiled with the runner's domain as its
+//! launcher is entered by plainly executing its attach executable.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -50,6 +51,14 @@ const V1: &str = r#"policy org.polc.guest {
     owns "/data/owned/**"
     allow read exec map-exec "/usr/bin/confined"
     allow read list "/data/owned/**"
+}
+"#;
+
+const LAUNCHED: &str = r#"policy org.polc.launched {
+    attach "/usr/bin/launched"
+    owns "/data/launched/**"
+    allow read exec map-exec "/usr/bin/launched"
+    allow read "/data/launched/**"
 }
 "#;
 
@@ -132,12 +141,23 @@ fn secilc(dir: &Path, files: &[&Path], out: &Path) -> Vec<u8> {
 }
 
 fn version(dir: &Path, tag: &str, source: &str) -> Version {
+    version_with(dir, tag, source, Vec::new())
+}
+
+/// A version compiled with launchers of the base policy.
+fn version_with(
+    dir: &Path,
+    tag: &str,
+    source: &str,
+    launchers: Vec<polc_selinux::Launcher>,
+) -> Version {
     let policy = load(&Source::new("guest.pol", source), &LoadOptions::default())
         .map_err(|f| format!("{f:?}"))
         .unwrap()
         .policy;
     let config = polc_selinux::Config {
         file_contexts: Some(FileContexts::parse(BASE_FC).unwrap()),
+        launchers,
         ..polc_selinux::Config::default()
     };
     let compiled = polc_selinux::compile(&policy, &config).unwrap();
@@ -192,6 +212,13 @@ fn scenario() -> Result<()> {
     let v1 = version(&tmp, "v1", V1);
     let v2 = version(&tmp, "v2", V2);
     let v3 = version(&tmp, "v3", V3);
+    // started by the case runner's domain (kernel_t) with no exec context set
+    let launched = version_with(
+        &tmp,
+        "launched",
+        LAUNCHED,
+        vec!["kernel_t:system_r".parse().unwrap()],
+    );
     let _ = std::fs::remove_dir_all(&tmp);
     let domain = format!(
         "system_u:system_r:{}",
@@ -357,6 +384,17 @@ fn scenario() -> Result<()> {
         &["create", "/data/trace-removed"],
     );
     s.cmd(&["exists", "t-removed", "/data/trace-removed"]);
+    // A policy with a launcher: executing its attach executable enters its domain by
+    // itself; another program stays in the launcher's domain.
+    s.cmd(&["install", "i-launched", "/pkg/launched"]);
+    let launched_exe = "/usr/bin/launched";
+    for (id, exe, path) in [
+        ("a-own", launched_exe, "/data/launched/f"),
+        ("a-other", launched_exe, "/data/other/f"),
+        ("a-plain", "/bin/polc-probe", "/data/other/f"),
+    ] {
+        s.cmd(&["plain", id, exe, "op", "read", path]);
+    }
 
     let mut g = Guest::new(Lsm::SeLinux, &probe)?
         .file(
@@ -365,6 +403,9 @@ fn scenario() -> Result<()> {
             &std::fs::read(&guest_bin).unwrap(),
         )
         .probe_copy_at(confined)
+        .probe_copy_at("/usr/bin/launched")
+        .dir("/data/launched")
+        .file("/data/launched/f", 0o644, b"launched")
         .dir("/var")
         .dir("/var/lib")
         .dir("/pkg")
@@ -380,7 +421,12 @@ fn scenario() -> Result<()> {
             g = g.file(p, 0o644, p.as_bytes());
         }
     }
-    for (tag, v) in [("v1", &v1), ("v2", &v2), ("v3", &v3)] {
+    for (tag, name, v) in [
+        ("v1", NAME, &v1),
+        ("v2", NAME, &v2),
+        ("v3", NAME, &v3),
+        ("launched", "org.polc.launched", &launched),
+    ] {
         g = g.file(
             &format!(
                 "/etc/polc/selinux/{}.policy",
@@ -390,7 +436,7 @@ fn scenario() -> Result<()> {
             &v.binary,
         );
         let pkg = Pkg {
-            name: NAME,
+            name,
             lsm: "selinux",
             source: "",
             ir_json: v.policy.to_json(),
@@ -447,6 +493,10 @@ fn scenario() -> Result<()> {
         e("c-removed", "confine-error", "SeLinux(DomainNotLoaded*"),
         e("c-removed", "spawn-error", "13"),
         e("t-removed", "exists", "no"),
+        e("i-launched", "installed", "1"),
+        e("a-own", "exit", "0"),
+        e("a-other", "exit", "13"),
+        e("a-plain", "exit", "0"),
         e("end", "done", "-"),
     ];
     for (p, _, ty) in PATHS {

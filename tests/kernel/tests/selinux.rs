@@ -91,6 +91,7 @@ fn base_config(dir: &Path) -> Config {
         strict: false,
         file_contexts: Some(FileContexts::parse(&std::fs::read_to_string(fc).unwrap()).unwrap()),
         port_contexts: Some(PortContexts::parse(&ports).unwrap()),
+        ..Config::default()
     }
 }
 

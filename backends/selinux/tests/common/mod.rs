@@ -129,6 +129,7 @@ pub fn base_config() -> Config {
         strict: false,
         file_contexts: Some(FileContexts::parse(fc).unwrap()),
         port_contexts: Some(PortContexts::parse(ports).unwrap()),
+        ..Config::default()
     }
 }
 

@@ -280,6 +280,15 @@ fn step(line: &str) {
             },
         ),
         ("run", f) => run(id, f),
+        // a child started without polc: the kernel's own transitions decide its domain
+        ("plain", [exe, args @ ..]) => match Command::new(exe).args(args).status() {
+            Ok(st) => say(
+                id,
+                "exit",
+                &st.code().map_or("signal".into(), |c| c.to_string()),
+            ),
+            Err(e) => say(id, "spawn-error", &errno_of(&e)),
+        },
         _ => say(id, "bad-command", line),
     }
 }

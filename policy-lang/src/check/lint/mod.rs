@@ -10,8 +10,15 @@ use super::strings::esc;
 use super::vars::Env;
 use crate::ast::{Effect, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::diff::index::FastMap;
 use crate::lower::{Atom, GlobEnds, Subject};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+#[cfg(test)]
+pub(crate) mod reference;
+mod search;
+#[cfg(test)]
+mod tests;
 
 /// The unit index of the policy's own file.
 const OWN: usize = 0;
@@ -236,23 +243,11 @@ fn other_rule(d: Diagnostic, a: &Atom, b: &Atom, what: &str) -> Diagnostic {
     }
 }
 
-fn kind(s: &Subject) -> u8 {
-    match s {
-        Subject::File { .. } => 0,
-        Subject::Net { .. } => 1,
-        Subject::Cap(_) => 2,
-        Subject::Signal { .. } => 3,
-    }
-}
-
-fn ends(s: &Subject) -> Option<GlobEnds<'_>> {
-    match s {
-        Subject::File { glob, .. } => Some(GlobEnds::of(glob)),
-        _ => None,
-    }
-}
-
 /// Every warning about the policy's own statements.
+///
+/// Each own rule is compared only with the rules that can be a duplicate of it (by hash),
+/// cover it or overlap it (found by [`search::Search`]); the warnings, and their order,
+/// are those of comparing every pair (the reference in the tests).
 pub(crate) fn lint(
     ws: &Workspace,
     res: &Resolution,
@@ -261,17 +256,11 @@ pub(crate) fn lint(
     out: &mut Vec<Diagnostic>,
 ) {
     let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
-    let mut same: HashMap<(Effect, &Subject), Vec<usize>> = HashMap::new();
-    let mut buckets: HashMap<(Effect, u8), Vec<usize>> = HashMap::new();
+    let mut same: FastMap<(Effect, &Subject), Vec<usize>> = FastMap::default();
     for (i, a) in atoms.iter().enumerate() {
         same.entry((a.effect, &a.subject)).or_default().push(i);
-        buckets
-            .entry((a.effect, kind(&a.subject)))
-            .or_default()
-            .push(i);
     }
-    let all_ends: Vec<Option<GlobEnds<'_>>> = atoms.iter().map(|a| ends(&a.subject)).collect();
-    let end_of = |i: usize| all_ends.get(i).copied().flatten();
+    let search = search::Search::new(atoms);
     for (i, a) in atoms.iter().enumerate() {
         if a.unit != OWN {
             continue;
@@ -295,44 +284,17 @@ pub(crate) fn lint(
                 "duplicate",
             );
             out.push(other_rule(d, a, b, "the same rule"));
-        } else {
-            let witness = witness(&a.subject);
-            let broader = buckets
-                .get(&(a.effect, kind(&a.subject)))
-                .into_iter()
-                .flatten()
-                .filter(|j| **j != i)
-                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
-                .find(|(j, b)| {
-                    let ends = end_of(i).zip(end_of(*j));
-                    b.subject != a.subject
-                        && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
-                })
-                .map(|(_, b)| b);
-            if let Some(b) = broader {
-                let d = Diagnostic::new(
-                    Code::ShadowedRule,
-                    file,
-                    a.span,
-                    format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
-                    "already covered",
-                );
-                out.push(other_rule(d, a, b, "the broader rule"));
-            }
+        } else if let Some(b) = search.broader(i).and_then(|j| atoms.get(j)) {
+            let d = Diagnostic::new(
+                Code::ShadowedRule,
+                file,
+                a.span,
+                format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
+                "already covered",
+            );
+            out.push(other_rule(d, a, b, "the broader rule"));
         }
-        let overlapping_allow = || {
-            buckets
-                .get(&(Effect::Allow, kind(&a.subject)))
-                .into_iter()
-                .flatten()
-                .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
-                .any(|(j, b)| {
-                    let ends = end_of(i).zip(end_of(j));
-                    ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
-                        && overlaps(&a.subject, &b.subject)
-                })
-        };
-        if a.effect == Effect::Deny && !overlapping_allow() {
+        if a.effect == Effect::Deny && !search.overlaps_allow(i) {
             out.push(Diagnostic::new(
                 Code::DenyMatchesNothing,
                 file,
@@ -342,6 +304,17 @@ pub(crate) fn lint(
             ));
         }
     }
+    unused_variables(ws, res, env, file, out);
+}
+
+/// W0203: variables declared in the policy's own file and never used.
+fn unused_variables(
+    ws: &Workspace,
+    res: &Resolution,
+    env: &Env,
+    file: &str,
+    out: &mut Vec<Diagnostic>,
+) {
     for e in res.items.iter().filter(|e| e.node.0 == OWN) {
         let Some(item) = ws.item(e.node) else {
             continue;
@@ -359,20 +332,5 @@ pub(crate) fn lint(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::sample_path;
-
-    #[test]
-    fn sample_paths() {
-        assert_eq!(sample_path("/a/**"), "/a/x");
-        assert_eq!(sample_path("/a/*.conf"), "/a/x.conf");
-        assert_eq!(sample_path("/a/{b,c{d,e}}/f?"), "/a/b/fx");
-        assert_eq!(sample_path("/a/{{b,c},d}/e"), "/a/b/e");
-        assert_eq!(sample_path("/a/{,b}c"), "/a/c");
-        assert_eq!(sample_path("/a}"), "/a}");
     }
 }

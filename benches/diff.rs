@@ -1,5 +1,6 @@
 //! The semantic diff on large policies: two 10,000-rule policies that differ in a few
-//! rules, and how the time grows from 1,000 to 10,000 rules. Numbers are recorded in
+//! rules, and how the time grows from 1,000 to 20,000 rules, with a number of changed
+//! rules that grows with the policies and with a fixed one. Numbers are recorded in
 //! docs/performance.md.
 #![allow(
     clippy::unwrap_used,
@@ -60,12 +61,26 @@ fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Orig
     }
 }
 
+/// Which rules of [`policy`] an upgrade changes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Upgrade {
+    /// None: the OLD policy.
+    None,
+    /// About one in a thousand (one in 997), so more of them in larger policies.
+    PerThousand,
+    /// Eleven, of every kind, among the first thousand, whatever the size.
+    Eleven,
+}
+
 /// A policy of `n` rules shaped like real ones: data directories, configuration files,
 /// libraries, logs, executables with transitions, denies inside allowed trees, ports and
-/// capabilities. `variant` changes a handful of rules (about one in a thousand, at least
-/// three) the way an upgrade does.
-fn policy(n: usize, variant: bool) -> Policy {
-    let f = if variant { "new.pol" } else { "old.pol" };
+/// capabilities. An upgrade changes some rules the way a new version of a package does.
+fn policy(n: usize, upgrade: Upgrade) -> Policy {
+    let f = if upgrade == Upgrade::None {
+        "old.pol"
+    } else {
+        "new.pol"
+    };
     let mut p = Policy {
         name: PolicyName::new("org.example.big").unwrap(),
         version: Some(1),
@@ -78,7 +93,11 @@ fn policy(n: usize, variant: bool) -> Policy {
         capabilities: Vec::new(),
         signals: Vec::new(),
     };
-    let changed = |i: usize| variant && i % 997 == 5;
+    let changed = |i: usize| match upgrade {
+        Upgrade::None => false,
+        Upgrade::PerThousand => i % 997 == 5,
+        Upgrade::Eleven => i < 1000 && i % 97 == 5,
+    };
     for i in 0..n {
         let o = origin(f, i + 1);
         let svc = if changed(i) {
@@ -219,8 +238,8 @@ fn bench(c: &mut Criterion) {
     c.bench_function("diff/10000 loaded rules, an upgrade", |b| {
         b.iter(|| diff(black_box(&lo), black_box(&ln)))
     });
-    let old = policy(10_000, false);
-    let new = policy(10_000, true);
+    let old = policy(10_000, Upgrade::None);
+    let new = policy(10_000, Upgrade::PerThousand);
     let d = diff(&old, &new);
     assert!(!d.is_empty());
     c.bench_function("diff/10000 rules, a few changed", |b| {
@@ -231,16 +250,31 @@ fn bench(c: &mut Criterion) {
         same.files.reverse();
         b.iter(|| diff(black_box(&old), black_box(&same)))
     });
-    let mut group = c.benchmark_group("diff/growth");
-    for n in [1_000usize, 2_000, 5_000, 10_000, 20_000] {
-        let old = policy(n, false);
-        let new = policy(n, true);
-        group.throughput(Throughput::Elements(n as u64));
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
-            b.iter(|| diff(black_box(&old), black_box(&new)))
-        });
+    for (name, upgrade) in [
+        ("diff/growth", Upgrade::PerThousand),
+        ("diff/growth, 11 rules changed", Upgrade::Eleven),
+        ("diff/growth, identical meaning", Upgrade::None),
+    ] {
+        let mut group = c.benchmark_group(name);
+        let mut reported = None;
+        for n in [1_000usize, 2_000, 5_000, 10_000, 20_000] {
+            let old = policy(n, Upgrade::None);
+            let mut new = policy(n, upgrade);
+            if upgrade == Upgrade::None {
+                new.files.reverse();
+            }
+            let changes = diff(&old, &new).changes.len();
+            if upgrade != Upgrade::PerThousand {
+                // The same changes whatever the size: only the rule count grows.
+                assert_eq!(*reported.get_or_insert(changes), changes, "at {n} rules");
+            }
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+                b.iter(|| diff(black_box(&old), black_box(&new)))
+            });
+        }
+        group.finish();
     }
-    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -42,6 +42,11 @@ const V1_REWRITTEN: &str = "tests/diff/v1-rewritten.pol";
 const V2: &str = "tests/diff/v2.pol";
 const NARROWER: &str = "tests/diff/v2-narrower.pol";
 const BROKEN: &str = "tests/diff/broken.pol";
+const VIEWER_V1: &str = "tests/diff/viewer-v1.pol";
+const VIEWER_V2: &str = "tests/diff/viewer-v2.pol";
+/// The SELinux file contexts of the backend's small test base (Debian's full ones take
+/// seconds to compile against).
+const SELINUX_FC: &str = "tests/diff/selinux-base.file_contexts";
 
 #[test]
 fn human_output() {
@@ -66,6 +71,119 @@ fn human_output_with_a_target() {
     let r = polc(&["diff", "--target", "apparmor", V1, V2]);
     assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
     insta::assert_snapshot!(r.stdout);
+}
+
+/// `polc diff VIEWER_V1 VIEWER_V2 --target selinux ... --target apparmor`, with `args`.
+fn viewer_on_selinux(args: &[&str]) -> Run {
+    let mut all = vec![
+        "diff",
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        SELINUX_FC,
+        "--target",
+        "apparmor",
+    ];
+    all.extend_from_slice(args);
+    polc(&all)
+}
+
+#[test]
+fn human_output_with_selinux() {
+    // SELinux's fidelity depends only on the policy and the file contexts given.
+    let r = viewer_on_selinux(&[VIEWER_V1, VIEWER_V2]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+#[test]
+fn json_output_with_selinux() {
+    let r = viewer_on_selinux(&["--format", "json", VIEWER_V1, VIEWER_V2]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let (se, aa) = (&v["targets"][0], &v["targets"][1]);
+    assert_eq!(
+        (&se["backend"], &se["target"]),
+        (&"selinux".into(), &"cil".into())
+    );
+    assert_eq!(aa["backend"], "apparmor");
+    let changes = v["changes"].as_array().unwrap();
+    let change = |within: &str| {
+        changes
+            .iter()
+            .position(|c| c["paths"]["within"][0] == within)
+            .unwrap()
+    };
+    let entry = |t: &serde_json::Value, i: usize| {
+        t["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["change"] == i)
+            .cloned()
+    };
+    // The new read of /usr/share/viewer: exact on AppArmor; widened on SELinux, where
+    // the type of those files, `usr_t`, labels all of /usr.
+    let read = change("/usr/share/viewer/**");
+    assert_eq!(entry(aa, read).unwrap()["fidelity"], "exact");
+    let e = entry(se, read).unwrap();
+    assert_eq!(e["fidelity"], "widened");
+    assert_eq!(e["old"], serde_json::json!([]));
+    assert_eq!(e["new"][0]["rule"], r#"allow read "/usr/share/viewer/**""#);
+    assert_eq!(e["new"][0]["fidelity"], "widened");
+    assert!(
+        e["new"][0]["reason"].as_str().unwrap().contains("`usr_t`"),
+        "{e}"
+    );
+    // Owning /var/lib/viewer gives it a type of its own: the read both versions grant
+    // there becomes exact on SELinux, and nothing changes on AppArmor.
+    assert_eq!(se["rules"][0]["rule"], r#"allow read "/var/lib/viewer/**""#);
+    assert_eq!(se["rules"][0]["old"][0]["fidelity"], "widened");
+    assert_eq!(se["rules"][0]["new"][0]["fidelity"], "exact");
+    assert_eq!(se["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(aa["rules"], serde_json::json!([]));
+    // Owned paths are not rules a backend enforces.
+    let owns = changes.iter().position(|c| c["kind"] == "owns").unwrap();
+    assert_eq!(entry(se, owns), None);
+}
+
+#[test]
+fn selinux_exit_codes_and_contexts() {
+    // Version 1 only grants less than version 2, but SELinux would enforce its read of
+    // /var/lib/viewer wider: not a pure narrowing on that target.
+    let r = polc(&["diff", "--fail-on", "broaden", VIEWER_V2, VIEWER_V1]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stderr);
+    let r = viewer_on_selinux(&["--fail-on", "broaden", VIEWER_V2, VIEWER_V1]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "selinux (cil): rules in both policies whose enforcement changed:\n  \
+             allow read \"/var/lib/viewer/**\": exact → widened"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Without the target's file contexts there is no SELinux module to judge: an error
+    // that says which option gives them.
+    let r = polc(&["diff", "--target", "selinux", VIEWER_V1, VIEWER_V2]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(r.stderr.contains("--selinux-file-contexts"), "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    let r = polc(&[
+        "diff",
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        VIEWER_V1,
+        VIEWER_V1,
+        VIEWER_V2,
+    ]);
+    assert_eq!(r.code, EXIT_USAGE);
+    assert!(
+        r.stderr.contains("not a file_contexts file"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -214,6 +332,20 @@ fn the_docs_show_real_output() {
         (
             "$ polc explain tests/diff/v1.pol --denial '",
             vec!["explain", V1, "--denial", AA_SHADOW],
+        ),
+        (
+            "$ polc diff tests/diff/viewer-v1.pol tests/diff/viewer-v2.pol --target selinux ",
+            vec![
+                "diff",
+                VIEWER_V1,
+                VIEWER_V2,
+                "--target",
+                "selinux",
+                "--selinux-file-contexts",
+                SELINUX_FC,
+                "--target",
+                "apparmor",
+            ],
         ),
     ] {
         let start = doc

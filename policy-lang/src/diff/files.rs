@@ -13,7 +13,7 @@
 //! with OLD and NEW swapped. Identical globs with identical rights on both sides produce
 //! no set; sets are limited to the globs whose literal prefixes can overlap a changed one.
 
-use super::index::{neighbours, FastMap};
+use super::index::{neighbours, scan, FastMap, HashMap64, Key};
 use super::region::{intersects, is_subset, region, Emptiness};
 use super::text::file_rule_text;
 use super::{Change, Decided, Direction, FileChange, PathSet, RuleCite, Side};
@@ -21,74 +21,134 @@ use crate::ast::Effect;
 use crate::glob::Glob;
 use crate::ir::{FileRule, Origin, Policy};
 use crate::rights::Rights;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::BTreeMap;
+
+/// No rule, no entry.
+const NONE: u32 = u32::MAX;
 
 /// One distinct glob of a policy's file rules.
 pub(super) struct Entry<'p> {
     pub(super) glob: &'p Glob,
-    /// The glob's text (kept here: one indirection less on the hot paths).
-    pub(super) text: &'p str,
     /// Rights granted by allow rules with this glob.
     pub(super) allow: Rights,
     /// Rights refused by deny rules with this glob.
     pub(super) deny: Rights,
     /// The first and last rule with this glob (indices in `Policy::files`); the others
     /// are chained through [`View::next_rule`].
-    first: usize,
-    last: usize,
+    first: u32,
+    last: u32,
+    /// The glob's text in [`View::texts`], from `start`, `len` bytes, of which the first
+    /// `prefix` are its literal prefix.
+    start: usize,
+    len: usize,
+    prefix: usize,
+    /// The glob has no wildcard and no brace.
+    literal: bool,
+    /// The text's hash ([`scan`]).
+    hash: u64,
 }
 
 /// A policy's file rules by glob, with the neighbours of the changed globs.
+///
+/// Building it is the only pass that reads every rule's glob text where the policy keeps
+/// it (one heap string per rule, in no useful order); the texts are copied into one
+/// buffer in entry order, with their hashes and literal prefixes, so that the pairing
+/// and the neighbour searches scan compact memory however large the policies are.
 pub(super) struct View<'p> {
     pub(super) policy: &'p Policy,
     pub(super) entries: Vec<Entry<'p>>,
-    pub(super) by_text: FastMap<&'p str, usize>,
-    /// For each rule, the next rule with the same glob (`usize::MAX`: none).
-    next_rule: Vec<usize>,
+    /// Every entry's glob text, one after the other.
+    texts: String,
+    /// Text hash → the first entry with that hash; the others are chained through
+    /// `same_hash`.
+    by_hash: HashMap64<u32>,
+    same_hash: Vec<u32>,
+    /// For each rule, the next rule with the same glob ([`NONE`]: none).
+    next_rule: Vec<u32>,
     /// For each entry, the other policy's entry with the same glob text.
     pub(super) twin: Vec<Option<usize>>,
     /// Entries whose allow or deny rights differ from their twin's (or have no twin).
     changed: Vec<usize>,
-    /// Changed glob text → entries whose glob may overlap it.
+    /// Queried glob text → entries whose glob may overlap it.
     near: FastMap<&'p str, Vec<usize>>,
 }
 
 impl<'p> View<'p> {
     pub(super) fn new(policy: &'p Policy) -> Self {
-        let mut entries: Vec<Entry<'p>> = Vec::with_capacity(policy.files.len());
-        let mut by_text: FastMap<&'p str, usize> = FastMap::default();
-        by_text.reserve(policy.files.len());
-        let mut next_rule = vec![usize::MAX; policy.files.len()];
+        let n = policy.files.len();
+        let mut entries: Vec<Entry<'p>> = Vec::with_capacity(n);
+        let mut texts = String::with_capacity(n * 32);
+        let mut by_hash = HashMap64::default();
+        by_hash.reserve(n);
+        let mut same_hash: Vec<u32> = Vec::with_capacity(n);
+        let mut next_rule = vec![NONE; n];
         for (i, rule) in policy.files.iter().enumerate() {
+            if i % TOUCH_BLOCK == 0 {
+                touch(policy.files.get(i..).unwrap_or_default());
+            }
+            let (Ok(i), Ok(fresh)) = (u32::try_from(i), u32::try_from(entries.len())) else {
+                break;
+            };
             let text = rule.glob.as_str();
-            let id = *by_text.entry(text).or_insert_with(|| {
+            let scan = scan(text);
+            // The entry with this text, or a new one (at the head of its hash's chain).
+            let id = match by_hash.entry(scan.hash) {
+                MapEntry::Vacant(slot) => {
+                    slot.insert(fresh);
+                    same_hash.push(NONE);
+                    fresh
+                }
+                MapEntry::Occupied(mut slot) => {
+                    let head = *slot.get();
+                    let mut at = head;
+                    while at != NONE && text_of(&texts, entries.get(at as usize)) != text {
+                        at = same_hash.get(at as usize).copied().unwrap_or(NONE);
+                    }
+                    if at == NONE {
+                        slot.insert(fresh);
+                        same_hash.push(head);
+                        fresh
+                    } else {
+                        at
+                    }
+                }
+            };
+            if id == fresh {
                 entries.push(Entry {
                     glob: &rule.glob,
-                    text,
                     allow: Rights::EMPTY,
                     deny: Rights::EMPTY,
                     first: i,
                     last: i,
+                    start: texts.len(),
+                    len: text.len(),
+                    prefix: scan.prefix,
+                    literal: scan.literal,
+                    hash: scan.hash,
                 });
-                entries.len() - 1
-            });
-            if let Some(e) = entries.get_mut(id) {
-                match rule.effect {
-                    Effect::Allow => e.allow = e.allow.union(rule.rights),
-                    Effect::Deny => e.deny = e.deny.union(rule.rights),
+                texts.push_str(text);
+            }
+            let Some(e) = entries.get_mut(id as usize) else {
+                continue;
+            };
+            match rule.effect {
+                Effect::Allow => e.allow = e.allow.union(rule.rights),
+                Effect::Deny => e.deny = e.deny.union(rule.rights),
+            }
+            if e.last != i {
+                if let Some(slot) = next_rule.get_mut(e.last as usize) {
+                    *slot = i;
                 }
-                if e.last != i {
-                    if let Some(n) = next_rule.get_mut(e.last) {
-                        *n = i;
-                    }
-                    e.last = i;
-                }
+                e.last = i;
             }
         }
         View {
             policy,
             entries,
-            by_text,
+            texts,
+            by_hash,
+            same_hash,
             next_rule,
             twin: Vec::new(),
             changed: Vec::new(),
@@ -96,17 +156,55 @@ impl<'p> View<'p> {
         }
     }
 
+    /// The entry whose glob text is `text` (of hash `hash`).
+    pub(super) fn find(&self, hash: u64, text: &str) -> Option<usize> {
+        let mut id = *self.by_hash.get(&hash)?;
+        while id != NONE {
+            let i = id as usize;
+            if self.text(i) == text {
+                return Some(i);
+            }
+            id = self.same_hash.get(i).copied().unwrap_or(NONE);
+        }
+        None
+    }
+
+    /// The glob text of entry `id`, from the compact copy.
+    pub(super) fn text(&self, id: usize) -> &str {
+        text_of(&self.texts, self.entries.get(id))
+    }
+
+    /// The index key of entry `id`, from the compact copy.
+    fn key(&self, id: usize) -> Key<'_> {
+        let text = self.text(id);
+        let e = self.entries.get(id);
+        Key {
+            prefix: e.and_then(|e| text.get(..e.prefix)).unwrap_or(text),
+            literal: e.is_some_and(|e| e.literal),
+        }
+    }
+
+    /// Indices of the rules of an entry, in IR order.
+    pub(super) fn rule_ids<'v>(&'v self, e: &Entry<'_>) -> impl Iterator<Item = usize> + 'v {
+        let mut i = e.first;
+        std::iter::from_fn(move || {
+            if i == NONE {
+                return None;
+            }
+            let at = i as usize;
+            i = self.next_rule.get(at).copied().unwrap_or(NONE);
+            Some(at)
+        })
+    }
+
     /// Iterate the rules of an entry, in IR order.
     pub(super) fn rules_iter<'v>(
         &'v self,
         e: &Entry<'_>,
-    ) -> impl Iterator<Item = &'p FileRule> + 'v {
-        let mut i = e.first;
-        std::iter::from_fn(move || {
-            let rule = self.policy.files.get(i)?;
-            i = self.next_rule.get(i).copied().unwrap_or(usize::MAX);
-            Some(rule)
-        })
+    ) -> impl Iterator<Item = (usize, &'p FileRule)> + 'v {
+        let files = &self.policy.files;
+        self.rule_ids(e)
+            .filter_map(move |i| files.get(i).map(|r| (i, r)))
     }
 
     /// The twin of entry `id` in the other view.
@@ -116,23 +214,32 @@ impl<'p> View<'p> {
 
     /// Indices of the rules of an entry, in IR order.
     pub(super) fn rules_of(&self, e: &Entry<'_>) -> Vec<usize> {
-        let mut out = Vec::new();
-        let mut i = e.first;
-        while i != usize::MAX {
-            out.push(i);
-            i = self.next_rule.get(i).copied().unwrap_or(usize::MAX);
-        }
-        out
+        self.rule_ids(e).collect()
     }
 
     pub(super) fn entry(&self, id: usize) -> Option<&Entry<'p>> {
         self.entries.get(id)
     }
 
-    /// Find the entries that may overlap each of `queries` (glob texts).
+    /// Find the entries that may overlap each of `queries` (glob texts), in one pass
+    /// over the entries; queries already answered are skipped.
     pub(super) fn find_neighbours(&mut self, queries: &[&'p str]) {
-        let found = neighbours(queries, self.entries.iter().map(|e| e.text));
-        self.near = queries.iter().copied().zip(found).collect();
+        let fresh: Vec<&'p str> = queries
+            .iter()
+            .copied()
+            .filter(|q| !self.near.contains_key(q))
+            .collect();
+        if fresh.is_empty() {
+            return;
+        }
+        let keys: Vec<Key<'p>> = fresh.iter().map(|q| Key::of(q)).collect();
+        let found = neighbours(&keys, (0..self.entries.len()).map(|i| self.key(i)));
+        self.near.extend(fresh.into_iter().zip(found));
+    }
+
+    /// True when the neighbours of `glob` were searched for.
+    pub(super) fn searched(&self, glob: &Glob) -> bool {
+        self.near.contains_key(glob.as_str())
     }
 
     /// Entries whose glob may overlap `glob`, one of the queries (by literal prefix; no
@@ -145,12 +252,33 @@ impl<'p> View<'p> {
     }
 }
 
+/// The text of an entry in a view's buffer of texts.
+fn text_of<'t>(texts: &'t str, e: Option<&Entry<'_>>) -> &'t str {
+    e.and_then(|e| texts.get(e.start..e.start + e.len))
+        .unwrap_or("")
+}
+
+/// How many rules' texts [`touch`] reads ahead.
+const TOUCH_BLOCK: usize = 256;
+
+/// Read the first byte of the next [`TOUCH_BLOCK`] rules' glob texts. Each text is a heap
+/// string of its own, found by a cache miss on large policies; a loop that does nothing
+/// else lets the processor have many of those misses in flight at once, where the loop
+/// that hashes and groups the texts would wait for each in turn.
+fn touch(rules: &[FileRule]) {
+    let mut x = 0u8;
+    for r in rules.iter().take(TOUCH_BLOCK) {
+        x ^= r.glob.as_str().as_bytes().first().copied().unwrap_or(0);
+    }
+    std::hint::black_box(x);
+}
+
 /// Pair the entries of two views by glob text and note which changed.
 pub(super) fn pair(o: &mut View<'_>, n: &mut View<'_>) {
     o.twin = vec![None; o.entries.len()];
     n.twin = Vec::with_capacity(n.entries.len());
     for (ni, e) in n.entries.iter().enumerate() {
-        let t = o.by_text.get(e.text).copied();
+        let t = o.find(e.hash, n.text(ni));
         if let Some(oi) = t {
             if let Some(slot) = o.twin.get_mut(oi) {
                 *slot = Some(ni);
@@ -160,6 +288,19 @@ pub(super) fn pair(o: &mut View<'_>, n: &mut View<'_>) {
     }
     o.changed = changed_entries(o, n);
     n.changed = changed_entries(n, o);
+}
+
+/// The glob texts of the changed entries of both views.
+pub(super) fn changed_texts<'p>(o: &View<'p>, n: &View<'p>) -> Vec<&'p str> {
+    let mut queries: Vec<&'p str> = Vec::new();
+    for v in [o, n] {
+        queries.extend(
+            v.changed
+                .iter()
+                .filter_map(|&i| v.entries.get(i).map(|e| e.glob.as_str())),
+        );
+    }
+    queries
 }
 
 /// Entries of `a` whose rights differ from their twin's in `b`.
@@ -206,23 +347,9 @@ struct TermKey {
     other: OtherCause,
 }
 
-/// Changes of file rights between two paired views.
-pub(super) fn file_changes<'p>(o: &mut View<'p>, n: &mut View<'p>) -> Vec<Change> {
-    let mut queries: Vec<&'p str> = Vec::new();
-    for v in [&*o, &*n] {
-        queries.extend(
-            v.changed
-                .iter()
-                .filter_map(|&i| v.entries.get(i).map(|e| e.text)),
-        );
-    }
-    if queries.is_empty() {
-        return Vec::new();
-    }
-    queries.sort_unstable();
-    queries.dedup();
-    o.find_neighbours(&queries);
-    n.find_neighbours(&queries);
+/// Changes of file rights between two paired views whose changed globs' neighbours
+/// were searched for.
+pub(super) fn file_changes(o: &View<'_>, n: &View<'_>) -> Vec<Change> {
     let mut out = one_way(o, n, Direction::Broadened);
     out.extend(one_way(n, o, Direction::Narrowed));
     out

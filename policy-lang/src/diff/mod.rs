@@ -77,6 +77,7 @@ mod region;
 pub mod target;
 mod text;
 mod transitions;
+mod trie;
 
 pub use text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
@@ -488,10 +489,17 @@ pub fn diff(old: &Policy, new: &Policy) -> Diff {
     let mut o = files::View::new(old);
     let mut n = files::View::new(new);
     files::pair(&mut o, &mut n);
-    changes.extend(files::file_changes(&mut o, &mut n));
-    if transitions::exec_changed(&o, &n) {
-        changes.extend(transitions::transition_changes(old, new));
-    }
+    // One search per side for the neighbours of every changed glob, for both the file
+    // rights and the transitions.
+    let exec = transitions::exec_changes(&o, &n);
+    let mut queries = files::changed_texts(&o, &n);
+    queries.extend(exec.texts(&o, &n));
+    queries.sort_unstable();
+    queries.dedup();
+    o.find_neighbours(&queries);
+    n.find_neighbours(&queries);
+    changes.extend(files::file_changes(&o, &n));
+    changes.extend(transitions::transition_changes(&mut o, &mut n, &exec));
     changes.extend(other::net_changes(old, new));
     changes.extend(other::capability_changes(old, new));
     changes.extend(other::signal_changes(old, new));

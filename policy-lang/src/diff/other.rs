@@ -1,7 +1,7 @@
 //! Everything but file rights and transitions: the policy's name, mode and attached
 //! executable; network port ranges; capabilities; signals; owned paths.
 
-use super::index::neighbours;
+use super::index::{neighbours, Key};
 use super::region::{intersects, region, Emptiness};
 use super::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use super::{
@@ -276,38 +276,56 @@ pub(super) fn capability_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 /// Signal changes, per direction and peer: every signal some rule names is decided on
 /// its own, and all the others together (only rules without a signal list match them).
 pub(super) fn signal_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    // (direction, peer) → rule indices of each side.
-    type Key<'p> = (SignalDir, &'p PolicyName);
-    let mut groups: BTreeMap<Key<'_>, [Vec<usize>; 2]> = BTreeMap::new();
+    // (direction, peer, side, rule index), grouped by sorting: no map of groups, and no
+    // allocation for an unchanged peer (large policies have about one peer per rule).
+    let mut keyed: Vec<Keyed<'_>> = Vec::with_capacity(old.signals.len() + new.signals.len());
     for (side, p) in [old, new].into_iter().enumerate() {
-        for (i, r) in p.signals.iter().enumerate() {
-            if let Some(v) = groups
-                .entry((r.direction, &r.peer))
-                .or_default()
-                .get_mut(side)
-            {
-                v.push(i);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    for ((dir, peer), [oi, ni]) in groups {
-        // The same rules (effect and signals) on both sides: nothing changed here.
-        fn shape<'p>(p: &'p Policy, ids: &[usize]) -> Vec<(Effect, &'p BTreeSet<String>)> {
-            let mut v: Vec<(Effect, &'p BTreeSet<String>)> = ids
+        keyed.extend(
+            p.signals
                 .iter()
-                .filter_map(|&i| p.signals.get(i).map(|r| (r.effect, &r.signals)))
-                .collect();
-            v.sort_by(|a, b| (a.0 == Effect::Deny, a.1).cmp(&(b.0 == Effect::Deny, b.1)));
-            v.dedup();
-            v
-        }
-        if shape(old, &oi) == shape(new, &ni) {
+                .enumerate()
+                .map(|(i, r)| (r.direction, &r.peer, side, i)),
+        );
+    }
+    keyed.sort_unstable();
+    let mut out = Vec::new();
+    for group in keyed.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let Some(&(dir, peer, ..)) = group.first() else {
+            continue;
+        };
+        let split = group.partition_point(|k| k.2 == 0);
+        let (o, n) = group.split_at_checked(split).unwrap_or((group, &[]));
+        if same_signal_rules(old, o, new, n) {
             continue;
         }
-        out.extend(signal_group_changes(old, &oi, new, &ni, dir, peer));
+        let ids = |ks: &[Keyed<'_>]| ks.iter().map(|k| k.3).collect::<Vec<usize>>();
+        out.extend(signal_group_changes(old, &ids(o), new, &ids(n), dir, peer));
     }
     out
+}
+
+/// A signal rule of one side: (direction, peer, side, index in the side's list).
+type Keyed<'p> = (SignalDir, &'p PolicyName, usize, usize);
+
+/// True when two groups of signal rules hold the same rules (effect and signals), so
+/// nothing changed for their direction and peer.
+fn same_signal_rules(old: &Policy, o: &[Keyed<'_>], new: &Policy, n: &[Keyed<'_>]) -> bool {
+    fn shapes<'p>(p: &'p Policy, ks: &[Keyed<'_>]) -> Vec<(bool, &'p BTreeSet<String>)> {
+        let mut v: Vec<(bool, &BTreeSet<String>)> = ks.iter().filter_map(|k| rule(p, k)).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+    fn rule<'p>(p: &'p Policy, k: &Keyed<'_>) -> Option<(bool, &'p BTreeSet<String>)> {
+        p.signals
+            .get(k.3)
+            .map(|r| (r.effect == Effect::Deny, &r.signals))
+    }
+    if let ([a], [b]) = (o, n) {
+        // One rule on each side, the common case, compared without allocating.
+        return rule(old, a) == rule(new, b);
+    }
+    shapes(old, o) == shapes(new, n)
 }
 
 fn signal_group_changes(
@@ -393,8 +411,15 @@ pub(super) fn owns_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 }
 
 fn owns_one_way(other: &Policy, gains: &Policy, direction: Direction) -> Vec<Change> {
-    let queries: Vec<&str> = gains.owns.iter().map(|o| o.glob.as_str()).collect();
-    let near = neighbours(&queries, other.owns.iter().map(|o| o.glob.as_str()));
+    let queries: Vec<Key<'_>> = gains
+        .owns
+        .iter()
+        .map(|o| Key::of(o.glob.as_str()))
+        .collect();
+    let near = neighbours(
+        &queries,
+        other.owns.iter().map(|o| Key::of(o.glob.as_str())),
+    );
     let mut out = Vec::new();
     for (owned, near) in gains.owns.iter().zip(near) {
         if other.owns.iter().any(|o| o.glob == owned.glob) {

@@ -5,210 +5,172 @@
 //! order is the same on both sides), so only pairs with a changed rule are examined.
 
 use super::files::{cite, View};
-use super::index::{neighbours, FastMap, FastSet};
 use super::region::{intersects, region, Emptiness};
 use super::{Change, Decided, Direction, PathSet, Side, TransitionChange};
 use crate::ast::Effect;
 use crate::glob::Glob;
-use crate::ir::{FileRule, Policy, PolicyName};
+use crate::ir::{FileRule, PolicyName};
 use crate::rights::{Right, Rights};
 
-/// The allow-exec and deny-exec rules of one policy.
-struct ExecRules<'p> {
-    policy: &'p Policy,
-    /// Allow rules granting exec: (rule index, rule), in transition order.
-    allows: Vec<(usize, &'p FileRule)>,
-    /// Deny rules refusing exec.
-    denies: Vec<&'p Glob>,
-    /// Query glob text → positions in `allows` that may overlap it.
-    allow_near: FastMap<&'p str, Vec<usize>>,
-    /// Query glob text → deny-exec globs that may overlap it.
-    deny_near: FastMap<&'p str, Vec<usize>>,
-    /// (glob text, target) of every allow-exec rule.
-    present: FastSet<(&'p str, Option<&'p PolicyName>)>,
+/// True for a rule that allows exec.
+fn allows_exec(r: &FileRule) -> bool {
+    r.effect == Effect::Allow && r.rights.contains(Right::Exec)
 }
 
-impl<'p> ExecRules<'p> {
-    fn new(policy: &'p Policy) -> Self {
-        let mut keyed: Vec<(bool, usize, &'p FileRule)> = policy
-            .files
+/// The allow-exec rules of each side with no rule of the same glob and target on the
+/// other side (indices in `Policy::files`): the only rules whose transition can change.
+pub(super) struct ExecChanges {
+    old: Vec<usize>,
+    new: Vec<usize>,
+}
+
+impl ExecChanges {
+    /// True when no allow-exec rule changed: no transition can.
+    pub(super) fn is_empty(&self) -> bool {
+        self.old.is_empty() && self.new.is_empty()
+    }
+
+    /// The glob texts of the changed rules, whose neighbours the transitions need.
+    pub(super) fn texts<'p>(&self, o: &View<'p>, n: &View<'p>) -> Vec<&'p str> {
+        let of = |v: &View<'p>, i: usize| v.policy.files.get(i).map(|r| r.glob.as_str());
+        self.old
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.effect == Effect::Allow && r.rights.contains(Right::Exec))
-            .map(|(i, r)| (!r.glob.is_literal(), i, r))
-            .collect();
-        keyed.sort_by(|a, b| (a.0, &a.2.glob, &a.2.exec_as).cmp(&(b.0, &b.2.glob, &b.2.exec_as)));
-        let allows: Vec<(usize, &'p FileRule)> =
-            keyed.into_iter().map(|(_, i, r)| (i, r)).collect();
-        let present = allows
-            .iter()
-            .map(|(_, r)| (r.glob.as_str(), r.exec_as.as_ref()))
-            .collect();
-        ExecRules {
-            policy,
-            allows,
-            denies: Vec::new(),
-            allow_near: FastMap::default(),
-            deny_near: FastMap::default(),
-            present,
-        }
-    }
-
-    /// Find the rules that may overlap each query glob (only needed when some
-    /// allow-exec rule changed).
-    fn find_neighbours(&mut self, queries: &[&'p str]) {
-        if self.denies.is_empty() {
-            self.denies = self
-                .policy
-                .files
-                .iter()
-                .filter(|r| r.effect == Effect::Deny && r.rights.contains(Right::Exec))
-                .map(|r| &r.glob)
-                .collect();
-        }
-        let a = neighbours(queries, self.allows.iter().map(|(_, r)| r.glob.as_str()));
-        let d = neighbours(queries, self.denies.iter().map(|g| g.as_str()));
-        self.allow_near.extend(queries.iter().copied().zip(a));
-        self.deny_near.extend(queries.iter().copied().zip(d));
-    }
-
-    fn has(&self, r: &FileRule) -> bool {
-        self.present
-            .contains(&(r.glob.as_str(), r.exec_as.as_ref()))
-    }
-
-    /// Positions (in `allows`) of the rules that may overlap `glob`.
-    fn allow_neighbours(&self, glob: &Glob) -> Vec<usize> {
-        match self.allow_near.get(glob.as_str()) {
-            Some(v) => v.clone(),
-            None => (0..self.allows.len()).collect(),
-        }
-    }
-
-    /// Deny-exec globs overlapping `glob`.
-    fn deny_overlapping(&self, glob: &Glob) -> Vec<&'p Glob> {
-        let near: Vec<usize> = match self.deny_near.get(glob.as_str()) {
-            Some(v) => v.clone(),
-            None => (0..self.denies.len()).collect(),
-        };
-        near.into_iter()
-            .filter_map(|i| self.denies.get(i).copied())
-            .filter(|g| intersects(g, glob))
-            .collect()
-    }
-
-    /// Allow-exec globs before position `pos` in transition order that overlap `glob`.
-    fn earlier_overlapping(&self, pos: usize, glob: &Glob) -> Vec<&'p Glob> {
-        self.allow_neighbours(glob)
-            .into_iter()
-            .filter(|&i| i < pos)
-            .filter_map(|i| self.allows.get(i).map(|(_, r)| &r.glob))
-            .filter(|g| intersects(g, glob))
+            .filter_map(|&i| of(o, i))
+            .chain(self.new.iter().filter_map(|&j| of(n, j)))
             .collect()
     }
 }
 
-/// True when some glob's allow-exec rules (with their targets) differ between the two
-/// paired views: the only case in which a transition can change.
-pub(super) fn exec_changed<'p>(o: &View<'p>, n: &View<'p>) -> bool {
-    fn targets<'p>(v: &View<'p>, id: usize) -> Vec<Option<&'p PolicyName>> {
-        let Some(e) = v.entry(id) else {
-            return Vec::new();
-        };
-        let mut t: Vec<Option<&PolicyName>> = v
-            .rules_iter(e)
-            .filter(|r| r.effect == Effect::Allow && r.rights.contains(Right::Exec))
-            .map(|r| r.exec_as.as_ref())
-            .collect();
-        t.sort();
-        t.dedup();
-        t
+/// The allow-exec rules that changed between two paired views.
+pub(super) fn exec_changes(o: &View<'_>, n: &View<'_>) -> ExecChanges {
+    ExecChanges {
+        old: unmatched(o, n),
+        new: unmatched(n, o),
     }
-    let differs = |a: &View<'p>, b: &View<'p>| {
-        (0..a.entries.len()).any(|i| {
-            let has_exec = a.entry(i).is_some_and(|e| e.allow.contains(Right::Exec));
-            match a.twin_of(i) {
-                None => has_exec,
-                Some(t) => {
-                    let other_exec = b.entry(t).is_some_and(|e| e.allow.contains(Right::Exec));
-                    (has_exec || other_exec) && targets(a, i) != targets(b, t)
-                }
+}
+
+/// Allow-exec rules of `a` whose glob and target no allow-exec rule of `b` has.
+fn unmatched(a: &View<'_>, b: &View<'_>) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (id, e) in a.entries.iter().enumerate() {
+        if !e.allow.contains(Right::Exec) {
+            continue;
+        }
+        let twin = a.twin_of(id).and_then(|t| b.entry(t));
+        for (i, r) in a.rules_iter(e).filter(|(_, r)| allows_exec(r)) {
+            let matched = twin.is_some_and(|f| {
+                f.allow.contains(Right::Exec)
+                    && b.rules_iter(f)
+                        .any(|(_, s)| allows_exec(s) && s.exec_as == r.exec_as)
+            });
+            if !matched {
+                out.push(i);
             }
-        })
-    };
-    differs(n, o)
-        || o.twin
-            .iter()
-            .zip(&o.entries)
-            .any(|(t, e)| t.is_none() && e.allow.contains(Right::Exec))
+        }
+    }
+    out
 }
 
-/// Changes of exec transitions between two policies.
-pub(super) fn transition_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let mut o = ExecRules::new(old);
-    let mut n = ExecRules::new(new);
-    let changed_old: Vec<usize> = (0..o.allows.len())
-        .filter(|&i| o.allows.get(i).is_some_and(|(_, r)| !n.has(r)))
-        .collect();
-    let changed_new: Vec<usize> = (0..n.allows.len())
-        .filter(|&i| n.allows.get(i).is_some_and(|(_, r)| !o.has(r)))
-        .collect();
-    if changed_old.is_empty() && changed_new.is_empty() {
+/// A rule's place in the transition order: literal globs first, then by glob text, by
+/// target ("no target" first), and by place in the IR.
+type OrderKey<'p> = (bool, &'p Glob, Option<&'p PolicyName>, usize);
+
+fn order_key<'p>(v: &View<'p>, i: usize) -> Option<OrderKey<'p>> {
+    let r = v.policy.files.get(i)?;
+    Some((!r.glob.is_literal(), &r.glob, r.exec_as.as_ref(), i))
+}
+
+/// The allow-exec rules of `v` whose glob may overlap `glob` (one that was searched for).
+fn allow_exec_near(v: &View<'_>, glob: &Glob) -> Vec<usize> {
+    let mut out = Vec::new();
+    for id in v.neighbours(glob) {
+        let Some(e) = v.entry(id) else { continue };
+        if e.allow.contains(Right::Exec) {
+            out.extend(
+                v.rules_iter(e)
+                    .filter(|(_, r)| allows_exec(r))
+                    .map(|(i, _)| i),
+            );
+        }
+    }
+    out
+}
+
+/// Globs of allow-exec rules of `v` before rule `i` in the transition order that overlap
+/// its glob.
+fn earlier_overlapping<'p>(v: &View<'p>, i: usize) -> Vec<&'p Glob> {
+    let (Some(key), Some(rule)) = (order_key(v, i), v.policy.files.get(i)) else {
+        return Vec::new();
+    };
+    allow_exec_near(v, &rule.glob)
+        .into_iter()
+        .filter(|&k| order_key(v, k).is_some_and(|other| other < key))
+        .filter_map(|k| v.policy.files.get(k).map(|r| &r.glob))
+        .filter(|g| intersects(g, &rule.glob))
+        .collect()
+}
+
+/// Globs of deny-exec rules of `v` that overlap `glob` (one that was searched for).
+fn deny_overlapping<'p>(v: &View<'p>, glob: &Glob) -> Vec<&'p Glob> {
+    v.neighbours(glob)
+        .into_iter()
+        .filter_map(|id| v.entry(id))
+        .filter(|e| e.deny.contains(Right::Exec))
+        .map(|e| e.glob)
+        .filter(|g| intersects(g, glob))
+        .collect()
+}
+
+/// Changes of exec transitions between two paired views, given their changed allow-exec
+/// rules, whose neighbours were searched for.
+pub(super) fn transition_changes<'p>(
+    o: &mut View<'p>,
+    n: &mut View<'p>,
+    changed: &ExecChanges,
+) -> Vec<Change> {
+    if changed.is_empty() {
         return Vec::new();
     }
-    // Neighbours of the changed rules on both sides, then of their partners.
-    let mut queries: Vec<&str> = changed_old
-        .iter()
-        .filter_map(|&i| o.allows.get(i).map(|(_, r)| r.glob.as_str()))
-        .chain(
-            changed_new
-                .iter()
-                .filter_map(|&j| n.allows.get(j).map(|(_, r)| r.glob.as_str())),
-        )
-        .collect();
-    queries.sort_unstable();
-    queries.dedup();
-    o.find_neighbours(&queries);
-    n.find_neighbours(&queries);
-    // Pairs (position in old, position in new) with at least one changed rule.
+    // Pairs (rule of old, rule of new) with at least one changed rule.
     let mut pairs: Vec<(usize, usize)> = Vec::new();
-    for &i in &changed_old {
-        if let Some((_, x)) = o.allows.get(i) {
-            pairs.extend(n.allow_neighbours(&x.glob).into_iter().map(|j| (i, j)));
+    for &i in &changed.old {
+        if let Some(x) = o.policy.files.get(i) {
+            pairs.extend(allow_exec_near(n, &x.glob).into_iter().map(|j| (i, j)));
         }
     }
-    for &j in &changed_new {
-        if let Some((_, y)) = n.allows.get(j) {
-            pairs.extend(o.allow_neighbours(&y.glob).into_iter().map(|i| (i, j)));
+    for &j in &changed.new {
+        if let Some(y) = n.policy.files.get(j) {
+            pairs.extend(allow_exec_near(o, &y.glob).into_iter().map(|i| (i, j)));
         }
     }
-    pairs.sort_unstable();
+    // In transition order, old rule first.
+    let key = |(i, j): (usize, usize)| (order_key(o, i), order_key(n, j));
+    pairs.sort_by_key(|&p| key(p));
     pairs.dedup();
     // The partners' own neighbours (for the rules before them in the order).
-    let mut partners_old: Vec<&str> = Vec::new();
-    let mut partners_new: Vec<&str> = Vec::new();
+    let mut partners_old: Vec<&'p str> = Vec::new();
+    let mut partners_new: Vec<&'p str> = Vec::new();
     for &(i, j) in &pairs {
-        if let Some((_, x)) = o.allows.get(i) {
-            if !o.allow_near.contains_key(x.glob.as_str()) {
+        if let Some(x) = o.policy.files.get(i) {
+            if !o.searched(&x.glob) {
                 partners_old.push(x.glob.as_str());
             }
         }
-        if let Some((_, y)) = n.allows.get(j) {
-            if !n.allow_near.contains_key(y.glob.as_str()) {
+        if let Some(y) = n.policy.files.get(j) {
+            if !n.searched(&y.glob) {
                 partners_new.push(y.glob.as_str());
             }
         }
     }
-    for (side, mut q) in [(&mut o, partners_old), (&mut n, partners_new)] {
+    for (side, mut q) in [(&mut *o, partners_old), (&mut *n, partners_new)] {
         q.sort_unstable();
         q.dedup();
-        if !q.is_empty() {
-            side.find_neighbours(&q);
-        }
+        side.find_neighbours(&q);
     }
+    let (o, n) = (&*o, &*n);
     let mut out = Vec::new();
-    for (i, j) in pairs {
-        let (Some(&(xi, x)), Some(&(yi, y))) = (o.allows.get(i), n.allows.get(j)) else {
+    for (xi, yi) in pairs {
+        let (Some(x), Some(y)) = (o.policy.files.get(xi), n.policy.files.get(yi)) else {
             continue;
         };
         if x.exec_as == y.exec_as || !intersects(&x.glob, &y.glob) {
@@ -219,10 +181,10 @@ pub(super) fn transition_changes(old: &Policy, new: &Policy) -> Vec<Change> {
         } else {
             vec![&x.glob, &y.glob]
         };
-        let mut except = o.earlier_overlapping(i, &x.glob);
-        except.extend(n.earlier_overlapping(j, &y.glob));
-        except.extend(o.deny_overlapping(&x.glob));
-        except.extend(n.deny_overlapping(&y.glob));
+        let mut except = earlier_overlapping(o, xi);
+        except.extend(earlier_overlapping(n, yi));
+        except.extend(deny_overlapping(o, &x.glob));
+        except.extend(deny_overlapping(n, &y.glob));
         except.sort();
         except.dedup();
         let witness = match region(&within, &except) {

@@ -22,7 +22,9 @@ use crate::store::Lsm;
 pub use polc_apparmor::Abi as AppArmorAbi;
 use polc_lang::fidelity::FidelityReport;
 use polc_lang::ir::Policy;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+pub use polc_selinux::{Attribute, FileContexts, Launcher, PortContexts};
 
 /// How to compile: one config struct for every backend.
 #[derive(Clone, Debug)]
@@ -135,6 +137,110 @@ impl CompileError {
     }
 }
 
+/// Why a target's SELinux contexts could not be read: which file, and why.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadContextsError {
+    /// The file could not be read.
+    #[error("cannot read `{}`: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file_contexts file (or one of its companions) is malformed.
+    #[error("`{}` is not a file_contexts file: {source}", path.display())]
+    FileContexts {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        source: polc_selinux::FcParseError,
+    },
+    /// A port contexts listing is malformed.
+    #[error("`{}` is not a port contexts listing: {source}", path.display())]
+    PortContexts {
+        /// The file.
+        path: PathBuf,
+        /// Where and what.
+        source: polc_selinux::PortParseError,
+    },
+}
+
+impl ReadContextsError {
+    /// The file at fault.
+    pub fn path(&self) -> &Path {
+        match self {
+            ReadContextsError::Read { path, .. }
+            | ReadContextsError::FileContexts { path, .. }
+            | ReadContextsError::PortContexts { path, .. } => path,
+        }
+    }
+}
+
+/// Read a target's file contexts as its policy build and libselinux do: the
+/// `file_contexts` file at `path`, then its companions when present, `PATH.homedirs` and
+/// `PATH.local` (entries after the main file's), and `PATH.subs_dist` (path aliases).
+///
+/// A missing or unreadable companion is skipped, as libselinux skips it; a malformed one
+/// is an error naming it.
+///
+/// ```no_run
+/// let fc = polc::compile::read_selinux_file_contexts(
+///     "/etc/selinux/default/contexts/files/file_contexts".as_ref(),
+/// )?;
+/// let opts = polc::compile::CompileOptions {
+///     selinux_file_contexts: Some(fc),
+///     ..Default::default()
+/// };
+/// # let _ = opts;
+/// # Ok::<(), polc::compile::ReadContextsError>(())
+/// ```
+pub fn read_selinux_file_contexts(path: &Path) -> Result<FileContexts, ReadContextsError> {
+    let malformed = |file: &Path| {
+        let path = file.to_path_buf();
+        move |source: polc_selinux::FcParseError| ReadContextsError::FileContexts { path, source }
+    };
+    let text = read(path)?;
+    let mut fc = FileContexts::parse(&text).map_err(malformed(path))?;
+    let sibling = |suffix: &str| {
+        let base = path
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        path.with_file_name(format!("{base}.{suffix}"))
+    };
+    for suffix in ["homedirs", "local"] {
+        let extra = sibling(suffix);
+        if let Ok(t) = std::fs::read_to_string(&extra) {
+            let name = extra.to_string_lossy().into_owned();
+            fc = fc.with_extra(&t, &name).map_err(malformed(&extra))?;
+        }
+    }
+    let subs = sibling("subs_dist");
+    if let Ok(t) = std::fs::read_to_string(&subs) {
+        fc = fc.with_substitutions(&t).map_err(malformed(&subs))?;
+    }
+    Ok(fc)
+}
+
+/// Read a target's port contexts: the text `seinfo --portcon --initialsid -x POLICY`
+/// prints (`portcon tcp 443 system_u:object_r:http_port_t:s0` lines, and `sid port` /
+/// `sid node` lines; other lines are ignored).
+pub fn read_selinux_port_contexts(path: &Path) -> Result<PortContexts, ReadContextsError> {
+    let text = read(path)?;
+    PortContexts::parse(&text).map_err(|source| ReadContextsError::PortContexts {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read(path: &Path) -> Result<String, ReadContextsError> {
+    std::fs::read_to_string(path).map_err(|source| ReadContextsError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Compile `policy` for `lsm`.
 pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artifact, CompileError> {
     let name = policy.name.as_str();
@@ -236,5 +342,44 @@ mod tests {
             Some(Lsm::SeLinux)
         );
         assert_eq!(lsm_from_list("capability,bpf"), None);
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn contexts_errors_name_the_file_at_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let fc = dir.path().join("file_contexts");
+        let missing = read_selinux_file_contexts(&fc).unwrap_err();
+        assert!(matches!(missing, ReadContextsError::Read { .. }));
+        assert_eq!(missing.path(), fc);
+
+        std::fs::write(&fc, "/srv(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
+        assert!(read_selinux_file_contexts(&fc).is_ok());
+        let local = dir.path().join("file_contexts.local");
+        std::fs::write(&local, "\n/srv/x\n").unwrap();
+        let bad = read_selinux_file_contexts(&fc).unwrap_err();
+        assert_eq!(bad.path(), local);
+        assert_eq!(
+            bad.to_string(),
+            format!(
+                "`{}` is not a file_contexts file: {}:2: expected `REGEX [MODE] CONTEXT`",
+                local.display(),
+                local.display()
+            )
+        );
+
+        let ports = dir.path().join("ports");
+        std::fs::write(&ports, "portcon tcp 443 system_u:object_r:http_port_t:s0\n").unwrap();
+        let p = read_selinux_port_contexts(&ports).unwrap();
+        assert_eq!(p.ports.len(), 1);
+        std::fs::write(&ports, "portcon tcp 9-1 system_u:object_r:http_port_t:s0\n").unwrap();
+        let bad = read_selinux_port_contexts(&ports).unwrap_err();
+        assert_eq!(
+            bad.to_string(),
+            format!(
+                "`{}` is not a port contexts listing: port contexts:1: bad port range",
+                ports.display()
+            )
+        );
     }
 }

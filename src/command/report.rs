@@ -1,7 +1,10 @@
 //! Rendering of fidelity reports and backend errors.
 
 use super::{render, BackendArgs, Ctx, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
-use crate::compile::{CompileError, CompileOptions};
+use crate::compile::{
+    read_selinux_file_contexts, read_selinux_port_contexts, CompileError, CompileOptions,
+    ReadContextsError,
+};
 use polc_lang::fidelity::{Fidelity, FidelityReport};
 
 /// The compile options of the backend arguments, or a usage error already reported.
@@ -13,65 +16,20 @@ pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, 
             ctx.say(e);
             EXIT_USAGE
         })?;
+    let read_error = |ctx: &mut Ctx<'_>, e: ReadContextsError| {
+        match e {
+            ReadContextsError::Read { .. } => ctx.say(format_args!("error[E0400]: {e}")),
+            _ => ctx.say(format_args!("error: {e}")),
+        }
+        EXIT_USAGE
+    };
     let selinux_file_contexts = match &args.selinux_file_contexts {
         None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ctx.say(format_args!(
-                    "error[E0400]: cannot read `{}`: {e}",
-                    path.display()
-                ));
-                EXIT_USAGE
-            })?;
-            let bad = |ctx: &mut Ctx<'_>, file: &std::path::Path, e: &dyn std::fmt::Display| {
-                ctx.say(format_args!(
-                    "error: `{}` is not a file_contexts file: {e}",
-                    file.display()
-                ));
-                EXIT_USAGE
-            };
-            let mut fc =
-                polc_selinux::FileContexts::parse(&text).map_err(|e| bad(ctx, path, &e))?;
-            // The policy build's companions, as libselinux reads them: home directories and
-            // local additions after the main file, then the path aliases.
-            let sibling = |suffix: &str| {
-                let base = path
-                    .file_name()
-                    .map_or(String::new(), |n| n.to_string_lossy().into_owned());
-                path.with_file_name(format!("{base}.{suffix}"))
-            };
-            for suffix in ["homedirs", "local"] {
-                let extra = sibling(suffix);
-                if let Ok(t) = std::fs::read_to_string(&extra) {
-                    let name = extra.to_string_lossy().into_owned();
-                    fc = fc.with_extra(&t, &name).map_err(|e| bad(ctx, &extra, &e))?;
-                }
-            }
-            let subs = sibling("subs_dist");
-            if let Ok(t) = std::fs::read_to_string(&subs) {
-                fc = fc.with_substitutions(&t).map_err(|e| bad(ctx, &subs, &e))?;
-            }
-            Some(fc)
-        }
+        Some(path) => Some(read_selinux_file_contexts(path).map_err(|e| read_error(ctx, e))?),
     };
     let selinux_port_contexts = match &args.selinux_port_contexts {
         None => None,
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ctx.say(format_args!(
-                    "error[E0400]: cannot read `{}`: {e}",
-                    path.display()
-                ));
-                EXIT_USAGE
-            })?;
-            Some(polc_selinux::PortContexts::parse(&text).map_err(|e| {
-                ctx.say(format_args!(
-                    "error: `{}` is not a port contexts listing: {e}",
-                    path.display()
-                ));
-                EXIT_USAGE
-            })?)
-        }
+        Some(path) => Some(read_selinux_port_contexts(path).map_err(|e| read_error(ctx, e))?),
     };
     Ok(CompileOptions {
         strict: args.strict,

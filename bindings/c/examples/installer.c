@@ -4,7 +4,13 @@
  *
  * Loads the policy with the given install-time variables, prints every diagnostic
  * with its location, compiles it for the LSM in strict mode, and installs it as a
- * new generation. Exit status: 0 installed, 1 refused (errors, strict, kernel), 2 usage. */
+ * new generation. Exit status: 0 installed, 1 refused (errors, strict, kernel), 2 usage.
+ *
+ * For SELinux the target's contexts come from the environment: POLC_SELINUX_FILE_CONTEXTS
+ * (default: Debian's /etc/selinux/default/contexts/files/file_contexts),
+ * POLC_SELINUX_PORT_CONTEXTS (the output of `seinfo --portcon -x POLICY`, saved to a file),
+ * POLC_SELINUX_LAUNCHERS (e.g. unconfined_t:unconfined_r) and POLC_SELINUX_ATTRIBUTES
+ * (e.g. domain=domain,file=file_type), each unset for none. */
 #include <polc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +76,13 @@ int main(int argc, char **argv) {
 
     polc_compile_config config = polc_compile_config_default(lsm);
     config.strict = 1; /* an installer refuses policies the kernel cannot enforce as written */
+    if (lsm == POLC_LSM_SE_LINUX) {
+        const char *fc = getenv("POLC_SELINUX_FILE_CONTEXTS");
+        config.selinux_file_contexts = fc ? fc : "/etc/selinux/default/contexts/files/file_contexts";
+        config.selinux_port_contexts = getenv("POLC_SELINUX_PORT_CONTEXTS");
+        config.selinux_launchers = getenv("POLC_SELINUX_LAUNCHERS");
+        config.selinux_attributes = getenv("POLC_SELINUX_ATTRIBUTES");
+    }
     if (polc_store_open(argv[2], &store) != POLC_STATUS_OK) goto out;
     uint64_t generation = 0;
     st = polc_store_install(store, policy, &config, &generation);

@@ -67,6 +67,21 @@ typedef struct {
   uint32_t apparmor_abi;
   // Landlock ABI, 1 to 7.
   uint32_t landlock_abi;
+  // SELinux: the target's `file_contexts` file, to which paths the policy does not own
+  // resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its
+  // companions `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present.
+  // NULL: none (a policy touching paths it does not own then fails to compile).
+  const char *selinux_file_contexts;
+  // SELinux: the target's port contexts, as `seinfo --portcon -x POLICY` prints them
+  // (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL: none.
+  const char *selinux_port_contexts;
+  // SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
+  // `"unconfined_t:unconfined_r"`). NULL or empty: none.
+  const char *selinux_launchers;
+  // SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND
+  // one of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty:
+  // none.
+  const char *selinux_attributes;
 } polc_compile_config;
 
 #ifdef __cplusplus
@@ -86,16 +101,21 @@ const char *polc_last_error_message(void);
 // `s` is NULL or a string returned by polc that was not freed yet.
 void polc_string_free(char *s);
 
-// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7.
+// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7, no SELinux
+// contexts, launchers or attributes (all NULL).
 polc_compile_config polc_compile_config_default(polc_lsm lsm);
 
 // Compile a policy. On success `*artifact_out` is the artifact (profile, CIL module or
 // Landlock plan) and, when `report_json_out` is not NULL, `*report_json_out` the
 // fidelity report as JSON; free both with `polc_string_free`.
 //
+// Invalid config fields give `POLC_STATUS_INVALID_ARGUMENT` (a malformed launcher,
+// attribute or contexts file), `POLC_STATUS_IO` (an unreadable contexts file) or
+// `POLC_STATUS_INVALID_UTF8`; the last error message says which field or file and why.
+//
 // # Safety
-// `policy` and `config` are valid; `artifact_out` is valid for writes; `report_json_out`
-// is NULL or valid for writes.
+// `policy` and `config` are valid, the config's string fields NULL or valid strings;
+// `artifact_out` is valid for writes; `report_json_out` is NULL or valid for writes.
 polc_status polc_policy_compile(const polc_policy *policy,
                                 const polc_compile_config *config,
                                 char **artifact_out,
@@ -118,10 +138,11 @@ void polc_store_free(polc_store *s);
 // Compile `policy` with `config`, load it, and make it the current generation. On
 // success `*generation_out` is the new generation's number. If the kernel refuses it,
 // `POLC_STATUS_STORE` is returned and the previous generation stays loaded and current.
+// The config is read as by `polc_policy_compile`, with the same statuses.
 //
 // # Safety
-// `store`, `policy` and `config` are valid handles/pointers; `generation_out` is valid
-// for writes.
+// `store`, `policy` and `config` are valid handles/pointers, the config's string fields
+// NULL or valid strings; `generation_out` is valid for writes.
 polc_status polc_store_install(polc_store *store,
                                const polc_policy *policy,
                                const polc_compile_config *config,

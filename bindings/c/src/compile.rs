@@ -1,12 +1,17 @@
 //! `polc_policy_compile` and the store: compile for an LSM, install, roll back, remove.
 
 use crate::{guard, owned_string, polc_policy, polc_status, set_error, str_arg};
-use polc_facade::compile::{compile, CompileOptions};
+use polc_facade::compile::{
+    compile, read_selinux_file_contexts, read_selinux_port_contexts, CompileOptions,
+    ReadContextsError,
+};
 use polc_facade::store::{
     AppArmorLoader, Loader, Lsm, NullLoader, Package, SeLinuxLoader, Store, StoreConfig, StoreError,
 };
 use polc_facade::PolicyName;
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr};
+use std::path::Path;
+use std::str::FromStr;
 
 /// The LSMs a policy compiles for.
 #[repr(C)]
@@ -43,9 +48,25 @@ pub struct polc_compile_config {
     pub apparmor_abi: u32,
     /// Landlock ABI, 1 to 7.
     pub landlock_abi: u32,
+    /// SELinux: the target's `file_contexts` file, to which paths the policy does not own
+    /// resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its
+    /// companions `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present.
+    /// NULL: none (a policy touching paths it does not own then fails to compile).
+    pub selinux_file_contexts: *const c_char,
+    /// SELinux: the target's port contexts, as `seinfo --portcon -x POLICY` prints them
+    /// (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL: none.
+    pub selinux_port_contexts: *const c_char,
+    /// SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
+    /// `"unconfined_t:unconfined_r"`). NULL or empty: none.
+    pub selinux_launchers: *const c_char,
+    /// SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND
+    /// one of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty:
+    /// none.
+    pub selinux_attributes: *const c_char,
 }
 
-/// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7.
+/// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7, no SELinux
+/// contexts, launchers or attributes (all NULL).
 #[no_mangle]
 pub extern "C" fn polc_compile_config_default(lsm: polc_lsm) -> polc_compile_config {
     polc_compile_config {
@@ -53,10 +74,60 @@ pub extern "C" fn polc_compile_config_default(lsm: polc_lsm) -> polc_compile_con
         strict: 0,
         apparmor_abi: 3,
         landlock_abi: 7,
+        selinux_file_contexts: std::ptr::null(),
+        selinux_port_contexts: std::ptr::null(),
+        selinux_launchers: std::ptr::null(),
+        selinux_attributes: std::ptr::null(),
     }
 }
 
-fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
+/// An optional string field of the config: NULL is `None`.
+///
+/// # Safety
+/// `p` is NULL or a valid NUL-terminated string.
+unsafe fn opt_field<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, polc_status> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: the caller guarantees a valid NUL-terminated string.
+    let c = unsafe { CStr::from_ptr(p) };
+    c.to_str().map(Some).map_err(|_| {
+        set_error(format!("`config.{what}` is not valid UTF-8"));
+        polc_status::InvalidUtf8
+    })
+}
+
+fn contexts_status(e: &ReadContextsError) -> polc_status {
+    set_error(e.to_string());
+    match e {
+        ReadContextsError::Read { .. } => polc_status::Io,
+        _ => polc_status::InvalidArgument,
+    }
+}
+
+/// Parse a comma-separated list of `T` (empty items are skipped).
+fn list<T: FromStr>(text: Option<&str>, what: &str) -> Result<Vec<T>, polc_status>
+where
+    T::Err: std::fmt::Display,
+{
+    text.into_iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse().map_err(|e| {
+                set_error(format!("`config.{what}`: {e}"));
+                polc_status::InvalidArgument
+            })
+        })
+        .collect()
+}
+
+/// The compile options of a config.
+///
+/// # Safety
+/// The string fields of `c` are NULL or valid NUL-terminated strings.
+unsafe fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
     let apparmor_abi = match c.apparmor_abi {
         3 => polc_apparmor_abi("3.0"),
         4 => polc_apparmor_abi("4.0"),
@@ -69,10 +140,33 @@ fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
         set_error(format!("landlock ABI {} is out of range", c.landlock_abi));
         polc_status::InvalidArgument
     })?;
+    // SAFETY: forwarded contract.
+    let (fc, ports, launchers, attributes) = unsafe {
+        (
+            opt_field(c.selinux_file_contexts, "selinux_file_contexts")?,
+            opt_field(c.selinux_port_contexts, "selinux_port_contexts")?,
+            opt_field(c.selinux_launchers, "selinux_launchers")?,
+            opt_field(c.selinux_attributes, "selinux_attributes")?,
+        )
+    };
+    let selinux_launchers = list(launchers, "selinux_launchers")?;
+    let selinux_attributes = list(attributes, "selinux_attributes")?;
+    let selinux_port_contexts = ports
+        .map(|p| read_selinux_port_contexts(Path::new(p)))
+        .transpose()
+        .map_err(|e| contexts_status(&e))?;
+    let selinux_file_contexts = fc
+        .map(|p| read_selinux_file_contexts(Path::new(p)))
+        .transpose()
+        .map_err(|e| contexts_status(&e))?;
     Ok(CompileOptions {
         strict: c.strict != 0,
         apparmor_abi,
         landlock_abi,
+        selinux_file_contexts,
+        selinux_port_contexts,
+        selinux_launchers,
+        selinux_attributes,
         ..CompileOptions::default()
     })
 }
@@ -81,15 +175,29 @@ fn polc_apparmor_abi(s: &str) -> Result<polc_facade::compile::AppArmorAbi, polc_
     s.parse().map_err(|_| polc_status::InvalidArgument)
 }
 
-fn compiled(
+/// The library's advice speaks of the CLI's flags: name the config's fields instead.
+fn c_help(help: &str) -> String {
+    [
+        ("--selinux-file-contexts", "`config.selinux_file_contexts`"),
+        ("--selinux-port-contexts", "`config.selinux_port_contexts`"),
+        ("--strict", "`config.strict`"),
+    ]
+    .iter()
+    .fold(help.to_string(), |h, (flag, field)| h.replace(flag, field))
+}
+
+/// # Safety
+/// The string fields of `config` are NULL or valid NUL-terminated strings.
+unsafe fn compiled(
     p: &polc_policy,
     config: &polc_compile_config,
 ) -> Result<polc_facade::compile::Artifact, polc_status> {
-    let opts = options(config)?;
+    // SAFETY: forwarded contract.
+    let opts = unsafe { options(config) }?;
     compile(&p.loaded().policy, config.lsm.into(), &opts).map_err(|e| {
         let strict = e.is_strict();
         set_error(match e.help() {
-            Some(h) => format!("{e} (help: {h})"),
+            Some(h) => format!("{e} (help: {})", c_help(h)),
             None => e.to_string(),
         });
         if strict {
@@ -104,9 +212,13 @@ fn compiled(
 /// Landlock plan) and, when `report_json_out` is not NULL, `*report_json_out` the
 /// fidelity report as JSON; free both with `polc_string_free`.
 ///
+/// Invalid config fields give `POLC_STATUS_INVALID_ARGUMENT` (a malformed launcher,
+/// attribute or contexts file), `POLC_STATUS_IO` (an unreadable contexts file) or
+/// `POLC_STATUS_INVALID_UTF8`; the last error message says which field or file and why.
+///
 /// # Safety
-/// `policy` and `config` are valid; `artifact_out` is valid for writes; `report_json_out`
-/// is NULL or valid for writes.
+/// `policy` and `config` are valid, the config's string fields NULL or valid strings;
+/// `artifact_out` is valid for writes; `report_json_out` is NULL or valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn polc_policy_compile(
     policy: *const polc_policy,
@@ -124,7 +236,8 @@ pub unsafe extern "C" fn polc_policy_compile(
             set_error("`artifact_out` is NULL");
             return polc_status::NullArgument;
         }
-        let a = match compiled(p, c) {
+        // SAFETY: the config's strings are valid, per the contract.
+        let a = match unsafe { compiled(p, c) } {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -210,10 +323,11 @@ pub unsafe extern "C" fn polc_store_free(s: *mut polc_store) {
 /// Compile `policy` with `config`, load it, and make it the current generation. On
 /// success `*generation_out` is the new generation's number. If the kernel refuses it,
 /// `POLC_STATUS_STORE` is returned and the previous generation stays loaded and current.
+/// The config is read as by `polc_policy_compile`, with the same statuses.
 ///
 /// # Safety
-/// `store`, `policy` and `config` are valid handles/pointers; `generation_out` is valid
-/// for writes.
+/// `store`, `policy` and `config` are valid handles/pointers, the config's string fields
+/// NULL or valid strings; `generation_out` is valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn polc_store_install(
     store: *mut polc_store,
@@ -235,7 +349,8 @@ pub unsafe extern "C" fn polc_store_install(
             set_error("`generation_out` is NULL");
             return polc_status::NullArgument;
         }
-        let a = match compiled(p, c) {
+        // SAFETY: the config's strings are valid, per the contract.
+        let a = match unsafe { compiled(p, c) } {
             Ok(a) => a,
             Err(st) => return st,
         };

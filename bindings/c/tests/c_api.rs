@@ -191,3 +191,17 @@ fn the_documented_installer_installs_a_policy_with_variables() {
     assert!(store.join("org.example.viewer/gen-1").is_dir());
     let _ = std::fs::remove_dir_all(&root);
 }
+
+#[test]
+fn c_compile_for_selinux_with_the_targets_contexts() {
+    let fc = "/etc/selinux/default/contexts/files/file_contexts";
+    assert!(
+        Path::new(fc).is_file(),
+        "{fc} is missing: apt-get install selinux-policy-default (tests/run-all.sh installs it)"
+    );
+    let work = std::env::temp_dir().join(format!("polc-capi-selinux-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    compile_and_run_with("test_selinux", &[fc, work.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&work);
+}

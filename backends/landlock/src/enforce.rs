@@ -10,7 +10,7 @@ use landlock::{
     AccessFs, AccessNet, BitFlags, CompatLevel, Compatible, NetPort, PathBeneath, RestrictSelfAttr,
     Ruleset, RulesetAttr, RulesetCreated, RulesetCreatedAttr, RulesetStatus, Scope,
 };
-use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
+use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use serde::Serialize;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
@@ -413,26 +413,42 @@ impl Prepared {
     }
 }
 
-/// Mark the entries of file rule `i` as narrowed because `path` was left out.
+/// Mark the entries of file rule `i` as narrowed because `path` was left out. A widened
+/// entry keeps its widening and gets a narrowed entry beside it (one per direction).
 fn degrade(report: &mut FidelityReport, i: usize, path: &str, why: &str) {
-    for e in &mut report.entries {
-        let mine = e.subject
-            == Subject::Rule {
-                list: RuleListKind::File,
-                index: i,
-            };
-        if mine && e.fidelity == Fidelity::Exact {
-            e.fidelity = Fidelity::Narrowed;
-        }
-        if mine && e.fidelity == Fidelity::Narrowed {
-            let note = format!("`{path}` was left out of the ruleset: {why}");
-            if e.reason.is_empty() {
-                e.reason = note;
-            } else if !e.reason.contains(&note) {
-                e.reason = format!("{}; {note}", e.reason);
+    let subject = Subject::Rule {
+        list: RuleListKind::File,
+        index: i,
+    };
+    let note = format!("`{path}` was left out of the ruleset: {why}");
+    let mut widened = Vec::new();
+    for e in report.entries.iter_mut().filter(|e| e.subject == subject) {
+        match e.fidelity {
+            Fidelity::Exact | Fidelity::Narrowed => {
+                e.fidelity = Fidelity::Narrowed;
+                if e.reason.is_empty() {
+                    e.reason = note.clone();
+                } else if !e.reason.contains(&note) {
+                    e.reason = format!("{}; {note}", e.reason);
+                }
             }
+            Fidelity::Widened => widened.push(e.clone()),
+            Fidelity::Unsupported => {}
         }
     }
+    for w in widened {
+        let twin = report.entries.iter().any(|e| {
+            e.subject == subject && e.rights == w.rights && e.fidelity == Fidelity::Narrowed
+        });
+        if !twin {
+            report.entries.push(RuleFidelity {
+                fidelity: Fidelity::Narrowed,
+                reason: note.clone(),
+                ..w
+            });
+        }
+    }
+    report.entries.sort_by_key(|e| e.subject);
 }
 
 /// Restrict the calling process with `plan` (see [`Prepared::restrict_self`]).
@@ -459,5 +475,70 @@ impl CommandExt for Command {
 
     fn confine_with(&mut self, plan: &Plan, opts: &EnforceOptions) -> Result<Status, Error> {
         Ok(Prepared::new(plan, opts)?.install(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use polc_lang::rights::{Right, Rights};
+
+    fn entry(index: usize, rights: Rights, fidelity: Fidelity, reason: &str) -> RuleFidelity {
+        RuleFidelity {
+            subject: Subject::Rule {
+                list: RuleListKind::File,
+                index,
+            },
+            rights: Some(rights),
+            fidelity,
+            reason: reason.into(),
+            rule: format!("rule {index}"),
+            origins: vec![],
+        }
+    }
+
+    #[test]
+    fn a_left_out_path_narrows_every_entry_of_its_rule() {
+        let read = Rights::one(Right::Read);
+        let create = Rights::one(Right::Create);
+        let mut report = FidelityReport {
+            backend: "landlock".into(),
+            target: "abi 7".into(),
+            entries: vec![
+                entry(0, read, Fidelity::Exact, ""),
+                entry(0, create, Fidelity::Widened, "renames"),
+                entry(1, read, Fidelity::Exact, ""),
+            ],
+        };
+        degrade(&mut report, 0, "/srv/x", "not found");
+        fn of(report: &FidelityReport, i: usize) -> Vec<(Option<Rights>, Fidelity)> {
+            report
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.subject
+                        == Subject::Rule {
+                            list: RuleListKind::File,
+                            index: i,
+                        }
+                })
+                .map(|e| (e.rights, e.fidelity))
+                .collect()
+        }
+        assert_eq!(
+            of(&report, 0),
+            vec![
+                (Some(read), Fidelity::Narrowed),
+                (Some(create), Fidelity::Widened),
+                (Some(create), Fidelity::Narrowed),
+            ]
+        );
+        assert_eq!(of(&report, 1), vec![(Some(read), Fidelity::Exact)]);
+        assert!(report.entries[0].reason.contains("`/srv/x` was left out"));
+        assert_eq!(report.entries[1].reason, "renames");
+        // twice: nothing more is added
+        degrade(&mut report, 0, "/srv/x", "not found");
+        assert_eq!(of(&report, 0).len(), 3);
     }
 }

@@ -339,18 +339,7 @@ pub(crate) fn transition(t: &Option<PolicyName>) -> String {
 /// a non-literal glob never conflict. The first earlier conflicting rule not yet reported
 /// is reported, as when comparing every pair.
 pub(crate) fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Diagnostic>) {
-    let execs: Vec<(&Atom, &Glob, &Option<PolicyName>)> = atoms
-        .iter()
-        .filter(|a| a.effect == Effect::Allow)
-        .filter_map(|a| match &a.subject {
-            Subject::File {
-                glob,
-                rights,
-                exec_as,
-            } if rights.contains(Right::Exec) => Some((a, glob, exec_as)),
-            _ => None,
-        })
-        .collect();
+    let execs = exec_rules(atoms);
     let mut literal: FastMap<&str, Vec<usize>> = FastMap::default();
     for (k, (_, g, _)) in execs.iter().enumerate() {
         if g.is_literal() {
@@ -378,51 +367,82 @@ pub(crate) fn check_transitions(ws: &Workspace, atoms: &[Atom], out: &mut Vec<Di
             .take_while(|i| **i < j)
             .filter_map(|i| execs.get(*i).map(|e| (*i, e)));
         for (i, earlier) in earlier_ones {
-            let ((_, ga, ta), (_, gb, tb)) = (earlier, later);
-            if ta == tb {
-                continue;
+            if let Some(d) = transition_conflict(ws, (i, earlier), (j, later), &mut reported) {
+                out.push(d);
+                break;
             }
-            let conflict = match (ga.is_literal(), gb.is_literal()) {
-                (true, true) => ga.as_str() == gb.as_str(),
-                (false, false) => may_overlap(ga, gb) && ga.intersects(gb),
-                _ => false,
-            };
-            // Point at the policy's own file when one of the two rules is there.
-            let (pi, (p, gp, tp), (o, go, to)) = if later.0.unit != 0 && earlier.0.unit == 0 {
-                (i, earlier, later)
-            } else {
-                (j, later, earlier)
-            };
-            if !conflict || reported.contains(&i) || reported.contains(&j) {
-                continue;
-            }
-            reported.insert(pi);
-            let file = ws.unit(p.unit).map_or("", |u| u.name.as_str());
-            let mut d = Diagnostic::new(
-                Code::ConflictingTransition,
-                file,
-                p.span,
-                format!(
-                    "conflicting exec transitions: `{}` runs {}, `{}` runs {}",
-                    esc(gp.as_str()),
-                    transition(tp),
-                    esc(go.as_str()),
-                    transition(to)
-                ),
-                "overlaps another exec rule",
-            );
-            d = if o.unit == p.unit {
-                d.with_label(o.span, "the other rule")
-            } else {
-                d.with_help(format!(
-                    "the other rule is at {}; make the paths disjoint, or add a rule for the exact path",
-                    ws.loc(o.unit, o.span)
-                ))
-            };
-            out.push(d);
-            break;
         }
     }
+}
+
+/// An allowed exec rule: the atom, its glob and its transition.
+pub(crate) type ExecRule<'a> = (&'a Atom, &'a Glob, &'a Option<PolicyName>);
+
+/// The allowed exec rules of `atoms`, in order.
+pub(crate) fn exec_rules(atoms: &[Atom]) -> Vec<ExecRule<'_>> {
+    atoms
+        .iter()
+        .filter(|a| a.effect == Effect::Allow)
+        .filter_map(|a| match &a.subject {
+            Subject::File {
+                glob,
+                rights,
+                exec_as,
+            } if rights.contains(Right::Exec) => Some((a, glob, exec_as)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// E0133 for one pair of exec rules (`earlier` at index `i` before `later` at `j`): the
+/// diagnostic when they conflict and neither was reported yet (marking the reported one).
+pub(crate) fn transition_conflict(
+    ws: &Workspace,
+    (i, earlier): (usize, &ExecRule<'_>),
+    (j, later): (usize, &ExecRule<'_>),
+    reported: &mut BTreeSet<usize>,
+) -> Option<Diagnostic> {
+    let ((_, ga, ta), (_, gb, tb)) = (earlier, later);
+    if ta == tb {
+        return None;
+    }
+    let conflict = match (ga.is_literal(), gb.is_literal()) {
+        (true, true) => ga.as_str() == gb.as_str(),
+        (false, false) => may_overlap(ga, gb) && ga.intersects(gb),
+        _ => false,
+    };
+    // Point at the policy's own file when one of the two rules is there.
+    let (pi, (p, gp, tp), (o, go, to)) = if later.0.unit != 0 && earlier.0.unit == 0 {
+        (i, earlier, later)
+    } else {
+        (j, later, earlier)
+    };
+    if !conflict || reported.contains(&i) || reported.contains(&j) {
+        return None;
+    }
+    reported.insert(pi);
+    let file = ws.unit(p.unit).map_or("", |u| u.name.as_str());
+    let d = Diagnostic::new(
+        Code::ConflictingTransition,
+        file,
+        p.span,
+        format!(
+            "conflicting exec transitions: `{}` runs {}, `{}` runs {}",
+            esc(gp.as_str()),
+            transition(tp),
+            esc(go.as_str()),
+            transition(to)
+        ),
+        "overlaps another exec rule",
+    );
+    Some(if o.unit == p.unit {
+        d.with_label(o.span, "the other rule")
+    } else {
+        d.with_help(format!(
+            "the other rule is at {}; make the paths disjoint, or add a rule for the exact path",
+            ws.loc(o.unit, o.span)
+        ))
+    })
 }
 
 fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {

@@ -256,59 +256,89 @@ pub(crate) fn lint(
     out: &mut Vec<Diagnostic>,
 ) {
     let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
-    let mut same: FastMap<(Effect, &Subject), Vec<usize>> = FastMap::default();
-    for (i, a) in atoms.iter().enumerate() {
-        same.entry((a.effect, &a.subject)).or_default().push(i);
-    }
+    let same = same_rules(atoms);
     let search = search::Search::new(atoms);
     for (i, a) in atoms.iter().enumerate() {
         if a.unit != OWN {
             continue;
         }
-        // Report the later of two own statements, and always the own one of a pair with
-        // another file.
-        let dup = same
-            .get(&(a.effect, &a.subject))
-            .into_iter()
-            .flatten()
-            .filter(|j| **j != i)
-            .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
-            .find(|(j, b)| *j < i || b.unit != OWN)
-            .map(|(_, b)| b);
-        if let Some(b) = dup {
-            let d = Diagnostic::new(
-                Code::DuplicateRule,
-                file,
-                a.span,
-                format!("duplicate rule `{}`", describe(a)),
-                "duplicate",
-            );
-            out.push(other_rule(d, a, b, "the same rule"));
+        if let Some(b) = duplicate_of(&same, atoms, i) {
+            out.push(duplicate(file, a, b));
         } else if let Some(b) = search.broader(i).and_then(|j| atoms.get(j)) {
-            let d = Diagnostic::new(
-                Code::ShadowedRule,
-                file,
-                a.span,
-                format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
-                "already covered",
-            );
-            out.push(other_rule(d, a, b, "the broader rule"));
+            out.push(shadowed(file, a, b));
         }
         if a.effect == Effect::Deny && !search.overlaps_allow(i) {
-            out.push(Diagnostic::new(
-                Code::DenyMatchesNothing,
-                file,
-                a.span,
-                format!("`{}` matches nothing any allow grants", describe(a)),
-                "no allow rule overlaps",
-            ));
+            out.push(deny_matches_nothing(file, a));
         }
     }
     unused_variables(ws, res, env, file, out);
 }
 
+/// Rules with equal effect and subject, by subject.
+pub(super) type SameRules<'a> = FastMap<(Effect, &'a Subject), Vec<usize>>;
+
+pub(super) fn same_rules(atoms: &[Atom]) -> SameRules<'_> {
+    let mut same: SameRules<'_> = FastMap::default();
+    for (i, a) in atoms.iter().enumerate() {
+        same.entry((a.effect, &a.subject)).or_default().push(i);
+    }
+    same
+}
+
+/// The rule own rule `i` duplicates, if any: the later of two own statements is reported,
+/// and always the own one of a pair with another file.
+pub(super) fn duplicate_of<'a>(
+    same: &SameRules<'_>,
+    atoms: &'a [Atom],
+    i: usize,
+) -> Option<&'a Atom> {
+    let a = atoms.get(i)?;
+    same.get(&(a.effect, &a.subject))
+        .into_iter()
+        .flatten()
+        .filter(|j| **j != i)
+        .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+        .find(|(j, b)| *j < i || b.unit != OWN)
+        .map(|(_, b)| b)
+}
+
+/// W0200 on `a`, a duplicate of `b`.
+pub(super) fn duplicate(file: &str, a: &Atom, b: &Atom) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::DuplicateRule,
+        file,
+        a.span,
+        format!("duplicate rule `{}`", describe(a)),
+        "duplicate",
+    );
+    other_rule(d, a, b, "the same rule")
+}
+
+/// W0201 on `a`, covered by `b`.
+pub(super) fn shadowed(file: &str, a: &Atom, b: &Atom) -> Diagnostic {
+    let d = Diagnostic::new(
+        Code::ShadowedRule,
+        file,
+        a.span,
+        format!("rule `{}` is shadowed by `{}`", describe(a), describe(b)),
+        "already covered",
+    );
+    other_rule(d, a, b, "the broader rule")
+}
+
+/// W0202 on the deny `a`.
+pub(super) fn deny_matches_nothing(file: &str, a: &Atom) -> Diagnostic {
+    Diagnostic::new(
+        Code::DenyMatchesNothing,
+        file,
+        a.span,
+        format!("`{}` matches nothing any allow grants", describe(a)),
+        "no allow rule overlaps",
+    )
+}
+
 /// W0203: variables declared in the policy's own file and never used.
-fn unused_variables(
+pub(super) fn unused_variables(
     ws: &Workspace,
     res: &Resolution,
     env: &Env,

@@ -29,7 +29,16 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let output = match crate::compile::compile(&loaded.policy, lsm, &opts) {
+    // Resolving paths against a distribution's file_contexts takes seconds.
+    let progress = super::progress::Progress::start(
+        global,
+        args.backend.report == Some(super::OutputFormat::Json),
+        ctx,
+        format_args!("compiling `{}` for {lsm}", loaded.policy.name),
+    );
+    let compiled = crate::compile::compile(&loaded.policy, lsm, &opts);
+    progress.done(ctx);
+    let output = match compiled {
         Ok(a) => {
             report::print(&a.report, args.backend.report, ctx);
             a.text

@@ -19,9 +19,11 @@ pub mod explain_ext;
 pub mod fmt;
 pub mod gen_bench;
 pub mod input;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod shell;
 pub mod store_cmd;
 
 /// Success (warnings do not change it).
@@ -61,9 +63,14 @@ Examples:
   Compile to the IR, the backend-neutral model, as stable JSON:
     polc compile examples/webapp.pol --target ir -o webapp.ir.json
 
+Shell completions and manual pages:
+    polc completions bash > /usr/share/bash-completion/completions/polc
+    polc man | man -l -
+
 Exit status: 0 success (warnings allowed), 1 errors in a policy or files to
 reformat, 2 bad usage or a file that cannot be read or written.
-Documentation: docs/cli.md and docs/language.md.";
+Documentation: `man polc` and `man polc-COMMAND`; the guides (cli.md, language.md)
+are in share/doc/polc/ where polc is installed, and in docs/ of polc's source.";
 
 /// The `polc` command line.
 #[derive(Debug, Parser)]
@@ -101,6 +108,63 @@ pub struct GlobalArgs {
     /// (repeatable; earlier directories first).
     #[arg(long = "abstractions", global = true, value_name = "DIR")]
     pub abstractions: Vec<PathBuf>,
+
+    /// When to colour diagnostics on stderr: `auto` (only on a terminal, and not when
+    /// NO_COLOR is set), `always` or `never`
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
+
+    /// Standard error is a terminal (set by `main`, not an option): progress lines are
+    /// drawn only then.
+    #[arg(skip)]
+    pub stderr_is_terminal: bool,
+}
+
+/// When to colour output (`--color`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// On a terminal, unless NO_COLOR is set to a non-empty value
+    #[default]
+    Auto,
+    /// Always, even in a pipe or with NO_COLOR
+    Always,
+    /// Never
+    Never,
+}
+
+impl ColorWhen {
+    /// Colour or not, given whether the stream is a terminal and the value of NO_COLOR
+    /// (<https://no-color.org>: set and non-empty turns colours off; an explicit
+    /// `--color always` wins over it).
+    pub fn resolve(self, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// The `--color` of a raw command line, before clap parses it (so clap's own help
+    /// and errors follow it too); `auto` when absent or not understood.
+    pub fn from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ColorWhen {
+        let mut when = ColorWhen::Auto;
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
+            let value = match a.to_str() {
+                Some("--") => break,
+                Some("--color") => args.next(),
+                Some(s) => match s.strip_prefix("--color=") {
+                    Some(v) => Some(v.into()),
+                    None => continue,
+                },
+                None => continue,
+            };
+            if let Some(v) = value.as_ref().and_then(|v| v.to_str()) {
+                when = ColorWhen::from_str(v, false).unwrap_or(when);
+            }
+        }
+        when
+    }
 }
 
 /// Diagnostic output formats.
@@ -196,6 +260,16 @@ pub enum Command {
     /// Show an installed policy's generations
     #[command(after_help = "Example:\n  polc show org.example.webapp")]
     Show(NameArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:\n  \
+        polc completions bash > ~/.local/share/bash-completion/completions/polc\n  \
+        polc completions zsh > ~/.zfunc/_polc\n  \
+        polc completions fish > ~/.config/fish/completions/polc.fish")]
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page polc(1), or write every page into a directory
+    #[command(after_help = "Examples:\n  polc man | man -l -\n  \
+        polc man --dir /usr/local/share/man/man1")]
+    Man(shell::ManArgs),
     /// Write a generated policy of N rules (for benchmarks)
     #[command(hide = true)]
     GenBench(GenBenchArgs),
@@ -475,6 +549,8 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Remove(a) => store_cmd::remove(a, ctx),
         Command::List(a) => store_cmd::list(a, ctx),
         Command::Show(a) => store_cmd::show(a, ctx),
+        Command::Completions(a) => shell::completions(a, ctx),
+        Command::Man(a) => shell::man(a, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }
@@ -487,5 +563,37 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn color_follows_the_option_then_the_terminal_and_no_color() {
+        use std::ffi::OsStr;
+        let set = Some(OsStr::new("1"));
+        let empty = Some(OsStr::new(""));
+        assert!(ColorWhen::Auto.resolve(true, None));
+        assert!(ColorWhen::Auto.resolve(true, empty));
+        assert!(!ColorWhen::Auto.resolve(true, set));
+        assert!(!ColorWhen::Auto.resolve(false, None));
+        assert!(ColorWhen::Always.resolve(false, set));
+        assert!(!ColorWhen::Never.resolve(true, None));
+    }
+
+    #[test]
+    fn the_color_option_is_found_before_parsing() {
+        let when = |args: &[&str]| ColorWhen::from_args(args.iter().map(|a| (*a).into()));
+        assert_eq!(
+            when(&["polc", "--color", "never", "check"]),
+            ColorWhen::Never
+        );
+        assert_eq!(
+            when(&["polc", "check", "--color=always"]),
+            ColorWhen::Always
+        );
+        assert_eq!(when(&["polc", "check", "x.pol"]), ColorWhen::Auto);
+        assert_eq!(
+            when(&["polc", "run", "p", "--", "ls", "--color=never"]),
+            ColorWhen::Auto
+        );
+        assert_eq!(when(&["polc", "--color", "bogus"]), ColorWhen::Auto);
     }
 }

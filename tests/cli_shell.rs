@@ -69,18 +69,25 @@ fn the_manual_page_is_generated_from_the_command_line() {
     assert!(page.contains("\\-\\-color"), "{page}");
 
     let tmp = tempfile::tempdir().unwrap();
-    let o = output(polc().arg("man").arg("--dir").arg(tmp.path()));
+    let o = output(polc().arg("man").arg("--dir").arg(tmp.path().join("man1")));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let compile = std::fs::read_to_string(tmp.path().join("polc-compile.1")).unwrap();
+    let compile = std::fs::read_to_string(tmp.path().join("man1/polc-compile.1")).unwrap();
     assert!(
         compile.contains("\\-\\-selinux\\-file\\-contexts"),
         "{compile}"
     );
     assert!(
-        !tmp.path().join("polc-gen-bench.1").exists(),
+        !tmp.path().join("man1/polc-gen-bench.1").exists(),
         "hidden commands get no page"
     );
-    let o = output(polc().args(["man", "--dir", "/nonexistent/dir"]));
+    // A directory that cannot be made: its parent is a file.
+    std::fs::write(tmp.path().join("file"), "").unwrap();
+    let o = output(
+        polc()
+            .arg("man")
+            .arg("--dir")
+            .arg(tmp.path().join("file/man1")),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("E0400"), "{}", text(&o.stderr));
 }

@@ -19,7 +19,7 @@ pub struct IoFailure {
 }
 
 impl IoFailure {
-    fn new(path: &Path, what: &str, e: &io::Error) -> Self {
+    pub(crate) fn new(path: &Path, what: &str, e: &io::Error) -> Self {
         let file = display(path);
         let why = match e.kind() {
             io::ErrorKind::InvalidData => "it is not valid UTF-8".to_string(),

@@ -550,7 +550,7 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::List(a) => store_cmd::list(a, ctx),
         Command::Show(a) => store_cmd::show(a, ctx),
         Command::Completions(a) => shell::completions(a, ctx),
-        Command::Man(a) => shell::man(a, ctx),
+        Command::Man(a) => shell::man(a, &cli.global, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }

@@ -1,7 +1,9 @@
 //! `polc completions SHELL` and `polc man [--dir DIR]`: shell completions and manual
 //! pages generated from the command line's own definition, so they cannot drift from it.
 
-use super::{Cli, Ctx, EXIT_OK, EXIT_USAGE};
+use super::check::report_io;
+use super::input::IoFailure;
+use super::{Cli, Ctx, GlobalArgs, EXIT_OK, EXIT_USAGE};
 use clap::{Args, CommandFactory};
 use std::path::PathBuf;
 
@@ -16,8 +18,8 @@ pub struct CompletionsArgs {
 /// `polc man [--dir DIR]`
 #[derive(Debug, Clone, Args)]
 pub struct ManArgs {
-    /// Write polc.1 and a page per subcommand (polc-check.1, ...) into DIR instead of
-    /// printing polc.1 on standard output
+    /// Write polc.1 and a page per subcommand (polc-check.1, ...) into DIR (created if
+    /// missing) instead of printing polc.1 on standard output
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
@@ -31,19 +33,19 @@ pub fn completions(args: &CompletionsArgs, ctx: &mut Ctx<'_>) -> u8 {
 }
 
 /// Print the manual page polc(1) on stdout, or write every page into a directory.
-pub fn man(args: &ManArgs, ctx: &mut Ctx<'_>) -> u8 {
+pub fn man(args: &ManArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let cmd = Cli::command();
     match &args.dir {
-        Some(dir) => match clap_mangen::generate_to(cmd, dir) {
-            Ok(()) => EXIT_OK,
-            Err(e) => {
-                ctx.say(format_args!(
-                    "error[E0400]: cannot write the manual pages into `{}`: {e}",
-                    dir.display()
-                ));
-                EXIT_USAGE
+        Some(dir) => {
+            match std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(cmd, dir)) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    let failure = IoFailure::new(dir, "write the manual pages into", &e);
+                    report_io(ctx, global.error_format, &failure);
+                    failure.exit()
+                }
             }
-        },
+        }
         None => {
             let mut out = Vec::new();
             match clap_mangen::Man::new(cmd).render(&mut out) {

@@ -88,6 +88,13 @@ fn build_library() -> PathBuf {
         "no libpolc in {}",
         lib.display()
     );
+    // Programs linked with -lpolc need the library by its SONAME at run time, as an
+    // installed system has it (scripts/install.sh).
+    let soname = lib.join("libpolc.so.0");
+    match std::os::unix::fs::symlink("libpolc.so", &soname) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => panic!("{soname:?}: {e}"),
+        _ => {}
+    }
     lib
 }
 

@@ -92,6 +92,16 @@ pub use polc_lang::ir::{Origin, Policy, PolicyName};
 pub use polc_lang::rights::{Right, Rights};
 pub use polc_lang::{Failed, LoadOptions, Loaded, Source, SourceMap};
 
+/// The Rust examples of the README and the guides, compiled and run as doc-tests
+/// (`cargo test --doc -p polc`), so they cannot drift from the API.
+#[cfg(doctest)]
+mod documentation_examples {
+    #[doc = include_str!("../README.md")]
+    mod readme {}
+    #[doc = include_str!("../docs/runtime.md")]
+    mod runtime {}
+}
+
 /// Load a policy: parse (or read the JSON form, for a name ending in `.json`), check,
 /// and lower to the IR.
 ///

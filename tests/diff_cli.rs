@@ -326,7 +326,7 @@ fn the_docs_show_real_output() {
     let doc = std::fs::read_to_string("docs/diff.md").unwrap();
     for (cmd, args) in [
         (
-            "$ polc diff tests/diff/v1.pol tests/diff/v2.pol\n",
+            "$ polc diff tests/diff/v1.pol tests/diff/v2.pol ",
             vec!["diff", V1, V2],
         ),
         (

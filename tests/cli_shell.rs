@@ -220,3 +220,16 @@ fn a_long_compile_shows_a_progress_line_on_a_terminal_only() {
     let (_, tty) = stderr_on_a_terminal(c);
     assert!(!String::from_utf8_lossy(&tty).contains("compiling"));
 }
+
+#[test]
+fn help_points_at_the_manual_pages_and_installed_docs_not_at_repository_paths() {
+    let o = output(polc().arg("--help"));
+    assert_eq!(o.status.code(), Some(0));
+    let help = text(&o.stdout);
+    assert!(help.contains("man polc"), "{help}");
+    assert!(help.contains("share/doc/polc/"), "{help}");
+    assert!(
+        !help.contains("Documentation: docs/"),
+        "--help names a path of the source tree as the documentation:\n{help}"
+    );
+}

@@ -12,6 +12,14 @@
 //!   the loaded policy before the fork.
 //! - **Landlock**: the policy is planned for the running kernel and the ruleset enforced in
 //!   the child, with `no_new_privs` and the capability sets reduced (nothing to install).
+//!   A policy in `mode complain` is refused: Landlock can only refuse, not log and allow.
+//!
+//! Whatever the LSM, the child starts in a session of its own, without a controlling
+//! terminal, so that it cannot push input into the caller's terminal (`TIOCSTI`), and
+//! with only descriptors 0, 1, 2 and [`Options::pass_fds`] open (see [`Options`]).
+//! [`command`] and [`run`] also check, before the fork, that the program exists and that
+//! the policy lets it be executed ([`check_exec`]); [`run`] forwards termination signals
+//! to the child ([`spawn_and_wait`]).
 //!
 //! Whatever the LSM, the child is never started unconfined: a check that fails before the
 //! fork returns an error *and* poisons the command (spawning it fails), and a failure in
@@ -665,6 +673,9 @@ impl Blocked {
             for s in FORWARDED_SIGNALS {
                 libc::sigaddset(&mut set, s);
             }
+            // Window size changes reach the child too: in a session of its own, it
+            // no longer gets them from the terminal.
+            libc::sigaddset(&mut set, libc::SIGWINCH);
             libc::sigaddset(&mut set, libc::SIGCHLD);
             libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
             Blocked { set, old }
@@ -694,8 +705,8 @@ impl Drop for Blocked {
     }
 }
 
-/// Spawn `cmd` and wait for it, forwarding [`FORWARDED_SIGNALS`] sent to this process
-/// to the child: to its process group when it leads one (it does with
+/// Spawn `cmd` and wait for it, forwarding [`FORWARDED_SIGNALS`] (and `SIGWINCH`)
+/// sent to this process to the child: to its process group when it leads one (it does with
 /// [`Options::new_session`]), else to the child alone. The signals are blocked in the
 /// calling thread while it waits and taken with `sigtimedwait`; another thread of the
 /// caller that does not block them may receive them instead (the `polc` binary has one

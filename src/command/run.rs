@@ -20,8 +20,9 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 ///
 /// `--report json` writes the confinement status as one JSON document on one line of
 /// stderr, without the `polc: ` prefix, before the command starts (the command's own
-/// stderr follows); `--report human` writes what confines the command and, for
-/// Landlock, the fidelity report of what the running kernel enforces.
+/// stderr follows); `--report human` writes what confines the command and the fidelity
+/// report: for Landlock, of what the running kernel enforces; for AppArmor and SELinux,
+/// of the policy compiled with the same options (what `polc install` loads).
 pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let loaded = match load_policy(&args.file, global, ctx) {
         Ok(l) => l,
@@ -52,29 +53,9 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             ));
         }
     }
-    match args.backend.report {
-        Some(OutputFormat::Json) => {
-            let mut text = serde_json::to_string(&status).unwrap_or_default();
-            text.push('\n');
-            let _ = ctx.stderr.write_all(text.as_bytes());
-        }
-        Some(OutputFormat::Human) => {
-            let mut text = format!(
-                "confined by {} as `{}` ({})\n",
-                status.lsm,
-                render::sanitize(&status.name),
-                if status.enforcing {
-                    "enforcing"
-                } else {
-                    "not enforcing: violations are only logged"
-                }
-            );
-            if let confine::Detail::Landlock(l) = &status.detail {
-                text.push_str(&report::human(&l.report));
-            }
-            let _ = ctx.stderr.write_all(text.as_bytes());
-        }
-        None => {}
+    if let Some(format) = args.backend.report {
+        let text = report_text(&status, &loaded.policy, &compile_opts, format);
+        let _ = ctx.stderr.write_all(text.as_bytes());
     }
     let _ = ctx.stderr.flush();
     let program = args
@@ -89,6 +70,44 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
         Err(source) => fail(&Error::Spawn { program, source }, ctx),
     }
+}
+
+/// What `--report FORMAT` prints before the command starts (see [`run`]).
+pub fn report_text(
+    status: &confine::Status,
+    policy: &polc_lang::ir::Policy,
+    compile_opts: &crate::compile::CompileOptions,
+    format: OutputFormat,
+) -> String {
+    if format == OutputFormat::Json {
+        let mut text = serde_json::to_string(status).unwrap_or_default();
+        text.push('\n');
+        return text;
+    }
+    let mut text = format!(
+        "confined by {} as `{}` ({})\n",
+        status.lsm,
+        render::sanitize(&status.name),
+        if status.enforcing {
+            "enforcing"
+        } else {
+            "not enforcing: violations are only logged"
+        }
+    );
+    if let confine::Detail::Landlock(l) = &status.detail {
+        text.push_str(&report::human(&l.report));
+    } else {
+        // The kernel holds the installed profile or module: the report is that of the
+        // policy compiled now with the same options, which is what `polc install` loads.
+        match crate::compile::compile(policy, status.lsm, compile_opts) {
+            Ok(a) => text.push_str(&report::human(&a.report)),
+            Err(e) => text.push_str(&format!(
+                "no fidelity report: {}\n",
+                render::sanitize(&e.to_string())
+            )),
+        }
+    }
+    text
 }
 
 fn fail(e: &Error, ctx: &mut Ctx<'_>) -> u8 {
@@ -106,5 +125,51 @@ fn fail(e: &Error, ctx: &mut Ctx<'_>) -> u8 {
             EXIT_CANNOT_EXEC
         }
         _ => EXIT_POLC,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::confine::{Detail, Status};
+    use crate::Lsm;
+
+    #[test]
+    fn the_human_report_under_apparmor_has_the_fidelity_report() {
+        let src = polc_lang::Source::new(
+            "t.pol",
+            "policy org.example.app {\n    allow read \"/srv/**\"\n    allow net bind tcp 8080\n}\n",
+        );
+        let policy = polc_lang::load(&src, &polc_lang::LoadOptions::default())
+            .map_err(|_| "errors")
+            .unwrap()
+            .policy;
+        let status = Status {
+            lsm: Lsm::AppArmor,
+            name: "org.example.app".into(),
+            enforcing: true,
+            detail: Detail::AppArmor(polc_apparmor::ExecStatus {
+                profile: "org.example.app".into(),
+                mode: "enforce".into(),
+                interface: "/proc/thread-self/attr/apparmor/exec".into(),
+            }),
+        };
+        let opts = crate::compile::CompileOptions::default();
+        let text = report_text(&status, &policy, &opts, OutputFormat::Human);
+        assert!(
+            text.starts_with(
+                "confined by apparmor as `org.example.app` (enforcing)\nfidelity (apparmor "
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("widened     allow net bind tcp 8080"),
+            "{text}"
+        );
+        let json = report_text(&status, &policy, &opts, OutputFormat::Json);
+        let v: serde_json::Value = serde_json::from_str(json.trim_end()).unwrap();
+        assert_eq!(v["detail"]["mode"], "enforce");
+        assert_eq!(json.lines().count(), 1);
     }
 }

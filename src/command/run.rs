@@ -130,7 +130,7 @@ fn fail(e: &Error, ctx: &mut Ctx<'_>) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::confine::{Detail, Status};
     use crate::Lsm;

@@ -328,6 +328,23 @@ fn the_json_report_parses_and_the_human_one_has_the_fidelity_report() {
         "{first}"
     );
     assert_eq!(rest, "child\n");
+    // --no-log-denials asks the kernel for nothing.
+    let o = polc()
+        .args([
+            "run",
+            "--lsm",
+            "landlock",
+            "--report",
+            "json",
+            "--no-log-denials",
+        ])
+        .arg(&pol)
+        .args(["--", "/bin/true"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Value = serde_json::from_str(err(&o).trim_end()).unwrap();
+    assert_eq!(v["detail"]["denials_logged"], false);
 
     let o = polc()
         .args(["run", "--lsm", "landlock", "--report", "human"])

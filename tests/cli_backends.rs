@@ -253,7 +253,8 @@ fn run_exit_codes_follow_env() {
     ]);
     assert_eq!(code(&o), 125, "{}", err(&o));
     assert!(err(&o).contains("E0120"), "{}", err(&o));
-    // The policy does not grant exec on /usr/bin/id: the kernel refuses to start it.
+    // The policy does not grant exec on /usr/bin/id: polc refuses to start it, before
+    // the fork, with the exit status of a program that cannot be executed.
     let o = polc(&[
         "run",
         "--lsm",

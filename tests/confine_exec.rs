@@ -10,7 +10,9 @@
     clippy::indexing_slicing
 )]
 
-use polc::confine::{active_lsm, command, run, CommandExt, Detail, Error, Lsm, Options, Target};
+use polc::confine::{
+    active_lsm, command, run, CommandExt, Detail, Error, ExecFix, Lsm, Options, Target,
+};
 use polc::lang::ir::{Policy, PolicyName};
 use polc::lang::{load, LoadOptions, Source};
 use std::ffi::OsString;
@@ -261,16 +263,127 @@ fn run_is_polc_run() {
     let (cmd, st) = command(&p, &["/usr/bin/true".into()], &landlock_options()).unwrap();
     assert_eq!(cmd.get_program(), "/usr/bin/true");
     assert_eq!(st.name, "org.example.usr");
-    // A missing program is a spawn error naming it.
+    // A missing program is found missing before the fork.
     let e = run(
         &p,
         &["/usr/bin/no-such-program".into()],
         &landlock_options(),
     )
     .unwrap_err();
-    assert!(
-        e.to_string()
-            .starts_with("cannot start `/usr/bin/no-such-program`"),
-        "{e}"
+    assert_eq!(e.to_string(), "no such program `/usr/bin/no-such-program`");
+    // A bare name is looked up on PATH, and the file found is the one started.
+    let (cmd, _) = command(&p, &["true".into()], &landlock_options()).unwrap();
+    assert!(Path::new(cmd.get_program()).is_absolute(), "{cmd:?}");
+}
+
+#[test]
+fn a_policys_attach_program_needs_an_exec_rule_on_every_lsm() {
+    // AppArmor would start the attach program under its profile without a rule, Landlock
+    // would not: polc run asks for the rule everywhere, so a policy runs the same way on
+    // each LSM.
+    let t = Tmp::new("attach");
+    let p =
+        policy(r#"policy org.example.app { attach "/usr/bin/true" allow read "/usr/share/**" }"#);
+    let apparmor = apparmor_env(&t, Some("org.example.app (enforce)\n"), &["exec"]);
+    for (o, rule) in [
+        (apparmor, r#"allow exec "/usr/bin/true""#),
+        (landlock_options(), r#"allow read exec "/usr/bin/true""#),
+    ] {
+        let argv: Vec<OsString> = vec!["/usr/bin/true".into()];
+        let e = command(&p, &argv, &o).unwrap_err();
+        match &e {
+            Error::ExecDenied {
+                path,
+                fix: ExecFix::Add(r),
+                ..
+            } => assert_eq!((path.as_str(), r.as_str()), ("/usr/bin/true", rule)),
+            other => panic!("{other:?}"),
+        }
+        assert!(e.advice().unwrap().contains("`attach` program"), "{e}");
+    }
+    // With the rule, it starts (here under the stand-in AppArmor files).
+    let p =
+        policy(r#"policy org.example.app { attach "/usr/bin/true" allow exec "/usr/bin/true" }"#);
+    let apparmor = apparmor_env(&t, Some("org.example.app (enforce)\n"), &["exec"]);
+    let (mut cmd, _) = command(&p, &["/usr/bin/true".into()], &apparmor).unwrap();
+    assert!(cmd.status().unwrap().success());
+}
+
+/// Open `path` as a descriptor the child would inherit (not close-on-exec), above 2.
+fn inheritable(path: &Path) -> std::os::fd::OwnedFd {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let f = std::fs::File::open(path).unwrap();
+    // SAFETY: F_DUPFD returns a new descriptor this function owns.
+    let fd = unsafe { libc::fcntl(f.as_raw_fd(), libc::F_DUPFD, 10) };
+    assert!(fd > 2);
+    // SAFETY: `fd` was just created.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}
+
+#[test]
+fn the_child_gets_only_its_standard_streams_and_the_descriptors_passed() {
+    use std::os::fd::AsRawFd;
+    let t = Tmp::new("fds");
+    let secret = t.0.join("secret");
+    std::fs::write(&secret, "the secret").unwrap();
+    let fd = inheritable(&secret);
+    let p =
+        policy(r#"policy org.example.usr { use base allow read exec map-exec list "/usr/**" }"#);
+    // fdopen, no path: only the descriptor itself can give the file.
+    let probe = format!(
+        "open(my $f, '<&=', {}) or die \"fd: $!\\n\"; print <$f>",
+        fd.as_raw_fd()
     );
+    let argv: Vec<OsString> = vec!["/usr/bin/perl".into(), "-e".into(), probe.into()];
+    let (mut cmd, _) = command(&p, &argv, &landlock_options()).unwrap();
+    let out = cmd.output().unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "read through an inherited descriptor"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("fd: Bad file descriptor"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut o = landlock_options();
+    o.pass_fds = vec![fd.as_raw_fd()];
+    let (mut cmd, _) = command(&p, &argv, &o).unwrap();
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.stdout,
+        b"the secret",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A closed descriptor is refused and poisons nothing else: the error says which.
+    o.pass_fds = vec![999];
+    let e = command(&p, &argv, &o).unwrap_err();
+    assert!(matches!(e, Error::PassFd { fd: 999, .. }), "{e:?}");
+}
+
+#[test]
+fn the_child_runs_in_a_session_of_its_own_unless_asked_otherwise() {
+    let p = policy(USR_ONLY);
+    let argv: Vec<OsString> = vec!["/usr/bin/sleep".into(), "5".into()];
+    let session_of = |o: &Options| {
+        let (mut cmd, _) = command(&p, &argv, o).unwrap();
+        // spawn returns once the child has exec'd: its session is settled.
+        let mut child = cmd.spawn().unwrap();
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // pid (comm) state ppid pgrp session ...
+        let (_, rest) = stat.rsplit_once(')').unwrap();
+        rest.split_whitespace()
+            .nth(3)
+            .unwrap()
+            .parse::<i32>()
+            .unwrap()
+    };
+    let (child_session, own) = (session_of(&landlock_options()), unsafe { libc::getsid(0) });
+    assert_ne!(child_session, own, "a new session");
+    let mut o = landlock_options();
+    o.new_session = false;
+    assert_eq!(session_of(&o), own, "the caller's session, when asked");
 }

@@ -440,6 +440,14 @@ pub struct RunArgs {
     /// Backend options (`--report` prints what confines the child before it starts).
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Keep file descriptor N open in the command (repeatable); every descriptor but
+    /// 0, 1, 2 and these is closed
+    #[arg(long = "pass-fd", value_name = "N")]
+    pub pass_fds: Vec<i32>,
+    /// Landlock: do not ask the kernel to log the command's denials (by default polc
+    /// asks for them where Landlock ABI >= 7 can log denials after exec)
+    #[arg(long)]
+    pub no_log_denials: bool,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

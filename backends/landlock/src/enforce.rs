@@ -23,6 +23,14 @@ pub struct EnforceOptions {
     /// Behave as if the running kernel's Landlock ABI were at most this (0: as if
     /// Landlock were missing). For testing what older kernels get; `None`: the real ABI.
     pub assume_kernel_abi: Option<u8>,
+    /// Ask the kernel to log the denials of the confined program after its exec
+    /// (`LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON`, Landlock ABI ≥ 7): the records
+    /// (`type=1423`, `AUDIT_LANDLOCK_ACCESS`) go to the audit log, or to the kernel log
+    /// when no audit daemon runs, when the kernel's audit is enabled. Older kernels
+    /// cannot: [`Status::denials_logged`] then says false. Used by
+    /// [`Prepared::install`] only (a process that restricts itself logs its own denials
+    /// by default).
+    pub log_denials: bool,
 }
 
 /// How much of the plan the kernel enforces.
@@ -118,7 +126,13 @@ pub struct Status {
     pub unrestricted: Vec<Gap>,
     /// Path rules left out (missing paths, or a different type than planned).
     pub skipped: Vec<Skipped>,
+    /// The kernel is asked to log the denials of the confined program after exec
+    /// ([`EnforceOptions::log_denials`] on a kernel with Landlock ABI ≥ 7).
+    pub denials_logged: bool,
 }
+
+/// The Landlock ABI that can log denials after exec.
+pub const LOG_DENIALS_ABI: u8 = 7;
 
 /// A ruleset built from a plan, ready to be applied.
 pub struct Prepared {
@@ -314,6 +328,7 @@ impl Prepared {
             report,
             unrestricted,
             skipped,
+            denials_logged: opts.log_denials && kernel >= LOG_DENIALS_ABI,
         };
         Ok(Prepared {
             ruleset,
@@ -338,6 +353,7 @@ impl Prepared {
             mut status,
             compatibility,
         } = self;
+        status.denials_logged = false;
         let threads = sys::thread_count();
         let tsync = status.kernel_abi >= 8;
         if threads > 1 && compatibility == Compatibility::Strict && (!tsync || caps.dropped != 0) {
@@ -396,11 +412,16 @@ impl Prepared {
             ..
         } = self;
         let fd: Option<OwnedFd> = ruleset.and_then(Option::<OwnedFd>::from);
+        let flags = if status.denials_logged {
+            sys::RESTRICT_SELF_LOG_NEW_EXEC_ON
+        } else {
+            0
+        };
         let hook = move || -> std::io::Result<()> {
             caps.apply()?;
             sys::set_no_new_privs()?;
             if let Some(fd) = &fd {
-                sys::restrict_self_fd(fd.as_raw_fd())?;
+                sys::restrict_self_fd(fd.as_raw_fd(), flags)?;
             }
             Ok(())
         };

@@ -61,7 +61,7 @@ mod sys;
 pub use access::{fs_bits, FsAccess, NetAccess, Scopes};
 pub use enforce::{
     restrict_self, CapabilityStatus, CommandExt, EnforceOptions, Enforcement, Prepared,
-    RulesetState, Skipped, Status, Threads,
+    RulesetState, Skipped, Status, Threads, LOG_DENIALS_ABI,
 };
 pub use files::PathType;
 pub use others::MAX_PORT_RULES;

@@ -201,10 +201,15 @@ pub(crate) fn set_no_new_privs() -> io::Result<()> {
     Ok(())
 }
 
-/// `landlock_restrict_self(fd, 0)`. Async-signal-safe.
-pub(crate) fn restrict_self_fd(fd: RawFd) -> io::Result<()> {
+/// `LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON` (Landlock ABI 7): log the denials of the
+/// domain after the next exec too (by default the kernel logs only those of the program
+/// that called `landlock_restrict_self`, up to its exec).
+pub const RESTRICT_SELF_LOG_NEW_EXEC_ON: libc::c_uint = 1 << 1;
+
+/// `landlock_restrict_self(fd, flags)`. Async-signal-safe.
+pub(crate) fn restrict_self_fd(fd: RawFd, flags: libc::c_uint) -> io::Result<()> {
     // SAFETY: the syscall takes a file descriptor and flags, no memory.
-    let r = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0 as libc::c_uint) };
+    let r = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, flags) };
     if r < 0 {
         return Err(io::Error::last_os_error());
     }

@@ -321,6 +321,7 @@ fn run_case(c: &Case, stats: &Stats) -> Result<(), TestCaseError> {
     let specs: Vec<String> = ops.iter().map(|(s, _)| s.clone()).collect();
     let opts = EnforceOptions {
         assume_kernel_abi: Some(abi),
+        ..EnforceOptions::default()
     };
     let (_, errs) = run_probe(&p, &opts, &specs);
     for ((spec, reqs), errno) in ops.iter().zip(errs) {

@@ -577,6 +577,22 @@ fn container_form_report(policy: &Policy, report: &mut FidelityReport, left_out:
         }
         e.reason.push_str(why);
     };
+    if !report.entries.iter().any(|e| e.subject == Subject::Mode) {
+        report.entries.insert(
+            0,
+            RuleFidelity {
+                subject: Subject::Mode,
+                rights: None,
+                fidelity: Fidelity::Exact,
+                reason: String::new(),
+                rule: match policy.mode {
+                    polc_lang::ir::Mode::Enforce => "mode enforce".into(),
+                    polc_lang::ir::Mode::Complain => "mode complain".into(),
+                },
+                origins: Vec::new(),
+            },
+        );
+    }
     for e in &mut report.entries {
         match e.subject {
             Subject::Mode => {
@@ -615,7 +631,12 @@ fn container_form_report(policy: &Policy, report: &mut FidelityReport, left_out:
                     continue;
                 };
                 let on_owned = policy.owns.iter().any(|o| o.glob.intersects(&rule.glob));
-                if rule.effect == Effect::Allow && (on_owned || rule.exec_as.is_some()) {
+                let on_entry = policy
+                    .attach
+                    .as_ref()
+                    .is_some_and(|a| rule.glob.matches(&a.path));
+                if rule.effect == Effect::Allow && (on_owned || on_entry || rule.exec_as.is_some())
+                {
                     worsen(
                         e,
                         Fidelity::Narrowed,

@@ -464,3 +464,89 @@ fn the_cli_writes_deployment_targets() {
     assert!(err.contains("strict mode refuses"), "{err}");
     assert!(err.contains("unsupported: deny write"), "{err}");
 }
+
+/// secilc on the minimal base policy of the SELinux backend's tests, a stand-in for SPO's
+/// `container` template (a `process` domain type), and `policy` wrapped in the block SPO
+/// makes of a RawSelinuxProfile (named after the object).
+fn secilc_in_spo_block(dir: &Path, name: &str, policy: &str) -> Result<(), String> {
+    let base = root().join("backends/selinux/tests/selinux-base/base.cil");
+    let container = dir.join("container.cil");
+    std::fs::write(
+        &container,
+        "(block container\n    (type process)\n    (roletype system_r process)\n    \
+         (typeattributeset domain (process))\n)\n",
+    )
+    .unwrap();
+    let module = dir.join("module.cil");
+    std::fs::write(&module, format!("(block {name}\n{policy})\n")).unwrap();
+    let out = Command::new("secilc")
+        .args(["-M", "false", "-c", "33", "-f", "/dev/null", "-o"])
+        .arg(dir.join("policy.33"))
+        .arg(&base)
+        .arg(&container)
+        .arg(&module)
+        .output()
+        .expect("secilc: apt-get install secilc (tests/run-all.sh does)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn the_raw_selinux_profile_compiles_with_secilc_in_spos_block() {
+    let dir = tempfile::tempdir().unwrap();
+    // The base's own file contexts, as secilc writes them, and its port types.
+    let base = root().join("backends/selinux/tests/selinux-base/base.cil");
+    let fc = dir.path().join("file_contexts");
+    let out = Command::new("secilc")
+        .args(["-M", "false", "-c", "33", "-o"])
+        .arg(dir.path().join("base.33"))
+        .arg("-f")
+        .arg(&fc)
+        .arg(&base)
+        .output()
+        .expect("secilc: apt-get install secilc (tests/run-all.sh does)");
+    assert!(out.status.success(), "{out:?}");
+    let ports = dir.path().join("ports");
+    std::fs::write(
+        &ports,
+        "sid port system_u:object_r:port_t:s0\nportcon tcp 443 system_u:object_r:http_port_t:s0\n",
+    )
+    .unwrap();
+    let src = Source::new(
+        "box.pol",
+        "policy org.example.box-app {\n    allow read \"/etc/**\"\n    \
+         allow read write create \"/var/lib/box/**\"\n    \
+         allow read exec map-exec \"/usr/bin/convert\"\n    allow net connect tcp 443\n    \
+         allow capability net_bind_service\n}\n",
+    );
+    let policy = load(&src, &LoadOptions::default())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy;
+    let opts = CompileOptions {
+        selinux_file_contexts: Some(read_selinux_file_contexts(&fc).unwrap()),
+        selinux_port_contexts: Some(read_selinux_port_contexts(&ports).unwrap()),
+        ..CompileOptions::default()
+    };
+    let a = deploy(
+        &policy,
+        DeployTarget::SpoSeLinux,
+        &opts,
+        &DeployOptions::default(),
+    )
+    .unwrap();
+    let obj = yaml(&a.text);
+    let name = obj["metadata"]["name"].as_str().unwrap();
+    assert_eq!(name, "org-example-box--app");
+    let cil = obj["spec"]["policy"].as_str().unwrap();
+    assert!(cil.contains("(allow process http_port_t (tcp_socket (name_connect)))"));
+    if let Err(e) = secilc_in_spo_block(dir.path(), name, cil) {
+        panic!("secilc refused the container form:\n{e}\n{cil}");
+    }
+    // The check can fail: a type the policy does not have is refused.
+    let bad = format!("{cil}(allow process no_such_t (file (read)))\n");
+    assert!(secilc_in_spo_block(dir.path(), name, &bad).is_err());
+}

@@ -649,3 +649,40 @@ fn container_form_report(policy: &Policy, report: &mut FidelityReport, left_out:
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polc_lang::ir::PolicyName;
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn k8s_names_keep_policy_names_apart() {
+        let name = |s: &str| {
+            let mut p: Policy = serde_json::from_str(
+                r#"{"name": "a", "mode": "enforce", "files": [], "net": [],
+                    "capabilities": [], "signals": []}"#,
+            )
+            .unwrap();
+            p.name = PolicyName::new(s).unwrap();
+            k8s_name(&p)
+        };
+        assert_eq!(name("org.example.web-app"), "org-example-web--app");
+        // `.` and `-` in the same places would collide with a plain replacement.
+        assert_ne!(name("a-b.c"), name("a.b-c"));
+        assert_eq!(name("a-b.c"), "a--b-c");
+        assert_eq!(name("a.b-c"), "a-b--c");
+    }
+
+    #[test]
+    fn systemd_command_lines_refuse_what_systemd_would_interpret() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(systemd_command(&words(&["/usr/bin/app", "--port=80"])).is_ok());
+        for bad in ["a b", "%h", "$HOME", "x;y", "\"q\"", ""] {
+            assert!(
+                systemd_command(&words(&["/usr/bin/app", bad])).is_err(),
+                "{bad:?}"
+            );
+        }
+    }
+}

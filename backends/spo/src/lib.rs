@@ -252,13 +252,13 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         };
         let unsafe_text = |p: &Option<String>| {
             p.as_deref()
-                .is_some_and(|p| p.chars().any(|c| c.is_whitespace() || c == '"' || c == '#'))
+                .is_some_and(|p| p.chars().any(|c| c.is_whitespace() || "\"#!".contains(c)))
         };
         if unsafe_text(&file) || unsafe_text(&dir) {
             file_findings.push((
                 Fidelity::Unsupported,
                 vec![format!(
-                    "the operator writes abstract paths unquoted: {} has a blank, `\"` or `#`",
+                    "the operator writes abstract paths unquoted: {} has a blank, `\"`, `#` or `!`",
                     quote(rule.glob.as_str())
                 )],
             ));

@@ -93,6 +93,30 @@ fn apparmor_parser_accepts_the_profile_a_node_writes() {
             .any(|p| p.contains("{cache,state}")),
         "{fs:?}"
     );
+    // What the parser refuses unquoted is left out and reported unsupported.
+    let odd = load(
+        &Source::new(
+            "odd.pol",
+            "policy org.example.odd {\n allow read \"/srv/a b\", \"/srv/c!d\", \"/srv/e#f\"\n}\n",
+        ),
+        &LoadOptions::default(),
+    )
+    .map_err(|f| f.diagnostics)
+    .unwrap()
+    .policy;
+    let out = compile(&odd, &Config::default()).unwrap();
+    assert!(out.profile.filesystem.is_none(), "{:?}", out.profile);
+    let unsupported = out
+        .report
+        .entries
+        .iter()
+        .filter(|e| e.fidelity == polc_lang::fidelity::Fidelity::Unsupported)
+        .count();
+    assert_eq!(unsupported, 3, "{:#?}", out.report);
+    for bang in ["/srv/c!d r,", "/srv/a b r,"] {
+        let t = text.replace("  capability chown,", &format!("  {bang}"));
+        assert!(parser.validate(&t).is_err(), "{bang} accepted");
+    }
     // The check can fail: an unquoted blank is refused.
     let bad = text.replace("/usr/bin/app ixr", "/usr/bin/my app ixr");
     assert!(parser.validate(&bad).is_err());

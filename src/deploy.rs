@@ -128,6 +128,14 @@ pub enum DeployError {
         /// How to give it.
         help: &'static str,
     },
+    /// A value was given that the target does not use.
+    #[error("this target does not use {what}")]
+    Unused {
+        /// What was given.
+        what: &'static str,
+        /// Where it is used.
+        help: &'static str,
+    },
     /// A value cannot be written in the target's syntax.
     #[error("`{value}` cannot be written in {what}: {reason}")]
     Unwritable {
@@ -148,9 +156,11 @@ impl DeployError {
     pub fn help(&self) -> Option<&'static str> {
         match self {
             DeployError::Spo(e) => Some(e.help()),
-            DeployError::Unsupported { help, .. } | DeployError::Missing { help, .. } => Some(help),
+            DeployError::Unsupported { help, .. }
+            | DeployError::Missing { help, .. }
+            | DeployError::Unused { help, .. } => Some(help),
             DeployError::Unwritable { .. } => {
-                Some("give a value of letters, digits and `/._-+:=@` only")
+                Some("give a value of letters, digits and `/._-+:=@,` only")
             }
             DeployError::Yaml(_) => None,
         }
@@ -188,6 +198,20 @@ pub fn deploy(
 ) -> Result<Artifact, CompileError> {
     let name = policy.name.as_str();
     let k8s = k8s_name(policy);
+    let uses_command = target == DeployTarget::Pod
+        || (opts.lsm == Lsm::Landlock
+            && matches!(
+                target,
+                DeployTarget::Oci | DeployTarget::SecurityOpt | DeployTarget::Systemd
+            ));
+    if !opts.command.is_empty() && !uses_command {
+        return Err(DeployError::Unused {
+            what: "a command",
+            help: "a command is used by the Pod (its container's command) and, with \
+                   Landlock, by the OCI fragment, the run options and the drop-in",
+        }
+        .into());
+    }
     let (text, file_name, report, lsm) = match target {
         DeployTarget::SpoAppArmor => {
             let (obj, report) = spo_apparmor(policy, compile_opts)?;

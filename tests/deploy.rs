@@ -349,6 +349,19 @@ fn landlock_starts_the_program_through_polc_run() {
     )
     .unwrap_err();
     assert_eq!(e.to_string(), "a Pod cannot use landlock");
+    // A command the target would not use is refused, not dropped.
+    let e = deploy(
+        &logger(),
+        DeployTarget::Systemd,
+        &compile_opts(),
+        &DeployOptions {
+            lsm: Lsm::AppArmor,
+            command: vec!["/usr/bin/logger-app".into()],
+            ..DeployOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "this target does not use a command");
 }
 
 #[test]

@@ -17,6 +17,7 @@
 //! | `network.allowRaw` | `network raw,` (`false`: `deny network raw,`) |
 //! | `capability.allowedCapabilities: [C]` | `capability C,` |
 //! | always | `#include <abstractions/base>` and denials of writes under `/proc` and `/sys` |
+//! | `mode: Complain` | `flags=(complain)`, and none of the `deny` lines above |
 //!
 //! This form is coarse, so [`compile`] computes it from the IR like any backend, with a
 //! fidelity report per rule: `exact`, `narrowed`, `widened` (e.g. `allow net connect tcp
@@ -219,6 +220,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     let mut report = Vec::new();
     policy_entries(policy, &mut report);
 
+    let enforce = policy.mode == Mode::Enforce;
     let mut fs = Filesystem::default();
     let mut exe = Executable::default();
     let mut placed: Vec<Placed> = Vec::new();
@@ -328,7 +330,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 grant,
             });
         }
-        if !w.is_empty() {
+        // In complain mode the node writes none of its deny lines.
+        if !w.is_empty() && enforce {
             let system = ["/proc/**", "/sys/**"];
             if let Some(g) = system
                 .iter()
@@ -344,9 +347,9 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         file_findings.push((fidelity, why));
     }
     // A read-only path denies writes, a write-only path reads, to every rule that
-    // overlaps it.
+    // overlaps it (in enforce mode: in complain mode the node writes no deny lines).
     for (i, rule) in policy.files.iter().enumerate() {
-        if rule.effect == Effect::Deny {
+        if rule.effect == Effect::Deny || !enforce {
             continue;
         }
         let Some((fidelity, why)) = file_findings.get_mut(i) else {
@@ -740,6 +743,35 @@ mod tests {
         assert_eq!(
             rule_fidelity(&out, RuleListKind::Net, 0).fidelity,
             Fidelity::Widened
+        );
+    }
+
+    #[test]
+    fn complain_mode_writes_no_denies_so_nothing_is_narrowed_by_them() {
+        let mut p = policy(
+            &[
+                file("allow", "/srv/**", r#""read""#),
+                file(
+                    "allow",
+                    "/srv/data/**",
+                    r#""write","append","create","delete","rename","link","lock""#,
+                ),
+            ]
+            .join(","),
+            "",
+            "",
+        );
+        let enforce = compile(&p, &Config::default()).unwrap();
+        assert_eq!(
+            rule_fidelity(&enforce, RuleListKind::File, 1).fidelity,
+            Fidelity::Narrowed
+        );
+        p.mode = Mode::Complain;
+        let complain = compile(&p, &Config::default()).unwrap();
+        assert_eq!(complain.mode, "Complain");
+        assert_eq!(
+            rule_fidelity(&complain, RuleListKind::File, 1).fidelity,
+            Fidelity::Exact
         );
     }
 

@@ -91,6 +91,9 @@ pub enum CompileError {
     /// The SELinux backend refused.
     #[error(transparent)]
     SeLinux(#[from] polc_selinux::Error),
+    /// A deployment object could not be made (`polc::deploy`).
+    #[error(transparent)]
+    Deploy(#[from] crate::deploy::DeployError),
     /// The LSM has no backend in this build.
     #[error("no {0} backend in this build of polc")]
     Unavailable(Lsm),
@@ -113,6 +116,7 @@ impl CompileError {
             CompileError::SeLinux(polc_selinux::Error::Strict { .. }) => {
                 Some("each entry says why; change the rules or compile without --strict")
             }
+            CompileError::Deploy(e) => e.help(),
             CompileError::SeLinux(_) | CompileError::Unavailable(_) => None,
         }
     }
@@ -124,6 +128,9 @@ impl CompileError {
             CompileError::AppArmor(polc_apparmor::Error::Strict { .. })
                 | CompileError::Landlock(polc_landlock::Error::Strict { .. })
                 | CompileError::SeLinux(polc_selinux::Error::Strict { .. })
+                | CompileError::Deploy(crate::deploy::DeployError::Spo(
+                    polc_spo::Error::Strict { .. }
+                ))
         )
     }
 
@@ -131,7 +138,10 @@ impl CompileError {
     pub fn report(&self) -> Option<&FidelityReport> {
         match self {
             CompileError::AppArmor(polc_apparmor::Error::Strict { report, .. })
-            | CompileError::SeLinux(polc_selinux::Error::Strict { report, .. }) => Some(report),
+            | CompileError::SeLinux(polc_selinux::Error::Strict { report, .. })
+            | CompileError::Deploy(crate::deploy::DeployError::Spo(polc_spo::Error::Strict {
+                report,
+            })) => Some(report),
             _ => None,
         }
     }

@@ -76,6 +76,7 @@
 pub mod command;
 pub mod compile;
 pub mod confine;
+pub mod deploy;
 mod explain;
 #[doc(hidden)]
 pub mod generate;

@@ -51,7 +51,10 @@ section "1/5 dependencies"
 #   policycoreutils, semodule-utils  semodule and friends: installing modules into a policy store
 #   selinux-utils       matchpathcon and the SELinux tools the kernel tests compare with
 APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static cpio apparmor secilc setools
-    selinux-policy-default policycoreutils semodule-utils selinux-utils)
+    selinux-policy-default policycoreutils semodule-utils selinux-utils
+    # tests/deploy.rs: the OCI runtime-spec JSON schema (schema/*.json), the JSON-schema
+    # validator run on it and on the SPO CRDs, and systemd-analyze for the unit drop-ins.
+    golang-github-opencontainers-specs-dev python3-jsonschema systemd)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 

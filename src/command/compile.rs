@@ -1,5 +1,6 @@
-//! `polc compile FILE --target ir|apparmor|selinux|landlock [-o OUT]`: the policy's IR as stable
-//! JSON, or the artifact a backend makes of it, with its fidelity report on request.
+//! `polc compile FILE --target ir|apparmor|selinux|landlock|spo-apparmor|... [-o OUT]`: the
+//! policy's IR as stable JSON, the artifact a backend makes of it, or a deployment object
+//! (`polc::deploy`), with its fidelity report on request.
 
 use super::check::{load_policy, report_io};
 use super::{input, report, CompileArgs, Ctx, GlobalArgs, Target, EXIT_OK, EXIT_USAGE};
@@ -24,6 +25,23 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Target::AppArmor => crate::Lsm::AppArmor,
         Target::SeLinux => crate::Lsm::SeLinux,
         Target::Landlock => crate::Lsm::Landlock,
+        t => {
+            let Some(target) = super::deploy::target(t) else {
+                return EXIT_USAGE;
+            };
+            let opts = match report::options(&args.backend, ctx) {
+                Ok(o) => o,
+                Err(code) => return code,
+            };
+            let deploy_opts = args.deploy.options();
+            return match crate::deploy::deploy(&loaded.policy, target, &opts, &deploy_opts) {
+                Ok(a) => {
+                    report::print(&a.report, args.backend.report, ctx);
+                    write_output(args.output.as_deref(), a.text.as_bytes(), global, ctx)
+                }
+                Err(e) => report::error(&e, args.backend.report, ctx),
+            };
+        }
     };
     let opts = match report::options(&args.backend, ctx) {
         Ok(o) => o,

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 pub mod check;
 pub mod compile;
+pub mod deploy;
 pub mod diff;
 pub mod explain;
 pub mod explain_ext;
@@ -226,7 +227,9 @@ pub enum Command {
         after_help = "Examples:\n  polc compile examples/webapp.pol --target ir -o webapp.ir.json\n  \
         polc compile examples/webapp.pol --target apparmor --report human\n  \
         polc compile examples/webapp.pol --target apparmor --apparmor-abi 4.0 --strict\n  \
-        polc compile examples/webapp.pol --target landlock --report json\n\n\
+        polc compile examples/webapp.pol --target landlock --report json\n  \
+        polc compile examples/webapp.pol --target spo-apparmor --report human\n  \
+        polc compile examples/webapp.pol --target systemd --lsm landlock\n\n\
         Exit status: 0 compiled, 1 the policy has errors or strict mode refused it, 2 usage or I/O error."
     )]
     Compile(CompileArgs),
@@ -347,6 +350,23 @@ pub enum Target {
     SeLinux,
     /// A Landlock ruleset plan (JSON)
     Landlock,
+    /// A Kubernetes Security Profiles Operator AppArmorProfile (YAML; docs/deploy.md)
+    #[value(name = "spo-apparmor")]
+    SpoAppArmor,
+    /// A Security Profiles Operator RawSelinuxProfile (YAML)
+    #[value(name = "spo-selinux")]
+    SpoSeLinux,
+    /// A Pod whose securityContext uses the SPO profile of --lsm (YAML)
+    #[value(name = "k8s-pod")]
+    K8sPod,
+    /// An SPO ProfileBinding of the AppArmorProfile to --image (YAML)
+    ProfileBinding,
+    /// An OCI runtime-spec process fragment for --lsm (JSON)
+    Oci,
+    /// docker/podman run options for --lsm
+    SecurityOpt,
+    /// A systemd unit drop-in for --lsm
+    Systemd,
 }
 
 /// The LSMs a policy can be installed for.
@@ -425,6 +445,9 @@ pub struct CompileArgs {
     /// Backend options.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// Options of the deployment targets.
+    #[command(flatten)]
+    pub deploy: deploy::DeployArgs,
 }
 
 /// `polc run [--lsm LSM] FILE -- CMD ARGS...`

@@ -229,3 +229,16 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         report,
     })
 }
+
+/// The AppArmor patterns of a polc glob: its *file form* (the paths of the glob that are
+/// not directories; `None` for `/`) and its *directory form* (the same paths with a
+/// trailing `/`), translated and escaped exactly as the profile writes them. For tools
+/// that emit AppArmor rules through another format (e.g. the Security Profiles
+/// Operator's abstract profiles).
+pub fn glob_patterns(glob: &str) -> Result<(Option<String>, Option<String>), Error> {
+    let forms = aare::glob_forms(glob).map_err(|r| Error::UnsafeGlob {
+        glob: glob.to_string(),
+        reason: r.0,
+    })?;
+    Ok((forms.file, forms.dir))
+}

@@ -44,6 +44,24 @@ typedef enum {
   POLC_STATUS_PANIC = 99,
 } polc_status;
 
+// What `polc_policy_deploy` makes (the `--target` values of `polc compile`).
+typedef enum {
+  // An SPO `AppArmorProfile` (YAML, abstract form).
+  POLC_DEPLOY_TARGET_SPO_APP_ARMOR = 1,
+  // An SPO `RawSelinuxProfile` (YAML).
+  POLC_DEPLOY_TARGET_SPO_SE_LINUX = 2,
+  // A Pod whose `securityContext` uses the SPO profile of `config.lsm` (YAML).
+  POLC_DEPLOY_TARGET_K8S_POD = 3,
+  // An SPO `ProfileBinding` of the `AppArmorProfile` (YAML).
+  POLC_DEPLOY_TARGET_PROFILE_BINDING = 4,
+  // An OCI runtime-spec `process` fragment for `config.lsm` (JSON).
+  POLC_DEPLOY_TARGET_OCI = 5,
+  // `docker run` / `podman run` options for `config.lsm` (one line).
+  POLC_DEPLOY_TARGET_SECURITY_OPT = 6,
+  // A systemd unit drop-in for `config.lsm`.
+  POLC_DEPLOY_TARGET_SYSTEMD = 7,
+} polc_deploy_target;
+
 // The diagnostics of a load: errors and warnings with codes and locations.
 typedef struct polc_diagnostics polc_diagnostics;
 
@@ -166,6 +184,28 @@ polc_status polc_store_remove(polc_store *store, const char *name);
 // # Safety
 // `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
 polc_status polc_store_current(polc_store *store, const char *name, uint64_t *generation_out);
+
+// Make the deployment object `target` for a policy. `config.lsm` is the LSM that
+// confines the workload (for the Pod, the OCI fragment, the run options and the
+// drop-in); `config.strict` and the SELinux contexts apply as in `polc_policy_compile`.
+// `image` is the container image (NULL: none; a Pod needs one, a ProfileBinding without
+// one binds every image). With Landlock the program is the policy's `attach` path,
+// started by `/usr/bin/polc run` from `/etc/polc/NAME.pol`.
+//
+// On success `*out` is the object and, when `report_json_out` is not NULL,
+// `*report_json_out` the fidelity report as JSON; free both with `polc_string_free`.
+// A target that has no form for the LSM, or a missing image, is `POLC_STATUS_COMPILE`;
+// strict refusals are `POLC_STATUS_STRICT`.
+//
+// # Safety
+// `policy` and `config` are valid, the config's string fields and `image` NULL or valid
+// strings; `out` is valid for writes; `report_json_out` is NULL or valid for writes.
+polc_status polc_policy_deploy(const polc_policy *policy,
+                               polc_deploy_target target,
+                               const polc_compile_config *config,
+                               const char *image,
+                               char **out,
+                               char **report_json_out);
 
 // Create an empty diagnostics handle.
 //

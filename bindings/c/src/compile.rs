@@ -127,7 +127,7 @@ where
 ///
 /// # Safety
 /// The string fields of `c` are NULL or valid NUL-terminated strings.
-unsafe fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
+pub(crate) unsafe fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
     let apparmor_abi = match c.apparmor_abi {
         3 => polc_apparmor_abi("3.0"),
         4 => polc_apparmor_abi("4.0"),
@@ -176,7 +176,7 @@ fn polc_apparmor_abi(s: &str) -> Result<polc_facade::compile::AppArmorAbi, polc_
 }
 
 /// The library's advice speaks of the CLI's flags: name the config's fields instead.
-fn c_help(help: &str) -> String {
+pub(crate) fn c_help(help: &str) -> String {
     [
         ("--selinux-file-contexts", "`config.selinux_file_contexts`"),
         ("--selinux-port-contexts", "`config.selinux_port_contexts`"),

@@ -19,10 +19,12 @@
 #![warn(missing_docs)]
 
 mod compile;
+mod deploy;
 mod diagnostics;
 mod policy;
 
 pub use compile::*;
+pub use deploy::*;
 pub use diagnostics::*;
 pub use policy::*;
 

@@ -167,6 +167,11 @@ fn c_load_and_diagnostics() {
 }
 
 #[test]
+fn c_deploy_objects_for_kubernetes_containers_and_systemd() {
+    compile_and_run("test_deploy");
+}
+
+#[test]
 fn c_compile_and_store_install_rollback_remove() {
     let root = std::env::temp_dir().join(format!("polc-capi-store-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);

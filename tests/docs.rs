@@ -64,7 +64,7 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
 ];
 
 /// The files and directories the documents' commands read, copied for each document.
-const COPIED: &[&str] = &["examples", "tests/corpus", "tests/diff"];
+const COPIED: &[&str] = &["examples", "tests/corpus", "tests/diff", "tests/deploy"];
 
 /// One `$ ` command of a document.
 #[derive(Debug)]

@@ -399,7 +399,7 @@ fn random_sequences(mode: FaultMode, cases: u32, tag: &str) {
         failure_persistence: None,
         ..Config::default()
     });
-    let strategy = prop::collection::vec((op_strategy(), 0usize..40), 1..6);
+    let strategy = prop::collection::vec((op_strategy(), 0usize..25), 1..6);
     runner
         .run(&strategy, |ops| {
             let ops: Vec<_> = ops.into_iter().map(|(o, at)| (o, at, mode)).collect();
@@ -1052,9 +1052,23 @@ fn one_damaged_policy_does_not_block_the_others() {
     store.install(&p).unwrap();
     drop(store);
     std::fs::write(env.root.join(other.as_str()).join("journal"), "{garbage").unwrap();
+    // A policy directory without a current generation, holding a file the store never
+    // writes: neither deleted nor hidden.
+    let stray = env.root.join("org.example.stray");
+    std::fs::create_dir(&stray).unwrap();
+    std::fs::write(stray.join("notes"), "x").unwrap();
     let store = env.open(None).unwrap();
     let all = store.list().unwrap();
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 3);
+    assert!(stray.join("notes").exists());
+    assert!(
+        all[2]
+            .damaged
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no current generation"),
+        "{all:?}"
+    );
     assert_eq!(all[0].damaged, None);
     assert!(
         all[1]

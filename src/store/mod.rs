@@ -891,18 +891,41 @@ impl Store {
             match self.show(&n) {
                 Ok(info) => out.push(info),
                 // A first install in flight (seen by a read-only open): not installed yet.
-                Err(StoreError::NotInstalled(_)) => {}
-                Err(e) => out.push(PolicyInfo {
-                    name: n.to_string(),
-                    current: 0,
-                    generations: Vec::new(),
-                    path: self.dir(&n),
-                    pending: None,
-                    damaged: Some(e.to_string()),
-                }),
+                Err(StoreError::NotInstalled(_)) if self.only_store_entries(&self.dir(&n)) => {}
+                Err(e) => {
+                    let why = match e {
+                        StoreError::NotInstalled(_) => {
+                            "no current generation, and files the store did not write".into()
+                        }
+                        e => e.to_string(),
+                    };
+                    out.push(PolicyInfo {
+                        name: n.to_string(),
+                        current: 0,
+                        generations: Vec::new(),
+                        path: self.dir(&n),
+                        pending: None,
+                        damaged: Some(why),
+                    });
+                }
             }
         }
         Ok(out)
+    }
+
+    /// Whether `dir` holds nothing but what the store writes (a first install that has
+    /// not completed); a directory with anything else and no current generation is damage.
+    fn only_store_entries(&self, dir: &Path) -> bool {
+        match real_dir(dir) {
+            Ok(true) => fs::read_dir(dir).is_ok_and(|entries| {
+                entries.filter_map(Result::ok).all(|e| {
+                    repair::store_entry(&e.file_name().to_string_lossy())
+                        && e.file_type().is_ok_and(|t| !t.is_symlink())
+                })
+            }),
+            Ok(false) => true,
+            Err(_) => false,
+        }
     }
 
     /// One installed policy, every generation checked.

@@ -10,7 +10,7 @@ use polc_lang::ir::PolicyName;
 use std::fs;
 
 /// Names of what the store itself writes in a policy directory.
-fn store_entry(name: &str) -> bool {
+pub(crate) fn store_entry(name: &str) -> bool {
     matches!(name, "current" | "journal")
         || name.ends_with(".tmp")
         || name.starts_with(".drop-gen-")

@@ -177,6 +177,117 @@ fn store_commands_install_upgrade_rollback_remove() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// Every path under `root` with its content, to prove a command changed nothing.
+fn tree(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let rel = p.strip_prefix(root).unwrap().display().to_string();
+        if p.is_dir() {
+            out.push((rel, Vec::new()));
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        } else {
+            out.push((rel, std::fs::read(&p).unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn store_commands_refuse_a_directory_that_is_not_a_store() {
+    // `polc list --root /var/lib` used to delete every subdirectory named like a policy
+    // that had no `current` file.
+    let root = std::env::temp_dir().join(format!("polc-cli-foreign-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("org.example.data")).unwrap();
+    std::fs::write(root.join("org.example.data/records.db"), "precious").unwrap();
+    std::fs::write(root.join("notes.txt"), "mine").unwrap();
+    let r = root.to_str().unwrap();
+    let before = tree(&root);
+    for args in [
+        vec!["list", "--root", r],
+        vec!["show", "org.example.data", "--root", r],
+        vec!["remove", "org.example.data", "--root", r],
+        vec![
+            "install",
+            "examples/webapp.pol",
+            "--target",
+            "landlock",
+            "--root",
+            r,
+        ],
+    ] {
+        let o = polc(&args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", err(&o));
+        assert!(err(&o).contains("is not a polc store"), "{}", err(&o));
+        assert!(err(&o).contains("help: name a polc store"), "{}", err(&o));
+        assert_eq!(
+            tree(&root),
+            before,
+            "{args:?} changed a directory that is not a store"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn list_and_show_never_write_and_report_what_is_in_flight_or_damaged() {
+    let root = std::env::temp_dir().join(format!("polc-cli-readonly-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let r = root.to_str().unwrap();
+    for _ in 0..2 {
+        let o = polc(&[
+            "install",
+            "examples/webapp.pol",
+            "--target",
+            "landlock",
+            "--root",
+            r,
+        ]);
+        assert_eq!(code(&o), 0, "{}", err(&o));
+    }
+    // A rollback in flight (journaled, the pointer not moved yet), and a damaged policy.
+    let dir = root.join("org.example.webapp");
+    std::fs::write(dir.join("journal"), r#"{"op":"rollback","from":2,"to":1}"#).unwrap();
+    std::fs::create_dir_all(root.join("org.example.broken/gen-1")).unwrap();
+    std::fs::write(root.join("org.example.broken/current"), "one").unwrap();
+    let before = tree(&root);
+    let o = polc(&["list", "--root", r]);
+    assert_eq!(
+        out(&o),
+        "org.example.broken  damaged: the store is damaged at {r}/org.example.broken/current: \
+         `one` is not a generation number\n\
+         org.example.webapp  current 2  landlock  generations 1,2\n  \
+         pending: rollback from generation 2 to 1 in flight (the next change to the store repairs it)\n"
+            .replace("{r}", r)
+    );
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert_eq!(err(&o), "polc: error: 1 damaged policy in the store\n");
+    let o = polc(&[
+        "show",
+        "org.example.webapp",
+        "--root",
+        r,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let info: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_eq!(info["current"], 2);
+    assert_eq!(info["pending"], "rollback from generation 2 to 1 in flight");
+    assert_eq!(tree(&root), before, "list or show changed the store");
+    // The next change repairs the webapp (back on 2, the journal gone); the broken
+    // policy does not block it.
+    let o = polc(&["rollback", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(out(&o), "org.example.webapp is back at generation 1\n");
+    assert!(!dir.join("journal").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 #[test]
 fn a_policy_with_errors_is_never_installed() {
     let root = std::env::temp_dir().join(format!("polc-cli-store-bad-{}", std::process::id()));

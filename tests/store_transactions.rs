@@ -2,6 +2,14 @@
 //! killed with SIGKILL at every step, over randomized install/upgrade/rollback/remove
 //! sequences. After each, the next open must show the complete old or the complete new
 //! state, with the (stand-in) kernel holding exactly the current generation's artifact.
+//! Each injected fault is proven to have fired (the injector's `seen` count, the
+//! operation's error, the child's SIGKILL status), or proven not reached.
+//!
+//! Then the store's promises one by one: it recognises itself and refuses a directory it
+//! did not create; read-only opens write nothing; a kill while pruning or before the
+//! journal leaves no half or orphan generation; loaders are fenced and repair reloads the
+//! current generation; explicit modes, no symbolic link followed, damage reported per
+//! policy. `tests/store_crash.rs` runs the crash-consistency test at scale.
 //!
 //! The kernel here is a stand-in loader that records what is loaded in a directory and
 //! rejects artifacts containing `REJECT`; the real loaders are exercised in the kernel
@@ -16,6 +24,7 @@
 use polc::lang::ir::PolicyName;
 use polc::store::{FaultInjector, Loader, Lsm, Package, Step, Store, StoreConfig, StoreError};
 use proptest::prelude::*;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -52,7 +61,7 @@ enum FaultMode {
     Kill,
 }
 
-/// Fails (or kills the process) at the `at`-th step.
+/// Fails (or kills the process) at the `at`-th step; `seen` counts the steps asked about.
 struct CountingFaults {
     at: usize,
     mode: FaultMode,
@@ -73,6 +82,72 @@ impl FaultInjector for CountingFaults {
         }
         Ok(())
     }
+}
+
+/// Fails or kills at the `nth` occurrence of `step`, after running `action` on the path
+/// the step is about to touch (to model a step that was half done when the kill came).
+struct StepFault {
+    step: Step,
+    nth: usize,
+    mode: FaultMode,
+    seen: AtomicUsize,
+    action: Option<fn(&Path)>,
+}
+
+impl StepFault {
+    fn new(step: Step, nth: usize, mode: FaultMode) -> StepFault {
+        StepFault {
+            step,
+            nth,
+            mode,
+            seen: AtomicUsize::new(0),
+            action: None,
+        }
+    }
+}
+
+impl FaultInjector for StepFault {
+    fn before(&self, _step: Step) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn before_path(&self, step: Step, path: &Path) -> std::io::Result<()> {
+        if step != self.step || self.seen.fetch_add(1, Ordering::SeqCst) != self.nth {
+            return Ok(());
+        }
+        if let Some(a) = self.action {
+            a(path);
+        }
+        match self.mode {
+            FaultMode::Fail => Err(std::io::Error::other("injected fault")),
+            FaultMode::Kill => {
+                // SAFETY: killing our own process.
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Run `f` in a forked child and return its wait status. The child exits with `f`'s code.
+fn in_child(f: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child only runs `f` and exits; it calls no code that another thread of
+    // the test process could hold a lock in.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = f();
+        // SAFETY: leave the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waiting for our own child.
+    let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(r, pid, "waitpid failed");
+    status
+}
+
+fn killed(status: i32) -> bool {
+    libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGKILL
 }
 
 struct Env {
@@ -165,7 +240,9 @@ fn state(env: &Env, store: &Store) -> Option<String> {
     for e in std::fs::read_dir(dir.parent().unwrap()).unwrap() {
         let n = e.unwrap().file_name().to_string_lossy().into_owned();
         assert!(
-            !n.ends_with(".tmp") && n != "journal",
+            n == "current"
+                || n.strip_prefix("gen-")
+                    .is_some_and(|g| g.parse::<u64>().is_ok()),
             "leftover {n} after open"
         );
     }
@@ -215,35 +292,68 @@ fn allowed_after(op: &Op, old: &Option<String>, prev: &Option<String>) -> Vec<Op
     vec![old.clone(), new]
 }
 
-/// Run `op` with a fault at step `at`; in Kill mode inside a forked child.
-fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) {
-    let faults: Arc<dyn FaultInjector> = Arc::new(CountingFaults {
+/// Run `op` with a fault at step `at`; in Kill mode inside a forked child. Returns
+/// whether the fault fired, proven by the injector's `seen` counter and by the outcome: a
+/// fired Fail makes the operation return the injected error, a fired Kill ends the child
+/// with SIGKILL; otherwise the operation ran to its end without reaching step `at`.
+fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) -> bool {
+    let faults = Arc::new(CountingFaults {
         at,
         mode,
         seen: AtomicUsize::new(0),
     });
+    let injector: Arc<dyn FaultInjector> = faults.clone();
     match mode {
         FaultMode::Fail => {
-            if let Ok(store) = env.open(Some(faults)) {
-                let _ = apply(&store, op);
+            let r = env.open(Some(injector)).and_then(|store| apply(&store, op));
+            let seen = faults.seen.load(Ordering::SeqCst);
+            let fired = seen > at;
+            if fired {
+                let e = r.expect_err("a failed step must fail the operation");
+                // Or the fault fired in the repair after the kernel rejected the artifact
+                // (that repair is best effort: the next open finishes it).
+                assert!(
+                    e.to_string().contains("injected fault")
+                        || matches!(e, StoreError::Load { .. }),
+                    "{op:?} at {at}: {e}"
+                );
+            } else if let Err(e) = &r {
+                assert!(
+                    !e.to_string().contains("injected fault"),
+                    "{op:?} at {at}: {e}"
+                );
             }
+            fired
         }
         FaultMode::Kill => {
-            // SAFETY: the child only runs the store operation and exits; it calls no code
-            // that another thread of the test process could hold a lock in.
-            let pid = unsafe { libc::fork() };
-            assert!(pid >= 0, "fork failed");
-            if pid == 0 {
-                let code = match env.open(Some(faults)) {
-                    Ok(store) => i32::from(apply(&store, op).is_err()),
-                    Err(_) => 2,
-                };
-                // SAFETY: leave the child without running the parent's destructors.
-                unsafe { libc::_exit(code) };
+            let status = in_child(|| {
+                let r = env.open(Some(injector)).and_then(|store| apply(&store, op));
+                let seen = faults.seen.load(Ordering::SeqCst);
+                // 100 + the steps seen (capped): the parent checks the kill point was not
+                // reached; 99: the operation failed for another reason than a fault.
+                match r {
+                    Ok(()) | Err(StoreError::NotInstalled(_) | StoreError::NoPrevious(_)) => {
+                        100 + i32::try_from(seen.min(100)).unwrap_or(100)
+                    }
+                    Err(StoreError::Load { .. }) => {
+                        100 + i32::try_from(seen.min(100)).unwrap_or(100)
+                    }
+                    Err(_) => 99,
+                }
+            });
+            if killed(status) {
+                return true;
             }
-            let mut status = 0;
-            // SAFETY: waiting for our own child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) >= 100,
+                "{op:?} at {at}: the child was neither killed nor finished: status {status}"
+            );
+            let seen = usize::try_from(libc::WEXITSTATUS(status) - 100).unwrap();
+            assert!(
+                seen <= at,
+                "{op:?}: step {at} was reached ({seen} steps seen) but the child was not killed"
+            );
+            false
         }
     }
 }
@@ -256,14 +366,16 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn check_sequence(ops: &[(Op, usize, FaultMode)], tag: &str) {
+/// Runs the sequence; returns (faults fired, operations run).
+fn check_sequence(ops: &[(Op, usize, FaultMode)], tag: &str) -> (usize, usize) {
     let env = Env::new(tag);
+    let mut fired = 0;
     for (op, at, mode) in ops {
         let (old, prev) = {
             let store = env.open(None).unwrap();
             (state(&env, &store), previous(&store))
         };
-        run_with_fault(&env, op, *at, *mode);
+        fired += usize::from(run_with_fault(&env, op, *at, *mode));
         let store = env.open(None).unwrap();
         let now = state(&env, &store);
         let allowed = allowed_after(op, &old, &prev);
@@ -273,43 +385,124 @@ fn check_sequence(ops: &[(Op, usize, FaultMode)], tag: &str) {
         );
     }
     env.cleanup();
+    (fired, ops.len())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
-
-    #[test]
-    fn failing_any_step_leaves_old_or_new(ops in prop::collection::vec((op_strategy(), 0usize..40), 1..6)) {
-        let ops: Vec<_> = ops.into_iter().map(|(o, at)| (o, at, FaultMode::Fail)).collect();
-        check_sequence(&ops, "fail");
-    }
-
-    #[test]
-    fn killing_at_any_step_leaves_old_or_new(ops in prop::collection::vec((op_strategy(), 0usize..40), 1..5)) {
-        let ops: Vec<_> = ops.into_iter().map(|(o, at)| (o, at, FaultMode::Kill)).collect();
-        check_sequence(&ops, "kill");
-    }
+/// Random sequences with a fault at a random step of each operation; at least a third of
+/// the faults must have fired (the others fall after the operation's last step).
+fn random_sequences(mode: FaultMode, cases: u32, tag: &str) {
+    use proptest::test_runner::{Config, TestRunner};
+    let fired = AtomicUsize::new(0);
+    let total = AtomicUsize::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = prop::collection::vec((op_strategy(), 0usize..25), 1..6);
+    runner
+        .run(&strategy, |ops| {
+            let ops: Vec<_> = ops.into_iter().map(|(o, at)| (o, at, mode)).collect();
+            let (f, t) = check_sequence(&ops, tag);
+            fired.fetch_add(f, Ordering::SeqCst);
+            total.fetch_add(t, Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap();
+    let (fired, total) = (fired.into_inner(), total.into_inner());
+    eprintln!("{mode:?}: {fired} of {total} injected faults fired");
+    assert!(
+        fired * 3 >= total,
+        "{mode:?}: only {fired} of {total} faults fired"
+    );
 }
 
 #[test]
-fn every_step_of_an_upgrade_is_covered() {
-    // Deterministically: fail and kill at each step index of an upgrade; late indexes are
-    // never reached and the upgrade completes.
-    for mode in [FaultMode::Fail, FaultMode::Kill] {
-        for at in 0..60 {
-            let env = Env::new("steps");
-            env.open(None).unwrap().install(&package("v1")).unwrap();
-            run_with_fault(&env, &Op::Install("v2".into()), at, mode);
+fn failing_any_step_leaves_old_or_new() {
+    random_sequences(FaultMode::Fail, 400, "fail");
+}
+
+#[test]
+fn killing_at_any_step_leaves_old_or_new() {
+    random_sequences(FaultMode::Kill, 400, "kill");
+}
+
+/// How many fault points `op` goes through from the state `setup` makes.
+fn steps_of(setup: &dyn Fn(&Env), op: &Op) -> usize {
+    let env = Env::new("count");
+    setup(&env);
+    let faults = Arc::new(CountingFaults {
+        at: usize::MAX,
+        mode: FaultMode::Fail,
+        seen: AtomicUsize::new(0),
+    });
+    let store = env.open(Some(faults.clone())).unwrap();
+    apply(&store, op).unwrap();
+    drop(store);
+    env.cleanup();
+    faults.seen.load(Ordering::SeqCst)
+}
+
+/// Puts a fresh store into the state an operation starts from.
+type Setup = Box<dyn Fn(&Env)>;
+
+#[test]
+fn every_step_of_every_operation_is_covered() {
+    // Deterministically: fail and kill at each step of a first install, an upgrade, an
+    // upgrade that prunes, a rollback and a removal; each fault must fire (proven by the
+    // injector's count and the outcome), and a fault after the last step must not.
+    let v = |n: u32| Op::Install(format!("v{n}"));
+    let installed = |n: u32| {
+        move |env: &Env| {
             let store = env.open(None).unwrap();
-            let now = state(&env, &store);
-            assert!(
-                now == Some("v1".into()) || now == Some("v2".into()),
-                "{mode:?} at {at}: {now:?}"
-            );
-            drop(store);
-            env.cleanup();
+            for i in 1..=n {
+                store.install(&package(&format!("v{i}"))).unwrap();
+            }
+        }
+    };
+    let cases: Vec<(Setup, Op, Vec<Option<String>>)> = vec![
+        (Box::new(installed(0)), v(1), vec![None, Some("v1".into())]),
+        (
+            Box::new(installed(1)),
+            v(2),
+            vec![Some("v1".into()), Some("v2".into())],
+        ),
+        (
+            Box::new(installed(3)),
+            v(4),
+            vec![Some("v3".into()), Some("v4".into())],
+        ),
+        (
+            Box::new(installed(2)),
+            Op::Rollback,
+            vec![Some("v2".into()), Some("v1".into())],
+        ),
+        (
+            Box::new(installed(2)),
+            Op::Remove,
+            vec![Some("v2".into()), None],
+        ),
+    ];
+    let mut points = 0;
+    for (setup, op, allowed) in &cases {
+        let n = steps_of(setup.as_ref(), op);
+        assert!(n >= 8, "{op:?} goes through only {n} fault points");
+        for mode in [FaultMode::Fail, FaultMode::Kill] {
+            for at in 0..=n {
+                let env = Env::new("steps");
+                setup(&env);
+                let fired = run_with_fault(&env, op, at, mode);
+                assert_eq!(fired, at < n, "{op:?} {mode:?} at {at} of {n}");
+                let store = env.open(None).unwrap();
+                let now = state(&env, &store);
+                assert!(allowed.contains(&now), "{op:?} {mode:?} at {at}: {now:?}");
+                drop(store);
+                env.cleanup();
+                points += usize::from(fired);
+            }
         }
     }
+    eprintln!("{points} fault points fired");
 }
 
 #[test]
@@ -413,6 +606,521 @@ fn concurrent_installers_never_corrupt_the_store() {
     assert!(v.starts_with('w'), "{v}");
     let info = store.show(&name()).unwrap();
     assert!(info.generations.len() <= 3);
+    drop(store);
+    env.cleanup();
+}
+
+/// Every path under `root` with its type, mode, size and content, to prove nothing changed.
+fn tree(root: &Path) -> Vec<(String, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(m) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        let rel = p.strip_prefix(root).unwrap().display().to_string();
+        let body = if m.is_file() {
+            std::fs::read(&p).unwrap()
+        } else if m.is_symlink() {
+            std::fs::read_link(&p)
+                .unwrap()
+                .display()
+                .to_string()
+                .into_bytes()
+        } else {
+            Vec::new()
+        };
+        out.push((rel, m.permissions().mode(), body));
+        if m.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn read_only(env: &Env) -> Result<Store, StoreError> {
+    Store::open_read_only(StoreConfig::new(&env.root))
+}
+
+#[test]
+fn a_directory_that_is_not_a_store_is_refused_untouched() {
+    // Like `polc list --root /var/lib`: a subdirectory named like a policy, without
+    // `current`, used to be deleted as "a first install that never completed".
+    let env = Env::new("foreign");
+    std::fs::create_dir_all(env.root.join("org.example.data/gen-1.tmp")).unwrap();
+    std::fs::write(env.root.join("org.example.data/records.db"), "precious").unwrap();
+    std::fs::write(env.root.join("notes.txt"), "mine").unwrap();
+    let before = tree(&env.root);
+    let e = env.open(None).unwrap_err();
+    assert!(matches!(e, StoreError::NotAStore { .. }), "{e}");
+    assert!(e.to_string().contains("is not a polc store"), "{e}");
+    let e = read_only(&env).unwrap_err();
+    assert!(matches!(e, StoreError::NotAStore { .. }), "{e}");
+    assert_eq!(tree(&env.root), before, "a refused directory was changed");
+    assert!(!env.root.join(".lock").exists());
+    env.cleanup();
+}
+
+#[test]
+fn a_store_of_an_earlier_polc_is_adopted_only_when_unambiguous() {
+    let env = Env::new("adopt");
+    env.open(None).unwrap().install(&package("v1")).unwrap();
+    // What an earlier polc left: the same layout without the marker.
+    std::fs::remove_file(env.root.join(".polc-store")).unwrap();
+    assert_eq!(state(&env, &read_only(&env).unwrap()), Some("v1".into()));
+    assert!(
+        !env.root.join(".polc-store").exists(),
+        "a read-only open wrote"
+    );
+    let store = env.open(None).unwrap();
+    assert_eq!(state(&env, &store), Some("v1".into()));
+    drop(store);
+    assert_eq!(
+        std::fs::read_to_string(env.root.join(".polc-store")).unwrap(),
+        "polc-store format 1\n"
+    );
+    // One entry that no polc writes makes it ambiguous: refused.
+    std::fs::remove_file(env.root.join(".polc-store")).unwrap();
+    std::fs::write(env.root.join(name().as_str()).join("notes"), "x").unwrap();
+    let before = tree(&env.root);
+    assert!(matches!(env.open(None), Err(StoreError::NotAStore { .. })));
+    assert_eq!(tree(&env.root), before);
+    // A format from the future is refused too.
+    std::fs::write(env.root.join(".polc-store"), "polc-store format 9\n").unwrap();
+    assert!(matches!(
+        env.open(None),
+        Err(StoreError::UnsupportedFormat { found: 9, .. })
+    ));
+    env.cleanup();
+}
+
+#[test]
+fn a_read_only_open_writes_nothing_and_reports_the_transaction_in_flight() {
+    let env = Env::new("readonly");
+    env.open(None).unwrap().install(&package("v1")).unwrap();
+    // An upgrade killed while its artifact was loading.
+    let faults = Arc::new(StepFault::new(Step::Load, 0, FaultMode::Kill));
+    let status = in_child(|| {
+        let r = env
+            .open(Some(faults.clone()))
+            .and_then(|s| s.install(&package("v2")));
+        i32::from(r.is_err())
+    });
+    assert!(killed(status), "the kill point was not reached: {status}");
+    let before = tree(&env.root);
+    let store = read_only(&env).unwrap();
+    let all = store.list().unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].current, 1);
+    let pending = all[0].pending.as_deref().unwrap_or_default();
+    assert!(pending.contains("install of generation 2"), "{:?}", all[0]);
+    let info = store.show(&name()).unwrap();
+    assert_eq!(info.pending, all[0].pending);
+    assert_eq!(store.current_artifact(&name()).unwrap().0.generation, 1);
+    assert!(matches!(
+        store.install(&package("v3")),
+        Err(StoreError::ReadOnly(_))
+    ));
+    drop(store);
+    assert_eq!(
+        tree(&env.root),
+        before,
+        "a read-only open changed the store"
+    );
+    // A missing root reads as an empty store, and stays missing.
+    let missing = env.root.with_file_name("missing");
+    let store = Store::open_read_only(StoreConfig::new(&missing)).unwrap();
+    assert!(store.list().unwrap().is_empty());
+    assert!(!missing.exists());
+    // The next writer repairs.
+    let store = env.open(None).unwrap();
+    assert_eq!(state(&env, &store), Some("v1".into()));
+    assert_eq!(store.show(&name()).unwrap().pending, None);
+    drop(store);
+    env.cleanup();
+}
+
+#[test]
+fn a_generation_that_never_became_current_is_never_a_rollback_target() {
+    // Killed after the new generation was renamed into place but before its journal
+    // was written, an upgrade used to leave gen-3 behind; a later rollback went to it.
+    for step in [Step::WriteJournal, Step::RenameGeneration, Step::SyncDir] {
+        let nth = if step == Step::SyncDir { 1 } else { 0 };
+        let env = Env::new("orphan");
+        let store = env.open(None).unwrap();
+        store.install(&package("v1")).unwrap();
+        store.install(&package("v2")).unwrap();
+        drop(store);
+        let faults = Arc::new(StepFault::new(step, nth, FaultMode::Kill));
+        let status = in_child(|| {
+            let r = env
+                .open(Some(faults.clone()))
+                .and_then(|s| s.install(&package("v3")));
+            i32::from(r.is_err())
+        });
+        assert!(killed(status), "{step:?}: the kill point was not reached");
+        let store = env.open(None).unwrap();
+        assert_eq!(state(&env, &store), Some("v2".into()), "{step:?}");
+        let gens: Vec<u64> = store
+            .show(&name())
+            .unwrap()
+            .generations
+            .iter()
+            .map(|g| g.generation)
+            .collect();
+        assert_eq!(gens, [1, 2], "{step:?}");
+        store.install(&package("v4")).unwrap();
+        store.rollback(&name()).unwrap();
+        assert_eq!(state(&env, &store), Some("v2".into()), "{step:?}");
+        drop(store);
+        env.cleanup();
+    }
+}
+
+/// Deletes part of the directory a removal is about to delete, as a kill in the middle
+/// of a recursive removal leaves it.
+fn half_delete(path: &Path) {
+    for f in ["profile", "source.pol"] {
+        let _ = std::fs::remove_file(path.join(f));
+    }
+}
+
+#[test]
+fn a_kill_while_pruning_never_leaves_half_a_generation() {
+    // The upgrade to v4 prunes gen-1; kill it at each removal step, with the directory
+    // being removed half deleted. Pruning in place used to leave gen-1 with its
+    // meta.json but without its artifact: listed, and rollback failed.
+    let mut fired = 0;
+    for nth in 0..6 {
+        let env = Env::new("prune-kill");
+        let store = env.open(None).unwrap();
+        for v in 1..=3 {
+            store.install(&package(&format!("v{v}"))).unwrap();
+        }
+        drop(store);
+        let mut faults = StepFault::new(Step::RemoveGeneration, nth, FaultMode::Kill);
+        faults.action = Some(half_delete);
+        let faults = Arc::new(faults);
+        let status = in_child(|| {
+            let r = env
+                .open(Some(faults.clone()))
+                .and_then(|s| s.install(&package("v4")));
+            i32::from(r.is_err())
+        });
+        if !killed(status) {
+            assert!(
+                libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+                "status {status}"
+            );
+            continue;
+        }
+        fired += 1;
+        let store = env.open(None).unwrap();
+        let info = store.list().unwrap().remove(0);
+        assert_eq!(info.damaged, None, "kill {nth}");
+        let now = state(&env, &store).unwrap();
+        assert!(now == "v3" || now == "v4", "kill {nth}: {now}");
+        // Every generation left is whole: rolling back through all of them works.
+        for _ in 1..info.generations.len() {
+            store.rollback(&name()).unwrap();
+            state(&env, &store).unwrap();
+        }
+        drop(store);
+        env.cleanup();
+    }
+    assert!(
+        fired >= 2,
+        "the prune's removal steps were reached {fired} times"
+    );
+}
+
+#[test]
+fn repair_loads_the_current_generation_again() {
+    // Killed after the pointer moved, the upgrade is complete; whatever a loader left in
+    // the kernel meanwhile, the repair loads the current generation again.
+    let env = Env::new("reassert");
+    env.open(None).unwrap().install(&package("v1")).unwrap();
+    let faults = Arc::new(StepFault::new(Step::RemoveJournal, 0, FaultMode::Kill));
+    let status = in_child(|| {
+        let r = env
+            .open(Some(faults.clone()))
+            .and_then(|s| s.install(&package("v2")));
+        i32::from(r.is_err())
+    });
+    assert!(killed(status), "the kill point was not reached: {status}");
+    std::fs::write(
+        env.kernel.join(name().as_str()),
+        "artifact from an orphaned loader",
+    )
+    .unwrap();
+    let store = env.open(None).unwrap();
+    assert_eq!(state(&env, &store), Some("v2".into()));
+    drop(store);
+    env.cleanup();
+}
+
+#[test]
+fn an_orphaned_loader_cannot_change_the_kernel_after_the_repair() {
+    // The AppArmor loader runs a stand-in `apparmor_parser`. The installing process is
+    // killed while it runs. (a) The loader itself sleeps, then loads: it must die with
+    // the installer, and the next opener must not wait for its sleep. (b) The loader
+    // leaves a background child that loads later: the next opener must wait for it
+    // (it holds the store's lock), so the repair that follows wins.
+    for (case, body) in [
+        // `read -t` on a FIFO nobody writes: a wait inside the loader's own process.
+        // The artifact is read first, as apparmor_parser does, then written to the kernel.
+        (
+            "direct",
+            "A=$(cat \"$2\"); touch \"$S\"; read -t 3 <> \"$K.fifo\"; printf %s \"$A\" > \"$K\"",
+        ),
+        (
+            "background",
+            "A=$(cat \"$2\"); ( touch \"$S\"; sleep 1; printf %s \"$A\" > \"$K\" ) & wait",
+        ),
+    ] {
+        let env = Env::new("orphan-loader");
+        let kfile = env.kernel.join("loaded");
+        let started = env.kernel.join("started");
+        let script = env.kernel.with_file_name("apparmor_parser");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/bash\nK='{}'\nS='{}'\nif [ \"$1\" = -R ]; then rm -f \"$K\"; exit 0; fi\n\
+                 if grep -q v2 \"$2\"; then {body}; else cp \"$2\" \"$K\"; fi\n",
+                kfile.display(),
+                started.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let fifo = std::ffi::CString::new(format!("{}.fifo", kfile.display())).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let open = || {
+            Store::open(
+                StoreConfig::new(&env.root),
+                vec![Box::new(polc::store::AppArmorLoader {
+                    parser: Some(script.clone()),
+                })],
+            )
+        };
+        open().unwrap().install(&package("v1")).unwrap();
+        // SAFETY: as in in_child.
+        let pid = unsafe { libc::fork() };
+        assert!(pid >= 0);
+        if pid == 0 {
+            let r = open().and_then(|s| s.install(&package("v2")));
+            // SAFETY: leave the child without running the parent's destructors.
+            unsafe { libc::_exit(i32::from(r.is_err())) };
+        }
+        let t = std::time::Instant::now();
+        while !started.exists() {
+            assert!(
+                t.elapsed().as_secs() < 20,
+                "{case}: the loader never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+        }
+        let t = std::time::Instant::now();
+        let store = open().unwrap();
+        let waited = t.elapsed();
+        assert_eq!(
+            std::fs::read_to_string(&kfile).unwrap(),
+            "artifact v1",
+            "{case}"
+        );
+        assert_eq!(store.show(&name()).unwrap().current, 1);
+        drop(store);
+        // Past the time an orphan would have loaded v2.
+        std::thread::sleep(std::time::Duration::from_millis(3500).saturating_sub(waited));
+        assert_eq!(
+            std::fs::read_to_string(&kfile).unwrap(),
+            "artifact v1",
+            "{case}: an orphaned loader changed the kernel after the repair"
+        );
+        if case == "direct" {
+            assert!(
+                waited.as_millis() < 2500,
+                "{case}: the loader outlived the installer ({waited:?})"
+            );
+        }
+        env.cleanup();
+        let _ = std::fs::remove_file(&script);
+    }
+}
+
+#[test]
+fn files_get_explicit_modes_whatever_the_umask() {
+    for mask in [0o000, 0o077] {
+        let env = Env::new("modes");
+        let status = in_child(|| {
+            // SAFETY: the child's own umask.
+            unsafe { libc::umask(mask) };
+            let store = env.open(None).unwrap();
+            store.install(&package("v1")).unwrap();
+            store.install(&package("v2")).unwrap();
+            0
+        });
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+        for (path, mode, _) in tree(&env.root) {
+            let want = if path == ".lock" {
+                0o100600
+            } else if mode & 0o170000 == 0o040000 {
+                0o040755
+            } else {
+                0o100644
+            };
+            assert_eq!(mode, want, "umask {mask:03o}: {path} has mode {mode:o}");
+        }
+        env.cleanup();
+    }
+}
+
+#[test]
+fn no_symbolic_link_inside_the_store_is_followed() {
+    let env = Env::new("links");
+    let outside = env.root.with_file_name("outside");
+    std::fs::create_dir_all(outside.join("gen-1.tmp")).unwrap();
+    std::fs::write(outside.join("gen-1.tmp/keep"), "keep").unwrap();
+    std::fs::write(outside.join("x.tmp"), "keep").unwrap();
+    let store = env.open(None).unwrap();
+    store.install(&package("v1")).unwrap();
+    drop(store);
+    let before = tree(&outside);
+    let dir = env.root.join(name().as_str());
+    // A policy directory that is a link out of the store, and temporary files that are.
+    std::os::unix::fs::symlink(&outside, env.root.join("org.example.other")).unwrap();
+    std::os::unix::fs::symlink(outside.join("created"), dir.join("current.tmp")).unwrap();
+    std::os::unix::fs::symlink(outside.join("journal"), dir.join("journal.tmp")).unwrap();
+    std::os::unix::fs::symlink(outside.join("gen-1.tmp"), dir.join("gen-2.tmp")).unwrap();
+    let store = env.open(None).unwrap();
+    store.install(&package("v2")).unwrap();
+    assert_eq!(state(&env, &store), Some("v2".into()));
+    let all = store.list().unwrap();
+    let other = all.iter().find(|i| i.name == "org.example.other").unwrap();
+    assert!(
+        other
+            .damaged
+            .as_deref()
+            .unwrap_or_default()
+            .contains("symbolic link"),
+        "{other:?}"
+    );
+    let other = PolicyName::new("org.example.other").unwrap();
+    assert!(matches!(
+        store.remove(&other),
+        Err(StoreError::Corrupt { .. })
+    ));
+    drop(store);
+    assert_eq!(
+        tree(&outside),
+        before,
+        "the store wrote or deleted outside itself"
+    );
+    // The lock is private, and a link in its place is refused, not followed.
+    let lock = env.root.join(".lock");
+    assert_eq!(
+        std::fs::metadata(&lock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(outside.join("lock"), &lock).unwrap();
+    let e = env.open(None).unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert!(!outside.join("lock").exists());
+    env.cleanup();
+    let _ = std::fs::remove_dir_all(&outside);
+}
+
+#[test]
+fn one_damaged_policy_does_not_block_the_others() {
+    let env = Env::new("damaged");
+    let other = PolicyName::new("org.example.other").unwrap();
+    let store = env.open(None).unwrap();
+    store.install(&package("v1")).unwrap();
+    let mut p = package("o1");
+    p.name = other.clone();
+    store.install(&p).unwrap();
+    drop(store);
+    std::fs::write(env.root.join(other.as_str()).join("journal"), "{garbage").unwrap();
+    // A policy directory without a current generation, holding a file the store never
+    // writes: neither deleted nor hidden.
+    let stray = env.root.join("org.example.stray");
+    std::fs::create_dir(&stray).unwrap();
+    std::fs::write(stray.join("notes"), "x").unwrap();
+    let store = env.open(None).unwrap();
+    let all = store.list().unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(stray.join("notes").exists());
+    assert!(
+        all[2]
+            .damaged
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no current generation"),
+        "{all:?}"
+    );
+    assert_eq!(all[0].damaged, None);
+    assert!(
+        all[1]
+            .damaged
+            .as_deref()
+            .unwrap_or_default()
+            .contains("journal"),
+        "{all:?}"
+    );
+    store.install(&package("v2")).unwrap();
+    store.rollback(&name()).unwrap();
+    assert_eq!(state(&env, &store), Some("v1".into()));
+    assert!(matches!(
+        store.rollback(&other),
+        Err(StoreError::Corrupt { .. })
+    ));
+    drop(store);
+    env.cleanup();
+}
+
+#[test]
+fn damage_that_went_unnoticed_is_detected() {
+    let env = Env::new("tamper");
+    let store = env.open(None).unwrap();
+    store.install(&package("v1")).unwrap();
+    store.install(&package("v2")).unwrap();
+    drop(store);
+    let gen1 = env.root.join(name().as_str()).join("gen-1");
+    // The old generation's artifact changed on disk, its name and size kept.
+    std::fs::write(gen1.join("profile"), "artifact vX").unwrap();
+    let store = env.open(None).unwrap();
+    let e = store.show(&name()).unwrap_err();
+    assert!(
+        e.to_string().contains("changed since it was written"),
+        "{e}"
+    );
+    let all = store.list().unwrap();
+    assert!(all[0].damaged.is_some(), "{all:?}");
+    // Rollback refuses it, and nothing moves.
+    assert!(matches!(
+        store.rollback(&name()),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(
+        std::fs::read_to_string(env.kernel.join(name().as_str())).unwrap(),
+        "artifact v2"
+    );
+    // A generation missing a file is reported too.
+    std::fs::write(gen1.join("profile"), "artifact v1").unwrap();
+    std::fs::remove_file(gen1.join("ir.json")).unwrap();
+    let e = store.show(&name()).unwrap_err();
+    assert!(e.to_string().contains("missing"), "{e}");
     drop(store);
     env.cleanup();
 }

@@ -21,6 +21,11 @@ fn open(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
     Store::open(StoreConfig::new(&args.root), loaders()).map_err(|e| store_error(&e, ctx))
 }
 
+/// `list` and `show` never write: no repair, nothing created.
+fn open_read_only(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
+    Store::open_read_only(StoreConfig::new(&args.root)).map_err(|e| store_error(&e, ctx))
+}
+
 fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
     ctx.say(format_args!("error: {e}"));
     match e {
@@ -29,6 +34,14 @@ fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
             EXIT_FINDINGS
         }
         StoreError::NotInstalled(_) | StoreError::NoPrevious(_) => EXIT_FINDINGS,
+        StoreError::NotAStore { .. } => {
+            ctx.say("help: name a polc store, or an empty or missing directory, with --root");
+            EXIT_USAGE
+        }
+        StoreError::Corrupt { .. } => {
+            ctx.say("help: the other policies of the store stay usable; `polc list` shows which are damaged");
+            EXIT_FINDINGS
+        }
         _ => EXIT_USAGE,
     }
 }
@@ -127,6 +140,10 @@ pub fn remove(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
 }
 
 fn print_info(info: &PolicyInfo, out: &mut String) {
+    if let Some(why) = &info.damaged {
+        out.push_str(&format!("{}  damaged: {why}\n", info.name));
+        return;
+    }
     let lsm = info
         .generations
         .iter()
@@ -143,6 +160,11 @@ fn print_info(info: &PolicyInfo, out: &mut String) {
         info.current,
         gens.join(",")
     ));
+    if let Some(p) = &info.pending {
+        out.push_str(&format!(
+            "  pending: {p} (the next change to the store repairs it)\n"
+        ));
+    }
 }
 
 fn emit_json<T: serde::Serialize>(v: &T, ctx: &mut Ctx<'_>) -> u8 {
@@ -152,32 +174,44 @@ fn emit_json<T: serde::Serialize>(v: &T, ctx: &mut Ctx<'_>) -> u8 {
     EXIT_OK
 }
 
-/// `polc list`.
+/// `polc list`: every policy, a damaged one reported as such (exit 1) after the others.
 pub fn list(args: &ListArgs, ctx: &mut Ctx<'_>) -> u8 {
-    let store = match open(&args.store, ctx) {
+    let store = match open_read_only(&args.store, ctx) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match store.list() {
-        Ok(all) if args.format == OutputFormat::Json => emit_json(&all, ctx),
-        Ok(all) => {
-            let mut out = String::new();
-            for info in &all {
-                print_info(info, &mut out);
-            }
-            let _ = ctx.stdout.write_all(out.as_bytes());
-            EXIT_OK
+    let all = match store.list() {
+        Ok(all) => all,
+        Err(e) => return store_error(&e, ctx),
+    };
+    let code = if args.format == OutputFormat::Json {
+        emit_json(&all, ctx)
+    } else {
+        let mut out = String::new();
+        for info in &all {
+            print_info(info, &mut out);
         }
-        Err(e) => store_error(&e, ctx),
+        let _ = ctx.stdout.write_all(out.as_bytes());
+        EXIT_OK
+    };
+    let damaged = all.iter().filter(|i| i.damaged.is_some()).count();
+    if damaged > 0 {
+        ctx.say(format_args!(
+            "error: {damaged} damaged polic{} in the store",
+            if damaged == 1 { "y" } else { "ies" }
+        ));
+        return EXIT_FINDINGS;
     }
+    code
 }
 
 /// `polc show NAME`.
 pub fn show(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
-    let (store, name) = match open(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
-        Ok(x) => x,
-        Err(code) => return code,
-    };
+    let (store, name) =
+        match open_read_only(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
     match store.show(&name) {
         Ok(info) if args.format == OutputFormat::Json => emit_json(&info, ctx),
         Ok(info) => {

@@ -398,18 +398,14 @@ impl Store {
 
     fn read_record(&self, dir: &Path, n: u64) -> Result<Option<Record>, StoreError> {
         let p = Store::record_path(dir, n);
-        match std::fs::read(&p) {
-            Ok(b) => serde_json::from_slice(&b)
+        match super::fsops::read_regular(&p)? {
+            Some(b) => serde_json::from_slice(&b)
                 .map(Some)
                 .map_err(|e| StoreError::Corrupt {
                     path: p,
                     detail: e.to_string(),
                 }),
-            Err(e) if not_found(&e) => Ok(None),
-            Err(e) => Err(StoreError::Io {
-                context: format!("reading {}", p.display()),
-                source: e,
-            }),
+            None => Ok(None),
         }
     }
 

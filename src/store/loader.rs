@@ -1,9 +1,74 @@
 //! Loaders: put a generation's artifact into the kernel, or take it out.
+//!
+//! A loader that runs a tool (`apparmor_parser`, `semodule`) must not outlive the store
+//! transaction that started it: [`fence`] makes the child die with the process that runs
+//! the store (`PR_SET_PDEATHSIG`) and hold the store's lock while it lives, so the next
+//! opener of the store waits until a loader orphaned by a crash is gone before it repairs.
 
 use super::Lsm;
 use polc_lang::ir::PolicyName;
+use std::cell::Cell;
+use std::os::fd::RawFd;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
+
+thread_local! {
+    /// The lock descriptor of the store whose transaction runs a loader on this thread.
+    static LOCK_FD: Cell<Option<RawFd>> = const { Cell::new(None) };
+}
+
+/// While alive, loader children spawned on this thread through [`fence`] inherit `fd`.
+pub(crate) struct LockFence {
+    previous: Option<RawFd>,
+}
+
+impl LockFence {
+    pub(crate) fn new(fd: Option<RawFd>) -> LockFence {
+        LockFence {
+            previous: LOCK_FD.with(|c| c.replace(fd)),
+        }
+    }
+}
+
+impl Drop for LockFence {
+    fn drop(&mut self) {
+        LOCK_FD.with(|c| c.set(self.previous));
+    }
+}
+
+/// Fence a loader's child process to the store transaction running on this thread: the
+/// child is killed (`SIGKILL`) when the thread that spawned it dies, and it keeps the
+/// store's lock held (its descriptor stays open in the child and its own children) until
+/// it exits. So a loader orphaned by a crash can neither change the kernel after the next
+/// store command repaired it nor run beside that command. The built-in loaders use it;
+/// a custom [`Loader`] that runs a tool should too.
+pub fn fence(cmd: &mut Command) -> &mut Command {
+    let lock = LOCK_FD.with(Cell::get);
+    // SAFETY: getpid has no preconditions.
+    let parent = unsafe { libc::getpid() };
+    let hook = move || {
+        // SAFETY: prctl, getppid and fcntl are async-signal-safe and take plain integers.
+        unsafe {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the death signal was armed.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("the store's process is gone"));
+            }
+            if let Some(fd) = lock {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+        }
+        Ok(())
+    };
+    // SAFETY: the hook only makes async-signal-safe calls (see above).
+    unsafe { cmd.pre_exec(hook) }
+}
 
 /// Loads and unloads one LSM's artifacts. Errors are the loader's message.
 pub trait Loader: Send + Sync {
@@ -18,7 +83,7 @@ pub trait Loader: Send + Sync {
 }
 
 fn run_tool(tool: &str, package: &str, args: &[&std::ffi::OsStr]) -> Result<(), String> {
-    let out = Command::new(tool).args(args).output().map_err(|e| {
+    let out = fence(Command::new(tool).args(args)).output().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             format!("`{tool}` is not installed (Debian package `{package}`)")
         } else {

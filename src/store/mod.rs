@@ -6,21 +6,54 @@
 //! generation:
 //!
 //! ```text
-//! <root>/.lock                      flock'd by every open Store (concurrent installers wait)
+//! <root>/.polc-store                the marker: this is a polc store, and its format
+//! <root>/.lock                      flock'd by every open Store (mode 0600)
 //! <root>/<name>/gen-<N>/            source, ir.json, the artifact, meta.json (and, for
 //!                                   SELinux, labels.json: see below)
 //! <root>/<name>/current             the current generation number (replaced by rename)
 //! <root>/<name>/journal             present only while a transaction is in flight
 //! ```
 //!
-//! A transaction writes the new generation (to `gen-<N>.tmp`, fsync, rename), writes the
-//! journal, loads the artifact into the kernel, swaps `current`, and removes the journal.
-//! If the kernel rejects the artifact, the new generation is removed and the old one stays
-//! current and loaded. If the process dies at any step, the next [`Store::open`] finds the
-//! journal and repairs: when `current` already names the new generation the transaction is
-//! complete; otherwise the old generation is loaded again (or, for a first install, the
-//! policy is unloaded) and the new one removed. Either way the result is the complete old
-//! or the complete new generation, never a mix.
+//! A transaction writes the new generation to `gen-<N>.tmp` (fsync), writes the journal,
+//! renames the generation into place, loads the artifact into the kernel, swaps `current`,
+//! and removes the journal; then it prunes the oldest generations. If the kernel rejects
+//! the artifact, the new generation is removed and the old one stays current and loaded.
+//! If the process dies at any step, the next [`Store::open`] finds the journal and
+//! repairs: when `current` already names the new generation the transaction is complete;
+//! otherwise the new generation is removed and the old one loaded again (or, for a first
+//! install, the policy is unloaded). Either way the result is the complete old or the
+//! complete new generation, never a mix, and no generation that was never current is
+//! left behind. After repairing a transaction, the repair loads the current generation
+//! again, so the kernel holds what the store calls current.
+//!
+//! Every generation is removed (pruned, rolled back from, or abandoned) by renaming it to
+//! `.drop-gen-<N>` first and then deleting it, so a crash never leaves a half-deleted
+//! generation where `list`, `show` or `rollback` would see it; repair finishes the
+//! deletion. Each generation's `meta.json` records the size and digest of its files,
+//! checked whenever a generation is shown or loaded, so damage is reported instead of
+//! loaded.
+//!
+//! **Self-recognition.** [`Store::open`] writes the marker `.polc-store` when it creates a
+//! store (or finds an empty directory). It refuses a non-empty directory without the
+//! marker ([`StoreError::NotAStore`]) before writing, repairing or deleting anything there,
+//! unless the directory is unambiguously a store written by an earlier polc (every entry a
+//! policy directory with a `current` pointer and that generation's `meta.json`, or the
+//! lock), which it adopts by writing the marker.
+//!
+//! **Read-only opens.** [`Store::open_read_only`] (used by `polc list` and `polc show`)
+//! never writes: it creates nothing, repairs nothing, takes the lock shared when it may,
+//! and reports a transaction in flight in [`PolicyInfo::pending`].
+//!
+//! **Loaders are fenced.** A loader's child process ([`fence`]) dies with the process that
+//! runs the transaction and holds the store's lock while it lives: the next opener waits
+//! for it before repairing, so an orphaned loader cannot change the kernel afterwards.
+//!
+//! **Files.** Files are written 0644 and directories 0755 whatever the umask; the lock is
+//! 0600 and must belong to the store's user. No symbolic link inside the store is
+//! followed: files are created with `O_EXCL | O_NOFOLLOW`, and a policy or generation
+//! directory that is a link is reported as damage. One damaged policy does not block the
+//! others: [`Store::list`] reports it in [`PolicyInfo::damaged`] and goes on, and a
+//! transaction on it fails with the damage.
 //!
 //! An SELinux generation also labels the files its policy owns (and its `attach`
 //! executable) with the module's types once the module is loaded, after recording the
@@ -54,14 +87,20 @@
 mod fsops;
 mod label;
 mod loader;
+mod open;
+mod read;
+mod repair;
 
 pub use label::{LabelEntry, Labeler, Xattrs, RECORD as LABEL_RECORD};
-pub use loader::{AppArmorLoader, Loader, NullLoader, SeLinuxLoader};
+pub use loader::{fence, AppArmorLoader, Loader, NullLoader, SeLinuxLoader};
 
-use fsops::{io_err, Fs};
+use fsops::{io_err, read_regular, real_dir, Fs};
+use loader::LockFence;
 use polc_lang::ir::PolicyName;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -135,6 +174,12 @@ pub enum Step {
 pub trait FaultInjector: Send + Sync {
     /// Return an error to make `step` fail.
     fn before(&self, step: Step) -> std::io::Result<()>;
+    /// Like [`FaultInjector::before`], with the path the step is about to touch (the
+    /// destination of a rename). The default calls `before`.
+    fn before_path(&self, step: Step, path: &Path) -> std::io::Result<()> {
+        let _ = path;
+        self.before(step)
+    }
 }
 
 /// How to open a store.
@@ -212,6 +257,10 @@ pub struct GenerationInfo {
     pub created: u64,
     /// The polc version that wrote it.
     pub polc_version: String,
+    /// Each file's size and FNV-1a 64-bit digest (`SIZE:HEX`), by file name, checked
+    /// when the generation is shown or loaded (empty in generations of older polc).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub digests: BTreeMap<String, String>,
 }
 
 /// What `show` returns.
@@ -225,6 +274,13 @@ pub struct PolicyInfo {
     pub generations: Vec<GenerationInfo>,
     /// The directory of the current generation.
     pub path: PathBuf,
+    /// A transaction in flight, as a read-only open found it (a writer repairs it first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
+    /// Why the policy cannot be used, when [`Store::list`] found it damaged (then
+    /// `current` is 0 and `generations` is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damaged: Option<String>,
 }
 
 /// Errors of the store.
@@ -269,6 +325,25 @@ pub enum StoreError {
     /// An artifact file name that could escape the generation directory.
     #[error("invalid artifact file name `{0}`")]
     BadArtifactName(String),
+    /// The directory is not a polc store, and the store refuses to touch it.
+    #[error("`{}` is not a polc store: {detail}", root.display())]
+    NotAStore {
+        /// The directory.
+        root: PathBuf,
+        /// Why it is not one.
+        detail: String,
+    },
+    /// The store was written in a format this polc does not know.
+    #[error("the store `{}` has format {found}; this polc reads format 1", root.display())]
+    UnsupportedFormat {
+        /// The store's root.
+        root: PathBuf,
+        /// The format its marker names.
+        found: u32,
+    },
+    /// A change was asked of a store opened read-only.
+    #[error("the store `{}` was opened read-only", .0.display())]
+    ReadOnly(PathBuf),
 }
 
 /// The kind of an in-flight transaction.
@@ -294,6 +369,25 @@ struct Journal {
     to: Option<u64>,
 }
 
+impl Journal {
+    fn describe(&self) -> String {
+        let gen = |g: Option<u64>| g.map_or("none".to_string(), |g| g.to_string());
+        match self.op {
+            Op::Install => format!(
+                "install of generation {} (from {}) in flight",
+                gen(self.to),
+                gen(self.from)
+            ),
+            Op::Rollback => format!(
+                "rollback from generation {} to {} in flight",
+                gen(self.from),
+                gen(self.to)
+            ),
+            Op::Remove => "removal in flight".to_string(),
+        }
+    }
+}
+
 /// An open store. Holds the store's lock until dropped.
 pub struct Store {
     root: PathBuf,
@@ -301,17 +395,26 @@ pub struct Store {
     fs: Fs,
     loaders: Vec<Box<dyn Loader>>,
     labeler: Arc<dyn Labeler>,
-    _lock: File,
+    writable: bool,
+    lock: Option<File>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("root", &self.root).finish()
+        f.debug_struct("Store")
+            .field("root", &self.root)
+            .field("writable", &self.writable)
+            .finish()
     }
 }
 
 fn gen_dir_name(n: u64) -> String {
     format!("gen-{n}")
+}
+
+/// Where a generation goes while it is deleted: not a `gen-<N>`, so never seen as one.
+fn dropping_name(n: u64) -> String {
+    format!(".drop-gen-{n}")
 }
 
 fn now() -> u64 {
@@ -320,41 +423,92 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Size and FNV-1a 64-bit digest of `body`, as `SIZE:HEX`.
+fn digest(body: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in body {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{}:{h:016x}", body.len())
+}
+
+/// A file name a generation may hold for its artifact.
+fn valid_artifact_name(f: &str) -> bool {
+    !(f.is_empty()
+        || f.starts_with('.')
+        || f.contains('/')
+        || f == "meta.json"
+        || f == "ir.json"
+        || f == label::RECORD
+        || f.starts_with("source."))
+}
+
 impl Store {
-    /// Open (creating if needed) the store at `config.root`, wait for its lock, and repair
-    /// any transaction a crashed process left behind.
+    /// Open (creating if needed) the store at `config.root` for changes, wait for its lock,
+    /// and repair any transaction a crashed process left behind. A non-empty directory
+    /// that is not a polc store is refused ([`StoreError::NotAStore`]) untouched.
     pub fn open(config: StoreConfig, loaders: Vec<Box<dyn Loader>>) -> Result<Store, StoreError> {
-        let fs = Fs {
-            faults: config.faults.clone(),
+        open::create_root(&config.root)?;
+        open::identify(&config.root)?;
+        let lock = open::lock_exclusive(&config.root)?;
+        // Under the lock: another opener may have marked it meanwhile.
+        if open::identify(&config.root)? != open::Identity::Marked {
+            Fs::default().write_atomic(
+                &config.root.join(open::MARKER),
+                open::marker_body().as_bytes(),
+                Step::WriteFile,
+            )?;
+        }
+        let store = Store::new(config, loaders, true, Some(lock));
+        store.repair()?;
+        Ok(store)
+    }
+
+    /// Open the store at `config.root` to read it: nothing is created, written or
+    /// repaired. The lock is taken shared when the caller may open it (so a writer's
+    /// transaction ends first); otherwise a transaction in flight shows in
+    /// [`PolicyInfo::pending`]. A missing root reads as an empty store. Changes fail with
+    /// [`StoreError::ReadOnly`].
+    pub fn open_read_only(config: StoreConfig) -> Result<Store, StoreError> {
+        let identity = open::identify(&config.root)?;
+        let lock = if identity == open::Identity::Empty && !config.root.is_dir() {
+            None
+        } else {
+            open::lock_shared(&config.root)?
         };
-        fs::create_dir_all(&config.root)
-            .map_err(io_err(format!("creating {}", config.root.display())))?;
-        let lock_path = config.root.join(".lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_path)
-            .map_err(io_err(format!("opening {}", lock_path.display())))?;
-        lock.lock()
-            .map_err(io_err(format!("locking {}", lock_path.display())))?;
-        let store = Store {
+        Ok(Store::new(config, Vec::new(), false, lock))
+    }
+
+    fn new(
+        config: StoreConfig,
+        loaders: Vec<Box<dyn Loader>>,
+        writable: bool,
+        lock: Option<File>,
+    ) -> Store {
+        Store {
             root: config.root,
             keep: config.keep.max(2),
-            fs,
+            fs: Fs {
+                faults: config.faults,
+            },
             loaders,
             labeler: config
                 .labeler
                 .unwrap_or_else(|| Arc::new(Xattrs::default())),
-            _lock: lock,
-        };
-        store.repair()?;
-        Ok(store)
+            writable,
+            lock,
+        }
     }
 
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// Whether the store was opened for changes.
+    pub fn is_writable(&self) -> bool {
+        self.writable
     }
 
     fn dir(&self, name: &PolicyName) -> PathBuf {
@@ -371,16 +525,26 @@ impl Store {
 
     fn read_current(&self, dir: &Path) -> Result<Option<u64>, StoreError> {
         let p = dir.join("current");
-        match fs::read_to_string(&p) {
-            Ok(s) => s.trim().parse().map(Some).map_err(|_| StoreError::Corrupt {
-                path: p.clone(),
-                detail: format!("`{}` is not a generation number", s.trim()),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::Io {
-                context: format!("reading {}", p.display()),
-                source: e,
-            }),
+        let Some(body) = read_regular(&p)? else {
+            return Ok(None);
+        };
+        let s = String::from_utf8_lossy(&body);
+        s.trim().parse().map(Some).map_err(|_| StoreError::Corrupt {
+            path: p.clone(),
+            detail: format!("`{}` is not a generation number", s.trim().escape_default()),
+        })
+    }
+
+    fn read_journal(&self, dir: &Path) -> Result<Option<Journal>, StoreError> {
+        let p = dir.join("journal");
+        match read_regular(&p)? {
+            Some(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt {
+                    path: p,
+                    detail: e.to_string(),
+                }),
+            None => Ok(None),
         }
     }
 
@@ -402,24 +566,20 @@ impl Store {
         Ok(gens)
     }
 
-    fn info(&self, dir: &Path, n: u64) -> Result<GenerationInfo, StoreError> {
-        let p = dir.join(gen_dir_name(n)).join("meta.json");
-        let text = fs::read_to_string(&p).map_err(io_err(format!("reading {}", p.display())))?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-            path: p,
-            detail: e.to_string(),
-        })
-    }
-
     fn artifact_path(&self, dir: &Path, n: u64) -> Result<(GenerationInfo, PathBuf), StoreError> {
         let info = self.info(dir, n)?;
         let path = dir.join(gen_dir_name(n)).join(&info.artifact_file);
         Ok((info, path))
     }
 
+    fn lock_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.lock.as_ref().map(AsRawFd::as_raw_fd)
+    }
+
     fn load_generation(&self, name: &PolicyName, dir: &Path, n: u64) -> Result<(), StoreError> {
         let (info, path) = self.artifact_path(dir, n)?;
         self.fs.step(Step::Load, &path)?;
+        let _fence = LockFence::new(self.lock_fd());
         self.loader(info.lsm)?
             .load(name, &path)
             .map_err(|message| StoreError::Load {
@@ -432,6 +592,7 @@ impl Store {
     fn unload_generation(&self, name: &PolicyName, dir: &Path, n: u64) -> Result<(), StoreError> {
         let (info, path) = self.artifact_path(dir, n)?;
         self.fs.step(Step::Unload, &path)?;
+        let _fence = LockFence::new(self.lock_fd());
         self.loader(info.lsm)?
             .unload(name, &path)
             .map_err(|message| StoreError::Load {
@@ -458,109 +619,41 @@ impl Store {
         )
     }
 
-    /// Repair every policy with an in-flight transaction, and remove leftovers.
-    fn repair(&self) -> Result<(), StoreError> {
-        let entries =
-            fs::read_dir(&self.root).map_err(io_err(format!("listing {}", self.root.display())))?;
-        let mut names = Vec::new();
-        for e in entries {
-            let e = e.map_err(io_err(format!("listing {}", self.root.display())))?;
-            let file_name = e.file_name().to_string_lossy().into_owned();
-            if file_name.starts_with(".removing-") {
-                // A removal that renamed the directory away but did not finish deleting it.
-                self.fs.remove_tree(&e.path(), Step::RemoveGeneration)?;
-            } else if let Ok(name) = PolicyName::new(&file_name) {
-                if e.path().is_dir() {
-                    names.push(name);
-                }
-            }
+    /// Delete generation `n`: renamed away first (one atomic step, after which no reader
+    /// sees it), then removed; repair removes what a crash left of it.
+    fn drop_generation(&self, dir: &Path, n: u64) -> Result<(), StoreError> {
+        let gen = dir.join(gen_dir_name(n));
+        if !fsops::present(&gen) {
+            return Ok(());
         }
-        for name in names {
-            self.repair_one(&name)?;
-        }
-        Ok(())
+        let away = dir.join(dropping_name(n));
+        self.fs.remove_tree(&away, Step::RemoveGeneration)?;
+        self.fs.rename(&gen, &away, Step::RemoveGeneration)?;
+        self.fs.remove_tree(&away, Step::RemoveGeneration)
     }
 
-    fn repair_one(&self, name: &PolicyName) -> Result<(), StoreError> {
-        let dir = self.dir(name);
-        // Half-written generations never became visible: drop them.
-        for e in fs::read_dir(&dir).map_err(io_err(format!("listing {}", dir.display())))? {
-            let e = e.map_err(io_err(format!("listing {}", dir.display())))?;
-            if e.file_name().to_string_lossy().ends_with(".tmp") {
-                let p = e.path();
-                if p.is_dir() {
-                    self.fs.remove_tree(&p, Step::RemoveGeneration)?;
-                } else {
-                    self.fs.remove_file(&p, Step::RemoveGeneration)?;
-                }
-            }
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(StoreError::ReadOnly(self.root.clone()))
         }
-        let jpath = dir.join("journal");
-        let journal: Option<Journal> = match fs::read(&jpath) {
-            Ok(b) => Some(serde_json::from_slice(&b).map_err(|e| StoreError::Corrupt {
-                path: jpath.clone(),
-                detail: e.to_string(),
-            })?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => {
-                return Err(StoreError::Io {
-                    context: format!("reading {}", jpath.display()),
-                    source: e,
-                })
-            }
-        };
-        let current = self.read_current(&dir)?;
-        if let Some(j) = journal {
-            match (j.op, j.to) {
-                (Op::Remove, _) | (_, None) => return self.finish_remove(name, &dir, current),
-                (Op::Install, Some(to)) => {
-                    if current != Some(to) {
-                        // Back to the complete old state: the kernel may hold the new artifact.
-                        match j.from {
-                            Some(from) => self.load_generation(name, &dir, from)?,
-                            None if dir.join(gen_dir_name(to)).join("meta.json").is_file() => {
-                                self.unload_generation(name, &dir, to)?
-                            }
-                            None => {}
-                        }
-                        self.restore_labels(&dir, to, label::Restore::Previous)?;
-                        self.fs
-                            .remove_tree(&dir.join(gen_dir_name(to)), Step::RemoveGeneration)?;
-                    }
-                }
-                (Op::Rollback, Some(to)) => {
-                    if current == Some(to) {
-                        // The pointer moved: finish by dropping the generation rolled back from.
-                        if let Some(from) = j.from {
-                            self.fs.remove_tree(
-                                &dir.join(gen_dir_name(from)),
-                                Step::RemoveGeneration,
-                            )?;
-                        }
-                    } else if let Some(from) = j.from {
-                        self.load_generation(name, &dir, from)?;
-                        self.restore_labels(&dir, from, label::Restore::Applied)?;
-                    }
-                }
-            }
-            self.fs.remove_file(&jpath, Step::RemoveJournal)?;
-        }
-        if self.read_current(&dir)?.is_none() {
-            // A first install that never completed: nothing of it is visible.
-            self.fs.remove_tree(&dir, Step::RemoveGeneration)?;
-        }
-        Ok(())
     }
 
-    /// Run a transaction on one policy; if it fails midway, repair at once (best effort:
-    /// what cannot be repaired now stays journaled for the next open).
+    /// Run a transaction on one policy: repair what an earlier one left first (a policy
+    /// whose repair failed when the store was opened), and if it fails midway, repair at
+    /// once (best effort: what cannot be repaired now stays journaled for the next open).
     fn transaction<T>(
         &self,
         name: &PolicyName,
         f: impl FnOnce() -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        self.writable()?;
+        if real_dir(&self.dir(name))? {
+            self.repair_one(name)?;
+        }
         let r = f();
-        if r.is_err() && self.dir(name).is_dir() {
+        if r.is_err() && real_dir(&self.dir(name)).unwrap_or(false) {
             let _ = self.repair_one(name);
         }
         r
@@ -574,15 +667,8 @@ impl Store {
     }
 
     fn install_inner(&self, pkg: &Package) -> Result<u64, StoreError> {
-        let f = &pkg.artifact_file;
-        if f.is_empty()
-            || f.starts_with('.')
-            || f.contains('/')
-            || f == "meta.json"
-            || f == "ir.json"
-            || f.starts_with("source.")
-        {
-            return Err(StoreError::BadArtifactName(f.clone()));
+        if !valid_artifact_name(&pkg.artifact_file) {
+            return Err(StoreError::BadArtifactName(pkg.artifact_file.clone()));
         }
         self.loader(pkg.lsm)?;
         let dir = self.dir(&pkg.name);
@@ -597,12 +683,16 @@ impl Store {
             .and_then(|e| e.to_str())
             .unwrap_or("pol");
         let ext = if ext == "json" { "json" } else { "pol" };
-        self.fs
-            .write_synced(&tmp.join(format!("source.{ext}")), pkg.source.as_bytes())?;
-        self.fs
-            .write_synced(&tmp.join("ir.json"), pkg.ir_json.as_bytes())?;
-        self.fs
-            .write_synced(&tmp.join(&pkg.artifact_file), &pkg.artifact)?;
+        let files: [(String, &[u8]); 3] = [
+            (format!("source.{ext}"), pkg.source.as_bytes()),
+            ("ir.json".to_string(), pkg.ir_json.as_bytes()),
+            (pkg.artifact_file.clone(), &pkg.artifact),
+        ];
+        let mut digests = BTreeMap::new();
+        for (file, body) in &files {
+            self.fs.write_synced(&tmp.join(file), body)?;
+            digests.insert(file.clone(), digest(body));
+        }
         let info = GenerationInfo {
             generation: next,
             lsm: pkg.lsm,
@@ -610,6 +700,7 @@ impl Store {
             artifact_file: pkg.artifact_file.clone(),
             created: now(),
             polc_version: env!("CARGO_PKG_VERSION").to_string(),
+            digests,
         };
         let meta = serde_json::to_vec_pretty(&info).map_err(|e| StoreError::Corrupt {
             path: tmp.clone(),
@@ -617,43 +708,32 @@ impl Store {
         })?;
         self.fs.write_synced(&tmp.join("meta.json"), &meta)?;
         self.fs.sync_dir(&tmp)?;
-        let gen = dir.join(gen_dir_name(next));
-        self.fs.rename(&tmp, &gen, Step::RenameGeneration)?;
-        self.activate(&pkg.name, &dir, current, next)?;
-        self.prune(&dir, next)?;
-        Ok(next)
-    }
-
-    /// Journal, load `to`, swap the pointer, clear the journal. On a load failure the
-    /// transaction's repair puts the kernel and the pointer back on `from`.
-    fn activate(
-        &self,
-        name: &PolicyName,
-        dir: &Path,
-        from: Option<u64>,
-        to: u64,
-    ) -> Result<(), StoreError> {
+        // Journal before the generation becomes visible: a crash from here on is repaired
+        // by dropping it, so a generation that never became current never stays.
         self.write_journal(
-            dir,
+            &dir,
             &Journal {
                 op: Op::Install,
-                from,
-                to: Some(to),
+                from: current,
+                to: Some(next),
             },
         )?;
-        self.load_generation(name, dir, to)?;
-        self.relabel_generation(dir, from, to)?;
-        self.set_current(dir, to)?;
         self.fs
-            .remove_file(&dir.join("journal"), Step::RemoveJournal)
+            .rename(&tmp, &dir.join(gen_dir_name(next)), Step::RenameGeneration)?;
+        self.load_generation(&pkg.name, &dir, next)?;
+        self.relabel_generation(&dir, current, next)?;
+        self.set_current(&dir, next)?;
+        self.fs
+            .remove_file(&dir.join("journal"), Step::RemoveJournal)?;
+        self.prune(&dir, next)?;
+        Ok(next)
     }
 
     fn prune(&self, dir: &Path, current: u64) -> Result<(), StoreError> {
         let gens = self.generations(dir)?;
         let excess = gens.len().saturating_sub(self.keep);
         for n in gens.into_iter().filter(|&n| n != current).take(excess) {
-            self.fs
-                .remove_tree(&dir.join(gen_dir_name(n)), Step::RemoveGeneration)?;
+            self.drop_generation(dir, n)?;
         }
         Ok(())
     }
@@ -665,6 +745,9 @@ impl Store {
 
     fn rollback_inner(&self, name: &PolicyName) -> Result<u64, StoreError> {
         let dir = self.dir(name);
+        if !real_dir(&dir)? {
+            return Err(StoreError::NotInstalled(name.to_string()));
+        }
         let current = self
             .read_current(&dir)?
             .ok_or_else(|| StoreError::NotInstalled(name.to_string()))?;
@@ -673,6 +756,8 @@ impl Store {
             .into_iter()
             .rfind(|&n| n < current)
             .ok_or_else(|| StoreError::NoPrevious(name.to_string()))?;
+        // Refuse a damaged target before touching anything.
+        self.info(&dir, previous)?;
         self.write_journal(
             &dir,
             &Journal {
@@ -686,8 +771,7 @@ impl Store {
         self.set_current(&dir, previous)?;
         // Drop the generation rolled back from, so a later rollback goes further back and
         // the next install gets a fresh number.
-        self.fs
-            .remove_tree(&dir.join(gen_dir_name(current)), Step::RemoveGeneration)?;
+        self.drop_generation(&dir, current)?;
         self.fs
             .remove_file(&dir.join("journal"), Step::RemoveJournal)?;
         Ok(previous)
@@ -700,6 +784,9 @@ impl Store {
 
     fn remove_inner(&self, name: &PolicyName) -> Result<(), StoreError> {
         let dir = self.dir(name);
+        if !real_dir(&dir)? {
+            return Err(StoreError::NotInstalled(name.to_string()));
+        }
         let current = self
             .read_current(&dir)?
             .ok_or_else(|| StoreError::NotInstalled(name.to_string()))?;
@@ -725,57 +812,8 @@ impl Store {
             self.restore_labels(dir, c, label::Restore::Original)?;
         }
         let gone = self.root.join(format!(".removing-{}", name.as_str()));
+        self.fs.remove_tree(&gone, Step::RemoveGeneration)?;
         self.fs.rename(dir, &gone, Step::RemoveGeneration)?;
         self.fs.remove_tree(&gone, Step::RemoveGeneration)
-    }
-
-    /// The installed policies, sorted by name.
-    pub fn list(&self) -> Result<Vec<PolicyInfo>, StoreError> {
-        let mut out = Vec::new();
-        let entries =
-            fs::read_dir(&self.root).map_err(io_err(format!("listing {}", self.root.display())))?;
-        let mut names: Vec<PolicyName> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| PolicyName::new(&e.file_name().to_string_lossy()).ok())
-            .collect();
-        names.sort();
-        for n in names {
-            out.push(self.show(&n)?);
-        }
-        Ok(out)
-    }
-
-    /// One installed policy.
-    pub fn show(&self, name: &PolicyName) -> Result<PolicyInfo, StoreError> {
-        let dir = self.dir(name);
-        if !dir.is_dir() {
-            return Err(StoreError::NotInstalled(name.to_string()));
-        }
-        let current = self
-            .read_current(&dir)?
-            .ok_or_else(|| StoreError::NotInstalled(name.to_string()))?;
-        let generations = self
-            .generations(&dir)?
-            .into_iter()
-            .map(|n| self.info(&dir, n))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(PolicyInfo {
-            name: name.to_string(),
-            current,
-            generations,
-            path: dir.join(gen_dir_name(current)),
-        })
-    }
-
-    /// The current generation's artifact path and metadata (for launchers).
-    pub fn current_artifact(
-        &self,
-        name: &PolicyName,
-    ) -> Result<(GenerationInfo, PathBuf), StoreError> {
-        let dir = self.dir(name);
-        let current = self
-            .read_current(&dir)?
-            .ok_or_else(|| StoreError::NotInstalled(name.to_string()))?;
-        self.artifact_path(&dir, current)
     }
 }

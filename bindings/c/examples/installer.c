@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
     polc_diagnostics *diags = NULL;
     polc_policy *policy = NULL;
     polc_store *store = NULL;
+    polc_compile_config *config = NULL;
     if (polc_options_new(&opts) != POLC_STATUS_OK || polc_diagnostics_new(&diags) != POLC_STATUS_OK) goto out;
     for (int i = 4; i < argc; i++) {
         char *eq = strchr(argv[i], '=');
@@ -74,24 +75,29 @@ int main(int argc, char **argv) {
     }
     if (st != POLC_STATUS_OK) goto out;
 
-    polc_compile_config config = polc_compile_config_default(lsm);
-    config.strict = 1; /* an installer refuses policies the kernel cannot enforce as written */
+    if (polc_compile_config_new(lsm, &config) != POLC_STATUS_OK) goto out;
+    /* an installer refuses policies the kernel cannot enforce as written */
+    if (polc_compile_config_set_strict(config, true) != POLC_STATUS_OK) goto out;
     if (lsm == POLC_LSM_SE_LINUX) {
         const char *fc = getenv("POLC_SELINUX_FILE_CONTEXTS");
-        config.selinux_file_contexts = fc ? fc : "/etc/selinux/default/contexts/files/file_contexts";
-        config.selinux_port_contexts = getenv("POLC_SELINUX_PORT_CONTEXTS");
-        config.selinux_launchers = getenv("POLC_SELINUX_LAUNCHERS");
-        config.selinux_attributes = getenv("POLC_SELINUX_ATTRIBUTES");
+        if (polc_compile_config_set_selinux_file_contexts(
+                config, fc ? fc : "/etc/selinux/default/contexts/files/file_contexts") != POLC_STATUS_OK ||
+            polc_compile_config_set_selinux_port_contexts(config, getenv("POLC_SELINUX_PORT_CONTEXTS")) !=
+                POLC_STATUS_OK ||
+            polc_compile_config_set_selinux_launchers(config, getenv("POLC_SELINUX_LAUNCHERS")) != POLC_STATUS_OK ||
+            polc_compile_config_set_selinux_attributes(config, getenv("POLC_SELINUX_ATTRIBUTES")) != POLC_STATUS_OK)
+            goto out;
     }
     if (polc_store_open(argv[2], &store) != POLC_STATUS_OK) goto out;
     uint64_t generation = 0;
-    st = polc_store_install(store, policy, &config, &generation);
+    st = polc_store_install(store, policy, config, &generation);
     if (st != POLC_STATUS_OK) goto out;
     printf("installed %s generation %llu\n", polc_policy_name(policy), (unsigned long long)generation);
     rc = 0;
 out:
     if (rc == 1) fprintf(stderr, "installer: %s\n", polc_last_error_message());
     polc_store_free(store);
+    polc_compile_config_free(config);
     polc_policy_free(policy);
     polc_diagnostics_free(diags);
     polc_options_free(opts);

@@ -9,92 +9,304 @@ use polc_facade::store::{
     AppArmorLoader, Loader, Lsm, NullLoader, Package, SeLinuxLoader, Store, StoreConfig, StoreError,
 };
 use polc_facade::PolicyName;
-use std::ffi::{c_char, CStr};
+use std::ffi::c_char;
 use std::path::Path;
 use std::str::FromStr;
 
-/// The LSMs a policy compiles for.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum polc_lsm {
-    /// AppArmor profile text.
-    AppArmor = 1,
-    /// SELinux CIL module.
-    SeLinux = 2,
-    /// Landlock plan (JSON).
-    Landlock = 3,
-}
+/// An LSM a policy compiles for: one of the `POLC_LSM_*` values. A `uint32_t` in C; any
+/// other value is refused with `POLC_STATUS_INVALID_ARGUMENT`.
+pub type polc_lsm = u32;
+/// AppArmor profile text.
+pub const POLC_LSM_APP_ARMOR: polc_lsm = 1;
+/// SELinux CIL module.
+pub const POLC_LSM_SE_LINUX: polc_lsm = 2;
+/// Landlock plan (JSON).
+pub const POLC_LSM_LANDLOCK: polc_lsm = 3;
 
-impl From<polc_lsm> for Lsm {
-    fn from(l: polc_lsm) -> Lsm {
-        match l {
-            polc_lsm::AppArmor => Lsm::AppArmor,
-            polc_lsm::SeLinux => Lsm::SeLinux,
-            polc_lsm::Landlock => Lsm::Landlock,
+/// The LSM of a `polc_lsm` value taken from C, validated.
+pub(crate) fn lsm_arg(lsm: polc_lsm) -> Result<Lsm, polc_status> {
+    match lsm {
+        POLC_LSM_APP_ARMOR => Ok(Lsm::AppArmor),
+        POLC_LSM_SE_LINUX => Ok(Lsm::SeLinux),
+        POLC_LSM_LANDLOCK => Ok(Lsm::Landlock),
+        other => {
+            set_error(format!(
+                "`{other}` is not a polc_lsm (POLC_LSM_APP_ARMOR, POLC_LSM_SE_LINUX or POLC_LSM_LANDLOCK)"
+            ));
+            Err(polc_status::InvalidArgument)
         }
     }
 }
 
-/// How to compile (a config struct, not boolean parameters). Initialise with
-/// `polc_compile_config_default`.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
+/// How to compile: an opaque handle made by `polc_compile_config_new` and changed by the
+/// `polc_compile_config_set_*` setters, so that a field added later does not change the
+/// ABI.
+#[derive(Clone, Debug)]
 pub struct polc_compile_config {
-    /// The LSM to compile for.
-    pub lsm: polc_lsm,
-    /// Non-zero: fail (`POLC_STATUS_STRICT`) on widened or unsupported rules.
-    pub strict: i32,
-    /// AppArmor ABI major version: 3 or 4.
-    pub apparmor_abi: u32,
-    /// Landlock ABI, 1 to 7.
-    pub landlock_abi: u32,
-    /// SELinux: the target's `file_contexts` file, to which paths the policy does not own
-    /// resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its
-    /// companions `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present.
-    /// NULL: none (a policy touching paths it does not own then fails to compile).
-    pub selinux_file_contexts: *const c_char,
-    /// SELinux: the target's port contexts, as `seinfo --portcon -x POLICY` prints them
-    /// (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL: none.
-    pub selinux_port_contexts: *const c_char,
-    /// SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
-    /// `"unconfined_t:unconfined_r"`). NULL or empty: none.
-    pub selinux_launchers: *const c_char,
-    /// SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND
-    /// one of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty:
-    /// none.
-    pub selinux_attributes: *const c_char,
+    pub(crate) lsm: Lsm,
+    strict: bool,
+    apparmor_abi: u32,
+    landlock_abi: u8,
+    selinux_file_contexts: Option<String>,
+    selinux_port_contexts: Option<String>,
+    selinux_launchers: Option<String>,
+    selinux_attributes: Option<String>,
 }
 
-/// The default config for `lsm`: not strict, AppArmor ABI 3, Landlock ABI 7, no SELinux
-/// contexts, launchers or attributes (all NULL).
-#[no_mangle]
-pub extern "C" fn polc_compile_config_default(lsm: polc_lsm) -> polc_compile_config {
-    polc_compile_config {
-        lsm,
-        strict: 0,
-        apparmor_abi: 3,
-        landlock_abi: 7,
-        selinux_file_contexts: std::ptr::null(),
-        selinux_port_contexts: std::ptr::null(),
-        selinux_launchers: std::ptr::null(),
-        selinux_attributes: std::ptr::null(),
-    }
-}
-
-/// An optional string field of the config: NULL is `None`.
+/// A new config for `lsm` with the defaults: not strict, AppArmor ABI 3, Landlock ABI 7,
+/// no SELinux contexts, launchers or attributes. Free it with `polc_compile_config_free`.
 ///
 /// # Safety
-/// `p` is NULL or a valid NUL-terminated string.
-unsafe fn opt_field<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, polc_status> {
-    if p.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: the caller guarantees a valid NUL-terminated string.
-    let c = unsafe { CStr::from_ptr(p) };
-    c.to_str().map(Some).map_err(|_| {
-        set_error(format!("`config.{what}` is not valid UTF-8"));
-        polc_status::InvalidUtf8
+/// `out` is NULL or valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_new(
+    lsm: polc_lsm,
+    out: *mut *mut polc_compile_config,
+) -> polc_status {
+    guard(|| {
+        if out.is_null() {
+            set_error("`out` is NULL");
+            return polc_status::NullArgument;
+        }
+        let lsm = match lsm_arg(lsm) {
+            Ok(l) => l,
+            Err(s) => return s,
+        };
+        let c = polc_compile_config {
+            lsm,
+            strict: false,
+            apparmor_abi: 3,
+            landlock_abi: polc_facade::compile::CompileOptions::default().landlock_abi,
+            selinux_file_contexts: None,
+            selinux_port_contexts: None,
+            selinux_launchers: None,
+            selinux_attributes: None,
+        };
+        // SAFETY: out is non-NULL and valid for writes.
+        unsafe { *out = Box::into_raw(Box::new(c)) };
+        polc_status::Ok
     })
+}
+
+/// Free a config. NULL is accepted.
+///
+/// # Safety
+/// `c` is NULL or a handle from `polc_compile_config_new` not freed yet.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_free(c: *mut polc_compile_config) {
+    if !c.is_null() {
+        // SAFETY: c came from Box::into_raw.
+        drop(unsafe { Box::from_raw(c) });
+    }
+}
+
+/// Change a config through `set`, after checking the handle.
+///
+/// # Safety
+/// `c` is NULL or a valid handle.
+unsafe fn with_config(
+    c: *mut polc_compile_config,
+    set: impl FnOnce(&mut polc_compile_config) -> Result<(), polc_status>,
+) -> polc_status {
+    guard(|| {
+        // SAFETY: NULL or valid, per the contract.
+        let Some(c) = (unsafe { c.as_mut() }) else {
+            set_error("`config` is NULL");
+            return polc_status::NullArgument;
+        };
+        match set(c) {
+            Ok(()) => polc_status::Ok,
+            Err(s) => s,
+        }
+    })
+}
+
+/// Set the LSM to compile for (a `POLC_LSM_*` value).
+///
+/// # Safety
+/// `c` is a valid handle.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_lsm(
+    c: *mut polc_compile_config,
+    lsm: polc_lsm,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_config(c, |c| {
+            c.lsm = lsm_arg(lsm)?;
+            Ok(())
+        })
+    }
+}
+
+/// Strict: fail (`POLC_STATUS_STRICT`) on widened or unsupported rules.
+///
+/// # Safety
+/// `c` is a valid handle.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_strict(
+    c: *mut polc_compile_config,
+    strict: bool,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_config(c, |c| {
+            c.strict = strict;
+            Ok(())
+        })
+    }
+}
+
+/// The AppArmor ABI major version: 3 or 4 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
+///
+/// # Safety
+/// `c` is a valid handle.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_apparmor_abi(
+    c: *mut polc_compile_config,
+    abi: u32,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_config(c, |c| {
+            if !(3..=4).contains(&abi) {
+                set_error(format!("unknown AppArmor ABI `{abi}`: use 3 or 4"));
+                return Err(polc_status::InvalidArgument);
+            }
+            c.apparmor_abi = abi;
+            Ok(())
+        })
+    }
+}
+
+/// The Landlock ABI, 1 to 7 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
+///
+/// # Safety
+/// `c` is a valid handle.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_landlock_abi(
+    c: *mut polc_compile_config,
+    abi: u32,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_config(c, |c| {
+            match u8::try_from(abi) {
+                Ok(a)
+                    if (1..=polc_facade::compile::CompileOptions::default().landlock_abi)
+                        .contains(&a) =>
+                {
+                    c.landlock_abi = a;
+                }
+                _ => {
+                    set_error(format!("Landlock ABI `{abi}` is out of range"));
+                    return Err(polc_status::InvalidArgument);
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Set an optional string field from C: NULL clears it.
+///
+/// # Safety
+/// `c` is NULL or a valid handle; `value` is NULL or a valid NUL-terminated string.
+unsafe fn set_text(
+    c: *mut polc_compile_config,
+    value: *const c_char,
+    what: &str,
+    field: fn(&mut polc_compile_config) -> &mut Option<String>,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_config(c, |c| {
+            *field(c) = if value.is_null() {
+                None
+            } else {
+                Some(str_arg(value, what)?.to_string())
+            };
+            Ok(())
+        })
+    }
+}
+
+/// SELinux: the target's `file_contexts` file, to which paths the policy does not own
+/// resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its companions
+/// `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present. NULL (the
+/// default): none, and a policy touching paths it does not own fails to compile. The
+/// file is read when compiling. The string is copied.
+///
+/// # Safety
+/// `c` is a valid handle; `path` is NULL or a valid string.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_selinux_file_contexts(
+    c: *mut polc_compile_config,
+    path: *const c_char,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_text(c, path, "selinux_file_contexts", |c| {
+            &mut c.selinux_file_contexts
+        })
+    }
+}
+
+/// SELinux: the target's port contexts file, as `seinfo --portcon -x POLICY` prints them
+/// (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL (the default): none.
+/// The string is copied.
+///
+/// # Safety
+/// `c` is a valid handle; `path` is NULL or a valid string.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_selinux_port_contexts(
+    c: *mut polc_compile_config,
+    path: *const c_char,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_text(c, path, "selinux_port_contexts", |c| {
+            &mut c.selinux_port_contexts
+        })
+    }
+}
+
+/// SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
+/// `"unconfined_t:unconfined_r"`). NULL or empty (the default): none. Checked when
+/// compiling. The string is copied.
+///
+/// # Safety
+/// `c` is a valid handle; `launchers` is NULL or a valid string.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_selinux_launchers(
+    c: *mut polc_compile_config,
+    launchers: *const c_char,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_text(c, launchers, "selinux_launchers", |c| {
+            &mut c.selinux_launchers
+        })
+    }
+}
+
+/// SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND one
+/// of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty (the
+/// default): none. Checked when compiling. The string is copied.
+///
+/// # Safety
+/// `c` is a valid handle; `attributes` is NULL or a valid string.
+#[no_mangle]
+pub unsafe extern "C" fn polc_compile_config_set_selinux_attributes(
+    c: *mut polc_compile_config,
+    attributes: *const c_char,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe {
+        set_text(c, attributes, "selinux_attributes", |c| {
+            &mut c.selinux_attributes
+        })
+    }
 }
 
 fn contexts_status(e: &ReadContextsError) -> polc_status {
@@ -123,46 +335,27 @@ where
         .collect()
 }
 
-/// The compile options of a config.
-///
-/// # Safety
-/// The string fields of `c` are NULL or valid NUL-terminated strings.
-pub(crate) unsafe fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
-    let apparmor_abi = match c.apparmor_abi {
-        3 => polc_apparmor_abi("3.0"),
-        4 => polc_apparmor_abi("4.0"),
-        other => {
-            set_error(format!("unknown AppArmor ABI {other}: use 3 or 4"));
-            return Err(polc_status::InvalidArgument);
-        }
-    }?;
-    let landlock_abi = u8::try_from(c.landlock_abi).map_err(|_| {
-        set_error(format!("landlock ABI {} is out of range", c.landlock_abi));
-        polc_status::InvalidArgument
-    })?;
-    // SAFETY: forwarded contract.
-    let (fc, ports, launchers, attributes) = unsafe {
-        (
-            opt_field(c.selinux_file_contexts, "selinux_file_contexts")?,
-            opt_field(c.selinux_port_contexts, "selinux_port_contexts")?,
-            opt_field(c.selinux_launchers, "selinux_launchers")?,
-            opt_field(c.selinux_attributes, "selinux_attributes")?,
-        )
-    };
-    let selinux_launchers = list(launchers, "selinux_launchers")?;
-    let selinux_attributes = list(attributes, "selinux_attributes")?;
-    let selinux_port_contexts = ports
+/// The compile options of a config (its files read, its lists parsed).
+pub(crate) fn options(c: &polc_compile_config) -> Result<CompileOptions, polc_status> {
+    let apparmor_abi = polc_apparmor_abi(if c.apparmor_abi == 4 { "4.0" } else { "3.0" })?;
+    let selinux_launchers = list(c.selinux_launchers.as_deref(), "selinux_launchers")?;
+    let selinux_attributes = list(c.selinux_attributes.as_deref(), "selinux_attributes")?;
+    let selinux_port_contexts = c
+        .selinux_port_contexts
+        .as_deref()
         .map(|p| read_selinux_port_contexts(Path::new(p)))
         .transpose()
         .map_err(|e| contexts_status(&e))?;
-    let selinux_file_contexts = fc
+    let selinux_file_contexts = c
+        .selinux_file_contexts
+        .as_deref()
         .map(|p| read_selinux_file_contexts(Path::new(p)))
         .transpose()
         .map_err(|e| contexts_status(&e))?;
     Ok(CompileOptions {
-        strict: c.strict != 0,
+        strict: c.strict,
         apparmor_abi,
-        landlock_abi,
+        landlock_abi: c.landlock_abi,
         selinux_file_contexts,
         selinux_port_contexts,
         selinux_launchers,
@@ -178,23 +371,26 @@ fn polc_apparmor_abi(s: &str) -> Result<polc_facade::compile::AppArmorAbi, polc_
 /// The library's advice speaks of the CLI's flags: name the config's fields instead.
 pub(crate) fn c_help(help: &str) -> String {
     [
-        ("--selinux-file-contexts", "`config.selinux_file_contexts`"),
-        ("--selinux-port-contexts", "`config.selinux_port_contexts`"),
-        ("--strict", "`config.strict`"),
+        (
+            "--selinux-file-contexts",
+            "`polc_compile_config_set_selinux_file_contexts`",
+        ),
+        (
+            "--selinux-port-contexts",
+            "`polc_compile_config_set_selinux_port_contexts`",
+        ),
+        ("--strict", "`polc_compile_config_set_strict`"),
     ]
     .iter()
     .fold(help.to_string(), |h, (flag, field)| h.replace(flag, field))
 }
 
-/// # Safety
-/// The string fields of `config` are NULL or valid NUL-terminated strings.
-unsafe fn compiled(
+fn compiled(
     p: &polc_policy,
     config: &polc_compile_config,
 ) -> Result<polc_facade::compile::Artifact, polc_status> {
-    // SAFETY: forwarded contract.
-    let opts = unsafe { options(config) }?;
-    compile(&p.loaded().policy, config.lsm.into(), &opts).map_err(|e| {
+    let opts = options(config)?;
+    compile(&p.loaded().policy, config.lsm, &opts).map_err(|e| {
         let strict = e.is_strict();
         set_error(match e.help() {
             Some(h) => format!("{e} (help: {})", c_help(h)),
@@ -217,7 +413,7 @@ unsafe fn compiled(
 /// `POLC_STATUS_INVALID_UTF8`; the last error message says which field or file and why.
 ///
 /// # Safety
-/// `policy` and `config` are valid, the config's string fields NULL or valid strings;
+/// `policy` and `config` are valid handles;
 /// `artifact_out` is valid for writes; `report_json_out` is NULL or valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn polc_policy_compile(
@@ -236,8 +432,7 @@ pub unsafe extern "C" fn polc_policy_compile(
             set_error("`artifact_out` is NULL");
             return polc_status::NullArgument;
         }
-        // SAFETY: the config's strings are valid, per the contract.
-        let a = match unsafe { compiled(p, c) } {
+        let a = match compiled(p, c) {
             Ok(a) => a,
             Err(s) => return s,
         };
@@ -326,8 +521,7 @@ pub unsafe extern "C" fn polc_store_free(s: *mut polc_store) {
 /// The config is read as by `polc_policy_compile`, with the same statuses.
 ///
 /// # Safety
-/// `store`, `policy` and `config` are valid handles/pointers, the config's string fields
-/// NULL or valid strings; `generation_out` is valid for writes.
+/// `store`, `policy` and `config` are valid handles; `generation_out` is valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn polc_store_install(
     store: *mut polc_store,
@@ -349,8 +543,7 @@ pub unsafe extern "C" fn polc_store_install(
             set_error("`generation_out` is NULL");
             return polc_status::NullArgument;
         }
-        // SAFETY: the config's strings are valid, per the contract.
-        let a = match unsafe { compiled(p, c) } {
+        let a = match compiled(p, c) {
             Ok(a) => a,
             Err(st) => return st,
         };

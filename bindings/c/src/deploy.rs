@@ -6,43 +6,44 @@ use crate::{guard, owned_string, polc_policy, polc_status, set_error};
 use polc_facade::deploy::{deploy, DeployOptions, DeployTarget};
 use std::ffi::{c_char, CStr};
 
-/// What `polc_policy_deploy` makes (the `--target` values of `polc compile`).
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum polc_deploy_target {
-    /// An SPO `AppArmorProfile` (YAML, abstract form).
-    SpoAppArmor = 1,
-    /// An SPO `RawSelinuxProfile` (YAML).
-    SpoSeLinux = 2,
-    /// A Pod whose `securityContext` uses the SPO profile of `config.lsm` (YAML).
-    K8sPod = 3,
-    /// An SPO `ProfileBinding` of the `AppArmorProfile` (YAML).
-    ProfileBinding = 4,
-    /// An OCI runtime-spec `process` fragment for `config.lsm` (JSON).
-    Oci = 5,
-    /// `docker run` / `podman run` options for `config.lsm` (one line).
-    SecurityOpt = 6,
-    /// A systemd unit drop-in for `config.lsm`.
-    Systemd = 7,
-}
+/// What `polc_policy_deploy` makes (the `--target` values of `polc compile`): one of the
+/// `POLC_DEPLOY_TARGET_*` values. A `uint32_t` in C; any other value is refused with
+/// `POLC_STATUS_INVALID_ARGUMENT`.
+pub type polc_deploy_target = u32;
+/// An SPO `AppArmorProfile` (YAML, abstract form).
+pub const POLC_DEPLOY_TARGET_SPO_APP_ARMOR: polc_deploy_target = 1;
+/// An SPO `RawSelinuxProfile` (YAML).
+pub const POLC_DEPLOY_TARGET_SPO_SE_LINUX: polc_deploy_target = 2;
+/// A Pod whose `securityContext` uses the SPO profile of the config's LSM (YAML).
+pub const POLC_DEPLOY_TARGET_K8S_POD: polc_deploy_target = 3;
+/// An SPO `ProfileBinding` of the `AppArmorProfile` (YAML).
+pub const POLC_DEPLOY_TARGET_PROFILE_BINDING: polc_deploy_target = 4;
+/// An OCI runtime-spec `process` fragment for the config's LSM (JSON).
+pub const POLC_DEPLOY_TARGET_OCI: polc_deploy_target = 5;
+/// `docker run` / `podman run` options for the config's LSM (one line).
+pub const POLC_DEPLOY_TARGET_SECURITY_OPT: polc_deploy_target = 6;
+/// A systemd unit drop-in for the config's LSM.
+pub const POLC_DEPLOY_TARGET_SYSTEMD: polc_deploy_target = 7;
 
-impl From<polc_deploy_target> for DeployTarget {
-    fn from(t: polc_deploy_target) -> DeployTarget {
-        match t {
-            polc_deploy_target::SpoAppArmor => DeployTarget::SpoAppArmor,
-            polc_deploy_target::SpoSeLinux => DeployTarget::SpoSeLinux,
-            polc_deploy_target::K8sPod => DeployTarget::Pod,
-            polc_deploy_target::ProfileBinding => DeployTarget::ProfileBinding,
-            polc_deploy_target::Oci => DeployTarget::Oci,
-            polc_deploy_target::SecurityOpt => DeployTarget::SecurityOpt,
-            polc_deploy_target::Systemd => DeployTarget::Systemd,
+fn target_arg(t: polc_deploy_target) -> Result<DeployTarget, polc_status> {
+    Ok(match t {
+        POLC_DEPLOY_TARGET_SPO_APP_ARMOR => DeployTarget::SpoAppArmor,
+        POLC_DEPLOY_TARGET_SPO_SE_LINUX => DeployTarget::SpoSeLinux,
+        POLC_DEPLOY_TARGET_K8S_POD => DeployTarget::Pod,
+        POLC_DEPLOY_TARGET_PROFILE_BINDING => DeployTarget::ProfileBinding,
+        POLC_DEPLOY_TARGET_OCI => DeployTarget::Oci,
+        POLC_DEPLOY_TARGET_SECURITY_OPT => DeployTarget::SecurityOpt,
+        POLC_DEPLOY_TARGET_SYSTEMD => DeployTarget::Systemd,
+        other => {
+            set_error(format!("`{other}` is not a polc_deploy_target (1 to 7)"));
+            return Err(polc_status::InvalidArgument);
         }
-    }
+    })
 }
 
-/// Make the deployment object `target` for a policy. `config.lsm` is the LSM that
+/// Make the deployment object `target` for a policy. the config's LSM is the LSM that
 /// confines the workload (for the Pod, the OCI fragment, the run options and the
-/// drop-in); `config.strict` and the SELinux contexts apply as in `polc_policy_compile`.
+/// drop-in); strictness and the SELinux contexts apply as in `polc_policy_compile`.
 /// `image` is the container image (NULL: none; a Pod needs one, a ProfileBinding without
 /// one binds every image). With Landlock the program is the policy's `attach` path,
 /// started by `/usr/bin/polc run` from `/etc/polc/NAME.pol`.
@@ -53,8 +54,7 @@ impl From<polc_deploy_target> for DeployTarget {
 /// strict refusals are `POLC_STATUS_STRICT`.
 ///
 /// # Safety
-/// `policy` and `config` are valid, the config's string fields and `image` NULL or valid
-/// strings; `out` is valid for writes; `report_json_out` is NULL or valid for writes.
+/// `policy` and `config` are valid handles, `image` NULL or a valid string; `out` is valid for writes; `report_json_out` is NULL or valid for writes.
 #[no_mangle]
 pub unsafe extern "C" fn polc_policy_deploy(
     policy: *const polc_policy,
@@ -86,17 +86,20 @@ pub unsafe extern "C" fn polc_policy_deploy(
                 }
             }
         };
-        // SAFETY: the config's strings are valid, per the contract.
-        let opts = match unsafe { options(c) } {
+        let target = match target_arg(target) {
+            Ok(t) => t,
+            Err(s) => return s,
+        };
+        let opts = match options(c) {
             Ok(o) => o,
             Err(s) => return s,
         };
         let deploy_opts = DeployOptions {
-            lsm: c.lsm.into(),
+            lsm: c.lsm,
             image,
             ..DeployOptions::default()
         };
-        let a = match deploy(&p.loaded().policy, target.into(), &opts, &deploy_opts) {
+        let a = match deploy(&p.loaded().policy, target, &opts, &deploy_opts) {
             Ok(a) => a,
             Err(e) => {
                 let strict = e.is_strict();

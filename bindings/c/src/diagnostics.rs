@@ -143,14 +143,14 @@ pub unsafe extern "C" fn polc_diagnostics_file(
     unsafe { entry(d, i) }.map_or(std::ptr::null(), |e| e.file.as_ptr())
 }
 
-/// 1 if diagnostic `i` is an error, 0 if a warning or out of range.
+/// True if diagnostic `i` is an error, false if a warning or out of range.
 ///
 /// # Safety
 /// `d` is NULL or a valid handle.
 #[no_mangle]
-pub unsafe extern "C" fn polc_diagnostics_is_error(d: *const polc_diagnostics, i: usize) -> i32 {
+pub unsafe extern "C" fn polc_diagnostics_is_error(d: *const polc_diagnostics, i: usize) -> bool {
     // SAFETY: forwarded.
-    i32::from(unsafe { entry(d, i) }.is_some_and(|e| e.is_error))
+    unsafe { entry(d, i) }.is_some_and(|e| e.is_error)
 }
 
 /// The 1-based line and column of diagnostic `i` (0 and 0 when it has no location).

@@ -32,8 +32,8 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The result of every fallible function.
-#[repr(C)]
+/// The result of every fallible function (a `uint32_t` in C; [`polc_status_str`] names it).
+#[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum polc_status {
     /// Success: the out-parameters were written.
@@ -122,6 +122,28 @@ pub extern "C" fn polc_version() -> *const c_char {
             Err(_) => c"",
         };
     VERSION.as_ptr()
+}
+
+/// A static description of `status` (e.g. `"invalid argument"` for
+/// `POLC_STATUS_INVALID_ARGUMENT`), never freed; `"unknown status"` for a value that is not
+/// a `polc_status`.
+#[no_mangle]
+pub extern "C" fn polc_status_str(status: u32) -> *const c_char {
+    let s: &'static CStr = match status {
+        0 => c"ok",
+        1 => c"null argument",
+        2 => c"invalid utf-8",
+        3 => c"invalid policy",
+        4 => c"input/output error",
+        5 => c"compile error",
+        6 => c"refused by strict mode",
+        7 => c"store error",
+        8 => c"not found",
+        9 => c"invalid argument",
+        99 => c"internal error (panic)",
+        _ => c"unknown status",
+    };
+    s.as_ptr()
 }
 
 /// The message of the last error on the calling thread (empty if none). Borrowed: valid

@@ -31,38 +31,58 @@ static polc_policy *load(void) {
 }
 
 static void test_compile(polc_policy *p) {
-    polc_compile_config aa = polc_compile_config_default(POLC_LSM_APP_ARMOR);
+    polc_compile_config *aa = NULL;
+    CHECK(polc_compile_config_new(POLC_LSM_APP_ARMOR, &aa) == POLC_STATUS_OK);
     char *profile = NULL, *report = NULL;
-    CHECK(polc_policy_compile(p, &aa, &profile, &report) == POLC_STATUS_OK);
+    CHECK(polc_policy_compile(p, aa, &profile, &report) == POLC_STATUS_OK);
     CHECK(profile && strstr(profile, "profile \"org.example.app\" \"/usr/bin/app\"") != NULL);
     CHECK(report && strstr(report, "\"widened\"") != NULL); /* tcp 443 on ABI 3.0 */
     polc_string_free(profile);
     polc_string_free(report);
 
-    aa.strict = 1;
+    CHECK(polc_compile_config_set_strict(aa, true) == POLC_STATUS_OK);
     char *untouched = NULL;
-    CHECK(polc_policy_compile(p, &aa, &untouched, NULL) == POLC_STATUS_STRICT);
+    CHECK(polc_policy_compile(p, aa, &untouched, NULL) == POLC_STATUS_STRICT);
     CHECK(untouched == NULL);
     CHECK(strstr(polc_last_error_message(), "strict") != NULL);
 
-    aa.strict = 0;
-    aa.apparmor_abi = 9;
-    CHECK(polc_policy_compile(p, &aa, &untouched, NULL) == POLC_STATUS_INVALID_ARGUMENT);
+    /* Out-of-range values are refused by the setters, and the config is unchanged. */
+    CHECK(polc_compile_config_set_strict(aa, false) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_apparmor_abi(aa, 9) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(polc_last_error_message(), "unknown AppArmor ABI `9`") != NULL);
+    CHECK(polc_compile_config_set_landlock_abi(aa, 0) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(polc_compile_config_set_landlock_abi(aa, 256 + 3) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(polc_compile_config_set_lsm(aa, 0) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(polc_compile_config_set_lsm(aa, 4) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(polc_last_error_message(), "`4` is not a polc_lsm") != NULL);
+    CHECK(polc_compile_config_set_lsm(NULL, POLC_LSM_LANDLOCK) == POLC_STATUS_NULL_ARGUMENT);
+    polc_compile_config *none = NULL;
+    CHECK(polc_compile_config_new(77, &none) == POLC_STATUS_INVALID_ARGUMENT && none == NULL);
+    profile = NULL;
+    CHECK(polc_policy_compile(p, aa, &profile, NULL) == POLC_STATUS_OK); /* still AppArmor */
+    CHECK(profile && strstr(profile, "profile \"org.example.app\"") != NULL);
+    polc_string_free(profile);
 
-    polc_compile_config ll = polc_compile_config_default(POLC_LSM_LANDLOCK);
+    /* The setters change the handle: the same config now compiles for Landlock ABI 1. */
+    CHECK(polc_compile_config_set_lsm(aa, POLC_LSM_LANDLOCK) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_landlock_abi(aa, 1) == POLC_STATUS_OK);
     char *plan = NULL;
-    CHECK(polc_policy_compile(p, &ll, &plan, NULL) == POLC_STATUS_OK);
+    CHECK(polc_policy_compile(p, aa, &plan, NULL) == POLC_STATUS_OK);
     CHECK(plan && strstr(plan, "\"policy\": \"org.example.app\"") != NULL);
+    CHECK(plan && strstr(plan, "\"abi\": 1") != NULL);
     polc_string_free(plan);
+    polc_compile_config_free(aa);
+    polc_compile_config_free(NULL);
 }
 
 static void test_store(polc_policy *p, const char *root) {
     polc_store *store = NULL;
     CHECK(polc_store_open(root, &store) == POLC_STATUS_OK);
-    polc_compile_config ll = polc_compile_config_default(POLC_LSM_LANDLOCK);
+    polc_compile_config *ll = NULL;
+    CHECK(polc_compile_config_new(POLC_LSM_LANDLOCK, &ll) == POLC_STATUS_OK);
     uint64_t g1 = 0, g2 = 0, cur = 0, back = 0;
-    CHECK(polc_store_install(store, p, &ll, &g1) == POLC_STATUS_OK);
-    CHECK(polc_store_install(store, p, &ll, &g2) == POLC_STATUS_OK);
+    CHECK(polc_store_install(store, p, ll, &g1) == POLC_STATUS_OK);
+    CHECK(polc_store_install(store, p, ll, &g2) == POLC_STATUS_OK);
     CHECK(g1 == 1 && g2 == 2);
     CHECK(polc_store_current(store, "org.example.app", &cur) == POLC_STATUS_OK && cur == 2);
     CHECK(polc_store_rollback(store, "org.example.app", &back) == POLC_STATUS_OK && back == 1);
@@ -72,9 +92,10 @@ static void test_store(polc_policy *p, const char *root) {
     CHECK(polc_store_rollback(store, "Bad_Name", &untouched) == POLC_STATUS_INVALID_ARGUMENT);
     CHECK(polc_store_remove(store, "org.example.app") == POLC_STATUS_OK);
     CHECK(polc_store_current(store, "org.example.app", &cur) == POLC_STATUS_NOT_FOUND);
-    CHECK(polc_store_install(NULL, p, &ll, &g1) == POLC_STATUS_NULL_ARGUMENT);
+    CHECK(polc_store_install(NULL, p, ll, &g1) == POLC_STATUS_NULL_ARGUMENT);
     polc_store_free(store);
     polc_store_free(NULL);
+    polc_compile_config_free(ll);
 }
 
 int main(int argc, char **argv) {

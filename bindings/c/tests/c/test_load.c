@@ -60,7 +60,7 @@ static void test_bad(void) {
         const char *code = polc_diagnostics_code(diags, i);
         size_t line = 0, column = 0;
         CHECK(polc_diagnostics_location(diags, i, &line, &column) == POLC_STATUS_OK);
-        CHECK(polc_diagnostics_is_error(diags, i) == 1);
+        CHECK(polc_diagnostics_is_error(diags, i));
         CHECK(strcmp(polc_diagnostics_file(diags, i), "bad.pol") == 0);
         CHECK(strlen(polc_diagnostics_message(diags, i)) > 0);
         CHECK(strlen(polc_diagnostics_help(diags, i)) > 0);
@@ -99,12 +99,32 @@ static void test_nulls(void) {
     polc_options_free(NULL);
     polc_string_free(NULL);
     CHECK(strlen(polc_version()) > 0);
+    CHECK(!polc_diagnostics_is_error(NULL, 0));
+}
+
+static void test_status_str(void) {
+    CHECK(strcmp(polc_status_str(POLC_STATUS_OK), "ok") == 0);
+    CHECK(strcmp(polc_status_str(POLC_STATUS_INVALID_ARGUMENT), "invalid argument") == 0);
+    CHECK(strcmp(polc_status_str(POLC_STATUS_PANIC), "internal error (panic)") == 0);
+    /* Every status has its own name; other values are named unknown, never undefined. */
+    const polc_status all[] = {POLC_STATUS_OK, POLC_STATUS_NULL_ARGUMENT, POLC_STATUS_INVALID_UTF8,
+                               POLC_STATUS_INVALID_POLICY, POLC_STATUS_IO, POLC_STATUS_COMPILE,
+                               POLC_STATUS_STRICT, POLC_STATUS_STORE, POLC_STATUS_NOT_FOUND,
+                               POLC_STATUS_INVALID_ARGUMENT, POLC_STATUS_PANIC};
+    size_t n = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n; i++) {
+        CHECK(strcmp(polc_status_str(all[i]), "unknown status") != 0);
+        for (size_t j = 0; j < i; j++) CHECK(strcmp(polc_status_str(all[i]), polc_status_str(all[j])) != 0);
+    }
+    CHECK(strcmp(polc_status_str(10), "unknown status") == 0);
+    CHECK(strcmp(polc_status_str(0xffffffffu), "unknown status") == 0);
 }
 
 int main(void) {
     test_good();
     test_bad();
     test_nulls();
+    test_status_str();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

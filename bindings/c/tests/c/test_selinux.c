@@ -1,5 +1,5 @@
 /* C tests of compiling for a real SELinux system: the target's file and port contexts,
- * launchers and attributes in polc_compile_config, and the statuses of bad ones.
+ * launchers and attributes set on a polc_compile_config, and the statuses of bad ones.
  *
  *   test_selinux FILE_CONTEXTS WORKDIR
  *
@@ -59,21 +59,32 @@ static void refused(const polc_policy *p, const polc_compile_config *config, pol
     polc_string_free(untouched);
 }
 
+/* A config for SELinux with the target's contexts, launchers and attributes. */
+static polc_compile_config *good_config(const char *fc, const char *ports) {
+    polc_compile_config *se = NULL;
+    CHECK(polc_compile_config_new(POLC_LSM_SE_LINUX, &se) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_file_contexts(se, fc) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_port_contexts(se, ports) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_launchers(
+              se, "unconfined_t:unconfined_r, sysadm_t:sysadm_r") == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_attributes(se, "domain=domain,file=file_type") ==
+          POLC_STATUS_OK);
+    return se;
+}
+
 static void test_compile(const polc_policy *p, const char *fc, const char *ports,
                          const char *bad_ports, const char *missing) {
-    /* Without the target's file contexts, paths the policy does not own cannot be labelled. */
-    polc_compile_config se = polc_compile_config_default(POLC_LSM_SE_LINUX);
-    CHECK(se.selinux_file_contexts == NULL && se.selinux_port_contexts == NULL);
-    CHECK(se.selinux_launchers == NULL && se.selinux_attributes == NULL);
-    refused(p, &se, POLC_STATUS_COMPILE, "config.selinux_file_contexts");
+    /* Without the target's file contexts, paths the policy does not own cannot be labelled;
+     * the advice names the setter. */
+    polc_compile_config *bare = NULL;
+    CHECK(polc_compile_config_new(POLC_LSM_SE_LINUX, &bare) == POLC_STATUS_OK);
+    refused(p, bare, POLC_STATUS_COMPILE, "polc_compile_config_set_selinux_file_contexts");
+    polc_compile_config_free(bare);
 
     /* With them, launchers and attributes joining the target's policy. */
-    se.selinux_file_contexts = fc;
-    se.selinux_port_contexts = ports;
-    se.selinux_launchers = "unconfined_t:unconfined_r, sysadm_t:sysadm_r";
-    se.selinux_attributes = "domain=domain,file=file_type";
+    polc_compile_config *se = good_config(fc, ports);
     char *cil = NULL, *report = NULL;
-    CHECK(polc_policy_compile(p, &se, &cil, &report) == POLC_STATUS_OK);
+    CHECK(polc_policy_compile(p, se, &cil, &report) == POLC_STATUS_OK);
     CHECK(HAS(cil, "(block org_example_webapp"));
     CHECK(HAS(cil, "(allow domain .http_port_t (tcp_socket (name_connect)))"));
     CHECK(HAS(cil, "(roletype .unconfined_r domain)"));
@@ -84,37 +95,40 @@ static void test_compile(const polc_policy *p, const char *fc, const char *ports
     CHECK(HAS(report, "\"backend\":\"selinux\""));
     polc_string_free(cil);
     polc_string_free(report);
+    polc_compile_config_free(se);
 
     /* Malformed fields are refused before anything is compiled, naming the field. */
-    polc_compile_config bad = se;
-    bad.selinux_launchers = "unconfined_t";
-    refused(p, &bad, POLC_STATUS_INVALID_ARGUMENT, "`config.selinux_launchers`: `unconfined_t` is not TYPE:ROLE");
-    bad.selinux_launchers = "t) (allow t self (process (setcurrent:r";
-    refused(p, &bad, POLC_STATUS_INVALID_ARGUMENT, "config.selinux_launchers");
-    bad = se;
-    bad.selinux_attributes = "domain=domain,dir=file_type";
-    refused(p, &bad, POLC_STATUS_INVALID_ARGUMENT, "`dir=file_type` is not KIND=ATTRIBUTE");
-    bad = se;
-    bad.selinux_attributes = "\xff\xfe";
-    refused(p, &bad, POLC_STATUS_INVALID_UTF8, "config.selinux_attributes");
+    polc_compile_config *bad = good_config(fc, ports);
+    CHECK(polc_compile_config_set_selinux_launchers(bad, "unconfined_t") == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "`config.selinux_launchers`: `unconfined_t` is not TYPE:ROLE");
+    CHECK(polc_compile_config_set_selinux_launchers(bad, "t) (allow t self (process (setcurrent:r") ==
+          POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "config.selinux_launchers");
+    CHECK(polc_compile_config_set_selinux_launchers(bad, NULL) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_attributes(bad, "domain=domain,dir=file_type") == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "`dir=file_type` is not KIND=ATTRIBUTE");
+    /* Invalid UTF-8 is refused by the setter, which leaves the field as it was. */
+    CHECK(polc_compile_config_set_selinux_attributes(bad, "\xff\xfe") == POLC_STATUS_INVALID_UTF8);
+    CHECK(HAS(polc_last_error_message(), "selinux_attributes"));
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "`dir=file_type` is not KIND=ATTRIBUTE");
+    CHECK(polc_compile_config_set_selinux_attributes(bad, NULL) == POLC_STATUS_OK);
 
     /* Contexts files: unreadable is an I/O error, malformed an invalid argument; both name
      * the file (and the line). */
-    bad = se;
-    bad.selinux_file_contexts = missing;
-    refused(p, &bad, POLC_STATUS_IO, missing);
-    bad = se;
-    bad.selinux_port_contexts = missing;
-    refused(p, &bad, POLC_STATUS_IO, "cannot read");
+    CHECK(polc_compile_config_set_selinux_file_contexts(bad, missing) == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_IO, missing);
+    CHECK(polc_compile_config_set_selinux_file_contexts(bad, fc) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_port_contexts(bad, missing) == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_IO, "cannot read");
     CHECK(HAS(polc_last_error_message(), missing));
-    bad = se;
-    bad.selinux_port_contexts = bad_ports;
-    refused(p, &bad, POLC_STATUS_INVALID_ARGUMENT, "is not a port contexts listing");
+    CHECK(polc_compile_config_set_selinux_port_contexts(bad, bad_ports) == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "is not a port contexts listing");
     CHECK(HAS(polc_last_error_message(), bad_ports));
     CHECK(HAS(polc_last_error_message(), ":2: bad port range"));
-    bad = se;
-    bad.selinux_file_contexts = bad_ports;
-    refused(p, &bad, POLC_STATUS_INVALID_ARGUMENT, "is not a file_contexts file");
+    CHECK(polc_compile_config_set_selinux_port_contexts(bad, ports) == POLC_STATUS_OK);
+    CHECK(polc_compile_config_set_selinux_file_contexts(bad, bad_ports) == POLC_STATUS_OK);
+    refused(p, bad, POLC_STATUS_INVALID_ARGUMENT, "is not a file_contexts file");
+    polc_compile_config_free(bad);
 }
 
 static void test_store(const polc_policy *p, const char *root, const char *fc, const char *ports) {
@@ -122,16 +136,15 @@ static void test_store(const polc_policy *p, const char *root, const char *fc, c
      * installed here, since that would load the module with semodule. */
     polc_store *store = NULL;
     CHECK(polc_store_open(root, &store) == POLC_STATUS_OK);
-    polc_compile_config se = polc_compile_config_default(POLC_LSM_SE_LINUX);
-    se.selinux_file_contexts = fc;
-    se.selinux_port_contexts = ports;
-    se.selinux_launchers = "unconfined_t";
+    polc_compile_config *se = good_config(fc, ports);
+    CHECK(polc_compile_config_set_selinux_launchers(se, "unconfined_t") == POLC_STATUS_OK);
     uint64_t generation = 77;
-    CHECK(polc_store_install(store, p, &se, &generation) == POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(polc_store_install(store, p, se, &generation) == POLC_STATUS_INVALID_ARGUMENT);
     CHECK(HAS(polc_last_error_message(), "not TYPE:ROLE"));
     CHECK(generation == 77);
     CHECK(polc_store_current(store, "org.example.webapp", &generation) == POLC_STATUS_NOT_FOUND);
     polc_store_free(store);
+    polc_compile_config_free(se);
 }
 
 int main(int argc, char **argv) {

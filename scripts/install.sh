@@ -48,7 +48,9 @@ cargo=${CARGO:-cargo}
 "$cargo" build --quiet --profile "$profile" -p polc -p polc-c
 target="${CARGO_TARGET_DIR:-$src/target}/$outdir"
 version="$("$target/polc" --version | awk '{print $2}')"
-major="${version%%.*}"
+# The SONAME's number is the C ABI major version, not the package's.
+major="$(sed -n 's/^#define POLC_ABI_VERSION \([0-9][0-9]*\)$/\1/p' bindings/c/include/polc.h)"
+[ -n "$major" ] || { echo "install.sh: no POLC_ABI_VERSION in bindings/c/include/polc.h" >&2; exit 1; }
 
 d="$destdir"
 install -d "$d$prefix/bin" "$d$prefix/share/man/man1" \
@@ -67,7 +69,8 @@ chmod 0644 "$d$prefix/share/man/man1"/*.1
 # The standard library's abstractions, for reading: polc has them built in.
 install -m 0644 policy-lang/stdlib/*.pol "$d$prefix/share/polc/abstractions/"
 
-# The C library: libpolc.so.VERSION, with the SONAME libpolc.so.MAJOR and the
+# The C library: libpolc.so.VERSION, with the SONAME libpolc.so.ABI (the C ABI major
+# version, POLC_ABI_VERSION) and the
 # development link libpolc.so; the static library; the header; polc.pc.
 install -m 0755 "$target/libpolc.so" "$d$libdir/libpolc.so.$version"
 ln -sfn "libpolc.so.$version" "$d$libdir/libpolc.so.$major"

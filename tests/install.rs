@@ -53,7 +53,7 @@ const LAYOUT: &[&str] = &[
     "share/fish/vendor_completions.d/polc.fish",
     "share/polc/abstractions/base.pol",
     "share/polc/abstractions/network-client.pol",
-    "lib/libpolc.so.0",
+    "lib/libpolc.so.1",
     "lib/libpolc.so",
     "lib/libpolc.a",
     "lib/pkgconfig/polc.pc",
@@ -110,10 +110,10 @@ fn install_sh_lays_out_a_prefix_that_c_programs_build_against() {
         "apt-get install binutils",
     );
     assert!(
-        readelf.contains("Library soname: [libpolc.so.0]"),
-        "no SONAME libpolc.so.0:\n{readelf}"
+        readelf.contains("Library soname: [libpolc.so.1]"),
+        "no SONAME libpolc.so.1:\n{readelf}"
     );
-    let so0 = std::fs::read_link(prefix.join("lib/libpolc.so.0")).unwrap();
+    let so0 = std::fs::read_link(prefix.join("lib/libpolc.so.1")).unwrap();
     assert_eq!(
         so0,
         Path::new(&format!("libpolc.so.{}", env!("CARGO_PKG_VERSION")))
@@ -134,7 +134,7 @@ fn install_sh_lays_out_a_prefix_that_c_programs_build_against() {
         "{flags}"
     );
 
-    // A C program builds with those flags, depends on libpolc.so.0, and runs with it.
+    // A C program builds with those flags, depends on libpolc.so.1, and runs with it.
     let c = tmp.path().join("version.c");
     std::fs::write(
         &c,
@@ -153,7 +153,7 @@ fn install_sh_lays_out_a_prefix_that_c_programs_build_against() {
     );
     let needed = run(Command::new("readelf").arg("-d").arg(&exe), "");
     assert!(
-        needed.contains("Shared library: [libpolc.so.0]"),
+        needed.contains("Shared library: [libpolc.so.1]"),
         "{needed}"
     );
     let out = run(

@@ -9,33 +9,69 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// The result of every fallible function (a `uint32_t` in C; [`polc_status_str`] names it).
+/*
+ The major version of the C ABI: functions, types and their layouts. It changes only on
+ a breaking change (a function removed or its signature changed), and is the SONAME's
+ number (`libpolc.so.1`; bindings/c/build.rs reads it from here). The exported symbols
+ and the header are compared with the committed reference in bindings/c/abi/.
+ */
+#define POLC_ABI_VERSION 1
+
+/*
+ The result of every fallible function (a `uint32_t` in C; [`polc_status_str`] names it).
+ */
 enum polc_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
-  // Success: the out-parameters were written.
+  /*
+   Success: the out-parameters were written.
+   */
   POLC_STATUS_OK = 0,
-  // A required pointer argument was NULL.
+  /*
+   A required pointer argument was NULL.
+   */
   POLC_STATUS_NULL_ARGUMENT = 1,
-  // A string argument was not valid UTF-8.
+  /*
+   A string argument was not valid UTF-8.
+   */
   POLC_STATUS_INVALID_UTF8 = 2,
-  // The policy has errors: see the diagnostics handle.
+  /*
+   The policy has errors: see the diagnostics handle.
+   */
   POLC_STATUS_INVALID_POLICY = 3,
-  // An input/output error.
+  /*
+   An input/output error.
+   */
   POLC_STATUS_IO = 4,
-  // A backend could not compile the policy.
+  /*
+   A backend could not compile the policy.
+   */
   POLC_STATUS_COMPILE = 5,
-  // Strict mode refused a widened or unsupported rule.
+  /*
+   Strict mode refused a widened or unsupported rule.
+   */
   POLC_STATUS_STRICT = 6,
-  // A store operation failed (the store stays on the old generation).
+  /*
+   A store operation failed (the store stays on the old generation).
+   */
   POLC_STATUS_STORE = 7,
-  // The named thing does not exist.
+  /*
+   The named thing does not exist.
+   */
   POLC_STATUS_NOT_FOUND = 8,
-  // An argument is out of range or malformed.
+  /*
+   An argument is out of range or malformed.
+   */
   POLC_STATUS_INVALID_ARGUMENT = 9,
-  // polc panicked (a bug); the call had no effect.
+  /*
+   A program cannot be confined or started: nothing was started.
+   */
+  POLC_STATUS_CONFINE = 10,
+  /*
+   polc panicked (a bug); the call had no effect.
+   */
   POLC_STATUS_PANIC = 99,
 };
 #ifndef __cplusplus
@@ -46,232 +82,322 @@ typedef uint32_t polc_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// How to compile: an opaque handle made by `polc_compile_config_new` and changed by the
-// `polc_compile_config_set_*` setters, so that a field added later does not change the
-// ABI.
+/*
+ How to compile: an opaque handle made by `polc_compile_config_new` and changed by the
+ `polc_compile_config_set_*` setters, so that a field added later does not change the
+ ABI.
+ */
 typedef struct polc_compile_config polc_compile_config;
 
-// The diagnostics of a load: errors and warnings with codes and locations.
+/*
+ The diagnostics of a load: errors and warnings with codes and locations.
+ */
 typedef struct polc_diagnostics polc_diagnostics;
 
-// Options for loading a policy: variables and extra abstractions.
+/*
+ Options for loading a policy: variables and extra abstractions.
+ */
 typedef struct polc_options polc_options;
 
-// A loaded, checked policy (its IR).
+/*
+ A loaded, checked policy (its IR).
+ */
 typedef struct polc_policy polc_policy;
 
-// An open policy store (holds its lock until freed).
+/*
+ An open policy store (holds its lock until freed).
+ */
 typedef struct polc_store polc_store;
 
-// An LSM a policy compiles for: one of the `POLC_LSM_*` values. A `uint32_t` in C; any
-// other value is refused with `POLC_STATUS_INVALID_ARGUMENT`.
+/*
+ An LSM a policy compiles for: one of the `POLC_LSM_*` values. A `uint32_t` in C; any
+ other value is refused with `POLC_STATUS_INVALID_ARGUMENT`.
+ */
 typedef uint32_t polc_lsm;
 
-// What `polc_policy_deploy` makes (the `--target` values of `polc compile`): one of the
-// `POLC_DEPLOY_TARGET_*` values. A `uint32_t` in C; any other value is refused with
-// `POLC_STATUS_INVALID_ARGUMENT`.
+/*
+ What `polc_policy_deploy` makes (the `--target` values of `polc compile`): one of the
+ `POLC_DEPLOY_TARGET_*` values. A `uint32_t` in C; any other value is refused with
+ `POLC_STATUS_INVALID_ARGUMENT`.
+ */
 typedef uint32_t polc_deploy_target;
 
-// AppArmor profile text.
+/*
+ AppArmor profile text.
+ */
 #define POLC_LSM_APP_ARMOR 1
 
-// SELinux CIL module.
+/*
+ SELinux CIL module.
+ */
 #define POLC_LSM_SE_LINUX 2
 
-// Landlock plan (JSON).
+/*
+ Landlock plan (JSON).
+ */
 #define POLC_LSM_LANDLOCK 3
 
-// An SPO `AppArmorProfile` (YAML, abstract form).
+/*
+ An SPO `AppArmorProfile` (YAML, abstract form).
+ */
 #define POLC_DEPLOY_TARGET_SPO_APP_ARMOR 1
 
-// An SPO `RawSelinuxProfile` (YAML).
+/*
+ An SPO `RawSelinuxProfile` (YAML).
+ */
 #define POLC_DEPLOY_TARGET_SPO_SE_LINUX 2
 
-// A Pod whose `securityContext` uses the SPO profile of the config's LSM (YAML).
+/*
+ A Pod whose `securityContext` uses the SPO profile of the config's LSM (YAML).
+ */
 #define POLC_DEPLOY_TARGET_K8S_POD 3
 
-// An SPO `ProfileBinding` of the `AppArmorProfile` (YAML).
+/*
+ An SPO `ProfileBinding` of the `AppArmorProfile` (YAML).
+ */
 #define POLC_DEPLOY_TARGET_PROFILE_BINDING 4
 
-// An OCI runtime-spec `process` fragment for the config's LSM (JSON).
+/*
+ An OCI runtime-spec `process` fragment for the config's LSM (JSON).
+ */
 #define POLC_DEPLOY_TARGET_OCI 5
 
-// `docker run` / `podman run` options for the config's LSM (one line).
+/*
+ `docker run` / `podman run` options for the config's LSM (one line).
+ */
 #define POLC_DEPLOY_TARGET_SECURITY_OPT 6
 
-// A systemd unit drop-in for the config's LSM.
+/*
+ A systemd unit drop-in for the config's LSM.
+ */
 #define POLC_DEPLOY_TARGET_SYSTEMD 7
+
+/*
+ The host's active LSM (AppArmor, SELinux or Landlock, read from securityfs), for
+ `polc_spawn`.
+ */
+#define POLC_LSM_HOST 0
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// The library's version, e.g. `"0.1.0"` (static, never freed).
+/*
+ The ABI major version of the library loaded at run time: a program compares it with
+ the `POLC_ABI_VERSION` it was compiled with.
+ */
+uint32_t polc_abi_version(void);
+
+/*
+ The library's version, e.g. `"0.1.0"` (static, never freed).
+ */
 const char *polc_version(void);
 
-// A static description of `status` (e.g. `"invalid argument"` for
-// `POLC_STATUS_INVALID_ARGUMENT`), never freed; `"unknown status"` for a value that is not
-// a `polc_status`.
+/*
+ A static description of `status` (e.g. `"invalid argument"` for
+ `POLC_STATUS_INVALID_ARGUMENT`), never freed; `"unknown status"` for a value that is not
+ a `polc_status`.
+ */
 const char *polc_status_str(uint32_t status);
 
-// The message of the last error on the calling thread (empty if none). Borrowed: valid
-// until the next polc call on this thread.
+/*
+ The message of the last error on the calling thread (empty if none). Borrowed: valid
+ until the next polc call on this thread.
+ */
 const char *polc_last_error_message(void);
 
-// Free a string returned by polc as `char *`. NULL is accepted.
-//
-// # Safety
-// `s` is NULL or a string returned by polc that was not freed yet.
+/*
+ Free a string returned by polc as `char *`. NULL is accepted.
+
+ # Safety
+ `s` is NULL or a string returned by polc that was not freed yet.
+ */
 void polc_string_free(char *s);
 
-// A new config for `lsm` with the defaults: not strict, AppArmor ABI 3, Landlock ABI 7,
-// no SELinux contexts, launchers or attributes. Free it with `polc_compile_config_free`.
-//
-// # Safety
-// `out` is NULL or valid for writes.
+/*
+ A new config for `lsm` with the defaults: not strict, AppArmor ABI 3, Landlock ABI 7,
+ no SELinux contexts, launchers or attributes. Free it with `polc_compile_config_free`.
+
+ # Safety
+ `out` is NULL or valid for writes.
+ */
 polc_status polc_compile_config_new(polc_lsm lsm, polc_compile_config **out);
 
-// Free a config. NULL is accepted.
-//
-// # Safety
-// `c` is NULL or a handle from `polc_compile_config_new` not freed yet.
+/*
+ Free a config. NULL is accepted.
+
+ # Safety
+ `c` is NULL or a handle from `polc_compile_config_new` not freed yet.
+ */
 void polc_compile_config_free(polc_compile_config *c);
 
-// Set the LSM to compile for (a `POLC_LSM_*` value).
-//
-// # Safety
-// `c` is a valid handle.
+/*
+ Set the LSM to compile for (a `POLC_LSM_*` value).
+
+ # Safety
+ `c` is a valid handle.
+ */
 polc_status polc_compile_config_set_lsm(polc_compile_config *c, polc_lsm lsm);
 
-// Strict: fail (`POLC_STATUS_STRICT`) on widened or unsupported rules.
-//
-// # Safety
-// `c` is a valid handle.
+/*
+ Strict: fail (`POLC_STATUS_STRICT`) on widened or unsupported rules.
+
+ # Safety
+ `c` is a valid handle.
+ */
 polc_status polc_compile_config_set_strict(polc_compile_config *c, bool strict);
 
-// The AppArmor ABI major version: 3 or 4 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
-//
-// # Safety
-// `c` is a valid handle.
+/*
+ The AppArmor ABI major version: 3 or 4 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
+
+ # Safety
+ `c` is a valid handle.
+ */
 polc_status polc_compile_config_set_apparmor_abi(polc_compile_config *c, uint32_t abi);
 
-// The Landlock ABI, 1 to 7 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
-//
-// # Safety
-// `c` is a valid handle.
+/*
+ The Landlock ABI, 1 to 7 (anything else: `POLC_STATUS_INVALID_ARGUMENT`).
+
+ # Safety
+ `c` is a valid handle.
+ */
 polc_status polc_compile_config_set_landlock_abi(polc_compile_config *c, uint32_t abi);
 
-// SELinux: the target's `file_contexts` file, to which paths the policy does not own
-// resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its companions
-// `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present. NULL (the
-// default): none, and a policy touching paths it does not own fails to compile. The
-// file is read when compiling. The string is copied.
-//
-// # Safety
-// `c` is a valid handle; `path` is NULL or a valid string.
+/*
+ SELinux: the target's `file_contexts` file, to which paths the policy does not own
+ resolve (Debian: `/etc/selinux/default/contexts/files/file_contexts`); its companions
+ `PATH.homedirs`, `PATH.local` and `PATH.subs_dist` are read when present. NULL (the
+ default): none, and a policy touching paths it does not own fails to compile. The
+ file is read when compiling. The string is copied.
+
+ # Safety
+ `c` is a valid handle; `path` is NULL or a valid string.
+ */
 polc_status polc_compile_config_set_selinux_file_contexts(polc_compile_config *c, const char *path);
 
-// SELinux: the target's port contexts file, as `seinfo --portcon -x POLICY` prints them
-// (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL (the default): none.
-// The string is copied.
-//
-// # Safety
-// `c` is a valid handle; `path` is NULL or a valid string.
+/*
+ SELinux: the target's port contexts file, as `seinfo --portcon -x POLICY` prints them
+ (lines `portcon tcp 443 system_u:object_r:http_port_t:s0`). NULL (the default): none.
+ The string is copied.
+
+ # Safety
+ `c` is a valid handle; `path` is NULL or a valid string.
+ */
 polc_status polc_compile_config_set_selinux_port_contexts(polc_compile_config *c, const char *path);
 
-// SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
-// `"unconfined_t:unconfined_r"`). NULL or empty (the default): none. Checked when
-// compiling. The string is copied.
-//
-// # Safety
-// `c` is a valid handle; `launchers` is NULL or a valid string.
+/*
+ SELinux: domains that start the program, comma-separated `TYPE:ROLE` (e.g.
+ `"unconfined_t:unconfined_r"`). NULL or empty (the default): none. Checked when
+ compiling. The string is copied.
+
+ # Safety
+ `c` is a valid handle; `launchers` is NULL or a valid string.
+ */
 polc_status polc_compile_config_set_selinux_launchers(polc_compile_config *c,
                                                       const char *launchers);
 
-// SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND one
-// of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty (the
-// default): none. Checked when compiling. The string is copied.
-//
-// # Safety
-// `c` is a valid handle; `attributes` is NULL or a valid string.
+/*
+ SELinux: attributes the module's types join, comma-separated `KIND=ATTR` with KIND one
+ of domain, file, port (e.g. `"domain=domain,file=file_type"`). NULL or empty (the
+ default): none. Checked when compiling. The string is copied.
+
+ # Safety
+ `c` is a valid handle; `attributes` is NULL or a valid string.
+ */
 polc_status polc_compile_config_set_selinux_attributes(polc_compile_config *c,
                                                        const char *attributes);
 
-// Compile a policy. On success `*artifact_out` is the artifact (profile, CIL module or
-// Landlock plan) and, when `report_json_out` is not NULL, `*report_json_out` the
-// fidelity report as JSON; free both with `polc_string_free`.
-//
-// Invalid config fields give `POLC_STATUS_INVALID_ARGUMENT` (a malformed launcher,
-// attribute or contexts file), `POLC_STATUS_IO` (an unreadable contexts file) or
-// `POLC_STATUS_INVALID_UTF8`; the last error message says which field or file and why.
-//
-// # Safety
-// `policy` and `config` are valid handles;
-// `artifact_out` is valid for writes; `report_json_out` is NULL or valid for writes.
+/*
+ Compile a policy. On success `*artifact_out` is the artifact (profile, CIL module or
+ Landlock plan) and, when `report_json_out` is not NULL, `*report_json_out` the
+ fidelity report as JSON; free both with `polc_string_free`.
+
+ Invalid config fields give `POLC_STATUS_INVALID_ARGUMENT` (a malformed launcher,
+ attribute or contexts file), `POLC_STATUS_IO` (an unreadable contexts file) or
+ `POLC_STATUS_INVALID_UTF8`; the last error message says which field or file and why.
+
+ # Safety
+ `policy` and `config` are valid handles;
+ `artifact_out` is valid for writes; `report_json_out` is NULL or valid for writes.
+ */
 polc_status polc_policy_compile(const polc_policy *policy,
                                 const polc_compile_config *config,
                                 char **artifact_out,
                                 char **report_json_out);
 
-// Open (creating if needed) the store at `root` (NULL: `/var/lib/polc`), waiting for its
-// lock and repairing what a crashed installer left. The loaders are the real ones:
-// `apparmor_parser`, `semodule`, and none for Landlock.
-//
-// # Safety
-// `root` is NULL or a valid string; `out` is valid for writes.
+/*
+ Open (creating if needed) the store at `root` (NULL: `/var/lib/polc`), waiting for its
+ lock and repairing what a crashed installer left. The loaders are the real ones:
+ `apparmor_parser`, `semodule`, and none for Landlock.
+
+ # Safety
+ `root` is NULL or a valid string; `out` is valid for writes.
+ */
 polc_status polc_store_open(const char *root, polc_store **out);
 
-// Close a store (releasing its lock). NULL is accepted.
-//
-// # Safety
-// `s` is NULL or a handle from `polc_store_open` not freed yet.
+/*
+ Close a store (releasing its lock). NULL is accepted.
+
+ # Safety
+ `s` is NULL or a handle from `polc_store_open` not freed yet.
+ */
 void polc_store_free(polc_store *s);
 
-// Compile `policy` with `config`, load it, and make it the current generation. On
-// success `*generation_out` is the new generation's number. If the kernel refuses it,
-// `POLC_STATUS_STORE` is returned and the previous generation stays loaded and current.
-// The config is read as by `polc_policy_compile`, with the same statuses.
-//
-// # Safety
-// `store`, `policy` and `config` are valid handles; `generation_out` is valid for writes.
+/*
+ Compile `policy` with `config`, load it, and make it the current generation. On
+ success `*generation_out` is the new generation's number. If the kernel refuses it,
+ `POLC_STATUS_STORE` is returned and the previous generation stays loaded and current.
+ The config is read as by `polc_policy_compile`, with the same statuses.
+
+ # Safety
+ `store`, `policy` and `config` are valid handles; `generation_out` is valid for writes.
+ */
 polc_status polc_store_install(polc_store *store,
                                const polc_policy *policy,
                                const polc_compile_config *config,
                                uint64_t *generation_out);
 
-// Make the previous generation of `name` current again, reloading it. On success
-// `*generation_out` is the generation now current.
-//
-// # Safety
-// `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+/*
+ Make the previous generation of `name` current again, reloading it. On success
+ `*generation_out` is the generation now current.
+
+ # Safety
+ `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+ */
 polc_status polc_store_rollback(polc_store *store, const char *name, uint64_t *generation_out);
 
-// Unload `name` and delete its generations.
-//
-// # Safety
-// `store` is valid; `name` is a valid string.
+/*
+ Unload `name` and delete its generations.
+
+ # Safety
+ `store` is valid; `name` is a valid string.
+ */
 polc_status polc_store_remove(polc_store *store, const char *name);
 
-// The current generation of `name` (`POLC_STATUS_NOT_FOUND` if not installed).
-//
-// # Safety
-// `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+/*
+ The current generation of `name` (`POLC_STATUS_NOT_FOUND` if not installed).
+
+ # Safety
+ `store` is valid; `name` is a valid string; `generation_out` is valid for writes.
+ */
 polc_status polc_store_current(polc_store *store, const char *name, uint64_t *generation_out);
 
-// Make the deployment object `target` for a policy. the config's LSM is the LSM that
-// confines the workload (for the Pod, the OCI fragment, the run options and the
-// drop-in); strictness and the SELinux contexts apply as in `polc_policy_compile`.
-// `image` is the container image (NULL: none; a Pod needs one, a ProfileBinding without
-// one binds every image). With Landlock the program is the policy's `attach` path,
-// started by `/usr/bin/polc run` from `/etc/polc/NAME.pol`.
-//
-// On success `*out` is the object and, when `report_json_out` is not NULL,
-// `*report_json_out` the fidelity report as JSON; free both with `polc_string_free`.
-// A target that has no form for the LSM, or a missing image, is `POLC_STATUS_COMPILE`;
-// strict refusals are `POLC_STATUS_STRICT`.
-//
-// # Safety
-// `policy` and `config` are valid handles, `image` NULL or a valid string; `out` is valid for writes; `report_json_out` is NULL or valid for writes.
+/*
+ Make the deployment object `target` for a policy. the config's LSM is the LSM that
+ confines the workload (for the Pod, the OCI fragment, the run options and the
+ drop-in); strictness and the SELinux contexts apply as in `polc_policy_compile`.
+ `image` is the container image (NULL: none; a Pod needs one, a ProfileBinding without
+ one binds every image). With Landlock the program is the policy's `attach` path,
+ started by `/usr/bin/polc run` from `/etc/polc/NAME.pol`.
+
+ On success `*out` is the object and, when `report_json_out` is not NULL,
+ `*report_json_out` the fidelity report as JSON; free both with `polc_string_free`.
+ A target that has no form for the LSM, or a missing image, is `POLC_STATUS_COMPILE`;
+ strict refusals are `POLC_STATUS_STRICT`.
+
+ # Safety
+ `policy` and `config` are valid handles, `image` NULL or a valid string; `out` is valid for writes; `report_json_out` is NULL or valid for writes.
+ */
 polc_status polc_policy_deploy(const polc_policy *policy,
                                polc_deploy_target target,
                                const polc_compile_config *config,
@@ -279,96 +405,124 @@ polc_status polc_policy_deploy(const polc_policy *policy,
                                char **out,
                                char **report_json_out);
 
-// Create an empty diagnostics handle.
-//
-// # Safety
-// `out` is NULL or valid for writing a pointer.
+/*
+ Create an empty diagnostics handle.
+
+ # Safety
+ `out` is NULL or valid for writing a pointer.
+ */
 polc_status polc_diagnostics_new(polc_diagnostics **out);
 
-// Free a diagnostics handle. NULL is accepted.
-//
-// # Safety
-// `d` is NULL or a handle from `polc_diagnostics_new` not freed yet.
+/*
+ Free a diagnostics handle. NULL is accepted.
+
+ # Safety
+ `d` is NULL or a handle from `polc_diagnostics_new` not freed yet.
+ */
 void polc_diagnostics_free(polc_diagnostics *d);
 
-// The number of diagnostics (0 for NULL).
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ The number of diagnostics (0 for NULL).
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 size_t polc_diagnostics_count(const polc_diagnostics *d);
 
-// The stable code of diagnostic `i` (e.g. `"E0120"`); NULL if out of range. Borrowed.
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ The stable code of diagnostic `i` (e.g. `"E0120"`); NULL if out of range. Borrowed.
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 const char *polc_diagnostics_code(const polc_diagnostics *d, size_t i);
 
-// The one-line message of diagnostic `i`; NULL if out of range. Borrowed.
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ The one-line message of diagnostic `i`; NULL if out of range. Borrowed.
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 const char *polc_diagnostics_message(const polc_diagnostics *d, size_t i);
 
-// The help text of diagnostic `i`; NULL if out of range. Borrowed.
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ The help text of diagnostic `i`; NULL if out of range. Borrowed.
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 const char *polc_diagnostics_help(const polc_diagnostics *d, size_t i);
 
-// The file of diagnostic `i` (as named to the loader); NULL if out of range. Borrowed.
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ The file of diagnostic `i` (as named to the loader); NULL if out of range. Borrowed.
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 const char *polc_diagnostics_file(const polc_diagnostics *d, size_t i);
 
-// True if diagnostic `i` is an error, false if a warning or out of range.
-//
-// # Safety
-// `d` is NULL or a valid handle.
+/*
+ True if diagnostic `i` is an error, false if a warning or out of range.
+
+ # Safety
+ `d` is NULL or a valid handle.
+ */
 bool polc_diagnostics_is_error(const polc_diagnostics *d, size_t i);
 
-// The 1-based line and column of diagnostic `i` (0 and 0 when it has no location).
-//
-// # Safety
-// `d` is NULL or a valid handle; `line` and `column` are NULL or valid for writes.
+/*
+ The 1-based line and column of diagnostic `i` (0 and 0 when it has no location).
+
+ # Safety
+ `d` is NULL or a valid handle; `line` and `column` are NULL or valid for writes.
+ */
 polc_status polc_diagnostics_location(const polc_diagnostics *d,
                                       size_t i,
                                       size_t *line,
                                       size_t *column);
 
-// Create empty load options.
-//
-// # Safety
-// `out` is NULL or valid for writing a pointer.
+/*
+ Create empty load options.
+
+ # Safety
+ `out` is NULL or valid for writing a pointer.
+ */
 polc_status polc_options_new(polc_options **out);
 
-// Free load options. NULL is accepted.
-//
-// # Safety
-// `o` is NULL or a handle from `polc_options_new` not freed yet.
+/*
+ Free load options. NULL is accepted.
+
+ # Safety
+ `o` is NULL or a handle from `polc_options_new` not freed yet.
+ */
 void polc_options_free(polc_options *o);
 
-// Set an install-time variable (`${name}` in the policy), like `--var NAME=VALUE`.
-//
-// # Safety
-// `o` is a valid handle; `name` and `value` are valid NUL-terminated strings.
+/*
+ Set an install-time variable (`${name}` in the policy), like `--var NAME=VALUE`.
+
+ # Safety
+ `o` is a valid handle; `name` and `value` are valid NUL-terminated strings.
+ */
 polc_status polc_options_set_var(polc_options *o, const char *name, const char *value);
 
-// Add an abstraction file (its name and text), searched before the standard library.
-//
-// # Safety
-// `o` is a valid handle; `name` and `text` are valid NUL-terminated strings.
+/*
+ Add an abstraction file (its name and text), searched before the standard library.
+
+ # Safety
+ `o` is a valid handle; `name` and `text` are valid NUL-terminated strings.
+ */
 polc_status polc_options_add_abstraction(polc_options *o, const char *name, const char *text);
 
-// Load and check a policy from its text (`.pol`) or JSON form (a `name` ending in
-// `.json`). `text` is `len` bytes of UTF-8 (no NUL needed). `options` and `diagnostics`
-// may be NULL; when given, `diagnostics` is cleared and receives every error and warning.
-// On `POLC_STATUS_OK`, `*out` is a new policy handle; on `POLC_STATUS_INVALID_POLICY`
-// the diagnostics say why and `*out` is untouched.
-//
-// # Safety
-// `name` is a valid NUL-terminated string; `text` points to `len` readable bytes;
-// `options` and `diagnostics` are NULL or valid handles; `out` is valid for writes.
+/*
+ Load and check a policy from its text (`.pol`) or JSON form (a `name` ending in
+ `.json`). `text` is `len` bytes of UTF-8 (no NUL needed). `options` and `diagnostics`
+ may be NULL; when given, `diagnostics` is cleared and receives every error and warning.
+ On `POLC_STATUS_OK`, `*out` is a new policy handle; on `POLC_STATUS_INVALID_POLICY`
+ the diagnostics say why and `*out` is untouched.
+
+ # Safety
+ `name` is a valid NUL-terminated string; `text` points to `len` readable bytes;
+ `options` and `diagnostics` are NULL or valid handles; `out` is valid for writes.
+ */
 polc_status polc_policy_load(const char *name,
                              const uint8_t *text,
                              size_t len,
@@ -376,23 +530,58 @@ polc_status polc_policy_load(const char *name,
                              polc_diagnostics *diagnostics,
                              polc_policy **out);
 
-// Free a policy. NULL is accepted.
-//
-// # Safety
-// `p` is NULL or a handle from `polc_policy_load` not freed yet.
+/*
+ Free a policy. NULL is accepted.
+
+ # Safety
+ `p` is NULL or a handle from `polc_policy_load` not freed yet.
+ */
 void polc_policy_free(polc_policy *p);
 
-// The policy's name (borrowed; NULL for a NULL handle).
-//
-// # Safety
-// `p` is NULL or a valid handle.
+/*
+ The policy's name (borrowed; NULL for a NULL handle).
+
+ # Safety
+ `p` is NULL or a valid handle.
+ */
 const char *polc_policy_name(const polc_policy *p);
 
-// The policy's IR as stable JSON (`polc compile --target ir`). Free with `polc_string_free`.
-//
-// # Safety
-// `p` is a valid handle; `out` is valid for writes.
+/*
+ The policy's IR as stable JSON (`polc compile --target ir`). Free with `polc_string_free`.
+
+ # Safety
+ `p` is a valid handle; `out` is valid for writes.
+ */
 polc_status polc_policy_ir_json(const polc_policy *p, char **out);
+
+/*
+ Start `argv` (`argv[0]` a path or a name looked up in `PATH`) confined under `policy`
+ on `lsm` (a `POLC_LSM_*` value, or `POLC_LSM_HOST` for the host's active LSM), as
+ `polc run` does: before any fork the LSM is checked (AppArmor/SELinux: the policy's
+ profile or module is loaded, e.g. by `polc_store_install`) and the policy must allow
+ executing the program; on Landlock the ruleset is applied in the child before exec.
+ The child runs in a new session, with the caller's standard streams and no other
+ descriptors. `envp` is its environment (NULL: the caller's).
+
+ On success `*pid_out` is the child's pid (wait for it with `waitpid`) and, when
+ `status_json_out` is not NULL, `*status_json_out` says what confines it, as JSON:
+ `{"lsm": ..., "name": ..., "enforcing": true|false, "detail": {...}}` (free it with
+ `polc_string_free`); `enforcing` is false when the kernel only logs or, for Landlock,
+ enforces nothing. Errors: `POLC_STATUS_NOT_FOUND` (no such program),
+ `POLC_STATUS_CONFINE` (cannot confine or start it: the last error message says why),
+ `POLC_STATUS_INVALID_ARGUMENT` (empty `argv`, a bad `lsm`); nothing was started.
+
+ # Safety
+ `policy` is a valid handle; `argv` a valid NULL-terminated array of valid strings;
+ `envp` NULL or such an array; `pid_out` valid for writes; `status_json_out` NULL or
+ valid for writes.
+ */
+polc_status polc_spawn(const polc_policy *policy,
+                       polc_lsm lsm,
+                       const char *const *argv,
+                       const char *const *envp,
+                       int32_t *pid_out,
+                       char **status_json_out);
 
 #ifdef __cplusplus
 }  // extern "C"

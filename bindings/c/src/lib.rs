@@ -22,11 +22,13 @@ mod compile;
 mod deploy;
 mod diagnostics;
 mod policy;
+mod spawn;
 
 pub use compile::*;
 pub use deploy::*;
 pub use diagnostics::*;
 pub use policy::*;
+pub use spawn::*;
 
 use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
@@ -56,6 +58,8 @@ pub enum polc_status {
     NotFound = 8,
     /// An argument is out of range or malformed.
     InvalidArgument = 9,
+    /// A program cannot be confined or started: nothing was started.
+    Confine = 10,
     /// polc panicked (a bug); the call had no effect.
     Panic = 99,
 }
@@ -113,6 +117,19 @@ pub(crate) fn borrowed(s: &str) -> CString {
     CString::new(s.replace('\0', "\\0")).unwrap_or_default()
 }
 
+/// The major version of the C ABI: functions, types and their layouts. It changes only on
+/// a breaking change (a function removed or its signature changed), and is the SONAME's
+/// number (`libpolc.so.1`; bindings/c/build.rs reads it from here). The exported symbols
+/// and the header are compared with the committed reference in bindings/c/abi/.
+pub const POLC_ABI_VERSION: u32 = 1;
+
+/// The ABI major version of the library loaded at run time: a program compares it with
+/// the `POLC_ABI_VERSION` it was compiled with.
+#[no_mangle]
+pub extern "C" fn polc_abi_version() -> u32 {
+    POLC_ABI_VERSION
+}
+
 /// The library's version, e.g. `"0.1.0"` (static, never freed).
 #[no_mangle]
 pub extern "C" fn polc_version() -> *const c_char {
@@ -140,6 +157,7 @@ pub extern "C" fn polc_status_str(status: u32) -> *const c_char {
         7 => c"store error",
         8 => c"not found",
         9 => c"invalid argument",
+        10 => c"cannot confine",
         99 => c"internal error (panic)",
         _ => c"unknown status",
     };

@@ -32,6 +32,26 @@ pub enum RequestError {
     /// A malformed `DIRECTION:SIGNAL:PEER`.
     #[error("`{0}` is not a signal request (write send:SIGNAL:PEER or receive:SIGNAL:PEER, e.g. `send:term:self`)")]
     Signal(String),
+    /// A one-line request that is none of the forms [`parse`] takes.
+    #[error("`{0}` is not a request (write `RIGHT PATH`, `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER`, e.g. `read /etc/hosts`)")]
+    Form(String),
+}
+
+/// A request written on one line, the words of `polc explain`'s options: `RIGHT PATH`
+/// (`read /etc/hosts`), `net OP:PROTO:PORT`, `capability NAME` or
+/// `signal DIRECTION:SIGNAL:PEER` (`self` is `own_name`). For callers that take a
+/// request as one string (the C API).
+pub fn parse(text: &str, own_name: &str) -> Result<Request, RequestError> {
+    let Some((head, rest)) = text.trim().split_once(' ') else {
+        return Err(RequestError::Form(text.to_string()));
+    };
+    let rest = rest.trim();
+    match head {
+        "net" => net(rest),
+        "capability" => capability(rest),
+        "signal" => signal(rest, own_name),
+        right => file(rest, right),
+    }
 }
 
 /// Check that `path` is a valid path: `/`, or `/c1/.../cn` with non-empty components
@@ -190,5 +210,31 @@ mod tests {
         );
         assert!(signal("sned:term:self", "a").is_err());
         assert!(signal("send::self", "a").is_err());
+    }
+
+    #[test]
+    fn one_line_requests() {
+        assert_eq!(
+            parse(" read /etc/hosts ", "a").unwrap(),
+            file("/etc/hosts", "read").unwrap()
+        );
+        assert_eq!(
+            parse("net connect:tcp:443", "a").unwrap(),
+            net("connect:tcp:443").unwrap()
+        );
+        assert_eq!(
+            parse("capability net_bind_service", "a").unwrap(),
+            capability("net_bind_service").unwrap()
+        );
+        assert_eq!(
+            parse("signal send:term:self", "org.example.app").unwrap(),
+            signal("send:term:org.example.app", "x").unwrap()
+        );
+        assert_eq!(parse("read", "a"), Err(RequestError::Form("read".into())));
+        assert_eq!(
+            parse("reed /etc/hosts", "a"),
+            Err(RequestError::Right("reed".into()))
+        );
+        assert!(parse("read etc/hosts", "a").is_err());
     }
 }

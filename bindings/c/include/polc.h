@@ -123,6 +123,13 @@ typedef uint32_t polc_lsm;
 typedef uint32_t polc_deploy_target;
 
 /*
+ The form of `polc_policy_explain`'s and `polc_policy_diff`'s output: one of the
+ `POLC_FORMAT_*` values. A `uint32_t` in C; any other value is refused with
+ `POLC_STATUS_INVALID_ARGUMENT`.
+ */
+typedef uint32_t polc_format;
+
+/*
  AppArmor profile text.
  */
 #define POLC_LSM_APP_ARMOR 1
@@ -171,6 +178,16 @@ typedef uint32_t polc_deploy_target;
  A systemd unit drop-in for the config's LSM.
  */
 #define POLC_DEPLOY_TARGET_SYSTEMD 7
+
+/*
+ Text for people, as the CLI prints it.
+ */
+#define POLC_FORMAT_TEXT 1
+
+/*
+ JSON, as the CLI's `--format json` prints it.
+ */
+#define POLC_FORMAT_JSON 2
 
 /*
  The host's active LSM (AppArmor, SELinux or Landlock, read from securityfs), for
@@ -479,6 +496,37 @@ polc_status polc_diagnostics_location(const polc_diagnostics *d,
                                       size_t i,
                                       size_t *line,
                                       size_t *column);
+
+/*
+ Explain the policy's decision on `request`, written on one line: `RIGHT PATH`
+ (`"read /etc/hosts"`), `net OP:PROTO:PORT` (`"net connect:tcp:443"`),
+ `capability NAME` or `signal DIRECTION:SIGNAL:PEER` (`self`: the policy). On success
+ `*out` is the explanation in `format` (free it with `polc_string_free`), whatever the
+ decision; a malformed request is `POLC_STATUS_INVALID_ARGUMENT`.
+
+ # Safety
+ `policy` is a valid handle; `request` a valid string; `out` valid for writes.
+ */
+polc_status polc_policy_explain(const polc_policy *policy,
+                                const char *request,
+                                polc_format format,
+                                char **out);
+
+/*
+ What `new` grants that `old` did not and what it no longer grants, as `polc diff`
+ reports it, in `format`. On success `*out` is the report (free it with
+ `polc_string_free`) and, when `changed_out` is not NULL, `*changed_out` is true when
+ the two policies differ in meaning.
+
+ # Safety
+ `old` and `new` are valid handles; `out` valid for writes; `changed_out` NULL or valid
+ for writes.
+ */
+polc_status polc_policy_diff(const polc_policy *old,
+                             const polc_policy *new_,
+                             polc_format format,
+                             char **out,
+                             bool *changed_out);
 
 /*
  Create empty load options.

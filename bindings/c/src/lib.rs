@@ -21,12 +21,14 @@
 mod compile;
 mod deploy;
 mod diagnostics;
+mod explain;
 mod policy;
 mod spawn;
 
 pub use compile::*;
 pub use deploy::*;
 pub use diagnostics::*;
+pub use explain::*;
 pub use policy::*;
 pub use spawn::*;
 

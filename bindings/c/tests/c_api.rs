@@ -270,6 +270,11 @@ fn c_load_and_diagnostics() {
 }
 
 #[test]
+fn c_explain_and_diff_as_text_and_json() {
+    compile_and_run("test_explain");
+}
+
+#[test]
 fn c_deploy_objects_for_kubernetes_containers_and_systemd() {
     compile_and_run("test_deploy");
 }

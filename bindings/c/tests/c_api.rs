@@ -220,13 +220,11 @@ fn compile_and_run_with(test: &str, args: &[&str]) {
     compile_and_run_in(test, args, true);
 }
 
-/// Compile a C test and run it, under valgrind when `valgrind` is true.
-fn compile_and_run_in(test: &str, args: &[&str], valgrind: bool) {
+/// Compile a C test or example with `-Wall -Wextra -Werror` against the library found
+/// through pkg-config: the executable and the library's directory.
+fn compile_c(test: &str) -> (PathBuf, PathBuf) {
     require("gcc", "apt-get install gcc");
     require("pkg-config", "apt-get install pkg-config");
-    if valgrind {
-        require("valgrind", "apt-get install valgrind");
-    }
     let libdir = build_library();
     let work = std::env::temp_dir().join(format!("polc-capi-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&work).unwrap();
@@ -241,6 +239,16 @@ fn compile_and_run_in(test: &str, args: &[&str], valgrind: bool) {
         .arg(source(test))
         .args(flags.split_whitespace());
     run(&mut gcc);
+    (exe, libdir)
+}
+
+/// Compile a C test and run it, under valgrind when `valgrind` is true.
+fn compile_and_run_in(test: &str, args: &[&str], valgrind: bool) {
+    if valgrind {
+        require("valgrind", "apt-get install valgrind");
+    }
+    let (exe, libdir) = compile_c(test);
+    let work = exe.parent().unwrap().to_path_buf();
     let out = if valgrind {
         run(Command::new("valgrind")
             .env("LD_LIBRARY_PATH", &libdir)
@@ -320,6 +328,64 @@ fn c_spawn_cat_confined_by_landlock_on_the_host() {
     // Not under valgrind: it does not know the Landlock system calls (ENOSYS), so the
     // kernel would seem to lack Landlock.
     compile_and_run_in("test_spawn", &[work.to_str().unwrap()], false);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn the_lifecycle_example_installs_runs_confined_and_rolls_back() {
+    let work = std::env::temp_dir().join(format!("polc-capi-lifecycle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let data = work.join("data");
+    std::fs::write(&data, "data\n").unwrap();
+    let policy = |extra: &str| {
+        let file = work.join("app.pol");
+        std::fs::write(
+            &file,
+            format!(
+                "policy org.example.app {{\n    use base\n    allow read exec map-exec \"/usr/**\"\n{extra}}}\n"
+            ),
+        )
+        .unwrap();
+        file
+    };
+    let (exe, libdir) = compile_c("lifecycle");
+    let store = work.join("store");
+    let lifecycle = |pol: &Path| {
+        Command::new(&exe)
+            .env("LD_LIBRARY_PATH", &libdir)
+            .arg(pol)
+            .arg(&store)
+            .args(["landlock", "cat"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    // Generation 1 lets cat read the file: installed, run confined, kept.
+    let out = lifecycle(&policy(&format!("    allow read \"{}\"\n", data.display())));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("installed org.example.app generation 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("confined by landlock, enforcing\n"), "{text}");
+    // Generation 2 forgets the file: cat fails under it, and it is rolled back.
+    let out = lifecycle(&policy(""));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("installed org.example.app generation 2\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("cat failed: rolled back to generation 1\n"),
+        "{text}"
+    );
+    let current = std::fs::read_to_string(store.join("org.example.app/current")).unwrap();
+    assert_eq!(current.trim(), "1", "{text}");
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -18,7 +18,7 @@
 #define POLC_ABI_VERSION 1
 
 /*
- The result of every fallible function (a `uint32_t` in C; [`polc_status_str`] names it).
+ The result of every fallible function (a `uint32_t` in C; `polc_status_str` names it).
  */
 enum polc_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L

@@ -36,7 +36,7 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The result of every fallible function (a `uint32_t` in C; [`polc_status_str`] names it).
+/// The result of every fallible function (a `uint32_t` in C; `polc_status_str` names it).
 #[repr(u32)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum polc_status {

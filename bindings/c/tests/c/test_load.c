@@ -110,13 +110,13 @@ static void test_status_str(void) {
     const polc_status all[] = {POLC_STATUS_OK, POLC_STATUS_NULL_ARGUMENT, POLC_STATUS_INVALID_UTF8,
                                POLC_STATUS_INVALID_POLICY, POLC_STATUS_IO, POLC_STATUS_COMPILE,
                                POLC_STATUS_STRICT, POLC_STATUS_STORE, POLC_STATUS_NOT_FOUND,
-                               POLC_STATUS_INVALID_ARGUMENT, POLC_STATUS_PANIC};
+                               POLC_STATUS_INVALID_ARGUMENT, POLC_STATUS_CONFINE, POLC_STATUS_PANIC};
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
         CHECK(strcmp(polc_status_str(all[i]), "unknown status") != 0);
         for (size_t j = 0; j < i; j++) CHECK(strcmp(polc_status_str(all[i]), polc_status_str(all[j])) != 0);
     }
-    CHECK(strcmp(polc_status_str(10), "unknown status") == 0);
+    CHECK(strcmp(polc_status_str(11), "unknown status") == 0);
     CHECK(strcmp(polc_status_str(0xffffffffu), "unknown status") == 0);
 }
 

@@ -29,17 +29,24 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    let out = args.output.as_deref();
     let output = match crate::compile::compile(&loaded.policy, lsm, &opts) {
         Ok(a) => {
-            report::print(&a.report, args.backend.report, ctx);
+            let code = report::print(&a.report, &args.backend, out, global, ctx);
+            let file = input::source_name(&args.file);
+            report::say_summary(&a.report, &file, global.error_format, ctx);
+            if code != EXIT_OK {
+                return code;
+            }
             a.text
         }
-        Err(e) => return report::error(&e, args.backend.report, ctx),
+        Err(e) => return report::error(&e, &args.backend, out, global, ctx),
     };
     write_output(args.output.as_deref(), output.as_bytes(), global, ctx)
 }
 
-/// Write a command's product to `out` atomically, or to stdout for none or `-`.
+/// Write a command's product to `out` ([`input::write_file`]: a regular file atomically,
+/// a device or FIFO in place), or to stdout for none or `-`.
 pub(crate) fn write_output(
     out: Option<&Path>,
     bytes: &[u8],
@@ -47,7 +54,7 @@ pub(crate) fn write_output(
     ctx: &mut Ctx<'_>,
 ) -> u8 {
     match out {
-        Some(path) if path != Path::new("-") => match input::write_atomic(path, bytes) {
+        Some(path) if path != Path::new("-") => match input::write_file(path, bytes) {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 report_io(ctx, global.error_format, &e);

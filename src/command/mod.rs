@@ -133,7 +133,8 @@ pub enum Command {
     /// Format policies in the canonical style, in place
     #[command(after_help = "Examples:\n  polc fmt examples/webapp.pol\n  \
         polc fmt --check examples/*.pol\n  polc fmt - < app.pol > app.formatted.pol\n\n\
-        Files are replaced atomically (a temporary file in the same directory, then a rename).\n\
+        Files are replaced atomically (a temporary file in the same directory, then a rename);\n\
+        a device or FIFO is written in place.\n\
         Exit status: 0 done, 1 syntax errors or (with --check) files to reformat, 2 usage or I/O error.")]
     Fmt(FmtArgs),
     /// Explain why a request is allowed or denied, and by which rules
@@ -248,9 +249,11 @@ pub struct ExplainArgs {
     /// receive:hup:self)
     #[arg(long, value_name = "DIR:SIGNAL:PEER")]
     pub signal: Option<String>,
-    /// A kernel denial log line (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
-    /// Landlock `type=1423 ... blockers=`): which rule refused it, and the rule to add
-    #[arg(long, value_name = "LOG LINE")]
+    /// Kernel denial log lines (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
+    /// Landlock `type=1423 ... blockers=`), one per line, `-` to read them from standard
+    /// input: which rule refused each, and the rule to add. Other lines of an audit log
+    /// are skipped
+    #[arg(long, value_name = "LOG LINES")]
     pub denial: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -331,9 +334,14 @@ pub struct BackendArgs {
     /// file=file_type, port=port_type). A domain attribute is reported as widening
     #[arg(long, value_name = "KIND=ATTRIBUTE")]
     pub selinux_attribute: Vec<polc_selinux::Attribute>,
-    /// Print the per-rule fidelity report on stderr: human or json
+    /// Print the per-rule fidelity report: human or json. It goes to stderr, or to
+    /// stdout when -o names a file, or to --report-file
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<OutputFormat>,
+    /// Write the fidelity report to PATH (`-`: stdout) instead, apart from the
+    /// diagnostics; in --report's format, json when --report is not given
+    #[arg(long, value_name = "PATH")]
+    pub report_file: Option<PathBuf>,
 }
 
 /// `polc compile FILE --target TARGET [-o OUT]`
@@ -345,7 +353,8 @@ pub struct CompileArgs {
     /// What to produce
     #[arg(long, value_enum)]
     pub target: Target,
-    /// Write here (atomically) instead of standard output; `-` is standard output
+    /// Write here instead of standard output (a regular file atomically, a device or
+    /// FIFO in place); `-` is standard output
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Backend options.

@@ -329,3 +329,14 @@ fn diagnostics_have_the_code_help() {
         "the only escapes are `\\\"` and `\\\\`"
     );
 }
+
+/// A `,` between the rights and the paths says exactly what to write instead.
+#[test]
+fn a_comma_before_the_paths_has_a_fix_it() {
+    let (_, diags) = parse("t.pol", "policy p {\n    deny read, write, \"/x\"\n}\n");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some("a `,` separates rights; before the paths, write the rights alone: `deny read write \"...\"`")
+    );
+}

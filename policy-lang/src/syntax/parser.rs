@@ -570,7 +570,18 @@ impl<'a> Parser<'a> {
                     }
                     self.bump();
                     if self.peek_word().filter(|w| is_ident(w)).is_none() {
-                        return Err(self.error("a right after `,`"));
+                        let r = self.error("a right after `,`");
+                        if let Some(d) = self.diags.pop() {
+                            let rights: Vec<&str> =
+                                rights.iter().map(|r| r.node.as_str()).collect();
+                            self.diags.push(d.with_help(format!(
+                                "a `,` separates rights; before the paths, write the rights \
+                                 alone: `{} {} \"...\"`",
+                                effect.node.keyword(),
+                                rights.join(" ")
+                            )));
+                        }
+                        return Err(r);
                     }
                 }
                 let paths = self.strings("a right or a string")?;

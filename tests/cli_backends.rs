@@ -199,6 +199,7 @@ fn selinux_widening_of_the_readme_example_is_said() {
     let end = start + readme[start..].find("\n}\n").unwrap() + 3;
     let file = dir.path().join("webapp.pol");
     std::fs::write(&file, &readme[start..end]).unwrap();
+    let report = dir.path().join("report.json");
     let ports = dir.path().join("ports.txt");
     std::fs::write(
         &ports,
@@ -215,8 +216,18 @@ fn selinux_widening_of_the_readme_example_is_said() {
         fc,
         "--selinux-port-contexts",
         ports.to_str().unwrap(),
+        "--report-file",
+        report.to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
+    // The deny is among the widened rules the line counts.
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        report["entries"].as_array().unwrap().iter().any(|e| e["rule"]
+            == "deny read \"/etc/ssl/private/**\""
+            && e["fidelity"] == "widened"),
+        "{report:#}"
+    );
     let line = err(&o)
         .lines()
         .find(|l| l.starts_with("polc: warning:"))

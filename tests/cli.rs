@@ -569,6 +569,30 @@ fn compile_output_to_a_fifo_is_written_in_place() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
+/// `fmt` on a FIFO reads the policy from it and writes the formatted text back into it,
+/// leaving it a FIFO.
+#[test]
+fn fmt_of_a_fifo_writes_it_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("app.pol");
+    run_tool("mkfifo", &[fifo.to_str().unwrap()]);
+    let peer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            fs::write(&fifo, "policy a {\nallow   read \"/x\"\n}\n").unwrap();
+            fs::read_to_string(&fifo).unwrap()
+        })
+    };
+    let o = polc(&["fmt", fifo.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(file_type(&fifo).is_fifo(), "the FIFO was replaced");
+    assert_eq!(
+        peer.join().unwrap(),
+        "policy a {\n    allow read \"/x\"\n}\n"
+    );
+}
+
 /// As root, `-o` naming a character device (a copy of /dev/null made in a temporary
 /// directory) writes to the device and never replaces the node with a regular file.
 #[test]
@@ -599,6 +623,10 @@ fn compile_output_to_a_device_keeps_the_device() {
             "`-o` replaced the device node with a regular file"
         );
     }
+    // gen-bench writes its output file the same way.
+    let o = polc(&["gen-bench", "--rules", "10", "-o", null.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(file_type(&null).is_char_device());
     // A symbolic link to the device is followed, and both stay as they were.
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(&null, &link).unwrap();

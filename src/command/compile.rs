@@ -32,7 +32,14 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let out = args.output.as_deref();
     let output = match crate::compile::compile(&loaded.policy, lsm, &opts) {
         Ok(a) => {
-            let code = report::print(&a.report, &args.backend, out, global, ctx);
+            let code = report::print(
+                &a.report,
+                &args.backend,
+                &args.report_file,
+                out,
+                global,
+                ctx,
+            );
             let file = input::source_name(&args.file);
             report::say_summary(&a.report, &file, global.error_format, ctx);
             if code != EXIT_OK {
@@ -40,7 +47,7 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             }
             a.text
         }
-        Err(e) => return report::error(&e, &args.backend, out, global, ctx),
+        Err(e) => return report::error(&e, &args.backend, &args.report_file, out, global, ctx),
     };
     write_output(args.output.as_deref(), output.as_bytes(), global, ctx)
 }

@@ -65,7 +65,6 @@ impl TargetArgs {
             selinux_launcher: Vec::new(),
             selinux_attribute: Vec::new(),
             report: None,
-            report_file: None,
         };
         super::report::options(&backend, ctx)
     }

@@ -334,12 +334,17 @@ pub struct BackendArgs {
     /// file=file_type, port=port_type). A domain attribute is reported as widening
     #[arg(long, value_name = "KIND=ATTRIBUTE")]
     pub selinux_attribute: Vec<polc_selinux::Attribute>,
-    /// Print the per-rule fidelity report: human or json. It goes to stderr, or to
-    /// stdout when -o names a file, or to --report-file
+    /// Print the per-rule fidelity report: human or json (compile and install: on
+    /// stderr, or on stdout when -o names a file, or to --report-file)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<OutputFormat>,
-    /// Write the fidelity report to PATH (`-`: stdout) instead, apart from the
-    /// diagnostics; in --report's format, json when --report is not given
+}
+
+/// Where `compile` and `install` write the fidelity report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportFileArgs {
+    /// Write the fidelity report to PATH (`-`: stdout), apart from the diagnostics; in
+    /// --report's format, json when --report is not given
     #[arg(long, value_name = "PATH")]
     pub report_file: Option<PathBuf>,
 }
@@ -360,6 +365,9 @@ pub struct CompileArgs {
     /// Backend options.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
 }
 
 /// `polc run [--lsm LSM] FILE -- CMD ARGS...`
@@ -403,6 +411,9 @@ pub struct InstallArgs {
     /// Backend options.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
 }
 
 /// `polc rollback|remove|show NAME [--root DIR]`

@@ -1,6 +1,8 @@
 //! Rendering of fidelity reports and backend errors.
 
-use super::{input, render, BackendArgs, Ctx, ErrorFormat, GlobalArgs, OutputFormat};
+use super::{
+    input, render, BackendArgs, Ctx, ErrorFormat, GlobalArgs, OutputFormat, ReportFileArgs,
+};
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::compile::{
     read_selinux_file_contexts, read_selinux_port_contexts, CompileError, CompileOptions,
@@ -133,9 +135,9 @@ pub fn say_summary(report: &FidelityReport, file: &str, format: ErrorFormat, ctx
 }
 
 /// The report's format: `--report`, or JSON when only `--report-file` is given.
-fn format_of(args: &BackendArgs) -> Option<OutputFormat> {
+fn format_of(args: &BackendArgs, file: &ReportFileArgs) -> Option<OutputFormat> {
     args.report
-        .or(args.report_file.as_ref().map(|_| OutputFormat::Json))
+        .or(file.report_file.as_ref().map(|_| OutputFormat::Json))
 }
 
 /// The report in a format, ending with a newline.
@@ -157,16 +159,17 @@ fn render_report(report: &FidelityReport, format: OutputFormat) -> String {
 pub fn print(
     report: &FidelityReport,
     args: &BackendArgs,
+    file: &ReportFileArgs,
     output: Option<&Path>,
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> u8 {
-    let Some(format) = format_of(args) else {
+    let Some(format) = format_of(args, file) else {
         return EXIT_OK;
     };
     let text = render_report(report, format);
     let dash = |p: &Path| input::is_stdin(p);
-    match (&args.report_file, output) {
+    match (&file.report_file, output) {
         (Some(file), _) if !dash(file) => {
             super::compile::write_output(Some(file), text.as_bytes(), global, ctx)
         }
@@ -186,6 +189,7 @@ pub fn print(
 pub fn error(
     e: &CompileError,
     args: &BackendArgs,
+    file: &ReportFileArgs,
     output: Option<&Path>,
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
@@ -203,7 +207,7 @@ pub fn error(
         for line in violations.collect::<Vec<_>>() {
             ctx.say(format_args!("  {line}"));
         }
-        let _ = print(report, args, output, global, ctx);
+        let _ = print(report, args, file, output, global, ctx);
     }
     if let Some(help) = e.help() {
         ctx.say(format_args!("help: {help}"));

@@ -83,9 +83,16 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
     };
     let artifact = match crate::compile::compile(&loaded.policy, lsm, &opts) {
         Ok(a) => a,
-        Err(e) => return report::error(&e, &args.backend, None, global, ctx),
+        Err(e) => return report::error(&e, &args.backend, &args.report_file, None, global, ctx),
     };
-    let code = report::print(&artifact.report, &args.backend, None, global, ctx);
+    let code = report::print(
+        &artifact.report,
+        &args.backend,
+        &args.report_file,
+        None,
+        global,
+        ctx,
+    );
     report::say_summary(
         &artifact.report,
         &super::input::source_name(&args.file),

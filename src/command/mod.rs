@@ -145,7 +145,8 @@ pub enum Command {
         polc explain examples/webapp.pol --capability setuid\n  \
         polc explain examples/webapp.pol --signal send:kill:self --format json\n  \
         polc explain examples/webapp.pol --path /etc/ssl/certs/ca.pem --access read --target apparmor\n  \
-        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n\n\
+        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n  \
+        ausearch -m AVC,1423 | polc explain examples/webapp.pol --denial -\n\n\
         Exit status: 0 explained (allowed or not), 1 the policy has errors, 2 usage or I/O error.")]
     Explain(ExplainArgs),
     /// Compare the meaning of two policies: what NEW grants that OLD did not, and the reverse

@@ -569,6 +569,30 @@ fn compile_output_to_a_fifo_is_written_in_place() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
 }
 
+/// `-o /dev/stdout` when standard output is a file opened for appending (`>> FILE`)
+/// appends, as the redirection says: the file is neither replaced nor overwritten.
+#[test]
+fn compile_output_to_dev_stdout_appended_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("out.txt");
+    fs::write(&log, "old line\n").unwrap();
+    let out = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(["compile", WEBAPP, "--target", "ir", "-o", "/dev/stdout"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(out)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = fs::read_to_string(&log).unwrap();
+    let rest = text
+        .strip_prefix("old line\n")
+        .expect("the file's content was lost");
+    let v: Value = serde_json::from_str(rest).unwrap();
+    assert_eq!(v["name"], "org.example.webapp");
+}
+
 /// `fmt` on a FIFO reads the policy from it and writes the formatted text back into it,
 /// leaving it a FIFO.
 #[test]

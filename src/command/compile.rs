@@ -61,7 +61,7 @@ pub(crate) fn write_output(
     ctx: &mut Ctx<'_>,
 ) -> u8 {
     match out {
-        Some(path) if path != Path::new("-") => match input::write_file(path, bytes) {
+        Some(path) if !input::is_stdout(path) => match input::write_file(path, bytes) {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 report_io(ctx, global.error_format, &e);

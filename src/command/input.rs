@@ -74,6 +74,13 @@ pub fn is_stdin(path: &Path) -> bool {
     path == Path::new("-")
 }
 
+/// True when an output path means standard output: `-`, or `/dev/stdout` (written
+/// through polc's own standard output, so a file it is redirected to, even in append
+/// mode, gets the output where the shell's redirection says).
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-") || path == Path::new("/dev/stdout")
+}
+
 /// How a policy file is named in messages, diagnostics and the store: as given, or
 /// [`STDIN_NAME`] for `-`.
 pub fn source_name(path: &Path) -> String {

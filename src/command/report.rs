@@ -168,7 +168,7 @@ pub fn print(
         return EXIT_OK;
     };
     let text = render_report(report, format);
-    let dash = |p: &Path| input::is_stdin(p);
+    let dash = |p: &Path| input::is_stdout(p);
     match (&file.report_file, output) {
         (Some(file), _) if !dash(file) => {
             super::compile::write_output(Some(file), text.as_bytes(), global, ctx)

@@ -313,11 +313,13 @@ pub fn landlock_config(opts: &CompileOptions) -> polc_landlock::Config {
     }
 }
 
-/// The LSM the running kernel enforces, from `/sys/kernel/security/lsm`: AppArmor or
-/// SELinux when listed (the first of them), else Landlock when listed, else `None`.
+/// The LSM the running kernel enforces, as `polc run` and [`crate::confine`] choose it
+/// ([`crate::confine::active_lsm`]): from `/sys/kernel/security/lsm`, AppArmor or SELinux
+/// when listed (the first of them), else Landlock when listed; when securityfs is not
+/// mounted, from selinuxfs, AppArmor's module parameter and Landlock's ABI. `None` when
+/// there is none.
 pub fn host_lsm() -> Option<Lsm> {
-    let list = std::fs::read_to_string("/sys/kernel/security/lsm").ok()?;
-    lsm_from_list(&list)
+    crate::confine::active_lsm(Path::new("/sys/kernel/security")).ok()
 }
 
 /// [`host_lsm`] on the text of `/sys/kernel/security/lsm`.

@@ -6,8 +6,7 @@ use super::{render, Ctx, FmtArgs, GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 use polc_lang::{fmt, syntax, SourceMap};
 use std::path::Path;
 
-/// The name standard input goes by in messages.
-pub const STDIN_NAME: &str = "<stdin>";
+pub use super::input::STDIN_NAME;
 
 /// Format each file. Without `--check`, files that change are replaced atomically and
 /// `-` copies standard input, formatted, to standard output. With `--check`, nothing is
@@ -79,7 +78,7 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
         return super::compile::write_output(None, formatted.as_bytes(), global, ctx);
     }
     if changed {
-        if let Err(e) = input::write_atomic(path, formatted.as_bytes()) {
+        if let Err(e) = input::write_file(path, formatted.as_bytes()) {
             report_io(ctx, global.error_format, &e);
             return IoFailure::exit(&e);
         }

@@ -58,13 +58,34 @@ fn name(s: &str, ctx: &mut Ctx<'_>) -> Result<PolicyName, u8> {
 
 /// `polc install FILE`: compile for the LSM, load, and record a new generation.
 pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
-    let lsm = match args.target.map(Lsm::from).or_else(crate::compile::host_lsm) {
+    // The host's LSM as `polc run` chooses it.
+    let securityfs = std::path::Path::new("/sys/kernel/security");
+    let lsm = match args.target.map(Lsm::from) {
         Some(l) => l,
-        None => {
-            ctx.say("error: no AppArmor, SELinux or Landlock in /sys/kernel/security/lsm; name one with --target");
-            return EXIT_USAGE;
-        }
+        None => match crate::confine::active_lsm(securityfs) {
+            Ok(l) => l,
+            Err(e) => {
+                ctx.say(format_args!("error: {e}"));
+                ctx.say("help: name the LSM with --target");
+                return EXIT_USAGE;
+            }
+        },
     };
+    // Loading into an LSM the kernel does not run can only fail, with the loader's noise.
+    if matches!(lsm, Lsm::AppArmor | Lsm::SeLinux)
+        && !crate::confine::lsm_is_active(securityfs, lsm)
+    {
+        let name = match lsm {
+            Lsm::SeLinux => "SELinux",
+            _ => "AppArmor",
+        };
+        ctx.say(format_args!("error: {name} is not active on this kernel"));
+        ctx.say(format_args!(
+            "help: install on a system that runs {name}, or compile the policy with \
+             `polc compile --target {lsm}` and load it there"
+        ));
+        return EXIT_USAGE;
+    }
     let loaded = match load_policy(&args.file, global, ctx) {
         Ok(l) => l,
         Err(code) => return code,
@@ -75,10 +96,26 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
     };
     let artifact = match crate::compile::compile(&loaded.policy, lsm, &opts) {
         Ok(a) => a,
-        Err(e) => return report::error(&e, args.backend.report, ctx),
+        Err(e) => return report::error(&e, &args.backend, &args.report_file, None, global, ctx),
     };
-    report::print(&artifact.report, args.backend.report, ctx);
-    let source_name = args.file.to_string_lossy().into_owned();
+    let code = report::print(
+        &artifact.report,
+        &args.backend,
+        &args.report_file,
+        None,
+        global,
+        ctx,
+    );
+    report::say_summary(
+        &artifact.report,
+        &super::input::source_name(&args.file),
+        global.error_format,
+        ctx,
+    );
+    if code != EXIT_OK {
+        return code;
+    }
+    let source_name = super::input::source_name(&args.file);
     let pkg = Package {
         name: loaded.policy.name.clone(),
         lsm,

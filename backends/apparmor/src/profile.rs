@@ -421,6 +421,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             backend: "apparmor".into(),
             target: format!("abi {}", config.abi),
             entries: report,
+            unrestricted: net::unrestricted(&policy.net, config.abi),
         },
     ))
 }

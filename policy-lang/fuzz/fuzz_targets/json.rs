@@ -1,4 +1,4 @@
-//! Read any input as the JSON form without panicking: every diagnostic is a located
+//! Read any input as the JSON form without panicking: every diagnostic is a
 //! one-line message located inside the text on character boundaries; what is read writes
 //! back (`to_json_form`) to JSON that reads to the same tree; and the loader takes the JSON
 //! form to the IR (or to located diagnostics) without panicking either.

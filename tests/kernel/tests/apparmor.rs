@@ -121,16 +121,17 @@ impl Batch {
 }
 
 /// How much of the random run may go unjudged (percent of its pairs), from the numbers
-/// measured with the default seed: a drift towards judging less fails the run.
+/// measured with the default seed (480 pairs: 0 inconclusive, 22 not compared, 4.6 %): a
+/// drift towards judging less fails the run.
 const RANDOM_LIMITS: Limits = Limits {
-    inconclusive_percent: 10,
-    not_compared_percent: 100,
+    inconclusive_percent: 1,
+    not_compared_percent: 6,
 };
 
-/// The same for the curated run.
+/// The same for the curated run (36 pairs: 0 inconclusive, 1 not compared).
 const CURATED_LIMITS: Limits = Limits {
-    inconclusive_percent: 10,
-    not_compared_percent: 100,
+    inconclusive_percent: 0,
+    not_compared_percent: 3,
 };
 
 /// Random policies per boot (16 operations each).

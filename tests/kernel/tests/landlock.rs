@@ -124,10 +124,11 @@ fn config(root: &std::path::Path, compatibility: Compatibility) -> Config {
 }
 
 /// How much of the random run may go unjudged (percent of its pairs), from the numbers
-/// measured with the default seed: a drift towards judging less fails the run.
+/// measured with the default seed (512 pairs: 0 inconclusive, 79 not compared, 15.4 %): a
+/// drift towards judging less fails the run.
 const RANDOM_LIMITS: Limits = Limits {
-    inconclusive_percent: 10,
-    not_compared_percent: 100,
+    inconclusive_percent: 1,
+    not_compared_percent: 17,
 };
 
 /// Random policies per boot (16 operations each).

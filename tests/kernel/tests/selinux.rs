@@ -404,16 +404,17 @@ fn denials(console: &str) -> String {
 }
 
 /// How much of the random run may go unjudged (percent of its pairs), from the numbers
-/// measured with the default seed: a drift towards judging less fails the run.
+/// measured with the default seed (640 pairs: 0 inconclusive, 45 not compared, 7.0 %): a
+/// drift towards judging less fails the run.
 const RANDOM_LIMITS: Limits = Limits {
-    inconclusive_percent: 10,
-    not_compared_percent: 100,
+    inconclusive_percent: 1,
+    not_compared_percent: 8,
 };
 
-/// The same for the curated run.
+/// The same for the curated run (31 pairs: 0 inconclusive, 0 not compared).
 const CURATED_LIMITS: Limits = Limits {
-    inconclusive_percent: 10,
-    not_compared_percent: 100,
+    inconclusive_percent: 0,
+    not_compared_percent: 0,
 };
 
 /// Random policies per boot (16 operations each).

@@ -3,6 +3,7 @@
 //! contexts.
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
+use polc_lang::fmt::quote as literal;
 
 /// Path components: plain, glob syntax, and the bytes that mean something to AppArmor
 /// (quotes, commas, braces, `@{`), CIL (parentheses, semicolons) or a shell.
@@ -75,11 +76,6 @@ const CAPS: &[&str] = &[
     "nope",
 ];
 const SIGNALS: &[&str] = &["term", "hup", "kill", "usr1", "stop", "nope"];
-
-/// A string literal of the language (`"` and `\` escaped).
-pub fn literal(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
 
 fn glob(u: &mut Unstructured<'_>) -> Result<String> {
     let n = u.int_in_range(0..=4)?;

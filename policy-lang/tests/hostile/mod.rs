@@ -5,6 +5,7 @@
 //! which must never appear in an artifact outside a quoted string.
 #![allow(dead_code)]
 
+use polc_lang::fmt::quote as literal;
 use polc_lang::ir::Policy;
 use polc_lang::{LoadOptions, Source};
 
@@ -66,11 +67,6 @@ pub struct Case {
     pub abstractions: Vec<Source>,
     /// The file paths the policy's rules name (after variables), in order.
     pub paths: Vec<String>,
-}
-
-/// A string literal of the language: `"` and `\` escaped, nothing else.
-pub fn literal(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn json_string(s: &str) -> String {

@@ -172,7 +172,7 @@ fn widening_is_always_summed_up_on_stderr() {
         "--landlock-abi",
         "3",
         "--root",
-        root.path().to_str().unwrap(),
+        root.path().join("store").to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(

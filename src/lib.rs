@@ -79,6 +79,7 @@ pub mod confine;
 mod explain;
 #[doc(hidden)]
 pub mod generate;
+pub mod limits;
 pub mod request;
 pub mod store;
 

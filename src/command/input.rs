@@ -29,6 +29,8 @@ impl IoFailure {
             io::ErrorKind::NotADirectory => {
                 "a component of the path is not a directory".to_string()
             }
+            // The message of `limits::too_large` names the limit.
+            io::ErrorKind::FileTooLarge => e.to_string(),
             _ => {
                 // `Display` of an OS error ends with ` (os error N)`: keep the words.
                 let s = e.to_string();
@@ -66,9 +68,10 @@ pub fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Read a source file.
+/// Read a source file (a policy, its JSON form or an abstraction file), at most
+/// [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES).
 pub fn read_source(path: &Path) -> Result<Source, IoFailure> {
-    fs::read_to_string(path)
+    crate::limits::read_file(path, crate::limits::MAX_POLICY_BYTES)
         .map(|text| Source::new(display(path), text))
         .map_err(|e| IoFailure::new(path, "read", &e))
 }

@@ -37,10 +37,28 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// `s` made one line for a terminal: every unsafe character, and newlines and tabs
+/// too, replaced by `?` (as many as it has bytes). For text that is one field of a line
+/// of output (file names, store metadata, rule texts, messages) but comes from files or
+/// from the store, where a newline could start a line that looks like polc's own.
+pub fn sanitize_line(s: &str) -> String {
+    let bad = |c: char| unsafe_char(c) || c == '\n' || c == '\t';
+    if !s.chars().any(bad) {
+        return s.to_string();
+    }
+    s.chars()
+        .flat_map(|c| {
+            let n = if bad(c) { c.len_utf8() } else { 0 };
+            let keep = (n == 0).then_some(c);
+            std::iter::repeat_n('?', n).chain(keep)
+        })
+        .collect()
+}
+
 fn sanitized(d: &Diagnostic) -> Diagnostic {
     let mut d = d.clone();
     d.message = sanitize(&d.message);
-    d.file = sanitize(&d.file);
+    d.file = sanitize_line(&d.file);
     d.help = d.help.as_deref().map(sanitize);
     for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
         l.text = sanitize(&l.text);
@@ -81,7 +99,7 @@ impl Indexed {
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
         Indexed {
-            name: sanitize(name),
+            name: sanitize_line(name),
             text,
             starts,
         }
@@ -479,6 +497,12 @@ mod tests {
             let out = draw_all(&text);
             proptest::prop_assert!(out.contains("╭─[long.pol:") || out.contains("(the line is too long to draw)"), "{}", out);
         }
+    }
+
+    #[test]
+    fn sanitize_line_leaves_one_line() {
+        assert_eq!(sanitize_line("a\nb\tc\u{1b}[1m\u{202E}é"), "a?b?c?[1m???é");
+        assert_eq!(sanitize_line("plain"), "plain");
     }
 
     #[test]

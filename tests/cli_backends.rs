@@ -405,6 +405,19 @@ fn file_names_never_reach_the_terminal_raw() {
     assert!(!e.contains('\u{1b}'), "{e}");
     assert!(!e.lines().any(|l| l.starts_with("polc: installed")), "{e}");
 
+    let o = polc(&[
+        "explain",
+        f,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("evil?polc: installed?[2J.pol:15:5"), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("polc: installed")), "{s}");
+
     let root = dir.path().join("store");
     let r = root.to_str().unwrap();
     let o = polc(&["install", f, "--target", "landlock", "--root", r]);

@@ -71,7 +71,7 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
     let changed = formatted != text;
     if check {
         if changed {
-            let _ = writeln!(ctx.stdout, "{}", render::sanitize(&name));
+            let _ = writeln!(ctx.stdout, "{}", render::sanitize_line(&name));
             return EXIT_FINDINGS;
         }
         return EXIT_OK;

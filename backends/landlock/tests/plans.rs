@@ -204,3 +204,22 @@ fn many_star_globs_are_planned_in_linear_time() {
         .unwrap();
     assert!(entry.reason.contains("(0 rules)"), "{}", entry.reason);
 }
+
+/// Past the budget of directory entries, the plan fails naming the glob and its rule.
+#[test]
+fn the_expansion_budget_names_the_rule() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("d");
+    fs::create_dir(&dir).unwrap();
+    for f in 0..100_001 {
+        fs::File::create(dir.join(format!("f{f}"))).unwrap();
+    }
+    let p = policy("org.example.app", &["allow read \"/*/x*\""]);
+    let e = plan(&p, &config(t.path(), 7)).unwrap_err();
+    assert!(matches!(e, Error::ExpansionTooLarge { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("looked at more than 100000 directory entries at `/*/x*` of the rule at "),
+        "{msg}"
+    );
+}

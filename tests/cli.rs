@@ -122,6 +122,47 @@ fn unreadable_input_exits_2_with_e0400() {
 }
 
 #[test]
+fn endless_or_huge_inputs_are_refused_at_the_limit() {
+    // `/dev/zero` says its size is 0 and never ends: polc used to read 4 GB of it.
+    let o = polc(&["check", "/dev/zero"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains(
+            "error[E0400]: cannot read `/dev/zero`: it is larger than the limit of 16 MiB"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // An abstraction file one byte over the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let big = vec![b'#'; 16 * 1024 * 1024 + 1];
+    fs::write(dir.path().join("big.pol"), &big).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = polc(&["check", "--abstractions", d, WEBAPP]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("big.pol`: it is larger than the limit of 16 MiB"),
+        "{}",
+        stderr(&o)
+    );
+    // SELinux file contexts.
+    let o = polc(&[
+        "compile",
+        WEBAPP,
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        "/dev/zero",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("cannot read `/dev/zero`: it is larger than the limit of 64 MiB"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_eq!(code(&polc(&[])), 2);
     assert_eq!(code(&polc(&["check"])), 2);
@@ -279,6 +320,24 @@ fn explain(args: &[&str]) -> (i32, String) {
     all.extend_from_slice(args);
     let o = polc(&all);
     (code(&o), stdout(&o) + &stderr(&o))
+}
+
+#[test]
+fn explain_of_an_unknown_capability_or_signal_is_a_usage_error() {
+    let (c, out) = explain(&[WEBAPP, "--capability", "net_bind_servic"]);
+    assert_eq!(c, 2, "{out}");
+    assert!(
+        out.contains("unknown capability `net_bind_servic` (did you mean `net_bind_service`?); capabilities are chown, "),
+        "{out}"
+    );
+    assert!(!out.contains("denied"), "{out}");
+    let (c, out) = explain(&[WEBAPP, "--signal", "send:sigterm:self"]);
+    assert_eq!(c, 2, "{out}");
+    assert!(out.contains("unknown signal `sigterm`"), "{out}");
+    assert!(out.contains("signals are hup, int, "), "{out}");
+    // A known one still gets its decision.
+    let (c, out) = explain(&[WEBAPP, "--capability", "sys_admin"]);
+    assert_eq!(c, 0, "{out}");
 }
 
 #[test]

@@ -749,3 +749,44 @@ fn install_for_an_inactive_lsm_says_so_once() {
     let o = polc(&["list", "--root", root.path().to_str().unwrap()]);
     assert_eq!(out(&o), "");
 }
+
+/// File names are untrusted: one with a newline and an escape sequence is shown on one
+/// line, without the escape, in `--report human` and in `polc show`.
+#[test]
+fn file_names_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil\npolc: installed\u{1b}[2J.pol");
+    std::fs::copy("examples/webapp.pol", &file).unwrap();
+    let f = file.to_str().unwrap();
+    let o = polc(&["compile", f, "--target", "apparmor", "--report", "human"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("fidelity (apparmor"), "{e}");
+    assert!(e.contains("evil?polc: installed?[2J.pol:"), "{e}");
+    assert!(!e.contains('\u{1b}'), "{e}");
+    assert!(!e.lines().any(|l| l.starts_with("polc: installed")), "{e}");
+
+    let o = polc(&[
+        "explain",
+        f,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("evil?polc: installed?[2J.pol:15:5"), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("polc: installed")), "{s}");
+
+    let root = dir.path().join("store");
+    let r = root.to_str().unwrap();
+    let o = polc(&["install", f, "--target", "landlock", "--root", r]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = polc(&["show", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("evil?polc: installed?[2J.pol ("), "{s}");
+    assert!(!s.contains('\u{1b}'), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("polc: installed")), "{s}");
+}

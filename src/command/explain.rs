@@ -138,7 +138,8 @@ fn rules(s: &mut String, title: &str, rules: &[ExplainedRule]) {
     for r in rules {
         let _ = writeln!(s, "  {}", r.rule);
         for o in &r.origins {
-            let _ = writeln!(s, "      at {o}");
+            // A file name may hold a newline: keep each origin on its line.
+            let _ = writeln!(s, "      at {}", render::sanitize_line(&o.to_string()));
         }
         if r.origins.is_empty() {
             let _ = writeln!(s, "      (no source location)");

@@ -36,12 +36,13 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
         return EXIT_USAGE;
     }
     let text = if stdin {
-        let mut t = String::new();
-        if let Err(e) = ctx.stdin.read_to_string(&mut t) {
-            ctx.say(format_args!("cannot read standard input: {e}"));
-            return EXIT_USAGE;
+        match crate::limits::read_limited(&mut *ctx.stdin, crate::limits::MAX_POLICY_BYTES) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.say(format_args!("cannot read standard input: {e}"));
+                return EXIT_USAGE;
+            }
         }
-        t
     } else {
         match input::read_source(path) {
             Ok(s) => s.text,
@@ -69,7 +70,7 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
     let changed = formatted != text;
     if check {
         if changed {
-            let _ = writeln!(ctx.stdout, "{}", render::sanitize(&name));
+            let _ = writeln!(ctx.stdout, "{}", render::sanitize_line(&name));
             return EXIT_FINDINGS;
         }
         return EXIT_OK;

@@ -29,6 +29,8 @@ impl IoFailure {
             io::ErrorKind::NotADirectory => {
                 "a component of the path is not a directory".to_string()
             }
+            // The message of `limits::too_large` names the limit.
+            io::ErrorKind::FileTooLarge => e.to_string(),
             _ => {
                 // `Display` of an OS error ends with ` (os error N)`: keep the words.
                 let s = e.to_string();
@@ -97,16 +99,15 @@ pub fn read_policy(path: &Path, stdin: &mut dyn Read) -> Result<Source, IoFailur
     if !is_stdin(path) {
         return read_source(path);
     }
-    let mut text = String::new();
-    stdin
-        .read_to_string(&mut text)
+    let text = crate::limits::read_limited(stdin, crate::limits::MAX_POLICY_BYTES)
         .map_err(|e| IoFailure::new(Path::new(STDIN_NAME), "read", &e))?;
     Ok(Source::new(STDIN_NAME, text))
 }
 
-/// Read a source file.
+/// Read a source file (a policy, its JSON form or an abstraction file), at most
+/// [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES).
 pub fn read_source(path: &Path) -> Result<Source, IoFailure> {
-    fs::read_to_string(path)
+    crate::limits::read_file(path, crate::limits::MAX_POLICY_BYTES)
         .map(|text| Source::new(display(path), text))
         .map_err(|e| IoFailure::new(path, "read", &e))
 }

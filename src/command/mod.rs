@@ -580,10 +580,15 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Say something to the user on stderr (`polc: ...`); a failed write is ignored,
-    /// since there is nowhere else to say it.
+    /// Say something to the user on stderr (`polc: ...`), on one line: file names and
+    /// other untrusted text in it cannot start a line of their own ([`render::sanitize_line`]).
+    /// A failed write is ignored, since there is nowhere else to say it.
     pub fn say(&mut self, msg: impl std::fmt::Display) {
-        let _ = writeln!(self.stderr, "polc: {}", render::sanitize(&msg.to_string()));
+        let _ = writeln!(
+            self.stderr,
+            "polc: {}",
+            render::sanitize_line(&msg.to_string())
+        );
     }
 }
 

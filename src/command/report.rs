@@ -53,8 +53,8 @@ pub fn human(report: &FidelityReport) -> String {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
     let mut out = format!(
         "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported\n",
-        report.backend,
-        report.target,
+        render::sanitize_line(&report.backend),
+        render::sanitize_line(&report.target),
         count(Fidelity::Exact),
         count(Fidelity::Narrowed),
         count(Fidelity::Widened),
@@ -70,12 +70,16 @@ pub fn human(report: &FidelityReport) -> String {
             .map(|o| format!("  at {o}"))
             .unwrap_or_default();
         out.push_str(&format!(
-            "  {:<11} {}{rights}{at}\n",
+            "  {:<11} {}{rights}{}\n",
             e.fidelity.name(),
-            render::sanitize(&e.rule)
+            render::sanitize_line(&e.rule),
+            render::sanitize_line(&at)
         ));
         if e.fidelity != Fidelity::Exact && !e.reason.is_empty() {
-            out.push_str(&format!("              {}\n", render::sanitize(&e.reason)));
+            out.push_str(&format!(
+                "              {}\n",
+                render::sanitize_line(&e.reason)
+            ));
         }
     }
     out

@@ -1,7 +1,9 @@
 //! `polc install|rollback|remove|list|show`: the transactional store from the command line.
 
 use super::check::load_policy;
-use super::{report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs};
+use super::{
+    render, report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs,
+};
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::store::{
     AppArmorLoader, Loader, Lsm, NullLoader, Package, PolicyInfo, SeLinuxLoader, Store,
@@ -254,13 +256,22 @@ pub fn show(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(info) => {
             let mut out = String::new();
             print_info(&info, &mut out);
+            // File names and metadata come from the store's files: one line each.
+            let line = |s: &str| render::sanitize_line(s);
             for g in &info.generations {
                 out.push_str(&format!(
                     "  generation {}: {} from {} ({}), polc {}\n",
-                    g.generation, g.lsm, g.source_name, g.artifact_file, g.polc_version
+                    g.generation,
+                    g.lsm,
+                    line(&g.source_name),
+                    line(&g.artifact_file),
+                    line(&g.polc_version)
                 ));
             }
-            out.push_str(&format!("  path: {}\n", info.path.display()));
+            out.push_str(&format!(
+                "  path: {}\n",
+                line(&info.path.display().to_string())
+            ));
             let _ = ctx.stdout.write_all(out.as_bytes());
             EXIT_OK
         }

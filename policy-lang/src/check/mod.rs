@@ -27,6 +27,7 @@ pub(crate) mod strings;
 pub(crate) mod vars;
 
 pub use names::{is_capability, is_signal, CAPABILITIES, SIGNALS};
+pub use strings::suggest;
 
 use crate::ast::File;
 use crate::diagnostics::Diagnostic;

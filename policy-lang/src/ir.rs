@@ -5,13 +5,33 @@
 //! evaluator and the diff read only this model. Its JSON form (`polc compile --target
 //! ir`) is stable: fields and rules are in a canonical order.
 
-use crate::ast::Effect;
 use crate::glob::Glob;
 use crate::rights::Rights;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// Whether a rule grants or refuses: the IR's own copy of the language's `allow`/`deny`
+/// (lowering converts), so readers of the IR need nothing from the AST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Grants access.
+    Allow,
+    /// Refuses access; wins over every `allow`.
+    Deny,
+}
+
+impl Effect {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        }
+    }
+}
 
 /// A validated policy name such as `org.example.webapp`.
 ///

@@ -15,7 +15,7 @@
 //! Every list is sorted (by the keys above) and origins are sorted and deduplicated, so
 //! the IR of a policy does not depend on the order of its statements.
 
-use crate::ast::{Effect, StmtKind};
+use crate::ast::{self, StmtKind};
 use crate::check::items::resolve_rights;
 use crate::check::prefix_index::PrefixIndex;
 use crate::check::resolve::{Expanded, Resolution, Workspace};
@@ -25,8 +25,8 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::diff::index::FastMap;
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
-    Proto, RightsOrigin, SignalDir, SignalRule,
+    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName,
+    PortRange, Proto, RightsOrigin, SignalDir, SignalRule,
 };
 use crate::rights::{Right, Rights};
 use crate::span::Span;
@@ -167,6 +167,16 @@ pub(crate) fn lower(
     Some((policy, atoms))
 }
 
+/// Lowering is where the language's `allow`/`deny` becomes the IR's.
+impl From<ast::Effect> for Effect {
+    fn from(e: ast::Effect) -> Self {
+        match e {
+            ast::Effect::Allow => Effect::Allow,
+            ast::Effect::Deny => Effect::Deny,
+        }
+    }
+}
+
 fn atoms_of(
     ws: &Workspace,
     e: &Expanded,
@@ -179,9 +189,9 @@ fn atoms_of(
     let unit = e.node.0;
     for s in &item.body {
         let o = || origin(ws, unit, s.span, &e.via);
-        let mut push = |effect: Effect, subject: Subject, span: Span| {
+        let mut push = |effect: ast::Effect, subject: Subject, span: Span| {
             atoms.push(Atom {
-                effect,
+                effect: effect.into(),
                 subject,
                 origin: o(),
                 unit,

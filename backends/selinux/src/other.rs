@@ -5,8 +5,8 @@ use crate::names::{block_name, qualified};
 use crate::ports::PortCon;
 use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -8,8 +8,8 @@ use super::{
     CapabilityChange, Change, Decided, Direction, NetChange, OwnsChange, PathSet, PolicyChange,
     PolicyField, RuleCite, Side, SignalChange, SignalSet,
 };
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{Mode, NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 

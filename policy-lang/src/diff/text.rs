@@ -1,7 +1,7 @@
 //! Rules as one line of policy text, for reports and suggestions.
 
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{
     CapRule, FileRule, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir, SignalRule,
 };

@@ -8,9 +8,10 @@
 use super::resolve::{Resolution, Workspace};
 use super::strings::esc;
 use super::vars::Env;
-use crate::ast::{Effect, StmtKind};
+use crate::ast::StmtKind;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::diff::index::FastMap;
+use crate::ir::Effect;
 use crate::lower::{Atom, GlobEnds, Subject};
 use std::collections::BTreeSet;
 

@@ -51,9 +51,9 @@
 //! ```
 #![warn(missing_docs)]
 
-use polc_lang::diff::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use polc_lang::glob::Glob;
+use polc_lang::ir::text::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{Mode, NetOp, Origin, Policy, PortRange, Proto};
 use polc_lang::rights::{Right, Rights};

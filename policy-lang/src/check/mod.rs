@@ -26,7 +26,7 @@ pub(crate) mod resolve;
 pub(crate) mod strings;
 pub(crate) mod vars;
 
-pub use names::{is_capability, is_signal, CAPABILITIES, SIGNALS};
+pub use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};
 
 use crate::ast::File;
 use crate::diagnostics::Diagnostic;

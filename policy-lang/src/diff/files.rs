@@ -15,9 +15,9 @@
 
 use super::index::{neighbours, scan, FastMap, HashMap64, Key};
 use super::region::{intersects, is_subset, region, Emptiness};
-use super::text::file_rule_text;
 use super::{Change, Decided, Direction, FileChange, PathSet, RuleCite, Side};
 use crate::glob::Glob;
+use crate::ir::text::file_rule_text;
 use crate::ir::Effect;
 use crate::ir::{FileRule, Origin, Policy};
 use crate::rights::Rights;

@@ -75,11 +75,10 @@ pub(crate) mod index;
 mod other;
 mod region;
 pub mod target;
-mod text;
 mod transitions;
 mod trie;
 
-pub use text::{
+pub use crate::ir::text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
 };
 

@@ -1,4 +1,5 @@
-//! Rules as one line of policy text, for reports and suggestions.
+//! IR rules as one line of policy text, for reports, suggestions and backends' comments.
+//! The diff re-exports these printers (`polc_lang::diff::file_rule_text`, ...).
 
 use crate::glob::Glob;
 use crate::ir::Effect;

@@ -31,6 +31,7 @@ pub mod eval;
 pub mod fidelity;
 pub mod fmt;
 pub mod glob;
+mod hash;
 pub mod ir;
 pub mod json;
 mod lower;

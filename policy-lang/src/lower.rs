@@ -22,8 +22,8 @@ use crate::check::resolve::{Expanded, Resolution, Workspace};
 use crate::check::strings::esc;
 use crate::check::vars::Env;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::diff::index::FastMap;
 use crate::glob::Glob;
+use crate::hash::FastMap;
 use crate::ir::{
     Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName,
     PortRange, Proto, RightsOrigin, SignalDir, SignalRule,

@@ -10,7 +10,7 @@
 //! proper prefix of the query's, a binary search for the indexed prefixes that extend
 //! the query's, and the size of the answer.
 
-use crate::diff::index::FastMap;
+use crate::hash::FastMap;
 
 /// Globs (by item number) grouped by literal prefix.
 #[derive(Debug, Default)]

@@ -71,7 +71,7 @@
 //! whose globs can overlap a changed one. See `docs/diff.md` for the derivation.
 
 mod files;
-pub(crate) mod index;
+mod index;
 mod other;
 mod region;
 pub mod target;

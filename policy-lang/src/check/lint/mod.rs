@@ -10,7 +10,7 @@ use super::strings::esc;
 use super::vars::Env;
 use crate::ast::StmtKind;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::diff::index::FastMap;
+use crate::hash::FastMap;
 use crate::ir::Effect;
 use crate::lower::{Atom, GlobEnds, Subject};
 use std::collections::BTreeSet;

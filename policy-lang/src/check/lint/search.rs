@@ -21,7 +21,7 @@
 
 use super::{covered_by, overlaps, signals_subset, witness, OWN};
 use crate::check::prefix_index::PrefixIndex;
-use crate::diff::index::{FastMap, FastSet};
+use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
 use crate::ir::{NetOp, PolicyName, PortRange, Proto, SignalDir};
 use crate::lower::{Atom, GlobEnds, Subject};

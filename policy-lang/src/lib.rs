@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+mod atom;
 pub mod check;
 pub mod denial;
 pub mod diagnostics;

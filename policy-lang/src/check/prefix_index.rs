@@ -1,7 +1,7 @@
 //! An index of globs by literal prefix: which globs can share a path with a given one.
 //!
 //! Every path a glob matches starts with the glob's literal prefix (its text up to the
-//! first `*`, `?`, `{` or `}`, see [`crate::lower::GlobEnds`]), so two globs whose
+//! first `*`, `?`, `{` or `}`, see [`crate::atom::GlobEnds`]), so two globs whose
 //! literal prefixes are not one a prefix of the other share no path, and neither contains
 //! the other. The lints and the transition check compare a glob only with the globs this
 //! index returns, instead of with every glob of the policy.

@@ -9,10 +9,10 @@ use super::resolve::{Resolution, Workspace};
 use super::strings::esc;
 use super::vars::Env;
 use crate::ast::StmtKind;
+use crate::atom::{Atom, GlobEnds, Subject};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::hash::FastMap;
 use crate::ir::Effect;
-use crate::lower::{Atom, GlobEnds, Subject};
 use std::collections::BTreeSet;
 
 #[cfg(test)]

@@ -111,9 +111,8 @@ pub(crate) fn lower_net(
         ));
     };
     let dom = out.domain.clone();
-    for (i, r) in p.net.iter().enumerate() {
+    for i in 0..p.net.len() {
         findings.touch(net_subject(i), None);
-        let _ = r;
     }
     for proto in [Proto::Tcp, Proto::Udp] {
         let class = match proto {

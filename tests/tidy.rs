@@ -23,15 +23,30 @@ const BACKEND_MAY_USE: &[&str] = &["ir", "glob", "eval", "fidelity", "rights"];
 
 /// Other polc crates a backend's library may depend on, with the reason. Test-only
 /// dependencies (`[dev-dependencies]`) are not the library and are not checked.
-const BACKEND_MAY_DEPEND_ON: &[(&str, &str, &str)] = &[(
-    "spo",
-    "polc-apparmor",
-    "the Security Profiles Operator's form is AppArmor's: it reuses the AppArmor \
-     backend's glob translation, which reads only the IR",
-)];
+const BACKEND_MAY_DEPEND_ON: &[(&str, &str, &str)] = &[
+    (
+        "apparmor",
+        "polc-launch",
+        "the launch core shared with SELinux; it depends on no polc crate",
+    ),
+    (
+        "selinux",
+        "polc-launch",
+        "the launch core shared with AppArmor; it depends on no polc crate",
+    ),
+    (
+        "spo",
+        "polc-apparmor",
+        "the Security Profiles Operator's form is AppArmor's: it reuses the AppArmor \
+         backend's glob translation, which reads only the IR",
+    ),
+];
 
 /// Invariant 8: the fuzz targets that must exist (the parser and the JSON reader).
-const FUZZ_TARGETS: &[&str] = &["policy-lang/fuzz/fuzz_targets/parse.rs"];
+const FUZZ_TARGETS: &[&str] = &[
+    "policy-lang/fuzz/fuzz_targets/parse.rs",
+    "policy-lang/fuzz/fuzz_targets/json.rs",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

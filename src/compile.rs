@@ -218,13 +218,13 @@ pub fn read_selinux_file_contexts(path: &Path) -> Result<FileContexts, ReadConte
     };
     for suffix in ["homedirs", "local"] {
         let extra = sibling(suffix);
-        if let Ok(t) = std::fs::read_to_string(&extra) {
+        if let Some(t) = read_companion(&extra)? {
             let name = extra.to_string_lossy().into_owned();
             fc = fc.with_extra(&t, &name).map_err(malformed(&extra))?;
         }
     }
     let subs = sibling("subs_dist");
-    if let Ok(t) = std::fs::read_to_string(&subs) {
+    if let Some(t) = read_companion(&subs)? {
         fc = fc.with_substitutions(&t).map_err(malformed(&subs))?;
     }
     Ok(fc)
@@ -241,11 +241,28 @@ pub fn read_selinux_port_contexts(path: &Path) -> Result<PortContexts, ReadConte
     })
 }
 
+/// Read a contexts file, at most [`MAX_CONTEXTS_BYTES`](crate::limits::MAX_CONTEXTS_BYTES).
 fn read(path: &Path) -> Result<String, ReadContextsError> {
-    std::fs::read_to_string(path).map_err(|source| ReadContextsError::Read {
-        path: path.to_path_buf(),
-        source,
+    crate::limits::read_file(path, crate::limits::MAX_CONTEXTS_BYTES).map_err(|source| {
+        ReadContextsError::Read {
+            path: path.to_path_buf(),
+            source,
+        }
     })
+}
+
+/// A companion file that may be absent (`None`), otherwise read as [`read`] does: one
+/// too large is an error, not silently skipped.
+fn read_companion(path: &Path) -> Result<Option<String>, ReadContextsError> {
+    match read(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(ReadContextsError::Read { source, .. })
+            if source.kind() != std::io::ErrorKind::FileTooLarge =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Compile `policy` for `lsm`.
@@ -310,11 +327,13 @@ pub fn landlock_config(opts: &CompileOptions) -> polc_landlock::Config {
     }
 }
 
-/// The LSM the running kernel enforces, from `/sys/kernel/security/lsm`: AppArmor or
-/// SELinux when listed (the first of them), else Landlock when listed, else `None`.
+/// The LSM the running kernel enforces, as `polc run` and [`crate::confine`] choose it
+/// ([`crate::confine::active_lsm`]): from `/sys/kernel/security/lsm`, AppArmor or SELinux
+/// when listed (the first of them), else Landlock when listed; when securityfs is not
+/// mounted, from selinuxfs, AppArmor's module parameter and Landlock's ABI. `None` when
+/// there is none.
 pub fn host_lsm() -> Option<Lsm> {
-    let list = std::fs::read_to_string("/sys/kernel/security/lsm").ok()?;
-    lsm_from_list(&list)
+    crate::confine::active_lsm(Path::new("/sys/kernel/security")).ok()
 }
 
 /// [`host_lsm`] on the text of `/sys/kernel/security/lsm`.

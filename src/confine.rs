@@ -335,6 +335,21 @@ pub fn active_lsm(securityfs: &Path) -> Result<Lsm, Error> {
     })
 }
 
+/// True when `lsm` is active on the running kernel, read as [`active_lsm`] reads it: listed
+/// in `SECURITYFS/lsm`, or, when securityfs is not mounted, selinuxfs, AppArmor's module
+/// parameter or Landlock's ABI.
+pub fn lsm_is_active(securityfs: &Path, lsm: Lsm) -> bool {
+    if let Ok(list) = std::fs::read_to_string(securityfs.join("lsm")) {
+        return list.trim().split(',').any(|n| n.trim() == lsm.name());
+    }
+    match lsm {
+        Lsm::SeLinux => Path::new("/sys/fs/selinux/enforce").is_file(),
+        Lsm::AppArmor => std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+            .is_ok_and(|s| s.trim() == "Y"),
+        Lsm::Landlock => polc_landlock::kernel_abi() > 0,
+    }
+}
+
 /// Make every spawn of `cmd` fail before exec.
 fn poison(cmd: &mut Command) {
     // SAFETY: the hook makes no call at all.

@@ -1,9 +1,14 @@
 //! Requests written as short strings, as `polc explain` takes them:
 //! a path and a right, `connect:tcp:443`, a capability name, `send:term:PEER`.
 
+use polc_lang::check::{is_capability, is_signal, suggest, CAPABILITIES, SIGNALS};
 use polc_lang::eval::Request;
 use polc_lang::ir::{NetOp, Proto, SignalDir};
 use polc_lang::rights::Right;
+
+fn hint(suggestion: &Option<&str>) -> String {
+    suggestion.map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
+}
 
 /// Why a request string is not acceptable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +34,22 @@ pub enum RequestError {
     /// A malformed capability name.
     #[error("`{0}` is not a capability name (lowercase, without `CAP_`, e.g. `net_bind_service`)")]
     Capability(String),
+    /// A well-formed name that is not a Linux capability.
+    #[error("unknown capability `{name}`{}; capabilities are {}", hint(.suggestion), CAPABILITIES.join(", "))]
+    UnknownCapability {
+        /// The name as given.
+        name: String,
+        /// The known name it is closest to, if any.
+        suggestion: Option<&'static str>,
+    },
+    /// A well-formed signal request naming a signal the language does not know.
+    #[error("unknown signal `{name}`{}; signals are {}", hint(.suggestion), SIGNALS.join(", "))]
+    UnknownSignal {
+        /// The name as given.
+        name: String,
+        /// The known name it is closest to, if any.
+        suggestion: Option<&'static str>,
+    },
     /// A malformed `DIRECTION:SIGNAL:PEER`.
     #[error("`{0}` is not a signal request (write send:SIGNAL:PEER or receive:SIGNAL:PEER, e.g. `send:term:self`)")]
     Signal(String),
@@ -99,8 +120,8 @@ pub fn net(spec: &str) -> Result<Request, RequestError> {
     Ok(Request::Net { op, proto, port })
 }
 
-/// A capability request: a lowercase name without `CAP_`. Whether the name is a known
-/// capability is the policy's business: an unknown one is simply never allowed.
+/// A capability request: a lowercase name without `CAP_`, one of
+/// [`CAPABILITIES`] (an unknown name is refused rather than answered "denied").
 pub fn capability(name: &str) -> Result<Request, RequestError> {
     let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -108,6 +129,12 @@ pub fn capability(name: &str) -> Result<Request, RequestError> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         return Err(RequestError::Capability(name.to_string()));
+    }
+    if !is_capability(name) {
+        return Err(RequestError::UnknownCapability {
+            name: name.to_string(),
+            suggestion: suggest(name, CAPABILITIES),
+        });
     }
     Ok(Request::Capability {
         name: name.to_string(),
@@ -134,6 +161,12 @@ pub fn signal(spec: &str, own_name: &str) -> Result<Request, RequestError> {
     };
     if !word(sig) || !word(peer) {
         return Err(bad());
+    }
+    if !is_signal(sig) {
+        return Err(RequestError::UnknownSignal {
+            name: sig.to_string(),
+            suggestion: suggest(sig, SIGNALS),
+        });
     }
     let peer = if peer == "self" { own_name } else { peer };
     Ok(Request::Signal {
@@ -189,6 +222,31 @@ mod tests {
             }
         );
         assert!(signal("sned:term:self", "a").is_err());
+        // Well-formed but unknown names are refused, with a hint.
+        let e = capability("setuidd").unwrap_err();
+        assert_eq!(
+            e,
+            RequestError::UnknownCapability {
+                name: "setuidd".into(),
+                suggestion: Some("setuid")
+            }
+        );
+        assert!(e.to_string().starts_with(
+            "unknown capability `setuidd` (did you mean `setuid`?); capabilities are chown, "
+        ));
+        let e = signal("send:trem:self", "a").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("unknown signal `trem` (did you mean `term`?); signals are hup, "),
+            "{e}"
+        );
+        assert!(matches!(
+            signal("send:nosuchsignal:self", "a"),
+            Err(RequestError::UnknownSignal {
+                suggestion: None,
+                ..
+            })
+        ));
         assert!(signal("send::self", "a").is_err());
     }
 }

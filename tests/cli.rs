@@ -27,12 +27,10 @@ fn polc_in(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // polc may exit before reading its input (a usage error): a broken pipe is fine.
+    if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -121,6 +119,47 @@ fn unreadable_input_exits_2_with_e0400() {
     assert_eq!(lines[0]["code"], "E0400");
     assert_eq!(lines[0]["file"], "no/such/file.pol");
     assert_eq!(lines[0]["location"], Value::Null);
+}
+
+#[test]
+fn endless_or_huge_inputs_are_refused_at_the_limit() {
+    // `/dev/zero` says its size is 0 and never ends: polc used to read 4 GB of it.
+    let o = polc(&["check", "/dev/zero"]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains(
+            "error[E0400]: cannot read `/dev/zero`: it is larger than the limit of 16 MiB"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // An abstraction file one byte over the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let big = vec![b'#'; 16 * 1024 * 1024 + 1];
+    fs::write(dir.path().join("big.pol"), &big).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = polc(&["check", "--abstractions", d, WEBAPP]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("big.pol`: it is larger than the limit of 16 MiB"),
+        "{}",
+        stderr(&o)
+    );
+    // SELinux file contexts.
+    let o = polc(&[
+        "compile",
+        WEBAPP,
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        "/dev/zero",
+    ]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        stderr(&o).contains("cannot read `/dev/zero`: it is larger than the limit of 64 MiB"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -281,6 +320,24 @@ fn explain(args: &[&str]) -> (i32, String) {
     all.extend_from_slice(args);
     let o = polc(&all);
     (code(&o), stdout(&o) + &stderr(&o))
+}
+
+#[test]
+fn explain_of_an_unknown_capability_or_signal_is_a_usage_error() {
+    let (c, out) = explain(&[WEBAPP, "--capability", "net_bind_servic"]);
+    assert_eq!(c, 2, "{out}");
+    assert!(
+        out.contains("unknown capability `net_bind_servic` (did you mean `net_bind_service`?); capabilities are chown, "),
+        "{out}"
+    );
+    assert!(!out.contains("denied"), "{out}");
+    let (c, out) = explain(&[WEBAPP, "--signal", "send:sigterm:self"]);
+    assert_eq!(c, 2, "{out}");
+    assert!(out.contains("unknown signal `sigterm`"), "{out}");
+    assert!(out.contains("signals are hup, int, "), "{out}");
+    // A known one still gets its decision.
+    let (c, out) = explain(&[WEBAPP, "--capability", "sys_admin"]);
+    assert_eq!(c, 0, "{out}");
 }
 
 #[test]
@@ -531,18 +588,190 @@ fn compile_ir_to_stdout_and_to_a_file() {
     assert_eq!(stdout(&again), ir);
 }
 
-/// The JSON form of the web application means what its text form means: the IRs are
-/// equal once the source locations (which differ by nature) are set aside.
+fn file_type(p: &Path) -> fs::FileType {
+    fs::symlink_metadata(p).unwrap().file_type()
+}
+
+fn run_tool(tool: &str, args: &[&str]) {
+    let st = Command::new(tool).args(args).status().unwrap_or_else(|e| {
+        panic!("cannot run `{tool}` (coreutils: apt-get install coreutils): {e}")
+    });
+    assert!(st.success(), "`{tool} {args:?}` failed");
+}
+
+/// `-o FIFO` writes into the FIFO (a reader gets the output) and leaves it a FIFO.
+#[test]
+fn compile_output_to_a_fifo_is_written_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    run_tool("mkfifo", &[fifo.to_str().unwrap()]);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    let o = polc(&[
+        "compile",
+        WEBAPP,
+        "--target",
+        "ir",
+        "-o",
+        fifo.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Checked before joining the reader, which waits forever if the FIFO was replaced.
+    assert!(file_type(&fifo).is_fifo(), "the FIFO was replaced");
+    let got = reader.join().unwrap();
+    let v: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(v["name"], "org.example.webapp");
+    // Nothing else (no temporary file) was made beside it.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// `-o /dev/stdout` when standard output is a file opened for appending (`>> FILE`)
+/// appends, as the redirection says: the file is neither replaced nor overwritten.
+#[test]
+fn compile_output_to_dev_stdout_appended_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("out.txt");
+    fs::write(&log, "old line\n").unwrap();
+    let out = fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(["compile", WEBAPP, "--target", "ir", "-o", "/dev/stdout"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(out)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = fs::read_to_string(&log).unwrap();
+    let rest = text
+        .strip_prefix("old line\n")
+        .expect("the file's content was lost");
+    let v: Value = serde_json::from_str(rest).unwrap();
+    assert_eq!(v["name"], "org.example.webapp");
+}
+
+/// `fmt` on a FIFO reads the policy from it and writes the formatted text back into it,
+/// leaving it a FIFO.
+#[test]
+fn fmt_of_a_fifo_writes_it_in_place() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("app.pol");
+    run_tool("mkfifo", &[fifo.to_str().unwrap()]);
+    let peer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            fs::write(&fifo, "policy a {\nallow   read \"/x\"\n}\n").unwrap();
+            fs::read_to_string(&fifo).unwrap()
+        })
+    };
+    let o = polc(&["fmt", fifo.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(file_type(&fifo).is_fifo(), "the FIFO was replaced");
+    assert_eq!(
+        peer.join().unwrap(),
+        "policy a {\n    allow read \"/x\"\n}\n"
+    );
+}
+
+/// As root, `-o` naming a character device (a copy of /dev/null made in a temporary
+/// directory) writes to the device and never replaces the node with a regular file.
+#[test]
+fn compile_output_to_a_device_keeps_the_device() {
+    use std::os::unix::fs::FileTypeExt;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    assert!(
+        root,
+        "this test makes a device node with mknod: run the tests as root"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let null = dir.path().join("null");
+    run_tool("mknod", &[null.to_str().unwrap(), "c", "1", "3"]);
+    for target in ["ir", "apparmor"] {
+        let o = polc(&[
+            "compile",
+            WEBAPP,
+            "--target",
+            target,
+            "-o",
+            null.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(stdout(&o).is_empty());
+        assert!(
+            file_type(&null).is_char_device(),
+            "`-o` replaced the device node with a regular file"
+        );
+    }
+    // gen-bench writes its output file the same way.
+    let o = polc(&["gen-bench", "--rules", "10", "-o", null.to_str().unwrap()]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(file_type(&null).is_char_device());
+    // A symbolic link to the device is followed, and both stay as they were.
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&null, &link).unwrap();
+    let o = polc(&[
+        "compile",
+        WEBAPP,
+        "--target",
+        "ir",
+        "-o",
+        link.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(file_type(&link).is_symlink());
+    assert!(file_type(&null).is_char_device());
+}
+
+/// `-o /dev/stdout` when standard output is a pipe writes to the pipe.
+#[test]
+fn compile_output_to_dev_stdout_in_a_pipe() {
+    let o = polc(&["compile", WEBAPP, "--target", "ir", "-o", "/dev/stdout"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["name"], "org.example.webapp");
+}
+
+/// The JSON form of the web application gives the same IR as its text form, origins
+/// included: they differ only where they must, in an origin in the policy's own file,
+/// the file name and the place in it (line, column, span), and that place is the
+/// statement's own in each form. Origins in abstractions, `use` chains, the number and
+/// order of origins are equal.
 #[test]
 fn json_form_compiles_to_the_same_ir_as_the_text() {
-    fn without_origins(v: &mut Value) {
+    /// Set aside the place of every origin in `own`, after checking that its line holds
+    /// a statement of the form.
+    fn own_places(v: &mut Value, own: &str, lines: &[&str]) {
         match v {
             Value::Object(m) => {
-                m.remove("origins");
-                m.remove("origin");
-                m.values_mut().for_each(without_origins);
+                if m.get("file").and_then(Value::as_str) == Some(own) {
+                    let line = m["line"].as_u64().unwrap() as usize;
+                    let text = lines[line - 1].trim_start();
+                    let statement = [
+                        "allow",
+                        "deny",
+                        "attach",
+                        "owns",
+                        "\"effect\"",
+                        "\"attach\"",
+                        "\"owns\"",
+                        "{\"effect\"",
+                    ];
+                    assert!(
+                        statement.iter().any(|s| text.starts_with(s)),
+                        "{own}:{line} is not a statement: {text}"
+                    );
+                    m.insert("file".into(), "<own>".into());
+                    for k in ["line", "column", "span"] {
+                        m.remove(k);
+                    }
+                }
+                m.values_mut().for_each(|x| own_places(x, own, lines));
             }
-            Value::Array(a) => a.iter_mut().for_each(without_origins),
+            Value::Array(a) => a.iter_mut().for_each(|x| own_places(x, own, lines)),
             _ => {}
         }
     }
@@ -550,10 +779,17 @@ fn json_form_compiles_to_the_same_ir_as_the_text() {
         let o = polc(&["compile", file, "--target", "ir"]);
         assert_eq!(code(&o), 0, "{file}: {}", stderr(&o));
         let mut v: Value = serde_json::from_str(&stdout(&o)).unwrap();
-        without_origins(&mut v);
+        let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        own_places(&mut v, file, &lines);
         v
     };
-    assert_eq!(ir("examples/webapp.json"), ir(WEBAPP));
+    let (json, text) = (ir("examples/webapp.json"), ir(WEBAPP));
+    assert!(
+        json.to_string().contains("\"via\":[\"base\"]"),
+        "the comparison covers abstraction origins"
+    );
+    assert_eq!(json, text);
 }
 
 #[test]
@@ -581,4 +817,41 @@ fn gen_bench_writes_a_policy_that_checks() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let o = polc(&["check", out.to_str().unwrap()]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+/// `-` reads the policy from standard input wherever a policy file is read, named
+/// `<stdin>` in messages; the result is the file's.
+#[test]
+fn dash_reads_the_policy_from_stdin_everywhere() {
+    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(WEBAPP)).unwrap();
+    let o = polc_in(&["check", "-"], &text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("[<stdin>:"), "{}", stderr(&o));
+    let by_file = polc(&["compile", WEBAPP, "--target", "apparmor"]);
+    let o = polc_in(&["compile", "-", "--target", "apparmor"], &text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), stdout(&by_file));
+    let o = polc_in(
+        &[
+            "explain",
+            "-",
+            "--path",
+            "/etc/ssl/private/k",
+            "--access",
+            "read",
+        ],
+        &text,
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("at <stdin>:"), "{}", stdout(&o));
+    let o = polc_in(&["diff", "-", WEBAPP], &text);
+    assert_eq!(code(&o), 0, "{}{}", stdout(&o), stderr(&o));
+    let o = polc_in(&["diff", "-", "-"], &text);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let o = polc_in(&["fmt", "-"], &text);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // Errors name `<stdin>`.
+    let o = polc_in(&["check", "-"], "policy a {\n    allow \"/x\"\n}\n");
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("<stdin>:2:11"), "{}", stderr(&o));
 }

@@ -48,8 +48,20 @@ fn apparmor_profile_of_the_example_is_accepted_by_apparmor_parser() {
     }
 }
 
+fn assert_apparmor_report(report: &Value) {
+    assert_eq!(report["backend"], "apparmor");
+    let entries = report["entries"].as_array().unwrap();
+    assert!(entries
+        .iter()
+        .any(|e| e["fidelity"] == "widened" && e["rule"] == "allow net connect tcp 443"));
+    assert!(entries.iter().any(|e| e["fidelity"] == "exact"));
+}
+
+/// With `-o FILE`, the report goes to stdout, apart from the diagnostics on stderr.
 #[test]
 fn report_json_lists_every_rule_with_its_fidelity() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("webapp.apparmor");
     let o = polc(&[
         "compile",
         "examples/webapp.pol",
@@ -58,18 +70,171 @@ fn report_json_lists_every_rule_with_its_fidelity() {
         "--report",
         "json",
         "-o",
-        "-",
+        profile.to_str().unwrap(),
     ]);
     assert_eq!(code(&o), 0, "{}", err(&o));
+    let report: Value = serde_json::from_str(&out(&o)).unwrap();
+    assert_apparmor_report(&report);
+    assert!(std::fs::read_to_string(&profile)
+        .unwrap()
+        .contains("profile \"org.example.webapp\""));
+}
+
+/// `--report-file` gives the report its own destination: with JSON diagnostics (the
+/// example has warnings) every line of stderr is a JSON object, and the report parses.
+#[test]
+fn report_file_keeps_the_report_apart_from_json_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let report_file = dir.path().join("report.json");
+    let o = polc(&[
+        "--error-format",
+        "json",
+        "compile",
+        "examples/webapp.pol",
+        "--target",
+        "apparmor",
+        "--report",
+        "json",
+        "--report-file",
+        report_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(out(&o).contains("profile \"org.example.webapp\""));
+    let lines: Vec<Value> = err(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    assert!(lines.iter().any(|d| d["code"] == "W0201"), "{}", err(&o));
+    // The widening summary is one of them.
+    assert!(
+        lines.iter().any(|d| d["severity"] == "warning"
+            && d["message"].as_str().unwrap().contains("rules widened")),
+        "{}",
+        err(&o)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report_file).unwrap()).unwrap();
+    assert_apparmor_report(&report);
+}
+
+/// A compile or install that widens or drops rules says so on stderr in one line,
+/// whatever `--report` (here: none) and `--error-format` say.
+#[test]
+fn widening_is_always_summed_up_on_stderr() {
+    let o = polc(&["compile", "examples/webapp.pol", "--target", "apparmor"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
     let stderr = err(&o);
-    let start = stderr.find("{\n").expect("a JSON report on stderr");
-    let report: Value = serde_json::from_str(&stderr[start..]).unwrap();
-    assert_eq!(report["backend"], "apparmor");
-    let entries = report["entries"].as_array().unwrap();
-    assert!(entries
-        .iter()
-        .any(|e| e["fidelity"] == "widened" && e["rule"] == "allow net connect tcp 443"));
-    assert!(entries.iter().any(|e| e["fidelity"] == "exact"));
+    let summary: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("polc: warning:"))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "polc: warning: 12 rules widened by apparmor abi 3.0: the kernel allows more than \
+          the policy says; see --report"
+        ],
+        "{}",
+        err(&o)
+    );
+    for report in ["human", "json"] {
+        let o = polc(&[
+            "compile",
+            "examples/webapp.pol",
+            "--target",
+            "apparmor",
+            "--report",
+            report,
+        ]);
+        assert!(
+            err(&o).contains("polc: warning: 12 rules widened"),
+            "{}",
+            err(&o)
+        );
+    }
+    // A policy every rule of which is exact: nothing to say.
+    let root = tempfile::tempdir().unwrap();
+    let exact = root.path().join("exact.pol");
+    std::fs::write(
+        &exact,
+        "policy org.example.exact {\n    allow read \"/etc/app.conf\"\n}\n",
+    )
+    .unwrap();
+    let o = polc(&["compile", exact.to_str().unwrap(), "--target", "apparmor"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(err(&o), "");
+    // install says it too.
+    let o = polc(&[
+        "install",
+        "examples/webapp.pol",
+        "--target",
+        "landlock",
+        "--landlock-abi",
+        "3",
+        "--root",
+        root.path().join("store").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(
+        err(&o).contains("rules widened by landlock abi 3"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// The README's example on Debian's reference policy: `deny read "/etc/ssl/private/**"`
+/// cannot be enforced (the target labels that directory with the type `allow read
+/// "/etc/ssl/**"` reads), and the compile says so without `--report`.
+#[test]
+fn selinux_widening_of_the_readme_example_is_said() {
+    let fc = "/etc/selinux/default/contexts/files/file_contexts";
+    assert!(
+        std::path::Path::new(fc).exists(),
+        "{fc} is missing: install selinux-policy-default (tests/run-all.sh does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("policy org.example.webapp {").unwrap();
+    let end = start + readme[start..].find("\n}\n").unwrap() + 3;
+    let file = dir.path().join("webapp.pol");
+    std::fs::write(&file, &readme[start..end]).unwrap();
+    let report = dir.path().join("report.json");
+    let ports = dir.path().join("ports.txt");
+    std::fs::write(
+        &ports,
+        "portcon tcp 8080-8089 system_u:object_r:http_cache_port_t:s0\n\
+         sid port system_u:object_r:port_t:s0\n",
+    )
+    .unwrap();
+    let o = polc(&[
+        "compile",
+        file.to_str().unwrap(),
+        "--target",
+        "selinux",
+        "--selinux-file-contexts",
+        fc,
+        "--selinux-port-contexts",
+        ports.to_str().unwrap(),
+        "--report-file",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // The deny is among the widened rules the line counts.
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert!(
+        report["entries"].as_array().unwrap().iter().any(|e| e["rule"]
+            == "deny read \"/etc/ssl/private/**\""
+            && e["fidelity"] == "widened"),
+        "{report:#}"
+    );
+    let line = err(&o)
+        .lines()
+        .find(|l| l.starts_with("polc: warning:"))
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no summary line: {}", err(&o)));
+    assert!(line.contains("widened by selinux cil"), "{line}");
+    assert!(line.ends_with("see --report"), "{line}");
 }
 
 #[test]
@@ -389,11 +554,15 @@ fn run_under_an_lsm_that_is_not_active_never_starts_the_command() {
         "touch",
         marker.to_str().unwrap(),
     ]);
-    if std::path::Path::new("/sys/kernel/security/apparmor").exists() {
-        return assert_ne!(code(&o), 0, "the profile is not installed: {}", err(&o));
-    }
+    // Either way polc refuses before starting the command: AppArmor is not active, or it
+    // is and the policy's profile was never installed.
+    let why = if std::path::Path::new("/sys/kernel/security/apparmor").exists() {
+        "is not loaded"
+    } else {
+        "apparmor is not active"
+    };
     assert_eq!(code(&o), 125, "{}", err(&o));
-    assert!(err(&o).contains("apparmor is not active"), "{}", err(&o));
+    assert!(err(&o).contains(why), "wanted `{why}` in: {}", err(&o));
     assert!(!marker.exists(), "the command ran unconfined");
 }
 
@@ -499,4 +668,125 @@ fn selinux_launchers_and_attributes_join_the_target_policy() {
         assert_eq!(code(&o), 2, "{flag} {bad}: {}", err(&o));
         assert!(err(&o).contains(bad), "{}", err(&o));
     }
+}
+
+/// `polc install` without `--target` chooses the host's LSM as `polc run` does: on a
+/// host where Landlock is the only one (the test machines), it installs for Landlock;
+/// the policy may come from standard input.
+#[test]
+fn install_without_target_uses_the_lsm_run_uses() {
+    let securityfs = std::path::Path::new("/sys/kernel/security");
+    let active = polc::confine::active_lsm(securityfs).expect("an active LSM");
+    assert_eq!(
+        active,
+        polc::Lsm::Landlock,
+        "this test expects a host where Landlock is the only LSM (AppArmor and SELinux are \
+         tested under qemu, tests/kernel)"
+    );
+    let root = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/webapp.pol"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(["install", "-", "--root", root.path().to_str().unwrap()])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(
+        out(&o),
+        "installed org.example.webapp generation 1 for landlock\n"
+    );
+    let o = polc(&[
+        "show",
+        "org.example.webapp",
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    assert!(out(&o).contains("from <stdin>"), "{}", out(&o));
+}
+
+/// `install --target apparmor` on a kernel without AppArmor says so once, without the
+/// loader's noise, and installs nothing.
+#[test]
+fn install_for_an_inactive_lsm_says_so_once() {
+    let securityfs = std::path::Path::new("/sys/kernel/security");
+    assert!(
+        !polc::confine::lsm_is_active(securityfs, polc::Lsm::AppArmor),
+        "this test expects a host without AppArmor (AppArmor is tested under qemu, tests/kernel)"
+    );
+    let root = tempfile::tempdir().unwrap();
+    let o = polc(&[
+        "install",
+        "examples/webapp.pol",
+        "--target",
+        "apparmor",
+        "--root",
+        root.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2, "{}", err(&o));
+    assert_eq!(
+        err(&o)
+            .matches("AppArmor is not active on this kernel")
+            .count(),
+        1,
+        "{}",
+        err(&o)
+    );
+    assert!(!err(&o).contains("apparmor_parser"), "{}", err(&o));
+    let o = polc(&["list", "--root", root.path().to_str().unwrap()]);
+    assert_eq!(out(&o), "");
+}
+
+/// File names are untrusted: one with a newline and an escape sequence is shown on one
+/// line, without the escape, in `--report human` and in `polc show`.
+#[test]
+fn file_names_never_reach_the_terminal_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("evil\npolc: installed\u{1b}[2J.pol");
+    std::fs::copy("examples/webapp.pol", &file).unwrap();
+    let f = file.to_str().unwrap();
+    let o = polc(&["compile", f, "--target", "apparmor", "--report", "human"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("fidelity (apparmor"), "{e}");
+    assert!(e.contains("evil?polc: installed?[2J.pol:"), "{e}");
+    assert!(!e.contains('\u{1b}'), "{e}");
+    assert!(!e.lines().any(|l| l.starts_with("polc: installed")), "{e}");
+
+    let o = polc(&[
+        "explain",
+        f,
+        "--path",
+        "/etc/ssl/private/key.pem",
+        "--access",
+        "read",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("evil?polc: installed?[2J.pol:15:5"), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("polc: installed")), "{s}");
+
+    let root = dir.path().join("store");
+    let r = root.to_str().unwrap();
+    let o = polc(&["install", f, "--target", "landlock", "--root", r]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = polc(&["show", "org.example.webapp", "--root", r]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let s = out(&o);
+    assert!(s.contains("evil?polc: installed?[2J.pol ("), "{s}");
+    assert!(!s.contains('\u{1b}'), "{s}");
+    assert!(!s.lines().any(|l| l.starts_with("polc: installed")), "{s}");
 }

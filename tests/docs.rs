@@ -170,6 +170,12 @@ fn parse(text: &str) -> Vec<Shown> {
     shown
 }
 
+/// A command without its trailing `# comment`, so a reworded comment cannot make a
+/// command listed in [`NOT_RUN`] run (against the system store) unnoticed.
+fn uncommented(command: &str) -> &str {
+    command.split(" #").next().unwrap_or(command).trim_end()
+}
+
 /// Does `actual` match `shown`, where a `...` line stands for any lines?
 fn matches(shown: &[String], actual: &[String]) -> bool {
     match shown.split_first() {
@@ -275,7 +281,7 @@ fn every_command_shown_in_the_docs_runs_as_shown() {
         for s in &shown {
             if let Some(k) = NOT_RUN
                 .iter()
-                .position(|(d, c, _)| *d == name && *c == s.command)
+                .position(|(d, c, _)| *d == name && uncommented(c) == uncommented(&s.command))
             {
                 not_run_seen[k] = true;
                 continue;

@@ -211,11 +211,15 @@ fn spawn_actor(env: &Env, ops: &[Op], kill_at: Option<usize>, seed: u64) -> libc
         });
         let mut code = 0;
         for op in ops {
-            if env
-                .open(faults.clone(), seed)
-                .and_then(|s| apply(&s, op))
-                .is_err()
-            {
+            if let Err(e) = env.open(faults.clone(), seed).and_then(|s| apply(&s, op)) {
+                // The parent's assertion says an actor failed; this says why.
+                // (written to fd 2 itself: the test harness's capture dies with the child)
+                use std::io::Write as _;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "actor {}: {op:?} failed: {e}",
+                    std::process::id()
+                );
                 code = 3;
             }
         }

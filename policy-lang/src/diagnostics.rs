@@ -5,7 +5,7 @@
 //! edge by the CLI or the C binding, with [`Diagnostic::to_report`] giving a value miette
 //! can draw.
 
-use crate::span::{line_col, Span};
+use crate::span::{LineIndex, Span};
 use serde::Serialize;
 use std::fmt;
 
@@ -94,6 +94,7 @@ codes! {
     MissingVersion = "E0138", Error, "abstraction without a version", "write `version N` in the abstraction";
     InvalidAbstractionName = "E0139", Error, "invalid abstraction name", "an abstraction name is lowercase letters, digits and `-`, starting with a letter";
     DenyWithAs = "E0140", Error, "`deny` with `as`", "a transition is only meaningful on `allow exec`";
+    UseTooDeep = "E0141", Error, "chain of `use` too deep", "an abstraction may be at most 16 `use` away from the policy: use the deep abstractions directly, or merge some";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";
@@ -206,9 +207,17 @@ impl Diagnostic {
 
     /// A machine-readable form; `source` is the text of [`Diagnostic::file`] (for line/column).
     pub fn to_json(&self, source: Option<&str>) -> JsonDiagnostic {
+        let index = source.map(LineIndex::new);
+        self.to_json_indexed(source.zip(index.as_ref()))
+    }
+
+    /// [`Diagnostic::to_json`] with the [`LineIndex`] of the source, for many
+    /// diagnostics of one text without rescanning it for each.
+    pub fn to_json_indexed(&self, source: Option<(&str, &LineIndex)>) -> JsonDiagnostic {
+        let at = |offset: usize| source.map_or((0, 0), |(t, i)| i.line_col(t, offset));
         let loc = |span: Span| {
-            let (line, column) = source.map_or((0, 0), |t| line_col(t, span.start));
-            let (end_line, end_column) = source.map_or((0, 0), |t| line_col(t, span.end));
+            let (line, column) = at(span.start);
+            let (end_line, end_column) = at(span.end);
             JsonLocation {
                 span,
                 line,

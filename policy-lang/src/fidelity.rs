@@ -6,8 +6,9 @@
 //! allows more than the rule grants: a security gap) or `unsupported`. Strict mode fails
 //! on `widened` and `unsupported`.
 
-use crate::eval::RuleKind;
+use crate::eval::{Request, RuleKind};
 use crate::ir::Origin;
+use crate::ir::{NetOp, Proto};
 use crate::rights::Rights;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -125,6 +126,53 @@ pub struct FidelityReport {
     pub target: String,
     /// One entry per subject (several for a file rule whose rights differ in fidelity).
     pub entries: Vec<RuleFidelity>,
+    /// Requests the kernel allows whatever the policy says: what no rule grants (default
+    /// deny) or a deny refuses, but the backend cannot refuse. Not a rule's fidelity, so
+    /// strict mode does not fail on it; `explain --target` reads it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unrestricted: Vec<Unrestricted>,
+}
+
+/// A kind of request the kernel allows whatever the policy says.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unrestricted {
+    /// Which requests.
+    #[serde(flatten)]
+    pub access: AccessClass,
+    /// Why, in one line.
+    pub reason: String,
+}
+
+/// A class of requests, as [`Unrestricted`] names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum AccessClass {
+    /// Network operations of a protocol, on every port.
+    Net {
+        /// The operation; `None`: connect and bind.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        op: Option<NetOp>,
+        /// The protocol.
+        proto: Proto,
+    },
+}
+
+impl AccessClass {
+    /// True when `request` is of this class.
+    pub fn covers(&self, request: &Request) -> bool {
+        match (self, request) {
+            (
+                AccessClass::Net { op, proto },
+                Request::Net {
+                    op: rop,
+                    proto: rproto,
+                    ..
+                },
+            ) => proto == rproto && op.is_none_or(|o| o == *rop),
+            _ => false,
+        }
+    }
 }
 
 impl FidelityReport {
@@ -135,6 +183,11 @@ impl FidelityReport {
             .map(|e| e.fidelity)
             .max()
             .unwrap_or(Fidelity::Exact)
+    }
+
+    /// The first entry of [`FidelityReport::unrestricted`] that covers `request`.
+    pub fn unrestricted_for(&self, request: &Request) -> Option<&Unrestricted> {
+        self.unrestricted.iter().find(|u| u.access.covers(request))
     }
 
     /// The entries strict mode refuses.

@@ -39,6 +39,7 @@ fn report(backend: &str, entries: Vec<RuleFidelity>) -> FidelityReport {
         backend: backend.into(),
         target: "test".into(),
         entries,
+        unrestricted: Vec::new(),
     }
 }
 

@@ -406,7 +406,14 @@ fn deep_nesting_is_refused_without_overflow() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    read_safely(&deep);
-    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    read_safely(&deep);
+    let bare = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    for text in [deep, bare] {
+        // Refused (no stack overflow on the way), with well-formed located diagnostics.
+        let diags = to_ast("deep.json", &text).expect_err("100,000 nested arrays are refused");
+        assert!(
+            diags.iter().all(|d| d.code == Code::InvalidJson),
+            "{diags:?}"
+        );
+        read_safely(&text);
+    }
 }

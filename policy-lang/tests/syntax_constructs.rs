@@ -299,6 +299,29 @@ fn file_rules() {
     );
 }
 
+/// Rights may be separated by commas, as capabilities and signals are: the same tree as
+/// with spaces (the formatter writes spaces).
+#[test]
+fn rights_separated_by_commas() {
+    let (spaced, _) = stmt(r#"allow read write create "/a""#);
+    for src in [
+        r#"allow read, write, create "/a""#,
+        r#"allow read,write create "/a""#,
+    ] {
+        let (st, text) = stmt(src);
+        assert_eq!(st, spaced, "{src}");
+        let StmtKind::File { rights, .. } = &st.kind else {
+            panic!("{st:?}")
+        };
+        assert_eq!(at(&text, rights[1].span), "write");
+        let formatted = polc_lang::fmt::format(&parse("t.pol", &text).0);
+        assert!(
+            formatted.contains(r#"allow read write create "/a""#),
+            "{formatted}"
+        );
+    }
+}
+
 #[test]
 fn contextual_words_are_ordinary_idents_elsewhere() {
     // `as`, `to`, `from`, `net`... are only keywords where the grammar says so.

@@ -70,6 +70,8 @@ fn e0001_expected_found() {
         ("var x =", "E0001 19..20 `}`: expected a string, found `}` (expected a string)"),
         ("allow \"/x\"", "E0001 17..21 `\"/x\"`: expected a right, `net`, `capability` or `signal`, found a string (expected a right, `net`, `capability` or `signal`)"),
         ("allow read.x \"/x\"", "E0001 17..23 `read.x`: expected a right, `net`, `capability` or `signal`, found `read.x` (expected a right, `net`, `capability` or `signal`)"),
+        ("allow read, \"/a\"", "E0001 23..27 `\"/a\"`: expected a right after `,`, found a string (expected a right after `,`)"),
+        ("allow read,", "E0001 23..24 `}`: expected a right after `,`, found `}` (expected a right after `,`)"),
         ("allow read \"/a\", read", "E0001 28..32 `read`: expected a string, found `read` (expected a string)"),
         ("allow read \"/a\" \"/b\"", "E0001 27..31 `\"/b\"`: expected `,`, found a string (expected `,`)"),
         ("allow exec \"/a\" as", "E0001 30..31 `}`: expected a policy name, found `}` (expected a policy name)"),
@@ -325,5 +327,16 @@ fn diagnostics_have_the_code_help() {
     assert_eq!(
         diags[0].help_text(),
         "the only escapes are `\\\"` and `\\\\`"
+    );
+}
+
+/// A `,` between the rights and the paths says exactly what to write instead.
+#[test]
+fn a_comma_before_the_paths_has_a_fix_it() {
+    let (_, diags) = parse("t.pol", "policy p {\n    deny read, write, \"/x\"\n}\n");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(
+        diags[0].help.as_deref(),
+        Some("a `,` separates rights; before the paths, write the rights alone: `deny read write \"...\"`")
     );
 }

@@ -73,7 +73,7 @@ struct Outcome {
 }
 
 fn check_file(path: &Path, opts: &LoadOptions, format: ErrorFormat, ctx: &mut Ctx<'_>) -> Outcome {
-    let src = match input::read_source(path) {
+    let src = match input::read_policy(path, ctx.stdin) {
         Ok(s) => s,
         Err(e) => {
             report_io(ctx, format, &e);
@@ -114,7 +114,7 @@ pub(crate) fn load_policy(
     ctx: &mut Ctx<'_>,
 ) -> Result<polc_lang::Loaded, u8> {
     let opts = prepare(global, ctx)?;
-    let src = input::read_source(path).map_err(|e| {
+    let src = input::read_policy(path, ctx.stdin).map_err(|e| {
         report_io(ctx, global.error_format, &e);
         e.exit()
     })?;

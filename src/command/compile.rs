@@ -34,13 +34,9 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
                 Err(code) => return code,
             };
             let deploy_opts = args.deploy.options();
-            return match crate::deploy::deploy(&loaded.policy, target, &opts, &deploy_opts) {
-                Ok(a) => {
-                    report::print(&a.report, args.backend.report, ctx);
-                    write_output(args.output.as_deref(), a.text.as_bytes(), global, ctx)
-                }
-                Err(e) => report::error(&e, args.backend.report, ctx),
-            };
+            let deployed = crate::deploy::deploy(&loaded.policy, target, &opts, &deploy_opts)
+                .map(|a| (a.report, a.text));
+            return finish(args, global, ctx, deployed);
         }
     };
     let opts = match report::options(&args.backend, ctx) {
@@ -56,17 +52,43 @@ pub fn run(args: &CompileArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     );
     let compiled = crate::compile::compile(&loaded.policy, lsm, &opts);
     progress.done(ctx);
-    let output = match compiled {
-        Ok(a) => {
-            report::print(&a.report, args.backend.report, ctx);
-            a.text
-        }
-        Err(e) => return report::error(&e, args.backend.report, ctx),
-    };
-    write_output(args.output.as_deref(), output.as_bytes(), global, ctx)
+    let compiled = compiled.map(|a| (a.report, a.text));
+    finish(args, global, ctx, compiled)
 }
 
-/// Write a command's product to `out` atomically, or to stdout for none or `-`.
+/// Print what a compile (for a kernel or a deployment target) produced: the report where
+/// it belongs, the widening summary, then the output; or the error.
+fn finish(
+    args: &CompileArgs,
+    global: &GlobalArgs,
+    ctx: &mut Ctx<'_>,
+    compiled: Result<(polc_lang::fidelity::FidelityReport, String), crate::compile::CompileError>,
+) -> u8 {
+    let out = args.output.as_deref();
+    let output = match compiled {
+        Ok((fidelity, text)) => {
+            let code = report::print(
+                &fidelity,
+                &args.backend,
+                &args.report_file,
+                out,
+                global,
+                ctx,
+            );
+            let file = input::source_name(&args.file);
+            report::say_summary(&fidelity, &file, global.error_format, ctx);
+            if code != EXIT_OK {
+                return code;
+            }
+            text
+        }
+        Err(e) => return report::error(&e, &args.backend, &args.report_file, out, global, ctx),
+    };
+    write_output(out, output.as_bytes(), global, ctx)
+}
+
+/// Write a command's product to `out` ([`input::write_file`]: a regular file atomically,
+/// a device or FIFO in place), or to stdout for none or `-`.
 pub(crate) fn write_output(
     out: Option<&Path>,
     bytes: &[u8],
@@ -74,7 +96,7 @@ pub(crate) fn write_output(
     ctx: &mut Ctx<'_>,
 ) -> u8 {
     match out {
-        Some(path) if path != Path::new("-") => match input::write_atomic(path, bytes) {
+        Some(path) if !input::is_stdout(path) => match input::write_file(path, bytes) {
             Ok(()) => EXIT_OK,
             Err(e) => {
                 report_io(ctx, global.error_format, &e);

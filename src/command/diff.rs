@@ -115,6 +115,10 @@ pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             code
         }
     };
+    if super::input::is_stdin(&args.old) && super::input::is_stdin(&args.new) {
+        ctx.say("error: OLD and NEW cannot both be `-`: standard input is read once");
+        return EXIT_USAGE;
+    }
     let old = match load_policy(&args.old, global, ctx) {
         Ok(l) => l,
         Err(code) => return as_error(code),
@@ -150,8 +154,8 @@ pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let text = match args.format {
         OutputFormat::Human => render::sanitize(&human(
             &report,
-            &args.old.to_string_lossy(),
-            &args.new.to_string_lossy(),
+            &super::input::source_name(&args.old),
+            &super::input::source_name(&args.new),
         )),
         OutputFormat::Json => {
             serde_json::to_string_pretty(&report)

@@ -13,12 +13,16 @@ use std::fmt::Write;
 /// Explain one request; exit 0 when explained (whatever the decision), 1 when the
 /// policy has errors, 2 on usage or I/O errors.
 pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+    if args.denial.as_deref() == Some("-") && super::input::is_stdin(&args.file) {
+        ctx.say("error: the policy and --denial cannot both be `-`: standard input is read once");
+        return EXIT_USAGE;
+    }
     let loaded = match load_policy(&args.file, global, ctx) {
         Ok(l) => l,
         Err(code) => return code,
     };
     if let Some(line) = &args.denial {
-        let file = args.file.to_string_lossy();
+        let file = super::input::source_name(&args.file);
         return explain_ext::run_denial(line, &loaded.policy, &file, args, global, ctx);
     }
     let request = match build_request(args, loaded.policy.name.as_str()) {
@@ -134,7 +138,8 @@ fn rules(s: &mut String, title: &str, rules: &[ExplainedRule]) {
     for r in rules {
         let _ = writeln!(s, "  {}", r.rule);
         for o in &r.origins {
-            let _ = writeln!(s, "      at {o}");
+            // A file name may hold a newline: keep each origin on its line.
+            let _ = writeln!(s, "      at {}", render::sanitize_line(&o.to_string()));
         }
         if r.origins.is_empty() {
             let _ = writeln!(s, "      (no source location)");

@@ -4,7 +4,7 @@
 
 use super::compile::write_output;
 use super::diff::{fidelity_report, TargetArgs};
-use super::{render, Ctx, ExplainArgs, GlobalArgs, LsmArg, OutputFormat, EXIT_USAGE};
+use super::{render, Ctx, ExplainArgs, GlobalArgs, LsmArg, OutputFormat, EXIT_OK, EXIT_USAGE};
 use polc_lang::denial::{self, Access, AccessExplanation, DenialExplanation, Verdict};
 use polc_lang::diff::target::{decision_fidelity, EnforcedRule, Enforcement};
 use polc_lang::diff::RuleCite;
@@ -103,41 +103,89 @@ fn enforced(r: &EnforcedRule) -> String {
     }
 }
 
-/// `explain FILE --denial LINE`: exit 0 when explained, 2 when the line is not a denial
-/// polc can read (or on usage and I/O errors).
+/// `explain FILE --denial LINES` (`-`: standard input): each line that is a denial record
+/// is explained in turn; with several lines, the others (SYSCALL, PATH, PROCTITLE records
+/// of an audit log) are skipped. Exit 0 when every denial is explained, 2 when none is
+/// found, when a denial record cannot be read (the others are still explained), or on
+/// usage and I/O errors.
 pub fn run_denial(
-    line: &str,
+    arg: &str,
     policy: &Policy,
     file: &str,
     args: &ExplainArgs,
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> u8 {
-    let parsed = match denial::parse(line) {
-        Ok(d) => d,
-        Err(e) => {
-            ctx.say(format_args!("cannot read the denial: {e}"));
+    let text = if arg == "-" {
+        let mut t = String::new();
+        if let Err(e) = ctx.stdin.read_to_string(&mut t) {
+            ctx.say(format_args!("error: cannot read standard input: {e}"));
             return EXIT_USAGE;
         }
+        t
+    } else {
+        arg.to_string()
     };
-    let mut ex = denial::explain(policy, &parsed);
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| (i + 1, l))
+        .collect();
+    let several = lines.len() > 1;
+    let mut exit = EXIT_OK;
+    let mut parsed = Vec::new();
+    for (n, line) in &lines {
+        match denial::parse(line) {
+            Ok(d) => parsed.push(d),
+            Err(denial::DenialError::Unrecognized) if several => {}
+            Err(e) if several => {
+                ctx.say(format_args!("cannot read the denial on line {n}: {e}"));
+                exit = EXIT_USAGE;
+            }
+            Err(e) => {
+                ctx.say(format_args!("cannot read the denial: {e}"));
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if parsed.is_empty() {
+        ctx.say(format_args!(
+            "cannot read the denial: none of the {} lines is an AppArmor, SELinux or Landlock denial record",
+            lines.len()
+        ));
+        return EXIT_USAGE;
+    }
     let reports = match reports(policy, &args.target, ctx) {
         Ok(r) => r,
         Err(code) => return code,
     };
-    for a in &mut ex.accesses {
-        if let Some(req) = a.access.request() {
-            a.targets = enforcements(policy, &req, &reports);
+    let mut all = Vec::new();
+    for d in &parsed {
+        let mut ex = denial::explain(policy, d);
+        for a in &mut ex.accesses {
+            if let Some(req) = a.access.request() {
+                a.targets = enforcements(policy, &req, &reports);
+            }
         }
+        all.push(ex);
     }
     let text = match args.format {
-        OutputFormat::Human => render::sanitize(&human_denial(&ex, file)),
+        OutputFormat::Human => {
+            let parts: Vec<String> = all.iter().map(|ex| human_denial(ex, file)).collect();
+            render::sanitize(&parts.join("\n"))
+        }
+        // One record: its explanation; several: an array of them.
         OutputFormat::Json => {
-            serde_json::to_string_pretty(&ex).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-                + "\n"
+            let json = match all.as_slice() {
+                [one] => serde_json::to_string_pretty(one),
+                many => serde_json::to_string_pretty(many),
+            };
+            json.unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")) + "\n"
         }
     };
-    write_output(None, text.as_bytes(), global, ctx)
+    let written = write_output(None, text.as_bytes(), global, ctx);
+    written.max(exit)
 }
 
 /// The access in words: `read /etc/shadow`, `create an entry of /usr/local`, ...
@@ -246,7 +294,7 @@ fn access(s: &mut String, a: &AccessExplanation) {
         Verdict::AllowedByPolicy => {
             let _ = writeln!(
                 s,
-                "  the policy allows it: the kernel refused it for another reason (how the backend enforces the rule, another policy or security layer)"
+                "  the policy allows it: the kernel refused it for another reason (how the backend enforces the rule: see --target; another policy or security layer)"
             );
             cites(s, "allowed by", &a.granting);
         }
@@ -280,7 +328,12 @@ fn access(s: &mut String, a: &AccessExplanation) {
     if let Some(rule) = &a.suggestion {
         let _ = writeln!(s, "  to allow it, add:\n      {rule}");
     }
-    for n in &a.notes {
+    // The verdict line above already says what this note says.
+    let said = |n: &str| {
+        a.verdict == Verdict::AllowedByPolicy
+            && n.contains("the kernel refused it for another reason")
+    };
+    for n in a.notes.iter().filter(|n| !said(n)) {
         let _ = writeln!(s, "  note: {n}");
     }
 }

@@ -6,8 +6,7 @@ use super::{render, Ctx, FmtArgs, GlobalArgs, EXIT_FINDINGS, EXIT_OK, EXIT_USAGE
 use polc_lang::{fmt, syntax, SourceMap};
 use std::path::Path;
 
-/// The name standard input goes by in messages.
-pub const STDIN_NAME: &str = "<stdin>";
+pub use super::input::STDIN_NAME;
 
 /// Format each file. Without `--check`, files that change are replaced atomically and
 /// `-` copies standard input, formatted, to standard output. With `--check`, nothing is
@@ -37,12 +36,13 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
         return EXIT_USAGE;
     }
     let text = if stdin {
-        let mut t = String::new();
-        if let Err(e) = ctx.stdin.read_to_string(&mut t) {
-            ctx.say(format_args!("cannot read standard input: {e}"));
-            return EXIT_USAGE;
+        match crate::limits::read_limited(&mut *ctx.stdin, crate::limits::MAX_POLICY_BYTES) {
+            Ok(t) => t,
+            Err(e) => {
+                ctx.say(format_args!("cannot read standard input: {e}"));
+                return EXIT_USAGE;
+            }
         }
-        t
     } else {
         match input::read_source(path) {
             Ok(s) => s.text,
@@ -70,7 +70,7 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
     let changed = formatted != text;
     if check {
         if changed {
-            let _ = writeln!(ctx.stdout, "{}", render::sanitize(&name));
+            let _ = writeln!(ctx.stdout, "{}", render::sanitize_line(&name));
             return EXIT_FINDINGS;
         }
         return EXIT_OK;
@@ -79,7 +79,7 @@ fn fmt_one(path: &Path, check: bool, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> 
         return super::compile::write_output(None, formatted.as_bytes(), global, ctx);
     }
     if changed {
-        if let Err(e) = input::write_atomic(path, formatted.as_bytes()) {
+        if let Err(e) = input::write_file(path, formatted.as_bytes()) {
             report_io(ctx, global.error_format, &e);
             return IoFailure::exit(&e);
         }

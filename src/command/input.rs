@@ -5,7 +5,7 @@ use super::{GlobalArgs, EXIT_USAGE};
 use polc_lang::diagnostics::{Code, Diagnostic};
 use polc_lang::{LoadOptions, Source};
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// A failure to read or write, said once to the user; it makes the exit code 2.
@@ -29,6 +29,8 @@ impl IoFailure {
             io::ErrorKind::NotADirectory => {
                 "a component of the path is not a directory".to_string()
             }
+            // The message of `limits::too_large` names the limit.
+            io::ErrorKind::FileTooLarge => e.to_string(),
             _ => {
                 // `Display` of an OS error ends with ` (os error N)`: keep the words.
                 let s = e.to_string();
@@ -66,9 +68,46 @@ pub fn display(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
 
-/// Read a source file.
+/// The name standard input goes by in messages (`-` as a policy file).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// True when `path` is `-`: standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path == Path::new("-")
+}
+
+/// True when an output path means standard output: `-`, or `/dev/stdout` (written
+/// through polc's own standard output, so a file it is redirected to, even in append
+/// mode, gets the output where the shell's redirection says).
+pub fn is_stdout(path: &Path) -> bool {
+    path == Path::new("-") || path == Path::new("/dev/stdout")
+}
+
+/// How a policy file is named in messages, diagnostics and the store: as given, or
+/// [`STDIN_NAME`] for `-`.
+pub fn source_name(path: &Path) -> String {
+    if is_stdin(path) {
+        STDIN_NAME.to_string()
+    } else {
+        display(path)
+    }
+}
+
+/// Read a policy: the file at `path`, or all of standard input for `-` (read as policy
+/// text, named [`STDIN_NAME`]).
+pub fn read_policy(path: &Path, stdin: &mut dyn Read) -> Result<Source, IoFailure> {
+    if !is_stdin(path) {
+        return read_source(path);
+    }
+    let text = crate::limits::read_limited(stdin, crate::limits::MAX_POLICY_BYTES)
+        .map_err(|e| IoFailure::new(Path::new(STDIN_NAME), "read", &e))?;
+    Ok(Source::new(STDIN_NAME, text))
+}
+
+/// Read a source file (a policy, its JSON form or an abstraction file), at most
+/// [`MAX_POLICY_BYTES`](crate::limits::MAX_POLICY_BYTES).
 pub fn read_source(path: &Path) -> Result<Source, IoFailure> {
-    fs::read_to_string(path)
+    crate::limits::read_file(path, crate::limits::MAX_POLICY_BYTES)
         .map(|text| Source::new(display(path), text))
         .map_err(|e| IoFailure::new(path, "read", &e))
 }
@@ -112,6 +151,28 @@ pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
         opts.abstractions.extend(read_abstraction_dir(dir)?);
     }
     Ok(opts)
+}
+
+/// Write a command's output file: a regular file (or a new path) is replaced
+/// atomically ([`write_atomic`]); anything else that exists (a character or block
+/// device such as `/dev/null`, a FIFO, a socket, `/dev/stdout` when standard output is
+/// a pipe) is opened and written in place, never replaced. Symbolic links are followed.
+pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+    match fs::metadata(path) {
+        Ok(m) if !m.is_file() && !m.is_dir() => write_in_place(path, contents),
+        _ => write_atomic(path, contents),
+    }
+}
+
+/// Write `contents` to an existing file that is not a regular one, without truncating
+/// or replacing it.
+fn write_in_place(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+    let fail = |e: io::Error| IoFailure::new(path, "write", &e);
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(fail)?;
+    f.write_all(contents).and_then(|()| f.flush()).map_err(fail)
 }
 
 /// Replace `path` with `contents` atomically: write a temporary file in the same

@@ -198,7 +198,8 @@ pub enum Command {
     /// Format policies in the canonical style, in place
     #[command(after_help = "Examples:\n  polc fmt examples/webapp.pol\n  \
         polc fmt --check examples/*.pol\n  polc fmt - < app.pol > app.formatted.pol\n\n\
-        Files are replaced atomically (a temporary file in the same directory, then a rename).\n\
+        Files are replaced atomically (a temporary file in the same directory, then a rename);\n\
+        a device or FIFO is written in place.\n\
         Exit status: 0 done, 1 syntax errors or (with --check) files to reformat, 2 usage or I/O error.")]
     Fmt(FmtArgs),
     /// Explain why a request is allowed or denied, and by which rules
@@ -209,7 +210,8 @@ pub enum Command {
         polc explain examples/webapp.pol --capability setuid\n  \
         polc explain examples/webapp.pol --signal send:kill:self --format json\n  \
         polc explain examples/webapp.pol --path /etc/ssl/certs/ca.pem --access read --target apparmor\n  \
-        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n\n\
+        polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n  \
+        ausearch -m AVC,1423 | polc explain examples/webapp.pol --denial -\n\n\
         Exit status: 0 explained (allowed or not), 1 the policy has errors, 2 usage or I/O error.")]
     Explain(ExplainArgs),
     /// Compare the meaning of two policies: what NEW grants that OLD did not, and the reverse
@@ -325,9 +327,11 @@ pub struct ExplainArgs {
     /// receive:hup:self)
     #[arg(long, value_name = "DIR:SIGNAL:PEER")]
     pub signal: Option<String>,
-    /// A kernel denial log line (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
-    /// Landlock `type=1423 ... blockers=`): which rule refused it, and the rule to add
-    #[arg(long, value_name = "LOG LINE")]
+    /// Kernel denial log lines (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
+    /// Landlock `type=1423 ... blockers=`), one per line, `-` to read them from standard
+    /// input: which rule refused each, and the rule to add. Other lines of an audit log
+    /// are skipped
+    #[arg(long, value_name = "LOG LINES")]
     pub denial: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
@@ -425,9 +429,19 @@ pub struct BackendArgs {
     /// file=file_type, port=port_type). A domain attribute is reported as widening
     #[arg(long, value_name = "KIND=ATTRIBUTE")]
     pub selinux_attribute: Vec<polc_selinux::Attribute>,
-    /// Print the per-rule fidelity report on stderr: human or json
+    /// Print the per-rule fidelity report: human or json (compile and install: on
+    /// stderr, or on stdout when -o names a file, or to --report-file)
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub report: Option<OutputFormat>,
+}
+
+/// Where `compile` and `install` write the fidelity report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ReportFileArgs {
+    /// Write the fidelity report to PATH (`-`: stdout), apart from the diagnostics; in
+    /// --report's format, json when --report is not given
+    #[arg(long, value_name = "PATH")]
+    pub report_file: Option<PathBuf>,
 }
 
 /// `polc compile FILE --target TARGET [-o OUT]`
@@ -439,7 +453,8 @@ pub struct CompileArgs {
     /// What to produce
     #[arg(long, value_enum)]
     pub target: Target,
-    /// Write here (atomically) instead of standard output; `-` is standard output
+    /// Write here instead of standard output (a regular file atomically, a device or
+    /// FIFO in place); `-` is standard output
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Backend options.
@@ -448,6 +463,9 @@ pub struct CompileArgs {
     /// Options of the deployment targets.
     #[command(flatten)]
     pub deploy: deploy::DeployArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
 }
 
 /// `polc run [--lsm LSM] FILE -- CMD ARGS...`
@@ -499,6 +517,9 @@ pub struct InstallArgs {
     /// Backend options.
     #[command(flatten)]
     pub backend: BackendArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
 }
 
 /// `polc rollback|remove|show NAME [--root DIR]`
@@ -559,10 +580,15 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Say something to the user on stderr (`polc: ...`); a failed write is ignored,
-    /// since there is nowhere else to say it.
+    /// Say something to the user on stderr (`polc: ...`), on one line: file names and
+    /// other untrusted text in it cannot start a line of their own ([`render::sanitize_line`]).
+    /// A failed write is ignored, since there is nowhere else to say it.
     pub fn say(&mut self, msg: impl std::fmt::Display) {
-        let _ = writeln!(self.stderr, "polc: {}", render::sanitize(&msg.to_string()));
+        let _ = writeln!(
+            self.stderr,
+            "polc: {}",
+            render::sanitize_line(&msg.to_string())
+        );
     }
 }
 

@@ -9,7 +9,8 @@
 
 use super::{Ctx, ErrorFormat};
 use miette::{GraphicalReportHandler, GraphicalTheme};
-use polc_lang::diagnostics::Diagnostic;
+use polc_lang::diagnostics::{Diagnostic, Label};
+use polc_lang::span::LineIndex;
 use polc_lang::SourceMap;
 use std::collections::BTreeMap;
 
@@ -36,10 +37,28 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// `s` made one line for a terminal: every unsafe character, and newlines and tabs
+/// too, replaced by `?` (as many as it has bytes). For text that is one field of a line
+/// of output (file names, store metadata, rule texts, messages) but comes from files or
+/// from the store, where a newline could start a line that looks like polc's own.
+pub fn sanitize_line(s: &str) -> String {
+    let bad = |c: char| unsafe_char(c) || c == '\n' || c == '\t';
+    if !s.chars().any(bad) {
+        return s.to_string();
+    }
+    s.chars()
+        .flat_map(|c| {
+            let n = if bad(c) { c.len_utf8() } else { 0 };
+            let keep = (n == 0).then_some(c);
+            std::iter::repeat_n('?', n).chain(keep)
+        })
+        .collect()
+}
+
 fn sanitized(d: &Diagnostic) -> Diagnostic {
     let mut d = d.clone();
     d.message = sanitize(&d.message);
-    d.file = sanitize(&d.file);
+    d.file = sanitize_line(&d.file);
     d.help = d.help.as_deref().map(sanitize);
     for l in d.primary.iter_mut().chain(d.secondary.iter_mut()) {
         l.text = sanitize(&l.text);
@@ -47,15 +66,194 @@ fn sanitized(d: &Diagnostic) -> Diagnostic {
     d
 }
 
+/// The widest column at which a label is drawn under its line. Beyond it the snippet is
+/// left out and the location written as `FILE:LINE:COLUMN` instead: a line thousands of
+/// columns wide is unreadable drawn, and miette's renderer cannot pad past 65,535
+/// columns (it would panic).
+pub const MAX_DRAWN_COLUMN: usize = 1000;
+
+/// Columns a character may take at most when drawn: a tab is 4 (miette's tab width), a
+/// wide character 2.
+fn max_columns(c: char) -> usize {
+    if c == '\t' {
+        4
+    } else {
+        2
+    }
+}
+
+/// A source text with the start of each line, so that each diagnostic reads only the
+/// lines it draws (drawing many diagnostics of one file takes time linear in their
+/// number, not in their number times the file's size).
+pub struct Indexed {
+    name: String,
+    text: String,
+    starts: Vec<usize>,
+}
+
+impl Indexed {
+    /// Sanitize and index `text`, the text of the file `name`.
+    pub fn new(name: &str, text: &str) -> Self {
+        let text = sanitize(text);
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Indexed {
+            name: sanitize_line(name),
+            text,
+            starts,
+        }
+    }
+
+    /// The 0-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
+    fn line_start(&self, line: usize) -> usize {
+        self.starts.get(line).copied().unwrap_or(self.text.len())
+    }
+
+    /// The 1-based line and column (in characters) of `offset`.
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let column = self
+            .text
+            .get(self.line_start(line)..offset)
+            .map_or(0, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
+
+    /// True when `offset` may be drawn beyond [`MAX_DRAWN_COLUMN`]; reads at most
+    /// that many characters of the line.
+    fn too_wide(&self, offset: usize) -> bool {
+        let offset = offset.min(self.text.len());
+        let start = self.line_start(self.line_of(offset));
+        let Some(before) = self.text.get(start..offset) else {
+            return true;
+        };
+        if before.len() * 4 <= MAX_DRAWN_COLUMN {
+            return false;
+        }
+        let mut columns = 0;
+        for c in before.chars() {
+            columns += max_columns(c);
+            if columns > MAX_DRAWN_COLUMN {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+impl miette::SourceCode for Indexed {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        // Cut the lines around the span (one more on each side than asked for) and let
+        // miette's own reader find the context in them; then give back positions in the
+        // whole text.
+        let first = self
+            .line_of(span.offset())
+            .saturating_sub(context_lines_before + 1);
+        let last_offset = span.offset() + span.len().saturating_sub(1);
+        let last = self.line_of(last_offset) + context_lines_after + 2;
+        let (from, to) = (self.line_start(first), self.line_start(last));
+        let window = self
+            .text
+            .get(from..to)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let inner = span
+            .offset()
+            .checked_sub(from)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::from((inner, span.len()));
+        let c = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.to_string(),
+            c.data(),
+            (c.span().offset() + from, c.span().len()).into(),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
+    }
+}
+
+/// A sanitized diagnostic with its indexed source, as miette draws it.
+#[derive(Debug)]
+struct Drawn<'a> {
+    d: &'a Diagnostic,
+    source: Option<&'a Indexed>,
+}
+
+impl std::fmt::Debug for Indexed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Indexed").field("name", &self.name).finish()
+    }
+}
+
+impl std::fmt::Display for Drawn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.d.message)
+    }
+}
+
+impl std::error::Error for Drawn<'_> {}
+
+impl miette::Diagnostic for Drawn<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.d.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.d.is_error() {
+            miette::Severity::Error
+        } else {
+            miette::Severity::Warning
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        Some(Box::new(self.d.help_text()))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.source.map(|s| s as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.source?;
+        let label = |l: &Label, primary: bool| {
+            let span = miette::SourceSpan::from((l.span.start, l.span.len()));
+            let text = Some(l.text.clone());
+            if primary {
+                miette::LabeledSpan::new_primary_with_span(text, span)
+            } else {
+                miette::LabeledSpan::new_with_span(text, span)
+            }
+        };
+        let primary = self.d.primary.iter().map(move |l| label(l, true));
+        let secondary = self.d.secondary.iter().map(move |l| label(l, false));
+        Some(Box::new(primary.chain(secondary)))
+    }
+}
+
 /// One diagnostic drawn for people: the code, the message, the snippet with the
 /// labelled spans, and the help. `color` adds ANSI styles; `width` wraps the text.
 pub fn human(d: &Diagnostic, source: Option<&str>, color: bool, width: usize) -> String {
-    let source = source.map(sanitize);
-    human_sanitized(d, source.as_deref(), color, width)
+    let indexed = source.map(|t| Indexed::new(&d.file, t));
+    human_indexed(d, indexed.as_ref(), color, width)
 }
 
-/// [`human`] for a source text already passed through [`sanitize`].
-fn human_sanitized(d: &Diagnostic, source: Option<&str>, color: bool, width: usize) -> String {
+/// [`human`] for a source text already sanitized and indexed.
+fn human_indexed(d: &Diagnostic, source: Option<&Indexed>, color: bool, width: usize) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -64,16 +262,29 @@ fn human_sanitized(d: &Diagnostic, source: Option<&str>, color: bool, width: usi
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false);
-    let report = sanitized(d).to_report(source);
+    let d = sanitized(d);
+    let labels = || d.primary.iter().chain(d.secondary.iter());
+    // Labels too far right to draw: say where they are in words instead.
+    let wide =
+        source.filter(|s| labels().any(|l| s.too_wide(l.span.start) || s.too_wide(l.span.end)));
+    let drawn = Drawn {
+        d: &d,
+        source: if wide.is_some() { None } else { source },
+    };
     let mut out = String::new();
-    if handler.render_report(&mut out, &report).is_err() {
+    if handler.render_report(&mut out, &drawn).is_err() {
         // Drawing failed (a span outside its text): fall back to one plain line.
-        out = format!(
-            "{}[{}]: {}\n",
-            severity_word(d),
-            d.code,
-            sanitize(&d.message)
-        );
+        out = format!("{}[{}]: {}\n", severity_word(&d), d.code, d.message);
+    }
+    if let Some(s) = wide {
+        for l in labels() {
+            let (line, column) = s.line_col(l.span.start);
+            out.push_str(&format!(
+                "  at {}:{line}:{column}: {} (the line is too long to draw)\n",
+                s.name, l.text
+            ));
+        }
+        out.push('\n');
     }
     out
 }
@@ -88,7 +299,13 @@ fn severity_word(d: &Diagnostic) -> &'static str {
 
 /// One diagnostic as one line of JSON (no trailing newline).
 pub fn json(d: &Diagnostic, source: Option<&str>) -> String {
-    serde_json::to_string(&d.to_json(source)).unwrap_or_else(|e| {
+    let index = source.map(LineIndex::new);
+    json_indexed(d, source.zip(index.as_ref()))
+}
+
+/// [`json`] with the source's line index.
+fn json_indexed(d: &Diagnostic, source: Option<(&str, &LineIndex)>) -> String {
+    serde_json::to_string(&d.to_json_indexed(source)).unwrap_or_else(|e| {
         format!(
             "{{\"code\":\"{}\",\"severity\":\"error\",\"message\":\"cannot encode diagnostic: {}\"}}",
             d.code,
@@ -99,21 +316,30 @@ pub fn json(d: &Diagnostic, source: Option<&str>) -> String {
 
 /// Write diagnostics to stderr in the chosen format, each with its file's text.
 pub fn emit(ctx: &mut Ctx<'_>, format: ErrorFormat, diags: &[Diagnostic], sources: &SourceMap) {
-    // Each file's text is sanitized once, however many diagnostics point into it.
-    let mut clean: BTreeMap<&str, String> = BTreeMap::new();
+    // Each file's text is sanitized and indexed once, however many diagnostics point
+    // into it.
+    let mut clean: BTreeMap<&str, Indexed> = BTreeMap::new();
+    let mut index: BTreeMap<&str, LineIndex> = BTreeMap::new();
     for d in diags {
         let text = sources.get(&d.file);
         let out = match format {
             ErrorFormat::Human => {
-                let text = text.map(|t| {
-                    clean
+                let indexed = text.map(|t| {
+                    &*clean
                         .entry(d.file.as_str())
-                        .or_insert_with(|| sanitize(t))
-                        .as_str()
+                        .or_insert_with(|| Indexed::new(&d.file, t))
                 });
-                human_sanitized(d, text, ctx.color, ctx.width)
+                human_indexed(d, indexed, ctx.color, ctx.width)
             }
-            ErrorFormat::Json => json(d, text) + "\n",
+            ErrorFormat::Json => {
+                let text = text.map(|t| {
+                    let i = index
+                        .entry(d.file.as_str())
+                        .or_insert_with(|| LineIndex::new(t));
+                    (t, &*i)
+                });
+                json_indexed(d, text) + "\n"
+            }
         };
         let _ = ctx.stderr.write_all(out.as_bytes());
     }
@@ -159,6 +385,124 @@ mod tests {
         assert!(!out.contains('\u{1b}'), "{out}");
         assert!(!out.contains('\u{7}'), "{out}");
         assert!(out.contains("E0123"), "{out}");
+    }
+
+    /// Draw every diagnostic `polc check` finds in `text`, as the CLI does.
+    fn draw_all(text: &str) -> String {
+        let src = polc_lang::Source::new("long.pol", text.to_string());
+        let checked = crate::check(&src, &polc_lang::LoadOptions::default());
+        let mut out = String::new();
+        for d in &checked.diagnostics {
+            out.push_str(&human(d, checked.sources.get(&d.file), false, 80));
+        }
+        out
+    }
+
+    #[test]
+    fn a_label_far_right_is_located_not_drawn() {
+        // A label at column 70,020: miette would pad 70,000 columns and panic.
+        let text = format!(
+            "policy a {{\n    allow read \"/{}\" bogus\n}}\n",
+            "a".repeat(70_000)
+        );
+        let out = draw_all(&text);
+        assert!(out.contains("E0001"), "{out}");
+        assert!(
+            out.contains(
+                "at long.pol:2:70020: expected a statement or `}` (the line is too long to draw)"
+            ),
+            "{out}"
+        );
+        // Nothing of the long line is copied into the output.
+        assert!(out.len() < 1000, "{} bytes", out.len());
+        // 65,530 spaces before `policy`, then an error on the same line.
+        let out = draw_all(&format!("{}policy a {{ bogus }}\n", " ".repeat(65_530)));
+        assert!(out.contains("at long.pol:1:65542:"), "{out}");
+    }
+
+    #[test]
+    fn a_label_just_inside_the_limit_is_drawn() {
+        let text = format!(
+            "{}policy a {{ bogus }}\n",
+            " ".repeat(MAX_DRAWN_COLUMN / 2 - 20)
+        );
+        let out = draw_all(&text);
+        assert!(out.contains("╭─[long.pol:1:"), "{out}");
+        assert!(!out.contains("too long to draw"), "{out}");
+    }
+
+    #[test]
+    fn many_diagnostics_of_one_file_are_drawn_each_at_its_line() {
+        // 20,000 errors in a 20,000-line file: each drawing reads only its own lines
+        // (reading the whole file for each made this quadratic: 90 s for `polc check`).
+        let n = 20_000;
+        let mut text = String::from("policy a {\n");
+        for i in 0..n {
+            text.push_str(&format!("    allow bogus \"/x{i}\"\n"));
+        }
+        text.push_str("}\n");
+        let mut sources = SourceMap::default();
+        sources.files.insert("big.pol".into(), text.clone());
+        let mut offset = "policy a {\n".len();
+        let mut diags = Vec::new();
+        for line in text.lines().skip(1).take(n) {
+            let start = offset + 10;
+            diags.push(Diagnostic::new(
+                Code::UnknownRight,
+                "big.pol",
+                Span::new(start, start + 5),
+                "unknown access right `bogus`",
+                "not a right",
+            ));
+            offset += line.len() + 1;
+        }
+        let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+        let mut stdin = std::io::empty();
+        let mut ctx = Ctx {
+            stdin: &mut stdin,
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            color: false,
+            width: 80,
+        };
+        emit(&mut ctx, ErrorFormat::Human, &diags, &sources);
+        emit(&mut ctx, ErrorFormat::Json, &diags, &sources);
+        let err = String::from_utf8(stderr).unwrap_or_default();
+        assert_eq!(err.matches("× unknown access right `bogus`").count(), n);
+        assert!(
+            err.contains("╭─[big.pol:20001:11]"),
+            "the last one is at its line"
+        );
+        assert!(err.contains(&format!(" 20001 │     allow bogus \"/x{}\"", n - 1)));
+        assert!(err.contains("\"line\":20001,\"column\":11"));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Long runs of spaces, tabs and wide characters before or inside a statement
+        /// never make the renderer panic, and every diagnostic is either drawn or located.
+        #[test]
+        fn long_columns_never_panic(
+            pad in proptest::sample::select(vec![" ", "\t", "é", "界", "a"]),
+            n in 0usize..70_000,
+            at in 0usize..4,
+        ) {
+            let run = pad.repeat(n);
+            let text = match at {
+                0 => format!("{run}policy a {{ bogus }}\n"),
+                1 => format!("policy a {{\n    allow read \"/{run}x\" bogus\n}}\n"),
+                2 => format!("policy a {{\n{run}allow bogus \"/x\"\n}}\n"),
+                _ => format!("policy a {{\n    allow read \"/x\"{run}\n    deny bogus \"/{run}\"\n}}\n"),
+            };
+            let out = draw_all(&text);
+            proptest::prop_assert!(out.contains("╭─[long.pol:") || out.contains("(the line is too long to draw)"), "{}", out);
+        }
+    }
+
+    #[test]
+    fn sanitize_line_leaves_one_line() {
+        assert_eq!(sanitize_line("a\nb\tc\u{1b}[1m\u{202E}é"), "a?b?c?[1m???é");
+        assert_eq!(sanitize_line("plain"), "plain");
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! Rendering of fidelity reports and backend errors.
 
-use super::{render, BackendArgs, Ctx, OutputFormat, EXIT_FINDINGS, EXIT_USAGE};
+use super::{
+    input, render, BackendArgs, Ctx, ErrorFormat, GlobalArgs, OutputFormat, ReportFileArgs,
+};
+use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::compile::{
     read_selinux_file_contexts, read_selinux_port_contexts, CompileError, CompileOptions,
     ReadContextsError,
 };
 use polc_lang::fidelity::{Fidelity, FidelityReport};
+use std::path::Path;
 
 /// The compile options of the backend arguments, or a usage error already reported.
 pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, u8> {
@@ -49,8 +53,8 @@ pub fn human(report: &FidelityReport) -> String {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
     let mut out = format!(
         "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported\n",
-        report.backend,
-        report.target,
+        render::sanitize_line(&report.backend),
+        render::sanitize_line(&report.target),
         count(Fidelity::Exact),
         count(Fidelity::Narrowed),
         count(Fidelity::Widened),
@@ -66,33 +70,134 @@ pub fn human(report: &FidelityReport) -> String {
             .map(|o| format!("  at {o}"))
             .unwrap_or_default();
         out.push_str(&format!(
-            "  {:<11} {}{rights}{at}\n",
+            "  {:<11} {}{rights}{}\n",
             e.fidelity.name(),
-            render::sanitize(&e.rule)
+            render::sanitize_line(&e.rule),
+            render::sanitize_line(&at)
         ));
         if e.fidelity != Fidelity::Exact && !e.reason.is_empty() {
-            out.push_str(&format!("              {}\n", render::sanitize(&e.reason)));
+            out.push_str(&format!(
+                "              {}\n",
+                render::sanitize_line(&e.reason)
+            ));
         }
     }
     out
 }
 
-/// Print the report on stderr in the chosen format.
-pub fn print(report: &FidelityReport, format: Option<OutputFormat>, ctx: &mut Ctx<'_>) {
-    let text = match format {
-        None => return,
-        Some(OutputFormat::Human) => human(report),
-        Some(OutputFormat::Json) => {
+/// The one line said after every compile that widens or drops rules, whatever the
+/// options: how many rules the kernel enforces with more access than they say (widened)
+/// and how many it cannot express (unsupported). `None` when there are none.
+pub fn summary(report: &FidelityReport) -> Option<String> {
+    let subjects = |f: Fidelity| {
+        report
+            .entries
+            .iter()
+            .filter(|e| e.fidelity == f)
+            .map(|e| e.subject)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    };
+    let (widened, unsupported) = (subjects(Fidelity::Widened), subjects(Fidelity::Unsupported));
+    if widened + unsupported == 0 {
+        return None;
+    }
+    let rules = |n: usize| if n == 1 { "rule" } else { "rules" };
+    let counts = match (widened, unsupported) {
+        (0, u) => format!("{u} {} unsupported", rules(u)),
+        (w, 0) => format!("{w} {} widened", rules(w)),
+        (w, u) => format!("{w} {} widened, {u} unsupported", rules(w)),
+    };
+    Some(format!(
+        "warning: {counts} by {} {}: the kernel allows more than the policy says; see --report",
+        report.backend, report.target
+    ))
+}
+
+/// Say the [`summary`] line of `report` on stderr, if it has one: as `polc: warning: ...`,
+/// or as one JSON object with `--error-format json`.
+pub fn say_summary(report: &FidelityReport, file: &str, format: ErrorFormat, ctx: &mut Ctx<'_>) {
+    let Some(line) = summary(report) else {
+        return;
+    };
+    match format {
+        ErrorFormat::Human => ctx.say(line),
+        ErrorFormat::Json => {
+            let message = line.trim_start_matches("warning: ").to_string();
+            let v = serde_json::json!({
+                "code": null,
+                "severity": "warning",
+                "message": message,
+                "file": file,
+                "location": null,
+                "label": null,
+                "help": "compile with --report human to see each rule and why, or --strict to refuse",
+            });
+            let _ = writeln!(ctx.stderr, "{v}");
+        }
+    }
+}
+
+/// The report's format: `--report`, or JSON when only `--report-file` is given.
+fn format_of(args: &BackendArgs, file: &ReportFileArgs) -> Option<OutputFormat> {
+    args.report
+        .or(file.report_file.as_ref().map(|_| OutputFormat::Json))
+}
+
+/// The report in a format, ending with a newline.
+fn render_report(report: &FidelityReport, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Human => human(report),
+        OutputFormat::Json => {
             let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
             s.push('\n');
             s
         }
-    };
-    let _ = ctx.stderr.write_all(text.as_bytes());
+    }
 }
 
-/// Report a backend error (with its report, for strict failures) and return the exit code.
-pub fn error(e: &CompileError, format: Option<OutputFormat>, ctx: &mut Ctx<'_>) -> u8 {
+/// Print the report when asked (`--report`, `--report-file`), where it belongs: to
+/// `--report-file` (`-`: stdout), else to stdout when `output` (`-o`) names a file, else
+/// to stderr. Returns the exit code of writing it (2 when `--report-file` cannot be
+/// written, said in the chosen error format).
+pub fn print(
+    report: &FidelityReport,
+    args: &BackendArgs,
+    file: &ReportFileArgs,
+    output: Option<&Path>,
+    global: &GlobalArgs,
+    ctx: &mut Ctx<'_>,
+) -> u8 {
+    let Some(format) = format_of(args, file) else {
+        return EXIT_OK;
+    };
+    let text = render_report(report, format);
+    let dash = |p: &Path| input::is_stdout(p);
+    match (&file.report_file, output) {
+        (Some(file), _) if !dash(file) => {
+            super::compile::write_output(Some(file), text.as_bytes(), global, ctx)
+        }
+        (Some(_), _) => super::compile::write_output(None, text.as_bytes(), global, ctx),
+        (None, Some(out)) if !dash(out) => {
+            super::compile::write_output(None, text.as_bytes(), global, ctx)
+        }
+        (None, _) => {
+            let _ = ctx.stderr.write_all(text.as_bytes());
+            EXIT_OK
+        }
+    }
+}
+
+/// Report a backend error (with its report, for strict failures, where [`print`] puts
+/// it) and return the exit code.
+pub fn error(
+    e: &CompileError,
+    args: &BackendArgs,
+    file: &ReportFileArgs,
+    output: Option<&Path>,
+    global: &GlobalArgs,
+    ctx: &mut Ctx<'_>,
+) -> u8 {
     ctx.say(format_args!("error: {e}"));
     if let Some(report) = e.report() {
         let violations = report.strict_violations().map(|v| {
@@ -106,9 +211,7 @@ pub fn error(e: &CompileError, format: Option<OutputFormat>, ctx: &mut Ctx<'_>) 
         for line in violations.collect::<Vec<_>>() {
             ctx.say(format_args!("  {line}"));
         }
-        if format.is_some() {
-            print(report, format, ctx);
-        }
+        let _ = print(report, args, file, output, global, ctx);
     }
     if let Some(help) = e.help() {
         ctx.say(format_args!("help: {help}"));

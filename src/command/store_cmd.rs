@@ -1,7 +1,9 @@
 //! `polc install|rollback|remove|list|show`: the transactional store from the command line.
 
 use super::check::load_policy;
-use super::{report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs};
+use super::{
+    render, report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs,
+};
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::store::{
     AppArmorLoader, Loader, Lsm, NullLoader, Package, PolicyInfo, SeLinuxLoader, Store,
@@ -58,13 +60,34 @@ fn name(s: &str, ctx: &mut Ctx<'_>) -> Result<PolicyName, u8> {
 
 /// `polc install FILE`: compile for the LSM, load, and record a new generation.
 pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
-    let lsm = match args.target.map(Lsm::from).or_else(crate::compile::host_lsm) {
+    // The host's LSM as `polc run` chooses it.
+    let securityfs = std::path::Path::new("/sys/kernel/security");
+    let lsm = match args.target.map(Lsm::from) {
         Some(l) => l,
-        None => {
-            ctx.say("error: no AppArmor, SELinux or Landlock in /sys/kernel/security/lsm; name one with --target");
-            return EXIT_USAGE;
-        }
+        None => match crate::confine::active_lsm(securityfs) {
+            Ok(l) => l,
+            Err(e) => {
+                ctx.say(format_args!("error: {e}"));
+                ctx.say("help: name the LSM with --target");
+                return EXIT_USAGE;
+            }
+        },
     };
+    // Loading into an LSM the kernel does not run can only fail, with the loader's noise.
+    if matches!(lsm, Lsm::AppArmor | Lsm::SeLinux)
+        && !crate::confine::lsm_is_active(securityfs, lsm)
+    {
+        let name = match lsm {
+            Lsm::SeLinux => "SELinux",
+            _ => "AppArmor",
+        };
+        ctx.say(format_args!("error: {name} is not active on this kernel"));
+        ctx.say(format_args!(
+            "help: install on a system that runs {name}, or compile the policy with \
+             `polc compile --target {lsm}` and load it there"
+        ));
+        return EXIT_USAGE;
+    }
     let loaded = match load_policy(&args.file, global, ctx) {
         Ok(l) => l,
         Err(code) => return code,
@@ -75,10 +98,26 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
     };
     let artifact = match crate::compile::compile(&loaded.policy, lsm, &opts) {
         Ok(a) => a,
-        Err(e) => return report::error(&e, args.backend.report, ctx),
+        Err(e) => return report::error(&e, &args.backend, &args.report_file, None, global, ctx),
     };
-    report::print(&artifact.report, args.backend.report, ctx);
-    let source_name = args.file.to_string_lossy().into_owned();
+    let code = report::print(
+        &artifact.report,
+        &args.backend,
+        &args.report_file,
+        None,
+        global,
+        ctx,
+    );
+    report::say_summary(
+        &artifact.report,
+        &super::input::source_name(&args.file),
+        global.error_format,
+        ctx,
+    );
+    if code != EXIT_OK {
+        return code;
+    }
+    let source_name = super::input::source_name(&args.file);
     let pkg = Package {
         name: loaded.policy.name.clone(),
         lsm,
@@ -217,13 +256,22 @@ pub fn show(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(info) => {
             let mut out = String::new();
             print_info(&info, &mut out);
+            // File names and metadata come from the store's files: one line each.
+            let line = |s: &str| render::sanitize_line(s);
             for g in &info.generations {
                 out.push_str(&format!(
                     "  generation {}: {} from {} ({}), polc {}\n",
-                    g.generation, g.lsm, g.source_name, g.artifact_file, g.polc_version
+                    g.generation,
+                    g.lsm,
+                    line(&g.source_name),
+                    line(&g.artifact_file),
+                    line(&g.polc_version)
                 ));
             }
-            out.push_str(&format!("  path: {}\n", info.path.display()));
+            out.push_str(&format!(
+                "  path: {}\n",
+                line(&info.path.display().to_string())
+            ));
             let _ = ctx.stdout.write_all(out.as_bytes());
             EXIT_OK
         }

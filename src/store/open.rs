@@ -42,7 +42,24 @@ pub(crate) fn marker_body() -> String {
 }
 
 /// Recognise the store at `root`, writing nothing.
+///
+/// Without the lock, another process may mark a new store and start its first install
+/// between the marker's read and the listing: the listing then shows the marker or a
+/// policy directory without `current`. The marker is written before anything else and
+/// never removed, so a refusal is only final once the marker is read again and is still
+/// missing.
 pub(crate) fn identify(root: &Path) -> Result<Identity, StoreError> {
+    match identify_once(root) {
+        Err(StoreError::NotAStore { .. })
+            if matches!(read_regular(&root.join(MARKER)), Ok(Some(_))) =>
+        {
+            identify_once(root)
+        }
+        r => r,
+    }
+}
+
+fn identify_once(root: &Path) -> Result<Identity, StoreError> {
     let not_a_store = |detail: String| StoreError::NotAStore {
         root: root.to_path_buf(),
         detail,

@@ -73,8 +73,12 @@ pub(crate) struct Refusal(pub String);
 
 /// The deepest brace nesting emitted (AppArmor's limit is 50).
 const MAX_DEPTH: usize = 40;
-/// The longest pattern emitted.
-const MAX_PATTERN: usize = 64 * 1024;
+/// The longest pattern emitted, in bytes as written between its quotes.
+/// `apparmor_parser`'s scanner (flex, 16 KiB buffer, `REJECT` rules) cannot read a
+/// token of 16,383 bytes or more ("input buffer overflow, can't enlarge buffer because
+/// scanner uses REJECT"); a quoted pattern of 16,380 bytes is a 16,382-byte token, the
+/// longest it reads (measured with apparmor_parser 3.0.8, `-QK`).
+pub const MAX_PATTERN: usize = 16_380;
 
 fn check_text(text: &str) -> Result<(), Refusal> {
     // A glob may start with a group whose alternatives all start with `/`; the rendered
@@ -284,7 +288,9 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
 /// A literal absolute path as an AppArmor pattern (for `attach`).
 pub(crate) fn literal_path(text: &str) -> Result<String, Refusal> {
     check_text(text)?;
-    render(&[Out::Lit(text.to_string())])
+    let out = render(&[Out::Lit(text.to_string())])?;
+    check_length(&out)?;
+    Ok(out)
 }
 
 /// Flatten nested sequences and merge adjacent pieces that would change meaning when
@@ -378,12 +384,18 @@ fn render(seq: &[Out]) -> Result<String, Refusal> {
     if out.contains("//") {
         return Err(Refusal("it has an empty component (`//`)".into()));
     }
-    if out.len() > MAX_PATTERN {
+    Ok(out)
+}
+
+/// Refuse a rendered pattern `apparmor_parser` could not read (see [`MAX_PATTERN`]);
+/// checked on the forms a profile writes, not on a form a rule leaves unused.
+pub(crate) fn check_length(pattern: &str) -> Result<(), Refusal> {
+    if pattern.len() > MAX_PATTERN {
         return Err(Refusal(format!(
             "its AppArmor pattern is longer than {MAX_PATTERN} bytes"
         )));
     }
-    Ok(out)
+    Ok(())
 }
 
 fn open_group(out: &mut String) {

@@ -64,13 +64,14 @@ mod net;
 mod parser;
 mod profile;
 
+pub use aare::MAX_PATTERN;
 pub use exec::{
     loaded_profiles, poison_command, CommandExt, ExecError, ExecOptions, ExecStatus, PreparedExec,
 };
 pub use parser::{validate, Parser, ParserError};
 
 use polc_lang::fidelity::{FidelityReport, RuleFidelity};
-use polc_lang::ir::{Policy, PolicyName};
+use polc_lang::ir::{Origin, Policy, PolicyName};
 use std::fmt;
 use std::str::FromStr;
 
@@ -146,20 +147,24 @@ pub enum Error {
     },
     /// A glob AppArmor cannot be given safely (the checker refuses such globs; the backend
     /// refuses them again rather than emit a rule that could mean something else).
-    #[error("cannot write the glob {} for AppArmor: {reason}", profile::quote(.glob))]
+    #[error("cannot write the glob {} of the rule{} for AppArmor: {reason}", profile::quote_short(.glob), at(.origin))]
     UnsafeGlob {
         /// The glob.
         glob: String,
         /// Why.
         reason: String,
+        /// Where the rule is written (its first origin).
+        origin: Option<Box<Origin>>,
     },
     /// An attach path AppArmor cannot be given safely.
-    #[error("cannot write the attach path {} for AppArmor: {reason}", profile::quote(.path))]
+    #[error("cannot write the attach path {}{} for AppArmor: {reason}", profile::quote_short(.path), at(.origin))]
     UnsafeAttach {
         /// The path.
         path: String,
         /// Why.
         reason: String,
+        /// Where the `attach` statement is written.
+        origin: Option<Box<Origin>>,
     },
     /// A policy name AppArmor reserves.
     #[error("the name `{name}` is reserved by AppArmor")]
@@ -200,6 +205,13 @@ impl Error {
     }
 }
 
+/// ` at FILE:LINE:COLUMN`, or nothing without an origin.
+fn at(origin: &Option<Box<Origin>>) -> String {
+    origin
+        .as_ref()
+        .map_or(String::new(), |o| format!(" at {o}"))
+}
+
 fn strict_summary(report: &FidelityReport) -> String {
     let subjects: std::collections::BTreeSet<_> =
         report.strict_violations().map(|e| e.subject).collect();
@@ -236,9 +248,14 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
 /// that emit AppArmor rules through another format (e.g. the Security Profiles
 /// Operator's abstract profiles).
 pub fn glob_patterns(glob: &str) -> Result<(Option<String>, Option<String>), Error> {
-    let forms = aare::glob_forms(glob).map_err(|r| Error::UnsafeGlob {
+    let refused = |r: aare::Refusal| Error::UnsafeGlob {
         glob: glob.to_string(),
         reason: r.0,
-    })?;
+        origin: None,
+    };
+    let forms = aare::glob_forms(glob).map_err(refused)?;
+    for form in forms.file.iter().chain(forms.dir.iter()) {
+        aare::check_length(form).map_err(refused)?;
+    }
     Ok((forms.file, forms.dir))
 }

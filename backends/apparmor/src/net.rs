@@ -2,7 +2,7 @@
 //! (fine-grained inet rules with ports).
 
 use crate::Abi;
-use polc_lang::fidelity::Fidelity;
+use polc_lang::fidelity::{AccessClass, Fidelity, Unrestricted};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, NetRule, PortRange, Proto};
 
@@ -63,6 +63,31 @@ pub(crate) fn compile(rules: &[NetRule], abi: Abi) -> (Vec<String>, Vec<(Fidelit
         Abi::V3_0 => compile_v3(rules),
         Abi::V4_0 => compile_v4(rules),
     }
+}
+
+/// The network requests the profile allows whatever the rules say: on ABI 3.0, an allow
+/// rule of a protocol becomes `network inet TYPE`, which allows every connect and bind
+/// of that protocol on every port (unless a deny of the protocol refuses them all).
+pub(crate) fn unrestricted(rules: &[NetRule], abi: Abi) -> Vec<Unrestricted> {
+    if abi != Abi::V3_0 {
+        return Vec::new();
+    }
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .filter(|&p| {
+            let has = |e: Effect| rules.iter().any(|r| r.proto == p && r.effect == e);
+            has(Effect::Allow) && !has(Effect::Deny)
+        })
+        .map(|p| Unrestricted {
+            access: AccessClass::Net { op: None, proto: p },
+            reason: format!(
+                "AppArmor ABI 3.0 cannot restrict operations or ports: `network inet {}` \
+                 allows every {} connect and bind",
+                sock_type(p),
+                proto_name(p)
+            ),
+        })
+        .collect()
 }
 
 fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {

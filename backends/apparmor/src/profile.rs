@@ -50,6 +50,19 @@ pub(crate) fn quote(s: &str) -> String {
     out
 }
 
+/// [`quote`], cut to its first 60 characters (with `…`) for messages: a pattern of
+/// 16 KiB is not repeated in an error.
+pub(crate) fn quote_short(s: &str) -> String {
+    const KEEP: usize = 60;
+    match s.char_indices().nth(KEEP) {
+        Some((i, _)) => format!(
+            "{}…\"",
+            quote(s.get(..i).unwrap_or(s)).trim_end_matches('"')
+        ),
+        None => quote(s),
+    }
+}
+
 fn file_rule_text(r: &FileRule) -> String {
     let mut s = format!(
         "{} {} {}",
@@ -90,10 +103,12 @@ fn files(
 ) -> Result<(), Error> {
     for (index, rule) in policy.files.iter().enumerate() {
         let deny = rule.effect == Effect::Deny;
-        let forms = aare::glob_forms(rule.glob.as_str()).map_err(|r| Error::UnsafeGlob {
+        let refused = |r: aare::Refusal| Error::UnsafeGlob {
             glob: rule.glob.as_str().to_string(),
             reason: r.0,
-        })?;
+            origin: rule.origins.first().map(|o| Box::new(o.origin.clone())),
+        };
+        let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused)?;
         let inherit = rule.exec_as.is_none();
         let fl = files::letters(deny, rule.rights, inherit);
         let transition = match (&rule.exec_as, deny) {
@@ -106,6 +121,7 @@ fn files(
             if letters.is_empty() {
                 continue;
             }
+            aare::check_length(pattern).map_err(refused)?;
             let line = lines.entry((deny, pattern.clone())).or_default();
             line.letters = line.letters.union(letters);
             if letters.contains(Letters::X) {
@@ -322,6 +338,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             let p = aare::literal_path(&a.path).map_err(|r| Error::UnsafeAttach {
                 path: a.path.clone(),
                 reason: r.0,
+                origin: Some(Box::new(a.origin.clone())),
             })?;
             report.push(RuleFidelity {
                 subject: Subject::Attach,
@@ -421,6 +438,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             backend: "apparmor".into(),
             target: format!("abi {}", config.abi),
             entries: report,
+            unrestricted: net::unrestricted(&policy.net, config.abi),
         },
     ))
 }

@@ -323,8 +323,8 @@ fn unsafe_input_is_refused() {
     assert!(matches!(e, Error::UnsafeAttach { .. }));
     assert_eq!(
         e.to_string(),
-        "cannot write the attach path \"/usr/bin/a\\nb\" for AppArmor: it holds the control \
-         character `\\n`"
+        "cannot write the attach path \"/usr/bin/a\\nb\" at test.pol:2:5 for AppArmor: it holds \
+         the control character `\\n`"
     );
     let p = PolicyBuilder::new("unconfined").build();
     assert_eq!(
@@ -357,4 +357,39 @@ fn abi_names() {
         "unknown AppArmor ABI `5.0`: use `3.0` or `4.0`"
     );
     assert_eq!(Abi::default(), Abi::V3_0);
+}
+
+/// The longest path `apparmor_parser` reads: a quoted token of 16,382 bytes (its flex
+/// scanner's buffer is 16 KiB). A pattern one byte longer is refused by polc, naming the
+/// rule, instead of emitted for the parser to reject.
+#[test]
+fn patterns_longer_than_the_parser_reads_are_refused_with_the_rule() {
+    let max = polc_apparmor::MAX_PATTERN;
+    // `/aaa…a` as a file rule: the file form is the literal path.
+    let path = |len: usize| format!("/{}", "a".repeat(len - 1));
+    let p = PolicyBuilder::new("t").allow("read", &path(max)).build();
+    let text = compile(&p, &Config::default()).unwrap().text;
+    assert!(text.contains(&format!("\"{}\" r,", path(max))));
+    common::assert_accepted(&text);
+    // The same profile with the path one byte longer: the parser cannot read it...
+    let longer = text.replace(&path(max), &path(max + 1));
+    assert!(
+        common::parser().validate(&longer).is_err(),
+        "apparmor_parser reads longer tokens now"
+    );
+    // ...and polc refuses it, naming the rule.
+    let p = PolicyBuilder::new("t")
+        .allow("read", &path(max + 1))
+        .build();
+    let e = compile(&p, &Config::default()).unwrap_err();
+    assert!(matches!(e, Error::UnsafeGlob { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.starts_with("cannot write the glob \"/aaaa"), "{msg}");
+    assert!(
+        msg.ends_with(&format!(
+            "…\" of the rule at test.pol:2:5 for AppArmor: its AppArmor pattern is longer than {max} bytes"
+        )),
+        "{msg}"
+    );
+    assert!(msg.len() < 200, "the message does not repeat the pattern");
 }

@@ -531,6 +531,7 @@ mod tests {
                 entry(0, create, Fidelity::Widened, "renames"),
                 entry(1, read, Fidelity::Exact, ""),
             ],
+            unrestricted: Vec::new(),
         };
         degrade(&mut report, 0, "/srv/x", "not found");
         fn of(report: &FidelityReport, i: usize) -> Vec<(Option<Rights>, Fidelity)> {

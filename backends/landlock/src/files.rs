@@ -9,7 +9,7 @@
 
 use crate::access::{check_of, Check};
 use crate::fsview::{FsView, Kind};
-use crate::pattern::{literal_glob, parent, shape, tree_glob, Shape};
+use crate::pattern::{has_meta, literal_glob, parent, shape, tree_glob, Shape};
 use crate::Error;
 use polc_lang::fidelity::Fidelity;
 use polc_lang::glob::Glob;
@@ -655,21 +655,36 @@ impl Ctx<'_> {
             if self.fs.kind(&m) != Kind::Dir {
                 continue;
             }
-            let whole = tree_glob(&m).is_some_and(|s| {
-                s.is_subset(target)
-                    && !self.deny_intersects(&s, r)
-                    && (check != Check::Dir || (target.matches(&m) && !self.denied_path(&m, r)))
-            });
+            // `M/**` holds paths of any depth: only a glob with `**` can hold them all.
+            let whole = target.as_str().contains("**")
+                && tree_glob(&m).is_some_and(|s| {
+                    s.is_subset(target)
+                        && !self.deny_intersects(&s, r)
+                        && (check != Check::Dir || (target.matches(&m) && !self.denied_path(&m, r)))
+                });
             if whole {
                 self.grant(i, &m, PathType::Dir, rights);
                 cover.extend(tree_glob(&m));
                 granted += 1;
                 continue;
             }
-            let listing = self.fs.list(&m)?;
+            let listing = self.fs.list(&m).map_err(|e| match e {
+                Error::ExpansionTooLarge { root, limit, .. } => Error::ExpansionTooLarge {
+                    root,
+                    limit,
+                    glob: Some(alt.as_str().to_string()),
+                    origin: self
+                        .policy
+                        .files
+                        .get(i)
+                        .and_then(|r| r.origins.first())
+                        .map(|o| Box::new(o.origin.clone())),
+                },
+                e => e,
+            })?;
             skipped += listing.unnamed;
             for (p, kind) in listing.entries.into_iter().rev() {
-                let below = tree_glob(&p).is_none_or(|s| s.intersects(target));
+                let below = has_meta(&p) || target.may_match_below(&p);
                 match kind {
                     Kind::Dir if below => stack.push(p),
                     Kind::Dir if check == Check::Dir && target.matches(&p) => skipped += 1,

@@ -150,6 +150,8 @@ impl FsView {
                 return Err(Error::ExpansionTooLarge {
                     root: self.root.display().to_string(),
                     limit: MAX_VISITED,
+                    glob: None,
+                    origin: None,
                 });
             }
             let name = e.file_name();

@@ -70,6 +70,15 @@ pub use plan::{
 };
 pub use sys::kernel_abi;
 
+/// ` at `G` of the rule at FILE:LINE:COLUMN`, or nothing when unknown.
+fn at_rule(glob: &Option<String>, origin: &Option<Box<polc_lang::ir::Origin>>) -> String {
+    match (glob, origin) {
+        (Some(g), Some(o)) => format!(" at `{g}` of the rule at {o}"),
+        (Some(g), None) => format!(" at `{g}`"),
+        _ => String::new(),
+    }
+}
+
 /// Why a plan or its enforcement failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -87,12 +96,16 @@ pub enum Error {
         problems: Vec<String>,
     },
     /// Expanding globs looked at too many directory entries.
-    #[error("expanding globs under `{root}` looked at more than {limit} directory entries")]
+    #[error("expanding globs under `{root}` looked at more than {limit} directory entries{}", at_rule(.glob, .origin))]
     ExpansionTooLarge {
         /// The root the globs were resolved against.
         root: String,
         /// The limit.
         limit: usize,
+        /// The glob being expanded when the limit was reached.
+        glob: Option<String>,
+        /// Where its rule is written.
+        origin: Option<Box<polc_lang::ir::Origin>>,
     },
     /// Strict mode, and the running kernel has no Landlock.
     #[error("the running kernel does not support landlock")]

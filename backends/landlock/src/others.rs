@@ -3,7 +3,7 @@
 use crate::access::{NetAccess, Scopes};
 use crate::files::Verdict;
 use crate::plan::{Gap, GapKind};
-use polc_lang::fidelity::Fidelity;
+use polc_lang::fidelity::{AccessClass, Fidelity};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, NetRule, Policy, PortRange, Proto, SignalDir};
 
@@ -120,6 +120,10 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
             gaps.push(Gap {
                 what: format!("net {name} udp"),
                 kind: GapKind::Inherent,
+                access: Some(AccessClass::Net {
+                    op: Some(op),
+                    proto: Proto::Udp,
+                }),
                 since_abi: None,
                 reason: "Landlock does not restrict UDP".into(),
             });
@@ -131,6 +135,10 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
             gaps.push(Gap {
                 what: format!("net {name} tcp"),
                 kind: GapKind::Abi,
+                access: Some(AccessClass::Net {
+                    op: Some(op),
+                    proto: Proto::Tcp,
+                }),
                 since_abi: Some(4),
                 reason: "Landlock restricts TCP ports from ABI 4".into(),
             });
@@ -143,6 +151,10 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
             gaps.push(Gap {
                 what: format!("net {name} tcp"),
                 kind: GapKind::Policy,
+                access: Some(AccessClass::Net {
+                    op: Some(op),
+                    proto: Proto::Tcp,
+                }),
                 since_abi: None,
                 reason: why.clone(),
             });
@@ -172,9 +184,18 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
 
 fn net_verdict(r: &NetRule, abi: u8, too_many: &[Option<String>; 2]) -> Verdict {
     let deny = r.effect == Effect::Deny;
+    // An allow of some ports of an operation the kernel cannot restrict lets every port
+    // through: widened (an allow of every port is exact).
+    let some_ports = r.ports != PortRange::ALL;
+    let op = op_name(r.op);
     if r.proto == Proto::Udp {
         return if deny {
             Verdict::new(Fidelity::Unsupported, "Landlock does not restrict UDP")
+        } else if some_ports {
+            Verdict::new(
+                Fidelity::Widened,
+                format!("Landlock does not restrict UDP: every UDP {op} is allowed, on every port"),
+            )
         } else {
             Verdict::exact()
         };
@@ -184,6 +205,13 @@ fn net_verdict(r: &NetRule, abi: u8, too_many: &[Option<String>; 2]) -> Verdict 
             Verdict::new(
                 Fidelity::Unsupported,
                 "Landlock restricts TCP ports from ABI 4",
+            )
+        } else if some_ports {
+            Verdict::new(
+                Fidelity::Widened,
+                format!(
+                    "Landlock restricts TCP ports from ABI 4: every TCP {op} is allowed, on every port"
+                ),
             )
         } else {
             Verdict::exact()
@@ -227,6 +255,7 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
     let mut gaps = vec![Gap {
         what: "signal receive".into(),
         kind: GapKind::Inherent,
+        access: None,
         since_abi: None,
         reason: "Landlock cannot restrict which processes signal the confined one".into(),
     }];
@@ -234,6 +263,7 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
         gaps.push(Gap {
             what: "signal send".into(),
             kind: GapKind::Abi,
+            access: None,
             since_abi: Some(6),
             reason: "Landlock scopes signals from ABI 6".into(),
         });
@@ -241,6 +271,7 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
         gaps.push(Gap {
             what: "signal send".into(),
             kind: GapKind::Policy,
+            access: None,
             since_abi: None,
             reason: "the policy lets the process signal other policies, which Landlock's \
                      signal scope cannot express: signals are not restricted"
@@ -250,6 +281,7 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
         gaps.push(Gap {
             what: "signal send to self".into(),
             kind: GapKind::Inherent,
+            access: None,
             since_abi: None,
             reason: "processes in the same Landlock domain can always signal each other".into(),
         });

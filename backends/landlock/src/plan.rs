@@ -5,7 +5,9 @@ use crate::files::{self, FileAnalysis, PathType, Verdict};
 use crate::fsview::FsView;
 use crate::others;
 use crate::Error;
-use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::fidelity::{
+    AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
+};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{Mode, NetOp, Policy, PortRange, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
@@ -93,6 +95,10 @@ pub struct Gap {
     pub what: String,
     /// Why it cannot be restricted.
     pub kind: GapKind,
+    /// The requests it lets through, when they form a class `explain --target` can
+    /// match (network operations); the report's `unrestricted` lists these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessClass>,
     /// For [`GapKind::Abi`]: the ABI that restricts it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since_abi: Option<u8>,
@@ -174,6 +180,7 @@ impl Plan {
             backend: self.report.backend.clone(),
             target: format!("abi {abi}"),
             entries,
+            unrestricted: unrestricted(&fb.unrestricted),
         };
         (report, fb.unrestricted.clone())
     }
@@ -416,6 +423,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             Vec::new(),
         ));
     }
+    let report_unrestricted = unrestricted(&gaps);
     let (handled_fs, handled_net) = if abi == 0 {
         (FsAccess::EMPTY, NetAccess::EMPTY)
     } else {
@@ -437,8 +445,21 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             backend: "landlock".into(),
             target: format!("abi {abi}"),
             entries,
+            unrestricted: report_unrestricted,
         },
     }
+}
+
+/// The report's `unrestricted` requests: the gaps that name a class of requests.
+fn unrestricted(gaps: &[Gap]) -> Vec<Unrestricted> {
+    gaps.iter()
+        .filter_map(|g| {
+            g.access.map(|access| Unrestricted {
+                access,
+                reason: g.reason.clone(),
+            })
+        })
+        .collect()
 }
 
 /// The report entries of one verdict: one, or two when it narrows and widens.
@@ -526,6 +547,7 @@ fn file_gaps(policy: &Policy, abi: u8) -> Vec<Gap> {
         gaps.push(Gap {
             what: "file access".into(),
             kind: GapKind::Abi,
+            access: None,
             since_abi: Some(1),
             reason: "Landlock is not available".into(),
         });
@@ -536,6 +558,7 @@ fn file_gaps(policy: &Policy, abi: u8) -> Vec<Gap> {
             gaps.push(Gap {
                 what: r.name().into(),
                 kind: GapKind::Inherent,
+                access: None,
                 since_abi: None,
                 reason: format!("Landlock has no access right for `{r}`"),
             });
@@ -545,6 +568,7 @@ fn file_gaps(policy: &Policy, abi: u8) -> Vec<Gap> {
         gaps.push(Gap {
             what: "write (truncate)".into(),
             kind: GapKind::Abi,
+            access: None,
             since_abi: Some(3),
             reason: "Landlock restricts truncate(2) from ABI 3".into(),
         });

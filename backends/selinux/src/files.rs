@@ -43,6 +43,9 @@ struct Ctx<'a> {
     granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, BTreeSet<&'static str>>>,
     fc_given: bool,
     unresolved: Vec<Unresolved>,
+    /// [`Ctx::union_for`] of each right and effect asked already: it is asked once per
+    /// rule, and building it reads every rule (10,000 rules took minutes).
+    unions: Vec<((Right, Effect), Option<usize>)>,
 }
 
 impl Ctx<'_> {
@@ -67,6 +70,9 @@ impl Ctx<'_> {
     }
 
     fn union_for(&mut self, r: Right, effect: Effect) -> Option<usize> {
+        if let Some((_, m)) = self.unions.iter().find(|(k, _)| *k == (r, effect)) {
+            return *m;
+        }
         let gs: Vec<String> = self
             .p
             .files
@@ -75,7 +81,9 @@ impl Ctx<'_> {
             .filter(|(f, _)| f.effect == effect && f.rights.contains(r))
             .map(|(_, g)| g.clone())
             .collect();
-        self.lab.union(&gs)
+        let m = self.lab.union(&gs);
+        self.unions.push(((r, effect), m));
+        m
     }
 
     fn too_big(&self, i: usize) -> Error {
@@ -206,6 +214,7 @@ pub(crate) fn lower(
         granted: BTreeMap::new(),
         fc_given: fc.is_some(),
         unresolved: Vec::new(),
+        unions: Vec::new(),
     };
 
     if attach.is_some() {

@@ -269,6 +269,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         backend: "selinux".into(),
         target: "cil".into(),
         entries: findings.entries(policy),
+        unrestricted: Vec::new(),
     };
     if config.strict && report.strict_violations().next().is_some() {
         return Err(Error::Strict { report });

@@ -51,7 +51,9 @@
 //! ```
 #![warn(missing_docs)]
 
-use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::fidelity::{
+    AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
+};
 use polc_lang::glob::Glob;
 use polc_lang::ir::text::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
 use polc_lang::ir::Effect;
@@ -434,6 +436,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         backend: "spo-apparmor".into(),
         target: "AppArmorProfile v1 abstract".into(),
         entries: report,
+        unrestricted: unrestricted(policy),
     };
     if config.strict && report.strict_violations().next().is_some() {
         return Err(Error::Strict { report });
@@ -562,6 +565,27 @@ fn net(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Option<Network> {
             allow_udp: udp.then_some(true),
         },
     })
+}
+
+/// The network requests the abstract form allows whatever the rules say: a protocol that
+/// is allowed at all is allowed as a whole (every port, connect and bind).
+fn unrestricted(policy: &Policy) -> Vec<Unrestricted> {
+    [Proto::Tcp, Proto::Udp]
+        .into_iter()
+        .filter(|&p| {
+            policy
+                .net
+                .iter()
+                .any(|r| r.effect == Effect::Allow && r.proto == p)
+        })
+        .map(|p| Unrestricted {
+            access: AccessClass::Net { op: None, proto: p },
+            reason: format!(
+                "the abstract form allows {} as a whole: every port, connect and bind",
+                proto_name(p)
+            ),
+        })
+        .collect()
 }
 
 fn proto_name(p: Proto) -> &'static str {

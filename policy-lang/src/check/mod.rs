@@ -28,6 +28,7 @@ pub(crate) mod transitions;
 pub(crate) mod vars;
 
 pub use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};
+pub use strings::suggest;
 
 use crate::ast::File;
 use crate::diagnostics::Diagnostic;

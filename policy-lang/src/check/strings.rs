@@ -225,10 +225,7 @@ pub(crate) fn esc(s: &str) -> String {
 /// The candidate closest to `word` by edit distance (a swap of two neighbours counting
 /// as one edit), when close enough to be a likely typo; else the one candidate `word`
 /// is a prefix of.
-pub(crate) fn suggest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     let limit = (word.chars().count() / 3).clamp(1, 3);
     let near = candidates

@@ -385,6 +385,20 @@ pub fn decision_fidelity(
                 (Fidelity::Unsupported, first_reason(&deciding, "the backend cannot express the allow rules that decide it: the kernel refuses it"), caveats)
             }
         }
+        // What the backend cannot refuse at all (AppArmor ABI 3.0 ports, Landlock UDP):
+        // the kernel allows it, whatever rule decides it.
+        Reason::Denied | Reason::DefaultDeny
+            if report.unrestricted_for(request).is_some() && !deciding.iter().any(refuses) =>
+        {
+            let why = report
+                .unrestricted_for(request)
+                .map_or_else(String::new, |u| u.reason.clone());
+            let caveats = matching_allows(policy, request)
+                .into_iter()
+                .flat_map(of)
+                .collect();
+            (Fidelity::Widened, why, caveats)
+        }
         Reason::Denied => {
             if deciding.iter().any(refuses) {
                 (

@@ -245,6 +245,19 @@ impl Glob {
         is_valid_path(path) && self.compiled.nfa.accepts(path)
     }
 
+    /// False only when no path of the glob lies below the directory `dir` (a valid
+    /// path); may be true when none does. Linear in `dir`'s length: a cheap test of
+    /// whether a directory tree can hold matches, where [`Glob::intersects`] with
+    /// `DIR/**` searches a product automaton.
+    pub fn may_match_below(&self, dir: &str) -> bool {
+        let prefix = if dir.ends_with('/') {
+            dir.to_string()
+        } else {
+            format!("{dir}/")
+        };
+        self.compiled.nfa.alive_after(&prefix)
+    }
+
     /// Whether some valid path is in `self` but not in `other`, with a shortest one.
     pub fn difference(&self, other: &Glob) -> Emptiness {
         if self.text == other.text {

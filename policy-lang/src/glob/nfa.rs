@@ -176,6 +176,35 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
 }
 
 impl Nfa {
+    /// True when some run of the automaton consumes all of `s`: some string starting
+    /// with `s` may be accepted (every state lies on the way to an accepting one).
+    pub(super) fn alive_after(&self, s: &str) -> bool {
+        let n = self.trans.len();
+        let mut cur: Vec<u32> = vec![0];
+        let mut next: Vec<u32> = Vec::new();
+        let mut seen = vec![usize::MAX; n];
+        for (step, c) in s.chars().enumerate() {
+            next.clear();
+            for &q in &cur {
+                for &(class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
+                    if class.holds(c) {
+                        if let Some(mark) = seen.get_mut(r as usize) {
+                            if *mark != step {
+                                *mark = step;
+                                next.push(r);
+                            }
+                        }
+                    }
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+            if cur.is_empty() {
+                return false;
+            }
+        }
+        true
+    }
+
     /// Run the automaton on `s` (no path-validity check here).
     pub(super) fn accepts(&self, s: &str) -> bool {
         let n = self.trans.len();

@@ -556,10 +556,33 @@ impl<'a> Parser<'a> {
                 self.signal(effect)
             }
             Some(w) if is_ident(w) => {
+                // Rights are separated by spaces or, as capabilities and signals are, by
+                // commas: `read write` and `read, write` are the same rule (the
+                // formatter writes spaces).
                 let mut rights = Vec::new();
-                while let Some(w) = self.peek_word().filter(|w| is_ident(w)) {
-                    let t = self.bump();
-                    rights.push(Spanned::new(w.to_string(), t.span));
+                loop {
+                    while let Some(w) = self.peek_word().filter(|w| is_ident(w)) {
+                        let t = self.bump();
+                        rights.push(Spanned::new(w.to_string(), t.span));
+                    }
+                    if !self.at(Kind::Comma) {
+                        break;
+                    }
+                    self.bump();
+                    if self.peek_word().filter(|w| is_ident(w)).is_none() {
+                        let r = self.error("a right after `,`");
+                        if let Some(d) = self.diags.pop() {
+                            let rights: Vec<&str> =
+                                rights.iter().map(|r| r.node.as_str()).collect();
+                            self.diags.push(d.with_help(format!(
+                                "a `,` separates rights; before the paths, write the rights \
+                                 alone: `{} {} \"...\"`",
+                                effect.node.keyword(),
+                                rights.join(" ")
+                            )));
+                        }
+                        return Err(r);
+                    }
                 }
                 let paths = self.strings("a right or a string")?;
                 let exec_as = if self.at_word("as") {

@@ -89,6 +89,16 @@ fn shown(o: Option<&Outcome>) -> String {
     }
 }
 
+/// How much of a run may go unjudged, in percent of its pairs: set per test from its measured
+/// numbers (with the default seed), so that a drift towards judging less fails the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Outcomes that are no answer of the LSM.
+    pub inconclusive_percent: usize,
+    /// Pairs counted but not compared (`unsupported`, narrowed and widened together).
+    pub not_compared_percent: usize,
+}
+
 /// Counts and findings of one LSM's run.
 #[derive(Clone, Debug, Default)]
 pub struct Tally {
@@ -271,9 +281,9 @@ impl Tally {
     }
 
     /// `Ok` when there is no mismatch, every deliberately wrong expectation was detected,
-    /// at least `min_compared` pairs were compared and at most a tenth were inconclusive;
-    /// else the full report.
-    pub fn verdict(&self, min_compared: usize) -> Result<(), String> {
+    /// at least `min_compared` pairs were compared, and the inconclusive and not compared
+    /// pairs stay within `limits`; else the full report.
+    pub fn verdict(&self, min_compared: usize, limits: Limits) -> Result<(), String> {
         let mut problems = self.mismatches.clone();
         if self.self_checks.0 == 0 {
             problems.push("no deliberately wrong expectation was run".into());
@@ -284,12 +294,19 @@ impl Tally {
                 self.equal + self.sound
             ));
         }
-        if self.inconclusive.len() * 10 > self.pairs {
+        if self.inconclusive.len() * 100 > self.pairs * limits.inconclusive_percent {
             problems.push(format!(
-                "{} of {} outcomes are no answer of the LSM: {}",
+                "{} of {} outcomes are no answer of the LSM (at most {} % allowed): {}",
                 self.inconclusive.len(),
                 self.pairs,
+                limits.inconclusive_percent,
                 self.inconclusive.join(", ")
+            ));
+        }
+        if self.not_compared * 100 > self.pairs * limits.not_compared_percent {
+            problems.push(format!(
+                "{} of {} pairs were not compared (at most {} % allowed): the backend reports more rules unsupported than it did",
+                self.not_compared, self.pairs, limits.not_compared_percent,
             ));
         }
         if problems.is_empty() {
@@ -370,7 +387,7 @@ mod tests {
             m.contains("case e") && m.contains("observed:  errno 0"),
             "{m}"
         );
-        assert!(t.verdict(1).is_err());
+        assert!(t.verdict(1, Limits::default()).is_err());
         let mut k = pair("k", true, Fidelity::Exact, false);
         k.known_gap = Some("a known gap".into());
         t.judge(&k, Some(&Outcome::Signal(11)));
@@ -402,6 +419,39 @@ mod tests {
             Some(&Outcome::Errno(13)),
         );
         assert_eq!(t.self_checks, (1, 0));
-        assert!(t.verdict(0).is_err());
+        assert!(t.verdict(0, Limits::default()).is_err());
+    }
+
+    #[test]
+    fn more_inconclusive_or_not_compared_pairs_than_measured_fail_the_run() {
+        let mut t = Tally::new("x");
+        t.judge(
+            &pair("w", true, Fidelity::Exact, true),
+            Some(&Outcome::Errno(13)),
+        );
+        for i in 0..8 {
+            t.judge(
+                &pair(&format!("a{i}"), true, Fidelity::Exact, false),
+                Some(&Outcome::Errno(0)),
+            );
+        }
+        t.judge(
+            &pair("i", true, Fidelity::Exact, false),
+            Some(&Outcome::Errno(22)),
+        );
+        t.judge(
+            &pair("u", true, Fidelity::Unsupported, false),
+            Some(&Outcome::Errno(0)),
+        );
+        assert_eq!((t.pairs, t.inconclusive.len(), t.not_compared), (10, 1, 1));
+        let limits = |inconclusive_percent, not_compared_percent| Limits {
+            inconclusive_percent,
+            not_compared_percent,
+        };
+        assert_eq!(t.verdict(8, limits(10, 10)), Ok(()));
+        let e = t.verdict(8, limits(9, 10)).unwrap_err();
+        assert!(e.contains("1 of 10 outcomes are no answer"), "{e}");
+        let e = t.verdict(8, limits(10, 9)).unwrap_err();
+        assert!(e.contains("1 of 10 pairs were not compared"), "{e}");
     }
 }

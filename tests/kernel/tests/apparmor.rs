@@ -20,7 +20,7 @@ mod common;
 
 use common::{add_tree, kernel_and_probe, pair, random_ops, random_rules, seed, Op, Rng};
 use polc_apparmor::{compile, Config};
-use polc_kernel_harness::differential::{combine, Pair, Tally};
+use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::vm::Lsm;
@@ -120,6 +120,20 @@ impl Batch {
     }
 }
 
+/// How much of the random run may go unjudged (percent of its pairs), from the numbers
+/// measured with the default seed (480 pairs: 0 inconclusive, 22 not compared, 4.6 %): a
+/// drift towards judging less fails the run.
+const RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 6,
+};
+
+/// The same for the curated run (36 pairs: 0 inconclusive, 1 not compared).
+const CURATED_LIMITS: Limits = Limits {
+    inconclusive_percent: 0,
+    not_compared_percent: 3,
+};
+
 /// Random policies per boot (16 operations each).
 const RANDOM_POLICIES: usize = 30;
 
@@ -172,7 +186,7 @@ fn random_policies_agree_with_the_evaluator() {
     );
     let mut tally = Tally::new("apparmor");
     tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 300);
+    common::conclude(&tally, 300, RANDOM_LIMITS);
 }
 
 const CURATED: &str = r#"
@@ -637,5 +651,5 @@ fn curated_policies_agree_with_the_evaluator() {
         "complain mode: no `apparmor=\"ALLOWED\"` line for /c/complain/other in the kernel log:\n{}",
         run.console
     );
-    common::conclude(&tally, pairs.len() / 2);
+    common::conclude(&tally, pairs.len() / 2, CURATED_LIMITS);
 }

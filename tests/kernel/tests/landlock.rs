@@ -19,7 +19,7 @@
 mod common;
 
 use common::{add_tree, kernel_and_probe, mirror_tree, pair, random_ops, random_rules, seed, Rng};
-use polc_kernel_harness::differential::{combine, Pair, Tally};
+use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::probe::{tagged_lines, Case, Outcome};
@@ -123,6 +123,14 @@ fn config(root: &std::path::Path, compatibility: Compatibility) -> Config {
     }
 }
 
+/// How much of the random run may go unjudged (percent of its pairs), from the numbers
+/// measured with the default seed (512 pairs: 0 inconclusive, 79 not compared, 15.4 %): a
+/// drift towards judging less fails the run.
+const RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 17,
+};
+
 /// Random policies per boot (16 operations each).
 const RANDOM_POLICIES: usize = 32;
 
@@ -168,7 +176,7 @@ fn random_plans_agree_with_the_evaluator_on_abi_2() {
     );
     let mut tally = Tally::new("landlock (abi 2)");
     tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 200);
+    common::conclude(&tally, 200, RANDOM_LIMITS);
 }
 
 #[test]

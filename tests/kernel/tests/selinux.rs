@@ -23,7 +23,7 @@ mod common;
 use common::{
     add_tree, kernel_and_probe, pair, random_ops, random_rules_over, seed, tree_paths, Op, Rng,
 };
-use polc_kernel_harness::differential::{combine, Pair, Tally};
+use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::require_tool;
@@ -403,6 +403,20 @@ fn denials(console: &str) -> String {
         .join("\n")
 }
 
+/// How much of the random run may go unjudged (percent of its pairs), from the numbers
+/// measured with the default seed (640 pairs: 0 inconclusive, 45 not compared, 7.0 %): a
+/// drift towards judging less fails the run.
+const RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 8,
+};
+
+/// The same for the curated run (31 pairs: 0 inconclusive, 0 not compared).
+const CURATED_LIMITS: Limits = Limits {
+    inconclusive_percent: 0,
+    not_compared_percent: 0,
+};
+
 /// Random policies per boot (16 operations each).
 const RANDOM_POLICIES: usize = 40;
 
@@ -469,7 +483,7 @@ fn random_policies_agree_with_the_evaluator() {
     if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
         println!("the domains' denials:\n{}", denials(&run.console));
     }
-    common::conclude(&tally, 300);
+    common::conclude(&tally, 300, RANDOM_LIMITS);
 }
 
 const CURATED: &str = r#"
@@ -813,8 +827,16 @@ fn curated_policies_agree_with_the_evaluator() {
             i == 0,
             "the evaluator decides as the policy says"
         );
+        // Complain mode refuses nothing: the kernel must allow both reads, as exactly as
+        // the backend reports the mode (the pair's fidelity, read from the report, includes
+        // the mode's entry, which must be there).
+        let mode = batch.reports["org.polc.cur.complain"]
+            .entries
+            .iter()
+            .find(|e| e.subject == Subject::Mode)
+            .unwrap_or_else(|| panic!("the SELinux report has no entry for `mode complain`"));
+        assert!(p.fidelity >= mode.fidelity);
         p.expected = true;
-        p.fidelity = Fidelity::Exact;
         p.requests = format!("{} (complain mode: logged, never refused)", p.requests);
         pairs.push(p);
     }
@@ -854,5 +876,5 @@ fn curated_policies_agree_with_the_evaluator() {
         "complain mode: no `avc: denied ... permissive=1` line for /c/complain/other in the kernel log:\n{}",
         denials(&run.console)
     );
-    common::conclude(&tally, pairs.len() / 2);
+    common::conclude(&tally, pairs.len() / 2, CURATED_LIMITS);
 }

@@ -1,6 +1,6 @@
 //! The harness itself against the real kernel: a hand-written AppArmor profile is enforced
-//! on the attached probe and not on an unconfined one, and a deliberately wrong
-//! expectation is detected.
+//! on the attached probe and not on an unconfined one, and the differential tests' judge
+//! detects a deliberately wrong expectation run in the guest.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -8,10 +8,12 @@
     clippy::indexing_slicing
 )]
 
+use polc_kernel_harness::differential::{Limits, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::probe::{build_static, Case, Outcome};
 use polc_kernel_harness::vm::Lsm;
 use polc_kernel_harness::{kernel, Result};
+use polc_lang::fidelity::Fidelity;
 
 fn case(id: &str, exec: &str, op: &[&str]) -> Case {
     Case {
@@ -50,6 +52,11 @@ fn smoke() -> Result<()> {
                 &["write", "/data/public"],
             ),
             case(
+                "confined-secret-again",
+                "/usr/bin/confined",
+                &["read", "/data/secret"],
+            ),
+            case(
                 "unconfined-secret",
                 "/bin/polc-probe",
                 &["read", "/data/secret"],
@@ -66,12 +73,42 @@ fn smoke() -> Result<()> {
         ("confined-secret", Outcome::Errno(libc_eacces())),
         ("confined-write", Outcome::Errno(libc_eacces())),
         ("unconfined-secret", Outcome::Errno(0)),
+        // The same operation as `confined-secret`, run again in the guest.
+        ("confined-secret-again", Outcome::Errno(libc_eacces())),
     ];
     for (id, want) in expect {
         assert_eq!(run.results.get(id), Some(&want), "case {id}");
     }
-    // A wrong expectation is a mismatch: the harness cannot pass vacuously.
-    assert_ne!(run.results.get("confined-secret"), Some(&Outcome::Errno(0)));
+    // The judge of the differential tests, on this run: the right expectations agree, and a
+    // deliberately wrong one (the refused read of `/data/secret` expected allowed) is a
+    // mismatch. A kernel that enforced nothing would answer 0 to it and fail here.
+    let pair = |id: &str, op: &[&str], expected: bool, wrong: bool| Pair {
+        case: case(id, "/usr/bin/confined", op),
+        policy: profile.to_string(),
+        expected,
+        fidelity: Fidelity::Exact,
+        requests: op.join(" "),
+        deliberately_wrong: wrong,
+        known_gap: None,
+    };
+    let pairs = [
+        pair("confined-public", &["read", "/data/public"], true, false),
+        pair("confined-secret", &["read", "/data/secret"], false, false),
+        pair("confined-write", &["write", "/data/public"], false, false),
+        pair(
+            "confined-secret-again",
+            &["read", "/data/secret"],
+            true,
+            true,
+        ),
+    ];
+    let mut tally = Tally::new("apparmor (smoke)");
+    tally.judge_all(&pairs, &run.results);
+    assert_eq!(tally.self_checks, (1, 1), "{}", tally.summary());
+    assert_eq!((tally.pairs, tally.equal), (3, 3), "{}", tally.summary());
+    if let Err(report) = tally.verdict(3, Limits::default()) {
+        panic!("{report}");
+    }
     Ok(())
 }
 

@@ -248,3 +248,163 @@ fn fast_lints_agree_on_chosen_cases() {
         }
     }
 }
+
+/// The requests the random policies can tell apart: paths over the generator's names up to
+/// three components (under `/` and under `${d}` = `/a/b`) with every right, both network
+/// operations and protocols on ports 0 to 12, the capabilities, and the signals to and from
+/// each peer.
+fn distinguishing_requests() -> Vec<crate::eval::Request> {
+    use crate::eval::Request;
+    use crate::ir::{NetOp, Proto, SignalDir};
+    use crate::rights::Right;
+    let names = ["a", "b", "ab", "x", "xb"];
+    let mut paths = vec!["/".to_string()];
+    let mut level = vec![String::new()];
+    for _ in 0..3 {
+        level = level
+            .iter()
+            .flat_map(|p| names.iter().map(move |n| format!("{p}/{n}")))
+            .collect();
+        paths.extend(level.iter().cloned());
+        paths.extend(level.iter().map(|p| format!("/a/b{p}")));
+    }
+    paths.sort();
+    paths.dedup();
+    let mut out: Vec<Request> = paths
+        .iter()
+        .flat_map(|p| Right::ALL.map(|r| Request::file(p, r)))
+        .collect();
+    for op in [NetOp::Connect, NetOp::Bind] {
+        for proto in [Proto::Tcp, Proto::Udp] {
+            out.extend((0..13).map(|port| Request::net(op, proto, port)));
+        }
+    }
+    out.extend(["chown", "setuid", "kill", "net_admin"].map(Request::capability));
+    for dir in [SignalDir::Send, SignalDir::Receive] {
+        for peer in ["self", "org.example.p", "org.example.q", "org.example.r"] {
+            for sig in ["term", "hup", "kill", "usr1"] {
+                out.push(Request::signal(dir, peer, sig));
+            }
+        }
+    }
+    out
+}
+
+/// Every decision (allowed, and for an allowed exec the policy it runs under) of `p`.
+fn decisions(p: &crate::ir::Policy, requests: &[crate::eval::Request]) -> Vec<(bool, String)> {
+    requests
+        .iter()
+        .map(|r| {
+            let d = crate::eval::evaluate(p, r);
+            (
+                d.allowed,
+                d.exec_as.map(|n| n.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// `text` without the rule a warning points at: the list item at `span` (a path literal or
+/// a capability) with its `, ` when its statement lists several, else the statement's line.
+fn without_rule(text: &str, span: crate::span::Span) -> String {
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[span.start..]
+        .find('\n')
+        .map_or(text.len(), |i| span.start + i + 1);
+    let (before, after) = (&text[line_start..span.start], &text[span.end..line_end]);
+    let rewritten = if let Some(rest) = after.strip_prefix(", ") {
+        format!("{before}{rest}")
+    } else if let Some(head) = before.strip_suffix(", ") {
+        format!("{head}{after}")
+    } else {
+        String::new()
+    };
+    format!("{}{rewritten}{}", &text[..line_start], &text[line_end..])
+}
+
+/// W0200, W0201 and W0202 against the evaluator itself, not the lints' own judgement of a
+/// pair: removing any one rule they name (a duplicate, a shadowed rule, a deny that
+/// matches nothing allowed) changes no decision of the policy. Each warning must be seen
+/// often, and the check is shown to catch a rule that does matter.
+#[test]
+fn removing_a_rule_a_lint_names_changes_no_decision() {
+    let requests = distinguishing_requests();
+    let opts = |shared: &str| LoadOptions {
+        abstractions: vec![Source::new("shared.pol", shared)],
+        ..LoadOptions::default()
+    };
+    let mut runner = TestRunner::new(Config {
+        cases: 40,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let seen = std::cell::RefCell::new(BTreeMap::<&str, usize>::new());
+    let result = runner.run(&policy(), |(text, shared)| {
+        let Ok(loaded) = crate::load(&Source::new("test.pol", text.as_str()), &opts(&shared))
+        else {
+            return Ok(());
+        };
+        let before = decisions(&loaded.policy, &requests);
+        for w in &loaded.warnings {
+            let code = w.code.as_str();
+            if !matches!(code, "W0200" | "W0201" | "W0202") {
+                continue;
+            }
+            let span = w.primary.as_ref().map(|l| l.span).unwrap();
+            let reduced = without_rule(&text, span);
+            let after = match crate::load(&Source::new("test.pol", reduced.as_str()), &opts(&shared)) {
+                Ok(l) => decisions(&l.policy, &requests),
+                Err(f) => {
+                    return Err(TestCaseError::fail(format!(
+                        "without the rule {code} names the policy no longer loads:\n{reduced}\n{:?}",
+                        f.diagnostics
+                    )))
+                }
+            };
+            if let Some(i) = (0..before.len()).find(|i| before[*i] != after[*i]) {
+                return Err(TestCaseError::fail(format!(
+                    "{code} `{}` names a rule that decides {:?}: {:?} with it, {:?} without\n{text}\n{shared}",
+                    w.message, requests[i], before[i], after[i]
+                )));
+            }
+            *seen.borrow_mut().entry(code).or_default() += 1;
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    let seen = seen.into_inner();
+    eprintln!("rules named by a lint and removed without changing a decision: {seen:?}");
+    for code in ["W0200", "W0201", "W0202"] {
+        assert!(
+            seen.get(code).copied().unwrap_or(0) >= 20,
+            "the random policies rarely give {code}: {seen:?}"
+        );
+    }
+    // The check itself: removing a rule that decides something is caught.
+    let text =
+        "policy org.example.test {\n    allow read \"/a/**\"\n    allow read \"/a/b\", \"/b\"\n}\n";
+    let with = crate::load(&Source::new("test.pol", text), &LoadOptions::default()).unwrap();
+    let start = text.find("\"/b\"").unwrap();
+    let reduced = without_rule(text, crate::span::Span::new(start, start + 4));
+    assert_eq!(
+        reduced,
+        "policy org.example.test {\n    allow read \"/a/**\"\n    allow read \"/a/b\"\n}\n"
+    );
+    let caps = "policy org.example.test {\n    allow capability chown, kill\n}\n";
+    let at = caps.find("kill").unwrap();
+    assert_eq!(
+        without_rule(caps, crate::span::Span::new(at, at + 4)),
+        "policy org.example.test {\n    allow capability chown\n}\n"
+    );
+    let without = crate::load(
+        &Source::new("test.pol", reduced.as_str()),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert_ne!(
+        decisions(&with.policy, &requests),
+        decisions(&without.policy, &requests)
+    );
+}

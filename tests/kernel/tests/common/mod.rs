@@ -331,31 +331,31 @@ fn is_read_only(op: &[String]) -> bool {
     matches!(first.map(String::as_str), Some("read" | "list"))
 }
 
-/// A copy of an exact pair whose operation changes nothing (read, list), with the
-/// expectation flipped: the harness must report it as a mismatch. (None when there is no
-/// such pair: the verdict then fails, saying no self-check ran.)
+/// A copy of an exact pair that the evaluator refuses and whose operation changes nothing
+/// (read, list), with the expectation flipped to "allowed": the harness must report it as
+/// a mismatch, which it does only when the kernel refuses it (a kernel that enforced
+/// nothing would pass a flipped allowed pair). None when there is no such pair: the verdict
+/// then fails, saying no self-check ran.
 pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
-    let p = pairs
-        .iter()
-        .find(|p| {
-            p.fidelity == Fidelity::Exact
-                && !p.expected
-                && matches!(p.case.op.first().map(String::as_str), Some("read" | "list"))
-        })
-        .or_else(|| {
-            pairs
-                .iter()
-                .find(|p| p.fidelity == Fidelity::Exact && is_read_only(&p.case.op))
-        })?;
+    let p = pairs.iter().find(|p| {
+        p.fidelity == Fidelity::Exact
+            && !p.expected
+            && p.known_gap.is_none()
+            && is_read_only(&p.case.op)
+    })?;
     let mut w = p.clone();
     w.case.id = format!("{}-deliberately-wrong", p.case.id);
-    w.expected = !p.expected;
+    w.expected = true;
     w.deliberately_wrong = true;
     Some(w)
 }
 
 /// Print the summary and fail with every problem.
-pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: usize) {
+pub fn conclude(
+    tally: &polc_kernel_harness::differential::Tally,
+    min_compared: usize,
+    limits: polc_kernel_harness::differential::Limits,
+) {
     // Written to stderr directly, past the test harness's capture: the counts are part of
     // every run's output, passing or not.
     use std::io::Write;
@@ -366,7 +366,7 @@ pub fn conclude(tally: &polc_kernel_harness::differential::Tally, min_compared: 
     for i in &tally.inconclusive {
         println!("  inconclusive: {i}");
     }
-    if let Err(report) = tally.verdict(min_compared) {
+    if let Err(report) = tally.verdict(min_compared, limits) {
         panic!("{report}");
     }
 }

@@ -94,9 +94,6 @@ pub enum CompileError {
     /// A deployment object could not be made (`polc::deploy`).
     #[error(transparent)]
     Deploy(#[from] crate::deploy::DeployError),
-    /// The LSM has no backend in this build.
-    #[error("no {0} backend in this build of polc")]
-    Unavailable(Lsm),
 }
 
 impl CompileError {
@@ -117,7 +114,7 @@ impl CompileError {
                 Some("each entry says why; change the rules or compile without --strict")
             }
             CompileError::Deploy(e) => e.help(),
-            CompileError::SeLinux(_) | CompileError::Unavailable(_) => None,
+            CompileError::SeLinux(_) => None,
         }
     }
 

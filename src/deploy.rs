@@ -41,8 +41,8 @@
 
 use crate::compile::{compile, Artifact, CompileError, CompileOptions};
 use crate::store::Lsm;
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect;
 use polc_lang::ir::Policy;
 use serde_json::{json, Value};
 

@@ -1,8 +1,8 @@
 //! Explanations: a decision of the evaluator, with the rules behind it in the
 //! language's own words and where they were written.
 
-use polc_lang::ast::Effect;
 use polc_lang::eval::{evaluate, Reason, Request, RuleKind, RuleRef};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{Origin, Policy, PolicyName, SignalDir};
 use serde::Serialize;
 

@@ -3,8 +3,8 @@
 //! Default deny; a request is allowed when some `allow` rule matches it and no `deny`
 //! rule does (`deny` wins); rule order does not matter.
 
-use crate::ast::Effect;
 use crate::glob::is_valid_path;
+use crate::ir::Effect;
 use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
 use crate::rights::{Right, Rights};
 use serde::Serialize;

@@ -5,13 +5,99 @@
 //! evaluator and the diff read only this model. Its JSON form (`polc compile --target
 //! ir`) is stable: fields and rules are in a canonical order.
 
-use crate::ast::Effect;
+pub mod text;
+
 use crate::glob::Glob;
 use crate::rights::Rights;
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
+
+/// Whether a rule grants or refuses: the IR's own copy of the language's `allow`/`deny`
+/// (lowering converts), so readers of the IR need nothing from the AST.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Effect {
+    /// Grants access.
+    Allow,
+    /// Refuses access; wins over every `allow`.
+    Deny,
+}
+
+impl Effect {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+        }
+    }
+}
+
+/// Every Linux capability, lowercase without `CAP_`, in the kernel's numeric order
+/// (`CAP_CHOWN` = 0 ... `CAP_CHECKPOINT_RESTORE` = 40).
+pub const CAPABILITIES: [&str; 41] = [
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
+];
+
+/// The standard signals, lowercase without `SIG`, in numeric order on x86-64 (`hup` = 1
+/// ... `sys` = 31). Real-time signals (`rtmin+N`) are not part of the language.
+pub const SIGNALS: [&str; 31] = [
+    "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
+    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg",
+    "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
+];
+
+/// True for a known capability name.
+pub fn is_capability(s: &str) -> bool {
+    CAPABILITIES.contains(&s)
+}
+
+/// True for a known signal name.
+pub fn is_signal(s: &str) -> bool {
+    SIGNALS.contains(&s)
+}
 
 /// A validated policy name such as `org.example.webapp`.
 ///

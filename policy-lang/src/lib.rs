@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod ast;
+mod atom;
 pub mod check;
 pub mod denial;
 pub mod diagnostics;
@@ -31,6 +32,7 @@ pub mod eval;
 pub mod fidelity;
 pub mod fmt;
 pub mod glob;
+mod hash;
 pub mod ir;
 pub mod json;
 mod lower;

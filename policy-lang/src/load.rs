@@ -88,7 +88,7 @@ pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
 
 /// What runs after lowering: the lints, given the diagnostics so far.
 pub(crate) type AfterLower<'a> =
-    dyn FnMut(&Workspace, &Resolution, &[lower::Atom], &Env, &mut Vec<Diagnostic>) + 'a;
+    dyn FnMut(&Workspace, &Resolution, &[crate::atom::Atom], &Env, &mut Vec<Diagnostic>) + 'a;
 
 /// [`load`] with the step after lowering given (the tests run the reference lints there).
 pub(crate) fn load_with(

@@ -9,8 +9,8 @@
 mod common;
 
 use common::*;
-use polc_lang::ast::Effect;
 use polc_lang::diagnostics::Code;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{Mode, NetOp, PortRange, Proto, SignalDir, UsedAbstraction};
 use polc_lang::rights::{Right, Rights};
 use polc_lang::{load, LoadOptions, Source};

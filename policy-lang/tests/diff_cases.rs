@@ -9,8 +9,8 @@
 mod diff_support;
 
 use diff_support::*;
-use polc_lang::ast::Effect::{Allow, Deny};
 use polc_lang::diff::{diff, Change, Decided, Direction, PolicyField, SignalSet};
+use polc_lang::ir::Effect::{Allow, Deny};
 use polc_lang::ir::{Attach, Mode, NetOp, Proto, SignalDir};
 
 fn o(line: usize) -> polc_lang::ir::Origin {

@@ -11,8 +11,8 @@
 mod diff_support;
 
 use diff_support::*;
-use polc_lang::ast::Effect;
 use polc_lang::diff::diff;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;

@@ -10,11 +10,11 @@
 mod diff_support;
 
 use diff_support::*;
-use polc_lang::ast::Effect::{Allow, Deny};
 use polc_lang::diff::diff;
 use polc_lang::diff::target::{decision_fidelity, target_diff};
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect::{Allow, Deny};
 use polc_lang::rights::{Right, Rights};
 
 fn entry(

@@ -9,9 +9,9 @@
 mod eval_support;
 
 use eval_support::*;
-use polc_lang::ast::Effect::{Allow, Deny};
 use polc_lang::eval::{allowed_rights, evaluate, evaluate_all, Reason, Request, RuleKind};
 use polc_lang::glob::is_valid_path;
+use polc_lang::ir::Effect::{Allow, Deny};
 use polc_lang::ir::{NetOp, Proto, RightsOrigin, SignalDir};
 use polc_lang::rights::{Right, Rights};
 

@@ -9,9 +9,9 @@
 mod eval_support;
 
 use eval_support::*;
-use polc_lang::ast::Effect;
 use polc_lang::eval::{evaluate, Decision, Reason, Request, RuleKind};
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;

@@ -10,8 +10,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use polc_apparmor::{compile, Config, Parser};
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto, RightsOrigin,
 };

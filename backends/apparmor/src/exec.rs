@@ -15,7 +15,6 @@ use polc_lang::ir::PolicyName;
 use serde::Serialize;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -181,12 +180,7 @@ impl PreparedExec {
             request,
             status,
         } = self;
-        let hook = move || write_attr(&interface, &request);
-        // SAFETY: the hook only calls open, write and close on buffers prepared before the
-        // fork (no allocation, no lock), which is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(hook);
-        }
+        polc_launch::write_at_exec(cmd, interface, request);
         status
     }
 }
@@ -201,31 +195,13 @@ fn choose_interface(attr_dir: &Path) -> PathBuf {
     }
 }
 
-/// Write `request` to `path` with one `write`. Async-signal-safe.
-pub(crate) fn write_attr(path: &CString, request: &[u8]) -> std::io::Result<()> {
-    // SAFETY: `path` is a valid C string; open takes no other pointer.
-    let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: `request` is valid for reads of its length; `fd` is open.
-    let n = unsafe { libc::write(fd, request.as_ptr().cast(), request.len()) };
-    let err = std::io::Error::last_os_error();
-    // SAFETY: `fd` is ours and closed once.
-    unsafe { libc::close(fd) };
-    match usize::try_from(n) {
-        Ok(n) if n == request.len() => Ok(()),
-        Ok(_) => Err(std::io::Error::from_raw_os_error(libc::EIO)),
-        Err(_) => Err(err),
-    }
-}
+pub use polc_launch::poison_command;
 
-/// Make every spawn of `cmd` fail with `errno` before exec (used when confinement could
-/// not be prepared, so that ignoring the error can never start the child unconfined).
-pub fn poison_command(cmd: &mut Command, errno: i32) {
-    // SAFETY: the hook makes no call at all.
-    unsafe {
-        cmd.pre_exec(move || Err(std::io::Error::from_raw_os_error(errno)));
+impl polc_launch::Prepared for PreparedExec {
+    type Status = ExecStatus;
+
+    fn install(self, cmd: &mut Command) -> ExecStatus {
+        PreparedExec::install(self, cmd)
     }
 }
 
@@ -269,13 +245,7 @@ impl CommandExt for Command {
         name: &PolicyName,
         opts: &ExecOptions,
     ) -> Result<ExecStatus, ExecError> {
-        match PreparedExec::new(name, opts) {
-            Ok(p) => Ok(p.install(self)),
-            Err(e) => {
-                poison_command(self, libc::EACCES);
-                Err(e)
-            }
-        }
+        polc_launch::confine_or_poison(self, PreparedExec::new(name, opts))
     }
 }
 

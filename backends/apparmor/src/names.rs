@@ -3,7 +3,7 @@
 /// The AppArmor name of a capability, if AppArmor knows it.
 pub(crate) fn capability(name: &str) -> Option<&'static str> {
     // AppArmor knows every capability of the language (up to `checkpoint_restore`).
-    polc_lang::check::CAPABILITIES
+    polc_lang::ir::CAPABILITIES
         .iter()
         .copied()
         .find(|c| *c == name)

@@ -2,8 +2,8 @@
 //! (fine-grained inet rules with ports).
 
 use crate::Abi;
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{AccessClass, Fidelity, Unrestricted};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, NetRule, PortRange, Proto};
 
 fn sock_type(p: Proto) -> &'static str {

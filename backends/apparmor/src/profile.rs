@@ -2,8 +2,8 @@
 
 use crate::files::{self, Letters};
 use crate::{aare, names, net, Config, Error};
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{FileRule, Mode, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
 use polc_lang::rights::Rights;
 use std::collections::BTreeMap;

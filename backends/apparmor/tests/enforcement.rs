@@ -17,9 +17,9 @@ use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::kernel;
 use polc_kernel_harness::probe::{build_static, Case, Outcome};
 use polc_kernel_harness::vm::Lsm;
-use polc_lang::ast::Effect::Allow;
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect::Allow;
 use polc_lang::ir::{NetOp, Policy, Proto};
 use polc_lang::rights::Right;
 

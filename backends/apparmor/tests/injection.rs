@@ -15,7 +15,7 @@ mod strategies;
 
 use common::{parser, PolicyBuilder};
 use polc_apparmor::{compile, Config, Error};
-use polc_lang::ast::Effect;
+use polc_lang::ir::Effect;
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
 

@@ -122,8 +122,8 @@ policy org.example.app {
 
 #[test]
 fn every_name_the_checker_accepts_is_exact() {
-    let caps = polc_lang::check::CAPABILITIES.join(", ");
-    let sigs = polc_lang::check::SIGNALS.join(", ");
+    let caps = polc_lang::ir::CAPABILITIES.join(", ");
+    let sigs = polc_lang::ir::SIGNALS.join(", ");
     let src = format!(
         "policy org.example.names {{\n    allow capability {caps}\n    allow signal send {sigs} to org.example.peer\n}}\n"
     );

@@ -11,8 +11,8 @@ mod common;
 
 use common::{assert_accepted, parser, render_report, PolicyBuilder};
 use polc_apparmor::{compile, Abi, Config, Error};
-use polc_lang::ast::Effect::{Allow, Deny};
 use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::Effect::{Allow, Deny};
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 
 const RIGHTS: [&str; 11] = [
@@ -44,7 +44,7 @@ fn webapp() -> Policy {
         .build()
 }
 
-fn rights_each(effect: polc_lang::ast::Effect) -> Policy {
+fn rights_each(effect: polc_lang::ir::Effect) -> Policy {
     let mut b = PolicyBuilder::new("test.rights");
     for r in RIGHTS {
         b = b.file(effect, r, &[&format!("/file/{r}")], None).file(

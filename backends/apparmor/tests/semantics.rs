@@ -21,10 +21,10 @@ mod common;
 
 use common::{parser, PolicyBuilder};
 use polc_apparmor::{compile, Config};
-use polc_lang::ast::Effect;
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::Policy;
 use polc_lang::rights::Right;
 use proptest::prelude::*;

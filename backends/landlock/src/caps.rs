@@ -2,7 +2,7 @@
 
 /// Capability names (lowercase, without `CAP_`), indexed by number (linux/capability.h):
 /// the language's own list.
-pub const NAMES: [&str; 41] = polc_lang::check::CAPABILITIES;
+pub const NAMES: [&str; 41] = polc_lang::ir::CAPABILITIES;
 
 /// The number of a capability name.
 pub fn number(name: &str) -> Option<u32> {

@@ -3,8 +3,8 @@
 use crate::access::{NetAccess, Scopes};
 use crate::files::Verdict;
 use crate::plan::{Gap, GapKind};
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{AccessClass, Fidelity};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, NetRule, Policy, PortRange, Proto, SignalDir};
 
 /// The most ports one network operation may hold as rules (one Landlock rule each).

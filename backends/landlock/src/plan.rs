@@ -5,10 +5,10 @@ use crate::files::{self, FileAnalysis, PathType, Verdict};
 use crate::fsview::FsView;
 use crate::others;
 use crate::Error;
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{
     AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
 };
+use polc_lang::ir::Effect;
 use polc_lang::ir::{Mode, NetOp, Policy, PortRange, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};

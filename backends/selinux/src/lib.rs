@@ -10,7 +10,7 @@
 //! paths the rule is reported `widened`, naming the type and a path it lets through.
 //!
 //! ```
-//! use polc_lang::ast::Effect;
+//! use polc_lang::ir::Effect;
 //! use polc_lang::glob::Glob;
 //! use polc_lang::ir::{FileRule, Mode, Owned, Policy, PolicyName};
 //! use polc_lang::rights::Rights;

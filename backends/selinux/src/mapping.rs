@@ -107,8 +107,7 @@ pub(crate) fn verb(r: Right) -> &'static str {
 
 /// The language's capabilities (in kernel order) split at 32: SELinux checks the first
 /// 32 in class `capability` and the rest in class `capability2`.
-const CAPABILITY_CLASSES: (&[&str], &[&str]) =
-    polc_lang::check::CAPABILITIES.as_slice().split_at(32);
+const CAPABILITY_CLASSES: (&[&str], &[&str]) = polc_lang::ir::CAPABILITIES.as_slice().split_at(32);
 
 /// Linux capabilities below 32 (class `capability`).
 pub(crate) const CAPABILITIES: &[&str] = CAPABILITY_CLASSES.0;

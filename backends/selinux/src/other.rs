@@ -5,8 +5,8 @@ use crate::names::{block_name, qualified};
 use crate::ports::PortCon;
 use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -111,9 +111,8 @@ pub(crate) fn lower_net(
         ));
     };
     let dom = out.domain.clone();
-    for (i, r) in p.net.iter().enumerate() {
+    for i in 0..p.net.len() {
         findings.touch(net_subject(i), None);
-        let _ = r;
     }
     for proto in [Proto::Tcp, Proto::Udp] {
         let class = match proto {

@@ -1,8 +1,8 @@
 //! Building the fidelity report: one-line rule texts and the grouping of per-right
 //! findings into entries.
 
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     CapRule, FileRule, NetOp, NetRule, Origin, Policy, Proto, SignalDir, SignalRule,
 };

@@ -15,11 +15,11 @@
 mod common;
 
 use common::*;
-use polc_lang::ast::Effect;
 use polc_lang::eval::RuleKind;
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::Policy;
 use polc_lang::rights::Right;
 use polc_selinux::{compile, FcLabel, FileClass, FileContexts};

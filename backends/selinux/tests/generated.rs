@@ -17,8 +17,8 @@
 mod common;
 
 use common::*;
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
 use polc_selinux::{block_name, compile, decode};
 use proptest::prelude::*;

@@ -10,8 +10,8 @@
 mod common;
 
 use common::*;
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use polc_selinux::{compile, Compiled, Config, Error};
 use std::process::Command;

@@ -51,12 +51,12 @@
 //! ```
 #![warn(missing_docs)]
 
-use polc_lang::ast::Effect;
-use polc_lang::diff::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
 use polc_lang::fidelity::{
     AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
 };
 use polc_lang::glob::Glob;
+use polc_lang::ir::text::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
+use polc_lang::ir::Effect;
 use polc_lang::ir::{Mode, NetOp, Origin, Policy, PortRange, Proto};
 use polc_lang::rights::{Right, Rights};
 use serde::Serialize;

@@ -4,11 +4,12 @@
 //! hold `${var}` references are only checked for the syntax of their references here and
 //! validated in full after substitution.
 
-use super::names::{is_capability, is_signal, normalize_c_name, CAPABILITIES, SIGNALS};
+use super::names::normalize_c_name;
 use super::paths::PathSite;
 use super::strings::{esc, has_refs, is_var_name, pieces, suggest, LitMap};
 use crate::ast::{Effect, Item, ItemKind, PortSpec, Stmt, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};
 use crate::ir::{PolicyName, MAX_NAME_LEN};
 use crate::rights::{Right, Rights, GROUPS};
 use crate::span::{Span, Spanned};

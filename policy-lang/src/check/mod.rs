@@ -24,9 +24,10 @@ pub(crate) mod paths;
 pub(crate) mod prefix_index;
 pub(crate) mod resolve;
 pub(crate) mod strings;
+pub(crate) mod transitions;
 pub(crate) mod vars;
 
-pub use names::{is_capability, is_signal, CAPABILITIES, SIGNALS};
+pub use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};
 pub use strings::suggest;
 
 use crate::ast::File;

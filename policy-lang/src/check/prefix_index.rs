@@ -1,7 +1,7 @@
 //! An index of globs by literal prefix: which globs can share a path with a given one.
 //!
 //! Every path a glob matches starts with the glob's literal prefix (its text up to the
-//! first `*`, `?`, `{` or `}`, see [`crate::lower::GlobEnds`]), so two globs whose
+//! first `*`, `?`, `{` or `}`, see [`crate::atom::GlobEnds`]), so two globs whose
 //! literal prefixes are not one a prefix of the other share no path, and neither contains
 //! the other. The lints and the transition check compare a glob only with the globs this
 //! index returns, instead of with every glob of the policy.
@@ -10,7 +10,7 @@
 //! proper prefix of the query's, a binary search for the indexed prefixes that extend
 //! the query's, and the size of the answer.
 
-use crate::diff::index::FastMap;
+use crate::hash::FastMap;
 
 /// Globs (by item number) grouped by literal prefix.
 #[derive(Debug, Default)]

@@ -2,10 +2,10 @@
 //! and the rule to add.
 
 use super::{Access, Denial, PathHint};
-use crate::ast::Effect;
 use crate::diff::{file_rule_text, net_rule_text, quote, signal_rule_text, RuleCite};
 use crate::eval::{evaluate, Reason, Request};
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
 use crate::rights::Rights;
 use serde::Serialize;

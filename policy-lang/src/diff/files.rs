@@ -13,12 +13,13 @@
 //! with OLD and NEW swapped. Identical globs with identical rights on both sides produce
 //! no set; sets are limited to the globs whose literal prefixes can overlap a changed one.
 
-use super::index::{neighbours, scan, FastMap, HashMap64, Key};
+use super::index::{neighbours, scan, Key};
 use super::region::{intersects, is_subset, region, Emptiness};
-use super::text::file_rule_text;
 use super::{Change, Decided, Direction, FileChange, PathSet, RuleCite, Side};
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::hash::{FastMap, HashMap64};
+use crate::ir::text::file_rule_text;
+use crate::ir::Effect;
 use crate::ir::{FileRule, Origin, Policy};
 use crate::rights::Rights;
 use std::collections::hash_map::Entry as MapEntry;

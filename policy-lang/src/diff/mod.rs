@@ -6,7 +6,7 @@
 //! never compared.
 //!
 //! ```
-//! use polc_lang::ast::Effect;
+//! use polc_lang::ir::Effect;
 //! use polc_lang::diff::{diff, Change, Direction};
 //! use polc_lang::glob::Glob;
 //! use polc_lang::ir::{FileRule, Mode, Policy, PolicyName};
@@ -71,20 +71,19 @@
 //! whose globs can overlap a changed one. See `docs/diff.md` for the derivation.
 
 mod files;
-pub(crate) mod index;
+mod index;
 mod other;
 mod region;
 pub mod target;
-mod text;
 mod transitions;
 mod trie;
 
-pub use text::{
+pub use crate::ir::text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
 };
 
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
 use crate::rights::Rights;
 use serde::Serialize;

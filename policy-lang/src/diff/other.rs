@@ -3,13 +3,13 @@
 
 use super::index::{neighbours, Key};
 use super::region::{intersects, region, Emptiness};
-use super::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use super::{
     CapabilityChange, Change, Decided, Direction, NetChange, OwnsChange, PathSet, PolicyChange,
     PolicyField, RuleCite, Side, SignalChange, SignalSet,
 };
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::text::{cap_rule_text, net_rule_text, signal_rule_text};
+use crate::ir::Effect;
 use crate::ir::{Mode, NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 

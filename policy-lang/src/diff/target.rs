@@ -8,9 +8,9 @@
 //! kernel would enforce exactly the evaluator's decision on one request.
 
 use super::{Change, Diff, Side};
-use crate::ast::Effect;
 use crate::eval::{Decision, Reason, Request, RuleKind};
 use crate::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
+use crate::ir::Effect;
 use crate::ir::{Origin, Policy};
 use crate::rights::{Right, Rights};
 use serde::Serialize;

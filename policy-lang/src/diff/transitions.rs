@@ -7,8 +7,8 @@
 use super::files::{cite, View};
 use super::region::{intersects, region, Emptiness};
 use super::{Change, Decided, Direction, PathSet, Side, TransitionChange};
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{FileRule, PolicyName};
 use crate::rights::{Right, Rights};
 

@@ -1,10 +1,10 @@
 //! Builders of IR policies and checks of a diff against the evaluator.
 #![allow(dead_code)]
 
-use polc_lang::ast::Effect;
 use polc_lang::diff::{Change, Decided, Diff, Direction, Side};
 use polc_lang::eval::{evaluate, Reason, Request};
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange, Proto,
     RightsOrigin, SignalDir, SignalRule,

@@ -1,8 +1,8 @@
 //! Builders of IR values for the evaluator's tests.
 #![allow(dead_code)]
 
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     CapRule, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
     RightsOrigin, SignalDir, SignalRule,

@@ -7,8 +7,8 @@
 //! rules with one path, `net`, `capability` and `signal` rules. The text is kept, so a
 //! mismatch report can show the policy as written.
 
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
     Proto, RightsOrigin, SignalDir, SignalRule,

@@ -10,9 +10,9 @@
 )]
 
 use polc_apparmor::Parser;
-use polc_lang::ast::Effect;
 use polc_lang::fidelity::{FidelityReport, Subject};
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
     Proto, RightsOrigin, SignalDir, SignalRule,

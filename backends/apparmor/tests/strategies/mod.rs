@@ -8,7 +8,7 @@
 )]
 
 use crate::common::PolicyBuilder;
-use polc_lang::ast::Effect;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use proptest::prelude::*;
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 use polc_landlock::{CommandExt, EnforceOptions, Plan, Status};
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     CapRule, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
     RightsOrigin, SignalDir, SignalRule,

@@ -8,8 +8,8 @@
     dead_code
 )]
 
-use polc_lang::ast::Effect;
 use polc_lang::glob::Glob;
+use polc_lang::ir::Effect;
 use polc_lang::ir::{
     Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
     Proto, RightsOrigin, SignalDir, SignalRule,

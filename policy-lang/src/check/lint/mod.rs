@@ -8,10 +8,11 @@
 use super::resolve::{Resolution, Workspace};
 use super::strings::esc;
 use super::vars::Env;
-use crate::ast::{Effect, StmtKind};
+use crate::ast::StmtKind;
+use crate::atom::{Atom, GlobEnds, Subject};
 use crate::diagnostics::{Code, Diagnostic};
-use crate::diff::index::FastMap;
-use crate::lower::{Atom, GlobEnds, Subject};
+use crate::hash::FastMap;
+use crate::ir::Effect;
 use std::collections::BTreeSet;
 
 #[cfg(test)]

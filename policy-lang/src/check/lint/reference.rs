@@ -6,11 +6,12 @@ use super::{
     covered_by, deny_matches_nothing, duplicate, duplicate_of, overlaps, same_rules, shadowed,
     unused_variables, witness, OWN,
 };
-use crate::ast::Effect;
+use crate::atom::{exec_rules, Atom, GlobEnds, Subject};
 use crate::check::resolve::{Resolution, Workspace};
+use crate::check::transitions::transition_conflict;
 use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
-use crate::lower::{exec_rules, transition_conflict, Atom, GlobEnds, Subject};
+use crate::ir::Effect;
 use std::collections::{BTreeSet, HashMap};
 
 fn kind(s: &Subject) -> u8 {

@@ -20,11 +20,11 @@
 //! it decides.
 
 use super::{covered_by, overlaps, signals_subset, witness, OWN};
-use crate::ast::Effect;
+use crate::atom::{Atom, GlobEnds, Subject};
 use crate::check::prefix_index::PrefixIndex;
-use crate::diff::index::{FastMap, FastSet};
+use crate::hash::{FastMap, FastSet};
+use crate::ir::Effect;
 use crate::ir::{NetOp, PolicyName, PortRange, Proto, SignalDir};
-use crate::lower::{Atom, GlobEnds, Subject};
 use std::collections::BTreeSet;
 
 /// The indexes over one policy's atoms.

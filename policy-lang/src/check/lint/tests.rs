@@ -169,7 +169,7 @@ fn compare(text: &str, shared: &str) -> Result<Vec<&'static str>, TestCaseError>
     let mut mismatch = None;
     let mut hook = |ws: &_, res: &_, atoms: &[_], env: &_, diags: &mut Vec<Diagnostic>| {
         let (mut fast, mut slow) = (Vec::new(), Vec::new());
-        crate::lower::check_transitions(ws, atoms, &mut fast);
+        crate::check::transitions::check_transitions(ws, atoms, &mut fast);
         reference::check_transitions(ws, atoms, &mut slow);
         if fast != slow {
             mismatch.get_or_insert(("E0133", fast.clone(), slow.clone()));

@@ -1,7 +1,8 @@
-//! Rules as one line of policy text, for reports and suggestions.
+//! IR rules as one line of policy text, for reports, suggestions and backends' comments.
+//! The diff re-exports these printers (`polc_lang::diff::file_rule_text`, ...).
 
-use crate::ast::Effect;
 use crate::glob::Glob;
+use crate::ir::Effect;
 use crate::ir::{
     CapRule, FileRule, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir, SignalRule,
 };

@@ -6,7 +6,8 @@
 # 1. installs what the tests need (Debian packages only when missing, cargo-fuzz only
 #    when missing), 2. checks formatting, 3. runs clippy with warnings as errors,
 # 4. runs every test of the workspace (unit, corpus snapshots, command line, store,
-#    kernels under qemu, doc examples), 5. fuzzes the parser, the JSON reader and each
+#    kernels under qemu, doc examples), 5. builds the Python wheel and tests it in a fresh
+#    virtual environment, 6. fuzzes the parser, the JSON reader and each
 #    backend's emitter for a bounded time each.
 # It stops at the first failure and ends with one summary line.
 set -euo pipefail
@@ -38,7 +39,7 @@ on_exit() {
 trap on_exit EXIT
 
 # ---------------------------------------------------------------------------
-section "1/5 dependencies"
+section "1/6 dependencies"
 
 # Debian packages the tests use:
 #   build-essential     gcc for the C API's tests, libFuzzer (cargo fuzz), crates that build C
@@ -56,7 +57,9 @@ APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static
     selinux-policy-default policycoreutils semodule-utils selinux-utils
     # tests/deploy.rs: the OCI runtime-spec JSON schema (schema/*.json), the JSON-schema
     # validator run on it and on the SPO CRDs, and systemd-analyze for the unit drop-ins.
-    golang-github-opencontainers-specs-dev python3-jsonschema systemd)
+    golang-github-opencontainers-specs-dev python3-jsonschema systemd
+    # bindings/python/test.sh: virtual environments for the wheel's build and tests.
+    python3-venv)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 
@@ -97,27 +100,32 @@ done
 done_step deps
 
 # ---------------------------------------------------------------------------
-section "2/5 cargo fmt --all -- --check"
+section "2/6 cargo fmt --all -- --check"
 cargo fmt --all -- --check
 done_step fmt
 
 # ---------------------------------------------------------------------------
-section "3/5 cargo clippy --all-targets -- -D warnings"
+section "3/6 cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 done_step clippy
 
 # ---------------------------------------------------------------------------
-section "4/5 cargo test --workspace"
+section "4/6 cargo test --workspace"
 # Snapshots are never written here: a changed snapshot is a failure to review with
 # `cargo insta review` (or INSTA_UPDATE=always) on a developer's machine.
 INSTA_UPDATE=no cargo test --workspace --no-fail-fast
 done_step test
 
 # ---------------------------------------------------------------------------
+section "5/6 python: the wheel in a fresh virtual environment (pytest, mypy --strict)"
+bash bindings/python/test.sh
+done_step python
+
+# ---------------------------------------------------------------------------
 # Every fuzz target of policy-lang/fuzz, each for a bounded time from its committed seeds
 # (policy-lang/fuzz/seeds/TARGET); the corpus grows in policy-lang/fuzz/corpus (ignored).
 FUZZ_TARGETS=(parse json emit_apparmor emit_selinux emit_landlock)
-section "5/5 fuzz ${#FUZZ_TARGETS[@]} targets for ${FUZZ_SECONDS}s each"
+section "6/6 fuzz ${#FUZZ_TARGETS[@]} targets for ${FUZZ_SECONDS}s each"
 if [[ ! -d policy-lang/fuzz ]]; then
     echo "policy-lang/fuzz is missing: the fuzz targets must exist (cargo fuzz list)" >&2
     exit 1

@@ -118,19 +118,7 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
         return code;
     }
     let source_name = super::input::source_name(&args.file);
-    let pkg = Package {
-        name: loaded.policy.name.clone(),
-        lsm,
-        source: loaded
-            .sources
-            .get(&source_name)
-            .unwrap_or_default()
-            .to_string(),
-        source_name,
-        ir_json: loaded.policy.to_json(),
-        artifact_file: artifact.file_name,
-        artifact: artifact.text.into_bytes(),
-    };
+    let pkg = Package::new(&loaded, &source_name, artifact);
     let store = match open(&args.store, ctx) {
         Ok(s) => s,
         Err(code) => return code,

@@ -242,6 +242,30 @@ pub struct Package {
     pub artifact: Vec<u8>,
 }
 
+impl Package {
+    /// The package of a loaded policy and its compiled artifact: the source named
+    /// `source_name` (as the loader saw it), the IR as JSON, and the artifact.
+    pub fn new(
+        loaded: &polc_lang::Loaded,
+        source_name: &str,
+        artifact: crate::compile::Artifact,
+    ) -> Package {
+        Package {
+            name: loaded.policy.name.clone(),
+            lsm: artifact.lsm,
+            source: loaded
+                .sources
+                .get(source_name)
+                .unwrap_or_default()
+                .to_string(),
+            source_name: source_name.to_string(),
+            ir_json: loaded.policy.to_json(),
+            artifact_file: artifact.file_name,
+            artifact: artifact.text.into_bytes(),
+        }
+    }
+}
+
 /// A generation's metadata (`meta.json`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GenerationInfo {

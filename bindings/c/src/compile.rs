@@ -555,19 +555,7 @@ pub unsafe extern "C" fn polc_store_install(
             .next()
             .cloned()
             .unwrap_or_default();
-        let pkg = Package {
-            name: loaded.policy.name.clone(),
-            lsm: a.lsm,
-            source: loaded
-                .sources
-                .get(&source_name)
-                .unwrap_or_default()
-                .to_string(),
-            source_name,
-            ir_json: loaded.policy.to_json(),
-            artifact_file: a.file_name,
-            artifact: a.text.into_bytes(),
-        };
+        let pkg = Package::new(loaded, &source_name, a);
         match s.store.install(&pkg) {
             Ok(g) => {
                 // SAFETY: non-NULL.

@@ -7,7 +7,7 @@
 #    when missing), 2. checks formatting, 3. runs clippy with warnings as errors,
 # 4. runs every test of the workspace (unit, corpus snapshots, command line, store,
 #    kernels under qemu, doc examples), 5. builds the Python wheel and tests it in a fresh
-#    virtual environment, 6. fuzzes the parser, the JSON reader and each
+#    virtual environment, and tests the Go package, 6. fuzzes the parser, the JSON reader and each
 #    backend's emitter for a bounded time each.
 # It stops at the first failure and ends with one summary line.
 set -euo pipefail
@@ -58,8 +58,9 @@ APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static
     # tests/deploy.rs: the OCI runtime-spec JSON schema (schema/*.json), the JSON-schema
     # validator run on it and on the SPO CRDs, and systemd-analyze for the unit drop-ins.
     golang-github-opencontainers-specs-dev python3-jsonschema systemd
-    # bindings/python/test.sh: virtual environments for the wheel's build and tests.
-    python3-venv)
+    # bindings/python/test.sh: virtual environments for the wheel's build and tests;
+    # bindings/go/test.sh: Go (cgo) for the Go package over the C API.
+    python3-venv golang-go)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 
@@ -117,9 +118,11 @@ INSTA_UPDATE=no cargo test --workspace --no-fail-fast
 done_step test
 
 # ---------------------------------------------------------------------------
-section "5/6 python: the wheel in a fresh virtual environment (pytest, mypy --strict)"
+section "5/6 bindings: the Python wheel in a fresh virtual environment, the Go package"
 bash bindings/python/test.sh
 done_step python
+bash bindings/go/test.sh
+done_step go
 
 # ---------------------------------------------------------------------------
 # Every fuzz target of policy-lang/fuzz, each for a bounded time from its committed seeds

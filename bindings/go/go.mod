@@ -1,0 +1,3 @@
+module polc.dev/polc
+
+go 1.19

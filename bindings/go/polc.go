@@ -71,8 +71,8 @@ func (e *Error) Unwrap() error { return e.Status }
 // Diagnostic is one error or warning of a load, with a stable code (docs/diagnostics.md).
 type Diagnostic struct {
 	Code, Message, Help, File string
-	Line, Column               int
-	IsError                    bool
+	Line, Column              int
+	IsError                   bool
 }
 
 func (d Diagnostic) String() string {

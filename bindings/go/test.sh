@@ -24,5 +24,6 @@ export CGO_CFLAGS="-I$root/bindings/c/include"
 export CGO_LDFLAGS="-L$lib -Wl,-rpath,$lib"
 export GOCACHE="$target/go-build" GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on
 cd "$here"
+test -z "$(gofmt -l .)" || { echo "bindings/go: not gofmt-formatted: $(gofmt -l .)" >&2; exit 1; }
 go vet ./...
 go test -count=1 ./...

@@ -1,8 +1,10 @@
 //! Compile time of the SELinux backend, beside secilc's time on the emitted module.
 //!
 //! `cargo bench -p polc-selinux`: the webapp example against the minimal test base's
-//! contexts and against Debian's reference policy (`selinux-policy-default`), then
-//! `secilc` building the minimal base with the emitted module.
+//! contexts, `secilc` building the minimal base with the emitted module, then, against
+//! Debian's reference policy (`selinux-policy-default`), side by side: parsing its
+//! file_contexts, compiling webapp cold (parse and compile, as one `polc compile` does)
+//! and warm (contexts parsed), and a 40-segment `*` glob. Numbers: docs/performance.md.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -81,39 +83,76 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // Debian's reference policy, as `polc compile --target selinux` on a Debian host sees
+    // it: the texts of file_contexts, .homedirs and .subs_dist, and the port contexts.
     let deb = "/etc/selinux/default/contexts/files/file_contexts";
     let read = |p: &str| {
         std::fs::read_to_string(p)
             .unwrap_or_else(|e| panic!("{p} ({e}): apt-get install selinux-policy-default"))
     };
+    let (fc_text, homedirs, subs) = (
+        read(deb),
+        read(&format!("{deb}.homedirs")),
+        read(&format!("{deb}.subs_dist")),
+    );
+    let ports = PortContexts::parse(&tool(
+        "seinfo",
+        &[
+            "--portcon",
+            "--initialsid",
+            "-x",
+            "/etc/selinux/default/policy/policy.33",
+        ],
+    ))
+    .unwrap();
+    let parse_fc = || {
+        FileContexts::parse(&fc_text)
+            .unwrap()
+            .with_extra(&homedirs, "file_contexts.homedirs")
+            .unwrap()
+            .with_substitutions(&subs)
+            .unwrap()
+    };
     let debian = Config {
         strict: false,
-        file_contexts: Some(
-            FileContexts::parse(&read(deb))
-                .unwrap()
-                .with_extra(&read(&format!("{deb}.homedirs")), "file_contexts.homedirs")
-                .unwrap()
-                .with_substitutions(&read(&format!("{deb}.subs_dist")))
-                .unwrap(),
-        ),
-        port_contexts: Some(
-            PortContexts::parse(&tool(
-                "seinfo",
-                &[
-                    "--portcon",
-                    "--initialsid",
-                    "-x",
-                    "/etc/selinux/default/policy/policy.33",
-                ],
-            ))
-            .unwrap(),
-        ),
+        file_contexts: Some(parse_fc()),
+        port_contexts: Some(ports.clone()),
         ..Config::default()
     };
-    let mut g = c.benchmark_group("reference policy");
+    // 40 `*` segments, and a deny of 39 segments then `x`: no literal prefix to narrow the
+    // file contexts with
+    let stars = |n: usize| vec!["*"; n].join("/");
+    let deep_text = format!(
+        "policy org.example.deep {{\n    allow read \"/{}\"\n    deny read \"/{}/x\"\n}}\n",
+        stars(40),
+        stars(39)
+    );
+    let deep = polc_lang::load(
+        &polc_lang::Source::new("deep.pol", deep_text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .map_err(|f| f.diagnostics)
+    .unwrap()
+    .policy;
+    let mut g = c.benchmark_group("Debian file_contexts");
     g.sample_size(10);
-    g.bench_function("compile webapp (Debian file_contexts)", |b| {
+    g.bench_function("parse file_contexts", |b| b.iter(parse_fc));
+    g.bench_function("compile webapp, cold (parse + compile)", |b| {
+        b.iter(|| {
+            let cfg = Config {
+                strict: false,
+                file_contexts: Some(parse_fc()),
+                port_contexts: Some(ports.clone()),
+                ..Config::default()
+            };
+            compile(&policy, &cfg).unwrap()
+        })
+    });
+    g.bench_function("compile webapp, warm (parsed)", |b| {
         b.iter(|| compile(&policy, &debian).unwrap())
+    });
+    g.bench_function("compile 40-segment glob, warm", |b| {
+        b.iter(|| compile(&deep, &debian).unwrap())
     });
     g.finish();
 }

@@ -7,7 +7,48 @@
 //! this module answers them by a breadth-first search over the product of lazily built
 //! DFAs, with a budget on the number of product states, and returns a shortest witness.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
+/// states: short slices of small integers, hashed millions of times per compilation.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.add(u64::from_le_bytes(w));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, x: u64) {
+        self.0 = (self.0.rotate_left(5) ^ x).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+/// Builds [`FxHasher`]s.
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 
 /// An NFA state id in the arena.
 pub(crate) type StateId = u32;
@@ -38,6 +79,15 @@ impl ByteSet {
             *word |= 1u64 << bit;
         }
         self
+    }
+
+    /// The byte, when the set holds exactly one.
+    pub(crate) fn only(&self) -> Option<u8> {
+        if self.0.iter().map(|w| w.count_ones()).sum::<u32>() != 1 {
+            return None;
+        }
+        let (i, w) = self.0.iter().enumerate().find(|(_, w)| **w != 0)?;
+        u8::try_from(i * 64 + w.trailing_zeros() as usize).ok()
     }
 
     pub(crate) fn contains(&self, b: u8) -> bool {
@@ -218,7 +268,7 @@ pub(crate) struct Machine {
     /// labeller: owner = rank, with the entry's mode): once an entry is sure to match
     /// (a universal state), the states of lower-ranked entries it overrides are dropped,
     /// since they can never decide the label.
-    pub(crate) dominance: Option<Vec<Option<u8>>>,
+    pub(crate) dominance: Option<std::rc::Rc<[Option<u8>]>>,
 }
 
 /// Lazily determinized [`Machine`].
@@ -226,13 +276,12 @@ pub(crate) struct Machine {
 struct Dfa {
     machine: Machine,
     sets: Vec<Box<[StateId]>>,
-    index: HashMap<(bool, Box<[StateId]>), u32>,
+    index: HashMap<(bool, Box<[StateId]>), u32, FxBuild>,
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
     trans: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
-    universal_nfa: HashMap<StateId, bool>,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -260,6 +309,12 @@ pub(crate) struct Engine {
     generation: u32,
     /// Maximum product states per search.
     pub(crate) budget: usize,
+    /// Product states visited by every search so far (a measure of work).
+    pub(crate) visited: usize,
+    /// Per NFA state: 0 not known yet, 1 not universal, 2 universal. Every machine
+    /// accepts at the end of each fragment it starts from, so whether a state accepts
+    /// every continuation does not depend on the machine.
+    universal_nfa: Vec<u8>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -340,6 +395,8 @@ impl Engine {
             }
         }
         let reps: Vec<u8> = reps.into_iter().map(|r| r.unwrap_or(0)).collect();
+        // the same few byte sets recur on most transitions: convert each once
+        let mut class_sets: HashMap<ByteSet, ClassSet> = HashMap::new();
         let ctrans = nfa
             .states
             .iter()
@@ -347,15 +404,18 @@ impl Engine {
                 s.trans
                     .iter()
                     .map(|(set, t)| {
-                        let mut cs = ClassSet::default();
-                        for b in 0..=255u8 {
-                            if set.contains(b) {
-                                let c = usize::from(cls(&class_of, b));
-                                if let Some(w) = cs.0.get_mut(c >> 6) {
-                                    *w |= 1u64 << (c & 63);
+                        let cs = *class_sets.entry(*set).or_insert_with(|| {
+                            let mut cs = ClassSet::default();
+                            for b in 0..=255u8 {
+                                if set.contains(b) {
+                                    let c = usize::from(cls(&class_of, b));
+                                    if let Some(w) = cs.0.get_mut(c >> 6) {
+                                        *w |= 1u64 << (c & 63);
+                                    }
                                 }
                             }
-                        }
+                            cs
+                        });
                         (cs, *t)
                     })
                     .collect()
@@ -371,6 +431,8 @@ impl Engine {
             mark: vec![0; n],
             generation: 0,
             budget: 400_000,
+            visited: 0,
+            universal_nfa: vec![0; n],
         }
     }
 
@@ -510,8 +572,10 @@ impl Engine {
     /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
     /// reaches acceptance and every byte leads back to `q`.
     fn universal_nfa(&mut self, m: MachineId, q: StateId) -> bool {
-        if let Some(&u) = self.dfas.get(m).and_then(|d| d.universal_nfa.get(&q)) {
-            return u;
+        match self.universal_nfa.get(q as usize) {
+            Some(1) => return false,
+            Some(2) => return true,
+            _ => {}
         }
         let end = self.closure(&[q], false, true);
         let accepting = self
@@ -534,8 +598,8 @@ impl Engine {
                 }
             }
         }
-        if let Some(d) = self.dfas.get_mut(m) {
-            d.universal_nfa.insert(q, u);
+        if let Some(x) = self.universal_nfa.get_mut(q as usize) {
+            *x = if u { 2 } else { 1 };
         }
         u
     }
@@ -652,69 +716,63 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
-        struct Node {
-            tuple: Vec<u32>,
-            aux: u32,
-            parent: Option<(usize, usize)>,
-        }
-        let start: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
-        if dead(self, &start, aux0) {
+        // Product states live in one flat arena, `width` words each: the machines'
+        // states, then the auxiliary value; `seen` maps each to its node.
+        let width = machines.len() + 1;
+        let mut arena: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
+        if dead(self, &arena, aux0) {
             return Found::Nothing;
         }
-        let mut nodes = vec![Node {
-            tuple: start.clone(),
-            aux: aux0,
-            parent: None,
-        }];
-        let mut seen: HashMap<(Vec<u32>, u32), usize> = HashMap::new();
-        seen.insert((start, aux0), 0);
-        let witness = |nodes: &[Node], mut i: usize, reps: &[u8]| -> Vec<u8> {
+        arena.push(aux0);
+        let mut parents: Vec<Option<(usize, usize)>> = vec![None];
+        let mut seen: HashSet<Box<[u32]>, FxBuild> = HashSet::default();
+        seen.insert(arena.clone().into_boxed_slice());
+        let witness = |parents: &[Option<(usize, usize)>], mut i: usize, reps: &[u8]| {
             let mut out = Vec::new();
-            while let Some((p, c)) = nodes.get(i).and_then(|n| n.parent) {
+            while let Some((p, c)) = parents.get(i).copied().flatten() {
                 out.push(reps.get(c).copied().unwrap_or(0));
                 i = p;
             }
             out.reverse();
             out
         };
-        if let Some(n) = nodes.first() {
-            if accept(self, &n.tuple, n.aux) {
-                return Found::Witness(Vec::new());
-            }
+        if accept(self, arena.get(..width - 1).unwrap_or(&[]), aux0) {
+            return Found::Witness(Vec::new());
         }
         let mut queue = VecDeque::from([0usize]);
         let nclasses = self.nclasses();
+        let mut before: Vec<u32> = Vec::with_capacity(width);
+        let mut after: Vec<u32> = Vec::with_capacity(width);
         while let Some(i) = queue.pop_front() {
+            before.clear();
+            before.extend_from_slice(arena.get(i * width..(i + 1) * width).unwrap_or(&[]));
+            let Some((&aux, states)) = before.split_last() else {
+                continue;
+            };
             for c in 0..nclasses {
-                let (before, aux) = match nodes.get(i) {
-                    Some(n) => (n.tuple.clone(), n.aux),
-                    None => continue,
-                };
-                let after: Vec<u32> = machines
-                    .iter()
-                    .zip(&before)
-                    .map(|(&m, &s)| self.step(m, s, c))
-                    .collect();
-                let aux2 = aux_step(self, &before, &after, aux, c);
+                after.clear();
+                for (&m, &st) in machines.iter().zip(states) {
+                    let next = self.step(m, st, c);
+                    after.push(next);
+                }
+                let aux2 = aux_step(self, states, &after, aux, c);
                 if dead(self, &after, aux2) {
                     continue;
                 }
-                let key = (after, aux2);
-                if seen.contains_key(&key) {
+                after.push(aux2);
+                if seen.contains(after.as_slice()) {
                     continue;
                 }
-                let j = nodes.len();
-                seen.insert(key.clone(), j);
-                nodes.push(Node {
-                    tuple: key.0,
-                    aux: aux2,
-                    parent: Some((i, c)),
-                });
-                let stop = nodes.get(j).is_some_and(|n| accept(self, &n.tuple, n.aux));
+                let j = parents.len();
+                self.visited += 1;
+                seen.insert(after.clone().into_boxed_slice());
+                arena.extend_from_slice(&after);
+                parents.push(Some((i, c)));
+                let stop = accept(self, after.get(..width - 1).unwrap_or(&[]), aux2);
                 if stop {
-                    return Found::Witness(witness(&nodes, j, &self.reps));
+                    return Found::Witness(witness(&parents, j, &self.reps));
                 }
-                if nodes.len() > self.budget {
+                if parents.len() > self.budget {
                     return Found::TooBig;
                 }
                 queue.push_back(j);

@@ -9,9 +9,38 @@ use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa,
 use crate::fcontexts::{FcEntry, FcLabel, FileClass};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 /// A label code: [`UNLABELLED`], [`NONE`], or `TYPE0 + i` for the i-th type.
 pub(crate) type Label = u32;
+/// The text of a glob before its first wildcard or brace: every path of the glob starts
+/// with it.
+pub(crate) fn literal_prefix(glob: &str) -> &str {
+    let meta = glob.find(['*', '?', '{']).unwrap_or(glob.len());
+    glob.get(..meta).unwrap_or("")
+}
+
+/// The bytes every string of `re` starts with (`^` and empty parts skipped).
+fn re_literal_prefix(re: &Re) -> Vec<u8> {
+    fn walk(re: &Re, out: &mut Vec<u8>) -> bool {
+        match re {
+            Re::Empty | Re::Bol => true,
+            Re::Set(set) => match set.only() {
+                Some(b) => {
+                    out.push(b);
+                    true
+                }
+                None => false,
+            },
+            Re::Concat(parts) => parts.iter().all(|p| walk(p, out)),
+            Re::Alt(_) | Re::Repeat(..) | Re::Eol => false,
+        }
+    }
+    let mut out = Vec::new();
+    walk(re, &mut out);
+    out
+}
+
 /// No entry matches the path.
 pub(crate) const UNLABELLED: Label = 0;
 /// `<<none>>`.
@@ -22,6 +51,11 @@ const NO_PARENT: u32 = u32::MAX;
 const NOT_ENTRY: u32 = u32::MAX;
 /// Product states the exact facts search may visit before the per-entry fallback.
 const FACTS_BUDGET: usize = 2_000;
+/// Product states the per-entry fallback may visit in all, for one glob: past it the glob
+/// is too complex to analyse ([`TooBig`]). Globs with a long literal prefix meet few
+/// entries; a glob of many `*` segments from `/` meets thousands of entries, each with a
+/// deep search (40 segments against Debian's file_contexts took 13.7 s).
+const BY_ENTRY_BUDGET: usize = 100_000;
 
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
@@ -38,11 +72,14 @@ pub(crate) struct Facts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TooBig;
 
+#[derive(Clone)]
 struct Info {
+    /// The labelling machine: of every entry, or of those a query's paths can meet
+    /// ([`Labeller::scoped`]).
     lab: MachineId,
     v: MachineId,
     /// Per entry (in precedence order): its mode and label.
-    entries: Vec<(Option<FileClass>, Label)>,
+    entries: Rc<[(Option<FileClass>, Label)]>,
     slash: usize,
 }
 
@@ -112,6 +149,16 @@ pub(crate) struct Labeller {
     frags: Vec<Frag>,
     samples: HashMap<usize, Option<String>>,
     entry_machines: HashMap<usize, MachineId>,
+    /// Literal prefix of each glob's machine (see [`Labeller::scoped`]).
+    prefixes: HashMap<MachineId, Vec<u8>>,
+    /// Literal prefix of each entry's regex: every path it matches starts with it.
+    stems: Vec<Vec<u8>>,
+    /// Labelling machines restricted to the entries a literal prefix can meet.
+    scoped: HashMap<Vec<u8>, MachineId>,
+    /// Labelling machines restricted to the paths of some labels.
+    scoped_labels: HashMap<Vec<Label>, MachineId>,
+    /// The dominance ranks of the labelling machine, shared by the scoped ones.
+    dominance: Rc<[Option<u8>]>,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -155,6 +202,15 @@ impl Labeller {
             gfrags.push((g.clone(), f));
         }
         let mut engine = Engine::new(nfa);
+        let dominance: Rc<[Option<u8>]> = infos
+            .iter()
+            .map(|(mode, _)| {
+                mode.map(|c: FileClass| {
+                    u8::try_from(FileClass::ALL.iter().position(|x| *x == c).unwrap_or(0))
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
         let lab = engine.add_machine(Machine {
             starts: frags.iter().map(|f| f.start).collect(),
             accepting: frags
@@ -163,17 +219,7 @@ impl Labeller {
                 .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
                 .collect(),
             track_universal: false,
-            dominance: Some(
-                infos
-                    .iter()
-                    .map(|(mode, _)| {
-                        mode.map(|c: FileClass| {
-                            u8::try_from(FileClass::ALL.iter().position(|x| *x == c).unwrap_or(0))
-                                .unwrap_or(0)
-                        })
-                    })
-                    .collect(),
-            ),
+            dominance: Some(dominance.clone()),
         });
         let v = engine.add_machine(Machine {
             starts: vec![vfrag.start],
@@ -182,6 +228,7 @@ impl Labeller {
             dominance: None,
         });
         let mut gl = HashMap::new();
+        let mut prefixes = HashMap::new();
         for (g, f) in gfrags {
             let m = engine.add_machine(Machine {
                 starts: vec![f.start],
@@ -189,18 +236,18 @@ impl Labeller {
                 track_universal: true,
                 dominance: None,
             });
+            prefixes.insert(m, literal_prefix(&g).as_bytes().to_vec());
             gl.insert(g, (f, m));
         }
         let slash = engine.class_of(b'/');
         // make sure the start states exist for `start_id`
         engine.start(v);
-        engine.start(lab);
         Labeller {
             engine,
             info: Info {
                 lab,
                 v,
-                entries: infos,
+                entries: infos.into(),
                 slash,
             },
             types,
@@ -209,7 +256,107 @@ impl Labeller {
             frags,
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
+            prefixes,
+            stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
+            scoped: HashMap::new(),
+            scoped_labels: HashMap::new(),
+            dominance,
         }
+    }
+
+    /// The labelling model for the paths of the glob machine `glob` (the whole model
+    /// for another machine): see [`Labeller::scoped`].
+    fn info_for(&mut self, glob: Option<MachineId>) -> Info {
+        let prefix = glob
+            .and_then(|g| self.prefixes.get(&g))
+            .cloned()
+            .unwrap_or_default();
+        Info {
+            lab: self.scoped(&prefix),
+            ..self.info.clone()
+        }
+    }
+
+    /// The labelling model for the paths labelled (or whose parent is labelled) with one
+    /// of `labels`: such a path (or its parent) matches an entry assigning one of them,
+    /// so it starts with the common literal prefix of those entries; the witness search
+    /// is pruned as soon as no such entry is alive, so it reads only such paths and the
+    /// directories above them, where the scoped machine labels as the whole model.
+    fn info_for_labels(&mut self, labels: &BTreeSet<Label>) -> Info {
+        if labels.contains(&UNLABELLED) {
+            // paths that match no entry are anywhere
+            return self.info.clone();
+        }
+        let key: Vec<Label> = labels.iter().copied().collect();
+        let lab = match self.scoped_labels.get(&key) {
+            Some(m) => *m,
+            None => {
+                let mut stems: Vec<Vec<u8>> = self
+                    .stems
+                    .iter()
+                    .zip(self.info.entries.iter())
+                    .filter(|(_, (_, l))| labels.contains(l))
+                    .map(|(s, _)| s.clone())
+                    .collect();
+                stems.sort_unstable();
+                stems.dedup();
+                let refs: Vec<&[u8]> = stems.iter().map(Vec::as_slice).collect();
+                let m = self.scoped_by(&refs);
+                self.scoped_labels.insert(key, m);
+                m
+            }
+        };
+        Info {
+            lab,
+            ..self.info.clone()
+        }
+    }
+
+    /// A labelling machine that labels every path starting with `prefix`, and every
+    /// directory above such a path, as the whole model does, from the entries that can
+    /// decide those labels only ([`Labeller::scoped_by`]): an entry left out matches no
+    /// such path. Entries keep their rank (precedence and dominance are unchanged), and
+    /// the machine shares the model's byte classes, so a search over it reads the paths
+    /// in the same order; since it accepts and prunes exactly the same paths, it finds
+    /// the same shortest witness and the same facts, over far smaller states: the entries
+    /// of the directories above (`/.*`, `/usr/.*`...) and below `prefix` stay, the
+    /// thousands elsewhere in the tree go. Built once per prefix.
+    fn scoped(&mut self, prefix: &[u8]) -> MachineId {
+        if prefix.is_empty() {
+            return self.info.lab;
+        }
+        if let Some(m) = self.scoped.get(prefix) {
+            return *m;
+        }
+        let m = self.scoped_by(&[prefix]);
+        self.scoped.insert(prefix.to_vec(), m);
+        m
+    }
+
+    /// The labelling machine of the entries that can match a path starting with one of
+    /// `prefixes` or a directory above one: an entry's paths all start with its literal
+    /// prefix (its stem), so it can only when its stem is a prefix of one of `prefixes`
+    /// (this takes in the entries of the directories above) or one of `prefixes` is a
+    /// prefix of its stem. Read from the stems alone: the whole model is never stepped.
+    fn scoped_by(&mut self, prefixes: &[&[u8]]) -> MachineId {
+        let chosen: Vec<(u32, Frag)> = self
+            .stems
+            .iter()
+            .zip(&self.frags)
+            .enumerate()
+            .filter(|(_, (stem, _))| {
+                prefixes
+                    .iter()
+                    .any(|p| stem.starts_with(p) || p.starts_with(stem))
+            })
+            .filter_map(|(i, (_, f))| u32::try_from(i).ok().map(|i| (i, *f)))
+            .collect();
+        self.engine.add_machine(Machine {
+            starts: chosen.iter().map(|(_, f)| f.start).collect(),
+            accepting: chosen.iter().map(|(i, f)| (f.end, *i)).collect(),
+            track_universal: false,
+            dominance: Some(self.dominance.clone()),
+        })
     }
 
     /// The type name of a label code.
@@ -297,9 +444,8 @@ impl Labeller {
         deny: Option<MachineId>,
         track_parent: bool,
     ) -> Result<Facts, TooBig> {
-        let meta = text.find(['*', '?', '{']).unwrap_or(text.len());
-        let lit = text.get(..meta).unwrap_or(text);
-        let lab = self.info.lab;
+        let lit = literal_prefix(text);
+        let lab = self.scoped(lit.as_bytes());
         let v = self.info.v;
         let mut s = self.engine.start(lab);
         for b in lit.bytes() {
@@ -317,7 +463,10 @@ impl Labeller {
         cands.dedup();
         let mut f = Facts::default();
         let mut any_allowed = false;
+        let (saved, start) = (self.engine.budget, self.engine.visited);
         for e in cands {
+            let used = self.engine.visited.saturating_sub(start);
+            self.engine.budget = BY_ENTRY_BUDGET.saturating_sub(used).min(saved);
             let Some(&(mode, label)) = self.info.entries.get(e) else {
                 continue;
             };
@@ -337,7 +486,9 @@ impl Labeller {
                     m
                 }
             };
-            let (hit, allowed) = self.overlap(&[glob, v, m], allow, deny)?;
+            let overlap = self.overlap(&[glob, v, m], allow, deny);
+            self.engine.budget = saved;
+            let (hit, allowed) = overlap?;
             if !hit {
                 continue;
             }
@@ -428,7 +579,7 @@ impl Labeller {
         deny: Option<MachineId>,
         track_parent: bool,
     ) -> Result<Facts, TooBig> {
-        let info = &self.info;
+        let info = &self.info_for(Some(glob));
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![glob, v, lab];
         let ai = allow.map(|m| {
@@ -508,7 +659,10 @@ impl Labeller {
                 return Ok(Some(w));
             }
         }
-        let info = &self.info;
+        let info = &match within {
+            Some(_) => self.info_for(within),
+            None => self.info_for_labels(labels),
+        };
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![v, lab];
         let wi = within.map(|m| {
@@ -591,7 +745,7 @@ impl Labeller {
         glob: MachineId,
         ok: &BTreeSet<Label>,
     ) -> Result<Option<String>, TooBig> {
-        let info = &self.info;
+        let info = &self.info_for(Some(glob));
         let v = info.v;
         let ms = vec![glob, v, info.lab];
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
@@ -620,13 +774,17 @@ impl Labeller {
 
     /// The label of one path (no aliasing).
     pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
-        let lab = self.info.lab;
+        let lab = self.scoped(path.as_bytes());
         let mut s = self.engine.start(lab);
         for b in path.bytes() {
             let c = self.engine.class_of(b);
             s = self.engine.step(lab, s, c);
         }
-        self.info.top(&self.engine, s, class)
+        Info {
+            lab,
+            ..self.info.clone()
+        }
+        .top(&self.engine, s, class)
     }
 
     /// A shortest valid path entry `i` matches, if any (cached).

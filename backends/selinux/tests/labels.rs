@@ -10,25 +10,11 @@
 
 mod common;
 
-use common::{run, tool};
-use polc_selinux::{FcLabel, FileClass, FileContexts};
+use common::{debian_fc, run, tool, DEBIAN_FC};
+use polc_selinux::{FcLabel, FileClass};
 use std::process::Command;
 
-const FC: &str = "/etc/selinux/default/contexts/files/file_contexts";
-
-fn debian_fc() -> FileContexts {
-    let text = std::fs::read_to_string(FC).unwrap_or_else(|e| {
-        panic!("cannot read {FC} ({e}): run `apt-get install selinux-policy-default`")
-    });
-    let homedirs = std::fs::read_to_string(format!("{FC}.homedirs")).unwrap();
-    let subs = std::fs::read_to_string(format!("{FC}.subs_dist")).unwrap();
-    FileContexts::parse(&text)
-        .unwrap()
-        .with_extra(&homedirs, "file_contexts.homedirs")
-        .unwrap()
-        .with_substitutions(&subs)
-        .unwrap()
-}
+const FC: &str = DEBIAN_FC;
 
 fn matchpathcon_mode(c: FileClass) -> &'static str {
     match c {

@@ -133,6 +133,41 @@ pub fn base_config() -> Config {
     }
 }
 
+/// Debian's reference policy's file contexts (`selinux-policy-default`).
+pub const DEBIAN_FC: &str = "/etc/selinux/default/contexts/files/file_contexts";
+
+/// Debian's file contexts with their home-directory entries and aliases, as libselinux
+/// loads them.
+pub fn debian_fc() -> FileContexts {
+    let read = |p: &str| {
+        std::fs::read_to_string(p).unwrap_or_else(|e| {
+            panic!("cannot read {p} ({e}): run `apt-get install selinux-policy-default`")
+        })
+    };
+    FileContexts::parse(&read(DEBIAN_FC))
+        .unwrap()
+        .with_extra(
+            &read(&format!("{DEBIAN_FC}.homedirs")),
+            "file_contexts.homedirs",
+        )
+        .unwrap()
+        .with_substitutions(&read(&format!("{DEBIAN_FC}.subs_dist")))
+        .unwrap()
+}
+
+/// A configuration for Debian's reference policy: its file contexts and port contexts.
+pub fn debian_config() -> Config {
+    let ports = run(Command::new(tool("seinfo"))
+        .args(["--portcon", "--initialsid", "-x"])
+        .arg("/etc/selinux/default/policy/policy.33"));
+    Config {
+        strict: false,
+        file_contexts: Some(debian_fc()),
+        port_contexts: Some(PortContexts::parse(&ports).unwrap()),
+        ..Config::default()
+    }
+}
+
 pub fn origin(line: usize) -> Origin {
     Origin {
         file: "test.pol".into(),

@@ -151,3 +151,40 @@ pub(crate) fn plan(policy: &Policy, abi: u8) -> UnixPlan {
         gaps,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+    use super::*;
+
+    fn policy(body: &str) -> Policy {
+        let text = format!("policy org.example.a {{\n{body}\n}}\n");
+        match polc_lang::load(&polc_lang::Source::new("a.pol", text), &Default::default()) {
+            Ok(l) => l.policy,
+            Err(f) => panic!("{:#?}", f.diagnostics),
+        }
+    }
+
+    #[test]
+    fn the_abstract_scope_is_kept_unless_other_processes_are_reached() {
+        let own = policy("allow unix connect stream abstract \"@a\" peer self");
+        let p = plan(&own, 6);
+        assert!(p.abstract_scoped);
+        assert_eq!(p.unix[0].fidelity, Fidelity::Narrowed);
+        assert!(!plan(&own, 5).abstract_scoped);
+
+        let other = policy("allow unix connect stream abstract \"@a\" peer org.example.b");
+        let p = plan(&other, 6);
+        assert!(!p.abstract_scoped);
+        assert_eq!(p.unix[0].fidelity, Fidelity::Widened);
+
+        // A server sending on accepted stream connections reaches nobody's abstract socket.
+        let server = policy("allow unix bind, listen, accept, send stream abstract \"@a\"");
+        assert!(plan(&server, 6).abstract_scoped);
+
+        let fam = policy("deny net netlink audit\nallow net packet");
+        let p = plan(&fam, 7);
+        assert_eq!(p.families[0].fidelity, Fidelity::Exact);
+        assert_eq!(p.families[1].fidelity, Fidelity::Unsupported);
+    }
+}

@@ -92,6 +92,8 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,

@@ -95,6 +95,10 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
     let (net, net_map) = keep_allows(&policy.net, |r| r.effect);
     let (caps, cap_map) = keep_allows(&policy.capabilities, |r| r.effect);
     let (signals, signal_map) = keep_allows(&policy.signals, |r| r.effect);
+    let (unix, unix_map) = keep_allows(&policy.unix, |r| r.effect);
+    let (families, family_map) = keep_allows(&policy.net_families, |r| r.effect);
+    allows.unix = unix;
+    allows.net_families = families;
     allows.files = files;
     allows.net = net;
     allows.capabilities = caps;
@@ -112,6 +116,8 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
                 RuleKind::Net => &net_map,
                 RuleKind::Capability => &cap_map,
                 RuleKind::Signal => &signal_map,
+                RuleKind::Unix => &unix_map,
+                RuleKind::NetFamily => &family_map,
             };
             map.get(r.index).map(|&i| explained(policy, r, i))
         })
@@ -182,6 +188,8 @@ pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<St
             s.push_str(&format!(" {word} {}", r.peer));
             s
         }),
+        RuleKind::Unix => policy.unix.get(index).map(|r| r.text()),
+        RuleKind::NetFamily => policy.net_families.get(index).map(|r| r.text()),
     }
 }
 
@@ -236,6 +244,8 @@ mod tests {
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],
+            unix: Vec::new(),
+            net_families: Vec::new(),
         }
     }
 

@@ -1,6 +1,10 @@
 //! Requests written as short strings, as `polc explain` takes them:
 //! a path and a right, `connect:tcp:443`, a capability name, `send:term:PEER`.
 
+mod unix;
+
+pub use unix::{family, unix};
+
 use polc_lang::check::{is_capability, is_signal, suggest, CAPABILITIES, SIGNALS};
 use polc_lang::eval::Request;
 use polc_lang::ir::{NetOp, Proto, SignalDir};
@@ -53,6 +57,12 @@ pub enum RequestError {
     /// A malformed `DIRECTION:SIGNAL:PEER`.
     #[error("`{0}` is not a signal request (write send:SIGNAL:PEER or receive:SIGNAL:PEER, e.g. `send:term:self`)")]
     Signal(String),
+    /// A malformed `OP:TYPE:PEER:ADDRESS`.
+    #[error("`{0}` is not a unix request (write OP:TYPE:PEER:ADDRESS, e.g. `connect:stream:self:/run/app.sock`; ADDRESS is a path, `@name` or `anonymous`)")]
+    Unix(String),
+    /// A malformed `FAMILY[:PROTOCOL]`.
+    #[error("`{0}` is not a network family request (write netlink:PROTOCOL, raw:icmp, raw:icmpv6 or packet)")]
+    Family(String),
     /// A one-line request that is none of the forms [`parse`] takes.
     #[error("`{0}` is not a request (write `RIGHT PATH`, `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER`, e.g. `read /etc/hosts`)")]
     Form(String),
@@ -71,6 +81,8 @@ pub fn parse(text: &str, own_name: &str) -> Result<Request, RequestError> {
         "net" => net(rest),
         "capability" => capability(rest),
         "signal" => signal(rest, own_name),
+        "unix" => unix(rest, own_name),
+        "net-family" => family(rest),
         right => file(rest, right),
     }
 }

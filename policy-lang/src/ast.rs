@@ -6,8 +6,11 @@
 //! checker can report an unknown one with a precise code and span. Comments are kept
 //! so that the formatter never loses them.
 
+pub mod unix;
+
 use crate::span::{Span, Spanned};
 use serde::{Deserialize, Serialize};
+pub use unix::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 
 /// A whole source file: policies and abstractions.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -196,4 +199,8 @@ pub enum StmtKind {
         /// The peer policy name (or `self`).
         peer: Spanned<String>,
     },
+    /// `allow unix OPS [TYPE] [ADDRESS] [peer NAME]` (see [`UnixStmt`]).
+    Unix(UnixStmt),
+    /// `allow net netlink|raw|packet [PROTOCOLS]` (see [`NetFamilyStmt`]).
+    NetFamily(NetFamilyStmt),
 }

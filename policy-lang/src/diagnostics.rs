@@ -95,6 +95,10 @@ codes! {
     InvalidAbstractionName = "E0139", Error, "invalid abstraction name", "an abstraction name is lowercase letters, digits and `-`, starting with a letter";
     DenyWithAs = "E0140", Error, "`deny` with `as`", "a transition is only meaningful on `allow exec`";
     UseTooDeep = "E0141", Error, "chain of `use` too deep", "an abstraction may be at most 16 `use` away from the policy: use the deep abstractions directly, or merge some";
+    UnknownUnixOp = "E0170", Error, "unknown unix operation", "unix operations are connect, send, receive, bind, listen and accept";
+    UnknownFamilyProtocol = "E0171", Error, "unknown protocol for a network family", "`net netlink` takes netlink protocols (route, audit, kobject_uevent, ...), `net raw` takes icmp or icmpv6, `net packet` takes none";
+    UnixOpAddress = "E0172", Error, "unix operation does not apply", "anonymous sockets only send and receive; datagram sockets do not listen or accept";
+    InvalidAbstractName = "E0173", Error, "invalid abstract socket name", "an abstract name is `@` followed by 1 to 107 printable characters, without globs or variables";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";

@@ -3,11 +3,14 @@
 //! Default deny; a request is allowed when some `allow` rule matches it and no `deny`
 //! rule does (`deny` wins); rule order does not matter.
 
+pub(crate) mod unix;
+
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
 use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
 use crate::rights::{Right, Rights};
 use serde::Serialize;
+pub use unix::{RequestPeer, UnixRequestAddr};
 
 /// An access to decide.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -43,6 +46,24 @@ pub enum Request {
         /// The signal (lowercase name without `SIG`, e.g. `term`).
         signal: String,
     },
+    /// A unix-socket operation.
+    Unix {
+        /// The operation.
+        op: crate::ir::UnixOp,
+        /// The socket's type.
+        sock_type: crate::ir::UnixType,
+        /// The address of the connection's named socket.
+        addr: UnixRequestAddr,
+        /// The process at the other end.
+        peer: RequestPeer,
+    },
+    /// Use of a socket of a network family beyond inet.
+    NetFamily {
+        /// The family.
+        family: crate::ir::NetFamily,
+        /// The protocol (a name of the family's protocols), if it has one.
+        protocol: Option<String>,
+    },
 }
 
 impl Request {
@@ -67,6 +88,11 @@ pub enum RuleKind {
     Capability,
     /// `Policy::signals`
     Signal,
+    /// `Policy::unix`
+    Unix,
+    /// `Policy::net_families`
+    #[serde(rename = "net_family")]
+    NetFamily,
 }
 
 /// A rule that took part in a decision.
@@ -155,6 +181,8 @@ impl Decision {
 /// - Capability rules match by name.
 /// - Signal rules match direction, peer (`self` in a request names the policy itself) and
 ///   signal (a rule with no signal list matches every signal).
+/// - Unix rules match operation, type, address and peer (see [`crate::ir::unix`]);
+///   family rules match family and protocol.
 ///
 /// [`Decision::deciding`] lists the matching deny rules when denied, the matching allow
 /// rules when allowed (empty for default deny); each [`RuleRef`] keeps only the origins
@@ -202,6 +230,15 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                     })
                     .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
             )
+        }
+        Request::Unix {
+            op,
+            sock_type,
+            addr,
+            peer,
+        } => unix::evaluate_unix(p, *op, *sock_type, addr, peer),
+        Request::NetFamily { family, protocol } => {
+            unix::evaluate_family(p, *family, protocol.as_deref())
         }
     }
 }

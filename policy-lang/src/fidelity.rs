@@ -84,6 +84,11 @@ pub enum RuleListKind {
     Capability,
     /// Signal rules.
     Signal,
+    /// Unix-socket rules.
+    Unix,
+    /// Network-family rules.
+    #[serde(rename = "net_family")]
+    NetFamily,
 }
 
 impl From<RuleKind> for RuleListKind {
@@ -93,6 +98,8 @@ impl From<RuleKind> for RuleListKind {
             RuleKind::Net => RuleListKind::Net,
             RuleKind::Capability => RuleListKind::Capability,
             RuleKind::Signal => RuleListKind::Signal,
+            RuleKind::Unix => RuleListKind::Unix,
+            RuleKind::NetFamily => RuleListKind::NetFamily,
         }
     }
 }

@@ -50,6 +50,8 @@
 //! wrapped (a string is never split). The choice depends only on the tree, so formatting
 //! is idempotent.
 
+mod unix;
+
 use crate::ast::{Comment, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
 use crate::diagnostics::Diagnostic;
 use crate::span::Spanned;
@@ -286,5 +288,7 @@ fn parts(kind: &StmtKind) -> Parts {
                 tail: Some(format!("{to} {}", peer.node)),
             }
         }
+        StmtKind::Unix(u) => unix::unix_parts(u),
+        StmtKind::NetFamily(n) => unix::net_family_parts(n),
     }
 }

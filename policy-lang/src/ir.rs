@@ -6,6 +6,7 @@
 //! ir`) is stable: fields and rules are in a canonical order.
 
 pub mod text;
+pub mod unix;
 
 use crate::glob::Glob;
 use crate::rights::Rights;
@@ -13,6 +14,10 @@ use crate::span::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
+pub use unix::{
+    FamilyRule, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType, NETLINK_PROTOCOLS,
+    RAW_PROTOCOLS,
+};
 
 /// Whether a rule grants or refuses: the IR's own copy of the language's `allow`/`deny`
 /// (lowering converts), so readers of the IR need nothing from the AST.
@@ -396,6 +401,12 @@ pub struct Policy {
     pub capabilities: Vec<CapRule>,
     /// Signal rules, sorted.
     pub signals: Vec<SignalRule>,
+    /// Unix-socket rules, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unix: Vec<UnixRule>,
+    /// Rules on the network families beyond inet (netlink, raw, packet), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub net_families: Vec<FamilyRule>,
 }
 
 /// An abstraction that contributed rules.

@@ -36,6 +36,9 @@ use std::fmt;
 
 mod convert;
 mod spans;
+mod unix;
+
+pub use unix::{NetFamily, Unix};
 
 /// A JSON policy document: a policy (when `policy` is present) and abstractions.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,6 +156,10 @@ pub enum Target {
     Capabilities(Vec<String>),
     /// A signal rule.
     Signal(Signal),
+    /// A unix-socket rule.
+    Unix(Unix),
+    /// A rule on a network family beyond inet.
+    NetFamily(NetFamily),
 }
 
 /// `net OP PROTO [PORTS]`.
@@ -207,6 +214,10 @@ struct RawRule {
     capabilities: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signal: Option<Signal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    unix: Option<Unix>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    net_family: Option<NetFamily>,
 }
 
 impl TryFrom<RawRule> for Rule {
@@ -218,6 +229,8 @@ impl TryFrom<RawRule> for Rule {
             ("net", r.net.is_some()),
             ("capabilities", r.capabilities.is_some()),
             ("signal", r.signal.is_some()),
+            ("unix", r.unix.is_some()),
+            ("net_family", r.net_family.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
@@ -253,6 +266,19 @@ impl TryFrom<RawRule> for Rule {
                 Ok(v)
             }
         };
+        if let Some(u) = r.unix {
+            u.validate()?;
+            return Ok(Rule {
+                effect: r.effect,
+                target: Target::Unix(u),
+            });
+        }
+        if let Some(n) = r.net_family {
+            return Ok(Rule {
+                effect: r.effect,
+                target: Target::NetFamily(n),
+            });
+        }
         let target = match (r.paths, r.net, r.capabilities, r.signal) {
             (Some(paths), ..) => Target::Files {
                 rights: nonempty(
@@ -286,6 +312,8 @@ impl From<Rule> for RawRule {
             net: None,
             capabilities: None,
             signal: None,
+            unix: None,
+            net_family: None,
         };
         match r.target {
             Target::Files {
@@ -300,6 +328,8 @@ impl From<Rule> for RawRule {
             Target::Net(n) => raw.net = Some(n),
             Target::Capabilities(c) => raw.capabilities = Some(c),
             Target::Signal(s) => raw.signal = Some(s),
+            Target::Unix(u) => raw.unix = Some(u),
+            Target::NetFamily(n) => raw.net_family = Some(n),
         }
         raw
     }

@@ -15,6 +15,8 @@
 //! Every list is sorted (by the keys above) and origins are sorted and deduplicated, so
 //! the IR of a policy does not depend on the order of its statements.
 
+mod unix;
+
 use crate::ast::{self, StmtKind};
 use crate::atom::{Atom, Subject};
 use crate::check::items::resolve_rights;
@@ -69,6 +71,8 @@ pub(crate) fn lower(
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     };
     let mut owns: BTreeMap<String, Owned> = BTreeMap::new();
     let unit = root.node.0;
@@ -114,6 +118,7 @@ pub(crate) fn lower(
     }
     check_transitions(ws, &atoms, out);
     merge(&mut policy, &atoms);
+    unix::lower_unix(ws, res, &name, env, out, &mut policy);
     Some((policy, atoms))
 }
 

@@ -162,6 +162,28 @@ fn outline(file: &File, text: &str) -> String {
                     }
                     leaf(&format!("peer {}", peer.node), peer.span);
                 }
+                StmtKind::Unix(u) => {
+                    leaf(&format!("{:?}", u.effect.node), u.effect.span);
+                    for o in &u.ops {
+                        leaf(&format!("op {}", o.node), o.span);
+                    }
+                    if let Some(t) = &u.sock_type {
+                        leaf(&format!("type {}", t.node), t.span);
+                    }
+                    if let Some(a) = &u.addr {
+                        leaf(&format!("addr {:?}", a.node), a.span);
+                    }
+                    if let Some(p) = &u.peer {
+                        leaf(&format!("peer {}", p.node), p.span);
+                    }
+                }
+                StmtKind::NetFamily(n) => {
+                    leaf(&format!("{:?}", n.effect.node), n.effect.span);
+                    leaf(&format!("family {}", n.family.node), n.family.span);
+                    for p in &n.protocols {
+                        leaf(&format!("protocol {}", p.node), p.span);
+                    }
+                }
             }
         }
         line(

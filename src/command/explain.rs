@@ -66,6 +66,12 @@ fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestE
     if let Some(cap) = &args.capability {
         return request::capability(cap);
     }
+    if let Some(spec) = &args.unix {
+        return request::unix(spec, own_name);
+    }
+    if let Some(spec) = &args.net_family {
+        return request::family(spec);
+    }
     // clap makes one of the four forms required.
     request::signal(args.signal.as_deref().unwrap_or_default(), own_name)
 }
@@ -93,6 +99,31 @@ pub fn describe_request(r: &Request) -> String {
         } => match direction {
             SignalDir::Send => format!("signal send {signal} to {peer}"),
             SignalDir::Receive => format!("signal receive {signal} from {peer}"),
+        },
+        Request::Unix {
+            op,
+            sock_type,
+            addr,
+            peer,
+        } => {
+            let addr = match addr {
+                polc_lang::eval::UnixRequestAddr::Path(p) => p.clone(),
+                polc_lang::eval::UnixRequestAddr::Abstract(n) => n.clone(),
+                polc_lang::eval::UnixRequestAddr::Anonymous => "anonymous".to_string(),
+            };
+            let peer = match peer {
+                polc_lang::eval::RequestPeer::Policy(p) => p.as_str(),
+                polc_lang::eval::RequestPeer::Unconfined => "unconfined",
+            };
+            format!(
+                "unix {} {} {addr} peer {peer}",
+                op.keyword(),
+                sock_type.keyword()
+            )
+        }
+        Request::NetFamily { family, protocol } => match protocol {
+            Some(p) => format!("net {} {p}", family.keyword()),
+            None => format!("net {}", family.keyword()),
         },
     }
 }

@@ -304,7 +304,7 @@ pub struct FmtArgs {
 #[command(group(
     clap::ArgGroup::new("request")
         .required(true)
-        .args(["path", "net", "capability", "signal", "denial"])
+        .args(["path", "net", "capability", "signal", "unix", "net_family", "denial"])
 ))]
 pub struct ExplainArgs {
     /// The policy file
@@ -327,6 +327,15 @@ pub struct ExplainArgs {
     /// receive:hup:self)
     #[arg(long, value_name = "DIR:SIGNAL:PEER")]
     pub signal: Option<String>,
+    /// A unix-socket operation, OP:TYPE:PEER:ADDRESS (e.g.
+    /// connect:stream:self:/run/app.sock, send:dgram:unconfined:@app); ADDRESS is a
+    /// path, @name or anonymous
+    #[arg(long, value_name = "OP:TYPE:PEER:ADDRESS")]
+    pub unix: Option<String>,
+    /// A socket of a network family beyond inet, FAMILY[:PROTOCOL] (e.g. netlink:route,
+    /// raw:icmp, packet)
+    #[arg(long, value_name = "FAMILY[:PROTOCOL]")]
+    pub net_family: Option<String>,
     /// Kernel denial log lines (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
     /// Landlock `type=1423 ... blockers=`), one per line, `-` to read them from standard
     /// input: which rule refused each, and the rule to add. Other lines of an audit log

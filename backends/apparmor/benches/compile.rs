@@ -94,6 +94,8 @@ fn policy() -> Policy {
         net,
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     }
 }
 

@@ -63,6 +63,7 @@ mod names;
 mod net;
 mod parser;
 mod profile;
+mod unix;
 
 pub use aare::MAX_PATTERN;
 pub use exec::{

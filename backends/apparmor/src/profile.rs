@@ -313,7 +313,9 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     let has_deny = policy.files.iter().any(|r| r.effect == Effect::Deny)
         || policy.net.iter().any(|r| r.effect == Effect::Deny)
         || policy.capabilities.iter().any(|r| r.effect == Effect::Deny)
-        || policy.signals.iter().any(|r| r.effect == Effect::Deny);
+        || policy.signals.iter().any(|r| r.effect == Effect::Deny)
+        || policy.unix.iter().any(|r| r.effect == Effect::Deny)
+        || policy.net_families.iter().any(|r| r.effect == Effect::Deny);
     let (fidelity, reason) = if policy.mode == Mode::Complain && has_deny {
         (
             Fidelity::Narrowed,
@@ -378,6 +380,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             rule.origins.clone(),
         ));
     }
+    crate::unix::family_rules(policy, &mut net_lines, &mut report);
     net_lines.sort();
     net_lines.dedup();
 
@@ -390,6 +393,11 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     signals(policy, &mut signal_lines, &mut report)?;
     signal_lines.sort();
     signal_lines.dedup();
+
+    let mut unix_lines = Vec::new();
+    crate::unix::unix_rules(policy, &mut unix_lines, &mut report)?;
+    unix_lines.sort();
+    unix_lines.dedup();
 
     let file_lines: Vec<String> = file_lines
         .iter()
@@ -417,7 +425,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         text.push_str(" flags=(complain)");
     }
     text.push_str(" {\n");
-    let sections = [file_lines, net_lines, cap_lines, signal_lines];
+    let sections = [file_lines, net_lines, cap_lines, signal_lines, unix_lines];
     let mut first = true;
     for section in sections.iter().filter(|s| !s.is_empty()) {
         if !first {

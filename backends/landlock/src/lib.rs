@@ -57,6 +57,7 @@ mod others;
 mod pattern;
 mod plan;
 mod sys;
+mod unix;
 
 pub use access::{fs_bits, FsAccess, NetAccess, Scopes};
 pub use enforce::{

@@ -399,6 +399,8 @@ mod tests {
                 .collect(),
             capabilities: Vec::new(),
             signals: Vec::new(),
+            unix: Vec::new(),
+            net_families: Vec::new(),
         }
     }
 

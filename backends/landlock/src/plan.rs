@@ -304,11 +304,18 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         });
     }
     let net = others::net(policy, abi);
-    let sig = others::signals(policy, abi);
+    let mut sig = others::signals(policy, abi);
+    let ux = crate::unix::plan(policy, abi);
+    if !ux.abstract_scoped {
+        sig.scopes = sig
+            .scopes
+            .difference(crate::access::Scopes::ABSTRACT_UNIX_SOCKET);
+    }
     let (capabilities, cap_verdicts) = others::capabilities(policy);
     let mut gaps = file_gaps(policy, abi);
     gaps.extend(net.gaps);
     gaps.extend(sig.gaps);
+    gaps.extend(ux.gaps);
 
     let mut entries = Vec::new();
     for (i, rule) in policy.files.iter().enumerate() {
@@ -408,6 +415,32 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             None,
             v,
             text,
+            rule.origins.clone(),
+        ));
+    }
+    for (i, (rule, v)) in policy.unix.iter().zip(ux.unix).enumerate() {
+        let v = if abi == 0 { absent(rule.effect) } else { v };
+        entries.extend(entry(
+            Subject::Rule {
+                list: RuleListKind::Unix,
+                index: i,
+            },
+            None,
+            v,
+            rule.text(),
+            rule.origins.clone(),
+        ));
+    }
+    for (i, (rule, v)) in policy.net_families.iter().zip(ux.families).enumerate() {
+        let v = if abi == 0 { absent(rule.effect) } else { v };
+        entries.extend(entry(
+            Subject::Rule {
+                list: RuleListKind::NetFamily,
+                index: i,
+            },
+            None,
+            v,
+            rule.text(),
             rule.origins.clone(),
         ));
     }

@@ -34,6 +34,8 @@
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     unix: vec![],
+//!     net_families: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();
@@ -56,6 +58,7 @@ mod other;
 mod ports;
 mod regex;
 mod report;
+mod unix;
 
 pub use exec::{
     domain_context, domain_type, file_label, poison_command, CommandExt, Entrypoint, ExecError,
@@ -260,6 +263,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
     other::lower_signals(policy, &mut out, &mut findings);
+    unix::lower_unix(policy, &mut out, &mut findings);
+    unix::lower_families(policy, &mut out, &mut findings);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

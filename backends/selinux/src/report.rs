@@ -218,6 +218,14 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
             RuleListKind::Signal => p.signals.get(index).map_or_else(Default::default, |r| {
                 (signal_rule_text(r), r.origins.clone())
             }),
+            RuleListKind::Unix => p
+                .unix
+                .get(index)
+                .map_or_else(Default::default, |r| (r.text(), r.origins.clone())),
+            RuleListKind::NetFamily => p
+                .net_families
+                .get(index)
+                .map_or_else(Default::default, |r| (r.text(), r.origins.clone())),
         },
         Subject::Mode => (
             format!(

@@ -420,6 +420,50 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             rule.origins.clone(),
         ));
     }
+    for (i, rule) in policy.unix.iter().enumerate() {
+        let (fidelity, reason) = match rule.effect {
+            Effect::Allow => (
+                Fidelity::Narrowed,
+                "the abstract form has no unix rules: the profile allows only the unix \
+                 operations <abstractions/base> allows",
+            ),
+            Effect::Deny => (
+                Fidelity::Unsupported,
+                "the abstract form cannot refuse unix operations <abstractions/base> allows",
+            ),
+        };
+        report.push(entry(
+            RuleListKind::Unix,
+            i,
+            None,
+            fidelity,
+            reason.into(),
+            rule.text(),
+            rule.origins.clone(),
+        ));
+    }
+    for (i, rule) in policy.net_families.iter().enumerate() {
+        let (fidelity, reason) = match rule.effect {
+            Effect::Allow => (
+                Fidelity::Narrowed,
+                "the abstract form has no netlink, raw or packet rules: the profile allows \
+                 only what <abstractions/base> allows",
+            ),
+            Effect::Deny => (
+                Fidelity::Unsupported,
+                "the abstract form cannot refuse sockets <abstractions/base> allows",
+            ),
+        };
+        report.push(entry(
+            RuleListKind::NetFamily,
+            i,
+            None,
+            fidelity,
+            reason.into(),
+            rule.text(),
+            rule.origins.clone(),
+        ));
+    }
 
     for list in [
         &mut fs.read_only_paths,

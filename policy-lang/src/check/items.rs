@@ -349,6 +349,8 @@ fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
             peer,
             ..
         } => check_signal(sink, direction, signals, peer),
+        StmtKind::Unix(u) => super::unix::check_unix(sink, u),
+        StmtKind::NetFamily(n) => super::unix::check_net_family(sink, n),
         _ => {}
     }
 }

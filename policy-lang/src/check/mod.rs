@@ -25,6 +25,7 @@ pub(crate) mod prefix_index;
 pub(crate) mod resolve;
 pub(crate) mod strings;
 pub(crate) mod transitions;
+pub(crate) mod unix;
 pub(crate) mod vars;
 
 pub use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};

@@ -190,6 +190,16 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 .map(|(i, s)| cite(i, s.effect, signal_rule_text(s), s.origins.clone()))
                 .collect()
         }
+        Request::Unix { .. } => crate::eval::unix::matching_indices(policy, req)
+            .into_iter()
+            .filter_map(|i| policy.unix.get(i).map(|r| (i, r)))
+            .map(|(i, r)| cite(i, r.effect, r.text(), r.origins.clone()))
+            .collect(),
+        Request::NetFamily { .. } => crate::eval::unix::matching_indices(policy, req)
+            .into_iter()
+            .filter_map(|i| policy.net_families.get(i).map(|r| (i, r)))
+            .map(|(i, r)| cite(i, r.effect, r.text(), r.origins.clone()))
+            .collect(),
     }
 }
 
@@ -262,6 +272,9 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
                 SignalDir::Send => format!("allow signal send {signal} to {peer}"),
                 SignalDir::Receive => format!("allow signal receive {signal} from {peer}"),
             }
+        }
+        Request::Unix { .. } | Request::NetFamily { .. } => {
+            return crate::eval::unix::suggestion(req)
         }
     })
 }

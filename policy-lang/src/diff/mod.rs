@@ -24,6 +24,8 @@
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     unix: vec![],
+//!     net_families: vec![],
 //! };
 //! let mut new = old.clone();
 //! new.files.push(FileRule {

@@ -197,6 +197,12 @@ fn rule_keys(p: &Policy) -> Vec<(RuleListKind, usize, String)> {
     for (i, r) in p.signals.iter().enumerate() {
         out.push((RuleListKind::Signal, i, super::signal_rule_text(r)));
     }
+    for (i, r) in p.unix.iter().enumerate() {
+        out.push((RuleListKind::Unix, i, r.text()));
+    }
+    for (i, r) in p.net_families.iter().enumerate() {
+        out.push((RuleListKind::NetFamily, i, r.text()));
+    }
     out
 }
 
@@ -215,6 +221,12 @@ fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin> {
             .unwrap_or_default(),
         RuleListKind::Signal => p
             .signals
+            .get(i)
+            .map(|r| r.origins.clone())
+            .unwrap_or_default(),
+        RuleListKind::Unix => p.unix.get(i).map(|r| r.origins.clone()).unwrap_or_default(),
+        RuleListKind::NetFamily => p
+            .net_families
             .get(i)
             .map(|r| r.origins.clone())
             .unwrap_or_default(),
@@ -286,6 +298,8 @@ fn rule_text(p: &Policy, list: RuleListKind, i: usize) -> String {
         RuleListKind::Net => p.net.get(i).map(super::net_rule_text),
         RuleListKind::Capability => p.capabilities.get(i).map(super::cap_rule_text),
         RuleListKind::Signal => p.signals.get(i).map(super::signal_rule_text),
+        RuleListKind::Unix => p.unix.get(i).map(|r| r.text()),
+        RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.text()),
     }
     .unwrap_or_default()
 }
@@ -297,6 +311,8 @@ fn effect_of(p: &Policy, list: RuleListKind, i: usize) -> Option<Effect> {
         RuleListKind::Net => p.net.get(i).map(|r| r.effect),
         RuleListKind::Capability => p.capabilities.get(i).map(|r| r.effect),
         RuleListKind::Signal => p.signals.get(i).map(|r| r.effect),
+        RuleListKind::Unix => p.unix.get(i).map(|r| r.effect),
+        RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.effect),
     }
 }
 
@@ -313,6 +329,8 @@ pub fn decision_fidelity(
         Request::Net { .. } => (RuleListKind::Net, None),
         Request::Capability { .. } => (RuleListKind::Capability, None),
         Request::Signal { .. } => (RuleListKind::Signal, None),
+        Request::Unix { .. } => (RuleListKind::Unix, None),
+        Request::NetFamily { .. } => (RuleListKind::NetFamily, None),
     };
     let of = |i: usize| entries(report, list, i, rights, &rule_text(policy, list, i));
     let deciding: Vec<EnforcedRule> = decision
@@ -495,5 +513,13 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
                 .map(|(i, _)| i)
                 .collect()
         }
+        Request::Unix { .. } => crate::eval::unix::matching_indices(p, request)
+            .into_iter()
+            .filter(|i| p.unix.get(*i).is_some_and(|r| allow(r.effect)))
+            .collect(),
+        Request::NetFamily { .. } => crate::eval::unix::matching_indices(p, request)
+            .into_iter()
+            .filter(|i| p.net_families.get(*i).is_some_and(|r| allow(r.effect)))
+            .collect(),
     }
 }

@@ -219,6 +219,8 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
                 peer: Spanned::new(s.peer.clone(), at.field("peer").span()),
             }
         }
+        Target::Unix(u) => super::unix::unix_stmt(loc, effect, u, strings),
+        Target::NetFamily(n) => super::unix::family_stmt(loc, effect, n, strings),
     }
 }
 
@@ -449,6 +451,14 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                     signals: nodes(signals),
                     peer: peer.node.clone(),
                 }),
+            }),
+            StmtKind::Unix(u) => c.rules.push(Rule {
+                effect: u.effect.node,
+                target: Target::Unix(super::unix::unix_json(u)),
+            }),
+            StmtKind::NetFamily(n) => c.rules.push(Rule {
+                effect: n.effect.node,
+                target: Target::NetFamily(super::unix::family_json(n)),
             }),
         }
     }

@@ -10,6 +10,8 @@ use crate::ast::{Comment, Effect, File, Item, ItemKind, PortSpec, Stmt, StmtKind
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
+mod unix;
+
 /// Words that start a statement.
 pub(super) const STMT_KEYWORDS: [&str; 8] = [
     "version", "attach", "mode", "use", "owns", "var", "allow", "deny",
@@ -533,6 +535,12 @@ impl<'a> Parser<'a> {
         match self.peek_word() {
             Some("net") => {
                 self.bump();
+                if self
+                    .peek_word()
+                    .is_some_and(|w| unix::FAMILIES.contains(&w))
+                {
+                    return self.net_family(effect);
+                }
                 let op = self.ident("a network operation")?;
                 let proto = self.ident("a protocol")?;
                 let ports = match self.peek_word() {
@@ -554,6 +562,10 @@ impl<'a> Parser<'a> {
             Some("signal") => {
                 self.bump();
                 self.signal(effect)
+            }
+            Some("unix") => {
+                self.bump();
+                self.unix(effect)
             }
             Some(w) if is_ident(w) => {
                 // Rights are separated by spaces or, as capabilities and signals are, by

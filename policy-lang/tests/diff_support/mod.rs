@@ -47,6 +47,8 @@ pub fn policy(n: &str) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     }
 }
 
@@ -258,6 +260,8 @@ fn check_side(
             Request::Signal { signal, .. } => p.signals.get(cite.index).is_some_and(|s| {
                 s.effect == cite.effect && (s.signals.is_empty() || s.signals.contains(signal))
             }),
+            // The generated policies hold no unix or family rule.
+            Request::Unix { .. } | Request::NetFamily { .. } => false,
         };
         if !matches {
             return Err(format!(
@@ -298,6 +302,7 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
                     && (s.signals.is_empty() || s.signals.contains(signal))
             })
         }
+        Request::Unix { .. } | Request::NetFamily { .. } => false,
     }
 }
 

@@ -48,6 +48,8 @@ pub fn policy() -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     }
 }
 

@@ -112,6 +112,33 @@ pub fn check_spans(text: &str, file: &File) {
                     check_strings(text, &[direction.clone(), peer.clone()]);
                     check_strings(text, signals);
                 }
+                StmtKind::Unix(u) => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, u.effect.span), u.effect.node.keyword());
+                    check_strings(text, &u.ops);
+                    check_strings(text, u.sock_type.as_slice());
+                    check_strings(text, u.peer.as_slice());
+                    if let Some(a) = &u.addr {
+                        let kind = match &a.node {
+                            polc_lang::ast::UnixAddrSpec::Path(p) => {
+                                check_strings(text, std::slice::from_ref(p));
+                                "path"
+                            }
+                            polc_lang::ast::UnixAddrSpec::Abstract(n) => {
+                                check_strings(text, n.as_slice());
+                                "abstract"
+                            }
+                            polc_lang::ast::UnixAddrSpec::Anonymous => "anonymous",
+                        };
+                        assert_eq!(json_str(text, a.span), kind);
+                    }
+                }
+                StmtKind::NetFamily(n) => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, n.effect.span), n.effect.node.keyword());
+                    check_strings(text, std::slice::from_ref(&n.family));
+                    check_strings(text, &n.protocols);
+                }
             }
         }
     }

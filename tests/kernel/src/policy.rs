@@ -111,13 +111,20 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     };
     for (n, line) in text.lines().enumerate() {
         let stmt = line.split('#').next().unwrap_or("").trim();
         if stmt.is_empty() {
             continue;
         }
-        statement(&mut p, &pname, stmt, n + 1).map_err(|why| PolicyError {
+        let result = if is_socket_rule(stmt) {
+            socket_rule(&mut p, &pname, stmt, n + 1)
+        } else {
+            statement(&mut p, &pname, stmt, n + 1)
+        };
+        result.map_err(|why| PolicyError {
             line: n + 1,
             text: stmt.into(),
             why,
@@ -278,6 +285,41 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                 }),
             }
         }
+    }
+    Ok(())
+}
+
+/// `allow|deny unix ...` and `allow|deny net netlink|raw|packet ...`.
+fn is_socket_rule(stmt: &str) -> bool {
+    let w: Vec<&str> = stmt.split_whitespace().take(3).collect();
+    matches!(
+        w.as_slice(),
+        ["allow" | "deny", "unix", ..] | ["allow" | "deny", "net", "netlink" | "raw" | "packet"]
+    )
+}
+
+/// A unix or network-family statement, read by polc's own front end (`polc_lang::load`
+/// on a one-statement policy), its rules appended with the statement's line.
+fn socket_rule(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result<(), String> {
+    let text = format!("policy {me} {{\n    {stmt}\n}}\n");
+    let loaded = polc_lang::load(
+        &polc_lang::Source::new("test.pol", text),
+        &Default::default(),
+    )
+    .map_err(|f| {
+        f.diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
+    for mut r in loaded.policy.unix {
+        r.origins = vec![origin(line)];
+        p.unix.push(r);
+    }
+    for mut r in loaded.policy.net_families {
+        r.origins = vec![origin(line)];
+        p.net_families.push(r);
     }
     Ok(())
 }

@@ -7,8 +7,8 @@
 //!   over a file tree each, about 400 (policy, operation) pairs, plus a deliberately wrong
 //!   expectation that must be reported.
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
-//!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals
-//!   and network rules.
+//!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals,
+//!   network rules and network families (netlink, raw, packet).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -26,7 +26,7 @@ use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::vm::Lsm;
 use polc_lang::eval::Request;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
-use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::ir::{NetFamily, NetOp, Proto, SignalDir};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 
@@ -128,7 +128,7 @@ const RANDOM_LIMITS: Limits = Limits {
     not_compared_percent: 6,
 };
 
-/// The same for the curated run (36 pairs: 0 inconclusive, 1 not compared).
+/// The same for the curated run (40 pairs: 0 inconclusive, 1 not compared).
 const CURATED_LIMITS: Limits = Limits {
     inconclusive_percent: 0,
     not_compared_percent: 3,
@@ -234,10 +234,22 @@ allow signal receive cont from org.polc.cur.sig-a
 ## org.polc.cur.net /usr/bin/c-net
 allow net connect tcp
 allow net bind tcp
+
+## org.polc.cur.fam /usr/bin/c-fam
+allow net netlink route
+allow net raw icmp
+allow capability net_raw
 "#;
 
 fn file(p: &str, r: Right) -> Request {
     Request::file(p, r)
+}
+
+fn fam(family: NetFamily, protocol: Option<&str>) -> Request {
+    Request::NetFamily {
+        family,
+        protocol: protocol.map(str::to_string),
+    }
 }
 
 /// (exec path, operation) of the curated cases, in order (complain first: its log lines
@@ -546,6 +558,40 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
                 &["connect", "udp", "53"],
                 "org.polc.cur.net",
                 vec![Request::net(NetOp::Connect, Proto::Udp, 53)],
+            ),
+        ),
+        // Network families: netlink by protocol, raw by protocol (the family decides
+        // IPv4 or IPv6), packet without a rule.
+        (
+            "/usr/bin/c-fam",
+            o(
+                &["socket", "netlink", "raw", "0"],
+                "org.polc.cur.fam",
+                vec![fam(NetFamily::Netlink, Some("route"))],
+            ),
+        ),
+        (
+            "/usr/bin/c-fam",
+            o(
+                &["socket", "inet", "raw", "1"],
+                "org.polc.cur.fam",
+                vec![fam(NetFamily::Raw, Some("icmp"))],
+            ),
+        ),
+        (
+            "/usr/bin/c-fam",
+            o(
+                &["socket", "inet6", "raw", "58"],
+                "org.polc.cur.fam",
+                vec![fam(NetFamily::Raw, Some("icmpv6"))],
+            ),
+        ),
+        (
+            "/usr/bin/c-fam",
+            o(
+                &["socket", "packet", "raw", "0"],
+                "org.polc.cur.fam",
+                vec![fam(NetFamily::Packet, None)],
             ),
         ),
     ]

@@ -53,6 +53,8 @@ impl PolicyBuilder {
                 net: Vec::new(),
                 capabilities: Vec::new(),
                 signals: Vec::new(),
+                unix: Vec::new(),
+                net_families: Vec::new(),
             },
             line: 1,
         }

@@ -58,6 +58,8 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        unix: Vec::new(),
+        net_families: Vec::new(),
     };
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);

@@ -194,6 +194,8 @@ impl P {
             net: vec![],
             capabilities: vec![],
             signals: vec![],
+            unix: vec![],
+            net_families: vec![],
         })
     }
     pub fn attach(mut self, path: &str) -> P {

@@ -150,6 +150,35 @@ fn inet_socket(proto: &str, port: &str, bind: bool) -> i32 {
     }
 }
 
+/// `socket FAMILY TYPE PROTOCOL`: create a socket (families unix, inet, inet6, netlink,
+/// packet; types stream, dgram, raw, seqpacket; the protocol as a number) and close it.
+fn socket(family: &str, ty: &str, protocol: &str) -> i32 {
+    let family = match family {
+        "unix" => libc::AF_UNIX,
+        "inet" => libc::AF_INET,
+        "inet6" => libc::AF_INET6,
+        "netlink" => libc::AF_NETLINK,
+        "packet" => libc::AF_PACKET,
+        _ => return 254,
+    };
+    let ty = match ty {
+        "stream" => libc::SOCK_STREAM,
+        "dgram" => libc::SOCK_DGRAM,
+        "raw" => libc::SOCK_RAW,
+        "seqpacket" => libc::SOCK_SEQPACKET,
+        _ => return 254,
+    };
+    let protocol: i32 = protocol.parse().unwrap_or(0);
+    // SAFETY: plain socket call.
+    let fd = unsafe { libc::socket(family, ty | libc::SOCK_CLOEXEC, protocol) };
+    if fd < 0 {
+        return errno();
+    }
+    // SAFETY: fd is ours.
+    unsafe { libc::close(fd) };
+    0
+}
+
 /// A pid given as a number or as `@FILE` (a file holding the number).
 fn pid_arg(s: &str) -> i32 {
     match s.strip_prefix('@') {
@@ -200,6 +229,7 @@ pub(crate) fn op(args: &[String]) -> i32 {
         "exec" => exec(args.get(1..).unwrap_or(&[])),
         "connect" => inet_socket(a(1), a(2), false),
         "bind" => inet_socket(a(1), a(2), true),
+        "socket" => socket(a(1), a(2), a(3)),
         "chown" => ret(unsafe { libc::chown(c(1).as_ptr(), 1, 1) } == 0),
         "sethostname" => {
             let name = a(1);

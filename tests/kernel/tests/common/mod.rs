@@ -274,6 +274,15 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
                     peer,
                     signal,
                 } => format!("signal {direction:?} {signal} {peer}"),
+                Request::Unix {
+                    op,
+                    sock_type,
+                    addr,
+                    peer,
+                } => format!("unix {op:?} {sock_type:?} {addr:?} {peer:?}"),
+                Request::NetFamily { family, protocol } => {
+                    format!("net {family:?} {}", protocol.as_deref().unwrap_or("*"))
+                }
             };
             format!("{p}: {}", what.to_lowercase())
         })
@@ -423,6 +432,10 @@ pub fn decides_other(
             .signals
             .get(index)
             .is_some_and(|r| r.direction == *direction && r.peer.as_str() == peer),
+        (RuleListKind::NetFamily, Request::NetFamily { family, .. }) => ir
+            .net_families
+            .get(index)
+            .is_some_and(|r| r.family == *family),
         _ => false,
     }
 }

@@ -232,7 +232,7 @@ mod tests {
             signals: vec![SignalRule {
                 effect: Effect::Allow,
                 direction: SignalDir::Receive,
-                peer: PolicyName::new("org.example.app").unwrap(),
+                peer: PolicyName::new("org.example.app").unwrap().into(),
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],

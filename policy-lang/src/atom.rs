@@ -4,7 +4,7 @@
 //! checker never imports lowering.
 
 use crate::glob::Glob;
-use crate::ir::{Effect, NetOp, Origin, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{Effect, NetOp, Origin, Peer, PolicyName, PortRange, Proto, SignalDir};
 use crate::rights::{Right, Rights};
 use crate::span::Span;
 use std::collections::BTreeSet;
@@ -37,7 +37,7 @@ pub(crate) enum Subject {
         /// Send or receive.
         dir: SignalDir,
         /// The peer (`self` resolved).
-        peer: PolicyName,
+        peer: Peer,
         /// The signals; empty means all.
         signals: BTreeSet<String>,
     },

@@ -197,7 +197,7 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                     .enumerate()
                     .filter(|(_, s)| {
                         s.direction == *direction
-                            && s.peer.as_str() == peer
+                            && s.peer.covers(peer)
                             && (s.signals.is_empty() || s.signals.contains(signal))
                     })
                     .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),

@@ -5,7 +5,10 @@
 //! evaluator and the diff read only this model. Its JSON form (`polc compile --target
 //! ir`) is stable: fields and rules are in a canonical order.
 
+pub mod peer;
 pub mod text;
+
+pub use peer::Peer;
 
 use crate::glob::Glob;
 use crate::rights::Rights;
@@ -343,8 +346,9 @@ pub struct SignalRule {
     pub effect: Effect,
     /// Send or receive.
     pub direction: SignalDir,
-    /// The peer policy (`self` is resolved to the policy's own name).
-    pub peer: PolicyName,
+    /// The peer: a policy (`self` is resolved to the policy's own name), `any` or
+    /// `unconfined`.
+    pub peer: Peer,
     /// Signal names (`term`, `kill`, ...); empty means every signal.
     pub signals: BTreeSet<String>,
     /// Source statements merged into this rule.

@@ -24,8 +24,8 @@ use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName,
-    PortRange, Proto, RightsOrigin, SignalDir, SignalRule,
+    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Peer, Policy,
+    PolicyName, PortRange, Proto, RightsOrigin, SignalDir, SignalRule,
 };
 use crate::rights::Rights;
 use crate::span::Span;
@@ -215,9 +215,9 @@ fn atoms_of(
                     _ => continue,
                 };
                 let peer = if peer.node == "self" {
-                    me.clone()
+                    Peer::Policy(me.clone())
                 } else {
-                    match PolicyName::new(&peer.node) {
+                    match Peer::new(&peer.node) {
                         Ok(p) => p,
                         Err(_) => continue,
                     }
@@ -245,7 +245,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
     let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange), Vec<Origin>> = BTreeMap::new();
     let mut caps: BTreeMap<(Effect, String), Vec<Origin>> = BTreeMap::new();
-    type SigKey = (Effect, SignalDir, PolicyName, BTreeSet<String>);
+    type SigKey = (Effect, SignalDir, Peer, BTreeSet<String>);
     let mut sigs: BTreeMap<SigKey, Vec<Origin>> = BTreeMap::new();
     for a in atoms {
         let o = a.origin.clone();

@@ -239,7 +239,8 @@ fn signals(
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     for (index, rule) in policy.signals.iter().enumerate() {
-        let peer = profile_name(&rule.peer)?;
+        let peer = rule.peer.as_str();
+        let peer_q = crate::ipc::peer_clause(&rule.peer)?;
         let (dir, word) = match rule.direction {
             SignalDir::Send => ("send", "to"),
             SignalDir::Receive => ("receive", "from"),
@@ -273,12 +274,11 @@ fn signals(
         } else {
             ""
         };
-        let peer_q = quote(&peer);
         if rule.signals.is_empty() {
-            lines.push(format!("{q}signal ({dir}) peer={peer_q},"));
+            lines.push(format!("{q}signal ({dir}){peer_q},"));
         } else if !known.is_empty() {
             lines.push(format!(
-                "{q}signal ({dir}) set=({}) peer={peer_q},",
+                "{q}signal ({dir}) set=({}){peer_q},",
                 known.join(" ")
             ));
         }

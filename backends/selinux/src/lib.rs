@@ -49,6 +49,7 @@ mod exec;
 mod fcontexts;
 mod files;
 mod integration;
+mod ipc;
 mod labels;
 mod mapping;
 mod names;
@@ -259,7 +260,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     files_result?;
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
-    other::lower_signals(policy, &mut out, &mut findings);
+    ipc::lower_signals(policy, config, &mut out, &mut findings);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

@@ -70,6 +70,19 @@ pub(crate) fn check_policy_name(
         );
         return None;
     }
+    if n == crate::ir::peer::ANY || n == crate::ir::peer::UNCONFINED {
+        sink.report(
+            Code::InvalidName,
+            name.span,
+            format!("`{n}` cannot be used as {what}"),
+            "reserved name",
+            Some(format!(
+                "`{n}` is reserved: it names a kind of peer process in signal and ptrace rules"
+            )),
+            None,
+        );
+        return None;
+    }
     match PolicyName::new(n) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -521,7 +534,7 @@ fn check_signal(
             None,
         );
     }
-    if peer.node != "self" {
+    if !matches!(peer.node.as_str(), "self" | "any" | "unconfined") {
         check_policy_name(sink, peer, "peer policy name");
     }
 }

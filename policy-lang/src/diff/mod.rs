@@ -429,7 +429,7 @@ pub struct SignalChange {
     /// Send or receive.
     pub signal_direction: SignalDir,
     /// The peer policy.
-    pub peer: PolicyName,
+    pub peer: crate::ir::Peer,
     /// The signals.
     pub signals: SignalSet,
     /// How OLD decided.

@@ -489,7 +489,7 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
                 .filter(|(_, r)| {
                     allow(r.effect)
                         && r.direction == *direction
-                        && r.peer.as_str() == peer
+                        && r.peer.covers(peer)
                         && (r.signals.is_empty() || r.signals.contains(signal))
                 })
                 .map(|(i, _)| i)

@@ -97,7 +97,7 @@ pub fn signal_rule(
     SignalRule {
         effect,
         direction: d,
-        peer: name(peer),
+        peer: name(peer).into(),
         signals: sigs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
         origins: vec![o],
     }

@@ -102,7 +102,7 @@ pub fn signal(
     SignalRule {
         effect,
         direction,
-        peer: name(peer),
+        peer: name(peer).into(),
         signals: signals
             .iter()
             .map(|s| s.to_string())

@@ -238,7 +238,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
             p.signals.push(SignalRule {
                 effect,
                 direction,
-                peer,
+                peer: polc_lang::ir::Peer::Policy(peer),
                 signals,
                 origins: vec![o],
             });

@@ -205,7 +205,7 @@ impl PolicyBuilder {
             None => self.policy.signals.push(SignalRule {
                 effect,
                 direction,
-                peer,
+                peer: polc_lang::ir::Peer::Policy(peer),
                 signals,
                 origins: vec![origin],
             }),

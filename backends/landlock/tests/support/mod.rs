@@ -133,7 +133,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                 p.signals.push(SignalRule {
                     effect,
                     direction,
-                    peer,
+                    peer: polc_lang::ir::Peer::Policy(peer),
                     signals,
                     origins: vec![o],
                 });

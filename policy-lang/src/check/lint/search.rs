@@ -24,7 +24,7 @@ use crate::atom::{Atom, GlobEnds, Subject};
 use crate::check::prefix_index::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
-use crate::ir::{NetOp, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{NetOp, Peer, PortRange, Proto, SignalDir};
 use std::collections::BTreeSet;
 
 /// The indexes over one policy's atoms.
@@ -41,7 +41,7 @@ pub(super) struct Search<'a> {
     /// Allowed capabilities.
     caps: BTreeSet<&'a str>,
     /// Allowed signals by direction and peer.
-    signals: FastMap<(SignalDir, &'a PolicyName), Signals<'a>>,
+    signals: FastMap<(SignalDir, &'a Peer), Signals<'a>>,
 }
 
 fn slot(e: Effect) -> usize {
@@ -76,7 +76,7 @@ impl<'a> Search<'a> {
         broader.extend(signal_broader(atoms));
         let mut nets: FastMap<(NetOp, Proto), Vec<PortRange>> = FastMap::default();
         let mut caps = BTreeSet::new();
-        let mut signals: FastMap<(SignalDir, &'a PolicyName), Signals<'a>> = FastMap::default();
+        let mut signals: FastMap<(SignalDir, &'a Peer), Signals<'a>> = FastMap::default();
         for a in atoms.iter().filter(|a| a.effect == Effect::Allow) {
             match &a.subject {
                 Subject::File { .. } => {}
@@ -334,7 +334,7 @@ impl SuffixMin {
 /// direction and peer whose signal set differs from and covers its set. Each distinct
 /// set is compared with the distinct sets of its group once.
 fn signal_broader(atoms: &[Atom]) -> FastMap<usize, usize> {
-    type Key<'a> = (Effect, SignalDir, &'a PolicyName);
+    type Key<'a> = (Effect, SignalDir, &'a Peer);
     // Per group: the distinct sets with their first atom, in the order first seen.
     let mut groups: FastMap<Key<'_>, Vec<(&BTreeSet<String>, usize)>> = FastMap::default();
     let mut seen: FastSet<(Key<'_>, &BTreeSet<String>)> = FastSet::default();

@@ -92,6 +92,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,

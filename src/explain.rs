@@ -95,10 +95,12 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
     let (net, net_map) = keep_allows(&policy.net, |r| r.effect);
     let (caps, cap_map) = keep_allows(&policy.capabilities, |r| r.effect);
     let (signals, signal_map) = keep_allows(&policy.signals, |r| r.effect);
+    let (ptrace, ptrace_map) = keep_allows(&policy.ptrace, |r| r.effect);
     allows.files = files;
     allows.net = net;
     allows.capabilities = caps;
     allows.signals = signals;
+    allows.ptrace = ptrace;
     let decision = evaluate(&allows, request);
     if !decision.allowed {
         return Vec::new();
@@ -112,6 +114,7 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
                 RuleKind::Net => &net_map,
                 RuleKind::Capability => &cap_map,
                 RuleKind::Signal => &signal_map,
+                RuleKind::Ptrace => &ptrace_map,
             };
             map.get(r.index).map(|&i| explained(policy, r, i))
         })
@@ -182,6 +185,10 @@ pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<St
             s.push_str(&format!(" {word} {}", r.peer));
             s
         }),
+        RuleKind::Ptrace => policy
+            .ptrace
+            .get(index)
+            .map(polc_lang::ir::ptrace::ptrace_rule_text),
     }
 }
 
@@ -236,6 +243,7 @@ mod tests {
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],
+            ptrace: Vec::new(),
         }
     }
 

@@ -5,7 +5,9 @@
 
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
-use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
+use crate::ir::{
+    FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir,
+};
 use crate::rights::{Right, Rights};
 use serde::Serialize;
 
@@ -43,6 +45,15 @@ pub enum Request {
         /// The signal (lowercase name without `SIG`, e.g. `term`).
         signal: String,
     },
+    /// Reading or tracing a peer's process (`to`), or being read or traced by one (`from`).
+    Ptrace {
+        /// `to` or `from`.
+        direction: PtraceDir,
+        /// Read or trace.
+        access: PtraceAccess,
+        /// The peer's policy name, `self` or `unconfined`.
+        peer: String,
+    },
 }
 
 impl Request {
@@ -67,6 +78,8 @@ pub enum RuleKind {
     Capability,
     /// `Policy::signals`
     Signal,
+    /// `Policy::ptrace`
+    Ptrace,
 }
 
 /// A rule that took part in a decision.
@@ -117,6 +130,15 @@ impl Request {
     pub fn capability(name: &str) -> Request {
         Request::Capability {
             name: name.to_string(),
+        }
+    }
+
+    /// A ptrace request; `peer` may be `self` for the policy itself or `unconfined`.
+    pub fn ptrace(direction: PtraceDir, access: PtraceAccess, peer: &str) -> Request {
+        Request::Ptrace {
+            direction,
+            access,
+            peer: peer.to_string(),
         }
     }
 
@@ -203,6 +225,16 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                     .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
             )
         }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => decide(
+            crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
+                .into_iter()
+                .filter_map(|i| p.ptrace.get(i).map(|r| (i, r)))
+                .map(|(i, r)| rule_ref(RuleKind::Ptrace, i, r.effect, r.origins.clone())),
+        ),
     }
 }
 

@@ -84,6 +84,8 @@ pub enum RuleListKind {
     Capability,
     /// Signal rules.
     Signal,
+    /// Ptrace rules.
+    Ptrace,
 }
 
 impl From<RuleKind> for RuleListKind {
@@ -93,6 +95,7 @@ impl From<RuleKind> for RuleListKind {
             RuleKind::Net => RuleListKind::Net,
             RuleKind::Capability => RuleListKind::Capability,
             RuleKind::Signal => RuleListKind::Signal,
+            RuleKind::Ptrace => RuleListKind::Ptrace,
         }
     }
 }

@@ -286,5 +286,15 @@ fn parts(kind: &StmtKind) -> Parts {
                 tail: Some(format!("{to} {}", peer.node)),
             }
         }
+        StmtKind::Ptrace {
+            effect,
+            access,
+            direction,
+            peer,
+        } => Parts {
+            head: format!("{} ptrace", effect.node.keyword()),
+            list: words(access).map(str::to_string).collect(),
+            tail: Some(format!("{} {}", direction.node, peer.node)),
+        },
     }
 }

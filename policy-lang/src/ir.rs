@@ -6,9 +6,11 @@
 //! ir`) is stable: fields and rules are in a canonical order.
 
 pub mod peer;
+pub mod ptrace;
 pub mod text;
 
 pub use peer::Peer;
+pub use ptrace::{PtraceAccess, PtraceDir, PtraceRule};
 
 use crate::glob::Glob;
 use crate::rights::Rights;
@@ -400,6 +402,9 @@ pub struct Policy {
     pub capabilities: Vec<CapRule>,
     /// Signal rules, sorted.
     pub signals: Vec<SignalRule>,
+    /// Ptrace rules, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ptrace: Vec<PtraceRule>,
 }
 
 /// An abstraction that contributed rules.

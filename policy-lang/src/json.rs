@@ -153,6 +153,8 @@ pub enum Target {
     Capabilities(Vec<String>),
     /// A signal rule.
     Signal(Signal),
+    /// A ptrace rule.
+    Ptrace(Ptrace),
 }
 
 /// `net OP PROTO [PORTS]`.
@@ -190,6 +192,19 @@ pub struct Signal {
     pub peer: String,
 }
 
+/// `ptrace [ACCESS] to|from PEER`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Ptrace {
+    /// `read`, `trace`; absent or empty means both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<String>,
+    /// `to` or `from`.
+    pub direction: String,
+    /// A policy name, `self`, `any` or `unconfined`.
+    pub peer: String,
+}
+
 /// The JSON object of a rule, before its shape is checked.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +222,8 @@ struct RawRule {
     capabilities: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signal: Option<Signal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ptrace: Option<Ptrace>,
 }
 
 impl TryFrom<RawRule> for Rule {
@@ -218,6 +235,7 @@ impl TryFrom<RawRule> for Rule {
             ("net", r.net.is_some()),
             ("capabilities", r.capabilities.is_some()),
             ("signal", r.signal.is_some()),
+            ("ptrace", r.ptrace.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
@@ -253,6 +271,14 @@ impl TryFrom<RawRule> for Rule {
                 Ok(v)
             }
         };
+        if let (None, None, None, None, Some(ptrace)) =
+            (&r.paths, &r.net, &r.capabilities, &r.signal, &r.ptrace)
+        {
+            return Ok(Rule {
+                effect: r.effect,
+                target: Target::Ptrace(ptrace.clone()),
+            });
+        }
         let target = match (r.paths, r.net, r.capabilities, r.signal) {
             (Some(paths), ..) => Target::Files {
                 rights: nonempty(
@@ -286,6 +312,7 @@ impl From<Rule> for RawRule {
             net: None,
             capabilities: None,
             signal: None,
+            ptrace: None,
         };
         match r.target {
             Target::Files {
@@ -300,6 +327,7 @@ impl From<Rule> for RawRule {
             Target::Net(n) => raw.net = Some(n),
             Target::Capabilities(c) => raw.capabilities = Some(c),
             Target::Signal(s) => raw.signal = Some(s),
+            Target::Ptrace(s) => raw.ptrace = Some(s),
         }
         raw
     }
@@ -337,6 +365,7 @@ object_only!(Document, "a policy document (a JSON object)");
 object_only!(Abstraction, "an abstraction object");
 object_only!(Net, "a `net` object");
 object_only!(Signal, "a `signal` object");
+object_only!(Ptrace, "a `ptrace` object");
 
 impl<'de> Deserialize<'de> for Rule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

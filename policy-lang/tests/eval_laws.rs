@@ -150,6 +150,7 @@ fn deciding_contents(p: &Policy, d: &Decision) -> Vec<String> {
                 RuleKind::Net => serde_json::to_string(&p.net[r.index]),
                 RuleKind::Capability => serde_json::to_string(&p.capabilities[r.index]),
                 RuleKind::Signal => serde_json::to_string(&p.signals[r.index]),
+                RuleKind::Ptrace => serde_json::to_string(&p.ptrace[r.index]),
             };
             format!("{} {:?}", rule.unwrap(), r.origins)
         })

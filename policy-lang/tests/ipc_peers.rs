@@ -83,3 +83,60 @@ fn the_formatter_keeps_peer_keywords() {
         DAEMON
     );
 }
+
+const DEBUGGER: &str = r#"policy org.example.debugger {
+    allow ptrace trace to org.example.app
+    allow ptrace read to any
+    deny ptrace trace to unconfined
+    allow ptrace from unconfined
+    deny ptrace trace from any
+}
+"#;
+
+#[test]
+fn ptrace_decides_by_direction_access_and_peer() {
+    use polc_lang::ir::{PtraceAccess::*, PtraceDir::*};
+    let p = policy(DEBUGGER);
+    let ok = |dir, access, peer: &str| evaluate(&p, &Request::ptrace(dir, access, peer)).allowed;
+    // an allowed trace implies read
+    assert!(ok(To, Trace, "org.example.app") && ok(To, Read, "org.example.app"));
+    // read to any, but no trace elsewhere
+    assert!(ok(To, Read, "org.example.other") && ok(To, Read, "unconfined"));
+    assert!(!ok(To, Trace, "org.example.other") && !ok(To, Trace, "unconfined"));
+    // no access named: both; a denied trace does not deny read
+    assert!(ok(From, Read, "unconfined"));
+    assert!(!ok(From, Trace, "unconfined"));
+    assert!(!ok(From, Read, "org.example.app"));
+    // self is this policy: only `read to any` covers it
+    assert!(ok(To, Read, "self") && !ok(To, Trace, "self"));
+}
+
+#[test]
+fn ptrace_rules_go_through_the_json_form_and_the_formatter() {
+    let p = policy(DEBUGGER);
+    assert_eq!(p.ptrace.len(), 5);
+    let (file, diags) = polc_lang::syntax::parse("peers.pol", DEBUGGER);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let json = polc_lang::json::to_json_form(&file).unwrap();
+    assert!(json.contains(r#""ptrace""#), "{json}");
+    let back = load(&Source::new("peers.json", &json), &LoadOptions::default())
+        .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+        .policy;
+    let meaning = |p: &Policy| -> Vec<String> {
+        p.ptrace
+            .iter()
+            .map(polc_lang::ir::ptrace::ptrace_rule_text)
+            .collect()
+    };
+    assert_eq!(meaning(&back), meaning(&p));
+    assert_eq!(
+        polc_lang::fmt::format_source("peers.pol", DEBUGGER).unwrap(),
+        DEBUGGER
+    );
+}
+
+#[test]
+fn unknown_ptrace_access_is_e0180() {
+    let text = "policy org.example.app {\n    allow ptrace seize to self\n}\n";
+    assert_eq!(codes(text), ["E0180"]);
+}

@@ -94,6 +94,11 @@ pub fn describe_request(r: &Request) -> String {
             SignalDir::Send => format!("signal send {signal} to {peer}"),
             SignalDir::Receive => format!("signal receive {signal} from {peer}"),
         },
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
     }
 }
 

@@ -94,6 +94,7 @@ fn policy() -> Policy {
         net,
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 

@@ -313,7 +313,8 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     let has_deny = policy.files.iter().any(|r| r.effect == Effect::Deny)
         || policy.net.iter().any(|r| r.effect == Effect::Deny)
         || policy.capabilities.iter().any(|r| r.effect == Effect::Deny)
-        || policy.signals.iter().any(|r| r.effect == Effect::Deny);
+        || policy.signals.iter().any(|r| r.effect == Effect::Deny)
+        || policy.ptrace.iter().any(|r| r.effect == Effect::Deny);
     let (fidelity, reason) = if policy.mode == Mode::Complain && has_deny {
         (
             Fidelity::Narrowed,
@@ -390,6 +391,10 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     signals(policy, &mut signal_lines, &mut report)?;
     signal_lines.sort();
     signal_lines.dedup();
+    let mut ptrace_lines = Vec::new();
+    crate::ipc::ptrace(policy, &mut ptrace_lines, &mut report)?;
+    ptrace_lines.sort();
+    ptrace_lines.dedup();
 
     let file_lines: Vec<String> = file_lines
         .iter()
@@ -417,7 +422,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         text.push_str(" flags=(complain)");
     }
     text.push_str(" {\n");
-    let sections = [file_lines, net_lines, cap_lines, signal_lines];
+    let sections = [file_lines, net_lines, cap_lines, signal_lines, ptrace_lines];
     let mut first = true;
     for section in sections.iter().filter(|s| !s.is_empty()) {
         if !first {

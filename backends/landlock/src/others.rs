@@ -408,6 +408,7 @@ mod tests {
                 .collect(),
             capabilities: Vec::new(),
             signals: Vec::new(),
+            ptrace: Vec::new(),
         }
     }
 

@@ -34,6 +34,7 @@
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     ptrace: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();
@@ -55,6 +56,7 @@ mod mapping;
 mod names;
 mod other;
 mod ports;
+mod ptrace;
 mod regex;
 mod report;
 
@@ -261,6 +263,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
     ipc::lower_signals(policy, config, &mut out, &mut findings);
+    ptrace::lower_ptrace(policy, config, &mut out, &mut findings);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

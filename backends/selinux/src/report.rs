@@ -218,6 +218,12 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
             RuleListKind::Signal => p.signals.get(index).map_or_else(Default::default, |r| {
                 (signal_rule_text(r), r.origins.clone())
             }),
+            RuleListKind::Ptrace => p.ptrace.get(index).map_or_else(Default::default, |r| {
+                (
+                    polc_lang::ir::ptrace::ptrace_rule_text(r),
+                    r.origins.clone(),
+                )
+            }),
         },
         Subject::Mode => (
             format!(

@@ -362,6 +362,7 @@ fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
             peer,
             ..
         } => check_signal(sink, direction, signals, peer),
+        StmtKind::Ptrace { access, peer, .. } => check_ptrace(sink, access, peer),
         _ => {}
     }
 }
@@ -531,6 +532,33 @@ fn check_signal(
             format!("unknown signal `{}`", esc(&s.node)),
             "not a signal",
             help,
+            None,
+        );
+    }
+    if !matches!(peer.node.as_str(), "self" | "any" | "unconfined") {
+        check_policy_name(sink, peer, "peer policy name");
+    }
+}
+
+fn check_ptrace(sink: &mut Sink<'_>, access: &[Spanned<String>], peer: &Spanned<String>) {
+    for a in access {
+        if crate::ir::PtraceAccess::from_keyword(&a.node).is_some() {
+            continue;
+        }
+        let help = did_you_mean(
+            Code::UnknownPtraceAccess,
+            match a.node.as_str() {
+                "attach" | "seize" | "tracedby" => Some("trace"),
+                "readby" | "inspect" => Some("read"),
+                other => suggest(other, ["read", "trace"]),
+            },
+        );
+        sink.report(
+            Code::UnknownPtraceAccess,
+            a.span,
+            format!("unknown ptrace access `{}`", esc(&a.node)),
+            "not a ptrace access",
+            help.or_else(|| Some(Code::UnknownPtraceAccess.help().to_string())),
             None,
         );
     }

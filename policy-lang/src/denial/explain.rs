@@ -190,6 +190,18 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 .map(|(i, s)| cite(i, s.effect, signal_rule_text(s), s.origins.clone()))
                 .collect()
         }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => crate::ir::ptrace::matching_rules(policy, *direction, *access, peer)
+            .into_iter()
+            .filter_map(|i| policy.ptrace.get(i).map(|r| (i, r)))
+            .map(|(i, r)| {
+                let text = crate::ir::ptrace::ptrace_rule_text(r);
+                cite(i, r.effect, text, r.origins.clone())
+            })
+            .collect(),
     }
 }
 
@@ -262,6 +274,23 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
                 SignalDir::Send => format!("allow signal send {signal} to {peer}"),
                 SignalDir::Receive => format!("allow signal receive {signal} from {peer}"),
             }
+        }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => {
+            if crate::ir::Peer::new(peer).is_err() && peer != "self" {
+                notes.push(format!(
+                    "`{peer}` is not a policy name: no ptrace rule can name it"
+                ));
+                return None;
+            }
+            format!(
+                "allow ptrace {} {} {peer}",
+                access.keyword(),
+                direction.keyword()
+            )
         }
     })
 }

@@ -24,6 +24,7 @@
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     ptrace: vec![],
 //! };
 //! let mut new = old.clone();
 //! new.files.push(FileRule {

@@ -218,6 +218,11 @@ fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin> {
             .get(i)
             .map(|r| r.origins.clone())
             .unwrap_or_default(),
+        RuleListKind::Ptrace => p
+            .ptrace
+            .get(i)
+            .map(|r| r.origins.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -286,6 +291,7 @@ fn rule_text(p: &Policy, list: RuleListKind, i: usize) -> String {
         RuleListKind::Net => p.net.get(i).map(super::net_rule_text),
         RuleListKind::Capability => p.capabilities.get(i).map(super::cap_rule_text),
         RuleListKind::Signal => p.signals.get(i).map(super::signal_rule_text),
+        RuleListKind::Ptrace => p.ptrace.get(i).map(crate::ir::ptrace::ptrace_rule_text),
     }
     .unwrap_or_default()
 }
@@ -297,6 +303,7 @@ fn effect_of(p: &Policy, list: RuleListKind, i: usize) -> Option<Effect> {
         RuleListKind::Net => p.net.get(i).map(|r| r.effect),
         RuleListKind::Capability => p.capabilities.get(i).map(|r| r.effect),
         RuleListKind::Signal => p.signals.get(i).map(|r| r.effect),
+        RuleListKind::Ptrace => p.ptrace.get(i).map(|r| r.effect),
     }
 }
 
@@ -313,6 +320,7 @@ pub fn decision_fidelity(
         Request::Net { .. } => (RuleListKind::Net, None),
         Request::Capability { .. } => (RuleListKind::Capability, None),
         Request::Signal { .. } => (RuleListKind::Signal, None),
+        Request::Ptrace { .. } => (RuleListKind::Ptrace, None),
     };
     let of = |i: usize| entries(report, list, i, rights, &rule_text(policy, list, i));
     let deciding: Vec<EnforcedRule> = decision
@@ -495,5 +503,13 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
                 .map(|(i, _)| i)
                 .collect()
         }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
+            .into_iter()
+            .filter(|i| p.ptrace.get(*i).is_some_and(|r| allow(r.effect)))
+            .collect(),
     }
 }

@@ -219,6 +219,15 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
                 peer: Spanned::new(s.peer.clone(), at.field("peer").span()),
             }
         }
+        Target::Ptrace(s) => {
+            let at = loc.field("ptrace");
+            StmtKind::Ptrace {
+                effect,
+                access: strings(at.field("access"), &s.access),
+                direction: Spanned::new(s.direction.clone(), at.field("direction").span()),
+                peer: Spanned::new(s.peer.clone(), at.field("peer").span()),
+            }
+        }
     }
 }
 
@@ -447,6 +456,19 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 target: Target::Signal(super::Signal {
                     direction: direction.node.clone(),
                     signals: nodes(signals),
+                    peer: peer.node.clone(),
+                }),
+            }),
+            StmtKind::Ptrace {
+                effect,
+                access,
+                direction,
+                peer,
+            } => c.rules.push(Rule {
+                effect: effect.node,
+                target: Target::Ptrace(super::Ptrace {
+                    access: nodes(access),
+                    direction: direction.node.clone(),
                     peer: peer.node.clone(),
                 }),
             }),

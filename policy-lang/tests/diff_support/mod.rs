@@ -47,6 +47,7 @@ pub fn policy(n: &str) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 
@@ -258,6 +259,12 @@ fn check_side(
             Request::Signal { signal, .. } => p.signals.get(cite.index).is_some_and(|s| {
                 s.effect == cite.effect && (s.signals.is_empty() || s.signals.contains(signal))
             }),
+            Request::Ptrace {
+                direction,
+                access,
+                peer,
+            } => polc_lang::ir::ptrace::matching_rules(p, *direction, *access, peer)
+                .contains(&cite.index),
         };
         if !matches {
             return Err(format!(
@@ -298,6 +305,13 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
                     && (s.signals.is_empty() || s.signals.contains(signal))
             })
         }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => polc_lang::ir::ptrace::matching_rules(p, *direction, *access, peer)
+            .iter()
+            .any(|i| p.ptrace.get(*i).is_some_and(|r| r.effect == Effect::Allow)),
     }
 }
 

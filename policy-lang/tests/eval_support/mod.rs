@@ -48,6 +48,7 @@ pub fn policy() -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 

@@ -111,6 +111,7 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     };
     for (n, line) in text.lines().enumerate() {
         let stmt = line.split('#').next().unwrap_or("").trim();

@@ -53,6 +53,7 @@ impl PolicyBuilder {
                 net: Vec::new(),
                 capabilities: Vec::new(),
                 signals: Vec::new(),
+                ptrace: Vec::new(),
             },
             line: 1,
         }

@@ -58,6 +58,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        ptrace: Vec::new(),
     };
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);

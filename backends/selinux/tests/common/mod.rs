@@ -159,6 +159,7 @@ impl P {
             net: vec![],
             capabilities: vec![],
             signals: vec![],
+            ptrace: Vec::new(),
         })
     }
     pub fn attach(mut self, path: &str) -> P {

@@ -95,6 +95,7 @@ impl<'a> Search<'a> {
                     u.every |= s.is_empty();
                     u.union.extend(s.iter().map(String::as_str));
                 }
+                Subject::Ptrace { .. } => {}
             }
         }
         Search {
@@ -132,7 +133,7 @@ impl<'a> Search<'a> {
                 })
             }
             // Only the same capability covers a capability rule: the same rule.
-            Subject::Cap(_) => None,
+            Subject::Cap(_) | Subject::Ptrace { .. } => None,
             Subject::Net { .. } | Subject::Signal { .. } => self.broader.get(&i).copied(),
         }
     }
@@ -160,13 +161,17 @@ impl<'a> Search<'a> {
                 .get(&(*op, *proto))
                 .is_some_and(|r| r.overlap(*ports)),
             Subject::Cap(c) => self.caps.contains(c.as_str()),
-            Subject::Signal { dir, peer, signals } => {
-                self.signals.get(&(*dir, peer)).is_some_and(|u| {
-                    signals.is_empty()
+            Subject::Signal { dir, peer, signals } => self.signals.iter().any(|((d, p), u)| {
+                d == dir
+                    && (p.includes(peer) || peer.includes(p))
+                    && (signals.is_empty()
                         || u.every
-                        || signals.iter().any(|s| u.union.contains(s.as_str()))
-                })
-            }
+                        || signals.iter().any(|s| u.union.contains(s.as_str())))
+            }),
+            Subject::Ptrace { .. } => self
+                .atoms
+                .iter()
+                .any(|b| b.effect == Effect::Allow && overlaps(&a.subject, &b.subject)),
         }
     }
 }

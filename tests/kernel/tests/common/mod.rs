@@ -274,6 +274,11 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
                     peer,
                     signal,
                 } => format!("signal {direction:?} {signal} {peer}"),
+                Request::Ptrace {
+                    direction,
+                    access,
+                    peer,
+                } => format!("ptrace {direction:?} {access:?} {peer}"),
             };
             format!("{p}: {}", what.to_lowercase())
         })

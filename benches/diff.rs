@@ -94,6 +94,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,

@@ -99,10 +99,12 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
     let (families, family_map) = keep_allows(&policy.net_families, |r| r.effect);
     allows.unix = unix;
     allows.net_families = families;
+    let (ptrace, ptrace_map) = keep_allows(&policy.ptrace, |r| r.effect);
     allows.files = files;
     allows.net = net;
     allows.capabilities = caps;
     allows.signals = signals;
+    allows.ptrace = ptrace;
     let decision = evaluate(&allows, request);
     if !decision.allowed {
         return Vec::new();
@@ -118,6 +120,7 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
                 RuleKind::Signal => &signal_map,
                 RuleKind::Unix => &unix_map,
                 RuleKind::NetFamily => &family_map,
+                RuleKind::Ptrace => &ptrace_map,
             };
             map.get(r.index).map(|&i| explained(policy, r, i))
         })
@@ -190,6 +193,10 @@ pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<St
         }),
         RuleKind::Unix => policy.unix.get(index).map(|r| r.text()),
         RuleKind::NetFamily => policy.net_families.get(index).map(|r| r.text()),
+        RuleKind::Ptrace => policy
+            .ptrace
+            .get(index)
+            .map(polc_lang::ir::ptrace::ptrace_rule_text),
     }
 }
 
@@ -240,12 +247,13 @@ mod tests {
             signals: vec![SignalRule {
                 effect: Effect::Allow,
                 direction: SignalDir::Receive,
-                peer: PolicyName::new("org.example.app").unwrap(),
+                peer: PolicyName::new("org.example.app").unwrap().into(),
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],
             unix: Vec::new(),
             net_families: Vec::new(),
+            ptrace: Vec::new(),
         }
     }
 

@@ -203,4 +203,16 @@ pub enum StmtKind {
     Unix(UnixStmt),
     /// `allow net netlink|raw|packet [PROTOCOLS]` (see [`NetFamilyStmt`]).
     NetFamily(NetFamilyStmt),
+    /// `allow ptrace read, trace to PEER` / `allow ptrace read from PEER`
+    Ptrace {
+        /// Allow or deny.
+        effect: Spanned<Effect>,
+        /// `read`, `trace`; empty means both.
+        access: Vec<Spanned<String>>,
+        /// `to` (this policy's processes read or trace the peer's) or `from` (the peer's
+        /// processes read or trace this policy's).
+        direction: Spanned<String>,
+        /// A policy name, `self`, `any` or `unconfined`.
+        peer: Spanned<String>,
+    },
 }

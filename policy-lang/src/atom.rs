@@ -4,7 +4,9 @@
 //! checker never imports lowering.
 
 use crate::glob::Glob;
-use crate::ir::{Effect, NetOp, Origin, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{
+    Effect, NetOp, Origin, Peer, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, SignalDir,
+};
 use crate::rights::{Right, Rights};
 use crate::span::Span;
 use std::collections::BTreeSet;
@@ -37,9 +39,18 @@ pub(crate) enum Subject {
         /// Send or receive.
         dir: SignalDir,
         /// The peer (`self` resolved).
-        peer: PolicyName,
+        peer: Peer,
         /// The signals; empty means all.
         signals: BTreeSet<String>,
+    },
+    /// Reading or tracing a peer's processes, or being read or traced by them.
+    Ptrace {
+        /// `to` or `from`.
+        dir: PtraceDir,
+        /// The peer (`self` resolved).
+        peer: Peer,
+        /// The access modes (implications applied; never empty).
+        access: BTreeSet<PtraceAccess>,
     },
 }
 

@@ -99,6 +99,7 @@ codes! {
     UnknownFamilyProtocol = "E0171", Error, "unknown protocol for a network family", "`net netlink` takes netlink protocols (route, audit, kobject_uevent, ...), `net raw` takes icmp or icmpv6, `net packet` takes none";
     UnixOpAddress = "E0172", Error, "unix operation does not apply", "anonymous sockets only send and receive; datagram sockets do not listen or accept";
     InvalidAbstractName = "E0173", Error, "invalid abstract socket name", "an abstract name is `@` followed by 1 to 107 printable characters, without globs or variables";
+    UnknownPtraceAccess = "E0180", Error, "unknown ptrace access", "ptrace accesses are `read` and `trace` (none written: both)";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";

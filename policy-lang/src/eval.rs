@@ -7,7 +7,9 @@ pub(crate) mod unix;
 
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
-use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
+use crate::ir::{
+    FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir,
+};
 use crate::rights::{Right, Rights};
 use serde::Serialize;
 pub use unix::{RequestPeer, UnixRequestAddr};
@@ -64,6 +66,15 @@ pub enum Request {
         /// The protocol (a name of the family's protocols), if it has one.
         protocol: Option<String>,
     },
+    /// Reading or tracing a peer's process (`to`), or being read or traced by one (`from`).
+    Ptrace {
+        /// `to` or `from`.
+        direction: PtraceDir,
+        /// Read or trace.
+        access: PtraceAccess,
+        /// The peer's policy name, `self` or `unconfined`.
+        peer: String,
+    },
 }
 
 impl Request {
@@ -93,6 +104,8 @@ pub enum RuleKind {
     /// `Policy::net_families`
     #[serde(rename = "net_family")]
     NetFamily,
+    /// `Policy::ptrace`
+    Ptrace,
 }
 
 /// A rule that took part in a decision.
@@ -143,6 +156,15 @@ impl Request {
     pub fn capability(name: &str) -> Request {
         Request::Capability {
             name: name.to_string(),
+        }
+    }
+
+    /// A ptrace request; `peer` may be `self` for the policy itself or `unconfined`.
+    pub fn ptrace(direction: PtraceDir, access: PtraceAccess, peer: &str) -> Request {
+        Request::Ptrace {
+            direction,
+            access,
+            peer: peer.to_string(),
         }
     }
 
@@ -225,7 +247,7 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                     .enumerate()
                     .filter(|(_, s)| {
                         s.direction == *direction
-                            && s.peer.as_str() == peer
+                            && s.peer.covers(peer)
                             && (s.signals.is_empty() || s.signals.contains(signal))
                     })
                     .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
@@ -240,6 +262,16 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
         Request::NetFamily { family, protocol } => {
             unix::evaluate_family(p, *family, protocol.as_deref())
         }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => decide(
+            crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
+                .into_iter()
+                .filter_map(|i| p.ptrace.get(i).map(|r| (i, r)))
+                .map(|(i, r)| rule_ref(RuleKind::Ptrace, i, r.effect, r.origins.clone())),
+        ),
     }
 }
 

@@ -89,6 +89,8 @@ pub enum RuleListKind {
     /// Network-family rules.
     #[serde(rename = "net_family")]
     NetFamily,
+    /// Ptrace rules.
+    Ptrace,
 }
 
 impl From<RuleKind> for RuleListKind {
@@ -100,6 +102,7 @@ impl From<RuleKind> for RuleListKind {
             RuleKind::Signal => RuleListKind::Signal,
             RuleKind::Unix => RuleListKind::Unix,
             RuleKind::NetFamily => RuleListKind::NetFamily,
+            RuleKind::Ptrace => RuleListKind::Ptrace,
         }
     }
 }

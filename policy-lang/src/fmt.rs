@@ -290,5 +290,15 @@ fn parts(kind: &StmtKind) -> Parts {
         }
         StmtKind::Unix(u) => unix::unix_parts(u),
         StmtKind::NetFamily(n) => unix::net_family_parts(n),
+        StmtKind::Ptrace {
+            effect,
+            access,
+            direction,
+            peer,
+        } => Parts {
+            head: format!("{} ptrace", effect.node.keyword()),
+            list: words(access).map(str::to_string).collect(),
+            tail: Some(format!("{} {}", direction.node, peer.node)),
+        },
     }
 }

@@ -5,8 +5,13 @@
 //! evaluator and the diff read only this model. Its JSON form (`polc compile --target
 //! ir`) is stable: fields and rules are in a canonical order.
 
+pub mod peer;
+pub mod ptrace;
 pub mod text;
 pub mod unix;
+
+pub use peer::Peer;
+pub use ptrace::{PtraceAccess, PtraceDir, PtraceRule};
 
 use crate::glob::Glob;
 use crate::rights::Rights;
@@ -348,8 +353,9 @@ pub struct SignalRule {
     pub effect: Effect,
     /// Send or receive.
     pub direction: SignalDir,
-    /// The peer policy (`self` is resolved to the policy's own name).
-    pub peer: PolicyName,
+    /// The peer: a policy (`self` is resolved to the policy's own name), `any` or
+    /// `unconfined`.
+    pub peer: Peer,
     /// Signal names (`term`, `kill`, ...); empty means every signal.
     pub signals: BTreeSet<String>,
     /// Source statements merged into this rule.
@@ -407,6 +413,9 @@ pub struct Policy {
     /// Rules on the network families beyond inet (netlink, raw, packet), sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub net_families: Vec<FamilyRule>,
+    /// Ptrace rules, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ptrace: Vec<PtraceRule>,
 }
 
 /// An abstraction that contributed rules.

@@ -160,6 +160,8 @@ pub enum Target {
     Unix(Unix),
     /// A rule on a network family beyond inet.
     NetFamily(NetFamily),
+    /// A ptrace rule.
+    Ptrace(Ptrace),
 }
 
 /// `net OP PROTO [PORTS]`.
@@ -197,6 +199,19 @@ pub struct Signal {
     pub peer: String,
 }
 
+/// `ptrace [ACCESS] to|from PEER`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Ptrace {
+    /// `read`, `trace`; absent or empty means both.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<String>,
+    /// `to` or `from`.
+    pub direction: String,
+    /// A policy name, `self`, `any` or `unconfined`.
+    pub peer: String,
+}
+
 /// The JSON object of a rule, before its shape is checked.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +233,8 @@ struct RawRule {
     unix: Option<Unix>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     net_family: Option<NetFamily>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ptrace: Option<Ptrace>,
 }
 
 impl TryFrom<RawRule> for Rule {
@@ -231,6 +248,7 @@ impl TryFrom<RawRule> for Rule {
             ("signal", r.signal.is_some()),
             ("unix", r.unix.is_some()),
             ("net_family", r.net_family.is_some()),
+            ("ptrace", r.ptrace.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
@@ -279,6 +297,14 @@ impl TryFrom<RawRule> for Rule {
                 target: Target::NetFamily(n),
             });
         }
+        if let (None, None, None, None, Some(ptrace)) =
+            (&r.paths, &r.net, &r.capabilities, &r.signal, &r.ptrace)
+        {
+            return Ok(Rule {
+                effect: r.effect,
+                target: Target::Ptrace(ptrace.clone()),
+            });
+        }
         let target = match (r.paths, r.net, r.capabilities, r.signal) {
             (Some(paths), ..) => Target::Files {
                 rights: nonempty(
@@ -314,6 +340,7 @@ impl From<Rule> for RawRule {
             signal: None,
             unix: None,
             net_family: None,
+            ptrace: None,
         };
         match r.target {
             Target::Files {
@@ -330,6 +357,7 @@ impl From<Rule> for RawRule {
             Target::Signal(s) => raw.signal = Some(s),
             Target::Unix(u) => raw.unix = Some(u),
             Target::NetFamily(n) => raw.net_family = Some(n),
+            Target::Ptrace(s) => raw.ptrace = Some(s),
         }
         raw
     }
@@ -367,6 +395,7 @@ object_only!(Document, "a policy document (a JSON object)");
 object_only!(Abstraction, "an abstraction object");
 object_only!(Net, "a `net` object");
 object_only!(Signal, "a `signal` object");
+object_only!(Ptrace, "a `ptrace` object");
 
 impl<'de> Deserialize<'de> for Rule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -26,8 +26,9 @@ use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName,
-    PortRange, Proto, RightsOrigin, SignalDir, SignalRule,
+    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Peer, Policy,
+    PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, PtraceRule, RightsOrigin, SignalDir,
+    SignalRule,
 };
 use crate::rights::Rights;
 use crate::span::Span;
@@ -73,6 +74,7 @@ pub(crate) fn lower(
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     };
     let mut owns: BTreeMap<String, Owned> = BTreeMap::new();
     let unit = root.node.0;
@@ -220,9 +222,9 @@ fn atoms_of(
                     _ => continue,
                 };
                 let peer = if peer.node == "self" {
-                    me.clone()
+                    Peer::Policy(me.clone())
                 } else {
-                    match PolicyName::new(&peer.node) {
+                    match Peer::new(&peer.node) {
                         Ok(p) => p,
                         Err(_) => continue,
                     }
@@ -233,6 +235,31 @@ fn atoms_of(
                     .map(|x| x.node.clone())
                     .collect();
                 push(effect.node, Subject::Signal { dir, peer, signals }, s.span);
+            }
+            StmtKind::Ptrace {
+                effect,
+                access,
+                direction,
+                peer,
+            } => {
+                let dir = match direction.node.as_str() {
+                    "to" => PtraceDir::To,
+                    "from" => PtraceDir::From,
+                    _ => continue,
+                };
+                let peer = if peer.node == "self" {
+                    Peer::Policy(me.clone())
+                } else {
+                    match Peer::new(&peer.node) {
+                        Ok(p) => p,
+                        Err(_) => continue,
+                    }
+                };
+                let named = access
+                    .iter()
+                    .filter_map(|a| PtraceAccess::from_keyword(&a.node));
+                let access = crate::ir::ptrace::resolve_access(effect.node.into(), named);
+                push(effect.node, Subject::Ptrace { dir, peer, access }, s.span);
             }
             _ => {}
         }
@@ -250,8 +277,10 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
     let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange), Vec<Origin>> = BTreeMap::new();
     let mut caps: BTreeMap<(Effect, String), Vec<Origin>> = BTreeMap::new();
-    type SigKey = (Effect, SignalDir, PolicyName, BTreeSet<String>);
+    type SigKey = (Effect, SignalDir, Peer, BTreeSet<String>);
     let mut sigs: BTreeMap<SigKey, Vec<Origin>> = BTreeMap::new();
+    type PtraceKey = (Effect, PtraceDir, Peer, BTreeSet<PtraceAccess>);
+    let mut ptrace: BTreeMap<PtraceKey, Vec<Origin>> = BTreeMap::new();
     for a in atoms {
         let o = a.origin.clone();
         match &a.subject {
@@ -274,6 +303,10 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
             Subject::Cap(c) => caps.entry((a.effect, c.clone())).or_default().push(o),
             Subject::Signal { dir, peer, signals } => sigs
                 .entry((a.effect, *dir, peer.clone(), signals.clone()))
+                .or_default()
+                .push(o),
+            Subject::Ptrace { dir, peer, access } => ptrace
+                .entry((a.effect, *dir, peer.clone(), access.clone()))
                 .or_default()
                 .push(o),
         }
@@ -316,6 +349,16 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
             direction,
             peer,
             signals,
+            origins: sorted(o),
+        })
+        .collect();
+    p.ptrace = ptrace
+        .into_iter()
+        .map(|((effect, direction, peer, access), o)| PtraceRule {
+            effect,
+            direction,
+            peer,
+            access,
             origins: sorted(o),
         })
         .collect();

@@ -152,6 +152,7 @@ fn deciding_contents(p: &Policy, d: &Decision) -> Vec<String> {
                 RuleKind::Signal => serde_json::to_string(&p.signals[r.index]),
                 RuleKind::Unix => serde_json::to_string(&p.unix[r.index]),
                 RuleKind::NetFamily => serde_json::to_string(&p.net_families[r.index]),
+                RuleKind::Ptrace => serde_json::to_string(&p.ptrace[r.index]),
             };
             format!("{} {:?}", rule.unwrap(), r.origins)
         })

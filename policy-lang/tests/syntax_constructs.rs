@@ -184,6 +184,19 @@ fn outline(file: &File, text: &str) -> String {
                         leaf(&format!("protocol {}", p.node), p.span);
                     }
                 }
+                StmtKind::Ptrace {
+                    effect,
+                    access,
+                    direction,
+                    peer,
+                } => {
+                    leaf(&format!("{:?}", effect.node), effect.span);
+                    for a in access {
+                        leaf(&format!("access {}", a.node), a.span);
+                    }
+                    leaf(&format!("direction {}", direction.node), direction.span);
+                    leaf(&format!("peer {}", peer.node), peer.span);
+                }
             }
         }
         line(

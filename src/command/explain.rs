@@ -125,6 +125,11 @@ pub fn describe_request(r: &Request) -> String {
             Some(p) => format!("net {} {p}", family.keyword()),
             None => format!("net {}", family.keyword()),
         },
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
     }
 }
 

@@ -96,6 +96,7 @@ fn policy() -> Policy {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 

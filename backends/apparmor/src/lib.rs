@@ -59,6 +59,7 @@
 mod aare;
 mod exec;
 mod files;
+mod ipc;
 mod names;
 mod net;
 mod parser;

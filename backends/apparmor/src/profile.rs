@@ -239,7 +239,8 @@ fn signals(
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     for (index, rule) in policy.signals.iter().enumerate() {
-        let peer = profile_name(&rule.peer)?;
+        let peer = rule.peer.as_str();
+        let peer_q = crate::ipc::peer_clause(&rule.peer)?;
         let (dir, word) = match rule.direction {
             SignalDir::Send => ("send", "to"),
             SignalDir::Receive => ("receive", "from"),
@@ -273,12 +274,11 @@ fn signals(
         } else {
             ""
         };
-        let peer_q = quote(&peer);
         if rule.signals.is_empty() {
-            lines.push(format!("{q}signal ({dir}) peer={peer_q},"));
+            lines.push(format!("{q}signal ({dir}){peer_q},"));
         } else if !known.is_empty() {
             lines.push(format!(
-                "{q}signal ({dir}) set=({}) peer={peer_q},",
+                "{q}signal ({dir}) set=({}){peer_q},",
                 known.join(" ")
             ));
         }
@@ -315,7 +315,8 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         || policy.capabilities.iter().any(|r| r.effect == Effect::Deny)
         || policy.signals.iter().any(|r| r.effect == Effect::Deny)
         || policy.unix.iter().any(|r| r.effect == Effect::Deny)
-        || policy.net_families.iter().any(|r| r.effect == Effect::Deny);
+        || policy.net_families.iter().any(|r| r.effect == Effect::Deny)
+        || policy.ptrace.iter().any(|r| r.effect == Effect::Deny);
     let (fidelity, reason) = if policy.mode == Mode::Complain && has_deny {
         (
             Fidelity::Narrowed,
@@ -393,6 +394,10 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     signals(policy, &mut signal_lines, &mut report)?;
     signal_lines.sort();
     signal_lines.dedup();
+    let mut ptrace_lines = Vec::new();
+    crate::ipc::ptrace(policy, &mut ptrace_lines, &mut report)?;
+    ptrace_lines.sort();
+    ptrace_lines.dedup();
 
     let mut unix_lines = Vec::new();
     crate::unix::unix_rules(policy, &mut unix_lines, &mut report)?;
@@ -425,7 +430,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         text.push_str(" flags=(complain)");
     }
     text.push_str(" {\n");
-    let sections = [file_lines, net_lines, cap_lines, signal_lines, unix_lines];
+    let sections = [file_lines, net_lines, cap_lines, signal_lines, unix_lines, ptrace_lines];
     let mut first = true;
     for section in sections.iter().filter(|s| !s.is_empty()) {
         if !first {

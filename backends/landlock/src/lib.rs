@@ -56,6 +56,7 @@ mod fsview;
 mod others;
 mod pattern;
 mod plan;
+mod ptrace;
 mod sys;
 mod unix;
 

@@ -5,7 +5,7 @@ use crate::files::Verdict;
 use crate::plan::{Gap, GapKind};
 use polc_lang::fidelity::{AccessClass, Fidelity};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, NetRule, Policy, PortRange, Proto, SignalDir};
+use polc_lang::ir::{NetOp, NetRule, Peer, Policy, PortRange, Proto, SignalDir};
 
 /// The most ports one network operation may hold as rules (one Landlock rule each).
 pub const MAX_PORT_RULES: usize = 4096;
@@ -286,6 +286,10 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
             reason: "processes in the same Landlock domain can always signal each other".into(),
         });
     }
+    let denies_send = policy
+        .signals
+        .iter()
+        .any(|s| s.effect == Effect::Deny && s.direction == SignalDir::Send);
     let verdicts = policy
         .signals
         .iter()
@@ -302,6 +306,11 @@ pub(crate) fn signals(policy: &Policy, abi: u8) -> SignalPlan {
                     "only processes in the same Landlock domain (the confined process and its \
                      descendants) can be signalled, not other processes under this policy",
                 ),
+                (SignalDir::Send, Effect::Allow)
+                    if s.peer == Peer::Any && s.signals.is_empty() && !denies_send =>
+                {
+                    Verdict::exact()
+                }
                 (SignalDir::Send, Effect::Allow) if !to_self && abi >= 6 => Verdict::new(
                     Fidelity::Widened,
                     format!(
@@ -401,6 +410,7 @@ mod tests {
             signals: Vec::new(),
             unix: Vec::new(),
             net_families: Vec::new(),
+            ptrace: Vec::new(),
         }
     }
 

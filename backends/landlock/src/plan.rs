@@ -444,6 +444,24 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             rule.origins.clone(),
         ));
     }
+    for (i, (rule, v)) in policy
+        .ptrace
+        .iter()
+        .zip(crate::ptrace::verdicts(policy))
+        .enumerate()
+    {
+        let v = if abi == 0 { absent(rule.effect) } else { v };
+        entries.extend(entry(
+            Subject::Rule {
+                list: RuleListKind::Ptrace,
+                index: i,
+            },
+            None,
+            v,
+            polc_lang::ir::ptrace::ptrace_rule_text(rule),
+            rule.origins.clone(),
+        ));
+    }
     if policy.mode == Mode::Complain && abi > 0 {
         entries.extend(entry(
             Subject::Mode,

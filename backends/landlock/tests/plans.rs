@@ -223,3 +223,53 @@ fn the_expansion_budget_names_the_rule() {
         "{msg}"
     );
 }
+
+/// Ptrace is scoped to the Landlock domain by every ABI: each rule is judged against it.
+#[test]
+fn ptrace_rules_are_judged_against_the_domain_scope() {
+    use polc_lang::fidelity::Fidelity;
+    let text = "policy org.example.app {
+        allow ptrace to self
+        allow ptrace read to any
+        deny ptrace trace to unconfined
+        deny ptrace trace to org.example.other
+        allow ptrace trace from unconfined
+        allow ptrace read from org.example.other
+        deny ptrace trace from any
+    }";
+    let p = polc_lang::load(
+        &polc_lang::Source::new("p.pol", text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+    .policy;
+    let t = tempfile::tempdir().unwrap();
+    let (report, _) = plan(&p, &config(t.path(), 7)).unwrap().report_for(7);
+    let got: Vec<(String, Fidelity)> = report
+        .entries
+        .iter()
+        .filter(|e| e.rule.contains("ptrace"))
+        .map(|e| (e.rule.clone(), e.fidelity))
+        .collect();
+    let want = [
+        (
+            "allow ptrace read, trace to org.example.app",
+            Fidelity::Narrowed,
+        ),
+        ("allow ptrace read to any", Fidelity::Narrowed),
+        (
+            "allow ptrace read from org.example.other",
+            Fidelity::Narrowed,
+        ),
+        ("allow ptrace read, trace from unconfined", Fidelity::Exact),
+        ("deny ptrace trace to org.example.other", Fidelity::Exact),
+        ("deny ptrace trace to unconfined", Fidelity::Exact),
+        ("deny ptrace trace from any", Fidelity::Unsupported),
+    ];
+    let mut want: Vec<(String, Fidelity)> =
+        want.iter().map(|(t, f)| ((*t).to_string(), *f)).collect();
+    let mut got = got;
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(got, want);
+}

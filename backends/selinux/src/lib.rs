@@ -36,6 +36,7 @@
 //!     signals: vec![],
 //!     unix: vec![],
 //!     net_families: vec![],
+//!     ptrace: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();
@@ -51,11 +52,13 @@ mod exec;
 mod fcontexts;
 mod files;
 mod integration;
+mod ipc;
 mod labels;
 mod mapping;
 mod names;
 mod other;
 mod ports;
+mod ptrace;
 mod regex;
 mod report;
 mod unix;
@@ -262,7 +265,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     files_result?;
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
-    other::lower_signals(policy, &mut out, &mut findings);
+    ipc::lower_signals(policy, config, &mut out, &mut findings);
+    ptrace::lower_ptrace(policy, config, &mut out, &mut findings);
     unix::lower_unix(policy, &mut out, &mut findings);
     unix::lower_families(policy, &mut out, &mut findings);
     integration::lower(policy, config, &mut out, &mut findings)?;

@@ -1,14 +1,14 @@
 //! Network, capability and signal rules.
 
-use crate::mapping::{signal_perm, CAPABILITIES, CAPABILITIES2, SIGNALS};
-use crate::names::{block_name, qualified};
+use crate::mapping::{CAPABILITIES, CAPABILITIES2};
+use crate::names::qualified;
 use crate::ports::PortCon;
 use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
-use std::collections::{BTreeMap, BTreeSet};
+use polc_lang::ir::{NetOp, Policy, Proto};
+use std::collections::BTreeSet;
 
 /// The default `ip_local_port_range`: binding these ports is not checked by SELinux.
 pub(crate) const EPHEMERAL: (u16, u16) = (32768, 60999);
@@ -334,100 +334,5 @@ pub(crate) fn lower_caps(p: &Policy, out: &mut Out, findings: &mut Findings) {
                 out.allow(&dom, &dom, userns, &[perm], None);
             }
         }
-    }
-}
-
-/// Signal rules: `process` permissions between domains.
-pub(crate) fn lower_signals(p: &Policy, out: &mut Out, findings: &mut Findings) {
-    // (direction, peer) → allowed signal names
-    let mut allowed: BTreeMap<(SignalDir, String), BTreeSet<String>> = BTreeMap::new();
-    let universe: BTreeSet<String> = SIGNALS
-        .iter()
-        .map(|s| (*s).to_string())
-        .chain(p.signals.iter().flat_map(|r| r.signals.iter().cloned()))
-        .collect();
-    for eff in [Effect::Allow, Effect::Deny] {
-        for r in p.signals.iter().filter(|r| r.effect == eff) {
-            let sigs: BTreeSet<String> = if r.signals.is_empty() {
-                universe.clone()
-            } else {
-                r.signals.clone()
-            };
-            let slot = allowed
-                .entry((r.direction, r.peer.to_string()))
-                .or_default();
-            for s in sigs {
-                if eff == Effect::Allow {
-                    slot.insert(s);
-                } else {
-                    slot.remove(&s);
-                }
-            }
-        }
-    }
-    let perms_of = |sigs: &BTreeSet<String>| -> BTreeSet<&'static str> {
-        sigs.iter().map(|s| signal_perm(s)).collect()
-    };
-    // what the kernel lets through for a set of perms
-    let kernel_of = |perms: &BTreeSet<&'static str>| -> BTreeSet<String> {
-        universe
-            .iter()
-            .filter(|s| perms.contains(signal_perm(s)))
-            .cloned()
-            .collect()
-    };
-    let me = p.name.to_string();
-    let self_perms: BTreeSet<&'static str> = [SignalDir::Send, SignalDir::Receive]
-        .iter()
-        .filter_map(|d| allowed.get(&(*d, me.clone())))
-        .flat_map(perms_of)
-        .collect();
-    let dom = out.domain.clone();
-    for ((dir, peer), sigs) in &allowed {
-        let perms: Vec<&'static str> = perms_of(sigs).into_iter().collect();
-        if perms.is_empty() {
-            continue;
-        }
-        if *peer == me {
-            out.allow(&dom, &dom, "process", &perms, None);
-        } else if let Ok(name) = polc_lang::ir::PolicyName::new(peer) {
-            let other = qualified(&block_name(&name), "domain");
-            match dir {
-                SignalDir::Send => out.allow(&dom, &other, "process", &perms, Some(&name)),
-                SignalDir::Receive => out.allow(&other, &dom, "process", &perms, Some(&name)),
-            }
-        }
-    }
-    for (i, r) in p.signals.iter().enumerate() {
-        let subject = Subject::Rule {
-            list: RuleListKind::Signal,
-            index: i,
-        };
-        findings.touch(subject, None);
-        let key = (r.direction, r.peer.to_string());
-        let ok = allowed.get(&key).cloned().unwrap_or_default();
-        let perms: BTreeSet<&'static str> = if r.peer.as_str() == me {
-            self_perms.clone()
-        } else {
-            perms_of(&ok)
-        };
-        let extra: Vec<String> = kernel_of(&perms).difference(&ok).cloned().collect();
-        if extra.is_empty() {
-            continue;
-        }
-        let shown: Vec<&str> = extra.iter().take(6).map(String::as_str).collect();
-        let more = if extra.len() > 6 {
-            format!(" and {} more", extra.len() - 6)
-        } else {
-            String::new()
-        };
-        let why = if r.effect == Effect::Deny {
-            format!("not enforced for {}{more}", shown.join(", "))
-        } else if r.peer.as_str() == me {
-            format!("one permission covers sending and receiving within the domain and several signals: also {}{more}", shown.join(", "))
-        } else {
-            format!("the `signal` permission covers every signal but kill, stop and chld: also {}{more}", shown.join(", "))
-        };
-        findings.add(subject, None, Fidelity::Widened, why);
     }
 }

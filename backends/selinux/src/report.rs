@@ -226,6 +226,12 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
                 .net_families
                 .get(index)
                 .map_or_else(Default::default, |r| (r.text(), r.origins.clone())),
+            RuleListKind::Ptrace => p.ptrace.get(index).map_or_else(Default::default, |r| {
+                (
+                    polc_lang::ir::ptrace::ptrace_rule_text(r),
+                    r.origins.clone(),
+                )
+            }),
         },
         Subject::Mode => (
             format!(

@@ -464,6 +464,28 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             rule.origins.clone(),
         ));
     }
+    for (i, rule) in policy.ptrace.iter().enumerate() {
+        let (fidelity, reason) = match rule.effect {
+            Effect::Allow => (
+                Fidelity::Narrowed,
+                "the abstract form has no ptrace rules: the profile allows only the ptrace \
+                 access <abstractions/base> allows",
+            ),
+            Effect::Deny => (
+                Fidelity::Unsupported,
+                "the abstract form has no ptrace rules: a deny cannot be stated",
+            ),
+        };
+        report.push(entry(
+            RuleListKind::Ptrace,
+            i,
+            None,
+            fidelity,
+            reason.into(),
+            polc_lang::ir::ptrace::ptrace_rule_text(rule),
+            rule.origins.clone(),
+        ));
+    }
 
     for list in [
         &mut fs.read_only_paths,

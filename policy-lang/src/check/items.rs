@@ -70,6 +70,19 @@ pub(crate) fn check_policy_name(
         );
         return None;
     }
+    if n == crate::ir::peer::ANY || n == crate::ir::peer::UNCONFINED {
+        sink.report(
+            Code::InvalidName,
+            name.span,
+            format!("`{n}` cannot be used as {what}"),
+            "reserved name",
+            Some(format!(
+                "`{n}` is reserved: it names a kind of peer process in signal and ptrace rules"
+            )),
+            None,
+        );
+        return None;
+    }
     match PolicyName::new(n) {
         Ok(p) => Some(p),
         Err(e) => {
@@ -351,6 +364,7 @@ fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
         } => check_signal(sink, direction, signals, peer),
         StmtKind::Unix(u) => super::unix::check_unix(sink, u),
         StmtKind::NetFamily(n) => super::unix::check_net_family(sink, n),
+        StmtKind::Ptrace { access, peer, .. } => check_ptrace(sink, access, peer),
         _ => {}
     }
 }
@@ -523,7 +537,34 @@ fn check_signal(
             None,
         );
     }
-    if peer.node != "self" {
+    if !matches!(peer.node.as_str(), "self" | "any" | "unconfined") {
+        check_policy_name(sink, peer, "peer policy name");
+    }
+}
+
+fn check_ptrace(sink: &mut Sink<'_>, access: &[Spanned<String>], peer: &Spanned<String>) {
+    for a in access {
+        if crate::ir::PtraceAccess::from_keyword(&a.node).is_some() {
+            continue;
+        }
+        let help = did_you_mean(
+            Code::UnknownPtraceAccess,
+            match a.node.as_str() {
+                "attach" | "seize" | "tracedby" => Some("trace"),
+                "readby" | "inspect" => Some("read"),
+                other => suggest(other, ["read", "trace"]),
+            },
+        );
+        sink.report(
+            Code::UnknownPtraceAccess,
+            a.span,
+            format!("unknown ptrace access `{}`", esc(&a.node)),
+            "not a ptrace access",
+            help.or_else(|| Some(Code::UnknownPtraceAccess.help().to_string())),
+            None,
+        );
+    }
+    if !matches!(peer.node.as_str(), "self" | "any" | "unconfined") {
         check_policy_name(sink, peer, "peer policy name");
     }
 }

@@ -144,11 +144,11 @@ fn signal(f: &Fields, permissions: &mut Vec<String>) -> Vec<Access> {
         .map(|s| s.trim_start_matches("SIG").to_lowercase());
     let peer = f.get("peer").map(str::to_string);
     if let Some(p) = peer.as_deref() {
-        if p == "unconfined" || PolicyName::new(p).is_err() {
+        if p != "unconfined" && PolicyName::new(p).is_err() {
             return vec![Access::Unmapped {
                 permission: format!("signal {mask} {}", signal.as_deref().unwrap_or("")),
                 reason: format!(
-                    "the peer `{p}` is not a polc policy: signal rules name only confined policies"
+                    "the peer `{p}` is not a polc policy: signal rules name policies and `unconfined`"
                 ),
             }];
         }

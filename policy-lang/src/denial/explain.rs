@@ -184,7 +184,7 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 .enumerate()
                 .filter(|(_, s)| {
                     s.direction == *direction
-                        && s.peer.as_str() == peer
+                        && s.peer.covers(peer)
                         && (s.signals.is_empty() || s.signals.contains(signal))
                 })
                 .map(|(i, s)| cite(i, s.effect, signal_rule_text(s), s.origins.clone()))
@@ -199,6 +199,18 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
             .into_iter()
             .filter_map(|i| policy.net_families.get(i).map(|r| (i, r)))
             .map(|(i, r)| cite(i, r.effect, r.text(), r.origins.clone()))
+            .collect(),
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => crate::ir::ptrace::matching_rules(policy, *direction, *access, peer)
+            .into_iter()
+            .filter_map(|i| policy.ptrace.get(i).map(|r| (i, r)))
+            .map(|(i, r)| {
+                let text = crate::ir::ptrace::ptrace_rule_text(r);
+                cite(i, r.effect, text, r.origins.clone())
+            })
             .collect(),
     }
 }
@@ -262,7 +274,7 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
             peer,
             signal,
         } => {
-            if PolicyName::new(peer).is_err() && peer != "self" {
+            if crate::ir::Peer::new(peer).is_err() && peer != "self" {
                 notes.push(format!(
                     "`{peer}` is not a policy name: no signal rule can name it"
                 ));
@@ -275,6 +287,23 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
         }
         Request::Unix { .. } | Request::NetFamily { .. } => {
             return crate::eval::unix::suggestion(req)
+        }
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => {
+            if crate::ir::Peer::new(peer).is_err() && peer != "self" {
+                notes.push(format!(
+                    "`{peer}` is not a policy name: no ptrace rule can name it"
+                ));
+                return None;
+            }
+            format!(
+                "allow ptrace {} {} {peer}",
+                access.keyword(),
+                direction.keyword()
+            )
         }
     })
 }
@@ -389,7 +418,7 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 .map(|p| if p == "self" { policy.name.as_str() } else { p });
             for (i, s) in policy.signals.iter().enumerate() {
                 let fits = s.direction == *direction
-                    && peer_name.is_none_or(|p| p == s.peer.as_str())
+                    && peer_name.is_none_or(|p| s.peer.covers(p))
                     && signal
                         .as_deref()
                         .is_none_or(|sig| s.signals.is_empty() || s.signals.contains(sig));

@@ -26,6 +26,7 @@
 //!     signals: vec![],
 //!     unix: vec![],
 //!     net_families: vec![],
+//!     ptrace: vec![],
 //! };
 //! let mut new = old.clone();
 //! new.files.push(FileRule {
@@ -431,7 +432,7 @@ pub struct SignalChange {
     /// Send or receive.
     pub signal_direction: SignalDir,
     /// The peer policy.
-    pub peer: PolicyName,
+    pub peer: crate::ir::Peer,
     /// The signals.
     pub signals: SignalSet,
     /// How OLD decided.

@@ -10,7 +10,7 @@ use super::{
 use crate::glob::Glob;
 use crate::ir::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use crate::ir::Effect;
-use crate::ir::{Mode, NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{Mode, NetOp, Origin, Peer, Policy, PortRange, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Name, mode and attached executable.
@@ -305,7 +305,7 @@ pub(super) fn signal_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 }
 
 /// A signal rule of one side: (direction, peer, side, index in the side's list).
-type Keyed<'p> = (SignalDir, &'p PolicyName, usize, usize);
+type Keyed<'p> = (SignalDir, &'p Peer, usize, usize);
 
 /// True when two groups of signal rules hold the same rules (effect and signals), so
 /// nothing changed for their direction and peer.
@@ -334,7 +334,7 @@ fn signal_group_changes(
     new: &Policy,
     ni: &[usize],
     dir: SignalDir,
-    peer: &PolicyName,
+    peer: &Peer,
 ) -> Vec<Change> {
     let named: BTreeSet<&str> = oi
         .iter()

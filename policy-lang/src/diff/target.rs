@@ -230,6 +230,11 @@ fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin> {
             .get(i)
             .map(|r| r.origins.clone())
             .unwrap_or_default(),
+        RuleListKind::Ptrace => p
+            .ptrace
+            .get(i)
+            .map(|r| r.origins.clone())
+            .unwrap_or_default(),
     }
 }
 
@@ -300,6 +305,7 @@ fn rule_text(p: &Policy, list: RuleListKind, i: usize) -> String {
         RuleListKind::Signal => p.signals.get(i).map(super::signal_rule_text),
         RuleListKind::Unix => p.unix.get(i).map(|r| r.text()),
         RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.text()),
+        RuleListKind::Ptrace => p.ptrace.get(i).map(crate::ir::ptrace::ptrace_rule_text),
     }
     .unwrap_or_default()
 }
@@ -313,6 +319,7 @@ fn effect_of(p: &Policy, list: RuleListKind, i: usize) -> Option<Effect> {
         RuleListKind::Signal => p.signals.get(i).map(|r| r.effect),
         RuleListKind::Unix => p.unix.get(i).map(|r| r.effect),
         RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.effect),
+        RuleListKind::Ptrace => p.ptrace.get(i).map(|r| r.effect),
     }
 }
 
@@ -331,6 +338,7 @@ pub fn decision_fidelity(
         Request::Signal { .. } => (RuleListKind::Signal, None),
         Request::Unix { .. } => (RuleListKind::Unix, None),
         Request::NetFamily { .. } => (RuleListKind::NetFamily, None),
+        Request::Ptrace { .. } => (RuleListKind::Ptrace, None),
     };
     let of = |i: usize| entries(report, list, i, rights, &rule_text(policy, list, i));
     let deciding: Vec<EnforcedRule> = decision
@@ -507,7 +515,7 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
                 .filter(|(_, r)| {
                     allow(r.effect)
                         && r.direction == *direction
-                        && r.peer.as_str() == peer
+                        && r.peer.covers(peer)
                         && (r.signals.is_empty() || r.signals.contains(signal))
                 })
                 .map(|(i, _)| i)
@@ -520,6 +528,14 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
         Request::NetFamily { .. } => crate::eval::unix::matching_indices(p, request)
             .into_iter()
             .filter(|i| p.net_families.get(*i).is_some_and(|r| allow(r.effect)))
+            .collect(),
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
+            .into_iter()
+            .filter(|i| p.ptrace.get(*i).is_some_and(|r| allow(r.effect)))
             .collect(),
     }
 }

@@ -221,6 +221,15 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
         }
         Target::Unix(u) => super::unix::unix_stmt(loc, effect, u, strings),
         Target::NetFamily(n) => super::unix::family_stmt(loc, effect, n, strings),
+        Target::Ptrace(s) => {
+            let at = loc.field("ptrace");
+            StmtKind::Ptrace {
+                effect,
+                access: strings(at.field("access"), &s.access),
+                direction: Spanned::new(s.direction.clone(), at.field("direction").span()),
+                peer: Spanned::new(s.peer.clone(), at.field("peer").span()),
+            }
+        }
     }
 }
 
@@ -459,6 +468,19 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
             StmtKind::NetFamily(n) => c.rules.push(Rule {
                 effect: n.effect.node,
                 target: Target::NetFamily(super::unix::family_json(n)),
+            }),
+            StmtKind::Ptrace {
+                effect,
+                access,
+                direction,
+                peer,
+            } => c.rules.push(Rule {
+                effect: effect.node,
+                target: Target::Ptrace(super::Ptrace {
+                    access: nodes(access),
+                    direction: direction.node.clone(),
+                    peer: peer.node.clone(),
+                }),
             }),
         }
     }

@@ -567,6 +567,10 @@ impl<'a> Parser<'a> {
                 self.bump();
                 self.unix(effect)
             }
+            Some("ptrace") => {
+                self.bump();
+                self.ptrace(effect)
+            }
             Some(w) if is_ident(w) => {
                 // Rights are separated by spaces or, as capabilities and signals are, by
                 // commas: `read write` and `read, write` are the same rule (the
@@ -646,6 +650,34 @@ impl<'a> Parser<'a> {
             effect,
             direction,
             signals,
+            peer,
+        })
+    }
+
+    /// `[ IDENT { "," IDENT } ] ( "to" | "from" ) name` after `ptrace`.
+    fn ptrace(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
+        let at_peer = |p: &Self| p.at_word("to") || p.at_word("from");
+        let mut access = Vec::new();
+        if !at_peer(self) {
+            access.push(self.ident("`read`, `trace`, `to` or `from`")?);
+            loop {
+                if self.at(Kind::Comma) {
+                    self.bump();
+                    access.push(self.ident("`read` or `trace`")?);
+                } else if at_peer(self) {
+                    break;
+                } else {
+                    return Err(self.error("`,`, `to` or `from`"));
+                }
+            }
+        }
+        let dir = self.bump();
+        let direction = Spanned::new(dir.text.to_string(), dir.span);
+        let peer = self.name("a policy name, `self`, `any` or `unconfined`")?;
+        Ok(StmtKind::Ptrace {
+            effect,
+            access,
+            direction,
             peer,
         })
     }

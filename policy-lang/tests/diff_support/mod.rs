@@ -49,6 +49,7 @@ pub fn policy(n: &str) -> Policy {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 
@@ -99,7 +100,7 @@ pub fn signal_rule(
     SignalRule {
         effect,
         direction: d,
-        peer: name(peer),
+        peer: name(peer).into(),
         signals: sigs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
         origins: vec![o],
     }
@@ -262,6 +263,12 @@ fn check_side(
             }),
             // The generated policies hold no unix or family rule.
             Request::Unix { .. } | Request::NetFamily { .. } => false,
+            Request::Ptrace {
+                direction,
+                access,
+                peer,
+            } => polc_lang::ir::ptrace::matching_rules(p, *direction, *access, peer)
+                .contains(&cite.index),
         };
         if !matches {
             return Err(format!(
@@ -303,6 +310,13 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
             })
         }
         Request::Unix { .. } | Request::NetFamily { .. } => false,
+        Request::Ptrace {
+            direction,
+            access,
+            peer,
+        } => polc_lang::ir::ptrace::matching_rules(p, *direction, *access, peer)
+            .iter()
+            .any(|i| p.ptrace.get(*i).is_some_and(|r| r.effect == Effect::Allow)),
     }
 }
 

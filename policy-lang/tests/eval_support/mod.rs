@@ -50,6 +50,7 @@ pub fn policy() -> Policy {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     }
 }
 
@@ -104,7 +105,7 @@ pub fn signal(
     SignalRule {
         effect,
         direction,
-        peer: name(peer),
+        peer: name(peer).into(),
         signals: signals
             .iter()
             .map(|s| s.to_string())

@@ -139,6 +139,17 @@ pub fn check_spans(text: &str, file: &File) {
                     check_strings(text, std::slice::from_ref(&n.family));
                     check_strings(text, &n.protocols);
                 }
+                StmtKind::Ptrace {
+                    effect,
+                    access,
+                    direction,
+                    peer,
+                } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, effect.span), effect.node.keyword());
+                    check_strings(text, &[direction.clone(), peer.clone()]);
+                    check_strings(text, access);
+                }
             }
         }
     }

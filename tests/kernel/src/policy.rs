@@ -113,6 +113,7 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     };
     for (n, line) in text.lines().enumerate() {
         let stmt = line.split('#').next().unwrap_or("").trim();
@@ -245,7 +246,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
             p.signals.push(SignalRule {
                 effect,
                 direction,
-                peer,
+                peer: polc_lang::ir::Peer::Policy(peer),
                 signals,
                 origins: vec![o],
             });

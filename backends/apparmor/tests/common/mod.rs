@@ -55,6 +55,7 @@ impl PolicyBuilder {
                 signals: Vec::new(),
                 unix: Vec::new(),
                 net_families: Vec::new(),
+                ptrace: Vec::new(),
             },
             line: 1,
         }
@@ -207,7 +208,7 @@ impl PolicyBuilder {
             None => self.policy.signals.push(SignalRule {
                 effect,
                 direction,
-                peer,
+                peer: polc_lang::ir::Peer::Policy(peer),
                 signals,
                 origins: vec![origin],
             }),

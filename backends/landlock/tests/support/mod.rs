@@ -60,6 +60,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
         signals: Vec::new(),
         unix: Vec::new(),
         net_families: Vec::new(),
+        ptrace: Vec::new(),
     };
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);
@@ -135,7 +136,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                 p.signals.push(SignalRule {
                     effect,
                     direction,
-                    peer,
+                    peer: polc_lang::ir::Peer::Policy(peer),
                     signals,
                     origins: vec![o],
                 });

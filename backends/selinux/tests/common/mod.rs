@@ -196,6 +196,7 @@ impl P {
             signals: vec![],
             unix: vec![],
             net_families: vec![],
+            ptrace: Vec::new(),
         })
     }
     pub fn attach(mut self, path: &str) -> P {
@@ -265,7 +266,7 @@ impl P {
         self.0.signals.push(SignalRule {
             effect,
             direction: dir,
-            peer: PolicyName::new(peer).unwrap(),
+            peer: PolicyName::new(peer).unwrap().into(),
             signals: sigs.iter().map(|s| s.to_string()).collect(),
             origins: vec![origin(80 + self.0.signals.len())],
         });

@@ -66,6 +66,10 @@ fn describe(a: &Atom) -> String {
                 format!("{e} signal {d} {} {w} {peer}", s.join(", "))
             }
         }
+        Subject::Ptrace { dir, peer, access } => {
+            let a: Vec<&str> = access.iter().map(|a| a.keyword()).collect();
+            format!("{e} ptrace {} {} {peer}", a.join(", "), dir.keyword())
+        }
     }
 }
 
@@ -175,7 +179,19 @@ fn covered_by(
                 peer: pb,
                 signals: sb,
             },
-        ) => da == db && pa == pb && signals_subset(sa, sb),
+        ) => da == db && pb.includes(pa) && signals_subset(sa, sb),
+        (
+            Subject::Ptrace {
+                dir: da,
+                peer: pa,
+                access: aa,
+            },
+            Subject::Ptrace {
+                dir: db,
+                peer: pb,
+                access: ab,
+            },
+        ) => da == db && pb.includes(pa) && aa.is_subset(ab),
         _ => false,
     }
 }
@@ -219,7 +235,19 @@ fn overlaps(a: &Subject, b: &Subject) -> bool {
                 peer: pb,
                 signals: sb,
             },
-        ) => da == db && pa == pb && signals_overlap(sa, sb),
+        ) => da == db && (pa.includes(pb) || pb.includes(pa)) && signals_overlap(sa, sb),
+        (
+            Subject::Ptrace {
+                dir: da,
+                peer: pa,
+                access: aa,
+            },
+            Subject::Ptrace {
+                dir: db,
+                peer: pb,
+                access: ab,
+            },
+        ) => da == db && (pa.includes(pb) || pb.includes(pa)) && !aa.is_disjoint(ab),
         _ => false,
     }
 }

@@ -20,6 +20,7 @@ fn kind(s: &Subject) -> u8 {
         Subject::Net { .. } => 1,
         Subject::Cap(_) => 2,
         Subject::Signal { .. } => 3,
+        Subject::Ptrace { .. } => 4,
     }
 }
 

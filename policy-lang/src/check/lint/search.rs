@@ -24,7 +24,7 @@ use crate::atom::{Atom, GlobEnds, Subject};
 use crate::check::prefix_index::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
-use crate::ir::{NetOp, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{NetOp, Peer, PortRange, Proto, SignalDir};
 use std::collections::BTreeSet;
 
 /// The indexes over one policy's atoms.
@@ -41,7 +41,7 @@ pub(super) struct Search<'a> {
     /// Allowed capabilities.
     caps: BTreeSet<&'a str>,
     /// Allowed signals by direction and peer.
-    signals: FastMap<(SignalDir, &'a PolicyName), Signals<'a>>,
+    signals: FastMap<(SignalDir, &'a Peer), Signals<'a>>,
 }
 
 fn slot(e: Effect) -> usize {
@@ -76,7 +76,7 @@ impl<'a> Search<'a> {
         broader.extend(signal_broader(atoms));
         let mut nets: FastMap<(NetOp, Proto), Vec<PortRange>> = FastMap::default();
         let mut caps = BTreeSet::new();
-        let mut signals: FastMap<(SignalDir, &'a PolicyName), Signals<'a>> = FastMap::default();
+        let mut signals: FastMap<(SignalDir, &'a Peer), Signals<'a>> = FastMap::default();
         for a in atoms.iter().filter(|a| a.effect == Effect::Allow) {
             match &a.subject {
                 Subject::File { .. } => {}
@@ -95,6 +95,7 @@ impl<'a> Search<'a> {
                     u.every |= s.is_empty();
                     u.union.extend(s.iter().map(String::as_str));
                 }
+                Subject::Ptrace { .. } => {}
             }
         }
         Search {
@@ -132,7 +133,7 @@ impl<'a> Search<'a> {
                 })
             }
             // Only the same capability covers a capability rule: the same rule.
-            Subject::Cap(_) => None,
+            Subject::Cap(_) | Subject::Ptrace { .. } => None,
             Subject::Net { .. } | Subject::Signal { .. } => self.broader.get(&i).copied(),
         }
     }
@@ -160,13 +161,17 @@ impl<'a> Search<'a> {
                 .get(&(*op, *proto))
                 .is_some_and(|r| r.overlap(*ports)),
             Subject::Cap(c) => self.caps.contains(c.as_str()),
-            Subject::Signal { dir, peer, signals } => {
-                self.signals.get(&(*dir, peer)).is_some_and(|u| {
-                    signals.is_empty()
+            Subject::Signal { dir, peer, signals } => self.signals.iter().any(|((d, p), u)| {
+                d == dir
+                    && (p.includes(peer) || peer.includes(p))
+                    && (signals.is_empty()
                         || u.every
-                        || signals.iter().any(|s| u.union.contains(s.as_str()))
-                })
-            }
+                        || signals.iter().any(|s| u.union.contains(s.as_str())))
+            }),
+            Subject::Ptrace { .. } => self
+                .atoms
+                .iter()
+                .any(|b| b.effect == Effect::Allow && overlaps(&a.subject, &b.subject)),
         }
     }
 }
@@ -334,7 +339,7 @@ impl SuffixMin {
 /// direction and peer whose signal set differs from and covers its set. Each distinct
 /// set is compared with the distinct sets of its group once.
 fn signal_broader(atoms: &[Atom]) -> FastMap<usize, usize> {
-    type Key<'a> = (Effect, SignalDir, &'a PolicyName);
+    type Key<'a> = (Effect, SignalDir, &'a Peer);
     // Per group: the distinct sets with their first atom, in the order first seen.
     let mut groups: FastMap<Key<'_>, Vec<(&BTreeSet<String>, usize)>> = FastMap::default();
     let mut seen: FastSet<(Key<'_>, &BTreeSet<String>)> = FastSet::default();

@@ -283,6 +283,11 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
                 Request::NetFamily { family, protocol } => {
                     format!("net {family:?} {}", protocol.as_deref().unwrap_or("*"))
                 }
+                Request::Ptrace {
+                    direction,
+                    access,
+                    peer,
+                } => format!("ptrace {direction:?} {access:?} {peer}"),
             };
             format!("{p}: {}", what.to_lowercase())
         })

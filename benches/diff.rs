@@ -58,6 +58,7 @@ fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Orig
             rights: rs,
             origin: o,
         }],
+        exec_mode: Default::default(),
     }
 }
 
@@ -92,6 +93,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,

@@ -207,6 +207,7 @@ mod tests {
                 rights: Rights::one(Right::Exec).insert(Right::Read),
                 exec_as: Some(PolicyName::new("org.example.child").unwrap()),
                 origins: Vec::new(),
+                exec_mode: Default::default(),
             }],
             net: vec![
                 NetRule {
@@ -236,6 +237,7 @@ mod tests {
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],
+            children: Vec::new(),
         }
     }
 

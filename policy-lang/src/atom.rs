@@ -4,7 +4,7 @@
 //! checker never imports lowering.
 
 use crate::glob::Glob;
-use crate::ir::{Effect, NetOp, Origin, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{Effect, ExecMode, NetOp, Origin, PolicyName, PortRange, Proto, SignalDir};
 use crate::rights::{Right, Rights};
 use crate::span::Span;
 use std::collections::BTreeSet;
@@ -20,6 +20,8 @@ pub(crate) enum Subject {
         rights: Rights,
         /// `as NAME`.
         exec_as: Option<PolicyName>,
+        /// How the exec runs (`as child`, `else inherit`, `as unconfined`).
+        exec_mode: ExecMode,
     },
     /// A network operation on a port range.
     Net {
@@ -106,8 +108,11 @@ fn suffix(s: &str) -> &str {
         .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
 }
 
+/// The transition of an exec rule: its mode and its target.
+pub(crate) type Transition<'a> = (ExecMode, &'a Option<PolicyName>);
+
 /// An allowed exec rule: the atom, its glob and its transition.
-pub(crate) type ExecRule<'a> = (&'a Atom, &'a Glob, &'a Option<PolicyName>);
+pub(crate) type ExecRule<'a> = (&'a Atom, &'a Glob, Transition<'a>);
 
 /// The allowed exec rules of `atoms`, in order.
 pub(crate) fn exec_rules(atoms: &[Atom]) -> Vec<ExecRule<'_>> {
@@ -119,7 +124,8 @@ pub(crate) fn exec_rules(atoms: &[Atom]) -> Vec<ExecRule<'_>> {
                 glob,
                 rights,
                 exec_as,
-            } if rights.contains(Right::Exec) => Some((a, glob, exec_as)),
+                exec_mode,
+            } if rights.contains(Right::Exec) => Some((a, glob, (*exec_mode, exec_as))),
             _ => None,
         })
         .collect()

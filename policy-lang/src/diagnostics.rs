@@ -95,12 +95,17 @@ codes! {
     InvalidAbstractionName = "E0139", Error, "invalid abstraction name", "an abstraction name is lowercase letters, digits and `-`, starting with a letter";
     DenyWithAs = "E0140", Error, "`deny` with `as`", "a transition is only meaningful on `allow exec`";
     UseTooDeep = "E0141", Error, "chain of `use` too deep", "an abstraction may be at most 16 `use` away from the policy: use the deep abstractions directly, or merge some";
+    UnknownChild = "E0190", Error, "unknown child policy", "`as child NAME` names a `child NAME { ... }` written in the same policy";
+    NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";
+    ExecToHat = "E0192", Error, "exec into a hat", "a hat is entered by the program (`change_hat`), never by exec: declare a `child` to run executables under it";
+    DuplicateChild = "E0193", Error, "child policy declared more than once", "give each child and hat of a policy its own name";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";
     ShadowedRule = "W0201", Warning, "rule is shadowed by a broader rule", "the broader rule already grants this; remove the narrower one or narrow the broader one";
     DenyMatchesNothing = "W0202", Warning, "deny matches nothing any allow grants", "the deny has no effect: check its path and rights";
     UnusedVariable = "W0203", Warning, "variable declared but not used", "remove the declaration";
+    UnconfinedExec = "W0230", Warning, "exec runs unconfined", "nothing restricts an unconfined program; prefer `as NAME` or `as child NAME` (strict compilation refuses it)";
 }
 
 impl fmt::Display for Code {

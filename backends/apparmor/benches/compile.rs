@@ -63,6 +63,7 @@ fn policy() -> Policy {
                     rights: r,
                     origin: origin.clone(),
                 }],
+                exec_mode: Default::default(),
             }
         })
         .collect();
@@ -94,6 +95,7 @@ fn policy() -> Policy {
         net,
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     }
 }
 

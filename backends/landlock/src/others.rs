@@ -399,6 +399,7 @@ mod tests {
                 .collect(),
             capabilities: Vec::new(),
             signals: Vec::new(),
+            children: Vec::new(),
         }
     }
 

@@ -47,6 +47,7 @@ pub fn policy(n: &str) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     }
 }
 
@@ -66,6 +67,7 @@ pub fn file_rule(
             rights: rs,
             origin: o,
         }],
+        exec_mode: Default::default(),
     }
 }
 

@@ -48,6 +48,7 @@ pub fn policy() -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     }
 }
 
@@ -68,6 +69,7 @@ pub fn file(
             rights: rs,
             origin: origin(line),
         }],
+        exec_mode: Default::default(),
     }
 }
 

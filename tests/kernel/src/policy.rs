@@ -111,6 +111,7 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     };
     for (n, line) in text.lines().enumerate() {
         let stmt = line.split('#').next().unwrap_or("").trim();
@@ -275,6 +276,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                     rights,
                     exec_as,
                     origins: vec![ro],
+                    exec_mode: Default::default(),
                 }),
             }
         }

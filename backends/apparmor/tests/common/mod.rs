@@ -53,6 +53,7 @@ impl PolicyBuilder {
                 net: Vec::new(),
                 capabilities: Vec::new(),
                 signals: Vec::new(),
+                children: Vec::new(),
             },
             line: 1,
         }
@@ -123,6 +124,7 @@ impl PolicyBuilder {
                     rights: r,
                     exec_as,
                     origins: vec![ro],
+                    exec_mode: Default::default(),
                 }),
             }
         }

@@ -58,6 +58,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
         net: Vec::new(),
         capabilities: Vec::new(),
         signals: Vec::new(),
+        children: Vec::new(),
     };
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);
@@ -154,6 +155,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     rights,
                     exec_as,
                     origins: vec![RightsOrigin { rights, origin: o }],
+                    exec_mode: Default::default(),
                 });
             }
         }

@@ -159,6 +159,7 @@ impl P {
             net: vec![],
             capabilities: vec![],
             signals: vec![],
+            children: Vec::new(),
         })
     }
     pub fn attach(mut self, path: &str) -> P {
@@ -194,6 +195,7 @@ impl P {
                 rights,
                 origin: origin(line),
             }],
+            exec_mode: Default::default(),
         });
         self
     }

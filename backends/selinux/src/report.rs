@@ -238,5 +238,20 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
                 o.origins.clone(),
             )
         }),
+        Subject::Child { child } => p.children.get(child).map_or_else(Default::default, |c| {
+            (
+                format!("{} {}", c.kind.keyword(), c.policy.name),
+                vec![c.origin.clone()],
+            )
+        }),
+        Subject::ChildRule { child, list, index } => {
+            p.children.get(child).map_or_else(Default::default, |c| {
+                let (text, origins) = describe(&c.policy, Subject::Rule { list, index });
+                (
+                    format!("{} {}: {text}", c.kind.keyword(), c.policy.name),
+                    origins,
+                )
+            })
+        }
     }
 }

@@ -266,6 +266,10 @@ pub fn render_report(r: &FidelityReport) -> String {
             Subject::Mode => "mode".into(),
             Subject::Attach => "attach".into(),
             Subject::Owns { index } => format!("owns[{index}]"),
+            Subject::Child { child } => format!("child[{child}]"),
+            Subject::ChildRule { child, list, index } => {
+                format!("child[{child}].{list:?}[{index}]").to_lowercase()
+            }
         };
         let rights = e.rights.map_or(String::new(), |r| format!(" ({r})"));
         let origins: Vec<String> = e.origins.iter().map(|o| o.to_string()).collect();

@@ -46,6 +46,7 @@
 mod automata;
 mod cil;
 mod exec;
+mod exec_modes;
 mod fcontexts;
 mod files;
 mod integration;
@@ -260,6 +261,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     net_result?;
     other::lower_caps(policy, &mut out, &mut findings);
     other::lower_signals(policy, &mut out, &mut findings);
+    exec_modes::children(&mut findings, policy);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

@@ -40,9 +40,7 @@ pub(crate) fn file_rule_text(r: &FileRule) -> String {
         r.rights,
         quote(r.glob.as_str())
     );
-    if let Some(x) = &r.exec_as {
-        s.push_str(&format!(" as {x}"));
-    }
+    s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
 }
 

@@ -168,3 +168,68 @@ fn the_checker_reports_each_misuse_with_its_code() {
     // A child's rules are checked like any rule.
     assert!(codes("policy a { child h { allow reed \"/x\" } }").contains(&"E0101".to_string()));
 }
+
+#[test]
+fn diff_reports_exec_mode_and_child_changes_as_changes_of_meaning() {
+    use polc_lang::diff::{diff, Change, Direction};
+    let old = policy(
+        r#"policy a {
+    allow exec "/usr/bin/helper" as helper
+    allow exec "/usr/bin/tool" as tool
+    child helper {
+        allow read "/etc/helper.conf"
+    }
+}"#,
+    );
+    let new = policy(
+        r#"policy a {
+    allow exec "/usr/bin/helper" as child helper
+    allow exec "/usr/bin/tool" as tool else inherit
+    child helper {
+        allow read "/etc/helper.conf", "/etc/helper.d/**"
+    }
+    hat login {}
+}"#,
+    );
+    let d = diff(&old, &new);
+    let transitions: Vec<(Option<String>, ExecMode, ExecMode)> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Transition(t) => Some((t.witness.clone(), t.old_mode, t.new_mode)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        transitions,
+        [
+            (
+                Some("/usr/bin/helper".into()),
+                ExecMode::Plain,
+                ExecMode::Child
+            ),
+            (
+                Some("/usr/bin/tool".into()),
+                ExecMode::Plain,
+                ExecMode::Fallback
+            ),
+        ]
+    );
+    let children: Vec<(&str, Direction, usize)> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Child(k) => Some((k.name.as_str(), k.direction, k.changes.len())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        children,
+        [
+            ("helper", Direction::Changed, 1),
+            ("login", Direction::Broadened, 0)
+        ]
+    );
+    // The same policies: nothing changed.
+    assert!(diff(&new, &new).changes.is_empty());
+}

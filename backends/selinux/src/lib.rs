@@ -29,11 +29,13 @@
 //!         glob,
 //!         rights: Rights::from_keyword("rw").unwrap(),
 //!         exec_as: None,
+//!         exec_mode: Default::default(),
 //!         origins: vec![],
 //!     }],
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     children: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();

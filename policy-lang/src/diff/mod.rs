@@ -24,6 +24,7 @@
 //!     net: vec![],
 //!     capabilities: vec![],
 //!     signals: vec![],
+//!     children: vec![],
 //! };
 //! let mut new = old.clone();
 //! new.files.push(FileRule {
@@ -31,6 +32,7 @@
 //!     glob: Glob::parse("/var/lib/app/state")?,
 //!     rights: Rights::from_keyword("write").unwrap_or_default(),
 //!     exec_as: None,
+//!     exec_mode: Default::default(),
 //!     origins: vec![],
 //! });
 //! let d = diff(&old, &new);

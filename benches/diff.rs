@@ -58,6 +58,7 @@ fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Orig
             rights: rs,
             origin: o,
         }],
+        exec_mode: Default::default(),
     }
 }
 
@@ -95,6 +96,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,

@@ -669,7 +669,8 @@ fn container_form_report(policy: &Policy, report: &mut FidelityReport, left_out:
                     );
                 }
             }
-            Subject::Rule { .. } => {}
+            // The SELinux backend reports them already (a child domain is not generated).
+            Subject::Rule { .. } | Subject::Child { .. } | Subject::ChildRule { .. } => {}
         }
     }
 }

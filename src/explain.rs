@@ -26,6 +26,9 @@ pub struct Explanation {
     /// transition (`as NAME`); absent when it stays in this policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exec_as: Option<PolicyName>,
+    /// For an allowed `exec`: how it runs beyond `exec_as` (child, fallback, unconfined).
+    #[serde(skip_serializing_if = "polc_lang::ir::ExecMode::is_plain")]
+    pub exec_mode: polc_lang::ir::ExecMode,
 }
 
 /// One rule taking part in an explanation.
@@ -66,6 +69,7 @@ pub fn explain(policy: &Policy, request: &Request) -> Explanation {
         deciding,
         overridden,
         exec_as: decision.exec_as,
+        exec_mode: decision.exec_mode,
     }
 }
 
@@ -152,10 +156,7 @@ pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<St
                 r.rights,
                 quoted(r.glob.as_str())
             );
-            if let Some(to) = &r.exec_as {
-                s.push_str(" as ");
-                s.push_str(to.as_str());
-            }
+            s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
             s
         }),
         RuleKind::Net => policy.net.get(index).map(|r| {
@@ -222,6 +223,7 @@ mod tests {
                 rights: Rights::one(Right::Exec).insert(Right::Read),
                 exec_as: Some(PolicyName::new("org.example.child").unwrap()),
                 origins: Vec::new(),
+                exec_mode: Default::default(),
             }],
             net: vec![
                 NetRule {
@@ -254,6 +256,7 @@ mod tests {
             unix: Vec::new(),
             net_families: Vec::new(),
             ptrace: Vec::new(),
+            children: Vec::new(),
         }
     }
 

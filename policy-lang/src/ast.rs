@@ -167,8 +167,11 @@ pub enum StmtKind {
         rights: Vec<Spanned<String>>,
         /// Path globs (string literals, may hold `${var}`).
         paths: Vec<Spanned<String>>,
-        /// `as NAME`: run executables under another policy.
+        /// `as NAME`: run executables under another policy (the child's name for
+        /// `as child NAME`, the preferred policy for `as NAME else inherit`).
         exec_as: Option<Spanned<String>>,
+        /// How the executable runs: see [`ExecMode`].
+        exec_mode: ExecMode,
     },
     /// `allow net connect tcp 443`
     Net {
@@ -215,4 +218,61 @@ pub enum StmtKind {
         /// A policy name, `self`, `any` or `unconfined`.
         peer: Spanned<String>,
     },
+    /// `child NAME { ... }` or `hat NAME { ... }`: a policy written inside its parent.
+    Child {
+        /// Child (entered by exec, `as child NAME`) or hat (entered by `change_hat`).
+        kind: ChildKind,
+        /// The child's local name.
+        name: Spanned<String>,
+        /// Its statements (rules only: see the checker).
+        body: Vec<Stmt>,
+        /// Comments after its last statement, before its closing `}`.
+        closing_comments: Vec<Comment>,
+    },
+}
+
+/// How an allowed exec runs the executable, as written after `as`.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecMode {
+    /// No `as` (stays in this policy) or `as NAME` (runs under policy NAME).
+    #[default]
+    Plain,
+    /// `as inherit`: stays in this policy, written explicitly.
+    Inherit,
+    /// `as child NAME`: runs under the child policy NAME written in this policy.
+    Child,
+    /// `as NAME else inherit`: runs under NAME when it is loaded, else stays in this policy.
+    Fallback,
+    /// `as unconfined`: runs without any confinement.
+    Unconfined,
+}
+
+impl ExecMode {
+    /// True for [`ExecMode::Plain`] (the JSON form leaves it out).
+    pub fn is_plain(&self) -> bool {
+        *self == ExecMode::Plain
+    }
+}
+
+/// `child` or `hat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChildKind {
+    /// `child NAME { ... }`: entered by an exec rule `as child NAME`.
+    Child,
+    /// `hat NAME { ... }`: entered by the program itself (`change_hat`), never by exec.
+    Hat,
+}
+
+impl ChildKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ChildKind::Child => "child",
+            ChildKind::Hat => "hat",
+        }
+    }
 }

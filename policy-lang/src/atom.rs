@@ -5,7 +5,8 @@
 
 use crate::glob::Glob;
 use crate::ir::{
-    Effect, NetOp, Origin, Peer, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, SignalDir,
+    Effect, ExecMode, NetOp, Origin, Peer, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir,
+    SignalDir,
 };
 use crate::rights::{Right, Rights};
 use crate::span::Span;
@@ -22,6 +23,8 @@ pub(crate) enum Subject {
         rights: Rights,
         /// `as NAME`.
         exec_as: Option<PolicyName>,
+        /// How the exec runs (`as child`, `else inherit`, `as unconfined`).
+        exec_mode: ExecMode,
     },
     /// A network operation on a port range.
     Net {
@@ -117,8 +120,11 @@ fn suffix(s: &str) -> &str {
         .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
 }
 
+/// The transition of an exec rule: its mode and its target.
+pub(crate) type Transition<'a> = (ExecMode, &'a Option<PolicyName>);
+
 /// An allowed exec rule: the atom, its glob and its transition.
-pub(crate) type ExecRule<'a> = (&'a Atom, &'a Glob, &'a Option<PolicyName>);
+pub(crate) type ExecRule<'a> = (&'a Atom, &'a Glob, Transition<'a>);
 
 /// The allowed exec rules of `atoms`, in order.
 pub(crate) fn exec_rules(atoms: &[Atom]) -> Vec<ExecRule<'_>> {
@@ -130,7 +136,8 @@ pub(crate) fn exec_rules(atoms: &[Atom]) -> Vec<ExecRule<'_>> {
                 glob,
                 rights,
                 exec_as,
-            } if rights.contains(Right::Exec) => Some((a, glob, exec_as)),
+                exec_mode,
+            } if rights.contains(Right::Exec) => Some((a, glob, (*exec_mode, exec_as))),
             _ => None,
         })
         .collect()

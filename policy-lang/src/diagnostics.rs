@@ -100,12 +100,17 @@ codes! {
     UnixOpAddress = "E0172", Error, "unix operation does not apply", "anonymous sockets only send and receive; datagram sockets do not listen or accept";
     InvalidAbstractName = "E0173", Error, "invalid abstract socket name", "an abstract name is `@` followed by 1 to 107 printable characters, without globs or variables";
     UnknownPtraceAccess = "E0180", Error, "unknown ptrace access", "ptrace accesses are `read` and `trace` (none written: both)";
+    UnknownChild = "E0190", Error, "unknown child policy", "`as child NAME` names a `child NAME { ... }` written in the same policy";
+    NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";
+    ExecToHat = "E0192", Error, "exec into a hat", "a hat is entered by the program (`change_hat`), never by exec: declare a `child` to run executables under it";
+    DuplicateChild = "E0193", Error, "child policy declared more than once", "give each child and hat of a policy its own name";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";
     ShadowedRule = "W0201", Warning, "rule is shadowed by a broader rule", "the broader rule already grants this; remove the narrower one or narrow the broader one";
     DenyMatchesNothing = "W0202", Warning, "deny matches nothing any allow grants", "the deny has no effect: check its path and rights";
     UnusedVariable = "W0203", Warning, "variable declared but not used", "remove the declaration";
+    UnconfinedExec = "W0230", Warning, "exec runs unconfined", "nothing restricts an unconfined program; prefer `as NAME` or `as child NAME` (strict compilation refuses it)";
 }
 
 impl fmt::Display for Code {

@@ -8,7 +8,8 @@ pub(crate) mod unix;
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
 use crate::ir::{
-    FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir,
+    ExecMode, FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir,
+    SignalDir,
 };
 use crate::rights::{Right, Rights};
 use serde::Serialize;
@@ -144,6 +145,11 @@ pub struct Decision {
     pub deciding: Vec<RuleRef>,
     /// For an allowed `exec`: the policy the executed file runs under (`as NAME`), if any.
     pub exec_as: Option<PolicyName>,
+    /// For an allowed `exec`: how it runs ([`ExecMode::Child`]: `exec_as` is a child of
+    /// this policy; [`ExecMode::Fallback`]: `exec_as` when loaded, else this policy;
+    /// [`ExecMode::Unconfined`]).
+    #[serde(skip_serializing_if = "ExecMode::is_plain")]
+    pub exec_mode: ExecMode,
 }
 
 impl Request {
@@ -185,6 +191,7 @@ impl Decision {
             reason: Reason::DefaultDeny,
             deciding: Vec::new(),
             exec_as: None,
+            exec_mode: ExecMode::Plain,
         }
     }
 }
@@ -313,6 +320,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
             reason: Reason::Denied,
             deciding: denies,
             exec_as: None,
+            exec_mode: ExecMode::Plain,
         }
     } else if !allows.is_empty() {
         Decision {
@@ -320,6 +328,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
             reason: Reason::Allowed,
             deciding: allows,
             exec_as: None,
+            exec_mode: ExecMode::Plain,
         }
     } else {
         Decision::default_deny()
@@ -342,7 +351,7 @@ fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
             .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right))),
     );
     if decision.allowed && right == Right::Exec {
-        decision.exec_as = transition(matching.iter().map(|(_, f)| *f));
+        (decision.exec_as, decision.exec_mode) = transition(matching.iter().map(|(_, f)| *f));
     }
     decision
 }
@@ -365,15 +374,24 @@ fn origins_for(f: &FileRule, right: Right) -> Vec<Origin> {
 
 /// The transition of an allowed exec: literal paths win over globs, then the canonical
 /// IR order (glob text, then transition).
-fn transition<'a>(matching: impl Iterator<Item = &'a FileRule>) -> Option<PolicyName> {
+fn transition<'a>(matching: impl Iterator<Item = &'a FileRule>) -> (Option<PolicyName>, ExecMode) {
     matching
         .filter(|f| f.effect == Effect::Allow)
         .min_by(|a, b| {
-            (!a.glob.is_literal(), &a.glob, &a.exec_as).cmp(&(
+            (!a.glob.is_literal(), &a.glob, &a.exec_as, a.exec_mode).cmp(&(
                 !b.glob.is_literal(),
                 &b.glob,
                 &b.exec_as,
+                b.exec_mode,
             ))
         })
-        .and_then(|f| f.exec_as.clone())
+        .map_or((None, ExecMode::Plain), |f| {
+            (f.exec_as.clone(), f.exec_mode)
+        })
+}
+
+/// Decide a request in a child policy or hat of `p` (`None` when `p` has no child of
+/// that name). A child's rules are its own: nothing of the parent's applies in it.
+pub fn evaluate_child(p: &Policy, child: &str, r: &Request) -> Option<Decision> {
+    p.child(child).map(|c| evaluate(&c.policy, r))
 }

@@ -70,6 +70,20 @@ pub enum Subject {
         /// Index in `Policy::owns`.
         index: usize,
     },
+    /// A child policy or hat as a whole (`Policy::children` at this index).
+    Child {
+        /// Index in `Policy::children`.
+        child: usize,
+    },
+    /// A rule of a child policy or hat: its list and index in the child's policy.
+    ChildRule {
+        /// Index in `Policy::children`.
+        child: usize,
+        /// Which list of the child's policy.
+        list: RuleListKind,
+        /// Index in the list.
+        index: usize,
+    },
 }
 
 /// Which rule list (mirrors [`RuleKind`], kept serializable both ways).

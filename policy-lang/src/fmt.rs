@@ -52,7 +52,7 @@
 
 mod unix;
 
-use crate::ast::{Comment, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::ast::{Comment, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
 use crate::diagnostics::Diagnostic;
 use crate::span::Spanned;
 use crate::syntax;
@@ -61,7 +61,6 @@ use crate::syntax;
 pub const MAX_WIDTH: usize = 100;
 
 const INDENT: &str = "    ";
-const LIST_INDENT: &str = "        ";
 
 /// Format a file in the canonical form.
 pub fn format(f: &File) -> String {
@@ -114,13 +113,20 @@ fn write_item(out: &mut String, item: &Item) {
         return;
     }
     out.push_str(" {\n");
-    for (n, stmt) in item.body.iter().enumerate() {
+    write_body(out, "", &item.body, &item.closing_comments);
+}
+
+/// The statements of a body at one level deeper than `outer`, then its closing `}`.
+fn write_body(out: &mut String, outer: &str, body: &[Stmt], closing: &[Comment]) {
+    let indent = format!("{outer}{INDENT}");
+    for (n, stmt) in body.iter().enumerate() {
         if n > 0 && stmt.blank_line_before {
             out.push('\n');
         }
-        write_stmt(out, stmt);
+        write_stmt(out, &indent, stmt);
     }
-    write_comments(out, INDENT, &item.closing_comments);
+    write_comments(out, &indent, closing);
+    out.push_str(outer);
     out.push_str("}\n");
 }
 
@@ -131,8 +137,31 @@ struct Parts {
     tail: Option<String>,
 }
 
-fn write_stmt(out: &mut String, stmt: &Stmt) {
-    write_comments(out, INDENT, &stmt.comments);
+fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
+    write_comments(out, indent, &stmt.comments);
+    if let StmtKind::Child {
+        kind,
+        name,
+        body,
+        closing_comments,
+    } = &stmt.kind
+    {
+        out.push_str(indent);
+        out.push_str(kind.keyword());
+        out.push(' ');
+        out.push_str(&name.node);
+        if body.is_empty() && closing_comments.is_empty() {
+            out.push_str(" {}");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+        } else {
+            out.push_str(" {");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+            write_body(out, indent, body, closing_comments);
+        }
+        return;
+    }
     let Parts { head, list, tail } = parts(&stmt.kind);
     let mut line = head.clone();
     if !list.is_empty() {
@@ -143,15 +172,16 @@ fn write_stmt(out: &mut String, stmt: &Stmt) {
         line.push(' ');
         line.push_str(t);
     }
-    out.push_str(INDENT);
-    if INDENT.len() + line.chars().count() <= MAX_WIDTH || list.len() < 2 {
+    out.push_str(indent);
+    if indent.len() + line.chars().count() <= MAX_WIDTH || list.len() < 2 {
         out.push_str(&line);
     } else {
         out.push_str(&head);
         let last = list.len() - 1;
         for (n, entry) in list.iter().enumerate() {
             out.push('\n');
-            out.push_str(LIST_INDENT);
+            out.push_str(indent);
+            out.push_str(INDENT);
             out.push_str(entry);
             if n < last {
                 out.push(',');
@@ -162,18 +192,23 @@ fn write_stmt(out: &mut String, stmt: &Stmt) {
             out.push_str(t);
         }
     }
+    write_trailing(out, indent, stmt);
+    out.push('\n');
+}
+
+/// A statement's trailing comment, if any (without the final newline).
+fn write_trailing(out: &mut String, indent: &str, stmt: &Stmt) {
     if let Some(c) = &stmt.trailing_comment {
         let mut lines = c.text.split('\n');
         out.push_str(" #");
         out.push_str(lines.next().unwrap_or(""));
         for more in lines {
             out.push('\n');
-            out.push_str(INDENT);
+            out.push_str(indent);
             out.push('#');
             out.push_str(more);
         }
     }
-    out.push('\n');
 }
 
 /// `"..."` with `"` and `\` escaped.
@@ -241,16 +276,25 @@ fn parts(kind: &StmtKind) -> Parts {
             rights,
             paths,
             exec_as,
+            exec_mode,
         } => {
             let mut head = effect.node.keyword().to_string();
             for r in words(rights) {
                 head.push(' ');
                 head.push_str(r);
             }
+            let name = exec_as.as_ref().map_or("", |n| n.node.as_str());
+            let tail = match exec_mode {
+                ExecMode::Plain => exec_as.as_ref().map(|n| format!("as {}", n.node)),
+                ExecMode::Inherit => Some("as inherit".to_string()),
+                ExecMode::Unconfined => Some("as unconfined".to_string()),
+                ExecMode::Child => Some(format!("as child {name}")),
+                ExecMode::Fallback => Some(format!("as {name} else inherit")),
+            };
             Parts {
                 head,
                 list: quoted(paths),
-                tail: exec_as.as_ref().map(|n| format!("as {}", n.node)),
+                tail,
             }
         }
         StmtKind::Net {
@@ -300,5 +344,7 @@ fn parts(kind: &StmtKind) -> Parts {
             list: words(access).map(str::to_string).collect(),
             tail: Some(format!("{} {}", direction.node, peer.node)),
         },
+        // Written by `write_stmt` itself.
+        StmtKind::Child { .. } => simple(String::new()),
     }
 }

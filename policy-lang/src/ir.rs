@@ -245,11 +245,101 @@ pub struct FileRule {
     pub glob: Glob,
     /// The rights granted or refused (implications applied).
     pub rights: Rights,
-    /// For `exec ... as NAME`: the policy an executed file runs under.
+    /// For `exec ... as NAME`: the policy an executed file runs under (with
+    /// [`ExecMode::Child`], a child of this policy; with [`ExecMode::Fallback`], the policy
+    /// preferred to staying in this one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exec_as: Option<PolicyName>,
+    /// How an allowed exec runs the executable, beyond `exec_as`.
+    #[serde(default, skip_serializing_if = "ExecMode::is_plain")]
+    pub exec_mode: ExecMode,
     /// Each source statement merged into this rule, with the rights it contributed.
     pub origins: Vec<RightsOrigin>,
+}
+
+/// How an allowed exec runs the executable (with [`FileRule::exec_as`]).
+///
+/// `as inherit` is [`ExecMode::Plain`] without `exec_as`: it means what no `as` means.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecMode {
+    /// Without `exec_as`: stays in this policy (AppArmor `ix`); with it: runs under that
+    /// policy (`px`).
+    #[default]
+    Plain,
+    /// Runs under the child policy `exec_as` of this policy (AppArmor `cx`).
+    Child,
+    /// Runs under `exec_as` when it is loaded, else stays in this policy (AppArmor `pix`).
+    Fallback,
+    /// Runs unconfined (AppArmor `ux`); `exec_as` is empty.
+    Unconfined,
+}
+
+impl ExecMode {
+    /// True for [`ExecMode::Plain`] (left out of the JSON form).
+    pub fn is_plain(&self) -> bool {
+        *self == ExecMode::Plain
+    }
+
+    /// How a rule with this mode and target runs what it executes, in the language's
+    /// words (`in this policy`, `as NAME`, `as child NAME`, ...).
+    pub fn describe(self, exec_as: Option<&PolicyName>) -> String {
+        match (self, exec_as) {
+            (ExecMode::Unconfined, _) => "unconfined".to_string(),
+            (ExecMode::Child, Some(n)) => format!("as child `{n}`"),
+            (ExecMode::Fallback, Some(n)) => format!("as `{n}` else inherit"),
+            (_, Some(n)) => format!("as `{n}`"),
+            (_, None) => "in this policy".to_string(),
+        }
+    }
+
+    /// The `as ...` suffix of a rule's one-line text (empty when the rule has none).
+    pub fn suffix(self, exec_as: Option<&PolicyName>) -> String {
+        match (self, exec_as) {
+            (ExecMode::Unconfined, _) => " as unconfined".to_string(),
+            (ExecMode::Child, Some(n)) => format!(" as child {n}"),
+            (ExecMode::Fallback, Some(n)) => format!(" as {n} else inherit"),
+            (_, Some(n)) => format!(" as {n}"),
+            (_, None) => String::new(),
+        }
+    }
+}
+
+/// `child` or `hat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChildKind {
+    /// Entered by an exec rule `as child NAME`.
+    Child,
+    /// Entered by the program itself (`change_hat`), never by exec.
+    Hat,
+}
+
+impl ChildKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ChildKind::Child => "child",
+            ChildKind::Hat => "hat",
+        }
+    }
+}
+
+/// A child policy or hat written inside its parent.
+///
+/// Its [`Policy`] has the child's local name, the parent's mode, no `attach`, `version`,
+/// `owns` or children of its own; its rules are its own (nothing of the parent's applies
+/// to it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Child {
+    /// Child or hat.
+    pub kind: ChildKind,
+    /// Its rules, as a policy named by the child's local name.
+    pub policy: Policy,
+    /// Where it was declared.
+    pub origin: Origin,
 }
 
 /// One source statement's share of a merged file rule.
@@ -416,6 +506,9 @@ pub struct Policy {
     /// Ptrace rules, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ptrace: Vec<PtraceRule>,
+    /// Child policies and hats, sorted by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Child>,
 }
 
 /// An abstraction that contributed rules.
@@ -430,6 +523,13 @@ pub struct UsedAbstraction {
 }
 
 impl Policy {
+    /// The child policy or hat of this name.
+    pub fn child(&self, name: &str) -> Option<&Child> {
+        self.children
+            .iter()
+            .find(|c| c.policy.name.as_str() == name)
+    }
+
     /// The stable JSON form of the IR (pretty-printed, with a trailing newline).
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self)

@@ -68,6 +68,9 @@ pub struct Document {
     /// The rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
+    /// Child policies and hats written in the policy (`child NAME { ... }`, `hat NAME { ... }`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ChildDoc>,
     /// Abstractions defined in the document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub abstractions: Vec<Abstraction>,
@@ -101,6 +104,21 @@ pub struct Abstraction {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owns: Vec<String>,
     /// The rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+}
+
+/// A child policy or hat: `{"child": "NAME", "rules": [...]}` or `{"hat": "NAME", ...}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildDoc {
+    /// `child NAME { ... }`: the child's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child: Option<String>,
+    /// `hat NAME { ... }`: the hat's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hat: Option<String>,
+    /// Its rules.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Rule>,
 }
@@ -149,6 +167,9 @@ pub enum Target {
         paths: Vec<String>,
         /// `as NAME`.
         exec_as: Option<String>,
+        /// `exec`: how the executable runs (`inherit`, `child`, `fallback`, `unconfined`;
+        /// absent for no `as` or `as NAME`).
+        exec_mode: ast::ExecMode,
     },
     /// A network rule.
     Net(Net),
@@ -223,6 +244,12 @@ struct RawRule {
     paths: Option<Vec<String>>,
     #[serde(rename = "as", default, skip_serializing_if = "Option::is_none")]
     exec_as: Option<String>,
+    #[serde(
+        rename = "exec",
+        default,
+        skip_serializing_if = "ast::ExecMode::is_plain"
+    )]
+    exec_mode: ast::ExecMode,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     net: Option<Net>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -276,6 +303,9 @@ impl TryFrom<RawRule> for Rule {
             if r.exec_as.is_some() {
                 return Err("`as` belongs to a rule with `paths`".into());
             }
+            if !r.exec_mode.is_plain() {
+                return Err("`exec` belongs to a rule with `paths`".into());
+            }
         }
         let nonempty = |field: &str, v: Vec<String>| {
             if v.is_empty() {
@@ -313,6 +343,7 @@ impl TryFrom<RawRule> for Rule {
                 )?,
                 paths: nonempty("paths", paths)?,
                 exec_as: r.exec_as,
+                exec_mode: r.exec_mode,
             },
             (None, Some(net), ..) => Target::Net(net),
             (None, None, Some(caps), _) => Target::Capabilities(nonempty("capabilities", caps)?),
@@ -335,6 +366,7 @@ impl From<Rule> for RawRule {
             rights: None,
             paths: None,
             exec_as: None,
+            exec_mode: ast::ExecMode::Plain,
             net: None,
             capabilities: None,
             signal: None,
@@ -347,10 +379,12 @@ impl From<Rule> for RawRule {
                 rights,
                 paths,
                 exec_as,
+                exec_mode,
             } => {
                 raw.rights = Some(rights);
                 raw.paths = Some(paths);
                 raw.exec_as = exec_as;
+                raw.exec_mode = exec_mode;
             }
             Target::Net(n) => raw.net = Some(n),
             Target::Capabilities(c) => raw.capabilities = Some(c),
@@ -551,6 +585,17 @@ pub enum ToJsonError {
         keyword: &'static str,
         /// The item's name.
         item: String,
+    },
+    /// An abstraction holds a child policy or hat (the checker refuses it: E0191).
+    #[error("abstraction `{0}` holds a child policy; only a policy can")]
+    ChildInAbstraction(String),
+    /// A child policy or hat holds something else than rules.
+    #[error("`{keyword}` in child `{child}` has no JSON form; a child holds rules only")]
+    InChild {
+        /// The statement keyword.
+        keyword: &'static str,
+        /// The child's name.
+        child: String,
     },
 }
 

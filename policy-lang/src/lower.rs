@@ -26,9 +26,9 @@ use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, Effect, FileRule, Mode, NetOp, NetRule, Origin, Owned, Peer, Policy,
-    PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, PtraceRule, RightsOrigin, SignalDir,
-    SignalRule,
+    Attach, CapRule, Child, ChildKind, Effect, ExecMode, FileRule, Mode, NetOp, NetRule, Origin,
+    Owned, Peer, Policy, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, PtraceRule,
+    RightsOrigin, SignalDir, SignalRule,
 };
 use crate::rights::Rights;
 use crate::span::Span;
@@ -75,6 +75,7 @@ pub(crate) fn lower(
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     };
     let mut owns: BTreeMap<String, Owned> = BTreeMap::new();
     let unit = root.node.0;
@@ -121,7 +122,68 @@ pub(crate) fn lower(
     check_transitions(ws, &atoms, out);
     merge(&mut policy, &atoms);
     unix::lower_unix(ws, res, &name, env, out, &mut policy);
+    policy.children = children(ws, unit, item, policy.mode, env, out);
     Some((policy, atoms))
+}
+
+/// The `child` and `hat` blocks of the policy, each lowered on its own (its rules only),
+/// sorted by name; a name written twice (E0193) keeps its first block.
+fn children(
+    ws: &Workspace,
+    unit: usize,
+    item: &ast::Item,
+    mode: Mode,
+    env: &mut Env,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<Child> {
+    let mut by_name: BTreeMap<PolicyName, Child> = BTreeMap::new();
+    for s in &item.body {
+        let StmtKind::Child {
+            kind, name, body, ..
+        } = &s.kind
+        else {
+            continue;
+        };
+        let Ok(name) = PolicyName::new(&name.node) else {
+            continue;
+        };
+        if by_name.contains_key(&name) || name.as_str() == "self" {
+            continue;
+        }
+        let mut atoms = Vec::new();
+        atoms_in(ws, unit, body, &[], &name, env, out, &mut atoms);
+        check_transitions(ws, &atoms, out);
+        let mut policy = Policy {
+            name: name.clone(),
+            version: None,
+            attach: None,
+            mode,
+            uses: Vec::new(),
+            owns: Vec::new(),
+            files: Vec::new(),
+            net: Vec::new(),
+            capabilities: Vec::new(),
+            signals: Vec::new(),
+            unix: Vec::new(),
+            net_families: Vec::new(),
+            ptrace: Vec::new(),
+            children: Vec::new(),
+        };
+        merge(&mut policy, &atoms);
+        let kind = match kind {
+            ast::ChildKind::Child => ChildKind::Child,
+            ast::ChildKind::Hat => ChildKind::Hat,
+        };
+        by_name.insert(
+            name,
+            Child {
+                kind,
+                policy,
+                origin: origin(ws, unit, s.span, &[]),
+            },
+        );
+    }
+    by_name.into_values().collect()
 }
 
 /// Lowering is where the language's `allow`/`deny` becomes the IR's.
@@ -143,9 +205,26 @@ fn atoms_of(
     atoms: &mut Vec<Atom>,
 ) {
     let Some(item) = ws.item(e.node) else { return };
-    let unit = e.node.0;
-    for s in &item.body {
-        let o = || origin(ws, unit, s.span, &e.via);
+    atoms_in(ws, e.node.0, &item.body, &e.via, me, env, out, atoms);
+}
+
+/// The atoms of the rules of one body (a policy's, an abstraction's or a child's).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the lowering context, passed down"
+)]
+fn atoms_in(
+    ws: &Workspace,
+    unit: usize,
+    body: &[ast::Stmt],
+    via: &[String],
+    me: &PolicyName,
+    env: &mut Env,
+    out: &mut Vec<Diagnostic>,
+    atoms: &mut Vec<Atom>,
+) {
+    for s in body {
+        let o = || origin(ws, unit, s.span, via);
         let mut push = |effect: ast::Effect, subject: Subject, span: Span| {
             atoms.push(Atom {
                 effect: effect.into(),
@@ -161,18 +240,26 @@ fn atoms_of(
                 rights,
                 paths,
                 exec_as,
+                exec_mode,
             } => {
                 let rights = resolve_rights(rights);
                 let exec_as = exec_as
                     .as_ref()
                     .and_then(|n| PolicyName::new(&n.node).ok())
                     .filter(|n| n.as_str() != "self");
+                let exec_mode = match exec_mode {
+                    ast::ExecMode::Plain | ast::ExecMode::Inherit => ExecMode::Plain,
+                    ast::ExecMode::Child => ExecMode::Child,
+                    ast::ExecMode::Fallback => ExecMode::Fallback,
+                    ast::ExecMode::Unconfined => ExecMode::Unconfined,
+                };
                 for p in paths {
                     if let Some(glob) = env.glob(ws, unit, p, out) {
                         let subject = Subject::File {
                             glob,
                             rights,
                             exec_as: exec_as.clone(),
+                            exec_mode,
                         };
                         push(effect.node, subject, p.span);
                     }
@@ -273,7 +360,7 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 fn merge(p: &mut Policy, atoms: &[Atom]) {
-    type FileKey = (Effect, String, Option<PolicyName>);
+    type FileKey = (Effect, String, Option<PolicyName>, ExecMode);
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
     let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange), Vec<Origin>> = BTreeMap::new();
     let mut caps: BTreeMap<(Effect, String), Vec<Origin>> = BTreeMap::new();
@@ -288,8 +375,14 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                 glob,
                 rights,
                 exec_as,
+                exec_mode,
             } => files
-                .entry((a.effect, glob.as_str().to_string(), exec_as.clone()))
+                .entry((
+                    a.effect,
+                    glob.as_str().to_string(),
+                    exec_as.clone(),
+                    *exec_mode,
+                ))
                 .or_insert_with(|| (glob.clone(), Vec::new()))
                 .1
                 .push(RightsOrigin {
@@ -313,13 +406,14 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     }
     p.files = files
         .into_iter()
-        .map(|((effect, _, exec_as), (glob, origins))| {
+        .map(|((effect, _, exec_as, exec_mode), (glob, origins))| {
             let origins = merge_rights_origins(origins);
             FileRule {
                 effect,
                 glob,
                 rights: origins.iter().fold(Rights::EMPTY, |r, o| r.union(o.rights)),
                 exec_as,
+                exec_mode,
                 origins,
             }
         })

@@ -241,6 +241,7 @@ fn invalid_paths_are_denied_by_default() {
             rights: Rights::one(Right::Read),
             exec_as: None,
             origins: Vec::new(),
+            exec_mode: Default::default(),
         });
         if let Ok(g) = polc_lang::glob::Glob::parse(path) {
             p.files.push(polc_lang::ir::FileRule {
@@ -249,6 +250,7 @@ fn invalid_paths_are_denied_by_default() {
                 rights: Rights::one(Right::Read),
                 exec_as: None,
                 origins: Vec::new(),
+                exec_mode: Default::default(),
             });
         }
         let d = evaluate(&p, &Request::file(path, Right::Read));

@@ -391,6 +391,7 @@ proptest! {
                     rights: Rights::one(r),
                     exec_as: None,
                     origins: Vec::new(),
+                    exec_mode: Default::default(),
                 });
                 let d = evaluate(&q, &Request::file(&candidate, r));
                 if !polc_lang::glob::is_valid_path(&candidate) {

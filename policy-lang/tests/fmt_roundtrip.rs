@@ -16,7 +16,9 @@
     clippy::indexing_slicing
 )]
 
-use polc_lang::ast::{Comment, Effect, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use polc_lang::ast::{
+    Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
+};
 use polc_lang::fmt::format;
 use polc_lang::span::{Span, Spanned};
 use polc_lang::syntax::parse;
@@ -149,13 +151,27 @@ fn stmt_kind() -> impl Strategy<Value = StmtKind> {
             effect(),
             spanned_list(ident(), 1..4).prop_filter("first right", first_right_ok),
             spanned_list(string(), 1..8),
-            option::of(name().prop_map(sp))
+            option::of(name().prop_map(sp)),
+            0..3usize
         )
-            .prop_map(|(effect, rights, paths, exec_as)| StmtKind::File {
-                effect,
-                rights,
-                paths,
-                exec_as
+            .prop_map(|(effect, rights, paths, exec_as, m)| {
+                // The exec modes each spelling allows: with a name, `as NAME`,
+                // `as child NAME`, `as NAME else inherit`; without, none, `as inherit`,
+                // `as unconfined`.
+                let exec_mode = match (&exec_as, m) {
+                    (Some(_), 1) => ExecMode::Child,
+                    (Some(_), 2) => ExecMode::Fallback,
+                    (None, 1) => ExecMode::Inherit,
+                    (None, 2) => ExecMode::Unconfined,
+                    _ => ExecMode::Plain,
+                };
+                StmtKind::File {
+                    effect,
+                    rights,
+                    paths,
+                    exec_as,
+                    exec_mode,
+                }
             }),
         1 => (effect(), ident(), ident(), ports()).prop_map(|(effect, op, proto, ports)| {
             StmtKind::Net {

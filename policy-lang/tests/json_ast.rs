@@ -50,6 +50,7 @@ fn files(effect: Effect, rights: &[&str], paths: &[&str], exec_as: Option<&str>)
         rights: strs(rights),
         paths: strs(paths),
         exec_as: exec_as.map(|s| sp(s.into())),
+        exec_mode: polc_lang::ast::ExecMode::Plain,
     })
 }
 

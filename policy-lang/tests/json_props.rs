@@ -72,6 +72,7 @@ fn rule() -> impl Strategy<Value = Rule> {
                 rights,
                 paths,
                 exec_as,
+                exec_mode: polc_lang::ast::ExecMode::Plain,
             }
         }),
         (text(), text(), ports()).prop_map(|(op, proto, ports)| Target::Net(Net {
@@ -155,6 +156,7 @@ fn document() -> impl Strategy<Value = Document> {
                         vars,
                         owns,
                         rules,
+                        children: Vec::new(),
                         abstractions,
                     }
                 } else {
@@ -265,6 +267,7 @@ fn text_rule() -> impl Strategy<Value = Rule> {
                 rights,
                 paths,
                 exec_as,
+                exec_mode: polc_lang::ast::ExecMode::Plain,
             }),
         (ident(), ident(), ports()).prop_map(|(op, proto, ports)| Target::Net(Net {
             op,
@@ -324,6 +327,7 @@ fn text_document() -> impl Strategy<Value = Document> {
                 vars,
                 owns,
                 rules,
+                children: Vec::new(),
                 abstractions: abs
                     .into_iter()
                     .map(|(abstraction, version, rules)| Abstraction {

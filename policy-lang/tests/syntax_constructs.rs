@@ -118,6 +118,7 @@ fn outline(file: &File, text: &str) -> String {
                     rights,
                     paths,
                     exec_as,
+                    ..
                 } => {
                     leaf(&format!("{:?}", effect.node), effect.span);
                     for r in rights {
@@ -129,6 +130,14 @@ fn outline(file: &File, text: &str) -> String {
                     if let Some(n) = exec_as {
                         leaf(&format!("as {}", n.node), n.span);
                     }
+                }
+                StmtKind::Child {
+                    kind, name, body, ..
+                } => {
+                    leaf(
+                        &format!("{} {} ({} stmts)", kind.keyword(), name.node, body.len()),
+                        name.span,
+                    );
                 }
                 StmtKind::Net {
                     effect,
@@ -309,6 +318,7 @@ fn file_rules() {
         rights,
         paths,
         exec_as,
+        ..
     } = &st.kind
     else {
         panic!("{st:?}")

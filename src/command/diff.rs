@@ -346,16 +346,21 @@ fn change(s: &mut String, c: &Change) {
             sides(s, f.direction, &f.old, &f.new);
         }
         Change::Transition(t) => {
-            let runs = |to: &Option<polc_lang::ir::PolicyName>| match to {
-                Some(n) => format!("runs as {n}"),
-                None => "stays in the policy (no transition)".to_string(),
+            let runs = |to: &Option<polc_lang::ir::PolicyName>, mode| match (to, mode) {
+                (_, polc_lang::ir::ExecMode::Unconfined) => "runs unconfined".to_string(),
+                (Some(n), polc_lang::ir::ExecMode::Child) => format!("runs as child {n}"),
+                (Some(n), polc_lang::ir::ExecMode::Fallback) => {
+                    format!("runs as {n} else inherit")
+                }
+                (Some(n), _) => format!("runs as {n}"),
+                (None, _) => "stays in the policy (no transition)".to_string(),
             };
             let _ = writeln!(
                 s,
                 "{sign} exec {}: {}, was: {}",
                 t.paths,
-                runs(&t.new_as),
-                runs(&t.old_as)
+                runs(&t.new_as, t.new_mode),
+                runs(&t.old_as, t.old_mode)
             );
             witness(s, t.witness.as_deref());
             let _ = writeln!(s, "    new: {}", rule_list(&t.new.rules));
@@ -395,6 +400,23 @@ fn change(s: &mut String, c: &Change) {
             };
             let list: Vec<String> = o.origins.iter().map(Origin::to_string).collect();
             let _ = writeln!(s, "    {whose}: owns at {}", list.join(", "));
+        }
+        Change::Child(k) => {
+            let kind = |k: Option<polc_lang::ir::ChildKind>| k.map_or("(none)", |k| k.keyword());
+            let what = match (k.old_kind, k.new_kind) {
+                (None, Some(n)) => format!("{} added", n.keyword()),
+                (Some(o), None) => format!("{} removed", o.keyword()),
+                (o, n) if o != n => format!("now a {}, was a {}", kind(n), kind(o)),
+                _ => "changed".to_string(),
+            };
+            let _ = writeln!(s, "{sign} child {}: {what}", k.name);
+            for inner in &k.changes {
+                let mut t = String::new();
+                change(&mut t, inner);
+                for line in t.lines() {
+                    let _ = writeln!(s, "    {line}");
+                }
+            }
         }
     }
 }

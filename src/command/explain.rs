@@ -32,7 +32,30 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let ex = explain(&loaded.policy, &request);
+    let ex = match &args.child {
+        None => explain(&loaded.policy, &request),
+        Some(name) => match loaded.policy.child(name) {
+            Some(c) => explain(&c.policy, &request),
+            None => {
+                let names: Vec<&str> = loaded
+                    .policy
+                    .children
+                    .iter()
+                    .map(|c| c.policy.name.as_str())
+                    .collect();
+                ctx.say(render::sanitize(&format!(
+                    "error: policy `{}` has no child or hat `{name}` (it has: {})",
+                    loaded.policy.name,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+                return EXIT_USAGE;
+            }
+        },
+    };
     let targets = match explain_ext::reports(&loaded.policy, &args.target, ctx) {
         Ok(r) => explain_ext::enforcements(&loaded.policy, &request, &r),
         Err(code) => return code,
@@ -150,11 +173,25 @@ pub fn human(ex: &Explanation) -> String {
             right: Right::Exec, ..
         } = ex.request
         {
-            match &ex.exec_as {
-                Some(to) => {
+            use polc_lang::ir::ExecMode;
+            match (&ex.exec_as, ex.exec_mode) {
+                (_, ExecMode::Unconfined) => {
+                    let _ = writeln!(s, "runs as: unconfined (no confinement)");
+                }
+                (Some(to), ExecMode::Child) => {
+                    let _ = writeln!(s, "runs as: {}//{to} (child policy)", ex.policy);
+                }
+                (Some(to), ExecMode::Fallback) => {
+                    let _ = writeln!(
+                        s,
+                        "runs as: {to} (transition), or {} when {to} is not loaded",
+                        ex.policy
+                    );
+                }
+                (Some(to), _) => {
                     let _ = writeln!(s, "runs as: {to} (transition)");
                 }
-                None => {
+                (None, _) => {
                     let _ = writeln!(s, "runs as: {} (no transition)", ex.policy);
                 }
             }

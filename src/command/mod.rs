@@ -342,6 +342,9 @@ pub struct ExplainArgs {
     /// are skipped
     #[arg(long, value_name = "LOG LINES")]
     pub denial: Option<String>,
+    /// Decide the request in the child policy or hat NAME of the policy
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["denial", "targets"])]
+    pub child: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,

@@ -63,6 +63,7 @@ fn policy() -> Policy {
                     rights: r,
                     origin: origin.clone(),
                 }],
+                exec_mode: Default::default(),
             }
         })
         .collect();
@@ -97,6 +98,7 @@ fn policy() -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     }
 }
 

@@ -4,8 +4,10 @@ use crate::files::{self, Letters};
 use crate::{aare, names, net, Config, Error};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{FileRule, Mode, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
-use polc_lang::rights::Rights;
+use polc_lang::ir::{
+    ChildKind, ExecMode, FileRule, Mode, NetOp, Origin, Policy, PolicyName, Proto, SignalDir,
+};
+use polc_lang::rights::{Right, Rights};
 use std::collections::BTreeMap;
 
 /// Names AppArmor gives a meaning of its own: a policy cannot use them as its profile name,
@@ -27,6 +29,12 @@ pub(crate) fn profile_name(name: &PolicyName) -> Result<String, Error> {
 enum Transition {
     Inherit,
     Profile(String),
+    /// `cx -> CHILD`: a child profile of this profile.
+    Child(String),
+    /// `pix -> NAME`: NAME when loaded, else inherit.
+    Fallback(String),
+    /// `ux`.
+    Unconfined,
 }
 
 #[derive(Default)]
@@ -70,10 +78,7 @@ fn file_rule_text(r: &FileRule) -> String {
         r.rights,
         quote(r.glob.as_str())
     );
-    if let Some(n) = &r.exec_as {
-        s.push_str(" as ");
-        s.push_str(n.as_str());
-    }
+    s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
 }
 
@@ -109,12 +114,20 @@ fn files(
             origin: rule.origins.first().map(|o| Box::new(o.origin.clone())),
         };
         let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused)?;
-        let inherit = rule.exec_as.is_none();
+        // `ix` and `pix` may stay in this profile, which AppArmor compiles with `m`.
+        let inherit = match rule.exec_mode {
+            ExecMode::Plain => rule.exec_as.is_none(),
+            ExecMode::Fallback => true,
+            ExecMode::Child | ExecMode::Unconfined => false,
+        };
         let fl = files::letters(deny, rule.rights, inherit);
-        let transition = match (&rule.exec_as, deny) {
-            (_, true) => None,
-            (Some(n), false) => Some(Transition::Profile(profile_name(n)?)),
-            (None, false) => Some(Transition::Inherit),
+        let transition = match (&rule.exec_as, rule.exec_mode, deny) {
+            (_, _, true) => None,
+            (_, ExecMode::Unconfined, false) => Some(Transition::Unconfined),
+            (Some(n), ExecMode::Child, false) => Some(Transition::Child(profile_name(n)?)),
+            (Some(n), ExecMode::Fallback, false) => Some(Transition::Fallback(profile_name(n)?)),
+            (Some(n), _, false) => Some(Transition::Profile(profile_name(n)?)),
+            (None, _, false) => Some(Transition::Inherit),
         };
         for (letters, pattern) in [(fl.file, &forms.file), (fl.dir, &forms.dir)] {
             let Some(pattern) = pattern else { continue };
@@ -142,7 +155,15 @@ fn files(
         } else {
             files::allow_parts(rule.rights, inherit)
         };
-        for p in parts {
+        for mut p in parts {
+            if !deny && rule.exec_mode == ExecMode::Unconfined && p.rights.contains(Right::Exec) {
+                p.fidelity = p.fidelity.max(Fidelity::Widened);
+                if !p.reason.is_empty() {
+                    p.reason.push_str("; ");
+                }
+                p.reason
+                    .push_str("the executed program runs unconfined (`ux`): nothing restricts it");
+            }
             let origins = rule
                 .origins
                 .iter()
@@ -173,6 +194,15 @@ fn render_file_line(deny: bool, pattern: &str, line: &FileLine) -> String {
                 mode.push_str("px -> ");
                 mode.push_str(&quote(p));
             }
+            (Some(Transition::Child(p)), false) => {
+                mode.push_str("cx -> ");
+                mode.push_str(&quote(p));
+            }
+            (Some(Transition::Fallback(p)), false) => {
+                mode.push_str("pix -> ");
+                mode.push_str(&quote(p));
+            }
+            (Some(Transition::Unconfined), false) => mode.push_str("ux"),
         }
     }
     let q = if deny { "deny " } else { "" };
@@ -303,6 +333,121 @@ fn signals(
     Ok(())
 }
 
+/// The rule lines of a profile body (files, network, capabilities, signals), with one
+/// fidelity entry per rule in `report`.
+fn rules(
+    policy: &Policy,
+    config: &Config,
+    report: &mut Vec<RuleFidelity>,
+) -> Result<[Vec<String>; 6], Error> {
+    let mut file_lines = BTreeMap::new();
+    files(policy, &mut file_lines, report)?;
+
+    let (mut net_lines, net_fidelity) = net::compile(&policy.net, config.abi);
+    for ((index, rule), (fidelity, reason)) in policy.net.iter().enumerate().zip(net_fidelity) {
+        report.push(entry(
+            RuleListKind::Net,
+            index,
+            None,
+            fidelity,
+            reason,
+            net_rule_text(rule),
+            rule.origins.clone(),
+        ));
+    }
+    crate::unix::family_rules(policy, &mut net_lines, report);
+    net_lines.sort();
+    net_lines.dedup();
+
+    let mut cap_lines = Vec::new();
+    capabilities(policy, &mut cap_lines, report);
+    cap_lines.sort();
+    cap_lines.dedup();
+
+    let mut signal_lines = Vec::new();
+    signals(policy, &mut signal_lines, report)?;
+    signal_lines.sort();
+    signal_lines.dedup();
+
+    let mut unix_lines = Vec::new();
+    crate::unix::unix_rules(policy, &mut unix_lines, report)?;
+    unix_lines.sort();
+    unix_lines.dedup();
+
+    let mut ptrace_lines = Vec::new();
+    crate::ipc::ptrace(policy, &mut ptrace_lines, report)?;
+    ptrace_lines.sort();
+    ptrace_lines.dedup();
+
+    let file_lines: Vec<String> = file_lines
+        .iter()
+        .map(|((deny, pattern), line)| render_file_line(*deny, pattern, line))
+        .collect();
+    Ok([file_lines, net_lines, cap_lines, signal_lines, unix_lines, ptrace_lines])
+}
+
+/// Write the sections of a body, one blank line between them, at `indent`.
+fn write_sections(text: &mut String, sections: &[Vec<String>], indent: &str) {
+    let mut first = true;
+    for section in sections.iter().filter(|s| !s.is_empty()) {
+        if !first {
+            text.push('\n');
+        }
+        first = false;
+        for l in section {
+            text.push_str(indent);
+            text.push_str(l);
+            text.push('\n');
+        }
+    }
+}
+
+/// A child profile (`profile NAME { ... }`, entered by `cx -> NAME`) or a hat (`^NAME { ... }`,
+/// entered by `change_hat`) inside its parent, with its rules' fidelity entries as
+/// [`Subject::ChildRule`] and one [`Subject::Child`] entry.
+fn child_block(
+    i: usize,
+    child: &polc_lang::ir::Child,
+    config: &Config,
+    report: &mut Vec<RuleFidelity>,
+) -> Result<(String, Vec<polc_lang::fidelity::Unrestricted>), Error> {
+    let name = profile_name(&child.policy.name)?;
+    let mut own = Vec::new();
+    let sections = rules(&child.policy, config, &mut own)?;
+    let label = format!("{} {}", child.kind.keyword(), child.policy.name);
+    report.push(RuleFidelity {
+        subject: Subject::Child { child: i },
+        rights: None,
+        fidelity: Fidelity::Exact,
+        reason: String::new(),
+        rule: label.clone(),
+        origins: vec![child.origin.clone()],
+    });
+    for mut e in own {
+        if let Subject::Rule { list, index } = e.subject {
+            e.subject = Subject::ChildRule {
+                child: i,
+                list,
+                index,
+            };
+        }
+        e.rule = format!("{label}: {}", e.rule);
+        report.push(e);
+    }
+    let mut text = String::from("\n");
+    match child.kind {
+        ChildKind::Child => text.push_str(&format!("  profile {}", quote(&name))),
+        ChildKind::Hat => text.push_str(&format!("  ^{}", quote(&name))),
+    }
+    if child.policy.mode == Mode::Complain {
+        text.push_str(" flags=(complain)");
+    }
+    text.push_str(" {\n");
+    write_sections(&mut text, &sections, "    ");
+    text.push_str("  }\n");
+    Ok((text, net::unrestricted(&child.policy.net, config.abi)))
+}
+
 /// The profile text and the fidelity report.
 pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, FidelityReport), Error> {
     let name = profile_name(&policy.name)?;
@@ -366,48 +511,18 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         });
     }
 
-    let mut file_lines = BTreeMap::new();
-    files(policy, &mut file_lines, &mut report)?;
-
-    let (mut net_lines, net_fidelity) = net::compile(&policy.net, config.abi);
-    for ((index, rule), (fidelity, reason)) in policy.net.iter().enumerate().zip(net_fidelity) {
-        report.push(entry(
-            RuleListKind::Net,
-            index,
-            None,
-            fidelity,
-            reason,
-            net_rule_text(rule),
-            rule.origins.clone(),
-        ));
+    let sections = rules(policy, config, &mut report)?;
+    let mut unrestricted = net::unrestricted(&policy.net, config.abi);
+    let mut nested = String::new();
+    for (i, child) in policy.children.iter().enumerate() {
+        let (text, more) = child_block(i, child, config, &mut report)?;
+        nested.push_str(&text);
+        for u in more {
+            if !unrestricted.contains(&u) {
+                unrestricted.push(u);
+            }
+        }
     }
-    crate::unix::family_rules(policy, &mut net_lines, &mut report);
-    net_lines.sort();
-    net_lines.dedup();
-
-    let mut cap_lines = Vec::new();
-    capabilities(policy, &mut cap_lines, &mut report);
-    cap_lines.sort();
-    cap_lines.dedup();
-
-    let mut signal_lines = Vec::new();
-    signals(policy, &mut signal_lines, &mut report)?;
-    signal_lines.sort();
-    signal_lines.dedup();
-    let mut ptrace_lines = Vec::new();
-    crate::ipc::ptrace(policy, &mut ptrace_lines, &mut report)?;
-    ptrace_lines.sort();
-    ptrace_lines.dedup();
-
-    let mut unix_lines = Vec::new();
-    crate::unix::unix_rules(policy, &mut unix_lines, &mut report)?;
-    unix_lines.sort();
-    unix_lines.dedup();
-
-    let file_lines: Vec<String> = file_lines
-        .iter()
-        .map(|((deny, pattern), line)| render_file_line(*deny, pattern, line))
-        .collect();
 
     let mut text = String::new();
     text.push_str(&format!(
@@ -430,18 +545,11 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         text.push_str(" flags=(complain)");
     }
     text.push_str(" {\n");
-    let sections = [file_lines, net_lines, cap_lines, signal_lines, unix_lines, ptrace_lines];
-    let mut first = true;
-    for section in sections.iter().filter(|s| !s.is_empty()) {
-        if !first {
-            text.push('\n');
-        }
-        first = false;
-        for l in section {
-            text.push_str("  ");
-            text.push_str(l);
-            text.push('\n');
-        }
+    write_sections(&mut text, &sections, "  ");
+    if sections.iter().all(Vec::is_empty) {
+        text.push_str(nested.trim_start_matches('\n'));
+    } else {
+        text.push_str(&nested);
     }
     text.push_str("}\n");
 
@@ -451,7 +559,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             backend: "apparmor".into(),
             target: format!("abi {}", config.abi),
             entries: report,
-            unrestricted: net::unrestricted(&policy.net, config.abi),
+            unrestricted,
         },
     ))
 }

@@ -312,7 +312,9 @@ impl Ctx<'_> {
                     v
                 }
             };
-            if r == Right::Exec {
+            if r == Right::Exec && rule.exec_mode != polc_lang::ir::ExecMode::Plain {
+                v.and(crate::plan::exec_mode_verdict(rule));
+            } else if r == Right::Exec {
                 if let Some(to) = &rule.exec_as {
                     v.and(Verdict::new(
                         Fidelity::Narrowed,

@@ -411,6 +411,7 @@ mod tests {
             unix: Vec::new(),
             net_families: Vec::new(),
             ptrace: Vec::new(),
+            children: Vec::new(),
         }
     }
 

@@ -9,7 +9,7 @@ use polc_lang::fidelity::{
     AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
 };
 use polc_lang::ir::Effect;
-use polc_lang::ir::{Mode, NetOp, Policy, PortRange, Proto, SignalDir};
+use polc_lang::ir::{ExecMode, FileRule, Mode, NetOp, Policy, PortRange, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -474,6 +474,24 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             Vec::new(),
         ));
     }
+    for (i, c) in policy.children.iter().enumerate() {
+        let why = match c.kind {
+            polc_lang::ir::ChildKind::Child => {
+                "Landlock cannot switch to another ruleset at exec: a program run `as child` \
+                 keeps this policy's domain; a ruleset it stacks itself could only narrow it"
+            }
+            polc_lang::ir::ChildKind::Hat => {
+                "Landlock has no hats (`change_hat`): a domain can only be narrowed, never left"
+            }
+        };
+        entries.extend(entry(
+            Subject::Child { child: i },
+            None,
+            Verdict::new(Fidelity::Unsupported, why),
+            format!("{} {}", c.kind.keyword(), c.policy.name),
+            vec![c.origin.clone()],
+        ));
+    }
     let report_unrestricted = unrestricted(&gaps);
     let (handled_fs, handled_net) = if abi == 0 {
         (FsAccess::EMPTY, NetAccess::EMPTY)
@@ -541,10 +559,35 @@ fn file_text(rule: &polc_lang::ir::FileRule) -> String {
         rule.rights,
         rule.glob
     );
-    if let Some(to) = &rule.exec_as {
-        s.push_str(&format!(" as {to}"));
-    }
+    s.push_str(&rule.exec_mode.suffix(rule.exec_as.as_ref()));
     s
+}
+
+/// The fidelity of an allowed exec with an exec mode: Landlock keeps the executed program
+/// in this policy's domain (a domain is inherited across exec and can only be narrowed).
+pub(crate) fn exec_mode_verdict(rule: &FileRule) -> Verdict {
+    let to = rule.exec_as.as_ref().map_or("", |n| n.as_str());
+    match rule.exec_mode {
+        ExecMode::Plain => Verdict::exact(),
+        ExecMode::Fallback => Verdict::new(
+            Fidelity::Narrowed,
+            format!(
+                "the executed program always stays in this Landlock domain (the `else inherit` \
+                 branch), never under `{to}`"
+            ),
+        ),
+        ExecMode::Child => Verdict::new(
+            Fidelity::Widened,
+            format!(
+                "the executed program stays in this Landlock domain instead of the child `{to}`: \
+                 it gets this policy's access, not the child's"
+            ),
+        ),
+        ExecMode::Unconfined => Verdict::new(
+            Fidelity::Unsupported,
+            "Landlock cannot leave a domain: the executed program stays confined by this policy",
+        ),
+    }
 }
 
 /// Without Landlock: what is allowed stays allowed, nothing is refused.

@@ -237,9 +237,14 @@ pub(crate) fn lower(
                 continue;
             }
             let transition = rule.exec_as.as_ref().filter(|x| **x != p.name);
+            let no_exec = crate::exec_modes::skips_exec(rule);
+            if pass {
+                crate::exec_modes::report_rule(findings, i, rule);
+            }
             let rights: Vec<Right> = rule
                 .rights
                 .iter()
+                .filter(|r| !(no_exec && *r == Right::Exec))
                 .filter(|r| (*r == Right::Exec && transition.is_some()) == pass)
                 .collect();
             for r in rights {

@@ -29,6 +29,7 @@
 //!         glob,
 //!         rights: Rights::from_keyword("rw").unwrap(),
 //!         exec_as: None,
+//!         exec_mode: Default::default(),
 //!         origins: vec![],
 //!     }],
 //!     net: vec![],
@@ -37,6 +38,7 @@
 //!     unix: vec![],
 //!     net_families: vec![],
 //!     ptrace: vec![],
+//!     children: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();
@@ -49,6 +51,7 @@
 mod automata;
 mod cil;
 mod exec;
+mod exec_modes;
 mod fcontexts;
 mod files;
 mod integration;
@@ -269,6 +272,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     ptrace::lower_ptrace(policy, config, &mut out, &mut findings);
     unix::lower_unix(policy, &mut out, &mut findings);
     unix::lower_families(policy, &mut out, &mut findings);
+    exec_modes::children(&mut findings, policy);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

@@ -40,9 +40,7 @@ pub(crate) fn file_rule_text(r: &FileRule) -> String {
         r.rights,
         quote(r.glob.as_str())
     );
-    if let Some(x) = &r.exec_as {
-        s.push_str(&format!(" as {x}"));
-    }
+    s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
 }
 
@@ -252,5 +250,20 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
                 o.origins.clone(),
             )
         }),
+        Subject::Child { child } => p.children.get(child).map_or_else(Default::default, |c| {
+            (
+                format!("{} {}", c.kind.keyword(), c.policy.name),
+                vec![c.origin.clone()],
+            )
+        }),
+        Subject::ChildRule { child, list, index } => {
+            p.children.get(child).map_or_else(Default::default, |c| {
+                let (text, origins) = describe(&c.policy, Subject::Rule { list, index });
+                (
+                    format!("{} {}: {text}", c.kind.keyword(), c.policy.name),
+                    origins,
+                )
+            })
+        }
     }
 }

@@ -293,7 +293,18 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 fidelity = fidelity.max(Fidelity::Widened);
                 why.push("executables are allowed as `ixr`: also read".into());
             }
-            if let Some(to) = &rule.exec_as {
+            if rule.exec_mode == polc_lang::ir::ExecMode::Unconfined {
+                fidelity = fidelity.max(Fidelity::Narrowed);
+                why.push("executables run in this profile (`ix`), not unconfined".into());
+            } else if let (polc_lang::ir::ExecMode::Child, Some(to)) =
+                (rule.exec_mode, &rule.exec_as)
+            {
+                fidelity = fidelity.max(Fidelity::Widened);
+                why.push(format!(
+                    "executables run in this profile (`ix`), not under the child {to}: \
+                     they get this profile's access"
+                ));
+            } else if let Some(to) = &rule.exec_as {
                 fidelity = fidelity.max(Fidelity::Narrowed);
                 why.push(format!(
                     "executables run in this profile (`ix`), not under {to}"
@@ -551,6 +562,16 @@ fn policy_entries(policy: &Policy, report: &mut Vec<RuleFidelity>) {
                 .into(),
             rule: format!("attach {}", quote(&a.path)),
             origins: vec![a.origin.clone()],
+        });
+    }
+    for (child, c) in policy.children.iter().enumerate() {
+        report.push(RuleFidelity {
+            subject: Subject::Child { child },
+            rights: None,
+            fidelity: Fidelity::Unsupported,
+            reason: "the Security Profiles Operator's form has no child profiles or hats".into(),
+            rule: format!("{} {}", c.kind.keyword(), c.policy.name),
+            origins: vec![c.origin.clone()],
         });
     }
     for (index, o) in policy.owns.iter().enumerate() {

@@ -4,6 +4,7 @@
 //! hold `${var}` references are only checked for the syntax of their references here and
 //! validated in full after substitution.
 
+use super::exec::{check_child, check_exec_mode, Scope};
 use super::names::normalize_c_name;
 use super::paths::PathSite;
 use super::strings::{esc, has_refs, is_var_name, pieces, suggest, LitMap};
@@ -222,6 +223,8 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
     }
     let (mut version, mut attach, mut mode) = (Seen::new(), Seen::new(), Seen::new());
     let mut vars: Vec<&Spanned<String>> = Vec::new();
+    let scope = Scope::of_item(&item.body, is_policy);
+    let mut children: Vec<&Spanned<String>> = Vec::new();
     for stmt in &item.body {
         let not_here = |sink: &mut Sink<'_>, what: &str| {
             sink.report(
@@ -260,7 +263,11 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
                 check_var(sink, name, value, &vars);
                 vars.push(name);
             }
-            _ => check_rule(sink, stmt),
+            StmtKind::Child { name, .. } => {
+                check_child(sink, stmt, &scope, &children);
+                children.push(name);
+            }
+            _ => check_rule(sink, stmt, &scope),
         }
     }
     if !is_policy && !partial && version.first.is_none() {
@@ -331,13 +338,14 @@ fn check_var(
     }
 }
 
-fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
+pub(crate) fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt, scope: &Scope<'_>) {
     match &stmt.kind {
         StmtKind::File {
             effect,
             rights,
             paths,
             exec_as,
+            exec_mode,
         } => {
             check_rights(sink, stmt.span, rights);
             for p in paths {
@@ -346,6 +354,19 @@ fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
             if let Some(target) = exec_as {
                 check_exec_as(sink, effect, rights, target);
             }
+            let grants_exec = resolve_rights(rights).contains(Right::Exec)
+                || rights
+                    .iter()
+                    .any(|k| Rights::from_keyword(&k.node).is_none());
+            check_exec_mode(
+                sink,
+                stmt,
+                effect,
+                grants_exec,
+                exec_as.as_ref(),
+                *exec_mode,
+                scope,
+            );
         }
         StmtKind::Net {
             op, proto, ports, ..

@@ -4,18 +4,14 @@
 use super::prefix_index::PrefixIndex;
 use super::resolve::Workspace;
 use super::strings::esc;
-use crate::atom::{exec_rules, may_overlap, Atom, ExecRule, GlobEnds};
+use crate::atom::{exec_rules, may_overlap, Atom, ExecRule, GlobEnds, Transition};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::hash::FastMap;
-use crate::ir::PolicyName;
 use std::collections::BTreeSet;
 
 /// How an exec transition is described in a message.
-pub(crate) fn transition(t: &Option<PolicyName>) -> String {
-    match t {
-        Some(n) => format!("as `{n}`"),
-        None => "in this policy".to_string(),
-    }
+pub(crate) fn transition((mode, to): &Transition<'_>) -> String {
+    mode.describe(to.as_ref())
 }
 
 /// E0133: allowed exec of one path with two different transitions and no literal rule

@@ -27,6 +27,7 @@
 //!     unix: vec![],
 //!     net_families: vec![],
 //!     ptrace: vec![],
+//!     children: vec![],
 //! };
 //! let mut new = old.clone();
 //! new.files.push(FileRule {
@@ -34,6 +35,7 @@
 //!     glob: Glob::parse("/var/lib/app/state")?,
 //!     rights: Rights::from_keyword("write").unwrap_or_default(),
 //!     exec_as: None,
+//!     exec_mode: Default::default(),
 //!     origins: vec![],
 //! });
 //! let d = diff(&old, &new);
@@ -230,6 +232,23 @@ pub enum Change {
     Signal(SignalChange),
     /// Paths the package owns.
     Owns(OwnsChange),
+    /// A child policy or hat: added, removed, or with changes of its own.
+    Child(ChildChange),
+}
+
+/// A change of a child policy or hat (matched by name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChildChange {
+    /// Broadened (added), narrowed (removed) or changed (its rules or its kind).
+    pub direction: Direction,
+    /// The child's name.
+    pub name: PolicyName,
+    /// OLD's kind (`None`: added).
+    pub old_kind: Option<crate::ir::ChildKind>,
+    /// NEW's kind (`None`: removed).
+    pub new_kind: Option<crate::ir::ChildKind>,
+    /// The changes of its rules, as between two policies (empty when added or removed).
+    pub changes: Vec<Change>,
 }
 
 impl Change {
@@ -243,6 +262,7 @@ impl Change {
             Change::Capability(c) => c.direction,
             Change::Signal(c) => c.direction,
             Change::Owns(c) => c.direction,
+            Change::Child(c) => c.direction,
         }
     }
 }
@@ -357,6 +377,12 @@ pub struct TransitionChange {
     pub old_as: Option<PolicyName>,
     /// NEW's transition.
     pub new_as: Option<PolicyName>,
+    /// OLD's exec mode (child, fallback, unconfined; with `old_as`).
+    #[serde(skip_serializing_if = "crate::ir::ExecMode::is_plain")]
+    pub old_mode: crate::ir::ExecMode,
+    /// NEW's exec mode.
+    #[serde(skip_serializing_if = "crate::ir::ExecMode::is_plain")]
+    pub new_mode: crate::ir::ExecMode,
     /// The OLD allow-exec rule that chose the transition.
     pub old: Side,
     /// The NEW allow-exec rule that chooses it.
@@ -485,6 +511,42 @@ pub struct PolicyChange {
     pub new_origin: Option<Origin>,
 }
 
+/// The changes of the children and hats, matched by name.
+fn child_changes(old: &Policy, new: &Policy) -> Vec<Change> {
+    let mut names: Vec<&PolicyName> = old
+        .children
+        .iter()
+        .chain(&new.children)
+        .map(|c| &c.policy.name)
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let (o, n) = (old.child(name.as_str()), new.child(name.as_str()));
+        let (direction, changes) = match (o, n) {
+            (Some(o), Some(n)) => {
+                let changes = diff(&o.policy, &n.policy).changes;
+                if changes.is_empty() && o.kind == n.kind {
+                    continue;
+                }
+                (Direction::Changed, changes)
+            }
+            (None, Some(_)) => (Direction::Broadened, Vec::new()),
+            (Some(_), None) => (Direction::Narrowed, Vec::new()),
+            (None, None) => continue,
+        };
+        out.push(Change::Child(ChildChange {
+            direction,
+            name: name.clone(),
+            old_kind: o.map(|c| c.kind),
+            new_kind: n.map(|c| c.kind),
+            changes,
+        }));
+    }
+    out
+}
+
 /// Compare the meaning of two policies. See the [module docs](self).
 pub fn diff(old: &Policy, new: &Policy) -> Diff {
     let mut changes = other::policy_changes(old, new);
@@ -506,6 +568,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Diff {
     changes.extend(other::capability_changes(old, new));
     changes.extend(other::signal_changes(old, new));
     changes.extend(other::owns_changes(old, new));
+    changes.extend(child_changes(old, new));
     Diff {
         old: old.name.clone(),
         new: new.name.clone(),

@@ -162,7 +162,7 @@ pub fn target_diff(
             Change::Net(x) => (RuleListKind::Net, None, &x.old, &x.new),
             Change::Capability(x) => (RuleListKind::Capability, None, &x.old, &x.new),
             Change::Signal(x) => (RuleListKind::Signal, None, &x.old, &x.new),
-            Change::Policy(_) | Change::Owns(_) => continue,
+            Change::Policy(_) | Change::Owns(_) | Change::Child(_) => continue,
         };
         let old_e = side_entries(old_report, list, o, rights);
         let new_e = side_entries(new_report, list, n, rights);

@@ -9,7 +9,7 @@ use super::region::{intersects, region, Emptiness};
 use super::{Change, Decided, Direction, PathSet, Side, TransitionChange};
 use crate::glob::Glob;
 use crate::ir::Effect;
-use crate::ir::{FileRule, PolicyName};
+use crate::ir::{ExecMode, FileRule, PolicyName};
 use crate::rights::{Right, Rights};
 
 /// True for a rule that allows exec.
@@ -60,8 +60,9 @@ fn unmatched(a: &View<'_>, b: &View<'_>) -> Vec<usize> {
         for (i, r) in a.rules_iter(e).filter(|(_, r)| allows_exec(r)) {
             let matched = twin.is_some_and(|f| {
                 f.allow.contains(Right::Exec)
-                    && b.rules_iter(f)
-                        .any(|(_, s)| allows_exec(s) && s.exec_as == r.exec_as)
+                    && b.rules_iter(f).any(|(_, s)| {
+                        allows_exec(s) && s.exec_as == r.exec_as && s.exec_mode == r.exec_mode
+                    })
             });
             if !matched {
                 out.push(i);
@@ -72,12 +73,18 @@ fn unmatched(a: &View<'_>, b: &View<'_>) -> Vec<usize> {
 }
 
 /// A rule's place in the transition order: literal globs first, then by glob text, by
-/// target ("no target" first), and by place in the IR.
-type OrderKey<'p> = (bool, &'p Glob, Option<&'p PolicyName>, usize);
+/// target ("no target" first), by exec mode, and by place in the IR.
+type OrderKey<'p> = (bool, &'p Glob, Option<&'p PolicyName>, ExecMode, usize);
 
 fn order_key<'p>(v: &View<'p>, i: usize) -> Option<OrderKey<'p>> {
     let r = v.policy.files.get(i)?;
-    Some((!r.glob.is_literal(), &r.glob, r.exec_as.as_ref(), i))
+    Some((
+        !r.glob.is_literal(),
+        &r.glob,
+        r.exec_as.as_ref(),
+        r.exec_mode,
+        i,
+    ))
 }
 
 /// The allow-exec rules of `v` whose glob may overlap `glob` (one that was searched for).
@@ -173,7 +180,7 @@ pub(super) fn transition_changes<'p>(
         let (Some(x), Some(y)) = (o.policy.files.get(xi), n.policy.files.get(yi)) else {
             continue;
         };
-        if x.exec_as == y.exec_as || !intersects(&x.glob, &y.glob) {
+        if (x.exec_as == y.exec_as && x.exec_mode == y.exec_mode) || !intersects(&x.glob, &y.glob) {
             continue;
         }
         let within: Vec<&Glob> = if x.glob == y.glob {
@@ -202,6 +209,8 @@ pub(super) fn transition_changes<'p>(
             witness,
             old_as: x.exec_as.clone(),
             new_as: y.exec_as.clone(),
+            old_mode: x.exec_mode,
+            new_mode: y.exec_mode,
             old: Side {
                 decision: Decided::Allowed,
                 rules: cite(o.policy, &[xi], Effect::Allow, exec),

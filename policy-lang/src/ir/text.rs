@@ -35,7 +35,9 @@ pub fn rights_words(rights: Rights) -> String {
 
 /// `allow read write "/glob" as NAME`.
 pub fn file_rule_text(r: &FileRule) -> String {
-    file_text(r.effect, r.rights, &r.glob, r.exec_as.as_ref())
+    let mut s = file_text(r.effect, r.rights, &r.glob, None);
+    s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
+    s
 }
 
 pub(crate) fn file_text(

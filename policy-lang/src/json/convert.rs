@@ -1,13 +1,15 @@
 //! JSON documents to syntax trees with spans, and back.
 
 use super::spans::{self, Loc, Node};
-use super::{Abstraction, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars};
-use crate::ast::{File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use super::{Abstraction, ChildDoc, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars};
+use crate::ast::{ChildKind, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
 /// The fields of a document that belong to its policy.
-const POLICY_FIELDS: [&str; 7] = ["version", "attach", "mode", "use", "vars", "owns", "rules"];
+const POLICY_FIELDS: [&str; 8] = [
+    "version", "attach", "mode", "use", "vars", "owns", "rules", "children",
+];
 
 pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
     let doc: Document =
@@ -16,10 +18,8 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
     let root = Loc(tree.as_ref());
     let mut items = Vec::new();
     match &doc.policy {
-        Some(policy) => items.push(Item {
-            kind: ItemKind::Policy,
-            name: Spanned::new(policy.clone(), root.field("policy").span()),
-            body: body(
+        Some(policy) => {
+            let mut stmts = body(
                 root,
                 &Body {
                     version: doc.version,
@@ -30,11 +30,24 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
                     owns: &doc.owns,
                     rules: &doc.rules,
                 },
-            ),
-            comments: Vec::new(),
-            closing_comments: Vec::new(),
-            span: root.span(),
-        }),
+            );
+            let children = root.field("children");
+            for (i, c) in doc.children.iter().enumerate() {
+                let at = children.item(i);
+                match child(at, c) {
+                    Ok(kind) => stmts.push(stmt(kind, at.span())),
+                    Err(d) => return Err(vec![d.into_diagnostic(name, at.span())]),
+                }
+            }
+            items.push(Item {
+                kind: ItemKind::Policy,
+                name: Spanned::new(policy.clone(), root.field("policy").span()),
+                body: stmts,
+                comments: Vec::new(),
+                closing_comments: Vec::new(),
+                span: root.span(),
+            })
+        }
         None => {
             if let Some(m) = root.member("policy") {
                 return Err(vec![Diagnostic::new(
@@ -71,6 +84,42 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
     Ok(File {
         items,
         trailing_comments: Vec::new(),
+    })
+}
+
+/// Why a child object is refused.
+struct ChildError(&'static str);
+
+impl ChildError {
+    fn into_diagnostic(self, name: &str, span: Span) -> Diagnostic {
+        Diagnostic::new(Code::InvalidJson, name, span, self.0, "invalid child")
+            .with_help("give exactly one of `child` and `hat`, with the child's name")
+    }
+}
+
+/// A `children` entry as the statement `child NAME { ... }` or `hat NAME { ... }`.
+fn child(loc: Loc<'_>, c: &ChildDoc) -> Result<StmtKind, ChildError> {
+    let (kind, name, key) = match (&c.child, &c.hat) {
+        (Some(n), None) => (ChildKind::Child, n, "child"),
+        (None, Some(n)) => (ChildKind::Hat, n, "hat"),
+        (Some(_), Some(_)) => return Err(ChildError("a child has both `child` and `hat`")),
+        (None, None) => return Err(ChildError("a child needs `child` or `hat`")),
+    };
+    let rules = loc.field("rules");
+    let body = c
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let at = rules.item(i);
+            stmt(rule(at, r), at.span())
+        })
+        .collect();
+    Ok(StmtKind::Child {
+        kind,
+        name: Spanned::new(name.clone(), loc.field(key).span()),
+        body,
+        closing_comments: Vec::new(),
     })
 }
 
@@ -187,6 +236,7 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
             rights,
             paths,
             exec_as,
+            exec_mode,
         } => StmtKind::File {
             effect,
             rights: strings(loc.field("rights"), rights),
@@ -194,6 +244,7 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
             exec_as: exec_as
                 .as_ref()
                 .map(|n| Spanned::new(n.clone(), loc.field("as").span())),
+            exec_mode: *exec_mode,
         },
         Target::Net(n) => {
             let at = loc.field("net");
@@ -345,6 +396,7 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
             vars: b.vars,
             owns: b.owns,
             rules: b.rules,
+            children: b.children,
             abstractions: Vec::new(),
         };
     }
@@ -354,6 +406,9 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
         .filter(|i| i.kind == ItemKind::Abstraction)
     {
         let b = collect(a)?;
+        if !b.children.is_empty() {
+            return Err(ToJsonError::ChildInAbstraction(a.name.node.clone()));
+        }
         doc.abstractions.push(Abstraction {
             abstraction: a.name.node.clone(),
             version: b.version,
@@ -378,6 +433,7 @@ struct Collected {
     vars: Vars,
     owns: Vec<String>,
     rules: Vec<Rule>,
+    children: Vec<ChildDoc>,
 }
 
 fn once<T>(
@@ -401,8 +457,46 @@ fn nodes(v: &[Spanned<String>]) -> Vec<String> {
 }
 
 fn collect(item: &Item) -> Result<Collected, ToJsonError> {
+    collect_body(&item.body, item)
+}
+
+/// A child's statements as its rules.
+fn collect_child(
+    kind: ChildKind,
+    name: &str,
+    body: &[Stmt],
+    item: &Item,
+) -> Result<ChildDoc, ToJsonError> {
+    let c = collect_body(body, item)?;
+    let not_rule = [
+        (c.version.is_some(), "version"),
+        (c.attach.is_some(), "attach"),
+        (c.mode.is_some(), "mode"),
+        (!c.uses.is_empty(), "use"),
+        (!c.vars.is_empty(), "var"),
+        (!c.owns.is_empty(), "owns"),
+        (!c.children.is_empty(), "child"),
+    ];
+    if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+        return Err(ToJsonError::InChild {
+            keyword,
+            child: name.to_string(),
+        });
+    }
+    let (child, hat) = match kind {
+        ChildKind::Child => (Some(name.to_string()), None),
+        ChildKind::Hat => (None, Some(name.to_string())),
+    };
+    Ok(ChildDoc {
+        child,
+        hat,
+        rules: c.rules,
+    })
+}
+
+fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
     let mut c = Collected::default();
-    for s in &item.body {
+    for s in body {
         match &s.kind {
             StmtKind::Version(v) => once(&mut c.version, v.node, "version", item)?,
             StmtKind::Attach(a) => once(&mut c.attach, a.node.clone(), "attach", item)?,
@@ -420,14 +514,21 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 rights,
                 paths,
                 exec_as,
+                exec_mode,
             } => c.rules.push(Rule {
                 effect: effect.node,
                 target: Target::Files {
                     rights: nodes(rights),
                     paths: nodes(paths),
                     exec_as: exec_as.as_ref().map(|n| n.node.clone()),
+                    exec_mode: *exec_mode,
                 },
             }),
+            StmtKind::Child {
+                kind, name, body, ..
+            } => c
+                .children
+                .push(collect_child(*kind, &name.node, body, item)?),
             StmtKind::Net {
                 effect,
                 op,

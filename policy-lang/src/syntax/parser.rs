@@ -6,15 +6,17 @@
 //! statement keyword, an item keyword, `}` or the end of the input.
 
 use super::lexer::{show, Kind, LexComment, Token};
-use crate::ast::{Comment, Effect, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::ast::{
+    ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
+};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
 mod unix;
 
 /// Words that start a statement.
-pub(super) const STMT_KEYWORDS: [&str; 8] = [
-    "version", "attach", "mode", "use", "owns", "var", "allow", "deny",
+pub(super) const STMT_KEYWORDS: [&str; 10] = [
+    "version", "attach", "mode", "use", "owns", "var", "allow", "deny", "child", "hat",
 ];
 /// Words that start an item.
 pub(super) const ITEM_KEYWORDS: [&str; 2] = ["policy", "abstraction"];
@@ -526,6 +528,8 @@ impl<'a> Parser<'a> {
             }
             "allow" => self.rule(Spanned::new(Effect::Allow, kw.span))?,
             "deny" => self.rule(Spanned::new(Effect::Deny, kw.span))?,
+            "child" => self.child(ChildKind::Child)?,
+            "hat" => self.child(ChildKind::Hat)?,
             _ => return Err(self.error_at(&kw, kw.span, "a statement")),
         })
     }
@@ -601,21 +605,82 @@ impl<'a> Parser<'a> {
                     }
                 }
                 let paths = self.strings("a right or a string")?;
-                let exec_as = if self.at_word("as") {
+                let (exec_as, exec_mode) = if self.at_word("as") {
                     self.bump();
-                    Some(self.name("a policy name")?)
+                    self.exec_target()?
                 } else {
-                    None
+                    (None, ExecMode::Plain)
                 };
                 Ok(StmtKind::File {
                     effect,
                     rights,
                     paths,
                     exec_as,
+                    exec_mode,
                 })
             }
             _ => Err(self.error("a right, `net`, `capability` or `signal`")),
         }
+    }
+
+    /// After `as`: `inherit`, `unconfined`, `child name`, or `name [ "else" "inherit" ]`.
+    fn exec_target(&mut self) -> PResult<(Option<Spanned<String>>, ExecMode)> {
+        match self.peek_word() {
+            Some("inherit") => {
+                self.bump();
+                Ok((None, ExecMode::Inherit))
+            }
+            Some("unconfined") => {
+                self.bump();
+                Ok((None, ExecMode::Unconfined))
+            }
+            Some("child") => {
+                self.bump();
+                Ok((Some(self.name("a child policy name")?), ExecMode::Child))
+            }
+            _ => {
+                let name = self.name("a policy name, `inherit`, `child` or `unconfined`")?;
+                if self.at_word("else") {
+                    self.bump();
+                    if !self.at_word("inherit") {
+                        return Err(self.error("`inherit` after `else`"));
+                    }
+                    self.bump();
+                    return Ok((Some(name), ExecMode::Fallback));
+                }
+                Ok((Some(name), ExecMode::Plain))
+            }
+        }
+    }
+
+    /// `name "{" { stmt } "}"` after `child` or `hat`.
+    fn child(&mut self, kind: ChildKind) -> PResult<StmtKind> {
+        let what = match kind {
+            ChildKind::Child => "a child policy name",
+            ChildKind::Hat => "a hat name",
+        };
+        let name = self.name(what)?;
+        let open = self.punct(Kind::LBrace, "`{`")?;
+        // The comments before this statement wait in `pending` while its body is parsed.
+        let saved = std::mem::take(&mut self.pending);
+        let mut inner = Item {
+            kind: ItemKind::Policy,
+            name: name.clone(),
+            body: Vec::new(),
+            comments: Vec::new(),
+            closing_comments: Vec::new(),
+            span: open,
+        };
+        self.body(&mut inner, Some(open));
+        let mut saved = saved;
+        saved.append(&mut self.pending);
+        self.pending = saved;
+        Ok(StmtKind::Child {
+            kind,
+            name,
+            body: inner.body,
+            closing_comments: inner.closing_comments,
+        })
     }
 
     /// `IDENT [ IDENT { "," IDENT } ] ( "to" | "from" ) name` after `signal`.

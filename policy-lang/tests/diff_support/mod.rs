@@ -50,6 +50,7 @@ pub fn policy(n: &str) -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     }
 }
 
@@ -69,6 +70,7 @@ pub fn file_rule(
             rights: rs,
             origin: o,
         }],
+        exec_mode: Default::default(),
     }
 }
 

@@ -51,6 +51,7 @@ pub fn policy() -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     }
 }
 
@@ -71,6 +72,7 @@ pub fn file(
             rights: rs,
             origin: origin(line),
         }],
+        exec_mode: Default::default(),
     }
 }
 

@@ -66,12 +66,16 @@ pub fn check_spans(text: &str, file: &File) {
                     rights,
                     paths,
                     exec_as,
+                    ..
                 } => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                     assert_eq!(json_str(text, effect.span), effect.node.keyword());
                     check_strings(text, rights);
                     check_strings(text, paths);
                     check_strings(text, exec_as.as_slice());
+                }
+                StmtKind::Child { .. } => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                 }
                 StmtKind::Net {
                     effect,

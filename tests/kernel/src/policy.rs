@@ -114,6 +114,7 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     };
     for (n, line) in text.lines().enumerate() {
         let stmt = line.split('#').next().unwrap_or("").trim();
@@ -283,6 +284,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                     rights,
                     exec_as,
                     origins: vec![ro],
+                    exec_mode: Default::default(),
                 }),
             }
         }

@@ -56,6 +56,7 @@ impl PolicyBuilder {
                 unix: Vec::new(),
                 net_families: Vec::new(),
                 ptrace: Vec::new(),
+                children: Vec::new(),
             },
             line: 1,
         }
@@ -126,6 +127,7 @@ impl PolicyBuilder {
                     rights: r,
                     exec_as,
                     origins: vec![ro],
+                    exec_mode: Default::default(),
                 }),
             }
         }
@@ -267,6 +269,10 @@ pub fn render_report(r: &FidelityReport) -> String {
             Subject::Mode => "mode".into(),
             Subject::Attach => "attach".into(),
             Subject::Owns { index } => format!("owns[{index}]"),
+            Subject::Child { child } => format!("child[{child}]"),
+            Subject::ChildRule { child, list, index } => {
+                format!("child[{child}].{list:?}[{index}]").to_lowercase()
+            }
         };
         let rights = e.rights.map_or(String::new(), |r| format!(" ({r})"));
         let origins: Vec<String> = e.origins.iter().map(|o| o.to_string()).collect();

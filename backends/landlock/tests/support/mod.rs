@@ -61,6 +61,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        children: Vec::new(),
     };
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);
@@ -157,6 +158,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     rights,
                     exec_as,
                     origins: vec![RightsOrigin { rights, origin: o }],
+                    exec_mode: Default::default(),
                 });
             }
         }

@@ -197,6 +197,7 @@ impl P {
             unix: vec![],
             net_families: vec![],
             ptrace: Vec::new(),
+            children: Vec::new(),
         })
     }
     pub fn attach(mut self, path: &str) -> P {
@@ -232,6 +233,7 @@ impl P {
                 rights,
                 origin: origin(line),
             }],
+            exec_mode: Default::default(),
         });
         self
     }

@@ -32,10 +32,9 @@ fn describe(a: &Atom) -> String {
             glob,
             rights,
             exec_as,
+            exec_mode,
         } => {
-            let t = exec_as
-                .as_ref()
-                .map_or(String::new(), |n| format!(" as {n}"));
+            let t = exec_mode.suffix(exec_as.as_ref());
             format!("{e} {rights} \"{}\"{t}", esc(glob.as_str()))
         }
         Subject::Net { op, proto, ports } => {
@@ -142,14 +141,17 @@ fn covered_by(
                 glob: ga,
                 rights: ra,
                 exec_as: ta,
+                exec_mode: ma,
             },
             Subject::File {
                 glob: gb,
                 rights: rb,
                 exec_as: tb,
+                exec_mode: mb,
             },
         ) => {
             ta == tb
+                && ma == mb
                 && ra.is_subset(*rb)
                 && ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
                 && witness.is_none_or(|w| gb.matches(w))

@@ -26,6 +26,9 @@ pub struct Explanation {
     /// transition (`as NAME`); absent when it stays in this policy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exec_as: Option<PolicyName>,
+    /// A deciding rule is `audit`ed: the access is logged (absent when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub audited: bool,
 }
 
 /// One rule taking part in an explanation.
@@ -66,6 +69,7 @@ pub fn explain(policy: &Policy, request: &Request) -> Explanation {
         deciding,
         overridden,
         exec_as: decision.exec_as,
+        audited: decision.audited,
     }
 }
 
@@ -202,6 +206,8 @@ mod tests {
             uses: Vec::new(),
             owns: Vec::new(),
             files: vec![FileRule {
+                audit: false,
+                owner: false,
                 effect: Effect::Allow,
                 glob: Glob::parse("/usr/bin/x \"y\"").unwrap(),
                 rights: Rights::one(Right::Exec).insert(Right::Read),
@@ -210,6 +216,7 @@ mod tests {
             }],
             net: vec![
                 NetRule {
+                    audit: false,
                     effect: Effect::Deny,
                     op: NetOp::Bind,
                     proto: Proto::Udp,
@@ -217,6 +224,7 @@ mod tests {
                     origins: Vec::new(),
                 },
                 NetRule {
+                    audit: false,
                     effect: Effect::Allow,
                     op: NetOp::Connect,
                     proto: Proto::Tcp,
@@ -225,11 +233,13 @@ mod tests {
                 },
             ],
             capabilities: vec![CapRule {
+                audit: false,
                 effect: Effect::Allow,
                 capability: "setuid".into(),
                 origins: Vec::new(),
             }],
             signals: vec![SignalRule {
+                audit: false,
                 effect: Effect::Allow,
                 direction: SignalDir::Receive,
                 peer: PolicyName::new("org.example.app").unwrap(),

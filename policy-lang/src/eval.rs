@@ -19,6 +19,10 @@ pub enum Request {
         path: String,
         /// The right.
         right: Right,
+        /// The process owns the file (its fsuid is the file's owner): `owner` rules
+        /// apply only then.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        owner: bool,
     },
     /// A network operation.
     Net {
@@ -51,6 +55,16 @@ impl Request {
         Request::File {
             path: path.to_string(),
             right,
+            owner: false,
+        }
+    }
+
+    /// A file request on a file the process owns (`owner` rules apply).
+    pub fn owned_file(path: &str, right: Right) -> Request {
+        Request::File {
+            path: path.to_string(),
+            right,
+            owner: true,
         }
     }
 }
@@ -80,6 +94,9 @@ pub struct RuleRef {
     pub effect: Effect,
     /// The source statements of the rule that concern this request.
     pub origins: Vec<Origin>,
+    /// The rule is `audit`ed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// Why a request was decided as it was.
@@ -105,6 +122,10 @@ pub struct Decision {
     pub deciding: Vec<RuleRef>,
     /// For an allowed `exec`: the policy the executed file runs under (`as NAME`), if any.
     pub exec_as: Option<PolicyName>,
+    /// Some deciding rule is `audit`ed: the access is logged, allowed or not. (A denial
+    /// that no `audit` rule decides may still be logged, depending on the backend.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audited: bool,
 }
 
 impl Request {
@@ -137,6 +158,7 @@ impl Decision {
             reason: Reason::DefaultDeny,
             deciding: Vec::new(),
             exec_as: None,
+            audited: false,
         }
     }
 }
@@ -148,7 +170,8 @@ impl Decision {
 /// [`Decision::deciding`], which are in IR order.
 ///
 /// - File rules match when the rule's rights hold the requested right and its glob
-///   matches the path. A path that is not a valid path ([`crate::glob::is_valid_path`]:
+///   matches the path; an `owner` rule matches only a request on a file the process
+///   owns. A path that is not a valid path ([`crate::glob::is_valid_path`]:
 ///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
 ///   matches no rule, so it is denied by default.
 /// - Network rules match operation, protocol and a port in the rule's range.
@@ -156,6 +179,7 @@ impl Decision {
 /// - Signal rules match direction, peer (`self` in a request names the policy itself) and
 ///   signal (a rule with no signal list matches every signal).
 ///
+/// [`Decision::audited`] is true when some deciding rule is `audit`ed.
 /// [`Decision::deciding`] lists the matching deny rules when denied, the matching allow
 /// rules when allowed (empty for default deny); each [`RuleRef`] keeps only the origins
 /// that contributed the requested right. For an allowed `exec`, [`Decision::exec_as`] is
@@ -166,20 +190,28 @@ impl Decision {
 /// choice is unambiguous.
 pub fn evaluate(p: &Policy, r: &Request) -> Decision {
     match r {
-        Request::File { path, right } => evaluate_file(p, path, *right),
+        Request::File { path, right, owner } => evaluate_file(p, path, *right, *owner),
         Request::Net { op, proto, port } => decide(
             p.net
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
-                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone())),
+                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
         ),
         Request::Capability { name } => decide(
             p.capabilities
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.capability == *name)
-                .map(|(i, c)| rule_ref(RuleKind::Capability, i, c.effect, c.origins.clone())),
+                .map(|(i, c)| {
+                    rule_ref(
+                        RuleKind::Capability,
+                        i,
+                        c.effect,
+                        c.origins.clone(),
+                        c.audit,
+                    )
+                }),
         ),
         Request::Signal {
             direction,
@@ -200,7 +232,9 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                             && s.peer.as_str() == peer
                             && (s.signals.is_empty() || s.signals.contains(signal))
                     })
-                    .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
+                    .map(|(i, s)| {
+                        rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone(), s.audit)
+                    }),
             )
         }
     }
@@ -209,28 +243,40 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
 /// Decide every right on one path, in canonical order of the rights.
 ///
 /// Convenience for `explain`: the same as calling [`evaluate`] with a file request for
-/// each right of [`Right::ALL`].
+/// each right of [`Right::ALL`] (on a file the process does not own).
 pub fn evaluate_all(p: &Policy, path: &str) -> Vec<(Right, Decision)> {
+    evaluate_all_owned(p, path, false)
+}
+
+/// [`evaluate_all`], saying whether the process owns the file.
+pub fn evaluate_all_owned(p: &Policy, path: &str, owner: bool) -> Vec<(Right, Decision)> {
     Right::ALL
         .into_iter()
-        .map(|right| (right, evaluate_file(p, path, right)))
+        .map(|right| (right, evaluate_file(p, path, right, owner)))
         .collect()
 }
 
-/// The rights allowed on a path.
+/// The rights allowed on a path (the process does not own the file).
 pub fn allowed_rights(p: &Policy, path: &str) -> Rights {
     Right::ALL
         .into_iter()
-        .filter(|r| evaluate_file(p, path, *r).allowed)
+        .filter(|r| evaluate_file(p, path, *r, false).allowed)
         .collect()
 }
 
-fn rule_ref(kind: RuleKind, index: usize, effect: Effect, origins: Vec<Origin>) -> RuleRef {
+fn rule_ref(
+    kind: RuleKind,
+    index: usize,
+    effect: Effect,
+    origins: Vec<Origin>,
+    audit: bool,
+) -> RuleRef {
     RuleRef {
         kind,
         index,
         effect,
         origins,
+        audit,
     }
 }
 
@@ -242,6 +288,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
         Decision {
             allowed: false,
             reason: Reason::Denied,
+            audited: denies.iter().any(|d| d.audit),
             deciding: denies,
             exec_as: None,
         }
@@ -249,6 +296,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
         Decision {
             allowed: true,
             reason: Reason::Allowed,
+            audited: allows.iter().any(|a| a.audit),
             deciding: allows,
             exec_as: None,
         }
@@ -257,7 +305,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     }
 }
 
-fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
+fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool) -> Decision {
     if !is_valid_path(path) {
         return Decision::default_deny();
     }
@@ -265,12 +313,12 @@ fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rights.contains(right) && f.glob.matches(path))
+        .filter(|(_, f)| f.rights.contains(right) && (owner || !f.owner) && f.glob.matches(path))
         .collect();
     let mut decision = decide(
         matching
             .iter()
-            .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right))),
+            .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right), f.audit)),
     );
     if decision.allowed && right == Right::Exec {
         decision.exec_as = transition(matching.iter().map(|(_, f)| *f));

@@ -240,6 +240,13 @@ pub struct FileRule {
     pub exec_as: Option<PolicyName>,
     /// Each source statement merged into this rule, with the rights it contributed.
     pub origins: Vec<RightsOrigin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
+    /// `owner`: the rule applies only to files the process owns (its fsuid is the
+    /// file's owner).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
 }
 
 /// One source statement's share of a merged file rule.
@@ -313,6 +320,9 @@ pub struct NetRule {
     pub ports: PortRange,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// A capability rule.
@@ -324,6 +334,9 @@ pub struct CapRule {
     pub capability: String,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// `send` or `receive`.
@@ -349,6 +362,9 @@ pub struct SignalRule {
     pub signals: BTreeSet<String>,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// A path the policy's package owns (installs and manages).
@@ -388,7 +404,7 @@ pub struct Policy {
     /// Paths the package owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owns: Vec<Owned>,
-    /// File rules, sorted by (effect, glob text, exec_as).
+    /// File rules, sorted by (effect, glob text, exec_as, owner, audit).
     pub files: Vec<FileRule>,
     /// Network rules, sorted.
     pub net: Vec<NetRule>,

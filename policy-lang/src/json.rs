@@ -133,6 +133,10 @@ pub struct Rule {
     pub effect: Effect,
     /// What the rule is about.
     pub target: Target,
+    /// `"audit": true`: the accesses the rule decides are logged.
+    pub audit: bool,
+    /// `"owner": true` (rules with `paths` only): the rule applies to files the process owns.
+    pub owner: bool,
 }
 
 /// What a rule is about.
@@ -194,7 +198,11 @@ pub struct Signal {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    audit: bool,
     effect: Effect,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    owner: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rights: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +253,9 @@ impl TryFrom<RawRule> for Rule {
             if r.exec_as.is_some() {
                 return Err("`as` belongs to a rule with `paths`".into());
             }
+            if r.owner {
+                return Err("`owner` belongs to a rule with `paths`".into());
+            }
         }
         let nonempty = |field: &str, v: Vec<String>| {
             if v.is_empty() {
@@ -272,6 +283,8 @@ impl TryFrom<RawRule> for Rule {
         Ok(Rule {
             effect: r.effect,
             target,
+            audit: r.audit,
+            owner: r.owner,
         })
     }
 }
@@ -279,6 +292,8 @@ impl TryFrom<RawRule> for Rule {
 impl From<Rule> for RawRule {
     fn from(r: Rule) -> RawRule {
         let mut raw = RawRule {
+            audit: r.audit,
+            owner: r.owner,
             effect: r.effect,
             rights: None,
             paths: None,

@@ -4,12 +4,12 @@
 //! reached by the shortest chain of `use`) becomes one or more *atoms*: one rule about
 //! one subject from one statement. Atoms are then merged into IR rules:
 //!
-//! - file rules by (effect, glob, `as` target), rights unioned, each statement kept in
+//! - file rules by (effect, glob, `as` target, `owner`, `audit`), rights unioned, each statement kept in
 //!   `origins` with the rights it contributed;
-//! - network rules by (effect, operation, protocol, port range);
-//! - capability rules by (effect, capability);
-//! - signal rules by (effect, direction, peer, signal set), so that every origin holds
-//!   for the whole rule;
+//! - network rules by (effect, operation, protocol, port range, `audit`);
+//! - capability rules by (effect, capability, `audit`);
+//! - signal rules by (effect, direction, peer, signal set, `audit`), so that every
+//!   origin holds for the whole rule;
 //! - owned paths by glob.
 //!
 //! Every list is sorted (by the keys above) and origins are sorted and deduplicated, so
@@ -139,6 +139,7 @@ fn atoms_of(
     let unit = e.node.0;
     for s in &item.body {
         let o = || origin(ws, unit, s.span, &e.via);
+        let (audit, owner) = (s.quals.audit.is_some(), s.quals.owner.is_some());
         let mut push = |effect: ast::Effect, subject: Subject, span: Span| {
             atoms.push(Atom {
                 effect: effect.into(),
@@ -146,6 +147,8 @@ fn atoms_of(
                 origin: o(),
                 unit,
                 span,
+                audit,
+                owner,
             });
         };
         match &s.kind {
@@ -241,11 +244,13 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 fn merge(p: &mut Policy, atoms: &[Atom]) {
-    type FileKey = (Effect, String, Option<PolicyName>);
+    // `owner` and `audit` are part of every key (after the fields of v1, so that v1
+    // policies keep their order): an audited rule and a plain one never merge.
+    type FileKey = (Effect, String, Option<PolicyName>, bool, bool);
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
-    let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange), Vec<Origin>> = BTreeMap::new();
-    let mut caps: BTreeMap<(Effect, String), Vec<Origin>> = BTreeMap::new();
-    type SigKey = (Effect, SignalDir, PolicyName, BTreeSet<String>);
+    let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange, bool), Vec<Origin>> = BTreeMap::new();
+    let mut caps: BTreeMap<(Effect, String, bool), Vec<Origin>> = BTreeMap::new();
+    type SigKey = (Effect, SignalDir, PolicyName, BTreeSet<String>, bool);
     let mut sigs: BTreeMap<SigKey, Vec<Origin>> = BTreeMap::new();
     for a in atoms {
         let o = a.origin.clone();
@@ -255,7 +260,13 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                 rights,
                 exec_as,
             } => files
-                .entry((a.effect, glob.as_str().to_string(), exec_as.clone()))
+                .entry((
+                    a.effect,
+                    glob.as_str().to_string(),
+                    exec_as.clone(),
+                    a.owner,
+                    a.audit,
+                ))
                 .or_insert_with(|| (glob.clone(), Vec::new()))
                 .1
                 .push(RightsOrigin {
@@ -263,19 +274,22 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     origin: o,
                 }),
             Subject::Net { op, proto, ports } => net
-                .entry((a.effect, *op, *proto, *ports))
+                .entry((a.effect, *op, *proto, *ports, a.audit))
                 .or_default()
                 .push(o),
-            Subject::Cap(c) => caps.entry((a.effect, c.clone())).or_default().push(o),
+            Subject::Cap(c) => caps
+                .entry((a.effect, c.clone(), a.audit))
+                .or_default()
+                .push(o),
             Subject::Signal { dir, peer, signals } => sigs
-                .entry((a.effect, *dir, peer.clone(), signals.clone()))
+                .entry((a.effect, *dir, peer.clone(), signals.clone(), a.audit))
                 .or_default()
                 .push(o),
         }
     }
     p.files = files
         .into_iter()
-        .map(|((effect, _, exec_as), (glob, origins))| {
+        .map(|((effect, _, exec_as, owner, audit), (glob, origins))| {
             let origins = merge_rights_origins(origins);
             FileRule {
                 effect,
@@ -283,12 +297,15 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                 rights: origins.iter().fold(Rights::EMPTY, |r, o| r.union(o.rights)),
                 exec_as,
                 origins,
+                audit,
+                owner,
             }
         })
         .collect();
     p.net = net
         .into_iter()
-        .map(|((effect, op, proto, ports), o)| NetRule {
+        .map(|((effect, op, proto, ports, audit), o)| NetRule {
+            audit,
             effect,
             op,
             proto,
@@ -298,7 +315,8 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         .collect();
     p.capabilities = caps
         .into_iter()
-        .map(|((effect, capability), o)| CapRule {
+        .map(|((effect, capability, audit), o)| CapRule {
+            audit,
             effect,
             capability,
             origins: sorted(o),
@@ -306,13 +324,16 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         .collect();
     p.signals = sigs
         .into_iter()
-        .map(|((effect, direction, peer, signals), o)| SignalRule {
-            effect,
-            direction,
-            peer,
-            signals,
-            origins: sorted(o),
-        })
+        .map(
+            |((effect, direction, peer, signals, audit), o)| SignalRule {
+                audit,
+                effect,
+                direction,
+                peer,
+                signals,
+                origins: sorted(o),
+            },
+        )
         .collect();
 }
 

@@ -315,7 +315,11 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
         let adjusted: Vec<(Right, Verdict)> = verdicts
             .into_iter()
-            .map(|(r, v)| (r, adjust(v, rule.effect, r, abi)))
+            .map(|(r, v)| {
+                let mut v = adjust(v, rule.effect, r, abi);
+                v.and(qualifiers(rule.audit, rule.owner, rule.effect, abi));
+                (r, v)
+            })
             .collect();
         let mut groups: Vec<(Rights, Verdict)> = Vec::new();
         for (r, v) in adjusted {
@@ -344,7 +348,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         }
     }
     for (i, (rule, v)) in policy.net.iter().zip(net.verdicts).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let ports = if rule.ports == PortRange::ALL {
             String::new()
         } else {
@@ -358,7 +363,11 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
         };
-        let text = format!("{} net {op} {proto}{ports}", rule.effect.keyword());
+        let text = format!(
+            "{}{} net {op} {proto}{ports}",
+            audit_word(rule.audit),
+            rule.effect.keyword()
+        );
         entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Net,
@@ -371,7 +380,14 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         ));
     }
     for (i, (rule, v)) in policy.capabilities.iter().zip(cap_verdicts).enumerate() {
-        let text = format!("{} capability {}", rule.effect.keyword(), rule.capability);
+        let mut v = v;
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
+        let text = format!(
+            "{}{} capability {}",
+            audit_word(rule.audit),
+            rule.effect.keyword(),
+            rule.capability
+        );
         entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Capability,
@@ -384,7 +400,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         ));
     }
     for (i, (rule, v)) in policy.signals.iter().zip(sig.verdicts).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let (dir, prep) = match rule.direction {
             SignalDir::Send => ("send", "to"),
             SignalDir::Receive => ("receive", "from"),
@@ -396,7 +413,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             format!(" {}", sigs.join(", "))
         };
         let text = format!(
-            "{} signal {dir}{sigs} {prep} {}",
+            "{}{} signal {dir}{sigs} {prep} {}",
+            audit_word(rule.audit),
             rule.effect.keyword(),
             rule.peer
         );
@@ -485,8 +503,10 @@ fn entry(
 
 fn file_text(rule: &polc_lang::ir::FileRule) -> String {
     let mut s = format!(
-        "{} {} \"{}\"",
+        "{}{}{} {} \"{}\"",
+        audit_word(rule.audit),
         rule.effect.keyword(),
+        if rule.owner { " owner" } else { "" },
         rule.rights,
         rule.glob
     );
@@ -494,6 +514,46 @@ fn file_text(rule: &polc_lang::ir::FileRule) -> String {
         s.push_str(&format!(" as {to}"));
     }
     s
+}
+
+fn audit_word(audit: bool) -> &'static str {
+    if audit {
+        "audit "
+    } else {
+        ""
+    }
+}
+
+/// What Landlock makes of a rule's `audit` and `owner`: it cannot condition on the
+/// file's owner, logs no allowed access, and logs denials from ABI 7 on.
+fn qualifiers(audit: bool, owner: bool, effect: Effect, abi: u8) -> Verdict {
+    let mut v = Verdict::exact();
+    if owner {
+        v.and(match effect {
+            Effect::Allow => Verdict::new(
+                Fidelity::Widened,
+                "Landlock cannot condition on the file's owner: granted whoever owns the file",
+            ),
+            Effect::Deny => Verdict::new(
+                Fidelity::Narrowed,
+                "Landlock cannot condition on the file's owner: refused whoever owns the file",
+            ),
+        });
+    }
+    if audit {
+        match effect {
+            Effect::Allow => v.and(Verdict::new(
+                Fidelity::Unsupported,
+                "Landlock logs no allowed access: the rule is enforced but not audited",
+            )),
+            Effect::Deny if abi < crate::LOG_DENIALS_ABI => v.and(Verdict::new(
+                Fidelity::Unsupported,
+                "Landlock logs denials from ABI 7 on: the rule is enforced but not audited",
+            )),
+            Effect::Deny => {}
+        }
+    }
+    v
 }
 
 /// Without Landlock: what is allowed stays allowed, nothing is refused.

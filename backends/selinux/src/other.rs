@@ -111,8 +111,16 @@ pub(crate) fn lower_net(
         ));
     };
     let dom = out.domain.clone();
-    for i in 0..p.net.len() {
+    for (i, r) in p.net.iter().enumerate() {
         findings.touch(net_subject(i), None);
+        if r.audit && r.effect == Effect::Allow {
+            findings.add(
+                net_subject(i),
+                None,
+                Fidelity::Unsupported,
+                "the rule is enforced, but polc emits no `auditallow` for network rules: its accesses are not logged",
+            );
+        }
     }
     for proto in [Proto::Tcp, Proto::Udp] {
         let class = match proto {
@@ -332,6 +340,10 @@ pub(crate) fn lower_caps(p: &Policy, out: &mut Out, findings: &mut Findings) {
             {
                 out.allow(&dom, &dom, class, &[perm], None);
                 out.allow(&dom, &dom, userns, &[perm], None);
+                if r.audit {
+                    out.auditallow(&dom, &dom, class, &[perm], None);
+                    out.auditallow(&dom, &dom, userns, &[perm], None);
+                }
             }
         }
     }
@@ -406,6 +418,29 @@ pub(crate) fn lower_signals(p: &Policy, out: &mut Out, findings: &mut Findings) 
         findings.touch(subject, None);
         let key = (r.direction, r.peer.to_string());
         let ok = allowed.get(&key).cloned().unwrap_or_default();
+        if r.audit && r.effect == Effect::Allow {
+            // Log what this rule grants (its signals that no deny removed): one
+            // permission covers several signals, so others may be logged too.
+            let mine: BTreeSet<String> = ok
+                .iter()
+                .filter(|s| r.signals.is_empty() || r.signals.contains(*s))
+                .cloned()
+                .collect();
+            let perms: Vec<&'static str> = perms_of(&mine).into_iter().collect();
+            if r.peer.as_str() == me {
+                out.auditallow(&dom, &dom, "process", &perms, None);
+            } else {
+                let other = qualified(&block_name(&r.peer), "domain");
+                match r.direction {
+                    SignalDir::Send => {
+                        out.auditallow(&dom, &other, "process", &perms, Some(&r.peer))
+                    }
+                    SignalDir::Receive => {
+                        out.auditallow(&other, &dom, "process", &perms, Some(&r.peer))
+                    }
+                }
+            }
+        }
         let perms: BTreeSet<&'static str> = if r.peer.as_str() == me {
             self_perms.clone()
         } else {

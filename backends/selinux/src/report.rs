@@ -35,8 +35,10 @@ pub(crate) fn quote(s: &str) -> String {
 /// `allow read write "/var/lib/app/**"`.
 pub(crate) fn file_rule_text(r: &FileRule) -> String {
     let mut s = format!(
-        "{} {} {}",
+        "{}{}{} {} {}",
+        audited(r.audit),
         effect(r.effect),
+        if r.owner { " owner" } else { "" },
         r.rights,
         quote(r.glob.as_str())
     );
@@ -44,6 +46,15 @@ pub(crate) fn file_rule_text(r: &FileRule) -> String {
         s.push_str(&format!(" as {x}"));
     }
     s
+}
+
+/// `audit ` before an audited rule's text.
+fn audited(audit: bool) -> &'static str {
+    if audit {
+        "audit "
+    } else {
+        ""
+    }
 }
 
 pub(crate) fn proto(p: Proto) -> &'static str {
@@ -59,7 +70,12 @@ pub(crate) fn net_rule_text(r: &NetRule) -> String {
         NetOp::Connect => "connect",
         NetOp::Bind => "bind",
     };
-    let mut s = format!("{} net {op} {}", effect(r.effect), proto(r.proto));
+    let mut s = format!(
+        "{}{} net {op} {}",
+        audited(r.audit),
+        effect(r.effect),
+        proto(r.proto)
+    );
     if r.ports != polc_lang::ir::PortRange::ALL {
         s.push_str(&format!(" {}", r.ports));
     }
@@ -68,7 +84,12 @@ pub(crate) fn net_rule_text(r: &NetRule) -> String {
 
 /// `allow capability net_bind_service`.
 pub(crate) fn cap_rule_text(r: &CapRule) -> String {
-    format!("{} capability {}", effect(r.effect), r.capability)
+    format!(
+        "{}{} capability {}",
+        audited(r.audit),
+        effect(r.effect),
+        r.capability
+    )
 }
 
 /// `allow signal send term, kill to org.example.app`.
@@ -78,7 +99,7 @@ pub(crate) fn signal_rule_text(r: &SignalRule) -> String {
         SignalDir::Receive => ("receive", "from"),
     };
     let sigs: Vec<&str> = r.signals.iter().map(String::as_str).collect();
-    let mut s = format!("{} signal {dir}", effect(r.effect));
+    let mut s = format!("{}{} signal {dir}", audited(r.audit), effect(r.effect));
     if !sigs.is_empty() {
         s.push(' ');
         s.push_str(&sigs.join(", "));

@@ -319,6 +319,18 @@ fn check_var(
 }
 
 fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt) {
+    if let Some(owner) = stmt.quals.owner {
+        if !matches!(stmt.kind, StmtKind::File { .. }) {
+            sink.report(
+                Code::OwnerNotOnFiles,
+                owner,
+                "`owner` on a rule that is not about files".to_string(),
+                "only file rules can be conditioned on the owner",
+                None,
+                None,
+            );
+        }
+    }
     match &stmt.kind {
         StmtKind::File {
             effect,

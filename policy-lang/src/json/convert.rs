@@ -2,7 +2,7 @@
 
 use super::spans::{self, Loc, Node};
 use super::{Abstraction, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars};
-use crate::ast::{File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::ast::{File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
@@ -114,6 +114,7 @@ fn stmt(kind: StmtKind, span: Span) -> Stmt {
         trailing_comment: None,
         blank_line_before: false,
         span,
+        quals: Default::default(),
     }
 }
 
@@ -175,7 +176,12 @@ fn body(loc: Loc<'_>, b: &Body<'_>) -> Vec<Stmt> {
     let rules = loc.field("rules");
     for (i, r) in b.rules.iter().enumerate() {
         let at = rules.item(i);
-        out.push(stmt(rule(at, r), at.span()));
+        let mut st = stmt(rule(at, r), at.span());
+        st.quals = Qualifiers {
+            audit: r.audit.then(|| at.field("audit").span()),
+            owner: r.owner.then(|| at.field("owner").span()),
+        };
+        out.push(st);
     }
     out
 }
@@ -392,6 +398,7 @@ fn nodes(v: &[Spanned<String>]) -> Vec<String> {
 fn collect(item: &Item) -> Result<Collected, ToJsonError> {
     let mut c = Collected::default();
     for s in &item.body {
+        let (audit, owner) = (s.quals.audit.is_some(), s.quals.owner.is_some());
         match &s.kind {
             StmtKind::Version(v) => once(&mut c.version, v.node, "version", item)?,
             StmtKind::Attach(a) => once(&mut c.attach, a.node.clone(), "attach", item)?,
@@ -410,6 +417,8 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 paths,
                 exec_as,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Files {
                     rights: nodes(rights),
@@ -423,6 +432,8 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 proto,
                 ports,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Net(super::Net {
                     op: op.node.clone(),
@@ -434,6 +445,8 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 }),
             }),
             StmtKind::Capability { effect, caps } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Capabilities(nodes(caps)),
             }),
@@ -443,6 +456,8 @@ fn collect(item: &Item) -> Result<Collected, ToJsonError> {
                 signals,
                 peer,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Signal(super::Signal {
                     direction: direction.node.clone(),

@@ -118,6 +118,8 @@ impl PolicyBuilder {
                     f.origins.push(ro);
                 }
                 None => self.policy.files.push(FileRule {
+                    audit: false,
+                    owner: false,
                     effect,
                     glob,
                     rights: r,
@@ -158,6 +160,7 @@ impl PolicyBuilder {
         {
             Some(n) => n.origins.push(origin),
             None => self.policy.net.push(NetRule {
+                audit: false,
                 effect,
                 op,
                 proto,
@@ -179,6 +182,7 @@ impl PolicyBuilder {
             {
                 Some(c) => c.origins.push(origin.clone()),
                 None => self.policy.capabilities.push(CapRule {
+                    audit: false,
                     effect,
                     capability: (*n).into(),
                     origins: vec![origin.clone()],
@@ -203,6 +207,7 @@ impl PolicyBuilder {
         }) {
             Some(s) => s.origins.push(origin),
             None => self.policy.signals.push(SignalRule {
+                audit: false,
                 effect,
                 direction,
                 peer,

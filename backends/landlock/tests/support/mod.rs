@@ -98,6 +98,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     }
                 };
                 p.net.push(NetRule {
+                    audit: false,
                     effect,
                     op,
                     proto,
@@ -108,6 +109,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
             "capability" => {
                 for c in &w[2..] {
                     p.capabilities.push(CapRule {
+                        audit: false,
                         effect,
                         capability: c.clone(),
                         origins: vec![o.clone()],
@@ -131,6 +133,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     PolicyName::new(&w[k + 1]).unwrap()
                 };
                 p.signals.push(SignalRule {
+                    audit: false,
                     effect,
                     direction,
                     peer,
@@ -149,6 +152,8 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     _ => None,
                 };
                 p.files.push(FileRule {
+                    audit: false,
+                    owner: false,
                     effect,
                     glob,
                     rights,

@@ -186,6 +186,8 @@ impl P {
             .fold(Rights::EMPTY, Rights::union);
         let line = 10 + self.0.files.len();
         self.0.files.push(FileRule {
+            audit: false,
+            owner: false,
             effect,
             glob: Glob::parse(glob).unwrap(),
             rights,
@@ -208,6 +210,7 @@ impl P {
     }
     pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> P {
         self.0.net.push(NetRule {
+            audit: false,
             effect,
             op,
             proto,
@@ -218,6 +221,7 @@ impl P {
     }
     pub fn cap(mut self, effect: Effect, name: &str) -> P {
         self.0.capabilities.push(CapRule {
+            audit: false,
             effect,
             capability: name.into(),
             origins: vec![origin(60 + self.0.capabilities.len())],
@@ -226,6 +230,7 @@ impl P {
     }
     pub fn signal(mut self, effect: Effect, dir: SignalDir, sigs: &[&str], peer: &str) -> P {
         self.0.signals.push(SignalRule {
+            audit: false,
             effect,
             direction: dir,
             peer: PolicyName::new(peer).unwrap(),

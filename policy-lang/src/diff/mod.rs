@@ -511,9 +511,7 @@ pub fn diff(old: &Policy, new: &Policy) -> Diff {
     let by_files = |c: &Change| matches!(c, Change::File(_) | Change::Transition(_));
     let mut changes: Vec<Change> = Vec::new();
     for c in &owned.changes {
-        if !by_files(c) {
-            changes.push(c.clone());
-        } else if others.changes.contains(c) {
+        if !by_files(c) || others.changes.contains(c) {
             changes.push(c.clone());
         } else {
             changes.push(with_owner(c.clone(), true));

@@ -150,3 +150,33 @@ fn json_form_carries_the_qualifiers() {
         "{e:?}"
     );
 }
+
+#[test]
+fn diff_says_which_files_an_owner_change_concerns() {
+    use polc_lang::diff::{diff, Change, Direction};
+    let old = policy("allow read \"/srv/**\"");
+    let new = policy("allow owner read \"/srv/**\"");
+    let d = diff(&old, &new);
+    let files: Vec<_> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::File(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    // Owned files keep `read`; the others lose it.
+    assert_eq!(files.len(), 1, "{:?}", d.changes);
+    assert_eq!(files[0].direction, Direction::Narrowed);
+    assert_eq!(files[0].owner, Some(false));
+    let w = files[0].witness.clone().unwrap();
+    assert!(evaluate(&old, &Request::file(&w, Right::Read)).allowed);
+    assert!(!evaluate(&new, &Request::file(&w, Right::Read)).allowed);
+    assert!(evaluate(&new, &Request::owned_file(&w, Right::Read)).allowed);
+    // Without owner rules the diff is as before: one unqualified change.
+    let d = diff(&old, &policy(""));
+    assert!(d.changes.iter().all(|c| match c {
+        Change::File(f) => f.owner.is_none(),
+        _ => true,
+    }));
+}

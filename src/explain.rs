@@ -139,6 +139,22 @@ fn quoted(s: &str) -> String {
 /// One IR rule as the language writes it, e.g. `allow read write append "/srv/**"` or
 /// `allow net bind tcp 8080-8089`; `None` when the index is out of range.
 pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
+    let (audit, owner) = match kind {
+        RuleKind::File => policy.files.get(index).map(|r| (r.audit, r.owner)),
+        RuleKind::Net => policy.net.get(index).map(|r| (r.audit, false)),
+        RuleKind::Capability => policy.capabilities.get(index).map(|r| (r.audit, false)),
+        RuleKind::Signal => policy.signals.get(index).map(|r| (r.audit, false)),
+    }?;
+    let text = describe_plain(policy, kind, index)?;
+    // `audit` before the effect keyword, `owner` after it, as the language writes them.
+    let text = match text.split_once(' ') {
+        Some((effect, rest)) if owner => format!("{effect} owner {rest}"),
+        _ => text,
+    };
+    Some(if audit { format!("audit {text}") } else { text })
+}
+
+fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
     match kind {
         RuleKind::File => policy.files.get(index).map(|r| {
             let mut s = format!(

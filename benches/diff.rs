@@ -50,6 +50,8 @@ fn rights(words: &[&str]) -> Rights {
 
 fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Origin) -> FileRule {
     FileRule {
+        audit: false,
+        owner: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,
@@ -164,6 +166,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
                 let port = u16::try_from(1024 + i % 60000).unwrap();
                 let hi = if changed(i) { port + 5 } else { port };
                 p.net.push(NetRule {
+                    audit: false,
                     effect: Effect::Allow,
                     op: if i % 20 == 8 {
                         NetOp::Connect
@@ -178,6 +181,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
             _ => {
                 if i < 100 {
                     p.capabilities.push(CapRule {
+                        audit: false,
                         effect: Effect::Allow,
                         capability: CAPS[i / 10 % CAPS.len()].to_string(),
                         origins: vec![o],

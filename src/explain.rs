@@ -29,6 +29,9 @@ pub struct Explanation {
     /// For an allowed `exec`: how it runs beyond `exec_as` (child, fallback, unconfined).
     #[serde(skip_serializing_if = "polc_lang::ir::ExecMode::is_plain")]
     pub exec_mode: polc_lang::ir::ExecMode,
+    /// A deciding rule is `audit`ed: the access is logged (absent when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub audited: bool,
 }
 
 /// One rule taking part in an explanation.
@@ -70,6 +73,7 @@ pub fn explain(policy: &Policy, request: &Request) -> Explanation {
         overridden,
         exec_as: decision.exec_as,
         exec_mode: decision.exec_mode,
+        audited: decision.audited,
     }
 }
 
@@ -148,6 +152,25 @@ fn quoted(s: &str) -> String {
 /// One IR rule as the language writes it, e.g. `allow read write append "/srv/**"` or
 /// `allow net bind tcp 8080-8089`; `None` when the index is out of range.
 pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
+    let (audit, owner) = match kind {
+        RuleKind::File => policy.files.get(index).map(|r| (r.audit, r.owner)),
+        RuleKind::Net => policy.net.get(index).map(|r| (r.audit, false)),
+        RuleKind::Capability => policy.capabilities.get(index).map(|r| (r.audit, false)),
+        RuleKind::Signal => policy.signals.get(index).map(|r| (r.audit, false)),
+        RuleKind::Unix => policy.unix.get(index).map(|r| (r.audit, false)),
+        RuleKind::NetFamily => policy.net_families.get(index).map(|r| (r.audit, false)),
+        RuleKind::Ptrace => policy.ptrace.get(index).map(|_| (false, false)),
+    }?;
+    let text = describe_plain(policy, kind, index)?;
+    // `audit` before the effect keyword, `owner` after it, as the language writes them.
+    let text = match text.split_once(' ') {
+        Some((effect, rest)) if owner => format!("{effect} owner {rest}"),
+        _ => text,
+    };
+    Some(if audit { format!("audit {text}") } else { text })
+}
+
+fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
     match kind {
         RuleKind::File => policy.files.get(index).map(|r| {
             let mut s = format!(
@@ -218,6 +241,8 @@ mod tests {
             uses: Vec::new(),
             owns: Vec::new(),
             files: vec![FileRule {
+                audit: false,
+                owner: false,
                 effect: Effect::Allow,
                 glob: Glob::parse("/usr/bin/x \"y\"").unwrap(),
                 rights: Rights::one(Right::Exec).insert(Right::Read),
@@ -227,6 +252,7 @@ mod tests {
             }],
             net: vec![
                 NetRule {
+                    audit: false,
                     effect: Effect::Deny,
                     op: NetOp::Bind,
                     proto: Proto::Udp,
@@ -234,6 +260,7 @@ mod tests {
                     origins: Vec::new(),
                 },
                 NetRule {
+                    audit: false,
                     effect: Effect::Allow,
                     op: NetOp::Connect,
                     proto: Proto::Tcp,
@@ -242,11 +269,13 @@ mod tests {
                 },
             ],
             capabilities: vec![CapRule {
+                audit: false,
                 effect: Effect::Allow,
                 capability: "setuid".into(),
                 origins: Vec::new(),
             }],
             signals: vec![SignalRule {
+                audit: false,
                 effect: Effect::Allow,
                 direction: SignalDir::Receive,
                 peer: PolicyName::new("org.example.app").unwrap().into(),

@@ -64,14 +64,14 @@ pub enum RequestError {
     #[error("`{0}` is not a network family request (write netlink:PROTOCOL, raw:icmp, raw:icmpv6 or packet)")]
     Family(String),
     /// A one-line request that is none of the forms [`parse`] takes.
-    #[error("`{0}` is not a request (write `RIGHT PATH`, `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER`, e.g. `read /etc/hosts`)")]
+    #[error("`{0}` is not a request (write `RIGHT PATH`, `owner RIGHT PATH`, `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER`, e.g. `read /etc/hosts`)")]
     Form(String),
 }
 
 /// A request written on one line, the words of `polc explain`'s options: `RIGHT PATH`
-/// (`read /etc/hosts`), `net OP:PROTO:PORT`, `capability NAME` or
-/// `signal DIRECTION:SIGNAL:PEER` (`self` is `own_name`). For callers that take a
-/// request as one string (the C API).
+/// (`read /etc/hosts`), `owner RIGHT PATH` (on a file the process owns),
+/// `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER` (`self` is
+/// `own_name`). For callers that take a request as one string (the C API).
 pub fn parse(text: &str, own_name: &str) -> Result<Request, RequestError> {
     let Some((head, rest)) = text.trim().split_once(' ') else {
         return Err(RequestError::Form(text.to_string()));
@@ -83,6 +83,10 @@ pub fn parse(text: &str, own_name: &str) -> Result<Request, RequestError> {
         "signal" => signal(rest, own_name),
         "unix" => unix(rest, own_name),
         "net-family" => family(rest),
+        "owner" => match rest.split_once(' ') {
+            Some((right, path)) => owned_file(path.trim(), right),
+            None => Err(RequestError::Form(text.to_string())),
+        },
         right => file(rest, right),
     }
 }
@@ -121,6 +125,13 @@ pub fn file(path: &str, right: &str) -> Result<Request, RequestError> {
     validate_path(path)?;
     let right = Right::from_name(right).ok_or_else(|| RequestError::Right(right.to_string()))?;
     Ok(Request::file(path, right))
+}
+
+/// A file request on a file the process owns: `owner` rules apply.
+pub fn owned_file(path: &str, right: &str) -> Result<Request, RequestError> {
+    validate_path(path)?;
+    let right = Right::from_name(right).ok_or_else(|| RequestError::Right(right.to_string()))?;
+    Ok(Request::owned_file(path, right))
 }
 
 /// A network request written `OP:PROTO:PORT`, e.g. `connect:tcp:443` or `bind:udp:53`.

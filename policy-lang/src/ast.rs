@@ -89,11 +89,31 @@ pub struct Stmt {
     pub blank_line_before: bool,
     /// The statement, without comments.
     pub span: Span,
+    /// `audit` and `owner` written on an `allow`/`deny` rule (none on other statements).
+    pub quals: Qualifiers,
 }
+
+/// The qualifiers of a rule, `[audit] allow|deny [owner] ...`: one representation for
+/// every rule kind. Each holds the span of its keyword; equality looks only at presence.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Qualifiers {
+    /// `audit`: the accesses the rule decides are logged.
+    pub audit: Option<Span>,
+    /// `owner` (file rules only): the rule applies to files the process owns.
+    pub owner: Option<Span>,
+}
+
+impl PartialEq for Qualifiers {
+    fn eq(&self, o: &Self) -> bool {
+        self.audit.is_some() == o.audit.is_some() && self.owner.is_some() == o.owner.is_some()
+    }
+}
+impl Eq for Qualifiers {}
 
 impl PartialEq for Stmt {
     fn eq(&self, o: &Self) -> bool {
         self.kind == o.kind
+            && self.quals == o.quals
             && self.comments == o.comments
             && self.trailing_comment == o.trailing_comment
             && self.blank_line_before == o.blank_line_before

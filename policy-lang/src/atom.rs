@@ -70,6 +70,19 @@ pub(crate) struct Atom {
     pub(crate) unit: usize,
     /// What to underline: the path literal, or the statement.
     pub(crate) span: Span,
+    /// `audit`: the accesses it decides are logged.
+    pub(crate) audit: bool,
+    /// `owner` (file rules only): it applies to files the process owns.
+    pub(crate) owner: bool,
+}
+
+impl Atom {
+    /// True when `b`'s qualifiers take nothing from `self`'s: `b` audits whatever `self`
+    /// audits and applies to every file `self` applies to. Only then can `b` make `self`
+    /// redundant (the lints' duplicates and shadowing).
+    pub(crate) fn quals_covered_by(&self, b: &Atom) -> bool {
+        (!self.audit || b.audit) && (!b.owner || self.owner)
+    }
 }
 
 /// A cheap necessary condition for two globs to share a path (and so for one to contain

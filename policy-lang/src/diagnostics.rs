@@ -104,6 +104,8 @@ codes! {
     NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";
     ExecToHat = "E0192", Error, "exec into a hat", "a hat is entered by the program (`change_hat`), never by exec: declare a `child` to run executables under it";
     DuplicateChild = "E0193", Error, "child policy declared more than once", "give each child and hat of a policy its own name";
+    OwnerNotOnFiles = "E0150", Error, "`owner` on a rule that is not about files", "`owner` conditions file rules on the file's owner; remove it from network, capability and signal rules";
+    AuditNotSupported = "E0151", Error, "`audit` on a rule kind that cannot carry it yet", "`audit` is supported on file, network (inet), capability and signal rules; remove it from unix, netlink/raw/packet and ptrace rules";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";

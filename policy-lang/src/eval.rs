@@ -25,6 +25,10 @@ pub enum Request {
         path: String,
         /// The right.
         right: Right,
+        /// The process owns the file (its fsuid is the file's owner): `owner` rules
+        /// apply only then.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        owner: bool,
     },
     /// A network operation.
     Net {
@@ -84,6 +88,16 @@ impl Request {
         Request::File {
             path: path.to_string(),
             right,
+            owner: false,
+        }
+    }
+
+    /// A file request on a file the process owns (`owner` rules apply).
+    pub fn owned_file(path: &str, right: Right) -> Request {
+        Request::File {
+            path: path.to_string(),
+            right,
+            owner: true,
         }
     }
 }
@@ -120,6 +134,9 @@ pub struct RuleRef {
     pub effect: Effect,
     /// The source statements of the rule that concern this request.
     pub origins: Vec<Origin>,
+    /// The rule is `audit`ed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// Why a request was decided as it was.
@@ -150,6 +167,10 @@ pub struct Decision {
     /// [`ExecMode::Unconfined`]).
     #[serde(skip_serializing_if = "ExecMode::is_plain")]
     pub exec_mode: ExecMode,
+    /// Some deciding rule is `audit`ed: the access is logged, allowed or not. (A denial
+    /// that no `audit` rule decides may still be logged, depending on the backend.)
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audited: bool,
 }
 
 impl Request {
@@ -192,6 +213,7 @@ impl Decision {
             deciding: Vec::new(),
             exec_as: None,
             exec_mode: ExecMode::Plain,
+            audited: false,
         }
     }
 }
@@ -203,7 +225,8 @@ impl Decision {
 /// [`Decision::deciding`], which are in IR order.
 ///
 /// - File rules match when the rule's rights hold the requested right and its glob
-///   matches the path. A path that is not a valid path ([`crate::glob::is_valid_path`]:
+///   matches the path; an `owner` rule matches only a request on a file the process
+///   owns. A path that is not a valid path ([`crate::glob::is_valid_path`]:
 ///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
 ///   matches no rule, so it is denied by default.
 /// - Network rules match operation, protocol and a port in the rule's range.
@@ -213,6 +236,7 @@ impl Decision {
 /// - Unix rules match operation, type, address and peer (see [`crate::ir::unix`]);
 ///   family rules match family and protocol.
 ///
+/// [`Decision::audited`] is true when some deciding rule is `audit`ed.
 /// [`Decision::deciding`] lists the matching deny rules when denied, the matching allow
 /// rules when allowed (empty for default deny); each [`RuleRef`] keeps only the origins
 /// that contributed the requested right. For an allowed `exec`, [`Decision::exec_as`] is
@@ -223,20 +247,28 @@ impl Decision {
 /// choice is unambiguous.
 pub fn evaluate(p: &Policy, r: &Request) -> Decision {
     match r {
-        Request::File { path, right } => evaluate_file(p, path, *right),
+        Request::File { path, right, owner } => evaluate_file(p, path, *right, *owner),
         Request::Net { op, proto, port } => decide(
             p.net
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
-                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone())),
+                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
         ),
         Request::Capability { name } => decide(
             p.capabilities
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.capability == *name)
-                .map(|(i, c)| rule_ref(RuleKind::Capability, i, c.effect, c.origins.clone())),
+                .map(|(i, c)| {
+                    rule_ref(
+                        RuleKind::Capability,
+                        i,
+                        c.effect,
+                        c.origins.clone(),
+                        c.audit,
+                    )
+                }),
         ),
         Request::Signal {
             direction,
@@ -257,7 +289,9 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                             && s.peer.covers(peer)
                             && (s.signals.is_empty() || s.signals.contains(signal))
                     })
-                    .map(|(i, s)| rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone())),
+                    .map(|(i, s)| {
+                        rule_ref(RuleKind::Signal, i, s.effect, s.origins.clone(), s.audit)
+                    }),
             )
         }
         Request::Unix {
@@ -277,7 +311,7 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
             crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
                 .into_iter()
                 .filter_map(|i| p.ptrace.get(i).map(|r| (i, r)))
-                .map(|(i, r)| rule_ref(RuleKind::Ptrace, i, r.effect, r.origins.clone())),
+                .map(|(i, r)| rule_ref(RuleKind::Ptrace, i, r.effect, r.origins.clone(), false)),
         ),
     }
 }
@@ -285,28 +319,40 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
 /// Decide every right on one path, in canonical order of the rights.
 ///
 /// Convenience for `explain`: the same as calling [`evaluate`] with a file request for
-/// each right of [`Right::ALL`].
+/// each right of [`Right::ALL`] (on a file the process does not own).
 pub fn evaluate_all(p: &Policy, path: &str) -> Vec<(Right, Decision)> {
+    evaluate_all_owned(p, path, false)
+}
+
+/// [`evaluate_all`], saying whether the process owns the file.
+pub fn evaluate_all_owned(p: &Policy, path: &str, owner: bool) -> Vec<(Right, Decision)> {
     Right::ALL
         .into_iter()
-        .map(|right| (right, evaluate_file(p, path, right)))
+        .map(|right| (right, evaluate_file(p, path, right, owner)))
         .collect()
 }
 
-/// The rights allowed on a path.
+/// The rights allowed on a path (the process does not own the file).
 pub fn allowed_rights(p: &Policy, path: &str) -> Rights {
     Right::ALL
         .into_iter()
-        .filter(|r| evaluate_file(p, path, *r).allowed)
+        .filter(|r| evaluate_file(p, path, *r, false).allowed)
         .collect()
 }
 
-fn rule_ref(kind: RuleKind, index: usize, effect: Effect, origins: Vec<Origin>) -> RuleRef {
+fn rule_ref(
+    kind: RuleKind,
+    index: usize,
+    effect: Effect,
+    origins: Vec<Origin>,
+    audit: bool,
+) -> RuleRef {
     RuleRef {
         kind,
         index,
         effect,
         origins,
+        audit,
     }
 }
 
@@ -318,6 +364,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
         Decision {
             allowed: false,
             reason: Reason::Denied,
+            audited: denies.iter().any(|d| d.audit),
             deciding: denies,
             exec_as: None,
             exec_mode: ExecMode::Plain,
@@ -326,6 +373,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
         Decision {
             allowed: true,
             reason: Reason::Allowed,
+            audited: allows.iter().any(|a| a.audit),
             deciding: allows,
             exec_as: None,
             exec_mode: ExecMode::Plain,
@@ -335,7 +383,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     }
 }
 
-fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
+fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool) -> Decision {
     if !is_valid_path(path) {
         return Decision::default_deny();
     }
@@ -343,12 +391,12 @@ fn evaluate_file(p: &Policy, path: &str, right: Right) -> Decision {
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rights.contains(right) && f.glob.matches(path))
+        .filter(|(_, f)| f.rights.contains(right) && (owner || !f.owner) && f.glob.matches(path))
         .collect();
     let mut decision = decide(
         matching
             .iter()
-            .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right))),
+            .map(|(i, f)| rule_ref(RuleKind::File, *i, f.effect, origins_for(f, right), f.audit)),
     );
     if decision.allowed && right == Right::Exec {
         (decision.exec_as, decision.exec_mode) = transition(matching.iter().map(|(_, f)| *f));

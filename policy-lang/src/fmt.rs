@@ -162,7 +162,7 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
         }
         return;
     }
-    let Parts { head, list, tail } = parts(&stmt.kind);
+    let Parts { head, list, tail } = qualified(parts(&stmt.kind), stmt.quals);
     let mut line = head.clone();
     if !list.is_empty() {
         line.push(' ');
@@ -246,6 +246,20 @@ fn ports(p: &PortSpec) -> String {
     } else {
         format!("{}-{}", p.lo, p.hi)
     }
+}
+
+/// `audit` before the effect keyword, `owner` after it.
+fn qualified(mut p: Parts, q: crate::ast::Qualifiers) -> Parts {
+    if q.owner.is_some() {
+        p.head = match p.head.split_once(' ') {
+            Some((effect, rest)) => format!("{effect} owner {rest}"),
+            None => format!("{} owner", p.head),
+        };
+    }
+    if q.audit.is_some() {
+        p.head = format!("audit {}", p.head);
+    }
+    p
 }
 
 fn parts(kind: &StmtKind) -> Parts {

@@ -255,6 +255,13 @@ pub struct FileRule {
     pub exec_mode: ExecMode,
     /// Each source statement merged into this rule, with the rights it contributed.
     pub origins: Vec<RightsOrigin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
+    /// `owner`: the rule applies only to files the process owns (its fsuid is the
+    /// file's owner).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub owner: bool,
 }
 
 /// How an allowed exec runs the executable (with [`FileRule::exec_as`]).
@@ -413,6 +420,9 @@ pub struct NetRule {
     pub ports: PortRange,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// A capability rule.
@@ -424,6 +434,9 @@ pub struct CapRule {
     pub capability: String,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// `send` or `receive`.
@@ -450,6 +463,9 @@ pub struct SignalRule {
     pub signals: BTreeSet<String>,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
+    /// `audit`: the accesses this rule decides are logged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub audit: bool,
 }
 
 /// A path the policy's package owns (installs and manages).
@@ -489,7 +505,7 @@ pub struct Policy {
     /// Paths the package owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owns: Vec<Owned>,
-    /// File rules, sorted by (effect, glob text, exec_as).
+    /// File rules, sorted by (effect, glob text, exec_as, owner, audit).
     pub files: Vec<FileRule>,
     /// Network rules, sorted.
     pub net: Vec<NetRule>,

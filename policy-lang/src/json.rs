@@ -154,6 +154,10 @@ pub struct Rule {
     pub effect: Effect,
     /// What the rule is about.
     pub target: Target,
+    /// `"audit": true`: the accesses the rule decides are logged.
+    pub audit: bool,
+    /// `"owner": true` (rules with `paths` only): the rule applies to files the process owns.
+    pub owner: bool,
 }
 
 /// What a rule is about.
@@ -237,7 +241,11 @@ pub struct Ptrace {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawRule {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    audit: bool,
     effect: Effect,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    owner: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rights: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -306,6 +314,9 @@ impl TryFrom<RawRule> for Rule {
             if !r.exec_mode.is_plain() {
                 return Err("`exec` belongs to a rule with `paths`".into());
             }
+            if r.owner {
+                return Err("`owner` belongs to a rule with `paths`".into());
+            }
         }
         let nonempty = |field: &str, v: Vec<String>| {
             if v.is_empty() {
@@ -319,12 +330,16 @@ impl TryFrom<RawRule> for Rule {
             return Ok(Rule {
                 effect: r.effect,
                 target: Target::Unix(u),
+                audit: r.audit,
+                owner: r.owner,
             });
         }
         if let Some(n) = r.net_family {
             return Ok(Rule {
                 effect: r.effect,
                 target: Target::NetFamily(n),
+                audit: r.audit,
+                owner: r.owner,
             });
         }
         if let (None, None, None, None, Some(ptrace)) =
@@ -333,6 +348,8 @@ impl TryFrom<RawRule> for Rule {
             return Ok(Rule {
                 effect: r.effect,
                 target: Target::Ptrace(ptrace.clone()),
+                audit: r.audit,
+                owner: r.owner,
             });
         }
         let target = match (r.paths, r.net, r.capabilities, r.signal) {
@@ -355,6 +372,8 @@ impl TryFrom<RawRule> for Rule {
         Ok(Rule {
             effect: r.effect,
             target,
+            audit: r.audit,
+            owner: r.owner,
         })
     }
 }
@@ -362,6 +381,8 @@ impl TryFrom<RawRule> for Rule {
 impl From<Rule> for RawRule {
     fn from(r: Rule) -> RawRule {
         let mut raw = RawRule {
+            audit: r.audit,
+            owner: r.owner,
             effect: r.effect,
             rights: None,
             paths: None,

@@ -4,12 +4,12 @@
 //! reached by the shortest chain of `use`) becomes one or more *atoms*: one rule about
 //! one subject from one statement. Atoms are then merged into IR rules:
 //!
-//! - file rules by (effect, glob, `as` target), rights unioned, each statement kept in
+//! - file rules by (effect, glob, `as` target, `owner`, `audit`), rights unioned, each statement kept in
 //!   `origins` with the rights it contributed;
-//! - network rules by (effect, operation, protocol, port range);
-//! - capability rules by (effect, capability);
-//! - signal rules by (effect, direction, peer, signal set), so that every origin holds
-//!   for the whole rule;
+//! - network rules by (effect, operation, protocol, port range, `audit`);
+//! - capability rules by (effect, capability, `audit`);
+//! - signal rules by (effect, direction, peer, signal set, `audit`), so that every
+//!   origin holds for the whole rule;
 //! - owned paths by glob.
 //!
 //! Every list is sorted (by the keys above) and origins are sorted and deduplicated, so
@@ -170,6 +170,7 @@ fn children(
             children: Vec::new(),
         };
         merge(&mut policy, &atoms);
+        unix::lower_child_unix(ws, unit, body, &name, env, out, &mut policy);
         let kind = match kind {
             ast::ChildKind::Child => ChildKind::Child,
             ast::ChildKind::Hat => ChildKind::Hat,
@@ -225,6 +226,7 @@ fn atoms_in(
 ) {
     for s in body {
         let o = || origin(ws, unit, s.span, via);
+        let (audit, owner) = (s.quals.audit.is_some(), s.quals.owner.is_some());
         let mut push = |effect: ast::Effect, subject: Subject, span: Span| {
             atoms.push(Atom {
                 effect: effect.into(),
@@ -232,6 +234,8 @@ fn atoms_in(
                 origin: o(),
                 unit,
                 span,
+                audit,
+                owner,
             });
         };
         match &s.kind {
@@ -360,11 +364,13 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 fn merge(p: &mut Policy, atoms: &[Atom]) {
-    type FileKey = (Effect, String, Option<PolicyName>, ExecMode);
+    // `owner` and `audit` are part of every key (after the fields of v1, so that v1
+    // policies keep their order): an audited rule and a plain one never merge.
+    type FileKey = (Effect, String, Option<PolicyName>, ExecMode, bool, bool);
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
-    let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange), Vec<Origin>> = BTreeMap::new();
-    let mut caps: BTreeMap<(Effect, String), Vec<Origin>> = BTreeMap::new();
-    type SigKey = (Effect, SignalDir, Peer, BTreeSet<String>);
+    let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange, bool), Vec<Origin>> = BTreeMap::new();
+    let mut caps: BTreeMap<(Effect, String, bool), Vec<Origin>> = BTreeMap::new();
+    type SigKey = (Effect, SignalDir, Peer, BTreeSet<String>, bool);
     let mut sigs: BTreeMap<SigKey, Vec<Origin>> = BTreeMap::new();
     type PtraceKey = (Effect, PtraceDir, Peer, BTreeSet<PtraceAccess>);
     let mut ptrace: BTreeMap<PtraceKey, Vec<Origin>> = BTreeMap::new();
@@ -382,6 +388,8 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     glob.as_str().to_string(),
                     exec_as.clone(),
                     *exec_mode,
+                    a.owner,
+                    a.audit,
                 ))
                 .or_insert_with(|| (glob.clone(), Vec::new()))
                 .1
@@ -390,12 +398,15 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     origin: o,
                 }),
             Subject::Net { op, proto, ports } => net
-                .entry((a.effect, *op, *proto, *ports))
+                .entry((a.effect, *op, *proto, *ports, a.audit))
                 .or_default()
                 .push(o),
-            Subject::Cap(c) => caps.entry((a.effect, c.clone())).or_default().push(o),
+            Subject::Cap(c) => caps
+                .entry((a.effect, c.clone(), a.audit))
+                .or_default()
+                .push(o),
             Subject::Signal { dir, peer, signals } => sigs
-                .entry((a.effect, *dir, peer.clone(), signals.clone()))
+                .entry((a.effect, *dir, peer.clone(), signals.clone(), a.audit))
                 .or_default()
                 .push(o),
             Subject::Ptrace { dir, peer, access } => ptrace
@@ -406,21 +417,26 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     }
     p.files = files
         .into_iter()
-        .map(|((effect, _, exec_as, exec_mode), (glob, origins))| {
-            let origins = merge_rights_origins(origins);
-            FileRule {
-                effect,
-                glob,
-                rights: origins.iter().fold(Rights::EMPTY, |r, o| r.union(o.rights)),
-                exec_as,
-                exec_mode,
-                origins,
-            }
-        })
+        .map(
+            |((effect, _, exec_as, exec_mode, owner, audit), (glob, origins))| {
+                let origins = merge_rights_origins(origins);
+                FileRule {
+                    effect,
+                    glob,
+                    rights: origins.iter().fold(Rights::EMPTY, |r, o| r.union(o.rights)),
+                    exec_as,
+                    exec_mode,
+                    origins,
+                    audit,
+                    owner,
+                }
+            },
+        )
         .collect();
     p.net = net
         .into_iter()
-        .map(|((effect, op, proto, ports), o)| NetRule {
+        .map(|((effect, op, proto, ports, audit), o)| NetRule {
+            audit,
             effect,
             op,
             proto,
@@ -430,7 +446,8 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         .collect();
     p.capabilities = caps
         .into_iter()
-        .map(|((effect, capability), o)| CapRule {
+        .map(|((effect, capability, audit), o)| CapRule {
+            audit,
             effect,
             capability,
             origins: sorted(o),
@@ -438,13 +455,16 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         .collect();
     p.signals = sigs
         .into_iter()
-        .map(|((effect, direction, peer, signals), o)| SignalRule {
-            effect,
-            direction,
-            peer,
-            signals,
-            origins: sorted(o),
-        })
+        .map(
+            |((effect, direction, peer, signals, audit), o)| SignalRule {
+                audit,
+                effect,
+                direction,
+                peer,
+                signals,
+                origins: sorted(o),
+            },
+        )
         .collect();
     p.ptrace = ptrace
         .into_iter()

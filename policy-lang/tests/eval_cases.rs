@@ -236,6 +236,8 @@ fn invalid_paths_are_denied_by_default() {
         let mut p = policy();
         // A rule whose text is the invalid path itself must not grant it either.
         p.files.push(polc_lang::ir::FileRule {
+            audit: false,
+            owner: false,
             effect: Allow,
             glob: polc_lang::glob::Glob::parse("/**").unwrap(),
             rights: Rights::one(Right::Read),
@@ -245,6 +247,8 @@ fn invalid_paths_are_denied_by_default() {
         });
         if let Ok(g) = polc_lang::glob::Glob::parse(path) {
             p.files.push(polc_lang::ir::FileRule {
+                audit: false,
+                owner: false,
                 effect: Allow,
                 glob: g,
                 rights: Rights::one(Right::Read),

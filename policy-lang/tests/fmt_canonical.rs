@@ -183,6 +183,7 @@ fn trees_without_source_form_still_format_to_parseable_text() {
                 trailing_comment: Some(c(" t\n u")),
                 blank_line_before: true,
                 span: Span::default(),
+                quals: Default::default(),
             }],
             comments: vec![],
             closing_comments: vec![],

@@ -17,7 +17,7 @@
 )]
 
 use polc_lang::ast::{
-    Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
+    Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef,
 };
 use polc_lang::fmt::format;
 use polc_lang::span::{Span, Spanned};
@@ -200,14 +200,31 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         comments(),
         option::of(comment()),
         any::<bool>(),
+        any::<(bool, bool)>(),
     )
         .prop_map(
-            |(kind, comments, trailing_comment, blank_line_before)| Stmt {
-                kind,
-                comments,
-                trailing_comment,
-                blank_line_before,
-                span: Span::default(),
+            |(kind, comments, trailing_comment, blank_line_before, (audit, owner))| {
+                // `audit` on any rule, `owner` on file rules (elsewhere it is a checker
+                // error, still parsed and printed back).
+                let rule = matches!(
+                    kind,
+                    StmtKind::File { .. }
+                        | StmtKind::Net { .. }
+                        | StmtKind::Capability { .. }
+                        | StmtKind::Signal { .. }
+                );
+                let at = |b: bool| (rule && b).then(Span::default);
+                Stmt {
+                    kind,
+                    comments,
+                    trailing_comment,
+                    blank_line_before,
+                    span: Span::default(),
+                    quals: Qualifiers {
+                        audit: at(audit),
+                        owner: at(owner),
+                    },
+                }
             },
         )
 }

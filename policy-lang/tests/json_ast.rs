@@ -30,6 +30,7 @@ fn st(kind: StmtKind) -> Stmt {
         trailing_comment: None,
         blank_line_before: false,
         span: Span::default(),
+        quals: Default::default(),
     }
 }
 

@@ -89,7 +89,15 @@ fn rule() -> impl Strategy<Value = Rule> {
             })
         }),
     ];
-    (effect(), target).prop_map(|(effect, target)| Rule { effect, target })
+    (effect(), target, any::<(bool, bool)>()).prop_map(|(effect, target, (audit, owner))| {
+        let files = matches!(target, Target::Files { .. });
+        Rule {
+            effect,
+            target,
+            audit,
+            owner: owner && files,
+        }
+    })
 }
 
 fn uses() -> impl Strategy<Value = Vec<UseSpec>> {
@@ -286,7 +294,15 @@ fn text_rule() -> impl Strategy<Value = Rule> {
                 peer,
             })),
     ];
-    (effect(), target).prop_map(|(effect, target)| Rule { effect, target })
+    (effect(), target, any::<(bool, bool)>()).prop_map(|(effect, target, (audit, owner))| {
+        let files = matches!(target, Target::Files { .. });
+        Rule {
+            effect,
+            target,
+            audit,
+            owner: owner && files,
+        }
+    })
 }
 
 /// A document whose every value has a text form.

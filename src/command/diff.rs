@@ -341,7 +341,13 @@ fn change(s: &mut String, c: &Change) {
             }
         }
         Change::File(f) => {
-            let _ = writeln!(s, "{sign} {} {}", rights_words(f.rights), f.paths);
+            let _ = writeln!(
+                s,
+                "{sign} {} {}{}",
+                rights_words(f.rights),
+                f.paths,
+                owner_note(f.owner)
+            );
             witness(s, f.witness.as_deref());
             sides(s, f.direction, &f.old, &f.new);
         }
@@ -357,8 +363,9 @@ fn change(s: &mut String, c: &Change) {
             };
             let _ = writeln!(
                 s,
-                "{sign} exec {}: {}, was: {}",
+                "{sign} exec {}{}: {}, was: {}",
                 t.paths,
+                owner_note(t.owner),
                 runs(&t.new_as, t.new_mode),
                 runs(&t.old_as, t.old_mode)
             );
@@ -432,5 +439,14 @@ fn witness(s: &mut String, w: Option<&str>) {
                 "    (no example path: the glob algebra's search bound was reached)"
             );
         }
+    }
+}
+
+/// Which files a change concerns, when `owner` rules make it depend on the owner.
+fn owner_note(owner: Option<bool>) -> &'static str {
+    match owner {
+        None => "",
+        Some(true) => " (files the process owns)",
+        Some(false) => " (files the process does not own)",
     }
 }

@@ -81,6 +81,9 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
 
 fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestError> {
     if let (Some(path), Some(access)) = (&args.path, &args.access) {
+        if args.owner {
+            return request::owned_file(path, access);
+        }
         return request::file(path, access);
     }
     if let Some(net) = &args.net {
@@ -102,7 +105,12 @@ fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestE
 /// The request in words: `read /etc/passwd`, `net connect tcp 443`, ...
 pub fn describe_request(r: &Request) -> String {
     match r {
-        Request::File { path, right } => format!("{right} {path}"),
+        Request::File {
+            path,
+            right,
+            owner: false,
+        } => format!("{right} {path}"),
+        Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
         Request::Net { op, proto, port } => {
             let op = match op {
                 NetOp::Connect => "connect",
@@ -168,6 +176,9 @@ pub fn human(ex: &Explanation) -> String {
         Reason::DefaultDeny => "no rule matches (default deny)",
     };
     let _ = writeln!(s, "reason: {why}");
+    if ex.audited {
+        let _ = writeln!(s, "audited: yes (an `audit` rule decides)");
+    }
     if ex.allowed {
         if let Request::File {
             right: Right::Exec, ..

@@ -317,6 +317,10 @@ pub struct ExplainArgs {
     /// map-exec, lock, link or rename
     #[arg(long, value_name = "RIGHT", requires = "path")]
     pub access: Option<String>,
+    /// The process owns the file at --path (its fsuid is the file's owner): `owner`
+    /// rules apply
+    #[arg(long, requires = "path")]
+    pub owner: bool,
     /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp:53)
     #[arg(long, value_name = "OP:PROTO:PORT")]
     pub net: Option<String>,

@@ -51,6 +51,8 @@ fn policy() -> Policy {
                 .fold(Rights::EMPTY, Rights::union);
             let glob = shapes[i % shapes.len()].replace("{i}", &i.to_string());
             FileRule {
+                audit: false,
+                owner: false,
                 effect: if i % 10 == 9 {
                     Effect::Deny
                 } else {
@@ -70,6 +72,7 @@ fn policy() -> Policy {
     files.sort_by(|a, b| (a.effect, a.glob.as_str()).cmp(&(b.effect, b.glob.as_str())));
     let net = (0..50u16)
         .map(|i| NetRule {
+            audit: false,
             effect: Effect::Allow,
             op: if i % 2 == 0 {
                 NetOp::Connect

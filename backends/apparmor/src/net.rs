@@ -95,7 +95,17 @@ fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
     for proto in [Proto::Tcp, Proto::Udp] {
         for effect in [Effect::Allow, Effect::Deny] {
             if rules.iter().any(|r| r.proto == proto && r.effect == effect) {
-                let q = if effect == Effect::Deny { "deny " } else { "" };
+                // One line stands for every rule of the protocol and effect: it is
+                // audited when one of them is (the others are then logged too).
+                let audit = rules
+                    .iter()
+                    .any(|r| r.proto == proto && r.effect == effect && r.audit);
+                let q = match (audit, effect) {
+                    (false, Effect::Allow) => "",
+                    (false, Effect::Deny) => "deny ",
+                    (true, Effect::Allow) => "audit ",
+                    (true, Effect::Deny) => "audit deny ",
+                };
                 for fam in FAMILIES {
                     lines.push(format!("{q}network {fam} {},", sock_type(proto)));
                 }
@@ -200,8 +210,9 @@ fn compile_v4(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
             Some(c) if local => format!(" {c}"),
             Some(c) => format!(" peer=({c})"),
         };
+        let a = if rule.audit { "audit " } else { "" };
         for fam in FAMILIES {
-            lines.push(format!("{q}network ({access}) {fam} {ty}{cond},"));
+            lines.push(format!("{a}{q}network ({access}) {fam} {ty}{cond},"));
         }
     }
     let fidelity = rules
@@ -223,6 +234,7 @@ mod tests {
 
     fn rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> NetRule {
         NetRule {
+            audit: false,
             effect,
             op,
             proto,

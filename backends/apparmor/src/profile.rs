@@ -71,10 +71,31 @@ pub(crate) fn quote_short(s: &str) -> String {
     }
 }
 
+/// The AppArmor qualifiers of a rule line: `audit` and `deny`.
+fn prefix(audit: bool, deny: bool) -> &'static str {
+    match (audit, deny) {
+        (false, false) => "",
+        (false, true) => "deny ",
+        (true, false) => "audit ",
+        (true, true) => "audit deny ",
+    }
+}
+
+/// `audit ` before the policy text of a rule, when audited.
+fn audited(audit: bool, text: String) -> String {
+    if audit {
+        format!("audit {text}")
+    } else {
+        text
+    }
+}
+
 fn file_rule_text(r: &FileRule) -> String {
     let mut s = format!(
-        "{} {} {}",
+        "{}{}{} {} {}",
+        if r.audit { "audit " } else { "" },
         r.effect.keyword(),
+        if r.owner { " owner" } else { "" },
         r.rights,
         quote(r.glob.as_str())
     );
@@ -101,9 +122,13 @@ fn entry(
     }
 }
 
+/// A file line's key: deny, audit, owner (AppArmor's qualifiers, which a line carries as
+/// a whole) and the pattern.
+type LineKey = (bool, bool, bool, String);
+
 fn files(
     policy: &Policy,
-    lines: &mut BTreeMap<(bool, String), FileLine>,
+    lines: &mut BTreeMap<LineKey, FileLine>,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     for (index, rule) in policy.files.iter().enumerate() {
@@ -135,7 +160,8 @@ fn files(
                 continue;
             }
             aare::check_length(pattern).map_err(refused)?;
-            let line = lines.entry((deny, pattern.clone())).or_default();
+            let key = (deny, rule.audit, rule.owner, pattern.clone());
+            let line = lines.entry(key).or_default();
             line.letters = line.letters.union(letters);
             if letters.contains(Letters::X) {
                 if let Some(t) = &transition {
@@ -184,7 +210,8 @@ fn files(
     Ok(())
 }
 
-fn render_file_line(deny: bool, pattern: &str, line: &FileLine) -> String {
+fn render_file_line(key: &LineKey, line: &FileLine) -> String {
+    let (deny, audit, owner, pattern) = (key.0, key.1, key.2, key.3.as_str());
     let mut mode = line.letters.mode();
     if line.letters.contains(Letters::X) {
         match (&line.transition, deny) {
@@ -205,9 +232,10 @@ fn render_file_line(deny: bool, pattern: &str, line: &FileLine) -> String {
             (Some(Transition::Unconfined), false) => mode.push_str("ux"),
         }
     }
-    let q = if deny { "deny " } else { "" };
+    let q = prefix(audit, deny);
+    let o = if owner { "owner " } else { "" };
     // `pattern` is already escaped for AppArmor: only the quotes are added here.
-    format!("{q}\"{pattern}\" {mode},")
+    format!("{q}{o}\"{pattern}\" {mode},")
 }
 
 fn net_rule_text(r: &polc_lang::ir::NetRule) -> String {
@@ -223,23 +251,22 @@ fn net_rule_text(r: &polc_lang::ir::NetRule) -> String {
     if r.ports != polc_lang::ir::PortRange::ALL {
         s.push_str(&format!(" {}", r.ports));
     }
-    s
+    audited(r.audit, s)
 }
 
 fn capabilities(policy: &Policy, lines: &mut Vec<String>, report: &mut Vec<RuleFidelity>) {
     for (index, rule) in policy.capabilities.iter().enumerate() {
-        let text = format!(
-            "{} capability {}",
-            rule.effect.keyword(),
-            rule.capability.escape_default()
+        let text = audited(
+            rule.audit,
+            format!(
+                "{} capability {}",
+                rule.effect.keyword(),
+                rule.capability.escape_default()
+            ),
         );
         let (fidelity, reason) = match names::capability(&rule.capability) {
             Some(name) => {
-                let q = if rule.effect == Effect::Deny {
-                    "deny "
-                } else {
-                    ""
-                };
+                let q = prefix(rule.audit, rule.effect == Effect::Deny);
                 lines.push(format!("{q}capability {name},"));
                 (Fidelity::Exact, String::new())
             }
@@ -280,15 +307,18 @@ fn signals(
             .iter()
             .map(|s| s.escape_default().to_string())
             .collect();
-        let text = if listed.is_empty() {
-            format!("{} signal {dir} {word} {peer}", rule.effect.keyword())
-        } else {
-            format!(
-                "{} signal {dir} {} {word} {peer}",
-                rule.effect.keyword(),
-                listed.join(", ")
-            )
-        };
+        let text = audited(
+            rule.audit,
+            if listed.is_empty() {
+                format!("{} signal {dir} {word} {peer}", rule.effect.keyword())
+            } else {
+                format!(
+                    "{} signal {dir} {} {word} {peer}",
+                    rule.effect.keyword(),
+                    listed.join(", ")
+                )
+            },
+        );
         let mut known: Vec<String> = Vec::new();
         let mut unknown: Vec<String> = Vec::new();
         for s in &rule.signals {
@@ -299,11 +329,7 @@ fn signals(
         }
         known.sort();
         known.dedup();
-        let q = if rule.effect == Effect::Deny {
-            "deny "
-        } else {
-            ""
-        };
+        let q = prefix(rule.audit, rule.effect == Effect::Deny);
         if rule.signals.is_empty() {
             lines.push(format!("{q}signal ({dir}){peer_q},"));
         } else if !known.is_empty() {
@@ -381,9 +407,16 @@ fn rules(
 
     let file_lines: Vec<String> = file_lines
         .iter()
-        .map(|((deny, pattern), line)| render_file_line(*deny, pattern, line))
+        .map(|(key, line)| render_file_line(key, line))
         .collect();
-    Ok([file_lines, net_lines, cap_lines, signal_lines, unix_lines, ptrace_lines])
+    Ok([
+        file_lines,
+        net_lines,
+        cap_lines,
+        signal_lines,
+        unix_lines,
+        ptrace_lines,
+    ])
 }
 
 /// Write the sections of a body, one blank line between them, at `indent`.

@@ -399,6 +399,7 @@ mod tests {
             net: rules
                 .iter()
                 .map(|(effect, lo, hi)| NetRule {
+                    audit: false,
                     effect: *effect,
                     op: NetOp::Bind,
                     proto: Proto::Tcp,

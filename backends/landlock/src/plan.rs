@@ -322,7 +322,11 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
         let adjusted: Vec<(Right, Verdict)> = verdicts
             .into_iter()
-            .map(|(r, v)| (r, adjust(v, rule.effect, r, abi)))
+            .map(|(r, v)| {
+                let mut v = adjust(v, rule.effect, r, abi);
+                v.and(qualifiers(rule.audit, rule.owner, rule.effect, abi));
+                (r, v)
+            })
             .collect();
         let mut groups: Vec<(Rights, Verdict)> = Vec::new();
         for (r, v) in adjusted {
@@ -351,7 +355,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         }
     }
     for (i, (rule, v)) in policy.net.iter().zip(net.verdicts).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let ports = if rule.ports == PortRange::ALL {
             String::new()
         } else {
@@ -365,7 +370,11 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             Proto::Tcp => "tcp",
             Proto::Udp => "udp",
         };
-        let text = format!("{} net {op} {proto}{ports}", rule.effect.keyword());
+        let text = format!(
+            "{}{} net {op} {proto}{ports}",
+            audit_word(rule.audit),
+            rule.effect.keyword()
+        );
         entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Net,
@@ -378,7 +387,14 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         ));
     }
     for (i, (rule, v)) in policy.capabilities.iter().zip(cap_verdicts).enumerate() {
-        let text = format!("{} capability {}", rule.effect.keyword(), rule.capability);
+        let mut v = v;
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
+        let text = format!(
+            "{}{} capability {}",
+            audit_word(rule.audit),
+            rule.effect.keyword(),
+            rule.capability
+        );
         entries.extend(entry(
             Subject::Rule {
                 list: RuleListKind::Capability,
@@ -391,7 +407,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         ));
     }
     for (i, (rule, v)) in policy.signals.iter().zip(sig.verdicts).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
+        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+        v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let (dir, prep) = match rule.direction {
             SignalDir::Send => ("send", "to"),
             SignalDir::Receive => ("receive", "from"),
@@ -403,7 +420,8 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             format!(" {}", sigs.join(", "))
         };
         let text = format!(
-            "{} signal {dir}{sigs} {prep} {}",
+            "{}{} signal {dir}{sigs} {prep} {}",
+            audit_word(rule.audit),
             rule.effect.keyword(),
             rule.peer
         );
@@ -554,8 +572,10 @@ fn entry(
 
 fn file_text(rule: &polc_lang::ir::FileRule) -> String {
     let mut s = format!(
-        "{} {} \"{}\"",
+        "{}{}{} {} \"{}\"",
+        audit_word(rule.audit),
         rule.effect.keyword(),
+        if rule.owner { " owner" } else { "" },
         rule.rights,
         rule.glob
     );
@@ -588,6 +608,46 @@ pub(crate) fn exec_mode_verdict(rule: &FileRule) -> Verdict {
             "Landlock cannot leave a domain: the executed program stays confined by this policy",
         ),
     }
+}
+
+fn audit_word(audit: bool) -> &'static str {
+    if audit {
+        "audit "
+    } else {
+        ""
+    }
+}
+
+/// What Landlock makes of a rule's `audit` and `owner`: it cannot condition on the
+/// file's owner, logs no allowed access, and logs denials from ABI 7 on.
+fn qualifiers(audit: bool, owner: bool, effect: Effect, abi: u8) -> Verdict {
+    let mut v = Verdict::exact();
+    if owner {
+        v.and(match effect {
+            Effect::Allow => Verdict::new(
+                Fidelity::Widened,
+                "Landlock cannot condition on the file's owner: granted whoever owns the file",
+            ),
+            Effect::Deny => Verdict::new(
+                Fidelity::Narrowed,
+                "Landlock cannot condition on the file's owner: refused whoever owns the file",
+            ),
+        });
+    }
+    if audit {
+        match effect {
+            Effect::Allow => v.and(Verdict::new(
+                Fidelity::Unsupported,
+                "Landlock logs no allowed access: the rule is enforced but not audited",
+            )),
+            Effect::Deny if abi < crate::LOG_DENIALS_ABI => v.and(Verdict::new(
+                Fidelity::Unsupported,
+                "Landlock logs denials from ABI 7 on: the rule is enforced but not audited",
+            )),
+            Effect::Deny => {}
+        }
+    }
+    v
 }
 
 /// Without Landlock: what is allowed stays allowed, nothing is refused.

@@ -71,7 +71,9 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
     }
     // unconditional rules, then one optional per peer policy
     let mut by_peer: BTreeMap<Option<&PolicyName>, Vec<String>> = BTreeMap::new();
-    for ((src, tgt, class, req), perms) in &out.allows {
+    let allows = out.allows.iter().map(|r| ("allow", r));
+    let audits = out.auditallows.iter().map(|r| ("auditallow", r));
+    for (kw, ((src, tgt, class, req), perms)) in allows.chain(audits) {
         let tgt_ref = if src == tgt {
             "self".to_string()
         } else {
@@ -79,7 +81,7 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
         };
         let perms: Vec<&str> = perms.iter().copied().collect();
         by_peer.entry(req.as_ref()).or_default().push(format!(
-            "(allow {} {tgt_ref} ({class} ({})))",
+            "({kw} {} {tgt_ref} ({class} ({})))",
             reference(b, src),
             perms.join(" ")
         ));

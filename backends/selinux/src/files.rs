@@ -61,6 +61,11 @@ impl Ctx<'_> {
             return;
         }
         out.allow(&self.domain, ty, class.class(), perms, None);
+        if let Contrib::Rule(i, _) = who {
+            if self.p.files.get(i).is_some_and(|f| f.audit) {
+                out.auditallow(&self.domain, ty, class.class(), perms, None);
+            }
+        }
         self.granted
             .entry((ty.to_string(), class))
             .or_default()
@@ -286,6 +291,7 @@ pub(crate) fn lower(
         return Err(Error::NeedsFileContexts(std::mem::take(&mut cx.unresolved)));
     }
 
+    owner_rules(p, findings);
     widening(&mut cx, findings)?;
     deny_rules(&mut cx, findings)?;
     owns_and_attach(
@@ -486,6 +492,26 @@ fn lower_right(
         }
     }
     Ok(())
+}
+
+/// SELinux cannot condition a rule on the file's owner: an `owner` rule is lowered as
+/// if it applied to every file of its paths.
+fn owner_rules(p: &Policy, findings: &mut Findings) {
+    for (i, rule) in p.files.iter().enumerate().filter(|(_, f)| f.owner) {
+        let (fidelity, why) = match rule.effect {
+            Effect::Allow => (
+                Fidelity::Widened,
+                "SELinux cannot condition on the file's owner: granted on these paths whoever owns the file",
+            ),
+            Effect::Deny => (
+                Fidelity::Narrowed,
+                "SELinux cannot condition on the file's owner: refused on these paths whoever owns the file",
+            ),
+        };
+        for r in rule.rights.iter() {
+            findings.add(file_subject(i), Some(r), fidelity, why);
+        }
+    }
 }
 
 /// Every right whose permissions the grants give on a type must be allowed on every path

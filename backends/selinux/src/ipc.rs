@@ -133,6 +133,28 @@ pub(crate) fn lower_signals(p: &Policy, config: &Config, out: &mut Out, findings
         };
         findings.touch(subject, None);
         let ok = table.ok(r.direction, &r.peer);
+        if r.audit && r.effect == Effect::Allow {
+            // Log what this rule grants (its signals that no deny removed): one
+            // permission covers several signals, so others may be logged too.
+            let mine: Sigs = ok
+                .iter()
+                .filter(|s| r.signals.is_empty() || r.signals.contains(*s))
+                .cloned()
+                .collect();
+            let perms: Vec<&'static str> = perms_of(&mine).into_iter().collect();
+            let other = match &r.peer {
+                _ if r.peer == me => Some((dom.clone(), None)),
+                Peer::Policy(name) => Some((qualified(&block_name(name), "domain"), Some(name))),
+                Peer::Any => any_attr.map(|a| (a.to_string(), None)),
+                Peer::Unconfined => None,
+            };
+            if let Some((other, name)) = other {
+                match r.direction {
+                    SignalDir::Send => out.auditallow(&dom, &other, "process", &perms, name),
+                    SignalDir::Receive => out.auditallow(&other, &dom, "process", &perms, name),
+                }
+            }
+        }
         let perms: BTreeSet<&'static str> = if r.peer == me {
             self_perms.clone()
         } else {

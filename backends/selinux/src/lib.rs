@@ -217,6 +217,9 @@ pub(crate) struct Out {
     /// (source, target, class, requires) → perms.
     pub(crate) allows:
         BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>,
+    /// `auditallow`: (source, target, class, requires) → perms, for `audit allow` rules.
+    pub(crate) auditallows:
+        BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>,
     /// (source, target, class, result, requires).
     pub(crate) transitions: BTreeSet<(String, String, String, String, Option<PolicyName>)>,
     /// Roles of the target authorised for the domain (besides `system_r`).
@@ -239,6 +242,29 @@ impl Out {
             return;
         }
         self.allows
+            .entry((
+                src.to_string(),
+                tgt.to_string(),
+                class.to_string(),
+                requires.cloned(),
+            ))
+            .or_default()
+            .extend(perms.iter().copied());
+    }
+
+    /// Log the granted `perms` (an `audit allow` rule): `auditallow` beside the `allow`.
+    pub(crate) fn auditallow(
+        &mut self,
+        src: &str,
+        tgt: &str,
+        class: &str,
+        perms: &[&'static str],
+        requires: Option<&PolicyName>,
+    ) {
+        if perms.is_empty() {
+            return;
+        }
+        self.auditallows
             .entry((
                 src.to_string(),
                 tgt.to_string(),

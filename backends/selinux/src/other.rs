@@ -111,8 +111,16 @@ pub(crate) fn lower_net(
         ));
     };
     let dom = out.domain.clone();
-    for i in 0..p.net.len() {
+    for (i, r) in p.net.iter().enumerate() {
         findings.touch(net_subject(i), None);
+        if r.audit && r.effect == Effect::Allow {
+            findings.add(
+                net_subject(i),
+                None,
+                Fidelity::Unsupported,
+                "the rule is enforced, but polc emits no `auditallow` for network rules: its accesses are not logged",
+            );
+        }
     }
     for proto in [Proto::Tcp, Proto::Udp] {
         let class = match proto {
@@ -332,6 +340,10 @@ pub(crate) fn lower_caps(p: &Policy, out: &mut Out, findings: &mut Findings) {
             {
                 out.allow(&dom, &dom, class, &[perm], None);
                 out.allow(&dom, &dom, userns, &[perm], None);
+                if r.audit {
+                    out.auditallow(&dom, &dom, class, &[perm], None);
+                    out.auditallow(&dom, &dom, userns, &[perm], None);
+                }
             }
         }
     }

@@ -35,13 +35,24 @@ pub(crate) fn quote(s: &str) -> String {
 /// `allow read write "/var/lib/app/**"`.
 pub(crate) fn file_rule_text(r: &FileRule) -> String {
     let mut s = format!(
-        "{} {} {}",
+        "{}{}{} {} {}",
+        audited(r.audit),
         effect(r.effect),
+        if r.owner { " owner" } else { "" },
         r.rights,
         quote(r.glob.as_str())
     );
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
+}
+
+/// `audit ` before an audited rule's text.
+fn audited(audit: bool) -> &'static str {
+    if audit {
+        "audit "
+    } else {
+        ""
+    }
 }
 
 pub(crate) fn proto(p: Proto) -> &'static str {
@@ -57,7 +68,12 @@ pub(crate) fn net_rule_text(r: &NetRule) -> String {
         NetOp::Connect => "connect",
         NetOp::Bind => "bind",
     };
-    let mut s = format!("{} net {op} {}", effect(r.effect), proto(r.proto));
+    let mut s = format!(
+        "{}{} net {op} {}",
+        audited(r.audit),
+        effect(r.effect),
+        proto(r.proto)
+    );
     if r.ports != polc_lang::ir::PortRange::ALL {
         s.push_str(&format!(" {}", r.ports));
     }
@@ -66,7 +82,12 @@ pub(crate) fn net_rule_text(r: &NetRule) -> String {
 
 /// `allow capability net_bind_service`.
 pub(crate) fn cap_rule_text(r: &CapRule) -> String {
-    format!("{} capability {}", effect(r.effect), r.capability)
+    format!(
+        "{}{} capability {}",
+        audited(r.audit),
+        effect(r.effect),
+        r.capability
+    )
 }
 
 /// `allow signal send term, kill to org.example.app`.
@@ -76,7 +97,7 @@ pub(crate) fn signal_rule_text(r: &SignalRule) -> String {
         SignalDir::Receive => ("receive", "from"),
     };
     let sigs: Vec<&str> = r.signals.iter().map(String::as_str).collect();
-    let mut s = format!("{} signal {dir}", effect(r.effect));
+    let mut s = format!("{}{} signal {dir}", audited(r.audit), effect(r.effect));
     if !sigs.is_empty() {
         s.push(' ');
         s.push_str(&sigs.join(", "));

@@ -339,6 +339,33 @@ fn check_var(
 }
 
 pub(crate) fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt, scope: &Scope<'_>) {
+    if let Some(audit) = stmt.quals.audit {
+        if matches!(
+            stmt.kind,
+            StmtKind::Unix(_) | StmtKind::NetFamily(_) | StmtKind::Ptrace { .. }
+        ) {
+            sink.report(
+                Code::AuditNotSupported,
+                audit,
+                "`audit` on a unix, network-family or ptrace rule is not supported yet".to_string(),
+                "not supported on this rule kind",
+                None,
+                None,
+            );
+        }
+    }
+    if let Some(owner) = stmt.quals.owner {
+        if !matches!(stmt.kind, StmtKind::File { .. }) {
+            sink.report(
+                Code::OwnerNotOnFiles,
+                owner,
+                "`owner` on a rule that is not about files".to_string(),
+                "only file rules can be conditioned on the owner",
+                None,
+                None,
+            );
+        }
+    }
     match &stmt.kind {
         StmtKind::File {
             effect,

@@ -140,11 +140,13 @@ fn exact(policy: &Policy, req: &Request, out: &mut AccessExplanation) {
 fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
     // The evaluator lists only the deciding side; both sides are wanted here.
     match req {
-        Request::File { path, right } => policy
+        Request::File { path, right, owner } => policy
             .files
             .iter()
             .enumerate()
-            .filter(|(_, f)| f.rights.contains(*right) && f.glob.matches(path))
+            .filter(|(_, f)| {
+                f.rights.contains(*right) && (*owner || !f.owner) && f.glob.matches(path)
+            })
             .map(|(i, f)| file_cite(i, f, Rights::one(*right)))
             .collect(),
         Request::Net { op, proto, port } => policy
@@ -262,7 +264,7 @@ fn literal_glob(path: &str, notes: &mut Vec<String>) -> String {
 
 fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
     Some(match req {
-        Request::File { path, right } => {
+        Request::File { path, right, .. } => {
             format!("allow {right} {}", quote(&literal_glob(path, notes)))
         }
         Request::Net { op, proto, port } => {

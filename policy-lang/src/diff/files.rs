@@ -568,6 +568,7 @@ fn materialize(
         witness,
         old,
         new,
+        owner: None,
     })
 }
 

@@ -362,6 +362,11 @@ pub struct FileChange {
     pub old: Side,
     /// How NEW decides.
     pub new: Side,
+    /// Which files the change concerns: `Some(true)` only files the process owns (the
+    /// change comes from `owner` rules), `Some(false)` only files it does not own,
+    /// absent: both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<bool>,
 }
 
 /// A change of exec transition on paths both policies let execute.
@@ -387,6 +392,11 @@ pub struct TransitionChange {
     pub old: Side,
     /// The NEW allow-exec rule that chooses it.
     pub new: Side,
+    /// Which files the change concerns: `Some(true)` only files the process owns (the
+    /// change comes from `owner` rules), `Some(false)` only files it does not own,
+    /// absent: both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<bool>,
 }
 
 /// A change of a network operation on a range of ports.
@@ -548,7 +558,59 @@ fn child_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 }
 
 /// Compare the meaning of two policies. See the [module docs](self).
+///
+/// With `owner` rules on either side, the file rights and transitions are compared
+/// twice: for files the process owns (every rule applies) and for the others (`owner`
+/// rules do not); a change found both ways is reported once, the others with
+/// [`FileChange::owner`] / [`TransitionChange::owner`] saying which files.
 pub fn diff(old: &Policy, new: &Policy) -> Diff {
+    let has_owner = |p: &Policy| p.files.iter().any(|f| f.owner);
+    if !has_owner(old) && !has_owner(new) {
+        return diff_view(old, new);
+    }
+    // The comparison below ignores `owner`: on the policies as they are, it is the view
+    // of owned files. Without the rights of `owner` rules (indices kept, so that the
+    // cited rules stay right), it is the view of the other files.
+    let owned = diff_view(old, new);
+    let others = diff_view(&without_owner_rules(old), &without_owner_rules(new));
+    let by_files = |c: &Change| matches!(c, Change::File(_) | Change::Transition(_));
+    let mut changes: Vec<Change> = Vec::new();
+    for c in &owned.changes {
+        if !by_files(c) || others.changes.contains(c) {
+            changes.push(c.clone());
+        } else {
+            changes.push(with_owner(c.clone(), true));
+        }
+    }
+    for c in others.changes.iter().filter(|c| by_files(c)) {
+        if !owned.changes.contains(c) {
+            changes.push(with_owner(c.clone(), false));
+        }
+    }
+    Diff { changes, ..owned }
+}
+
+fn without_owner_rules(p: &Policy) -> Policy {
+    let mut p = p.clone();
+    for f in p.files.iter_mut().filter(|f| f.owner) {
+        f.rights = Rights::EMPTY;
+        for o in &mut f.origins {
+            o.rights = Rights::EMPTY;
+        }
+    }
+    p
+}
+
+fn with_owner(mut c: Change, owner: bool) -> Change {
+    match &mut c {
+        Change::File(f) => f.owner = Some(owner),
+        Change::Transition(t) => t.owner = Some(owner),
+        _ => {}
+    }
+    c
+}
+
+fn diff_view(old: &Policy, new: &Policy) -> Diff {
     let mut changes = other::policy_changes(old, new);
     let mut o = files::View::new(old);
     let mut n = files::View::new(new);

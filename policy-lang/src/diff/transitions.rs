@@ -219,6 +219,7 @@ pub(super) fn transition_changes<'p>(
                 decision: Decided::Allowed,
                 rules: cite(n.policy, &[yi], Effect::Allow, exec),
             },
+            owner: None,
         }));
     }
     out

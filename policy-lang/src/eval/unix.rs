@@ -81,7 +81,7 @@ pub(super) fn evaluate_unix(
                     && addr_matches(&r.addr, addr)
                     && peer_matches(&r.peer, peer, p.name.as_str())
             })
-            .map(|(i, r)| rule_ref(RuleKind::Unix, i, r.effect, r.origins.clone())),
+            .map(|(i, r)| rule_ref(RuleKind::Unix, i, r.effect, r.origins.clone(), r.audit)),
     )
 }
 
@@ -94,7 +94,7 @@ pub(super) fn evaluate_family(p: &Policy, family: NetFamily, protocol: Option<&s
             .filter(|(_, r)| {
                 r.family == family && r.protocol.as_deref().is_none_or(|rp| Some(rp) == protocol)
             })
-            .map(|(i, r)| rule_ref(RuleKind::NetFamily, i, r.effect, r.origins.clone())),
+            .map(|(i, r)| rule_ref(RuleKind::NetFamily, i, r.effect, r.origins.clone(), r.audit)),
     )
 }
 

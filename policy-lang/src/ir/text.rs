@@ -33,11 +33,24 @@ pub fn rights_words(rights: Rights) -> String {
     shown.to_string()
 }
 
-/// `allow read write "/glob" as NAME`.
+/// `allow read write "/glob" as NAME` (`audit allow owner read ...` when qualified).
 pub fn file_rule_text(r: &FileRule) -> String {
     let mut s = file_text(r.effect, r.rights, &r.glob, None);
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
-    s
+    qualified(s, r.audit, r.owner)
+}
+
+/// A rule's text with its qualifiers: `audit` before the effect, `owner` after it.
+pub(crate) fn qualified(text: String, audit: bool, owner: bool) -> String {
+    let text = match text.split_once(' ') {
+        Some((effect, rest)) if owner => format!("{effect} owner {rest}"),
+        _ => text,
+    };
+    if audit {
+        format!("audit {text}")
+    } else {
+        text
+    }
 }
 
 pub(crate) fn file_text(
@@ -75,7 +88,7 @@ pub(crate) fn proto_word(proto: Proto) -> &'static str {
 
 /// `allow net connect tcp 443`.
 pub fn net_rule_text(r: &NetRule) -> String {
-    net_text(r.effect, r.op, r.proto, r.ports)
+    qualified(net_text(r.effect, r.op, r.proto, r.ports), r.audit, false)
 }
 
 pub(crate) fn net_text(effect: Effect, op: NetOp, proto: Proto, ports: PortRange) -> String {
@@ -94,12 +107,20 @@ pub(crate) fn net_text(effect: Effect, op: NetOp, proto: Proto, ports: PortRange
 
 /// `allow capability net_bind_service`.
 pub fn cap_rule_text(r: &CapRule) -> String {
-    format!("{} capability {}", r.effect.keyword(), r.capability)
+    qualified(
+        format!("{} capability {}", r.effect.keyword(), r.capability),
+        r.audit,
+        false,
+    )
 }
 
 /// `allow signal send term, kill to org.example.peer`.
 pub fn signal_rule_text(r: &SignalRule) -> String {
-    signal_text(r.effect, r.direction, &r.signals, r.peer.as_str())
+    qualified(
+        signal_text(r.effect, r.direction, &r.signals, r.peer.as_str()),
+        r.audit,
+        false,
+    )
 }
 
 pub(crate) fn signal_text(
@@ -141,6 +162,33 @@ mod tests {
         let r = Rights::from_keyword("write").unwrap().insert(Right::Read);
         assert_eq!(rights_words(r), "read write");
         assert_eq!(rights_words(Rights::one(Right::Append)), "append");
+    }
+
+    #[test]
+    fn qualifiers_read_like_the_language() {
+        let r = FileRule {
+            effect: Effect::Deny,
+            glob: Glob::parse("/home/*/.ssh/**").unwrap(),
+            rights: Rights::one(Right::Read),
+            exec_as: None,
+            exec_mode: crate::ir::ExecMode::Plain,
+            origins: Vec::new(),
+            audit: true,
+            owner: true,
+        };
+        assert_eq!(
+            file_rule_text(&r),
+            r#"audit deny owner read "/home/*/.ssh/**""#
+        );
+        let r = FileRule { audit: false, ..r };
+        assert_eq!(file_rule_text(&r), r#"deny owner read "/home/*/.ssh/**""#);
+        let c = CapRule {
+            effect: Effect::Allow,
+            capability: "chown".into(),
+            origins: Vec::new(),
+            audit: true,
+        };
+        assert_eq!(cap_rule_text(&c), "audit allow capability chown");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use super::spans::{self, Loc, Node};
 use super::{Abstraction, ChildDoc, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars};
-use crate::ast::{ChildKind, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::ast::{ChildKind, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
@@ -163,6 +163,7 @@ fn stmt(kind: StmtKind, span: Span) -> Stmt {
         trailing_comment: None,
         blank_line_before: false,
         span,
+        quals: Default::default(),
     }
 }
 
@@ -224,7 +225,12 @@ fn body(loc: Loc<'_>, b: &Body<'_>) -> Vec<Stmt> {
     let rules = loc.field("rules");
     for (i, r) in b.rules.iter().enumerate() {
         let at = rules.item(i);
-        out.push(stmt(rule(at, r), at.span()));
+        let mut st = stmt(rule(at, r), at.span());
+        st.quals = Qualifiers {
+            audit: r.audit.then(|| at.field("audit").span()),
+            owner: r.owner.then(|| at.field("owner").span()),
+        };
+        out.push(st);
     }
     out
 }
@@ -497,6 +503,7 @@ fn collect_child(
 fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
     let mut c = Collected::default();
     for s in body {
+        let (audit, owner) = (s.quals.audit.is_some(), s.quals.owner.is_some());
         match &s.kind {
             StmtKind::Version(v) => once(&mut c.version, v.node, "version", item)?,
             StmtKind::Attach(a) => once(&mut c.attach, a.node.clone(), "attach", item)?,
@@ -516,6 +523,8 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 exec_as,
                 exec_mode,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Files {
                     rights: nodes(rights),
@@ -535,6 +544,8 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 proto,
                 ports,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Net(super::Net {
                     op: op.node.clone(),
@@ -546,6 +557,8 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 }),
             }),
             StmtKind::Capability { effect, caps } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Capabilities(nodes(caps)),
             }),
@@ -555,6 +568,8 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 signals,
                 peer,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Signal(super::Signal {
                     direction: direction.node.clone(),
@@ -563,10 +578,14 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 }),
             }),
             StmtKind::Unix(u) => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: u.effect.node,
                 target: Target::Unix(super::unix::unix_json(u)),
             }),
             StmtKind::NetFamily(n) => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: n.effect.node,
                 target: Target::NetFamily(super::unix::family_json(n)),
             }),
@@ -576,6 +595,8 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 direction,
                 peer,
             } => c.rules.push(Rule {
+                audit,
+                owner,
                 effect: effect.node,
                 target: Target::Ptrace(super::Ptrace {
                     access: nodes(access),

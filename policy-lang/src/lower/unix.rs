@@ -12,13 +12,23 @@ use crate::ir::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 
+// `audit` is part of both keys: an audited rule and a plain one never merge.
 type UnixKey = (
     Effect,
     BTreeSet<UnixOp>,
     Option<UnixType>,
     UnixAddr,
     UnixPeer,
+    bool,
 );
+type FamilyKey = (Effect, NetFamily, Option<String>, bool);
+
+/// The unix and family rules being lowered, merged by key.
+#[derive(Default)]
+struct Rules {
+    unix: BTreeMap<UnixKey, Vec<Origin>>,
+    families: BTreeMap<FamilyKey, Vec<Origin>>,
+}
 
 /// Fill `p.unix` and `p.net_families` from the policy and the abstractions it uses.
 pub(super) fn lower_unix(
@@ -29,14 +39,49 @@ pub(super) fn lower_unix(
     out: &mut Vec<Diagnostic>,
     p: &mut Policy,
 ) {
-    let mut unix: BTreeMap<UnixKey, Vec<Origin>> = BTreeMap::new();
-    let mut families: BTreeMap<(Effect, NetFamily, Option<String>), Vec<Origin>> = BTreeMap::new();
+    let mut rules = Rules::default();
     for e in &res.items {
         let Some(item) = ws.item(e.node) else {
             continue;
         };
-        let unit = e.node.0;
-        for s in &item.body {
+        body(ws, e.node.0, &item.body, &e.via, me, env, out, &mut rules);
+    }
+    finish(rules, p);
+}
+
+/// Fill a child's `p.unix` and `p.net_families` from its body.
+pub(super) fn lower_child_unix(
+    ws: &Workspace,
+    unit: usize,
+    stmts: &[crate::ast::Stmt],
+    me: &PolicyName,
+    env: &mut Env,
+    out: &mut Vec<Diagnostic>,
+    p: &mut Policy,
+) {
+    let mut rules = Rules::default();
+    body(ws, unit, stmts, &[], me, env, out, &mut rules);
+    finish(rules, p);
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the lowering context, passed down"
+)]
+fn body(
+    ws: &Workspace,
+    unit: usize,
+    stmts: &[crate::ast::Stmt],
+    via: &[String],
+    me: &PolicyName,
+    env: &mut Env,
+    out: &mut Vec<Diagnostic>,
+    rules: &mut Rules,
+) {
+    let Rules { unix, families } = rules;
+    {
+        for s in stmts {
+            let audit = s.quals.audit.is_some();
             match &s.kind {
                 StmtKind::Unix(u) => {
                     let ops: Option<BTreeSet<UnixOp>> = u
@@ -75,9 +120,9 @@ pub(super) fn lower_unix(
                         },
                     };
                     let effect = u.effect.node.into();
-                    unix.entry((effect, ops, sock_type, addr, peer))
+                    unix.entry((effect, ops, sock_type, addr, peer, audit))
                         .or_default()
-                        .push(origin(ws, unit, s.span, &e.via));
+                        .push(origin(ws, unit, s.span, via));
                 }
                 StmtKind::NetFamily(n) => {
                     let Some(family) = NetFamily::from_keyword(&n.family.node) else {
@@ -95,32 +140,38 @@ pub(super) fn lower_unix(
                     };
                     for protocol in protocols {
                         families
-                            .entry((effect, family, protocol))
+                            .entry((effect, family, protocol, audit))
                             .or_default()
-                            .push(origin(ws, unit, s.span, &e.via));
+                            .push(origin(ws, unit, s.span, via));
                     }
                 }
                 _ => {}
             }
         }
     }
+}
+
+fn finish(rules: Rules, p: &mut Policy) {
+    let Rules { unix, families } = rules;
     p.unix = unix
         .into_iter()
-        .map(|((effect, ops, sock_type, addr, peer), o)| UnixRule {
-            effect,
-            audit: false,
-            ops,
-            sock_type,
-            addr,
-            peer,
-            origins: sorted(o),
-        })
+        .map(
+            |((effect, ops, sock_type, addr, peer, audit), o)| UnixRule {
+                effect,
+                audit,
+                ops,
+                sock_type,
+                addr,
+                peer,
+                origins: sorted(o),
+            },
+        )
         .collect();
     p.net_families = families
         .into_iter()
-        .map(|((effect, family, protocol), o)| FamilyRule {
+        .map(|((effect, family, protocol, audit), o)| FamilyRule {
             effect,
-            audit: false,
+            audit,
             family,
             protocol,
             origins: sorted(o),

@@ -7,7 +7,8 @@
 
 use super::lexer::{show, Kind, LexComment, Token};
 use crate::ast::{
-    ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
+    ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
+    StmtKind, UseRef,
 };
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
@@ -15,8 +16,8 @@ use crate::span::{Span, Spanned};
 mod unix;
 
 /// Words that start a statement.
-pub(super) const STMT_KEYWORDS: [&str; 10] = [
-    "version", "attach", "mode", "use", "owns", "var", "allow", "deny", "child", "hat",
+pub(super) const STMT_KEYWORDS: [&str; 11] = [
+    "version", "attach", "mode", "use", "owns", "var", "allow", "deny", "child", "hat", "audit",
 ];
 /// Words that start an item.
 pub(super) const ITEM_KEYWORDS: [&str; 2] = ["policy", "abstraction"];
@@ -66,6 +67,8 @@ struct Parser<'a> {
     pending: Vec<Comment>,
     /// End of the last consumed token.
     last_end: usize,
+    /// The qualifiers of the rule being parsed.
+    quals: Qualifiers,
 }
 
 /// Parse a token list (ending with [`Kind::Eof`]) into a file.
@@ -89,6 +92,7 @@ pub(super) fn parse_tokens<'a>(
         diags: Vec::new(),
         pending: Vec::new(),
         last_end: 0,
+        quals: Qualifiers::default(),
     };
     let f = p.file();
     (f, p.diags)
@@ -354,12 +358,14 @@ impl<'a> Parser<'a> {
                                 trailing_comment: None,
                                 blank_line_before: blank,
                                 span: Span::new(span.start, self.last_end),
+                                quals: std::mem::take(&mut self.quals),
                             });
                             just_parsed = true;
                         }
                         Err(Reported) => {
                             self.sync();
                             self.pending.clear();
+                            self.quals = Qualifiers::default();
                             just_parsed = false;
                         }
                     }
@@ -501,7 +507,14 @@ impl<'a> Parser<'a> {
     }
 
     fn stmt(&mut self) -> PResult<StmtKind> {
-        let kw = self.bump();
+        let mut kw = self.bump();
+        if kw.text == "audit" {
+            self.quals.audit = Some(kw.span);
+            match self.peek_word() {
+                Some("allow" | "deny") => kw = self.bump(),
+                _ => return Err(self.error("`allow` or `deny` after `audit`")),
+            }
+        }
         Ok(match kw.text {
             "version" => StmtKind::Version(self.int("a version number")?),
             "attach" => StmtKind::Attach(self.string("a string")?),
@@ -536,6 +549,9 @@ impl<'a> Parser<'a> {
 
     /// The rest of an `allow`/`deny` statement.
     fn rule(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
+        if self.at_word("owner") {
+            self.quals.owner = Some(self.bump().span);
+        }
         match self.peek_word() {
             Some("net") => {
                 self.bump();

@@ -62,6 +62,8 @@ pub fn file_rule(
     o: Origin,
 ) -> FileRule {
     FileRule {
+        audit: false,
+        owner: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,
@@ -76,6 +78,7 @@ pub fn file_rule(
 
 pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Origin) -> NetRule {
     NetRule {
+        audit: false,
         effect,
         op,
         proto,
@@ -86,6 +89,7 @@ pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Or
 
 pub fn cap_rule(effect: Effect, c: &str, o: Origin) -> CapRule {
     CapRule {
+        audit: false,
         effect,
         capability: c.into(),
         origins: vec![o],
@@ -100,6 +104,7 @@ pub fn signal_rule(
     o: Origin,
 ) -> SignalRule {
     SignalRule {
+        audit: false,
         effect,
         direction: d,
         peer: name(peer).into(),
@@ -178,8 +183,10 @@ pub fn requests(p: &Probes<'_>, old: &Policy, new: &Policy) -> Vec<Request> {
 /// True when change `c` covers request `r`.
 pub fn covers(c: &Change, r: &Request, own_name: &str) -> bool {
     match (c, r) {
-        (Change::File(f), Request::File { path, right }) => {
-            f.rights.contains(*right) && f.paths.contains(path)
+        (Change::File(f), Request::File { path, right, owner }) => {
+            f.rights.contains(*right)
+                && f.paths.contains(path)
+                && f.owner.is_none_or(|o| o == *owner)
         }
         (Change::Net(n), Request::Net { op, proto, port }) => {
             n.op == *op && n.proto == *proto && n.ports.contains(*port)
@@ -232,7 +239,8 @@ fn check_side(
     }
     // Every cited rule matches the request (a file rule: for one of the change's rights;
     // together they match every right).
-    if let (Request::File { path, right }, Decided::Allowed | Decided::Denied) = (r, side.decision)
+    if let (Request::File { path, right, .. }, Decided::Allowed | Decided::Denied) =
+        (r, side.decision)
     {
         let any = side.rules.iter().any(|c| {
             p.files
@@ -284,8 +292,11 @@ fn check_side(
 
 fn allow_matches(p: &Policy, r: &Request) -> bool {
     match r {
-        Request::File { path, right } => p.files.iter().any(|f| {
-            f.effect == Effect::Allow && f.rights.contains(*right) && f.glob.matches(path)
+        Request::File { path, right, owner } => p.files.iter().any(|f| {
+            f.effect == Effect::Allow
+                && f.rights.contains(*right)
+                && (*owner || !f.owner)
+                && f.glob.matches(path)
         }),
         Request::Net { op, proto, port } => p.net.iter().any(|n| {
             n.effect == Effect::Allow && n.op == *op && n.proto == *proto && n.ports.contains(*port)
@@ -346,6 +357,7 @@ pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Resul
         if let Request::File {
             path,
             right: Right::Exec,
+            ..
         } = &r
         {
             if a.allowed && b.allowed && a.exec_as != b.exec_as {
@@ -369,6 +381,7 @@ pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Resul
                 if let Request::File {
                     path,
                     right: Right::Exec,
+                    ..
                 } = &r
                 {
                     if t.paths.contains(path)

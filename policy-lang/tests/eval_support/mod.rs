@@ -64,6 +64,8 @@ pub fn file(
     line: usize,
 ) -> FileRule {
     FileRule {
+        audit: false,
+        owner: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,
@@ -79,6 +81,7 @@ pub fn file(
 /// A network rule with one origin on `line`.
 pub fn net(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, line: usize) -> NetRule {
     NetRule {
+        audit: false,
         effect,
         op,
         proto,
@@ -90,6 +93,7 @@ pub fn net(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, line: usiz
 /// A capability rule with one origin on `line`.
 pub fn cap(effect: Effect, capability: &str, line: usize) -> CapRule {
     CapRule {
+        audit: false,
         effect,
         capability: capability.into(),
         origins: vec![origin(line)],
@@ -105,6 +109,7 @@ pub fn signal(
     line: usize,
 ) -> SignalRule {
     SignalRule {
+        audit: false,
         effect,
         direction,
         peer: name(peer).into(),

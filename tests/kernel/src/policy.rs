@@ -205,6 +205,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
             {
                 Some(r) => r.origins.push(o),
                 None => p.net.push(NetRule {
+                    audit: false,
                     effect,
                     op,
                     proto,
@@ -222,6 +223,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                 {
                     Some(r) => r.origins.push(o.clone()),
                     None => p.capabilities.push(CapRule {
+                        audit: false,
                         effect,
                         capability: c.clone(),
                         origins: vec![o.clone()],
@@ -245,6 +247,7 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                 n => name(n)?,
             };
             p.signals.push(SignalRule {
+                audit: false,
                 effect,
                 direction,
                 peer: polc_lang::ir::Peer::Policy(peer),
@@ -279,6 +282,8 @@ fn statement(p: &mut Policy, me: &PolicyName, stmt: &str, line: usize) -> Result
                     f.origins.push(ro);
                 }
                 None => p.files.push(FileRule {
+                    audit: false,
+                    owner: false,
                     effect,
                     glob: g,
                     rights,

@@ -64,7 +64,7 @@ fn fidelity(p: &TestPolicy, report: &FidelityReport, req: &Request) -> Fidelity 
                         list: RuleListKind::File,
                         index,
                     },
-                    Request::File { path, right },
+                    Request::File { path, right, .. },
                 ) => {
                     ir.files[index].glob.matches(path)
                         && e.rights

@@ -223,7 +223,7 @@ fn fidelity(
                         list: RuleListKind::File,
                         index,
                     },
-                    Request::File { path, right },
+                    Request::File { path, right, .. },
                 ) => {
                     let related = e
                         .rights

@@ -122,6 +122,8 @@ impl PolicyBuilder {
                     f.origins.push(ro);
                 }
                 None => self.policy.files.push(FileRule {
+                    audit: false,
+                    owner: false,
                     effect,
                     glob,
                     rights: r,
@@ -163,6 +165,7 @@ impl PolicyBuilder {
         {
             Some(n) => n.origins.push(origin),
             None => self.policy.net.push(NetRule {
+                audit: false,
                 effect,
                 op,
                 proto,
@@ -184,6 +187,7 @@ impl PolicyBuilder {
             {
                 Some(c) => c.origins.push(origin.clone()),
                 None => self.policy.capabilities.push(CapRule {
+                    audit: false,
                     effect,
                     capability: (*n).into(),
                     origins: vec![origin.clone()],
@@ -208,6 +212,7 @@ impl PolicyBuilder {
         }) {
             Some(s) => s.origins.push(origin),
             None => self.policy.signals.push(SignalRule {
+                audit: false,
                 effect,
                 direction,
                 peer: polc_lang::ir::Peer::Policy(peer),

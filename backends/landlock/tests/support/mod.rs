@@ -102,6 +102,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     }
                 };
                 p.net.push(NetRule {
+                    audit: false,
                     effect,
                     op,
                     proto,
@@ -112,6 +113,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
             "capability" => {
                 for c in &w[2..] {
                     p.capabilities.push(CapRule {
+                        audit: false,
                         effect,
                         capability: c.clone(),
                         origins: vec![o.clone()],
@@ -135,6 +137,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     PolicyName::new(&w[k + 1]).unwrap()
                 };
                 p.signals.push(SignalRule {
+                    audit: false,
                     effect,
                     direction,
                     peer: polc_lang::ir::Peer::Policy(peer),
@@ -153,6 +156,8 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     _ => None,
                 };
                 p.files.push(FileRule {
+                    audit: false,
+                    owner: false,
                     effect,
                     glob,
                     rights,

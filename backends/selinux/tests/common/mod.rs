@@ -225,6 +225,8 @@ impl P {
             .fold(Rights::EMPTY, Rights::union);
         let line = 10 + self.0.files.len();
         self.0.files.push(FileRule {
+            audit: false,
+            owner: false,
             effect,
             glob: Glob::parse(glob).unwrap(),
             rights,
@@ -248,6 +250,7 @@ impl P {
     }
     pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> P {
         self.0.net.push(NetRule {
+            audit: false,
             effect,
             op,
             proto,
@@ -258,6 +261,7 @@ impl P {
     }
     pub fn cap(mut self, effect: Effect, name: &str) -> P {
         self.0.capabilities.push(CapRule {
+            audit: false,
             effect,
             capability: name.into(),
             origins: vec![origin(60 + self.0.capabilities.len())],
@@ -266,6 +270,7 @@ impl P {
     }
     pub fn signal(mut self, effect: Effect, dir: SignalDir, sigs: &[&str], peer: &str) -> P {
         self.0.signals.push(SignalRule {
+            audit: false,
             effect,
             direction: dir,
             peer: PolicyName::new(peer).unwrap().into(),

@@ -293,10 +293,16 @@ pub(crate) fn lint(
         if a.unit != OWN {
             continue;
         }
+        // A rule that differs in `audit` or `owner` is not redundant unless the other
+        // rule's qualifiers cover it.
         if let Some(b) = duplicate_of(&same, atoms, i) {
-            out.push(duplicate(file, a, b));
+            if a.quals_covered_by(b) {
+                out.push(duplicate(file, a, b));
+            }
         } else if let Some(b) = search.broader(i).and_then(|j| atoms.get(j)) {
-            out.push(shadowed(file, a, b));
+            if a.quals_covered_by(b) {
+                out.push(shadowed(file, a, b));
+            }
         }
         if a.effect == Effect::Deny && !search.overlaps_allow(i) {
             out.push(deny_matches_nothing(file, a));

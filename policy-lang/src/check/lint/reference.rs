@@ -55,7 +55,9 @@ pub(crate) fn lint(
             continue;
         }
         if let Some(b) = duplicate_of(&same, atoms, i) {
-            out.push(duplicate(file, a, b));
+            if a.quals_covered_by(b) {
+                out.push(duplicate(file, a, b));
+            }
         } else {
             let witness = witness(&a.subject);
             let broader = buckets
@@ -70,7 +72,7 @@ pub(crate) fn lint(
                         && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
                 })
                 .map(|(_, b)| b);
-            if let Some(b) = broader {
+            if let Some(b) = broader.filter(|b| a.quals_covered_by(b)) {
                 out.push(shadowed(file, a, b));
             }
         }

@@ -266,7 +266,7 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
     reqs.iter()
         .map(|(p, r)| {
             let what = match r {
-                Request::File { path, right } => format!("{right} {path}"),
+                Request::File { path, right, .. } => format!("{right} {path}"),
                 Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
                 Request::Capability { name } => format!("capability {name}"),
                 Request::Signal {

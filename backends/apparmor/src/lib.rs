@@ -59,6 +59,7 @@
 mod aare;
 mod exec;
 mod files;
+pub mod import;
 mod names;
 mod net;
 mod parser;

@@ -120,8 +120,9 @@ fn entry_lines(s: &mut String, e: &Entry, indent: &str) {
         Class::Approximated => {
             let _ = writeln!(
                 s,
-                "{indent}# approximated ({}): line {}: {}",
+                "{indent}# approximated ({}): {}:{}: {}",
                 comment(&e.note),
+                comment(&e.file),
                 e.line,
                 comment(&e.source)
             );
@@ -132,8 +133,9 @@ fn entry_lines(s: &mut String, e: &Entry, indent: &str) {
         Class::NotImportable => {
             let _ = writeln!(
                 s,
-                "{indent}# not imported ({}): line {}: {}",
+                "{indent}# not imported ({}): {}:{}: {}",
                 comment(&e.note),
+                comment(&e.file),
                 e.line,
                 comment(&e.source)
             );

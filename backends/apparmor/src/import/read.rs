@@ -943,15 +943,9 @@ impl Reader<'_> {
                         rights.push(Right::Create);
                         rights.push(Right::Delete);
                     }
-                    if perm
-                        .letters
-                        .iter()
-                        .any(|c| matches!(c, 'a' | 'k' | 'l' | 'm'))
-                    {
-                        ids.push("file-tree-other");
-                    } else {
-                        ids.push("file-tree");
-                    }
+                    // `a`, `k`, `l`, `m` and `x` on a directory allow no operation: only
+                    // `r` (list) and `w` (mkdir, rmdir) count there.
+                    ids.push("file-tree");
                     if perm.exec.is_some() {
                         rights.push(Right::Exec);
                         suffix = &exec_suffix;

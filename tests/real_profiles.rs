@@ -295,3 +295,46 @@ fn every_policy_compiles_for_every_backend_and_the_tools_accept_it() {
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
+
+/// Every file of `tests/import/err/` fails to import with the code its first line
+/// (`# expect: CODE`) names, located in the file; every import code has a file.
+#[test]
+fn every_import_error_code_has_a_file_that_yields_it() {
+    let err_dir = root().join("tests/import/err");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&err_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{}: first line `# expect: CODE`", path.display()))
+            .trim()
+            .to_string();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let resolver = DirResolver {
+            dirs: Vec::new(),
+            base: err_dir.clone(),
+        };
+        let e =
+            match polc_apparmor::import::import(&name, &text, &resolver, &ImportOptions::default())
+            {
+                Ok(_) => panic!("{name}: imports, expected {expected}"),
+                Err(e) => e,
+            };
+        assert_eq!(e.kind.code(), expected, "{name}: {e}");
+        assert!(e.file.ends_with(&name), "{name}: located in {}", e.file);
+        seen.insert(expected);
+    }
+    for code in ["E0500", "E0501", "E0502", "E0503", "E0504", "E0505"] {
+        assert!(
+            seen.contains(code),
+            "no file in tests/import/err/ yields {code}"
+        );
+    }
+}

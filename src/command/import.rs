@@ -204,14 +204,12 @@ fn report_error(ctx: &mut Ctx<'_>, global: &GlobalArgs, e: &ImportError) {
     match global.error_format {
         ErrorFormat::Human => {
             ctx.say(format_args!("error[{}]: {}", e.kind.code(), e.message));
-            let _ = writeln!(
-                ctx.stderr,
-                "  --> {}:{}:{}\n  = help: {}",
-                render::sanitize_line(&e.file),
-                e.line,
-                e.column,
-                e.kind.help()
-            );
+            let place = if e.line == 0 {
+                render::sanitize_line(&e.file)
+            } else {
+                format!("{}:{}:{}", render::sanitize_line(&e.file), e.line, e.column)
+            };
+            let _ = writeln!(ctx.stderr, "  --> {place}\n  = help: {}", e.kind.help());
         }
         ErrorFormat::Json => {
             let v = serde_json::json!({

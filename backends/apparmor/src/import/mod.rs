@@ -13,6 +13,7 @@
 
 mod lex;
 mod read;
+mod rules;
 pub mod table;
 
 use std::fmt;

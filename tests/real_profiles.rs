@@ -338,3 +338,50 @@ fn every_import_error_code_has_a_file_that_yields_it() {
         );
     }
 }
+
+/// The command line: `--report json` gives every rule with the library's counts,
+/// `--strict` exits 1 after writing the policy, and an import error is located in JSON.
+#[test]
+fn the_command_reports_in_json_and_strict_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ping.pol");
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .current_dir(root())
+        .args([
+            "import",
+            "apparmor",
+            "-I",
+            "tests/real-profiles/source/include",
+        ])
+        .arg("tests/real-profiles/source/profiles/bin.ping")
+        .args(["--report", "json", "--strict", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stderr.lines().next().unwrap()).unwrap();
+    let lib = import_one("bin.ping");
+    let (e, a, n) = lib.imported.counts();
+    assert_eq!(report["counts"]["exact"], e);
+    assert_eq!(report["counts"]["approximated"], a);
+    assert_eq!(report["counts"]["not_importable"], n);
+    assert_eq!(report["rules"].as_array().unwrap().len(), e + a + n);
+    assert!(stderr.contains("error[E0507]"), "{stderr}");
+    load_text("ping.pol", &std::fs::read_to_string(&out).unwrap());
+
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .current_dir(root())
+        .args(["--error-format", "json", "import", "apparmor"])
+        .arg("tests/import/err/e0503-unknown-variable.profile")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(err["code"], "E0503");
+    assert_eq!(
+        (err["line"].as_u64(), err["column"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(o.stdout.is_empty(), "nothing is written on an error");
+}

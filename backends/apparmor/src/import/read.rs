@@ -602,7 +602,7 @@ impl Reader<'_> {
             ));
         }
         let own = scope.profile.source_name.clone();
-        let (ids, polc) = self.classify(file, s, &own, scope)?;
+        let (ids, polc) = self.classify(file, s, &own)?;
         let mut ids = ids;
         if scope.child.is_some() {
             ids.push("child-profile");

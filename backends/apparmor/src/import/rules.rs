@@ -3,7 +3,7 @@
 
 use super::lex::{Pos, Stmt, Word};
 use super::read::{
-    collapse_slashes, first_alternative, is_path, polc_name, quote, unquote, Reader, Scope,
+    collapse_slashes, first_alternative, is_path, polc_name, quote, unquote, Reader,
 };
 use super::ImportError;
 use polc_lang::rights::Right;
@@ -16,7 +16,6 @@ impl Reader<'_> {
         file: &str,
         s: &Stmt,
         own: &str,
-        scope: &Scope<'_>,
     ) -> Result<(Vec<&'static str>, Vec<String>), ImportError> {
         let mut words: &[Word] = &s.words;
         let mut ids: Vec<&'static str> = Vec::new();
@@ -44,11 +43,6 @@ impl Reader<'_> {
         };
         let kw = words.first().map(|w| w.text.as_str()).unwrap_or_default();
         let rest: Vec<&str> = words.iter().skip(1).map(|w| w.text.as_str()).collect();
-        let child_name = scope.child.clone();
-        let own_polc = match &child_name {
-            Some(c) => c.clone(),
-            None => polc_name(own),
-        };
         let polc = match kw {
             "capability" => {
                 let names: Vec<&str> = rest
@@ -209,7 +203,7 @@ impl Reader<'_> {
                 } else {
                     words.iter().collect()
                 };
-                match self.file_rule(file, s.pos, &fw, own, &own_polc, &q, &mut ids)? {
+                match self.file_rule(file, s.pos, &fw, own, &q, &mut ids)? {
                     Some(v) => v,
                     None => {
                         ids.push("other");
@@ -223,14 +217,12 @@ impl Reader<'_> {
 
     /// A file rule: `[file] PATH PERMS [-> TARGET]` or `PERMS PATH [-> TARGET]`. `None`
     /// when the words are not a file rule.
-    #[allow(clippy::too_many_arguments)]
     fn file_rule(
         &self,
         file: &str,
         pos: Pos,
         words: &[&Word],
         own: &str,
-        own_polc: &str,
         q: &Qual,
         ids: &mut Vec<&'static str>,
     ) -> Result<Option<Vec<String>>, ImportError> {
@@ -389,7 +381,6 @@ impl Reader<'_> {
                 suffix
             ));
         }
-        let _ = own_polc;
         ids.dedup();
         Ok(Some(out))
     }

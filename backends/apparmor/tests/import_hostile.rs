@@ -9,7 +9,7 @@
 )]
 
 use polc_apparmor::import::{
-    import, ImportErrorKind, ImportOptions, IncludeRequest, Resolved, Resolver,
+    import, Class, ImportErrorKind, ImportOptions, IncludeRequest, Resolved, Resolver,
 };
 use proptest::prelude::*;
 
@@ -96,14 +96,43 @@ const TOKENS: &[&str] = &[
     "é",
     "abi",
     "<abi/3.0>",
+    "peer=foo",
+    "set=(\"a b\")",
+    "set=(term)",
+    "/usr/bin/x",
+    "px",
+    "Cx",
+    "t",
+    "file",
+    "network inet dgram",
+    "capability chown",
 ];
 
 fn soup() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(TOKENS), 0..60).prop_map(|v| v.concat())
 }
 
+/// Import; when it succeeds, the statements of every importable rule are polc syntax.
 fn run(text: &str) {
-    let _ = import("input", text, &Files, &ImportOptions::default());
+    let Ok(imp) = import("input", text, &Files, &ImportOptions::default()) else {
+        return;
+    };
+    let mut body = String::new();
+    for e in &imp.entries {
+        if e.class != Class::NotImportable && e.child.is_none() {
+            for l in &e.polc {
+                body.push_str(l);
+                body.push('\n');
+            }
+        }
+    }
+    let policy = format!("policy {} {{\n{body}}}\n", imp.name);
+    let (_, diags) = polc_lang::syntax::parse("imported.pol", &policy);
+    assert!(
+        diags.is_empty(),
+        "{text:?} imported as {policy:?}: {:?}",
+        diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
 }
 
 proptest! {
@@ -164,4 +193,16 @@ fn include_cycles_and_bombs_are_errors() {
     )
     .unwrap_err();
     assert_eq!(e.kind.code(), "E0504");
+}
+
+/// A signal set that is not a list of words is not importable, rather than a broken
+/// polc statement (`allow signal send a\b to foo`).
+#[test]
+fn odd_signal_names_are_not_written() {
+    let text = "profile p {\n  signal (send) set=(a\\b) peer=foo,\n  signal (send) set=(term) peer=foo,\n}\n";
+    run(text);
+    let imp = import("input", text, &Files, &ImportOptions::default()).unwrap();
+    assert_eq!(imp.entries[1].class, Class::NotImportable);
+    assert!(imp.entries[1].polc.is_empty());
+    assert_eq!(imp.entries[2].polc, ["allow signal send term to foo"]);
 }

@@ -80,6 +80,14 @@ impl Reader<'_> {
             "network" => network(&rest, &q, &mut ids),
             "signal" => {
                 let (perms, set, peer) = signal_parts(&rest);
+                // Signal names are words (`term`, `rtmin+3`); anything else cannot be
+                // written as a polc signal name.
+                if set.iter().any(|n| {
+                    n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+                }) {
+                    ids.push("other");
+                    return Ok((ids, Vec::new()));
+                }
                 let peer = peer.map(|p| {
                     self.expand_one(file, s.pos, &p)
                         .map(|p| p.trim_matches('"').to_string())

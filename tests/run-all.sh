@@ -116,7 +116,7 @@ done_step test
 # ---------------------------------------------------------------------------
 # Every fuzz target of policy-lang/fuzz, each for a bounded time from its committed seeds
 # (policy-lang/fuzz/seeds/TARGET); the corpus grows in policy-lang/fuzz/corpus (ignored).
-FUZZ_TARGETS=(parse json emit_apparmor emit_selinux emit_landlock)
+FUZZ_TARGETS=(parse json emit_apparmor emit_selinux emit_landlock import_apparmor)
 section "5/5 fuzz ${#FUZZ_TARGETS[@]} targets for ${FUZZ_SECONDS}s each"
 if [[ ! -d policy-lang/fuzz ]]; then
     echo "policy-lang/fuzz is missing: the fuzz targets must exist (cargo fuzz list)" >&2

@@ -80,6 +80,7 @@ pub mod deploy;
 mod explain;
 #[doc(hidden)]
 pub mod generate;
+pub mod import;
 pub mod limits;
 pub mod request;
 pub mod store;

@@ -64,7 +64,14 @@ const NOT_RUN: &[(&str, &str, &str)] = &[
 ];
 
 /// The files and directories the documents' commands read, copied for each document.
-const COPIED: &[&str] = &["examples", "tests/corpus", "tests/diff", "tests/deploy"];
+const COPIED: &[&str] = &[
+    "examples",
+    "tests/corpus",
+    "tests/diff",
+    "tests/deploy",
+    "tests/real-profiles",
+    "tests/import",
+];
 
 /// One `$ ` command of a document.
 #[derive(Debug)]

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # A run builds everything once: incremental caches only cost disk (gigabytes) here.
 export CARGO_INCREMENTAL=0
 
-# Seconds per fuzz target (5 targets: about 2.5 minutes in all).
+# Seconds per fuzz target (6 targets: about 3 minutes in all).
 FUZZ_SECONDS="${POLC_FUZZ_SECONDS:-30}"
 START=$SECONDS
 STEPS=()
@@ -127,7 +127,7 @@ done_step go
 # ---------------------------------------------------------------------------
 # Every fuzz target of policy-lang/fuzz, each for a bounded time from its committed seeds
 # (policy-lang/fuzz/seeds/TARGET); the corpus grows in policy-lang/fuzz/corpus (ignored).
-FUZZ_TARGETS=(parse json emit_apparmor emit_selinux emit_landlock)
+FUZZ_TARGETS=(parse json emit_apparmor emit_selinux emit_landlock import_apparmor)
 section "6/6 fuzz ${#FUZZ_TARGETS[@]} targets for ${FUZZ_SECONDS}s each"
 if [[ ! -d policy-lang/fuzz ]]; then
     echo "policy-lang/fuzz is missing: the fuzz targets must exist (cargo fuzz list)" >&2

@@ -49,6 +49,7 @@ const FUZZ_TARGETS: &[&str] = &[
     "policy-lang/fuzz/fuzz_targets/emit_apparmor.rs",
     "policy-lang/fuzz/fuzz_targets/emit_selinux.rs",
     "policy-lang/fuzz/fuzz_targets/emit_landlock.rs",
+    "policy-lang/fuzz/fuzz_targets/import_apparmor.rs",
 ];
 
 fn root() -> PathBuf {

@@ -19,6 +19,7 @@ pub mod explain;
 pub mod explain_ext;
 pub mod fmt;
 pub mod gen_bench;
+pub mod import;
 pub mod input;
 pub mod progress;
 pub mod render;
@@ -275,6 +276,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  polc man | man -l -\n  \
         polc man --dir /usr/local/share/man/man1")]
     Man(shell::ManArgs),
+    /// Import a profile written for another system as a polc policy
+    #[command(
+        after_help = "Examples:\n  polc import apparmor /etc/apparmor.d/usr.sbin.dnsmasq -o dnsmasq.pol\n  \
+        polc import apparmor -I /etc/apparmor.d --report json --strict profile\n\n\
+        Every source rule (includes expanded) is reported: exact, approximated (how) or not\n\
+        importable (why); see docs/import.md.\n\
+        Exit status: 0 imported, 1 the profile cannot be read as AppArmor syntax, the result\n\
+        does not check, or (with --strict) a rule is not exact, 2 usage or I/O error."
+    )]
+    Import(import::ImportArgs),
     /// Write a generated policy of N rules (for benchmarks)
     #[command(hide = true)]
     GenBench(GenBenchArgs),
@@ -624,6 +635,7 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Show(a) => store_cmd::show(a, ctx),
         Command::Completions(a) => shell::completions(a, ctx),
         Command::Man(a) => shell::man(a, &cli.global, ctx),
+        Command::Import(a) => import::run(a, &cli.global, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }

@@ -60,6 +60,7 @@ mod aare;
 mod exec;
 mod files;
 mod ipc;
+pub mod import;
 mod names;
 mod net;
 mod parser;

@@ -1,0 +1,678 @@
+//! The rules of a profile: which constructs of the table each uses, and the polc
+//! statements it becomes.
+
+use super::lex::{Pos, Stmt, Word};
+use super::read::{
+    collapse_slashes, first_alternative, is_path, polc_name, quote, unquote, Reader,
+};
+use super::ImportError;
+use polc_lang::rights::Right;
+use std::collections::{BTreeMap, BTreeSet};
+
+impl Reader<'_> {
+    /// The constructs a rule uses and its polc statements.
+    pub(super) fn classify(
+        &self,
+        file: &str,
+        s: &Stmt,
+        own: &str,
+    ) -> Result<(Vec<&'static str>, Vec<String>), ImportError> {
+        let mut words: &[Word] = &s.words;
+        let mut ids: Vec<&'static str> = Vec::new();
+        let mut audit = false;
+        let mut deny = false;
+        let mut owner = false;
+        loop {
+            match words.first().map(|w| w.text.as_str()) {
+                Some("audit") => audit = true,
+                Some("deny") => deny = true,
+                Some("allow") => {}
+                Some("owner") => owner = true,
+                Some("other") => owner = true,
+                _ => break,
+            }
+            words = words.get(1..).unwrap_or_default();
+        }
+        if audit {
+            ids.push("audit");
+        }
+        let q = Qual {
+            audit,
+            effect: if deny { "deny" } else { "allow" },
+            owner,
+        };
+        let kw = words.first().map(|w| w.text.as_str()).unwrap_or_default();
+        let rest: Vec<&str> = words.iter().skip(1).map(|w| w.text.as_str()).collect();
+        let polc = match kw {
+            "capability" => {
+                let names: Vec<&str> = rest
+                    .iter()
+                    .flat_map(|w| w.split(|c: char| c == ',' || c.is_whitespace()))
+                    .filter(|w| !w.is_empty())
+                    .collect();
+                if owner {
+                    ids.push("owner");
+                }
+                if names.is_empty() {
+                    ids.push("capability-all");
+                    vec![format!(
+                        "{}{} capability {}",
+                        q.audit_prefix(),
+                        q.effect,
+                        polc_lang::ir::CAPABILITIES.join(", ")
+                    )]
+                } else if names
+                    .iter()
+                    .all(|n| polc_lang::ir::CAPABILITIES.contains(n))
+                {
+                    ids.push("capability");
+                    vec![format!(
+                        "{}{} capability {}",
+                        q.audit_prefix(),
+                        q.effect,
+                        names.join(", ")
+                    )]
+                } else {
+                    ids.push("other");
+                    Vec::new()
+                }
+            }
+            "network" => network(&rest, &q, &mut ids),
+            "signal" => {
+                let (perms, set, peer) = signal_parts(&rest);
+                // Signal names are words (`term`, `rtmin+3`); anything else cannot be
+                // written as a polc signal name.
+                if set.iter().any(|n| {
+                    n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+                }) {
+                    ids.push("other");
+                    return Ok((ids, Vec::new()));
+                }
+                let peer = peer.map(|p| {
+                    self.expand_one(file, s.pos, &p)
+                        .map(|p| p.trim_matches('"').to_string())
+                });
+                let peer = match peer {
+                    Some(p) => Some(p?),
+                    None => None,
+                };
+                let polc_peer = match peer.as_deref() {
+                    None => {
+                        ids.push("signal-any");
+                        "any".to_string()
+                    }
+                    Some("unconfined") => {
+                        ids.push("signal-any");
+                        "unconfined".to_string()
+                    }
+                    Some(p) if p == own => "self".to_string(),
+                    Some(p) if p.contains(['*', '?', '{', '[']) => {
+                        ids.push("signal-any");
+                        "any".to_string()
+                    }
+                    Some(p) => {
+                        ids.push("signal");
+                        polc_name(p)
+                    }
+                };
+                let sigs = set.join(", ");
+                let mut v = Vec::new();
+                let dirs: Vec<&str> = if perms.is_empty() {
+                    vec!["send", "receive"]
+                } else {
+                    perms
+                        .iter()
+                        .map(|p| match p.as_str() {
+                            "r" | "receive" | "read" => "receive",
+                            _ => "send",
+                        })
+                        .collect()
+                };
+                let mut seen = BTreeSet::new();
+                for d in dirs {
+                    if !seen.insert(d) {
+                        continue;
+                    }
+                    let prep = if d == "send" { "to" } else { "from" };
+                    let sp = if sigs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {sigs}")
+                    };
+                    v.push(format!(
+                        "{}{} signal {d}{sp} {prep} {polc_peer}",
+                        q.audit_prefix(),
+                        q.effect
+                    ));
+                }
+                if !ids.contains(&"signal") && !ids.contains(&"signal-any") {
+                    ids.push("signal");
+                }
+                v
+            }
+            "ptrace" => {
+                ids.push("ptrace");
+                vec![format!(
+                    "{}{} ptrace {}",
+                    q.audit_prefix(),
+                    q.effect,
+                    rest.join(" ")
+                )]
+            }
+            "dbus" => {
+                ids.push("dbus");
+                vec![format!(
+                    "{}{} dbus {}",
+                    q.audit_prefix(),
+                    q.effect,
+                    rest.join(" ")
+                )]
+            }
+            "unix" => {
+                ids.push("network-unix");
+                vec![format!(
+                    "{}{} unix {}",
+                    q.audit_prefix(),
+                    q.effect,
+                    rest.join(" ")
+                )]
+            }
+            "mount" | "umount" | "remount" | "pivot_root" => {
+                ids.push("mount");
+                Vec::new()
+            }
+            "change_profile" => {
+                ids.push("change-profile");
+                Vec::new()
+            }
+            "set" => {
+                ids.push("rlimit");
+                Vec::new()
+            }
+            "link" => {
+                ids.push("link-target");
+                Vec::new()
+            }
+            "file" if rest.is_empty() => {
+                ids.push("file-all");
+                if owner {
+                    ids.push("owner");
+                }
+                vec![format!(
+                    "{}{}{} all \"/**\"",
+                    q.audit_prefix(),
+                    q.effect,
+                    q.owner_word()
+                )]
+            }
+            _ => {
+                let fw: Vec<&Word> = if kw == "file" {
+                    words.iter().skip(1).collect()
+                } else {
+                    words.iter().collect()
+                };
+                match self.file_rule(file, s.pos, &fw, own, &q, &mut ids)? {
+                    Some(v) => v,
+                    None => {
+                        ids.push("other");
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        Ok((ids, polc))
+    }
+
+    /// A file rule: `[file] PATH PERMS [-> TARGET]` or `PERMS PATH [-> TARGET]`. `None`
+    /// when the words are not a file rule.
+    fn file_rule(
+        &self,
+        file: &str,
+        pos: Pos,
+        words: &[&Word],
+        own: &str,
+        q: &Qual,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<Option<Vec<String>>, ImportError> {
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        let (path, perms, target) = match texts.as_slice() {
+            [a, b] if is_path(a) => (*a, *b, None),
+            [a, b] if is_path(b) => (*b, *a, None),
+            [a, b, "->", t] if is_path(a) => (*a, *b, Some(*t)),
+            [a, b, "->", t] if is_path(b) => (*b, *a, Some(*t)),
+            _ => return Ok(None),
+        };
+        let Some(perm) = Perms::parse(perms) else {
+            return Ok(None);
+        };
+        if q.owner {
+            ids.push("owner");
+        }
+        let raw = unquote(path);
+        if raw.contains('\\') {
+            ids.push("path-escape");
+            return Ok(Some(Vec::new()));
+        }
+        let paths = self.expand(file, pos, &raw, own)?;
+        if paths.iter().any(|p| p.contains('[')) {
+            ids.push("char-class");
+        }
+        if target.is_some() && perm.letters.contains(&'l') {
+            ids.push("link-target");
+            return Ok(Some(Vec::new()));
+        }
+        // The exec part: its mode and the transition it writes.
+        let mut exec_suffix = String::new();
+        if let Some(x) = &perm.exec {
+            let t = target.map(|t| polc_name(&unquote(t)));
+            let first = paths
+                .first()
+                .map(|p| first_alternative(p).0)
+                .unwrap_or_default();
+            match x.as_str() {
+                "i" => ids.push("exec-inherit"),
+                "p" | "P" => match &t {
+                    Some(t) => {
+                        ids.push(if x == "p" {
+                            "exec-named"
+                        } else {
+                            "exec-named-scrub"
+                        });
+                        exec_suffix = format!(" as {t}");
+                    }
+                    None => {
+                        ids.push("exec-attached");
+                        exec_suffix = format!(" as {}", polc_name(&first));
+                    }
+                },
+                "c" | "C" => {
+                    ids.push("exec-child");
+                    let name = t.unwrap_or_else(|| polc_name(&first));
+                    exec_suffix = format!(" as child {name}");
+                }
+                "u" | "U" => {
+                    ids.push("exec-unconfined");
+                    exec_suffix = " as unconfined".into();
+                }
+                _ => {
+                    // pix, Pix, cix, pux, PUx, ...
+                    ids.push("exec-fallback");
+                    let name = t.unwrap_or_else(|| polc_name(&first));
+                    let fb = if x.ends_with('i') {
+                        "inherit"
+                    } else {
+                        "unconfined"
+                    };
+                    let kw = if x.starts_with(['c', 'C']) {
+                        "child "
+                    } else {
+                        ""
+                    };
+                    exec_suffix = format!(" as {kw}{name} else {fb}");
+                }
+            }
+        }
+        if q.effect == "deny" {
+            exec_suffix.clear();
+        }
+        // Each path by the forms it names: files, directories (`/x/`), or both (`/x/**`).
+        let mut groups: BTreeMap<Form, Vec<String>> = BTreeMap::new();
+        for p in &paths {
+            for (form, path) in split_forms(p) {
+                let g = groups.entry(form).or_default();
+                if !g.contains(&path) {
+                    g.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for (form, gpaths) in groups {
+            let mut rights: Vec<Right> = perm
+                .letters
+                .iter()
+                .filter_map(|c| letter_right(*c))
+                .collect();
+            let mut suffix = "";
+            let mut shown: Vec<String> = gpaths.clone();
+            match form {
+                Form::Dir => {
+                    let only_r = perm.letters.iter().all(|c| *c == 'r') && perm.exec.is_none();
+                    if only_r {
+                        ids.push("file-dir-list");
+                        rights = vec![Right::List];
+                    } else {
+                        // The v2 form: a path ending in `/` denotes directories only.
+                        ids.push("file-dir-other");
+                        shown = gpaths.iter().map(|p| format!("{p}/")).collect();
+                    }
+                }
+                Form::Tree => {
+                    if perm.letters.contains(&'r') {
+                        rights.push(Right::List);
+                    }
+                    if perm.letters.contains(&'w') {
+                        rights.push(Right::Create);
+                        rights.push(Right::Delete);
+                    }
+                    // `a`, `k`, `l`, `m` and `x` on a directory allow no operation: only
+                    // `r` (list) and `w` (mkdir, rmdir) count there.
+                    ids.push("file-tree");
+                    if perm.exec.is_some() {
+                        rights.push(Right::Exec);
+                        suffix = &exec_suffix;
+                    }
+                }
+                Form::File => {
+                    ids.push("file");
+                    if perm.exec.is_some() {
+                        rights.push(Right::Exec);
+                        suffix = &exec_suffix;
+                    }
+                }
+            }
+            let names: Vec<&str> = Right::ALL
+                .into_iter()
+                .filter(|r| rights.contains(r))
+                .map(Right::name)
+                .collect();
+            if names.is_empty() {
+                continue;
+            }
+            let plist: Vec<String> = shown.iter().map(|p| quote(p)).collect();
+            out.push(format!(
+                "{}{}{} {} {}{}",
+                q.audit_prefix(),
+                q.effect,
+                q.owner_word(),
+                names.join(" "),
+                plist.join(", "),
+                suffix
+            ));
+        }
+        ids.dedup();
+        Ok(Some(out))
+    }
+}
+
+/// The forms of paths a glob names in AppArmor: files (no trailing `/`), directories
+/// (a trailing `/`), or both (ending in `**`, which matches directories' `/` too).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Form {
+    File,
+    Dir,
+    Tree,
+}
+
+fn form_of(p: &str) -> Form {
+    if p.ends_with('/') {
+        Form::Dir
+    } else if p.ends_with("**") {
+        Form::Tree
+    } else {
+        Form::File
+    }
+}
+
+/// The most brace expansions computed to tell a path's forms apart.
+const MAX_SPLIT: usize = 256;
+
+/// A path as polc paths by form: kept whole when all its expansions have one form, else
+/// split into its expansions. Directory paths lose their trailing `/`.
+fn split_forms(p: &str) -> Vec<(Form, String)> {
+    let exps = match brace_expand(p, MAX_SPLIT) {
+        Some(e) => e,
+        None => return vec![(form_of(p), p.trim_end_matches('/').to_string())],
+    };
+    let first_form = exps.first().map(|e| form_of(e)).unwrap_or(Form::File);
+    if exps.iter().all(|e| form_of(e) == first_form) {
+        let whole = form_of(p) == first_form && (first_form != Form::Dir || p.ends_with('/'));
+        if whole {
+            let t = if first_form == Form::Dir && p.len() > 1 {
+                p.strip_suffix('/').unwrap_or(p)
+            } else {
+                p
+            };
+            return vec![(first_form, t.to_string())];
+        }
+    }
+    exps.into_iter()
+        .map(|e| {
+            let f = form_of(&e);
+            let t = collapse_slashes(&e);
+            let t = if f == Form::Dir && t.len() > 1 {
+                t.trim_end_matches('/').to_string()
+            } else {
+                t
+            };
+            (f, t)
+        })
+        .collect()
+}
+
+/// Every expansion of the `{a,b}` alternatives of a glob (character classes kept), or
+/// `None` beyond `limit` expansions or on unbalanced braces.
+fn brace_expand(p: &str, limit: usize) -> Option<Vec<String>> {
+    let chars: Vec<char> = p.chars().collect();
+    let Some(open) = chars.iter().position(|c| *c == '{') else {
+        return Some(vec![p.to_string()]);
+    };
+    let mut depth = 0usize;
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut close = None;
+    for (i, c) in chars.iter().enumerate().skip(open) {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth > 1 {
+                    cur.push(*c);
+                }
+            }
+            '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    parts.push(std::mem::take(&mut cur));
+                    close = Some(i);
+                    break;
+                }
+                cur.push(*c);
+            }
+            ',' if depth == 1 => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(*c),
+        }
+    }
+    let close = close?;
+    let head: String = chars.get(..open)?.iter().collect();
+    let tail: String = chars.get(close + 1..)?.iter().collect();
+    let mut out = Vec::new();
+    for part in parts {
+        for e in brace_expand(&format!("{head}{part}{tail}"), limit)? {
+            out.push(e);
+            if out.len() > limit {
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+struct Qual {
+    audit: bool,
+    effect: &'static str,
+    owner: bool,
+}
+
+impl Qual {
+    fn audit_prefix(&self) -> &'static str {
+        if self.audit {
+            "audit "
+        } else {
+            ""
+        }
+    }
+    fn owner_word(&self) -> &'static str {
+        if self.owner {
+            " owner"
+        } else {
+            ""
+        }
+    }
+}
+
+/// File permissions: the letters other than exec, and the exec mode (`i`, `p`, `P`,
+/// `c`, `C`, `u`, `U`, or a fallback such as `pi`, `Pi`, `pu`).
+struct Perms {
+    letters: Vec<char>,
+    exec: Option<String>,
+}
+
+impl Perms {
+    fn parse(s: &str) -> Option<Perms> {
+        if s.is_empty() {
+            return None;
+        }
+        let mut letters = Vec::new();
+        let mut qual = String::new();
+        let mut exec = None;
+        for c in s.chars() {
+            match c {
+                'r' | 'w' | 'a' | 'l' | 'k' | 'm' => {
+                    if !letters.contains(&c) {
+                        letters.push(c);
+                    }
+                }
+                'i' | 'p' | 'P' | 'c' | 'C' | 'u' | 'U' => qual.push(c),
+                'x' => {
+                    let q = if qual.is_empty() {
+                        "i".to_string()
+                    } else {
+                        std::mem::take(&mut qual)
+                    };
+                    // `ix`, `px`, `Pix` (fallback written `Pi`), `PUx`...
+                    let norm = match q.as_str() {
+                        "i" | "p" | "P" | "c" | "C" | "u" | "U" => q,
+                        other => {
+                            let mut o: String = other.chars().filter(|c| *c != 'i').collect();
+                            if other.contains('i') {
+                                o.push('i');
+                            }
+                            if o.len() > 1 {
+                                o
+                            } else {
+                                other.to_string()
+                            }
+                        }
+                    };
+                    exec = Some(norm);
+                }
+                _ => return None,
+            }
+        }
+        if !qual.is_empty() {
+            return None;
+        }
+        Some(Perms { letters, exec })
+    }
+}
+
+fn letter_right(c: char) -> Option<Right> {
+    match c {
+        'r' => Some(Right::Read),
+        'w' => Some(Right::Write),
+        'a' => Some(Right::Append),
+        'l' => Some(Right::Link),
+        'k' => Some(Right::Lock),
+        'm' => Some(Right::MapExec),
+        _ => None,
+    }
+}
+
+/// A `network` rule's constructs and statements.
+fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> {
+    let words: Vec<&str> = rest
+        .iter()
+        .flat_map(|w| w.split(',').map(str::trim))
+        .filter(|w| !w.is_empty() && !w.starts_with('('))
+        .collect();
+    let family = words.first().copied();
+    let ty = words.get(1).copied();
+    let p = q.audit_prefix();
+    let e = q.effect;
+    let tcp = || {
+        vec![
+            format!("{p}{e} net connect tcp"),
+            format!("{p}{e} net bind tcp"),
+        ]
+    };
+    let udp = || {
+        vec![
+            format!("{p}{e} net connect udp"),
+            format!("{p}{e} net bind udp"),
+        ]
+    };
+    match (family, ty) {
+        (Some("inet" | "inet6"), Some("stream" | "tcp")) | (Some("tcp"), None) => {
+            ids.push("network-inet");
+            tcp()
+        }
+        (Some("inet" | "inet6"), Some("dgram" | "udp")) | (Some("udp"), None) => {
+            ids.push("network-inet");
+            udp()
+        }
+        (Some("unix"), _) => {
+            ids.push("network-unix");
+            vec![format!("{p}{e} unix {}", ty.unwrap_or_default())]
+        }
+        (Some("netlink"), _) => {
+            ids.push("network-other");
+            vec![format!("{p}{e} net netlink")]
+        }
+        (Some("packet"), _) => {
+            ids.push("network-other");
+            vec![format!("{p}{e} net packet")]
+        }
+        (Some("inet" | "inet6"), Some("raw")) => {
+            ids.push("network-other");
+            vec![format!("{p}{e} net raw")]
+        }
+        _ => {
+            ids.push("network-other");
+            let mut v = tcp();
+            v.extend(udp());
+            v.push(format!("{p}{e} net raw"));
+            v
+        }
+    }
+}
+
+/// A signal rule's permissions, signal set and peer.
+fn signal_parts(rest: &[&str]) -> (Vec<String>, Vec<String>, Option<String>) {
+    let mut perms = Vec::new();
+    let mut set = Vec::new();
+    let mut peer = None;
+    let list = |s: &str| -> Vec<String> {
+        s.trim_start_matches('(')
+            .trim_end_matches(')')
+            .split([',', ' '])
+            .filter(|x| !x.is_empty())
+            .map(|x| x.trim_matches('"').to_string())
+            .collect()
+    };
+    for w in rest {
+        if let Some(v) = w.strip_prefix("set=") {
+            set.extend(list(v));
+        } else if let Some(v) = w.strip_prefix("peer=") {
+            peer = Some(v.trim_start_matches('(').trim_end_matches(')').to_string());
+        } else if w.starts_with('(') {
+            perms.extend(list(w));
+        } else {
+            perms.push((*w).to_string());
+        }
+    }
+    // AppArmor's signal names → polc's (`stp` is polc's `tstp`; others are equal).
+    let set = set
+        .into_iter()
+        .map(|s| if s == "stp" { "tstp".to_string() } else { s })
+        .collect();
+    (perms, set, peer)
+}

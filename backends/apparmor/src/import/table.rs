@@ -1,0 +1,161 @@
+//! The one table of the importer: every AppArmor construct, its polc form, and how
+//! faithfully it imports. A source rule's class is the worst class of the constructs it
+//! uses, and its note names each construct that is not exact.
+//!
+//! Constructs that polc's language v2 adds have the status [`Status::NeedsV2`]: the reader
+//! already writes their polc statements in the v2 syntax, but they are reported "not
+//! importable (needs language v2: ...)" and written as comments until the row's status is
+//! changed to what the language then supports.
+
+use std::fmt::Write as _;
+
+/// How a construct imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The polc form, compiled for AppArmor, decides as the source does.
+    Exact,
+    /// The polc form differs in the way the note says.
+    Approximated,
+    /// polc has no form for it; the note says why.
+    NotImportable,
+    /// polc's language v2 has (or will have) a form for it: the named construct.
+    NeedsV2(&'static str),
+}
+
+/// One row of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct Construct {
+    /// A stable id (used in reports).
+    pub id: &'static str,
+    /// The AppArmor syntax, as an example.
+    pub apparmor: &'static str,
+    /// The polc form it becomes.
+    pub polc: &'static str,
+    /// How it imports.
+    pub status: Status,
+    /// How it is approximated, or why it cannot be imported (empty when exact).
+    pub note: &'static str,
+}
+
+/// Every construct the importer knows, in the order of the documentation.
+pub const TABLE: &[Construct] = &[
+    Construct { id: "include", apparmor: "include <abstractions/base>", polc: "the included rules, in place (each reported on its own)", status: Status::Exact, note: "" },
+    Construct { id: "variable", apparmor: "@{HOME}/.ssh/** r,", polc: "one path per value of the variables: \"/home/*/.ssh/**\", \"/root/.ssh/**\"", status: Status::Exact, note: "" },
+    Construct { id: "profile-name", apparmor: "profile ping /usr/bin/ping {", polc: "policy ping { ... } (the name made a valid polc name)", status: Status::Exact, note: "" },
+    Construct { id: "attach", apparmor: "/usr/sbin/sshd {", polc: "attach \"/usr/sbin/sshd\"", status: Status::Exact, note: "" },
+    Construct { id: "attach-glob", apparmor: "/{usr/,}bin/ping {", polc: "attach \"/usr/bin/ping\"", status: Status::Approximated, note: "polc attaches one executable: the first alternative of the glob" },
+    Construct { id: "flags-complain", apparmor: "flags=(complain)", polc: "mode complain", status: Status::Exact, note: "" },
+    Construct { id: "flags-other", apparmor: "flags=(attach_disconnected)", polc: "(none)", status: Status::NotImportable, note: "polc has no profile flags besides the mode" },
+    Construct { id: "file", apparmor: "/etc/foo rw, deny /x w,", polc: "allow read write \"/etc/foo\"; deny write \"/x\" (r read, w write, a append, m map-exec, k lock, l link)", status: Status::Exact, note: "" },
+    Construct { id: "file-dir-list", apparmor: "/srv/ r,", polc: "allow list \"/srv\"", status: Status::Exact, note: "" },
+    Construct { id: "file-dir-other", apparmor: "/srv/ w,", polc: "allow write \"/srv/\"", status: Status::NeedsV2("directory-only rights"), note: "" },
+    Construct { id: "file-tree", apparmor: "/srv/** rw,", polc: "allow read write create delete list \"/srv/**\" (`r` and `w` apply to the directories below too: listing, mkdir, rmdir; other letters allow nothing on a directory)", status: Status::Exact, note: "" },
+    Construct { id: "file-all", apparmor: "file,", polc: "allow all \"/**\"", status: Status::Approximated, note: "executables run under this policy (`ix`)" },
+    Construct { id: "owner", apparmor: "owner /x r,", polc: "allow owner read \"/x\"", status: Status::NeedsV2("owner"), note: "" },
+    Construct { id: "audit", apparmor: "audit /x r,", polc: "audit allow read \"/x\"", status: Status::NeedsV2("audit"), note: "" },
+    Construct { id: "char-class", apparmor: "/dev/tty[0-9]* rw,", polc: "\"/dev/tty[0-9]*\"", status: Status::NeedsV2("character classes"), note: "" },
+    Construct { id: "path-escape", apparmor: "\"/a\\ b\" r,", polc: "(none)", status: Status::NotImportable, note: "escape sequences in AppArmor paths are not read" },
+    Construct { id: "exec-inherit", apparmor: "/usr/bin/x ix,", polc: "allow exec \"/usr/bin/x\"", status: Status::Exact, note: "" },
+    Construct { id: "exec-named", apparmor: "/usr/bin/x px -> other,", polc: "allow exec \"/usr/bin/x\" as other", status: Status::Exact, note: "" },
+    Construct { id: "exec-named-scrub", apparmor: "/usr/bin/x Px -> other,", polc: "allow exec \"/usr/bin/x\" as other", status: Status::Approximated, note: "the environment is not scrubbed (polc emits `px`)" },
+    Construct { id: "exec-attached", apparmor: "/usr/bin/x Px,", polc: "allow exec \"/usr/bin/x\" as usr.bin.x", status: Status::Approximated, note: "AppArmor finds the target profile by attachment, polc names it (the path made a polc name) and does not scrub the environment" },
+    Construct { id: "exec-child", apparmor: "/usr/bin/x Cx -> helper,", polc: "allow exec \"/usr/bin/x\" as child helper", status: Status::NeedsV2("child policies"), note: "" },
+    Construct { id: "exec-unconfined", apparmor: "/bin/sh Ux,", polc: "allow exec \"/bin/sh\" as unconfined", status: Status::NeedsV2("unconfined exec"), note: "" },
+    Construct { id: "exec-fallback", apparmor: "/usr/bin/x Pix,", polc: "allow exec \"/usr/bin/x\" as usr.bin.x else inherit", status: Status::NeedsV2("exec fallback"), note: "" },
+    Construct { id: "link-target", apparmor: "link /a -> /b, /a l -> /b,", polc: "(none)", status: Status::NotImportable, note: "polc's `link` right has no target" },
+    Construct { id: "capability", apparmor: "capability setuid, net_raw,", polc: "allow capability setuid, net_raw", status: Status::Exact, note: "" },
+    Construct { id: "capability-all", apparmor: "capability,", polc: "allow capability (every capability)", status: Status::Exact, note: "" },
+    Construct { id: "network-inet", apparmor: "network inet stream,", polc: "allow net connect tcp; allow net bind tcp", status: Status::Approximated, note: "polc's tcp and udp cover IPv4 and IPv6 together: the other family is granted too" },
+    Construct { id: "network-other", apparmor: "network inet raw, network netlink raw, network packet,", polc: "allow net raw; allow net netlink; allow net packet", status: Status::NeedsV2("netlink, raw and packet sockets"), note: "" },
+    Construct { id: "network-unix", apparmor: "network unix stream, unix (send) type=dgram,", polc: "allow unix ...", status: Status::NeedsV2("unix sockets"), note: "" },
+    Construct { id: "signal", apparmor: "signal (send) set=(term) peer=other,", polc: "allow signal send term to other", status: Status::Exact, note: "" },
+    Construct { id: "signal-any", apparmor: "signal (receive) peer=unconfined,", polc: "allow signal receive from unconfined", status: Status::NeedsV2("signals from any or unconfined peer"), note: "" },
+    Construct { id: "ptrace", apparmor: "ptrace (read) peer=unconfined,", polc: "allow ptrace read to unconfined", status: Status::NeedsV2("ptrace"), note: "" },
+    Construct { id: "dbus", apparmor: "dbus send bus=system path=/org/x,", polc: "allow dbus send system path \"/org/x\"", status: Status::NeedsV2("D-Bus"), note: "" },
+    Construct { id: "child-profile", apparmor: "profile helper { ... } and ^hat { ... }", polc: "child helper { ... } / hat name { ... }", status: Status::NeedsV2("child policies"), note: "" },
+    Construct { id: "mount", apparmor: "mount, umount, remount, pivot_root,", polc: "(none)", status: Status::NotImportable, note: "polc has no mount rules" },
+    Construct { id: "change-profile", apparmor: "change_profile -> other,", polc: "(none)", status: Status::NotImportable, note: "polc has no change_profile" },
+    Construct { id: "rlimit", apparmor: "set rlimit nofile <= 1024,", polc: "(none)", status: Status::NotImportable, note: "polc does not set resource limits" },
+    Construct { id: "alias", apparmor: "alias /usr/ -> /mnt/usr/,", polc: "(none)", status: Status::NotImportable, note: "polc does not rewrite paths" },
+    Construct { id: "conditional", apparmor: "if ${BOOL} { ... }", polc: "(none)", status: Status::NotImportable, note: "conditional rules are not read" },
+    Construct { id: "other", apparmor: "mqueue, userns, io_uring, ...", polc: "(none)", status: Status::NotImportable, note: "polc has no rule of this kind" },
+];
+
+/// The row of an id.
+pub fn row(id: &str) -> Option<&'static Construct> {
+    TABLE.iter().find(|c| c.id == id)
+}
+
+/// The class and the note of a rule that uses these constructs: the worst status wins;
+/// the note names every construct that is not exact.
+pub fn judge(ids: &[&'static str]) -> (super::Class, String) {
+    let mut class = super::Class::Exact;
+    let mut notes: Vec<String> = Vec::new();
+    for id in ids {
+        let Some(c) = row(id) else { continue };
+        let (cl, note) = match c.status {
+            Status::Exact => continue,
+            Status::Approximated => (super::Class::Approximated, c.note.to_string()),
+            Status::NotImportable => (super::Class::NotImportable, c.note.to_string()),
+            Status::NeedsV2(what) => (
+                super::Class::NotImportable,
+                format!("needs language v2: {what}"),
+            ),
+        };
+        class = class.max(cl);
+        if !notes.contains(&note) {
+            notes.push(note);
+        }
+    }
+    (class, notes.join("; "))
+}
+
+/// The table as Markdown (docs/import.md shows it; a test compares).
+pub fn markdown() -> String {
+    let mut s =
+        String::from("| construct | AppArmor | polc | import |\n| --- | --- | --- | --- |\n");
+    for c in TABLE {
+        let status = match c.status {
+            Status::Exact => "exact".to_string(),
+            Status::Approximated => format!("approximated: {}", c.note),
+            Status::NotImportable => format!("not importable: {}", c.note),
+            Status::NeedsV2(what) => format!("not importable (needs language v2: {what})"),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | `{}` | {} | {} |",
+            c.id,
+            c.apparmor.replace('|', "\\|"),
+            c.polc.replace('|', "\\|"),
+            status
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::import::Class;
+
+    #[test]
+    fn ids_are_unique_and_notes_present() {
+        for (i, c) in TABLE.iter().enumerate() {
+            assert!(TABLE[..i].iter().all(|d| d.id != c.id), "{} twice", c.id);
+            let needs_note = matches!(c.status, Status::Approximated | Status::NotImportable);
+            assert_eq!(needs_note, !c.note.is_empty(), "{}", c.id);
+        }
+    }
+
+    #[test]
+    fn the_worst_status_wins() {
+        assert_eq!(judge(&["file"]), (Class::Exact, String::new()));
+        let (class, note) = judge(&["file", "owner", "audit", "exec-named-scrub"]);
+        assert_eq!(class, Class::NotImportable);
+        assert_eq!(
+            note,
+            "needs language v2: owner; needs language v2: audit; the environment is not scrubbed (polc emits `px`)"
+        );
+    }
+}

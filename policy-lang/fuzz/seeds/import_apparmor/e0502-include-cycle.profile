@@ -1,0 +1,4 @@
+# expect: E0502
+profile p {
+  include "e0502-include-cycle.profile"
+}

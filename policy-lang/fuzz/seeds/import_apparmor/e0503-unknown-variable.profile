@@ -1,0 +1,4 @@
+# expect: E0503
+profile p {
+  @{NOWHERE}/a r,
+}

@@ -1,0 +1,4 @@
+# expect: E0500
+profile p {
+  /etc/{a,b r,
+}

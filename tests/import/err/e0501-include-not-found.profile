@@ -1,0 +1,5 @@
+# expect: E0501
+include <tunables/nowhere>
+profile p {
+  /etc/a r,
+}

@@ -1,0 +1,3 @@
+# expect: E0505
+# A file of variables only.
+@{A}=/a

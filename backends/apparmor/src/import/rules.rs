@@ -88,6 +88,12 @@ impl Reader<'_> {
                     ids.push("other");
                     return Ok((ids, Vec::new()));
                 }
+                // A name polc does not know (AppArmor's `exists`, the existence check
+                // of signal 0) cannot be stated.
+                if set.iter().any(|n| !polc_lang::ir::is_signal(n)) {
+                    ids.push("signal-unknown");
+                    return Ok((ids, Vec::new()));
+                }
                 let peer = peer.map(|p| {
                     self.expand_one(file, s.pos, &p)
                         .map(|p| p.trim_matches('"').to_string())
@@ -107,7 +113,7 @@ impl Reader<'_> {
                     }
                     Some(p) if p == own => "self".to_string(),
                     Some(p) if p.contains(['*', '?', '{', '[']) => {
-                        ids.push("signal-any");
+                        ids.push("signal-peer-glob");
                         "any".to_string()
                     }
                     Some(p) => {
@@ -145,7 +151,10 @@ impl Reader<'_> {
                         q.effect
                     ));
                 }
-                if !ids.contains(&"signal") && !ids.contains(&"signal-any") {
+                if !ids.contains(&"signal")
+                    && !ids.contains(&"signal-any")
+                    && !ids.contains(&"signal-peer-glob")
+                {
                     ids.push("signal");
                 }
                 v
@@ -295,8 +304,12 @@ impl Reader<'_> {
                     exec_suffix = " as unconfined".into();
                 }
                 _ => {
-                    // pix, Pix, cix, pux, PUx, ...
-                    ids.push("exec-fallback");
+                    // pix, Pix, cix, pux, PUx, ...: polc has `as NAME else inherit` only.
+                    if x.ends_with('i') && !x.starts_with(['c', 'C']) {
+                        ids.push("exec-fallback");
+                    } else {
+                        ids.push("exec-fallback-other");
+                    }
                     let name = t.unwrap_or_else(|| polc_name(&first));
                     let fb = if x.ends_with('i') {
                         "inherit"

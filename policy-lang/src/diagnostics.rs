@@ -95,6 +95,8 @@ codes! {
     InvalidAbstractionName = "E0139", Error, "invalid abstraction name", "an abstraction name is lowercase letters, digits and `-`, starting with a letter";
     DenyWithAs = "E0140", Error, "`deny` with `as`", "a transition is only meaningful on `allow exec`";
     UseTooDeep = "E0141", Error, "chain of `use` too deep", "an abstraction may be at most 16 `use` away from the policy: use the deep abstractions directly, or merge some";
+    MalformedClass = "E0160", Error, "malformed character class", "a class is `[abc]`, `[a-z]` or `[^...]`, closed by `]`; it cannot hold `/` (write a literal `[` as `[[]`)";
+    BuiltinVariable = "E0161", Error, "built-in variable replaced", "`pid`, `tid` and `uid` are built in; `home`, `proc` and `run` may be replaced";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";

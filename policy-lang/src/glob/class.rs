@@ -143,7 +143,7 @@ impl CharClass {
 
 fn malformed(msg: impl Into<String>, start: usize, end: usize) -> GlobError {
     GlobError {
-        kind: GlobErrorKind::Malformed(msg.into()),
+        kind: GlobErrorKind::Class(msg.into()),
         start,
         end,
     }
@@ -271,7 +271,7 @@ mod tests {
         assert_eq!((e.start, e.end), (1, 2));
         let e = scan("[a/]", 0).unwrap_err();
         assert_eq!((e.start, e.end), (2, 3));
-        assert!(matches!(e.kind, GlobErrorKind::Malformed(m) if m.contains("`/`")));
+        assert!(matches!(e.kind, GlobErrorKind::Class(m) if m.contains("`/`")));
         assert!(class("[^/]").class.holds('a') && !class("[^/]").class.holds('/'));
         let e = scan("[z-a]", 0).unwrap_err();
         assert_eq!((e.start, e.end), (1, 4));

@@ -175,6 +175,9 @@ pub enum GlobErrorKind {
     /// Unbalanced braces, `***`, or too many alternatives.
     #[error("malformed glob: {0}")]
     Malformed(String),
+    /// An unclosed `[`, a `/` in a class, or a reversed range.
+    #[error("malformed character class: {0}")]
+    Class(String),
 }
 
 impl GlobErrorKind {
@@ -187,6 +190,7 @@ impl GlobErrorKind {
             GlobErrorKind::EmptyComponent => Code::EmptyComponent,
             GlobErrorKind::Control => Code::ControlCharacter,
             GlobErrorKind::Malformed(_) => Code::MalformedGlob,
+            GlobErrorKind::Class(_) => Code::MalformedClass,
         }
     }
 }

@@ -142,7 +142,24 @@ fn files(
         } else {
             files::allow_parts(rule.rights, inherit)
         };
-        for p in parts {
+        for mut p in parts {
+            if forms.repeat && p.fidelity == Fidelity::Exact {
+                // A run longer than MAX_REPEAT is not matched.
+                p.fidelity = if deny {
+                    Fidelity::Widened
+                } else {
+                    Fidelity::Narrowed
+                };
+                p.reason = format!(
+                    "AppArmor has no repetition: `[...]+` matches at most {} characters here{}",
+                    aare::MAX_REPEAT,
+                    if deny {
+                        ", so longer runs are not denied"
+                    } else {
+                        ""
+                    }
+                );
+            }
             let origins = rule
                 .origins
                 .iter()

@@ -297,7 +297,7 @@ impl Labeller {
         deny: Option<MachineId>,
         track_parent: bool,
     ) -> Result<Facts, TooBig> {
-        let meta = text.find(['*', '?', '{']).unwrap_or(text.len());
+        let meta = text.find(['*', '?', '{', '[']).unwrap_or(text.len());
         let lit = text.get(..meta).unwrap_or(text);
         let lab = self.info.lab;
         let v = self.info.v;

@@ -88,8 +88,9 @@ fn reference(name: &str, effect: Effect, letters: &str, paths: &[String]) -> Str
     let q = if effect == Effect::Deny { "deny " } else { "" };
     let mut t = format!("abi <abi/3.0>,\nprofile \"{name}\" {{\n");
     for p in paths {
-        // The strategies write a literal `[` as the class `[[]`, the only `[` they write.
-        let literal = p.replace("[[]", "[");
+        // The strategies write a literal `+` as `[+]` and `[` as `[[]`, the only classes
+        // of a literal component.
+        let literal = p.replace("[+]", "+").replace("[[]", "[");
         t.push_str(&format!("  {q}\"{}\" {letters},\n", octal(&literal)));
     }
     t.push_str("}\n");

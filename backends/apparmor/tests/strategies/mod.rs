@@ -56,11 +56,13 @@ fn literal_piece() -> impl Strategy<Value = String> {
 pub fn literal_component() -> impl Strategy<Value = String> {
     proptest::collection::vec(literal_piece(), 1..4)
         // `/` separates components; `* ? { }` are glob syntax in polc; a literal `[` is
-        // the class `[[]`.
+        // the class `[[]` (and `+` is `[+]`).
         .prop_map(|v| {
             v.concat()
                 .replace(['/', '*', '?', '{', '}'], "_")
                 .replace('[', "[[]")
+                // `+` right after a class repeats it: write it as a class too.
+                .replace('+', "[+]")
         })
         .prop_map(|s| {
             if s == "." || s == ".." {

@@ -122,7 +122,8 @@ impl<'a> GlobEnds<'a> {
     }
 }
 
-const WILD: [char; 4] = ['*', '?', '{', '}'];
+// `[`, `]` and `+` bound classes and their repetition: a prefix or suffix stops there.
+const WILD: [char; 7] = ['*', '?', '{', '}', '[', ']', '+'];
 
 fn prefix(s: &str) -> &str {
     s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())

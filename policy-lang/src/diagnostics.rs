@@ -106,6 +106,8 @@ codes! {
     DuplicateChild = "E0193", Error, "child policy declared more than once", "give each child and hat of a policy its own name";
     OwnerNotOnFiles = "E0150", Error, "`owner` on a rule that is not about files", "`owner` conditions file rules on the file's owner; remove it from network, capability and signal rules";
     AuditNotSupported = "E0151", Error, "`audit` on a rule kind that cannot carry it yet", "`audit` is supported on file, network (inet), capability and signal rules; remove it from unix, netlink/raw/packet and ptrace rules";
+    MalformedClass = "E0160", Error, "malformed character class", "a class is `[abc]`, `[a-z]` or `[^...]`, closed by `]`; it cannot hold `/` (write a literal `[` as `[[]`)";
+    BuiltinVariable = "E0161", Error, "built-in variable replaced", "`pid`, `tid` and `uid` are built in; `home`, `proc` and `run` may be replaced";
     InvalidJson = "E0300", Error, "invalid JSON policy", "see docs/json.md for the schema";
     Io = "E0400", Error, "cannot read input", "check the path and its permissions";
     DuplicateRule = "W0200", Warning, "duplicate rule", "remove one of the two rules";

@@ -134,11 +134,20 @@ fn e0105_malformed_references() {
 
 #[test]
 fn e0106_unsafe_values() {
-    let t = pol("var d = \"/srv/*\"\nallow read \"${d}/x\"");
+    let t = pol("var d = \"/srv/$x\"\nallow read \"${d}/x\"");
     let d = only(&t, Code::UnsafeVariableValue);
-    assert_eq!(d.message, "value of variable `d` holds `*`");
-    assert_eq!(underlined(&t, &d), "*");
-    assert!(d.help_text().contains("write the glob in the rule"));
+    assert_eq!(d.message, "value of variable `d` holds `$`");
+    assert_eq!(underlined(&t, &d), "$");
+    // A glob supplied for a variable whose default is a literal: refused.
+    for glob in ["/srv/*", "/srv/[ab]", "{/a,/b}"] {
+        let mut opts = LoadOptions::default();
+        opts.vars.insert("d".into(), glob.into());
+        let t = pol("var d = \"/srv\"\nallow read \"${d}/x\"");
+        let ds = diags_with(&t, &opts);
+        assert_eq!(ds.len(), 1, "{glob}: {ds:#?}");
+        assert_eq!(ds[0].code, Code::UnsafeVariableValue);
+        assert!(ds[0].help_text().contains("write the glob in the rule"));
+    }
     // a supplied value: no location
     let mut opts = LoadOptions::default();
     opts.vars.insert("d".into(), "/srv/\nx".into());
@@ -541,4 +550,72 @@ fn json_sources_are_checked_with_spans_inside_their_strings() {
             (Code::UnknownCapability, "\"CAP_CHOWN\"")
         ]
     );
+}
+
+#[test]
+fn e0106_relaxed_for_set_variables() {
+    // A declared default may be a glob or a list; a supplied value then may be too.
+    let t = pol("var d = \"/srv/*\", \"/opt/[a-z]\"\nallow read \"${d}/x\"");
+    assert!(diags(&t).is_empty(), "{:#?}", diags(&t));
+    let mut opts = LoadOptions::default();
+    opts.vars.insert("d".into(), "{/data/*,/mnt}".into());
+    let ds = diags_with(&t, &opts);
+    assert!(ds.is_empty(), "{ds:#?}");
+    // Built-in sets: `home` may be replaced by a glob.
+    let mut opts = LoadOptions::default();
+    opts.vars.insert("home".into(), "/users/*".into());
+    let t = pol("allow read \"${home}/.x\", \"/proc/${pid}/stat\"");
+    let ds = diags_with(&t, &opts);
+    assert!(ds.is_empty(), "{ds:#?}");
+    // Injection characters stay refused in a set variable's supplied value.
+    let mut opts = LoadOptions::default();
+    opts.vars.insert("home".into(), "/h\" r,".into());
+    let ds = diags_with(&t, &opts);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_eq!(ds[0].code, Code::UnsafeVariableValue);
+}
+
+#[test]
+fn e0160_malformed_class() {
+    let t = pol("allow read \"/var/log/a[0-9.log\"");
+    let d = only(&t, Code::MalformedClass);
+    assert_eq!(underlined(&t, &d), "[");
+    assert_eq!(
+        d.message,
+        "malformed character class in `/var/log/a[0-9.log`: unclosed `[`"
+    );
+    let t = pol("allow read \"/srv/[a/b]\"");
+    let d = only(&t, Code::MalformedClass);
+    assert_eq!(underlined(&t, &d), "/");
+    let t = pol("allow read \"/srv/[z-a]\"");
+    let d = only(&t, Code::MalformedClass);
+    assert_eq!(underlined(&t, &d), "z-a");
+    // After substitution: the span is the reference.
+    let mut opts = LoadOptions::default();
+    opts.vars.insert("home".into(), "/h[".into());
+    let t = pol("allow read \"${home}/x\"");
+    let ds = diags_with(&t, &opts);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_eq!(ds[0].code, Code::MalformedClass);
+}
+
+#[test]
+fn e0161_builtin_variable_replaced() {
+    let t = pol("var pid = \"self\"\nallow read \"/proc/${pid}/status\"");
+    let d = only(&t, Code::BuiltinVariable);
+    assert_eq!(underlined(&t, &d), "pid");
+    assert_eq!(
+        d.message,
+        "variable `pid` is built in and cannot be replaced"
+    );
+    let mut opts = LoadOptions::default();
+    opts.vars.insert("uid".into(), "0".into());
+    let t = pol("allow read \"/run/user/${uid}/x\"");
+    let ds = diags_with(&t, &opts);
+    assert_eq!(ds.len(), 1, "{ds:#?}");
+    assert_eq!(ds[0].code, Code::BuiltinVariable);
+    assert!(ds[0].primary.is_none());
+    // `home` may be declared again.
+    let t = pol("var home = \"/home/*\", \"/srv/users/*\"\nallow read \"${home}/.x\"");
+    assert!(diags(&t).is_empty(), "{:#?}", diags(&t));
 }

@@ -338,7 +338,7 @@ fn candidates(owns: &[Glob], attach: Option<&str>) -> Result<Vec<(PathBuf, FileC
     let owned = |p: &str| owns.iter().any(|g| g.matches(p));
     // A directory is entered only if something below it can be owned.
     let may_hold = |dir: &str| {
-        if dir.contains(['*', '?', '{', '}', '\\']) {
+        if dir.contains(['*', '?', '{', '}', '[', '\\']) {
             return true;
         }
         let below = if dir == "/" {

@@ -36,6 +36,7 @@
 //! group as `[@]` (AppArmor reads `@{` as a variable). Control characters and NUL are
 //! refused, as are texts with an empty component (`//`, which AppArmor would collapse).
 
+use polc_lang::glob::class::{self, CharClass};
 use std::collections::BTreeSet;
 
 /// A node of a parsed polc glob.
@@ -49,6 +50,10 @@ pub(crate) enum Node {
     StarStar,
     /// `?`
     Quest,
+    /// `[...]`: one character of the class.
+    Class(CharClass),
+    /// `[...]+`: one or more characters of the class.
+    ClassPlus(CharClass),
     /// `{a,b,...}`: alternatives, each a sequence.
     Alt(Vec<Vec<Node>>),
 }
@@ -63,6 +68,8 @@ enum Out {
     Quest,
     /// `[^/]`: one byte other than `/`.
     NotSlash,
+    /// One character of a class, as AppArmor pattern text (see [`class_pattern`]).
+    Class(String),
     /// Two or more alternatives.
     Alt(Vec<Vec<Out>>),
 }
@@ -109,13 +116,21 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, Refusal> {
     // A stack of open groups: (alternatives so far, current alternative).
     let mut stack: Vec<(Vec<Vec<Node>>, Vec<Node>)> = Vec::new();
     let mut cur: Vec<Node> = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         match c {
+            '[' => {
+                let scanned = class::scan(text, i).map_err(|e| Refusal(e.kind.to_string()))?;
+                while chars.next_if(|&(j, _)| j < scanned.end).is_some() {}
+                cur.push(if scanned.plus {
+                    Node::ClassPlus(scanned.class)
+                } else {
+                    Node::Class(scanned.class)
+                });
+            }
             '*' => {
                 let mut n = 1;
-                while chars.peek() == Some(&'*') {
-                    chars.next();
+                while chars.next_if(|&(_, c)| c == '*').is_some() {
                     n += 1;
                 }
                 match n {
@@ -160,7 +175,7 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, Refusal> {
 
 fn nullable(n: &Node) -> bool {
     match n {
-        Node::Lit(_) | Node::Quest => false,
+        Node::Lit(_) | Node::Quest | Node::Class(_) | Node::ClassPlus(_) => false,
         Node::Star | Node::StarStar => true,
         Node::Alt(alts) => alts.iter().any(|a| a.iter().all(nullable)),
     }
@@ -173,9 +188,120 @@ fn full(seq: &[Node]) -> Vec<Out> {
             Node::Star => Out::Star,
             Node::StarStar => Out::StarStar,
             Node::Quest => Out::Quest,
+            Node::Class(c) => class_out(c),
+            Node::ClassPlus(c) => {
+                // `C{,C{,C...}}`: one to MAX_REPEAT characters, linear in size.
+                let one = class_out(c);
+                let mut tail: Vec<Out> = Vec::new();
+                for _ in 1..MAX_REPEAT {
+                    let mut more = vec![one.clone()];
+                    more.extend(tail);
+                    tail = vec![Out::Alt(vec![Vec::new(), more])];
+                }
+                let mut seq = vec![one];
+                seq.extend(tail);
+                Out::Alt(vec![seq])
+            }
             Node::Alt(alts) => Out::Alt(alts.iter().map(|a| full(a)).collect()),
         })
         .collect()
+}
+
+/// How many characters of a class `[...]+` stands for at most in AppArmor, which has
+/// no repetition: enough for every user id (10 digits) and process id (7 digits); a
+/// longer run is not matched, so the rule is narrowed (an allow) or widened (a deny).
+pub const MAX_REPEAT: usize = 10;
+
+/// True when the glob holds a `[...]+`, which AppArmor matches only up to
+/// [`MAX_REPEAT`] characters.
+pub(crate) fn has_repeat(seq: &[Node]) -> bool {
+    seq.iter().any(|n| match n {
+        Node::ClassPlus(_) => true,
+        Node::Alt(alts) => alts.iter().any(|a| has_repeat(a)),
+        _ => false,
+    })
+}
+
+/// One character of a class as AppArmor pattern text. AppArmor classes are classes of
+/// bytes: the ASCII members become a byte class, written as `\xNN` except the four
+/// characters AppArmor's class syntax reads after decoding escapes (`-` written first,
+/// `\]`, `\\` and `\^` last, each checked against `apparmor_parser`); members at or
+/// above U+0080 are supported when the class holds all of them (a negated ASCII class),
+/// as the UTF-8 sequences of `?`; a class holding some but not all of them gives an
+/// empty text, refused when rendered. A class of one ASCII character is that literal.
+fn push_byte_range(out: &mut String, a: u32, b: u32) {
+    if a == b {
+        out.push_str(&format!("\\x{a:02x}"));
+    } else {
+        out.push_str(&format!("\\x{a:02x}-\\x{b:02x}"));
+    }
+}
+
+fn class_out(c: &CharClass) -> Out {
+    if let [(a, b)] = c.ranges() {
+        if a == b && *a < 0x80 {
+            if let Some(ch) = char::from_u32(*a) {
+                return Out::Lit(ch.to_string());
+            }
+        }
+    }
+    Out::Class(class_pattern(c))
+}
+
+fn class_pattern(c: &CharClass) -> String {
+    const SPECIAL: [u32; 4] = [0x2d, 0x5c, 0x5d, 0x5e];
+    let mut ascii = String::new();
+    let mut special: BTreeSet<u32> = BTreeSet::new();
+    let mut high: Vec<(u32, u32)> = Vec::new();
+    for &(a, b) in c.ranges() {
+        if a <= 0x7f {
+            let hi = b.min(0x7f);
+            // The range without the special characters, in pieces.
+            let mut lo = a;
+            for x in a..=hi {
+                if SPECIAL.contains(&x) {
+                    special.insert(x);
+                    if lo < x {
+                        push_byte_range(&mut ascii, lo, x - 1);
+                    }
+                    lo = x + 1;
+                }
+            }
+            if lo <= hi {
+                push_byte_range(&mut ascii, lo, hi);
+            }
+        }
+        if b >= 0x80 {
+            high.push((a.max(0x80), b));
+        }
+    }
+    if special.contains(&0x2d) {
+        ascii.insert(0, '-');
+    }
+    for (x, text) in [(0x5d, "\\]"), (0x5c, "\\\\"), (0x5e, "\\^")] {
+        if special.contains(&x) {
+            ascii.push_str(text);
+        }
+    }
+    let all_high = high == [(0x80, char::MAX as u32)];
+    if !high.is_empty() && !all_high {
+        return String::new();
+    }
+    let byte_class = (!ascii.is_empty()).then(|| format!("[{ascii}]"));
+    match (byte_class, all_high) {
+        (Some(b), false) => b,
+        (None, false) => String::new(),
+        (b, true) => {
+            // QUEST without its ASCII alternative: `{[..],[\xc2-\xdf][\x80-\xbf],...}`.
+            let multi = QUEST
+                .get(QUEST.find("],").map_or(0, |i| i + 2)..QUEST.len() - 1)
+                .unwrap_or_default();
+            match b {
+                Some(b) => format!("{{{b},{multi}}}"),
+                None => format!("{{{multi}}}"),
+            }
+        }
+    }
 }
 
 /// The alternation of `alts` (`None` is the empty set).
@@ -212,6 +338,7 @@ fn no_trailing_slash_node(n: &Node) -> Option<Vec<Out>> {
         Node::Star => Some(vec![Out::Star, Out::NotSlash]),
         Node::StarStar => Some(vec![Out::StarStar, Out::NotSlash]),
         Node::Quest => Some(vec![Out::Quest]),
+        Node::Class(_) | Node::ClassPlus(_) => Some(full(std::slice::from_ref(n))),
         Node::Alt(alts) => alt_of(alts.iter().map(|a| no_trailing_slash(a)).collect()),
     }
 }
@@ -243,6 +370,18 @@ fn ends(seq: &[Node], s: &[char], start: usize) -> BTreeSet<usize> {
                         next.insert(p + 1);
                     }
                 }
+                Node::Class(c) => {
+                    if s.get(p).is_some_and(|x| c.holds(*x)) {
+                        next.insert(p + 1);
+                    }
+                }
+                Node::ClassPlus(c) => {
+                    let mut q = p;
+                    while s.get(q).is_some_and(|x| c.holds(*x)) {
+                        q += 1;
+                        next.insert(q);
+                    }
+                }
                 Node::Alt(alts) => {
                     for a in alts {
                         next.extend(ends(a, s, p));
@@ -266,6 +405,8 @@ pub(crate) struct Forms {
     pub file: Option<String>,
     /// The directory form.
     pub dir: Option<String>,
+    /// The glob holds a `[...]+`, matched only up to [`MAX_REPEAT`] characters.
+    pub repeat: bool,
 }
 
 /// Translate a polc glob into its file and directory forms.
@@ -282,6 +423,7 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
     Ok(Forms {
         file: file.map(|v| render(&v)).transpose()?,
         dir: dir.map(|v| render(&v)).transpose()?,
+        repeat: has_repeat(&seq),
     })
 }
 
@@ -423,6 +565,19 @@ fn emit(seq: &[Out], out: &mut String, depth: usize) -> Result<(), Refusal> {
             Out::Star => out.push('*'),
             Out::StarStar => out.push_str("**"),
             Out::NotSlash => out.push_str("[^/]"),
+            Out::Class(text) if text.is_empty() => {
+                return Err(Refusal(
+                    "a character class holds some but not all non-ASCII characters, which AppArmor's byte classes cannot state".into(),
+                ))
+            }
+            Out::Class(text) => {
+                if text.starts_with('{') {
+                    open_group(out);
+                    out.push_str(text.get(1..).unwrap_or_default());
+                } else {
+                    out.push_str(text);
+                }
+            }
             Out::Quest => {
                 open_group(out);
                 out.push_str(QUEST.get(1..).unwrap_or_default());
@@ -536,6 +691,41 @@ mod tests {
     }
 
     #[test]
+    fn classes_become_byte_classes() {
+        assert_eq!(forms("/x[0-9]").0, s("/x[\\x30-\\x39]"));
+        assert_eq!(forms("/x[]a-]").0, s("/x[-\\x61\\]]"));
+        assert_eq!(forms("/x[[]").0, s("/x\\["));
+        assert_eq!(forms("/x[-^]").0, s("/x[-\\^]"));
+        assert_eq!(
+            forms("/x[+-^]").0,
+            s("/x[-\\x2b-\\x2c\\x2e\\x30-\\x5b\\]\\\\\\^]")
+        );
+        // A negated class holds every non-ASCII character: `?`'s UTF-8 sequences.
+        let neg = forms("/x[^a]").0.unwrap();
+        assert!(
+            neg.starts_with(
+                "/x{[-\\x01-\\x2c\\x2e\\x30-\\x5b\\x5f-\\x60\\x62-\\x7f\\]\\\\\\^],[\\xc2-\\xdf]"
+            ),
+            "{neg}"
+        );
+        // `@` before a class group is escaped like before a brace group.
+        assert!(forms("/@[^a]").0.unwrap().starts_with("/[@]{"));
+        // Some but not all non-ASCII characters: refused.
+        assert!(glob_forms("/x[é]").is_err());
+        assert!(glob_forms("/x[^é]").is_err());
+        assert!(glob_forms("/x[a").is_err());
+    }
+
+    #[test]
+    fn repetition_is_bounded() {
+        let f = glob_forms("/p/[0-9]+").unwrap();
+        assert!(f.repeat);
+        let file = f.file.unwrap();
+        assert_eq!(file.matches("[\\x30-\\x39]").count(), MAX_REPEAT);
+        assert!(!glob_forms("/p/[0-9]").unwrap().repeat);
+    }
+
+    #[test]
     fn matcher_agrees_on_small_cases() {
         let p = |g: &str, path: &str| {
             let seq = parse(g).unwrap();
@@ -549,5 +739,8 @@ mod tests {
         assert!(p("/{a,b/c}", "/b/c"));
         assert!(p("/**", "/"));
         assert!(!p("/a/**", "/a"));
+        assert!(p("/a/[0-9]+", "/a/123"));
+        assert!(!p("/a/[0-9]+", "/a/"));
+        assert!(!p("/a/[^0-9]", "/a/1"));
     }
 }

@@ -182,6 +182,23 @@ fn files(
             files::allow_parts(rule.rights, inherit)
         };
         for mut p in parts {
+            if forms.repeat && p.fidelity == Fidelity::Exact {
+                // A run longer than MAX_REPEAT is not matched.
+                p.fidelity = if deny {
+                    Fidelity::Widened
+                } else {
+                    Fidelity::Narrowed
+                };
+                p.reason = format!(
+                    "AppArmor has no repetition: `[...]+` matches at most {} characters here{}",
+                    aare::MAX_REPEAT,
+                    if deny {
+                        ", so longer runs are not denied"
+                    } else {
+                        ""
+                    }
+                );
+            }
             if !deny && rule.exec_mode == ExecMode::Unconfined && p.rights.contains(Right::Exec) {
                 p.fidelity = p.fidelity.max(Fidelity::Widened);
                 if !p.reason.is_empty() {

@@ -88,7 +88,10 @@ fn reference(name: &str, effect: Effect, letters: &str, paths: &[String]) -> Str
     let q = if effect == Effect::Deny { "deny " } else { "" };
     let mut t = format!("abi <abi/3.0>,\nprofile \"{name}\" {{\n");
     for p in paths {
-        t.push_str(&format!("  {q}\"{}\" {letters},\n", octal(p)));
+        // The strategies write a literal `+` as `[+]` and `[` as `[[]`, the only classes
+        // of a literal component.
+        let literal = p.replace("[+]", "+").replace("[[]", "[");
+        t.push_str(&format!("  {q}\"{}\" {letters},\n", octal(&literal)));
     }
     t.push_str("}\n");
     t
@@ -301,8 +304,10 @@ fn the_reference_is_sensitive_to_a_changed_rule() {
 mod hostile;
 
 /// Hostile cases of `hostile::cases()` (every field) that must reach `apparmor_parser`
-/// (all of them are fixed: 153 of 297 measured, the rest refused by the front end).
-const MIN_REACHED_FIELDS: usize = 153;
+/// (all of them are fixed: 152 of 297 measured, the rest refused by the front end; one
+/// fewer than before `[` started a class, since a `--var` value holding `[` for a
+/// variable whose default is no glob is now refused, E0106).
+const MIN_REACHED_FIELDS: usize = 152;
 
 /// Every field that reaches a profile (paths, attachment, `--var` values, exec targets
 /// and their names, the policy's name, abstraction names and files, the JSON form) holding

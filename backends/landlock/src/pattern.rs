@@ -22,7 +22,7 @@ pub(crate) enum Shape {
 
 /// True when `s` holds a glob metacharacter.
 pub(crate) fn has_meta(s: &str) -> bool {
-    s.contains(['*', '?', '{', '}'])
+    s.contains(['*', '?', '{', '}', '['])
 }
 
 /// True for a valid path: `/`, or `/c1/.../cn` with non-empty components that are not

@@ -15,9 +15,10 @@ mod hostile;
 use polc_landlock::{plan, Compatibility, Config, MAX_ABI};
 use std::collections::BTreeSet;
 
-/// Hostile cases whose plan must be checked (the cases are fixed: measured 153 of 297, the
-/// rest refused by the front end).
-const MIN_REACHED: usize = 153;
+/// Hostile cases whose plan must be checked (the cases are fixed: measured 152 of 297, the
+/// rest refused by the front end; one fewer since `[` starts a class and a `--var` value
+/// holding it for a variable whose default is no glob is refused, E0106).
+const MIN_REACHED: usize = 152;
 
 #[test]
 fn hostile_strings_in_every_field_give_plans_of_exactly_the_given_paths() {

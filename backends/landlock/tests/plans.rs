@@ -149,6 +149,36 @@ fn globs_inside_directories() {
     );
 }
 
+/// Classes and `[..]+` are planned over the file system view like `*`; a directory
+/// named with a literal `[` is not taken for the class.
+#[test]
+fn character_classes_inside_directories() {
+    let t = image();
+    for d in ["srv/www/[a]", "srv/www/12", "srv/www/012"] {
+        fs::create_dir_all(t.path().join(d)).unwrap();
+        fs::write(t.path().join(d).join("index.html"), "x").unwrap();
+    }
+    let p = plan(
+        &policy(
+            "org.example.webapp",
+            &[
+                r#"allow read "/srv/www/[a]/index.html""#,
+                r#"allow read "/srv/www/{[1-9],[1-9][0-9]+}/index.html""#,
+            ],
+        ),
+        &config(t.path(), 7),
+    )
+    .unwrap();
+    let json = p
+        .to_json()
+        .replace(&t.path().display().to_string(), "[ROOT]");
+    assert!(json.contains("\"/srv/www/a/index.html"), "{json}");
+    assert!(json.contains("\"/srv/www/12/index.html"), "{json}");
+    assert!(!json.contains("\"path\": \"/srv/www/[a]"), "{json}");
+    assert!(!json.contains("\"path\": \"/srv/www/012"), "{json}");
+    insta::assert_snapshot!("classes", json);
+}
+
 #[test]
 fn network_signals_and_capabilities() {
     let t = image();

@@ -16,7 +16,7 @@ pub(crate) type Label = u32;
 /// The text of a glob before its first wildcard or brace: every path of the glob starts
 /// with it.
 pub(crate) fn literal_prefix(glob: &str) -> &str {
-    let meta = glob.find(['*', '?', '{']).unwrap_or(glob.len());
+    let meta = glob.find(['*', '?', '{', '[']).unwrap_or(glob.len());
     glob.get(..meta).unwrap_or("")
 }
 

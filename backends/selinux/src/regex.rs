@@ -368,6 +368,8 @@ pub(crate) fn fc_meta(text: &str) -> (bool, usize, usize) {
 /// A glob token.
 enum Tok {
     Lit(u8),
+    /// `[...]` (and `[...]+`): the class's bytes (see [`class_bytes`]), one or more.
+    Class(ByteSet, bool),
     Star,
     DoubleStar,
     Quest,
@@ -382,6 +384,14 @@ fn tokens(text: &str) -> Vec<Tok> {
     let mut i = 0;
     while let Some(&c) = b.get(i) {
         match c {
+            b'[' => {
+                if let Ok(sc) = polc_lang::glob::class::scan(text, i) {
+                    out.push(Tok::Class(class_bytes(&sc.class), sc.plus));
+                    i = sc.end;
+                    continue;
+                }
+                out.push(Tok::Lit(c));
+            }
             b'*' if b.get(i + 1) == Some(&b'*') => {
                 out.push(Tok::DoubleStar);
                 i += 2;
@@ -419,6 +429,48 @@ fn balanced(toks: &[Tok]) -> bool {
     depth == 0
 }
 
+/// The bytes of a class: its ASCII members, and every byte from 0x80 when it holds a
+/// character beyond ASCII (matched byte by byte, as `?` is: file_contexts regexes run
+/// in byte mode).
+fn class_bytes(c: &polc_lang::glob::class::CharClass) -> ByteSet {
+    let mut set = ByteSet::EMPTY;
+    for &(a, b) in c.ranges() {
+        if a <= 0x7f {
+            let lo = u8::try_from(a).unwrap_or(0x7f);
+            let hi = u8::try_from(b.min(0x7f)).unwrap_or(0x7f);
+            set = set.union(ByteSet::range(lo, hi));
+        }
+        if b >= 0x80 {
+            set = set.union(ByteSet::range(0x80, 0xff));
+        }
+    }
+    set
+}
+
+/// A byte set as a file_contexts bracket class, every member as `\xHH`.
+fn push_class(out: &mut String, set: &ByteSet) {
+    out.push('[');
+    let mut b = 0u16;
+    while b <= 0xff {
+        let lo = b as u8;
+        if !set.contains(lo) {
+            b += 1;
+            continue;
+        }
+        let mut hi = lo;
+        while hi < 0xff && set.contains(hi + 1) {
+            hi += 1;
+        }
+        if hi == lo {
+            out.push_str(&format!("\\x{lo:02x}"));
+        } else {
+            out.push_str(&format!("\\x{lo:02x}-\\x{hi:02x}"));
+        }
+        b = u16::from(hi) + 1;
+    }
+    out.push(']');
+}
+
 fn not_slash() -> ByteSet {
     ByteSet::single(b'/').complement()
 }
@@ -432,6 +484,8 @@ pub(crate) fn glob_re(text: &str) -> Re {
     for t in &toks {
         let item = match t {
             Tok::Lit(c) => Re::Set(ByteSet::single(*c)),
+            Tok::Class(set, false) => Re::Set(*set),
+            Tok::Class(set, true) => Re::Repeat(Box::new(Re::Set(*set)), 1, None),
             Tok::Star => Re::Repeat(Box::new(Re::Set(not_slash())), 0, None),
             Tok::DoubleStar => Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None),
             Tok::Quest => Re::Set(not_slash()),
@@ -484,6 +538,12 @@ pub(crate) fn glob_to_fc_regex(text: &str) -> String {
     for t in &toks {
         match t {
             Tok::Lit(c) => push_lit(&mut out, *c),
+            Tok::Class(set, plus) => {
+                push_class(&mut out, set);
+                if *plus {
+                    out.push('+');
+                }
+            }
             Tok::Star => out.push_str("[^/]*"),
             Tok::DoubleStar => out.push_str(".*"),
             Tok::Quest => out.push_str("[^/]"),
@@ -519,6 +579,22 @@ mod tests {
         assert_eq!(fc_meta("/etc/.*"), (true, 5, 7));
         assert_eq!(fc_meta("/usr/bin/foo\\.sh"), (false, 15, 15));
         assert_eq!(fc_meta("/a?quota\\.(user|group)"), (true, 2, 21));
+    }
+
+    #[test]
+    fn classes_translate_to_byte_classes() {
+        assert_eq!(glob_to_fc_regex("/p/[0-9]+/x"), "/p/[\\x30-\\x39]+/x");
+        assert_eq!(glob_to_fc_regex("/p/[]a-]"), "/p/[\\x2d\\x5d\\x61]");
+        let neg = glob_to_fc_regex("/p/[^a]");
+        assert_eq!(neg, "/p/[\\x01-\\x2e\\x30-\\x60\\x62-\\xff]");
+        for g in [
+            "/p/[0-9]+/x",
+            "/p/[]a-]",
+            "/p/[^a]",
+            "/p/{[1-9],[1-9][0-9]+}",
+        ] {
+            parse_fc_regex(&glob_to_fc_regex(g)).unwrap();
+        }
     }
 
     #[test]

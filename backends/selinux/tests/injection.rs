@@ -19,9 +19,10 @@ use common::*;
 use polc_lang::ir::{Policy, PolicyName};
 use polc_selinux::compile;
 
-/// Hostile cases that must reach `secilc` (the cases are fixed: measured 153 of 297, the
-/// rest refused by the front end).
-const MIN_REACHED: usize = 153;
+/// Hostile cases that must reach `secilc` (the cases are fixed: measured 152 of 297, the
+/// rest refused by the front end; one fewer since `[` starts a class and a `--var` value
+/// holding it for a variable whose default is no glob is refused, E0106).
+const MIN_REACHED: usize = 152;
 
 /// The fields of each file_contexts line.
 fn fc_shape(fc: &str) -> Vec<usize> {

@@ -173,14 +173,23 @@ pub(crate) fn check_path_literal(sink: &mut Sink<'_>, s: &Spanned<String>, attac
 /// The first character not allowed in a variable's value (glob characters, `"`, `\`,
 /// `$`, NUL, control characters), with its byte offset.
 pub(crate) fn unsafe_value_char(v: &str) -> Option<(usize, char)> {
+    v.char_indices().find(|(_, c)| {
+        matches!(c, '*' | '?' | '{' | '}' | '[' | '"' | '\\' | '$') || c.is_control()
+    })
+}
+
+/// The first character a set variable's value (a declared default, or a value supplied
+/// for a variable whose default is a glob) may not hold: globs are allowed, quotes,
+/// backslashes, `$` and control characters are not.
+pub(crate) fn unsafe_set_value_char(v: &str) -> Option<(usize, char)> {
     v.char_indices()
-        .find(|(_, c)| matches!(c, '*' | '?' | '{' | '}' | '"' | '\\' | '$') || c.is_control())
+        .find(|(_, c)| matches!(c, '"' | '\\' | '$') || c.is_control())
 }
 
 /// A help for an unsafe value character.
 pub(crate) fn unsafe_value_help(c: char) -> String {
     match c {
-        '*' | '?' | '{' | '}' => "a variable holds a literal path fragment; write the glob in the rule, e.g. `\"${dir}/**\"`".into(),
+        '*' | '?' | '{' | '}' | '[' => "a supplied value holds a literal path fragment unless the variable's default is a glob (a set of paths); write the glob in the rule, e.g. `\"${dir}/**\"`".into(),
         '$' => "a value cannot refer to other variables".into(),
         _ => Code::UnsafeVariableValue.help().into(),
     }
@@ -321,7 +330,9 @@ fn check_var(
             Some((first.span, "first declared here")),
         );
     }
-    if let Some((i, c)) = unsafe_value_char(&value.node) {
+    // A declared default is written by the policy's author: it may be a glob (a set of
+    // paths); the injection characters stay refused.
+    if let Some((i, c)) = unsafe_set_value_char(&value.node) {
         let span = LitMap::new(sink.text, value.span, &value.node).span(i..i + c.len_utf8());
         sink.report(
             Code::UnsafeVariableValue,

@@ -122,6 +122,11 @@ impl<'a> PathSite<'a> {
                 format!("malformed glob `{p}`: {}", esc(why)),
                 "malformed here".to_string(),
             ),
+            GlobErrorKind::Class(why) => (
+                Code::MalformedClass,
+                format!("malformed character class in `{p}`: {}", esc(why)),
+                "malformed here".to_string(),
+            ),
         };
         let mut d = Diagnostic::new(code, self.file, self.span(r.clone()), message, label);
         if let Some(h) = self.subst_help(r) {

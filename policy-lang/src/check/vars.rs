@@ -1,7 +1,7 @@
 //! Install-time variables: the environment (declarations, then supplied values) and
 //! substitution into strings, with validation of the result.
 
-use super::items::{unsafe_value_char, unsafe_value_help};
+use super::items::{unsafe_set_value_char, unsafe_value_char, unsafe_value_help};
 use super::paths::PathSite;
 use super::resolve::{Node, Resolution, Workspace};
 use super::strings::{esc, has_refs, is_var_name, pieces, substitute, suggest, LitMap, Piece};
@@ -21,10 +21,46 @@ enum Val {
 #[derive(Clone, Debug)]
 struct VarDef {
     val: Val,
+    /// A set variable: its default is a glob (or a built-in set), so a supplied value
+    /// may be a glob too.
+    set: bool,
+    /// A built-in variable, and whether a declaration or a supplied value may replace it.
+    builtin: Option<bool>,
     /// Where it was declared (unit, span of the name), if declared.
     decl: Option<(usize, Span)>,
     /// The declaring item.
     item: Option<Node>,
+}
+
+/// The built-in variables: name, value, and whether a `var` declaration or a supplied
+/// value may replace it. Each stands for a set of paths or of path components.
+pub(crate) const BUILTINS: &[(&str, &str, bool)] = &[
+    // A process or thread id: one or more digits without a leading zero.
+    ("pid", "{[1-9],[1-9][0-9]+}", false),
+    ("tid", "{[1-9],[1-9][0-9]+}", false),
+    // A user id: one or more digits.
+    ("uid", "[0-9]+", false),
+    ("home", "{/home/*,/root}", true),
+    ("proc", "/proc", true),
+    ("run", "{/run,/var/run}", true),
+];
+
+/// A declaration or a supplied value for a built-in variable whose meaning is fixed.
+fn builtin_fixed(file: &str, span: Option<Span>, name: &str) -> Diagnostic {
+    let message = format!("variable `{name}` is built in and cannot be replaced");
+    let d = match span {
+        Some(span) => Diagnostic::new(
+            Code::BuiltinVariable,
+            file,
+            span,
+            message,
+            "built-in variable",
+        ),
+        None => Diagnostic::unlocated(Code::BuiltinVariable, file, message),
+    };
+    d.with_help(format!(
+        "`${{{name}}}` always means what docs/language.md says; declare a variable with another name"
+    ))
 }
 
 /// The variables visible to a policy and its abstractions.
@@ -43,6 +79,18 @@ impl Env {
         out: &mut Vec<Diagnostic>,
     ) -> Env {
         let mut env = Env::default();
+        for &(name, value, overridable) in BUILTINS {
+            env.defs.insert(
+                name.to_string(),
+                VarDef {
+                    val: Val::Safe(value.to_string()),
+                    set: true,
+                    builtin: Some(overridable),
+                    decl: None,
+                    item: None,
+                },
+            );
+        }
         for e in &res.items {
             let (Some(item), Some(unit)) = (ws.item(e.node), ws.unit(e.node.0)) else {
                 continue;
@@ -54,20 +102,31 @@ impl Env {
                 if !is_var_name(&name.node) {
                     continue;
                 }
-                let val = match unsafe_value_char(&value.node) {
+                let val = match unsafe_set_value_char(&value.node) {
                     None => Val::Safe(value.node.clone()),
                     Some(_) => Val::Unsafe,
                 };
+                let set = unsafe_value_char(&value.node).is_some();
+                let def = VarDef {
+                    val: val.clone(),
+                    set,
+                    builtin: None,
+                    decl: Some((e.node.0, name.span)),
+                    item: Some(e.node),
+                };
                 match env.defs.get(&name.node) {
-                    None => {
-                        env.defs.insert(
-                            name.node.clone(),
-                            VarDef {
-                                val,
-                                decl: Some((e.node.0, name.span)),
-                                item: Some(e.node),
-                            },
-                        );
+                    None
+                    | Some(VarDef {
+                        builtin: Some(true),
+                        ..
+                    }) => {
+                        env.defs.insert(name.node.clone(), def);
+                    }
+                    Some(VarDef {
+                        builtin: Some(false),
+                        ..
+                    }) => {
+                        out.push(builtin_fixed(&unit.name, Some(name.span), &name.node));
                     }
                     // A second declaration in the same item is reported by the item check.
                     Some(first) if first.item == Some(e.node) => {}
@@ -107,7 +166,20 @@ impl Env {
                 ));
                 continue;
             }
-            let val = match unsafe_value_char(value) {
+            let (set, builtin) = env
+                .defs
+                .get(name)
+                .map_or((false, None), |d| (d.set, d.builtin));
+            if builtin == Some(false) {
+                out.push(builtin_fixed(own, None, name));
+                continue;
+            }
+            let unsafe_char = if set {
+                unsafe_set_value_char(value)
+            } else {
+                unsafe_value_char(value)
+            };
+            let val = match unsafe_char {
                 None => Val::Safe(value.clone()),
                 Some((_, c)) => {
                     out.push(
@@ -127,10 +199,13 @@ impl Env {
             };
             let def = env.defs.entry(name.clone()).or_insert(VarDef {
                 val: Val::Unsafe,
+                set: false,
+                builtin: None,
                 decl: None,
                 item: None,
             });
             def.val = val;
+            def.builtin = None;
         }
         env
     }

@@ -244,13 +244,13 @@ fn file_cite(i: usize, f: &crate::ir::FileRule, rights: Rights) -> RuleCite {
 /// A glob literal for `path`: the path itself, with glob characters (which cannot be
 /// escaped) replaced by `?`.
 fn literal_glob(path: &str, notes: &mut Vec<String>) -> String {
-    if path.contains(['*', '?', '{', '}']) {
+    if path.contains(['*', '?', '{', '}', '[']) {
         notes.push(format!(
             "`{path}` holds glob characters, which a policy string cannot escape: the suggested rule writes each as `?`"
         ));
         path.chars()
             .map(|c| {
-                if matches!(c, '*' | '?' | '{' | '}') {
+                if matches!(c, '*' | '?' | '{' | '}' | '[') {
                     '?'
                 } else {
                     c
@@ -329,7 +329,7 @@ fn hint_glob(hint: &PathHint) -> Option<String> {
     let clean = |s: &str| -> String {
         s.chars()
             .map(|c| {
-                if matches!(c, '*' | '?' | '{' | '}') {
+                if matches!(c, '*' | '?' | '{' | '}' | '[') {
                     '?'
                 } else {
                     c

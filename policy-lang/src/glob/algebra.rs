@@ -8,66 +8,139 @@
 //! makes the witness a shortest one, and among those the first in symbol order (a
 //! character neither glob names, `/`, `.`, then the literals in code-point order).
 
+use super::class::CharClass;
 use super::nfa::{Class, Nfa};
 use super::Emptiness;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 /// Product states a search may create before it gives up with [`Emptiness::Unknown`].
 pub const MAX_PRODUCT_STATES: usize = 1 << 18;
 /// Elementary steps (transition visits) a search may take before it gives up.
 pub const MAX_SEARCH_WORK: u64 = 1 << 25;
 
+/// A symbol: a character named by a glob, or a representative of a set of characters
+/// that every glob and class involved treats alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Sym {
     Char(char),
-    Other,
+    Other(char),
 }
 
 pub(super) struct Alphabet {
     pub(super) syms: Vec<Sym>,
-    /// The concrete character written for [`Sym::Other`] in witnesses.
-    other: char,
 }
 
 impl Alphabet {
     fn new(a: &Nfa, b: &Nfa) -> Alphabet {
-        Alphabet::of_lits(a.lits.union(&b.lits).copied().collect())
+        Alphabet::of(
+            a.lits.union(&b.lits).copied().collect(),
+            a.sets.union(&b.sets).cloned().collect(),
+        )
     }
 
-    /// The alphabet of automata whose literal characters are `lits`.
-    pub(super) fn of_lits(lits: std::collections::BTreeSet<char>) -> Alphabet {
-        // `Other` first: witnesses then prefer a character neither glob names.
-        let mut syms = vec![Sym::Other, Sym::Char('/'), Sym::Char('.')];
+    /// The alphabet of automata whose literal characters are `lits` and whose classes
+    /// are `sets`.
+    pub(super) fn of(lits: BTreeSet<char>, sets: BTreeSet<Arc<CharClass>>) -> Alphabet {
+        // The other characters first: witnesses then prefer a character no glob names.
+        let mut syms: Vec<Sym> = others(&lits, &sets).into_iter().map(Sym::Other).collect();
+        syms.extend([Sym::Char('/'), Sym::Char('.')]);
         syms.extend(
             lits.iter()
                 .filter(|&&c| c != '/' && c != '.')
                 .map(|&c| Sym::Char(c)),
         );
-        let taken = |c: &char| lits.contains(c) || *c == '/' || *c == '.';
-        let other = ('a'..='z')
-            .chain('A'..='Z')
-            .chain('0'..='9')
-            .chain(['_', '-', '~', '+'])
-            .chain((0xc0u32..).filter_map(char::from_u32))
-            .find(|c| !taken(c))
-            .unwrap_or('\u{fffd}');
-        Alphabet { syms, other }
+        Alphabet { syms }
     }
 
     fn char_of(&self, s: Sym) -> char {
         match s {
-            Sym::Char(c) => c,
-            Sym::Other => self.other,
+            Sym::Char(c) | Sym::Other(c) => c,
         }
     }
 }
 
-pub(super) fn holds(class: Class, s: Sym) -> bool {
+/// The characters written in witnesses, in order of preference.
+fn preferred() -> impl Iterator<Item = char> {
+    ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .chain(['_', '-', '~', '+'])
+}
+
+/// One representative of each set of characters outside `lits`, `/` and `.` that all
+/// the classes treat alike (a class holds all of the set or none of it), in the order
+/// of the representatives' preference.
+fn others(lits: &BTreeSet<char>, sets: &BTreeSet<Arc<CharClass>>) -> Vec<char> {
+    let taken = |c: char| lits.contains(&c) || c == '/' || c == '.';
+    if sets.is_empty() {
+        // One set: every character no glob names.
+        let other = preferred()
+            .chain((0xc0u32..).filter_map(char::from_u32))
+            .find(|&c| !taken(c))
+            .unwrap_or('\u{fffd}');
+        return vec![other];
+    }
+    let signature = |c: char| -> Vec<bool> { sets.iter().map(|s| s.holds(c)).collect() };
+    // The intervals between every boundary of a class, a literal, `/` and `.`.
+    let mut bounds: BTreeSet<u32> = BTreeSet::from([1, char::MAX as u32 + 1]);
+    for s in sets {
+        for &(a, b) in s.ranges() {
+            bounds.extend([a, b + 1]);
+        }
+    }
+    for c in lits.iter().copied().chain(['/', '.']) {
+        bounds.extend([c as u32, c as u32 + 1]);
+    }
+    let mut groups: Vec<(Vec<bool>, char)> = Vec::new();
+    let mut seen: std::collections::HashMap<Vec<bool>, usize> = std::collections::HashMap::new();
+    let points: Vec<u32> = bounds.into_iter().collect();
+    for w in points.windows(2) {
+        let (Some(&a), Some(&b)) = (w.first(), w.get(1)) else {
+            continue;
+        };
+        // A representative of [a, b): a preferred character if there is one.
+        let first = preferred()
+            .find(|&c| (a..b).contains(&(c as u32)) && !taken(c))
+            .or_else(|| (a..b).filter_map(char::from_u32).find(|&c| !taken(c)));
+        let Some(rep) = first else { continue };
+        let sig = signature(rep);
+        match seen.get(&sig) {
+            Some(&k) => {
+                if let Some(g) = groups.get_mut(k) {
+                    if rank(rep) < rank(g.1) {
+                        g.1 = rep;
+                    }
+                }
+            }
+            None => {
+                seen.insert(sig.clone(), groups.len());
+                groups.push((sig, rep));
+            }
+        }
+    }
+    let mut reps: Vec<char> = groups.into_iter().map(|(_, c)| c).collect();
+    reps.sort_by_key(|&c| rank(c));
+    reps
+}
+
+/// A character's place in witness preference: the preferred ones first, then printable
+/// characters by code point, then control characters.
+fn rank(c: char) -> (u8, u32) {
+    match preferred().position(|p| p == c) {
+        Some(i) => (0, i as u32),
+        None if c < ' ' || c == '\u{7f}' => (2, c as u32),
+        None => (1, c as u32),
+    }
+}
+
+pub(super) fn holds(class: &Class, s: Sym) -> bool {
     match (class, s) {
-        (Class::Lit(l), Sym::Char(c)) => l == c,
-        (Class::Lit(_), Sym::Other) => false,
+        (Class::Lit(l), Sym::Char(c)) => *l == c,
+        (Class::Lit(_), Sym::Other(_)) => false,
         (Class::NotSlash, s) => s != Sym::Char('/'),
         (Class::Any, _) => true,
+        (Class::Set(set), Sym::Char(c) | Sym::Other(c)) => set.holds(c),
     }
 }
 
@@ -197,7 +270,7 @@ pub(super) fn intersection(a: &Nfa, b: &Nfa) -> Emptiness {
             a_next.extend(
                 trans(a, qa)
                     .iter()
-                    .filter(|(c, _)| holds(*c, s))
+                    .filter(|(c, _)| holds(c, s))
                     .map(|&(_, r)| r),
             );
             if a_next.is_empty() {
@@ -207,7 +280,8 @@ pub(super) fn intersection(a: &Nfa, b: &Nfa) -> Emptiness {
             if !search.spend(a_next.len() * tb.len()) {
                 return Emptiness::Unknown;
             }
-            for &(cb, rb) in tb {
+            for (cb, rb) in tb {
+                let rb = *rb;
                 if !holds(cb, s) {
                     continue;
                 }
@@ -277,7 +351,7 @@ impl<'a> Dfa<'a> {
         for &q in self.sets.get(d as usize)? {
             let t = trans(self.nfa, q);
             visited += t.len();
-            set.extend(t.iter().filter(|(c, _)| holds(*c, s)).map(|&(_, r)| r));
+            set.extend(t.iter().filter(|(c, _)| holds(c, s)).map(|&(_, r)| r));
         }
         set.sort_unstable();
         set.dedup();
@@ -316,7 +390,8 @@ pub(super) fn difference(a: &Nfa, b: &Nfa) -> Emptiness {
                 return Emptiness::Unknown;
             }
             let mut d2 = None;
-            for &(ca, ra) in ta {
+            for (ca, ra) in ta {
+                let ra = *ra;
                 if !holds(ca, s) {
                     continue;
                 }

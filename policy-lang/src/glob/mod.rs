@@ -36,7 +36,14 @@
 //! | `**` | any run of characters, `/` included, possibly empty |
 //! | `?` | exactly one character other than `/` |
 //! | `{a,b,...}` | any one of the alternatives; they nest, may be empty, may hold wildcards and `/`; `{x}` is `x` |
-//! | anything else | itself: `,` outside braces, `\`, `[`, `]` are ordinary characters; there are no escapes |
+//! | `[abc]`, `[a-z]`, `[^a-z]` | one character of the class (negated with `^`); never `/` |
+//! | `[0-9]+` | one or more characters of the class |
+//! | anything else | itself: `,` outside braces, `\`, `]` outside a class, `+` not after a class are ordinary characters; there are no escapes (a literal `[` is `[[]`) |
+//!
+//! Inside a class, a `]` written first (after the optional `^`) and a `-` written first
+//! or last are members; `{ } , * ? [ \ +` are members; a class never matches `/`:
+//! `/` is malformed in a class except a negated one (`[^/]`), and a range spanning `/`
+//! (`[.-0]`) holds the others. See [`class`].
 //!
 //! A glob denotes the union, over its brace expansions, of the valid paths the expansion
 //! matches as a whole string. For example `/{usr/,}lib/*.so` expands to `/usr/lib/*.so` and
@@ -60,7 +67,8 @@
 //! range of the offending text:
 //!
 //! 1. NUL or control characters (below U+0020, or U+007F) anywhere: [`GlobErrorKind::Control`].
-//! 2. Brace structure: an unclosed `{` or an unmatched `}`, braces nested deeper than
+//! 2. Brace and class structure: an unclosed `[`, a `/` in a class, a reversed range
+//!    (`[z-a]`), an unclosed `{` or an unmatched `}`, braces nested deeper than
 //!    [`MAX_BRACE_DEPTH`], more than [`MAX_EXPANSIONS`] expansions or more than
 //!    [`MAX_EXPANDED_LEN`] characters in all expansions together: [`GlobErrorKind::Malformed`].
 //! 3. For each expansion in order (leftmost group varying slowest): a run of three or more
@@ -78,7 +86,8 @@
 //!
 //! [`Glob::is_subset`] and [`Glob::intersects`] are exact over valid paths: each glob
 //! becomes an automaton over a symbolic alphabet (`/`, `.`, the literal characters of
-//! either glob, and one symbol for every other character), and a breadth-first search of
+//! either glob, and one symbol for each set of other characters that every class of
+//! either glob treats alike: one symbol when there are no classes), and a breadth-first search of
 //! its product with the other glob (determinised for containment) and with the
 //! automaton of valid paths decides emptiness of `A ∖ B` or `A ∩ B`. Witnesses are
 //! shortest valid paths. Matching simulates the automaton: linear in the path length
@@ -99,6 +108,7 @@
 //! describes every change as such a set.
 
 mod algebra;
+pub mod class;
 mod nfa;
 mod parse;
 mod set;
@@ -165,6 +175,9 @@ pub enum GlobErrorKind {
     /// Unbalanced braces, `***`, or too many alternatives.
     #[error("malformed glob: {0}")]
     Malformed(String),
+    /// An unclosed `[`, a `/` in a class, or a reversed range.
+    #[error("malformed character class: {0}")]
+    Class(String),
 }
 
 impl GlobErrorKind {
@@ -177,6 +190,7 @@ impl GlobErrorKind {
             GlobErrorKind::EmptyComponent => Code::EmptyComponent,
             GlobErrorKind::Control => Code::ControlCharacter,
             GlobErrorKind::Malformed(_) => Code::MalformedGlob,
+            GlobErrorKind::Class(_) => Code::MalformedClass,
         }
     }
 }
@@ -214,7 +228,7 @@ impl Glob {
 
     /// True when the glob has no wildcard and no braces: it matches exactly its text.
     pub fn is_literal(&self) -> bool {
-        !self.text.contains(['*', '?', '{', '}'])
+        !self.text.contains(['*', '?', '{', '}', '['])
     }
 
     /// The longest directory prefix of the glob with no wildcard or brace: the text up to
@@ -225,7 +239,10 @@ impl Glob {
     /// `/etc/ssl/*.pem` → `/etc/ssl`; `/etc/ssl/**` → `/etc/ssl`; `/{a,b}` → `/`;
     /// `/etc/passwd` → `/etc`; `/` → `/`.
     pub fn literal_dir_prefix(&self) -> &str {
-        let wild = self.text.find(['*', '?', '{']).unwrap_or(self.text.len());
+        let wild = self
+            .text
+            .find(['*', '?', '{', '['])
+            .unwrap_or(self.text.len());
         let head = self.text.get(..wild).unwrap_or("");
         match head.rfind('/') {
             Some(0) | None => "/",

@@ -4,11 +4,13 @@
 //! size is linear in the glob text; matching a path simulates it in
 //! `O(path length × transitions)`, without backtracking.
 
+use super::class::CharClass;
 use super::parse::{run_text, tokens, Node, Token};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// What one transition consumes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) enum Class {
     /// Exactly this character.
     Lit(char),
@@ -16,15 +18,18 @@ pub(super) enum Class {
     NotSlash,
     /// Any character (the loop of `**`).
     Any,
+    /// A character of a `[...]` class (never `/`).
+    Set(Arc<CharClass>),
 }
 
 impl Class {
     /// True when the class holds `c`.
-    pub(super) fn holds(self, c: char) -> bool {
+    pub(super) fn holds(&self, c: char) -> bool {
         match self {
-            Class::Lit(l) => l == c,
+            Class::Lit(l) => *l == c,
             Class::NotSlash => c != '/',
             Class::Any => true,
+            Class::Set(set) => set.holds(c),
         }
     }
 }
@@ -38,6 +43,8 @@ pub(super) struct Nfa {
     pub(super) accepting: Vec<bool>,
     /// The characters of the glob's `Lit` classes.
     pub(super) lits: BTreeSet<char>,
+    /// The glob's `[...]` classes.
+    pub(super) sets: BTreeSet<Arc<CharClass>>,
 }
 
 /// Transitions plus closure members visited during ε-removal; past it the glob is refused.
@@ -78,6 +85,12 @@ impl Builder {
                         match tok {
                             Token::Lit(c) => self.edge(cur, Class::Lit(c), next),
                             Token::One => self.edge(cur, Class::NotSlash, next),
+                            Token::Class(set) => self.edge(cur, Class::Set(set), next),
+                            Token::ClassPlus(set) => {
+                                // One character of the class, then a loop on it.
+                                self.edge(cur, Class::Set(set.clone()), next);
+                                self.edge(next, Class::Set(set), next);
+                            }
                             Token::Star | Token::GlobStar => {
                                 let class = if tok == Token::Star {
                                     Class::NotSlash
@@ -123,6 +136,7 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
         trans: Vec::new(),
         accepting: Vec::new(),
         lits: BTreeSet::new(),
+        sets: BTreeSet::new(),
     };
     let mut work = 0usize;
     let mut k = 0;
@@ -152,8 +166,14 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
         }
         let mut mapped = Vec::with_capacity(out.len());
         for (class, r) in out {
-            if let Class::Lit(c) = class {
-                nfa.lits.insert(c);
+            match &class {
+                Class::Lit(c) => {
+                    nfa.lits.insert(*c);
+                }
+                Class::Set(set) => {
+                    nfa.sets.insert(set.clone());
+                }
+                Class::NotSlash | Class::Any => {}
             }
             let slot = index.get_mut(r)?;
             let id = match *slot {
@@ -186,7 +206,8 @@ impl Nfa {
         for (step, c) in s.chars().enumerate() {
             next.clear();
             for &q in &cur {
-                for &(class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
+                for (class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
+                    let r = *r;
                     if class.holds(c) {
                         if let Some(mark) = seen.get_mut(r as usize) {
                             if *mark != step {
@@ -214,7 +235,8 @@ impl Nfa {
         for (step, c) in s.chars().enumerate() {
             next.clear();
             for &q in &cur {
-                for &(class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
+                for (class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
+                    let r = *r;
                     if class.holds(c) {
                         if let Some(mark) = seen.get_mut(r as usize) {
                             if *mark != step {

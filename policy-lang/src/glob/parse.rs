@@ -4,7 +4,9 @@
 //! runs and brace groups. Every brace expansion is then materialised (their number and
 //! total length are bounded before any is built) and checked: star runs, then path form.
 
+use super::class::{self, CharClass};
 use super::{GlobError, GlobErrorKind, MAX_BRACE_DEPTH, MAX_EXPANDED_LEN, MAX_EXPANSIONS};
+use std::sync::Arc;
 
 /// A node of the brace tree.
 #[derive(Clone, Debug)]
@@ -16,8 +18,12 @@ pub(super) enum Node {
 }
 
 /// One token of a brace-free run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Token {
+    /// `[...]`: one character of the class.
+    Class(Arc<CharClass>),
+    /// `[...]+`: one or more characters of the class.
+    ClassPlus(Arc<CharClass>),
     /// A literal character.
     Lit(char),
     /// `?`
@@ -49,7 +55,11 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_control(c)) {
         return Err(err(GlobErrorKind::Control, i, i + c.len_utf8()));
     }
-    let mut parser = Parser { text, pos: 0 };
+    let mut parser = Parser {
+        text,
+        pos: 0,
+        in_class: vec![false; text.len()],
+    };
     let seq = parser.seq(0, false)?;
     let (count, len) = stats(&seq, text);
     if count > MAX_EXPANSIONS as u64 {
@@ -67,8 +77,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
         ));
     }
     for exp in expand(&seq, text) {
-        check_stars(&exp)?;
-        check_path_form(&exp, text)?;
+        check_stars(&exp, &parser.in_class)?;
+        check_path_form(&exp, text, &parser.in_class)?;
     }
     Ok(seq)
 }
@@ -76,6 +86,8 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// For each byte of the text, whether it lies inside a character class.
+    in_class: Vec<bool>,
 }
 
 impl Parser<'_> {
@@ -120,6 +132,14 @@ impl Parser<'_> {
                         seq.push(Node::Alt(alts));
                     }
                     run_start = self.pos;
+                }
+                Some(b'[') => {
+                    // A class is one unit of its run: braces and commas inside are members.
+                    let end = class::scan(self.text, self.pos)?.end;
+                    for b in self.in_class.get_mut(self.pos..end).unwrap_or_default() {
+                        *b = true;
+                    }
+                    self.pos = end;
                 }
                 Some(b',' | b'}') if in_alt => break,
                 Some(b'}') => return Err(malformed("unmatched `}`", self.pos, self.pos + 1)),
@@ -205,10 +225,10 @@ pub(super) fn expansions(seq: &[Node], text: &str) -> Vec<String> {
 
 /// `***` and star runs that a brace boundary would join (`{a,*}*`) are malformed, so that
 /// the stars of every expansion are the stars of the text.
-fn check_stars(exp: &[(char, usize)]) -> Result<(), GlobError> {
+fn check_stars(exp: &[(char, usize)], in_class: &[bool]) -> Result<(), GlobError> {
     let mut run: Option<(usize, usize, usize)> = None; // (first offset, last offset, length)
     for &(c, off) in exp {
-        if c != '*' {
+        if c != '*' || in_class.get(off).copied().unwrap_or(false) {
             run = None;
             continue;
         }
@@ -237,8 +257,10 @@ fn check_stars(exp: &[(char, usize)]) -> Result<(), GlobError> {
 }
 
 /// Relative, empty component, trailing `/`, `.` and `..` components.
-fn check_path_form(exp: &[(char, usize)], text: &str) -> Result<(), GlobError> {
+fn check_path_form(exp: &[(char, usize)], text: &str, in_class: &[bool]) -> Result<(), GlobError> {
     let span = |&(c, off): &(char, usize)| (off, off + c.len_utf8());
+    // A `/` inside a class (`[^/]`) separates nothing.
+    let sep = |&(c, off): &(char, usize)| c == '/' && !in_class.get(off).copied().unwrap_or(false);
     match exp.first() {
         None => return Err(err(GlobErrorKind::Relative, 0, text.len())),
         Some(first) if first.0 != '/' => {
@@ -257,7 +279,7 @@ fn check_path_form(exp: &[(char, usize)], text: &str) -> Result<(), GlobError> {
         let end = exp
             .iter()
             .skip(i)
-            .position(|&(c, _)| c == '/')
+            .position(sep)
             .map_or(exp.len(), |p| p + i);
         let comp = exp.get(i..end).unwrap_or(&[]);
         let opening = exp.get(slash).map(span).unwrap_or((0, 0));
@@ -300,12 +322,25 @@ fn check_path_form(exp: &[(char, usize)], text: &str) -> Result<(), GlobError> {
 /// expansion checks reject them); they would be read as `**`.
 pub(super) fn tokens(run: &str) -> Vec<Token> {
     let mut out = Vec::new();
-    let mut chars = run.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = run.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         out.push(match c {
+            '[' => match class::scan(run, i) {
+                // The parser checked every class; a run never ends inside one.
+                Ok(s) => {
+                    while chars.next_if(|&(j, _)| j < s.end).is_some() {}
+                    let class = Arc::new(s.class);
+                    if s.plus {
+                        Token::ClassPlus(class)
+                    } else {
+                        Token::Class(class)
+                    }
+                }
+                Err(_) => Token::Lit('['),
+            },
             '*' => {
                 let mut n = 1;
-                while chars.next_if_eq(&'*').is_some() {
+                while chars.next_if(|&(_, c)| c == '*').is_some() {
                     n += 1;
                 }
                 if n == 1 {

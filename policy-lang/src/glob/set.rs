@@ -92,7 +92,7 @@ impl<'a> UnionDfa<'a> {
         for &(k, q) in self.sets.get(d)? {
             let t = trans(self.nfas.get(k as usize)?, q);
             visited += t.len();
-            set.extend(t.iter().filter(|(c, _)| holds(*c, s)).map(|&(_, r)| (k, r)));
+            set.extend(t.iter().filter(|(c, _)| holds(c, s)).map(|&(_, r)| (k, r)));
         }
         set.sort_unstable();
         set.dedup();
@@ -164,7 +164,12 @@ fn search(within: &[&Nfa], except: &[&Nfa]) -> Option<Emptiness> {
         .chain(except.iter())
         .flat_map(|n| n.lits.iter().copied())
         .collect();
-    let alpha = Alphabet::of_lits(lits);
+    let sets = within
+        .iter()
+        .chain(except.iter())
+        .flat_map(|n| n.sets.iter().cloned())
+        .collect();
+    let alpha = Alphabet::of(lits, sets);
     let mut tuples: Interner<Vec<u32>> = Interner::new();
     let mut dfa = UnionDfa::new(except)?;
     let start = (tuples.id(vec![0; within.len()])?, 0u32, V_START);
@@ -191,7 +196,7 @@ fn search(within: &[&Nfa], except: &[&Nfa]) -> Option<Emptiness> {
                 if !search.spend(t.len()) {
                     return None;
                 }
-                out.extend(t.iter().filter(|(c, _)| holds(*c, s)).map(|&(_, r)| r));
+                out.extend(t.iter().filter(|(c, _)| holds(c, s)).map(|&(_, r)| r));
                 if out.is_empty() {
                     dead = true;
                     break;

@@ -536,8 +536,11 @@ impl<'a> Parser<'a> {
             "var" => {
                 let name = self.ident("a variable name")?;
                 self.punct(Kind::Eq, "`=`")?;
-                let value = self.string("a string")?;
-                StmtKind::Var { name, value }
+                let values = self.strings("a string")?;
+                StmtKind::Var {
+                    name,
+                    value: var_list(values),
+                }
             }
             "allow" => self.rule(Spanned::new(Effect::Allow, kw.span))?,
             "deny" => self.rule(Spanned::new(Effect::Deny, kw.span))?,
@@ -811,4 +814,53 @@ impl<'a> Parser<'a> {
             Span::new(start, hi.span.end),
         ))
     }
+}
+
+/// The value of `var NAME = "a", "b", ...`: one string stays as written; several become
+/// the brace group `{a,b,...}` (the union of the alternatives), each `,` outside braces
+/// in an alternative written `[,]` so that it stays a literal comma. The span covers
+/// the whole list.
+fn var_list(values: Vec<Spanned<String>>) -> Spanned<String> {
+    let span = match (values.first(), values.last()) {
+        (Some(a), Some(b)) => a.span.join(b.span),
+        _ => Span::default(),
+    };
+    if values.len() == 1 {
+        if let Some(v) = values.into_iter().next() {
+            return v;
+        }
+        return Spanned::new(String::new(), span);
+    }
+    let alts: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let mut depth = 0usize;
+            let mut out = String::with_capacity(v.node.len());
+            // Characters of a class `[...]` (up to its first `]` past the first member).
+            let mut class: Option<usize> = None;
+            for c in v.node.chars() {
+                if let Some(n) = class.as_mut() {
+                    *n += 1;
+                    if c == ']' && (*n > 1 && !(*n == 2 && out.ends_with("[^"))) {
+                        class = None;
+                    }
+                    out.push(c);
+                    continue;
+                }
+                match c {
+                    '[' => class = Some(0),
+                    '{' => depth += 1,
+                    '}' => depth = depth.saturating_sub(1),
+                    ',' if depth == 0 => {
+                        out.push_str("[,]");
+                        continue;
+                    }
+                    _ => {}
+                }
+                out.push(c);
+            }
+            out
+        })
+        .collect();
+    Spanned::new(format!("{{{}}}", alts.join(",")), span)
 }

@@ -12,8 +12,19 @@ pub enum G {
     Star,
     GlobStar,
     One,
+    /// A character class as written.
+    Class(&'static str),
+    /// A class followed by `+`.
+    Plus(&'static str),
     Alt(Vec<Vec<G>>),
 }
+
+/// Classes the generator writes: over the path alphabet, with negations, ranges, the
+/// `]`-first and `/`-in-negation forms, and two malformed ones (`/`, a reversed range).
+pub const CLASSES: [&str; 12] = [
+    "[ab]", "[a]", "[^a]", "[^.]", "[a-b]", "[.a]", "[^/]", "[]a]", "[^ab]", "[.-b]", "[a/]",
+    "[b-a]",
+];
 
 pub fn render(seq: &[G]) -> String {
     let mut s = String::new();
@@ -24,6 +35,11 @@ pub fn render(seq: &[G]) -> String {
             G::Star => s.push('*'),
             G::GlobStar => s.push_str("**"),
             G::One => s.push('?'),
+            G::Class(c) => s.push_str(c),
+            G::Plus(c) => {
+                s.push_str(c);
+                s.push('+');
+            }
             G::Alt(alts) => {
                 s.push('{');
                 s.push_str(&alts.iter().map(|a| render(a)).collect::<Vec<_>>().join(","));
@@ -45,13 +61,15 @@ impl Choices<'_> {
 
     /// A literal character, a wildcard, or braces nested at most two deep.
     pub fn atom(&mut self, depth: u8) -> G {
-        match self.next(16) {
+        match self.next(20) {
             0..=4 => G::Lit('a'),
             5..=6 => G::Lit('b'),
             7 => G::Lit('.'),
             8..=9 => G::Star,
             10 => G::GlobStar,
             11..=12 => G::One,
+            13..=14 => G::Class(CLASSES[usize::from(self.next(CLASSES.len() as u8))]),
+            15 => G::Plus(CLASSES[usize::from(self.next(CLASSES.len() as u8))]),
             _ if depth >= 2 => G::Lit('a'),
             _ => {
                 let n = 2 + self.next(2);
@@ -121,8 +139,17 @@ pub fn widen(seq: &mut [G], k: &mut usize, rng: &mut Lcg) -> bool {
     for g in seq.iter_mut() {
         if *k == 0 {
             *g = match g {
-                G::Lit(_) => [G::One, G::Star, G::GlobStar][rng.next(3)].clone(),
+                G::Lit(c) => {
+                    let class = match c {
+                        'a' | 'b' => "[ab]",
+                        '.' => "[.a]",
+                        _ => "[^/]",
+                    };
+                    [G::One, G::Star, G::GlobStar, G::Class(class)][rng.next(4)].clone()
+                }
                 G::One => [G::Star, G::GlobStar][rng.next(2)].clone(),
+                G::Class(_) => [G::One, G::Star, G::Class("[^/]")][rng.next(3)].clone(),
+                G::Plus(_) => [G::Star, G::GlobStar, G::Plus("[^/]")][rng.next(3)].clone(),
                 G::Star | G::Slash => G::GlobStar,
                 G::GlobStar => G::GlobStar,
                 G::Alt(alts) => {
@@ -193,28 +220,33 @@ pub fn instantiate(glob: &str, seed: u64) -> String {
         let chars: &[char] = if slash { &ALPHABET } else { &ALPHABET[..4] };
         (0..n).map(|_| chars[rng.next(chars.len())]).collect()
     };
+    let class_fill = |rng: &mut Lcg, cls: &oracle::Cls| -> String {
+        let members: Vec<char> = ALPHABET.iter().copied().filter(|&c| cls.holds(c)).collect();
+        if members.is_empty() {
+            String::new()
+        } else {
+            members[rng.next(members.len())].to_string()
+        }
+    };
     let mut out = String::new();
-    let mut i = 0;
-    while i < e.len() {
-        match e[i] {
-            '*' if e.get(i + 1) == Some(&'*') => {
+    for t in e {
+        match t {
+            oracle::T::Star2 => {
                 let n = rng.next(4);
                 out.push_str(&fill(&mut rng, true, n));
-                i += 2;
             }
-            '*' => {
+            oracle::T::Star => {
                 let n = rng.next(3);
                 out.push_str(&fill(&mut rng, false, n));
-                i += 1;
             }
-            '?' => {
-                out.push_str(&fill(&mut rng, false, 1));
-                i += 1;
+            oracle::T::One => out.push_str(&fill(&mut rng, false, 1)),
+            oracle::T::Set(cls) => out.push_str(&class_fill(&mut rng, cls)),
+            oracle::T::SetStar(cls) => {
+                for _ in 0..rng.next(3) {
+                    out.push_str(&class_fill(&mut rng, cls));
+                }
             }
-            c => {
-                out.push(c);
-                i += 1;
-            }
+            oracle::T::C(c) => out.push(*c),
         }
     }
     out

@@ -6,7 +6,8 @@
 //! [`MAX_LEN`] characters over [`ALPHABET`] (the glob characters plus `x`, which no
 //! generated glob names, so the "any other character" class is exercised too).
 //!
-//! Random globs are built over `a`, `b`, `.`, `/`, `*`, `**`, `?` and nested `{x,y}`.
+//! Random globs are built over `a`, `b`, `.`, `/`, `*`, `**`, `?`, nested `{x,y}`, and
+//! character classes with and without `+` (negated ones match `x`; see [`gen::CLASSES`]).
 //! Case counts are set explicitly so that `PROPTEST_CASES` cannot lower them.
 #![allow(
     clippy::unwrap_used,
@@ -169,6 +170,7 @@ proptest! {
             any::<String>(),
             "[/{},*?.ab\\x00\\n]{0,24}",
             "/[{},*?ab/]{0,40}",
+            "/[\\[\\]^+{},*?ab/-]{0,24}",
         ]
     ) {
         match Glob::parse(&text) {

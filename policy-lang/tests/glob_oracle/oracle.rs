@@ -4,10 +4,70 @@
 use super::ALPHABET;
 use std::collections::HashSet;
 
-/// An expansion: characters with their index in the glob text.
-pub type Exp = Vec<(char, usize)>;
+/// A character class: negated or not, and its items as (first, last) characters.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Cls {
+    pub neg: bool,
+    pub items: Vec<(char, char)>,
+}
 
-/// All brace expansions, or `None` when the braces do not balance.
+impl Cls {
+    /// One character of the class: never `/` nor NUL.
+    pub fn holds(&self, c: char) -> bool {
+        c != '/' && c != '\0' && (self.neg != self.items.iter().any(|&(a, b)| a <= c && c <= b))
+    }
+}
+
+/// A piece of glob text: a character, or a class (with `+` when one follows it).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Piece {
+    C(char),
+    Class(Cls, bool),
+}
+
+/// An expansion: pieces with their index in the glob text.
+pub type Exp = Vec<(Piece, usize)>;
+
+/// A class starting at `chars[i] == '['`, restated from the definition: the class and
+/// the index after it (and after a `+` that follows it); `None` when malformed.
+fn class_at(chars: &[char], i: usize) -> Option<(Cls, bool, usize)> {
+    let mut j = i + 1;
+    let neg = chars.get(j) == Some(&'^');
+    if neg {
+        j += 1;
+    }
+    let mut items = Vec::new();
+    let mut first = true;
+    loop {
+        let c = *chars.get(j)?;
+        if c == ']' && !first {
+            break;
+        }
+        first = false;
+        if c == '/' && !neg {
+            return None;
+        }
+        match (chars.get(j + 1), chars.get(j + 2)) {
+            (Some('-'), Some(&d)) if d != ']' => {
+                if (d == '/' && !neg) || d < c {
+                    return None;
+                }
+                items.push((c, d));
+                j += 3;
+            }
+            _ => {
+                items.push((c, c));
+                j += 1;
+            }
+        }
+    }
+    j += 1;
+    let plus = chars.get(j) == Some(&'+');
+    Some((Cls { neg, items }, plus, j + usize::from(plus)))
+}
+
+/// All brace expansions, or `None` when the braces do not balance or a class is
+/// malformed.
 pub fn expand(text: &str) -> Option<Vec<Exp>> {
     let chars: Vec<char> = text.chars().collect();
     let (exps, end) = seq(&chars, 0, false)?;
@@ -37,7 +97,7 @@ fn seq(chars: &[char], mut i: usize, in_alt: bool) -> Option<(Vec<Exp>, usize)> 
                 for head in &out {
                     for alt in &alts {
                         let mut e = head.clone();
-                        e.extend(alt.iter().copied());
+                        e.extend(alt.iter().cloned());
                         next.push(e);
                     }
                     if next.len() > 100_000 {
@@ -46,11 +106,18 @@ fn seq(chars: &[char], mut i: usize, in_alt: bool) -> Option<(Vec<Exp>, usize)> 
                 }
                 out = next;
             }
+            '[' => {
+                let (cls, plus, j) = class_at(chars, i)?;
+                for e in &mut out {
+                    e.push((Piece::Class(cls.clone(), plus), i));
+                }
+                i = j;
+            }
             ',' | '}' if in_alt => return Some((out, i)),
             '}' => return None,
             c => {
                 for e in &mut out {
-                    e.push((c, i));
+                    e.push((Piece::C(c), i));
                 }
                 i += 1;
             }
@@ -88,8 +155,9 @@ pub fn glob_ok(text: &str) -> bool {
 
 fn stars_ok(e: &Exp) -> bool {
     let mut run = 0;
-    for (k, &(c, pos)) in e.iter().enumerate() {
-        if c != '*' {
+    for (k, (c, pos)) in e.iter().enumerate() {
+        let pos = *pos;
+        if *c != Piece::C('*') {
             run = 0;
             continue;
         }
@@ -105,7 +173,14 @@ fn stars_ok(e: &Exp) -> bool {
 }
 
 fn form_ok(e: &Exp) -> bool {
-    let s: String = e.iter().map(|&(c, _)| c).collect();
+    // A class is one character other than `/`; `K` stands for it.
+    let s: String = e
+        .iter()
+        .map(|(c, _)| match c {
+            Piece::C(c) => *c,
+            Piece::Class(..) => 'K',
+        })
+        .collect();
     if s == "/" {
         return true;
     }
@@ -131,12 +206,25 @@ pub fn valid(p: &str) -> bool {
         && !p.ends_with("/..")
 }
 
-/// Backtracking match of one expansion (as text) against a whole string.
-fn bt(g: &[char], p: &[char]) -> bool {
+/// A token of an expansion, for matching.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum T {
+    C(char),
+    Star,
+    Star2,
+    One,
+    /// One character of the class.
+    Set(Cls),
+    /// Any number of characters of the class (after a `Set`, this makes `[..]+`).
+    SetStar(Cls),
+}
+
+/// Backtracking match of one expansion against a whole string.
+fn bt(g: &[T], p: &[char]) -> bool {
     match g {
         [] => p.is_empty(),
-        ['*', '*', rest @ ..] => (0..=p.len()).any(|k| bt(rest, &p[k..])),
-        ['*', rest @ ..] => {
+        [T::Star2, rest @ ..] => (0..=p.len()).any(|k| bt(rest, &p[k..])),
+        [T::Star, rest @ ..] => {
             let mut k = 0;
             loop {
                 if bt(rest, &p[k..]) {
@@ -148,22 +236,55 @@ fn bt(g: &[char], p: &[char]) -> bool {
                 k += 1;
             }
         }
-        ['?', rest @ ..] => !p.is_empty() && p[0] != '/' && bt(rest, &p[1..]),
-        [c, rest @ ..] => !p.is_empty() && p[0] == *c && bt(rest, &p[1..]),
+        [T::SetStar(cls), rest @ ..] => {
+            let mut k = 0;
+            loop {
+                if bt(rest, &p[k..]) {
+                    return true;
+                }
+                if k == p.len() || !cls.holds(p[k]) {
+                    return false;
+                }
+                k += 1;
+            }
+        }
+        [T::Set(cls), rest @ ..] => !p.is_empty() && cls.holds(p[0]) && bt(rest, &p[1..]),
+        [T::One, rest @ ..] => !p.is_empty() && p[0] != '/' && bt(rest, &p[1..]),
+        [T::C(c), rest @ ..] => !p.is_empty() && p[0] == *c && bt(rest, &p[1..]),
     }
 }
 
-/// The expansions of an acceptable glob, as character vectors.
-pub fn texts(glob: &str) -> Vec<Vec<char>> {
+/// The expansions of an acceptable glob, as token vectors.
+pub fn texts(glob: &str) -> Vec<Vec<T>> {
     expand(glob)
         .unwrap()
         .into_iter()
-        .map(|e| e.into_iter().map(|(c, _)| c).collect())
+        .map(|e| {
+            let mut out = Vec::new();
+            for (p, _) in e {
+                match p {
+                    Piece::C('*') if out.last() == Some(&T::Star) => {
+                        out.pop();
+                        out.push(T::Star2);
+                    }
+                    Piece::C('*') => out.push(T::Star),
+                    Piece::C('?') => out.push(T::One),
+                    Piece::C(c) => out.push(T::C(c)),
+                    Piece::Class(cls, plus) => {
+                        out.push(T::Set(cls.clone()));
+                        if plus {
+                            out.push(T::SetStar(cls));
+                        }
+                    }
+                }
+            }
+            out
+        })
         .collect()
 }
 
 /// Does the glob (given by its expansions) match `p`?
-pub fn matches(exps: &[Vec<char>], p: &str) -> bool {
+pub fn matches(exps: &[Vec<T>], p: &str) -> bool {
     let pc: Vec<char> = p.chars().collect();
     valid(p) && exps.iter().any(|e| bt(e, &pc))
 }
@@ -194,11 +315,11 @@ pub type Here = Vec<(usize, usize)>;
 /// A glob read position by position over its expansions' text, to follow it along
 /// the prefixes of the enumeration.
 pub struct Follow {
-    exps: Vec<Vec<char>>,
+    exps: Vec<Vec<T>>,
 }
 
 impl Follow {
-    pub fn new(exps: &[Vec<char>]) -> Follow {
+    pub fn new(exps: &[Vec<T>]) -> Follow {
         let mut exps = exps.to_vec();
         exps.sort();
         exps.dedup();
@@ -210,11 +331,10 @@ impl Follow {
         while k < here.len() {
             let (e, i) = here[k];
             let g = &self.exps[e];
-            if g.get(i) == Some(&'*') {
-                let skip = if g.get(i + 1) == Some(&'*') { 2 } else { 1 };
-                if !here.contains(&(e, i + skip)) {
-                    here.push((e, i + skip));
-                }
+            if matches!(g.get(i), Some(T::Star | T::Star2 | T::SetStar(_)))
+                && !here.contains(&(e, i + 1))
+            {
+                here.push((e, i + 1));
             }
             k += 1;
         }
@@ -230,11 +350,13 @@ impl Follow {
         let mut next = Vec::new();
         for &(e, i) in here {
             let g = &self.exps[e];
-            match (g.get(i), g.get(i + 1)) {
-                (Some('*'), Some('*')) => next.push((e, i)),
-                (Some('*'), _) if c != '/' => next.push((e, i)),
-                (Some('?'), _) if c != '/' => next.push((e, i + 1)),
-                (Some(&l), _) if l == c && l != '*' && l != '?' => next.push((e, i + 1)),
+            match g.get(i) {
+                Some(T::Star2) => next.push((e, i)),
+                Some(T::Star) if c != '/' => next.push((e, i)),
+                Some(T::SetStar(cls)) if cls.holds(c) => next.push((e, i)),
+                Some(T::One) if c != '/' => next.push((e, i + 1)),
+                Some(T::Set(cls)) if cls.holds(c) => next.push((e, i + 1)),
+                Some(T::C(l)) if *l == c => next.push((e, i + 1)),
                 _ => {}
             }
         }
@@ -341,7 +463,7 @@ pub fn search(
 
 /// The valid paths of at most `max` characters over [`ALPHABET`] the glob matches.
 /// Equal to filtering [`all_valid_paths`] by [`matches`]; a test checks that.
-pub fn members(exps: &[Vec<char>], max: usize) -> HashSet<String> {
+pub fn members(exps: &[Vec<T>], max: usize) -> HashSet<String> {
     let f = Follow::new(exps);
     let out = std::cell::RefCell::new(HashSet::new());
     search(
@@ -360,7 +482,7 @@ pub fn members(exps: &[Vec<char>], max: usize) -> HashSet<String> {
 }
 
 /// A valid path of at most `max` characters over [`ALPHABET`] in `a` but not `b`.
-pub fn in_a_not_b(a: &[Vec<char>], b: &[Vec<char>], max: usize) -> Option<String> {
+pub fn in_a_not_b(a: &[Vec<T>], b: &[Vec<T>], max: usize) -> Option<String> {
     let (fa, fb) = (Follow::new(a), Follow::new(b));
     search(
         &[&fa, &fb],
@@ -372,7 +494,7 @@ pub fn in_a_not_b(a: &[Vec<char>], b: &[Vec<char>], max: usize) -> Option<String
 }
 
 /// A valid path of at most `max` characters over [`ALPHABET`] in both.
-pub fn in_both(a: &[Vec<char>], b: &[Vec<char>], max: usize) -> Option<String> {
+pub fn in_both(a: &[Vec<T>], b: &[Vec<T>], max: usize) -> Option<String> {
     let (fa, fb) = (Follow::new(a), Follow::new(b));
     search(
         &[&fa, &fb],

@@ -114,12 +114,14 @@ fn text_case(
 pub fn cases_for(h: &str) -> Vec<Case> {
     let name = "org.example.app";
     let path = format!("/srv/{h}/f");
+    // A glob naming exactly a path: a literal `[` is the class `[[]`.
+    let glob = |p: &str| p.replace('[', "[[]");
     let mut out = vec![
         text_case(
             "path",
             h,
             name,
-            &[format!("allow read write {}", literal(&path))],
+            &[format!("allow read write {}", literal(&glob(&path)))],
             vec![path.clone()],
         ),
         text_case(
@@ -138,7 +140,7 @@ pub fn cases_for(h: &str) -> Vec<Case> {
             name,
             &[format!(
                 "allow exec {} as org.example.target",
-                literal(&format!("/usr/bin/{h}"))
+                literal(&glob(&format!("/usr/bin/{h}")))
             )],
             vec![format!("/usr/bin/{h}")],
         ),
@@ -190,7 +192,7 @@ pub fn cases_for(h: &str) -> Vec<Case> {
         format!("dir/{h}.pol"),
         format!(
             "abstraction shared {{\n    version 1\n    allow read write {}\n}}\n",
-            literal(&path)
+            literal(&glob(&path))
         ),
     ));
     out.push(abs);
@@ -199,7 +201,7 @@ pub fn cases_for(h: &str) -> Vec<Case> {
         "{{\"policy\": {}, \"attach\": {}, \"rules\": [{{\"effect\": \"allow\", \"rights\": [\"read\", \"write\"], \"paths\": [{}]}}]}}",
         json_string(name),
         json_string(&format!("/usr/bin/{h}")),
-        json_string(&path)
+        json_string(&glob(&path))
     );
     out.push(Case {
         field: "json form",

@@ -37,6 +37,13 @@ pub const PAYLOADS: &[&str] = &[
     ",}",
 ];
 
+/// Character classes, with the members AppArmor's class syntax and lexer read
+/// specially (`- ] ^ \\ " ,`), negations, and `@` right before a class.
+pub const CLASSES: &[&str] = &[
+    "[a-z]", "[0-9]", "[^.]", "[^/]", "[]-]", "[-^]", "[^]^\\-]", "[\"\\]", "[,@]", "@[^a]", "[[]",
+    "[!-~]",
+];
+
 fn literal_piece() -> impl Strategy<Value = String> {
     prop_oneof![
         4 => "[a-z0-9_]{1,4}",
@@ -48,8 +55,15 @@ fn literal_piece() -> impl Strategy<Value = String> {
 /// One path component of literal text (never empty, `.` or `..`, never a `/`).
 pub fn literal_component() -> impl Strategy<Value = String> {
     proptest::collection::vec(literal_piece(), 1..4)
-        // `/` separates components; `* ? { }` are glob syntax in polc.
-        .prop_map(|v| v.concat().replace(['/', '*', '?', '{', '}'], "_"))
+        // `/` separates components; `* ? { }` are glob syntax in polc; a literal `[` is
+        // the class `[[]` (and `+` is `[+]`).
+        .prop_map(|v| {
+            v.concat()
+                .replace(['/', '*', '?', '{', '}'], "_")
+                .replace('[', "[[]")
+                // `+` right after a class repeats it: write it as a class too.
+                .replace('+', "[+]")
+        })
         .prop_map(|s| {
             if s == "." || s == ".." {
                 format!("{s}x")
@@ -79,6 +93,8 @@ fn glob_component() -> impl Strategy<Value = String> {
         1 => (alternative(), alternative()).prop_map(|(a, b)| format!("{{{a},{b}/*}}")),
         1 => (alternative(), alternative()).prop_map(|(a, b)| format!("{a}{{{b},}}")),
         1 => alternative().prop_map(|a| format!("@{{{a}}}")),
+        1 => proptest::sample::select(CLASSES).prop_map(str::to_string),
+        1 => proptest::sample::select(CLASSES).prop_map(|c| format!("{c}+")),
     ];
     proptest::collection::vec(atom, 1..3).prop_map(|v| {
         // `**` only as a whole component (`a**` is allowed too, but `***` is malformed).

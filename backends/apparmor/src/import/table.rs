@@ -53,7 +53,7 @@ pub const TABLE: &[Construct] = &[
     Construct { id: "file-all", apparmor: "file,", polc: "allow all \"/**\"", status: Status::Approximated, note: "executables run under this policy (`ix`)" },
     Construct { id: "owner", apparmor: "owner /x r,", polc: "allow owner read \"/x\"", status: Status::Exact, note: "" },
     Construct { id: "audit", apparmor: "audit /x r,", polc: "audit allow read \"/x\"", status: Status::Exact, note: "" },
-    Construct { id: "char-class", apparmor: "/dev/tty[0-9]* rw,", polc: "\"/dev/tty[0-9]*\"", status: Status::NeedsV2("character classes"), note: "" },
+    Construct { id: "char-class", apparmor: "/dev/tty[0-9]* rw,", polc: "\"/dev/tty[0-9]*\"", status: Status::Exact, note: "" },
     Construct { id: "path-escape", apparmor: "\"/a\\ b\" r,", polc: "(none)", status: Status::NotImportable, note: "escape sequences in AppArmor paths are not read" },
     Construct { id: "exec-inherit", apparmor: "/usr/bin/x ix,", polc: "allow exec \"/usr/bin/x\"", status: Status::Exact, note: "" },
     Construct { id: "exec-named", apparmor: "/usr/bin/x px -> other,", polc: "allow exec \"/usr/bin/x\" as other", status: Status::Exact, note: "" },

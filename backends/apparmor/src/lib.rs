@@ -59,8 +59,8 @@
 mod aare;
 mod exec;
 mod files;
-mod ipc;
 pub mod import;
+mod ipc;
 mod names;
 mod net;
 mod parser;

@@ -457,13 +457,28 @@ fn write_sections(text: &mut String, sections: &[Vec<String>], indent: &str) {
 /// [`Subject::ChildRule`] and one [`Subject::Child`] entry.
 fn child_block(
     i: usize,
+    parent: &str,
     child: &polc_lang::ir::Child,
     config: &Config,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(String, Vec<polc_lang::fidelity::Unrestricted>), Error> {
     let name = profile_name(&child.policy.name)?;
     let mut own = Vec::new();
-    let sections = rules(&child.policy, config, &mut own)?;
+    let mut sections = rules(&child.policy, config, &mut own)?;
+    // The child's `self` (its own name in its rules) is the label `PARENT//CHILD` in
+    // the kernel: peers written as the bare name are rewritten to it.
+    let label = quote(&format!("{parent}//{name}"));
+    let rewrites = [
+        (format!("peer={}", quote(&name)), format!("peer={label}")),
+        (format!("label={}", quote(&name)), format!("label={label}")),
+    ];
+    for line in sections.iter_mut().flatten() {
+        for (bare, full) in &rewrites {
+            if line.contains(bare.as_str()) {
+                *line = line.replace(bare.as_str(), full);
+            }
+        }
+    }
     let label = format!("{} {}", child.kind.keyword(), child.policy.name);
     report.push(RuleFidelity {
         subject: Subject::Child { child: i },
@@ -565,7 +580,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     let mut unrestricted = net::unrestricted(&policy.net, config.abi);
     let mut nested = String::new();
     for (i, child) in policy.children.iter().enumerate() {
-        let (text, more) = child_block(i, child, config, &mut report)?;
+        let (text, more) = child_block(i, &name, child, config, &mut report)?;
         nested.push_str(&text);
         for u in more {
             if !unrestricted.contains(&u) {

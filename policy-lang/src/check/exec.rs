@@ -91,7 +91,10 @@ pub(crate) fn check_child(
             StmtKind::File { .. }
             | StmtKind::Net { .. }
             | StmtKind::Capability { .. }
-            | StmtKind::Signal { .. } => check_rule(sink, s, &inner),
+            | StmtKind::Signal { .. }
+            | StmtKind::Unix(_)
+            | StmtKind::NetFamily(_)
+            | StmtKind::Ptrace { .. } => check_rule(sink, s, &inner),
             other => {
                 let word = keyword(other);
                 let d = Diagnostic::new(

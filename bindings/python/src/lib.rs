@@ -169,10 +169,6 @@ where
 }
 
 /// The compile options of the keyword arguments shared by `compile` and `install`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the keyword arguments of the Python API, one each"
-)]
 fn compile_options(
     strict: bool,
     apparmor_abi: &str,

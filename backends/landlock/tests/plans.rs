@@ -303,3 +303,54 @@ fn ptrace_rules_are_judged_against_the_domain_scope() {
     want.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(got, want);
 }
+
+/// The abstract-unix scope (ABI 6) stays on unless an allow rule reaches other processes'
+/// abstract sockets; family rules are judged per rule.
+#[test]
+fn the_abstract_unix_scope_is_kept_unless_other_processes_are_reached() {
+    use polc_landlock::Scopes;
+    use polc_lang::fidelity::Fidelity;
+    let load = |body: &str| {
+        let text = format!("policy org.example.a {{\n{body}\n}}\n");
+        polc_lang::load(
+            &polc_lang::Source::new("a.pol", text),
+            &polc_lang::LoadOptions::default(),
+        )
+        .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+        .policy
+    };
+    let t = tempfile::tempdir().unwrap();
+    let fidelity = |p: &polc_lang::ir::Policy, abi: u8, word: &str| -> Vec<Fidelity> {
+        let (report, _) = plan(p, &config(t.path(), abi)).unwrap().report_for(abi);
+        report
+            .entries
+            .iter()
+            .filter(|e| e.rule.contains(word))
+            .map(|e| e.fidelity)
+            .collect()
+    };
+    let scoped = |p: &polc_lang::ir::Policy, abi: u8| {
+        plan(p, &config(t.path(), abi))
+            .unwrap()
+            .scopes
+            .contains(Scopes::ABSTRACT_UNIX_SOCKET)
+    };
+    let own = load("allow unix connect stream abstract \"@a\" peer self");
+    assert!(scoped(&own, 6));
+    assert_eq!(fidelity(&own, 6, "unix"), vec![Fidelity::Narrowed]);
+    assert!(!scoped(&own, 5));
+
+    let other = load("allow unix connect stream abstract \"@a\" peer org.example.b");
+    assert!(!scoped(&other, 6));
+    assert_eq!(fidelity(&other, 6, "unix"), vec![Fidelity::Widened]);
+
+    // A server sending on accepted stream connections reaches nobody's abstract socket.
+    let server = load("allow unix bind, listen, accept, send stream abstract \"@a\"");
+    assert!(scoped(&server, 6));
+
+    let fam = load("deny net netlink audit\nallow net packet");
+    assert_eq!(
+        fidelity(&fam, 7, "net "),
+        vec![Fidelity::Exact, Fidelity::Unsupported]
+    );
+}

@@ -154,11 +154,14 @@ mod tests {
     #[test]
     fn the_worst_status_wins() {
         assert_eq!(judge(&["file"]), (Class::Exact, String::new()));
-        let (class, note) = judge(&["file", "owner", "audit", "exec-named-scrub"]);
+        let (class, note) = judge(&["file", "owner", "exec-named-scrub"]);
+        assert_eq!(class, Class::Approximated);
+        assert_eq!(note, "the environment is not scrubbed (polc emits `px`)");
+        let (class, note) = judge(&["file", "ptrace", "dbus", "exec-named-scrub"]);
         assert_eq!(class, Class::NotImportable);
         assert_eq!(
             note,
-            "needs language v2: owner; needs language v2: audit; the environment is not scrubbed (polc emits `px`)"
+            "needs language v2: ptrace; needs language v2: D-Bus; the environment is not scrubbed (polc emits `px`)"
         );
     }
 }

@@ -102,15 +102,46 @@ impl Parser<'_> {
     pub(super) fn net_family(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
         let kw = self.bump();
         let family = Spanned::new(kw.text.to_string(), kw.span);
-        let protocols = if self.at_list_element() {
-            self.idents("a protocol")?
-        } else {
-            Vec::new()
-        };
+        let mut protocols = Vec::new();
+        if self.at_protocol(false) {
+            protocols.push(self.protocol()?);
+            loop {
+                if self.at(Kind::Comma) {
+                    self.bump();
+                    if !self.at_protocol(true) {
+                        return Err(self.error("a protocol"));
+                    }
+                    protocols.push(self.protocol()?);
+                } else if self.at_list_element() && !self.at_word("audit") {
+                    return Err(self.error("`,`"));
+                } else {
+                    break;
+                }
+            }
+        }
         Ok(StmtKind::NetFamily(NetFamilyStmt {
             effect,
             family,
             protocols,
         }))
+    }
+
+    /// At a protocol of a family rule: an identifier, or `audit` (netlink's audit
+    /// protocol) after a comma or on the same line as the word before it; `audit` at the
+    /// start of a line begins the next, audited, rule.
+    fn at_protocol(&self, after_comma: bool) -> bool {
+        match self.peek_word() {
+            Some("audit") => after_comma || self.peek().newlines_before == 0,
+            Some(_) => self.at_list_element(),
+            None => false,
+        }
+    }
+
+    fn protocol(&mut self) -> PResult<Spanned<String>> {
+        if self.at_word("audit") {
+            let t = self.bump();
+            return Ok(Spanned::new(t.text.to_string(), t.span));
+        }
+        self.ident("a protocol")
     }
 }

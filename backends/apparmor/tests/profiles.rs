@@ -86,7 +86,7 @@ fn escapes() -> Policy {
         .allow("read", r#"/srv/a"b"#)
         .allow("read", r"/srv/back\slash")
         .allow("read", r"/srv/ends-with\")
-        .allow("read", "/srv/[brackets]")
+        .allow("read", "/srv/[[]brackets]")
         .allow("read", "/srv/comma,separated")
         .allow("read", "/srv/caret^dollar$")
         .allow("read", "/srv/at@sign")

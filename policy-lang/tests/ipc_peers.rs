@@ -70,10 +70,10 @@ fn any_and_unconfined_are_reserved_policy_names() {
     for name in ["any", "unconfined"] {
         let text = format!("policy {name} {{\n    allow signal send to self\n}}\n");
         assert_eq!(codes(&text), ["E0100"], "{name}");
-        let text =
-            format!("policy org.example.app {{\n    allow exec \"/usr/bin/x\" as {name}\n}}\n");
-        assert_eq!(codes(&text), ["E0100"], "{name}");
     }
+    // `as any` names no policy; `as unconfined` is the unconfined exec mode (W0230).
+    let text = "policy org.example.app {\n    allow exec \"/usr/bin/x\" as any\n}\n";
+    assert_eq!(codes(text), ["E0100"]);
 }
 
 #[test]

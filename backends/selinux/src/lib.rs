@@ -31,6 +31,8 @@
 //!         exec_as: None,
 //!         exec_mode: Default::default(),
 //!         origins: vec![],
+//!         audit: false,
+//!         owner: false,
 //!     }],
 //!     net: vec![],
 //!     capabilities: vec![],

@@ -37,6 +37,8 @@
 //!     exec_as: None,
 //!     exec_mode: Default::default(),
 //!     origins: vec![],
+//!     audit: false,
+//!     owner: false,
 //! });
 //! let d = diff(&old, &new);
 //! assert!(d.broadens());

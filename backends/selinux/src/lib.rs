@@ -217,11 +217,9 @@ pub(crate) struct Out {
     /// (proto, lo, hi, local type).
     pub(crate) portcons: Vec<(Proto, u16, u16, String)>,
     /// (source, target, class, requires) → perms.
-    pub(crate) allows:
-        BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>,
+    pub(crate) allows: AccessVectors,
     /// `auditallow`: (source, target, class, requires) → perms, for `audit allow` rules.
-    pub(crate) auditallows:
-        BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>,
+    pub(crate) auditallows: AccessVectors,
     /// (source, target, class, result, requires).
     pub(crate) transitions: BTreeSet<(String, String, String, String, Option<PolicyName>)>,
     /// Roles of the target authorised for the domain (besides `system_r`).
@@ -229,6 +227,32 @@ pub(crate) struct Out {
     /// Attribute of the target → local types joining it.
     pub(crate) attributes: BTreeMap<String, BTreeSet<String>>,
     pub(crate) permissive: bool,
+}
+
+/// (source, target, class, requires) → perms: the `allow` and `auditallow` tables.
+type AccessVectors = BTreeMap<(String, String, String, Option<PolicyName>), BTreeSet<&'static str>>;
+
+/// Add `perms` to one access-vector table (nothing when empty).
+fn add_perms(
+    table: &mut AccessVectors,
+    src: &str,
+    tgt: &str,
+    class: &str,
+    perms: &[&'static str],
+    requires: Option<&PolicyName>,
+) {
+    if perms.is_empty() {
+        return;
+    }
+    table
+        .entry((
+            src.to_string(),
+            tgt.to_string(),
+            class.to_string(),
+            requires.cloned(),
+        ))
+        .or_default()
+        .extend(perms.iter().copied());
 }
 
 impl Out {
@@ -240,18 +264,7 @@ impl Out {
         perms: &[&'static str],
         requires: Option<&PolicyName>,
     ) {
-        if perms.is_empty() {
-            return;
-        }
-        self.allows
-            .entry((
-                src.to_string(),
-                tgt.to_string(),
-                class.to_string(),
-                requires.cloned(),
-            ))
-            .or_default()
-            .extend(perms.iter().copied());
+        add_perms(&mut self.allows, src, tgt, class, perms, requires);
     }
 
     /// Log the granted `perms` (an `audit allow` rule): `auditallow` beside the `allow`.
@@ -263,18 +276,7 @@ impl Out {
         perms: &[&'static str],
         requires: Option<&PolicyName>,
     ) {
-        if perms.is_empty() {
-            return;
-        }
-        self.auditallows
-            .entry((
-                src.to_string(),
-                tgt.to_string(),
-                class.to_string(),
-                requires.cloned(),
-            ))
-            .or_default()
-            .extend(perms.iter().copied());
+        add_perms(&mut self.auditallows, src, tgt, class, perms, requires);
     }
 }
 

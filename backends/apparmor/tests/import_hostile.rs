@@ -112,10 +112,21 @@ fn soup() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(TOKENS), 0..60).prop_map(|v| v.concat())
 }
 
-/// Import; when it succeeds, the statements of every importable rule are polc syntax.
+/// Import; when it succeeds, the statements of every importable rule are polc syntax;
+/// when it fails, the message is one line and the position is inside the text.
 fn run(text: &str) {
-    let Ok(imp) = import("input", text, &Files, &ImportOptions::default()) else {
-        return;
+    let imp = match import("input", text, &Files, &ImportOptions::default()) {
+        Ok(imp) => imp,
+        Err(e) => {
+            assert!(!e.message.contains(char::is_control), "{text:?}: {e:?}");
+            if e.file == "input" {
+                assert!(
+                    e.line as usize <= text.lines().count() + 1,
+                    "{text:?}: {e:?}"
+                );
+            }
+            return;
+        }
     };
     let mut body = String::new();
     for e in &imp.entries {
@@ -205,4 +216,22 @@ fn odd_signal_names_are_not_written() {
     assert_eq!(imp.entries[1].class, Class::NotImportable);
     assert!(imp.entries[1].polc.is_empty());
     assert_eq!(imp.entries[2].polc, ["allow signal send term to foo"]);
+}
+
+/// A word that runs over a line end (a trailing `\\`) is quoted in the error on one line,
+/// cut to 40 characters (found by the fuzzer on a mutated real profile).
+#[test]
+fn errors_quote_the_profile_on_one_line() {
+    let text = "profile p {\n  /bin/x mixr\\\n  /etc/modules.conf you can redistribute it\n}\n";
+    run(text);
+    let e = import("input", text, &Files, &ImportOptions::default()).unwrap_err();
+    assert_eq!(
+        (e.kind.code(), e.line, e.column, e.message.as_str()),
+        (
+            "E0500",
+            4,
+            1,
+            "expected `,` after `/bin/x mixr\\\\n /etc/modules.conf you can …` before `}`"
+        )
+    );
 }

@@ -10,7 +10,7 @@
 //! is all the parser needs to attach them and to see blank lines.
 
 use crate::ast::Comment;
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{show, Code, Diagnostic};
 use crate::span::Span;
 use nom::bytes::complete::{take, take_till, take_while, take_while1};
 use nom::character::complete::{anychar, char};
@@ -89,24 +89,6 @@ fn span_of(i: &In<'_>) -> Span {
 
 fn offset(i: &In<'_>) -> usize {
     i.location_offset()
-}
-
-/// A user-written text shown in a message: control characters escaped, long texts cut.
-pub(super) fn show(text: &str) -> String {
-    const MAX: usize = 40;
-    let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
-        if n == MAX {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// The lexer's result of one string literal.

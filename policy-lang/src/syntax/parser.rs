@@ -5,12 +5,12 @@
 //! diagnostic is recorded, and the parser skips to the next synchronisation token: a
 //! statement keyword, an item keyword, `}` or the end of the input.
 
-use super::lexer::{show, Kind, LexComment, Token};
+use super::lexer::{Kind, LexComment, Token};
 use crate::ast::{
     ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
     StmtKind, UseRef,
 };
-use crate::diagnostics::{Code, Diagnostic};
+use crate::diagnostics::{show, Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
 mod unix;

@@ -6,6 +6,7 @@
 //! inside a word (`/{usr/,}bin/ping`), whose commas do not end a statement.
 
 use super::{ImportError, ImportErrorKind};
+use polc_lang::diagnostics::show;
 
 /// Where a statement or word starts: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -190,12 +191,14 @@ pub(crate) fn statements(file: &str, text: &str) -> Result<Vec<Stmt>, ImportErro
                         ImportErrorKind::Syntax,
                         format!(
                             "expected `,` after `{}` before `}}`",
-                            Stmt {
-                                words: words.clone(),
-                                end: End::Eof,
-                                pos: start
-                            }
-                            .text()
+                            show(
+                                &Stmt {
+                                    words: words.clone(),
+                                    end: End::Eof,
+                                    pos: start
+                                }
+                                .text()
+                            )
                         ),
                     ));
                 }

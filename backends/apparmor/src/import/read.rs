@@ -6,6 +6,7 @@ use super::{
     Child, Entry, ImportError, ImportErrorKind, ImportOptions, Imported, IncludeRequest, Resolved,
     Resolver, MAX_EXPANSION, MAX_INCLUDE_DEPTH, MAX_RULES,
 };
+use polc_lang::diagnostics::show;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Reads the profile file `name` (its text `text`) and imports one of its profiles.
@@ -460,7 +461,7 @@ impl Reader<'_> {
                     ImportErrorKind::Syntax,
                     file,
                     s.pos,
-                    format!("expected a profile header, found `{}`", s.text()),
+                    format!("expected a profile header, found `{}`", show(&s.text())),
                 ))
             }
         };
@@ -598,7 +599,7 @@ impl Reader<'_> {
                 ImportErrorKind::Syntax,
                 file,
                 s.pos,
-                format!("expected `,` at the end of `{}`", s.text()),
+                format!("expected `,` at the end of `{}`", show(&s.text())),
             ));
         }
         let own = scope.profile.source_name.clone();

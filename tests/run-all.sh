@@ -150,6 +150,8 @@ fi
         if ! RUSTC_BOOTSTRAP=1 cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
             "${dict[@]}" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 >"$log" 2>&1; then
             tail -n 60 "$log" >&2
+            # The panic message comes before the long backtrace the tail shows.
+            grep -A 4 'panicked at' "$log" >&2 || true
             echo "fuzz $target failed (a failing input is kept in policy-lang/fuzz/artifacts/$target)" >&2
             exit 1
         fi

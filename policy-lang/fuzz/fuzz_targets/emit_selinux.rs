@@ -22,18 +22,21 @@ fn config() -> &'static Config {
     })
 }
 
-/// The nesting depth after each top-level form, outside `"..."` strings; `None` when a
+/// The number of top-level forms, outside `"..."` strings and `;` comments (which run to
+/// the end of the line at any depth, and may quote the policy's text); `None` when a
 /// parenthesis closes nothing or a string is left open.
 fn top_level_forms(cil: &str) -> Option<usize> {
-    let (mut depth, mut forms, mut quoted) = (0usize, 0usize, false);
+    let (mut depth, mut forms, mut quoted, mut comment) = (0usize, 0usize, false, false);
     for c in cil.chars() {
-        match (quoted, c) {
-            (true, '"') => quoted = false,
-            (true, _) => {}
-            (false, '"') => quoted = true,
-            (false, ';') if depth == 0 => {}
-            (false, '(') => depth += 1,
-            (false, ')') => {
+        match (quoted, comment, c) {
+            (_, true, '\n') => comment = false,
+            (_, true, _) => {}
+            (true, _, '"') => quoted = false,
+            (true, _, _) => {}
+            (false, _, '"') => quoted = true,
+            (false, _, ';') => comment = true,
+            (false, _, '(') => depth += 1,
+            (false, _, ')') => {
                 depth = depth.checked_sub(1)?;
                 if depth == 0 {
                     forms += 1;

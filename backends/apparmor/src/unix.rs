@@ -98,18 +98,48 @@ fn unix_rule(r: &UnixRule, lines: &mut Vec<String>) -> Result<(Fidelity, String)
             format!(" peer=({})", parts.join(", "))
         }
     };
+    // `bind` and `listen` happen before there is a peer: `apparmor_parser` refuses peer
+    // conditionals on them, so their line has none.
     let line = |ops: &[UnixOp], addr: Option<&str>, peer_addr: Option<&str>| {
-        if ops.is_empty() {
-            return None;
-        }
         let a = addr.map(|a| format!(" addr={a}")).unwrap_or_default();
-        Some(format!(
-            "{q}unix ({}){ty}{a}{},",
-            ops_text(ops),
-            peer_part(peer_addr)
-        ))
+        let (peerless, with_peer): (Vec<UnixOp>, Vec<UnixOp>) = ops
+            .iter()
+            .partition(|o| matches!(o, UnixOp::Bind | UnixOp::Listen));
+        let mut out = Vec::new();
+        if !with_peer.is_empty() {
+            out.push(format!(
+                "{q}unix ({}){ty}{a}{},",
+                ops_text(&with_peer),
+                peer_part(peer_addr)
+            ));
+        }
+        if !peerless.is_empty() {
+            out.push(format!("{q}unix ({}){ty}{a},", ops_text(&peerless)));
+        }
+        out
     };
     let mut fidelity = (Fidelity::Exact, String::new());
+    if r.peer != UnixPeer::Any
+        && ops
+            .iter()
+            .any(|o| matches!(o, UnixOp::Bind | UnixOp::Listen))
+    {
+        fidelity = if r.effect == Effect::Allow {
+            (
+                Fidelity::Widened,
+                "AppArmor checks no peer for bind and listen (there is none yet): they are \
+                 allowed whatever the peer"
+                    .to_string(),
+            )
+        } else {
+            (
+                Fidelity::Narrowed,
+                "AppArmor checks no peer for bind and listen (there is none yet): they are \
+                 refused whatever the peer"
+                    .to_string(),
+            )
+        };
+    }
     match &r.addr {
         UnixAddr::Any => lines.extend(line(&ops, None, None)),
         UnixAddr::Abstract { name } => {

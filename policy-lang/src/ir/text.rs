@@ -23,6 +23,31 @@ pub fn quote(s: &str) -> String {
     out
 }
 
+/// A user-written text shown in a message: control characters escaped ([`one_line`]),
+/// texts longer than 40 characters cut with `…`. Every front end (the parser, the AppArmor
+/// importer) quotes user text in its messages through this.
+pub fn show(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => one_line(&text[..cut]) + "…",
+        None => one_line(text),
+    }
+}
+
+/// The text with its control characters escaped (`\n`, `\u{1b}`): a message stays on one
+/// line and cannot drive a terminal.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// The rights as keywords, without the `append` that `write` implies (`read write`).
 pub fn rights_words(rights: Rights) -> String {
     let shown = if rights.contains(Right::Write) {

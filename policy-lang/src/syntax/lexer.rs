@@ -10,7 +10,8 @@
 //! is all the parser needs to attach them and to see blank lines.
 
 use crate::ast::Comment;
-use crate::diagnostics::{show, Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::show;
 use crate::span::Span;
 use nom::bytes::complete::{take, take_till, take_while, take_while1};
 use nom::character::complete::{anychar, char};

@@ -10,7 +10,8 @@ use crate::ast::{
     ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
     StmtKind, UseRef,
 };
-use crate::diagnostics::{show, Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::show;
 use crate::span::{Span, Spanned};
 
 mod unix;

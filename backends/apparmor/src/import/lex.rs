@@ -6,7 +6,7 @@
 //! inside a word (`/{usr/,}bin/ping`), whose commas do not end a statement.
 
 use super::{ImportError, ImportErrorKind};
-use polc_lang::diagnostics::show;
+use polc_lang::ir::text::show;
 
 /// Where a statement or word starts: 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

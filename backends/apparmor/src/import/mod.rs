@@ -125,13 +125,13 @@ pub struct ImportError {
     /// 1-based column, in characters.
     pub column: u32,
     /// One lowercase line: the profile's text in it is quoted through
-    /// [`polc_lang::diagnostics::show`], and no control character is left.
+    /// [`polc_lang::ir::text::show`], and no control character is left.
     pub message: String,
 }
 
 impl ImportError {
     pub(crate) fn new(kind: ImportErrorKind, file: &str, pos: lex::Pos, message: String) -> Self {
-        let message = polc_lang::diagnostics::one_line(&message);
+        let message = polc_lang::ir::text::one_line(&message);
         ImportError {
             kind,
             file: file.to_string(),

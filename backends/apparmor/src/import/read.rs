@@ -6,7 +6,7 @@ use super::{
     Child, Entry, ImportError, ImportErrorKind, ImportOptions, Imported, IncludeRequest, Resolved,
     Resolver, MAX_EXPANSION, MAX_INCLUDE_DEPTH, MAX_RULES,
 };
-use polc_lang::diagnostics::show;
+use polc_lang::ir::text::show;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Reads the profile file `name` (its text `text`) and imports one of its profiles.
@@ -819,6 +819,63 @@ mod tests {
             vec![Exact, Exact, Exact, Exact, Exact, Exact, Exact, Exact]
         );
         assert_eq!(p.entries[6].note, "");
+    }
+
+    #[test]
+    fn ptrace_and_unix_rules() {
+        let p = one(concat!(
+            "profile p {\n",
+            " ptrace (read) peer=unconfined,\n",
+            " ptrace (readby, tracedby) peer=p,\n",
+            " ptrace,\n",
+            " deny ptrace (trace) peer=/usr/sbin/*,\n",
+            " unix peer=(label=@{profile_name}),\n",
+            " unix (create),\n",
+            " unix (connect, receive, send)\n   type=stream\n   peer=(addr=\"@/tmp/dbus-*\"),\n",
+            " unix (bind, listen) type=stream addr=\"@org.example\",\n",
+            " unix (send, receive) type=dgram addr=none peer=(addr=none),\n",
+            " audit unix,\n",
+            " network unix dgram,\n",
+            "}\n"
+        ));
+        let got: Vec<(String, Class)> = p
+            .entries
+            .iter()
+            .map(|e| (e.polc.join(" | "), e.class.clone()))
+            .collect();
+        use Class::*;
+        let want: Vec<(&str, Class)> = vec![
+            ("", Exact),
+            ("allow ptrace read to unconfined", Exact),
+            ("allow ptrace read, trace from self", Exact),
+            (
+                "allow ptrace read, trace to any | allow ptrace read, trace from any",
+                Exact,
+            ),
+            ("deny ptrace trace to any", Approximated),
+            (
+                "allow unix connect, send, receive, accept peer self",
+                Approximated,
+            ),
+            ("", NotImportable),
+            (
+                "allow unix connect, send, receive stream abstract",
+                Approximated,
+            ),
+            (
+                "allow unix bind, listen stream abstract \"@org.example\"",
+                Approximated,
+            ),
+            ("allow unix send, receive dgram anonymous", Approximated),
+            ("", NotImportable),
+            (
+                "allow unix connect, send, receive, bind, listen, accept dgram",
+                Approximated,
+            ),
+        ];
+        let want: Vec<(String, Class)> =
+            want.into_iter().map(|(s, c)| (s.to_string(), c)).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

@@ -94,33 +94,12 @@ impl Reader<'_> {
                     ids.push("signal-unknown");
                     return Ok((ids, Vec::new()));
                 }
-                let peer = peer.map(|p| {
-                    self.expand_one(file, s.pos, &p)
-                        .map(|p| p.trim_matches('"').to_string())
-                });
-                let peer = match peer {
-                    Some(p) => Some(p?),
-                    None => None,
-                };
-                let polc_peer = match peer.as_deref() {
-                    None => {
-                        ids.push("signal-any");
-                        "any".to_string()
-                    }
-                    Some("unconfined") => {
-                        ids.push("signal-any");
-                        "unconfined".to_string()
-                    }
-                    Some(p) if p == own => "self".to_string(),
-                    Some(p) if p.contains(['*', '?', '{', '[']) => {
-                        ids.push("signal-peer-glob");
-                        "any".to_string()
-                    }
-                    Some(p) => {
-                        ids.push("signal");
-                        polc_name(p)
-                    }
-                };
+                let (class, polc_peer) = self.peer(file, s.pos, peer.as_deref(), own)?;
+                match class {
+                    Peer::Any | Peer::Unconfined => ids.push("signal-any"),
+                    Peer::Glob => ids.push("signal-peer-glob"),
+                    Peer::Named | Peer::Own => {}
+                }
                 let sigs = set.join(", ");
                 let mut v = Vec::new();
                 let dirs: Vec<&str> = if perms.is_empty() {
@@ -159,15 +138,11 @@ impl Reader<'_> {
                 }
                 v
             }
-            "ptrace" => {
-                ids.push("ptrace");
-                vec![format!(
-                    "{}{} ptrace {}",
-                    q.audit_prefix(),
-                    q.effect,
-                    rest.join(" ")
-                )]
+            "ptrace" if audit => {
+                ids.push("ipc-audit");
+                Vec::new()
             }
+            "ptrace" => self.ptrace(file, s.pos, &rest, own, &q, &mut ids)?,
             "dbus" => {
                 ids.push("dbus");
                 vec![format!(
@@ -177,15 +152,11 @@ impl Reader<'_> {
                     rest.join(" ")
                 )]
             }
-            "unix" => {
-                ids.push("network-unix");
-                vec![format!(
-                    "{}{} unix {}",
-                    q.audit_prefix(),
-                    q.effect,
-                    rest.join(" ")
-                )]
+            "unix" if audit => {
+                ids.push("ipc-audit");
+                Vec::new()
             }
+            "unix" => self.unix(file, s.pos, &rest, own, &q, &mut ids)?,
             "mount" | "umount" | "remount" | "pivot_root" => {
                 ids.push("mount");
                 Vec::new()
@@ -230,6 +201,200 @@ impl Reader<'_> {
             }
         };
         Ok((ids, polc))
+    }
+
+    /// A peer as polc names it, from an AppArmor label (variables expanded, `None`: no
+    /// peer given).
+    fn peer(
+        &self,
+        file: &str,
+        pos: Pos,
+        label: Option<&str>,
+        own: &str,
+    ) -> Result<(Peer, String), ImportError> {
+        let Some(label) = label else {
+            return Ok((Peer::Any, "any".to_string()));
+        };
+        let label = self
+            .expand(file, pos, label, own)?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        let label = label.trim_matches('"');
+        Ok(match label {
+            "unconfined" => (Peer::Unconfined, "unconfined".to_string()),
+            l if l == own => (Peer::Own, "self".to_string()),
+            l if l.contains(['*', '?', '{', '[']) => (Peer::Glob, "any".to_string()),
+            l => (Peer::Named, polc_name(l)),
+        })
+    }
+
+    /// `ptrace [(PERMS)] [peer=LABEL]`: `read`/`r` and `trace`/`w` reach the peer (`to`),
+    /// `readby` and `tracedby` come from it (`from`); no permission means all four.
+    fn ptrace(
+        &self,
+        file: &str,
+        pos: Pos,
+        rest: &[&str],
+        own: &str,
+        q: &Qual,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<Vec<String>, ImportError> {
+        let (perms, conds) = ipc_parts(rest);
+        if conds.keys().any(|k| k != "peer") {
+            ids.push("other");
+            return Ok(Vec::new());
+        }
+        let (class, peer) = self.peer(file, pos, conds.get("peer").map(String::as_str), own)?;
+        ids.push(if class == Peer::Glob {
+            "ptrace-peer-glob"
+        } else {
+            "ptrace"
+        });
+        let mut to: BTreeSet<&str> = BTreeSet::new();
+        let mut from: BTreeSet<&str> = BTreeSet::new();
+        for p in &perms {
+            match p.as_str() {
+                "r" | "read" => drop(to.insert("read")),
+                "w" | "trace" => drop(to.insert("trace")),
+                "rw" => to.extend(["read", "trace"]),
+                "readby" => drop(from.insert("read")),
+                "tracedby" => drop(from.insert("trace")),
+                _ => {
+                    ids.push("other");
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        if perms.is_empty() {
+            to.extend(["read", "trace"]);
+            from.extend(["read", "trace"]);
+        }
+        let e = q.effect;
+        let mut out = Vec::new();
+        for (dir, access) in [("to", to), ("from", from)] {
+            if !access.is_empty() {
+                let a: Vec<&str> = access.into_iter().collect();
+                out.push(format!("{e} ptrace {} {dir} {peer}", a.join(", ")));
+            }
+        }
+        Ok(out)
+    }
+
+    /// `unix [(PERMS)] [type=T] [addr=A] [peer=(label=L, addr=A)]`: the operations polc
+    /// names, the type, one address and the peer. Never exact: polc's AppArmor backend
+    /// writes `create, getattr, getopt, setopt, shutdown` beside every allowed unix rule,
+    /// and its `send`/`receive` match the address at either end.
+    fn unix(
+        &self,
+        file: &str,
+        pos: Pos,
+        rest: &[&str],
+        own: &str,
+        q: &Qual,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<Vec<String>, ImportError> {
+        let (perms, conds) = ipc_parts(rest);
+        if conds
+            .keys()
+            .any(|k| !matches!(k.as_str(), "type" | "addr" | "peer.label" | "peer.addr"))
+        {
+            ids.push("other");
+            return Ok(Vec::new());
+        }
+        let mut ops: BTreeSet<&str> = BTreeSet::new();
+        for p in &perms {
+            match p.as_str() {
+                "r" | "receive" => drop(ops.insert("receive")),
+                "w" | "send" => drop(ops.insert("send")),
+                "rw" => ops.extend(["send", "receive"]),
+                p if UNIX_HOUSEKEEPING.contains(&p) => {}
+                p => match UNIX_OPS.iter().find(|o| **o == p) {
+                    Some(o) => drop(ops.insert(o)),
+                    None => {
+                        ids.push("other");
+                        return Ok(Vec::new());
+                    }
+                },
+            }
+        }
+        if perms.is_empty() {
+            // Every permission; with a peer conditional, those that have a peer
+            // (`apparmor_parser` leaves out bind, listen and the housekeeping ones).
+            if conds.keys().any(|k| k.starts_with("peer.")) {
+                ops.extend(["connect", "send", "receive", "accept"]);
+            } else {
+                ops.extend(UNIX_OPS);
+            }
+        }
+        if ops.is_empty() {
+            ids.push("unix-housekeeping");
+            return Ok(Vec::new());
+        }
+        ids.push("unix");
+        let ty = match conds.get("type").map(String::as_str) {
+            None => String::new(),
+            Some(t @ ("stream" | "dgram" | "seqpacket")) => format!(" {t}"),
+            Some(_) => {
+                ids.push("other");
+                return Ok(Vec::new());
+            }
+        };
+        // One address: the peer's for connect, else the socket's own.
+        let addr = conds
+            .get("peer.addr")
+            .filter(|_| ops.contains("connect") || !conds.contains_key("addr"))
+            .or(conds.get("addr"));
+        let addr = match addr {
+            None => String::new(),
+            Some(a) => {
+                let a = self
+                    .expand(file, pos, a, own)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                if a == "none" {
+                    ops.retain(|o| matches!(*o, "send" | "receive"));
+                    if ops.is_empty() {
+                        ids.push("other");
+                        return Ok(Vec::new());
+                    }
+                    " anonymous".to_string()
+                } else if let Some(name) = a.strip_prefix('@') {
+                    if name.contains(['*', '?', '{', '[', '"', '\\']) || name.is_empty() {
+                        ids.push("unix-addr-glob");
+                        " abstract".to_string()
+                    } else {
+                        format!(" abstract {}", quote(&a))
+                    }
+                } else if is_path(&a) {
+                    format!(" path {}", quote(&a))
+                } else {
+                    ids.push("other");
+                    return Ok(Vec::new());
+                }
+            }
+        };
+        let (class, peer) =
+            self.peer(file, pos, conds.get("peer.label").map(String::as_str), own)?;
+        if class == Peer::Glob {
+            ids.push("unix-peer-glob");
+        }
+        let peer = if class == Peer::Any {
+            String::new()
+        } else {
+            format!(" peer {peer}")
+        };
+        let ops: Vec<&str> = UNIX_OPS
+            .iter()
+            .copied()
+            .filter(|o| ops.contains(o))
+            .collect();
+        Ok(vec![format!(
+            "{} unix {}{ty}{addr}{peer}",
+            q.effect,
+            ops.join(", ")
+        )])
     }
 
     /// A file rule: `[file] PATH PERMS [-> TARGET]` or `PERMS PATH [-> TARGET]`. `None`
@@ -632,9 +797,17 @@ fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> 
             ids.push("network-inet");
             udp()
         }
+        (Some("unix"), _) if q.audit => {
+            ids.push("ipc-audit");
+            Vec::new()
+        }
         (Some("unix"), _) => {
             ids.push("network-unix");
-            vec![format!("{p}{e} unix {}", ty.unwrap_or_default())]
+            let ty = match ty {
+                Some(t @ ("stream" | "dgram" | "seqpacket")) => format!(" {t}"),
+                _ => String::new(),
+            };
+            vec![format!("{e} unix {}{ty}", UNIX_OPS.join(", "))]
         }
         (Some("netlink"), _) => {
             ids.push("network-other");
@@ -656,6 +829,82 @@ fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> 
             v
         }
     }
+}
+
+/// polc's unix-socket operations, in the order `polc fmt` writes them.
+const UNIX_OPS: [&str; 6] = ["connect", "send", "receive", "bind", "listen", "accept"];
+
+/// AppArmor's unix permissions that polc grants with every allowed unix rule of the
+/// type (its AppArmor backend writes them on one line) and cannot state alone.
+const UNIX_HOUSEKEEPING: [&str; 6] = [
+    "create", "getattr", "setattr", "getopt", "setopt", "shutdown",
+];
+
+/// How a rule names its peer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Peer {
+    /// No peer: every process (`any`).
+    Any,
+    /// `unconfined`.
+    Unconfined,
+    /// The profile itself (`self`).
+    Own,
+    /// Another profile, by name.
+    Named,
+    /// A glob of profile names: written as `any` (wider).
+    Glob,
+}
+
+/// The words of an IPC rule (`unix`, `ptrace`): the permissions (in parentheses or bare)
+/// and the `key=value` conditionals, a value in parentheses being a nested list
+/// (`peer=(label=x, addr=y)` gives `peer.label` and `peer.addr`).
+fn ipc_parts(rest: &[&str]) -> (Vec<String>, BTreeMap<String, String>) {
+    let text = rest.join(" ");
+    let mut perms = Vec::new();
+    let mut conds = BTreeMap::new();
+    // Inside `key=( ... )`: `key.`.
+    let mut prefix = String::new();
+    let mut it = text.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            c if c.is_whitespace() || c == ',' => {}
+            '(' => {
+                let inner: String = it.by_ref().take_while(|c| *c != ')').collect();
+                perms.extend(
+                    inner
+                        .split([',', ' '])
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            ')' => prefix.clear(),
+            c => {
+                let mut word = String::from(c);
+                let mut quoted = c == '"';
+                while let Some(&n) = it.peek() {
+                    if !quoted && (n.is_whitespace() || n == ',' || n == ')') {
+                        break;
+                    }
+                    if n == '"' {
+                        quoted = !quoted;
+                    }
+                    word.push(n);
+                    it.next();
+                    if !quoted && word.ends_with("=(") {
+                        break;
+                    }
+                }
+                if let Some(key) = word.strip_suffix("=(") {
+                    prefix = format!("{key}.");
+                } else if let Some((k, v)) = word.split_once('=') {
+                    conds.insert(format!("{prefix}{k}"), v.trim_matches('"').to_string());
+                } else if prefix.is_empty() {
+                    perms.push(word);
+                }
+            }
+        }
+    }
+    (perms, conds)
 }
 
 /// A signal rule's permissions, signal set and peer.

@@ -67,13 +67,19 @@ pub const TABLE: &[Construct] = &[
     Construct { id: "capability-all", apparmor: "capability,", polc: "allow capability (every capability)", status: Status::Exact, note: "" },
     Construct { id: "network-inet", apparmor: "network inet stream,", polc: "allow net connect tcp; allow net bind tcp", status: Status::Approximated, note: "polc's tcp and udp cover IPv4 and IPv6 together: the other family is granted too" },
     Construct { id: "network-other", apparmor: "network inet raw, network netlink raw, network packet,", polc: "allow net raw; allow net netlink; allow net packet", status: Status::Approximated, note: "polc's netlink, raw and packet rules do not name the socket type, and `raw` covers inet and inet6" },
-    Construct { id: "network-unix", apparmor: "network unix stream, unix (send) type=dgram,", polc: "allow unix ...", status: Status::NeedsV2("unix sockets"), note: "" },
+    Construct { id: "network-unix", apparmor: "network unix stream,", polc: "allow unix connect, send, receive, bind, listen, accept stream", status: Status::Approximated, note: "polc's unix rules do not grant setattr" },
+    Construct { id: "unix", apparmor: "unix (connect, send, receive) type=stream peer=(label=srv, addr=\"@app\"),", polc: "allow unix connect, send, receive stream abstract \"@app\" peer srv", status: Status::Approximated, note: "polc grants create, getattr, getopt, setopt and shutdown beside it, matches send and receive at either end, and keeps one address" },
+    Construct { id: "unix-housekeeping", apparmor: "unix (create), unix (getattr, getopt, setopt, shutdown),", polc: "(none)", status: Status::NotImportable, note: "polc grants create, getattr, getopt, setopt and shutdown with every allowed unix rule of the type, never alone" },
+    Construct { id: "unix-addr-glob", apparmor: "unix (connect) peer=(addr=\"@/tmp/.X11-unix/X[0-9]*\"),", polc: "allow unix connect abstract", status: Status::Approximated, note: "an abstract address glob becomes every abstract address: wider" },
+    Construct { id: "unix-peer-glob", apparmor: "unix (receive) peer=(label=/usr/sbin/*),", polc: "allow unix receive peer any", status: Status::Approximated, note: "a peer glob becomes `any`: wider" },
+    Construct { id: "ipc-audit", apparmor: "audit unix, audit ptrace,", polc: "(none)", status: Status::NotImportable, note: "polc's `audit` qualifier is not carried by unix and ptrace rules yet" },
     Construct { id: "signal", apparmor: "signal (send) set=(term) peer=other,", polc: "allow signal send term to other", status: Status::Exact, note: "" },
     Construct { id: "signal-any", apparmor: "signal (receive) peer=unconfined,", polc: "allow signal receive from unconfined", status: Status::Exact, note: "" },
     Construct { id: "signal-unknown", apparmor: "signal (send) set=(exists),", polc: "(none)", status: Status::NotImportable, note: "polc has no such signal (`exists` is AppArmor's check of signal 0)" },
     Construct { id: "signal-peer-glob", apparmor: "signal (receive) peer=/usr/sbin/*,", polc: "allow signal receive from any", status: Status::Approximated, note: "a peer glob becomes `any`: wider" },
     Construct { id: "exec-fallback-other", apparmor: "/usr/bin/x PUx, /usr/bin/y cix,", polc: "(none)", status: Status::NotImportable, note: "polc's exec fallback is `as NAME else inherit` only" },
-    Construct { id: "ptrace", apparmor: "ptrace (read) peer=unconfined,", polc: "allow ptrace read to unconfined", status: Status::NeedsV2("ptrace"), note: "" },
+    Construct { id: "ptrace", apparmor: "ptrace (read, tracedby) peer=unconfined,", polc: "allow ptrace read to unconfined; allow ptrace trace from unconfined", status: Status::Exact, note: "" },
+    Construct { id: "ptrace-peer-glob", apparmor: "ptrace (read) peer=/usr/sbin/*,", polc: "allow ptrace read to any", status: Status::Approximated, note: "a peer glob becomes `any`: wider" },
     Construct { id: "dbus", apparmor: "dbus send bus=system path=/org/x,", polc: "allow dbus send system path \"/org/x\"", status: Status::NeedsV2("D-Bus"), note: "" },
     Construct { id: "child-profile", apparmor: "profile helper { ... } and ^hat { ... }", polc: "child helper { ... } / hat name { ... }", status: Status::Exact, note: "" },
     Construct { id: "mount", apparmor: "mount, umount, remount, pivot_root,", polc: "(none)", status: Status::NotImportable, note: "polc has no mount rules" },
@@ -161,7 +167,7 @@ mod tests {
         assert_eq!(class, Class::NotImportable);
         assert_eq!(
             note,
-            "needs language v2: ptrace; needs language v2: D-Bus; the environment is not scrubbed (polc emits `px`)"
+            "needs language v2: D-Bus; the environment is not scrubbed (polc emits `px`)"
         );
     }
 }

@@ -3,7 +3,8 @@
 
 use super::{GlobalArgs, EXIT_USAGE};
 use polc_lang::diagnostics::{Code, Diagnostic};
-use polc_lang::{LoadOptions, Source};
+use polc_lang::{AbstractionDir, LoadOptions, Source};
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -138,8 +139,106 @@ pub enum PrepareError {
     Usage(#[from] UsageError),
 }
 
-/// The load options from the global arguments: `--var` values and the abstraction files
-/// of every `--abstractions` directory, in the order given.
+/// The environment variable that replaces the default directories of the abstraction
+/// search path: directories separated by `:`, lowest precedence first; empty for none.
+pub const PATH_VAR: &str = "POLC_ABSTRACTIONS_PATH";
+
+/// The default directories of the abstraction search path, lowest precedence first:
+/// the distribution's, then the site's.
+pub const DEFAULT_DIRS: [&str; 2] = ["/usr/share/polc/abstractions", "/etc/polc/abstractions"];
+
+/// Why a directory is on the search path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirOrigin {
+    /// One of [`DEFAULT_DIRS`]: may be missing.
+    Default,
+    /// Named by [`PATH_VAR`]: may be missing.
+    Environment,
+    /// Named by `--abstractions DIR`: must exist.
+    Option,
+}
+
+/// A directory of the abstraction search path, read.
+#[derive(Clone, Debug)]
+pub struct SearchDir {
+    /// The directory as named.
+    pub path: PathBuf,
+    /// Why it is searched.
+    pub origin: DirOrigin,
+    /// Its `*.pol` files, sorted by name; `None` when it does not exist (allowed for
+    /// the default and environment directories only).
+    pub files: Option<Vec<Source>>,
+}
+
+/// The directories of the abstraction search path, lowest precedence first: those of
+/// `env` (the value of [`PATH_VAR`]) or else [`DEFAULT_DIRS`], then `options` (each
+/// `--abstractions DIR`, in order). An abstraction in a later directory overrides one of
+/// the same name in an earlier directory and the built-in one.
+pub fn search_dirs(env: Option<&OsStr>, options: &[PathBuf]) -> Vec<(PathBuf, DirOrigin)> {
+    let defaults: Vec<(PathBuf, DirOrigin)> = match env {
+        Some(value) => std::env::split_paths(value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| (p, DirOrigin::Environment))
+            .collect(),
+        None => DEFAULT_DIRS
+            .iter()
+            .map(|d| (PathBuf::from(d), DirOrigin::Default))
+            .collect(),
+    };
+    let given = options.iter().map(|p| (p.clone(), DirOrigin::Option));
+    defaults.into_iter().chain(given).collect()
+}
+
+/// Read the directories of [`search_dirs`]: a missing default or environment directory
+/// is skipped; any other failure (a missing `--abstractions DIR`, a directory that
+/// cannot be read, a file in it that cannot be read) is an error naming it.
+pub fn read_search_dirs(dirs: Vec<(PathBuf, DirOrigin)>) -> Result<Vec<SearchDir>, IoFailure> {
+    let mut out = Vec::new();
+    for (path, origin) in dirs {
+        let files = match read_abstraction_dir(&path) {
+            Ok(files) => Some(files),
+            Err(_) if origin != DirOrigin::Option && !path.exists() && !is_dangling(&path) => None,
+            Err(e) => return Err(e),
+        };
+        out.push(SearchDir {
+            path,
+            origin,
+            files,
+        });
+    }
+    Ok(out)
+}
+
+/// True when `path` is a symbolic link to nothing: not a missing directory but a broken
+/// installation, said as an error.
+fn is_dangling(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The search path of [`LoadOptions::search_path`] from the directories read.
+pub fn search_path(dirs: &[SearchDir]) -> Vec<AbstractionDir> {
+    dirs.iter()
+        .filter_map(|d| {
+            d.files.as_ref().map(|files| AbstractionDir {
+                name: display(&d.path),
+                files: files.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The abstraction search path of this process: [`PATH_VAR`] from the environment (or
+/// the default directories), then `options`, read. The command line and the Python
+/// binding both search this way.
+pub fn abstraction_search_path(options: &[PathBuf]) -> Result<Vec<SearchDir>, IoFailure> {
+    let env = std::env::var_os(PATH_VAR);
+    read_search_dirs(search_dirs(env.as_deref(), options))
+}
+
+/// The load options from the global arguments: `--var` values and the abstraction
+/// search path (the default directories or `POLC_ABSTRACTIONS_PATH`, then every
+/// `--abstractions` directory, in the order given).
 pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
     let mut opts = LoadOptions::default();
     for (name, value) in &global.vars {
@@ -147,9 +246,7 @@ pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
             return Err(UsageError(format!("`--var {name}=...` is given more than once")).into());
         }
     }
-    for dir in &global.abstractions {
-        opts.abstractions.extend(read_abstraction_dir(dir)?);
-    }
+    opts.search_path = search_path(&abstraction_search_path(&global.abstractions)?);
     Ok(opts)
 }
 

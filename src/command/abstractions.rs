@@ -439,9 +439,6 @@ fn human_show(e: &Entry, policy: &Policy, views: &[BackendView]) -> String {
         line(&name_version(e)),
         line(&from(&e.source))
     );
-    if !e.builtin {
-        out.push_str(&format!("file: {}\n", line(&e.source)));
-    }
     if !e.overrides.is_empty() {
         let hidden: Vec<String> = e.overrides.iter().map(|o| line(&from(o))).collect();
         out.push_str(&format!("overrides: {}\n", hidden.join(", ")));

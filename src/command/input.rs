@@ -333,7 +333,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, fs::File)> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
@@ -366,6 +366,47 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn the_search_path_is_the_variable_or_the_defaults_then_the_options() {
+        let opt = [PathBuf::from("opt")];
+        let paths = |env: Option<&str>| -> Vec<(String, DirOrigin)> {
+            search_dirs(env.map(OsStr::new), &opt)
+                .into_iter()
+                .map(|(p, o)| (display(&p), o))
+                .collect()
+        };
+        assert_eq!(
+            paths(None),
+            [
+                ("/usr/share/polc/abstractions".into(), DirOrigin::Default),
+                ("/etc/polc/abstractions".into(), DirOrigin::Default),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
+        assert_eq!(paths(Some("")), [("opt".into(), DirOrigin::Option)]);
+        assert_eq!(
+            paths(Some("a::b")),
+            [
+                ("a".into(), DirOrigin::Environment),
+                ("b".into(), DirOrigin::Environment),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_search_directories_are_skipped_unless_named_by_an_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let read = read_search_dirs(vec![(gone.clone(), DirOrigin::Default)]).unwrap();
+        assert!(read[0].files.is_none());
+        assert!(read_search_dirs(vec![(gone.clone(), DirOrigin::Option)]).is_err());
+        // A dangling symbolic link is a broken installation, not a missing directory.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&gone, &link).unwrap();
+        assert!(read_search_dirs(vec![(link, DirOrigin::Default)]).is_err());
     }
 
     #[test]

@@ -57,8 +57,11 @@ Examples:
   Why may the app read this file? Which rule decides, and where is it written?
     polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read
     polc explain examples/webapp.pol --net connect:tcp:443
-  Give an install-time variable a value and add abstraction files:
-    polc check --var state_dir=/srv/webapp --abstractions /etc/polc/abstractions app.pol
+  Give an install-time variable a value and add a directory of abstractions:
+    polc check --var state_dir=/srv/webapp --abstractions ./site app.pol
+  Which abstractions can a policy use, and what does one grant on each backend?
+    polc abstractions list
+    polc abstractions show network-client
   What does the new version allow that the old one did not? (exit 1 when it grants more)
     polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
   Which rule made the kernel log this denial, and what rule would allow it?

@@ -100,17 +100,10 @@ fn read_catalog(
         report_io(ctx, global.error_format, &e);
         e.exit()
     })?;
-    let opts = match input::load_options(global) {
-        Ok(o) => o,
-        Err(input::PrepareError::Usage(u)) => {
-            ctx.say(u);
-            return Err(EXIT_USAGE);
-        }
-        Err(input::PrepareError::Io(e)) => {
-            report_io(ctx, global.error_format, &e);
-            return Err(e.exit());
-        }
-    };
+    let opts = input::load_options_with(global, &dirs).map_err(|u| {
+        ctx.say(u);
+        EXIT_USAGE
+    })?;
     let cat = catalog::catalog(&opts);
     render::emit(ctx, global.error_format, &cat.diagnostics, &cat.sources);
     Ok((dirs, opts, cat))

@@ -240,13 +240,24 @@ pub fn abstraction_search_path(options: &[PathBuf]) -> Result<Vec<SearchDir>, Io
 /// search path (the default directories or `POLC_ABSTRACTIONS_PATH`, then every
 /// `--abstractions` directory, in the order given).
 pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
+    let dirs = abstraction_search_path(&global.abstractions)?;
+    Ok(load_options_with(global, &dirs)?)
+}
+
+/// [`load_options`] with the search path already read.
+pub fn load_options_with(
+    global: &GlobalArgs,
+    dirs: &[SearchDir],
+) -> Result<LoadOptions, UsageError> {
     let mut opts = LoadOptions::default();
     for (name, value) in &global.vars {
         if opts.vars.insert(name.clone(), value.clone()).is_some() {
-            return Err(UsageError(format!("`--var {name}=...` is given more than once")).into());
+            return Err(UsageError(format!(
+                "`--var {name}=...` is given more than once"
+            )));
         }
     }
-    opts.search_path = search_path(&abstraction_search_path(&global.abstractions)?);
+    opts.search_path = search_path(dirs);
     Ok(opts)
 }
 

@@ -381,3 +381,38 @@ fn two_definitions_in_one_directory_are_ambiguous() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("E0136"), "{}", stderr(&o));
 }
+
+#[test]
+fn untrusted_text_of_an_abstraction_file_reaches_the_terminal_sanitized() {
+    let t = fixture();
+    fs::write(
+        t.path().join("dist/evil.pol"),
+        abstraction("evil", 1, "red \u{1b}[31mtext\u{202e} reversed", ""),
+    )
+    .unwrap();
+    for args in [
+        &["abstractions", "list"][..],
+        &["abstractions", "show", "evil", "--target", "apparmor"][..],
+    ] {
+        let o = polc(t.path(), Some("dist"), args);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.contains("evil@1"), "{out}");
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "{args:?}: {out:?}"
+        );
+    }
+}
+
+#[test]
+fn duplicate_vars_are_a_usage_error_here_too() {
+    let t = fixture();
+    let o = polc(
+        t.path(),
+        Some(""),
+        &["--var", "a=/x", "--var", "a=/y", "abstractions", "list"],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("more than once"), "{}", stderr(&o));
+}

@@ -253,6 +253,21 @@ mod tests {
     }
 
     #[test]
+    fn the_extra_files_override_every_directory() {
+        let opts = LoadOptions {
+            abstractions: vec![Source::new("extra.pol", abs("tmp", 7))],
+            search_path: vec![dir("site", &[("site/tmp.pol", &abs("tmp", 3))])],
+            ..LoadOptions::default()
+        };
+        let cat = catalog(&opts);
+        assert!(cat.diagnostics.is_empty(), "{:?}", cat.diagnostics);
+        assert_eq!(cat.used("tmp").unwrap().source, "extra.pol");
+        assert_eq!(cat.used("tmp").unwrap().dir, None);
+        let src = Source::new("p.pol", "policy org.example.p {\n    use tmp\n}\n");
+        assert_eq!(crate::load(&src, &opts).unwrap().policy.uses[0].version, 7);
+    }
+
+    #[test]
     fn a_name_defined_twice_in_one_directory_is_ambiguous() {
         let opts = LoadOptions {
             search_path: vec![dir(

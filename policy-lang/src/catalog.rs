@@ -4,7 +4,7 @@
 //!
 //! The search is the loader's own ([`load`](crate::load)): the extra files of
 //! [`LoadOptions::abstractions`], then the directories of [`LoadOptions::search_path`]
-//! from the last to the first, then the [stdlib](crate::stdlib).
+//! from the last to the first, then the built-in abstractions ([`crate::stdlib`]).
 //!
 //! ```
 //! use polc_lang::{catalog, AbstractionDir, LoadOptions, Source};

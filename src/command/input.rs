@@ -187,7 +187,15 @@ pub fn search_dirs(env: Option<&OsStr>, options: &[PathBuf]) -> Vec<(PathBuf, Di
             .collect(),
     };
     let given = options.iter().map(|p| (p.clone(), DirOrigin::Option));
-    defaults.into_iter().chain(given).collect()
+    let all: Vec<(PathBuf, DirOrigin)> = defaults.into_iter().chain(given).collect();
+    // A directory named twice is searched once, where its precedence is highest.
+    let mut out: Vec<(PathBuf, DirOrigin)> = Vec::new();
+    for (i, (path, origin)) in all.iter().enumerate() {
+        if !all.iter().skip(i + 1).any(|(p, _)| p == path) {
+            out.push((path.clone(), *origin));
+        }
+    }
+    out
 }
 
 /// Read the directories of [`search_dirs`]: a missing default or environment directory
@@ -397,6 +405,14 @@ mod tests {
             ]
         );
         assert_eq!(paths(Some("")), [("opt".into(), DirOrigin::Option)]);
+        // Named twice: searched once, at its later (higher) place.
+        assert_eq!(
+            paths(Some("opt:b")),
+            [
+                ("b".into(), DirOrigin::Environment),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
         assert_eq!(
             paths(Some("a::b")),
             [

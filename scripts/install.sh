@@ -56,7 +56,7 @@ d="$destdir"
 install -d "$d$prefix/bin" "$d$prefix/share/man/man1" \
     "$d$prefix/share/bash-completion/completions" "$d$prefix/share/zsh/site-functions" \
     "$d$prefix/share/fish/vendor_completions.d" "$d$prefix/share/polc/abstractions" \
-    "$d$prefix/share/doc/polc/backends" "$d$prefix/include" "$d$libdir/pkgconfig"
+    "$d$prefix/share/doc/polc/backends" "$d$prefix/share/doc/polc/stdlib" "$d$prefix/include" "$d$libdir/pkgconfig"
 
 # The command, its manual pages (polc.1 and polc-COMMAND.1) and completions.
 install -m 0755 "$target/polc" "$d$prefix/bin/polc"
@@ -66,8 +66,10 @@ chmod 0644 "$d$prefix/share/man/man1"/*.1
 "$target/polc" completions zsh > "$d$prefix/share/zsh/site-functions/_polc"
 "$target/polc" completions fish > "$d$prefix/share/fish/vendor_completions.d/polc.fish"
 
-# The standard library's abstractions, for reading: polc has them built in.
-install -m 0644 policy-lang/stdlib/*.pol "$d$prefix/share/polc/abstractions/"
+# The standard library's abstractions, for reading: polc has them built in. Not in
+# share/polc/abstractions, the distribution's directory of the search path, which is
+# created empty for packages: a copy there would shadow the built-in one.
+install -m 0644 policy-lang/stdlib/*.pol "$d$prefix/share/doc/polc/stdlib/"
 
 # The C library: libpolc.so.VERSION, with the SONAME libpolc.so.ABI (the C ABI major
 # version, POLC_ABI_VERSION) and the

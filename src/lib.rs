@@ -71,6 +71,12 @@
 //! let loaded = load(&src, &opts).map_err(|f| f.diagnostics).unwrap();
 //! assert!(loaded.policy.files.iter().any(|r| r.glob.as_str() == "/srv/app/**"));
 //! ```
+//!
+//! Directories of abstractions, as `polc` searches them (the distribution's, the
+//! site's, then `--abstractions DIR`; a later one overriding an earlier one and the
+//! built-in abstractions), go in `LoadOptions::search_path`, read by the caller;
+//! `polc::command::input::abstraction_search_path` reads them as the command line does,
+//! and [`lang::catalog`] lists what they make visible.
 #![warn(missing_docs)]
 
 pub mod command;

@@ -11,6 +11,8 @@
 //!   around it allowed) stands for any number of lines. Paths under `/tmp/` in a
 //!   command are run under the test's own temporary directory and shown as `/tmp/...`.
 //! - A command without shown output is still run, and its exit status checked.
+//! - `POLC_ABSTRACTIONS_PATH` is set empty: the host's abstraction directories are not
+//!   searched.
 //! - The exit status must be 0, unless the command ends with a comment saying
 //!   `# exit N`.
 //! - A command that cannot run here is listed in [`NOT_RUN`] with the reason; a listed
@@ -251,6 +253,9 @@ fn run(command: &str, work: &Path) -> (i32, Vec<String>) {
         .env_remove("NO_COLOR")
         .env_remove("COLUMNS")
         .env_remove("POLC_DOCS_UPDATE")
+        // No abstraction directory of the host (/usr/share/polc/abstractions,
+        // /etc/polc/abstractions) is searched: outputs are the same on every machine.
+        .env("POLC_ABSTRACTIONS_PATH", "")
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&o.stdout)

@@ -51,8 +51,8 @@ const LAYOUT: &[&str] = &[
     "share/bash-completion/completions/polc",
     "share/zsh/site-functions/_polc",
     "share/fish/vendor_completions.d/polc.fish",
-    "share/polc/abstractions/base.pol",
-    "share/polc/abstractions/network-client.pol",
+    "share/doc/polc/stdlib/base.pol",
+    "share/doc/polc/stdlib/network-client.pol",
     "lib/libpolc.so.1",
     "lib/libpolc.so",
     "lib/libpolc.a",
@@ -78,9 +78,18 @@ fn install_sh_lays_out_a_prefix_that_c_programs_build_against() {
     }
     // Every abstraction of the standard library is there.
     for (name, _) in polc::lang::stdlib::all() {
-        let p = prefix.join(format!("share/polc/abstractions/{name}.pol"));
+        let p = prefix.join(format!("share/doc/polc/stdlib/{name}.pol"));
         assert!(p.is_file(), "abstraction {name} is not installed");
     }
+    // The distribution's directory of the search path is there, and empty: a copy of a
+    // built-in abstraction in it would shadow the built-in one.
+    let dist = prefix.join("share/polc/abstractions");
+    assert_eq!(
+        std::fs::read_dir(&dist).unwrap().count(),
+        0,
+        "{}",
+        dist.display()
+    );
     // Every visible subcommand has a manual page.
     use clap::CommandFactory;
     for sub in polc::command::Cli::command().get_subcommands() {

@@ -24,6 +24,7 @@
 
 pub mod ast;
 mod atom;
+pub mod catalog;
 pub mod check;
 pub mod denial;
 pub mod diagnostics;
@@ -42,4 +43,4 @@ pub mod stdlib;
 pub mod syntax;
 
 mod load;
-pub use load::{load, Failed, LoadOptions, Loaded, Source, SourceMap};
+pub use load::{load, AbstractionDir, Failed, LoadOptions, Loaded, Source, SourceMap};

@@ -29,13 +29,43 @@ impl Source {
     }
 }
 
+/// A directory of abstraction files on the search path, as its caller read it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AbstractionDir {
+    /// The directory as named to the user (e.g. `/etc/polc/abstractions`).
+    pub name: String,
+    /// Its abstraction files, in the order they are searched.
+    pub files: Vec<Source>,
+}
+
 /// Options of [`load`].
 #[derive(Clone, Debug, Default)]
 pub struct LoadOptions {
     /// Values of install-time variables (`--var NAME=VALUE`); they override `var` defaults.
     pub vars: BTreeMap<String, String>,
-    /// Extra abstraction files (from `--abstractions DIR`), searched before the stdlib.
+    /// Extra abstraction files, searched before [`search_path`](Self::search_path) and the
+    /// stdlib. When two of them define the same abstraction, the first is used and the
+    /// other is an error (E0136).
     pub abstractions: Vec<Source>,
+    /// Directories of abstraction files, lowest precedence first (the command line's:
+    /// the distribution's, the site's, then each `--abstractions DIR`). An abstraction
+    /// in a later directory overrides one of the same name in an earlier directory and
+    /// in the stdlib; two of the same name in one directory are an error (E0136).
+    pub search_path: Vec<AbstractionDir>,
+}
+
+impl LoadOptions {
+    /// The extra abstraction files in search order, each with its precedence rank (a
+    /// lower rank is searched first and hides the same name at a higher rank): the
+    /// [`abstractions`](Self::abstractions) at rank 0, then the directories of the
+    /// [`search_path`](Self::search_path) from the last to the first.
+    pub(crate) fn ranked_files(&self) -> impl Iterator<Item = (usize, &Source)> {
+        let dirs = self.search_path.iter().rev().enumerate();
+        self.abstractions
+            .iter()
+            .map(|s| (0, s))
+            .chain(dirs.flat_map(|(i, d)| d.files.iter().map(move |s| (i.saturating_add(1), s))))
+    }
 }
 
 /// Every source text a load looked at, by name, so diagnostics can be rendered.
@@ -75,8 +105,9 @@ pub struct Failed {
 /// Load a policy from text (`.pol`) or its JSON form (a name ending in `.json`).
 ///
 /// Abstractions named by `use` are looked up in the policy's own file, then in
-/// [`LoadOptions::abstractions`] (in which policies are ignored), then in the
-/// [stdlib](crate::stdlib). Every diagnostic found is returned, sorted by file (the
+/// [`LoadOptions::abstractions`], then in the directories of
+/// [`LoadOptions::search_path`] from the last to the first (policies in these files are
+/// ignored), then in the [stdlib](crate::stdlib): the first found is used. Every diagnostic found is returned, sorted by file (the
 /// policy's own file first) and position; the load fails when one of them is an error.
 pub fn load(src: &Source, opts: &LoadOptions) -> Result<Loaded, Failed> {
     load_with(src, opts, &mut |ws, res, atoms, env, diags| {
@@ -100,8 +131,8 @@ pub(crate) fn load_with(
     let own = parse_unit(src, Tier::Own, &mut diags);
     let syntax_ok = !own.partial;
     let mut units = vec![own];
-    for extra in opts.abstractions.iter().filter(|x| x.name != src.name) {
-        units.push(parse_unit(extra, Tier::Extra, &mut diags));
+    for (rank, extra) in opts.ranked_files().filter(|(_, x)| x.name != src.name) {
+        units.push(parse_unit(extra, Tier::Extra(rank), &mut diags));
     }
     let mut ws = Workspace::new(units);
     let mut lowered = None;
@@ -155,7 +186,7 @@ pub(crate) fn load_with(
     }
 }
 
-fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) -> Unit {
+pub(crate) fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) -> Unit {
     let (file, errors) = if src.name.ends_with(".json") {
         match crate::json::to_ast(&src.name, &src.text) {
             Ok(f) => (f, Vec::new()),

@@ -3,7 +3,8 @@
 
 use super::{GlobalArgs, EXIT_USAGE};
 use polc_lang::diagnostics::{Code, Diagnostic};
-use polc_lang::{LoadOptions, Source};
+use polc_lang::{AbstractionDir, LoadOptions, Source};
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -138,18 +139,133 @@ pub enum PrepareError {
     Usage(#[from] UsageError),
 }
 
-/// The load options from the global arguments: `--var` values and the abstraction files
-/// of every `--abstractions` directory, in the order given.
+/// The environment variable that replaces the default directories of the abstraction
+/// search path: directories separated by `:`, lowest precedence first; empty for none.
+pub const PATH_VAR: &str = "POLC_ABSTRACTIONS_PATH";
+
+/// The default directories of the abstraction search path, lowest precedence first:
+/// the distribution's, then the site's.
+pub const DEFAULT_DIRS: [&str; 2] = ["/usr/share/polc/abstractions", "/etc/polc/abstractions"];
+
+/// Why a directory is on the search path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DirOrigin {
+    /// One of [`DEFAULT_DIRS`]: may be missing.
+    Default,
+    /// Named by [`PATH_VAR`]: may be missing.
+    Environment,
+    /// Named by `--abstractions DIR`: must exist.
+    Option,
+}
+
+/// A directory of the abstraction search path, read.
+#[derive(Clone, Debug)]
+pub struct SearchDir {
+    /// The directory as named.
+    pub path: PathBuf,
+    /// Why it is searched.
+    pub origin: DirOrigin,
+    /// Its `*.pol` files, sorted by name; `None` when it does not exist (allowed for
+    /// the default and environment directories only).
+    pub files: Option<Vec<Source>>,
+}
+
+/// The directories of the abstraction search path, lowest precedence first: those of
+/// `env` (the value of [`PATH_VAR`]) or else [`DEFAULT_DIRS`], then `options` (each
+/// `--abstractions DIR`, in order). An abstraction in a later directory overrides one of
+/// the same name in an earlier directory and the built-in one.
+pub fn search_dirs(env: Option<&OsStr>, options: &[PathBuf]) -> Vec<(PathBuf, DirOrigin)> {
+    let defaults: Vec<(PathBuf, DirOrigin)> = match env {
+        Some(value) => std::env::split_paths(value)
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(|p| (p, DirOrigin::Environment))
+            .collect(),
+        None => DEFAULT_DIRS
+            .iter()
+            .map(|d| (PathBuf::from(d), DirOrigin::Default))
+            .collect(),
+    };
+    let given = options.iter().map(|p| (p.clone(), DirOrigin::Option));
+    let all: Vec<(PathBuf, DirOrigin)> = defaults.into_iter().chain(given).collect();
+    // A directory named twice is searched once, where its precedence is highest.
+    let mut out: Vec<(PathBuf, DirOrigin)> = Vec::new();
+    for (i, (path, origin)) in all.iter().enumerate() {
+        if !all.iter().skip(i + 1).any(|(p, _)| p == path) {
+            out.push((path.clone(), *origin));
+        }
+    }
+    out
+}
+
+/// Read the directories of [`search_dirs`]: a missing default or environment directory
+/// is skipped; any other failure (a missing `--abstractions DIR`, a directory that
+/// cannot be read, a file in it that cannot be read) is an error naming it.
+pub fn read_search_dirs(dirs: Vec<(PathBuf, DirOrigin)>) -> Result<Vec<SearchDir>, IoFailure> {
+    let mut out = Vec::new();
+    for (path, origin) in dirs {
+        let files = match read_abstraction_dir(&path) {
+            Ok(files) => Some(files),
+            Err(_) if origin != DirOrigin::Option && !path.exists() && !is_dangling(&path) => None,
+            Err(e) => return Err(e),
+        };
+        out.push(SearchDir {
+            path,
+            origin,
+            files,
+        });
+    }
+    Ok(out)
+}
+
+/// True when `path` is a symbolic link to nothing: not a missing directory but a broken
+/// installation, said as an error.
+fn is_dangling(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// The search path of [`LoadOptions::search_path`] from the directories read.
+pub fn search_path(dirs: &[SearchDir]) -> Vec<AbstractionDir> {
+    dirs.iter()
+        .filter_map(|d| {
+            d.files.as_ref().map(|files| AbstractionDir {
+                name: display(&d.path),
+                files: files.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The abstraction search path of this process: [`PATH_VAR`] from the environment (or
+/// the default directories), then `options`, read. The command line and the Python
+/// binding both search this way.
+pub fn abstraction_search_path(options: &[PathBuf]) -> Result<Vec<SearchDir>, IoFailure> {
+    let env = std::env::var_os(PATH_VAR);
+    read_search_dirs(search_dirs(env.as_deref(), options))
+}
+
+/// The load options from the global arguments: `--var` values and the abstraction
+/// search path (the default directories or `POLC_ABSTRACTIONS_PATH`, then every
+/// `--abstractions` directory, in the order given).
 pub fn load_options(global: &GlobalArgs) -> Result<LoadOptions, PrepareError> {
+    let dirs = abstraction_search_path(&global.abstractions)?;
+    Ok(load_options_with(global, &dirs)?)
+}
+
+/// [`load_options`] with the search path already read.
+pub fn load_options_with(
+    global: &GlobalArgs,
+    dirs: &[SearchDir],
+) -> Result<LoadOptions, UsageError> {
     let mut opts = LoadOptions::default();
     for (name, value) in &global.vars {
         if opts.vars.insert(name.clone(), value.clone()).is_some() {
-            return Err(UsageError(format!("`--var {name}=...` is given more than once")).into());
+            return Err(UsageError(format!(
+                "`--var {name}=...` is given more than once"
+            )));
         }
     }
-    for dir in &global.abstractions {
-        opts.abstractions.extend(read_abstraction_dir(dir)?);
-    }
+    opts.search_path = search_path(dirs);
     Ok(opts)
 }
 
@@ -236,7 +352,7 @@ fn create_temp(dir: &Path, name: &str) -> io::Result<(PathBuf, fs::File)> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
@@ -269,6 +385,55 @@ mod tests {
             .file_type()
             .is_symlink());
         assert_eq!(fs::read_to_string(&real).unwrap(), "new");
+    }
+
+    #[test]
+    fn the_search_path_is_the_variable_or_the_defaults_then_the_options() {
+        let opt = [PathBuf::from("opt")];
+        let paths = |env: Option<&str>| -> Vec<(String, DirOrigin)> {
+            search_dirs(env.map(OsStr::new), &opt)
+                .into_iter()
+                .map(|(p, o)| (display(&p), o))
+                .collect()
+        };
+        assert_eq!(
+            paths(None),
+            [
+                ("/usr/share/polc/abstractions".into(), DirOrigin::Default),
+                ("/etc/polc/abstractions".into(), DirOrigin::Default),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
+        assert_eq!(paths(Some("")), [("opt".into(), DirOrigin::Option)]);
+        // Named twice: searched once, at its later (higher) place.
+        assert_eq!(
+            paths(Some("opt:b")),
+            [
+                ("b".into(), DirOrigin::Environment),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
+        assert_eq!(
+            paths(Some("a::b")),
+            [
+                ("a".into(), DirOrigin::Environment),
+                ("b".into(), DirOrigin::Environment),
+                ("opt".into(), DirOrigin::Option),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_search_directories_are_skipped_unless_named_by_an_option() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let read = read_search_dirs(vec![(gone.clone(), DirOrigin::Default)]).unwrap();
+        assert!(read[0].files.is_none());
+        assert!(read_search_dirs(vec![(gone.clone(), DirOrigin::Option)]).is_err());
+        // A dangling symbolic link is a broken installation, not a missing directory.
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&gone, &link).unwrap();
+        assert!(read_search_dirs(vec![(link, DirOrigin::Default)]).is_err());
     }
 
     #[test]

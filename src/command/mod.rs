@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
+pub mod abstractions;
 pub mod check;
 pub mod compile;
 pub mod deploy;
@@ -56,8 +57,11 @@ Examples:
   Why may the app read this file? Which rule decides, and where is it written?
     polc explain examples/webapp.pol --path /etc/ssl/private/key.pem --access read
     polc explain examples/webapp.pol --net connect:tcp:443
-  Give an install-time variable a value and add abstraction files:
-    polc check --var state_dir=/srv/webapp --abstractions /etc/polc/abstractions app.pol
+  Give an install-time variable a value and add a directory of abstractions:
+    polc check --var state_dir=/srv/webapp --abstractions ./site app.pol
+  Which abstractions can a policy use, and what does one grant on each backend?
+    polc abstractions list
+    polc abstractions show network-client
   What does the new version allow that the old one did not? (exit 1 when it grants more)
     polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
   Which rule made the kernel log this denial, and what rule would allow it?
@@ -106,8 +110,9 @@ pub struct GlobalArgs {
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 
-    /// Read the `*.pol` abstraction files of DIR, searched before the built-in ones
-    /// (repeatable; earlier directories first).
+    /// Read the `*.pol` abstraction files of DIR, which override the built-in ones and
+    /// those of /usr/share/polc/abstractions and /etc/polc/abstractions (repeatable; a
+    /// later DIR overrides an earlier one).
     #[arg(long = "abstractions", global = true, value_name = "DIR")]
     pub abstractions: Vec<PathBuf>,
 
@@ -276,6 +281,15 @@ pub enum Command {
     #[command(after_help = "Examples:\n  polc man | man -l -\n  \
         polc man --dir /usr/local/share/man/man1")]
     Man(shell::ManArgs),
+    /// List the abstractions on the search path, or show what one grants and how each
+    /// backend enforces it
+    #[command(after_help = "Examples:\n  polc abstractions list\n  \
+        polc abstractions show tmp\n  \
+        polc --abstractions ./site abstractions show site-logging --format json\n\n\
+        Search path, later overrides earlier: the built-in abstractions,\n\
+        /usr/share/polc/abstractions, /etc/polc/abstractions (POLC_ABSTRACTIONS_PATH, `:`\n\
+        separated, replaces these two), then each --abstractions DIR in order.")]
+    Abstractions(abstractions::AbstractionsArgs),
     /// Import a profile written for another system as a polc policy
     #[command(
         after_help = "Examples:\n  polc import apparmor /etc/apparmor.d/usr.sbin.dnsmasq -o dnsmasq.pol\n  \
@@ -636,6 +650,7 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Completions(a) => shell::completions(a, ctx),
         Command::Man(a) => shell::man(a, &cli.global, ctx),
         Command::Import(a) => import::run(a, &cli.global, ctx),
+        Command::Abstractions(a) => abstractions::run(a, &cli.global, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }

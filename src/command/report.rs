@@ -50,6 +50,12 @@ pub fn options(args: &BackendArgs, ctx: &mut Ctx<'_>) -> Result<CompileOptions, 
 /// A fidelity report for people: a summary line, then one line per entry that is not
 /// exact (with its reason), then the exact ones.
 pub fn human(report: &FidelityReport) -> String {
+    human_entries(report, true)
+}
+
+/// [`human`], with the exact entries or without them (only the summary line and the
+/// entries that are not exact, as `polc abstractions show` prints them).
+pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
     let mut out = format!(
         "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported\n",
@@ -62,7 +68,10 @@ pub fn human(report: &FidelityReport) -> String {
     );
     let mut entries: Vec<_> = report.entries.iter().collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.fidelity));
-    for e in entries {
+    for e in entries
+        .into_iter()
+        .filter(|e| exact || e.fidelity != Fidelity::Exact)
+    {
         let rights = e.rights.map(|r| format!(" [{r}]")).unwrap_or_default();
         let at = e
             .origins

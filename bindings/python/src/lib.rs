@@ -7,7 +7,7 @@
 //! exceptions below, each carrying a one-line message; the Python layer maps them to
 //! its public exception classes.
 
-use polc_facade::command::{diff as diff_cmd, explain as explain_cmd, render};
+use polc_facade::command::{diff as diff_cmd, explain as explain_cmd, input, render};
 use polc_facade::compile::{
     compile, read_selinux_file_contexts, read_selinux_port_contexts, Artifact, CompileOptions,
 };
@@ -99,11 +99,12 @@ fn load_options(
         vars: vars.into_iter().collect::<BTreeMap<_, _>>(),
         ..LoadOptions::default()
     };
-    for dir in abstraction_dirs {
-        let found = polc_facade::command::input::read_abstraction_dir(Path::new(&dir))
-            .map_err(|e| InvalidArgument::new_err(e.to_string()))?;
-        opts.abstractions.extend(found);
-    }
+    // The command line's search: the default directories (or POLC_ABSTRACTIONS_PATH),
+    // then these, a later one overriding an earlier one.
+    let dirs: Vec<std::path::PathBuf> = abstraction_dirs.iter().map(Into::into).collect();
+    let read = input::abstraction_search_path(&dirs)
+        .map_err(|e| InvalidArgument::new_err(e.to_string()))?;
+    opts.search_path = input::search_path(&read);
     Ok(opts)
 }
 

@@ -81,6 +81,25 @@ def test_variables_and_abstraction_dirs_reach_the_loader(tmp_path):
         polc.load(text, abstraction_dirs=[tmp_path / "missing"])
 
 
+def test_abstraction_dirs_search_like_the_command_line(tmp_path, monkeypatch):
+    # The site's directory (named by POLC_ABSTRACTIONS_PATH instead of /etc) overrides
+    # the built-in `tmp`; a directory given later overrides an earlier one.
+    site, first, second = (tmp_path / n for n in ("site", "first", "second"))
+    for d, path in ((site, "/site/**"), (first, "/first/**"), (second, "/second/**")):
+        d.mkdir()
+        (d / "tmp.pol").write_text(
+            f'abstraction tmp {{\n    version 1\n    allow read "{path}"\n}}\n'
+        )
+    monkeypatch.setenv("POLC_ABSTRACTIONS_PATH", str(site))
+    text = "policy a.b {\n    use tmp\n}\n"
+    assert polc.load(text).explain("read /site/x").allowed
+    p = polc.load(text, abstraction_dirs=[first, second])
+    assert p.explain("read /second/x").allowed
+    assert not p.explain("read /first/x").allowed
+    monkeypatch.setenv("POLC_ABSTRACTIONS_PATH", "")
+    assert polc.load(text).explain("read /tmp/x").allowed
+
+
 def test_compile_for_each_target_with_its_fidelity_report():
     p = polc.load_file(WEBAPP)
     aa = p.compile("apparmor")

@@ -1,5 +1,5 @@
-//! Resolving `use`: own file, then the extra abstraction files, then the stdlib;
-//! versions and cycles.
+//! Resolving `use`: own file, then the extra abstraction files (highest precedence
+//! first), then the stdlib; versions and cycles.
 
 use super::items::is_abstraction_name;
 use super::strings::{esc, suggest};
@@ -15,8 +15,12 @@ use std::collections::{BTreeMap, VecDeque};
 pub(crate) enum Tier {
     /// The policy's own file.
     Own,
-    /// An extra abstraction file (`LoadOptions::abstractions`).
-    Extra,
+    /// An extra abstraction file, with its precedence rank: 0 for
+    /// `LoadOptions::abstractions`, then one per directory of `LoadOptions::search_path`
+    /// from the last (searched first) to the first. A lower rank is searched first and
+    /// hides the same name at a higher rank; within one rank, a name defined twice is
+    /// E0136.
+    Extra(usize),
     /// A built-in abstraction.
     Stdlib,
 }
@@ -77,7 +81,7 @@ impl Workspace {
         }
     }
 
-    fn abstractions_in(&self, u: usize, name: &str) -> Vec<Node> {
+    pub(crate) fn abstractions_in(&self, u: usize, name: &str) -> Vec<Node> {
         self.units.get(u).map_or_else(Vec::new, |unit| {
             unit.file
                 .items
@@ -90,7 +94,7 @@ impl Workspace {
     }
 
     /// Find an abstraction by name, in search order; report ambiguity among extra files.
-    fn find(&mut self, name: &str, out: &mut Vec<Diagnostic>) -> Option<Node> {
+    pub(crate) fn find(&mut self, name: &str, out: &mut Vec<Diagnostic>) -> Option<Node> {
         if let Some(hit) = self.cache.get(name) {
             return *hit;
         }
@@ -99,16 +103,34 @@ impl Workspace {
         found
     }
 
+    /// Every definition of `name` in the extra files, in search order (rank, then file
+    /// order), with each one's rank.
+    pub(crate) fn extra_definitions(&self, name: &str) -> Vec<(usize, Node)> {
+        let mut found: Vec<(usize, Node)> = (0..self.units.len())
+            .filter_map(|u| match self.units.get(u).map(|x| x.tier) {
+                Some(Tier::Extra(rank)) => Some((rank, u)),
+                _ => None,
+            })
+            .flat_map(|(rank, u)| {
+                self.abstractions_in(u, name)
+                    .into_iter()
+                    .map(move |n| (rank, n))
+            })
+            .collect();
+        // Stable: files of one rank keep their order.
+        found.sort_by_key(|(rank, _)| *rank);
+        found
+    }
+
     fn search(&mut self, name: &str, out: &mut Vec<Diagnostic>) -> Option<Node> {
         if let Some(n) = self.abstractions_in(0, name).first() {
             return Some(*n);
         }
-        let extra: Vec<Node> = (0..self.units.len())
-            .filter(|u| self.units.get(*u).is_some_and(|x| x.tier == Tier::Extra))
-            .flat_map(|u| self.abstractions_in(u, name))
-            .collect();
-        if let Some(first) = extra.first().copied() {
-            for dup in extra.iter().skip(1) {
+        let extra = self.extra_definitions(name);
+        if let Some((rank, first)) = extra.first().copied() {
+            // Another definition at the same rank is ambiguous; one at a later rank is
+            // hidden by this one (a site directory overriding the distribution's).
+            for (_, dup) in extra.iter().skip(1).filter(|(r, _)| *r == rank) {
                 if let Some(d) = self.duplicate(*dup, first, name) {
                     out.push(d);
                 }

@@ -232,6 +232,7 @@ pub fn load(case: &Case) -> Option<Policy> {
     let opts = LoadOptions {
         vars: case.vars.iter().cloned().collect(),
         abstractions: case.abstractions.clone(),
+        ..LoadOptions::default()
     };
     polc_lang::load(&case.source, &opts).ok().map(|l| l.policy)
 }

@@ -309,6 +309,11 @@ def load(
 ) -> Policy:
     """Load a policy from its text (a `name` ending in `.json` reads the JSON form).
 
+    `abstraction_dirs` are searched after the built-in abstractions and the default
+    directories (/usr/share/polc/abstractions, /etc/polc/abstractions, or those of
+    POLC_ABSTRACTIONS_PATH), a later one overriding an earlier one, as `polc
+    --abstractions DIR` does.
+
     Raises `PolicyError` with every diagnostic when it does not load.
     """
     try:

@@ -185,7 +185,14 @@ fn walk() -> (Vec<String>, Vec<(String, usize)>) {
             }
             stack.extend(subdirs.into_iter().rev().map(|d| (d, depth + 1)));
         }
-        counts.push((r, files.len() - before));
+        // This process's directory is shown as `/proc/PID`: the page does not change
+        // with the process number.
+        let shown = if r == format!("/proc/{}", std::process::id()) {
+            "/proc/PID".to_string()
+        } else {
+            r
+        };
+        counts.push((shown, files.len() - before));
         if files.len() >= MAX_FILES {
             break;
         }
@@ -495,8 +502,8 @@ const INTRO: &[&str] = &[
     "`/etc`, `/usr/{bin,sbin,lib,lib32,lib64,libexec,local,share}`, `/opt`,",
     "`/var/{lib,cache,tmp}`, `/tmp`, `/run`, `/home`, `/dev`, `/sys/devices/system/{cpu,node}`,",
     "`/proc/sys`, the files directly in `/proc` and the test's own `/proc/PID` (at most",
-    "100,000 files per root), for `read` and for `write`, as a process that owns the file",
-    "(so `owner` rules count, on both sides).",
+    "100,000 files per root and 300,000 in all), for `read` and for `write`, as a process",
+    "that owns the file (so `owner` rules count, on both sides).",
     "",
     "- **AppArmor grants**: the (file, right) accesses AppArmor's abstraction allows, with the",
     "  number of files it lets read (r) and write (w); **both**: those polc's allows too;",

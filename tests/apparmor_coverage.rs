@@ -318,6 +318,13 @@ fn allowed(p: &Policy, path: &str, right: Right) -> bool {
     evaluate(p, &Request::owned_file(path, right)).allowed
 }
 
+/// Keeps `path` as a candidate example; the first thousand are enough to choose from.
+fn candidate(list: &mut Vec<String>, path: &str) {
+    if list.len() < 1000 {
+        list.push(path.to_string());
+    }
+}
+
 /// A few of `paths` (each once): from different directories first.
 fn examples(paths: &[String]) -> Vec<String> {
     let mut v: Vec<String> = Vec::new();
@@ -383,10 +390,10 @@ fn measure(aa: &Policy, polc: &Policy, files: &[String]) -> Measure {
                 let p = allowed(&polc_dir, path, right);
                 match (a, p) {
                     (true, true) => m.both += 1,
-                    (true, false) => m.apparmor_only_examples.push(path.clone()),
+                    (true, false) => candidate(&mut m.apparmor_only_examples, path),
                     (false, true) => {
                         m.polc_only += 1;
-                        m.polc_only_examples.push(path.clone());
+                        candidate(&mut m.polc_only_examples, path);
                     }
                     (false, false) => {}
                 }
@@ -436,7 +443,7 @@ fn code_list(v: &[String]) -> String {
         "—".to_string()
     } else {
         v.iter()
-            .map(|s| format!("`{s}`"))
+            .map(|s| format!("`{}`", s.replace('|', "\\|")))
             .collect::<Vec<_>>()
             .join(", ")
     }

@@ -185,14 +185,7 @@ fn walk() -> (Vec<String>, Vec<(String, usize)>) {
             }
             stack.extend(subdirs.into_iter().rev().map(|d| (d, depth + 1)));
         }
-        // This process's directory is shown as `/proc/PID`: the page does not change
-        // with the process number.
-        let shown = if r == format!("/proc/{}", std::process::id()) {
-            "/proc/PID".to_string()
-        } else {
-            r
-        };
-        counts.push((shown, files.len() - before));
+        counts.push((r, files.len() - before));
         if files.len() >= MAX_FILES {
             break;
         }
@@ -318,6 +311,30 @@ fn allowed(p: &Policy, path: &str, right: Right) -> bool {
     evaluate(p, &Request::owned_file(path, right)).allowed
 }
 
+/// Where a file is, for counting: its directory, cut to three components
+/// (`/usr/lib/python3/dist-packages/x.py` → `/usr/lib/python3`).
+fn area(path: &str) -> String {
+    let dir = parent(path);
+    match dir.match_indices('/').nth(3) {
+        Some((i, _)) => dir[..i].to_string(),
+        None => dir.to_string(),
+    }
+}
+
+/// The areas with the most accesses, most first, with their counts.
+fn top_areas(counts: &HashMap<String, usize>) -> String {
+    let mut v: Vec<(&String, &usize)> = counts.iter().collect();
+    v.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
+    if v.is_empty() {
+        return "—".to_string();
+    }
+    v.iter()
+        .take(EXAMPLES)
+        .map(|(d, n)| format!("{} {n}", shown(d)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Keeps `path` as a candidate example; the first thousand are enough to choose from.
 fn candidate(list: &mut Vec<String>, path: &str) {
     if list.len() < 1000 {
@@ -352,7 +369,8 @@ struct Measure {
     /// (file, right) grants of polc that AppArmor does not make.
     polc_only: usize,
     polc_only_examples: Vec<String>,
-    apparmor_only_examples: Vec<String>,
+    /// (file, right) grants of AppArmor that polc does not make, by [`area`].
+    apparmor_only_dirs: HashMap<String, usize>,
     /// Accesses polc grants that an AppArmor `deny` rule refuses.
     denied: Vec<String>,
     /// AppArmor rules the importer could not state.
@@ -390,7 +408,9 @@ fn measure(aa: &Policy, polc: &Policy, files: &[String]) -> Measure {
                 let p = allowed(&polc_dir, path, right);
                 match (a, p) {
                     (true, true) => m.both += 1,
-                    (true, false) => candidate(&mut m.apparmor_only_examples, path),
+                    (true, false) => {
+                        *m.apparmor_only_dirs.entry(area(path)).or_default() += 1;
+                    }
                     (false, true) => {
                         m.polc_only += 1;
                         candidate(&mut m.polc_only_examples, path);
@@ -424,7 +444,6 @@ fn measure(aa: &Policy, polc: &Policy, files: &[String]) -> Measure {
     m.denied.sort();
     m.denied.dedup();
     m.polc_only_examples = examples(&m.polc_only_examples);
-    m.apparmor_only_examples = examples(&m.apparmor_only_examples);
     m
 }
 
@@ -438,14 +457,22 @@ fn check_denied(aa: &Policy, polc: &Policy, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// A path as the page shows it: in code, without `|`, and this process's number as
+/// `PID`, so that a regeneration changes no line for the process number.
+fn shown(path: &str) -> String {
+    let own = format!("/proc/{}", std::process::id());
+    let path = match path.strip_prefix(&own) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => format!("/proc/PID{rest}"),
+        _ => path.to_string(),
+    };
+    format!("`{}`", path.replace('|', "\\|"))
+}
+
 fn code_list(v: &[String]) -> String {
     if v.is_empty() {
         "—".to_string()
     } else {
-        v.iter()
-            .map(|s| format!("`{}`", s.replace('|', "\\|")))
-            .collect::<Vec<_>>()
-            .join(", ")
+        v.iter().map(|s| shown(s)).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -515,7 +542,10 @@ const INTRO: &[&str] = &[
     "- **AppArmor grants**: the (file, right) accesses AppArmor's abstraction allows, with the",
     "  number of files it lets read (r) and write (w); **both**: those polc's allows too;",
     "  **coverage** = both / AppArmor grants.",
-    "- **polc only**: the accesses polc's abstraction allows and AppArmor's does not.",
+    "- **AppArmor only, most in**: the directories (cut to three components) that hold",
+    "  the most accesses AppArmor's abstraction allows and polc's does not, with their count.",
+    "- **polc only**: the accesses polc's abstraction allows and AppArmor's does not, with a",
+    "  few of their files.",
     "- **denied**: the accesses polc's abstraction allows that a `deny` rule of AppArmor's",
     "  refuses, on these files and on a shortest path in each overlap of a polc allow rule",
     "  and an AppArmor deny rule. The test fails unless it is 0.",
@@ -598,7 +628,7 @@ fn polc_abstractions_against_apparmor_on_this_host() {
             m.polc_only,
             m.denied.len(),
             m.not_imported,
-            code_list(&m.apparmor_only_examples),
+            top_areas(&m.apparmor_only_dirs),
             code_list(&m.polc_only_examples),
         );
         new_lines.push(pair_line(&Pair {
@@ -609,7 +639,7 @@ fn polc_abstractions_against_apparmor_on_this_host() {
 
     let mut section = INTRO.join("\n");
     section.push_str(
-        "\n\n| polc | AppArmor | AppArmor grants | both | coverage | floor | polc only | denied | not imported | AppArmor only, e.g. | polc only, e.g. |\n\
+        "\n\n| polc | AppArmor | AppArmor grants | both | coverage | floor | polc only | denied | not imported | AppArmor only, most in | polc only, e.g. |\n\
          | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n",
     );
     section.push_str(&rows);
@@ -622,7 +652,7 @@ fn polc_abstractions_against_apparmor_on_this_host() {
     }
     let walked = counts
         .iter()
-        .map(|(r, n)| format!("`{r}` {n}"))
+        .map(|(r, n)| format!("{} {n}", shown(r)))
         .collect::<Vec<_>>()
         .join(", ");
     let _ = write!(
@@ -704,8 +734,8 @@ fn the_measure_counts_both_ways_and_finds_what_apparmor_denies() {
         ["/etc/shadow", "/usr/share/doc/x", "/usr/share/doc/y"]
     );
     assert_eq!(
-        m.apparmor_only_examples,
-        ["/etc/ssl/certs/a.pem", "/srv/log"]
+        top_areas(&m.apparmor_only_dirs),
+        "`/etc/ssl/certs` 1, `/srv` 1"
     );
     // /etc/shadow is in the list; /etc/ssh/*_key only in the rules.
     assert_eq!(m.denied, ["read /etc/shadow", "read /etc/ssh/_key"]);

@@ -675,12 +675,18 @@ fn polc_abstractions_against_apparmor_on_this_host() {
                 let mut data = new_lines.join("\n");
                 data.push('\n');
                 std::fs::write(root().join("tests/apparmor-coverage.txt"), data).unwrap();
-            } else if stable(committed) != stable(&section) {
-                problems.push(
-                    "docs/abstractions.md does not list the pairs and floors this test measures; \
-                     run `POLC_DOCS_UPDATE=1 cargo test -p polc --test apparmor_coverage` and review the diff"
-                        .to_string(),
-                );
+            } else {
+                let (old, new) = (stable(committed), stable(&section));
+                if old != new {
+                    let at = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+                    problems.push(format!(
+                        "docs/abstractions.md does not list the pairs and floors this test measures \
+                         (the page has `{}` where the test has `{}`); run \
+                         `POLC_DOCS_UPDATE=1 cargo test -p polc --test apparmor_coverage` and review the diff",
+                        old.get(at).map_or("(the end)", String::as_str),
+                        new.get(at).map_or("(the end)", String::as_str),
+                    ));
+                }
             }
         }
         _ => problems.push(format!(

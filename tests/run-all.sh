@@ -48,7 +48,8 @@ section "1/6 dependencies"
 #   qemu-system-x86     boots Debian's kernel with AppArmor / SELinux (tests/kernel)
 #   busybox-static      the guest's userland in the initramfs
 #   cpio                inspecting initramfs images by hand
-#   apparmor            apparmor_parser: judge of the AppArmor backend's output
+#   apparmor            apparmor_parser: judge of the AppArmor backend's output; its abstractions
+#                       (/etc/apparmor.d) measure polc's (tests/apparmor_coverage.rs)
 #   secilc, setools     secilc and sesearch: judges of the SELinux backend's output
 #   selinux-policy-default  Debian's reference policy and its file_contexts (SELinux backend)
 #   policycoreutils, semodule-utils  semodule and friends: installing modules into a policy store

@@ -8,7 +8,8 @@
 //! process has a domain, so `unconfined` is reached only through `any`'s attribute.
 
 use crate::integration::TypeKind;
-use crate::mapping::{signal_perm, SIGNALS};
+use crate::mapping::signal_perm;
+use polc_lang::ir::SIGNALS;
 use crate::names::{block_name, qualified};
 use crate::report::Findings;
 use crate::{Config, Out};

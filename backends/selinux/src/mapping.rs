@@ -115,13 +115,6 @@ pub(crate) const CAPABILITIES: &[&str] = CAPABILITY_CLASSES.0;
 /// Linux capabilities from 32 on (class `capability2`).
 pub(crate) const CAPABILITIES2: &[&str] = CAPABILITY_CLASSES.1;
 
-/// Signal names of the language, lowercase without `SIG`.
-pub(crate) const SIGNALS: [&str; 31] = [
-    "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
-    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg",
-    "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
-];
-
 /// The `process` permission that governs sending a signal.
 pub(crate) fn signal_perm(sig: &str) -> &'static str {
     match sig {

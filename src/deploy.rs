@@ -602,20 +602,9 @@ fn container_form_report(policy: &Policy, report: &mut FidelityReport, left_out:
         e.reason.push_str(why);
     };
     if !report.entries.iter().any(|e| e.subject == Subject::Mode) {
-        report.entries.insert(
-            0,
-            RuleFidelity {
-                subject: Subject::Mode,
-                rights: None,
-                fidelity: Fidelity::Exact,
-                reason: String::new(),
-                rule: match policy.mode {
-                    polc_lang::ir::Mode::Enforce => "mode enforce".into(),
-                    polc_lang::ir::Mode::Complain => "mode complain".into(),
-                },
-                origins: Vec::new(),
-            },
-        );
+        report
+            .entries
+            .insert(0, RuleFidelity::mode(policy.mode, Fidelity::Exact, ""));
     }
     for e in &mut report.entries {
         match e.subject {

@@ -7,7 +7,7 @@
 //! on `widened` and `unsupported`.
 
 use crate::eval::{Request, RuleKind};
-use crate::ir::Origin;
+use crate::ir::{Mode, Origin};
 use crate::ir::{NetOp, Proto};
 use crate::rights::Rights;
 use serde::{Deserialize, Serialize};
@@ -118,6 +118,64 @@ impl From<RuleKind> for RuleListKind {
             RuleKind::NetFamily => RuleListKind::NetFamily,
             RuleKind::Ptrace => RuleListKind::Ptrace,
         }
+    }
+}
+
+/// The one way backends build entries: `RuleFidelity::rule(list, index, fidelity, reason,
+/// text, origins)` for a rule, [`RuleFidelity::new`] for another subject, then
+/// [`RuleFidelity::for_rights`] when the entry is about some of a file rule's rights.
+impl RuleFidelity {
+    /// An entry about a whole subject.
+    pub fn new(
+        subject: Subject,
+        fidelity: Fidelity,
+        reason: impl Into<String>,
+        rule: impl Into<String>,
+        origins: Vec<Origin>,
+    ) -> RuleFidelity {
+        RuleFidelity {
+            subject,
+            rights: None,
+            fidelity,
+            reason: reason.into(),
+            rule: rule.into(),
+            origins,
+        }
+    }
+
+    /// An entry about the rule at `index` of the list `list`.
+    pub fn rule(
+        list: RuleListKind,
+        index: usize,
+        fidelity: Fidelity,
+        reason: impl Into<String>,
+        rule: impl Into<String>,
+        origins: Vec<Origin>,
+    ) -> RuleFidelity {
+        RuleFidelity::new(
+            Subject::Rule { list, index },
+            fidelity,
+            reason,
+            rule,
+            origins,
+        )
+    }
+
+    /// An entry about the policy's mode.
+    pub fn mode(mode: Mode, fidelity: Fidelity, reason: impl Into<String>) -> RuleFidelity {
+        RuleFidelity::new(
+            Subject::Mode,
+            fidelity,
+            reason,
+            mode.statement(),
+            Vec::new(),
+        )
+    }
+
+    /// The entry, about these rights of its file rule only (`None`: the whole rule).
+    pub fn for_rights(mut self, rights: Option<Rights>) -> RuleFidelity {
+        self.rights = rights;
+        self
     }
 }
 

@@ -236,6 +236,16 @@ pub enum Mode {
     Complain,
 }
 
+impl Mode {
+    /// The statement that sets it: `mode enforce`, `mode complain`.
+    pub fn statement(self) -> &'static str {
+        match self {
+            Mode::Enforce => "mode enforce",
+            Mode::Complain => "mode complain",
+        }
+    }
+}
+
 /// A rule on files.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRule {

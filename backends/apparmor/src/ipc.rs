@@ -2,7 +2,7 @@
 
 use crate::profile::{profile_name, quote};
 use crate::Error;
-use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
+use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind};
 use polc_lang::ir::ptrace::ptrace_rule_text;
 use polc_lang::ir::{Effect, Peer, Policy, PtraceAccess, PtraceDir};
 
@@ -43,17 +43,14 @@ pub(crate) fn ptrace(
             ""
         };
         lines.push(format!("{q}ptrace ({}){peer},", perms.join(" ")));
-        report.push(RuleFidelity {
-            subject: Subject::Rule {
-                list: RuleListKind::Ptrace,
-                index,
-            },
-            rights: None,
-            fidelity: Fidelity::Exact,
-            reason: String::new(),
-            rule: ptrace_rule_text(rule),
-            origins: rule.origins.clone(),
-        });
+        report.push(RuleFidelity::rule(
+            RuleListKind::Ptrace,
+            index,
+            Fidelity::Exact,
+            "",
+            ptrace_rule_text(rule),
+            rule.origins.clone(),
+        ));
     }
     Ok(())
 }

@@ -5,9 +5,9 @@ use crate::{aare, names, net, Config, Error};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
-    ChildKind, ExecMode, FileRule, Mode, NetOp, Origin, Policy, PolicyName, Proto, SignalDir,
+    ChildKind, ExecMode, FileRule, Mode, NetOp, Policy, PolicyName, Proto, SignalDir,
 };
-use polc_lang::rights::{Right, Rights};
+use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 
 /// Names AppArmor gives a meaning of its own: a policy cannot use them as its profile name,
@@ -103,25 +103,6 @@ fn file_rule_text(r: &FileRule) -> String {
     s
 }
 
-fn entry(
-    list: RuleListKind,
-    index: usize,
-    rights: Option<Rights>,
-    fidelity: Fidelity,
-    reason: String,
-    rule: String,
-    origins: Vec<Origin>,
-) -> RuleFidelity {
-    RuleFidelity {
-        subject: Subject::Rule { list, index },
-        rights,
-        fidelity,
-        reason,
-        rule,
-        origins,
-    }
-}
-
 /// A file line's key: deny, audit, owner (AppArmor's qualifiers, which a line carries as
 /// a whole) and the pattern.
 type LineKey = (bool, bool, bool, String);
@@ -213,15 +194,17 @@ fn files(
                 .filter(|o| !o.rights.intersection(p.rights).is_empty())
                 .map(|o| o.origin.clone())
                 .collect();
-            report.push(entry(
-                RuleListKind::File,
-                index,
-                Some(p.rights),
-                p.fidelity,
-                p.reason,
-                file_rule_text(rule),
-                origins,
-            ));
+            report.push(
+                RuleFidelity::rule(
+                    RuleListKind::File,
+                    index,
+                    p.fidelity,
+                    p.reason,
+                    file_rule_text(rule),
+                    origins,
+                )
+                .for_rights(Some(p.rights)),
+            );
         }
     }
     Ok(())
@@ -295,10 +278,9 @@ fn capabilities(policy: &Policy, lines: &mut Vec<String>, report: &mut Vec<RuleF
                 ),
             ),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Capability,
             index,
-            None,
             fidelity,
             reason,
             text,
@@ -363,10 +345,9 @@ fn signals(
                 format!("AppArmor has no signal {}", unknown.join(", ")),
             )
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Signal,
             index,
-            None,
             fidelity,
             reason,
             text,
@@ -388,10 +369,9 @@ fn rules(
 
     let (mut net_lines, net_fidelity) = net::compile(&policy.net, config.abi);
     for ((index, rule), (fidelity, reason)) in policy.net.iter().enumerate().zip(net_fidelity) {
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Net,
             index,
-            None,
             fidelity,
             reason,
             net_rule_text(rule),
@@ -480,14 +460,13 @@ fn child_block(
         }
     }
     let label = format!("{} {}", child.kind.keyword(), child.policy.name);
-    report.push(RuleFidelity {
-        subject: Subject::Child { child: i },
-        rights: None,
-        fidelity: Fidelity::Exact,
-        reason: String::new(),
-        rule: label.clone(),
-        origins: vec![child.origin.clone()],
-    });
+    report.push(RuleFidelity::new(
+        Subject::Child { child: i },
+        Fidelity::Exact,
+        "",
+        label.clone(),
+        vec![child.origin.clone()],
+    ));
     for mut e in own {
         if let Subject::Rule { list, index } = e.subject {
             e.subject = Subject::ChildRule {
@@ -535,17 +514,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     } else {
         (Fidelity::Exact, String::new())
     };
-    report.push(RuleFidelity {
-        subject: Subject::Mode,
-        rights: None,
-        fidelity,
-        reason,
-        rule: match policy.mode {
-            Mode::Enforce => "mode enforce".into(),
-            Mode::Complain => "mode complain".into(),
-        },
-        origins: Vec::new(),
-    });
+    report.push(RuleFidelity::mode(policy.mode, fidelity, reason));
     let attachment = match &policy.attach {
         Some(a) => {
             let p = aare::literal_path(&a.path).map_err(|r| Error::UnsafeAttach {
@@ -553,27 +522,25 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
                 reason: r.0,
                 origin: Some(Box::new(a.origin.clone())),
             })?;
-            report.push(RuleFidelity {
-                subject: Subject::Attach,
-                rights: None,
-                fidelity: Fidelity::Exact,
-                reason: String::new(),
-                rule: format!("attach {}", quote(&a.path)),
-                origins: vec![a.origin.clone()],
-            });
+            report.push(RuleFidelity::new(
+                Subject::Attach,
+                Fidelity::Exact,
+                "",
+                format!("attach {}", quote(&a.path)),
+                vec![a.origin.clone()],
+            ));
             Some(p)
         }
         None => None,
     };
     for (index, o) in policy.owns.iter().enumerate() {
-        report.push(RuleFidelity {
-            subject: Subject::Owns { index },
-            rights: None,
-            fidelity: Fidelity::Exact,
-            reason: String::new(),
-            rule: format!("owns {}", quote(o.glob.as_str())),
-            origins: o.origins.clone(),
-        });
+        report.push(RuleFidelity::new(
+            Subject::Owns { index },
+            Fidelity::Exact,
+            "",
+            format!("owns {}", quote(o.glob.as_str())),
+            o.origins.clone(),
+        ));
     }
 
     let sections = rules(policy, config, &mut report)?;

@@ -13,29 +13,11 @@
 
 use crate::profile::{profile_name, quote};
 use crate::{aare, Error};
-use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
+use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind};
 use polc_lang::ir::{
     Effect, FamilyRule, NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
 };
 use std::collections::BTreeSet;
-
-fn entry(
-    list: RuleListKind,
-    index: usize,
-    f: Fidelity,
-    reason: String,
-    rule: String,
-    origins: Vec<polc_lang::ir::Origin>,
-) -> RuleFidelity {
-    RuleFidelity {
-        subject: Subject::Rule { list, index },
-        rights: None,
-        fidelity: f,
-        reason,
-        rule,
-        origins,
-    }
-}
 
 /// An abstract name as an AppArmor string (the checker refused globs and control
 /// characters; `"` and `\` are escaped).
@@ -214,7 +196,7 @@ pub(crate) fn unix_rules(
         if r.effect == Effect::Allow {
             create.insert(r.sock_type);
         }
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Unix,
             index,
             f,
@@ -294,7 +276,7 @@ pub(crate) fn family_rules(
                 ),
             ),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::NetFamily,
             index,
             f,

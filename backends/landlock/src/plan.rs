@@ -488,7 +488,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
                 Fidelity::Narrowed,
                 "Landlock has no complain mode: violations are refused, not only logged",
             ),
-            "mode complain".into(),
+            Mode::Complain.statement().into(),
             Vec::new(),
         ));
     }
@@ -559,13 +559,9 @@ fn entry(
 ) -> Vec<RuleFidelity> {
     v.parts()
         .into_iter()
-        .map(|(fidelity, reason)| RuleFidelity {
-            subject,
-            rights,
-            fidelity,
-            reason,
-            rule: rule.clone(),
-            origins: origins.clone(),
+        .map(|(fidelity, reason)| {
+            RuleFidelity::new(subject, fidelity, reason, rule.clone(), origins.clone())
+                .for_rights(rights)
         })
         .collect()
 }

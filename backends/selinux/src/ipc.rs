@@ -9,11 +9,11 @@
 
 use crate::integration::TypeKind;
 use crate::mapping::signal_perm;
-use polc_lang::ir::SIGNALS;
 use crate::names::{block_name, qualified};
 use crate::report::Findings;
 use crate::{Config, Out};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
+use polc_lang::ir::SIGNALS;
 use polc_lang::ir::{Effect, Peer, Policy, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 

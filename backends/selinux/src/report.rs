@@ -178,18 +178,15 @@ impl Findings {
             }
             let single = groups.len() == 1;
             for (f, reason, rights) in groups {
-                out.push(RuleFidelity {
-                    subject: s,
-                    rights: if single && is_whole(p, s, rights) {
-                        None
-                    } else {
-                        rights
-                    },
-                    fidelity: f,
-                    reason,
-                    rule: rule.clone(),
-                    origins: origins.clone(),
-                });
+                let rights = if single && is_whole(p, s, rights) {
+                    None
+                } else {
+                    rights
+                };
+                out.push(
+                    RuleFidelity::new(s, f, reason, rule.clone(), origins.clone())
+                        .for_rights(rights),
+                );
             }
         }
         out

@@ -57,7 +57,7 @@ use polc_lang::fidelity::{
 use polc_lang::glob::Glob;
 use polc_lang::ir::text::{cap_rule_text, file_rule_text, net_rule_text, quote, signal_rule_text};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{Mode, NetOp, Origin, Policy, PortRange, Proto};
+use polc_lang::ir::{Mode, NetOp, Policy, PortRange, Proto};
 use polc_lang::rights::{Right, Rights};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -399,15 +399,17 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         }
     }
     for (i, (rule, (fidelity, why))) in policy.files.iter().zip(file_findings).enumerate() {
-        report.push(entry(
-            RuleListKind::File,
-            i,
-            Some(rule.rights),
-            fidelity,
-            why.join("; "),
-            file_rule_text(rule),
-            rule.origins.iter().map(|o| o.origin.clone()).collect(),
-        ));
+        report.push(
+            RuleFidelity::rule(
+                RuleListKind::File,
+                i,
+                fidelity,
+                why.join("; "),
+                file_rule_text(rule),
+                rule.origins.iter().map(|o| o.origin.clone()).collect(),
+            )
+            .for_rights(Some(rule.rights)),
+        );
     }
 
     let network = net(policy, &mut report);
@@ -421,12 +423,11 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             ),
             Effect::Deny => (Fidelity::Exact, ""),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Signal,
             i,
-            None,
             fidelity,
-            reason.into(),
+            reason,
             signal_rule_text(rule),
             rule.origins.clone(),
         ));
@@ -443,12 +444,11 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 "the abstract form cannot refuse unix operations <abstractions/base> allows",
             ),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Unix,
             i,
-            None,
             fidelity,
-            reason.into(),
+            reason,
             rule.text(),
             rule.origins.clone(),
         ));
@@ -465,12 +465,11 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 "the abstract form cannot refuse sockets <abstractions/base> allows",
             ),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::NetFamily,
             i,
-            None,
             fidelity,
-            reason.into(),
+            reason,
             rule.text(),
             rule.origins.clone(),
         ));
@@ -487,12 +486,11 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 "the abstract form has no ptrace rules: a deny cannot be stated",
             ),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Ptrace,
             i,
-            None,
             fidelity,
-            reason.into(),
+            reason,
             polc_lang::ir::ptrace::ptrace_rule_text(rule),
             rule.origins.clone(),
         ));
@@ -539,50 +537,39 @@ fn sort_dedup(v: &mut Vec<String>) {
 }
 
 fn policy_entries(policy: &Policy, report: &mut Vec<RuleFidelity>) {
-    report.push(RuleFidelity {
-        subject: Subject::Mode,
-        rights: None,
-        fidelity: Fidelity::Widened,
-        reason: "the operator's profile always includes <abstractions/base> (shared \
-                 libraries, locales, /dev/null and more), beyond the policy's rules"
-            .into(),
-        rule: match policy.mode {
-            Mode::Enforce => "mode enforce".into(),
-            Mode::Complain => "mode complain".into(),
-        },
-        origins: Vec::new(),
-    });
+    report.push(RuleFidelity::mode(
+        policy.mode,
+        Fidelity::Widened,
+        "the operator's profile always includes <abstractions/base> (shared \
+         libraries, locales, /dev/null and more), beyond the policy's rules",
+    ));
     if let Some(a) = &policy.attach {
-        report.push(RuleFidelity {
-            subject: Subject::Attach,
-            rights: None,
-            fidelity: Fidelity::Narrowed,
-            reason: "the profile confines the container from its entrypoint (it has no \
-                     attachment), not only this executable and its children"
-                .into(),
-            rule: format!("attach {}", quote(&a.path)),
-            origins: vec![a.origin.clone()],
-        });
+        report.push(RuleFidelity::new(
+            Subject::Attach,
+            Fidelity::Narrowed,
+            "the profile confines the container from its entrypoint (it has no \
+             attachment), not only this executable and its children",
+            format!("attach {}", quote(&a.path)),
+            vec![a.origin.clone()],
+        ));
     }
     for (child, c) in policy.children.iter().enumerate() {
-        report.push(RuleFidelity {
-            subject: Subject::Child { child },
-            rights: None,
-            fidelity: Fidelity::Unsupported,
-            reason: "the Security Profiles Operator's form has no child profiles or hats".into(),
-            rule: format!("{} {}", c.kind.keyword(), c.policy.name),
-            origins: vec![c.origin.clone()],
-        });
+        report.push(RuleFidelity::new(
+            Subject::Child { child },
+            Fidelity::Unsupported,
+            "the Security Profiles Operator's form has no child profiles or hats",
+            format!("{} {}", c.kind.keyword(), c.policy.name),
+            vec![c.origin.clone()],
+        ));
     }
     for (index, o) in policy.owns.iter().enumerate() {
-        report.push(RuleFidelity {
-            subject: Subject::Owns { index },
-            rights: None,
-            fidelity: Fidelity::Exact,
-            reason: String::new(),
-            rule: format!("owns {}", quote(o.glob.as_str())),
-            origins: o.origins.clone(),
-        });
+        report.push(RuleFidelity::new(
+            Subject::Owns { index },
+            Fidelity::Exact,
+            "",
+            format!("owns {}", quote(o.glob.as_str())),
+            o.origins.clone(),
+        ));
     }
 }
 
@@ -635,10 +622,9 @@ fn net(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Option<Network> {
                 }
             }
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Net,
             i,
-            None,
             fidelity,
             reason,
             net_rule_text(rule),
@@ -700,10 +686,9 @@ fn caps(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Option<Capability> {
             }
             Effect::Deny => (Fidelity::Exact, String::new()),
         };
-        report.push(entry(
+        report.push(RuleFidelity::rule(
             RuleListKind::Capability,
             i,
-            None,
             fidelity,
             reason,
             cap_rule_text(rule),
@@ -713,25 +698,6 @@ fn caps(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Option<Capability> {
     (!allowed.is_empty()).then(|| Capability {
         allowed_capabilities: allowed.into_iter().collect(),
     })
-}
-
-fn entry(
-    list: RuleListKind,
-    index: usize,
-    rights: Option<Rights>,
-    fidelity: Fidelity,
-    reason: String,
-    rule: String,
-    origins: Vec<Origin>,
-) -> RuleFidelity {
-    RuleFidelity {
-        subject: Subject::Rule { list, index },
-        rights,
-        fidelity,
-        reason,
-        rule,
-        origins,
-    }
 }
 
 #[cfg(test)]

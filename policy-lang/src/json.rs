@@ -618,6 +618,9 @@ pub enum ToJsonError {
         /// The child's name.
         child: String,
     },
+    /// An `accept` block: the JSON form has no way to write it yet.
+    #[error("`accept` in `{0}` has no JSON form yet; write the policy in the text form")]
+    Accept(String),
 }
 
 impl Document {

@@ -538,6 +538,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c
                 .children
                 .push(collect_child(*kind, &name.node, body, item)?),
+            StmtKind::Accept(_) => return Err(ToJsonError::Accept(item.name.node.clone())),
             StmtKind::Net {
                 effect,
                 op,

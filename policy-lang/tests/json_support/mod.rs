@@ -77,6 +77,7 @@ pub fn check_spans(text: &str, file: &File) {
                 StmtKind::Child { .. } => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                 }
+                StmtKind::Accept(_) => panic!("the JSON form has no `accept` block: {s}"),
                 StmtKind::Net {
                     effect,
                     op,

@@ -1,0 +1,233 @@
+//! `accept` blocks: parsed with spans, told from the unix operation `accept`, lowered into
+//! the origins of the rules inside, and decided by `RuleFidelity::accepted_by` (the one
+//! place strict mode, reports, `explain` and `diff` ask).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+use polc_lang::ast::StmtKind;
+use polc_lang::diagnostics::Code;
+use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::{AcceptTarget, Acceptance, Origin};
+use polc_lang::syntax::parse;
+
+const BLOCK: &str = r#"policy org.example.app {
+    accept widened, unsupported on selinux, landlock "by label" { # why
+        allow read "/etc/passwd"
+    }
+}
+"#;
+
+#[test]
+fn the_block_parses_with_spans_and_its_trailing_comment() {
+    let (file, diags) = parse("t.pol", BLOCK);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let st = &file.items[0].body[0];
+    let StmtKind::Accept(a) = &st.kind else {
+        panic!("{st:?}")
+    };
+    let at = |s: polc_lang::span::Span| &BLOCK[s.start..s.end];
+    let words = |v: &[polc_lang::span::Spanned<String>]| {
+        v.iter().map(|w| at(w.span).to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(words(&a.fidelities), ["widened", "unsupported"]);
+    assert_eq!(words(&a.targets), ["selinux", "landlock"]);
+    assert_eq!(a.reason.node, "by label");
+    assert_eq!(at(a.reason.span), "\"by label\"");
+    assert_eq!(a.body.len(), 1);
+    assert!(at(st.span).starts_with("accept widened") && at(st.span).ends_with('}'));
+    assert_eq!(st.trailing_comment.as_ref().unwrap().text, " why");
+    assert_eq!(polc_lang::fmt::format(&file), BLOCK);
+}
+
+#[test]
+fn a_unix_accept_operation_is_not_a_block() {
+    // The unix rule's operation list ends before `accept widened`; `accept` after it on
+    // the same line with no fidelity stays an operation.
+    let text =
+        pol("allow unix connect accept\naccept widened on selinux \"r\" {\nallow unix send\n}");
+    let (file, diags) = parse("t.pol", &text);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let body = &file.items[0].body;
+    assert_eq!(body.len(), 2, "{body:#?}");
+    let StmtKind::Unix(u) = &body[0].kind else {
+        panic!("{:?}", body[0])
+    };
+    assert_eq!(u.ops.len(), 2);
+    assert!(matches!(body[1].kind, StmtKind::Accept(_)));
+    // After a list that could go on (capabilities, `use`), too.
+    let text = pol("allow capability chown\naccept widened on selinux \"r\" {\n}");
+    assert!(parse("t.pol", &text).1.is_empty());
+}
+
+fn acceptance(fidelity: Fidelity, target: AcceptTarget, reason: &str) -> Acceptance {
+    Acceptance {
+        fidelity,
+        target,
+        reason: reason.to_string(),
+    }
+}
+
+#[test]
+fn lowering_gives_each_statement_inside_the_blocks_acceptances() {
+    let l = policy(BLOCK);
+    let f = &l.policy.files[0];
+    let accepts = &f.origins[0].origin.accepts;
+    assert_eq!(
+        accepts,
+        &vec![
+            acceptance(Fidelity::Widened, AcceptTarget::Selinux, "by label"),
+            acceptance(Fidelity::Widened, AcceptTarget::Landlock, "by label"),
+            acceptance(Fidelity::Unsupported, AcceptTarget::Selinux, "by label"),
+            acceptance(Fidelity::Unsupported, AcceptTarget::Landlock, "by label"),
+        ]
+    );
+    // A rule outside any block accepts nothing and serializes as before.
+    let l = policy(&pol("allow read \"/etc/passwd\""));
+    assert!(l.policy.files[0].origins[0].origin.accepts.is_empty());
+    assert!(!l.policy.to_json().contains("accepts"));
+}
+
+#[test]
+fn blocks_work_in_abstractions_children_and_for_unix_rules() {
+    let text = r#"abstraction names {
+    version 1
+    accept widened on selinux "labels" {
+        allow read "/etc/hosts"
+    }
+}
+policy org.example.app {
+    use names
+    accept unsupported on landlock "paths" {
+        allow unix connect stream path "/run/a.sock"
+        allow net netlink route
+    }
+    child helper {
+        accept widened on apparmor "child" {
+            allow read "/etc/child"
+        }
+    }
+    allow exec "/usr/bin/helper" as child helper
+}
+"#;
+    let l = policy(text);
+    let p = &l.policy;
+    let hosts = p
+        .files
+        .iter()
+        .find(|f| f.glob.as_str() == "/etc/hosts")
+        .unwrap();
+    assert_eq!(hosts.origins[0].origin.via, ["names"]);
+    assert_eq!(
+        hosts.origins[0].origin.accepts[0].target,
+        AcceptTarget::Selinux
+    );
+    assert_eq!(
+        p.unix[0].origins[0].accepts[0].target,
+        AcceptTarget::Landlock
+    );
+    assert_eq!(p.net_families[0].origins[0].accepts[0].reason, "paths");
+    let child = &p.children[0].policy;
+    assert_eq!(child.files[0].origins[0].origin.accepts[0].reason, "child");
+}
+
+fn entry(fidelity: Fidelity, origins: Vec<Origin>) -> RuleFidelity {
+    RuleFidelity {
+        subject: Subject::Rule {
+            list: RuleListKind::File,
+            index: 0,
+        },
+        rights: None,
+        fidelity,
+        reason: "kernel".into(),
+        rule: "allow read \"/etc/passwd\"".into(),
+        origins,
+    }
+}
+
+/// The origins of the one file rule of `body`.
+fn origins(body: &str) -> Vec<Origin> {
+    let l = policy(&pol(body));
+    l.policy.files[0]
+        .origins
+        .iter()
+        .map(|o| o.origin.clone())
+        .collect()
+}
+
+#[test]
+fn an_entry_is_accepted_when_every_origin_accepts_its_fidelity_on_the_backend() {
+    let inside = "accept widened on selinux \"by label\" {\nallow read \"/etc/passwd\"\n}";
+    let o = origins(inside);
+    let widened = entry(Fidelity::Widened, o.clone());
+    assert_eq!(widened.accepted_by("selinux"), Some("by label"));
+    // Another backend, another fidelity: not accepted.
+    assert_eq!(widened.accepted_by("landlock"), None);
+    assert_eq!(widened.accepted_by("apparmor"), None);
+    assert_eq!(
+        entry(Fidelity::Unsupported, o.clone()).accepted_by("selinux"),
+        None
+    );
+    // Exact and narrowed are never "accepted": strict does not refuse them anyway.
+    assert_eq!(
+        entry(Fidelity::Exact, o.clone()).accepted_by("selinux"),
+        None
+    );
+    // One statement outside the block, merged into the same rule: not accepted.
+    let both = origins(&format!("{inside}\nallow read \"/etc/passwd\""));
+    assert_eq!(both.len(), 2);
+    assert_eq!(entry(Fidelity::Widened, both).accepted_by("selinux"), None);
+    // No origins (the mode, say): not accepted.
+    assert_eq!(
+        entry(Fidelity::Widened, Vec::new()).accepted_by("selinux"),
+        None
+    );
+}
+
+#[test]
+fn strict_violations_leave_out_accepted_entries_and_the_json_says_why() {
+    let o = origins("accept widened on selinux \"by label\" {\nallow read \"/etc/passwd\"\n}");
+    let report = |backend: &str| FidelityReport {
+        backend: backend.into(),
+        target: "t".into(),
+        entries: vec![entry(Fidelity::Widened, o.clone())],
+        unrestricted: Vec::new(),
+    };
+    assert_eq!(report("selinux").strict_violations().count(), 0);
+    assert_eq!(report("landlock").strict_violations().count(), 1);
+    let json: serde_json::Value = serde_json::to_value(report("selinux")).unwrap();
+    assert_eq!(json["entries"][0]["accepted"], "by label");
+    let json: serde_json::Value = serde_json::to_value(report("landlock")).unwrap();
+    assert!(json["entries"][0].get("accepted").is_none());
+    // The serialized report reads back as the report (`accepted` is derived).
+    let text = serde_json::to_string(&report("selinux")).unwrap();
+    let back: FidelityReport = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, report("selinux"));
+}
+
+#[test]
+fn errors_point_at_the_offending_word() {
+    let text = pol("accept widened, exact on selinx \"\" {\nversion 1\nallow read \"/a\"\n}");
+    let ds = diags(&text);
+    let got: Vec<(Code, &str)> = ds.iter().map(|d| (d.code, underlined(&text, d))).collect();
+    assert_eq!(
+        got,
+        [
+            (Code::AcceptFidelity, "exact"),
+            (Code::AcceptTarget, "selinx"),
+            (Code::AcceptReason, "\"\""),
+            (Code::NotInAccept, "version 1"),
+        ]
+    );
+    assert!(ds[1]
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("did you mean `selinux`?"));
+}

@@ -231,3 +231,40 @@ fn errors_point_at_the_offending_word() {
         .unwrap()
         .contains("did you mean `selinux`?"));
 }
+
+#[test]
+fn the_diff_reports_acceptances_added_removed_and_reworded() {
+    use polc_lang::diff::{diff, Change, Direction};
+    let rule = "allow read \"/etc/passwd\"";
+    let plain = policy(&pol(rule)).policy;
+    let accepted = |reason: &str| {
+        policy(&pol(&format!(
+            "accept widened on selinux \"{reason}\" {{\n{rule}\n}}"
+        )))
+        .policy
+    };
+    let only = |d: polc_lang::diff::Diff| {
+        assert_eq!(d.changes.len(), 1, "{:#?}", d.changes);
+        let Some(Change::Accept(a)) = d.changes.into_iter().next() else {
+            panic!("an acceptance change expected")
+        };
+        a
+    };
+    let added = only(diff(&plain, &accepted("labels")));
+    assert_eq!(added.direction, Direction::Broadened);
+    assert_eq!(added.rule, rule);
+    assert_eq!((added.old, added.new.as_deref()), (None, Some("labels")));
+    assert_eq!(added.target, AcceptTarget::Selinux);
+    assert_eq!(added.origins[0].line, 3);
+    let removed = only(diff(&accepted("labels"), &plain));
+    assert_eq!(removed.direction, Direction::Narrowed);
+    let reworded = only(diff(&accepted("labels"), &accepted("types")));
+    assert_eq!(reworded.direction, Direction::Changed);
+    assert!(diff(&accepted("labels"), &accepted("labels")).is_empty());
+    // Accepted by one statement of two: the rule is not accepted, nothing to report.
+    let half = policy(&pol(&format!(
+        "accept widened on selinux \"labels\" {{\n{rule}\n}}\n{rule}"
+    )))
+    .policy;
+    assert!(diff(&plain, &half).is_empty());
+}

@@ -150,7 +150,7 @@ pub struct Diff {
 }
 
 impl Diff {
-    /// True when the two policies mean the same.
+    /// True when the two policies mean the same and accept the same widenings.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }

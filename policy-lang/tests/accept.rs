@@ -268,3 +268,78 @@ fn the_diff_reports_acceptances_added_removed_and_reworded() {
     .policy;
     assert!(diff(&plain, &half).is_empty());
 }
+
+#[test]
+fn the_json_form_writes_each_rule_of_a_block_with_its_accept_object() {
+    use polc_lang::json::Document;
+    let text = pol(
+        "accept widened on selinux, landlock \"labels\" {\nallow read \"/etc/passwd\"\nallow net connect tcp 53\n}\nallow read \"/etc/hosts\"",
+    );
+    let (file, diags) = parse("app.pol", &text);
+    assert!(diags.is_empty(), "{diags:#?}");
+    let doc = Document::from_ast(&file).unwrap();
+    let json = serde_json::to_value(&doc).unwrap();
+    let spec = serde_json::json!({"fidelities": ["widened"], "on": ["selinux", "landlock"], "reason": "labels"});
+    let rules = json["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 3, "{json:#}");
+    assert_eq!(rules[0]["accept"], spec);
+    assert_eq!(rules[1]["accept"], spec);
+    assert!(rules[2].get("accept").is_none());
+    // Read back, it means the same and accepts the same.
+    let from_json = load_json(&serde_json::to_string_pretty(&json).unwrap());
+    let from_text = policy(&text);
+    let accepts = |p: &polc_lang::ir::Policy| {
+        let mut v: Vec<(String, Vec<Acceptance>)> = p
+            .files
+            .iter()
+            .map(|f| {
+                (
+                    f.glob.as_str().to_string(),
+                    f.origins[0].origin.accepts.clone(),
+                )
+            })
+            .collect();
+        v.extend(
+            p.net
+                .iter()
+                .map(|n| (n.ports.to_string(), n.origins[0].accepts.clone())),
+        );
+        v
+    };
+    assert_eq!(accepts(&from_json.policy), accepts(&from_text.policy));
+    // The checker's spans point into the JSON: an unknown backend underlines its string.
+    let bad = r#"{"policy": "org.example.app", "rules": [{"effect": "allow", "rights": ["read"], "paths": ["/a"], "accept": {"fidelities": ["widened"], "on": ["selinx"], "reason": "r"}}]}"#;
+    let ds = match polc_lang::load(
+        &polc_lang::Source::new("app.json", bad),
+        &polc_lang::LoadOptions::default(),
+    ) {
+        Ok(_) => panic!("an unknown backend loads"),
+        Err(f) => f.diagnostics,
+    };
+    assert_eq!(ds[0].code, Code::AcceptTarget);
+    assert_eq!(underlined(bad, &ds[0]), "\"selinx\"");
+    // An empty list is refused by the schema.
+    let empty = bad.replace(r#"["selinx"]"#, "[]");
+    let ds = match polc_lang::load(
+        &polc_lang::Source::new("app.json", empty.as_str()),
+        &polc_lang::LoadOptions::default(),
+    ) {
+        Ok(_) => panic!("an empty `on` loads"),
+        Err(f) => f.diagnostics,
+    };
+    assert_eq!(ds[0].code, Code::InvalidJson);
+    assert!(
+        ds[0].message.contains("`on` of `accept` is empty"),
+        "{ds:#?}"
+    );
+}
+
+fn load_json(text: &str) -> polc_lang::Loaded {
+    match polc_lang::load(
+        &polc_lang::Source::new("app.json", text),
+        &polc_lang::LoadOptions::default(),
+    ) {
+        Ok(l) => l,
+        Err(f) => panic!("{:#?}", f.diagnostics),
+    }
+}

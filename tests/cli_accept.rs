@@ -159,3 +159,24 @@ fn diff_reports_an_acceptance_added_as_a_loosening_and_removed_as_a_tightening()
         .iter()
         .any(|e| e.get("accepted").is_some()));
 }
+
+#[test]
+fn landlock_strict_plans_follow_the_same_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("policy org.example.app {{\n{body}\n}}\n")).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    // Landlock confines abstract sockets only to the process's own domain: widened.
+    let plain = write("plain.pol", "allow unix send");
+    let accepted = write(
+        "accepted.pol",
+        "accept widened on landlock \"peers outside the domain are not confined\" {\nallow unix send\n}",
+    );
+    let o = compile(&plain, "landlock", &["--strict"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("widened `allow unix send`"), "{}", err(&o));
+    let o = compile(&accepted, "landlock", &["--strict"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+}

@@ -38,6 +38,7 @@ fn origin(file: &str, line: usize) -> Origin {
         column: 5,
         span: Span::new(line * 40, line * 40 + 30),
         via: Vec::new(),
+        accepts: Vec::new(),
     }
 }
 

@@ -249,6 +249,26 @@ pub enum StmtKind {
         /// Comments after its last statement, before its closing `}`.
         closing_comments: Vec<Comment>,
     },
+    /// `accept widened on selinux "REASON" { rules }`: the rules inside may be enforced
+    /// with these fidelities on these backends, for this reason (see [`AcceptBlock`]).
+    Accept(AcceptBlock),
+}
+
+/// `accept FIDELITY {, FIDELITY} on TARGET {, TARGET} "REASON" { rules }`: an
+/// acknowledged widening. Strict mode does not refuse a rule whose every statement is
+/// accepted for the fidelity and the backend of the report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptBlock {
+    /// Fidelity keywords as written (`widened`, `unsupported`); checked by the checker.
+    pub fidelities: Vec<Spanned<String>>,
+    /// Backend keywords as written (`apparmor`, `selinux`, `landlock`); checked by the checker.
+    pub targets: Vec<Spanned<String>>,
+    /// Why the widening is acceptable (required, not empty).
+    pub reason: Spanned<String>,
+    /// Its statements (rules only: see the checker).
+    pub body: Vec<Stmt>,
+    /// Comments after its last statement, before its closing `}`.
+    pub closing_comments: Vec<Comment>,
 }
 
 /// How an allowed exec runs the executable, as written after `as`.

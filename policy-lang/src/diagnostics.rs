@@ -104,6 +104,10 @@ codes! {
     NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";
     ExecToHat = "E0192", Error, "exec into a hat", "a hat is entered by the program (`change_hat`), never by exec: declare a `child` to run executables under it";
     DuplicateChild = "E0193", Error, "child policy declared more than once", "give each child and hat of a policy its own name";
+    AcceptFidelity = "E0210", Error, "fidelity that cannot be accepted", "an `accept` block names `widened` or `unsupported`, the fidelities strict mode refuses";
+    AcceptTarget = "E0211", Error, "unknown backend in `accept`", "backends are `apparmor`, `selinux` and `landlock`";
+    AcceptReason = "E0212", Error, "`accept` without a reason", "say why the widening is acceptable on that backend: reports, `explain` and `diff` show it";
+    NotInAccept = "E0213", Error, "statement not allowed in `accept`", "an `accept` block holds rules only, and `accept` blocks do not nest";
     OwnerNotOnFiles = "E0150", Error, "`owner` on a rule that is not about files", "`owner` conditions file rules on the file's owner; remove it from network, capability and signal rules";
     AuditNotSupported = "E0151", Error, "`audit` on a rule kind that cannot carry it yet", "`audit` is supported on file, network (inet), capability and signal rules; remove it from unix, netlink/raw/packet and ptrace rules";
     MalformedClass = "E0160", Error, "malformed character class", "a class is `[abc]`, `[a-z]` or `[^...]`, closed by `]`; it cannot hold `/` (write a literal `[` as `[[]`)";

@@ -4,7 +4,10 @@
 //! policy-level construct such as the mode): `exact`, `narrowed` (the kernel enforces
 //! less access than the rule grants: safe, but the app may break), `widened` (the kernel
 //! allows more than the rule grants: a security gap) or `unsupported`. Strict mode fails
-//! on `widened` and `unsupported`.
+//! on `widened` and `unsupported`, unless the policy acknowledged it: an entry is
+//! *accepted* ([`RuleFidelity::accepted_by`]) when every statement behind it is in an
+//! `accept` block naming its fidelity and the report's backend. Serialized, an accepted
+//! entry has an `accepted` field holding the reason.
 
 use crate::eval::{Request, RuleKind};
 use crate::ir::{Mode, Origin};
@@ -199,8 +202,32 @@ pub struct RuleFidelity {
     pub origins: Vec<Origin>,
 }
 
+impl RuleFidelity {
+    /// The reason the policy gives for accepting this entry's fidelity on `backend` (the
+    /// `backend` of the report holding it), or `None`: only a `widened` or `unsupported`
+    /// entry with origins can be accepted, and only when every one of its origins (each
+    /// statement behind it) carries an acceptance of that fidelity on that backend. The
+    /// reason is the first origin's. This is the one place that decides it: strict mode,
+    /// reports, `explain` and `diff` all ask here.
+    pub fn accepted_by(&self, backend: &str) -> Option<&str> {
+        if !self.fidelity.fails_strict() {
+            return None;
+        }
+        let mut reason = None;
+        for o in &self.origins {
+            let a = o
+                .accepts
+                .iter()
+                .find(|a| a.covers(self.fidelity, backend))?;
+            reason.get_or_insert(a.reason.as_str());
+        }
+        reason
+    }
+}
+
 /// A backend's fidelity report for one compiled policy.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "ReportOut")]
 pub struct FidelityReport {
     /// `apparmor`, `selinux` or `landlock`.
     pub backend: String,
@@ -272,8 +299,54 @@ impl FidelityReport {
         self.unrestricted.iter().find(|u| u.access.covers(request))
     }
 
-    /// The entries strict mode refuses.
+    /// The entries strict mode refuses: `widened` and `unsupported` ones the policy did
+    /// not accept ([`RuleFidelity::accepted_by`]).
     pub fn strict_violations(&self) -> impl Iterator<Item = &RuleFidelity> {
-        self.entries.iter().filter(|e| e.fidelity.fails_strict())
+        self.entries
+            .iter()
+            .filter(|e| e.fidelity.fails_strict() && self.accepted(e).is_none())
+    }
+
+    /// Why the policy accepts `entry` (one of this report's), if it does.
+    pub fn accepted<'a>(&self, entry: &'a RuleFidelity) -> Option<&'a str> {
+        entry.accepted_by(&self.backend)
+    }
+}
+
+/// The serialized form of a report: each entry with its `accepted` reason, if any.
+#[derive(Serialize)]
+struct ReportOut {
+    backend: String,
+    target: String,
+    entries: Vec<EntryOut>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unrestricted: Vec<Unrestricted>,
+}
+
+/// An entry as serialized: its fields, then `accepted`.
+#[derive(Serialize)]
+struct EntryOut {
+    #[serde(flatten)]
+    entry: RuleFidelity,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accepted: Option<String>,
+}
+
+impl From<FidelityReport> for ReportOut {
+    fn from(r: FidelityReport) -> ReportOut {
+        let entries = r
+            .entries
+            .iter()
+            .map(|e| EntryOut {
+                accepted: r.accepted(e).map(str::to_string),
+                entry: e.clone(),
+            })
+            .collect();
+        ReportOut {
+            backend: r.backend,
+            target: r.target,
+            entries,
+            unrestricted: r.unrestricted,
+        }
     }
 }

@@ -52,7 +52,9 @@
 
 mod unix;
 
-use crate::ast::{Comment, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef};
+use crate::ast::{
+    AcceptBlock, Comment, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
+};
 use crate::diagnostics::Diagnostic;
 use crate::span::Spanned;
 use crate::syntax;
@@ -162,6 +164,21 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
         }
         return;
     }
+    if let StmtKind::Accept(a) = &stmt.kind {
+        out.push_str(indent);
+        out.push_str(&accept_head(a));
+        if a.body.is_empty() && a.closing_comments.is_empty() {
+            out.push_str(" {}");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+        } else {
+            out.push_str(" {");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+            write_body(out, indent, &a.body, &a.closing_comments);
+        }
+        return;
+    }
     let Parts { head, list, tail } = qualified(parts(&stmt.kind), stmt.quals);
     let mut line = head.clone();
     if !list.is_empty() {
@@ -194,6 +211,16 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
     }
     write_trailing(out, indent, stmt);
     out.push('\n');
+}
+
+/// `accept FIDELITIES on TARGETS "REASON"`, before the block.
+fn accept_head(a: &AcceptBlock) -> String {
+    format!(
+        "accept {} on {} {}",
+        words(&a.fidelities).collect::<Vec<_>>().join(", "),
+        words(&a.targets).collect::<Vec<_>>().join(", "),
+        quote(&a.reason.node)
+    )
 }
 
 /// A statement's trailing comment, if any (without the final newline).
@@ -359,6 +386,6 @@ fn parts(kind: &StmtKind) -> Parts {
             tail: Some(format!("{} {}", direction.node, peer.node)),
         },
         // Written by `write_stmt` itself.
-        StmtKind::Child { .. } => simple(String::new()),
+        StmtKind::Child { .. } | StmtKind::Accept(_) => simple(String::new()),
     }
 }

@@ -5,11 +5,13 @@
 //! evaluator and the diff read only this model. Its JSON form (`polc compile --target
 //! ir`) is stable: fields and rules are in a canonical order.
 
+pub mod accept;
 pub mod peer;
 pub mod ptrace;
 pub mod text;
 pub mod unix;
 
+pub use accept::{AcceptTarget, Acceptance, ACCEPTABLE};
 pub use peer::Peer;
 pub use ptrace::{PtraceAccess, PtraceDir, PtraceRule};
 
@@ -213,6 +215,9 @@ pub struct Origin {
     /// The chain of `use` that pulled it in, outermost first (empty for the policy's own rules).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
+    /// The widenings the statement's `accept` block acknowledges (empty outside one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub accepts: Vec<Acceptance>,
 }
 
 impl fmt::Display for Origin {

@@ -158,6 +158,21 @@ pub struct Rule {
     pub audit: bool,
     /// `"owner": true` (rules with `paths` only): the rule applies to files the process owns.
     pub owner: bool,
+    /// `"accept": {...}`: the rule is in an `accept` block of its own.
+    pub accept: Option<Accept>,
+}
+
+/// `accept FIDELITY, ... on BACKEND, ... "REASON"` on one rule:
+/// `{"fidelities": ["widened"], "on": ["selinux"], "reason": "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(remote = "Self", deny_unknown_fields)]
+pub struct Accept {
+    /// `widened`, `unsupported`.
+    pub fidelities: Vec<String>,
+    /// `apparmor`, `selinux`, `landlock`.
+    pub on: Vec<String>,
+    /// Why the widening is acceptable.
+    pub reason: String,
 }
 
 /// What a rule is about.
@@ -270,12 +285,22 @@ struct RawRule {
     net_family: Option<NetFamily>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ptrace: Option<Ptrace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    accept: Option<Accept>,
 }
 
 impl TryFrom<RawRule> for Rule {
     type Error = String;
 
     fn try_from(r: RawRule) -> Result<Rule, String> {
+        if let Some(a) = &r.accept {
+            if a.fidelities.is_empty() {
+                return Err("`fidelities` of `accept` is empty".into());
+            }
+            if a.on.is_empty() {
+                return Err("`on` of `accept` is empty".into());
+            }
+        }
         let given: Vec<&str> = [
             ("paths", r.paths.is_some()),
             ("net", r.net.is_some()),
@@ -332,6 +357,7 @@ impl TryFrom<RawRule> for Rule {
                 target: Target::Unix(u),
                 audit: r.audit,
                 owner: r.owner,
+                accept: r.accept,
             });
         }
         if let Some(n) = r.net_family {
@@ -340,6 +366,7 @@ impl TryFrom<RawRule> for Rule {
                 target: Target::NetFamily(n),
                 audit: r.audit,
                 owner: r.owner,
+                accept: r.accept,
             });
         }
         if let (None, None, None, None, Some(ptrace)) =
@@ -350,6 +377,7 @@ impl TryFrom<RawRule> for Rule {
                 target: Target::Ptrace(ptrace.clone()),
                 audit: r.audit,
                 owner: r.owner,
+                accept: r.accept,
             });
         }
         let target = match (r.paths, r.net, r.capabilities, r.signal) {
@@ -374,6 +402,7 @@ impl TryFrom<RawRule> for Rule {
             target,
             audit: r.audit,
             owner: r.owner,
+            accept: r.accept,
         })
     }
 }
@@ -394,6 +423,7 @@ impl From<Rule> for RawRule {
             unix: None,
             net_family: None,
             ptrace: None,
+            accept: r.accept,
         };
         match r.target {
             Target::Files {
@@ -451,6 +481,7 @@ object_only!(Abstraction, "an abstraction object");
 object_only!(Net, "a `net` object");
 object_only!(Signal, "a `signal` object");
 object_only!(Ptrace, "a `ptrace` object");
+object_only!(Accept, "an `accept` object");
 
 impl<'de> Deserialize<'de> for Rule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -617,6 +648,14 @@ pub enum ToJsonError {
         keyword: &'static str,
         /// The child's name.
         child: String,
+    },
+    /// An `accept` block holds something else than rules, or another block.
+    #[error("`{keyword}` in an `accept` block of `{item}` has no JSON form; an `accept` block holds rules only")]
+    InAccept {
+        /// The statement keyword.
+        keyword: &'static str,
+        /// The item's name.
+        item: String,
     },
 }
 

@@ -26,9 +26,9 @@ use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
 use crate::glob::Glob;
 use crate::ir::{
-    Attach, CapRule, Child, ChildKind, Effect, ExecMode, FileRule, Mode, NetOp, NetRule, Origin,
-    Owned, Peer, Policy, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir, PtraceRule,
-    RightsOrigin, SignalDir, SignalRule,
+    AcceptTarget, Acceptance, Attach, CapRule, Child, ChildKind, Effect, ExecMode, FileRule, Mode,
+    NetOp, NetRule, Origin, Owned, Peer, Policy, PolicyName, PortRange, Proto, PtraceAccess,
+    PtraceDir, PtraceRule, RightsOrigin, SignalDir, SignalRule, ACCEPTABLE,
 };
 use crate::rights::Rights;
 use crate::span::Span;
@@ -44,7 +44,29 @@ fn origin(ws: &Workspace, unit: usize, span: Span, via: &[String]) -> Origin {
         column,
         span,
         via: via.to_vec(),
+        accepts: Vec::new(),
     }
+}
+
+/// The acceptances an `accept` block gives its statements, added to those of the blocks
+/// around it (none: the checker refuses nesting); unknown words are skipped (reported).
+pub(crate) fn acceptances(outer: &[Acceptance], a: &ast::AcceptBlock) -> Vec<Acceptance> {
+    let mut v = outer.to_vec();
+    for f in &a.fidelities {
+        let Some(fidelity) = ACCEPTABLE.into_iter().find(|x| x.name() == f.node) else {
+            continue;
+        };
+        for t in &a.targets {
+            if let Some(target) = AcceptTarget::from_name(&t.node) {
+                v.push(Acceptance {
+                    fidelity,
+                    target,
+                    reason: a.reason.node.clone(),
+                });
+            }
+        }
+    }
+    sorted(v)
 }
 
 /// Lower the resolved policy. Returns the IR and the atoms it was built from (for the
@@ -151,7 +173,13 @@ fn children(
             continue;
         }
         let mut atoms = Vec::new();
-        atoms_in(ws, unit, body, &[], &name, env, out, &mut atoms);
+        let lc = Lowering {
+            ws,
+            unit,
+            via: &[],
+            me: &name,
+        };
+        atoms_in(&lc, body, &[], env, out, &mut atoms);
         check_transitions(ws, &atoms, out);
         let mut policy = Policy {
             name: name.clone(),
@@ -206,26 +234,50 @@ fn atoms_of(
     atoms: &mut Vec<Atom>,
 ) {
     let Some(item) = ws.item(e.node) else { return };
-    atoms_in(ws, e.node.0, &item.body, &e.via, me, env, out, atoms);
+    let lc = Lowering {
+        ws,
+        unit: e.node.0,
+        via: &e.via,
+        me,
+    };
+    atoms_in(&lc, &item.body, &[], env, out, atoms);
 }
 
-/// The atoms of the rules of one body (a policy's, an abstraction's or a child's).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the lowering context, passed down"
-)]
+/// Where the statements being lowered are: their unit, the chain of `use` that pulled
+/// them in, the policy they are lowered into.
+pub(crate) struct Lowering<'a> {
+    pub(crate) ws: &'a Workspace,
+    pub(crate) unit: usize,
+    pub(crate) via: &'a [String],
+    pub(crate) me: &'a PolicyName,
+}
+
+impl Lowering<'_> {
+    /// The origin of a statement, with the acceptances of its `accept` block.
+    pub(crate) fn origin(&self, span: Span, accepts: &[Acceptance]) -> Origin {
+        let mut o = origin(self.ws, self.unit, span, self.via);
+        o.accepts = accepts.to_vec();
+        o
+    }
+}
+
+/// The atoms of the rules of one body (a policy's, an abstraction's, a child's or an
+/// `accept` block's, whose `accepts` its statements carry).
 fn atoms_in(
-    ws: &Workspace,
-    unit: usize,
+    lc: &Lowering<'_>,
     body: &[ast::Stmt],
-    via: &[String],
-    me: &PolicyName,
+    accepts: &[Acceptance],
     env: &mut Env,
     out: &mut Vec<Diagnostic>,
     atoms: &mut Vec<Atom>,
 ) {
+    let (ws, unit, me) = (lc.ws, lc.unit, lc.me);
     for s in body {
-        let o = || origin(ws, unit, s.span, via);
+        if let StmtKind::Accept(a) = &s.kind {
+            atoms_in(lc, &a.body, &acceptances(accepts, a), env, out, atoms);
+            continue;
+        }
+        let o = || lc.origin(s.span, accepts);
         let (audit, owner) = (s.quals.audit.is_some(), s.quals.owner.is_some());
         let mut push = |effect: ast::Effect, subject: Subject, span: Span| {
             atoms.push(Atom {

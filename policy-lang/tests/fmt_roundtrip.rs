@@ -17,7 +17,8 @@
 )]
 
 use polc_lang::ast::{
-    Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef,
+    AcceptBlock, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
+    StmtKind, UseRef,
 };
 use polc_lang::fmt::format;
 use polc_lang::span::{Span, Spanned};
@@ -229,11 +230,51 @@ fn stmt() -> impl Strategy<Value = Stmt> {
         )
 }
 
+/// An `accept` block holding any statements (the checker refuses all but rules). Its
+/// first fidelity is one of the words that tell the block from a unix operation `accept`
+/// continuing the statement before it.
+fn accept_stmt() -> impl Strategy<Value = Stmt> {
+    let first = prop::sample::select(vec!["widened", "unsupported", "exact", "narrowed"])
+        .prop_map(str::to_string);
+    (
+        first,
+        spanned_list(ident(), 0..3),
+        spanned_list(ident(), 1..4),
+        string(),
+        vec(stmt(), 0..4),
+        comments(),
+        (comments(), option::of(comment()), any::<bool>()),
+    )
+        .prop_map(
+            |(first, more, targets, reason, mut body, closing_comments, (cs, tc, blank))| {
+                if let Some(s) = body.first_mut() {
+                    s.blank_line_before = false;
+                }
+                let mut fidelities = vec![sp(first)];
+                fidelities.extend(more);
+                Stmt {
+                    kind: StmtKind::Accept(AcceptBlock {
+                        fidelities,
+                        targets,
+                        reason: sp(reason),
+                        body,
+                        closing_comments,
+                    }),
+                    comments: cs,
+                    trailing_comment: tc,
+                    blank_line_before: blank,
+                    span: Span::default(),
+                    quals: Qualifiers::default(),
+                }
+            },
+        )
+}
+
 fn item() -> impl Strategy<Value = Item> {
     (
         prop_oneof![Just(ItemKind::Policy), Just(ItemKind::Abstraction)],
         name(),
-        vec(stmt(), 0..8),
+        vec(prop_oneof![6 => stmt(), 1 => accept_stmt()], 0..8),
         comments(),
         comments(),
     )

@@ -96,6 +96,7 @@ fn rule() -> impl Strategy<Value = Rule> {
             target,
             audit,
             owner: owner && files,
+            accept: None,
         }
     })
 }
@@ -301,6 +302,7 @@ fn text_rule() -> impl Strategy<Value = Rule> {
             target,
             audit,
             owner: owner && files,
+            accept: None,
         }
     })
 }

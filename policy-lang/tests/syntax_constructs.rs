@@ -193,6 +193,16 @@ fn outline(file: &File, text: &str) -> String {
                         leaf(&format!("protocol {}", p.node), p.span);
                     }
                 }
+                StmtKind::Accept(a) => {
+                    for f in &a.fidelities {
+                        leaf(&format!("fidelity {}", f.node), f.span);
+                    }
+                    for t in &a.targets {
+                        leaf(&format!("target {}", t.node), t.span);
+                    }
+                    leaf(&format!("reason {:?}", a.reason.node), a.reason.span);
+                    leaf(&format!("({} stmts)", a.body.len()), a.reason.span);
+                }
                 StmtKind::Ptrace {
                     effect,
                     access,

@@ -259,7 +259,7 @@ fn enforcement<'a>(worst: Fidelity, entries: impl Iterator<Item = &'a EnforcedRu
         .iter()
         .find(|e| e.fidelity == Some(worst) && !e.reason.is_empty())
     {
-        Some(e) => format!("{worst}: {} (`{}`)", e.reason, e.rule),
+        Some(e) => format!("{}: {} (`{}`)", with_acceptance(worst, e), e.reason, e.rule),
         None => worst.to_string(),
     }
 }
@@ -268,7 +268,9 @@ fn fidelities(v: &[EnforcedRule]) -> String {
     let words: Vec<String> = v
         .iter()
         .map(|e| {
-            let f = e.fidelity.map_or("no entry".to_string(), |f| f.to_string());
+            let f = e
+                .fidelity
+                .map_or("no entry".to_string(), |f| with_acceptance(f, e));
             match e.rights {
                 Some(r) => format!("{} {f}", rights_words(r)),
                 None => f,
@@ -276,6 +278,14 @@ fn fidelities(v: &[EnforcedRule]) -> String {
         })
         .collect();
     words.join(", ")
+}
+
+/// `widened`, or `widened (accepted: REASON)` when the policy accepts it.
+pub fn with_acceptance(f: Fidelity, e: &EnforcedRule) -> String {
+    match &e.accepted {
+        Some(reason) => format!("{f} (accepted: {reason})"),
+        None => f.to_string(),
+    }
 }
 
 /// `  (file:line:col, ...)` or nothing.
@@ -407,6 +417,25 @@ fn change(s: &mut String, c: &Change) {
             };
             let list: Vec<String> = o.origins.iter().map(Origin::to_string).collect();
             let _ = writeln!(s, "    {whose}: owns at {}", list.join(", "));
+        }
+        Change::Accept(a) => {
+            let _ = writeln!(
+                s,
+                "{sign} accept {} on {}: {}",
+                a.fidelity, a.target, a.rule
+            );
+            let reason = |r: &Option<String>| match r {
+                Some(r) => format!("accepted: {r}"),
+                None => "not accepted".to_string(),
+            };
+            // The origins are on the side that accepts (NEW's, or OLD's when removed).
+            let (o, n) = if a.new.is_some() {
+                (String::new(), at(&a.origins))
+            } else {
+                (at(&a.origins), String::new())
+            };
+            let _ = writeln!(s, "    old: {}{o}", reason(&a.old));
+            let _ = writeln!(s, "    new: {}{n}", reason(&a.new));
         }
         Change::Child(k) => {
             let kind = |k: Option<polc_lang::ir::ChildKind>| k.map_or("(none)", |k| k.keyword());

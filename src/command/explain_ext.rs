@@ -95,7 +95,9 @@ pub fn human_enforcements(v: &[Enforcement], indent: &str) -> String {
 fn enforced(r: &EnforcedRule) -> String {
     let f = r
         .fidelity
-        .map_or("no entry in the report".to_string(), |f| f.to_string());
+        .map_or("no entry in the report".to_string(), |f| {
+            super::diff::with_acceptance(f, r)
+        });
     if r.reason.is_empty() {
         format!("{} ({f})", r.rule)
     } else {

@@ -57,14 +57,24 @@ pub fn human(report: &FidelityReport) -> String {
 /// entries that are not exact, as `polc abstractions show` prints them).
 pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
+    let accepted = report
+        .entries
+        .iter()
+        .filter(|e| report.accepted(e).is_some())
+        .count();
     let mut out = format!(
-        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported\n",
+        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}\n",
         render::sanitize_line(&report.backend),
         render::sanitize_line(&report.target),
         count(Fidelity::Exact),
         count(Fidelity::Narrowed),
         count(Fidelity::Widened),
-        count(Fidelity::Unsupported)
+        count(Fidelity::Unsupported),
+        if accepted > 0 {
+            format!(" ({accepted} accepted)")
+        } else {
+            String::new()
+        }
     );
     let mut entries: Vec<_> = report.entries.iter().collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.fidelity));
@@ -78,9 +88,13 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
             .first()
             .map(|o| format!("  at {o}"))
             .unwrap_or_default();
+        let fidelity = match report.accepted(e) {
+            Some(reason) => format!("{} (accepted: {reason})", e.fidelity.name()),
+            None => e.fidelity.name().to_string(),
+        };
         out.push_str(&format!(
             "  {:<11} {}{rights}{}\n",
-            e.fidelity.name(),
+            render::sanitize_line(&fidelity),
             render::sanitize_line(&e.rule),
             render::sanitize_line(&at)
         ));
@@ -96,13 +110,14 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
 
 /// The one line said after every compile that widens or drops rules, whatever the
 /// options: how many rules the kernel enforces with more access than they say (widened)
-/// and how many it cannot express (unsupported). `None` when there are none.
+/// and how many it cannot express (unsupported), leaving out those the policy accepts
+/// (`accept` blocks: the report shows them). `None` when there are none.
 pub fn summary(report: &FidelityReport) -> Option<String> {
     let subjects = |f: Fidelity| {
         report
             .entries
             .iter()
-            .filter(|e| e.fidelity == f)
+            .filter(|e| e.fidelity == f && report.accepted(e).is_none())
             .map(|e| e.subject)
             .collect::<std::collections::BTreeSet<_>>()
             .len()

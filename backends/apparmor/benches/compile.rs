@@ -27,6 +27,7 @@ fn policy() -> Policy {
         column: 1,
         span: Span::new(0, 1),
         via: Vec::new(),
+        accepts: Vec::new(),
     };
     let rights = [
         "read",

@@ -136,6 +136,23 @@ def test_compile_errors_and_strict_mode():
         p.compile("selinux", selinux_launchers=["no colon here"])
 
 
+def test_strict_mode_passes_on_a_widening_the_policy_accepts():
+    src = (
+        "policy a.b {\n"
+        '    accept widened on landlock "peers outside the domain are not confined" {\n'
+        "        allow unix send\n"
+        "    }\n"
+        "}\n"
+    )
+    artifact = polc.load(src).compile("landlock", strict=True)
+    widened = [e for e in artifact.report.entries if e.fidelity == "widened"]
+    assert widened and all(
+        e.accepted == "peers outside the domain are not confined" for e in widened
+    )
+    with pytest.raises(polc.StrictError):
+        polc.load(src.replace("on landlock", "on selinux")).compile("landlock", strict=True)
+
+
 def test_explain_allowed_denied_and_a_bad_request():
     p = polc.load_file(WEBAPP)
     yes = p.explain("read /etc/ssl/certs/ca.pem")

@@ -95,6 +95,7 @@ pub(crate) fn check_child(
             | StmtKind::Unix(_)
             | StmtKind::NetFamily(_)
             | StmtKind::Ptrace { .. } => check_rule(sink, s, &inner),
+            StmtKind::Accept(a) => super::accept::check_accept(sink, a, &inner),
             other => {
                 let word = keyword(other);
                 let d = Diagnostic::new(
@@ -119,7 +120,7 @@ pub(crate) fn check_child(
 }
 
 /// The keyword of a non-rule statement.
-fn keyword(k: &StmtKind) -> &'static str {
+pub(crate) fn keyword(k: &StmtKind) -> &'static str {
     match k {
         StmtKind::Version(_) => "version",
         StmtKind::Attach(_) => "attach",
@@ -128,6 +129,7 @@ fn keyword(k: &StmtKind) -> &'static str {
         StmtKind::Owns(_) => "owns",
         StmtKind::Var { .. } => "var",
         StmtKind::Child { kind, .. } => kind.keyword(),
+        StmtKind::Accept(_) => "accept",
         StmtKind::File { .. } => "allow",
         StmtKind::Net { .. }
         | StmtKind::Capability { .. }

@@ -276,6 +276,7 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
                 check_child(sink, stmt, &scope, &children);
                 children.push(name);
             }
+            StmtKind::Accept(a) => super::accept::check_accept(sink, a, &scope),
             _ => check_rule(sink, stmt, &scope),
         }
     }

@@ -17,6 +17,7 @@
 //!
 //! [`load`](crate::load()) runs them all; [`check_file`] runs the first two on one file.
 
+pub(crate) mod accept;
 pub(crate) mod exec;
 pub(crate) mod items;
 pub(crate) mod lint;

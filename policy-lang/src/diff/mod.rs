@@ -77,6 +77,7 @@
 //! are only computed around the changed rules, using a prefix index to find the rules
 //! whose globs can overlap a changed one. See `docs/diff.md` for the derivation.
 
+mod accept;
 mod files;
 mod index;
 mod other;
@@ -149,7 +150,7 @@ pub struct Diff {
 }
 
 impl Diff {
-    /// True when the two policies mean the same.
+    /// True when the two policies mean the same and accept the same widenings.
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
     }
@@ -236,6 +237,28 @@ pub enum Change {
     Owns(OwnsChange),
     /// A child policy or hat: added, removed, or with changes of its own.
     Child(ChildChange),
+    /// An acknowledged widening (`accept`) added, removed or with another reason.
+    Accept(AcceptChange),
+}
+
+/// An acceptance of a rule added, removed or reworded (see the `accept` module): the
+/// meaning is the same, but strict mode lets through more (added) or less (removed).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AcceptChange {
+    /// Broadened: NEW accepts it, OLD did not; narrowed: the reverse; changed: the reason.
+    pub direction: Direction,
+    /// The rule as policy text.
+    pub rule: String,
+    /// The fidelity accepted.
+    pub fidelity: crate::fidelity::Fidelity,
+    /// On which backend.
+    pub target: crate::ir::AcceptTarget,
+    /// OLD's reason (`None`: OLD does not accept it).
+    pub old: Option<String>,
+    /// NEW's reason (`None`: NEW does not accept it).
+    pub new: Option<String>,
+    /// Where NEW states the rule (OLD, when the acceptance is removed).
+    pub origins: Vec<Origin>,
 }
 
 /// A change of a child policy or hat (matched by name).
@@ -265,6 +288,7 @@ impl Change {
             Change::Signal(c) => c.direction,
             Change::Owns(c) => c.direction,
             Change::Child(c) => c.direction,
+            Change::Accept(c) => c.direction,
         }
     }
 }
@@ -633,6 +657,7 @@ fn diff_view(old: &Policy, new: &Policy) -> Diff {
     changes.extend(other::signal_changes(old, new));
     changes.extend(other::owns_changes(old, new));
     changes.extend(child_changes(old, new));
+    changes.extend(accept::accept_changes(old, new));
     Diff {
         old: old.name.clone(),
         new: new.name.clone(),

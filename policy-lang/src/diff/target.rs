@@ -31,6 +31,10 @@ pub struct EnforcedRule {
     /// Why, in one line (empty for exact).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// The reason the policy gives for accepting this fidelity on this backend (an
+    /// `accept` block), if it does: see [`RuleFidelity::accepted_by`](crate::fidelity::RuleFidelity::accepted_by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<String>,
 }
 
 /// How a backend enforces the rules behind one change.
@@ -74,11 +78,12 @@ pub struct TargetDiff {
 
 impl TargetDiff {
     /// True when NEW's kernel enforcement is less faithful somewhere: a NEW rule behind a
-    /// change is widened or unsupported, or a rule both policies hold became so.
+    /// change is widened or unsupported, or a rule both policies hold became so (or lost
+    /// its acceptance), and NEW does not accept it.
     pub fn widens(&self) -> bool {
         let bad = |v: &[EnforcedRule]| {
             v.iter()
-                .any(|e| e.fidelity.is_some_and(Fidelity::fails_strict))
+                .any(|e| e.fidelity.is_some_and(Fidelity::fails_strict) && e.accepted.is_none())
         };
         self.changes.iter().any(|c| bad(&c.new)) || self.rules.iter().any(|r| bad(&r.new))
     }
@@ -106,6 +111,7 @@ fn entries(
             rights: e.rights,
             fidelity: Some(e.fidelity),
             reason: e.reason.clone(),
+            accepted: report.accepted(e).map(str::to_string),
         })
         .collect();
     if found.is_empty() {
@@ -115,6 +121,7 @@ fn entries(
             rights: None,
             fidelity: None,
             reason: String::new(),
+            accepted: None,
         }]
     } else {
         found
@@ -162,7 +169,7 @@ pub fn target_diff(
             Change::Net(x) => (RuleListKind::Net, None, &x.old, &x.new),
             Change::Capability(x) => (RuleListKind::Capability, None, &x.old, &x.new),
             Change::Signal(x) => (RuleListKind::Signal, None, &x.old, &x.new),
-            Change::Policy(_) | Change::Owns(_) | Change::Child(_) => continue,
+            Change::Policy(_) | Change::Owns(_) | Change::Child(_) | Change::Accept(_) => continue,
         };
         let old_e = side_entries(old_report, list, o, rights);
         let new_e = side_entries(new_report, list, n, rights);
@@ -183,7 +190,7 @@ pub fn target_diff(
 }
 
 /// One rule's content, whatever its origins: what "the same rule" means across policies.
-fn rule_keys(p: &Policy) -> Vec<(RuleListKind, usize, String)> {
+pub(super) fn rule_keys(p: &Policy) -> Vec<(RuleListKind, usize, String)> {
     let mut out = Vec::new();
     for (i, r) in p.files.iter().enumerate() {
         out.push((RuleListKind::File, i, super::file_rule_text(r)));
@@ -206,7 +213,7 @@ fn rule_keys(p: &Policy) -> Vec<(RuleListKind, usize, String)> {
     out
 }
 
-fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin> {
+pub(super) fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin> {
     match list {
         RuleListKind::File => p
             .files
@@ -255,9 +262,12 @@ fn shared_rule_changes(
         };
         let o = entries(old_report, list, oi, None, &text);
         let n = entries(new_report, list, ni, None, &text);
+        // An acceptance added or removed changes what strict mode refuses: listed too.
         let shape = |v: &[EnforcedRule]| {
-            let mut s: Vec<(Option<Rights>, Option<Fidelity>)> =
-                v.iter().map(|e| (e.rights, e.fidelity)).collect();
+            let mut s: Vec<(Option<Rights>, Option<Fidelity>, bool)> = v
+                .iter()
+                .map(|e| (e.rights, e.fidelity, e.accepted.is_some()))
+                .collect();
             s.sort();
             s
         };
@@ -374,6 +384,7 @@ pub fn decision_fidelity(
                 rights: e.rights,
                 fidelity: Some(e.fidelity),
                 reason: e.reason.clone(),
+                accepted: report.accepted(e).map(str::to_string),
             })
             .collect()
     };

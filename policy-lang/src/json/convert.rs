@@ -1,8 +1,12 @@
 //! JSON documents to syntax trees with spans, and back.
 
 use super::spans::{self, Loc, Node};
-use super::{Abstraction, ChildDoc, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars};
-use crate::ast::{ChildKind, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef};
+use super::{
+    Abstraction, Accept, ChildDoc, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars,
+};
+use crate::ast::{
+    AcceptBlock, ChildKind, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef,
+};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
@@ -112,7 +116,7 @@ fn child(loc: Loc<'_>, c: &ChildDoc) -> Result<StmtKind, ChildError> {
         .enumerate()
         .map(|(i, r)| {
             let at = rules.item(i);
-            stmt(rule(at, r), at.span())
+            in_accept(at, r, stmt(rule(at, r), at.span()))
         })
         .collect();
     Ok(StmtKind::Child {
@@ -230,9 +234,26 @@ fn body(loc: Loc<'_>, b: &Body<'_>) -> Vec<Stmt> {
             audit: r.audit.then(|| at.field("audit").span()),
             owner: r.owner.then(|| at.field("owner").span()),
         };
-        out.push(st);
+        out.push(in_accept(at, r, st));
     }
     out
+}
+
+/// A rule's statement, inside an `accept` block of its own when the rule has `accept`.
+fn in_accept(loc: Loc<'_>, r: &Rule, st: Stmt) -> Stmt {
+    let Some(a) = &r.accept else {
+        return st;
+    };
+    let at = loc.field("accept");
+    let span = st.span;
+    let block = AcceptBlock {
+        fidelities: strings(at.field("fidelities"), &a.fidelities),
+        targets: strings(at.field("on"), &a.on),
+        reason: Spanned::new(a.reason.clone(), at.field("reason").span()),
+        body: vec![st],
+        closing_comments: Vec::new(),
+    };
+    stmt(StmtKind::Accept(block), span)
 }
 
 fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
@@ -500,6 +521,39 @@ fn collect_child(
     })
 }
 
+/// The rules of an `accept` block, each with the block's `accept` object.
+fn accept_rules(a: &AcceptBlock, item: &Item) -> Result<Vec<Rule>, ToJsonError> {
+    let c = collect_body(&a.body, item)?;
+    let not_rule = [
+        (c.version.is_some(), "version"),
+        (c.attach.is_some(), "attach"),
+        (c.mode.is_some(), "mode"),
+        (!c.uses.is_empty(), "use"),
+        (!c.vars.is_empty(), "var"),
+        (!c.owns.is_empty(), "owns"),
+        (!c.children.is_empty(), "child"),
+        (c.rules.iter().any(|r| r.accept.is_some()), "accept"),
+    ];
+    if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+        return Err(ToJsonError::InAccept {
+            keyword,
+            item: item.name.node.clone(),
+        });
+    }
+    let spec = Accept {
+        fidelities: nodes(&a.fidelities),
+        on: nodes(&a.targets),
+        reason: a.reason.node.clone(),
+    };
+    Ok(c.rules
+        .into_iter()
+        .map(|mut r| {
+            r.accept = Some(spec.clone());
+            r
+        })
+        .collect())
+}
+
 fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
     let mut c = Collected::default();
     for s in body {
@@ -525,6 +579,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: effect.node,
                 target: Target::Files {
                     rights: nodes(rights),
@@ -538,6 +593,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c
                 .children
                 .push(collect_child(*kind, &name.node, body, item)?),
+            StmtKind::Accept(a) => c.rules.extend(accept_rules(a, item)?),
             StmtKind::Net {
                 effect,
                 op,
@@ -546,6 +602,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: effect.node,
                 target: Target::Net(super::Net {
                     op: op.node.clone(),
@@ -559,6 +616,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             StmtKind::Capability { effect, caps } => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: effect.node,
                 target: Target::Capabilities(nodes(caps)),
             }),
@@ -570,6 +628,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: effect.node,
                 target: Target::Signal(super::Signal {
                     direction: direction.node.clone(),
@@ -580,12 +639,14 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             StmtKind::Unix(u) => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: u.effect.node,
                 target: Target::Unix(super::unix::unix_json(u)),
             }),
             StmtKind::NetFamily(n) => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: n.effect.node,
                 target: Target::NetFamily(super::unix::family_json(n)),
             }),
@@ -597,6 +658,7 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
             } => c.rules.push(Rule {
                 audit,
                 owner,
+                accept: None,
                 effect: effect.node,
                 target: Target::Ptrace(super::Ptrace {
                     access: nodes(access),

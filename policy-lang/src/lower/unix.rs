@@ -1,14 +1,14 @@
 //! Lowering of unix-socket rules and of `net netlink|raw|packet`: one rule per statement
 //! (per protocol for family rules), identical rules merged, sorted.
 
-use super::{origin, sorted};
+use super::{acceptances, sorted, Lowering};
 use crate::ast::{StmtKind, UnixAddrSpec};
 use crate::check::resolve::{Resolution, Workspace};
 use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Effect, FamilyRule, NetFamily, Origin, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer,
-    UnixRule, UnixType,
+    Acceptance, Effect, FamilyRule, NetFamily, Origin, Policy, PolicyName, UnixAddr, UnixOp,
+    UnixPeer, UnixRule, UnixType,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +44,13 @@ pub(super) fn lower_unix(
         let Some(item) = ws.item(e.node) else {
             continue;
         };
-        body(ws, e.node.0, &item.body, &e.via, me, env, out, &mut rules);
+        let lc = Lowering {
+            ws,
+            unit: e.node.0,
+            via: &e.via,
+            me,
+        };
+        body(&lc, &item.body, &[], env, out, &mut rules);
     }
     finish(rules, p);
 }
@@ -60,29 +66,34 @@ pub(super) fn lower_child_unix(
     p: &mut Policy,
 ) {
     let mut rules = Rules::default();
-    body(ws, unit, stmts, &[], me, env, out, &mut rules);
+    let lc = Lowering {
+        ws,
+        unit,
+        via: &[],
+        me,
+    };
+    body(&lc, stmts, &[], env, out, &mut rules);
     finish(rules, p);
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the lowering context, passed down"
-)]
+/// The unix and family rules of one body (`accepts`: see `atoms_in`).
 fn body(
-    ws: &Workspace,
-    unit: usize,
+    lc: &Lowering<'_>,
     stmts: &[crate::ast::Stmt],
-    via: &[String],
-    me: &PolicyName,
+    accepts: &[Acceptance],
     env: &mut Env,
     out: &mut Vec<Diagnostic>,
     rules: &mut Rules,
 ) {
-    let Rules { unix, families } = rules;
+    let (ws, unit, me) = (lc.ws, lc.unit, lc.me);
     {
         for s in stmts {
             let audit = s.quals.audit.is_some();
             match &s.kind {
+                StmtKind::Accept(a) => {
+                    let inner = acceptances(accepts, a);
+                    body(lc, &a.body, &inner, env, out, rules);
+                }
                 StmtKind::Unix(u) => {
                     let ops: Option<BTreeSet<UnixOp>> = u
                         .ops
@@ -120,9 +131,11 @@ fn body(
                         },
                     };
                     let effect = u.effect.node.into();
-                    unix.entry((effect, ops, sock_type, addr, peer, audit))
+                    rules
+                        .unix
+                        .entry((effect, ops, sock_type, addr, peer, audit))
                         .or_default()
-                        .push(origin(ws, unit, s.span, via));
+                        .push(lc.origin(s.span, accepts));
                 }
                 StmtKind::NetFamily(n) => {
                     let Some(family) = NetFamily::from_keyword(&n.family.node) else {
@@ -139,10 +152,11 @@ fn body(
                             .collect()
                     };
                     for protocol in protocols {
-                        families
+                        rules
+                            .families
                             .entry((effect, family, protocol, audit))
                             .or_default()
-                            .push(origin(ws, unit, s.span, via));
+                            .push(lc.origin(s.span, accepts));
                     }
                 }
                 _ => {}

@@ -7,8 +7,8 @@
 
 use super::lexer::{Kind, LexComment, Token};
 use crate::ast::{
-    ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
-    StmtKind, UseRef,
+    AcceptBlock, ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers,
+    Stmt, StmtKind, UseRef,
 };
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::show;
@@ -22,6 +22,13 @@ pub(super) const STMT_KEYWORDS: [&str; 11] = [
 ];
 /// Words that start an item.
 pub(super) const ITEM_KEYWORDS: [&str; 2] = ["policy", "abstraction"];
+
+/// The word that starts an `accept` block. Not reserved: `accept` is also a unix
+/// operation, so it starts a statement only where a statement starts, or, after a
+/// statement whose last list could go on, when a fidelity follows it.
+pub(super) const ACCEPT: &str = "accept";
+/// The words an `accept` block may name as fidelities (the checker refuses the first two).
+const FIDELITY_WORDS: [&str; 4] = ["widened", "unsupported", "exact", "narrowed"];
 
 /// True for the reserved words: the statement and item keywords.
 pub fn is_reserved(w: &str) -> bool {
@@ -70,6 +77,9 @@ struct Parser<'a> {
     last_end: usize,
     /// The qualifiers of the rule being parsed.
     quals: Qualifiers,
+    /// A comment on the line of a block statement's `{` (its trailing comment, where the
+    /// formatter writes it).
+    block_trailing: Option<Comment>,
 }
 
 /// Parse a token list (ending with [`Kind::Eof`]) into a file.
@@ -94,6 +104,7 @@ pub(super) fn parse_tokens<'a>(
         pending: Vec::new(),
         last_end: 0,
         quals: Qualifiers::default(),
+        block_trailing: None,
     };
     let f = p.file();
     (f, p.diags)
@@ -142,8 +153,29 @@ impl<'a> Parser<'a> {
         self.peek().kind == kind
     }
 
+    /// True at `accept` followed by a fidelity: an `accept` block, not a unix operation.
+    pub(super) fn at_accept(&self) -> bool {
+        self.at_word(ACCEPT)
+            && self
+                .toks
+                .get(self.pos + 1)
+                .is_some_and(|t| t.kind == Kind::Word && FIDELITY_WORDS.contains(&t.text))
+    }
+
     fn at_word(&self, w: &str) -> bool {
         self.peek_word() == Some(w)
+    }
+
+    /// After a block's `{`: a comment on the same line is the block statement's trailing
+    /// comment.
+    fn block_trailing_comment(&mut self) {
+        let mut cs = self.take_comments();
+        if cs.first().is_some_and(|c| c.newlines_before == 0) {
+            self.block_trailing = Some(cs.remove(0).comment);
+        }
+        if let Some(t) = self.toks.get_mut(self.pos) {
+            t.comments = cs;
+        }
     }
 
     /// Take the comments written before the next token.
@@ -180,7 +212,7 @@ impl<'a> Parser<'a> {
         let t = self.peek();
         match t.kind {
             Kind::Eof | Kind::RBrace => true,
-            Kind::Word => is_reserved(t.text),
+            Kind::Word => is_reserved(t.text) || self.at_accept(),
             _ => false,
         }
     }
@@ -320,7 +352,11 @@ impl<'a> Parser<'a> {
         let mut just_parsed = false;
         loop {
             let mut cs = self.take_comments().into_iter().peekable();
-            if just_parsed && cs.peek().is_some_and(|c| c.newlines_before == 0) {
+            let free = item
+                .body
+                .last()
+                .is_some_and(|l| l.trailing_comment.is_none());
+            if just_parsed && free && cs.peek().is_some_and(|c| c.newlines_before == 0) {
                 if let (Some(c), Some(last)) = (cs.next(), item.body.last_mut()) {
                     last.trailing_comment = Some(c.comment);
                 }
@@ -349,14 +385,14 @@ impl<'a> Parser<'a> {
                     }
                     return self.last_end;
                 }
-                Kind::Word if STMT_KEYWORDS.contains(&text) => {
+                Kind::Word if STMT_KEYWORDS.contains(&text) || text == ACCEPT => {
                     self.pending = comments(cs).collect();
                     match self.stmt() {
                         Ok(stmt) => {
                             item.body.push(Stmt {
                                 kind: stmt,
                                 comments: std::mem::take(&mut self.pending),
-                                trailing_comment: None,
+                                trailing_comment: self.block_trailing.take(),
                                 blank_line_before: blank,
                                 span: Span::new(span.start, self.last_end),
                                 quals: std::mem::take(&mut self.quals),
@@ -364,6 +400,7 @@ impl<'a> Parser<'a> {
                             just_parsed = true;
                         }
                         Err(Reported) => {
+                            self.block_trailing = None;
                             self.sync();
                             self.pending.clear();
                             self.quals = Qualifiers::default();
@@ -469,7 +506,7 @@ impl<'a> Parser<'a> {
 
     /// True when the next token is a word that could only continue a comma list.
     fn at_list_element(&self) -> bool {
-        self.peek_word().is_some_and(|w| !is_reserved(w))
+        self.peek_word().is_some_and(|w| !is_reserved(w)) && !self.at_accept()
     }
 
     /// `IDENT { "," IDENT }`.
@@ -485,6 +522,16 @@ impl<'a> Parser<'a> {
                 return Ok(v);
             }
         }
+    }
+
+    /// `IDENT { "," IDENT }`, ended by whatever follows the last one.
+    fn comma_words(&mut self, expected: &str) -> PResult<Vec<Spanned<String>>> {
+        let mut v = vec![self.ident(expected)?];
+        while self.at(Kind::Comma) {
+            self.bump();
+            v.push(self.ident(expected)?);
+        }
+        Ok(v)
     }
 
     /// `useref = name [ "@" INT ]`.
@@ -547,6 +594,7 @@ impl<'a> Parser<'a> {
             "deny" => self.rule(Spanned::new(Effect::Deny, kw.span))?,
             "child" => self.child(ChildKind::Child)?,
             "hat" => self.child(ChildKind::Hat)?,
+            ACCEPT => self.accept()?,
             _ => return Err(self.error_at(&kw, kw.span, "a statement")),
         })
     }
@@ -681,6 +729,8 @@ impl<'a> Parser<'a> {
         };
         let name = self.name(what)?;
         let open = self.punct(Kind::LBrace, "`{`")?;
+        self.block_trailing_comment();
+        let trailing = self.block_trailing.take();
         // The comments before this statement wait in `pending` while its body is parsed.
         let saved = std::mem::take(&mut self.pending);
         let mut inner = Item {
@@ -695,12 +745,49 @@ impl<'a> Parser<'a> {
         let mut saved = saved;
         saved.append(&mut self.pending);
         self.pending = saved;
+        self.block_trailing = trailing;
         Ok(StmtKind::Child {
             kind,
             name,
             body: inner.body,
             closing_comments: inner.closing_comments,
         })
+    }
+
+    /// `IDENT { "," IDENT } "on" IDENT { "," IDENT } STRING "{" { stmt } "}"` after `accept`.
+    fn accept(&mut self) -> PResult<StmtKind> {
+        let fidelities = self.comma_words("a fidelity (`widened` or `unsupported`)")?;
+        if !self.at_word("on") {
+            return Err(self.error("`,` or `on`"));
+        }
+        self.bump();
+        let targets = self.comma_words("a backend (`apparmor`, `selinux` or `landlock`)")?;
+        let reason = self.string("the reason, a string")?;
+        let open = self.punct(Kind::LBrace, "`{`")?;
+        self.block_trailing_comment();
+        let trailing = self.block_trailing.take();
+        // The comments before this statement wait in `pending` while its body is parsed.
+        let saved = std::mem::take(&mut self.pending);
+        let mut inner = Item {
+            kind: ItemKind::Policy,
+            name: Spanned::new(String::new(), open),
+            body: Vec::new(),
+            comments: Vec::new(),
+            closing_comments: Vec::new(),
+            span: open,
+        };
+        self.body(&mut inner, Some(open));
+        let mut saved = saved;
+        saved.append(&mut self.pending);
+        self.pending = saved;
+        self.block_trailing = trailing;
+        Ok(StmtKind::Accept(AcceptBlock {
+            fidelities,
+            targets,
+            reason,
+            body: inner.body,
+            closing_comments: inner.closing_comments,
+        }))
     }
 
     /// `IDENT [ IDENT { "," IDENT } ] ( "to" | "from" ) name` after `signal`.

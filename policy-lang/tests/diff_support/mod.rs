@@ -25,6 +25,7 @@ pub fn at(file: &str, line: usize) -> Origin {
         column: 5,
         span: Span::new(line * 40, line * 40 + 20),
         via: Vec::new(),
+        accepts: Vec::new(),
     }
 }
 

@@ -24,6 +24,7 @@ pub fn origin(line: usize) -> Origin {
         column: 5,
         span: Span::new(line * 10, line * 10 + 5),
         via: Vec::new(),
+        accepts: Vec::new(),
     }
 }
 

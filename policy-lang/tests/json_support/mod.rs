@@ -77,6 +77,9 @@ pub fn check_spans(text: &str, file: &File) {
                 StmtKind::Child { .. } => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                 }
+                StmtKind::Accept(_) => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                }
                 StmtKind::Net {
                     effect,
                     op,

@@ -70,6 +70,7 @@ impl PolicyBuilder {
             column: 5,
             span: Span::new(self.line * 10, self.line * 10 + 5),
             via: Vec::new(),
+            accepts: Vec::new(),
         }
     }
 

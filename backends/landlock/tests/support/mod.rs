@@ -20,6 +20,7 @@ fn origin(line: usize) -> Origin {
         column: 5,
         span: Span::new(0, 0),
         via: Vec::new(),
+        accepts: Vec::new(),
     }
 }
 

@@ -175,6 +175,7 @@ pub fn origin(line: usize) -> Origin {
         column: 5,
         span: Span::new(0, 0),
         via: vec![],
+        accepts: Vec::new(),
     }
 }
 

@@ -135,6 +135,9 @@ class FidelityEntry:
     rights: List[str]
     #: Why it is not exact (empty when exact).
     reason: str
+    #: The policy's reason when an `accept` block accepts this widening on this backend
+    #: (strict mode does not refuse it); None otherwise.
+    accepted: Optional[str]
     data: Dict[str, Any] = field(repr=False)
 
 
@@ -166,6 +169,7 @@ class FidelityReport:
                 rule=e.get("rule", ""),
                 rights=list(e.get("rights", [])),
                 reason=e.get("reason", ""),
+                accepted=e.get("accepted"),
                 data=e,
             )
             for e in d.get("entries", [])

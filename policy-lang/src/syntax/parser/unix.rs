@@ -22,7 +22,8 @@ impl Parser<'_> {
                 Some(w)
                     if super::is_ident(w)
                         && !UNIX_TYPES.contains(&w)
-                        && !AFTER_OPS.contains(&w) =>
+                        && !AFTER_OPS.contains(&w)
+                        && !self.at_accept() =>
                 {
                     let t = self.bump();
                     ops.push(Spanned::new(w.to_string(), t.span));
@@ -43,7 +44,8 @@ impl Parser<'_> {
                 Some(w)
                     if super::is_ident(w)
                         && !UNIX_TYPES.contains(&w)
-                        && !AFTER_OPS.contains(&w) => {}
+                        && !AFTER_OPS.contains(&w)
+                        && !self.at_accept() => {}
                 _ => break,
             }
         }

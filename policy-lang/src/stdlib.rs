@@ -42,6 +42,7 @@
 //! | `shell` | POSIX shells, their start-up files, terminfo, the commands in /usr/bin |
 //! | `ssh-keys` | the user's ~/.ssh, the client configuration and ssh-agent's socket |
 //! | `ssl-certs` | trusted CA certificates and the crypto policy |
+//! | `syslog` | the system log's sockets (/dev/log, journald) |
 //! | `system-observe` | processes' status under /proc, load and memory figures, sysfs |
 //! | `timezone` | the system time zone and the tz database |
 //! | `tmp` | files under `/tmp` and `/var/tmp` |
@@ -55,10 +56,10 @@
 //! ```
 //! let text = polc_lang::stdlib::get("tmp").unwrap();
 //! assert!(text.contains("abstraction tmp"));
-//! assert_eq!(polc_lang::stdlib::all().len(), 44);
+//! assert_eq!(polc_lang::stdlib::all().len(), 45);
 //! ```
 
-const ALL: [(&str, &str); 44] = [
+const ALL: [(&str, &str); 45] = [
     (
         "audio-playback",
         include_str!("../stdlib/audio-playback.pol"),
@@ -118,6 +119,7 @@ const ALL: [(&str, &str); 44] = [
     ("shell", include_str!("../stdlib/shell.pol")),
     ("ssh-keys", include_str!("../stdlib/ssh-keys.pol")),
     ("ssl-certs", include_str!("../stdlib/ssl-certs.pol")),
+    ("syslog", include_str!("../stdlib/syslog.pol")),
     (
         "system-observe",
         include_str!("../stdlib/system-observe.pol"),

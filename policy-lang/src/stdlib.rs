@@ -2,8 +2,9 @@
 //!
 //! Each file `policy-lang/stdlib/NAME.pol` defines `abstraction NAME` and is embedded in
 //! the library. A policy pulls one in with `use NAME` (or `use NAME@VERSION`); an
-//! abstraction of the same name in the policy's own file or in an `--abstractions`
-//! directory takes precedence. Diagnostics and origins name these files `stdlib:NAME`.
+//! abstraction of the same name in the policy's own file or in a directory of the
+//! abstraction search path ([`crate::catalog`]) takes precedence. Diagnostics and
+//! origins name these files `stdlib:NAME`.
 //!
 //! | name | what it grants |
 //! | --- | --- |

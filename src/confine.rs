@@ -599,7 +599,7 @@ pub fn check_exec(policy: &Policy, program: &OsStr, lsm: Lsm) -> Result<PathBuf,
         ExecFix::Add(format!(
             "allow {} {}",
             missing.join(" "),
-            polc_lang::fmt::quote(&path)
+            polc_lang::ir::text::quote(&path)
         ))
     } else {
         let mut at = denied_at;

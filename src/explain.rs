@@ -2,6 +2,7 @@
 //! language's own words and where they were written.
 
 use polc_lang::eval::{evaluate, Reason, Request, RuleKind, RuleRef};
+use polc_lang::ir::text::quote;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{Origin, Policy, PolicyName, SignalDir};
 use serde::Serialize;
@@ -135,20 +136,6 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
         .collect()
 }
 
-/// A string literal of the language: `"` and `\` escaped.
-fn quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
-
 /// One IR rule as the language writes it, e.g. `allow read write append "/srv/**"` or
 /// `allow net bind tcp 8080-8089`; `None` when the index is out of range.
 pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<String> {
@@ -177,7 +164,7 @@ fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<Strin
                 "{} {} {}",
                 r.effect.keyword(),
                 r.rights,
-                quoted(r.glob.as_str())
+                quote(r.glob.as_str())
             );
             s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
             s

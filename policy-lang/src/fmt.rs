@@ -56,6 +56,7 @@ use crate::ast::{
     AcceptBlock, Comment, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
 };
 use crate::diagnostics::Diagnostic;
+use crate::ir::text::quote;
 use crate::span::Spanned;
 use crate::syntax;
 
@@ -236,20 +237,6 @@ fn write_trailing(out: &mut String, indent: &str, stmt: &Stmt) {
             out.push_str(more);
         }
     }
-}
-
-/// `"..."` with `"` and `\` escaped.
-pub fn quote(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            q.push('\\');
-        }
-        q.push(c);
-    }
-    q.push('"');
-    q
 }
 
 fn words(ws: &[Spanned<String>]) -> impl Iterator<Item = &str> {

@@ -1,16 +1,17 @@
 //! Process-to-process rules: the peer of signal and ptrace rules.
 
-use crate::profile::{profile_name, quote};
+use crate::profile::profile_name;
 use crate::Error;
 use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind};
 use polc_lang::ir::ptrace::ptrace_rule_text;
+use polc_lang::ir::text::quote_line;
 use polc_lang::ir::{Effect, Peer, Policy, PtraceAccess, PtraceDir};
 
 /// The ` peer=...` clause of a rule on processes of `peer`: a policy's profile name,
 /// AppArmor's own `unconfined` label, or nothing for every process.
 pub(crate) fn peer_clause(peer: &Peer) -> Result<String, Error> {
     Ok(match peer {
-        Peer::Policy(name) => format!(" peer={}", quote(&profile_name(name)?)),
+        Peer::Policy(name) => format!(" peer={}", quote_line(&profile_name(name)?)),
         Peer::Unconfined => " peer=unconfined".to_string(),
         Peer::Any => String::new(),
     })

@@ -176,7 +176,7 @@ pub enum Error {
         name: String,
     },
     /// Two allow rules with the same glob run executables under different policies.
-    #[error("the rules on {} run executables under different policies", profile::quote(.glob))]
+    #[error("the rules on {} run executables under different policies", polc_lang::ir::text::quote_line(.glob))]
     ConflictingExec {
         /// The glob.
         glob: String,

@@ -3,6 +3,7 @@
 use crate::files::{self, Letters};
 use crate::{aare, names, net, Config, Error};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
     ChildKind, ExecMode, FileRule, Mode, NetOp, Policy, PolicyName, Proto, SignalDir,
@@ -43,21 +44,6 @@ struct FileLine {
     transition: Option<Transition>,
 }
 
-/// A string in the language's own syntax, on one line (for reports and errors).
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// [`quote`], cut to its first 60 characters (with `…`) for messages: a pattern of
 /// 16 KiB is not repeated in an error.
 pub(crate) fn quote_short(s: &str) -> String {
@@ -65,9 +51,9 @@ pub(crate) fn quote_short(s: &str) -> String {
     match s.char_indices().nth(KEEP) {
         Some((i, _)) => format!(
             "{}…\"",
-            quote(s.get(..i).unwrap_or(s)).trim_end_matches('"')
+            quote_line(s.get(..i).unwrap_or(s)).trim_end_matches('"')
         ),
-        None => quote(s),
+        None => quote_line(s),
     }
 }
 
@@ -97,7 +83,7 @@ fn file_rule_text(r: &FileRule) -> String {
         r.effect.keyword(),
         if r.owner { " owner" } else { "" },
         r.rights,
-        quote(r.glob.as_str())
+        quote_line(r.glob.as_str())
     );
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
@@ -219,15 +205,15 @@ fn render_file_line(key: &LineKey, line: &FileLine) -> String {
             (Some(Transition::Inherit), false) => mode.push_str("ix"),
             (Some(Transition::Profile(p)), false) => {
                 mode.push_str("px -> ");
-                mode.push_str(&quote(p));
+                mode.push_str(&quote_line(p));
             }
             (Some(Transition::Child(p)), false) => {
                 mode.push_str("cx -> ");
-                mode.push_str(&quote(p));
+                mode.push_str(&quote_line(p));
             }
             (Some(Transition::Fallback(p)), false) => {
                 mode.push_str("pix -> ");
-                mode.push_str(&quote(p));
+                mode.push_str(&quote_line(p));
             }
             (Some(Transition::Unconfined), false) => mode.push_str("ux"),
         }
@@ -447,10 +433,16 @@ fn child_block(
     let mut sections = rules(&child.policy, config, &mut own)?;
     // The child's `self` (its own name in its rules) is the label `PARENT//CHILD` in
     // the kernel: peers written as the bare name are rewritten to it.
-    let label = quote(&format!("{parent}//{name}"));
+    let label = quote_line(&format!("{parent}//{name}"));
     let rewrites = [
-        (format!("peer={}", quote(&name)), format!("peer={label}")),
-        (format!("label={}", quote(&name)), format!("label={label}")),
+        (
+            format!("peer={}", quote_line(&name)),
+            format!("peer={label}"),
+        ),
+        (
+            format!("label={}", quote_line(&name)),
+            format!("label={label}"),
+        ),
     ];
     for line in sections.iter_mut().flatten() {
         for (bare, full) in &rewrites {
@@ -480,8 +472,8 @@ fn child_block(
     }
     let mut text = String::from("\n");
     match child.kind {
-        ChildKind::Child => text.push_str(&format!("  profile {}", quote(&name))),
-        ChildKind::Hat => text.push_str(&format!("  ^{}", quote(&name))),
+        ChildKind::Child => text.push_str(&format!("  profile {}", quote_line(&name))),
+        ChildKind::Hat => text.push_str(&format!("  ^{}", quote_line(&name))),
     }
     if child.policy.mode == Mode::Complain {
         text.push_str(" flags=(complain)");
@@ -526,7 +518,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
                 Subject::Attach,
                 Fidelity::Exact,
                 "",
-                format!("attach {}", quote(&a.path)),
+                format!("attach {}", quote_line(&a.path)),
                 vec![a.origin.clone()],
             ));
             Some(p)
@@ -538,7 +530,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             Subject::Owns { index },
             Fidelity::Exact,
             "",
-            format!("owns {}", quote(o.glob.as_str())),
+            format!("owns {}", quote_line(o.glob.as_str())),
             o.origins.clone(),
         ));
     }
@@ -569,7 +561,7 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
         config.abi
     ));
     text.push_str(&format!("abi <abi/{}>,\n\n", config.abi));
-    text.push_str(&format!("profile {}", quote(&name)));
+    text.push_str(&format!("profile {}", quote_line(&name)));
     if let Some(p) = attachment {
         text.push_str(&format!(" \"{p}\""));
     }

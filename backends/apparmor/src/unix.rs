@@ -11,9 +11,10 @@
 //! - `network` rules name a family and a socket type, never a protocol: a netlink or raw
 //!   rule that names a protocol is widened to the family.
 
-use crate::profile::{profile_name, quote};
+use crate::profile::profile_name;
 use crate::{aare, Error};
 use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind};
+use polc_lang::ir::text::quote_line;
 use polc_lang::ir::{
     Effect, FamilyRule, NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
 };
@@ -54,7 +55,7 @@ fn unix_rule(r: &UnixRule, lines: &mut Vec<String>) -> Result<(Fidelity, String)
     let label = match &r.peer {
         UnixPeer::Any => None,
         UnixPeer::Unconfined => Some("label=unconfined".to_string()),
-        UnixPeer::Policy(n) => Some(format!("label={}", quote(&profile_name(n)?))),
+        UnixPeer::Policy(n) => Some(format!("label={}", quote_line(&profile_name(n)?))),
     };
     let ops: Vec<UnixOp> = r.ops.iter().copied().collect();
     let local: Vec<UnixOp> = ops.iter().copied().filter(|o| o.is_local()).collect();

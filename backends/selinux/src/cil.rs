@@ -8,8 +8,8 @@
 //! namespace), so a local name can never capture them.
 
 use crate::names::block_name;
-use crate::report::quote;
 use crate::{Out, DOMAIN_ROLE, LEVEL, OBJECT_ROLE, USER};
+use polc_lang::ir::text::quote_line;
 use polc_lang::ir::{Policy, PolicyName};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -50,7 +50,7 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
         let _ = writeln!(s, "    (typeattributeset .{attr} ({}))", members.join(" "));
     }
     if let Some(a) = &p.attach {
-        let _ = writeln!(s, "    ; attach {}", quote(&a.path));
+        let _ = writeln!(s, "    ; attach {}", quote_line(&a.path));
     }
     for (re, mode, t) in &out.filecons {
         let kw = mode.map_or("any", |m| m.cil_keyword());

@@ -2,6 +2,7 @@
 //! findings into entries.
 
 use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
+use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
     CapRule, FileRule, NetOp, NetRule, Origin, Policy, Proto, SignalDir, SignalRule,
@@ -16,22 +17,6 @@ fn effect(e: Effect) -> &'static str {
     }
 }
 
-/// A string as the language writes it (quotes, `\"` and `\\`; other characters that
-/// could break a one-line report are escaped too).
-pub(crate) fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.extend(c.escape_default()),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// `allow read write "/var/lib/app/**"`.
 pub(crate) fn file_rule_text(r: &FileRule) -> String {
     let mut s = format!(
@@ -40,7 +25,7 @@ pub(crate) fn file_rule_text(r: &FileRule) -> String {
         effect(r.effect),
         if r.owner { " owner" } else { "" },
         r.rights,
-        quote(r.glob.as_str())
+        quote_line(r.glob.as_str())
     );
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
@@ -260,11 +245,14 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
             Vec::new(),
         ),
         Subject::Attach => p.attach.as_ref().map_or_else(Default::default, |a| {
-            (format!("attach {}", quote(&a.path)), vec![a.origin.clone()])
+            (
+                format!("attach {}", quote_line(&a.path)),
+                vec![a.origin.clone()],
+            )
         }),
         Subject::Owns { index } => p.owns.get(index).map_or_else(Default::default, |o| {
             (
-                format!("owns {}", quote(o.glob.as_str())),
+                format!("owns {}", quote_line(o.glob.as_str())),
                 o.origins.clone(),
             )
         }),

@@ -3,7 +3,7 @@
 //! contexts.
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
-use polc_lang::fmt::quote as literal;
+use polc_lang::ir::text::quote as literal;
 
 /// Path components: plain, glob syntax, and the bytes that mean something to AppArmor
 /// (quotes, commas, braces, `@{`), CIL (parentheses, semicolons) or a shell.

@@ -2,9 +2,10 @@
 
 use super::exec::{keyword, Scope};
 use super::items::{check_rule, Sink};
-use super::strings::{esc, suggest};
+use super::strings::suggest;
 use crate::ast::{AcceptBlock, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::one_line;
 use crate::ir::{AcceptTarget, ACCEPTABLE};
 
 /// An `accept` block: known fidelities and backends, a reason, rules only, not nested.
@@ -27,7 +28,7 @@ pub(crate) fn check_accept(sink: &mut Sink<'_>, a: &AcceptBlock, scope: &Scope<'
             Code::AcceptFidelity,
             sink.file,
             f.span,
-            format!("`{}` cannot be accepted", esc(&f.node)),
+            format!("`{}` cannot be accepted", one_line(&f.node)),
             "not `widened` or `unsupported`",
         )
         .with_help(help);
@@ -46,7 +47,7 @@ pub(crate) fn check_accept(sink: &mut Sink<'_>, a: &AcceptBlock, scope: &Scope<'
             Code::AcceptTarget,
             sink.file,
             t.span,
-            format!("unknown backend `{}`", esc(&t.node)),
+            format!("unknown backend `{}`", one_line(&t.node)),
             "not a backend",
         )
         .with_help(help);

@@ -3,9 +3,9 @@
 //! W0230).
 
 use super::items::{check_policy_name, check_rule, Sink};
-use super::strings::esc;
 use crate::ast::{ChildKind, Effect, ExecMode, Stmt, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::one_line;
 use crate::span::{Span, Spanned};
 
 /// Where a rule is written: what `as child NAME` may name there.
@@ -76,7 +76,7 @@ pub(crate) fn check_child(
             Code::DuplicateChild,
             sink.file,
             name.span,
-            format!("child `{}` declared more than once", esc(&name.node)),
+            format!("child `{}` declared more than once", one_line(&name.node)),
             "declared again here",
         )
         .with_label(first.span, "first declared here");
@@ -84,7 +84,7 @@ pub(crate) fn check_child(
     }
     let inner = Scope {
         children: Vec::new(),
-        inside: Some(format!("{} `{}`", kind.keyword(), esc(&name.node))),
+        inside: Some(format!("{} `{}`", kind.keyword(), one_line(&name.node))),
     };
     for s in body {
         match &s.kind {
@@ -105,7 +105,7 @@ pub(crate) fn check_child(
                     format!(
                         "`{word}` is not allowed in {} `{}`",
                         kind.keyword(),
-                        esc(&name.node)
+                        one_line(&name.node)
                     ),
                     "not a rule",
                 )
@@ -212,7 +212,7 @@ fn check_child_target(sink: &mut Sink<'_>, n: &Spanned<String>, scope: &Scope<'_
             sink,
             Code::UnknownChild,
             n.span,
-            format!("`as child {}` in {inside}", esc(&n.node)),
+            format!("`as child {}` in {inside}", one_line(&n.node)),
             "no children here",
         );
         return;
@@ -224,12 +224,12 @@ fn check_child_target(sink: &mut Sink<'_>, n: &Spanned<String>, scope: &Scope<'_
                 Code::ExecToHat,
                 sink.file,
                 n.span,
-                format!("`{}` is a hat, not a child", esc(&n.node)),
+                format!("`{}` is a hat, not a child", one_line(&n.node)),
                 "a hat is entered by `change_hat`, never by exec",
             )
             .with_help(format!(
                 "declare it `child {} {{ ... }}` to run executables under it",
-                esc(&n.node)
+                one_line(&n.node)
             ));
             sink.push(d);
         }
@@ -244,14 +244,14 @@ fn check_child_target(sink: &mut Sink<'_>, n: &Spanned<String>, scope: &Scope<'_
                 Some(s) => format!("did you mean `{s}`?"),
                 None => format!(
                     "declare it in this policy: `child {} {{ ... }}`",
-                    esc(&n.node)
+                    one_line(&n.node)
                 ),
             };
             let d = Diagnostic::new(
                 Code::UnknownChild,
                 sink.file,
                 n.span,
-                format!("unknown child policy `{}`", esc(&n.node)),
+                format!("unknown child policy `{}`", one_line(&n.node)),
                 "no child of this name in this policy",
             )
             .with_help(help);

@@ -7,9 +7,10 @@
 use super::exec::{check_child, check_exec_mode, Scope};
 use super::names::normalize_c_name;
 use super::paths::PathSite;
-use super::strings::{esc, has_refs, is_var_name, pieces, suggest, LitMap};
+use super::strings::{has_refs, is_var_name, pieces, suggest, LitMap};
 use crate::ast::{Effect, Item, ItemKind, PortSpec, Stmt, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::one_line;
 use crate::ir::{is_capability, is_signal, CAPABILITIES, SIGNALS};
 use crate::ir::{PolicyName, MAX_NAME_LEN};
 use crate::rights::{Right, Rights, GROUPS};
@@ -89,11 +90,11 @@ pub(crate) fn check_policy_name(
         Err(e) => {
             let fixed = n.to_ascii_lowercase().replace('_', "-");
             let help = (!n.is_empty() && PolicyName::new(&fixed).is_ok())
-                .then(|| format!("write `{}`; {}", esc(&fixed), Code::InvalidName.help()));
+                .then(|| format!("write `{}`; {}", one_line(&fixed), Code::InvalidName.help()));
             sink.report(
                 Code::InvalidName,
                 name.span,
-                format!("invalid {what} `{}`: {e}", esc(n)),
+                format!("invalid {what} `{}`: {e}", one_line(n)),
                 "invalid name",
                 help,
                 None,
@@ -123,7 +124,7 @@ fn check_abstraction_name(sink: &mut Sink<'_>, name: &str, span: Span) -> bool {
     sink.report(
         Code::InvalidAbstractionName,
         span,
-        format!("invalid abstraction name `{}`: {why}", esc(name)),
+        format!("invalid abstraction name `{}`: {why}", one_line(name)),
         "invalid name",
         None,
         None,
@@ -284,7 +285,10 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
         sink.report(
             Code::MissingVersion,
             item.name.span,
-            format!("abstraction `{}` declares no version", esc(&item.name.node)),
+            format!(
+                "abstraction `{}` declares no version",
+                one_line(&item.name.node)
+            ),
             "no `version` in this abstraction",
             None,
             None,
@@ -298,7 +302,7 @@ fn check_mode(sink: &mut Sink<'_>, m: &Spanned<String>) {
         sink.report(
             Code::UnknownMode,
             m.span,
-            format!("unknown mode `{}`", esc(&m.node)),
+            format!("unknown mode `{}`", one_line(&m.node)),
             "not a mode",
             help,
             None,
@@ -316,7 +320,7 @@ fn check_var(
         sink.report(
             Code::InvalidVariable,
             name.span,
-            format!("invalid variable name `{}`", esc(&name.node)),
+            format!("invalid variable name `{}`", one_line(&name.node)),
             "invalid name",
             None,
             None,
@@ -340,7 +344,7 @@ fn check_var(
             span,
             format!(
                 "value of variable `{}` holds `{}`",
-                esc(&name.node),
+                one_line(&name.node),
                 c.escape_default()
             ),
             "not allowed in a value",
@@ -436,7 +440,7 @@ fn check_rights(sink: &mut Sink<'_>, stmt_span: Span, rights: &[Spanned<String>]
             sink.report(
                 Code::UnknownRight,
                 k.span,
-                format!("unknown access right `{}`", esc(&k.node)),
+                format!("unknown access right `{}`", one_line(&k.node)),
                 "not a right",
                 help,
                 None,
@@ -465,7 +469,7 @@ fn check_exec_as(
         sink.report(
             Code::DenyWithAs,
             target.span,
-            format!("`deny` rule with `as {}`", esc(&target.node)),
+            format!("`deny` rule with `as {}`", one_line(&target.node)),
             "transition on a deny",
             None,
             Some((effect.span, "this rule denies")),
@@ -486,7 +490,7 @@ fn check_exec_as(
             target.span,
             format!(
                 "`as {}` on a rule that does not grant `exec`",
-                esc(&target.node)
+                one_line(&target.node)
             ),
             "transition without exec",
             help,
@@ -510,7 +514,7 @@ fn check_net(sink: &mut Sink<'_>, op: &Spanned<String>, proto: &Spanned<String>)
         sink.report(
             Code::UnknownNetOp,
             op.span,
-            format!("unknown network operation `{}`", esc(&op.node)),
+            format!("unknown network operation `{}`", one_line(&op.node)),
             "not an operation",
             help,
             None,
@@ -526,7 +530,7 @@ fn check_net(sink: &mut Sink<'_>, op: &Spanned<String>, proto: &Spanned<String>)
         sink.report(
             Code::UnknownProto,
             proto.span,
-            format!("unknown protocol `{}`", esc(&proto.node)),
+            format!("unknown protocol `{}`", one_line(&proto.node)),
             "not a protocol",
             help,
             None,
@@ -548,7 +552,7 @@ fn check_caps(sink: &mut Sink<'_>, caps: &[Spanned<String>]) {
         sink.report(
             Code::UnknownCapability,
             c.span,
-            format!("unknown capability `{}`", esc(&c.node)),
+            format!("unknown capability `{}`", one_line(&c.node)),
             "not a capability",
             help,
             None,
@@ -570,7 +574,7 @@ fn check_signal(
         sink.report(
             Code::UnknownDirection,
             direction.span,
-            format!("unknown signal direction `{}`", esc(&direction.node)),
+            format!("unknown signal direction `{}`", one_line(&direction.node)),
             "not a direction",
             help,
             None,
@@ -591,7 +595,7 @@ fn check_signal(
         sink.report(
             Code::UnknownSignal,
             s.span,
-            format!("unknown signal `{}`", esc(&s.node)),
+            format!("unknown signal `{}`", one_line(&s.node)),
             "not a signal",
             help,
             None,
@@ -618,7 +622,7 @@ fn check_ptrace(sink: &mut Sink<'_>, access: &[Spanned<String>], peer: &Spanned<
         sink.report(
             Code::UnknownPtraceAccess,
             a.span,
-            format!("unknown ptrace access `{}`", esc(&a.node)),
+            format!("unknown ptrace access `{}`", one_line(&a.node)),
             "not a ptrace access",
             help.or_else(|| Some(Code::UnknownPtraceAccess.help().to_string())),
             None,
@@ -697,7 +701,7 @@ pub(crate) fn check_duplicate_abstractions(sink: &mut Sink<'_>, items: &[Item]) 
                 item.name.span,
                 format!(
                     "abstraction `{}` is defined more than once",
-                    esc(&item.name.node)
+                    one_line(&item.name.node)
                 ),
                 "defined again here",
                 None,
@@ -722,7 +726,7 @@ pub(crate) fn check_policy_count(sink: &mut Sink<'_>, items: &[Item]) {
             Some(first) => sink.report(
                 Code::PolicyCount,
                 first.name.span,
-                format!("`{}` holds no policy", esc(sink.file)),
+                format!("`{}` holds no policy", one_line(sink.file)),
                 "only abstractions in this file",
                 Some(help.into()),
                 None,
@@ -731,7 +735,7 @@ pub(crate) fn check_policy_count(sink: &mut Sink<'_>, items: &[Item]) {
                 Diagnostic::unlocated(
                     Code::PolicyCount,
                     sink.file,
-                    format!("`{}` holds no policy", esc(sink.file)),
+                    format!("`{}` holds no policy", one_line(sink.file)),
                 )
                 .with_help(help),
             ),
@@ -741,7 +745,7 @@ pub(crate) fn check_policy_count(sink: &mut Sink<'_>, items: &[Item]) {
                 sink.report(
                     Code::PolicyCount,
                     p.name.span,
-                    format!("`{}` holds more than one policy", esc(sink.file)),
+                    format!("`{}` holds more than one policy", one_line(sink.file)),
                     "another policy",
                     None,
                     Some((first.name.span, "first policy")),

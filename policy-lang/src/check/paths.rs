@@ -1,8 +1,9 @@
 //! Path and glob validation with spans mapped back into string literals.
 
-use super::strings::{esc, LitMap, Piece, Substituted};
+use super::strings::{LitMap, Piece, Substituted};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::{Glob, GlobError, GlobErrorKind};
+use crate::ir::text::one_line;
 use crate::span::{Span, Spanned};
 use std::ops::Range;
 
@@ -54,18 +55,18 @@ impl<'a> PathSite<'a> {
         let shown: Vec<String> = if names.is_empty() {
             values
                 .iter()
-                .map(|(n, v)| format!("`${{{n}}}` is `{}`", esc(v)))
+                .map(|(n, v)| format!("`${{{n}}}` is `{}`", one_line(v)))
                 .collect()
         } else {
             values
                 .iter()
                 .filter(|(n, _)| names.contains(n))
-                .map(|(n, v)| format!("`${{{n}}}` is `{}`", esc(v)))
+                .map(|(n, v)| format!("`${{{n}}}` is `{}`", one_line(v)))
                 .collect()
         };
         Some(format!(
             "after substitution the path is `{}` ({})",
-            esc(&sub.text),
+            one_line(&sub.text),
             shown.join(", ")
         ))
     }
@@ -83,7 +84,7 @@ impl<'a> PathSite<'a> {
 
     /// The diagnostic for a glob error.
     pub(crate) fn glob_error(&self, e: &GlobError) -> Diagnostic {
-        let p = esc(self.path());
+        let p = one_line(self.path());
         let len = self.path().len();
         let r = e.start.min(len)..e.end.clamp(e.start.min(len), len);
         let (code, message, label) = match &e.kind {
@@ -119,12 +120,12 @@ impl<'a> PathSite<'a> {
             ),
             GlobErrorKind::Malformed(why) => (
                 Code::MalformedGlob,
-                format!("malformed glob `{p}`: {}", esc(why)),
+                format!("malformed glob `{p}`: {}", one_line(why)),
                 "malformed here".to_string(),
             ),
             GlobErrorKind::Class(why) => (
                 Code::MalformedClass,
-                format!("malformed character class in `{p}`: {}", esc(why)),
+                format!("malformed character class in `{p}`: {}", one_line(why)),
                 "malformed here".to_string(),
             ),
         };
@@ -138,7 +139,7 @@ impl<'a> PathSite<'a> {
     /// Validate the path as the `attach` executable: absolute, no glob characters.
     pub(crate) fn attach(&self, out: &mut Vec<Diagnostic>) -> Option<String> {
         let path = self.path();
-        let p = esc(path);
+        let p = one_line(path);
         let bad = |r: Range<usize>, msg: String, label: &str| {
             let mut d =
                 Diagnostic::new(Code::BadAttach, self.file, self.span(r.clone()), msg, label);

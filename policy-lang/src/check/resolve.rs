@@ -2,9 +2,10 @@
 //! first), then the stdlib; versions and cycles.
 
 use super::items::is_abstraction_name;
-use super::strings::{esc, suggest};
+use super::strings::suggest;
 use crate::ast::{File, Item, ItemKind, StmtKind, UseRef};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::one_line;
 use crate::ir::UsedAbstraction;
 use crate::span::{line_col, Span, Spanned};
 use crate::stdlib;
@@ -167,7 +168,7 @@ impl Workspace {
             Code::DuplicateAbstraction,
             &unit.name,
             item.name.span,
-            format!("abstraction `{}` is defined more than once", esc(name)),
+            format!("abstraction `{}` is defined more than once", one_line(name)),
             "defined again here",
         );
         Some(if dup.0 == first.0 {
@@ -312,14 +313,14 @@ fn too_deep(ws: &Workspace, u: usize, r: &Spanned<UseRef>, via: &[String]) -> Di
         r.span,
         format!(
             "`use {}` is {} abstractions deep, more than the limit of {MAX_USE_DEPTH}",
-            esc(&r.node.name),
+            one_line(&r.node.name),
             via.len() + 1
         ),
         "too deep",
     )
     .with_help(format!(
         "the chain starts with `use {}` in the policy; {}",
-        esc(first),
+        one_line(first),
         Code::UseTooDeep.help()
     ))
 }
@@ -331,7 +332,7 @@ fn unknown(ws: &Workspace, u: usize, r: &Spanned<UseRef>) -> Diagnostic {
         Code::UnknownAbstraction,
         file,
         r.span,
-        format!("unknown abstraction `{}`", esc(&r.node.name)),
+        format!("unknown abstraction `{}`", one_line(&r.node.name)),
         "not found",
     );
     match suggest(&r.node.name, names.iter().map(String::as_str)) {
@@ -360,7 +361,7 @@ fn check_version(
         return;
     }
     let file = ws.unit(u).map_or("", |x| x.name.as_str());
-    let name = esc(&r.node.name);
+    let name = one_line(&r.node.name);
     let d = Diagnostic::new(
         Code::AbstractionVersion,
         file,
@@ -405,9 +406,10 @@ fn find_cycles(
             shown.push(&edge.name);
             let file = ws.unit(edge.at.0).map_or("", |x| x.name.as_str());
             let msg = if shown.len() <= 2 {
-                format!("abstraction `{}` uses itself", esc(&edge.name))
+                format!("abstraction `{}` uses itself", one_line(&edge.name))
             } else {
-                let path: Vec<String> = shown.iter().map(|n| format!("`{}`", esc(n))).collect();
+                let path: Vec<String> =
+                    shown.iter().map(|n| format!("`{}`", one_line(n))).collect();
                 format!("cyclic use of abstractions: {}", path.join(" → "))
             };
             out.push(Diagnostic::new(

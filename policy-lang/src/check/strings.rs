@@ -112,7 +112,7 @@ pub(crate) fn pieces(s: &str) -> Result<Vec<Piece>, RefError> {
                 range: start..name_end + 1,
                 message: format!(
                     "invalid variable reference `${{{}}}`: a name is lowercase letters, digits and `_`, starting with a letter",
-                    esc(name)
+                    one_line(name)
                 ),
             });
         }
@@ -209,18 +209,7 @@ pub(crate) fn substitute<'a>(
     Substituted { text, map }
 }
 
-/// User input for a message: control characters escaped, everything else as is.
-pub(crate) fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use crate::ir::text::one_line;
 
 /// The candidate closest to `word` by edit distance (a swap of two neighbours counting
 /// as one edit), when close enough to be a likely typo; else the one candidate `word`
@@ -341,8 +330,8 @@ mod tests {
 
     #[test]
     fn escapes_and_suggestions() {
-        assert_eq!(esc("a\nb\0"), "a\\nb\\u{0}");
-        assert_eq!(esc("é"), "é");
+        assert_eq!(one_line("a\nb\0"), "a\\nb\\u{0}");
+        assert_eq!(one_line("é"), "é");
         assert_eq!(suggest("reed", ["read", "write"]), Some("read"));
         assert_eq!(suggest("zzzz", ["read", "write"]), None);
         assert_eq!(suggest("bsae", ["base", "tmp"]), Some("base"));

@@ -3,10 +3,10 @@
 
 use super::prefix_index::PrefixIndex;
 use super::resolve::Workspace;
-use super::strings::esc;
 use crate::atom::{exec_rules, may_overlap, Atom, ExecRule, GlobEnds, Transition};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::hash::FastMap;
+use crate::ir::text::one_line;
 use std::collections::BTreeSet;
 
 /// How an exec transition is described in a message.
@@ -93,9 +93,9 @@ pub(crate) fn transition_conflict(
         p.span,
         format!(
             "conflicting exec transitions: `{}` runs {}, `{}` runs {}",
-            esc(gp.as_str()),
+            one_line(gp.as_str()),
             transition(tp),
-            esc(go.as_str()),
+            one_line(go.as_str()),
             transition(to)
         ),
         "overlaps another exec rule",

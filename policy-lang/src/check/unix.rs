@@ -1,9 +1,10 @@
 //! Checks of unix-socket rules and of `net netlink|raw|packet` (E0170-E0173).
 
 use super::items::{check_path_literal, check_policy_name, Sink};
-use super::strings::{esc, suggest};
+use super::strings::suggest;
 use crate::ast::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::ir::text::one_line;
 use crate::ir::{NetFamily, UnixOp};
 use crate::span::Spanned;
 
@@ -45,7 +46,7 @@ pub(crate) fn check_unix(sink: &mut Sink<'_>, u: &UnixStmt) {
                         Code::UnknownUnixOp,
                         sink.file,
                         o.span,
-                        format!("unknown unix operation `{}`", esc(&o.node)),
+                        format!("unknown unix operation `{}`", one_line(&o.node)),
                         "not an operation",
                     )
                     .with_help(help),
@@ -107,7 +108,7 @@ fn check_abstract(sink: &mut Sink<'_>, n: &Spanned<String>) {
     let problem = if !name.starts_with('@') {
         Some(format!(
             "write `@{}`: abstract names start with `@`",
-            esc(name)
+            one_line(name)
         ))
     } else if name.len() < 2 {
         Some("write the name after `@`, or `abstract` alone for every abstract name".to_string())
@@ -132,7 +133,7 @@ fn check_abstract(sink: &mut Sink<'_>, n: &Spanned<String>) {
                 Code::InvalidAbstractName,
                 sink.file,
                 n.span,
-                format!("invalid abstract socket name `{}`", esc(name)),
+                format!("invalid abstract socket name `{}`", one_line(name)),
                 "not an abstract name",
             )
             .with_help(help),
@@ -173,7 +174,7 @@ pub(crate) fn check_net_family(sink: &mut Sink<'_>, n: &NetFamilyStmt) {
                 p.span,
                 format!(
                     "unknown protocol `{}` for `net {}`",
-                    esc(&p.node),
+                    one_line(&p.node),
                     family.keyword()
                 ),
                 "not a protocol of this family",

@@ -4,10 +4,11 @@
 use super::items::{unsafe_set_value_char, unsafe_value_char, unsafe_value_help};
 use super::paths::PathSite;
 use super::resolve::{Node, Resolution, Workspace};
-use super::strings::{esc, has_refs, is_var_name, pieces, substitute, suggest, LitMap, Piece};
+use super::strings::{has_refs, is_var_name, pieces, substitute, suggest, LitMap, Piece};
 use crate::ast::StmtKind;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::Glob;
+use crate::ir::text::one_line;
 use crate::span::{Span, Spanned};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -133,7 +134,7 @@ impl Env {
                     Some(first) if first.val == val => {}
                     Some(first) => {
                         let shown = match &first.val {
-                            Val::Safe(v) => format!(" with `{}`", esc(v)),
+                            Val::Safe(v) => format!(" with `{}`", one_line(v)),
                             Val::Unsafe => String::new(),
                         };
                         let at = first.decl.map_or_else(String::new, |(u, sp)| ws.loc(u, sp));
@@ -162,7 +163,10 @@ impl Env {
                 out.push(Diagnostic::unlocated(
                     Code::InvalidVariable,
                     own,
-                    format!("invalid variable name `{}` in a supplied value", esc(name)),
+                    format!(
+                        "invalid variable name `{}` in a supplied value",
+                        one_line(name)
+                    ),
                 ));
                 continue;
             }
@@ -188,7 +192,7 @@ impl Env {
                             own,
                             format!(
                                 "supplied value `{}` of variable `{name}` holds `{}`",
-                                esc(value),
+                                one_line(value),
                                 c.escape_default()
                             ),
                         )

@@ -9,15 +9,32 @@ use crate::ir::{
 use crate::rights::{Right, Rights};
 use std::collections::BTreeSet;
 
-/// A string literal of the language: `"..."` with `"` and `\` escaped.
+/// A string literal of the language: `"..."` with `"` and `\` escaped, the only escapes
+/// the language reads. The formatter, the importer and every text that is read back as
+/// policy text quote through this.
 pub fn quote(s: &str) -> String {
+    quoted(s, false)
+}
+
+/// [`quote`] for a report or a message, on one line: control characters are escaped
+/// too (`\n`, `\u{1b}`), as [`one_line`] does, so a hostile path cannot break a report's
+/// line or drive a terminal. Not read back as policy text.
+pub fn quote_line(s: &str) -> String {
+    quoted(s, true)
+}
+
+fn quoted(s: &str, control: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if control && c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
         }
-        out.push(c);
     }
     out.push('"');
     out

@@ -5,7 +5,7 @@
 //! which must never appear in an artifact outside a quoted string.
 #![allow(dead_code)]
 
-use polc_lang::fmt::quote as literal;
+use polc_lang::ir::text::quote as literal;
 use polc_lang::ir::Policy;
 use polc_lang::{LoadOptions, Source};
 

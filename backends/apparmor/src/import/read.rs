@@ -635,19 +635,7 @@ pub(super) fn unquote(s: &str) -> String {
         .to_string()
 }
 
-/// A polc string literal (escaping `"` and `\`).
-pub(super) fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
-}
+pub(super) use polc_lang::ir::text::quote;
 
 pub(super) fn collapse_slashes(p: &str) -> String {
     let mut out = String::with_capacity(p.len());

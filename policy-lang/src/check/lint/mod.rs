@@ -6,12 +6,12 @@
 //! location in the help.
 
 use super::resolve::{Resolution, Workspace};
-use super::strings::esc;
 use super::vars::Env;
 use crate::ast::StmtKind;
 use crate::atom::{Atom, GlobEnds, Subject};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::hash::FastMap;
+use crate::ir::text::one_line;
 use crate::ir::Effect;
 use std::collections::BTreeSet;
 
@@ -35,7 +35,7 @@ fn describe(a: &Atom) -> String {
             exec_mode,
         } => {
             let t = exec_mode.suffix(exec_as.as_ref());
-            format!("{e} {rights} \"{}\"{t}", esc(glob.as_str()))
+            format!("{e} {rights} \"{}\"{t}", one_line(glob.as_str()))
         }
         Subject::Net { op, proto, ports } => {
             let op = match op {

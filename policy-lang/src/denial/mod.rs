@@ -41,8 +41,10 @@ mod explain;
 mod fields;
 mod landlock;
 mod selinux;
+pub mod suggest;
 
 pub use explain::{explain, AccessExplanation, DenialExplanation, Verdict};
+pub use suggest::{suggest, Suggestions};
 
 use crate::eval::Request;
 use crate::ir::{NetOp, Proto, SignalDir};

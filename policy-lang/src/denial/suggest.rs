@@ -3,7 +3,12 @@
 //! [`suggest`] takes the denials of a log and a policy and proposes **rules**, not raw
 //! paths. Each denial is first [`explain`](super::explain)ed against the policy; then:
 //!
-//! - Records of another subject than the policy are counted per subject and skipped.
+//! - Records of another subject than the policy are counted per subject and skipped:
+//!   a record is the policy's when its subject maps to the policy's name, or (a profile
+//!   or type not named after a policy, as `/usr/bin/curl`) names the policy's `attach`
+//!   path or is the log's only subject while no record names the policy. Landlock
+//!   records have no policy name (their domain is an id): all are taken (`polc learn`
+//!   keeps only its run's domain).
 //!   Complain-mode records (allowed, only logged) count as requests like the others.
 //! - An access a `deny` rule of the policy refuses is **not** proposed: it is listed with
 //!   the rule and its place (`FILE:LINE`), "denied on purpose".
@@ -20,14 +25,18 @@
 //!   3. **Package trees.** Reading (`read`, `list`, `map-exec`) a file inside a
 //!      package's directory of a library or data tree (`PREFIX/lib/PKG/...`,
 //!      `PREFIX/share/PKG/...`, `PREFIX/lib/TRIPLET/PKG/...`, `PREFIX/libexec/PKG/...`,
-//!      `/opt/PKG/...`) gives read access to the package's tree: `PREFIX/lib/PKG/**`.
+//!      `/opt/PKG/...`), or listing that directory, gives `read` and `list` on the
+//!      package's tree: `PREFIX/lib/PKG{,/**}` (with `map-exec` when it was asked).
 //!      A program reads its package's files together (Python's standard library, a
 //!      program's data), and one run shows only the first one it misses.
 //!   4. **Working directories.** Creating an entry in a directory `D` gives the `manage`
 //!      rights on `D/**`: a program that creates files there also writes, reads,
 //!      renames and removes them, and builds subdirectories.
 //!   5. **Directories.** [`DIR_THRESHOLD`] or more distinct entries of one directory
-//!      with no wider rule become `D/*` with the union of their rights.
+//!      with no wider rule become `D/*` with the union of their rights; programs
+//!      executed are never merged (each one is a decision of its own).
+//!
+//!   `exec` goes with `read`: the kernel reads a file to execute it.
 //!
 //!   Generalisation never gives `/**`, a whole top-level directory (`/etc/*`,
 //!   `/usr/**`, `${home}/**`) nor every capability: a wider candidate is replaced by the
@@ -145,12 +154,31 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
     let mut others: BTreeMap<String, usize> = BTreeMap::new();
     let mut files: BTreeMap<String, Candidate> = BTreeMap::new();
     let mut other_rules: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let named = denials
+        .iter()
+        .any(|d| d.subject_policy.as_deref() == Some(policy.name.as_str()));
+    let unnamed: BTreeSet<&str> = denials
+        .iter()
+        .filter(|d| d.lsm != super::Lsm::Landlock && d.subject_policy.is_none())
+        .filter_map(|d| d.subject.as_deref())
+        .collect();
+    let attach = policy.attach.as_ref().map(|a| a.path.as_str());
     for d in denials {
-        if let Some(name) = d.subject_policy.as_deref() {
-            if name != policy.name.as_str() {
-                *others.entry(name.to_string()).or_default() += 1;
-                continue;
+        let other = match (d.lsm, d.subject_policy.as_deref(), d.subject.as_deref()) {
+            (_, Some(name), _) => (name != policy.name.as_str()).then_some(name),
+            // Landlock domains are not named after policies; nor are records without
+            // a subject.
+            (super::Lsm::Landlock, None, _) | (_, None, None) => None,
+            // A profile or type not named after a policy: the policy's `attach` path,
+            // or the log's only subject when no record names the policy.
+            (_, None, Some(s)) => {
+                let ours = attach == Some(s) || (!named && unnamed.len() == 1);
+                (!ours).then_some(s)
             }
+        };
+        if let Some(name) = other {
+            *others.entry(name.to_string()).or_default() += 1;
+            continue;
         }
         out.records += 1;
         if d.complain {
@@ -181,10 +209,30 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                     },
                 ),
                 Verdict::NoAllow | Verdict::Undetermined => match &a.access {
+                    Access::File {
+                        path: PathHint::Exact(p) | PathHint::ChildOf(p),
+                        ..
+                    } if !crate::glob::is_valid_path(p) => push_unique(
+                        &mut out.inexpressible,
+                        Inexpressible {
+                            reason: format!(
+                                "`{}` is not a path a policy can name (relative, `..`, or control characters)",
+                                crate::ir::text::show(p)
+                            ),
+                            access: a.access,
+                        },
+                    ),
                     Access::File { path, right } => match path {
                         PathHint::Exact(p) => {
-                            let (text, why) = generalise_path(p);
-                            add(&mut files, text, Rights::one(*right), words, why);
+                            let (text, mut why) = generalise_path(p);
+                            let mut rights = Rights::one(*right);
+                            if *right == Right::Exec {
+                                // The kernel opens the file to execute it: Landlock and
+                                // AppArmor check read too.
+                                rights = rights.insert(Right::Read);
+                                why.push("exec goes with read: the kernel reads the file to execute it".into());
+                            }
+                            add(&mut files, text, rights, words, why);
                         }
                         PathHint::ChildOf(dir) => {
                             let (dir, why) = generalise_path(dir);
@@ -437,8 +485,9 @@ fn depth(dir: &str) -> usize {
         .count()
 }
 
-/// The package tree of a read of `text` (step 3), if any.
-fn package_tree(text: &str) -> Option<String> {
+/// The package tree of a read of `text` (step 3), if any: `text` is below a package's
+/// directory, or is that directory and `listed`.
+fn package_tree(text: &str, listed: bool) -> Option<String> {
     let comps: Vec<&str> = text.split('/').collect();
     // comps[0] is "" or "${home}".
     let opt = comps.get(1) == Some(&"opt");
@@ -451,13 +500,14 @@ fn package_tree(text: &str) -> Option<String> {
         if comps.get(pkg).is_some_and(|p| p.contains("-linux-")) {
             pkg += 1;
         }
-        // The package is a directory with something below it that was read.
-        if pkg + 1 < comps.len() {
+        let below = pkg + 1 < comps.len();
+        let is_dir = pkg + 1 == comps.len() && listed;
+        if below || is_dir {
             let p = comps.get(pkg)?;
             if p.contains(['*', '?', '{', '$']) || ["locale", "zoneinfo"].contains(p) {
                 return None;
             }
-            return Some(format!("{}/**", comps.get(..=pkg)?.join("/")));
+            return Some(format!("{}{{,/**}}", comps.get(..=pkg)?.join("/")));
         }
         return None;
     }
@@ -480,13 +530,14 @@ fn widen(files: BTreeMap<String, Candidate>) -> BTreeMap<String, Candidate> {
         e.generalised.extend(c.generalised);
     };
     for (text, c) in files {
-        let tree = package_tree(&text).filter(|t| depth(t) >= 3);
         let ro = c.rights.intersection(read_only);
+        let tree = package_tree(&text, ro.contains(Right::List)).filter(|t| depth(t) >= 3);
         match tree {
             Some(t) if !ro.is_empty() => {
                 let rest = c.rights.difference(read_only);
                 let mut tc = c.clone();
-                tc.rights = ro;
+                // Reading a package's files goes with listing its directories.
+                tc.rights = ro.insert(Right::Read).insert(Right::List);
                 tc.generalised
                     .insert(format!("{text} is in a package tree: {t}"));
                 merge(&mut out, t, tc);
@@ -516,7 +567,11 @@ fn widen(files: BTreeMap<String, Candidate>) -> BTreeMap<String, Candidate> {
     }
     // Directories past the threshold.
     let mut by_dir: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for text in out.keys() {
+    for (text, c) in &out {
+        // Each program executed is a decision of its own: never widened.
+        if c.rights.contains(Right::Exec) {
+            continue;
+        }
         if let Some((dir, name)) = text.rsplit_once('/') {
             if !name.contains(['*', '?', '{']) && !text.ends_with("**") {
                 by_dir
@@ -627,24 +682,26 @@ mod tests {
 
     #[test]
     fn package_trees() {
+        let t = |p: &str| package_tree(p, false);
         assert_eq!(
-            package_tree("/usr/lib/python3.11/encodings/__init__.py").as_deref(),
-            Some("/usr/lib/python3.11/**")
+            t("/usr/lib/python3.11/encodings/__init__.py").as_deref(),
+            Some("/usr/lib/python3.11{,/**}")
         );
         assert_eq!(
-            package_tree("/usr/lib/x86_64-linux-gnu/perl/5.36/x.pm").as_deref(),
-            Some("/usr/lib/x86_64-linux-gnu/perl/**")
+            package_tree("/usr/lib/python3.11", true).as_deref(),
+            Some("/usr/lib/python3.11{,/**}")
         );
         assert_eq!(
-            package_tree("${home}/.pyenv/versions/3.11.7/lib/python3.11/os.py").as_deref(),
-            Some("${home}/.pyenv/versions/3.11.7/lib/python3.11/**")
+            t("/usr/lib/x86_64-linux-gnu/perl/5.36/x.pm").as_deref(),
+            Some("/usr/lib/x86_64-linux-gnu/perl{,/**}")
         );
-        assert_eq!(package_tree("/usr/lib/python3.11"), None);
-        assert_eq!(package_tree("/usr/lib/os-release"), None);
-        assert_eq!(package_tree("/lib/x"), None);
         assert_eq!(
-            package_tree("/opt/app/bin/x").as_deref(),
-            Some("/opt/app/**")
+            t("${home}/.pyenv/versions/3.11.7/lib/python3.11/os.py").as_deref(),
+            Some("${home}/.pyenv/versions/3.11.7/lib/python3.11{,/**}")
         );
+        assert_eq!(t("/usr/lib/python3.11"), None);
+        assert_eq!(t("/usr/lib/os-release"), None);
+        assert_eq!(t("/lib/x"), None);
+        assert_eq!(t("/opt/app/bin/x").as_deref(), Some("/opt/app{,/**}"));
     }
 }

@@ -248,6 +248,9 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
         if rules == prev_rules {
             ctx.say("note: this run's denials add no rule: stopping");
+            if !s.already_allowed.is_empty() {
+                ctx.say("note: the policy allows some of what Landlock refused: Landlock enforces less than those rules (a glob expanded at plan time does not cover what the command creates later); see `polc compile --target landlock --report human`");
+            }
             break;
         }
         prev_rules = rules;

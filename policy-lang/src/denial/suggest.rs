@@ -21,7 +21,9 @@
 //!      `task/${tid}`), a home directory (`/root`, `/home/NAME`) becomes `${home}`.
 //!   2. **Names.** A shared library's version numbers go (`libfoo.so.1.2.3` →
 //!      `libfoo.so*`); a temporary name's random part becomes `*` (`tmpa8Xk2_q1` →
-//!      `tmp*`, `data.Xa9k2Q` → `data.*`).
+//!      `tmp*`, `data.Xa9k2Q` → `data.*`), except in the directories the program
+//!      creates entries in and below them: those existed before the access (the log
+//!      names them as they are), so their names were not the program's to choose.
 //!   3. **Package trees.** Reading (`read`, `list`, `map-exec`) a file inside a
 //!      package's directory of a library or data tree (`PREFIX/lib/PKG/...`,
 //!      `PREFIX/share/PKG/...`, `PREFIX/lib/TRIPLET/PKG/...`, `PREFIX/libexec/PKG/...`,
@@ -163,6 +165,21 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
         .filter_map(|d| d.subject.as_deref())
         .collect();
     let attach = policy.attach.as_ref().map(|a| a.path.as_str());
+    // The directories the program creates entries in: the log names them as they
+    // exist, so their names are kept (a temporary-looking name there was chosen
+    // before the program ran), and so are the names of the paths below them.
+    let work_dirs: Vec<String> = denials
+        .iter()
+        .flat_map(|d| &d.accesses)
+        .filter_map(|a| match a {
+            Access::File {
+                path: PathHint::ChildOf(dir),
+                right: Right::Create,
+            } => Some(format!("{}/", dir.trim_end_matches('/'))),
+            _ => None,
+        })
+        .collect();
+    let literal = |p: &str| work_dirs.iter().any(|w| p.starts_with(w.as_str()));
     for d in denials {
         let other = match (d.lsm, d.subject_policy.as_deref(), d.subject.as_deref()) {
             (_, Some(name), _) => (name != policy.name.as_str()).then_some(name),
@@ -224,7 +241,7 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                     ),
                     Access::File { path, right } => match path {
                         PathHint::Exact(p) => {
-                            let (text, mut why) = generalise_path(p);
+                            let (text, mut why) = generalise_path(p, literal(p));
                             let mut rights = Rights::one(*right);
                             if *right == Right::Exec {
                                 // The kernel opens the file to execute it: Landlock and
@@ -235,7 +252,7 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                             add(&mut files, text, rights, words, why);
                         }
                         PathHint::ChildOf(dir) => {
-                            let (dir, why) = generalise_path(dir);
+                            let (dir, why) = generalise_path(dir, true);
                             let text = if dir == "/" {
                                 "/*".to_string()
                             } else {
@@ -392,7 +409,7 @@ fn is_pid(s: &str) -> bool {
 
 /// A path as a glob text with steps 1 and 2 of the module docs applied, and what was
 /// generalised.
-fn generalise_path(path: &str) -> (String, Vec<String>) {
+fn generalise_path(path: &str, keep_names: bool) -> (String, Vec<String>) {
     let mut why = Vec::new();
     let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
     let mut out: Vec<String> = Vec::new();
@@ -424,7 +441,7 @@ fn generalise_path(path: &str) -> (String, Vec<String>) {
         } else if let Some(lib) = last.then(|| shared_library(c)).flatten() {
             why.push(format!("{c} is a versioned shared library: {lib}"));
             lib
-        } else if let Some(t) = (!at_root).then(|| temporary(c)).flatten() {
+        } else if let Some(t) = (!at_root && !keep_names).then(|| temporary(c)).flatten() {
             why.push(format!("{c} is a temporary name: {t}"));
             t
         } else {
@@ -658,7 +675,7 @@ mod tests {
 
     #[test]
     fn paths_generalise() {
-        let g = |p: &str| generalise_path(p).0;
+        let g = |p: &str| generalise_path(p, false).0;
         assert_eq!(g("/proc/1234/status"), "/proc/${pid}/status");
         assert_eq!(
             g("/proc/1234/task/77/stat"),

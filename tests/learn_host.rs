@@ -241,3 +241,68 @@ fn git_initialises_and_commits_in_a_repository() {
     runs_confined(&policy, &script);
     no_catch_all(&policy);
 }
+
+#[test]
+fn without_access_to_the_audit_records_learn_says_how_to_fix_it() {
+    host_ready();
+    let setpriv = need("setpriv", "util-linux");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.pol");
+    std::fs::write(&policy, START).unwrap();
+    // World-readable, so the unprivileged user reads the policy and fails only on the
+    // audit records.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = Command::new(setpriv)
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+        ])
+        .arg(env!("CARGO_BIN_EXE_polc"))
+        .arg("learn")
+        .arg(&policy)
+        .args(["--", "true"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("cannot read the kernel's audit records")
+            && err.contains("CAP_AUDIT_READ: run `polc learn` as root"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_failure_without_denials_is_said_not_hidden() {
+    host_ready();
+    let _one = AUDIT.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.pol");
+    std::fs::write(&policy, START).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(["learn", "--iterations", "3", "--format", "json"])
+        .arg(&policy)
+        .args(["--", "false"])
+        .env("PATH", PATH)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the command failed (exit 1) with no Landlock denial logged"),
+        "{err}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let runs = v["learn"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{v}");
+    assert_eq!(runs[0]["exit"], 1);
+    assert_eq!(v["learn"]["succeeded"], false);
+    // The program itself was learned before the run.
+    assert_eq!(
+        v["suggestions"]["rules"][0]["rule"],
+        "allow read exec \"/usr/bin/false\""
+    );
+}

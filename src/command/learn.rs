@@ -67,6 +67,8 @@ pub struct RunReport {
     pub denials: usize,
     /// Rules proposed after the run (all runs so far).
     pub rules: usize,
+    /// The accesses refused in the run, in words (each once).
+    pub refused: Vec<String>,
 }
 
 /// What `--format json` adds for `learn`.
@@ -221,6 +223,13 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             }
         }
         let count = mine.len();
+        let mut refused: Vec<String> = Vec::new();
+        for a in mine.iter().flat_map(|d| &d.accesses) {
+            let w = super::explain_ext::describe_access(a);
+            if !refused.contains(&w) {
+                refused.push(w);
+            }
+        }
         all.extend(mine);
         let s = denial::suggest(&original, &all);
         let rules = s.rule_lines();
@@ -230,6 +239,7 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             domain,
             denials: count,
             rules: rules.len(),
+            refused,
         });
         last_exit = Some(exit);
         ctx.say(format_args!(
@@ -388,4 +398,62 @@ fn spawn_wait(cmd: &mut std::process::Command) -> std::io::Result<(u32, i32)> {
         .or_else(|| status.signal().map(|s| 128 + s))
         .unwrap_or(1);
     Ok((pid, code))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    fn rec(kind: u16, text: &str) -> Record {
+        Record {
+            kind,
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn the_runs_domain_is_the_one_its_pid_created() {
+        // Records as this host's kernel sends them (Linux 6.18).
+        let records = [
+            rec(
+                1424,
+                r#"audit(1796627215.117:5): domain=99 status=allocated mode=enforcing pid=42 uid=0 exe="/usr/bin/polc" comm="polc""#,
+            ),
+            rec(
+                1423,
+                r#"audit(1796627215.117:5): domain=11050c021 blockers=fs.read_dir path="/usr/lib/locale/C.utf8/LC_MESSAGES" dev="vda" ino=316537"#,
+            ),
+            rec(
+                1424,
+                r#"audit(1796627215.117:5): domain=11050c021 status=allocated mode=enforcing pid=11269 uid=0 exe="/work/polc" comm="polc""#,
+            ),
+            rec(
+                1424,
+                "audit(1796627215.173:7): domain=11050c021 status=deallocated denials=2",
+            ),
+        ];
+        assert_eq!(domain_of(&records, "11269"), Some("11050c021"));
+        assert_eq!(domain_of(&records, "42"), Some("99"));
+        assert_eq!(domain_of(&records, "7"), None);
+        assert_eq!(
+            records[1].field("path"),
+            Some("/usr/lib/locale/C.utf8/LC_MESSAGES")
+        );
+        let d = denial::parse(&records[1].line()).unwrap();
+        assert_eq!(d.subject.as_deref(), Some("11050c021"));
+        assert_eq!(
+            d.accesses,
+            [Access::File {
+                path: PathHint::Exact("/usr/lib/locale/C.utf8/LC_MESSAGES".into()),
+                right: Right::List
+            }]
+        );
+    }
+
+    #[test]
+    fn command_lines_are_quoted_when_needed() {
+        let argv: Vec<OsString> = ["sh", "-c", "echo 'a b'", ""].map(Into::into).to_vec();
+        assert_eq!(command_line(&argv), r#"sh -c 'echo '\''a b'\''' ''"#);
+    }
 }

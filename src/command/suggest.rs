@@ -431,3 +431,28 @@ pub fn with_rules(
         EXIT_FINDINGS
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn a_log_is_read_whatever_its_lines() {
+        let log = "\
+Dec  7 07:00:00 host kernel: eth0: link up
+type=SYSCALL msg=audit(1.2:3): arch=c000003e syscall=257 success=no exit=-13
+audit: type=1423 audit(1.2:4): domain=1a blockers=fs.read_file path=\"/etc/hostname\" dev=\"vda\" ino=611
+audit: type=1424 audit(1.2:4): domain=1a status=allocated mode=enforcing pid=7 uid=0 exe=\"/x\" comm=\"x\"
+audit: type=1423 audit(1.2:5): domain=1a path=\"/etc/x\"
+
+";
+        let (denials, stats) = parse_log(log);
+        assert_eq!(denials.len(), 1);
+        assert_eq!(stats.lines, 5);
+        assert_eq!(stats.records, 1);
+        assert_eq!(stats.skipped, 3);
+        assert_eq!(stats.unreadable.len(), 1);
+        assert_eq!(stats.unreadable[0].0, 5);
+    }
+}

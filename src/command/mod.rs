@@ -69,6 +69,9 @@ Examples:
     polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
   Which rule made the kernel log this denial, and what rule would allow it?
     polc explain examples/webapp.pol --denial 'apparmor=\"DENIED\" operation=\"open\" ...'
+  Propose rules from an audit log, or learn them by running the program under Landlock:
+    journalctl -k | polc suggest --from-log - app.pol
+    polc learn --iterations 3 --write app.pol -- app --serve /srv/app
   Compile to the IR, the backend-neutral model, as stable JSON:
     polc compile examples/webapp.pol --target ir -o webapp.ir.json
 

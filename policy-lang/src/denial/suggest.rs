@@ -1,5 +1,25 @@
 //! Rules from denials: what `polc suggest` and `polc learn` propose.
 //!
+//! ```
+//! use polc_lang::denial::{parse, suggest};
+//! use polc_lang::{load, LoadOptions, Source};
+//!
+//! let text = "policy org.example.app {\n    use base\n    allow read \"/etc/**\"\n    deny read \"/etc/shadow\"\n}\n";
+//! let policy = load(&Source::new("app.pol", text), &LoadOptions::default())
+//!     .map_err(|f| format!("{:?}", f.diagnostics))?
+//!     .policy;
+//! let log = [
+//!     r#"audit: type=1423 audit(1.2:3): domain=1a blockers=fs.read_file path="/proc/4242/status" dev="proc" ino=9"#,
+//!     r#"audit: type=1423 audit(1.2:4): domain=1a blockers=fs.read_file path="/etc/shadow" dev="vda" ino=7"#,
+//! ];
+//! let denials: Vec<_> = log.iter().filter_map(|l| parse(l).ok()).collect();
+//! let s = suggest(&policy, &denials);
+//! assert_eq!(s.rule_lines(), [r#"allow read "/proc/${pid}/status""#]);
+//! // The deny rule is named with its place, not overridden.
+//! assert_eq!(s.denied_on_purpose[0].rules[0].origins[0].line, 4);
+//! # Ok::<(), String>(())
+//! ```
+//!
 //! [`suggest`] takes the denials of a log and a policy and proposes **rules**, not raw
 //! paths. Each denial is first [`explain`](super::explain)ed against the policy; then:
 //!

@@ -19,6 +19,9 @@ const CASES: &[(&str, &str)] = &[
     ("apparmor-curl.log", "apparmor-curl.pol"),
     // The same log for another of its profiles: /proc/PID generalised.
     ("apparmor-curl.log", "neutron.pol"),
+    // AppArmor complain mode (ALLOWED records count as requests), six entries of one
+    // directory past the threshold.
+    ("apparmor-smbd-complain.log", "smbd.pol"),
     // SELinux: ports, last path components only.
     ("selinux-httpd.log", "httpd.pol"),
 ];

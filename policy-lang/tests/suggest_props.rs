@@ -159,6 +159,19 @@ fn deny_rules_are_named_not_overridden() {
 }
 
 #[test]
+fn a_creation_every_entry_of_which_a_deny_refuses_is_denied_on_purpose() {
+    let text = format!("{HEAD}{}}}\n", DENIES[3]);
+    let p = load_text(&text);
+    let d = denial(vec![Access::File {
+        path: PathHint::ChildOf("/var/lib/app/locked".into()),
+        right: Right::Create,
+    }]);
+    let s = suggest(&p, &[d]);
+    assert!(s.rules.is_empty(), "{:?}", s.rules);
+    assert_eq!(s.denied_on_purpose[0].rules[0].origins[0].line, 3);
+}
+
+#[test]
 fn other_subjects_are_skipped_and_counted() {
     let p = load_text(&format!("{HEAD}}}\n"));
     let mut d = denial(vec![Access::Capability {

@@ -271,6 +271,15 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                             }
                             add(&mut files, text, rights, words, why);
                         }
+                        PathHint::ChildOf(dir) if entries_denied(policy, dir, &a.blocking) => {
+                            push_unique(
+                                &mut out.denied_on_purpose,
+                                OnPurpose {
+                                    access: a.access.clone(),
+                                    rules: a.blocking.clone(),
+                                },
+                            )
+                        }
                         PathHint::ChildOf(dir) => {
                             let (dir, why) = generalise_path(dir, true);
                             let text = if dir == "/" {
@@ -353,6 +362,23 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
         });
     }
     out
+}
+
+/// Whether deny rules among `blocking` refuse the right on every entry of `dir` (the
+/// log names only the directory): then the access is denied on purpose.
+fn entries_denied(policy: &Policy, dir: &str, blocking: &[RuleCite]) -> bool {
+    let text = if dir == "/" {
+        "/*".to_string()
+    } else {
+        format!("{}/*", clean(dir))
+    };
+    let Ok(entries) = Glob::parse(&text) else {
+        return false;
+    };
+    blocking
+        .iter()
+        .filter_map(|c| policy.files.get(c.index))
+        .any(|f| f.effect == Effect::Deny && entries.is_subset(&f.glob))
 }
 
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {

@@ -19,8 +19,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
 
-/// One learner at a time: each enables the kernel's audit for its runs and disables it
-/// again after, which would hide the records of another one running meanwhile.
+/// One learner at a time, so that the runs are measured alone (learners may run
+/// together: the last one to finish puts the audit back, see src/command/audit.rs).
 static AUDIT: Mutex<()> = Mutex::new(());
 
 const PATH: &str = "/usr/bin:/bin";

@@ -6,7 +6,7 @@
 //! not an audit daemon runs, without the kernel log's rate limit (`/dev/kmsg` gets them
 //! only when no daemon runs, at most 10 per 5 seconds). The kernel writes Landlock
 //! records only while its audit is enabled: [`AuditLog::open`] enables it when it is
-//! not, and puts it back when dropped.
+//! not, and the last learner to finish puts it back ([`LOCK`]).
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -80,8 +80,43 @@ impl Record {
 /// A subscription to the kernel's audit records.
 pub struct AuditLog {
     sock: OwnedFd,
-    /// The audit was disabled and this enabled it: disable it again on drop.
+    /// The audit was disabled and this enabled it.
     enabled_here: bool,
+    /// Held shared while this learner runs (see [`LOCK`]).
+    lock: Option<std::fs::File>,
+}
+
+/// Learners hold this file locked shared while they run; it says `enabled` while polc
+/// has enabled the audit. The last learner to finish (the one that gets the lock
+/// exclusively) disables the audit again if polc enabled it, so one learner never
+/// disables the audit under another one's runs.
+pub const LOCK: &str = "/run/polc-learn.lock";
+
+fn lock_file() -> Option<std::fs::File> {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(LOCK)
+        .ok()?;
+    // SAFETY: flock on an owned descriptor.
+    (unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) } == 0).then_some(f)
+}
+
+fn mark(f: &mut std::fs::File, enabled: bool) {
+    use std::io::{Seek, Write};
+    let _ = f.set_len(0);
+    let _ = f.rewind();
+    let _ = f.write_all(if enabled { b"enabled\n" } else { b"" });
+}
+
+fn marked(f: &mut std::fs::File) -> bool {
+    use std::io::{Read, Seek};
+    let mut s = String::new();
+    let _ = f.rewind();
+    let _ = f.read_to_string(&mut s);
+    s.trim() == "enabled"
 }
 
 fn socket() -> Result<OwnedFd, io::Error> {
@@ -209,14 +244,19 @@ impl AuditLog {
             let fl = libc::fcntl(sock.as_raw_fd(), libc::F_GETFL);
             libc::fcntl(sock.as_raw_fd(), libc::F_SETFL, fl | libc::O_NONBLOCK);
         }
+        let lock = lock_file();
         let (enabled, _) = status().map_err(AuditError::Enable)?;
         let mut log = AuditLog {
             sock,
             enabled_here: false,
+            lock,
         };
         if enabled == 0 {
             set_enabled(true).map_err(AuditError::Enable)?;
             log.enabled_here = true;
+            if let Some(f) = log.lock.as_mut() {
+                mark(f, true);
+            }
         }
         Ok(log)
     }
@@ -270,8 +310,21 @@ impl AuditLog {
 
 impl Drop for AuditLog {
     fn drop(&mut self) {
-        if self.enabled_here {
-            let _ = set_enabled(false);
+        match self.lock.as_mut() {
+            // The last learner puts the audit back.
+            Some(f) => {
+                // SAFETY: flock on an owned descriptor.
+                let last =
+                    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+                if last && marked(f) {
+                    let _ = set_enabled(false);
+                    mark(f, false);
+                }
+            }
+            None if self.enabled_here => {
+                let _ = set_enabled(false);
+            }
+            None => {}
         }
     }
 }

@@ -387,12 +387,12 @@ fn domain_of<'a>(records: &'a [Record], pid: &str) -> Option<&'a str> {
         .and_then(|r| r.field("domain"))
 }
 
-/// Spawn and wait, returning the child's pid and exit code (128 + signal).
+/// Spawn and wait (signals to polc are forwarded to the command, as `polc run` does, so
+/// polc outlives a Ctrl-C and puts the audit back), returning the child's pid and exit
+/// code (128 + signal).
 fn spawn_wait(cmd: &mut std::process::Command) -> std::io::Result<(u32, i32)> {
     use std::os::unix::process::ExitStatusExt;
-    let mut child = cmd.spawn()?;
-    let pid = child.id();
-    let status = child.wait()?;
+    let (pid, status) = confine::spawn_and_wait_pid(cmd)?;
     let code = status
         .code()
         .or_else(|| status.signal().map(|s| 128 + s))

@@ -222,7 +222,7 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
             out.complain += 1;
         }
         for a in explain(policy, d).accesses {
-            let words = describe(&a.access);
+            let words = a.access.describe();
             match a.verdict {
                 Verdict::Unmapped => {
                     let reason = match &a.access {
@@ -384,30 +384,6 @@ fn entries_denied(policy: &Policy, dir: &str, blocking: &[RuleCite]) -> bool {
 fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
     if !v.contains(&x) {
         v.push(x);
-    }
-}
-
-fn describe(a: &Access) -> String {
-    match a {
-        Access::File { path, right } => format!("{right} {path}"),
-        Access::Net { op, proto, port } => {
-            let op = match op {
-                Some(crate::ir::NetOp::Connect) => "connect",
-                Some(crate::ir::NetOp::Bind) => "bind",
-                None => "socket",
-            };
-            let proto = match proto {
-                crate::ir::Proto::Tcp => "tcp",
-                crate::ir::Proto::Udp => "udp",
-            };
-            match port {
-                Some(p) => format!("net {op} {proto} {p}"),
-                None => format!("net {op} {proto}"),
-            }
-        }
-        Access::Capability { name } => format!("capability {name}"),
-        Access::Signal { .. } => "signal".into(),
-        Access::Unmapped { permission, .. } => permission.clone(),
     }
 }
 

@@ -204,7 +204,7 @@ fn python_http_server_serves_a_directory_to_curl() {
     // The server in the background, the client when it answers, then the server stopped.
     let script = format!(
         "python3 -m http.server --bind 127.0.0.1 --directory {d}/www {port} & \
-         for i in 1 2 3 4 5 6 7 8 9 10; do \
+         for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
            curl -sf -o {d}/got.txt http://127.0.0.1:{port}/index.txt && break; sleep 0.3; \
          done; r=$?; kill $! 2>/dev/null; wait; test $r = 0 && test -s {d}/got.txt"
     );

@@ -138,3 +138,36 @@ fn a_log_without_denials_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_log_is_read_from_standard_input_with_dash() {
+    use std::io::Write;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let log = std::fs::read(format!("{root}/tests/learn/apparmor-curl.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args([
+            "suggest",
+            "--from-log",
+            "-",
+            "tests/learn/apparmor-curl.pol",
+        ])
+        .current_dir(root)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.starts_with("# polc suggest: 3 rules for org.example.curl from <stdin>\n"),
+        "{out}"
+    );
+    // Both `-`: refused, standard input is read once.
+    let o = Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(["suggest", "--from-log", "-", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -727,13 +727,20 @@ impl Drop for Blocked {
 /// caller that does not block them may receive them instead (the `polc` binary has one
 /// thread).
 pub fn spawn_and_wait(cmd: &mut Command) -> std::io::Result<ExitStatus> {
+    spawn_and_wait_pid(cmd).map(|(_, exit)| exit)
+}
+
+/// [`spawn_and_wait`], also returning the child's pid (`polc learn` finds the kernel's
+/// records of the run by it).
+pub fn spawn_and_wait_pid(cmd: &mut Command) -> std::io::Result<(u32, ExitStatus)> {
     let blocked = Blocked::new();
     let mut child = cmd.spawn()?;
-    let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+    let id = child.id();
+    let pid = libc::pid_t::try_from(id).unwrap_or(0);
     loop {
         if let Some(exit) = child.try_wait()? {
             drop(blocked);
-            return Ok(exit);
+            return Ok((id, exit));
         }
         match blocked.wait(200) {
             Some(s) if s != libc::SIGCHLD && pid > 0 => {

@@ -73,6 +73,7 @@ const COPIED: &[&str] = &[
     "tests/deploy",
     "tests/real-profiles",
     "tests/import",
+    "tests/learn",
 ];
 
 /// One `$ ` command of a document.

@@ -61,7 +61,10 @@ APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static
     golang-github-opencontainers-specs-dev python3-jsonschema systemd
     # bindings/python/test.sh: virtual environments for the wheel's build and tests;
     # bindings/go/test.sh: Go (cgo) for the Go package over the C API.
-    python3-venv golang-go)
+    python3-venv golang-go
+    # tests/learn_host.rs: the programs `polc learn` learns policies for.
+    # setpriv (util-linux) runs it without privileges.
+    tar python3 curl git util-linux)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 

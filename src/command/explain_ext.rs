@@ -10,7 +10,7 @@ use polc_lang::diff::target::{decision_fidelity, EnforcedRule, Enforcement};
 use polc_lang::diff::RuleCite;
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, FidelityReport};
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::Policy;
 use std::fmt::Write;
 
 /// The fidelity reports of `policy` for every `--target`, with the backend asked for; on
@@ -191,42 +191,9 @@ pub fn run_denial(
 }
 
 /// The access in words: `read /etc/shadow`, `create an entry of /usr/local`, ...
+/// ([`Access::describe`]).
 pub fn describe_access(a: &Access) -> String {
-    match a {
-        Access::File { path, right } => format!("{right} {path}"),
-        Access::Net { op, proto, port } => {
-            let op = match op {
-                Some(NetOp::Connect) => "connect",
-                Some(NetOp::Bind) => "bind",
-                None => "use a socket",
-            };
-            let proto = match proto {
-                Proto::Tcp => "tcp",
-                Proto::Udp => "udp",
-            };
-            match port {
-                Some(p) => format!("net {op} {proto} {p}"),
-                None => format!("net {op} {proto} (port not logged)"),
-            }
-        }
-        Access::Capability { name } => format!("capability {name}"),
-        Access::Signal {
-            direction,
-            peer,
-            signal,
-        } => {
-            let (dir, prep) = match direction {
-                SignalDir::Send => ("send", "to"),
-                SignalDir::Receive => ("receive", "from"),
-            };
-            format!(
-                "signal {dir} {} {prep} {}",
-                signal.as_deref().unwrap_or("(signal not logged)"),
-                peer.as_deref().unwrap_or("(peer not logged)")
-            )
-        }
-        Access::Unmapped { permission, .. } => permission.clone(),
-    }
+    a.describe()
 }
 
 /// At most this many rules per list in human output (JSON has them all).

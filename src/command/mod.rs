@@ -12,6 +12,7 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 
 pub mod abstractions;
+pub mod audit;
 pub mod check;
 pub mod compile;
 pub mod deploy;
@@ -22,12 +23,14 @@ pub mod fmt;
 pub mod gen_bench;
 pub mod import;
 pub mod input;
+pub mod learn;
 pub mod progress;
 pub mod render;
 pub mod report;
 pub mod run;
 pub mod shell;
 pub mod store_cmd;
+pub mod suggest;
 
 /// Success (warnings do not change it).
 pub const EXIT_OK: u8 = 0;
@@ -66,6 +69,9 @@ Examples:
     polc diff --fail-on broaden v1/webapp.pol v2/webapp.pol
   Which rule made the kernel log this denial, and what rule would allow it?
     polc explain examples/webapp.pol --denial 'apparmor=\"DENIED\" operation=\"open\" ...'
+  Propose rules from an audit log, or learn them by running the program under Landlock:
+    journalctl -k | polc suggest --from-log - app.pol
+    polc learn --iterations 3 --write app.pol -- app --serve /srv/app
   Compile to the IR, the backend-neutral model, as stable JSON:
     polc compile examples/webapp.pol --target ir -o webapp.ir.json
 
@@ -300,6 +306,36 @@ pub enum Command {
         does not check, or (with --strict) a rule is not exact, 2 usage or I/O error."
     )]
     Import(import::ImportArgs),
+    /// Propose rules for the denials of an audit log (AppArmor, SELinux, Landlock)
+    #[command(
+        after_help = "Examples:\n  polc suggest --from-log /var/log/audit/audit.log app.pol\n  \
+        ausearch -m AVC,1423 -i | polc suggest --from-log - app.pol\n  \
+        journalctl -k | polc suggest --from-log - app.pol --write\n\n\
+        Proposes rules, not raw paths: rights merged per path, /proc/PID as /proc/${pid}, a\n\
+        home directory as ${home}, library versions and temporary names as globs, a\n\
+        package's tree for reads in it, DIR/** for a directory the program creates in,\n\
+        DIR/* past 4 entries of one directory; never /**, a top-level directory or every\n\
+        capability. What a deny rule refuses is named (FILE:LINE), not proposed; what polc\n\
+        cannot express and records of other policies are listed. --write adds the rules as\n\
+        a commented block at the end of the policy and prints the polc diff. See docs/cli.md.\n\
+        Exit status: 0 proposed (or written), 1 the policy has errors, 2 usage or I/O error\n\
+        or no denial record in the log."
+    )]
+    Suggest(suggest::SuggestArgs),
+    /// Run a command under Landlock with a policy and propose rules for what it was refused
+    #[command(
+        after_help = "Examples:\n  polc learn app.pol -- tar -cf /tmp/a.tar -C /srv/data .\n  \
+        polc learn --iterations 3 --write app.pol -- git -C /tmp/repo commit -m x\n\n\
+        Each run is `polc run --lsm landlock` with denial logging; the kernel's audit records\n\
+        of the run's Landlock domain are read from the audit netlink socket (polc enables the\n\
+        audit for the run when it is off; root needed) and turned into rules as `polc suggest`\n\
+        does. With --iterations N the command runs again under the rules learned so far, until\n\
+        a run has no denial or nothing new is learned. The command's stdout goes to stderr.\n\
+        Exit status: 0 the command's last run succeeded, 1 it still failed or the policy has\n\
+        errors, 2 usage or I/O error, or the host cannot show Landlock denials (no Landlock,\n\
+        an ABI below 7, no access to the audit records)."
+    )]
+    Learn(learn::LearnArgs),
     /// Write a generated policy of N rules (for benchmarks)
     #[command(hide = true)]
     GenBench(GenBenchArgs),
@@ -651,6 +687,8 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Man(a) => shell::man(a, &cli.global, ctx),
         Command::Import(a) => import::run(a, &cli.global, ctx),
         Command::Abstractions(a) => abstractions::run(a, &cli.global, ctx),
+        Command::Suggest(a) => suggest::run(a, &cli.global, ctx),
+        Command::Learn(a) => learn::run(a, &cli.global, ctx),
         Command::GenBench(a) => gen_bench::run(a, ctx),
     }
 }

@@ -41,8 +41,10 @@ mod explain;
 mod fields;
 mod landlock;
 mod selinux;
+pub mod suggest;
 
 pub use explain::{explain, AccessExplanation, DenialExplanation, Verdict};
+pub use suggest::{suggest, Suggestions};
 
 use crate::eval::Request;
 use crate::ir::{NetOp, Proto, SignalDir};
@@ -147,6 +149,45 @@ pub enum Access {
 }
 
 impl Access {
+    /// The access in words: `read /etc/shadow`, `create an entry of /usr/local`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            Access::File { path, right } => format!("{right} {path}"),
+            Access::Net { op, proto, port } => {
+                let op = match op {
+                    Some(NetOp::Connect) => "connect",
+                    Some(NetOp::Bind) => "bind",
+                    None => "use a socket",
+                };
+                let proto = match proto {
+                    Proto::Tcp => "tcp",
+                    Proto::Udp => "udp",
+                };
+                match port {
+                    Some(p) => format!("net {op} {proto} {p}"),
+                    None => format!("net {op} {proto} (port not logged)"),
+                }
+            }
+            Access::Capability { name } => format!("capability {name}"),
+            Access::Signal {
+                direction,
+                peer,
+                signal,
+            } => {
+                let (dir, prep) = match direction {
+                    SignalDir::Send => ("send", "to"),
+                    SignalDir::Receive => ("receive", "from"),
+                };
+                format!(
+                    "signal {dir} {} {prep} {}",
+                    signal.as_deref().unwrap_or("(signal not logged)"),
+                    peer.as_deref().unwrap_or("(peer not logged)")
+                )
+            }
+            Access::Unmapped { permission, .. } => permission.clone(),
+        }
+    }
+
     /// The evaluator's request, when the log says everything it needs.
     pub fn request(&self) -> Option<Request> {
         match self {

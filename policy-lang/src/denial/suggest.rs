@@ -346,7 +346,7 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
             rule: format!(
                 "allow {} {}",
                 rights_words(c.rights),
-                crate::fmt::quote(&text)
+                crate::ir::text::quote(&text)
             ),
             accesses: c.accesses.into_iter().collect(),
             generalised: c.generalised.into_iter().collect(),

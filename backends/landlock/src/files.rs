@@ -696,8 +696,8 @@ impl Ctx<'_> {
                 Fidelity::Widened,
                 format!(
                     "`{alt}` is not expanded against the file system (its rule accepts widening \
-                     on Landlock): `{r}` is granted on `{dir}`, its longest literal directory, \
-                     and so on every path beneath `{dir}`"
+                     on Landlock): it is granted on `{dir}`, its longest literal directory, and \
+                     so on every path beneath `{dir}`"
                 ),
             ));
         }

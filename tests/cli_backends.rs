@@ -128,10 +128,12 @@ fn widening_is_always_summed_up_on_stderr() {
         .lines()
         .filter(|l| l.starts_with("polc: warning:"))
         .collect();
+    // The policy's own widened rules: those of `base` and `network-client` are accepted
+    // where they are written, so the line leaves them out (the report shows them).
     assert_eq!(
         summary,
         [
-            "polc: warning: 8 rules widened by apparmor abi 3.0: the kernel allows more than \
+            "polc: warning: 3 rules widened by apparmor abi 3.0: the kernel allows more than \
           the policy says; see --report"
         ],
         "{}",
@@ -147,7 +149,7 @@ fn widening_is_always_summed_up_on_stderr() {
             report,
         ]);
         assert!(
-            err(&o).contains("polc: warning: 8 rules widened"),
+            err(&o).contains("polc: warning: 3 rules widened"),
             "{}",
             err(&o)
         );

@@ -169,10 +169,11 @@ fn abstractions_expand_with_via_chains() {
         tmp.origins[0].origin.via,
         vec!["a".to_string(), "tmp".to_string()]
     );
+    // Column 9: tmp's rule is inside its `accept` block.
     assert_eq!(
         tmp.origins[0].origin.to_string(),
         format!(
-            "stdlib:tmp:{}:5 (via use a → tmp)",
+            "stdlib:tmp:{}:9 (via use a → tmp)",
             tmp.origins[0].origin.line
         )
     );

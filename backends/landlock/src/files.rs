@@ -625,8 +625,83 @@ impl Ctx<'_> {
         } else {
             Verdict::exact()
         };
+        if self.accepts_widening(i, r) {
+            if let Some(pv) = self.on_prefix(i, r, rights, alt, &res.path, res.kind, cover) {
+                v.and(pv);
+                return Ok(v);
+            }
+        }
         v.and(self.walk(i, r, rights, &target, &res.path, alt, cover)?);
         Ok(v)
+    }
+
+    /// True when every statement behind right `r` of rule `i` is in an `accept widened on
+    /// landlock` block: the author has acknowledged that Landlock may grant more.
+    fn accepts_widening(&self, i: usize, r: Right) -> bool {
+        let Some(rule) = self.policy.files.get(i) else {
+            return false;
+        };
+        let mut behind = rule
+            .origins
+            .iter()
+            .filter(|o| o.rights.contains(r))
+            .peekable();
+        behind.peek().is_some()
+            && behind.all(|o| {
+                o.origin
+                    .accepts
+                    .iter()
+                    .any(|a| a.covers(Fidelity::Widened, "landlock"))
+            })
+    }
+
+    /// Grant `r` on `dir`, the longest literal directory of `alt` (symlinks resolved),
+    /// instead of expanding `alt` against the file system: the plan then does not depend
+    /// on what the planning machine holds beneath `dir`. Widened (every path beneath
+    /// `dir`), unless the policy grants that anyway. `None` when it cannot be done without
+    /// covering a denied path, or when `dir` is `/`: the caller expands instead.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the placement context of one alternative, as the other placers take it"
+    )]
+    fn on_prefix(
+        &mut self,
+        i: usize,
+        r: Right,
+        rights: Rights,
+        alt: &Glob,
+        dir: &str,
+        kind: Kind,
+        cover: &mut Vec<Glob>,
+    ) -> Option<Verdict> {
+        if dir == "/" || matches!(kind, Kind::File | Kind::Symlink) {
+            return None;
+        }
+        let tree = tree_glob(dir)?;
+        let check = check_of(r);
+        if self.deny_intersects(&tree, r) || (check == Check::Dir && self.denied_path(dir, r)) {
+            return None;
+        }
+        self.grant(i, dir, PathType::Dir, rights);
+        cover.push(tree.clone());
+        let mut v = if kind == Kind::Missing {
+            self.missing(dir)
+        } else {
+            Verdict::exact()
+        };
+        let covered = self.absorbed(&tree, r)
+            && (check != Check::Dir || literal_glob(dir).is_some_and(|g| self.absorbed(&g, r)));
+        if !covered {
+            v.and(Verdict::new(
+                Fidelity::Widened,
+                format!(
+                    "`{alt}` is not expanded against the file system (its rule accepts widening \
+                     on Landlock): it is granted on `{dir}`, its longest literal directory, and \
+                     so on every path beneath `{dir}`"
+                ),
+            ));
+        }
+        Some(v)
     }
 
     /// Expand `target` against the filesystem from `start`, granting on whole subtrees

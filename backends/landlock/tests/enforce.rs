@@ -167,6 +167,61 @@ fn a_glob_inside_a_directory_covers_the_files_that_exist_at_plan_time() {
     assert_eq!(p.report.entries[0].fidelity, Fidelity::Narrowed);
 }
 
+/// A glob in a rule that accepts widening on Landlock is granted on its literal
+/// directory: the kernel allows what the glob matches, files created later and the rest
+/// of the directory (the reported widening), and nothing outside it. Strict mode takes
+/// the plan.
+#[test]
+fn an_accepted_glob_is_enforced_on_its_literal_directory() {
+    use polc_lang::ir::{AcceptTarget, Acceptance};
+    require_landlock();
+    let t = tree();
+    let mut p = policy_for(t.path(), &[r#"allow read "T/ssl/*.pem""#]);
+    for rule in p
+        .files
+        .iter_mut()
+        .filter(|r| r.glob.as_str().ends_with("*.pem"))
+    {
+        for o in &mut rule.origins {
+            o.origin.accepts.push(Acceptance {
+                fidelity: Fidelity::Widened,
+                target: AcceptTarget::Landlock,
+                reason: "the certificates' directory".into(),
+            });
+        }
+    }
+    let strict = Config {
+        compatibility: Compatibility::Strict,
+        ..best_effort(7)
+    };
+    let pl = plan(&p, &strict).unwrap();
+    let pem = pl
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule.contains("*.pem"))
+        .unwrap();
+    assert_eq!(pem.fidelity, Fidelity::Widened);
+    assert_eq!(pl.report.accepted(pem), Some("the certificates' directory"));
+    fs::write(t.path().join("ssl/later.pem"), "x").unwrap();
+    let list = ops(
+        t.path(),
+        &[
+            "read:T/ssl/a.pem",
+            "read:T/ssl/later.pem",
+            "read:T/ssl/c.key",
+            "read:T/a/f",
+            "write:T/ssl/a.pem",
+        ],
+    );
+    let (_, errs) = run_probe(&pl, &EnforceOptions::default(), &list);
+    let v: Vec<_> = list.iter().zip(errs).map(|(o, e)| verdict(o, e)).collect();
+    assert_eq!(
+        v,
+        [Some(true), Some(true), Some(true), Some(false), Some(false)]
+    );
+}
+
 #[test]
 fn tcp_connect_and_bind_are_restricted_to_the_allowed_loopback_ports() {
     require_landlock();

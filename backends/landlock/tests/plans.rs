@@ -354,3 +354,133 @@ fn the_abstract_unix_scope_is_kept_unless_other_processes_are_reached() {
         vec![Fidelity::Exact, Fidelity::Unsupported]
     );
 }
+
+/// Load a policy's text (the language: `accept` blocks need the front end).
+fn load_text(text: &str) -> polc_lang::ir::Policy {
+    polc_lang::load(
+        &polc_lang::Source::new("p.pol", text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .unwrap_or_else(|f| panic!("{:#?}", f.diagnostics))
+    .policy
+}
+
+/// A glob inside a directory is expanded against the file system, unless every statement
+/// behind it accepts widening on Landlock: then its longest literal directory is granted
+/// (widened, accepted), nothing is expanded, and strict mode takes it. A rule outside the
+/// block is expanded as before and refused by strict mode.
+#[test]
+fn an_accepted_glob_is_granted_on_its_literal_directory_instead_of_expanded() {
+    use polc_lang::fidelity::Fidelity;
+    let t = image();
+    let strict = Config {
+        compatibility: Compatibility::Strict,
+        ..config(t.path(), 7)
+    };
+    let accepted = load_text(
+        "policy org.example.app {
+            accept widened on landlock \"Landlock grants the certificates' directory\" {
+                allow read \"/etc/ssl/certs/*.pem\"
+                allow read \"/home/*/.x\"
+            }
+        }",
+    );
+    let p = plan(&accepted, &strict).unwrap();
+    let root = t.path().display().to_string();
+    let paths: Vec<(String, String)> = p
+        .paths
+        .iter()
+        .map(|r| (r.path.replace(&root, ""), format!("{:?}", r.path_type)))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            ("/etc/ssl/certs".to_string(), "Dir".to_string()),
+            ("/home".to_string(), "Dir".to_string())
+        ],
+        "{}",
+        p.to_json()
+    );
+    let certs = p
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule.contains("*.pem"))
+        .unwrap();
+    assert_eq!(certs.fidelity, Fidelity::Widened);
+    assert!(
+        certs.reason.contains("granted on `/etc/ssl/certs`"),
+        "{}",
+        certs.reason
+    );
+    assert_eq!(
+        p.report.accepted(certs),
+        Some("Landlock grants the certificates' directory")
+    );
+    // `/home` does not exist in the image: granted anyway (left out when enforcing if it
+    // is still missing then), never expanded.
+    let home = p
+        .report
+        .entries
+        .iter()
+        .filter(|e| e.rule.contains("/home/*/.x"))
+        .map(|e| e.fidelity)
+        .collect::<Vec<_>>();
+    assert!(home.contains(&Fidelity::Widened), "{home:?}");
+    assert!(p.report.strict_violations().next().is_none());
+
+    // The same rule outside the block: expanded (narrowed), so strict refuses the plan.
+    let plain = load_text(
+        "policy org.example.app {
+            allow read \"/etc/ssl/certs/*.pem\"
+        }",
+    );
+    match plan(&plain, &strict) {
+        Err(Error::Strict { problems }) => assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("would be expanded against the filesystem")),
+            "{problems:?}"
+        ),
+        other => panic!("strict accepted an expansion: {other:?}"),
+    }
+    let best = plan(&plain, &config(t.path(), 7)).unwrap();
+    let files: Vec<String> = best
+        .paths
+        .iter()
+        .map(|r| r.path.replace(&root, ""))
+        .collect();
+    assert_eq!(files, ["/etc/ssl/certs/a.pem", "/etc/ssl/certs/b.pem"]);
+
+    // Accepted, but a deny inside the directory: granting it would cover the denied
+    // path, so the glob is expanded as before (and strict refuses it).
+    let denied = load_text(
+        "policy org.example.app {
+            accept widened on landlock \"the directory\" {
+                allow read \"/etc/ssl/certs/*.pem\"
+            }
+            deny read \"/etc/ssl/certs/b.pem\"
+        }",
+    );
+    assert!(matches!(plan(&denied, &strict), Err(Error::Strict { .. })));
+    let best = plan(&denied, &config(t.path(), 7)).unwrap();
+    let files: Vec<String> = best
+        .paths
+        .iter()
+        .map(|r| r.path.replace(&root, ""))
+        .collect();
+    assert_eq!(files, ["/etc/ssl/certs/a.pem"]);
+
+    // Accepted on another backend only: expanded.
+    let elsewhere = load_text(
+        "policy org.example.app {
+            accept widened on selinux \"labels\" {
+                allow read \"/etc/ssl/certs/*.pem\"
+            }
+        }",
+    );
+    assert!(matches!(
+        plan(&elsewhere, &strict),
+        Err(Error::Strict { .. })
+    ));
+}

@@ -320,6 +320,53 @@ fn the_documented_installer_installs_a_policy_with_variables() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
+/// The installer compiles in strict mode: a realistic policy built on the standard
+/// library (whose inherent widenings are accepted where they are written) installs; one
+/// more rule whose widening nobody accepted is refused.
+#[test]
+fn the_documented_installer_takes_a_policy_using_the_stdlib_in_strict_mode() {
+    let root = std::env::temp_dir().join(format!("polc-capi-fetcher-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    let (exe, libdir) = compile_c("installer");
+    let install = |extra: &str| {
+        let policy = root.join("fetcher.pol");
+        std::fs::write(
+            &policy,
+            format!(
+                "policy org.example.fetcher {{\n    attach \"/opt/fetcher/bin/fetcher\"\n    \
+                 owns \"/opt/fetcher/**\"\n    use base, nameservice, ssl-certs, locale, timezone\n    \
+                 allow read exec map-exec \"/opt/fetcher/bin/fetcher\"\n    \
+                 allow read \"/opt/fetcher/share/**\"\n    allow net connect tcp 443\n{extra}}}\n"
+            ),
+        )
+        .unwrap();
+        Command::new(&exe)
+            .env("LD_LIBRARY_PATH", &libdir)
+            .arg(&policy)
+            .arg(root.join("store"))
+            .arg("landlock")
+            .output()
+            .unwrap()
+    };
+    let out = install("");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("installed org.example.fetcher generation 1"),
+        "{text}"
+    );
+    // A glob Landlock would expand against the file system, outside an accept block.
+    let out = install("    allow read \"/usr/share/doc/*/copyright\"\n");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("strict"), "{text}");
+    assert!(!root.join("store/org.example.fetcher/gen-2").exists());
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 #[test]
 fn c_spawn_cat_confined_by_landlock_on_the_host() {
     let work = std::env::temp_dir().join(format!("polc-capi-spawn-{}", std::process::id()));

@@ -13,6 +13,8 @@
 use serde_json::Value;
 use std::process::{Command, Output};
 
+mod support;
+
 fn polc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_polc"))
         .args(args)
@@ -575,24 +577,10 @@ fn selinux_module_needs_the_targets_contexts_and_says_so() {
     assert!(err(&o).contains("--selinux-file-contexts"), "{}", err(&o));
 
     // Debian's reference policy (package selinux-policy-default) gives both.
-    let fc = "/etc/selinux/default/contexts/files/file_contexts";
-    let policy = std::fs::read_dir("/etc/selinux/default/policy")
-        .expect(
-            "/etc/selinux/default/policy: install selinux-policy-default (tests/run-all.sh does)",
-        )
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("policy."))
-        })
-        .expect("a binary policy in /etc/selinux/default/policy");
-    let ports = Command::new("seinfo")
-        .args(["--portcon", "-x"])
-        .arg(&policy)
-        .output()
-        .expect("seinfo: install setools (tests/run-all.sh does)");
-    let ports_file = std::env::temp_dir().join(format!("polc-ports-{}.txt", std::process::id()));
-    std::fs::write(&ports_file, &ports.stdout).unwrap();
+    let fc = support::DEBIAN_FILE_CONTEXTS;
+    let tmp = std::env::temp_dir().join(format!("polc-ports-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let ports_file = support::debian_port_contexts(&tmp);
     let o = polc(&[
         "compile",
         "examples/webapp.pol",
@@ -605,7 +593,7 @@ fn selinux_module_needs_the_targets_contexts_and_says_so() {
         "--report",
         "human",
     ]);
-    let _ = std::fs::remove_file(&ports_file);
+    let _ = std::fs::remove_dir_all(&tmp);
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(out(&o).contains("(block org_example_webapp"), "{}", out(&o));
     assert!(err(&o).contains("fidelity (selinux"), "{}", err(&o));

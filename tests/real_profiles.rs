@@ -32,6 +32,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -212,17 +214,7 @@ fn percent(part: usize, total: usize) -> f64 {
 /// The minimal SELinux base policy of the backend's tests, compiled: its file contexts
 /// and port contexts, for the SELinux backend to resolve paths and ports against.
 fn selinux_options(tmp: &Path) -> CompileOptions {
-    let base = root().join("backends/selinux/tests/selinux-base/base.cil");
-    let fc = tmp.join("file_contexts");
-    let out = Command::new("secilc")
-        .args(["-M", "false", "-c", "33", "-o"])
-        .arg(tmp.join("base.33"))
-        .arg("-f")
-        .arg(&fc)
-        .arg(&base)
-        .output()
-        .expect("secilc: apt-get install secilc (tests/run-all.sh does)");
-    assert!(out.status.success(), "{out:?}");
+    let fc = support::minimal_base_file_contexts(tmp);
     let ports = Command::new("seinfo")
         .args(["--portcon", "--initialsid", "-x"])
         .arg(tmp.join("base.33"))

@@ -19,6 +19,8 @@ use polc::{load, LoadOptions, Lsm, Policy, Source};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -106,16 +108,7 @@ fn secilc(dir: &Path, module: &str) -> Result<(), String> {
 
 /// The minimal base's file contexts (as secilc writes them) and a port context file.
 fn base_selinux_options(dir: &Path) -> CompileOptions {
-    let fc = dir.join("file_contexts");
-    let out = Command::new("secilc")
-        .args(["-M", "false", "-c", "33", "-o"])
-        .arg(dir.join("base.33"))
-        .arg("-f")
-        .arg(&fc)
-        .arg(root().join("backends/selinux/tests/selinux-base/base.cil"))
-        .output()
-        .expect("secilc: apt-get install secilc (tests/run-all.sh does)");
-    assert!(out.status.success(), "{out:?}");
+    let fc = support::minimal_base_file_contexts(dir);
     let ports = dir.join("ports");
     std::fs::write(&ports, "sid port system_u:object_r:port_t:s0\n").unwrap();
     CompileOptions {
@@ -128,25 +121,8 @@ fn base_selinux_options(dir: &Path) -> CompileOptions {
 /// Debian's reference policy as the SELinux target: its file contexts and port contexts
 /// (`seinfo --portcon` of its binary policy), as an installer on Debian compiles.
 fn debian_selinux_options(dir: &Path) -> CompileOptions {
-    let fc = Path::new("/etc/selinux/default/contexts/files/file_contexts");
-    let policy = std::fs::read_dir("/etc/selinux/default/policy")
-        .expect(
-            "/etc/selinux/default/policy: install selinux-policy-default (tests/run-all.sh does)",
-        )
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| {
-            p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("policy."))
-        })
-        .expect("a binary policy in /etc/selinux/default/policy");
-    let out = Command::new("seinfo")
-        .args(["--portcon", "-x"])
-        .arg(&policy)
-        .output()
-        .expect("seinfo: apt-get install setools (tests/run-all.sh does)");
-    assert!(out.status.success(), "{out:?}");
-    let ports = dir.join("debian-ports");
-    std::fs::write(&ports, &out.stdout).unwrap();
+    let fc = Path::new(support::DEBIAN_FILE_CONTEXTS);
+    let ports = support::debian_port_contexts(dir);
     CompileOptions {
         strict: true,
         selinux_file_contexts: Some(read_selinux_file_contexts(fc).unwrap()),

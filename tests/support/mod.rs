@@ -1,0 +1,52 @@
+//! Test support shared by the integration tests of the `polc` package: the SELinux
+//! targets they compile against. Each test file that needs it says `mod support;`.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's reference policy's file contexts (package selinux-policy-default).
+pub const DEBIAN_FILE_CONTEXTS: &str = "/etc/selinux/default/contexts/files/file_contexts";
+
+/// Debian's port contexts, `seinfo --portcon -x` of its binary policy, written to
+/// `dir/debian-ports`: what an installer on Debian passes as `--selinux-port-contexts`.
+pub fn debian_port_contexts(dir: &Path) -> PathBuf {
+    let policy = std::fs::read_dir("/etc/selinux/default/policy")
+        .expect(
+            "/etc/selinux/default/policy: install selinux-policy-default (tests/run-all.sh does)",
+        )
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("policy."))
+        })
+        .expect("a binary policy in /etc/selinux/default/policy");
+    let out = Command::new("seinfo")
+        .args(["--portcon", "-x"])
+        .arg(&policy)
+        .output()
+        .expect("seinfo: apt-get install setools (tests/run-all.sh does)");
+    assert!(out.status.success(), "{out:?}");
+    let ports = dir.join("debian-ports");
+    std::fs::write(&ports, &out.stdout).unwrap();
+    ports
+}
+
+/// The SELinux backend's minimal base policy (`backends/selinux/tests/selinux-base`)
+/// compiled by secilc into `dir/base.33`: the path of the file contexts it writes.
+pub fn minimal_base_file_contexts(dir: &Path) -> PathBuf {
+    let fc = dir.join("file_contexts");
+    let out = Command::new("secilc")
+        .args(["-M", "false", "-c", "33", "-o"])
+        .arg(dir.join("base.33"))
+        .arg("-f")
+        .arg(&fc)
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("backends/selinux/tests/selinux-base/base.cil"),
+        )
+        .output()
+        .expect("secilc: apt-get install secilc (tests/run-all.sh does)");
+    assert!(out.status.success(), "{out:?}");
+    fc
+}

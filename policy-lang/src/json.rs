@@ -649,6 +649,14 @@ pub enum ToJsonError {
         /// The child's name.
         child: String,
     },
+    /// Frameworks and app statements (`app`, `plugs`, `provides`) have no JSON form yet.
+    #[error("`{keyword}` in `{item}` has no JSON form yet; write the policy as text")]
+    NoJsonForm {
+        /// The keyword.
+        keyword: &'static str,
+        /// The item's name.
+        item: String,
+    },
     /// An `accept` block holds something else than rules, or another block.
     #[error("`{keyword}` in an `accept` block of `{item}` has no JSON form; an `accept` block holds rules only")]
     InAccept {

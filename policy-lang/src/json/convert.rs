@@ -411,6 +411,12 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
     if policies.len() > 1 {
         return Err(ToJsonError::ManyPolicies(policies.len()));
     }
+    if let Some(f) = file.items.iter().find(|i| i.kind == ItemKind::Framework) {
+        return Err(ToJsonError::NoJsonForm {
+            keyword: "framework",
+            item: f.name.node.clone(),
+        });
+    }
     let mut doc = Document::default();
     if let Some(p) = policies.first() {
         let b = collect(p)?;
@@ -594,6 +600,12 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 .children
                 .push(collect_child(*kind, &name.node, body, item)?),
             StmtKind::Accept(a) => c.rules.extend(accept_rules(a, item)?),
+            StmtKind::App | StmtKind::Plugs(_) | StmtKind::Provides(_) => {
+                return Err(ToJsonError::NoJsonForm {
+                    keyword: crate::check::exec::keyword(&s.kind),
+                    item: item.name.node.clone(),
+                })
+            }
             StmtKind::Net {
                 effect,
                 op,

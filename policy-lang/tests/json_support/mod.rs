@@ -80,6 +80,9 @@ pub fn check_spans(text: &str, file: &File) {
                 StmtKind::Accept(_) => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                 }
+                StmtKind::App | StmtKind::Plugs(_) | StmtKind::Provides(_) => {
+                    panic!("the JSON form has no apps or frameworks yet: {s}")
+                }
                 StmtKind::Net {
                     effect,
                     op,

@@ -127,6 +127,49 @@ fn a_local_abstraction_named_like_a_safe_one_is_not_safe() {
 }
 
 #[test]
+fn exec_transitions_are_covered_only_by_the_same_transition() {
+    let fw = r#"
+framework io.example.tools {
+    version 1
+    provides helper {
+        allow read exec "/usr/bin/helper" as org.example.helper
+    }
+}
+"#;
+    let with = |rule: &str| {
+        format!("{fw}\npolicy org.example.client {{\n    app\n    plugs helper\n    {rule}\n}}\n")
+    };
+    let codes_of = |t: String| -> Vec<String> {
+        match run(&t, &[]) {
+            Ok(_) => Vec::new(),
+            Err(f) => f
+                .diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.code.as_str().to_string())
+                .collect(),
+        }
+    };
+    assert_eq!(
+        codes_of(with("allow exec \"/usr/bin/helper\" as org.example.helper")),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        codes_of(with("allow exec \"/usr/bin/helper\" as unconfined")),
+        vec!["E0220"]
+    );
+    assert_eq!(
+        codes_of(with("allow exec \"/usr/bin/helper\"")),
+        vec!["E0220"]
+    );
+    // Reading needs no transition.
+    assert_eq!(
+        codes_of(with("allow read \"/usr/bin/helper\"")),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
 fn unknown_plugs_and_misplaced_statements_are_errors() {
     assert_eq!(codes(&app("    plugs engnie")), vec!["E0221"]);
     let not_app = format!("{FRAMEWORK}\npolicy org.example.client {{\n    plugs engine\n}}\n");

@@ -328,3 +328,45 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_json_form_carries_frameworks_and_apps() {
+    let text = app("    plugs engine, observe\n    allow read write \"/run/engine.sock\"");
+    let (file, errors) = polc_lang::syntax::parse("app.pol", &text);
+    assert!(errors.is_empty(), "{errors:?}");
+    let json = polc_lang::json::Document::from_ast(&file)
+        .unwrap()
+        .to_json_string();
+    assert!(json.contains("\"app\": true"), "{json}");
+    assert!(json.contains("\"interface\": \"observe\""), "{json}");
+    let opts = LoadOptions {
+        connect: vec!["engine".into()],
+        ..LoadOptions::default()
+    };
+    let from_json = load(&Source::new("app.json", json.as_str()), &opts)
+        .unwrap_or_else(|f| panic!("{:?}", f.diagnostics))
+        .policy;
+    let from_text = run(&text, &["engine"]).unwrap();
+    let globs = |p: &Policy| -> Vec<(String, String)> {
+        p.files
+            .iter()
+            .map(|r| (r.glob.as_str().to_string(), format!("{:?}", r.rights)))
+            .collect()
+    };
+    assert_eq!(globs(&from_json), globs(&from_text));
+    assert_eq!(from_json.capabilities.len(), from_text.capabilities.len());
+    // The grant keeps its plug in the JSON form too.
+    let rule = from_json
+        .files
+        .iter()
+        .find(|r| r.glob.as_str() == "/run/engine.sock")
+        .unwrap();
+    assert!(rule
+        .origins
+        .iter()
+        .any(|o| o.origin.via == ["plug engine of io.example.engine"]));
+    // An interface holds rules only, in JSON as in text.
+    let bad = "framework io.x { provides i { use base } }\npolicy p {}\n";
+    let (file, _) = polc_lang::syntax::parse("bad.pol", bad);
+    assert!(polc_lang::json::Document::from_ast(&file).is_err());
+}

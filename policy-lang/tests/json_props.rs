@@ -167,6 +167,7 @@ fn document() -> impl Strategy<Value = Document> {
                         rules,
                         children: Vec::new(),
                         abstractions,
+                        ..Document::default()
                     }
                 } else {
                     Document {
@@ -355,6 +356,7 @@ fn text_document() -> impl Strategy<Value = Document> {
                         ..Abstraction::default()
                     })
                     .collect(),
+                ..Document::default()
             },
         )
 }

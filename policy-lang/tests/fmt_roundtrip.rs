@@ -27,7 +27,11 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 14] = [
+    "app",
+    "plugs",
+    "provides",
+    "framework",
     "version",
     "attach",
     "mode",

@@ -54,7 +54,7 @@ pub struct LoadOptions {
     pub search_path: Vec<AbstractionDir>,
     /// The interfaces connected to an app (`--connect PLUG`), by the name it plugs.
     /// `auto` interfaces are connected without being named here; a name the app does not
-    /// plug connects nothing. Policies that are not apps ignore it.
+    /// plug is an error (E0221). Policies that are not apps ignore it.
     pub connect: Vec<String>,
 }
 

@@ -202,6 +202,18 @@ fn grants_reach_the_app_only_when_connected() {
 }
 
 #[test]
+fn connecting_what_the_app_does_not_plug_is_an_error() {
+    let text = app("    plugs observe");
+    let f = run(&text, &["engine"]).unwrap_err();
+    assert_eq!(f.diagnostics[0].code.as_str(), "E0221");
+    assert!(
+        f.diagnostics[0].message.contains("`--connect engine`"),
+        "{}",
+        f.diagnostics[0].message
+    );
+}
+
+#[test]
 fn policies_that_are_not_apps_ignore_connections() {
     let text =
         format!("{FRAMEWORK}\npolicy org.example.plain {{\n    allow read \"/etc/**\"\n}}\n");

@@ -91,6 +91,24 @@ pub(super) fn plugs(cx: &AppCtx<'_>, env: &mut Env, out: &mut Vec<Diagnostic>) -
             }
         }
     }
+    for c in cx.connect {
+        if !found.iter().any(|f| f.name == *c) {
+            out.push(
+                Diagnostic::new(
+                    Code::UnknownInterface,
+                    file,
+                    cx.item.name.span,
+                    format!(
+                        "`--connect {}` names no interface that app `{}` plugs",
+                        one_line(c),
+                        cx.me
+                    ),
+                    "this app",
+                )
+                .with_help("connect only what the app plugs: add the interface to its `plugs`, or leave the connection out"),
+            );
+        }
+    }
     let mut checked: Vec<usize> = vec![cx.unit];
     for f in &found {
         if checked.contains(&f.node.0) {

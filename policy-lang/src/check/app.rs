@@ -239,6 +239,8 @@ pub(crate) fn unknown_plug(file: &str, plug: &Spanned<String>, known: &[Found]) 
     }
 }
 
+pub(crate) use super::lint::describe;
+
 /// True when an atom comes from a safe stdlib abstraction.
 pub(crate) fn is_safe(ws: &Workspace, atom: &Atom) -> bool {
     ws.unit(atom.unit).is_some_and(|u| u.tier == Tier::Stdlib)
@@ -379,28 +381,5 @@ impl Bound<'_> {
 
     fn is_me(&self, peer: &Peer) -> bool {
         matches!((peer, self.me), (Peer::Policy(p), Some(me)) if p == me)
-    }
-}
-
-/// A short description of an atom for messages: `allow read write "/run/**"`.
-pub(crate) fn describe(a: &Atom) -> String {
-    let kw = a.effect.keyword();
-    match &a.subject {
-        Subject::File { glob, rights, .. } => {
-            let rs: Vec<&str> = rights.iter().map(Right::name).collect();
-            format!("{kw} {} \"{}\"", rs.join(" "), one_line(glob.as_str()))
-        }
-        Subject::Net { op, proto, ports } => format!(
-            "{kw} net {} {} {ports}",
-            format!("{op:?}").to_lowercase(),
-            format!("{proto:?}").to_lowercase()
-        ),
-        Subject::Cap(c) => format!("{kw} capability {c}"),
-        Subject::Signal { dir, peer, .. } => {
-            format!("{kw} signal {} {peer}", format!("{dir:?}").to_lowercase())
-        }
-        Subject::Ptrace { dir, peer, .. } => {
-            format!("{kw} ptrace {} {peer}", dir.keyword())
-        }
     }
 }

@@ -25,7 +25,7 @@ mod tests;
 const OWN: usize = 0;
 
 /// A short rendering of an atom, as it could be written.
-fn describe(a: &Atom) -> String {
+pub(crate) fn describe(a: &Atom) -> String {
     let e = a.effect.keyword();
     match &a.subject {
         Subject::File {

@@ -383,3 +383,24 @@ impl Bound<'_> {
         matches!((peer, self.me), (Peer::Policy(p), Some(me)) if p == me)
     }
 }
+
+/// True when an owned glob names the app: a component of its literal directory prefix,
+/// or the file of a literal glob, is the app's name or its last label, alone or followed
+/// by `.` or `-` (`notes`, `notes.conf`, `notes-data` for `org.example.notes`). Without
+/// it, `owns "/**"` would make the app's own area the whole file system.
+pub(crate) fn owns_in_area(me: &PolicyName, glob: &Glob) -> bool {
+    let full = me.as_str();
+    let last = full.rsplit('.').next().unwrap_or(full);
+    let names = |c: &str| {
+        [full, last].iter().any(|n| {
+            c == *n
+                || c.strip_prefix(n)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('-'))
+        })
+    };
+    let mut comps: Vec<&str> = glob.literal_dir_prefix().split('/').collect();
+    if glob.is_literal() {
+        comps.extend(glob.as_str().rsplit('/').next());
+    }
+    comps.into_iter().any(names)
+}

@@ -151,7 +151,32 @@ pub(super) fn bound(
     out: &mut Vec<Diagnostic>,
 ) -> Vec<Atom> {
     let ws = cx.ws;
-    let owned: Vec<&Glob> = owns.iter().map(|o| &o.glob).collect();
+    for o in owns.iter().filter(|o| !app::owns_in_area(cx.me, &o.glob)) {
+        for origin in &o.origins {
+            out.push(
+                Diagnostic::new(
+                    Code::AppOwnsOutside,
+                    &origin.file,
+                    origin.span,
+                    format!(
+                        "app `{}` owns `{}`, which does not name it",
+                        cx.me,
+                        one_line(o.glob.as_str())
+                    ),
+                    "outside the app's area",
+                )
+                .with_help(format!(
+                    "{}; other paths need an interface",
+                    Code::AppOwnsOutside.help()
+                )),
+            );
+        }
+    }
+    let owned: Vec<&Glob> = owns
+        .iter()
+        .filter(|o| app::owns_in_area(cx.me, &o.glob))
+        .map(|o| &o.glob)
+        .collect();
     let safe: Vec<&Atom> = atoms.iter().filter(|a| app::is_safe(ws, a)).collect();
     let bound_of = |only_connected: bool| Bound {
         me: Some(cx.me),

@@ -45,6 +45,19 @@ pub enum ItemKind {
     Policy,
     /// `abstraction NAME { ... }`: a reusable set of rules, pulled in with `use`.
     Abstraction,
+    /// `framework NAME { ... }`: named interfaces (`provides`) that apps plug.
+    Framework,
+}
+
+impl ItemKind {
+    /// The keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ItemKind::Policy => "policy",
+            ItemKind::Abstraction => "abstraction",
+            ItemKind::Framework => "framework",
+        }
+    }
 }
 
 /// `policy NAME { ... }` or `abstraction NAME { ... }`.
@@ -252,6 +265,27 @@ pub enum StmtKind {
     /// `accept widened on selinux "REASON" { rules }`: the rules inside may be enforced
     /// with these fidelities on these backends, for this reason (see [`AcceptBlock`]).
     Accept(AcceptBlock),
+    /// `app`: the policy is an app, bounded by its own area, the safe abstractions and
+    /// the interfaces it plugs.
+    App,
+    /// `plugs docker, network`: the interfaces an app plugs.
+    Plugs(Vec<Spanned<String>>),
+    /// `provides NAME [auto] { rules }` in a framework (see [`Provides`]).
+    Provides(Provides),
+}
+
+/// `provides NAME [auto] { rules }`: an interface of a framework, what it grants to the
+/// apps that plug it and are connected to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Provides {
+    /// The interface's name.
+    pub name: Spanned<String>,
+    /// `auto`: connected to every app that plugs it.
+    pub auto: bool,
+    /// What it grants (rules only: see the checker).
+    pub body: Vec<Stmt>,
+    /// Comments after its last statement, before its closing `}`.
+    pub closing_comments: Vec<Comment>,
 }
 
 /// `accept FIDELITY {, FIDELITY} on TARGET {, TARGET} "REASON" { rules }`: an

@@ -108,6 +108,11 @@ codes! {
     AcceptTarget = "E0211", Error, "unknown backend in `accept`", "backends are `apparmor`, `selinux` and `landlock`";
     AcceptReason = "E0212", Error, "`accept` without a reason", "say why the widening is acceptable on that backend: reports, `explain` and `diff` show it";
     NotInAccept = "E0213", Error, "statement not allowed in `accept`", "an `accept` block holds rules only, and `accept` blocks do not nest";
+    AppEscape = "E0220", Error, "app rule outside its bound", "an app may grant itself only what it `owns`, the rules of the safe abstractions and what the interfaces it plugs grant: plug an interface that covers the rule, or narrow the rule";
+    UnknownInterface = "E0221", Error, "unknown interface", "an app plugs interfaces that a framework `provides`, in the policy's file or on the abstraction search path";
+    NotInFramework = "E0222", Error, "statement not allowed here", "a framework holds `version` and `provides` blocks, a `provides` block holds rules only, and `app` and `plugs` are written in a policy (`plugs` only in an app)";
+    AppOwnsOutside = "E0224", Error, "app owns a path outside its area", "an app owns only paths that name it: a directory or file of its literal prefix is the app's name or its last label (`notes`, `notes.conf`, `notes-data` for `org.example.notes`)";
+    DuplicateInterface = "E0223", Error, "interface provided more than once", "give each interface of a framework its own name";
     OwnerNotOnFiles = "E0150", Error, "`owner` on a rule that is not about files", "`owner` conditions file rules on the file's owner; remove it from network, capability and signal rules";
     AuditNotSupported = "E0151", Error, "`audit` on a rule kind that cannot carry it yet", "`audit` is supported on file, network (inet), capability and signal rules; remove it from unix, netlink/raw/packet and ptrace rules";
     MalformedClass = "E0160", Error, "malformed character class", "a class is `[abc]`, `[a-z]` or `[^...]`, closed by `]`; it cannot hold `/` (write a literal `[` as `[[]`)";

@@ -52,9 +52,7 @@
 
 mod unix;
 
-use crate::ast::{
-    AcceptBlock, Comment, ExecMode, File, Item, ItemKind, PortSpec, Stmt, StmtKind, UseRef,
-};
+use crate::ast::{AcceptBlock, Comment, ExecMode, File, Item, PortSpec, Stmt, StmtKind, UseRef};
 use crate::diagnostics::Diagnostic;
 use crate::ir::text::quote;
 use crate::span::Spanned;
@@ -106,10 +104,8 @@ fn write_comments(out: &mut String, indent: &str, cs: &[Comment]) {
 
 fn write_item(out: &mut String, item: &Item) {
     write_comments(out, "", &item.comments);
-    out.push_str(match item.kind {
-        ItemKind::Policy => "policy ",
-        ItemKind::Abstraction => "abstraction ",
-    });
+    out.push_str(item.kind.keyword());
+    out.push(' ');
     out.push_str(&item.name.node);
     if item.body.is_empty() && item.closing_comments.is_empty() {
         out.push_str(" {}\n");
@@ -162,6 +158,25 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
             write_trailing(out, indent, stmt);
             out.push('\n');
             write_body(out, indent, body, closing_comments);
+        }
+        return;
+    }
+    if let StmtKind::Provides(p) = &stmt.kind {
+        out.push_str(indent);
+        out.push_str("provides ");
+        out.push_str(&p.name.node);
+        if p.auto {
+            out.push_str(" auto");
+        }
+        if p.body.is_empty() && p.closing_comments.is_empty() {
+            out.push_str(" {}");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+        } else {
+            out.push_str(" {");
+            write_trailing(out, indent, stmt);
+            out.push('\n');
+            write_body(out, indent, &p.body, &p.closing_comments);
         }
         return;
     }
@@ -372,7 +387,15 @@ fn parts(kind: &StmtKind) -> Parts {
             list: words(access).map(str::to_string).collect(),
             tail: Some(format!("{} {}", direction.node, peer.node)),
         },
+        StmtKind::App => simple("app".to_string()),
+        StmtKind::Plugs(names) => Parts {
+            head: "plugs".to_string(),
+            list: words(names).map(str::to_string).collect(),
+            tail: None,
+        },
         // Written by `write_stmt` itself.
-        StmtKind::Child { .. } | StmtKind::Accept(_) => simple(String::new()),
+        StmtKind::Child { .. } | StmtKind::Accept(_) | StmtKind::Provides(_) => {
+            simple(String::new())
+        }
     }
 }

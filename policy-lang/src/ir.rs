@@ -212,7 +212,9 @@ pub struct Origin {
     pub column: usize,
     /// Byte range of the statement in its file.
     pub span: Span,
-    /// The chain of `use` that pulled it in, outermost first (empty for the policy's own rules).
+    /// The chain of `use` that pulled it in, outermost first (empty for the policy's own
+    /// rules); for the grant of an app's connected interface, the one element
+    /// `plug IFACE of FRAMEWORK`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
     /// The widenings the statement's `accept` block acknowledges (empty outside one).
@@ -220,11 +222,25 @@ pub struct Origin {
     pub accepts: Vec<Acceptance>,
 }
 
+impl Origin {
+    /// How the statement reached the policy, for messages: `via use a → b` for a chain
+    /// of `use`, `via plug IFACE of FRAMEWORK` for the grant of an app's connected
+    /// interface; `None` for the policy's own statements.
+    pub fn via_text(&self) -> Option<String> {
+        let first = self.via.first()?;
+        Some(if first.starts_with("plug ") {
+            format!("via {}", self.via.join(" → "))
+        } else {
+            format!("via use {}", self.via.join(" → "))
+        })
+    }
+}
+
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}", self.file, self.line, self.column)?;
-        if !self.via.is_empty() {
-            write!(f, " (via use {})", self.via.join(" → "))?;
+        if let Some(via) = self.via_text() {
+            write!(f, " ({via})")?;
         }
         Ok(())
     }

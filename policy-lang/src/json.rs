@@ -71,9 +71,51 @@ pub struct Document {
     /// Child policies and hats written in the policy (`child NAME { ... }`, `hat NAME { ... }`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ChildDoc>,
+    /// `app`: the policy is an app, bounded by what it owns, the safe abstractions and
+    /// the interfaces it plugs.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub app: bool,
+    /// `plugs IFACE, ...`: the interfaces an app plugs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugs: Vec<String>,
     /// Abstractions defined in the document.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub abstractions: Vec<Abstraction>,
+    /// Frameworks defined in the document.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frameworks: Vec<FrameworkDoc>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// A framework: `{"framework": "NAME", "version": N, "provides": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FrameworkDoc {
+    /// The framework's name.
+    pub framework: String,
+    /// `version N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// Its interfaces, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub provides: Vec<InterfaceDoc>,
+}
+
+/// An interface of a framework: `{"interface": "NAME", "auto": true, "rules": [...]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceDoc {
+    /// The interface's name.
+    pub interface: String,
+    /// `auto`: connected to every app that plugs it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub auto: bool,
+    /// What it grants.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
 }
 
 /// An abstraction: a name and the same body fields as a policy.
@@ -648,6 +690,15 @@ pub enum ToJsonError {
         keyword: &'static str,
         /// The child's name.
         child: String,
+    },
+    /// `app` or `plugs` in an abstraction, `provides` outside a framework, or anything but
+    /// rules in a `provides` block (all refused by the checker): no JSON form.
+    #[error("`{keyword}` in `{item}` has no JSON form; the checker refuses it there")]
+    NoJsonForm {
+        /// The keyword.
+        keyword: &'static str,
+        /// The item's name.
+        item: String,
     },
     /// An `accept` block holds something else than rules, or another block.
     #[error("`{keyword}` in an `accept` block of `{item}` has no JSON form; an `accept` block holds rules only")]

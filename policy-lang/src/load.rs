@@ -52,6 +52,10 @@ pub struct LoadOptions {
     /// in a later directory overrides one of the same name in an earlier directory and
     /// in the stdlib; two of the same name in one directory are an error (E0136).
     pub search_path: Vec<AbstractionDir>,
+    /// The interfaces connected to an app (`--connect PLUG`), by the name it plugs.
+    /// `auto` interfaces are connected without being named here; a name the app does not
+    /// plug is an error (E0221). Policies that are not apps ignore it.
+    pub connect: Vec<String>,
 }
 
 impl LoadOptions {
@@ -163,7 +167,8 @@ pub(crate) fn load_with(
             }
         }
         let mut env = Env::build(&ws, &res, &opts.vars, &mut diags);
-        if let Some((policy, atoms)) = lower::lower(&ws, &res, &mut env, &mut diags) {
+        if let Some((policy, atoms)) = lower::lower(&ws, &res, &mut env, &opts.connect, &mut diags)
+        {
             after_lower(&ws, &res, &atoms, &env, &mut diags);
             lowered = Some(policy);
         }

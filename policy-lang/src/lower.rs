@@ -15,6 +15,7 @@
 //! Every list is sorted (by the keys above) and origins are sorted and deduplicated, so
 //! the IR of a policy does not depend on the order of its statements.
 
+mod app;
 mod unix;
 
 use crate::ast::{self, StmtKind};
@@ -75,6 +76,7 @@ pub(crate) fn lower(
     ws: &Workspace,
     res: &Resolution,
     env: &mut Env,
+    connect: &[String],
     out: &mut Vec<Diagnostic>,
 ) -> Option<(Policy, Vec<Atom>)> {
     let root = res.items.first()?;
@@ -141,9 +143,22 @@ pub(crate) fn lower(
     for e in &res.items {
         atoms_of(ws, e, &name, env, out, &mut atoms);
     }
+    let mut plugged = None;
+    if item.body.iter().any(|s| s.kind == StmtKind::App) {
+        let cx = app::AppCtx {
+            ws,
+            item,
+            unit,
+            me: &name,
+            connect,
+        };
+        let p = app::plugs(&cx, env, out);
+        atoms = app::bound(&cx, &policy.owns, atoms, &p, env, out);
+        plugged = Some(p);
+    }
     check_transitions(ws, &atoms, out);
     merge(&mut policy, &atoms);
-    unix::lower_unix(ws, res, &name, env, out, &mut policy);
+    unix::lower_unix(ws, res, &name, env, out, &mut policy, plugged.as_deref());
     policy.children = children(ws, unit, item, policy.mode, env, out);
     Some((policy, atoms))
 }
@@ -263,7 +278,7 @@ impl Lowering<'_> {
 
 /// The atoms of the rules of one body (a policy's, an abstraction's, a child's or an
 /// `accept` block's, whose `accepts` its statements carry).
-fn atoms_in(
+pub(super) fn atoms_in(
     lc: &Lowering<'_>,
     body: &[ast::Stmt],
     accepts: &[Acceptance],

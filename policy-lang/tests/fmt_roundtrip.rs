@@ -17,8 +17,8 @@
 )]
 
 use polc_lang::ast::{
-    AcceptBlock, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers, Stmt,
-    StmtKind, UseRef,
+    AcceptBlock, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Provides, Qualifiers,
+    Stmt, StmtKind, UseRef,
 };
 use polc_lang::fmt::format;
 use polc_lang::span::{Span, Spanned};
@@ -27,7 +27,11 @@ use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
 
-const RESERVED: [&str; 10] = [
+const RESERVED: [&str; 14] = [
+    "app",
+    "plugs",
+    "provides",
+    "framework",
     "version",
     "attach",
     "mode",
@@ -144,6 +148,8 @@ fn stmt_kind() -> impl Strategy<Value = StmtKind> {
                 .collect()
         )),
         1 => spanned_list(string(), 1..8).prop_map(StmtKind::Owns),
+        1 => Just(StmtKind::App),
+        1 => spanned_list(name(), 1..4).prop_map(StmtKind::Plugs),
         1 => (ident(), string()).prop_map(|(n, v)| StmtKind::Var {
             name: sp(n),
             value: sp(v)
@@ -270,11 +276,49 @@ fn accept_stmt() -> impl Strategy<Value = Stmt> {
         )
 }
 
+/// A `provides` block holding any statements (the checker refuses all but rules).
+fn provides_stmt() -> impl Strategy<Value = Stmt> {
+    (
+        name(),
+        any::<bool>(),
+        vec(stmt(), 0..4),
+        comments(),
+        (comments(), option::of(comment()), any::<bool>()),
+    )
+        .prop_map(
+            |(name, auto, mut body, closing_comments, (cs, tc, blank))| {
+                if let Some(s) = body.first_mut() {
+                    s.blank_line_before = false;
+                }
+                Stmt {
+                    kind: StmtKind::Provides(Provides {
+                        name: sp(name),
+                        auto,
+                        body,
+                        closing_comments,
+                    }),
+                    comments: cs,
+                    trailing_comment: tc,
+                    blank_line_before: blank,
+                    span: Span::default(),
+                    quals: Qualifiers::default(),
+                }
+            },
+        )
+}
+
 fn item() -> impl Strategy<Value = Item> {
     (
-        prop_oneof![Just(ItemKind::Policy), Just(ItemKind::Abstraction)],
+        prop_oneof![
+            Just(ItemKind::Policy),
+            Just(ItemKind::Abstraction),
+            Just(ItemKind::Framework)
+        ],
         name(),
-        vec(prop_oneof![6 => stmt(), 1 => accept_stmt()], 0..8),
+        vec(
+            prop_oneof![6 => stmt(), 1 => accept_stmt(), 1 => provides_stmt()],
+            0..8,
+        ),
         comments(),
         comments(),
     )

@@ -13,7 +13,8 @@ use json_support::check_spans;
 use polc_lang::ast::Effect;
 use polc_lang::diagnostics::Code;
 use polc_lang::json::{
-    to_ast, Abstraction, Document, Net, Ports, Rule, Signal, Target, UseSpec, Vars,
+    to_ast, Abstraction, Document, FrameworkDoc, InterfaceDoc, Net, Ports, Rule, Signal, Target,
+    UseSpec, Vars,
 };
 use proptest::prelude::*;
 
@@ -152,9 +153,25 @@ fn document() -> impl Strategy<Value = Document> {
         prop::collection::vec(text(), 0..3),
         prop::collection::vec(rule(), 0..6),
         prop::collection::vec(abstraction(), 0..3),
+        (
+            any::<bool>(),
+            strings(0),
+            prop::collection::vec(framework(), 0..2),
+        ),
     )
         .prop_map(
-            |(policy, version, attach, mode, uses, vars, owns, rules, abstractions)| {
+            |(
+                policy,
+                version,
+                attach,
+                mode,
+                uses,
+                vars,
+                owns,
+                rules,
+                abstractions,
+                (app, plugs, frameworks),
+            )| {
                 if policy.is_some() {
                     Document {
                         policy,
@@ -166,16 +183,42 @@ fn document() -> impl Strategy<Value = Document> {
                         owns,
                         rules,
                         children: Vec::new(),
+                        app,
+                        plugs,
                         abstractions,
+                        frameworks,
                     }
                 } else {
                     Document {
                         abstractions,
+                        frameworks,
                         ..Document::default()
                     }
                 }
             },
         )
+}
+
+fn framework() -> impl Strategy<Value = FrameworkDoc> {
+    (
+        text(),
+        prop::option::of(any::<u64>()),
+        prop::collection::vec(
+            (text(), any::<bool>(), prop::collection::vec(rule(), 0..3)).prop_map(
+                |(interface, auto, rules)| InterfaceDoc {
+                    interface,
+                    auto,
+                    rules,
+                },
+            ),
+            0..3,
+        ),
+    )
+        .prop_map(|(framework, version, provides)| FrameworkDoc {
+            framework,
+            version,
+            provides,
+        })
 }
 
 /// Ways to break a valid document.
@@ -234,6 +277,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 
 /// Words the text grammar gives a meaning in places where the generators put identifiers.
 const RESERVED: &[&str] = &[
+    "app",
+    "plugs",
+    "provides",
+    "framework",
     "version",
     "attach",
     "mode",
@@ -355,6 +402,7 @@ fn text_document() -> impl Strategy<Value = Document> {
                         ..Abstraction::default()
                     })
                     .collect(),
+                ..Document::default()
             },
         )
 }

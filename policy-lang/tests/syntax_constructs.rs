@@ -193,6 +193,19 @@ fn outline(file: &File, text: &str) -> String {
                         leaf(&format!("protocol {}", p.node), p.span);
                     }
                 }
+                StmtKind::App => leaf("app", st.span),
+                StmtKind::Plugs(names) => {
+                    for n in names {
+                        leaf(&format!("plug {}", n.node), n.span);
+                    }
+                }
+                StmtKind::Provides(p) => {
+                    leaf(
+                        &format!("provides {} auto={}", p.name.node, p.auto),
+                        p.name.span,
+                    );
+                    leaf(&format!("({} stmts)", p.body.len()), p.name.span);
+                }
                 StmtKind::Accept(a) => {
                     for f in &a.fidelities {
                         leaf(&format!("fidelity {}", f.node), f.span);

@@ -257,7 +257,10 @@ pub fn load_options_with(
     global: &GlobalArgs,
     dirs: &[SearchDir],
 ) -> Result<LoadOptions, UsageError> {
-    let mut opts = LoadOptions::default();
+    let mut opts = LoadOptions {
+        connect: global.connect.clone(),
+        ..LoadOptions::default()
+    };
     for (name, value) in &global.vars {
         if opts.vars.insert(name.clone(), value.clone()).is_some() {
             return Err(UsageError(format!(

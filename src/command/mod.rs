@@ -116,6 +116,11 @@ pub struct GlobalArgs {
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
 
+    /// Connect an app's plugged interface, by the name it plugs (repeatable; `auto`
+    /// interfaces are connected without it).
+    #[arg(long = "connect", global = true, value_name = "PLUG")]
+    pub connect: Vec<String>,
+
     /// Read the `*.pol` abstraction files of DIR, which override the built-in ones and
     /// those of /usr/share/polc/abstractions and /etc/polc/abstractions (repeatable; a
     /// later DIR overrides an earlier one).

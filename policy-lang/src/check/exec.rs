@@ -130,6 +130,9 @@ pub(crate) fn keyword(k: &StmtKind) -> &'static str {
         StmtKind::Var { .. } => "var",
         StmtKind::Child { kind, .. } => kind.keyword(),
         StmtKind::Accept(_) => "accept",
+        StmtKind::App => "app",
+        StmtKind::Plugs(_) => "plugs",
+        StmtKind::Provides(_) => "provides",
         StmtKind::File { .. } => "allow",
         StmtKind::Net { .. }
         | StmtKind::Capability { .. }

@@ -32,7 +32,7 @@ impl Sink<'_> {
     }
 
     /// Report a diagnostic with an optional specific help and secondary label.
-    fn report(
+    pub(crate) fn report(
         &mut self,
         code: Code,
         span: Span,
@@ -197,17 +197,17 @@ pub(crate) fn unsafe_value_help(c: char) -> String {
 }
 
 /// Remembers the first declaration of a once-only statement.
-struct Seen {
+pub(crate) struct Seen {
     first: Option<Span>,
 }
 
 impl Seen {
-    fn new() -> Seen {
+    pub(crate) fn new() -> Seen {
         Seen { first: None }
     }
 
     /// Record a declaration; report it when it is the second one.
-    fn check(&mut self, sink: &mut Sink<'_>, span: Span, what: &str) {
+    pub(crate) fn check(&mut self, sink: &mut Sink<'_>, span: Span, what: &str) {
         match self.first {
             None => self.first = Some(span),
             Some(first) => sink.report(
@@ -225,7 +225,13 @@ impl Seen {
 /// Check one item on its own. For a `partial` tree (recovered after syntax errors),
 /// checks that something is missing are skipped: it may be in the unparsed text.
 pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
+    if item.kind == ItemKind::Framework {
+        super::app::check_framework(sink, item);
+        return;
+    }
     let is_policy = item.kind == ItemKind::Policy;
+    let is_app = is_policy && item.body.iter().any(|s| s.kind == StmtKind::App);
+    let mut app = Seen::new();
     if is_policy {
         check_policy_name(sink, &item.name, "policy name");
     } else {
@@ -278,6 +284,11 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
                 children.push(name);
             }
             StmtKind::Accept(a) => super::accept::check_accept(sink, a, &scope),
+            StmtKind::App if is_policy => app.check(sink, stmt.span, "app"),
+            StmtKind::Plugs(_) if is_app => {}
+            StmtKind::App | StmtKind::Plugs(_) | StmtKind::Provides(_) => {
+                super::app::misplaced(sink, stmt, item.kind);
+            }
             _ => check_rule(sink, stmt, &scope),
         }
     }

@@ -18,6 +18,7 @@
 //! [`load`](crate::load()) runs them all; [`check_file`] runs the first two on one file.
 
 pub(crate) mod accept;
+pub(crate) mod app;
 pub(crate) mod exec;
 pub(crate) mod items;
 pub(crate) mod lint;

@@ -2,17 +2,19 @@
 
 use super::spans::{self, Loc, Node};
 use super::{
-    Abstraction, Accept, ChildDoc, Document, Ports, Rule, Target, ToJsonError, UseSpec, Vars,
+    Abstraction, Accept, ChildDoc, Document, FrameworkDoc, InterfaceDoc, Ports, Rule, Target,
+    ToJsonError, UseSpec, Vars,
 };
 use crate::ast::{
-    AcceptBlock, ChildKind, File, Item, ItemKind, PortSpec, Qualifiers, Stmt, StmtKind, UseRef,
+    AcceptBlock, ChildKind, File, Item, ItemKind, PortSpec, Provides, Qualifiers, Stmt, StmtKind,
+    UseRef,
 };
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 
 /// The fields of a document that belong to its policy.
-const POLICY_FIELDS: [&str; 8] = [
-    "version", "attach", "mode", "use", "vars", "owns", "rules", "children",
+const POLICY_FIELDS: [&str; 10] = [
+    "version", "attach", "mode", "use", "vars", "owns", "rules", "children", "app", "plugs",
 ];
 
 pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
@@ -35,6 +37,13 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
                     rules: &doc.rules,
                 },
             );
+            if doc.app {
+                stmts.push(stmt(StmtKind::App, root.member_span("app")));
+            }
+            if !doc.plugs.is_empty() {
+                let names = strings(root.field("plugs"), &doc.plugs);
+                stmts.push(stmt(StmtKind::Plugs(names), root.member_span("plugs")));
+            }
             let children = root.field("children");
             for (i, c) in doc.children.iter().enumerate() {
                 let at = children.item(i);
@@ -84,6 +93,10 @@ pub(super) fn to_ast(name: &str, text: &str) -> Result<File, Vec<Diagnostic>> {
     let abstractions = root.field("abstractions");
     for (i, a) in doc.abstractions.iter().enumerate() {
         items.push(abstraction(abstractions.item(i), a));
+    }
+    let frameworks = root.field("frameworks");
+    for (i, f) in doc.frameworks.iter().enumerate() {
+        items.push(framework(frameworks.item(i), f));
     }
     Ok(File {
         items,
@@ -143,6 +156,50 @@ fn abstraction(loc: Loc<'_>, a: &Abstraction) -> Item {
                 rules: &a.rules,
             },
         ),
+        comments: Vec::new(),
+        closing_comments: Vec::new(),
+        span: loc.span(),
+    }
+}
+
+fn framework(loc: Loc<'_>, f: &FrameworkDoc) -> Item {
+    let mut body = Vec::new();
+    if let Some(v) = f.version {
+        let value = Spanned::new(v, loc.field("version").span());
+        body.push(stmt(StmtKind::Version(value), loc.member_span("version")));
+    }
+    let provides = loc.field("provides");
+    for (i, p) in f.provides.iter().enumerate() {
+        let at = provides.item(i);
+        let rules = at.field("rules");
+        let rules = p
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(k, r)| {
+                let rat = rules.item(k);
+                let mut st = stmt(rule(rat, r), rat.span());
+                st.quals = Qualifiers {
+                    audit: r.audit.then(|| rat.field("audit").span()),
+                    owner: r.owner.then(|| rat.field("owner").span()),
+                };
+                in_accept(rat, r, st)
+            })
+            .collect();
+        body.push(stmt(
+            StmtKind::Provides(Provides {
+                name: Spanned::new(p.interface.clone(), at.field("interface").span()),
+                auto: p.auto,
+                body: rules,
+                closing_comments: Vec::new(),
+            }),
+            at.span(),
+        ));
+    }
+    Item {
+        kind: ItemKind::Framework,
+        name: Spanned::new(f.framework.clone(), loc.field("framework").span()),
+        body,
         comments: Vec::new(),
         closing_comments: Vec::new(),
         span: loc.span(),
@@ -411,6 +468,7 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
     if policies.len() > 1 {
         return Err(ToJsonError::ManyPolicies(policies.len()));
     }
+
     let mut doc = Document::default();
     if let Some(p) = policies.first() {
         let b = collect(p)?;
@@ -424,7 +482,10 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
             owns: b.owns,
             rules: b.rules,
             children: b.children,
+            app: b.app,
+            plugs: b.plugs,
             abstractions: Vec::new(),
+            frameworks: Vec::new(),
         };
     }
     for a in file
@@ -436,6 +497,12 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
         if !b.children.is_empty() {
             return Err(ToJsonError::ChildInAbstraction(a.name.node.clone()));
         }
+        if b.app || !b.plugs.is_empty() {
+            return Err(ToJsonError::NoJsonForm {
+                keyword: if b.app { "app" } else { "plugs" },
+                item: a.name.node.clone(),
+            });
+        }
         doc.abstractions.push(Abstraction {
             abstraction: a.name.node.clone(),
             version: b.version,
@@ -446,6 +513,50 @@ pub(super) fn from_ast(file: &File) -> Result<Document, ToJsonError> {
             owns: b.owns,
             rules: b.rules,
         });
+    }
+    for f in file.items.iter().filter(|i| i.kind == ItemKind::Framework) {
+        doc.frameworks.push(framework_doc(f)?);
+    }
+    Ok(doc)
+}
+
+/// A framework: `version` and its interfaces, each holding rules only.
+fn framework_doc(f: &Item) -> Result<FrameworkDoc, ToJsonError> {
+    let mut doc = FrameworkDoc {
+        framework: f.name.node.clone(),
+        ..FrameworkDoc::default()
+    };
+    let no_form = |keyword: &'static str| ToJsonError::NoJsonForm {
+        keyword,
+        item: f.name.node.clone(),
+    };
+    for s in &f.body {
+        match &s.kind {
+            StmtKind::Version(v) => once(&mut doc.version, v.node, "version", f)?,
+            StmtKind::Provides(p) => {
+                let c = collect_body(&p.body, f)?;
+                let not_rule = [
+                    (c.version.is_some(), "version"),
+                    (c.attach.is_some(), "attach"),
+                    (c.mode.is_some(), "mode"),
+                    (!c.uses.is_empty(), "use"),
+                    (!c.vars.is_empty(), "var"),
+                    (!c.owns.is_empty(), "owns"),
+                    (!c.children.is_empty(), "child"),
+                    (c.app, "app"),
+                    (!c.plugs.is_empty(), "plugs"),
+                ];
+                if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+                    return Err(no_form(keyword));
+                }
+                doc.provides.push(InterfaceDoc {
+                    interface: p.name.node.clone(),
+                    auto: p.auto,
+                    rules: c.rules,
+                });
+            }
+            other => return Err(no_form(crate::check::exec::keyword(other))),
+        }
     }
     Ok(doc)
 }
@@ -461,6 +572,8 @@ struct Collected {
     owns: Vec<String>,
     rules: Vec<Rule>,
     children: Vec<ChildDoc>,
+    app: bool,
+    plugs: Vec<String>,
 }
 
 fn once<T>(
@@ -503,6 +616,8 @@ fn collect_child(
         (!c.vars.is_empty(), "var"),
         (!c.owns.is_empty(), "owns"),
         (!c.children.is_empty(), "child"),
+        (c.app, "app"),
+        (!c.plugs.is_empty(), "plugs"),
     ];
     if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
         return Err(ToJsonError::InChild {
@@ -532,6 +647,8 @@ fn accept_rules(a: &AcceptBlock, item: &Item) -> Result<Vec<Rule>, ToJsonError> 
         (!c.vars.is_empty(), "var"),
         (!c.owns.is_empty(), "owns"),
         (!c.children.is_empty(), "child"),
+        (c.app, "app"),
+        (!c.plugs.is_empty(), "plugs"),
         (c.rules.iter().any(|r| r.accept.is_some()), "accept"),
     ];
     if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
@@ -594,6 +711,14 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 .children
                 .push(collect_child(*kind, &name.node, body, item)?),
             StmtKind::Accept(a) => c.rules.extend(accept_rules(a, item)?),
+            StmtKind::App => c.app = true,
+            StmtKind::Plugs(names) => c.plugs.extend(nodes(names)),
+            StmtKind::Provides(_) => {
+                return Err(ToJsonError::NoJsonForm {
+                    keyword: "provides",
+                    item: item.name.node.clone(),
+                })
+            }
             StmtKind::Net {
                 effect,
                 op,

@@ -1,10 +1,13 @@
 //! Lowering of unix-socket rules and of `net netlink|raw|packet`: one rule per statement
 //! (per protocol for family rules), identical rules merged, sorted.
 
+use super::app::Plugged;
 use super::{acceptances, sorted, Lowering};
 use crate::ast::{StmtKind, UnixAddrSpec};
+use crate::check::app::SAFE_ABSTRACTIONS;
 use crate::check::resolve::{Resolution, Workspace};
 use crate::check::vars::Env;
+use crate::diagnostics::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
     Acceptance, Effect, FamilyRule, NetFamily, Origin, Policy, PolicyName, UnixAddr, UnixOp,
@@ -30,7 +33,26 @@ struct Rules {
     families: BTreeMap<FamilyKey, Vec<Origin>>,
 }
 
-/// Fill `p.unix` and `p.net_families` from the policy and the abstractions it uses.
+/// The keys of the unix and family rules of a body (an interface's).
+pub(super) type UnixKeys = (BTreeSet<UnixKey>, BTreeSet<FamilyKey>);
+
+/// The unix and family rules of a body, by key.
+pub(super) fn keys(
+    lc: &Lowering<'_>,
+    stmts: &[crate::ast::Stmt],
+    env: &mut Env,
+    out: &mut Vec<Diagnostic>,
+) -> UnixKeys {
+    let mut rules = Rules::default();
+    body(lc, stmts, &[], env, out, &mut rules);
+    (
+        rules.unix.into_keys().collect(),
+        rules.families.into_keys().collect(),
+    )
+}
+
+/// Fill `p.unix` and `p.net_families` from the policy and the abstractions it uses; for
+/// an app, bounded by the interfaces it plugs and with its connected interfaces' rules.
 pub(super) fn lower_unix(
     ws: &Workspace,
     res: &Resolution,
@@ -38,6 +60,7 @@ pub(super) fn lower_unix(
     env: &mut Env,
     out: &mut Vec<Diagnostic>,
     p: &mut Policy,
+    plugged: Option<&[Plugged]>,
 ) {
     let mut rules = Rules::default();
     for e in &res.items {
@@ -52,7 +75,102 @@ pub(super) fn lower_unix(
         };
         body(&lc, &item.body, &[], env, out, &mut rules);
     }
+    if let Some(plugged) = plugged {
+        bound(&mut rules, plugged, me, out);
+        for pl in plugged.iter().filter(|pl| pl.connected) {
+            let via = vec![crate::check::app::plug_via(
+                &pl.found.name,
+                &pl.found.framework,
+            )];
+            let lc = Lowering {
+                ws,
+                unit: pl.found.node.0,
+                via: &via,
+                me,
+            };
+            body(&lc, pl.found.body(ws), &[], env, out, &mut rules);
+        }
+    }
     finish(rules, p);
+}
+
+/// True for an origin of the app itself (not a safe stdlib abstraction's).
+fn is_app_origin(o: &Origin) -> bool {
+    let safe = o.file.starts_with("stdlib:")
+        && o.via
+            .first()
+            .is_some_and(|v| SAFE_ABSTRACTIONS.contains(&v.as_str()));
+    !safe
+}
+
+/// An app's unix and family allow rules: covered only by an identical rule of a plugged
+/// interface (E0220 otherwise); kept only when a connected one has it.
+fn bound(rules: &mut Rules, plugged: &[Plugged], me: &PolicyName, out: &mut Vec<Diagnostic>) {
+    let mut escape = |o: &Origin, text: String| {
+        out.push(
+            Diagnostic::new(
+                Code::AppEscape,
+                &o.file,
+                o.span,
+                format!("`{text}` is outside the bound of app `{me}`"),
+                "no plugged interface grants this rule",
+            )
+            .with_help(format!(
+                "a unix or network-family rule of an app needs a plugged interface with the same rule; {}",
+                Code::AppEscape.help()
+            )),
+        );
+    };
+    rules.unix.retain(|k, origins| {
+        if k.0 != Effect::Allow || !origins.iter().any(is_app_origin) {
+            return true;
+        }
+        let full = plugged.iter().any(|p| p.keys.0.contains(k));
+        let connected = plugged.iter().any(|p| p.connected && p.keys.0.contains(k));
+        if !full {
+            let text = UnixRule {
+                effect: k.0,
+                ops: k.1.clone(),
+                sock_type: k.2,
+                addr: k.3.clone(),
+                peer: k.4.clone(),
+                audit: k.5,
+                origins: Vec::new(),
+            }
+            .text();
+            for o in origins.iter().filter(|o| is_app_origin(o)) {
+                escape(o, text.clone());
+            }
+        }
+        if !connected {
+            origins.retain(|o| !is_app_origin(o));
+        }
+        !origins.is_empty()
+    });
+    rules.families.retain(|k, origins| {
+        if k.0 != Effect::Allow || !origins.iter().any(is_app_origin) {
+            return true;
+        }
+        let full = plugged.iter().any(|p| p.keys.1.contains(k));
+        let connected = plugged.iter().any(|p| p.connected && p.keys.1.contains(k));
+        if !full {
+            let text = FamilyRule {
+                effect: k.0,
+                family: k.1,
+                protocol: k.2.clone(),
+                audit: k.3,
+                origins: Vec::new(),
+            }
+            .text();
+            for o in origins.iter().filter(|o| is_app_origin(o)) {
+                escape(o, text.clone());
+            }
+        }
+        if !connected {
+            origins.retain(|o| !is_app_origin(o));
+        }
+        !origins.is_empty()
+    });
 }
 
 /// Fill a child's `p.unix` and `p.net_families` from its body.

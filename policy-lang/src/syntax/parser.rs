@@ -7,8 +7,8 @@
 
 use super::lexer::{Kind, LexComment, Token};
 use crate::ast::{
-    AcceptBlock, ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Qualifiers,
-    Stmt, StmtKind, UseRef,
+    AcceptBlock, ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Provides,
+    Qualifiers, Stmt, StmtKind, UseRef,
 };
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::show;
@@ -17,11 +17,12 @@ use crate::span::{Span, Spanned};
 mod unix;
 
 /// Words that start a statement.
-pub(super) const STMT_KEYWORDS: [&str; 11] = [
+pub(super) const STMT_KEYWORDS: [&str; 14] = [
     "version", "attach", "mode", "use", "owns", "var", "allow", "deny", "child", "hat", "audit",
+    "app", "plugs", "provides",
 ];
 /// Words that start an item.
-pub(super) const ITEM_KEYWORDS: [&str; 2] = ["policy", "abstraction"];
+pub(super) const ITEM_KEYWORDS: [&str; 3] = ["policy", "abstraction", "framework"];
 
 /// The word that starts an `accept` block. Not reserved: `accept` is also a unix
 /// operation, so it starts a statement only where a statement starts, or, after a
@@ -128,10 +129,7 @@ fn comments(cs: impl IntoIterator<Item = LexComment>) -> impl Iterator<Item = Co
 }
 
 fn item_desc(kind: ItemKind, name: &str) -> String {
-    let k = match kind {
-        ItemKind::Policy => "policy",
-        ItemKind::Abstraction => "abstraction",
-    };
+    let k = kind.keyword();
     if name.is_empty() {
         k.to_string()
     } else {
@@ -291,10 +289,10 @@ impl<'a> Parser<'a> {
         let leading = self.take_comments();
         self.pending.clear();
         let kw = self.bump();
-        let kind = if kw.text == "policy" {
-            ItemKind::Policy
-        } else {
-            ItemKind::Abstraction
+        let kind = match kw.text {
+            "policy" => ItemKind::Policy,
+            "framework" => ItemKind::Framework,
+            _ => ItemKind::Abstraction,
         };
         let mut failed = false;
         let name = match self.peek_word() {
@@ -306,6 +304,7 @@ impl<'a> Parser<'a> {
                 let what = match kind {
                     ItemKind::Policy => "a policy name",
                     ItemKind::Abstraction => "an abstraction name",
+                    ItemKind::Framework => "a framework name",
                 };
                 self.error(what);
                 failed = true;
@@ -524,6 +523,21 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// `name { "," name }`.
+    fn names(&mut self, expected: &str) -> PResult<Vec<Spanned<String>>> {
+        let mut v = vec![self.name(expected)?];
+        loop {
+            if self.at(Kind::Comma) {
+                self.bump();
+                v.push(self.name(expected)?);
+            } else if self.at_list_element() {
+                return Err(self.error("`,`"));
+            } else {
+                return Ok(v);
+            }
+        }
+    }
+
     /// `IDENT { "," IDENT }`, ended by whatever follows the last one.
     fn comma_words(&mut self, expected: &str) -> PResult<Vec<Spanned<String>>> {
         let mut v = vec![self.ident(expected)?];
@@ -595,6 +609,9 @@ impl<'a> Parser<'a> {
             "child" => self.child(ChildKind::Child)?,
             "hat" => self.child(ChildKind::Hat)?,
             ACCEPT => self.accept()?,
+            "app" => StmtKind::App,
+            "plugs" => StmtKind::Plugs(self.names("an interface name")?),
+            "provides" => self.provides()?,
             _ => return Err(self.error_at(&kw, kw.span, "a statement")),
         })
     }
@@ -752,6 +769,39 @@ impl<'a> Parser<'a> {
             body: inner.body,
             closing_comments: inner.closing_comments,
         })
+    }
+
+    /// `name [ "auto" ] "{" { stmt } "}"` after `provides`.
+    fn provides(&mut self) -> PResult<StmtKind> {
+        let name = self.name("an interface name")?;
+        let auto = self.at_word("auto");
+        if auto {
+            self.bump();
+        }
+        let open = self.punct(Kind::LBrace, "`auto` or `{`")?;
+        self.block_trailing_comment();
+        let trailing = self.block_trailing.take();
+        // The comments before this statement wait in `pending` while its body is parsed.
+        let saved = std::mem::take(&mut self.pending);
+        let mut inner = Item {
+            kind: ItemKind::Policy,
+            name: name.clone(),
+            body: Vec::new(),
+            comments: Vec::new(),
+            closing_comments: Vec::new(),
+            span: open,
+        };
+        self.body(&mut inner, Some(open));
+        let mut saved = saved;
+        saved.append(&mut self.pending);
+        self.pending = saved;
+        self.block_trailing = trailing;
+        Ok(StmtKind::Provides(Provides {
+            name,
+            auto,
+            body: inner.body,
+            closing_comments: inner.closing_comments,
+        }))
     }
 
     /// `IDENT { "," IDENT } "on" IDENT { "," IDENT } STRING "{" { stmt } "}"` after `accept`.

@@ -80,6 +80,15 @@ pub fn check_spans(text: &str, file: &File) {
                 StmtKind::Accept(_) => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                 }
+                StmtKind::App => assert!(s.starts_with("\"app\""), "{s}"),
+                StmtKind::Plugs(names) => {
+                    assert!(s.starts_with("\"plugs\""), "{s}");
+                    check_strings(text, names);
+                }
+                StmtKind::Provides(p) => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    check_strings(text, std::slice::from_ref(&p.name));
+                }
                 StmtKind::Net {
                     effect,
                     op,

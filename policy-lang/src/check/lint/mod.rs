@@ -25,7 +25,7 @@ mod tests;
 const OWN: usize = 0;
 
 /// A short rendering of an atom, as it could be written.
-fn describe(a: &Atom) -> String {
+pub(crate) fn describe(a: &Atom) -> String {
     let e = a.effect.keyword();
     match &a.subject {
         Subject::File {
@@ -264,11 +264,9 @@ fn other_rule(d: Diagnostic, a: &Atom, b: &Atom, what: &str) -> Diagnostic {
             "{what} is at {}:{}{}; {}",
             b.origin.file,
             b.origin.line,
-            if b.origin.via.is_empty() {
-                String::new()
-            } else {
-                format!(" (via use {})", b.origin.via.join(" → "))
-            },
+            b.origin
+                .via_text()
+                .map_or_else(String::new, |v| format!(" ({v})")),
             help
         ))
     }

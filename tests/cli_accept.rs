@@ -9,7 +9,7 @@
 )]
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// The socket rule, widened on SELinux and AppArmor; nothing accepted.
 const V1: &str = "tests/diff/accept-v1.pol";
@@ -17,26 +17,9 @@ const V1: &str = "tests/diff/accept-v1.pol";
 const V2: &str = "tests/diff/accept-v2.pol";
 const CONTEXTS: [&str; 2] = ["--selinux-file-contexts", "tests/deploy/file_contexts"];
 
-fn polc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap()
-}
+mod support;
 
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("polc was killed by a signal")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use support::{code, err, out, polc};
 
 /// `polc compile FILE --target TARGET` with the SELinux contexts, the profile to a
 /// temporary file, and `extra`.

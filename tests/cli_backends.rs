@@ -11,30 +11,11 @@
 )]
 
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Command;
 
 mod support;
 
-fn polc(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_polc"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR")
-        .output()
-        .unwrap()
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().expect("polc was killed by a signal")
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
-}
+use support::{code, err, out, polc};
 
 #[test]
 fn apparmor_profile_of_the_example_is_accepted_by_apparmor_parser() {

@@ -138,17 +138,32 @@ struct Parts {
 
 fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
     write_comments(out, indent, &stmt.comments);
-    if let StmtKind::Child {
-        kind,
-        name,
-        body,
-        closing_comments,
-    } = &stmt.kind
-    {
+    let block = match &stmt.kind {
+        StmtKind::Child {
+            kind,
+            name,
+            body,
+            closing_comments,
+        } => Some((
+            format!("{} {}", kind.keyword(), name.node),
+            body,
+            closing_comments,
+        )),
+        StmtKind::Provides(p) => Some((
+            format!(
+                "provides {}{}",
+                p.name.node,
+                if p.auto { " auto" } else { "" }
+            ),
+            &p.body,
+            &p.closing_comments,
+        )),
+        StmtKind::Accept(a) => Some((accept_head(a), &a.body, &a.closing_comments)),
+        _ => None,
+    };
+    if let Some((head, body, closing_comments)) = block {
         out.push_str(indent);
-        out.push_str(kind.keyword());
-        out.push(' ');
-        out.push_str(&name.node);
+        out.push_str(&head);
         if body.is_empty() && closing_comments.is_empty() {
             out.push_str(" {}");
             write_trailing(out, indent, stmt);
@@ -158,40 +173,6 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
             write_trailing(out, indent, stmt);
             out.push('\n');
             write_body(out, indent, body, closing_comments);
-        }
-        return;
-    }
-    if let StmtKind::Provides(p) = &stmt.kind {
-        out.push_str(indent);
-        out.push_str("provides ");
-        out.push_str(&p.name.node);
-        if p.auto {
-            out.push_str(" auto");
-        }
-        if p.body.is_empty() && p.closing_comments.is_empty() {
-            out.push_str(" {}");
-            write_trailing(out, indent, stmt);
-            out.push('\n');
-        } else {
-            out.push_str(" {");
-            write_trailing(out, indent, stmt);
-            out.push('\n');
-            write_body(out, indent, &p.body, &p.closing_comments);
-        }
-        return;
-    }
-    if let StmtKind::Accept(a) = &stmt.kind {
-        out.push_str(indent);
-        out.push_str(&accept_head(a));
-        if a.body.is_empty() && a.closing_comments.is_empty() {
-            out.push_str(" {}");
-            write_trailing(out, indent, stmt);
-            out.push('\n');
-        } else {
-            out.push_str(" {");
-            write_trailing(out, indent, stmt);
-            out.push('\n');
-            write_body(out, indent, &a.body, &a.closing_comments);
         }
         return;
     }

@@ -1,9 +1,35 @@
 //! Test support shared by the integration tests of the `polc` package: the SELinux
-//! targets they compile against. Each test file that needs it says `mod support;`.
+//! targets they compile against, and running the `polc` binary. Each test file that needs it says `mod support;`.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// The `polc` binary of this build, run with `args` in the package's directory (colours
+/// left to the defaults).
+pub fn polc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_polc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+/// The exit code of a run.
+pub fn code(o: &Output) -> i32 {
+    o.status.code().expect("polc was killed by a signal")
+}
+
+/// The standard output of a run, as text.
+pub fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+/// The standard error of a run, as text.
+pub fn err(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
 
 /// Debian's reference policy's file contexts (package selinux-policy-default).
 pub const DEBIAN_FILE_CONTEXTS: &str = "/etc/selinux/default/contexts/files/file_contexts";

@@ -535,18 +535,7 @@ fn framework_doc(f: &Item) -> Result<FrameworkDoc, ToJsonError> {
             StmtKind::Version(v) => once(&mut doc.version, v.node, "version", f)?,
             StmtKind::Provides(p) => {
                 let c = collect_body(&p.body, f)?;
-                let not_rule = [
-                    (c.version.is_some(), "version"),
-                    (c.attach.is_some(), "attach"),
-                    (c.mode.is_some(), "mode"),
-                    (!c.uses.is_empty(), "use"),
-                    (!c.vars.is_empty(), "var"),
-                    (!c.owns.is_empty(), "owns"),
-                    (!c.children.is_empty(), "child"),
-                    (c.app, "app"),
-                    (!c.plugs.is_empty(), "plugs"),
-                ];
-                if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+                if let Some(keyword) = c.first_not_rule() {
                     return Err(no_form(keyword));
                 }
                 doc.provides.push(InterfaceDoc {
@@ -574,6 +563,26 @@ struct Collected {
     children: Vec<ChildDoc>,
     app: bool,
     plugs: Vec<String>,
+}
+
+impl Collected {
+    /// The keyword of the first statement that is not a rule, for a body that may hold
+    /// only rules (a child, a hat, an interface, an `accept` block).
+    fn first_not_rule(&self) -> Option<&'static str> {
+        [
+            (self.version.is_some(), "version"),
+            (self.attach.is_some(), "attach"),
+            (self.mode.is_some(), "mode"),
+            (!self.uses.is_empty(), "use"),
+            (!self.vars.is_empty(), "var"),
+            (!self.owns.is_empty(), "owns"),
+            (!self.children.is_empty(), "child"),
+            (self.app, "app"),
+            (!self.plugs.is_empty(), "plugs"),
+        ]
+        .into_iter()
+        .find_map(|(present, keyword)| present.then_some(keyword))
+    }
 }
 
 fn once<T>(
@@ -608,18 +617,7 @@ fn collect_child(
     item: &Item,
 ) -> Result<ChildDoc, ToJsonError> {
     let c = collect_body(body, item)?;
-    let not_rule = [
-        (c.version.is_some(), "version"),
-        (c.attach.is_some(), "attach"),
-        (c.mode.is_some(), "mode"),
-        (!c.uses.is_empty(), "use"),
-        (!c.vars.is_empty(), "var"),
-        (!c.owns.is_empty(), "owns"),
-        (!c.children.is_empty(), "child"),
-        (c.app, "app"),
-        (!c.plugs.is_empty(), "plugs"),
-    ];
-    if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+    if let Some(keyword) = c.first_not_rule() {
         return Err(ToJsonError::InChild {
             keyword,
             child: name.to_string(),
@@ -639,19 +637,12 @@ fn collect_child(
 /// The rules of an `accept` block, each with the block's `accept` object.
 fn accept_rules(a: &AcceptBlock, item: &Item) -> Result<Vec<Rule>, ToJsonError> {
     let c = collect_body(&a.body, item)?;
-    let not_rule = [
-        (c.version.is_some(), "version"),
-        (c.attach.is_some(), "attach"),
-        (c.mode.is_some(), "mode"),
-        (!c.uses.is_empty(), "use"),
-        (!c.vars.is_empty(), "var"),
-        (!c.owns.is_empty(), "owns"),
-        (!c.children.is_empty(), "child"),
-        (c.app, "app"),
-        (!c.plugs.is_empty(), "plugs"),
-        (c.rules.iter().any(|r| r.accept.is_some()), "accept"),
-    ];
-    if let Some((_, keyword)) = not_rule.into_iter().find(|(present, _)| *present) {
+    let nested = c
+        .rules
+        .iter()
+        .any(|r| r.accept.is_some())
+        .then_some("accept");
+    if let Some(keyword) = c.first_not_rule().or(nested) {
         return Err(ToJsonError::InAccept {
             keyword,
             item: item.name.node.clone(),

@@ -121,52 +121,74 @@ fn bound(rules: &mut Rules, plugged: &[Plugged], me: &PolicyName, out: &mut Vec<
             )),
         );
     };
-    rules.unix.retain(|k, origins| {
-        if k.0 != Effect::Allow || !origins.iter().any(is_app_origin) {
+    bound_by_key(
+        &mut rules.unix,
+        plugged,
+        |p| &p.keys.0,
+        |k| {
+            let (effect, ops, sock_type, addr, peer, audit) = k.clone();
+            (
+                effect,
+                UnixRule {
+                    effect,
+                    ops,
+                    sock_type,
+                    addr,
+                    peer,
+                    audit,
+                    origins: Vec::new(),
+                }
+                .text(),
+            )
+        },
+        &mut escape,
+    );
+    bound_by_key(
+        &mut rules.families,
+        plugged,
+        |p| &p.keys.1,
+        |k| {
+            let (effect, family, protocol, audit) = k.clone();
+            (
+                effect,
+                FamilyRule {
+                    effect,
+                    family,
+                    protocol,
+                    audit,
+                    origins: Vec::new(),
+                }
+                .text(),
+            )
+        },
+        &mut escape,
+    );
+}
+
+/// The bound on one kind of rule merged by key: an app's allow rule is covered only by a
+/// plugged interface with the same key (`escape` reports it otherwise, with its text),
+/// and kept only when a connected interface has it.
+fn bound_by_key<K: Ord>(
+    rules: &mut BTreeMap<K, Vec<Origin>>,
+    plugged: &[Plugged],
+    keys: impl Fn(&Plugged) -> &BTreeSet<K>,
+    effect_and_text: impl Fn(&K) -> (Effect, String),
+    escape: &mut impl FnMut(&Origin, String),
+) {
+    rules.retain(|k, origins| {
+        if !origins.iter().any(is_app_origin) {
             return true;
         }
-        let full = plugged.iter().any(|p| p.keys.0.contains(k));
-        let connected = plugged.iter().any(|p| p.connected && p.keys.0.contains(k));
-        if !full {
-            let text = UnixRule {
-                effect: k.0,
-                ops: k.1.clone(),
-                sock_type: k.2,
-                addr: k.3.clone(),
-                peer: k.4.clone(),
-                audit: k.5,
-                origins: Vec::new(),
-            }
-            .text();
+        let (effect, text) = effect_and_text(k);
+        if effect != Effect::Allow {
+            return true;
+        }
+        if !plugged.iter().any(|p| keys(p).contains(k)) {
             for o in origins.iter().filter(|o| is_app_origin(o)) {
                 escape(o, text.clone());
             }
         }
-        if !connected {
-            origins.retain(|o| !is_app_origin(o));
-        }
-        !origins.is_empty()
-    });
-    rules.families.retain(|k, origins| {
-        if k.0 != Effect::Allow || !origins.iter().any(is_app_origin) {
-            return true;
-        }
-        let full = plugged.iter().any(|p| p.keys.1.contains(k));
-        let connected = plugged.iter().any(|p| p.connected && p.keys.1.contains(k));
-        if !full {
-            let text = FamilyRule {
-                effect: k.0,
-                family: k.1,
-                protocol: k.2.clone(),
-                audit: k.3,
-                origins: Vec::new(),
-            }
-            .text();
-            for o in origins.iter().filter(|o| is_app_origin(o)) {
-                escape(o, text.clone());
-            }
-        }
-        if !connected {
+        if !plugged.iter().any(|p| p.connected && keys(p).contains(k)) {
             origins.retain(|o| !is_app_origin(o));
         }
         !origins.is_empty()

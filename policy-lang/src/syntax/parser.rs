@@ -738,85 +738,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `name "{" { stmt } "}"` after `child` or `hat`.
-    fn child(&mut self, kind: ChildKind) -> PResult<StmtKind> {
-        let what = match kind {
-            ChildKind::Child => "a child policy name",
-            ChildKind::Hat => "a hat name",
-        };
-        let name = self.name(what)?;
-        let open = self.punct(Kind::LBrace, "`{`")?;
+    /// `"{" { stmt } "}"`, the body of a `child`, `hat`, `provides` or `accept` statement:
+    /// its statements and the comments before its closing brace. The comments before the
+    /// statement itself wait in `pending` while the body is parsed.
+    fn braced_body(&mut self, expected: &str) -> PResult<(Vec<Stmt>, Vec<Comment>)> {
+        let open = self.punct(Kind::LBrace, expected)?;
         self.block_trailing_comment();
         let trailing = self.block_trailing.take();
-        // The comments before this statement wait in `pending` while its body is parsed.
-        let saved = std::mem::take(&mut self.pending);
-        let mut inner = Item {
-            kind: ItemKind::Policy,
-            name: name.clone(),
-            body: Vec::new(),
-            comments: Vec::new(),
-            closing_comments: Vec::new(),
-            span: open,
-        };
-        self.body(&mut inner, Some(open));
-        let mut saved = saved;
-        saved.append(&mut self.pending);
-        self.pending = saved;
-        self.block_trailing = trailing;
-        Ok(StmtKind::Child {
-            kind,
-            name,
-            body: inner.body,
-            closing_comments: inner.closing_comments,
-        })
-    }
-
-    /// `name [ "auto" ] "{" { stmt } "}"` after `provides`.
-    fn provides(&mut self) -> PResult<StmtKind> {
-        let name = self.name("an interface name")?;
-        let auto = self.at_word("auto");
-        if auto {
-            self.bump();
-        }
-        let open = self.punct(Kind::LBrace, "`auto` or `{`")?;
-        self.block_trailing_comment();
-        let trailing = self.block_trailing.take();
-        // The comments before this statement wait in `pending` while its body is parsed.
-        let saved = std::mem::take(&mut self.pending);
-        let mut inner = Item {
-            kind: ItemKind::Policy,
-            name: name.clone(),
-            body: Vec::new(),
-            comments: Vec::new(),
-            closing_comments: Vec::new(),
-            span: open,
-        };
-        self.body(&mut inner, Some(open));
-        let mut saved = saved;
-        saved.append(&mut self.pending);
-        self.pending = saved;
-        self.block_trailing = trailing;
-        Ok(StmtKind::Provides(Provides {
-            name,
-            auto,
-            body: inner.body,
-            closing_comments: inner.closing_comments,
-        }))
-    }
-
-    /// `IDENT { "," IDENT } "on" IDENT { "," IDENT } STRING "{" { stmt } "}"` after `accept`.
-    fn accept(&mut self) -> PResult<StmtKind> {
-        let fidelities = self.comma_words("a fidelity (`widened` or `unsupported`)")?;
-        if !self.at_word("on") {
-            return Err(self.error("`,` or `on`"));
-        }
-        self.bump();
-        let targets = self.comma_words("a backend (`apparmor`, `selinux` or `landlock`)")?;
-        let reason = self.string("the reason, a string")?;
-        let open = self.punct(Kind::LBrace, "`{`")?;
-        self.block_trailing_comment();
-        let trailing = self.block_trailing.take();
-        // The comments before this statement wait in `pending` while its body is parsed.
         let saved = std::mem::take(&mut self.pending);
         let mut inner = Item {
             kind: ItemKind::Policy,
@@ -831,12 +759,57 @@ impl<'a> Parser<'a> {
         saved.append(&mut self.pending);
         self.pending = saved;
         self.block_trailing = trailing;
+        Ok((inner.body, inner.closing_comments))
+    }
+
+    /// `name "{" { stmt } "}"` after `child` or `hat`.
+    fn child(&mut self, kind: ChildKind) -> PResult<StmtKind> {
+        let what = match kind {
+            ChildKind::Child => "a child policy name",
+            ChildKind::Hat => "a hat name",
+        };
+        let name = self.name(what)?;
+        let (body, closing_comments) = self.braced_body("`{`")?;
+        Ok(StmtKind::Child {
+            kind,
+            name,
+            body,
+            closing_comments,
+        })
+    }
+
+    /// `name [ "auto" ] "{" { stmt } "}"` after `provides`.
+    fn provides(&mut self) -> PResult<StmtKind> {
+        let name = self.name("an interface name")?;
+        let auto = self.at_word("auto");
+        if auto {
+            self.bump();
+        }
+        let (body, closing_comments) = self.braced_body("`auto` or `{`")?;
+        Ok(StmtKind::Provides(Provides {
+            name,
+            auto,
+            body,
+            closing_comments,
+        }))
+    }
+
+    /// `IDENT { "," IDENT } "on" IDENT { "," IDENT } STRING "{" { stmt } "}"` after `accept`.
+    fn accept(&mut self) -> PResult<StmtKind> {
+        let fidelities = self.comma_words("a fidelity (`widened` or `unsupported`)")?;
+        if !self.at_word("on") {
+            return Err(self.error("`,` or `on`"));
+        }
+        self.bump();
+        let targets = self.comma_words("a backend (`apparmor`, `selinux` or `landlock`)")?;
+        let reason = self.string("the reason, a string")?;
+        let (body, closing_comments) = self.braced_body("`{`")?;
         Ok(StmtKind::Accept(AcceptBlock {
             fidelities,
             targets,
             reason,
-            body: inner.body,
-            closing_comments: inner.closing_comments,
+            body,
+            closing_comments,
         }))
     }
 

@@ -215,6 +215,9 @@ struct Placed {
     /// The directory form (`p/`), else the file form: the two never overlap.
     dir: bool,
     grant: Grant,
+    /// In one of the filesystem lists, so its deny lines apply; else a read granted
+    /// through `ixr` or `mr` only (which denies nothing).
+    listed: bool,
 }
 
 /// Compile a policy into the abstract form and its fidelity report.
@@ -269,6 +272,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             continue;
         }
         let rights = rule.rights;
+        // Whether an `ixr` or `mr` entry reads the file in place of a filesystem list.
+        let mut read_by_exec = false;
         let w = rights.intersection(write_group());
         let mut file_grant = Grant {
             read: rights.contains(Right::Read),
@@ -314,6 +319,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             // writes away from other rules).
             if file_grant.read && !file_grant.write {
                 file_grant.read = false;
+                read_by_exec = true;
             }
         }
         if rights.contains(Right::MapExec) {
@@ -326,7 +332,20 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             }
             if file_grant.read && !file_grant.write {
                 file_grant.read = false;
+                read_by_exec = true;
             }
+        }
+        if read_by_exec {
+            placed.push(Placed {
+                rule: i,
+                glob: rule.glob.clone(),
+                dir: false,
+                grant: Grant {
+                    read: true,
+                    write: false,
+                },
+                listed: false,
+            });
         }
         for (pattern, grant, is_dir) in [(file, file_grant, false), (dir, dir_grant, true)] {
             let Some(p) = pattern else { continue };
@@ -341,6 +360,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 glob: rule.glob.clone(),
                 dir: is_dir,
                 grant,
+                listed: true,
             });
         }
         // In complain mode the node writes none of its deny lines.
@@ -374,8 +394,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
                 |f: fn(&Grant) -> bool| mine.iter().any(|p| p.dir == other.dir && f(&p.grant));
             let wants_write = same_form(|g| g.write);
             let wants_read = same_form(|g| g.read);
-            let denies_write = other.grant.read && !other.grant.write;
-            let denies_read = other.grant.write && !other.grant.read;
+            let denies_write = other.listed && other.grant.read && !other.grant.write;
+            let denies_read = other.listed && other.grant.write && !other.grant.read;
             if !((denies_write && wants_write) || (denies_read && wants_read)) {
                 continue;
             }
@@ -755,6 +775,34 @@ mod tests {
         let e = rule_fidelity(&out, RuleListKind::File, 1);
         assert_eq!(e.fidelity, Fidelity::Narrowed, "{e:?}");
         assert!(e.reason.contains("read-only"), "{}", e.reason);
+    }
+
+    #[test]
+    fn a_read_granted_as_ixr_is_narrowed_by_an_overlapping_write_only_path() {
+        let p = policy(
+            &[
+                file("allow", "/srv/**", r#""read","exec""#),
+                file(
+                    "allow",
+                    "/srv/a/**",
+                    r#""write","append","create","delete","rename","link","lock""#,
+                ),
+            ]
+            .join(","),
+            "",
+            "",
+        );
+        let out = compile(&p, &Config::default()).unwrap();
+        let fs = out.profile.filesystem.as_ref().unwrap();
+        assert!(fs.read_only_paths.is_empty(), "{fs:?}");
+        assert!(fs.write_only_paths.contains(&"/srv/a/**[^/]".to_string()));
+        let e = rule_fidelity(&out, RuleListKind::File, 0);
+        assert_eq!(e.fidelity, Fidelity::Narrowed, "{e:?}");
+        assert!(e.reason.contains("write-only"), "{}", e.reason);
+        assert_eq!(
+            rule_fidelity(&out, RuleListKind::File, 1).fidelity,
+            Fidelity::Exact
+        );
     }
 
     #[test]

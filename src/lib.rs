@@ -82,6 +82,7 @@
 pub mod command;
 pub mod compile;
 pub mod confine;
+pub mod connect;
 pub mod deploy;
 mod explain;
 #[doc(hidden)]

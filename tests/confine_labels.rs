@@ -115,6 +115,8 @@ fn version(root: &Path, source: &str) -> Version {
             ir_json: policy.to_json(),
             artifact_file: format!("{}.cil", c.module_name),
             artifact: c.cil.into_bytes(),
+            plugs: None,
+            vars: Default::default(),
         },
         fc: c.file_contexts,
         policy,

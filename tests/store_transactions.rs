@@ -205,6 +205,8 @@ fn package(version: &str) -> Package {
         ir_json: format!("ir {version}"),
         artifact_file: "profile".into(),
         artifact: format!("artifact {version}").into_bytes(),
+        plugs: None,
+        vars: Default::default(),
     }
 }
 

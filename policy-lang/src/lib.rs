@@ -43,4 +43,4 @@ pub mod stdlib;
 pub mod syntax;
 
 mod load;
-pub use load::{load, AbstractionDir, Failed, LoadOptions, Loaded, Source, SourceMap};
+pub use load::{load, AbstractionDir, Failed, LoadOptions, Loaded, Plug, Source, SourceMap};

@@ -86,11 +86,28 @@ impl SourceMap {
     }
 }
 
+/// An interface an app plugs, and whether this load connected it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Plug {
+    /// The interface's name, as the app's `plugs` names it.
+    pub interface: String,
+    /// The framework that provides it.
+    pub framework: String,
+    /// `auto`: connected to every app that plugs it.
+    pub auto: bool,
+    /// Its grants are in the effective policy (`auto`, or named in
+    /// [`LoadOptions::connect`]).
+    pub connected: bool,
+}
+
 /// A successful load.
 #[derive(Clone, Debug)]
 pub struct Loaded {
     /// The policy's meaning.
     pub policy: ir::Policy,
+    /// For an app, the interfaces it plugs in the order written, each with its
+    /// framework and whether it is connected; `None` for a policy that is not an app.
+    pub app: Option<Vec<Plug>>,
     /// Warnings (never errors).
     pub warnings: Vec<Diagnostic>,
     /// The sources involved.
@@ -140,6 +157,7 @@ pub(crate) fn load_with(
     }
     let mut ws = Workspace::new(units);
     let mut lowered = None;
+    let mut app = None;
     if let Some(own) = ws.unit(0) {
         check_local(&own.name, &own.text, &own.file, own.partial, &mut diags);
         if syntax_ok {
@@ -167,10 +185,10 @@ pub(crate) fn load_with(
             }
         }
         let mut env = Env::build(&ws, &res, &opts.vars, &mut diags);
-        if let Some((policy, atoms)) = lower::lower(&ws, &res, &mut env, &opts.connect, &mut diags)
-        {
-            after_lower(&ws, &res, &atoms, &env, &mut diags);
-            lowered = Some(policy);
+        if let Some(l) = lower::lower(&ws, &res, &mut env, &opts.connect, &mut diags) {
+            after_lower(&ws, &res, &l.atoms, &env, &mut diags);
+            lowered = Some(l.policy);
+            app = l.plugs;
         }
     }
     let mut sources = SourceMap::default();
@@ -181,6 +199,7 @@ pub(crate) fn load_with(
     match lowered {
         Some(policy) if !diags.iter().any(Diagnostic::is_error) => Ok(Loaded {
             policy,
+            app,
             warnings: diags,
             sources,
         }),

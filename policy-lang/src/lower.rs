@@ -70,15 +70,25 @@ pub(crate) fn acceptances(outer: &[Acceptance], a: &ast::AcceptBlock) -> Vec<Acc
     sorted(v)
 }
 
-/// Lower the resolved policy. Returns the IR and the atoms it was built from (for the
-/// lints), or `None` when the policy's name is invalid (already reported).
+/// What [`lower`] makes of a policy.
+pub(crate) struct Lowered {
+    /// The IR.
+    pub(crate) policy: Policy,
+    /// The atoms it was built from (for the lints).
+    pub(crate) atoms: Vec<Atom>,
+    /// For an app, its plugs and whether each is connected.
+    pub(crate) plugs: Option<Vec<crate::load::Plug>>,
+}
+
+/// Lower the resolved policy, or `None` when the policy's name is invalid (already
+/// reported).
 pub(crate) fn lower(
     ws: &Workspace,
     res: &Resolution,
     env: &mut Env,
     connect: &[String],
     out: &mut Vec<Diagnostic>,
-) -> Option<(Policy, Vec<Atom>)> {
+) -> Option<Lowered> {
     let root = res.items.first()?;
     let item = ws.item(root.node)?;
     let name = PolicyName::new(&item.name.node).ok()?;
@@ -160,7 +170,21 @@ pub(crate) fn lower(
     merge(&mut policy, &atoms);
     unix::lower_unix(ws, res, &name, env, out, &mut policy, plugged.as_deref());
     policy.children = children(ws, unit, item, policy.mode, env, out);
-    Some((policy, atoms))
+    let plugs = plugged.map(|p| {
+        p.iter()
+            .map(|p| crate::load::Plug {
+                interface: p.found.name.clone(),
+                framework: p.found.framework.clone(),
+                auto: p.found.auto,
+                connected: p.connected,
+            })
+            .collect()
+    });
+    Some(Lowered {
+        policy,
+        atoms,
+        plugs,
+    })
 }
 
 /// The `child` and `hat` blocks of the policy, each lowered on its own (its rules only),

@@ -15,6 +15,7 @@ pub mod abstractions;
 pub mod audit;
 pub mod check;
 pub mod compile;
+pub mod connect;
 pub mod deploy;
 pub mod diff;
 pub mod explain;
@@ -255,7 +256,8 @@ pub enum Command {
     /// Run a command confined by a policy
     #[command(
         after_help = "Examples:\n  polc run examples/viewer.pol -- cat /usr/share/doc/README\n  \
-        polc run --lsm apparmor examples/webapp.pol -- /usr/bin/webapp\n\n\
+        polc run --lsm apparmor examples/webapp.pol -- /usr/bin/webapp\n  \
+        polc run --installed org.example.dockerctl -- dockerctl ps\n\n\
         Landlock confines the command directly from the policy. AppArmor and SELinux start it\n\
         under the installed profile or domain (`polc install` first); if that is not loaded,\n\
         the command is not started. Exit status: the command's own; 125 when polc fails,\n\
@@ -276,6 +278,30 @@ pub enum Command {
     /// Unload an installed policy and delete its generations
     #[command(after_help = "Example:\n  polc remove org.example.webapp")]
     Remove(NameArgs),
+    /// Connect an installed app's plug: a new generation that holds the interface's grants
+    #[command(after_help = "Examples:\n  \
+        polc --abstractions examples/abstractions connect org.example.dockerctl:docker\n  \
+        polc connect org.example.dockerctl:docker io.docker.engine:docker --root /var/lib/polc\n\n\
+        The app's installed source is loaded again with the connection (frameworks are found on\n\
+        the search path, as at install; the install-time variables are the recorded ones),\n\
+        compiled for the generation's LSM, loaded, and made current: `polc rollback` restores\n\
+        the previous connections with the previous kernel policy. Connecting a connected plug\n\
+        changes nothing. Exit status: 0 connected (or already), 1 refused (not an app, no such\n\
+        plug, another framework, the source no longer loads, the loader rejected it), 2 usage\n\
+        or I/O error.")]
+    Connect(ConnectArgs),
+    /// Disconnect an installed app's plug: a new generation without the interface's grants
+    #[command(after_help = "Example:\n  \
+        polc --abstractions examples/abstractions disconnect org.example.dockerctl:docker\n\n\
+        An `auto` interface cannot be disconnected. Disconnecting a plug that is not connected\n\
+        changes nothing. Exit status as `polc connect`.")]
+    Disconnect(DisconnectArgs),
+    /// List an installed app's plugs: framework, interface, connected since which generation
+    #[command(after_help = "Examples:\n  polc connections org.example.dockerctl\n  \
+        polc connections --format json\n\n\
+        Without a name, every installed app. Exit status: 0 listed, 1 not installed or not an\n\
+        app, 2 usage or I/O error.")]
+    Connections(ConnectionsArgs),
     /// List installed policies
     #[command(after_help = "Example:\n  polc list --root /var/lib/polc --format json")]
     List(ListArgs),
@@ -558,8 +584,15 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub lsm: Option<LsmArg>,
     /// The policy file
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "installed")]
+    pub file: Option<PathBuf>,
+    /// Run under the current generation of an installed policy instead of a file: its
+    /// effective policy (for an app, with its connections) as the store recorded it
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub installed: Option<String>,
+    /// The store (with --installed).
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Backend options (`--report` prints what confines the child before it starts).
     #[command(flatten)]
     pub backend: BackendArgs,
@@ -610,6 +643,58 @@ pub struct NameArgs {
     /// The policy's name (e.g. org.example.webapp)
     #[arg(value_name = "NAME")]
     pub name: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+}
+
+/// `polc connect APP:PLUG [FRAMEWORK:INTERFACE]`
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// The app and its plug, e.g. org.example.dockerctl:docker
+    #[arg(value_name = "APP:PLUG")]
+    pub plug: String,
+    /// The framework's interface it connects to, e.g. io.docker.engine:docker (checked
+    /// against the framework that provides the plug)
+    #[arg(value_name = "FRAMEWORK:INTERFACE")]
+    pub slot: Option<String>,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
+}
+
+/// `polc disconnect APP:PLUG`
+#[derive(Debug, Clone, Args)]
+pub struct DisconnectArgs {
+    /// The app and its plug, e.g. org.example.dockerctl:docker
+    #[arg(value_name = "APP:PLUG")]
+    pub plug: String,
+    /// The store.
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Backend options.
+    #[command(flatten)]
+    pub backend: BackendArgs,
+    /// The report's destination.
+    #[command(flatten)]
+    pub report_file: ReportFileArgs,
+}
+
+/// `polc connections [APP]`
+#[derive(Debug, Clone, Args)]
+pub struct ConnectionsArgs {
+    /// The app (default: every installed app)
+    #[arg(value_name = "APP")]
+    pub name: Option<String>,
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -686,6 +771,9 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
         Command::Rollback(a) => store_cmd::rollback(a, ctx),
         Command::Remove(a) => store_cmd::remove(a, ctx),
+        Command::Connect(a) => connect::connect(a, &cli.global, ctx),
+        Command::Disconnect(a) => connect::disconnect(a, &cli.global, ctx),
+        Command::Connections(a) => connect::connections(a, ctx),
         Command::List(a) => store_cmd::list(a, ctx),
         Command::Show(a) => store_cmd::show(a, ctx),
         Command::Completions(a) => shell::completions(a, ctx),

@@ -24,22 +24,32 @@ pub const EXIT_NOT_FOUND: u8 = 127;
 /// report: for Landlock, of what the running kernel enforces; for AppArmor and SELinux,
 /// of the policy compiled with the same options (what `polc install` loads).
 pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
-    let loaded = match load_policy(&args.file, global, ctx) {
-        Ok(l) => l,
-        Err(_) => return EXIT_POLC,
+    let (policy, installed_lsm) = match (&args.installed, &args.file) {
+        (Some(name), _) => match installed(name, args, ctx) {
+            Ok(x) => x,
+            Err(code) => return code,
+        },
+        (None, Some(file)) => match load_policy(file, global, ctx) {
+            Ok(l) => (l.policy, None),
+            Err(_) => return EXIT_POLC,
+        },
+        (None, None) => {
+            ctx.say("error: name a policy file or --installed NAME");
+            return EXIT_POLC;
+        }
     };
     let compile_opts = match report::options(&args.backend, ctx) {
         Ok(o) => o,
         Err(_) => return EXIT_POLC,
     };
     let mut options = Options {
-        lsm: args.lsm.map(Into::into),
+        lsm: args.lsm.map(Into::into).or(installed_lsm),
         pass_fds: args.pass_fds.clone(),
         ..Options::default()
     };
     options.landlock = crate::compile::landlock_config(&compile_opts);
     options.landlock_enforce.log_denials = !args.no_log_denials;
-    let (mut cmd, status) = match confine::command(&loaded.policy, &args.command, &options) {
+    let (mut cmd, status) = match confine::command(&policy, &args.command, &options) {
         Ok(x) => x,
         Err(e) => return fail(&e, ctx),
     };
@@ -54,7 +64,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     }
     if let Some(format) = args.backend.report {
-        let text = report_text(&status, &loaded.policy, &compile_opts, format);
+        let text = report_text(&status, &policy, &compile_opts, format);
         let _ = ctx.stderr.write_all(text.as_bytes());
     }
     let _ = ctx.stderr.flush();
@@ -70,6 +80,42 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
         Err(source) => fail(&Error::Spawn { program, source }, ctx),
     }
+}
+
+/// The effective policy of an installed policy's current generation and its LSM.
+fn installed(
+    name: &str,
+    args: &RunArgs,
+    ctx: &mut Ctx<'_>,
+) -> Result<(polc_lang::ir::Policy, Option<crate::Lsm>), u8> {
+    let fail = |ctx: &mut Ctx<'_>, e: &dyn std::fmt::Display| {
+        ctx.say(format_args!("error: {e}"));
+        EXIT_POLC
+    };
+    let name = crate::PolicyName::new(name).map_err(|e| fail(ctx, &e))?;
+    let store =
+        crate::store::Store::open_read_only(crate::store::StoreConfig::new(&args.store.root))
+            .map_err(|e| fail(ctx, &e))?;
+    let current = store.current(&name).map_err(|e| fail(ctx, &e))?;
+    let policy: polc_lang::ir::Policy = serde_json::from_str(&current.ir_json).map_err(|e| {
+        fail(
+            ctx,
+            &format_args!(
+                "the IR of `{name}` generation {} does not read: {e}",
+                current.info.generation
+            ),
+        )
+    })?;
+    if let Some(l) = args.lsm.map(crate::Lsm::from) {
+        if l != current.info.lsm {
+            ctx.say(format_args!(
+                "error: `{name}` is installed for {}, not {l}",
+                current.info.lsm
+            ));
+            return Err(EXIT_POLC);
+        }
+    }
+    Ok((policy, Some(current.info.lsm)))
 }
 
 /// What `--report FORMAT` prints before the command starts (see [`run`]).

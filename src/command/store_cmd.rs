@@ -19,16 +19,16 @@ fn loaders() -> Vec<Box<dyn Loader>> {
     ]
 }
 
-fn open(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
+pub(super) fn open(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
     Store::open(StoreConfig::new(&args.root), loaders()).map_err(|e| store_error(&e, ctx))
 }
 
 /// `list` and `show` never write: no repair, nothing created.
-fn open_read_only(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
+pub(super) fn open_read_only(args: &StoreArgs, ctx: &mut Ctx<'_>) -> Result<Store, u8> {
     Store::open_read_only(StoreConfig::new(&args.root)).map_err(|e| store_error(&e, ctx))
 }
 
-fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
+pub(super) fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
     ctx.say(format_args!("error: {e}"));
     match e {
         StoreError::Load { .. } => {
@@ -48,7 +48,7 @@ fn store_error(e: &StoreError, ctx: &mut Ctx<'_>) -> u8 {
     }
 }
 
-fn name(s: &str, ctx: &mut Ctx<'_>) -> Result<PolicyName, u8> {
+pub(super) fn name(s: &str, ctx: &mut Ctx<'_>) -> Result<PolicyName, u8> {
     PolicyName::new(s).map_err(|e| {
         ctx.say(format_args!(
             "error: `{}` is not a policy name: {e}",
@@ -118,7 +118,8 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
         return code;
     }
     let source_name = super::input::source_name(&args.file);
-    let pkg = Package::new(&loaded, &source_name, artifact);
+    let mut pkg = Package::new(&loaded, &source_name, artifact);
+    pkg.vars = global.vars.iter().cloned().collect();
     let store = match open(&args.store, ctx) {
         Ok(s) => s,
         Err(code) => return code,
@@ -194,7 +195,7 @@ fn print_info(info: &PolicyInfo, out: &mut String) {
     }
 }
 
-fn emit_json<T: serde::Serialize>(v: &T, ctx: &mut Ctx<'_>) -> u8 {
+pub(super) fn emit_json<T: serde::Serialize>(v: &T, ctx: &mut Ctx<'_>) -> u8 {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     let _ = ctx.stdout.write_all(s.as_bytes());

@@ -74,6 +74,8 @@
 //!     ir_json: "{}".into(),
 //!     artifact_file: "plan.json".into(),
 //!     artifact: b"{}".to_vec(),
+//!     plugs: None,
+//!     vars: Default::default(),
 //! };
 //! let first = store.install(&pkg)?;
 //! let second = store.install(&pkg)?;
@@ -240,7 +242,46 @@ pub struct Package {
     pub artifact_file: String,
     /// The compiled artifact.
     pub artifact: Vec<u8>,
+    /// For an app, its plugs and which are connected (recorded in the generation as
+    /// `connections.json`); `None` for a policy that is not an app.
+    pub plugs: Option<Vec<Connection>>,
+    /// The install-time variables (`--var NAME=VALUE`) the policy was loaded with,
+    /// recorded so that a connection recompiles the same policy.
+    pub vars: BTreeMap<String, String>,
 }
+
+/// An app's plug as a generation records it: the interface, its framework, and whether
+/// the generation's policy holds its grants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The interface's name, as the app plugs it.
+    pub interface: String,
+    /// The framework that provides it.
+    pub framework: String,
+    /// Connected to every app that plugs it.
+    pub auto: bool,
+    /// The generation's policy holds the interface's grants.
+    pub connected: bool,
+    /// The generation that made the connection: the first of an unbroken run of
+    /// generations that had it connected (set by the store on install).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<u64>,
+}
+
+impl From<&polc_lang::Plug> for Connection {
+    fn from(p: &polc_lang::Plug) -> Connection {
+        Connection {
+            interface: p.interface.clone(),
+            framework: p.framework.clone(),
+            auto: p.auto,
+            connected: p.connected,
+            since: None,
+        }
+    }
+}
+
+/// The file of a generation that records an app's connections.
+pub const CONNECTIONS_FILE: &str = "connections.json";
 
 impl Package {
     /// The package of a loaded policy and its compiled artifact: the source named
@@ -262,6 +303,11 @@ impl Package {
             ir_json: loaded.policy.to_json(),
             artifact_file: artifact.file_name,
             artifact: artifact.text.into_bytes(),
+            plugs: loaded
+                .app
+                .as_ref()
+                .map(|p| p.iter().map(Connection::from).collect()),
+            vars: BTreeMap::new(),
         }
     }
 }
@@ -285,6 +331,22 @@ pub struct GenerationInfo {
     /// when the generation is shown or loaded (empty in generations of older polc).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub digests: BTreeMap<String, String>,
+    /// The install-time variables the policy was loaded with ([`Package::vars`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+}
+
+/// The current generation of an installed policy ([`Store::current`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Current {
+    /// Its metadata (number, LSM, file names).
+    pub info: GenerationInfo,
+    /// The source text as installed.
+    pub source: String,
+    /// The IR as JSON: the effective policy the artifact was compiled from.
+    pub ir_json: String,
+    /// For an app, its plugs and connections; `None` for a policy that is not an app.
+    pub plugs: Option<Vec<Connection>>,
 }
 
 /// What `show` returns.
@@ -465,6 +527,7 @@ fn valid_artifact_name(f: &str) -> bool {
         || f == "meta.json"
         || f == "ir.json"
         || f == label::RECORD
+        || f == CONNECTIONS_FILE
         || f.starts_with("source."))
 }
 
@@ -707,11 +770,18 @@ impl Store {
             .and_then(|e| e.to_str())
             .unwrap_or("pol");
         let ext = if ext == "json" { "json" } else { "pol" };
-        let files: [(String, &[u8]); 3] = [
+        let connections = match &pkg.plugs {
+            Some(plugs) => Some(self.connections_body(&dir, current, next, plugs)?),
+            None => None,
+        };
+        let mut files: Vec<(String, &[u8])> = vec![
             (format!("source.{ext}"), pkg.source.as_bytes()),
             ("ir.json".to_string(), pkg.ir_json.as_bytes()),
             (pkg.artifact_file.clone(), &pkg.artifact),
         ];
+        if let Some(body) = &connections {
+            files.push((CONNECTIONS_FILE.to_string(), body));
+        }
         let mut digests = BTreeMap::new();
         for (file, body) in &files {
             self.fs.write_synced(&tmp.join(file), body)?;
@@ -725,6 +795,7 @@ impl Store {
             created: now(),
             polc_version: env!("CARGO_PKG_VERSION").to_string(),
             digests,
+            vars: pkg.vars.clone(),
         };
         let meta = serde_json::to_vec_pretty(&info).map_err(|e| StoreError::Corrupt {
             path: tmp.clone(),
@@ -751,6 +822,41 @@ impl Store {
             .remove_file(&dir.join("journal"), Step::RemoveJournal)?;
         self.prune(&dir, next)?;
         Ok(next)
+    }
+
+    /// The `connections.json` of generation `next`: each connected plug keeps the
+    /// generation that connected it when the current one has it connected too, and is
+    /// connected by `next` otherwise.
+    fn connections_body(
+        &self,
+        dir: &Path,
+        current: Option<u64>,
+        next: u64,
+        plugs: &[Connection],
+    ) -> Result<Vec<u8>, StoreError> {
+        let before = match current {
+            Some(c) => self.read_connections(dir, c)?.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let plugs: Vec<Connection> = plugs
+            .iter()
+            .map(|p| {
+                let since = p.connected.then(|| {
+                    before
+                        .iter()
+                        .find(|b| {
+                            b.connected && b.interface == p.interface && b.framework == p.framework
+                        })
+                        .and_then(|b| b.since)
+                        .unwrap_or(next)
+                });
+                Connection { since, ..p.clone() }
+            })
+            .collect();
+        serde_json::to_vec_pretty(&plugs).map_err(|e| StoreError::Corrupt {
+            path: dir.join(CONNECTIONS_FILE),
+            detail: e.to_string(),
+        })
     }
 
     fn prune(&self, dir: &Path, current: u64) -> Result<(), StoreError> {

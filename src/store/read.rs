@@ -5,6 +5,7 @@
 use super::fsops::{read_regular, real_dir};
 use super::{digest, valid_artifact_name};
 use super::{gen_dir_name, repair, GenerationInfo, PolicyInfo, Store, StoreError};
+use super::{Connection, Current, CONNECTIONS_FILE};
 use polc_lang::ir::PolicyName;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -150,6 +151,63 @@ impl Store {
             path: dir.join(gen_dir_name(current)),
             pending,
             damaged: None,
+        })
+    }
+
+    /// The connections generation `n` records: `None` for a policy that is not an app.
+    /// The generation must have been checked ([`Store::info`]) first.
+    pub(crate) fn read_connections(
+        &self,
+        dir: &Path,
+        n: u64,
+    ) -> Result<Option<Vec<Connection>>, StoreError> {
+        let p = dir.join(gen_dir_name(n)).join(CONNECTIONS_FILE);
+        match read_regular(&p)? {
+            Some(body) => {
+                serde_json::from_slice(&body)
+                    .map(Some)
+                    .map_err(|e| StoreError::Corrupt {
+                        path: p,
+                        detail: e.to_string(),
+                    })
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The current generation of an installed policy, checked: its metadata, source,
+    /// IR and, for an app, its connections (what `polc connect` recompiles from).
+    pub fn current(&self, name: &PolicyName) -> Result<Current, StoreError> {
+        let dir = self.dir(name);
+        if !real_dir(&dir)? {
+            return Err(StoreError::NotInstalled(name.to_string()));
+        }
+        let n = self
+            .read_current(&dir)?
+            .ok_or_else(|| StoreError::NotInstalled(name.to_string()))?;
+        let info = self.info(&dir, n)?;
+        let gen = dir.join(gen_dir_name(n));
+        let text = |file: &str| -> Result<String, StoreError> {
+            let p = gen.join(file);
+            let body = read_regular(&p)?.ok_or_else(|| StoreError::Corrupt {
+                path: p.clone(),
+                detail: "the file is missing".into(),
+            })?;
+            String::from_utf8(body).map_err(|_| StoreError::Corrupt {
+                path: p,
+                detail: "the file is not UTF-8".into(),
+            })
+        };
+        let source_file = if fs::symlink_metadata(gen.join("source.json")).is_ok() {
+            "source.json"
+        } else {
+            "source.pol"
+        };
+        Ok(Current {
+            source: text(source_file)?,
+            ir_json: text("ir.json")?,
+            plugs: self.read_connections(&dir, n)?,
+            info,
         })
     }
 

@@ -127,6 +127,8 @@ fn read_package(dir: &Path) -> Result<Package, String> {
         ir_json: read("ir.json")?,
         artifact_file: field("artifact_file")?,
         artifact: read("artifact")?.into_bytes(),
+        plugs: None,
+        vars: Default::default(),
     })
 }
 

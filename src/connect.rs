@@ -1,0 +1,304 @@
+//! Connections of installed apps: `polc connect`, `polc disconnect`, `polc connections`.
+//!
+//! An app's grants from a framework's interface reach it only when its plug is
+//! connected ([Frameworks and apps](../docs/language.md#frameworks-and-apps)). Each connect
+//! or disconnect is a new generation of the app in the [store](crate::store): the current
+//! generation's source is loaded again with the new set of connections, compiled for the
+//! generation's LSM and installed, so the kernel holds the new effective policy before the
+//! store calls it current, and [`Store::rollback`] brings back the previous connections
+//! together with the previous kernel policy. Frameworks are found on the abstraction
+//! search path given in [`LoadOptions`], as when the app was installed.
+//!
+//! ```
+//! use polc::compile::CompileOptions;
+//! use polc::connect::{connect, connections, disconnect};
+//! use polc::store::{Lsm, NullLoader, Package, Store, StoreConfig};
+//! use polc::{load, LoadOptions, Source};
+//!
+//! let app = Source::new("app.pol", r#"
+//! framework org.example.fw {
+//!     provides secrets { allow read "/srv/secrets/**" }
+//! }
+//! policy org.example.app {
+//!     app
+//!     plugs secrets
+//!     allow read "/srv/secrets/**"
+//! }
+//! "#);
+//! let dir = std::env::temp_dir().join(format!("polc-connect-doc-{}", std::process::id()));
+//! let store = Store::open(StoreConfig::new(&dir), vec![Box::new(NullLoader::new(Lsm::Landlock))])?;
+//! let loaded = load(&app, &LoadOptions::default()).map_err(|f| format!("{:?}", f.diagnostics))?;
+//! let artifact = polc::compile::compile(&loaded.policy, Lsm::Landlock, &CompileOptions::default())?;
+//! store.install(&Package::new(&loaded, "app.pol", artifact))?;
+//! let name = loaded.policy.name.clone();
+//! assert!(!connections(&store, &name)?.plugs[0].connected);
+//!
+//! let done = connect(&store, &name, "secrets", &LoadOptions::default(), &CompileOptions::default())?;
+//! assert_eq!(done.generation, Some(2));
+//! assert_eq!(connections(&store, &name)?.plugs[0].since, Some(2));
+//! disconnect(&store, &name, "secrets", &LoadOptions::default(), &CompileOptions::default())?;
+//! assert_eq!(store.rollback(&name)?, 2); // connected again, with generation 2's policy
+//! # drop(store); std::fs::remove_dir_all(&dir)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::compile::{compile, CompileError, CompileOptions};
+use crate::store::{Connection, Package, Store, StoreError};
+use polc_lang::fidelity::FidelityReport;
+use polc_lang::ir::PolicyName;
+use polc_lang::{load, Failed, LoadOptions, Source};
+
+/// An app's connections as its current generation records them.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Connections {
+    /// The app.
+    pub app: String,
+    /// Its current generation.
+    pub generation: u64,
+    /// Each interface it plugs, in the order written.
+    pub plugs: Vec<Connection>,
+}
+
+/// What a connect or disconnect did.
+#[derive(Debug)]
+pub struct Changed {
+    /// The new generation, or `None` when the plug already was as asked (nothing changed).
+    pub generation: Option<u64>,
+    /// The fidelity report of the new generation's artifact (empty when nothing changed).
+    pub report: Option<FidelityReport>,
+    /// The connections after the change.
+    pub connections: Connections,
+}
+
+/// Why a connection could not be changed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The store failed (or its loader rejected the new generation: the app stays on the
+    /// previous one).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The installed policy is not an app.
+    #[error("`{0}` is not an app: it plugs no interfaces")]
+    NotAnApp(String),
+    /// The app does not plug this interface.
+    #[error("app `{app}` plugs no interface `{plug}`{}", plugs_hint(.plugs))]
+    UnknownPlug {
+        /// The app.
+        app: String,
+        /// The name asked for.
+        plug: String,
+        /// The interfaces it plugs.
+        plugs: Vec<String>,
+    },
+    /// The interface is provided by another framework than the one named.
+    #[error("plug `{plug}` of app `{app}` is provided by `{found}`, not `{asked}`")]
+    WrongFramework {
+        /// The app.
+        app: String,
+        /// The plug.
+        plug: String,
+        /// The framework named by the caller.
+        asked: String,
+        /// The framework that provides it.
+        found: String,
+    },
+    /// An `auto` interface cannot be disconnected.
+    #[error("`{plug}` of `{framework}` is connected automatically to every app that plugs it")]
+    Auto {
+        /// The plug.
+        plug: String,
+        /// Its framework.
+        framework: String,
+    },
+    /// The installed source no longer loads (e.g. its framework is gone from the search
+    /// path): the diagnostics say why.
+    #[error("the installed source of `{app}` does not load")]
+    Load {
+        /// The app.
+        app: String,
+        /// The diagnostics and sources.
+        failed: Box<Failed>,
+    },
+    /// The new effective policy could not be compiled.
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+}
+
+fn plugs_hint(plugs: &[String]) -> String {
+    if plugs.is_empty() {
+        String::new()
+    } else {
+        format!(" (it plugs {})", plugs.join(", "))
+    }
+}
+
+impl ConnectError {
+    /// Advice for the user.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            ConnectError::NotAnApp(_) => {
+                Some("only an app's plugs connect; its policy grants what it grants")
+            }
+            ConnectError::UnknownPlug { .. } => {
+                Some("`polc connections APP` lists the interfaces the app plugs")
+            }
+            ConnectError::WrongFramework { .. } => {
+                Some("name the framework that provides the interface, or leave it out")
+            }
+            ConnectError::Auto { .. } => Some(
+                "an `auto` interface is part of the app's policy; remove the plug from the app \
+                 and install it again",
+            ),
+            ConnectError::Load { .. } => Some(
+                "give the abstraction directories the app was installed with \
+                 (--abstractions DIR), where its frameworks are",
+            ),
+            ConnectError::Store(_) | ConnectError::Compile(_) => None,
+        }
+    }
+}
+
+/// The connections of an installed app's current generation.
+pub fn connections(store: &Store, app: &PolicyName) -> Result<Connections, ConnectError> {
+    let current = store.current(app)?;
+    let plugs = current
+        .plugs
+        .ok_or_else(|| ConnectError::NotAnApp(app.to_string()))?;
+    Ok(Connections {
+        app: app.to_string(),
+        generation: current.info.generation,
+        plugs,
+    })
+}
+
+/// Connect the app's plug `plug` (optionally checking that `framework` provides it): a new
+/// generation with the interface's grants, loaded into the kernel, made current. Nothing
+/// changes when it is connected already.
+pub fn connect(
+    store: &Store,
+    app: &PolicyName,
+    plug: &str,
+    load_opts: &LoadOptions,
+    compile_opts: &CompileOptions,
+) -> Result<Changed, ConnectError> {
+    change(store, app, plug, None, true, load_opts, compile_opts)
+}
+
+/// [`connect`], checking that the plug's interface is provided by `framework`.
+pub fn connect_to(
+    store: &Store,
+    app: &PolicyName,
+    plug: &str,
+    framework: &str,
+    load_opts: &LoadOptions,
+    compile_opts: &CompileOptions,
+) -> Result<Changed, ConnectError> {
+    change(
+        store,
+        app,
+        plug,
+        Some(framework),
+        true,
+        load_opts,
+        compile_opts,
+    )
+}
+
+/// Disconnect the app's plug `plug`: a new generation without the interface's grants.
+/// Nothing changes when it is not connected; an `auto` interface is refused.
+pub fn disconnect(
+    store: &Store,
+    app: &PolicyName,
+    plug: &str,
+    load_opts: &LoadOptions,
+    compile_opts: &CompileOptions,
+) -> Result<Changed, ConnectError> {
+    change(store, app, plug, None, false, load_opts, compile_opts)
+}
+
+fn change(
+    store: &Store,
+    app: &PolicyName,
+    plug: &str,
+    framework: Option<&str>,
+    on: bool,
+    load_opts: &LoadOptions,
+    compile_opts: &CompileOptions,
+) -> Result<Changed, ConnectError> {
+    let current = store.current(app)?;
+    let before = current
+        .plugs
+        .clone()
+        .ok_or_else(|| ConnectError::NotAnApp(app.to_string()))?;
+    let Some(p) = before.iter().find(|p| p.interface == plug) else {
+        return Err(ConnectError::UnknownPlug {
+            app: app.to_string(),
+            plug: plug.to_string(),
+            plugs: before.iter().map(|p| p.interface.clone()).collect(),
+        });
+    };
+    if let Some(f) = framework.filter(|f| *f != p.framework) {
+        return Err(ConnectError::WrongFramework {
+            app: app.to_string(),
+            plug: plug.to_string(),
+            asked: f.to_string(),
+            found: p.framework.clone(),
+        });
+    }
+    if !on && p.auto {
+        return Err(ConnectError::Auto {
+            plug: plug.to_string(),
+            framework: p.framework.clone(),
+        });
+    }
+    let unchanged = || Connections {
+        app: app.to_string(),
+        generation: current.info.generation,
+        plugs: before.clone(),
+    };
+    if p.connected == on {
+        return Ok(Changed {
+            generation: None,
+            report: None,
+            connections: unchanged(),
+        });
+    }
+    let mut connect: Vec<String> = before
+        .iter()
+        .filter(|p| p.connected && !p.auto && p.interface != plug)
+        .map(|p| p.interface.clone())
+        .collect();
+    if on {
+        connect.push(plug.to_string());
+    }
+    // The variables the app was installed with, so that only the connection changes.
+    let opts = LoadOptions {
+        connect,
+        vars: current.info.vars.clone(),
+        ..load_opts.clone()
+    };
+    let src = Source::new(current.info.source_name.clone(), current.source.clone());
+    let loaded = load(&src, &opts).map_err(|failed| ConnectError::Load {
+        app: app.to_string(),
+        failed: Box::new(failed),
+    })?;
+    // The installed source names the app: a source that lowers to another name is damage.
+    if loaded.policy.name != *app {
+        return Err(StoreError::Corrupt {
+            path: store.root().join(app.as_str()),
+            detail: format!("the current source is policy `{}`", loaded.policy.name),
+        }
+        .into());
+    }
+    let artifact = compile(&loaded.policy, current.info.lsm, compile_opts)?;
+    let report = artifact.report.clone();
+    let mut pkg = Package::new(&loaded, &current.info.source_name, artifact);
+    pkg.vars = current.info.vars.clone();
+    let generation = store.install(&pkg)?;
+    Ok(Changed {
+        generation: Some(generation),
+        report: Some(report),
+        connections: connections(store, app)?,
+    })
+}

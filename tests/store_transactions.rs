@@ -299,6 +299,18 @@ fn allowed_after(op: &Op, old: &Option<String>, prev: &Option<String>) -> Vec<Op
 /// fired Fail makes the operation return the injected error, a fired Kill ends the child
 /// with SIGKILL; otherwise the operation ran to its end without reaching step `at`.
 fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) -> bool {
+    run_with_fault_of(env, &|store| apply(store, op), &format!("{op:?}"), at, mode)
+}
+
+/// [`run_with_fault`] of any store operation `f` (`what` names it in messages).
+fn run_with_fault_of(
+    env: &Env,
+    f: &dyn Fn(&Store) -> Result<(), StoreError>,
+    what: &str,
+    at: usize,
+    mode: FaultMode,
+) -> bool {
+    let op = what;
     let faults = Arc::new(CountingFaults {
         at,
         mode,
@@ -307,7 +319,7 @@ fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) -> bool {
     let injector: Arc<dyn FaultInjector> = faults.clone();
     match mode {
         FaultMode::Fail => {
-            let r = env.open(Some(injector)).and_then(|store| apply(&store, op));
+            let r = env.open(Some(injector)).and_then(|store| f(&store));
             let seen = faults.seen.load(Ordering::SeqCst);
             let fired = seen > at;
             if fired {
@@ -317,19 +329,19 @@ fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) -> bool {
                 assert!(
                     e.to_string().contains("injected fault")
                         || matches!(e, StoreError::Load { .. }),
-                    "{op:?} at {at}: {e}"
+                    "{op} at {at}: {e}"
                 );
             } else if let Err(e) = &r {
                 assert!(
                     !e.to_string().contains("injected fault"),
-                    "{op:?} at {at}: {e}"
+                    "{op} at {at}: {e}"
                 );
             }
             fired
         }
         FaultMode::Kill => {
             let status = in_child(|| {
-                let r = env.open(Some(injector)).and_then(|store| apply(&store, op));
+                let r = env.open(Some(injector)).and_then(|store| f(&store));
                 let seen = faults.seen.load(Ordering::SeqCst);
                 // 100 + the steps seen (capped): the parent checks the kill point was not
                 // reached; 99: the operation failed for another reason than a fault.
@@ -348,12 +360,12 @@ fn run_with_fault(env: &Env, op: &Op, at: usize, mode: FaultMode) -> bool {
             }
             assert!(
                 libc::WIFEXITED(status) && libc::WEXITSTATUS(status) >= 100,
-                "{op:?} at {at}: the child was neither killed nor finished: status {status}"
+                "{op} at {at}: the child was neither killed nor finished: status {status}"
             );
             let seen = usize::try_from(libc::WEXITSTATUS(status) - 100).unwrap();
             assert!(
                 seen <= at,
-                "{op:?}: step {at} was reached ({seen} steps seen) but the child was not killed"
+                "{op}: step {at} was reached ({seen} steps seen) but the child was not killed"
             );
             false
         }
@@ -1124,5 +1136,132 @@ fn damage_that_went_unnoticed_is_detected() {
     let e = store.show(&name()).unwrap_err();
     assert!(e.to_string().contains("missing"), "{e}");
     drop(store);
+    env.cleanup();
+}
+
+/// An app whose plug grants `/srv/data/**`, with its framework in the same file.
+const APP: &str = r#"framework org.example.fw {
+    provides data {
+        allow read "/srv/data/**"
+    }
+}
+
+policy org.example.app {
+    app
+    plugs data
+    allow read "/srv/data/**"
+}
+"#;
+
+fn install_app(env: &Env) {
+    let store = env.open(None).unwrap();
+    let src = polc::Source::new("app.pol", APP);
+    let loaded = polc::load(&src, &polc::LoadOptions::default()).unwrap();
+    let a = polc::compile::compile(&loaded.policy, Lsm::AppArmor, &Default::default()).unwrap();
+    store.install(&Package::new(&loaded, "app.pol", a)).unwrap();
+}
+
+/// Connect (`on`) or disconnect the app's plug, as a store operation.
+fn set_plug(store: &Store, on: bool) -> Result<(), StoreError> {
+    use polc::connect::{connect, disconnect, ConnectError};
+    let (load, compile) = (polc::LoadOptions::default(), Default::default());
+    let r = if on {
+        connect(store, &name(), "data", &load, &compile)
+    } else {
+        disconnect(store, &name(), "data", &load, &compile)
+    };
+    match r {
+        Ok(changed) => {
+            assert!(changed.generation.is_some(), "nothing changed");
+            Ok(())
+        }
+        Err(ConnectError::Store(e)) => Err(e),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The app's current generation and whether its plug is connected, after checking that
+/// the kernel holds that generation's artifact and that the artifact grants the
+/// interface's paths exactly when the record says it is connected.
+fn connection_state(env: &Env) -> (u64, bool) {
+    let store = env.open(None).unwrap();
+    let c = polc::connect::connections(&store, &name()).unwrap();
+    let (_, path) = store.current_artifact(&name()).unwrap();
+    let artifact = std::fs::read_to_string(path).unwrap();
+    let kernel = std::fs::read_to_string(env.kernel.join(name().as_str())).unwrap();
+    assert_eq!(kernel, artifact, "kernel and store disagree");
+    let connected = c.plugs[0].connected;
+    assert_eq!(
+        artifact.contains("/srv/data/"),
+        connected,
+        "generation {} records connected={connected}:\n{artifact}",
+        c.generation
+    );
+    (c.generation, connected)
+}
+
+#[test]
+fn connect_and_disconnect_at_every_step_leave_the_old_or_the_new_connections() {
+    // A connect from generation 1 and a disconnect from generation 2, failed and killed
+    // at each of their steps: afterwards the app is at the old generation with the old
+    // connections or at the new one with the new, and the kernel holds what it records.
+    let connected = |env: &Env| {
+        install_app(env);
+        set_plug(&env.open(None).unwrap(), true).unwrap();
+    };
+    let cases: [(Setup, bool, [(u64, bool); 2]); 2] = [
+        (Box::new(install_app), true, [(1, false), (2, true)]),
+        (Box::new(connected), false, [(2, true), (3, false)]),
+    ];
+    let mut points = 0;
+    for (setup, on, allowed) in &cases {
+        let env = Env::new("connect-count");
+        setup(&env);
+        let faults = Arc::new(CountingFaults {
+            at: usize::MAX,
+            mode: FaultMode::Fail,
+            seen: AtomicUsize::new(0),
+        });
+        set_plug(&env.open(Some(faults.clone())).unwrap(), *on).unwrap();
+        assert_eq!(connection_state(&env), allowed[1]);
+        env.cleanup();
+        let n = faults.seen.load(Ordering::SeqCst);
+        assert!(n >= 8, "connect={on} goes through only {n} fault points");
+        for mode in [FaultMode::Fail, FaultMode::Kill] {
+            for at in 0..=n {
+                let env = Env::new("connect");
+                setup(&env);
+                let what = format!("connect={on}");
+                let fired = run_with_fault_of(&env, &|s| set_plug(s, *on), &what, at, mode);
+                assert_eq!(fired, at < n, "{what} {mode:?} at {at} of {n}");
+                let now = connection_state(&env);
+                assert!(allowed.contains(&now), "{what} {mode:?} at {at}: {now:?}");
+                env.cleanup();
+                points += usize::from(fired);
+            }
+        }
+    }
+    eprintln!("{points} fault points fired");
+}
+
+#[test]
+fn rollback_restores_the_previous_connections_with_the_previous_kernel_policy() {
+    let env = Env::new("connect-rollback");
+    install_app(&env);
+    let store = env.open(None).unwrap();
+    set_plug(&store, true).unwrap();
+    set_plug(&store, false).unwrap();
+    drop(store);
+    assert_eq!(connection_state(&env), (3, false));
+    let store = env.open(None).unwrap();
+    assert_eq!(store.rollback(&name()).unwrap(), 2);
+    drop(store);
+    assert_eq!(connection_state(&env), (2, true));
+    let store = env.open(None).unwrap();
+    let c = polc::connect::connections(&store, &name()).unwrap();
+    assert_eq!(c.plugs[0].since, Some(2), "{c:?}");
+    assert_eq!(store.rollback(&name()).unwrap(), 1);
+    drop(store);
+    assert_eq!(connection_state(&env), (1, false));
     env.cleanup();
 }

@@ -255,7 +255,11 @@ pub fn connections(args: &ConnectionsArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     };
     if args.format == OutputFormat::Json {
-        return emit_json(&all, ctx);
+        // One app: its object (as `polc show`); every app: a list (as `polc list`).
+        return match (&args.name, all.first()) {
+            (Some(_), Some(one)) => emit_json(one, ctx),
+            _ => emit_json(&all, ctx),
+        };
     }
     let mut out = String::new();
     for c in &all {

@@ -400,6 +400,53 @@ polc_status polc_store_remove(polc_store *store, const char *name);
 polc_status polc_store_current(polc_store *store, const char *name, uint64_t *generation_out);
 
 /*
+ Connect the plug `plug` of the installed app `name`: its current source is loaded again
+ with the connection (frameworks are looked up as `polc_policy_load` does with
+ `options`, which may be NULL; the variables are those recorded at install), compiled
+ with `config` for the generation's LSM, loaded and made current. On success
+ `*generation_out` is the generation now current: a new one, or the same when the plug
+ was connected already. A plug the app does not plug, or an `auto` one to disconnect,
+ is `POLC_STATUS_INVALID_ARGUMENT`; a source that no longer loads,
+ `POLC_STATUS_INVALID_POLICY`; a kernel refusal, `POLC_STATUS_STORE` (the app stays on
+ its generation). `polc_store_rollback` restores the previous connections.
+
+ # Safety
+ `store` and `config` are valid handles; `name` and `plug` are valid strings; `options`
+ is NULL or a valid handle; `generation_out` is valid for writes.
+ */
+polc_status polc_store_connect(polc_store *store,
+                               const char *name,
+                               const char *plug,
+                               const polc_options *options,
+                               const polc_compile_config *config,
+                               uint64_t *generation_out);
+
+/*
+ Disconnect the plug `plug` of the installed app `name`, as `polc_store_connect`
+ connects it.
+
+ # Safety
+ As `polc_store_connect`.
+ */
+polc_status polc_store_disconnect(polc_store *store,
+                                  const char *name,
+                                  const char *plug,
+                                  const polc_options *options,
+                                  const polc_compile_config *config,
+                                  uint64_t *generation_out);
+
+/*
+ The connections of the installed app `name` as JSON (`{"app", "generation", "plugs":
+ [{"interface", "framework", "auto", "connected", "since"}]}`, as `polc connections
+ APP --format json`); free it with `polc_string_free`. A policy that is not an app is
+ `POLC_STATUS_INVALID_ARGUMENT`.
+
+ # Safety
+ `store` is valid; `name` is a valid string; `json_out` is valid for writes.
+ */
+polc_status polc_store_connections(polc_store *store, const char *name, char **json_out);
+
+/*
  Make the deployment object `target` for a policy. the config's LSM is the LSM that
  confines the workload (for the Pod, the OCI fragment, the run options and the
  drop-in); strictness and the SELinux contexts apply as in `polc_policy_compile`.

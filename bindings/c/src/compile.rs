@@ -1,6 +1,6 @@
 //! `polc_policy_compile` and the store: compile for an LSM, install, roll back, remove.
 
-use crate::{guard, owned_string, polc_policy, polc_status, set_error, str_arg};
+use crate::{guard, owned_string, polc_options, polc_policy, polc_status, set_error, str_arg};
 use polc_facade::compile::{
     compile, read_selinux_file_contexts, read_selinux_port_contexts, CompileOptions,
     ReadContextsError,
@@ -555,7 +555,8 @@ pub unsafe extern "C" fn polc_store_install(
             .next()
             .cloned()
             .unwrap_or_default();
-        let pkg = Package::new(loaded, &source_name, a);
+        let mut pkg = Package::new(loaded, &source_name, a);
+        pkg.vars = p.vars().clone();
         match s.store.install(&pkg) {
             Ok(g) => {
                 // SAFETY: non-NULL.
@@ -669,6 +670,166 @@ pub unsafe extern "C" fn polc_store_current(
                 polc_status::Ok
             }
             Err(e) => store_status(e),
+        }
+    })
+}
+
+fn connect_status(e: polc_facade::connect::ConnectError) -> polc_status {
+    use polc_facade::connect::ConnectError;
+    match e {
+        ConnectError::Store(e) => store_status(e),
+        ConnectError::Compile(e) => {
+            let strict = e.is_strict();
+            set_error(e.to_string());
+            if strict {
+                polc_status::Strict
+            } else {
+                polc_status::Compile
+            }
+        }
+        ConnectError::Load { failed, .. } => {
+            let first = failed
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map(|d| format!(": {} {}", d.code.as_str(), d.message))
+                .unwrap_or_default();
+            set_error(format!("the installed source does not load{first}"));
+            polc_status::InvalidPolicy
+        }
+        e => {
+            set_error(match e.help() {
+                Some(h) => format!("{e} (help: {})", c_help(h)),
+                None => e.to_string(),
+            });
+            polc_status::InvalidArgument
+        }
+    }
+}
+
+/// Connect (`on`) or disconnect an installed app's plug; see `polc_store_connect`.
+unsafe fn set_plug(
+    store: *mut polc_store,
+    name: *const c_char,
+    plug: *const c_char,
+    load_options: *const polc_options,
+    config: *const polc_compile_config,
+    on: bool,
+    generation_out: *mut u64,
+) -> polc_status {
+    guard(|| {
+        if generation_out.is_null() || config.is_null() {
+            set_error("`config` or `generation_out` is NULL");
+            return polc_status::NullArgument;
+        }
+        // SAFETY: forwarded contract.
+        let (s, name) = match unsafe { store_and_name(store, name) } {
+            Ok(x) => x,
+            Err(st) => return st,
+        };
+        // SAFETY: NULL or a valid string.
+        let plug = match unsafe { str_arg(plug, "plug") } {
+            Ok(p) => p,
+            Err(st) => return st,
+        };
+        // SAFETY: config is non-NULL and valid.
+        let opts = match options(unsafe { &*config }) {
+            Ok(o) => o,
+            Err(st) => return st,
+        };
+        let default = polc_facade::LoadOptions::default();
+        // SAFETY: load_options is NULL or valid.
+        let load = unsafe { load_options.as_ref() }.map_or(&default, |o| o.inner());
+        let r = if on {
+            polc_facade::connect::connect(&s.store, &name, plug, load, &opts)
+        } else {
+            polc_facade::connect::disconnect(&s.store, &name, plug, load, &opts)
+        };
+        match r {
+            Ok(changed) => {
+                // SAFETY: non-NULL.
+                unsafe { *generation_out = changed.connections.generation };
+                polc_status::Ok
+            }
+            Err(e) => connect_status(e),
+        }
+    })
+}
+
+/// Connect the plug `plug` of the installed app `name`: its current source is loaded again
+/// with the connection (frameworks are looked up as `polc_policy_load` does with
+/// `options`, which may be NULL; the variables are those recorded at install), compiled
+/// with `config` for the generation's LSM, loaded and made current. On success
+/// `*generation_out` is the generation now current: a new one, or the same when the plug
+/// was connected already. A plug the app does not plug, or an `auto` one to disconnect,
+/// is `POLC_STATUS_INVALID_ARGUMENT`; a source that no longer loads,
+/// `POLC_STATUS_INVALID_POLICY`; a kernel refusal, `POLC_STATUS_STORE` (the app stays on
+/// its generation). `polc_store_rollback` restores the previous connections.
+///
+/// # Safety
+/// `store` and `config` are valid handles; `name` and `plug` are valid strings; `options`
+/// is NULL or a valid handle; `generation_out` is valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn polc_store_connect(
+    store: *mut polc_store,
+    name: *const c_char,
+    plug: *const c_char,
+    options: *const polc_options,
+    config: *const polc_compile_config,
+    generation_out: *mut u64,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_plug(store, name, plug, options, config, true, generation_out) }
+}
+
+/// Disconnect the plug `plug` of the installed app `name`, as `polc_store_connect`
+/// connects it.
+///
+/// # Safety
+/// As `polc_store_connect`.
+#[no_mangle]
+pub unsafe extern "C" fn polc_store_disconnect(
+    store: *mut polc_store,
+    name: *const c_char,
+    plug: *const c_char,
+    options: *const polc_options,
+    config: *const polc_compile_config,
+    generation_out: *mut u64,
+) -> polc_status {
+    // SAFETY: forwarded contract.
+    unsafe { set_plug(store, name, plug, options, config, false, generation_out) }
+}
+
+/// The connections of the installed app `name` as JSON (`{"app", "generation", "plugs":
+/// [{"interface", "framework", "auto", "connected", "since"}]}`, as `polc connections
+/// APP --format json`); free it with `polc_string_free`. A policy that is not an app is
+/// `POLC_STATUS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `store` is valid; `name` is a valid string; `json_out` is valid for writes.
+#[no_mangle]
+pub unsafe extern "C" fn polc_store_connections(
+    store: *mut polc_store,
+    name: *const c_char,
+    json_out: *mut *mut c_char,
+) -> polc_status {
+    guard(|| {
+        if json_out.is_null() {
+            set_error("`json_out` is NULL");
+            return polc_status::NullArgument;
+        }
+        // SAFETY: forwarded contract.
+        let (s, name) = match unsafe { store_and_name(store, name) } {
+            Ok(x) => x,
+            Err(st) => return st,
+        };
+        match polc_facade::connect::connections(&s.store, &name) {
+            Ok(c) => {
+                // SAFETY: non-NULL.
+                unsafe { *json_out = owned_string(&serde_json::to_string(&c).unwrap_or_default()) };
+                polc_status::Ok
+            }
+            Err(e) => connect_status(e),
         }
     })
 }

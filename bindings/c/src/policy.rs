@@ -13,6 +13,8 @@ pub struct polc_options {
 pub struct polc_policy {
     loaded: Loaded,
     name: CString,
+    /// The variables it was loaded with (recorded by the store on install).
+    vars: std::collections::BTreeMap<String, String>,
 }
 
 /// Create empty load options.
@@ -146,7 +148,10 @@ pub unsafe extern "C" fn polc_policy_load(
                 }
                 let name = borrowed(loaded.policy.name.as_str());
                 // SAFETY: out is non-NULL and valid for writes.
-                unsafe { *out = Box::into_raw(Box::new(polc_policy { loaded, name })) };
+                let vars = opts.vars.clone();
+                unsafe {
+                    *out = Box::into_raw(Box::new(polc_policy { loaded, name, vars }));
+                }
                 polc_status::Ok
             }
             Err(failed) => {
@@ -212,5 +217,17 @@ impl polc_policy {
     /// The loaded policy.
     pub(crate) fn loaded(&self) -> &Loaded {
         &self.loaded
+    }
+
+    /// The variables it was loaded with.
+    pub(crate) fn vars(&self) -> &std::collections::BTreeMap<String, String> {
+        &self.vars
+    }
+}
+
+impl polc_options {
+    /// The load options.
+    pub(crate) fn inner(&self) -> &LoadOptions {
+        &self.inner
     }
 }

@@ -4,7 +4,9 @@
 //! the profile (an allowed read succeeds, a denied one fails with EACCES) while the
 //! launcher is not confined; an upgrade and a rollback change what the child may do; an
 //! unknown profile, a removed one, and a profile removed between the check and the exec
-//! all keep the child from ever running.
+//! all keep the child from ever running. An app installed from source in the VM is
+//! refused its framework's file before its plug is connected, allowed after, and refused
+//! again after a disconnect and after the rollback of a connect.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -34,6 +36,25 @@ const V2: &str = r#"policy org.polc.guest {
     version 2
     allow read map-exec "/bin/polc-probe"
     allow read "/data/pub/**", "/data/secret"
+}
+"#;
+
+const APP: &str = "org.polc.app";
+
+/// An app whose `secret` plug grants `/data/secret`; the framework is in the same file.
+const APP_SOURCE: &str = r#"framework org.polc.vault {
+    provides secret {
+        allow read "/data/secret"
+    }
+    provides probe auto {
+        allow read map-exec "/bin/polc-probe"
+    }
+}
+
+policy org.polc.app {
+    app
+    plugs secret, probe
+    allow read "/data/secret"
 }
 "#;
 
@@ -144,6 +165,20 @@ fn scenario() -> Result<()> {
         &["create", "/data/trace-removed"],
     );
     s.cmd(&["exists", "t-removed", "/data/trace-removed"]);
+    s.cmd(&["installsrc", "a1", "/pkg/app.pol"]);
+    let secret = |s: &mut Script, id: &str| {
+        run(s, id, "apparmor", APP, "-", &["read", "/data/secret"]);
+    };
+    secret(&mut s, "ca-installed");
+    s.cmd(&["connect", "k1", APP, "secret"]);
+    secret(&mut s, "ca-connected");
+    s.cmd(&["disconnect", "k2", APP, "secret"]);
+    secret(&mut s, "ca-disconnected");
+    s.cmd(&["connect", "k3", APP, "secret"]);
+    secret(&mut s, "ca-reconnected");
+    s.cmd(&["rollback", "ra", APP]);
+    secret(&mut s, "ca-rolled-back");
+    s.cmd(&["disconnect", "k4", APP, "probe"]);
 
     let g = Guest::new(Lsm::AppArmor, &probe)?
         .with_apparmor_parser()?
@@ -156,7 +191,8 @@ fn scenario() -> Result<()> {
         .file("/data/secret", 0o644, b"secret")
         .dir("/var")
         .dir("/var/lib")
-        .dir("/pkg");
+        .dir("/pkg")
+        .file("/pkg/app.pol", 0o644, APP_SOURCE.as_bytes());
     let g = add_package(g, "/pkg/v1", &package(V1));
     let g = add_package(g, "/pkg/v2", &package(V2));
     let run = g
@@ -199,6 +235,22 @@ fn scenario() -> Result<()> {
         e("c-removed", "confine-error", "AppArmor(NotLoaded*"),
         e("c-removed", "spawn-error", "13"),
         e("t-removed", "exists", "no"),
+        // An app's plug: the kernel enforces the connection, generation by generation.
+        e("a1", "installed", "1"),
+        e("ca-installed", "exit", "13"),
+        e("k1", "connect", "2"),
+        e("ca-connected", "exit", "0"),
+        e("k2", "disconnect", "3"),
+        e("ca-disconnected", "exit", "13"),
+        e("k3", "connect", "4"),
+        e("ca-reconnected", "exit", "0"),
+        e("ra", "rolled-back", "3"),
+        e("ca-rolled-back", "exit", "13"),
+        e(
+            "k4",
+            "connect-error",
+            "`probe` of `org.polc.vault` is connected automatically to every app that plugs it",
+        ),
         e("end", "done", "-"),
     ];
     let bad = mismatches(&r, &expect);

@@ -98,6 +98,80 @@ static void test_store(polc_policy *p, const char *root) {
     polc_compile_config_free(ll);
 }
 
+static const char FRAMEWORK[] =
+    "framework org.example.vault {\n"
+    "    provides secrets {\n"
+    "        allow read \"/srv/secrets/**\"\n"
+    "    }\n"
+    "    provides logs auto {\n"
+    "        allow read \"/var/log/vault/**\"\n"
+    "    }\n"
+    "}\n";
+
+static const char APP[] =
+    "policy org.example.reader {\n"
+    "    app\n"
+    "    plugs secrets, logs\n"
+    "    allow read \"/srv/secrets/**\"\n"
+    "}\n";
+
+/* An app's plug: connected and disconnected as new generations, rolled back. */
+static void test_connections(const char *root) {
+    polc_options *o = NULL;
+    CHECK(polc_options_new(&o) == POLC_STATUS_OK);
+    CHECK(polc_options_add_abstraction(o, "vault.pol", FRAMEWORK) == POLC_STATUS_OK);
+    polc_policy *app = NULL;
+    CHECK(polc_policy_load("reader.pol", (const uint8_t *)APP, strlen(APP), o, NULL, &app) ==
+          POLC_STATUS_OK);
+    polc_store *store = NULL;
+    CHECK(polc_store_open(root, &store) == POLC_STATUS_OK);
+    polc_compile_config *ll = NULL;
+    CHECK(polc_compile_config_new(POLC_LSM_LANDLOCK, &ll) == POLC_STATUS_OK);
+    uint64_t g = 0;
+    CHECK(app && polc_store_install(store, app, ll, &g) == POLC_STATUS_OK && g == 1);
+    char *json = NULL;
+    CHECK(polc_store_connections(store, "org.example.reader", &json) == POLC_STATUS_OK);
+    CHECK(json && strstr(json, "\"interface\":\"secrets\",\"framework\":\"org.example.vault\","
+                               "\"auto\":false,\"connected\":false") != NULL);
+    polc_string_free(json);
+
+    CHECK(polc_store_connect(store, "org.example.reader", "secrets", o, ll, &g) == POLC_STATUS_OK);
+    CHECK(g == 2);
+    CHECK(polc_store_connect(store, "org.example.reader", "secrets", o, ll, &g) == POLC_STATUS_OK);
+    CHECK(g == 2); /* already connected: no new generation */
+    json = NULL;
+    CHECK(polc_store_connections(store, "org.example.reader", &json) == POLC_STATUS_OK);
+    CHECK(json && strstr(json, "\"connected\":true,\"since\":2") != NULL);
+    polc_string_free(json);
+
+    CHECK(polc_store_disconnect(store, "org.example.reader", "logs", o, ll, &g) ==
+          POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(polc_last_error_message(), "connected automatically") != NULL);
+    CHECK(polc_store_connect(store, "org.example.reader", "docker", o, ll, &g) ==
+          POLC_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(polc_last_error_message(), "plugs no interface `docker`") != NULL);
+    /* Without the framework the installed source no longer loads. */
+    CHECK(polc_store_disconnect(store, "org.example.reader", "secrets", NULL, ll, &g) ==
+          POLC_STATUS_INVALID_POLICY);
+    CHECK(strstr(polc_last_error_message(), "E0221") != NULL);
+    CHECK(polc_store_disconnect(store, "org.example.reader", "secrets", o, ll, &g) ==
+          POLC_STATUS_OK);
+    CHECK(g == 3);
+    CHECK(polc_store_rollback(store, "org.example.reader", &g) == POLC_STATUS_OK && g == 2);
+    json = NULL;
+    CHECK(polc_store_connections(store, "org.example.reader", &json) == POLC_STATUS_OK);
+    CHECK(json && strstr(json, "\"generation\":2") != NULL);
+    CHECK(json && strstr(json, "\"connected\":true,\"since\":2") != NULL);
+    polc_string_free(json);
+    CHECK(polc_store_connections(store, "org.example.app", &json) == POLC_STATUS_NOT_FOUND);
+    CHECK(polc_store_connect(store, "org.example.reader", "secrets", o, NULL, &g) ==
+          POLC_STATUS_NULL_ARGUMENT);
+    polc_store_free(store);
+    polc_compile_config_free(ll);
+    polc_policy_free(app);
+    polc_options_free(o);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s STORE_ROOT\n", argv[0]);
@@ -108,6 +182,7 @@ int main(int argc, char **argv) {
         test_compile(p);
         test_store(p, argv[1]);
     }
+    test_connections(argv[1]);
     polc_policy_free(p);
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

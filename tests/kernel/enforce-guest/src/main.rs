@@ -8,6 +8,10 @@
 //! install ID PKGDIR [STEP N]   install the package in PKGDIR through polc's store with the
 //!                              real loader; with STEP N, the N-th (from 0) store step of
 //!                              that kind fails (fault injection)
+//! installsrc ID FILE           load, compile (AppArmor) and install the policy source FILE
+//!                              here, as a runtime does (an app's plugs are recorded)
+//! connect ID NAME PLUG         connect (disconnect ID NAME PLUG: disconnect) an installed
+//!                              app's plug: a new generation, loaded by the real loader
 //! rollback ID NAME / remove ID NAME
 //! loadpolicy ID FILE           write a binary SELinux policy to /sys/fs/selinux/load
 //! setlabel ID PATH CONTEXT     set a file's SELinux label / label ID PATH: print it
@@ -132,6 +136,42 @@ fn read_package(dir: &Path) -> Result<Package, String> {
     })
 }
 
+/// Load, compile for AppArmor and install a policy source, as a runtime does.
+fn install_source(file: &str) -> Result<u64, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("{file}: {e}"))?;
+    let loaded = polc::load(
+        &polc::Source::new(file, text),
+        &polc::LoadOptions::default(),
+    )
+    .map_err(|f| format!("{:?}", f.diagnostics))?;
+    let opts = polc::compile::CompileOptions::default();
+    let artifact =
+        polc::compile::compile(&loaded.policy, Lsm::AppArmor, &opts).map_err(|e| e.to_string())?;
+    let pkg = Package::new(&loaded, file, artifact);
+    open(None)
+        .and_then(|s| s.install(&pkg))
+        .map_err(|e| e.to_string())
+}
+
+/// Connect (`on`) or disconnect an installed app's plug.
+fn set_plug(app: &str, plug: &str, on: bool) -> Result<String, String> {
+    let app = name(app)?;
+    let store = open(None).map_err(|e| e.to_string())?;
+    let (load, opts) = (
+        polc::LoadOptions::default(),
+        polc::compile::CompileOptions::default(),
+    );
+    let changed = if on {
+        polc::connect::connect(&store, &app, plug, &load, &opts)
+    } else {
+        polc::connect::disconnect(&store, &app, plug, &load, &opts)
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(changed
+        .generation
+        .map_or_else(|| "unchanged".to_string(), |g| g.to_string()))
+}
+
 fn name(s: &str) -> Result<PolicyName, String> {
     PolicyName::new(s).map_err(|e| e.to_string())
 }
@@ -233,6 +273,14 @@ fn step(line: &str) {
                 Err(e) => say(id, "install-error", &e),
             }
         }
+        ("installsrc", [file]) => match install_source(file) {
+            Ok(g) => say(id, "installed", &g.to_string()),
+            Err(e) => say(id, "install-error", &e),
+        },
+        ("connect" | "disconnect", [app, plug]) => match set_plug(app, plug, cmd == "connect") {
+            Ok(g) => say(id, cmd, &g),
+            Err(e) => say(id, "connect-error", &e),
+        },
         ("rollback", [n]) => match name(n).and_then(|n| {
             open(None)
                 .and_then(|s| s.rollback(&n))

@@ -43,9 +43,9 @@
 //! ```
 
 use crate::compile::{compile, CompileError, CompileOptions};
-use crate::store::{Connection, Package, Store, StoreError};
+use crate::store::{Connection, Current, Package, Store, StoreError};
 use polc_lang::fidelity::FidelityReport;
-use polc_lang::ir::PolicyName;
+use polc_lang::ir::{Origin, Policy, PolicyName};
 use polc_lang::{load, Failed, LoadOptions, Source};
 
 /// An app's connections as its current generation records them.
@@ -170,6 +170,63 @@ pub fn connections(store: &Store, app: &PolicyName) -> Result<Connections, Conne
         generation: current.info.generation,
         plugs,
     })
+}
+
+/// The effective policy of an installed policy's current generation (its stored IR, what
+/// the artifact was compiled from) with the generation. For an app, the grant of each
+/// connected interface names the generation that connected it: `explain` then says
+/// `via plug docker of io.docker.engine, connected in generation 4`.
+pub fn installed_policy(store: &Store, name: &PolicyName) -> Result<(Current, Policy), StoreError> {
+    let current = store.current(name)?;
+    let mut policy: Policy =
+        serde_json::from_str(&current.ir_json).map_err(|e| StoreError::Corrupt {
+            path: store.root().join(name.as_str()),
+            detail: format!(
+                "the IR of generation {} does not read: {e}",
+                current.info.generation
+            ),
+        })?;
+    if let Some(plugs) = &current.plugs {
+        name_connections(&mut policy, plugs);
+    }
+    Ok((current, policy))
+}
+
+/// Add to each `via plug IFACE of FRAMEWORK` the generation that connected it.
+fn name_connections(policy: &mut Policy, plugs: &[Connection]) {
+    let mark = |o: &mut Origin| {
+        let Some(first) = o.via.first_mut() else {
+            return;
+        };
+        if let Some(g) = plugs.iter().find_map(|p| {
+            (p.connected && *first == format!("plug {} of {}", p.interface, p.framework))
+                .then_some(p.since)
+                .flatten()
+        }) {
+            first.push_str(&format!(", connected in generation {g}"));
+        }
+    };
+    for r in &mut policy.files {
+        r.origins.iter_mut().for_each(|o| mark(&mut o.origin));
+    }
+    for r in &mut policy.net {
+        r.origins.iter_mut().for_each(mark);
+    }
+    for r in &mut policy.capabilities {
+        r.origins.iter_mut().for_each(mark);
+    }
+    for r in &mut policy.signals {
+        r.origins.iter_mut().for_each(mark);
+    }
+    for r in &mut policy.unix {
+        r.origins.iter_mut().for_each(mark);
+    }
+    for r in &mut policy.net_families {
+        r.origins.iter_mut().for_each(mark);
+    }
+    for r in &mut policy.ptrace {
+        r.origins.iter_mut().for_each(mark);
+    }
 }
 
 /// Connect the app's plug `plug` (optionally checking that `framework` provides it): a new

@@ -143,6 +143,32 @@ fn an_app_gets_its_framework_resource_only_while_connected() {
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert!(h.reads_secret(), "refused after the second connection");
     assert_eq!(h.connections()["plugs"][0]["since"], 4);
+    // explain names the interface and the generation that connected it.
+    let (secret, root) = (h.path("data/secret"), h.path("store"));
+    let o = polc(&[
+        "explain",
+        "--installed",
+        "org.example.reader",
+        "--root",
+        &root,
+        "--path",
+        &secret,
+        "--access",
+        "read",
+    ]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(
+        out(&o).starts_with(&format!("allowed: read {secret}\n")),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains(
+            "fw/vault.pol:3:9 (via plug secrets of org.example.vault, connected in generation 4)"
+        ),
+        "{}",
+        out(&o)
+    );
 
     let o = h.polc(&["rollback", "org.example.reader"]);
     assert_eq!(code(&o), 0, "{}", err(&o));

@@ -13,19 +13,32 @@ use std::fmt::Write;
 /// Explain one request; exit 0 when explained (whatever the decision), 1 when the
 /// policy has errors, 2 on usage or I/O errors.
 pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
-    if args.denial.as_deref() == Some("-") && super::input::is_stdin(&args.file) {
-        ctx.say("error: the policy and --denial cannot both be `-`: standard input is read once");
-        return EXIT_USAGE;
-    }
-    let loaded = match load_policy(&args.file, global, ctx) {
-        Ok(l) => l,
-        Err(code) => return code,
+    let (policy, file) = match (&args.installed, &args.file) {
+        (Some(name), _) => match installed(name, args, ctx) {
+            Ok(p) => (p, format!("installed {name}")),
+            Err(code) => return code,
+        },
+        (None, Some(file)) => {
+            if args.denial.as_deref() == Some("-") && super::input::is_stdin(file) {
+                ctx.say(
+                    "error: the policy and --denial cannot both be `-`: standard input is read once",
+                );
+                return EXIT_USAGE;
+            }
+            match load_policy(file, global, ctx) {
+                Ok(l) => (l.policy, super::input::source_name(file)),
+                Err(code) => return code,
+            }
+        }
+        (None, None) => {
+            ctx.say("error: name a policy file or --installed NAME");
+            return EXIT_USAGE;
+        }
     };
     if let Some(line) = &args.denial {
-        let file = super::input::source_name(&args.file);
-        return explain_ext::run_denial(line, &loaded.policy, &file, args, global, ctx);
+        return explain_ext::run_denial(line, &policy, &file, args, global, ctx);
     }
-    let request = match build_request(args, loaded.policy.name.as_str()) {
+    let request = match build_request(args, policy.name.as_str()) {
         Ok(r) => r,
         Err(e) => {
             ctx.say(e);
@@ -33,19 +46,18 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     };
     let ex = match &args.child {
-        None => explain(&loaded.policy, &request),
-        Some(name) => match loaded.policy.child(name) {
+        None => explain(&policy, &request),
+        Some(name) => match policy.child(name) {
             Some(c) => explain(&c.policy, &request),
             None => {
-                let names: Vec<&str> = loaded
-                    .policy
+                let names: Vec<&str> = policy
                     .children
                     .iter()
                     .map(|c| c.policy.name.as_str())
                     .collect();
                 ctx.say(render::sanitize(&format!(
                     "error: policy `{}` has no child or hat `{name}` (it has: {})",
-                    loaded.policy.name,
+                    policy.name,
                     if names.is_empty() {
                         "none".to_string()
                     } else {
@@ -56,8 +68,8 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             }
         },
     };
-    let targets = match explain_ext::reports(&loaded.policy, &args.target, ctx) {
-        Ok(r) => explain_ext::enforcements(&loaded.policy, &request, &r),
+    let targets = match explain_ext::reports(&policy, &args.target, ctx) {
+        Ok(r) => explain_ext::enforcements(&policy, &request, &r),
         Err(code) => return code,
     };
     let text = match args.format {
@@ -77,6 +89,34 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         }
     };
     write_output(None, text.as_bytes(), global, ctx)
+}
+
+/// The effective policy of an installed policy's current generation.
+fn installed(
+    name: &str,
+    args: &ExplainArgs,
+    ctx: &mut Ctx<'_>,
+) -> Result<polc_lang::ir::Policy, u8> {
+    let name = match crate::PolicyName::new(name) {
+        Ok(n) => n,
+        Err(e) => {
+            ctx.say(format_args!(
+                "error: `{}` is not a policy name: {e}",
+                name.escape_default()
+            ));
+            return Err(EXIT_USAGE);
+        }
+    };
+    crate::store::Store::open_read_only(crate::store::StoreConfig::new(&args.store.root))
+        .and_then(|store| crate::connect::installed_policy(&store, &name))
+        .map(|(_, policy)| policy)
+        .map_err(|e| {
+            ctx.say(format_args!("error: {e}"));
+            match e {
+                crate::store::StoreError::NotInstalled(_) => super::EXIT_FINDINGS,
+                _ => EXIT_USAGE,
+            }
+        })
 }
 
 fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestError> {

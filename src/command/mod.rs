@@ -226,6 +226,7 @@ pub enum Command {
         polc explain examples/webapp.pol --path /usr/bin/convert --access exec\n  \
         polc explain examples/webapp.pol --net bind:tcp:8081\n  \
         polc explain examples/webapp.pol --capability setuid\n  \
+        polc explain --installed org.example.dockerctl --path /run/docker.sock --access write\n  \
         polc explain examples/webapp.pol --signal send:kill:self --format json\n  \
         polc explain examples/webapp.pol --path /etc/ssl/certs/ca.pem --access read --target apparmor\n  \
         polc explain examples/webapp.pol --denial 'type=AVC msg=audit(...): avc:  denied  { read } ...'\n  \
@@ -400,8 +401,15 @@ pub struct FmtArgs {
 ))]
 pub struct ExplainArgs {
     /// The policy file
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    #[arg(value_name = "FILE", required_unless_present = "installed")]
+    pub file: Option<PathBuf>,
+    /// Explain with the current generation of an installed policy instead of a file: its
+    /// effective policy, an app's connections named with the generation that made them
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub installed: Option<String>,
+    /// The store (with --installed).
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// An absolute path to ask about (with --access)
     #[arg(long, value_name = "PATH", requires = "access")]
     pub path: Option<String>,

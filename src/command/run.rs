@@ -96,16 +96,8 @@ fn installed(
     let store =
         crate::store::Store::open_read_only(crate::store::StoreConfig::new(&args.store.root))
             .map_err(|e| fail(ctx, &e))?;
-    let current = store.current(&name).map_err(|e| fail(ctx, &e))?;
-    let policy: polc_lang::ir::Policy = serde_json::from_str(&current.ir_json).map_err(|e| {
-        fail(
-            ctx,
-            &format_args!(
-                "the IR of `{name}` generation {} does not read: {e}",
-                current.info.generation
-            ),
-        )
-    })?;
+    let (current, policy) =
+        crate::connect::installed_policy(&store, &name).map_err(|e| fail(ctx, &e))?;
     if let Some(l) = args.lsm.map(crate::Lsm::from) {
         if l != current.info.lsm {
             ctx.say(format_args!(

@@ -3,7 +3,12 @@
 //! the connection, allowed after it, and refused again after a disconnect and after the
 //! rollback of a connect. The store's fault-injection tests of connections are in
 //! `tests/store_transactions.rs`; the AppArmor kernel's, in the kernel harness.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod support;
 

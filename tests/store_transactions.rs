@@ -1209,7 +1209,9 @@ fn connect_and_disconnect_at_every_step_leave_the_old_or_the_new_connections() {
         install_app(env);
         set_plug(&env.open(None).unwrap(), true).unwrap();
     };
-    let cases: [(Setup, bool, [(u64, bool); 2]); 2] = [
+    // (setup, connect or disconnect, the (generation, connected) before and after)
+    type Case = (Setup, bool, [(u64, bool); 2]);
+    let cases: [Case; 2] = [
         (Box::new(install_app), true, [(1, false), (2, true)]),
         (Box::new(connected), false, [(2, true), (3, false)]),
     ];

@@ -415,3 +415,44 @@ fn the_docs_show_real_output() {
         );
     }
 }
+
+#[test]
+fn plug_and_connection_changes_are_privilege_changes() {
+    let (v0, v1) = ("tests/diff/dockerctl-v0.pol", "examples/app-dockerctl.pol");
+    let fw = ["--abstractions", "examples/abstractions"];
+    let with = |args: &[&str]| polc(&[&fw[..], args].concat());
+    // A plug added, not connected: no rule changes, but a difference that broadens.
+    let r = with(&["diff", "--fail-on", "broaden", v0, v1]);
+    assert_eq!(r.code, EXIT_FINDINGS, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(
+            "  + plug docker of io.docker.engine: added, not connected (an administrator can connect it)\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Removed: a difference, not a broadening.
+    let r = with(&["diff", "--fail-on", "broaden", v1, v0]);
+    assert_eq!(r.code, EXIT_OK, "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("  - plug docker of io.docker.engine: removed\n"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(with(&["diff", v1, v0]).code, EXIT_FINDINGS);
+    // JSON names the change (`--connect docker` would apply to OLD too, which does not
+    // plug it: E0221).
+    let r = with(&["diff", "--format", "json", v0, v1]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        j["plugs"],
+        serde_json::json!([{"kind": "added", "interface": "docker",
+            "framework": "io.docker.engine", "connected": false, "broadens": true}])
+    );
+    assert_eq!(j["summary"]["broadened"], 0, "{j}");
+    // Identical apps: no plugs field, exit 0.
+    let r = with(&["diff", "--format", "json", v1, v1]);
+    assert_eq!(r.code, EXIT_OK);
+    assert!(!r.stdout.contains("\"plugs\""), "{}", r.stdout);
+}

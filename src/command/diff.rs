@@ -10,7 +10,7 @@ use crate::compile::CompileOptions;
 use clap::{Args, ValueEnum};
 use polc_lang::diff::target::{target_diff, EnforcedRule, TargetDiff};
 use polc_lang::diff::{
-    diff, rights_words, Change, Decided, Direction, PolicyField, Report, RuleCite, Side,
+    rights_words, Change, Decided, Direction, PolicyField, Report, RuleCite, Side,
 };
 use polc_lang::fidelity::{Fidelity, FidelityReport};
 use polc_lang::ir::{Origin, Policy, SignalDir};
@@ -127,7 +127,7 @@ pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(l) => l,
         Err(code) => return as_error(code),
     };
-    let mut report = Report::new(diff(&old.policy, &new.policy));
+    let mut report = Report::of(&old, &new);
     let options = if args.target.targets.is_empty() {
         CompileOptions::default()
     } else {
@@ -175,10 +175,8 @@ pub fn run(args: &DiffArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
 /// target on which NEW's enforcement is widened or unsupported somewhere).
 pub fn exit_code(report: &Report, fail_on: FailOn) -> u8 {
     let failed = match fail_on {
-        FailOn::Any => {
-            !report.diff.is_empty() || report.targets.iter().any(|t| !t.rules.is_empty())
-        }
-        FailOn::Broaden => report.diff.broadens() || report.targets.iter().any(TargetDiff::widens),
+        FailOn::Any => report.differs() || report.targets.iter().any(|t| !t.rules.is_empty()),
+        FailOn::Broaden => report.broadens() || report.targets.iter().any(TargetDiff::widens),
     };
     if failed {
         EXIT_FINDINGS
@@ -227,9 +225,22 @@ pub fn human(report: &Report, old_file: &str, new_file: &str) -> String {
             );
         }
     }
+    if !report.plugs.is_empty() {
+        s.push_str("\nplugs:\n");
+        for p in &report.plugs {
+            plug_change(&mut s, p);
+        }
+    }
     let sum = report.diff.summary();
     s.push('\n');
-    if d.is_empty() {
+    if d.is_empty() && !report.plugs.is_empty() {
+        let _ = writeln!(
+            s,
+            "no difference in the rules' meaning; {} plug change{}",
+            report.plugs.len(),
+            if report.plugs.len() == 1 { "" } else { "s" }
+        );
+    } else if d.is_empty() {
         let _ = writeln!(s, "no difference in meaning");
     } else {
         let _ = writeln!(
@@ -239,6 +250,26 @@ pub fn human(report: &Report, old_file: &str, new_file: &str) -> String {
         );
     }
     s
+}
+
+/// One plug change, marked `+` when it may give NEW more privileges, `-` otherwise.
+fn plug_change(s: &mut String, p: &polc_lang::diff::PlugChange) {
+    use polc_lang::diff::PlugChangeKind as K;
+    let mark = if p.broadens { '+' } else { '-' };
+    let what = format!("plug {} of {}", p.interface, p.framework);
+    let line = match p.kind {
+        K::Added if p.connected => format!("{what}: added, connected"),
+        K::Added => format!("{what}: added, not connected (an administrator can connect it)"),
+        K::Removed => format!("{what}: removed"),
+        K::Connected => format!("{what}: connected (its grants reach the app)"),
+        K::Disconnected => format!("{what}: disconnected"),
+        K::Framework => format!("{what}: now provided by {}", p.framework),
+        K::BecameApp => "the policy is now an app: its rules are bounded by its plugs".into(),
+        K::NoLongerApp => {
+            "the policy is no longer an app: its rules are no longer bounded by plugs".into()
+        }
+    };
+    let _ = writeln!(s, "  {mark} {line}");
 }
 
 fn backend_name(t: &TargetDiff) -> String {

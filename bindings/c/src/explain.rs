@@ -5,7 +5,7 @@
 use crate::{guard, owned_string, polc_policy, polc_status, set_error, str_arg};
 use polc_facade::command::explain_ext::WithTargets;
 use polc_facade::command::{diff as diff_cmd, explain as explain_cmd, render};
-use polc_facade::lang::diff::{diff, Report};
+use polc_facade::lang::diff::Report;
 use polc_facade::{explain, request};
 use std::ffi::c_char;
 
@@ -120,7 +120,7 @@ pub unsafe extern "C" fn polc_policy_diff(
             Ok(j) => j,
             Err(s) => return s,
         };
-        let report = Report::new(diff(&o.loaded().policy, &n.loaded().policy));
+        let report = Report::of(o.loaded(), n.loaded());
         let name = |p: &polc_policy| p.loaded().sources.files.keys().next().cloned();
         let rendered = if as_json {
             serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"

@@ -12,7 +12,7 @@ use polc_facade::compile::{
     compile, read_selinux_file_contexts, read_selinux_port_contexts, Artifact, CompileOptions,
 };
 use polc_facade::confine::{self, Options};
-use polc_facade::lang::diff::{diff, Report};
+use polc_facade::lang::diff::Report;
 use polc_facade::store::{
     AppArmorLoader, Loader, NullLoader, Package, SeLinuxLoader, Store as CoreStore, StoreConfig,
 };
@@ -283,7 +283,7 @@ impl Policy {
 /// What `new` grants that `old` did not, and the reverse: (JSON, text, changed).
 #[pyfunction]
 fn diff_policies(old: &Policy, new: &Policy) -> PyResult<(String, String, bool)> {
-    let report = Report::new(diff(&old.loaded.policy, &new.loaded.policy));
+    let report = Report::of(&old.loaded, &new.loaded);
     let json = serde_json::to_string(&report)
         .map_err(|e| NativeError::new_err(format!("cannot encode the diff: {e}")))?;
     let text = render::sanitize(&diff_cmd::human(

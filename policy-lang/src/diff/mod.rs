@@ -81,6 +81,7 @@ mod accept;
 mod files;
 mod index;
 mod other;
+mod plugs;
 mod region;
 pub mod target;
 mod transitions;
@@ -89,6 +90,8 @@ mod trie;
 pub use crate::ir::text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
 };
+
+pub use plugs::{plug_changes, PlugChange, PlugChangeKind};
 
 use crate::glob::Glob;
 use crate::ir::Effect;
@@ -204,6 +207,9 @@ pub struct Report {
     /// One entry per `--target`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<target::TargetDiff>,
+    /// Changes of an app's plugs and connections ([`plug_changes`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugs: Vec<PlugChange>,
 }
 
 impl Report {
@@ -213,7 +219,27 @@ impl Report {
             summary: diff.summary(),
             diff,
             targets: Vec::new(),
+            plugs: Vec::new(),
         }
+    }
+
+    /// The report of `diff` between two loads, with their plug changes.
+    pub fn of(old: &crate::Loaded, new: &crate::Loaded) -> Report {
+        Report {
+            plugs: plug_changes(old.app.as_deref(), new.app.as_deref()),
+            ..Report::new(diff(&old.policy, &new.policy))
+        }
+    }
+
+    /// True when NEW may get more privileges than OLD: a broadening change of the rules
+    /// or of the plugs.
+    pub fn broadens(&self) -> bool {
+        self.diff.broadens() || self.plugs.iter().any(|p| p.broadens)
+    }
+
+    /// True when anything differs: the rules' meaning or the plugs.
+    pub fn differs(&self) -> bool {
+        !self.diff.is_empty() || !self.plugs.is_empty()
     }
 }
 

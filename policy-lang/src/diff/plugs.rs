@@ -94,7 +94,7 @@ pub fn plug_changes(old: Option<&[Plug]>, new: Option<&[Plug]>) -> Vec<PlugChang
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     fn plug(interface: &str, framework: &str, connected: bool) -> Plug {

@@ -123,6 +123,16 @@ pub enum ConnectError {
     /// The new effective policy could not be compiled.
     #[error(transparent)]
     Compile(#[from] CompileError),
+    /// The policy declares a framework that installed apps have connected.
+    #[error("`{policy}` provides {} that {} connected: {}", frameworks.join(", "), if users.len() == 1 { "an app has" } else { "apps have" }, users.join(", "))]
+    FrameworkInUse {
+        /// The policy asked to be removed.
+        policy: String,
+        /// The frameworks it declares.
+        frameworks: Vec<String>,
+        /// The connected plugs, as `APP:PLUG`.
+        users: Vec<String>,
+    },
 }
 
 fn plugs_hint(plugs: &[String]) -> String {
@@ -154,6 +164,10 @@ impl ConnectError {
                 "give the abstraction directories the app was installed with \
                  (--abstractions DIR), where its frameworks are",
             ),
+            ConnectError::FrameworkInUse { .. } => Some(
+                "disconnect those plugs first (`polc disconnect APP:PLUG`), or remove the apps; \
+                 an `auto` plug goes with its app",
+            ),
             ConnectError::Store(_) | ConnectError::Compile(_) => None,
         }
     }
@@ -170,6 +184,94 @@ pub fn connections(store: &Store, app: &PolicyName) -> Result<Connections, Conne
         generation: current.info.generation,
         plugs,
     })
+}
+
+/// The frameworks a policy source declares (`framework NAME { ... }` items), by name.
+pub fn declared_frameworks(source_name: &str, text: &str) -> Vec<String> {
+    let file = if source_name.ends_with(".json") {
+        polc_lang::json::to_ast(source_name, text).ok()
+    } else {
+        Some(polc_lang::syntax::parse(source_name, text).0)
+    };
+    file.map(|f| {
+        f.items
+            .iter()
+            .filter(|i| i.kind == polc_lang::ast::ItemKind::Framework)
+            .map(|i| i.name.node.clone())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The sources of the installed policies that declare frameworks (a framework package
+/// installs its daemon's policy and its `framework` in one file), each named
+/// `installed:NAME`: the lowest-precedence directory of the search path when an app is
+/// installed or connected, so an app finds the frameworks installed in its store.
+pub fn installed_frameworks(store: &Store) -> Result<polc_lang::AbstractionDir, StoreError> {
+    let mut files = Vec::new();
+    for info in store.list()?.iter().filter(|i| i.damaged.is_none()) {
+        let Ok(name) = PolicyName::new(&info.name) else {
+            continue;
+        };
+        let current = store.current(&name)?;
+        if !declared_frameworks(&current.info.source_name, &current.source).is_empty() {
+            let ext = if current.info.source_name.ends_with(".json") {
+                ".json"
+            } else {
+                ""
+            };
+            files.push(Source::new(
+                format!("installed:{name}{ext}"),
+                current.source,
+            ));
+        }
+    }
+    Ok(polc_lang::AbstractionDir {
+        name: format!("the policies installed in {}", store.root().display()),
+        files,
+    })
+}
+
+/// The apps whose current generation has a plug of one of `frameworks` connected, as
+/// `APP:PLUG`: what keeps a framework's package from being removed.
+pub fn connected_users(store: &Store, frameworks: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut users = Vec::new();
+    for info in store.list()?.iter().filter(|i| i.damaged.is_none()) {
+        let Ok(name) = PolicyName::new(&info.name) else {
+            continue;
+        };
+        if let Some(plugs) = store.current(&name)?.plugs {
+            users.extend(
+                plugs
+                    .iter()
+                    .filter(|p| p.connected && frameworks.contains(&p.framework))
+                    .map(|p| format!("{name}:{}", p.interface)),
+            );
+        }
+    }
+    Ok(users)
+}
+
+/// Remove an installed policy, refused ([`ConnectError::FrameworkInUse`]) while it
+/// declares a framework that an installed app has connected: disconnect (or remove) those
+/// apps first. The check and the removal hold the store's lock together.
+pub fn remove(store: &Store, name: &PolicyName) -> Result<(), ConnectError> {
+    let current = store.current(name)?;
+    let frameworks = declared_frameworks(&current.info.source_name, &current.source);
+    if !frameworks.is_empty() {
+        let users: Vec<String> = connected_users(store, &frameworks)?
+            .into_iter()
+            .filter(|u| !u.starts_with(&format!("{name}:")))
+            .collect();
+        if !users.is_empty() {
+            return Err(ConnectError::FrameworkInUse {
+                policy: name.to_string(),
+                frameworks,
+                users,
+            });
+        }
+    }
+    Ok(store.remove(name)?)
 }
 
 /// The effective policy of an installed policy's current generation (its stored IR, what
@@ -329,12 +431,14 @@ fn change(
     if on {
         connect.push(plug.to_string());
     }
-    // The variables the app was installed with, so that only the connection changes.
-    let opts = LoadOptions {
+    // The variables the app was installed with, so that only the connection changes;
+    // the frameworks installed in the store below the search path given.
+    let mut opts = LoadOptions {
         connect,
         vars: current.info.vars.clone(),
         ..load_opts.clone()
     };
+    opts.search_path.insert(0, installed_frameworks(store)?);
     let src = Source::new(current.info.source_name.clone(), current.source.clone());
     let loaded = load(&src, &opts).map_err(|failed| ConnectError::Load {
         app: app.to_string(),

@@ -338,3 +338,59 @@ fn install_time_variables_are_kept_across_connections() {
     assert!(ir.contains("/var/log/reader/mine"), "{ir}");
     assert!(!ir.contains("/srv/default"), "{ir}");
 }
+
+#[test]
+fn a_framework_installed_in_the_store_serves_its_apps_and_stays_while_connected() {
+    let h = Host::new("fw-package");
+    let d = h.dir.display().to_string();
+    // The framework's package: its daemon's policy and its framework, in one file.
+    let package = h.path("vault-package.pol");
+    std::fs::write(
+        &package,
+        format!(
+            "policy org.example.vault {{\n    allow read \"{d}/data/**\"\n}}\n\n\
+             framework org.example.vault {{\n    provides secrets {{\n        \
+             allow read \"{d}/data/**\"\n    }}\n    provides cat auto {{\n        \
+             allow read exec map-exec \"/usr/bin/cat\"\n    }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let root = h.path("store");
+    let store = |args: &[&str]| polc(&[args, &["--root", root.as_str()][..]].concat());
+    let o = store(&["install", package.as_str(), "--target", "landlock"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    // No --abstractions: the app finds the framework among the installed policies.
+    let app = h.path("app.pol");
+    let o = store(&["install", app.as_str(), "--target", "landlock"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = store(&["connect", "org.example.reader:secrets"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert!(h.reads_secret());
+    // Removing the framework's package is refused while an app has it connected (the
+    // auto plug `cat` counts), and the store is unchanged.
+    let o = store(&["remove", "org.example.vault"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(
+        err(&o).contains(
+            "error: `org.example.vault` provides org.example.vault that apps have connected: \
+             org.example.reader:secrets, org.example.reader:cat"
+        ),
+        "{}",
+        err(&o)
+    );
+    assert!(
+        err(&o).contains("help: disconnect those plugs first"),
+        "{}",
+        err(&o)
+    );
+    assert!(h.reads_secret());
+    let o = store(&["remove", "org.example.reader"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    let o = store(&["remove", "org.example.vault"]);
+    assert_eq!(code(&o), 0, "{}", err(&o));
+    assert_eq!(out(&o), "removed org.example.vault\n");
+    // Without the framework, the app cannot be installed: E0221.
+    let o = store(&["install", app.as_str(), "--target", "landlock"]);
+    assert_eq!(code(&o), 1, "{}", err(&o));
+    assert!(err(&o).contains("E0221"), "{}", err(&o));
+}

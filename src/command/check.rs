@@ -113,7 +113,21 @@ pub(crate) fn load_policy(
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> Result<polc_lang::Loaded, u8> {
-    let opts = prepare(global, ctx)?;
+    load_policy_below(path, global, None, ctx)
+}
+
+/// [`load_policy`] with one more directory of abstractions and frameworks searched after
+/// (below) every directory of the search path.
+pub(crate) fn load_policy_below(
+    path: &Path,
+    global: &GlobalArgs,
+    lowest: Option<polc_lang::AbstractionDir>,
+    ctx: &mut Ctx<'_>,
+) -> Result<polc_lang::Loaded, u8> {
+    let mut opts = prepare(global, ctx)?;
+    if let Some(dir) = lowest {
+        opts.search_path.insert(0, dir);
+    }
     let src = input::read_policy(path, ctx.stdin).map_err(|e| {
         report_io(ctx, global.error_format, &e);
         e.exit()

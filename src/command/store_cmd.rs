@@ -1,6 +1,6 @@
 //! `polc install|rollback|remove|list|show`: the transactional store from the command line.
 
-use super::check::load_policy;
+use super::check::load_policy_below;
 use super::{
     render, report, Ctx, GlobalArgs, InstallArgs, ListArgs, NameArgs, OutputFormat, StoreArgs,
 };
@@ -88,7 +88,14 @@ pub fn install(args: &InstallArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
         ));
         return EXIT_USAGE;
     }
-    let loaded = match load_policy(&args.file, global, ctx) {
+    // An app finds the frameworks of the policies installed in the store.
+    let installed = match open_read_only(&args.store, ctx)
+        .and_then(|s| crate::connect::installed_frameworks(&s).map_err(|e| store_error(&e, ctx)))
+    {
+        Ok(dir) => dir,
+        Err(code) => return code,
+    };
+    let loaded = match load_policy_below(&args.file, global, Some(installed), ctx) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -158,12 +165,19 @@ pub fn remove(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match store.remove(&name) {
+    match crate::connect::remove(&store, &name) {
         Ok(()) => {
             let _ = writeln!(ctx.stdout, "removed {name}");
             EXIT_OK
         }
-        Err(e) => store_error(&e, ctx),
+        Err(crate::connect::ConnectError::Store(e)) => store_error(&e, ctx),
+        Err(e) => {
+            ctx.say(format_args!("error: {e}"));
+            if let Some(h) = e.help() {
+                ctx.say(format_args!("help: {h}"));
+            }
+            EXIT_FINDINGS
+        }
     }
 }
 

@@ -636,9 +636,9 @@ pub unsafe extern "C" fn polc_store_remove(
             Ok(x) => x,
             Err(st) => return st,
         };
-        match s.store.remove(&name) {
+        match polc_facade::connect::remove(&s.store, &name) {
             Ok(()) => polc_status::Ok,
-            Err(e) => store_status(e),
+            Err(e) => connect_status(e),
         }
     })
 }

@@ -256,7 +256,12 @@ pub fn connected_users(store: &Store, frameworks: &[String]) -> Result<Vec<Strin
 /// declares a framework that an installed app has connected: disconnect (or remove) those
 /// apps first. The check and the removal hold the store's lock together.
 pub fn remove(store: &Store, name: &PolicyName) -> Result<(), ConnectError> {
-    let current = store.current(name)?;
+    // A damaged policy can still be removed: the store's removal says what it can do.
+    let current = match store.current(name) {
+        Ok(c) => c,
+        Err(StoreError::Corrupt { .. }) => return Ok(store.remove(name)?),
+        Err(e) => return Err(e.into()),
+    };
     let frameworks = declared_frameworks(&current.info.source_name, &current.source);
     if !frameworks.is_empty() {
         let users: Vec<String> = connected_users(store, &frameworks)?

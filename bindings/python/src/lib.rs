@@ -113,6 +113,8 @@ fn load_options(
 struct Policy {
     loaded: Loaded,
     source_name: String,
+    /// The variables it was loaded with (recorded by the store on install).
+    vars: std::collections::BTreeMap<String, String>,
 }
 
 /// Load a policy from its text (`name` ending in `.json`: the JSON form).
@@ -130,6 +132,7 @@ fn load(
         Ok(loaded) => Ok(Policy {
             loaded,
             source_name: name.to_string(),
+            vars: opts.vars.clone(),
         }),
         Err(failed) => Err(LoadFailed::new_err(diagnostics_json(
             &failed.diagnostics,
@@ -206,14 +209,16 @@ fn compile_options(
 
 fn compiled(p: &Policy, target: &str, opts: &CompileOptions) -> PyResult<Artifact> {
     let lsm = lsm_arg(target)?;
-    compile(&p.loaded.policy, lsm, opts).map_err(|e| {
-        let msg = with_help(&e, e.help());
-        if e.is_strict() {
-            StrictRefused::new_err(msg)
-        } else {
-            CompileFailed::new_err(msg)
-        }
-    })
+    compile(&p.loaded.policy, lsm, opts).map_err(compile_err)
+}
+
+fn compile_err(e: polc_facade::compile::CompileError) -> PyErr {
+    let msg = with_help(&e, e.help());
+    if e.is_strict() {
+        StrictRefused::new_err(msg)
+    } else {
+        CompileFailed::new_err(msg)
+    }
 }
 
 #[pymethods]
@@ -302,6 +307,18 @@ fn store_err(e: polc_facade::store::StoreError) -> PyErr {
     }
 }
 
+fn connect_err(e: polc_facade::connect::ConnectError) -> PyErr {
+    use polc_facade::connect::ConnectError as E;
+    match e {
+        E::Store(e) => store_err(e),
+        E::Load { failed, .. } => {
+            LoadFailed::new_err(diagnostics_json(&failed.diagnostics, &failed.sources))
+        }
+        E::Compile(c) => compile_err(c),
+        e => InvalidArgument::new_err(with_help(&e, e.help())),
+    }
+}
+
 fn policy_name(name: &str) -> PyResult<PolicyName> {
     PolicyName::new(name).map_err(|e| {
         InvalidArgument::new_err(format!(
@@ -376,8 +393,60 @@ impl Store {
             selinux_attributes,
         )?;
         let a = compiled(policy, target, &opts)?;
-        let pkg = Package::new(&policy.loaded, &policy.source_name, a);
+        let mut pkg = Package::new(&policy.loaded, &policy.source_name, a);
+        pkg.vars = policy.vars.clone();
         self.open()?.install(&pkg).map_err(store_err)
+    }
+
+    /// Connect (`on`) or disconnect an installed app's plug: a new generation, or none
+    /// when the plug already is as asked; returns the connections as JSON.
+    #[pyo3(signature = (name, plug, on, abstraction_dirs, strict, apparmor_abi, landlock_abi,
+        selinux_file_contexts, selinux_port_contexts, selinux_launchers, selinux_attributes))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the keyword arguments of the Python API, one each"
+    )]
+    fn set_plug(
+        &self,
+        name: &str,
+        plug: &str,
+        on: bool,
+        abstraction_dirs: Vec<String>,
+        strict: bool,
+        apparmor_abi: &str,
+        landlock_abi: Option<u8>,
+        selinux_file_contexts: Option<String>,
+        selinux_port_contexts: Option<String>,
+        selinux_launchers: Vec<String>,
+        selinux_attributes: Vec<String>,
+    ) -> PyResult<String> {
+        let opts = compile_options(
+            strict,
+            apparmor_abi,
+            landlock_abi,
+            selinux_file_contexts,
+            selinux_port_contexts,
+            selinux_launchers,
+            selinux_attributes,
+        )?;
+        let load = load_options(HashMap::new(), abstraction_dirs)?;
+        let (store, app) = (self.open()?, policy_name(name)?);
+        let changed = if on {
+            polc_facade::connect::connect(store, &app, plug, &load, &opts)
+        } else {
+            polc_facade::connect::disconnect(store, &app, plug, &load, &opts)
+        }
+        .map_err(connect_err)?;
+        serde_json::to_string(&changed.connections)
+            .map_err(|e| NativeError::new_err(format!("cannot encode the connections: {e}")))
+    }
+
+    /// An installed app's plugs and connections, as JSON (`polc connections APP`).
+    fn connections(&self, name: &str) -> PyResult<String> {
+        let c = polc_facade::connect::connections(self.open()?, &policy_name(name)?)
+            .map_err(connect_err)?;
+        serde_json::to_string(&c)
+            .map_err(|e| NativeError::new_err(format!("cannot encode the connections: {e}")))
     }
 
     /// Make the previous generation current again; returns its number.
@@ -389,7 +458,7 @@ impl Store {
 
     /// Unload and delete every generation of a policy.
     fn remove(&self, name: &str) -> PyResult<()> {
-        self.open()?.remove(&policy_name(name)?).map_err(store_err)
+        polc_facade::connect::remove(self.open()?, &policy_name(name)?).map_err(connect_err)
     }
 
     /// Release the store's lock; every later call fails. Closing twice is harmless.

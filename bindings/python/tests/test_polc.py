@@ -208,6 +208,33 @@ def test_store_install_rollback_remove(tmp_path):
             store.remove("Not A Name")
 
 
+def test_store_connects_and_disconnects_an_apps_plug(tmp_path):
+    dockerctl = polc.load_file(
+        ROOT / "examples" / "app-dockerctl.pol", abstraction_dirs=[ROOT / "examples" / "abstractions"]
+    )
+    fw = [ROOT / "examples" / "abstractions"]
+    with polc.Store(tmp_path / "store") as store:
+        assert store.install(dockerctl, "landlock") == 1
+        c = store.connections("org.example.dockerctl")
+        assert c["generation"] == 1
+        assert [(p["interface"], p["connected"]) for p in c["plugs"]] == [
+            ("docker", False),
+            ("docker-observe", True),
+            ("network-registry", True),
+        ]
+        c = store.connect("org.example.dockerctl", "docker", abstraction_dirs=fw)
+        assert c["generation"] == 2 and c["plugs"][0]["since"] == 2
+        assert store.connect("org.example.dockerctl", "docker", abstraction_dirs=fw)["generation"] == 2
+        with pytest.raises(polc.InvalidArgument, match="connected automatically"):
+            store.disconnect("org.example.dockerctl", "docker-observe", abstraction_dirs=fw)
+        with pytest.raises(polc.PolicyError):
+            store.disconnect("org.example.dockerctl", "docker")  # the framework is not found
+        c = store.disconnect("org.example.dockerctl", "docker", abstraction_dirs=fw)
+        assert c["generation"] == 3 and not c["plugs"][0]["connected"]
+        assert store.rollback("org.example.dockerctl") == 2
+        assert store.connections("org.example.dockerctl")["plugs"][0]["connected"]
+
+
 def test_the_store_refuses_a_foreign_directory(tmp_path):
     (tmp_path / "precious").write_text("data")
     with pytest.raises(polc.StoreError):

@@ -417,8 +417,99 @@ class Store:
         )
 
     def rollback(self, name: str) -> int:
-        """Make the previous generation current; returns its number."""
+        """Make the previous generation current; returns its number (an app's previous
+        connections come back with it)."""
         return self._native.rollback(name)
+
+    def connect(
+        self,
+        app: str,
+        plug: str,
+        *,
+        abstraction_dirs: Sequence[os.PathLike[str] | str] = (),
+        strict: bool = False,
+        apparmor_abi: str = "3.0",
+        landlock_abi: Optional[int] = None,
+        selinux_file_contexts: Optional[os.PathLike[str] | str] = None,
+        selinux_port_contexts: Optional[os.PathLike[str] | str] = None,
+        selinux_launchers: Sequence[str] = (),
+        selinux_attributes: Sequence[str] = (),
+    ) -> Dict[str, Any]:
+        """Connect an installed app's plug: a new generation holding the interface's
+        grants, loaded and made current (none when it is connected already). Frameworks
+        are found in `abstraction_dirs`, the default directories and the installed
+        policies; the install's variables are reused. Returns the connections, as
+        `connections`. Raises `PolicyError` when the installed source no longer loads,
+        `ValueError` for a plug the app does not have."""
+        return self._set_plug(
+            app,
+            plug,
+            True,
+            abstraction_dirs,
+            _compile_args(
+                strict,
+                apparmor_abi,
+                landlock_abi,
+                selinux_file_contexts,
+                selinux_port_contexts,
+                selinux_launchers,
+                selinux_attributes,
+            ),
+        )
+
+    def disconnect(
+        self,
+        app: str,
+        plug: str,
+        *,
+        abstraction_dirs: Sequence[os.PathLike[str] | str] = (),
+        strict: bool = False,
+        apparmor_abi: str = "3.0",
+        landlock_abi: Optional[int] = None,
+        selinux_file_contexts: Optional[os.PathLike[str] | str] = None,
+        selinux_port_contexts: Optional[os.PathLike[str] | str] = None,
+        selinux_launchers: Sequence[str] = (),
+        selinux_attributes: Sequence[str] = (),
+    ) -> Dict[str, Any]:
+        """Disconnect an installed app's plug, as `connect` connects it (an `auto` plug
+        raises `ValueError`)."""
+        return self._set_plug(
+            app,
+            plug,
+            False,
+            abstraction_dirs,
+            _compile_args(
+                strict,
+                apparmor_abi,
+                landlock_abi,
+                selinux_file_contexts,
+                selinux_port_contexts,
+                selinux_launchers,
+                selinux_attributes,
+            ),
+        )
+
+    def _set_plug(
+        self,
+        app: str,
+        plug: str,
+        on: bool,
+        abstraction_dirs: Sequence[os.PathLike[str] | str],
+        compile_args: Any,
+    ) -> Dict[str, Any]:
+        try:
+            return json.loads(
+                self._native.set_plug(
+                    app, plug, on, [os.fspath(d) for d in abstraction_dirs], *compile_args
+                )
+            )
+        except _native.LoadFailed as e:
+            raise PolicyError(_diagnostics(e.args[0])) from None
+
+    def connections(self, app: str) -> Dict[str, Any]:
+        """An installed app's plugs: `{"app", "generation", "plugs": [{"interface",
+        "framework", "auto", "connected", "since"}]}`."""
+        return json.loads(self._native.connections(app))
 
     def remove(self, name: str) -> None:
         """Unload a policy and delete all its generations."""

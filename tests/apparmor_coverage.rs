@@ -1,11 +1,13 @@
 //! polc's abstractions measured against AppArmor's on this machine (issue 13).
 //!
-//! For each pair of `tests/apparmor-coverage.txt` (a polc abstraction, an AppArmor
-//! abstraction) whose polc abstraction exists:
+//! For each pair of `tests/apparmor-coverage.txt` (polc abstractions, an AppArmor
+//! abstraction) whose polc abstractions exist:
 //!
 //! - AppArmor's side is `/etc/apparmor.d/abstractions/NAME`, wrapped in a profile and
 //!   turned into polc rules by the importer (`polc import apparmor`, includes through
-//!   the CLI's `DirResolver`); polc's side is `policy measure { use NAME }`;
+//!   the CLI's `DirResolver`); polc's side is `policy measure { use NAME, ... }`: one
+//!   abstraction, or the set a user writes for what AppArmor's one grants
+//!   (`nameservice+ssl-certs`);
 //! - every file of a bounded walk of this machine is decided by the evaluator on both
 //!   sides, for `read` and `write`, as a process that owns the file;
 //! - the test asserts that polc grants no file, for any right, that a `deny` rule of
@@ -64,7 +66,8 @@ fn updating() -> bool {
 /// One line of `tests/apparmor-coverage.txt`.
 #[derive(Clone, Debug)]
 struct Pair {
-    polc: String,
+    /// The polc abstractions the policy of polc's side uses (`a+b` in the file).
+    polc: Vec<String>,
     apparmor: String,
     floor: Option<u32>,
 }
@@ -93,7 +96,7 @@ fn read_pairs() -> Vec<(String, Option<Pair>)> {
                 i + 1
             );
             let pair = Pair {
-                polc: f[0].to_string(),
+                polc: f[0].split('+').map(str::to_string).collect(),
                 apparmor: f[1].to_string(),
                 floor,
             };
@@ -104,7 +107,16 @@ fn read_pairs() -> Vec<(String, Option<Pair>)> {
 
 fn pair_line(p: &Pair) -> String {
     let floor = p.floor.map_or("-".to_string(), |f| f.to_string());
-    format!("{:<21} {:<23} {floor}", p.polc, p.apparmor)
+    format!("{:<21} {:<23} {floor}", p.polc.join("+"), p.apparmor)
+}
+
+/// The polc side of a pair as the page and the messages show it: `` `a` + `b` ``.
+fn polc_shown(p: &Pair) -> String {
+    p.polc
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" + ")
 }
 
 /// The roots walked: (path, recursive). A missing root is skipped.
@@ -236,10 +248,11 @@ fn apparmor_side(dir: &Path, name: &str) -> (Policy, usize) {
     (load_text(&shown, &imp.policy), not_importable)
 }
 
-fn polc_side(name: &str) -> Policy {
+fn polc_side(names: &[String]) -> Policy {
+    let names = names.join(", ");
     load_text(
-        &format!("policy using {name}"),
-        &format!("policy measure {{\n    use {name}\n}}\n"),
+        &format!("policy using {names}"),
+        &format!("policy measure {{\n    use {names}\n}}\n"),
     )
 }
 
@@ -546,8 +559,10 @@ const INTRO: &[&str] = &[
     "For each pair, AppArmor's abstraction is read from this machine's `/etc/apparmor.d`,",
     "wrapped in a profile (with `tunables/global`) and turned into polc rules by",
     "`polc import apparmor` ([import.md](import.md)); polc's side is a policy that `use`s the",
-    "abstraction. Both are then decided by polc's evaluator, the reference semantics, on the",
-    "same files: everything but directories (symbolic links as links, not followed) under",
+    "abstraction, or the abstractions joined by `+` (what a user writes together for what",
+    "AppArmor's one grants: see below the table). Both are then decided by polc's",
+    "evaluator, the reference semantics, on the same files: everything but directories",
+    "(symbolic links as links, not followed) under",
     "`/etc`, `/usr/{bin,sbin,lib,lib32,lib64,libexec,local,share}`, `/opt`,",
     "`/var/{lib,cache,tmp}`, `/tmp`, `/run`, `/home`, `/dev`, `/sys/devices/system/{cpu,node}`,",
     "`/proc/sys`, the files directly in `/proc` and the test's own `/proc/PID` (at most",
@@ -595,8 +610,12 @@ fn polc_abstractions_against_apparmor_on_this_host() {
             new_lines.push(line.clone());
             continue;
         };
-        if polc::lang::stdlib::get(&pair.polc).is_none() {
-            not_written.push(format!("`{}` ↔ `{}`", pair.polc, pair.apparmor));
+        if pair
+            .polc
+            .iter()
+            .any(|n| polc::lang::stdlib::get(n).is_none())
+        {
+            not_written.push(format!("{} ↔ `{}`", polc_shown(pair), pair.apparmor));
             new_lines.push(line.clone());
             continue;
         }
@@ -610,8 +629,8 @@ fn polc_abstractions_against_apparmor_on_this_host() {
         if let (Some(c), Some(f)) = (coverage, pair.floor) {
             if c < f64::from(f) {
                 problems.push(format!(
-                    "`{}` covers {c:.1} % of what AppArmor's `{}` grants on this machine, below its floor of {f} % (tests/apparmor-coverage.txt)",
-                    pair.polc, pair.apparmor
+                    "{} covers {c:.1} % of what AppArmor's `{}` grants on this machine, below its floor of {f} % (tests/apparmor-coverage.txt)",
+                    polc_shown(pair), pair.apparmor
                 ));
             }
         }
@@ -623,16 +642,16 @@ fn polc_abstractions_against_apparmor_on_this_host() {
         }
         if !m.denied.is_empty() {
             problems.push(format!(
-                "`{}` grants what AppArmor's `{}` denies: {}",
-                pair.polc,
+                "{} grants what AppArmor's `{}` denies: {}",
+                polc_shown(pair),
                 pair.apparmor,
                 m.denied.join(", ")
             ));
         }
         let _ = writeln!(
             rows,
-            "| `{}` | `{}` | {} ({} r, {} w) | {} | {} | {} | {} | {} | {} | {} | {} |",
-            pair.polc,
+            "| {} | `{}` | {} ({} r, {} w) | {} | {} | {} | {} | {} | {} | {} | {} |",
+            polc_shown(pair),
             pair.apparmor,
             m.granted(),
             m.read,

@@ -1,5 +1,5 @@
-//! Crash consistency of the store at scale: install, upgrade (with pruning), rollback and
-//! removal killed with SIGKILL at every fault point of the store, and at random instants
+//! Crash consistency of the store at scale: install, upgrade (with pruning), rollback,
+//! removal, and the connect and disconnect of an app's plug, killed with SIGKILL at every fault point of the store, and at random instants
 //! while 1 to 4 concurrent processes (actors) change the same policies, against a
 //! stand-in loader that models the kernel.
 //!
@@ -152,18 +152,25 @@ impl Env {
     }
 }
 
+/// An app's policy at `version`: it reads `/var/lib/LABEL/VERSION/**` (its own area,
+/// so each generation's artifact names its version) and plugs `data`, whose grant
+/// `/srv/data/**` reaches it only while connected. A version holding `REJECT` makes an
+/// artifact the model kernel rejects.
+fn source(name: &str, version: &str) -> String {
+    let label = name.rsplit('.').next().unwrap();
+    format!(
+        "# {version}\nframework org.example.fw {{\n    provides data {{\n        \
+         allow read \"/srv/data/**\"\n    }}\n}}\n\npolicy {name} {{\n    app\n    \
+         plugs data\n    owns \"/var/lib/{label}/**\"\n    \
+         allow read \"/var/lib/{label}/{version}/**\"\n    allow read \"/srv/data/**\"\n}}\n"
+    )
+}
+
 fn package(name: &str, version: &str) -> Package {
-    Package {
-        name: PolicyName::new(name).unwrap(),
-        lsm: Lsm::AppArmor,
-        source_name: "app.pol".into(),
-        source: format!("source {version}"),
-        ir_json: format!("ir {version}"),
-        artifact_file: "profile".into(),
-        artifact: format!("artifact {version}").into_bytes(),
-        plugs: None,
-        vars: Default::default(),
-    }
+    let src = polc::Source::new("app.pol", source(name, version));
+    let loaded = polc::load(&src, &polc::LoadOptions::default()).unwrap();
+    let a = polc::compile::compile(&loaded.policy, Lsm::AppArmor, &Default::default()).unwrap();
+    Package::new(&loaded, "app.pol", a)
 }
 
 #[derive(Clone, Debug)]
@@ -171,14 +178,18 @@ enum Op {
     Install(&'static str, String),
     Rollback(&'static str),
     Remove(&'static str),
+    /// Connect (true) or disconnect the app's `data` plug.
+    Connect(&'static str, bool),
 }
 
 fn random_op(r: &mut Rng, tag: &str) -> Op {
     let name = NAMES[usize::try_from(r.below(2)).unwrap()];
-    match r.below(8) {
+    match r.below(10) {
         0..=3 => Op::Install(name, format!("{tag}-{}", r.below(1000))),
         4 => Op::Install(name, format!("{tag}-REJECT")),
         5 | 6 => Op::Rollback(name),
+        7 => Op::Connect(name, true),
+        8 => Op::Connect(name, false),
         _ => Op::Remove(name),
     }
 }
@@ -189,6 +200,20 @@ fn apply(store: &Store, op: &Op) -> Result<(), StoreError> {
         Op::Install(n, v) => store.install(&package(n, v)).map(drop),
         Op::Rollback(n) => store.rollback(&pn(n)).map(drop),
         Op::Remove(n) => store.remove(&pn(n)),
+        Op::Connect(n, on) => {
+            use polc::connect::{connect, disconnect, ConnectError};
+            let (load, compile) = (polc::LoadOptions::default(), Default::default());
+            let r = if *on {
+                connect(store, &pn(n), "data", &load, &compile)
+            } else {
+                disconnect(store, &pn(n), "data", &load, &compile)
+            };
+            match r {
+                Ok(_) => Ok(()),
+                Err(ConnectError::Store(e)) => Err(e),
+                Err(e) => panic!("{op:?}: {e}"),
+            }
+        }
     };
     match r {
         Err(StoreError::NotInstalled(_) | StoreError::NoPrevious(_) | StoreError::Load { .. }) => {
@@ -284,21 +309,33 @@ fn check(env: &Env, context: &str) {
             continue;
         };
         // The current generation is complete (show checks every file's digest) and
-        // consistent, and it is what the kernel holds.
+        // consistent: its IR and artifact are of its source's version, its recorded
+        // connection is what its artifact grants, and it is what the kernel holds.
         let dir = &info.path;
-        let v = std::fs::read_to_string(dir.join("source.pol"))
-            .unwrap()
-            .trim_start_matches("source ")
-            .to_string();
-        assert_eq!(
-            std::fs::read_to_string(dir.join("ir.json")).unwrap(),
-            format!("ir {v}")
+        let source = std::fs::read_to_string(dir.join("source.pol")).unwrap();
+        let v = source.lines().next().unwrap().trim_start_matches("# ");
+        let own = format!("/var/lib/{}/{v}/", name.rsplit('.').next().unwrap());
+        assert!(
+            std::fs::read_to_string(dir.join("ir.json"))
+                .unwrap()
+                .contains(&own),
+            "{context}: {name}: the IR is not of version {v}"
         );
-        let artifact = std::fs::read_to_string(dir.join("profile")).unwrap();
-        assert_eq!(artifact, format!("artifact {v}"), "{context}");
+        let artifact = std::fs::read_to_string(dir.join(format!("{name}.apparmor"))).unwrap();
+        assert!(artifact.contains(&own), "{context}: {name}: {artifact}");
+        let connected = polc::connect::connections(&store, &pn)
+            .unwrap_or_else(|e| panic!("{context}: connections of {name}: {e}"))
+            .plugs[0]
+            .connected;
         assert_eq!(
-            kernel.as_deref(),
-            Some(artifact.as_str()),
+            artifact.contains("/srv/data/"),
+            connected,
+            "{context}: {name}: the generation records connected={connected}:\n{artifact}"
+        );
+        // (The model kernel's `sh` drops the artifact's final newline.)
+        assert_eq!(
+            kernel.as_deref().map(str::trim_end),
+            Some(artifact.trim_end()),
             "{context}: {name}: the kernel and the store's current generation differ"
         );
         // Nothing but generations up to the current one and the pointer.
@@ -322,8 +359,12 @@ fn check(env: &Env, context: &str) {
                 info.generations[info.generations.len() - 2].generation
             );
             assert_eq!(
-                std::fs::read_to_string(env.kernel.join(name)).ok(),
-                std::fs::read_to_string(path).ok(),
+                std::fs::read_to_string(env.kernel.join(name))
+                    .ok()
+                    .map(|k| k.trim_end().to_string()),
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|a| a.trim_end().to_string()),
                 "{context}: {name}: rollback left the kernel behind"
             );
         }
@@ -349,8 +390,8 @@ fn fault_points(setup: &[Op], op: &Op) -> usize {
     faults.seen.load(Ordering::SeqCst)
 }
 
-/// Every fault point of a first install, an upgrade, an upgrade that prunes, a rollback
-/// and a removal, killed in turn. Returns how many sequences ran.
+/// Every fault point of a first install, an upgrade, an upgrade that prunes, a rollback,
+/// a removal, a connect and a disconnect, killed in turn. Returns how many sequences ran.
 fn every_fault_point() -> usize {
     let (a, v) = (NAMES[0], |s: &str| s.to_string());
     let cases: Vec<(Vec<Op>, Op)> = vec![
@@ -367,6 +408,11 @@ fn every_fault_point() -> usize {
         (
             vec![Op::Install(a, v("v1")), Op::Install(a, v("v2"))],
             Op::Remove(a),
+        ),
+        (vec![Op::Install(a, v("v1"))], Op::Connect(a, true)),
+        (
+            vec![Op::Install(a, v("v1")), Op::Connect(a, true)],
+            Op::Connect(a, false),
         ),
     ];
     let mut runs = 0;

@@ -401,7 +401,7 @@ fn cloexec_from_3(limit: libc::c_int) -> std::io::Result<()> {
 
 /// Make the child of `cmd` start in a new session (when asked) with only its standard
 /// streams and `options.pass_fds` open, and with no signal blocked.
-fn isolate(cmd: &mut Command, options: &Options) -> Result<(), Error> {
+pub fn isolate(cmd: &mut Command, options: &Options) -> Result<(), Error> {
     let mut pass: Vec<RawFd> = Vec::new();
     for &fd in &options.pass_fds {
         // SAFETY: F_GETFD reads the descriptor's flags, no memory.

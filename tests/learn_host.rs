@@ -3,10 +3,11 @@
 //! took, that the command then succeeds under `polc run --lsm landlock`, and that the
 //! learned rules hold no catch-all (`/**`, a whole top-level directory) and no
 //! capability. The measured runs are printed (`--nocapture`) and recorded in
-//! docs/cli.md.
+//! docs/cli.md. Git and the Python server are learned twice: from Landlock's denials
+//! alone, and with the first run traced (`--trace`, strace).
 //!
 //! Needs: Landlock ABI >= 7 with audit (Linux >= 6.15), root (the audit log group),
-//! and tar, python3, curl and git (Debian packages listed in tests/run-all.sh). A
+//! and tar, python3, curl, git and strace (Debian packages listed in tests/run-all.sh). A
 //! missing tool fails the test with the package to install.
 #![allow(
     clippy::unwrap_used,
@@ -65,8 +66,19 @@ struct Learned {
 
 /// `polc learn --write --iterations 8 POLICY -- sh -c SCRIPT`.
 fn learn(policy: &Path, script: &str) -> Learned {
+    learn_with(policy, script, &[])
+}
+
+/// [`learn`] with the first run traced (`--trace`).
+fn learn_traced(policy: &Path, script: &str) -> Learned {
+    need("strace", "strace");
+    learn_with(policy, script, &["--trace"])
+}
+
+fn learn_with(policy: &Path, script: &str, extra: &[&str]) -> Learned {
     let o = Command::new(env!("CARGO_BIN_EXE_polc"))
         .args(["learn", "--write", "--iterations", "8", "--format", "json"])
+        .args(extra)
         .arg(policy)
         .args(["--", "sh", "-c", script])
         .env("PATH", PATH)
@@ -185,6 +197,24 @@ fn tar_creates_and_extracts_an_archive() {
     no_catch_all(&policy);
 }
 
+/// The python3 server and curl client script, in `dir`, on a free port.
+fn python_and_curl(dir: &Path) -> String {
+    let d = dir.display().to_string();
+    std::fs::create_dir_all(dir.join("www")).unwrap();
+    std::fs::write(dir.join("www/index.txt"), "served by python\n").unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    // The server in the background, the client when it answers, then the server stopped.
+    format!(
+        "python3 -m http.server --bind 127.0.0.1 --directory {d}/www {port} & \
+         for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
+           curl -sf -o {d}/got.txt http://127.0.0.1:{port}/index.txt && break; sleep 0.3; \
+         done; r=$?; kill $! 2>/dev/null; wait; test $r = 0 && test -s {d}/got.txt"
+    )
+}
+
 #[test]
 fn python_http_server_serves_a_directory_to_curl() {
     need("python3", "python3");
@@ -192,22 +222,9 @@ fn python_http_server_serves_a_directory_to_curl() {
     host_ready();
     let _one = AUDIT.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display().to_string();
-    std::fs::create_dir_all(dir.path().join("www")).unwrap();
-    std::fs::write(dir.path().join("www/index.txt"), "served by python\n").unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
     let policy = dir.path().join("web.pol");
     std::fs::write(&policy, START).unwrap();
-    // The server in the background, the client when it answers, then the server stopped.
-    let script = format!(
-        "python3 -m http.server --bind 127.0.0.1 --directory {d}/www {port} & \
-         for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do \
-           curl -sf -o {d}/got.txt http://127.0.0.1:{port}/index.txt && break; sleep 0.3; \
-         done; r=$?; kill $! 2>/dev/null; wait; test $r = 0 && test -s {d}/got.txt"
-    );
+    let script = python_and_curl(dir.path());
     let l = learn(&policy, &script);
     // Measured: 7 runs (the goal is 3). Each run stops at the first refusal the
     // programs cannot survive: the programs' execs, Python's standard library, its
@@ -222,22 +239,61 @@ fn python_http_server_serves_a_directory_to_curl() {
 }
 
 #[test]
+fn python_http_server_and_curl_learned_from_a_trace() {
+    need("python3", "python3");
+    need("curl", "curl");
+    host_ready();
+    let _one = AUDIT.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("web.pol");
+    std::fs::write(&policy, START).unwrap();
+    let script = python_and_curl(dir.path());
+    let l = learn_traced(&policy, &script);
+    // The traced run sees every access at once; the confined run after it checks.
+    assert_learned("python3 -m http.server + curl (--trace)", &l, 3);
+    runs_confined(&policy, &script);
+    no_catch_all(&policy);
+}
+
+/// The git script, in `dir`.
+fn git_script(dir: &Path) -> String {
+    let d = dir.display();
+    format!(
+        "rm -rf {d}/repo && git init -q {d}/repo && cd {d}/repo && echo x > f && git add f \
+         && git -c user.name=t -c user.email=t@example.org commit -qm first && git log --oneline"
+    )
+}
+
+#[test]
 fn git_initialises_and_commits_in_a_repository() {
     need("git", "git");
     host_ready();
     let _one = AUDIT.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().display().to_string();
     let policy = dir.path().join("git.pol");
     std::fs::write(&policy, START).unwrap();
-    let script = format!(
-        "rm -rf {d}/repo && git init -q {d}/repo && cd {d}/repo && echo x > f && git add f \
-         && git -c user.name=t -c user.email=t@example.org commit -qm first && git log --oneline"
-    );
+    let script = git_script(dir.path());
     let l = learn(&policy, &script);
     // Measured: 6 runs (the goal is 3): rm, then git, then its configuration files,
     // the repository's directory, the templates and `git maintenance`.
     assert_learned("git", &l, 6);
+    runs_confined(&policy, &script);
+    no_catch_all(&policy);
+}
+
+#[test]
+fn git_learned_from_a_trace() {
+    need("git", "git");
+    host_ready();
+    let _one = AUDIT.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("git.pol");
+    std::fs::write(&policy, START).unwrap();
+    let script = git_script(dir.path());
+    let l = learn_traced(&policy, &script);
+    assert_learned("git (--trace)", &l, 3);
+    let v: serde_json::Value = serde_json::from_str(&l.stdout).unwrap();
+    assert_eq!(v["learn"]["runs"][0]["traced"], true, "{}", l.stdout);
     runs_confined(&policy, &script);
     no_catch_all(&policy);
 }

@@ -63,8 +63,8 @@ APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static
     # bindings/go/test.sh: Go (cgo) for the Go package over the C API.
     python3-venv golang-go
     # tests/learn_host.rs: the programs `polc learn` learns policies for.
-    # setpriv (util-linux) runs it without privileges.
-    tar python3 curl git util-linux)
+    # setpriv (util-linux) runs it without privileges; strace for `polc learn --trace`.
+    tar python3 curl git util-linux strace)
 # The C header is checked against this exact cbindgen (bindings/c/tests/c_api.rs).
 CBINDGEN_VERSION=0.29.4
 

@@ -45,6 +45,12 @@ pub struct LearnArgs {
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u32).range(1..=50))]
     pub iterations: u32,
+    /// Make the first run a trace: the command runs NOT CONFINED under `strace`, and
+    /// every file, exec and network access Landlock would check is learned at once (as
+    /// AppArmor's complain mode does for aa-genprof); the runs after it are confined and
+    /// check the result. Only for programs and inputs you trust
+    #[arg(long)]
+    pub trace: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = OutputFormat::Human)]
     pub format: OutputFormat,
@@ -69,6 +75,10 @@ pub struct RunReport {
     pub rules: usize,
     /// The accesses refused in the run, in words (each once).
     pub refused: Vec<String>,
+    /// The run was traced, not confined (`--trace`): `denials` counts the accesses it
+    /// made that the policy did not allow.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub traced: bool,
 }
 
 /// What `--format json` adds for `learn`.
@@ -120,6 +130,45 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let mut last_exit: Option<i32> = None;
     let mut prev_rules: Vec<String> = Vec::new();
     let mut n = 0;
+    if args.trace {
+        let (exit, accesses) = match traced_run(&args.command, ctx) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+        // What the policy already allows is no news.
+        let d = super::trace::as_denial(accesses);
+        let new: Vec<Access> = denial::explain(&original, &d)
+            .accesses
+            .into_iter()
+            .filter(|a| a.verdict != denial::Verdict::AllowedByPolicy)
+            .map(|a| a.access)
+            .collect();
+        let count = new.len();
+        let refused: Vec<String> = new
+            .iter()
+            .map(super::explain_ext::describe_access)
+            .collect();
+        all.push(super::trace::as_denial(new));
+        let s = denial::suggest(&original, &all);
+        prev_rules = s.rule_lines();
+        n = 1;
+        runs.push(RunReport {
+            run: 1,
+            exit: Some(exit),
+            domain: None,
+            denials: count,
+            rules: prev_rules.len(),
+            refused,
+            traced: true,
+        });
+        last_exit = Some(exit);
+        ctx.say(format_args!(
+            "learn: run 1 (traced, not confined): exit {exit}, {count} access{} beyond the policy, {} rule{} proposed",
+            if count == 1 { "" } else { "es" },
+            prev_rules.len(),
+            if prev_rules.len() == 1 { "" } else { "s" },
+        ));
+    }
     while n < args.iterations {
         n += 1;
         let s = denial::suggest(&original, &all);
@@ -240,6 +289,7 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
             denials: count,
             rules: rules.len(),
             refused,
+            traced: false,
         });
         last_exit = Some(exit);
         ctx.say(format_args!(
@@ -357,6 +407,77 @@ fn policy_with(
             Err(EXIT_FINDINGS)
         }
     }
+}
+
+/// Run the command unconfined under `strace -ff -yy`, returning its exit code and the
+/// accesses it made ([`super::trace`]).
+fn traced_run(argv: &[OsString], ctx: &mut Ctx<'_>) -> Result<(i32, Vec<Access>), u8> {
+    let dir = std::env::temp_dir().join(format!("polc-trace-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        ctx.say(format_args!("error: cannot create {}: {e}", dir.display()));
+        return Err(EXIT_USAGE);
+    }
+    let mut cmd = std::process::Command::new("strace");
+    // `-yy`: paths of descriptors, and the protocol of sockets (`TCP:[...]`).
+    cmd.args(["-ff", "-qq", "-yy", "-e"])
+        .arg(format!("trace={}", super::trace::SYSCALLS))
+        .arg("-o")
+        .arg(dir.join("t"))
+        .arg("--")
+        .args(argv);
+    if let Ok(err) = std::io::stderr().as_fd().try_clone_to_owned() {
+        cmd.stdout(std::process::Stdio::from(err));
+    }
+    // As a confined run: no signal blocked (polc blocks those it forwards), only the
+    // standard streams open, a session of its own.
+    if let Err(e) = confine::isolate(&mut cmd, &Options::default()) {
+        ctx.say(format_args!("error: {e}"));
+        return Err(EXIT_USAGE);
+    }
+    let _ = ctx.stderr.flush();
+    let started = std::time::SystemTime::now();
+    let exit = match spawn_wait(&mut cmd) {
+        Ok((_, exit)) => exit,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let _ = std::fs::remove_dir_all(&dir);
+            ctx.say(
+                "error: polc learn --trace runs the command under strace, which is not installed",
+            );
+            ctx.say("help: install it (Debian: apt-get install strace), or learn without --trace");
+            return Err(EXIT_USAGE);
+        }
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            ctx.say(format_args!("error: cannot start strace: {e}"));
+            return Err(EXIT_USAGE);
+        }
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut accesses = Vec::new();
+    for f in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned();
+        // A file born before the run existed (without a birth time: assume it did not).
+        let existed = |p: &str| {
+            std::fs::metadata(p)
+                .and_then(|m| m.created())
+                .is_ok_and(|born| born < started)
+        };
+        for a in super::trace::accesses(&text, &existed) {
+            if !accesses.contains(&a) {
+                accesses.push(a);
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    if files.is_empty() {
+        ctx.say("error: strace wrote no trace (is ptrace allowed here? see /proc/sys/kernel/yama/ptrace_scope)");
+        return Err(EXIT_USAGE);
+    }
+    Ok((exit, accesses))
 }
 
 /// The denial `polc run` would report before starting a program the policy may not

@@ -32,6 +32,7 @@ pub mod run;
 pub mod shell;
 pub mod store_cmd;
 pub mod suggest;
+pub mod trace;
 
 /// Success (warnings do not change it).
 pub const EXIT_OK: u8 = 0;

@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 const PROBE: &str = "/usr/lib/polc/polc-probe.so";
 
 /// Exact file rules sampled per profile (evenly spread over the report).
-const PER_PROFILE: usize = 40;
+const PER_PROFILE: usize = 25;
 
 /// The operations run on every sampled path.
 const OPS: [&str; 3] = ["read", "write", "map-exec"];

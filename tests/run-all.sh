@@ -62,6 +62,9 @@ APT_PACKAGES=(build-essential pkg-config valgrind qemu-system-x86 busybox-static
     # bindings/python/test.sh: virtual environments for the wheel's build and tests;
     # bindings/go/test.sh: Go (cgo) for the Go package over the C API.
     python3-venv golang-go
+    # tests/import_debian.rs: every Debian profile through `polc import apparmor`
+    # (/etc/apparmor.d, /usr/share/apparmor/extra-profiles).
+    apparmor-profiles apparmor-profiles-extra
     # tests/learn_host.rs: the programs `polc learn` learns policies for.
     # setpriv (util-linux) runs it without privileges; strace for `polc learn --trace`.
     tar python3 curl git util-linux strace)

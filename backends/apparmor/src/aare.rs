@@ -249,7 +249,9 @@ fn class_out(c: &CharClass) -> Out {
 }
 
 fn class_pattern(c: &CharClass) -> String {
-    const SPECIAL: [u32; 4] = [0x2d, 0x5c, 0x5d, 0x5e];
+    // apparmor_parser decodes `\x2c` to an escaped comma, which a class reads as `\` and
+    // `,` (and `\x01-\x2c` as the range `\x01-\`): a comma is written as itself.
+    const SPECIAL: [u32; 5] = [0x2c, 0x2d, 0x5c, 0x5d, 0x5e];
     let mut ascii = String::new();
     let mut special: BTreeSet<u32> = BTreeSet::new();
     let mut high: Vec<(u32, u32)> = Vec::new();
@@ -278,7 +280,7 @@ fn class_pattern(c: &CharClass) -> String {
     if special.contains(&0x2d) {
         ascii.insert(0, '-');
     }
-    for (x, text) in [(0x5d, "\\]"), (0x5c, "\\\\"), (0x5e, "\\^")] {
+    for (x, text) in [(0x2c, ","), (0x5d, "\\]"), (0x5c, "\\\\"), (0x5e, "\\^")] {
         if special.contains(&x) {
             ascii.push_str(text);
         }
@@ -698,13 +700,13 @@ mod tests {
         assert_eq!(forms("/x[-^]").0, s("/x[-\\^]"));
         assert_eq!(
             forms("/x[+-^]").0,
-            s("/x[-\\x2b-\\x2c\\x2e\\x30-\\x5b\\]\\\\\\^]")
+            s("/x[-\\x2b\\x2e\\x30-\\x5b,\\]\\\\\\^]")
         );
         // A negated class holds every non-ASCII character: `?`'s UTF-8 sequences.
         let neg = forms("/x[^a]").0.unwrap();
         assert!(
             neg.starts_with(
-                "/x{[-\\x01-\\x2c\\x2e\\x30-\\x5b\\x5f-\\x60\\x62-\\x7f\\]\\\\\\^],[\\xc2-\\xdf]"
+                "/x{[-\\x01-\\x2b\\x2e\\x30-\\x5b\\x5f-\\x60\\x62-\\x7f,\\]\\\\\\^],[\\xc2-\\xdf]"
             ),
             "{neg}"
         );

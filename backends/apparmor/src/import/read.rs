@@ -3,8 +3,8 @@
 use super::lex::{self, End, Pos, Stmt};
 use super::table::judge;
 use super::{
-    Child, Entry, ImportError, ImportErrorKind, ImportOptions, Imported, IncludeRequest, Resolved,
-    Resolver, MAX_EXPANSION, MAX_INCLUDE_DEPTH, MAX_RULES,
+    Child, Class, Entry, ImportError, ImportErrorKind, ImportOptions, Imported, IncludeRequest,
+    Resolved, Resolver, MAX_EXPANSION, MAX_INCLUDE_DEPTH, MAX_RULES,
 };
 use polc_lang::ir::text::show;
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,7 +54,56 @@ pub fn import(
     };
     let mut p = r.profiles.swap_remove(i);
     p.other_profiles = others.into_iter().filter(|o| *o != p.source_name).collect();
+    limit_transitions(&mut p);
     Ok(p)
+}
+
+/// The most named exec targets one AppArmor profile may hold: `apparmor_parser` 3.0
+/// refuses a profile with more ("too many specified profile transitions").
+const MAX_NAMED_TRANSITIONS: usize = 12;
+
+/// The target a polc statement names (`as NAME`, `as child NAME`, `as NAME else
+/// inherit`), which the AppArmor backend writes as a named transition (`px -> NAME`).
+fn named_target(statement: &str) -> Option<&str> {
+    if !statement.starts_with("allow") && !statement.starts_with("audit allow") {
+        return None;
+    }
+    let after_path = statement.rsplit_once('"').map_or(statement, |(_, t)| t);
+    let rest = after_path.trim_start().strip_prefix("as ")?;
+    let rest = rest.strip_prefix("child ").unwrap_or(rest);
+    let name = rest.split_whitespace().next()?;
+    (name != "unconfined").then_some(name)
+}
+
+/// Rules whose target would be the 13th named target of their profile (or child) are
+/// not importable: the policy's AppArmor profile would be refused. AppArmor's `Px`
+/// without a target finds it by attachment and takes no entry; polc names every target.
+fn limit_transitions(p: &mut Imported) {
+    let mut seen: BTreeMap<Option<String>, BTreeSet<String>> = BTreeMap::new();
+    for e in &mut p.entries {
+        if e.class == Class::NotImportable {
+            continue;
+        }
+        let targets: Vec<String> = e
+            .polc
+            .iter()
+            .filter_map(|l| named_target(l))
+            .map(str::to_string)
+            .collect();
+        if targets.is_empty() {
+            continue;
+        }
+        let known = seen.entry(e.child.clone()).or_default();
+        let new: BTreeSet<&String> = targets.iter().filter(|t| !known.contains(*t)).collect();
+        if known.len() + new.len() > MAX_NAMED_TRANSITIONS {
+            e.constructs.push("exec-transition-limit");
+            let (class, note) = judge(&e.constructs);
+            e.class = class;
+            e.note = note;
+        } else {
+            known.extend(targets);
+        }
+    }
 }
 
 pub(super) struct Reader<'r> {
@@ -781,6 +830,45 @@ mod tests {
         );
         assert_eq!(polc_name("2x"), "p2x");
         assert_eq!(polc_name("///"), "imported");
+    }
+
+    #[test]
+    fn an_empty_alternative_between_slashes_is_split_and_collapsed() {
+        // From Debian's postfix-showq: `/{var/spool/postfix,}/defer/...`.
+        let p = one("profile p {\n /{var/spool/postfix,}/defer/[0-9A-F]* r,\n}\n");
+        let rule = &p.entries[1];
+        assert_eq!(rule.class, Class::Exact, "{rule:?}");
+        assert_eq!(
+            rule.polc,
+            vec!["allow read \"/var/spool/postfix/defer/[0-9A-F]*\", \"/defer/[0-9A-F]*\""]
+        );
+    }
+
+    #[test]
+    fn a_thirteenth_named_target_is_not_importable() {
+        let mut src = String::from("profile p {\n");
+        for i in 0..14 {
+            src.push_str(&format!(
+                " /usr/bin/x{i} Px,\n /usr/bin/y{i} px -> usr.bin.x0,\n"
+            ));
+        }
+        src.push_str(" /bin/sh ux,\n profile c {\n  /usr/bin/z Px,\n }\n}\n");
+        let p = one(&src);
+        let not: Vec<&str> = p
+            .entries
+            .iter()
+            .filter(|e| e.class == Class::NotImportable)
+            .map(|e| e.source.as_str())
+            .collect();
+        // x0..x11 and every `-> usr.bin.x0` fit; x12 and x13 would be the 13th and 14th targets.
+        assert_eq!(not, ["/usr/bin/x12 Px,", "/usr/bin/x13 Px,"], "{p:?}");
+        assert_eq!(named_target("allow exec \"/a\" as child c"), Some("c"));
+        assert_eq!(
+            named_target("allow exec \"/a\" as n else inherit"),
+            Some("n")
+        );
+        assert_eq!(named_target("allow exec \"/a\" as unconfined"), None);
+        assert_eq!(named_target("deny exec \"/a\""), None);
     }
 
     #[test]

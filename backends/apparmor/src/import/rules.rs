@@ -602,7 +602,11 @@ fn split_forms(p: &str) -> Vec<(Form, String)> {
         None => return vec![(form_of(p), p.trim_end_matches('/').to_string())],
     };
     let first_form = exps.first().map(|e| form_of(e)).unwrap_or(Form::File);
-    if exps.iter().all(|e| form_of(e) == first_form) {
+    // An empty alternative between two slashes (`/{a,}/b`) leaves an empty component in
+    // the glob, which polc refuses: AppArmor collapses the `//` of that expansion, so the
+    // path is split into its expansions, each collapsed.
+    let empty_component = exps.iter().any(|e| e.contains("//"));
+    if !empty_component && exps.iter().all(|e| form_of(e) == first_form) {
         let whole = form_of(p) == first_form && (first_form != Form::Dir || p.ends_with('/'));
         if whole {
             let t = if first_form == Form::Dir && p.len() > 1 {

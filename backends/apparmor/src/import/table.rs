@@ -59,6 +59,7 @@ pub const TABLE: &[Construct] = &[
     Construct { id: "exec-named", apparmor: "/usr/bin/x px -> other,", polc: "allow exec \"/usr/bin/x\" as other", status: Status::Exact, note: "" },
     Construct { id: "exec-named-scrub", apparmor: "/usr/bin/x Px -> other,", polc: "allow exec \"/usr/bin/x\" as other", status: Status::Approximated, note: "the environment is not scrubbed (polc emits `px`)" },
     Construct { id: "exec-attached", apparmor: "/usr/bin/x Px,", polc: "allow exec \"/usr/bin/x\" as usr.bin.x", status: Status::Approximated, note: "AppArmor finds the target profile by attachment, polc names it (the path made a polc name) and does not scrub the environment" },
+    Construct { id: "exec-transition-limit", apparmor: "/usr/bin/x13 Px, (the 13th named target of a profile)", polc: "(none)", status: Status::NotImportable, note: "AppArmor holds at most 12 named exec targets per profile, and polc names every target (`Px` finds its own by attachment)" },
     Construct { id: "exec-child", apparmor: "/usr/bin/x Cx -> helper,", polc: "allow exec \"/usr/bin/x\" as child helper", status: Status::Exact, note: "" },
     Construct { id: "exec-unconfined", apparmor: "/bin/sh Ux,", polc: "allow exec \"/bin/sh\" as unconfined", status: Status::Exact, note: "" },
     Construct { id: "exec-fallback", apparmor: "/usr/bin/x Pix,", polc: "allow exec \"/usr/bin/x\" as usr.bin.x else inherit", status: Status::Exact, note: "" },

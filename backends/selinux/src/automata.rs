@@ -326,6 +326,45 @@ impl ClassSet {
             .get(c >> 6)
             .is_some_and(|w| w & (1u64 << (c & 63)) != 0)
     }
+
+    /// The classes `0..n`.
+    fn first(n: usize) -> ClassSet {
+        let mut s = ClassSet::default();
+        for (i, w) in s.0.iter_mut().enumerate() {
+            let lo = i * 64;
+            *w = match n.saturating_sub(lo) {
+                0 => 0,
+                k if k >= 64 => u64::MAX,
+                k => (1u64 << k) - 1,
+            };
+        }
+        s
+    }
+
+    fn and(self, o: ClassSet, negate: bool) -> ClassSet {
+        let mut r = self;
+        for (a, b) in r.0.iter_mut().zip(o.0) {
+            *a &= if negate { !b } else { b };
+        }
+        r
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The classes of the set, in increasing order.
+    fn iter(self) -> impl Iterator<Item = usize> {
+        self.0.into_iter().enumerate().flat_map(|(i, mut w)| {
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let b = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    i * 64 + b
+                })
+            })
+        })
+    }
 }
 
 fn cls(class_of: &[u8; 256], b: u8) -> u8 {
@@ -653,32 +692,73 @@ impl Engine {
 
     /// One step of a machine's DFA.
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        let nclasses = self.nclasses();
-        let slot = (s as usize) * nclasses + c;
-        if let Some(&t) = self.dfas.get(m).and_then(|d| d.trans.get(slot)) {
-            if t != UNKNOWN {
-                return t;
-            }
+        let slot = (s as usize) * self.nclasses() + c;
+        let known = |e: &Engine| {
+            e.dfas
+                .get(m)
+                .and_then(|d| d.trans.get(slot))
+                .copied()
+                .filter(|&t| t != UNKNOWN)
+        };
+        if let Some(t) = known(self) {
+            return t;
         }
-        let mut seeds = Vec::new();
+        self.fill_row(m, s);
+        known(self).unwrap_or(UNKNOWN)
+    }
+
+    /// Every transition of DFA state `s` at once. The classes whose bytes the state's NFA
+    /// states treat alike (the same transitions contain them) lead to the same state, so
+    /// the classes are partitioned by the transitions' class sets and each part's target
+    /// is computed once: a state of entries reading `.*` and a few literal bytes has a
+    /// handful of parts, not one closure per class. The targets are those of the
+    /// class-by-class computation.
+    fn fill_row(&mut self, m: MachineId, s: u32) {
+        let nclasses = self.nclasses();
+        let mut trans: Vec<(ClassSet, StateId)> = Vec::new();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 if let Some(ts) = self.ctrans.get(q as usize) {
-                    for (cs, t) in ts {
-                        if cs.contains(c) {
-                            seeds.push(*t);
-                        }
+                    trans.extend_from_slice(ts);
+                }
+            }
+        }
+        let mut distinct: Vec<ClassSet> = trans.iter().map(|(cs, _)| *cs).collect();
+        distinct.sort_unstable_by_key(|cs| cs.0);
+        distinct.dedup();
+        let mut parts = vec![ClassSet::first(nclasses)];
+        for cs in distinct {
+            let mut next = Vec::with_capacity(parts.len() * 2);
+            for p in parts {
+                for half in [p.and(cs, false), p.and(cs, true)] {
+                    if !half.is_empty() {
+                        next.push(half);
+                    }
+                }
+            }
+            parts = next;
+        }
+        let base = (s as usize) * nclasses;
+        for part in parts {
+            let Some(rep) = part.iter().next() else {
+                continue;
+            };
+            let seeds: Vec<StateId> = trans
+                .iter()
+                .filter(|(cs, _)| cs.contains(rep))
+                .map(|(_, t)| *t)
+                .collect();
+            let set = self.closure(&seeds, false, false);
+            let set = self.prune(m, set);
+            let id = self.intern(m, false, set);
+            if let Some(d) = self.dfas.get_mut(m) {
+                for c in part.iter() {
+                    if let Some(x) = d.trans.get_mut(base + c) {
+                        *x = id;
                     }
                 }
             }
         }
-        let set = self.closure(&seeds, false, false);
-        let set = self.prune(m, set);
-        let id = self.intern(m, false, set);
-        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
-            *x = id;
-        }
-        id
     }
 
     /// Tags accepted at a DFA state (at the end of the input).

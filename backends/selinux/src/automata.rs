@@ -156,6 +156,19 @@ pub(crate) enum Re {
     Eol,
 }
 
+impl Re {
+    /// Push the byte sets of every `Set` of the expression: the sets its fragment's
+    /// transitions read ([`Nfa::build`]).
+    pub(crate) fn byte_sets(&self, out: &mut Vec<ByteSet>) {
+        match self {
+            Re::Set(set) => out.push(*set),
+            Re::Concat(parts) | Re::Alt(parts) => parts.iter().for_each(|p| p.byte_sets(out)),
+            Re::Repeat(inner, _, _) => inner.byte_sets(out),
+            Re::Empty | Re::Bol | Re::Eol => {}
+        }
+    }
+}
+
 impl Nfa {
     fn add(&mut self, owner: u32) -> StateId {
         let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
@@ -304,6 +317,8 @@ pub(crate) struct Engine {
     class_of: [u8; 256],
     reps: Vec<u8>,
     ctrans: Vec<Vec<(ClassSet, StateId)>>,
+    /// Each byte set of a transition, as a set of classes (the same few recur).
+    class_sets: HashMap<ByteSet, ClassSet>,
     dfas: Vec<Dfa>,
     mark: Vec<u32>,
     generation: u32,
@@ -378,12 +393,16 @@ pub(crate) type AuxStep<'a> = dyn Fn(&Engine, &[u32], &[u32], u32, usize) -> u32
 pub(crate) type MachineId = usize;
 
 impl Engine {
-    /// Freeze the arena: compute byte classes from every transition.
-    pub(crate) fn new(nfa: Nfa) -> Engine {
+    /// Compute byte classes from every transition of the arena and every set of `later`,
+    /// the byte sets of the expressions [`Engine::build`] may add afterwards: the classes,
+    /// hence the order in which searches read paths and the witnesses they find, are
+    /// those of an arena holding all of them from the start.
+    pub(crate) fn new(nfa: Nfa, later: Vec<ByteSet>) -> Engine {
         let mut sets: Vec<ByteSet> = nfa
             .states
             .iter()
             .flat_map(|s| s.trans.iter().map(|(set, _)| *set))
+            .chain(later)
             .collect();
         sets.push(ByteSet::single(b'/'));
         sets.push(ByteSet::single(b'.'));
@@ -434,45 +453,60 @@ impl Engine {
             }
         }
         let reps: Vec<u8> = reps.into_iter().map(|r| r.unwrap_or(0)).collect();
-        // the same few byte sets recur on most transitions: convert each once
-        let mut class_sets: HashMap<ByteSet, ClassSet> = HashMap::new();
-        let ctrans = nfa
-            .states
-            .iter()
-            .map(|s| {
-                s.trans
-                    .iter()
-                    .map(|(set, t)| {
-                        let cs = *class_sets.entry(*set).or_insert_with(|| {
-                            let mut cs = ClassSet::default();
-                            for b in 0..=255u8 {
-                                if set.contains(b) {
-                                    let c = usize::from(cls(&class_of, b));
-                                    if let Some(w) = cs.0.get_mut(c >> 6) {
-                                        *w |= 1u64 << (c & 63);
-                                    }
-                                }
-                            }
-                            cs
-                        });
-                        (cs, *t)
-                    })
-                    .collect()
-            })
-            .collect();
         let n = nfa.states.len();
-        Engine {
+        let mut engine = Engine {
             nfa,
             class_of,
             reps,
-            ctrans,
+            ctrans: Vec::with_capacity(n),
+            class_sets: HashMap::new(),
             dfas: Vec::new(),
-            mark: vec![0; n],
+            mark: Vec::with_capacity(n),
             generation: 0,
             budget: 400_000,
             visited: 0,
-            universal_nfa: vec![0; n],
+            universal_nfa: Vec::with_capacity(n),
+        };
+        engine.convert_new_states();
+        engine
+    }
+
+    /// Add the fragment of `re` to the arena (after [`Engine::new`]; its byte sets must
+    /// have been given there).
+    pub(crate) fn build(&mut self, re: &Re, owner: u32) -> Frag {
+        let f = self.nfa.build(re, owner);
+        self.convert_new_states();
+        f
+    }
+
+    /// The transitions of the states added since the last call, over classes.
+    fn convert_new_states(&mut self) {
+        let from = self.ctrans.len();
+        for st in self.nfa.states.get(from..).unwrap_or(&[]) {
+            let row = st
+                .trans
+                .iter()
+                .map(|(set, t)| {
+                    let cs = *self.class_sets.entry(*set).or_insert_with(|| {
+                        let mut cs = ClassSet::default();
+                        for b in 0..=255u8 {
+                            if set.contains(b) {
+                                let c = usize::from(cls(&self.class_of, b));
+                                if let Some(w) = cs.0.get_mut(c >> 6) {
+                                    *w |= 1u64 << (c & 63);
+                                }
+                            }
+                        }
+                        cs
+                    });
+                    (cs, *t)
+                })
+                .collect();
+            self.ctrans.push(row);
         }
+        let n = self.nfa.states.len();
+        self.mark.resize(n, 0);
+        self.universal_nfa.resize(n, 0);
     }
 
     /// The number of byte classes.
@@ -922,7 +956,7 @@ mod tests {
             0,
         );
         let v = valid_paths(&mut nfa, 1);
-        let mut e = Engine::new(nfa);
+        let mut e = Engine::new(nfa, Vec::new());
         let ma = e.add_machine(Machine {
             starts: vec![a.start],
             accepting: [(a.end, 0)].into(),

@@ -49,6 +49,8 @@ const TYPE0: Label = 2;
 /// No parent seen yet (auxiliary value).
 const NO_PARENT: u32 = u32::MAX;
 const NOT_ENTRY: u32 = u32::MAX;
+/// No machine: the labelling machine of [`Labeller::info`], which queries replace.
+const NO_MACHINE: MachineId = MachineId::MAX;
 /// Product states the exact facts search may visit before the per-entry fallback.
 const FACTS_BUDGET: usize = 2_000;
 /// Product states the per-entry fallback may visit in all, for one glob: past it the glob
@@ -75,7 +77,7 @@ pub(crate) struct TooBig;
 #[derive(Clone)]
 struct Info {
     /// The labelling machine: of every entry, or of those a query's paths can meet
-    /// ([`Labeller::scoped`]).
+    /// ([`Labeller::scoped`]); [`NO_MACHINE`] in the template [`Labeller::info`].
     lab: MachineId,
     v: MachineId,
     /// Per entry (in precedence order): its mode and label.
@@ -144,9 +146,13 @@ pub(crate) struct Labeller {
     engine: Engine,
     info: Info,
     types: Vec<String>,
+    /// The labelling machine of every entry, once a query needed it.
+    whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
-    frags: Vec<Frag>,
+    /// Per entry: its regex, and its fragment once built ([`Labeller::frag`]).
+    res: Vec<std::sync::Arc<Re>>,
+    frags: Vec<Option<Frag>>,
     samples: HashMap<usize, Option<String>>,
     entry_machines: HashMap<usize, MachineId>,
     /// Literal prefix of each glob's machine (see [`Labeller::scoped`]).
@@ -183,10 +189,9 @@ impl Labeller {
         let mut types: Vec<String> = Vec::new();
         let mut type_ids: HashMap<String, Label> = HashMap::new();
         let mut infos = Vec::new();
-        let mut frags = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
-            frags.push(nfa.build(&e.re, owner));
+        let mut later = Vec::new();
+        for e in entries {
+            e.re.byte_sets(&mut later);
             let label = match &e.label {
                 FcLabel::None => NONE,
                 FcLabel::Type(t) => *type_ids.entry(t.clone()).or_insert_with(|| {
@@ -201,7 +206,7 @@ impl Labeller {
             let f = nfa.build(&glob_re(g), NOT_ENTRY);
             gfrags.push((g.clone(), f));
         }
-        let mut engine = Engine::new(nfa);
+        let mut engine = Engine::new(nfa, later);
         let dominance: Rc<[Option<u8>]> = infos
             .iter()
             .map(|(mode, _)| {
@@ -211,16 +216,6 @@ impl Labeller {
                 })
             })
             .collect();
-        let lab = engine.add_machine(Machine {
-            starts: frags.iter().map(|f| f.start).collect(),
-            accepting: frags
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
-                .collect(),
-            track_universal: false,
-            dominance: Some(dominance.clone()),
-        });
         let v = engine.add_machine(Machine {
             starts: vec![vfrag.start],
             accepting: [(vfrag.end, 0)].into(),
@@ -245,15 +240,17 @@ impl Labeller {
         Labeller {
             engine,
             info: Info {
-                lab,
+                lab: NO_MACHINE,
                 v,
                 entries: infos.into(),
                 slash,
             },
+            whole: None,
             types,
             globs: gl,
             unions: HashMap::new(),
-            frags,
+            res: entries.iter().map(|e| e.re.clone()).collect(),
+            frags: vec![None; entries.len()],
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
             prefixes,
@@ -262,6 +259,56 @@ impl Labeller {
             scoped_labels: HashMap::new(),
             dominance,
         }
+    }
+
+    /// The fragment of entry `i`, built on first use: a compilation's queries take the
+    /// entries of the few places its globs name, not the thousands of a distribution's
+    /// file_contexts.
+    fn frag(&mut self, i: usize) -> Option<Frag> {
+        if let Some(f) = self.frags.get(i).copied().flatten() {
+            return Some(f);
+        }
+        let re = self.res.get(i)?.clone();
+        let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
+        let f = self.engine.build(&re, owner);
+        if let Some(slot) = self.frags.get_mut(i) {
+            *slot = Some(f);
+        }
+        Some(f)
+    }
+
+    /// The labelling machine of every entry (built on first use).
+    fn whole(&mut self) -> MachineId {
+        if let Some(m) = self.whole {
+            return m;
+        }
+        let all: Vec<usize> = (0..self.frags.len()).collect();
+        let m = self.machine_of(&all);
+        self.whole = Some(m);
+        m
+    }
+
+    /// The labelling model over every entry.
+    fn info_whole(&mut self) -> Info {
+        Info {
+            lab: self.whole(),
+            ..self.info.clone()
+        }
+    }
+
+    /// A labelling machine of some entries (by rank, increasing), each accepting with
+    /// its rank, with the model's dominance.
+    fn machine_of(&mut self, chosen: &[usize]) -> MachineId {
+        let frags: Vec<(u32, Frag)> = chosen
+            .iter()
+            .filter_map(|&i| Some((u32::try_from(i).ok()?, self.frag(i)?)))
+            .collect();
+        self.engine.add_machine(Machine {
+            starts: frags.iter().map(|(_, f)| f.start).collect(),
+            accepting: frags.iter().map(|(i, f)| (f.end, *i)).collect(),
+            track_universal: false,
+            dominance: Some(self.dominance.clone()),
+        })
     }
 
     /// The labelling model for the paths of the glob machine `glob` (the whole model
@@ -285,7 +332,7 @@ impl Labeller {
     fn info_for_labels(&mut self, labels: &BTreeSet<Label>) -> Info {
         if labels.contains(&UNLABELLED) {
             // paths that match no entry are anywhere
-            return self.info.clone();
+            return self.info_whole();
         }
         let key: Vec<Label> = labels.iter().copied().collect();
         let lab = match self.scoped_labels.get(&key) {
@@ -323,7 +370,7 @@ impl Labeller {
     /// thousands elsewhere in the tree go. Built once per prefix.
     fn scoped(&mut self, prefix: &[u8]) -> MachineId {
         if prefix.is_empty() {
-            return self.info.lab;
+            return self.whole();
         }
         if let Some(m) = self.scoped.get(prefix) {
             return *m;
@@ -339,24 +386,18 @@ impl Labeller {
     /// (this takes in the entries of the directories above) or one of `prefixes` is a
     /// prefix of its stem. Read from the stems alone: the whole model is never stepped.
     fn scoped_by(&mut self, prefixes: &[&[u8]]) -> MachineId {
-        let chosen: Vec<(u32, Frag)> = self
+        let chosen: Vec<usize> = self
             .stems
             .iter()
-            .zip(&self.frags)
             .enumerate()
-            .filter(|(_, (stem, _))| {
+            .filter(|(_, stem)| {
                 prefixes
                     .iter()
                     .any(|p| stem.starts_with(p) || p.starts_with(stem))
             })
-            .filter_map(|(i, (_, f))| u32::try_from(i).ok().map(|i| (i, *f)))
+            .map(|(i, _)| i)
             .collect();
-        self.engine.add_machine(Machine {
-            starts: chosen.iter().map(|(_, f)| f.start).collect(),
-            accepting: chosen.iter().map(|(i, f)| (f.end, *i)).collect(),
-            track_universal: false,
-            dominance: Some(self.dominance.clone()),
-        })
+        self.machine_of(&chosen)
     }
 
     /// The type name of a label code.
@@ -470,7 +511,7 @@ impl Labeller {
             let Some(&(mode, label)) = self.info.entries.get(e) else {
                 continue;
             };
-            let Some(fr) = self.frags.get(e).copied() else {
+            let Some(fr) = self.frag(e) else {
                 continue;
             };
             let m = match self.entry_machines.get(&e) {
@@ -793,7 +834,7 @@ impl Labeller {
             return s.clone();
         }
         let v = self.info.v;
-        let f = *self.frags.get(i)?;
+        let f = self.frag(i)?;
         let m = self.engine.add_machine(Machine {
             starts: vec![f.start],
             accepting: [(f.end, 0)].into(),

@@ -695,9 +695,44 @@ impl Engine {
                 return false;
             }
             let c = self.class_of(b);
-            s = self.step(m, s, c);
+            s = self.step_class(m, s, c);
         }
         !self.accepts(m, s).is_empty()
+    }
+
+    /// The state a machine reaches from `s` over `text`, building only the transitions
+    /// it takes (a search builds whole rows, [`Engine::step`]).
+    pub(crate) fn walk(&mut self, m: MachineId, mut s: u32, text: &[u8]) -> u32 {
+        for &b in text {
+            let c = self.class_of(b);
+            s = self.step_class(m, s, c);
+        }
+        s
+    }
+
+    /// One transition of a machine's DFA, building that one only.
+    fn step_class(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
+        let slot = (s as usize) * self.nclasses() + c;
+        if let Some(&t) = self.dfas.get(m).and_then(|d| d.trans.get(slot)) {
+            if t != UNKNOWN {
+                return t;
+            }
+        }
+        let mut seeds = Vec::new();
+        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+            for &q in set.iter() {
+                if let Some(ts) = self.ctrans.get(q as usize) {
+                    seeds.extend(ts.iter().filter(|(cs, _)| cs.contains(c)).map(|(_, t)| *t));
+                }
+            }
+        }
+        let set = self.closure(&seeds, false, false);
+        let set = self.prune(m, set);
+        let id = self.intern(m, false, set);
+        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
+            *x = id;
+        }
+        id
     }
 
     /// The initial DFA state of a machine.

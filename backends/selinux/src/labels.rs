@@ -488,11 +488,8 @@ impl Labeller {
         let lit = literal_prefix(text);
         let lab = self.scoped(lit.as_bytes());
         let v = self.info.v;
-        let mut s = self.engine.start(lab);
-        for b in lit.bytes() {
-            let c = self.engine.class_of(b);
-            s = self.engine.step(lab, s, c);
-        }
+        let start = self.engine.start(lab);
+        let s = self.engine.walk(lab, start, lit.as_bytes());
         let mut cands: Vec<usize> = self
             .engine
             .subset(lab, s)
@@ -816,11 +813,8 @@ impl Labeller {
     /// The label of one path (no aliasing).
     pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
         let lab = self.scoped(path.as_bytes());
-        let mut s = self.engine.start(lab);
-        for b in path.bytes() {
-            let c = self.engine.class_of(b);
-            s = self.engine.step(lab, s, c);
-        }
+        let start = self.engine.start(lab);
+        let s = self.engine.walk(lab, start, path.as_bytes());
         Info {
             lab,
             ..self.info.clone()

@@ -502,7 +502,16 @@ impl Labeller {
         let mut f = Facts::default();
         let mut any_allowed = false;
         let (saved, start) = (self.engine.budget, self.engine.visited);
+        let glob_start = self.engine.start(glob);
         for e in cands {
+            // every path of the entry starts with its stem: when no path of the glob
+            // does, the entry matches none of them (what its search would find, without
+            // building its machine or searching)
+            let stem = self.stems.get(e).map(Vec::as_slice).unwrap_or_default();
+            let after = self.engine.walk(glob, glob_start, stem);
+            if self.engine.is_dead(glob, after) {
+                continue;
+            }
             let used = self.engine.visited.saturating_sub(start);
             self.engine.budget = BY_ENTRY_BUDGET.saturating_sub(used).min(saved);
             let Some(&(mode, label)) = self.info.entries.get(e) else {

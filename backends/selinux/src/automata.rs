@@ -7,7 +7,7 @@
 //! this module answers them by a breadth-first search over the product of lazily built
 //! DFAs, with a budget on the number of product states, and returns a shortest witness.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
@@ -874,8 +874,8 @@ impl Engine {
         }
         arena.push(aux0);
         let mut parents: Vec<Option<(usize, usize)>> = vec![None];
-        let mut seen: HashSet<Box<[u32]>, FxBuild> = HashSet::default();
-        seen.insert(arena.clone().into_boxed_slice());
+        let mut seen = Seen::new(width);
+        seen.insert(&arena, 0);
         let witness = |parents: &[Option<(usize, usize)>], mut i: usize, reps: &[u8]| {
             let mut out = Vec::new();
             while let Some((p, c)) = parents.get(i).copied().flatten() {
@@ -909,13 +909,13 @@ impl Engine {
                     continue;
                 }
                 after.push(aux2);
-                if seen.contains(after.as_slice()) {
+                if seen.contains(&arena, &after) {
                     continue;
                 }
                 let j = parents.len();
                 self.visited += 1;
-                seen.insert(after.clone().into_boxed_slice());
                 arena.extend_from_slice(&after);
+                seen.insert(&arena, j);
                 parents.push(Some((i, c)));
                 let stop = accept(self, after.get(..width - 1).unwrap_or(&[]), aux2);
                 if stop {
@@ -928,6 +928,83 @@ impl Engine {
             }
         }
         Found::Nothing
+    }
+}
+
+/// The product states a search has reached: an open-addressing table of their indices in
+/// the search's arena (`width` words each), so that a state is stored once, in the arena,
+/// rather than boxed again as a key.
+struct Seen {
+    width: usize,
+    /// Node index + 1 per slot, 0 for an empty slot; the length is a power of two.
+    slots: Vec<u32>,
+    len: usize,
+}
+
+impl Seen {
+    fn new(width: usize) -> Seen {
+        Seen {
+            width,
+            slots: vec![0; 64],
+            len: 0,
+        }
+    }
+
+    fn hash(key: &[u32]) -> usize {
+        let mut h = FxHasher::default();
+        for &x in key {
+            h.write_u32(x);
+        }
+        // the high bits are the best mixed
+        (h.finish() >> 20) as usize
+    }
+
+    fn node<'a>(&self, arena: &'a [u32], i: usize) -> &'a [u32] {
+        arena
+            .get(i * self.width..(i + 1) * self.width)
+            .unwrap_or(&[])
+    }
+
+    fn contains(&self, arena: &[u32], key: &[u32]) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut at = Seen::hash(key) & mask;
+        loop {
+            match self.slots.get(at).copied() {
+                Some(0) | None => return false,
+                Some(n) => {
+                    if self.node(arena, n as usize - 1) == key {
+                        return true;
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Add node `i` of the arena (not yet present).
+    fn insert(&mut self, arena: &[u32], i: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![0; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.len = 0;
+            for n in old.into_iter().filter(|&n| n != 0) {
+                self.place(arena, n);
+            }
+        }
+        self.place(arena, u32::try_from(i + 1).unwrap_or(u32::MAX));
+    }
+
+    fn place(&mut self, arena: &[u32], n: u32) {
+        let mask = self.slots.len() - 1;
+        let mut at = Seen::hash(self.node(arena, n as usize - 1)) & mask;
+        while let Some(slot) = self.slots.get_mut(at) {
+            if *slot == 0 {
+                *slot = n;
+                self.len += 1;
+                return;
+            }
+            at = (at + 1) & mask;
+        }
     }
 }
 

@@ -161,6 +161,8 @@ pub(crate) struct Labeller {
     stems: Vec<Vec<u8>>,
     /// Labelling machines restricted to the entries a literal prefix can meet.
     scoped: HashMap<Vec<u8>, MachineId>,
+    /// Paths labelled so far: the machine and the state they end in.
+    walked: HashMap<String, (MachineId, u32)>,
     /// Labelling machines restricted to the paths of some labels.
     scoped_labels: HashMap<Vec<Label>, MachineId>,
     /// The dominance ranks of the labelling machine, shared by the scoped ones.
@@ -256,6 +258,7 @@ impl Labeller {
             prefixes,
             stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
             scoped: HashMap::new(),
+            walked: HashMap::new(),
             scoped_labels: HashMap::new(),
             dominance,
         }
@@ -850,10 +853,22 @@ impl Labeller {
     }
 
     /// The label of one path (no aliasing).
+    ///
+    /// The machine is scoped by the path's directory (up to its last `/`), which labels
+    /// every path in it as the whole model does ([`Labeller::scoped`]): the sample paths
+    /// of a directory's entries share it. The state a path ends in is kept.
     pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
-        let lab = self.scoped(path.as_bytes());
-        let start = self.engine.start(lab);
-        let s = self.engine.walk(lab, start, path.as_bytes());
+        let (lab, s) = match self.walked.get(path) {
+            Some(&found) => found,
+            None => {
+                let dir = path.rfind('/').map_or("", |i| path.get(..=i).unwrap_or(""));
+                let lab = self.scoped(dir.as_bytes());
+                let start = self.engine.start(lab);
+                let s = self.engine.walk(lab, start, path.as_bytes());
+                self.walked.insert(path.to_string(), (lab, s));
+                (lab, s)
+            }
+        };
         Info {
             lab,
             ..self.info.clone()

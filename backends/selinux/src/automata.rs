@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 /// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
 /// states: short slices of small integers, hashed millions of times per compilation.
@@ -288,8 +289,9 @@ pub(crate) struct Machine {
 #[derive(Debug, Default)]
 struct Dfa {
     machine: Machine,
-    sets: Vec<Box<[StateId]>>,
-    index: HashMap<(bool, Box<[StateId]>), u32, FxBuild>,
+    /// The NFA states of each DFA state, shared with `index`.
+    sets: Vec<Rc<[StateId]>>,
+    index: HashMap<(bool, Rc<[StateId]>), u32, FxBuild>,
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
     trans: Vec<u32>,
@@ -563,7 +565,7 @@ impl Engine {
     }
 
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
-        let key = (initial, set.into_boxed_slice());
+        let key = (initial, Rc::<[StateId]>::from(set));
         if let Some(&id) = self.dfas.get(m).and_then(|d| d.index.get(&key)) {
             return id;
         }
@@ -583,8 +585,9 @@ impl Engine {
         d.sets.push(key.1.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.trans.extend(std::iter::repeat_n(UNKNOWN, nclasses));
-        d.index.insert(key.clone(), id);
-        let universal = track && key.1.iter().any(|&q| self.universal_nfa(m, q));
+        let states = key.1.clone();
+        d.index.insert(key, id);
+        let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
         if let Some(d) = self.dfas.get_mut(m) {
             d.universal.push(universal);
         }

@@ -318,9 +318,15 @@ pub(crate) struct Engine {
     nfa: Nfa,
     class_of: [u8; 256],
     reps: Vec<u8>,
-    ctrans: Vec<Vec<(ClassSet, StateId)>>,
-    /// Each byte set of a transition, as a set of classes (the same few recur).
-    class_sets: HashMap<ByteSet, ClassSet>,
+    /// The transitions of every NFA state over classes, state after state: those of
+    /// state `q` are `ctrans[cstart[q]..cstart[q + 1]]`, each a class set (an index in
+    /// `csets`) and a target.
+    ctrans: Vec<(u32, StateId)>,
+    cstart: Vec<u32>,
+    /// The distinct class sets of the transitions (the same few recur), and the index
+    /// of each byte set's.
+    csets: Vec<ClassSet>,
+    class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
     mark: Vec<u32>,
     generation: u32,
@@ -461,6 +467,8 @@ impl Engine {
             class_of,
             reps,
             ctrans: Vec::with_capacity(n),
+            cstart: vec![0],
+            csets: Vec::new(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
@@ -481,15 +489,15 @@ impl Engine {
         f
     }
 
-    /// The transitions of the states added since the last call, over classes.
+    /// The transitions of the states added since the last call, over classes (the byte
+    /// sets, read only here, are dropped).
     fn convert_new_states(&mut self) {
-        let from = self.ctrans.len();
-        for st in self.nfa.states.get(from..).unwrap_or(&[]) {
-            let row = st
-                .trans
-                .iter()
-                .map(|(set, t)| {
-                    let cs = *self.class_sets.entry(*set).or_insert_with(|| {
+        let from = self.cstart.len() - 1;
+        for st in self.nfa.states.iter_mut().skip(from) {
+            for (set, t) in std::mem::take(&mut st.trans) {
+                let id = match self.class_sets.get(&set) {
+                    Some(&id) => id,
+                    None => {
                         let mut cs = ClassSet::default();
                         for b in 0..=255u8 {
                             if set.contains(b) {
@@ -499,16 +507,34 @@ impl Engine {
                                 }
                             }
                         }
-                        cs
-                    });
-                    (cs, *t)
-                })
-                .collect();
-            self.ctrans.push(row);
+                        let id = u32::try_from(self.csets.len()).unwrap_or(u32::MAX);
+                        self.csets.push(cs);
+                        self.class_sets.insert(set, id);
+                        id
+                    }
+                };
+                self.ctrans.push((id, t));
+            }
+            self.cstart
+                .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
         }
         let n = self.nfa.states.len();
         self.mark.resize(n, 0);
         self.universal_nfa.resize(n, 0);
+    }
+
+    /// The transitions of NFA state `q`: class set and target.
+    fn edges(&self, q: StateId) -> impl Iterator<Item = (&ClassSet, StateId)> + '_ {
+        let q = q as usize;
+        let (from, to) = (
+            self.cstart.get(q).copied().unwrap_or(0) as usize,
+            self.cstart.get(q + 1).copied().unwrap_or(0) as usize,
+        );
+        self.ctrans
+            .get(from..to)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&(id, t)| Some((self.csets.get(id as usize)?, t)))
     }
 
     /// The number of byte classes.
@@ -664,9 +690,11 @@ impl Engine {
             for c in 0..self.nclasses() {
                 let mut seeds = Vec::new();
                 for &x in &base {
-                    if let Some(ts) = self.ctrans.get(x as usize) {
-                        seeds.extend(ts.iter().filter(|(cs, _)| cs.contains(c)).map(|(_, t)| *t));
-                    }
+                    seeds.extend(
+                        self.edges(x)
+                            .filter(|(cs, _)| cs.contains(c))
+                            .map(|(_, t)| t),
+                    );
                 }
                 if !self.closure(&seeds, false, false).contains(&q) {
                     u = false;
@@ -724,9 +752,11 @@ impl Engine {
         let mut seeds = Vec::new();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
-                if let Some(ts) = self.ctrans.get(q as usize) {
-                    seeds.extend(ts.iter().filter(|(cs, _)| cs.contains(c)).map(|(_, t)| *t));
-                }
+                seeds.extend(
+                    self.edges(q)
+                        .filter(|(cs, _)| cs.contains(c))
+                        .map(|(_, t)| t),
+                );
             }
         }
         let set = self.closure(&seeds, false, false);
@@ -790,9 +820,7 @@ impl Engine {
         let mut trans: Vec<(ClassSet, StateId)> = Vec::new();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
-                if let Some(ts) = self.ctrans.get(q as usize) {
-                    trans.extend_from_slice(ts);
-                }
+                trans.extend(self.edges(q).map(|(cs, t)| (*cs, t)));
             }
         }
         let mut distinct: Vec<ClassSet> = trans.iter().map(|(cs, _)| *cs).collect();

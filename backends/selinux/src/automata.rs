@@ -123,11 +123,14 @@ struct NState {
     eol: Vec<StateId>,
 }
 
-/// The NFA arena: every automaton of one analysis lives here.
+/// The NFA arena: every automaton of one analysis lives here. States are built here,
+/// then frozen into the [`Engine`]'s flat tables; `states` holds those not frozen yet,
+/// from id `base` on.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Nfa {
     states: Vec<NState>,
-    /// Which fragment (file_contexts entry, glob...) each state belongs to.
+    base: u32,
+    /// Which fragment (file_contexts entry, glob...) each state belongs to (every state).
     owner: Vec<u32>,
 }
 
@@ -172,14 +175,17 @@ impl Re {
 
 impl Nfa {
     fn add(&mut self, owner: u32) -> StateId {
-        let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        let id = u32::try_from(self.states.len())
+            .ok()
+            .and_then(|n| n.checked_add(self.base))
+            .unwrap_or(u32::MAX);
         self.states.push(NState::default());
         self.owner.push(owner);
         id
     }
 
     fn st(&mut self, s: StateId) -> Option<&mut NState> {
-        self.states.get_mut(s as usize)
+        self.states.get_mut(s.checked_sub(self.base)? as usize)
     }
 
     fn eps(&mut self, a: StateId, b: StateId) {
@@ -323,6 +329,10 @@ pub(crate) struct Engine {
     /// `csets`) and a target.
     ctrans: Vec<(u32, StateId)>,
     cstart: Vec<u32>,
+    /// The epsilon edges of every NFA state, the same way: target and kind ([`EPS`],
+    /// [`BOL`], [`EOL`]).
+    ceps: Vec<(StateId, u8)>,
+    estart: Vec<u32>,
     /// The distinct class sets of the transitions (the same few recur), and the index
     /// of each byte set's.
     csets: Vec<ClassSet>,
@@ -388,6 +398,21 @@ impl ClassSet {
             })
         })
     }
+}
+
+/// Kinds of epsilon edges: always, only at the start of the input (`^`), only at its
+/// end (`$`).
+const EPS: u8 = 0;
+const BOL: u8 = 1;
+const EOL: u8 = 2;
+
+/// The range of state `q`'s edges in a flat table with offsets `start`.
+fn span(start: &[u32], q: StateId) -> (usize, usize) {
+    let q = q as usize;
+    (
+        start.get(q).copied().unwrap_or(0) as usize,
+        start.get(q + 1).copied().unwrap_or(0) as usize,
+    )
 }
 
 fn cls(class_of: &[u8; 256], b: u8) -> u8 {
@@ -468,6 +493,8 @@ impl Engine {
             reps,
             ctrans: Vec::with_capacity(n),
             cstart: vec![0],
+            ceps: Vec::new(),
+            estart: vec![0],
             csets: Vec::new(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
@@ -492,9 +519,9 @@ impl Engine {
     /// The transitions of the states added since the last call, over classes (the byte
     /// sets, read only here, are dropped).
     fn convert_new_states(&mut self) {
-        let from = self.cstart.len() - 1;
-        for st in self.nfa.states.iter_mut().skip(from) {
-            for (set, t) in std::mem::take(&mut st.trans) {
+        let count = self.nfa.states.len();
+        for st in std::mem::take(&mut self.nfa.states) {
+            for (set, t) in st.trans {
                 let id = match self.class_sets.get(&set) {
                     Some(&id) => id,
                     None => {
@@ -517,19 +544,25 @@ impl Engine {
             }
             self.cstart
                 .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
+            let kinds = [(st.eps, EPS), (st.bol, BOL), (st.eol, EOL)];
+            for (targets, kind) in kinds {
+                self.ceps.extend(targets.into_iter().map(|t| (t, kind)));
+            }
+            self.estart
+                .push(u32::try_from(self.ceps.len()).unwrap_or(u32::MAX));
         }
-        let n = self.nfa.states.len();
+        self.nfa.base = self
+            .nfa
+            .base
+            .saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+        let n = self.nfa.base as usize;
         self.mark.resize(n, 0);
         self.universal_nfa.resize(n, 0);
     }
 
     /// The transitions of NFA state `q`: class set and target.
     fn edges(&self, q: StateId) -> impl Iterator<Item = (&ClassSet, StateId)> + '_ {
-        let q = q as usize;
-        let (from, to) = (
-            self.cstart.get(q).copied().unwrap_or(0) as usize,
-            self.cstart.get(q + 1).copied().unwrap_or(0) as usize,
-        );
+        let (from, to) = span(&self.cstart, q);
         self.ctrans
             .get(from..to)
             .unwrap_or(&[])
@@ -576,13 +609,10 @@ impl Engine {
                 _ => continue,
             }
             out.push(s);
-            if let Some(st) = self.nfa.states.get(s as usize) {
-                stack.extend(st.eps.iter().copied());
-                if at_start {
-                    stack.extend(st.bol.iter().copied());
-                }
-                if at_end {
-                    stack.extend(st.eol.iter().copied());
+            let (from, to) = span(&self.estart, s);
+            for &(t, kind) in self.ceps.get(from..to).unwrap_or(&[]) {
+                if kind == EPS || (kind == BOL && at_start) || (kind == EOL && at_end) {
+                    stack.push(t);
                 }
             }
         }

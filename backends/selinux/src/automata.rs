@@ -953,12 +953,17 @@ impl Engine {
         let nclasses = self.nclasses();
         let mut before: Vec<u32> = Vec::with_capacity(width);
         let mut after: Vec<u32> = Vec::with_capacity(width);
+        let mut prev: Vec<u32> = Vec::with_capacity(width);
         while let Some(i) = queue.pop_front() {
             before.clear();
             before.extend_from_slice(arena.get(i * width..(i + 1) * width).unwrap_or(&[]));
             let Some((&aux, states)) = before.split_last() else {
                 continue;
             };
+            // the classes a state treats alike are mostly adjacent: a class leading to
+            // the same product state as the one before it has the same outcome (dead,
+            // or reached by then), so it is skipped at once
+            prev.clear();
             for c in 0..nclasses {
                 after.clear();
                 for (&m, &st) in machines.iter().zip(states) {
@@ -966,10 +971,15 @@ impl Engine {
                     after.push(next);
                 }
                 let aux2 = aux_step(self, states, &after, aux, c);
-                if dead(self, &after, aux2) {
+                after.push(aux2);
+                if after == prev {
                     continue;
                 }
-                after.push(aux2);
+                prev.clear();
+                prev.extend_from_slice(&after);
+                if dead(self, after.get(..width - 1).unwrap_or(&[]), aux2) {
+                    continue;
+                }
                 if seen.contains(&arena, &after) {
                     continue;
                 }

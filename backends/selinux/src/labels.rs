@@ -510,8 +510,8 @@ impl Labeller {
             // every path of the entry starts with its stem: when no path of the glob
             // does, the entry matches none of them (what its search would find, without
             // building its machine or searching)
-            let stem = self.stems.get(e).map(Vec::as_slice).unwrap_or_default();
-            let after = self.engine.walk(glob, glob_start, stem);
+            let stem = self.stems.get(e).cloned().unwrap_or_default();
+            let after = self.engine.walk(glob, glob_start, &stem);
             if self.engine.is_dead(glob, after) {
                 continue;
             }
@@ -548,7 +548,17 @@ impl Labeller {
                 self.engine.budget = saved;
                 continue;
             }
-            let overlap = self.overlap(&[glob, v, m], allow, deny);
+            // the entry meets the glob: when the allow and deny machines decide every
+            // path starting with the stem alike, they decide the paths it meets, and
+            // the full search would find just that
+            let decided = match meets {
+                Ok(true) => self.decided_after(&stem, allow, deny),
+                _ => None,
+            };
+            let overlap = match decided {
+                Some(allowed) => Ok((true, allowed)),
+                None => self.overlap(&[glob, v, m], allow, deny),
+            };
             self.engine.budget = saved;
             let (hit, allowed) = overlap?;
             if !hit {
@@ -586,6 +596,31 @@ impl Labeller {
             *f.parents.entry(l).or_insert(false) |= any_allowed;
         }
         Ok(f)
+    }
+
+    /// Whether every path starting with `prefix` is inside `allow` and outside `deny`
+    /// (`Some(true)`), or every such path is outside `allow` or inside `deny`
+    /// (`Some(false)`); `None` when the machines tell them apart.
+    fn decided_after(
+        &mut self,
+        prefix: &[u8],
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<bool> {
+        let mut after = |m: MachineId| {
+            let s = self.engine.start(m);
+            let s = self.engine.walk(m, s, prefix);
+            (self.engine.is_universal(m, s), self.engine.is_dead(m, s))
+        };
+        let (allow_all, allow_none) = allow.map_or((false, true), &mut after);
+        let (deny_all, deny_none) = deny.map_or((false, true), &mut after);
+        if allow_none || deny_all {
+            Some(false)
+        } else if allow_all && deny_none {
+            Some(true)
+        } else {
+            None
+        }
     }
 
     /// Does the product of `ms` accept some path?

@@ -926,10 +926,61 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
+        let starts = machines.iter().map(|&m| self.start(m)).collect();
+        self.search_from(machines, starts, aux0, aux_step, dead, accept)
+    }
+
+    /// [`Engine::search`] over the strings that start with `prefix`, from the product
+    /// state after it; the witness starts with `prefix`. When every other string leads to
+    /// a dead state and no proper prefix of `prefix` is accepted (a machine of strings
+    /// that all start with `prefix`), this is what [`Engine::search`] finds, without
+    /// reading the prefix class by class.
+    pub(crate) fn search_after(
+        &mut self,
+        machines: &[MachineId],
+        prefix: &[u8],
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
+        let mut states: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
+        let mut aux = aux0;
+        if dead(self, &states, aux) {
+            return Found::Nothing;
+        }
+        for &b in prefix {
+            let c = self.class_of(b);
+            let next: Vec<u32> = machines
+                .iter()
+                .zip(&states)
+                .map(|(&m, &s)| self.step_class(m, s, c))
+                .collect();
+            aux = aux_step(self, &states, &next, aux, c);
+            states = next;
+            if dead(self, &states, aux) {
+                return Found::Nothing;
+            }
+        }
+        match self.search_from(machines, states, aux, aux_step, dead, accept) {
+            Found::Witness(w) => Found::Witness(prefix.iter().copied().chain(w).collect()),
+            other => other,
+        }
+    }
+
+    fn search_from(
+        &mut self,
+        machines: &[MachineId],
+        starts: Vec<u32>,
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
         // Product states live in one flat arena, `width` words each: the machines'
         // states, then the auxiliary value; `seen` maps each to its node.
         let width = machines.len() + 1;
-        let mut arena: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
+        let mut arena: Vec<u32> = starts;
         if dead(self, &arena, aux0) {
             return Found::Nothing;
         }
@@ -972,7 +1023,7 @@ impl Engine {
                 }
                 let aux2 = aux_step(self, states, &after, aux, c);
                 after.push(aux2);
-                if after == prev {
+                if same(&after, &prev) {
                     continue;
                 }
                 prev.clear();
@@ -1000,6 +1051,12 @@ impl Engine {
         }
         Found::Nothing
     }
+}
+
+/// Slice equality without a call to `memcmp`: product states are a few words, compared
+/// millions of times.
+fn same(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// The product states a search has reached: an open-addressing table of their indices in
@@ -1043,7 +1100,7 @@ impl Seen {
             match self.slots.get(at).copied() {
                 Some(0) | None => return false,
                 Some(n) => {
-                    if self.node(arena, n as usize - 1) == key {
+                    if same(self.node(arena, n as usize - 1), key) {
                         return true;
                     }
                 }

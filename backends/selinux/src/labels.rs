@@ -542,7 +542,7 @@ impl Labeller {
             // count against the shared budget, so it refuses no glob the full search
             // would not; past the budget it leaves the answer to the full search.
             let before = self.engine.visited;
-            let meets = self.meets(&[glob, v, m]);
+            let meets = self.meets(&[glob, v, m], &stem);
             self.engine.visited = before;
             if meets == Ok(false) {
                 self.engine.budget = saved;
@@ -557,7 +557,7 @@ impl Labeller {
             };
             let overlap = match decided {
                 Some(allowed) => Ok((true, allowed)),
-                None => self.overlap(&[glob, v, m], allow, deny),
+                None => self.overlap(&[glob, v, m], &stem, allow, deny),
             };
             self.engine.budget = saved;
             let (hit, allowed) = overlap?;
@@ -623,8 +623,9 @@ impl Labeller {
         }
     }
 
-    /// Does the product of `ms` accept some path?
-    fn meets(&mut self, ms: &[MachineId]) -> Result<bool, TooBig> {
+    /// Does the product of `ms` accept some path? All the paths of one of them (an
+    /// entry's) start with `stem`: the search starts after it ([`Engine::search_after`]).
+    fn meets(&mut self, ms: &[MachineId], stem: &[u8]) -> Result<bool, TooBig> {
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
             ms.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s))
         };
@@ -633,7 +634,7 @@ impl Labeller {
         };
         match self
             .engine
-            .search(ms, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+            .search_after(ms, stem, 0, &|_, _, _, x, _| x, &dead, &mut accept)
         {
             Found::TooBig => Err(TooBig),
             Found::Nothing => Ok(false),
@@ -642,10 +643,11 @@ impl Labeller {
     }
 
     /// Does the product of `ms` (glob, valid paths, entry) accept some path, and some path
-    /// inside `allow` and outside `deny`?
+    /// inside `allow` and outside `deny`? The entry's paths all start with `stem`.
     fn overlap(
         &mut self,
         ms: &[MachineId],
+        stem: &[u8],
         allow: Option<MachineId>,
         deny: Option<MachineId>,
     ) -> Result<(bool, bool), TooBig> {
@@ -680,7 +682,7 @@ impl Labeller {
         };
         match self
             .engine
-            .search(&all, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+            .search_after(&all, stem, 0, &|_, _, _, x, _| x, &dead, &mut accept)
         {
             Found::TooBig => Err(TooBig),
             _ => Ok((hit, allowed)),

@@ -161,6 +161,8 @@ pub(crate) struct Labeller {
     stems: Vec<Vec<u8>>,
     /// Labelling machines restricted to the entries a literal prefix can meet.
     scoped: HashMap<Vec<u8>, MachineId>,
+    /// Whether an entry matches some valid path, once asked ([`Labeller::facts_by_entry`]).
+    nonempty: HashMap<usize, bool>,
     /// Paths labelled so far: the machine and the state they end in.
     walked: HashMap<String, (MachineId, u32)>,
     /// Labelling machines restricted to the paths of some labels.
@@ -259,6 +261,7 @@ impl Labeller {
             stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
             scoped: HashMap::new(),
             walked: HashMap::new(),
+            nonempty: HashMap::new(),
             scoped_labels: HashMap::new(),
             dominance,
         }
@@ -542,7 +545,22 @@ impl Labeller {
             // count against the shared budget, so it refuses no glob the full search
             // would not; past the budget it leaves the answer to the full search.
             let before = self.engine.visited;
-            let meets = self.meets(&[glob, v, m], &stem);
+            // after the stem the glob may accept everything (`/**`): the entry then
+            // meets it when it matches some valid path at all, kept per entry
+            let meets = if self.engine.is_universal(glob, after) {
+                match self.nonempty.get(&e) {
+                    Some(&known) => Ok(known),
+                    None => {
+                        let found = self.meets(&[v, m], &stem);
+                        if let Ok(known) = found {
+                            self.nonempty.insert(e, known);
+                        }
+                        found
+                    }
+                }
+            } else {
+                self.meets(&[glob, v, m], &stem)
+            };
             self.engine.visited = before;
             if meets == Ok(false) {
                 self.engine.budget = saved;

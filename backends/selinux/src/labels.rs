@@ -163,8 +163,8 @@ pub(crate) struct Labeller {
     scoped: HashMap<Vec<u8>, MachineId>,
     /// Whether an entry matches some valid path, once asked ([`Labeller::facts_by_entry`]).
     nonempty: HashMap<usize, bool>,
-    /// Paths labelled so far: the machine and the state they end in.
-    walked: HashMap<String, (MachineId, u32)>,
+    /// Paths labelled so far: the entries matching each (increasing rank).
+    walked: HashMap<String, Vec<usize>>,
     /// Labelling machines restricted to the paths of some labels.
     scoped_labels: HashMap<Vec<Label>, MachineId>,
     /// The dominance ranks of the labelling machine, shared by the scoped ones.
@@ -523,21 +523,8 @@ impl Labeller {
             let Some(&(mode, label)) = self.info.entries.get(e) else {
                 continue;
             };
-            let Some(fr) = self.frag(e) else {
+            let Some(m) = self.entry_machine(e) else {
                 continue;
-            };
-            let m = match self.entry_machines.get(&e) {
-                Some(m) => *m,
-                None => {
-                    let m = self.engine.add_machine(Machine {
-                        starts: vec![fr.start],
-                        accepting: [(fr.end, 0)].into(),
-                        track_universal: false,
-                        dominance: None,
-                    });
-                    self.entry_machines.insert(e, m);
-                    m
-                }
             };
             // whether the entry meets the glob at all, in the product without the
             // allow and deny machines (far fewer states, and it stops at the first
@@ -907,28 +894,59 @@ impl Labeller {
         }
     }
 
-    /// The label of one path (no aliasing).
-    ///
-    /// The machine is scoped by the path's directory (up to its last `/`), which labels
-    /// every path in it as the whole model does ([`Labeller::scoped`]): the sample paths
-    /// of a directory's entries share it. The state a path ends in is kept.
+    /// The label of one path (no aliasing): the highest-ranked entry whose mode fits and
+    /// whose regex matches it, as the labelling machines find (their pruning drops only
+    /// entries below a surely matching one). An entry matches only paths starting with
+    /// its stem, so only those entries are tried, each on its own machine (shared with
+    /// [`Labeller::facts_by_entry`]); the entries of a path are kept.
     pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
-        let (lab, s) = match self.walked.get(path) {
-            Some(&found) => found,
+        let matching = match self.walked.get(path) {
+            Some(found) => found.clone(),
             None => {
-                let dir = path.rfind('/').map_or("", |i| path.get(..=i).unwrap_or(""));
-                let lab = self.scoped(dir.as_bytes());
-                let start = self.engine.start(lab);
-                let s = self.engine.walk(lab, start, path.as_bytes());
-                self.walked.insert(path.to_string(), (lab, s));
-                (lab, s)
+                let bytes = path.as_bytes();
+                let cands: Vec<usize> = self
+                    .stems
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, stem)| bytes.starts_with(stem))
+                    .map(|(i, _)| i)
+                    .collect();
+                let mut matching = Vec::new();
+                for i in cands {
+                    if let Some(m) = self.entry_machine(i) {
+                        if self.engine.accepts_str(m, bytes) {
+                            matching.push(i);
+                        }
+                    }
+                }
+                self.walked.insert(path.to_string(), matching.clone());
+                matching
             }
         };
-        Info {
-            lab,
-            ..self.info.clone()
+        matching
+            .iter()
+            .rev()
+            .find_map(|&i| {
+                let (mode, label) = self.info.entries.get(i)?;
+                (mode.is_none() || *mode == Some(class)).then_some(*label)
+            })
+            .unwrap_or(UNLABELLED)
+    }
+
+    /// The machine of entry `i` alone (built once).
+    fn entry_machine(&mut self, i: usize) -> Option<MachineId> {
+        if let Some(m) = self.entry_machines.get(&i) {
+            return Some(*m);
         }
-        .top(&self.engine, s, class)
+        let fr = self.frag(i)?;
+        let m = self.engine.add_machine(Machine {
+            starts: vec![fr.start],
+            accepting: [(fr.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
+        });
+        self.entry_machines.insert(i, m);
+        Some(m)
     }
 
     /// A shortest valid path entry `i` matches, if any (cached).

@@ -955,22 +955,19 @@ impl Labeller {
             return s.clone();
         }
         let v = self.info.v;
-        let f = self.frag(i)?;
-        let m = self.engine.add_machine(Machine {
-            starts: vec![f.start],
-            accepting: [(f.end, 0)].into(),
-            track_universal: false,
-            dominance: None,
-        });
+        let m = self.entry_machine(i)?;
+        let stem = self.stems.get(i).cloned().unwrap_or_default();
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
             t.first().is_none_or(|&s| e.is_dead(v, s)) || t.get(1).is_none_or(|&s| e.is_dead(m, s))
         };
         let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
             acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
         };
-        let found = self
-            .engine
-            .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        // the entry's paths all start with its stem, whose bytes are classes of their
+        // own (literals of the entries): the witness is the one found from the start
+        let found =
+            self.engine
+                .search_after(&[v, m], &stem, 0, &|_, _, _, x, _| x, &dead, &mut accept);
         let out = match found {
             Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
             _ => None,

@@ -165,6 +165,8 @@ pub(crate) struct Labeller {
     nonempty: HashMap<usize, bool>,
     /// Paths labelled so far: the entries matching each (increasing rank).
     walked: HashMap<String, Vec<usize>>,
+    /// The labelling machine of each set of entries built so far.
+    by_entries: HashMap<Vec<usize>, MachineId>,
     /// Labelling machines restricted to the paths of some labels.
     scoped_labels: HashMap<Vec<Label>, MachineId>,
     /// The dominance ranks of the labelling machine, shared by the scoped ones.
@@ -260,6 +262,7 @@ impl Labeller {
             prefixes,
             stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
             scoped: HashMap::new(),
+            by_entries: HashMap::new(),
             walked: HashMap::new(),
             nonempty: HashMap::new(),
             scoped_labels: HashMap::new(),
@@ -403,7 +406,14 @@ impl Labeller {
             })
             .map(|(i, _)| i)
             .collect();
-        self.machine_of(&chosen)
+        // prefixes in one directory (`/usr/share/webapp/`, `/usr/share/locale-langpack/`)
+        // often take the same entries: one machine, whose DFA states they share
+        if let Some(&m) = self.by_entries.get(&chosen) {
+            return m;
+        }
+        let m = self.machine_of(&chosen);
+        self.by_entries.insert(chosen, m);
+        m
     }
 
     /// The type name of a label code.

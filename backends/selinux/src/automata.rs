@@ -7,7 +7,7 @@
 //! this module answers them by a breadth-first search over the product of lazily built
 //! DFAs, with a budget on the number of product states, and returns a shortest witness.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
@@ -163,9 +163,11 @@ pub(crate) enum Re {
 impl Re {
     /// Push the byte sets of every `Set` of the expression: the sets its fragment's
     /// transitions read ([`Nfa::build`]).
-    pub(crate) fn byte_sets(&self, out: &mut Vec<ByteSet>) {
+    pub(crate) fn byte_sets(&self, out: &mut HashSet<ByteSet>) {
         match self {
-            Re::Set(set) => out.push(*set),
+            Re::Set(set) => {
+                out.insert(*set);
+            }
             Re::Concat(parts) | Re::Alt(parts) => parts.iter().for_each(|p| p.byte_sets(out)),
             Re::Repeat(inner, _, _) => inner.byte_sets(out),
             Re::Empty | Re::Bol | Re::Eol => {}
@@ -430,7 +432,7 @@ impl Engine {
     /// the byte sets of the expressions [`Engine::build`] may add afterwards: the classes,
     /// hence the order in which searches read paths and the witnesses they find, are
     /// those of an arena holding all of them from the start.
-    pub(crate) fn new(nfa: Nfa, later: Vec<ByteSet>) -> Engine {
+    pub(crate) fn new(nfa: Nfa, later: HashSet<ByteSet>) -> Engine {
         let mut sets: Vec<ByteSet> = nfa
             .states
             .iter()
@@ -1196,7 +1198,7 @@ mod tests {
             0,
         );
         let v = valid_paths(&mut nfa, 1);
-        let mut e = Engine::new(nfa, Vec::new());
+        let mut e = Engine::new(nfa, HashSet::new());
         let ma = e.add_machine(Machine {
             starts: vec![a.start],
             accepting: [(a.end, 0)].into(),

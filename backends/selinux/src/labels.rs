@@ -8,7 +8,7 @@
 use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa, Re};
 use crate::fcontexts::{FcEntry, FcLabel, FileClass};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 /// A label code: [`UNLABELLED`], [`NONE`], or `TYPE0 + i` for the i-th type.
@@ -195,7 +195,8 @@ impl Labeller {
         let mut types: Vec<String> = Vec::new();
         let mut type_ids: HashMap<String, Label> = HashMap::new();
         let mut infos = Vec::new();
-        let mut later = Vec::new();
+        // the distinct byte sets of the entries (a few hundred among millions of bytes)
+        let mut later = HashSet::new();
         for e in entries {
             e.re.byte_sets(&mut later);
             let label = match &e.label {

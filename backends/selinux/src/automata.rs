@@ -302,12 +302,22 @@ struct Dfa {
     index: HashMap<(bool, Rc<[StateId]>), u32, FxBuild>,
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
-    trans: Vec<u32>,
+    /// Per DFA state, once it has been stepped: its partition of the classes (`pids`,
+    /// an index in [`Engine::partitions`]) and where its targets, one per part, start in
+    /// `targets` (`offs`, [`NO_ROW`] before; a target is [`UNKNOWN`] until computed).
+    /// Most states send the 68 classes of Debian's contexts to a handful of targets, and
+    /// the same few partitions recur: two words per state and one per part, not a word
+    /// per class.
+    pids: Vec<u32>,
+    offs: Vec<u32>,
+    targets: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
 }
 
 const UNKNOWN: u32 = u32::MAX;
+/// A DFA state not stepped yet (no partition).
+const NO_ROW: u32 = u32::MAX;
 
 /// What a search found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -335,6 +345,9 @@ pub(crate) struct Engine {
     /// [`BOL`], [`EOL`]).
     ceps: Vec<(StateId, u8)>,
     estart: Vec<u32>,
+    /// The partitions of the classes DFA states have (class → part), interned.
+    partitions: Vec<Box<[u8]>>,
+    partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
     /// The distinct class sets of the transitions (the same few recur), and the index
     /// of each byte set's.
     csets: Vec<ClassSet>,
@@ -498,6 +511,8 @@ impl Engine {
             ceps: Vec::new(),
             estart: vec![0],
             csets: Vec::new(),
+            partitions: Vec::new(),
+            partition_ids: HashMap::default(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
@@ -628,7 +643,6 @@ impl Engine {
             return id;
         }
         let end = self.closure(&key.1, initial, true);
-        let nclasses = self.nclasses();
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };
@@ -642,7 +656,8 @@ impl Engine {
         let track = d.machine.track_universal;
         d.sets.push(key.1.clone());
         d.accepts.push(acc.into_boxed_slice());
-        d.trans.extend(std::iter::repeat_n(UNKNOWN, nclasses));
+        d.offs.push(NO_ROW);
+        d.pids.push(0);
         let states = key.1.clone();
         d.index.insert(key, id);
         let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
@@ -758,46 +773,19 @@ impl Engine {
                 return false;
             }
             let c = self.class_of(b);
-            s = self.step_class(m, s, c);
+            s = self.step(m, s, c);
         }
         !self.accepts(m, s).is_empty()
     }
 
-    /// The state a machine reaches from `s` over `text`, building only the transitions
-    /// it takes (a search builds whole rows, [`Engine::step`]).
+    /// The state a machine reaches from `s` over `text`, building only the targets of
+    /// the parts it takes ([`Engine::step`]).
     pub(crate) fn walk(&mut self, m: MachineId, mut s: u32, text: &[u8]) -> u32 {
         for &b in text {
             let c = self.class_of(b);
-            s = self.step_class(m, s, c);
+            s = self.step(m, s, c);
         }
         s
-    }
-
-    /// One transition of a machine's DFA, building that one only.
-    fn step_class(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        let slot = (s as usize) * self.nclasses() + c;
-        if let Some(&t) = self.dfas.get(m).and_then(|d| d.trans.get(slot)) {
-            if t != UNKNOWN {
-                return t;
-            }
-        }
-        let mut seeds = Vec::new();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
-            for &q in set.iter() {
-                seeds.extend(
-                    self.edges(q)
-                        .filter(|(cs, _)| cs.contains(c))
-                        .map(|(_, t)| t),
-                );
-            }
-        }
-        let set = self.closure(&seeds, false, false);
-        let set = self.prune(m, set);
-        let id = self.intern(m, false, set);
-        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
-            *x = id;
-        }
-        id
     }
 
     /// The initial DFA state of a machine.
@@ -824,38 +812,100 @@ impl Engine {
         self.dfas.get(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
     }
 
-    /// One step of a machine's DFA.
+    /// One step of a machine's DFA: the target of the part of `c` in the state's
+    /// partition, computed the first time one of its classes is stepped.
+    #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        let slot = (s as usize) * self.nclasses() + c;
-        let known = |e: &Engine| {
-            e.dfas
-                .get(m)
-                .and_then(|d| d.trans.get(slot))
-                .copied()
-                .filter(|&t| t != UNKNOWN)
-        };
-        if let Some(t) = known(self) {
-            return t;
+        if let Some(d) = self.dfas.get(m) {
+            if let (Some(&off), Some(&pid)) = (d.offs.get(s as usize), d.pids.get(s as usize)) {
+                if off != NO_ROW {
+                    let part = self
+                        .partitions
+                        .get(pid as usize)
+                        .and_then(|p| p.get(c))
+                        .copied()
+                        .unwrap_or(0);
+                    if let Some(&t) = d.targets.get(off as usize + usize::from(part)) {
+                        if t != UNKNOWN {
+                            return t;
+                        }
+                    }
+                }
+            }
         }
-        self.fill_row(m, s);
-        known(self).unwrap_or(UNKNOWN)
+        self.step_slow(m, s, c)
     }
 
-    /// Every transition of DFA state `s` at once. The classes whose bytes the state's NFA
+    /// [`Engine::step`] when the target is not known yet.
+    #[inline(never)]
+    fn step_slow(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
+        // the target (or UNKNOWN) and its slot, once the state has its partition
+        let lookup = |e: &Engine| -> Option<(u32, usize)> {
+            let d = e.dfas.get(m)?;
+            let part = |pid: u32| {
+                e.partitions
+                    .get(pid as usize)
+                    .and_then(|p| p.get(c))
+                    .copied()
+            };
+            match (
+                d.offs.get(s as usize),
+                d.pids.get(s as usize).and_then(|&p| part(p)),
+            ) {
+                (Some(&off), Some(part)) if off != NO_ROW => {
+                    let slot = off as usize + usize::from(part);
+                    Some((d.targets.get(slot).copied().unwrap_or(UNKNOWN), slot))
+                }
+                _ => None,
+            }
+        };
+        let found = match lookup(self) {
+            Some(found) => Some(found),
+            None => {
+                self.partition(m, s);
+                lookup(self)
+            }
+        };
+        let Some((t, slot)) = found else {
+            return UNKNOWN;
+        };
+        if t != UNKNOWN {
+            return t;
+        }
+        // every class of the part has the same seeds: those of `c`
+        let mut seeds = Vec::new();
+        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+            for &q in set.iter() {
+                seeds.extend(
+                    self.edges(q)
+                        .filter(|(cs, _)| cs.contains(c))
+                        .map(|(_, t)| t),
+                );
+            }
+        }
+        let set = self.closure(&seeds, false, false);
+        let set = self.prune(m, set);
+        let id = self.intern(m, false, set);
+        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {
+            *x = id;
+        }
+        id
+    }
+
+    /// The partition of the classes of DFA state `s`: the classes whose bytes its NFA
     /// states treat alike (the same transitions contain them) lead to the same state, so
     /// the classes are partitioned by the transitions' class sets and each part's target
     /// is computed once: a state of entries reading `.*` and a few literal bytes has a
     /// handful of parts, not one closure per class. The targets are those of the
     /// class-by-class computation.
-    fn fill_row(&mut self, m: MachineId, s: u32) {
+    fn partition(&mut self, m: MachineId, s: u32) {
         let nclasses = self.nclasses();
-        let mut trans: Vec<(ClassSet, StateId)> = Vec::new();
+        let mut distinct: Vec<ClassSet> = Vec::new();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
-                trans.extend(self.edges(q).map(|(cs, t)| (*cs, t)));
+                distinct.extend(self.edges(q).map(|(cs, _)| *cs));
             }
         }
-        let mut distinct: Vec<ClassSet> = trans.iter().map(|(cs, _)| *cs).collect();
         distinct.sort_unstable_by_key(|cs| cs.0);
         distinct.dedup();
         let mut parts = vec![ClassSet::first(nclasses)];
@@ -870,26 +920,34 @@ impl Engine {
             }
             parts = next;
         }
-        let base = (s as usize) * nclasses;
-        for part in parts {
-            let Some(rep) = part.iter().next() else {
-                continue;
-            };
-            let seeds: Vec<StateId> = trans
-                .iter()
-                .filter(|(cs, _)| cs.contains(rep))
-                .map(|(_, t)| *t)
-                .collect();
-            let set = self.closure(&seeds, false, false);
-            let set = self.prune(m, set);
-            let id = self.intern(m, false, set);
-            if let Some(d) = self.dfas.get_mut(m) {
-                for c in part.iter() {
-                    if let Some(x) = d.trans.get_mut(base + c) {
-                        *x = id;
-                    }
+        let mut map = vec![0u8; nclasses];
+        for (i, part) in parts.iter().enumerate() {
+            for c in part.iter() {
+                if let Some(x) = map.get_mut(c) {
+                    *x = u8::try_from(i).unwrap_or(u8::MAX);
                 }
             }
+        }
+        let map = map.into_boxed_slice();
+        let pid = match self.partition_ids.get(&map) {
+            Some(&pid) => pid,
+            None => {
+                let pid = u32::try_from(self.partitions.len()).unwrap_or(u32::MAX);
+                self.partitions.push(map.clone());
+                self.partition_ids.insert(map, pid);
+                pid
+            }
+        };
+        let Some(d) = self.dfas.get_mut(m) else {
+            return;
+        };
+        if let Some(x) = d.pids.get_mut(s as usize) {
+            *x = pid;
+        }
+        let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
+        d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
+        if let Some(x) = d.offs.get_mut(s as usize) {
+            *x = off;
         }
     }
 
@@ -956,7 +1014,7 @@ impl Engine {
             let next: Vec<u32> = machines
                 .iter()
                 .zip(&states)
-                .map(|(&m, &s)| self.step_class(m, s, c))
+                .map(|(&m, &s)| self.step(m, s, c))
                 .collect();
             aux = aux_step(self, &states, &next, aux, c);
             states = next;

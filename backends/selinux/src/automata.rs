@@ -7,8 +7,11 @@
 //! this module answers them by a breadth-first search over the product of lazily built
 //! DFAs, with a budget on the number of product states, and returns a shortest witness.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+
+mod search;
 
 /// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
 /// states: short slices of small integers, hashed millions of times per compilation.
@@ -122,11 +125,14 @@ struct NState {
     eol: Vec<StateId>,
 }
 
-/// The NFA arena: every automaton of one analysis lives here.
+/// The NFA arena: every automaton of one analysis lives here. States are built here,
+/// then frozen into the [`Engine`]'s flat tables; `states` holds those not frozen yet,
+/// from id `base` on.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Nfa {
     states: Vec<NState>,
-    /// Which fragment (file_contexts entry, glob...) each state belongs to.
+    base: u32,
+    /// Which fragment (file_contexts entry, glob...) each state belongs to (every state).
     owner: Vec<u32>,
 }
 
@@ -156,16 +162,34 @@ pub(crate) enum Re {
     Eol,
 }
 
+impl Re {
+    /// Push the byte sets of every `Set` of the expression: the sets its fragment's
+    /// transitions read ([`Nfa::build`]).
+    pub(crate) fn byte_sets(&self, out: &mut HashSet<ByteSet>) {
+        match self {
+            Re::Set(set) => {
+                out.insert(*set);
+            }
+            Re::Concat(parts) | Re::Alt(parts) => parts.iter().for_each(|p| p.byte_sets(out)),
+            Re::Repeat(inner, _, _) => inner.byte_sets(out),
+            Re::Empty | Re::Bol | Re::Eol => {}
+        }
+    }
+}
+
 impl Nfa {
     fn add(&mut self, owner: u32) -> StateId {
-        let id = u32::try_from(self.states.len()).unwrap_or(u32::MAX);
+        let id = u32::try_from(self.states.len())
+            .ok()
+            .and_then(|n| n.checked_add(self.base))
+            .unwrap_or(u32::MAX);
         self.states.push(NState::default());
         self.owner.push(owner);
         id
     }
 
     fn st(&mut self, s: StateId) -> Option<&mut NState> {
-        self.states.get_mut(s as usize)
+        self.states.get_mut(s.checked_sub(self.base)? as usize)
     }
 
     fn eps(&mut self, a: StateId, b: StateId) {
@@ -275,16 +299,27 @@ pub(crate) struct Machine {
 #[derive(Debug, Default)]
 struct Dfa {
     machine: Machine,
-    sets: Vec<Box<[StateId]>>,
-    index: HashMap<(bool, Box<[StateId]>), u32, FxBuild>,
+    /// The NFA states of each DFA state, shared with `index`.
+    sets: Vec<Rc<[StateId]>>,
+    index: HashMap<(bool, Rc<[StateId]>), u32, FxBuild>,
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
-    trans: Vec<u32>,
+    /// Per DFA state, once it has been stepped: its partition of the classes (`pids`,
+    /// an index in [`Engine::partitions`]) and where its targets, one per part, start in
+    /// `targets` (`offs`, [`NO_ROW`] before; a target is [`UNKNOWN`] until computed).
+    /// Most states send the 68 classes of Debian's contexts to a handful of targets, and
+    /// the same few partitions recur: two words per state and one per part, not a word
+    /// per class.
+    pids: Vec<u32>,
+    offs: Vec<u32>,
+    targets: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
 }
 
 const UNKNOWN: u32 = u32::MAX;
+/// A DFA state not stepped yet (no partition).
+const NO_ROW: u32 = u32::MAX;
 
 /// What a search found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -303,7 +338,22 @@ pub(crate) struct Engine {
     nfa: Nfa,
     class_of: [u8; 256],
     reps: Vec<u8>,
-    ctrans: Vec<Vec<(ClassSet, StateId)>>,
+    /// The transitions of every NFA state over classes, state after state: those of
+    /// state `q` are `ctrans[cstart[q]..cstart[q + 1]]`, each a class set (an index in
+    /// `csets`) and a target.
+    ctrans: Vec<(u32, StateId)>,
+    cstart: Vec<u32>,
+    /// The epsilon edges of every NFA state, the same way: target and kind ([`EPS`],
+    /// [`BOL`], [`EOL`]).
+    ceps: Vec<(StateId, u8)>,
+    estart: Vec<u32>,
+    /// The partitions of the classes DFA states have (class → part), interned.
+    partitions: Vec<Box<[u8]>>,
+    partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
+    /// The distinct class sets of the transitions (the same few recur), and the index
+    /// of each byte set's.
+    csets: Vec<ClassSet>,
+    class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
     mark: Vec<u32>,
     generation: u32,
@@ -326,6 +376,60 @@ impl ClassSet {
             .get(c >> 6)
             .is_some_and(|w| w & (1u64 << (c & 63)) != 0)
     }
+
+    /// The classes `0..n`.
+    fn first(n: usize) -> ClassSet {
+        let mut s = ClassSet::default();
+        for (i, w) in s.0.iter_mut().enumerate() {
+            let lo = i * 64;
+            *w = match n.saturating_sub(lo) {
+                0 => 0,
+                k if k >= 64 => u64::MAX,
+                k => (1u64 << k) - 1,
+            };
+        }
+        s
+    }
+
+    fn and(self, o: ClassSet, negate: bool) -> ClassSet {
+        let mut r = self;
+        for (a, b) in r.0.iter_mut().zip(o.0) {
+            *a &= if negate { !b } else { b };
+        }
+        r
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.iter().all(|w| *w == 0)
+    }
+
+    /// The classes of the set, in increasing order.
+    fn iter(self) -> impl Iterator<Item = usize> {
+        self.0.into_iter().enumerate().flat_map(|(i, mut w)| {
+            std::iter::from_fn(move || {
+                (w != 0).then(|| {
+                    let b = w.trailing_zeros() as usize;
+                    w &= w - 1;
+                    i * 64 + b
+                })
+            })
+        })
+    }
+}
+
+/// Kinds of epsilon edges: always, only at the start of the input (`^`), only at its
+/// end (`$`).
+const EPS: u8 = 0;
+const BOL: u8 = 1;
+const EOL: u8 = 2;
+
+/// The range of state `q`'s edges in a flat table with offsets `start`.
+fn span(start: &[u32], q: StateId) -> (usize, usize) {
+    let q = q as usize;
+    (
+        start.get(q).copied().unwrap_or(0) as usize,
+        start.get(q + 1).copied().unwrap_or(0) as usize,
+    )
 }
 
 fn cls(class_of: &[u8; 256], b: u8) -> u8 {
@@ -339,12 +443,16 @@ pub(crate) type AuxStep<'a> = dyn Fn(&Engine, &[u32], &[u32], u32, usize) -> u32
 pub(crate) type MachineId = usize;
 
 impl Engine {
-    /// Freeze the arena: compute byte classes from every transition.
-    pub(crate) fn new(nfa: Nfa) -> Engine {
+    /// Compute byte classes from every transition of the arena and every set of `later`,
+    /// the byte sets of the expressions [`Engine::build`] may add afterwards: the classes,
+    /// hence the order in which searches read paths and the witnesses they find, are
+    /// those of an arena holding all of them from the start.
+    pub(crate) fn new(nfa: Nfa, later: HashSet<ByteSet>) -> Engine {
         let mut sets: Vec<ByteSet> = nfa
             .states
             .iter()
             .flat_map(|s| s.trans.iter().map(|(set, _)| *set))
+            .chain(later)
             .collect();
         sets.push(ByteSet::single(b'/'));
         sets.push(ByteSet::single(b'.'));
@@ -395,45 +503,90 @@ impl Engine {
             }
         }
         let reps: Vec<u8> = reps.into_iter().map(|r| r.unwrap_or(0)).collect();
-        // the same few byte sets recur on most transitions: convert each once
-        let mut class_sets: HashMap<ByteSet, ClassSet> = HashMap::new();
-        let ctrans = nfa
-            .states
-            .iter()
-            .map(|s| {
-                s.trans
-                    .iter()
-                    .map(|(set, t)| {
-                        let cs = *class_sets.entry(*set).or_insert_with(|| {
-                            let mut cs = ClassSet::default();
-                            for b in 0..=255u8 {
-                                if set.contains(b) {
-                                    let c = usize::from(cls(&class_of, b));
-                                    if let Some(w) = cs.0.get_mut(c >> 6) {
-                                        *w |= 1u64 << (c & 63);
-                                    }
-                                }
-                            }
-                            cs
-                        });
-                        (cs, *t)
-                    })
-                    .collect()
-            })
-            .collect();
         let n = nfa.states.len();
-        Engine {
+        let mut engine = Engine {
             nfa,
             class_of,
             reps,
-            ctrans,
+            ctrans: Vec::with_capacity(n),
+            cstart: vec![0],
+            ceps: Vec::new(),
+            estart: vec![0],
+            csets: Vec::new(),
+            partitions: Vec::new(),
+            partition_ids: HashMap::default(),
+            class_sets: HashMap::new(),
             dfas: Vec::new(),
-            mark: vec![0; n],
+            mark: Vec::with_capacity(n),
             generation: 0,
             budget: 400_000,
             visited: 0,
-            universal_nfa: vec![0; n],
+            universal_nfa: Vec::with_capacity(n),
+        };
+        engine.convert_new_states();
+        engine
+    }
+
+    /// Add the fragment of `re` to the arena (after [`Engine::new`]; its byte sets must
+    /// have been given there).
+    pub(crate) fn build(&mut self, re: &Re, owner: u32) -> Frag {
+        let f = self.nfa.build(re, owner);
+        self.convert_new_states();
+        f
+    }
+
+    /// The transitions of the states added since the last call, over classes (the byte
+    /// sets, read only here, are dropped).
+    fn convert_new_states(&mut self) {
+        let count = self.nfa.states.len();
+        for st in std::mem::take(&mut self.nfa.states) {
+            for (set, t) in st.trans {
+                let id = match self.class_sets.get(&set) {
+                    Some(&id) => id,
+                    None => {
+                        let mut cs = ClassSet::default();
+                        for b in 0..=255u8 {
+                            if set.contains(b) {
+                                let c = usize::from(cls(&self.class_of, b));
+                                if let Some(w) = cs.0.get_mut(c >> 6) {
+                                    *w |= 1u64 << (c & 63);
+                                }
+                            }
+                        }
+                        let id = u32::try_from(self.csets.len()).unwrap_or(u32::MAX);
+                        self.csets.push(cs);
+                        self.class_sets.insert(set, id);
+                        id
+                    }
+                };
+                self.ctrans.push((id, t));
+            }
+            self.cstart
+                .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
+            let kinds = [(st.eps, EPS), (st.bol, BOL), (st.eol, EOL)];
+            for (targets, kind) in kinds {
+                self.ceps.extend(targets.into_iter().map(|t| (t, kind)));
+            }
+            self.estart
+                .push(u32::try_from(self.ceps.len()).unwrap_or(u32::MAX));
         }
+        self.nfa.base = self
+            .nfa
+            .base
+            .saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
+        let n = self.nfa.base as usize;
+        self.mark.resize(n, 0);
+        self.universal_nfa.resize(n, 0);
+    }
+
+    /// The transitions of NFA state `q`: class set and target.
+    fn edges(&self, q: StateId) -> impl Iterator<Item = (&ClassSet, StateId)> + '_ {
+        let (from, to) = span(&self.cstart, q);
+        self.ctrans
+            .get(from..to)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|&(id, t)| Some((self.csets.get(id as usize)?, t)))
     }
 
     /// The number of byte classes.
@@ -475,13 +628,10 @@ impl Engine {
                 _ => continue,
             }
             out.push(s);
-            if let Some(st) = self.nfa.states.get(s as usize) {
-                stack.extend(st.eps.iter().copied());
-                if at_start {
-                    stack.extend(st.bol.iter().copied());
-                }
-                if at_end {
-                    stack.extend(st.eol.iter().copied());
+            let (from, to) = span(&self.estart, s);
+            for &(t, kind) in self.ceps.get(from..to).unwrap_or(&[]) {
+                if kind == EPS || (kind == BOL && at_start) || (kind == EOL && at_end) {
+                    stack.push(t);
                 }
             }
         }
@@ -490,12 +640,11 @@ impl Engine {
     }
 
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
-        let key = (initial, set.into_boxed_slice());
+        let key = (initial, Rc::<[StateId]>::from(set));
         if let Some(&id) = self.dfas.get(m).and_then(|d| d.index.get(&key)) {
             return id;
         }
         let end = self.closure(&key.1, initial, true);
-        let nclasses = self.nclasses();
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };
@@ -509,9 +658,11 @@ impl Engine {
         let track = d.machine.track_universal;
         d.sets.push(key.1.clone());
         d.accepts.push(acc.into_boxed_slice());
-        d.trans.extend(std::iter::repeat_n(UNKNOWN, nclasses));
-        d.index.insert(key.clone(), id);
-        let universal = track && key.1.iter().any(|&q| self.universal_nfa(m, q));
+        d.offs.push(NO_ROW);
+        d.pids.push(0);
+        let states = key.1.clone();
+        d.index.insert(key, id);
+        let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
         if let Some(d) = self.dfas.get_mut(m) {
             d.universal.push(universal);
         }
@@ -588,9 +739,11 @@ impl Engine {
             for c in 0..self.nclasses() {
                 let mut seeds = Vec::new();
                 for &x in &base {
-                    if let Some(ts) = self.ctrans.get(x as usize) {
-                        seeds.extend(ts.iter().filter(|(cs, _)| cs.contains(c)).map(|(_, t)| *t));
-                    }
+                    seeds.extend(
+                        self.edges(x)
+                            .filter(|(cs, _)| cs.contains(c))
+                            .map(|(_, t)| t),
+                    );
                 }
                 if !self.closure(&seeds, false, false).contains(&q) {
                     u = false;
@@ -627,6 +780,16 @@ impl Engine {
         !self.accepts(m, s).is_empty()
     }
 
+    /// The state a machine reaches from `s` over `text`, building only the targets of
+    /// the parts it takes ([`Engine::step`]).
+    pub(crate) fn walk(&mut self, m: MachineId, mut s: u32, text: &[u8]) -> u32 {
+        for &b in text {
+            let c = self.class_of(b);
+            s = self.step(m, s, c);
+        }
+        s
+    }
+
     /// The initial DFA state of a machine.
     pub(crate) fn start(&mut self, m: MachineId) -> u32 {
         if let Some(s) = self.dfas.get(m).and_then(|d| d.start) {
@@ -651,34 +814,143 @@ impl Engine {
         self.dfas.get(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
     }
 
-    /// One step of a machine's DFA.
+    /// One step of a machine's DFA: the target of the part of `c` in the state's
+    /// partition, computed the first time one of its classes is stepped.
+    #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        let nclasses = self.nclasses();
-        let slot = (s as usize) * nclasses + c;
-        if let Some(&t) = self.dfas.get(m).and_then(|d| d.trans.get(slot)) {
-            if t != UNKNOWN {
-                return t;
-            }
-        }
-        let mut seeds = Vec::new();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
-            for &q in set.iter() {
-                if let Some(ts) = self.ctrans.get(q as usize) {
-                    for (cs, t) in ts {
-                        if cs.contains(c) {
-                            seeds.push(*t);
+        if let Some(d) = self.dfas.get(m) {
+            if let (Some(&off), Some(&pid)) = (d.offs.get(s as usize), d.pids.get(s as usize)) {
+                if off != NO_ROW {
+                    let part = self
+                        .partitions
+                        .get(pid as usize)
+                        .and_then(|p| p.get(c))
+                        .copied()
+                        .unwrap_or(0);
+                    if let Some(&t) = d.targets.get(off as usize + usize::from(part)) {
+                        if t != UNKNOWN {
+                            return t;
                         }
                     }
                 }
             }
         }
+        self.step_slow(m, s, c)
+    }
+
+    /// [`Engine::step`] when the target is not known yet.
+    #[inline(never)]
+    fn step_slow(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
+        // the target (or UNKNOWN) and its slot, once the state has its partition
+        let lookup = |e: &Engine| -> Option<(u32, usize)> {
+            let d = e.dfas.get(m)?;
+            let part = |pid: u32| {
+                e.partitions
+                    .get(pid as usize)
+                    .and_then(|p| p.get(c))
+                    .copied()
+            };
+            match (
+                d.offs.get(s as usize),
+                d.pids.get(s as usize).and_then(|&p| part(p)),
+            ) {
+                (Some(&off), Some(part)) if off != NO_ROW => {
+                    let slot = off as usize + usize::from(part);
+                    Some((d.targets.get(slot).copied().unwrap_or(UNKNOWN), slot))
+                }
+                _ => None,
+            }
+        };
+        let found = match lookup(self) {
+            Some(found) => Some(found),
+            None => {
+                self.partition(m, s);
+                lookup(self)
+            }
+        };
+        let Some((t, slot)) = found else {
+            return UNKNOWN;
+        };
+        if t != UNKNOWN {
+            return t;
+        }
+        // every class of the part has the same seeds: those of `c`
+        let mut seeds = Vec::new();
+        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+            for &q in set.iter() {
+                seeds.extend(
+                    self.edges(q)
+                        .filter(|(cs, _)| cs.contains(c))
+                        .map(|(_, t)| t),
+                );
+            }
+        }
         let set = self.closure(&seeds, false, false);
         let set = self.prune(m, set);
         let id = self.intern(m, false, set);
-        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.trans.get_mut(slot)) {
+        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {
             *x = id;
         }
         id
+    }
+
+    /// The partition of the classes of DFA state `s`: the classes whose bytes its NFA
+    /// states treat alike (the same transitions contain them) lead to the same state, so
+    /// the classes are partitioned by the transitions' class sets and each part's target
+    /// is computed once: a state of entries reading `.*` and a few literal bytes has a
+    /// handful of parts, not one closure per class. The targets are those of the
+    /// class-by-class computation.
+    fn partition(&mut self, m: MachineId, s: u32) {
+        let nclasses = self.nclasses();
+        let mut distinct: Vec<ClassSet> = Vec::new();
+        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+            for &q in set.iter() {
+                distinct.extend(self.edges(q).map(|(cs, _)| *cs));
+            }
+        }
+        distinct.sort_unstable_by_key(|cs| cs.0);
+        distinct.dedup();
+        let mut parts = vec![ClassSet::first(nclasses)];
+        for cs in distinct {
+            let mut next = Vec::with_capacity(parts.len() * 2);
+            for p in parts {
+                for half in [p.and(cs, false), p.and(cs, true)] {
+                    if !half.is_empty() {
+                        next.push(half);
+                    }
+                }
+            }
+            parts = next;
+        }
+        let mut map = vec![0u8; nclasses];
+        for (i, part) in parts.iter().enumerate() {
+            for c in part.iter() {
+                if let Some(x) = map.get_mut(c) {
+                    *x = u8::try_from(i).unwrap_or(u8::MAX);
+                }
+            }
+        }
+        let map = map.into_boxed_slice();
+        let pid = match self.partition_ids.get(&map) {
+            Some(&pid) => pid,
+            None => {
+                let pid = u32::try_from(self.partitions.len()).unwrap_or(u32::MAX);
+                self.partitions.push(map.clone());
+                self.partition_ids.insert(map, pid);
+                pid
+            }
+        };
+        let Some(d) = self.dfas.get_mut(m) else {
+            return;
+        };
+        if let Some(x) = d.pids.get_mut(s as usize) {
+            *x = pid;
+        }
+        let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
+        d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
+        if let Some(x) = d.offs.get_mut(s as usize) {
+            *x = off;
+        }
     }
 
     /// Tags accepted at a DFA state (at the end of the input).
@@ -700,85 +972,6 @@ impl Engine {
     /// True when no NFA state is alive.
     pub(crate) fn is_dead(&self, m: MachineId, s: u32) -> bool {
         self.subset(m, s).is_empty()
-    }
-
-    /// Breadth-first search over the product of `machines`, with an auxiliary value.
-    ///
-    /// `aux_step(engine, before, after, aux, class)` gives the next auxiliary value;
-    /// `dead` prunes product states; `accept` is called on every reached product state
-    /// and stops the search (with a witness) when it returns true. Returns
-    /// [`Found::Nothing`] when the whole reachable product was explored.
-    pub(crate) fn search(
-        &mut self,
-        machines: &[MachineId],
-        aux0: u32,
-        aux_step: &AuxStep<'_>,
-        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
-        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
-    ) -> Found {
-        // Product states live in one flat arena, `width` words each: the machines'
-        // states, then the auxiliary value; `seen` maps each to its node.
-        let width = machines.len() + 1;
-        let mut arena: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
-        if dead(self, &arena, aux0) {
-            return Found::Nothing;
-        }
-        arena.push(aux0);
-        let mut parents: Vec<Option<(usize, usize)>> = vec![None];
-        let mut seen: HashSet<Box<[u32]>, FxBuild> = HashSet::default();
-        seen.insert(arena.clone().into_boxed_slice());
-        let witness = |parents: &[Option<(usize, usize)>], mut i: usize, reps: &[u8]| {
-            let mut out = Vec::new();
-            while let Some((p, c)) = parents.get(i).copied().flatten() {
-                out.push(reps.get(c).copied().unwrap_or(0));
-                i = p;
-            }
-            out.reverse();
-            out
-        };
-        if accept(self, arena.get(..width - 1).unwrap_or(&[]), aux0) {
-            return Found::Witness(Vec::new());
-        }
-        let mut queue = VecDeque::from([0usize]);
-        let nclasses = self.nclasses();
-        let mut before: Vec<u32> = Vec::with_capacity(width);
-        let mut after: Vec<u32> = Vec::with_capacity(width);
-        while let Some(i) = queue.pop_front() {
-            before.clear();
-            before.extend_from_slice(arena.get(i * width..(i + 1) * width).unwrap_or(&[]));
-            let Some((&aux, states)) = before.split_last() else {
-                continue;
-            };
-            for c in 0..nclasses {
-                after.clear();
-                for (&m, &st) in machines.iter().zip(states) {
-                    let next = self.step(m, st, c);
-                    after.push(next);
-                }
-                let aux2 = aux_step(self, states, &after, aux, c);
-                if dead(self, &after, aux2) {
-                    continue;
-                }
-                after.push(aux2);
-                if seen.contains(after.as_slice()) {
-                    continue;
-                }
-                let j = parents.len();
-                self.visited += 1;
-                seen.insert(after.clone().into_boxed_slice());
-                arena.extend_from_slice(&after);
-                parents.push(Some((i, c)));
-                let stop = accept(self, after.get(..width - 1).unwrap_or(&[]), aux2);
-                if stop {
-                    return Found::Witness(witness(&parents, j, &self.reps));
-                }
-                if parents.len() > self.budget {
-                    return Found::TooBig;
-                }
-                queue.push_back(j);
-            }
-        }
-        Found::Nothing
     }
 }
 
@@ -842,7 +1035,7 @@ mod tests {
             0,
         );
         let v = valid_paths(&mut nfa, 1);
-        let mut e = Engine::new(nfa);
+        let mut e = Engine::new(nfa, HashSet::new());
         let ma = e.add_machine(Machine {
             starts: vec![a.start],
             accepting: [(a.end, 0)].into(),

@@ -132,7 +132,8 @@ pub struct FcEntry {
     pub label: FcLabel,
     /// 1-based line in its text (0 for entries polc adds).
     pub line: usize,
-    pub(crate) re: Re,
+    /// Shared: the entries are cloned into each compilation's precedence order.
+    pub(crate) re: std::sync::Arc<Re>,
     pub(crate) meta: bool,
     stem_len: usize,
     str_len: usize,
@@ -152,7 +153,7 @@ impl FcEntry {
             mode,
             label,
             line,
-            re,
+            re: re.into(),
             meta,
             stem_len,
             str_len,

@@ -8,7 +8,7 @@
 use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa, Re};
 use crate::fcontexts::{FcEntry, FcLabel, FileClass};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 /// A label code: [`UNLABELLED`], [`NONE`], or `TYPE0 + i` for the i-th type.
@@ -49,6 +49,8 @@ const TYPE0: Label = 2;
 /// No parent seen yet (auxiliary value).
 const NO_PARENT: u32 = u32::MAX;
 const NOT_ENTRY: u32 = u32::MAX;
+/// No machine: the labelling machine of [`Labeller::info`], which queries replace.
+const NO_MACHINE: MachineId = MachineId::MAX;
 /// Product states the exact facts search may visit before the per-entry fallback.
 const FACTS_BUDGET: usize = 2_000;
 /// Product states the per-entry fallback may visit in all, for one glob: past it the glob
@@ -75,7 +77,7 @@ pub(crate) struct TooBig;
 #[derive(Clone)]
 struct Info {
     /// The labelling machine: of every entry, or of those a query's paths can meet
-    /// ([`Labeller::scoped`]).
+    /// ([`Labeller::scoped`]); [`NO_MACHINE`] in the template [`Labeller::info`].
     lab: MachineId,
     v: MachineId,
     /// Per entry (in precedence order): its mode and label.
@@ -144,9 +146,13 @@ pub(crate) struct Labeller {
     engine: Engine,
     info: Info,
     types: Vec<String>,
+    /// The labelling machine of every entry, once a query needed it.
+    whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
-    frags: Vec<Frag>,
+    /// Per entry: its regex, and its fragment once built ([`Labeller::frag`]).
+    res: Vec<std::sync::Arc<Re>>,
+    frags: Vec<Option<Frag>>,
     samples: HashMap<usize, Option<String>>,
     entry_machines: HashMap<usize, MachineId>,
     /// Literal prefix of each glob's machine (see [`Labeller::scoped`]).
@@ -155,6 +161,12 @@ pub(crate) struct Labeller {
     stems: Vec<Vec<u8>>,
     /// Labelling machines restricted to the entries a literal prefix can meet.
     scoped: HashMap<Vec<u8>, MachineId>,
+    /// Whether an entry matches some valid path, once asked ([`Labeller::facts_by_entry`]).
+    nonempty: HashMap<usize, bool>,
+    /// Paths labelled so far: the entries matching each (increasing rank).
+    walked: HashMap<String, Vec<usize>>,
+    /// The labelling machine of each set of entries built so far.
+    by_entries: HashMap<Vec<usize>, MachineId>,
     /// Labelling machines restricted to the paths of some labels.
     scoped_labels: HashMap<Vec<Label>, MachineId>,
     /// The dominance ranks of the labelling machine, shared by the scoped ones.
@@ -183,10 +195,10 @@ impl Labeller {
         let mut types: Vec<String> = Vec::new();
         let mut type_ids: HashMap<String, Label> = HashMap::new();
         let mut infos = Vec::new();
-        let mut frags = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
-            frags.push(nfa.build(&e.re, owner));
+        // the distinct byte sets of the entries (a few hundred among millions of bytes)
+        let mut later = HashSet::new();
+        for e in entries {
+            e.re.byte_sets(&mut later);
             let label = match &e.label {
                 FcLabel::None => NONE,
                 FcLabel::Type(t) => *type_ids.entry(t.clone()).or_insert_with(|| {
@@ -201,7 +213,7 @@ impl Labeller {
             let f = nfa.build(&glob_re(g), NOT_ENTRY);
             gfrags.push((g.clone(), f));
         }
-        let mut engine = Engine::new(nfa);
+        let mut engine = Engine::new(nfa, later);
         let dominance: Rc<[Option<u8>]> = infos
             .iter()
             .map(|(mode, _)| {
@@ -211,16 +223,6 @@ impl Labeller {
                 })
             })
             .collect();
-        let lab = engine.add_machine(Machine {
-            starts: frags.iter().map(|f| f.start).collect(),
-            accepting: frags
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.end, u32::try_from(i).unwrap_or(0)))
-                .collect(),
-            track_universal: false,
-            dominance: Some(dominance.clone()),
-        });
         let v = engine.add_machine(Machine {
             starts: vec![vfrag.start],
             accepting: [(vfrag.end, 0)].into(),
@@ -245,23 +247,78 @@ impl Labeller {
         Labeller {
             engine,
             info: Info {
-                lab,
+                lab: NO_MACHINE,
                 v,
                 entries: infos.into(),
                 slash,
             },
+            whole: None,
             types,
             globs: gl,
             unions: HashMap::new(),
-            frags,
+            res: entries.iter().map(|e| e.re.clone()).collect(),
+            frags: vec![None; entries.len()],
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
             prefixes,
             stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
             scoped: HashMap::new(),
+            by_entries: HashMap::new(),
+            walked: HashMap::new(),
+            nonempty: HashMap::new(),
             scoped_labels: HashMap::new(),
             dominance,
         }
+    }
+
+    /// The fragment of entry `i`, built on first use: a compilation's queries take the
+    /// entries of the few places its globs name, not the thousands of a distribution's
+    /// file_contexts.
+    fn frag(&mut self, i: usize) -> Option<Frag> {
+        if let Some(f) = self.frags.get(i).copied().flatten() {
+            return Some(f);
+        }
+        let re = self.res.get(i)?.clone();
+        let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
+        let f = self.engine.build(&re, owner);
+        if let Some(slot) = self.frags.get_mut(i) {
+            *slot = Some(f);
+        }
+        Some(f)
+    }
+
+    /// The labelling machine of every entry (built on first use).
+    fn whole(&mut self) -> MachineId {
+        if let Some(m) = self.whole {
+            return m;
+        }
+        let all: Vec<usize> = (0..self.frags.len()).collect();
+        let m = self.machine_of(&all);
+        self.whole = Some(m);
+        m
+    }
+
+    /// The labelling model over every entry.
+    fn info_whole(&mut self) -> Info {
+        Info {
+            lab: self.whole(),
+            ..self.info.clone()
+        }
+    }
+
+    /// A labelling machine of some entries (by rank, increasing), each accepting with
+    /// its rank, with the model's dominance.
+    fn machine_of(&mut self, chosen: &[usize]) -> MachineId {
+        let frags: Vec<(u32, Frag)> = chosen
+            .iter()
+            .filter_map(|&i| Some((u32::try_from(i).ok()?, self.frag(i)?)))
+            .collect();
+        self.engine.add_machine(Machine {
+            starts: frags.iter().map(|(_, f)| f.start).collect(),
+            accepting: frags.iter().map(|(i, f)| (f.end, *i)).collect(),
+            track_universal: false,
+            dominance: Some(self.dominance.clone()),
+        })
     }
 
     /// The labelling model for the paths of the glob machine `glob` (the whole model
@@ -285,7 +342,7 @@ impl Labeller {
     fn info_for_labels(&mut self, labels: &BTreeSet<Label>) -> Info {
         if labels.contains(&UNLABELLED) {
             // paths that match no entry are anywhere
-            return self.info.clone();
+            return self.info_whole();
         }
         let key: Vec<Label> = labels.iter().copied().collect();
         let lab = match self.scoped_labels.get(&key) {
@@ -323,7 +380,7 @@ impl Labeller {
     /// thousands elsewhere in the tree go. Built once per prefix.
     fn scoped(&mut self, prefix: &[u8]) -> MachineId {
         if prefix.is_empty() {
-            return self.info.lab;
+            return self.whole();
         }
         if let Some(m) = self.scoped.get(prefix) {
             return *m;
@@ -339,24 +396,25 @@ impl Labeller {
     /// (this takes in the entries of the directories above) or one of `prefixes` is a
     /// prefix of its stem. Read from the stems alone: the whole model is never stepped.
     fn scoped_by(&mut self, prefixes: &[&[u8]]) -> MachineId {
-        let chosen: Vec<(u32, Frag)> = self
+        let chosen: Vec<usize> = self
             .stems
             .iter()
-            .zip(&self.frags)
             .enumerate()
-            .filter(|(_, (stem, _))| {
+            .filter(|(_, stem)| {
                 prefixes
                     .iter()
                     .any(|p| stem.starts_with(p) || p.starts_with(stem))
             })
-            .filter_map(|(i, (_, f))| u32::try_from(i).ok().map(|i| (i, *f)))
+            .map(|(i, _)| i)
             .collect();
-        self.engine.add_machine(Machine {
-            starts: chosen.iter().map(|(_, f)| f.start).collect(),
-            accepting: chosen.iter().map(|(i, f)| (f.end, *i)).collect(),
-            track_universal: false,
-            dominance: Some(self.dominance.clone()),
-        })
+        // prefixes in one directory (`/usr/share/webapp/`, `/usr/share/locale-langpack/`)
+        // often take the same entries: one machine, whose DFA states they share
+        if let Some(&m) = self.by_entries.get(&chosen) {
+            return m;
+        }
+        let m = self.machine_of(&chosen);
+        self.by_entries.insert(chosen, m);
+        m
     }
 
     /// The type name of a label code.
@@ -447,11 +505,8 @@ impl Labeller {
         let lit = literal_prefix(text);
         let lab = self.scoped(lit.as_bytes());
         let v = self.info.v;
-        let mut s = self.engine.start(lab);
-        for b in lit.bytes() {
-            let c = self.engine.class_of(b);
-            s = self.engine.step(lab, s, c);
-        }
+        let start = self.engine.start(lab);
+        let s = self.engine.walk(lab, start, lit.as_bytes());
         let mut cands: Vec<usize> = self
             .engine
             .subset(lab, s)
@@ -464,29 +519,62 @@ impl Labeller {
         let mut f = Facts::default();
         let mut any_allowed = false;
         let (saved, start) = (self.engine.budget, self.engine.visited);
+        let glob_start = self.engine.start(glob);
         for e in cands {
+            // every path of the entry starts with its stem: when no path of the glob
+            // does, the entry matches none of them (what its search would find, without
+            // building its machine or searching)
+            let stem = self.stems.get(e).cloned().unwrap_or_default();
+            let after = self.engine.walk(glob, glob_start, &stem);
+            if self.engine.is_dead(glob, after) {
+                continue;
+            }
             let used = self.engine.visited.saturating_sub(start);
             self.engine.budget = BY_ENTRY_BUDGET.saturating_sub(used).min(saved);
             let Some(&(mode, label)) = self.info.entries.get(e) else {
                 continue;
             };
-            let Some(fr) = self.frags.get(e).copied() else {
+            let Some(m) = self.entry_machine(e) else {
                 continue;
             };
-            let m = match self.entry_machines.get(&e) {
-                Some(m) => *m,
-                None => {
-                    let m = self.engine.add_machine(Machine {
-                        starts: vec![fr.start],
-                        accepting: [(fr.end, 0)].into(),
-                        track_universal: false,
-                        dominance: None,
-                    });
-                    self.entry_machines.insert(e, m);
-                    m
+            // whether the entry meets the glob at all, in the product without the
+            // allow and deny machines (far fewer states, and it stops at the first
+            // path); the full search below would have found the same. Its states do not
+            // count against the shared budget, so it refuses no glob the full search
+            // would not; past the budget it leaves the answer to the full search.
+            let before = self.engine.visited;
+            // after the stem the glob may accept everything (`/**`): the entry then
+            // meets it when it matches some valid path at all, kept per entry
+            let meets = if self.engine.is_universal(glob, after) {
+                match self.nonempty.get(&e) {
+                    Some(&known) => Ok(known),
+                    None => {
+                        let found = self.meets(&[v, m], &stem);
+                        if let Ok(known) = found {
+                            self.nonempty.insert(e, known);
+                        }
+                        found
+                    }
                 }
+            } else {
+                self.meets(&[glob, v, m], &stem)
             };
-            let overlap = self.overlap(&[glob, v, m], allow, deny);
+            self.engine.visited = before;
+            if meets == Ok(false) {
+                self.engine.budget = saved;
+                continue;
+            }
+            // the entry meets the glob: when the allow and deny machines decide every
+            // path starting with the stem alike, they decide the paths it meets, and
+            // the full search would find just that
+            let decided = match meets {
+                Ok(true) => self.decided_after(&stem, allow, deny),
+                _ => None,
+            };
+            let overlap = match decided {
+                Some(allowed) => Ok((true, allowed)),
+                None => self.overlap(&[glob, v, m], &stem, allow, deny),
+            };
             self.engine.budget = saved;
             let (hit, allowed) = overlap?;
             if !hit {
@@ -526,11 +614,56 @@ impl Labeller {
         Ok(f)
     }
 
+    /// Whether every path starting with `prefix` is inside `allow` and outside `deny`
+    /// (`Some(true)`), or every such path is outside `allow` or inside `deny`
+    /// (`Some(false)`); `None` when the machines tell them apart.
+    fn decided_after(
+        &mut self,
+        prefix: &[u8],
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<bool> {
+        let mut after = |m: MachineId| {
+            let s = self.engine.start(m);
+            let s = self.engine.walk(m, s, prefix);
+            (self.engine.is_universal(m, s), self.engine.is_dead(m, s))
+        };
+        let (allow_all, allow_none) = allow.map_or((false, true), &mut after);
+        let (deny_all, deny_none) = deny.map_or((false, true), &mut after);
+        if allow_none || deny_all {
+            Some(false)
+        } else if allow_all && deny_none {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// Does the product of `ms` accept some path? All the paths of one of them (an
+    /// entry's) start with `stem`: the search starts after it ([`Engine::search_after`]).
+    fn meets(&mut self, ms: &[MachineId], stem: &[u8]) -> Result<bool, TooBig> {
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            ms.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s))
+        };
+        let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
+            ms.iter().zip(t).all(|(&m, &s)| !e.accepts(m, s).is_empty())
+        };
+        match self
+            .engine
+            .search_after(ms, stem, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+        {
+            Found::TooBig => Err(TooBig),
+            Found::Nothing => Ok(false),
+            Found::Witness(_) => Ok(true),
+        }
+    }
+
     /// Does the product of `ms` (glob, valid paths, entry) accept some path, and some path
-    /// inside `allow` and outside `deny`?
+    /// inside `allow` and outside `deny`? The entry's paths all start with `stem`.
     fn overlap(
         &mut self,
         ms: &[MachineId],
+        stem: &[u8],
         allow: Option<MachineId>,
         deny: Option<MachineId>,
     ) -> Result<(bool, bool), TooBig> {
@@ -565,7 +698,7 @@ impl Labeller {
         };
         match self
             .engine
-            .search(&all, 0, &|_, _, _, x, _| x, &dead, &mut accept)
+            .search_after(&all, stem, 0, &|_, _, _, x, _| x, &dead, &mut accept)
         {
             Found::TooBig => Err(TooBig),
             _ => Ok((hit, allowed)),
@@ -772,19 +905,59 @@ impl Labeller {
         }
     }
 
-    /// The label of one path (no aliasing).
+    /// The label of one path (no aliasing): the highest-ranked entry whose mode fits and
+    /// whose regex matches it, as the labelling machines find (their pruning drops only
+    /// entries below a surely matching one). An entry matches only paths starting with
+    /// its stem, so only those entries are tried, each on its own machine (shared with
+    /// [`Labeller::facts_by_entry`]); the entries of a path are kept.
     pub(crate) fn label_path(&mut self, path: &str, class: FileClass) -> Label {
-        let lab = self.scoped(path.as_bytes());
-        let mut s = self.engine.start(lab);
-        for b in path.bytes() {
-            let c = self.engine.class_of(b);
-            s = self.engine.step(lab, s, c);
+        let matching = match self.walked.get(path) {
+            Some(found) => found.clone(),
+            None => {
+                let bytes = path.as_bytes();
+                let cands: Vec<usize> = self
+                    .stems
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, stem)| bytes.starts_with(stem))
+                    .map(|(i, _)| i)
+                    .collect();
+                let mut matching = Vec::new();
+                for i in cands {
+                    if let Some(m) = self.entry_machine(i) {
+                        if self.engine.accepts_str(m, bytes) {
+                            matching.push(i);
+                        }
+                    }
+                }
+                self.walked.insert(path.to_string(), matching.clone());
+                matching
+            }
+        };
+        matching
+            .iter()
+            .rev()
+            .find_map(|&i| {
+                let (mode, label) = self.info.entries.get(i)?;
+                (mode.is_none() || *mode == Some(class)).then_some(*label)
+            })
+            .unwrap_or(UNLABELLED)
+    }
+
+    /// The machine of entry `i` alone (built once).
+    fn entry_machine(&mut self, i: usize) -> Option<MachineId> {
+        if let Some(m) = self.entry_machines.get(&i) {
+            return Some(*m);
         }
-        Info {
-            lab,
-            ..self.info.clone()
-        }
-        .top(&self.engine, s, class)
+        let fr = self.frag(i)?;
+        let m = self.engine.add_machine(Machine {
+            starts: vec![fr.start],
+            accepting: [(fr.end, 0)].into(),
+            track_universal: false,
+            dominance: None,
+        });
+        self.entry_machines.insert(i, m);
+        Some(m)
     }
 
     /// A shortest valid path entry `i` matches, if any (cached).
@@ -793,22 +966,19 @@ impl Labeller {
             return s.clone();
         }
         let v = self.info.v;
-        let f = *self.frags.get(i)?;
-        let m = self.engine.add_machine(Machine {
-            starts: vec![f.start],
-            accepting: [(f.end, 0)].into(),
-            track_universal: false,
-            dominance: None,
-        });
+        let m = self.entry_machine(i)?;
+        let stem = self.stems.get(i).cloned().unwrap_or_default();
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
             t.first().is_none_or(|&s| e.is_dead(v, s)) || t.get(1).is_none_or(|&s| e.is_dead(m, s))
         };
         let mut accept = |e: &Engine, t: &[u32], _: u32| -> bool {
             acc(e, t, Some(0), Some(v)) && acc(e, t, Some(1), Some(m))
         };
-        let found = self
-            .engine
-            .search(&[v, m], 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        // the entry's paths all start with its stem, whose bytes are classes of their
+        // own (literals of the entries): the witness is the one found from the start
+        let found =
+            self.engine
+                .search_after(&[v, m], &stem, 0, &|_, _, _, x, _| x, &dead, &mut accept);
         let out = match found {
             Found::Witness(w) => Some(String::from_utf8_lossy(&w).into_owned()),
             _ => None,

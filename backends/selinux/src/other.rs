@@ -172,10 +172,23 @@ pub(crate) fn lower_net(
         }
         map.extend(ours);
         map.sort_by(|a, b| a.cil_cmp(b));
+        // the first portcon of the map holding each port (read for every port below:
+        // a table instead of a scan of the ~500 portcons per port)
+        let mut first: Vec<Option<&str>> = vec![None; 65536];
+        for c in &map {
+            for slot in first
+                .iter_mut()
+                .take(usize::from(c.hi) + 1)
+                .skip(usize::from(c.lo))
+            {
+                slot.get_or_insert(c.ty.as_str());
+            }
+        }
         let type_of = |port: u16| -> Option<&str> {
-            map.iter()
-                .find(|c| c.lo <= port && port <= c.hi)
-                .map(|c| c.ty.as_str())
+            first
+                .get(usize::from(port))
+                .copied()
+                .flatten()
                 .or(pc.default_port.as_deref())
         };
         let mut base = vec![

@@ -1,0 +1,231 @@
+//! The search over products of machines: breadth first, with a budget, a shortest
+//! witness, and the reached product states kept in one flat arena.
+
+use super::{AuxStep, Engine, Found, FxHasher, MachineId};
+use std::collections::VecDeque;
+use std::hash::Hasher;
+
+impl Engine {
+    /// Breadth-first search over the product of `machines`, with an auxiliary value.
+    ///
+    /// `aux_step(engine, before, after, aux, class)` gives the next auxiliary value;
+    /// `dead` prunes product states; `accept` is called on every reached product state
+    /// and stops the search (with a witness) when it returns true. Returns
+    /// [`Found::Nothing`] when the whole reachable product was explored.
+    pub(crate) fn search(
+        &mut self,
+        machines: &[MachineId],
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
+        let starts = machines.iter().map(|&m| self.start(m)).collect();
+        self.search_from(machines, starts, aux0, aux_step, dead, accept)
+    }
+
+    /// [`Engine::search`] over the strings that start with `prefix`, from the product
+    /// state after it; the witness starts with `prefix`. When every other string leads to
+    /// a dead state and no proper prefix of `prefix` is accepted (a machine of strings
+    /// that all start with `prefix`), this is what [`Engine::search`] finds, without
+    /// reading the prefix class by class.
+    pub(crate) fn search_after(
+        &mut self,
+        machines: &[MachineId],
+        prefix: &[u8],
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
+        let mut states: Vec<u32> = machines.iter().map(|&m| self.start(m)).collect();
+        let mut aux = aux0;
+        if dead(self, &states, aux) {
+            return Found::Nothing;
+        }
+        for &b in prefix {
+            let c = self.class_of(b);
+            let next: Vec<u32> = machines
+                .iter()
+                .zip(&states)
+                .map(|(&m, &s)| self.step(m, s, c))
+                .collect();
+            aux = aux_step(self, &states, &next, aux, c);
+            states = next;
+            if dead(self, &states, aux) {
+                return Found::Nothing;
+            }
+        }
+        match self.search_from(machines, states, aux, aux_step, dead, accept) {
+            Found::Witness(w) => Found::Witness(prefix.iter().copied().chain(w).collect()),
+            other => other,
+        }
+    }
+
+    fn search_from(
+        &mut self,
+        machines: &[MachineId],
+        starts: Vec<u32>,
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+    ) -> Found {
+        // Product states live in one flat arena, `width` words each: the machines'
+        // states, then the auxiliary value; `seen` maps each to its node.
+        let width = machines.len() + 1;
+        let mut arena: Vec<u32> = starts;
+        if dead(self, &arena, aux0) {
+            return Found::Nothing;
+        }
+        arena.push(aux0);
+        let mut parents: Vec<Option<(usize, usize)>> = vec![None];
+        let mut seen = Seen::new(width);
+        seen.insert(&arena, 0);
+        let witness = |parents: &[Option<(usize, usize)>], mut i: usize, reps: &[u8]| {
+            let mut out = Vec::new();
+            while let Some((p, c)) = parents.get(i).copied().flatten() {
+                out.push(reps.get(c).copied().unwrap_or(0));
+                i = p;
+            }
+            out.reverse();
+            out
+        };
+        if accept(self, arena.get(..width - 1).unwrap_or(&[]), aux0) {
+            return Found::Witness(Vec::new());
+        }
+        let mut queue = VecDeque::from([0usize]);
+        let nclasses = self.nclasses();
+        let mut before: Vec<u32> = Vec::with_capacity(width);
+        let mut after: Vec<u32> = Vec::with_capacity(width);
+        let mut prev: Vec<u32> = Vec::with_capacity(width);
+        while let Some(i) = queue.pop_front() {
+            before.clear();
+            before.extend_from_slice(arena.get(i * width..(i + 1) * width).unwrap_or(&[]));
+            let Some((&aux, states)) = before.split_last() else {
+                continue;
+            };
+            // the classes a state treats alike are mostly adjacent: a class leading to
+            // the same product state as the one before it has the same outcome (dead,
+            // or reached by then), so it is skipped at once
+            prev.clear();
+            for c in 0..nclasses {
+                after.clear();
+                for (&m, &st) in machines.iter().zip(states) {
+                    let next = self.step(m, st, c);
+                    after.push(next);
+                }
+                let aux2 = aux_step(self, states, &after, aux, c);
+                after.push(aux2);
+                if same(&after, &prev) {
+                    continue;
+                }
+                prev.clear();
+                prev.extend_from_slice(&after);
+                if dead(self, after.get(..width - 1).unwrap_or(&[]), aux2) {
+                    continue;
+                }
+                if seen.contains(&arena, &after) {
+                    continue;
+                }
+                let j = parents.len();
+                self.visited += 1;
+                arena.extend_from_slice(&after);
+                seen.insert(&arena, j);
+                parents.push(Some((i, c)));
+                let stop = accept(self, after.get(..width - 1).unwrap_or(&[]), aux2);
+                if stop {
+                    return Found::Witness(witness(&parents, j, &self.reps));
+                }
+                if parents.len() > self.budget {
+                    return Found::TooBig;
+                }
+                queue.push_back(j);
+            }
+        }
+        Found::Nothing
+    }
+}
+
+/// Slice equality without a call to `memcmp`: product states are a few words, compared
+/// millions of times.
+fn same(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// The product states a search has reached: an open-addressing table of their indices in
+/// the search's arena (`width` words each), so that a state is stored once, in the arena,
+/// rather than boxed again as a key.
+struct Seen {
+    width: usize,
+    /// Node index + 1 per slot, 0 for an empty slot; the length is a power of two.
+    slots: Vec<u32>,
+    len: usize,
+}
+
+impl Seen {
+    fn new(width: usize) -> Seen {
+        Seen {
+            width,
+            slots: vec![0; 64],
+            len: 0,
+        }
+    }
+
+    fn hash(key: &[u32]) -> usize {
+        let mut h = FxHasher::default();
+        for &x in key {
+            h.write_u32(x);
+        }
+        // the high bits are the best mixed
+        (h.finish() >> 20) as usize
+    }
+
+    fn node<'a>(&self, arena: &'a [u32], i: usize) -> &'a [u32] {
+        arena
+            .get(i * self.width..(i + 1) * self.width)
+            .unwrap_or(&[])
+    }
+
+    fn contains(&self, arena: &[u32], key: &[u32]) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut at = Seen::hash(key) & mask;
+        loop {
+            match self.slots.get(at).copied() {
+                Some(0) | None => return false,
+                Some(n) => {
+                    if same(self.node(arena, n as usize - 1), key) {
+                        return true;
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    /// Add node `i` of the arena (not yet present).
+    fn insert(&mut self, arena: &[u32], i: usize) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let grown = vec![0; self.slots.len() * 2];
+            let old = std::mem::replace(&mut self.slots, grown);
+            self.len = 0;
+            for n in old.into_iter().filter(|&n| n != 0) {
+                self.place(arena, n);
+            }
+        }
+        self.place(arena, u32::try_from(i + 1).unwrap_or(u32::MAX));
+    }
+
+    fn place(&mut self, arena: &[u32], n: u32) {
+        let mask = self.slots.len() - 1;
+        let mut at = Seen::hash(self.node(arena, n as usize - 1)) & mask;
+        while let Some(slot) = self.slots.get_mut(at) {
+            if *slot == 0 {
+                *slot = n;
+                self.len += 1;
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+    }
+}

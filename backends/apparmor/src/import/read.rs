@@ -196,6 +196,7 @@ impl Reader<'_> {
                             ids.push("char-class");
                         }
                     }
+                    let mut other_flags = false;
                     for f in &header.flags {
                         match f.as_str() {
                             "complain" => {
@@ -203,10 +204,16 @@ impl Reader<'_> {
                                 polc.push("mode complain".into());
                             }
                             "enforce" => {}
-                            _ => ids.push("flags-other"),
+                            _ => other_flags = true,
                         }
                     }
                     push_entry(&mut prof, file, s, ids, polc, None);
+                    // The other flags are judged apart, so that the mode (and the name
+                    // and attachment) import even when a flag does not: a complain
+                    // profile must not become an enforcing policy.
+                    if other_flags {
+                        push_entry(&mut prof, file, s, vec!["flags-other"], Vec::new(), None);
+                    }
                     let mut scope = Scope {
                         profile: &mut prof,
                         child: None,
@@ -830,6 +837,20 @@ mod tests {
         );
         assert_eq!(polc_name("2x"), "p2x");
         assert_eq!(polc_name("///"), "imported");
+    }
+
+    #[test]
+    fn complain_imports_beside_a_flag_that_does_not() {
+        // Debian's dnsmasq: `flags=(complain,attach_disconnected)`.
+        let p = one("profile p /usr/sbin/p flags=(complain,attach_disconnected) {\n /a r,\n}\n");
+        assert_eq!(p.entries[0].class, Class::Exact, "{:?}", p.entries[0]);
+        assert_eq!(
+            p.entries[0].polc,
+            vec!["attach \"/usr/sbin/p\"", "mode complain"]
+        );
+        assert_eq!(p.entries[1].constructs, vec!["flags-other"]);
+        assert_eq!(p.entries[1].class, Class::NotImportable);
+        assert!(p.entries[1].polc.is_empty());
     }
 
     #[test]

@@ -497,32 +497,55 @@ fn planning_refuses_an_unknown_abi_and_strict_refuses_complain_mode() {
     assert_eq!(mode.fidelity, Fidelity::Narrowed);
 }
 
-/// The kernel log's records from now on: `/dev/kmsg` opened at its end (reading it
-/// consumes nothing; every reader has its own position).
-struct KernelLog(Option<std::fs::File>);
+/// The kernel's audit records from now on.
+struct KernelLog(Option<std::os::fd::OwnedFd>);
 
 impl KernelLog {
+    /// A reader of the audit netlink log group (`AUDIT_NLGRP_READLOG`, as journald and
+    /// `polc learn` read it): every record the kernel's audit emits, without the kernel
+    /// log's rate limit.
     fn open() -> KernelLog {
-        use std::io::{Seek, SeekFrom};
-        use std::os::unix::fs::OpenOptionsExt;
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open("/dev/kmsg")
-            .ok()
-            .and_then(|mut f| f.seek(SeekFrom::End(0)).ok().map(|_| f));
-        KernelLog(f)
+        use std::os::fd::{FromRawFd, OwnedFd};
+        const NETLINK_AUDIT: libc::c_int = 9;
+        // SAFETY: a socket owned here, bound with a local, zeroed address.
+        unsafe {
+            let fd = libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+                NETLINK_AUDIT,
+            );
+            if fd < 0 {
+                return KernelLog(None);
+            }
+            let fd = OwnedFd::from_raw_fd(fd);
+            let mut addr: libc::sockaddr_nl = std::mem::zeroed();
+            addr.nl_family = libc::AF_NETLINK as u16;
+            addr.nl_groups = 1;
+            let bound = libc::bind(
+                std::os::fd::AsRawFd::as_raw_fd(&fd),
+                (&raw const addr).cast(),
+                std::mem::size_of::<libc::sockaddr_nl>() as u32,
+            );
+            KernelLog((bound == 0).then_some(fd))
+        }
     }
 
-    /// The records written since [`KernelLog::open`] (`None`: the log is not readable).
+    /// The records received since [`KernelLog::open`], each as `type=N TEXT` (`None`:
+    /// the log group cannot be read).
     fn records(&mut self) -> Option<Vec<String>> {
-        use std::io::Read;
-        let f = self.0.as_mut()?;
+        let fd = std::os::fd::AsRawFd::as_raw_fd(self.0.as_ref()?);
         let mut out = Vec::new();
-        let mut buf = vec![0u8; 8192];
-        // One record per read; EAGAIN at the end, EPIPE when records were overwritten.
-        while let Ok(n) = f.read(&mut buf) {
-            out.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        let mut buf = vec![0u8; 16384];
+        loop {
+            // SAFETY: a local buffer of its length.
+            let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+            let Ok(n) = usize::try_from(n) else { break };
+            if n < 16 {
+                break;
+            }
+            let ty = u16::from_ne_bytes([buf[4], buf[5]]);
+            let text = String::from_utf8_lossy(&buf[16..n]);
+            out.push(format!("type={ty} {}", text.trim_end_matches('\0')));
         }
         Some(out)
     }
@@ -601,25 +624,39 @@ fn denials_after_exec_are_logged_where_the_abi_can() {
     // Without the option, nothing is asked.
     let (quiet, _) = run_probe(&p, &EnforceOptions::default(), &ops);
     assert!(!quiet.denials_logged);
-    // The kernel writes the record only when its audit is enabled, to the kernel log
-    // when no audit daemon takes it: check it there, else say why it cannot be seen.
-    let records = log.records();
-    let landlock: Vec<String> = records
+    // The kernel writes the record only when its audit is enabled; the audit netlink log
+    // group gets it (after the probe has ended: kauditd sends it), so the group is read
+    // until it shows up, up to 5 s. Else say why it cannot be seen.
+    let expected = matches!(audit_status(), Some((1.., _))) && status.denials_logged;
+    let mut records = log.records();
+    let mut seen: Vec<String> = records.clone().unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while expected
+        && records.is_some()
+        && !seen
+            .iter()
+            .any(|r| r.contains("type=1423") && r.contains("secret"))
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        records = log.records();
+        seen.extend(records.clone().unwrap_or_default());
+    }
+    let landlock: Vec<String> = seen
         .iter()
-        .flatten()
         .filter(|r| r.contains("type=1423"))
         .cloned()
         .collect();
     match (audit_status(), records) {
-        (Some((1.., 0)), Some(_)) if status.denials_logged => {
+        (Some((1.., _)), Some(_)) if status.denials_logged => {
             assert!(
                 landlock.iter().any(|r| r.contains("secret")),
-                "a Landlock record of the denied read in the kernel log: {landlock:?}"
+                "a Landlock record of the denied read in the audit log group: {landlock:?}"
             );
         }
         (audit, recs) => eprintln!(
-            "no kernel record checked: audit (enabled, daemon pid) = {audit:?}, kernel log \
-             readable: {}, Landlock records seen: {}",
+            "no kernel record checked: audit (enabled, daemon pid) = {audit:?}, audit log \
+             group readable: {}, Landlock records seen: {}",
             recs.is_some(),
             landlock.len()
         ),

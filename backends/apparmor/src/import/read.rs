@@ -777,8 +777,10 @@ pub fn polc_name(name: &str) -> String {
             None => out.truncate(100),
         }
     }
-    if out == "unconfined" {
-        out = "imported.unconfined".into();
+    // A keyword of the language, or a reserved peer name, is not a policy name.
+    if polc_lang::syntax::is_reserved(&out) || ["self", "any", "unconfined"].contains(&out.as_str())
+    {
+        out = format!("imported.{out}");
     }
     out
 }
@@ -836,6 +838,10 @@ mod tests {
             "usr.lib.firefox.firefox"
         );
         assert_eq!(polc_name("2x"), "p2x");
+        // Found by the import fuzz target: `profile mode` gave `policy mode`.
+        for w in ["mode", "allow", "policy", "self", "any", "unconfined"] {
+            assert_eq!(polc_name(w), format!("imported.{w}"));
+        }
         assert_eq!(polc_name("///"), "imported");
     }
 

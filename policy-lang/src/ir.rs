@@ -131,6 +131,14 @@ pub const MAX_NAME_LEN: usize = 100;
 pub struct NameError(pub String);
 
 impl PolicyName {
+    /// True when the name cannot name a policy in source text though its grammar is
+    /// valid: a keyword of the language (`policy mode { }` does not parse) or a reserved
+    /// peer (`self`, `any`, `unconfined`), both E0100.
+    pub fn is_reserved(&self) -> bool {
+        crate::syntax::is_reserved(&self.0)
+            || ["self", "any", "unconfined"].contains(&self.as_str())
+    }
+
     /// Validate a policy name.
     pub fn new(s: &str) -> Result<PolicyName, NameError> {
         if s.is_empty() {

@@ -778,8 +778,7 @@ pub fn polc_name(name: &str) -> String {
         }
     }
     // A keyword of the language, or a reserved peer name, is not a policy name.
-    if polc_lang::syntax::is_reserved(&out) || ["self", "any", "unconfined"].contains(&out.as_str())
-    {
+    if polc_lang::ir::PolicyName::new(&out).is_ok_and(|n| n.is_reserved()) {
         out = format!("imported.{out}");
     }
     out

@@ -64,7 +64,7 @@ pub struct Connections {
 pub struct Changed {
     /// The new generation, or `None` when the plug already was as asked (nothing changed).
     pub generation: Option<u64>,
-    /// The fidelity report of the new generation's artifact (empty when nothing changed).
+    /// The fidelity report of the new generation's artifact (`None` when nothing changed).
     pub report: Option<FidelityReport>,
     /// The connections after the change.
     pub connections: Connections,
@@ -188,6 +188,10 @@ pub fn connections(store: &Store, app: &PolicyName) -> Result<Connections, Conne
 
 /// The frameworks a policy source declares (`framework NAME { ... }` items), by name.
 pub fn declared_frameworks(source_name: &str, text: &str) -> Vec<String> {
+    // Most sources declare none: no parse for them (every install reads them all).
+    if !text.contains("framework") {
+        return Vec::new();
+    }
     let file = if source_name.ends_with(".json") {
         polc_lang::json::to_ast(source_name, text).ok()
     } else {
@@ -203,53 +207,72 @@ pub fn declared_frameworks(source_name: &str, text: &str) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// The current generation of every installed policy that is not damaged, by name.
+fn installed(store: &Store) -> Result<Vec<(PolicyName, Current)>, StoreError> {
+    let mut out = Vec::new();
+    for info in store.list()?.iter().filter(|i| i.damaged.is_none()) {
+        if let Ok(name) = PolicyName::new(&info.name) {
+            let current = store.current(&name)?;
+            out.push((name, current));
+        }
+    }
+    Ok(out)
+}
+
+/// The connections of every installed app, sorted by name.
+pub fn all_connections(store: &Store) -> Result<Vec<Connections>, StoreError> {
+    Ok(installed(store)?
+        .into_iter()
+        .filter_map(|(name, current)| {
+            Some(Connections {
+                app: name.to_string(),
+                generation: current.info.generation,
+                plugs: current.plugs?,
+            })
+        })
+        .collect())
+}
+
 /// The sources of the installed policies that declare frameworks (a framework package
 /// installs its daemon's policy and its `framework` in one file), each named
 /// `installed:NAME`: the lowest-precedence directory of the search path when an app is
 /// installed or connected, so an app finds the frameworks installed in its store.
 pub fn installed_frameworks(store: &Store) -> Result<polc_lang::AbstractionDir, StoreError> {
-    let mut files = Vec::new();
-    for info in store.list()?.iter().filter(|i| i.damaged.is_none()) {
-        let Ok(name) = PolicyName::new(&info.name) else {
-            continue;
-        };
-        let current = store.current(&name)?;
-        if !declared_frameworks(&current.info.source_name, &current.source).is_empty() {
-            let ext = if current.info.source_name.ends_with(".json") {
+    let files = installed(store)?
+        .into_iter()
+        .filter(|(_, c)| !declared_frameworks(&c.info.source_name, &c.source).is_empty())
+        .map(|(name, c)| {
+            let ext = if c.info.source_name.ends_with(".json") {
                 ".json"
             } else {
                 ""
             };
-            files.push(Source::new(
-                format!("installed:{name}{ext}"),
-                current.source,
-            ));
-        }
-    }
+            Source::new(format!("installed:{name}{ext}"), c.source)
+        })
+        .collect();
     Ok(polc_lang::AbstractionDir {
         name: format!("the policies installed in {}", store.root().display()),
         files,
     })
 }
 
-/// The apps whose current generation has a plug of one of `frameworks` connected, as
+/// The plugs of `frameworks` that installed apps other than `except` have connected, as
 /// `APP:PLUG`: what keeps a framework's package from being removed.
-pub fn connected_users(store: &Store, frameworks: &[String]) -> Result<Vec<String>, StoreError> {
-    let mut users = Vec::new();
-    for info in store.list()?.iter().filter(|i| i.damaged.is_none()) {
-        let Ok(name) = PolicyName::new(&info.name) else {
-            continue;
-        };
-        if let Some(plugs) = store.current(&name)?.plugs {
-            users.extend(
-                plugs
-                    .iter()
-                    .filter(|p| p.connected && frameworks.contains(&p.framework))
-                    .map(|p| format!("{name}:{}", p.interface)),
-            );
-        }
-    }
-    Ok(users)
+fn connected_users(
+    store: &Store,
+    frameworks: &[String],
+    except: &PolicyName,
+) -> Result<Vec<String>, StoreError> {
+    Ok(all_connections(store)?
+        .into_iter()
+        .filter(|c| c.app != except.as_str())
+        .flat_map(|c| {
+            c.plugs
+                .into_iter()
+                .filter(|p| p.connected && frameworks.contains(&p.framework))
+                .map(move |p| format!("{}:{}", c.app, p.interface))
+        })
+        .collect())
 }
 
 /// Remove an installed policy, refused ([`ConnectError::FrameworkInUse`]) while it
@@ -264,10 +287,7 @@ pub fn remove(store: &Store, name: &PolicyName) -> Result<(), ConnectError> {
     };
     let frameworks = declared_frameworks(&current.info.source_name, &current.source);
     if !frameworks.is_empty() {
-        let users: Vec<String> = connected_users(store, &frameworks)?
-            .into_iter()
-            .filter(|u| !u.starts_with(&format!("{name}:")))
-            .collect();
+        let users = connected_users(store, &frameworks, name)?;
         if !users.is_empty() {
             return Err(ConnectError::FrameworkInUse {
                 policy: name.to_string(),
@@ -306,7 +326,7 @@ fn name_connections(policy: &mut Policy, plugs: &[Connection]) {
             return;
         };
         if let Some(g) = plugs.iter().find_map(|p| {
-            (p.connected && *first == format!("plug {} of {}", p.interface, p.framework))
+            (p.connected && *first == polc_lang::ir::plug_via(&p.interface, &p.framework))
                 .then_some(p.since)
                 .flatten()
         }) {
@@ -416,16 +436,15 @@ fn change(
             framework: p.framework.clone(),
         });
     }
-    let unchanged = || Connections {
-        app: app.to_string(),
-        generation: current.info.generation,
-        plugs: before.clone(),
-    };
     if p.connected == on {
         return Ok(Changed {
             generation: None,
             report: None,
-            connections: unchanged(),
+            connections: Connections {
+                app: app.to_string(),
+                generation: current.info.generation,
+                plugs: before.clone(),
+            },
         });
     }
     let mut connect: Vec<String> = before

@@ -230,13 +230,21 @@ pub struct Origin {
     pub accepts: Vec<Acceptance>,
 }
 
+/// The prefix of the `via` of an origin that an interface's grant carries.
+pub const PLUG_VIA: &str = "plug ";
+
+/// The `via` element of the rules an interface grants: `plug IFACE of FRAMEWORK`.
+pub fn plug_via(interface: &str, framework: &str) -> String {
+    format!("{PLUG_VIA}{interface} of {framework}")
+}
+
 impl Origin {
     /// How the statement reached the policy, for messages: `via use a → b` for a chain
     /// of `use`, `via plug IFACE of FRAMEWORK` for the grant of an app's connected
     /// interface; `None` for the policy's own statements.
     pub fn via_text(&self) -> Option<String> {
         let first = self.via.first()?;
-        Some(if first.starts_with("plug ") {
+        Some(if first.starts_with(PLUG_VIA) {
             format!("via {}", self.via.join(" → "))
         } else {
             format!("via use {}", self.via.join(" → "))

@@ -4,7 +4,7 @@
 use super::check::prepare;
 use super::store_cmd::{emit_json, name, open, open_read_only, store_error};
 use super::{
-    render, report, ConnectArgs, ConnectionsArgs, Ctx, DisconnectArgs, GlobalArgs, OutputFormat,
+    render, report, ConnectArgs, ConnectionsArgs, Ctx, GlobalArgs, OutputFormat, PlugArgs,
 };
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_USAGE};
 use crate::connect::{self as lib, Changed, ConnectError, Connections};
@@ -27,7 +27,9 @@ fn split<'a>(s: &'a str, what: &str, ctx: &mut Ctx<'_>) -> Result<(&'a str, &'a 
     }
 }
 
-fn connect_error(e: &ConnectError, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+/// Report a refused connection change (or removal): the store's errors as the store
+/// commands report them, the installed source's diagnostics when it no longer loads.
+pub(super) fn connect_error(e: &ConnectError, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     match e {
         ConnectError::Store(s) => return store_error(s, ctx),
         ConnectError::Load { failed, .. } => {
@@ -60,11 +62,11 @@ pub fn connect(args: &ConnectArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
     let framework = match &args.slot {
         Some(slot) => match split(slot, "FRAMEWORK:INTERFACE", ctx) {
             Ok((f, iface)) => {
-                if args.plug.rsplit_once(':').map(|(_, p)| p) != Some(iface) {
+                if args.plug.plug.rsplit_once(':').map(|(_, p)| p) != Some(iface) {
                     ctx.say(format_args!(
                         "error: interface `{}` is not the plug `{}`",
                         iface.escape_default(),
-                        args.plug.escape_default()
+                        args.plug.plug.escape_default()
                     ));
                     ctx.say("help: an app's plug connects to the interface of the same name");
                     return EXIT_USAGE;
@@ -75,41 +77,22 @@ pub fn connect(args: &ConnectArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8
         },
         None => None,
     };
-    change(
-        &args.plug,
-        framework,
-        true,
-        (&args.store, &args.backend, &args.report_file),
-        global,
-        ctx,
-    )
+    change(&args.plug, framework, true, global, ctx)
 }
 
 /// `polc disconnect APP:PLUG`.
-pub fn disconnect(args: &DisconnectArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
-    change(
-        &args.plug,
-        None,
-        false,
-        (&args.store, &args.backend, &args.report_file),
-        global,
-        ctx,
-    )
+pub fn disconnect(args: &PlugArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
+    change(args, None, false, global, ctx)
 }
 
 fn change(
-    plug: &str,
+    args: &PlugArgs,
     framework: Option<&str>,
     on: bool,
-    (store_args, backend, report_file): (
-        &super::StoreArgs,
-        &super::BackendArgs,
-        &super::ReportFileArgs,
-    ),
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> u8 {
-    let (app, plug) = match split(plug, "APP:PLUG", ctx) {
+    let (app, plug) = match split(&args.plug, "APP:PLUG", ctx) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -129,11 +112,11 @@ fn change(
         Ok(o) => o,
         Err(code) => return code,
     };
-    let compile_opts = match report::options(backend, ctx) {
+    let compile_opts = match report::options(&args.backend, ctx) {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let store = match open(store_args, ctx) {
+    let store = match open(&args.store, ctx) {
         Ok(s) => s,
         Err(code) => return code,
     };
@@ -143,19 +126,18 @@ fn change(
         (false, _) => lib::disconnect(&store, &app, plug, &load_opts, &compile_opts),
     };
     match done {
-        Ok(changed) => said(&changed, &app, plug, on, backend, report_file, global, ctx),
+        Ok(changed) => said(&changed, &app, plug, on, args, global, ctx),
         Err(e) => connect_error(&e, global, ctx),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a change did: the report of the new generation, then one line.
 fn said(
     changed: &Changed,
     app: &PolicyName,
     plug: &str,
     on: bool,
-    backend: &super::BackendArgs,
-    report_file: &super::ReportFileArgs,
+    args: &PlugArgs,
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> u8 {
@@ -175,7 +157,7 @@ fn said(
         return EXIT_OK;
     };
     if let Some(r) = &changed.report {
-        let code = report::print(r, backend, report_file, None, global, ctx);
+        let code = report::print(r, &args.backend, &args.report_file, None, global, ctx);
         report::say_summary(r, app.as_str(), global.error_format, ctx);
         if code != EXIT_OK {
             return code;
@@ -208,7 +190,7 @@ fn print_connections(c: &Connections, out: &mut String) {
 }
 
 /// `polc connections [APP]`.
-pub fn connections(args: &ConnectionsArgs, ctx: &mut Ctx<'_>) -> u8 {
+pub fn connections(args: &ConnectionsArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let store = match open_read_only(&args.store, ctx) {
         Ok(s) => s,
         Err(code) => return code,
@@ -221,38 +203,13 @@ pub fn connections(args: &ConnectionsArgs, ctx: &mut Ctx<'_>) -> u8 {
             };
             match lib::connections(&store, &n) {
                 Ok(c) => vec![c],
-                Err(ConnectError::Store(e)) => return store_error(&e, ctx),
-                Err(e) => {
-                    ctx.say(format_args!("error: {e}"));
-                    if let Some(h) = e.help() {
-                        ctx.say(format_args!("help: {h}"));
-                    }
-                    return EXIT_FINDINGS;
-                }
+                Err(e) => return connect_error(&e, global, ctx),
             }
         }
-        None => {
-            let list = match store.list() {
-                Ok(l) => l,
-                Err(e) => return store_error(&e, ctx),
-            };
-            let mut all = Vec::new();
-            for info in list.iter().filter(|i| i.damaged.is_none()) {
-                let Ok(n) = PolicyName::new(&info.name) else {
-                    continue;
-                };
-                match lib::connections(&store, &n) {
-                    Ok(c) => all.push(c),
-                    Err(ConnectError::NotAnApp(_)) => {}
-                    Err(ConnectError::Store(e)) => return store_error(&e, ctx),
-                    Err(e) => {
-                        ctx.say(format_args!("error: {e}"));
-                        return EXIT_FINDINGS;
-                    }
-                }
-            }
-            all
-        }
+        None => match lib::all_connections(&store) {
+            Ok(all) => all,
+            Err(e) => return store_error(&e, ctx),
+        },
     };
     if args.format == OutputFormat::Json {
         // One app: its object (as `polc show`); every app: a list (as `polc list`).

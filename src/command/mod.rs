@@ -297,7 +297,7 @@ pub enum Command {
         polc --abstractions examples/abstractions disconnect org.example.dockerctl:docker\n\n\
         An `auto` interface cannot be disconnected. Disconnecting a plug that is not connected\n\
         changes nothing. Exit status as `polc connect`.")]
-    Disconnect(DisconnectArgs),
+    Disconnect(PlugArgs),
     /// List an installed app's plugs: framework, interface, connected since which generation
     #[command(after_help = "Examples:\n  polc connections org.example.dockerctl\n  \
         polc connections --format json\n\n\
@@ -660,16 +660,12 @@ pub struct NameArgs {
     pub format: OutputFormat,
 }
 
-/// `polc connect APP:PLUG [FRAMEWORK:INTERFACE]`
+/// `polc disconnect APP:PLUG`, and what `polc connect` takes too.
 #[derive(Debug, Clone, Args)]
-pub struct ConnectArgs {
+pub struct PlugArgs {
     /// The app and its plug, e.g. org.example.dockerctl:docker
     #[arg(value_name = "APP:PLUG")]
     pub plug: String,
-    /// The framework's interface it connects to, e.g. io.docker.engine:docker (checked
-    /// against the framework that provides the plug)
-    #[arg(value_name = "FRAMEWORK:INTERFACE")]
-    pub slot: Option<String>,
     /// The store.
     #[command(flatten)]
     pub store: StoreArgs,
@@ -681,21 +677,16 @@ pub struct ConnectArgs {
     pub report_file: ReportFileArgs,
 }
 
-/// `polc disconnect APP:PLUG`
+/// `polc connect APP:PLUG [FRAMEWORK:INTERFACE]`
 #[derive(Debug, Clone, Args)]
-pub struct DisconnectArgs {
-    /// The app and its plug, e.g. org.example.dockerctl:docker
-    #[arg(value_name = "APP:PLUG")]
-    pub plug: String,
-    /// The store.
+pub struct ConnectArgs {
+    /// The plug, the store and the backend options.
     #[command(flatten)]
-    pub store: StoreArgs,
-    /// Backend options.
-    #[command(flatten)]
-    pub backend: BackendArgs,
-    /// The report's destination.
-    #[command(flatten)]
-    pub report_file: ReportFileArgs,
+    pub plug: PlugArgs,
+    /// The framework's interface it connects to, e.g. io.docker.engine:docker (checked
+    /// against the framework that provides the plug)
+    #[arg(value_name = "FRAMEWORK:INTERFACE")]
+    pub slot: Option<String>,
 }
 
 /// `polc connections [APP]`
@@ -779,10 +770,10 @@ pub fn run(cli: &Cli, ctx: &mut Ctx<'_>) -> u8 {
         Command::Run(a) => run::run(a, &cli.global, ctx),
         Command::Install(a) => store_cmd::install(a, &cli.global, ctx),
         Command::Rollback(a) => store_cmd::rollback(a, ctx),
-        Command::Remove(a) => store_cmd::remove(a, ctx),
+        Command::Remove(a) => store_cmd::remove(a, &cli.global, ctx),
         Command::Connect(a) => connect::connect(a, &cli.global, ctx),
         Command::Disconnect(a) => connect::disconnect(a, &cli.global, ctx),
-        Command::Connections(a) => connect::connections(a, ctx),
+        Command::Connections(a) => connect::connections(a, &cli.global, ctx),
         Command::List(a) => store_cmd::list(a, ctx),
         Command::Show(a) => store_cmd::show(a, ctx),
         Command::Completions(a) => shell::completions(a, ctx),

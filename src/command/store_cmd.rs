@@ -160,7 +160,7 @@ pub fn rollback(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
 }
 
 /// `polc remove NAME`.
-pub fn remove(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
+pub fn remove(args: &NameArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let (store, name) = match open(&args.store, ctx).and_then(|s| Ok((s, name(&args.name, ctx)?))) {
         Ok(x) => x,
         Err(code) => return code,
@@ -170,14 +170,7 @@ pub fn remove(args: &NameArgs, ctx: &mut Ctx<'_>) -> u8 {
             let _ = writeln!(ctx.stdout, "removed {name}");
             EXIT_OK
         }
-        Err(crate::connect::ConnectError::Store(e)) => store_error(&e, ctx),
-        Err(e) => {
-            ctx.say(format_args!("error: {e}"));
-            if let Some(h) = e.help() {
-                ctx.say(format_args!("help: {h}"));
-            }
-            EXIT_FINDINGS
-        }
+        Err(e) => super::connect::connect_error(&e, global, ctx),
     }
 }
 

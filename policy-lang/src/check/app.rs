@@ -32,14 +32,6 @@ use crate::span::Spanned;
 /// same name in the app's file or on the search path is checked like the app's rules.
 pub const SAFE_ABSTRACTIONS: [&str; 5] = ["base", "fonts", "locale", "ssl-certs", "timezone"];
 
-/// The prefix of the `via` of an origin that an interface's grant carries.
-pub const PLUG_VIA: &str = "plug ";
-
-/// The `via` element of the rules an interface grants: `plug IFACE of FRAMEWORK`.
-pub fn plug_via(interface: &str, framework: &str) -> String {
-    format!("{PLUG_VIA}{interface} of {framework}")
-}
-
 /// Check a framework on its own: its name, one `version`, `provides` blocks of rules
 /// with distinct names.
 pub(crate) fn check_framework(sink: &mut Sink<'_>, item: &Item) {

@@ -48,7 +48,7 @@ fn lower_interface(
     env: &mut Env,
     out: &mut Vec<Diagnostic>,
 ) -> (Vec<Atom>, UnixKeys) {
-    let via = vec![app::plug_via(&f.name, &f.framework)];
+    let via = vec![crate::ir::plug_via(&f.name, &f.framework)];
     let lc = Lowering {
         ws: cx.ws,
         unit: f.node.0,

@@ -78,10 +78,7 @@ pub(super) fn lower_unix(
     if let Some(plugged) = plugged {
         bound(&mut rules, plugged, me, out);
         for pl in plugged.iter().filter(|pl| pl.connected) {
-            let via = vec![crate::check::app::plug_via(
-                &pl.found.name,
-                &pl.found.framework,
-            )];
+            let via = vec![crate::ir::plug_via(&pl.found.name, &pl.found.framework)];
             let lc = Lowering {
                 ws,
                 unit: pl.found.node.0,

@@ -10,6 +10,13 @@ use polc_lang::ir::PolicyName;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// The source file of a generation: `source.pol`, or `source.json` for the JSON form.
+fn source_file(gen: &Path) -> Option<&'static str> {
+    ["source.pol", "source.json"]
+        .into_iter()
+        .find(|s| fs::symlink_metadata(gen.join(s)).is_ok_and(|m| m.is_file()))
+}
+
 impl Store {
     /// A generation's metadata, after checking that the generation is complete and its
     /// files are what was written.
@@ -33,10 +40,7 @@ impl Store {
         if !valid_artifact_name(&info.artifact_file) {
             return Err(StoreError::BadArtifactName(info.artifact_file));
         }
-        let source = ["source.pol", "source.json"]
-            .into_iter()
-            .find(|s| fs::symlink_metadata(gen.join(s)).is_ok_and(|m| m.is_file()));
-        if source.is_none() {
+        if source_file(&gen).is_none() {
             return Err(corrupt(gen, "the generation has no source".into()));
         }
         for f in ["ir.json", info.artifact_file.as_str()] {
@@ -198,13 +202,8 @@ impl Store {
                 detail: "the file is not UTF-8".into(),
             })
         };
-        let source_file = if fs::symlink_metadata(gen.join("source.json")).is_ok() {
-            "source.json"
-        } else {
-            "source.pol"
-        };
         Ok(Current {
-            source: text(source_file)?,
+            source: text(source_file(&gen).unwrap_or("source.pol"))?,
             ir_json: text("ir.json")?,
             plugs: self.read_connections(&dir, n)?,
             info,

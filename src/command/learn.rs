@@ -412,12 +412,18 @@ fn policy_with(
 /// Run the command unconfined under `strace -ff -yy`, returning its exit code and the
 /// accesses it made ([`super::trace`]).
 fn traced_run(argv: &[OsString], ctx: &mut Ctx<'_>) -> Result<(i32, Vec<Access>), u8> {
-    let dir = std::env::temp_dir().join(format!("polc-trace-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        ctx.say(format_args!("error: cannot create {}: {e}", dir.display()));
-        return Err(EXIT_USAGE);
-    }
+    // polc learns as root: the trace goes into a private directory, removed on return.
+    let tmp = match tempfile::Builder::new().prefix("polc-trace-").tempdir() {
+        Ok(t) => t,
+        Err(e) => {
+            ctx.say(format_args!(
+                "error: cannot create a directory for the trace in {}: {e}",
+                std::env::temp_dir().display()
+            ));
+            return Err(EXIT_USAGE);
+        }
+    };
+    let dir = tmp.path();
     let mut cmd = std::process::Command::new("strace");
     // `-yy`: paths of descriptors, and the protocol of sockets (`TCP:[...]`).
     cmd.args(["-ff", "-qq", "-yy", "-e"])
@@ -440,7 +446,6 @@ fn traced_run(argv: &[OsString], ctx: &mut Ctx<'_>) -> Result<(i32, Vec<Access>)
     let exit = match spawn_wait(&mut cmd) {
         Ok((_, exit)) => exit,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let _ = std::fs::remove_dir_all(&dir);
             ctx.say(
                 "error: polc learn --trace runs the command under strace, which is not installed",
             );
@@ -448,31 +453,29 @@ fn traced_run(argv: &[OsString], ctx: &mut Ctx<'_>) -> Result<(i32, Vec<Access>)
             return Err(EXIT_USAGE);
         }
         Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
             ctx.say(format_args!("error: cannot start strace: {e}"));
             return Err(EXIT_USAGE);
         }
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();
+    // A file born before the run existed (without a birth time: assume it did not).
+    let existed = |p: &str| {
+        std::fs::metadata(p)
+            .and_then(|m| m.created())
+            .is_ok_and(|born| born < started)
+    };
     let mut accesses = Vec::new();
     for f in &files {
         let text = String::from_utf8_lossy(&std::fs::read(f).unwrap_or_default()).into_owned();
-        // A file born before the run existed (without a birth time: assume it did not).
-        let existed = |p: &str| {
-            std::fs::metadata(p)
-                .and_then(|m| m.created())
-                .is_ok_and(|born| born < started)
-        };
         for a in super::trace::accesses(&text, &existed) {
             if !accesses.contains(&a) {
                 accesses.push(a);
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
     if files.is_empty() {
         ctx.say("error: strace wrote no trace (is ptrace allowed here? see /proc/sys/kernel/yama/ptrace_scope)");
         return Err(EXIT_USAGE);

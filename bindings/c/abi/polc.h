@@ -563,7 +563,7 @@ polc_status polc_policy_explain(const polc_policy *policy,
  What `new` grants that `old` did not and what it no longer grants, as `polc diff`
  reports it, in `format`. On success `*out` is the report (free it with
  `polc_string_free`) and, when `changed_out` is not NULL, `*changed_out` is true when
- the two policies differ in meaning.
+ the two policies differ in meaning or in what they plug (as `polc diff` exits 1).
 
  # Safety
  `old` and `new` are valid handles; `out` valid for writes; `changed_out` NULL or valid

@@ -93,7 +93,7 @@ pub unsafe extern "C" fn polc_policy_explain(
 /// What `new` grants that `old` did not and what it no longer grants, as `polc diff`
 /// reports it, in `format`. On success `*out` is the report (free it with
 /// `polc_string_free`) and, when `changed_out` is not NULL, `*changed_out` is true when
-/// the two policies differ in meaning.
+/// the two policies differ in meaning or in what they plug (as `polc diff` exits 1).
 ///
 /// # Safety
 /// `old` and `new` are valid handles; `out` valid for writes; `changed_out` NULL or valid
@@ -135,7 +135,7 @@ pub unsafe extern "C" fn polc_policy_diff(
         unsafe {
             *out = owned_string(&rendered);
             if !changed_out.is_null() {
-                *changed_out = !report.diff.is_empty();
+                *changed_out = report.differs();
             }
         }
         polc_status::Ok

@@ -296,7 +296,7 @@ fn diff_policies(old: &Policy, new: &Policy) -> PyResult<(String, String, bool)>
         &old.source_name,
         &new.source_name,
     ));
-    Ok((json, text, !report.diff.is_empty()))
+    Ok((json, text, report.differs()))
 }
 
 fn store_err(e: polc_facade::store::StoreError) -> PyErr {

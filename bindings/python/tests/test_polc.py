@@ -180,6 +180,19 @@ def test_diff_by_meaning():
     assert not same.changed
 
 
+def test_a_plug_change_is_a_difference(tmp_path):
+    (tmp_path / "fw.pol").write_text(
+        'framework org.example.fw {\n    provides data {\n        allow read "/srv/**"\n    }\n}\n'
+    )
+    old = polc.load("policy org.example.app {\n    app\n}\n", abstraction_dirs=[tmp_path])
+    new = polc.load(
+        "policy org.example.app {\n    app\n    plugs data\n}\n", abstraction_dirs=[tmp_path]
+    )
+    d = polc.diff(old, new)
+    assert d.changed
+    assert d.data["plugs"][0]["kind"] == "added" and d.data["plugs"][0]["broadens"]
+
+
 def test_store_install_rollback_remove(tmp_path):
     root = tmp_path / "store"
     store = polc.Store(root)

@@ -91,7 +91,33 @@ static void test_diff(const polc_policy *old, const polc_policy *new_) {
     CHECK(untouched == NULL);
 }
 
+/* A plug added to an app changes no rule but is a difference (as `polc diff` exits 1). */
+static void test_plug_diff(void) {
+    static const char FW[] =
+        "framework org.example.fw {\n    provides data {\n        allow read \"/srv/**\"\n    }\n}\n";
+    static const char APP0[] = "policy org.example.app {\n    app\n}\n";
+    static const char APP1[] = "policy org.example.app {\n    app\n    plugs data\n}\n";
+    polc_options *o = NULL;
+    CHECK(polc_options_new(&o) == POLC_STATUS_OK);
+    CHECK(polc_options_add_abstraction(o, "fw.pol", FW) == POLC_STATUS_OK);
+    polc_policy *a = NULL, *b = NULL;
+    CHECK(polc_policy_load("a.pol", (const uint8_t *)APP0, strlen(APP0), o, NULL, &a) ==
+          POLC_STATUS_OK);
+    CHECK(polc_policy_load("b.pol", (const uint8_t *)APP1, strlen(APP1), o, NULL, &b) ==
+          POLC_STATUS_OK);
+    char *out = NULL;
+    bool changed = false;
+    CHECK(a && b && polc_policy_diff(a, b, POLC_FORMAT_TEXT, &out, &changed) == POLC_STATUS_OK);
+    CHECK(changed);
+    CHECK(HAS(out, "+ plug data of org.example.fw: added, not connected"));
+    polc_string_free(out);
+    polc_policy_free(a);
+    polc_policy_free(b);
+    polc_options_free(o);
+}
+
 int main(void) {
+    test_plug_diff();
     polc_policy *old = load("old.pol", OLD);
     polc_policy *new_ = load("new.pol", NEW);
     if (old && new_) {

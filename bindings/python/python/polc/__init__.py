@@ -208,7 +208,8 @@ class Explanation:
 
 @dataclass(frozen=True)
 class Diff:
-    """What one policy grants that another does not, by meaning (what `polc diff` says)."""
+    """What one policy grants that another does not, by meaning (what `polc diff` says).
+    `changed` is true when they differ in meaning or in what they plug."""
 
     changed: bool
     text: str

@@ -27,6 +27,9 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+use support::{root, updating};
+
 use polc::command::import::DirResolver;
 use polc::import::{self, ImportOptions};
 use polc::lang::eval::evaluate;
@@ -35,7 +38,7 @@ use polc::lang::ir::Effect;
 use polc::{load, LoadOptions, Policy, Reason, Request, Right, Source};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// Where AppArmor's abstractions are read from.
@@ -54,14 +57,6 @@ const CROSS_CHECK: usize = 101;
 const EXAMPLES: usize = 3;
 const START: &str = "<!-- coverage:start -->\n";
 const END: &str = "<!-- coverage:end -->";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn updating() -> bool {
-    std::env::var_os("POLC_DOCS_UPDATE").is_some_and(|v| v == "1")
-}
 
 /// One line of `tests/apparmor-coverage.txt`.
 #[derive(Clone, Debug)]

@@ -19,6 +19,9 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+use support::{compare_or_update, root};
+
 use polc::command::import::DirResolver;
 use polc::compile::{compile, CompileOptions};
 use polc::import::{self, Import, ImportOptions};
@@ -43,14 +46,6 @@ const INCLUDE_DIR: &str = "/etc/apparmor.d";
 
 const INSTALL: &str = "apt-get install apparmor apparmor-profiles apparmor-profiles-extra \
      (tests/run-all.sh installs them)";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn updating() -> bool {
-    std::env::var_os("POLC_DOCS_UPDATE").is_some_and(|v| v == "1")
-}
 
 /// One profile file of a package.
 struct Profile {
@@ -177,22 +172,6 @@ fn percent(part: usize, total: usize) -> f64 {
         0.0
     } else {
         part as f64 * 100.0 / total as f64
-    }
-}
-
-/// Compare a generated document with the committed one, or rewrite it.
-fn compare_or_update(path: &Path, generated: &str, problems: &mut Vec<String>) {
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    if committed == generated {
-        return;
-    }
-    if updating() {
-        std::fs::write(path, generated).unwrap();
-    } else {
-        problems.push(format!(
-            "{} is not what the import gives; run `POLC_DOCS_UPDATE=1 cargo test -p polc --test import_debian` and review the diff",
-            path.strip_prefix(root()).unwrap_or(path).display()
-        ));
     }
 }
 
@@ -329,6 +308,7 @@ fn every_debian_profile_imports_checks_compiles_and_the_docs_match() {
     compare_or_update(
         &root().join("docs/import-debian.md"),
         &document(&profiles, &outcomes, &packages, &includes),
+        "import_debian",
         &mut problems,
     );
     let path = root().join("docs/import.md");
@@ -342,7 +322,7 @@ fn every_debian_profile_imports_checks_compiles_and_the_docs_match() {
                 summary(&outcomes, &packages, &includes),
                 &doc[t..]
             );
-            compare_or_update(&path, &generated, &mut problems);
+            compare_or_update(&path, &generated, "import_debian", &mut problems);
         }
         _ => problems
             .push("docs/import.md has no `<!-- debian:start -->` ... `<!-- debian:end -->`".into()),

@@ -33,17 +33,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod support;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{compare_or_update, root, updating};
 
 fn dir() -> PathBuf {
     root().join("tests/real-profiles")
-}
-
-fn updating() -> bool {
-    std::env::var_os("POLC_DOCS_UPDATE").is_some_and(|v| v == "1")
 }
 
 /// The Debian package each source profile comes from.
@@ -92,22 +85,6 @@ fn load_text(name: &str, text: &str) -> polc::Policy {
                 .map(|d| format!("{} {}", d.code.as_str(), d.message))
                 .collect::<Vec<_>>()
         ),
-    }
-}
-
-/// Compare a generated document with the committed one, or rewrite it.
-fn compare_or_update(path: &Path, generated: &str, problems: &mut Vec<String>) {
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    if committed == generated {
-        return;
-    }
-    if updating() {
-        std::fs::write(path, generated).unwrap();
-    } else {
-        problems.push(format!(
-            "{} is not what the import gives; run `POLC_DOCS_UPDATE=1 cargo test -p polc --test real_profiles` and review the diff",
-            path.strip_prefix(root()).unwrap_or(path).display()
-        ));
     }
 }
 
@@ -182,7 +159,12 @@ fn profiles_import_and_the_policies_and_docs_match() {
     for (reason, count) in by_count {
         let _ = writeln!(doc, "| {} | {count} |", reason.replace('|', "\\|"));
     }
-    compare_or_update(&root().join("docs/real-profiles.md"), &doc, &mut problems);
+    compare_or_update(
+        &root().join("docs/real-profiles.md"),
+        &doc,
+        "real_profiles",
+        &mut problems,
+    );
 
     // The construct table of docs/import.md.
     let import_doc = std::fs::read_to_string(root().join("docs/import.md")).unwrap_or_default();
@@ -195,7 +177,12 @@ fn profiles_import_and_the_policies_and_docs_match() {
                 import::table::markdown(),
                 &import_doc[t..]
             );
-            compare_or_update(&root().join("docs/import.md"), &generated, &mut problems);
+            compare_or_update(
+                &root().join("docs/import.md"),
+                &generated,
+                "real_profiles",
+                &mut problems,
+            );
         }
         _ => problems
             .push("docs/import.md has no `<!-- table:start -->` ... `<!-- table:end -->`".into()),

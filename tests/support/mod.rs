@@ -76,3 +76,31 @@ pub fn minimal_base_file_contexts(dir: &Path) -> PathBuf {
     assert!(out.status.success(), "{out:?}");
     fc
 }
+
+/// The package's root directory (the repository's).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `POLC_DOCS_UPDATE=1`: the tests that generate documents rewrite them.
+pub fn updating() -> bool {
+    std::env::var_os("POLC_DOCS_UPDATE").is_some_and(|v| v == "1")
+}
+
+/// Compare a generated document with the committed one, or rewrite it when
+/// [`updating`]; a difference is added to `problems`, naming the test (`test`, a test
+/// target of this package) that regenerates it.
+pub fn compare_or_update(path: &Path, generated: &str, test: &str, problems: &mut Vec<String>) {
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    if committed == generated {
+        return;
+    }
+    if updating() {
+        std::fs::write(path, generated).unwrap();
+    } else {
+        problems.push(format!(
+            "{} is not what the test generates; run `POLC_DOCS_UPDATE=1 cargo test -p polc --test {test}` and review the diff",
+            path.strip_prefix(root()).unwrap_or(path).display()
+        ));
+    }
+}

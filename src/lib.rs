@@ -17,9 +17,22 @@
 //! - [`confine`]: start a child confined by an installed policy, on AppArmor, SELinux
 //!   or Landlock (what `polc run` does).
 //!
-//! Nothing here prints or renders: diagnostics are [`Diagnostic`] values and an
-//! [`Explanation`] serializes to JSON. The `polc` command-line tool (the [`command`]
-//! module) is the one place that reads files and writes to a terminal.
+//! Nothing here prints: diagnostics are [`Diagnostic`] values and an [`Explanation`]
+//! serializes to JSON; [`text`] turns them into the text `polc` prints, for callers that
+//! show it. The `polc` command line is a default feature (`cli`): a library user or a
+//! binding that sets `default-features = false` builds neither it nor `clap`.
+//!
+//! ## Who calls what
+//!
+//! | caller | steps | API |
+//! | --- | --- | --- |
+//! | installer | read the policy and the abstraction search path; check; compile for the host; install as a transaction; connect plugs; roll back on failure | [`sources`], [`check`] / [`load`], [`compile::host_lsm`], [`compile::compile`], [`store::Store`] (`install`, `rollback`, `remove`), [`connect`] |
+//! | runtime | start a program confined by a policy or an installed policy | [`confine::CommandExt`], [`confine::Options`] |
+//! | auditor | why a request is decided; what a change grants; what a denial record means | [`explain`], [`lang::diff::Report`], [`lang::denial`], [`text`] |
+//! | build and deploy tools | other formats in and out | [`import`], [`deploy`] |
+//!
+//! The language's own types (the IR, globs, fidelity reports, diffs) are in [`lang`]; the
+//! ones above are re-exported here.
 //!
 //! ## Example
 //!
@@ -75,10 +88,31 @@
 //! Directories of abstractions, as `polc` searches them (the distribution's, the
 //! site's, then `--abstractions DIR`; a later one overriding an earlier one and the
 //! built-in abstractions), go in `LoadOptions::search_path`, read by the caller;
-//! `polc::command::input::abstraction_search_path` reads them as the command line does,
-//! and [`lang::catalog`] lists what they make visible.
+//! [`sources::abstraction_search_path`] reads them as the command line does, and
+//! [`lang::catalog`] lists what they make visible.
+//!
+//! An auditor's question, what a change grants:
+//!
+//! ```
+//! use polc::{load, LoadOptions, Source};
+//! use polc::lang::diff::Report;
+//!
+//! let opts = LoadOptions::default();
+//! let old = load(&Source::new("old.pol", r#"policy a { allow read "/etc/app/**" }"#), &opts)
+//!     .map_err(|f| f.diagnostics).unwrap();
+//! let new = load(&Source::new("new.pol", r#"policy a { allow read write "/etc/app/**" }"#), &opts)
+//!     .map_err(|f| f.diagnostics).unwrap();
+//! let report = Report::of(&old, &new);
+//! assert!(report.broadens()); // NEW grants more: `polc diff --fail-on broaden` exits 1
+//! let text = polc::text::diff::human(&report, "old.pol", "new.pol");
+//! assert!(text.contains("write"), "{text}");
+//! ```
 #![warn(missing_docs)]
 
+/// The `polc` command line's implementation (feature `cli`): not an API; the binary and
+/// the CLI's tests use it.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
 pub mod command;
 pub mod compile;
 pub mod confine;
@@ -90,7 +124,9 @@ pub mod generate;
 pub mod import;
 pub mod limits;
 pub mod request;
+pub mod sources;
 pub mod store;
+pub mod text;
 
 pub use store::Lsm;
 

@@ -529,3 +529,37 @@ fn the_import_reader_sees_every_form() {
         ]
     );
 }
+
+/// The command line is a feature the library can leave out: the C library (built with
+/// `default-features = false` on `polc`) must not pull the argument parser and the
+/// crates around it.
+#[test]
+fn the_c_library_builds_without_the_cli() {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "polc-c",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = String::from_utf8(out.stdout).unwrap();
+    assert!(tree.lines().any(|l| l.starts_with("polc v")), "{tree}");
+    let cli_only: Vec<&str> = tree.lines().filter(|l| l.starts_with("clap")).collect();
+    assert!(
+        cli_only.is_empty(),
+        "polc-c depends on crates only the CLI needs (the `cli` feature of `polc` must stay \
+         off for the bindings): {cli_only:?}"
+    );
+}

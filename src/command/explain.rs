@@ -5,10 +5,8 @@ use super::check::load_policy;
 use super::compile::write_output;
 use super::{explain_ext, render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
 use crate::request::{self, RequestError};
-use crate::{explain, ExplainedRule, Explanation, Reason, Request};
-use polc_lang::ir::{NetOp, Proto, SignalDir};
-use polc_lang::rights::Right;
-use std::fmt::Write;
+use crate::text::explain::{human, human_enforcements, WithTargets};
+use crate::{explain, Request};
 
 /// Explain one request; exit 0 when explained (whatever the decision), 1 when the
 /// policy has errors, 2 on usage or I/O errors.
@@ -77,10 +75,10 @@ pub fn run(args: &ExplainArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         OutputFormat::Human => render::sanitize(&format!(
             "{}\nenforcement:\n{}",
             human(&ex),
-            explain_ext::human_enforcements(&targets, "  ")
+            human_enforcements(&targets, "  ")
         )),
         OutputFormat::Json => {
-            let out = explain_ext::WithTargets {
+            let out = WithTargets {
                 explanation: &ex,
                 targets: &targets,
             };
@@ -140,133 +138,4 @@ fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestE
     }
     // clap makes one of the four forms required.
     request::signal(args.signal.as_deref().unwrap_or_default(), own_name)
-}
-
-/// The request in words: `read /etc/passwd`, `net connect tcp 443`, ...
-pub fn describe_request(r: &Request) -> String {
-    match r {
-        Request::File {
-            path,
-            right,
-            owner: false,
-        } => format!("{right} {path}"),
-        Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
-        Request::Net { op, proto, port } => {
-            let op = match op {
-                NetOp::Connect => "connect",
-                NetOp::Bind => "bind",
-            };
-            let proto = match proto {
-                Proto::Tcp => "tcp",
-                Proto::Udp => "udp",
-            };
-            format!("net {op} {proto} {port}")
-        }
-        Request::Capability { name } => format!("capability {name}"),
-        Request::Signal {
-            direction,
-            peer,
-            signal,
-        } => match direction {
-            SignalDir::Send => format!("signal send {signal} to {peer}"),
-            SignalDir::Receive => format!("signal receive {signal} from {peer}"),
-        },
-        Request::Unix {
-            op,
-            sock_type,
-            addr,
-            peer,
-        } => {
-            let addr = match addr {
-                polc_lang::eval::UnixRequestAddr::Path(p) => p.clone(),
-                polc_lang::eval::UnixRequestAddr::Abstract(n) => n.clone(),
-                polc_lang::eval::UnixRequestAddr::Anonymous => "anonymous".to_string(),
-            };
-            let peer = match peer {
-                polc_lang::eval::RequestPeer::Policy(p) => p.as_str(),
-                polc_lang::eval::RequestPeer::Unconfined => "unconfined",
-            };
-            format!(
-                "unix {} {} {addr} peer {peer}",
-                op.keyword(),
-                sock_type.keyword()
-            )
-        }
-        Request::NetFamily { family, protocol } => match protocol {
-            Some(p) => format!("net {} {p}", family.keyword()),
-            None => format!("net {}", family.keyword()),
-        },
-        Request::Ptrace {
-            direction,
-            access,
-            peer,
-        } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
-    }
-}
-
-/// The explanation for people.
-pub fn human(ex: &Explanation) -> String {
-    let mut s = String::new();
-    let verdict = if ex.allowed { "allowed" } else { "denied" };
-    let _ = writeln!(s, "{verdict}: {}", describe_request(&ex.request));
-    let _ = writeln!(s, "policy: {}", ex.policy);
-    let why = match ex.reason {
-        Reason::Allowed => "an allow rule matches and no deny rule does",
-        Reason::Denied => "a deny rule matches (deny wins over allow)",
-        Reason::DefaultDeny => "no rule matches (default deny)",
-    };
-    let _ = writeln!(s, "reason: {why}");
-    if ex.audited {
-        let _ = writeln!(s, "audited: yes (an `audit` rule decides)");
-    }
-    if ex.allowed {
-        if let Request::File {
-            right: Right::Exec, ..
-        } = ex.request
-        {
-            use polc_lang::ir::ExecMode;
-            match (&ex.exec_as, ex.exec_mode) {
-                (_, ExecMode::Unconfined) => {
-                    let _ = writeln!(s, "runs as: unconfined (no confinement)");
-                }
-                (Some(to), ExecMode::Child) => {
-                    let _ = writeln!(s, "runs as: {}//{to} (child policy)", ex.policy);
-                }
-                (Some(to), ExecMode::Fallback) => {
-                    let _ = writeln!(
-                        s,
-                        "runs as: {to} (transition), or {} when {to} is not loaded",
-                        ex.policy
-                    );
-                }
-                (Some(to), _) => {
-                    let _ = writeln!(s, "runs as: {to} (transition)");
-                }
-                (None, _) => {
-                    let _ = writeln!(s, "runs as: {} (no transition)", ex.policy);
-                }
-            }
-        }
-    }
-    rules(&mut s, "deciding rule", &ex.deciding);
-    rules(&mut s, "overridden allow rule", &ex.overridden);
-    s
-}
-
-fn rules(s: &mut String, title: &str, rules: &[ExplainedRule]) {
-    if rules.is_empty() {
-        return;
-    }
-    let plural = if rules.len() == 1 { "" } else { "s" };
-    let _ = writeln!(s, "\n{title}{plural}:");
-    for r in rules {
-        let _ = writeln!(s, "  {}", r.rule);
-        for o in &r.origins {
-            // A file name may hold a newline: keep each origin on its line.
-            let _ = writeln!(s, "      at {}", render::sanitize_line(&o.to_string()));
-        }
-        if r.origins.is_empty() {
-            let _ = writeln!(s, "      (no source location)");
-        }
-    }
 }

@@ -169,7 +169,7 @@ fn one_line_each(s: &str) -> String {
 }
 
 fn describe(a: &denial::Access) -> String {
-    super::explain_ext::describe_access(a)
+    crate::text::denial::describe_access(a)
 }
 
 /// The summary line of a proposal.
@@ -336,7 +336,11 @@ pub fn output<T: Serialize>(
                     t,
                     "\n# written to {file}; what the policy grants now that it did not:"
                 );
-                t.push_str(&super::diff::human(r, &format!("{file} (before)"), &file));
+                t.push_str(&crate::text::diff::human(
+                    r,
+                    &format!("{file} (before)"),
+                    &file,
+                ));
             }
             render::sanitize(&t)
         }

@@ -343,7 +343,7 @@ connect(7<UNIX:[2]>, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = 0
 "#;
         let got: Vec<String> = accesses(trace, &|p| p == "/dev/null")
             .iter()
-            .map(super::super::explain_ext::describe_access)
+            .map(crate::text::denial::describe_access)
             .collect();
         assert_eq!(
             got,

@@ -3,9 +3,10 @@
 //! `polc explain` and `polc diff` print) or JSON (their `--format json`).
 
 use crate::{guard, owned_string, polc_policy, polc_status, set_error, str_arg};
-use polc_facade::command::explain_ext::WithTargets;
-use polc_facade::command::{diff as diff_cmd, explain as explain_cmd, render};
 use polc_facade::lang::diff::Report;
+use polc_facade::text::diagnostic::sanitize;
+use polc_facade::text::explain::WithTargets;
+use polc_facade::text::{diff as diff_text, explain as explain_text};
 use polc_facade::{explain, request};
 use std::ffi::c_char;
 
@@ -82,7 +83,7 @@ pub unsafe extern "C" fn polc_policy_explain(
             .unwrap_or_default()
                 + "\n"
         } else {
-            render::sanitize(&explain_cmd::human(&ex))
+            sanitize(&explain_text::human(&ex))
         };
         // SAFETY: non-NULL, checked above.
         unsafe { *out = owned_string(&rendered) };
@@ -125,7 +126,7 @@ pub unsafe extern "C" fn polc_policy_diff(
         let rendered = if as_json {
             serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
         } else {
-            render::sanitize(&diff_cmd::human(
+            sanitize(&diff_text::human(
                 &report,
                 &name(o).unwrap_or_else(|| "old".into()),
                 &name(n).unwrap_or_else(|| "new".into()),

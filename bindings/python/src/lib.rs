@@ -7,15 +7,17 @@
 //! exceptions below, each carrying a one-line message; the Python layer maps them to
 //! its public exception classes.
 
-use polc_facade::command::{diff as diff_cmd, explain as explain_cmd, input, render};
 use polc_facade::compile::{
     compile, read_selinux_file_contexts, read_selinux_port_contexts, Artifact, CompileOptions,
 };
 use polc_facade::confine::{self, Options};
 use polc_facade::lang::diff::Report;
+use polc_facade::sources;
 use polc_facade::store::{
     AppArmorLoader, Loader, NullLoader, Package, SeLinuxLoader, Store as CoreStore, StoreConfig,
 };
+use polc_facade::text::diagnostic::{self as diagnostic_text, sanitize};
+use polc_facade::text::{diff as diff_text, explain as explain_text};
 use polc_facade::{explain, request, Diagnostic, LoadOptions, Loaded, Lsm, PolicyName, Source};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -86,7 +88,7 @@ fn with_help(e: &dyn std::fmt::Display, help: Option<&str>) -> String {
 fn diagnostics_json(diags: &[Diagnostic], sources: &polc_facade::SourceMap) -> String {
     let items: Vec<String> = diags
         .iter()
-        .map(|d| render::json(d, sources.get(&d.file)))
+        .map(|d| diagnostic_text::json(d, sources.get(&d.file)))
         .collect();
     format!("[{}]", items.join(","))
 }
@@ -102,9 +104,9 @@ fn load_options(
     // The command line's search: the default directories (or POLC_ABSTRACTIONS_PATH),
     // then these, a later one overriding an earlier one.
     let dirs: Vec<std::path::PathBuf> = abstraction_dirs.iter().map(Into::into).collect();
-    let read = input::abstraction_search_path(&dirs)
+    let read = sources::abstraction_search_path(&dirs)
         .map_err(|e| InvalidArgument::new_err(e.to_string()))?;
-    opts.search_path = input::search_path(&read);
+    opts.search_path = sources::search_path(&read);
     Ok(opts)
 }
 
@@ -281,7 +283,7 @@ impl Policy {
         let ex = explain(policy, &req);
         let json = serde_json::to_string(&ex)
             .map_err(|e| NativeError::new_err(format!("cannot encode the explanation: {e}")))?;
-        Ok((json, render::sanitize(&explain_cmd::human(&ex))))
+        Ok((json, sanitize(&explain_text::human(&ex))))
     }
 }
 
@@ -291,7 +293,7 @@ fn diff_policies(old: &Policy, new: &Policy) -> PyResult<(String, String, bool)>
     let report = Report::of(&old.loaded, &new.loaded);
     let json = serde_json::to_string(&report)
         .map_err(|e| NativeError::new_err(format!("cannot encode the diff: {e}")))?;
-    let text = render::sanitize(&diff_cmd::human(
+    let text = sanitize(&diff_text::human(
         &report,
         &old.source_name,
         &new.source_name,

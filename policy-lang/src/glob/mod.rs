@@ -121,7 +121,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Most brace expansions a glob may have.
 pub const MAX_EXPANSIONS: usize = 4096;
@@ -139,8 +139,17 @@ pub struct Glob {
 
 struct Compiled {
     seq: Vec<parse::Node>,
-    nfa: nfa::Nfa,
+    /// Built on first use: most globs of a policy are only matched against a few of the
+    /// others (the lints compare related rules only), and building every automaton at
+    /// parse time was most of the front end's time.
+    nfa: OnceLock<nfa::Nfa>,
 }
+
+/// Globs up to this length get their automaton on first use; longer ones at parse time,
+/// where a glob too complex to build is refused. Below it the build cannot fail: the
+/// builder makes at most `1 + 2 × len` states, and ε-removal works at most 3 per pair of
+/// states, under [`nfa::MAX_NFA_WORK`] (`3 × 1025² < 2²²`).
+const LAZY_MAX_LEN: usize = 512;
 
 /// Why a glob or path is not acceptable.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -210,14 +219,27 @@ impl Glob {
     /// Parse and validate a glob (syntax and path form of every brace expansion).
     pub fn parse(text: &str) -> Result<Glob, GlobError> {
         let seq = parse::parse(text)?;
-        let nfa = nfa::build(&seq, text).ok_or_else(|| GlobError {
-            kind: GlobErrorKind::Malformed("glob too complex".to_string()),
-            start: 0,
-            end: text.len(),
-        })?;
+        let nfa = OnceLock::new();
+        if text.len() > LAZY_MAX_LEN {
+            let built = nfa::build(&seq, text).ok_or_else(|| GlobError {
+                kind: GlobErrorKind::Malformed("glob too complex".to_string()),
+                start: 0,
+                end: text.len(),
+            })?;
+            let _ = nfa.set(built);
+        }
         Ok(Glob {
             text: text.to_string(),
             compiled: Arc::new(Compiled { seq, nfa }),
+        })
+    }
+
+    /// The automaton, built on first use (see [`LAZY_MAX_LEN`]).
+    fn nfa(&self) -> &nfa::Nfa {
+        self.compiled.nfa.get_or_init(|| {
+            // Only short globs reach here, and their build cannot fail (see
+            // `LAZY_MAX_LEN`); the empty automaton is never used.
+            nfa::build(&self.compiled.seq, &self.text).unwrap_or_else(nfa::Nfa::nothing)
         })
     }
 
@@ -259,7 +281,7 @@ impl Glob {
 
     /// True when `path` is a valid path in the glob's set.
     pub fn matches(&self, path: &str) -> bool {
-        is_valid_path(path) && self.compiled.nfa.accepts(path)
+        is_valid_path(path) && self.nfa().accepts(path)
     }
 
     /// False only when no path of the glob lies below the directory `dir` (a valid
@@ -272,7 +294,7 @@ impl Glob {
         } else {
             format!("{dir}/")
         };
-        self.compiled.nfa.alive_after(&prefix)
+        self.nfa().alive_after(&prefix)
     }
 
     /// Whether some valid path is in `self` but not in `other`, with a shortest one.
@@ -288,7 +310,7 @@ impl Glob {
                 Emptiness::Witness(self.text.clone())
             };
         }
-        algebra::difference(&self.compiled.nfa, &other.compiled.nfa)
+        algebra::difference(self.nfa(), other.nfa())
     }
 
     /// Whether some valid path is in both, with a shortest one.
@@ -302,7 +324,7 @@ impl Glob {
                 };
             }
         }
-        algebra::intersection(&self.compiled.nfa, &other.compiled.nfa)
+        algebra::intersection(self.nfa(), other.nfa())
     }
 
     /// True when every path of `self` is in `other` (`false` when the search bound is
@@ -413,5 +435,49 @@ impl<'de> Deserialize<'de> for Glob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         Glob::parse(&s).map_err(|e| serde::de::Error::custom(format!("invalid glob `{s}`: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// Globs the automaton is built lazily for never fail to build: the worst shapes for
+    /// ε-removal (many empty alternatives joined at one state, star loops, nested groups,
+    /// class loops) at the longest length built lazily.
+    #[test]
+    fn lazily_built_automata_always_build() {
+        // `head` (at most 4,096 expansions), then `unit` up to the length.
+        let fill = |head: &str, unit: &str| {
+            let mut s = format!("/{head}");
+            while s.len() + unit.len() <= LAZY_MAX_LEN {
+                s.push_str(unit);
+            }
+            s
+        };
+        let nested = {
+            let mut s = String::from("/");
+            for _ in 0..MAX_BRACE_DEPTH - 1 {
+                s.push_str("{a*,b**");
+            }
+            s + &"}".repeat(MAX_BRACE_DEPTH - 1)
+        };
+        let cases = [
+            format!("/{{{}}}", ",".repeat(LAZY_MAX_LEN - 3)),
+            fill(&"{,}".repeat(10), "**a"),
+            fill("", "**a"),
+            fill(&"{*a,**b}".repeat(9), "*?"),
+            fill("{a,b,c,d,e,f,g,h}", "[a-z]+"),
+            fill(&"{,*a}".repeat(9), "**a"),
+            nested,
+        ];
+        for text in cases {
+            assert!(text.len() <= LAZY_MAX_LEN, "{} bytes", text.len());
+            let seq = parse::parse(&text)
+                .map_err(|e| format!("{text}: {e:?}"))
+                .unwrap();
+            assert!(nfa::build(&seq, &text).is_some(), "{text}");
+        }
     }
 }

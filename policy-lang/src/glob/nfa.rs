@@ -196,6 +196,16 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
 }
 
 impl Nfa {
+    /// The automaton of no string: one state, not accepting, without transitions.
+    pub(super) fn nothing() -> Nfa {
+        Nfa {
+            trans: vec![Vec::new()],
+            accepting: vec![false],
+            lits: BTreeSet::new(),
+            sets: BTreeSet::new(),
+        }
+    }
+
     /// True when some run of the automaton consumes all of `s`: some string starting
     /// with `s` may be accepted (every state lies on the way to an accepting one).
     pub(super) fn alive_after(&self, s: &str) -> bool {

@@ -152,8 +152,8 @@ pub fn region(within: &[&Glob], except: &[&Glob]) -> Emptiness {
     let mut es: Vec<&Glob> = except.to_vec();
     es.sort();
     es.dedup();
-    let wn: Vec<&Nfa> = ws.iter().map(|g| &g.compiled.nfa).collect();
-    let en: Vec<&Nfa> = es.iter().map(|g| &g.compiled.nfa).collect();
+    let wn: Vec<&Nfa> = ws.iter().map(|g| g.nfa()).collect();
+    let en: Vec<&Nfa> = es.iter().map(|g| g.nfa()).collect();
     search(&wn, &en).unwrap_or(Emptiness::Unknown)
 }
 

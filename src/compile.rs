@@ -78,44 +78,38 @@ pub struct Artifact {
     pub report: FidelityReport,
 }
 
-/// Why a policy could not be compiled.
-#[derive(Debug, thiserror::Error)]
+/// Why a policy could not be compiled: the backend's error, with its code and help
+/// ([`miette::Diagnostic`], the same for every backend).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum CompileError {
     /// The AppArmor backend refused.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     AppArmor(#[from] polc_apparmor::Error),
     /// The Landlock backend refused.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Landlock(#[from] polc_landlock::Error),
     /// The SELinux backend refused.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     SeLinux(#[from] polc_selinux::Error),
     /// A deployment object could not be made (`polc::deploy`).
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Deploy(#[from] crate::deploy::DeployError),
 }
 
 impl CompileError {
     /// Advice for the user.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
-            CompileError::AppArmor(e) => Some(e.help()),
-            CompileError::Landlock(e) => e.help(),
-            CompileError::SeLinux(polc_selinux::Error::NeedsFileContexts(_)) => Some(
-                "give the target's file contexts with --selinux-file-contexts (Debian: \
-                 /etc/selinux/default/contexts/files/file_contexts), or own the paths",
-            ),
-            CompileError::SeLinux(polc_selinux::Error::NeedsPortContexts(_)) => Some(
-                "give the target's port contexts with --selinux-port-contexts (the output of \
-                 `seinfo --portcon -x POLICY`)",
-            ),
-            CompileError::SeLinux(polc_selinux::Error::Strict { .. }) => {
-                Some("each entry says why; change the rules or compile without --strict")
-            }
-            CompileError::Deploy(e) => e.help(),
-            CompileError::SeLinux(_) => None,
-        }
+    pub fn help(&self) -> Option<String> {
+        miette::Diagnostic::help(self).map(|h| h.to_string())
+    }
+
+    /// The error's stable code (`polc::BACKEND::KIND`), for scripts and the docs.
+    pub fn code(&self) -> Option<String> {
+        miette::Diagnostic::code(self).map(|c| c.to_string())
     }
 
     /// True when strict mode refused widened or unsupported rules.
@@ -407,5 +401,43 @@ mod tests {
                 ports.display()
             )
         );
+    }
+
+    /// Every backend's errors reach the caller with their code and help, the same way.
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn backend_errors_have_codes_and_help() {
+        let src = polc_lang::Source::new(
+            "a.pol",
+            "policy a {\n    allow read \"/etc/hosts\"\n    allow net connect tcp 443\n}\n",
+        );
+        let policy = polc_lang::load(&src, &polc_lang::LoadOptions::default())
+            .map_err(|f| f.diagnostics)
+            .unwrap()
+            .policy;
+        let strict = CompileOptions {
+            strict: true,
+            ..CompileOptions::default()
+        };
+        let cases = [
+            (Lsm::AppArmor, &strict, "polc::apparmor::strict"),
+            (
+                Lsm::SeLinux,
+                &CompileOptions::default(),
+                "polc::selinux::file_contexts",
+            ),
+        ];
+        for (lsm, opts, code) in cases {
+            let e = compile(&policy, lsm, opts).unwrap_err();
+            assert_eq!(e.code().as_deref(), Some(code), "{e}");
+            assert!(e.help().is_some_and(|h| !h.is_empty()), "{e}");
+        }
+        let landlock = CompileOptions {
+            landlock_abi: 99,
+            ..CompileOptions::default()
+        };
+        let e = compile(&policy, Lsm::Landlock, &landlock).unwrap_err();
+        assert_eq!(e.code().as_deref(), Some("polc::landlock::abi"), "{e}");
+        assert_eq!(e.help().as_deref(), Some("choose an ABI from 1 to 7"));
     }
 }

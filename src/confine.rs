@@ -252,41 +252,43 @@ impl Error {
                 "a `deny` rule refuses it, at {}: a deny wins over any allow",
                 at.join(", ")
             )),
-            other => other.help().map(str::to_string),
+            other => other.help(),
         }
     }
 }
 
 impl Error {
     /// Advice for the user.
-    pub fn help(&self) -> Option<&'static str> {
+    pub fn help(&self) -> Option<String> {
+        let backend = |e: &dyn miette::Diagnostic| e.help().map(|h| h.to_string());
+        let said = |s: &str| Some(s.to_string());
         match self {
-            Error::NoLsm { .. } => Some(
+            Error::NoLsm { .. } => said(
                 "boot a kernel with AppArmor, SELinux or Landlock in `lsm=`, or name one with \
                  `--lsm`",
             ),
-            Error::Landlock(e) => e.help(),
-            Error::AppArmor(e) => e.help(),
-            Error::SeLinux(e) => e.help(),
-            Error::Spawn { .. } => Some(
+            Error::Landlock(e) => backend(e),
+            Error::AppArmor(e) => backend(e),
+            Error::SeLinux(e) => backend(e),
+            Error::Spawn { .. } => said(
                 "the child did not run; a confinement step that fails in the child (the \
                  profile or module was removed, or the kernel refused the change) is reported \
                  as this error",
             ),
-            Error::NoCommand => Some("give the command after `--`"),
+            Error::NoCommand => said("give the command after `--`"),
             Error::NotFound { .. } => {
-                Some("give the program's path, or a name found in a directory of `PATH`")
+                said("give the program's path, or a name found in a directory of `PATH`")
             }
-            Error::ExecDenied { .. } => Some(
+            Error::ExecDenied { .. } => said(
                 "add an `allow exec` rule for the program (a policy's `attach` program \
                  needs one too)",
             ),
-            Error::Complain { .. } => Some(
+            Error::Complain { .. } => said(
                 "to try the policy under Landlock, set `mode enforce` (polc run asks the \
                  kernel to log each denial where Landlock ABI >= 7 can); AppArmor \
                  (`--lsm apparmor`) and SELinux (`--lsm selinux`) honour complain mode",
             ),
-            Error::PassFd { .. } => Some("`--pass-fd` names a descriptor open in polc"),
+            Error::PassFd { .. } => said("`--pass-fd` names a descriptor open in polc"),
         }
     }
 }

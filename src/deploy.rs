@@ -101,43 +101,55 @@ impl Default for DeployOptions {
     }
 }
 
-/// Why a deployment object could not be made.
-#[derive(Debug, thiserror::Error)]
+/// Why a deployment object could not be made, with a code and help
+/// ([`miette::Diagnostic`]).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum DeployError {
     /// The SPO abstract form refused (strict mode).
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Spo(#[from] polc_spo::Error),
     /// The target has no form for this LSM.
     #[error("{what} cannot use {lsm}")]
+    #[diagnostic(code(polc::deploy::unsupported))]
     Unsupported {
         /// What was asked for.
         what: &'static str,
         /// The LSM.
         lsm: Lsm,
         /// What to do instead.
+        #[help]
         help: &'static str,
     },
     /// A value the target needs is missing.
     #[error("{what} needs {needs}")]
+    #[diagnostic(code(polc::deploy::missing))]
     Missing {
         /// What was asked for.
         what: &'static str,
         /// What is missing.
         needs: &'static str,
         /// How to give it.
+        #[help]
         help: &'static str,
     },
     /// A value was given that the target does not use.
     #[error("this target does not use {what}")]
+    #[diagnostic(code(polc::deploy::unused))]
     Unused {
         /// What was given.
         what: &'static str,
         /// Where it is used.
+        #[help]
         help: &'static str,
     },
     /// A value cannot be written in the target's syntax.
     #[error("`{value}` cannot be written in {what}: {reason}")]
+    #[diagnostic(
+        code(polc::deploy::unwritable),
+        help("give a value of letters, digits and `/._-+:=@,` only")
+    )]
     Unwritable {
         /// The value.
         value: String,
@@ -148,23 +160,8 @@ pub enum DeployError {
     },
     /// An object could not be serialized.
     #[error("cannot write YAML: {0}")]
+    #[diagnostic(code(polc::deploy::yaml))]
     Yaml(String),
-}
-
-impl DeployError {
-    /// Advice for the user.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
-            DeployError::Spo(e) => Some(e.help()),
-            DeployError::Unsupported { help, .. }
-            | DeployError::Missing { help, .. }
-            | DeployError::Unused { help, .. } => Some(help),
-            DeployError::Unwritable { .. } => {
-                Some("give a value of letters, digits and `/._-+:=@,` only")
-            }
-            DeployError::Yaml(_) => None,
-        }
-    }
 }
 
 /// The Kubernetes name of a policy's SPO objects: `.` becomes `-` and `-` becomes `--`,

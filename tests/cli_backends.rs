@@ -233,7 +233,10 @@ fn strict_mode_refuses_widened_rules_with_their_location() {
     ]);
     assert_eq!(code(&o), 1);
     let e = err(&o);
-    assert!(e.contains("strict mode"), "{e}");
+    assert!(
+        e.contains("error[polc::apparmor::strict]: strict mode"),
+        "{e}"
+    );
     assert!(
         e.contains("widened: allow net connect tcp 443 at examples/webapp.pol:17:5"),
         "{e}"

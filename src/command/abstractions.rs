@@ -246,7 +246,7 @@ enum BackendView {
     Failed {
         backend: LsmArg,
         message: String,
-        help: Option<&'static str>,
+        help: Option<String>,
     },
 }
 

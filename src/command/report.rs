@@ -222,7 +222,10 @@ pub fn error(
     global: &GlobalArgs,
     ctx: &mut Ctx<'_>,
 ) -> u8 {
-    ctx.say(format_args!("error: {e}"));
+    match e.code() {
+        Some(code) => ctx.say(format_args!("error[{code}]: {e}")),
+        None => ctx.say(format_args!("error: {e}")),
+    }
     if let Some(report) = e.report() {
         let violations = report.strict_violations().map(|v| {
             let at = v

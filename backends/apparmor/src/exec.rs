@@ -59,26 +59,33 @@ impl ExecStatus {
 }
 
 /// Why a child cannot be confined by AppArmor.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum ExecError {
     /// AppArmor is not the running kernel's active LSM (or securityfs is not mounted).
     #[error("apparmor is not active: `{}` does not exist", .path.display())]
+    #[diagnostic(code(polc::apparmor::not_active), help("boot with `lsm=...,apparmor` (see /sys/kernel/security/lsm) and mount securityfs (`mount -t securityfs securityfs /sys/kernel/security`), or confine with another LSM"))]
     NotActive {
         /// The file looked for.
         path: PathBuf,
     },
     /// The profile is not loaded into the kernel.
     #[error("the apparmor profile `{profile}` is not loaded")]
+    #[diagnostic(code(polc::apparmor::not_loaded), help("install the policy first (`polc install --lsm apparmor FILE`); `aa-status` lists the loaded profiles"))]
     NotLoaded {
         /// The profile's name.
         profile: String,
     },
     /// The policy's name cannot be a profile name.
     #[error(transparent)]
+    #[diagnostic(transparent)]
     Name(#[from] crate::Error),
     /// Reading a kernel interface failed.
     #[error("cannot read `{}`: {source}", .path.display())]
+    #[diagnostic(
+        code(polc::apparmor::read),
+        help("run as a user who may read the AppArmor interfaces")
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -86,24 +93,6 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
-}
-
-impl ExecError {
-    /// Advice for the user.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
-            ExecError::NotActive { .. } => Some(
-                "boot with `lsm=...,apparmor` (see /sys/kernel/security/lsm) and mount securityfs \
-                 (`mount -t securityfs securityfs /sys/kernel/security`), or confine with another LSM",
-            ),
-            ExecError::NotLoaded { .. } => Some(
-                "install the policy first (`polc install --lsm apparmor FILE`); `aa-status` lists \
-                 the loaded profiles",
-            ),
-            ExecError::Name(e) => Some(e.help()),
-            ExecError::Read { .. } => Some("run as a user who may read the AppArmor interfaces"),
-        }
-    }
 }
 
 /// A parsed line of `apparmor/profiles`: `NAME (MODE)`.

@@ -135,13 +135,20 @@ pub struct Compiled {
     pub report: FidelityReport,
 }
 
-/// Why a policy cannot be compiled.
-#[derive(Debug, thiserror::Error)]
+/// Why a policy cannot be compiled. Each error has a code and help
+/// ([`miette::Diagnostic`]), as every backend's errors do.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Error {
     /// Strict mode and some entries are widened or unsupported; all of them are in the
     /// report, with their origins.
     #[error("strict mode: {} on AppArmor ABI {abi}", strict_summary(.report))]
+    #[diagnostic(
+        code(polc::apparmor::strict),
+        help(
+            "each entry says why; target `--apparmor-abi 4.0` for port rules, change the rules, or compile without --strict to accept the gaps"
+        )
+    )]
     Strict {
         /// The target.
         abi: Abi,
@@ -151,6 +158,10 @@ pub enum Error {
     /// A glob AppArmor cannot be given safely (the checker refuses such globs; the backend
     /// refuses them again rather than emit a rule that could mean something else).
     #[error("cannot write the glob {} of the rule{} for AppArmor: {reason}", profile::quote_short(.glob), at(.origin))]
+    #[diagnostic(
+        code(polc::apparmor::unsafe_glob),
+        help("paths are absolute, without empty components or control characters")
+    )]
     UnsafeGlob {
         /// The glob.
         glob: String,
@@ -161,6 +172,10 @@ pub enum Error {
     },
     /// An attach path AppArmor cannot be given safely.
     #[error("cannot write the attach path {}{} for AppArmor: {reason}", profile::quote_short(.path), at(.origin))]
+    #[diagnostic(
+        code(polc::apparmor::unsafe_attach),
+        help("paths are absolute, without empty components or control characters")
+    )]
     UnsafeAttach {
         /// The path.
         path: String,
@@ -171,12 +186,17 @@ pub enum Error {
     },
     /// A policy name AppArmor reserves.
     #[error("the name `{name}` is reserved by AppArmor")]
+    #[diagnostic(code(polc::apparmor::reserved_name), help("rename the policy"))]
     ReservedName {
         /// The name.
         name: String,
     },
     /// Two allow rules with the same glob run executables under different policies.
     #[error("the rules on {} run executables under different policies", polc_lang::ir::text::quote_line(.glob))]
+    #[diagnostic(
+        code(polc::apparmor::conflicting_exec),
+        help("give each executable one `as` target")
+    )]
     ConflictingExec {
         /// The glob.
         glob: String,
@@ -189,21 +209,6 @@ impl Error {
         match self {
             Error::Strict { report, .. } => report.strict_violations().collect(),
             _ => Vec::new(),
-        }
-    }
-
-    /// Advice for the user.
-    pub fn help(&self) -> &'static str {
-        match self {
-            Error::Strict { .. } => {
-                "each entry says why; target `--apparmor-abi 4.0` for port rules, change the \
-                 rules, or compile without --strict to accept the gaps"
-            }
-            Error::UnsafeGlob { .. } | Error::UnsafeAttach { .. } => {
-                "paths are absolute, without empty components or control characters"
-            }
-            Error::ReservedName { .. } => "rename the policy",
-            Error::ConflictingExec { .. } => "give each executable one `as` target",
         }
     }
 }

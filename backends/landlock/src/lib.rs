@@ -81,24 +81,36 @@ fn at_rule(glob: &Option<String>, origin: &Option<Box<polc_lang::ir::Origin>>) -
     }
 }
 
-/// Why a plan or its enforcement failed.
-#[derive(Debug, thiserror::Error)]
+/// Why a plan or its enforcement failed. Each error has a code, and help where there is
+/// advice ([`miette::Diagnostic`]), as every backend's errors do.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Error {
     /// The requested ABI is outside 1 to [`MAX_ABI`].
     #[error("landlock ABI {abi} is not supported: polc targets ABI 1 to {MAX_ABI}")]
+    #[diagnostic(code(polc::landlock::abi), help("choose an ABI from 1 to 7"))]
     UnsupportedAbi {
         /// The requested ABI.
         abi: u8,
     },
     /// Strict mode refuses the plan.
     #[error("strict mode refuses the landlock plan: {}", .problems.join("; "))]
+    #[diagnostic(
+        code(polc::landlock::strict),
+        help(
+            "change the policy, raise the target ABI, or use best effort to enforce what Landlock can and report the rest"
+        )
+    )]
     Strict {
         /// One line per problem.
         problems: Vec<String>,
     },
     /// Expanding globs looked at too many directory entries.
     #[error("expanding globs under `{root}` looked at more than {limit} directory entries{}", at_rule(.glob, .origin))]
+    #[diagnostic(
+        code(polc::landlock::expansion),
+        help("narrow the globs, or anchor them in a smaller directory")
+    )]
     ExpansionTooLarge {
         /// The root the globs were resolved against.
         root: String,
@@ -111,9 +123,19 @@ pub enum Error {
     },
     /// Strict mode, and the running kernel has no Landlock.
     #[error("the running kernel does not support landlock")]
+    #[diagnostic(
+        code(polc::landlock::unavailable),
+        help(
+            "boot a kernel with CONFIG_SECURITY_LANDLOCK=y and `landlock` in `lsm=`, or use best effort to run unconfined with a report"
+        )
+    )]
     NoLandlock,
     /// Strict mode, and the running kernel's ABI enforces less than the plan.
     #[error("the running kernel's landlock ABI {kernel} enforces less than the plan for ABI {planned}: {}", .problems.join("; "))]
+    #[diagnostic(
+        code(polc::landlock::kernel_too_old),
+        help("run on a newer kernel, plan for the kernel's ABI, or use best effort")
+    )]
     KernelTooOld {
         /// The kernel's ABI.
         kernel: u8,
@@ -126,15 +148,21 @@ pub enum Error {
     #[error(
         "the process has {threads} threads, which restrict_self cannot all restrict on this kernel"
     )]
+    #[diagnostic(
+        code(polc::landlock::threads),
+        help("confine the process before it starts threads")
+    )]
     Threads {
         /// How many.
         threads: usize,
     },
     /// The `landlock` crate refused the ruleset.
     #[error("cannot build the landlock ruleset: {0}")]
+    #[diagnostic(code(polc::landlock::ruleset))]
     Ruleset(#[from] landlock::RulesetError),
     /// A system call failed.
     #[error("cannot {what}: {source}")]
+    #[diagnostic(code(polc::landlock::os))]
     Os {
         /// What polc was doing.
         what: String,
@@ -142,29 +170,4 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-}
-
-impl Error {
-    /// Advice for the user, when there is some.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
-            Error::UnsupportedAbi { .. } => Some("choose an ABI from 1 to 7"),
-            Error::Strict { .. } => Some(
-                "change the policy, raise the target ABI, or use best effort to enforce what \
-                 Landlock can and report the rest",
-            ),
-            Error::ExpansionTooLarge { .. } => {
-                Some("narrow the globs, or anchor them in a smaller directory")
-            }
-            Error::NoLandlock => Some(
-                "boot a kernel with CONFIG_SECURITY_LANDLOCK=y and `landlock` in `lsm=`, or use \
-                 best effort to run unconfined with a report",
-            ),
-            Error::KernelTooOld { .. } => {
-                Some("run on a newer kernel, plan for the kernel's ABI, or use best effort")
-            }
-            Error::Threads { .. } => Some("confine the process before it starts threads"),
-            Error::Ruleset(_) | Error::Os { .. } => None,
-        }
-    }
 }

@@ -354,7 +354,7 @@ fn a_kernel_without_landlock_fails_strict_and_runs_unconfined_in_best_effort() {
     let mut cmd = std::process::Command::new(support::probe());
     let err = polc_landlock::CommandExt::confine_with(&mut cmd, &strict, &none).unwrap_err();
     assert!(matches!(err, Error::NoLandlock), "{err}");
-    assert!(err.help().is_some());
+    assert!(miette::Diagnostic::help(&err).is_some());
 
     let be = plan(&pol, &best_effort(7)).unwrap();
     let list = ops(t.path(), &["read:T/a/f", "read:T/b/f"]);

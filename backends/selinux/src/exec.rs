@@ -76,29 +76,33 @@ pub struct ExecStatus {
 }
 
 /// Why a child cannot be confined by SELinux.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum ExecError {
     /// SELinux is not active (or selinuxfs is not mounted).
     #[error("selinux is not active: `{}` does not exist", .path.display())]
+    #[diagnostic(code(polc::selinux::not_active), help("boot with `selinux=1 security=selinux` and mount selinuxfs (`mount -t selinuxfs selinuxfs /sys/fs/selinux`), or confine with another LSM"))]
     NotActive {
         /// The file looked for.
         path: PathBuf,
     },
     /// The loaded policy has no such domain: the policy's module is not installed.
     #[error("the selinux context `{context}` is not valid in the loaded policy")]
+    #[diagnostic(code(polc::selinux::not_loaded), help("install the policy first (`polc install --lsm selinux FILE`); `semodule -l` lists the loaded modules"))]
     DomainNotLoaded {
         /// The context.
         context: String,
     },
     /// The caller may not set its exec context.
     #[error("the selinux policy does not allow `{from}` to set an exec context (process setexec)")]
+    #[diagnostic(code(polc::selinux::setexec_denied), help("launch from a domain the system policy allows to enter the policy's domain (e.g. unconfined_t), or add the transition to the system policy"))]
     SetexecDenied {
         /// The caller's context.
         from: String,
     },
     /// The caller may not enter the domain.
     #[error("the selinux policy does not allow `{from}` to enter `{to}` (process transition)")]
+    #[diagnostic(code(polc::selinux::transition_denied), help("launch from a domain the system policy allows to enter the policy's domain (e.g. unconfined_t), or add the transition to the system policy"))]
     TransitionDenied {
         /// The caller's context.
         from: String,
@@ -107,6 +111,7 @@ pub enum ExecError {
     },
     /// The program is not an entrypoint of the domain.
     #[error("`{}` (label `{label}`) is not an entrypoint of `{domain}` (file entrypoint)", .program.display())]
+    #[diagnostic(code(polc::selinux::entrypoint_denied), help("run the policy's `attach` executable, which `polc install` labels as the domain's entrypoint"))]
     EntrypointDenied {
         /// The program.
         program: PathBuf,
@@ -117,6 +122,7 @@ pub enum ExecError {
     },
     /// A kernel interface failed.
     #[error("cannot {what} (`{}`): {source}", .path.display())]
+    #[diagnostic(code(polc::selinux::kernel))]
     Kernel {
         /// What polc was doing.
         what: &'static str,
@@ -126,31 +132,6 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
-}
-
-impl ExecError {
-    /// Advice for the user.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
-            ExecError::NotActive { .. } => Some(
-                "boot with `selinux=1 security=selinux` and mount selinuxfs \
-                 (`mount -t selinuxfs selinuxfs /sys/fs/selinux`), or confine with another LSM",
-            ),
-            ExecError::DomainNotLoaded { .. } => Some(
-                "install the policy first (`polc install --lsm selinux FILE`); `semodule -l` \
-                 lists the loaded modules",
-            ),
-            ExecError::SetexecDenied { .. } | ExecError::TransitionDenied { .. } => Some(
-                "launch from a domain the system policy allows to enter the policy's domain \
-                 (e.g. unconfined_t), or add the transition to the system policy",
-            ),
-            ExecError::EntrypointDenied { .. } => Some(
-                "run the policy's `attach` executable, which `polc install` labels as the \
-                 domain's entrypoint",
-            ),
-            ExecError::Kernel { .. } => None,
-        }
-    }
 }
 
 /// The domain type of a policy: `BLOCK.domain`.

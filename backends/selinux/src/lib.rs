@@ -162,14 +162,14 @@ pub enum Error {
     #[error("{} rule(s) need the target's file contexts, e.g. `{}` for `{}`", .0.len(), first_example(.0), first_rule(.0))]
     #[diagnostic(
         code(polc::selinux::file_contexts),
-        help("pass the target's file_contexts (`--selinux-file-contexts /etc/selinux/default/contexts/files/file_contexts`), or declare the paths with `owns`")
+        help("give the target's file contexts with --selinux-file-contexts (Debian: /etc/selinux/default/contexts/files/file_contexts), or own the paths")
     )]
     NeedsFileContexts(Vec<Unresolved>),
     /// Network rules without the target's port contexts.
     #[error("{} network rule(s) need the target's port contexts, e.g. `{}`", .0.len(), first_rule(.0))]
     #[diagnostic(
         code(polc::selinux::port_contexts),
-        help("pass the target's port contexts (`--selinux-port-contexts FILE`, with FILE from `seinfo --portcon --initialsid -x /etc/selinux/default/policy/policy.33`)")
+        help("give the target's port contexts with --selinux-port-contexts (the output of `seinfo --portcon -x POLICY`)")
     )]
     NeedsPortContexts(Vec<Unresolved>),
     /// A path cannot be analysed within the search budget.
@@ -190,7 +190,7 @@ pub enum Error {
     #[error("strict mode refuses {} rule(s) that SELinux cannot enforce exactly", .report.strict_violations().count())]
     #[diagnostic(
         code(polc::selinux::strict),
-        help("see the fidelity report; compile without strict mode to accept the differences")
+        help("each entry says why; change the rules or compile without --strict")
     )]
     Strict {
         /// The full report.

@@ -155,29 +155,23 @@ pub struct Compiled {
     pub report: FidelityReport,
 }
 
-/// Why a policy could not be compiled.
-#[derive(Debug, thiserror::Error)]
+/// Why a policy could not be compiled, with a code and help ([`miette::Diagnostic`]), as
+/// every backend's errors have.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[non_exhaustive]
 pub enum Error {
     /// Strict mode refuses widened or unsupported entries.
     #[error("strict mode refuses {} rule(s) that the operator's abstract AppArmor profile cannot enforce exactly", .report.strict_violations().count())]
+    #[diagnostic(
+        code(polc::spo::strict),
+        help(
+            "the abstract form always includes <abstractions/base>; compile without --strict to accept the listed differences, or deploy the profile from `--target apparmor` to the nodes yourself"
+        )
+    )]
     Strict {
         /// The full report.
         report: FidelityReport,
     },
-}
-
-impl Error {
-    /// Advice for the user.
-    pub fn help(&self) -> &'static str {
-        match self {
-            Error::Strict { .. } => {
-                "the abstract form always includes <abstractions/base>; compile without \
-                 --strict to accept the listed differences, or deploy the profile from \
-                 `--target apparmor` to the nodes yourself"
-            }
-        }
-    }
 }
 
 /// The rights the node writes for `wlk`.

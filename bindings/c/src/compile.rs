@@ -393,7 +393,7 @@ fn compiled(
     compile(&p.loaded().policy, config.lsm, &opts).map_err(|e| {
         let strict = e.is_strict();
         set_error(match e.help() {
-            Some(h) => format!("{e} (help: {})", c_help(h)),
+            Some(h) => format!("{e} (help: {})", c_help(&h)),
             None => e.to_string(),
         });
         if strict {

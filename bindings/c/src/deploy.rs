@@ -104,7 +104,7 @@ pub unsafe extern "C" fn polc_policy_deploy(
             Err(e) => {
                 let strict = e.is_strict();
                 set_error(match e.help() {
-                    Some(h) => format!("{e} (help: {})", c_help(h)),
+                    Some(h) => format!("{e} (help: {})", c_help(&h)),
                     None => e.to_string(),
                 });
                 return if strict {

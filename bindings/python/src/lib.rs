@@ -215,7 +215,7 @@ fn compiled(p: &Policy, target: &str, opts: &CompileOptions) -> PyResult<Artifac
 }
 
 fn compile_err(e: polc_facade::compile::CompileError) -> PyErr {
-    let msg = with_help(&e, e.help());
+    let msg = with_help(&e, e.help().as_deref());
     if e.is_strict() {
         StrictRefused::new_err(msg)
     } else {

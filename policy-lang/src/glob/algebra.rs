@@ -174,11 +174,11 @@ pub(super) fn v_accepts(v: u8) -> bool {
 }
 
 pub(super) fn trans(nfa: &Nfa, q: u32) -> &[(Class, u32)] {
-    nfa.trans.get(q as usize).map_or(&[][..], Vec::as_slice)
+    nfa.out(q)
 }
 
 pub(super) fn accepting(nfa: &Nfa, q: u32) -> bool {
-    nfa.accepting.get(q as usize).copied().unwrap_or(false)
+    nfa.accepting(q)
 }
 
 /// Breadth-first search bookkeeping shared by both products: states in discovery order,

@@ -37,8 +37,12 @@ impl Class {
 /// An ε-free automaton; state 0 is the start. Every state is reachable from the start.
 #[derive(Clone, Debug)]
 pub(super) struct Nfa {
-    /// Transitions of each state, sorted and without duplicates.
-    pub(super) trans: Vec<Vec<(Class, u32)>>,
+    /// Transitions of all states, state by state; each state's sorted and without
+    /// duplicates (one vector for the automaton: a glob is built and dropped in a few
+    /// allocations).
+    trans: Vec<(Class, u32)>,
+    /// Where each state's transitions start in `trans`, and the end of the last one.
+    starts: Vec<u32>,
     /// Whether each state accepts.
     pub(super) accepting: Vec<bool>,
     /// The characters of the glob's `Lit` classes.
@@ -53,13 +57,15 @@ pub(super) const MAX_NFA_WORK: usize = 1 << 22;
 #[derive(Default)]
 struct Builder {
     eps: Vec<Vec<usize>>,
-    edges: Vec<Vec<(Class, usize)>>,
+    /// A state's character edges: at most two (one to the next position, and the loop of
+    /// a star or a `[...]+` on the state itself), so no vector per state.
+    edges: Vec<[Option<(Class, usize)>; 2]>,
 }
 
 impl Builder {
     fn state(&mut self) -> usize {
         self.eps.push(Vec::new());
-        self.edges.push(Vec::new());
+        self.edges.push([None, None]);
         self.eps.len() - 1
     }
 
@@ -70,8 +76,10 @@ impl Builder {
     }
 
     fn edge(&mut self, from: usize, class: Class, to: usize) {
-        if let Some(v) = self.edges.get_mut(from) {
-            v.push((class, to));
+        if let Some(slots) = self.edges.get_mut(from) {
+            if let Some(free) = slots.iter_mut().find(|s| s.is_none()) {
+                *free = Some((class, to));
+            }
         }
     }
 
@@ -123,7 +131,11 @@ impl Builder {
 
 /// The automaton of a parsed glob, or `None` when ε-removal would exceed [`MAX_NFA_WORK`].
 pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
-    let mut b = Builder::default();
+    // About one state per character, and two more per alternative.
+    let mut b = Builder {
+        eps: Vec::with_capacity(text.len() + 2),
+        edges: Vec::with_capacity(text.len() + 2),
+    };
     let start = b.state();
     let accept = b.seq(seq, text, start);
     let n = b.eps.len();
@@ -132,24 +144,32 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
     *index.get_mut(start)? = Some(0);
     let mut order = vec![start];
     let mut stamp = vec![usize::MAX; n];
+    let mut starts = Vec::with_capacity(n + 1);
+    starts.push(0);
     let mut nfa = Nfa {
-        trans: Vec::new(),
-        accepting: Vec::new(),
+        // Rarely more than one transition per state, and never more than two.
+        trans: Vec::with_capacity(n + n / 2),
+        starts,
+        accepting: Vec::with_capacity(n),
         lits: BTreeSet::new(),
         sets: BTreeSet::new(),
     };
     let mut work = 0usize;
     let mut k = 0;
+    // Reused for every state.
+    let mut stack: Vec<usize> = Vec::new();
+    let mut out: Vec<(Class, usize)> = Vec::new();
     while let Some(&q) = order.get(k) {
         // The ε-closure of q, and the transitions leaving it.
-        let mut stack = vec![q];
+        stack.clear();
+        stack.push(q);
         *stamp.get_mut(q)? = k;
-        let mut out: Vec<(Class, usize)> = Vec::new();
+        out.clear();
         let mut acc = false;
         while let Some(p) = stack.pop() {
             work += 1;
             acc |= p == accept;
-            out.extend_from_slice(b.edges.get(p)?);
+            out.extend(b.edges.get(p)?.iter().flatten().cloned());
             for &r in b.eps.get(p)? {
                 let s = stamp.get_mut(r)?;
                 if *s != k {
@@ -164,8 +184,8 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
         if work > MAX_NFA_WORK {
             return None;
         }
-        let mut mapped = Vec::with_capacity(out.len());
-        for (class, r) in out {
+        let first = nfa.trans.len();
+        for (class, r) in out.drain(..) {
             match &class {
                 Class::Lit(c) => {
                     nfa.lits.insert(*c);
@@ -185,10 +205,10 @@ pub(super) fn build(seq: &[Node], text: &str) -> Option<Nfa> {
                     id
                 }
             };
-            mapped.push((class, id));
+            nfa.trans.push((class, id));
         }
-        mapped.sort_unstable();
-        nfa.trans.push(mapped);
+        nfa.trans.get_mut(first..)?.sort_unstable();
+        nfa.starts.push(u32::try_from(nfa.trans.len()).ok()?);
         nfa.accepting.push(acc);
         k += 1;
     }
@@ -199,30 +219,46 @@ impl Nfa {
     /// The automaton of no string: one state, not accepting, without transitions.
     pub(super) fn nothing() -> Nfa {
         Nfa {
-            trans: vec![Vec::new()],
+            trans: Vec::new(),
+            starts: vec![0, 0],
             accepting: vec![false],
             lits: BTreeSet::new(),
             sets: BTreeSet::new(),
         }
     }
 
-    /// True when some run of the automaton consumes all of `s`: some string starting
-    /// with `s` may be accepted (every state lies on the way to an accepting one).
-    pub(super) fn alive_after(&self, s: &str) -> bool {
-        let n = self.trans.len();
+    /// The number of states.
+    pub(super) fn len(&self) -> usize {
+        self.accepting.len()
+    }
+
+    /// The transitions leaving state `q`.
+    pub(super) fn out(&self, q: u32) -> &[(Class, u32)] {
+        let at = |i: usize| self.starts.get(i).map_or(0, |&x| x as usize);
+        let q = q as usize;
+        self.trans.get(at(q)..at(q + 1)).unwrap_or(&[])
+    }
+
+    /// Whether state `q` accepts.
+    pub(super) fn accepting(&self, q: u32) -> bool {
+        self.accepting.get(q as usize).copied().unwrap_or(false)
+    }
+
+    /// The states some run of the automaton is in after consuming all of `s` (empty when
+    /// every run stopped).
+    fn run(&self, s: &str) -> Vec<u32> {
         let mut cur: Vec<u32> = vec![0];
         let mut next: Vec<u32> = Vec::new();
-        let mut seen = vec![usize::MAX; n];
+        let mut seen = vec![usize::MAX; self.len()];
         for (step, c) in s.chars().enumerate() {
             next.clear();
             for &q in &cur {
-                for (class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
-                    let r = *r;
+                for (class, r) in self.out(q) {
                     if class.holds(c) {
-                        if let Some(mark) = seen.get_mut(r as usize) {
+                        if let Some(mark) = seen.get_mut(*r as usize) {
                             if *mark != step {
                                 *mark = step;
-                                next.push(r);
+                                next.push(*r);
                             }
                         }
                     }
@@ -230,39 +266,20 @@ impl Nfa {
             }
             std::mem::swap(&mut cur, &mut next);
             if cur.is_empty() {
-                return false;
+                break;
             }
         }
-        true
+        cur
+    }
+
+    /// True when some run of the automaton consumes all of `s`: some string starting
+    /// with `s` may be accepted (every state lies on the way to an accepting one).
+    pub(super) fn alive_after(&self, s: &str) -> bool {
+        !self.run(s).is_empty()
     }
 
     /// Run the automaton on `s` (no path-validity check here).
     pub(super) fn accepts(&self, s: &str) -> bool {
-        let n = self.trans.len();
-        let mut cur: Vec<u32> = vec![0];
-        let mut next: Vec<u32> = Vec::new();
-        let mut seen = vec![usize::MAX; n];
-        for (step, c) in s.chars().enumerate() {
-            next.clear();
-            for &q in &cur {
-                for (class, r) in self.trans.get(q as usize).map_or(&[][..], Vec::as_slice) {
-                    let r = *r;
-                    if class.holds(c) {
-                        if let Some(mark) = seen.get_mut(r as usize) {
-                            if *mark != step {
-                                *mark = step;
-                                next.push(r);
-                            }
-                        }
-                    }
-                }
-            }
-            std::mem::swap(&mut cur, &mut next);
-            if cur.is_empty() {
-                return false;
-            }
-        }
-        cur.iter()
-            .any(|&q| self.accepting.get(q as usize).copied().unwrap_or(false))
+        self.run(s).iter().any(|&q| self.accepting(q))
     }
 }

@@ -281,6 +281,11 @@ impl Glob {
 
     /// True when `path` is a valid path in the glob's set.
     pub fn matches(&self, path: &str) -> bool {
+        if self.is_literal() {
+            // A literal glob passed the path-form checks: it is one valid path, compared
+            // as a string without building its automaton.
+            return path == self.text;
+        }
         is_valid_path(path) && self.nfa().accepts(path)
     }
 
@@ -294,6 +299,9 @@ impl Glob {
         } else {
             format!("{dir}/")
         };
+        if self.is_literal() {
+            return self.text.starts_with(&prefix);
+        }
         self.nfa().alive_after(&prefix)
     }
 

@@ -266,7 +266,9 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
     reqs.iter()
         .map(|(p, r)| {
             let what = match r {
-                Request::File { path, right, .. } => format!("{right} {path}"),
+                Request::File { path, right, owner } => {
+                    format!("{}{right} {path}", if *owner { "owner " } else { "" })
+                }
                 Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
                 Request::Capability { name } => format!("capability {name}"),
                 Request::Signal {
@@ -408,8 +410,9 @@ pub fn curated_policies(text: &str, map_self: bool) -> Vec<(TestPolicy, Option<S
     out
 }
 
-/// Whether a report entry about a network, capability or signal rule (`subject`) can
-/// decide `req`: same protocol, same capability, same direction and peer. False for every
+/// Whether a report entry about a network, capability, signal, unix or ptrace rule
+/// (`subject`) can decide `req`: same protocol, same capability, same direction and a peer
+/// that covers the request's (`any` covers every peer), same socket type. False for every
 /// other subject.
 pub fn decides_other(
     ir: &polc_lang::ir::Policy,
@@ -436,11 +439,26 @@ pub fn decides_other(
         ) => ir
             .signals
             .get(index)
-            .is_some_and(|r| r.direction == *direction && r.peer.as_str() == peer),
+            .is_some_and(|r| r.direction == *direction && r.peer.covers(peer)),
         (RuleListKind::NetFamily, Request::NetFamily { family, .. }) => ir
             .net_families
             .get(index)
             .is_some_and(|r| r.family == *family),
+        // Every unix rule of the type: rules of other addresses and peers are compiled
+        // to lines that can overlap (a path rule to an address-less `unix` line).
+        (RuleListKind::Unix, Request::Unix { sock_type, .. }) => ir
+            .unix
+            .get(index)
+            .is_some_and(|r| r.sock_type.is_none_or(|t| t == *sock_type)),
+        (
+            RuleListKind::Ptrace,
+            Request::Ptrace {
+                direction, peer, ..
+            },
+        ) => ir
+            .ptrace
+            .get(index)
+            .is_some_and(|r| r.direction == *direction && r.peer.covers(peer)),
         _ => false,
     }
 }

@@ -9,6 +9,12 @@
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
 //!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals,
 //!   network rules and network families (netlink, raw, packet).
+//! - `random_v2_policies_agree_with_the_evaluator`: one boot, random policies with `owner`
+//!   and `audit` rules and globs with character classes, `${pid}` and `${uid}`, over
+//!   trees where some paths belong to another user.
+//! - `curated_v2_policies_agree_with_the_evaluator`: one boot: `owner` (and `setfsuid`),
+//!   classes, signals from unconfined and to `any`, ptrace, the exec modes beyond `as
+//!   NAME` (judged by the label the executed probe reads), `audit` records, unix sockets.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -907,6 +913,9 @@ allow ptrace read to self
 allow ptrace read from org.polc.v2.tracer
 allow ptrace trace from unconfined
 
+## org.polc.v2.snoop /usr/bin/v2-snoop
+allow ptrace read to org.polc.v2.tracee
+
 ## org.polc.v2.exec /usr/bin/v2-exec
 allow exec "/v2/exec/pix" as org.polc.v2.exec-b else inherit
 allow exec "/v2/exec/pix-none" as org.polc.v2.absent else inherit
@@ -1128,6 +1137,18 @@ fn curated_v2_ops(batch: &Batch) -> Vec<(&'static str, Op)> {
             ),
         ));
     }
+    // The snoop may read the tracee, which does not let it.
+    let sn = "org.polc.v2.snoop";
+    v.push((
+        "/usr/bin/v2-snoop",
+        cross(
+            &["ptrace-read", "@/run/v2-tracee.pid"],
+            vec![
+                (sn, pt(PtraceDir::To, PtraceAccess::Read, te)),
+                (te, pt(PtraceDir::From, PtraceAccess::Read, sn)),
+            ],
+        ),
+    ));
     // Exec modes, judged by the label the executed probe reports.
     let ex = "org.polc.v2.exec";
     let loaded = |n: &str| batch.policies.contains_key(n);
@@ -1194,6 +1215,18 @@ fn curated_v2_ops(batch: &Batch) -> Vec<(&'static str, Op)> {
             ),
         ));
     }
+    // A policy without unix rules.
+    v.push((
+        "/usr/bin/v2-owner",
+        o(
+            &["unix-pair", "dgram"],
+            own,
+            vec![
+                unix_req(UnixOp::Send, Dgram, UnixRequestAddr::Anonymous, own),
+                unix_req(Receive, Dgram, UnixRequestAddr::Anonymous, own),
+            ],
+        ),
+    ));
     for (ty, t, addr) in [
         ("stream", Stream, "@polc-v2-mine"),
         ("stream", Stream, "@polc-v2-nope"),
@@ -1214,10 +1247,10 @@ fn curated_v2_ops(batch: &Batch) -> Vec<(&'static str, Op)> {
     v
 }
 
-/// The curated v2 run (measured: see the summary line).
+/// The same for the curated v2 run (57 pairs: 0 inconclusive, 2 not compared, 3.5 %).
 const CURATED_V2_LIMITS: Limits = Limits {
     inconclusive_percent: 0,
-    not_compared_percent: 10,
+    not_compared_percent: 5,
 };
 
 /// One boot: `owner` (root's own files, another user's, and the same under

@@ -157,14 +157,23 @@ fn unix_serve(t: &str, addr: &str) -> i32 {
     }
 }
 
-/// `ptrace-read PID`: an access the kernel checks with `PTRACE_MODE_READ` (reading the
-/// link `/proc/PID/exe`), no file rule involved.
+/// `ptrace-read PID`: an access the kernel checks with `PTRACE_MODE_READ` and nothing
+/// else: `kcmp` of the two address spaces (reading `/proc/PID/...` would also need the
+/// LSM's permission on the peer's proc files).
 fn ptrace_read(pid: i32) -> i32 {
-    let p = cstr(&format!("/proc/{pid}/exe"));
-    let mut buf = [0u8; 256];
-    // SAFETY: buf is writable for its length.
-    let n = unsafe { libc::readlink(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if n < 0 {
+    const KCMP_VM: libc::c_long = 1;
+    // SAFETY: kcmp compares kernel objects of two processes; no memory is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_kcmp,
+            libc::c_long::from(libc::getpid()),
+            libc::c_long::from(pid),
+            KCMP_VM,
+            0 as libc::c_long,
+            0 as libc::c_long,
+        )
+    };
+    if r < 0 {
         errno()
     } else {
         0

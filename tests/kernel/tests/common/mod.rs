@@ -338,17 +338,21 @@ pub fn pair(
     }
 }
 
-/// True for an operation that changes nothing (`read`, `list`, possibly under `landlock`).
+/// True for an operation that changes nothing (`read`, `list`, `ptrace-read`, possibly
+/// under `landlock`).
 fn is_read_only(op: &[String]) -> bool {
     let first = match op.first().map(String::as_str) {
         Some("landlock") => op.get(2),
         _ => op.first(),
     };
-    matches!(first.map(String::as_str), Some("read" | "list"))
+    matches!(
+        first.map(String::as_str),
+        Some("read" | "list" | "ptrace-read")
+    )
 }
 
 /// A copy of an exact pair that the evaluator refuses and whose operation changes nothing
-/// (read, list), with the expectation flipped to "allowed": the harness must report it as
+/// (read, list, ptrace read), with the expectation flipped to "allowed": the harness must report it as
 /// a mismatch, which it does only when the kernel refuses it (a kernel that enforced
 /// nothing would pass a flipped allowed pair). None when there is no such pair: the verdict
 /// then fails, saying no self-check ran.
@@ -444,12 +448,10 @@ pub fn decides_other(
             .net_families
             .get(index)
             .is_some_and(|r| r.family == *family),
-        // Every unix rule of the type: rules of other addresses and peers are compiled
-        // to lines that can overlap (a path rule to an address-less `unix` line).
-        (RuleListKind::Unix, Request::Unix { sock_type, .. }) => ir
-            .unix
-            .get(index)
-            .is_some_and(|r| r.sock_type.is_none_or(|t| t == *sock_type)),
+        // Every unix rule: rules of other addresses, peers and types are compiled to
+        // lines that can overlap (a path rule to an address-less `unix` line, a stream
+        // rule to SELinux's class of stream and seqpacket sockets).
+        (RuleListKind::Unix, Request::Unix { .. }) => index < ir.unix.len(),
         (
             RuleListKind::Ptrace,
             Request::Ptrace {

@@ -124,3 +124,34 @@ fn every_record_explained() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Ptrace and signal records from the kernel tests against the receiving policy's rules:
+/// a deny blocks being traced, an allow covers a signal from an unconfined shell.
+#[test]
+fn ptrace_and_unconfined_signal_records_against_the_peer_rules() {
+    let src = r#"policy org.polc.v2.tracee {
+    allow ptrace read from org.polc.v2.tracer
+    deny ptrace trace from org.polc.v2.tracer
+    allow signal receive kill from unconfined
+}
+"#;
+    let p = load(&Source::new("tracee.pol", src), &LoadOptions::default())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy;
+    let find = |file: &str, what: &str| {
+        lines(file)
+            .into_iter()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what} in {file}"))
+    };
+    let e = explain(&p, &parse(&find("apparmor.log", "tracedby")).unwrap());
+    assert_eq!(e.accesses[0].verdict, Verdict::DeniedByRule);
+    assert_eq!(
+        e.accesses[0].blocking[0].rule,
+        "deny ptrace trace from org.polc.v2.tracer"
+    );
+    let e = explain(&p, &parse(&find("selinux.log", "unconfined_t")).unwrap());
+    assert_eq!(e.other_policy, None);
+    assert_eq!(e.accesses[0].verdict, Verdict::AllowedByPolicy);
+}

@@ -3,7 +3,7 @@
 
 use super::{Access, Denial, PathHint};
 use crate::diff::{file_rule_text, net_rule_text, quote, signal_rule_text, RuleCite};
-use crate::eval::{evaluate, Reason, Request};
+use crate::eval::{evaluate, Reason, Request, RequestPeer};
 use crate::glob::Glob;
 use crate::ir::Effect;
 use crate::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
@@ -438,7 +438,7 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 Verdict::Undetermined
             };
             if let (Verdict::NoAllow, Some(p)) = (out.verdict, peer) {
-                if PolicyName::new(p).is_ok() {
+                if crate::ir::Peer::new(p).is_ok() {
                     let word = match direction {
                         SignalDir::Send => "send",
                         SignalDir::Receive => "receive",
@@ -452,6 +452,66 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 }
             }
         }
-        Access::Capability { .. } | Access::Unmapped { .. } => {}
+        Access::Unix {
+            op,
+            sock_type,
+            addr,
+            peer,
+        } => {
+            let addr = addr.as_deref().map(super::unix_addr);
+            let peer = peer.as_deref().map(RequestPeer::parse);
+            for (i, r) in policy.unix.iter().enumerate() {
+                let fits = op.is_none_or(|o| r.ops.contains(&o))
+                    && sock_type.is_none_or(|t| r.sock_type.is_none_or(|rt| rt == t))
+                    && addr
+                        .as_ref()
+                        .is_none_or(|a| crate::eval::unix::addr_matches(&r.addr, a))
+                    && peer.as_ref().is_none_or(|p| {
+                        crate::eval::unix::peer_matches(&r.peer, p, policy.name.as_str())
+                    });
+                if fits {
+                    let c = cite(i, r.effect, r.text(), r.origins.clone());
+                    match r.effect {
+                        Effect::Allow => out.granting.push(c),
+                        Effect::Deny => out.blocking.push(c),
+                    }
+                }
+            }
+            out.verdict = if out.granting.is_empty() {
+                Verdict::NoAllow
+            } else {
+                Verdict::Undetermined
+            };
+            if op.is_none() {
+                out.notes.push("creating the socket (and its options, attributes and shutdown) comes with every allowed unix rule of its type: allow the operation the program performs on it".into());
+            } else {
+                out.notes.push("the record does not say everything a unix rule names (type, address, peer): the rules that may apply are listed".into());
+            }
+        }
+        Access::Ptrace {
+            direction,
+            access,
+            peer: None,
+        } => {
+            for (i, r) in policy.ptrace.iter().enumerate() {
+                if r.direction == *direction && r.access.contains(access) {
+                    let text = crate::ir::ptrace::ptrace_rule_text(r);
+                    let c = cite(i, r.effect, text, r.origins.clone());
+                    match r.effect {
+                        Effect::Allow => out.granting.push(c),
+                        Effect::Deny => out.blocking.push(c),
+                    }
+                }
+            }
+            out.verdict = if out.granting.is_empty() {
+                Verdict::NoAllow
+            } else {
+                Verdict::Undetermined
+            };
+            out.notes.push(
+                "the record names no peer policy: the rules that may apply are listed".into(),
+            );
+        }
+        Access::Capability { .. } | Access::Ptrace { .. } | Access::Unmapped { .. } => {}
     }
 }

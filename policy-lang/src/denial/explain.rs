@@ -217,6 +217,25 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
     }
 }
 
+impl AccessExplanation {
+    /// A rule that may decide the access: among the granting or the blocking ones.
+    fn may_apply(&mut self, c: RuleCite) {
+        match c.effect {
+            Effect::Allow => self.granting.push(c),
+            Effect::Deny => self.blocking.push(c),
+        }
+    }
+
+    /// Without a granting rule the access needs one; with some, the log leaves it open.
+    fn settle(&mut self) {
+        self.verdict = if self.granting.is_empty() {
+            Verdict::NoAllow
+        } else {
+            Verdict::Undetermined
+        };
+    }
+}
+
 fn cite(index: usize, effect: Effect, rule: String, origins: Vec<crate::ir::Origin>) -> RuleCite {
     RuleCite {
         index,
@@ -360,11 +379,7 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             };
             for (i, f) in policy.files.iter().enumerate() {
                 if f.rights.contains(*right) && f.glob.intersects(&set) {
-                    let c = file_cite(i, f, Rights::one(*right));
-                    match f.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(file_cite(i, f, Rights::one(*right)));
                 }
             }
             let covered = policy.files.iter().any(|f| {
@@ -390,18 +405,10 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                     && op.is_none_or(|o| o == n.op)
                     && port.is_none_or(|p| n.ports.contains(p));
                 if fits {
-                    let c = cite(i, n.effect, net_rule_text(n), n.origins.clone());
-                    match n.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, n.effect, net_rule_text(n), n.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             if out.verdict == Verdict::NoAllow {
                 if let Some(op) = op {
                     out.suggestion =
@@ -425,18 +432,10 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                         .as_deref()
                         .is_none_or(|sig| s.signals.is_empty() || s.signals.contains(sig));
                 if fits {
-                    let c = cite(i, s.effect, signal_rule_text(s), s.origins.clone());
-                    match s.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, s.effect, signal_rule_text(s), s.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             if let (Verdict::NoAllow, Some(p)) = (out.verdict, peer) {
                 if crate::ir::Peer::new(p).is_ok() {
                     let word = match direction {
@@ -470,18 +469,10 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                         crate::eval::unix::peer_matches(&r.peer, p, policy.name.as_str())
                     });
                 if fits {
-                    let c = cite(i, r.effect, r.text(), r.origins.clone());
-                    match r.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, r.effect, r.text(), r.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             if op.is_none() {
                 out.notes.push("creating the socket (and its options, attributes and shutdown) comes with every allowed unix rule of its type: allow the operation the program performs on it".into());
             } else {
@@ -496,18 +487,10 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             for (i, r) in policy.ptrace.iter().enumerate() {
                 if r.direction == *direction && r.access.contains(access) {
                     let text = crate::ir::ptrace::ptrace_rule_text(r);
-                    let c = cite(i, r.effect, text, r.origins.clone());
-                    match r.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, r.effect, text, r.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             out.notes.push(
                 "the record names no peer policy: the rules that may apply are listed".into(),
             );

@@ -25,19 +25,17 @@
 mod common;
 
 use common::{
-    add_tree, at, kernel_and_probe, pair, random_ops, random_rules, random_rules_over, seed, Op,
-    Rng, DIRS,
+    add_tree, at, kernel_and_probe, pair, ptrace_op, random_ops, random_rules, random_rules_over,
+    seed, Op, Rng, DIRS,
 };
 use polc_apparmor::{compile, Config};
 use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
-use polc_kernel_harness::guest::Guest;
+use polc_kernel_harness::guest::{Guest, Run};
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::vm::Lsm;
 use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
-use polc_lang::ir::{
-    NetFamily, NetOp, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType,
-};
+use polc_lang::ir::{NetFamily, NetOp, Proto, PtraceAccess, SignalDir, UnixOp, UnixType};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 
@@ -119,6 +117,33 @@ impl Batch {
         pair(id, None, exec_path, op, &self.policies, &fid)
     }
 
+    /// The pairs of `ops` (case id, executable, operation) and a deliberately wrong copy of
+    /// one, run in one boot of `g`; the time of the boot is printed.
+    fn boot(
+        &self,
+        g: Guest,
+        ops: &[(String, String, Op)],
+        vmlinuz: &std::path::Path,
+        what: &str,
+    ) -> (Vec<Pair>, Run) {
+        let mut pairs: Vec<Pair> = ops
+            .iter()
+            .map(|(id, exec, op)| self.pair(id.clone(), exec, op))
+            .collect();
+        pairs.extend(common::deliberately_wrong(&pairs));
+        let start = std::time::Instant::now();
+        let run = g
+            .cases(pairs.iter().map(|p| p.case.clone()))
+            .boot(vmlinuz)
+            .unwrap_or_else(|e| panic!("{e}"));
+        println!(
+            "{what}: one boot, {} cases, {:.1?}",
+            pairs.len(),
+            start.elapsed()
+        );
+        (pairs, run)
+    }
+
     /// The guest with every profile in `/etc/polc/aa/`, loaded by one parser run.
     fn guest(&self, probe: &std::path::Path) -> Guest {
         let mut g = Guest::new(Lsm::AppArmor, probe)
@@ -129,6 +154,17 @@ impl Batch {
         }
         g.setup("apparmor_parser -r /etc/polc/aa/*.aa")
     }
+}
+
+/// A policy attached to `attach`, which it may read and map (AppArmor checks the mapping
+/// of the executable by the new profile), with `rules`.
+fn attached(name: &str, attach: &str, rules: Vec<String>) -> TestPolicy {
+    let mut lines = vec![
+        format!("attach \"{attach}\""),
+        format!("allow read map-exec \"{attach}\""),
+    ];
+    lines.extend(rules);
+    build(name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// How much of the random run may go unjudged (percent of its pairs), from the numbers
@@ -160,12 +196,7 @@ fn random_policies_agree_with_the_evaluator() {
         let name = format!("org.polc.aa{i}");
         let root = format!("/t/p{i}");
         let attach = format!("/usr/bin/p{i}");
-        let mut lines = vec![
-            format!("attach \"{attach}\""),
-            format!("allow read map-exec \"{attach}\""),
-        ];
-        lines.extend(random_rules(&mut rng, &root));
-        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        policies.push(attached(&name, &attach, random_rules(&mut rng, &root)));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
             ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
@@ -175,21 +206,7 @@ fn random_policies_agree_with_the_evaluator() {
     for i in 0..RANDOM_POLICIES {
         g = add_tree(g.probe_at(&format!("/usr/bin/p{i}")), &format!("/t/p{i}"));
     }
-    let mut pairs: Vec<Pair> = ops
-        .iter()
-        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
-        .collect();
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let start = std::time::Instant::now();
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    println!(
-        "apparmor: one boot, {} cases, {:.1?}",
-        pairs.len(),
-        start.elapsed()
-    );
+    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor");
     assert!(
         run.console.contains("apparmor"),
         "AppArmor is not active:\n{}",
@@ -798,17 +815,14 @@ fn random_v2_policies_agree_with_the_evaluator() {
         let name = format!("org.polc.v2r{i}");
         let root = format!("/t/v{i}");
         let attach = format!("/usr/bin/v{i}");
-        let mut lines = vec![
-            format!("attach \"{attach}\""),
-            format!("allow read map-exec \"{attach}\""),
-        ];
+        let mut rules = Vec::new();
         for rule in random_rules_over(&mut rng, &root, V2_GLOBS) {
             let (effect, rest) = rule.split_once(' ').unwrap();
             let owner = if rng.chance(40) { "owner " } else { "" };
             let audit = if rng.chance(10) { "audit " } else { "" };
-            lines.push(format!("{audit}{effect} {owner}{rest}"));
+            rules.push(format!("{audit}{effect} {owner}{rest}"));
         }
-        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        policies.push(attached(&name, &attach, rules));
         let mut mine = random_ops(&mut rng, &name, &root);
         for _ in 0..4 {
             let p = at(&root, rng.pick(NUMBERED));
@@ -842,21 +856,7 @@ fn random_v2_policies_agree_with_the_evaluator() {
             f = files.join(" ")
         ));
     }
-    let mut pairs: Vec<Pair> = ops
-        .iter()
-        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
-        .collect();
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let start = std::time::Instant::now();
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    println!(
-        "apparmor v2: one boot, {} cases, {:.1?}",
-        pairs.len(),
-        start.elapsed()
-    );
+    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor v2");
     let owner_rules = batch
         .policies
         .values()
@@ -1094,60 +1094,30 @@ fn curated_v2_ops(batch: &Batch) -> Vec<(&'static str, Op)> {
         ));
     }
     // Ptrace: both sides are checked when both are confined.
-    let (tr, te) = ("org.polc.v2.tracer", "org.polc.v2.tracee");
-    let pt = Request::ptrace;
-    for (op, acc) in [
-        ("ptrace-read", PtraceAccess::Read),
-        ("ptrace-trace", PtraceAccess::Trace),
-    ] {
-        v.push((
-            "/usr/bin/v2-tracer",
-            cross(
-                &[op, "@/run/v2-tracee.pid"],
-                vec![
-                    (tr, pt(PtraceDir::To, acc, te)),
-                    (te, pt(PtraceDir::From, acc, tr)),
-                ],
-            ),
-        ));
-        v.push((
-            "/usr/bin/v2-tracer",
-            o(
-                &[op, "@/run/v2-unconfined.pid"],
+    let (tr, te, sn) = (
+        "org.polc.v2.tracer",
+        "org.polc.v2.tracee",
+        "org.polc.v2.snoop",
+    );
+    for acc in [PtraceAccess::Read, PtraceAccess::Trace] {
+        for (exec, tracer, pidfile, target) in [
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracee.pid", te),
+            (
+                "/usr/bin/v2-tracer",
                 tr,
-                vec![pt(PtraceDir::To, acc, "unconfined")],
+                "/run/v2-unconfined.pid",
+                "unconfined",
             ),
-        ));
-        v.push((
-            "/usr/bin/v2-tracer",
-            cross(
-                &[op, "@/run/v2-tracer.pid"],
-                vec![
-                    (tr, pt(PtraceDir::To, acc, tr)),
-                    (tr, pt(PtraceDir::From, acc, tr)),
-                ],
-            ),
-        ));
-        v.push((
-            "/bin/polc-probe",
-            o(
-                &[op, "@/run/v2-tracee.pid"],
-                te,
-                vec![pt(PtraceDir::From, acc, "unconfined")],
-            ),
-        ));
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracer.pid", tr),
+            ("/bin/polc-probe", "unconfined", "/run/v2-tracee.pid", te),
+        ] {
+            v.push((exec, ptrace_op(acc, pidfile, tracer, target)));
+        }
     }
     // The snoop may read the tracee, which does not let it.
-    let sn = "org.polc.v2.snoop";
     v.push((
         "/usr/bin/v2-snoop",
-        cross(
-            &["ptrace-read", "@/run/v2-tracee.pid"],
-            vec![
-                (sn, pt(PtraceDir::To, PtraceAccess::Read, te)),
-                (te, pt(PtraceDir::From, PtraceAccess::Read, sn)),
-            ],
-        ),
+        ptrace_op(PtraceAccess::Read, "/run/v2-tracee.pid", sn, te),
     ));
     // Exec modes, judged by the label the executed probe reports.
     let ex = "org.polc.v2.exec";
@@ -1346,21 +1316,12 @@ fn curated_v2_policies_agree_with_the_evaluator() {
         .setup("sleep 1")
         .after("dmesg | grep -F 'apparmor=' | grep -v -F 'STATUS' | sed 's/^/POLC-RECORD /'");
 
-    let mut pairs: Vec<Pair> = Vec::new();
-    for (i, (exec, op)) in curated_v2_ops(&batch).into_iter().enumerate() {
-        pairs.push(batch.pair(format!("v{i:02}-{}", op.args[0]), exec, &op));
-    }
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let start = std::time::Instant::now();
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    println!(
-        "apparmor curated v2: one boot, {} cases, {:.1?}",
-        pairs.len(),
-        start.elapsed()
-    );
+    let ops: Vec<(String, String, Op)> = curated_v2_ops(&batch)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (exec, op))| (format!("v{i:02}-{}", op.args[0]), exec.to_string(), op))
+        .collect();
+    let (mut pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor curated v2");
     for l in run.console.lines().filter(|l| {
         ["POLC-FEATURES", "POLC-RECORD", "POLC-LABEL", "POLC-SERVE"]
             .iter()

@@ -23,7 +23,8 @@
 mod common;
 
 use common::{
-    add_tree, kernel_and_probe, pair, random_ops, random_rules_over, seed, tree_paths, Op, Rng,
+    add_tree, kernel_and_probe, pair, ptrace_op, random_ops, random_rules_over, seed, tree_paths,
+    Op, Rng,
 };
 use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
 use polc_kernel_harness::guest::Guest;
@@ -920,16 +921,7 @@ allow unix bind, listen, accept, send, receive stream abstract "@polc-v2-ok"
 
 fn curated_v2_ops() -> Vec<(&'static str, Op)> {
     use polc_lang::eval::{RequestPeer, UnixRequestAddr};
-    use polc_lang::ir::{PtraceAccess, PtraceDir, UnixOp, UnixType};
-    let cross = |exec: &'static str, args: &[&str], reqs: Vec<(&str, Request)>| {
-        (
-            exec,
-            Op {
-                args: args.iter().map(|s| s.to_string()).collect(),
-                requests: reqs.into_iter().map(|(p, r)| (p.to_string(), r)).collect(),
-            },
-        )
-    };
+    use polc_lang::ir::{PtraceAccess, UnixOp, UnixType};
     let own = "org.polc.v2.owner";
     let f = |op: &str, path: &str, r: Request| {
         ("/usr/bin/v2-owner", Op::new(&[op, path], own, vec![r]))
@@ -953,46 +945,24 @@ fn curated_v2_ops() -> Vec<(&'static str, Op)> {
         ),
         f("list", "/v2/own", Request::file("/v2/own", Right::List)),
     ];
-    let (tr, te) = ("org.polc.v2.tracer", "org.polc.v2.tracee");
-    let pt = Request::ptrace;
-    for (op, acc) in [
-        ("ptrace-read", PtraceAccess::Read),
-        ("ptrace-trace", PtraceAccess::Trace),
-    ] {
-        v.push(cross(
-            "/usr/bin/v2-tracer",
-            &[op, "@/run/v2-tracee.pid"],
-            vec![
-                (tr, pt(PtraceDir::To, acc, te)),
-                (te, pt(PtraceDir::From, acc, tr)),
-            ],
-        ));
-        v.push(cross(
-            "/usr/bin/v2-tracer",
-            &[op, "@/run/v2-tracer.pid"],
-            vec![
-                (tr, pt(PtraceDir::To, acc, tr)),
-                (tr, pt(PtraceDir::From, acc, tr)),
-            ],
-        ));
-        v.push(cross(
-            "/usr/bin/v2-tracee",
-            &[op, "@/run/v2-tracer.pid"],
-            vec![
-                (te, pt(PtraceDir::To, acc, tr)),
-                (tr, pt(PtraceDir::From, acc, te)),
-            ],
-        ));
+    let (tr, te, sn) = (
+        "org.polc.v2.tracer",
+        "org.polc.v2.tracee",
+        "org.polc.v2.snoop",
+    );
+    for acc in [PtraceAccess::Read, PtraceAccess::Trace] {
+        for (exec, tracer, pidfile, target) in [
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracee.pid", te),
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracer.pid", tr),
+            ("/usr/bin/v2-tracee", te, "/run/v2-tracer.pid", tr),
+        ] {
+            v.push((exec, ptrace_op(acc, pidfile, tracer, target)));
+        }
     }
     // The snoop may read the tracee, which does not let it.
-    let sn = "org.polc.v2.snoop";
-    v.push(cross(
+    v.push((
         "/usr/bin/v2-snoop",
-        &["ptrace-read", "@/run/v2-tracee.pid"],
-        vec![
-            (sn, pt(PtraceDir::To, PtraceAccess::Read, te)),
-            (te, pt(PtraceDir::From, PtraceAccess::Read, sn)),
-        ],
+        ptrace_op(PtraceAccess::Read, "/run/v2-tracee.pid", sn, te),
     ));
     let au = "org.polc.v2.audit";
     for p in ["/v2/audit/logged", "/v2/audit/quiet"] {

@@ -32,13 +32,16 @@ fn unix_addr(addr: &str) -> (libc::sockaddr_un, libc::socklen_t) {
     (sa, len as libc::socklen_t)
 }
 
-fn unix_socket(ty: i32) -> Result<i32, i32> {
+/// A new unix socket of type `t` (its descriptor and type), or the errno (254: no such
+/// type).
+fn new_socket(t: &str) -> Result<(i32, i32), i32> {
+    let ty = sock_type(t).ok_or(254)?;
     // SAFETY: plain socket call.
     let fd = unsafe { libc::socket(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         Err(errno())
     } else {
-        Ok(fd)
+        Ok((fd, ty))
     }
 }
 
@@ -61,9 +64,8 @@ fn send_byte(fd: i32) -> i32 {
 
 /// `unix-bind TYPE ADDR`: create and bind (stream and seqpacket also listen).
 fn unix_bind(t: &str, addr: &str) -> i32 {
-    let Some(ty) = sock_type(t) else { return 254 };
-    let fd = match unix_socket(ty) {
-        Ok(fd) => fd,
+    let (fd, ty) = match new_socket(t) {
+        Ok(s) => s,
         Err(e) => return e,
     };
     let (sa, len) = unix_addr(addr);
@@ -85,9 +87,8 @@ fn unix_bind(t: &str, addr: &str) -> i32 {
 
 /// `unix-connect TYPE ADDR`: connect to a server and send it one byte.
 fn unix_connect(t: &str, addr: &str) -> i32 {
-    let Some(ty) = sock_type(t) else { return 254 };
-    let fd = match unix_socket(ty) {
-        Ok(fd) => fd,
+    let (fd, _) = match new_socket(t) {
+        Ok(s) => s,
         Err(e) => return e,
     };
     let (sa, len) = unix_addr(addr);
@@ -121,9 +122,8 @@ fn unix_pair(t: &str) -> i32 {
 
 /// `unix-serve TYPE ADDR`: bind, listen, and accept and read forever (a background peer).
 fn unix_serve(t: &str, addr: &str) -> i32 {
-    let Some(ty) = sock_type(t) else { return 254 };
-    let fd = match unix_socket(ty) {
-        Ok(fd) => fd,
+    let (fd, ty) = match new_socket(t) {
+        Ok(s) => s,
         Err(e) => return e,
     };
     let (sa, len) = unix_addr(addr);

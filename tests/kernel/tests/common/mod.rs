@@ -16,6 +16,7 @@ use polc_kernel_harness::policy::TestPolicy;
 use polc_kernel_harness::probe::{build_static, Case};
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::{PtraceAccess, PtraceDir};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -189,6 +190,33 @@ impl Op {
                 .map(|r| (policy.to_string(), r))
                 .collect(),
         }
+    }
+}
+
+/// `ptrace-read` or `ptrace-trace` by a process of `tracer` of the process whose pid is in
+/// `pidfile`, of `target`: the tracer's `to` request and the target's `from` request
+/// (`unconfined` has no policy and makes none).
+pub fn ptrace_op(access: PtraceAccess, pidfile: &str, tracer: &str, target: &str) -> Op {
+    let op = match access {
+        PtraceAccess::Read => "ptrace-read",
+        PtraceAccess::Trace => "ptrace-trace",
+    };
+    let mut requests = Vec::new();
+    if tracer != "unconfined" {
+        requests.push((
+            tracer.to_string(),
+            Request::ptrace(PtraceDir::To, access, target),
+        ));
+    }
+    if target != "unconfined" {
+        requests.push((
+            target.to_string(),
+            Request::ptrace(PtraceDir::From, access, tracer),
+        ));
+    }
+    Op {
+        args: vec![op.to_string(), format!("@{pidfile}")],
+        requests,
     }
 }
 

@@ -20,7 +20,7 @@ use polc_lang::ir::{SignalDir, UnixOp, UnixType};
 use polc_lang::{load, LoadOptions, Source};
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixListener};
-use support::{probe_base, run_probe, verdict};
+use support::{contradicts, probe_base, run_probe, verdict};
 
 const NAME: &str = "@polc-landlock-scope-test";
 
@@ -51,15 +51,6 @@ fn fidelity(p: &Plan, list: RuleListKind, gap: &str) -> Fidelity {
         f = f.max(Fidelity::Widened);
     }
     f
-}
-
-fn contradicts(fid: Fidelity, kernel: bool, oracle: bool) -> Option<bool> {
-    match fid {
-        Fidelity::Exact => Some(kernel != oracle),
-        Fidelity::Narrowed => Some(kernel && !oracle),
-        Fidelity::Widened => Some(!kernel && oracle),
-        Fidelity::Unsupported => None,
-    }
 }
 
 #[test]

@@ -75,12 +75,20 @@ pub fn explain(policy: &Policy, denial: &Denial) -> DenialExplanation {
         accesses: denial
             .accesses
             .iter()
-            .map(|a| explain_access(policy, a))
+            .map(|a| explain_access(policy, a, owns(denial)))
             .collect(),
     }
 }
 
-fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
+/// Whether the process owned the file of a file denial, when the record says: AppArmor
+/// logs the process's file-system uid and the file's owner (`fsuid`, `ouid`), which
+/// decide its `owner` rules.
+fn owns(denial: &Denial) -> Option<bool> {
+    let uid = |k: &str| denial.fields.get(k).and_then(|v| v.parse::<u64>().ok());
+    Some(uid("fsuid")? == uid("ouid")?)
+}
+
+fn explain_access(policy: &Policy, access: &Access, owned: Option<bool>) -> AccessExplanation {
     let mut out = AccessExplanation {
         access: access.clone(),
         verdict: Verdict::Undetermined,
@@ -94,7 +102,10 @@ fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
         out.verdict = Verdict::Unmapped;
         return out;
     }
-    if let Some(req) = access.request() {
+    if let Some(mut req) = access.request() {
+        if let (Request::File { owner, .. }, Some(o)) = (&mut req, owned) {
+            *owner = o;
+        }
         exact(policy, &req, &mut out);
     } else {
         partial(policy, access, &mut out);

@@ -887,7 +887,7 @@ allow capability setuid
 allow owner read write "/v2/own/**"
 allow read "/v2/own/pub"
 allow write "/v2/own/ro*"
-deny owner write "/v2/own/ro*"
+audit deny owner write "/v2/own/ro*"
 
 ## org.polc.v2.cls /usr/bin/v2-cls
 allow read "/v2/cls/${pid}/stat"

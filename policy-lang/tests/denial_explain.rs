@@ -124,3 +124,67 @@ fn every_record_explained() {
     }
     insta::assert_snapshot!(out);
 }
+
+/// Ptrace and signal records from the kernel tests against the receiving policy's rules:
+/// a deny blocks being traced, an allow covers a signal from an unconfined shell.
+#[test]
+fn ptrace_and_unconfined_signal_records_against_the_peer_rules() {
+    let src = r#"policy org.polc.v2.tracee {
+    allow ptrace read from org.polc.v2.tracer
+    deny ptrace trace from org.polc.v2.tracer
+    allow signal receive kill from unconfined
+}
+"#;
+    let p = load(&Source::new("tracee.pol", src), &LoadOptions::default())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy;
+    let find = |file: &str, what: &str| {
+        lines(file)
+            .into_iter()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what} in {file}"))
+    };
+    let e = explain(&p, &parse(&find("apparmor.log", "tracedby")).unwrap());
+    assert_eq!(e.accesses[0].verdict, Verdict::DeniedByRule);
+    assert_eq!(
+        e.accesses[0].blocking[0].rule,
+        "deny ptrace trace from org.polc.v2.tracer"
+    );
+    let e = explain(&p, &parse(&find("selinux.log", "unconfined_t")).unwrap());
+    assert_eq!(e.other_policy, None);
+    assert_eq!(e.accesses[0].verdict, Verdict::AllowedByPolicy);
+}
+
+/// AppArmor's records say whether the process owned the file (`fsuid`, `ouid`): the
+/// request is asked as such, so an `owner` rule decides it as the kernel did.
+#[test]
+fn owner_records_are_asked_about_owned_files() {
+    let src = r#"policy org.polc.v2.owner {
+    allow owner read write "/v2/own/**"
+    allow write "/v2/own/ro*"
+    audit deny owner write "/v2/own/ro*"
+}
+"#;
+    let p = load(&Source::new("owner.pol", src), &LoadOptions::default())
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy;
+    let find = |what: &str| {
+        lines("apparmor.log")
+            .into_iter()
+            .find(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no {what}"))
+    };
+    // Root's own file: the owner deny refuses the write (asked as not owned, the plain
+    // allow would have granted it).
+    let e = explain(&p, &parse(&find("name=\"/v2/own/ro\"")).unwrap());
+    assert_eq!(e.accesses[0].verdict, Verdict::DeniedByRule);
+    assert_eq!(
+        e.accesses[0].blocking[0].rule,
+        "audit deny owner write \"/v2/own/ro*\""
+    );
+    // Not the owner: the owner allow does not apply.
+    let e = explain(&p, &parse(&find("name=\"/v2/own/a\"")).unwrap());
+    assert_eq!(e.accesses[0].verdict, Verdict::NoAllow);
+}

@@ -254,3 +254,127 @@ proptest::proptest! {
         }
     }
 }
+
+/// The record of `file` whose line contains `what`.
+fn record(file: &str, what: &str) -> polc_lang::denial::Denial {
+    let l = lines(file);
+    let line = l
+        .iter()
+        .find(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("no line with {what} in {file}"));
+    parse(line).unwrap()
+}
+
+/// Records of the v2 constructs, as the kernel tests captured them: each maps to the
+/// request the evaluator decides, from the side of the policy the record is about.
+#[test]
+fn ptrace_unix_and_signals_from_unconfined_map_to_requests() {
+    use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
+    use polc_lang::ir::{PtraceAccess, PtraceDir, UnixOp, UnixType};
+    let req = |d: &polc_lang::denial::Denial| -> Vec<Option<Request>> {
+        d.accesses.iter().map(Access::request).collect()
+    };
+    // AppArmor: `tracedby` is the tracee's side.
+    let d = record("apparmor.log", "tracedby");
+    assert_eq!(d.subject_policy.as_deref(), Some("org.polc.v2.tracee"));
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::ptrace(
+            PtraceDir::From,
+            PtraceAccess::Trace,
+            "org.polc.v2.tracer"
+        ))]
+    );
+    let d = record(
+        "apparmor.log",
+        r#"requested_mask="trace" denied_mask="trace" peer="unconfined""#,
+    );
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::ptrace(
+            PtraceDir::To,
+            PtraceAccess::Trace,
+            "unconfined"
+        ))]
+    );
+    let d = record("apparmor.log", "signal=winch peer=\"unconfined\"");
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::signal(
+            SignalDir::Receive,
+            "unconfined",
+            "winch"
+        ))]
+    );
+    // AppArmor's af_unix records: the peer's address for connect and send.
+    let d = record("apparmor.log", "peer_addr=\"@/tmp/.X11-unix/X0\"");
+    assert_eq!(
+        req(&d),
+        [UnixOp::Send, UnixOp::Connect]
+            .map(|op| Some(Request::Unix {
+                op,
+                sock_type: UnixType::Stream,
+                addr: UnixRequestAddr::Abstract("@/tmp/.X11-unix/X0".into()),
+                peer: RequestPeer::Unconfined,
+            }))
+            .to_vec()
+    );
+    // Without af_unix mediation: a type, nothing to ask the evaluator.
+    let d = record(
+        "apparmor.log",
+        "family=\"unix\" sock_type=\"dgram\" protocol=0 requested_mask=\"create\"",
+    );
+    assert_eq!(
+        d.accesses,
+        vec![Access::Unix {
+            op: None,
+            sock_type: Some(UnixType::Dgram),
+            addr: None,
+            peer: None
+        }]
+    );
+    // SELinux: `file read` on a process context is a ptrace read; `process ptrace` a trace.
+    let d = record("selinux.log", "comm=\"v2-tracee\" scontext");
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::ptrace(
+            PtraceDir::To,
+            PtraceAccess::Read,
+            "org.polc.v2.tracer"
+        ))]
+    );
+    let d = record("selinux.log", "{ ptrace }");
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::ptrace(
+            PtraceDir::To,
+            PtraceAccess::Trace,
+            "org.polc.v2.tracer"
+        ))]
+    );
+    // connectto: the abstract name from the hex path, the peer's domain.
+    let d = record("selinux.log", "{ connectto }");
+    assert_eq!(
+        d.accesses,
+        vec![Access::Unix {
+            op: Some(UnixOp::Connect),
+            sock_type: None,
+            addr: Some("@polc-v2-unconf-s".into()),
+            peer: Some("kernel_t".into()),
+        }]
+    );
+    // A signal from an unconfined shell: what the receiving policy lets it do.
+    let d = record("selinux.log", "unconfined_t");
+    assert_eq!(d.subject_policy.as_deref(), Some("org.polc.v2.tracee"));
+    assert_eq!(
+        req(&d),
+        vec![Some(Request::signal(
+            SignalDir::Receive,
+            "unconfined",
+            "kill"
+        ))]
+    );
+    // siginh is not a signal.
+    let d = record("selinux.log", "{ siginh }");
+    assert!(matches!(d.accesses[..], [Access::Unmapped { .. }]));
+}

@@ -25,7 +25,7 @@ use std::cell::Cell;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use support::{policy, probe_base, run_probe, verdict};
+use support::{contradicts, policy, probe_base, run_probe, verdict};
 
 const GLOBS: &[&str] = &[
     "T/**",
@@ -308,18 +308,6 @@ struct Stats {
 
 fn bump(c: &Cell<usize>) {
     c.set(c.get() + 1);
-}
-
-/// Whether the kernel's answer contradicts the evaluator's for a pair of this fidelity:
-/// `exact` must agree; `narrowed` may refuse more, never allow more; `widened` may allow
-/// more, never refuse more. `None`: not compared (`unsupported`).
-fn contradicts(fid: Fidelity, kernel: bool, oracle: bool) -> Option<bool> {
-    match fid {
-        Fidelity::Exact => Some(kernel != oracle),
-        Fidelity::Narrowed => Some(kernel && !oracle),
-        Fidelity::Widened => Some(!kernel && oracle),
-        Fidelity::Unsupported => None,
-    }
 }
 
 /// The fidelity that bounds an operation decided by several rules: the worst of them,

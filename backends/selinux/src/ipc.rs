@@ -191,6 +191,24 @@ pub(crate) fn lower_signals(p: &Policy, config: &Config, out: &mut Out, findings
                 )
             };
             findings.add(subject, None, Fidelity::Widened, why);
+        } else if let (Peer::Policy(_), Effect::Allow, false) =
+            (&r.peer, r.effect, r.peer == me || perms.is_empty())
+        {
+            // Another policy's domain: SELinux checks the pair once, so what this rule
+            // grants holds whatever the peer's policy says about its side.
+            let their_side = match r.direction {
+                SignalDir::Send => "receiving from this policy's processes",
+                SignalDir::Receive => "sending to this policy's processes",
+            };
+            findings.add(
+                subject,
+                None,
+                Fidelity::Widened,
+                format!(
+                    "SELinux checks the sender and receiver pair once, with the permission either module grants: allowed whatever the policy `{}` says about {their_side} (AppArmor asks both sides)",
+                    r.peer.as_str()
+                ),
+            );
         } else if !missing.is_empty() {
             let list = shown(&missing);
             let why = match (&r.peer, any_attr) {

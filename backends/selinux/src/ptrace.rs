@@ -62,9 +62,21 @@ pub(crate) fn lower_ptrace(p: &Policy, config: &Config, out: &mut Out, findings:
         .map(|a| a.name.as_str());
     let dom = out.domain.clone();
     let named: BTreeSet<(PtraceDir, Peer)> = allow.keys().chain(deny.keys()).cloned().collect();
+    // Within the domain one permission serves both sides: granted only for what both
+    // `to self` and `from self` allow (AppArmor asks both too).
+    let within: Access = ok(&allow, &deny, PtraceDir::To, &me)
+        .intersection(&ok(&allow, &deny, PtraceDir::From, &me))
+        .copied()
+        .collect();
+    if named.iter().any(|(_, peer)| *peer == me) {
+        for a in &within {
+            let (class, perm) = perm(*a);
+            out.allow(&dom, &dom, class, &[perm], None);
+        }
+    }
     for (dir, peer) in &named {
         let (other, requires) = match peer {
-            _ if *peer == me => (dom.clone(), None),
+            _ if *peer == me => continue,
             Peer::Policy(name) => (qualified(&block_name(name), "domain"), Some(name)),
             Peer::Any => match any_attr {
                 Some(a) => (a.to_string(), None),
@@ -105,6 +117,14 @@ pub(crate) fn lower_ptrace(p: &Policy, config: &Config, out: &mut Out, findings:
                 .collect(),
             Effect::Deny => Access::new(),
         };
+        // Another policy's domain: SELinux checks the pair once, so what this rule grants
+        // holds whatever the peer's policy says about its side.
+        let one_sided: Access = match (&r.peer, r.effect) {
+            (Peer::Policy(_), Effect::Allow) if r.peer != me => {
+                r.access.intersection(&granted).copied().collect()
+            }
+            _ => Access::new(),
+        };
         if !extra.is_empty() {
             findings.add(
                 subject,
@@ -114,6 +134,22 @@ pub(crate) fn lower_ptrace(p: &Policy, config: &Config, out: &mut Out, findings:
                     "not enforced for {}: the attribute `{}` given for `any` holds these processes' domains",
                     words(&extra),
                     any_attr.unwrap_or_default()
+                ),
+            );
+        } else if !one_sided.is_empty() {
+            let their_side = match r.direction {
+                PtraceDir::To => "being read or traced",
+                PtraceDir::From => "reading or tracing this policy's processes",
+            };
+            findings.add(
+                subject,
+                None,
+                Fidelity::Widened,
+                format!(
+                    "SELinux checks the pair once, with the permission either module grants: {} {} `{peer}` is allowed whatever the policy `{peer}` says about {their_side} (AppArmor asks both sides)",
+                    words(&one_sided),
+                    r.direction.keyword(),
+                    peer = r.peer.as_str(),
                 ),
             );
         } else if !missing.is_empty() {

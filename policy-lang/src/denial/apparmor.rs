@@ -2,7 +2,7 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{NetOp, PolicyName, Proto, SignalDir};
+use crate::ir::{NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -36,6 +36,10 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         }]
     } else if operation == "signal" || class == "signal" {
         signal(&f, &mut permissions)
+    } else if operation == "ptrace" || class == "ptrace" {
+        ptrace(&f, &mut permissions, &mut notes)
+    } else if f.get("family") == Some("unix") || class == "unix" {
+        unix(&f, operation, &mut permissions, &mut notes)
     } else if f.get("family").is_some() || class == "net" {
         network(&f, operation, &mut permissions, &mut notes)
     } else if let Some(name) = f.get("name") {
@@ -134,10 +138,7 @@ fn file(
 }
 
 fn signal(f: &Fields, permissions: &mut Vec<String>) -> Vec<Access> {
-    let mask = f
-        .get("denied_mask")
-        .or_else(|| f.get("requested_mask"))
-        .unwrap_or("send");
+    let mask = mask(f, "send");
     permissions.push(mask.to_string());
     let signal = f
         .get("signal")
@@ -223,4 +224,125 @@ fn network(
         );
     }
     vec![Access::Net { op, proto, port }]
+}
+
+/// The mask of a record: the denied part, else what was requested (`denied_mask`, or
+/// `denied` in the records of newer kernels).
+fn mask<'a>(f: &'a Fields, default: &'a str) -> &'a str {
+    ["denied_mask", "denied", "requested_mask", "requested"]
+        .iter()
+        .find_map(|k| f.get(k))
+        .unwrap_or(default)
+}
+
+/// The peer label as a policy name or `unconfined`; another profile is not a polc policy
+/// (a note says so).
+fn peer_policy(f: &Fields, notes: &mut Vec<String>) -> Option<String> {
+    let p = f.get("peer")?;
+    if p == "unconfined" || PolicyName::new(p).is_ok() {
+        return Some(p.to_string());
+    }
+    notes.push(format!(
+        "the peer `{p}` is not a polc policy: rules name policies, `unconfined` and `any`"
+    ));
+    None
+}
+
+/// `operation="ptrace"`: `read`/`trace` are this profile's accesses to the peer,
+/// `readby`/`tracedby` the peer's accesses to this profile (AppArmor checks both sides).
+fn ptrace(f: &Fields, permissions: &mut Vec<String>, notes: &mut Vec<String>) -> Vec<Access> {
+    let m = mask(f, "");
+    permissions.push(m.to_string());
+    let peer = peer_policy(f, notes);
+    let mut out = Vec::new();
+    for word in m.split_whitespace() {
+        let (direction, access) = match word {
+            "read" => (PtraceDir::To, PtraceAccess::Read),
+            "trace" => (PtraceDir::To, PtraceAccess::Trace),
+            "readby" => (PtraceDir::From, PtraceAccess::Read),
+            "tracedby" => (PtraceDir::From, PtraceAccess::Trace),
+            other => {
+                out.push(Access::Unmapped {
+                    permission: format!("ptrace {other}"),
+                    reason: format!(
+                        "AppArmor ptrace permission `{other}` has no counterpart in polc rules"
+                    ),
+                });
+                continue;
+            }
+        };
+        out.push(Access::Ptrace {
+            direction,
+            access,
+            peer: peer.clone(),
+        });
+    }
+    if out.is_empty() {
+        out.push(Access::Unmapped {
+            permission: "ptrace".into(),
+            reason: format!("no ptrace permission in `{m}`"),
+        });
+    }
+    out
+}
+
+/// `family="unix"`: the operations of the mask, the type, the address (the peer's for
+/// connect, send and receive when logged, else the socket's own) and the peer's label.
+fn unix(
+    f: &Fields,
+    operation: &str,
+    permissions: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Vec<Access> {
+    let m = mask(f, operation);
+    permissions.push(m.to_string());
+    let sock_type = match f.get("sock_type").unwrap_or_default() {
+        "stream" => Some(UnixType::Stream),
+        "dgram" => Some(UnixType::Dgram),
+        "seqpacket" => Some(UnixType::Seqpacket),
+        _ => None,
+    };
+    let own = f.get("addr").map(str::to_string);
+    let theirs = f.get("peer_addr").map(str::to_string);
+    let peer = peer_policy(f, notes);
+    if own.is_none() && theirs.is_none() && f.get("peer").is_none() {
+        notes.push("the record names no address or peer: the kernel mediates unix sockets by type only (AppArmor without af_unix mediation enforces `network unix TYPE`), so any allowed unix rule of this type would have allowed it".into());
+    }
+    let mut out: Vec<Access> = Vec::new();
+    for word in m.split_whitespace() {
+        let op = match word {
+            "connect" => Some(UnixOp::Connect),
+            "send" => Some(UnixOp::Send),
+            "receive" => Some(UnixOp::Receive),
+            "bind" => Some(UnixOp::Bind),
+            "listen" => Some(UnixOp::Listen),
+            "accept" => Some(UnixOp::Accept),
+            // Creating, options, attributes, shutdown: granted with every allowed type.
+            _ => None,
+        };
+        let addr = match op {
+            Some(UnixOp::Connect | UnixOp::Send | UnixOp::Receive) => {
+                theirs.clone().or_else(|| own.clone())
+            }
+            _ => own.clone(),
+        };
+        let a = Access::Unix {
+            op,
+            sock_type,
+            addr,
+            peer: peer.clone(),
+        };
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    if out.is_empty() {
+        out.push(Access::Unix {
+            op: None,
+            sock_type,
+            addr: own,
+            peer,
+        });
+    }
+    out
 }

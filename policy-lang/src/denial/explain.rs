@@ -3,7 +3,7 @@
 
 use super::{Access, Denial, PathHint};
 use crate::diff::{file_rule_text, net_rule_text, quote, signal_rule_text, RuleCite};
-use crate::eval::{evaluate, Reason, Request};
+use crate::eval::{evaluate, Reason, Request, RequestPeer};
 use crate::glob::Glob;
 use crate::ir::Effect;
 use crate::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
@@ -75,12 +75,20 @@ pub fn explain(policy: &Policy, denial: &Denial) -> DenialExplanation {
         accesses: denial
             .accesses
             .iter()
-            .map(|a| explain_access(policy, a))
+            .map(|a| explain_access(policy, a, owns(denial)))
             .collect(),
     }
 }
 
-fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
+/// Whether the process owned the file of a file denial, when the record says: AppArmor
+/// logs the process's file-system uid and the file's owner (`fsuid`, `ouid`), which
+/// decide its `owner` rules.
+fn owns(denial: &Denial) -> Option<bool> {
+    let uid = |k: &str| denial.fields.get(k).and_then(|v| v.parse::<u64>().ok());
+    Some(uid("fsuid")? == uid("ouid")?)
+}
+
+fn explain_access(policy: &Policy, access: &Access, owned: Option<bool>) -> AccessExplanation {
     let mut out = AccessExplanation {
         access: access.clone(),
         verdict: Verdict::Undetermined,
@@ -94,7 +102,10 @@ fn explain_access(policy: &Policy, access: &Access) -> AccessExplanation {
         out.verdict = Verdict::Unmapped;
         return out;
     }
-    if let Some(req) = access.request() {
+    if let Some(mut req) = access.request() {
+        if let (Request::File { owner, .. }, Some(o)) = (&mut req, owned) {
+            *owner = o;
+        }
         exact(policy, &req, &mut out);
     } else {
         partial(policy, access, &mut out);
@@ -214,6 +225,25 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 cite(i, r.effect, text, r.origins.clone())
             })
             .collect(),
+    }
+}
+
+impl AccessExplanation {
+    /// A rule that may decide the access: among the granting or the blocking ones.
+    fn may_apply(&mut self, c: RuleCite) {
+        match c.effect {
+            Effect::Allow => self.granting.push(c),
+            Effect::Deny => self.blocking.push(c),
+        }
+    }
+
+    /// Without a granting rule the access needs one; with some, the log leaves it open.
+    fn settle(&mut self) {
+        self.verdict = if self.granting.is_empty() {
+            Verdict::NoAllow
+        } else {
+            Verdict::Undetermined
+        };
     }
 }
 
@@ -360,11 +390,7 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             };
             for (i, f) in policy.files.iter().enumerate() {
                 if f.rights.contains(*right) && f.glob.intersects(&set) {
-                    let c = file_cite(i, f, Rights::one(*right));
-                    match f.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(file_cite(i, f, Rights::one(*right)));
                 }
             }
             let covered = policy.files.iter().any(|f| {
@@ -390,18 +416,10 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                     && op.is_none_or(|o| o == n.op)
                     && port.is_none_or(|p| n.ports.contains(p));
                 if fits {
-                    let c = cite(i, n.effect, net_rule_text(n), n.origins.clone());
-                    match n.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, n.effect, net_rule_text(n), n.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             if out.verdict == Verdict::NoAllow {
                 if let Some(op) = op {
                     out.suggestion =
@@ -425,20 +443,12 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                         .as_deref()
                         .is_none_or(|sig| s.signals.is_empty() || s.signals.contains(sig));
                 if fits {
-                    let c = cite(i, s.effect, signal_rule_text(s), s.origins.clone());
-                    match s.effect {
-                        Effect::Allow => out.granting.push(c),
-                        Effect::Deny => out.blocking.push(c),
-                    }
+                    out.may_apply(cite(i, s.effect, signal_rule_text(s), s.origins.clone()));
                 }
             }
-            out.verdict = if out.granting.is_empty() {
-                Verdict::NoAllow
-            } else {
-                Verdict::Undetermined
-            };
+            out.settle();
             if let (Verdict::NoAllow, Some(p)) = (out.verdict, peer) {
-                if PolicyName::new(p).is_ok() {
+                if crate::ir::Peer::new(p).is_ok() {
                     let word = match direction {
                         SignalDir::Send => "send",
                         SignalDir::Receive => "receive",
@@ -452,6 +462,50 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 }
             }
         }
-        Access::Capability { .. } | Access::Unmapped { .. } => {}
+        Access::Unix {
+            op,
+            sock_type,
+            addr,
+            peer,
+        } => {
+            let addr = addr.as_deref().map(super::unix_addr);
+            let peer = peer.as_deref().map(RequestPeer::parse);
+            for (i, r) in policy.unix.iter().enumerate() {
+                let fits = op.is_none_or(|o| r.ops.contains(&o))
+                    && sock_type.is_none_or(|t| r.sock_type.is_none_or(|rt| rt == t))
+                    && addr
+                        .as_ref()
+                        .is_none_or(|a| crate::eval::unix::addr_matches(&r.addr, a))
+                    && peer.as_ref().is_none_or(|p| {
+                        crate::eval::unix::peer_matches(&r.peer, p, policy.name.as_str())
+                    });
+                if fits {
+                    out.may_apply(cite(i, r.effect, r.text(), r.origins.clone()));
+                }
+            }
+            out.settle();
+            if op.is_none() {
+                out.notes.push("creating the socket (and its options, attributes and shutdown) comes with every allowed unix rule of its type: allow the operation the program performs on it".into());
+            } else {
+                out.notes.push("the record does not say everything a unix rule names (type, address, peer): the rules that may apply are listed".into());
+            }
+        }
+        Access::Ptrace {
+            direction,
+            access,
+            peer: None,
+        } => {
+            for (i, r) in policy.ptrace.iter().enumerate() {
+                if r.direction == *direction && r.access.contains(access) {
+                    let text = crate::ir::ptrace::ptrace_rule_text(r);
+                    out.may_apply(cite(i, r.effect, text, r.origins.clone()));
+                }
+            }
+            out.settle();
+            out.notes.push(
+                "the record names no peer policy: the rules that may apply are listed".into(),
+            );
+        }
+        Access::Capability { .. } | Access::Ptrace { .. } | Access::Unmapped { .. } => {}
     }
 }

@@ -9,7 +9,17 @@ use std::collections::BTreeMap;
 
 /// Fields the kernel writes with `audit_log_untrustedstring` (hex when unsafe).
 const UNTRUSTED: &[&str] = &[
-    "name", "path", "comm", "exe", "profile", "peer", "target", "ocomm", "info",
+    "name",
+    "path",
+    "comm",
+    "exe",
+    "profile",
+    "peer",
+    "target",
+    "ocomm",
+    "info",
+    "addr",
+    "peer_addr",
 ];
 
 /// The fields of a record, by key (the first occurrence of a key wins, as the kernel

@@ -24,11 +24,17 @@
 //!
 //! - AppArmor: `apparmor="DENIED"` (or `"ALLOWED"` in complain mode) records, type 1400
 //!   or `AVC`, with `operation`, `profile`, `name`, `denied_mask` (file permission
-//!   letters `r w a c d x m k l`), `capname`, `signal`/`peer`, or `family`/`sock_type`
-//!   and the ports of AppArmor 4's fine-grained network mediation.
+//!   letters `r w a c d x m k l`), `capname`, `signal`/`peer`, `operation="ptrace"`
+//!   (`read trace readby tracedby`), or `family`/`sock_type` and the ports of AppArmor 4's
+//!   fine-grained network mediation, or, for `family="unix"`, the operations, `addr`,
+//!   `peer_addr` and `peer`.
 //! - SELinux: `avc:  denied  { PERMS } for ... scontext=... tcontext=... tclass=...`,
 //!   with `path=` (a whole path) or `name=` (its last component only), `dest=`/`src=` for
-//!   ports, `capability=` for capabilities.
+//!   ports, `capability=` for capabilities, `process` signals and `ptrace` (and `file read`
+//!   on a process context: ptrace read), `unix_stream_socket`/`unix_dgram_socket`
+//!   (`connectto`, `sendto` with the peer's domain). A record whose source is no polc
+//!   policy's domain and whose target is (a signal from an unconfined shell) is read from
+//!   the target policy's side.
 //! - Landlock (ABI 7 audit, kernel 6.15+): `type=1423` (`LANDLOCK_ACCESS`) records,
 //!   `domain=ID blockers=fs.read_file,... path="..."`, `net.*` with `dest=`/`src=`,
 //!   `scope.*`. For creation, removal and `refer` Landlock logs the *directory*, so the
@@ -46,8 +52,8 @@ pub mod suggest;
 pub use explain::{explain, AccessExplanation, DenialExplanation, Verdict};
 pub use suggest::{suggest, Suggestions};
 
-use crate::eval::Request;
-use crate::ir::{NetOp, Proto, SignalDir};
+use crate::eval::{Request, RequestPeer, UnixRequestAddr};
+use crate::ir::{NetOp, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
 use crate::rights::Right;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -139,6 +145,29 @@ pub enum Access {
         /// The signal, lowercase without `SIG`, when the log names it.
         signal: Option<String>,
     },
+    /// A unix-socket operation.
+    Unix {
+        /// The operation (`None`: creating the socket, or another operation the language
+        /// does not separate from the ones it names).
+        op: Option<UnixOp>,
+        /// The socket type, when the record says (SELinux's stream class is stream or
+        /// seqpacket).
+        sock_type: Option<UnixType>,
+        /// The address of the connection's named socket as the log writes it: a path,
+        /// `@NAME` (abstract) or `none` (anonymous), when logged.
+        addr: Option<String>,
+        /// The peer's policy (or `unconfined`), when the log names one.
+        peer: Option<String>,
+    },
+    /// Reading or tracing a peer's process (`to`), or being read or traced by it (`from`).
+    Ptrace {
+        /// `to` or `from`.
+        direction: PtraceDir,
+        /// Read or trace.
+        access: PtraceAccess,
+        /// The peer's policy (or `unconfined`), when the log names one.
+        peer: Option<String>,
+    },
     /// Something polc policies do not express.
     Unmapped {
         /// The LSM's word for it.
@@ -184,6 +213,40 @@ impl Access {
                     peer.as_deref().unwrap_or("(peer not logged)")
                 )
             }
+            Access::Unix {
+                op,
+                sock_type,
+                addr,
+                peer,
+            } => {
+                let mut w = vec!["unix".to_string()];
+                w.push(op.map_or("use a socket", |o| o.keyword()).to_string());
+                w.push(
+                    sock_type
+                        .map_or("(type not logged)", |t| t.keyword())
+                        .to_string(),
+                );
+                match addr.as_deref() {
+                    Some("none") => w.push("anonymous".into()),
+                    Some(a) => w.push(a.to_string()),
+                    None => w.push("(address not logged)".into()),
+                }
+                w.push(format!(
+                    "peer {}",
+                    peer.as_deref().unwrap_or("(peer not logged)")
+                ));
+                w.join(" ")
+            }
+            Access::Ptrace {
+                direction,
+                access,
+                peer,
+            } => format!(
+                "ptrace {} {} {}",
+                access.keyword(),
+                direction.keyword(),
+                peer.as_deref().unwrap_or("(peer not logged)")
+            ),
             Access::Unmapped { permission, .. } => permission.clone(),
         }
     }
@@ -206,6 +269,22 @@ impl Access {
                 peer: Some(peer),
                 signal: Some(signal),
             } => Some(Request::signal(*direction, peer, signal)),
+            Access::Unix {
+                op: Some(op),
+                sock_type: Some(sock_type),
+                addr: Some(addr),
+                peer: Some(peer),
+            } => Some(Request::Unix {
+                op: *op,
+                sock_type: *sock_type,
+                addr: unix_addr(addr),
+                peer: RequestPeer::parse(peer),
+            }),
+            Access::Ptrace {
+                direction,
+                access,
+                peer: Some(peer),
+            } => Some(Request::ptrace(*direction, *access, peer)),
             _ => None,
         }
     }
@@ -284,6 +363,18 @@ pub fn parse(line: &str) -> Result<Denial, DenialError> {
         });
     }
     Err(DenialError::Unrecognized)
+}
+
+/// A unix address as the logs write it: `none` for an anonymous socket, `@NAME` for an
+/// abstract one, else a path.
+pub(crate) fn unix_addr(addr: &str) -> UnixRequestAddr {
+    if addr == "none" {
+        UnixRequestAddr::Anonymous
+    } else if addr.starts_with('@') {
+        UnixRequestAddr::Abstract(addr.to_string())
+    } else {
+        UnixRequestAddr::Path(addr.to_string())
+    }
 }
 
 /// The right of a file access on `path`, and the path with a directory's trailing `/`

@@ -2,7 +2,7 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{NetOp, PolicyName, Proto, SignalDir};
+use crate::ir::{NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -33,10 +33,25 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         lsm: Lsm::SELinux,
         field: "scontext",
     })?;
-    let subject = context_type(scontext).map(str::to_string);
-    let subject_policy = subject.as_deref().and_then(policy_of_type);
-    let complain = f.get("permissive") == Some("1");
+    let mut subject = context_type(scontext).map(str::to_string);
+    let mut subject_policy = subject.as_deref().and_then(policy_of_type);
+    let mut complain = f.get("permissive") == Some("1");
     let mut notes = Vec::new();
+    let tcontext = f.get("tcontext").unwrap_or_default();
+    let target_type = context_type(tcontext).map(str::to_string);
+    let target_policy = target_type.as_deref().and_then(policy_of_type);
+    // A process context (the role of files is object_r): signals, ptrace.
+    let process_target = tcontext.split(':').nth(1).is_some_and(|r| r != "object_r");
+    let between = Between {
+        // A process no polc policy confines acting on one a polc policy confines: the
+        // record is read as what that policy receives (a signal, being traced).
+        reversed: subject_policy.is_none() && target_policy.is_some() && process_target,
+        // The other process: a polc policy, `unconfined` for `unconfined_t`, else its type.
+        target: target_policy
+            .clone()
+            .or_else(|| target_type.as_deref().map(peer_of_type)),
+        source: subject.as_deref().map(peer_of_type),
+    };
     let mut accesses = Vec::new();
     // `open` and `getattr` come with the permission they serve; alone, they are a read.
     let primary = perms
@@ -47,6 +62,10 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             continue;
         }
         let a = match tclass {
+            // PTRACE_MODE_READ is checked as `file read` on the peer's process context.
+            "file" if perm == "read" && process_target && f.get("path").is_none() && f.get("name").is_none() => {
+                ptrace(PtraceAccess::Read, &between)
+            }
             "file" | "dir" | "lnk_file" | "chr_file" | "blk_file" | "sock_file" | "fifo_file" => {
                 file(&f, tclass, perm, &mut notes)
             }
@@ -54,7 +73,11 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             "capability" | "capability2" | "cap_userns" | "cap2_userns" => Access::Capability {
                 name: perm.clone(),
             },
-            "process" if perm.starts_with("sig") && perm != "signull" => signal(&f, perm, &mut notes),
+            "process" if matches!(perm.as_str(), "signal" | "sigkill" | "sigstop" | "sigchld") => {
+                signal(perm, &between, &mut notes)
+            }
+            "process" if perm == "ptrace" => ptrace(PtraceAccess::Trace, &between),
+            "unix_stream_socket" | "unix_dgram_socket" => unix(&f, tclass, perm, &between, &mut notes),
             _ => Access::Unmapped {
                 permission: format!("{tclass} {perm}"),
                 reason: format!("SELinux class `{tclass}` permission `{perm}` has no counterpart in polc policies"),
@@ -63,6 +86,26 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         if !accesses.contains(&a) {
             accesses.push(a);
         }
+    }
+    let read_reversed = between.reversed
+        && accesses
+            .iter()
+            .any(|a| matches!(a, Access::Signal { .. } | Access::Ptrace { .. }));
+    if read_reversed {
+        let source = subject.take().unwrap_or_default();
+        notes.push(format!(
+            "`{source}` is not the domain of a polc policy: the record is read as what the policy `{}` lets it do to its processes",
+            target_policy.as_deref().unwrap_or_default()
+        ));
+        if complain {
+            // The source's domain is the permissive one, not the policy's.
+            complain = false;
+            notes.push(format!(
+                "`{source}` is permissive: the access was allowed and logged"
+            ));
+        }
+        subject = target_type.clone();
+        subject_policy = target_policy.clone();
     }
     if complain {
         notes.push("the domain is permissive: the access was allowed and logged".into());
@@ -234,7 +277,28 @@ fn net(f: &Fields, tclass: &str, perm: &str) -> Access {
     }
 }
 
-fn signal(f: &Fields, perm: &str, notes: &mut Vec<String>) -> Access {
+/// The two processes of a record about a signal, ptrace or a socket's peer.
+struct Between {
+    /// The source is no polc policy's domain and the target is: read from the target's
+    /// side.
+    reversed: bool,
+    /// The target process as a peer (a policy name, `unconfined`, else its type).
+    target: Option<String>,
+    /// The source process as a peer.
+    source: Option<String>,
+}
+
+/// A process type as a peer: the policy it belongs to, `unconfined` for `unconfined_t`,
+/// else the type itself (no rule can name it).
+fn peer_of_type(ty: &str) -> String {
+    match policy_of_type(ty) {
+        Some(p) => p,
+        None if ty == "unconfined_t" => "unconfined".into(),
+        None => ty.to_string(),
+    }
+}
+
+fn signal(perm: &str, between: &Between, notes: &mut Vec<String>) -> Access {
     let signal = match perm {
         "sigkill" => Some("kill".to_string()),
         "sigstop" => Some("stop".to_string()),
@@ -244,13 +308,79 @@ fn signal(f: &Fields, perm: &str, notes: &mut Vec<String>) -> Access {
             None
         }
     };
-    let peer = f
-        .get("tcontext")
-        .and_then(context_type)
-        .map(|t| policy_of_type(t).unwrap_or_else(|| t.to_string()));
-    Access::Signal {
-        direction: SignalDir::Send,
-        peer,
-        signal,
+    if between.reversed {
+        Access::Signal {
+            direction: SignalDir::Receive,
+            peer: between.source.clone(),
+            signal,
+        }
+    } else {
+        Access::Signal {
+            direction: SignalDir::Send,
+            peer: between.target.clone(),
+            signal,
+        }
+    }
+}
+
+fn ptrace(access: PtraceAccess, between: &Between) -> Access {
+    if between.reversed {
+        Access::Ptrace {
+            direction: PtraceDir::From,
+            access,
+            peer: between.source.clone(),
+        }
+    } else {
+        Access::Ptrace {
+            direction: PtraceDir::To,
+            access,
+            peer: between.target.clone(),
+        }
+    }
+}
+
+/// `unix_stream_socket` / `unix_dgram_socket`: `connectto` (stream) and `sendto` (dgram)
+/// are checked against the peer's domain, with the address in `path=` (an abstract name
+/// starts with a NUL byte); the other permissions are on the process's own socket.
+fn unix(
+    f: &Fields,
+    tclass: &str,
+    perm: &str,
+    between: &Between,
+    notes: &mut Vec<String>,
+) -> Access {
+    let sock_type = if tclass == "unix_dgram_socket" {
+        Some(UnixType::Dgram)
+    } else {
+        let note = "SELinux's `unix_stream_socket` class is stream and seqpacket sockets: the record does not say which";
+        if !notes.iter().any(|n| n == note) {
+            notes.push(note.into());
+        }
+        None
+    };
+    let (op, to_peer) = match perm {
+        "connectto" => (Some(UnixOp::Connect), true),
+        "sendto" => (Some(UnixOp::Send), true),
+        "connect" => (Some(UnixOp::Connect), false),
+        "bind" => (Some(UnixOp::Bind), false),
+        "listen" => (Some(UnixOp::Listen), false),
+        "accept" => (Some(UnixOp::Accept), false),
+        "write" | "append" => (Some(UnixOp::Send), false),
+        "read" | "recvfrom" => (Some(UnixOp::Receive), false),
+        _ => (None, false),
+    };
+    let addr = f.get("path").map(|p| match p.strip_prefix('\0') {
+        Some(name) => format!("@{name}"),
+        None => p.to_string(),
+    });
+    Access::Unix {
+        op,
+        sock_type,
+        addr,
+        peer: if to_peer {
+            between.target.clone()
+        } else {
+            None
+        },
     }
 }

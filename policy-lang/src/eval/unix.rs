@@ -40,7 +40,7 @@ impl RequestPeer {
     }
 }
 
-fn addr_matches(rule: &UnixAddr, req: &UnixRequestAddr) -> bool {
+pub(crate) fn addr_matches(rule: &UnixAddr, req: &UnixRequestAddr) -> bool {
     match (rule, req) {
         (UnixAddr::Any, _) => true,
         (UnixAddr::Path { glob }, UnixRequestAddr::Path(p)) => is_valid_path(p) && glob.matches(p),
@@ -51,7 +51,7 @@ fn addr_matches(rule: &UnixAddr, req: &UnixRequestAddr) -> bool {
     }
 }
 
-fn peer_matches(rule: &UnixPeer, req: &RequestPeer, me: &str) -> bool {
+pub(crate) fn peer_matches(rule: &UnixPeer, req: &RequestPeer, me: &str) -> bool {
     match (rule, req) {
         (UnixPeer::Any, _) => true,
         (UnixPeer::Unconfined, RequestPeer::Unconfined) => true,

@@ -9,6 +9,12 @@
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
 //!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals,
 //!   network rules and network families (netlink, raw, packet).
+//! - `random_v2_policies_agree_with_the_evaluator`: one boot, random policies with `owner`
+//!   and `audit` rules and globs with character classes, `${pid}` and `${uid}`, over
+//!   trees where some paths belong to another user.
+//! - `curated_v2_policies_agree_with_the_evaluator`: one boot: `owner` (and `setfsuid`),
+//!   classes, signals from unconfined and to `any`, ptrace, the exec modes beyond `as
+//!   NAME` (judged by the label the executed probe reads), `audit` records, unix sockets.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,15 +24,18 @@
 
 mod common;
 
-use common::{add_tree, kernel_and_probe, pair, random_ops, random_rules, seed, Op, Rng};
+use common::{
+    add_tree, at, kernel_and_probe, pair, ptrace_op, random_ops, random_rules, random_rules_over,
+    seed, Op, Rng, DIRS,
+};
 use polc_apparmor::{compile, Config};
 use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
-use polc_kernel_harness::guest::Guest;
+use polc_kernel_harness::guest::{Guest, Run};
 use polc_kernel_harness::policy::{build, TestPolicy};
 use polc_kernel_harness::vm::Lsm;
-use polc_lang::eval::Request;
+use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
-use polc_lang::ir::{NetFamily, NetOp, Proto, SignalDir};
+use polc_lang::ir::{NetFamily, NetOp, Proto, PtraceAccess, SignalDir, UnixOp, UnixType};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 
@@ -108,6 +117,33 @@ impl Batch {
         pair(id, None, exec_path, op, &self.policies, &fid)
     }
 
+    /// The pairs of `ops` (case id, executable, operation) and a deliberately wrong copy of
+    /// one, run in one boot of `g`; the time of the boot is printed.
+    fn boot(
+        &self,
+        g: Guest,
+        ops: &[(String, String, Op)],
+        vmlinuz: &std::path::Path,
+        what: &str,
+    ) -> (Vec<Pair>, Run) {
+        let mut pairs: Vec<Pair> = ops
+            .iter()
+            .map(|(id, exec, op)| self.pair(id.clone(), exec, op))
+            .collect();
+        pairs.extend(common::deliberately_wrong(&pairs));
+        let start = std::time::Instant::now();
+        let run = g
+            .cases(pairs.iter().map(|p| p.case.clone()))
+            .boot(vmlinuz)
+            .unwrap_or_else(|e| panic!("{e}"));
+        println!(
+            "{what}: one boot, {} cases, {:.1?}",
+            pairs.len(),
+            start.elapsed()
+        );
+        (pairs, run)
+    }
+
     /// The guest with every profile in `/etc/polc/aa/`, loaded by one parser run.
     fn guest(&self, probe: &std::path::Path) -> Guest {
         let mut g = Guest::new(Lsm::AppArmor, probe)
@@ -118,6 +154,17 @@ impl Batch {
         }
         g.setup("apparmor_parser -r /etc/polc/aa/*.aa")
     }
+}
+
+/// A policy attached to `attach`, which it may read and map (AppArmor checks the mapping
+/// of the executable by the new profile), with `rules`.
+fn attached(name: &str, attach: &str, rules: Vec<String>) -> TestPolicy {
+    let mut lines = vec![
+        format!("attach \"{attach}\""),
+        format!("allow read map-exec \"{attach}\""),
+    ];
+    lines.extend(rules);
+    build(name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// How much of the random run may go unjudged (percent of its pairs), from the numbers
@@ -149,12 +196,7 @@ fn random_policies_agree_with_the_evaluator() {
         let name = format!("org.polc.aa{i}");
         let root = format!("/t/p{i}");
         let attach = format!("/usr/bin/p{i}");
-        let mut lines = vec![
-            format!("attach \"{attach}\""),
-            format!("allow read map-exec \"{attach}\""),
-        ];
-        lines.extend(random_rules(&mut rng, &root));
-        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        policies.push(attached(&name, &attach, random_rules(&mut rng, &root)));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
             ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
@@ -164,21 +206,7 @@ fn random_policies_agree_with_the_evaluator() {
     for i in 0..RANDOM_POLICIES {
         g = add_tree(g.probe_at(&format!("/usr/bin/p{i}")), &format!("/t/p{i}"));
     }
-    let mut pairs: Vec<Pair> = ops
-        .iter()
-        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
-        .collect();
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let start = std::time::Instant::now();
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    println!(
-        "apparmor: one boot, {} cases, {:.1?}",
-        pairs.len(),
-        start.elapsed()
-    );
+    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor");
     assert!(
         run.console.contains("apparmor"),
         "AppArmor is not active:\n{}",
@@ -698,4 +726,670 @@ fn curated_policies_agree_with_the_evaluator() {
         run.console
     );
     common::conclude(&tally, pairs.len() / 2, CURATED_LIMITS);
+}
+
+// ---------------------------------------------------------------------------------------
+// The language's v2 constructs (issue 12): `owner`, character classes and the built-in
+// set variables in globs, unix sockets, ptrace, signals from unconfined processes and
+// from any peer, the exec modes beyond `as NAME`, and `audit`.
+
+/// Paths of each random tree owned by another user (uid 1000; files 0666, directories 0777
+/// so that root passes the permission bits without `dac_override`): `owner` rules do not
+/// apply to them.
+const OTHER_OWNED: &[&str] = &[
+    "d0/f1", "d0/m1", "d0/s0/f0", "d1", "d1/f0", "d1/m2", "d1/x", "d1/e1", "n/42",
+];
+
+/// Files named by numbers (`${pid}`, `${uid}`, classes) in each random tree.
+const NUMBERED: &[&str] = &["n/1", "n/42", "n/042", "n/0", "n/x7"];
+
+/// The random globs with character classes and built-in set variables.
+const V2_GLOBS: &[&str] = &[
+    "R/**",
+    "R/d0/**",
+    "R/d1/**",
+    "R/d[01]/**",
+    "R/d[^1]/f*",
+    "R/*/f[0-9]",
+    "R/d0/[fm]?",
+    "R/d[0-9]/[a-z][0-9]",
+    "R/d1/m[0-9]+",
+    "R/n/${pid}",
+    "R/n/${uid}",
+    "R/n/[0-9]*",
+    "R/n/[^0-9]*",
+    "R/*/f0",
+    "R/d0/s0/**",
+    "R/d1/*",
+    "R/n/**",
+    "R/d0{,/**}",
+];
+
+/// Whether the probe (root, file-system uid 0) owns the path of an operation (`owner`
+/// rules apply): AppArmor compares the fsuid with the uid of the inode the operation acts
+/// on (a link's or a rename's source); a created file is the creator's.
+fn owns_operand(root: &str, args: &[String]) -> bool {
+    match args.first().map(String::as_str) {
+        Some("create" | "mkdir") => true,
+        _ => args
+            .get(1)
+            .is_none_or(|p| !OTHER_OWNED.iter().any(|o| at(root, o) == *p)),
+    }
+}
+
+/// The requests of `op` on files the probe owns or not, as the guest's tree has it.
+fn with_ownership(root: &str, mut op: Op) -> Op {
+    let owner = owns_operand(root, &op.args);
+    for (_, r) in &mut op.requests {
+        if let Request::File { owner: o, .. } = r {
+            *o = owner;
+        }
+    }
+    op
+}
+
+/// How much of the random v2 run may go unjudged, from the numbers measured with the
+/// default seed (400 pairs: 0 inconclusive, 35 not compared, 8.8 %: a `[0-9]+` rule is
+/// narrowed, and with a widened `w` on the same path the pair bounds nothing).
+const RANDOM_V2_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 10,
+};
+
+/// Random policies of the v2 run (20 operations each).
+const RANDOM_V2_POLICIES: usize = 20;
+
+/// One boot: random policies whose rules are `owner` (two in five), `audit` (one in ten)
+/// and whose globs have character classes and `${pid}` / `${uid}`, over trees where some
+/// paths belong to another user; the usual operations plus reads and writes of numbered
+/// files.
+#[test]
+fn random_v2_policies_agree_with_the_evaluator() {
+    let seed = seed(0x00A9_B2B0);
+    println!("apparmor random v2 policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    let (k, probe) = kernel_and_probe();
+    let mut rng = Rng::new(seed);
+    let mut policies = Vec::new();
+    let mut ops: Vec<(String, String, Op)> = Vec::new();
+    for i in 0..RANDOM_V2_POLICIES {
+        let name = format!("org.polc.v2r{i}");
+        let root = format!("/t/v{i}");
+        let attach = format!("/usr/bin/v{i}");
+        let mut rules = Vec::new();
+        for rule in random_rules_over(&mut rng, &root, V2_GLOBS) {
+            let (effect, rest) = rule.split_once(' ').unwrap();
+            let owner = if rng.chance(40) { "owner " } else { "" };
+            let audit = if rng.chance(10) { "audit " } else { "" };
+            rules.push(format!("{audit}{effect} {owner}{rest}"));
+        }
+        policies.push(attached(&name, &attach, rules));
+        let mut mine = random_ops(&mut rng, &name, &root);
+        for _ in 0..4 {
+            let p = at(&root, rng.pick(NUMBERED));
+            let (o, r) = if rng.chance(50) {
+                ("read", Right::Read)
+            } else {
+                ("write", Right::Write)
+            };
+            mine.push(Op::new(&[o, &p], &name, vec![file(&p, r)]));
+        }
+        for (k, op) in mine.into_iter().enumerate() {
+            let op = with_ownership(&root, op);
+            ops.push((format!("v{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+        }
+    }
+    let batch = compile_all(policies);
+    let mut g = batch.guest(&probe);
+    for i in 0..RANDOM_V2_POLICIES {
+        let root = format!("/t/v{i}");
+        g = add_tree(g.probe_at(&format!("/usr/bin/v{i}")), &root).dir(&at(&root, "n"));
+        for n in NUMBERED {
+            g = g.file(&at(&root, n), 0o644, b"polc\n");
+        }
+        let (dirs, files): (Vec<&str>, Vec<&str>) =
+            OTHER_OWNED.iter().partition(|o| DIRS.contains(o));
+        let dirs: Vec<String> = dirs.iter().map(|o| at(&root, o)).collect();
+        let files: Vec<String> = files.iter().map(|o| at(&root, o)).collect();
+        g = g.setup(&format!(
+            "chown 1000:1000 {d} {f} && chmod 777 {d} && chmod 666 {f}",
+            d = dirs.join(" "),
+            f = files.join(" ")
+        ));
+    }
+    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor v2");
+    let owner_rules = batch
+        .policies
+        .values()
+        .flat_map(|p| &p.ir.files)
+        .filter(|r| r.owner)
+        .count();
+    let not_owned = ops
+        .iter()
+        .filter(|(_, _, op)| {
+            op.requests
+                .iter()
+                .any(|(_, r)| matches!(r, Request::File { owner: false, .. }))
+        })
+        .count();
+    println!("apparmor v2: {owner_rules} owner rules, {not_owned} operations on other-owned files");
+    assert!(
+        owner_rules >= 10 && not_owned >= 20,
+        "the random v2 policies must exercise `owner` on owned and other-owned files"
+    );
+    let mut tally = Tally::new("apparmor (v2)");
+    tally.judge_all(&pairs, &run.results);
+    common::conclude(&tally, 250, RANDOM_V2_LIMITS);
+}
+
+const CURATED_V2: &str = r#"
+## org.polc.v2.owner /usr/bin/v2-owner
+allow capability setuid
+allow owner read write "/v2/own/**"
+allow read "/v2/own/pub"
+allow write "/v2/own/ro*"
+audit deny owner write "/v2/own/ro*"
+
+## org.polc.v2.cls /usr/bin/v2-cls
+allow read "/v2/cls/${pid}/stat"
+allow read "/v2/cls/u${uid}"
+allow read "/v2/cls/f[0-9a]"
+deny read "/v2/cls/f[5-9]"
+allow read "/v2/cls/g[^0-9/]x"
+
+## org.polc.v2.sig /usr/bin/v2-sig
+allow signal receive cont from unconfined
+allow signal receive urg from any
+allow signal receive winch from org.polc.v2.snd
+
+## org.polc.v2.snd /usr/bin/v2-snd
+allow signal send to any
+
+## org.polc.v2.tracer /usr/bin/v2-tracer
+allow ptrace read, trace to org.polc.v2.tracee
+allow ptrace read to unconfined
+allow ptrace read to self
+
+## org.polc.v2.tracee /usr/bin/v2-tracee
+allow ptrace read from org.polc.v2.tracer
+allow ptrace trace from unconfined
+
+## org.polc.v2.snoop /usr/bin/v2-snoop
+allow ptrace read to org.polc.v2.tracee
+
+## org.polc.v2.exec /usr/bin/v2-exec
+allow exec "/v2/exec/pix" as org.polc.v2.exec-b else inherit
+allow exec "/v2/exec/pix-none" as org.polc.v2.absent else inherit
+allow exec "/v2/exec/ux" as unconfined
+allow exec "/v2/exec/cx" as child helper
+allow read map-exec "/v2/exec/pix-none"
+allow read "/proc/${pid}/attr/current"
+child helper {
+    allow read map-exec "/v2/exec/cx"
+    allow read "/proc/${pid}/attr/current"
+}
+
+## org.polc.v2.exec-b
+allow read map-exec "/v2/exec/pix"
+allow read "/proc/${pid}/attr/current"
+
+## org.polc.v2.audit /usr/bin/v2-audit
+audit allow read "/v2/audit/logged"
+allow read "/v2/audit/quiet"
+audit deny read "/v2/audit/denied"
+
+## org.polc.v2.unix /usr/bin/v2-unix
+allow unix connect, send, receive stream abstract "@polc-v2-ok" peer org.polc.v2.usrv
+allow unix send, receive dgram anonymous peer self
+allow unix bind, listen stream abstract "@polc-v2-mine"
+allow unix connect, send seqpacket abstract "@polc-v2-unconf" peer unconfined
+allow unix bind, listen stream path "/v2/unix/mine.sock"
+
+## org.polc.v2.usrv /usr/bin/v2-usrv
+allow unix bind, listen, accept, send, receive stream abstract "@polc-v2-ok"
+allow unix bind, listen, accept, receive stream abstract "@polc-v2-other"
+"#;
+
+/// What the kernel must report as the label of a program `policy` executes from `path`:
+/// the evaluator's transition, AppArmor's name for a child (`PARENT//CHILD`), this policy
+/// for a fallback whose target is not loaded.
+fn label_after_exec(p: &TestPolicy, path: &str, loaded: &dyn Fn(&str) -> bool) -> String {
+    use polc_lang::ir::ExecMode;
+    let d = polc_lang::eval::evaluate(&p.ir, &file(path, Right::Exec));
+    assert!(d.allowed, "{path} is executable under {}", p.ir.name);
+    let me = p.ir.name.to_string();
+    match (d.exec_mode, d.exec_as.map(|n| n.to_string())) {
+        (ExecMode::Unconfined, _) => "unconfined".into(),
+        (ExecMode::Child, Some(c)) => format!("{me}//{c}"),
+        (ExecMode::Fallback, Some(n)) if !loaded(&n) => me,
+        (_, Some(n)) => n,
+        (_, None) => me,
+    }
+}
+
+fn unix_req(op: UnixOp, ty: UnixType, addr: UnixRequestAddr, peer: &str) -> Request {
+    Request::Unix {
+        op,
+        sock_type: ty,
+        addr,
+        peer: RequestPeer::parse(peer),
+    }
+}
+
+/// (exec path, operation) of the curated v2 cases.
+fn curated_v2_ops(batch: &Batch) -> Vec<(&'static str, Op)> {
+    use Right::*;
+    let o = Op::new;
+    let cross = |args: &[&str], reqs: Vec<(&str, Request)>| Op {
+        args: args.iter().map(|s| s.to_string()).collect(),
+        requests: reqs.into_iter().map(|(p, r)| (p.to_string(), r)).collect(),
+    };
+    let own = "org.polc.v2.owner";
+    let mut v = vec![
+        // Root's fsuid is 0: it owns `a` and `ro`, not `b` or `pub` (uid 1000).
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["read", "/v2/own/a"],
+                own,
+                vec![Request::owned_file("/v2/own/a", Read)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(&["read", "/v2/own/b"], own, vec![file("/v2/own/b", Read)]),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(&["write", "/v2/own/b"], own, vec![file("/v2/own/b", Write)]),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["read", "/v2/own/pub"],
+                own,
+                vec![file("/v2/own/pub", Read)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["write", "/v2/own/ro"],
+                own,
+                vec![Request::owned_file("/v2/own/ro", Write)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["create", "/v2/own/new"],
+                own,
+                vec![Request::owned_file("/v2/own/new", Create)],
+            ),
+        ),
+        // With fsuid 1000 the probe owns `b` and `pub`, not `a` or `ro`.
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["fsuid", "1000", "read", "/v2/own/b"],
+                own,
+                vec![Request::owned_file("/v2/own/b", Read)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["fsuid", "1000", "write", "/v2/own/b"],
+                own,
+                vec![Request::owned_file("/v2/own/b", Write)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["fsuid", "1000", "read", "/v2/own/a"],
+                own,
+                vec![file("/v2/own/a", Read)],
+            ),
+        ),
+        (
+            "/usr/bin/v2-owner",
+            o(
+                &["fsuid", "1000", "write", "/v2/own/ro"],
+                own,
+                vec![file("/v2/own/ro", Write)],
+            ),
+        ),
+    ];
+    for f in [
+        "1/stat", "42/stat", "042/stat", "0/stat", "x/stat", "u0", "u1000", "u", "ux", "f3", "f7",
+        "fa", "fb", "gbx", "g1x",
+    ] {
+        let p = format!("/v2/cls/{f}");
+        v.push((
+            "/usr/bin/v2-cls",
+            o(&["read", &p], "org.polc.v2.cls", vec![file(&p, Read)]),
+        ));
+    }
+    // Signals: from an unconfined sender (only the receiver is checked) and from a
+    // confined one to `any`.
+    let (rcv, snd) = ("org.polc.v2.sig", "org.polc.v2.snd");
+    let sig = |d, peer: &str, s: &str| Request::signal(d, peer, s);
+    for (n, s) in [("18", "cont"), ("23", "urg"), ("28", "winch")] {
+        v.push((
+            "/bin/polc-probe",
+            o(
+                &["kill", n, "@/run/v2-sig.pid"],
+                rcv,
+                vec![sig(SignalDir::Receive, "unconfined", s)],
+            ),
+        ));
+        v.push((
+            "/usr/bin/v2-snd",
+            cross(
+                &["kill", n, "@/run/v2-sig.pid"],
+                vec![
+                    (snd, sig(SignalDir::Send, rcv, s)),
+                    (rcv, sig(SignalDir::Receive, snd, s)),
+                ],
+            ),
+        ));
+    }
+    // Ptrace: both sides are checked when both are confined.
+    let (tr, te, sn) = (
+        "org.polc.v2.tracer",
+        "org.polc.v2.tracee",
+        "org.polc.v2.snoop",
+    );
+    for acc in [PtraceAccess::Read, PtraceAccess::Trace] {
+        for (exec, tracer, pidfile, target) in [
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracee.pid", te),
+            (
+                "/usr/bin/v2-tracer",
+                tr,
+                "/run/v2-unconfined.pid",
+                "unconfined",
+            ),
+            ("/usr/bin/v2-tracer", tr, "/run/v2-tracer.pid", tr),
+            ("/bin/polc-probe", "unconfined", "/run/v2-tracee.pid", te),
+        ] {
+            v.push((exec, ptrace_op(acc, pidfile, tracer, target)));
+        }
+    }
+    // The snoop may read the tracee, which does not let it.
+    v.push((
+        "/usr/bin/v2-snoop",
+        ptrace_op(PtraceAccess::Read, "/run/v2-tracee.pid", sn, te),
+    ));
+    // Exec modes, judged by the label the executed probe reports.
+    let ex = "org.polc.v2.exec";
+    let loaded = |n: &str| batch.policies.contains_key(n);
+    for path in [
+        "/v2/exec/pix",
+        "/v2/exec/pix-none",
+        "/v2/exec/ux",
+        "/v2/exec/cx",
+    ] {
+        let label = label_after_exec(&batch.policies[ex], path, &loaded);
+        let path: &'static str = path;
+        v.push((
+            "/usr/bin/v2-exec",
+            o(
+                &["exec", path, "label-is", &label],
+                ex,
+                vec![file(path, Exec)],
+            ),
+        ));
+    }
+    // Audit: decided as without it (the records are checked apart).
+    let au = "org.polc.v2.audit";
+    for f in ["logged", "quiet", "denied"] {
+        let p = format!("/v2/audit/{f}");
+        v.push((
+            "/usr/bin/v2-audit",
+            o(&["read", &p], au, vec![file(&p, Read)]),
+        ));
+    }
+    // Unix sockets: abstract to a confined server, to another address, to an unconfined
+    // server; socket pairs; binding.
+    let (ux, srv) = ("org.polc.v2.unix", "org.polc.v2.usrv");
+    let ab = |s: &str| UnixRequestAddr::Abstract(s.to_string());
+    use UnixOp::*;
+    use UnixType::*;
+    for (ty, t, addr, peer) in [
+        ("stream", Stream, "@polc-v2-ok", srv),
+        ("stream", Stream, "@polc-v2-other", srv),
+        ("seqpacket", Seqpacket, "@polc-v2-unconf", "unconfined"),
+        ("stream", Stream, "@polc-v2-unconf-s", "unconfined"),
+    ] {
+        v.push((
+            "/usr/bin/v2-unix",
+            o(
+                &["unix-connect", ty, addr],
+                ux,
+                vec![
+                    unix_req(Connect, t, ab(addr), peer),
+                    unix_req(UnixOp::Send, t, ab(addr), peer),
+                ],
+            ),
+        ));
+    }
+    for (ty, t) in [("dgram", Dgram), ("stream", Stream)] {
+        v.push((
+            "/usr/bin/v2-unix",
+            o(
+                &["unix-pair", ty],
+                ux,
+                vec![
+                    unix_req(UnixOp::Send, t, UnixRequestAddr::Anonymous, ux),
+                    unix_req(Receive, t, UnixRequestAddr::Anonymous, ux),
+                ],
+            ),
+        ));
+    }
+    // Binding a path socket creates its file: AppArmor's file rules decide it.
+    let path = |p: &str| UnixRequestAddr::Path(p.to_string());
+    for p in ["/v2/unix/mine.sock", "/v2/unix/nope.sock"] {
+        v.push((
+            "/usr/bin/v2-unix",
+            o(
+                &["unix-bind", "stream", p],
+                ux,
+                vec![
+                    unix_req(Bind, Stream, path(p), "unconfined"),
+                    unix_req(Listen, Stream, path(p), "unconfined"),
+                ],
+            ),
+        ));
+    }
+    // A policy without unix rules.
+    v.push((
+        "/usr/bin/v2-owner",
+        o(
+            &["unix-pair", "dgram"],
+            own,
+            vec![
+                unix_req(UnixOp::Send, Dgram, UnixRequestAddr::Anonymous, own),
+                unix_req(Receive, Dgram, UnixRequestAddr::Anonymous, own),
+            ],
+        ),
+    ));
+    for (ty, t, addr) in [
+        ("stream", Stream, "@polc-v2-mine"),
+        ("stream", Stream, "@polc-v2-nope"),
+        ("dgram", Dgram, "@polc-v2-mine"),
+    ] {
+        v.push((
+            "/usr/bin/v2-unix",
+            o(
+                &["unix-bind", ty, addr],
+                ux,
+                vec![
+                    unix_req(Bind, t, ab(addr), "unconfined"),
+                    unix_req(Listen, t, ab(addr), "unconfined"),
+                ],
+            ),
+        ));
+    }
+    v
+}
+
+/// The same for the curated v2 run (59 pairs: 0 inconclusive, 2 not compared, 3.4 %).
+const CURATED_V2_LIMITS: Limits = Limits {
+    inconclusive_percent: 0,
+    not_compared_percent: 5,
+};
+
+/// One boot: `owner` (root's own files, another user's, and the same under
+/// `setfsuid(1000)`), character classes with `${pid}` and `${uid}`, signals from
+/// unconfined and to and from `any`, ptrace read and trace between two policies, to
+/// `self` and to and from unconfined processes, `as NAME else inherit` with NAME loaded and
+/// not, `as unconfined`, `as child NAME` (judged by the label the executed probe reads in
+/// `/proc/self/attr/current`), `audit` (an `apparmor="AUDIT"` record for the audited
+/// allowed read, none for the other), unix sockets (abstract connect to a confined and to
+/// an unconfined server, socket pairs, bind); the kernel's records of the refusals are
+/// printed for the denial-record corpus.
+#[test]
+fn curated_v2_policies_agree_with_the_evaluator() {
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED_V2, true);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let mut g = batch.guest(&probe);
+    for a in &attaches {
+        g = g.probe_at(a);
+    }
+    for x in [
+        "/v2/exec/pix",
+        "/v2/exec/pix-none",
+        "/v2/exec/ux",
+        "/v2/exec/cx",
+    ] {
+        g = g.probe_at(x);
+    }
+    for f in [
+        "/v2/own/a",
+        "/v2/own/b",
+        "/v2/own/pub",
+        "/v2/own/ro",
+        "/v2/cls/1/stat",
+        "/v2/cls/42/stat",
+        "/v2/cls/042/stat",
+        "/v2/cls/0/stat",
+        "/v2/cls/x/stat",
+        "/v2/cls/u0",
+        "/v2/cls/u1000",
+        "/v2/cls/u",
+        "/v2/cls/ux",
+        "/v2/cls/f3",
+        "/v2/cls/f7",
+        "/v2/cls/fa",
+        "/v2/cls/fb",
+        "/v2/cls/gbx",
+        "/v2/cls/g1x",
+        "/v2/audit/logged",
+        "/v2/audit/quiet",
+        "/v2/audit/denied",
+    ] {
+        g = g.file(f, 0o666, b"polc\n");
+    }
+    let spawn = |g: Guest, pidfile: &str, exec: &str, op: &str| {
+        g.setup(&format!("/bin/polc-probe spawn {pidfile} - {exec} {op}"))
+    };
+    let mut g = g
+        .dir("/run")
+        .dir("/v2/unix")
+        .setup("chmod 777 /v2/own && chown 1000:1000 /v2/own/b /v2/own/pub")
+        .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
+        .setup("echo POLC-FEATURES $(ls /sys/kernel/security/apparmor/features/ /sys/kernel/security/apparmor/features/network*)");
+    for (pidfile, exec, op) in [
+        ("/run/v2-sig.pid", "/usr/bin/v2-sig", "sleep 300"),
+        ("/run/v2-tracee.pid", "/usr/bin/v2-tracee", "sleep 300"),
+        ("/run/v2-tracer.pid", "/usr/bin/v2-tracer", "sleep 300"),
+        ("/run/v2-unconfined.pid", "/bin/polc-probe", "sleep 300"),
+        (
+            "/run/v2-srv-ok.pid",
+            "/usr/bin/v2-usrv",
+            "unix-serve stream @polc-v2-ok",
+        ),
+        (
+            "/run/v2-srv-other.pid",
+            "/usr/bin/v2-usrv",
+            "unix-serve stream @polc-v2-other",
+        ),
+        (
+            "/run/v2-srv-u.pid",
+            "/bin/polc-probe",
+            "unix-serve seqpacket @polc-v2-unconf",
+        ),
+        (
+            "/run/v2-srv-us.pid",
+            "/bin/polc-probe",
+            "unix-serve stream @polc-v2-unconf-s",
+        ),
+    ] {
+        g = spawn(g, pidfile, exec, op);
+    }
+    let g = g
+        .setup("sleep 1")
+        .after("dmesg | grep -F 'apparmor=' | grep -v -F 'STATUS' | sed 's/^/POLC-RECORD /'");
+
+    let ops: Vec<(String, String, Op)> = curated_v2_ops(&batch)
+        .into_iter()
+        .enumerate()
+        .map(|(i, (exec, op))| (format!("v{i:02}-{}", op.args[0]), exec.to_string(), op))
+        .collect();
+    let (mut pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor curated v2");
+    for l in run.console.lines().filter(|l| {
+        ["POLC-FEATURES", "POLC-RECORD", "POLC-LABEL", "POLC-SERVE"]
+            .iter()
+            .any(|t| l.contains(t))
+    }) {
+        println!("{l}");
+    }
+    // ABI 3.0 declares unix mediation, which the backend's report assumes; a kernel without
+    // AppArmor's af_unix support (upstream before 6.17, Debian 12's 6.1) enforces the
+    // downgraded `network unix TYPE` rules: every address and peer of an allowed type
+    // (docs/backends/apparmor.md). The pairs are then judged one way.
+    let features = run
+        .console
+        .lines()
+        .find(|l| l.contains("POLC-FEATURES"))
+        .unwrap_or_else(|| panic!("no AppArmor features listed:\n{}", run.console));
+    if !features.contains("af_unix") {
+        println!("apparmor curated v2: the kernel does not mediate unix sockets by address and peer; unix pairs judged as widened");
+        for p in pairs
+            .iter_mut()
+            .filter(|p| p.case.op[0].starts_with("unix-"))
+        {
+            p.fidelity = Fidelity::Widened;
+            p.requests
+                .push_str(" (kernel without af_unix mediation: `network unix TYPE`)");
+        }
+    }
+    let mut tally = Tally::new("apparmor (curated v2)");
+    tally.judge_all(&pairs, &run.results);
+    // `audit`: an allowed access that an audited rule decides is logged, another is not.
+    let au = &batch.policies["org.polc.v2.audit"];
+    let mut audited = 0;
+    for f in ["logged", "quiet", "denied"] {
+        let path = format!("/v2/audit/{f}");
+        let d = polc_lang::eval::evaluate(&au.ir, &file(&path, Right::Read));
+        if !d.allowed {
+            continue;
+        }
+        audited += usize::from(d.audited);
+        let logged = run
+            .console
+            .lines()
+            .any(|l| l.contains("apparmor=\"AUDIT\"") && l.contains(&format!("name=\"{path}\"")));
+        assert_eq!(
+            logged,
+            d.audited,
+            "{path}: an `apparmor=\"AUDIT\"` record {} expected:\n{}",
+            if d.audited { "was" } else { "was not" },
+            run.console
+        );
+    }
+    assert_eq!(audited, 1, "one audited allowed read");
+    common::conclude(&tally, pairs.len() / 2, CURATED_V2_LIMITS);
 }

@@ -4,7 +4,8 @@
 //! Operations: `read:P`, `write:P`, `append:P`, `truncate:P`, `create:P` (mknod a
 //! regular file), `mkdir:P`, `delete:P` (unlink, or rmdir for a directory), `list:P`,
 //! `exec:P` (execve; a file whose interpreter is missing gives ENOENT once allowed),
-//! `link:A>B`, `rename:A>B`, `connect:PORT`, `bind:PORT` (TCP on 127.0.0.1).
+//! `link:A>B`, `rename:A>B`, `connect:PORT`, `bind:PORT` (TCP on 127.0.0.1),
+//! `kill:PID:SIG`, `unix-connect:@NAME` (a stream socket to an abstract address).
 //!
 //! With `--self PLAN.json` first, the probe restricts itself with that plan
 //! (`polc_landlock::restrict_self`) and prints `status: JSON` (or `error: MESSAGE` and
@@ -71,6 +72,25 @@ fn tcp(port: u16, bind: bool) -> i32 {
     e
 }
 
+/// Connect a stream socket to the abstract unix address `@NAME`.
+fn abstract_connect(addr: &str) -> i32 {
+    let name = addr.strip_prefix('@').expect("@NAME");
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return errno();
+    }
+    let mut sa: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    for (i, b) in name.bytes().enumerate() {
+        sa.sun_path[1 + i] = b as libc::c_char;
+    }
+    let len = std::mem::size_of::<libc::sa_family_t>() + 1 + name.len();
+    let p = &sa as *const libc::sockaddr_un as *const libc::sockaddr;
+    let e = rc(unsafe { libc::connect(fd, p, len as libc::socklen_t) });
+    unsafe { libc::close(fd) };
+    e
+}
+
 fn op(spec: &str) -> i32 {
     let (what, arg) = spec.split_once(':').expect("OP:ARG");
     let two = || arg.split_once('>').expect("A>B");
@@ -122,6 +142,11 @@ fn op(spec: &str) -> i32 {
             let (a, b) = two();
             rc(unsafe { libc::rename(c(a).as_ptr(), c(b).as_ptr()) })
         }
+        "kill" => {
+            let (pid, sig) = arg.split_once(':').expect("kill:PID:SIG");
+            rc(unsafe { libc::kill(pid.parse().expect("pid"), sig.parse().expect("signal")) })
+        }
+        "unix-connect" => abstract_connect(arg),
         "connect" => tcp(arg.parse().expect("port"), false),
         "bind" => tcp(arg.parse().expect("port"), true),
         other => panic!("unknown operation `{other}`"),

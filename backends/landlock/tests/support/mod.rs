@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use polc_landlock::{CommandExt, EnforceOptions, Plan, Status};
+use polc_lang::fidelity::Fidelity;
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
@@ -204,6 +205,18 @@ pub fn run_probe(plan: &Plan, opts: &EnforceOptions, ops: &[String]) -> (Status,
         .collect();
     assert_eq!(errs.len(), ops.len(), "one answer per operation");
     (status, errs)
+}
+
+/// Whether the kernel's answer contradicts the evaluator's for a pair of this fidelity:
+/// `exact` must agree; `narrowed` may refuse more, never allow more; `widened` may allow
+/// more, never refuse more. `None`: not compared (`unsupported`).
+pub fn contradicts(fid: Fidelity, kernel: bool, oracle: bool) -> Option<bool> {
+    match fid {
+        Fidelity::Exact => Some(kernel != oracle),
+        Fidelity::Narrowed => Some(kernel && !oracle),
+        Fidelity::Widened => Some(!kernel && oracle),
+        Fidelity::Unsupported => None,
+    }
 }
 
 /// The probe's answer as a decision: Some(true) allowed, Some(false) refused by the

@@ -23,6 +23,7 @@
 
 mod confine;
 mod ops;
+mod peer;
 
 use ops::{cstr, errno};
 use std::ffi::{CString, OsStr};
@@ -32,7 +33,7 @@ use std::os::unix::ffi::OsStrExt;
 /// Fork a child that sets its exec context and executes `path op ARGS...`; its pid.
 fn start(id: &str, setup: &str, path: &str, op: &[&str]) -> i32 {
     let mut argv: Vec<CString> = vec![cstr(path), cstr("op")];
-    argv.extend(op.iter().map(|s| cstr(s)));
+    argv.extend(op.iter().map(|s| cstr(&resolve(s))));
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|c| c.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     let env_case = cstr(&format!("POLC_CASE={id}"));
@@ -59,6 +60,15 @@ fn start(id: &str, setup: &str, path: &str, op: &[&str]) -> i32 {
         }
     }
     pid
+}
+
+/// `@/FILE` (a pid file of a background peer) is read here, by the unconfined runner: the
+/// policy under test need not let the probe read it. Any other argument is kept.
+fn resolve(arg: &str) -> String {
+    arg.strip_prefix('@')
+        .filter(|f| f.starts_with('/'))
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .map_or_else(|| arg.to_string(), |t| t.trim().to_string())
 }
 
 fn run(cases: &str) -> i32 {

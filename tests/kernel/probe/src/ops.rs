@@ -179,15 +179,16 @@ fn socket(family: &str, ty: &str, protocol: &str) -> i32 {
     0
 }
 
-/// A pid given as a number or as `@FILE` (a file holding the number).
-fn pid_arg(s: &str) -> i32 {
-    match s.strip_prefix('@') {
-        Some(f) => std::fs::read_to_string(f)
-            .ok()
-            .and_then(|t| t.trim().parse().ok())
-            .unwrap_or(0),
-        None => s.parse().unwrap_or(0),
-    }
+/// A pid given as a number or as `@FILE` (a file holding the number; the runner reads it
+/// before the exec, since the policy under test need not let the probe read it). None
+/// when it cannot be read: never 0 or -1, which `kill` would take for a process group or
+/// every process.
+pub(crate) fn pid_arg(s: &str) -> Option<i32> {
+    let n: i32 = match s.strip_prefix('@') {
+        Some(f) => std::fs::read_to_string(f).ok()?.trim().parse().ok()?,
+        None => s.parse().ok()?,
+    };
+    (n > 0).then_some(n)
 }
 
 fn exec(args: &[String]) -> i32 {
@@ -238,13 +239,16 @@ pub(crate) fn op(args: &[String]) -> i32 {
         "setgid" => ret(unsafe { libc::setgid(a(1).parse().unwrap_or(1)) } == 0),
         "kill" => {
             let sig: i32 = a(1).parse().unwrap_or(0);
-            ret(unsafe { libc::kill(pid_arg(a(2)), sig) } == 0)
+            match pid_arg(a(2)) {
+                Some(pid) => ret(unsafe { libc::kill(pid, sig) } == 0),
+                None => 254,
+            }
         }
         "sleep" => {
             std::thread::sleep(std::time::Duration::from_secs(a(1).parse().unwrap_or(60)));
             0
         }
         "landlock" => crate::confine::landlock(args.get(1..).unwrap_or(&[])),
-        _ => 254,
+        _ => crate::peer::peer_op(args).unwrap_or(254),
     }
 }

@@ -16,6 +16,7 @@ use polc_kernel_harness::policy::TestPolicy;
 use polc_kernel_harness::probe::{build_static, Case};
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::Fidelity;
+use polc_lang::ir::{PtraceAccess, PtraceDir};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -192,6 +193,33 @@ impl Op {
     }
 }
 
+/// `ptrace-read` or `ptrace-trace` by a process of `tracer` of the process whose pid is in
+/// `pidfile`, of `target`: the tracer's `to` request and the target's `from` request
+/// (`unconfined` has no policy and makes none).
+pub fn ptrace_op(access: PtraceAccess, pidfile: &str, tracer: &str, target: &str) -> Op {
+    let op = match access {
+        PtraceAccess::Read => "ptrace-read",
+        PtraceAccess::Trace => "ptrace-trace",
+    };
+    let mut requests = Vec::new();
+    if tracer != "unconfined" {
+        requests.push((
+            tracer.to_string(),
+            Request::ptrace(PtraceDir::To, access, target),
+        ));
+    }
+    if target != "unconfined" {
+        requests.push((
+            target.to_string(),
+            Request::ptrace(PtraceDir::From, access, tracer),
+        ));
+    }
+    Op {
+        args: vec![op.to_string(), format!("@{pidfile}")],
+        requests,
+    }
+}
+
 /// Random operations over the tree at `root`, on behalf of `policy`; mutations last,
 /// each on its own path.
 pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
@@ -266,7 +294,9 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
     reqs.iter()
         .map(|(p, r)| {
             let what = match r {
-                Request::File { path, right, .. } => format!("{right} {path}"),
+                Request::File { path, right, owner } => {
+                    format!("{}{right} {path}", if *owner { "owner " } else { "" })
+                }
                 Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
                 Request::Capability { name } => format!("capability {name}"),
                 Request::Signal {
@@ -336,17 +366,21 @@ pub fn pair(
     }
 }
 
-/// True for an operation that changes nothing (`read`, `list`, possibly under `landlock`).
+/// True for an operation that changes nothing (`read`, `list`, `ptrace-read`, possibly
+/// under `landlock`).
 fn is_read_only(op: &[String]) -> bool {
     let first = match op.first().map(String::as_str) {
         Some("landlock") => op.get(2),
         _ => op.first(),
     };
-    matches!(first.map(String::as_str), Some("read" | "list"))
+    matches!(
+        first.map(String::as_str),
+        Some("read" | "list" | "ptrace-read")
+    )
 }
 
 /// A copy of an exact pair that the evaluator refuses and whose operation changes nothing
-/// (read, list), with the expectation flipped to "allowed": the harness must report it as
+/// (read, list, ptrace read), with the expectation flipped to "allowed": the harness must report it as
 /// a mismatch, which it does only when the kernel refuses it (a kernel that enforced
 /// nothing would pass a flipped allowed pair). None when there is no such pair: the verdict
 /// then fails, saying no self-check ran.
@@ -408,8 +442,9 @@ pub fn curated_policies(text: &str, map_self: bool) -> Vec<(TestPolicy, Option<S
     out
 }
 
-/// Whether a report entry about a network, capability or signal rule (`subject`) can
-/// decide `req`: same protocol, same capability, same direction and peer. False for every
+/// Whether a report entry about a network, capability, signal, unix or ptrace rule
+/// (`subject`) can decide `req`: same protocol, same capability, same direction and a peer
+/// that covers the request's (`any` covers every peer), same socket type. False for every
 /// other subject.
 pub fn decides_other(
     ir: &polc_lang::ir::Policy,
@@ -436,11 +471,24 @@ pub fn decides_other(
         ) => ir
             .signals
             .get(index)
-            .is_some_and(|r| r.direction == *direction && r.peer.as_str() == peer),
+            .is_some_and(|r| r.direction == *direction && r.peer.covers(peer)),
         (RuleListKind::NetFamily, Request::NetFamily { family, .. }) => ir
             .net_families
             .get(index)
             .is_some_and(|r| r.family == *family),
+        // Every unix rule: rules of other addresses, peers and types are compiled to
+        // lines that can overlap (a path rule to an address-less `unix` line, a stream
+        // rule to SELinux's class of stream and seqpacket sockets).
+        (RuleListKind::Unix, Request::Unix { .. }) => index < ir.unix.len(),
+        (
+            RuleListKind::Ptrace,
+            Request::Ptrace {
+                direction, peer, ..
+            },
+        ) => ir
+            .ptrace
+            .get(index)
+            .is_some_and(|r| r.direction == *direction && r.peer.covers(peer)),
         _ => false,
     }
 }

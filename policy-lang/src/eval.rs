@@ -83,6 +83,69 @@ pub enum Request {
 }
 
 impl Request {
+    /// The request in words, as `polc explain` and `polc diff` print it: `read /etc/passwd`,
+    /// `net connect tcp 443`, `ptrace read to org.example.db`, ...
+    pub fn describe(&self) -> String {
+        match self {
+            Request::File {
+                path,
+                right,
+                owner: false,
+            } => format!("{right} {path}"),
+            Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
+            Request::Net { op, proto, port } => {
+                let op = match op {
+                    NetOp::Connect => "connect",
+                    NetOp::Bind => "bind",
+                };
+                let proto = match proto {
+                    Proto::Tcp => "tcp",
+                    Proto::Udp => "udp",
+                };
+                format!("net {op} {proto} {port}")
+            }
+            Request::Capability { name } => format!("capability {name}"),
+            Request::Signal {
+                direction,
+                peer,
+                signal,
+            } => match direction {
+                SignalDir::Send => format!("signal send {signal} to {peer}"),
+                SignalDir::Receive => format!("signal receive {signal} from {peer}"),
+            },
+            Request::Unix {
+                op,
+                sock_type,
+                addr,
+                peer,
+            } => {
+                let addr = match addr {
+                    UnixRequestAddr::Path(p) => p.clone(),
+                    UnixRequestAddr::Abstract(n) => n.clone(),
+                    UnixRequestAddr::Anonymous => "anonymous".to_string(),
+                };
+                let peer = match peer {
+                    RequestPeer::Policy(p) => p.as_str(),
+                    RequestPeer::Unconfined => "unconfined",
+                };
+                format!(
+                    "unix {} {} {addr} peer {peer}",
+                    op.keyword(),
+                    sock_type.keyword()
+                )
+            }
+            Request::NetFamily { family, protocol } => match protocol {
+                Some(p) => format!("net {} {p}", family.keyword()),
+                None => format!("net {}", family.keyword()),
+            },
+            Request::Ptrace {
+                direction,
+                access,
+                peer,
+            } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
+        }
+    }
+
     /// A file request.
     pub fn file(path: &str, right: Right) -> Request {
         Request::File {

@@ -411,3 +411,210 @@ fn json_form() {
     let d = diff(&old, &new);
     insta::assert_snapshot!(serde_json::to_string_pretty(&d).unwrap());
 }
+
+/// Load a policy from text (the IR of the real front end).
+fn loaded(text: &str) -> polc_lang::ir::Policy {
+    polc_lang::load(
+        &polc_lang::Source::new("p.pol", text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .map_err(|f| f.diagnostics)
+    .unwrap()
+    .policy
+}
+
+/// The requests of the unix, network-family and ptrace changes, in words, by direction.
+fn request_changes(d: &polc_lang::diff::Diff) -> Vec<(Direction, Vec<String>)> {
+    d.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Request(r) => Some((r.direction, r.requests.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn unix_family_and_ptrace_changes_are_found_request_by_request() {
+    let old = loaded(
+        r#"policy a {
+            allow unix connect stream abstract "@a" peer b
+            allow ptrace read to b
+            allow net netlink route
+            allow unix bind dgram path "/run/a/*.sock"
+        }"#,
+    );
+    let new = loaded(
+        r#"policy a {
+            allow unix connect, send stream abstract "@a" peer b
+            allow ptrace read, trace to b
+            allow net netlink route, audit
+            allow unix bind dgram path "/run/a/**"
+            deny unix bind dgram path "/run/a/x/*"
+        }"#,
+    );
+    let d = diff(&old, &new);
+    let got = request_changes(&d);
+    let broadened: Vec<&String> = got
+        .iter()
+        .filter(|(dir, _)| *dir == Direction::Broadened)
+        .flat_map(|(_, r)| r)
+        .collect();
+    assert!(
+        broadened.contains(&&"unix send stream @a peer b".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        broadened.contains(&&"ptrace trace to b".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        broadened.contains(&&"net netlink audit".to_string()),
+        "{got:?}"
+    );
+    // The wider path glob grants other paths (its shortest one stands for them), to
+    // every peer, but not those under the new deny.
+    assert!(
+        broadened.contains(&&"unix bind dgram /run/a/b peer <any other policy>".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        !broadened
+            .iter()
+            .any(|r| r.starts_with("unix bind dgram /run/a/x/")),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(dir, _)| *dir == Direction::Broadened),
+        "{got:?}"
+    );
+    assert!(d.broadens());
+    // The same rules in another order: no change.
+    assert!(diff(&new, &new).changes.is_empty());
+    // Taking them away narrows, request by request.
+    let back = request_changes(&diff(&new, &old));
+    assert!(
+        back.iter().all(|(dir, _)| *dir == Direction::Narrowed),
+        "{back:?}"
+    );
+    assert_eq!(
+        back.iter().map(|(_, r)| r.len()).sum::<usize>(),
+        got.iter().map(|(_, r)| r.len()).sum::<usize>()
+    );
+}
+
+/// Rules of the kinds compared request by request, to build random policies from.
+const IPC_RULES: &[&str] = &[
+    r#"allow unix connect stream abstract "@a" peer b"#,
+    r#"allow unix send, receive dgram"#,
+    r#"deny unix connect peer unconfined"#,
+    r#"allow unix bind path "/run/x/*.sock""#,
+    r#"allow unix bind, listen path "/run/x/**""#,
+    r#"deny unix bind path "/run/x/y/*""#,
+    r#"allow unix send anonymous"#,
+    r#"allow unix listen, accept stream path "/run/s" peer any"#,
+    r#"allow unix connect seqpacket abstract peer c"#,
+    r#"allow ptrace read to b"#,
+    r#"allow ptrace trace to any"#,
+    r#"deny ptrace trace to unconfined"#,
+    r#"allow ptrace read from self"#,
+    r#"allow ptrace from c"#,
+    r#"allow net netlink route"#,
+    r#"allow net netlink"#,
+    r#"deny net netlink audit"#,
+    r#"allow net raw"#,
+    r#"allow net packet"#,
+];
+
+/// Requests the random test asks, including peers, names and paths no rule names.
+fn ipc_requests() -> Vec<polc_lang::eval::Request> {
+    use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
+    use polc_lang::ir::ptrace::{PtraceAccess, PtraceDir};
+    use polc_lang::ir::{NetFamily, UnixOp, UnixType};
+    let mut out = Vec::new();
+    let addrs = [
+        UnixRequestAddr::Path("/run/x/a.sock".into()),
+        UnixRequestAddr::Path("/run/x/y/z".into()),
+        UnixRequestAddr::Path("/run/x/q/r/s".into()),
+        UnixRequestAddr::Path("/run/s".into()),
+        UnixRequestAddr::Path("/elsewhere".into()),
+        UnixRequestAddr::Abstract("@a".into()),
+        UnixRequestAddr::Abstract("@zz".into()),
+        UnixRequestAddr::Anonymous,
+    ];
+    let peers = ["a", "b", "c", "zz.other"];
+    for op in UnixOp::ALL {
+        for sock_type in UnixType::ALL {
+            for addr in &addrs {
+                let unix_peers = peers
+                    .iter()
+                    .map(|p| RequestPeer::Policy((*p).to_string()))
+                    .chain([RequestPeer::Unconfined]);
+                for peer in unix_peers {
+                    out.push(Request::Unix {
+                        op,
+                        sock_type,
+                        addr: addr.clone(),
+                        peer,
+                    });
+                }
+            }
+        }
+    }
+    for direction in [PtraceDir::To, PtraceDir::From] {
+        for access in PtraceAccess::ALL {
+            for peer in peers.iter().copied().chain(["unconfined"]) {
+                out.push(Request::Ptrace {
+                    direction,
+                    access,
+                    peer: peer.to_string(),
+                });
+            }
+        }
+    }
+    for (family, protocol) in [
+        (NetFamily::Netlink, Some("route")),
+        (NetFamily::Netlink, Some("audit")),
+        (NetFamily::Netlink, Some("usersock")),
+        (NetFamily::Netlink, None),
+        (NetFamily::Raw, None),
+        (NetFamily::Packet, None),
+    ] {
+        out.push(Request::NetFamily {
+            family,
+            protocol: protocol.map(str::to_string),
+        });
+    }
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+    /// Complete against the evaluator: every request two random policies decide
+    /// differently is in a change of its direction, cited with the same deciding rules
+    /// on both sides (the change's requests stand for it).
+    #[test]
+    fn every_ipc_request_decided_differently_is_in_the_diff(
+        old_rules in proptest::sample::subsequence(IPC_RULES.to_vec(), 0..=8),
+        new_rules in proptest::sample::subsequence(IPC_RULES.to_vec(), 0..=8),
+    ) {
+        let text = |rules: &[&str]| format!("policy a {{\n{}\n}}\n", rules.join("\n"));
+        let (old, new) = (loaded(&text(&old_rules)), loaded(&text(&new_rules)));
+        let d = diff(&old, &new);
+        for req in ipc_requests() {
+            let (o, n) = (polc_lang::eval::evaluate(&old, &req), polc_lang::eval::evaluate(&new, &req));
+            if o.allowed == n.allowed {
+                continue;
+            }
+            let direction = if n.allowed { Direction::Broadened } else { Direction::Narrowed };
+            let ids = |d: &polc_lang::eval::Decision| d.deciding.iter().map(|r| r.index).collect::<Vec<_>>();
+            let cited = |s: &polc_lang::diff::Side| s.rules.iter().map(|r| r.index).collect::<Vec<_>>();
+            let found = d.changes.iter().any(|c| match c {
+                Change::Request(r) => r.direction == direction && cited(&r.old) == ids(&o) && cited(&r.new) == ids(&n),
+                _ => false,
+            });
+            proptest::prop_assert!(found, "{} missing from the diff of\n{}\nand\n{}\n{:#?}", req.describe(), text(&old_rules), text(&new_rules), d.changes);
+        }
+    }
+}

@@ -262,6 +262,21 @@ fn change(s: &mut String, c: &Change) {
             let _ = writeln!(s, "{sign} signal {dir} {} {prep} {}", g.signals, g.peer);
             sides(s, g.direction, &g.old, &g.new);
         }
+        Change::Request(r) => {
+            // At most a few requests in words; JSON lists them all.
+            const SHOWN: usize = 4;
+            for q in r.requests.iter().take(SHOWN) {
+                let _ = writeln!(s, "{sign} {q}");
+            }
+            if r.requests.len() > SHOWN {
+                let _ = writeln!(
+                    s,
+                    "{sign} ... and {} more requests decided by the same rules (--format json lists them all)",
+                    r.requests.len() - SHOWN
+                );
+            }
+            sides(s, r.direction, &r.old, &r.new);
+        }
         Change::Owns(o) => {
             let _ = writeln!(s, "{sign} owns {}", o.paths);
             witness(s, o.witness.as_deref());

@@ -5,77 +5,14 @@ use super::diagnostic::sanitize_line;
 use crate::{ExplainedRule, Explanation, Reason, Request};
 use polc_lang::diff::target::{EnforcedRule, Enforcement};
 use polc_lang::fidelity::Fidelity;
-use polc_lang::ir::{NetOp, Proto, SignalDir};
 use polc_lang::rights::Right;
 use std::fmt::Write;
-
-/// The request in words: `read /etc/passwd`, `net connect tcp 443`, ...
-pub fn describe_request(r: &Request) -> String {
-    match r {
-        Request::File {
-            path,
-            right,
-            owner: false,
-        } => format!("{right} {path}"),
-        Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
-        Request::Net { op, proto, port } => {
-            let op = match op {
-                NetOp::Connect => "connect",
-                NetOp::Bind => "bind",
-            };
-            let proto = match proto {
-                Proto::Tcp => "tcp",
-                Proto::Udp => "udp",
-            };
-            format!("net {op} {proto} {port}")
-        }
-        Request::Capability { name } => format!("capability {name}"),
-        Request::Signal {
-            direction,
-            peer,
-            signal,
-        } => match direction {
-            SignalDir::Send => format!("signal send {signal} to {peer}"),
-            SignalDir::Receive => format!("signal receive {signal} from {peer}"),
-        },
-        Request::Unix {
-            op,
-            sock_type,
-            addr,
-            peer,
-        } => {
-            let addr = match addr {
-                polc_lang::eval::UnixRequestAddr::Path(p) => p.clone(),
-                polc_lang::eval::UnixRequestAddr::Abstract(n) => n.clone(),
-                polc_lang::eval::UnixRequestAddr::Anonymous => "anonymous".to_string(),
-            };
-            let peer = match peer {
-                polc_lang::eval::RequestPeer::Policy(p) => p.as_str(),
-                polc_lang::eval::RequestPeer::Unconfined => "unconfined",
-            };
-            format!(
-                "unix {} {} {addr} peer {peer}",
-                op.keyword(),
-                sock_type.keyword()
-            )
-        }
-        Request::NetFamily { family, protocol } => match protocol {
-            Some(p) => format!("net {} {p}", family.keyword()),
-            None => format!("net {}", family.keyword()),
-        },
-        Request::Ptrace {
-            direction,
-            access,
-            peer,
-        } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
-    }
-}
 
 /// The explanation for people.
 pub fn human(ex: &Explanation) -> String {
     let mut s = String::new();
     let verdict = if ex.allowed { "allowed" } else { "denied" };
-    let _ = writeln!(s, "{verdict}: {}", describe_request(&ex.request));
+    let _ = writeln!(s, "{verdict}: {}", ex.request.describe());
     let _ = writeln!(s, "policy: {}", ex.policy);
     let why = match ex.reason {
         Reason::Allowed => "an allow rule matches and no deny rule does",

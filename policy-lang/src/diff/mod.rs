@@ -80,6 +80,7 @@
 mod accept;
 mod files;
 mod index;
+mod ipc;
 mod other;
 mod plugs;
 mod region;
@@ -91,6 +92,7 @@ pub use crate::ir::text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
 };
 
+pub use ipc::RequestChange;
 pub use plugs::{plug_changes, PlugChange, PlugChangeKind};
 
 use crate::glob::Glob;
@@ -259,6 +261,8 @@ pub enum Change {
     Capability(CapabilityChange),
     /// Signals to or from a peer.
     Signal(SignalChange),
+    /// Unix-socket, network-family or ptrace requests.
+    Request(RequestChange),
     /// Paths the package owns.
     Owns(OwnsChange),
     /// A child policy or hat: added, removed, or with changes of its own.
@@ -312,6 +316,7 @@ impl Change {
             Change::Net(c) => c.direction,
             Change::Capability(c) => c.direction,
             Change::Signal(c) => c.direction,
+            Change::Request(c) => c.direction,
             Change::Owns(c) => c.direction,
             Change::Child(c) => c.direction,
             Change::Accept(c) => c.direction,
@@ -681,6 +686,7 @@ fn diff_view(old: &Policy, new: &Policy) -> Diff {
     changes.extend(other::net_changes(old, new));
     changes.extend(other::capability_changes(old, new));
     changes.extend(other::signal_changes(old, new));
+    changes.extend(ipc::request_changes(old, new));
     changes.extend(other::owns_changes(old, new));
     changes.extend(child_changes(old, new));
     changes.extend(accept::accept_changes(old, new));

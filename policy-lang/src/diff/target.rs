@@ -169,6 +169,7 @@ pub fn target_diff(
             Change::Net(x) => (RuleListKind::Net, None, &x.old, &x.new),
             Change::Capability(x) => (RuleListKind::Capability, None, &x.old, &x.new),
             Change::Signal(x) => (RuleListKind::Signal, None, &x.old, &x.new),
+            Change::Request(x) => (x.list, None, &x.old, &x.new),
             Change::Policy(_) | Change::Owns(_) | Change::Child(_) | Change::Accept(_) => continue,
         };
         let old_e = side_entries(old_report, list, o, rights);

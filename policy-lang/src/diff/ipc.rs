@@ -1,0 +1,265 @@
+//! Unix sockets, network families beyond inet, and ptrace: compared request by request.
+//!
+//! Each of these kinds has a small request space once its values are split where some
+//! rule of either policy splits them: the operations, socket types, families and
+//! accesses are few; the peers and addresses that matter are those the rules name, plus
+//! one that no rule names (it stands for all the others); the paths of unix sockets are
+//! split by the cells of the rules' globs (a witness path of every set of globs that
+//! holds some path no other glob holds). Every request of that space is decided by the
+//! evaluator on both sides, and the requests decided differently are grouped by the
+//! rules responsible, so the diff is exact for these kinds as for the others.
+
+use super::region::{region, Emptiness};
+use super::{Change, Decided, Direction, RuleCite, Side};
+use crate::eval::{evaluate, Decision, Request, RequestPeer, RuleKind, UnixRequestAddr};
+use crate::fidelity::RuleListKind;
+use crate::glob::Glob;
+use crate::ir::ptrace::{ptrace_rule_text, PtraceAccess, PtraceDir};
+use crate::ir::unix::UnixRule;
+use crate::ir::{NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer, UnixType};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Requests of one kind that OLD and NEW decide differently, for the same rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RequestChange {
+    /// Broadened (NEW allows them) or narrowed.
+    pub direction: Direction,
+    /// Unix sockets, network families or ptrace.
+    pub list: RuleListKind,
+    /// The requests, in words (`unix send stream abstract @app peer org.example.db`).
+    pub requests: Vec<String>,
+    /// How OLD decided them.
+    pub old: Side,
+    /// How NEW decides them.
+    pub new: Side,
+}
+
+/// Most unix path globs split into cells exactly (2ⁿ region searches); past it each glob
+/// gives one path of its own and one outside every glob.
+const MAX_SPLIT_GLOBS: usize = 8;
+
+/// The changes of the unix, network-family and ptrace rules.
+pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
+    let space = requests(old, new);
+    // (direction, list, old rules, new rules) → requests.
+    type Key = (Direction, RuleListKind, Vec<usize>, Vec<usize>);
+    let mut groups: BTreeMap<Key, (Vec<String>, Side, Side)> = BTreeMap::new();
+    for (list, req) in space {
+        let (o, n) = (evaluate(old, &req), evaluate(new, &req));
+        if o.allowed == n.allowed {
+            continue;
+        }
+        let direction = if n.allowed {
+            Direction::Broadened
+        } else {
+            Direction::Narrowed
+        };
+        let ids = |d: &Decision| d.deciding.iter().map(|r| r.index).collect::<Vec<_>>();
+        let entry = groups
+            .entry((direction, list, ids(&o), ids(&n)))
+            .or_insert_with(|| (Vec::new(), side(old, &o), side(new, &n)));
+        entry.0.push(req.describe());
+    }
+    groups
+        .into_iter()
+        .map(|((direction, list, ..), (requests, old, new))| {
+            Change::Request(RequestChange {
+                direction,
+                list,
+                requests,
+                old,
+                new,
+            })
+        })
+        .collect()
+}
+
+/// One side's decision with the rules behind it.
+fn side(p: &Policy, d: &Decision) -> Side {
+    let decision = match (d.allowed, d.deciding.is_empty()) {
+        (true, _) => Decided::Allowed,
+        (false, true) => Decided::NoAllow,
+        (false, false) => Decided::Denied,
+    };
+    let rules = d
+        .deciding
+        .iter()
+        .filter_map(|r| {
+            let text = match r.kind {
+                RuleKind::Unix => p.unix.get(r.index).map(|x| x.text()),
+                RuleKind::NetFamily => p.net_families.get(r.index).map(|x| x.text()),
+                RuleKind::Ptrace => p.ptrace.get(r.index).map(ptrace_rule_text),
+                _ => None,
+            }?;
+            Some(RuleCite {
+                index: r.index,
+                effect: r.effect,
+                rule: text,
+                origins: r.origins.clone(),
+            })
+        })
+        .collect();
+    Side { decision, rules }
+}
+
+/// Every request of the three kinds worth deciding, with its list.
+fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
+    let both = [old, new];
+    let mut out = Vec::new();
+    if both.iter().any(|p| !p.ptrace.is_empty()) {
+        let mut peers =
+            peer_names(
+                both.iter()
+                    .flat_map(|p| p.ptrace.iter())
+                    .filter_map(|r| match &r.peer {
+                        Peer::Policy(n) => Some(n),
+                        Peer::Any | Peer::Unconfined => None,
+                    }),
+            );
+        peers.extend([old.name.to_string(), new.name.to_string()]);
+        peers.insert(OTHER_PEER.to_string());
+        peers.insert("unconfined".to_string());
+        for direction in [PtraceDir::To, PtraceDir::From] {
+            for access in PtraceAccess::ALL {
+                for peer in &peers {
+                    out.push((
+                        RuleListKind::Ptrace,
+                        Request::Ptrace {
+                            direction,
+                            access,
+                            peer: peer.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    if both.iter().any(|p| !p.net_families.is_empty()) {
+        for family in NetFamily::ALL {
+            // Every protocol of the family, and a socket that names none.
+            let protocols = family
+                .protocols()
+                .iter()
+                .map(|(name, _)| Some((*name).to_string()))
+                .chain([None]);
+            for protocol in protocols {
+                out.push((
+                    RuleListKind::NetFamily,
+                    Request::NetFamily { family, protocol },
+                ));
+            }
+        }
+    }
+    if both.iter().any(|p| !p.unix.is_empty()) {
+        let rules = || both.iter().flat_map(|p| p.unix.iter());
+        let names: BTreeSet<String> = peer_names(rules().filter_map(|r| match &r.peer {
+            UnixPeer::Policy(n) => Some(n),
+            _ => None,
+        }));
+        let mut peers: Vec<RequestPeer> = Vec::new();
+        for n in names.iter().cloned().chain([
+            old.name.to_string(),
+            new.name.to_string(),
+            OTHER_PEER.to_string(),
+        ]) {
+            let peer = RequestPeer::Policy(n);
+            if !peers.contains(&peer) {
+                peers.push(peer);
+            }
+        }
+        peers.push(RequestPeer::Unconfined);
+        let addrs = unix_addrs(rules());
+        for op in UnixOp::ALL {
+            for sock_type in UnixType::ALL {
+                for addr in &addrs {
+                    for peer in &peers {
+                        out.push((
+                            RuleListKind::Unix,
+                            Request::Unix {
+                                op,
+                                sock_type,
+                                addr: addr.clone(),
+                                peer: peer.clone(),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The names of `peers`, as text.
+fn peer_names<'a>(peers: impl Iterator<Item = &'a PolicyName>) -> BTreeSet<String> {
+    peers.map(ToString::to_string).collect()
+}
+
+/// The peer that stands for every policy no rule names: not a valid policy name, so no
+/// rule names it, and it reads as what it means in the diff.
+const OTHER_PEER: &str = "<any other policy>";
+
+/// The abstract socket name that stands for every name no rule names.
+const OTHER_ABSTRACT: &str = "@<any other name>";
+
+/// The addresses worth deciding: anonymous; each abstract name a rule names and one it
+/// does not; a path of every cell of the rules' path globs, and one outside them all.
+fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestAddr> {
+    let mut abstracts: BTreeSet<String> = BTreeSet::new();
+    let mut globs: Vec<&Glob> = Vec::new();
+    for r in rules {
+        match &r.addr {
+            UnixAddr::Abstract { name: Some(n) } => {
+                abstracts.insert(n.clone());
+            }
+            UnixAddr::Path { glob } if !globs.iter().any(|g| g.as_str() == glob.as_str()) => {
+                globs.push(glob);
+            }
+            _ => {}
+        }
+    }
+    let mut out = vec![UnixRequestAddr::Anonymous];
+    // A name no rule names (a rule could name the usual one: then it gets a number).
+    let other = (0..)
+        .map(|i| match i {
+            0 => OTHER_ABSTRACT.to_string(),
+            i => format!("{OTHER_ABSTRACT}{i}"),
+        })
+        .find(|n| !abstracts.contains(n))
+        .unwrap_or_default();
+    out.extend(
+        abstracts
+            .into_iter()
+            .chain([other])
+            .map(UnixRequestAddr::Abstract),
+    );
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    if globs.len() <= MAX_SPLIT_GLOBS {
+        // Every set of globs (including none) whose cell holds a path.
+        for mask in 0u32..(1 << globs.len()) {
+            let (mut inside, mut outside): (Vec<&Glob>, Vec<&Glob>) = (Vec::new(), Vec::new());
+            for (i, g) in globs.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    inside.push(g);
+                } else {
+                    outside.push(g);
+                }
+            }
+            if let Emptiness::Witness(w) = region(&inside, &outside) {
+                paths.insert(w);
+            }
+        }
+    } else {
+        for g in &globs {
+            if let Emptiness::Witness(w) = region(&[*g], &[]) {
+                paths.insert(w);
+            }
+        }
+        if let Emptiness::Witness(w) = region(&[], &globs) {
+            paths.insert(w);
+        }
+    }
+    out.extend(paths.into_iter().map(UnixRequestAddr::Path));
+    out
+}

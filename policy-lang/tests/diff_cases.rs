@@ -618,3 +618,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn an_audit_qualifier_added_or_removed_is_a_change() {
+    let old = loaded("policy a {\n    allow read \"/x\"\n    audit deny write \"/y\"\n}\n");
+    let new = loaded("policy a {\n    audit allow read \"/x\"\n    deny write \"/y\"\n}\n");
+    let d = diff(&old, &new);
+    let audits: Vec<(bool, String)> = d
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Audit(a) => Some((a.audited, a.rule.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        audits,
+        [
+            (true, r#"audit allow read "/x""#.to_string()),
+            (false, r#"audit deny write "/y""#.to_string()),
+        ]
+    );
+    // Nothing else changed, and the audit changes are neither more nor less.
+    assert_eq!(d.changes.len(), 2);
+    assert!(d
+        .changes
+        .iter()
+        .all(|c| c.direction() == Direction::Changed));
+}

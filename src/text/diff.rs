@@ -277,6 +277,16 @@ fn change(s: &mut String, c: &Change) {
             }
             sides(s, r.direction, &r.old, &r.new);
         }
+        Change::Audit(a) => {
+            let (what, whose) = if a.audited {
+                ("audit added", "new")
+            } else {
+                ("audit removed", "old")
+            };
+            let _ = writeln!(s, "{sign} {what}: {}", a.rule);
+            let list: Vec<String> = a.origins.iter().map(Origin::to_string).collect();
+            let _ = writeln!(s, "    {whose}: at {}", list.join(", "));
+        }
         Change::Owns(o) => {
             let _ = writeln!(s, "{sign} owns {}", o.paths);
             witness(s, o.witness.as_deref());

@@ -78,6 +78,7 @@
 //! whose globs can overlap a changed one. See `docs/diff.md` for the derivation.
 
 mod accept;
+mod audit;
 mod files;
 mod index;
 mod ipc;
@@ -92,6 +93,7 @@ pub use crate::ir::text::{
     cap_rule_text, file_rule_text, net_rule_text, quote, rights_words, signal_rule_text,
 };
 
+pub use audit::AuditChange;
 pub use ipc::RequestChange;
 pub use plugs::{plug_changes, PlugChange, PlugChangeKind};
 
@@ -269,6 +271,8 @@ pub enum Change {
     Child(ChildChange),
     /// An acknowledged widening (`accept`) added, removed or with another reason.
     Accept(AcceptChange),
+    /// An audited rule added or removed: the same decisions, logged differently.
+    Audit(AuditChange),
 }
 
 /// An acceptance of a rule added, removed or reworded (see the `accept` module): the
@@ -320,6 +324,7 @@ impl Change {
             Change::Owns(c) => c.direction,
             Change::Child(c) => c.direction,
             Change::Accept(c) => c.direction,
+            Change::Audit(c) => c.direction,
         }
     }
 }
@@ -690,6 +695,7 @@ fn diff_view(old: &Policy, new: &Policy) -> Diff {
     changes.extend(other::owns_changes(old, new));
     changes.extend(child_changes(old, new));
     changes.extend(accept::accept_changes(old, new));
+    changes.extend(audit::audit_changes(old, new));
     Diff {
         old: old.name.clone(),
         new: new.name.clone(),

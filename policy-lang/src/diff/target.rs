@@ -170,7 +170,11 @@ pub fn target_diff(
             Change::Capability(x) => (RuleListKind::Capability, None, &x.old, &x.new),
             Change::Signal(x) => (RuleListKind::Signal, None, &x.old, &x.new),
             Change::Request(x) => (x.list, None, &x.old, &x.new),
-            Change::Policy(_) | Change::Owns(_) | Change::Child(_) | Change::Accept(_) => continue,
+            Change::Policy(_)
+            | Change::Owns(_)
+            | Change::Child(_)
+            | Change::Accept(_)
+            | Change::Audit(_) => continue,
         };
         let old_e = side_entries(old_report, list, o, rights);
         let new_e = side_entries(new_report, list, n, rights);

@@ -164,9 +164,20 @@ fn deciding_contents(p: &Policy, d: &Decision) -> Vec<String> {
 /// Whether a rule of the policy matches the request, computed rule by rule.
 fn rule_matches(p: &Policy, kind: RuleKind, i: usize, r: &Request) -> bool {
     match (kind, r) {
-        (RuleKind::File, Request::File { path, right, owner }) => {
+        (
+            RuleKind::File,
+            Request::File {
+                path,
+                right,
+                owner,
+                dir,
+            },
+        ) => {
             let f = &p.files[i];
-            f.rights.contains(*right) && (*owner || !f.owner) && f.glob.matches(path)
+            f.rights.contains(*right)
+                && (*owner || !f.owner)
+                && (*dir || !f.dir_only)
+                && f.glob.matches(path)
         }
         (RuleKind::Net, Request::Net { op, proto, port }) => {
             let n = &p.net[i];
@@ -385,7 +396,7 @@ proptest! {
             }
             if let Ok(g) = Glob::parse(&candidate) {
                 let mut q = policy();
-                q.files.push(polc_lang::ir::FileRule { audit: false, owner: false,
+                q.files.push(polc_lang::ir::FileRule { audit: false, owner: false, dir_only: false,
                     effect: Effect::Allow,
                     glob: g,
                     rights: Rights::one(r),

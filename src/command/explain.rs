@@ -148,9 +148,16 @@ pub fn describe_request(r: &Request) -> String {
         Request::File {
             path,
             right,
-            owner: false,
-        } => format!("{right} {path}"),
-        Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
+            owner,
+            dir,
+        } => {
+            let path = polc_lang::ir::dir_path_text_of(path, *dir);
+            if *owner {
+                format!("{right} {path} (owned by the process)")
+            } else {
+                format!("{right} {path}")
+            }
+        }
         Request::Net { op, proto, port } => {
             let op = match op {
                 NetOp::Connect => "connect",

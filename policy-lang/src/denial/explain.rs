@@ -140,13 +140,16 @@ fn exact(policy: &Policy, req: &Request, out: &mut AccessExplanation) {
 fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
     // The evaluator lists only the deciding side; both sides are wanted here.
     match req {
-        Request::File { path, right, owner } => policy
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => policy
             .files
             .iter()
             .enumerate()
-            .filter(|(_, f)| {
-                f.rights.contains(*right) && (*owner || !f.owner) && f.glob.matches(path)
-            })
+            .filter(|(_, f)| f.decides(path, *right, *owner, *dir))
             .map(|(i, f)| file_cite(i, f, Rights::one(*right)))
             .collect(),
         Request::Net { op, proto, port } => policy

@@ -125,6 +125,7 @@ impl PolicyBuilder {
                 None => self.policy.files.push(FileRule {
                     audit: false,
                     owner: false,
+                    dir_only: false,
                     effect,
                     glob,
                     rights: r,

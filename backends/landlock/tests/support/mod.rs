@@ -159,6 +159,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                 p.files.push(FileRule {
                     audit: false,
                     owner: false,
+                    dir_only: false,
                     effect,
                     glob,
                     rights,

@@ -43,9 +43,9 @@ struct Ctx<'a> {
     granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, BTreeSet<&'static str>>>,
     fc_given: bool,
     unresolved: Vec<Unresolved>,
-    /// [`Ctx::union_for`] of each right and effect asked already: it is asked once per
-    /// rule, and building it reads every rule (10,000 rules took minutes).
-    unions: Vec<((Right, Effect), Option<usize>)>,
+    /// [`Ctx::union_for`] of each right, effect and object kind asked already: it is
+    /// asked once per rule, and building it reads every rule (10,000 rules took minutes).
+    unions: Vec<((Right, Effect, bool), Option<usize>)>,
 }
 
 impl Ctx<'_> {
@@ -74,8 +74,11 @@ impl Ctx<'_> {
             .extend(perms.iter().copied());
     }
 
-    fn union_for(&mut self, r: Right, effect: Effect) -> Option<usize> {
-        if let Some((_, m)) = self.unions.iter().find(|(k, _)| *k == (r, effect)) {
+    /// The union of the globs of the rules of `effect` that hold `r` and apply to
+    /// directories (`dir`) or to the other objects (directory-only rules do not).
+    fn union_for(&mut self, r: Right, effect: Effect, dir: bool) -> Option<usize> {
+        let key = (r, effect, dir);
+        if let Some((_, m)) = self.unions.iter().find(|(k, _)| *k == key) {
             return *m;
         }
         let gs: Vec<String> = self
@@ -83,11 +86,11 @@ impl Ctx<'_> {
             .files
             .iter()
             .zip(&self.globs)
-            .filter(|(f, _)| f.effect == effect && f.rights.contains(r))
+            .filter(|(f, _)| f.effect == effect && f.rights.contains(r) && (dir || !f.dir_only))
             .map(|(_, g)| g.clone())
             .collect();
         let m = self.lab.union(&gs);
-        self.unions.push(((r, effect), m));
+        self.unions.push((key, m));
         m
     }
 
@@ -332,8 +335,15 @@ fn lower_right(
     if cx.lab.glob(&g).is_none() {
         return Ok(());
     };
-    let allow = cx.union_for(r, Effect::Allow);
-    let deny = cx.union_for(r, Effect::Deny);
+    // A directory-only rule is about the `dir` class alone.
+    let dir_only = cx.p.files.get(i).is_some_and(|f| f.dir_only);
+    let rule_classes: Vec<FileClass> = classes(r)
+        .iter()
+        .copied()
+        .filter(|c| !dir_only || *c == FileClass::Dir)
+        .collect();
+    let allow = cx.union_for(r, Effect::Allow, dir_only);
+    let deny = cx.union_for(r, Effect::Deny, dir_only);
     let facts = cx
         .lab
         .facts(&g, allow, deny, uses_parent(r))
@@ -380,7 +390,7 @@ fn lower_right(
     // the paths' own types
     let mut exec_types = BTreeSet::new();
     if r != Right::Create {
-        for &c in classes(r) {
+        for &c in &rule_classes {
             for (&(fc, l), &allowed) in &facts.labels {
                 if fc != c || !allowed {
                     continue;
@@ -416,7 +426,7 @@ fn lower_right(
             );
             if r == Right::Create {
                 // a new object takes the type of its directory
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     cx.grant(out, &t, c, &["create"], Contrib::Rule(i, r));
                 }
             }
@@ -518,10 +528,12 @@ fn owner_rules(p: &Policy, findings: &mut Findings) {
 /// of that type; otherwise the granting rules are widened.
 fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
     for r in Right::ALL {
-        let allow = cx.union_for(r, Effect::Allow);
-        let deny = cx.union_for(r, Effect::Deny);
         if r != Right::Create {
             for &c in classes(r) {
+                // Directory-only rules allow (and deny) on the `dir` class only.
+                let dir = c == FileClass::Dir;
+                let allow = cx.union_for(r, Effect::Allow, dir);
+                let deny = cx.union_for(r, Effect::Deny, dir);
                 let core = core_perms(r, c);
                 for l in cx.kernel_types(c, core) {
                     let labels = BTreeSet::from([l]);
@@ -562,6 +574,9 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 continue;
             }
             for &c in classes(r) {
+                let dir = c == FileClass::Dir;
+                let allow = cx.union_for(r, Effect::Allow, dir);
+                let deny = cx.union_for(r, Effect::Deny, dir);
                 let ks = parent_kernel_types(cx, r, c);
                 for l in ks {
                     let labels = BTreeSet::from([l]);
@@ -640,11 +655,17 @@ fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
         let Some(gm) = cx.globs.get(i).and_then(|g| cx.lab.glob(g)) else {
             continue;
         };
+        // A directory-only deny is about the `dir` class alone.
         for r in rule.rights.iter() {
             findings.touch(subject, Some(r));
+            let rule_classes: Vec<FileClass> = classes(r)
+                .iter()
+                .copied()
+                .filter(|c| !rule.dir_only || *c == FileClass::Dir)
+                .collect();
             let mut found: Option<(String, String)> = None;
             if r != Right::Create {
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     for l in cx.kernel_types(c, core_perms(r, c)) {
                         let w = cx
                             .lab
@@ -669,7 +690,7 @@ fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                     }
                 }
             } else {
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     for l in parent_kernel_types(cx, r, c) {
                         let w = cx
                             .lab

@@ -124,6 +124,14 @@ impl Rights {
             | (1 << Right::Rename as u16),
     );
 
+    /// The rights a trailing `/` narrows: those that apply to directories and to other
+    /// objects (`create`, `delete`, `rename`). `list` applies to directories only, so a
+    /// rule for it says the same with or without the slash, and is written without
+    /// (the importer, `explain` and `suggest` write directory rules for these only).
+    pub const NARROWED_ON_DIRECTORIES: Rights = Rights(
+        (1 << Right::Create as u16) | (1 << Right::Delete as u16) | (1 << Right::Rename as u16),
+    );
+
     /// A set holding one right.
     pub fn one(r: Right) -> Rights {
         Rights(r.bit())

@@ -267,8 +267,17 @@ fn literal_glob(path: &str, notes: &mut Vec<String>) -> String {
 
 fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
     Some(match req {
-        Request::File { path, right, .. } => {
-            format!("allow {right} {}", quote(&literal_glob(path, notes)))
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => {
+            // On a directory, a directory-only rule when the right applies to one.
+            let dir_only = *dir && crate::rights::Rights::NARROWED_ON_DIRECTORIES.contains(*right);
+            let glob = crate::ir::dir_path_text_of(&literal_glob(path, notes), dir_only);
+            let owner = if *owner { "owner " } else { "" };
+            format!("allow {owner}{right} {}", quote(&glob))
         }
         Request::Net { op, proto, port } => {
             format!("allow net {} {} {port}", op_word(*op), proto_word(*proto))
@@ -341,7 +350,7 @@ fn hint_glob(hint: &PathHint) -> Option<String> {
             .collect()
     };
     match hint {
-        PathHint::Exact(p) => Some(clean(p)),
+        PathHint::Exact(p) | PathHint::Directory(p) => Some(clean(p)),
         PathHint::ChildOf(d) if d == "/" => Some("/*".into()),
         PathHint::ChildOf(d) => Some(format!("{}/*", clean(d))),
         PathHint::EndsWith(n) if n.is_empty() || n.contains('/') => None,

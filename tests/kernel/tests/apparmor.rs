@@ -699,3 +699,177 @@ fn curated_policies_agree_with_the_evaluator() {
     );
     common::conclude(&tally, pairs.len() / 2, CURATED_LIMITS);
 }
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): the directory form alone
+
+/// Random policies with directory-only rules beside v1 ones, one boot: mkdir, rmdir and
+/// listing ask about a directory, the other operations about files.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator() {
+    let seed = seed(0x00D1_2A0A);
+    println!("apparmor directory rules: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    let (k, probe) = kernel_and_probe();
+    let mut rng = Rng::new(seed);
+    let mut policies = Vec::new();
+    let mut ops: Vec<(String, String, Op)> = Vec::new();
+    for i in 0..RANDOM_POLICIES {
+        let name = format!("org.polc.aad{i}");
+        let root = format!("/t/q{i}");
+        let attach = format!("/usr/bin/q{i}");
+        let mut lines = vec![
+            format!("attach \"{attach}\""),
+            format!("allow read map-exec \"{attach}\""),
+        ];
+        lines.extend(common::random_dir_rules(&mut rng, &root));
+        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
+            ops.push((format!("q{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+        }
+    }
+    let batch = compile_all(policies);
+    let mut g = batch.guest(&probe);
+    for i in 0..RANDOM_POLICIES {
+        g = add_tree(g.probe_at(&format!("/usr/bin/q{i}")), &format!("/t/q{i}"));
+    }
+    let mut pairs: Vec<Pair> = ops
+        .iter()
+        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
+        .collect();
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("apparmor (directory-only rules)");
+    tally.judge_all(&pairs, &run.results);
+    common::conclude(&tally, 300, DIR_RANDOM_LIMITS);
+}
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 10,
+};
+
+/// Each mapping of a directory-only rule, one boot: a rule for directories allows mkdir,
+/// rmdir and listing there and no file operation on the same path; a directory-only deny
+/// refuses the directory and leaves the files at its paths to the allow rules.
+const CURATED_DIRS: &str = r#"
+## org.polc.dir.a /usr/bin/d-a
+allow create delete list rename "/d/a/x/", "/d/a/y/", "/d/a/e0/", "/d/a/m0/", "/d/a/l/"
+
+## org.polc.dir.b /usr/bin/d-b
+allow manage "/d/b/**"
+deny create delete list rename "/d/b/k*/"
+"#;
+
+fn curated_dir_ops() -> Vec<(&'static str, Op)> {
+    use Right::*;
+    let o = Op::new;
+    let (a, b) = ("org.polc.dir.a", "org.polc.dir.b");
+    let dir = Request::dir;
+    vec![
+        // mkdir where a directory rule allows it; mknod of a file at a directory path.
+        (
+            "/usr/bin/d-a",
+            o(&["mkdir", "/d/a/x"], a, vec![dir("/d/a/x", Create)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["create", "/d/a/y"], a, vec![file("/d/a/y", Create)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["mkdir", "/d/a/z"], a, vec![dir("/d/a/z", Create)]),
+        ),
+        // rmdir of an empty directory; unlink of a file at a directory path.
+        (
+            "/usr/bin/d-a",
+            o(&["rmdir", "/d/a/e0"], a, vec![dir("/d/a/e0", Delete)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["delete", "/d/a/m0"], a, vec![file("/d/a/m0", Delete)]),
+        ),
+        // listing: the directory rule's path, and another directory.
+        (
+            "/usr/bin/d-a",
+            o(&["list", "/d/a/l"], a, vec![dir("/d/a/l", List)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["list", "/d/a/o"], a, vec![dir("/d/a/o", List)]),
+        ),
+        // a directory-only deny under a v1 allow: directories refused, files not.
+        (
+            "/usr/bin/d-b",
+            o(&["mkdir", "/d/b/kd"], b, vec![dir("/d/b/kd", Create)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["create", "/d/b/kf"], b, vec![file("/d/b/kf", Create)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["rmdir", "/d/b/ke"], b, vec![dir("/d/b/ke", Delete)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["delete", "/d/b/km"], b, vec![file("/d/b/km", Delete)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["list", "/d/b/kl"], b, vec![dir("/d/b/kl", List)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["read", "/d/b/kr"], b, vec![file("/d/b/kr", Read)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["list", "/d/b/ol"], b, vec![dir("/d/b/ol", List)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["mkdir", "/d/b/od"], b, vec![dir("/d/b/od", Create)]),
+        ),
+    ]
+}
+
+#[test]
+fn curated_directory_rules_agree_with_the_evaluator() {
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED_DIRS, true);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let mut g = batch.guest(&probe);
+    for a in &attaches {
+        g = g.probe_at(a);
+    }
+    for d in [
+        "/d/a/e0", "/d/a/l", "/d/a/o", "/d/b/ke", "/d/b/kl", "/d/b/ol",
+    ] {
+        g = g.dir(d);
+    }
+    for f in ["/d/a/m0", "/d/b/km", "/d/b/kr"] {
+        g = g.file(f, 0o644, b"polc\n");
+    }
+    let mut pairs: Vec<Pair> = curated_dir_ops()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (exec, op))| batch.pair(format!("d{i:02}-{}", op.args[0]), exec, &op))
+        .collect();
+    // Every curated pair is judged: the rules are exact on AppArmor.
+    for p in &pairs {
+        assert_eq!(p.fidelity, Fidelity::Exact, "{}: {}", p.case.id, p.policy);
+    }
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("apparmor (curated directory rules)");
+    tally.judge_all(&pairs, &run.results);
+    common::conclude(&tally, pairs.len() - 1, CURATED_LIMITS);
+}

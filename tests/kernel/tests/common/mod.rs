@@ -207,9 +207,11 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
         };
         ops.push(Op::new(&[op, &p], policy, vec![f(&p, r)]));
     }
+    // Operations on directories ask about a directory (directory-only rules apply).
+    let d = |p: &str, r: Right| Request::dir(p, r);
     for _ in 0..2 {
         let p = at(root, rng.pick(&DIRS[..4]));
-        ops.push(Op::new(&["list", &p], policy, vec![f(&p, Right::List)]));
+        ops.push(Op::new(&["list", &p], policy, vec![d(&p, Right::List)]));
     }
     let x = at(root, rng.pick(EXECS));
     ops.push(Op::new(&["exec", &x], policy, vec![f(&x, Right::Exec)]));
@@ -229,8 +231,12 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
     }
     for k in 0..2 {
         let p = at(root, &format!("{}n{k}", dir_prefix(rng.pick(&DIRS[..4]))));
-        let op = if k == 0 { "create" } else { "mkdir" };
-        ops.push(Op::new(&[op, &p], policy, vec![f(&p, Right::Create)]));
+        let (op, req) = if k == 0 {
+            ("create", f(&p, Right::Create))
+        } else {
+            ("mkdir", d(&p, Right::Create))
+        };
+        ops.push(Op::new(&[op, &p], policy, vec![req]));
     }
     let a = at(root, rng.pick(FILES));
     let b = at(root, &format!("{}l0", dir_prefix(rng.pick(&DIRS[..4]))));
@@ -240,7 +246,7 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
     let m = at(root, pool.swap_remove(i));
     ops.push(Op::new(&["delete", &m], policy, vec![f(&m, Right::Delete)]));
     let e = at(root, rng.pick(EMPTY));
-    ops.push(Op::new(&["rmdir", &e], policy, vec![f(&e, Right::Delete)]));
+    ops.push(Op::new(&["rmdir", &e], policy, vec![d(&e, Right::Delete)]));
     let i = rng.below(pool.len());
     let m = at(root, pool.swap_remove(i));
     let r = at(root, &format!("{}r0", dir_prefix(rng.pick(&DIRS[..4]))));
@@ -443,4 +449,42 @@ pub fn decides_other(
             .is_some_and(|r| r.family == *family),
         _ => false,
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`)
+
+/// Globs of random directory-only rules, `R` standing for the tree's root: the tree's
+/// directories, the empty ones [`random_ops`] removes, and the `n1` it makes.
+pub const DIR_GLOBS: &[&str] = &[
+    "R/*/",
+    "R/d0/*/",
+    "R/**/",
+    "R/d{0,1}/",
+    "R/d0/e0/",
+    "R/d1/e1/",
+    "R/*/n1/",
+    "R/n1/",
+    "R/d0/s0/",
+    "R/{d0,d1}/{e0,e1,n1}/",
+];
+
+/// Random rules over the tree at `root`: the v1 rules of [`random_rules`] and one to
+/// three directory-only rules (rights among those that apply to a directory).
+pub fn random_dir_rules(rng: &mut Rng, root: &str) -> Vec<String> {
+    let mut rules = random_rules(rng, root);
+    rules.truncate(2);
+    for _ in 0..1 + rng.below(3) {
+        let effect = if rng.chance(25) { "deny" } else { "allow" };
+        let mut rights: Vec<&str> = ["create", "delete", "list", "rename"]
+            .into_iter()
+            .filter(|_| rng.chance(50))
+            .collect();
+        if rights.is_empty() {
+            rights.push(["create", "delete", "list"][rng.below(3)]);
+        }
+        let glob = rng.pick(DIR_GLOBS).replacen('R', root, 1);
+        rules.push(format!("{effect} {} \"{glob}\"", rights.join(" ")));
+    }
+    rules
 }

@@ -878,3 +878,80 @@ fn curated_policies_agree_with_the_evaluator() {
     );
     common::conclude(&tally, pairs.len() / 2, CURATED_LIMITS);
 }
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): the `dir` class alone
+
+/// Globs of the random directory-only rules: directories of the owned regions (each its
+/// own type), and some that cut across them.
+const SE_DIR_GLOBS: &[&str] = &[
+    "R/**/", "R/d0/**/", "R/d1/**/", "R/d0/s0/", "R/*/", "R/d0/*/",
+];
+
+/// Random policies with directory-only rules beside v1 ones, one boot: mkdir, rmdir and
+/// listing ask about a directory, the other operations about files.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator() {
+    let seed = seed(0x05E1_D1A0);
+    println!("selinux directory rules: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    let (k, probe) = kernel_and_probe();
+    let mut rng = Rng::new(seed);
+    let mut policies = Vec::new();
+    let mut ops: Vec<(String, String, Op)> = Vec::new();
+    let mut paths = Vec::new();
+    for i in 0..RANDOM_POLICIES {
+        let name = format!("org.polc.sed{i}");
+        let root = format!("/t/q{i}");
+        let attach = format!("/usr/bin/q{i}");
+        let owned: Vec<String> = OWNED
+            .iter()
+            .map(|g| format!("\"{}\"", g.replacen('R', &root, 1)))
+            .collect();
+        let mut lines = vec![
+            format!("attach \"{attach}\""),
+            format!("owns {}", owned.join(", ")),
+        ];
+        lines.extend(common::random_dir_rules_over(
+            &mut rng,
+            &root,
+            SE_GLOBS,
+            SE_DIR_GLOBS,
+        ));
+        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
+        for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
+            ops.push((format!("q{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+        }
+        paths.extend(tree_paths(&root));
+        paths.push((attach, false));
+    }
+    let mut batch = compile_all(policies);
+    batch.learn_types(&paths, &ops.iter().map(|(_, _, op)| op).collect::<Vec<_>>());
+    let mut g = batch.guest(&probe, &paths);
+    for i in 0..RANDOM_POLICIES {
+        g = add_tree(
+            g.probe_copy_at(&format!("/usr/bin/q{i}")),
+            &format!("/t/q{i}"),
+        );
+    }
+    let mut pairs: Vec<Pair> = ops
+        .iter()
+        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
+        .collect();
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("selinux (directory-only rules)");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    common::conclude(&tally, 300, DIR_RANDOM_LIMITS);
+}
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 12,
+};

@@ -472,7 +472,18 @@ pub const DIR_GLOBS: &[&str] = &[
 /// Random rules over the tree at `root`: the v1 rules of [`random_rules`] and one to
 /// three directory-only rules (rights among those that apply to a directory).
 pub fn random_dir_rules(rng: &mut Rng, root: &str) -> Vec<String> {
-    let mut rules = random_rules(rng, root);
+    random_dir_rules_over(rng, root, GLOBS, DIR_GLOBS)
+}
+
+/// [`random_dir_rules`] with the v1 rules' globs from `globs` and the directory-only
+/// rules' from `dir_globs`.
+pub fn random_dir_rules_over(
+    rng: &mut Rng,
+    root: &str,
+    globs: &[&str],
+    dir_globs: &[&str],
+) -> Vec<String> {
+    let mut rules = random_rules_over(rng, root, globs);
     rules.truncate(2);
     for _ in 0..1 + rng.below(3) {
         let effect = if rng.chance(25) { "deny" } else { "allow" };
@@ -483,7 +494,7 @@ pub fn random_dir_rules(rng: &mut Rng, root: &str) -> Vec<String> {
         if rights.is_empty() {
             rights.push(["create", "delete", "list"][rng.below(3)]);
         }
-        let glob = rng.pick(DIR_GLOBS).replacen('R', root, 1);
+        let glob = rng.pick(dir_globs).replacen('R', root, 1);
         rules.push(format!("{effect} {} \"{glob}\"", rights.join(" ")));
     }
     rules

@@ -326,3 +326,59 @@ fn strict_and_best_effort_on_abi_2() {
         best_rw_status["enforcement"]
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): make_dir, remove_dir, read_dir
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 20,
+};
+
+/// Random policies with directory-only rules beside v1 ones, planned for ABI 7 and run
+/// on the kernel's ABI 2, one boot: mkdir, rmdir and listing ask about a directory.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator_on_abi_2() {
+    let seed = seed(0x1A4D_D1A0);
+    println!("landlock directory rules: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    let (k, probe) = kernel_and_probe();
+    let host = tempfile::tempdir().unwrap();
+    let mut rng = Rng::new(seed);
+    let mut g = Guest::new(Lsm::Landlock, &probe).unwrap_or_else(|e| panic!("{e}"));
+    let mut pairs: Vec<Pair> = Vec::new();
+    for i in 0..RANDOM_POLICIES {
+        let name = format!("org.polc.lld{i}");
+        let root = format!("/t/q{i}");
+        mirror_tree(host.path(), &root);
+        g = add_tree(g, &root);
+        let p = build(&name, &common::random_dir_rules(&mut rng, &root).join("\n"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pl = plan(&p.ir, &config(host.path(), Compatibility::BestEffort))
+            .unwrap_or_else(|e| panic!("polc-landlock refused {name}: {e}\n{}", p.source()));
+        let file = format!("/etc/polc/ll/q{i}.json");
+        g = g.file(&file, 0o644, pl.to_json().as_bytes());
+        let policies = BTreeMap::from([(name.clone(), p.clone())]);
+        for (n, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
+            let truncate = op.args[0] == "truncate";
+            let fid = |_: &TestPolicy, r: &Request| fidelity(&pl, r, truncate);
+            let mut pr = pair(String::new(), None, "/bin/polc-probe", &op, &policies, &fid);
+            let args: Vec<&str> = op.args.iter().map(String::as_str).collect();
+            pr.case = landlock_case(format!("q{i}-{n:02}-{}", op.args[0]), &file, &args);
+            pairs.push(pr);
+        }
+    }
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let errors = tagged_lines(&run.console, "POLC-LANDLOCK-ERROR");
+    assert!(
+        errors.is_empty(),
+        "best effort must run on ABI {KERNEL_ABI}: {errors:?}"
+    );
+    let mut tally = Tally::new("landlock (abi 2, directory-only rules)");
+    tally.judge_all(&pairs, &run.results);
+    common::conclude(&tally, 200, DIR_RANDOM_LIMITS);
+}

@@ -9,6 +9,10 @@
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
 //!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals,
 //!   network rules and network families (netlink, raw, packet).
+//! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
+//!   directory-only rules (a trailing `/`) beside the v1 ones.
+//! - `curated_directory_rules_agree_with_the_evaluator`: one boot: each mapping of a
+//!   directory-only rule (mkdir, rmdir, listing; file operations at the same paths).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -139,30 +143,63 @@ const RANDOM_POLICIES: usize = 30;
 
 #[test]
 fn random_policies_agree_with_the_evaluator() {
-    let seed = seed(0x00A9_A2A0);
-    println!("apparmor random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    random_batch(
+        RandomBatch {
+            label: "apparmor",
+            seed: seed(0x00A9_A2A0),
+            name: "org.polc.aa",
+            letter: 'p',
+            limits: RANDOM_LIMITS,
+        },
+        random_rules,
+    );
+}
+
+/// One boot of random policies: their names, trees and seed.
+struct RandomBatch {
+    label: &'static str,
+    seed: u64,
+    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}`, its executable
+    /// `/usr/bin/{letter}{i}`.
+    name: &'static str,
+    letter: char,
+    limits: Limits,
+}
+
+/// [`RANDOM_POLICIES`] random policies with the file rules `rules` gives for each tree,
+/// sixteen random operations each, and a deliberately wrong expectation, in one boot.
+fn random_batch(b: RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+    let seed = b.seed;
+    println!(
+        "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
+        b.label
+    );
     let (k, probe) = kernel_and_probe();
     let mut rng = Rng::new(seed);
     let mut policies = Vec::new();
     let mut ops: Vec<(String, String, Op)> = Vec::new();
+    let l = b.letter;
     for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.aa{i}");
-        let root = format!("/t/p{i}");
-        let attach = format!("/usr/bin/p{i}");
+        let name = format!("{}{i}", b.name);
+        let root = format!("/t/{l}{i}");
+        let attach = format!("/usr/bin/{l}{i}");
         let mut lines = vec![
             format!("attach \"{attach}\""),
             format!("allow read map-exec \"{attach}\""),
         ];
-        lines.extend(random_rules(&mut rng, &root));
+        lines.extend(rules(&mut rng, &root));
         policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+            ops.push((format!("{l}{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
     }
     let batch = compile_all(policies);
     let mut g = batch.guest(&probe);
     for i in 0..RANDOM_POLICIES {
-        g = add_tree(g.probe_at(&format!("/usr/bin/p{i}")), &format!("/t/p{i}"));
+        g = add_tree(
+            g.probe_at(&format!("/usr/bin/{l}{i}")),
+            &format!("/t/{l}{i}"),
+        );
     }
     let mut pairs: Vec<Pair> = ops
         .iter()
@@ -175,7 +212,8 @@ fn random_policies_agree_with_the_evaluator() {
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
-        "apparmor: one boot, {} cases, {:.1?}",
+        "{}: one boot, {} cases, {:.1?}",
+        b.label,
         pairs.len(),
         start.elapsed()
     );
@@ -184,9 +222,9 @@ fn random_policies_agree_with_the_evaluator() {
         "AppArmor is not active:\n{}",
         run.console
     );
-    let mut tally = Tally::new("apparmor");
+    let mut tally = Tally::new(b.label);
     tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 300, RANDOM_LIMITS);
+    common::conclude(&tally, 300, b.limits);
 }
 
 const CURATED: &str = r#"
@@ -707,43 +745,16 @@ fn curated_policies_agree_with_the_evaluator() {
 /// listing ask about a directory, the other operations about files.
 #[test]
 fn random_directory_rules_agree_with_the_evaluator() {
-    let seed = seed(0x00D1_2A0A);
-    println!("apparmor directory rules: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
-    let (k, probe) = kernel_and_probe();
-    let mut rng = Rng::new(seed);
-    let mut policies = Vec::new();
-    let mut ops: Vec<(String, String, Op)> = Vec::new();
-    for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.aad{i}");
-        let root = format!("/t/q{i}");
-        let attach = format!("/usr/bin/q{i}");
-        let mut lines = vec![
-            format!("attach \"{attach}\""),
-            format!("allow read map-exec \"{attach}\""),
-        ];
-        lines.extend(common::random_dir_rules(&mut rng, &root));
-        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
-        for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("q{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
-        }
-    }
-    let batch = compile_all(policies);
-    let mut g = batch.guest(&probe);
-    for i in 0..RANDOM_POLICIES {
-        g = add_tree(g.probe_at(&format!("/usr/bin/q{i}")), &format!("/t/q{i}"));
-    }
-    let mut pairs: Vec<Pair> = ops
-        .iter()
-        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
-        .collect();
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut tally = Tally::new("apparmor (directory-only rules)");
-    tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 300, DIR_RANDOM_LIMITS);
+    random_batch(
+        RandomBatch {
+            label: "apparmor (directory-only rules)",
+            seed: seed(0x00D1_2A0A),
+            name: "org.polc.aad",
+            letter: 'q',
+            limits: DIR_RANDOM_LIMITS,
+        },
+        common::random_dir_rules,
+    );
 }
 
 /// How much of the directory run may go unjudged.

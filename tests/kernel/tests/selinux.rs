@@ -11,6 +11,8 @@
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
 //!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals
 //!   and network rules.
+//! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
+//!   directory-only rules (a trailing `/`) beside the v1 ones.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -422,17 +424,48 @@ const RANDOM_POLICIES: usize = 40;
 
 #[test]
 fn random_policies_agree_with_the_evaluator() {
-    let seed = seed(0x05E1_1A00);
-    println!("selinux random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    random_batch(
+        RandomBatch {
+            label: "selinux",
+            seed: seed(0x05E1_1A00),
+            name: "org.polc.se",
+            letter: 'p',
+            limits: RANDOM_LIMITS,
+        },
+        |rng, root| random_rules_over(rng, root, SE_GLOBS),
+    );
+}
+
+/// One boot of random policies: their names, trees and seed.
+struct RandomBatch {
+    label: &'static str,
+    seed: u64,
+    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}`, its executable
+    /// `/usr/bin/{letter}{i}`.
+    name: &'static str,
+    letter: char,
+    limits: Limits,
+}
+
+/// [`RANDOM_POLICIES`] random policies, each owning its tree, with the file rules
+/// `rules` gives for it, sixteen random operations each, and a deliberately wrong
+/// expectation, in one boot.
+fn random_batch(b: RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+    let seed = b.seed;
+    println!(
+        "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
+        b.label
+    );
     let (k, probe) = kernel_and_probe();
     let mut rng = Rng::new(seed);
     let mut policies = Vec::new();
     let mut ops: Vec<(String, String, Op)> = Vec::new();
     let mut paths = Vec::new();
+    let l = b.letter;
     for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.se{i}");
-        let root = format!("/t/p{i}");
-        let attach = format!("/usr/bin/p{i}");
+        let name = format!("{}{i}", b.name);
+        let root = format!("/t/{l}{i}");
+        let attach = format!("/usr/bin/{l}{i}");
         let owned: Vec<String> = OWNED
             .iter()
             .map(|g| format!("\"{}\"", g.replacen('R', &root, 1)))
@@ -441,10 +474,10 @@ fn random_policies_agree_with_the_evaluator() {
             format!("attach \"{attach}\""),
             format!("owns {}", owned.join(", ")),
         ];
-        lines.extend(random_rules_over(&mut rng, &root, SE_GLOBS));
+        lines.extend(rules(&mut rng, &root));
         policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+            ops.push((format!("{l}{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
         paths.extend(tree_paths(&root));
         paths.push((attach, false));
@@ -454,8 +487,8 @@ fn random_policies_agree_with_the_evaluator() {
     let mut g = batch.guest(&probe, &paths);
     for i in 0..RANDOM_POLICIES {
         g = add_tree(
-            g.probe_copy_at(&format!("/usr/bin/p{i}")),
-            &format!("/t/p{i}"),
+            g.probe_copy_at(&format!("/usr/bin/{l}{i}")),
+            &format!("/t/{l}{i}"),
         );
     }
     let mut pairs: Vec<Pair> = ops
@@ -469,7 +502,8 @@ fn random_policies_agree_with_the_evaluator() {
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
-        "selinux: one boot, {} cases, {:.1?}",
+        "{}: one boot, {} cases, {:.1?}",
+        b.label,
         pairs.len(),
         start.elapsed()
     );
@@ -478,12 +512,12 @@ fn random_policies_agree_with_the_evaluator() {
         "SELinux is not active:\n{}",
         run.console
     );
-    let mut tally = Tally::new("selinux");
+    let mut tally = Tally::new(b.label);
     tally.judge_all(&pairs, &run.results);
     if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
         println!("the domains' denials:\n{}", denials(&run.console));
     }
-    common::conclude(&tally, 300, RANDOM_LIMITS);
+    common::conclude(&tally, 300, b.limits);
 }
 
 const CURATED: &str = r#"
@@ -892,62 +926,16 @@ const SE_DIR_GLOBS: &[&str] = &[
 /// listing ask about a directory, the other operations about files.
 #[test]
 fn random_directory_rules_agree_with_the_evaluator() {
-    let seed = seed(0x05E1_D1A0);
-    println!("selinux directory rules: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
-    let (k, probe) = kernel_and_probe();
-    let mut rng = Rng::new(seed);
-    let mut policies = Vec::new();
-    let mut ops: Vec<(String, String, Op)> = Vec::new();
-    let mut paths = Vec::new();
-    for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.sed{i}");
-        let root = format!("/t/q{i}");
-        let attach = format!("/usr/bin/q{i}");
-        let owned: Vec<String> = OWNED
-            .iter()
-            .map(|g| format!("\"{}\"", g.replacen('R', &root, 1)))
-            .collect();
-        let mut lines = vec![
-            format!("attach \"{attach}\""),
-            format!("owns {}", owned.join(", ")),
-        ];
-        lines.extend(common::random_dir_rules_over(
-            &mut rng,
-            &root,
-            SE_GLOBS,
-            SE_DIR_GLOBS,
-        ));
-        policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
-        for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("q{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
-        }
-        paths.extend(tree_paths(&root));
-        paths.push((attach, false));
-    }
-    let mut batch = compile_all(policies);
-    batch.learn_types(&paths, &ops.iter().map(|(_, _, op)| op).collect::<Vec<_>>());
-    let mut g = batch.guest(&probe, &paths);
-    for i in 0..RANDOM_POLICIES {
-        g = add_tree(
-            g.probe_copy_at(&format!("/usr/bin/q{i}")),
-            &format!("/t/q{i}"),
-        );
-    }
-    let mut pairs: Vec<Pair> = ops
-        .iter()
-        .map(|(id, exec, op)| batch.pair(id.clone(), exec, op))
-        .collect();
-    pairs.extend(common::deliberately_wrong(&pairs));
-    let run = g
-        .cases(pairs.iter().map(|p| p.case.clone()))
-        .boot(&k.vmlinuz)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut tally = Tally::new("selinux (directory-only rules)");
-    tally.judge_all(&pairs, &run.results);
-    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
-        println!("the domains' denials:\n{}", denials(&run.console));
-    }
-    common::conclude(&tally, 300, DIR_RANDOM_LIMITS);
+    random_batch(
+        RandomBatch {
+            label: "selinux (directory-only rules)",
+            seed: seed(0x05E1_D1A0),
+            name: "org.polc.sed",
+            letter: 'q',
+            limits: DIR_RANDOM_LIMITS,
+        },
+        |rng, root| common::random_dir_rules_over(rng, root, SE_GLOBS, SE_DIR_GLOBS),
+    );
 }
 
 /// How much of the directory run may go unjudged.

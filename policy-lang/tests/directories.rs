@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use polc_lang::diff::{diff, Change, Direction};
 use polc_lang::eval::{evaluate, Reason, Request};
 use polc_lang::fmt::format_source;
@@ -15,22 +17,18 @@ use polc_lang::ir::text::file_rule_text;
 use polc_lang::ir::Policy;
 use polc_lang::json;
 use polc_lang::rights::Right;
-use polc_lang::{load, LoadOptions, Source};
 
+/// The policy of a body of statements (panics on errors).
 fn policy(body: &str) -> Policy {
-    let text = format!("policy org.example.d {{\n{body}\n}}\n");
-    match load(&Source::new("d.pol", text), &LoadOptions::default()) {
-        Ok(l) => l.policy,
-        Err(f) => panic!("{:?}", f.diagnostics),
-    }
+    common::policy(&common::pol(body)).policy
 }
 
+/// The codes of every diagnostic of a body of statements.
 fn codes(body: &str) -> Vec<String> {
-    let text = format!("policy org.example.d {{\n{body}\n}}\n");
-    match load(&Source::new("d.pol", text), &LoadOptions::default()) {
-        Ok(l) => l.warnings.iter().map(|d| d.code.to_string()).collect(),
-        Err(f) => f.diagnostics.iter().map(|d| d.code.to_string()).collect(),
-    }
+    common::diags(&common::pol(body))
+        .iter()
+        .map(|d| d.code.to_string())
+        .collect()
 }
 
 #[test]
@@ -87,7 +85,7 @@ fn the_checker_refuses_mixed_forms_and_rights_that_never_apply_to_a_directory() 
 
 #[test]
 fn the_text_and_json_forms_keep_the_slash() {
-    let src = "policy org.example.d {\n    allow create delete \"/srv/cache/\"\n}\n";
+    let src = "policy org.example.app {\n    allow create delete \"/srv/cache/\"\n}\n";
     assert_eq!(format_source("d.pol", src).unwrap(), src);
     let (file, diags) = polc_lang::syntax::parse("d.pol", src);
     assert!(diags.is_empty(), "{diags:?}");

@@ -144,7 +144,7 @@ const RANDOM_POLICIES: usize = 30;
 #[test]
 fn random_policies_agree_with_the_evaluator() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "apparmor",
             seed: seed(0x00A9_A2A0),
             name: "org.polc.aa",
@@ -155,20 +155,9 @@ fn random_policies_agree_with_the_evaluator() {
     );
 }
 
-/// One boot of random policies: their names, trees and seed.
-struct RandomBatch {
-    label: &'static str,
-    seed: u64,
-    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}`, its executable
-    /// `/usr/bin/{letter}{i}`.
-    name: &'static str,
-    letter: char,
-    limits: Limits,
-}
-
 /// [`RANDOM_POLICIES`] random policies with the file rules `rules` gives for each tree,
 /// sixteen random operations each, and a deliberately wrong expectation, in one boot.
-fn random_batch(b: RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
     let seed = b.seed;
     println!(
         "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
@@ -746,7 +735,7 @@ fn curated_policies_agree_with_the_evaluator() {
 #[test]
 fn random_directory_rules_agree_with_the_evaluator() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "apparmor (directory-only rules)",
             seed: seed(0x00D1_2A0A),
             name: "org.polc.aad",

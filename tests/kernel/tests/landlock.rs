@@ -139,7 +139,7 @@ const RANDOM_POLICIES: usize = 32;
 #[test]
 fn random_plans_agree_with_the_evaluator_on_abi_2() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "landlock (abi 2)",
             seed: seed(0x1A4D_10C2),
             name: "org.polc.ll",
@@ -150,20 +150,10 @@ fn random_plans_agree_with_the_evaluator_on_abi_2() {
     );
 }
 
-/// One boot of random policies: their names, trees and seed.
-struct RandomBatch {
-    label: &'static str,
-    seed: u64,
-    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}`.
-    name: &'static str,
-    letter: char,
-    limits: Limits,
-}
-
 /// [`RANDOM_POLICIES`] random policies with the file rules `rules` gives for each tree,
 /// planned for ABI 7 and run on the kernel's ABI 2 (best effort), sixteen random
 /// operations each, and a deliberately wrong expectation, in one boot.
-fn random_batch(b: RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
     let seed = b.seed;
     println!(
         "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
@@ -372,7 +362,7 @@ const DIR_RANDOM_LIMITS: Limits = Limits {
 #[test]
 fn random_directory_rules_agree_with_the_evaluator_on_abi_2() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "landlock (abi 2, directory-only rules)",
             seed: seed(0x1A4D_D1A0),
             name: "org.polc.lld",

@@ -425,7 +425,7 @@ const RANDOM_POLICIES: usize = 40;
 #[test]
 fn random_policies_agree_with_the_evaluator() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "selinux",
             seed: seed(0x05E1_1A00),
             name: "org.polc.se",
@@ -436,21 +436,10 @@ fn random_policies_agree_with_the_evaluator() {
     );
 }
 
-/// One boot of random policies: their names, trees and seed.
-struct RandomBatch {
-    label: &'static str,
-    seed: u64,
-    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}`, its executable
-    /// `/usr/bin/{letter}{i}`.
-    name: &'static str,
-    letter: char,
-    limits: Limits,
-}
-
 /// [`RANDOM_POLICIES`] random policies, each owning its tree, with the file rules
 /// `rules` gives for it, sixteen random operations each, and a deliberately wrong
 /// expectation, in one boot.
-fn random_batch(b: RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
     let seed = b.seed;
     println!(
         "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
@@ -927,7 +916,7 @@ const SE_DIR_GLOBS: &[&str] = &[
 #[test]
 fn random_directory_rules_agree_with_the_evaluator() {
     random_batch(
-        RandomBatch {
+        common::RandomBatch {
             label: "selinux (directory-only rules)",
             seed: seed(0x05E1_D1A0),
             name: "org.polc.sed",

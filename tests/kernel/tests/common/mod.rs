@@ -499,3 +499,15 @@ pub fn random_dir_rules_over(
     }
     rules
 }
+
+/// One boot of random policies: their names, trees, seed and limits (each LSM's
+/// `random_batch` takes it).
+pub struct RandomBatch {
+    pub label: &'static str,
+    pub seed: u64,
+    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}` (its executable, where it has
+    /// one, `/usr/bin/{letter}{i}`).
+    pub name: &'static str,
+    pub letter: char,
+    pub limits: polc_kernel_harness::differential::Limits,
+}

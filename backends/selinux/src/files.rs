@@ -565,15 +565,33 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
             }
         }
         if uses_parent(r) && r != Right::Delete {
-            // create / link / rename-to: any path whose directory the domain may write
-            let any = cx.granted.iter().any(|((_, c), by)| {
-                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
-                classes(r).contains(c) && object_perms(r, *c).iter().all(|p| all.contains(p))
-            });
-            if !any {
-                continue;
-            }
-            for &c in classes(r) {
+            // create / link / rename-to: any path whose directory the domain may write,
+            // for the classes whose object permissions some type grants (directory-only
+            // rules grant the `dir` class alone).
+            let granted_classes: Vec<FileClass> = classes(r)
+                .iter()
+                .copied()
+                .filter(|c| {
+                    cx.granted.iter().any(|((_, gc), by)| {
+                        let all: BTreeSet<&str> = by.values().flatten().copied().collect();
+                        gc == c && object_perms(r, *c).iter().all(|p| all.contains(p))
+                    })
+                })
+                .collect();
+            // Beyond create, the parent's permissions do not depend on the class: one
+            // class is judged, a class other than `dir` when one is granted.
+            let judged: Vec<FileClass> = if r == Right::Create {
+                granted_classes
+            } else {
+                granted_classes
+                    .iter()
+                    .copied()
+                    .find(|c| *c != FileClass::Dir)
+                    .or_else(|| granted_classes.first().copied())
+                    .into_iter()
+                    .collect()
+            };
+            for c in judged {
                 let dir = c == FileClass::Dir;
                 let allow = cx.union_for(r, Effect::Allow, dir);
                 let deny = cx.union_for(r, Effect::Deny, dir);
@@ -588,9 +606,6 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                         let t = cx.lab.type_name(l).unwrap_or("").to_string();
                         report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
                     }
-                }
-                if r != Right::Create {
-                    break;
                 }
             }
         }

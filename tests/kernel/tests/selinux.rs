@@ -13,6 +13,9 @@
 //!   and network rules.
 //! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
 //!   directory-only rules (a trailing `/`) beside the v1 ones.
+//! - `curated_directory_rules_agree_with_the_evaluator`: one boot: a directory-only rule
+//!   on an owned tree (mkdir, rmdir, listing, renaming a directory; creating and
+//!   removing files at its paths refused), every pair exact.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -931,4 +934,77 @@ fn random_directory_rules_agree_with_the_evaluator() {
 const DIR_RANDOM_LIMITS: Limits = Limits {
     inconclusive_percent: 1,
     not_compared_percent: 12,
+};
+
+/// Each mapping of a directory-only rule on the `dir` class, one boot: the owned tree is
+/// one type, a directory rule allows mkdir, rmdir, listing and renaming directories
+/// there, and no file is created or removed by it.
+const CURATED_DIRS: &str = r#"
+## org.polc.sdir /usr/bin/s-dir
+owns "/s/d", "/s/d/**"
+allow create delete list rename "/s/d/**/"
+allow read "/s/d/**"
+"#;
+
+#[test]
+fn curated_directory_rules_agree_with_the_evaluator() {
+    use Right::*;
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED_DIRS, false);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let dirs = ["/s", "/s/d", "/s/d/e0", "/s/d/l", "/s/d/r0", "/s/o"];
+    let files = ["/s/d/m0", "/s/d/f0"];
+    let mut paths: Vec<(String, bool)> = files.iter().map(|f| (f.to_string(), false)).collect();
+    paths.extend(dirs.iter().map(|d| (d.to_string(), true)));
+    paths.extend(attaches.iter().map(|a| (a.clone(), false)));
+    let mut batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let p = "org.polc.sdir";
+    let (dir, file) = (Request::dir, Request::file);
+    let ops: Vec<Op> = vec![
+        Op::new(&["mkdir", "/s/d/n0"], p, vec![dir("/s/d/n0", Create)]),
+        Op::new(&["create", "/s/d/n1"], p, vec![file("/s/d/n1", Create)]),
+        Op::new(&["rmdir", "/s/d/e0"], p, vec![dir("/s/d/e0", Delete)]),
+        Op::new(&["delete", "/s/d/m0"], p, vec![file("/s/d/m0", Delete)]),
+        Op::new(&["list", "/s/d/l"], p, vec![dir("/s/d/l", List)]),
+        Op::new(&["list", "/s/o"], p, vec![dir("/s/o", List)]),
+        Op::new(&["read", "/s/d/f0"], p, vec![file("/s/d/f0", Read)]),
+        Op::new(
+            &["rename", "/s/d/r0", "/s/d/r1"],
+            p,
+            vec![dir("/s/d/r0", Rename), dir("/s/d/r1", Rename)],
+        ),
+    ];
+    batch.learn_types(&paths, &ops.iter().collect::<Vec<_>>());
+    let mut g = batch.guest(&probe, &paths);
+    for a in &attaches {
+        g = g.probe_copy_at(a);
+    }
+    for f in files {
+        g = g.file(f, 0o644, b"polc\n");
+    }
+    for d in dirs {
+        g = g.dir(d);
+    }
+    let mut pairs: Vec<Pair> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| batch.pair(format!("sd{i:02}-{}", op.args[0]), "/usr/bin/s-dir", op))
+        .collect();
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("selinux (curated directory rules)");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    common::conclude(&tally, pairs.len() / 2, DIR_CURATED_LIMITS);
+}
+
+/// The curated directory run judges every pair.
+const DIR_CURATED_LIMITS: Limits = Limits {
+    inconclusive_percent: 0,
+    not_compared_percent: 0,
 };

@@ -113,7 +113,11 @@ fn node_allows(abs: &Abstract, path: &str, right: Right) -> bool {
     hits(&allow) && !hits(&deny)
 }
 
-const GLOBS: [&str; 7] = [
+const GLOBS: [&str; 9] = [
+    // Directory-only (rules with other rights than create, delete, list and rename do
+    // not load and are skipped).
+    "/srv/*/",
+    "/srv/a/**/",
     "/srv/**",
     "/srv/a/**",
     "/srv/a/b",
@@ -200,6 +204,25 @@ proptest! {
                 prop_assert!(
                     reported,
                     "{right} on {path}: evaluator {want}, node {got}, yet every rule on it is exact\n{text}{:#?}\n{:#?}",
+                    out.profile,
+                    out.report.entries
+                );
+            }
+            // The same path as a directory: AppArmor names it with a trailing `/`.
+            for right in [Right::Create, Right::Delete, Right::Rename] {
+                let want = evaluate(&policy, &Request::dir(path, right)).allowed;
+                let got = node_allows(&out.profile, &format!("{path}/"), right);
+                if want == got {
+                    continue;
+                }
+                let reported = policy
+                    .files
+                    .iter()
+                    .enumerate()
+                    .any(|(i, r)| r.glob.matches(path) && not_exact(i));
+                prop_assert!(
+                    reported,
+                    "{right} on the directory {path}: evaluator {want}, node {got}, yet every rule on it is exact\n{text}{:#?}\n{:#?}",
                     out.profile,
                     out.report.entries
                 );

@@ -150,10 +150,15 @@ impl<'a> PathSite<'a> {
                 format!("path `{p}` has an empty component"),
                 "empty component".to_string(),
             ),
-            GlobErrorKind::MixedDirForm => (
+            GlobErrorKind::MixedDirForm { all_end: false } => (
                 Code::MixedDirForm,
                 format!("some alternatives of `{p}` end with `/` and others do not"),
                 "this alternative ends with `/`".to_string(),
+            ),
+            GlobErrorKind::MixedDirForm { all_end: true } => (
+                Code::MixedDirForm,
+                format!("the trailing `/` of `{p}` is not in one place for every alternative"),
+                "write the `/` once, after the braces".to_string(),
             ),
             GlobErrorKind::Control => (
                 Code::ControlCharacter,

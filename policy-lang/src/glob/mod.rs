@@ -172,9 +172,14 @@ pub enum GlobErrorKind {
     /// NUL or a control character.
     #[error("glob holds a NUL or control character")]
     Control,
-    /// Some brace expansions end with `/` (directories only) and others do not.
-    #[error("some brace expansions end with `/` and others do not")]
-    MixedDirForm,
+    /// Some brace expansions end with `/` (directories only) and others do not; or
+    /// (`all_end`) every one does, but the slashes cannot be taken out of the text alone
+    /// (`/a/{,b/}`).
+    #[error("the brace expansions do not all end with `/` in one place")]
+    MixedDirForm {
+        /// Every expansion ends with `/`.
+        all_end: bool,
+    },
     /// Unbalanced braces, `***`, or too many alternatives.
     #[error("malformed glob: {0}")]
     Malformed(String),
@@ -192,7 +197,7 @@ impl GlobErrorKind {
             GlobErrorKind::Dot => Code::DotComponent,
             GlobErrorKind::EmptyComponent => Code::EmptyComponent,
             GlobErrorKind::Control => Code::ControlCharacter,
-            GlobErrorKind::MixedDirForm => Code::MixedDirForm,
+            GlobErrorKind::MixedDirForm { .. } => Code::MixedDirForm,
             GlobErrorKind::Malformed(_) => Code::MalformedGlob,
             GlobErrorKind::Class(_) => Code::MalformedClass,
         }

@@ -125,10 +125,11 @@ pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
     if with == 0 {
         return Ok(None);
     }
-    let mixed = |off: usize| err(GlobErrorKind::MixedDirForm, off, off + 1);
+    let mixed =
+        |off: usize, all_end: bool| err(GlobErrorKind::MixedDirForm { all_end }, off, off + 1);
     if with < trailing.len() {
         let off = trailing.iter().flatten().next().copied().unwrap_or(0);
-        return Err(mixed(off));
+        return Err(mixed(off, false));
     }
     let removed: Vec<usize> = {
         let mut v: Vec<usize> = trailing.iter().flatten().copied().collect();
@@ -159,7 +160,7 @@ pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
             .collect()
     });
     if got.as_ref() != Some(&want) {
-        return Err(mixed(removed.first().copied().unwrap_or(0)));
+        return Err(mixed(removed.first().copied().unwrap_or(0), true));
     }
     Ok(Some(stripped))
 }

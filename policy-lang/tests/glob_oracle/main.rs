@@ -221,7 +221,12 @@ proptest! {
             Err(e) => {
                 prop_assert!(e.start <= e.end && e.end <= text.len());
                 if expected.is_some() {
-                    prop_assert_eq!(&e.kind, &polc_lang::glob::GlobErrorKind::MixedDirForm, "`{}`", text);
+                    prop_assert_eq!(
+                        &e.kind,
+                        &polc_lang::glob::GlobErrorKind::MixedDirForm { all_end: true },
+                        "`{}`",
+                        text
+                    );
                 }
             }
         }

@@ -790,6 +790,10 @@ fn curated_dir_ops() -> Vec<(&'static str, Op)> {
         ),
         (
             "/usr/bin/d-a",
+            o(&["rmdir", "/d/a/e1"], a, vec![dir("/d/a/e1", Delete)]),
+        ),
+        (
+            "/usr/bin/d-a",
             o(&["delete", "/d/a/m0"], a, vec![file("/d/a/m0", Delete)]),
         ),
         // listing: the directory rule's path, and another directory.
@@ -848,13 +852,17 @@ fn curated_directory_rules_agree_with_the_evaluator() {
         g = g.probe_at(a);
     }
     for d in [
-        "/d/a/e0", "/d/a/l", "/d/a/o", "/d/b/ke", "/d/b/kl", "/d/b/ol",
+        "/d/a/e0", "/d/a/e1", "/d/a/l", "/d/a/o", "/d/b/ke", "/d/b/kl", "/d/b/ol",
     ] {
         g = g.dir(d);
     }
     for f in ["/d/a/m0", "/d/b/km", "/d/b/kr"] {
         g = g.file(f, 0o644, b"polc\n");
     }
+    // The kernel's denial records, for the denial mapping below.
+    let g = g
+        .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
+        .after("dmesg | grep -F 'apparmor=\"DENIED\"' | grep -F org.polc.dir");
     let mut pairs: Vec<Pair> = curated_dir_ops()
         .into_iter()
         .enumerate()
@@ -872,4 +880,30 @@ fn curated_directory_rules_agree_with_the_evaluator() {
     let mut tally = Tally::new("apparmor (curated directory rules)");
     tally.judge_all(&pairs, &run.results);
     common::conclude(&tally, pairs.len() - 1, CURATED_LIMITS);
+    // AppArmor names a refused directory with a trailing `/` (mkdir, rmdir, listing; the
+    // refusals of no rule are logged, those of `deny` rules are quiet): the denial
+    // mapping reads such a record as a request about a directory.
+    for (operation, path, right) in [
+        ("mkdir", "/d/a/z", Right::Create),
+        ("rmdir", "/d/a/e1", Right::Delete),
+        ("open", "/d/a/o", Right::List),
+    ] {
+        let name = format!("name=\"{path}/\"");
+        let line = run
+            .console
+            .lines()
+            .find(|l| l.contains(&format!("operation=\"{operation}\"")) && l.contains(&name))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no AppArmor record of {operation} {path}/ in the kernel log:\n{}",
+                    run.console
+                )
+            });
+        let d = polc_lang::denial::parse(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let requests: Vec<Request> = d.accesses.iter().filter_map(|a| a.request()).collect();
+        assert!(
+            requests.contains(&Request::dir(path, right)),
+            "{line}: {requests:?}"
+        );
+    }
 }

@@ -53,6 +53,7 @@ fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Orig
     FileRule {
         audit: false,
         owner: false,
+        dir_only: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,

@@ -164,7 +164,7 @@ fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<Strin
                 "{} {} {}",
                 r.effect.keyword(),
                 r.rights,
-                quote(r.glob.as_str())
+                quote(&r.path_text())
             );
             s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
             s
@@ -230,6 +230,7 @@ mod tests {
             files: vec![FileRule {
                 audit: false,
                 owner: false,
+                dir_only: false,
                 effect: Effect::Allow,
                 glob: Glob::parse("/usr/bin/x \"y\"").unwrap(),
                 rights: Rights::one(Right::Exec).insert(Right::Read),

@@ -120,18 +120,30 @@ pub fn validate_path(path: &str) -> Result<(), RequestError> {
     Ok(())
 }
 
-/// A file request: `right` on `path`.
+/// A file request: `right` on `path`. A path written with a trailing `/` (`/srv/cache/`)
+/// asks about a directory (directory-only rules apply); `/` is the root, a directory.
 pub fn file(path: &str, right: &str) -> Result<Request, RequestError> {
-    validate_path(path)?;
-    let right = Right::from_name(right).ok_or_else(|| RequestError::Right(right.to_string()))?;
-    Ok(Request::file(path, right))
+    file_request(path, right, false)
 }
 
 /// A file request on a file the process owns: `owner` rules apply.
 pub fn owned_file(path: &str, right: &str) -> Result<Request, RequestError> {
+    file_request(path, right, true)
+}
+
+fn file_request(path: &str, right: &str, owner: bool) -> Result<Request, RequestError> {
+    let (path, dir) = match path.strip_suffix('/') {
+        Some(p) if !p.is_empty() && !p.ends_with('/') => (p, true),
+        _ => (path, path == "/"),
+    };
     validate_path(path)?;
     let right = Right::from_name(right).ok_or_else(|| RequestError::Right(right.to_string()))?;
-    Ok(Request::owned_file(path, right))
+    Ok(Request::File {
+        path: path.to_string(),
+        right,
+        owner,
+        dir,
+    })
 }
 
 /// A network request written `OP:PROTO:PORT`, e.g. `connect:tcp:443` or `bind:udp:53`.

@@ -74,14 +74,23 @@ pub(crate) struct Atom {
     pub(crate) audit: bool,
     /// `owner` (file rules only): it applies to files the process owns.
     pub(crate) owner: bool,
+    /// A file rule's path ends with `/`: it applies to directories only.
+    pub(crate) dir_only: bool,
 }
 
 impl Atom {
     /// True when `b`'s qualifiers take nothing from `self`'s: `b` audits whatever `self`
-    /// audits and applies to every file `self` applies to. Only then can `b` make `self`
-    /// redundant (the lints' duplicates and shadowing).
+    /// audits and applies to every file `self` applies to (owned or not, directory or
+    /// not). Only then can `b` make `self` redundant (the lints' duplicates and
+    /// shadowing).
     pub(crate) fn quals_covered_by(&self, b: &Atom) -> bool {
-        (!self.audit || b.audit) && (!b.owner || self.owner)
+        (!self.audit || b.audit) && self.objects_covered_by(b)
+    }
+
+    /// True when `b` applies to every object `self` applies to: `b` is not `owner` unless
+    /// `self` is, nor directory-only unless `self` is.
+    pub(crate) fn objects_covered_by(&self, b: &Atom) -> bool {
+        (!b.owner || self.owner) && (!b.dir_only || self.dir_only)
     }
 }
 

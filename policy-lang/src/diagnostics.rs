@@ -83,6 +83,8 @@ codes! {
     ControlCharacter = "E0123", Error, "NUL or control character in a path", "paths may not contain NUL or control characters";
     MalformedGlob = "E0124", Error, "malformed glob", "globs use `*`, `**`, `?` and `{a,b}`; braces must balance and `***` is not allowed";
     DotComponent = "E0125", Error, "path has a `.` component", "write the normalized path without `.` components";
+    MixedDirForm = "E0126", Error, "some alternatives of a path end with `/` and others do not", "a trailing `/` makes a rule apply to directories only: end every alternative with `/` (write it once after the braces, `\"/srv/{a,b}/\"`), or none";
+    NotOnDirectory = "E0127", Error, "right that never applies to a directory", "a path ending with `/` denotes directories only, where only `create`, `delete`, `list` and `rename` apply: drop the other rights or the trailing `/`";
     BadAttach = "E0130", Error, "attach is not an absolute executable path", "attach names one executable: an absolute path without glob characters or trailing `/`";
     DuplicateDeclaration = "E0131", Error, "declared more than once", "keep one declaration";
     AsWithoutExec = "E0132", Error, "`as` on a rule without `exec`", "`as NAME` names the policy executed files run under; the rule must grant `exec`";

@@ -29,6 +29,10 @@ pub enum Request {
         /// apply only then.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         owner: bool,
+        /// The object is a directory: directory-only rules (a path written with a
+        /// trailing `/`) apply only then; other rules apply to objects of every type.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        dir: bool,
     },
     /// A network operation.
     Net {
@@ -90,9 +94,16 @@ impl Request {
             Request::File {
                 path,
                 right,
-                owner: false,
-            } => format!("{right} {path}"),
-            Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
+                owner,
+                dir,
+            } => {
+                let path = crate::ir::dir_path_text_of(path, *dir);
+                if *owner {
+                    format!("{right} {path} (owned by the process)")
+                } else {
+                    format!("{right} {path}")
+                }
+            }
             Request::Net { op, proto, port } => {
                 let op = match op {
                     NetOp::Connect => "connect",
@@ -152,6 +163,17 @@ impl Request {
             path: path.to_string(),
             right,
             owner: false,
+            dir: false,
+        }
+    }
+
+    /// A file request on a directory (directory-only rules apply).
+    pub fn dir(path: &str, right: Right) -> Request {
+        Request::File {
+            path: path.to_string(),
+            right,
+            owner: false,
+            dir: true,
         }
     }
 
@@ -161,6 +183,7 @@ impl Request {
             path: path.to_string(),
             right,
             owner: true,
+            dir: false,
         }
     }
 }
@@ -289,7 +312,8 @@ impl Decision {
 ///
 /// - File rules match when the rule's rights hold the requested right and its glob
 ///   matches the path; an `owner` rule matches only a request on a file the process
-///   owns. A path that is not a valid path ([`crate::glob::is_valid_path`]:
+///   owns, a directory-only rule ([`FileRule::dir_only`]) only a request on a
+///   directory. A path that is not a valid path ([`crate::glob::is_valid_path`]:
 ///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
 ///   matches no rule, so it is denied by default.
 /// - Network rules match operation, protocol and a port in the rule's range.
@@ -310,7 +334,12 @@ impl Decision {
 /// choice is unambiguous.
 pub fn evaluate(p: &Policy, r: &Request) -> Decision {
     match r {
-        Request::File { path, right, owner } => evaluate_file(p, path, *right, *owner),
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => evaluate_file(p, path, *right, *owner, *dir),
         Request::Net { op, proto, port } => decide(
             p.net
                 .iter()
@@ -389,9 +418,15 @@ pub fn evaluate_all(p: &Policy, path: &str) -> Vec<(Right, Decision)> {
 
 /// [`evaluate_all`], saying whether the process owns the file.
 pub fn evaluate_all_owned(p: &Policy, path: &str, owner: bool) -> Vec<(Right, Decision)> {
+    evaluate_all_of(p, path, owner, false)
+}
+
+/// [`evaluate_all`], saying whether the process owns the object and whether it is a
+/// directory.
+pub fn evaluate_all_of(p: &Policy, path: &str, owner: bool, dir: bool) -> Vec<(Right, Decision)> {
     Right::ALL
         .into_iter()
-        .map(|right| (right, evaluate_file(p, path, right, owner)))
+        .map(|right| (right, evaluate_file(p, path, right, owner, dir)))
         .collect()
 }
 
@@ -399,7 +434,7 @@ pub fn evaluate_all_owned(p: &Policy, path: &str, owner: bool) -> Vec<(Right, De
 pub fn allowed_rights(p: &Policy, path: &str) -> Rights {
     Right::ALL
         .into_iter()
-        .filter(|r| evaluate_file(p, path, *r, false).allowed)
+        .filter(|r| evaluate_file(p, path, *r, false, false).allowed)
         .collect()
 }
 
@@ -446,7 +481,7 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     }
 }
 
-fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool) -> Decision {
+fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool, dir: bool) -> Decision {
     if !is_valid_path(path) {
         return Decision::default_deny();
     }
@@ -454,7 +489,7 @@ fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool) -> Decision 
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rights.contains(right) && (owner || !f.owner) && f.glob.matches(path))
+        .filter(|(_, f)| f.decides(path, right, owner, dir))
         .collect();
     let mut decision = decide(
         matching

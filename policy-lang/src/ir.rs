@@ -16,7 +16,7 @@ pub use peer::Peer;
 pub use ptrace::{PtraceAccess, PtraceDir, PtraceRule};
 
 use crate::glob::Glob;
-use crate::rights::Rights;
+use crate::rights::{Right, Rights};
 use crate::span::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -309,6 +309,45 @@ pub struct FileRule {
     /// file's owner).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub owner: bool,
+    /// The path was written with a trailing `/`: the rule applies only to directories
+    /// (`glob` holds the paths without the slash).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dir_only: bool,
+}
+
+impl FileRule {
+    /// The rule's path as written in the language: the glob, with a trailing `/` when the
+    /// rule applies to directories only (`/srv/cache/`).
+    pub fn path_text(&self) -> String {
+        dir_path_text(&self.glob, self.dir_only)
+    }
+
+    /// True when the rule decides `right` on `path`, for an object the process owns or
+    /// not (`owner` rules apply only to owned files) and that is a directory or not
+    /// (directory-only rules apply only to directories). The evaluator's matching of file
+    /// rules, which `explain` and the diff's citations share.
+    pub fn decides(&self, path: &str, right: Right, owner: bool, dir: bool) -> bool {
+        self.rights.contains(right)
+            && (owner || !self.owner)
+            && (dir || !self.dir_only)
+            && self.glob.matches(path)
+    }
+}
+
+/// A glob as written in a file rule: with a trailing `/` when it denotes directories
+/// only (the root `/` is written `/` either way).
+pub fn dir_path_text(glob: &Glob, dir_only: bool) -> String {
+    dir_path_text_of(glob.as_str(), dir_only)
+}
+
+/// A path or glob text with a trailing `/` when it denotes a directory (the root `/` is
+/// written `/` either way): how rules and requests about directories are written.
+pub fn dir_path_text_of(path: &str, dir: bool) -> String {
+    if dir && path != "/" {
+        format!("{path}/")
+    } else {
+        path.to_string()
+    }
 }
 
 /// How an allowed exec runs the executable (with [`FileRule::exec_as`]).
@@ -552,7 +591,7 @@ pub struct Policy {
     /// Paths the package owns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owns: Vec<Owned>,
-    /// File rules, sorted by (effect, glob text, exec_as, owner, audit).
+    /// File rules, sorted by (effect, glob text, exec_as, owner, audit, dir_only).
     pub files: Vec<FileRule>,
     /// Network rules, sorted.
     pub net: Vec<NetRule>,

@@ -327,6 +327,7 @@ pub(super) fn atoms_in(
                 span,
                 audit,
                 owner,
+                dir_only: false,
             });
         };
         match &s.kind {
@@ -349,14 +350,23 @@ pub(super) fn atoms_in(
                     ast::ExecMode::Unconfined => ExecMode::Unconfined,
                 };
                 for p in paths {
-                    if let Some(glob) = env.glob(ws, unit, p, out) {
+                    if let Some((glob, dir_only)) = env.rule_path(ws, unit, p, rights, out) {
                         let subject = Subject::File {
                             glob,
                             rights,
                             exec_as: exec_as.clone(),
                             exec_mode,
                         };
-                        push(effect.node, subject, p.span);
+                        atoms.push(Atom {
+                            effect: effect.node.into(),
+                            subject,
+                            origin: o(),
+                            unit,
+                            span: p.span,
+                            audit,
+                            owner,
+                            dir_only,
+                        });
                     }
                 }
             }
@@ -455,9 +465,17 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 }
 
 fn merge(p: &mut Policy, atoms: &[Atom]) {
-    // `owner` and `audit` are part of every key (after the fields of v1, so that v1
-    // policies keep their order): an audited rule and a plain one never merge.
-    type FileKey = (Effect, String, Option<PolicyName>, ExecMode, bool, bool);
+    // `owner`, `audit` and `dir_only` are part of every key (after the fields of v1, so
+    // that v1 policies keep their order): an audited rule and a plain one never merge.
+    type FileKey = (
+        Effect,
+        String,
+        Option<PolicyName>,
+        ExecMode,
+        bool,
+        bool,
+        bool,
+    );
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
     let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange, bool), Vec<Origin>> = BTreeMap::new();
     let mut caps: BTreeMap<(Effect, String, bool), Vec<Origin>> = BTreeMap::new();
@@ -481,6 +499,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     *exec_mode,
                     a.owner,
                     a.audit,
+                    a.dir_only,
                 ))
                 .or_insert_with(|| (glob.clone(), Vec::new()))
                 .1
@@ -509,7 +528,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     p.files = files
         .into_iter()
         .map(
-            |((effect, _, exec_as, exec_mode, owner, audit), (glob, origins))| {
+            |((effect, _, exec_as, exec_mode, owner, audit, dir_only), (glob, origins))| {
                 let origins = merge_rights_origins(origins);
                 FileRule {
                     effect,
@@ -520,6 +539,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     origins,
                     audit,
                     owner,
+                    dir_only,
                 }
             },
         )

@@ -111,6 +111,27 @@ impl Rights {
     /// The empty set.
     pub const EMPTY: Rights = Rights(0);
 
+    /// The rights that can apply to a directory, the only ones a directory-only rule (a
+    /// path ending with `/`) may name: `create` (mkdir), `delete` (rmdir), `list` and
+    /// `rename`. Reading, writing or appending to a directory's contents, executing or
+    /// mapping it, locking it and hard-linking it are not operations polc gives a
+    /// directory (the kernel refuses most; AppArmor allows none of them by a rule on a
+    /// directory).
+    pub const ON_DIRECTORIES: Rights = Rights(
+        (1 << Right::Create as u16)
+            | (1 << Right::Delete as u16)
+            | (1 << Right::List as u16)
+            | (1 << Right::Rename as u16),
+    );
+
+    /// The rights a trailing `/` narrows: those that apply to directories and to other
+    /// objects (`create`, `delete`, `rename`). `list` applies to directories only, so a
+    /// rule for it says the same with or without the slash, and is written without
+    /// (the importer, `explain` and `suggest` write directory rules for these only).
+    pub const NARROWED_ON_DIRECTORIES: Rights = Rights(
+        (1 << Right::Create as u16) | (1 << Right::Delete as u16) | (1 << Right::Rename as u16),
+    );
+
     /// A set holding one right.
     pub fn one(r: Right) -> Rights {
         Rights(r.bit())

@@ -84,9 +84,13 @@ fn apparmor_mask_letters_map_to_rights() {
         parse(&l[3]).unwrap().accesses,
         vec![file("/usr/bin/scp", Right::Exec)]
     );
+    // A directory (AppArmor's trailing `/`).
     assert_eq!(
         parse(&l[4]).unwrap().accesses,
-        vec![file("/etc/ssl/private", Right::List)]
+        vec![Access::File {
+            path: PathHint::Directory("/etc/ssl/private".into()),
+            right: Right::List
+        }]
     );
     assert_eq!(
         parse(&l[7]).unwrap().accesses,
@@ -377,4 +381,33 @@ fn ptrace_unix_and_signals_from_unconfined_map_to_requests() {
     // siginh is not a signal.
     let d = record("selinux.log", "{ siginh }");
     assert!(matches!(d.accesses[..], [Access::Unmapped { .. }]));
+}
+
+/// Directories are named with a trailing `/` by AppArmor and `tclass=dir` by SELinux: the
+/// requests ask about a directory, so directory-only rules decide them.
+#[test]
+fn directory_records_ask_about_directories() {
+    let dir = |p: &str, right| Access::File {
+        path: PathHint::Directory(p.into()),
+        right,
+    };
+    let find = |file: &str, needle: &str| {
+        let l = lines(file);
+        let line = l.iter().find(|x| x.contains(needle)).unwrap().clone();
+        parse(&line).unwrap().accesses
+    };
+    let mkdir = find("apparmor.log", "operation=\"mkdir\"");
+    assert_eq!(mkdir, vec![dir("/srv/spool", Right::Create)]);
+    assert_eq!(
+        mkdir[0].request(),
+        Some(polc_lang::eval::Request::dir("/srv/spool", Right::Create))
+    );
+    assert_eq!(
+        find("apparmor.log", "operation=\"rmdir\""),
+        vec![dir("/srv/cache", Right::Delete)]
+    );
+    assert_eq!(
+        find("selinux.log", "{ rmdir }"),
+        vec![dir("/srv/cache", Right::Delete)]
+    );
 }

@@ -36,7 +36,15 @@ const PORTS: &[u16] = &[1, 22, 80, 443, 1024, 8080, 8089, 65535];
 /// One rule of any kind, as generated.
 #[derive(Clone, Debug)]
 enum Spec {
-    File(Effect, &'static str, Rights, Option<&'static str>),
+    /// Effect, glob, rights, transition, and the objects it applies to: `(owner,
+    /// dir_only)`.
+    File(
+        Effect,
+        &'static str,
+        Rights,
+        Option<&'static str>,
+        (bool, bool),
+    ),
     Net(Effect, NetOp, Proto, u16, u16),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, &'static str, Vec<&'static str>),
@@ -51,15 +59,25 @@ fn some_rights() -> impl Strategy<Value = Rights> {
         .prop_map(|v| v.into_iter().collect::<Rights>().with_implied())
 }
 
+/// Which objects a file rule applies to, `(owner, dir_only)`: mostly all of them.
+fn kind() -> impl Strategy<Value = (bool, bool)> {
+    prop_oneof![
+        6 => Just((false, false)),
+        2 => Just((false, true)),
+        1 => Just((true, false)),
+        1 => Just((true, true)),
+    ]
+}
+
 fn spec() -> impl Strategy<Value = Spec> {
     prop_oneof![
-        6 => (effect(), select(GLOBS), some_rights(), select(TARGETS)).prop_map(|(e, g, r, t)| {
+        6 => (effect(), select(GLOBS), some_rights(), select(TARGETS), kind()).prop_map(|(e, g, r, t, k)| {
             let t = if e == Effect::Allow && r.contains(Right::Exec) { t } else { None };
-            Spec::File(e, g, r, t)
+            Spec::File(e, g, r, t, k)
         }),
         // Exec rules with transitions, often.
         2 => (select(GLOBS), select(TARGETS)).prop_map(|(g, t)| {
-            Spec::File(Effect::Allow, g, Rights::one(Right::Exec), t)
+            Spec::File(Effect::Allow, g, Rights::one(Right::Exec), t, (false, false))
         }),
         1 => (effect(), select(vec![NetOp::Connect, NetOp::Bind]), select(vec![Proto::Tcp, Proto::Udp]),
               select(PORTS), select(PORTS))
@@ -76,7 +94,11 @@ fn build(file: &str, specs: &[Spec]) -> Policy {
     for (i, s) in specs.iter().enumerate() {
         let o = at(file, i + 1);
         match s {
-            Spec::File(e, g, r, t) => p.files.push(file_rule(*e, g, *r, *t, o)),
+            Spec::File(e, g, r, t, (owner, dir_only)) => {
+                let mut f = file_rule(*e, g, *r, *t, o);
+                (f.owner, f.dir_only) = (*owner, *dir_only);
+                p.files.push(f);
+            }
             Spec::Net(e, op, pr, lo, hi) => p.net.push(net_rule(*e, *op, *pr, *lo, *hi, o)),
             Spec::Cap(e, c) => p.capabilities.push(cap_rule(*e, c, o)),
             Spec::Signal(e, d, peer, sigs) => p.signals.push(signal_rule(*e, *d, peer, sigs, o)),

@@ -238,6 +238,7 @@ fn invalid_paths_are_denied_by_default() {
         p.files.push(polc_lang::ir::FileRule {
             audit: false,
             owner: false,
+            dir_only: false,
             effect: Allow,
             glob: polc_lang::glob::Glob::parse("/**").unwrap(),
             rights: Rights::one(Right::Read),
@@ -249,6 +250,7 @@ fn invalid_paths_are_denied_by_default() {
             p.files.push(polc_lang::ir::FileRule {
                 audit: false,
                 owner: false,
+                dir_only: false,
                 effect: Allow,
                 glob: g,
                 rights: Rights::one(Right::Read),

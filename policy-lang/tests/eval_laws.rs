@@ -62,7 +62,15 @@ fn dir() -> impl Strategy<Value = SignalDir> {
 /// One rule of any kind, to add to a policy.
 #[derive(Clone, Debug)]
 enum AnyRule {
-    File(Effect, &'static str, Rights, Option<&'static str>),
+    /// Effect, glob, rights, transition, and the objects it applies to: `(owner,
+    /// dir_only)`.
+    File(
+        Effect,
+        &'static str,
+        Rights,
+        Option<&'static str>,
+        (bool, bool),
+    ),
     Net(Effect, NetOp, Proto, (u16, u16)),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, &'static str, Vec<&'static str>),
@@ -70,8 +78,8 @@ enum AnyRule {
 
 fn any_rule_with(eff: impl Strategy<Value = Effect> + Clone) -> impl Strategy<Value = AnyRule> {
     prop_oneof![
-        3 => (eff.clone(), select(GLOBS), rights_set(), select(TARGETS)).prop_map(
-            |(e, g, r, t)| AnyRule::File(e, g, r, if e == Effect::Allow && r.contains(Right::Exec) { t } else { None })
+        3 => (eff.clone(), select(GLOBS), rights_set(), select(TARGETS), kind()).prop_map(
+            |(e, g, r, t, k)| AnyRule::File(e, g, r, if e == Effect::Allow && r.contains(Right::Exec) { t } else { None }, k)
         ),
         1 => (eff.clone(), op(), proto(), port_range()).prop_map(|(e, o, p, r)| AnyRule::Net(e, o, p, r)),
         1 => (eff.clone(), select(CAPS)).prop_map(|(e, c)| AnyRule::Cap(e, c)),
@@ -83,7 +91,11 @@ fn any_rule_with(eff: impl Strategy<Value = Effect> + Clone) -> impl Strategy<Va
 fn add(p: &mut Policy, rule: &AnyRule) {
     let line = p.files.len() + p.net.len() + p.capabilities.len() + p.signals.len() + 1;
     match rule {
-        AnyRule::File(e, g, r, t) => p.files.push(file(*e, g, *r, *t, line)),
+        AnyRule::File(e, g, r, t, (owner, dir_only)) => {
+            let mut f = file(*e, g, *r, *t, line);
+            (f.owner, f.dir_only) = (*owner, *dir_only);
+            p.files.push(f);
+        }
         AnyRule::Net(e, o, pr, (lo, hi)) => p.net.push(net(*e, *o, *pr, *lo, *hi, line)),
         AnyRule::Cap(e, c) => p.capabilities.push(cap(*e, c, line)),
         AnyRule::Signal(e, d, peer, s) => p.signals.push(signal(*e, *d, peer, s, line)),
@@ -100,9 +112,30 @@ fn arb_policy() -> impl Strategy<Value = Policy> {
     })
 }
 
+/// Which objects a file rule applies to, `(owner, dir_only)`: mostly all of them.
+fn kind() -> impl Strategy<Value = (bool, bool)> {
+    prop_oneof![
+        6 => Just((false, false)),
+        2 => Just((false, true)),
+        1 => Just((true, false)),
+        1 => Just((true, true)),
+    ]
+}
+
+/// A file request on an object of each kind: owned or not, directory or not.
+fn file_request(path: &str, right: Right, (owner, dir): (bool, bool)) -> Request {
+    Request::File {
+        path: path.to_string(),
+        right,
+        owner,
+        dir,
+    }
+}
+
 fn arb_request() -> impl Strategy<Value = Request> {
     prop_oneof![
-        4 => (select(PATHS), right()).prop_map(|(p, r)| Request::file(p, r)),
+        4 => (select(PATHS), right(), (any::<bool>(), any::<bool>()))
+            .prop_map(|(p, r, k)| file_request(p, r, k)),
         1 => (op(), proto(), prop_oneof![select(PORTS), any::<u16>()])
             .prop_map(|(o, p, port)| Request::net(o, p, port)),
         1 => select(CAPS).prop_map(Request::capability),
@@ -116,7 +149,9 @@ fn all_requests() -> Vec<Request> {
     let mut v = Vec::new();
     for p in PATHS {
         for r in Right::ALL {
-            v.push(Request::file(p, r));
+            for k in [(false, false), (false, true), (true, false), (true, true)] {
+                v.push(file_request(p, r, k));
+            }
         }
     }
     for o in [NetOp::Connect, NetOp::Bind] {
@@ -164,9 +199,20 @@ fn deciding_contents(p: &Policy, d: &Decision) -> Vec<String> {
 /// Whether a rule of the policy matches the request, computed rule by rule.
 fn rule_matches(p: &Policy, kind: RuleKind, i: usize, r: &Request) -> bool {
     match (kind, r) {
-        (RuleKind::File, Request::File { path, right, owner }) => {
+        (
+            RuleKind::File,
+            Request::File {
+                path,
+                right,
+                owner,
+                dir,
+            },
+        ) => {
             let f = &p.files[i];
-            f.rights.contains(*right) && (*owner || !f.owner) && f.glob.matches(path)
+            f.rights.contains(*right)
+                && (*owner || !f.owner)
+                && (*dir || !f.dir_only)
+                && f.glob.matches(path)
         }
         (RuleKind::Net, Request::Net { op, proto, port }) => {
             let n = &p.net[i];
@@ -343,7 +389,9 @@ proptest! {
         for path in PATHS {
             for right in target.rights.iter() {
                 if target.glob.matches(path) {
-                    let d = evaluate(&q, &Request::file(path, right));
+                    // On an object the rule (and so the deny) applies to.
+                    let kind = (target.owner, target.dir_only);
+                    let d = evaluate(&q, &file_request(path, right, kind));
                     prop_assert!(!d.allowed);
                     prop_assert_eq!(d.reason, Reason::Denied);
                 }
@@ -385,7 +433,7 @@ proptest! {
             }
             if let Ok(g) = Glob::parse(&candidate) {
                 let mut q = policy();
-                q.files.push(polc_lang::ir::FileRule { audit: false, owner: false,
+                q.files.push(polc_lang::ir::FileRule { audit: false, owner: false, dir_only: false,
                     effect: Effect::Allow,
                     glob: g,
                     rights: Rights::one(r),

@@ -68,6 +68,10 @@ fn access() -> impl Strategy<Value = Access> {
             .prop_map(|(d, n, right)| Access::File { path: PathHint::Exact(format!("{d}/{n}")), right }),
         2 => (prop::sample::select(DIRS.to_vec()), prop::sample::select(vec![Right::Create, Right::Delete, Right::Rename]))
             .prop_map(|(d, right)| Access::File { path: PathHint::ChildOf(d.to_string()), right }),
+        // A directory (AppArmor's trailing `/`, SELinux's `tclass=dir`).
+        2 => (prop::sample::select(DIRS.to_vec()), prop::sample::select(NAMES.to_vec()),
+              prop::sample::select(vec![Right::Create, Right::Delete, Right::Rename, Right::List, Right::Read]))
+            .prop_map(|(d, n, right)| Access::File { path: PathHint::Directory(format!("{d}/{n}")), right }),
         1 => (prop::sample::select(vec![NetOp::Connect, NetOp::Bind]), 1u16..3000)
             .prop_map(|(op, port)| Access::Net { op: Some(op), proto: Proto::Tcp, port: Some(port) }),
         1 => prop::sample::select(vec!["chown", "net_bind_service", "setuid"])

@@ -211,7 +211,7 @@ fn change(s: &mut String, c: &Change) {
                 "{sign} {} {}{}",
                 rights_words(f.rights),
                 f.paths,
-                owner_note(f.owner)
+                kind_note(f.owner, f.dir)
             );
             witness(s, f.witness.as_deref());
             sides(s, f.direction, &f.old, &f.new);
@@ -230,7 +230,7 @@ fn change(s: &mut String, c: &Change) {
                 s,
                 "{sign} exec {}{}: {}, was: {}",
                 t.paths,
-                owner_note(t.owner),
+                kind_note(t.owner, t.dir),
                 runs(&t.new_as, t.new_mode),
                 runs(&t.old_as, t.old_mode)
             );
@@ -351,11 +351,18 @@ fn witness(s: &mut String, w: Option<&str>) {
     }
 }
 
-/// Which files a change concerns, when `owner` rules make it depend on the owner.
-fn owner_note(owner: Option<bool>) -> &'static str {
-    match owner {
-        None => "",
-        Some(true) => " (files the process owns)",
-        Some(false) => " (files the process does not own)",
+/// Which objects a change concerns, when `owner` rules make it depend on the owner or
+/// directory-only rules on whether the object is a directory.
+fn kind_note(owner: Option<bool>, dir: Option<bool>) -> String {
+    let what = match dir {
+        None => "files",
+        Some(true) => "directories",
+        Some(false) => "objects other than directories",
+    };
+    match (owner, dir) {
+        (None, None) => String::new(),
+        (None, Some(_)) => format!(" ({what})"),
+        (Some(true), _) => format!(" ({what} the process owns)"),
+        (Some(false), _) => format!(" ({what} the process does not own)"),
     }
 }

@@ -54,6 +54,7 @@ fn policy() -> Policy {
             FileRule {
                 audit: false,
                 owner: false,
+                dir_only: false,
                 effect: if i % 10 == 9 {
                     Effect::Deny
                 } else {

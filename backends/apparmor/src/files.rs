@@ -219,8 +219,14 @@ enum Share {
     All,
 }
 
-fn share(r: Right, pred: impl Fn(Op) -> bool) -> Share {
-    let ops = ops(r);
+/// How much of a right's operations `pred` holds for: of all of them, or for a
+/// directory-only rule of those on the directory form only.
+fn share(r: Right, dir_only: bool, pred: impl Fn(Op) -> bool) -> Share {
+    let ops: Vec<Op> = ops(r)
+        .iter()
+        .copied()
+        .filter(|o| !dir_only || matches!(o.0, Form::Dir))
+        .collect();
     let n = ops.iter().filter(|o| pred(**o)).count();
     if n == 0 {
         Share::None
@@ -254,10 +260,11 @@ fn list(rights: &[(Right, Share)]) -> String {
     }
 }
 
-/// The fidelity of each of an allow rule's rights, grouped.
-pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
+/// The fidelity of each of an allow rule's rights, grouped. A directory-only rule
+/// (`dir_only`) emits its directory form only and is judged on directories only.
+pub(crate) fn allow_parts(rights: Rights, inherit: bool, dir_only: bool) -> Vec<Part> {
     use polc_lang::fidelity::Fidelity;
-    let allow_letters = |r: Right| allow_letters(r, inherit);
+    let allow_letters = |r: Right| only_dirs(allow_letters(r, inherit), dir_only);
     let all: FormLetters = rights
         .iter()
         .map(allow_letters)
@@ -266,7 +273,7 @@ pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
         Right::ALL
             .into_iter()
             .filter(|s| !rights.contains(*s))
-            .map(|s| (s, share(s, |o| op_allowed(o, fl))))
+            .map(|s| (s, share(s, dir_only, |o| op_allowed(o, fl))))
             .filter(|(_, sh)| *sh != Share::None)
             .collect()
     };
@@ -285,7 +292,7 @@ pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
         let mut ex = extras(fl);
         for j in &joint {
             if !ex.iter().any(|(x, _)| x == j) {
-                ex.push((*j, share(*j, |o| op_allowed(o, all))));
+                ex.push((*j, share(*j, dir_only, |o| op_allowed(o, all))));
             }
         }
         ex.sort_by_key(|(x, _)| *x);
@@ -307,7 +314,7 @@ pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
                 reason: "AppArmor refuses a hard link whose other permissions exceed the target's"
                     .into(),
             }
-        } else if share(r, |o| op_allowed(o, all)) != Share::All {
+        } else if share(r, dir_only, |o| op_allowed(o, all)) != Share::All {
             let reason = if r == Right::Lock {
                 "AppArmor also requires `w` for write locks: only read locks are allowed".into()
             } else {
@@ -333,9 +340,11 @@ pub(crate) fn allow_parts(rights: Rights, inherit: bool) -> Vec<Part> {
     parts
 }
 
-/// The fidelity of each of a deny rule's rights, grouped.
-pub(crate) fn deny_parts(rights: Rights) -> Vec<Part> {
+/// The fidelity of each of a deny rule's rights, grouped (`dir_only`: as for
+/// [`allow_parts`]).
+pub(crate) fn deny_parts(rights: Rights, dir_only: bool) -> Vec<Part> {
     use polc_lang::fidelity::Fidelity;
+    let deny_letters = |r: Right| only_dirs(deny_letters(r), dir_only);
     let all: FormLetters = rights
         .iter()
         .map(deny_letters)
@@ -346,10 +355,10 @@ pub(crate) fn deny_parts(rights: Rights) -> Vec<Part> {
         let ex: Vec<(Right, Share)> = Right::ALL
             .into_iter()
             .filter(|s| !rights.contains(*s))
-            .map(|s| (s, share(s, |o| op_blocked(o, fl))))
+            .map(|s| (s, share(s, dir_only, |o| op_blocked(o, fl))))
             .filter(|(_, sh)| *sh != Share::None)
             .collect();
-        let part = if share(r, |o| op_blocked(o, all)) != Share::All {
+        let part = if share(r, dir_only, |o| op_blocked(o, all)) != Share::All {
             Part {
                 rights: Rights::one(r),
                 fidelity: Fidelity::Widened,
@@ -387,9 +396,15 @@ fn merge_part(parts: &mut Vec<Part>, p: Part) {
     }
 }
 
-/// The permissions a rule with these rights emits.
-pub(crate) fn letters(effect_deny: bool, rights: Rights, inherit: bool) -> FormLetters {
-    rights
+/// The permissions a rule with these rights emits (a directory-only rule: on the
+/// directory form only).
+pub(crate) fn letters(
+    effect_deny: bool,
+    rights: Rights,
+    inherit: bool,
+    dir_only: bool,
+) -> FormLetters {
+    let fl = rights
         .iter()
         .map(|r| {
             if effect_deny {
@@ -398,7 +413,17 @@ pub(crate) fn letters(effect_deny: bool, rights: Rights, inherit: bool) -> FormL
                 allow_letters(r, inherit)
             }
         })
-        .fold(FormLetters::default(), FormLetters::union)
+        .fold(FormLetters::default(), FormLetters::union);
+    only_dirs(fl, dir_only)
+}
+
+/// The letters of the directory form only, for a directory-only rule.
+fn only_dirs(fl: FormLetters, dir_only: bool) -> FormLetters {
+    if dir_only {
+        FormLetters::new(NONE, fl.dir)
+    } else {
+        fl
+    }
 }
 
 #[cfg(test)]
@@ -442,15 +467,15 @@ mod tests {
             ("rename", Widened, Narrowed),
         ];
         for (r, allow, deny) in cases {
-            let a = allow_parts(rs(&[r]), false);
+            let a = allow_parts(rs(&[r]), false, false);
             assert_eq!(a.len(), 1, "{r}");
             assert_eq!(a[0].fidelity, *allow, "allow {r}: {}", a[0].reason);
-            let d = deny_parts(rs(&[r]));
+            let d = deny_parts(rs(&[r]), false);
             assert_eq!(d[0].fidelity, *deny, "deny {r}: {}", d[0].reason);
         }
         // `write` implies `append`.
         assert_eq!(
-            summary(&allow_parts(rs(&["write"]), false)),
+            summary(&allow_parts(rs(&["write"]), false, false)),
             vec![
                 ("write".to_string(), Widened),
                 ("append".to_string(), Exact)
@@ -460,13 +485,13 @@ mod tests {
 
     #[test]
     fn reasons_name_the_extra_rights() {
-        let p = allow_parts(rs(&["create"]), false);
+        let p = allow_parts(rs(&["create"]), false, false);
         assert_eq!(
             p[0].reason,
             "AppArmor grants `w` on the file and the directory (`PATH/`), which also allows \
              write, append, delete and part of rename"
         );
-        let p = deny_parts(rs(&["read"]));
+        let p = deny_parts(rs(&["read"]), false);
         assert_eq!(
             p[0].reason,
             "AppArmor refuses `r`, which also refuses part of rename"
@@ -475,13 +500,13 @@ mod tests {
 
     #[test]
     fn inherited_exec_also_maps() {
-        let p = allow_parts(rs(&["exec"]), true);
+        let p = allow_parts(rs(&["exec"]), true, false);
         assert_eq!(p[0].fidelity, Fidelity::Widened);
         assert_eq!(
             p[0].reason,
             "AppArmor grants `ix` (compiled by AppArmor as `mix`), which also allows map-exec"
         );
-        let p = allow_parts(rs(&["exec", "map-exec"]), true);
+        let p = allow_parts(rs(&["exec", "map-exec"]), true, false);
         assert_eq!(
             summary(&p),
             vec![("exec map-exec".to_string(), Fidelity::Exact)]
@@ -490,7 +515,7 @@ mod tests {
 
     #[test]
     fn manage_is_exact_but_for_link() {
-        let p = allow_parts(rs(&["manage"]), false);
+        let p = allow_parts(rs(&["manage"]), false, false);
         assert_eq!(
             summary(&p),
             vec![
@@ -507,6 +532,7 @@ mod tests {
     fn lock_with_write_is_exact() {
         let p = allow_parts(
             rs(&["lock"]).union(rs(&["write", "create", "delete", "rename", "read"])),
+            false,
             false,
         );
         assert!(p
@@ -526,20 +552,36 @@ mod tests {
                 .filter(|(i, _)| bits & (1 << i) != 0)
                 .map(|(_, r)| *r)
                 .collect();
-            for (deny, inherit) in [(false, false), (false, true), (true, false)] {
+            let kinds = [
+                (false, false, false),
+                (false, true, false),
+                (true, false, false),
+                (false, false, true),
+                (true, false, true),
+            ];
+            for (deny, inherit, dir_only) in kinds {
+                if dir_only && !rights.is_subset(Rights::ON_DIRECTORIES) {
+                    continue;
+                }
                 let parts = if deny {
-                    deny_parts(rights)
+                    deny_parts(rights, dir_only)
                 } else {
-                    allow_parts(rights, inherit)
+                    allow_parts(rights, inherit, dir_only)
                 };
                 let covered = parts.iter().fold(Rights::EMPTY, |a, p| a.union(p.rights));
                 assert_eq!(covered, rights);
-                let fl = letters(deny, rights, inherit);
+                let fl = letters(deny, rights, inherit, dir_only);
+                if dir_only {
+                    assert!(
+                        fl.file.is_empty(),
+                        "{rights}: a file form for a directory rule"
+                    );
+                }
                 for s in Right::ALL {
                     let touched = if deny {
-                        share(s, |o| op_blocked(o, fl))
+                        share(s, dir_only, |o| op_blocked(o, fl))
                     } else {
-                        share(s, |o| op_allowed(o, fl))
+                        share(s, dir_only, |o| op_allowed(o, fl))
                     };
                     if rights.contains(s) {
                         let ok = if deny {

@@ -83,7 +83,7 @@ fn file_rule_text(r: &FileRule) -> String {
         r.effect.keyword(),
         if r.owner { " owner" } else { "" },
         r.rights,
-        quote_line(r.glob.as_str())
+        quote_line(&r.path_text())
     );
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s
@@ -112,7 +112,8 @@ fn files(
             ExecMode::Fallback => true,
             ExecMode::Child | ExecMode::Unconfined => false,
         };
-        let fl = files::letters(deny, rule.rights, inherit);
+        // A directory-only rule emits the directory form (`PATH/`) only.
+        let fl = files::letters(deny, rule.rights, inherit, rule.dir_only);
         let transition = match (&rule.exec_as, rule.exec_mode, deny) {
             (_, _, true) => None,
             (_, ExecMode::Unconfined, false) => Some(Transition::Unconfined),
@@ -144,9 +145,9 @@ fn files(
             }
         }
         let parts = if deny {
-            files::deny_parts(rule.rights)
+            files::deny_parts(rule.rights, rule.dir_only)
         } else {
-            files::allow_parts(rule.rights, inherit)
+            files::allow_parts(rule.rights, inherit, rule.dir_only)
         };
         for mut p in parts {
             if forms.repeat && p.fidelity == Fidelity::Exact {

@@ -245,7 +245,14 @@ impl Ctx<'_> {
             .policy
             .files
             .iter()
-            .any(|f| f.effect == Effect::Allow && f.rights.contains(r) && e.is_subset(&f.glob));
+            // A directory-only allow covers directories only, not what a grant gives
+            // every object of `e`.
+            .any(|f| {
+                f.effect == Effect::Allow
+                    && !f.dir_only
+                    && f.rights.contains(r)
+                    && e.is_subset(&f.glob)
+            });
         allowed
             && !self
                 .denies
@@ -308,7 +315,7 @@ impl Ctx<'_> {
                 }
                 _ => {
                     let (mut v, cover) = self.place(i, r, Rights::one(r), &alts)?;
-                    v.and(self.side_effects(r, &cover));
+                    v.and(self.side_effects(r, &cover, rule.dir_only));
                     v
                 }
             };
@@ -330,8 +337,9 @@ impl Ctx<'_> {
         Ok(out)
     }
 
-    /// Widenings that come from what Landlock's rights imply beyond the right itself.
-    fn side_effects(&self, r: Right, cover: &[Glob]) -> Verdict {
+    /// Widenings that come from what Landlock's rights imply beyond the right itself. A
+    /// directory-only rule's `create` is `make_dir` alone, which links no file.
+    fn side_effects(&self, r: Right, cover: &[Glob], dir_only: bool) -> Verdict {
         let mut v = Verdict::exact();
         for c in cover {
             match r {
@@ -346,7 +354,7 @@ impl Ctx<'_> {
                      not grant `read` too, the file cannot be executed",
                 )),
                 Right::Create => {
-                    if !self.absorbed(c, Right::Link) {
+                    if !dir_only && !self.absorbed(c, Right::Link) {
                         v.and(Verdict::new(
                             Fidelity::Widened,
                             "in Landlock, the right to create in a directory also allows \
@@ -801,6 +809,13 @@ impl Ctx<'_> {
                     (Check::Never, _) => Verdict::new(
                         Fidelity::Unsupported,
                         format!("Landlock cannot restrict `{r}`: it is allowed everywhere"),
+                    ),
+                    _ if rule.dir_only => Verdict::new(
+                        Fidelity::Narrowed,
+                        format!(
+                            "Landlock refuses by not granting: `{r}` is withheld on these paths \
+                             for every type of file, not for directories only"
+                        ),
                     ),
                     _ => Verdict::exact(),
                 };

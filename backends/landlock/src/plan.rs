@@ -285,9 +285,11 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     let mut paths = Vec::new();
     for ((path, ty), from) in &files.grants {
         let mut access = FsAccess::EMPTY;
-        for rights in from.values() {
+        for (rule, rights) in from {
+            // A directory-only rule makes and removes directories only.
+            let dir_only = policy.files.get(*rule).is_some_and(|f| f.dir_only);
             for r in rights.iter() {
-                access |= fs_bits(r, abi);
+                access |= fs_bits(r, abi) & dir_bits(dir_only);
             }
         }
         if *ty == PathType::File {
@@ -566,6 +568,16 @@ fn entry(
         .collect()
 }
 
+/// The Landlock rights a directory-only rule may use: those about directories
+/// (`make_dir`, `remove_dir`, `read_dir`, `refer`); every right for other rules.
+fn dir_bits(dir_only: bool) -> FsAccess {
+    if dir_only {
+        FsAccess::MAKE_DIR | FsAccess::REMOVE_DIR | FsAccess::READ_DIR | FsAccess::REFER
+    } else {
+        FsAccess::all(u8::MAX)
+    }
+}
+
 fn file_text(rule: &polc_lang::ir::FileRule) -> String {
     let mut s = format!(
         "{}{}{} {} \"{}\"",
@@ -573,7 +585,7 @@ fn file_text(rule: &polc_lang::ir::FileRule) -> String {
         rule.effect.keyword(),
         if rule.owner { " owner" } else { "" },
         rule.rights,
-        rule.glob
+        rule.path_text()
     );
     s.push_str(&rule.exec_mode.suffix(rule.exec_as.as_ref()));
     s

@@ -46,6 +46,11 @@ const GLOBS: &[&str] = &[
     "T/d0/x",
     "T/d0",
     "T/d1/s0",
+    // Directory-only rules (their rights kept to those that apply to a directory).
+    "T/**/",
+    "T/d0/*/",
+    "T/d{0,1}/",
+    "T/*/n0/",
 ];
 
 const RIGHTS: [Right; 9] = [
@@ -127,13 +132,18 @@ fn at(root: &str, rel: &str) -> String {
 fn rule_lines(c: &Case, root: &str, port: u16) -> Vec<String> {
     let mut lines = Vec::new();
     for (deny, mask, g) in &c.files {
-        let rights: Vec<&str> = RIGHTS
+        let glob = GLOBS[*g].replace('T', root);
+        let dir_only = glob.ends_with('/');
+        let mut rights: Vec<&str> = RIGHTS
             .iter()
             .enumerate()
             .filter(|(i, _)| mask & (1 << i) != 0)
+            .filter(|(_, r)| !dir_only || Rights::ON_DIRECTORIES.contains(**r))
             .map(|(_, r)| r.name())
             .collect();
-        let glob = GLOBS[*g].replace('T', root);
+        if rights.is_empty() {
+            rights.push(if mask % 2 == 0 { "create" } else { "list" });
+        }
         let effect = if *deny { "deny" } else { "allow" };
         lines.push(format!("{effect} {} \"{glob}\"", rights.join(" ")));
     }
@@ -167,17 +177,22 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
         let p = at(root, rng.pick(EXECS));
         ops.push((format!("exec:{p}"), vec![file(&p, Right::Exec)]));
     }
+    // Operations on directories ask about a directory (directory-only rules apply).
+    let dir = |p: &str, r: Right| Request::dir(p, r);
     for _ in 0..8 {
         let p = at(root, rng.pick(DIRS));
-        ops.push((format!("list:{p}"), vec![file(&p, Right::List)]));
+        ops.push((format!("list:{p}"), vec![dir(&p, Right::List)]));
     }
     for k in 0..10 {
         let p = at(
             root,
             format!("{}/n{k}", rng.pick(DIRS)).trim_start_matches('/'),
         );
-        let op = if k % 3 == 0 { "mkdir" } else { "create" };
-        ops.push((format!("{op}:{p}"), vec![file(&p, Right::Create)]));
+        if k % 3 == 0 {
+            ops.push((format!("mkdir:{p}"), vec![dir(&p, Right::Create)]));
+        } else {
+            ops.push((format!("create:{p}"), vec![file(&p, Right::Create)]));
+        }
     }
     for _ in 0..6 {
         let port = port + rng.below(12) as u16;

@@ -484,3 +484,36 @@ fn an_accepted_glob_is_granted_on_its_literal_directory_instead_of_expanded() {
         Err(Error::Strict { .. })
     ));
 }
+
+#[test]
+fn directory_only_rules_make_and_remove_directories_only() {
+    let t = image();
+    let cfg = config(t.path(), 7);
+    let p = plan(
+        &load_text(
+            "policy org.example.dirs {\n    allow create delete \"/srv/www/**/\"\n    allow list \"/srv/www/*/\"\n}\n",
+        ),
+        &cfg,
+    )
+    .unwrap();
+    let json = p
+        .to_json()
+        .replace(&t.path().display().to_string(), "[ROOT]");
+    // The v1 twin grants every make_* and remove_file; the directory-only rule grants
+    // make_dir and remove_dir alone (the handled rights, listed first, name them all).
+    let paths = json.split("\"paths\"").nth(1).unwrap();
+    assert!(paths.contains("make_dir"), "{json}");
+    assert!(paths.contains("remove_dir"), "{json}");
+    for other in [
+        "make_reg",
+        "make_sym",
+        "make_fifo",
+        "make_sock",
+        "make_char",
+        "make_block",
+        "remove_file",
+    ] {
+        assert!(!paths.contains(other), "{other} granted: {json}");
+    }
+    insta::assert_snapshot!("directory-only", json);
+}

@@ -43,9 +43,9 @@ struct Ctx<'a> {
     granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, BTreeSet<&'static str>>>,
     fc_given: bool,
     unresolved: Vec<Unresolved>,
-    /// [`Ctx::union_for`] of each right and effect asked already: it is asked once per
-    /// rule, and building it reads every rule (10,000 rules took minutes).
-    unions: Vec<((Right, Effect), Option<usize>)>,
+    /// [`Ctx::union_for`] of each right, effect and object kind asked already: it is
+    /// asked once per rule, and building it reads every rule (10,000 rules took minutes).
+    unions: Vec<((Right, Effect, bool), Option<usize>)>,
 }
 
 impl Ctx<'_> {
@@ -74,8 +74,11 @@ impl Ctx<'_> {
             .extend(perms.iter().copied());
     }
 
-    fn union_for(&mut self, r: Right, effect: Effect) -> Option<usize> {
-        if let Some((_, m)) = self.unions.iter().find(|(k, _)| *k == (r, effect)) {
+    /// The union of the globs of the rules of `effect` that hold `r` and apply to
+    /// directories (`dir`) or to the other objects (directory-only rules do not).
+    fn union_for(&mut self, r: Right, effect: Effect, dir: bool) -> Option<usize> {
+        let key = (r, effect, dir);
+        if let Some((_, m)) = self.unions.iter().find(|(k, _)| *k == key) {
             return *m;
         }
         let gs: Vec<String> = self
@@ -83,11 +86,11 @@ impl Ctx<'_> {
             .files
             .iter()
             .zip(&self.globs)
-            .filter(|(f, _)| f.effect == effect && f.rights.contains(r))
+            .filter(|(f, _)| f.effect == effect && f.rights.contains(r) && (dir || !f.dir_only))
             .map(|(_, g)| g.clone())
             .collect();
         let m = self.lab.union(&gs);
-        self.unions.push(((r, effect), m));
+        self.unions.push((key, m));
         m
     }
 
@@ -332,8 +335,15 @@ fn lower_right(
     if cx.lab.glob(&g).is_none() {
         return Ok(());
     };
-    let allow = cx.union_for(r, Effect::Allow);
-    let deny = cx.union_for(r, Effect::Deny);
+    // A directory-only rule is about the `dir` class alone.
+    let dir_only = cx.p.files.get(i).is_some_and(|f| f.dir_only);
+    let rule_classes: Vec<FileClass> = classes(r)
+        .iter()
+        .copied()
+        .filter(|c| !dir_only || *c == FileClass::Dir)
+        .collect();
+    let allow = cx.union_for(r, Effect::Allow, dir_only);
+    let deny = cx.union_for(r, Effect::Deny, dir_only);
     let facts = cx
         .lab
         .facts(&g, allow, deny, uses_parent(r))
@@ -380,7 +390,7 @@ fn lower_right(
     // the paths' own types
     let mut exec_types = BTreeSet::new();
     if r != Right::Create {
-        for &c in classes(r) {
+        for &c in &rule_classes {
             for (&(fc, l), &allowed) in &facts.labels {
                 if fc != c || !allowed {
                     continue;
@@ -416,7 +426,7 @@ fn lower_right(
             );
             if r == Right::Create {
                 // a new object takes the type of its directory
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     cx.grant(out, &t, c, &["create"], Contrib::Rule(i, r));
                 }
             }
@@ -518,10 +528,12 @@ fn owner_rules(p: &Policy, findings: &mut Findings) {
 /// of that type; otherwise the granting rules are widened.
 fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
     for r in Right::ALL {
-        let allow = cx.union_for(r, Effect::Allow);
-        let deny = cx.union_for(r, Effect::Deny);
         if r != Right::Create {
             for &c in classes(r) {
+                // Directory-only rules allow (and deny) on the `dir` class only.
+                let dir = c == FileClass::Dir;
+                let allow = cx.union_for(r, Effect::Allow, dir);
+                let deny = cx.union_for(r, Effect::Deny, dir);
                 let core = core_perms(r, c);
                 for l in cx.kernel_types(c, core) {
                     let labels = BTreeSet::from([l]);
@@ -553,15 +565,36 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
             }
         }
         if uses_parent(r) && r != Right::Delete {
-            // create / link / rename-to: any path whose directory the domain may write
-            let any = cx.granted.iter().any(|((_, c), by)| {
-                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
-                classes(r).contains(c) && object_perms(r, *c).iter().all(|p| all.contains(p))
-            });
-            if !any {
-                continue;
-            }
-            for &c in classes(r) {
+            // create / link / rename-to: any path whose directory the domain may write,
+            // for the classes whose object permissions some type grants (directory-only
+            // rules grant the `dir` class alone).
+            let granted_classes: Vec<FileClass> = classes(r)
+                .iter()
+                .copied()
+                .filter(|c| {
+                    cx.granted.iter().any(|((_, gc), by)| {
+                        let all: BTreeSet<&str> = by.values().flatten().copied().collect();
+                        gc == c && object_perms(r, *c).iter().all(|p| all.contains(p))
+                    })
+                })
+                .collect();
+            // Beyond create, the parent's permissions do not depend on the class: one
+            // class is judged, a class other than `dir` when one is granted.
+            let judged: Vec<FileClass> = if r == Right::Create {
+                granted_classes
+            } else {
+                granted_classes
+                    .iter()
+                    .copied()
+                    .find(|c| *c != FileClass::Dir)
+                    .or_else(|| granted_classes.first().copied())
+                    .into_iter()
+                    .collect()
+            };
+            for c in judged {
+                let dir = c == FileClass::Dir;
+                let allow = cx.union_for(r, Effect::Allow, dir);
+                let deny = cx.union_for(r, Effect::Deny, dir);
                 let ks = parent_kernel_types(cx, r, c);
                 for l in ks {
                     let labels = BTreeSet::from([l]);
@@ -573,9 +606,6 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                         let t = cx.lab.type_name(l).unwrap_or("").to_string();
                         report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
                     }
-                }
-                if r != Right::Create {
-                    break;
                 }
             }
         }
@@ -640,11 +670,17 @@ fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
         let Some(gm) = cx.globs.get(i).and_then(|g| cx.lab.glob(g)) else {
             continue;
         };
+        // A directory-only deny is about the `dir` class alone.
         for r in rule.rights.iter() {
             findings.touch(subject, Some(r));
+            let rule_classes: Vec<FileClass> = classes(r)
+                .iter()
+                .copied()
+                .filter(|c| !rule.dir_only || *c == FileClass::Dir)
+                .collect();
             let mut found: Option<(String, String)> = None;
             if r != Right::Create {
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     for l in cx.kernel_types(c, core_perms(r, c)) {
                         let w = cx
                             .lab
@@ -669,7 +705,7 @@ fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                     }
                 }
             } else {
-                for &c in classes(r) {
+                for &c in &rule_classes {
                     for l in parent_kernel_types(cx, r, c) {
                         let w = cx
                             .lab

@@ -33,6 +33,7 @@
 //!         origins: vec![],
 //!         audit: false,
 //!         owner: false,
+//!         dir_only: false,
 //!     }],
 //!     net: vec![],
 //!     capabilities: vec![],

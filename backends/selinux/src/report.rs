@@ -25,7 +25,7 @@ pub(crate) fn file_rule_text(r: &FileRule) -> String {
         effect(r.effect),
         if r.owner { " owner" } else { "" },
         r.rights,
-        quote_line(r.glob.as_str())
+        quote_line(&r.path_text())
     );
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     s

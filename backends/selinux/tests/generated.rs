@@ -20,6 +20,7 @@ use common::*;
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
+use polc_lang::rights::Rights;
 use polc_selinux::{block_name, compile, decode};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -87,6 +88,8 @@ fn policy(i: usize) -> impl Strategy<Value = Policy> {
             prop::collection::vec(prop::sample::select(RIGHTS), 1..4),
             glob(),
             prop::option::weighted(0.15, 0..3usize),
+            // Directory-only, when its rights all apply to a directory.
+            prop::bool::weighted(0.3),
         ),
         0..6,
     );
@@ -129,7 +132,10 @@ fn policy(i: usize) -> impl Strategy<Value = Policy> {
             for o in owns {
                 p = p.owns(&o);
             }
-            for (allow, rights, g, exec_as) in files {
+            for (allow, rights, g, exec_as, dir_only) in files {
+                let on_dirs = rights.iter().all(|r| {
+                    Rights::from_keyword(r).is_some_and(|rs| rs.is_subset(Rights::ON_DIRECTORIES))
+                });
                 let mut rights = rights.join(" ");
                 p = match (allow, exec_as) {
                     (true, Some(k)) => {
@@ -142,6 +148,10 @@ fn policy(i: usize) -> impl Strategy<Value = Policy> {
                     (true, None) => p.allow(&rights, &g),
                     (false, _) => p.deny(&rights, &g),
                 };
+                if dir_only && on_dirs && exec_as.is_none() {
+                    let last = p.0.files.len() - 1;
+                    p.0.files[last].dir_only = true;
+                }
             }
             for (allow, connect, tcp, lo, width) in net {
                 let eff = if allow { Effect::Allow } else { Effect::Deny };

@@ -19,6 +19,9 @@
 //! | always | `#include <abstractions/base>` and denials of writes under `/proc` and `/sys` |
 //! | `mode: Complain` | `flags=(complain)`, and none of the `deny` lines above |
 //!
+//! A directory-only file rule (a path ending with `/`) lists its directory form alone
+//! (`/srv/cache/`), as the AppArmor backend writes it.
+//!
 //! This form is coarse, so [`compile`] computes it from the IR like any backend, with a
 //! fidelity report per rule: `exact`, `narrowed`, `widened` (e.g. `allow net connect tcp
 //! 443` becomes every TCP operation on every port) or `unsupported` (a `deny` that an allow
@@ -245,6 +248,8 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             continue;
         }
         let (file, dir) = match polc_apparmor::glob_patterns(rule.glob.as_str()) {
+            // A directory-only rule: the directory form alone, as in AppArmor.
+            Ok((_, dir)) if rule.dir_only => (None, dir),
             Ok(forms) => forms,
             Err(e) => {
                 file_findings.push((Fidelity::Unsupported, vec![e.to_string()]));

@@ -113,7 +113,11 @@ fn node_allows(abs: &Abstract, path: &str, right: Right) -> bool {
     hits(&allow) && !hits(&deny)
 }
 
-const GLOBS: [&str; 7] = [
+const GLOBS: [&str; 9] = [
+    // Directory-only (rules with other rights than create, delete, list and rename do
+    // not load and are skipped).
+    "/srv/*/",
+    "/srv/a/**/",
     "/srv/**",
     "/srv/a/**",
     "/srv/a/b",
@@ -185,10 +189,17 @@ proptest! {
                     && e.fidelity != Fidelity::Exact
             })
         };
+        // Each path as a file, and as a directory for the rights that apply to one
+        // (AppArmor names a directory with a trailing `/`).
+        let dir_rights = [Right::Create, Right::Delete, Right::Rename];
         for path in PATHS {
-            for right in RIGHTS {
-                let want = evaluate(&policy, &Request::file(path, right)).allowed;
-                let got = node_allows(&out.profile, path, right);
+            let requests = RIGHTS
+                .iter()
+                .map(|r| (Request::file(path, *r), path.to_string(), *r))
+                .chain(dir_rights.iter().map(|r| (Request::dir(path, *r), format!("{path}/"), *r)));
+            for (request, named, right) in requests {
+                let want = evaluate(&policy, &request).allowed;
+                let got = node_allows(&out.profile, &named, right);
                 if want == got {
                     continue;
                 }
@@ -199,7 +210,7 @@ proptest! {
                     .any(|(i, r)| r.glob.matches(path) && not_exact(i));
                 prop_assert!(
                     reported,
-                    "{right} on {path}: evaluator {want}, node {got}, yet every rule on it is exact\n{text}{:#?}\n{:#?}",
+                    "{right} on {named}: evaluator {want}, node {got}, yet every rule on it is exact\n{text}{:#?}\n{:#?}",
                     out.profile,
                     out.report.entries
                 );

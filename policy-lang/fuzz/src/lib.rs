@@ -90,6 +90,10 @@ fn glob(u: &mut Unstructured<'_>) -> Result<String> {
     if s.is_empty() {
         s.push('/');
     }
+    // A trailing `/`: a directory-only rule in a file rule, E0122 elsewhere.
+    if u.ratio(1, 6)? {
+        s.push('/');
+    }
     Ok(s)
 }
 

@@ -284,7 +284,7 @@ impl Bound<'_> {
                         } = &c.subject
                         {
                             let same_exec = r != Right::Exec || (*em, ea) == transition;
-                            if rs.contains(r) && same_exec && (!c.owner || a.owner) {
+                            if rs.contains(r) && same_exec && a.objects_covered_by(c) {
                                 gs.push(g);
                             }
                         }

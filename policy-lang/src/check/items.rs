@@ -146,9 +146,19 @@ fn right_words() -> impl Iterator<Item = &'static str> {
         .chain(GROUPS.iter().map(|(n, _)| *n))
 }
 
+/// What a path literal is: the attached executable, a glob of any type (`owns`, unix
+/// socket paths), or a file rule's path with the rule's rights (a trailing `/` there
+/// means directories only).
+#[derive(Clone, Copy)]
+pub(crate) enum PathUse {
+    Attach,
+    Glob,
+    Rule(Rights),
+}
+
 /// Check a path literal on its own: full validation without variables, reference
 /// syntax with them.
-pub(crate) fn check_path_literal(sink: &mut Sink<'_>, s: &Spanned<String>, attach: bool) {
+pub(crate) fn check_path_literal(sink: &mut Sink<'_>, s: &Spanned<String>, use_: PathUse) {
     if has_refs(&s.node) {
         if let Err(e) = pieces(&s.node) {
             let span = LitMap::new(sink.text, s.span, &s.node).span(e.range);
@@ -164,10 +174,10 @@ pub(crate) fn check_path_literal(sink: &mut Sink<'_>, s: &Spanned<String>, attac
         return;
     }
     let site = PathSite::plain(sink.file, sink.text, s);
-    if attach {
-        site.attach(sink.out);
-    } else {
-        site.glob(sink.out);
+    match use_ {
+        PathUse::Attach => drop(site.attach(sink.out)),
+        PathUse::Glob => drop(site.glob(sink.out)),
+        PathUse::Rule(rights) => drop(site.rule_path(rights, sink.out)),
     }
 }
 
@@ -256,7 +266,7 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
             StmtKind::Version(_) => version.check(sink, stmt.span, "version"),
             StmtKind::Attach(p) if is_policy => {
                 attach.check(sink, stmt.span, "attach");
-                check_path_literal(sink, p, true);
+                check_path_literal(sink, p, PathUse::Attach);
             }
             StmtKind::Mode(m) if is_policy => {
                 mode.check(sink, stmt.span, "mode");
@@ -264,7 +274,7 @@ pub(crate) fn check_item(sink: &mut Sink<'_>, item: &Item, partial: bool) {
             }
             StmtKind::Owns(paths) if is_policy => {
                 for p in paths {
-                    check_path_literal(sink, p, false);
+                    check_path_literal(sink, p, PathUse::Glob);
                 }
             }
             StmtKind::Attach(_) => not_here(sink, "attach"),
@@ -402,8 +412,9 @@ pub(crate) fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt, scope: &Scope<'_>) {
             exec_mode,
         } => {
             check_rights(sink, stmt.span, rights);
+            let resolved = resolve_rights(rights);
             for p in paths {
-                check_path_literal(sink, p, false);
+                check_path_literal(sink, p, PathUse::Rule(resolved));
             }
             if let Some(target) = exec_as {
                 check_exec_as(sink, effect, rights, target);

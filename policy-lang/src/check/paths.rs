@@ -4,6 +4,7 @@ use super::strings::{LitMap, Piece, Substituted};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::{Glob, GlobError, GlobErrorKind};
 use crate::ir::text::one_line;
+use crate::rights::Rights;
 use crate::span::{Span, Spanned};
 use std::ops::Range;
 
@@ -82,6 +83,42 @@ impl<'a> PathSite<'a> {
         }
     }
 
+    /// Validate a file rule's path: a glob, and whether it denotes directories only (a
+    /// trailing `/`, [`Glob::parse_path`]). A directory-only path whose rule names a right
+    /// that never applies to a directory is E0127.
+    pub(crate) fn rule_path(
+        &self,
+        rights: Rights,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<(Glob, bool)> {
+        match Glob::parse_path(self.path()) {
+            Ok((_, true)) if !rights.is_subset(Rights::ON_DIRECTORIES) => {
+                let len = self.path().len();
+                let bad = crate::ir::text::rights_words(rights.difference(Rights::ON_DIRECTORIES));
+                let mut d = Diagnostic::new(
+                    Code::NotOnDirectory,
+                    self.file,
+                    self.span(len.saturating_sub(1)..len),
+                    format!(
+                        "`{}` ends with `/` (directories only), where `{bad}` never applies",
+                        one_line(self.path())
+                    ),
+                    "directories only",
+                );
+                if let Some(h) = self.subst_help(0..len) {
+                    d = d.with_help(h);
+                }
+                out.push(d);
+                None
+            }
+            Ok(r) => Some(r),
+            Err(e) => {
+                out.push(self.glob_error(&e));
+                None
+            }
+        }
+    }
+
     /// The diagnostic for a glob error.
     pub(crate) fn glob_error(&self, e: &GlobError) -> Diagnostic {
         let p = one_line(self.path());
@@ -112,6 +149,16 @@ impl<'a> PathSite<'a> {
                 Code::EmptyComponent,
                 format!("path `{p}` has an empty component"),
                 "empty component".to_string(),
+            ),
+            GlobErrorKind::MixedDirForm { all_end: false } => (
+                Code::MixedDirForm,
+                format!("some alternatives of `{p}` end with `/` and others do not"),
+                "this alternative ends with `/`".to_string(),
+            ),
+            GlobErrorKind::MixedDirForm { all_end: true } => (
+                Code::MixedDirForm,
+                format!("the trailing `/` of `{p}` is not in one place for every alternative"),
+                "write the `/` once, after the braces".to_string(),
             ),
             GlobErrorKind::Control => (
                 Code::ControlCharacter,

@@ -1,6 +1,6 @@
 //! Checks of unix-socket rules and of `net netlink|raw|packet` (E0170-E0173).
 
-use super::items::{check_path_literal, check_policy_name, Sink};
+use super::items::{check_path_literal, check_policy_name, PathUse, Sink};
 use super::strings::suggest;
 use crate::ast::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 use crate::diagnostics::{Code, Diagnostic};
@@ -70,7 +70,7 @@ pub(crate) fn check_unix(sink: &mut Sink<'_>, u: &UnixStmt) {
         }
     }
     match u.addr.as_ref().map(|a| (&a.node, a.span)) {
-        Some((UnixAddrSpec::Path(p), _)) => check_path_literal(sink, p, false),
+        Some((UnixAddrSpec::Path(p), _)) => check_path_literal(sink, p, PathUse::Glob),
         Some((UnixAddrSpec::Abstract(Some(n)), _)) => check_abstract(sink, n),
         Some((UnixAddrSpec::Anonymous, span)) => {
             for (op, o) in &ops {

@@ -9,6 +9,7 @@ use crate::ast::StmtKind;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::Glob;
 use crate::ir::text::one_line;
+use crate::rights::Rights;
 use crate::span::{Span, Spanned};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -230,6 +231,19 @@ impl Env {
         out: &mut Vec<Diagnostic>,
     ) -> Option<Glob> {
         self.expand(ws, unit, s, out, |site, out| site.glob(out))
+    }
+
+    /// Like [`Env::glob`], for a file rule's path: the glob and whether it denotes
+    /// directories only ([`PathSite::rule_path`]).
+    pub(crate) fn rule_path(
+        &mut self,
+        ws: &Workspace,
+        unit: usize,
+        s: &Spanned<String>,
+        rights: Rights,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<(Glob, bool)> {
+        self.expand(ws, unit, s, out, |site, out| site.rule_path(rights, out))
     }
 
     /// Like [`Env::glob`], validating the path as the attached executable.

@@ -89,8 +89,13 @@ fn file(
             "AppArmor could not name the path from the root (`{name}`): the path is relative to a mount namespace or disconnected"
         ));
     }
+    // AppArmor names a directory with a trailing `/` (mkdir, rmdir, opening it).
     let exact = |right: Right| Access::File {
-        path: PathHint::Exact(path.to_string()),
+        path: if is_dir && path != "/" {
+            PathHint::Directory(path.to_string())
+        } else {
+            PathHint::Exact(path.to_string())
+        },
         right,
     };
     // Operations whose right is the operation itself.

@@ -151,13 +151,16 @@ fn exact(policy: &Policy, req: &Request, out: &mut AccessExplanation) {
 fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
     // The evaluator lists only the deciding side; both sides are wanted here.
     match req {
-        Request::File { path, right, owner } => policy
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => policy
             .files
             .iter()
             .enumerate()
-            .filter(|(_, f)| {
-                f.rights.contains(*right) && (*owner || !f.owner) && f.glob.matches(path)
-            })
+            .filter(|(_, f)| f.decides(path, *right, *owner, *dir))
             .map(|(i, f)| file_cite(i, f, Rights::one(*right)))
             .collect(),
         Request::Net { op, proto, port } => policy
@@ -294,8 +297,15 @@ fn literal_glob(path: &str, notes: &mut Vec<String>) -> String {
 
 fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
     Some(match req {
-        Request::File { path, right, .. } => {
-            format!("allow {right} {}", quote(&literal_glob(path, notes)))
+        Request::File {
+            path, right, dir, ..
+        } => {
+            // On a directory, a directory-only rule when the right applies to one. A file
+            // the process owns gets a plain rule too: `owner` is a refinement the author
+            // chooses, not what the record asks for.
+            let dir_only = *dir && crate::rights::Rights::NARROWED_ON_DIRECTORIES.contains(*right);
+            let glob = crate::ir::dir_path_text_of(&literal_glob(path, notes), dir_only);
+            format!("allow {right} {}", quote(&glob))
         }
         Request::Net { op, proto, port } => {
             format!("allow net {} {} {port}", op_word(*op), proto_word(*proto))
@@ -368,7 +378,7 @@ fn hint_glob(hint: &PathHint) -> Option<String> {
             .collect()
     };
     match hint {
-        PathHint::Exact(p) => Some(clean(p)),
+        PathHint::Exact(p) | PathHint::Directory(p) => Some(clean(p)),
         PathHint::ChildOf(d) if d == "/" => Some("/*".into()),
         PathHint::ChildOf(d) => Some(format!("{}/*", clean(d))),
         PathHint::EndsWith(n) if n.is_empty() || n.contains('/') => None,

@@ -94,6 +94,9 @@ impl fmt::Display for Lsm {
 pub enum PathHint {
     /// The whole path.
     Exact(String),
+    /// The whole path of a directory (AppArmor names directories with a trailing `/`,
+    /// SELinux with `tclass=dir`): directory-only rules apply.
+    Directory(String),
     /// Some entry directly inside this directory (Landlock logs the directory of a
     /// creation, removal or `refer`; SELinux `add_name`/`remove_name` checks on a path).
     ChildOf(String),
@@ -105,6 +108,7 @@ impl fmt::Display for PathHint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PathHint::Exact(p) => f.write_str(p),
+            PathHint::Directory(p) => f.write_str(&crate::ir::dir_path_text_of(p, true)),
             PathHint::ChildOf(d) => write!(f, "an entry of {d}"),
             PathHint::EndsWith(n) => write!(f, "a path ending in /{n}"),
         }
@@ -258,6 +262,10 @@ impl Access {
                 path: PathHint::Exact(p),
                 right,
             } => Some(Request::file(p, *right)),
+            Access::File {
+                path: PathHint::Directory(p),
+                right,
+            } => Some(Request::dir(p, *right)),
             Access::Net {
                 op: Some(op),
                 proto,

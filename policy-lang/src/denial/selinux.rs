@@ -166,6 +166,9 @@ fn file(f: &Fields, tclass: &str, perm: &str, notes: &mut Vec<String>) -> Access
             let (p, _) = trim_dir(p);
             if child {
                 PathHint::ChildOf(p.to_string())
+            } else if dir && p != "/" {
+                // `tclass=dir`: the object is a directory.
+                PathHint::Directory(p.to_string())
             } else {
                 PathHint::Exact(p.to_string())
             }

@@ -247,7 +247,7 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                 ),
                 Verdict::NoAllow | Verdict::Undetermined => match &a.access {
                     Access::File {
-                        path: PathHint::Exact(p) | PathHint::ChildOf(p),
+                        path: PathHint::Exact(p) | PathHint::ChildOf(p) | PathHint::Directory(p),
                         ..
                     } if !crate::glob::is_valid_path(p) => push_unique(
                         &mut out.inexpressible,
@@ -270,6 +270,18 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                                 why.push("exec goes with read: the kernel reads the file to execute it".into());
                             }
                             add(&mut files, text, rights, words, why);
+                        }
+                        PathHint::Directory(p) => {
+                            let (text, mut why) = generalise_path(p, literal(p));
+                            // On a directory: a directory-only rule, when the right is one
+                            // that applies to directories (a trailing `/`).
+                            let text = if Rights::NARROWED_ON_DIRECTORIES.contains(*right) {
+                                why.push("the log names a directory: the rule applies to directories only".into());
+                                crate::ir::dir_path_text_of(&text, true)
+                            } else {
+                                text
+                            };
+                            add(&mut files, text, Rights::one(*right), words, why);
                         }
                         PathHint::ChildOf(dir) if entries_denied(policy, dir, &a.blocking) => {
                             push_unique(

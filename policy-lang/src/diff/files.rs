@@ -569,6 +569,7 @@ fn materialize(
         old,
         new,
         owner: None,
+        dir: None,
     })
 }
 

@@ -39,6 +39,7 @@
 //!     origins: vec![],
 //!     audit: false,
 //!     owner: false,
+//!     dir_only: false,
 //! });
 //! let d = diff(&old, &new);
 //! assert!(d.broadens());
@@ -99,7 +100,7 @@ pub use plugs::{plug_changes, PlugChange, PlugChangeKind};
 
 use crate::glob::Glob;
 use crate::ir::Effect;
-use crate::ir::{NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
+use crate::ir::{FileRule, NetOp, Origin, Policy, PolicyName, PortRange, Proto, SignalDir};
 use crate::rights::Rights;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -429,6 +430,11 @@ pub struct FileChange {
     /// absent: both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<bool>,
+    /// Which objects the change concerns: `Some(true)` only directories (the change comes
+    /// from directory-only rules, paths written with a trailing `/`), `Some(false)` only
+    /// other objects, absent: both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<bool>,
 }
 
 /// A change of exec transition on paths both policies let execute.
@@ -459,6 +465,11 @@ pub struct TransitionChange {
     /// absent: both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<bool>,
+    /// Which objects the change concerns: `Some(true)` only directories (the change comes
+    /// from directory-only rules, paths written with a trailing `/`), `Some(false)` only
+    /// other objects, absent: both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<bool>,
 }
 
 /// A change of a network operation on a range of ports.
@@ -621,40 +632,93 @@ fn child_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 
 /// Compare the meaning of two policies. See the [module docs](self).
 ///
-/// With `owner` rules on either side, the file rights and transitions are compared
-/// twice: for files the process owns (every rule applies) and for the others (`owner`
-/// rules do not); a change found both ways is reported once, the others with
-/// [`FileChange::owner`] / [`TransitionChange::owner`] saying which files.
+/// File rules can apply to some objects only: `owner` rules to files the process owns,
+/// directory-only rules (a trailing `/`) to directories. With such rules on either side,
+/// the file rights and transitions are compared once for each kind of object (owned or
+/// not, directory or not, as far as the rules distinguish them), each time with the
+/// rules that apply to it; a change found for every kind is reported once, the others
+/// with [`FileChange::owner`] / [`FileChange::dir`] (and the same fields of
+/// [`TransitionChange`]) saying which objects.
 pub fn diff(old: &Policy, new: &Policy) -> Diff {
-    let has_owner = |p: &Policy| p.files.iter().any(|f| f.owner);
-    if !has_owner(old) && !has_owner(new) {
+    let any = |pred: fn(&FileRule) -> bool| old.files.iter().chain(&new.files).any(pred);
+    let owner_axis: &[bool] = if any(|f| f.owner) {
+        &[true, false]
+    } else {
+        &[true]
+    };
+    let dir_axis: &[bool] = if any(|f| f.dir_only) {
+        &[true, false]
+    } else {
+        &[true]
+    };
+    let kinds: Vec<(bool, bool)> = owner_axis
+        .iter()
+        .flat_map(|o| dir_axis.iter().map(move |d| (*o, *d)))
+        .collect();
+    if kinds.len() == 1 {
         return diff_view(old, new);
     }
-    // The comparison below ignores `owner`: on the policies as they are, it is the view
-    // of owned files. Without the rights of `owner` rules (indices kept, so that the
-    // cited rules stay right), it is the view of the other files.
-    let owned = diff_view(old, new);
-    let others = diff_view(&without_owner_rules(old), &without_owner_rules(new));
+    // The comparison itself ignores `owner` and `dir_only`: on the policies as they are,
+    // it is the view of owned directories. Without the rights of the rules that do not
+    // apply to a kind (indices kept, so that the cited rules stay right), it is the view
+    // of that kind.
+    let views: Vec<((bool, bool), Diff)> = kinds
+        .iter()
+        .map(|&k| (k, diff_view(&for_kind(old, k), &for_kind(new, k))))
+        .collect();
     let by_files = |c: &Change| matches!(c, Change::File(_) | Change::Transition(_));
     let mut changes: Vec<Change> = Vec::new();
-    for c in &owned.changes {
-        if !by_files(c) || others.changes.contains(c) {
-            changes.push(c.clone());
-        } else {
-            changes.push(with_owner(c.clone(), true));
+    let mut seen: Vec<&Change> = Vec::new();
+    for (_, v) in &views {
+        for c in &v.changes {
+            if seen.contains(&c) {
+                continue;
+            }
+            seen.push(c);
+            if !by_files(c) {
+                changes.push(c.clone());
+                continue;
+            }
+            let found: Vec<(bool, bool)> = views
+                .iter()
+                .filter(|(_, w)| w.changes.contains(c))
+                .map(|(k, _)| *k)
+                .collect();
+            let all_with = |f: &dyn Fn(&(bool, bool)) -> bool| {
+                let want: Vec<&(bool, bool)> = kinds.iter().filter(|k| f(k)).collect();
+                want.len() == found.len() && want.iter().all(|k| found.contains(k))
+            };
+            if found.len() == kinds.len() {
+                changes.push(c.clone());
+            } else if let Some(o) = [true, false].into_iter().find(|o| all_with(&|k| k.0 == *o)) {
+                changes.push(with_kind(c.clone(), Some(o), None));
+            } else if let Some(d) = [true, false].into_iter().find(|d| all_with(&|k| k.1 == *d)) {
+                changes.push(with_kind(c.clone(), None, Some(d)));
+            } else {
+                for (o, d) in &found {
+                    let o = (owner_axis.len() > 1).then_some(*o);
+                    let d = (dir_axis.len() > 1).then_some(*d);
+                    changes.push(with_kind(c.clone(), o, d));
+                }
+            }
         }
     }
-    for c in others.changes.iter().filter(|c| by_files(c)) {
-        if !owned.changes.contains(c) {
-            changes.push(with_owner(c.clone(), false));
-        }
+    let first = views.into_iter().next().map(|(_, v)| v);
+    match first {
+        Some(v) => Diff { changes, ..v },
+        None => diff_view(old, new),
     }
-    Diff { changes, ..owned }
 }
 
-fn without_owner_rules(p: &Policy) -> Policy {
+/// The policy as it applies to one kind of object, `(owned, directory)`: the rules that
+/// do not apply to it keep their place with no rights.
+fn for_kind(p: &Policy, (owned, dir): (bool, bool)) -> Policy {
     let mut p = p.clone();
-    for f in p.files.iter_mut().filter(|f| f.owner) {
+    for f in p
+        .files
+        .iter_mut()
+        .filter(|f| (f.owner && !owned) || (f.dir_only && !dir))
+    {
         f.rights = Rights::EMPTY;
         for o in &mut f.origins {
             o.rights = Rights::EMPTY;
@@ -663,10 +727,10 @@ fn without_owner_rules(p: &Policy) -> Policy {
     p
 }
 
-fn with_owner(mut c: Change, owner: bool) -> Change {
+fn with_kind(mut c: Change, owner: Option<bool>, dir: Option<bool>) -> Change {
     match &mut c {
-        Change::File(f) => f.owner = Some(owner),
-        Change::Transition(t) => t.owner = Some(owner),
+        Change::File(f) => (f.owner, f.dir) = (owner, dir),
+        Change::Transition(t) => (t.owner, t.dir) = (owner, dir),
         _ => {}
     }
     c

@@ -492,16 +492,16 @@ fn first_reason(v: &[EnforcedRule], fallback: &str) -> String {
 fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
     let allow = |e: Effect| e == Effect::Allow;
     match request {
-        Request::File { path, right, owner } => p
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => p
             .files
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                allow(r.effect)
-                    && r.rights.contains(*right)
-                    && (*owner || !r.owner)
-                    && r.glob.matches(path)
-            })
+            .filter(|(_, r)| allow(r.effect) && r.decides(path, *right, *owner, *dir))
             .map(|(i, _)| i)
             .collect(),
         Request::Net { op, proto, port } => p

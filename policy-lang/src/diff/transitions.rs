@@ -220,6 +220,7 @@ pub(super) fn transition_changes<'p>(
                 rules: cite(n.policy, &[yi], Effect::Allow, exec),
             },
             owner: None,
+            dir: None,
         }));
     }
     out

@@ -181,6 +181,14 @@ pub enum GlobErrorKind {
     /// NUL or a control character.
     #[error("glob holds a NUL or control character")]
     Control,
+    /// Some brace expansions end with `/` (directories only) and others do not; or
+    /// (`all_end`) every one does, but the slashes cannot be taken out of the text alone
+    /// (`/a/{,b/}`).
+    #[error("the brace expansions do not all end with `/` in one place")]
+    MixedDirForm {
+        /// Every expansion ends with `/`.
+        all_end: bool,
+    },
     /// Unbalanced braces, `***`, or too many alternatives.
     #[error("malformed glob: {0}")]
     Malformed(String),
@@ -198,6 +206,7 @@ impl GlobErrorKind {
             GlobErrorKind::Dot => Code::DotComponent,
             GlobErrorKind::EmptyComponent => Code::EmptyComponent,
             GlobErrorKind::Control => Code::ControlCharacter,
+            GlobErrorKind::MixedDirForm { .. } => Code::MixedDirForm,
             GlobErrorKind::Malformed(_) => Code::MalformedGlob,
             GlobErrorKind::Class(_) => Code::MalformedClass,
         }
@@ -241,6 +250,32 @@ impl Glob {
             // `LAZY_MAX_LEN`); the empty automaton is never used.
             nfa::build(&self.compiled.seq, &self.text).unwrap_or_else(nfa::Nfa::nothing)
         })
+    }
+
+    /// Parse a file rule's path: a glob, and whether it denotes directories only. A path
+    /// whose every brace expansion ends with `/` (`/srv/cache/`, `/home/*/`,
+    /// `/srv/{a,b}/`) is the glob without that slash, for directories only; `/` itself is
+    /// the root, of any type. A mix (`/srv/{a/,b}`) is [`GlobErrorKind::MixedDirForm`];
+    /// `//` and `/a//` keep their empty component ([`GlobErrorKind::EmptyComponent`]).
+    ///
+    /// ```
+    /// use polc_lang::glob::Glob;
+    /// let (g, dir) = Glob::parse_path("/srv/*/").unwrap();
+    /// assert_eq!((g.as_str(), dir), ("/srv/*", true));
+    /// let (g, dir) = Glob::parse_path("/srv/*").unwrap();
+    /// assert_eq!((g.as_str(), dir), ("/srv/*", false));
+    /// assert!(Glob::parse_path("/srv/{a/,b}").is_err());
+    /// assert!(Glob::parse_path("/a//").is_err());
+    /// ```
+    pub fn parse_path(text: &str) -> Result<(Glob, bool), GlobError> {
+        match parse::dir_form(text)? {
+            None => Ok((Glob::parse(text)?, false)),
+            Some(stripped) => match Glob::parse(&stripped) {
+                Ok(g) => Ok((g, true)),
+                // Report the problem where it is in the text as written.
+                Err(_) => Glob::parse(text).map(|g| (g, false)),
+            },
+        }
     }
 
     /// The glob as written.

@@ -83,6 +83,88 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
     Ok(seq)
 }
 
+/// The directory form of a file rule's path: when every brace expansion ends with `/`
+/// (other than the root `/` itself), the text without those slashes, which must expand to
+/// exactly the expansions without their last `/`. `Ok(None)` when no expansion ends with
+/// `/`, or when the text is malformed in another way (the glob parse reports it);
+/// [`GlobErrorKind::MixedDirForm`] when some expansions end with `/` and others do not,
+/// or when the slashes cannot be removed from the text alone (`/a/{,b/}`).
+pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
+    if text.chars().any(is_control) {
+        return Ok(None);
+    }
+    let structure = |t: &str| -> Option<(Vec<Expansion>, Vec<bool>)> {
+        let mut parser = Parser {
+            text: t,
+            pos: 0,
+            in_class: vec![false; t.len()],
+        };
+        let seq = parser.seq(0, false).ok()?;
+        let (count, len) = stats(&seq, t);
+        if count > MAX_EXPANSIONS as u64 || len > MAX_EXPANDED_LEN as u64 {
+            return None;
+        }
+        Some((expand(&seq, t), parser.in_class))
+    };
+    let Some((exps, in_class)) = structure(text) else {
+        return Ok(None);
+    };
+    // The offset of each expansion's trailing `/`, if it has one.
+    let trailing: Vec<Option<usize>> = exps
+        .iter()
+        .map(|e| match e.as_slice() {
+            [.., (c, off)]
+                if e.len() > 1 && *c == '/' && !in_class.get(*off).copied().unwrap_or(false) =>
+            {
+                Some(*off)
+            }
+            _ => None,
+        })
+        .collect();
+    let with = trailing.iter().filter(|t| t.is_some()).count();
+    if with == 0 {
+        return Ok(None);
+    }
+    let mixed =
+        |off: usize, all_end: bool| err(GlobErrorKind::MixedDirForm { all_end }, off, off + 1);
+    if with < trailing.len() {
+        let off = trailing.iter().flatten().next().copied().unwrap_or(0);
+        return Err(mixed(off, false));
+    }
+    let removed: Vec<usize> = {
+        let mut v: Vec<usize> = trailing.iter().flatten().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let stripped: String = text
+        .char_indices()
+        .filter(|(i, _)| !removed.contains(i))
+        .map(|(_, c)| c)
+        .collect();
+    let want: Vec<String> = exps
+        .iter()
+        .map(|e| {
+            let n = e.len().saturating_sub(1);
+            e.iter().take(n).map(|(c, _)| *c).collect()
+        })
+        .collect();
+    // `//` and `/a//` keep their empty component: the form without the slash must not
+    // end with `/` again.
+    if want.iter().any(|w| w.ends_with('/')) {
+        return Ok(None);
+    }
+    let got: Option<Vec<String>> = structure(&stripped).map(|(es, _)| {
+        es.iter()
+            .map(|e| e.iter().map(|(c, _)| *c).collect())
+            .collect()
+    });
+    if got.as_ref() != Some(&want) {
+        return Err(mixed(removed.first().copied().unwrap_or(0), true));
+    }
+    Ok(Some(stripped))
+}
+
 struct Parser<'a> {
     text: &'a str,
     pos: usize,

@@ -1,7 +1,6 @@
 //! IR rules as one line of policy text, for reports, suggestions and backends' comments.
 //! The diff re-exports these printers (`polc_lang::diff::file_rule_text`, ...).
 
-use crate::glob::Glob;
 use crate::ir::Effect;
 use crate::ir::{
     CapRule, FileRule, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir, SignalRule,
@@ -77,7 +76,7 @@ pub fn rights_words(rights: Rights) -> String {
 
 /// `allow read write "/glob" as NAME` (`audit allow owner read ...` when qualified).
 pub fn file_rule_text(r: &FileRule) -> String {
-    let mut s = file_text(r.effect, r.rights, &r.glob, None);
+    let mut s = file_text(r.effect, r.rights, &r.path_text(), None);
     s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
     qualified(s, r.audit, r.owner)
 }
@@ -98,14 +97,14 @@ pub(crate) fn qualified(text: String, audit: bool, owner: bool) -> String {
 pub(crate) fn file_text(
     effect: Effect,
     rights: Rights,
-    glob: &Glob,
+    path: &str,
     exec_as: Option<&PolicyName>,
 ) -> String {
     let mut s = format!(
         "{} {} {}",
         effect.keyword(),
         rights_words(rights),
-        quote(glob.as_str())
+        quote(path)
     );
     if let Some(to) = exec_as {
         s.push_str(" as ");
@@ -193,6 +192,7 @@ mod tests {
         clippy::indexing_slicing
     )]
     use super::*;
+    use crate::glob::Glob;
 
     #[test]
     fn quoting_escapes_quotes_and_backslashes() {
@@ -217,6 +217,7 @@ mod tests {
             origins: Vec::new(),
             audit: true,
             owner: true,
+            dir_only: false,
         };
         assert_eq!(
             file_rule_text(&r),

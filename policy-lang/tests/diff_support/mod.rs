@@ -65,6 +65,7 @@ pub fn file_rule(
     FileRule {
         audit: false,
         owner: false,
+        dir_only: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,
@@ -143,9 +144,17 @@ pub struct Probes<'a> {
 /// Every request of the probe set, plus the ports around every net rule boundary.
 pub fn requests(p: &Probes<'_>, old: &Policy, new: &Policy) -> Vec<Request> {
     let mut out = Vec::new();
+    // Every kind of object a file rule can single out: owned or not, directory or not.
     for path in p.paths {
         for r in Right::ALL {
-            out.push(Request::file(path, r));
+            for (owner, dir) in [(false, false), (false, true), (true, false), (true, true)] {
+                out.push(Request::File {
+                    path: path.to_string(),
+                    right: r,
+                    owner,
+                    dir,
+                });
+            }
         }
     }
     let mut ports: BTreeSet<u16> = [1u16, 2, 80, 443, 8080, 65534, 65535].into();
@@ -184,10 +193,19 @@ pub fn requests(p: &Probes<'_>, old: &Policy, new: &Policy) -> Vec<Request> {
 /// True when change `c` covers request `r`.
 pub fn covers(c: &Change, r: &Request, own_name: &str) -> bool {
     match (c, r) {
-        (Change::File(f), Request::File { path, right, owner }) => {
+        (
+            Change::File(f),
+            Request::File {
+                path,
+                right,
+                owner,
+                dir,
+            },
+        ) => {
             f.rights.contains(*right)
                 && f.paths.contains(path)
                 && f.owner.is_none_or(|o| o == *owner)
+                && f.dir.is_none_or(|d| d == *dir)
         }
         (Change::Net(n), Request::Net { op, proto, port }) => {
             n.op == *op && n.proto == *proto && n.ports.contains(*port)
@@ -293,10 +311,16 @@ fn check_side(
 
 fn allow_matches(p: &Policy, r: &Request) -> bool {
     match r {
-        Request::File { path, right, owner } => p.files.iter().any(|f| {
+        Request::File {
+            path,
+            right,
+            owner,
+            dir,
+        } => p.files.iter().any(|f| {
             f.effect == Effect::Allow
                 && f.rights.contains(*right)
                 && (*owner || !f.owner)
+                && (*dir || !f.dir_only)
                 && f.glob.matches(path)
         }),
         Request::Net { op, proto, port } => p.net.iter().any(|n| {
@@ -382,10 +406,13 @@ pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Resul
                 if let Request::File {
                     path,
                     right: Right::Exec,
-                    ..
+                    owner,
+                    dir,
                 } = &r
                 {
                     if t.paths.contains(path)
+                        && t.owner.is_none_or(|o| o == *owner)
+                        && t.dir.is_none_or(|d| d == *dir)
                         && !(a.allowed
                             && b.allowed
                             && a.exec_as == t.old_as
@@ -432,7 +459,14 @@ pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Resul
                     return Err(format!("witness {w} not in {}", f.paths));
                 }
                 for right in f.rights.iter() {
-                    let r = Request::file(w, right);
+                    // On the kind of object the change concerns (either, when it says
+                    // none).
+                    let r = Request::File {
+                        path: w.to_string(),
+                        right,
+                        owner: f.owner.unwrap_or(false),
+                        dir: f.dir.unwrap_or(false),
+                    };
                     let (a, b) = (evaluate(old, &r).allowed, evaluate(new, &r).allowed);
                     let ok = match f.direction {
                         Direction::Broadened => !a && b,
@@ -453,7 +487,12 @@ pub fn check(d: &Diff, old: &Policy, new: &Policy, probes: &Probes<'_>) -> Resul
                     .witness
                     .as_deref()
                     .ok_or("a transition change without witness")?;
-                let r = Request::file(w, Right::Exec);
+                let r = Request::File {
+                    path: w.to_string(),
+                    right: Right::Exec,
+                    owner: t.owner.unwrap_or(false),
+                    dir: t.dir.unwrap_or(false),
+                };
                 let (a, b) = (evaluate(old, &r), evaluate(new, &r));
                 if !(a.allowed && b.allowed && a.exec_as == t.old_as && b.exec_as == t.new_as) {
                     return Err(format!(

@@ -67,6 +67,7 @@ pub fn file(
     FileRule {
         audit: false,
         owner: false,
+        dir_only: false,
         effect,
         glob: Glob::parse(glob).unwrap(),
         rights: rs,

@@ -189,6 +189,65 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(config(3_000))]
+
+    /// `Glob::parse_path` (a file rule's path, a trailing `/` for directories only)
+    /// agrees with the restated rules: what it accepts means the same paths and the same
+    /// type as the oracle says; what the oracle refuses it refuses; the one thing it may
+    /// refuse beyond the oracle is a path whose every expansion ends with `/` but whose
+    /// slashes cannot be taken out of the text alone (E0126).
+    #[test]
+    fn rule_path_agrees_with_oracle(t in tree(), slash in 0u8..4) {
+        let mut text = render(&t);
+        match slash {
+            1 => text.push('/'),
+            2 => text.push_str("{/,}"),
+            3 => text.push_str("{/,/}"),
+            _ => {}
+        }
+        let expected = oracle::rule_path(&text);
+        match Glob::parse_path(&text) {
+            Ok((g, dir)) => {
+                let Some((exps, odir)) = expected else {
+                    return Err(TestCaseError::fail(format!("`{text}` accepted, the oracle refuses")));
+                };
+                prop_assert_eq!(dir, odir, "`{}`", text);
+                prop_assume!(exps.len() <= MAX_PAIR_EXPANSIONS);
+                for p in oracle::all_valid_paths(MAX_LEN - 2) {
+                    prop_assert_eq!(g.matches(&p), oracle::matches(&exps, &p), "`{}` on `{}`", text, p);
+                }
+            }
+            Err(e) => {
+                prop_assert!(e.start <= e.end && e.end <= text.len());
+                if expected.is_some() {
+                    prop_assert_eq!(
+                        &e.kind,
+                        &polc_lang::glob::GlobErrorKind::MixedDirForm { all_end: true },
+                        "`{}`",
+                        text
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn rule_paths_of_each_form() {
+    let dir = |t: &str| Glob::parse_path(t).map(|(g, d)| (g.as_str().to_string(), d));
+    assert_eq!(dir("/srv/cache/").unwrap(), ("/srv/cache".into(), true));
+    assert_eq!(dir("/srv/{a,b}/").unwrap(), ("/srv/{a,b}".into(), true));
+    assert_eq!(dir("/srv/{a/,b/}").unwrap(), ("/srv/{a,b}".into(), true));
+    assert_eq!(dir("/").unwrap(), ("/".into(), false));
+    assert_eq!(dir("/srv/*").unwrap(), ("/srv/*".into(), false));
+    for bad in ["//", "/a//", "/a/{,b/}", "/a/{b/,c}", "/a/[^/]/"] {
+        let e = Glob::parse_path(bad);
+        assert!(e.is_err() || bad == "/a/[^/]/", "`{bad}`: {e:?}");
+    }
+    assert_eq!(dir("/a/[^/]/").unwrap(), ("/a/[^/]".into(), true));
+}
+
 /// The two oracles agree: brute-force generation of a glob's short paths equals the
 /// enumeration of all valid paths filtered by the backtracking matcher.
 #[test]

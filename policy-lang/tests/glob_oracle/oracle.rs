@@ -256,31 +256,62 @@ fn bt(g: &[T], p: &[char]) -> bool {
 
 /// The expansions of an acceptable glob, as token vectors.
 pub fn texts(glob: &str) -> Vec<Vec<T>> {
-    expand(glob)
-        .unwrap()
-        .into_iter()
-        .map(|e| {
-            let mut out = Vec::new();
-            for (p, _) in e {
-                match p {
-                    Piece::C('*') if out.last() == Some(&T::Star) => {
-                        out.pop();
-                        out.push(T::Star2);
-                    }
-                    Piece::C('*') => out.push(T::Star),
-                    Piece::C('?') => out.push(T::One),
-                    Piece::C(c) => out.push(T::C(c)),
-                    Piece::Class(cls, plus) => {
-                        out.push(T::Set(cls.clone()));
-                        if plus {
-                            out.push(T::SetStar(cls));
-                        }
-                    }
+    expand(glob).unwrap().into_iter().map(tokens).collect()
+}
+
+fn tokens(e: Exp) -> Vec<T> {
+    let mut out = Vec::new();
+    for (p, _) in e {
+        match p {
+            Piece::C('*') if out.last() == Some(&T::Star) => {
+                out.pop();
+                out.push(T::Star2);
+            }
+            Piece::C('*') => out.push(T::Star),
+            Piece::C('?') => out.push(T::One),
+            Piece::C(c) => out.push(T::C(c)),
+            Piece::Class(cls, plus) => {
+                out.push(T::Set(cls.clone()));
+                if plus {
+                    out.push(T::SetStar(cls));
                 }
             }
-            out
+        }
+    }
+    out
+}
+
+/// A file rule's path, by the rules of the language (restated): `None` when refused;
+/// else the expansions to match and whether the rule is for directories only. Every
+/// expansion ends with `/` (other than `/` itself: directories only, the expansions
+/// without it, which must be acceptable and not the root), or none does (a glob as
+/// [`glob_ok`] says).
+pub fn rule_path(text: &str) -> Option<(Vec<Vec<T>>, bool)> {
+    if glob_ok(text) {
+        return Some((texts(text), false));
+    }
+    if text.chars().any(|c| (c as u32) < 0x20 || c as u32 == 0x7f) {
+        return None;
+    }
+    let exps = expand(text)?;
+    if exps.len() > 4096 {
+        return None;
+    }
+    let ends = |e: &Exp| e.len() > 1 && e.last().is_some_and(|(p, _)| *p == Piece::C('/'));
+    if !exps.iter().all(ends) {
+        return None;
+    }
+    let stripped: Vec<Exp> = exps
+        .into_iter()
+        .map(|mut e| {
+            e.pop();
+            e
         })
-        .collect()
+        .collect();
+    let ok = stripped
+        .iter()
+        .all(|e| e.len() > 1 && stars_ok(e) && form_ok(e));
+    ok.then(|| (stripped.into_iter().map(tokens).collect(), true))
 }
 
 /// Does the glob (given by its expansions) match `p`?

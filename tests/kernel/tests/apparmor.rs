@@ -15,6 +15,10 @@
 //! - `curated_v2_policies_agree_with_the_evaluator`: one boot: `owner` (and `setfsuid`),
 //!   classes, signals from unconfined and to `any`, ptrace, the exec modes beyond `as
 //!   NAME` (judged by the label the executed probe reads), `audit` records, unix sockets.
+//! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
+//!   directory-only rules (a trailing `/`) beside the v1 ones.
+//! - `curated_directory_rules_agree_with_the_evaluator`: one boot: each mapping of a
+//!   directory-only rule (mkdir, rmdir, listing; file operations at the same paths).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -186,35 +190,57 @@ const RANDOM_POLICIES: usize = 30;
 
 #[test]
 fn random_policies_agree_with_the_evaluator() {
-    let seed = seed(0x00A9_A2A0);
-    println!("apparmor random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    random_batch(
+        common::RandomBatch {
+            label: "apparmor",
+            seed: seed(0x00A9_A2A0),
+            name: "org.polc.aa",
+            letter: 'p',
+            limits: RANDOM_LIMITS,
+        },
+        random_rules,
+    );
+}
+
+/// [`RANDOM_POLICIES`] random policies with the file rules `rules` gives for each tree,
+/// sixteen random operations each, and a deliberately wrong expectation, in one boot.
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+    let seed = b.seed;
+    println!(
+        "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
+        b.label
+    );
     let (k, probe) = kernel_and_probe();
     let mut rng = Rng::new(seed);
     let mut policies = Vec::new();
     let mut ops: Vec<(String, String, Op)> = Vec::new();
+    let l = b.letter;
     for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.aa{i}");
-        let root = format!("/t/p{i}");
-        let attach = format!("/usr/bin/p{i}");
-        policies.push(attached(&name, &attach, random_rules(&mut rng, &root)));
+        let name = format!("{}{i}", b.name);
+        let root = format!("/t/{l}{i}");
+        let attach = format!("/usr/bin/{l}{i}");
+        policies.push(attached(&name, &attach, rules(&mut rng, &root)));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+            ops.push((format!("{l}{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
     }
     let batch = compile_all(policies);
     let mut g = batch.guest(&probe);
     for i in 0..RANDOM_POLICIES {
-        g = add_tree(g.probe_at(&format!("/usr/bin/p{i}")), &format!("/t/p{i}"));
+        g = add_tree(
+            g.probe_at(&format!("/usr/bin/{l}{i}")),
+            &format!("/t/{l}{i}"),
+        );
     }
-    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, "apparmor");
+    let (pairs, run) = batch.boot(g, &ops, &k.vmlinuz, b.label);
     assert!(
         run.console.contains("apparmor"),
         "AppArmor is not active:\n{}",
         run.console
     );
-    let mut tally = Tally::new("apparmor");
+    let mut tally = Tally::new(b.label);
     tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 300, RANDOM_LIMITS);
+    common::conclude(&tally, 300, b.limits);
 }
 
 const CURATED: &str = r#"
@@ -1392,4 +1418,185 @@ fn curated_v2_policies_agree_with_the_evaluator() {
     }
     assert_eq!(audited, 1, "one audited allowed read");
     common::conclude(&tally, pairs.len() / 2, CURATED_V2_LIMITS);
+}
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): the directory form alone
+
+/// Random policies with directory-only rules beside v1 ones, one boot: mkdir, rmdir and
+/// listing ask about a directory, the other operations about files.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator() {
+    random_batch(
+        common::RandomBatch {
+            label: "apparmor (directory-only rules)",
+            seed: seed(0x00D1_2A0A),
+            name: "org.polc.aad",
+            letter: 'q',
+            limits: DIR_RANDOM_LIMITS,
+        },
+        common::random_dir_rules,
+    );
+}
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 10,
+};
+
+/// Each mapping of a directory-only rule, one boot: a rule for directories allows mkdir,
+/// rmdir and listing there and no file operation on the same path; a directory-only deny
+/// refuses the directory and leaves the files at its paths to the allow rules.
+const CURATED_DIRS: &str = r#"
+## org.polc.dir.a /usr/bin/d-a
+allow create delete list rename "/d/a/x/", "/d/a/y/", "/d/a/e0/", "/d/a/m0/", "/d/a/l/"
+
+## org.polc.dir.b /usr/bin/d-b
+allow manage "/d/b/**"
+deny create delete list rename "/d/b/k*/"
+"#;
+
+fn curated_dir_ops() -> Vec<(&'static str, Op)> {
+    use Right::*;
+    let o = Op::new;
+    let (a, b) = ("org.polc.dir.a", "org.polc.dir.b");
+    let dir = Request::dir;
+    vec![
+        // mkdir where a directory rule allows it; mknod of a file at a directory path.
+        (
+            "/usr/bin/d-a",
+            o(&["mkdir", "/d/a/x"], a, vec![dir("/d/a/x", Create)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["create", "/d/a/y"], a, vec![file("/d/a/y", Create)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["mkdir", "/d/a/z"], a, vec![dir("/d/a/z", Create)]),
+        ),
+        // rmdir of an empty directory; unlink of a file at a directory path.
+        (
+            "/usr/bin/d-a",
+            o(&["rmdir", "/d/a/e0"], a, vec![dir("/d/a/e0", Delete)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["rmdir", "/d/a/e1"], a, vec![dir("/d/a/e1", Delete)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["delete", "/d/a/m0"], a, vec![file("/d/a/m0", Delete)]),
+        ),
+        // listing: the directory rule's path, and another directory.
+        (
+            "/usr/bin/d-a",
+            o(&["list", "/d/a/l"], a, vec![dir("/d/a/l", List)]),
+        ),
+        (
+            "/usr/bin/d-a",
+            o(&["list", "/d/a/o"], a, vec![dir("/d/a/o", List)]),
+        ),
+        // a directory-only deny under a v1 allow: directories refused, files not.
+        (
+            "/usr/bin/d-b",
+            o(&["mkdir", "/d/b/kd"], b, vec![dir("/d/b/kd", Create)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["create", "/d/b/kf"], b, vec![file("/d/b/kf", Create)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["rmdir", "/d/b/ke"], b, vec![dir("/d/b/ke", Delete)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["delete", "/d/b/km"], b, vec![file("/d/b/km", Delete)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["list", "/d/b/kl"], b, vec![dir("/d/b/kl", List)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["read", "/d/b/kr"], b, vec![file("/d/b/kr", Read)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["list", "/d/b/ol"], b, vec![dir("/d/b/ol", List)]),
+        ),
+        (
+            "/usr/bin/d-b",
+            o(&["mkdir", "/d/b/od"], b, vec![dir("/d/b/od", Create)]),
+        ),
+    ]
+}
+
+#[test]
+fn curated_directory_rules_agree_with_the_evaluator() {
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED_DIRS, true);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let mut g = batch.guest(&probe);
+    for a in &attaches {
+        g = g.probe_at(a);
+    }
+    for d in [
+        "/d/a/e0", "/d/a/e1", "/d/a/l", "/d/a/o", "/d/b/ke", "/d/b/kl", "/d/b/ol",
+    ] {
+        g = g.dir(d);
+    }
+    for f in ["/d/a/m0", "/d/b/km", "/d/b/kr"] {
+        g = g.file(f, 0o644, b"polc\n");
+    }
+    // The kernel's denial records, for the denial mapping below.
+    let g = g
+        .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
+        .after("dmesg | grep -F 'apparmor=\"DENIED\"' | grep -F org.polc.dir");
+    let mut pairs: Vec<Pair> = curated_dir_ops()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (exec, op))| batch.pair(format!("d{i:02}-{}", op.args[0]), exec, &op))
+        .collect();
+    // Every curated pair is judged: the rules are exact on AppArmor.
+    for p in &pairs {
+        assert_eq!(p.fidelity, Fidelity::Exact, "{}: {}", p.case.id, p.policy);
+    }
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("apparmor (curated directory rules)");
+    tally.judge_all(&pairs, &run.results);
+    common::conclude(&tally, pairs.len() - 1, CURATED_LIMITS);
+    // AppArmor names a refused directory with a trailing `/` (mkdir, rmdir, listing; the
+    // refusals of no rule are logged, those of `deny` rules are quiet): the denial
+    // mapping reads such a record as a request about a directory.
+    for (operation, path, right) in [
+        ("mkdir", "/d/a/z", Right::Create),
+        ("rmdir", "/d/a/e1", Right::Delete),
+        ("open", "/d/a/o", Right::List),
+    ] {
+        let name = format!("name=\"{path}/\"");
+        let line = run
+            .console
+            .lines()
+            .find(|l| l.contains(&format!("operation=\"{operation}\"")) && l.contains(&name))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no AppArmor record of {operation} {path}/ in the kernel log:\n{}",
+                    run.console
+                )
+            });
+        let d = polc_lang::denial::parse(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let requests: Vec<Request> = d.accesses.iter().filter_map(|a| a.request()).collect();
+        assert!(
+            requests.contains(&Request::dir(path, right)),
+            "{line}: {requests:?}"
+        );
+    }
 }

@@ -6,6 +6,8 @@
 //! - `random_plans_agree_with_the_evaluator_on_abi_2`: random policies, best effort,
 //!   judged with the report for the kernel's ABI (`Plan::report_for`), plus a
 //!   deliberately wrong expectation.
+//! - `random_directory_rules_agree_with_the_evaluator_on_abi_2`: the same with
+//!   directory-only rules (a trailing `/`) beside the v1 ones.
 //! - `strict_and_best_effort_on_abi_2`: strict fails with the documented error, best
 //!   effort runs and its status reports exactly the report and gaps of ABI 2, and the
 //!   gap it reports (truncate) is real.
@@ -136,23 +138,42 @@ const RANDOM_POLICIES: usize = 32;
 
 #[test]
 fn random_plans_agree_with_the_evaluator_on_abi_2() {
-    let seed = seed(0x1A4D_10C2);
-    println!("landlock random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    random_batch(
+        common::RandomBatch {
+            label: "landlock (abi 2)",
+            seed: seed(0x1A4D_10C2),
+            name: "org.polc.ll",
+            letter: 'p',
+            limits: RANDOM_LIMITS,
+        },
+        random_rules,
+    );
+}
+
+/// [`RANDOM_POLICIES`] random policies with the file rules `rules` gives for each tree,
+/// planned for ABI 7 and run on the kernel's ABI 2 (best effort), sixteen random
+/// operations each, and a deliberately wrong expectation, in one boot.
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+    let seed = b.seed;
+    println!(
+        "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
+        b.label
+    );
     let (k, probe) = kernel_and_probe();
     let host = tempfile::tempdir().unwrap();
     let mut rng = Rng::new(seed);
     let mut g = Guest::new(Lsm::Landlock, &probe).unwrap_or_else(|e| panic!("{e}"));
     let mut pairs: Vec<Pair> = Vec::new();
+    let l = b.letter;
     for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.ll{i}");
-        let root = format!("/t/p{i}");
+        let name = format!("{}{i}", b.name);
+        let root = format!("/t/{l}{i}");
         mirror_tree(host.path(), &root);
         g = add_tree(g, &root);
-        let p = build(&name, &random_rules(&mut rng, &root).join("\n"))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let p = build(&name, &rules(&mut rng, &root).join("\n")).unwrap_or_else(|e| panic!("{e}"));
         let pl = plan(&p.ir, &config(host.path(), Compatibility::BestEffort))
             .unwrap_or_else(|e| panic!("polc-landlock refused {name}: {e}\n{}", p.source()));
-        let file = format!("/etc/polc/ll/p{i}.json");
+        let file = format!("/etc/polc/ll/{l}{i}.json");
         g = g.file(&file, 0o644, pl.to_json().as_bytes());
         let policies = BTreeMap::from([(name.clone(), p.clone())]);
         for (n, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
@@ -160,7 +181,7 @@ fn random_plans_agree_with_the_evaluator_on_abi_2() {
             let fid = |_: &TestPolicy, r: &Request| fidelity(&pl, r, truncate);
             let mut pr = pair(String::new(), None, "/bin/polc-probe", &op, &policies, &fid);
             let args: Vec<&str> = op.args.iter().map(String::as_str).collect();
-            pr.case = landlock_case(format!("p{i}-{n:02}-{}", op.args[0]), &file, &args);
+            pr.case = landlock_case(format!("{l}{i}-{n:02}-{}", op.args[0]), &file, &args);
             pairs.push(pr);
         }
     }
@@ -174,9 +195,9 @@ fn random_plans_agree_with_the_evaluator_on_abi_2() {
         errors.is_empty(),
         "best effort must run on ABI {KERNEL_ABI}: {errors:?}"
     );
-    let mut tally = Tally::new("landlock (abi 2)");
+    let mut tally = Tally::new(b.label);
     tally.judge_all(&pairs, &run.results);
-    common::conclude(&tally, 200, RANDOM_LIMITS);
+    common::conclude(&tally, 200, b.limits);
 }
 
 #[test]
@@ -324,5 +345,30 @@ fn strict_and_best_effort_on_abi_2() {
         std::io::stderr(),
         "landlock (abi 2): strict refused with the documented error; best effort ran, status {} with the report and gaps of ABI 2",
         best_rw_status["enforcement"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): make_dir, remove_dir, read_dir
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 20,
+};
+
+/// Random policies with directory-only rules beside v1 ones, planned for ABI 7 and run
+/// on the kernel's ABI 2, one boot: mkdir, rmdir and listing ask about a directory.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator_on_abi_2() {
+    random_batch(
+        common::RandomBatch {
+            label: "landlock (abi 2, directory-only rules)",
+            seed: seed(0x1A4D_D1A0),
+            name: "org.polc.lld",
+            letter: 'q',
+            limits: DIR_RANDOM_LIMITS,
+        },
+        common::random_dir_rules,
     );
 }

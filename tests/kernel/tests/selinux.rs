@@ -13,6 +13,11 @@
 //!   and network rules.
 //! - `curated_v2_policies_agree_with_the_evaluator`: one boot: `owner` (widened), ptrace
 //!   between domains and within one, `audit` (`avc: granted`), unix sockets.
+//! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
+//!   directory-only rules (a trailing `/`) beside the v1 ones.
+//! - `curated_directory_rules_agree_with_the_evaluator`: one boot: a directory-only rule
+//!   on an owned tree (mkdir, rmdir, listing, renaming a directory; creating and
+//!   removing files at its paths refused), every pair exact.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -425,17 +430,37 @@ const RANDOM_POLICIES: usize = 40;
 
 #[test]
 fn random_policies_agree_with_the_evaluator() {
-    let seed = seed(0x05E1_1A00);
-    println!("selinux random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})");
+    random_batch(
+        common::RandomBatch {
+            label: "selinux",
+            seed: seed(0x05E1_1A00),
+            name: "org.polc.se",
+            letter: 'p',
+            limits: RANDOM_LIMITS,
+        },
+        |rng, root| random_rules_over(rng, root, SE_GLOBS),
+    );
+}
+
+/// [`RANDOM_POLICIES`] random policies, each owning its tree, with the file rules
+/// `rules` gives for it, sixteen random operations each, and a deliberately wrong
+/// expectation, in one boot.
+fn random_batch(b: common::RandomBatch, rules: fn(&mut Rng, &str) -> Vec<String>) {
+    let seed = b.seed;
+    println!(
+        "{} random policies: seed {seed} (rerun with POLC_KERNEL_SEED={seed})",
+        b.label
+    );
     let (k, probe) = kernel_and_probe();
     let mut rng = Rng::new(seed);
     let mut policies = Vec::new();
     let mut ops: Vec<(String, String, Op)> = Vec::new();
     let mut paths = Vec::new();
+    let l = b.letter;
     for i in 0..RANDOM_POLICIES {
-        let name = format!("org.polc.se{i}");
-        let root = format!("/t/p{i}");
-        let attach = format!("/usr/bin/p{i}");
+        let name = format!("{}{i}", b.name);
+        let root = format!("/t/{l}{i}");
+        let attach = format!("/usr/bin/{l}{i}");
         let owned: Vec<String> = OWNED
             .iter()
             .map(|g| format!("\"{}\"", g.replacen('R', &root, 1)))
@@ -444,10 +469,10 @@ fn random_policies_agree_with_the_evaluator() {
             format!("attach \"{attach}\""),
             format!("owns {}", owned.join(", ")),
         ];
-        lines.extend(random_rules_over(&mut rng, &root, SE_GLOBS));
+        lines.extend(rules(&mut rng, &root));
         policies.push(build(&name, &lines.join("\n")).unwrap_or_else(|e| panic!("{e}")));
         for (k, op) in random_ops(&mut rng, &name, &root).into_iter().enumerate() {
-            ops.push((format!("p{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
+            ops.push((format!("{l}{i}-{k:02}-{}", op.args[0]), attach.clone(), op));
         }
         paths.extend(tree_paths(&root));
         paths.push((attach, false));
@@ -457,8 +482,8 @@ fn random_policies_agree_with_the_evaluator() {
     let mut g = batch.guest(&probe, &paths);
     for i in 0..RANDOM_POLICIES {
         g = add_tree(
-            g.probe_copy_at(&format!("/usr/bin/p{i}")),
-            &format!("/t/p{i}"),
+            g.probe_copy_at(&format!("/usr/bin/{l}{i}")),
+            &format!("/t/{l}{i}"),
         );
     }
     let mut pairs: Vec<Pair> = ops
@@ -472,7 +497,8 @@ fn random_policies_agree_with_the_evaluator() {
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
     println!(
-        "selinux: one boot, {} cases, {:.1?}",
+        "{}: one boot, {} cases, {:.1?}",
+        b.label,
         pairs.len(),
         start.elapsed()
     );
@@ -481,12 +507,12 @@ fn random_policies_agree_with_the_evaluator() {
         "SELinux is not active:\n{}",
         run.console
     );
-    let mut tally = Tally::new("selinux");
+    let mut tally = Tally::new(b.label);
     tally.judge_all(&pairs, &run.results);
     if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
         println!("the domains' denials:\n{}", denials(&run.console));
     }
-    common::conclude(&tally, 300, RANDOM_LIMITS);
+    common::conclude(&tally, 300, b.limits);
 }
 
 const CURATED: &str = r#"
@@ -1152,3 +1178,107 @@ fn curated_v2_policies_agree_with_the_evaluator() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`): the `dir` class alone
+
+/// Globs of the random directory-only rules: directories of the owned regions (each its
+/// own type), and some that cut across them.
+const SE_DIR_GLOBS: &[&str] = &[
+    "R/**/", "R/d0/**/", "R/d1/**/", "R/d0/s0/", "R/*/", "R/d0/*/",
+];
+
+/// Random policies with directory-only rules beside v1 ones, one boot: mkdir, rmdir and
+/// listing ask about a directory, the other operations about files.
+#[test]
+fn random_directory_rules_agree_with_the_evaluator() {
+    random_batch(
+        common::RandomBatch {
+            label: "selinux (directory-only rules)",
+            seed: seed(0x05E1_D1A0),
+            name: "org.polc.sed",
+            letter: 'q',
+            limits: DIR_RANDOM_LIMITS,
+        },
+        |rng, root| common::random_dir_rules_over(rng, root, SE_GLOBS, SE_DIR_GLOBS),
+    );
+}
+
+/// How much of the directory run may go unjudged.
+const DIR_RANDOM_LIMITS: Limits = Limits {
+    inconclusive_percent: 1,
+    not_compared_percent: 12,
+};
+
+/// Each mapping of a directory-only rule on the `dir` class, one boot: the owned tree is
+/// one type, a directory rule allows mkdir, rmdir, listing and renaming directories
+/// there, and no file is created or removed by it.
+const CURATED_DIRS: &str = r#"
+## org.polc.sdir /usr/bin/s-dir
+owns "/s/d", "/s/d/**"
+allow create delete list rename "/s/d/**/"
+allow read "/s/d/**"
+"#;
+
+#[test]
+fn curated_directory_rules_agree_with_the_evaluator() {
+    use Right::*;
+    let (k, probe) = kernel_and_probe();
+    let policies = common::curated_policies(CURATED_DIRS, false);
+    let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
+    let dirs = ["/s", "/s/d", "/s/d/e0", "/s/d/l", "/s/d/r0", "/s/o"];
+    let files = ["/s/d/m0", "/s/d/f0"];
+    let mut paths: Vec<(String, bool)> = files.iter().map(|f| (f.to_string(), false)).collect();
+    paths.extend(dirs.iter().map(|d| (d.to_string(), true)));
+    paths.extend(attaches.iter().map(|a| (a.clone(), false)));
+    let mut batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
+    let p = "org.polc.sdir";
+    let (dir, file) = (Request::dir, Request::file);
+    let ops: Vec<Op> = vec![
+        Op::new(&["mkdir", "/s/d/n0"], p, vec![dir("/s/d/n0", Create)]),
+        Op::new(&["create", "/s/d/n1"], p, vec![file("/s/d/n1", Create)]),
+        Op::new(&["rmdir", "/s/d/e0"], p, vec![dir("/s/d/e0", Delete)]),
+        Op::new(&["delete", "/s/d/m0"], p, vec![file("/s/d/m0", Delete)]),
+        Op::new(&["list", "/s/d/l"], p, vec![dir("/s/d/l", List)]),
+        Op::new(&["list", "/s/o"], p, vec![dir("/s/o", List)]),
+        Op::new(&["read", "/s/d/f0"], p, vec![file("/s/d/f0", Read)]),
+        Op::new(
+            &["rename", "/s/d/r0", "/s/d/r1"],
+            p,
+            vec![dir("/s/d/r0", Rename), dir("/s/d/r1", Rename)],
+        ),
+    ];
+    batch.learn_types(&paths, &ops.iter().collect::<Vec<_>>());
+    let mut g = batch.guest(&probe, &paths);
+    for a in &attaches {
+        g = g.probe_copy_at(a);
+    }
+    for f in files {
+        g = g.file(f, 0o644, b"polc\n");
+    }
+    for d in dirs {
+        g = g.dir(d);
+    }
+    let mut pairs: Vec<Pair> = ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| batch.pair(format!("sd{i:02}-{}", op.args[0]), "/usr/bin/s-dir", op))
+        .collect();
+    pairs.extend(common::deliberately_wrong(&pairs));
+    let run = g
+        .cases(pairs.iter().map(|p| p.case.clone()))
+        .boot(&k.vmlinuz)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut tally = Tally::new("selinux (curated directory rules)");
+    tally.judge_all(&pairs, &run.results);
+    if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {
+        println!("the domains' denials:\n{}", denials(&run.console));
+    }
+    common::conclude(&tally, pairs.len() / 2, DIR_CURATED_LIMITS);
+}
+
+/// The curated directory run judges every pair.
+const DIR_CURATED_LIMITS: Limits = Limits {
+    inconclusive_percent: 0,
+    not_compared_percent: 0,
+};

@@ -519,9 +519,24 @@ impl Reader<'_> {
                         ids.push("file-dir-list");
                         rights = vec![Right::List];
                     } else {
-                        // The v2 form: a path ending in `/` denotes directories only.
+                        // A path ending in `/` denotes directories only, where `r` is
+                        // list and `w` is mkdir and rmdir; `a`, `k`, `l`, `m` and `x`
+                        // allow no operation on a directory.
                         ids.push("file-dir-other");
-                        shown = gpaths.iter().map(|p| format!("{p}/")).collect();
+                        rights = Vec::new();
+                        if perm.letters.contains(&'r') {
+                            rights.push(Right::List);
+                        }
+                        if perm.letters.contains(&'w') {
+                            rights.push(Right::Create);
+                            rights.push(Right::Delete);
+                        }
+                        // The root is written `/` (of any type: nothing creates or
+                        // removes it).
+                        shown = gpaths
+                            .iter()
+                            .map(|p| if p == "/" { p.clone() } else { format!("{p}/") })
+                            .collect();
                     }
                 }
                 Form::Tree => {

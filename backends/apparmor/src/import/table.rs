@@ -48,7 +48,7 @@ pub const TABLE: &[Construct] = &[
     Construct { id: "flags-other", apparmor: "flags=(attach_disconnected)", polc: "(none)", status: Status::NotImportable, note: "polc has no profile flags besides the mode" },
     Construct { id: "file", apparmor: "/etc/foo rw, deny /x w,", polc: "allow read write \"/etc/foo\"; deny write \"/x\" (r read, w write, a append, m map-exec, k lock, l link)", status: Status::Exact, note: "" },
     Construct { id: "file-dir-list", apparmor: "/srv/ r,", polc: "allow list \"/srv\"", status: Status::Exact, note: "" },
-    Construct { id: "file-dir-other", apparmor: "/srv/ w,", polc: "allow write \"/srv/\"", status: Status::NeedsV2("directory-only rights"), note: "" },
+    Construct { id: "file-dir-other", apparmor: "/srv/ w,", polc: "allow create delete \"/srv/\" (a path ending in `/` is for directories only; `r` there is list, `w` mkdir and rmdir, the other letters allow nothing on a directory)", status: Status::Exact, note: "" },
     Construct { id: "file-tree", apparmor: "/srv/** rw,", polc: "allow read write create delete list \"/srv/**\" (`r` and `w` apply to the directories below too: listing, mkdir, rmdir; other letters allow nothing on a directory)", status: Status::Exact, note: "" },
     Construct { id: "file-all", apparmor: "file,", polc: "allow all \"/**\"", status: Status::Approximated, note: "executables run under this policy (`ix`)" },
     Construct { id: "owner", apparmor: "owner /x r,", polc: "allow owner read \"/x\"", status: Status::Exact, note: "" },

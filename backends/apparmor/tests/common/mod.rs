@@ -106,18 +106,20 @@ impl PolicyBuilder {
         let origin = self.origin();
         let r = rights(rs);
         for g in globs {
-            let glob = Glob::parse(g).unwrap_or_else(|e| panic!("bad glob {g}: {e:?}"));
+            // A trailing `/`: a directory-only rule.
+            let (glob, dir_only) =
+                Glob::parse_path(g).unwrap_or_else(|e| panic!("bad glob {g}: {e:?}"));
             let exec_as = exec_as.map(name);
             let ro = RightsOrigin {
                 rights: r,
                 origin: origin.clone(),
             };
-            match self
-                .policy
-                .files
-                .iter_mut()
-                .find(|f| f.effect == effect && f.glob == glob && f.exec_as == exec_as)
-            {
+            match self.policy.files.iter_mut().find(|f| {
+                f.effect == effect
+                    && f.glob == glob
+                    && f.exec_as == exec_as
+                    && f.dir_only == dir_only
+            }) {
                 Some(f) => {
                     f.rights = f.rights.union(r);
                     f.origins.push(ro);
@@ -125,6 +127,7 @@ impl PolicyBuilder {
                 None => self.policy.files.push(FileRule {
                     audit: false,
                     owner: false,
+                    dir_only,
                     effect,
                     glob,
                     rights: r,

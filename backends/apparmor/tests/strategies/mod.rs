@@ -125,6 +125,11 @@ fn rights() -> impl Strategy<Value = String> {
     proptest::sample::subsequence(names.to_vec(), 1..4).prop_map(|v| v.join(" "))
 }
 
+fn dir_rights() -> impl Strategy<Value = String> {
+    let names = ["create", "delete", "list", "rename"];
+    proptest::sample::subsequence(names.to_vec(), 1..4).prop_map(|v| v.join(" "))
+}
+
 fn effect() -> impl Strategy<Value = Effect> {
     prop_oneof![3 => Just(Effect::Allow), 1 => Just(Effect::Deny)]
 }
@@ -158,6 +163,8 @@ pub enum Stmt {
 fn stmt() -> impl Strategy<Value = Stmt> {
     prop_oneof![
         6 => (effect(), rights(), glob()).prop_map(|(e, r, g)| Stmt::File(e, r, g, None)),
+        // Directory-only rules: a trailing `/`, rights that apply to a directory.
+        2 => (effect(), dir_rights(), glob()).prop_map(|(e, r, g)| Stmt::File(e, r, format!("{g}/"), None)),
         1 => (literal_path(), proptest::sample::select(NAMES))
             .prop_map(|(p, n)| Stmt::File(Effect::Allow, "exec".into(), p, Some(n))),
         2 => (
@@ -208,7 +215,7 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
         b = match s {
             // The glob module refuses what the checker would (`.` components made of
             // payload characters, stars joined across a brace).
-            Stmt::File(_, _, g, _) if polc_lang::glob::Glob::parse(&g).is_err() => continue,
+            Stmt::File(_, _, g, _) if polc_lang::glob::Glob::parse_path(&g).is_err() => continue,
             Stmt::File(e, r, g, as_) => {
                 let execs = e == Effect::Allow
                     && crate::common::rights(&r).contains(polc_lang::rights::Right::Exec);

@@ -152,7 +152,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                 let rights = w[1..q].iter().fold(Rights::EMPTY, |acc, k| {
                     acc.union(Rights::from_keyword(k).unwrap_or_else(|| panic!("right {k}")))
                 });
-                let glob = Glob::parse(&w[q][1..]).expect("glob");
+                let (glob, dir_only) = Glob::parse_path(&w[q][1..]).expect("glob");
                 let exec_as = match w.get(q + 1).map(String::as_str) {
                     Some("as") => Some(PolicyName::new(&w[q + 2]).unwrap()),
                     _ => None,
@@ -160,6 +160,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                 p.files.push(FileRule {
                     audit: false,
                     owner: false,
+                    dir_only,
                     effect,
                     glob,
                     rights,

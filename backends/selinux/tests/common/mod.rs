@@ -228,6 +228,7 @@ impl P {
         self.0.files.push(FileRule {
             audit: false,
             owner: false,
+            dir_only: false,
             effect,
             glob: Glob::parse(glob).unwrap(),
             rights,

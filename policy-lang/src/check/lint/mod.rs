@@ -35,7 +35,8 @@ pub(crate) fn describe(a: &Atom) -> String {
             exec_mode,
         } => {
             let t = exec_mode.suffix(exec_as.as_ref());
-            format!("{e} {rights} \"{}\"{t}", one_line(glob.as_str()))
+            let path = crate::ir::dir_path_text(glob, a.dir_only);
+            format!("{e} {rights} \"{}\"{t}", one_line(&path))
         }
         Subject::Net { op, proto, ports } => {
             let op = match op {
@@ -291,7 +292,7 @@ pub(crate) fn lint(
         if a.unit != OWN {
             continue;
         }
-        // A rule that differs in `audit` or `owner` is not redundant unless the other
+        // A rule that differs in `audit`, `owner` or `dir_only` is not redundant unless the other
         // rule's qualifiers cover it.
         if let Some(b) = duplicate_of(&same, atoms, i) {
             if a.quals_covered_by(b) {

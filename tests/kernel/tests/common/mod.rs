@@ -235,9 +235,11 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
         };
         ops.push(Op::new(&[op, &p], policy, vec![f(&p, r)]));
     }
+    // Operations on directories ask about a directory (directory-only rules apply).
+    let d = |p: &str, r: Right| Request::dir(p, r);
     for _ in 0..2 {
         let p = at(root, rng.pick(&DIRS[..4]));
-        ops.push(Op::new(&["list", &p], policy, vec![f(&p, Right::List)]));
+        ops.push(Op::new(&["list", &p], policy, vec![d(&p, Right::List)]));
     }
     let x = at(root, rng.pick(EXECS));
     ops.push(Op::new(&["exec", &x], policy, vec![f(&x, Right::Exec)]));
@@ -257,8 +259,12 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
     }
     for k in 0..2 {
         let p = at(root, &format!("{}n{k}", dir_prefix(rng.pick(&DIRS[..4]))));
-        let op = if k == 0 { "create" } else { "mkdir" };
-        ops.push(Op::new(&[op, &p], policy, vec![f(&p, Right::Create)]));
+        let (op, req) = if k == 0 {
+            ("create", f(&p, Right::Create))
+        } else {
+            ("mkdir", d(&p, Right::Create))
+        };
+        ops.push(Op::new(&[op, &p], policy, vec![req]));
     }
     let a = at(root, rng.pick(FILES));
     let b = at(root, &format!("{}l0", dir_prefix(rng.pick(&DIRS[..4]))));
@@ -268,7 +274,7 @@ pub fn random_ops(rng: &mut Rng, policy: &str, root: &str) -> Vec<Op> {
     let m = at(root, pool.swap_remove(i));
     ops.push(Op::new(&["delete", &m], policy, vec![f(&m, Right::Delete)]));
     let e = at(root, rng.pick(EMPTY));
-    ops.push(Op::new(&["rmdir", &e], policy, vec![f(&e, Right::Delete)]));
+    ops.push(Op::new(&["rmdir", &e], policy, vec![d(&e, Right::Delete)]));
     let i = rng.below(pool.len());
     let m = at(root, pool.swap_remove(i));
     let r = at(root, &format!("{}r0", dir_prefix(rng.pick(&DIRS[..4]))));
@@ -292,35 +298,7 @@ fn dir_prefix(d: &str) -> String {
 /// The requests in one line.
 pub fn show_requests(reqs: &[(String, Request)]) -> String {
     reqs.iter()
-        .map(|(p, r)| {
-            let what = match r {
-                Request::File { path, right, owner } => {
-                    format!("{}{right} {path}", if *owner { "owner " } else { "" })
-                }
-                Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
-                Request::Capability { name } => format!("capability {name}"),
-                Request::Signal {
-                    direction,
-                    peer,
-                    signal,
-                } => format!("signal {direction:?} {signal} {peer}"),
-                Request::Unix {
-                    op,
-                    sock_type,
-                    addr,
-                    peer,
-                } => format!("unix {op:?} {sock_type:?} {addr:?} {peer:?}"),
-                Request::NetFamily { family, protocol } => {
-                    format!("net {family:?} {}", protocol.as_deref().unwrap_or("*"))
-                }
-                Request::Ptrace {
-                    direction,
-                    access,
-                    peer,
-                } => format!("ptrace {direction:?} {access:?} {peer}"),
-            };
-            format!("{p}: {}", what.to_lowercase())
-        })
+        .map(|(p, r)| format!("{p}: {}", r.describe()))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -491,4 +469,65 @@ pub fn decides_other(
             .is_some_and(|r| r.direction == *direction && r.peer.covers(peer)),
         _ => false,
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Directory-only rules (a path ending with `/`)
+
+/// Globs of random directory-only rules, `R` standing for the tree's root: the tree's
+/// directories, the empty ones [`random_ops`] removes, and the `n1` it makes.
+pub const DIR_GLOBS: &[&str] = &[
+    "R/*/",
+    "R/d0/*/",
+    "R/**/",
+    "R/d{0,1}/",
+    "R/d0/e0/",
+    "R/d1/e1/",
+    "R/*/n1/",
+    "R/n1/",
+    "R/d0/s0/",
+    "R/{d0,d1}/{e0,e1,n1}/",
+];
+
+/// Random rules over the tree at `root`: the v1 rules of [`random_rules`] and one to
+/// three directory-only rules (rights among those that apply to a directory).
+pub fn random_dir_rules(rng: &mut Rng, root: &str) -> Vec<String> {
+    random_dir_rules_over(rng, root, GLOBS, DIR_GLOBS)
+}
+
+/// [`random_dir_rules`] with the v1 rules' globs from `globs` and the directory-only
+/// rules' from `dir_globs`.
+pub fn random_dir_rules_over(
+    rng: &mut Rng,
+    root: &str,
+    globs: &[&str],
+    dir_globs: &[&str],
+) -> Vec<String> {
+    let mut rules = random_rules_over(rng, root, globs);
+    rules.truncate(2);
+    for _ in 0..1 + rng.below(3) {
+        let effect = if rng.chance(25) { "deny" } else { "allow" };
+        let mut rights: Vec<&str> = ["create", "delete", "list", "rename"]
+            .into_iter()
+            .filter(|_| rng.chance(50))
+            .collect();
+        if rights.is_empty() {
+            rights.push(["create", "delete", "list"][rng.below(3)]);
+        }
+        let glob = rng.pick(dir_globs).replacen('R', root, 1);
+        rules.push(format!("{effect} {} \"{glob}\"", rights.join(" ")));
+    }
+    rules
+}
+
+/// One boot of random policies: their names, trees, seed and limits (each LSM's
+/// `random_batch` takes it).
+pub struct RandomBatch {
+    pub label: &'static str,
+    pub seed: u64,
+    /// Policy `i` is `{name}{i}`, its tree `/t/{letter}{i}` (its executable, where it has
+    /// one, `/usr/bin/{letter}{i}`).
+    pub name: &'static str,
+    pub letter: char,
+    pub limits: polc_kernel_harness::differential::Limits,
 }

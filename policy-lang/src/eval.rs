@@ -8,8 +8,8 @@ pub(crate) mod unix;
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
 use crate::ir::{
-    ExecMode, FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir,
-    SignalDir,
+    ExecMode, FileRule, IpFamily, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess,
+    PtraceDir, SignalDir,
 };
 use crate::rights::{Right, Rights};
 use serde::Serialize;
@@ -36,6 +36,10 @@ pub enum Request {
         op: NetOp,
         /// TCP or UDP.
         proto: Proto,
+        /// The IP version of the socket; none asks for both (allowed only when both
+        /// are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<IpFamily>,
         /// The port.
         port: u16,
     },
@@ -174,9 +178,24 @@ pub struct Decision {
 }
 
 impl Request {
-    /// A network request.
+    /// A network request on both IP versions (allowed only when both are).
     pub fn net(op: NetOp, proto: Proto, port: u16) -> Request {
-        Request::Net { op, proto, port }
+        Request::Net {
+            op,
+            proto,
+            family: None,
+            port,
+        }
+    }
+
+    /// A network request on one IP version.
+    pub fn net_on(op: NetOp, proto: Proto, family: IpFamily, port: u16) -> Request {
+        Request::Net {
+            op,
+            proto,
+            family: Some(family),
+            port,
+        }
     }
 
     /// A capability request (lowercase name without `CAP_`).
@@ -229,7 +248,9 @@ impl Decision {
 ///   owns. A path that is not a valid path ([`crate::glob::is_valid_path`]:
 ///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
 ///   matches no rule, so it is denied by default.
-/// - Network rules match operation, protocol and a port in the rule's range.
+/// - Network rules match operation, protocol, IP version (a rule without one matches
+///   both) and a port in the rule's range. A request without an IP version is decided
+///   for each: allowed only when both are, else by the first refused (IPv4 first).
 /// - Capability rules match by name.
 /// - Signal rules match direction, peer (`self` in a request names the policy itself) and
 ///   signal (a rule with no signal list matches every signal).
@@ -248,13 +269,36 @@ impl Decision {
 pub fn evaluate(p: &Policy, r: &Request) -> Decision {
     match r {
         Request::File { path, right, owner } => evaluate_file(p, path, *right, *owner),
-        Request::Net { op, proto, port } => decide(
-            p.net
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
-                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
-        ),
+        Request::Net {
+            op,
+            proto,
+            family: Some(family),
+            port,
+        } => evaluate_net(p, *op, *proto, *family, *port),
+        // Both versions: the first refused one decides, else both allow.
+        Request::Net {
+            op,
+            proto,
+            family: None,
+            port,
+        } => {
+            let [v4, v6] = IpFamily::BOTH.map(|f| evaluate_net(p, *op, *proto, f, *port));
+            match (v4.allowed, v6.allowed) {
+                (false, _) => v4,
+                (true, false) => v6,
+                (true, true) => {
+                    let mut both = v4;
+                    for r in v6.deciding {
+                        if !both.deciding.iter().any(|d| d.index == r.index) {
+                            both.deciding.push(r);
+                        }
+                    }
+                    both.deciding.sort_by_key(|d| d.index);
+                    both.audited |= v6.audited;
+                    both
+                }
+            }
+        }
         Request::Capability { name } => decide(
             p.capabilities
                 .iter()
@@ -381,6 +425,31 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     } else {
         Decision::default_deny()
     }
+}
+
+/// Whether a network rule matches a request; a request without an IP version is
+/// matched by the rules of either.
+pub(crate) fn net_rule_matches(
+    n: &crate::ir::NetRule,
+    op: NetOp,
+    proto: Proto,
+    family: Option<IpFamily>,
+    port: u16,
+) -> bool {
+    n.op == op
+        && n.proto == proto
+        && family.is_none_or(|f| f.covered_by(n.family))
+        && n.ports.contains(port)
+}
+
+fn evaluate_net(p: &Policy, op: NetOp, proto: Proto, family: IpFamily, port: u16) -> Decision {
+    decide(
+        p.net
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| net_rule_matches(n, op, proto, Some(family), port))
+            .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
+    )
 }
 
 fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool) -> Decision {

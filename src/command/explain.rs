@@ -6,7 +6,7 @@ use super::compile::write_output;
 use super::{explain_ext, render, Ctx, ExplainArgs, GlobalArgs, OutputFormat, EXIT_USAGE};
 use crate::request::{self, RequestError};
 use crate::{explain, ExplainedRule, Explanation, Reason, Request};
-use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::ir::{NetOp, SignalDir};
 use polc_lang::rights::Right;
 use std::fmt::Write;
 
@@ -151,15 +151,17 @@ pub fn describe_request(r: &Request) -> String {
             owner: false,
         } => format!("{right} {path}"),
         Request::File { path, right, .. } => format!("{right} {path} (owned by the process)"),
-        Request::Net { op, proto, port } => {
+        Request::Net {
+            op,
+            proto,
+            family,
+            port,
+        } => {
             let op = match op {
                 NetOp::Connect => "connect",
                 NetOp::Bind => "bind",
             };
-            let proto = match proto {
-                Proto::Tcp => "tcp",
-                Proto::Udp => "udp",
-            };
+            let proto = polc_lang::ir::text::proto_word(*proto, *family);
             format!("net {op} {proto} {port}")
         }
         Request::Capability { name } => format!("capability {name}"),

@@ -422,7 +422,7 @@ pub struct ExplainArgs {
     /// rules apply
     #[arg(long, requires = "path")]
     pub owner: bool,
-    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp:53)
+    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp6:53; tcp and udp ask for IPv4 and IPv6)
     #[arg(long, value_name = "OP:PROTO:PORT")]
     pub net: Option<String>,
     /// A capability, lowercase without CAP_ (e.g. net_bind_service)

@@ -2,7 +2,7 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{NetOp, PolicyName, Proto, SignalDir};
+use crate::ir::{IpFamily, NetOp, PolicyName, Proto, SignalDir};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -189,6 +189,11 @@ fn network(
     permissions.push(mask.to_string());
     let family = f.get("family").unwrap_or_default();
     let sock_type = f.get("sock_type").unwrap_or_default();
+    let ip = match family {
+        "inet" => Some(IpFamily::Inet),
+        "inet6" => Some(IpFamily::Inet6),
+        _ => None,
+    };
     let proto = match (family, sock_type) {
         ("inet" | "inet6", "stream") => Proto::Tcp,
         ("inet" | "inet6", "dgram") => Proto::Udp,
@@ -222,5 +227,10 @@ fn network(
             "the record has no port (AppArmor before ABI 4 mediates family and type only)".into(),
         );
     }
-    vec![Access::Net { op, proto, port }]
+    vec![Access::Net {
+        op,
+        proto,
+        family: ip,
+        port,
+    }]
 }

@@ -122,6 +122,9 @@ pub enum Access {
         op: Option<NetOp>,
         /// TCP or UDP.
         proto: Proto,
+        /// The IP version, when the log names it (AppArmor's `family`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<crate::ir::IpFamily>,
         /// The port, when the log has it.
         port: Option<u16>,
     },
@@ -153,16 +156,18 @@ impl Access {
     pub fn describe(&self) -> String {
         match self {
             Access::File { path, right } => format!("{right} {path}"),
-            Access::Net { op, proto, port } => {
+            Access::Net {
+                op,
+                proto,
+                family,
+                port,
+            } => {
                 let op = match op {
                     Some(NetOp::Connect) => "connect",
                     Some(NetOp::Bind) => "bind",
                     None => "use a socket",
                 };
-                let proto = match proto {
-                    Proto::Tcp => "tcp",
-                    Proto::Udp => "udp",
-                };
+                let proto = crate::ir::text::proto_word(*proto, *family);
                 match port {
                     Some(p) => format!("net {op} {proto} {p}"),
                     None => format!("net {op} {proto} (port not logged)"),
@@ -198,8 +203,14 @@ impl Access {
             Access::Net {
                 op: Some(op),
                 proto,
+                family,
                 port: Some(port),
-            } => Some(Request::net(*op, *proto, *port)),
+            } => Some(Request::Net {
+                op: *op,
+                proto: *proto,
+                family: *family,
+                port: *port,
+            }),
             Access::Capability { name } => Some(Request::capability(name)),
             Access::Signal {
                 direction,

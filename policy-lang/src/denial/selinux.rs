@@ -209,26 +209,31 @@ fn net(f: &Fields, tclass: &str, perm: &str) -> Access {
         "name_connect" => Access::Net {
             op: Some(NetOp::Connect),
             proto,
+            family: None,
             port: port("dest"),
         },
         "name_bind" => Access::Net {
             op: Some(NetOp::Bind),
             proto,
+            family: None,
             port: port("src"),
         },
         "connect" => Access::Net {
             op: Some(NetOp::Connect),
             proto,
+            family: None,
             port: port("dest"),
         },
         "bind" => Access::Net {
             op: Some(NetOp::Bind),
             proto,
+            family: None,
             port: port("src"),
         },
         _ => Access::Net {
             op: None,
             proto,
+            family: None,
             port: None,
         },
     }

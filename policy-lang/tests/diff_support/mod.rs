@@ -83,6 +83,7 @@ pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Or
         effect,
         op,
         proto,
+        family: None,
         ports: PortRange { lo, hi },
         origins: vec![o],
     }
@@ -189,8 +190,20 @@ pub fn covers(c: &Change, r: &Request, own_name: &str) -> bool {
                 && f.paths.contains(path)
                 && f.owner.is_none_or(|o| o == *owner)
         }
-        (Change::Net(n), Request::Net { op, proto, port }) => {
-            n.op == *op && n.proto == *proto && n.ports.contains(*port)
+        (
+            Change::Net(n),
+            Request::Net {
+                op,
+                proto,
+                family,
+                port,
+            },
+        ) => {
+            // A request on both versions changes when either version's decision does.
+            n.op == *op
+                && n.proto == *proto
+                && (family.is_none() || n.family.is_none() || n.family == *family)
+                && n.ports.contains(*port)
         }
         (Change::Capability(k), Request::Capability { name }) => &k.capability == name,
         (
@@ -259,7 +272,9 @@ fn check_side(
                     && !f.rights.intersection(rights).is_empty()
                     && f.glob.matches(path)
             }),
-            Request::Net { op, proto, port } => p.net.get(cite.index).is_some_and(|n| {
+            Request::Net {
+                op, proto, port, ..
+            } => p.net.get(cite.index).is_some_and(|n| {
                 n.effect == cite.effect
                     && n.op == *op
                     && n.proto == *proto
@@ -299,7 +314,9 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
                 && (*owner || !f.owner)
                 && f.glob.matches(path)
         }),
-        Request::Net { op, proto, port } => p.net.iter().any(|n| {
+        Request::Net {
+            op, proto, port, ..
+        } => p.net.iter().any(|n| {
             n.effect == Effect::Allow && n.op == *op && n.proto == *proto && n.ports.contains(*port)
         }),
         Request::Capability { name } => p

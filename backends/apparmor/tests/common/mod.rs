@@ -170,6 +170,7 @@ impl PolicyBuilder {
                 effect,
                 op,
                 proto,
+                family: None,
                 ports,
                 origins: vec![origin],
             }),

@@ -37,15 +37,17 @@ pub(crate) fn describe(a: &Atom) -> String {
             let t = exec_mode.suffix(exec_as.as_ref());
             format!("{e} {rights} \"{}\"{t}", one_line(glob.as_str()))
         }
-        Subject::Net { op, proto, ports } => {
+        Subject::Net {
+            op,
+            proto,
+            family,
+            ports,
+        } => {
             let op = match op {
                 crate::ir::NetOp::Connect => "connect",
                 crate::ir::NetOp::Bind => "bind",
             };
-            let proto = match proto {
-                crate::ir::Proto::Tcp => "tcp",
-                crate::ir::Proto::Udp => "udp",
-            };
+            let proto = crate::ir::text::proto_word(*proto, *family);
             if *ports == crate::ir::PortRange::ALL {
                 format!("{e} net {op} {proto}")
             } else {
@@ -161,14 +163,16 @@ fn covered_by(
             Subject::Net {
                 op: oa,
                 proto: pa,
+                family: fa,
                 ports: xa,
             },
             Subject::Net {
                 op: ob,
                 proto: pb,
+                family: fb,
                 ports: xb,
             },
-        ) => oa == ob && pa == pb && xb.lo <= xa.lo && xa.hi <= xb.hi,
+        ) => oa == ob && pa == pb && (fb.is_none() || fa == fb) && xb.lo <= xa.lo && xa.hi <= xb.hi,
         (Subject::Cap(a), Subject::Cap(b)) => a == b,
         (
             Subject::Signal {
@@ -217,14 +221,22 @@ fn overlaps(a: &Subject, b: &Subject) -> bool {
             Subject::Net {
                 op: oa,
                 proto: pa,
+                family: fa,
                 ports: xa,
             },
             Subject::Net {
                 op: ob,
                 proto: pb,
+                family: fb,
                 ports: xb,
             },
-        ) => oa == ob && pa == pb && xa.lo <= xb.hi && xb.lo <= xa.hi,
+        ) => {
+            oa == ob
+                && pa == pb
+                && (fa.is_none() || fb.is_none() || fa == fb)
+                && xa.lo <= xb.hi
+                && xb.lo <= xa.hi
+        }
         (Subject::Cap(a), Subject::Cap(b)) => a == b,
         (
             Subject::Signal {

@@ -93,12 +93,14 @@ pub const CAPABILITIES: [&str; 41] = [
     "checkpoint_restore",
 ];
 
-/// The standard signals, lowercase without `SIG`, in numeric order on x86-64 (`hup` = 1
-/// ... `sys` = 31). Real-time signals (`rtmin+N`) are not part of the language.
-pub const SIGNALS: [&str; 31] = [
-    "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
-    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg",
-    "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
+/// The signals, lowercase without `SIG`, in numeric order on x86-64: `exists` = 0 (the
+/// check `kill(pid, 0)`, which delivers nothing: AppArmor's `exists`, SELinux's
+/// `signull`), then the standard signals `hup` = 1 ... `sys` = 31. No other signal
+/// implies `exists`. Real-time signals (`rtmin+N`) are not part of the language.
+pub const SIGNALS: [&str; 32] = [
+    "exists", "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv",
+    "usr2", "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou",
+    "urg", "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
 ];
 
 /// True for a known capability name.

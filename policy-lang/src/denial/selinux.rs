@@ -54,7 +54,7 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             "capability" | "capability2" | "cap_userns" | "cap2_userns" => Access::Capability {
                 name: perm.clone(),
             },
-            "process" if perm.starts_with("sig") && perm != "signull" => signal(&f, perm, &mut notes),
+            "process" if perm.starts_with("sig") => signal(&f, perm, &mut notes),
             _ => Access::Unmapped {
                 permission: format!("{tclass} {perm}"),
                 reason: format!("SELinux class `{tclass}` permission `{perm}` has no counterpart in polc policies"),
@@ -241,11 +241,12 @@ fn net(f: &Fields, tclass: &str, perm: &str) -> Access {
 
 fn signal(f: &Fields, perm: &str, notes: &mut Vec<String>) -> Access {
     let signal = match perm {
+        "signull" => Some("exists".to_string()),
         "sigkill" => Some("kill".to_string()),
         "sigstop" => Some("stop".to_string()),
         "sigchld" => Some("chld".to_string()),
         _ => {
-            notes.push("SELinux permission `signal` covers every signal but kill, stop and chld: the record does not say which".into());
+            notes.push("SELinux permission `signal` covers every signal but kill, stop, chld and exists (signal 0): the record does not say which".into());
             None
         }
     };

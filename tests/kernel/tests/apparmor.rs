@@ -241,6 +241,110 @@ allow net raw icmp
 allow capability net_raw
 "#;
 
+/// One IP version: `tcp6` alone is `network inet6 stream` (exact), an IPv4 socket of
+/// the same protocol is refused.
+const CURATED_IP_VERSIONS: &str = r#"
+## org.polc.cur.net6 /usr/bin/c-net6
+allow net connect tcp6
+allow net bind tcp6
+"#;
+
+/// The cases of [`CURATED_IP_VERSIONS`]: `socket(AF_INET6, ...)` and `AF_INET`.
+fn ip_version_ops() -> Vec<(&'static str, Op)> {
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    let net = |args: &'static [&'static str], op, proto, family, port| {
+        (
+            "/usr/bin/c-net6",
+            Op::new(
+                args,
+                "org.polc.cur.net6",
+                vec![Request::net_on(op, proto, family, port)],
+            ),
+        )
+    };
+    vec![
+        net(
+            &["connect", "tcp6", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            Inet6,
+            1234,
+        ),
+        net(
+            &["connect", "tcp", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            Inet,
+            1234,
+        ),
+        net(
+            &["bind", "tcp6", "40000"],
+            NetOp::Bind,
+            Proto::Tcp,
+            Inet6,
+            40000,
+        ),
+        net(
+            &["bind", "tcp", "40000"],
+            NetOp::Bind,
+            Proto::Tcp,
+            Inet,
+            40000,
+        ),
+        net(
+            &["bind", "udp6", "40000"],
+            NetOp::Bind,
+            Proto::Udp,
+            Inet6,
+            40000,
+        ),
+    ]
+}
+
+/// `exists` (signal 0, `kill(pid, 0)`): AppArmor's `set=(exists)`; `cont` does not imply
+/// it, nor it `cont`. Both ends are checked.
+const CURATED_EXISTS: &str = r#"
+## org.polc.cur.ex-a /usr/bin/c-ex-a
+allow signal send exists to org.polc.cur.ex-b
+
+## org.polc.cur.ex-c /usr/bin/c-ex-c
+allow signal send cont to org.polc.cur.ex-b
+
+## org.polc.cur.ex-b /usr/bin/c-ex-b
+allow signal receive exists from org.polc.cur.ex-a
+allow signal receive cont from org.polc.cur.ex-c
+"#;
+
+/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` (`/run/ex-b.pid`).
+fn exists_ops() -> Vec<(&'static str, Op)> {
+    let b = "org.polc.cur.ex-b";
+    let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
+        let args = ["kill", number, "@/run/ex-b.pid"];
+        (
+            exec,
+            Op {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                requests: vec![
+                    (
+                        from.to_string(),
+                        Request::signal(SignalDir::Send, b, signal),
+                    ),
+                    (
+                        b.to_string(),
+                        Request::signal(SignalDir::Receive, from, signal),
+                    ),
+                ],
+            },
+        )
+    };
+    vec![
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "0", "exists"),
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "18", "cont"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "0", "exists"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "18", "cont"),
+    ]
+}
+
 fn file(p: &str, r: Right) -> Request {
     Request::file(p, r)
 }
@@ -600,7 +704,10 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 #[test]
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
-    let policies = common::curated_policies(CURATED, true);
+    let policies = common::curated_policies(
+        &format!("{CURATED}{CURATED_IP_VERSIONS}{CURATED_EXISTS}"),
+        true,
+    );
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
     let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
     // The transition is the evaluator's too.
@@ -646,6 +753,7 @@ fn curated_policies_agree_with_the_evaluator() {
         // No rate limit on the kernel log: the complain-mode lines must all be there.
         .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
         .setup("/bin/polc-probe spawn /run/sig-b.pid - /usr/bin/c-sig-b sleep 300")
+        .setup("/bin/polc-probe spawn /run/ex-b.pid - /usr/bin/c-ex-b sleep 300")
         .after("dmesg | grep -F 'apparmor=\"ALLOWED\"' | grep -F org.polc.cur.complain");
 
     let mut pairs: Vec<Pair> = Vec::new();
@@ -678,7 +786,12 @@ fn curated_policies_agree_with_the_evaluator() {
         p.requests = format!("{} (complain mode: logged, never refused)", p.requests);
         pairs.push(p);
     }
-    for (i, (exec, op)) in curated_ops().into_iter().enumerate() {
+    for (i, (exec, op)) in curated_ops()
+        .into_iter()
+        .chain(ip_version_ops())
+        .chain(exists_ops())
+        .enumerate()
+    {
         pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, &op));
     }
     pairs.extend(common::deliberately_wrong(&pairs));

@@ -561,6 +561,76 @@ const FORMER_GAPS: &[(&str, Fidelity)] = &[
     ("read /c/do/s/f", Fidelity::Exact),
 ];
 
+/// One IP version: `tcp_socket` holds both, so `tcp6` is widened to IPv4 (judged
+/// one-sided: the kernel may allow the IPv4 connect the policy refuses).
+const CURATED_IP_VERSIONS: &str = r#"
+## org.polc.cur.net6 /usr/bin/c-net6
+allow net connect tcp6
+"#;
+
+/// The cases of [`CURATED_IP_VERSIONS`]: `socket(AF_INET6, ...)` and `AF_INET`.
+fn ip_version_ops() -> Vec<(&'static str, Op)> {
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    let net = |args: &'static [&'static str], family, port| {
+        (
+            "/usr/bin/c-net6",
+            Op::new(
+                args,
+                "org.polc.cur.net6",
+                vec![Request::net_on(NetOp::Connect, Proto::Tcp, family, port)],
+            ),
+        )
+    };
+    vec![
+        net(&["connect", "tcp6", "1234"], Inet6, 1234),
+        net(&["connect", "tcp", "1234"], Inet, 1234),
+    ]
+}
+
+/// `exists` (signal 0, `kill(pid, 0)`): the `process` permission `signull`, apart from
+/// `signal` (`cont`).
+const CURATED_EXISTS: &str = r#"
+## org.polc.cur.ex-a /usr/bin/c-ex-a
+allow signal send exists to org.polc.cur.ex-b
+
+## org.polc.cur.ex-c /usr/bin/c-ex-c
+allow signal send cont to org.polc.cur.ex-b
+
+## org.polc.cur.ex-b /usr/bin/c-ex-b
+allow signal receive exists from org.polc.cur.ex-a
+allow signal receive cont from org.polc.cur.ex-c
+"#;
+
+/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` (`/run/ex-b.pid`).
+fn exists_ops() -> Vec<(&'static str, Op)> {
+    let b = "org.polc.cur.ex-b";
+    let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
+        let args = ["kill", number, "@/run/ex-b.pid"];
+        (
+            exec,
+            Op {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                requests: vec![
+                    (
+                        from.to_string(),
+                        Request::signal(SignalDir::Send, b, signal),
+                    ),
+                    (
+                        b.to_string(),
+                        Request::signal(SignalDir::Receive, from, signal),
+                    ),
+                ],
+            },
+        )
+    };
+    vec![
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "0", "exists"),
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "18", "cont"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "0", "exists"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "18", "cont"),
+    ]
+}
+
 /// The curated cases, in order (complain first: its log lines must not be lost).
 fn curated_ops() -> Vec<(&'static str, Op)> {
     use Right::*;
@@ -732,7 +802,10 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 #[test]
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
-    let policies = common::curated_policies(CURATED, false);
+    let policies = common::curated_policies(
+        &format!("{CURATED}{CURATED_IP_VERSIONS}{CURATED_EXISTS}"),
+        false,
+    );
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
     let files = [
         "/c/complain/ok",
@@ -782,7 +855,11 @@ fn curated_policies_agree_with_the_evaluator() {
     paths.extend(dirs.iter().map(|d| (d.to_string(), true)));
     paths.extend(attaches.iter().map(|a| (a.clone(), false)));
     let mut batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
-    let ops = curated_ops();
+    let ops: Vec<(&str, Op)> = curated_ops()
+        .into_iter()
+        .chain(ip_version_ops())
+        .chain(exists_ops())
+        .collect();
     batch.learn_types(&paths, &ops.iter().map(|(_, op)| op).collect::<Vec<_>>());
     let d = polc_lang::eval::evaluate(
         &batch.policies["org.polc.cur.exec-a"].ir,
@@ -809,6 +886,10 @@ fn curated_policies_agree_with_the_evaluator() {
         .setup(&format!(
             "/bin/polc-probe spawn /run/sig-b.pid attr:{} /usr/bin/c-sig-b sleep 300",
             domain("org.polc.cur.sig-b")
+        ))
+        .setup(&format!(
+            "/bin/polc-probe spawn /run/ex-b.pid attr:{} /usr/bin/c-ex-b sleep 300",
+            domain("org.polc.cur.ex-b")
         ));
 
     let mut pairs: Vec<Pair> = Vec::new();

@@ -267,7 +267,15 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
         .map(|(p, r)| {
             let what = match r {
                 Request::File { path, right, .. } => format!("{right} {path}"),
-                Request::Net { op, proto, port } => format!("net {op:?} {proto:?} {port}"),
+                Request::Net {
+                    op,
+                    proto,
+                    family,
+                    port,
+                } => format!(
+                    "net {op:?} {} {port}",
+                    polc_lang::ir::text::proto_word(*proto, *family)
+                ),
                 Request::Capability { name } => format!("capability {name}"),
                 Request::Signal {
                     direction,
@@ -421,6 +429,7 @@ pub fn decides_other(
         return false;
     };
     match (list, req) {
+        // Either IP version's rules: SELinux and Landlock do not tell them apart.
         (RuleListKind::Net, Request::Net { proto, .. }) => {
             ir.net.get(index).is_some_and(|r| r.proto == *proto)
         }

@@ -296,7 +296,7 @@ mod tests {
         let e = signal("send:trem:self", "a").unwrap_err();
         assert!(
             e.to_string()
-                .starts_with("unknown signal `trem` (did you mean `term`?); signals are hup, "),
+                .starts_with("unknown signal `trem` (did you mean `term`?); signals are exists, hup, "),
             "{e}"
         );
         assert!(matches!(

@@ -295,8 +295,9 @@ mod tests {
         ));
         let e = signal("send:trem:self", "a").unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("unknown signal `trem` (did you mean `term`?); signals are exists, hup, "),
+            e.to_string().starts_with(
+                "unknown signal `trem` (did you mean `term`?); signals are exists, hup, "
+            ),
             "{e}"
         );
         assert!(matches!(

@@ -72,8 +72,15 @@ pub enum Request {
     NetFamily {
         /// The family.
         family: crate::ir::NetFamily,
+        /// For raw IP: the IP version; none asks for both (allowed only when both are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ip: Option<IpFamily>,
         /// The protocol (a name of the family's protocols), if it has one.
         protocol: Option<String>,
+        /// For netlink and packet: the socket type; none asks for both (allowed only
+        /// when both are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sock_type: Option<crate::ir::FamilySockType>,
     },
     /// Reading or tracing a peer's process (`to`), or being read or traced by one (`from`).
     Ptrace {
@@ -214,6 +221,16 @@ impl Request {
         }
     }
 
+    /// A request on a socket of a family beyond inet, of any IP version and type.
+    pub fn net_family(family: crate::ir::NetFamily, protocol: Option<&str>) -> Request {
+        Request::NetFamily {
+            family,
+            ip: None,
+            protocol: protocol.map(str::to_string),
+            sock_type: None,
+        }
+    }
+
     /// A signal request; `peer` may be `self` for the policy itself.
     pub fn signal(direction: SignalDir, peer: &str, signal: &str) -> Request {
         Request::Signal {
@@ -344,9 +361,12 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
             addr,
             peer,
         } => unix::evaluate_unix(p, *op, *sock_type, addr, peer),
-        Request::NetFamily { family, protocol } => {
-            unix::evaluate_family(p, *family, protocol.as_deref())
-        }
+        Request::NetFamily {
+            family,
+            ip,
+            protocol,
+            sock_type,
+        } => unix::evaluate_family(p, *family, *ip, protocol.as_deref(), *sock_type),
         Request::Ptrace {
             direction,
             access,

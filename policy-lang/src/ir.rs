@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 pub use unix::{
-    FamilyRule, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType, NETLINK_PROTOCOLS,
-    RAW_PROTOCOLS,
+    FamilyRule, FamilySockType, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
+    NETLINK_PROTOCOLS, RAW_PROTOCOLS,
 };
 
 /// Whether a rule grants or refuses: the IR's own copy of the language's `allow`/`deny`

@@ -194,10 +194,22 @@ pub fn describe_request(r: &Request) -> String {
                 sock_type.keyword()
             )
         }
-        Request::NetFamily { family, protocol } => match protocol {
-            Some(p) => format!("net {} {p}", family.keyword()),
-            None => format!("net {}", family.keyword()),
-        },
+        Request::NetFamily {
+            family,
+            ip,
+            protocol,
+            sock_type,
+        } => {
+            let mut s = format!("net {}", family.word(*ip));
+            for word in [protocol.as_deref(), sock_type.map(|t| t.keyword())]
+                .into_iter()
+                .flatten()
+            {
+                s.push(' ');
+                s.push_str(word);
+            }
+            s
+        }
         Request::Ptrace {
             direction,
             access,

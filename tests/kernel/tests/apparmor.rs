@@ -305,9 +305,11 @@ fn ip_version_ops() -> Vec<(&'static str, Op)> {
 /// it, nor it `cont`. Both ends are checked.
 const CURATED_EXISTS: &str = r#"
 ## org.polc.cur.ex-a /usr/bin/c-ex-a
+allow read "/run/ex-b.pid"
 allow signal send exists to org.polc.cur.ex-b
 
 ## org.polc.cur.ex-c /usr/bin/c-ex-c
+allow read "/run/ex-b.pid"
 allow signal send cont to org.polc.cur.ex-b
 
 ## org.polc.cur.ex-b /usr/bin/c-ex-b
@@ -315,7 +317,8 @@ allow signal receive exists from org.polc.cur.ex-a
 allow signal receive cont from org.polc.cur.ex-c
 "#;
 
-/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` (`/run/ex-b.pid`).
+/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` whose pid the senders
+/// read from `/run/ex-b.pid` (were it unreadable, `kill` would signal the process group).
 fn exists_ops() -> Vec<(&'static str, Op)> {
     let b = "org.polc.cur.ex-b";
     let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
@@ -345,15 +348,66 @@ fn exists_ops() -> Vec<(&'static str, Op)> {
     ]
 }
 
+/// Socket types of netlink and packet sockets (`network netlink dgram`), raw IP by IP
+/// version (`network inet6 raw`): the other type and version are refused.
+const CURATED_SOCKET_TYPES: &str = r#"
+## org.polc.cur.typed /usr/bin/c-typed
+allow net netlink dgram
+allow net packet dgram
+allow net raw6
+allow capability net_raw
+"#;
+
+/// The cases of [`CURATED_SOCKET_TYPES`].
+fn socket_type_ops() -> Vec<(&'static str, Op)> {
+    use polc_lang::ir::FamilySockType::{Dgram, Raw};
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    let req = |family, ip, protocol: Option<&str>, sock_type| Request::NetFamily {
+        family,
+        ip,
+        protocol: protocol.map(str::to_string),
+        sock_type,
+    };
+    let sock = |args: &'static [&'static str], r: Request| {
+        (
+            "/usr/bin/c-typed",
+            Op::new(args, "org.polc.cur.typed", vec![r]),
+        )
+    };
+    vec![
+        sock(
+            &["socket", "netlink", "dgram", "0"],
+            req(NetFamily::Netlink, None, Some("route"), Some(Dgram)),
+        ),
+        sock(
+            &["socket", "netlink", "raw", "0"],
+            req(NetFamily::Netlink, None, Some("route"), Some(Raw)),
+        ),
+        sock(
+            &["socket", "packet", "dgram", "0"],
+            req(NetFamily::Packet, None, None, Some(Dgram)),
+        ),
+        sock(
+            &["socket", "packet", "raw", "0"],
+            req(NetFamily::Packet, None, None, Some(Raw)),
+        ),
+        sock(
+            &["socket", "inet6", "raw", "58"],
+            req(NetFamily::Raw, Some(Inet6), Some("icmpv6"), None),
+        ),
+        sock(
+            &["socket", "inet", "raw", "1"],
+            req(NetFamily::Raw, Some(Inet), Some("icmp"), None),
+        ),
+    ]
+}
+
 fn file(p: &str, r: Right) -> Request {
     Request::file(p, r)
 }
 
 fn fam(family: NetFamily, protocol: Option<&str>) -> Request {
-    Request::NetFamily {
-        family,
-        protocol: protocol.map(str::to_string),
-    }
+    Request::net_family(family, protocol)
 }
 
 /// (exec path, operation) of the curated cases, in order (complain first: its log lines
@@ -705,7 +759,7 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
     let policies = common::curated_policies(
-        &format!("{CURATED}{CURATED_IP_VERSIONS}{CURATED_EXISTS}"),
+        &format!("{CURATED}{CURATED_IP_VERSIONS}{CURATED_EXISTS}{CURATED_SOCKET_TYPES}"),
         true,
     );
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
@@ -790,6 +844,7 @@ fn curated_policies_agree_with_the_evaluator() {
         .into_iter()
         .chain(ip_version_ops())
         .chain(exists_ops())
+        .chain(socket_type_ops())
         .enumerate()
     {
         pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, &op));

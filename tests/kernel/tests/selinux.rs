@@ -591,9 +591,11 @@ fn ip_version_ops() -> Vec<(&'static str, Op)> {
 /// `signal` (`cont`).
 const CURATED_EXISTS: &str = r#"
 ## org.polc.cur.ex-a /usr/bin/c-ex-a
+allow read "/run/ex-b.pid"
 allow signal send exists to org.polc.cur.ex-b
 
 ## org.polc.cur.ex-c /usr/bin/c-ex-c
+allow read "/run/ex-b.pid"
 allow signal send cont to org.polc.cur.ex-b
 
 ## org.polc.cur.ex-b /usr/bin/c-ex-b
@@ -601,7 +603,8 @@ allow signal receive exists from org.polc.cur.ex-a
 allow signal receive cont from org.polc.cur.ex-c
 "#;
 
-/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` (`/run/ex-b.pid`).
+/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` whose pid the senders
+/// read from `/run/ex-b.pid` (were it unreadable, `kill` would signal the process group).
 fn exists_ops() -> Vec<(&'static str, Op)> {
     let b = "org.polc.cur.ex-b";
     let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
@@ -824,8 +827,10 @@ fn curated_policies_agree_with_the_evaluator() {
         "/c/caps2/ro",
         "/c/dr/f",
         "/c/do/s/f",
+        "/run/ex-b.pid",
     ];
     let dirs = [
+        "/run",
         "/c",
         "/c/complain",
         "/c/deny",

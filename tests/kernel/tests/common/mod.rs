@@ -288,9 +288,17 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
                     addr,
                     peer,
                 } => format!("unix {op:?} {sock_type:?} {addr:?} {peer:?}"),
-                Request::NetFamily { family, protocol } => {
-                    format!("net {family:?} {}", protocol.as_deref().unwrap_or("*"))
-                }
+                Request::NetFamily {
+                    family,
+                    ip,
+                    protocol,
+                    sock_type,
+                } => format!(
+                    "net {} {} {}",
+                    family.word(*ip),
+                    protocol.as_deref().unwrap_or("*"),
+                    sock_type.map_or("*", |t| t.keyword())
+                ),
                 Request::Ptrace {
                     direction,
                     access,

@@ -298,24 +298,7 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
             proto,
             family: None,
             port,
-        } => {
-            let [v4, v6] = IpFamily::BOTH.map(|f| evaluate_net(p, *op, *proto, f, *port));
-            match (v4.allowed, v6.allowed) {
-                (false, _) => v4,
-                (true, false) => v6,
-                (true, true) => {
-                    let mut both = v4;
-                    for r in v6.deciding {
-                        if !both.deciding.iter().any(|d| d.index == r.index) {
-                            both.deciding.push(r);
-                        }
-                    }
-                    both.deciding.sort_by_key(|d| d.index);
-                    both.audited |= v6.audited;
-                    both
-                }
-            }
-        }
+        } => every(IpFamily::BOTH.map(|f| evaluate_net(p, *op, *proto, f, *port))),
         Request::Capability { name } => decide(
             p.capabilities
                 .iter()
@@ -418,6 +401,31 @@ fn rule_ref(
         origins,
         audit,
     }
+}
+
+/// The decision of a request that stands for several (both IP versions, both socket
+/// types): the first refused one, else allowed with every deciding rule.
+pub(crate) fn every(decisions: impl IntoIterator<Item = Decision>) -> Decision {
+    let mut all: Option<Decision> = None;
+    for d in decisions {
+        if !d.allowed {
+            return d;
+        }
+        all = Some(match all {
+            None => d,
+            Some(mut both) => {
+                for r in d.deciding {
+                    if !both.deciding.iter().any(|x| x.index == r.index) {
+                        both.deciding.push(r);
+                    }
+                }
+                both.deciding.sort_by_key(|x| x.index);
+                both.audited |= d.audited;
+                both
+            }
+        });
+    }
+    all.unwrap_or_else(Decision::default_deny)
 }
 
 /// Default deny, deny wins, over the matching rules.

@@ -123,10 +123,9 @@ pub(super) fn evaluate_family(
         }
         _ => vec![sock_type],
     };
-    let mut all: Option<Decision> = None;
-    for ip in &ips {
-        for t in &types {
-            let d = decide(
+    let decisions = ips.iter().flat_map(|ip| {
+        types.iter().map(move |t| {
+            decide(
                 p.net_families
                     .iter()
                     .enumerate()
@@ -134,26 +133,10 @@ pub(super) fn evaluate_family(
                     .map(|(i, r)| {
                         rule_ref(RuleKind::NetFamily, i, r.effect, r.origins.clone(), r.audit)
                     }),
-            );
-            if !d.allowed {
-                return d;
-            }
-            all = Some(match all {
-                None => d,
-                Some(mut both) => {
-                    for r in d.deciding {
-                        if !both.deciding.iter().any(|x| x.index == r.index) {
-                            both.deciding.push(r);
-                        }
-                    }
-                    both.deciding.sort_by_key(|x| x.index);
-                    both.audited |= d.audited;
-                    both
-                }
-            });
-        }
-    }
-    all.unwrap_or_else(Decision::default_deny)
+            )
+        })
+    });
+    super::every(decisions)
 }
 
 /// Indices of every rule (allow or deny) of its list that matches a unix or family

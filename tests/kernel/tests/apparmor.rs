@@ -301,53 +301,6 @@ fn ip_version_ops() -> Vec<(&'static str, Op)> {
     ]
 }
 
-/// `exists` (signal 0, `kill(pid, 0)`): AppArmor's `set=(exists)`; `cont` does not imply
-/// it, nor it `cont`. Both ends are checked.
-const CURATED_EXISTS: &str = r#"
-## org.polc.cur.ex-a /usr/bin/c-ex-a
-allow read "/run/ex-b.pid"
-allow signal send exists to org.polc.cur.ex-b
-
-## org.polc.cur.ex-c /usr/bin/c-ex-c
-allow read "/run/ex-b.pid"
-allow signal send cont to org.polc.cur.ex-b
-
-## org.polc.cur.ex-b /usr/bin/c-ex-b
-allow signal receive exists from org.polc.cur.ex-a
-allow signal receive cont from org.polc.cur.ex-c
-"#;
-
-/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` whose pid the senders
-/// read from `/run/ex-b.pid` (were it unreadable, `kill` would signal the process group).
-fn exists_ops() -> Vec<(&'static str, Op)> {
-    let b = "org.polc.cur.ex-b";
-    let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
-        let args = ["kill", number, "@/run/ex-b.pid"];
-        (
-            exec,
-            Op {
-                args: args.iter().map(|s| s.to_string()).collect(),
-                requests: vec![
-                    (
-                        from.to_string(),
-                        Request::signal(SignalDir::Send, b, signal),
-                    ),
-                    (
-                        b.to_string(),
-                        Request::signal(SignalDir::Receive, from, signal),
-                    ),
-                ],
-            },
-        )
-    };
-    vec![
-        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "0", "exists"),
-        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "18", "cont"),
-        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "0", "exists"),
-        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "18", "cont"),
-    ]
-}
-
 /// Socket types of netlink and packet sockets (`network netlink dgram`), raw IP by IP
 /// version (`network inet6 raw`): the other type and version are refused.
 const CURATED_SOCKET_TYPES: &str = r#"
@@ -759,7 +712,10 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
     let policies = common::curated_policies(
-        &format!("{CURATED}{CURATED_IP_VERSIONS}{CURATED_EXISTS}{CURATED_SOCKET_TYPES}"),
+        &format!(
+            "{CURATED}{CURATED_IP_VERSIONS}{}{CURATED_SOCKET_TYPES}",
+            common::CURATED_EXISTS
+        ),
         true,
     );
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
@@ -843,7 +799,7 @@ fn curated_policies_agree_with_the_evaluator() {
     for (i, (exec, op)) in curated_ops()
         .into_iter()
         .chain(ip_version_ops())
-        .chain(exists_ops())
+        .chain(common::exists_ops())
         .chain(socket_type_ops())
         .enumerate()
     {

@@ -818,17 +818,19 @@ fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> 
             };
             vec![format!("{e} unix {}{ty}", UNIX_OPS.join(", "))]
         }
-        (Some("netlink"), _) => {
-            ids.push("network-other");
-            vec![format!("{p}{e} net netlink")]
+        // Netlink and packet sockets by type (`raw`, `dgram`), raw IP by family.
+        (Some(fam @ ("netlink" | "packet")), ty @ (None | Some("raw" | "dgram"))) => {
+            ids.push("network-family");
+            let ty = ty.map(|t| format!(" {t}")).unwrap_or_default();
+            vec![format!("{p}{e} net {fam}{ty}")]
         }
-        (Some("packet"), _) => {
-            ids.push("network-other");
-            vec![format!("{p}{e} net packet")]
+        (Some(fam @ ("inet" | "inet6")), Some("raw")) => {
+            ids.push("network-family");
+            vec![format!("{p}{e} net raw{}", version(fam))]
         }
-        (Some("inet" | "inet6"), Some("raw")) => {
+        (Some(fam @ ("netlink" | "packet")), _) => {
             ids.push("network-other");
-            vec![format!("{p}{e} net raw")]
+            vec![format!("{p}{e} net {fam}")]
         }
         _ => {
             ids.push("network-other");

@@ -13,7 +13,7 @@ mod diff_support;
 use diff_support::*;
 use polc_lang::diff::diff;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -37,7 +37,7 @@ const PORTS: &[u16] = &[1, 22, 80, 443, 1024, 8080, 8089, 65535];
 #[derive(Clone, Debug)]
 enum Spec {
     File(Effect, &'static str, Rights, Option<&'static str>),
-    Net(Effect, NetOp, Proto, u16, u16),
+    Net(Effect, NetOp, Proto, Option<IpFamily>, u16, u16),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, &'static str, Vec<&'static str>),
 }
@@ -62,8 +62,9 @@ fn spec() -> impl Strategy<Value = Spec> {
             Spec::File(Effect::Allow, g, Rights::one(Right::Exec), t)
         }),
         1 => (effect(), select(vec![NetOp::Connect, NetOp::Bind]), select(vec![Proto::Tcp, Proto::Udp]),
+              select(vec![None, None, Some(IpFamily::Inet), Some(IpFamily::Inet6)]),
               select(PORTS), select(PORTS))
-            .prop_map(|(e, o, p, a, b)| Spec::Net(e, o, p, a.min(b), a.max(b))),
+            .prop_map(|(e, o, p, f, a, b)| Spec::Net(e, o, p, f, a.min(b), a.max(b))),
         1 => (effect(), select(CAPS)).prop_map(|(e, c)| Spec::Cap(e, c)),
         1 => (effect(), select(vec![SignalDir::Send, SignalDir::Receive]), select(PEERS),
               proptest::collection::vec(select(SIGNALS), 0..3))
@@ -77,7 +78,11 @@ fn build(file: &str, specs: &[Spec]) -> Policy {
         let o = at(file, i + 1);
         match s {
             Spec::File(e, g, r, t) => p.files.push(file_rule(*e, g, *r, *t, o)),
-            Spec::Net(e, op, pr, lo, hi) => p.net.push(net_rule(*e, *op, *pr, *lo, *hi, o)),
+            Spec::Net(e, op, pr, f, lo, hi) => {
+                let mut r = net_rule(*e, *op, *pr, *lo, *hi, o);
+                r.family = *f;
+                p.net.push(r);
+            }
             Spec::Cap(e, c) => p.capabilities.push(cap_rule(*e, c, o)),
             Spec::Signal(e, d, peer, sigs) => p.signals.push(signal_rule(*e, *d, peer, sigs, o)),
         }

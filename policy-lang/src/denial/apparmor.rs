@@ -2,7 +2,7 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{IpFamily, NetOp, PolicyName, Proto, SignalDir};
+use crate::ir::{FamilySockType, IpFamily, NetFamily, NetOp, PolicyName, Proto, SignalDir};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -176,6 +176,36 @@ fn signal(f: &Fields, permissions: &mut Vec<String>) -> Vec<Access> {
     out
 }
 
+/// A netlink or packet socket by type, or a raw IP socket by IP version, with its
+/// protocol when the record's number is one polc names.
+fn family_access(f: &Fields, family: &str, sock_type: &str) -> Option<Access> {
+    let (fam, ip) = match (family, sock_type) {
+        ("netlink", _) => (NetFamily::Netlink, None),
+        ("packet", _) => (NetFamily::Packet, None),
+        ("inet", "raw") => (NetFamily::Raw, Some(IpFamily::Inet)),
+        ("inet6", "raw") => (NetFamily::Raw, Some(IpFamily::Inet6)),
+        _ => return None,
+    };
+    let sock_type =
+        FamilySockType::from_keyword(sock_type).filter(|t| fam.sock_types().contains(t));
+    if !fam.sock_types().is_empty() && sock_type.is_none() {
+        return None;
+    }
+    let number = f.get("protocol").and_then(|p| p.parse::<u8>().ok());
+    let protocol = number.and_then(|n| {
+        fam.protocols_of(ip)
+            .iter()
+            .find(|(_, k)| *k == n)
+            .map(|(name, _)| (*name).to_string())
+    });
+    Some(Access::NetFamily {
+        family: fam,
+        ip,
+        protocol,
+        sock_type,
+    })
+}
+
 fn network(
     f: &Fields,
     operation: &str,
@@ -194,6 +224,9 @@ fn network(
         "inet6" => Some(IpFamily::Inet6),
         _ => None,
     };
+    if let Some(a) = family_access(f, family, sock_type) {
+        return vec![a];
+    }
     let proto = match (family, sock_type) {
         ("inet" | "inet6", "stream") => Proto::Tcp,
         ("inet" | "inet6", "dgram") => Proto::Udp,

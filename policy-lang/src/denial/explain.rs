@@ -468,6 +468,6 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 }
             }
         }
-        Access::Capability { .. } | Access::Unmapped { .. } => {}
+        Access::Capability { .. } | Access::NetFamily { .. } | Access::Unmapped { .. } => {}
     }
 }

@@ -142,6 +142,21 @@ pub enum Access {
         /// The signal, lowercase without `SIG`, when the log names it.
         signal: Option<String>,
     },
+    /// A socket of a family beyond inet (netlink, raw IP, packet).
+    #[serde(rename = "net_family")]
+    NetFamily {
+        /// The family.
+        family: crate::ir::NetFamily,
+        /// For raw IP: the IP version.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ip: Option<crate::ir::IpFamily>,
+        /// The protocol, by name, when the log gives one polc knows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protocol: Option<String>,
+        /// For netlink and packet: the socket type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sock_type: Option<crate::ir::FamilySockType>,
+    },
     /// Something polc policies do not express.
     Unmapped {
         /// The LSM's word for it.
@@ -189,6 +204,25 @@ impl Access {
                     peer.as_deref().unwrap_or("(peer not logged)")
                 )
             }
+            Access::NetFamily { .. } => match self.request() {
+                Some(Request::NetFamily {
+                    family,
+                    ip,
+                    protocol,
+                    sock_type,
+                }) => {
+                    let mut s = format!("net {}", family.word(ip));
+                    for w in [protocol.as_deref(), sock_type.map(|t| t.keyword())]
+                        .into_iter()
+                        .flatten()
+                    {
+                        s.push(' ');
+                        s.push_str(w);
+                    }
+                    s
+                }
+                _ => String::new(),
+            },
             Access::Unmapped { permission, .. } => permission.clone(),
         }
     }
@@ -217,6 +251,17 @@ impl Access {
                 peer: Some(peer),
                 signal: Some(signal),
             } => Some(Request::signal(*direction, peer, signal)),
+            Access::NetFamily {
+                family,
+                ip,
+                protocol,
+                sock_type,
+            } => Some(Request::NetFamily {
+                family: *family,
+                ip: *ip,
+                protocol: protocol.clone(),
+                sock_type: *sock_type,
+            }),
             _ => None,
         }
     }

@@ -320,3 +320,17 @@ fn socket_types_and_raw_ip_versions() {
         "{texts:?}"
     );
 }
+
+#[test]
+fn a_family_rule_type_on_the_next_line_is_its_type() {
+    // As protocols may continue on the next line, so may the type: formatting puts it
+    // back on the rule's line without changing the tree.
+    let p = loaded(
+        "next.pol",
+        "policy org.example.next {\n    allow net packet\n        dgram\n}\n",
+    );
+    assert_eq!(
+        p.net_families.iter().map(|r| r.text()).collect::<Vec<_>>(),
+        vec!["allow net packet dgram".to_string()]
+    );
+}

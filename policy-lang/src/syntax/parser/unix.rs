@@ -139,11 +139,10 @@ impl Parser<'_> {
         }))
     }
 
-    /// At the socket type of a family rule (`raw`, `dgram`), on the line of the word
-    /// before it.
+    /// At the socket type of a family rule (`raw`, `dgram`; no statement starts with
+    /// these words, so on the next line too, as the protocols).
     fn at_family_type(&self) -> bool {
         self.peek_word().is_some_and(|w| FAMILY_TYPES.contains(&w))
-            && self.peek().newlines_before == 0
     }
 
     /// At a protocol of a family rule: an identifier, or `audit` (netlink's audit

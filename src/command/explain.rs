@@ -199,17 +199,7 @@ pub fn describe_request(r: &Request) -> String {
             ip,
             protocol,
             sock_type,
-        } => {
-            let mut s = format!("net {}", family.word(*ip));
-            for word in [protocol.as_deref(), sock_type.map(|t| t.keyword())]
-                .into_iter()
-                .flatten()
-            {
-                s.push(' ');
-                s.push_str(word);
-            }
-            s
-        }
+        } => polc_lang::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
         Request::Ptrace {
             direction,
             access,

@@ -204,25 +204,12 @@ impl Access {
                     peer.as_deref().unwrap_or("(peer not logged)")
                 )
             }
-            Access::NetFamily { .. } => match self.request() {
-                Some(Request::NetFamily {
-                    family,
-                    ip,
-                    protocol,
-                    sock_type,
-                }) => {
-                    let mut s = format!("net {}", family.word(ip));
-                    for w in [protocol.as_deref(), sock_type.map(|t| t.keyword())]
-                        .into_iter()
-                        .flatten()
-                    {
-                        s.push(' ');
-                        s.push_str(w);
-                    }
-                    s
-                }
-                _ => String::new(),
-            },
+            Access::NetFamily {
+                family,
+                ip,
+                protocol,
+                sock_type,
+            } => crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
             Access::Unmapped { permission, .. } => permission.clone(),
         }
     }

@@ -218,18 +218,10 @@ pub(crate) fn suggestion(req: &super::Request) -> Option<String> {
             ip,
             protocol,
             sock_type,
-        } => {
-            let mut s = format!("allow net {}", family.word(*ip));
-            if let Some(p) = protocol {
-                s.push(' ');
-                s.push_str(p);
-            }
-            if let Some(t) = sock_type {
-                s.push(' ');
-                s.push_str(t.keyword());
-            }
-            Some(s)
-        }
+        } => Some(format!(
+            "allow {}",
+            crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type)
+        )),
         _ => None,
     }
 }

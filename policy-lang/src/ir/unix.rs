@@ -361,22 +361,39 @@ pub struct FamilyRule {
 impl FamilyRule {
     /// The rule as one line of policy text.
     pub fn text(&self) -> String {
-        let mut s = format!(
-            "{} net {}",
+        let s = format!(
+            "{} {}",
             self.effect.keyword(),
-            self.family.word(self.ip)
+            family_text(
+                self.family,
+                self.ip,
+                self.protocol.as_deref(),
+                self.sock_type
+            )
         );
         if self.audit {
-            s.insert_str(0, "audit ");
+            format!("audit {s}")
+        } else {
+            s
         }
-        if let Some(p) = &self.protocol {
-            s.push(' ');
-            s.push_str(p);
-        }
-        if let Some(t) = self.sock_type {
-            s.push(' ');
-            s.push_str(t.keyword());
-        }
-        s
     }
+}
+
+/// `net netlink route dgram`, `net raw6`: a family rule's subject (or a request's) as
+/// policy text.
+pub fn family_text(
+    family: NetFamily,
+    ip: Option<IpFamily>,
+    protocol: Option<&str>,
+    sock_type: Option<FamilySockType>,
+) -> String {
+    let mut s = format!("net {}", family.word(ip));
+    for w in [protocol, sock_type.map(FamilySockType::keyword)]
+        .into_iter()
+        .flatten()
+    {
+        s.push(' ');
+        s.push_str(w);
+    }
+    s
 }

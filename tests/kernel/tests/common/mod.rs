@@ -293,12 +293,9 @@ pub fn show_requests(reqs: &[(String, Request)]) -> String {
                     ip,
                     protocol,
                     sock_type,
-                } => format!(
-                    "net {} {} {}",
-                    family.word(*ip),
-                    protocol.as_deref().unwrap_or("*"),
-                    sock_type.map_or("*", |t| t.keyword())
-                ),
+                } => {
+                    polc_lang::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type)
+                }
                 Request::Ptrace {
                     direction,
                     access,

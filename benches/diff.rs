@@ -176,6 +176,7 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
                         NetOp::Bind
                     },
                     proto: Proto::Tcp,
+                    family: None,
                     ports: PortRange { lo: port, hi },
                     origins: vec![o],
                 });

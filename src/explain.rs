@@ -174,10 +174,7 @@ fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<Strin
                 polc_lang::ir::NetOp::Connect => "connect",
                 polc_lang::ir::NetOp::Bind => "bind",
             };
-            let proto = match r.proto {
-                polc_lang::ir::Proto::Tcp => "tcp",
-                polc_lang::ir::Proto::Udp => "udp",
-            };
+            let proto = polc_lang::ir::text::proto_word(r.proto, r.family);
             let mut s = format!("{} net {op} {proto}", r.effect.keyword());
             if r.ports != polc_lang::ir::PortRange::ALL {
                 s.push_str(&format!(" {}", r.ports));
@@ -244,6 +241,7 @@ mod tests {
                     effect: Effect::Deny,
                     op: NetOp::Bind,
                     proto: Proto::Udp,
+                    family: None,
                     ports: PortRange { lo: 8000, hi: 8080 },
                     origins: Vec::new(),
                 },
@@ -252,6 +250,7 @@ mod tests {
                     effect: Effect::Allow,
                     op: NetOp::Connect,
                     proto: Proto::Tcp,
+                    family: None,
                     ports: PortRange::ALL,
                     origins: Vec::new(),
                 },

@@ -7,7 +7,7 @@ pub use unix::{family, unix};
 
 use polc_lang::check::{is_capability, is_signal, suggest, CAPABILITIES, SIGNALS};
 use polc_lang::eval::Request;
-use polc_lang::ir::{NetOp, Proto, SignalDir};
+use polc_lang::ir::{NetOp, SignalDir};
 use polc_lang::rights::Right;
 
 fn hint(suggestion: &Option<&str>) -> String {
@@ -146,7 +146,9 @@ fn file_request(path: &str, right: &str, owner: bool) -> Result<Request, Request
     })
 }
 
-/// A network request written `OP:PROTO:PORT`, e.g. `connect:tcp:443` or `bind:udp:53`.
+/// A network request written `OP:PROTO:PORT`, e.g. `connect:tcp:443` or `bind:udp6:53`:
+/// `tcp` and `udp` ask for both IP versions (allowed only when both are), `tcp4`,
+/// `tcp6`, `udp4`, `udp6` for one.
 pub fn net(spec: &str) -> Result<Request, RequestError> {
     let bad = || RequestError::Net(spec.to_string());
     let mut parts = spec.split(':');
@@ -160,10 +162,8 @@ pub fn net(spec: &str) -> Result<Request, RequestError> {
         "bind" => NetOp::Bind,
         _ => return Err(bad()),
     };
-    let proto = match proto {
-        "tcp" => Proto::Tcp,
-        "udp" => Proto::Udp,
-        _ => return Err(bad()),
+    let Some((proto, family)) = polc_lang::ir::parse_inet_protocol(proto) else {
+        return Err(bad());
     };
     let port = match port.parse::<u16>() {
         Ok(p) if p >= 1 => p,
@@ -172,7 +172,12 @@ pub fn net(spec: &str) -> Result<Request, RequestError> {
         }
         _ => return Err(bad()),
     };
-    Ok(Request::Net { op, proto, port })
+    Ok(Request::Net {
+        op,
+        proto,
+        family,
+        port,
+    })
 }
 
 /// A capability request: a lowercase name without `CAP_`, one of
@@ -235,6 +240,7 @@ pub fn signal(spec: &str, own_name: &str) -> Result<Request, RequestError> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use polc_lang::ir::Proto;
 
     #[test]
     fn paths_must_be_valid() {
@@ -254,7 +260,17 @@ mod tests {
             Request::Net {
                 op: NetOp::Connect,
                 proto: Proto::Tcp,
+                family: None,
                 port: 443
+            }
+        );
+        assert_eq!(
+            net("bind:udp6:53").unwrap(),
+            Request::Net {
+                op: NetOp::Bind,
+                proto: Proto::Udp,
+                family: Some(polc_lang::ir::IpFamily::Inet6),
+                port: 53
             }
         );
         assert_eq!(net("bind:tcp:0"), Err(RequestError::Port("0".into())));
@@ -291,8 +307,9 @@ mod tests {
         ));
         let e = signal("send:trem:self", "a").unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("unknown signal `trem` (did you mean `term`?); signals are hup, "),
+            e.to_string().starts_with(
+                "unknown signal `trem` (did you mean `term`?); signals are exists, hup, "
+            ),
             "{e}"
         );
         assert!(matches!(

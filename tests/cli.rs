@@ -334,7 +334,7 @@ fn explain_of_an_unknown_capability_or_signal_is_a_usage_error() {
     let (c, out) = explain(&[WEBAPP, "--signal", "send:sigterm:self"]);
     assert_eq!(c, 2, "{out}");
     assert!(out.contains("unknown signal `sigterm`"), "{out}");
-    assert!(out.contains("signals are hup, int, "), "{out}");
+    assert!(out.contains("signals are exists, hup, int, "), "{out}");
     // A known one still gets its decision.
     let (c, out) = explain(&[WEBAPP, "--capability", "sys_admin"]);
     assert_eq!(c, 0, "{out}");

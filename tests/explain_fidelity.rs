@@ -79,7 +79,7 @@ fn requests() -> Vec<Request> {
     for op in [NetOp::Connect, NetOp::Bind] {
         for proto in [Proto::Tcp, Proto::Udp] {
             for port in [22, 53, 443, 1024, 5000, 8080, 8081, 9000] {
-                out.push(Request::Net { op, proto, port });
+                out.push(Request::net(op, proto, port));
             }
         }
     }
@@ -102,7 +102,10 @@ fn apparmor_allows(profile: &str, r: &Request) -> bool {
 /// What a Landlock plan allows: UDP always; a TCP operation when its right is not
 /// handled, or when a port rule grants it on the port.
 fn landlock_allows(plan: &Plan, r: &Request) -> bool {
-    let Request::Net { op, proto, port } = r else {
+    let Request::Net {
+        op, proto, port, ..
+    } = r
+    else {
         unreachable!()
     };
     if *proto == Proto::Udp {

@@ -5,8 +5,8 @@
 
 use crate::glob::Glob;
 use crate::ir::{
-    Effect, ExecMode, NetOp, Origin, Peer, PolicyName, PortRange, Proto, PtraceAccess, PtraceDir,
-    SignalDir,
+    Effect, ExecMode, IpFamily, NetOp, Origin, Peer, PolicyName, PortRange, Proto, PtraceAccess,
+    PtraceDir, SignalDir,
 };
 use crate::rights::{Right, Rights};
 use crate::span::Span;
@@ -32,6 +32,8 @@ pub(crate) enum Subject {
         op: NetOp,
         /// TCP or UDP.
         proto: Proto,
+        /// One IP version; none means both.
+        family: Option<IpFamily>,
         /// The ports.
         ports: PortRange,
     },

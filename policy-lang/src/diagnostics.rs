@@ -98,9 +98,10 @@ codes! {
     DenyWithAs = "E0140", Error, "`deny` with `as`", "a transition is only meaningful on `allow exec`";
     UseTooDeep = "E0141", Error, "chain of `use` too deep", "an abstraction may be at most 16 `use` away from the policy: use the deep abstractions directly, or merge some";
     UnknownUnixOp = "E0170", Error, "unknown unix operation", "unix operations are connect, send, receive, bind, listen and accept";
-    UnknownFamilyProtocol = "E0171", Error, "unknown protocol for a network family", "`net netlink` takes netlink protocols (route, audit, kobject_uevent, ...), `net raw` takes icmp or icmpv6, `net packet` takes none";
+    UnknownFamilyProtocol = "E0171", Error, "unknown protocol for a network family", "`net netlink` takes netlink protocols (route, audit, kobject_uevent, ...), `net raw` takes icmp or icmpv6 (`raw4` icmp, `raw6` icmpv6), `net packet` takes none";
     UnixOpAddress = "E0172", Error, "unix operation does not apply", "anonymous sockets only send and receive; datagram sockets do not listen or accept";
     InvalidAbstractName = "E0173", Error, "invalid abstract socket name", "an abstract name is `@` followed by 1 to 107 printable characters, without globs or variables";
+    FamilySockType = "E0174", Error, "socket type does not apply to the family", "`net netlink` and `net packet` take `raw` or `dgram` after their protocols; raw IP sockets (`net raw`, `raw4`, `raw6`) are raw and take none";
     UnknownPtraceAccess = "E0180", Error, "unknown ptrace access", "ptrace accesses are `read` and `trace` (none written: both)";
     UnknownChild = "E0190", Error, "unknown child policy", "`as child NAME` names a `child NAME { ... }` written in the same policy";
     NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";

@@ -8,8 +8,8 @@ pub(crate) mod unix;
 use crate::glob::is_valid_path;
 use crate::ir::Effect;
 use crate::ir::{
-    ExecMode, FileRule, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess, PtraceDir,
-    SignalDir,
+    ExecMode, FileRule, IpFamily, NetOp, Origin, Policy, PolicyName, Proto, PtraceAccess,
+    PtraceDir, SignalDir,
 };
 use crate::rights::{Right, Rights};
 use serde::Serialize;
@@ -40,6 +40,10 @@ pub enum Request {
         op: NetOp,
         /// TCP or UDP.
         proto: Proto,
+        /// The IP version of the socket; none asks for both (allowed only when both
+        /// are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<IpFamily>,
         /// The port.
         port: u16,
     },
@@ -72,8 +76,15 @@ pub enum Request {
     NetFamily {
         /// The family.
         family: crate::ir::NetFamily,
+        /// For raw IP: the IP version; none asks for both (allowed only when both are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ip: Option<IpFamily>,
         /// The protocol (a name of the family's protocols), if it has one.
         protocol: Option<String>,
+        /// For netlink and packet: the socket type; none asks for both (allowed only
+        /// when both are).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sock_type: Option<crate::ir::FamilySockType>,
     },
     /// Reading or tracing a peer's process (`to`), or being read or traced by one (`from`).
     Ptrace {
@@ -104,15 +115,17 @@ impl Request {
                     format!("{right} {path}")
                 }
             }
-            Request::Net { op, proto, port } => {
+            Request::Net {
+                op,
+                proto,
+                family,
+                port,
+            } => {
                 let op = match op {
                     NetOp::Connect => "connect",
                     NetOp::Bind => "bind",
                 };
-                let proto = match proto {
-                    Proto::Tcp => "tcp",
-                    Proto::Udp => "udp",
-                };
+                let proto = crate::ir::text::proto_word(*proto, *family);
                 format!("net {op} {proto} {port}")
             }
             Request::Capability { name } => format!("capability {name}"),
@@ -145,10 +158,12 @@ impl Request {
                     sock_type.keyword()
                 )
             }
-            Request::NetFamily { family, protocol } => match protocol {
-                Some(p) => format!("net {} {p}", family.keyword()),
-                None => format!("net {}", family.keyword()),
-            },
+            Request::NetFamily {
+                family,
+                ip,
+                protocol,
+                sock_type,
+            } => crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
             Request::Ptrace {
                 direction,
                 access,
@@ -260,9 +275,24 @@ pub struct Decision {
 }
 
 impl Request {
-    /// A network request.
+    /// A network request on both IP versions (allowed only when both are).
     pub fn net(op: NetOp, proto: Proto, port: u16) -> Request {
-        Request::Net { op, proto, port }
+        Request::Net {
+            op,
+            proto,
+            family: None,
+            port,
+        }
+    }
+
+    /// A network request on one IP version.
+    pub fn net_on(op: NetOp, proto: Proto, family: IpFamily, port: u16) -> Request {
+        Request::Net {
+            op,
+            proto,
+            family: Some(family),
+            port,
+        }
     }
 
     /// A capability request (lowercase name without `CAP_`).
@@ -278,6 +308,16 @@ impl Request {
             direction,
             access,
             peer: peer.to_string(),
+        }
+    }
+
+    /// A request on a socket of a family beyond inet, of any IP version and type.
+    pub fn net_family(family: crate::ir::NetFamily, protocol: Option<&str>) -> Request {
+        Request::NetFamily {
+            family,
+            ip: None,
+            protocol: protocol.map(str::to_string),
+            sock_type: None,
         }
     }
 
@@ -316,7 +356,9 @@ impl Decision {
 ///   directory. A path that is not a valid path ([`crate::glob::is_valid_path`]:
 ///   relative, with `.` or `..` components, empty components, a trailing `/`, or NUL)
 ///   matches no rule, so it is denied by default.
-/// - Network rules match operation, protocol and a port in the rule's range.
+/// - Network rules match operation, protocol, IP version (a rule without one matches
+///   both) and a port in the rule's range. A request without an IP version is decided
+///   for each: allowed only when both are, else by the first refused (IPv4 first).
 /// - Capability rules match by name.
 /// - Signal rules match direction, peer (`self` in a request names the policy itself) and
 ///   signal (a rule with no signal list matches every signal).
@@ -340,13 +382,19 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
             owner,
             dir,
         } => evaluate_file(p, path, *right, *owner, *dir),
-        Request::Net { op, proto, port } => decide(
-            p.net
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
-                .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
-        ),
+        Request::Net {
+            op,
+            proto,
+            family: Some(family),
+            port,
+        } => evaluate_net(p, *op, *proto, *family, *port),
+        // Both versions: the first refused one decides, else both allow.
+        Request::Net {
+            op,
+            proto,
+            family: None,
+            port,
+        } => every(IpFamily::BOTH.map(|f| evaluate_net(p, *op, *proto, f, *port))),
         Request::Capability { name } => decide(
             p.capabilities
                 .iter()
@@ -392,9 +440,12 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
             addr,
             peer,
         } => unix::evaluate_unix(p, *op, *sock_type, addr, peer),
-        Request::NetFamily { family, protocol } => {
-            unix::evaluate_family(p, *family, protocol.as_deref())
-        }
+        Request::NetFamily {
+            family,
+            ip,
+            protocol,
+            sock_type,
+        } => unix::evaluate_family(p, *family, *ip, protocol.as_deref(), *sock_type),
         Request::Ptrace {
             direction,
             access,
@@ -454,6 +505,31 @@ fn rule_ref(
     }
 }
 
+/// The decision of a request that stands for several (both IP versions, both socket
+/// types): the first refused one, else allowed with every deciding rule.
+pub(crate) fn every(decisions: impl IntoIterator<Item = Decision>) -> Decision {
+    let mut all: Option<Decision> = None;
+    for d in decisions {
+        if !d.allowed {
+            return d;
+        }
+        all = Some(match all {
+            None => d,
+            Some(mut both) => {
+                for r in d.deciding {
+                    if !both.deciding.iter().any(|x| x.index == r.index) {
+                        both.deciding.push(r);
+                    }
+                }
+                both.deciding.sort_by_key(|x| x.index);
+                both.audited |= d.audited;
+                both
+            }
+        });
+    }
+    all.unwrap_or_else(Decision::default_deny)
+}
+
 /// Default deny, deny wins, over the matching rules.
 fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     let (denies, allows): (Vec<RuleRef>, Vec<RuleRef>) =
@@ -479,6 +555,31 @@ fn decide(matching: impl Iterator<Item = RuleRef>) -> Decision {
     } else {
         Decision::default_deny()
     }
+}
+
+/// Whether a network rule matches a request; a request without an IP version is
+/// matched by the rules of either.
+pub(crate) fn net_rule_matches(
+    n: &crate::ir::NetRule,
+    op: NetOp,
+    proto: Proto,
+    family: Option<IpFamily>,
+    port: u16,
+) -> bool {
+    n.op == op
+        && n.proto == proto
+        && family.is_none_or(|f| f.covered_by(n.family))
+        && n.ports.contains(port)
+}
+
+fn evaluate_net(p: &Policy, op: NetOp, proto: Proto, family: IpFamily, port: u16) -> Decision {
+    decide(
+        p.net
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| net_rule_matches(n, op, proto, Some(family), port))
+            .map(|(i, n)| rule_ref(RuleKind::Net, i, n.effect, n.origins.clone(), n.audit)),
+    )
 }
 
 fn evaluate_file(p: &Policy, path: &str, right: Right, owner: bool, dir: bool) -> Decision {

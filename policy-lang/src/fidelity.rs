@@ -264,6 +264,9 @@ pub enum AccessClass {
         op: Option<NetOp>,
         /// The protocol.
         proto: Proto,
+        /// The IP version; `None`: both.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<crate::ir::IpFamily>,
     },
 }
 
@@ -272,13 +275,18 @@ impl AccessClass {
     pub fn covers(&self, request: &Request) -> bool {
         match (self, request) {
             (
-                AccessClass::Net { op, proto },
+                AccessClass::Net { op, proto, family },
                 Request::Net {
                     op: rop,
                     proto: rproto,
+                    family: rfamily,
                     ..
                 },
-            ) => proto == rproto && op.is_none_or(|o| o == *rop),
+            ) => {
+                proto == rproto
+                    && op.is_none_or(|o| o == *rop)
+                    && family.is_none_or(|f| *rfamily == Some(f))
+            }
             _ => false,
         }
     }

@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
 pub use unix::{
-    FamilyRule, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType, NETLINK_PROTOCOLS,
-    RAW_PROTOCOLS,
+    FamilyRule, FamilySockType, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
+    NETLINK_PROTOCOLS, RAW_PROTOCOLS,
 };
 
 /// Whether a rule grants or refuses: the IR's own copy of the language's `allow`/`deny`
@@ -93,12 +93,14 @@ pub const CAPABILITIES: [&str; 41] = [
     "checkpoint_restore",
 ];
 
-/// The standard signals, lowercase without `SIG`, in numeric order on x86-64 (`hup` = 1
-/// ... `sys` = 31). Real-time signals (`rtmin+N`) are not part of the language.
-pub const SIGNALS: [&str; 31] = [
-    "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv", "usr2",
-    "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou", "urg",
-    "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
+/// The signals, lowercase without `SIG`, in numeric order on x86-64: `exists` = 0 (the
+/// check `kill(pid, 0)`, which delivers nothing: AppArmor's `exists`, SELinux's
+/// `signull`), then the standard signals `hup` = 1 ... `sys` = 31. No other signal
+/// implies `exists`. Real-time signals (`rtmin+N`) are not part of the language.
+pub const SIGNALS: [&str; 32] = [
+    "exists", "hup", "int", "quit", "ill", "trap", "abrt", "bus", "fpe", "kill", "usr1", "segv",
+    "usr2", "pipe", "alrm", "term", "stkflt", "chld", "cont", "stop", "tstp", "ttin", "ttou",
+    "urg", "xcpu", "xfsz", "vtalrm", "prof", "winch", "io", "pwr", "sys",
 ];
 
 /// True for a known capability name.
@@ -464,6 +466,62 @@ pub enum Proto {
     Udp,
 }
 
+/// One IP version of an inet rule: IPv4 (`AF_INET`) or IPv6 (`AF_INET6`). A rule
+/// without one covers both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum IpFamily {
+    /// IPv4 (`tcp4`, `udp4`; AppArmor's `inet`).
+    #[serde(rename = "inet")]
+    Inet,
+    /// IPv6 (`tcp6`, `udp6`; AppArmor's `inet6`).
+    #[serde(rename = "inet6")]
+    Inet6,
+}
+
+impl IpFamily {
+    /// Both versions, IPv4 first.
+    pub const BOTH: [IpFamily; 2] = [IpFamily::Inet, IpFamily::Inet6];
+
+    /// AppArmor's (and the socket API's) name of the family: `inet`, `inet6`.
+    pub fn family_name(self) -> &'static str {
+        match self {
+            IpFamily::Inet => "inet",
+            IpFamily::Inet6 => "inet6",
+        }
+    }
+
+    /// The other IP version.
+    pub fn other(self) -> IpFamily {
+        match self {
+            IpFamily::Inet => IpFamily::Inet6,
+            IpFamily::Inet6 => IpFamily::Inet,
+        }
+    }
+
+    /// True when a rule of `rule` family (none: both) covers this one.
+    pub fn covered_by(self, rule: Option<IpFamily>) -> bool {
+        rule.is_none_or(|f| f == self)
+    }
+}
+
+/// The protocol words of net rules and requests with what they name: `tcp`, `udp` (both
+/// IP versions) and `tcp4`, `tcp6`, `udp4`, `udp6` (one). The words are
+/// [`text::proto_word`]'s.
+pub fn inet_protocols() -> impl Iterator<Item = (&'static str, Proto, Option<IpFamily>)> {
+    [Proto::Tcp, Proto::Udp].into_iter().flat_map(|p| {
+        [None, Some(IpFamily::Inet), Some(IpFamily::Inet6)]
+            .into_iter()
+            .map(move |f| (text::proto_word(p, f), p, f))
+    })
+}
+
+/// The protocol and IP version a protocol word names (`tcp6`), if it is one.
+pub fn parse_inet_protocol(word: &str) -> Option<(Proto, Option<IpFamily>)> {
+    inet_protocols()
+        .find(|(w, _, _)| *w == word)
+        .map(|(_, p, f)| (p, f))
+}
+
 /// An inclusive port range, `1 <= lo <= hi <= 65535`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PortRange {
@@ -502,6 +560,9 @@ pub struct NetRule {
     pub op: NetOp,
     /// TCP or UDP.
     pub proto: Proto,
+    /// One IP version (`tcp6`); none means both (`tcp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<IpFamily>,
     /// Ports covered ([`PortRange::ALL`] when the rule named none).
     pub ports: PortRange,
     /// Source statements merged into this rule.

@@ -6,7 +6,7 @@
 //!
 //! - file rules by (effect, glob, `as` target, `owner`, `audit`), rights unioned, each statement kept in
 //!   `origins` with the rights it contributed;
-//! - network rules by (effect, operation, protocol, port range, `audit`);
+//! - network rules by (effect, operation, protocol, IP version, port range, `audit`);
 //! - capability rules by (effect, capability, `audit`);
 //! - signal rules by (effect, direction, peer, signal set, `audit`), so that every
 //!   origin holds for the whole rule;
@@ -381,10 +381,8 @@ pub(super) fn atoms_in(
                     "bind" => NetOp::Bind,
                     _ => continue,
                 };
-                let proto = match proto.node.as_str() {
-                    "tcp" => Proto::Tcp,
-                    "udp" => Proto::Udp,
-                    _ => continue,
+                let Some((proto, family)) = crate::ir::parse_inet_protocol(&proto.node) else {
+                    continue;
                 };
                 let ports = match ports {
                     None => PortRange::ALL,
@@ -393,7 +391,16 @@ pub(super) fn atoms_in(
                         _ => continue,
                     },
                 };
-                push(effect.node, Subject::Net { op, proto, ports }, s.span);
+                push(
+                    effect.node,
+                    Subject::Net {
+                        op,
+                        proto,
+                        family,
+                        ports,
+                    },
+                    s.span,
+                );
             }
             StmtKind::Capability { effect, caps } => {
                 for c in caps {
@@ -477,7 +484,15 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         bool,
     );
     let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
-    let mut net: BTreeMap<(Effect, NetOp, Proto, PortRange, bool), Vec<Origin>> = BTreeMap::new();
+    type NetKey = (
+        Effect,
+        NetOp,
+        Proto,
+        Option<crate::ir::IpFamily>,
+        PortRange,
+        bool,
+    );
+    let mut net: BTreeMap<NetKey, Vec<Origin>> = BTreeMap::new();
     let mut caps: BTreeMap<(Effect, String, bool), Vec<Origin>> = BTreeMap::new();
     type SigKey = (Effect, SignalDir, Peer, BTreeSet<String>, bool);
     let mut sigs: BTreeMap<SigKey, Vec<Origin>> = BTreeMap::new();
@@ -507,8 +522,13 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     rights: *rights,
                     origin: o,
                 }),
-            Subject::Net { op, proto, ports } => net
-                .entry((a.effect, *op, *proto, *ports, a.audit))
+            Subject::Net {
+                op,
+                proto,
+                family,
+                ports,
+            } => net
+                .entry((a.effect, *op, *proto, *family, *ports, a.audit))
                 .or_default()
                 .push(o),
             Subject::Cap(c) => caps
@@ -546,11 +566,12 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         .collect();
     p.net = net
         .into_iter()
-        .map(|((effect, op, proto, ports, audit), o)| NetRule {
+        .map(|((effect, op, proto, family, ports, audit), o)| NetRule {
             audit,
             effect,
             op,
             proto,
+            family,
             ports,
             origins: sorted(o),
         })

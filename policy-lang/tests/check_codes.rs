@@ -195,7 +195,7 @@ fn e0108_unknown_signal() {
 
 #[test]
 fn e0109_e0110_unknown_net_words() {
-    let t = pol("allow net listen tcp6 8080");
+    let t = pol("allow net listen inet6 8080");
     let ds = diags(&t);
     assert_eq!(ds.len(), 2, "{ds:#?}");
     assert_eq!(ds[0].code, Code::UnknownNetOp);
@@ -203,8 +203,10 @@ fn e0109_e0110_unknown_net_words() {
     assert_eq!(underlined(&t, &ds[0]), "listen");
     assert!(ds[0].help_text().contains("`bind` covers"));
     assert_eq!(ds[1].code, Code::UnknownProto);
-    assert_eq!(underlined(&t, &ds[1]), "tcp6");
-    assert!(ds[1].help_text().contains("IPv4 and IPv6"));
+    assert_eq!(underlined(&t, &ds[1]), "inet6");
+    assert!(ds[1].help_text().contains("`tcp6`"));
+    // One IP version is a protocol of its own.
+    assert!(diags(&pol("allow net bind tcp6 8080\nallow net connect udp4 53")).is_empty());
 }
 
 #[test]

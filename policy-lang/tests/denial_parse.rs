@@ -119,6 +119,7 @@ fn apparmor_mask_letters_map_to_rights() {
         vec![Access::Net {
             op: Some(NetOp::Connect),
             proto: Proto::Tcp,
+            family: Some(polc_lang::ir::IpFamily::Inet),
             port: Some(443)
         }]
     );
@@ -146,6 +147,7 @@ fn selinux_name_is_only_a_last_component() {
         vec![Access::Net {
             op: Some(NetOp::Connect),
             proto: Proto::Tcp,
+            family: None,
             port: Some(3306)
         }]
     );
@@ -192,6 +194,7 @@ fn landlock_names_the_directory_of_a_creation() {
         vec![Access::Net {
             op: Some(NetOp::Connect),
             proto: Proto::Tcp,
+            family: None,
             port: Some(443)
         }]
     );
@@ -200,6 +203,7 @@ fn landlock_names_the_directory_of_a_creation() {
         vec![Access::Net {
             op: Some(NetOp::Bind),
             proto: Proto::Tcp,
+            family: None,
             port: Some(8080)
         }]
     );

@@ -469,7 +469,7 @@ fn unix_family_and_ptrace_changes_are_found_request_by_request() {
         "{got:?}"
     );
     assert!(
-        broadened.contains(&&"net netlink audit".to_string()),
+        broadened.contains(&&"net netlink audit raw".to_string()),
         "{got:?}"
     );
     // The wider path glob grants other paths (its shortest one stands for them), to
@@ -524,13 +524,16 @@ const IPC_RULES: &[&str] = &[
     r#"deny net netlink audit"#,
     r#"allow net raw"#,
     r#"allow net packet"#,
+    r#"allow net netlink route raw"#,
+    r#"deny net packet dgram"#,
+    r#"allow net raw6"#,
 ];
 
 /// Requests the random test asks, including peers, names and paths no rule names.
 fn ipc_requests() -> Vec<polc_lang::eval::Request> {
     use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
     use polc_lang::ir::ptrace::{PtraceAccess, PtraceDir};
-    use polc_lang::ir::{NetFamily, UnixOp, UnixType};
+    use polc_lang::ir::{FamilySockType, IpFamily, NetFamily, UnixOp, UnixType};
     let mut out = Vec::new();
     let addrs = [
         UnixRequestAddr::Path("/run/x/a.sock".into()),
@@ -580,10 +583,22 @@ fn ipc_requests() -> Vec<polc_lang::eval::Request> {
         (NetFamily::Raw, None),
         (NetFamily::Packet, None),
     ] {
-        out.push(Request::NetFamily {
-            family,
-            protocol: protocol.map(str::to_string),
-        });
+        // A real socket: raw IP of one version, netlink and packet of one type.
+        let shapes = match family {
+            NetFamily::Raw => vec![(Some(IpFamily::Inet), None), (Some(IpFamily::Inet6), None)],
+            _ => vec![
+                (None, Some(FamilySockType::Raw)),
+                (None, Some(FamilySockType::Dgram)),
+            ],
+        };
+        for (ip, sock_type) in shapes {
+            out.push(Request::NetFamily {
+                family,
+                ip,
+                protocol: protocol.map(str::to_string),
+                sock_type,
+            });
+        }
     }
     out
 }

@@ -13,7 +13,7 @@ mod diff_support;
 use diff_support::*;
 use polc_lang::diff::diff;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -45,7 +45,7 @@ enum Spec {
         Option<&'static str>,
         (bool, bool),
     ),
-    Net(Effect, NetOp, Proto, u16, u16),
+    Net(Effect, NetOp, Proto, Option<IpFamily>, u16, u16),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, &'static str, Vec<&'static str>),
 }
@@ -80,8 +80,9 @@ fn spec() -> impl Strategy<Value = Spec> {
             Spec::File(Effect::Allow, g, Rights::one(Right::Exec), t, (false, false))
         }),
         1 => (effect(), select(vec![NetOp::Connect, NetOp::Bind]), select(vec![Proto::Tcp, Proto::Udp]),
+              select(vec![None, None, Some(IpFamily::Inet), Some(IpFamily::Inet6)]),
               select(PORTS), select(PORTS))
-            .prop_map(|(e, o, p, a, b)| Spec::Net(e, o, p, a.min(b), a.max(b))),
+            .prop_map(|(e, o, p, f, a, b)| Spec::Net(e, o, p, f, a.min(b), a.max(b))),
         1 => (effect(), select(CAPS)).prop_map(|(e, c)| Spec::Cap(e, c)),
         1 => (effect(), select(vec![SignalDir::Send, SignalDir::Receive]), select(PEERS),
               proptest::collection::vec(select(SIGNALS), 0..3))
@@ -99,7 +100,11 @@ fn build(file: &str, specs: &[Spec]) -> Policy {
                 (f.owner, f.dir_only) = (*owner, *dir_only);
                 p.files.push(f);
             }
-            Spec::Net(e, op, pr, lo, hi) => p.net.push(net_rule(*e, *op, *pr, *lo, *hi, o)),
+            Spec::Net(e, op, pr, f, lo, hi) => {
+                let mut r = net_rule(*e, *op, *pr, *lo, *hi, o);
+                r.family = *f;
+                p.net.push(r);
+            }
             Spec::Cap(e, c) => p.capabilities.push(cap_rule(*e, c, o)),
             Spec::Signal(e, d, peer, sigs) => p.signals.push(signal_rule(*e, *d, peer, sigs, o)),
         }

@@ -12,7 +12,7 @@ use eval_support::*;
 use polc_lang::eval::{evaluate, Decision, Reason, Request, RuleKind};
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -55,6 +55,14 @@ fn proto() -> impl Strategy<Value = Proto> {
     prop_oneof![Just(Proto::Tcp), Just(Proto::Udp)]
 }
 
+fn family() -> impl Strategy<Value = Option<IpFamily>> {
+    prop_oneof![
+        2 => Just(None),
+        1 => Just(Some(IpFamily::Inet)),
+        1 => Just(Some(IpFamily::Inet6))
+    ]
+}
+
 fn dir() -> impl Strategy<Value = SignalDir> {
     prop_oneof![Just(SignalDir::Send), Just(SignalDir::Receive)]
 }
@@ -71,7 +79,7 @@ enum AnyRule {
         Option<&'static str>,
         (bool, bool),
     ),
-    Net(Effect, NetOp, Proto, (u16, u16)),
+    Net(Effect, NetOp, Proto, Option<IpFamily>, (u16, u16)),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, &'static str, Vec<&'static str>),
 }
@@ -81,7 +89,7 @@ fn any_rule_with(eff: impl Strategy<Value = Effect> + Clone) -> impl Strategy<Va
         3 => (eff.clone(), select(GLOBS), rights_set(), select(TARGETS), kind()).prop_map(
             |(e, g, r, t, k)| AnyRule::File(e, g, r, if e == Effect::Allow && r.contains(Right::Exec) { t } else { None }, k)
         ),
-        1 => (eff.clone(), op(), proto(), port_range()).prop_map(|(e, o, p, r)| AnyRule::Net(e, o, p, r)),
+        1 => (eff.clone(), op(), proto(), family(), port_range()).prop_map(|(e, o, p, f, r)| AnyRule::Net(e, o, p, f, r)),
         1 => (eff.clone(), select(CAPS)).prop_map(|(e, c)| AnyRule::Cap(e, c)),
         1 => (eff, dir(), select(PEERS), prop::collection::vec(select(SIGNALS), 0..3))
             .prop_map(|(e, d, p, s)| AnyRule::Signal(e, d, p, s)),
@@ -96,7 +104,11 @@ fn add(p: &mut Policy, rule: &AnyRule) {
             (f.owner, f.dir_only) = (*owner, *dir_only);
             p.files.push(f);
         }
-        AnyRule::Net(e, o, pr, (lo, hi)) => p.net.push(net(*e, *o, *pr, *lo, *hi, line)),
+        AnyRule::Net(e, o, pr, f, (lo, hi)) => {
+            let mut r = net(*e, *o, *pr, *lo, *hi, line);
+            r.family = *f;
+            p.net.push(r);
+        }
         AnyRule::Cap(e, c) => p.capabilities.push(cap(*e, c, line)),
         AnyRule::Signal(e, d, peer, s) => p.signals.push(signal(*e, *d, peer, s, line)),
     }
@@ -136,8 +148,8 @@ fn arb_request() -> impl Strategy<Value = Request> {
     prop_oneof![
         4 => (select(PATHS), right(), (any::<bool>(), any::<bool>()))
             .prop_map(|(p, r, k)| file_request(p, r, k)),
-        1 => (op(), proto(), prop_oneof![select(PORTS), any::<u16>()])
-            .prop_map(|(o, p, port)| Request::net(o, p, port)),
+        1 => (op(), proto(), family(), prop_oneof![select(PORTS), any::<u16>()])
+            .prop_map(|(op, proto, family, port)| Request::Net { op, proto, family, port }),
         1 => select(CAPS).prop_map(Request::capability),
         1 => (dir(), prop_oneof![select(PEERS), Just("self")], select(SIGNALS))
             .prop_map(|(d, p, s)| Request::signal(d, p, s)),
@@ -158,6 +170,9 @@ fn all_requests() -> Vec<Request> {
         for pr in [Proto::Tcp, Proto::Udp] {
             for port in [0, 1, 21, 22, 23, 443, 8080, 8085, 8089, 8090, 65535] {
                 v.push(Request::net(o, pr, port));
+                for f in IpFamily::BOTH {
+                    v.push(Request::net_on(o, pr, f, port));
+                }
             }
         }
     }
@@ -214,9 +229,21 @@ fn rule_matches(p: &Policy, kind: RuleKind, i: usize, r: &Request) -> bool {
                 && (*dir || !f.dir_only)
                 && f.glob.matches(path)
         }
-        (RuleKind::Net, Request::Net { op, proto, port }) => {
+        (
+            RuleKind::Net,
+            Request::Net {
+                op,
+                proto,
+                family: Some(f),
+                port,
+            },
+        ) => {
             let n = &p.net[i];
-            n.op == *op && n.proto == *proto && n.ports.lo <= *port && *port <= n.ports.hi
+            n.op == *op
+                && n.proto == *proto
+                && n.family.is_none_or(|nf| nf == *f)
+                && n.ports.lo <= *port
+                && *port <= n.ports.hi
         }
         (RuleKind::Capability, Request::Capability { name }) => {
             p.capabilities[i].capability == *name
@@ -287,6 +314,18 @@ proptest! {
     #[test]
     fn decision_follows_the_definition(p in arb_policy(), r in arb_request()) {
         let d = evaluate(&p, &r);
+        // A request on both IP versions: allowed only when each version is, and
+        // decided by the first refused one.
+        if let Request::Net { op, proto, family: None, port } = r {
+            let [v4, v6] = IpFamily::BOTH.map(|f| evaluate(&p, &Request::net_on(op, proto, f, port)));
+            prop_assert_eq!(d.allowed, v4.allowed && v6.allowed);
+            if !v4.allowed {
+                prop_assert_eq!(&d, &v4);
+            } else if !v6.allowed {
+                prop_assert_eq!(&d, &v6);
+            }
+            return Ok(());
+        }
         let matching: Vec<(RuleKind, usize, Effect)> = all_rules(&p)
             .into_iter()
             .filter(|(k, i, _)| rule_matches(&p, *k, *i, &r))

@@ -73,7 +73,7 @@ fn access() -> impl Strategy<Value = Access> {
               prop::sample::select(vec![Right::Create, Right::Delete, Right::Rename, Right::List, Right::Read]))
             .prop_map(|(d, n, right)| Access::File { path: PathHint::Directory(format!("{d}/{n}")), right }),
         1 => (prop::sample::select(vec![NetOp::Connect, NetOp::Bind]), 1u16..3000)
-            .prop_map(|(op, port)| Access::Net { op: Some(op), proto: Proto::Tcp, port: Some(port) }),
+            .prop_map(|(op, port)| Access::Net { op: Some(op), proto: Proto::Tcp, family: None, port: Some(port) }),
         1 => prop::sample::select(vec!["chown", "net_bind_service", "setuid"])
             .prop_map(|n| Access::Capability { name: n.to_string() }),
     ]

@@ -49,10 +49,7 @@ fn abs(n: &str) -> UnixRequestAddr {
 }
 
 fn family(f: NetFamily, p: Option<&str>) -> Request {
-    Request::NetFamily {
-        family: f,
-        protocol: p.map(str::to_string),
-    }
+    Request::net_family(f, p)
 }
 
 #[test]
@@ -256,4 +253,84 @@ fn family_requests_match_family_and_protocol() {
     let empty = loaded("e.pol", "policy org.example.e {\n}\n");
     let d = evaluate(&empty, &family(NetFamily::Packet, None));
     assert_eq!(d.reason, Reason::DefaultDeny);
+}
+
+#[test]
+fn socket_types_and_raw_ip_versions() {
+    use polc_lang::ir::{FamilySockType, IpFamily};
+    let p = loaded(
+        "typed.pol",
+        "policy org.example.typed {\n    allow net netlink route dgram\n    allow net raw6\n    allow net raw icmp\n    deny net packet raw\n    allow net packet\n}\n",
+    );
+    let req = |family, ip, protocol: Option<&str>, sock_type| Request::NetFamily {
+        family,
+        ip,
+        protocol: protocol.map(str::to_string),
+        sock_type,
+    };
+    let cases = [
+        (
+            req(
+                NetFamily::Netlink,
+                None,
+                Some("route"),
+                Some(FamilySockType::Dgram),
+            ),
+            true,
+        ),
+        (
+            req(
+                NetFamily::Netlink,
+                None,
+                Some("route"),
+                Some(FamilySockType::Raw),
+            ),
+            false,
+        ),
+        // No type: both types must be allowed.
+        (req(NetFamily::Netlink, None, Some("route"), None), false),
+        (
+            req(NetFamily::Raw, Some(IpFamily::Inet6), Some("icmpv6"), None),
+            true,
+        ),
+        // No IP version: IPv4 is refused for icmpv6.
+        (req(NetFamily::Raw, None, Some("icmpv6"), None), false),
+        (req(NetFamily::Raw, None, Some("icmp"), None), true),
+        (
+            req(NetFamily::Packet, None, None, Some(FamilySockType::Dgram)),
+            true,
+        ),
+        (
+            req(NetFamily::Packet, None, None, Some(FamilySockType::Raw)),
+            false,
+        ),
+        (req(NetFamily::Packet, None, None, None), false),
+    ];
+    for (r, allowed) in cases {
+        assert_eq!(evaluate(&p, &r).allowed, allowed, "{r:?}");
+    }
+    let texts: Vec<String> = p.net_families.iter().map(|r| r.text()).collect();
+    assert!(
+        texts.contains(&"allow net netlink route dgram".to_string()),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"allow net raw6".to_string()), "{texts:?}");
+    assert!(
+        texts.contains(&"deny net packet raw".to_string()),
+        "{texts:?}"
+    );
+}
+
+#[test]
+fn a_family_rule_type_on_the_next_line_is_its_type() {
+    // As protocols may continue on the next line, so may the type: formatting puts it
+    // back on the rule's line without changing the tree.
+    let p = loaded(
+        "next.pol",
+        "policy org.example.next {\n    allow net packet\n        dgram\n}\n",
+    );
+    assert_eq!(
+        p.net_families.iter().map(|r| r.text()).collect::<Vec<_>>(),
+        vec!["allow net packet dgram".to_string()]
+    );
 }

@@ -422,7 +422,7 @@ pub struct ExplainArgs {
     /// rules apply
     #[arg(long, requires = "path")]
     pub owner: bool,
-    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp:53)
+    /// A network operation, OP:PROTO:PORT (e.g. connect:tcp:443, bind:udp6:53; tcp and udp ask for IPv4 and IPv6)
     #[arg(long, value_name = "OP:PROTO:PORT")]
     pub net: Option<String>,
     /// A capability, lowercase without CAP_ (e.g. net_bind_service)
@@ -437,9 +437,9 @@ pub struct ExplainArgs {
     /// path, @name or anonymous
     #[arg(long, value_name = "OP:TYPE:PEER:ADDRESS")]
     pub unix: Option<String>,
-    /// A socket of a network family beyond inet, FAMILY[:PROTOCOL] (e.g. netlink:route,
-    /// raw:icmp, packet)
-    #[arg(long, value_name = "FAMILY[:PROTOCOL]")]
+    /// A socket of a network family beyond inet, FAMILY[:PROTOCOL[:TYPE]] (e.g.
+    /// netlink:route, netlink:route:dgram, raw6:icmpv6, packet)
+    #[arg(long, value_name = "FAMILY[:PROTOCOL[:TYPE]]")]
     pub net_family: Option<String>,
     /// Kernel denial log lines (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
     /// Landlock `type=1423 ... blockers=`), one per line, `-` to read them from standard

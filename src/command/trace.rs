@@ -308,6 +308,8 @@ fn line_accesses(line: &str, cwd: Option<&str>, existed: &dyn Fn(&str) -> bool) 
                         NetOp::Bind
                     }),
                     proto,
+                    // Landlock's view: it does not tell IPv4 from IPv6.
+                    family: None,
                     port: Some(port),
                 }],
                 _ => Vec::new(),

@@ -2,7 +2,7 @@
 
 use super::RequestError;
 use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
-use polc_lang::ir::{NetFamily, UnixOp, UnixType};
+use polc_lang::ir::{FamilySockType, NetFamily, UnixOp, UnixType};
 
 /// A unix request written `OP:TYPE:PEER:ADDRESS`, e.g.
 /// `connect:stream:self:/run/app.sock`, `connect:stream:unconfined:@app` or
@@ -45,23 +45,37 @@ pub fn unix(spec: &str, own_name: &str) -> Result<Request, RequestError> {
     })
 }
 
-/// A network-family request written `FAMILY[:PROTOCOL]`, e.g. `netlink:route`,
-/// `raw:icmp` or `packet`.
+/// A network-family request written `FAMILY[:PROTOCOL[:TYPE]]`, e.g. `netlink:route`,
+/// `netlink:route:dgram`, `raw6:icmpv6`, `packet::raw` or `packet`. `raw` asks for both IP
+/// versions, and no type for both types (allowed only when every one is).
 pub fn family(spec: &str) -> Result<Request, RequestError> {
     let bad = || RequestError::Family(spec.to_string());
-    let (fam, protocol) = match spec.split_once(':') {
-        Some((f, p)) => (f, Some(p)),
-        None => (spec, None),
-    };
-    let family = NetFamily::from_keyword(fam).ok_or_else(bad)?;
+    let mut parts = spec.split(':');
+    let fam = parts.next().unwrap_or_default();
+    let protocol = parts.next().filter(|p| !p.is_empty());
+    let sock_type = parts.next();
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    let (family, ip) = NetFamily::from_word(fam).ok_or_else(bad)?;
     if let Some(p) = protocol {
-        if !family.protocols().iter().any(|(k, _)| *k == p) {
+        if !family.protocols_of(ip).iter().any(|(k, _)| *k == p) {
             return Err(bad());
         }
     }
+    let sock_type = match sock_type {
+        None => None,
+        Some(t) => Some(
+            FamilySockType::from_keyword(t)
+                .filter(|t| family.sock_types().contains(t))
+                .ok_or_else(bad)?,
+        ),
+    };
     Ok(Request::NetFamily {
         family,
+        ip,
         protocol: protocol.map(str::to_string),
+        sock_type,
     })
 }
 
@@ -105,11 +119,20 @@ mod tests {
     fn family_requests() {
         assert_eq!(
             family("netlink:route").unwrap(),
+            Request::net_family(NetFamily::Netlink, Some("route"))
+        );
+        assert_eq!(family("raw6::").ok(), None, "an empty type is not a type");
+        assert_eq!(
+            family("packet::dgram").unwrap(),
             Request::NetFamily {
-                family: NetFamily::Netlink,
-                protocol: Some("route".into())
+                family: NetFamily::Packet,
+                ip: None,
+                protocol: None,
+                sock_type: Some(FamilySockType::Dgram),
             }
         );
+        assert!(family("raw4:icmpv6").is_err());
+        assert!(family("raw:icmp:dgram").is_err());
         assert!(family("packet").is_ok());
         assert!(family("packet:route").is_err());
         assert!(family("netlink:tcp").is_err());

@@ -243,10 +243,7 @@ fn change(s: &mut String, c: &Change) {
                 polc_lang::ir::NetOp::Connect => "connect",
                 polc_lang::ir::NetOp::Bind => "bind",
             };
-            let proto = match n.proto {
-                polc_lang::ir::Proto::Tcp => "tcp",
-                polc_lang::ir::Proto::Udp => "udp",
-            };
+            let proto = polc_lang::ir::text::proto_word(n.proto, n.family);
             let _ = writeln!(s, "{sign} net {op} {proto} {}", n.ports);
             sides(s, n.direction, &n.old, &n.new);
         }

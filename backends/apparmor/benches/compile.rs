@@ -82,6 +82,7 @@ fn policy() -> Policy {
                 NetOp::Bind
             },
             proto: Proto::Tcp,
+            family: None,
             ports: PortRange {
                 lo: 1000 + i,
                 hi: 1000 + i,

@@ -4,7 +4,7 @@
 use crate::Abi;
 use polc_lang::fidelity::{AccessClass, Fidelity, Unrestricted};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, NetRule, PortRange, Proto};
+use polc_lang::ir::{IpFamily, NetOp, NetRule, PortRange, Proto};
 
 fn sock_type(p: Proto) -> &'static str {
     match p {
@@ -20,7 +20,10 @@ fn proto_name(p: Proto) -> &'static str {
     }
 }
 
-const FAMILIES: [&str; 2] = ["inet", "inet6"];
+/// The IP versions a rule covers: its one, or both.
+fn versions(r: &NetRule) -> Vec<IpFamily> {
+    r.family.map_or(IpFamily::BOTH.to_vec(), |f| vec![f])
+}
 
 /// True when every port of `lo..=hi` is in some range of `ranges`.
 fn covered(lo: u16, hi: u16, ranges: &[PortRange]) -> bool {
@@ -49,12 +52,29 @@ fn covers_nothing(ranges: &[PortRange], minus: &[PortRange]) -> bool {
     ranges.iter().all(|r| covered(r.lo, r.hi, minus))
 }
 
-fn ranges(rules: &[NetRule], effect: Effect, op: NetOp, proto: Proto) -> Vec<PortRange> {
+/// The port ranges of the rules of one effect, operation and protocol that cover IP
+/// version `fam`.
+fn ranges(
+    rules: &[NetRule],
+    effect: Effect,
+    op: NetOp,
+    proto: Proto,
+    fam: IpFamily,
+) -> Vec<PortRange> {
     rules
         .iter()
-        .filter(|r| r.effect == effect && r.op == op && r.proto == proto)
+        .filter(|r| {
+            r.effect == effect && r.op == op && r.proto == proto && fam.covered_by(r.family)
+        })
         .map(|r| r.ports)
         .collect()
+}
+
+/// Some rule of this protocol and effect covers IP version `fam`.
+fn has(rules: &[NetRule], proto: Proto, effect: Effect, fam: IpFamily) -> bool {
+    rules
+        .iter()
+        .any(|r| r.proto == proto && r.effect == effect && fam.covered_by(r.family))
 }
 
 /// The lines and the fidelity of every network rule.
@@ -72,42 +92,61 @@ pub(crate) fn unrestricted(rules: &[NetRule], abi: Abi) -> Vec<Unrestricted> {
     if abi != Abi::V3_0 {
         return Vec::new();
     }
-    [Proto::Tcp, Proto::Udp]
-        .into_iter()
-        .filter(|&p| {
-            let has = |e: Effect| rules.iter().any(|r| r.proto == p && r.effect == e);
-            has(Effect::Allow) && !has(Effect::Deny)
-        })
-        .map(|p| Unrestricted {
-            access: AccessClass::Net { op: None, proto: p },
-            reason: format!(
-                "AppArmor ABI 3.0 cannot restrict operations or ports: `network inet {}` \
-                 allows every {} connect and bind",
-                sock_type(p),
-                proto_name(p)
-            ),
-        })
-        .collect()
+    let mut out = Vec::new();
+    for p in [Proto::Tcp, Proto::Udp] {
+        let open: Vec<IpFamily> = IpFamily::BOTH
+            .into_iter()
+            .filter(|&f| has(rules, p, Effect::Allow, f) && !has(rules, p, Effect::Deny, f))
+            .collect();
+        // Both versions open: one class (the IPv4 and IPv6 lines alike).
+        let classes: Vec<(Option<IpFamily>, &str)> = match open.as_slice() {
+            [] => Vec::new(),
+            [_, _] => vec![(None, "inet")],
+            _ => open.iter().map(|f| (Some(*f), f.family_name())).collect(),
+        };
+        for (family, fam) in classes {
+            out.push(Unrestricted {
+                access: AccessClass::Net {
+                    op: None,
+                    proto: p,
+                    family,
+                },
+                reason: format!(
+                    "AppArmor ABI 3.0 cannot restrict operations or ports: `network {fam} {}` \
+                     allows every {} connect and bind",
+                    sock_type(p),
+                    proto_name(p)
+                ),
+            });
+        }
+    }
+    out
 }
 
 fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
     let mut lines = Vec::new();
     for proto in [Proto::Tcp, Proto::Udp] {
         for effect in [Effect::Allow, Effect::Deny] {
-            if rules.iter().any(|r| r.proto == proto && r.effect == effect) {
-                // One line stands for every rule of the protocol and effect: it is
-                // audited when one of them is (the others are then logged too).
-                let audit = rules
-                    .iter()
-                    .any(|r| r.proto == proto && r.effect == effect && r.audit);
-                let q = match (audit, effect) {
-                    (false, Effect::Allow) => "",
-                    (false, Effect::Deny) => "deny ",
-                    (true, Effect::Allow) => "audit ",
-                    (true, Effect::Deny) => "audit deny ",
+            for fam in IpFamily::BOTH {
+                let of = |r: &&NetRule| {
+                    r.proto == proto && r.effect == effect && fam.covered_by(r.family)
                 };
-                for fam in FAMILIES {
-                    lines.push(format!("{q}network {fam} {},", sock_type(proto)));
+                if rules.iter().any(|r| of(&r)) {
+                    // One line stands for every rule of the protocol, effect and IP
+                    // version: it is audited when one of them is (the others are then
+                    // logged too).
+                    let audit = rules.iter().filter(of).any(|r| r.audit);
+                    let q = match (audit, effect) {
+                        (false, Effect::Allow) => "",
+                        (false, Effect::Deny) => "deny ",
+                        (true, Effect::Allow) => "audit ",
+                        (true, Effect::Deny) => "audit deny ",
+                    };
+                    lines.push(format!(
+                        "{q}network {} {},",
+                        fam.family_name(),
+                        sock_type(proto)
+                    ));
                 }
             }
         }
@@ -118,21 +157,23 @@ fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
             let p = rule.proto;
             let name = proto_name(p);
             let ty = sock_type(p);
-            let any_deny = rules
-                .iter()
-                .any(|r| r.proto == p && r.effect == Effect::Deny);
+            let fams = versions(rule);
+            let inet = rule.family.map_or("inet", IpFamily::family_name);
+            let any_deny = fams.iter().any(|f| has(rules, p, Effect::Deny, *f));
             match rule.effect {
                 Effect::Allow if any_deny => (
                     Fidelity::Narrowed,
                     format!(
-                        "on ABI 3.0 a deny rule for {name} becomes `deny network inet {ty}`, \
+                        "on ABI 3.0 a deny rule for {name} becomes `deny network {inet} {ty}`, \
                          which refuses every {name} socket, this rule's too"
                     ),
                 ),
                 Effect::Allow => {
-                    let full = [NetOp::Connect, NetOp::Bind]
-                        .iter()
-                        .all(|op| covers_all(&ranges(rules, Effect::Allow, *op, p)));
+                    let full = fams.iter().all(|f| {
+                        [NetOp::Connect, NetOp::Bind]
+                            .iter()
+                            .all(|op| covers_all(&ranges(rules, Effect::Allow, *op, p, *f)))
+                    });
                     if full {
                         (Fidelity::Exact, String::new())
                     } else {
@@ -140,24 +181,26 @@ fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
                             Fidelity::Widened,
                             format!(
                                 "AppArmor ABI 3.0 cannot restrict operations or ports: \
-                                 `network inet {ty}` allows every {name} connect and bind"
+                                 `network {inet} {ty}` allows every {name} connect and bind"
                             ),
                         )
                     }
                 }
                 Effect::Deny => {
-                    let allowed_left = [NetOp::Connect, NetOp::Bind].iter().any(|op| {
-                        !covers_nothing(
-                            &ranges(rules, Effect::Allow, *op, p),
-                            &ranges(rules, Effect::Deny, *op, p),
-                        )
+                    let allowed_left = fams.iter().any(|f| {
+                        [NetOp::Connect, NetOp::Bind].iter().any(|op| {
+                            !covers_nothing(
+                                &ranges(rules, Effect::Allow, *op, p, *f),
+                                &ranges(rules, Effect::Deny, *op, p, *f),
+                            )
+                        })
                     });
                     if allowed_left {
                         (
                             Fidelity::Narrowed,
                             format!(
                                 "AppArmor ABI 3.0 cannot restrict operations or ports: \
-                                 `deny network inet {ty}` refuses every {name} socket"
+                                 `deny network {inet} {ty}` refuses every {name} socket"
                             ),
                         )
                     } else {
@@ -182,13 +225,11 @@ fn compile_v4(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
     let mut lines = Vec::new();
     for proto in [Proto::Tcp, Proto::Udp] {
         // Operations polc does not model but every socket needs.
-        if rules
-            .iter()
-            .any(|r| r.proto == proto && r.effect == Effect::Allow)
-        {
-            for fam in FAMILIES {
+        for fam in IpFamily::BOTH {
+            if has(rules, proto, Effect::Allow, fam) {
                 lines.push(format!(
-                    "network (create, getattr, setattr, getopt, setopt, shutdown) {fam} {},",
+                    "network (create, getattr, setattr, getopt, setopt, shutdown) {} {},",
+                    fam.family_name(),
                     sock_type(proto)
                 ));
             }
@@ -211,7 +252,8 @@ fn compile_v4(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
             Some(c) => format!(" peer=({c})"),
         };
         let a = if rule.audit { "audit " } else { "" };
-        for fam in FAMILIES {
+        for fam in versions(rule) {
+            let fam = fam.family_name();
             lines.push(format!("{a}{q}network ({access}) {fam} {ty}{cond},"));
         }
     }
@@ -238,9 +280,42 @@ mod tests {
             effect,
             op,
             proto,
+            family: None,
             ports: PortRange { lo, hi },
             origins: Vec::new(),
         }
+    }
+
+    #[test]
+    fn one_ip_version_is_one_family() {
+        let mut v6 = rule(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443);
+        v6.family = Some(IpFamily::Inet6);
+        let (lines, f) = compile_v4(std::slice::from_ref(&v6));
+        assert_eq!(
+            lines,
+            vec![
+                "network (create, getattr, setattr, getopt, setopt, shutdown) inet6 stream,",
+                "network (connect, send, receive) inet6 stream peer=(port=443),",
+            ]
+        );
+        assert_eq!(f[0].0, Fidelity::Exact);
+        let mut all6 = rule(Effect::Allow, NetOp::Connect, Proto::Tcp, 1, 65535);
+        all6.family = Some(IpFamily::Inet6);
+        let mut bind6 = rule(Effect::Allow, NetOp::Bind, Proto::Tcp, 1, 65535);
+        bind6.family = Some(IpFamily::Inet6);
+        let (lines, f) = compile_v3(&[all6.clone(), bind6]);
+        assert_eq!(lines, vec!["network inet6 stream,"]);
+        assert!(f.iter().all(|x| x.0 == Fidelity::Exact));
+        // A deny of IPv4 leaves the IPv6 rule whole.
+        let mut deny4 = rule(Effect::Deny, NetOp::Connect, Proto::Tcp, 1, 65535);
+        deny4.family = Some(IpFamily::Inet);
+        let (lines, f) = compile_v3(&[all6, deny4]);
+        assert_eq!(
+            lines,
+            vec!["network inet6 stream,", "deny network inet stream,"]
+        );
+        assert_eq!(f[0].0, Fidelity::Widened);
+        assert_eq!(f[1].0, Fidelity::Exact);
     }
 
     #[test]

@@ -5,9 +5,7 @@ use crate::{aare, names, net, Config, Error};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    ChildKind, ExecMode, FileRule, Mode, NetOp, Policy, PolicyName, Proto, SignalDir,
-};
+use polc_lang::ir::{ChildKind, ExecMode, FileRule, Mode, Policy, PolicyName, SignalDir};
 use polc_lang::rights::Right;
 use std::collections::BTreeMap;
 
@@ -225,22 +223,6 @@ fn render_file_line(key: &LineKey, line: &FileLine) -> String {
     format!("{q}{o}\"{pattern}\" {mode},")
 }
 
-fn net_rule_text(r: &polc_lang::ir::NetRule) -> String {
-    let op = match r.op {
-        NetOp::Connect => "connect",
-        NetOp::Bind => "bind",
-    };
-    let proto = match r.proto {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-    };
-    let mut s = format!("{} net {op} {proto}", r.effect.keyword());
-    if r.ports != polc_lang::ir::PortRange::ALL {
-        s.push_str(&format!(" {}", r.ports));
-    }
-    audited(r.audit, s)
-}
-
 fn capabilities(policy: &Policy, lines: &mut Vec<String>, report: &mut Vec<RuleFidelity>) {
     for (index, rule) in policy.capabilities.iter().enumerate() {
         let text = audited(
@@ -361,7 +343,7 @@ fn rules(
             index,
             fidelity,
             reason,
-            net_rule_text(rule),
+            polc_lang::ir::text::net_rule_text(rule),
             rule.origins.clone(),
         ));
     }

@@ -229,12 +229,20 @@ fn family_lines(r: &FamilyRule) -> Vec<String> {
     } else {
         ""
     };
-    let pairs: Vec<(&str, &str)> = match (r.family, r.protocol.as_deref()) {
-        (NetFamily::Netlink, _) => vec![("netlink", "raw"), ("netlink", "dgram")],
-        (NetFamily::Raw, Some("icmp")) => vec![("inet", "raw")],
-        (NetFamily::Raw, Some("icmpv6")) => vec![("inet6", "raw")],
-        (NetFamily::Raw, _) => vec![("inet", "raw"), ("inet6", "raw")],
-        (NetFamily::Packet, _) => return vec![format!("{q}network packet,")],
+    let types: Vec<&str> = match r.sock_type {
+        Some(t) => vec![t.keyword()],
+        None => vec!["raw", "dgram"],
+    };
+    let pairs: Vec<(&str, &str)> = match (r.family, r.ip, r.protocol.as_deref()) {
+        (NetFamily::Netlink, _, _) => types.into_iter().map(|t| ("netlink", t)).collect(),
+        (NetFamily::Raw, Some(v), _) => vec![(v.family_name(), "raw")],
+        (NetFamily::Raw, None, Some("icmp")) => vec![("inet", "raw")],
+        (NetFamily::Raw, None, Some("icmpv6")) => vec![("inet6", "raw")],
+        (NetFamily::Raw, None, _) => vec![("inet", "raw"), ("inet6", "raw")],
+        (NetFamily::Packet, _, _) if r.sock_type.is_none() => {
+            return vec![format!("{q}network packet,")]
+        }
+        (NetFamily::Packet, _, _) => types.into_iter().map(|t| ("packet", t)).collect(),
     };
     pairs
         .into_iter()

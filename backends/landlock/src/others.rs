@@ -5,7 +5,7 @@ use crate::files::Verdict;
 use crate::plan::{Gap, GapKind};
 use polc_lang::fidelity::{AccessClass, Fidelity};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, NetRule, Peer, Policy, PortRange, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, NetRule, Peer, Policy, PortRange, Proto, SignalDir};
 
 /// The most ports one network operation may hold as rules (one Landlock rule each).
 pub const MAX_PORT_RULES: usize = 4096;
@@ -17,12 +17,25 @@ pub(crate) struct PortSet {
 }
 
 impl PortSet {
+    /// The ports Landlock allows: every rule's, whatever its IP version (Landlock does
+    /// not tell IPv4 from IPv6).
     pub(crate) fn of(policy: &Policy, op: NetOp, proto: Proto) -> PortSet {
+        PortSet::of_version(policy, op, proto, None)
+    }
+
+    /// The ports allowed to IP version `fam` (the evaluator's answer), or with `None`,
+    /// by every rule.
+    fn of_version(policy: &Policy, op: NetOp, proto: Proto, fam: Option<IpFamily>) -> PortSet {
         let mine = |e: Effect| {
             let mut v: Vec<(u32, u32)> = policy
                 .net
                 .iter()
-                .filter(|r| r.op == op && r.proto == proto && r.effect == e)
+                .filter(|r| {
+                    r.op == op
+                        && r.proto == proto
+                        && r.effect == e
+                        && fam.is_none_or(|f| f.covered_by(r.family))
+                })
                 .map(|r| (u32::from(r.ports.lo.max(1)), u32::from(r.ports.hi)))
                 .filter(|(lo, hi)| lo <= hi)
                 .collect();
@@ -123,6 +136,7 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
                 access: Some(AccessClass::Net {
                     op: Some(op),
                     proto: Proto::Udp,
+                    family: None,
                 }),
                 since_abi: None,
                 reason: "Landlock does not restrict UDP".into(),
@@ -138,6 +152,7 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
                 access: Some(AccessClass::Net {
                     op: Some(op),
                     proto: Proto::Tcp,
+                    family: None,
                 }),
                 since_abi: Some(4),
                 reason: "Landlock restricts TCP ports from ABI 4".into(),
@@ -154,6 +169,7 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
                 access: Some(AccessClass::Net {
                     op: Some(op),
                     proto: Proto::Tcp,
+                    family: None,
                 }),
                 since_abi: None,
                 reason: why.clone(),
@@ -172,7 +188,13 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
     let verdicts = policy
         .net
         .iter()
-        .map(|r| net_verdict(r, abi, &too_many))
+        .map(|r| {
+            let mut v = net_verdict(r, abi, &too_many);
+            if let Some(one) = one_version_verdict(policy, r) {
+                v.and(one);
+            }
+            v
+        })
         .collect();
     NetPlan {
         handled,
@@ -180,6 +202,44 @@ pub(crate) fn net(policy: &Policy, abi: u8) -> NetPlan {
         verdicts,
         gaps,
     }
+}
+
+/// A rule of one IP version (`tcp6`): Landlock's port rules hold both versions, so an
+/// allow grants the other version too where the policy does not (widened) and a deny
+/// refuses it too where the policy allows it (narrowed).
+fn one_version_verdict(policy: &Policy, r: &NetRule) -> Option<Verdict> {
+    let other = r.family?.other();
+    let allowed = PortSet::of_version(policy, r.op, r.proto, Some(other)).ranges();
+    let inside = |q: u16| allowed.iter().any(|a| a.contains(q));
+    let (ports, fidelity, what): (Vec<u16>, _, _) = match r.effect {
+        Effect::Allow => (
+            (r.ports.lo..=r.ports.hi).filter(|q| !inside(*q)).collect(),
+            Fidelity::Widened,
+            "grants",
+        ),
+        Effect::Deny => (
+            (r.ports.lo..=r.ports.hi).filter(|q| inside(*q)).collect(),
+            Fidelity::Narrowed,
+            "refuses",
+        ),
+    };
+    let (first, last) = (ports.first()?, ports.last()?);
+    let version = match other {
+        IpFamily::Inet => "IPv4",
+        IpFamily::Inet6 => "IPv6",
+    };
+    let at = if first == last {
+        format!("port {first}")
+    } else {
+        format!("ports in {first}-{last}")
+    };
+    Some(Verdict::new(
+        fidelity,
+        format!(
+            "Landlock does not tell IPv4 from IPv6: the rule {what} {version} {} {at} too",
+            polc_lang::ir::text::proto_word(r.proto, None)
+        ),
+    ))
 }
 
 fn net_verdict(r: &NetRule, abi: u8, too_many: &[Option<String>; 2]) -> Verdict {
@@ -403,6 +463,7 @@ mod tests {
                     effect: *effect,
                     op: NetOp::Bind,
                     proto: Proto::Tcp,
+                    family: None,
                     ports: PortRange { lo: *lo, hi: *hi },
                     origins: Vec::new(),
                 })

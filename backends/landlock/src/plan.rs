@@ -9,7 +9,7 @@ use polc_lang::fidelity::{
     AccessClass, Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject, Unrestricted,
 };
 use polc_lang::ir::Effect;
-use polc_lang::ir::{ExecMode, FileRule, Mode, NetOp, Policy, PortRange, Proto, SignalDir};
+use polc_lang::ir::{ExecMode, FileRule, Mode, NetOp, Policy, PortRange, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -368,10 +368,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             NetOp::Connect => "connect",
             NetOp::Bind => "bind",
         };
-        let proto = match rule.proto {
-            Proto::Tcp => "tcp",
-            Proto::Udp => "udp",
-        };
+        let proto = polc_lang::ir::text::proto_word(rule.proto, rule.family);
         let text = format!(
             "{}{} net {op} {proto}{ports}",
             audit_word(rule.audit),

@@ -203,11 +203,7 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
         };
         ops.push((
             format!("{op}:{port}"),
-            vec![Request::Net {
-                op: net,
-                proto: Proto::Tcp,
-                port,
-            }],
+            vec![Request::net(net, Proto::Tcp, port)],
         ));
     }
     // Mutations last, each on its own file.

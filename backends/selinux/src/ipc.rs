@@ -160,6 +160,19 @@ pub(crate) fn lower_signals(p: &Policy, config: &Config, out: &mut Out, findings
             self_perms.clone()
         } else {
             match &r.peer {
+                // The permissions of this rule's signals (an allow of `exists` alone is
+                // `signull`, whatever `signal` another rule needs).
+                Peer::Policy(_) if r.effect == Effect::Allow => {
+                    let mine: Sigs = ok
+                        .iter()
+                        .filter(|s| r.signals.is_empty() || r.signals.contains(*s))
+                        .cloned()
+                        .collect();
+                    perms_of(&mine)
+                        .into_iter()
+                        .chain(any_perms(r.direction))
+                        .collect()
+                }
                 Peer::Policy(_) => perms_of(&ok)
                     .into_iter()
                     .chain(any_perms(r.direction))
@@ -187,7 +200,7 @@ pub(crate) fn lower_signals(p: &Policy, config: &Config, out: &mut Out, findings
                 format!("SELinux has no unconfined processes: the attribute of `any` reaches them, with {list}")
             } else {
                 format!(
-                    "the `signal` permission covers every signal but kill, stop and chld: also {list}"
+                    "the `signal` permission covers every signal but kill, stop, chld and exists: also {list}"
                 )
             };
             findings.add(subject, None, Fidelity::Widened, why);

@@ -118,6 +118,7 @@ pub(crate) const CAPABILITIES2: &[&str] = CAPABILITY_CLASSES.1;
 /// The `process` permission that governs sending a signal.
 pub(crate) fn signal_perm(sig: &str) -> &'static str {
     match sig {
+        "exists" => "signull",
         "kill" => "sigkill",
         "stop" => "sigstop",
         "chld" => "sigchld",

@@ -7,7 +7,7 @@ use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto};
 use std::collections::BTreeSet;
 
 /// The default `ip_local_port_range`: binding these ports is not checked by SELinux.
@@ -20,15 +20,19 @@ fn net_subject(i: usize) -> Subject {
     }
 }
 
-/// Ports allowed for (op, proto): allow ranges minus deny ranges.
-fn allowed_ports(p: &Policy, op: NetOp, proto: Proto) -> Vec<bool> {
+/// Ports allowed for (op, proto): allow ranges minus deny ranges. With `fam`, of the
+/// rules that cover that IP version (the evaluator's answer for it); without, of every
+/// rule: SELinux's sockets classes do not tell IPv4 from IPv6, so a one-version rule
+/// stands for both.
+fn allowed_ports(p: &Policy, op: NetOp, proto: Proto, fam: Option<IpFamily>) -> Vec<bool> {
     let mut v = vec![false; 65536];
     for eff in [Effect::Allow, Effect::Deny] {
-        for r in p
-            .net
-            .iter()
-            .filter(|r| r.op == op && r.proto == proto && r.effect == eff)
-        {
+        for r in p.net.iter().filter(|r| {
+            r.op == op
+                && r.proto == proto
+                && r.effect == eff
+                && fam.is_none_or(|f| f.covered_by(r.family))
+        }) {
             for port in r.ports.lo..=r.ports.hi {
                 if let Some(x) = v.get_mut(usize::from(port)) {
                     *x = eff == Effect::Allow;
@@ -128,8 +132,8 @@ pub(crate) fn lower_net(
             Proto::Udp => "udp_socket",
         };
         let pname = crate::report::proto(proto);
-        let bind = allowed_ports(p, NetOp::Bind, proto);
-        let connect = allowed_ports(p, NetOp::Connect, proto);
+        let bind = allowed_ports(p, NetOp::Bind, proto, None);
+        let connect = allowed_ports(p, NetOp::Connect, proto, None);
         let has = |op: NetOp| {
             p.net
                 .iter()
@@ -206,6 +210,7 @@ pub(crate) fn lower_net(
             (NetOp::Bind, &bind, "name_bind"),
         ] {
             if !allowed.iter().any(|b| *b) {
+                one_version_findings(p, op, proto, &[], findings);
                 continue;
             }
             let rules: Vec<usize> = p
@@ -259,6 +264,7 @@ pub(crate) fn lower_net(
                     }
                 }
             }
+            one_version_findings(p, op, proto, &kernel, findings);
             let extra: Vec<u16> = (1..=65535u16)
                 .filter(|&q| {
                     kernel.get(usize::from(q)).copied().unwrap_or(false)
@@ -314,6 +320,57 @@ pub(crate) fn lower_net(
         }
     }
     Ok(())
+}
+
+/// The rules of one IP version (`tcp6`) of one operation and protocol, given the ports
+/// the kernel lets through (`kernel`, by port; empty: none): SELinux's `tcp_socket` and
+/// `udp_socket` hold both versions, so an allow grants the other version too where the
+/// policy does not (widened) and a deny refuses it too where the policy allows it
+/// (narrowed).
+fn one_version_findings(
+    p: &Policy,
+    op: NetOp,
+    proto: Proto,
+    kernel: &[bool],
+    findings: &mut Findings,
+) {
+    let pname = crate::report::proto(proto);
+    for (i, r) in p.net.iter().enumerate() {
+        let Some(fam) = r.family.filter(|_| r.proto == proto && r.op == op) else {
+            continue;
+        };
+        let other = fam.other();
+        let other_allowed = allowed_ports(p, op, proto, Some(other));
+        let at = |v: &[bool], q: u16| v.get(usize::from(q)).copied().unwrap_or(false);
+        let (ports, fidelity, what): (Vec<u16>, _, _) = match r.effect {
+            Effect::Allow => (
+                (r.ports.lo..=r.ports.hi)
+                    .filter(|&q| at(kernel, q) && !at(&other_allowed, q))
+                    .collect(),
+                Fidelity::Widened,
+                "grants",
+            ),
+            Effect::Deny => (
+                (r.ports.lo..=r.ports.hi)
+                    .filter(|&q| at(&other_allowed, q) && !at(kernel, q))
+                    .collect(),
+                Fidelity::Narrowed,
+                "refuses",
+            ),
+        };
+        if !ports.is_empty() {
+            findings.add(
+                net_subject(i),
+                None,
+                fidelity,
+                format!(
+                    "SELinux's {pname}_socket does not tell IPv4 from IPv6: the rule {what} {} {pname} port(s) {} too",
+                    crate::report::ip_version(other),
+                    ranges_text(&ports)
+                ),
+            );
+        }
+    }
 }
 
 /// Capability rules: `capability`/`capability2` and their user-namespace twins on self.

@@ -4,9 +4,7 @@
 use polc_lang::fidelity::{Fidelity, RuleFidelity, RuleListKind, Subject};
 use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    CapRule, FileRule, NetOp, NetRule, Origin, Policy, Proto, SignalDir, SignalRule,
-};
+use polc_lang::ir::{CapRule, FileRule, Origin, Policy, Proto, SignalDir, SignalRule};
 use polc_lang::rights::{Right, Rights};
 use std::collections::BTreeMap;
 
@@ -47,23 +45,15 @@ pub(crate) fn proto(p: Proto) -> &'static str {
     }
 }
 
-/// `allow net bind tcp 8080-8089`.
-pub(crate) fn net_rule_text(r: &NetRule) -> String {
-    let op = match r.op {
-        NetOp::Connect => "connect",
-        NetOp::Bind => "bind",
-    };
-    let mut s = format!(
-        "{}{} net {op} {}",
-        audited(r.audit),
-        effect(r.effect),
-        proto(r.proto)
-    );
-    if r.ports != polc_lang::ir::PortRange::ALL {
-        s.push_str(&format!(" {}", r.ports));
+/// `IPv4`, `IPv6`.
+pub(crate) fn ip_version(f: polc_lang::ir::IpFamily) -> &'static str {
+    match f {
+        polc_lang::ir::IpFamily::Inet => "IPv4",
+        polc_lang::ir::IpFamily::Inet6 => "IPv6",
     }
-    s
 }
+
+pub(crate) use polc_lang::ir::text::net_rule_text;
 
 /// `allow capability net_bind_service`.
 pub(crate) fn cap_rule_text(r: &CapRule) -> String {

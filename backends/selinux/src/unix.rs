@@ -13,7 +13,8 @@ use crate::report::Findings;
 use crate::Out;
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::{
-    Effect, FamilyRule, NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
+    Effect, FamilyRule, FamilySockType, NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixRule,
+    UnixType,
 };
 
 /// The socket permissions every allowed socket of a class gets.
@@ -245,6 +246,30 @@ pub(crate) fn lower_families(p: &Policy, out: &mut Out, findings: &mut Findings)
                     .to_string(),
             };
             findings.add(s, None, Fidelity::Widened, why);
+        }
+        if let Some(t) = r.sock_type {
+            findings.add(
+                s,
+                None,
+                Fidelity::Widened,
+                format!(
+                    "SELinux's socket classes do not tell raw from datagram sockets: the rule \
+                     grants {} sockets too",
+                    if t == FamilySockType::Raw {
+                        "datagram"
+                    } else {
+                        "raw"
+                    }
+                ),
+            );
+        }
+        if r.ip.is_some() {
+            findings.add(
+                s,
+                None,
+                Fidelity::Widened,
+                "SELinux's `rawip_socket` class holds IPv4 and IPv6: the rule grants both",
+            );
         }
     }
 }

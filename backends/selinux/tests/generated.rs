@@ -19,7 +19,7 @@ mod common;
 use common::*;
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, Policy, PolicyName, Proto, SignalDir};
 use polc_lang::rights::Rights;
 use polc_selinux::{block_name, compile, decode};
 use proptest::prelude::*;
@@ -158,6 +158,12 @@ fn policy(i: usize) -> impl Strategy<Value = Policy> {
                 let op = if connect { NetOp::Connect } else { NetOp::Bind };
                 let proto = if tcp { Proto::Tcp } else { Proto::Udp };
                 p = p.net(eff, op, proto, lo, lo.saturating_add(width));
+                // One IP version on a third of the rules each (from the port, to keep
+                // the strategy's shape).
+                if let Some(r) = p.0.net.last_mut() {
+                    r.family =
+                        [None, Some(IpFamily::Inet), Some(IpFamily::Inet6)][usize::from(lo % 3)];
+                }
             }
             for (allow, c) in caps {
                 p = p.cap(if allow { Effect::Allow } else { Effect::Deny }, c);

@@ -608,6 +608,7 @@ fn net(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Option<Network> {
                         r.effect == Effect::Allow
                             && r.proto == rule.proto
                             && r.op == *op
+                            && r.family.is_none()
                             && r.ports == PortRange::ALL
                     })
                 });
@@ -671,7 +672,11 @@ fn unrestricted(policy: &Policy) -> Vec<Unrestricted> {
                 .any(|r| r.effect == Effect::Allow && r.proto == p)
         })
         .map(|p| Unrestricted {
-            access: AccessClass::Net { op: None, proto: p },
+            access: AccessClass::Net {
+                op: None,
+                proto: p,
+                family: None,
+            },
             reason: format!(
                 "the abstract form allows {} as a whole: every port, connect and bind",
                 proto_name(p)

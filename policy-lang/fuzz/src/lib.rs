@@ -75,7 +75,7 @@ const CAPS: &[&str] = &[
     "kill",
     "nope",
 ];
-const SIGNALS: &[&str] = &["term", "hup", "kill", "usr1", "stop", "nope"];
+const SIGNALS: &[&str] = &["term", "hup", "kill", "usr1", "stop", "exists", "nope"];
 
 fn glob(u: &mut Unstructured<'_>) -> Result<String> {
     let n = u.int_in_range(0..=4)?;
@@ -118,7 +118,7 @@ fn statement(u: &mut Unstructured<'_>) -> Result<String> {
         }
         6 => {
             let op = u.choose(&["connect", "bind", "listen"])?;
-            let proto = u.choose(&["tcp", "udp", "icmp"])?;
+            let proto = u.choose(&["tcp", "udp", "tcp6", "udp4", "icmp"])?;
             let lo: u32 = u.int_in_range(0..=70000)?;
             let ports = match u.int_in_range(0..=2)? {
                 0 => String::new(),

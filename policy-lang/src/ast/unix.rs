@@ -30,15 +30,17 @@ pub struct UnixStmt {
     pub peer: Option<Spanned<String>>,
 }
 
-/// `allow net netlink route, audit` / `allow net raw icmp` / `allow net packet`
+/// `allow net netlink route, audit` / `allow net raw4 icmp` / `allow net packet dgram`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NetFamilyStmt {
     /// Allow or deny.
     pub effect: Spanned<Effect>,
-    /// `netlink`, `raw` or `packet`.
+    /// `netlink`, `raw`, `raw4`, `raw6` or `packet`.
     pub family: Spanned<String>,
     /// Protocol keywords as written; empty means every protocol of the family.
     pub protocols: Vec<Spanned<String>>,
+    /// The socket type after the protocols (`raw`, `dgram`); absent means every type.
+    pub sock_type: Option<Spanned<String>>,
 }
 
 /// The unix socket types.

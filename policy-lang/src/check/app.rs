@@ -23,7 +23,7 @@ use crate::check::resolve::{Node, Tier, Workspace};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::{region, Emptiness, Glob};
 use crate::ir::text::one_line;
-use crate::ir::{Effect, ExecMode, Peer, PolicyName};
+use crate::ir::{Effect, ExecMode, IpFamily, Peer, PolicyName};
 use crate::rights::Right;
 use crate::span::Spanned;
 
@@ -304,26 +304,51 @@ impl Bound<'_> {
                 }
                 None
             }
-            Subject::Net { op, proto, ports } => {
-                let mut ranges: Vec<(u32, u32)> = allows()
-                    .filter_map(|c| match &c.subject {
-                        Subject::Net {
-                            op: o,
-                            proto: p,
-                            ports: r,
-                        } if o == op && p == proto => Some((u32::from(r.lo), u32::from(r.hi))),
-                        _ => None,
+            Subject::Net {
+                op,
+                proto,
+                family,
+                ports,
+            } => {
+                // Each IP version the rule covers, swept on its own.
+                let versions = family.map_or(IpFamily::BOTH.to_vec(), |f| vec![f]);
+                let gaps: Vec<(IpFamily, u32)> = versions
+                    .into_iter()
+                    .filter_map(|version| {
+                        let mut ranges: Vec<(u32, u32)> = allows()
+                            .filter_map(|c| match &c.subject {
+                                Subject::Net {
+                                    op: o,
+                                    proto: p,
+                                    family: f,
+                                    ports: r,
+                                } if o == op && p == proto && version.covered_by(*f) => {
+                                    Some((u32::from(r.lo), u32::from(r.hi)))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        ranges.sort();
+                        // Sweep: the lowest port of the rule not yet covered.
+                        let mut next = u32::from(ports.lo);
+                        for (lo, hi) in ranges {
+                            if lo <= next && hi >= next {
+                                next = hi.saturating_add(1);
+                            }
+                        }
+                        (next <= u32::from(ports.hi)).then_some((version, next))
                     })
                     .collect();
-                ranges.sort();
-                // Sweep: the lowest port of the rule not yet covered.
-                let mut next = u32::from(ports.lo);
-                for (lo, hi) in ranges {
-                    if lo <= next && hi >= next {
-                        next = hi.saturating_add(1);
-                    }
+                match gaps.as_slice() {
+                    [] => None,
+                    // Both versions (or the rule's one) uncovered from the same port.
+                    [(_, a), (_, b)] if a == b => Some(format!("port {a}")),
+                    [(_, port)] if family.is_some() => Some(format!("port {port}")),
+                    [(version, port), ..] => Some(format!(
+                        "port {port} ({})",
+                        crate::ir::text::proto_word(*proto, Some(*version))
+                    )),
                 }
-                (next <= u32::from(ports.hi)).then(|| format!("port {next}"))
             }
             Subject::Cap(cap) => {
                 let covered = allows().any(|c| matches!(&c.subject, Subject::Cap(x) if x == cap));

@@ -542,12 +542,16 @@ fn check_net(sink: &mut Sink<'_>, op: &Spanned<String>, proto: &Spanned<String>)
             None,
         );
     }
-    if proto.node != "tcp" && proto.node != "udp" {
+    if crate::ir::parse_inet_protocol(&proto.node).is_none() {
         let help = match proto.node.as_str() {
-            "tcp4" | "tcp6" | "udp4" | "udp6" | "inet" | "inet6" | "ip" | "ipv4" | "ipv6" => {
-                Some("`tcp` and `udp` cover both IPv4 and IPv6".to_string())
-            }
-            _ => did_you_mean(Code::UnknownProto, suggest(&proto.node, ["tcp", "udp"])),
+            "inet" | "inet6" | "ip" | "ipv4" | "ipv6" => Some(
+                "`tcp` and `udp` cover both IPv4 and IPv6; `tcp4`, `tcp6`, `udp4` and `udp6` one"
+                    .to_string(),
+            ),
+            _ => did_you_mean(
+                Code::UnknownProto,
+                suggest(&proto.node, crate::ir::inet_protocols().map(|(w, _, _)| w)),
+            ),
         };
         sink.report(
             Code::UnknownProto,

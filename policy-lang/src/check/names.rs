@@ -19,7 +19,7 @@ mod tests {
         let caps: std::collections::BTreeSet<_> = CAPABILITIES.iter().collect();
         assert_eq!(caps.len(), 41);
         let sigs: std::collections::BTreeSet<_> = SIGNALS.iter().collect();
-        assert_eq!(sigs.len(), 31);
+        assert_eq!(sigs.len(), 32);
         assert_eq!(normalize_c_name("CAP_SETUID", "cap_"), "setuid");
         assert_eq!(normalize_c_name("SIGTERM", "sig"), "term");
     }

@@ -5,7 +5,7 @@ use super::strings::suggest;
 use crate::ast::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::one_line;
-use crate::ir::{NetFamily, UnixOp};
+use crate::ir::{FamilySockType, NetFamily, UnixOp};
 use crate::span::Spanned;
 
 /// The peer keywords of a unix rule, besides policy names.
@@ -141,28 +141,57 @@ fn check_abstract(sink: &mut Sink<'_>, n: &Spanned<String>) {
     }
 }
 
-/// E0171: the protocols must belong to the family.
+/// E0171: the protocols must belong to the family (and IP version); E0174: so must the
+/// socket type.
 pub(crate) fn check_net_family(sink: &mut Sink<'_>, n: &NetFamilyStmt) {
-    let Some(family) = NetFamily::from_keyword(&n.family.node) else {
+    let Some((family, ip)) = NetFamily::from_word(&n.family.node) else {
         return;
     };
-    let known: Vec<&str> = family.protocols().iter().map(|(p, _)| *p).collect();
+    if let Some(t) = &n.sock_type {
+        let ok =
+            FamilySockType::from_keyword(&t.node).is_some_and(|t| family.sock_types().contains(&t));
+        if !ok {
+            sink.push(
+                Diagnostic::new(
+                    Code::FamilySockType,
+                    sink.file,
+                    t.span,
+                    format!(
+                        "socket type `{}` does not apply to `net {}`",
+                        one_line(&t.node),
+                        family.word(ip)
+                    ),
+                    "not a type of this family",
+                )
+                .with_help(if family.sock_types().is_empty() {
+                    format!(
+                        "raw IP sockets are raw: `net {}` takes no socket type",
+                        family.word(ip)
+                    )
+                } else {
+                    format!("`net {}` takes `raw` or `dgram`", family.word(ip))
+                }),
+            );
+        }
+    }
+    let family_word = family.word(ip);
+    let known: Vec<&str> = family.protocols_of(ip).iter().map(|(p, _)| *p).collect();
     for p in &n.protocols {
         if known.contains(&p.node.as_str()) {
             continue;
         }
         let help = if known.is_empty() {
-            format!("`net {}` takes no protocol", family.keyword())
+            format!("`net {}` takes no protocol", family_word)
         } else {
             match suggest(&p.node, known.iter().copied()) {
                 Some(s) => format!(
                     "did you mean `{s}`? protocols of `net {}` are {}",
-                    family.keyword(),
+                    family_word,
                     known.join(", ")
                 ),
                 None => format!(
                     "protocols of `net {}` are {}",
-                    family.keyword(),
+                    family_word,
                     known.join(", ")
                 ),
             }
@@ -175,7 +204,7 @@ pub(crate) fn check_net_family(sink: &mut Sink<'_>, n: &NetFamilyStmt) {
                 format!(
                     "unknown protocol `{}` for `net {}`",
                     one_line(&p.node),
-                    family.keyword()
+                    family_word
                 ),
                 "not a protocol of this family",
             )

@@ -2,7 +2,10 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
+use crate::ir::{
+    FamilySockType, IpFamily, NetFamily, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir,
+    SignalDir, UnixOp, UnixType,
+};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -182,6 +185,36 @@ fn signal(f: &Fields, permissions: &mut Vec<String>) -> Vec<Access> {
     out
 }
 
+/// A netlink or packet socket by type, or a raw IP socket by IP version, with its
+/// protocol when the record's number is one polc names.
+fn family_access(f: &Fields, family: &str, sock_type: &str) -> Option<Access> {
+    let (fam, ip) = match (family, sock_type) {
+        ("netlink", _) => (NetFamily::Netlink, None),
+        ("packet", _) => (NetFamily::Packet, None),
+        ("inet", "raw") => (NetFamily::Raw, Some(IpFamily::Inet)),
+        ("inet6", "raw") => (NetFamily::Raw, Some(IpFamily::Inet6)),
+        _ => return None,
+    };
+    let sock_type =
+        FamilySockType::from_keyword(sock_type).filter(|t| fam.sock_types().contains(t));
+    if !fam.sock_types().is_empty() && sock_type.is_none() {
+        return None;
+    }
+    let number = f.get("protocol").and_then(|p| p.parse::<u8>().ok());
+    let protocol = number.and_then(|n| {
+        fam.protocols_of(ip)
+            .iter()
+            .find(|(_, k)| *k == n)
+            .map(|(name, _)| (*name).to_string())
+    });
+    Some(Access::NetFamily {
+        family: fam,
+        ip,
+        protocol,
+        sock_type,
+    })
+}
+
 fn network(
     f: &Fields,
     operation: &str,
@@ -195,6 +228,14 @@ fn network(
     permissions.push(mask.to_string());
     let family = f.get("family").unwrap_or_default();
     let sock_type = f.get("sock_type").unwrap_or_default();
+    let ip = match family {
+        "inet" => Some(IpFamily::Inet),
+        "inet6" => Some(IpFamily::Inet6),
+        _ => None,
+    };
+    if let Some(a) = family_access(f, family, sock_type) {
+        return vec![a];
+    }
     let proto = match (family, sock_type) {
         ("inet" | "inet6", "stream") => Proto::Tcp,
         ("inet" | "inet6", "dgram") => Proto::Udp,
@@ -228,7 +269,12 @@ fn network(
             "the record has no port (AppArmor before ABI 4 mediates family and type only)".into(),
         );
     }
-    vec![Access::Net { op, proto, port }]
+    vec![Access::Net {
+        op,
+        proto,
+        family: ip,
+        port,
+    }]
 }
 
 /// The mask of a record: the denied part, else what was requested (`denied_mask`, or

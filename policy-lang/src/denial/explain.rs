@@ -5,8 +5,9 @@ use super::{Access, Denial, PathHint};
 use crate::diff::{file_rule_text, net_rule_text, quote, signal_rule_text, RuleCite};
 use crate::eval::{evaluate, Reason, Request, RequestPeer};
 use crate::glob::Glob;
+use crate::ir::text::proto_word;
 use crate::ir::Effect;
-use crate::ir::{NetOp, Policy, PolicyName, Proto, SignalDir};
+use crate::ir::{NetOp, Policy, PolicyName, SignalDir};
 use crate::rights::Rights;
 use serde::Serialize;
 
@@ -163,11 +164,16 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
             .filter(|(_, f)| f.decides(path, *right, *owner, *dir))
             .map(|(i, f)| file_cite(i, f, Rights::one(*right)))
             .collect(),
-        Request::Net { op, proto, port } => policy
+        Request::Net {
+            op,
+            proto,
+            family,
+            port,
+        } => policy
             .net
             .iter()
             .enumerate()
-            .filter(|(_, n)| n.op == *op && n.proto == *proto && n.ports.contains(*port))
+            .filter(|(_, n)| crate::eval::net_rule_matches(n, *op, *proto, *family, *port))
             .map(|(i, n)| cite(i, n.effect, net_rule_text(n), n.origins.clone()))
             .collect(),
         Request::Capability { name } => policy
@@ -307,8 +313,16 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
             let glob = crate::ir::dir_path_text_of(&literal_glob(path, notes), dir_only);
             format!("allow {right} {}", quote(&glob))
         }
-        Request::Net { op, proto, port } => {
-            format!("allow net {} {} {port}", op_word(*op), proto_word(*proto))
+        // Both IP versions, even when the record names one: which one a program uses
+        // depends on the addresses its name resolution returns at run time.
+        Request::Net {
+            op, proto, port, ..
+        } => {
+            format!(
+                "allow net {} {} {port}",
+                op_word(*op),
+                proto_word(*proto, None)
+            )
         }
         Request::Capability { name } => format!("allow capability {name}"),
         Request::Signal {
@@ -354,13 +368,6 @@ fn op_word(op: NetOp) -> &'static str {
     match op {
         NetOp::Connect => "connect",
         NetOp::Bind => "bind",
-    }
-}
-
-fn proto_word(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
     }
 }
 
@@ -420,9 +427,15 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 ));
             }
         }
-        Access::Net { op, proto, port } => {
+        Access::Net {
+            op,
+            proto,
+            family,
+            port,
+        } => {
             for (i, n) in policy.net.iter().enumerate() {
                 let fits = n.proto == *proto
+                    && family.is_none_or(|f| f.covered_by(n.family))
                     && op.is_none_or(|o| o == n.op)
                     && port.is_none_or(|p| n.ports.contains(p));
                 if fits {
@@ -432,8 +445,11 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             out.settle();
             if out.verdict == Verdict::NoAllow {
                 if let Some(op) = op {
-                    out.suggestion =
-                        Some(format!("allow net {} {}", op_word(*op), proto_word(*proto)));
+                    out.suggestion = Some(format!(
+                        "allow net {} {}",
+                        op_word(*op),
+                        proto_word(*proto, None)
+                    ));
                     out.notes.push("the record has no port: the suggested rule allows every port; add the one the program needs".into());
                 }
             }
@@ -516,6 +532,9 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
                 "the record names no peer policy: the rules that may apply are listed".into(),
             );
         }
-        Access::Capability { .. } | Access::Ptrace { .. } | Access::Unmapped { .. } => {}
+        Access::Capability { .. }
+        | Access::NetFamily { .. }
+        | Access::Ptrace { .. }
+        | Access::Unmapped { .. } => {}
     }
 }

@@ -75,21 +75,25 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             "net.bind_tcp" => push(Access::Net {
                 op: Some(NetOp::Bind),
                 proto: Proto::Tcp,
+                family: None,
                 port: port("src"),
             }),
             "net.connect_tcp" => push(Access::Net {
                 op: Some(NetOp::Connect),
                 proto: Proto::Tcp,
+                family: None,
                 port: port("dest"),
             }),
             "net.bind_udp" => push(Access::Net {
                 op: Some(NetOp::Bind),
                 proto: Proto::Udp,
+                family: None,
                 port: port("src"),
             }),
             "net.connect_send_udp" => push(Access::Net {
                 op: Some(NetOp::Connect),
                 proto: Proto::Udp,
+                family: None,
                 port: port("dest"),
             }),
             "scope.signal" => {

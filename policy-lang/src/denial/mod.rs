@@ -132,6 +132,9 @@ pub enum Access {
         op: Option<NetOp>,
         /// TCP or UDP.
         proto: Proto,
+        /// The IP version, when the log names it (AppArmor's `family`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        family: Option<crate::ir::IpFamily>,
         /// The port, when the log has it.
         port: Option<u16>,
     },
@@ -172,6 +175,22 @@ pub enum Access {
         /// The peer's policy (or `unconfined`), when the log names one.
         peer: Option<String>,
     },
+
+    /// A socket of a family beyond inet (netlink, raw IP, packet).
+    #[serde(rename = "net_family")]
+    NetFamily {
+        /// The family.
+        family: crate::ir::NetFamily,
+        /// For raw IP: the IP version.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ip: Option<crate::ir::IpFamily>,
+        /// The protocol, by name, when the log gives one polc knows.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        protocol: Option<String>,
+        /// For netlink and packet: the socket type.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sock_type: Option<crate::ir::FamilySockType>,
+    },
     /// Something polc policies do not express.
     Unmapped {
         /// The LSM's word for it.
@@ -186,16 +205,18 @@ impl Access {
     pub fn describe(&self) -> String {
         match self {
             Access::File { path, right } => format!("{right} {path}"),
-            Access::Net { op, proto, port } => {
+            Access::Net {
+                op,
+                proto,
+                family,
+                port,
+            } => {
                 let op = match op {
                     Some(NetOp::Connect) => "connect",
                     Some(NetOp::Bind) => "bind",
                     None => "use a socket",
                 };
-                let proto = match proto {
-                    Proto::Tcp => "tcp",
-                    Proto::Udp => "udp",
-                };
+                let proto = crate::ir::text::proto_word(*proto, *family);
                 match port {
                     Some(p) => format!("net {op} {proto} {p}"),
                     None => format!("net {op} {proto} (port not logged)"),
@@ -251,6 +272,13 @@ impl Access {
                 direction.keyword(),
                 peer.as_deref().unwrap_or("(peer not logged)")
             ),
+
+            Access::NetFamily {
+                family,
+                ip,
+                protocol,
+                sock_type,
+            } => crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
             Access::Unmapped { permission, .. } => permission.clone(),
         }
     }
@@ -269,8 +297,14 @@ impl Access {
             Access::Net {
                 op: Some(op),
                 proto,
+                family,
                 port: Some(port),
-            } => Some(Request::net(*op, *proto, *port)),
+            } => Some(Request::Net {
+                op: *op,
+                proto: *proto,
+                family: *family,
+                port: *port,
+            }),
             Access::Capability { name } => Some(Request::capability(name)),
             Access::Signal {
                 direction,
@@ -293,6 +327,18 @@ impl Access {
                 access,
                 peer: Some(peer),
             } => Some(Request::ptrace(*direction, *access, peer)),
+
+            Access::NetFamily {
+                family,
+                ip,
+                protocol,
+                sock_type,
+            } => Some(Request::NetFamily {
+                family: *family,
+                ip: *ip,
+                protocol: protocol.clone(),
+                sock_type: *sock_type,
+            }),
             _ => None,
         }
     }

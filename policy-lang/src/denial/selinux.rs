@@ -73,7 +73,12 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             "capability" | "capability2" | "cap_userns" | "cap2_userns" => Access::Capability {
                 name: perm.clone(),
             },
-            "process" if matches!(perm.as_str(), "signal" | "sigkill" | "sigstop" | "sigchld") => {
+            "process"
+                if matches!(
+                    perm.as_str(),
+                    "signal" | "sigkill" | "sigstop" | "sigchld" | "signull"
+                ) =>
+            {
                 signal(perm, &between, &mut notes)
             }
             "process" if perm == "ptrace" => ptrace(PtraceAccess::Trace, &between),
@@ -255,26 +260,31 @@ fn net(f: &Fields, tclass: &str, perm: &str) -> Access {
         "name_connect" => Access::Net {
             op: Some(NetOp::Connect),
             proto,
+            family: None,
             port: port("dest"),
         },
         "name_bind" => Access::Net {
             op: Some(NetOp::Bind),
             proto,
+            family: None,
             port: port("src"),
         },
         "connect" => Access::Net {
             op: Some(NetOp::Connect),
             proto,
+            family: None,
             port: port("dest"),
         },
         "bind" => Access::Net {
             op: Some(NetOp::Bind),
             proto,
+            family: None,
             port: port("src"),
         },
         _ => Access::Net {
             op: None,
             proto,
+            family: None,
             port: None,
         },
     }
@@ -303,11 +313,12 @@ fn peer_of_type(ty: &str) -> String {
 
 fn signal(perm: &str, between: &Between, notes: &mut Vec<String>) -> Access {
     let signal = match perm {
+        "signull" => Some("exists".to_string()),
         "sigkill" => Some("kill".to_string()),
         "sigstop" => Some("stop".to_string()),
         "sigchld" => Some("chld".to_string()),
         _ => {
-            notes.push("SELinux permission `signal` covers every signal but kill, stop and chld: the record does not say which".into());
+            notes.push("SELinux permission `signal` covers every signal but kill, stop, chld and exists (signal 0): the record does not say which".into());
             None
         }
     };

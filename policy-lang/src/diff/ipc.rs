@@ -16,7 +16,10 @@ use crate::fidelity::RuleListKind;
 use crate::glob::Glob;
 use crate::ir::ptrace::{ptrace_rule_text, PtraceAccess, PtraceDir};
 use crate::ir::unix::UnixRule;
-use crate::ir::{NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer, UnixType};
+use crate::ir::{
+    FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer,
+    UnixType,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -143,11 +146,29 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
                 .iter()
                 .map(|(name, _)| Some((*name).to_string()))
                 .chain([None]);
+            // A socket is of one IP version (raw) or one type (netlink, packet).
+            let ips: Vec<Option<IpFamily>> = match family {
+                NetFamily::Raw => IpFamily::BOTH.map(Some).to_vec(),
+                _ => vec![None],
+            };
+            let types: Vec<Option<FamilySockType>> = match family {
+                NetFamily::Raw => vec![None],
+                _ => FamilySockType::ALL.map(Some).to_vec(),
+            };
             for protocol in protocols {
-                out.push((
-                    RuleListKind::NetFamily,
-                    Request::NetFamily { family, protocol },
-                ));
+                for ip in &ips {
+                    for sock_type in &types {
+                        out.push((
+                            RuleListKind::NetFamily,
+                            Request::NetFamily {
+                                family,
+                                ip: *ip,
+                                protocol: protocol.clone(),
+                                sock_type: *sock_type,
+                            },
+                        ));
+                    }
+                }
             }
         }
     }

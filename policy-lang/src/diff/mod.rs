@@ -481,6 +481,9 @@ pub struct NetChange {
     pub op: NetOp,
     /// TCP or UDP.
     pub proto: Proto,
+    /// The IP version whose decisions changed; none: both changed alike.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<crate::ir::IpFamily>,
     /// The ports.
     pub ports: PortRange,
     /// How OLD decided.

@@ -10,7 +10,7 @@ use super::{
 use crate::glob::Glob;
 use crate::ir::text::{cap_rule_text, net_rule_text, signal_rule_text};
 use crate::ir::Effect;
-use crate::ir::{Mode, NetOp, Origin, Peer, Policy, PortRange, Proto, SignalDir};
+use crate::ir::{IpFamily, Mode, NetOp, Origin, Peer, Policy, PortRange, Proto, SignalDir};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Name, mode and attached executable.
@@ -114,13 +114,13 @@ pub(super) fn net_changes(old: &Policy, new: &Policy) -> Vec<Change> {
     type Key = (NetOp, Proto);
     let mut keys: BTreeSet<Key> = BTreeSet::new();
     let shape = |p: &Policy, k: Key| {
-        let mut v: Vec<(Effect, PortRange)> = p
+        let mut v: Vec<(Effect, Option<IpFamily>, PortRange)> = p
             .net
             .iter()
             .filter(|r| (r.op, r.proto) == k)
-            .map(|r| (r.effect, r.ports))
+            .map(|r| (r.effect, r.family, r.ports))
             .collect();
-        v.sort_by_key(|(e, r)| (*e == Effect::Deny, *r));
+        v.sort_by_key(|(e, f, r)| (*e == Effect::Deny, *f, *r));
         v.dedup();
         v
     };
@@ -132,17 +132,59 @@ pub(super) fn net_changes(old: &Policy, new: &Policy) -> Vec<Change> {
         if shape(old, key) == shape(new, key) {
             continue;
         }
-        out.extend(net_key_changes(old, new, key));
+        let one_version = [old, new]
+            .iter()
+            .flat_map(|p| p.net.iter())
+            .any(|r| (r.op, r.proto) == key && r.family.is_some());
+        if !one_version {
+            out.extend(net_key_changes(old, new, key, None));
+            continue;
+        }
+        // Each IP version swept on its own; a change both have alike is stated once.
+        let [v4, mut v6] = IpFamily::BOTH.map(|f| net_key_changes(old, new, key, Some(f)));
+        for c in v4 {
+            let alike = v6.iter().position(|d| same_but_version(&c, d));
+            match alike.map(|k| v6.remove(k)) {
+                Some(Change::Net(mut both)) => {
+                    both.family = None;
+                    out.push(Change::Net(both));
+                }
+                _ => out.push(c),
+            }
+        }
+        out.extend(v6);
     }
     out
 }
 
-fn net_key_changes(old: &Policy, new: &Policy, (op, proto): (NetOp, Proto)) -> Vec<Change> {
+/// Two network changes that differ only in their IP version.
+fn same_but_version(a: &Change, b: &Change) -> bool {
+    match (a, b) {
+        (Change::Net(a), Change::Net(b)) => {
+            a.direction == b.direction
+                && a.op == b.op
+                && a.proto == b.proto
+                && a.ports == b.ports
+                && a.old == b.old
+                && a.new == b.new
+        }
+        _ => false,
+    }
+}
+
+/// The changes of one operation and protocol; with `version`, of that IP version only
+/// (the rules of both versions and of that one).
+fn net_key_changes(
+    old: &Policy,
+    new: &Policy,
+    (op, proto): (NetOp, Proto),
+    version: Option<IpFamily>,
+) -> Vec<Change> {
     // Events: (port where it applies, side (0 old, 1 new), rule index, starts).
     let mut events: Vec<(u32, usize, usize, bool)> = Vec::new();
     for (side, p) in [old, new].into_iter().enumerate() {
         for (i, r) in p.net.iter().enumerate() {
-            if r.op == op && r.proto == proto {
+            if r.op == op && r.proto == proto && version.is_none_or(|v| v.covered_by(r.family)) {
                 events.push((u32::from(r.ports.lo), side, i, true));
                 events.push((u32::from(r.ports.hi) + 1, side, i, false));
             }
@@ -224,6 +266,7 @@ fn net_key_changes(old: &Policy, new: &Policy, (op, proto): (NetOp, Proto)) -> V
                 direction,
                 op,
                 proto,
+                family: version,
                 ports,
                 old: o,
                 new: n,

@@ -504,12 +504,17 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
             .filter(|(_, r)| allow(r.effect) && r.decides(path, *right, *owner, *dir))
             .map(|(i, _)| i)
             .collect(),
-        Request::Net { op, proto, port } => p
+        Request::Net {
+            op,
+            proto,
+            family,
+            port,
+        } => p
             .net
             .iter()
             .enumerate()
             .filter(|(_, r)| {
-                allow(r.effect) && r.op == *op && r.proto == *proto && r.ports.contains(*port)
+                allow(r.effect) && crate::eval::net_rule_matches(r, *op, *proto, *family, *port)
             })
             .map(|(i, _)| i)
             .collect(),

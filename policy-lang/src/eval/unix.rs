@@ -2,7 +2,9 @@
 
 use super::{decide, rule_ref, Decision, RuleKind};
 use crate::glob::is_valid_path;
-use crate::ir::{NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixType};
+use crate::ir::{
+    FamilyRule, FamilySockType, IpFamily, NetFamily, Policy, UnixAddr, UnixOp, UnixPeer, UnixType,
+};
 use serde::Serialize;
 
 /// The address of a unix request: the address of the connection's named socket (the
@@ -85,17 +87,56 @@ pub(super) fn evaluate_unix(
     )
 }
 
-/// A family request: a rule without a protocol matches every protocol of its family.
-pub(super) fn evaluate_family(p: &Policy, family: NetFamily, protocol: Option<&str>) -> Decision {
-    decide(
-        p.net_families
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| {
-                r.family == family && r.protocol.as_deref().is_none_or(|rp| Some(rp) == protocol)
-            })
-            .map(|(i, r)| rule_ref(RuleKind::NetFamily, i, r.effect, r.origins.clone(), r.audit)),
-    )
+/// Whether a family rule matches a request: a rule without a protocol, IP version or
+/// socket type matches every one; a request without an IP version or type is matched
+/// by the rules of either.
+pub(crate) fn family_matches(
+    r: &FamilyRule,
+    family: NetFamily,
+    ip: Option<IpFamily>,
+    protocol: Option<&str>,
+    sock_type: Option<FamilySockType>,
+) -> bool {
+    r.family == family
+        && r.protocol.as_deref().is_none_or(|rp| Some(rp) == protocol)
+        && ip.is_none_or(|v| v.covered_by(r.ip))
+        && sock_type.is_none_or(|t| r.sock_type.is_none_or(|rt| rt == t))
+}
+
+/// A family request. One without an IP version (raw IP) or a socket type (netlink,
+/// packet) is decided for each: allowed only when every one is, else by the first
+/// refused.
+pub(super) fn evaluate_family(
+    p: &Policy,
+    family: NetFamily,
+    ip: Option<IpFamily>,
+    protocol: Option<&str>,
+    sock_type: Option<FamilySockType>,
+) -> Decision {
+    let ips: Vec<Option<IpFamily>> = match (family, ip) {
+        (NetFamily::Raw, None) => IpFamily::BOTH.map(Some).to_vec(),
+        _ => vec![ip],
+    };
+    let types: Vec<Option<FamilySockType>> = match sock_type {
+        None if !family.sock_types().is_empty() => {
+            family.sock_types().iter().copied().map(Some).collect()
+        }
+        _ => vec![sock_type],
+    };
+    let decisions = ips.iter().flat_map(|ip| {
+        types.iter().map(move |t| {
+            decide(
+                p.net_families
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| family_matches(r, family, *ip, protocol, *t))
+                    .map(|(i, r)| {
+                        rule_ref(RuleKind::NetFamily, i, r.effect, r.origins.clone(), r.audit)
+                    }),
+            )
+        })
+    });
+    super::every(decisions)
 }
 
 /// Indices of every rule (allow or deny) of its list that matches a unix or family
@@ -119,16 +160,16 @@ pub(crate) fn matching_indices(p: &Policy, req: &super::Request) -> Vec<usize> {
             })
             .map(|(i, _)| i)
             .collect(),
-        super::Request::NetFamily { family, protocol } => p
+        super::Request::NetFamily {
+            family,
+            ip,
+            protocol,
+            sock_type,
+        } => p
             .net_families
             .iter()
             .enumerate()
-            .filter(|(_, r)| {
-                r.family == *family
-                    && r.protocol
-                        .as_deref()
-                        .is_none_or(|rp| Some(rp) == protocol.as_deref())
-            })
+            .filter(|(_, r)| family_matches(r, *family, *ip, protocol.as_deref(), *sock_type))
             .map(|(i, _)| i)
             .collect(),
         _ => Vec::new(),
@@ -172,10 +213,15 @@ pub(crate) fn suggestion(req: &super::Request) -> Option<String> {
             }
             Some(s)
         }
-        super::Request::NetFamily { family, protocol } => Some(match protocol {
-            Some(p) => format!("allow net {} {p}", family.keyword()),
-            None => format!("allow net {}", family.keyword()),
-        }),
+        super::Request::NetFamily {
+            family,
+            ip,
+            protocol,
+            sock_type,
+        } => Some(format!(
+            "allow {}",
+            crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type)
+        )),
         _ => None,
     }
 }

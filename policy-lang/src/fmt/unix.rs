@@ -31,6 +31,6 @@ pub(super) fn net_family_parts(n: &NetFamilyStmt) -> Parts {
     Parts {
         head: format!("{} net {}", n.effect.node.keyword(), n.family.node),
         list: words(&n.protocols).map(str::to_string).collect(),
-        tail: None,
+        tail: n.sock_type.as_ref().map(|t| t.node.clone()),
     }
 }

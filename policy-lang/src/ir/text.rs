@@ -3,7 +3,8 @@
 
 use crate::ir::Effect;
 use crate::ir::{
-    CapRule, FileRule, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir, SignalRule,
+    CapRule, FileRule, IpFamily, NetOp, NetRule, PolicyName, PortRange, Proto, SignalDir,
+    SignalRule,
 };
 use crate::rights::{Right, Rights};
 use std::collections::BTreeSet;
@@ -120,25 +121,29 @@ pub(crate) fn op_word(op: NetOp) -> &'static str {
     }
 }
 
-pub(crate) fn proto_word(proto: Proto) -> &'static str {
-    match proto {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
+/// The protocol word of a protocol and IP version: `tcp`, `udp` (both), `tcp4`, `udp6`.
+pub fn proto_word(proto: Proto, family: Option<IpFamily>) -> &'static str {
+    match (proto, family) {
+        (Proto::Tcp, None) => "tcp",
+        (Proto::Tcp, Some(IpFamily::Inet)) => "tcp4",
+        (Proto::Tcp, Some(IpFamily::Inet6)) => "tcp6",
+        (Proto::Udp, None) => "udp",
+        (Proto::Udp, Some(IpFamily::Inet)) => "udp4",
+        (Proto::Udp, Some(IpFamily::Inet6)) => "udp6",
     }
 }
 
 /// `allow net connect tcp 443`.
 pub fn net_rule_text(r: &NetRule) -> String {
-    qualified(net_text(r.effect, r.op, r.proto, r.ports), r.audit, false)
+    qualified(
+        net_text(r.effect, r.op, proto_word(r.proto, r.family), r.ports),
+        r.audit,
+        false,
+    )
 }
 
-pub(crate) fn net_text(effect: Effect, op: NetOp, proto: Proto, ports: PortRange) -> String {
-    let mut s = format!(
-        "{} net {} {}",
-        effect.keyword(),
-        op_word(op),
-        proto_word(proto)
-    );
+pub(crate) fn net_text(effect: Effect, op: NetOp, proto: &str, ports: PortRange) -> String {
+    let mut s = format!("{} net {} {proto}", effect.keyword(), op_word(op));
     if ports != PortRange::ALL {
         s.push(' ');
         s.push_str(&ports.to_string());
@@ -240,14 +245,19 @@ mod tests {
             net_text(
                 Effect::Allow,
                 NetOp::Bind,
-                Proto::Tcp,
+                proto_word(Proto::Tcp, None),
                 PortRange { lo: 8080, hi: 8089 }
             ),
             "allow net bind tcp 8080-8089"
         );
         assert_eq!(
-            net_text(Effect::Deny, NetOp::Connect, Proto::Udp, PortRange::ALL),
-            "deny net connect udp"
+            net_text(
+                Effect::Deny,
+                NetOp::Connect,
+                proto_word(Proto::Udp, Some(IpFamily::Inet6)),
+                PortRange::ALL
+            ),
+            "deny net connect udp6"
         );
         let sigs: BTreeSet<String> = ["kill".to_string(), "term".to_string()].into();
         assert_eq!(

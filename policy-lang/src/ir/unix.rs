@@ -14,7 +14,7 @@
 //! receive, ...), narrowed to one protocol when it names one.
 
 use super::text::quote;
-use super::{Effect, Origin, PolicyName};
+use super::{Effect, IpFamily, Origin, PolicyName};
 use crate::glob::Glob;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -230,6 +230,34 @@ impl NetFamily {
         NetFamily::ALL.into_iter().find(|f| f.keyword() == s)
     }
 
+    /// The family and IP version a family word names: `netlink`, `raw` (both versions),
+    /// `raw4` (IPv4), `raw6` (IPv6), `packet`.
+    pub fn from_word(s: &str) -> Option<(NetFamily, Option<IpFamily>)> {
+        match s {
+            "raw4" => Some((NetFamily::Raw, Some(IpFamily::Inet))),
+            "raw6" => Some((NetFamily::Raw, Some(IpFamily::Inet6))),
+            _ => NetFamily::from_keyword(s).map(|f| (f, None)),
+        }
+    }
+
+    /// The word of a family and IP version (the inverse of [`NetFamily::from_word`]).
+    pub fn word(self, ip: Option<IpFamily>) -> &'static str {
+        match (self, ip) {
+            (NetFamily::Raw, Some(IpFamily::Inet)) => "raw4",
+            (NetFamily::Raw, Some(IpFamily::Inet6)) => "raw6",
+            _ => self.keyword(),
+        }
+    }
+
+    /// The socket types a rule of this family may name (netlink and packet sockets are
+    /// raw or datagram sockets; a raw IP socket is raw).
+    pub fn sock_types(self) -> &'static [FamilySockType] {
+        match self {
+            NetFamily::Netlink | NetFamily::Packet => &[FamilySockType::Raw, FamilySockType::Dgram],
+            NetFamily::Raw => &[],
+        }
+    }
+
     /// The protocols a rule of this family may name, with their numbers.
     pub fn protocols(self) -> &'static [(&'static str, u8)] {
         match self {
@@ -237,6 +265,45 @@ impl NetFamily {
             NetFamily::Raw => RAW_PROTOCOLS,
             NetFamily::Packet => &[],
         }
+    }
+
+    /// The protocols a rule of this family and IP version may name: `raw4` only
+    /// `icmp`, `raw6` only `icmpv6`.
+    pub fn protocols_of(self, ip: Option<IpFamily>) -> &'static [(&'static str, u8)] {
+        match (self, ip) {
+            (NetFamily::Raw, Some(IpFamily::Inet)) => RAW_PROTOCOLS.get(..1).unwrap_or(&[]),
+            (NetFamily::Raw, Some(IpFamily::Inet6)) => RAW_PROTOCOLS.get(1..).unwrap_or(&[]),
+            _ => self.protocols(),
+        }
+    }
+}
+
+/// The socket type of a netlink or packet rule: `raw` (`SOCK_RAW`) or `dgram`
+/// (`SOCK_DGRAM`). A rule without one covers both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FamilySockType {
+    /// `SOCK_RAW`.
+    Raw,
+    /// `SOCK_DGRAM`.
+    Dgram,
+}
+
+impl FamilySockType {
+    /// Both types.
+    pub const ALL: [FamilySockType; 2] = [FamilySockType::Raw, FamilySockType::Dgram];
+
+    /// The keyword (AppArmor's too).
+    pub fn keyword(self) -> &'static str {
+        match self {
+            FamilySockType::Raw => "raw",
+            FamilySockType::Dgram => "dgram",
+        }
+    }
+
+    /// The type a keyword names.
+    pub fn from_keyword(s: &str) -> Option<FamilySockType> {
+        FamilySockType::ALL.into_iter().find(|t| t.keyword() == s)
     }
 }
 
@@ -278,9 +345,15 @@ pub struct FamilyRule {
     pub audit: bool,
     /// The family.
     pub family: NetFamily,
+    /// For raw IP: one IP version (`raw4`, `raw6`); absent means both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<IpFamily>,
     /// The protocol (a name of [`NetFamily::protocols`]); absent means every protocol.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<String>,
+    /// For netlink and packet: the socket type; absent means both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sock_type: Option<FamilySockType>,
     /// Source statements merged into this rule.
     pub origins: Vec<Origin>,
 }
@@ -288,14 +361,39 @@ pub struct FamilyRule {
 impl FamilyRule {
     /// The rule as one line of policy text.
     pub fn text(&self) -> String {
-        let mut s = format!("{} net {}", self.effect.keyword(), self.family.keyword());
+        let s = format!(
+            "{} {}",
+            self.effect.keyword(),
+            family_text(
+                self.family,
+                self.ip,
+                self.protocol.as_deref(),
+                self.sock_type
+            )
+        );
         if self.audit {
-            s.insert_str(0, "audit ");
+            format!("audit {s}")
+        } else {
+            s
         }
-        if let Some(p) = &self.protocol {
-            s.push(' ');
-            s.push_str(p);
-        }
-        s
     }
+}
+
+/// `net netlink route dgram`, `net raw6`: a family rule's subject (or a request's) as
+/// policy text.
+pub fn family_text(
+    family: NetFamily,
+    ip: Option<IpFamily>,
+    protocol: Option<&str>,
+    sock_type: Option<FamilySockType>,
+) -> String {
+    let mut s = format!("net {}", family.word(ip));
+    for w in [protocol, sock_type.map(FamilySockType::keyword)]
+        .into_iter()
+        .flatten()
+    {
+        s.push(' ');
+        s.push_str(w);
+    }
+    s
 }

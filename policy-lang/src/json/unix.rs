@@ -50,11 +50,14 @@ impl Unix {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetFamily {
-    /// `netlink`, `raw` or `packet`.
+    /// `netlink`, `raw`, `raw4`, `raw6` or `packet`.
     pub family: String,
     /// Protocol names; absent or empty means every protocol.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub protocols: Vec<String>,
+    /// The socket type (`raw`, `dgram`); absent means every type.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub sock_type: Option<String>,
 }
 
 pub(super) fn unix_stmt(
@@ -96,6 +99,10 @@ pub(super) fn family_stmt(
         effect,
         family: Spanned::new(n.family.clone(), at.field("family").span()),
         protocols: strings(at.field("protocols"), &n.protocols),
+        sock_type: n
+            .sock_type
+            .as_ref()
+            .map(|t| Spanned::new(t.clone(), at.field("type").span())),
     })
 }
 
@@ -119,5 +126,6 @@ pub(super) fn family_json(n: &NetFamilyStmt) -> NetFamily {
     NetFamily {
         family: n.family.node.clone(),
         protocols: n.protocols.iter().map(|p| p.node.clone()).collect(),
+        sock_type: n.sock_type.as_ref().map(|t| t.node.clone()),
     }
 }

@@ -10,8 +10,8 @@ use crate::check::vars::Env;
 use crate::diagnostics::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::{
-    Acceptance, Effect, FamilyRule, NetFamily, Origin, Policy, PolicyName, UnixAddr, UnixOp,
-    UnixPeer, UnixRule, UnixType,
+    Acceptance, Effect, FamilyRule, FamilySockType, IpFamily, NetFamily, Origin, Policy,
+    PolicyName, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -24,7 +24,14 @@ type UnixKey = (
     UnixPeer,
     bool,
 );
-type FamilyKey = (Effect, NetFamily, Option<String>, bool);
+type FamilyKey = (
+    Effect,
+    NetFamily,
+    Option<IpFamily>,
+    Option<String>,
+    Option<FamilySockType>,
+    bool,
+);
 
 /// The unix and family rules being lowered, merged by key.
 #[derive(Default)]
@@ -145,13 +152,15 @@ fn bound(rules: &mut Rules, plugged: &[Plugged], me: &PolicyName, out: &mut Vec<
         plugged,
         |p| &p.keys.1,
         |k| {
-            let (effect, family, protocol, audit) = k.clone();
+            let (effect, family, ip, protocol, sock_type, audit) = k.clone();
             (
                 effect,
                 FamilyRule {
                     effect,
                     family,
+                    ip,
                     protocol,
+                    sock_type,
                     audit,
                     origins: Vec::new(),
                 }
@@ -275,8 +284,15 @@ fn body(
                         .push(lc.origin(s.span, accepts));
                 }
                 StmtKind::NetFamily(n) => {
-                    let Some(family) = NetFamily::from_keyword(&n.family.node) else {
+                    let Some((family, ip)) = NetFamily::from_word(&n.family.node) else {
                         continue;
+                    };
+                    let sock_type = match &n.sock_type {
+                        None => None,
+                        Some(t) => match FamilySockType::from_keyword(&t.node) {
+                            Some(t) if family.sock_types().contains(&t) => Some(t),
+                            _ => continue,
+                        },
                     };
                     let effect: Effect = n.effect.node.into();
                     let protocols: Vec<Option<String>> = if n.protocols.is_empty() {
@@ -284,14 +300,14 @@ fn body(
                     } else {
                         n.protocols
                             .iter()
-                            .filter(|p| family.protocols().iter().any(|(k, _)| *k == p.node))
+                            .filter(|p| family.protocols_of(ip).iter().any(|(k, _)| *k == p.node))
                             .map(|p| Some(p.node.clone()))
                             .collect()
                     };
                     for protocol in protocols {
                         rules
                             .families
-                            .entry((effect, family, protocol, audit))
+                            .entry((effect, family, ip, protocol, sock_type, audit))
                             .or_default()
                             .push(lc.origin(s.span, accepts));
                     }
@@ -320,12 +336,16 @@ fn finish(rules: Rules, p: &mut Policy) {
         .collect();
     p.net_families = families
         .into_iter()
-        .map(|((effect, family, protocol, audit), o)| FamilyRule {
-            effect,
-            audit,
-            family,
-            protocol,
-            origins: sorted(o),
-        })
+        .map(
+            |((effect, family, ip, protocol, sock_type, audit), o)| FamilyRule {
+                effect,
+                audit,
+                family,
+                ip,
+                protocol,
+                sock_type,
+                origins: sorted(o),
+            },
+        )
         .collect();
 }

@@ -84,6 +84,7 @@ pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Or
         effect,
         op,
         proto,
+        family: None,
         ports: PortRange { lo, hi },
         origins: vec![o],
     }
@@ -170,10 +171,21 @@ pub fn requests(p: &Probes<'_>, old: &Policy, new: &Policy) -> Vec<Request> {
             }
         }
     }
+    let one_version = [old, new]
+        .iter()
+        .any(|p| p.net.iter().any(|r| r.family.is_some()));
     for op in [NetOp::Connect, NetOp::Bind] {
         for proto in [Proto::Tcp, Proto::Udp] {
             for &port in &ports {
-                out.push(Request::net(op, proto, port));
+                // Where a rule names an IP version the diff speaks per version: a
+                // request on both is then the conjunction of two requests it decides.
+                if one_version {
+                    for f in polc_lang::ir::IpFamily::BOTH {
+                        out.push(Request::net_on(op, proto, f, port));
+                    }
+                } else {
+                    out.push(Request::net(op, proto, port));
+                }
             }
         }
     }
@@ -207,8 +219,21 @@ pub fn covers(c: &Change, r: &Request, own_name: &str) -> bool {
                 && f.owner.is_none_or(|o| o == *owner)
                 && f.dir.is_none_or(|d| d == *dir)
         }
-        (Change::Net(n), Request::Net { op, proto, port }) => {
-            n.op == *op && n.proto == *proto && n.ports.contains(*port)
+        (
+            Change::Net(n),
+            Request::Net {
+                op,
+                proto,
+                family,
+                port,
+            },
+        ) => {
+            // A change of both versions covers a request on either or both; a change
+            // of one version, a request on that version.
+            n.op == *op
+                && n.proto == *proto
+                && (n.family.is_none() || n.family == *family)
+                && n.ports.contains(*port)
         }
         (Change::Capability(k), Request::Capability { name }) => &k.capability == name,
         (
@@ -277,10 +302,16 @@ fn check_side(
                     && !f.rights.intersection(rights).is_empty()
                     && f.glob.matches(path)
             }),
-            Request::Net { op, proto, port } => p.net.get(cite.index).is_some_and(|n| {
+            Request::Net {
+                op,
+                proto,
+                family,
+                port,
+            } => p.net.get(cite.index).is_some_and(|n| {
                 n.effect == cite.effect
                     && n.op == *op
                     && n.proto == *proto
+                    && family.is_none_or(|f| f.covered_by(n.family))
                     && n.ports.contains(*port)
             }),
             Request::Capability { name } => p
@@ -323,8 +354,17 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
                 && (*dir || !f.dir_only)
                 && f.glob.matches(path)
         }),
-        Request::Net { op, proto, port } => p.net.iter().any(|n| {
-            n.effect == Effect::Allow && n.op == *op && n.proto == *proto && n.ports.contains(*port)
+        Request::Net {
+            op,
+            proto,
+            family,
+            port,
+        } => p.net.iter().any(|n| {
+            n.effect == Effect::Allow
+                && n.op == *op
+                && n.proto == *proto
+                && family.is_none_or(|f| f.covered_by(n.family))
+                && n.ports.contains(*port)
         }),
         Request::Capability { name } => p
             .capabilities

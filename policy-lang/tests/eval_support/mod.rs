@@ -87,6 +87,7 @@ pub fn net(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, line: usiz
         effect,
         op,
         proto,
+        family: None,
         ports: PortRange { lo, hi },
         origins: vec![origin(line)],
     }

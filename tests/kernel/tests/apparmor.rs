@@ -295,15 +295,126 @@ allow net raw icmp
 allow capability net_raw
 "#;
 
+/// One IP version: `tcp6` alone is `network inet6 stream` (exact), an IPv4 socket of
+/// the same protocol is refused.
+const CURATED_IP_VERSIONS: &str = r#"
+## org.polc.cur.net6 /usr/bin/c-net6
+allow net connect tcp6
+allow net bind tcp6
+"#;
+
+/// The cases of [`CURATED_IP_VERSIONS`]: `socket(AF_INET6, ...)` and `AF_INET`.
+fn ip_version_ops() -> Vec<(&'static str, Op)> {
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    let net = |args: &'static [&'static str], op, proto, family, port| {
+        (
+            "/usr/bin/c-net6",
+            Op::new(
+                args,
+                "org.polc.cur.net6",
+                vec![Request::net_on(op, proto, family, port)],
+            ),
+        )
+    };
+    vec![
+        net(
+            &["connect", "tcp6", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            Inet6,
+            1234,
+        ),
+        net(
+            &["connect", "tcp", "1234"],
+            NetOp::Connect,
+            Proto::Tcp,
+            Inet,
+            1234,
+        ),
+        net(
+            &["bind", "tcp6", "40000"],
+            NetOp::Bind,
+            Proto::Tcp,
+            Inet6,
+            40000,
+        ),
+        net(
+            &["bind", "tcp", "40000"],
+            NetOp::Bind,
+            Proto::Tcp,
+            Inet,
+            40000,
+        ),
+        net(
+            &["bind", "udp6", "40000"],
+            NetOp::Bind,
+            Proto::Udp,
+            Inet6,
+            40000,
+        ),
+    ]
+}
+
+/// Socket types of netlink and packet sockets (`network netlink dgram`), raw IP by IP
+/// version (`network inet6 raw`): the other type and version are refused.
+const CURATED_SOCKET_TYPES: &str = r#"
+## org.polc.cur.typed /usr/bin/c-typed
+allow net netlink dgram
+allow net packet dgram
+allow net raw6
+allow capability net_raw
+"#;
+
+/// The cases of [`CURATED_SOCKET_TYPES`].
+fn socket_type_ops() -> Vec<(&'static str, Op)> {
+    use polc_lang::ir::FamilySockType::{Dgram, Raw};
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    let req = |family, ip, protocol: Option<&str>, sock_type| Request::NetFamily {
+        family,
+        ip,
+        protocol: protocol.map(str::to_string),
+        sock_type,
+    };
+    let sock = |args: &'static [&'static str], r: Request| {
+        (
+            "/usr/bin/c-typed",
+            Op::new(args, "org.polc.cur.typed", vec![r]),
+        )
+    };
+    vec![
+        sock(
+            &["socket", "netlink", "dgram", "0"],
+            req(NetFamily::Netlink, None, Some("route"), Some(Dgram)),
+        ),
+        sock(
+            &["socket", "netlink", "raw", "0"],
+            req(NetFamily::Netlink, None, Some("route"), Some(Raw)),
+        ),
+        sock(
+            &["socket", "packet", "dgram", "0"],
+            req(NetFamily::Packet, None, None, Some(Dgram)),
+        ),
+        sock(
+            &["socket", "packet", "raw", "0"],
+            req(NetFamily::Packet, None, None, Some(Raw)),
+        ),
+        sock(
+            &["socket", "inet6", "raw", "58"],
+            req(NetFamily::Raw, Some(Inet6), Some("icmpv6"), None),
+        ),
+        sock(
+            &["socket", "inet", "raw", "1"],
+            req(NetFamily::Raw, Some(Inet), Some("icmp"), None),
+        ),
+    ]
+}
+
 fn file(p: &str, r: Right) -> Request {
     Request::file(p, r)
 }
 
 fn fam(family: NetFamily, protocol: Option<&str>) -> Request {
-    Request::NetFamily {
-        family,
-        protocol: protocol.map(str::to_string),
-    }
+    Request::net_family(family, protocol)
 }
 
 /// (exec path, operation) of the curated cases, in order (complain first: its log lines
@@ -654,7 +765,13 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
 #[test]
 fn curated_policies_agree_with_the_evaluator() {
     let (k, probe) = kernel_and_probe();
-    let policies = common::curated_policies(CURATED, true);
+    let policies = common::curated_policies(
+        &format!(
+            "{CURATED}{CURATED_IP_VERSIONS}{}{CURATED_SOCKET_TYPES}",
+            common::CURATED_EXISTS
+        ),
+        true,
+    );
     let attaches: Vec<String> = policies.iter().filter_map(|(_, a)| a.clone()).collect();
     let batch = compile_all(policies.into_iter().map(|(p, _)| p).collect());
     // The transition is the evaluator's too.
@@ -700,6 +817,7 @@ fn curated_policies_agree_with_the_evaluator() {
         // No rate limit on the kernel log: the complain-mode lines must all be there.
         .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
         .setup("/bin/polc-probe spawn /run/sig-b.pid - /usr/bin/c-sig-b sleep 300")
+        .setup("/bin/polc-probe spawn /run/ex-b.pid - /usr/bin/c-ex-b sleep 300")
         .after("dmesg | grep -F 'apparmor=\"ALLOWED\"' | grep -F org.polc.cur.complain");
 
     let mut pairs: Vec<Pair> = Vec::new();
@@ -732,7 +850,13 @@ fn curated_policies_agree_with_the_evaluator() {
         p.requests = format!("{} (complain mode: logged, never refused)", p.requests);
         pairs.push(p);
     }
-    for (i, (exec, op)) in curated_ops().into_iter().enumerate() {
+    for (i, (exec, op)) in curated_ops()
+        .into_iter()
+        .chain(ip_version_ops())
+        .chain(common::exists_ops())
+        .chain(socket_type_ops())
+        .enumerate()
+    {
         pairs.push(batch.pair(format!("c{i:02}-{}", op.args[0]), exec, &op));
     }
     pairs.extend(common::deliberately_wrong(&pairs));

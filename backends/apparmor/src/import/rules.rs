@@ -88,8 +88,8 @@ impl Reader<'_> {
                     ids.push("other");
                     return Ok((ids, Vec::new()));
                 }
-                // A name polc does not know (AppArmor's `exists`, the existence check
-                // of signal 0) cannot be stated.
+                // A name polc does not know (a real-time signal, `emt`) cannot be
+                // stated; `exists` (signal 0) is one of polc's.
                 if set.iter().any(|n| !polc_lang::ir::is_signal(n)) {
                     ids.push("signal-unknown");
                     return Ok((ids, Vec::new()));
@@ -795,24 +795,29 @@ fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> 
     let ty = words.get(1).copied();
     let p = q.audit_prefix();
     let e = q.effect;
-    let tcp = || {
+    // `tcp`, `udp` (both IP versions) or `tcp4`, `udp6`... (the family's one).
+    let both = |proto: &str| {
         vec![
-            format!("{p}{e} net connect tcp"),
-            format!("{p}{e} net bind tcp"),
+            format!("{p}{e} net connect {proto}"),
+            format!("{p}{e} net bind {proto}"),
         ]
     };
-    let udp = || {
-        vec![
-            format!("{p}{e} net connect udp"),
-            format!("{p}{e} net bind udp"),
-        ]
-    };
+    let version = |fam: &str| if fam == "inet6" { "6" } else { "4" };
+    let (tcp, udp) = (|| both("tcp"), || both("udp"));
     match (family, ty) {
-        (Some("inet" | "inet6"), Some("stream" | "tcp")) | (Some("tcp"), None) => {
+        (Some(fam @ ("inet" | "inet6")), Some("stream" | "tcp")) => {
+            ids.push("network-inet");
+            both(&format!("tcp{}", version(fam)))
+        }
+        (Some(fam @ ("inet" | "inet6")), Some("dgram" | "udp")) => {
+            ids.push("network-inet");
+            both(&format!("udp{}", version(fam)))
+        }
+        (Some("tcp"), None) => {
             ids.push("network-inet");
             tcp()
         }
-        (Some("inet" | "inet6"), Some("dgram" | "udp")) | (Some("udp"), None) => {
+        (Some("udp"), None) => {
             ids.push("network-inet");
             udp()
         }
@@ -828,17 +833,19 @@ fn network(rest: &[&str], q: &Qual, ids: &mut Vec<&'static str>) -> Vec<String> 
             };
             vec![format!("{e} unix {}{ty}", UNIX_OPS.join(", "))]
         }
-        (Some("netlink"), _) => {
-            ids.push("network-other");
-            vec![format!("{p}{e} net netlink")]
+        // Netlink and packet sockets by type (`raw`, `dgram`), raw IP by family.
+        (Some(fam @ ("netlink" | "packet")), ty @ (None | Some("raw" | "dgram"))) => {
+            ids.push("network-family");
+            let ty = ty.map(|t| format!(" {t}")).unwrap_or_default();
+            vec![format!("{p}{e} net {fam}{ty}")]
         }
-        (Some("packet"), _) => {
-            ids.push("network-other");
-            vec![format!("{p}{e} net packet")]
+        (Some(fam @ ("inet" | "inet6")), Some("raw")) => {
+            ids.push("network-family");
+            vec![format!("{p}{e} net raw{}", version(fam))]
         }
-        (Some("inet" | "inet6"), Some("raw")) => {
+        (Some(fam @ ("netlink" | "packet")), _) => {
             ids.push("network-other");
-            vec![format!("{p}{e} net raw")]
+            vec![format!("{p}{e} net {fam}")]
         }
         _ => {
             ids.push("network-other");

@@ -152,27 +152,35 @@ impl PolicyBuilder {
         self.file(Effect::Allow, rs, &[glob], Some(target))
     }
 
-    pub fn net(
+    pub fn net(self, effect: Effect, op: NetOp, proto: Proto, ports: Option<(u16, u16)>) -> Self {
+        self.net_on(effect, op, proto, None, ports)
+    }
+
+    /// A network rule of one IP version (`family`), or of both.
+    pub fn net_on(
         mut self,
         effect: Effect,
         op: NetOp,
         proto: Proto,
+        family: Option<polc_lang::ir::IpFamily>,
         ports: Option<(u16, u16)>,
     ) -> Self {
         let origin = self.origin();
         let ports = ports.map_or(PortRange::ALL, |(lo, hi)| PortRange { lo, hi });
-        match self
-            .policy
-            .net
-            .iter_mut()
-            .find(|n| n.effect == effect && n.op == op && n.proto == proto && n.ports == ports)
-        {
+        match self.policy.net.iter_mut().find(|n| {
+            n.effect == effect
+                && n.op == op
+                && n.proto == proto
+                && n.family == family
+                && n.ports == ports
+        }) {
             Some(n) => n.origins.push(origin),
             None => self.policy.net.push(NetRule {
                 audit: false,
                 effect,
                 op,
                 proto,
+                family,
                 ports,
                 origins: vec![origin],
             }),

@@ -9,7 +9,7 @@
 
 use crate::common::PolicyBuilder;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto, SignalDir};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
@@ -155,7 +155,7 @@ const SIGNALS: &[&str] = &["term", "kill", "hup", "usr1", "tstp", "rtmin+3", "bo
 #[derive(Clone, Debug)]
 pub enum Stmt {
     File(Effect, String, String, Option<&'static str>),
-    Net(Effect, NetOp, Proto, Option<(u16, u16)>),
+    Net(Effect, NetOp, Proto, Option<IpFamily>, Option<(u16, u16)>),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, Vec<&'static str>, &'static str),
 }
@@ -171,10 +171,15 @@ fn stmt() -> impl Strategy<Value = Stmt> {
             effect(),
             prop_oneof![Just(NetOp::Connect), Just(NetOp::Bind)],
             prop_oneof![Just(Proto::Tcp), Just(Proto::Udp)],
+            prop_oneof![
+                2 => Just(None),
+                1 => Just(Some(IpFamily::Inet)),
+                1 => Just(Some(IpFamily::Inet6))
+            ],
             proptest::option::of((1u16..=65535, 0u16..100)),
         )
-            .prop_map(|(e, op, proto, p)| {
-                Stmt::Net(e, op, proto, p.map(|(lo, w)| (lo, lo.saturating_add(w))))
+            .prop_map(|(e, op, proto, f, p)| {
+                Stmt::Net(e, op, proto, f, p.map(|(lo, w)| (lo, lo.saturating_add(w))))
             }),
         1 => (effect(), proptest::sample::select(CAPS)).prop_map(|(e, c)| Stmt::Cap(e, c)),
         1 => (
@@ -224,7 +229,7 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
                 }
                 b.file(e, &r, &[&g], as_)
             }
-            Stmt::Net(e, op, proto, ports) => b.net(e, op, proto, ports),
+            Stmt::Net(e, op, proto, f, ports) => b.net_on(e, op, proto, f, ports),
             Stmt::Cap(e, c) => b.cap(e, &[c]),
             Stmt::Signal(e, d, s, n) => b.signal(e, d, &s, n),
         };

@@ -108,6 +108,7 @@ pub fn policy(name: &str, lines: &[&str]) -> Policy {
                     effect,
                     op,
                     proto,
+                    family: None,
                     ports,
                     origins: vec![o],
                 });

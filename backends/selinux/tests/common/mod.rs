@@ -256,6 +256,7 @@ impl P {
             effect,
             op,
             proto,
+            family: None,
             ports: PortRange { lo, hi },
             origins: vec![origin(40 + self.0.net.len())],
         });

@@ -38,15 +38,17 @@ pub(crate) fn describe(a: &Atom) -> String {
             let path = crate::ir::dir_path_text(glob, a.dir_only);
             format!("{e} {rights} \"{}\"{t}", one_line(&path))
         }
-        Subject::Net { op, proto, ports } => {
+        Subject::Net {
+            op,
+            proto,
+            family,
+            ports,
+        } => {
             let op = match op {
                 crate::ir::NetOp::Connect => "connect",
                 crate::ir::NetOp::Bind => "bind",
             };
-            let proto = match proto {
-                crate::ir::Proto::Tcp => "tcp",
-                crate::ir::Proto::Udp => "udp",
-            };
+            let proto = crate::ir::text::proto_word(*proto, *family);
             if *ports == crate::ir::PortRange::ALL {
                 format!("{e} net {op} {proto}")
             } else {
@@ -162,14 +164,16 @@ fn covered_by(
             Subject::Net {
                 op: oa,
                 proto: pa,
+                family: fa,
                 ports: xa,
             },
             Subject::Net {
                 op: ob,
                 proto: pb,
+                family: fb,
                 ports: xb,
             },
-        ) => oa == ob && pa == pb && xb.lo <= xa.lo && xa.hi <= xb.hi,
+        ) => oa == ob && pa == pb && (fb.is_none() || fa == fb) && xb.lo <= xa.lo && xa.hi <= xb.hi,
         (Subject::Cap(a), Subject::Cap(b)) => a == b,
         (
             Subject::Signal {
@@ -218,14 +222,22 @@ fn overlaps(a: &Subject, b: &Subject) -> bool {
             Subject::Net {
                 op: oa,
                 proto: pa,
+                family: fa,
                 ports: xa,
             },
             Subject::Net {
                 op: ob,
                 proto: pb,
+                family: fb,
                 ports: xb,
             },
-        ) => oa == ob && pa == pb && xa.lo <= xb.hi && xb.lo <= xa.hi,
+        ) => {
+            oa == ob
+                && pa == pb
+                && (fa.is_none() || fb.is_none() || fa == fb)
+                && xa.lo <= xb.hi
+                && xb.lo <= xa.hi
+        }
         (Subject::Cap(a), Subject::Cap(b)) => a == b,
         (
             Subject::Signal {

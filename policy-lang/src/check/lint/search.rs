@@ -24,7 +24,7 @@ use crate::atom::{Atom, GlobEnds, Subject};
 use crate::check::prefix_index::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
-use crate::ir::{NetOp, Peer, PortRange, Proto, SignalDir};
+use crate::ir::{IpFamily, NetOp, Peer, PortRange, Proto, SignalDir};
 use std::collections::BTreeSet;
 
 /// The indexes over one policy's atoms.
@@ -37,7 +37,7 @@ pub(super) struct Search<'a> {
     /// W0201 for the own network and signal atoms: the first broader rule.
     broader: FastMap<usize, usize>,
     /// Allowed port ranges by operation and protocol.
-    nets: FastMap<(NetOp, Proto), Ranges>,
+    nets: FastMap<(NetOp, Proto, Option<IpFamily>), Ranges>,
     /// Allowed capabilities.
     caps: BTreeSet<&'a str>,
     /// Allowed signals by direction and peer.
@@ -74,14 +74,20 @@ impl<'a> Search<'a> {
         let files = [files_of(Effect::Allow), files_of(Effect::Deny)];
         let mut broader = net_broader(atoms);
         broader.extend(signal_broader(atoms));
-        let mut nets: FastMap<(NetOp, Proto), Vec<PortRange>> = FastMap::default();
+        let mut nets: FastMap<(NetOp, Proto, Option<IpFamily>), Vec<PortRange>> =
+            FastMap::default();
         let mut caps = BTreeSet::new();
         let mut signals: FastMap<(SignalDir, &'a Peer), Signals<'a>> = FastMap::default();
         for a in atoms.iter().filter(|a| a.effect == Effect::Allow) {
             match &a.subject {
                 Subject::File { .. } => {}
-                Subject::Net { op, proto, ports } => {
-                    nets.entry((*op, *proto)).or_default().push(*ports);
+                Subject::Net {
+                    op,
+                    proto,
+                    family,
+                    ports,
+                } => {
+                    nets.entry((*op, *proto, *family)).or_default().push(*ports);
                 }
                 Subject::Cap(c) => {
                     caps.insert(c.as_str());
@@ -156,10 +162,20 @@ impl<'a> Search<'a> {
                     })
                 })
             }
-            Subject::Net { op, proto, ports } => self
-                .nets
-                .get(&(*op, *proto))
-                .is_some_and(|r| r.overlap(*ports)),
+            // A rule of both IP versions overlaps the rules of either.
+            Subject::Net {
+                op,
+                proto,
+                family,
+                ports,
+            } => [None, Some(IpFamily::Inet), Some(IpFamily::Inet6)]
+                .into_iter()
+                .filter(|f| family.is_none() || f.is_none() || f == family)
+                .any(|f| {
+                    self.nets
+                        .get(&(*op, *proto, f))
+                        .is_some_and(|r| r.overlap(*ports))
+                }),
             Subject::Cap(c) => self.caps.contains(c.as_str()),
             Subject::Signal { dir, peer, signals } => self.signals.iter().any(|((d, p), u)| {
                 d == dir
@@ -227,12 +243,49 @@ struct Signals<'a> {
 /// of the sorted high ports); ranges with the same low port and a higher high port are
 /// the rest of the query's group in the sorted list.
 fn net_broader(atoms: &[Atom]) -> FastMap<usize, usize> {
-    type Key = (Effect, NetOp, Proto);
+    let mut out = net_broader_same_family(atoms);
+    // A rule of both IP versions covers a one-version rule whose range it contains,
+    // the same range included. One-version rules are few: compared with each.
+    for (i, a) in atoms.iter().enumerate() {
+        let Subject::Net {
+            op,
+            proto,
+            family: Some(_),
+            ports,
+        } = &a.subject
+        else {
+            continue;
+        };
+        if a.unit != OWN {
+            continue;
+        }
+        let both = atoms.iter().position(|b| {
+            b.effect == a.effect
+                && matches!(&b.subject, Subject::Net { op: o, proto: p, family: None, ports: r }
+                    if o == op && p == proto && r.lo <= ports.lo && ports.hi <= r.hi)
+        });
+        if let Some(j) = both {
+            let best = out.get(&i).map_or(j, |k| j.min(*k));
+            out.insert(i, best);
+        }
+    }
+    out
+}
+
+/// [`net_broader`] among the rules of the same IP versions.
+fn net_broader_same_family(atoms: &[Atom]) -> FastMap<usize, usize> {
+    type Key = (Effect, NetOp, Proto, Option<IpFamily>);
     let mut first: FastMap<Key, FastMap<(u16, u16), usize>> = FastMap::default();
     let mut queries: FastMap<Key, Vec<(u16, u16, usize)>> = FastMap::default();
     for (i, a) in atoms.iter().enumerate() {
-        if let Subject::Net { op, proto, ports } = &a.subject {
-            let key = (a.effect, *op, *proto);
+        if let Subject::Net {
+            op,
+            proto,
+            family,
+            ports,
+        } = &a.subject
+        {
+            let key = (a.effect, *op, *proto, *family);
             first
                 .entry(key)
                 .or_default()

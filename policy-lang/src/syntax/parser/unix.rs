@@ -6,7 +6,10 @@ use crate::ast::{Effect, NetFamilyStmt, StmtKind, UnixAddrSpec, UnixStmt};
 use crate::span::Spanned;
 
 /// The network families written after `net` instead of an operation.
-pub(super) const FAMILIES: [&str; 3] = ["netlink", "raw", "packet"];
+pub(super) const FAMILIES: [&str; 5] = ["netlink", "raw", "raw4", "raw6", "packet"];
+
+/// The socket types a family rule may end with.
+const FAMILY_TYPES: [&str; 2] = ["raw", "dgram"];
 
 /// Words that end the operation list of a unix rule.
 const AFTER_OPS: [&str; 4] = ["path", "abstract", "anonymous", "peer"];
@@ -105,7 +108,7 @@ impl Parser<'_> {
         let kw = self.bump();
         let family = Spanned::new(kw.text.to_string(), kw.span);
         let mut protocols = Vec::new();
-        if self.at_protocol(false) {
+        if self.at_protocol(false) && !self.at_family_type() {
             protocols.push(self.protocol()?);
             loop {
                 if self.at(Kind::Comma) {
@@ -114,18 +117,32 @@ impl Parser<'_> {
                         return Err(self.error("a protocol"));
                     }
                     protocols.push(self.protocol()?);
-                } else if self.at_list_element() && !self.at_word("audit") {
+                } else if self.at_list_element() && !self.at_word("audit") && !self.at_family_type()
+                {
                     return Err(self.error("`,`"));
                 } else {
                     break;
                 }
             }
         }
+        let sock_type = if self.at_family_type() {
+            let t = self.bump();
+            Some(Spanned::new(t.text.to_string(), t.span))
+        } else {
+            None
+        };
         Ok(StmtKind::NetFamily(NetFamilyStmt {
             effect,
             family,
             protocols,
+            sock_type,
         }))
+    }
+
+    /// At the socket type of a family rule (`raw`, `dgram`; no statement starts with
+    /// these words, so on the next line too, as the protocols).
+    fn at_family_type(&self) -> bool {
+        self.peek_word().is_some_and(|w| FAMILY_TYPES.contains(&w))
     }
 
     /// At a protocol of a family rule: an identifier, or `audit` (netlink's audit

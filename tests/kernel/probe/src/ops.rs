@@ -110,14 +110,18 @@ fn lock_file(path: &str) -> i32 {
     })
 }
 
+/// `connect|bind PROTO PORT` on the loopback address: `tcp`, `udp` (and `tcp4`, `udp4`)
+/// over IPv4, `tcp6`, `udp6` over IPv6.
 fn inet_socket(proto: &str, port: &str, bind: bool) -> i32 {
-    let (ty, pr) = match proto {
+    let (ty, pr) = match proto.trim_end_matches(['4', '6']) {
         "udp" => (libc::SOCK_DGRAM, libc::IPPROTO_UDP),
         _ => (libc::SOCK_STREAM, libc::IPPROTO_TCP),
     };
+    let v6 = proto.ends_with('6');
     let port: u16 = port.parse().unwrap_or(0);
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
     // SAFETY: plain socket call.
-    let fd = unsafe { libc::socket(libc::AF_INET, ty | libc::SOCK_CLOEXEC, pr) };
+    let fd = unsafe { libc::socket(family, ty | libc::SOCK_CLOEXEC, pr) };
     if fd < 0 {
         return errno();
     }
@@ -129,9 +133,27 @@ fn inet_socket(proto: &str, port: &str, bind: bool) -> i32 {
         },
         sin_zero: [0; 8],
     };
-    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let ap = (&addr as *const libc::sockaddr_in).cast::<libc::sockaddr>();
-    // SAFETY: addr is a valid sockaddr_in of length len.
+    let mut loopback6 = [0u8; 16];
+    loopback6[15] = 1;
+    let addr6 = libc::sockaddr_in6 {
+        sin6_family: libc::AF_INET6 as libc::sa_family_t,
+        sin6_port: port.to_be(),
+        sin6_flowinfo: 0,
+        sin6_addr: libc::in6_addr { s6_addr: loopback6 },
+        sin6_scope_id: 0,
+    };
+    let (ap, len) = if v6 {
+        (
+            (&addr6 as *const libc::sockaddr_in6).cast::<libc::sockaddr>(),
+            std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+        )
+    } else {
+        (
+            (&addr as *const libc::sockaddr_in).cast::<libc::sockaddr>(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    // SAFETY: ap points to a valid sockaddr_in or sockaddr_in6 of length len.
     let rc = unsafe {
         if bind {
             libc::bind(fd, ap, len)

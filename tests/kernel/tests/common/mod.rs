@@ -434,6 +434,7 @@ pub fn decides_other(
         return false;
     };
     match (list, req) {
+        // Either IP version's rules: SELinux and Landlock do not tell them apart.
         (RuleListKind::Net, Request::Net { proto, .. }) => {
             ir.net.get(index).is_some_and(|r| r.proto == *proto)
         }
@@ -530,4 +531,52 @@ pub struct RandomBatch {
     pub name: &'static str,
     pub letter: char,
     pub limits: polc_kernel_harness::differential::Limits,
+}
+
+/// `exists` (signal 0, `kill(pid, 0)`): AppArmor's `set=(exists)`, SELinux's
+/// `signull`; `cont` does not imply it, nor it `cont`. Both ends are checked, against a
+/// process of `ex-b` (`/run/ex-b.pid`, spawned by each suite).
+pub const CURATED_EXISTS: &str = r#"
+## org.polc.cur.ex-a /usr/bin/c-ex-a
+allow read "/run/ex-b.pid"
+allow signal send exists to org.polc.cur.ex-b
+
+## org.polc.cur.ex-c /usr/bin/c-ex-c
+allow read "/run/ex-b.pid"
+allow signal send cont to org.polc.cur.ex-b
+
+## org.polc.cur.ex-b /usr/bin/c-ex-b
+allow signal receive exists from org.polc.cur.ex-a
+allow signal receive cont from org.polc.cur.ex-c
+"#;
+
+/// The cases of [`CURATED_EXISTS`], against a process of `ex-b` whose pid the senders
+/// read from `/run/ex-b.pid` (were it unreadable, `kill` would signal the process group).
+pub fn exists_ops() -> Vec<(&'static str, Op)> {
+    let b = "org.polc.cur.ex-b";
+    let kill = |exec: &'static str, from: &str, number: &str, signal: &str| {
+        let args = ["kill", number, "@/run/ex-b.pid"];
+        (
+            exec,
+            Op {
+                args: args.iter().map(|s| s.to_string()).collect(),
+                requests: vec![
+                    (
+                        from.to_string(),
+                        Request::signal(polc_lang::ir::SignalDir::Send, b, signal),
+                    ),
+                    (
+                        b.to_string(),
+                        Request::signal(polc_lang::ir::SignalDir::Receive, from, signal),
+                    ),
+                ],
+            },
+        )
+    };
+    vec![
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "0", "exists"),
+        kill("/usr/bin/c-ex-a", "org.polc.cur.ex-a", "18", "cont"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "0", "exists"),
+        kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "18", "cont"),
+    ]
 }

@@ -280,8 +280,64 @@ struct Rendered {
     report: FidelityReport,
 }
 
+/// The ruleset and its report at ABI `abi` (0: a kernel without Landlock).
 fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
-    let all = FsAccess::all(abi);
+    let paths = path_rules(policy, files, abi);
+    let net = others::net(policy, abi);
+    let mut sig = others::signals(policy, abi);
+    let ux = crate::unix::plan(policy, abi);
+    if !ux.abstract_scoped {
+        sig.scopes = sig
+            .scopes
+            .difference(crate::access::Scopes::ABSTRACT_UNIX_SOCKET);
+    }
+    let (capabilities, cap_verdicts) = others::capabilities(policy);
+    let mut gaps = file_gaps(policy, abi);
+    gaps.extend(net.gaps);
+    gaps.extend(sig.gaps);
+    gaps.extend(ux.gaps);
+
+    let mut entries = file_entries(policy, files, abi);
+    entries.extend(net_entries(policy, net.verdicts, abi));
+    entries.extend(capability_entries(policy, cap_verdicts, abi));
+    entries.extend(signal_entries(policy, sig.verdicts, abi));
+    entries.extend(socket_entries(policy, ux.unix, ux.families, abi));
+    entries.extend(mode_entries(policy, abi));
+    entries.extend(child_entries(policy));
+    let report_unrestricted = unrestricted(&gaps);
+    let (handled_fs, handled_net) = if abi == 0 {
+        (FsAccess::EMPTY, NetAccess::EMPTY)
+    } else {
+        (FsAccess::all(abi), net.handled)
+    };
+    Rendered {
+        handled_fs,
+        handled_net,
+        scopes: sig.scopes,
+        paths,
+        ports: net
+            .ports
+            .into_iter()
+            .map(|(ports, access)| PortRule { ports, access })
+            .collect(),
+        capabilities,
+        gaps,
+        report: FidelityReport {
+            backend: "landlock".into(),
+            target: format!("abi {abi}"),
+            entries,
+            unrestricted: report_unrestricted,
+        },
+    }
+}
+
+/// The path-beneath rules: per granted path, the union of the Landlock rights of the
+/// rules that grant it (a file keeps only the rights a file can take); a path left
+/// with no right gets no rule, and a kernel without Landlock (ABI 0) gets none.
+fn path_rules(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<PathRule> {
+    if abi == 0 {
+        return Vec::new();
+    }
     let mut paths = Vec::new();
     for ((path, ty), from) in &files.grants {
         let mut access = FsAccess::EMPTY;
@@ -305,20 +361,13 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             rules: from.keys().copied().collect(),
         });
     }
-    let net = others::net(policy, abi);
-    let mut sig = others::signals(policy, abi);
-    let ux = crate::unix::plan(policy, abi);
-    if !ux.abstract_scoped {
-        sig.scopes = sig
-            .scopes
-            .difference(crate::access::Scopes::ABSTRACT_UNIX_SOCKET);
-    }
-    let (capabilities, cap_verdicts) = others::capabilities(policy);
-    let mut gaps = file_gaps(policy, abi);
-    gaps.extend(net.gaps);
-    gaps.extend(sig.gaps);
-    gaps.extend(ux.gaps);
+    paths
+}
 
+/// The report entries of the file rules: per rule, its rights grouped by verdict (the
+/// analysis's verdict adjusted to the ABI and the rule's qualifiers), one entry per
+/// group, citing the origins that name one of the group's rights.
+fn file_entries(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<RuleFidelity> {
     let mut entries = Vec::new();
     for (i, rule) in policy.files.iter().enumerate() {
         let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
@@ -356,8 +405,15 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             ));
         }
     }
-    for (i, (rule, v)) in policy.net.iter().zip(net.verdicts).enumerate() {
-        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+    entries
+}
+
+/// The report entries of the network port rules: the planned verdict (what no
+/// Landlock makes of the rule at ABI 0) with the rule's qualifiers.
+fn net_entries(policy: &Policy, verdicts: Vec<Verdict>, abi: u8) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    for (i, (rule, v)) in policy.net.iter().zip(verdicts).enumerate() {
+        let mut v = at_abi(v, rule.effect, abi);
         v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let ports = if rule.ports == PortRange::ALL {
             String::new()
@@ -374,18 +430,22 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             audit_word(rule.audit),
             rule.effect.keyword()
         );
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::Net,
-                index: i,
-            },
-            None,
+        entries.extend(rule_entry(
+            RuleListKind::Net,
+            i,
             v,
             text,
             rule.origins.clone(),
         ));
     }
-    for (i, (rule, v)) in policy.capabilities.iter().zip(cap_verdicts).enumerate() {
+    entries
+}
+
+/// The report entries of the capability rules: the planned verdict with the rule's
+/// qualifiers, at every ABI (capabilities are dropped without Landlock too).
+fn capability_entries(policy: &Policy, verdicts: Vec<Verdict>, abi: u8) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    for (i, (rule, v)) in policy.capabilities.iter().zip(verdicts).enumerate() {
         let mut v = v;
         v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let text = format!(
@@ -394,19 +454,23 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             rule.effect.keyword(),
             rule.capability
         );
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::Capability,
-                index: i,
-            },
-            None,
+        entries.extend(rule_entry(
+            RuleListKind::Capability,
+            i,
             v,
             text,
             rule.origins.clone(),
         ));
     }
-    for (i, (rule, v)) in policy.signals.iter().zip(sig.verdicts).enumerate() {
-        let mut v = if abi == 0 { absent(rule.effect) } else { v };
+    entries
+}
+
+/// The report entries of the signal rules: the planned verdict (what no Landlock
+/// makes of the rule at ABI 0) with the rule's qualifiers.
+fn signal_entries(policy: &Policy, verdicts: Vec<Verdict>, abi: u8) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    for (i, (rule, v)) in policy.signals.iter().zip(verdicts).enumerate() {
+        let mut v = at_abi(v, rule.effect, abi);
         v.and(qualifiers(rule.audit, false, rule.effect, abi));
         let (dir, prep) = match rule.direction {
             SignalDir::Send => ("send", "to"),
@@ -424,38 +488,42 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             rule.effect.keyword(),
             rule.peer
         );
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::Signal,
-                index: i,
-            },
-            None,
+        entries.extend(rule_entry(
+            RuleListKind::Signal,
+            i,
             v,
             text,
             rule.origins.clone(),
         ));
     }
-    for (i, (rule, v)) in policy.unix.iter().zip(ux.unix).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::Unix,
-                index: i,
-            },
-            None,
+    entries
+}
+
+/// The report entries of the unix, socket family and ptrace rules: the planned
+/// verdict, or what no Landlock makes of the rule at ABI 0 (they have no qualifiers
+/// Landlock would weigh).
+fn socket_entries(
+    policy: &Policy,
+    unix: Vec<Verdict>,
+    families: Vec<Verdict>,
+    abi: u8,
+) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    for (i, (rule, v)) in policy.unix.iter().zip(unix).enumerate() {
+        let v = at_abi(v, rule.effect, abi);
+        entries.extend(rule_entry(
+            RuleListKind::Unix,
+            i,
             v,
             rule.text(),
             rule.origins.clone(),
         ));
     }
-    for (i, (rule, v)) in policy.net_families.iter().zip(ux.families).enumerate() {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::NetFamily,
-                index: i,
-            },
-            None,
+    for (i, (rule, v)) in policy.net_families.iter().zip(families).enumerate() {
+        let v = at_abi(v, rule.effect, abi);
+        entries.extend(rule_entry(
+            RuleListKind::NetFamily,
+            i,
             v,
             rule.text(),
             rule.origins.clone(),
@@ -467,30 +535,40 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
         .zip(crate::ptrace::verdicts(policy))
         .enumerate()
     {
-        let v = if abi == 0 { absent(rule.effect) } else { v };
-        entries.extend(entry(
-            Subject::Rule {
-                list: RuleListKind::Ptrace,
-                index: i,
-            },
-            None,
+        let v = at_abi(v, rule.effect, abi);
+        entries.extend(rule_entry(
+            RuleListKind::Ptrace,
+            i,
             v,
             polc_lang::ir::ptrace::ptrace_rule_text(rule),
             rule.origins.clone(),
         ));
     }
-    if policy.mode == Mode::Complain && abi > 0 {
-        entries.extend(entry(
-            Subject::Mode,
-            None,
-            Verdict::new(
-                Fidelity::Narrowed,
-                "Landlock has no complain mode: violations are refused, not only logged",
-            ),
-            Mode::Complain.statement().into(),
-            Vec::new(),
-        ));
+    entries
+}
+
+/// The report entry of complain mode: narrowed wherever Landlock runs (it refuses
+/// what the policy would only log); none without Landlock or in enforce mode.
+fn mode_entries(policy: &Policy, abi: u8) -> Vec<RuleFidelity> {
+    if policy.mode != Mode::Complain || abi == 0 {
+        return Vec::new();
     }
+    entry(
+        Subject::Mode,
+        None,
+        Verdict::new(
+            Fidelity::Narrowed,
+            "Landlock has no complain mode: violations are refused, not only logged",
+        ),
+        Mode::Complain.statement().into(),
+        Vec::new(),
+    )
+}
+
+/// The report entries of the child policies and hats: unsupported, as Landlock can
+/// neither switch rulesets at exec nor leave a domain.
+fn child_entries(policy: &Policy) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
     for (i, c) in policy.children.iter().enumerate() {
         let why = match c.kind {
             polc_lang::ir::ChildKind::Child => {
@@ -509,31 +587,28 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
             vec![c.origin.clone()],
         ));
     }
-    let report_unrestricted = unrestricted(&gaps);
-    let (handled_fs, handled_net) = if abi == 0 {
-        (FsAccess::EMPTY, NetAccess::EMPTY)
+    entries
+}
+
+/// A rule's verdict on a kernel of ABI `abi`: the planned one, or without Landlock
+/// (ABI 0) what the kernel does with the rule's effect and no ruleset at all.
+fn at_abi(v: Verdict, effect: Effect, abi: u8) -> Verdict {
+    if abi == 0 {
+        absent(effect)
     } else {
-        (all, net.handled)
-    };
-    Rendered {
-        handled_fs,
-        handled_net,
-        scopes: sig.scopes,
-        paths: if abi == 0 { Vec::new() } else { paths },
-        ports: net
-            .ports
-            .into_iter()
-            .map(|(ports, access)| PortRule { ports, access })
-            .collect(),
-        capabilities,
-        gaps,
-        report: FidelityReport {
-            backend: "landlock".into(),
-            target: format!("abi {abi}"),
-            entries,
-            unrestricted: report_unrestricted,
-        },
+        v
     }
+}
+
+/// The report entries of rule `index` of a list whose entries name no rights.
+fn rule_entry(
+    list: RuleListKind,
+    index: usize,
+    v: Verdict,
+    text: String,
+    origins: Vec<polc_lang::ir::Origin>,
+) -> Vec<RuleFidelity> {
+    entry(Subject::Rule { list, index }, None, v, text, origins)
 }
 
 /// The report's `unrestricted` requests: the gaps that name a class of requests.

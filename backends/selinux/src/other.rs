@@ -2,7 +2,7 @@
 
 use crate::mapping::{CAPABILITIES, CAPABILITIES2};
 use crate::names::qualified;
-use crate::ports::PortCon;
+use crate::ports::{PortCon, PortContexts};
 use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
@@ -102,19 +102,45 @@ pub(crate) fn lower_net(
         return Ok(());
     }
     let Some(pc) = cfg.port_contexts.as_ref() else {
-        return Err(Error::NeedsPortContexts(
-            p.net
-                .iter()
-                .filter(|r| r.effect == Effect::Allow)
-                .map(|r| Unresolved {
-                    rule: net_rule_text(r),
-                    origins: r.origins.clone(),
-                    example: format!("{} {}", crate::report::proto(r.proto), r.ports),
-                })
-                .collect(),
-        ));
+        return Err(needs_port_contexts(p));
     };
-    let dom = out.domain.clone();
+    audit_findings(p, findings);
+    for proto in [Proto::Tcp, Proto::Udp] {
+        let net = NetLowering {
+            p,
+            pc,
+            proto,
+            class: match proto {
+                Proto::Tcp => "tcp_socket",
+                Proto::Udp => "udp_socket",
+            },
+            pname: crate::report::proto(proto),
+            dom: out.domain.clone(),
+        };
+        net.lower(out, findings);
+    }
+    Ok(())
+}
+
+/// The refusal when the policy has network rules and no port contexts were given:
+/// every allow rule, with a port it names, is what the contexts would resolve.
+fn needs_port_contexts(p: &Policy) -> Error {
+    Error::NeedsPortContexts(
+        p.net
+            .iter()
+            .filter(|r| r.effect == Effect::Allow)
+            .map(|r| Unresolved {
+                rule: net_rule_text(r),
+                origins: r.origins.clone(),
+                example: format!("{} {}", crate::report::proto(r.proto), r.ports),
+            })
+            .collect(),
+    )
+}
+
+/// Every network rule gets a report entry; an `audit allow` one is unsupported, as
+/// polc emits no `auditallow` for network rules.
+fn audit_findings(p: &Policy, findings: &mut Findings) {
     for (i, r) in p.net.iter().enumerate() {
         findings.touch(net_subject(i), None);
         if r.audit && r.effect == Effect::Allow {
@@ -126,60 +152,35 @@ pub(crate) fn lower_net(
             );
         }
     }
-    for proto in [Proto::Tcp, Proto::Udp] {
-        let class = match proto {
-            Proto::Tcp => "tcp_socket",
-            Proto::Udp => "udp_socket",
-        };
-        let pname = crate::report::proto(proto);
-        let bind = allowed_ports(p, NetOp::Bind, proto, None);
-        let connect = allowed_ports(p, NetOp::Connect, proto, None);
-        let has = |op: NetOp| {
-            p.net
-                .iter()
-                .any(|r| r.effect == Effect::Allow && r.op == op && r.proto == proto)
-        };
-        let (has_bind, has_connect) = (
-            has(NetOp::Bind) && bind.iter().any(|b| *b),
-            has(NetOp::Connect) && connect.iter().any(|b| *b),
-        );
-        if !has_bind && !has_connect {
-            continue;
-        }
-        // the port map after this module's portcons
-        let local = format!("port_{pname}");
-        let full = qualified(&out.block, &local);
-        let mut map: Vec<PortCon> = pc
-            .ports
-            .iter()
-            .filter(|c| c.proto == proto)
-            .cloned()
-            .collect();
-        let mut ours = Vec::new();
-        if has_bind {
-            for (lo, hi) in intervals(&bind) {
-                if !map.iter().any(|c| c.lo == lo && c.hi == hi) {
-                    ours.push(PortCon {
-                        proto,
-                        lo,
-                        hi,
-                        ty: full.clone(),
-                    });
-                }
-            }
-        }
-        if !ours.is_empty() {
-            out.types.push((local.clone(), OBJECT_ROLE));
-            for c in &ours {
-                out.portcons.push((proto, c.lo, c.hi, local.clone()));
-            }
-        }
-        map.extend(ours);
-        map.sort_by(|a, b| a.cil_cmp(b));
-        // the first portcon of the map holding each port (read for every port below:
-        // a table instead of a scan of the ~500 portcons per port)
+}
+
+/// The network rules of one protocol being lowered: what the steps share.
+struct NetLowering<'a> {
+    p: &'a Policy,
+    pc: &'a PortContexts,
+    proto: Proto,
+    /// The socket class, `tcp_socket` or `udp_socket`.
+    class: &'static str,
+    /// The protocol's word, `tcp` or `udp`.
+    pname: &'static str,
+    /// The confined domain.
+    dom: String,
+}
+
+/// The port types after this module's portcons, by port.
+struct PortTypes<'a> {
+    /// The first portcon of the map holding each port (read for every port: a table
+    /// instead of a scan of the ~500 portcons per port).
+    first: Vec<Option<&'a str>>,
+    /// The type of ports without a portcon.
+    default: Option<&'a str>,
+}
+
+impl<'a> PortTypes<'a> {
+    /// The table of `map` (sorted as CIL matches portcons), `default` for the rest.
+    fn new(map: &'a [PortCon], default: Option<&'a str>) -> Self {
         let mut first: Vec<Option<&str>> = vec![None; 65536];
-        for c in &map {
+        for c in map {
             for slot in first
                 .iter_mut()
                 .take(usize::from(c.hi) + 1)
@@ -188,13 +189,46 @@ pub(crate) fn lower_net(
                 slot.get_or_insert(c.ty.as_str());
             }
         }
-        let type_of = |port: u16| -> Option<&str> {
-            first
-                .get(usize::from(port))
-                .copied()
-                .flatten()
-                .or(pc.default_port.as_deref())
-        };
+        PortTypes { first, default }
+    }
+
+    /// The type of `port`, if any.
+    fn type_of(&self, port: u16) -> Option<&'a str> {
+        self.first
+            .get(usize::from(port))
+            .copied()
+            .flatten()
+            .or(self.default)
+    }
+}
+
+/// The ports the kernel lets through for one operation, and the allowed ports it
+/// cannot type.
+struct Granted {
+    /// By port.
+    kernel: Vec<bool>,
+    /// Allowed ports that have no port context (nothing is granted on them).
+    unknown: Vec<u16>,
+    /// Whether SELinux checks the port at all (not for a UDP destination).
+    check_ports: bool,
+}
+
+impl NetLowering<'_> {
+    /// The protocol's rules: nothing unless some port is allowed to bind or connect;
+    /// else this module's port type and portcons, the socket permissions, and per
+    /// operation its `name_bind`/`name_connect` grants and findings.
+    fn lower(&self, out: &mut Out, findings: &mut Findings) {
+        let bind = allowed_ports(self.p, NetOp::Bind, self.proto, None);
+        let connect = allowed_ports(self.p, NetOp::Connect, self.proto, None);
+        let (has_bind, has_connect) = (
+            self.has(NetOp::Bind) && bind.iter().any(|b| *b),
+            self.has(NetOp::Connect) && connect.iter().any(|b| *b),
+        );
+        if !has_bind && !has_connect {
+            return;
+        }
+        let map = self.port_map(if has_bind { &bind } else { &[] }, out);
+        let types = PortTypes::new(&map, self.pc.default_port.as_deref());
         let mut base = vec![
             "create", "getattr", "getopt", "read", "setopt", "shutdown", "write",
         ];
@@ -204,122 +238,225 @@ pub(crate) fn lower_net(
         if has_bind {
             base.extend(["accept", "bind", "listen"]);
         }
-        out.allow(&dom, &dom, class, &base, None);
+        out.allow(&self.dom, &self.dom, self.class, &base, None);
         for (op, allowed, perm) in [
             (NetOp::Connect, &connect, "name_connect"),
             (NetOp::Bind, &bind, "name_bind"),
         ] {
-            if !allowed.iter().any(|b| *b) {
-                one_version_findings(p, op, proto, &[], findings);
-                continue;
+            self.lower_op(op, allowed, perm, &types, out, findings);
+        }
+    }
+
+    /// Whether an allow rule of this protocol grants `op`.
+    fn has(&self, op: NetOp) -> bool {
+        self.p
+            .net
+            .iter()
+            .any(|r| r.effect == Effect::Allow && r.op == op && r.proto == self.proto)
+    }
+
+    /// The port map after this module's portcons, sorted as CIL matches them: the
+    /// target's, plus a portcon of this module's port type for every interval of
+    /// `bind` (the ports to bind, by port) the target does not already type exactly.
+    fn port_map(&self, bind: &[bool], out: &mut Out) -> Vec<PortCon> {
+        let local = format!("port_{}", self.pname);
+        let full = qualified(&out.block, &local);
+        let mut map: Vec<PortCon> = self
+            .pc
+            .ports
+            .iter()
+            .filter(|c| c.proto == self.proto)
+            .cloned()
+            .collect();
+        let mut ours = Vec::new();
+        for (lo, hi) in intervals(bind) {
+            if !map.iter().any(|c| c.lo == lo && c.hi == hi) {
+                ours.push(PortCon {
+                    proto: self.proto,
+                    lo,
+                    hi,
+                    ty: full.clone(),
+                });
             }
-            let rules: Vec<usize> = p
-                .net
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.effect == Effect::Allow && r.op == op && r.proto == proto)
-                .map(|(i, _)| i)
-                .collect();
-            // which ports the kernel lets through
-            let mut kernel = vec![false; 65536];
-            let mut unknown: Vec<u16> = Vec::new();
-            let check_ports = !(op == NetOp::Connect && proto == Proto::Udp);
-            if check_ports {
-                let mut types: BTreeSet<String> = BTreeSet::new();
-                for port in 1..=65535u16 {
-                    if allowed.get(usize::from(port)).copied().unwrap_or(false) {
-                        match type_of(port) {
-                            Some(t) => {
-                                types.insert(t.to_string());
-                            }
-                            None => unknown.push(port),
+        }
+        if !ours.is_empty() {
+            out.types.push((local.clone(), OBJECT_ROLE));
+            for c in &ours {
+                out.portcons.push((self.proto, c.lo, c.hi, local.clone()));
+            }
+        }
+        map.extend(ours);
+        map.sort_by(|a, b| a.cil_cmp(b));
+        map
+    }
+
+    /// One operation (`perm`: `name_connect` or `name_bind`) given its `allowed` ports:
+    /// the grants, then what the kernel lets through compared with the policy.
+    fn lower_op(
+        &self,
+        op: NetOp,
+        allowed: &[bool],
+        perm: &'static str,
+        types: &PortTypes,
+        out: &mut Out,
+        findings: &mut Findings,
+    ) {
+        if !allowed.iter().any(|b| *b) {
+            one_version_findings(self.p, op, self.proto, &[], findings);
+            return;
+        }
+        let rules: Vec<usize> = self
+            .p
+            .net
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.effect == Effect::Allow && r.op == op && r.proto == self.proto)
+            .map(|(i, _)| i)
+            .collect();
+        let mut granted = self.grant_ports(op, allowed, perm, types, out);
+        if op == NetOp::Bind {
+            for port in EPHEMERAL.0..=EPHEMERAL.1 {
+                if let Some(x) = granted.kernel.get_mut(usize::from(port)) {
+                    *x = true;
+                }
+            }
+            self.grant_node_bind(&rules, out, findings);
+        }
+        one_version_findings(self.p, op, self.proto, &granted.kernel, findings);
+        self.allow_findings(op, allowed, &granted, &rules, findings);
+        self.deny_findings(op, &granted.kernel, findings);
+    }
+
+    /// `perm` on the type of every allowed port, and so which ports the kernel lets
+    /// through: every port of those types (every port where SELinux checks none).
+    fn grant_ports(
+        &self,
+        op: NetOp,
+        allowed: &[bool],
+        perm: &'static str,
+        types: &PortTypes,
+        out: &mut Out,
+    ) -> Granted {
+        let mut kernel = vec![false; 65536];
+        let mut unknown: Vec<u16> = Vec::new();
+        let check_ports = !(op == NetOp::Connect && self.proto == Proto::Udp);
+        if check_ports {
+            let mut granted: BTreeSet<String> = BTreeSet::new();
+            for port in 1..=65535u16 {
+                if allowed.get(usize::from(port)).copied().unwrap_or(false) {
+                    match types.type_of(port) {
+                        Some(t) => {
+                            granted.insert(t.to_string());
                         }
+                        None => unknown.push(port),
                     }
                 }
-                for t in &types {
-                    out.allow(&dom, t, class, &[perm], None);
-                }
-                for port in 1..=65535u16 {
-                    if type_of(port).is_some_and(|t| types.contains(t)) {
-                        if let Some(x) = kernel.get_mut(usize::from(port)) {
-                            *x = true;
-                        }
-                    }
-                }
-            } else {
-                kernel.iter_mut().for_each(|x| *x = true);
             }
-            if op == NetOp::Bind {
-                for port in EPHEMERAL.0..=EPHEMERAL.1 {
+            for t in &granted {
+                out.allow(&self.dom, t, self.class, &[perm], None);
+            }
+            for port in 1..=65535u16 {
+                if types.type_of(port).is_some_and(|t| granted.contains(t)) {
                     if let Some(x) = kernel.get_mut(usize::from(port)) {
                         *x = true;
                     }
                 }
-                match &pc.node {
-                    Some(node) => out.allow(&dom, node, class, &["node_bind"], None),
-                    None => {
-                        for &i in &rules {
-                            findings.add(net_subject(i), None, Fidelity::Narrowed, "binding needs `node_bind` on the node type, which the port contexts do not give (`sid node`)");
-                        }
-                    }
-                }
             }
-            one_version_findings(p, op, proto, &kernel, findings);
-            let extra: Vec<u16> = (1..=65535u16)
-                .filter(|&q| {
-                    kernel.get(usize::from(q)).copied().unwrap_or(false)
-                        && !allowed.get(usize::from(q)).copied().unwrap_or(false)
-                })
-                .collect();
-            for &i in &rules {
-                if !extra.is_empty() {
-                    let why = if !check_ports {
-                        format!("SELinux does not check the destination port of {pname}: every port is allowed")
-                    } else if op == NetOp::Bind
-                        && extra
-                            .iter()
-                            .all(|q| (EPHEMERAL.0..=EPHEMERAL.1).contains(q))
-                    {
-                        format!("binding ports {}-{} (the default ip_local_port_range) is not checked by SELinux", EPHEMERAL.0, EPHEMERAL.1)
-                    } else {
-                        format!(
-                            "the port types also cover {pname} port(s) {}",
-                            ranges_text(&extra)
-                        )
-                    };
-                    findings.add(net_subject(i), None, Fidelity::Widened, why);
-                }
-                if !unknown.is_empty() {
-                    findings.add(
-                        net_subject(i),
-                        None,
-                        Fidelity::Narrowed,
-                        format!(
-                            "{pname} port(s) {} have no port context: nothing is granted on them",
-                            ranges_text(&unknown)
-                        ),
-                    );
-                }
-            }
-            // deny rules that the kernel does not enforce
-            for (j, d) in p.net.iter().enumerate() {
-                if d.effect == Effect::Deny && d.op == op && d.proto == proto {
-                    let leak: Vec<u16> = (d.ports.lo..=d.ports.hi)
-                        .filter(|q| kernel.get(usize::from(*q)).copied().unwrap_or(false))
-                        .collect();
-                    if !leak.is_empty() {
-                        findings.add(
-                            net_subject(j),
-                            None,
-                            Fidelity::Widened,
-                            format!("not enforced for {pname} port(s) {}", ranges_text(&leak)),
-                        );
-                    }
+        } else {
+            kernel.iter_mut().for_each(|x| *x = true);
+        }
+        Granted {
+            kernel,
+            unknown,
+            check_ports,
+        }
+    }
+
+    /// `node_bind` on the node type; without one in the port contexts, the binding
+    /// `rules` are narrowed.
+    fn grant_node_bind(&self, rules: &[usize], out: &mut Out, findings: &mut Findings) {
+        match &self.pc.node {
+            Some(node) => out.allow(&self.dom, node, self.class, &["node_bind"], None),
+            None => {
+                for &i in rules {
+                    findings.add(net_subject(i), None, Fidelity::Narrowed, "binding needs `node_bind` on the node type, which the port contexts do not give (`sid node`)");
                 }
             }
         }
     }
-    Ok(())
+
+    /// The allow `rules` of `op`: widened where the kernel lets through ports the policy
+    /// does not allow (saying why), narrowed where allowed ports have no port context.
+    fn allow_findings(
+        &self,
+        op: NetOp,
+        allowed: &[bool],
+        granted: &Granted,
+        rules: &[usize],
+        findings: &mut Findings,
+    ) {
+        let pname = self.pname;
+        let extra: Vec<u16> = (1..=65535u16)
+            .filter(|&q| {
+                granted.kernel.get(usize::from(q)).copied().unwrap_or(false)
+                    && !allowed.get(usize::from(q)).copied().unwrap_or(false)
+            })
+            .collect();
+        for &i in rules {
+            if !extra.is_empty() {
+                let why = if !granted.check_ports {
+                    format!("SELinux does not check the destination port of {pname}: every port is allowed")
+                } else if op == NetOp::Bind
+                    && extra
+                        .iter()
+                        .all(|q| (EPHEMERAL.0..=EPHEMERAL.1).contains(q))
+                {
+                    format!("binding ports {}-{} (the default ip_local_port_range) is not checked by SELinux", EPHEMERAL.0, EPHEMERAL.1)
+                } else {
+                    format!(
+                        "the port types also cover {pname} port(s) {}",
+                        ranges_text(&extra)
+                    )
+                };
+                findings.add(net_subject(i), None, Fidelity::Widened, why);
+            }
+            if !granted.unknown.is_empty() {
+                findings.add(
+                    net_subject(i),
+                    None,
+                    Fidelity::Narrowed,
+                    format!(
+                        "{pname} port(s) {} have no port context: nothing is granted on them",
+                        ranges_text(&granted.unknown)
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The deny rules of `op` the kernel does not enforce: widened on the ports it
+    /// lets through (`kernel`, by port).
+    fn deny_findings(&self, op: NetOp, kernel: &[bool], findings: &mut Findings) {
+        for (j, d) in self.p.net.iter().enumerate() {
+            if d.effect == Effect::Deny && d.op == op && d.proto == self.proto {
+                let leak: Vec<u16> = (d.ports.lo..=d.ports.hi)
+                    .filter(|q| kernel.get(usize::from(*q)).copied().unwrap_or(false))
+                    .collect();
+                if !leak.is_empty() {
+                    findings.add(
+                        net_subject(j),
+                        None,
+                        Fidelity::Widened,
+                        format!(
+                            "not enforced for {} port(s) {}",
+                            self.pname,
+                            ranges_text(&leak)
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// The rules of one IP version (`tcp6`) of one operation and protocol, given the ports

@@ -3,7 +3,7 @@
 //! the fidelity of every file rule, `owns` and `attach`.
 
 use crate::fcontexts::{effective_order, FcEntry, FcLabel, FileClass, FileContexts};
-use crate::labels::{Label, Labeller, On, TooBig, NONE, UNLABELLED};
+use crate::labels::{Facts, Label, Labeller, On, TooBig, NONE, UNLABELLED};
 use crate::mapping::{classes, core_perms, object_perms, parent_perms, uses_parent, verb};
 use crate::names::{block_name, qualified};
 use crate::regex::{glob_re, glob_to_fc_regex};
@@ -237,8 +237,7 @@ pub(crate) fn lower(
     }
 
     // facts, grants and transitions
-    let mut transitions: BTreeMap<String, (PolicyName, usize)> = BTreeMap::new();
-    let mut plain_exec: Vec<(usize, BTreeSet<String>)> = Vec::new();
+    let mut execs = Execs::default();
     for pass in [true, false] {
         for (i, rule) in p.files.iter().enumerate() {
             if rule.effect != Effect::Allow {
@@ -256,23 +255,14 @@ pub(crate) fn lower(
                 .filter(|r| (*r == Right::Exec && transition.is_some()) == pass)
                 .collect();
             for r in rights {
-                lower_right(
-                    &mut cx,
-                    out,
-                    findings,
-                    i,
-                    r,
-                    transition,
-                    &mut transitions,
-                    &mut plain_exec,
-                )?;
+                lower_right(&mut cx, out, findings, (i, r), transition, &mut execs)?;
             }
         }
     }
     // plain exec of types that transition elsewhere cannot be expressed
-    for (i, types) in plain_exec {
+    for (i, types) in execs.plain {
         for t in types {
-            if let Some((x, j)) = transitions.get(&t) {
+            if let Some((x, j)) = execs.transitions.get(&t) {
                 findings.add(
                     file_subject(i),
                     Some(Right::Exec),
@@ -308,16 +298,25 @@ pub(crate) fn lower(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The exec grants gathered across the file rules, settled once every rule is lowered.
+#[derive(Default)]
+struct Execs {
+    /// Type → the policy its files transition to, and the rule that says so.
+    transitions: BTreeMap<String, (PolicyName, usize)>,
+    /// Per rule, the types it executes in this domain.
+    plain: Vec<(usize, BTreeSet<String>)>,
+}
+
+/// Right `r` of file rule `i`: traversal of the directories leading to its paths, the
+/// permissions on the paths' and their parents' types, and for `exec` the transition
+/// (`as`) or the plain exec to settle later.
 fn lower_right(
     cx: &mut Ctx<'_>,
     out: &mut Out,
     findings: &mut Findings,
-    i: usize,
-    r: Right,
+    (i, r): (usize, Right),
     transition: Option<&PolicyName>,
-    transitions: &mut BTreeMap<String, (PolicyName, usize)>,
-    plain_exec: &mut Vec<(usize, BTreeSet<String>)>,
+    execs: &mut Execs,
 ) -> Result<(), Error> {
     let subject = file_subject(i);
     findings.touch(subject, Some(r));
@@ -337,7 +336,7 @@ fn lower_right(
     };
     // A directory-only rule is about the `dir` class alone.
     let dir_only = cx.p.files.get(i).is_some_and(|f| f.dir_only);
-    let rule_classes: Vec<FileClass> = classes(r)
+    let classes: Vec<FileClass> = classes(r)
         .iter()
         .copied()
         .filter(|c| !dir_only || *c == FileClass::Dir)
@@ -348,33 +347,69 @@ fn lower_right(
         .lab
         .facts(&g, allow, deny, uses_parent(r))
         .map_err(|TooBig| cx.too_big(i))?;
-    let rule_text = cx.p.files.get(i).map(file_rule_text).unwrap_or_default();
-    let origins =
-        cx.p.files
-            .get(i)
-            .map(|f| f.origins.iter().map(|o| o.origin.clone()).collect())
-            .unwrap_or_default();
-    // traversal of the directories leading to the paths
-    let mut untraversable = false;
-    for &l in &facts.ancestors {
-        match cx.lab.type_name(l).map(str::to_string) {
-            Some(t) => cx.grant(out, &t, FileClass::Dir, &["search"], Contrib::Traversal),
-            None => untraversable = true,
+    let mut right = RightLowering {
+        i,
+        r,
+        subject,
+        classes,
+        facts,
+        unresolved_example: None,
+    };
+    right.grant_traversal(cx, out, findings);
+    let exec_types = right.grant_paths(cx, out, findings);
+    right.grant_parents(cx, out, findings);
+    right.report_unresolved(cx);
+    if r == Right::Exec {
+        match transition {
+            Some(x) => transition_to(cx, out, findings, i, x, exec_types, &mut execs.transitions),
+            None => execs.plain.push((i, exec_types)),
         }
     }
-    if untraversable {
-        let why = if cx.fc_given {
-            "some directories leading to these paths have no fixed type (`<<none>>` or no file context): the domain may not be able to traverse them"
-        } else {
-            "without the target's file contexts the directories leading to these paths are not resolved: the domain may not be able to traverse them"
-        };
-        findings.add(subject, Some(r), Fidelity::Narrowed, why);
+    Ok(())
+}
+
+/// One right of one file rule being lowered: what the steps share.
+struct RightLowering {
+    /// The file rule.
+    i: usize,
+    r: Right,
+    subject: Subject,
+    /// The object classes the rule is about (a directory-only rule: `dir` alone).
+    classes: Vec<FileClass>,
+    /// The labels of the rule's paths, their parents and ancestors.
+    facts: Facts,
+    /// What kind of paths first went unresolved for want of the target's file contexts.
+    unresolved_example: Option<String>,
+}
+
+impl RightLowering {
+    /// `search` on the types of the directories leading to the paths; narrowed when
+    /// some have no type to grant it on.
+    fn grant_traversal(&self, cx: &mut Ctx<'_>, out: &mut Out, findings: &mut Findings) {
+        let mut untraversable = false;
+        for &l in &self.facts.ancestors {
+            match cx.lab.type_name(l).map(str::to_string) {
+                Some(t) => cx.grant(out, &t, FileClass::Dir, &["search"], Contrib::Traversal),
+                None => untraversable = true,
+            }
+        }
+        if untraversable {
+            let why = if cx.fc_given {
+                "some directories leading to these paths have no fixed type (`<<none>>` or no file context): the domain may not be able to traverse them"
+            } else {
+                "without the target's file contexts the directories leading to these paths are not resolved: the domain may not be able to traverse them"
+            };
+            findings.add(self.subject, Some(self.r), Fidelity::Narrowed, why);
+        }
     }
-    let mut unresolved_example: Option<String> = None;
-    let mut note_missing = |cx: &mut Ctx<'_>, findings: &mut Findings, l: Label, what: &str| {
+
+    /// Paths (`what`) of label `l` that have no type: unresolved without file
+    /// contexts (remembered for the error), else narrowed (`<<none>>` or no context).
+    fn note_missing(&mut self, cx: &Ctx<'_>, findings: &mut Findings, l: Label, what: &str) {
+        let (subject, r) = (self.subject, self.r);
         if l == UNLABELLED && !cx.fc_given {
-            if unresolved_example.is_none() {
-                unresolved_example = Some(what.to_string());
+            if self.unresolved_example.is_none() {
+                self.unresolved_example = Some(what.to_string());
             }
         } else if l == NONE {
             findings.add(subject, Some(r), Fidelity::Narrowed, format!("some {what} have no fixed type (`<<none>>` in file_contexts): nothing is granted on them"));
@@ -386,35 +421,64 @@ fn lower_right(
                 format!("some {what} match no file context: nothing is granted on them"),
             );
         }
-    };
-    // the paths' own types
-    let mut exec_types = BTreeSet::new();
-    if r != Right::Create {
-        for &c in &rule_classes {
-            for (&(fc, l), &allowed) in &facts.labels {
-                if fc != c || !allowed {
-                    continue;
-                }
-                let Some(t) = cx.lab.type_name(l).map(str::to_string) else {
-                    note_missing(cx, findings, l, "of these paths");
-                    continue;
-                };
-                if r == Right::Exec {
-                    exec_types.insert(t);
-                } else {
-                    cx.grant(out, &t, c, object_perms(r, c), Contrib::Rule(i, r));
-                }
+    }
+
+    /// The right's permissions on the types of the allowed paths (none for `create`,
+    /// granted on the parents); for `exec`, the types to execute, granted by the caller.
+    fn grant_paths(
+        &mut self,
+        cx: &mut Ctx<'_>,
+        out: &mut Out,
+        findings: &mut Findings,
+    ) -> BTreeSet<String> {
+        let (i, r) = (self.i, self.r);
+        let mut exec_types = BTreeSet::new();
+        if r == Right::Create {
+            return exec_types;
+        }
+        let allowed: Vec<(FileClass, Label)> = self
+            .classes
+            .iter()
+            .flat_map(|&c| {
+                self.facts
+                    .labels
+                    .iter()
+                    .filter(move |(&(fc, _), &allowed)| fc == c && allowed)
+                    .map(|(&k, _)| k)
+            })
+            .collect();
+        for (c, l) in allowed {
+            let Some(t) = cx.lab.type_name(l).map(str::to_string) else {
+                self.note_missing(cx, findings, l, "of these paths");
+                continue;
+            };
+            if r == Right::Exec {
+                exec_types.insert(t);
+            } else {
+                cx.grant(out, &t, c, object_perms(r, c), Contrib::Rule(i, r));
             }
         }
+        exec_types
     }
-    // the parents' types
-    if uses_parent(r) {
-        for (&l, &allowed) in &facts.parents {
-            if !allowed {
-                continue;
-            }
+
+    /// For a right checked on the parent directory: its permissions on the types of
+    /// the allowed paths' parents, and for `create` the creation of each class there
+    /// (a new object takes the type of its directory).
+    fn grant_parents(&mut self, cx: &mut Ctx<'_>, out: &mut Out, findings: &mut Findings) {
+        let (i, r) = (self.i, self.r);
+        if !uses_parent(r) {
+            return;
+        }
+        let allowed: Vec<Label> = self
+            .facts
+            .parents
+            .iter()
+            .filter(|(_, &allowed)| allowed)
+            .map(|(&l, _)| l)
+            .collect();
+        for l in allowed {
             let Some(t) = cx.lab.type_name(l).map(str::to_string) else {
-                note_missing(cx, findings, l, "parent directories of these paths");
+                self.note_missing(cx, findings, l, "parent directories of these paths");
                 continue;
             };
             cx.grant(
@@ -425,83 +489,100 @@ fn lower_right(
                 Contrib::Rule(i, r),
             );
             if r == Right::Create {
-                // a new object takes the type of its directory
-                for &c in &rule_classes {
+                for &c in &self.classes {
                     cx.grant(out, &t, c, &["create"], Contrib::Rule(i, r));
                 }
             }
         }
     }
-    if let Some(ex) = unresolved_example {
+
+    /// A rule with paths unresolved for want of file contexts joins the error that
+    /// asks for them, with an example.
+    fn report_unresolved(self, cx: &mut Ctx<'_>) {
+        let Some(ex) = self.unresolved_example else {
+            return;
+        };
+        let rule = cx.p.files.get(self.i);
         cx.unresolved.push(crate::Unresolved {
-            rule: rule_text,
-            origins,
-            example: format!("{} ({ex})", cx.globs.get(i).cloned().unwrap_or_default()),
+            rule: rule.map(file_rule_text).unwrap_or_default(),
+            origins: rule
+                .map(|f| f.origins.iter().map(|o| o.origin.clone()).collect())
+                .unwrap_or_default(),
+            example: format!(
+                "{} ({ex})",
+                cx.globs.get(self.i).cloned().unwrap_or_default()
+            ),
         });
     }
-    if r == Right::Exec {
-        match transition {
-            Some(x) => {
-                let xb = block_name(x);
-                let xdom = qualified(&xb, "domain");
-                let xentry = qualified(&xb, "entry");
-                for t in exec_types {
-                    if let Some((y, j)) = transitions.get(&t) {
-                        if y != x {
-                            findings.add(
-                                file_subject(i),
-                                Some(Right::Exec),
-                                Fidelity::Unsupported,
-                                format!("files of type `{t}` already transition to `{y}` (rule {j}): one type has one transition"),
-                            );
-                            continue;
-                        }
-                    }
-                    transitions.insert(t.clone(), (x.clone(), i));
-                    cx.grant(
-                        out,
-                        &t,
-                        FileClass::File,
-                        &["execute", "getattr", "map", "open", "read"],
-                        Contrib::Rule(i, r),
-                    );
-                    let dom = cx.domain.clone();
-                    out.allow(&dom, &xdom, "process", &["transition"], Some(x));
-                    out.transitions.insert((
-                        dom.clone(),
-                        t.clone(),
-                        "process".into(),
-                        xdom.clone(),
-                        Some(x.clone()),
-                    ));
-                    // What every domain transition needs besides entering (as the
-                    // reference policy's domain_transition_pattern): the new program
-                    // uses the descriptors and pipes it inherits from the caller, and
-                    // the caller learns when it exits.
-                    out.allow(&xdom, &dom, "fd", &["use"], Some(x));
-                    out.allow(
-                        &xdom,
-                        &dom,
-                        "fifo_file",
-                        &["append", "getattr", "ioctl", "lock", "read", "write"],
-                        Some(x),
-                    );
-                    out.allow(&xdom, &dom, "process", &["sigchld"], Some(x));
-                    if t != xentry {
-                        out.allow(
-                            &xdom,
-                            &t,
-                            "file",
-                            &["entrypoint", "execute", "getattr", "map", "read"],
-                            Some(x),
-                        );
-                    }
-                }
+}
+
+/// `exec ... as x` of rule `i` on `exec_types`: each type transitions to `x`'s domain
+/// with what a domain transition needs; a type that already transitions elsewhere is
+/// unsupported (one type has one transition).
+fn transition_to(
+    cx: &mut Ctx<'_>,
+    out: &mut Out,
+    findings: &mut Findings,
+    i: usize,
+    x: &PolicyName,
+    exec_types: BTreeSet<String>,
+    transitions: &mut BTreeMap<String, (PolicyName, usize)>,
+) {
+    let xb = block_name(x);
+    let xdom = qualified(&xb, "domain");
+    let xentry = qualified(&xb, "entry");
+    for t in exec_types {
+        if let Some((y, j)) = transitions.get(&t) {
+            if y != x {
+                findings.add(
+                    file_subject(i),
+                    Some(Right::Exec),
+                    Fidelity::Unsupported,
+                    format!("files of type `{t}` already transition to `{y}` (rule {j}): one type has one transition"),
+                );
+                continue;
             }
-            None => plain_exec.push((i, exec_types)),
+        }
+        transitions.insert(t.clone(), (x.clone(), i));
+        cx.grant(
+            out,
+            &t,
+            FileClass::File,
+            &["execute", "getattr", "map", "open", "read"],
+            Contrib::Rule(i, Right::Exec),
+        );
+        let dom = cx.domain.clone();
+        out.allow(&dom, &xdom, "process", &["transition"], Some(x));
+        out.transitions.insert((
+            dom.clone(),
+            t.clone(),
+            "process".into(),
+            xdom.clone(),
+            Some(x.clone()),
+        ));
+        // What every domain transition needs besides entering (as the
+        // reference policy's domain_transition_pattern): the new program
+        // uses the descriptors and pipes it inherits from the caller, and
+        // the caller learns when it exits.
+        out.allow(&xdom, &dom, "fd", &["use"], Some(x));
+        out.allow(
+            &xdom,
+            &dom,
+            "fifo_file",
+            &["append", "getattr", "ioctl", "lock", "read", "write"],
+            Some(x),
+        );
+        out.allow(&xdom, &dom, "process", &["sigchld"], Some(x));
+        if t != xentry {
+            out.allow(
+                &xdom,
+                &t,
+                "file",
+                &["entrypoint", "execute", "getattr", "map", "read"],
+                Some(x),
+            );
         }
     }
-    Ok(())
 }
 
 /// SELinux cannot condition a rule on the file's owner: an `owner` rule is lowered as

@@ -91,108 +91,144 @@ fn file_rule_text(r: &FileRule) -> String {
 /// a whole) and the pattern.
 type LineKey = (bool, bool, bool, String);
 
+/// The file rules: each rule's letters merged into the lines of its patterns, and its
+/// report entries.
 fn files(
     policy: &Policy,
     lines: &mut BTreeMap<LineKey, FileLine>,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     for (index, rule) in policy.files.iter().enumerate() {
-        let deny = rule.effect == Effect::Deny;
-        let refused = |r: aare::Refusal| Error::UnsafeGlob {
-            glob: rule.glob.as_str().to_string(),
-            reason: r.0,
-            origin: rule.origins.first().map(|o| Box::new(o.origin.clone())),
-        };
-        let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused)?;
-        // `ix` and `pix` may stay in this profile, which AppArmor compiles with `m`.
-        let inherit = match rule.exec_mode {
-            ExecMode::Plain => rule.exec_as.is_none(),
-            ExecMode::Fallback => true,
-            ExecMode::Child | ExecMode::Unconfined => false,
-        };
-        // A directory-only rule emits the directory form (`PATH/`) only.
-        let fl = files::letters(deny, rule.rights, inherit, rule.dir_only);
-        let transition = match (&rule.exec_as, rule.exec_mode, deny) {
-            (_, _, true) => None,
-            (_, ExecMode::Unconfined, false) => Some(Transition::Unconfined),
-            (Some(n), ExecMode::Child, false) => Some(Transition::Child(profile_name(n)?)),
-            (Some(n), ExecMode::Fallback, false) => Some(Transition::Fallback(profile_name(n)?)),
-            (Some(n), _, false) => Some(Transition::Profile(profile_name(n)?)),
-            (None, _, false) => Some(Transition::Inherit),
-        };
-        for (letters, pattern) in [(fl.file, &forms.file), (fl.dir, &forms.dir)] {
-            let Some(pattern) = pattern else { continue };
-            if letters.is_empty() {
-                continue;
-            }
-            aare::check_length(pattern).map_err(refused)?;
-            let key = (deny, rule.audit, rule.owner, pattern.clone());
-            let line = lines.entry(key).or_default();
-            line.letters = line.letters.union(letters);
-            if letters.contains(Letters::X) {
-                if let Some(t) = &transition {
-                    match &line.transition {
-                        Some(old) if old != t => {
-                            return Err(Error::ConflictingExec {
-                                glob: rule.glob.as_str().to_string(),
-                            })
-                        }
-                        _ => line.transition = Some(t.clone()),
-                    }
-                }
-            }
+        let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused(rule))?;
+        file_lines(rule, &forms, lines)?;
+        file_entries(index, rule, forms.repeat, report);
+    }
+    Ok(())
+}
+
+/// The refusal of a rule's glob that AppArmor cannot match safely.
+fn refused(rule: &FileRule) -> impl Fn(aare::Refusal) -> Error + '_ {
+    |r: aare::Refusal| Error::UnsafeGlob {
+        glob: rule.glob.as_str().to_string(),
+        reason: r.0,
+        origin: rule.origins.first().map(|o| Box::new(o.origin.clone())),
+    }
+}
+
+/// Whether an allowed exec may stay in this profile (`ix`, `pix`), which AppArmor
+/// compiles with `m`.
+fn inherits(rule: &FileRule) -> bool {
+    match rule.exec_mode {
+        ExecMode::Plain => rule.exec_as.is_none(),
+        ExecMode::Fallback => true,
+        ExecMode::Child | ExecMode::Unconfined => false,
+    }
+}
+
+/// How an allow rule's exec runs the executable (none for a deny rule).
+fn transition(rule: &FileRule) -> Result<Option<Transition>, Error> {
+    Ok(match (&rule.exec_as, rule.exec_mode, rule.effect) {
+        (_, _, Effect::Deny) => None,
+        (_, ExecMode::Unconfined, Effect::Allow) => Some(Transition::Unconfined),
+        (Some(n), ExecMode::Child, Effect::Allow) => Some(Transition::Child(profile_name(n)?)),
+        (Some(n), ExecMode::Fallback, Effect::Allow) => {
+            Some(Transition::Fallback(profile_name(n)?))
         }
-        let parts = if deny {
-            files::deny_parts(rule.rights, rule.dir_only)
-        } else {
-            files::allow_parts(rule.rights, inherit, rule.dir_only)
-        };
-        for mut p in parts {
-            if forms.repeat && p.fidelity == Fidelity::Exact {
-                // A run longer than MAX_REPEAT is not matched.
-                p.fidelity = if deny {
-                    Fidelity::Widened
-                } else {
-                    Fidelity::Narrowed
-                };
-                p.reason = format!(
-                    "AppArmor has no repetition: `[...]+` matches at most {} characters here{}",
-                    aare::MAX_REPEAT,
-                    if deny {
-                        ", so longer runs are not denied"
-                    } else {
-                        ""
+        (Some(n), _, Effect::Allow) => Some(Transition::Profile(profile_name(n)?)),
+        (None, _, Effect::Allow) => Some(Transition::Inherit),
+    })
+}
+
+/// A rule's letters on its file and directory forms (a directory-only rule: the
+/// directory form only), merged into the line of the same qualifiers and pattern; two
+/// rules that exec one pattern differently are refused.
+fn file_lines(
+    rule: &FileRule,
+    forms: &aare::Forms,
+    lines: &mut BTreeMap<LineKey, FileLine>,
+) -> Result<(), Error> {
+    let deny = rule.effect == Effect::Deny;
+    let fl = files::letters(deny, rule.rights, inherits(rule), rule.dir_only);
+    let transition = transition(rule)?;
+    for (letters, pattern) in [(fl.file, &forms.file), (fl.dir, &forms.dir)] {
+        let Some(pattern) = pattern else { continue };
+        if letters.is_empty() {
+            continue;
+        }
+        aare::check_length(pattern).map_err(refused(rule))?;
+        let key = (deny, rule.audit, rule.owner, pattern.clone());
+        let line = lines.entry(key).or_default();
+        line.letters = line.letters.union(letters);
+        if letters.contains(Letters::X) {
+            if let Some(t) = &transition {
+                match &line.transition {
+                    Some(old) if old != t => {
+                        return Err(Error::ConflictingExec {
+                            glob: rule.glob.as_str().to_string(),
+                        })
                     }
-                );
-            }
-            if !deny && rule.exec_mode == ExecMode::Unconfined && p.rights.contains(Right::Exec) {
-                p.fidelity = p.fidelity.max(Fidelity::Widened);
-                if !p.reason.is_empty() {
-                    p.reason.push_str("; ");
+                    _ => line.transition = Some(t.clone()),
                 }
-                p.reason
-                    .push_str("the executed program runs unconfined (`ux`): nothing restricts it");
             }
-            let origins = rule
-                .origins
-                .iter()
-                .filter(|o| !o.rights.intersection(p.rights).is_empty())
-                .map(|o| o.origin.clone())
-                .collect();
-            report.push(
-                RuleFidelity::rule(
-                    RuleListKind::File,
-                    index,
-                    p.fidelity,
-                    p.reason,
-                    file_rule_text(rule),
-                    origins,
-                )
-                .for_rights(Some(p.rights)),
-            );
         }
     }
     Ok(())
+}
+
+/// The report entries of file rule `index`, one per group of rights with one
+/// fidelity; a glob with a repetition (`repeat`) matches bounded runs only, and an
+/// unconfined exec is widened.
+fn file_entries(index: usize, rule: &FileRule, repeat: bool, report: &mut Vec<RuleFidelity>) {
+    let deny = rule.effect == Effect::Deny;
+    let parts = if deny {
+        files::deny_parts(rule.rights, rule.dir_only)
+    } else {
+        files::allow_parts(rule.rights, inherits(rule), rule.dir_only)
+    };
+    for mut p in parts {
+        if repeat && p.fidelity == Fidelity::Exact {
+            // A run longer than MAX_REPEAT is not matched.
+            p.fidelity = if deny {
+                Fidelity::Widened
+            } else {
+                Fidelity::Narrowed
+            };
+            p.reason = format!(
+                "AppArmor has no repetition: `[...]+` matches at most {} characters here{}",
+                aare::MAX_REPEAT,
+                if deny {
+                    ", so longer runs are not denied"
+                } else {
+                    ""
+                }
+            );
+        }
+        if !deny && rule.exec_mode == ExecMode::Unconfined && p.rights.contains(Right::Exec) {
+            p.fidelity = p.fidelity.max(Fidelity::Widened);
+            if !p.reason.is_empty() {
+                p.reason.push_str("; ");
+            }
+            p.reason
+                .push_str("the executed program runs unconfined (`ux`): nothing restricts it");
+        }
+        let origins = rule
+            .origins
+            .iter()
+            .filter(|o| !o.rights.intersection(p.rights).is_empty())
+            .map(|o| o.origin.clone())
+            .collect();
+        report.push(
+            RuleFidelity::rule(
+                RuleListKind::File,
+                index,
+                p.fidelity,
+                p.reason,
+                file_rule_text(rule),
+                origins,
+            )
+            .for_rights(Some(p.rights)),
+        );
+    }
 }
 
 fn render_file_line(key: &LineKey, line: &FileLine) -> String {

@@ -506,10 +506,42 @@ fn child_block(
 /// The profile text and the fidelity report.
 pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, FidelityReport), Error> {
     let name = profile_name(&policy.name)?;
-    let mut report: Vec<RuleFidelity> = Vec::new();
+    let mut report: Vec<RuleFidelity> = vec![mode_entry(policy)];
+    let attachment = attachment(policy, &mut report)?;
+    owns_entries(policy, &mut report);
+    let sections = rules(policy, config, &mut report)?;
+    let mut unrestricted = net::unrestricted(&policy.net, config.abi);
+    let mut nested = String::new();
+    for (i, child) in policy.children.iter().enumerate() {
+        let (text, more) = child_block(i, &name, child, config, &mut report)?;
+        nested.push_str(&text);
+        for u in more {
+            if !unrestricted.contains(&u) {
+                unrestricted.push(u);
+            }
+        }
+    }
+    let profile = Profile {
+        name: &name,
+        attachment: attachment.as_deref(),
+        sections: &sections,
+        nested: &nested,
+    };
+    Ok((
+        profile.text(policy, config),
+        FidelityReport {
+            backend: "apparmor".into(),
+            target: format!("abi {}", config.abi),
+            entries: report,
+            unrestricted,
+        },
+    ))
+}
 
-    // AppArmor's deny rules are quiet, and a quiet refusal is returned before complain mode
-    // would turn it into a logged success: they stay enforced in complain mode.
+/// The report entry of the mode: complain mode is narrowed when the policy has deny
+/// rules, as AppArmor's deny rules are quiet, and a quiet refusal is returned before
+/// complain mode would turn it into a logged success: they stay enforced.
+fn mode_entry(policy: &Policy) -> RuleFidelity {
     let has_deny = policy.files.iter().any(|r| r.effect == Effect::Deny)
         || policy.net.iter().any(|r| r.effect == Effect::Deny)
         || policy.capabilities.iter().any(|r| r.effect == Effect::Deny)
@@ -525,25 +557,32 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
     } else {
         (Fidelity::Exact, String::new())
     };
-    report.push(RuleFidelity::mode(policy.mode, fidelity, reason));
-    let attachment = match &policy.attach {
-        Some(a) => {
-            let p = aare::literal_path(&a.path).map_err(|r| Error::UnsafeAttach {
-                path: a.path.clone(),
-                reason: r.0,
-                origin: Some(Box::new(a.origin.clone())),
-            })?;
-            report.push(RuleFidelity::new(
-                Subject::Attach,
-                Fidelity::Exact,
-                "",
-                format!("attach {}", quote_line(&a.path)),
-                vec![a.origin.clone()],
-            ));
-            Some(p)
-        }
-        None => None,
+    RuleFidelity::mode(policy.mode, fidelity, reason)
+}
+
+/// The attachment path (escaped for AppArmor) and its report entry; a path AppArmor
+/// cannot match literally is refused.
+fn attachment(policy: &Policy, report: &mut Vec<RuleFidelity>) -> Result<Option<String>, Error> {
+    let Some(a) = &policy.attach else {
+        return Ok(None);
     };
+    let p = aare::literal_path(&a.path).map_err(|r| Error::UnsafeAttach {
+        path: a.path.clone(),
+        reason: r.0,
+        origin: Some(Box::new(a.origin.clone())),
+    })?;
+    report.push(RuleFidelity::new(
+        Subject::Attach,
+        Fidelity::Exact,
+        "",
+        format!("attach {}", quote_line(&a.path)),
+        vec![a.origin.clone()],
+    ));
+    Ok(Some(p))
+}
+
+/// The report entries of the `owns` statements, all exact.
+fn owns_entries(policy: &Policy, report: &mut Vec<RuleFidelity>) {
     for (index, o) in policy.owns.iter().enumerate() {
         report.push(RuleFidelity::new(
             Subject::Owns { index },
@@ -553,56 +592,54 @@ pub(crate) fn build(policy: &Policy, config: &Config) -> Result<(String, Fidelit
             o.origins.clone(),
         ));
     }
+}
 
-    let sections = rules(policy, config, &mut report)?;
-    let mut unrestricted = net::unrestricted(&policy.net, config.abi);
-    let mut nested = String::new();
-    for (i, child) in policy.children.iter().enumerate() {
-        let (text, more) = child_block(i, &name, child, config, &mut report)?;
-        nested.push_str(&text);
-        for u in more {
-            if !unrestricted.contains(&u) {
-                unrestricted.push(u);
-            }
+/// The parts of the profile text, once lowered.
+struct Profile<'a> {
+    /// The profile name.
+    name: &'a str,
+    /// The attachment path, escaped.
+    attachment: Option<&'a str>,
+    /// The body's sections of rules.
+    sections: &'a [Vec<String>],
+    /// The child profiles and hats, as text.
+    nested: &'a str,
+}
+
+impl Profile<'_> {
+    /// The profile text: the header comments, the ABI, the profile line (attachment,
+    /// complain flag), the body's sections, then the children (right after the opening
+    /// line when the body is empty).
+    fn text(&self, policy: &Policy, config: &Config) -> String {
+        let name = self.name;
+        let mut text = String::new();
+        text.push_str(&format!(
+            "# AppArmor profile of the polc policy {name}{}.\n",
+            policy
+                .version
+                .map_or(String::new(), |v| format!(", version {v}"))
+        ));
+        text.push_str(&format!(
+            "# Generated by polc {} for AppArmor ABI {}: do not edit, compile the policy again.\n",
+            env!("CARGO_PKG_VERSION"),
+            config.abi
+        ));
+        text.push_str(&format!("abi <abi/{}>,\n\n", config.abi));
+        text.push_str(&format!("profile {}", quote_line(name)));
+        if let Some(p) = self.attachment {
+            text.push_str(&format!(" \"{p}\""));
         }
+        if policy.mode == Mode::Complain {
+            text.push_str(" flags=(complain)");
+        }
+        text.push_str(" {\n");
+        write_sections(&mut text, self.sections, "  ");
+        if self.sections.iter().all(Vec::is_empty) {
+            text.push_str(self.nested.trim_start_matches('\n'));
+        } else {
+            text.push_str(self.nested);
+        }
+        text.push_str("}\n");
+        text
     }
-
-    let mut text = String::new();
-    text.push_str(&format!(
-        "# AppArmor profile of the polc policy {name}{}.\n",
-        policy
-            .version
-            .map_or(String::new(), |v| format!(", version {v}"))
-    ));
-    text.push_str(&format!(
-        "# Generated by polc {} for AppArmor ABI {}: do not edit, compile the policy again.\n",
-        env!("CARGO_PKG_VERSION"),
-        config.abi
-    ));
-    text.push_str(&format!("abi <abi/{}>,\n\n", config.abi));
-    text.push_str(&format!("profile {}", quote_line(&name)));
-    if let Some(p) = attachment {
-        text.push_str(&format!(" \"{p}\""));
-    }
-    if policy.mode == Mode::Complain {
-        text.push_str(" flags=(complain)");
-    }
-    text.push_str(" {\n");
-    write_sections(&mut text, &sections, "  ");
-    if sections.iter().all(Vec::is_empty) {
-        text.push_str(nested.trim_start_matches('\n'));
-    } else {
-        text.push_str(&nested);
-    }
-    text.push_str("}\n");
-
-    Ok((
-        text,
-        FidelityReport {
-            backend: "apparmor".into(),
-            target: format!("abi {}", config.abi),
-            entries: report,
-            unrestricted,
-        },
-    ))
 }

@@ -239,11 +239,8 @@ impl NetLowering<'_> {
             base.extend(["accept", "bind", "listen"]);
         }
         out.allow(&self.dom, &self.dom, self.class, &base, None);
-        for (op, allowed, perm) in [
-            (NetOp::Connect, &connect, "name_connect"),
-            (NetOp::Bind, &bind, "name_bind"),
-        ] {
-            self.lower_op(op, allowed, perm, &types, out, findings);
+        for (op, allowed) in [(NetOp::Connect, &connect), (NetOp::Bind, &bind)] {
+            self.lower_op(op, allowed, &types, out, findings);
         }
     }
 
@@ -290,13 +287,12 @@ impl NetLowering<'_> {
         map
     }
 
-    /// One operation (`perm`: `name_connect` or `name_bind`) given its `allowed` ports:
-    /// the grants, then what the kernel lets through compared with the policy.
+    /// One operation given its `allowed` ports: the grants, then what the kernel lets
+    /// through compared with the policy.
     fn lower_op(
         &self,
         op: NetOp,
         allowed: &[bool],
-        perm: &'static str,
         types: &PortTypes,
         out: &mut Out,
         findings: &mut Findings,
@@ -313,7 +309,7 @@ impl NetLowering<'_> {
             .filter(|(_, r)| r.effect == Effect::Allow && r.op == op && r.proto == self.proto)
             .map(|(i, _)| i)
             .collect();
-        let mut granted = self.grant_ports(op, allowed, perm, types, out);
+        let mut granted = self.grant_ports(op, allowed, types, out);
         if op == NetOp::Bind {
             for port in EPHEMERAL.0..=EPHEMERAL.1 {
                 if let Some(x) = granted.kernel.get_mut(usize::from(port)) {
@@ -327,16 +323,20 @@ impl NetLowering<'_> {
         self.deny_findings(op, &granted.kernel, findings);
     }
 
-    /// `perm` on the type of every allowed port, and so which ports the kernel lets
-    /// through: every port of those types (every port where SELinux checks none).
+    /// `name_connect` or `name_bind` on the type of every allowed port, and so which
+    /// ports the kernel lets through: every port of those types (every port where
+    /// SELinux checks none).
     fn grant_ports(
         &self,
         op: NetOp,
         allowed: &[bool],
-        perm: &'static str,
         types: &PortTypes,
         out: &mut Out,
     ) -> Granted {
+        let perm = match op {
+            NetOp::Connect => "name_connect",
+            NetOp::Bind => "name_bind",
+        };
         let mut kernel = vec![false; 65536];
         let mut unknown: Vec<u16> = Vec::new();
         let check_ports = !(op == NetOp::Connect && self.proto == Proto::Udp);

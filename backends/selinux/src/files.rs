@@ -528,9 +528,6 @@ fn transition_to(
     exec_types: BTreeSet<String>,
     transitions: &mut BTreeMap<String, (PolicyName, usize)>,
 ) {
-    let xb = block_name(x);
-    let xdom = qualified(&xb, "domain");
-    let xentry = qualified(&xb, "entry");
     for t in exec_types {
         if let Some((y, j)) = transitions.get(&t) {
             if y != x {
@@ -552,36 +549,44 @@ fn transition_to(
             Contrib::Rule(i, Right::Exec),
         );
         let dom = cx.domain.clone();
-        out.allow(&dom, &xdom, "process", &["transition"], Some(x));
-        out.transitions.insert((
-            dom.clone(),
-            t.clone(),
-            "process".into(),
-            xdom.clone(),
-            Some(x.clone()),
-        ));
-        // What every domain transition needs besides entering (as the
-        // reference policy's domain_transition_pattern): the new program
-        // uses the descriptors and pipes it inherits from the caller, and
-        // the caller learns when it exits.
-        out.allow(&xdom, &dom, "fd", &["use"], Some(x));
+        domain_transition(out, &dom, &t, x);
+    }
+}
+
+/// The transition from `dom` to `x`'s domain on executing files of type `t`, with
+/// what every domain transition needs besides entering (as the reference policy's
+/// domain_transition_pattern): the new program uses the descriptors and pipes it
+/// inherits from the caller, and the caller learns when it exits; `t` becomes an
+/// entrypoint of `x` unless it is `x`'s own entry type.
+fn domain_transition(out: &mut Out, dom: &str, t: &str, x: &PolicyName) {
+    let xb = block_name(x);
+    let xdom = qualified(&xb, "domain");
+    let xentry = qualified(&xb, "entry");
+    out.allow(dom, &xdom, "process", &["transition"], Some(x));
+    out.transitions.insert((
+        dom.to_string(),
+        t.to_string(),
+        "process".into(),
+        xdom.clone(),
+        Some(x.clone()),
+    ));
+    out.allow(&xdom, dom, "fd", &["use"], Some(x));
+    out.allow(
+        &xdom,
+        dom,
+        "fifo_file",
+        &["append", "getattr", "ioctl", "lock", "read", "write"],
+        Some(x),
+    );
+    out.allow(&xdom, dom, "process", &["sigchld"], Some(x));
+    if t != xentry {
         out.allow(
             &xdom,
-            &dom,
-            "fifo_file",
-            &["append", "getattr", "ioctl", "lock", "read", "write"],
+            t,
+            "file",
+            &["entrypoint", "execute", "getattr", "map", "read"],
             Some(x),
         );
-        out.allow(&xdom, &dom, "process", &["sigchld"], Some(x));
-        if t != xentry {
-            out.allow(
-                &xdom,
-                &t,
-                "file",
-                &["entrypoint", "execute", "getattr", "map", "read"],
-                Some(x),
-            );
-        }
     }
 }
 

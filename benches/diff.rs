@@ -12,15 +12,13 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use polc_lang::diff::diff;
-use polc_lang::glob::Glob;
-use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
-    RightsOrigin,
-};
-use polc_lang::rights::Rights;
-use polc_lang::span::Span;
+use polc_lang::ir::{Effect, NetOp, Policy, Proto};
 use std::hint::black_box;
+
+// The language's one builder of IR values for tests and benches.
+#[path = "../policy-lang/tests/ir_support/mod.rs"]
+mod ir_support;
+use ir_support::{at as origin, cap_rule, file_rule, net_rule, rights};
 
 const CAPS: [&str; 6] = [
     "chown",
@@ -30,41 +28,6 @@ const CAPS: [&str; 6] = [
     "sys_nice",
     "kill",
 ];
-
-fn origin(file: &str, line: usize) -> Origin {
-    Origin {
-        file: file.to_string(),
-        line,
-        column: 5,
-        span: Span::new(line * 40, line * 40 + 30),
-        via: Vec::new(),
-        accepts: Vec::new(),
-    }
-}
-
-fn rights(words: &[&str]) -> Rights {
-    words
-        .iter()
-        .filter_map(|w| Rights::from_keyword(w))
-        .fold(Rights::EMPTY, Rights::union)
-}
-
-fn file(effect: Effect, glob: &str, rs: Rights, exec_as: Option<String>, o: Origin) -> FileRule {
-    FileRule {
-        audit: false,
-        owner: false,
-        dir_only: false,
-        effect,
-        glob: Glob::parse(glob).unwrap(),
-        rights: rs,
-        exec_as: exec_as.map(|n| PolicyName::new(&n).unwrap()),
-        origins: vec![RightsOrigin {
-            rights: rs,
-            origin: o,
-        }],
-        exec_mode: Default::default(),
-    }
-}
 
 /// Which rules of [`policy`] an upgrade changes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -87,20 +50,8 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
         "new.pol"
     };
     let mut p = Policy {
-        name: PolicyName::new("org.example.big").unwrap(),
         version: Some(1),
-        attach: None,
-        mode: Mode::Enforce,
-        uses: Vec::new(),
-        owns: Vec::new(),
-        files: Vec::new(),
-        net: Vec::new(),
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        children: Vec::new(),
+        ..ir_support::policy("org.example.big")
     };
     let changed = |i: usize| match upgrade {
         Upgrade::None => false,
@@ -115,82 +66,72 @@ fn policy(n: usize, upgrade: Upgrade) -> Policy {
             format!("svc{i}")
         };
         match i % 10 {
-            0 | 1 => p.files.push(file(
+            0 | 1 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/srv/{svc}/data/**"),
                 rights(&["read", "write", "create"]),
                 None,
                 o,
             )),
-            2 => p.files.push(file(
+            2 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/etc/{svc}/*.conf"),
                 rights(&["read"]),
                 None,
                 o,
             )),
-            3 => p.files.push(file(
+            3 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/usr/lib/{svc}/lib*.so{{,.*}}"),
                 rights(&["read", "map-exec"]),
                 None,
                 o,
             )),
-            4 => p.files.push(file(
+            4 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/var/log/{svc}/{{access,error}}.log"),
                 rights(&["append", "create"]),
                 None,
                 o,
             )),
-            5 => p.files.push(file(
+            5 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/usr/bin/{svc}"),
                 rights(&["read", "exec"]),
                 None,
                 o,
             )),
-            6 => p.files.push(file(
+            6 => p.files.push(file_rule(
                 Effect::Deny,
                 &format!("/srv/svc{}/data/secret/**", i - 6),
                 rights(&["read", "write"]),
                 None,
                 o,
             )),
-            7 => p.files.push(file(
+            7 => p.files.push(file_rule(
                 Effect::Allow,
                 &format!("/usr/libexec/{svc}/helper"),
                 rights(&["exec"]),
-                Some(format!("org.example.h{}", i % 7)),
+                Some(&format!("org.example.h{}", i % 7)),
                 o,
             )),
             8 => {
                 let port = u16::try_from(1024 + i % 60000).unwrap();
                 let hi = if changed(i) { port + 5 } else { port };
-                p.net.push(NetRule {
-                    audit: false,
-                    effect: Effect::Allow,
-                    op: if i % 20 == 8 {
-                        NetOp::Connect
-                    } else {
-                        NetOp::Bind
-                    },
-                    proto: Proto::Tcp,
-                    family: None,
-                    ports: PortRange { lo: port, hi },
-                    origins: vec![o],
-                });
+                let op = if i % 20 == 8 {
+                    NetOp::Connect
+                } else {
+                    NetOp::Bind
+                };
+                p.net
+                    .push(net_rule(Effect::Allow, op, Proto::Tcp, port, hi, o));
             }
             _ => {
                 if i < 100 {
-                    p.capabilities.push(CapRule {
-                        audit: false,
-                        effect: Effect::Allow,
-                        capability: CAPS[i / 10 % CAPS.len()].to_string(),
-                        origins: vec![o],
-                    });
+                    p.capabilities
+                        .push(cap_rule(Effect::Allow, CAPS[i / 10 % CAPS.len()], o));
                 } else {
-                    p.files.push(file(
+                    p.files.push(file_rule(
                         Effect::Allow,
                         &format!("/run/{svc}/*.sock"),
                         rights(&["read", "write"]),

@@ -3,125 +3,14 @@
 
 use polc_lang::diff::{Change, Decided, Diff, Direction, Side};
 use polc_lang::eval::{evaluate, Reason, Request};
-use polc_lang::glob::Glob;
-use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange, Proto,
-    RightsOrigin, SignalDir, SignalRule,
-};
+#[path = "../ir_support/mod.rs"]
+mod ir_support;
+#[allow(unused_imports)]
+pub use ir_support::*;
+
+use polc_lang::ir::{Effect, NetOp, Policy, Proto, SignalDir};
 use polc_lang::rights::{Right, Rights};
-use polc_lang::span::Span;
 use std::collections::BTreeSet;
-
-pub fn name(s: &str) -> PolicyName {
-    PolicyName::new(s).unwrap()
-}
-
-/// An origin at `file:line:5`.
-pub fn at(file: &str, line: usize) -> Origin {
-    Origin {
-        file: file.into(),
-        line,
-        column: 5,
-        span: Span::new(line * 40, line * 40 + 20),
-        via: Vec::new(),
-        accepts: Vec::new(),
-    }
-}
-
-pub fn rights(words: &[&str]) -> Rights {
-    words
-        .iter()
-        .map(|w| Rights::from_keyword(w).unwrap())
-        .fold(Rights::EMPTY, Rights::union)
-}
-
-pub fn policy(n: &str) -> Policy {
-    Policy {
-        name: name(n),
-        version: None,
-        attach: None,
-        mode: Mode::Enforce,
-        uses: Vec::new(),
-        owns: Vec::new(),
-        files: Vec::new(),
-        net: Vec::new(),
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        children: Vec::new(),
-    }
-}
-
-pub fn file_rule(
-    effect: Effect,
-    glob: &str,
-    rs: Rights,
-    exec_as: Option<&str>,
-    o: Origin,
-) -> FileRule {
-    FileRule {
-        audit: false,
-        owner: false,
-        dir_only: false,
-        effect,
-        glob: Glob::parse(glob).unwrap(),
-        rights: rs,
-        exec_as: exec_as.map(name),
-        origins: vec![RightsOrigin {
-            rights: rs,
-            origin: o,
-        }],
-        exec_mode: Default::default(),
-    }
-}
-
-pub fn net_rule(effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16, o: Origin) -> NetRule {
-    NetRule {
-        audit: false,
-        effect,
-        op,
-        proto,
-        family: None,
-        ports: PortRange { lo, hi },
-        origins: vec![o],
-    }
-}
-
-pub fn cap_rule(effect: Effect, c: &str, o: Origin) -> CapRule {
-    CapRule {
-        audit: false,
-        effect,
-        capability: c.into(),
-        origins: vec![o],
-    }
-}
-
-pub fn signal_rule(
-    effect: Effect,
-    d: SignalDir,
-    peer: &str,
-    sigs: &[&str],
-    o: Origin,
-) -> SignalRule {
-    SignalRule {
-        audit: false,
-        effect,
-        direction: d,
-        peer: name(peer).into(),
-        signals: sigs.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
-        origins: vec![o],
-    }
-}
-
-pub fn owned(glob: &str, o: Origin) -> Owned {
-    Owned {
-        glob: Glob::parse(glob).unwrap(),
-        origins: vec![o],
-    }
-}
 
 /// Sort the rule lists in the IR's canonical order (the diff must not need it).
 pub fn canonical(p: &mut Policy) {

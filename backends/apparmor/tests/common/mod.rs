@@ -21,6 +21,10 @@ use polc_lang::rights::Rights;
 use polc_lang::span::Span;
 use std::collections::BTreeSet;
 
+// The language's one builder of IR values for tests.
+#[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
+mod ir_support;
+
 /// Builds an IR policy statement by statement.
 pub struct PolicyBuilder {
     policy: Policy,
@@ -42,22 +46,7 @@ pub fn rights(words: &str) -> Rights {
 impl PolicyBuilder {
     pub fn new(n: &str) -> Self {
         PolicyBuilder {
-            policy: Policy {
-                name: name(n),
-                version: None,
-                attach: None,
-                mode: Mode::Enforce,
-                uses: Vec::new(),
-                owns: Vec::new(),
-                files: Vec::new(),
-                net: Vec::new(),
-                capabilities: Vec::new(),
-                signals: Vec::new(),
-                unix: Vec::new(),
-                net_families: Vec::new(),
-                ptrace: Vec::new(),
-                children: Vec::new(),
-            },
+            policy: ir_support::policy(n),
             line: 1,
         }
     }

@@ -14,6 +14,10 @@ use polc_lang::span::Span;
 use std::collections::BTreeSet;
 use std::process::Command;
 
+// The language's one builder of IR values for tests.
+#[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
+mod ir_support;
+
 fn origin(line: usize) -> Origin {
     Origin {
         file: "test.pol".into(),
@@ -49,22 +53,7 @@ fn words(line: &str) -> Vec<String> {
 /// `allow signal send term to self`, `mode complain`.
 pub fn policy(name: &str, lines: &[&str]) -> Policy {
     let pname = PolicyName::new(name).expect("name");
-    let mut p = Policy {
-        name: pname.clone(),
-        version: None,
-        attach: None,
-        mode: Mode::Enforce,
-        uses: Vec::new(),
-        owns: Vec::new(),
-        files: Vec::new(),
-        net: Vec::new(),
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        children: Vec::new(),
-    };
+    let mut p = ir_support::policy(name);
     for (n, line) in lines.iter().enumerate() {
         let w = words(line);
         let o = origin(n + 1);

@@ -146,7 +146,7 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         let count = new.len();
         let refused: Vec<String> = new
             .iter()
-            .map(crate::text::denial::describe_access)
+            .map(polc_lang::denial::Access::describe)
             .collect();
         all.push(super::trace::as_denial(new));
         let s = denial::suggest(&original, &all);
@@ -274,7 +274,7 @@ pub fn run(args: &LearnArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
         let count = mine.len();
         let mut refused: Vec<String> = Vec::new();
         for a in mine.iter().flat_map(|d| &d.accesses) {
-            let w = crate::text::denial::describe_access(a);
+            let w = a.describe();
             if !refused.contains(&w) {
                 refused.push(w);
             }

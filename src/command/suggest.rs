@@ -133,7 +133,7 @@ pub fn not_proposed(s: &Suggestions) -> String {
         let _ = writeln!(
             out,
             "# denied on purpose: {} by rule {}",
-            describe(&p.access),
+            p.access.describe(),
             by.join("; ")
         );
     }
@@ -141,14 +141,14 @@ pub fn not_proposed(s: &Suggestions) -> String {
         let _ = writeln!(
             out,
             "# already allowed by the policy (the kernel refused it for another reason): {}",
-            describe(a)
+            a.describe()
         );
     }
     for i in &s.inexpressible {
         let _ = writeln!(
             out,
             "# not expressible in polc: {}: {}",
-            describe(&i.access),
+            i.access.describe(),
             i.reason
         );
     }
@@ -166,10 +166,6 @@ pub fn not_proposed(s: &Suggestions) -> String {
 
 fn one_line_each(s: &str) -> String {
     s.lines().map(|l| one_line(l) + "\n").collect()
-}
-
-fn describe(a: &denial::Access) -> String {
-    crate::text::denial::describe_access(a)
 }
 
 /// The summary line of a proposal.

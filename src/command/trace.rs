@@ -345,7 +345,7 @@ connect(7<UNIX:[2]>, {sa_family=AF_UNIX, sun_path="/run/x.sock"}, 110) = 0
 "#;
         let got: Vec<String> = accesses(trace, &|p| p == "/dev/null")
             .iter()
-            .map(crate::text::denial::describe_access)
+            .map(polc_lang::denial::Access::describe)
             .collect();
         assert_eq!(
             got,

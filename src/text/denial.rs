@@ -6,12 +6,6 @@ use polc_lang::denial::{self, Access, AccessExplanation, DenialExplanation, Verd
 use polc_lang::diff::RuleCite;
 use std::fmt::Write;
 
-/// The access in words: `read /etc/shadow`, `create an entry of /usr/local`, ...
-/// ([`Access::describe`]).
-pub fn describe_access(a: &Access) -> String {
-    a.describe()
-}
-
 /// At most this many rules per list in human output (JSON has them all).
 const SHOWN: usize = 8;
 
@@ -74,7 +68,7 @@ pub fn human_denial(ex: &DenialExplanation, file: &str) -> String {
 }
 
 fn access(s: &mut String, a: &AccessExplanation) {
-    let _ = writeln!(s, "{}", describe_access(&a.access));
+    let _ = writeln!(s, "{}", a.access.describe());
     match a.verdict {
         Verdict::AllowedByPolicy => {
             let _ = writeln!(

@@ -111,17 +111,16 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
     let both = [old, new];
     let mut out = Vec::new();
     if both.iter().any(|p| !p.ptrace.is_empty()) {
-        let mut peers =
-            peer_names(
-                both.iter()
-                    .flat_map(|p| p.ptrace.iter())
-                    .filter_map(|r| match &r.peer {
-                        Peer::Policy(n) => Some(n),
-                        Peer::Any | Peer::Unconfined => None,
-                    }),
-            );
-        peers.extend([old.name.to_string(), new.name.to_string()]);
-        peers.insert(OTHER_PEER.to_string());
+        let mut peers = peer_names(
+            old,
+            new,
+            both.iter()
+                .flat_map(|p| p.ptrace.iter())
+                .filter_map(|r| match &r.peer {
+                    Peer::Policy(n) => Some(n),
+                    Peer::Any | Peer::Unconfined => None,
+                }),
+        );
         peers.insert("unconfined".to_string());
         for direction in [PtraceDir::To, PtraceDir::From] {
             for access in PtraceAccess::ALL {
@@ -174,22 +173,15 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
     }
     if both.iter().any(|p| !p.unix.is_empty()) {
         let rules = || both.iter().flat_map(|p| p.unix.iter());
-        let names: BTreeSet<String> = peer_names(rules().filter_map(|r| match &r.peer {
+        let named = rules().filter_map(|r| match &r.peer {
             UnixPeer::Policy(n) => Some(n),
-            _ => None,
-        }));
-        let mut peers: Vec<RequestPeer> = Vec::new();
-        for n in names.iter().cloned().chain([
-            old.name.to_string(),
-            new.name.to_string(),
-            OTHER_PEER.to_string(),
-        ]) {
-            let peer = RequestPeer::Policy(n);
-            if !peers.contains(&peer) {
-                peers.push(peer);
-            }
-        }
-        peers.push(RequestPeer::Unconfined);
+            UnixPeer::Any | UnixPeer::Unconfined => None,
+        });
+        let peers: Vec<RequestPeer> = peer_names(old, new, named)
+            .into_iter()
+            .map(RequestPeer::Policy)
+            .chain([RequestPeer::Unconfined])
+            .collect();
         let addrs = unix_addrs(rules());
         for op in UnixOp::ALL {
             for sock_type in UnixType::ALL {
@@ -212,9 +204,21 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
     out
 }
 
-/// The names of `peers`, as text.
-fn peer_names<'a>(peers: impl Iterator<Item = &'a PolicyName>) -> BTreeSet<String> {
-    peers.map(ToString::to_string).collect()
+/// The peers worth asking about, by name: those the rules name, both policies' own names
+/// (`self`), and [`OTHER_PEER`] for every other policy.
+fn peer_names<'a>(
+    old: &Policy,
+    new: &Policy,
+    named: impl Iterator<Item = &'a PolicyName>,
+) -> BTreeSet<String> {
+    named
+        .map(ToString::to_string)
+        .chain([
+            old.name.to_string(),
+            new.name.to_string(),
+            OTHER_PEER.to_string(),
+        ])
+        .collect()
 }
 
 /// The peer that stands for every policy no rule names: not a valid policy name, so no

@@ -2,166 +2,51 @@
 #![allow(dead_code)]
 
 use polc_landlock::{CommandExt, EnforceOptions, Plan, Status};
-use polc_lang::fidelity::Fidelity;
-use polc_lang::glob::Glob;
-use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
-    RightsOrigin, SignalDir, SignalRule,
-};
-use polc_lang::rights::Rights;
-use polc_lang::span::Span;
-use std::collections::BTreeSet;
+use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity};
+use polc_lang::ir::Policy;
 use std::process::Command;
 
-// The language's one builder of IR values for tests.
+/// The language's one builder of IR values for tests, for IR the front end would refuse.
 #[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
-mod ir_support;
+pub mod ir_support;
 
-fn origin(line: usize) -> Origin {
-    Origin {
-        file: "test.pol".into(),
-        line,
-        column: 5,
-        span: Span::new(0, 0),
-        via: Vec::new(),
-        accepts: Vec::new(),
-    }
+/// A policy's text through the language's front end (`polc_lang::load`): the IR a user's
+/// policy file gives. Panics with the diagnostics if the text does not load.
+pub fn load_text(text: &str) -> Policy {
+    polc_lang::load(
+        &polc_lang::Source::new("test.pol", text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .unwrap_or_else(|f| panic!("{text}\n{:#?}", f.diagnostics))
+    .policy
 }
 
-/// Split a rule line into words, keeping `"..."` strings (without quotes) whole.
-fn words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = line.trim();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('"') {
-            let end = r.find('"').expect("closing quote");
-            out.push(format!("\"{}", &r[..end]));
-            rest = r[end + 1..].trim_start();
-        } else {
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            out.push(rest[..end].trim_end_matches(',').to_string());
-            rest = rest[end..].trim_start();
-        }
-    }
-    out
-}
-
-/// A policy named `name` from rule lines in the language's rule syntax (one rule per
-/// line, one path per file rule), e.g. `allow read write "/x/**"`,
-/// `deny net bind tcp 8000-8080`, `allow capability chown`,
+/// A policy named `name` from statements in the language, one per line, e.g.
+/// `allow read write "/x/**"`, `deny net bind tcp 8000-8080`, `allow capability chown`,
 /// `allow signal send term to self`, `mode complain`.
 pub fn policy(name: &str, lines: &[&str]) -> Policy {
-    let pname = PolicyName::new(name).expect("name");
-    let mut p = ir_support::policy(name);
-    for (n, line) in lines.iter().enumerate() {
-        let w = words(line);
-        let o = origin(n + 1);
-        if w[0] == "mode" {
-            p.mode = if w[1] == "complain" {
-                Mode::Complain
-            } else {
-                Mode::Enforce
-            };
-            continue;
-        }
-        let effect = if w[0] == "allow" {
-            Effect::Allow
-        } else {
-            Effect::Deny
-        };
-        match w[1].as_str() {
-            "net" => {
-                let op = if w[2] == "connect" {
-                    NetOp::Connect
-                } else {
-                    NetOp::Bind
-                };
-                let proto = if w[3] == "tcp" {
-                    Proto::Tcp
-                } else {
-                    Proto::Udp
-                };
-                let ports = match w.get(4) {
-                    None => PortRange::ALL,
-                    Some(s) => {
-                        let (lo, hi) = s.split_once('-').unwrap_or((s, s));
-                        PortRange {
-                            lo: lo.parse().unwrap(),
-                            hi: hi.parse().unwrap(),
-                        }
-                    }
-                };
-                p.net.push(NetRule {
-                    audit: false,
-                    effect,
-                    op,
-                    proto,
-                    family: None,
-                    ports,
-                    origins: vec![o],
-                });
-            }
-            "capability" => {
-                for c in &w[2..] {
-                    p.capabilities.push(CapRule {
-                        audit: false,
-                        effect,
-                        capability: c.clone(),
-                        origins: vec![o.clone()],
-                    });
-                }
-            }
-            "signal" => {
-                let direction = if w[2] == "send" {
-                    SignalDir::Send
-                } else {
-                    SignalDir::Receive
-                };
-                let k = w
-                    .iter()
-                    .position(|x| x == "to" || x == "from")
-                    .expect("to/from");
-                let signals: BTreeSet<String> = w[3..k].iter().cloned().collect();
-                let peer = if w[k + 1] == "self" {
-                    pname.clone()
-                } else {
-                    PolicyName::new(&w[k + 1]).unwrap()
-                };
-                p.signals.push(SignalRule {
-                    audit: false,
-                    effect,
-                    direction,
-                    peer: polc_lang::ir::Peer::Policy(peer),
-                    signals,
-                    origins: vec![o],
-                });
-            }
-            _ => {
-                let q = w.iter().position(|x| x.starts_with('"')).expect("a path");
-                let rights = w[1..q].iter().fold(Rights::EMPTY, |acc, k| {
-                    acc.union(Rights::from_keyword(k).unwrap_or_else(|| panic!("right {k}")))
-                });
-                let (glob, dir_only) = Glob::parse_path(&w[q][1..]).expect("glob");
-                let exec_as = match w.get(q + 1).map(String::as_str) {
-                    Some("as") => Some(PolicyName::new(&w[q + 2]).unwrap()),
-                    _ => None,
-                };
-                p.files.push(FileRule {
-                    audit: false,
-                    owner: false,
-                    dir_only,
-                    effect,
-                    glob,
-                    rights,
-                    exec_as,
-                    origins: vec![RightsOrigin { rights, origin: o }],
-                    exec_mode: Default::default(),
-                });
-            }
-        }
+    let mut text = format!("policy {name} {{\n");
+    for line in lines {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
     }
-    p
+    text.push_str("}\n");
+    load_text(&text)
+}
+
+/// The one entry of `report` whose rule text contains `rule` (the front end decides the
+/// order of the entries, so tests find them by their rule).
+pub fn entry<'a>(report: &'a FidelityReport, rule: &str) -> &'a RuleFidelity {
+    let found: Vec<&RuleFidelity> = report
+        .entries
+        .iter()
+        .filter(|e| e.rule.contains(rule))
+        .collect();
+    match found[..] {
+        [one] => one,
+        _ => panic!("not one entry for {rule:?} in {:#?}", report.entries),
+    }
 }
 
 /// The probe binary.

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::PolicyBuilder;
+use common::policy;
 use polc_apparmor::{compile, Config};
 use polc_kernel_harness::guest::Guest;
 use polc_kernel_harness::kernel;
@@ -19,7 +19,6 @@ use polc_kernel_harness::probe::{build_static, Case, Outcome};
 use polc_kernel_harness::vm::Lsm;
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
-use polc_lang::ir::Effect::Allow;
 use polc_lang::ir::{NetOp, Policy, Proto};
 use polc_lang::rights::Right;
 
@@ -29,32 +28,38 @@ const COMPLAINING: &str = "/usr/bin/complaining";
 /// A policy in complain mode with a deny rule: AppArmor keeps enforcing the deny (the
 /// report says the mode is narrowed) and lets everything else through.
 fn complain_policy() -> Policy {
-    PolicyBuilder::new("org.polc.complain")
-        .attach(COMPLAINING)
-        .complain()
-        .allow("read", "/data/ro/**")
-        .deny("read", "/data/ro/secret")
-        .build()
+    policy(
+        "org.polc.complain",
+        &[
+            &format!(r#"attach "{COMPLAINING}""#),
+            "mode complain",
+            r#"allow read "/data/ro/**""#,
+            r#"deny read "/data/ro/secret""#,
+        ],
+    )
 }
 
-fn policy() -> Policy {
-    PolicyBuilder::new("org.polc.enforce")
-        .attach(CONFINED)
-        .allow("read map-exec", CONFINED)
-        .allow("read list", "/data/ro/**")
-        .deny("read", "/data/ro/secret")
-        .allow("read write create delete rename", "/data/rw/**")
-        .allow("write", "/data/w/file")
-        .allow("append", "/data/a/log")
-        .allow("create", "/data/c/*")
-        .allow("exec", "/usr/bin/helper")
-        .allow("exec", "/usr/bin/tools/*")
-        .deny("exec", "/usr/bin/tools/denied")
-        .allow("read lock", "/data/k/file")
-        .allow("link", "/data/ln/*")
-        .allow("read", "/data/ln/target")
-        .net(Allow, NetOp::Connect, Proto::Tcp, Some((80, 80)))
-        .build()
+fn enforced_policy() -> Policy {
+    policy(
+        "org.polc.enforce",
+        &[
+            &format!(r#"attach "{CONFINED}""#),
+            &format!(r#"allow read map-exec "{CONFINED}""#),
+            r#"allow read list "/data/ro/**""#,
+            r#"deny read "/data/ro/secret""#,
+            r#"allow read write create delete rename "/data/rw/**""#,
+            r#"allow write "/data/w/file""#,
+            r#"allow append "/data/a/log""#,
+            r#"allow create "/data/c/*""#,
+            r#"allow exec "/usr/bin/helper""#,
+            r#"allow exec "/usr/bin/tools/*""#,
+            r#"deny exec "/usr/bin/tools/denied""#,
+            r#"allow read lock "/data/k/file""#,
+            r#"allow link "/data/ln/*""#,
+            r#"allow read "/data/ln/target""#,
+            "allow net connect tcp 80",
+        ],
+    )
 }
 
 /// One probe operation and the polc requests it makes.
@@ -266,7 +271,7 @@ fn entry_covers(policy: &Policy, subject: Subject, r: &Request) -> bool {
 
 #[test]
 fn the_kernel_enforces_the_compiled_profile_as_reported() {
-    let policy = policy();
+    let policy = enforced_policy();
     let out = compile(&policy, &Config::default()).unwrap();
     let k = kernel::fetch().unwrap_or_else(|e| panic!("{e}"));
     let probe = build_static().unwrap_or_else(|e| panic!("{e}"));

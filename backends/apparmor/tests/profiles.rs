@@ -9,11 +9,11 @@
 
 mod common;
 
-use common::{assert_accepted, parser, render_report, PolicyBuilder};
+use common::{assert_accepted, parser, policy, render_report, PolicyBuilder};
 use polc_apparmor::{compile, Abi, Config, Error};
 use polc_lang::fidelity::Fidelity;
 use polc_lang::ir::Effect::{Allow, Deny};
-use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
+use polc_lang::ir::{Policy, SignalDir};
 
 const RIGHTS: [&str; 11] = [
     "read", "write", "append", "create", "delete", "list", "exec", "map-exec", "lock", "link",
@@ -21,45 +21,40 @@ const RIGHTS: [&str; 11] = [
 ];
 
 fn webapp() -> Policy {
-    PolicyBuilder::new("org.example.webapp")
-        .version(3)
-        .attach("/usr/bin/webapp")
-        .owns("/var/lib/webapp/**")
-        .allow("read", "/etc/ssl/**")
-        .allow("read", "/usr/share/webapp/**")
-        .allow("read write create delete", "/var/lib/webapp/**")
-        .allow("exec map-exec", "/usr/bin/webapp")
-        .allow_as("exec", "/usr/bin/convert", "org.example.converter")
-        .deny("read", "/etc/ssl/private/**")
-        .net(Allow, NetOp::Connect, Proto::Tcp, Some((443, 443)))
-        .net(Allow, NetOp::Bind, Proto::Tcp, Some((8080, 8089)))
-        .cap(Allow, &["net_bind_service", "setuid"])
-        .signal(
-            Allow,
-            SignalDir::Send,
-            &["term", "kill"],
-            "org.example.webapp",
-        )
-        .signal(Allow, SignalDir::Receive, &[], "org.example.webapp")
-        .build()
+    policy(
+        "org.example.webapp",
+        &[
+            "version 3",
+            r#"attach "/usr/bin/webapp""#,
+            r#"owns "/var/lib/webapp/**""#,
+            r#"allow read "/etc/ssl/**""#,
+            r#"allow read "/usr/share/webapp/**""#,
+            r#"allow read write create delete "/var/lib/webapp/**""#,
+            r#"allow exec map-exec "/usr/bin/webapp""#,
+            r#"allow exec "/usr/bin/convert" as org.example.converter"#,
+            r#"deny read "/etc/ssl/private/**""#,
+            "allow net connect tcp 443",
+            "allow net bind tcp 8080-8089",
+            "allow capability net_bind_service, setuid",
+            "allow signal send term, kill to self",
+            "allow signal receive from self",
+        ],
+    )
 }
 
-fn rights_each(effect: polc_lang::ir::Effect) -> Policy {
-    let mut b = PolicyBuilder::new("test.rights");
+fn rights_each(effect: &str) -> Policy {
+    let mut lines = Vec::new();
     for r in RIGHTS {
-        b = b.file(effect, r, &[&format!("/file/{r}")], None).file(
-            effect,
-            r,
-            &[&format!("/tree/{r}/**")],
-            None,
-        );
+        lines.push(format!(r#"{effect} {r} "/file/{r}""#));
+        lines.push(format!(r#"{effect} {r} "/tree/{r}/**""#));
     }
-    b.allow("manage", "/manage/**").build()
+    lines.push(r#"allow manage "/manage/**""#.to_string());
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    policy("test.rights", &lines)
 }
 
 fn globs() -> Policy {
-    let mut b = PolicyBuilder::new("test.globs");
-    for g in [
+    let lines: Vec<String> = [
         "/",
         "/*",
         "/**",
@@ -75,10 +70,12 @@ fn globs() -> Policy {
         "/a/{b,{c,d/*}}",
         "{/x,/y/**}",
         "/a/x*{,y}",
-    ] {
-        b = b.allow("read list", g);
-    }
-    b.build()
+    ]
+    .iter()
+    .map(|g| format!(r#"allow read list "{g}""#))
+    .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    policy("test.globs", &lines)
 }
 
 fn escapes() -> Policy {
@@ -100,32 +97,43 @@ fn escapes() -> Policy {
 }
 
 fn exec() -> Policy {
-    PolicyBuilder::new("test.exec")
-        .allow("exec", "/usr/bin/*")
-        .allow_as("exec", "/usr/bin/convert", "org.example.converter")
-        .allow("exec map-exec", "/usr/lib/app/*.so")
-        .allow("read", "/usr/bin/convert")
-        .deny("exec", "/usr/bin/su")
-        .build()
+    policy(
+        "test.exec",
+        &[
+            r#"allow exec "/usr/bin/*""#,
+            r#"allow exec "/usr/bin/convert" as org.example.converter"#,
+            r#"allow exec map-exec "/usr/lib/app/*.so""#,
+            r#"allow read "/usr/bin/convert""#,
+            r#"deny exec "/usr/bin/su""#,
+        ],
+    )
 }
 
 fn network() -> Policy {
-    PolicyBuilder::new("test.network")
-        .net(Allow, NetOp::Connect, Proto::Tcp, Some((443, 443)))
-        .net(Allow, NetOp::Bind, Proto::Tcp, Some((8080, 8089)))
-        .net(Allow, NetOp::Connect, Proto::Udp, None)
-        .net(Allow, NetOp::Bind, Proto::Udp, None)
-        .build()
+    policy(
+        "test.network",
+        &[
+            "allow net connect tcp 443",
+            "allow net bind tcp 8080-8089",
+            "allow net connect udp",
+            "allow net bind udp",
+        ],
+    )
 }
 
 fn network_deny() -> Policy {
-    PolicyBuilder::new("test.network-deny")
-        .net(Allow, NetOp::Connect, Proto::Tcp, None)
-        .net(Deny, NetOp::Connect, Proto::Tcp, Some((25, 25)))
-        .net(Deny, NetOp::Bind, Proto::Udp, None)
-        .build()
+    policy(
+        "test.network-deny",
+        &[
+            "allow net connect tcp",
+            "deny net connect tcp 25",
+            "deny net bind udp",
+        ],
+    )
 }
 
+/// Capabilities and signals the language refuses (`no_such_cap`, `bogus`) can still
+/// arrive as IR written by another tool: built as IR.
 fn ipc() -> Policy {
     PolicyBuilder::new("test.ipc")
         .complain()
@@ -155,8 +163,8 @@ fn minimal() -> Policy {
 fn cases() -> Vec<(&'static str, Policy)> {
     vec![
         ("webapp", webapp()),
-        ("rights_allow", rights_each(Allow)),
-        ("rights_deny", rights_each(Deny)),
+        ("rights_allow", rights_each("allow")),
+        ("rights_deny", rights_each("deny")),
         ("globs", globs()),
         ("escapes", escapes()),
         ("exec", exec()),
@@ -249,15 +257,18 @@ fn every_rule_has_an_entry_covering_its_rights() {
 
 #[test]
 fn exact_rules_pass_strict_mode() {
-    let p = PolicyBuilder::new("org.example.exact")
-        .allow("read list", "/etc/app/**")
-        .allow("manage", "/var/lib/app/**")
-        .allow("exec map-exec", "/usr/bin/app")
-        .deny("append exec map-exec lock link", "/etc/app/secret")
-        .net(Allow, NetOp::Connect, Proto::Tcp, None)
-        .net(Allow, NetOp::Bind, Proto::Tcp, None)
-        .cap(Allow, &["setuid"])
-        .build();
+    let p = policy(
+        "org.example.exact",
+        &[
+            r#"allow read list "/etc/app/**""#,
+            r#"allow manage "/var/lib/app/**""#,
+            r#"allow exec map-exec "/usr/bin/app""#,
+            r#"deny append exec map-exec lock link "/etc/app/secret""#,
+            "allow net connect tcp",
+            "allow net bind tcp",
+            "allow capability setuid",
+        ],
+    );
     let strict = Config {
         abi: Abi::V3_0,
         strict: true,

@@ -11,7 +11,8 @@ mod support;
 use polc_landlock::{plan, Compatibility, Config, Error};
 use std::fs;
 use std::path::Path;
-use support::{ir_support, load_text, policy};
+use support::ir_support::{self, load_text};
+use support::policy;
 
 /// A small system image: certificates, a private key, an app's files, a merged /usr.
 fn image() -> tempfile::TempDir {

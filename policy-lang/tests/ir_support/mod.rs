@@ -1,6 +1,9 @@
-//! The one builder of IR values for the language's tests that need IR text cannot
-//! express (random policies of the property tests, rules with chosen origins): the
-//! evaluator's tests (`eval_support`) and the diff's (`diff_support`) both use it.
+//! The one builder of IR values for tests: policies from text through the real front end
+//! ([`load_text`], [`from_lines`]) wherever text can express the case, and IR values built
+//! directly for what text cannot express (random policies of the property tests, rules
+//! with chosen origins, IR the front end would refuse). The language's tests
+//! (`eval_support`, `diff_support`), the diff bench and the AppArmor and Landlock backend
+//! tests include it.
 #![allow(dead_code)]
 
 use polc_lang::glob::Glob;
@@ -36,6 +39,31 @@ pub fn rights(words: &[&str]) -> Rights {
         .iter()
         .map(|w| Rights::from_keyword(w).unwrap())
         .fold(Rights::EMPTY, Rights::union)
+}
+
+/// A policy's text through the language's front end (`polc_lang::load`): the IR a user's
+/// policy file gives. Panics with the diagnostics if the text does not load.
+pub fn load_text(text: &str) -> Policy {
+    polc_lang::load(
+        &polc_lang::Source::new("test.pol", text),
+        &polc_lang::LoadOptions::default(),
+    )
+    .unwrap_or_else(|f| panic!("{text}\n{:#?}", f.diagnostics))
+    .policy
+}
+
+/// A policy named `name` from statements in the language, one per line, e.g.
+/// `allow read write "/x/**"`, `deny net bind tcp 8000-8080`, `allow capability chown`,
+/// `allow signal send term to self`, `mode complain`.
+pub fn from_lines(name: &str, lines: &[&str]) -> Policy {
+    let mut text = format!("policy {name} {{\n");
+    for line in lines {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str("}\n");
+    load_text(&text)
 }
 
 /// An empty policy of this name.

@@ -25,6 +25,9 @@ use std::collections::BTreeSet;
 #[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
 mod ir_support;
 
+#[allow(unused_imports)] // not every test binary builds from text
+pub use ir_support::from_lines as policy;
+
 /// Builds an IR policy statement by statement.
 pub struct PolicyBuilder {
     policy: Policy,

@@ -3,37 +3,14 @@
 
 use polc_landlock::{CommandExt, EnforceOptions, Plan, Status};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity};
-use polc_lang::ir::Policy;
 use std::process::Command;
 
-/// The language's one builder of IR values for tests, for IR the front end would refuse.
+/// The one builder of IR values for tests: policies from text, IR the front end would refuse.
 #[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
 pub mod ir_support;
 
-/// A policy's text through the language's front end (`polc_lang::load`): the IR a user's
-/// policy file gives. Panics with the diagnostics if the text does not load.
-pub fn load_text(text: &str) -> Policy {
-    polc_lang::load(
-        &polc_lang::Source::new("test.pol", text),
-        &polc_lang::LoadOptions::default(),
-    )
-    .unwrap_or_else(|f| panic!("{text}\n{:#?}", f.diagnostics))
-    .policy
-}
-
-/// A policy named `name` from statements in the language, one per line, e.g.
-/// `allow read write "/x/**"`, `deny net bind tcp 8000-8080`, `allow capability chown`,
-/// `allow signal send term to self`, `mode complain`.
-pub fn policy(name: &str, lines: &[&str]) -> Policy {
-    let mut text = format!("policy {name} {{\n");
-    for line in lines {
-        text.push_str("    ");
-        text.push_str(line);
-        text.push('\n');
-    }
-    text.push_str("}\n");
-    load_text(&text)
-}
+#[allow(unused_imports)] // not every test binary builds from text
+pub use ir_support::from_lines as policy;
 
 /// The one entry of `report` whose rule text contains `rule` (the front end decides the
 /// order of the entries, so tests find them by their rule).

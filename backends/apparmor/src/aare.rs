@@ -308,6 +308,9 @@ fn class_pattern(c: &CharClass) -> String {
 
 /// The alternation of `alts` (`None` is the empty set).
 fn alt_of(alts: Vec<Option<Vec<Out>>>) -> Option<Vec<Out>> {
+    if alts.iter().flatten().count() <= 1 {
+        return alts.into_iter().flatten().next();
+    }
     let set: BTreeSet<Vec<Out>> = alts.into_iter().flatten().collect();
     let mut v: Vec<Vec<Out>> = set.into_iter().collect();
     match v.len() {
@@ -353,9 +356,11 @@ fn ends(seq: &[Node], s: &[char], start: usize) -> BTreeSet<usize> {
         for &p in &cur {
             match n {
                 Node::Lit(l) => {
-                    let lc: Vec<char> = l.chars().collect();
-                    if s.get(p..p + lc.len()) == Some(&lc[..]) {
-                        next.insert(p + lc.len());
+                    let n = l.chars().count();
+                    if s.get(p..p + n)
+                        .is_some_and(|w| w.iter().copied().eq(l.chars()))
+                    {
+                        next.insert(p + n);
                     }
                 }
                 Node::Star => {
@@ -423,8 +428,8 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
         matches_root(&seq).then(|| vec![Out::Lit("/".into())]),
     ]);
     Ok(Forms {
-        file: file.map(|v| render(&v)).transpose()?,
-        dir: dir.map(|v| render(&v)).transpose()?,
+        file: file.map(render).transpose()?,
+        dir: dir.map(render).transpose()?,
         repeat: has_repeat(&seq),
     })
 }
@@ -432,19 +437,19 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
 /// A literal absolute path as an AppArmor pattern (for `attach`).
 pub(crate) fn literal_path(text: &str) -> Result<String, Refusal> {
     check_text(text)?;
-    let out = render(&[Out::Lit(text.to_string())])?;
+    let out = render(vec![Out::Lit(text.to_string())])?;
     check_length(&out)?;
     Ok(out)
 }
 
 /// Flatten nested sequences and merge adjacent pieces that would change meaning when
 /// written side by side (`*` next to `*` reads as `**`).
-fn normalize(seq: &[Out]) -> Vec<Out> {
-    let mut v: Vec<Out> = Vec::new();
+fn normalize(seq: Vec<Out>) -> Vec<Out> {
+    let mut v: Vec<Out> = Vec::with_capacity(seq.len());
     for o in seq {
         let o = match o {
             Out::Alt(alts) => {
-                let mut alts: Vec<Vec<Out>> = alts.iter().map(|a| normalize(a)).collect();
+                let mut alts: Vec<Vec<Out>> = alts.into_iter().map(normalize).collect();
                 alts.sort();
                 alts.dedup();
                 let prefix = strip_common_prefix(&mut alts);
@@ -460,7 +465,7 @@ fn normalize(seq: &[Out]) -> Vec<Out> {
                 }
                 Out::Alt(alts)
             }
-            other => other.clone(),
+            other => other,
         };
         push_merged(&mut v, o);
     }
@@ -518,9 +523,9 @@ fn push_merged(v: &mut Vec<Out>, o: Out) {
 /// One non-`/` UTF-8 character, as AppArmor byte classes.
 const QUEST: &str = "{[\\x01-\\x2e\\x30-\\x7f],[\\xc2-\\xdf][\\x80-\\xbf],[\\xe0-\\xef][\\x80-\\xbf][\\x80-\\xbf],[\\xf0-\\xf4][\\x80-\\xbf][\\x80-\\xbf][\\x80-\\xbf]}";
 
-fn render(seq: &[Out]) -> Result<String, Refusal> {
+fn render(seq: Vec<Out>) -> Result<String, Refusal> {
     let seq = normalize(seq);
-    let mut out = String::new();
+    let mut out = String::with_capacity(64);
     emit(&seq, &mut out, 0)?;
     if !out.starts_with('/') {
         return Err(Refusal("it is not absolute".into()));

@@ -6,7 +6,7 @@ use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, 
 use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{ChildKind, ExecMode, FileRule, Mode, Policy, PolicyName, SignalDir};
-use polc_lang::rights::Right;
+use polc_lang::rights::{Right, Rights};
 use std::collections::BTreeMap;
 
 /// Names AppArmor gives a meaning of its own: a policy cannot use them as its profile name,
@@ -98,12 +98,36 @@ fn files(
     lines: &mut BTreeMap<LineKey, FileLine>,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
+    let mut parts = PartsMemo::default();
     for (index, rule) in policy.files.iter().enumerate() {
         let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused(rule))?;
         file_lines(rule, &forms, lines)?;
-        file_entries(index, rule, forms.repeat, report);
+        file_entries(index, rule, forms.repeat, &mut parts, report);
     }
     Ok(())
+}
+
+/// The fidelity parts of each combination of rights a policy's rules use: they depend on
+/// the rights, the effect, whether an exec inherits and whether the rule is for
+/// directories only, not on the glob, and a large policy repeats few combinations.
+#[derive(Default)]
+struct PartsMemo(std::collections::HashMap<(bool, Rights, bool, bool), Vec<files::Part>>);
+
+impl PartsMemo {
+    fn of(&mut self, rule: &FileRule) -> Vec<files::Part> {
+        let deny = rule.effect == Effect::Deny;
+        let inherit = !deny && inherits(rule);
+        self.0
+            .entry((deny, rule.rights, inherit, rule.dir_only))
+            .or_insert_with(|| {
+                if deny {
+                    files::deny_parts(rule.rights, rule.dir_only)
+                } else {
+                    files::allow_parts(rule.rights, inherit, rule.dir_only)
+                }
+            })
+            .clone()
+    }
 }
 
 /// The refusal of a rule's glob that AppArmor cannot match safely.
@@ -178,14 +202,16 @@ fn file_lines(
 /// The report entries of file rule `index`, one per group of rights with one
 /// fidelity; a glob with a repetition (`repeat`) matches bounded runs only, and an
 /// unconfined exec is widened.
-fn file_entries(index: usize, rule: &FileRule, repeat: bool, report: &mut Vec<RuleFidelity>) {
+fn file_entries(
+    index: usize,
+    rule: &FileRule,
+    repeat: bool,
+    memo: &mut PartsMemo,
+    report: &mut Vec<RuleFidelity>,
+) {
     let deny = rule.effect == Effect::Deny;
-    let parts = if deny {
-        files::deny_parts(rule.rights, rule.dir_only)
-    } else {
-        files::allow_parts(rule.rights, inherits(rule), rule.dir_only)
-    };
-    for mut p in parts {
+    let text = file_rule_text(rule);
+    for mut p in memo.of(rule) {
         if repeat && p.fidelity == Fidelity::Exact {
             // A run longer than MAX_REPEAT is not matched.
             p.fidelity = if deny {
@@ -223,7 +249,7 @@ fn file_entries(index: usize, rule: &FileRule, repeat: bool, report: &mut Vec<Ru
                 index,
                 p.fidelity,
                 p.reason,
-                file_rule_text(rule),
+                text.clone(),
                 origins,
             )
             .for_rights(Some(p.rights)),

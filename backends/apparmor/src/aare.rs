@@ -412,6 +412,11 @@ pub(crate) struct Forms {
     pub file: Option<String>,
     /// The directory form.
     pub dir: Option<String>,
+    /// One pattern for both forms, when the glob's plain transcription matches exactly
+    /// the union of the two on valid paths (see [`whole_form`]): a line that grants a
+    /// rule's files and directories the same letters is written once, which keeps
+    /// `apparmor_parser`'s automaton smaller.
+    pub whole: Option<String>,
     /// The glob holds a `[...]+`, matched only up to [`MAX_REPEAT`] characters.
     pub repeat: bool,
 }
@@ -427,11 +432,30 @@ pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
         }),
         matches_root(&seq).then(|| vec![Out::Lit("/".into())]),
     ]);
+    let whole = whole_form(&seq).map(render).transpose()?;
     Ok(Forms {
         file: file.map(render).transpose()?,
         dir: dir.map(render).transpose()?,
+        whole,
         repeat: has_repeat(&seq),
     })
+}
+
+/// The plain transcription of a glob that ends in a literal and `**` (`/usr/share/**`,
+/// `/var/log/app**`) and does not match the root: AppArmor's `**` also matches a trailing
+/// `/`, and here that is exactly the directory form. Every string it matches is the
+/// prefix's string `x` (which ends in the literal's last character) followed by a run
+/// `w`; ending in a non-`/` it is a path of the glob (the file form), ending in `/` it is
+/// `p/` for the path `p` of the glob that the shorter run gives (the directory form);
+/// conversely every `p` and `p/` is such a string. When the literal ends in `/`,
+/// AppArmor's `**` there matches at least one byte, so `x` itself (which would end in
+/// `/`) is not matched, as neither form holds it. A glob that matches the root (`/**`)
+/// is left to the two forms: its directory form holds `/`, which the pattern does not.
+fn whole_form(seq: &[Node]) -> Option<Vec<Out>> {
+    match seq {
+        [.., Node::Lit(_), Node::StarStar] if !matches_root(seq) => Some(full(seq)),
+        _ => None,
+    }
 }
 
 /// A literal absolute path as an AppArmor pattern (for `attach`).

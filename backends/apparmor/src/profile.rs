@@ -174,7 +174,11 @@ fn file_lines(
     let deny = rule.effect == Effect::Deny;
     let fl = files::letters(deny, rule.rights, inherits(rule), rule.dir_only);
     let transition = transition(rule)?;
-    for (letters, pattern) in [(fl.file, &forms.file), (fl.dir, &forms.dir)] {
+    let lines_of = match &forms.whole {
+        Some(whole) if fl.file == fl.dir => [(fl.file, &forms.whole), (Letters::default(), &None)],
+        _ => [(fl.file, &forms.file), (fl.dir, &forms.dir)],
+    };
+    for (letters, pattern) in lines_of {
         let Some(pattern) = pattern else { continue };
         if letters.is_empty() {
             continue;

@@ -42,6 +42,18 @@ struct FileLine {
     transition: Option<Transition>,
 }
 
+impl FileLine {
+    /// What the line grants as written: its mode letters (where `w` also holds `a`),
+    /// whether it executes, and how.
+    fn grants(&self) -> (String, bool, Option<&Transition>) {
+        (
+            self.letters.mode(),
+            self.letters.contains(Letters::X),
+            self.transition.as_ref(),
+        )
+    }
+}
+
 /// [`quote`], cut to its first 60 characters (with `…`) for messages: a pattern of
 /// 16 KiB is not repeated in an error.
 pub(crate) fn quote_short(s: &str) -> String {
@@ -99,12 +111,52 @@ fn files(
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     let mut parts = PartsMemo::default();
+    let mut wholes: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (index, rule) in policy.files.iter().enumerate() {
         let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused(rule))?;
         file_lines(rule, &forms, lines)?;
         file_entries(index, rule, forms.repeat, &mut parts, report);
+        if let (Some(whole), Some(file), Some(dir)) = (forms.whole, forms.file, forms.dir) {
+            wholes.insert(whole, (file, dir));
+        }
     }
+    join_forms(&wholes, lines);
     Ok(())
+}
+
+/// Write a file form and a directory form that carry the same letters, transition and
+/// qualifiers as the one pattern of their glob (`"/srv/**" r,` for `"/srv/**[^/]" r,` and
+/// `"/srv/**[^/]/" r,`), which matches exactly their union on valid paths (see
+/// `aare::whole_form`) and keeps `apparmor_parser`'s automaton smaller. Lines merge after
+/// every rule is in, so two rules that give a glob's files and its directories the same
+/// letters between them join too. Exact whatever other lines say: a profile's lines of
+/// one kind (allow or deny) are a union.
+fn join_forms(
+    wholes: &BTreeMap<String, (String, String)>,
+    lines: &mut BTreeMap<LineKey, FileLine>,
+) {
+    for (whole, (file, dir)) in wholes {
+        for (deny, audit, owner) in (0..8).map(|q| (q & 1 != 0, q & 2 != 0, q & 4 != 0)) {
+            let key = |p: &String| (deny, audit, owner, p.clone());
+            let (kf, kd, kw) = (key(file), key(dir), key(whole));
+            let joinable = match (lines.get(&kf), lines.get(&kd)) {
+                (Some(f), Some(d)) => {
+                    f.grants() == d.grants()
+                        && lines.get(&kw).is_none_or(|w| w.transition == f.transition)
+                }
+                _ => false,
+            };
+            if !joinable {
+                continue;
+            }
+            let (Some(f), Some(_)) = (lines.remove(&kf), lines.remove(&kd)) else {
+                continue;
+            };
+            let w = lines.entry(kw).or_default();
+            w.letters = w.letters.union(f.letters);
+            w.transition = f.transition;
+        }
+    }
 }
 
 /// The fidelity parts of each combination of rights a policy's rules use: they depend on
@@ -174,11 +226,7 @@ fn file_lines(
     let deny = rule.effect == Effect::Deny;
     let fl = files::letters(deny, rule.rights, inherits(rule), rule.dir_only);
     let transition = transition(rule)?;
-    let lines_of = match &forms.whole {
-        Some(whole) if fl.file == fl.dir => [(fl.file, &forms.whole), (Letters::default(), &None)],
-        _ => [(fl.file, &forms.file), (fl.dir, &forms.dir)],
-    };
-    for (letters, pattern) in lines_of {
+    for (letters, pattern) in [(fl.file, &forms.file), (fl.dir, &forms.dir)] {
         let Some(pattern) = pattern else { continue };
         if letters.is_empty() {
             continue;

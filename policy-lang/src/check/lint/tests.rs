@@ -10,7 +10,7 @@ use crate::diagnostics::Diagnostic;
 use crate::load::load_with;
 use crate::{LoadOptions, Source};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 use std::collections::BTreeMap;
 
 #[test]
@@ -333,11 +333,16 @@ fn removing_a_rule_a_lint_names_changes_no_decision() {
         abstractions: vec![Source::new("shared.pol", shared)],
         ..LoadOptions::default()
     };
-    let mut runner = TestRunner::new(Config {
-        cases: 40,
-        failure_persistence: None,
-        ..Config::default()
-    });
+    // A fixed seed: the counts below say the generator reaches every warning, which
+    // must not depend on the run (with a random seed W0200 was seen 15-43 times).
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 40,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     let seen = std::cell::RefCell::new(BTreeMap::<&str, usize>::new());
     let result = runner.run(&policy(), |(text, shared)| {
         let Ok(loaded) = crate::load(&Source::new("test.pol", text.as_str()), &opts(&shared))

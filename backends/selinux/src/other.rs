@@ -255,15 +255,36 @@ impl NetLowering<'_> {
     /// The port map after this module's portcons, sorted as CIL matches them: the
     /// target's, plus a portcon of this module's port type for every interval of
     /// `bind` (the ports to bind, by port) the target does not already type exactly.
+    ///
+    /// A child policy's sub-domain (`BLOCK.child_NAME`) has its own port type
+    /// (`child_NAME_port_PROTO`), and sees the portcons its parent added.
     fn port_map(&self, bind: &[bool], out: &mut Out) -> Vec<PortCon> {
-        let local = format!("port_{}", self.pname);
+        let local = match out
+            .domain
+            .strip_prefix(out.block.as_str())
+            .and_then(|d| d.strip_prefix('.'))
+        {
+            Some(sub) if sub != "domain" => format!("{sub}_port_{}", self.pname),
+            _ => format!("port_{}", self.pname),
+        };
         let full = qualified(&out.block, &local);
+        let added = out
+            .portcons
+            .iter()
+            .filter(|(proto, ..)| *proto == self.proto)
+            .map(|&(proto, lo, hi, ref t)| PortCon {
+                proto,
+                lo,
+                hi,
+                ty: qualified(&out.block, t),
+            });
         let mut map: Vec<PortCon> = self
             .pc
             .ports
             .iter()
             .filter(|c| c.proto == self.proto)
             .cloned()
+            .chain(added)
             .collect();
         let mut ours = Vec::new();
         for (lo, hi) in intervals(bind) {

@@ -70,6 +70,30 @@ fn cases() -> Vec<(&'static str, Policy)> {
                 )
                 .build(),
         ),
+        (
+            // A child policy is a sub-domain: its rules on the parent's owned paths use
+            // the parent's types, its bound port gets a type of its own, `self` is the
+            // sub-domain, and complain mode makes it permissive too; a hat is not compiled.
+            "child_subdomain",
+            P::new("org.example.parent")
+                .complain()
+                .attach("/usr/bin/parent")
+                .owns("/srv/parent/**")
+                .allow("read", "/srv/parent/**")
+                .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8080)
+                .exec_child("/usr/bin/kid", "kid")
+                .child(
+                    "kid",
+                    false,
+                    P::new("kid")
+                        .allow("read write", "/srv/parent/kid/**")
+                        .allow("read map-exec", "/usr/bin/kid")
+                        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 9090, 9090)
+                        .signal(Effect::Allow, SignalDir::Send, &["term"], "kid"),
+                )
+                .child("login", true, P::new("login").allow("read", "/etc/ssl/**"))
+                .build(),
+        ),
     ]
 }
 

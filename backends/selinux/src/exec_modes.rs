@@ -119,11 +119,14 @@ pub(crate) fn lower_children(
         let sub = qualified(&out.block, &local);
         out.types.push((local, DOMAIN_ROLE));
         let parent = std::mem::replace(&mut out.domain, sub);
+        let ports_before = out.portcons.len();
         let mut own = Findings::default();
         let lowered = crate::lower_rules(&c.policy, config, Labels::Parent(labels), out, &mut own);
         out.domain = parent;
         lowered?;
         findings.absorb_child(i, own);
+        let added = out.portcons.get(ports_before..).unwrap_or_default();
+        crate::other::retyped_for_child(p, &c.policy.name, added, findings);
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{IpFamily, NetOp, Policy, Proto};
+use polc_lang::ir::{IpFamily, NetOp, Policy, PolicyName, Proto};
 use std::collections::BTreeSet;
 
 /// The default `ip_local_port_range`: binding these ports is not checked by SELinux.
@@ -120,6 +120,38 @@ pub(crate) fn lower_net(
         net.lower(out, findings);
     }
     Ok(())
+}
+
+/// The ports a child policy's sub-domain typed after the parent's lowering (`added`:
+/// its portcons): they no longer have the type the parent's grants were computed on, so
+/// the parent's allow rules on them are narrowed.
+pub(crate) fn retyped_for_child(
+    p: &Policy,
+    child: &PolicyName,
+    added: &[(Proto, u16, u16, String)],
+    findings: &mut Findings,
+) {
+    for (i, r) in p.net.iter().enumerate() {
+        if r.effect != Effect::Allow {
+            continue;
+        }
+        let hit = added
+            .iter()
+            .find(|(proto, lo, hi, _)| *proto == r.proto && *lo <= r.ports.hi && r.ports.lo <= *hi);
+        if let Some((_, lo, hi, t)) = hit {
+            let ports = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            };
+            findings.add(
+                net_subject(i),
+                None,
+                Fidelity::Narrowed,
+                format!("port(s) {ports} get the type `{t}` of the child policy `{child}`: what this domain is granted on them may be refused"),
+            );
+        }
+    }
 }
 
 /// The refusal when the policy has network rules and no port contexts were given:

@@ -72,7 +72,8 @@ fn cases() -> Vec<(&'static str, Policy)> {
         ),
         (
             // A child policy is a sub-domain: its rules on the parent's owned paths use
-            // the parent's types, its bound port gets a type of its own, `self` is the
+            // the parent's types, its bound port gets a type of its own (which the
+            // parent's bind rule loses: narrowed), `self` is the
             // sub-domain, and complain mode makes it permissive too; a hat is not compiled.
             "child_subdomain",
             P::new("org.example.parent")
@@ -80,7 +81,7 @@ fn cases() -> Vec<(&'static str, Policy)> {
                 .attach("/usr/bin/parent")
                 .owns("/srv/parent/**")
                 .allow("read", "/srv/parent/**")
-                .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8080)
+                .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8089)
                 .exec_child("/usr/bin/kid", "kid")
                 .child(
                     "kid",
@@ -88,7 +89,7 @@ fn cases() -> Vec<(&'static str, Policy)> {
                     P::new("kid")
                         .allow("read write", "/srv/parent/kid/**")
                         .allow("read map-exec", "/usr/bin/kid")
-                        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 9090, 9090)
+                        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8085, 8085)
                         .signal(Effect::Allow, SignalDir::Send, &["term"], "kid"),
                 )
                 .child("login", true, P::new("login").allow("read", "/etc/ssl/**"))

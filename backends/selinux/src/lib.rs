@@ -4,7 +4,8 @@
 //! contexts and a per-rule fidelity report. The module is one CIL `block` named from the
 //! policy name ([`block_name`]): a domain type `BLOCK.domain`, an entrypoint type
 //! `BLOCK.entry` labelling the `attach` executable, one type per `owns` path with its
-//! `filecon`, port types with their `portcon`, and allow rules per class and permission.
+//! `filecon`, port types with their `portcon`, a sub-domain `BLOCK.child_NAME` per child
+//! policy ([`child_domain_type`]), and allow rules per class and permission.
 //! Paths the policy does not own keep the types the target system gives them, read from
 //! its `file_contexts` ([`FileContexts`]); when such a type covers more than the rule's
 //! paths the rule is reported `widened`, naming the type and a path it lets through.

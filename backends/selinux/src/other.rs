@@ -289,14 +289,15 @@ impl NetLowering<'_> {
     /// `bind` (the ports to bind, by port) the target does not already type exactly.
     ///
     /// A child policy's sub-domain (`BLOCK.child_NAME`) has its own port type
-    /// (`child_NAME_port_PROTO`), and sees the portcons its parent added.
+    /// (`port_PROTO_child_NAME`: no other local type starts with `port_PROTO_`), and sees
+    /// the portcons its parent added.
     fn port_map(&self, bind: &[bool], out: &mut Out) -> Vec<PortCon> {
         let local = match out
             .domain
             .strip_prefix(out.block.as_str())
             .and_then(|d| d.strip_prefix('.'))
         {
-            Some(sub) if sub != "domain" => format!("{sub}_port_{}", self.pname),
+            Some(sub) if sub != "domain" => format!("port_{}_{sub}", self.pname),
             _ => format!("port_{}", self.pname),
         };
         let full = qualified(&out.block, &local);

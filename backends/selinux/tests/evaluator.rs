@@ -24,7 +24,7 @@ use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::Policy;
 use polc_lang::rights::Right;
-use polc_selinux::{child_domain_type, compile, FcLabel, FileClass, FileContexts};
+use polc_selinux::{child_domain_type, compile, FcLabel, FileClass, FileContexts, PathLabeller};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
@@ -123,6 +123,24 @@ fn core(r: Right) -> (FileClass, &'static [&'static str]) {
     }
 }
 
+/// The type of each path as a file and as a directory.
+fn types_of(
+    lab: &mut PathLabeller,
+    paths: &BTreeSet<String>,
+) -> BTreeMap<(String, FileClass), Option<String>> {
+    paths
+        .iter()
+        .flat_map(|p| [FileClass::File, FileClass::Dir].map(|k| (p.clone(), k)))
+        .map(|(p, k)| {
+            let t = match lab.label(&p, k) {
+                Some(FcLabel::Type(t)) => Some(t),
+                _ => None,
+            };
+            ((p, k), t)
+        })
+        .collect()
+}
+
 #[test]
 fn every_difference_from_the_evaluator_is_reported() {
     let cfg = base_config();
@@ -158,25 +176,8 @@ fn every_difference_from_the_evaluator_is_reported() {
             let parent = format!("{}.domain", c.module_name);
             let mut judged = vec![(p.clone(), parent, c.report.entries.clone())];
             if let Some(kid) = p.children.first() {
-                let entries = c
-                    .report
-                    .entries
-                    .iter()
-                    .filter_map(|e| match e.subject {
-                        Subject::ChildRule {
-                            child: 0,
-                            list,
-                            index,
-                        } => {
-                            let mut e = e.clone();
-                            e.subject = Subject::Rule { list, index };
-                            Some(e)
-                        }
-                        _ => None,
-                    })
-                    .collect();
                 let sub = child_domain_type(&p.name, &kid.policy.name);
-                judged.push((kid.policy.clone(), sub, entries));
+                judged.push((kid.policy.clone(), sub, c.report.child_entries(0)));
             }
             for (p, domain, entries) in judged {
                 let mut grants: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
@@ -229,18 +230,7 @@ fn every_difference_from_the_evaluator_is_reported() {
                     .collect();
                 paths.extend(ancestors);
                 // The type of each path, per class: a grant on a type reaches every path it labels.
-                let mut label = |path: &str, class: FileClass| match lab.label(path, class) {
-                    Some(FcLabel::Type(t)) => Some(t),
-                    _ => None,
-                };
-                let labels: BTreeMap<(String, FileClass), Option<String>> = paths
-                    .iter()
-                    .flat_map(|p| [FileClass::File, FileClass::Dir].map(|k| (p.clone(), k)))
-                    .map(|(p, k)| {
-                        let t = label(&p, k);
-                        ((p, k), t)
-                    })
-                    .collect();
+                let labels = types_of(&mut lab, &paths);
                 // A rule's glob reaches a type when it matches some path of that type: besides the
                 // sample paths, try the glob's last component below every sample directory (the
                 // backend's witness for `/etc/**/a` may be `/etc/ssl/private/a`, of another type
@@ -268,14 +258,7 @@ fn every_difference_from_the_evaluator_is_reported() {
                     })
                     .filter(|c| !paths.contains(c))
                     .collect();
-                let rebased: BTreeMap<(String, FileClass), Option<String>> = rebased
-                    .iter()
-                    .flat_map(|p| [FileClass::File, FileClass::Dir].map(|k| (p.clone(), k)))
-                    .map(|(p, k)| {
-                        let t = label(&p, k);
-                        ((p, k), t)
-                    })
-                    .collect();
+                let rebased = types_of(&mut lab, &rebased);
                 for path in &paths {
                     for r in [
                         Right::Read,

@@ -343,19 +343,17 @@ fn compile_all(policies: Vec<TestPolicy>) -> Batch {
         // its entries of the report and the grants of its sub-domain.
         for (i, key, child) in p.children() {
             let sub = child_domain_type(&p.ir.name, &child.ir.name);
-            let entries = out
+            // its rules' entries, and the mode's (the child runs in the parent's mode)
+            let mode = out
                 .report
                 .entries
                 .iter()
-                .filter_map(|e| match e.subject {
-                    Subject::ChildRule { child, list, index } if child == i => {
-                        let mut e = e.clone();
-                        e.subject = Subject::Rule { list, index };
-                        Some(e)
-                    }
-                    Subject::Mode => Some(e.clone()),
-                    _ => None,
-                })
+                .filter(|e| e.subject == Subject::Mode);
+            let entries = out
+                .report
+                .child_entries(i)
+                .into_iter()
+                .chain(mode.cloned())
                 .collect();
             let report = FidelityReport {
                 entries,

@@ -293,6 +293,27 @@ impl AccessClass {
 }
 
 impl FidelityReport {
+    /// The entries of the rules of child policy `child` (`Policy::children` at that
+    /// index) as a policy of its own would have them (`Subject::ChildRule` becomes
+    /// `Subject::Rule`): to judge a child as a policy.
+    pub fn child_entries(&self, child: usize) -> Vec<RuleFidelity> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e.subject {
+                Subject::ChildRule {
+                    child: c,
+                    list,
+                    index,
+                } if c == child => {
+                    let mut e = e.clone();
+                    e.subject = Subject::Rule { list, index };
+                    Some(e)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The worst fidelity of any entry (`exact` for an empty report).
     pub fn worst(&self) -> Fidelity {
         self.entries

@@ -110,6 +110,25 @@ fn a_log_about_another_policy_is_flagged() {
     assert_eq!(e.other_policy.as_deref(), Some("org.example.other"));
 }
 
+/// A record from a child policy's SELinux sub-domain is not the parent's: it names no
+/// policy (as AppArmor's `PARENT//CHILD` does not) and says which child decides it.
+#[test]
+fn a_selinux_record_of_a_sub_domain_names_the_child() {
+    let line = r#"audit: type=1400 audit(1.2:3): avc:  denied  { read } for  pid=1 comm="x" name="shadow" dev="vda" ino=2 scontext=system_u:system_r:org_example_app.child_kid tcontext=system_u:object_r:shadow_t tclass=file permissive=0"#;
+    let d = parse(line).unwrap();
+    assert_eq!(d.subject.as_deref(), Some("org_example_app.child_kid"));
+    assert_eq!(d.subject_policy, None);
+    assert!(
+        d.notes
+            .iter()
+            .any(|n| n.contains("`child kid` of policy `org.example.app`")),
+        "{:?}",
+        d.notes
+    );
+    let parent = parse(&line.replace("child_kid", "domain")).unwrap();
+    assert_eq!(parent.subject_policy.as_deref(), Some("org.example.app"));
+}
+
 /// Every test line of every LSM against the policy, as JSON.
 #[test]
 fn every_record_explained() {

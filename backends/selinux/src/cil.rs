@@ -42,8 +42,17 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
         let _ = writeln!(s, "    (type {t})");
         let _ = writeln!(s, "    (roletype .{role} {t})");
     }
+    // every domain of the module (the policy's and its children's) in the launchers' roles
+    let domains: Vec<&str> = out
+        .types
+        .iter()
+        .filter(|(_, role)| *role == DOMAIN_ROLE)
+        .map(|(t, _)| t.as_str())
+        .collect();
     for role in &out.roles {
-        let _ = writeln!(s, "    (roletype .{role} domain)");
+        for d in &domains {
+            let _ = writeln!(s, "    (roletype .{role} {d})");
+        }
     }
     for (attr, members) in &out.attributes {
         let members: Vec<&str> = members.iter().map(String::as_str).collect();
@@ -111,9 +120,10 @@ pub(crate) fn render(p: &Policy, out: &Out) -> String {
         }
     }
     if out.permissive {
-        let _ = writeln!(s, "    (typepermissive domain)");
+        for d in &domains {
+            let _ = writeln!(s, "    (typepermissive {d})");
+        }
     }
     let _ = writeln!(s, ")");
-    let _ = DOMAIN_ROLE;
     s
 }

@@ -139,6 +139,12 @@ pub fn domain_type(name: &PolicyName) -> String {
     format!("{}.domain", block_name(name))
 }
 
+/// The sub-domain of a policy's child policy: `BLOCK.child_CHILD`, with the child's name
+/// mapped as [`block_name`] maps a policy name.
+pub fn child_domain_type(parent: &PolicyName, child: &PolicyName) -> String {
+    crate::names::qualified(&block_name(parent), &crate::names::child_local(child))
+}
+
 /// The exec context of a policy's domain (`:s0` appended when the policy has MLS).
 pub fn domain_context(name: &PolicyName, mls: bool) -> String {
     let level = if mls { ":s0" } else { "" };

@@ -142,13 +142,25 @@ fn canonical(fc: Option<&FileContexts>, text: &str) -> String {
         .unwrap_or_else(|| text.to_string())
 }
 
-/// Lower the file rules, `owns` and `attach`.
+/// The file contexts a lowering labels paths with: a policy adds its own types (`owns`,
+/// carve-outs, `attach`) to the target's; a child policy, which has none, sees its
+/// parent's (the same module labels the files).
+pub(crate) enum Labels<'a> {
+    /// The target's file contexts with this policy's types.
+    Own,
+    /// The parent's, as its lowering returned them.
+    Parent(&'a [FcEntry]),
+}
+
+/// Lower the file rules, `owns` and `attach`; the file contexts in effect (the target's
+/// with the module's types), for the lowering of the policy's children.
 pub(crate) fn lower(
     p: &Policy,
     cfg: &Config,
+    labels: Labels<'_>,
     out: &mut Out,
     findings: &mut Findings,
-) -> Result<(), Error> {
+) -> Result<Vec<FcEntry>, Error> {
     let fc = cfg.file_contexts.as_ref();
     let block = out.block.clone();
     let globs: Vec<String> = p
@@ -156,9 +168,12 @@ pub(crate) fn lower(
         .iter()
         .map(|f| canonical(fc, f.glob.as_str()))
         .collect();
+    // A child policy has no types of its own (nor `owns` or `attach`, E0191).
+    let own = matches!(labels, Labels::Own);
     let owned: Vec<String> = p
         .owns
         .iter()
+        .filter(|_| own)
         .map(|o| canonical(fc, o.glob.as_str()))
         .collect();
 
@@ -198,7 +213,11 @@ pub(crate) fn lower(
             );
         }
     }
-    let attach = p.attach.as_ref().map(|a| canonical(fc, &a.path));
+    let attach = p
+        .attach
+        .as_ref()
+        .filter(|_| own)
+        .map(|a| canonical(fc, &a.path));
     if let Some(a) = &attach {
         add_type(
             out,
@@ -208,8 +227,13 @@ pub(crate) fn lower(
             &mut added,
         );
     }
-    let empty = FileContexts::default();
-    let entries = effective_order(fc.unwrap_or(&empty), added, &format!("{block}."));
+    let entries = match labels {
+        Labels::Own => {
+            let empty = FileContexts::default();
+            effective_order(fc.unwrap_or(&empty), added, &format!("{block}."))
+        }
+        Labels::Parent(entries) => entries.to_vec(),
+    };
     let mut all_globs: BTreeSet<String> = globs.iter().cloned().collect();
     all_globs.extend(owned.iter().cloned());
     all_globs.extend(attach.iter().cloned());
@@ -243,10 +267,10 @@ pub(crate) fn lower(
             if rule.effect != Effect::Allow {
                 continue;
             }
-            let transition = rule.exec_as.as_ref().filter(|x| **x != p.name);
-            let no_exec = crate::exec_modes::skips_exec(rule);
+            let transition = crate::exec_modes::target(p, &block, rule);
+            let no_exec = crate::exec_modes::skips_exec(p, rule);
             if pass {
-                crate::exec_modes::report_rule(findings, i, rule);
+                crate::exec_modes::report_rule(findings, p, i, rule);
             }
             let rights: Vec<Right> = rule
                 .rights
@@ -255,7 +279,14 @@ pub(crate) fn lower(
                 .filter(|r| (*r == Right::Exec && transition.is_some()) == pass)
                 .collect();
             for r in rights {
-                lower_right(&mut cx, out, findings, (i, r), transition, &mut execs)?;
+                lower_right(
+                    &mut cx,
+                    out,
+                    findings,
+                    (i, r),
+                    transition.as_ref(),
+                    &mut execs,
+                )?;
             }
         }
     }
@@ -267,7 +298,7 @@ pub(crate) fn lower(
                     file_subject(i),
                     Some(Right::Exec),
                     Fidelity::Unsupported,
-                    format!("files of type `{t}` are executed under `{x}` (rule {j}); executing them in this domain cannot be expressed"),
+                    format!("files of type `{t}` are executed under `{}` (rule {j}); executing them in this domain cannot be expressed", x.shown),
                 );
             } else {
                 cx.grant(
@@ -295,14 +326,14 @@ pub(crate) fn lower(
         attach.as_deref(),
         &block,
     )?;
-    Ok(())
+    Ok(entries)
 }
 
 /// The exec grants gathered across the file rules, settled once every rule is lowered.
 #[derive(Default)]
 struct Execs {
-    /// Type → the policy its files transition to, and the rule that says so.
-    transitions: BTreeMap<String, (PolicyName, usize)>,
+    /// Type → the domain its files transition to, and the rule that says so.
+    transitions: BTreeMap<String, (Target, usize)>,
     /// Per rule, the types it executes in this domain.
     plain: Vec<(usize, BTreeSet<String>)>,
 }
@@ -315,7 +346,7 @@ fn lower_right(
     out: &mut Out,
     findings: &mut Findings,
     (i, r): (usize, Right),
-    transition: Option<&PolicyName>,
+    transition: Option<&Target>,
     execs: &mut Execs,
 ) -> Result<(), Error> {
     let subject = file_subject(i);
@@ -524,18 +555,18 @@ fn transition_to(
     out: &mut Out,
     findings: &mut Findings,
     i: usize,
-    x: &PolicyName,
+    x: &Target,
     exec_types: BTreeSet<String>,
-    transitions: &mut BTreeMap<String, (PolicyName, usize)>,
+    transitions: &mut BTreeMap<String, (Target, usize)>,
 ) {
     for t in exec_types {
         if let Some((y, j)) = transitions.get(&t) {
-            if y != x {
+            if y.domain != x.domain {
                 findings.add(
                     file_subject(i),
                     Some(Right::Exec),
                     Fidelity::Unsupported,
-                    format!("files of type `{t}` already transition to `{y}` (rule {j}): one type has one transition"),
+                    format!("files of type `{t}` already transition to `{}` (rule {j}): one type has one transition", y.shown),
                 );
                 continue;
             }
@@ -553,39 +584,64 @@ fn transition_to(
     }
 }
 
+/// Where an exec `as` enters: another policy's domain (`X.domain`, in X's module) or a
+/// child policy's sub-domain in this module.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    /// The domain entered (full name).
+    pub(crate) domain: String,
+    /// Its own entrypoint type, which needs no `entrypoint` grant from this module.
+    pub(crate) entry: Option<String>,
+    /// The module the domain is declared in, when it is another policy's.
+    pub(crate) requires: Option<PolicyName>,
+    /// How the report names it.
+    pub(crate) shown: String,
+}
+
+impl Target {
+    /// Another policy's domain.
+    pub(crate) fn policy(x: &PolicyName) -> Target {
+        let xb = block_name(x);
+        Target {
+            domain: qualified(&xb, "domain"),
+            entry: Some(qualified(&xb, "entry")),
+            requires: Some(x.clone()),
+            shown: x.to_string(),
+        }
+    }
+}
+
 /// The transition from `dom` to `x`'s domain on executing files of type `t`, with
 /// what every domain transition needs besides entering (as the reference policy's
 /// domain_transition_pattern): the new program uses the descriptors and pipes it
 /// inherits from the caller, and the caller learns when it exits; `t` becomes an
 /// entrypoint of `x` unless it is `x`'s own entry type.
-fn domain_transition(out: &mut Out, dom: &str, t: &str, x: &PolicyName) {
-    let xb = block_name(x);
-    let xdom = qualified(&xb, "domain");
-    let xentry = qualified(&xb, "entry");
-    out.allow(dom, &xdom, "process", &["transition"], Some(x));
+fn domain_transition(out: &mut Out, dom: &str, t: &str, x: &Target) {
+    let (xdom, req) = (&x.domain, x.requires.as_ref());
+    out.allow(dom, xdom, "process", &["transition"], req);
     out.transitions.insert((
         dom.to_string(),
         t.to_string(),
         "process".into(),
         xdom.clone(),
-        Some(x.clone()),
+        x.requires.clone(),
     ));
-    out.allow(&xdom, dom, "fd", &["use"], Some(x));
+    out.allow(xdom, dom, "fd", &["use"], req);
     out.allow(
-        &xdom,
+        xdom,
         dom,
         "fifo_file",
         &["append", "getattr", "ioctl", "lock", "read", "write"],
-        Some(x),
+        req,
     );
-    out.allow(&xdom, dom, "process", &["sigchld"], Some(x));
-    if t != xentry {
+    out.allow(xdom, dom, "process", &["sigchld"], req);
+    if x.entry.as_deref() != Some(t) {
         out.allow(
-            &xdom,
+            xdom,
             t,
             "file",
             &["entrypoint", "execute", "getattr", "map", "read"],
-            Some(x),
+            req,
         );
     }
 }

@@ -190,7 +190,13 @@ pub(crate) fn lower(
     }
     for a in &cfg.attributes {
         let members: Vec<String> = match a.kind {
-            TypeKind::Domain => vec!["domain".to_string()],
+            // the policy's domain and its children's sub-domains
+            TypeKind::Domain => out
+                .types
+                .iter()
+                .filter(|(_, role)| *role == crate::DOMAIN_ROLE)
+                .map(|(t, _)| t.clone())
+                .collect(),
             TypeKind::File => {
                 let mut v: Vec<String> = out.filecons.iter().map(|(_, _, t)| t.clone()).collect();
                 v.sort();

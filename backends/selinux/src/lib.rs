@@ -4,7 +4,8 @@
 //! contexts and a per-rule fidelity report. The module is one CIL `block` named from the
 //! policy name ([`block_name`]): a domain type `BLOCK.domain`, an entrypoint type
 //! `BLOCK.entry` labelling the `attach` executable, one type per `owns` path with its
-//! `filecon`, port types with their `portcon`, and allow rules per class and permission.
+//! `filecon`, port types with their `portcon`, a sub-domain `BLOCK.child_NAME` per child
+//! policy ([`child_domain_type`]), and allow rules per class and permission.
 //! Paths the policy does not own keep the types the target system gives them, read from
 //! its `file_contexts` ([`FileContexts`]); when such a type covers more than the rule's
 //! paths the rule is reported `widened`, naming the type and a path it lets through.
@@ -70,8 +71,8 @@ mod report;
 mod unix;
 
 pub use exec::{
-    domain_context, domain_type, file_label, poison_command, CommandExt, Entrypoint, ExecError,
-    ExecOptions, ExecStatus, PreparedExec,
+    child_domain_type, domain_context, domain_type, file_label, poison_command, CommandExt,
+    Entrypoint, ExecError, ExecOptions, ExecStatus, PreparedExec,
 };
 pub use fcontexts::{FcEntry, FcLabel, FcParseError, FileClass, FileContexts, PathLabeller};
 pub use integration::{valid_name, Attribute, IntegrationParseError, Launcher, TypeKind};
@@ -281,6 +282,30 @@ impl Out {
     }
 }
 
+/// The rules of a policy (or of a child policy, with its parent's file contexts) as the
+/// rules of `out.domain`; the file contexts in effect.
+pub(crate) fn lower_rules(
+    policy: &Policy,
+    config: &Config,
+    labels: files::Labels<'_>,
+    out: &mut Out,
+    findings: &mut report::Findings,
+) -> Result<Vec<fcontexts::FcEntry>, Error> {
+    let dom = out.domain.clone();
+    // Process creation is not a right of the language (no backend mediates it).
+    out.allow(&dom, &dom, "process", &["fork"], None);
+    let files_result = files::lower(policy, config, labels, out, findings);
+    let net_result = other::lower_net(policy, config, out, findings);
+    let labels = files_result?;
+    net_result?;
+    other::lower_caps(policy, out, findings);
+    ipc::lower_signals(policy, config, out, findings);
+    ptrace::lower_ptrace(policy, config, out, findings);
+    unix::lower_unix(policy, out, findings);
+    unix::lower_families(policy, out, findings);
+    Ok(labels)
+}
+
 /// Compile one policy.
 pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     let block = block_name(&policy.name);
@@ -290,20 +315,9 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         ..Out::default()
     };
     out.types.push(("domain".into(), DOMAIN_ROLE));
-    let dom = out.domain.clone();
-    // Process creation is not a right of the language (no backend mediates it).
-    out.allow(&dom, &dom, "process", &["fork"], None);
     let mut findings = report::Findings::default();
-    let files_result = files::lower(policy, config, &mut out, &mut findings);
-    let net_result = other::lower_net(policy, config, &mut out, &mut findings);
-    files_result?;
-    net_result?;
-    other::lower_caps(policy, &mut out, &mut findings);
-    ipc::lower_signals(policy, config, &mut out, &mut findings);
-    ptrace::lower_ptrace(policy, config, &mut out, &mut findings);
-    unix::lower_unix(policy, &mut out, &mut findings);
-    unix::lower_families(policy, &mut out, &mut findings);
-    exec_modes::children(&mut findings, policy);
+    let labels = lower_rules(policy, config, files::Labels::Own, &mut out, &mut findings)?;
+    exec_modes::lower_children(policy, config, &labels, &mut out, &mut findings)?;
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {
         out.permissive = true;

@@ -62,6 +62,14 @@ pub fn decode(block: &str) -> Option<PolicyName> {
         .filter(|n| block_name(n) == block)
 }
 
+/// The local name of a child policy's sub-domain in its parent's block: `child_` and the
+/// child's name mapped as [`block_name`] maps a policy name (`child helper` of
+/// `org.example.web` is `org_example_web.child_helper`). No other local type starts with
+/// `child_`, and the mapping is injective, so sub-domains never collide.
+pub(crate) fn child_local(child: &PolicyName) -> String {
+    format!("child_{}", block_name(child))
+}
+
 /// The fully qualified name of a type declared in a policy's block.
 pub(crate) fn qualified(block: &str, local: &str) -> String {
     format!("{block}.{local}")

@@ -7,7 +7,7 @@ use crate::report::{net_rule_text, Findings};
 use crate::{Config, Error, Out, Unresolved, OBJECT_ROLE};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
-use polc_lang::ir::{IpFamily, NetOp, Policy, Proto};
+use polc_lang::ir::{IpFamily, NetOp, Policy, PolicyName, Proto};
 use std::collections::BTreeSet;
 
 /// The default `ip_local_port_range`: binding these ports is not checked by SELinux.
@@ -120,6 +120,38 @@ pub(crate) fn lower_net(
         net.lower(out, findings);
     }
     Ok(())
+}
+
+/// The ports a child policy's sub-domain typed after the parent's lowering (`added`:
+/// its portcons): they no longer have the type the parent's grants were computed on, so
+/// the parent's allow rules on them are narrowed.
+pub(crate) fn retyped_for_child(
+    p: &Policy,
+    child: &PolicyName,
+    added: &[(Proto, u16, u16, String)],
+    findings: &mut Findings,
+) {
+    for (i, r) in p.net.iter().enumerate() {
+        if r.effect != Effect::Allow {
+            continue;
+        }
+        let hit = added
+            .iter()
+            .find(|(proto, lo, hi, _)| *proto == r.proto && *lo <= r.ports.hi && r.ports.lo <= *hi);
+        if let Some((_, lo, hi, t)) = hit {
+            let ports = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            };
+            findings.add(
+                net_subject(i),
+                None,
+                Fidelity::Narrowed,
+                format!("port(s) {ports} get the type `{t}` of the child policy `{child}`: what this domain is granted on them may be refused"),
+            );
+        }
+    }
 }
 
 /// The refusal when the policy has network rules and no port contexts were given:
@@ -255,15 +287,37 @@ impl NetLowering<'_> {
     /// The port map after this module's portcons, sorted as CIL matches them: the
     /// target's, plus a portcon of this module's port type for every interval of
     /// `bind` (the ports to bind, by port) the target does not already type exactly.
+    ///
+    /// A child policy's sub-domain (`BLOCK.child_NAME`) has its own port type
+    /// (`port_PROTO_child_NAME`: no other local type starts with `port_PROTO_`), and sees
+    /// the portcons its parent added.
     fn port_map(&self, bind: &[bool], out: &mut Out) -> Vec<PortCon> {
-        let local = format!("port_{}", self.pname);
+        let local = match out
+            .domain
+            .strip_prefix(out.block.as_str())
+            .and_then(|d| d.strip_prefix('.'))
+        {
+            Some(sub) if sub != "domain" => format!("port_{}_{sub}", self.pname),
+            _ => format!("port_{}", self.pname),
+        };
         let full = qualified(&out.block, &local);
+        let added = out
+            .portcons
+            .iter()
+            .filter(|(proto, ..)| *proto == self.proto)
+            .map(|&(proto, lo, hi, ref t)| PortCon {
+                proto,
+                lo,
+                hi,
+                ty: qualified(&out.block, t),
+            });
         let mut map: Vec<PortCon> = self
             .pc
             .ports
             .iter()
             .filter(|c| c.proto == self.proto)
             .cloned()
+            .chain(added)
             .collect();
         let mut ours = Vec::new();
         for (lo, hi) in intervals(bind) {

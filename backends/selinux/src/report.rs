@@ -113,6 +113,26 @@ impl Findings {
         self.add(s, r, Fidelity::Exact, "");
     }
 
+    /// Take the findings of child policy `child`'s lowering: its rules' entries become
+    /// entries of the child's rules (`Subject::ChildRule`).
+    pub(crate) fn absorb_child(&mut self, child: usize, own: Findings) {
+        for ((s, r), by_fidelity) in own.map {
+            let s = match s {
+                Subject::Rule { list, index } => Subject::ChildRule { child, list, index },
+                s => s,
+            };
+            let slot = self.map.entry((s, r)).or_default();
+            for (f, reasons) in by_fidelity {
+                let mine = slot.entry(f).or_default();
+                for reason in reasons {
+                    if !mine.contains(&reason) {
+                        mine.push(reason);
+                    }
+                }
+            }
+        }
+    }
+
     /// The report entries, in subject order; rights of a file rule with the same outcome
     /// share an entry.
     pub(crate) fn entries(&self, p: &Policy) -> Vec<RuleFidelity> {
@@ -178,6 +198,18 @@ fn is_whole(p: &Policy, s: Subject, rights: Option<Rights>) -> bool {
             },
             Some(r),
         ) => p.files.get(index).is_some_and(|f| f.rights == r),
+        (
+            Subject::ChildRule {
+                child,
+                list: RuleListKind::File,
+                index,
+            },
+            Some(r),
+        ) => p
+            .children
+            .get(child)
+            .and_then(|c| c.policy.files.get(index))
+            .is_some_and(|f| f.rights == r),
         _ => true,
     }
 }

@@ -10,7 +10,7 @@
 mod common;
 
 use common::*;
-use polc_lang::fidelity::Fidelity;
+use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{NetOp, Policy, Proto, SignalDir};
 use polc_selinux::{compile, Compiled, Config, Error};
@@ -68,6 +68,31 @@ fn cases() -> Vec<(&'static str, Policy)> {
                     &["kill"],
                     "org.example.sig",
                 )
+                .build(),
+        ),
+        (
+            // A child policy is a sub-domain: its rules on the parent's owned paths use
+            // the parent's types, its bound port gets a type of its own (which the
+            // parent's bind rule loses: narrowed), `self` is the
+            // sub-domain, and complain mode makes it permissive too; a hat is not compiled.
+            "child_subdomain",
+            P::new("org.example.parent")
+                .complain()
+                .attach("/usr/bin/parent")
+                .owns("/srv/parent/**")
+                .allow("read", "/srv/parent/**")
+                .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8089)
+                .exec_child("/usr/bin/kid", "kid")
+                .child(
+                    "kid",
+                    false,
+                    P::new("kid")
+                        .allow("read write", "/srv/parent/kid/**")
+                        .allow("read map-exec", "/usr/bin/kid")
+                        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8085, 8085)
+                        .signal(Effect::Allow, SignalDir::Send, &["term"], "kid"),
+                )
+                .child("login", true, P::new("login").allow("read", "/etc/ssl/**"))
                 .build(),
         ),
     ]
@@ -153,6 +178,49 @@ fn strict_mode_refuses_widened_rules() {
     assert!(e.reason.contains("`etc_t`"), "{}", e.reason);
     cfg.strict = true;
     assert!(matches!(compile(&p, &cfg), Err(Error::Strict { .. })));
+}
+
+/// A child policy's rules are judged as the parent's, each in its own entry: strict mode
+/// accepts a child whose rules are exact and refuses one whose rule is widened, naming
+/// the child's rule.
+#[test]
+fn strict_mode_judges_each_rule_of_a_child_policy() {
+    let with_child = |glob: &str| {
+        P::new("org.example.parent")
+            .owns("/srv/parent/**")
+            .owns("/srv/kid")
+            .allow("read", "/srv/parent/**")
+            .allow("read map-exec", "/srv/kid")
+            .exec_child("/srv/kid", "kid")
+            .child("kid", false, P::new("kid").allow("read", glob))
+            .build()
+    };
+    let mut cfg = base_config();
+    cfg.strict = true;
+    let c = compile(&with_child("/srv/parent/**"), &cfg).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(c
+        .cil
+        .contains("(typetransition domain owned_1 process child_kid)"));
+    match compile(&with_child("/srv/parent/a"), &cfg) {
+        Err(Error::Strict { report }) => {
+            let v: Vec<_> = report.strict_violations().collect();
+            assert_eq!(v.len(), 1, "{v:?}");
+            assert_eq!(
+                v[0].subject,
+                Subject::ChildRule {
+                    child: 0,
+                    list: RuleListKind::File,
+                    index: 0
+                }
+            );
+            assert!(
+                v[0].rule.starts_with("child kid: allow read"),
+                "{}",
+                v[0].rule
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// A deny on an owned glob reuses the owned type: a second type with the same file context

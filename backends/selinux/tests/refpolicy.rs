@@ -78,6 +78,12 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
             .attach("/usr/bin/launched")
             .owns("/srv/launched/**")
             .allow("read", "/srv/launched/**")
+            .exec_child("/usr/bin/launched-kid", "kid")
+            .child(
+                "kid",
+                false,
+                P::new("kid").allow("read", "/srv/launched/**"),
+            )
             .build(),
         &Config {
             launchers: vec!["unconfined_t:unconfined_r".parse().unwrap()],
@@ -163,6 +169,24 @@ fn modules_install_into_the_reference_policy_and_grant_exactly_what_they_promise
     assert!(
         own.lines().any(|l| l.trim().starts_with("allow domain ")),
         "no rule of the `domain` attribute applies:\n{own}"
+    );
+    // its child's sub-domain: entered from the domain by executing the child's program,
+    // in the same roles and attributes
+    let kid = format!("{b}.child_kid");
+    let tt = sesearch(&["-T", "-s", &format!("{b}.domain"), "-t", "bin_t"]);
+    assert!(
+        tt.contains(&format!("type_transition {b}.domain bin_t:process {kid};")),
+        "{tt}"
+    );
+    assert!(roles.contains(&kid), "{roles}");
+    let kids = sesearch(&["-A", "-s", &kid]);
+    assert!(
+        kids.lines().any(|l| l.trim().starts_with("allow domain ")),
+        "no rule of the `domain` attribute applies to the sub-domain:\n{kids}"
+    );
+    assert!(
+        kids.contains(&format!("allow {kid} {b}.owned_0:file")),
+        "the child reads the parent's owned files by their type:\n{kids}"
     );
     let admin = sesearch(&["-A", "-s", "unconfined_t", "-t", &format!("{b}.owned_0")]);
     assert!(admin.contains("file_type"), "{admin}");

@@ -34,9 +34,19 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         field: "scontext",
     })?;
     let mut subject = context_type(scontext).map(str::to_string);
-    let mut subject_policy = subject.as_deref().and_then(policy_of_type);
+    // A child policy's sub-domain is a process of the child, not of its parent.
+    let child = subject.as_deref().and_then(sub_domain);
+    let mut subject_policy = subject
+        .as_deref()
+        .filter(|_| child.is_none())
+        .and_then(policy_of_type);
     let mut complain = f.get("permissive") == Some("1");
     let mut notes = Vec::new();
+    if let Some((parent, name)) = &child {
+        notes.push(format!(
+            "the process runs in the sub-domain of `child {name}` of policy `{parent}`: the child's rules decide it (`polc explain --child {name}`)"
+        ));
+    }
     let tcontext = f.get("tcontext").unwrap_or_default();
     let target_type = context_type(tcontext).map(str::to_string);
     let target_policy = target_type.as_deref().and_then(policy_of_type);
@@ -45,7 +55,10 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
     let between = Between {
         // A process no polc policy confines acting on one a polc policy confines: the
         // record is read as what that policy receives (a signal, being traced).
-        reversed: subject_policy.is_none() && target_policy.is_some() && process_target,
+        reversed: subject_policy.is_none()
+            && child.is_none()
+            && target_policy.is_some()
+            && process_target,
         // The other process: a polc policy, `unconfined` for `unconfined_t`, else its type.
         target: target_policy
             .clone()
@@ -130,6 +143,17 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
 /// The type of a security context `user:role:type:level`.
 pub(super) fn context_type(ctx: &str) -> Option<&str> {
     ctx.split(':').nth(2)
+}
+
+/// The policy and the child of a child policy's sub-domain, `BLOCK.child_NAME` (NAME
+/// mapped as a block name).
+fn sub_domain(ty: &str) -> Option<(String, String)> {
+    let (_, local) = ty.split_once('.')?;
+    let child = local.strip_prefix("child_")?;
+    Some((
+        policy_of_type(ty)?,
+        policy_of_type(&format!("{child}.domain"))?,
+    ))
 }
 
 /// The polc policy a type belongs to: polc declares a policy's types in a CIL block named

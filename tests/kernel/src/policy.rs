@@ -25,12 +25,36 @@ pub struct TestPolicy {
     pub ir: Policy,
     /// The statements, one per line, as given.
     pub text: String,
+    /// For a child policy, its parent's name (`text` is then the parent's).
+    pub parent: Option<String>,
 }
 
 impl TestPolicy {
-    /// The policy as source text (for reports).
+    /// The policy as source text (for reports); a child policy's is its parent's.
     pub fn source(&self) -> String {
-        source(&self.ir.name.to_string(), &self.text)
+        let name = self.ir.name.to_string();
+        source(self.parent.as_deref().unwrap_or(&name), &self.text)
+    }
+
+    /// The child policies (not hats) of this policy, each judged as a policy of its own:
+    /// its index in `Policy::children`, its name `PARENT//CHILD` (AppArmor's label for
+    /// it), and the child's IR with the parent's text.
+    pub fn children(&self) -> Vec<(usize, String, TestPolicy)> {
+        let name = self.ir.name.to_string();
+        self.ir
+            .children
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.kind == polc_lang::ir::ChildKind::Child)
+            .map(|(i, c)| {
+                let child = TestPolicy {
+                    ir: c.policy.clone(),
+                    text: self.text.clone(),
+                    parent: Some(name.clone()),
+                };
+                (i, format!("{name}//{}", c.policy.name), child)
+            })
+            .collect()
     }
 }
 
@@ -45,7 +69,11 @@ pub fn build(policy_name: &str, text: &str) -> Result<TestPolicy, PolicyError> {
     let text = text.trim().to_string();
     let src = Source::new("test.pol", source(policy_name, &text));
     match load(&src, &LoadOptions::default()) {
-        Ok(l) => Ok(TestPolicy { ir: l.policy, text }),
+        Ok(l) => Ok(TestPolicy {
+            ir: l.policy,
+            text,
+            parent: None,
+        }),
         Err(failed) => {
             let d = failed.diagnostics.iter().find(|d| d.is_error());
             // Line 1 is `policy NAME {`: statement N is line N + 1.

@@ -9,7 +9,8 @@
 //!   a file tree, 640 (policy, operation) pairs, plus a deliberately wrong
 //!   expectation that must be reported.
 //! - `curated_policies_agree_with_the_evaluator`: one boot: deny inside allow, globs,
-//!   exec transitions (`as`), complain mode (allowed and logged), capabilities, signals
+//!   exec transitions (`as`, and `as child` into a sub-domain, its label read from the
+//!   kernel's denial record), complain mode (allowed and logged), capabilities, signals
 //!   and network rules.
 //! - `curated_v2_policies_agree_with_the_evaluator`: one boot: `owner` (widened), ptrace
 //!   between domains and within one, `audit` (`avc: granted`), unix sockets.
@@ -40,7 +41,9 @@ use polc_lang::eval::Request;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
 use polc_lang::ir::{NetOp, Proto, SignalDir};
 use polc_lang::rights::Right;
-use polc_selinux::{block_name, compile, AllowRule, Config, FileContexts, PortContexts};
+use polc_selinux::{
+    block_name, child_domain_type, compile, AllowRule, Config, FileContexts, PortContexts,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -336,6 +339,31 @@ fn compile_all(policies: Vec<TestPolicy>) -> Batch {
         let out = compile(&p.ir, &config)
             .unwrap_or_else(|e| panic!("polc-selinux refused {name}: {e}\n{}", p.source()));
         modules.push((out.module_name.clone(), out.cil));
+        // Each child policy is judged as a policy of its own, `PARENT//CHILD`: its rules,
+        // its entries of the report and the grants of its sub-domain.
+        for (i, key, child) in p.children() {
+            let sub = child_domain_type(&p.ir.name, &child.ir.name);
+            // its rules' entries, and the mode's (the child runs in the parent's mode)
+            let mode = out
+                .report
+                .entries
+                .iter()
+                .filter(|e| e.subject == Subject::Mode);
+            let entries = out
+                .report
+                .child_entries(i)
+                .into_iter()
+                .chain(mode.cloned())
+                .collect();
+            let report = FidelityReport {
+                entries,
+                ..out.report.clone()
+            };
+            let allows = out.allows.iter().filter(|a| a.source == sub).cloned();
+            b.reports.insert(key.clone(), report);
+            b.allows.insert(key.clone(), allows.collect());
+            b.policies.insert(key, child);
+        }
         b.reports.insert(name.clone(), out.report);
         b.allows.insert(name.clone(), out.allows);
         b.policies.insert(name, p);
@@ -372,8 +400,13 @@ impl Batch {
     fn pair(&self, id: String, exec_path: &str, op: &Op) -> Pair {
         let policy = &op.requests[0].0;
         let fid = |p: &TestPolicy, r: &Request| {
-            let n = p.ir.name.to_string();
-            fidelity(p, &self.reports[&n], &self.allows[&n], &self.types, r)
+            // the policy's key: its name, or `PARENT//CHILD` for a child policy
+            let (n, _) = self
+                .policies
+                .iter()
+                .find(|(_, q)| std::ptr::eq(*q, p))
+                .unwrap();
+            fidelity(p, &self.reports[n], &self.allows[n], &self.types, r)
         };
         pair(
             id,
@@ -419,7 +452,7 @@ const RANDOM_LIMITS: Limits = Limits {
     not_compared_percent: 8,
 };
 
-/// The same for the curated run (37 pairs: 0 inconclusive, 0 not compared).
+/// The same for the curated run (39 pairs: 0 inconclusive, 0 not compared).
 const CURATED_LIMITS: Limits = Limits {
     inconclusive_percent: 0,
     not_compared_percent: 0,
@@ -552,6 +585,14 @@ allow read "/c/exec/a/only-a"
 owns "/c/exec/b/only-b"
 allow read "/c/exec/b/only-b"
 
+## org.polc.cur.exec-c /usr/bin/c-exec-c
+owns "/c/exec/c/kid", "/c/exec/c/only-c", "/c/exec/c/only-kid"
+allow exec map-exec read "/c/exec/c/kid" as child kid
+allow read "/c/exec/c/only-c"
+child kid {
+    allow read "/c/exec/c/only-kid"
+}
+
 ## org.polc.cur.caps /usr/bin/c-caps
 owns "/c/caps/ro"
 allow capability sys_admin
@@ -573,6 +614,9 @@ allow signal receive cont from org.polc.cur.sig-a
 allow net connect tcp
 allow net bind tcp
 "#;
+
+/// The child policy of `org.polc.cur.exec-c`, as the batch names it.
+const KID: &str = "org.polc.cur.exec-c//kid";
 
 /// Cases the backend reports exact that the kernel decides otherwise (operation, why).
 /// Each must still mismatch; once the backend is fixed the test says to remove it.
@@ -647,6 +691,16 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
         "org.polc.cur.sig-b",
     );
     let file = Request::file;
+    let kid_reads = |path: &'static str| {
+        cross(
+            "/usr/bin/c-exec-c",
+            &["exec", "/c/exec/c/kid", "read", path],
+            vec![
+                ("org.polc.cur.exec-c", file("/c/exec/c/kid", Exec)),
+                (KID, file(path, Read)),
+            ],
+        )
+    };
     let cap = Request::capability;
     let sig = Request::signal;
     let net = |args: &[&str], op, proto, port| {
@@ -717,6 +771,10 @@ fn curated_ops() -> Vec<(&'static str, Op)> {
                 (ea, file("/c/exec/b/only-b", Read)),
             ],
         ),
+        // `as child kid`: the program runs in the child's sub-domain, which reads what
+        // the child allows and not what only the parent does.
+        kid_reads("/c/exec/c/only-kid"),
+        kid_reads("/c/exec/c/only-c"),
         (
             "/usr/bin/c-caps",
             Op::new(&["sethostname", "polc"], c, vec![cap("sys_admin")]),
@@ -804,6 +862,8 @@ fn curated_policies_agree_with_the_evaluator() {
         "/c/glob/b/deep/f",
         "/c/glob/ab/f",
         "/c/exec/a/only-a",
+        "/c/exec/c/only-c",
+        "/c/exec/c/only-kid",
         "/c/exec/b/only-b",
         "/c/caps/ro",
         "/c/caps2/ro",
@@ -827,13 +887,14 @@ fn curated_policies_agree_with_the_evaluator() {
         "/c/exec",
         "/c/exec/a",
         "/c/exec/b",
+        "/c/exec/c",
         "/c/caps",
         "/c/caps2",
         "/c/dr",
         "/c/do",
         "/c/do/s",
     ];
-    let copies = ["/c/exec/a/tool", "/c/exec/a/plain"];
+    let copies = ["/c/exec/a/tool", "/c/exec/a/plain", "/c/exec/c/kid"];
     let mut paths: Vec<(String, bool)> = files
         .iter()
         .chain(&copies)
@@ -924,10 +985,39 @@ fn curated_policies_agree_with_the_evaluator() {
         pairs.push(p);
     }
     pairs.extend(common::deliberately_wrong(&pairs));
+    // The child's refused read, flipped: had the program stayed in the parent's domain
+    // (which reads only-c), the kernel would allow it and the harness must say so.
+    let kid_refused = "exec /c/exec/c/kid read /c/exec/c/only-c";
+    let mut wrong = pairs
+        .iter()
+        .find(|p| p.case.op.join(" ") == kid_refused)
+        .cloned()
+        .unwrap();
+    assert!(
+        !wrong.expected && wrong.fidelity == Fidelity::Exact,
+        "{kid_refused}: {wrong:?}"
+    );
+    wrong.case.id = format!("{}-deliberately-wrong", wrong.case.id);
+    wrong.expected = true;
+    wrong.deliberately_wrong = true;
+    pairs.push(wrong);
     let run = g
         .cases(pairs.iter().map(|p| p.case.clone()))
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
+    // The kernel's own word on the label: the refused read of only-c is logged with the
+    // child's sub-domain as the source context.
+    let sub = child_domain_type(
+        &batch.policies["org.polc.cur.exec-c"].ir.name,
+        &batch.policies[KID].ir.name,
+    );
+    assert!(
+        run.console.lines().any(|l| l.contains("avc:  denied")
+            && l.contains("name=\"only-c\"")
+            && l.contains(&format!("scontext=system_u:system_r:{sub} "))),
+        "no denial of only-c in the sub-domain {sub}:\n{}",
+        denials(&run.console)
+    );
     let mut tally = Tally::new("selinux (curated)");
     tally.judge_all(&pairs, &run.results);
     if !tally.mismatches.is_empty() || !tally.inconclusive.is_empty() {

@@ -250,6 +250,34 @@ impl P {
     pub fn exec_as(self, glob: &str, target: &str) -> P {
         self.file(Effect::Allow, "exec", glob, Some(target))
     }
+    /// `allow exec GLOB as child NAME`.
+    pub fn exec_child(mut self, glob: &str, child: &str) -> P {
+        self = self.file(Effect::Allow, "exec", glob, Some(child));
+        if let Some(r) = self.0.files.last_mut() {
+            r.exec_mode = polc_lang::ir::ExecMode::Child;
+        }
+        self
+    }
+    /// `child NAME { ... }` (`hat` when `hat`) with the rules of `body`, in the parent's
+    /// mode.
+    pub fn child(mut self, name: &str, hat: bool, body: P) -> P {
+        let mut policy = body.0;
+        policy.name = PolicyName::new(name).unwrap();
+        policy.mode = self.0.mode;
+        self.0.children.push(polc_lang::ir::Child {
+            kind: if hat {
+                polc_lang::ir::ChildKind::Hat
+            } else {
+                polc_lang::ir::ChildKind::Child
+            },
+            policy,
+            origin: origin(100 + self.0.children.len()),
+        });
+        self.0
+            .children
+            .sort_by(|a, b| a.policy.name.cmp(&b.policy.name));
+        self
+    }
     pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> P {
         self.0.net.push(NetRule {
             audit: false,

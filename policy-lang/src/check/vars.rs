@@ -11,6 +11,7 @@ use crate::glob::Glob;
 use crate::ir::text::one_line;
 use crate::rights::Rights;
 use crate::span::{Span, Spanned};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A variable's value, or a marker that its value was reported as unsafe.
@@ -276,7 +277,9 @@ impl Env {
         });
         let site = PathSite {
             file: &u.name,
-            lit: LitMap::new(&u.text, s.span, &s.node),
+            source: &u.text,
+            at: s.span,
+            lit: OnceCell::new(),
             written: &s.node,
             subst: Some((&ps, &sub, values.clone())),
         };

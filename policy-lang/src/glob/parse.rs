@@ -313,26 +313,24 @@ fn expand(seq: &[Node], text: &str) -> Vec<Expansion> {
     for node in seq {
         match node {
             Node::Text { start, end } => {
-                let run: Vec<(char, usize)> = run_text(text, *start, *end)
-                    .char_indices()
-                    .map(|(i, c)| (c, start + i))
-                    .collect();
+                let run = run_text(text, *start, *end);
                 for e in &mut out {
-                    e.extend_from_slice(&run);
+                    e.reserve(run.len());
+                    e.extend(run.char_indices().map(|(i, c)| (c, start + i)));
                 }
             }
             Node::Alt(alts) => {
                 let tails: Vec<Expansion> = alts.iter().flat_map(|a| expand(a, text)).collect();
-                out = out
-                    .iter()
-                    .flat_map(|head| {
-                        tails.iter().map(move |tail| {
-                            let mut e = head.clone();
-                            e.extend_from_slice(tail);
-                            e
-                        })
-                    })
-                    .collect();
+                let mut next = Vec::with_capacity(out.len() * tails.len());
+                for head in &out {
+                    for tail in &tails {
+                        let mut e = Vec::with_capacity(head.len() + tail.len());
+                        e.extend_from_slice(head);
+                        e.extend_from_slice(tail);
+                        next.push(e);
+                    }
+                }
+                out = next;
             }
         }
     }

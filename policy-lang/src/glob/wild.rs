@@ -27,6 +27,15 @@ const MAX_TOKENS: usize = 127;
 /// classes and at most [`MAX_TOKENS`] tokens; `None` otherwise. Runs of three or more `*`
 /// never reach here (the parser refuses them).
 pub(super) fn matches(text: &str, path: &str) -> Option<bool> {
+    // The literal head is compared as a string; the tokens start at the first wildcard.
+    let head = text.find(['*', '?', '{', '}', '[']).unwrap_or(text.len());
+    let (Some(lit), Some(text)) = (text.get(..head), text.get(head..)) else {
+        return None;
+    };
+    let Some(path) = path.strip_prefix(lit) else {
+        // Declined all the same for the shapes this module does not match.
+        return (!text.contains(['{', '}', '['])).then_some(false);
+    };
     let mut toks = [Tok::One; MAX_TOKENS];
     let mut n = 0usize;
     // Bit `i`: token `i` may match the empty string.

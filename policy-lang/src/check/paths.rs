@@ -3,6 +3,7 @@
 use super::strings::{LitMap, Piece, Substituted};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::{Glob, GlobError, GlobErrorKind};
+use crate::hash::FastMap;
 use crate::ir::text::one_line;
 use crate::rights::Rights;
 use crate::span::{Span, Spanned};
@@ -11,6 +12,12 @@ use std::ops::Range;
 
 /// A substitution: the pieces of the literal, the result, and the values used.
 pub(crate) type Subst<'a> = (&'a [Piece], &'a Substituted, Vec<(String, String)>);
+
+/// File rules' paths parsed during one load, by text: the item checks parse every path
+/// without variables, and lowering takes the same glob from here instead of parsing the
+/// path again (rules with the same path then also share one automaton).
+#[derive(Debug, Default)]
+pub(crate) struct ParsedPaths(FastMap<String, (Glob, bool)>);
 
 /// A string literal being validated: where it is, and how its text was produced.
 pub(crate) struct PathSite<'a> {
@@ -100,9 +107,16 @@ impl<'a> PathSite<'a> {
     pub(crate) fn rule_path(
         &self,
         rights: Rights,
+        parsed: &mut ParsedPaths,
         out: &mut Vec<Diagnostic>,
     ) -> Option<(Glob, bool)> {
-        match Glob::parse_path(self.path()) {
+        let path = match parsed.0.get(self.path()) {
+            Some(known) => Ok(known.clone()),
+            None => Glob::parse_path(self.path()).inspect(|ok| {
+                parsed.0.insert(self.path().to_string(), ok.clone());
+            }),
+        };
+        match path {
             Ok((_, true)) if !rights.is_subset(Rights::ON_DIRECTORIES) => {
                 let len = self.path().len();
                 let bad = crate::ir::text::rights_words(rights.difference(Rights::ON_DIRECTORIES));

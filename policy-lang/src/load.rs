@@ -2,6 +2,7 @@
 //! substitute variables → validate → lower to the IR → lint.
 
 use crate::ast::{File, ItemKind};
+use crate::check::paths::ParsedPaths;
 use crate::check::resolve::{self, Resolution, Tier, Unit, Workspace};
 use crate::check::vars::Env;
 use crate::check::{check_local, items, lint};
@@ -158,13 +159,22 @@ pub(crate) fn load_with(
     let mut ws = Workspace::new(units);
     let mut lowered = None;
     let mut app = None;
+    let mut paths = ParsedPaths::default();
     if let Some(own) = ws.unit(0) {
-        check_local(&own.name, &own.text, &own.file, own.partial, &mut diags);
+        check_local(
+            &own.name,
+            &own.text,
+            &own.file,
+            own.partial,
+            &mut paths,
+            &mut diags,
+        );
         if syntax_ok {
             let mut sink = items::Sink {
                 file: &own.name,
                 text: &own.text,
                 out: &mut diags,
+                paths: &mut paths,
             };
             items::check_policy_count(&mut sink, &own.file.items);
         }
@@ -180,11 +190,12 @@ pub(crate) fn load_with(
                     file: &unit.name,
                     text: &unit.text,
                     out: &mut diags,
+                    paths: &mut paths,
                 };
                 items::check_item(&mut sink, item, unit.partial);
             }
         }
-        let mut env = Env::build(&ws, &res, &opts.vars, &mut diags);
+        let mut env = Env::build(&ws, &res, &opts.vars, paths, &mut diags);
         if let Some(l) = lower::lower(&ws, &res, &mut env, &opts.connect, &mut diags) {
             after_lower(&ws, &res, &l.atoms, &env, &mut diags);
             lowered = Some(l.policy);

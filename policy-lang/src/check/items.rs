@@ -6,7 +6,7 @@
 
 use super::exec::{check_child, check_exec_mode, Scope};
 use super::names::normalize_c_name;
-use super::paths::PathSite;
+use super::paths::{ParsedPaths, PathSite};
 use super::strings::{has_refs, is_var_name, pieces, suggest, LitMap};
 use crate::ast::{Effect, Item, ItemKind, PortSpec, Stmt, StmtKind};
 use crate::diagnostics::{Code, Diagnostic};
@@ -24,6 +24,8 @@ pub(crate) struct Sink<'a> {
     pub(crate) text: &'a str,
     /// The diagnostics found.
     pub(crate) out: &'a mut Vec<Diagnostic>,
+    /// The file rules' paths parsed so far.
+    pub(crate) paths: &'a mut ParsedPaths,
 }
 
 impl Sink<'_> {
@@ -177,7 +179,7 @@ pub(crate) fn check_path_literal(sink: &mut Sink<'_>, s: &Spanned<String>, use_:
     match use_ {
         PathUse::Attach => drop(site.attach(sink.out)),
         PathUse::Glob => drop(site.glob(sink.out)),
-        PathUse::Rule(rights) => drop(site.rule_path(rights, sink.out)),
+        PathUse::Rule(rights) => drop(site.rule_path(rights, sink.paths, sink.out)),
     }
 }
 

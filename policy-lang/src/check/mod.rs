@@ -37,6 +37,7 @@ pub use strings::suggest;
 use crate::ast::File;
 use crate::diagnostics::Diagnostic;
 use items::Sink;
+use paths::ParsedPaths;
 
 /// Check a policy file on its own: every item, abstractions defined once, exactly one
 /// policy. Abstractions are not resolved and strings with variables are checked only for
@@ -49,11 +50,13 @@ use items::Sink;
 /// ```
 pub fn check_file(name: &str, text: &str, file: &File) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    check_local(name, text, file, false, &mut out);
+    let mut paths = ParsedPaths::default();
+    check_local(name, text, file, false, &mut paths, &mut out);
     let mut sink = Sink {
         file: name,
         text,
         out: &mut out,
+        paths: &mut paths,
     };
     items::check_policy_count(&mut sink, &file.items);
     out
@@ -65,12 +68,14 @@ pub(crate) fn check_local(
     text: &str,
     file: &File,
     partial: bool,
+    paths: &mut ParsedPaths,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut sink = Sink {
         file: name,
         text,
         out,
+        paths,
     };
     for item in &file.items {
         items::check_item(&mut sink, item, partial);

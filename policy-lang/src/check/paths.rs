@@ -3,20 +3,33 @@
 use super::strings::{LitMap, Piece, Substituted};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::glob::{Glob, GlobError, GlobErrorKind};
+use crate::hash::FastMap;
 use crate::ir::text::one_line;
 use crate::rights::Rights;
 use crate::span::{Span, Spanned};
+use std::cell::OnceCell;
 use std::ops::Range;
 
 /// A substitution: the pieces of the literal, the result, and the values used.
 pub(crate) type Subst<'a> = (&'a [Piece], &'a Substituted, Vec<(String, String)>);
 
+/// File rules' paths parsed during one load, by text: the item checks parse every path
+/// without variables, and lowering takes the same glob from here instead of parsing the
+/// path again (rules with the same path then also share one automaton).
+#[derive(Debug, Default)]
+pub(crate) struct ParsedPaths(FastMap<String, (Glob, bool)>);
+
 /// A string literal being validated: where it is, and how its text was produced.
 pub(crate) struct PathSite<'a> {
     /// The file the literal is in.
     pub(crate) file: &'a str,
-    /// The map from decoded offsets to source spans.
-    pub(crate) lit: LitMap,
+    /// The file's text.
+    pub(crate) source: &'a str,
+    /// Where the literal is in it.
+    pub(crate) at: Span,
+    /// The map from decoded offsets to source spans, built when a problem is reported
+    /// (most paths have none).
+    pub(crate) lit: OnceCell<LitMap>,
     /// The literal as written (decoded).
     pub(crate) written: &'a str,
     /// With variables: the pieces, the substitution and the values used.
@@ -25,10 +38,12 @@ pub(crate) struct PathSite<'a> {
 
 impl<'a> PathSite<'a> {
     /// A literal without variables.
-    pub(crate) fn plain(file: &'a str, text: &str, s: &'a Spanned<String>) -> PathSite<'a> {
+    pub(crate) fn plain(file: &'a str, text: &'a str, s: &'a Spanned<String>) -> PathSite<'a> {
         PathSite {
             file,
-            lit: LitMap::new(text, s.span, &s.node),
+            source: text,
+            at: s.span,
+            lit: OnceCell::new(),
             written: &s.node,
             subst: None,
         }
@@ -43,9 +58,12 @@ impl<'a> PathSite<'a> {
 
     /// The source span of a byte range of [`PathSite::path`].
     pub(crate) fn span(&self, r: Range<usize>) -> Span {
+        let lit = self
+            .lit
+            .get_or_init(|| LitMap::new(self.source, self.at, self.written));
         match &self.subst {
-            Some((_, sub, _)) => self.lit.span(sub.source_range(r)),
-            None => self.lit.span(r),
+            Some((_, sub, _)) => lit.span(sub.source_range(r)),
+            None => lit.span(r),
         }
     }
 
@@ -89,9 +107,16 @@ impl<'a> PathSite<'a> {
     pub(crate) fn rule_path(
         &self,
         rights: Rights,
+        parsed: &mut ParsedPaths,
         out: &mut Vec<Diagnostic>,
     ) -> Option<(Glob, bool)> {
-        match Glob::parse_path(self.path()) {
+        let path = match parsed.0.get(self.path()) {
+            Some(known) => Ok(known.clone()),
+            None => Glob::parse_path(self.path()).inspect(|ok| {
+                parsed.0.insert(self.path().to_string(), ok.clone());
+            }),
+        };
+        match path {
             Ok((_, true)) if !rights.is_subset(Rights::ON_DIRECTORIES) => {
                 let len = self.path().len();
                 let bad = crate::ir::text::rights_words(rights.difference(Rights::ON_DIRECTORIES));

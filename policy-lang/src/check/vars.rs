@@ -2,7 +2,7 @@
 //! substitution into strings, with validation of the result.
 
 use super::items::{unsafe_set_value_char, unsafe_value_char, unsafe_value_help};
-use super::paths::PathSite;
+use super::paths::{ParsedPaths, PathSite};
 use super::resolve::{Node, Resolution, Workspace};
 use super::strings::{has_refs, is_var_name, pieces, substitute, suggest, LitMap, Piece};
 use crate::ast::StmtKind;
@@ -11,6 +11,7 @@ use crate::glob::Glob;
 use crate::ir::text::one_line;
 use crate::rights::Rights;
 use crate::span::{Span, Spanned};
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A variable's value, or a marker that its value was reported as unsafe.
@@ -70,17 +71,24 @@ fn builtin_fixed(file: &str, span: Option<Span>, name: &str) -> Diagnostic {
 pub(crate) struct Env {
     defs: BTreeMap<String, VarDef>,
     used: BTreeSet<String>,
+    /// The file rules' paths parsed by the item checks, and those parsed here.
+    paths: ParsedPaths,
 }
 
 impl Env {
-    /// Declarations of the expanded items (in expansion order), then supplied values.
+    /// Declarations of the expanded items (in expansion order), then supplied values;
+    /// `paths` are the file rules' paths the item checks parsed.
     pub(crate) fn build(
         ws: &Workspace,
         res: &Resolution,
         supplied: &BTreeMap<String, String>,
+        paths: ParsedPaths,
         out: &mut Vec<Diagnostic>,
     ) -> Env {
-        let mut env = Env::default();
+        let mut env = Env {
+            paths,
+            ..Env::default()
+        };
         for &(name, value, overridable) in BUILTINS {
             env.defs.insert(
                 name.to_string(),
@@ -243,7 +251,12 @@ impl Env {
         rights: Rights,
         out: &mut Vec<Diagnostic>,
     ) -> Option<(Glob, bool)> {
-        self.expand(ws, unit, s, out, |site, out| site.rule_path(rights, out))
+        let mut paths = std::mem::take(&mut self.paths);
+        let found = self.expand(ws, unit, s, out, |site, out| {
+            site.rule_path(rights, &mut paths, out)
+        });
+        self.paths = paths;
+        found
     }
 
     /// Like [`Env::glob`], validating the path as the attached executable.
@@ -263,7 +276,7 @@ impl Env {
         unit: usize,
         s: &Spanned<String>,
         out: &mut Vec<Diagnostic>,
-        validate: impl Fn(&PathSite<'_>, &mut Vec<Diagnostic>) -> Option<T>,
+        validate: impl FnOnce(&PathSite<'_>, &mut Vec<Diagnostic>) -> Option<T>,
     ) -> Option<T> {
         let u = ws.unit(unit)?;
         if !has_refs(&s.node) {
@@ -276,7 +289,9 @@ impl Env {
         });
         let site = PathSite {
             file: &u.name,
-            lit: LitMap::new(&u.text, s.span, &s.node),
+            source: &u.text,
+            at: s.span,
+            lit: OnceCell::new(),
             written: &s.node,
             subst: Some((&ps, &sub, values.clone())),
         };

@@ -112,6 +112,7 @@ pub mod class;
 mod nfa;
 mod parse;
 mod set;
+mod wild;
 
 pub use algebra::{MAX_PRODUCT_STATES, MAX_SEARCH_WORK};
 pub use set::region;
@@ -144,6 +145,9 @@ struct Compiled {
     /// parse time was most of the front end's time.
     nfa: OnceLock<nfa::Nfa>,
 }
+
+/// Most brace expansions of a glob matched one by one, without its automaton.
+const FEW_EXPANSIONS: u64 = 16;
 
 /// Globs up to this length get their automaton on first use; longer ones at parse time,
 /// where a glob too complex to build is refused. Below it the build cannot fail: the
@@ -321,7 +325,30 @@ impl Glob {
             // as a string without building its automaton.
             return path == self.text;
         }
-        is_valid_path(path) && self.nfa().accepts(path)
+        if !is_valid_path(path) {
+            return false;
+        }
+        self.matches_without_automaton(path)
+            .unwrap_or_else(|| self.nfa().accepts(path))
+    }
+
+    /// [`Glob::matches`] on a valid path for a glob without classes and with at most
+    /// [`FEW_EXPANSIONS`] brace expansions, each matched as literals and wildcards
+    /// (see [`wild`]); `None` for other globs.
+    fn matches_without_automaton(&self, path: &str) -> Option<bool> {
+        if let Some(m) = wild::matches(&self.text, path) {
+            return Some(m);
+        }
+        if self.text.contains('[')
+            || parse::expansion_count(&self.compiled.seq, &self.text) > FEW_EXPANSIONS
+        {
+            return None;
+        }
+        let mut found = false;
+        for e in self.expansions() {
+            found |= wild::matches(&e, path)?;
+        }
+        Some(found)
     }
 
     /// False only when no path of the glob lies below the directory `dir` (a valid
@@ -485,6 +512,42 @@ impl<'de> Deserialize<'de> for Glob {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    proptest::proptest! {
+        /// Matching without the automaton (globs of literals, `*`, `**` and `?`, and few
+        /// brace expansions of them) agrees with the automaton on every valid path.
+        #[test]
+        fn matching_without_the_automaton_agrees_with_it(
+            text in "/[a./é*?{},]{0,12}",
+            paths in proptest::collection::vec("/[a./éx]{0,8}", 1..8),
+        ) {
+            let Ok(g) = Glob::parse(&text) else {
+                return Ok(());
+            };
+            let braces = text.contains(['{', '}']);
+            for path in paths.iter().chain(g.expansions().iter()).filter(|p| is_valid_path(p)) {
+                let fast = g.matches_without_automaton(path);
+                proptest::prop_assert!(braces || fast.is_some(), "{}", text);
+                proptest::prop_assert!(
+                    fast.is_none_or(|m| m == g.nfa().accepts(path)),
+                    "{} against {}", text, path
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn wildcard_matching_declines_braces_classes_and_long_globs() {
+        assert_eq!(wild::matches("/a/{b,c}", "/a/b"), None);
+        assert_eq!(wild::matches("/a/[bc]", "/a/b"), None);
+        let long = format!("/{}", "a?".repeat(100));
+        assert_eq!(wild::matches(&long, &long), None);
+        // A literal head that differs decides without the tokens.
+        assert_eq!(wild::matches(&long, "/b"), Some(false));
+        assert_eq!(wild::matches("/a/*", "/b/c"), Some(false));
+        assert_eq!(wild::matches("/a/**/b", "/a/x/y/b"), Some(true));
+        assert_eq!(wild::matches("/a/*", "/a/x/y"), Some(false));
+    }
 
     /// Globs the automaton is built lazily for never fail to build: the worst shapes for
     /// ε-removal (many empty alternatives joined at one state, star loops, nested groups,

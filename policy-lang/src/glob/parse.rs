@@ -52,6 +52,38 @@ pub(super) fn is_control(c: char) -> bool {
 
 /// Parse `text` into its brace tree and check every expansion.
 pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
+    match plain(text) {
+        Some(seq) => Ok(seq),
+        None => parse_expanded(text),
+    }
+}
+
+/// The brace tree of a glob without braces, classes or control characters that passes
+/// every check, found without materialising its one expansion (most globs of a policy
+/// have this shape); `None` for any other text, which [`parse_expanded`] decides and
+/// reports on.
+fn plain(text: &str) -> Option<Vec<Node>> {
+    let bytes = text.as_bytes();
+    // Control characters are ASCII: no byte of a longer UTF-8 character is below 0x80.
+    let other = |b: &u8| *b < 0x20 || *b == 0x7f || matches!(b, b'{' | b'}' | b'[');
+    if bytes.first() != Some(&b'/') || bytes.iter().any(other) || text.contains("***") {
+        return None;
+    }
+    let components_ok = text.len() == 1
+        || text
+            .get(1..)?
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+    components_ok.then(|| {
+        vec![Node::Text {
+            start: 0,
+            end: text.len(),
+        }]
+    })
+}
+
+/// [`parse`] by the brace tree and every expansion.
+fn parse_expanded(text: &str) -> Result<Vec<Node>, GlobError> {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_control(c)) {
         return Err(err(GlobErrorKind::Control, i, i + c.len_utf8()));
     }
@@ -90,6 +122,16 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
 /// [`GlobErrorKind::MixedDirForm`] when some expansions end with `/` and others do not,
 /// or when the slashes cannot be removed from the text alone (`/a/{,b/}`).
 pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
+    // Every expansion ends with the text's last character unless the text ends with a
+    // brace group: no `/` or `}` at the end, no trailing `/` anywhere.
+    if !text.ends_with(['/', '}']) {
+        return Ok(None);
+    }
+    dir_form_expanded(text)
+}
+
+/// [`dir_form`] by the brace tree and every expansion.
+fn dir_form_expanded(text: &str) -> Result<Option<String>, GlobError> {
     if text.chars().any(is_control) {
         return Ok(None);
     }
@@ -271,30 +313,33 @@ fn expand(seq: &[Node], text: &str) -> Vec<Expansion> {
     for node in seq {
         match node {
             Node::Text { start, end } => {
-                let run: Vec<(char, usize)> = run_text(text, *start, *end)
-                    .char_indices()
-                    .map(|(i, c)| (c, start + i))
-                    .collect();
+                let run = run_text(text, *start, *end);
                 for e in &mut out {
-                    e.extend_from_slice(&run);
+                    e.reserve(run.len());
+                    e.extend(run.char_indices().map(|(i, c)| (c, start + i)));
                 }
             }
             Node::Alt(alts) => {
                 let tails: Vec<Expansion> = alts.iter().flat_map(|a| expand(a, text)).collect();
-                out = out
-                    .iter()
-                    .flat_map(|head| {
-                        tails.iter().map(move |tail| {
-                            let mut e = head.clone();
-                            e.extend_from_slice(tail);
-                            e
-                        })
-                    })
-                    .collect();
+                let mut next = Vec::with_capacity(out.len() * tails.len());
+                for head in &out {
+                    for tail in &tails {
+                        let mut e = Vec::with_capacity(head.len() + tail.len());
+                        e.extend_from_slice(head);
+                        e.extend_from_slice(tail);
+                        next.push(e);
+                    }
+                }
+                out = next;
             }
         }
     }
     out
+}
+
+/// The number of brace expansions (saturating).
+pub(super) fn expansion_count(seq: &[Node], text: &str) -> u64 {
+    stats(seq, text).0
 }
 
 /// The brace expansions as strings.
@@ -371,9 +416,9 @@ fn check_path_form(exp: &[(char, usize)], text: &str, in_class: &[bool]) -> Resu
                     span(first).0.min(span(last).0),
                     span(first).1.max(span(last).1),
                 );
-                let kind = match comp.iter().map(|&(c, _)| c).collect::<String>().as_str() {
-                    "." => Some(GlobErrorKind::Dot),
-                    ".." => Some(GlobErrorKind::DotDot),
+                let kind = match comp {
+                    [('.', _)] => Some(GlobErrorKind::Dot),
+                    [('.', _), ('.', _)] => Some(GlobErrorKind::DotDot),
                     _ => None,
                 };
                 if let Some(kind) = kind {
@@ -436,4 +481,38 @@ pub(super) fn tokens(run: &str) -> Vec<Token> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    proptest::proptest! {
+        /// The shortcuts for globs without braces and classes answer as the full parse
+        /// by expansions does (errors included, which the shortcut leaves to it).
+        #[test]
+        fn plain_globs_parse_as_their_expansion(text in "/?[a./é*{},\\[\\]^+\u{1}]{0,10}/?") {
+            if let Some(seq) = plain(&text) {
+                let full = parse_expanded(&text);
+                proptest::prop_assert!(full.is_ok(), "{text}: {full:?}");
+                proptest::prop_assert_eq!(format!("{seq:?}"), format!("{:?}", full.unwrap()));
+            }
+            if !text.ends_with(['/', '}']) {
+                proptest::prop_assert_eq!(dir_form_expanded(&text), Ok(None), "{}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_globs_take_the_shortcut() {
+        for text in ["/", "/a/**", "/a/*.b?", "/a/b,c]+", "/é/x"] {
+            assert!(plain(text).is_some(), "{text}");
+        }
+        for text in [
+            "/a/{b,c}", "/a/[b]", "a/b", "/a//b", "/a/./b", "/a/..", "/a/***", "/a/",
+        ] {
+            assert!(plain(text).is_none(), "{text}");
+        }
+    }
 }

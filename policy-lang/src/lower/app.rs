@@ -13,6 +13,7 @@ use crate::ast::{Item, StmtKind};
 use crate::atom::Atom;
 use crate::check::app::{self, Bound, Found};
 use crate::check::items::Sink;
+use crate::check::paths::ParsedPaths;
 use crate::check::resolve::Workspace;
 use crate::check::vars::Env;
 use crate::diagnostics::{Code, Diagnostic};
@@ -120,6 +121,7 @@ pub(super) fn plugs(cx: &AppCtx<'_>, env: &mut Env, out: &mut Vec<Diagnostic>) -
                 file: &unit.name,
                 text: &unit.text,
                 out,
+                paths: &mut ParsedPaths::default(),
             };
             app::check_framework(&mut sink, item);
         }

@@ -13,6 +13,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::hash::FastMap;
 use crate::ir::text::one_line;
 use crate::ir::Effect;
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
 #[cfg(test)]
@@ -118,25 +119,42 @@ fn sample_path(text: &str) -> String {
     out
 }
 
-/// A path of `a`'s glob, when it is a file rule and the sample is in it.
-fn witness(a: &Subject) -> Option<String> {
-    match a {
-        Subject::File { glob, .. } => {
-            let w = sample_path(glob.as_str());
-            glob.matches(&w).then_some(w)
+/// A path of a rule's glob, when it is a file rule and the sample is in it: found on
+/// first use, since most rules have no candidate that gets as far as needing it.
+pub(super) struct Witness<'a> {
+    subject: &'a Subject,
+    path: OnceCell<Option<String>>,
+}
+
+impl<'a> Witness<'a> {
+    pub(super) fn of(subject: &'a Subject) -> Witness<'a> {
+        Witness {
+            subject,
+            path: OnceCell::new(),
         }
-        _ => None,
+    }
+
+    fn get(&self) -> Option<&str> {
+        self.path
+            .get_or_init(|| match self.subject {
+                Subject::File { glob, .. } => {
+                    let w = sample_path(glob.as_str());
+                    glob.matches(&w).then_some(w)
+                }
+                _ => None,
+            })
+            .as_deref()
     }
 }
 
 /// True when everything `a` covers, `b` covers (same effect assumed). `ends` are the
-/// globs' literal ends for file rules; `witness` is a path of `a`, if known: when `b`
-/// does not match it, `a ⊄ b` without the glob algebra.
+/// globs' literal ends for file rules; `witness` is a path of `a`, if one is found: when
+/// `b` does not match it, `a ⊄ b` without the glob algebra.
 fn covered_by(
     a: &Subject,
     b: &Subject,
     ends: Option<(GlobEnds<'_>, GlobEnds<'_>)>,
-    witness: Option<&str>,
+    witness: &Witness<'_>,
 ) -> bool {
     match (a, b) {
         (
@@ -157,7 +175,7 @@ fn covered_by(
                 && ma == mb
                 && ra.is_subset(*rb)
                 && ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
-                && witness.is_none_or(|w| gb.matches(w))
+                && witness.get().is_none_or(|w| gb.matches(w))
                 && ga.is_subset(gb)
         }
         (
@@ -203,8 +221,9 @@ fn covered_by(
     }
 }
 
-/// True when some request matches both.
-fn overlaps(a: &Subject, b: &Subject) -> bool {
+/// True when some request matches both. `witness` is a path of `a`, if one is found: when
+/// `b` matches it, they overlap without the glob algebra.
+fn overlaps(a: &Subject, b: &Subject, witness: &Witness<'_>) -> bool {
     match (a, b) {
         (
             Subject::File {
@@ -217,7 +236,10 @@ fn overlaps(a: &Subject, b: &Subject) -> bool {
                 rights: rb,
                 ..
             },
-        ) => !ra.intersection(*rb).is_empty() && ga.intersects(gb),
+        ) => {
+            !ra.intersection(*rb).is_empty()
+                && (witness.get().is_some_and(|w| gb.matches(w)) || ga.intersects(gb))
+        }
         (
             Subject::Net {
                 op: oa,

@@ -4,7 +4,7 @@
 
 use super::{
     covered_by, deny_matches_nothing, duplicate, duplicate_of, overlaps, same_rules, shadowed,
-    unused_variables, witness, OWN,
+    unused_variables, Witness, OWN,
 };
 use crate::atom::{exec_rules, Atom, GlobEnds, Subject};
 use crate::check::resolve::{Resolution, Workspace};
@@ -59,7 +59,7 @@ pub(crate) fn lint(
                 out.push(duplicate(file, a, b));
             }
         } else {
-            let witness = witness(&a.subject);
+            let witness = Witness::of(&a.subject);
             let broader = buckets
                 .get(&(a.effect, kind(&a.subject)))
                 .into_iter()
@@ -68,14 +68,14 @@ pub(crate) fn lint(
                 .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
                 .find(|(j, b)| {
                     let ends = end_of(i).zip(end_of(*j));
-                    b.subject != a.subject
-                        && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
+                    b.subject != a.subject && covered_by(&a.subject, &b.subject, ends, &witness)
                 })
                 .map(|(_, b)| b);
             if let Some(b) = broader.filter(|b| a.quals_covered_by(b)) {
                 out.push(shadowed(file, a, b));
             }
         }
+        let witness = Witness::of(&a.subject);
         let overlapping_allow = || {
             buckets
                 .get(&(Effect::Allow, kind(&a.subject)))
@@ -85,7 +85,7 @@ pub(crate) fn lint(
                 .any(|(j, b)| {
                     let ends = end_of(i).zip(end_of(j));
                     ends.is_none_or(|(ea, eb)| ea.may_overlap(&eb))
-                        && overlaps(&a.subject, &b.subject)
+                        && overlaps(&a.subject, &b.subject, &witness)
                 })
         };
         if a.effect == Effect::Deny && !overlapping_allow() {

@@ -19,7 +19,7 @@
 //! Each search is near-linear in the number of rules plus the number of candidate pairs
 //! it decides.
 
-use super::{covered_by, overlaps, signals_subset, witness, OWN};
+use super::{covered_by, overlaps, signals_subset, Witness, OWN};
 use crate::atom::{Atom, GlobEnds, Subject};
 use crate::check::prefix_index::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
@@ -127,7 +127,7 @@ impl<'a> Search<'a> {
             Subject::File { .. } => {
                 let own = self.end(i)?;
                 let index = self.files.get(slot(a.effect))?;
-                let witness = witness(&a.subject);
+                let witness = Witness::of(&a.subject);
                 index.related(own.prefix()).into_iter().find(|&j| {
                     let Some(b) = self.atoms.get(j) else {
                         return false;
@@ -135,7 +135,7 @@ impl<'a> Search<'a> {
                     let ends = self.end(j).map(|e| (own, e));
                     j != i
                         && b.subject != a.subject
-                        && covered_by(&a.subject, &b.subject, ends, witness.as_deref())
+                        && covered_by(&a.subject, &b.subject, ends, &witness)
                 })
             }
             // Only the same capability covers a capability rule: the same rule.
@@ -155,10 +155,11 @@ impl<'a> Search<'a> {
                 else {
                     return false;
                 };
+                let witness = Witness::of(&a.subject);
                 index.related(own.prefix()).into_iter().any(|j| {
                     self.atoms.get(j).is_some_and(|b| {
                         self.end(j).is_none_or(|e| own.may_overlap(&e))
-                            && overlaps(&a.subject, &b.subject)
+                            && overlaps(&a.subject, &b.subject, &witness)
                     })
                 })
             }
@@ -184,10 +185,10 @@ impl<'a> Search<'a> {
                         || u.every
                         || signals.iter().any(|s| u.union.contains(s.as_str())))
             }),
-            Subject::Ptrace { .. } => self
-                .atoms
-                .iter()
-                .any(|b| b.effect == Effect::Allow && overlaps(&a.subject, &b.subject)),
+            Subject::Ptrace { .. } => self.atoms.iter().any(|b| {
+                b.effect == Effect::Allow
+                    && overlaps(&a.subject, &b.subject, &Witness::of(&a.subject))
+            }),
         }
     }
 }

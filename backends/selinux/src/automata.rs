@@ -12,6 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 mod search;
+pub(crate) use search::Visit;
 
 /// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
 /// states: short slices of small integers, hashed millions of times per compilation.
@@ -301,7 +302,8 @@ struct Dfa {
     machine: Machine,
     /// The NFA states of each DFA state, shared with `index`.
     sets: Vec<Rc<[StateId]>>,
-    index: HashMap<(bool, Rc<[StateId]>), u32, FxBuild>,
+    /// Non-initial and initial (`^` allowed) states, by their NFA states.
+    index: [HashMap<Rc<[StateId]>, u32, FxBuild>; 2],
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
     /// Per DFA state, once it has been stepped: its partition of the classes (`pids`,
@@ -640,11 +642,16 @@ impl Engine {
     }
 
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
-        let key = (initial, Rc::<[StateId]>::from(set));
-        if let Some(&id) = self.dfas.get(m).and_then(|d| d.index.get(&key)) {
+        let which = usize::from(initial);
+        if let Some(&id) = self
+            .dfas
+            .get(m)
+            .and_then(|d| d.index.get(which)?.get(set.as_slice()))
+        {
             return id;
         }
-        let end = self.closure(&key.1, initial, true);
+        let key = Rc::<[StateId]>::from(set);
+        let end = self.closure(&key, initial, true);
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };
@@ -656,12 +663,14 @@ impl Engine {
         acc.dedup();
         let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         let track = d.machine.track_universal;
-        d.sets.push(key.1.clone());
+        d.sets.push(key.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
         d.pids.push(0);
-        let states = key.1.clone();
-        d.index.insert(key, id);
+        let states = key.clone();
+        if let Some(index) = d.index.get_mut(which) {
+            index.insert(key, id);
+        }
         let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
         if let Some(d) = self.dfas.get_mut(m) {
             d.universal.push(universal);
@@ -833,6 +842,52 @@ impl Engine {
                         }
                     }
                 }
+            }
+        }
+        self.step_slow(m, s, c)
+    }
+
+    /// Where the targets of DFA state `s` are (its partition, and the offset of its
+    /// targets), computing its partition when it has none yet: what
+    /// [`Engine::step_row`] reads, looked up once for every class of a state.
+    pub(crate) fn row(&mut self, m: MachineId, s: u32) -> (u32, u32) {
+        let get = |e: &Engine| {
+            let d = e.dfas.get(m)?;
+            Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?))
+        };
+        match get(self) {
+            Some((pid, off)) if off != NO_ROW => (pid, off),
+            _ => {
+                self.partition(m, s);
+                get(self).unwrap_or((0, NO_ROW))
+            }
+        }
+    }
+
+    /// [`Engine::step`] from the row of `s` ([`Engine::row`]).
+    #[inline]
+    pub(crate) fn step_row(
+        &mut self,
+        m: MachineId,
+        s: u32,
+        (pid, off): (u32, u32),
+        c: usize,
+    ) -> u32 {
+        if off != NO_ROW {
+            let part = self
+                .partitions
+                .get(pid as usize)
+                .and_then(|p| p.get(c))
+                .copied()
+                .unwrap_or(0);
+            let t = self
+                .dfas
+                .get(m)
+                .and_then(|d| d.targets.get(off as usize + usize::from(part)))
+                .copied()
+                .unwrap_or(UNKNOWN);
+            if t != UNKNOWN {
+                return t;
             }
         }
         self.step_slow(m, s, c)

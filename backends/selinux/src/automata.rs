@@ -352,6 +352,9 @@ pub(crate) struct Engine {
     /// The partitions of the classes DFA states have (class → part), interned.
     partitions: Vec<Box<[u8]>>,
     partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
+    /// For the partitions of the states of a product state: the first class of each
+    /// group of classes in the same part of every partition ([`Engine::first_classes`]).
+    firsts: HashMap<Box<[u32]>, Rc<[usize]>, FxBuild>,
     /// The distinct class sets of the transitions (the same few recur), and the index
     /// of each byte set's.
     csets: Vec<ClassSet>,
@@ -438,7 +441,9 @@ fn cls(class_of: &[u8; 256], b: u8) -> u8 {
     class_of.get(usize::from(b)).copied().unwrap_or(0)
 }
 
-/// The auxiliary step of a search: `(engine, before, after, aux, class) -> aux`.
+/// The auxiliary step of a search: `(engine, before, after, aux, class) -> aux`. It may
+/// depend on the class only through whether it is the class of `/` (the search steps one
+/// class of each group the machines treat alike, [`Engine::first_classes`]).
 pub(crate) type AuxStep<'a> = dyn Fn(&Engine, &[u32], &[u32], u32, usize) -> u32 + 'a;
 
 /// A machine id in the engine.
@@ -517,6 +522,7 @@ impl Engine {
             csets: Vec::new(),
             partitions: Vec::new(),
             partition_ids: HashMap::default(),
+            firsts: HashMap::default(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
@@ -862,6 +868,45 @@ impl Engine {
                 get(self).unwrap_or((0, NO_ROW))
             }
         }
+    }
+
+    /// The classes a product state of these rows ([`Engine::row`]) can lead to distinct
+    /// product states by, in order: the first class of each group of classes that are
+    /// in the same part of every row's partition, `/` in a group of its own (a search's
+    /// auxiliary value changes on `/` alone). Every class of a group leads every machine
+    /// to the same state as the first one. All classes when a row has no partition.
+    pub(crate) fn first_classes(&mut self, rows: &[(u32, u32)]) -> Rc<[usize]> {
+        let nclasses = self.nclasses();
+        if rows.iter().any(|&(_, off)| off == NO_ROW) {
+            return (0..nclasses).collect();
+        }
+        let pids: Box<[u32]> = rows.iter().map(|&(pid, _)| pid).collect();
+        if let Some(firsts) = self.firsts.get(&pids) {
+            return firsts.clone();
+        }
+        let slash = self.class_of(b'/');
+        let mut groups: Vec<Vec<u8>> = Vec::new();
+        let mut firsts: Vec<usize> = Vec::new();
+        for c in 0..nclasses {
+            let mut key: Vec<u8> = pids
+                .iter()
+                .map(|&pid| {
+                    self.partitions
+                        .get(pid as usize)
+                        .and_then(|p| p.get(c))
+                        .copied()
+                        .unwrap_or(0)
+                })
+                .collect();
+            key.push(u8::from(c == slash));
+            if !groups.contains(&key) {
+                groups.push(key);
+                firsts.push(c);
+            }
+        }
+        let firsts: Rc<[usize]> = firsts.into();
+        self.firsts.insert(pids, firsts.clone());
+        firsts
     }
 
     /// [`Engine::step`] from the row of `s` ([`Engine::row`]).

@@ -148,7 +148,6 @@ impl Engine {
             Visit::Go => {}
         }
         let mut queue = VecDeque::from([0usize]);
-        let nclasses = self.nclasses();
         let mut before: Vec<u32> = Vec::with_capacity(width);
         let mut after: Vec<u32> = Vec::with_capacity(width);
         // the product states the classes of the state being expanded led to so far
@@ -167,9 +166,13 @@ impl Engine {
             }
             // the classes a state treats alike lead to the same few product states: a
             // class leading to one an earlier class led to has the same outcome (dead,
-            // or reached by then), so it is skipped at once
+            // or reached by then), so it is skipped at once; the classes in the same
+            // part for every machine (and both `/` or both not, for the auxiliary
+            // value) lead to the same product state as the first of them, so only the
+            // first of each such group is stepped
+            let firsts = self.first_classes(&rows);
             tried.clear();
-            for c in 0..nclasses {
+            for &c in firsts.iter() {
                 after.clear();
                 for ((&m, &st), &row) in machines.iter().zip(states).zip(&rows) {
                     let next = self.step_row(m, st, row, c);

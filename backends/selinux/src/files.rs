@@ -46,6 +46,9 @@ struct Ctx<'a> {
     /// [`Ctx::union_for`] of each right, effect and object kind asked already: it is
     /// asked once per rule, and building it reads every rule (10,000 rules took minutes).
     unions: Vec<((Right, Effect, bool), Option<usize>)>,
+    /// [`Ctx::kernel_types`] of each class and permissions asked since the last grant:
+    /// the deny rules ask it for each of their rights.
+    kernel: BTreeMap<(FileClass, Vec<&'static str>), BTreeSet<Label>>,
 }
 
 impl Ctx<'_> {
@@ -72,6 +75,7 @@ impl Ctx<'_> {
             .entry(who)
             .or_default()
             .extend(perms.iter().copied());
+        self.kernel.clear();
     }
 
     /// The union of the globs of the rules of `effect` that hold `r` and apply to
@@ -99,15 +103,22 @@ impl Ctx<'_> {
     }
 
     /// Types (as label codes) whose grants on `class` hold all of `perms`.
-    fn kernel_types(&self, class: FileClass, perms: &[&str]) -> BTreeSet<Label> {
-        self.granted
+    fn kernel_types(&mut self, class: FileClass, perms: &[&'static str]) -> BTreeSet<Label> {
+        let key = (class, perms.to_vec());
+        if let Some(known) = self.kernel.get(&key) {
+            return known.clone();
+        }
+        let found: BTreeSet<Label> = self
+            .granted
             .iter()
             .filter(|((_, c), _)| *c == class)
             .filter(|(_, by)| {
                 !perms.is_empty() && perms.iter().all(|p| by.values().any(|ps| ps.contains(p)))
             })
             .filter_map(|((t, _), _)| self.lab.type_label(t))
-            .collect()
+            .collect();
+        self.kernel.insert(key, found.clone());
+        found
     }
 
     /// The grants that make `perms` hold on (`ty`, `class`): those of right `r` when
@@ -222,6 +233,7 @@ pub(crate) fn lower(
         fc_given: fc.is_some(),
         unresolved: Vec::new(),
         unions: Vec::new(),
+        kernel: BTreeMap::new(),
     };
 
     if attach.is_some() {
@@ -736,7 +748,7 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
 
 /// Directory types on which the grants allow `r`'s parent permissions (and, for create,
 /// creating an object of class `c`, which takes the directory's type).
-fn parent_kernel_types(cx: &Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
+fn parent_kernel_types(cx: &mut Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
     let dirs = cx.kernel_types(FileClass::Dir, parent_perms(r));
     if r == Right::Create {
         let creatable = cx.kernel_types(c, &["create"]);

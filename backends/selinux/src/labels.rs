@@ -158,6 +158,8 @@ pub(crate) struct Labeller {
     engine: Engine,
     info: Info,
     types: Vec<String>,
+    /// The label code of each type name.
+    type_ids: HashMap<String, Label>,
     /// The labelling machine of every entry, once a query needed it.
     whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
@@ -300,6 +302,7 @@ impl Labeller {
             },
             whole: None,
             types,
+            type_ids,
             globs: gl,
             unions: HashMap::new(),
             res: entries.iter().map(|e| e.re.clone()).collect(),
@@ -496,11 +499,7 @@ impl Labeller {
 
     /// The label code of a type name, if some entry assigns it.
     pub(crate) fn type_label(&self, t: &str) -> Option<Label> {
-        self.types
-            .iter()
-            .position(|x| x == t)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(|i| i + TYPE0)
+        self.type_ids.get(t).copied()
     }
 
     /// The machine of a glob (registered at construction).

@@ -361,6 +361,10 @@ pub(crate) struct Engine {
     class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
     mark: Vec<u32>,
+    /// The work list and result of [`Engine::closure`], kept between calls: closures of
+    /// thousands of states otherwise grow them from empty each time.
+    stack: Vec<StateId>,
+    reached: Vec<StateId>,
     generation: u32,
     /// Maximum product states per search.
     pub(crate) budget: usize,
@@ -526,6 +530,8 @@ impl Engine {
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
+            stack: Vec::new(),
+            reached: Vec::new(),
             generation: 0,
             budget: 400_000,
             visited: 0,
@@ -628,8 +634,11 @@ impl Engine {
             self.generation = 1;
         }
         let gen = self.generation;
-        let mut out = Vec::new();
-        let mut stack: Vec<StateId> = seeds.to_vec();
+        let mut out = std::mem::take(&mut self.reached);
+        out.clear();
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.extend_from_slice(seeds);
         while let Some(s) = stack.pop() {
             match self.mark.get_mut(s as usize) {
                 Some(m) if *m != gen => *m = gen,
@@ -644,7 +653,10 @@ impl Engine {
             }
         }
         out.sort_unstable();
-        out
+        let set = out.clone();
+        self.reached = out;
+        self.stack = stack;
+        set
     }
 
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {

@@ -845,24 +845,12 @@ impl Engine {
     /// partition, computed the first time one of its classes is stepped.
     #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        if let Some(d) = self.dfas.get(m) {
-            if let (Some(&off), Some(&pid)) = (d.offs.get(s as usize), d.pids.get(s as usize)) {
-                if off != NO_ROW {
-                    let part = self
-                        .partitions
-                        .get(pid as usize)
-                        .and_then(|p| p.get(c))
-                        .copied()
-                        .unwrap_or(0);
-                    if let Some(&t) = d.targets.get(off as usize + usize::from(part)) {
-                        if t != UNKNOWN {
-                            return t;
-                        }
-                    }
-                }
-            }
-        }
-        self.step_slow(m, s, c)
+        let row = self
+            .dfas
+            .get(m)
+            .and_then(|d| Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?)))
+            .unwrap_or((0, NO_ROW));
+        self.step_row(m, s, row, c)
     }
 
     /// Where the targets of DFA state `s` are (its partition, and the offset of its
@@ -900,16 +888,7 @@ impl Engine {
         let mut groups: Vec<Vec<u8>> = Vec::new();
         let mut firsts: Vec<usize> = Vec::new();
         for c in 0..nclasses {
-            let mut key: Vec<u8> = pids
-                .iter()
-                .map(|&pid| {
-                    self.partitions
-                        .get(pid as usize)
-                        .and_then(|p| p.get(c))
-                        .copied()
-                        .unwrap_or(0)
-                })
-                .collect();
+            let mut key: Vec<u8> = pids.iter().map(|&pid| self.part(pid, c)).collect();
             key.push(u8::from(c == slash));
             if !groups.contains(&key) {
                 groups.push(key);
@@ -919,6 +898,15 @@ impl Engine {
         let firsts: Rc<[usize]> = firsts.into();
         self.firsts.insert(pids, firsts.clone());
         firsts
+    }
+
+    /// The part of class `c` in partition `pid`.
+    fn part(&self, pid: u32, c: usize) -> u8 {
+        self.partitions
+            .get(pid as usize)
+            .and_then(|p| p.get(c))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// [`Engine::step`] from the row of `s` ([`Engine::row`]).
@@ -931,12 +919,7 @@ impl Engine {
         c: usize,
     ) -> u32 {
         if off != NO_ROW {
-            let part = self
-                .partitions
-                .get(pid as usize)
-                .and_then(|p| p.get(c))
-                .copied()
-                .unwrap_or(0);
+            let part = self.part(pid, c);
             let t = self
                 .dfas
                 .get(m)
@@ -953,36 +936,19 @@ impl Engine {
     /// [`Engine::step`] when the target is not known yet.
     #[inline(never)]
     fn step_slow(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        // the target (or UNKNOWN) and its slot, once the state has its partition
-        let lookup = |e: &Engine| -> Option<(u32, usize)> {
-            let d = e.dfas.get(m)?;
-            let part = |pid: u32| {
-                e.partitions
-                    .get(pid as usize)
-                    .and_then(|p| p.get(c))
-                    .copied()
-            };
-            match (
-                d.offs.get(s as usize),
-                d.pids.get(s as usize).and_then(|&p| part(p)),
-            ) {
-                (Some(&off), Some(part)) if off != NO_ROW => {
-                    let slot = off as usize + usize::from(part);
-                    Some((d.targets.get(slot).copied().unwrap_or(UNKNOWN), slot))
-                }
-                _ => None,
-            }
-        };
-        let found = match lookup(self) {
-            Some(found) => Some(found),
-            None => {
-                self.partition(m, s);
-                lookup(self)
-            }
-        };
-        let Some((t, slot)) = found else {
+        // the target (or UNKNOWN) and its slot, the state's partition computed if needed
+        let (pid, off) = self.row(m, s);
+        if off == NO_ROW {
             return UNKNOWN;
-        };
+        }
+        let part = self.part(pid, c);
+        let slot = off as usize + usize::from(part);
+        let t = self
+            .dfas
+            .get(m)
+            .and_then(|d| d.targets.get(slot))
+            .copied()
+            .unwrap_or(UNKNOWN);
         if t != UNKNOWN {
             return t;
         }

@@ -634,15 +634,7 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 let core = core_perms(r, c);
                 let ks = cx.kernel_types(c, core);
                 // every type's first path at once; label by label past that search's budget
-                let q = Query {
-                    on: On::Path(c),
-                    labels: &ks,
-                    within: None,
-                    allow,
-                    deny,
-                    outside: true,
-                };
-                let at_once = cx.lab.witnesses(&q, Until::All);
+                let at_once = outside_at_once(cx, On::Path(c), &ks, (allow, deny));
                 // whether some parent grant lets a path through (asked once)
                 let mut parents_open: Option<bool> = None;
                 for l in ks {
@@ -652,13 +644,8 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                             cx.lab.type_name(l).unwrap_or("")
                         ))
                     };
-                    let w = match &at_once {
-                        Some(found) => found.get(&l).cloned(),
-                        None => cx
-                            .lab
-                            .witness(On::Path(c), &BTreeSet::from([l]), None, allow, deny, true)
-                            .map_err(|TooBig| too_big(cx))?,
-                    };
+                    let w = witness_of(cx, at_once.as_ref(), On::Path(c), l, (allow, deny))
+                        .map_err(|TooBig| too_big(cx))?;
                     let Some(w) = w else { continue };
                     if uses_parent(r) {
                         // the kernel also needs the parent's permissions: if no parent
@@ -718,23 +705,10 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 let allow = cx.union_for(r, Effect::Allow, dir);
                 let deny = cx.union_for(r, Effect::Deny, dir);
                 let ks = parent_kernel_types(cx, r, c);
-                let q = Query {
-                    on: On::Parent,
-                    labels: &ks,
-                    within: None,
-                    allow,
-                    deny,
-                    outside: true,
-                };
-                let at_once = cx.lab.witnesses(&q, Until::All);
+                let at_once = outside_at_once(cx, On::Parent, &ks, (allow, deny));
                 for l in ks {
-                    let w = match &at_once {
-                        Some(found) => found.get(&l).cloned(),
-                        None => cx
-                            .lab
-                            .witness(On::Parent, &BTreeSet::from([l]), None, allow, deny, true)
-                            .map_err(|TooBig| Error::TooComplex("parent directories".into()))?,
-                    };
+                    let w = witness_of(cx, at_once.as_ref(), On::Parent, l, (allow, deny))
+                        .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
                     if let Some(w) = w {
                         let t = cx.lab.type_name(l).unwrap_or("").to_string();
                         report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
@@ -744,6 +718,44 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// For each label of `labels` (its paths' own or their parents', `on`), a path outside
+/// `allow` or inside `deny`, in one search ([`Labeller::witnesses`]); `None` past its
+/// budget.
+fn outside_at_once(
+    cx: &mut Ctx<'_>,
+    on: On,
+    labels: &BTreeSet<Label>,
+    (allow, deny): (Option<usize>, Option<usize>),
+) -> Option<BTreeMap<Label, String>> {
+    let q = Query {
+        on,
+        labels,
+        within: None,
+        allow,
+        deny,
+        outside: true,
+    };
+    cx.lab.witnesses(&q, Until::All)
+}
+
+/// A path of label `l` (its own or its parent's, `on`) outside `allow` or inside `deny`:
+/// the one the search of all the labels found (`at_once`, when it stayed within its
+/// budget), else that of the label's own search.
+fn witness_of(
+    cx: &mut Ctx<'_>,
+    at_once: Option<&BTreeMap<Label, String>>,
+    on: On,
+    l: Label,
+    (allow, deny): (Option<usize>, Option<usize>),
+) -> Result<Option<String>, TooBig> {
+    match at_once {
+        Some(found) => Ok(found.get(&l).cloned()),
+        None => cx
+            .lab
+            .witness(on, &BTreeSet::from([l]), None, allow, deny, true),
+    }
 }
 
 /// Directory types on which the grants allow `r`'s parent permissions (and, for create,

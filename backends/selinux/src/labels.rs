@@ -928,20 +928,11 @@ impl Labeller {
         q: &Query<'_>,
         until: Until,
     ) -> Option<BTreeMap<Label, String>> {
-        let Query {
-            on,
-            labels,
-            within,
-            allow,
-            deny,
-            outside,
-        } = *q;
         let mut found = BTreeMap::new();
         let mut left: Vec<Label> = Vec::new();
-        for &l in labels {
-            let one = BTreeSet::from([l]);
-            let cand = if outside && within.is_none() {
-                self.candidate(on, &one, allow, deny)
+        for &l in q.labels {
+            let cand = if q.outside && q.within.is_none() {
+                self.candidate(q.on, &BTreeSet::from([l]), q.allow, q.deny)
             } else {
                 None
             };
@@ -960,12 +951,8 @@ impl Labeller {
             return Some(found);
         }
         let q = Query {
-            on,
             labels: &left,
-            within,
-            allow,
-            deny,
-            outside,
+            ..*q
         };
         let more = self.search_witnesses(&q, Some(until)).ok()?;
         found.extend(more);

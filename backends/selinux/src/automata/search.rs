@@ -48,8 +48,8 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
-        let starts = machines.iter().map(|&m| self.start(m)).collect();
-        self.search_from(machines, starts, aux0, aux_step, dead, accept)
+        self.search_keeping(machines, aux0, aux_step, dead, &mut stop_on(accept))
+            .0
     }
 
     /// [`Engine::search`] over the strings that start with `prefix`, from the product
@@ -99,14 +99,7 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
-        let mut visit = |e: &Engine, t: &[u32], aux: u32| {
-            if accept(e, t, aux) {
-                Visit::Stop
-            } else {
-                Visit::Go
-            }
-        };
-        self.explore(machines, starts, aux0, aux_step, dead, &mut visit)
+        self.explore(machines, starts, aux0, aux_step, dead, &mut stop_on(accept))
             .0
     }
 
@@ -207,6 +200,19 @@ impl Engine {
             }
         }
         (Found::Nothing, kept)
+    }
+}
+
+/// The visit of a search that stops at the first state `accept` accepts.
+fn stop_on<'a>(
+    accept: &'a mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+) -> impl FnMut(&Engine, &[u32], u32) -> Visit + 'a {
+    move |e: &Engine, t: &[u32], aux: u32| {
+        if accept(e, t, aux) {
+            Visit::Stop
+        } else {
+            Visit::Go
+        }
     }
 }
 

@@ -960,7 +960,7 @@ impl Labeller {
     }
 
     /// The search of [`Labeller::witness`] (`per_label` `None`: the first path of any
-    /// of the labels, under the first label) and of [`Labeller::witnesses`] (the first
+    /// of the labels, under its own label) and of [`Labeller::witnesses`] (the first
     /// path of each label, until the first label in order or all of them are found).
     fn search_witnesses(
         &mut self,

@@ -12,6 +12,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 mod search;
+pub(crate) use search::Visit;
 
 /// A fast non-cryptographic hash (the Firefox/rustc "Fx" hash) for the search's product
 /// states: short slices of small integers, hashed millions of times per compilation.
@@ -301,7 +302,8 @@ struct Dfa {
     machine: Machine,
     /// The NFA states of each DFA state, shared with `index`.
     sets: Vec<Rc<[StateId]>>,
-    index: HashMap<(bool, Rc<[StateId]>), u32, FxBuild>,
+    /// Non-initial and initial (`^` allowed) states, by their NFA states.
+    index: [HashMap<Rc<[StateId]>, u32, FxBuild>; 2],
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
     /// Per DFA state, once it has been stepped: its partition of the classes (`pids`,
@@ -350,12 +352,19 @@ pub(crate) struct Engine {
     /// The partitions of the classes DFA states have (class → part), interned.
     partitions: Vec<Box<[u8]>>,
     partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
+    /// For the partitions of the states of a product state: the first class of each
+    /// group of classes in the same part of every partition ([`Engine::first_classes`]).
+    firsts: HashMap<Box<[u32]>, Rc<[usize]>, FxBuild>,
     /// The distinct class sets of the transitions (the same few recur), and the index
     /// of each byte set's.
     csets: Vec<ClassSet>,
     class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
     mark: Vec<u32>,
+    /// The work list and result of [`Engine::closure`], kept between calls: closures of
+    /// thousands of states otherwise grow them from empty each time.
+    stack: Vec<StateId>,
+    reached: Vec<StateId>,
     generation: u32,
     /// Maximum product states per search.
     pub(crate) budget: usize,
@@ -436,7 +445,9 @@ fn cls(class_of: &[u8; 256], b: u8) -> u8 {
     class_of.get(usize::from(b)).copied().unwrap_or(0)
 }
 
-/// The auxiliary step of a search: `(engine, before, after, aux, class) -> aux`.
+/// The auxiliary step of a search: `(engine, before, after, aux, class) -> aux`. It may
+/// depend on the class only through whether it is the class of `/` (the search steps one
+/// class of each group the machines treat alike, [`Engine::first_classes`]).
 pub(crate) type AuxStep<'a> = dyn Fn(&Engine, &[u32], &[u32], u32, usize) -> u32 + 'a;
 
 /// A machine id in the engine.
@@ -515,9 +526,12 @@ impl Engine {
             csets: Vec::new(),
             partitions: Vec::new(),
             partition_ids: HashMap::default(),
+            firsts: HashMap::default(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
+            stack: Vec::new(),
+            reached: Vec::new(),
             generation: 0,
             budget: 400_000,
             visited: 0,
@@ -620,8 +634,11 @@ impl Engine {
             self.generation = 1;
         }
         let gen = self.generation;
-        let mut out = Vec::new();
-        let mut stack: Vec<StateId> = seeds.to_vec();
+        let mut out = std::mem::take(&mut self.reached);
+        out.clear();
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.extend_from_slice(seeds);
         while let Some(s) = stack.pop() {
             match self.mark.get_mut(s as usize) {
                 Some(m) if *m != gen => *m = gen,
@@ -636,15 +653,23 @@ impl Engine {
             }
         }
         out.sort_unstable();
-        out
+        let set = out.clone();
+        self.reached = out;
+        self.stack = stack;
+        set
     }
 
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
-        let key = (initial, Rc::<[StateId]>::from(set));
-        if let Some(&id) = self.dfas.get(m).and_then(|d| d.index.get(&key)) {
+        let which = usize::from(initial);
+        if let Some(&id) = self
+            .dfas
+            .get(m)
+            .and_then(|d| d.index.get(which)?.get(set.as_slice()))
+        {
             return id;
         }
-        let end = self.closure(&key.1, initial, true);
+        let key = Rc::<[StateId]>::from(set);
+        let end = self.closure(&key, initial, true);
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };
@@ -656,12 +681,14 @@ impl Engine {
         acc.dedup();
         let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         let track = d.machine.track_universal;
-        d.sets.push(key.1.clone());
+        d.sets.push(key.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
         d.pids.push(0);
-        let states = key.1.clone();
-        d.index.insert(key, id);
+        let states = key.clone();
+        if let Some(index) = d.index.get_mut(which) {
+            index.insert(key, id);
+        }
         let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
         if let Some(d) = self.dfas.get_mut(m) {
             d.universal.push(universal);
@@ -818,21 +845,89 @@ impl Engine {
     /// partition, computed the first time one of its classes is stepped.
     #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        if let Some(d) = self.dfas.get(m) {
-            if let (Some(&off), Some(&pid)) = (d.offs.get(s as usize), d.pids.get(s as usize)) {
-                if off != NO_ROW {
-                    let part = self
-                        .partitions
-                        .get(pid as usize)
-                        .and_then(|p| p.get(c))
-                        .copied()
-                        .unwrap_or(0);
-                    if let Some(&t) = d.targets.get(off as usize + usize::from(part)) {
-                        if t != UNKNOWN {
-                            return t;
-                        }
-                    }
-                }
+        let row = self
+            .dfas
+            .get(m)
+            .and_then(|d| Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?)))
+            .unwrap_or((0, NO_ROW));
+        self.step_row(m, s, row, c)
+    }
+
+    /// Where the targets of DFA state `s` are (its partition, and the offset of its
+    /// targets), computing its partition when it has none yet: what
+    /// [`Engine::step_row`] reads, looked up once for every class of a state.
+    pub(crate) fn row(&mut self, m: MachineId, s: u32) -> (u32, u32) {
+        let get = |e: &Engine| {
+            let d = e.dfas.get(m)?;
+            Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?))
+        };
+        match get(self) {
+            Some((pid, off)) if off != NO_ROW => (pid, off),
+            _ => {
+                self.partition(m, s);
+                get(self).unwrap_or((0, NO_ROW))
+            }
+        }
+    }
+
+    /// The classes a product state of these rows ([`Engine::row`]) can lead to distinct
+    /// product states by, in order: the first class of each group of classes that are
+    /// in the same part of every row's partition, `/` in a group of its own (a search's
+    /// auxiliary value changes on `/` alone). Every class of a group leads every machine
+    /// to the same state as the first one. All classes when a row has no partition.
+    pub(crate) fn first_classes(&mut self, rows: &[(u32, u32)]) -> Rc<[usize]> {
+        let nclasses = self.nclasses();
+        if rows.iter().any(|&(_, off)| off == NO_ROW) {
+            return (0..nclasses).collect();
+        }
+        let pids: Box<[u32]> = rows.iter().map(|&(pid, _)| pid).collect();
+        if let Some(firsts) = self.firsts.get(&pids) {
+            return firsts.clone();
+        }
+        let slash = self.class_of(b'/');
+        let mut groups: Vec<Vec<u8>> = Vec::new();
+        let mut firsts: Vec<usize> = Vec::new();
+        for c in 0..nclasses {
+            let mut key: Vec<u8> = pids.iter().map(|&pid| self.part(pid, c)).collect();
+            key.push(u8::from(c == slash));
+            if !groups.contains(&key) {
+                groups.push(key);
+                firsts.push(c);
+            }
+        }
+        let firsts: Rc<[usize]> = firsts.into();
+        self.firsts.insert(pids, firsts.clone());
+        firsts
+    }
+
+    /// The part of class `c` in partition `pid`.
+    fn part(&self, pid: u32, c: usize) -> u8 {
+        self.partitions
+            .get(pid as usize)
+            .and_then(|p| p.get(c))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// [`Engine::step`] from the row of `s` ([`Engine::row`]).
+    #[inline]
+    pub(crate) fn step_row(
+        &mut self,
+        m: MachineId,
+        s: u32,
+        (pid, off): (u32, u32),
+        c: usize,
+    ) -> u32 {
+        if off != NO_ROW {
+            let part = self.part(pid, c);
+            let t = self
+                .dfas
+                .get(m)
+                .and_then(|d| d.targets.get(off as usize + usize::from(part)))
+                .copied()
+                .unwrap_or(UNKNOWN);
+            if t != UNKNOWN {
+                return t;
             }
         }
         self.step_slow(m, s, c)
@@ -841,36 +936,19 @@ impl Engine {
     /// [`Engine::step`] when the target is not known yet.
     #[inline(never)]
     fn step_slow(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
-        // the target (or UNKNOWN) and its slot, once the state has its partition
-        let lookup = |e: &Engine| -> Option<(u32, usize)> {
-            let d = e.dfas.get(m)?;
-            let part = |pid: u32| {
-                e.partitions
-                    .get(pid as usize)
-                    .and_then(|p| p.get(c))
-                    .copied()
-            };
-            match (
-                d.offs.get(s as usize),
-                d.pids.get(s as usize).and_then(|&p| part(p)),
-            ) {
-                (Some(&off), Some(part)) if off != NO_ROW => {
-                    let slot = off as usize + usize::from(part);
-                    Some((d.targets.get(slot).copied().unwrap_or(UNKNOWN), slot))
-                }
-                _ => None,
-            }
-        };
-        let found = match lookup(self) {
-            Some(found) => Some(found),
-            None => {
-                self.partition(m, s);
-                lookup(self)
-            }
-        };
-        let Some((t, slot)) = found else {
+        // the target (or UNKNOWN) and its slot, the state's partition computed if needed
+        let (pid, off) = self.row(m, s);
+        if off == NO_ROW {
             return UNKNOWN;
-        };
+        }
+        let part = self.part(pid, c);
+        let slot = off as usize + usize::from(part);
+        let t = self
+            .dfas
+            .get(m)
+            .and_then(|d| d.targets.get(slot))
+            .copied()
+            .unwrap_or(UNKNOWN);
         if t != UNKNOWN {
             return t;
         }

@@ -3,7 +3,7 @@
 //! the fidelity of every file rule, `owns` and `attach`.
 
 use crate::fcontexts::{effective_order, FcEntry, FcLabel, FileClass, FileContexts};
-use crate::labels::{Facts, Label, Labeller, On, TooBig, NONE, UNLABELLED};
+use crate::labels::{Facts, Label, Labeller, On, Query, TooBig, Until, NONE, UNLABELLED};
 use crate::mapping::{classes, core_perms, object_perms, parent_perms, uses_parent, verb};
 use crate::names::{block_name, qualified};
 use crate::regex::{glob_re, glob_to_fc_regex};
@@ -46,6 +46,9 @@ struct Ctx<'a> {
     /// [`Ctx::union_for`] of each right, effect and object kind asked already: it is
     /// asked once per rule, and building it reads every rule (10,000 rules took minutes).
     unions: Vec<((Right, Effect, bool), Option<usize>)>,
+    /// [`Ctx::kernel_types`] of each class and permissions asked since the last grant:
+    /// the deny rules ask it for each of their rights.
+    kernel: BTreeMap<(FileClass, Vec<&'static str>), BTreeSet<Label>>,
 }
 
 impl Ctx<'_> {
@@ -72,6 +75,7 @@ impl Ctx<'_> {
             .entry(who)
             .or_default()
             .extend(perms.iter().copied());
+        self.kernel.clear();
     }
 
     /// The union of the globs of the rules of `effect` that hold `r` and apply to
@@ -99,16 +103,22 @@ impl Ctx<'_> {
     }
 
     /// Types (as label codes) whose grants on `class` hold all of `perms`.
-    fn kernel_types(&self, class: FileClass, perms: &[&str]) -> BTreeSet<Label> {
-        self.granted
+    fn kernel_types(&mut self, class: FileClass, perms: &[&'static str]) -> BTreeSet<Label> {
+        let key = (class, perms.to_vec());
+        if let Some(known) = self.kernel.get(&key) {
+            return known.clone();
+        }
+        let found: BTreeSet<Label> = self
+            .granted
             .iter()
             .filter(|((_, c), _)| *c == class)
             .filter(|(_, by)| {
-                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
-                !perms.is_empty() && perms.iter().all(|p| all.contains(p))
+                !perms.is_empty() && perms.iter().all(|p| by.values().any(|ps| ps.contains(p)))
             })
             .filter_map(|((t, _), _)| self.lab.type_label(t))
-            .collect()
+            .collect();
+        self.kernel.insert(key, found.clone());
+        found
     }
 
     /// The grants that make `perms` hold on (`ty`, `class`): those of right `r` when
@@ -247,6 +257,7 @@ pub(crate) fn lower(
         fc_given: fc.is_some(),
         unresolved: Vec::new(),
         unions: Vec::new(),
+        kernel: BTreeMap::new(),
     };
 
     if attach.is_some() {
@@ -677,27 +688,39 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 let allow = cx.union_for(r, Effect::Allow, dir);
                 let deny = cx.union_for(r, Effect::Deny, dir);
                 let core = core_perms(r, c);
-                for l in cx.kernel_types(c, core) {
-                    let labels = BTreeSet::from([l]);
-                    let w = cx
-                        .lab
-                        .witness(On::Path(c), &labels, None, allow, deny, true)
-                        .map_err(|TooBig| {
-                            Error::TooComplex(format!(
-                                "paths of type {}",
-                                cx.lab.type_name(l).unwrap_or("")
-                            ))
-                        })?;
+                let ks = cx.kernel_types(c, core);
+                // every type's first path at once; label by label past that search's budget
+                let at_once = outside_at_once(cx, On::Path(c), &ks, (allow, deny));
+                // whether some parent grant lets a path through (asked once)
+                let mut parents_open: Option<bool> = None;
+                for l in ks {
+                    let too_big = |cx: &Ctx<'_>| {
+                        Error::TooComplex(format!(
+                            "paths of type {}",
+                            cx.lab.type_name(l).unwrap_or("")
+                        ))
+                    };
+                    let w = witness_of(cx, at_once.as_ref(), On::Path(c), l, (allow, deny))
+                        .map_err(|TooBig| too_big(cx))?;
                     let Some(w) = w else { continue };
                     if uses_parent(r) {
                         // the kernel also needs the parent's permissions: if no parent
                         // grant lets the witness through, the rule stays exact
-                        let parents = parent_kernel_types(cx, r, c);
-                        let pw = cx
-                            .lab
-                            .witness(On::Parent, &parents, None, allow, deny, true)
-                            .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
-                        if pw.is_none() {
+                        let open = match parents_open {
+                            Some(open) => open,
+                            None => {
+                                let parents = parent_kernel_types(cx, r, c);
+                                let pw = cx
+                                    .lab
+                                    .witness(On::Parent, &parents, None, allow, deny, true)
+                                    .map_err(|TooBig| {
+                                        Error::TooComplex("parent directories".into())
+                                    })?;
+                                parents_open = Some(pw.is_some());
+                                pw.is_some()
+                            }
+                        };
+                        if !open {
                             continue;
                         }
                     }
@@ -738,11 +761,9 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 let allow = cx.union_for(r, Effect::Allow, dir);
                 let deny = cx.union_for(r, Effect::Deny, dir);
                 let ks = parent_kernel_types(cx, r, c);
+                let at_once = outside_at_once(cx, On::Parent, &ks, (allow, deny));
                 for l in ks {
-                    let labels = BTreeSet::from([l]);
-                    let w = cx
-                        .lab
-                        .witness(On::Parent, &labels, None, allow, deny, true)
+                    let w = witness_of(cx, at_once.as_ref(), On::Parent, l, (allow, deny))
                         .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
                     if let Some(w) = w {
                         let t = cx.lab.type_name(l).unwrap_or("").to_string();
@@ -755,9 +776,47 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
     Ok(())
 }
 
+/// For each label of `labels` (its paths' own or their parents', `on`), a path outside
+/// `allow` or inside `deny`, in one search ([`Labeller::witnesses`]); `None` past its
+/// budget.
+fn outside_at_once(
+    cx: &mut Ctx<'_>,
+    on: On,
+    labels: &BTreeSet<Label>,
+    (allow, deny): (Option<usize>, Option<usize>),
+) -> Option<BTreeMap<Label, String>> {
+    let q = Query {
+        on,
+        labels,
+        within: None,
+        allow,
+        deny,
+        outside: true,
+    };
+    cx.lab.witnesses(&q, Until::All)
+}
+
+/// A path of label `l` (its own or its parent's, `on`) outside `allow` or inside `deny`:
+/// the one the search of all the labels found (`at_once`, when it stayed within its
+/// budget), else that of the label's own search.
+fn witness_of(
+    cx: &mut Ctx<'_>,
+    at_once: Option<&BTreeMap<Label, String>>,
+    on: On,
+    l: Label,
+    (allow, deny): (Option<usize>, Option<usize>),
+) -> Result<Option<String>, TooBig> {
+    match at_once {
+        Some(found) => Ok(found.get(&l).cloned()),
+        None => cx
+            .lab
+            .witness(on, &BTreeSet::from([l]), None, allow, deny, true),
+    }
+}
+
 /// Directory types on which the grants allow `r`'s parent permissions (and, for create,
 /// creating an object of class `c`, which takes the directory's type).
-fn parent_kernel_types(cx: &Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
+fn parent_kernel_types(cx: &mut Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
     let dirs = cx.kernel_types(FileClass::Dir, parent_perms(r));
     if r == Right::Create {
         let creatable = cx.kernel_types(c, &["create"]);
@@ -802,9 +861,45 @@ fn report_widened(
     }
 }
 
+/// The first label of `labels` (in order) that labels a path of glob `gm` (of rule `i`),
+/// for a path's own label or its parent's (`on`), with its first such path: one search
+/// for all the labels ([`Labeller::witnesses`]), or one per label when that one goes over
+/// its budget.
+fn first_witness(
+    cx: &mut Ctx<'_>,
+    on: On,
+    labels: &BTreeSet<Label>,
+    gm: usize,
+    i: usize,
+) -> Result<Option<(Label, String)>, Error> {
+    let too_big = |cx: &Ctx<'_>| Error::TooComplex(cx.globs.get(i).cloned().unwrap_or_default());
+    let q = Query {
+        on,
+        labels,
+        within: Some(gm),
+        allow: None,
+        deny: None,
+        outside: false,
+    };
+    if let Some(found) = cx.lab.witnesses(&q, Until::First) {
+        return Ok(found.into_iter().next());
+    }
+    for &l in labels {
+        let w = cx
+            .lab
+            .witness(on, &BTreeSet::from([l]), Some(gm), None, None, false)
+            .map_err(|TooBig| too_big(cx))?;
+        if let Some(w) = w {
+            return Ok(Some((l, w)));
+        }
+    }
+    Ok(None)
+}
+
 /// A deny is enforced only when no type the domain is granted labels its paths.
 fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
-    for (i, rule) in cx.p.files.iter().enumerate() {
+    let p = cx.p;
+    for (i, rule) in p.files.iter().enumerate() {
         if rule.effect != Effect::Deny {
             continue;
         }
@@ -820,56 +915,17 @@ fn deny_rules(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
                 .copied()
                 .filter(|c| !rule.dir_only || *c == FileClass::Dir)
                 .collect();
+            // the first type, in order, that labels one of the rule's paths
             let mut found: Option<(String, String)> = None;
-            if r != Right::Create {
-                for &c in &rule_classes {
-                    for l in cx.kernel_types(c, core_perms(r, c)) {
-                        let w = cx
-                            .lab
-                            .witness(
-                                On::Path(c),
-                                &BTreeSet::from([l]),
-                                Some(gm),
-                                None,
-                                None,
-                                false,
-                            )
-                            .map_err(|TooBig| {
-                                Error::TooComplex(cx.globs.get(i).cloned().unwrap_or_default())
-                            })?;
-                        if let Some(w) = w {
-                            found = Some((cx.lab.type_name(l).unwrap_or("").to_string(), w));
-                            break;
-                        }
-                    }
-                    if found.is_some() {
-                        break;
-                    }
-                }
-            } else {
-                for &c in &rule_classes {
-                    for l in parent_kernel_types(cx, r, c) {
-                        let w = cx
-                            .lab
-                            .witness(
-                                On::Parent,
-                                &BTreeSet::from([l]),
-                                Some(gm),
-                                None,
-                                None,
-                                false,
-                            )
-                            .map_err(|TooBig| {
-                                Error::TooComplex(cx.globs.get(i).cloned().unwrap_or_default())
-                            })?;
-                        if let Some(w) = w {
-                            found = Some((cx.lab.type_name(l).unwrap_or("").to_string(), w));
-                            break;
-                        }
-                    }
-                    if found.is_some() {
-                        break;
-                    }
+            for &c in &rule_classes {
+                let (on, ks) = if r == Right::Create {
+                    (On::Parent, parent_kernel_types(cx, r, c))
+                } else {
+                    (On::Path(c), cx.kernel_types(c, core_perms(r, c)))
+                };
+                if let Some((l, w)) = first_witness(cx, on, &ks, gm, i)? {
+                    found = Some((cx.lab.type_name(l).unwrap_or("").to_string(), w));
+                    break;
                 }
             }
             if let Some((t, w)) = found {

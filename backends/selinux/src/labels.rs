@@ -5,7 +5,7 @@
 //! mode fits (see [`crate::fcontexts`]). Queries run in products with globs, the valid
 //! paths, and the unions of the policy's allow and deny globs.
 
-use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa, Re};
+use crate::automata::{valid_paths, Engine, Found, Frag, Machine, MachineId, Nfa, Re, Visit};
 use crate::fcontexts::{FcEntry, FcLabel, FileClass};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -39,6 +39,18 @@ fn re_literal_prefix(re: &Re) -> Vec<u8> {
     let mut out = Vec::new();
     walk(re, &mut out);
     out
+}
+
+/// The distinct stems in byte order, each with the entries that have it (see
+/// [`Labeller::by_stem`]).
+fn by_stem(stems: &[Vec<u8>]) -> Vec<(Vec<u8>, Vec<usize>)> {
+    let mut by: BTreeMap<&[u8], Vec<usize>> = BTreeMap::new();
+    for (i, stem) in stems.iter().enumerate() {
+        by.entry(stem.as_slice()).or_default().push(i);
+    }
+    by.into_iter()
+        .map(|(stem, es)| (stem.to_vec(), es))
+        .collect()
 }
 
 /// No entry matches the path.
@@ -146,6 +158,8 @@ pub(crate) struct Labeller {
     engine: Engine,
     info: Info,
     types: Vec<String>,
+    /// The label code of each type name.
+    type_ids: HashMap<String, Label>,
     /// The labelling machine of every entry, once a query needed it.
     whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
@@ -159,6 +173,10 @@ pub(crate) struct Labeller {
     prefixes: HashMap<MachineId, Vec<u8>>,
     /// Literal prefix of each entry's regex: every path it matches starts with it.
     stems: Vec<Vec<u8>>,
+    /// The distinct stems in byte order, each with its entries (increasing rank): the
+    /// entries of a stem, of the stems a text starts with, and of the stems starting
+    /// with a text, found without comparing the text with every stem.
+    by_stem: Vec<(Vec<u8>, Vec<usize>)>,
     /// Labelling machines restricted to the entries a literal prefix can meet.
     scoped: HashMap<Vec<u8>, MachineId>,
     /// Whether an entry matches some valid path, once asked ([`Labeller::facts_by_entry`]).
@@ -171,6 +189,35 @@ pub(crate) struct Labeller {
     scoped_labels: HashMap<Vec<Label>, MachineId>,
     /// The dominance ranks of the labelling machine, shared by the scoped ones.
     dominance: Rc<[Option<u8>]>,
+    /// The facts asked so far, by (glob, allow, deny, parents tracked), and whether the
+    /// exact search found them ([`Labeller::facts`]).
+    facts_asked: FactsAsked,
+}
+
+/// See [`Labeller::facts_asked`].
+type FactsAsked =
+    HashMap<(MachineId, Option<MachineId>, Option<MachineId>, bool), (Result<Facts, TooBig>, bool)>;
+
+/// A witness question ([`Labeller::witness`], [`Labeller::witnesses`]): valid paths whose
+/// label (or parent's label) is in `labels`, in `within` when given, and outside `allow`
+/// or inside `deny` when `outside` is true.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Query<'a> {
+    pub(crate) on: On,
+    pub(crate) labels: &'a BTreeSet<Label>,
+    pub(crate) within: Option<MachineId>,
+    pub(crate) allow: Option<MachineId>,
+    pub(crate) deny: Option<MachineId>,
+    pub(crate) outside: bool,
+}
+
+/// How far [`Labeller::witnesses`] goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Until {
+    /// Until the first label in order has a path (or every label is settled).
+    First,
+    /// Until every label has a path, or no more can be found.
+    All,
 }
 
 /// How a witness is constrained: on the path's own label or on its parent's.
@@ -242,6 +289,7 @@ impl Labeller {
             gl.insert(g, (f, m));
         }
         let slash = engine.class_of(b'/');
+        let stems: Vec<Vec<u8>> = entries.iter().map(|e| re_literal_prefix(&e.re)).collect();
         // make sure the start states exist for `start_id`
         engine.start(v);
         Labeller {
@@ -254,6 +302,7 @@ impl Labeller {
             },
             whole: None,
             types,
+            type_ids,
             globs: gl,
             unions: HashMap::new(),
             res: entries.iter().map(|e| e.re.clone()).collect(),
@@ -261,13 +310,15 @@ impl Labeller {
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
             prefixes,
-            stems: entries.iter().map(|e| re_literal_prefix(&e.re)).collect(),
+            by_stem: by_stem(&stems),
+            stems,
             scoped: HashMap::new(),
             by_entries: HashMap::new(),
             walked: HashMap::new(),
             nonempty: HashMap::new(),
             scoped_labels: HashMap::new(),
             dominance,
+            facts_asked: HashMap::new(),
         }
     }
 
@@ -396,17 +447,22 @@ impl Labeller {
     /// (this takes in the entries of the directories above) or one of `prefixes` is a
     /// prefix of its stem. Read from the stems alone: the whole model is never stepped.
     fn scoped_by(&mut self, prefixes: &[&[u8]]) -> MachineId {
-        let chosen: Vec<usize> = self
-            .stems
-            .iter()
-            .enumerate()
-            .filter(|(_, stem)| {
-                prefixes
-                    .iter()
-                    .any(|p| stem.starts_with(p) || p.starts_with(stem))
-            })
-            .map(|(i, _)| i)
-            .collect();
+        let mut chosen: Vec<usize> = Vec::new();
+        for p in prefixes {
+            chosen.extend(self.entries_with_stem_in(p));
+            // the stems starting with `p` follow it in byte order
+            let from = self
+                .by_stem
+                .partition_point(|(stem, _)| stem.as_slice() < *p);
+            for (stem, es) in self.by_stem.iter().skip(from) {
+                if !stem.starts_with(p) {
+                    break;
+                }
+                chosen.extend(es);
+            }
+        }
+        chosen.sort_unstable();
+        chosen.dedup();
         // prefixes in one directory (`/usr/share/webapp/`, `/usr/share/locale-langpack/`)
         // often take the same entries: one machine, whose DFA states they share
         if let Some(&m) = self.by_entries.get(&chosen) {
@@ -415,6 +471,23 @@ impl Labeller {
         let m = self.machine_of(&chosen);
         self.by_entries.insert(chosen, m);
         m
+    }
+
+    /// The entries whose stem starts `text` (increasing rank).
+    fn entries_with_stem_in(&self, text: &[u8]) -> Vec<usize> {
+        let mut found: Vec<usize> = (0..=text.len())
+            .filter_map(|k| text.get(..k))
+            .filter_map(|head| {
+                let at = self
+                    .by_stem
+                    .binary_search_by(|(stem, _)| stem.as_slice().cmp(head))
+                    .ok()?;
+                self.by_stem.get(at)
+            })
+            .flat_map(|(_, es)| es.iter().copied())
+            .collect();
+        found.sort_unstable();
+        found
     }
 
     /// The type name of a label code.
@@ -426,11 +499,7 @@ impl Labeller {
 
     /// The label code of a type name, if some entry assigns it.
     pub(crate) fn type_label(&self, t: &str) -> Option<Label> {
-        self.types
-            .iter()
-            .position(|x| x == t)
-            .and_then(|i| u32::try_from(i).ok())
-            .map(|i| i + TYPE0)
+        self.type_ids.get(t).copied()
     }
 
     /// The machine of a glob (registered at construction).
@@ -481,13 +550,49 @@ impl Labeller {
         let Some(glob) = self.glob(glob_text) else {
             return Ok(Facts::default());
         };
+        if let Some(known) = self.facts_known(glob, allow, deny, track_parent) {
+            return known;
+        }
         let saved = self.engine.budget;
         self.engine.budget = FACTS_BUDGET;
         let exact = self.facts_exact(glob, allow, deny, track_parent);
         self.engine.budget = saved;
-        match exact {
+        let was_exact = exact.is_ok();
+        let found = match exact {
             Ok(f) => Ok(f),
             Err(TooBig) => self.facts_by_entry(glob_text, glob, allow, deny, track_parent),
+        };
+        self.facts_asked.insert(
+            (glob, allow, deny, track_parent),
+            (found.clone(), was_exact),
+        );
+        found
+    }
+
+    /// The facts of a question asked before (the rights of a rule, and rules of the same
+    /// glob, often share their unions): the same answer. The exact facts with the
+    /// parents tracked also answer the question without them: the same labels and
+    /// ancestors (the parent is only carried beside the states), and that search, over
+    /// the same states without the parent, would have stayed within its budget too.
+    fn facts_known(
+        &self,
+        glob: MachineId,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+        track_parent: bool,
+    ) -> Option<Result<Facts, TooBig>> {
+        if let Some((found, _)) = self.facts_asked.get(&(glob, allow, deny, track_parent)) {
+            return Some(found.clone());
+        }
+        if track_parent {
+            return None;
+        }
+        match self.facts_asked.get(&(glob, allow, deny, true)) {
+            Some((Ok(f), true)) => Some(Ok(Facts {
+                parents: BTreeMap::new(),
+                ..f.clone()
+            })),
+            _ => None,
         }
     }
 
@@ -792,6 +897,84 @@ impl Labeller {
                 return Ok(Some(w));
             }
         }
+        let q = Query {
+            on,
+            labels,
+            within,
+            allow,
+            deny,
+            outside,
+        };
+        let found = self.search_witnesses(&q, None)?;
+        Ok(found.into_values().next())
+    }
+
+    /// Per label of `labels`: what [`Labeller::witness`] finds for that label alone (the
+    /// labels without a path are left out), in one search instead of one per label.
+    /// With `Until::First`, only the first label (in order) with a path is sure to be
+    /// there, the ones before it having none. `None` when the one search goes over
+    /// its budget: the labels are then to be asked one by one, as each search alone
+    /// visits fewer states.
+    ///
+    /// The same paths: a breadth-first search reaches each product state first by its
+    /// shortest string, the first in the order of the classes among those, so the
+    /// first state reached whose path has label `l` gives the shortest, first such path,
+    /// whatever other labels are searched beside it. The pruning is the union of the
+    /// labels' (a state is dropped when no label can be reached from it), and the
+    /// labelling machine, scoped to the entries of all the labels, gives a path the label
+    /// the whole model does whenever that label is one of them.
+    pub(crate) fn witnesses(
+        &mut self,
+        q: &Query<'_>,
+        until: Until,
+    ) -> Option<BTreeMap<Label, String>> {
+        let mut found = BTreeMap::new();
+        let mut left: Vec<Label> = Vec::new();
+        for &l in q.labels {
+            let cand = if q.outside && q.within.is_none() {
+                self.candidate(q.on, &BTreeSet::from([l]), q.allow, q.deny)
+            } else {
+                None
+            };
+            match cand {
+                Some(w) => {
+                    found.insert(l, w);
+                    if until == Until::First && left.is_empty() {
+                        return Some(found);
+                    }
+                }
+                None => left.push(l),
+            }
+        }
+        let left: BTreeSet<Label> = left.into_iter().collect();
+        if left.is_empty() {
+            return Some(found);
+        }
+        let q = Query {
+            labels: &left,
+            ..*q
+        };
+        let more = self.search_witnesses(&q, Some(until)).ok()?;
+        found.extend(more);
+        Some(found)
+    }
+
+    /// The search of [`Labeller::witness`] (`per_label` `None`: the first path of any
+    /// of the labels, under its own label) and of [`Labeller::witnesses`] (the first
+    /// path of each label, until the first label in order or all of them are found).
+    fn search_witnesses(
+        &mut self,
+        q: &Query<'_>,
+        per_label: Option<Until>,
+    ) -> Result<BTreeMap<Label, String>, TooBig> {
+        let Query {
+            on,
+            labels,
+            within,
+            allow,
+            deny,
+            outside,
+        } = *q;
         let info = &match within {
             Some(_) => self.info_for(within),
             None => self.info_for_labels(labels),
@@ -848,28 +1031,62 @@ impl Labeller {
                 }
             }
         };
-        let mut accept = |e: &Engine, t: &[u32], aux: u32| -> bool {
+        // the labels of the kept paths, in the order they were kept
+        let mut kept_labels: Vec<Label> = Vec::new();
+        let first = labels.first().copied();
+        let mut visit = |e: &Engine, t: &[u32], aux: u32| -> Visit {
             let (Some(&vs), Some(&ls)) = (t.first(), t.get(1)) else {
-                return false;
+                return Visit::Go;
             };
             if e.accepts(v, vs).is_empty() {
-                return false;
+                return Visit::Go;
             }
             if wi.is_some() && !acc(e, t, wi, within) {
-                return false;
+                return Visit::Go;
             }
-            let labelled = match on {
-                On::Path(class) => labels.contains(&info.top(e, ls, class)),
-                On::Parent => labels.contains(&aux),
+            let l = match on {
+                On::Path(class) => info.top(e, ls, class),
+                On::Parent => aux,
             };
-            labelled && (!outside || !acc(e, t, ai, allow) || acc(e, t, di, deny))
+            if !labels.contains(&l)
+                || (outside && acc(e, t, ai, allow) && !acc(e, t, di, deny))
+                || kept_labels.contains(&l)
+            {
+                return Visit::Go;
+            }
+            kept_labels.push(l);
+            let done = match per_label {
+                None => true,
+                Some(until) => {
+                    kept_labels.len() == labels.len() || (until == Until::First && Some(l) == first)
+                }
+            };
+            if done {
+                Visit::Stop
+            } else {
+                Visit::Keep
+            }
         };
         let aux0 = if parent { NO_PARENT } else { 0 };
-        match self.engine.search(&ms, aux0, &aux_step, &dead, &mut accept) {
-            Found::TooBig => Err(TooBig),
-            Found::Nothing => Ok(None),
-            Found::Witness(w) => Ok(Some(String::from_utf8_lossy(&w).into_owned())),
+        let (found, kept) = self
+            .engine
+            .search_keeping(&ms, aux0, &aux_step, &dead, &mut visit);
+        let text = |w: Vec<u8>| String::from_utf8_lossy(&w).into_owned();
+        let mut out: BTreeMap<Label, String> = kept_labels
+            .iter()
+            .copied()
+            .zip(kept.into_iter().map(text))
+            .collect();
+        match found {
+            Found::TooBig => return Err(TooBig),
+            Found::Witness(w) => {
+                if let Some(&l) = kept_labels.last() {
+                    out.insert(l, text(w));
+                }
+            }
+            Found::Nothing => {}
         }
+        Ok(out)
     }
 
     /// A valid path of `glob` whose label, for some kind of file, is not in `ok`.
@@ -915,13 +1132,7 @@ impl Labeller {
             Some(found) => found.clone(),
             None => {
                 let bytes = path.as_bytes();
-                let cands: Vec<usize> = self
-                    .stems
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, stem)| bytes.starts_with(stem))
-                    .map(|(i, _)| i)
-                    .collect();
+                let cands = self.entries_with_stem_in(bytes);
                 let mut matching = Vec::new();
                 for i in cands {
                     if let Some(m) = self.entry_machine(i) {

@@ -5,7 +5,35 @@ use super::{AuxStep, Engine, Found, FxHasher, MachineId};
 use std::collections::VecDeque;
 use std::hash::Hasher;
 
+/// What a search does with a product state it reaches ([`Engine::search_keeping`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Visit {
+    /// Go on.
+    Go,
+    /// Keep the state's string (its shortest, first in the order of the classes) and go
+    /// on.
+    Keep,
+    /// Stop here, with the state's string as the witness.
+    Stop,
+}
+
 impl Engine {
+    /// [`Engine::search`] that keeps the strings of every state `visit` asks to keep, in
+    /// the order they are reached: a breadth-first search reaches each product state
+    /// first by its shortest string, the first in the order of the classes among those,
+    /// so the kept string of a state is the one a search stopping there would return.
+    pub(crate) fn search_keeping(
+        &mut self,
+        machines: &[MachineId],
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        visit: &mut dyn FnMut(&Engine, &[u32], u32) -> Visit,
+    ) -> (Found, Vec<Vec<u8>>) {
+        let starts = machines.iter().map(|&m| self.start(m)).collect();
+        self.explore(machines, starts, aux0, aux_step, dead, visit)
+    }
+
     /// Breadth-first search over the product of `machines`, with an auxiliary value.
     ///
     /// `aux_step(engine, before, after, aux, class)` gives the next auxiliary value;
@@ -20,8 +48,8 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
-        let starts = machines.iter().map(|&m| self.start(m)).collect();
-        self.search_from(machines, starts, aux0, aux_step, dead, accept)
+        self.search_keeping(machines, aux0, aux_step, dead, &mut stop_on(accept))
+            .0
     }
 
     /// [`Engine::search`] over the strings that start with `prefix`, from the product
@@ -71,12 +99,28 @@ impl Engine {
         dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
         accept: &mut dyn FnMut(&Engine, &[u32], u32) -> bool,
     ) -> Found {
+        self.explore(machines, starts, aux0, aux_step, dead, &mut stop_on(accept))
+            .0
+    }
+
+    /// The search of [`Engine::search_from`] and [`Engine::search_keeping`]: what it
+    /// found, and the strings kept.
+    fn explore(
+        &mut self,
+        machines: &[MachineId],
+        starts: Vec<u32>,
+        aux0: u32,
+        aux_step: &AuxStep<'_>,
+        dead: &dyn Fn(&Engine, &[u32], u32) -> bool,
+        visit: &mut dyn FnMut(&Engine, &[u32], u32) -> Visit,
+    ) -> (Found, Vec<Vec<u8>>) {
+        let mut kept = Vec::new();
         // Product states live in one flat arena, `width` words each: the machines'
         // states, then the auxiliary value; `seen` maps each to its node.
         let width = machines.len() + 1;
         let mut arena: Vec<u32> = starts;
         if dead(self, &arena, aux0) {
-            return Found::Nothing;
+            return (Found::Nothing, kept);
         }
         arena.push(aux0);
         let mut parents: Vec<Option<(usize, usize)>> = vec![None];
@@ -91,37 +135,48 @@ impl Engine {
             out.reverse();
             out
         };
-        if accept(self, arena.get(..width - 1).unwrap_or(&[]), aux0) {
-            return Found::Witness(Vec::new());
+        match visit(self, arena.get(..width - 1).unwrap_or(&[]), aux0) {
+            Visit::Stop => return (Found::Witness(Vec::new()), kept),
+            Visit::Keep => kept.push(Vec::new()),
+            Visit::Go => {}
         }
         let mut queue = VecDeque::from([0usize]);
-        let nclasses = self.nclasses();
         let mut before: Vec<u32> = Vec::with_capacity(width);
         let mut after: Vec<u32> = Vec::with_capacity(width);
-        let mut prev: Vec<u32> = Vec::with_capacity(width);
+        // the product states the classes of the state being expanded led to so far
+        let mut tried: Vec<u32> = Vec::new();
+        let mut rows: Vec<(u32, u32)> = Vec::with_capacity(width);
         while let Some(i) = queue.pop_front() {
             before.clear();
             before.extend_from_slice(arena.get(i * width..(i + 1) * width).unwrap_or(&[]));
             let Some((&aux, states)) = before.split_last() else {
                 continue;
             };
-            // the classes a state treats alike are mostly adjacent: a class leading to
-            // the same product state as the one before it has the same outcome (dead,
-            // or reached by then), so it is skipped at once
-            prev.clear();
-            for c in 0..nclasses {
+            rows.clear();
+            for (&m, &st) in machines.iter().zip(states) {
+                let row = self.row(m, st);
+                rows.push(row);
+            }
+            // the classes a state treats alike lead to the same few product states: a
+            // class leading to one an earlier class led to has the same outcome (dead,
+            // or reached by then), so it is skipped at once; the classes in the same
+            // part for every machine (and both `/` or both not, for the auxiliary
+            // value) lead to the same product state as the first of them, so only the
+            // first of each such group is stepped
+            let firsts = self.first_classes(&rows);
+            tried.clear();
+            for &c in firsts.iter() {
                 after.clear();
-                for (&m, &st) in machines.iter().zip(states) {
-                    let next = self.step(m, st, c);
+                for ((&m, &st), &row) in machines.iter().zip(states).zip(&rows) {
+                    let next = self.step_row(m, st, row, c);
                     after.push(next);
                 }
                 let aux2 = aux_step(self, states, &after, aux, c);
                 after.push(aux2);
-                if same(&after, &prev) {
+                if tried.chunks_exact(width).any(|t| same(t, &after)) {
                     continue;
                 }
-                prev.clear();
-                prev.extend_from_slice(&after);
+                tried.extend_from_slice(&after);
                 if dead(self, after.get(..width - 1).unwrap_or(&[]), aux2) {
                     continue;
                 }
@@ -133,17 +188,31 @@ impl Engine {
                 arena.extend_from_slice(&after);
                 seen.insert(&arena, j);
                 parents.push(Some((i, c)));
-                let stop = accept(self, after.get(..width - 1).unwrap_or(&[]), aux2);
-                if stop {
-                    return Found::Witness(witness(&parents, j, &self.reps));
+                match visit(self, after.get(..width - 1).unwrap_or(&[]), aux2) {
+                    Visit::Stop => return (Found::Witness(witness(&parents, j, &self.reps)), kept),
+                    Visit::Keep => kept.push(witness(&parents, j, &self.reps)),
+                    Visit::Go => {}
                 }
                 if parents.len() > self.budget {
-                    return Found::TooBig;
+                    return (Found::TooBig, kept);
                 }
                 queue.push_back(j);
             }
         }
-        Found::Nothing
+        (Found::Nothing, kept)
+    }
+}
+
+/// The visit of a search that stops at the first state `accept` accepts.
+fn stop_on<'a>(
+    accept: &'a mut dyn FnMut(&Engine, &[u32], u32) -> bool,
+) -> impl FnMut(&Engine, &[u32], u32) -> Visit + 'a {
+    move |e: &Engine, t: &[u32], aux: u32| {
+        if accept(e, t, aux) {
+            Visit::Stop
+        } else {
+            Visit::Go
+        }
     }
 }
 

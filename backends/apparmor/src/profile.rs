@@ -111,13 +111,14 @@ fn files(
     report: &mut Vec<RuleFidelity>,
 ) -> Result<(), Error> {
     let mut parts = PartsMemo::default();
-    let mut wholes: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut wholes: BTreeMap<LineKey, (String, String)> = BTreeMap::new();
     for (index, rule) in policy.files.iter().enumerate() {
         let forms = aare::glob_forms(rule.glob.as_str()).map_err(refused(rule))?;
         file_lines(rule, &forms, lines)?;
         file_entries(index, rule, forms.repeat, &mut parts, report);
         if let (Some(whole), Some(file), Some(dir)) = (forms.whole, forms.file, forms.dir) {
-            wholes.insert(whole, (file, dir));
+            let deny = rule.effect == Effect::Deny;
+            wholes.insert((deny, rule.audit, rule.owner, whole), (file, dir));
         }
     }
     join_forms(&wholes, lines);
@@ -132,30 +133,28 @@ fn files(
 /// letters between them join too. Exact whatever other lines say: a profile's lines of
 /// one kind (allow or deny) are a union.
 fn join_forms(
-    wholes: &BTreeMap<String, (String, String)>,
+    wholes: &BTreeMap<LineKey, (String, String)>,
     lines: &mut BTreeMap<LineKey, FileLine>,
 ) {
-    for (whole, (file, dir)) in wholes {
-        for (deny, audit, owner) in (0..8).map(|q| (q & 1 != 0, q & 2 != 0, q & 4 != 0)) {
-            let key = |p: &String| (deny, audit, owner, p.clone());
-            let (kf, kd, kw) = (key(file), key(dir), key(whole));
-            let joinable = match (lines.get(&kf), lines.get(&kd)) {
-                (Some(f), Some(d)) => {
-                    f.grants() == d.grants()
-                        && lines.get(&kw).is_none_or(|w| w.transition == f.transition)
-                }
-                _ => false,
-            };
-            if !joinable {
-                continue;
+    for (kw, (file, dir)) in wholes {
+        let key = |p: &String| (kw.0, kw.1, kw.2, p.clone());
+        let (kf, kd) = (key(file), key(dir));
+        let joinable = match (lines.get(&kf), lines.get(&kd)) {
+            (Some(f), Some(d)) => {
+                f.grants() == d.grants()
+                    && lines.get(kw).is_none_or(|w| w.transition == f.transition)
             }
-            let (Some(f), Some(_)) = (lines.remove(&kf), lines.remove(&kd)) else {
-                continue;
-            };
-            let w = lines.entry(kw).or_default();
-            w.letters = w.letters.union(f.letters);
-            w.transition = f.transition;
+            _ => false,
+        };
+        if !joinable {
+            continue;
         }
+        let (Some(f), Some(_)) = (lines.remove(&kf), lines.remove(&kd)) else {
+            continue;
+        };
+        let w = lines.entry(kw.clone()).or_default();
+        w.letters = w.letters.union(f.letters);
+        w.transition = f.transition;
     }
 }
 

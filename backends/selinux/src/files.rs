@@ -180,63 +180,12 @@ pub(crate) fn lower(
         .collect();
     // A child policy has no types of its own (nor `owns` or `attach`, E0191).
     let own = matches!(labels, Labels::Own);
-    let owned: Vec<String> = p
-        .owns
-        .iter()
-        .filter(|_| own)
-        .map(|o| canonical(fc, o.glob.as_str()))
-        .collect();
-
-    // owned types, deny carve-outs inside owned paths, the entrypoint
-    let mut added: Vec<FcEntry> = Vec::new();
-    let add_type = |out: &mut Out,
-                    local: &str,
-                    regex: String,
-                    mode: Option<FileClass>,
-                    added: &mut Vec<FcEntry>| {
-        if let Ok(e) = FcEntry::new(&regex, mode, FcLabel::Type(qualified(&block, local)), 0) {
-            added.push(e);
-            if !out.types.iter().any(|(t, _)| t == local) {
-                out.types.push((local.to_string(), OBJECT_ROLE));
-            }
-            out.filecons.push((regex, mode, local.to_string()));
-        }
-    };
-    for (i, g) in owned.iter().enumerate() {
-        add_type(
-            out,
-            &format!("owned_{i}"),
-            glob_to_fc_regex(g),
-            None,
-            &mut added,
-        );
-    }
-    let carves = carve_outs(p, &globs, &owned).map_err(|_| Error::TooComplex(owned.join(", ")))?;
-    for j in &carves {
-        if let Some(g) = globs.get(*j) {
-            add_type(
-                out,
-                &format!("denied_{j}"),
-                glob_to_fc_regex(g),
-                None,
-                &mut added,
-            );
-        }
-    }
-    let attach = p
-        .attach
-        .as_ref()
-        .filter(|_| own)
-        .map(|a| canonical(fc, &a.path));
-    if let Some(a) = &attach {
-        add_type(
-            out,
-            "entry",
-            glob_to_fc_regex(a),
-            Some(FileClass::File),
-            &mut added,
-        );
-    }
+    let OwnTypes {
+        owned,
+        carves,
+        attach,
+        added,
+    } = own_types(p, fc, own, &globs, out)?;
     let entries = match labels {
         Labels::Own => {
             let empty = FileContexts::default();
@@ -270,15 +219,128 @@ pub(crate) fn lower(
             Contrib::Attach,
         );
     }
+    rule_grants(&mut cx, out, findings, &block)?;
+    if !cx.unresolved.is_empty() {
+        return Err(Error::NeedsFileContexts(std::mem::take(&mut cx.unresolved)));
+    }
 
-    // facts, grants and transitions
+    owner_rules(p, findings);
+    widening(&mut cx, findings)?;
+    deny_rules(&mut cx, findings)?;
+    owns_and_attach(
+        &mut cx,
+        findings,
+        &owned,
+        &carves,
+        attach.as_deref(),
+        &block,
+    )?;
+    Ok(entries)
+}
+
+/// The types a policy gives its own paths, with the file-context entries that label them.
+struct OwnTypes {
+    /// The owned globs, canonical (`owned_N` in order).
+    owned: Vec<String>,
+    /// The deny rules inside owned paths that get a type of their own (`denied_N`).
+    carves: Vec<usize>,
+    /// The attach path, canonical (type `entry`).
+    attach: Option<String>,
+    /// The entries labelling them.
+    added: Vec<FcEntry>,
+}
+
+/// The owned types, the deny carve-outs inside owned paths and the entrypoint type
+/// (none for a child policy, `own` false), declared in the module with their
+/// `filecon`s.
+fn own_types(
+    p: &Policy,
+    fc: Option<&FileContexts>,
+    own: bool,
+    globs: &[String],
+    out: &mut Out,
+) -> Result<OwnTypes, Error> {
+    let block = out.block.clone();
+    let owned: Vec<String> = p
+        .owns
+        .iter()
+        .filter(|_| own)
+        .map(|o| canonical(fc, o.glob.as_str()))
+        .collect();
+    let mut added: Vec<FcEntry> = Vec::new();
+    let add_type = |out: &mut Out,
+                    local: &str,
+                    regex: String,
+                    mode: Option<FileClass>,
+                    added: &mut Vec<FcEntry>| {
+        if let Ok(e) = FcEntry::new(&regex, mode, FcLabel::Type(qualified(&block, local)), 0) {
+            added.push(e);
+            if !out.types.iter().any(|(t, _)| t == local) {
+                out.types.push((local.to_string(), OBJECT_ROLE));
+            }
+            out.filecons.push((regex, mode, local.to_string()));
+        }
+    };
+    for (i, g) in owned.iter().enumerate() {
+        add_type(
+            out,
+            &format!("owned_{i}"),
+            glob_to_fc_regex(g),
+            None,
+            &mut added,
+        );
+    }
+    let carves = carve_outs(p, globs, &owned).map_err(|_| Error::TooComplex(owned.join(", ")))?;
+    for j in &carves {
+        if let Some(g) = globs.get(*j) {
+            add_type(
+                out,
+                &format!("denied_{j}"),
+                glob_to_fc_regex(g),
+                None,
+                &mut added,
+            );
+        }
+    }
+    let attach = p
+        .attach
+        .as_ref()
+        .filter(|_| own)
+        .map(|a| canonical(fc, &a.path));
+    if let Some(a) = &attach {
+        add_type(
+            out,
+            "entry",
+            glob_to_fc_regex(a),
+            Some(FileClass::File),
+            &mut added,
+        );
+    }
+    Ok(OwnTypes {
+        owned,
+        carves,
+        attach,
+        added,
+    })
+}
+
+/// The grants of the allow rules, right by right: first the execs that transition to
+/// another domain, then everything else (so a plain exec knows which types transition
+/// elsewhere); then the plain execs, settled once every rule is in.
+fn rule_grants(
+    cx: &mut Ctx<'_>,
+    out: &mut Out,
+    findings: &mut Findings,
+    block: &str,
+) -> Result<(), Error> {
+    let p = cx.p;
     let mut execs = Execs::default();
     for pass in [true, false] {
         for (i, rule) in p.files.iter().enumerate() {
             if rule.effect != Effect::Allow {
                 continue;
             }
-            let transition = crate::exec_modes::target(p, &block, rule);
+            let transition = crate::exec_modes::target(p, block, rule);
             let no_exec = crate::exec_modes::skips_exec(p, rule);
             if pass {
                 crate::exec_modes::report_rule(findings, p, i, rule);
@@ -290,18 +352,11 @@ pub(crate) fn lower(
                 .filter(|r| (*r == Right::Exec && transition.is_some()) == pass)
                 .collect();
             for r in rights {
-                lower_right(
-                    &mut cx,
-                    out,
-                    findings,
-                    (i, r),
-                    transition.as_ref(),
-                    &mut execs,
-                )?;
+                lower_right(cx, out, findings, (i, r), transition.as_ref(), &mut execs)?;
             }
         }
     }
-    // plain exec of types that transition elsewhere cannot be expressed
+    // A plain exec of a type that transitions elsewhere cannot be expressed.
     for (i, types) in execs.plain {
         for t in types {
             if let Some((x, j)) = execs.transitions.get(&t) {
@@ -322,22 +377,7 @@ pub(crate) fn lower(
             }
         }
     }
-    if !cx.unresolved.is_empty() {
-        return Err(Error::NeedsFileContexts(std::mem::take(&mut cx.unresolved)));
-    }
-
-    owner_rules(p, findings);
-    widening(&mut cx, findings)?;
-    deny_rules(&mut cx, findings)?;
-    owns_and_attach(
-        &mut cx,
-        findings,
-        &owned,
-        &carves,
-        attach.as_deref(),
-        &block,
-    )?;
-    Ok(entries)
+    Ok(())
 }
 
 /// The exec grants gathered across the file rules, settled once every rule is lowered.

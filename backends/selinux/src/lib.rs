@@ -41,6 +41,7 @@
 //!     unix: vec![],
 //!     net_families: vec![],
 //!     ptrace: vec![],
+//!     dbus: vec![],
 //!     children: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
@@ -53,6 +54,7 @@
 
 mod automata;
 mod cil;
+mod dbus;
 mod exec;
 mod exec_modes;
 mod fcontexts;
@@ -303,6 +305,7 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
     ptrace::lower_ptrace(policy, config, &mut out, &mut findings);
     unix::lower_unix(policy, &mut out, &mut findings);
     unix::lower_families(policy, &mut out, &mut findings);
+    dbus::lower_dbus(policy, config, &mut out, &mut findings);
     exec_modes::children(&mut findings, policy);
     integration::lower(policy, config, &mut out, &mut findings)?;
     if policy.mode == polc_lang::ir::Mode::Complain {

@@ -28,6 +28,7 @@ pub(crate) mod prefix_index;
 pub(crate) mod resolve;
 pub(crate) mod strings;
 pub(crate) mod transitions;
+pub(crate) mod dbus;
 pub(crate) mod unix;
 pub(crate) mod vars;
 

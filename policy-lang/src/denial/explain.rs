@@ -234,6 +234,11 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 cite(i, r.effect, text, r.origins.clone())
             })
             .collect(),
+        Request::Dbus(d) => crate::eval::dbus::matching_indices(policy, d)
+            .into_iter()
+            .filter_map(|i| policy.dbus.get(i).map(|r| (i, r)))
+            .map(|(i, r)| cite(i, r.effect, r.text(), r.origins.clone()))
+            .collect(),
     }
 }
 
@@ -361,6 +366,7 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
                 direction.keyword()
             )
         }
+        Request::Dbus(d) => return d.suggestion(),
     })
 }
 

@@ -10,8 +10,8 @@ pub mod dbus;
 pub mod unix;
 
 use crate::span::{Span, Spanned};
-use serde::{Deserialize, Serialize};
 pub use dbus::DbusStmt;
+use serde::{Deserialize, Serialize};
 pub use unix::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 
 /// A whole source file: policies and abstractions.

@@ -13,8 +13,8 @@ use crate::ir::{
     PtraceDir, SignalDir,
 };
 use crate::rights::{Right, Rights};
-use serde::Serialize;
 pub use dbus::DbusRequest;
+use serde::Serialize;
 pub use unix::{RequestPeer, UnixRequestAddr};
 
 /// An access to decide.

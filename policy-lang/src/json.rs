@@ -35,8 +35,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 mod convert;
-mod spans;
 mod dbus;
+mod spans;
 mod unix;
 
 pub use dbus::Dbus;

@@ -551,8 +551,12 @@ fn a_member_added_to_a_dbus_rule_is_a_change() {
     // Swapped, each change has the other direction.
     let back = request_changes(&diff(&new, &old));
     assert_eq!(
-        back.iter().filter(|(dir, _)| *dir == Direction::Narrowed).count(),
-        got.iter().filter(|(dir, _)| *dir == Direction::Broadened).count(),
+        back.iter()
+            .filter(|(dir, _)| *dir == Direction::Narrowed)
+            .count(),
+        got.iter()
+            .filter(|(dir, _)| *dir == Direction::Broadened)
+            .count(),
         "{back:?}"
     );
 }

@@ -243,7 +243,9 @@ fn literal_problem(name: &str, g: Grammar) -> Option<String> {
             Some(unique) => {
                 unique.split('.').count() >= 2 && unique.split('.').all(|e| element(e, true, true))
             }
-            None => name.split('.').count() >= 2 && name.split('.').all(|e| element(e, false, true)),
+            None => {
+                name.split('.').count() >= 2 && name.split('.').all(|e| element(e, false, true))
+            }
         },
     };
     (!ok).then(|| match g {

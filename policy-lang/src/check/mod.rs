@@ -19,6 +19,7 @@
 
 pub(crate) mod accept;
 pub(crate) mod app;
+pub(crate) mod dbus;
 pub(crate) mod exec;
 pub(crate) mod items;
 pub(crate) mod lint;
@@ -28,7 +29,6 @@ pub(crate) mod prefix_index;
 pub(crate) mod resolve;
 pub(crate) mod strings;
 pub(crate) mod transitions;
-pub(crate) mod dbus;
 pub(crate) mod unix;
 pub(crate) mod vars;
 

@@ -11,7 +11,10 @@ use crate::rights::Right;
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
     // A user-space record (the bus daemon's `USER_AVC`) holds the record in `msg='...'`:
     // every field of interest follows `apparmor=`, in both forms.
-    let line = line.find("apparmor=").and_then(|i| line.get(i..)).unwrap_or(line);
+    let line = line
+        .find("apparmor=")
+        .and_then(|i| line.get(i..))
+        .unwrap_or(line);
     let f = fields::parse(line);
     let verdict = f.get("apparmor").unwrap_or_default();
     let complain = match verdict {
@@ -59,7 +62,10 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         }]
     };
     // The bus daemon's records name the subject `label=`, the kernel's `profile=`.
-    let subject = f.get("profile").or_else(|| f.get("label")).map(str::to_string);
+    let subject = f
+        .get("profile")
+        .or_else(|| f.get("label"))
+        .map(str::to_string);
     let subject_policy = subject
         .as_deref()
         .and_then(|p| PolicyName::new(p).ok())

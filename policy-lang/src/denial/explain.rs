@@ -549,7 +549,9 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             let peer = peer.as_deref().map(RequestPeer::parse);
             for (i, r) in policy.dbus.iter().enumerate() {
                 let fits = r.ops.contains(op)
-                    && bus.as_ref().is_none_or(|b| r.bus.as_ref().is_none_or(|rb| rb == b))
+                    && bus
+                        .as_ref()
+                        .is_none_or(|b| r.bus.as_ref().is_none_or(|rb| rb == b))
                     && match (&r.path, path) {
                         (Some(g), Some(p)) => g.matches(p),
                         _ => true,

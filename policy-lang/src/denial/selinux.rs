@@ -2,7 +2,9 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{DbusOp, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
+use crate::ir::{
+    DbusOp, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType,
+};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -94,9 +96,12 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         }
     }
     let read_reversed = between.reversed
-        && accesses
-            .iter()
-            .any(|a| matches!(a, Access::Signal { .. } | Access::Ptrace { .. } | Access::Dbus { .. }));
+        && accesses.iter().any(|a| {
+            matches!(
+                a,
+                Access::Signal { .. } | Access::Ptrace { .. } | Access::Dbus { .. }
+            )
+        });
     if read_reversed {
         let source = subject.take().unwrap_or_default();
         notes.push(format!(
@@ -394,7 +399,9 @@ fn dbus(f: &Fields, perm: &str, between: &Between, notes: &mut Vec<String>) -> A
         },
         _ => Access::Unmapped {
             permission: format!("dbus {perm}"),
-            reason: format!("SELinux's dbus permission `{perm}` has no counterpart in polc policies"),
+            reason: format!(
+                "SELinux's dbus permission `{perm}` has no counterpart in polc policies"
+            ),
         },
     }
 }

@@ -19,12 +19,12 @@ use crate::eval::{
 };
 use crate::fidelity::RuleListKind;
 use crate::glob::Glob;
+use crate::ir::dbus::name_glob;
 use crate::ir::ptrace::{ptrace_rule_text, PtraceAccess, PtraceDir};
 use crate::ir::unix::UnixRule;
-use crate::ir::dbus::name_glob;
 use crate::ir::{
-    DbusOp, FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer,
-    UnixType,
+    DbusOp, FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp,
+    UnixPeer, UnixType,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

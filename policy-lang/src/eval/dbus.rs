@@ -93,11 +93,17 @@ impl DbusRequest {
     /// holds glob characters (the request then names no one message) or the peer is
     /// not a policy name.
     pub(crate) fn suggestion(&self) -> Option<String> {
-        let fields = [&Some(self.bus.clone()), &self.path, &self.interface, &self.member, &self.name];
-        if fields
-            .iter()
-            .any(|f| f.as_deref().is_some_and(|v| v.contains(['*', '?', '{', '}', '[', ']'])))
-        {
+        let fields = [
+            &Some(self.bus.clone()),
+            &self.path,
+            &self.interface,
+            &self.member,
+            &self.name,
+        ];
+        if fields.iter().any(|f| {
+            f.as_deref()
+                .is_some_and(|v| v.contains(['*', '?', '{', '}', '[', ']']))
+        }) {
             return None;
         }
         if let Some(RequestPeer::Policy(n)) = &self.peer {

@@ -11,8 +11,8 @@ use crate::diagnostics::Code;
 use crate::diagnostics::Diagnostic;
 use crate::ir::dbus::name_glob;
 use crate::ir::{
-    Acceptance, DbusOp, DbusRule, Effect, FamilyRule, Peer, FamilySockType, IpFamily, NetFamily, Origin, Policy,
-    PolicyName, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
+    Acceptance, DbusOp, DbusRule, Effect, FamilyRule, FamilySockType, IpFamily, NetFamily, Origin,
+    Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -56,11 +56,7 @@ struct Rules {
 }
 
 /// The keys of the unix, family and D-Bus rules of a body (an interface's).
-pub(super) type UnixKeys = (
-    BTreeSet<UnixKey>,
-    BTreeSet<FamilyKey>,
-    BTreeSet<DbusKey>,
-);
+pub(super) type UnixKeys = (BTreeSet<UnixKey>, BTreeSet<FamilyKey>, BTreeSet<DbusKey>);
 
 /// The unix and family rules of a body, by key.
 pub(super) fn keys(
@@ -393,9 +389,7 @@ fn body(
                     let bus = d.bus.as_ref().map(|b| b.node.clone());
                     rules
                         .dbus
-                        .entry((
-                            effect, ops, bus, path, interface, member, name, peer, audit,
-                        ))
+                        .entry((effect, ops, bus, path, interface, member, name, peer, audit))
                         .or_default()
                         .push(lc.origin(s.span, accepts));
                 }

@@ -183,7 +183,9 @@ fn dbus_rule() -> impl Strategy<Value = polc_lang::ir::DbusRule> {
             Just(vec![DbusOp::Send, DbusOp::Receive]),
             Just(vec![DbusOp::Bind]),
         ],
-        proptest::option::of(proptest::sample::select(&["system", "session", "accessibility"][..])),
+        proptest::option::of(proptest::sample::select(
+            &["system", "session", "accessibility"][..],
+        )),
         proptest::option::of(glob()),
         (name(), name(), name()),
         proptest::sample::select(
@@ -194,29 +196,31 @@ fn dbus_rule() -> impl Strategy<Value = polc_lang::ir::DbusRule> {
                 .collect::<Vec<_>>(),
         ),
     )
-        .prop_map(|(effect, audit, ops, bus, path, (interface, member, bus_name), peer)| {
-            let bind = ops.contains(&DbusOp::Bind);
-            DbusRule {
-                effect,
-                audit,
-                ops: ops.into_iter().collect(),
-                bus: bus.map(String::from),
-                // The checker keeps `bind` to a bus and a name.
-                path: path
-                    .and_then(|g| polc_lang::glob::Glob::parse(&g).ok())
-                    .filter(|_| !bind),
-                interface: interface.filter(|_| !bind),
-                member: member.filter(|_| !bind),
-                name: bus_name,
-                peer: match peer {
-                    _ if bind => Peer::Any,
-                    None => Peer::Any,
-                    Some("unconfined") => Peer::Unconfined,
-                    Some(n) => Peer::Policy(PolicyName::new(n).unwrap()),
-                },
-                origins: Vec::new(),
-            }
-        })
+        .prop_map(
+            |(effect, audit, ops, bus, path, (interface, member, bus_name), peer)| {
+                let bind = ops.contains(&DbusOp::Bind);
+                DbusRule {
+                    effect,
+                    audit,
+                    ops: ops.into_iter().collect(),
+                    bus: bus.map(String::from),
+                    // The checker keeps `bind` to a bus and a name.
+                    path: path
+                        .and_then(|g| polc_lang::glob::Glob::parse(&g).ok())
+                        .filter(|_| !bind),
+                    interface: interface.filter(|_| !bind),
+                    member: member.filter(|_| !bind),
+                    name: bus_name,
+                    peer: match peer {
+                        _ if bind => Peer::Any,
+                        None => Peer::Any,
+                        Some("unconfined") => Peer::Unconfined,
+                        Some(n) => Peer::Policy(PolicyName::new(n).unwrap()),
+                    },
+                    origins: Vec::new(),
+                }
+            },
+        )
 }
 
 fn stmt() -> impl Strategy<Value = Stmt> {
@@ -294,7 +298,10 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
             Stmt::Cap(e, c) => b.cap(e, &[c]),
             Stmt::Signal(e, d, s, n) => b.signal(e, d, &s, n),
             Stmt::Dbus(r) => {
-                if !dbus.iter().any(|x: &polc_lang::ir::DbusRule| x.text() == r.text()) {
+                if !dbus
+                    .iter()
+                    .any(|x: &polc_lang::ir::DbusRule| x.text() == r.text())
+                {
                     dbus.push(*r);
                 }
                 b

@@ -12,9 +12,8 @@ impl Parser<'_> {
     /// name STRING | peer NAME`, each field at most once, in any order.
     pub(super) fn dbus(&mut self, effect: Spanned<Effect>) -> PResult<StmtKind> {
         let at_op = |p: &Self| {
-            p.peek_word().is_some_and(|w| {
-                super::is_ident(w) && !DBUS_FIELDS.contains(&w) && !p.at_accept()
-            })
+            p.peek_word()
+                .is_some_and(|w| super::is_ident(w) && !DBUS_FIELDS.contains(&w) && !p.at_accept())
         };
         let mut ops = Vec::new();
         while at_op(self) {
@@ -72,7 +71,9 @@ impl Parser<'_> {
             *slot = Some(value);
         }
         if self.at(Kind::Str) {
-            return Err(self.error("`bus`, `path`, `interface`, `member` or `name` before the string"));
+            return Err(
+                self.error("`bus`, `path`, `interface`, `member` or `name` before the string")
+            );
         }
         Ok(StmtKind::Dbus(stmt))
     }

@@ -14,7 +14,6 @@
 //! - SELinux has no deny: a deny rule on a whole pair takes the pair's grant away
 //!   (exact); a narrower one cannot (widened).
 
-use crate::integration::TypeKind;
 use crate::names::{block_name, qualified};
 use crate::report::Findings;
 use crate::{Config, Out};
@@ -43,11 +42,7 @@ pub(crate) fn lower_dbus(p: &Policy, config: &Config, out: &mut Out, findings: &
     if p.dbus.is_empty() {
         return;
     }
-    let any_attr: Option<&str> = config
-        .attributes
-        .iter()
-        .find(|a| a.kind == TypeKind::Domain)
-        .map(|a| a.name.as_str());
+    let any_attr = config.domain_attribute();
     let dom = out.domain.clone();
     let me = Peer::Policy(p.name.clone());
     for (i, r) in p.dbus.iter().enumerate() {

@@ -113,6 +113,17 @@ pub struct Config {
     pub attributes: Vec<Attribute>,
 }
 
+impl Config {
+    /// The attribute given for every domain (`--selinux-attribute domain=ATTRIBUTE`): how a
+    /// rule names `any` peer process.
+    pub(crate) fn domain_attribute(&self) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.kind == integration::TypeKind::Domain)
+            .map(|a| a.name.as_str())
+    }
+}
+
 /// An allow rule the module puts in the policy.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct AllowRule {

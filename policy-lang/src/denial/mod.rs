@@ -306,39 +306,35 @@ impl Access {
                 protocol,
                 sock_type,
             } => crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
-            Access::Dbus { .. } => match self.dbus_request() {
-                Some(r) => r.describe(),
-                None => {
-                    let Access::Dbus {
-                        op,
-                        bus,
-                        path,
-                        interface,
-                        member,
-                        name,
-                        peer,
-                        ..
-                    } = self
-                    else {
-                        return String::new();
-                    };
-                    let unknown = |v: &Option<String>| v.clone().unwrap_or("(not logged)".into());
-                    let mut s = format!("dbus {} bus {}", op.keyword(), unknown(bus));
-                    if *op != crate::ir::DbusOp::Bind {
-                        s.push_str(&format!(
-                            " path {} interface {} member {}",
-                            unknown(path),
-                            unknown(interface),
-                            unknown(member)
-                        ));
-                    }
-                    s.push_str(&format!(" name {}", unknown(name)));
-                    if *op != crate::ir::DbusOp::Bind {
-                        s.push_str(&format!(" peer {}", unknown(peer)));
-                    }
-                    s
+            Access::Dbus {
+                op,
+                bus,
+                path,
+                interface,
+                member,
+                name,
+                peer,
+                ..
+            } => {
+                if let Some(r) = self.dbus_request() {
+                    return r.describe();
                 }
-            },
+                let unknown = |v: &Option<String>| v.clone().unwrap_or("(not logged)".into());
+                let mut s = format!("dbus {} bus {}", op.keyword(), unknown(bus));
+                if *op != crate::ir::DbusOp::Bind {
+                    s.push_str(&format!(
+                        " path {} interface {} member {}",
+                        unknown(path),
+                        unknown(interface),
+                        unknown(member)
+                    ));
+                }
+                s.push_str(&format!(" name {}", unknown(name)));
+                if *op != crate::ir::DbusOp::Bind {
+                    s.push_str(&format!(" peer {}", unknown(peer)));
+                }
+                s
+            }
             Access::Unmapped { permission, .. } => permission.clone(),
         }
     }

@@ -221,6 +221,28 @@ impl Reader<'_> {
         })
     }
 
+    /// A unix or D-Bus rule's ` peer NAME` for its `peer=(label=...)` (nothing for every
+    /// peer); a label glob becomes every peer, counted under `glob_id`.
+    fn peer_clause(
+        &self,
+        file: &str,
+        pos: Pos,
+        label: Option<&String>,
+        own: &str,
+        glob_id: &'static str,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<String, ImportError> {
+        let (class, peer) = self.peer(file, pos, label.map(String::as_str), own)?;
+        if class == Peer::Glob {
+            ids.push(glob_id);
+        }
+        Ok(if class == Peer::Any {
+            String::new()
+        } else {
+            format!(" peer {peer}")
+        })
+    }
+
     /// `ptrace [(PERMS)] [peer=LABEL]`: `read`/`r` and `trace`/`w` reach the peer (`to`),
     /// `readby` and `tracedby` come from it (`from`); no permission means all four.
     fn ptrace(
@@ -367,16 +389,14 @@ impl Reader<'_> {
                 }
             }
         };
-        let (class, peer) =
-            self.peer(file, pos, conds.get("peer.label").map(String::as_str), own)?;
-        if class == Peer::Glob {
-            ids.push("unix-peer-glob");
-        }
-        let peer = if class == Peer::Any {
-            String::new()
-        } else {
-            format!(" peer {peer}")
-        };
+        let peer = self.peer_clause(
+            file,
+            pos,
+            conds.get("peer.label"),
+            own,
+            "unix-peer-glob",
+            ids,
+        )?;
         let ops: Vec<&str> = UNIX_OPS
             .iter()
             .copied()
@@ -480,16 +500,14 @@ impl Reader<'_> {
                 ids.push("other");
                 return Ok(Vec::new());
             }
-            let (class, peer) =
-                self.peer(file, pos, conds.get("peer.label").map(String::as_str), own)?;
-            if class == Peer::Glob {
-                ids.push("dbus-peer-glob");
-            }
-            let peer = if class == Peer::Any {
-                String::new()
-            } else {
-                format!(" peer {peer}")
-            };
+            let peer = self.peer_clause(
+                file,
+                pos,
+                conds.get("peer.label"),
+                own,
+                "dbus-peer-glob",
+                ids,
+            )?;
             out.push(format!(
                 "{prefix} {}{}{peer}",
                 messages.join(", "),

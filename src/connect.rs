@@ -354,6 +354,9 @@ fn name_connections(policy: &mut Policy, plugs: &[Connection]) {
     for r in &mut policy.ptrace {
         r.origins.iter_mut().for_each(mark);
     }
+    for r in &mut policy.dbus {
+        r.origins.iter_mut().for_each(mark);
+    }
 }
 
 /// Connect the app's plug `plug` (optionally checking that `framework` provides it): a new

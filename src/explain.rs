@@ -109,6 +109,8 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
     allows.unix = unix;
     allows.net_families = families;
     let (ptrace, ptrace_map) = keep_allows(&policy.ptrace, |r| r.effect);
+    let (dbus, dbus_map) = keep_allows(&policy.dbus, |r| r.effect);
+    allows.dbus = dbus;
     allows.files = files;
     allows.net = net;
     allows.capabilities = caps;
@@ -130,6 +132,7 @@ fn overridden_allows(policy: &Policy, request: &Request) -> Vec<ExplainedRule> {
                 RuleKind::Unix => &unix_map,
                 RuleKind::NetFamily => &family_map,
                 RuleKind::Ptrace => &ptrace_map,
+                RuleKind::Dbus => &dbus_map,
             };
             map.get(r.index).map(|&i| explained(policy, r, i))
         })
@@ -147,6 +150,7 @@ pub fn describe_rule(policy: &Policy, kind: RuleKind, index: usize) -> Option<St
         RuleKind::Unix => policy.unix.get(index).map(|r| (r.audit, false)),
         RuleKind::NetFamily => policy.net_families.get(index).map(|r| (r.audit, false)),
         RuleKind::Ptrace => policy.ptrace.get(index).map(|_| (false, false)),
+        RuleKind::Dbus => policy.dbus.get(index).map(|r| (r.audit, false)),
     }?;
     let text = describe_plain(policy, kind, index)?;
     // `audit` before the effect keyword, `owner` after it, as the language writes them.
@@ -205,6 +209,15 @@ fn describe_plain(policy: &Policy, kind: RuleKind, index: usize) -> Option<Strin
             .ptrace
             .get(index)
             .map(polc_lang::ir::ptrace::ptrace_rule_text),
+        // `describe_rule` writes `audit` itself.
+        RuleKind::Dbus => policy.dbus.get(index).map(|r| {
+            polc_lang::ir::DbusRule {
+                audit: false,
+                origins: Vec::new(),
+                ..r.clone()
+            }
+            .text()
+        }),
     }
 }
 
@@ -272,6 +285,7 @@ mod tests {
             unix: Vec::new(),
             net_families: Vec::new(),
             ptrace: Vec::new(),
+            dbus: Vec::new(),
             children: Vec::new(),
         }
     }

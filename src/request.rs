@@ -1,8 +1,10 @@
 //! Requests written as short strings, as `polc explain` takes them:
 //! a path and a right, `connect:tcp:443`, a capability name, `send:term:PEER`.
 
+mod dbus;
 mod unix;
 
+pub use dbus::dbus;
 pub use unix::{family, unix};
 
 use polc_lang::check::{is_capability, is_signal, suggest, CAPABILITIES, SIGNALS};
@@ -63,6 +65,9 @@ pub enum RequestError {
     /// A malformed `FAMILY[:PROTOCOL]`.
     #[error("`{0}` is not a network family request (write netlink:PROTOCOL, raw:icmp, raw:icmpv6 or packet)")]
     Family(String),
+    /// A malformed D-Bus request.
+    #[error("`{0}` is not a D-Bus request (write send:BUS:PEER:PATH:INTERFACE:MEMBER:NAME, receive:..., or bind:BUS:NAME, e.g. `send:system:unconfined:/org/freedesktop/DBus:org.freedesktop.DBus:Hello:org.freedesktop.DBus`)")]
+    Dbus(String),
     /// A one-line request that is none of the forms [`parse`] takes.
     #[error("`{0}` is not a request (write `RIGHT PATH`, `owner RIGHT PATH`, `net OP:PROTO:PORT`, `capability NAME` or `signal DIRECTION:SIGNAL:PEER`, e.g. `read /etc/hosts`)")]
     Form(String),

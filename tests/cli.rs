@@ -855,3 +855,65 @@ fn dash_reads_the_policy_from_stdin_everywhere() {
     assert_eq!(code(&o), 1);
     assert!(stderr(&o).contains("<stdin>:2:11"), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_dbus_decides_messages_and_names_and_refuses_a_malformed_request() {
+    let policy = "tests/corpus/ok/dbus.pol";
+    // A member of the rule's braces, to the bus's own name: allowed.
+    let o = polc(&[
+        "explain",
+        policy,
+        "--dbus",
+        "send:system:unconfined:/org/freedesktop/DBus:org.freedesktop.DBus:AddMatch:org.freedesktop.DBus",
+    ]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("allowed: dbus send bus system"),
+        "{}",
+        stdout(&o)
+    );
+    // Another member: no allow rule.
+    let o = polc(&[
+        "explain",
+        policy,
+        "--dbus",
+        "send:system:unconfined:/org/freedesktop/DBus:org.freedesktop.DBus:ListNames:org.freedesktop.DBus",
+    ]);
+    assert!(
+        stdout(&o).starts_with("denied: dbus send"),
+        "{}",
+        stdout(&o)
+    );
+    // A message without an interface matches no rule that names one.
+    let o = polc(&[
+        "explain",
+        policy,
+        "--dbus",
+        "send:system:unconfined:/org/freedesktop/DBus::Hello:org.freedesktop.DBus",
+    ]);
+    assert!(
+        stdout(&o).starts_with("denied: dbus send"),
+        "{}",
+        stdout(&o)
+    );
+    // Owning a name: `deny dbus bind` wins.
+    let o = polc(&["explain", policy, "--dbus", "bind:session:org.example.dbus"]);
+    assert!(
+        stdout(&o).starts_with("denied: dbus bind"),
+        "{}",
+        stdout(&o)
+    );
+    for bad in [
+        "send:system",
+        "own:session:org.x",
+        "send:system:Bad:/a:i.x:M:n.x",
+    ] {
+        let o = polc(&["explain", policy, "--dbus", bad]);
+        assert_eq!(code(&o), 2, "{bad}: {}", stdout(&o));
+        assert!(
+            stderr(&o).contains("is not a D-Bus request"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

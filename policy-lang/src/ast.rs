@@ -6,9 +6,11 @@
 //! checker can report an unknown one with a precise code and span. Comments are kept
 //! so that the formatter never loses them.
 
+pub mod dbus;
 pub mod unix;
 
 use crate::span::{Span, Spanned};
+pub use dbus::DbusStmt;
 use serde::{Deserialize, Serialize};
 pub use unix::{NetFamilyStmt, UnixAddrSpec, UnixStmt};
 
@@ -239,6 +241,9 @@ pub enum StmtKind {
     Unix(UnixStmt),
     /// `allow net netlink|raw|packet [PROTOCOLS]` (see [`NetFamilyStmt`]).
     NetFamily(NetFamilyStmt),
+    /// `allow dbus OPS [bus BUS] [path ...] [interface ...] [member ...] [name ...] [peer
+    /// NAME]` (see [`DbusStmt`]).
+    Dbus(DbusStmt),
     /// `allow ptrace read, trace to PEER` / `allow ptrace read from PEER`
     Ptrace {
         /// Allow or deny.

@@ -102,6 +102,9 @@ codes! {
     UnixOpAddress = "E0172", Error, "unix operation does not apply", "anonymous sockets only send and receive; datagram sockets do not listen or accept";
     InvalidAbstractName = "E0173", Error, "invalid abstract socket name", "an abstract name is `@` followed by 1 to 107 printable characters, without globs or variables";
     FamilySockType = "E0174", Error, "socket type does not apply to the family", "`net netlink` and `net packet` take `raw` or `dgram` after their protocols; raw IP sockets (`net raw`, `raw4`, `raw6`) are raw and take none";
+    UnknownDbusOp = "E0185", Error, "unknown D-Bus operation", "D-Bus operations are send, receive and bind";
+    DbusFieldNotApplicable = "E0186", Error, "D-Bus field does not apply", "`bind` stands alone and takes `bus` and `name` (the name owned) only; `send` and `receive` take every field";
+    InvalidDbusName = "E0187", Error, "invalid D-Bus name", "interfaces (`org.freedesktop.DBus`), members (`Hello`), bus names (`org.example.app`, `:1.42`) and object paths (`/org/freedesktop/DBus`) follow the D-Bus specification; `*`, `?`, `{a,b}` and `[...]` may stand for parts";
     UnknownPtraceAccess = "E0180", Error, "unknown ptrace access", "ptrace accesses are `read` and `trace` (none written: both)";
     UnknownChild = "E0190", Error, "unknown child policy", "`as child NAME` names a `child NAME { ... }` written in the same policy";
     NotInChild = "E0191", Error, "statement not allowed here", "a child policy or hat holds rules only, and only a policy holds children";

@@ -3,6 +3,7 @@
 //! Default deny; a request is allowed when some `allow` rule matches it and no `deny`
 //! rule does (`deny` wins); rule order does not matter.
 
+pub(crate) mod dbus;
 pub(crate) mod unix;
 
 use crate::glob::is_valid_path;
@@ -12,6 +13,7 @@ use crate::ir::{
     PtraceDir, SignalDir,
 };
 use crate::rights::{Right, Rights};
+pub use dbus::DbusRequest;
 use serde::Serialize;
 pub use unix::{RequestPeer, UnixRequestAddr};
 
@@ -95,6 +97,8 @@ pub enum Request {
         /// The peer's policy name, `self` or `unconfined`.
         peer: String,
     },
+    /// A D-Bus message sent or received, or a bus name owned.
+    Dbus(DbusRequest),
 }
 
 impl Request {
@@ -169,6 +173,7 @@ impl Request {
                 access,
                 peer,
             } => format!("ptrace {} {} {peer}", access.keyword(), direction.keyword()),
+            Request::Dbus(d) => d.describe(),
         }
     }
 
@@ -222,6 +227,8 @@ pub enum RuleKind {
     NetFamily,
     /// `Policy::ptrace`
     Ptrace,
+    /// `Policy::dbus`
+    Dbus,
 }
 
 /// A rule that took part in a decision.
@@ -364,6 +371,8 @@ impl Decision {
 ///   signal (a rule with no signal list matches every signal).
 /// - Unix rules match operation, type, address and peer (see [`crate::ir::unix`]);
 ///   family rules match family and protocol.
+/// - D-Bus rules match operation, bus, and every field they name (see
+///   [`crate::ir::dbus`]).
 ///
 /// [`Decision::audited`] is true when some deciding rule is `audit`ed.
 /// [`Decision::deciding`] lists the matching deny rules when denied, the matching allow
@@ -456,6 +465,7 @@ pub fn evaluate(p: &Policy, r: &Request) -> Decision {
                 .filter_map(|i| p.ptrace.get(i).map(|r| (i, r)))
                 .map(|(i, r)| rule_ref(RuleKind::Ptrace, i, r.effect, r.origins.clone(), false)),
         ),
+        Request::Dbus(d) => dbus::evaluate_dbus(p, d),
     }
 }
 

@@ -108,6 +108,8 @@ pub enum RuleListKind {
     NetFamily,
     /// Ptrace rules.
     Ptrace,
+    /// D-Bus rules.
+    Dbus,
 }
 
 impl From<RuleKind> for RuleListKind {
@@ -120,6 +122,7 @@ impl From<RuleKind> for RuleListKind {
             RuleKind::Unix => RuleListKind::Unix,
             RuleKind::NetFamily => RuleListKind::NetFamily,
             RuleKind::Ptrace => RuleListKind::Ptrace,
+            RuleKind::Dbus => RuleListKind::Dbus,
         }
     }
 }

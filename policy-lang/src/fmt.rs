@@ -50,6 +50,7 @@
 //! wrapped (a string is never split). The choice depends only on the tree, so formatting
 //! is idempotent.
 
+mod dbus;
 mod unix;
 
 use crate::ast::{AcceptBlock, Comment, ExecMode, File, Item, PortSpec, Stmt, StmtKind, UseRef};
@@ -358,6 +359,7 @@ fn parts(kind: &StmtKind) -> Parts {
         }
         StmtKind::Unix(u) => unix::unix_parts(u),
         StmtKind::NetFamily(n) => unix::net_family_parts(n),
+        StmtKind::Dbus(d) => dbus::dbus_parts(d),
         StmtKind::Ptrace {
             effect,
             access,

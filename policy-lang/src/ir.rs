@@ -6,12 +6,14 @@
 //! ir`) is stable: fields and rules are in a canonical order.
 
 pub mod accept;
+pub mod dbus;
 pub mod peer;
 pub mod ptrace;
 pub mod text;
 pub mod unix;
 
 pub use accept::{AcceptTarget, Acceptance, ACCEPTABLE};
+pub use dbus::{DbusOp, DbusRule};
 pub use peer::Peer;
 pub use ptrace::{PtraceAccess, PtraceDir, PtraceRule};
 
@@ -669,6 +671,9 @@ pub struct Policy {
     /// Ptrace rules, sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ptrace: Vec<PtraceRule>,
+    /// D-Bus rules, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dbus: Vec<DbusRule>,
     /// Child policies and hats, sorted by name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<Child>,

@@ -35,9 +35,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 mod convert;
+mod dbus;
 mod spans;
 mod unix;
 
+pub use dbus::Dbus;
 pub use unix::{NetFamily, Unix};
 
 /// A JSON policy document: a policy (when `policy` is present) and abstractions.
@@ -244,6 +246,8 @@ pub enum Target {
     NetFamily(NetFamily),
     /// A ptrace rule.
     Ptrace(Ptrace),
+    /// A D-Bus rule.
+    Dbus(Dbus),
 }
 
 /// `net OP PROTO [PORTS]`.
@@ -328,6 +332,8 @@ struct RawRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ptrace: Option<Ptrace>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    dbus: Option<Dbus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     accept: Option<Accept>,
 }
 
@@ -351,6 +357,7 @@ impl TryFrom<RawRule> for Rule {
             ("unix", r.unix.is_some()),
             ("net_family", r.net_family.is_some()),
             ("ptrace", r.ptrace.is_some()),
+            ("dbus", r.dbus.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
@@ -397,6 +404,16 @@ impl TryFrom<RawRule> for Rule {
             return Ok(Rule {
                 effect: r.effect,
                 target: Target::Unix(u),
+                audit: r.audit,
+                owner: r.owner,
+                accept: r.accept,
+            });
+        }
+        if let Some(d) = r.dbus {
+            d.validate()?;
+            return Ok(Rule {
+                effect: r.effect,
+                target: Target::Dbus(d),
                 audit: r.audit,
                 owner: r.owner,
                 accept: r.accept,
@@ -465,6 +482,7 @@ impl From<Rule> for RawRule {
             unix: None,
             net_family: None,
             ptrace: None,
+            dbus: None,
             accept: r.accept,
         };
         match r.target {
@@ -485,6 +503,7 @@ impl From<Rule> for RawRule {
             Target::Unix(u) => raw.unix = Some(u),
             Target::NetFamily(n) => raw.net_family = Some(n),
             Target::Ptrace(s) => raw.ptrace = Some(s),
+            Target::Dbus(d) => raw.dbus = Some(d),
         }
         raw
     }

@@ -109,6 +109,7 @@ pub(crate) fn lower(
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        dbus: Vec::new(),
         children: Vec::new(),
     };
     let mut owns: BTreeMap<String, Owned> = BTreeMap::new();
@@ -234,6 +235,7 @@ fn children(
             unix: Vec::new(),
             net_families: Vec::new(),
             ptrace: Vec::new(),
+            dbus: Vec::new(),
             children: Vec::new(),
         };
         merge(&mut policy, &atoms);

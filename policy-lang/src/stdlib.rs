@@ -13,8 +13,8 @@
 //! | `base` | what a dynamically linked program needs to start on Debian 12 (x86-64) |
 //! | `camera` | V4L2 video and media devices and what enumerates them |
 //! | `consoles` | the controlling terminal, pseudo-terminals and the console |
-//! | `dbus-session` | the session bus socket (no D-Bus rules yet: every session service) |
-//! | `dbus-system` | the system bus socket (no D-Bus rules yet: the bus daemon's policy decides) |
+//! | `dbus-session` | the session bus socket and the handshake with the bus (`Hello`, matches, name owners) |
+//! | `dbus-system` | the system bus socket and the handshake with the bus (`Hello`, matches, name owners) |
 //! | `desktop` | themes, icons, MIME and application data, desktop settings, `fonts`, `dbus-session` |
 //! | `fonts` | system fonts, fontconfig, the user's fonts and fontconfig cache |
 //! | `gnutls` | GnuTLS's configuration, with `ssl-certs` and `p11-kit` |

@@ -503,6 +503,64 @@ fn unix_family_and_ptrace_changes_are_found_request_by_request() {
     );
 }
 
+#[test]
+fn a_member_added_to_a_dbus_rule_is_a_change() {
+    let old = loaded(
+        r#"policy a {
+            allow dbus send bus system path "/org/x" interface "org.x.I" member "{Get,Set}" name "org.x"
+            allow dbus bind bus session name "org.a"
+        }"#,
+    );
+    let new = loaded(
+        r#"policy a {
+            allow dbus send bus system path "/org/x" interface "org.x.I" member "{Get,Set,Reset}" name "org.x"
+            allow dbus bind bus session name "org.a.*"
+        }"#,
+    );
+    let got = request_changes(&diff(&old, &new));
+    let broadened: Vec<&String> = got
+        .iter()
+        .filter(|(dir, _)| *dir == Direction::Broadened)
+        .flat_map(|(_, r)| r)
+        .collect();
+    let reset = r#"dbus send bus system path "/org/x" interface "org.x.I" member "Reset" name "org.x" peer"#;
+    assert!(broadened.iter().any(|r| r.starts_with(reset)), "{got:?}");
+    assert!(
+        broadened
+            .iter()
+            .all(|r| r.contains(r#"member "Reset""#) || r.starts_with("dbus bind")),
+        "{got:?}"
+    );
+    // `org.a.*` grants names of its own (its shortest one stands for them) and no
+    // longer `org.a` itself.
+    assert!(
+        broadened
+            .iter()
+            .any(|r| r.starts_with(r#"dbus bind bus session name "org.a."#)),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.iter()
+            .filter(|(dir, _)| *dir == Direction::Narrowed)
+            .collect::<Vec<_>>(),
+        vec![&(
+            Direction::Narrowed,
+            vec![r#"dbus bind bus session name "org.a""#.to_string()]
+        )]
+    );
+    // Swapped, each change has the other direction.
+    let back = request_changes(&diff(&new, &old));
+    assert_eq!(
+        back.iter()
+            .filter(|(dir, _)| *dir == Direction::Narrowed)
+            .count(),
+        got.iter()
+            .filter(|(dir, _)| *dir == Direction::Broadened)
+            .count(),
+        "{back:?}"
+    );
+}
+
 /// Rules of the kinds compared request by request, to build random policies from.
 const IPC_RULES: &[&str] = &[
     r#"allow unix connect stream abstract "@a" peer b"#,
@@ -527,6 +585,13 @@ const IPC_RULES: &[&str] = &[
     r#"allow net netlink route raw"#,
     r#"deny net packet dgram"#,
     r#"allow net raw6"#,
+    r#"allow dbus send bus system path "/org/x" interface "org.x.I" member "{A,B}" name "org.x""#,
+    r#"allow dbus send, receive bus session path "/org/x/**" peer b"#,
+    r#"deny dbus send member "B""#,
+    r#"allow dbus receive interface "org.x.*" peer unconfined"#,
+    r#"allow dbus bind bus session name "org.a.*""#,
+    r#"deny dbus bind name "org.a.secret""#,
+    r#"allow dbus send bus "other" name ":1.*""#,
 ];
 
 /// Requests the random test asks, including peers, names and paths no rule names.
@@ -572,6 +637,38 @@ fn ipc_requests() -> Vec<polc_lang::eval::Request> {
                     access,
                     peer: peer.to_string(),
                 });
+            }
+        }
+    }
+    use polc_lang::eval::DbusRequest;
+    use polc_lang::ir::DbusOp;
+    for bus in ["system", "session", "other", "zz"] {
+        for name in ["org.x", "org.a.b", "org.a.secret", ":1.5", "org.zz"] {
+            out.push(Request::Dbus(DbusRequest::bind(bus, name)));
+        }
+        for op in [DbusOp::Send, DbusOp::Receive] {
+            for path in ["/org/x", "/org/x/y", "/zz"] {
+                for interface in [Some("org.x.I"), Some("org.x.J"), Some("org.zz.I"), None] {
+                    for member in ["A", "B", "C"] {
+                        for name in ["org.x", ":1.5", "org.zz"] {
+                            for peer in peers
+                                .iter()
+                                .map(|p| RequestPeer::Policy((*p).to_string()))
+                                .chain([RequestPeer::Unconfined])
+                            {
+                                out.push(Request::Dbus(DbusRequest::message(
+                                    op,
+                                    bus,
+                                    path,
+                                    interface,
+                                    member,
+                                    Some(name),
+                                    peer,
+                                )));
+                            }
+                        }
+                    }
+                }
             }
         }
     }

@@ -203,6 +203,7 @@ fn deciding_contents(p: &Policy, d: &Decision) -> Vec<String> {
                 RuleKind::Unix => serde_json::to_string(&p.unix[r.index]),
                 RuleKind::NetFamily => serde_json::to_string(&p.net_families[r.index]),
                 RuleKind::Ptrace => serde_json::to_string(&p.ptrace[r.index]),
+                RuleKind::Dbus => serde_json::to_string(&p.dbus[r.index]),
             };
             format!("{} {:?}", rule.unwrap(), r.origins)
         })

@@ -130,7 +130,7 @@ fn stmt_kind() -> impl Strategy<Value = StmtKind> {
     let first_right_ok = |rights: &Vec<Spanned<String>>| {
         !rights
             .first()
-            .is_some_and(|r| ["net", "capability", "signal"].contains(&r.node.as_str()))
+            .is_some_and(|r| ["net", "capability", "signal", "dbus"].contains(&r.node.as_str()))
     };
     let signal = ident().prop_filter("`to`/`from`", |s| s != "to" && s != "from");
     let direction = prop_oneof![
@@ -198,6 +198,31 @@ fn stmt_kind() -> impl Strategy<Value = StmtKind> {
                 peer: sp(peer),
             }
         ),
+        1 => (
+            effect(),
+            spanned_list(
+                ident().prop_filter("a field word or `accept`", |w| {
+                    !polc_lang::ast::dbus::DBUS_FIELDS.contains(&w.as_str()) && w != "accept"
+                }),
+                1..4
+            ),
+            option::of(prop_oneof![Just("system".to_string()), string()]),
+            (option::of(string()), option::of(string()), option::of(string())),
+            option::of(string()),
+            option::of(name()),
+        )
+            .prop_map(|(effect, ops, bus, (path, interface, member), name, peer)| {
+                StmtKind::Dbus(polc_lang::ast::DbusStmt {
+                    effect,
+                    ops,
+                    bus: bus.map(sp),
+                    path: path.map(sp),
+                    interface: interface.map(sp),
+                    member: member.map(sp),
+                    name: name.map(sp),
+                    peer: peer.map(sp),
+                })
+            }),
     ]
 }
 
@@ -219,6 +244,7 @@ fn stmt() -> impl Strategy<Value = Stmt> {
                         | StmtKind::Net { .. }
                         | StmtKind::Capability { .. }
                         | StmtKind::Signal { .. }
+                        | StmtKind::Dbus(_)
                 );
                 let at = |b: bool| (rule && b).then(Span::default);
                 Stmt {

@@ -100,7 +100,7 @@ fn unknown_fields_are_named_and_underlined() {
     let (msg, under, _) = error(&rule(
         r#"{"effect": "allow", "rights": ["read"], "path": ["/x"]}"#,
     ));
-    assert_eq!(msg, "at `rules[1]`: unknown field `path`, expected one of `audit`, `effect`, `owner`, `rights`, `paths`, `as`, `exec`, `net`, `capabilities`, `signal`, `unix`, `net_family`, `ptrace`, `accept`");
+    assert_eq!(msg, "at `rules[1]`: unknown field `path`, expected one of `audit`, `effect`, `owner`, `rights`, `paths`, `as`, `exec`, `net`, `capabilities`, `signal`, `unix`, `net_family`, `ptrace`, `dbus`, `accept`");
     assert_eq!(under, "\"path\"");
 
     let (msg, under, _) = error(&rule(

@@ -186,6 +186,24 @@ fn outline(file: &File, text: &str) -> String {
                         leaf(&format!("peer {}", p.node), p.span);
                     }
                 }
+                StmtKind::Dbus(d) => {
+                    leaf(&format!("{:?}", d.effect.node), d.effect.span);
+                    for o in &d.ops {
+                        leaf(&format!("op {}", o.node), o.span);
+                    }
+                    for (kw, f) in [
+                        ("bus", &d.bus),
+                        ("path", &d.path),
+                        ("interface", &d.interface),
+                        ("member", &d.member),
+                        ("name", &d.name),
+                        ("peer", &d.peer),
+                    ] {
+                        if let Some(v) = f {
+                            leaf(&format!("{kw} {:?}", v.node), v.span);
+                        }
+                    }
+                }
                 StmtKind::NetFamily(n) => {
                     leaf(&format!("{:?}", n.effect.node), n.effect.span);
                     leaf(&format!("family {}", n.family.node), n.family.span);

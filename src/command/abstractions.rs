@@ -353,6 +353,7 @@ fn rules(policy: &Policy) -> Vec<(RuleKind, String, Vec<String>)> {
         (RuleKind::Unix, policy.unix.len()),
         (RuleKind::NetFamily, policy.net_families.len()),
         (RuleKind::Ptrace, policy.ptrace.len()),
+        (RuleKind::Dbus, policy.dbus.len()),
     ];
     let origins = |kind: RuleKind, i: usize| -> Vec<String> {
         let all: Vec<&Origin> = match kind {
@@ -388,6 +389,11 @@ fn rules(policy: &Policy) -> Vec<(RuleKind, String, Vec<String>)> {
                 .unwrap_or_default(),
             RuleKind::Ptrace => policy
                 .ptrace
+                .get(i)
+                .map(|r| r.origins.iter().collect())
+                .unwrap_or_default(),
+            RuleKind::Dbus => policy
+                .dbus
                 .get(i)
                 .map(|r| r.origins.iter().collect())
                 .unwrap_or_default(),

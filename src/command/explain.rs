@@ -136,6 +136,9 @@ fn build_request(args: &ExplainArgs, own_name: &str) -> Result<Request, RequestE
     if let Some(spec) = &args.net_family {
         return request::family(spec);
     }
+    if let Some(spec) = &args.dbus {
+        return request::dbus(spec, own_name);
+    }
     // clap makes one of the four forms required.
     request::signal(args.signal.as_deref().unwrap_or_default(), own_name)
 }

@@ -398,7 +398,7 @@ pub struct FmtArgs {
 #[command(group(
     clap::ArgGroup::new("request")
         .required(true)
-        .args(["path", "net", "capability", "signal", "unix", "net_family", "denial"])
+        .args(["path", "net", "capability", "signal", "unix", "net_family", "dbus", "denial"])
 ))]
 pub struct ExplainArgs {
     /// The policy file
@@ -441,6 +441,11 @@ pub struct ExplainArgs {
     /// netlink:route, netlink:route:dgram, raw6:icmpv6, packet)
     #[arg(long, value_name = "FAMILY[:PROTOCOL[:TYPE]]")]
     pub net_family: Option<String>,
+    /// A D-Bus message, OP:BUS:PEER:PATH:INTERFACE:MEMBER:NAME (OP send or receive; an
+    /// empty INTERFACE for a message without one; NAME the peer's bus name), or a name
+    /// owned, bind:BUS:NAME
+    #[arg(long, value_name = "OP:BUS:PEER:PATH:INTERFACE:MEMBER:NAME")]
+    pub dbus: Option<String>,
     /// Kernel denial log lines (AppArmor `apparmor="DENIED"`, SELinux `avc:  denied`,
     /// Landlock `type=1423 ... blockers=`), one per line, `-` to read them from standard
     /// input: which rule refused each, and the rule to add. Other lines of an audit log

@@ -104,6 +104,7 @@ fn policy() -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        dbus: Vec::new(),
         children: Vec::new(),
     }
 }

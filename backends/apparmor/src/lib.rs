@@ -57,6 +57,7 @@
 #![warn(missing_docs)]
 
 mod aare;
+mod dbus;
 mod exec;
 mod files;
 pub mod import;

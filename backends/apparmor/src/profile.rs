@@ -445,7 +445,7 @@ fn rules(
     policy: &Policy,
     config: &Config,
     report: &mut Vec<RuleFidelity>,
-) -> Result<[Vec<String>; 6], Error> {
+) -> Result<[Vec<String>; 7], Error> {
     let mut file_lines = BTreeMap::new();
     files(policy, &mut file_lines, report)?;
 
@@ -484,6 +484,11 @@ fn rules(
     ptrace_lines.sort();
     ptrace_lines.dedup();
 
+    let mut dbus_lines = Vec::new();
+    crate::dbus::dbus_rules(policy, &mut dbus_lines, report)?;
+    dbus_lines.sort();
+    dbus_lines.dedup();
+
     let file_lines: Vec<String> = file_lines
         .iter()
         .map(|(key, line)| render_file_line(key, line))
@@ -495,6 +500,7 @@ fn rules(
         signal_lines,
         unix_lines,
         ptrace_lines,
+        dbus_lines,
     ])
 }
 
@@ -625,7 +631,8 @@ fn mode_entry(policy: &Policy) -> RuleFidelity {
         || policy.signals.iter().any(|r| r.effect == Effect::Deny)
         || policy.unix.iter().any(|r| r.effect == Effect::Deny)
         || policy.net_families.iter().any(|r| r.effect == Effect::Deny)
-        || policy.ptrace.iter().any(|r| r.effect == Effect::Deny);
+        || policy.ptrace.iter().any(|r| r.effect == Effect::Deny)
+        || policy.dbus.iter().any(|r| r.effect == Effect::Deny);
     let (fidelity, reason) = if policy.mode == Mode::Complain && has_deny {
         (
             Fidelity::Narrowed,

@@ -50,6 +50,7 @@
 
 mod access;
 pub mod caps;
+mod dbus;
 mod enforce;
 mod files;
 mod fsview;

@@ -473,6 +473,7 @@ mod tests {
             unix: Vec::new(),
             net_families: Vec::new(),
             ptrace: Vec::new(),
+            dbus: Vec::new(),
             children: Vec::new(),
         }
     }

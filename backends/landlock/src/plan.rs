@@ -296,6 +296,7 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     gaps.extend(net.gaps);
     gaps.extend(sig.gaps);
     gaps.extend(ux.gaps);
+    gaps.extend(crate::dbus::gaps(policy));
 
     let mut entries = file_entries(policy, files, abi);
     entries.extend(net_entries(policy, net.verdicts, abi));
@@ -499,7 +500,7 @@ fn signal_entries(policy: &Policy, verdicts: Vec<Verdict>, abi: u8) -> Vec<RuleF
     entries
 }
 
-/// The report entries of the unix, socket family and ptrace rules: the planned
+/// The report entries of the unix, socket family, ptrace and D-Bus rules: the planned
 /// verdict, or what no Landlock makes of the rule at ABI 0 (they have no qualifiers
 /// Landlock would weigh).
 fn socket_entries(
@@ -541,6 +542,21 @@ fn socket_entries(
             i,
             v,
             polc_lang::ir::ptrace::ptrace_rule_text(rule),
+            rule.origins.clone(),
+        ));
+    }
+    for (i, (rule, v)) in policy
+        .dbus
+        .iter()
+        .zip(crate::dbus::verdicts(policy))
+        .enumerate()
+    {
+        let v = at_abi(v, rule.effect, abi);
+        entries.extend(rule_entry(
+            RuleListKind::Dbus,
+            i,
+            v,
+            rule.text(),
             rule.origins.clone(),
         ));
     }

@@ -7,7 +7,6 @@
 //! domain" and nothing is granted (narrowed). SELinux has no unconfined processes: every
 //! process has a domain, so `unconfined` is reached only through `any`'s attribute.
 
-use crate::integration::TypeKind;
 use crate::mapping::signal_perm;
 use crate::names::{block_name, qualified};
 use crate::report::Findings;
@@ -78,11 +77,7 @@ pub(crate) fn lower_signals(p: &Policy, config: &Config, out: &mut Out, findings
             .collect()
     };
     let me = Peer::Policy(p.name.clone());
-    let any_attr: Option<&str> = config
-        .attributes
-        .iter()
-        .find(|a| a.kind == TypeKind::Domain)
-        .map(|a| a.name.as_str());
+    let any_attr = config.domain_attribute();
     let dirs = [SignalDir::Send, SignalDir::Receive];
     let self_perms: BTreeSet<&'static str> = dirs
         .iter()

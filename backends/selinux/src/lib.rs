@@ -42,6 +42,7 @@
 //!     unix: vec![],
 //!     net_families: vec![],
 //!     ptrace: vec![],
+//!     dbus: vec![],
 //!     children: vec![],
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
@@ -54,6 +55,7 @@
 
 mod automata;
 mod cil;
+mod dbus;
 mod exec;
 mod exec_modes;
 mod fcontexts;
@@ -110,6 +112,17 @@ pub struct Config {
     /// Attributes of the target the module's types join (none: the types hold exactly
     /// the module's rules).
     pub attributes: Vec<Attribute>,
+}
+
+impl Config {
+    /// The attribute given for every domain (`--selinux-attribute domain=ATTRIBUTE`): how a
+    /// rule names `any` peer process.
+    pub(crate) fn domain_attribute(&self) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.kind == integration::TypeKind::Domain)
+            .map(|a| a.name.as_str())
+    }
 }
 
 /// An allow rule the module puts in the policy.
@@ -303,6 +316,7 @@ pub(crate) fn lower_rules(
     ptrace::lower_ptrace(policy, config, out, findings);
     unix::lower_unix(policy, out, findings);
     unix::lower_families(policy, out, findings);
+    dbus::lower_dbus(policy, config, out, findings);
     Ok(labels)
 }
 

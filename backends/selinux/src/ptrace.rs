@@ -4,7 +4,6 @@
 //! permission. Peers are named as for signals ([`crate::ipc`]): a policy's domain, the
 //! attribute of every domain for `any`, nothing for `unconfined` beyond that attribute.
 
-use crate::integration::TypeKind;
 use crate::names::{block_name, qualified};
 use crate::report::Findings;
 use crate::{Config, Out};
@@ -55,11 +54,7 @@ pub(crate) fn lower_ptrace(p: &Policy, config: &Config, out: &mut Out, findings:
             .extend(r.access.iter().copied());
     }
     let me = Peer::Policy(p.name.clone());
-    let any_attr: Option<&str> = config
-        .attributes
-        .iter()
-        .find(|a| a.kind == TypeKind::Domain)
-        .map(|a| a.name.as_str());
+    let any_attr = config.domain_attribute();
     let dom = out.domain.clone();
     let named: BTreeSet<(PtraceDir, Peer)> = allow.keys().chain(deny.keys()).cloned().collect();
     // Within the domain one permission serves both sides: granted only for what both

@@ -245,6 +245,10 @@ fn describe(p: &Policy, s: Subject) -> (String, Vec<Origin>) {
                 .unix
                 .get(index)
                 .map_or_else(Default::default, |r| (r.text(), r.origins.clone())),
+            RuleListKind::Dbus => p
+                .dbus
+                .get(index)
+                .map_or_else(Default::default, |r| (r.text(), r.origins.clone())),
             RuleListKind::NetFamily => p
                 .net_families
                 .get(index)

@@ -19,7 +19,14 @@ mod common;
 use common::*;
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{IpFamily, NetOp, Policy, PolicyName, Proto, SignalDir};
+use polc_lang::ir::{
+    DbusOp, DbusRule, IpFamily, NetOp, Peer, Policy, PolicyName, Proto, SignalDir,
+};
+
+/// Whether a generated D-Bus rule names a member (the other half names none).
+fn lo_member(signals: &[&str]) -> bool {
+    signals.first().is_some_and(|s| s.len() % 2 == 0)
+}
 use polc_lang::rights::Rights;
 use polc_selinux::{block_name, compile, decode};
 use proptest::prelude::*;
@@ -180,7 +187,36 @@ fn policy(i: usize) -> impl Strategy<Value = Policy> {
                     &s,
                     &peer(k),
                 );
+                // A D-Bus rule beside every other signal rule: the same direction and
+                // peer, narrowed by a member on every other one (`dbus send_msg`).
+                if s.len() % 2 == 0 {
+                    let op = if send { DbusOp::Send } else { DbusOp::Receive };
+                    p.0.dbus.push(DbusRule {
+                        effect: if allow { Effect::Allow } else { Effect::Deny },
+                        audit: k == 1,
+                        ops: [op].into_iter().collect(),
+                        bus: None,
+                        path: None,
+                        interface: None,
+                        member: (lo_member(&s)).then(|| "Get".to_string()),
+                        name: None,
+                        peer: Peer::Policy(PolicyName::new(&peer(k)).unwrap()),
+                        origins: Vec::new(),
+                    });
+                }
             }
+            p.0.dbus.push(DbusRule {
+                effect: Effect::Allow,
+                audit: false,
+                ops: [DbusOp::Bind].into_iter().collect(),
+                bus: Some("session".into()),
+                path: None,
+                interface: None,
+                member: None,
+                name: Some(format!("org.gen{i}")),
+                peer: Peer::Any,
+                origins: Vec::new(),
+            });
             p.build()
         },
     )

@@ -493,6 +493,27 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
             rule.origins.clone(),
         ));
     }
+    for (i, rule) in policy.dbus.iter().enumerate() {
+        let (fidelity, reason) = match rule.effect {
+            Effect::Allow => (
+                Fidelity::Narrowed,
+                "the abstract form has no D-Bus rules: the profile allows only the D-Bus \
+                 messages <abstractions/base> allows",
+            ),
+            Effect::Deny => (
+                Fidelity::Unsupported,
+                "the abstract form has no D-Bus rules: a deny cannot be stated",
+            ),
+        };
+        report.push(RuleFidelity::rule(
+            RuleListKind::Dbus,
+            i,
+            fidelity,
+            reason,
+            rule.text(),
+            rule.origins.clone(),
+        ));
+    }
     for (i, rule) in policy.ptrace.iter().enumerate() {
         let (fidelity, reason) = match rule.effect {
             Effect::Allow => (

@@ -72,6 +72,7 @@ pub(crate) fn check_accept(sink: &mut Sink<'_>, a: &AcceptBlock, scope: &Scope<'
             | StmtKind::Signal { .. }
             | StmtKind::Unix(_)
             | StmtKind::NetFamily(_)
+            | StmtKind::Dbus(_)
             | StmtKind::Ptrace { .. } => check_rule(sink, s, scope),
             other => {
                 let word = keyword(other);

@@ -107,6 +107,7 @@ fn is_rule(k: &StmtKind) -> bool {
             | StmtKind::Signal { .. }
             | StmtKind::Unix(_)
             | StmtKind::NetFamily(_)
+            | StmtKind::Dbus(_)
             | StmtKind::Ptrace { .. }
     )
 }

@@ -94,6 +94,7 @@ pub(crate) fn check_child(
             | StmtKind::Signal { .. }
             | StmtKind::Unix(_)
             | StmtKind::NetFamily(_)
+            | StmtKind::Dbus(_)
             | StmtKind::Ptrace { .. } => check_rule(sink, s, &inner),
             StmtKind::Accept(a) => super::accept::check_accept(sink, a, &inner),
             other => {
@@ -139,6 +140,7 @@ pub(crate) fn keyword(k: &StmtKind) -> &'static str {
         | StmtKind::Signal { .. }
         | StmtKind::Unix(_)
         | StmtKind::NetFamily(_)
+        | StmtKind::Dbus(_)
         | StmtKind::Ptrace { .. } => "allow",
     }
 }

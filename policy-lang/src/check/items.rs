@@ -452,6 +452,7 @@ pub(crate) fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt, scope: &Scope<'_>) {
         } => check_signal(sink, direction, signals, peer),
         StmtKind::Unix(u) => super::unix::check_unix(sink, u),
         StmtKind::NetFamily(n) => super::unix::check_net_family(sink, n),
+        StmtKind::Dbus(d) => super::dbus::check_dbus(sink, d),
         StmtKind::Ptrace { access, peer, .. } => check_ptrace(sink, access, peer),
         _ => {}
     }

@@ -19,6 +19,7 @@
 
 pub(crate) mod accept;
 pub(crate) mod app;
+pub(crate) mod dbus;
 pub(crate) mod exec;
 pub(crate) mod items;
 pub(crate) mod lint;

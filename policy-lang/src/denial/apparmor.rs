@@ -3,12 +3,18 @@
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
 use crate::ir::{
-    FamilySockType, IpFamily, NetFamily, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir,
+    DbusOp, FamilySockType, IpFamily, NetFamily, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir,
     SignalDir, UnixOp, UnixType,
 };
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
+    // A user-space record (the bus daemon's `USER_AVC`) holds the record in `msg='...'`:
+    // every field of interest follows `apparmor=`, in both forms.
+    let line = line
+        .find("apparmor=")
+        .and_then(|i| line.get(i..))
+        .unwrap_or(line);
     let f = fields::parse(line);
     let verdict = f.get("apparmor").unwrap_or_default();
     let complain = match verdict {
@@ -41,6 +47,8 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         signal(&f, &mut permissions)
     } else if operation == "ptrace" || class == "ptrace" {
         ptrace(&f, &mut permissions, &mut notes)
+    } else if operation.starts_with("dbus_") || class == "dbus" {
+        dbus(&f, operation, &mut permissions)
     } else if f.get("family") == Some("unix") || class == "unix" {
         unix(&f, operation, &mut permissions, &mut notes)
     } else if f.get("family").is_some() || class == "net" {
@@ -53,7 +61,11 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             reason: format!("AppArmor operation `{operation}` without a path has no counterpart in polc policies"),
         }]
     };
-    let subject = f.get("profile").map(str::to_string);
+    // The bus daemon's records name the subject `label=`, the kernel's `profile=`.
+    let subject = f
+        .get("profile")
+        .or_else(|| f.get("label"))
+        .map(str::to_string);
     let subject_policy = subject
         .as_deref()
         .and_then(|p| PolicyName::new(p).ok())
@@ -71,6 +83,38 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         notes,
         fields: f.map,
     })
+}
+
+/// The bus daemon's records (`operation="dbus_method_call"`, `dbus_signal`, `dbus_bind`,
+/// `dbus_eavesdrop`): the operation in `mask`, the message's fields, the peer's bus name in
+/// `name` and its profile in `peer_label`; a field the record leaves out is one the message
+/// does not have (a method call without an interface).
+fn dbus(f: &Fields, operation: &str, permissions: &mut Vec<String>) -> Vec<Access> {
+    let mask = f.get("mask").unwrap_or(operation);
+    permissions.push(mask.to_string());
+    let op = match mask {
+        "send" => DbusOp::Send,
+        "receive" => DbusOp::Receive,
+        "bind" => DbusOp::Bind,
+        other => {
+            return vec![Access::Unmapped {
+                permission: format!("dbus {other}"),
+                reason: "polc has no eavesdrop (dbus-daemon deprecated it for `BecomeMonitor`, a method call to the bus that `send` covers)".into(),
+            }]
+        }
+    };
+    let get = |k: &str| f.get(k).map(str::to_string);
+    let message = op != DbusOp::Bind;
+    vec![Access::Dbus {
+        op,
+        bus: get("bus"),
+        path: get("path").filter(|_| message),
+        interface: get("interface").filter(|_| message),
+        member: get("member").filter(|_| message),
+        name: get("name"),
+        peer: get("peer_label").filter(|_| message),
+        complete: true,
+    }]
 }
 
 /// The file rights of AppArmor's permission letters.

@@ -234,6 +234,11 @@ fn matching(policy: &Policy, req: &Request) -> Vec<RuleCite> {
                 cite(i, r.effect, text, r.origins.clone())
             })
             .collect(),
+        Request::Dbus(d) => crate::eval::dbus::matching_indices(policy, d)
+            .into_iter()
+            .filter_map(|i| policy.dbus.get(i).map(|r| (i, r)))
+            .map(|(i, r)| cite(i, r.effect, r.text(), r.origins.clone()))
+            .collect(),
     }
 }
 
@@ -360,6 +365,16 @@ fn suggestion(req: &Request, notes: &mut Vec<String>) -> Option<String> {
                 access.keyword(),
                 direction.keyword()
             )
+        }
+        Request::Dbus(d) => {
+            let s = d.suggestion();
+            if s.is_none() {
+                notes.push(
+                    "the record's peer is not a policy name, or a field holds glob characters: no rule can name it exactly"
+                        .into(),
+                );
+            }
+            return s;
         }
     })
 }
@@ -515,6 +530,44 @@ fn partial(policy: &Policy, access: &Access, out: &mut AccessExplanation) {
             } else {
                 out.notes.push("the record does not say everything a unix rule names (type, address, peer): the rules that may apply are listed".into());
             }
+        }
+        Access::Dbus {
+            op,
+            bus,
+            path,
+            interface,
+            member,
+            name,
+            peer,
+            ..
+        } => {
+            // A field the record does not give may hold anything.
+            let fits_name = |pat: &Option<String>, v: &Option<String>| match (pat, v) {
+                (Some(p), Some(v)) => crate::ir::dbus::name_matches(p, v),
+                _ => true,
+            };
+            let peer = peer.as_deref().map(RequestPeer::parse);
+            for (i, r) in policy.dbus.iter().enumerate() {
+                let fits = r.ops.contains(op)
+                    && bus
+                        .as_ref()
+                        .is_none_or(|b| r.bus.as_ref().is_none_or(|rb| rb == b))
+                    && match (&r.path, path) {
+                        (Some(g), Some(p)) => g.matches(p),
+                        _ => true,
+                    }
+                    && fits_name(&r.interface, interface)
+                    && fits_name(&r.member, member)
+                    && fits_name(&r.name, name)
+                    && peer.as_ref().is_none_or(|p| match p {
+                        RequestPeer::Unconfined => r.peer.covers(crate::ir::peer::UNCONFINED),
+                        RequestPeer::Policy(n) => r.peer.covers(n),
+                    });
+                if fits {
+                    out.may_apply(cite(i, r.effect, r.text(), r.origins.clone()));
+                }
+            }
+            out.settle();
         }
         Access::Ptrace {
             direction,

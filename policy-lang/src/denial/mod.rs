@@ -191,6 +191,33 @@ pub enum Access {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         sock_type: Option<crate::ir::FamilySockType>,
     },
+    /// A D-Bus message sent or received, or a bus name owned (records of the bus daemon,
+    /// which asks the LSM).
+    Dbus {
+        /// Send, receive or bind.
+        op: crate::ir::DbusOp,
+        /// The bus, when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        bus: Option<String>,
+        /// The object path, when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path: Option<String>,
+        /// The interface, when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        interface: Option<String>,
+        /// The member, when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        member: Option<String>,
+        /// The name owned (`bind`) or the peer's bus name, when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The peer's policy (or `unconfined`), when logged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        peer: Option<String>,
+        /// The record names every field of the message (AppArmor's do; SELinux's name no
+        /// bus and no path), so what it leaves out is absent, not unknown.
+        complete: bool,
+    },
     /// Something polc policies do not express.
     Unmapped {
         /// The LSM's word for it.
@@ -279,8 +306,68 @@ impl Access {
                 protocol,
                 sock_type,
             } => crate::ir::unix::family_text(*family, *ip, protocol.as_deref(), *sock_type),
+            Access::Dbus {
+                op,
+                bus,
+                path,
+                interface,
+                member,
+                name,
+                peer,
+                ..
+            } => {
+                if let Some(r) = self.dbus_request() {
+                    return r.describe();
+                }
+                let unknown = |v: &Option<String>| v.clone().unwrap_or("(not logged)".into());
+                let mut s = format!("dbus {} bus {}", op.keyword(), unknown(bus));
+                if *op != crate::ir::DbusOp::Bind {
+                    s.push_str(&format!(
+                        " path {} interface {} member {}",
+                        unknown(path),
+                        unknown(interface),
+                        unknown(member)
+                    ));
+                }
+                s.push_str(&format!(" name {}", unknown(name)));
+                if *op != crate::ir::DbusOp::Bind {
+                    s.push_str(&format!(" peer {}", unknown(peer)));
+                }
+                s
+            }
             Access::Unmapped { permission, .. } => permission.clone(),
         }
+    }
+
+    /// The D-Bus request of a complete D-Bus record.
+    fn dbus_request(&self) -> Option<crate::eval::DbusRequest> {
+        let Access::Dbus {
+            op,
+            bus: Some(bus),
+            path,
+            interface,
+            member,
+            name,
+            peer,
+            complete: true,
+        } = self
+        else {
+            return None;
+        };
+        if *op == crate::ir::DbusOp::Bind {
+            return name
+                .as_deref()
+                .map(|n| crate::eval::DbusRequest::bind(bus, n));
+        }
+        Some(crate::eval::DbusRequest::message(
+            *op,
+            bus,
+            path.as_deref()?,
+            interface.as_deref(),
+            member.as_deref()?,
+            name.as_deref(),
+            RequestPeer::parse(peer.as_deref()?),
+        ))
     }
 
     /// The evaluator's request, when the log says everything it needs.
@@ -339,6 +426,7 @@ impl Access {
                 protocol: protocol.clone(),
                 sock_type: *sock_type,
             }),
+            Access::Dbus { .. } => self.dbus_request().map(Request::Dbus),
             _ => None,
         }
     }

@@ -2,7 +2,9 @@
 
 use super::fields::{self, Fields};
 use super::{trim_dir, Access, Denial, DenialError, Lsm, PathHint};
-use crate::ir::{NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType};
+use crate::ir::{
+    DbusOp, NetOp, PolicyName, Proto, PtraceAccess, PtraceDir, SignalDir, UnixOp, UnixType,
+};
 use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
@@ -96,6 +98,7 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
             }
             "process" if perm == "ptrace" => ptrace(PtraceAccess::Trace, &between),
             "unix_stream_socket" | "unix_dgram_socket" => unix(&f, tclass, perm, &between, &mut notes),
+            "dbus" => dbus(&f, perm, &between, &mut notes),
             _ => Access::Unmapped {
                 permission: format!("{tclass} {perm}"),
                 reason: format!("SELinux class `{tclass}` permission `{perm}` has no counterpart in polc policies"),
@@ -106,9 +109,12 @@ pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
         }
     }
     let read_reversed = between.reversed
-        && accesses
-            .iter()
-            .any(|a| matches!(a, Access::Signal { .. } | Access::Ptrace { .. }));
+        && accesses.iter().any(|a| {
+            matches!(
+                a,
+                Access::Signal { .. } | Access::Ptrace { .. } | Access::Dbus { .. }
+            )
+        });
     if read_reversed {
         let source = subject.take().unwrap_or_default();
         notes.push(format!(
@@ -374,6 +380,53 @@ fn ptrace(access: PtraceAccess, between: &Between) -> Access {
             access,
             peer: between.target.clone(),
         }
+    }
+}
+
+/// The bus daemon's `dbus` class: `send_msg` from the sender's domain to the receiver's
+/// (`msgtype`, `interface`, `member`, `dest` logged; no bus, no path), `acquire_svc` on
+/// the context the bus associates with a name (`service=`).
+fn dbus(f: &Fields, perm: &str, between: &Between, notes: &mut Vec<String>) -> Access {
+    let note = "SELinux's dbus records name no bus and no object path: the rules that may apply are listed";
+    if !notes.iter().any(|n| n == note) {
+        notes.push(note.into());
+    }
+    match perm {
+        "send_msg" => {
+            let (op, peer) = if between.reversed {
+                (DbusOp::Receive, between.source.clone())
+            } else {
+                (DbusOp::Send, between.target.clone())
+            };
+            let get = |k: &str| f.get(k).map(str::to_string);
+            Access::Dbus {
+                op,
+                bus: None,
+                path: None,
+                interface: get("interface"),
+                member: get("member"),
+                // The destination's name is the peer's for a sent message only.
+                name: get("dest").filter(|_| op == DbusOp::Send),
+                peer,
+                complete: false,
+            }
+        }
+        "acquire_svc" => Access::Dbus {
+            op: DbusOp::Bind,
+            bus: None,
+            path: None,
+            interface: None,
+            member: None,
+            name: f.get("service").map(str::to_string),
+            peer: None,
+            complete: false,
+        },
+        _ => Access::Unmapped {
+            permission: format!("dbus {perm}"),
+            reason: format!(
+                "SELinux's dbus permission `{perm}` has no counterpart in polc policies"
+            ),
+        },
     }
 }
 

@@ -331,6 +331,15 @@ pub fn suggest(policy: &Policy, denials: &[Denial]) -> Suggestions {
                             },
                         )
                     }
+                    Access::Dbus {
+                        complete: false, ..
+                    } => push_unique(
+                        &mut out.inexpressible,
+                        Inexpressible {
+                            reason: "the record names no bus and no object path (SELinux's dbus records): a rule for every bus and path would be a catch-all; add the rule by hand".into(),
+                            access: a.access,
+                        },
+                    ),
                     _ => match a.suggestion {
                         Some(rule) => {
                             other_rules.entry(rule).or_default().insert(words);

@@ -1,24 +1,30 @@
-//! Unix sockets, network families beyond inet, and ptrace: compared request by request.
+//! Unix sockets, network families beyond inet, ptrace and D-Bus: compared request by
+//! request.
 //!
 //! Each of these kinds has a small request space once its values are split where some
 //! rule of either policy splits them: the operations, socket types, families and
 //! accesses are few; the peers and addresses that matter are those the rules name, plus
 //! one that no rule names (it stands for all the others); the paths of unix sockets are
 //! split by the cells of the rules' globs (a witness path of every set of globs that
-//! holds some path no other glob holds). Every request of that space is decided by the
+//! holds some path no other glob holds); so are D-Bus object paths, and D-Bus names
+//! (interfaces, members, bus names) by the cells of the rules' name globs, with one name
+//! no glob holds. Every request of that space is decided by the
 //! evaluator on both sides, and the requests decided differently are grouped by the
 //! rules responsible, so the diff is exact for these kinds as for the others.
 
 use super::region::{region, Emptiness};
 use super::{Change, Decided, Direction, RuleCite, Side};
-use crate::eval::{evaluate, Decision, Request, RequestPeer, RuleKind, UnixRequestAddr};
+use crate::eval::{
+    evaluate, DbusRequest, Decision, Request, RequestPeer, RuleKind, UnixRequestAddr,
+};
 use crate::fidelity::RuleListKind;
 use crate::glob::Glob;
+use crate::ir::dbus::name_glob;
 use crate::ir::ptrace::{ptrace_rule_text, PtraceAccess, PtraceDir};
 use crate::ir::unix::UnixRule;
 use crate::ir::{
-    FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer,
-    UnixType,
+    DbusOp, FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp,
+    UnixPeer, UnixType,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -93,6 +99,7 @@ fn side(p: &Policy, d: &Decision) -> Side {
                 RuleKind::Unix => p.unix.get(r.index).map(|x| x.text()),
                 RuleKind::NetFamily => p.net_families.get(r.index).map(|x| x.text()),
                 RuleKind::Ptrace => p.ptrace.get(r.index).map(ptrace_rule_text),
+                RuleKind::Dbus => p.dbus.get(r.index).map(|x| x.text()),
                 _ => None,
             }?;
             Some(RuleCite {
@@ -201,6 +208,98 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
             }
         }
     }
+    if both.iter().any(|p| !p.dbus.is_empty()) {
+        out.extend(
+            dbus_requests(old, new)
+                .into_iter()
+                .map(|r| (RuleListKind::Dbus, Request::Dbus(r))),
+        );
+    }
+    out
+}
+
+/// The D-Bus requests worth deciding: every operation on each bus a rule names and one
+/// it does not; for messages, an object path of every cell of the rules' path globs and
+/// one outside them, likewise for interfaces (and a message without one), members and
+/// the peer's names, and each peer as for the other process-to-process kinds.
+fn dbus_requests(old: &Policy, new: &Policy) -> Vec<DbusRequest> {
+    let rules = || [old, new].into_iter().flat_map(|p| p.dbus.iter());
+    let mut buses: BTreeSet<String> = rules().filter_map(|r| r.bus.clone()).collect();
+    if let Some(other) = ["session", "system", "<any other bus>"]
+        .into_iter()
+        .find(|b| !buses.contains(*b))
+    {
+        buses.insert(other.to_string());
+    }
+    let paths: Vec<String> = glob_cells(&distinct(rules().filter_map(|r| r.path.as_ref())))
+        .into_iter()
+        .collect();
+    let names = |field: fn(&crate::ir::DbusRule) -> Option<&String>, other: &str| {
+        let globs: Vec<Glob> = rules()
+            .filter_map(field)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|p| name_glob(p))
+            .collect();
+        let mut out: BTreeSet<String> = glob_cells(&globs.iter().collect::<Vec<_>>())
+            .into_iter()
+            .filter_map(|w| w.strip_prefix('/').map(str::to_string))
+            .filter(|w| !w.is_empty() && !w.contains('/'))
+            .collect();
+        out.insert(other.to_string());
+        out
+    };
+    let interfaces: Vec<Option<String>> = names(|r| r.interface.as_ref(), "<any other interface>")
+        .into_iter()
+        .map(Some)
+        .chain([None])
+        .collect();
+    let members = names(|r| r.member.as_ref(), "<any other member>");
+    let bus_names = names(|r| r.name.as_ref(), "<any other name>");
+    let named = rules().filter_map(|r| r.peer.policy());
+    let peers: Vec<RequestPeer> = peer_names(old, new, named)
+        .into_iter()
+        .map(RequestPeer::Policy)
+        .chain([RequestPeer::Unconfined])
+        .collect();
+    let mut out = Vec::new();
+    for bus in &buses {
+        for name in &bus_names {
+            out.push(DbusRequest::bind(bus, name));
+        }
+        for op in [DbusOp::Send, DbusOp::Receive] {
+            for path in &paths {
+                for interface in &interfaces {
+                    for member in &members {
+                        for name in &bus_names {
+                            for peer in &peers {
+                                out.push(DbusRequest::message(
+                                    op,
+                                    bus,
+                                    path,
+                                    interface.as_deref(),
+                                    member,
+                                    Some(name),
+                                    peer.clone(),
+                                ));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The globs once each (by text).
+fn distinct<'a>(globs: impl Iterator<Item = &'a Glob>) -> Vec<&'a Glob> {
+    let mut out: Vec<&Glob> = Vec::new();
+    for g in globs {
+        if !out.iter().any(|x| x.as_str() == g.as_str()) {
+            out.push(g);
+        }
+    }
     out
 }
 
@@ -259,6 +358,15 @@ fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestA
             .chain([other])
             .map(UnixRequestAddr::Abstract),
     );
+    let paths = glob_cells(&globs);
+    out.extend(paths.into_iter().map(UnixRequestAddr::Path));
+    out
+}
+
+/// A path of every cell of the globs (every set of globs whose paths no other glob
+/// holds, the empty set included: a path outside them all); past [`MAX_SPLIT_GLOBS`], a
+/// path of each glob and one outside them all.
+fn glob_cells(globs: &[&Glob]) -> BTreeSet<String> {
     let mut paths: BTreeSet<String> = BTreeSet::new();
     if globs.len() <= MAX_SPLIT_GLOBS {
         // Every set of globs (including none) whose cell holds a path.
@@ -276,15 +384,14 @@ fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestA
             }
         }
     } else {
-        for g in &globs {
+        for g in globs {
             if let Emptiness::Witness(w) = region(&[*g], &[]) {
                 paths.insert(w);
             }
         }
-        if let Emptiness::Witness(w) = region(&[], &globs) {
+        if let Emptiness::Witness(w) = region(&[], globs) {
             paths.insert(w);
         }
     }
-    out.extend(paths.into_iter().map(UnixRequestAddr::Path));
-    out
+    paths
 }

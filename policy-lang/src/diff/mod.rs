@@ -27,6 +27,7 @@
 //!     unix: vec![],
 //!     net_families: vec![],
 //!     ptrace: vec![],
+//!     dbus: vec![],
 //!     children: vec![],
 //! };
 //! let mut new = old.clone();

@@ -215,6 +215,9 @@ pub(super) fn rule_keys(p: &Policy) -> Vec<(RuleListKind, usize, String)> {
     for (i, r) in p.net_families.iter().enumerate() {
         out.push((RuleListKind::NetFamily, i, r.text()));
     }
+    for (i, r) in p.dbus.iter().enumerate() {
+        out.push((RuleListKind::Dbus, i, r.text()));
+    }
     out
 }
 
@@ -247,6 +250,7 @@ pub(super) fn origins_of(p: &Policy, list: RuleListKind, i: usize) -> Vec<Origin
             .get(i)
             .map(|r| r.origins.clone())
             .unwrap_or_default(),
+        RuleListKind::Dbus => p.dbus.get(i).map(|r| r.origins.clone()).unwrap_or_default(),
     }
 }
 
@@ -321,6 +325,7 @@ fn rule_text(p: &Policy, list: RuleListKind, i: usize) -> String {
         RuleListKind::Unix => p.unix.get(i).map(|r| r.text()),
         RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.text()),
         RuleListKind::Ptrace => p.ptrace.get(i).map(crate::ir::ptrace::ptrace_rule_text),
+        RuleListKind::Dbus => p.dbus.get(i).map(|r| r.text()),
     }
     .unwrap_or_default()
 }
@@ -335,6 +340,7 @@ fn effect_of(p: &Policy, list: RuleListKind, i: usize) -> Option<Effect> {
         RuleListKind::Unix => p.unix.get(i).map(|r| r.effect),
         RuleListKind::NetFamily => p.net_families.get(i).map(|r| r.effect),
         RuleListKind::Ptrace => p.ptrace.get(i).map(|r| r.effect),
+        RuleListKind::Dbus => p.dbus.get(i).map(|r| r.effect),
     }
 }
 
@@ -354,6 +360,7 @@ pub fn decision_fidelity(
         Request::Unix { .. } => (RuleListKind::Unix, None),
         Request::NetFamily { .. } => (RuleListKind::NetFamily, None),
         Request::Ptrace { .. } => (RuleListKind::Ptrace, None),
+        Request::Dbus(_) => (RuleListKind::Dbus, None),
     };
     let of = |i: usize| entries(report, list, i, rights, &rule_text(policy, list, i));
     let deciding: Vec<EnforcedRule> = decision
@@ -562,6 +569,10 @@ fn matching_allows(p: &Policy, request: &Request) -> Vec<usize> {
         } => crate::ir::ptrace::matching_rules(p, *direction, *access, peer)
             .into_iter()
             .filter(|i| p.ptrace.get(*i).is_some_and(|r| allow(r.effect)))
+            .collect(),
+        Request::Dbus(d) => crate::eval::dbus::matching_indices(p, d)
+            .into_iter()
+            .filter(|i| p.dbus.get(*i).is_some_and(|r| allow(r.effect)))
             .collect(),
     }
 }

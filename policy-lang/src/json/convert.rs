@@ -356,6 +356,7 @@ fn rule(loc: Loc<'_>, r: &Rule) -> StmtKind {
         }
         Target::Unix(u) => super::unix::unix_stmt(loc, effect, u, strings),
         Target::NetFamily(n) => super::unix::family_stmt(loc, effect, n, strings),
+        Target::Dbus(d) => super::dbus::dbus_stmt(loc, effect, d, strings),
         Target::Ptrace(s) => {
             let at = loc.field("ptrace");
             StmtKind::Ptrace {
@@ -765,6 +766,13 @@ fn collect_body(body: &[Stmt], item: &Item) -> Result<Collected, ToJsonError> {
                 accept: None,
                 effect: n.effect.node,
                 target: Target::NetFamily(super::unix::family_json(n)),
+            }),
+            StmtKind::Dbus(d) => c.rules.push(Rule {
+                audit,
+                owner,
+                accept: None,
+                effect: d.effect.node,
+                target: Target::Dbus(super::dbus::dbus_json(d)),
             }),
             StmtKind::Ptrace {
                 effect,

@@ -1,5 +1,5 @@
-//! Lowering of unix-socket rules and of `net netlink|raw|packet`: one rule per statement
-//! (per protocol for family rules), identical rules merged, sorted.
+//! Lowering of unix-socket rules, of `net netlink|raw|packet` and of D-Bus rules: one rule
+//! per statement (per protocol for family rules), identical rules merged, sorted.
 
 use super::app::Plugged;
 use super::{acceptances, sorted, Lowering};
@@ -9,9 +9,10 @@ use crate::check::resolve::{Resolution, Workspace};
 use crate::check::vars::Env;
 use crate::diagnostics::Code;
 use crate::diagnostics::Diagnostic;
+use crate::ir::dbus::name_glob;
 use crate::ir::{
-    Acceptance, Effect, FamilyRule, FamilySockType, IpFamily, NetFamily, Origin, Policy,
-    PolicyName, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
+    Acceptance, DbusOp, DbusRule, Effect, FamilyRule, FamilySockType, IpFamily, NetFamily, Origin,
+    Peer, Policy, PolicyName, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,15 +34,29 @@ type FamilyKey = (
     bool,
 );
 
-/// The unix and family rules being lowered, merged by key.
+/// A D-Bus rule's key: effect, ops, bus, path, interface, member, name, peer, audit.
+type DbusKey = (
+    Effect,
+    BTreeSet<DbusOp>,
+    Option<String>,
+    Option<crate::glob::Glob>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Peer,
+    bool,
+);
+
+/// The unix, family and D-Bus rules being lowered, merged by key.
 #[derive(Default)]
 struct Rules {
     unix: BTreeMap<UnixKey, Vec<Origin>>,
     families: BTreeMap<FamilyKey, Vec<Origin>>,
+    dbus: BTreeMap<DbusKey, Vec<Origin>>,
 }
 
-/// The keys of the unix and family rules of a body (an interface's).
-pub(super) type UnixKeys = (BTreeSet<UnixKey>, BTreeSet<FamilyKey>);
+/// The keys of the unix, family and D-Bus rules of a body (an interface's).
+pub(super) type UnixKeys = (BTreeSet<UnixKey>, BTreeSet<FamilyKey>, BTreeSet<DbusKey>);
 
 /// The unix and family rules of a body, by key.
 pub(super) fn keys(
@@ -55,6 +70,7 @@ pub(super) fn keys(
     (
         rules.unix.into_keys().collect(),
         rules.families.into_keys().collect(),
+        rules.dbus.into_keys().collect(),
     )
 }
 
@@ -120,7 +136,7 @@ fn bound(rules: &mut Rules, plugged: &[Plugged], me: &PolicyName, out: &mut Vec<
                 "no plugged interface grants this rule",
             )
             .with_help(format!(
-                "a unix or network-family rule of an app needs a plugged interface with the same rule; {}",
+                "a unix, network-family or D-Bus rule of an app needs a plugged interface with the same rule; {}",
                 Code::AppEscape.help()
             )),
         );
@@ -169,6 +185,29 @@ fn bound(rules: &mut Rules, plugged: &[Plugged], me: &PolicyName, out: &mut Vec<
         },
         &mut escape,
     );
+    bound_by_key(
+        &mut rules.dbus,
+        plugged,
+        |p| &p.keys.2,
+        |k| (k.0, dbus_rule(k.clone(), Vec::new()).text()),
+        &mut escape,
+    );
+}
+
+fn dbus_rule(k: DbusKey, origins: Vec<Origin>) -> DbusRule {
+    let (effect, ops, bus, path, interface, member, name, peer, audit) = k;
+    DbusRule {
+        effect,
+        audit,
+        ops,
+        bus,
+        path,
+        interface,
+        member,
+        name,
+        peer,
+        origins,
+    }
 }
 
 /// The bound on one kind of rule merged by key: an app's allow rule is covered only by a
@@ -312,6 +351,48 @@ fn body(
                             .push(lc.origin(s.span, accepts));
                     }
                 }
+                StmtKind::Dbus(d) => {
+                    let ops: Option<BTreeSet<DbusOp>> = d
+                        .ops
+                        .iter()
+                        .map(|o| DbusOp::from_keyword(&o.node))
+                        .collect();
+                    let Some(ops) = ops.filter(|o| !o.is_empty()) else {
+                        continue;
+                    };
+                    let path = match &d.path {
+                        None => None,
+                        Some(p) => match env.glob(ws, unit, p, out) {
+                            Some(g) => Some(g),
+                            None => continue,
+                        },
+                    };
+                    let pattern = |v: &Option<crate::span::Spanned<String>>| match v {
+                        None => Ok(None),
+                        Some(v) if name_glob(&v.node).is_some() => Ok(Some(v.node.clone())),
+                        Some(_) => Err(()),
+                    };
+                    let (Ok(interface), Ok(member), Ok(name)) =
+                        (pattern(&d.interface), pattern(&d.member), pattern(&d.name))
+                    else {
+                        continue;
+                    };
+                    let peer = match d.peer.as_ref().map(|p| p.node.as_str()) {
+                        None => Peer::Any,
+                        Some("self") => Peer::Policy(me.clone()),
+                        Some(n) => match Peer::new(n) {
+                            Ok(p) => p,
+                            Err(_) => continue,
+                        },
+                    };
+                    let effect = d.effect.node.into();
+                    let bus = d.bus.as_ref().map(|b| b.node.clone());
+                    rules
+                        .dbus
+                        .entry((effect, ops, bus, path, interface, member, name, peer, audit))
+                        .or_default()
+                        .push(lc.origin(s.span, accepts));
+                }
                 _ => {}
             }
         }
@@ -319,7 +400,15 @@ fn body(
 }
 
 fn finish(rules: Rules, p: &mut Policy) {
-    let Rules { unix, families } = rules;
+    let Rules {
+        unix,
+        families,
+        dbus,
+    } = rules;
+    p.dbus = dbus
+        .into_iter()
+        .map(|(k, o)| dbus_rule(k, sorted(o)))
+        .collect();
     p.unix = unix
         .into_iter()
         .map(

@@ -14,6 +14,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::show;
 use crate::span::{Span, Spanned};
 
+mod dbus;
 mod unix;
 
 /// Words that start a statement.
@@ -659,6 +660,10 @@ impl<'a> Parser<'a> {
             Some("ptrace") => {
                 self.bump();
                 self.ptrace(effect)
+            }
+            Some("dbus") => {
+                self.bump();
+                self.dbus(effect)
             }
             Some(w) if is_ident(w) => {
                 // Rights are separated by spaces or, as capabilities and signals are, by

@@ -210,8 +210,8 @@ fn check_side(
             Request::Signal { signal, .. } => p.signals.get(cite.index).is_some_and(|s| {
                 s.effect == cite.effect && (s.signals.is_empty() || s.signals.contains(signal))
             }),
-            // The generated policies hold no unix or family rule.
-            Request::Unix { .. } | Request::NetFamily { .. } => false,
+            // The generated policies hold no unix, family or D-Bus rule.
+            Request::Unix { .. } | Request::NetFamily { .. } | Request::Dbus(_) => false,
             Request::Ptrace {
                 direction,
                 access,
@@ -276,7 +276,7 @@ fn allow_matches(p: &Policy, r: &Request) -> bool {
                     && (s.signals.is_empty() || s.signals.contains(signal))
             })
         }
-        Request::Unix { .. } | Request::NetFamily { .. } => false,
+        Request::Unix { .. } | Request::NetFamily { .. } | Request::Dbus(_) => false,
         Request::Ptrace {
             direction,
             access,

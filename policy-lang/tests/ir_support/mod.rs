@@ -82,6 +82,7 @@ pub fn policy(n: &str) -> Policy {
         unix: Vec::new(),
         net_families: Vec::new(),
         ptrace: Vec::new(),
+        dbus: Vec::new(),
         children: Vec::new(),
     }
 }

@@ -149,6 +149,14 @@ pub fn check_spans(text: &str, file: &File) {
                         assert_eq!(json_str(text, a.span), kind);
                     }
                 }
+                StmtKind::Dbus(d) => {
+                    assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
+                    assert_eq!(json_str(text, d.effect.span), d.effect.node.keyword());
+                    check_strings(text, &d.ops);
+                    for f in [&d.bus, &d.path, &d.interface, &d.member, &d.name, &d.peer] {
+                        check_strings(text, f.as_slice());
+                    }
+                }
                 StmtKind::NetFamily(n) => {
                     assert!(s.starts_with('{') && s.ends_with('}'), "{s}");
                     assert_eq!(json_str(text, n.effect.span), n.effect.node.keyword());

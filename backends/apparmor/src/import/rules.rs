@@ -143,15 +143,7 @@ impl Reader<'_> {
                 Vec::new()
             }
             "ptrace" => self.ptrace(file, s.pos, &rest, own, &q, &mut ids)?,
-            "dbus" => {
-                ids.push("dbus");
-                vec![format!(
-                    "{}{} dbus {}",
-                    q.audit_prefix(),
-                    q.effect,
-                    rest.join(" ")
-                )]
-            }
+            "dbus" => self.dbus(file, s.pos, &rest, own, &q, &mut ids)?,
             "unix" if audit => {
                 ids.push("ipc-audit");
                 Vec::new()
@@ -226,6 +218,28 @@ impl Reader<'_> {
             l if l == own => (Peer::Own, "self".to_string()),
             l if l.contains(['*', '?', '{', '[']) => (Peer::Glob, "any".to_string()),
             l => (Peer::Named, polc_name(l)),
+        })
+    }
+
+    /// A unix or D-Bus rule's ` peer NAME` for its `peer=(label=...)` (nothing for every
+    /// peer); a label glob becomes every peer, counted under `glob_id`.
+    fn peer_clause(
+        &self,
+        file: &str,
+        pos: Pos,
+        label: Option<&String>,
+        own: &str,
+        glob_id: &'static str,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<String, ImportError> {
+        let (class, peer) = self.peer(file, pos, label.map(String::as_str), own)?;
+        if class == Peer::Glob {
+            ids.push(glob_id);
+        }
+        Ok(if class == Peer::Any {
+            String::new()
+        } else {
+            format!(" peer {peer}")
         })
     }
 
@@ -375,16 +389,14 @@ impl Reader<'_> {
                 }
             }
         };
-        let (class, peer) =
-            self.peer(file, pos, conds.get("peer.label").map(String::as_str), own)?;
-        if class == Peer::Glob {
-            ids.push("unix-peer-glob");
-        }
-        let peer = if class == Peer::Any {
-            String::new()
-        } else {
-            format!(" peer {peer}")
-        };
+        let peer = self.peer_clause(
+            file,
+            pos,
+            conds.get("peer.label"),
+            own,
+            "unix-peer-glob",
+            ids,
+        )?;
         let ops: Vec<&str> = UNIX_OPS
             .iter()
             .copied()
@@ -395,6 +407,135 @@ impl Reader<'_> {
             q.effect,
             ops.join(", ")
         )])
+    }
+
+    /// `dbus [(PERMS)] [bus=B] [path=P] [interface=I] [member=M] [name=N]
+    /// [peer=(name=N, label=L)]`: `send`/`w`, `receive`/`r` become one polc rule with
+    /// the peer's name, `bind` another with the name owned; no permission means all of
+    /// them (and `eavesdrop`, which polc does not have).
+    fn dbus(
+        &self,
+        file: &str,
+        pos: Pos,
+        rest: &[&str],
+        own: &str,
+        q: &Qual,
+        ids: &mut Vec<&'static str>,
+    ) -> Result<Vec<String>, ImportError> {
+        let (perms, conds) = ipc_parts(rest);
+        const KEYS: [&str; 7] = [
+            "bus",
+            "path",
+            "interface",
+            "member",
+            "name",
+            "peer.name",
+            "peer.label",
+        ];
+        if conds.keys().any(|k| !KEYS.contains(&k.as_str())) {
+            ids.push("other");
+            return Ok(Vec::new());
+        }
+        let mut ops: BTreeSet<&str> = BTreeSet::new();
+        let mut eavesdrop = perms.is_empty();
+        for p in &perms {
+            match p.as_str() {
+                "r" | "read" | "receive" => drop(ops.insert("receive")),
+                "w" | "write" | "send" => drop(ops.insert("send")),
+                "rw" => ops.extend(["send", "receive"]),
+                "bind" => drop(ops.insert("bind")),
+                "eavesdrop" => eavesdrop = true,
+                _ => {
+                    ids.push("other");
+                    return Ok(Vec::new());
+                }
+            }
+        }
+        let message_conds = ["path", "interface", "member", "peer.name", "peer.label"];
+        if perms.is_empty() {
+            ops.extend(["send", "receive"]);
+            // `bind` has no message conditionals: a rule with them does not grant it.
+            if !conds.keys().any(|k| message_conds.contains(&k.as_str())) {
+                ops.insert("bind");
+            }
+        }
+        if ops.is_empty() {
+            // `eavesdrop` alone.
+            ids.push("other");
+            return Ok(Vec::new());
+        }
+        if eavesdrop {
+            ids.push("dbus-eavesdrop");
+        }
+        // A conditional's value as a polc pattern: its expansions as braces.
+        let value = |key: &str| -> Result<Option<String>, ImportError> {
+            let Some(v) = conds.get(key) else {
+                return Ok(None);
+            };
+            let all = self.expand(file, pos, v, own)?;
+            Ok(Some(match all.as_slice() {
+                [one] => one.clone(),
+                many => format!("{{{}}}", many.join(",")),
+            }))
+        };
+        let bus = value("bus")?;
+        let prefix = format!("{}{} dbus", q.audit_prefix(), q.effect);
+        let mut out = Vec::new();
+        let messages: Vec<&str> = ["send", "receive"]
+            .into_iter()
+            .filter(|o| ops.contains(o))
+            .collect();
+        if !messages.is_empty() {
+            let path = value("path")?;
+            let (interface, member, name) =
+                (value("interface")?, value("member")?, value("peer.name")?);
+            let names_ok = [&interface, &member, &name]
+                .into_iter()
+                .flatten()
+                .all(|v| polc_lang::ir::dbus::name_glob(v).is_some());
+            let path_ok = path
+                .as_deref()
+                .is_none_or(|p| polc_lang::glob::Glob::parse(p).is_ok());
+            if !names_ok || !path_ok {
+                ids.push("other");
+                return Ok(Vec::new());
+            }
+            let peer = self.peer_clause(
+                file,
+                pos,
+                conds.get("peer.label"),
+                own,
+                "dbus-peer-glob",
+                ids,
+            )?;
+            out.push(format!(
+                "{prefix} {}{}{peer}",
+                messages.join(", "),
+                polc_lang::ir::dbus::fields_text(
+                    bus.as_deref(),
+                    path.as_deref(),
+                    interface.as_deref(),
+                    member.as_deref(),
+                    name.as_deref()
+                )
+            ));
+        }
+        if ops.contains("bind") {
+            let name = value("name")?;
+            if name
+                .as_deref()
+                .is_some_and(|n| polc_lang::ir::dbus::name_glob(n).is_none())
+            {
+                ids.push("other");
+                return Ok(Vec::new());
+            }
+            out.push(format!(
+                "{prefix} bind{}",
+                polc_lang::ir::dbus::fields_text(bus.as_deref(), None, None, None, name.as_deref())
+            ));
+        }
+        ids.push("dbus");
+        Ok(out)
     }
 
     /// A file rule: `[file] PATH PERMS [-> TARGET]` or `PERMS PATH [-> TARGET]`. `None`
@@ -907,12 +1048,17 @@ fn ipc_parts(rest: &[&str]) -> (Vec<String>, BTreeMap<String, String>) {
             c => {
                 let mut word = String::from(c);
                 let mut quoted = c == '"';
+                // Inside `{a,b}` (an alternation, `member={A,B}`) a `,` is the value's.
+                let mut braces = usize::from(c == '{');
                 while let Some(&n) = it.peek() {
-                    if !quoted && (n.is_whitespace() || n == ',' || n == ')') {
+                    if !quoted && braces == 0 && (n.is_whitespace() || n == ',' || n == ')') {
                         break;
                     }
-                    if n == '"' {
-                        quoted = !quoted;
+                    match n {
+                        '"' => quoted = !quoted,
+                        '{' if !quoted => braces += 1,
+                        '}' if !quoted => braces = braces.saturating_sub(1),
+                        _ => {}
                     }
                     word.push(n);
                     it.next();

@@ -82,7 +82,9 @@ pub const TABLE: &[Construct] = &[
     Construct { id: "exec-fallback-other", apparmor: "/usr/bin/x PUx, /usr/bin/y cix,", polc: "(none)", status: Status::NotImportable, note: "polc's exec fallback is `as NAME else inherit` only" },
     Construct { id: "ptrace", apparmor: "ptrace (read, tracedby) peer=unconfined,", polc: "allow ptrace read to unconfined; allow ptrace trace from unconfined", status: Status::Exact, note: "" },
     Construct { id: "ptrace-peer-glob", apparmor: "ptrace (read) peer=/usr/sbin/*,", polc: "allow ptrace read to any", status: Status::Approximated, note: "a peer glob becomes `any`: wider" },
-    Construct { id: "dbus", apparmor: "dbus send bus=system path=/org/x,", polc: "allow dbus send system path \"/org/x\"", status: Status::NeedsV2("D-Bus"), note: "" },
+    Construct { id: "dbus", apparmor: "dbus send bus=system path=/org/x member={A,B} peer=(name=org.x, label=srv),", polc: "allow dbus send bus system path \"/org/x\" member \"{A,B}\" name \"org.x\" peer srv", status: Status::Exact, note: "" },
+    Construct { id: "dbus-eavesdrop", apparmor: "dbus eavesdrop bus=session, dbus bus=session,", polc: "allow dbus send, receive bus session; allow dbus bind bus session", status: Status::Approximated, note: "polc has no eavesdrop (dbus-daemon deprecated it for `BecomeMonitor`, a method call): narrower" },
+    Construct { id: "dbus-peer-glob", apparmor: "dbus receive peer=(label=/usr/sbin/*),", polc: "allow dbus receive peer any", status: Status::Approximated, note: "a peer glob becomes `any`: wider" },
     Construct { id: "child-profile", apparmor: "profile helper { ... } and ^hat { ... }", polc: "child helper { ... } / hat name { ... }", status: Status::Exact, note: "" },
     Construct { id: "mount", apparmor: "mount, umount, remount, pivot_root,", polc: "(none)", status: Status::NotImportable, note: "polc has no mount rules" },
     Construct { id: "change-profile", apparmor: "change_profile -> other,", polc: "(none)", status: Status::NotImportable, note: "polc has no change_profile" },
@@ -165,11 +167,11 @@ mod tests {
         let (class, note) = judge(&["file", "owner", "exec-named-scrub"]);
         assert_eq!(class, Class::Approximated);
         assert_eq!(note, "the environment is not scrubbed (polc emits `px`)");
-        let (class, note) = judge(&["file", "ptrace", "dbus", "exec-named-scrub"]);
+        let (class, note) = judge(&["file", "ptrace", "dbus", "mount", "exec-named-scrub"]);
         assert_eq!(class, Class::NotImportable);
         assert_eq!(
             note,
-            "needs language v2: D-Bus; the environment is not scrubbed (polc emits `px`)"
+            "polc has no mount rules; the environment is not scrubbed (polc emits `px`)"
         );
     }
 }

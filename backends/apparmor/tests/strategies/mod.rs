@@ -158,6 +158,69 @@ pub enum Stmt {
     Net(Effect, NetOp, Proto, Option<IpFamily>, Option<(u16, u16)>),
     Cap(Effect, &'static str),
     Signal(Effect, SignalDir, Vec<&'static str>, &'static str),
+    Dbus(Box<polc_lang::ir::DbusRule>),
+}
+
+/// Bus names, interfaces and members, literal and as globs (braces, classes, `*`).
+const DBUS_NAMES: &[&str] = &[
+    "org.freedesktop.DBus",
+    "org.example.*",
+    "{Hello,AddMatch}",
+    ":1.4[0-9]",
+    "org.a-b.c_d",
+    "Get?ll",
+];
+
+fn dbus_rule() -> impl Strategy<Value = polc_lang::ir::DbusRule> {
+    use polc_lang::ir::{DbusOp, DbusRule, Peer, PolicyName};
+    let name = || proptest::option::of(proptest::sample::select(DBUS_NAMES).prop_map(String::from));
+    (
+        effect(),
+        any::<bool>(),
+        prop_oneof![
+            Just(vec![DbusOp::Send]),
+            Just(vec![DbusOp::Receive]),
+            Just(vec![DbusOp::Send, DbusOp::Receive]),
+            Just(vec![DbusOp::Bind]),
+        ],
+        proptest::option::of(proptest::sample::select(
+            &["system", "session", "accessibility"][..],
+        )),
+        proptest::option::of(glob()),
+        (name(), name(), name()),
+        proptest::sample::select(
+            NAMES
+                .iter()
+                .map(|n| Some(*n))
+                .chain([None, Some("unconfined")])
+                .collect::<Vec<_>>(),
+        ),
+    )
+        .prop_map(
+            |(effect, audit, ops, bus, path, (interface, member, bus_name), peer)| {
+                let bind = ops.contains(&DbusOp::Bind);
+                DbusRule {
+                    effect,
+                    audit,
+                    ops: ops.into_iter().collect(),
+                    bus: bus.map(String::from),
+                    // The checker keeps `bind` to a bus and a name.
+                    path: path
+                        .and_then(|g| polc_lang::glob::Glob::parse(&g).ok())
+                        .filter(|_| !bind),
+                    interface: interface.filter(|_| !bind),
+                    member: member.filter(|_| !bind),
+                    name: bus_name,
+                    peer: match peer {
+                        _ if bind => Peer::Any,
+                        None => Peer::Any,
+                        Some("unconfined") => Peer::Unconfined,
+                        Some(n) => Peer::Policy(PolicyName::new(n).unwrap()),
+                    },
+                    origins: Vec::new(),
+                }
+            },
+        )
 }
 
 fn stmt() -> impl Strategy<Value = Stmt> {
@@ -189,6 +252,7 @@ fn stmt() -> impl Strategy<Value = Stmt> {
             proptest::sample::select(NAMES),
         )
             .prop_map(|(e, d, s, n)| Stmt::Signal(e, d, s, n)),
+        1 => dbus_rule().prop_map(|r| Stmt::Dbus(Box::new(r))),
     ]
 }
 
@@ -216,6 +280,7 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
     }
     // Like the checker, refuse two exec transitions for the same path.
     let mut transitions: BTreeMap<String, Option<&str>> = BTreeMap::new();
+    let mut dbus = Vec::new();
     for s in stmts.iter().cloned() {
         b = match s {
             // The glob module refuses what the checker would (`.` components made of
@@ -232,9 +297,21 @@ pub fn build((name, attach, complain, stmts): &Parts) -> Policy {
             Stmt::Net(e, op, proto, f, ports) => b.net_on(e, op, proto, f, ports),
             Stmt::Cap(e, c) => b.cap(e, &[c]),
             Stmt::Signal(e, d, s, n) => b.signal(e, d, &s, n),
+            Stmt::Dbus(r) => {
+                if !dbus
+                    .iter()
+                    .any(|x: &polc_lang::ir::DbusRule| x.text() == r.text())
+                {
+                    dbus.push(*r);
+                }
+                b
+            }
         };
     }
-    b.build()
+    let mut p = b.build();
+    dbus.sort_by_key(|r| r.text());
+    p.dbus = dbus;
+    p
 }
 
 /// A policy with up to a dozen statements, hostile paths included.

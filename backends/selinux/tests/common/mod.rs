@@ -198,6 +198,7 @@ impl P {
             unix: vec![],
             net_families: vec![],
             ptrace: Vec::new(),
+            dbus: Vec::new(),
             children: Vec::new(),
         })
     }

@@ -722,94 +722,108 @@ fn owner_rules(p: &Policy, findings: &mut Findings) {
 fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
     for r in Right::ALL {
         if r != Right::Create {
-            for &c in classes(r) {
-                // Directory-only rules allow (and deny) on the `dir` class only.
-                let dir = c == FileClass::Dir;
-                let allow = cx.union_for(r, Effect::Allow, dir);
-                let deny = cx.union_for(r, Effect::Deny, dir);
-                let core = core_perms(r, c);
-                let ks = cx.kernel_types(c, core);
-                // every type's first path at once; label by label past that search's budget
-                let at_once = outside_at_once(cx, On::Path(c), &ks, (allow, deny));
-                // whether some parent grant lets a path through (asked once)
-                let mut parents_open: Option<bool> = None;
-                for l in ks {
-                    let too_big = |cx: &Ctx<'_>| {
-                        Error::TooComplex(format!(
-                            "paths of type {}",
-                            cx.lab.type_name(l).unwrap_or("")
-                        ))
-                    };
-                    let w = witness_of(cx, at_once.as_ref(), On::Path(c), l, (allow, deny))
-                        .map_err(|TooBig| too_big(cx))?;
-                    let Some(w) = w else { continue };
-                    if uses_parent(r) {
-                        // the kernel also needs the parent's permissions: if no parent
-                        // grant lets the witness through, the rule stays exact
-                        let open = match parents_open {
-                            Some(open) => open,
-                            None => {
-                                let parents = parent_kernel_types(cx, r, c);
-                                let pw = cx
-                                    .lab
-                                    .witness(On::Parent, &parents, None, allow, deny, true)
-                                    .map_err(|TooBig| {
-                                        Error::TooComplex("parent directories".into())
-                                    })?;
-                                parents_open = Some(pw.is_some());
-                                pw.is_some()
-                            }
-                        };
-                        if !open {
-                            continue;
-                        }
-                    }
-                    let t = cx.lab.type_name(l).unwrap_or("").to_string();
-                    report_widened(cx, findings, r, c, &t, core, &w);
-                }
-            }
+            widened_objects(cx, findings, r)?;
         }
         if uses_parent(r) && r != Right::Delete {
-            // create / link / rename-to: any path whose directory the domain may write,
-            // for the classes whose object permissions some type grants (directory-only
-            // rules grant the `dir` class alone).
-            let granted_classes: Vec<FileClass> = classes(r)
-                .iter()
-                .copied()
-                .filter(|c| {
-                    cx.granted.iter().any(|((_, gc), by)| {
-                        let all: BTreeSet<&str> = by.values().flatten().copied().collect();
-                        gc == c && object_perms(r, *c).iter().all(|p| all.contains(p))
-                    })
-                })
-                .collect();
-            // Beyond create, the parent's permissions do not depend on the class: one
-            // class is judged, a class other than `dir` when one is granted.
-            let judged: Vec<FileClass> = if r == Right::Create {
-                granted_classes
-            } else {
-                granted_classes
-                    .iter()
-                    .copied()
-                    .find(|c| *c != FileClass::Dir)
-                    .or_else(|| granted_classes.first().copied())
-                    .into_iter()
-                    .collect()
+            widened_parents(cx, findings, r)?;
+        }
+    }
+    Ok(())
+}
+
+/// The widening of right `r` on the objects themselves: for each class and each type
+/// holding its core permissions, a path of that type the policy does not allow (for a
+/// right that also needs the parent, only when some parent grant lets it through).
+fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Result<(), Error> {
+    for &c in classes(r) {
+        // Directory-only rules allow (and deny) on the `dir` class only.
+        let dir = c == FileClass::Dir;
+        let allow = cx.union_for(r, Effect::Allow, dir);
+        let deny = cx.union_for(r, Effect::Deny, dir);
+        let core = core_perms(r, c);
+        let ks = cx.kernel_types(c, core);
+        // every type's first path at once; label by label past that search's budget
+        let at_once = outside_at_once(cx, On::Path(c), &ks, (allow, deny));
+        // whether some parent grant lets a path through (asked once)
+        let mut parents_open: Option<bool> = None;
+        for l in ks {
+            let too_big = |cx: &Ctx<'_>| {
+                Error::TooComplex(format!(
+                    "paths of type {}",
+                    cx.lab.type_name(l).unwrap_or("")
+                ))
             };
-            for c in judged {
-                let dir = c == FileClass::Dir;
-                let allow = cx.union_for(r, Effect::Allow, dir);
-                let deny = cx.union_for(r, Effect::Deny, dir);
-                let ks = parent_kernel_types(cx, r, c);
-                let at_once = outside_at_once(cx, On::Parent, &ks, (allow, deny));
-                for l in ks {
-                    let w = witness_of(cx, at_once.as_ref(), On::Parent, l, (allow, deny))
-                        .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
-                    if let Some(w) = w {
-                        let t = cx.lab.type_name(l).unwrap_or("").to_string();
-                        report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
+            let w = witness_of(cx, at_once.as_ref(), On::Path(c), l, (allow, deny))
+                .map_err(|TooBig| too_big(cx))?;
+            let Some(w) = w else { continue };
+            if uses_parent(r) {
+                // the kernel also needs the parent's permissions: if no parent
+                // grant lets the witness through, the rule stays exact
+                let open = match parents_open {
+                    Some(open) => open,
+                    None => {
+                        let parents = parent_kernel_types(cx, r, c);
+                        let pw = cx
+                            .lab
+                            .witness(On::Parent, &parents, None, allow, deny, true)
+                            .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
+                        parents_open = Some(pw.is_some());
+                        pw.is_some()
                     }
+                };
+                if !open {
+                    continue;
                 }
+            }
+            let t = cx.lab.type_name(l).unwrap_or("").to_string();
+            report_widened(cx, findings, r, c, &t, core, &w);
+        }
+    }
+    Ok(())
+}
+
+/// The widening of right `r` through the parent directory (create, link, rename-to):
+/// any path whose directory the domain may write, for the classes whose object
+/// permissions some type grants.
+fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Result<(), Error> {
+    // create / link / rename-to: any path whose directory the domain may write,
+    // for the classes whose object permissions some type grants (directory-only
+    // rules grant the `dir` class alone).
+    let granted_classes: Vec<FileClass> = classes(r)
+        .iter()
+        .copied()
+        .filter(|c| {
+            cx.granted.iter().any(|((_, gc), by)| {
+                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
+                gc == c && object_perms(r, *c).iter().all(|p| all.contains(p))
+            })
+        })
+        .collect();
+    // Beyond create, the parent's permissions do not depend on the class: one
+    // class is judged, a class other than `dir` when one is granted.
+    let judged: Vec<FileClass> = if r == Right::Create {
+        granted_classes
+    } else {
+        granted_classes
+            .iter()
+            .copied()
+            .find(|c| *c != FileClass::Dir)
+            .or_else(|| granted_classes.first().copied())
+            .into_iter()
+            .collect()
+    };
+    for c in judged {
+        let dir = c == FileClass::Dir;
+        let allow = cx.union_for(r, Effect::Allow, dir);
+        let deny = cx.union_for(r, Effect::Deny, dir);
+        let ks = parent_kernel_types(cx, r, c);
+        let at_once = outside_at_once(cx, On::Parent, &ks, (allow, deny));
+        for l in ks {
+            let w = witness_of(cx, at_once.as_ref(), On::Parent, l, (allow, deny))
+                .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
+            if let Some(w) = w {
+                let t = cx.lab.type_name(l).unwrap_or("").to_string();
+                report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
             }
         }
     }

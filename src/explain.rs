@@ -226,17 +226,11 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use polc_lang::glob::Glob;
-    use polc_lang::ir::{CapRule, FileRule, Mode, NetOp, NetRule, PortRange, Proto, SignalRule};
+    use polc_lang::ir::{CapRule, FileRule, NetOp, NetRule, PortRange, Proto, SignalRule};
     use polc_lang::rights::{Right, Rights};
 
     fn policy() -> Policy {
         Policy {
-            name: PolicyName::new("org.example.app").unwrap(),
-            version: None,
-            attach: None,
-            mode: Mode::Enforce,
-            uses: Vec::new(),
-            owns: Vec::new(),
             files: vec![FileRule {
                 audit: false,
                 owner: false,
@@ -282,11 +276,7 @@ mod tests {
                 signals: ["term".to_string(), "hup".to_string()].into(),
                 origins: Vec::new(),
             }],
-            unix: Vec::new(),
-            net_families: Vec::new(),
-            ptrace: Vec::new(),
-            dbus: Vec::new(),
-            children: Vec::new(),
+            ..Policy::empty(PolicyName::new("org.example.app").unwrap())
         }
     }
 

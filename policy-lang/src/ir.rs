@@ -691,6 +691,30 @@ pub struct UsedAbstraction {
 }
 
 impl Policy {
+    /// A policy of this name with no statements: enforcing, no rules, nothing used,
+    /// owned or attached. The front end starts each policy it lowers from it; tests and
+    /// tools building IR directly fill in what they need
+    /// (`Policy { files, ..Policy::empty(name) }`).
+    pub fn empty(name: PolicyName) -> Policy {
+        Policy {
+            name,
+            version: None,
+            attach: None,
+            mode: Mode::Enforce,
+            uses: Vec::new(),
+            owns: Vec::new(),
+            files: Vec::new(),
+            net: Vec::new(),
+            capabilities: Vec::new(),
+            signals: Vec::new(),
+            unix: Vec::new(),
+            net_families: Vec::new(),
+            ptrace: Vec::new(),
+            dbus: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
     /// The child policy or hat of this name.
     pub fn child(&self, name: &str) -> Option<&Child> {
         self.children

@@ -96,21 +96,8 @@ pub(crate) fn lower(
         return None;
     }
     let mut policy = Policy {
-        name: name.clone(),
-        version: None,
-        attach: None,
-        mode: Mode::Enforce,
         uses: res.uses.clone(),
-        owns: Vec::new(),
-        files: Vec::new(),
-        net: Vec::new(),
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        dbus: Vec::new(),
-        children: Vec::new(),
+        ..Policy::empty(name.clone())
     };
     let mut owns: BTreeMap<String, Owned> = BTreeMap::new();
     let unit = root.node.0;
@@ -222,21 +209,8 @@ fn children(
         atoms_in(&lc, body, &[], env, out, &mut atoms);
         check_transitions(ws, &atoms, out);
         let mut policy = Policy {
-            name: name.clone(),
-            version: None,
-            attach: None,
             mode,
-            uses: Vec::new(),
-            owns: Vec::new(),
-            files: Vec::new(),
-            net: Vec::new(),
-            capabilities: Vec::new(),
-            signals: Vec::new(),
-            unix: Vec::new(),
-            net_families: Vec::new(),
-            ptrace: Vec::new(),
-            dbus: Vec::new(),
-            children: Vec::new(),
+            ..Policy::empty(name.clone())
         };
         merge(&mut policy, &atoms);
         unix::lower_child_unix(ws, unit, body, &name, env, out, &mut policy);

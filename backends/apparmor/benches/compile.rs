@@ -13,7 +13,7 @@ use polc_apparmor::{compile, Config, Parser};
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
-    FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto, RightsOrigin,
+    FileRule, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto, RightsOrigin,
 };
 use polc_lang::rights::Rights;
 use polc_lang::span::Span;
@@ -91,21 +91,9 @@ fn policy() -> Policy {
         })
         .collect();
     Policy {
-        name: PolicyName::new("org.example.bench").unwrap(),
-        version: None,
-        attach: None,
-        mode: Mode::Enforce,
-        uses: Vec::new(),
-        owns: Vec::new(),
         files,
         net,
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        dbus: Vec::new(),
-        children: Vec::new(),
+        ..Policy::empty(PolicyName::new("org.example.bench").unwrap())
     }
 }
 

@@ -449,13 +449,6 @@ mod tests {
 
     fn pol(rules: &[(Effect, u16, u16)]) -> Policy {
         Policy {
-            name: PolicyName::new("org.t").unwrap(),
-            version: None,
-            attach: None,
-            mode: polc_lang::ir::Mode::Enforce,
-            uses: Vec::new(),
-            owns: Vec::new(),
-            files: Vec::new(),
             net: rules
                 .iter()
                 .map(|(effect, lo, hi)| NetRule {
@@ -468,13 +461,7 @@ mod tests {
                     origins: Vec::new(),
                 })
                 .collect(),
-            capabilities: Vec::new(),
-            signals: Vec::new(),
-            unix: Vec::new(),
-            net_families: Vec::new(),
-            ptrace: Vec::new(),
-            dbus: Vec::new(),
-            children: Vec::new(),
+            ..Policy::empty(PolicyName::new("org.t").unwrap())
         }
     }
 

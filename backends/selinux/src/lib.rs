@@ -13,17 +13,12 @@
 //! ```
 //! use polc_lang::ir::Effect;
 //! use polc_lang::glob::Glob;
-//! use polc_lang::ir::{FileRule, Mode, Owned, Policy, PolicyName};
+//! use polc_lang::ir::{FileRule, Owned, Policy, PolicyName};
 //! use polc_lang::rights::Rights;
 //! use polc_selinux::{compile, Config, FileContexts};
 //!
 //! let glob = Glob::parse("/var/lib/app/**").unwrap();
 //! let policy = Policy {
-//!     name: PolicyName::new("org.example.app").unwrap(),
-//!     version: None,
-//!     attach: None,
-//!     mode: Mode::Enforce,
-//!     uses: vec![],
 //!     owns: vec![Owned { glob: glob.clone(), origins: vec![] }],
 //!     files: vec![FileRule {
 //!         effect: Effect::Allow,
@@ -36,14 +31,7 @@
 //!         owner: false,
 //!         dir_only: false,
 //!     }],
-//!     net: vec![],
-//!     capabilities: vec![],
-//!     signals: vec![],
-//!     unix: vec![],
-//!     net_families: vec![],
-//!     ptrace: vec![],
-//!     dbus: vec![],
-//!     children: vec![],
+//!     ..Policy::empty(PolicyName::new("org.example.app").unwrap())
 //! };
 //! let fc = FileContexts::parse("/.*  system_u:object_r:default_t:s0\n/var(/.*)?  system_u:object_r:var_t:s0\n").unwrap();
 //! let out = compile(&policy, &Config { file_contexts: Some(fc), ..Config::default() }).unwrap();

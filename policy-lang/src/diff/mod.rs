@@ -9,27 +9,11 @@
 //! use polc_lang::ir::Effect;
 //! use polc_lang::diff::{diff, Change, Direction};
 //! use polc_lang::glob::Glob;
-//! use polc_lang::ir::{FileRule, Mode, Policy, PolicyName};
+//! use polc_lang::ir::{FileRule, Policy, PolicyName};
 //! use polc_lang::rights::Rights;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let mut old = Policy {
-//!     name: PolicyName::new("org.example.app")?,
-//!     version: None,
-//!     attach: None,
-//!     mode: Mode::Enforce,
-//!     uses: vec![],
-//!     owns: vec![],
-//!     files: vec![],
-//!     net: vec![],
-//!     capabilities: vec![],
-//!     signals: vec![],
-//!     unix: vec![],
-//!     net_families: vec![],
-//!     ptrace: vec![],
-//!     dbus: vec![],
-//!     children: vec![],
-//! };
+//! let mut old = Policy::empty(PolicyName::new("org.example.app")?);
 //! let mut new = old.clone();
 //! new.files.push(FileRule {
 //!     effect: Effect::Allow,

@@ -9,7 +9,7 @@
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
-    CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange, Proto,
+    CapRule, FileRule, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange, Proto,
     RightsOrigin, SignalDir, SignalRule,
 };
 use polc_lang::rights::Rights;
@@ -68,23 +68,7 @@ pub fn from_lines(name: &str, lines: &[&str]) -> Policy {
 
 /// An empty policy of this name.
 pub fn policy(n: &str) -> Policy {
-    Policy {
-        name: name(n),
-        version: None,
-        attach: None,
-        mode: Mode::Enforce,
-        uses: Vec::new(),
-        owns: Vec::new(),
-        files: Vec::new(),
-        net: Vec::new(),
-        capabilities: Vec::new(),
-        signals: Vec::new(),
-        unix: Vec::new(),
-        net_families: Vec::new(),
-        ptrace: Vec::new(),
-        dbus: Vec::new(),
-        children: Vec::new(),
-    }
+    Policy::empty(name(n))
 }
 
 /// A file rule with one origin.

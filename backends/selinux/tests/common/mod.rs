@@ -184,23 +184,7 @@ pub struct P(pub Policy);
 
 impl P {
     pub fn new(name: &str) -> P {
-        P(Policy {
-            name: PolicyName::new(name).unwrap(),
-            version: None,
-            attach: None,
-            mode: Mode::Enforce,
-            uses: vec![],
-            owns: vec![],
-            files: vec![],
-            net: vec![],
-            capabilities: vec![],
-            signals: vec![],
-            unix: vec![],
-            net_families: vec![],
-            ptrace: Vec::new(),
-            dbus: Vec::new(),
-            children: Vec::new(),
-        })
+        P(Policy::empty(PolicyName::new(name).unwrap()))
     }
     pub fn attach(mut self, path: &str) -> P {
         self.0.attach = Some(Attach {

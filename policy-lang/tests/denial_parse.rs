@@ -220,6 +220,15 @@ fn other_lines_are_refused_with_a_reason() {
             ..
         })
     ));
+    // Prose that quotes a record's field is not a record (`apparmor=` starts a field only
+    // after a space, `msg='` or at the start of the line).
+    assert!(matches!(
+        parse(r#"# records of smbd in complain mode (apparmor="ALLOWED": logged only)"#),
+        Err(DenialError::NotADenial {
+            lsm: Lsm::AppArmor,
+            ..
+        })
+    ));
     assert!(matches!(
         parse("type=AVC msg=audit(1.2:3): avc:  granted  { setenforce } for pid=1 scontext=a:b:c tcontext=a:b:c tclass=security"),
         Err(DenialError::NotADenial { lsm: Lsm::SELinux, .. })

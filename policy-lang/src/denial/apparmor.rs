@@ -10,9 +10,13 @@ use crate::rights::Right;
 
 pub(super) fn parse(line: &str) -> Result<Denial, DenialError> {
     // A user-space record (the bus daemon's `USER_AVC`) holds the record in `msg='...'`:
-    // every field of interest follows `apparmor=`, in both forms.
+    // every field of interest follows `apparmor=`, in both forms. Only a field starts
+    // there: after a space, the quote of `msg='`, or at the start (not in the middle of
+    // prose such as `(apparmor="ALLOWED": ...`).
     let line = line
-        .find("apparmor=")
+        .match_indices("apparmor=")
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || line[..i].ends_with([' ', '\'']))
         .and_then(|i| line.get(i..))
         .unwrap_or(line);
     let f = fields::parse(line);

@@ -26,49 +26,52 @@ fn cases() -> Vec<(&'static str, Policy)> {
         ("converter", converter()),
         (
             "owned_state",
-            P::new("org.example.state")
-                .owns("/var/lib/state")
-                .owns("/var/lib/state/**")
-                .allow("manage", "/var/lib/state")
-                .allow("manage", "/var/lib/state/**")
-                .deny("write", "/var/lib/state/keys/**")
-                .build(),
+            policy(
+                "org.example.state",
+                &[
+                    r#"owns "/var/lib/state", "/var/lib/state/**""#,
+                    r#"allow manage "/var/lib/state", "/var/lib/state/**""#,
+                    r#"deny write "/var/lib/state/keys/**""#,
+                ],
+            ),
         ),
         (
             "exact_system_types",
-            P::new("org.example.reader")
-                .allow("read list", "/etc/ssl/**")
-                .allow("read", "/etc/ssl")
-                .allow("exec read map-exec", "/usr/bin/convert")
-                .complain()
-                .build(),
+            policy(
+                "org.example.reader",
+                &[
+                    "mode complain",
+                    r#"allow read list "/etc/ssl/**""#,
+                    r#"allow read "/etc/ssl""#,
+                    r#"allow exec read map-exec "/usr/bin/convert""#,
+                ],
+            ),
         ),
         (
             "network",
-            P::new("org.example.net")
-                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443)
-                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 80, 80)
-                .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 8443, 8443)
-                .net(Effect::Allow, NetOp::Bind, Proto::Udp, 5353, 5353)
-                .net(Effect::Allow, NetOp::Connect, Proto::Udp, 53, 53)
-                .build(),
+            policy(
+                "org.example.net",
+                &[
+                    "allow net connect tcp 443",
+                    "allow net connect tcp 80",
+                    "allow net connect tcp 8443",
+                    "allow net bind udp 5353",
+                    "allow net connect udp 53",
+                ],
+            ),
         ),
         (
             "signals_and_caps",
-            P::new("org.example.sig")
-                .cap(Effect::Allow, "kill")
-                .cap(Effect::Allow, "syslog")
-                .cap(Effect::Allow, "sys_admin")
-                .cap(Effect::Deny, "sys_admin")
-                .signal(Effect::Allow, SignalDir::Send, &[], "org.example.webapp")
-                .signal(Effect::Allow, SignalDir::Send, &["kill"], "org.example.sig")
-                .signal(
-                    Effect::Allow,
-                    SignalDir::Receive,
-                    &["kill"],
-                    "org.example.sig",
-                )
-                .build(),
+            policy(
+                "org.example.sig",
+                &[
+                    "allow capability kill, syslog, sys_admin",
+                    "deny capability sys_admin",
+                    "allow signal send to org.example.webapp",
+                    "allow signal send kill to self",
+                    "allow signal receive kill from self",
+                ],
+            ),
         ),
         (
             // A child policy is a sub-domain: its rules on the parent's owned paths use

@@ -8,14 +8,8 @@
     dead_code
 )]
 
-use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
-use polc_lang::ir::{
-    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
-    Proto, RightsOrigin, SignalDir, SignalRule,
-};
-use polc_lang::rights::Rights;
-use polc_lang::span::Span;
+use polc_lang::ir::{Attach, Mode, NetOp, Origin, Policy, PolicyName, Proto, SignalDir};
 use polc_lang::{load, LoadOptions, Source};
 use polc_selinux::{AllowRule, Compiled, Config, FileContexts, PortContexts};
 use std::collections::BTreeSet;
@@ -168,23 +162,25 @@ pub fn debian_config() -> Config {
     }
 }
 
+// The language's one builder of IR values for tests.
+#[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
+pub mod ir_support;
+
+#[allow(unused_imports)] // not every test binary builds from text
+pub use ir_support::from_lines as policy;
+
+/// An origin at `test.pol:LINE:5`.
 pub fn origin(line: usize) -> Origin {
-    Origin {
-        file: "test.pol".into(),
-        line,
-        column: 5,
-        span: Span::new(0, 0),
-        via: vec![],
-        accepts: Vec::new(),
-    }
+    ir_support::at("test.pol", line)
 }
 
-/// A policy under construction.
+/// A policy under construction: IR built directly, for what text cannot express (random
+/// and hostile policies); the values come from the shared builder.
 pub struct P(pub Policy);
 
 impl P {
     pub fn new(name: &str) -> P {
-        P(Policy::empty(PolicyName::new(name).unwrap()))
+        P(ir_support::policy(name))
     }
     pub fn attach(mut self, path: &str) -> P {
         self.0.attach = Some(Attach {
@@ -198,32 +194,19 @@ impl P {
         self
     }
     pub fn owns(mut self, glob: &str) -> P {
-        self.0.owns.push(Owned {
-            glob: Glob::parse(glob).unwrap(),
-            origins: vec![origin(3)],
-        });
+        self.0.owns.push(ir_support::owned(glob, origin(3)));
         self
     }
     fn file(mut self, effect: Effect, rights: &str, glob: &str, exec_as: Option<&str>) -> P {
-        let rights = rights
-            .split_whitespace()
-            .map(|k| Rights::from_keyword(k).unwrap())
-            .fold(Rights::EMPTY, Rights::union);
+        let rights = ir_support::rights(&rights.split_whitespace().collect::<Vec<_>>());
         let line = 10 + self.0.files.len();
-        self.0.files.push(FileRule {
-            audit: false,
-            owner: false,
-            dir_only: false,
+        self.0.files.push(ir_support::file_rule(
             effect,
-            glob: Glob::parse(glob).unwrap(),
+            glob,
             rights,
-            exec_as: exec_as.map(|n| PolicyName::new(n).unwrap()),
-            origins: vec![RightsOrigin {
-                rights,
-                origin: origin(line),
-            }],
-            exec_mode: Default::default(),
-        });
+            exec_as,
+            origin(line),
+        ));
         self
     }
     pub fn allow(self, rights: &str, glob: &str) -> P {
@@ -264,35 +247,24 @@ impl P {
         self
     }
     pub fn net(mut self, effect: Effect, op: NetOp, proto: Proto, lo: u16, hi: u16) -> P {
-        self.0.net.push(NetRule {
-            audit: false,
-            effect,
-            op,
-            proto,
-            family: None,
-            ports: PortRange { lo, hi },
-            origins: vec![origin(40 + self.0.net.len())],
-        });
+        let o = origin(40 + self.0.net.len());
+        self.0
+            .net
+            .push(ir_support::net_rule(effect, op, proto, lo, hi, o));
         self
     }
     pub fn cap(mut self, effect: Effect, name: &str) -> P {
-        self.0.capabilities.push(CapRule {
-            audit: false,
-            effect,
-            capability: name.into(),
-            origins: vec![origin(60 + self.0.capabilities.len())],
-        });
+        let o = origin(60 + self.0.capabilities.len());
+        self.0
+            .capabilities
+            .push(ir_support::cap_rule(effect, name, o));
         self
     }
     pub fn signal(mut self, effect: Effect, dir: SignalDir, sigs: &[&str], peer: &str) -> P {
-        self.0.signals.push(SignalRule {
-            audit: false,
-            effect,
-            direction: dir,
-            peer: PolicyName::new(peer).unwrap().into(),
-            signals: sigs.iter().map(|s| s.to_string()).collect(),
-            origins: vec![origin(80 + self.0.signals.len())],
-        });
+        let o = origin(80 + self.0.signals.len());
+        self.0
+            .signals
+            .push(ir_support::signal_rule(effect, dir, peer, sigs, o));
         self
     }
     pub fn build(self) -> Policy {
@@ -302,36 +274,36 @@ impl P {
 
 /// A webapp-like policy exercising every construct.
 pub fn webapp() -> Policy {
-    P::new("org.example.webapp")
-        .attach("/usr/bin/webapp")
-        .owns("/var/lib/webapp/**")
-        .allow("read", "/etc/ssl/**")
-        .allow("read", "/usr/share/webapp/**")
-        .allow("read write create delete", "/var/lib/webapp/**")
-        .allow("exec map-exec", "/usr/bin/webapp")
-        .exec_as("/usr/bin/convert", "org.example.converter")
-        .deny("read", "/etc/ssl/private/**")
-        .net(Effect::Allow, NetOp::Connect, Proto::Tcp, 443, 443)
-        .net(Effect::Allow, NetOp::Bind, Proto::Tcp, 8080, 8089)
-        .cap(Effect::Allow, "net_bind_service")
-        .cap(Effect::Allow, "setuid")
-        .signal(
-            Effect::Allow,
-            SignalDir::Send,
-            &["term", "kill"],
-            "org.example.webapp",
-        )
-        .signal(Effect::Allow, SignalDir::Receive, &[], "org.example.webapp")
-        .build()
+    policy(
+        "org.example.webapp",
+        &[
+            r#"attach "/usr/bin/webapp""#,
+            r#"owns "/var/lib/webapp/**""#,
+            r#"allow read "/etc/ssl/**""#,
+            r#"allow read "/usr/share/webapp/**""#,
+            r#"allow read write create delete "/var/lib/webapp/**""#,
+            r#"allow exec map-exec "/usr/bin/webapp""#,
+            r#"allow exec "/usr/bin/convert" as org.example.converter"#,
+            r#"deny read "/etc/ssl/private/**""#,
+            "allow net connect tcp 443",
+            "allow net bind tcp 8080-8089",
+            "allow capability net_bind_service, setuid",
+            "allow signal send term, kill to self",
+            "allow signal receive from self",
+        ],
+    )
 }
 
 /// The converter the webapp runs `as`.
 pub fn converter() -> Policy {
-    P::new("org.example.converter")
-        .attach("/usr/bin/convert")
-        .allow("read", "/etc/ImageMagick-6/**")
-        .allow("read write create", "/tmp/**")
-        .build()
+    policy(
+        "org.example.converter",
+        &[
+            r#"attach "/usr/bin/convert""#,
+            r#"allow read "/etc/ImageMagick-6/**""#,
+            r#"allow read write create "/tmp/**""#,
+        ],
+    )
 }
 
 /// `allow S T:C { p q };` lines, as sesearch prints them.

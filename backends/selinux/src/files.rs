@@ -864,7 +864,7 @@ fn witness_of(
         Some(found) => Ok(found.get(&l).cloned()),
         None => cx
             .lab
-            .witness(on, &BTreeSet::from([l]), None, allow, deny, true),
+            .witness(on, &crate::labels::one_label(l), None, allow, deny, true),
     }
 }
 
@@ -941,7 +941,14 @@ fn first_witness(
     for &l in labels {
         let w = cx
             .lab
-            .witness(on, &BTreeSet::from([l]), Some(gm), None, None, false)
+            .witness(
+                on,
+                &crate::labels::one_label(l),
+                Some(gm),
+                None,
+                None,
+                false,
+            )
             .map_err(|TooBig| too_big(cx))?;
         if let Some(w) = w {
             return Ok(Some((l, w)));

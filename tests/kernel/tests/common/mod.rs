@@ -363,30 +363,26 @@ fn is_read_only(op: &[String]) -> bool {
 /// nothing would pass a flipped allowed pair). None when there is no such pair: the verdict
 /// then fails, saying no self-check ran.
 pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
-    let p = pairs.iter().find(|p| {
-        p.fidelity == Fidelity::Exact
-            && !p.expected
-            && p.known_gap.is_none()
-            && is_read_only(&p.case.op)
-    })?;
-    let mut w = p.clone();
-    w.case.id = format!("{}-deliberately-wrong", p.case.id);
-    w.expected = true;
-    w.deliberately_wrong = true;
-    Some(w)
+    flipped(pairs, is_read_only)
 }
 
-/// A second deliberately wrong expectation for the network rules: a copy of the first exact
-/// pair that creates a socket the evaluator refuses (a socket made and closed changes
-/// nothing), flipped to "allowed" as [`deliberately_wrong`] does. None without such a pair
-/// (the runs that have one check that it was caught, with [`check_net_pairs`]).
+/// A second deliberately wrong expectation for the network rules: the first exact pair
+/// that creates a socket the evaluator refuses (a socket made and closed changes nothing),
+/// flipped as [`deliberately_wrong`] does. None without such a pair (the runs that have
+/// network rules check that there is one, with [`check_net_pairs`]).
 pub fn deliberately_wrong_net(pairs: &[Pair]) -> Option<Pair> {
+    flipped(pairs, |op| op.first().is_some_and(|o| o == "socket"))
+}
+
+/// The first exact pair refused by the evaluator, not already a self-check nor a known gap,
+/// whose operation `op_fits`, copied with its expectation flipped to "allowed".
+fn flipped(pairs: &[Pair], op_fits: impl Fn(&[String]) -> bool) -> Option<Pair> {
     let p = pairs.iter().find(|p| {
         p.fidelity == Fidelity::Exact
             && !p.expected
             && !p.deliberately_wrong
             && p.known_gap.is_none()
-            && p.case.op.first().is_some_and(|o| o == "socket")
+            && op_fits(&p.case.op)
     })?;
     let mut w = p.clone();
     w.case.id = format!("{}-deliberately-wrong", p.case.id);

@@ -45,8 +45,10 @@ fn open_close(p: &str, flags: libc::c_int) -> i32 {
     0
 }
 
-fn tcp(port: u16, bind: bool) -> i32 {
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+/// A TCP connect or bind on the loopback address, IPv6 (`::1`) with `v6`.
+fn tcp(port: u16, bind: bool, v6: bool) -> i32 {
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return errno();
     }
@@ -58,8 +60,26 @@ fn tcp(port: u16, bind: bool) -> i32 {
         },
         sin_zero: [0; 8],
     };
-    let p = &addr as *const libc::sockaddr_in as *const libc::sockaddr;
-    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    let mut loopback6 = [0u8; 16];
+    loopback6[15] = 1;
+    let addr6 = libc::sockaddr_in6 {
+        sin6_family: libc::AF_INET6 as libc::sa_family_t,
+        sin6_port: port.to_be(),
+        sin6_flowinfo: 0,
+        sin6_addr: libc::in6_addr { s6_addr: loopback6 },
+        sin6_scope_id: 0,
+    };
+    let (p, len) = if v6 {
+        (
+            &addr6 as *const libc::sockaddr_in6 as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
+        )
+    } else {
+        (
+            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
     let r = unsafe {
         if bind {
             libc::bind(fd, p, len)
@@ -147,8 +167,10 @@ fn op(spec: &str) -> i32 {
             rc(unsafe { libc::kill(pid.parse().expect("pid"), sig.parse().expect("signal")) })
         }
         "unix-connect" => abstract_connect(arg),
-        "connect" => tcp(arg.parse().expect("port"), false),
-        "bind" => tcp(arg.parse().expect("port"), true),
+        "connect" => tcp(arg.parse().expect("port"), false, false),
+        "bind" => tcp(arg.parse().expect("port"), true, false),
+        "connect6" => tcp(arg.parse().expect("port"), false, true),
+        "bind6" => tcp(arg.parse().expect("port"), true, true),
         other => panic!("unknown operation `{other}`"),
     }
 }

@@ -45,51 +45,24 @@ fn open_close(p: &str, flags: libc::c_int) -> i32 {
     0
 }
 
-/// A TCP connect or bind on the loopback address, IPv6 (`::1`) with `v6`.
+/// A TCP connect or bind on the loopback address, IPv6 (`::1`) with `v6` (the standard
+/// library's sockets: a bind also listens, which Landlock does not restrict).
 fn tcp(port: u16, bind: bool, v6: bool) -> i32 {
-    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
-    let fd = unsafe { libc::socket(family, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return errno();
-    }
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_be_bytes([127, 0, 0, 1]).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    let mut loopback6 = [0u8; 16];
-    loopback6[15] = 1;
-    let addr6 = libc::sockaddr_in6 {
-        sin6_family: libc::AF_INET6 as libc::sa_family_t,
-        sin6_port: port.to_be(),
-        sin6_flowinfo: 0,
-        sin6_addr: libc::in6_addr { s6_addr: loopback6 },
-        sin6_scope_id: 0,
-    };
-    let (p, len) = if v6 {
-        (
-            &addr6 as *const libc::sockaddr_in6 as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t,
-        )
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+    let addr = if v6 {
+        SocketAddr::from((Ipv6Addr::LOCALHOST, port))
     } else {
-        (
-            &addr as *const libc::sockaddr_in as *const libc::sockaddr,
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
     };
-    let r = unsafe {
-        if bind {
-            libc::bind(fd, p, len)
-        } else {
-            libc::connect(fd, p, len)
-        }
+    let r = if bind {
+        TcpListener::bind(addr).map(drop)
+    } else {
+        TcpStream::connect(addr).map(drop)
     };
-    let e = rc(r);
-    unsafe { libc::close(fd) };
-    e
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
+    }
 }
 
 /// Connect a stream socket to the abstract unix address `@NAME`.

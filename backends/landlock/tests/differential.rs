@@ -4,7 +4,9 @@
 //! everywhere, never more permissive where it reports at worst `narrowed`, never less
 //! where it reports at worst `widened`. Each policy's first exact refused pair is also
 //! judged with a deliberately wrong expectation, which must be caught; inconclusive and
-//! not compared pairs are bounded by what is measured.
+//! not compared pairs are bounded by what is measured. The TCP rules are for both IP
+//! versions or one (`tcp4`, `tcp6`: Landlock's port rules hold both, so the report widens
+//! them), and the connects and binds go over IPv4 or IPv6, each request naming its version.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,7 +19,7 @@ mod support;
 use polc_landlock::{kernel_abi, plan, Compatibility, Config, EnforceOptions, Plan};
 use polc_lang::eval::{evaluate, Request};
 use polc_lang::fidelity::{Fidelity, RuleListKind, Subject};
-use polc_lang::ir::{NetOp, Policy, Proto};
+use polc_lang::ir::{IpFamily, NetOp, Policy, Proto};
 use polc_lang::rights::{Right, Rights};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, TestCaseError, TestRunner};
@@ -75,13 +77,20 @@ const EXECS: &[&str] = &["d0/x", "d0/s0/x", "d1/x"];
 #[derive(Clone, Debug)]
 struct Case {
     files: Vec<(bool, u16, usize)>,
-    net: Vec<(bool, bool, u16, u16)>,
+    /// (deny, connect, first port, ports after it, IP version: 0 both, 1 `tcp4`, 2 `tcp6`)
+    net: Vec<(bool, bool, u16, u16, u8)>,
     seed: u64,
 }
 
 fn case() -> impl Strategy<Value = Case> {
     let file = (prop::bool::weighted(0.25), 1u16..512, 0..GLOBS.len());
-    let net = (prop::bool::weighted(0.3), any::<bool>(), 0u16..10, 0u16..4);
+    let net = (
+        prop::bool::weighted(0.3),
+        any::<bool>(),
+        0u16..10,
+        0u16..4,
+        0u8..3,
+    );
     (
         prop::collection::vec(file, 1..6),
         prop::collection::vec(net, 0..3),
@@ -147,11 +156,12 @@ fn rule_lines(c: &Case, root: &str, port: u16) -> Vec<String> {
         let effect = if *deny { "deny" } else { "allow" };
         lines.push(format!("{effect} {} \"{glob}\"", rights.join(" ")));
     }
-    for (deny, connect, lo, len) in &c.net {
+    for (deny, connect, lo, len, version) in &c.net {
         let effect = if *deny { "deny" } else { "allow" };
         let op = if *connect { "connect" } else { "bind" };
+        let proto = ["tcp", "tcp4", "tcp6"][usize::from(*version % 3)];
         lines.push(format!(
-            "{effect} net {op} tcp {}-{}",
+            "{effect} net {op} {proto} {}-{}",
             port + lo,
             port + lo + len
         ));
@@ -201,9 +211,15 @@ fn operations(root: &str, port: u16, rng: &mut Rng) -> Vec<(String, Vec<Request>
         } else {
             ("bind", NetOp::Bind)
         };
+        // Over IPv4 or IPv6: the request names the version.
+        let (v6, family) = if rng.below(2) == 0 {
+            ("", IpFamily::Inet)
+        } else {
+            ("6", IpFamily::Inet6)
+        };
         ops.push((
-            format!("{op}:{port}"),
-            vec![Request::net(net, Proto::Tcp, port)],
+            format!("{op}{v6}:{port}"),
+            vec![Request::net_on(net, Proto::Tcp, family, port)],
         ));
     }
     // Mutations last, each on its own file.

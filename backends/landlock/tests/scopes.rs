@@ -4,6 +4,12 @@
 //! turn a scope off). The kernel's answers are compared with the evaluator's: equal where
 //! the plan reports the deciding rules `exact`, one way where `widened` or `narrowed`. A
 //! deliberately wrong expectation (an exact refusal expected allowed) must be caught.
+//!
+//! `exists` (signal 0, `kill(pid, 0)`) is judged the same way: the signal scope cannot
+//! tell signal 0 apart from the others, so a policy that allows only `exists` (or only
+//! `urg`) to another domain turns the scope off for every signal, and the report says so
+//! (`widened`); a policy with no signal rule to another domain keeps the scope, and the
+//! kernel refuses `kill(pid, 0)` as the evaluator does (`exact`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -34,6 +40,9 @@ const POLICIES: &[&[&str]] = &[
         "allow unix connect stream abstract \"@polc-landlock-scope-test\" peer unconfined",
     ],
     &["allow signal send urg to self"],
+    &["allow signal send exists to unconfined"],
+    &["allow signal send exists to self"],
+    &["allow signal send to any"],
 ];
 
 /// The worst fidelity of the plan's entries for the rules of `list`, widened when the
@@ -68,14 +77,20 @@ fn signal_and_abstract_unix_scopes_agree_with_the_evaluator() {
         .unwrap();
     let pid = peer.id();
     let signal = Request::signal(SignalDir::Send, "unconfined", "urg");
+    let exists = Request::signal(SignalDir::Send, "unconfined", "exists");
     let unix = Request::Unix {
         op: UnixOp::Connect,
         sock_type: UnixType::Stream,
         addr: UnixRequestAddr::Abstract(NAME.into()),
         peer: RequestPeer::Unconfined,
     };
-    let ops = [format!("kill:{pid}:23"), format!("unix-connect:{NAME}")];
+    let ops = [
+        format!("kill:{pid}:23"),
+        format!("unix-connect:{NAME}"),
+        format!("kill:{pid}:0"),
+    ];
     let (mut compared, mut self_checks, mut failures) = (0, 0, Vec::new());
+    let mut exists_widened = 0;
     for rules in POLICIES {
         let mut lines: Vec<String> = rules.iter().map(|r| r.to_string()).collect();
         lines.extend(probe_base());
@@ -100,7 +115,37 @@ fn signal_and_abstract_unix_scopes_agree_with_the_evaluator() {
                 &unix,
                 fidelity(&p, RuleListKind::Unix, "unix abstract sockets"),
             ),
+            (&exists, fidelity(&p, RuleListKind::Signal, "signal send")),
         ];
+        // What the report claims for `exists` alone to another domain: widened, every
+        // signal let through; and the kernel does let `urg` through.
+        if *rules == ["allow signal send exists to unconfined"] {
+            let entry = p
+                .report
+                .entries
+                .iter()
+                .find(|e| {
+                    matches!(
+                        e.subject,
+                        Subject::Rule {
+                            list: RuleListKind::Signal,
+                            ..
+                        }
+                    )
+                })
+                .expect("a report entry for the signal rule");
+            assert_eq!(entry.fidelity, Fidelity::Widened, "{entry:?}");
+            assert!(
+                entry.reason.contains("signals are not restricted at all"),
+                "{entry:?}"
+            );
+            assert_eq!(
+                errs.first().copied(),
+                Some(0),
+                "the scope is off: kill(pid, 23) goes through as reported"
+            );
+            exists_widened += 1;
+        }
         for ((req, fid), (op, errno)) in judged.iter().zip(ops.iter().zip(errs)) {
             let kernel = verdict(op, errno)
                 .unwrap_or_else(|| panic!("`{op}`: errno {errno} is no answer of Landlock"));
@@ -136,6 +181,10 @@ fn signal_and_abstract_unix_scopes_agree_with_the_evaluator() {
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    assert!(compared >= 8, "only {compared} pairs compared");
-    assert!(self_checks >= 2, "only {self_checks} self-checks");
+    assert!(compared >= 24, "only {compared} pairs compared");
+    assert!(self_checks >= 10, "only {self_checks} self-checks");
+    assert_eq!(
+        exists_widened, 1,
+        "the `exists` report entry was not checked"
+    );
 }

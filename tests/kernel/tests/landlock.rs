@@ -145,6 +145,7 @@ fn random_plans_agree_with_the_evaluator_on_abi_2() {
             name: "org.polc.ll",
             letter: 'p',
             limits: RANDOM_LIMITS,
+            net: false,
         },
         random_rules,
     );
@@ -368,6 +369,7 @@ fn random_directory_rules_agree_with_the_evaluator_on_abi_2() {
             name: "org.polc.lld",
             letter: 'q',
             limits: DIR_RANDOM_LIMITS,
+            net: false,
         },
         common::random_dir_rules,
     );

@@ -45,31 +45,24 @@ fn open_close(p: &str, flags: libc::c_int) -> i32 {
     0
 }
 
-fn tcp(port: u16, bind: bool) -> i32 {
-    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-    if fd < 0 {
-        return errno();
+/// A TCP connect or bind on the loopback address, IPv6 (`::1`) with `v6` (the standard
+/// library's sockets: a bind also listens, which Landlock does not restrict).
+fn tcp(port: u16, bind: bool, v6: bool) -> i32 {
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+    let addr = if v6 {
+        SocketAddr::from((Ipv6Addr::LOCALHOST, port))
+    } else {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, port))
+    };
+    let r = if bind {
+        TcpListener::bind(addr).map(drop)
+    } else {
+        TcpStream::connect(addr).map(drop)
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.raw_os_error().unwrap_or(-1),
     }
-    let addr = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: port.to_be(),
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_be_bytes([127, 0, 0, 1]).to_be(),
-        },
-        sin_zero: [0; 8],
-    };
-    let p = &addr as *const libc::sockaddr_in as *const libc::sockaddr;
-    let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    let r = unsafe {
-        if bind {
-            libc::bind(fd, p, len)
-        } else {
-            libc::connect(fd, p, len)
-        }
-    };
-    let e = rc(r);
-    unsafe { libc::close(fd) };
-    e
 }
 
 /// Connect a stream socket to the abstract unix address `@NAME`.
@@ -147,8 +140,10 @@ fn op(spec: &str) -> i32 {
             rc(unsafe { libc::kill(pid.parse().expect("pid"), sig.parse().expect("signal")) })
         }
         "unix-connect" => abstract_connect(arg),
-        "connect" => tcp(arg.parse().expect("port"), false),
-        "bind" => tcp(arg.parse().expect("port"), true),
+        "connect" => tcp(arg.parse().expect("port"), false, false),
+        "bind" => tcp(arg.parse().expect("port"), true, false),
+        "connect6" => tcp(arg.parse().expect("port"), false, true),
+        "bind6" => tcp(arg.parse().expect("port"), true, true),
         other => panic!("unknown operation `{other}`"),
     }
 }

@@ -363,11 +363,26 @@ fn is_read_only(op: &[String]) -> bool {
 /// nothing would pass a flipped allowed pair). None when there is no such pair: the verdict
 /// then fails, saying no self-check ran.
 pub fn deliberately_wrong(pairs: &[Pair]) -> Option<Pair> {
+    flipped(pairs, is_read_only)
+}
+
+/// A second deliberately wrong expectation for the network rules: the first exact pair
+/// that creates a socket the evaluator refuses (a socket made and closed changes nothing),
+/// flipped as [`deliberately_wrong`] does. None without such a pair (the runs that have
+/// network rules check that there is one, with [`check_net_pairs`]).
+pub fn deliberately_wrong_net(pairs: &[Pair]) -> Option<Pair> {
+    flipped(pairs, |op| op.first().is_some_and(|o| o == "socket"))
+}
+
+/// The first exact pair refused by the evaluator, not already a self-check nor a known gap,
+/// whose operation `op_fits`, copied with its expectation flipped to "allowed".
+fn flipped(pairs: &[Pair], op_fits: impl Fn(&[String]) -> bool) -> Option<Pair> {
     let p = pairs.iter().find(|p| {
         p.fidelity == Fidelity::Exact
             && !p.expected
+            && !p.deliberately_wrong
             && p.known_gap.is_none()
-            && is_read_only(&p.case.op)
+            && op_fits(&p.case.op)
     })?;
     let mut w = p.clone();
     w.case.id = format!("{}-deliberately-wrong", p.case.id);
@@ -531,6 +546,17 @@ pub struct RandomBatch {
     pub name: &'static str,
     pub letter: char,
     pub limits: polc_kernel_harness::differential::Limits,
+    /// Network rules and operations beside the file ones ([`random_net_rules`],
+    /// [`random_net_ops`]), drawn from a generator of their own (the file rules stay those
+    /// of the seed).
+    pub net: bool,
+}
+
+impl RandomBatch {
+    /// The generator of the network rules and operations, when the batch has them.
+    pub fn net_rng(&self) -> Option<Rng> {
+        self.net.then(|| Rng::new(self.seed ^ 0x6E65_7476_3200))
+    }
 }
 
 /// `exists` (signal 0, `kill(pid, 0)`): AppArmor's `set=(exists)`, SELinux's
@@ -579,4 +605,175 @@ pub fn exists_ops() -> Vec<(&'static str, Op)> {
         kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "0", "exists"),
         kill("/usr/bin/c-ex-c", "org.polc.cur.ex-c", "18", "cont"),
     ]
+}
+
+// ---------------------------------------------------------------------------------------
+// Network rules of language v2: one IP version, typed netlink and packet sockets, raw IP
+// by version
+
+/// The port random policy `i` connects to and the one it binds: each policy its own, since
+/// SELinux gives a bound port its policy's own type (`portcon`), which relabels that port
+/// for every other domain too (another policy's `allow net bind tcp` or `connect tcp` to
+/// it, granted on the base's port types, is then refused by the kernel).
+pub fn net_ports(i: usize) -> (u16, u16) {
+    (2000 + i as u16, 40000 + i as u16)
+}
+
+/// Random network rules of random policy `i` (one to four): `tcp`/`udp` for both IP
+/// versions or one (`tcp4`, `tcp6`, ...), some with a port (its own ports of
+/// [`net_ports`], or `443`; a range for connect only); netlink `route` or every protocol,
+/// packet and raw IP sockets, of one type or IP version or all; a deny one in four. Three
+/// policies in four also allow the `net_raw` capability raw and packet sockets need.
+pub fn random_net_rules(rng: &mut Rng, i: usize) -> Vec<String> {
+    let (connect_port, bind_port) = net_ports(i);
+    let mut rules: Vec<String> = (0..1 + rng.below(4))
+        .map(|_| {
+            let effect = if rng.chance(25) { "deny" } else { "allow" };
+            let what = match rng.below(5) {
+                0 | 1 => {
+                    let op = rng.pick(&["connect", "bind"]);
+                    let proto = rng.pick(&["tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"]);
+                    let port = match (rng.chance(30), op) {
+                        (false, _) => String::new(),
+                        (true, "connect") => format!(
+                            " {}",
+                            [connect_port.to_string(), "443".into(), "1-39999".into()]
+                                [rng.below(3)]
+                        ),
+                        (true, _) => format!(" {bind_port}"),
+                    };
+                    format!("net {op} {proto}{port}")
+                }
+                2 => format!(
+                    "net netlink{}{}",
+                    rng.pick(&["", " route"]),
+                    rng.pick(&["", " raw", " dgram"])
+                ),
+                3 => format!("net packet{}", rng.pick(&["", " raw", " dgram"])),
+                _ => format!(
+                    "net {}",
+                    rng.pick(&["raw", "raw4", "raw6", "raw icmp", "raw6 icmpv6"])
+                ),
+            };
+            format!("{effect} {what}")
+        })
+        .collect();
+    if rng.chance(75) {
+        rules.push("allow capability net_raw".into());
+    }
+    rules
+}
+
+/// Random network operations of random policy `i`, `policy` (four): two connects or binds
+/// over IPv4 or IPv6 on the loopback address (to and on its ports of [`net_ports`]), two
+/// netlink `route`, packet or raw IP sockets of one type or IP version (with the `net_raw`
+/// capability the kernel checks for the last two).
+pub fn random_net_ops(rng: &mut Rng, policy: &str, i: usize) -> Vec<Op> {
+    let (connect_port, bind_port) = net_ports(i);
+    use polc_lang::ir::FamilySockType::{Dgram, Raw};
+    use polc_lang::ir::IpFamily::{Inet, Inet6};
+    use polc_lang::ir::{NetFamily, NetOp, Proto};
+    let mut ops = Vec::new();
+    for _ in 0..2 {
+        let (op, port, net_op) = if rng.chance(50) {
+            ("connect", connect_port, NetOp::Connect)
+        } else {
+            ("bind", bind_port, NetOp::Bind)
+        };
+        let (proto, p, family) = match rng.below(4) {
+            0 => ("tcp", Proto::Tcp, Inet),
+            1 => ("tcp6", Proto::Tcp, Inet6),
+            2 => ("udp", Proto::Udp, Inet),
+            _ => ("udp6", Proto::Udp, Inet6),
+        };
+        let port_text = port.to_string();
+        ops.push(Op::new(
+            &[op, proto, &port_text],
+            policy,
+            vec![Request::net_on(net_op, p, family, port)],
+        ));
+    }
+    let family = |family, ip, protocol: Option<&str>, sock_type| Request::NetFamily {
+        family,
+        ip,
+        protocol: protocol.map(str::to_string),
+        sock_type,
+    };
+    let net_raw = || Request::capability("net_raw");
+    for _ in 0..2 {
+        let (args, reqs): (&[&str], Vec<Request>) = match rng.below(6) {
+            0 => (
+                &["socket", "netlink", "dgram", "0"],
+                vec![family(NetFamily::Netlink, None, Some("route"), Some(Dgram))],
+            ),
+            1 => (
+                &["socket", "netlink", "raw", "0"],
+                vec![family(NetFamily::Netlink, None, Some("route"), Some(Raw))],
+            ),
+            2 => (
+                &["socket", "packet", "dgram", "0"],
+                vec![
+                    family(NetFamily::Packet, None, None, Some(Dgram)),
+                    net_raw(),
+                ],
+            ),
+            3 => (
+                &["socket", "packet", "raw", "0"],
+                vec![family(NetFamily::Packet, None, None, Some(Raw)), net_raw()],
+            ),
+            4 => (
+                &["socket", "inet", "raw", "1"],
+                vec![
+                    family(NetFamily::Raw, Some(Inet), Some("icmp"), None),
+                    net_raw(),
+                ],
+            ),
+            _ => (
+                &["socket", "inet6", "raw", "58"],
+                vec![
+                    family(NetFamily::Raw, Some(Inet6), Some("icmpv6"), None),
+                    net_raw(),
+                ],
+            ),
+        };
+        ops.push(Op::new(args, policy, reqs));
+    }
+    ops
+}
+
+/// The network pairs of a random run (connect, bind, socket), per fidelity and expected
+/// answer, printed; fails when fewer than `min.0` of them are `exact` or fewer than `min.1`
+/// are expected allowed, or when none is deliberately wrong ([`deliberately_wrong_net`]):
+/// the network rules must be tested, not only generated.
+pub fn check_net_pairs(label: &str, pairs: &[Pair], min: (usize, usize)) {
+    let mut by_fidelity: BTreeMap<String, usize> = BTreeMap::new();
+    let mut allowed = 0;
+    for p in pairs.iter().filter(|p| {
+        !p.deliberately_wrong
+            && matches!(
+                p.case.op.first().map(String::as_str),
+                Some("connect" | "bind" | "socket")
+            )
+    }) {
+        *by_fidelity
+            .entry(p.fidelity.name().to_string())
+            .or_default() += 1;
+        allowed += usize::from(p.expected);
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "{label}: network pairs by fidelity: {by_fidelity:?}, {allowed} expected allowed"
+    );
+    assert!(
+        pairs
+            .iter()
+            .any(|p| p.deliberately_wrong && p.case.op.first().is_some_and(|o| o == "socket")),
+        "{label}: no deliberately wrong expectation among the network pairs"
+    );
+    let exact = by_fidelity.get("exact").copied().unwrap_or(0);
+    assert!(
+        exact >= min.0 && allowed >= min.1,
+        "{label}: {exact} network pairs are exact, {allowed} expected allowed ({min:?} wanted): {by_fidelity:?}"
+    );
 }

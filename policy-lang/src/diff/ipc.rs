@@ -8,7 +8,10 @@
 //! split by the cells of the rules' globs (a witness path of every set of globs that
 //! holds some path no other glob holds); so are D-Bus object paths, and D-Bus names
 //! (interfaces, members, bus names) by the cells of the rules' name globs, with one name
-//! no glob holds. Every request of that space is decided by the
+//! no glob holds (a valid D-Bus name where the cell holds one). D-Bus messages are split
+//! one field at a time among the rules still matching (see [`dbus_requests`]), within a
+//! budget past which the diff says the comparison is not complete. Every request of that
+//! space is decided by the
 //! evaluator on both sides, and the requests decided differently are grouped by the
 //! rules responsible, so the diff is exact for these kinds as for the others.
 
@@ -411,13 +414,14 @@ fn split(
     };
     let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
     for v in &field.values {
-        let keep: Vec<usize> = (0..live.len())
-            .filter(|i| (field.matches)(live[*i], v.as_deref()))
-            .collect();
-        if !seen.insert(keep.clone()) {
+        let (keep, next): (Vec<usize>, Vec<&DbusRule>) = live
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| (field.matches)(r, v.as_deref()))
+            .unzip();
+        if !seen.insert(keep) {
             continue;
         }
-        let next: Vec<&DbusRule> = keep.iter().map(|i| live[*i]).collect();
         chosen.push(v.clone());
         let done = split(rest, &next, chosen, out, budget);
         chosen.pop();
@@ -584,6 +588,7 @@ fn cells(globs: &[&Glob], witness: impl Fn(&[&Glob], &[&Glob]) -> Emptiness) -> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn loaded(text: &str) -> Policy {

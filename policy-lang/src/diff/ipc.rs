@@ -94,7 +94,7 @@ fn request_changes_within(old: &Policy, new: &Policy, budget: usize) -> Vec<Chan
     if !complete {
         // Never a silent "no difference": the requests past the budget are undecided.
         let undecided = || Side {
-            decision: Decided::NoAllow,
+            decision: Decided::Undecided,
             rules: Vec::new(),
         };
         changes.push(Change::Request(RequestChange {
@@ -693,7 +693,10 @@ mod tests {
         assert!(request_changes_within(&old, &new, requests.len()).is_empty());
         let changes = request_changes_within(&old, &new, requests.len() / 2);
         assert!(
-            matches!(&changes[..], [Change::Request(r)] if r.requests == [DBUS_INCOMPLETE]),
+            matches!(&changes[..], [Change::Request(r)] if r.requests == [DBUS_INCOMPLETE]
+                && r.direction == Direction::Changed
+                && r.old.decision == Decided::Undecided
+                && r.new.decision == Decided::Undecided),
             "{changes:?}"
         );
     }

@@ -46,6 +46,17 @@
 //!         "/srv/app/cache/**" as org.example.app
 //! ```
 //!
+//! A long D-Bus rule is wrapped the same way, its fields (`bus`, `path`, `interface`,
+//! `member`, `name`, `peer`) being the entries, without commas:
+//!
+//! ```text
+//!     allow dbus send
+//!         bus system
+//!         path "/org/freedesktop/login1"
+//!         interface "org.freedesktop.login1.Manager"
+//!         member "{CreateSession,ReleaseSession}"
+//! ```
+//!
 //! One entry per line keeps diffs of long lists line-by-line. Other statements are never
 //! wrapped (a string is never split). The choice depends only on the tree, so formatting
 //! is idempotent.
@@ -133,6 +144,8 @@ fn write_body(out: &mut String, outer: &str, body: &[Stmt], closing: &[Comment])
 /// A statement cut into the part before its last list, the list, and the part after it.
 struct Parts {
     head: String,
+    /// `false` for a list of words written one after the other (a D-Bus rule's fields).
+    commas: bool,
     list: Vec<String>,
     tail: Option<String>,
 }
@@ -177,11 +190,16 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
         }
         return;
     }
-    let Parts { head, list, tail } = qualified(parts(&stmt.kind), stmt.quals);
+    let Parts {
+        head,
+        commas,
+        list,
+        tail,
+    } = qualified(parts(&stmt.kind), stmt.quals);
     let mut line = head.clone();
     if !list.is_empty() {
         line.push(' ');
-        line.push_str(&list.join(", "));
+        line.push_str(&list.join(if commas { ", " } else { " " }));
     }
     if let Some(t) = &tail {
         line.push(' ');
@@ -198,7 +216,7 @@ fn write_stmt(out: &mut String, indent: &str, stmt: &Stmt) {
             out.push_str(indent);
             out.push_str(INDENT);
             out.push_str(entry);
-            if n < last {
+            if n < last && commas {
                 out.push(',');
             }
         }
@@ -275,6 +293,7 @@ fn qualified(mut p: Parts, q: crate::ast::Qualifiers) -> Parts {
 
 fn parts(kind: &StmtKind) -> Parts {
     let simple = |head: String| Parts {
+        commas: true,
         head,
         list: Vec::new(),
         tail: None,
@@ -284,11 +303,13 @@ fn parts(kind: &StmtKind) -> Parts {
         StmtKind::Attach(s) => simple(format!("attach {}", quote(&s.node))),
         StmtKind::Mode(m) => simple(format!("mode {}", m.node)),
         StmtKind::Use(refs) => Parts {
+            commas: true,
             head: "use".to_string(),
             list: refs.iter().map(|r| use_ref(&r.node)).collect(),
             tail: None,
         },
         StmtKind::Owns(paths) => Parts {
+            commas: true,
             head: "owns".to_string(),
             list: quoted(paths),
             tail: None,
@@ -317,6 +338,7 @@ fn parts(kind: &StmtKind) -> Parts {
                 ExecMode::Fallback => Some(format!("as {name} else inherit")),
             };
             Parts {
+                commas: true,
                 head,
                 list: quoted(paths),
                 tail,
@@ -336,6 +358,7 @@ fn parts(kind: &StmtKind) -> Parts {
             simple(s)
         }
         StmtKind::Capability { effect, caps } => Parts {
+            commas: true,
             head: format!("{} capability", effect.node.keyword()),
             list: words(caps).map(str::to_string).collect(),
             tail: None,
@@ -352,6 +375,7 @@ fn parts(kind: &StmtKind) -> Parts {
                 "to"
             };
             Parts {
+                commas: true,
                 head: format!("{} signal {}", effect.node.keyword(), direction.node),
                 list: words(signals).map(str::to_string).collect(),
                 tail: Some(format!("{to} {}", peer.node)),
@@ -366,12 +390,14 @@ fn parts(kind: &StmtKind) -> Parts {
             direction,
             peer,
         } => Parts {
+            commas: true,
             head: format!("{} ptrace", effect.node.keyword()),
             list: words(access).map(str::to_string).collect(),
             tail: Some(format!("{} {}", direction.node, peer.node)),
         },
         StmtKind::App => simple("app".to_string()),
         StmtKind::Plugs(names) => Parts {
+            commas: true,
             head: "plugs".to_string(),
             list: words(names).map(str::to_string).collect(),
             tail: None,

@@ -12,7 +12,12 @@ use polc_lang::ir::{DbusOp, Peer, Policy};
 use polc_lang::{load, LoadOptions, Source};
 
 const POLICY: &str = r#"policy org.example.app {
-    allow dbus send bus system path "/org/freedesktop/DBus" interface "org.freedesktop.DBus" member "{Hello,AddMatch}" name "org.freedesktop.DBus"
+    allow dbus send
+        bus system
+        path "/org/freedesktop/DBus"
+        interface "org.freedesktop.DBus"
+        member "{Hello,AddMatch}"
+        name "org.freedesktop.DBus"
     allow dbus send, receive bus session path "/org/example/**" peer self
     allow dbus receive interface "org.example.*" peer unconfined
     allow dbus bind bus session name "org.example.app.*"

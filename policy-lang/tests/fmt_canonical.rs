@@ -126,6 +126,36 @@ fn long_lists_are_wrapped_one_entry_per_line() {
 }
 
 #[test]
+fn long_dbus_rules_are_wrapped_one_field_per_line() {
+    let long = r#"allow dbus send, receive peer org.example.peer member "PropertiesChanged" bus system interface "org.freedesktop.DBus.Properties" path "/org/freedesktop/NetworkManager/**" name "org.freedesktop.NetworkManager""#;
+    let text = format!(
+        "policy a {{ {long} # why\n audit deny dbus bind bus session name \"org.example.App\" }}"
+    );
+    let out = fmt(&text);
+    assert_eq!(
+        out,
+        r#"policy a {
+    allow dbus send, receive
+        bus system
+        path "/org/freedesktop/NetworkManager/**"
+        interface "org.freedesktop.DBus.Properties"
+        member "PropertiesChanged"
+        name "org.freedesktop.NetworkManager"
+        peer org.example.peer # why
+    audit deny dbus bind bus session name "org.example.App"
+}
+"#
+    );
+    // `tests/dbus.rs` parses a wrapped rule back to the same tree.
+    // A single long field is never wrapped.
+    let one = format!(
+        "policy a {{ allow dbus send path \"/{}\" }}",
+        "x".repeat(200)
+    );
+    assert_eq!(fmt(&one).lines().count(), 3);
+}
+
+#[test]
 fn width_limit_is_inclusive() {
     // `    owns "…", "/b"` exactly MAX_WIDTH characters wide stays on one line.
     let fill = MAX_WIDTH - "    owns \"\", \"/b\"".len();

@@ -167,6 +167,7 @@ fn side(s: &mut String, label: &str, side: &Side, now: bool) {
         Decided::Denied => format!("denied by {}", rule_list(&side.rules)),
         Decided::NoAllow if now => "no allow rule covers it".to_string(),
         Decided::NoAllow => "no allow rule covered it".to_string(),
+        Decided::Undecided => "not decided (the comparison stopped at its budget)".to_string(),
     };
     let _ = writeln!(s, "    {label}: {text}");
 }

@@ -8,7 +8,10 @@
 //! split by the cells of the rules' globs (a witness path of every set of globs that
 //! holds some path no other glob holds); so are D-Bus object paths, and D-Bus names
 //! (interfaces, members, bus names) by the cells of the rules' name globs, with one name
-//! no glob holds. Every request of that space is decided by the
+//! no glob holds (a valid D-Bus name where the cell holds one). D-Bus messages are split
+//! one field at a time among the rules still matching (see [`dbus_requests`]), within a
+//! budget past which the diff says the comparison is not complete. Every request of that
+//! space is decided by the
 //! evaluator on both sides, and the requests decided differently are grouped by the
 //! rules responsible, so the diff is exact for these kinds as for the others.
 
@@ -18,13 +21,14 @@ use crate::eval::{
     evaluate, DbusRequest, Decision, Request, RequestPeer, RuleKind, UnixRequestAddr,
 };
 use crate::fidelity::RuleListKind;
+use crate::glob::is_valid_path;
 use crate::glob::Glob;
-use crate::ir::dbus::name_glob;
+use crate::ir::dbus::{name_glob, name_matches};
 use crate::ir::ptrace::{ptrace_rule_text, PtraceAccess, PtraceDir};
 use crate::ir::unix::UnixRule;
 use crate::ir::{
-    DbusOp, FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr, UnixOp,
-    UnixPeer, UnixType,
+    DbusOp, DbusRule, FamilySockType, IpFamily, NetFamily, Peer, Policy, PolicyName, UnixAddr,
+    UnixOp, UnixPeer, UnixType,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,7 +54,12 @@ const MAX_SPLIT_GLOBS: usize = 8;
 
 /// The changes of the unix, network-family and ptrace rules.
 pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
-    let space = requests(old, new);
+    request_changes_within(old, new, MAX_DBUS_REQUESTS)
+}
+
+/// [`request_changes`] deciding at most `budget` D-Bus message requests.
+fn request_changes_within(old: &Policy, new: &Policy, budget: usize) -> Vec<Change> {
+    let (space, complete) = requests(old, new, budget);
     // (direction, list, old rules, new rules) → requests.
     type Key = (Direction, RuleListKind, Vec<usize>, Vec<usize>);
     let mut groups: BTreeMap<Key, (Vec<String>, Side, Side)> = BTreeMap::new();
@@ -70,7 +79,7 @@ pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
             .or_insert_with(|| (Vec::new(), side(old, &o), side(new, &n)));
         entry.0.push(req.describe());
     }
-    groups
+    let mut changes: Vec<Change> = groups
         .into_iter()
         .map(|((direction, list, ..), (requests, old, new))| {
             Change::Request(RequestChange {
@@ -81,7 +90,22 @@ pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
                 new,
             })
         })
-        .collect()
+        .collect();
+    if !complete {
+        // Never a silent "no difference": the requests past the budget are undecided.
+        let undecided = || Side {
+            decision: Decided::Undecided,
+            rules: Vec::new(),
+        };
+        changes.push(Change::Request(RequestChange {
+            direction: Direction::Changed,
+            list: RuleListKind::Dbus,
+            requests: vec![DBUS_INCOMPLETE.to_string()],
+            old: undecided(),
+            new: undecided(),
+        }));
+    }
+    changes
 }
 
 /// One side's decision with the rules behind it.
@@ -113,8 +137,9 @@ fn side(p: &Policy, d: &Decision) -> Side {
     Side { decision, rules }
 }
 
-/// Every request of the three kinds worth deciding, with its list.
-fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
+/// Every request of these kinds worth deciding, with its list; `false` when the D-Bus
+/// requests were cut at [`MAX_DBUS_REQUESTS`].
+fn requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<(RuleListKind, Request)>, bool) {
     let both = [old, new];
     let mut out = Vec::new();
     if both.iter().any(|p| !p.ptrace.is_empty()) {
@@ -209,39 +234,70 @@ fn requests(old: &Policy, new: &Policy) -> Vec<(RuleListKind, Request)> {
         }
     }
     if both.iter().any(|p| !p.dbus.is_empty()) {
+        let (dbus, complete) = dbus_requests(old, new, budget);
         out.extend(
-            dbus_requests(old, new)
-                .into_iter()
+            dbus.into_iter()
                 .map(|r| (RuleListKind::Dbus, Request::Dbus(r))),
         );
+        return (out, complete);
     }
-    out
+    (out, true)
 }
+
+/// The most D-Bus message requests one comparison decides (each on both sides): the
+/// split below needs far fewer for real policies; past it the comparison stops and
+/// says so (see [`DBUS_INCOMPLETE`]).
+const MAX_DBUS_REQUESTS: usize = 200_000;
+
+/// The request that stands, in a D-Bus change, for the requests left undecided when a
+/// comparison reached [`MAX_DBUS_REQUESTS`].
+const DBUS_INCOMPLETE: &str =
+    "<D-Bus comparison not complete: more requests than the diff decides>";
+
+/// One field of a D-Bus message split into cells: a witness of every cell, and whether a
+/// rule of the policy named by the second argument matches it (as the evaluator does).
+struct DbusField {
+    values: Vec<Option<String>>,
+    matches: fn(&DbusRule, &str, Option<&str>) -> bool,
+}
+
+/// A rule of either policy, with that policy's name (what `peer self` means).
+type LiveRule<'a> = (&'a DbusRule, &'a str);
 
 /// The D-Bus requests worth deciding: every operation on each bus a rule names and one
 /// it does not; for messages, an object path of every cell of the rules' path globs and
 /// one outside them, likewise for interfaces (and a message without one), members and
-/// the peer's names, and each peer as for the other process-to-process kinds.
-fn dbus_requests(old: &Policy, new: &Policy) -> Vec<DbusRequest> {
-    let rules = || [old, new].into_iter().flat_map(|p| p.dbus.iter());
-    let mut buses: BTreeSet<String> = rules().filter_map(|r| r.bus.clone()).collect();
+/// the peer's names, and the peers as for the other process-to-process kinds. Witness
+/// names are valid D-Bus names where the cell holds one.
+///
+/// The product of those fields is split one field at a time (the peer too): two values of a field that
+/// the same rules (of those still matching) match lead to the same decisions, so one of
+/// them stands for both. A field no rule constrains differently is one cell, and rules
+/// that never meet are never combined. `false` when more than `budget` message requests
+/// were needed (the requests so far are returned).
+fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>, bool) {
+    let rules: Vec<&DbusRule> = old.dbus.iter().chain(&new.dbus).collect();
+    let mut buses: BTreeSet<String> = rules.iter().filter_map(|r| r.bus.clone()).collect();
     if let Some(other) = ["session", "system", "<any other bus>"]
         .into_iter()
         .find(|b| !buses.contains(*b))
     {
         buses.insert(other.to_string());
     }
-    let paths: Vec<String> = glob_cells(&distinct(rules().filter_map(|r| r.path.as_ref())))
-        .into_iter()
-        .collect();
-    let names = |field: fn(&crate::ir::DbusRule) -> Option<&String>, other: &str| {
-        let globs: Vec<Glob> = rules()
-            .filter_map(field)
+    let paths: Vec<Option<String>> =
+        glob_cells(&distinct(rules.iter().filter_map(|r| r.path.as_ref())))
+            .into_iter()
+            .map(Some)
+            .collect();
+    let names = |field: fn(&DbusRule) -> Option<&String>, grammar: NameGrammar, other: &str| {
+        let globs: Vec<Glob> = rules
+            .iter()
+            .filter_map(|r| field(r))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .filter_map(|p| name_glob(p))
             .collect();
-        let mut out: BTreeSet<String> = glob_cells(&globs.iter().collect::<Vec<_>>())
+        let mut out: BTreeSet<String> = name_cells(&globs.iter().collect::<Vec<_>>(), grammar)
             .into_iter()
             .filter_map(|w| w.strip_prefix('/').map(str::to_string))
             .filter(|w| !w.is_empty() && !w.contains('/'))
@@ -249,47 +305,189 @@ fn dbus_requests(old: &Policy, new: &Policy) -> Vec<DbusRequest> {
         out.insert(other.to_string());
         out
     };
-    let interfaces: Vec<Option<String>> = names(|r| r.interface.as_ref(), "<any other interface>")
+    let interfaces: Vec<Option<String>> = names(
+        |r| r.interface.as_ref(),
+        NameGrammar::Interface,
+        "<any other interface>",
+    )
+    .into_iter()
+    .map(Some)
+    .chain([None])
+    .collect();
+    let members = names(
+        |r| r.member.as_ref(),
+        NameGrammar::Member,
+        "<any other member>",
+    );
+    let bus_names = names(
+        |r| r.name.as_ref(),
+        NameGrammar::BusName,
+        "<any other name>",
+    );
+    let named = rules.iter().filter_map(|r| r.peer.policy());
+    // A message always has a peer: `None` stands for an unconfined one.
+    let peers: Vec<Option<String>> = peer_names(old, new, named)
         .into_iter()
         .map(Some)
         .chain([None])
         .collect();
-    let members = names(|r| r.member.as_ref(), "<any other member>");
-    let bus_names = names(|r| r.name.as_ref(), "<any other name>");
-    let named = rules().filter_map(|r| r.peer.policy());
-    let peers: Vec<RequestPeer> = peer_names(old, new, named)
-        .into_iter()
-        .map(RequestPeer::Policy)
-        .chain([RequestPeer::Unconfined])
-        .collect();
+    fn name_field(pat: &Option<String>, v: Option<&str>) -> bool {
+        match (pat, v) {
+            (None, _) => true,
+            (Some(p), Some(v)) => name_matches(p, v),
+            (Some(_), None) => false,
+        }
+    }
+    let fields = [
+        DbusField {
+            values: paths,
+            matches: |r, _, v| match (&r.path, v) {
+                (None, _) => true,
+                (Some(g), Some(p)) => is_valid_path(p) && g.matches(p),
+                (Some(_), None) => false,
+            },
+        },
+        DbusField {
+            values: interfaces,
+            matches: |r, _, v| name_field(&r.interface, v),
+        },
+        DbusField {
+            values: members.into_iter().map(Some).collect(),
+            matches: |r, _, v| name_field(&r.member, v),
+        },
+        DbusField {
+            values: bus_names.iter().cloned().map(Some).collect(),
+            matches: |r, _, v| name_field(&r.name, v),
+        },
+        DbusField {
+            values: peers,
+            matches: |r, me, v| match v {
+                None => r.peer.covers(crate::ir::peer::UNCONFINED),
+                Some(p) => r.peer.covers(if p == "self" { me } else { p }),
+            },
+        },
+    ];
     let mut out = Vec::new();
     for bus in &buses {
         for name in &bus_names {
             out.push(DbusRequest::bind(bus, name));
         }
+    }
+    let mut budget = budget;
+    for bus in &buses {
         for op in [DbusOp::Send, DbusOp::Receive] {
-            for path in &paths {
-                for interface in &interfaces {
-                    for member in &members {
-                        for name in &bus_names {
-                            for peer in &peers {
-                                out.push(DbusRequest::message(
-                                    op,
-                                    bus,
-                                    path,
-                                    interface.as_deref(),
-                                    member,
-                                    Some(name),
-                                    peer.clone(),
-                                ));
-                            }
-                        }
-                    }
-                }
+            let live: Vec<LiveRule> = [old, new]
+                .into_iter()
+                .flat_map(|p| p.dbus.iter().map(|r| (r, p.name.as_str())))
+                .filter(|(r, _)| r.ops.contains(&op) && r.bus.as_ref().is_none_or(|b| b == bus))
+                .collect();
+            let mut cells = Vec::new();
+            if !split(&fields, &live, &mut Vec::new(), &mut cells, &mut budget) {
+                return (out, false);
+            }
+            for cell in cells {
+                let [Some(path), interface, Some(member), Some(name), peer] = &cell[..] else {
+                    continue;
+                };
+                let peer = match peer {
+                    Some(p) => RequestPeer::Policy(p.clone()),
+                    None => RequestPeer::Unconfined,
+                };
+                out.push(DbusRequest::message(
+                    op,
+                    bus,
+                    path,
+                    interface.as_deref(),
+                    member,
+                    Some(name),
+                    peer,
+                ));
             }
         }
     }
-    out
+    (out, true)
+}
+
+/// The cells of the product of `fields` for the rules `live`: one value of each field
+/// per set of rules that match it, recursively. `false` when `budget` ran out.
+fn split(
+    fields: &[DbusField],
+    live: &[LiveRule],
+    chosen: &mut Vec<Option<String>>,
+    out: &mut Vec<Vec<Option<String>>>,
+    budget: &mut usize,
+) -> bool {
+    let Some((field, rest)) = fields.split_first() else {
+        if *budget == 0 {
+            return false;
+        }
+        *budget -= 1;
+        out.push(chosen.clone());
+        return true;
+    };
+    let mut seen: BTreeSet<Vec<usize>> = BTreeSet::new();
+    for v in &field.values {
+        let (keep, next): (Vec<usize>, Vec<LiveRule>) = live
+            .iter()
+            .enumerate()
+            .filter(|(_, (r, me))| (field.matches)(r, me, v.as_deref()))
+            .unzip();
+        if !seen.insert(keep) {
+            continue;
+        }
+        chosen.push(v.clone());
+        let done = split(rest, &next, chosen, out, budget);
+        chosen.pop();
+        if !done {
+            return false;
+        }
+    }
+    true
+}
+
+/// The grammars of D-Bus names a witness should follow.
+#[derive(Clone, Copy)]
+enum NameGrammar {
+    Interface,
+    Member,
+    BusName,
+}
+
+impl NameGrammar {
+    /// Globs (over one path component, as [`name_glob`]) every valid name is in, and
+    /// globs no valid name is in: well-known bus names only.
+    fn bounds(self) -> (&'static [&'static str], &'static [&'static str]) {
+        match self {
+            NameGrammar::Member => (&["/[a-zA-Z_]*"], &["/*[^a-zA-Z0-9_]*"]),
+            NameGrammar::Interface => (
+                &["/[a-zA-Z_]*", "/*.*", "/*[a-zA-Z0-9_]"],
+                &["/*[^a-zA-Z0-9_.]*", "/*..*", "/*.[0-9]*"],
+            ),
+            NameGrammar::BusName => (
+                &["/[a-zA-Z_-]*", "/*.*", "/*[a-zA-Z0-9_-]"],
+                &["/*[^a-zA-Z0-9_.-]*", "/*..*", "/*.[0-9]*"],
+            ),
+        }
+    }
+}
+
+/// A name of every cell of the name globs, as [`glob_cells`], valid in the grammar
+/// where the cell holds a valid name (else the cell's shortest name).
+fn name_cells(globs: &[&Glob], grammar: NameGrammar) -> BTreeSet<String> {
+    let parse =
+        |gs: &[&str]| -> Vec<Glob> { gs.iter().filter_map(|g| Glob::parse(g).ok()).collect() };
+    let (within, except) = grammar.bounds();
+    let (within, except) = (parse(within), parse(except));
+    cells(globs, |inside, outside| {
+        let mut i: Vec<&Glob> = inside.to_vec();
+        i.extend(within.iter());
+        let mut o: Vec<&Glob> = outside.to_vec();
+        o.extend(except.iter());
+        match region(&i, &o) {
+            Emptiness::Witness(w) => Emptiness::Witness(w),
+            _ => region(inside, outside),
+        }
+    })
 }
 
 /// The globs once each (by text).
@@ -367,6 +565,11 @@ fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestA
 /// holds, the empty set included: a path outside them all); past [`MAX_SPLIT_GLOBS`], a
 /// path of each glob and one outside them all.
 fn glob_cells(globs: &[&Glob]) -> BTreeSet<String> {
+    cells(globs, region)
+}
+
+/// [`glob_cells`] with the witness of `inside` minus `outside` found by `witness`.
+fn cells(globs: &[&Glob], witness: impl Fn(&[&Glob], &[&Glob]) -> Emptiness) -> BTreeSet<String> {
     let mut paths: BTreeSet<String> = BTreeSet::new();
     if globs.len() <= MAX_SPLIT_GLOBS {
         // Every set of globs (including none) whose cell holds a path.
@@ -379,19 +582,122 @@ fn glob_cells(globs: &[&Glob]) -> BTreeSet<String> {
                     outside.push(g);
                 }
             }
-            if let Emptiness::Witness(w) = region(&inside, &outside) {
+            if let Emptiness::Witness(w) = witness(&inside, &outside) {
                 paths.insert(w);
             }
         }
     } else {
         for g in globs {
-            if let Emptiness::Witness(w) = region(&[*g], &[]) {
+            if let Emptiness::Witness(w) = witness(&[*g], &[]) {
                 paths.insert(w);
             }
         }
-        if let Emptiness::Witness(w) = region(&[], globs) {
+        if let Emptiness::Witness(w) = witness(&[], globs) {
             paths.insert(w);
         }
     }
     paths
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn loaded(text: &str) -> Policy {
+        crate::load(
+            &crate::Source::new("p.pol", text),
+            &crate::LoadOptions::default(),
+        )
+        .map_err(|f| f.diagnostics)
+        .unwrap()
+        .policy
+    }
+
+    /// A policy of `n` D-Bus rules, each with its own path, interface, member and name,
+    /// and rules on one field each (`fields`), beside a rule on every message and a deny.
+    fn many(n: usize, fields: bool, extra: &str) -> Policy {
+        let mut text = String::from("policy org.example.app {\n    allow dbus send, receive\n");
+        text.push_str("    deny dbus send member \"Kill*\"\n");
+        for i in 0..n {
+            text.push_str(&format!(
+                "    allow dbus send, receive bus system path \"/org/a{i}/**\" \
+                 interface \"org.i{i}.*\" member \"M{i}*\" name \"org.n{i}\" peer org.p{i}\n"
+            ));
+            if fields {
+                text.push_str(&format!("    deny dbus send path \"/org/d{i}\"\n"));
+                text.push_str(&format!("    deny dbus send interface \"org.d{i}.I\"\n"));
+                text.push_str(&format!("    deny dbus send member \"D{i}\"\n"));
+                text.push_str(&format!("    deny dbus send name \"org.d{i}.N\"\n"));
+            }
+        }
+        text.push_str(extra);
+        text.push_str("}\n");
+        loaded(&text)
+    }
+
+    /// What splitting every field independently would decide (the product of the cells).
+    fn product(old: &Policy, new: &Policy) -> usize {
+        let (requests, complete) = dbus_requests(old, new, usize::MAX);
+        assert!(complete);
+        let distinct = |f: fn(&DbusRequest) -> Option<String>| {
+            requests
+                .iter()
+                .filter(|r| r.op != DbusOp::Bind)
+                .map(f)
+                .collect::<BTreeSet<_>>()
+                .len()
+        };
+        distinct(|r| Some(r.bus.clone()))
+            * 2
+            * distinct(|r| r.path.clone())
+            * distinct(|r| r.interface.clone())
+            * distinct(|r| r.member.clone())
+            * distinct(|r| r.name.clone())
+            * distinct(|r| r.peer.as_ref().map(|p| format!("{p:?}")))
+    }
+
+    #[test]
+    fn many_rules_split_into_few_requests() {
+        let old = many(40, false, "");
+        let new = many(
+            40,
+            false,
+            "    deny dbus receive member \"M7x\" peer org.p8\n",
+        );
+        let (requests, complete) = dbus_requests(&old, &new, MAX_DBUS_REQUESTS);
+        assert!(complete);
+        // The product of the fields' cells is millions; the rules meet in few of them.
+        assert!(product(&old, &new) > 10_000_000, "{}", product(&old, &new));
+        assert!(requests.len() < 2_000, "{}", requests.len());
+        // The change is still found.
+        let changes = request_changes(&old, &new);
+        assert!(!changes.is_empty());
+        assert!(changes.iter().all(|c| match c {
+            Change::Request(r) =>
+                r.direction == Direction::Narrowed
+                    && r.requests.iter().all(|q| q.contains("member \"M7x\"")),
+            _ => false,
+        }));
+    }
+
+    #[test]
+    fn a_comparison_past_the_budget_says_it_is_not_complete() {
+        let old = many(4, true, "");
+        let new = many(4, true, "");
+        let (requests, complete) = dbus_requests(&old, &new, usize::MAX);
+        assert!(complete);
+        let (_, cut) = dbus_requests(&old, &new, requests.len() / 2);
+        assert!(!cut);
+        // Equal policies, but what was not decided is not reported as "no difference".
+        assert!(request_changes_within(&old, &new, requests.len()).is_empty());
+        let changes = request_changes_within(&old, &new, requests.len() / 2);
+        assert!(
+            matches!(&changes[..], [Change::Request(r)] if r.requests == [DBUS_INCOMPLETE]
+                && r.direction == Direction::Changed
+                && r.old.decision == Decided::Undecided
+                && r.new.decision == Decided::Undecided),
+            "{changes:?}"
+        );
+    }
 }

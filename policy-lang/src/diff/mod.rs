@@ -360,6 +360,9 @@ pub enum Decided {
     Denied,
     /// No allow rule covered it (default deny); no rule is cited.
     NoAllow,
+    /// Not decided: the comparison stopped at its budget before deciding these
+    /// requests; no rule is cited.
+    Undecided,
 }
 
 /// One side of a change: the decision and the rules responsible for it.

@@ -2,15 +2,16 @@
 
 use super::{words, Parts};
 use crate::ast::DbusStmt;
-use crate::ir::dbus::fields_text;
+use crate::ir::dbus::fields;
 
 /// `allow dbus send bus system path "/org/x" interface "org.x" member "Get" peer self`:
-/// the fields in one order whatever order they were written in.
+/// the fields in one order whatever order they were written in. A long rule is written
+/// with one field per line, as the entries of a long list.
 pub(super) fn dbus_parts(d: &DbusStmt) -> Parts {
     fn value(v: &Option<crate::span::Spanned<String>>) -> Option<&str> {
         v.as_ref().map(|v| v.node.as_str())
     }
-    let mut tail = fields_text(
+    let mut list = fields(
         value(&d.bus),
         value(&d.path),
         value(&d.interface),
@@ -18,13 +19,18 @@ pub(super) fn dbus_parts(d: &DbusStmt) -> Parts {
         value(&d.name),
     );
     if let Some(p) = &d.peer {
-        tail.push_str(" peer ");
-        tail.push_str(&p.node);
+        list.push(format!("peer {}", p.node));
     }
-    let tail = tail.trim_start().to_string();
+    let mut head = format!("{} dbus", d.effect.node.keyword());
+    let ops: Vec<&str> = words(&d.ops).collect();
+    if !ops.is_empty() {
+        head.push(' ');
+        head.push_str(&ops.join(", "));
+    }
     Parts {
-        head: format!("{} dbus", d.effect.node.keyword()),
-        list: words(&d.ops).map(str::to_string).collect(),
-        tail: (!tail.is_empty()).then_some(tail),
+        head,
+        commas: false,
+        list,
+        tail: None,
     }
 }

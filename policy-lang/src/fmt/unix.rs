@@ -20,6 +20,7 @@ pub(super) fn unix_parts(u: &UnixStmt) -> Parts {
         tail.push(format!("peer {}", p.node));
     }
     Parts {
+        commas: true,
         head: format!("{} unix", u.effect.node.keyword()),
         list: words(&u.ops).map(str::to_string).collect(),
         tail: (!tail.is_empty()).then(|| tail.join(" ")),
@@ -29,6 +30,7 @@ pub(super) fn unix_parts(u: &UnixStmt) -> Parts {
 /// `allow net netlink route, audit`.
 pub(super) fn net_family_parts(n: &NetFamilyStmt) -> Parts {
     Parts {
+        commas: true,
         head: format!("{} net {}", n.effect.node.keyword(), n.family.node),
         list: words(&n.protocols).map(str::to_string).collect(),
         tail: n.sock_type.as_ref().map(|t| t.node.clone()),

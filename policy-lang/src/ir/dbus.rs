@@ -121,13 +121,27 @@ pub fn fields_text(
     member: Option<&str>,
     name: Option<&str>,
 ) -> String {
-    let mut s = String::new();
+    fields(bus, path, interface, member, name)
+        .iter()
+        .map(|f| format!(" {f}"))
+        .collect()
+}
+
+/// `["bus system", "path \"/a\"", ...]`: each field present, as policy text, in the
+/// one order fields are written in.
+pub fn fields(
+    bus: Option<&str>,
+    path: Option<&str>,
+    interface: Option<&str>,
+    member: Option<&str>,
+    name: Option<&str>,
+) -> Vec<String> {
+    let mut out = Vec::new();
     if let Some(b) = bus {
-        s.push_str(" bus ");
         if BUS_KEYWORDS.contains(&b) {
-            s.push_str(b);
+            out.push(format!("bus {b}"));
         } else {
-            s.push_str(&quote(b));
+            out.push(format!("bus {}", quote(b)));
         }
     }
     for (kw, v) in [
@@ -137,13 +151,10 @@ pub fn fields_text(
         ("name", name),
     ] {
         if let Some(v) = v {
-            s.push(' ');
-            s.push_str(kw);
-            s.push(' ');
-            s.push_str(&quote(v));
+            out.push(format!("{kw} {}", quote(v)));
         }
     }
-    s
+    out
 }
 
 /// The glob of a name pattern (interface, member, bus name): the pattern as the one

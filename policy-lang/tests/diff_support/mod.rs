@@ -163,6 +163,8 @@ fn check_side(
                 && d.deciding.iter().all(|x| x.effect == Effect::Deny)
                 && !allow_matches(p, r)
         }
+        // A comparison cut at its budget is not complete: never right for a request.
+        Decided::Undecided => false,
     };
     if !ok {
         return Err(format!(

@@ -1,6 +1,8 @@
-//! Helpers shared by the integration tests: a builder of IR policies (merging and sorting
-//! rules as the front end's lowering does), the real `apparmor_parser`, and a rendering of
-//! fidelity reports for snapshots.
+//! Helpers shared by the integration tests: policies from text through the front end
+//! (`policy`), and for what text cannot express (hostile names, paths and signals) a
+//! builder of IR that merges and sorts rules as the front end's lowering does, its values
+//! from the shared `ir_support`; the real `apparmor_parser`; and a rendering of fidelity
+//! reports for snapshots.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -14,12 +16,10 @@ use polc_lang::fidelity::{FidelityReport, Subject};
 use polc_lang::glob::Glob;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{
-    Attach, CapRule, FileRule, Mode, NetOp, NetRule, Origin, Owned, Policy, PolicyName, PortRange,
-    Proto, RightsOrigin, SignalDir, SignalRule,
+    Attach, FileRule, Mode, NetOp, NetRule, Origin, Policy, PolicyName, PortRange, Proto,
+    RightsOrigin, SignalDir,
 };
 use polc_lang::rights::Rights;
-use polc_lang::span::Span;
-use std::collections::BTreeSet;
 
 // The language's one builder of IR values for tests.
 #[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
@@ -56,14 +56,7 @@ impl PolicyBuilder {
 
     fn origin(&mut self) -> Origin {
         self.line += 1;
-        Origin {
-            file: "test.pol".into(),
-            line: self.line,
-            column: 5,
-            span: Span::new(self.line * 10, self.line * 10 + 5),
-            via: Vec::new(),
-            accepts: Vec::new(),
-        }
+        ir_support::at("test.pol", self.line)
     }
 
     pub fn version(mut self, v: u64) -> Self {
@@ -87,10 +80,7 @@ impl PolicyBuilder {
 
     pub fn owns(mut self, glob: &str) -> Self {
         let origin = self.origin();
-        self.policy.owns.push(Owned {
-            glob: Glob::parse(glob).unwrap(),
-            origins: vec![origin],
-        });
+        self.policy.owns.push(ir_support::owned(glob, origin));
         self
     }
 
@@ -117,15 +107,14 @@ impl PolicyBuilder {
                     f.origins.push(ro);
                 }
                 None => self.policy.files.push(FileRule {
-                    audit: false,
-                    owner: false,
                     dir_only,
-                    effect,
-                    glob,
-                    rights: r,
-                    exec_as,
-                    origins: vec![ro],
-                    exec_mode: Default::default(),
+                    ..ir_support::file_rule(
+                        effect,
+                        glob.as_str(),
+                        r,
+                        exec_as.as_ref().map(PolicyName::as_str),
+                        ro.origin,
+                    )
                 }),
             }
         }
@@ -168,13 +157,8 @@ impl PolicyBuilder {
         }) {
             Some(n) => n.origins.push(origin),
             None => self.policy.net.push(NetRule {
-                audit: false,
-                effect,
-                op,
-                proto,
                 family,
-                ports,
-                origins: vec![origin],
+                ..ir_support::net_rule(effect, op, proto, ports.lo, ports.hi, origin)
             }),
         }
         self
@@ -190,12 +174,11 @@ impl PolicyBuilder {
                 .find(|c| c.effect == effect && c.capability == *n)
             {
                 Some(c) => c.origins.push(origin.clone()),
-                None => self.policy.capabilities.push(CapRule {
-                    audit: false,
-                    effect,
-                    capability: (*n).into(),
-                    origins: vec![origin.clone()],
-                }),
+                None => {
+                    self.policy
+                        .capabilities
+                        .push(ir_support::cap_rule(effect, n, origin.clone()))
+                }
             }
         }
         self
@@ -209,20 +192,15 @@ impl PolicyBuilder {
         peer: &str,
     ) -> Self {
         let origin = self.origin();
-        let signals: BTreeSet<String> = signals.iter().map(|s| s.to_string()).collect();
-        let peer = name(peer);
+        let rule = ir_support::signal_rule(effect, direction, peer, signals, origin);
         match self.policy.signals.iter_mut().find(|s| {
-            s.effect == effect && s.direction == direction && s.peer == peer && s.signals == signals
+            s.effect == rule.effect
+                && s.direction == rule.direction
+                && s.peer == rule.peer
+                && s.signals == rule.signals
         }) {
-            Some(s) => s.origins.push(origin),
-            None => self.policy.signals.push(SignalRule {
-                audit: false,
-                effect,
-                direction,
-                peer: polc_lang::ir::Peer::Policy(peer),
-                signals,
-                origins: vec![origin],
-            }),
+            Some(s) => s.origins.extend(rule.origins),
+            None => self.policy.signals.push(rule),
         }
         self
     }

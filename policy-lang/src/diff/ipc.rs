@@ -48,10 +48,6 @@ pub struct RequestChange {
     pub new: Side,
 }
 
-/// Most unix path globs split into cells exactly (2ⁿ region searches); past it each glob
-/// gives one path of its own and one outside every glob.
-const MAX_SPLIT_GLOBS: usize = 8;
-
 /// The changes of the unix, network-family and ptrace rules.
 pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
     request_changes_within(old, new, MAX_DBUS_REQUESTS)
@@ -59,7 +55,7 @@ pub(super) fn request_changes(old: &Policy, new: &Policy) -> Vec<Change> {
 
 /// [`request_changes`] deciding at most `budget` D-Bus message requests.
 fn request_changes_within(old: &Policy, new: &Policy, budget: usize) -> Vec<Change> {
-    let (space, complete) = requests(old, new, budget);
+    let (space, notes) = requests(old, new, budget);
     // (direction, list, old rules, new rules) → requests.
     type Key = (Direction, RuleListKind, Vec<usize>, Vec<usize>);
     let mut groups: BTreeMap<Key, (Vec<String>, Side, Side)> = BTreeMap::new();
@@ -91,16 +87,16 @@ fn request_changes_within(old: &Policy, new: &Policy, budget: usize) -> Vec<Chan
             })
         })
         .collect();
-    if !complete {
-        // Never a silent "no difference": the requests past the budget are undecided.
+    for (list, why) in notes {
+        // Never a silent "no difference": what was not decided is said to be undecided.
         let undecided = || Side {
             decision: Decided::Undecided,
             rules: Vec::new(),
         };
         changes.push(Change::Request(RequestChange {
             direction: Direction::Changed,
-            list: RuleListKind::Dbus,
-            requests: vec![DBUS_INCOMPLETE.to_string()],
+            list,
+            requests: vec![why.to_string()],
             old: undecided(),
             new: undecided(),
         }));
@@ -139,9 +135,10 @@ fn side(p: &Policy, d: &Decision) -> Side {
 
 /// Every request of these kinds worth deciding, with its list; `false` when the D-Bus
 /// requests were cut at [`MAX_DBUS_REQUESTS`].
-fn requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<(RuleListKind, Request)>, bool) {
+fn requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<(RuleListKind, Request)>, Notes) {
     let both = [old, new];
     let mut out = Vec::new();
+    let mut notes: Notes = Vec::new();
     if both.iter().any(|p| !p.ptrace.is_empty()) {
         let mut peers = peer_names(
             old,
@@ -214,7 +211,10 @@ fn requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<(RuleListKind, Re
             .map(RequestPeer::Policy)
             .chain([RequestPeer::Unconfined])
             .collect();
-        let addrs = unix_addrs(rules());
+        let (addrs, exact) = unix_addrs(rules());
+        if !exact {
+            notes.push((RuleListKind::Unix, GLOBS_INCOMPLETE));
+        }
         for op in UnixOp::ALL {
             for sock_type in UnixType::ALL {
                 for addr in &addrs {
@@ -234,15 +234,24 @@ fn requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<(RuleListKind, Re
         }
     }
     if both.iter().any(|p| !p.dbus.is_empty()) {
-        let (dbus, complete) = dbus_requests(old, new, budget);
+        let (dbus, incomplete) = dbus_requests(old, new, budget);
         out.extend(
             dbus.into_iter()
                 .map(|r| (RuleListKind::Dbus, Request::Dbus(r))),
         );
-        return (out, complete);
+        notes.extend(incomplete.map(|why| (RuleListKind::Dbus, why)));
     }
-    (out, true)
+    (out, notes)
 }
+
+/// Why a comparison is not complete, per list: the text of the undecided change it gets.
+type Notes = Vec<(RuleListKind, &'static str)>;
+
+/// The request that stands for the requests a comparison could not split exactly: one
+/// field's globs overlap too much to split within [`MAX_CELL_SEARCHES`] (or a glob search
+/// went past its bound), so a difference only where some of them overlap could be missed.
+const GLOBS_INCOMPLETE: &str =
+    "<comparison not complete: one field's globs overlap too much to split exactly>";
 
 /// The most D-Bus message requests one comparison decides (each on both sides): the
 /// split below needs far fewer for real policies; past it the comparison stops and
@@ -273,9 +282,14 @@ type LiveRule<'a> = (&'a DbusRule, &'a str);
 /// The product of those fields is split one field at a time (the peer too): two values of a field that
 /// the same rules (of those still matching) match lead to the same decisions, so one of
 /// them stands for both. A field no rule constrains differently is one cell, and rules
-/// that never meet are never combined. `false` when more than `budget` message requests
-/// were needed (the requests so far are returned).
-fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>, bool) {
+/// that never meet are never combined. With the requests, why they are not complete:
+/// more than `budget` message requests were needed (the requests so far are returned),
+/// or a field's globs could not be split exactly.
+fn dbus_requests(
+    old: &Policy,
+    new: &Policy,
+    budget: usize,
+) -> (Vec<DbusRequest>, Option<&'static str>) {
     let rules: Vec<&DbusRule> = old.dbus.iter().chain(&new.dbus).collect();
     let mut buses: BTreeSet<String> = rules.iter().filter_map(|r| r.bus.clone()).collect();
     if let Some(other) = ["session", "system", "<any other bus>"]
@@ -284,11 +298,9 @@ fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>
     {
         buses.insert(other.to_string());
     }
-    let paths: Vec<Option<String>> =
-        glob_cells(&distinct(rules.iter().filter_map(|r| r.path.as_ref())))
-            .into_iter()
-            .map(Some)
-            .collect();
+    let (paths, paths_exact) = glob_cells(&distinct(rules.iter().filter_map(|r| r.path.as_ref())));
+    let exact = std::cell::Cell::new(paths_exact);
+    let paths: Vec<Option<String>> = paths.into_iter().map(Some).collect();
     let names = |field: fn(&DbusRule) -> Option<&String>, grammar: NameGrammar, other: &str| {
         let globs: Vec<Glob> = rules
             .iter()
@@ -297,7 +309,9 @@ fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>
             .into_iter()
             .filter_map(|p| name_glob(p))
             .collect();
-        let mut out: BTreeSet<String> = name_cells(&globs.iter().collect::<Vec<_>>(), grammar)
+        let (cells, cells_exact) = name_cells(&globs.iter().collect::<Vec<_>>(), grammar);
+        exact.set(exact.get() && cells_exact);
+        let mut out: BTreeSet<String> = cells
             .into_iter()
             .filter_map(|w| w.strip_prefix('/').map(str::to_string))
             .filter(|w| !w.is_empty() && !w.contains('/'))
@@ -383,7 +397,7 @@ fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>
                 .collect();
             let mut cells = Vec::new();
             if !split(&fields, &live, &mut Vec::new(), &mut cells, &mut budget) {
-                return (out, false);
+                return (out, Some(DBUS_INCOMPLETE));
             }
             for cell in cells {
                 let [Some(path), interface, Some(member), Some(name), peer] = &cell[..] else {
@@ -405,7 +419,7 @@ fn dbus_requests(old: &Policy, new: &Policy, budget: usize) -> (Vec<DbusRequest>
             }
         }
     }
-    (out, true)
+    (out, (!exact.get()).then_some(GLOBS_INCOMPLETE))
 }
 
 /// The cells of the product of `fields` for the rules `live`: one value of each field
@@ -473,7 +487,7 @@ impl NameGrammar {
 
 /// A name of every cell of the name globs, as [`glob_cells`], valid in the grammar
 /// where the cell holds a valid name (else the cell's shortest name).
-fn name_cells(globs: &[&Glob], grammar: NameGrammar) -> BTreeSet<String> {
+fn name_cells(globs: &[&Glob], grammar: NameGrammar) -> (BTreeSet<String>, bool) {
     let parse =
         |gs: &[&str]| -> Vec<Glob> { gs.iter().filter_map(|g| Glob::parse(g).ok()).collect() };
     let (within, except) = grammar.bounds();
@@ -527,7 +541,7 @@ const OTHER_ABSTRACT: &str = "@<any other name>";
 
 /// The addresses worth deciding: anonymous; each abstract name a rule names and one it
 /// does not; a path of every cell of the rules' path globs, and one outside them all.
-fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestAddr> {
+fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> (Vec<UnixRequestAddr>, bool) {
     let mut abstracts: BTreeSet<String> = BTreeSet::new();
     let mut globs: Vec<&Glob> = Vec::new();
     for r in rules {
@@ -556,47 +570,138 @@ fn unix_addrs<'a>(rules: impl Iterator<Item = &'a UnixRule>) -> Vec<UnixRequestA
             .chain([other])
             .map(UnixRequestAddr::Abstract),
     );
-    let paths = glob_cells(&globs);
+    let (paths, exact) = glob_cells(&globs);
     out.extend(paths.into_iter().map(UnixRequestAddr::Path));
-    out
+    (out, exact)
 }
 
 /// A path of every cell of the globs (every set of globs whose paths no other glob
-/// holds, the empty set included: a path outside them all); past [`MAX_SPLIT_GLOBS`], a
-/// path of each glob and one outside them all.
-fn glob_cells(globs: &[&Glob]) -> BTreeSet<String> {
+/// holds, the empty set included: a path outside them all). The flag says the cells are
+/// exact, every cell with its path: not so when a search went past its bound, or past
+/// [`MAX_CELL_SEARCHES`] (then each glob gives a path of its own and one is outside them
+/// all, which may miss a cell where globs overlap).
+fn glob_cells(globs: &[&Glob]) -> (BTreeSet<String>, bool) {
     cells(globs, region)
 }
 
+/// The most cells one field's globs are split into, and the most region searches the
+/// split may take. The split adds the globs one at a time and keeps only the cells that
+/// hold a path, within each group of globs that overlap (globs of different groups share
+/// no path, so a cell's path needs to avoid only its own group): globs that seldom
+/// overlap (distinct names, paths in different directories) need a search per pair and
+/// a few per glob.
+const MAX_CELLS: usize = 64;
+const MAX_CELL_SEARCHES: usize = 1024;
+/// The most pairs of globs whose overlap is searched (a pair whose literal heads differ
+/// is decided without a search).
+const MAX_PAIR_SEARCHES: usize = 20_000;
+
 /// [`glob_cells`] with the witness of `inside` minus `outside` found by `witness`.
-fn cells(globs: &[&Glob], witness: impl Fn(&[&Glob], &[&Glob]) -> Emptiness) -> BTreeSet<String> {
-    let mut paths: BTreeSet<String> = BTreeSet::new();
-    if globs.len() <= MAX_SPLIT_GLOBS {
-        // Every set of globs (including none) whose cell holds a path.
-        for mask in 0u32..(1 << globs.len()) {
-            let (mut inside, mut outside): (Vec<&Glob>, Vec<&Glob>) = (Vec::new(), Vec::new());
-            for (i, g) in globs.iter().enumerate() {
-                if mask & (1 << i) != 0 {
-                    inside.push(g);
-                } else {
-                    outside.push(g);
+fn cells(
+    globs: &[&Glob],
+    witness: impl Fn(&[&Glob], &[&Glob]) -> Emptiness,
+) -> (BTreeSet<String>, bool) {
+    type Cell<'g> = (Vec<&'g Glob>, Vec<&'g Glob>);
+    let mut exact = true;
+    let (mut searches, mut pairs) = (0usize, 0usize);
+    // Groups of overlapping globs (union-find over the pairs that share a path).
+    let mut group: Vec<usize> = (0..globs.len()).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while let Some(&up) = group.get(i).filter(|&&up| up != i) {
+            i = up;
+        }
+        i
+    }
+    // Every path of a glob starts with its text before the first wildcard or brace:
+    // when neither such head starts the other, two globs share no path.
+    let heads: Vec<(&str, bool)> = globs
+        .iter()
+        .map(|g| {
+            let t = g.as_str();
+            let head = t.get(..t.find(['*', '?', '{', '[']).unwrap_or(t.len()));
+            (head.unwrap_or(t), g.is_literal())
+        })
+        .collect();
+    for (a, (ga, (ha, la))) in globs.iter().zip(&heads).enumerate() {
+        if !exact {
+            break;
+        }
+        for (b, (gb, (hb, lb))) in globs.iter().zip(&heads).enumerate().skip(a + 1) {
+            let disjoint = (*la && *lb && ha != hb) || !(ha.starts_with(hb) || hb.starts_with(ha));
+            if disjoint {
+                continue;
+            }
+            let (ra, rb) = (root(&mut group, a), root(&mut group, b));
+            if ra == rb {
+                continue;
+            }
+            pairs += 1;
+            if pairs > MAX_PAIR_SEARCHES {
+                exact = false;
+                break;
+            }
+            if !matches!(witness(&[*ga, *gb], &[]), Emptiness::Empty) {
+                if let Some(up) = group.get_mut(rb) {
+                    *up = ra;
                 }
             }
-            if let Emptiness::Witness(w) = witness(&inside, &outside) {
-                paths.insert(w);
-            }
-        }
-    } else {
-        for g in globs {
-            if let Emptiness::Witness(w) = witness(&[*g], &[]) {
-                paths.insert(w);
-            }
-        }
-        if let Emptiness::Witness(w) = witness(&[], globs) {
-            paths.insert(w);
         }
     }
-    paths
+    let mut groups: BTreeMap<usize, Vec<&Glob>> = BTreeMap::new();
+    for (i, g) in globs.iter().enumerate() {
+        groups.entry(root(&mut group, i)).or_default().push(*g);
+    }
+    // The cell outside every glob, then the cells of each group.
+    let mut live: Vec<Cell> = vec![(Vec::new(), globs.to_vec())];
+    for members in groups.values() {
+        let mut cells: Vec<Cell> = vec![(Vec::new(), Vec::new())];
+        for g in members {
+            let mut next: Vec<Cell> = Vec::new();
+            for (inside, outside) in &cells {
+                let mut with = inside.clone();
+                with.push(*g);
+                let mut without = outside.clone();
+                without.push(*g);
+                for (i, o) in [(with, outside.clone()), (inside.clone(), without)] {
+                    searches += 1;
+                    match witness(&i, &o) {
+                        Emptiness::Empty => {}
+                        Emptiness::Witness(_) => next.push((i, o)),
+                        // Kept: its path is looked for again at the end.
+                        Emptiness::Unknown => next.push((i, o)),
+                    }
+                }
+            }
+            cells = next;
+            if cells.len() > MAX_CELLS || searches > MAX_CELL_SEARCHES {
+                exact = false;
+                break;
+            }
+        }
+        // The group's empty cell is the one outside every glob, already there.
+        live.extend(cells.into_iter().filter(|(i, _)| !i.is_empty()));
+        if !exact {
+            break;
+        }
+    }
+    let found: Vec<Emptiness> = if exact {
+        live.iter().map(|(i, o)| witness(i, o)).collect()
+    } else {
+        let mut each: Vec<Emptiness> = globs.iter().map(|g| witness(&[*g], &[])).collect();
+        each.push(witness(&[], globs));
+        each
+    };
+    let mut paths: BTreeSet<String> = BTreeSet::new();
+    for e in found {
+        match e {
+            Emptiness::Witness(w) => {
+                paths.insert(w);
+            }
+            Emptiness::Empty => {}
+            Emptiness::Unknown => exact = false,
+        }
+    }
+    (paths, exact)
 }
 
 #[cfg(test)]
@@ -639,7 +744,7 @@ mod tests {
     /// What splitting every field independently would decide (the product of the cells).
     fn product(old: &Policy, new: &Policy) -> usize {
         let (requests, complete) = dbus_requests(old, new, usize::MAX);
-        assert!(complete);
+        assert_eq!(complete, None);
         let distinct = |f: fn(&DbusRequest) -> Option<String>| {
             requests
                 .iter()
@@ -666,7 +771,7 @@ mod tests {
             "    deny dbus receive member \"M7x\" peer org.p8\n",
         );
         let (requests, complete) = dbus_requests(&old, &new, MAX_DBUS_REQUESTS);
-        assert!(complete);
+        assert_eq!(complete, None);
         // The product of the fields' cells is millions; the rules meet in few of them.
         assert!(product(&old, &new) > 10_000_000, "{}", product(&old, &new));
         assert!(requests.len() < 2_000, "{}", requests.len());
@@ -686,9 +791,9 @@ mod tests {
         let old = many(4, true, "");
         let new = many(4, true, "");
         let (requests, complete) = dbus_requests(&old, &new, usize::MAX);
-        assert!(complete);
+        assert_eq!(complete, None);
         let (_, cut) = dbus_requests(&old, &new, requests.len() / 2);
-        assert!(!cut);
+        assert_eq!(cut, Some(DBUS_INCOMPLETE));
         // Equal policies, but what was not decided is not reported as "no difference".
         assert!(request_changes_within(&old, &new, requests.len()).is_empty());
         let changes = request_changes_within(&old, &new, requests.len() / 2);
@@ -697,6 +802,46 @@ mod tests {
                 && r.direction == Direction::Changed
                 && r.old.decision == Decided::Undecided
                 && r.new.decision == Decided::Undecided),
+            "{changes:?}"
+        );
+    }
+
+    /// Globs that seldom overlap split exactly however many there are (past 8 they used to
+    /// get one path each, which could miss where two overlap); globs that all overlap each
+    /// other have 2ⁿ cells: past the search budget the split says it is not exact, and the
+    /// diff reports the comparison as not complete instead of "no difference".
+    #[test]
+    fn many_globs_split_exactly_or_say_they_could_not() {
+        let globs: Vec<Glob> = (0..30)
+            .map(|i| Glob::parse(&format!("/run/app{i}/*.sock")).unwrap())
+            .chain([Glob::parse("/run/app1*/**").unwrap()])
+            .collect();
+        let (paths, exact) = glob_cells(&globs.iter().collect::<Vec<_>>());
+        assert!(exact);
+        // Each glob alone, `/run/app1N/x.sock` in both its own glob and the wide one,
+        // and a path outside them all.
+        assert!(paths.len() > 31, "{paths:?}");
+        assert!(paths
+            .iter()
+            .any(|p| p.starts_with("/run/app1") && !p.ends_with(".sock")));
+
+        let letters = "abcdefg";
+        let overlapping: Vec<Glob> = letters
+            .chars()
+            .map(|c| Glob::parse(&format!("/x/*{c}*")).unwrap())
+            .collect();
+        let (_, exact) = glob_cells(&overlapping.iter().collect::<Vec<_>>());
+        assert!(!exact);
+        let rules: String = letters
+            .chars()
+            .map(|c| format!("    allow unix connect stream path \"/x/*{c}*\"\n"))
+            .collect();
+        let p = loaded(&format!("policy org.example.app {{\n{rules}}}\n"));
+        let changes = request_changes(&p, &p);
+        assert!(
+            matches!(&changes[..], [Change::Request(r)] if r.requests == [GLOBS_INCOMPLETE]
+                && r.list == RuleListKind::Unix
+                && r.old.decision == Decided::Undecided),
             "{changes:?}"
         );
     }

@@ -21,24 +21,14 @@ const RIGHTS: [&str; 11] = [
 ];
 
 fn webapp() -> Policy {
-    policy(
+    common::ir_support::from_parts(
         "org.example.webapp",
         &[
             "version 3",
             r#"attach "/usr/bin/webapp""#,
             r#"owns "/var/lib/webapp/**""#,
-            r#"allow read "/etc/ssl/**""#,
-            r#"allow read "/usr/share/webapp/**""#,
-            r#"allow read write create delete "/var/lib/webapp/**""#,
-            r#"allow exec map-exec "/usr/bin/webapp""#,
-            r#"allow exec "/usr/bin/convert" as org.example.converter"#,
-            r#"deny read "/etc/ssl/private/**""#,
-            "allow net connect tcp 443",
-            "allow net bind tcp 8080-8089",
-            "allow capability net_bind_service, setuid",
-            "allow signal send term, kill to self",
-            "allow signal receive from self",
         ],
+        common::ir_support::WEBAPP_RULES,
     )
 }
 

@@ -67,19 +67,7 @@ fn snap_policy(name: &str, root: &Path, policy: &polc_lang::ir::Policy, abi: u8)
     insta::assert_snapshot!(name, json);
 }
 
-const WEBAPP: &[&str] = &[
-    r#"allow read "/etc/ssl/**""#,
-    r#"allow read "/usr/share/webapp/**""#,
-    r#"allow read write create delete "/var/lib/webapp/**""#,
-    r#"allow exec map-exec "/usr/bin/webapp""#,
-    r#"allow exec "/usr/bin/convert" as org.example.converter"#,
-    r#"deny read "/etc/ssl/private/**""#,
-    "allow net connect tcp 443",
-    "allow net bind tcp 8080-8089",
-    "allow capability net_bind_service, setuid",
-    "allow signal send term, kill to self",
-    "allow signal receive from self",
-];
+const WEBAPP: &[&str] = ir_support::WEBAPP_RULES;
 
 #[test]
 fn webapp() {

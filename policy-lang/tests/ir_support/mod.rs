@@ -66,6 +66,29 @@ pub fn from_lines(name: &str, lines: &[&str]) -> Policy {
     load_text(&text)
 }
 
+/// The rules of the web application the backends' tests compile (the language
+/// reference's example without its header): files, an exec `as` another policy, a deny,
+/// network, capabilities and signals.
+pub const WEBAPP_RULES: &[&str] = &[
+    r#"allow read "/etc/ssl/**""#,
+    r#"allow read "/usr/share/webapp/**""#,
+    r#"allow read write create delete "/var/lib/webapp/**""#,
+    r#"allow exec map-exec "/usr/bin/webapp""#,
+    r#"allow exec "/usr/bin/convert" as org.example.converter"#,
+    r#"deny read "/etc/ssl/private/**""#,
+    "allow net connect tcp 443",
+    "allow net bind tcp 8080-8089",
+    "allow capability net_bind_service, setuid",
+    "allow signal send term, kill to self",
+    "allow signal receive from self",
+];
+
+/// A policy named `name` from header statements followed by `rules`.
+pub fn from_parts(name: &str, head: &[&str], rules: &[&str]) -> Policy {
+    let lines: Vec<&str> = head.iter().chain(rules).copied().collect();
+    from_lines(name, &lines)
+}
+
 /// An empty policy of this name.
 pub fn policy(n: &str) -> Policy {
     Policy::empty(name(n))

@@ -23,7 +23,7 @@ use polc_lang::rights::Rights;
 
 // The language's one builder of IR values for tests.
 #[path = "../../../../policy-lang/tests/ir_support/mod.rs"]
-mod ir_support;
+pub mod ir_support;
 
 #[allow(unused_imports)] // not every test binary builds from text
 pub use ir_support::from_lines as policy;

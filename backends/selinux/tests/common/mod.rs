@@ -274,23 +274,13 @@ impl P {
 
 /// A webapp-like policy exercising every construct.
 pub fn webapp() -> Policy {
-    policy(
+    ir_support::from_parts(
         "org.example.webapp",
         &[
             r#"attach "/usr/bin/webapp""#,
             r#"owns "/var/lib/webapp/**""#,
-            r#"allow read "/etc/ssl/**""#,
-            r#"allow read "/usr/share/webapp/**""#,
-            r#"allow read write create delete "/var/lib/webapp/**""#,
-            r#"allow exec map-exec "/usr/bin/webapp""#,
-            r#"allow exec "/usr/bin/convert" as org.example.converter"#,
-            r#"deny read "/etc/ssl/private/**""#,
-            "allow net connect tcp 443",
-            "allow net bind tcp 8080-8089",
-            "allow capability net_bind_service, setuid",
-            "allow signal send term, kill to self",
-            "allow signal receive from self",
         ],
+        ir_support::WEBAPP_RULES,
     )
 }
 

@@ -54,6 +54,24 @@ fn a_new_rule_broadens_with_a_witness_and_its_location() {
     assert!(d.broadens());
 }
 
+/// A character class is a wildcard to the index of neighbouring globs: a deny of one
+/// path of `/a/[0-9]` added under it is found (the class was read as literal text, and
+/// the diff said "no difference in meaning").
+#[test]
+fn a_deny_inside_a_character_class_narrows() {
+    let mut old = policy("org.example.app");
+    old.files
+        .push(file_rule(Allow, "/a/[0-9]", rights(&["read"]), None, o(3)));
+    let mut new = old.clone();
+    new.files
+        .push(file_rule(Deny, "/a/5", rights(&["read"]), None, n(4)));
+    let d = diff(&old, &new);
+    let f = files(&d);
+    assert_eq!(f.len(), 1, "{d:#?}");
+    assert_eq!(f[0].witness.as_deref(), Some("/a/5"));
+    assert_eq!(f[0].new.decision, Decided::Denied);
+}
+
 #[test]
 fn a_lifted_deny_names_the_old_deny() {
     let mut old = policy("org.example.app");

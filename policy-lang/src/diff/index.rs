@@ -1,7 +1,7 @@
 //! A prefix index over globs: which globs can share a path with a given one.
 //!
 //! Every path a glob matches starts with the glob's *literal prefix* (its text up to the
-//! first `*`, `?` or `{`). Two globs whose literal prefixes are not one a prefix of the
+//! first `*`, `?`, `{` or `[`). Two globs whose literal prefixes are not one a prefix of the
 //! other share no path, so only globs with compatible prefixes need the algebra. A
 //! *literal* glob (no wildcard, no brace) matches only its text, which is its prefix: it
 //! shares no path with a glob whose prefix is longer than it, so `/usr/bin/app` is not a
@@ -11,18 +11,21 @@ use super::trie::{Rel, Trie};
 use crate::hash::FxHasher;
 use std::hash::Hasher;
 
-/// The text of a glob up to its first wildcard or brace.
+/// The text of a glob up to its first wildcard, brace or character class.
 pub(crate) fn literal_prefix(text: &str) -> &str {
     let end = text
         .bytes()
-        .position(|b| matches!(b, b'*' | b'?' | b'{'))
+        .position(|b| matches!(b, b'*' | b'?' | b'{' | b'['))
         .unwrap_or(text.len());
     text.get(..end).unwrap_or(text)
 }
 
-/// True when a glob text has no wildcard and no brace (as `Glob::is_literal`).
+/// True when a glob text has no wildcard, brace or character class (as
+/// `Glob::is_literal`).
 pub(crate) fn is_literal(text: &str) -> bool {
-    !text.bytes().any(|b| matches!(b, b'*' | b'?' | b'{' | b'}'))
+    !text
+        .bytes()
+        .any(|b| matches!(b, b'*' | b'?' | b'{' | b'}' | b'['))
 }
 
 /// What the index needs of a glob.
@@ -106,7 +109,10 @@ pub(crate) fn scan(text: &str) -> Scan {
     let mut at = 0usize;
     let mut word = |w: u64, at: usize, h: &mut FxHasher| {
         h.add(w);
-        let wild = bytes_equal(w, b'*') | bytes_equal(w, b'?') | bytes_equal(w, b'{');
+        let wild = bytes_equal(w, b'*')
+            | bytes_equal(w, b'?')
+            | bytes_equal(w, b'{')
+            | bytes_equal(w, b'[');
         if prefix.is_none() && wild != 0 {
             prefix = Some(at + (wild.trailing_zeros() / 8) as usize);
         }
@@ -151,6 +157,8 @@ mod tests {
         assert_eq!(literal_prefix("/{a,b}"), "/");
         assert_eq!(literal_prefix("/etc/passwd"), "/etc/passwd");
         assert_eq!(literal_prefix("/a?"), "/a");
+        assert_eq!(literal_prefix("/a/[0-9]"), "/a/");
+        assert!(!is_literal("/a/[0-9]"));
     }
 
     #[test]
@@ -166,6 +174,8 @@ mod tests {
             "/0123456?",
             "/01234567?",
             "/é/*",
+            "/a/[0-9]",
+            "/abcdefg[0-9]",
         ] {
             let s = scan(t);
             assert_eq!(s.prefix, literal_prefix(t).len(), "{t}");

@@ -616,11 +616,7 @@ fn cells(
     // when neither such head starts the other, two globs share no path.
     let heads: Vec<(&str, bool)> = globs
         .iter()
-        .map(|g| {
-            let t = g.as_str();
-            let head = t.get(..t.find(['*', '?', '{', '[']).unwrap_or(t.len()));
-            (head.unwrap_or(t), g.is_literal())
-        })
+        .map(|g| (super::index::literal_prefix(g.as_str()), g.is_literal()))
         .collect();
     for (a, (ga, (ha, la))) in globs.iter().zip(&heads).enumerate() {
         if !exact {

@@ -9,6 +9,8 @@ use polc_lang::ir::{ChildKind, ExecMode, FileRule, Mode, Policy, PolicyName, Sig
 use polc_lang::rights::{Right, Rights};
 use std::collections::{BTreeMap, HashMap};
 
+mod join;
+
 /// Names AppArmor gives a meaning of its own: a policy cannot use them as its profile name,
 /// as an exec target or as a signal peer.
 const RESERVED: [&str; 1] = ["unconfined"];
@@ -24,7 +26,7 @@ pub(crate) fn profile_name(name: &PolicyName) -> Result<String, Error> {
 }
 
 /// How an allowed exec runs the executable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Transition {
     Inherit,
     Profile(String),
@@ -508,8 +510,8 @@ fn rules(
     dbus_lines.sort();
     dbus_lines.dedup();
 
-    let mut file_lines: Vec<(LineKey, FileLine)> = file_lines.into_iter().collect();
-    file_lines.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut file_lines = join::join_heads(file_lines);
+    file_lines.sort_by(|a, b| a.0.cmp(&b.0));
     let file_lines: Vec<String> = file_lines
         .iter()
         .map(|(key, line)| render_file_line(key, line))

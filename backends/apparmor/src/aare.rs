@@ -161,10 +161,21 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Node>, Refusal> {
                 }
                 None => return Err(Refusal("it has an unbalanced `}`".into())),
             },
-            _ => match cur.last_mut() {
-                Some(Node::Lit(s)) => s.push(c),
-                _ => cur.push(Node::Lit(c.to_string())),
-            },
+            _ => {
+                // The run of literal characters from here, taken whole.
+                let in_group = !stack.is_empty();
+                let mut end = i + c.len_utf8();
+                while let Some((j, d)) = chars.next_if(|&(_, d)| {
+                    !(matches!(d, '[' | '*' | '?' | '{' | '}') || (in_group && d == ','))
+                }) {
+                    end = j + d.len_utf8();
+                }
+                let run = text.get(i..end).unwrap_or_default();
+                match cur.last_mut() {
+                    Some(Node::Lit(s)) => s.push_str(run),
+                    _ => cur.push(Node::Lit(run.to_string())),
+                }
+            }
         }
     }
     if !stack.is_empty() {
@@ -422,22 +433,145 @@ pub(crate) struct Forms {
 }
 
 /// Translate a polc glob into its file and directory forms.
+///
+/// The common shapes are written directly ([`plain_forms`], [`common_forms`]); the
+/// others by the general construction ([`general_forms`]), which the direct forms equal
+/// (a property test compares them on random globs).
 pub(crate) fn glob_forms(text: &str) -> Result<Forms, Refusal> {
+    if let Some(forms) = plain_forms(text) {
+        return forms;
+    }
     let seq = parse(text)?;
-    let file = no_trailing_slash(&seq);
+    match common_forms(&seq)? {
+        Some(forms) => Ok(forms),
+        None => general_forms(&seq),
+    }
+}
+
+/// The shape of a glob's end that [`plain_forms`] and [`common_forms`] write directly.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// A literal that does not end in `/`: the file form is the glob's transcription, and
+    /// no path of the glob is the root.
+    Literal,
+    /// A literal ending in `/` then `*` (`false`) or `**` (`true`), not matching the root:
+    /// the file form is the transcription followed by `[^/]`.
+    Stars(bool),
+}
+
+/// The forms of a shape of [`End`], from the transcription of the whole glob (`full`
+/// rendered): the file form as the general construction builds it (for `Literal`,
+/// `no_trailing_slash` keeps the sequence as it is; for `Stars`, the only string it
+/// drops is the one ending in the literal's `/`, so the star gets its `[^/]`), the
+/// directory form that plus `/` (the root is not matched), and for `Stars(true)` the
+/// one pattern of [`whole_form`].
+fn end_forms(end: End, transcription: String, repeat: bool) -> Forms {
+    let (file, whole) = match end {
+        End::Literal => (transcription, None),
+        End::Stars(starstar) => {
+            let mut file = String::with_capacity(transcription.len() + 5);
+            file.push_str(&transcription);
+            file.push_str("[^/]");
+            (file, starstar.then_some(transcription))
+        }
+    };
+    let mut dir = String::with_capacity(file.len() + 1);
+    dir.push_str(&file);
+    dir.push('/');
+    Forms {
+        dir: Some(dir),
+        file: Some(file),
+        whole,
+        repeat,
+    }
+}
+
+/// The forms of a glob without groups, classes or `?` whose end is a shape of [`End`],
+/// from its text alone: its transcription is the text with every literal character
+/// escaped (the stars are AppArmor's). `None` for any other glob. A glob of this kind
+/// matches the root only when it is `/`, `/*` or `/**`, which are left to the general
+/// construction.
+fn plain_forms(text: &str) -> Option<Result<Forms, Refusal>> {
+    // One pass over the bytes: the syntax that takes it elsewhere, what [`check_text`]
+    // may refuse (then it says why), `***`, and whether a character needs escaping.
+    let (mut escape, mut suspect, mut three_stars) = (false, false, false);
+    let (mut prev, mut stars) = (0u8, 0usize);
+    for &b in text.as_bytes() {
+        match b {
+            b'[' | b'?' | b'{' | b'}' => return None,
+            b',' | b'^' | b'"' | b'\\' | b']' => escape = true,
+            b'/' if prev == b'/' => suspect = true,
+            b if b < b' ' || b == 0x7f => suspect = true,
+            _ => {}
+        }
+        stars = if b == b'*' { stars + 1 } else { 0 };
+        three_stars |= stars > 2;
+        prev = b;
+    }
+    let body = text.trim_end_matches('*');
+    let end = match text.len() - body.len() {
+        0 if text != "/" => End::Literal,
+        n @ (1 | 2) if body.ends_with('/') && body != "/" => End::Stars(n == 2),
+        _ => return None,
+    };
+    if suspect || !text.starts_with('/') || (text.len() > 1 && text.ends_with('/')) {
+        if let Err(e) = check_text(text) {
+            return Some(Err(e));
+        }
+    }
+    if three_stars {
+        return Some(Err(Refusal("it holds `***`".into())));
+    }
+    let out = if escape {
+        let mut out = String::with_capacity(text.len() + 8);
+        for c in text.chars() {
+            if c == '*' {
+                out.push('*');
+            } else {
+                push_literal(&mut out, c);
+            }
+        }
+        out
+    } else {
+        text.to_string()
+    };
+    Some(Ok(end_forms(end, out, false)))
+}
+
+/// The forms of a parsed glob whose end is a shape of [`End`] (`None` for any other).
+fn common_forms(seq: &[Node]) -> Result<Option<Forms>, Refusal> {
+    let Some((last, prefix)) = seq.split_last() else {
+        return Ok(None);
+    };
+    let end = match (prefix.last(), last) {
+        (_, Node::Lit(s)) if !s.ends_with('/') => End::Literal,
+        (Some(Node::Lit(s)), Node::Star | Node::StarStar)
+            if s.ends_with('/') && !matches_root(seq) =>
+        {
+            End::Stars(*last == Node::StarStar)
+        }
+        _ => return Ok(None),
+    };
+    let transcription = render(full(seq))?;
+    Ok(Some(end_forms(end, transcription, has_repeat(seq))))
+}
+
+/// The general construction of the forms of a parsed glob.
+fn general_forms(seq: &[Node]) -> Result<Forms, Refusal> {
+    let file = no_trailing_slash(seq);
     let dir = alt_of(vec![
         file.clone().map(|mut v| {
             v.push(Out::Lit("/".into()));
             v
         }),
-        matches_root(&seq).then(|| vec![Out::Lit("/".into())]),
+        matches_root(seq).then(|| vec![Out::Lit("/".into())]),
     ]);
-    let whole = whole_form(&seq).map(render).transpose()?;
+    let whole = whole_form(seq).map(render).transpose()?;
     Ok(Forms {
         file: file.map(render).transpose()?,
         dir: dir.map(render).transpose()?,
         whole,
-        repeat: has_repeat(&seq),
+        repeat: has_repeat(seq),
     })
 }
 
@@ -754,6 +888,100 @@ mod tests {
         let file = f.file.unwrap();
         assert_eq!(file.matches("[\\x30-\\x39]").count(), MAX_REPEAT);
         assert!(!glob_forms("/p/[0-9]").unwrap().repeat);
+    }
+
+    /// The general construction alone, for comparison with [`glob_forms`].
+    fn general(g: &str) -> Result<Forms, Refusal> {
+        parse(g).and_then(|seq| general_forms(&seq))
+    }
+
+    #[test]
+    fn direct_forms_of_the_common_shapes() {
+        for g in [
+            "/etc/passwd",
+            "/a/**",
+            "/a/*",
+            "/a/*/c",
+            "/a/**/c,d",
+            "/x/@/**",
+            "/a/{b,c}/**",
+            "/a/[0-9]+/x",
+            "/a?/*",
+            "{/a,/b}/*",
+            "{/,/a}/**",
+            "{/,}/**",
+            "{/a,b}/c",
+            "/a/b*",
+            "/**",
+            "/*",
+            "/",
+            "/a/***",
+            "/a//b/*",
+            "/a/",
+            "/x[é]/**",
+        ] {
+            assert_eq!(glob_forms(g), general(g), "{g}");
+        }
+        // Which globs take the direct routes.
+        assert!(plain_forms("/a/**").is_some());
+        assert!(plain_forms("/a/b").is_some());
+        assert!(plain_forms("/**").is_none());
+        assert!(plain_forms("/a/b*").is_none());
+        assert!(common_forms(&parse("/a/{b,c}/*").unwrap())
+            .unwrap()
+            .is_some());
+        assert!(common_forms(&parse("{/,}/**").unwrap()).unwrap().is_none());
+    }
+
+    fn piece() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        const PIECES: &[&str] = &[
+            "/",
+            "/",
+            "/",
+            "*",
+            "**",
+            "?",
+            "{a,b}",
+            "{a/,}",
+            "{,/x}",
+            "{/,/a}",
+            "{a,{b,c*}}",
+            "{**,x}",
+            "{/x}",
+            "[0-9]",
+            "[0-9]+",
+            "[^a]",
+            "[]-]",
+            "[é]",
+            "@",
+            ",",
+            "^",
+            "]",
+            "\"",
+            "\\",
+            "é",
+            "}",
+            "{",
+        ];
+        prop_oneof![
+            3 => "[a-c.]{1,3}",
+            2 => proptest::sample::select(PIECES).prop_map(str::to_string),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The direct forms equal the general construction, refusals included.
+        #[test]
+        fn direct_forms_equal_the_general_construction(
+            head in proptest::sample::select(vec!["/", "/", "/", "{/a,/b}/", "{/,/a/}", ""]),
+            pieces in proptest::collection::vec(piece(), 0..8),
+        ) {
+            let g = format!("{head}{}", pieces.concat());
+            proptest::prop_assert_eq!(glob_forms(&g), general(&g), "{}", g);
+        }
     }
 
     #[test]

@@ -52,8 +52,9 @@
 //!   operation-specific rules); ABI 4.0 has fine-grained rules with `port=`.
 //! - `capability NAME,`, `signal (send) set=(...) peer="NAME",`, `deny` for deny rules.
 //!
-//! The output is deterministic: lines are merged by pattern and sorted, and the same IR
-//! gives byte-identical text.
+//! The output is deterministic: lines are merged by pattern, lines that differ only in
+//! their first components are joined into one (`"/{home/*,root}/.aws/" rw,`), the lines
+//! are sorted, and the same IR gives byte-identical text.
 #![warn(missing_docs)]
 
 mod aare;

@@ -151,66 +151,83 @@ fn compile_v3(rules: &[NetRule]) -> (Vec<String>, Vec<(Fidelity, String)>) {
             }
         }
     }
+    // A rule's fidelity depends only on its effect, protocol and IP versions: each of
+    // these (at most twelve) is judged once against all the rules.
+    let mut judged: Vec<(V3Kind, (Fidelity, String))> = Vec::new();
     let fidelity = rules
         .iter()
         .map(|rule| {
-            let p = rule.proto;
-            let name = proto_name(p);
-            let ty = sock_type(p);
-            let fams = versions(rule);
-            let inet = rule.family.map_or("inet", IpFamily::family_name);
-            let any_deny = fams.iter().any(|f| has(rules, p, Effect::Deny, *f));
-            match rule.effect {
-                Effect::Allow if any_deny => (
-                    Fidelity::Narrowed,
-                    format!(
-                        "on ABI 3.0 a deny rule for {name} becomes `deny network {inet} {ty}`, \
-                         which refuses every {name} socket, this rule's too"
-                    ),
-                ),
-                Effect::Allow => {
-                    let full = fams.iter().all(|f| {
-                        [NetOp::Connect, NetOp::Bind]
-                            .iter()
-                            .all(|op| covers_all(&ranges(rules, Effect::Allow, *op, p, *f)))
-                    });
-                    if full {
-                        (Fidelity::Exact, String::new())
-                    } else {
-                        (
-                            Fidelity::Widened,
-                            format!(
-                                "AppArmor ABI 3.0 cannot restrict operations or ports: \
-                                 `network {inet} {ty}` allows every {name} connect and bind"
-                            ),
-                        )
-                    }
-                }
-                Effect::Deny => {
-                    let allowed_left = fams.iter().any(|f| {
-                        [NetOp::Connect, NetOp::Bind].iter().any(|op| {
-                            !covers_nothing(
-                                &ranges(rules, Effect::Allow, *op, p, *f),
-                                &ranges(rules, Effect::Deny, *op, p, *f),
-                            )
-                        })
-                    });
-                    if allowed_left {
-                        (
-                            Fidelity::Narrowed,
-                            format!(
-                                "AppArmor ABI 3.0 cannot restrict operations or ports: \
-                                 `deny network {inet} {ty}` refuses every {name} socket"
-                            ),
-                        )
-                    } else {
-                        (Fidelity::Exact, String::new())
-                    }
-                }
+            let key = (rule.effect, rule.proto, rule.family);
+            if let Some((_, f)) = judged.iter().find(|(k, _)| *k == key) {
+                return f.clone();
             }
+            let f = v3_fidelity(rules, rule);
+            judged.push((key, f.clone()));
+            f
         })
         .collect();
     (lines, fidelity)
+}
+
+/// What a rule's fidelity on ABI 3.0 depends on: its effect, protocol and IP versions.
+type V3Kind = (Effect, Proto, Option<IpFamily>);
+
+/// The fidelity on ABI 3.0 of `rule`, one of `rules`.
+fn v3_fidelity(rules: &[NetRule], rule: &NetRule) -> (Fidelity, String) {
+    let p = rule.proto;
+    let name = proto_name(p);
+    let ty = sock_type(p);
+    let fams = versions(rule);
+    let inet = rule.family.map_or("inet", IpFamily::family_name);
+    let any_deny = fams.iter().any(|f| has(rules, p, Effect::Deny, *f));
+    match rule.effect {
+        Effect::Allow if any_deny => (
+            Fidelity::Narrowed,
+            format!(
+                "on ABI 3.0 a deny rule for {name} becomes `deny network {inet} {ty}`, \
+                         which refuses every {name} socket, this rule's too"
+            ),
+        ),
+        Effect::Allow => {
+            let full = fams.iter().all(|f| {
+                [NetOp::Connect, NetOp::Bind]
+                    .iter()
+                    .all(|op| covers_all(&ranges(rules, Effect::Allow, *op, p, *f)))
+            });
+            if full {
+                (Fidelity::Exact, String::new())
+            } else {
+                (
+                    Fidelity::Widened,
+                    format!(
+                        "AppArmor ABI 3.0 cannot restrict operations or ports: \
+                                 `network {inet} {ty}` allows every {name} connect and bind"
+                    ),
+                )
+            }
+        }
+        Effect::Deny => {
+            let allowed_left = fams.iter().any(|f| {
+                [NetOp::Connect, NetOp::Bind].iter().any(|op| {
+                    !covers_nothing(
+                        &ranges(rules, Effect::Allow, *op, p, *f),
+                        &ranges(rules, Effect::Deny, *op, p, *f),
+                    )
+                })
+            });
+            if allowed_left {
+                (
+                    Fidelity::Narrowed,
+                    format!(
+                        "AppArmor ABI 3.0 cannot restrict operations or ports: \
+                                 `deny network {inet} {ty}` refuses every {name} socket"
+                    ),
+                )
+            } else {
+                (Fidelity::Exact, String::new())
+            }
+        }
+    }
 }
 
 fn port_cond(ports: PortRange) -> Option<String> {

@@ -7,7 +7,9 @@ use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{ChildKind, ExecMode, FileRule, Mode, Policy, PolicyName, SignalDir};
 use polc_lang::rights::{Right, Rights};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+mod join;
 
 /// Names AppArmor gives a meaning of its own: a policy cannot use them as its profile name,
 /// as an exec target or as a signal peer.
@@ -24,7 +26,7 @@ pub(crate) fn profile_name(name: &PolicyName) -> Result<String, Error> {
 }
 
 /// How an allowed exec runs the executable.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Transition {
     Inherit,
     Profile(String),
@@ -86,30 +88,38 @@ fn audited(audit: bool, text: String) -> String {
     }
 }
 
-fn file_rule_text(r: &FileRule) -> String {
-    let mut s = format!(
-        "{}{}{} {} {}",
-        if r.audit { "audit " } else { "" },
-        r.effect.keyword(),
-        if r.owner { " owner" } else { "" },
-        r.rights,
-        quote_line(&r.path_text())
-    );
-    s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
+/// The policy text of a file rule, for its report entries; `rights` is the rule's
+/// rights as text.
+fn file_rule_text(r: &FileRule, rights: &str) -> String {
+    let path = quote_line(&r.path_text());
+    let mut s = String::with_capacity(path.len() + rights.len() + 24);
+    if r.audit {
+        s.push_str("audit ");
+    }
+    s.push_str(r.effect.keyword());
+    if r.owner {
+        s.push_str(" owner");
+    }
+    s.push(' ');
+    s.push_str(rights);
+    s.push(' ');
+    s.push_str(&path);
+    if r.exec_as.is_some() || r.exec_mode == ExecMode::Unconfined {
+        s.push_str(&r.exec_mode.suffix(r.exec_as.as_ref()));
+    }
     s
 }
 
 /// A file line's key: deny, audit, owner (AppArmor's qualifiers, which a line carries as
-/// a whole) and the pattern.
+/// a whole) and the pattern. The profile writes the lines in the order of their keys.
 type LineKey = (bool, bool, bool, String);
+
+/// The file lines of a profile, by key (sorted when written).
+type Lines = HashMap<LineKey, FileLine>;
 
 /// The file rules: each rule's letters merged into the lines of its patterns, and its
 /// report entries.
-fn files(
-    policy: &Policy,
-    lines: &mut BTreeMap<LineKey, FileLine>,
-    report: &mut Vec<RuleFidelity>,
-) -> Result<(), Error> {
+fn files(policy: &Policy, lines: &mut Lines, report: &mut Vec<RuleFidelity>) -> Result<(), Error> {
     let mut parts = PartsMemo::default();
     let mut wholes: BTreeMap<LineKey, (String, String)> = BTreeMap::new();
     for (index, rule) in policy.files.iter().enumerate() {
@@ -132,10 +142,7 @@ fn files(
 /// every rule is in, so two rules that give a glob's files and its directories the same
 /// letters between them join too. Exact whatever other lines say: a profile's lines of
 /// one kind (allow or deny) are a union.
-fn join_forms(
-    wholes: &BTreeMap<LineKey, (String, String)>,
-    lines: &mut BTreeMap<LineKey, FileLine>,
-) {
+fn join_forms(wholes: &BTreeMap<LineKey, (String, String)>, lines: &mut Lines) {
     for (kw, (file, dir)) in wholes {
         let key = |p: &String| (kw.0, kw.1, kw.2, p.clone());
         let (kf, kd) = (key(file), key(dir));
@@ -161,14 +168,24 @@ fn join_forms(
 /// The fidelity parts of each combination of rights a policy's rules use: they depend on
 /// the rights, the effect, whether an exec inherits and whether the rule is for
 /// directories only, not on the glob, and a large policy repeats few combinations.
+/// The rules' rights as text are kept the same way.
 #[derive(Default)]
-struct PartsMemo(std::collections::HashMap<(bool, Rights, bool, bool), Vec<files::Part>>);
+struct PartsMemo {
+    parts: HashMap<(bool, Rights, bool, bool), Vec<files::Part>>,
+    texts: HashMap<Rights, String>,
+}
 
 impl PartsMemo {
+    fn rights_text(&mut self, rights: Rights) -> &str {
+        self.texts
+            .entry(rights)
+            .or_insert_with(|| rights.to_string())
+    }
+
     fn of(&mut self, rule: &FileRule) -> Vec<files::Part> {
         let deny = rule.effect == Effect::Deny;
         let inherit = !deny && inherits(rule);
-        self.0
+        self.parts
             .entry((deny, rule.rights, inherit, rule.dir_only))
             .or_insert_with(|| {
                 if deny {
@@ -217,11 +234,7 @@ fn transition(rule: &FileRule) -> Result<Option<Transition>, Error> {
 /// A rule's letters on its file and directory forms (a directory-only rule: the
 /// directory form only), merged into the line of the same qualifiers and pattern; two
 /// rules that exec one pattern differently are refused.
-fn file_lines(
-    rule: &FileRule,
-    forms: &aare::Forms,
-    lines: &mut BTreeMap<LineKey, FileLine>,
-) -> Result<(), Error> {
+fn file_lines(rule: &FileRule, forms: &aare::Forms, lines: &mut Lines) -> Result<(), Error> {
     let deny = rule.effect == Effect::Deny;
     let fl = files::letters(deny, rule.rights, inherits(rule), rule.dir_only);
     let transition = transition(rule)?;
@@ -261,7 +274,7 @@ fn file_entries(
     report: &mut Vec<RuleFidelity>,
 ) {
     let deny = rule.effect == Effect::Deny;
-    let text = file_rule_text(rule);
+    let text = file_rule_text(rule, memo.rights_text(rule.rights));
     for mut p in memo.of(rule) {
         if repeat && p.fidelity == Fidelity::Exact {
             // A run longer than MAX_REPEAT is not matched.
@@ -310,6 +323,15 @@ fn file_entries(
 
 fn render_file_line(key: &LineKey, line: &FileLine) -> String {
     let (deny, audit, owner, pattern) = (key.0, key.1, key.2, key.3.as_str());
+    let q = prefix(audit, deny);
+    let o = if owner { "owner " } else { "" };
+    let mut text = String::with_capacity(q.len() + o.len() + pattern.len() + 16);
+    text.push_str(q);
+    text.push_str(o);
+    // `pattern` is already escaped for AppArmor: only the quotes are added here.
+    text.push('"');
+    text.push_str(pattern);
+    text.push_str("\" ");
     let mut mode = line.letters.mode();
     if line.letters.contains(Letters::X) {
         match (&line.transition, deny) {
@@ -330,10 +352,9 @@ fn render_file_line(key: &LineKey, line: &FileLine) -> String {
             (Some(Transition::Unconfined), false) => mode.push_str("ux"),
         }
     }
-    let q = prefix(audit, deny);
-    let o = if owner { "owner " } else { "" };
-    // `pattern` is already escaped for AppArmor: only the quotes are added here.
-    format!("{q}{o}\"{pattern}\" {mode},")
+    text.push_str(&mode);
+    text.push(',');
+    text
 }
 
 fn capabilities(policy: &Policy, lines: &mut Vec<String>, report: &mut Vec<RuleFidelity>) {
@@ -446,7 +467,7 @@ fn rules(
     config: &Config,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<[Vec<String>; 7], Error> {
-    let mut file_lines = BTreeMap::new();
+    let mut file_lines = Lines::new();
     files(policy, &mut file_lines, report)?;
 
     let (mut net_lines, net_fidelity) = net::compile(&policy.net, config.abi);
@@ -489,6 +510,8 @@ fn rules(
     dbus_lines.sort();
     dbus_lines.dedup();
 
+    let mut file_lines = join::join_heads(file_lines);
+    file_lines.sort_by(|a, b| a.0.cmp(&b.0));
     let file_lines: Vec<String> = file_lines
         .iter()
         .map(|(key, line)| render_file_line(key, line))

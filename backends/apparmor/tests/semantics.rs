@@ -516,6 +516,102 @@ proptest! {
     }
 }
 
+/// Lines that differ only in their head are joined into one (`"/{a,b/ab}/x" r,`): the
+/// profile's DFA grants each path (file and directory form) exactly what the rules'
+/// profiles compiled one by one grant together.
+fn joined_lines_grant_what_their_rules_grant(globs: &[String], paths: &[String]) {
+    let profile = |globs: &[&String]| {
+        let mut b = PolicyBuilder::new("t");
+        for g in globs {
+            b = b.allow("read", g).allow("list", g).allow("write", g);
+        }
+        compile(&b.build(), &Config::default()).unwrap().text
+    };
+    let all: Vec<&String> = globs.iter().collect();
+    let joined = profile(&all);
+    let d = dfa(&joined);
+    let each: Vec<Dfa> = globs.iter().map(|g| dfa(&profile(&[g]))).collect();
+    for p in paths.iter().filter(|p| valid_path(p)) {
+        for at in [p.clone(), dir_form(p)] {
+            let want = each.iter().fold(0, |a, e| a | e.perms(&at));
+            assert_eq!(d.perms(&at), want, "{at}\n{joined}");
+        }
+    }
+}
+
+#[test]
+fn joined_heads_match_the_union_of_their_lines() {
+    let globs: Vec<String> = [
+        "/home/*/.a/**",
+        "/root/.a/**",
+        "/a/b/x",
+        "/b/x",
+        "/a.b/*/y",
+        "/ab/*/y",
+        "/run/a/*",
+        "/var/run/a/*",
+    ]
+    .iter()
+    .map(|g| g.to_string())
+    .collect();
+    let joined = compile(
+        &globs
+            .iter()
+            .fold(PolicyBuilder::new("t"), |b, g| b.allow("read", g))
+            .build(),
+        &Config::default(),
+    )
+    .unwrap()
+    .text;
+    assert!(
+        joined.contains(r#""/{home/*,root}/.a/**[^/]" r,"#),
+        "{joined}"
+    );
+    assert!(joined.contains(r#""/{a/b,b}/x" r,"#), "{joined}");
+    let mut paths: Vec<String> = [
+        "/home/u/.a/f",
+        "/home/u/.a",
+        "/root/.a/d/f",
+        "/root/.a",
+        "/home//.a/f",
+        "/a/b/x",
+        "/b/x",
+        "/c/x",
+        "/a/x",
+        "/a.b/z/y",
+        "/ab/z/y",
+        "/ab/y",
+        "/run/a/s",
+        "/var/run/a/s",
+        "/var/a/s",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    for (seed, g) in globs.iter().enumerate() {
+        paths.extend(instances(g, seed as u64));
+    }
+    joined_lines_grant_what_their_rules_grant(&globs, &paths);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_joined_heads_match_the_union_of_their_lines(
+        globs in proptest::collection::vec(small_glob(), 2..5),
+        paths in proptest::collection::vec(small_path(), 15),
+        seed in any::<u64>(),
+    ) {
+        prop_assume!(globs.iter().all(|g| Glob::parse(g).is_ok()));
+        let mut all = paths;
+        for g in &globs {
+            all.extend(instances(g, seed));
+        }
+        joined_lines_grant_what_their_rules_grant(&globs, &all);
+    }
+}
+
 #[test]
 fn the_dfa_reader_reads_what_the_parser_compiled() {
     let d = dfa("abi <abi/3.0>,\nprofile t {\n  \"/a/**[^/]\" r,\n  \"/a/b\" w,\n  deny \"/a/c\" r,\n  \"/a/{x,y}/\" r,\n  \"/e\" mix,\n}\n");

@@ -12,6 +12,7 @@ use polc_lang::ir::Effect;
 use polc_lang::ir::{ExecMode, FileRule, Mode, NetOp, Policy, PortRange, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// The highest Landlock ABI polc targets.
@@ -166,12 +167,12 @@ impl Plan {
         let Some(fb) = self.older_kernels.iter().find(|f| f.abi == abi) else {
             return (self.report.clone(), self.unrestricted.clone());
         };
-        let changed = |s: &Subject| fb.entries.iter().any(|e| e.subject == *s);
+        let changed: BTreeSet<Subject> = fb.entries.iter().map(|e| e.subject).collect();
         let mut entries: Vec<RuleFidelity> = self
             .report
             .entries
             .iter()
-            .filter(|e| !changed(&e.subject))
+            .filter(|e| !changed.contains(&e.subject))
             .cloned()
             .collect();
         entries.extend(fb.entries.iter().cloned());
@@ -186,6 +187,15 @@ impl Plan {
     }
 }
 
+/// The entries of a report grouped by subject, each group in the report's order.
+fn by_subject(entries: &[RuleFidelity]) -> BTreeMap<Subject, Vec<&RuleFidelity>> {
+    let mut groups: BTreeMap<Subject, Vec<&RuleFidelity>> = BTreeMap::new();
+    for e in entries {
+        groups.entry(e.subject).or_default().push(e);
+    }
+    groups
+}
+
 /// Plan the Landlock ruleset for `policy`.
 pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
     if !(1..=MAX_ABI).contains(&config.abi) {
@@ -194,19 +204,17 @@ pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
     let fs = FsView::new(&config.root);
     let files = files::analyse(policy, &fs)?;
     let target = render(policy, &files, config.abi);
+    let planned = by_subject(&target.report.entries);
     let mut older = Vec::new();
     for abi in (0..config.abi).rev() {
         let r = render(policy, &files, abi);
+        let fallback = by_subject(&r.report.entries);
+        // The entries of every subject whose entries differ from the plan's.
         let entries: Vec<RuleFidelity> = r
             .report
             .entries
             .iter()
-            .filter(|e| {
-                let mine = |x: &&RuleFidelity| x.subject == e.subject;
-                let a: Vec<&RuleFidelity> = r.report.entries.iter().filter(mine).collect();
-                let b: Vec<&RuleFidelity> = target.report.entries.iter().filter(mine).collect();
-                a != b
-            })
+            .filter(|e| fallback.get(&e.subject) != planned.get(&e.subject))
             .cloned()
             .collect();
         if !entries.is_empty() || r.gaps != target.gaps {

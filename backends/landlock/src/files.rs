@@ -18,6 +18,7 @@ use polc_lang::ir::{FileRule, Policy};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// What a path rule expects to find at its path when the ruleset is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,10 +34,12 @@ pub enum PathType {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub fidelity: Fidelity,
-    pub reasons: Vec<String>,
+    /// Shared, not copied, by the verdicts combined from this one and by each kernel's
+    /// report: a large policy has many long reasons.
+    pub reasons: Vec<Rc<str>>,
     /// The reasons that narrow, also when the verdict is widened as well: the report then
     /// has an entry for each direction, so that neither reads as a bound.
-    pub narrowing: Vec<String>,
+    pub narrowing: Vec<Rc<str>>,
 }
 
 impl Verdict {
@@ -49,7 +52,7 @@ impl Verdict {
     }
 
     pub(crate) fn new(fidelity: Fidelity, reason: impl Into<String>) -> Verdict {
-        let reason = reason.into();
+        let reason: Rc<str> = reason.into().into();
         Verdict {
             fidelity,
             narrowing: if fidelity == Fidelity::Narrowed {
@@ -84,7 +87,7 @@ impl Verdict {
                 .reasons
                 .iter()
                 .filter(|r| !self.narrowing.contains(r))
-                .map(String::as_str)
+                .map(|r| &**r)
                 .collect();
             vec![
                 (Fidelity::Narrowed, self.narrowing.join("; ")),

@@ -153,10 +153,18 @@ pub struct Plan {
 impl Plan {
     /// The stable JSON form (pretty, with a trailing newline).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        match self.write_json(&mut out) {
+            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+            Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+        }
+    }
+
+    /// Write [`Plan::to_json`]'s text to `w` as it is serialised, without holding it
+    /// whole: the JSON of a large policy's plan is as large as the plan itself.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 
     /// The report and the gaps on a kernel of ABI `abi` (0: no Landlock).
@@ -203,20 +211,35 @@ pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
     }
     let fs = FsView::new(&config.root);
     let files = files::analyse(policy, &fs)?;
-    let target = render(policy, &files, config.abi);
+    let target = render(policy, &files, config.abi, Detail::Plan);
     let planned = by_subject(&target.report.entries);
     let mut older = Vec::new();
     for abi in (0..config.abi).rev() {
-        let r = render(policy, &files, abi);
+        // The entries of every subject whose entries differ from the plan's, in the
+        // report's order: the file rules' first, made and compared one rule at a time.
+        let mut entries: Vec<RuleFidelity> = Vec::new();
+        for (i, rule) in policy.files.iter().enumerate() {
+            let mine = file_rule_entries(&files, abi, i, rule);
+            let subject = Subject::Rule {
+                list: RuleListKind::File,
+                index: i,
+            };
+            let differs = planned
+                .get(&subject)
+                .is_none_or(|p| !p.iter().copied().eq(&mine));
+            if !mine.is_empty() && differs {
+                entries.extend(mine);
+            }
+        }
+        let r = render(policy, &files, abi, Detail::Fallback);
         let fallback = by_subject(&r.report.entries);
-        // The entries of every subject whose entries differ from the plan's.
-        let entries: Vec<RuleFidelity> = r
-            .report
-            .entries
-            .iter()
-            .filter(|e| fallback.get(&e.subject) != planned.get(&e.subject))
-            .cloned()
-            .collect();
+        entries.extend(
+            r.report
+                .entries
+                .iter()
+                .filter(|e| fallback.get(&e.subject) != planned.get(&e.subject))
+                .cloned(),
+        );
         if !entries.is_empty() || r.gaps != target.gaps {
             older.push(KernelFallback {
                 abi,
@@ -288,9 +311,22 @@ struct Rendered {
     report: FidelityReport,
 }
 
+/// How much of a ruleset [`render`] makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything: the plan's ruleset and report.
+    Plan,
+    /// For an older kernel: the report and the gaps, without the path rules and the
+    /// file rules' entries, which are compared rule by rule instead of held whole.
+    Fallback,
+}
+
 /// The ruleset and its report at ABI `abi` (0: a kernel without Landlock).
-fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
-    let paths = path_rules(policy, files, abi);
+fn render(policy: &Policy, files: &FileAnalysis, abi: u8, detail: Detail) -> Rendered {
+    let paths = match detail {
+        Detail::Plan => path_rules(policy, files, abi),
+        Detail::Fallback => Vec::new(),
+    };
     let net = others::net(policy, abi);
     let mut sig = others::signals(policy, abi);
     let ux = crate::unix::plan(policy, abi);
@@ -306,7 +342,10 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     gaps.extend(ux.gaps);
     gaps.extend(crate::dbus::gaps(policy));
 
-    let mut entries = file_entries(policy, files, abi);
+    let mut entries = match detail {
+        Detail::Plan => file_entries(policy, files, abi),
+        Detail::Fallback => Vec::new(),
+    };
     entries.extend(net_entries(policy, net.verdicts, abi));
     entries.extend(capability_entries(policy, cap_verdicts, abi));
     entries.extend(signal_entries(policy, sig.verdicts, abi));
@@ -379,6 +418,20 @@ fn path_rules(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<PathRule> {
 fn file_entries(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<RuleFidelity> {
     let mut entries = Vec::new();
     for (i, rule) in policy.files.iter().enumerate() {
+        entries.extend(file_rule_entries(files, abi, i, rule));
+    }
+    entries
+}
+
+/// The report entries of file rule `i` ([`file_entries`]).
+fn file_rule_entries(
+    files: &FileAnalysis,
+    abi: u8,
+    i: usize,
+    rule: &FileRule,
+) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    {
         let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
         let adjusted: Vec<(Right, Verdict)> = verdicts
             .into_iter()

@@ -168,14 +168,18 @@ fn format_of(args: &BackendArgs, file: &ReportFileArgs) -> Option<OutputFormat> 
         .or(file.report_file.as_ref().map(|_| OutputFormat::Json))
 }
 
-/// The report in a format, ending with a newline.
-fn render_report(report: &FidelityReport, format: OutputFormat) -> String {
+/// Write the report in `format` to `w`; JSON as it is serialised, without holding the
+/// text of a large policy's report whole.
+fn write_report(
+    report: &FidelityReport,
+    format: OutputFormat,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        OutputFormat::Human => human(report),
+        OutputFormat::Human => w.write_all(human(report).as_bytes()),
         OutputFormat::Json => {
-            let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            w.write_all(b"\n")
         }
     }
 }
@@ -195,18 +199,19 @@ pub fn print(
     let Some(format) = format_of(args, file) else {
         return EXIT_OK;
     };
-    let text = render_report(report, format);
+    let write = |w: &mut dyn std::io::Write| write_report(report, format, w);
     let dash = |p: &Path| input::is_stdout(p);
     match (&file.report_file, output) {
         (Some(file), _) if !dash(file) => {
-            super::compile::write_output(Some(file), text.as_bytes(), global, ctx)
+            super::compile::write_output_with(Some(file), global, ctx, write)
         }
-        (Some(_), _) => super::compile::write_output(None, text.as_bytes(), global, ctx),
+        (Some(_), _) => super::compile::write_output_with(None, global, ctx, write),
         (None, Some(out)) if !dash(out) => {
-            super::compile::write_output(None, text.as_bytes(), global, ctx)
+            super::compile::write_output_with(None, global, ctx, write)
         }
         (None, _) => {
-            let _ = ctx.stderr.write_all(text.as_bytes());
+            let mut buf = std::io::BufWriter::new(&mut *ctx.stderr);
+            let _ = write(&mut buf).and_then(|()| std::io::Write::flush(&mut buf));
             EXIT_OK
         }
     }

@@ -308,6 +308,19 @@ pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artif
     }
 }
 
+/// The fidelity report of `policy` for `lsm`: [`compile`]'s report, without making the
+/// artifact's text when it is not needed (a Landlock plan's JSON is as large as the plan).
+pub fn report(
+    policy: &Policy,
+    lsm: Lsm,
+    opts: &CompileOptions,
+) -> Result<FidelityReport, CompileError> {
+    match lsm {
+        Lsm::Landlock => Ok(landlock_plan(policy, opts)?.report),
+        _ => Ok(compile(policy, lsm, opts)?.report),
+    }
+}
+
 /// The Landlock plan of `policy` ([`compile`]'s artifact for Landlock before it is
 /// serialised: [`polc_landlock::Plan::write_json`] writes it without building the text).
 pub fn landlock_plan(

@@ -56,13 +56,26 @@ pub fn human(report: &FidelityReport) -> String {
 /// [`human`], with the exact entries or without them (only the summary line and the
 /// entries that are not exact, as `polc abstractions show` prints them).
 pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
+    let mut out = Vec::new();
+    let _ = write_human(report, exact, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write [`human_entries`]'s text to `w` entry by entry, without holding the report of a
+/// large policy as text.
+fn write_human(
+    report: &FidelityReport,
+    exact: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
     let accepted = report
         .entries
         .iter()
         .filter(|e| report.accepted(e).is_some())
         .count();
-    let mut out = format!(
+    write!(
+        w,
         "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}\n",
         render::sanitize_line(&report.backend),
         render::sanitize_line(&report.target),
@@ -75,7 +88,7 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
         } else {
             String::new()
         }
-    );
+    )?;
     let mut entries: Vec<_> = report.entries.iter().collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.fidelity));
     for e in entries
@@ -92,20 +105,18 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
             Some(reason) => format!("{} (accepted: {reason})", e.fidelity.name()),
             None => e.fidelity.name().to_string(),
         };
-        out.push_str(&format!(
+        write!(
+            w,
             "  {:<11} {}{rights}{}\n",
             render::sanitize_line(&fidelity),
             render::sanitize_line(&e.rule),
             render::sanitize_line(&at)
-        ));
+        )?;
         if e.fidelity != Fidelity::Exact && !e.reason.is_empty() {
-            out.push_str(&format!(
-                "              {}\n",
-                render::sanitize_line(&e.reason)
-            ));
+            write!(w, "              {}\n", render::sanitize_line(&e.reason))?;
         }
     }
-    out
+    Ok(())
 }
 
 /// The one line said after every compile that widens or drops rules, whatever the
@@ -176,7 +187,7 @@ fn write_report(
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     match format {
-        OutputFormat::Human => w.write_all(human(report).as_bytes()),
+        OutputFormat::Human => write_human(report, true, w),
         OutputFormat::Json => {
             serde_json::to_writer_pretty(&mut *w, report)?;
             w.write_all(b"\n")

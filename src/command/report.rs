@@ -74,9 +74,9 @@ fn write_human(
         .iter()
         .filter(|e| report.accepted(e).is_some())
         .count();
-    write!(
+    writeln!(
         w,
-        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}\n",
+        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}",
         render::sanitize_line(&report.backend),
         render::sanitize_line(&report.target),
         count(Fidelity::Exact),
@@ -105,15 +105,15 @@ fn write_human(
             Some(reason) => format!("{} (accepted: {reason})", e.fidelity.name()),
             None => e.fidelity.name().to_string(),
         };
-        write!(
+        writeln!(
             w,
-            "  {:<11} {}{rights}{}\n",
+            "  {:<11} {}{rights}{}",
             render::sanitize_line(&fidelity),
             render::sanitize_line(&e.rule),
             render::sanitize_line(&at)
         )?;
         if e.fidelity != Fidelity::Exact && !e.reason.is_empty() {
-            write!(w, "              {}\n", render::sanitize_line(&e.reason))?;
+            writeln!(w, "              {}", render::sanitize_line(&e.reason))?;
         }
     }
     Ok(())

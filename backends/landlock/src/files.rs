@@ -968,17 +968,7 @@ mod tests {
     }
 
     fn right() -> impl Strategy<Value = Right> {
-        prop::sample::select(vec![
-            Right::Read,
-            Right::Write,
-            Right::Append,
-            Right::Create,
-            Right::Delete,
-            Right::List,
-            Right::Exec,
-            Right::Link,
-            Right::Rename,
-        ])
+        prop::sample::select(Right::ALL.to_vec())
     }
 
     /// (allow, glob, rights, directory-only)

@@ -4,6 +4,11 @@
 //!
 //! `POLC_BENCH_RULES` (comma-separated) measures other sizes, e.g.
 //! `POLC_BENCH_RULES=1000,10000 cargo bench --bench frontend`. See docs/performance.md.
+//!
+//! The Landlock plan of the same policies, loaded once (`landlock plan`, at 1,000 and
+//! 10,000 rules unless `POLC_BENCH_RULES` says otherwise), against an empty root, as
+//! `polc compile --target landlock --landlock-root EMPTY` plans them: the placement of
+//! every file rule and the reports for older kernels, without the JSON.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use polc::{LoadOptions, Source};
@@ -42,6 +47,42 @@ fn frontend(c: &mut Criterion) {
     g.finish();
 }
 
+fn landlock_plan(c: &mut Criterion) {
+    let Ok(root) = tempfile::tempdir() else {
+        eprintln!("cannot make a temporary directory for the Landlock root");
+        std::process::exit(1);
+    };
+    let opts = polc::compile::CompileOptions {
+        landlock_root: root.path().to_path_buf(),
+        ..Default::default()
+    };
+    let mut g = c.benchmark_group("landlock plan");
+    g.sample_size(10);
+    let sizes = match std::env::var("POLC_BENCH_RULES") {
+        Ok(_) => sizes(),
+        Err(_) => vec![1_000, DEFAULT_RULES],
+    };
+    for rules in sizes {
+        let src = Source::new("bench.pol", polc::generate::policy(rules));
+        let policy = match polc::load(&src, &LoadOptions::default()) {
+            Ok(loaded) => loaded.policy,
+            Err(failed) => {
+                fail_unless(false, rules, &failed.diagnostics);
+                continue;
+            }
+        };
+        g.throughput(Throughput::Elements(rules as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(rules), &policy, |b, policy| {
+            if let Err(e) = polc::compile::landlock_plan(policy, &opts) {
+                eprintln!("the generated policy of {rules} rules does not plan: {e}");
+                std::process::exit(1);
+            }
+            b.iter(|| polc::compile::landlock_plan(black_box(policy), black_box(&opts)))
+        });
+    }
+    g.finish();
+}
+
 fn fail_unless(ok: bool, rules: usize, diags: &[polc::Diagnostic]) {
     if !ok {
         let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
@@ -50,5 +91,5 @@ fn fail_unless(ok: bool, rules: usize, diags: &[polc::Diagnostic]) {
     }
 }
 
-criterion_group!(benches, frontend);
+criterion_group!(benches, frontend, landlock_plan);
 criterion_main!(benches);

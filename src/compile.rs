@@ -279,7 +279,7 @@ pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artif
             })
         }
         Lsm::Landlock => {
-            let plan = polc_landlock::plan(policy, &landlock_config(opts))?;
+            let plan = landlock_plan(policy, opts)?;
             Ok(Artifact {
                 lsm,
                 text: plan.to_json(),
@@ -306,6 +306,28 @@ pub fn compile(policy: &Policy, lsm: Lsm, opts: &CompileOptions) -> Result<Artif
             })
         }
     }
+}
+
+/// The fidelity report of `policy` for `lsm`: [`compile`]'s report, without making the
+/// artifact's text when it is not needed (a Landlock plan's JSON is as large as the plan).
+pub fn report(
+    policy: &Policy,
+    lsm: Lsm,
+    opts: &CompileOptions,
+) -> Result<FidelityReport, CompileError> {
+    match lsm {
+        Lsm::Landlock => Ok(landlock_plan(policy, opts)?.report),
+        _ => Ok(compile(policy, lsm, opts)?.report),
+    }
+}
+
+/// The Landlock plan of `policy` ([`compile`]'s artifact for Landlock before it is
+/// serialised: [`polc_landlock::Plan::write_json`] writes it without building the text).
+pub fn landlock_plan(
+    policy: &Policy,
+    opts: &CompileOptions,
+) -> Result<polc_landlock::Plan, CompileError> {
+    Ok(polc_landlock::plan(policy, &landlock_config(opts))?)
 }
 
 /// The Landlock backend's config for these options.

@@ -39,7 +39,7 @@
 //! assert!(spo.text.contains("kind: AppArmorProfile\n"));
 //! ```
 
-use crate::compile::{compile, Artifact, CompileError, CompileOptions};
+use crate::compile::{Artifact, CompileError, CompileOptions};
 use crate::store::Lsm;
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
 use polc_lang::ir::Effect;
@@ -298,7 +298,7 @@ pub fn deploy(
             )
         }
         DeployTarget::Oci => {
-            let a = compile(policy, opts.lsm, compile_opts)?;
+            let report = crate::compile::report(policy, opts.lsm, compile_opts)?;
             let caps: Vec<String> = allowed_caps(policy)
                 .iter()
                 .map(|c| format!("CAP_{}", c.to_uppercase()))
@@ -317,10 +317,10 @@ pub fn deploy(
             let mut text = serde_json::to_string_pretty(&json!({ "process": process }))
                 .map_err(|e| DeployError::Yaml(e.to_string()))?;
             text.push('\n');
-            (text, format!("{name}.oci.json"), a.report, opts.lsm)
+            (text, format!("{name}.oci.json"), report, opts.lsm)
         }
         DeployTarget::SecurityOpt => {
-            let a = compile(policy, opts.lsm, compile_opts)?;
+            let report = crate::compile::report(policy, opts.lsm, compile_opts)?;
             let mut args: Vec<String> = match opts.lsm {
                 Lsm::AppArmor => vec!["--security-opt".into(), format!("apparmor={name}")],
                 Lsm::SeLinux => vec![
@@ -354,10 +354,10 @@ pub fn deploy(
                 text.push_str(&run.get(1..).unwrap_or_default().join(" "));
             }
             text.push('\n');
-            (text, format!("{name}.security-opt"), a.report, opts.lsm)
+            (text, format!("{name}.security-opt"), report, opts.lsm)
         }
         DeployTarget::Systemd => {
-            let a = compile(policy, opts.lsm, compile_opts)?;
+            let report = crate::compile::report(policy, opts.lsm, compile_opts)?;
             let mut text = format!(
                 "# polc: confine the service with the policy {name} ({})\n[Service]\n",
                 opts.lsm
@@ -379,7 +379,7 @@ pub fn deploy(
                 .map(|c| format!("CAP_{}", c.to_uppercase()))
                 .collect();
             text.push_str(&format!("CapabilityBoundingSet={}\n", caps.join(" ")));
-            (text, format!("polc-{name}.conf"), a.report, opts.lsm)
+            (text, format!("polc-{name}.conf"), report, opts.lsm)
         }
     };
     Ok(Artifact {

@@ -116,12 +116,12 @@ impl<'a> GlobEnds<'a> {
     /// The ends of a glob.
     pub(crate) fn of(g: &'a Glob) -> GlobEnds<'a> {
         GlobEnds {
-            prefix: prefix(g.as_str()),
-            suffix: suffix(g.as_str()),
+            prefix: g.literal_prefix(),
+            suffix: g.literal_suffix(),
         }
     }
 
-    /// The literal prefix: the text before the first `*`, `?`, `{` or `}`.
+    /// The literal prefix ([`Glob::literal_prefix`]).
     pub(crate) fn prefix(&self) -> &'a str {
         self.prefix
     }
@@ -131,18 +131,6 @@ impl<'a> GlobEnds<'a> {
         (self.prefix.starts_with(o.prefix) || o.prefix.starts_with(self.prefix))
             && (self.suffix.ends_with(o.suffix) || o.suffix.ends_with(self.suffix))
     }
-}
-
-// `[`, `]` and `+` bound classes and their repetition: a prefix or suffix stops there.
-const WILD: [char; 7] = ['*', '?', '{', '}', '[', ']', '+'];
-
-fn prefix(s: &str) -> &str {
-    s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())
-}
-
-fn suffix(s: &str) -> &str {
-    s.rfind(WILD)
-        .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
 }
 
 /// The transition of an exec rule: its mode and its target.

@@ -296,12 +296,12 @@ pub fn show(args: &ShowArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     let views: Vec<BackendView> = backends
         .into_iter()
         .map(
-            |b| match crate::compile::compile(&loaded.policy, b.into(), &compile_opts) {
-                Ok(mut a) => {
-                    for e in &mut a.report.entries {
+            |b| match crate::compile::report(&loaded.policy, b.into(), &compile_opts) {
+                Ok(mut report) => {
+                    for e in &mut report.entries {
                         e.origins = e.origins.iter().map(without_show).collect();
                     }
-                    BackendView::Report(a.report)
+                    BackendView::Report(report)
                 }
                 Err(e) => BackendView::Failed {
                     backend: b,

@@ -94,12 +94,10 @@ pub fn fidelity_report(
     backend: LsmArg,
     options: &CompileOptions,
 ) -> Result<FidelityReport, String> {
-    crate::compile::compile(policy, backend.into(), options)
-        .map(|a| a.report)
-        .map_err(|e| {
-            let help = e.help().map_or(String::new(), |h| format!(" ({h})"));
-            format!("cannot compile `{}` for --target: {e}{help}", policy.name)
-        })
+    crate::compile::report(policy, backend.into(), options).map_err(|e| {
+        let help = e.help().map_or(String::new(), |h| format!(" ({h})"));
+        format!("cannot compile `{}` for --target: {e}{help}", policy.name)
+    })
 }
 
 /// Compare two policies; exit 0 when they mean the same, 1 when they differ (with

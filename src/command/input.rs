@@ -104,21 +104,34 @@ pub fn load_options_with(
 /// device such as `/dev/null`, a FIFO, a socket, `/dev/stdout` when standard output is
 /// a pipe) is opened and written in place, never replaced. Symbolic links are followed.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+    write_file_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_file`] with the contents written by `write` as they are made (through a
+/// buffer), instead of built whole first.
+pub fn write_file_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), IoFailure> {
     match fs::metadata(path) {
-        Ok(m) if !m.is_file() && !m.is_dir() => write_in_place(path, contents),
-        _ => write_atomic(path, contents),
+        Ok(m) if !m.is_file() && !m.is_dir() => write_in_place(path, write),
+        _ => write_atomic_with(path, write),
     }
 }
 
-/// Write `contents` to an existing file that is not a regular one, without truncating
-/// or replacing it.
-fn write_in_place(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+/// Write to an existing file that is not a regular one, without truncating or
+/// replacing it.
+fn write_in_place(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), IoFailure> {
     let fail = |e: io::Error| IoFailure::new(path, "write", &e);
-    let mut f = fs::OpenOptions::new()
+    let f = fs::OpenOptions::new()
         .write(true)
         .open(path)
         .map_err(fail)?;
-    f.write_all(contents).and_then(|()| f.flush()).map_err(fail)
+    let mut buf = io::BufWriter::new(f);
+    write(&mut buf).and_then(|()| buf.flush()).map_err(fail)
 }
 
 /// Replace `path` with `contents` atomically: write a temporary file in the same
@@ -127,6 +140,14 @@ fn write_in_place(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
 /// failure the target is untouched. A symbolic link is followed, so the file it points
 /// to is replaced and the link kept.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// [`write_atomic`] with the contents written by `write` (through a buffer).
+fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), IoFailure> {
     let fail = |e: io::Error| IoFailure::new(path, "write", &e);
     let target = match fs::symlink_metadata(path) {
         Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(fail)?,
@@ -147,7 +168,10 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), IoFailure> {
         })?;
     let (tmp_path, mut tmp) = create_temp(&dir, &name).map_err(fail)?;
     let written = (|| {
-        tmp.write_all(contents)?;
+        let mut buf = io::BufWriter::new(&mut tmp);
+        write(&mut buf)?;
+        buf.flush()?;
+        drop(buf);
         if let Ok(meta) = fs::metadata(&target) {
             tmp.set_permissions(meta.permissions())?;
         }

@@ -56,14 +56,27 @@ pub fn human(report: &FidelityReport) -> String {
 /// [`human`], with the exact entries or without them (only the summary line and the
 /// entries that are not exact, as `polc abstractions show` prints them).
 pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
+    let mut out = Vec::new();
+    let _ = write_human(report, exact, &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Write [`human_entries`]'s text to `w` entry by entry, without holding the report of a
+/// large policy as text.
+fn write_human(
+    report: &FidelityReport,
+    exact: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let count = |f: Fidelity| report.entries.iter().filter(|e| e.fidelity == f).count();
     let accepted = report
         .entries
         .iter()
         .filter(|e| report.accepted(e).is_some())
         .count();
-    let mut out = format!(
-        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}\n",
+    writeln!(
+        w,
+        "fidelity ({} {}): {} exact, {} narrowed, {} widened, {} unsupported{}",
         render::sanitize_line(&report.backend),
         render::sanitize_line(&report.target),
         count(Fidelity::Exact),
@@ -75,7 +88,7 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
         } else {
             String::new()
         }
-    );
+    )?;
     let mut entries: Vec<_> = report.entries.iter().collect();
     entries.sort_by_key(|e| std::cmp::Reverse(e.fidelity));
     for e in entries
@@ -92,20 +105,18 @@ pub fn human_entries(report: &FidelityReport, exact: bool) -> String {
             Some(reason) => format!("{} (accepted: {reason})", e.fidelity.name()),
             None => e.fidelity.name().to_string(),
         };
-        out.push_str(&format!(
-            "  {:<11} {}{rights}{}\n",
+        writeln!(
+            w,
+            "  {:<11} {}{rights}{}",
             render::sanitize_line(&fidelity),
             render::sanitize_line(&e.rule),
             render::sanitize_line(&at)
-        ));
+        )?;
         if e.fidelity != Fidelity::Exact && !e.reason.is_empty() {
-            out.push_str(&format!(
-                "              {}\n",
-                render::sanitize_line(&e.reason)
-            ));
+            writeln!(w, "              {}", render::sanitize_line(&e.reason))?;
         }
     }
-    out
+    Ok(())
 }
 
 /// The one line said after every compile that widens or drops rules, whatever the
@@ -168,14 +179,18 @@ fn format_of(args: &BackendArgs, file: &ReportFileArgs) -> Option<OutputFormat> 
         .or(file.report_file.as_ref().map(|_| OutputFormat::Json))
 }
 
-/// The report in a format, ending with a newline.
-fn render_report(report: &FidelityReport, format: OutputFormat) -> String {
+/// Write the report in `format` to `w`; JSON as it is serialised, without holding the
+/// text of a large policy's report whole.
+fn write_report(
+    report: &FidelityReport,
+    format: OutputFormat,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     match format {
-        OutputFormat::Human => human(report),
+        OutputFormat::Human => write_human(report, true, w),
         OutputFormat::Json => {
-            let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
-            s.push('\n');
-            s
+            serde_json::to_writer_pretty(&mut *w, report)?;
+            w.write_all(b"\n")
         }
     }
 }
@@ -195,18 +210,19 @@ pub fn print(
     let Some(format) = format_of(args, file) else {
         return EXIT_OK;
     };
-    let text = render_report(report, format);
+    let write = |w: &mut dyn std::io::Write| write_report(report, format, w);
     let dash = |p: &Path| input::is_stdout(p);
     match (&file.report_file, output) {
         (Some(file), _) if !dash(file) => {
-            super::compile::write_output(Some(file), text.as_bytes(), global, ctx)
+            super::compile::write_output_with(Some(file), global, ctx, write)
         }
-        (Some(_), _) => super::compile::write_output(None, text.as_bytes(), global, ctx),
+        (Some(_), _) => super::compile::write_output_with(None, global, ctx, write),
         (None, Some(out)) if !dash(out) => {
-            super::compile::write_output(None, text.as_bytes(), global, ctx)
+            super::compile::write_output_with(None, global, ctx, write)
         }
         (None, _) => {
-            let _ = ctx.stderr.write_all(text.as_bytes());
+            let mut buf = std::io::BufWriter::new(&mut *ctx.stderr);
+            let _ = write(&mut buf).and_then(|()| std::io::Write::flush(&mut buf));
             EXIT_OK
         }
     }

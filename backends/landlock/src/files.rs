@@ -12,12 +12,13 @@ use crate::fsview::{FsView, Kind};
 use crate::pattern::{has_meta, literal_glob, parent, shape, tree_glob, Shape};
 use crate::Error;
 use polc_lang::fidelity::Fidelity;
-use polc_lang::glob::Glob;
+use polc_lang::glob::{Glob, PrefixIndex};
 use polc_lang::ir::Effect;
 use polc_lang::ir::{FileRule, Policy};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 /// What a path rule expects to find at its path when the ruleset is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,10 +34,12 @@ pub enum PathType {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub fidelity: Fidelity,
-    pub reasons: Vec<String>,
+    /// Shared, not copied, by the verdicts combined from this one and by each kernel's
+    /// report: a large policy has many long reasons.
+    pub reasons: Vec<Rc<str>>,
     /// The reasons that narrow, also when the verdict is widened as well: the report then
     /// has an entry for each direction, so that neither reads as a bound.
-    pub narrowing: Vec<String>,
+    pub narrowing: Vec<Rc<str>>,
 }
 
 impl Verdict {
@@ -49,7 +52,7 @@ impl Verdict {
     }
 
     pub(crate) fn new(fidelity: Fidelity, reason: impl Into<String>) -> Verdict {
-        let reason = reason.into();
+        let reason: Rc<str> = reason.into().into();
         Verdict {
             fidelity,
             narrowing: if fidelity == Fidelity::Narrowed {
@@ -84,7 +87,7 @@ impl Verdict {
                 .reasons
                 .iter()
                 .filter(|r| !self.narrowing.contains(r))
-                .map(String::as_str)
+                .map(|r| &**r)
                 .collect();
             vec![
                 (Fidelity::Narrowed, self.narrowing.join("; ")),
@@ -135,13 +138,18 @@ struct Ctx<'a> {
     policy: &'a Policy,
     fs: &'a FsView,
     /// Every deny glob, with the symlink-resolved form of each alternative.
-    denies: Vec<(Rights, Glob)>,
+    denies: &'a [(Rights, Glob)],
+    /// `denies` by literal prefix: the denies that can match a path or meet a glob.
+    deny_index: PrefixIndex<'a>,
+    /// The allow rules (positions in `policy.files`) by literal prefix: the allows that
+    /// can meet or contain a glob.
+    allow_index: PrefixIndex<'a>,
     grants: Grants,
     expansions: Vec<Expansion>,
 }
 
-/// Analyse the file rules of `policy` against the filesystem seen by `fs`.
-pub(crate) fn analyse(policy: &Policy, fs: &FsView) -> Result<FileAnalysis, Error> {
+/// Every deny glob of `policy`, with the symlink-resolved form of each alternative.
+fn deny_globs(policy: &Policy, fs: &FsView) -> Vec<(Rights, Glob)> {
     let mut denies = Vec::new();
     for rule in policy.files.iter().filter(|f| f.effect == Effect::Deny) {
         denies.push((rule.rights, rule.glob.clone()));
@@ -151,13 +159,13 @@ pub(crate) fn analyse(policy: &Policy, fs: &FsView) -> Result<FileAnalysis, Erro
             }
         }
     }
-    let mut cx = Ctx {
-        policy,
-        fs,
-        denies,
-        grants: Grants::new(),
-        expansions: Vec::new(),
-    };
+    denies
+}
+
+/// Analyse the file rules of `policy` against the filesystem seen by `fs`.
+pub(crate) fn analyse(policy: &Policy, fs: &FsView) -> Result<FileAnalysis, Error> {
+    let denies = deny_globs(policy, fs);
+    let mut cx = Ctx::new(policy, fs, &denies);
     let mut verdicts = Vec::new();
     for (i, rule) in policy.files.iter().enumerate() {
         let v = match rule.effect {
@@ -212,60 +220,99 @@ fn canonical_alt(fs: &FsView, alt: &Glob) -> Option<String> {
     Some(format!("{base}{rest}"))
 }
 
+impl<'a> Ctx<'a> {
+    fn new(policy: &'a Policy, fs: &'a FsView, denies: &'a [(Rights, Glob)]) -> Ctx<'a> {
+        let deny_index = PrefixIndex::new(
+            denies
+                .iter()
+                .enumerate()
+                .map(|(k, (_, g))| (k, g.literal_prefix())),
+        );
+        let allow_index = PrefixIndex::new(
+            policy
+                .files
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.effect == Effect::Allow)
+                .map(|(i, f)| (i, f.glob.literal_prefix())),
+        );
+        Ctx {
+            policy,
+            fs,
+            denies,
+            deny_index,
+            allow_index,
+            grants: Grants::new(),
+            expansions: Vec::new(),
+        }
+    }
+}
+
 impl Ctx<'_> {
     fn deny_rights(r: Right) -> Rights {
         implied(r).insert(r)
     }
 
+    /// The denies that can match a path starting with `prefix` (a glob's literal prefix,
+    /// or a path): those whose literal prefix is related to it.
+    fn denies_near(&self, prefix: &str) -> impl Iterator<Item = &(Rights, Glob)> {
+        self.deny_index
+            .related(prefix)
+            .into_iter()
+            .filter_map(|k| self.denies.get(k))
+    }
+
+    /// The allow rules that can meet a glob of literal prefix `prefix`.
+    fn allows_near(&self, prefix: &str) -> impl Iterator<Item = &FileRule> {
+        self.allow_index
+            .related(prefix)
+            .into_iter()
+            .filter_map(|i| self.policy.files.get(i))
+    }
+
     fn denied_path(&self, path: &str, r: Right) -> bool {
         let rs = Self::deny_rights(r);
-        self.denies
-            .iter()
+        self.denies_near(path)
             .any(|(dr, g)| !dr.intersection(rs).is_empty() && g.matches(path))
     }
 
     /// True when a deny of `r` itself matches `path` (the evaluator refuses it).
     fn denied_exactly(&self, path: &str, r: Right) -> bool {
-        self.denies
-            .iter()
+        self.denies_near(path)
             .any(|(dr, g)| dr.contains(r) && g.matches(path))
     }
 
     fn deny_intersects(&self, e: &Glob, r: Right) -> bool {
         let rs = Self::deny_rights(r);
-        self.denies
-            .iter()
+        self.denies_near(e.literal_prefix())
             .any(|(dr, g)| !dr.intersection(rs).is_empty() && g.intersects(e))
     }
 
     /// True when the policy allows `r` on every path of `e` (one allow rule holds it
     /// all and no deny touches it).
     fn absorbed(&self, e: &Glob, r: Right) -> bool {
-        let allowed = self
-            .policy
-            .files
-            .iter()
-            // A directory-only allow covers directories only, not what a grant gives
-            // every object of `e`.
-            .any(|f| {
-                f.effect == Effect::Allow
-                    && !f.dir_only
-                    && f.rights.contains(r)
-                    && e.is_subset(&f.glob)
-            });
+        // A directory-only allow covers directories only, not what a grant gives every
+        // object of `e`.
+        let holds = |f: &FileRule| {
+            f.effect == Effect::Allow && !f.dir_only && f.rights.contains(r) && e.is_subset(&f.glob)
+        };
+        // Only a glob with a class can match no path (`/a/[.]`), and then every glob
+        // holds it, whatever its prefix.
+        let allowed = if e.as_str().contains('[') {
+            self.policy.files.iter().any(holds)
+        } else {
+            self.allows_near(e.literal_prefix()).any(holds)
+        };
         allowed
             && !self
-                .denies
-                .iter()
+                .denies_near(e.literal_prefix())
                 .any(|(dr, g)| dr.contains(r) && g.intersects(e))
     }
 
     /// True when some allow rule grants `r` somewhere in `e`.
     fn possible(&self, e: &Glob, r: Right) -> bool {
-        self.policy
-            .files
-            .iter()
-            .any(|f| f.effect == Effect::Allow && f.rights.contains(r) && f.glob.intersects(e))
+        self.allows_near(e.literal_prefix())
+            .any(|f| f.rights.contains(r) && f.glob.intersects(e))
     }
 
     fn grant(&mut self, rule: usize, path: &str, ty: PathType, rights: Rights) {
@@ -831,4 +878,151 @@ fn rename_widening() -> Verdict {
         "with both create and delete rights in a directory, Landlock also allows renaming \
          within it; the policy does not grant `rename` there",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::*;
+    use crate::ir_support::{at, file_rule, policy, rights};
+    use proptest::prelude::*;
+
+    /// The reference: every deny and every allow rule asked, as before the indexes.
+    impl Ctx<'_> {
+        fn denied_path_scan(&self, path: &str, r: Right) -> bool {
+            let rs = Self::deny_rights(r);
+            self.denies
+                .iter()
+                .any(|(dr, g)| !dr.intersection(rs).is_empty() && g.matches(path))
+        }
+
+        fn denied_exactly_scan(&self, path: &str, r: Right) -> bool {
+            self.denies
+                .iter()
+                .any(|(dr, g)| dr.contains(r) && g.matches(path))
+        }
+
+        fn deny_intersects_scan(&self, e: &Glob, r: Right) -> bool {
+            let rs = Self::deny_rights(r);
+            self.denies
+                .iter()
+                .any(|(dr, g)| !dr.intersection(rs).is_empty() && g.intersects(e))
+        }
+
+        fn absorbed_scan(&self, e: &Glob, r: Right) -> bool {
+            self.policy.files.iter().any(|f| {
+                f.effect == Effect::Allow
+                    && !f.dir_only
+                    && f.rights.contains(r)
+                    && e.is_subset(&f.glob)
+            }) && !self
+                .denies
+                .iter()
+                .any(|(dr, g)| dr.contains(r) && g.intersects(e))
+        }
+
+        fn possible_scan(&self, e: &Glob, r: Right) -> bool {
+            self.policy
+                .files
+                .iter()
+                .any(|f| f.effect == Effect::Allow && f.rights.contains(r) && f.glob.intersects(e))
+        }
+    }
+
+    /// Glob text over a few names, so that rules often contain, overlap or duplicate one
+    /// another and their literal prefixes are often prefixes of one another; classes
+    /// included, some matching no path (`[.]` alone is a `.` component).
+    fn glob_text() -> impl Strategy<Value = String> {
+        let component = prop_oneof![
+            4 => Just("a"),
+            3 => Just("b"),
+            2 => Just("ab"),
+            3 => Just("*"),
+            3 => Just("**"),
+            1 => Just("?"),
+            2 => Just("a*"),
+            1 => Just("*b"),
+            2 => Just("{a,b}"),
+            1 => Just("a{,b}"),
+            1 => Just("{b/a,a}"),
+            1 => Just("[ab]"),
+            1 => Just("a[b]+"),
+            1 => Just("[.]"),
+        ];
+        prop::collection::vec(component, 0..4).prop_map(|cs| format!("/{}", cs.join("/")))
+    }
+
+    fn glob() -> impl Strategy<Value = Glob> {
+        glob_text().prop_filter_map("a valid glob", |t| Glob::parse(&t).ok())
+    }
+
+    /// A literal path over the same names.
+    fn path() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop_oneof![Just("a"), Just("b"), Just("ab")], 0..4)
+            .prop_map(|cs| format!("/{}", cs.join("/")))
+    }
+
+    fn right() -> impl Strategy<Value = Right> {
+        prop::sample::select(Right::ALL.to_vec())
+    }
+
+    /// (allow, glob, rights, directory-only)
+    fn rule() -> impl Strategy<Value = (bool, Glob, Vec<&'static str>, bool)> {
+        (
+            prop::bool::weighted(0.6),
+            glob(),
+            prop::sample::subsequence(
+                vec![
+                    "read", "write", "append", "create", "delete", "list", "link", "rename",
+                ],
+                1..4,
+            ),
+            prop::bool::weighted(0.2),
+        )
+    }
+
+    proptest! {
+        /// The candidates the prefix indexes give decide every question as asking every
+        /// rule does.
+        #[test]
+        fn indexed_answers_equal_the_scan(
+            rules in prop::collection::vec(rule(), 0..24),
+            globs in prop::collection::vec((glob(), right()), 1..12),
+            paths in prop::collection::vec((path(), right()), 1..12),
+        ) {
+            let mut p = policy("org.example.p");
+            for (n, (allow, g, words, dir_only)) in rules.into_iter().enumerate() {
+                let effect = if allow { Effect::Allow } else { Effect::Deny };
+                let mut f = file_rule(effect, g.as_str(), rights(&words), None, at("t.pol", n + 1));
+                f.dir_only = dir_only;
+                p.files.push(f);
+            }
+            let root = tempfile::tempdir().unwrap();
+            let fs = FsView::new(root.path());
+            let denies = deny_globs(&p, &fs);
+            let cx = Ctx::new(&p, &fs, &denies);
+            for (e, r) in &globs {
+                prop_assert_eq!(cx.absorbed(e, *r), cx.absorbed_scan(e, *r), "absorbed {} {}", e, r);
+                prop_assert_eq!(cx.possible(e, *r), cx.possible_scan(e, *r), "possible {} {}", e, r);
+                prop_assert_eq!(
+                    cx.deny_intersects(e, *r),
+                    cx.deny_intersects_scan(e, *r),
+                    "deny_intersects {} {}", e, r
+                );
+            }
+            for (x, r) in &paths {
+                prop_assert_eq!(cx.denied_path(x, *r), cx.denied_path_scan(x, *r), "denied_path {} {}", x, r);
+                prop_assert_eq!(
+                    cx.denied_exactly(x, *r),
+                    cx.denied_exactly_scan(x, *r),
+                    "denied_exactly {} {}", x, r
+                );
+            }
+        }
+    }
 }

@@ -12,6 +12,7 @@ use polc_lang::ir::Effect;
 use polc_lang::ir::{ExecMode, FileRule, Mode, NetOp, Policy, PortRange, SignalDir};
 use polc_lang::rights::{Right, Rights};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 /// The highest Landlock ABI polc targets.
@@ -152,10 +153,18 @@ pub struct Plan {
 impl Plan {
     /// The stable JSON form (pretty, with a trailing newline).
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        s.push('\n');
-        s
+        let mut out = Vec::new();
+        match self.write_json(&mut out) {
+            Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+            Err(e) => format!("{{\"error\": \"{e}\"}}\n"),
+        }
+    }
+
+    /// Write [`Plan::to_json`]'s text to `w` as it is serialised, without holding it
+    /// whole: the JSON of a large policy's plan is as large as the plan itself.
+    pub fn write_json(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        w.write_all(b"\n")
     }
 
     /// The report and the gaps on a kernel of ABI `abi` (0: no Landlock).
@@ -166,12 +175,12 @@ impl Plan {
         let Some(fb) = self.older_kernels.iter().find(|f| f.abi == abi) else {
             return (self.report.clone(), self.unrestricted.clone());
         };
-        let changed = |s: &Subject| fb.entries.iter().any(|e| e.subject == *s);
+        let changed: BTreeSet<Subject> = fb.entries.iter().map(|e| e.subject).collect();
         let mut entries: Vec<RuleFidelity> = self
             .report
             .entries
             .iter()
-            .filter(|e| !changed(&e.subject))
+            .filter(|e| !changed.contains(&e.subject))
             .cloned()
             .collect();
         entries.extend(fb.entries.iter().cloned());
@@ -186,6 +195,15 @@ impl Plan {
     }
 }
 
+/// The entries of a report grouped by subject, each group in the report's order.
+fn by_subject(entries: &[RuleFidelity]) -> BTreeMap<Subject, Vec<&RuleFidelity>> {
+    let mut groups: BTreeMap<Subject, Vec<&RuleFidelity>> = BTreeMap::new();
+    for e in entries {
+        groups.entry(e.subject).or_default().push(e);
+    }
+    groups
+}
+
 /// Plan the Landlock ruleset for `policy`.
 pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
     if !(1..=MAX_ABI).contains(&config.abi) {
@@ -193,22 +211,35 @@ pub fn plan(policy: &Policy, config: &Config) -> Result<Plan, Error> {
     }
     let fs = FsView::new(&config.root);
     let files = files::analyse(policy, &fs)?;
-    let target = render(policy, &files, config.abi);
+    let target = render(policy, &files, config.abi, Detail::Plan);
+    let planned = by_subject(&target.report.entries);
     let mut older = Vec::new();
     for abi in (0..config.abi).rev() {
-        let r = render(policy, &files, abi);
-        let entries: Vec<RuleFidelity> = r
-            .report
-            .entries
-            .iter()
-            .filter(|e| {
-                let mine = |x: &&RuleFidelity| x.subject == e.subject;
-                let a: Vec<&RuleFidelity> = r.report.entries.iter().filter(mine).collect();
-                let b: Vec<&RuleFidelity> = target.report.entries.iter().filter(mine).collect();
-                a != b
-            })
-            .cloned()
-            .collect();
+        // The entries of every subject whose entries differ from the plan's, in the
+        // report's order: the file rules' first, made and compared one rule at a time.
+        let mut entries: Vec<RuleFidelity> = Vec::new();
+        for (i, rule) in policy.files.iter().enumerate() {
+            let mine = file_rule_entries(&files, abi, i, rule);
+            let subject = Subject::Rule {
+                list: RuleListKind::File,
+                index: i,
+            };
+            let differs = planned
+                .get(&subject)
+                .is_none_or(|p| !p.iter().copied().eq(&mine));
+            if !mine.is_empty() && differs {
+                entries.extend(mine);
+            }
+        }
+        let r = render(policy, &files, abi, Detail::Fallback);
+        let fallback = by_subject(&r.report.entries);
+        entries.extend(
+            r.report
+                .entries
+                .iter()
+                .filter(|e| fallback.get(&e.subject) != planned.get(&e.subject))
+                .cloned(),
+        );
         if !entries.is_empty() || r.gaps != target.gaps {
             older.push(KernelFallback {
                 abi,
@@ -280,9 +311,22 @@ struct Rendered {
     report: FidelityReport,
 }
 
+/// How much of a ruleset [`render`] makes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// Everything: the plan's ruleset and report.
+    Plan,
+    /// For an older kernel: the report and the gaps, without the path rules and the
+    /// file rules' entries, which are compared rule by rule instead of held whole.
+    Fallback,
+}
+
 /// The ruleset and its report at ABI `abi` (0: a kernel without Landlock).
-fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
-    let paths = path_rules(policy, files, abi);
+fn render(policy: &Policy, files: &FileAnalysis, abi: u8, detail: Detail) -> Rendered {
+    let paths = match detail {
+        Detail::Plan => path_rules(policy, files, abi),
+        Detail::Fallback => Vec::new(),
+    };
     let net = others::net(policy, abi);
     let mut sig = others::signals(policy, abi);
     let ux = crate::unix::plan(policy, abi);
@@ -298,7 +342,10 @@ fn render(policy: &Policy, files: &FileAnalysis, abi: u8) -> Rendered {
     gaps.extend(ux.gaps);
     gaps.extend(crate::dbus::gaps(policy));
 
-    let mut entries = file_entries(policy, files, abi);
+    let mut entries = match detail {
+        Detail::Plan => file_entries(policy, files, abi),
+        Detail::Fallback => Vec::new(),
+    };
     entries.extend(net_entries(policy, net.verdicts, abi));
     entries.extend(capability_entries(policy, cap_verdicts, abi));
     entries.extend(signal_entries(policy, sig.verdicts, abi));
@@ -371,6 +418,20 @@ fn path_rules(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<PathRule> {
 fn file_entries(policy: &Policy, files: &FileAnalysis, abi: u8) -> Vec<RuleFidelity> {
     let mut entries = Vec::new();
     for (i, rule) in policy.files.iter().enumerate() {
+        entries.extend(file_rule_entries(files, abi, i, rule));
+    }
+    entries
+}
+
+/// The report entries of file rule `i` ([`file_entries`]).
+fn file_rule_entries(
+    files: &FileAnalysis,
+    abi: u8,
+    i: usize,
+    rule: &FileRule,
+) -> Vec<RuleFidelity> {
+    let mut entries = Vec::new();
+    {
         let verdicts = files.verdicts.get(i).cloned().unwrap_or_default();
         let adjusted: Vec<(Right, Verdict)> = verdicts
             .into_iter()

@@ -25,7 +25,6 @@ pub(crate) mod items;
 pub(crate) mod lint;
 mod names;
 pub(crate) mod paths;
-pub(crate) mod prefix_index;
 pub(crate) mod resolve;
 pub(crate) mod strings;
 pub(crate) mod transitions;

@@ -1,10 +1,10 @@
 //! E0133: one path allowed to run with two different exec transitions, found over the
 //! atoms that lowering builds.
 
-use super::prefix_index::PrefixIndex;
 use super::resolve::Workspace;
 use crate::atom::{exec_rules, may_overlap, Atom, ExecRule, GlobEnds, Transition};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::glob::PrefixIndex;
 use crate::hash::FastMap;
 use crate::ir::text::one_line;
 use std::collections::BTreeSet;

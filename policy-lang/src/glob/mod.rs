@@ -111,10 +111,12 @@ mod algebra;
 pub mod class;
 mod nfa;
 mod parse;
+mod prefix_index;
 mod set;
 mod wild;
 
 pub use algebra::{MAX_PRODUCT_STATES, MAX_SEARCH_WORK};
+pub use prefix_index::PrefixIndex;
 pub use set::region;
 
 use crate::diagnostics::Code;
@@ -123,6 +125,10 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
+
+/// The characters that end a glob's literal prefix and suffix: wildcards, braces, and
+/// the `[`, `]` and `+` that bound classes and their repetition.
+const WILD: [char; 7] = ['*', '?', '{', '}', '[', ']', '+'];
 
 /// Most brace expansions a glob may have.
 pub const MAX_EXPANSIONS: usize = 4096;
@@ -292,6 +298,27 @@ impl Glob {
         !self.text.contains(['*', '?', '{', '}', '['])
     }
 
+    /// The literal prefix: the text before the first `*`, `?`, `{`, `}`, `[`, `]` or `+`.
+    /// Every path the glob matches starts with it, so two globs whose literal prefixes
+    /// are not one a prefix of the other share no path, and neither contains the other
+    /// unless it matches no path ([`PrefixIndex`] finds the globs that may).
+    ///
+    /// `/etc/ssl/*.pem` → `/etc/ssl/`; `/a/{b,c}` → `/a/`; `/etc/passwd` → itself.
+    pub fn literal_prefix(&self) -> &str {
+        let s = self.text.as_str();
+        s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())
+    }
+
+    /// The literal suffix: the text after the last `*`, `?`, `{`, `}`, `[`, `]` or `+`.
+    /// Every path the glob matches ends with it.
+    ///
+    /// `/etc/ssl/*.pem` → `.pem`; `/a/**` → the empty text; `/etc/passwd` → itself.
+    pub fn literal_suffix(&self) -> &str {
+        let s = self.text.as_str();
+        s.rfind(WILD)
+            .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
+    }
+
     /// The longest directory prefix of the glob with no wildcard or brace: the text up to
     /// the last `/` before the first `*`, `?` or `{` (or, for a literal glob, its parent
     /// directory), `/` when that is the root. Every path the glob matches is this
@@ -385,6 +412,12 @@ impl Glob {
 
     /// Whether some valid path is in both, with a shortest one.
     pub fn intersection(&self, other: &Glob) -> Emptiness {
+        // Globs whose literal prefixes diverge share no path: no search (which could
+        // only reach its bound, and then answer `Unknown`, on such a pair).
+        let (a, b) = (self.literal_prefix(), other.literal_prefix());
+        if !a.starts_with(b) && !b.starts_with(a) {
+            return Emptiness::Empty;
+        }
         for (lit, glob) in [(self, other), (other, self)] {
             if lit.is_literal() {
                 return if glob.matches(&lit.text) {

@@ -21,7 +21,7 @@
 
 use super::{covered_by, overlaps, signals_subset, Witness, OWN};
 use crate::atom::{Atom, GlobEnds, Subject};
-use crate::check::prefix_index::PrefixIndex;
+use crate::glob::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
 use crate::ir::{IpFamily, NetOp, Peer, PortRange, Proto, SignalDir};

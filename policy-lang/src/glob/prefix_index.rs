@@ -1,10 +1,12 @@
 //! An index of globs by literal prefix: which globs can share a path with a given one.
 //!
-//! Every path a glob matches starts with the glob's literal prefix (its text up to the
-//! first `*`, `?`, `{` or `}`, see [`crate::atom::GlobEnds`]), so two globs whose
-//! literal prefixes are not one a prefix of the other share no path, and neither contains
-//! the other. The lints and the transition check compare a glob only with the globs this
-//! index returns, instead of with every glob of the policy.
+//! Every path a glob matches starts with the glob's literal prefix
+//! ([`Glob::literal_prefix`](super::Glob::literal_prefix)), so two globs whose literal
+//! prefixes are not one a prefix of the other share no path, and neither contains the
+//! other (unless it matches no path). The lints, the transition check and the Landlock
+//! backend's placement compare a glob only with the globs this index returns, instead of
+//! with every glob of the policy. A literal path may be the query: the globs that can
+//! match it are among those whose prefix is a prefix of it.
 //!
 //! A query costs a hash lookup for each length at which some indexed prefix could be a
 //! proper prefix of the query's, a binary search for the indexed prefixes that extend
@@ -12,9 +14,9 @@
 
 use crate::hash::FastMap;
 
-/// Globs (by item number) grouped by literal prefix.
+/// Globs (by item number: what the caller numbers them by) grouped by literal prefix.
 #[derive(Debug, Default)]
-pub(crate) struct PrefixIndex<'a> {
+pub struct PrefixIndex<'a> {
     /// The distinct prefixes, sorted.
     keys: Vec<&'a str>,
     /// The items of each key, ascending.
@@ -27,7 +29,7 @@ pub(crate) struct PrefixIndex<'a> {
 
 impl<'a> PrefixIndex<'a> {
     /// Index items given as (item number, literal prefix); numbers ascending.
-    pub(crate) fn new(entries: impl IntoIterator<Item = (usize, &'a str)>) -> PrefixIndex<'a> {
+    pub fn new(entries: impl IntoIterator<Item = (usize, &'a str)>) -> PrefixIndex<'a> {
         let mut groups: FastMap<&'a str, Vec<usize>> = FastMap::default();
         for (item, prefix) in entries {
             groups.entry(prefix).or_default().push(item);
@@ -54,7 +56,7 @@ impl<'a> PrefixIndex<'a> {
 
     /// Every item whose prefix is a prefix of `prefix` or has `prefix` as a prefix,
     /// ascending.
-    pub(crate) fn related(&self, prefix: &str) -> Vec<usize> {
+    pub fn related(&self, prefix: &str) -> Vec<usize> {
         let mut out = Vec::new();
         // Keys that are proper prefixes of the query.
         for (len, _) in self

@@ -339,16 +339,12 @@ impl Glob {
         if let Some(m) = wild::matches(&self.text, path) {
             return Some(m);
         }
-        if self.text.contains('[')
-            || parse::expansion_count(&self.compiled.seq, &self.text) > FEW_EXPANSIONS
-        {
+        if self.text.contains('[') || parse::expansion_count(&self.compiled.seq) > FEW_EXPANSIONS {
             return None;
         }
-        let mut found = false;
-        for e in self.expansions() {
-            found |= wild::matches(&e, path)?;
-        }
-        Some(found)
+        parse::any_expansion(&self.compiled.seq, &self.text, &mut |e| {
+            wild::matches(e, path)
+        })
     }
 
     /// False only when no path of the glob lies below the directory `dir` (a valid
@@ -434,11 +430,12 @@ pub fn is_valid_path(path: &str) -> bool {
     if path == "/" {
         return true;
     }
-    match path.strip_prefix('/') {
-        None => false,
-        Some(rest) => rest
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0')),
+    // By bytes: `/`, `.` and NUL are ASCII, never part of a longer UTF-8 character.
+    match path.as_bytes().split_first() {
+        Some((b'/', rest)) => rest
+            .split(|b| *b == b'/')
+            .all(|c| !matches!(c, [] | [b'.'] | [b'.', b'.']) && !c.contains(&0)),
+        _ => false,
     }
 }
 

@@ -127,6 +127,13 @@ pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
     if !text.ends_with(['/', '}']) {
         return Ok(None);
     }
+    // An expansion ends with a `/` of the text that only brace syntax follows: the end,
+    // or a `,`, `}` or `{` (an empty alternative). Without such a `/`, none ends with one.
+    let bytes = text.as_bytes();
+    let slash_then_brace = |w: &[u8]| matches!(w, [b'/', b',' | b'}' | b'{']);
+    if !text.ends_with('/') && !bytes.windows(2).any(slash_then_brace) {
+        return Ok(None);
+    }
     dir_form_expanded(text)
 }
 
@@ -338,8 +345,68 @@ fn expand(seq: &[Node], text: &str) -> Vec<Expansion> {
 }
 
 /// The number of brace expansions (saturating).
-pub(super) fn expansion_count(seq: &[Node], text: &str) -> u64 {
-    stats(seq, text).0
+pub(super) fn expansion_count(seq: &[Node]) -> u64 {
+    seq.iter().fold(1u64, |count, node| match node {
+        Node::Text { .. } => count,
+        Node::Alt(alts) => count.saturating_mul(
+            alts.iter()
+                .fold(0u64, |c, alt| c.saturating_add(expansion_count(alt))),
+        ),
+    })
+}
+
+/// `f` on each brace expansion's text in turn (leftmost group varying slowest), each
+/// built in one reused buffer instead of materialised: `Some(false)` when `f` says so of
+/// every expansion, else the first other answer (`Some(true)`, or `None`), where the
+/// walk stops. Recurses once per brace group on the way to an expansion; callers bound
+/// the number of expansions (at least `2^groups` for groups in sequence), nesting is
+/// bounded by [`MAX_BRACE_DEPTH`].
+pub(super) fn any_expansion(
+    seq: &[Node],
+    text: &str,
+    f: &mut dyn FnMut(&str) -> Option<bool>,
+) -> Option<bool> {
+    let mut buf = String::with_capacity(text.len());
+    walk(vec![seq], &mut buf, text, f)
+}
+
+/// [`any_expansion`] from the sequences left to read, innermost last, after `buf`.
+fn walk<'n>(
+    mut rest: Vec<&'n [Node]>,
+    buf: &mut String,
+    text: &str,
+    f: &mut dyn FnMut(&str) -> Option<bool>,
+) -> Option<bool> {
+    let len = buf.len();
+    let answer = loop {
+        let Some(top) = rest.last_mut() else {
+            break f(buf);
+        };
+        match top.split_first() {
+            None => {
+                rest.pop();
+            }
+            Some((Node::Text { start, end }, tail)) => {
+                buf.push_str(run_text(text, *start, *end));
+                *top = tail;
+            }
+            Some((Node::Alt(alts), tail)) => {
+                *top = tail;
+                let mut answer = Some(false);
+                for alt in alts {
+                    let mut next = rest.clone();
+                    next.push(alt);
+                    answer = walk(next, buf, text, f);
+                    if answer != Some(false) {
+                        break;
+                    }
+                }
+                break answer;
+            }
+        }
+    };
+    buf.truncate(len);
+    answer
 }
 
 /// The brace expansions as strings.
@@ -501,6 +568,34 @@ mod tests {
             if !text.ends_with(['/', '}']) {
                 proptest::prop_assert_eq!(dir_form_expanded(&text), Ok(None), "{}", text);
             }
+            proptest::prop_assert_eq!(dir_form(&text), dir_form_expanded(&text), "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Walking the expansions in one buffer visits exactly the materialised
+        /// expansions, in order, and stops at the first answer other than `false`.
+        #[test]
+        fn expansions_walked_in_place_are_the_expansions(text in "/[a/*{},]{0,12}") {
+            let Ok(seq) = parse(&text) else {
+                return Ok(());
+            };
+            let want = expansions(&seq, &text);
+            proptest::prop_assert_eq!(expansion_count(&seq), want.len() as u64);
+            let mut seen = Vec::new();
+            let all = any_expansion(&seq, &text, &mut |e| {
+                seen.push(e.to_string());
+                Some(false)
+            });
+            proptest::prop_assert_eq!(all, Some(false));
+            proptest::prop_assert_eq!(&seen, &want);
+            let mut n = 0;
+            let second = any_expansion(&seq, &text, &mut |_| {
+                n += 1;
+                Some(n == 2)
+            });
+            proptest::prop_assert_eq!(second, Some(want.len() >= 2));
+            proptest::prop_assert_eq!(n, want.len().min(2));
         }
     }
 

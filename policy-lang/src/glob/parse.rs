@@ -54,7 +54,7 @@ pub(super) fn is_control(c: char) -> bool {
 pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
     match plain(text) {
         Some(seq) => Ok(seq),
-        None => parse_expanded(text),
+        None => parse_expanded(text, true),
     }
 }
 
@@ -63,27 +63,41 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
 /// have this shape); `None` for any other text, which [`parse_expanded`] decides and
 /// reports on.
 fn plain(text: &str) -> Option<Vec<Node>> {
-    let bytes = text.as_bytes();
     // Control characters are ASCII: no byte of a longer UTF-8 character is below 0x80.
     let other = |b: &u8| *b < 0x20 || *b == 0x7f || matches!(b, b'{' | b'}' | b'[');
-    if bytes.first() != Some(&b'/') || bytes.iter().any(other) || text.contains("***") {
+    if text.as_bytes().iter().any(other) || !plain_form(text) {
         return None;
     }
-    let components_ok = text.len() == 1
-        || text
-            .get(1..)?
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..");
-    components_ok.then(|| {
-        vec![Node::Text {
-            start: 0,
-            end: text.len(),
-        }]
-    })
+    Some(vec![Node::Text {
+        start: 0,
+        end: text.len(),
+    }])
 }
 
-/// [`parse`] by the brace tree and every expansion.
-fn parse_expanded(text: &str) -> Result<Vec<Node>, GlobError> {
+/// Whether a brace-free, class-free glob text passes the star and path-form checks: it
+/// starts with `/`, holds no `***`, and is `/` or has no empty, `.` or `..` component.
+fn plain_form(text: &str) -> bool {
+    let Some((b'/', rest)) = text.as_bytes().split_first() else {
+        return false;
+    };
+    let mut stars = 0usize;
+    for b in rest {
+        stars = if *b == b'*' { stars + 1 } else { 0 };
+        if stars >= 3 {
+            return false;
+        }
+    }
+    rest.is_empty()
+        || rest
+            .split(|b| *b == b'/')
+            .all(|c| !matches!(c, [] | [b'.'] | [b'.', b'.']))
+}
+
+/// [`parse`] by the brace tree and its expansions. With `shortcut`, a glob without
+/// classes whose stars no brace boundary can join has each expansion checked as a
+/// string in one buffer ([`any_expansion`], [`plain_form`]); only a glob that fails there
+/// is materialised, to report the problem where it is.
+fn parse_expanded(text: &str, shortcut: bool) -> Result<Vec<Node>, GlobError> {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_control(c)) {
         return Err(err(GlobErrorKind::Control, i, i + c.len_utf8()));
     }
@@ -108,6 +122,19 @@ fn parse_expanded(text: &str) -> Result<Vec<Node>, GlobError> {
             text.len(),
         ));
     }
+    // A star run joined across a boundary needs a `*` that brace syntax follows and one
+    // that brace syntax precedes.
+    let bytes = text.as_bytes();
+    let brace = |b: &u8| matches!(b, b'{' | b',' | b'}');
+    let joinable = bytes.windows(2).any(|w| matches!(w, [b'*', b] if brace(b)))
+        && bytes.windows(2).any(|w| matches!(w, [b, b'*'] if brace(b)));
+    if shortcut
+        && !joinable
+        && !text.contains('[')
+        && any_expansion(&seq, text, &mut |e| Some(!plain_form(e))) == Some(false)
+    {
+        return Ok(seq);
+    }
     for exp in expand(&seq, text) {
         check_stars(&exp, &parser.in_class)?;
         check_path_form(&exp, text, &parser.in_class)?;
@@ -128,10 +155,18 @@ pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
         return Ok(None);
     }
     // An expansion ends with a `/` of the text that only brace syntax follows: the end,
-    // or a `,`, `}` or `{` (an empty alternative). Without such a `/`, none ends with one.
+    // a `,` or `}`, or a `{` whose group can be empty, which takes an empty alternative
+    // (`{,` `,,` `,}` or `{}`) somewhere. Without such a `/`, none ends with one.
     let bytes = text.as_bytes();
-    let slash_then_brace = |w: &[u8]| matches!(w, [b'/', b',' | b'}' | b'{']);
-    if !text.ends_with('/') && !bytes.windows(2).any(slash_then_brace) {
+    let has = |a: u8, then: &[u8]| {
+        bytes
+            .windows(2)
+            .any(|w| matches!(w, [x, y] if *x == a && then.contains(y)))
+    };
+    if !text.ends_with('/')
+        && !has(b'/', b",}")
+        && !(has(b'/', b"{") && (has(b'{', b",}") || has(b',', b",}")))
+    {
         return Ok(None);
     }
     dir_form_expanded(text)
@@ -561,7 +596,7 @@ mod tests {
         #[test]
         fn plain_globs_parse_as_their_expansion(text in "/?[a./é*{},\\[\\]^+\u{1}]{0,10}/?") {
             if let Some(seq) = plain(&text) {
-                let full = parse_expanded(&text);
+                let full = parse_expanded(&text, false);
                 proptest::prop_assert!(full.is_ok(), "{text}: {full:?}");
                 proptest::prop_assert_eq!(format!("{seq:?}"), format!("{:?}", full.unwrap()));
             }
@@ -573,6 +608,15 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Brace globs checked expansion by expansion as strings answer as the
+        /// materialised check does, errors included.
+        #[test]
+        fn brace_globs_checked_in_place_as_materialised(text in "/?[a./*{},\\[\\]]{0,12}/?") {
+            let fast = parse_expanded(&text, true).map(|s| format!("{s:?}"));
+            let full = parse_expanded(&text, false).map(|s| format!("{s:?}"));
+            proptest::prop_assert_eq!(fast, full, "{}", text);
+        }
+
         /// Walking the expansions in one buffer visits exactly the materialised
         /// expansions, in order, and stops at the first answer other than `false`.
         #[test]

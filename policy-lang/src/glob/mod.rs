@@ -134,7 +134,8 @@ pub const MAX_BRACE_DEPTH: usize = 32;
 /// A parsed glob. Equality, order and hashing are those of the text.
 #[derive(Clone)]
 pub struct Glob {
-    text: String,
+    /// Shared, as the compiled form is: a copy of a glob allocates nothing.
+    text: Arc<str>,
     compiled: Arc<Compiled>,
 }
 
@@ -242,7 +243,7 @@ impl Glob {
             let _ = nfa.set(built);
         }
         Ok(Glob {
-            text: text.to_string(),
+            text: Arc::from(text),
             compiled: Arc::new(Compiled { seq, nfa }),
         })
     }
@@ -323,7 +324,7 @@ impl Glob {
         if self.is_literal() {
             // A literal glob passed the path-form checks: it is one valid path, compared
             // as a string without building its automaton.
-            return path == self.text;
+            return path == &*self.text;
         }
         if !is_valid_path(path) {
             return false;
@@ -373,7 +374,7 @@ impl Glob {
             return if other.matches(&self.text) {
                 Emptiness::Empty
             } else {
-                Emptiness::Witness(self.text.clone())
+                Emptiness::Witness(self.text.to_string())
             };
         }
         algebra::difference(self.nfa(), other.nfa())
@@ -384,7 +385,7 @@ impl Glob {
         for (lit, glob) in [(self, other), (other, self)] {
             if lit.is_literal() {
                 return if glob.matches(&lit.text) {
-                    Emptiness::Witness(lit.text.clone())
+                    Emptiness::Witness(lit.text.to_string())
                 } else {
                     Emptiness::Empty
                 };

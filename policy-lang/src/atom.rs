@@ -134,14 +134,20 @@ impl<'a> GlobEnds<'a> {
 }
 
 // `[`, `]` and `+` bound classes and their repetition: a prefix or suffix stops there.
-const WILD: [char; 7] = ['*', '?', '{', '}', '[', ']', '+'];
+// All ASCII, so the text is searched by bytes: no byte of a longer character is one.
+fn wild(b: &u8) -> bool {
+    matches!(b, b'*' | b'?' | b'{' | b'}' | b'[' | b']' | b'+')
+}
 
 fn prefix(s: &str) -> &str {
-    s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())
+    s.bytes()
+        .position(|b| wild(&b))
+        .map_or(s, |i| s.get(..i).unwrap_or_default())
 }
 
 fn suffix(s: &str) -> &str {
-    s.rfind(WILD)
+    s.bytes()
+        .rposition(|b| wild(&b))
         .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
 }
 

@@ -450,16 +450,17 @@ fn sorted<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 fn merge(p: &mut Policy, atoms: &[Atom]) {
     // `owner`, `audit` and `dir_only` are part of every key (after the fields of v1, so
     // that v1 policies keep their order): an audited rule and a plain one never merge.
-    type FileKey = (
+    // The glob is borrowed from its atom: the key orders as its text would.
+    type FileKey<'a> = (
         Effect,
-        String,
+        &'a str,
         Option<PolicyName>,
         ExecMode,
         bool,
         bool,
         bool,
     );
-    let mut files: BTreeMap<FileKey, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
+    let mut files: BTreeMap<FileKey<'_>, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
     type NetKey = (
         Effect,
         NetOp,
@@ -485,7 +486,7 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
             } => files
                 .entry((
                     a.effect,
-                    glob.as_str().to_string(),
+                    glob.as_str(),
                     exec_as.clone(),
                     *exec_mode,
                     a.owner,
@@ -587,13 +588,16 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
 }
 
 /// Sort by origin; one entry per origin, with the union of its rights.
-fn merge_rights_origins(v: Vec<RightsOrigin>) -> Vec<RightsOrigin> {
-    let mut by: BTreeMap<Origin, Rights> = BTreeMap::new();
-    for ro in v {
-        let r = by.entry(ro.origin).or_default();
-        *r = r.union(ro.rights);
+fn merge_rights_origins(mut v: Vec<RightsOrigin>) -> Vec<RightsOrigin> {
+    if v.len() > 1 {
+        v.sort_by(|a, b| a.origin.cmp(&b.origin));
+        v.dedup_by(|later, kept| {
+            let same = later.origin.cmp(&kept.origin) == std::cmp::Ordering::Equal;
+            if same {
+                kept.rights = kept.rights.union(later.rights);
+            }
+            same
+        });
     }
-    by.into_iter()
-        .map(|(origin, rights)| RightsOrigin { rights, origin })
-        .collect()
+    v
 }

@@ -126,9 +126,12 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock};
 
-/// The characters that end a glob's literal prefix and suffix: wildcards, braces, and
-/// the `[`, `]` and `+` that bound classes and their repetition.
-const WILD: [char; 7] = ['*', '?', '{', '}', '[', ']', '+'];
+/// True for the bytes that end a glob's literal prefix and suffix: wildcards, braces, and
+/// the `[`, `]` and `+` that bound classes and their repetition. All ASCII, so the text is
+/// searched by bytes: no byte of a longer character is one of them.
+fn is_wild(b: u8) -> bool {
+    matches!(b, b'*' | b'?' | b'{' | b'}' | b'[' | b']' | b'+')
+}
 
 /// Most brace expansions a glob may have.
 pub const MAX_EXPANSIONS: usize = 4096;
@@ -140,7 +143,8 @@ pub const MAX_BRACE_DEPTH: usize = 32;
 /// A parsed glob. Equality, order and hashing are those of the text.
 #[derive(Clone)]
 pub struct Glob {
-    text: String,
+    /// Shared, as the compiled form is: a copy of a glob allocates nothing.
+    text: Arc<str>,
     compiled: Arc<Compiled>,
 }
 
@@ -248,7 +252,7 @@ impl Glob {
             let _ = nfa.set(built);
         }
         Ok(Glob {
-            text: text.to_string(),
+            text: Arc::from(text),
             compiled: Arc::new(Compiled { seq, nfa }),
         })
     }
@@ -305,8 +309,10 @@ impl Glob {
     ///
     /// `/etc/ssl/*.pem` → `/etc/ssl/`; `/a/{b,c}` → `/a/`; `/etc/passwd` → itself.
     pub fn literal_prefix(&self) -> &str {
-        let s = self.text.as_str();
-        s.find(WILD).map_or(s, |i| s.get(..i).unwrap_or_default())
+        let s = self.as_str();
+        s.bytes()
+            .position(is_wild)
+            .map_or(s, |i| s.get(..i).unwrap_or_default())
     }
 
     /// The literal suffix: the text after the last `*`, `?`, `{`, `}`, `[`, `]` or `+`.
@@ -314,8 +320,9 @@ impl Glob {
     ///
     /// `/etc/ssl/*.pem` → `.pem`; `/a/**` → the empty text; `/etc/passwd` → itself.
     pub fn literal_suffix(&self) -> &str {
-        let s = self.text.as_str();
-        s.rfind(WILD)
+        let s = self.as_str();
+        s.bytes()
+            .rposition(is_wild)
             .map_or(s, |i| s.get(i + 1..).unwrap_or_default())
     }
 
@@ -350,7 +357,7 @@ impl Glob {
         if self.is_literal() {
             // A literal glob passed the path-form checks: it is one valid path, compared
             // as a string without building its automaton.
-            return path == self.text;
+            return path == &*self.text;
         }
         if !is_valid_path(path) {
             return false;
@@ -366,16 +373,12 @@ impl Glob {
         if let Some(m) = wild::matches(&self.text, path) {
             return Some(m);
         }
-        if self.text.contains('[')
-            || parse::expansion_count(&self.compiled.seq, &self.text) > FEW_EXPANSIONS
-        {
+        if self.text.contains('[') || parse::expansion_count(&self.compiled.seq) > FEW_EXPANSIONS {
             return None;
         }
-        let mut found = false;
-        for e in self.expansions() {
-            found |= wild::matches(&e, path)?;
-        }
-        Some(found)
+        parse::any_expansion(&self.compiled.seq, &self.text, &mut |e| {
+            wild::matches(e, path)
+        })
     }
 
     /// False only when no path of the glob lies below the directory `dir` (a valid
@@ -404,7 +407,7 @@ impl Glob {
             return if other.matches(&self.text) {
                 Emptiness::Empty
             } else {
-                Emptiness::Witness(self.text.clone())
+                Emptiness::Witness(self.text.to_string())
             };
         }
         algebra::difference(self.nfa(), other.nfa())
@@ -421,7 +424,7 @@ impl Glob {
         for (lit, glob) in [(self, other), (other, self)] {
             if lit.is_literal() {
                 return if glob.matches(&lit.text) {
-                    Emptiness::Witness(lit.text.clone())
+                    Emptiness::Witness(lit.text.to_string())
                 } else {
                     Emptiness::Empty
                 };
@@ -467,11 +470,12 @@ pub fn is_valid_path(path: &str) -> bool {
     if path == "/" {
         return true;
     }
-    match path.strip_prefix('/') {
-        None => false,
-        Some(rest) => rest
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\0')),
+    // By bytes: `/`, `.` and NUL are ASCII, never part of a longer UTF-8 character.
+    match path.as_bytes().split_first() {
+        Some((b'/', rest)) => rest
+            .split(|b| *b == b'/')
+            .all(|c| !matches!(c, [] | [b'.'] | [b'.', b'.']) && !c.contains(&0)),
+        _ => false,
     }
 }
 

@@ -54,7 +54,7 @@ pub(super) fn is_control(c: char) -> bool {
 pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
     match plain(text) {
         Some(seq) => Ok(seq),
-        None => parse_expanded(text),
+        None => parse_expanded(text, true),
     }
 }
 
@@ -63,27 +63,41 @@ pub(super) fn parse(text: &str) -> Result<Vec<Node>, GlobError> {
 /// have this shape); `None` for any other text, which [`parse_expanded`] decides and
 /// reports on.
 fn plain(text: &str) -> Option<Vec<Node>> {
-    let bytes = text.as_bytes();
     // Control characters are ASCII: no byte of a longer UTF-8 character is below 0x80.
     let other = |b: &u8| *b < 0x20 || *b == 0x7f || matches!(b, b'{' | b'}' | b'[');
-    if bytes.first() != Some(&b'/') || bytes.iter().any(other) || text.contains("***") {
+    if text.as_bytes().iter().any(other) || !plain_form(text) {
         return None;
     }
-    let components_ok = text.len() == 1
-        || text
-            .get(1..)?
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..");
-    components_ok.then(|| {
-        vec![Node::Text {
-            start: 0,
-            end: text.len(),
-        }]
-    })
+    Some(vec![Node::Text {
+        start: 0,
+        end: text.len(),
+    }])
 }
 
-/// [`parse`] by the brace tree and every expansion.
-fn parse_expanded(text: &str) -> Result<Vec<Node>, GlobError> {
+/// Whether a brace-free, class-free glob text passes the star and path-form checks: it
+/// starts with `/`, holds no `***`, and is `/` or has no empty, `.` or `..` component.
+fn plain_form(text: &str) -> bool {
+    let Some((b'/', rest)) = text.as_bytes().split_first() else {
+        return false;
+    };
+    let mut stars = 0usize;
+    for b in rest {
+        stars = if *b == b'*' { stars + 1 } else { 0 };
+        if stars >= 3 {
+            return false;
+        }
+    }
+    rest.is_empty()
+        || rest
+            .split(|b| *b == b'/')
+            .all(|c| !matches!(c, [] | [b'.'] | [b'.', b'.']))
+}
+
+/// [`parse`] by the brace tree and its expansions. With `shortcut`, a glob without
+/// classes whose stars no brace boundary can join has each expansion checked as a
+/// string in one buffer ([`any_expansion`], [`plain_form`]); only a glob that fails there
+/// is materialised, to report the problem where it is.
+fn parse_expanded(text: &str, shortcut: bool) -> Result<Vec<Node>, GlobError> {
     if let Some((i, c)) = text.char_indices().find(|&(_, c)| is_control(c)) {
         return Err(err(GlobErrorKind::Control, i, i + c.len_utf8()));
     }
@@ -108,6 +122,19 @@ fn parse_expanded(text: &str) -> Result<Vec<Node>, GlobError> {
             text.len(),
         ));
     }
+    // A star run joined across a boundary needs a `*` that brace syntax follows and one
+    // that brace syntax precedes.
+    let bytes = text.as_bytes();
+    let brace = |b: &u8| matches!(b, b'{' | b',' | b'}');
+    let joinable = bytes.windows(2).any(|w| matches!(w, [b'*', b] if brace(b)))
+        && bytes.windows(2).any(|w| matches!(w, [b, b'*'] if brace(b)));
+    if shortcut
+        && !joinable
+        && !text.contains('[')
+        && any_expansion(&seq, text, &mut |e| Some(!plain_form(e))) == Some(false)
+    {
+        return Ok(seq);
+    }
     for exp in expand(&seq, text) {
         check_stars(&exp, &parser.in_class)?;
         check_path_form(&exp, text, &parser.in_class)?;
@@ -125,6 +152,21 @@ pub(super) fn dir_form(text: &str) -> Result<Option<String>, GlobError> {
     // Every expansion ends with the text's last character unless the text ends with a
     // brace group: no `/` or `}` at the end, no trailing `/` anywhere.
     if !text.ends_with(['/', '}']) {
+        return Ok(None);
+    }
+    // An expansion ends with a `/` of the text that only brace syntax follows: the end,
+    // a `,` or `}`, or a `{` whose group can be empty, which takes an empty alternative
+    // (`{,` `,,` `,}` or `{}`) somewhere. Without such a `/`, none ends with one.
+    let bytes = text.as_bytes();
+    let has = |a: u8, then: &[u8]| {
+        bytes
+            .windows(2)
+            .any(|w| matches!(w, [x, y] if *x == a && then.contains(y)))
+    };
+    if !text.ends_with('/')
+        && !has(b'/', b",}")
+        && !(has(b'/', b"{") && (has(b'{', b",}") || has(b',', b",}")))
+    {
         return Ok(None);
     }
     dir_form_expanded(text)
@@ -338,8 +380,68 @@ fn expand(seq: &[Node], text: &str) -> Vec<Expansion> {
 }
 
 /// The number of brace expansions (saturating).
-pub(super) fn expansion_count(seq: &[Node], text: &str) -> u64 {
-    stats(seq, text).0
+pub(super) fn expansion_count(seq: &[Node]) -> u64 {
+    seq.iter().fold(1u64, |count, node| match node {
+        Node::Text { .. } => count,
+        Node::Alt(alts) => count.saturating_mul(
+            alts.iter()
+                .fold(0u64, |c, alt| c.saturating_add(expansion_count(alt))),
+        ),
+    })
+}
+
+/// `f` on each brace expansion's text in turn (leftmost group varying slowest), each
+/// built in one reused buffer instead of materialised: `Some(false)` when `f` says so of
+/// every expansion, else the first other answer (`Some(true)`, or `None`), where the
+/// walk stops. Recurses once per brace group on the way to an expansion; callers bound
+/// the number of expansions (at least `2^groups` for groups in sequence), nesting is
+/// bounded by [`MAX_BRACE_DEPTH`].
+pub(super) fn any_expansion(
+    seq: &[Node],
+    text: &str,
+    f: &mut dyn FnMut(&str) -> Option<bool>,
+) -> Option<bool> {
+    let mut buf = String::with_capacity(text.len());
+    walk(vec![seq], &mut buf, text, f)
+}
+
+/// [`any_expansion`] from the sequences left to read, innermost last, after `buf`.
+fn walk<'n>(
+    mut rest: Vec<&'n [Node]>,
+    buf: &mut String,
+    text: &str,
+    f: &mut dyn FnMut(&str) -> Option<bool>,
+) -> Option<bool> {
+    let len = buf.len();
+    let answer = loop {
+        let Some(top) = rest.last_mut() else {
+            break f(buf);
+        };
+        match top.split_first() {
+            None => {
+                rest.pop();
+            }
+            Some((Node::Text { start, end }, tail)) => {
+                buf.push_str(run_text(text, *start, *end));
+                *top = tail;
+            }
+            Some((Node::Alt(alts), tail)) => {
+                *top = tail;
+                let mut answer = Some(false);
+                for alt in alts {
+                    let mut next = rest.clone();
+                    next.push(alt);
+                    answer = walk(next, buf, text, f);
+                    if answer != Some(false) {
+                        break;
+                    }
+                }
+                break answer;
+            }
+        }
+    };
+    buf.truncate(len);
+    answer
 }
 
 /// The brace expansions as strings.
@@ -494,13 +596,50 @@ mod tests {
         #[test]
         fn plain_globs_parse_as_their_expansion(text in "/?[a./é*{},\\[\\]^+\u{1}]{0,10}/?") {
             if let Some(seq) = plain(&text) {
-                let full = parse_expanded(&text);
+                let full = parse_expanded(&text, false);
                 proptest::prop_assert!(full.is_ok(), "{text}: {full:?}");
                 proptest::prop_assert_eq!(format!("{seq:?}"), format!("{:?}", full.unwrap()));
             }
             if !text.ends_with(['/', '}']) {
                 proptest::prop_assert_eq!(dir_form_expanded(&text), Ok(None), "{}", text);
             }
+            proptest::prop_assert_eq!(dir_form(&text), dir_form_expanded(&text), "{}", text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Brace globs checked expansion by expansion as strings answer as the
+        /// materialised check does, errors included.
+        #[test]
+        fn brace_globs_checked_in_place_as_materialised(text in "/?[a./*{},\\[\\]]{0,12}/?") {
+            let fast = parse_expanded(&text, true).map(|s| format!("{s:?}"));
+            let full = parse_expanded(&text, false).map(|s| format!("{s:?}"));
+            proptest::prop_assert_eq!(fast, full, "{}", text);
+        }
+
+        /// Walking the expansions in one buffer visits exactly the materialised
+        /// expansions, in order, and stops at the first answer other than `false`.
+        #[test]
+        fn expansions_walked_in_place_are_the_expansions(text in "/[a/*{},]{0,12}") {
+            let Ok(seq) = parse(&text) else {
+                return Ok(());
+            };
+            let want = expansions(&seq, &text);
+            proptest::prop_assert_eq!(expansion_count(&seq), want.len() as u64);
+            let mut seen = Vec::new();
+            let all = any_expansion(&seq, &text, &mut |e| {
+                seen.push(e.to_string());
+                Some(false)
+            });
+            proptest::prop_assert_eq!(all, Some(false));
+            proptest::prop_assert_eq!(&seen, &want);
+            let mut n = 0;
+            let second = any_expansion(&seq, &text, &mut |_| {
+                n += 1;
+                Some(n == 2)
+            });
+            proptest::prop_assert_eq!(second, Some(want.len() >= 2));
+            proptest::prop_assert_eq!(n, want.len().min(2));
         }
     }
 

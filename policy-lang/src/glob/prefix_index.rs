@@ -8,11 +8,8 @@
 //! with every glob of the policy. A literal path may be the query: the globs that can
 //! match it are among those whose prefix is a prefix of it.
 //!
-//! A query costs a hash lookup for each length at which some indexed prefix could be a
-//! proper prefix of the query's, a binary search for the indexed prefixes that extend
-//! the query's, and the size of the answer.
-
-use crate::hash::FastMap;
+//! A query costs a binary search in the sorted prefixes, a walk up the chain of indexed
+//! prefixes that are prefixes of one another, and the size of the answer.
 
 /// Globs (by item number: what the caller numbers them by) grouped by literal prefix.
 #[derive(Debug, Default)]
@@ -21,35 +18,36 @@ pub struct PrefixIndex<'a> {
     keys: Vec<&'a str>,
     /// The items of each key, ascending.
     items: Vec<Vec<usize>>,
-    /// Key → its position in `keys`.
-    at: FastMap<&'a str, usize>,
-    /// `has_len[k]`: some key is `k` bytes long.
-    has_len: Vec<bool>,
+    /// For each key, the longest other key that is a prefix of it (its position).
+    parent: Vec<Option<usize>>,
 }
 
 impl<'a> PrefixIndex<'a> {
     /// Index items given as (item number, literal prefix); numbers ascending.
     pub fn new(entries: impl IntoIterator<Item = (usize, &'a str)>) -> PrefixIndex<'a> {
-        let mut groups: FastMap<&'a str, Vec<usize>> = FastMap::default();
-        for (item, prefix) in entries {
-            groups.entry(prefix).or_default().push(item);
-        }
-        let mut sorted: Vec<(&'a str, Vec<usize>)> = groups.into_iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        let longest = sorted.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-        let mut index = PrefixIndex {
-            keys: Vec::with_capacity(sorted.len()),
-            items: Vec::with_capacity(sorted.len()),
-            at: FastMap::default(),
-            has_len: vec![false; longest + 1],
-        };
-        for (pos, (key, items)) in sorted.into_iter().enumerate() {
-            if let Some(f) = index.has_len.get_mut(key.len()) {
-                *f = true;
+        let mut entries: Vec<(&'a str, usize)> = entries.into_iter().map(|(i, p)| (p, i)).collect();
+        // By prefix, then by item: each key's items stay ascending.
+        entries.sort_unstable();
+        let mut index = PrefixIndex::default();
+        // The keys that are prefixes of the current one, longest last.
+        let mut chain: Vec<usize> = Vec::new();
+        for (key, item) in entries {
+            if index.keys.last() == Some(&key) {
+                if let Some(items) = index.items.last_mut() {
+                    items.push(item);
+                }
+                continue;
             }
-            index.at.insert(key, pos);
+            while let Some(&top) = chain.last() {
+                if index.keys.get(top).is_some_and(|k| key.starts_with(k)) {
+                    break;
+                }
+                chain.pop();
+            }
+            index.parent.push(chain.last().copied());
+            chain.push(index.keys.len());
             index.keys.push(key);
-            index.items.push(items);
+            index.items.push(vec![item]);
         }
         index
     }
@@ -58,22 +56,24 @@ impl<'a> PrefixIndex<'a> {
     /// ascending.
     pub fn related(&self, prefix: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        // Keys that are proper prefixes of the query.
-        for (len, _) in self
-            .has_len
-            .iter()
-            .enumerate()
-            .take(prefix.len())
-            .filter(|(_, has)| **has)
-        {
-            // A key that is a prefix of the query ends on one of its char boundaries.
-            let found = prefix.get(..len).and_then(|cut| self.at.get(cut));
-            if let Some(items) = found.and_then(|pos| self.items.get(*pos)) {
+        let first = self.keys.partition_point(|k| *k < prefix);
+        // Keys that are proper prefixes of the query: every such key sorts between itself
+        // and the query, so it is the last key below the query or a key up that key's
+        // chain; once one is a prefix of the query, so are all above it.
+        let mut up = first.checked_sub(1);
+        while let Some(k) = up {
+            if self.keys.get(k).is_some_and(|key| prefix.starts_with(key)) {
+                break;
+            }
+            up = self.parent.get(k).copied().flatten();
+        }
+        while let Some(k) = up {
+            if let Some(items) = self.items.get(k) {
                 out.extend_from_slice(items);
             }
+            up = self.parent.get(k).copied().flatten();
         }
         // Keys that extend the query (itself included): a run of the sorted keys.
-        let first = self.keys.partition_point(|k| *k < prefix);
         for (key, items) in self.keys.iter().zip(&self.items).skip(first) {
             if !key.starts_with(prefix) {
                 break;

@@ -1,4 +1,4 @@
-//! The lexer: source text → tokens, with nom over [`LocatedSpan`].
+//! The lexer: source text → tokens, with nom over `&str`.
 //!
 //! The lexer never fails: every byte of the input ends up in a token, in a comment, in
 //! whitespace, or in an "unexpected character" diagnostic (E0006), after which lexing
@@ -16,10 +16,11 @@ use crate::span::Span;
 use nom::bytes::complete::{take, take_till, take_while, take_while1};
 use nom::character::complete::{anychar, char};
 use nom::IResult;
-use nom_locate::LocatedSpan;
 
-/// The parser input: a `&str` that knows its byte offset in the source.
-type In<'a> = LocatedSpan<&'a str>;
+/// The lexer's input: the rest of the source. Every input is a suffix of the source, so
+/// its byte offset is the source's length less its own ([`offset`]): a located span
+/// (`nom_locate`) counted the lines of every piece it consumed.
+type In<'a> = &'a str;
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,13 +84,9 @@ fn is_known(c: char) -> bool {
     is_word_char(c) || is_space(c) || matches!(c, '"' | '#' | '{' | '}' | ',' | '=' | '@')
 }
 
-fn span_of(i: &In<'_>) -> Span {
-    let start = i.location_offset();
-    Span::new(start, start + i.fragment().len())
-}
-
-fn offset(i: &In<'_>) -> usize {
-    i.location_offset()
+/// The byte offset of `rest`, a suffix of a source of `total` bytes.
+fn offset(total: usize, rest: &str) -> usize {
+    total.saturating_sub(rest.len())
 }
 
 /// The lexer's result of one string literal.
@@ -101,8 +98,8 @@ struct StrLit {
 
 /// A string literal: `"` { char | `\"` | `\\` } `"`, ended early by a newline or the end
 /// of the input (E0002). Invalid escapes (E0003) are kept verbatim in the value.
-fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
-    let start = offset(&i);
+fn string<'a>(file: &str, total: usize, i: In<'a>) -> IResult<In<'a>, StrLit> {
+    let start = offset(total, i);
     let (mut i, _) = char('"')(i)?;
     let mut lit = StrLit {
         value: String::new(),
@@ -110,17 +107,17 @@ fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
     };
     loop {
         let (rest, chunk) = take_till(|c| c == '"' || c == '\\' || c == '\n')(i)?;
-        lit.value.push_str(chunk.fragment());
+        lit.value.push_str(chunk);
         i = rest;
-        match i.fragment().chars().next() {
+        match i.chars().next() {
             Some('"') => {
                 let (rest, _) = anychar(i)?;
                 return Ok((rest, lit));
             }
             Some('\\') => {
-                let esc_start = offset(&i);
+                let esc_start = offset(total, i);
                 let (after_bs, _) = anychar(i)?;
-                match after_bs.fragment().chars().next() {
+                match after_bs.chars().next() {
                     Some(c @ ('"' | '\\')) => {
                         let (rest, _) = anychar(after_bs)?;
                         lit.value.push(c);
@@ -139,7 +136,7 @@ fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
                         lit.problems.push(Diagnostic::new(
                             Code::InvalidEscape,
                             file,
-                            Span::new(esc_start, offset(&rest)),
+                            Span::new(esc_start, offset(total, rest)),
                             format!("invalid escape `\\{}` in a string", show(&c.to_string())),
                             "not a valid escape",
                         ));
@@ -151,11 +148,11 @@ fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
             // the whitespace that follows.
             _ => {
                 let line = lit.value.as_str();
-                let mut end = offset(&i);
+                let mut end = offset(total, i);
                 if line.ends_with('\r') {
                     end -= 1;
                 }
-                let at_eof = i.fragment().is_empty();
+                let at_eof = i.is_empty();
                 lit.problems.push(Diagnostic::new(
                     Code::UnterminatedString,
                     file,
@@ -175,15 +172,12 @@ fn string<'a>(file: &str, i: In<'a>) -> IResult<In<'a>, StrLit> {
 
 /// A comment: `#` up to the end of the line; the text excludes the `#`, the newline and
 /// trailing whitespace.
-fn comment(i: In<'_>) -> IResult<In<'_>, Comment> {
-    let start = offset(&i);
+fn comment(total: usize, i: In<'_>) -> IResult<In<'_>, Comment> {
+    let start = offset(total, i);
     let (i, _) = char('#')(i)?;
     let (rest, body) = take_till(|c| c == '\n')(i)?;
-    let text = body
-        .fragment()
-        .trim_end_matches([' ', '\t', '\r', '\x0c'])
-        .to_string();
-    let end = offset(&body) + text.len();
+    let text = body.trim_end_matches([' ', '\t', '\r', '\x0c']).to_string();
+    let end = start + 1 + text.len();
     Ok((
         rest,
         Comment {
@@ -198,13 +192,14 @@ pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) ->
     let mut toks = Vec::new();
     let mut comments = Vec::new();
     let mut newlines = 0usize;
-    let mut i = In::new(text);
+    let total = text.len();
+    let mut i: In<'a> = text;
     loop {
         if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
-            newlines += ws.fragment().bytes().filter(|&b| b == b'\n').count();
+            newlines += ws.bytes().filter(|&b| b == b'\n').count();
             i = rest;
         }
-        let Some(c) = i.fragment().chars().next() else {
+        let Some(c) = i.chars().next() else {
             toks.push(Token {
                 kind: Kind::Eof,
                 text: "",
@@ -218,7 +213,7 @@ pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) ->
         let before = i;
         let (rest, kind, value) = match c {
             '#' => {
-                if let Ok((rest, c)) = comment(i) {
+                if let Ok((rest, c)) = comment(total, i) {
                     comments.push(LexComment {
                         comment: c,
                         newlines_before: newlines,
@@ -227,14 +222,14 @@ pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) ->
                     i = rest;
                     continue;
                 }
-                unexpected(file, i, diags)
+                unexpected(file, total, i, diags)
             }
-            '"' => match string(file, i) {
+            '"' => match string(file, total, i) {
                 Ok((rest, lit)) => {
                     diags.extend(lit.problems);
                     (rest, Some(Kind::Str), lit.value)
                 }
-                Err(_) => unexpected(file, i, diags),
+                Err(_) => unexpected(file, total, i, diags),
             },
             '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
                 Ok((rest, _)) => {
@@ -247,20 +242,20 @@ pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) ->
                     };
                     (rest, Some(kind), String::new())
                 }
-                Err(_) => unexpected(file, i, diags),
+                Err(_) => unexpected(file, total, i, diags),
             },
             c if is_word_char(c) => {
                 match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
                     Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
-                    Err(_) => unexpected(file, i, diags),
+                    Err(_) => unexpected(file, total, i, diags),
                 }
             }
-            _ => unexpected(file, i, diags),
+            _ => unexpected(file, total, i, diags),
         };
         i = rest;
         if let Some(kind) = kind {
-            let start = offset(&before);
-            let end = offset(&rest);
+            let start = offset(total, before);
+            let end = offset(total, rest);
             toks.push(Token {
                 kind,
                 text: text.get(start..end).unwrap_or(""),
@@ -277,9 +272,11 @@ pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) ->
 /// A run of characters no token starts with (E0006); always consumes at least one char.
 fn unexpected<'a>(
     file: &str,
+    total: usize,
     i: In<'a>,
     diags: &mut Vec<Diagnostic>,
 ) -> (In<'a>, Option<Kind>, String) {
+    let start = offset(total, i);
     let (rest, run) = match take_while1::<_, _, nom::error::Error<In<'a>>>(|c| !is_known(c))(i) {
         Ok(r) => r,
         // The first character is a known one whose lexer failed (cannot happen for a
@@ -289,7 +286,7 @@ fn unexpected<'a>(
             Err(_) => return (i, None, String::new()),
         },
     };
-    let what = if run.fragment().chars().nth(1).is_some() {
+    let what = if run.chars().nth(1).is_some() {
         "unexpected characters"
     } else {
         "unexpected character"
@@ -297,8 +294,8 @@ fn unexpected<'a>(
     diags.push(Diagnostic::new(
         Code::InvalidCharacter,
         file,
-        span_of(&run),
-        format!("{what} `{}`", show(run.fragment())),
+        Span::new(start, start + run.len()),
+        format!("{what} `{}`", show(run)),
         "not part of the language here",
     ));
     (rest, None, String::new())

@@ -348,7 +348,9 @@ pub(crate) fn lint(
 pub(super) type SameRules<'a> = FastMap<(Effect, &'a Subject), Vec<usize>>;
 
 pub(super) fn same_rules(atoms: &[Atom]) -> SameRules<'_> {
-    let mut same: SameRules<'_> = FastMap::default();
+    // Most rules are distinct: sized once instead of rehashed as it grows.
+    let mut same: SameRules<'_> =
+        FastMap::with_capacity_and_hasher(atoms.len(), Default::default());
     for (i, a) in atoms.iter().enumerate() {
         same.entry((a.effect, &a.subject)).or_default().push(i);
     }

@@ -80,6 +80,15 @@ const FACTS_BUDGET: usize = 2_000;
 /// entries; a glob of many `*` segments from `/` meets thousands of entries, each with a
 /// deep search (40 segments against Debian's file_contexts took 13.7 s).
 const BY_ENTRY_BUDGET: usize = 100_000;
+/// The bytes the DFA states of every machine may take before those least recently used
+/// are forgotten between two queries ([`Engine::forget_states`]): 10,000 rules took over
+/// 60 MB, the real profiles against Debian's contexts 10-35 MB; forgetting costs them
+/// about a tenth more time than keeping them all.
+const DFA_MEMORY: usize = 4 << 20;
+/// The answers [`Labeller::facts`] keeps for questions asked again: they are asked again
+/// soon after (the rights of one rule, rules of the same glob); past this many they are
+/// all forgotten (10,000 rules kept 8 MB of them).
+const FACTS_KEPT: usize = 2_048;
 
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
@@ -265,12 +274,18 @@ impl Labeller {
             };
             infos.push((e.mode, label));
         }
-        let mut gfrags = Vec::new();
-        for g in globs {
-            let f = nfa.build(&glob_re(g), NOT_ENTRY);
-            gfrags.push((g.clone(), f));
+        // the globs' fragments are built in the engine, each frozen at once: the arena's
+        // states before freezing take a few vectors each (10,000 rules: 86 MB)
+        let gres: Vec<(&String, Re)> = globs.iter().map(|g| (g, glob_re(g))).collect();
+        for (_, re) in &gres {
+            re.byte_sets(&mut later);
         }
         let mut engine = Engine::new(nfa, later);
+        let gfrags: Vec<(String, Frag)> = gres
+            .into_iter()
+            .map(|(g, re)| (g.clone(), engine.build(&re, NOT_ENTRY)))
+            .collect();
+        engine.shrink_to_fit(gfrags.len() + 1);
         let dominance: Rc<[Option<u8>]> = infos
             .iter()
             .map(|(mode, _)| {
@@ -330,6 +345,14 @@ impl Labeller {
             dominance,
             facts_asked: HashMap::new(),
         }
+    }
+
+    /// Between two queries: forget the largest DFAs' states when they take too much
+    /// memory, the start of the valid paths' machine built again ([`Info::parent_label`]
+    /// reads it).
+    fn trim(&mut self) {
+        self.engine.forget_states(DFA_MEMORY);
+        self.engine.start(self.info.v);
     }
 
     /// The fragment of entry `i`, built on first use: a compilation's queries take the
@@ -563,6 +586,7 @@ impl Labeller {
         if let Some(known) = self.facts_known(glob, allow, deny, track_parent) {
             return known;
         }
+        self.trim();
         let saved = self.engine.budget;
         self.engine.budget = FACTS_BUDGET;
         let exact = self.facts_exact(glob, allow, deny, track_parent);
@@ -572,6 +596,9 @@ impl Labeller {
             Ok(f) => Ok(f),
             Err(TooBig) => self.facts_by_entry(glob_text, glob, allow, deny, track_parent),
         };
+        if self.facts_asked.len() >= FACTS_KEPT {
+            self.facts_asked.clear();
+        }
         self.facts_asked.insert(
             (glob, allow, deny, track_parent),
             (found.clone(), was_exact),
@@ -985,6 +1012,7 @@ impl Labeller {
             deny,
             outside,
         } = *q;
+        self.trim();
         let info = &match within {
             Some(_) => self.info_for(within),
             None => self.info_for_labels(labels),
@@ -1105,6 +1133,7 @@ impl Labeller {
         glob: MachineId,
         ok: &BTreeSet<Label>,
     ) -> Result<Option<String>, TooBig> {
+        self.trim();
         let info = &self.info_for(Some(glob));
         let v = info.v;
         let ms = vec![glob, v, info.lab];
@@ -1261,6 +1290,7 @@ impl Labeller {
 
     /// True when some valid path is in `a` and not in `b` (glob containment test).
     pub(crate) fn escapes(&mut self, a: MachineId, b: MachineId) -> Result<bool, TooBig> {
+        self.trim();
         let v = self.info.v;
         let ms = vec![a, v, b];
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {

@@ -749,7 +749,16 @@ impl Engine {
             return id;
         }
         let key = Rc::<[StateId]>::from(set);
-        let end = self.closure(&key, initial, true);
+        // the set is closed under the other edges: at the end of the input only `$`
+        // edges add states, and most sets have none
+        let eol = key.iter().any(|&q| {
+            let (from, to) = span(&self.estart, q);
+            self.ceps
+                .get(from..to)
+                .is_some_and(|es| es.iter().any(|&(_, kind)| kind == EOL))
+        });
+        let closed = eol.then(|| self.closure(&key, initial, true));
+        let end: &[StateId] = closed.as_deref().unwrap_or(&key);
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };

@@ -211,6 +211,10 @@ pub(crate) struct Labeller {
     /// The facts asked so far, by (glob, allow, deny, parents tracked), and whether the
     /// exact search found them ([`Labeller::facts`]).
     facts_asked: FactsAsked,
+    /// The entries assigning each label (increasing rank): the candidates of a witness
+    /// question ([`Labeller::candidate`]) without reading the 5,623 entries of Debian's
+    /// contexts for each.
+    by_label: HashMap<Label, Vec<usize>>,
 }
 
 /// See [`Labeller::facts_asked`].
@@ -317,6 +321,10 @@ impl Labeller {
         let stems: Vec<Vec<u8>> = entries.iter().map(|e| re_literal_prefix(&e.re)).collect();
         // make sure the start states exist for `start_id`
         engine.start(v);
+        let mut by_label: HashMap<Label, Vec<usize>> = HashMap::new();
+        for (i, (_, l)) in infos.iter().enumerate() {
+            by_label.entry(*l).or_default().push(i);
+        }
         Labeller {
             engine,
             info: Info {
@@ -336,6 +344,7 @@ impl Labeller {
             entry_machines: HashMap::new(),
             prefixes,
             by_stem: by_stem(&stems),
+            by_label,
             stems,
             scoped: HashMap::new(),
             by_entries: HashMap::new(),
@@ -1255,14 +1264,19 @@ impl Labeller {
             On::Path(c) => c,
             On::Parent => FileClass::Dir,
         };
-        let wanted: Vec<usize> = self
-            .info
-            .entries
+        let mut wanted: Vec<usize> = labels
             .iter()
-            .enumerate()
-            .filter(|(_, (mode, l))| labels.contains(l) && (mode.is_none() || *mode == Some(class)))
-            .map(|(i, _)| i)
+            .filter_map(|l| self.by_label.get(l))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.info
+                    .entries
+                    .get(i)
+                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
+            })
             .collect();
+        wanted.sort_unstable();
         for i in wanted.into_iter().rev().take(64) {
             let Some(sample) = self.sample(i) else {
                 continue;

@@ -83,7 +83,7 @@ const BY_ENTRY_BUDGET: usize = 100_000;
 /// The bytes the DFA states of every machine may take before those least recently used
 /// are forgotten between two queries ([`Engine::forget_states`]): 10,000 rules took over
 /// 60 MB, the real profiles against Debian's contexts 10-35 MB; forgetting costs them
-/// about a tenth more time than keeping them all.
+/// up to a fifth more time than keeping them all.
 const DFA_MEMORY: usize = 4 << 20;
 /// The answers [`Labeller::facts`] keeps for questions asked again: they are asked again
 /// soon after (the rights of one rule, rules of the same glob); past this many they are

@@ -402,6 +402,8 @@ pub(crate) struct Engine {
     /// thousands of states otherwise grow them from empty each time.
     stack: Vec<StateId>,
     reached: Vec<StateId>,
+    /// The seeds of [`Engine::step_slow`]'s closure, kept between calls the same way.
+    seeds: Vec<StateId>,
     generation: u32,
     /// Maximum product states per search.
     pub(crate) budget: usize,
@@ -582,6 +584,7 @@ impl Engine {
             mark: Vec::with_capacity(n),
             stack: Vec::new(),
             reached: Vec::new(),
+            seeds: Vec::new(),
             generation: 0,
             budget: 400_000,
             visited: 0,
@@ -818,25 +821,25 @@ impl Engine {
             return set;
         }
         let any = best.first().copied().flatten();
-        set.into_iter()
-            .filter(|&q| {
-                let owner = self.owner(q);
-                let Some(mode) = modes.get(owner as usize) else {
-                    return true;
-                };
-                if any.is_some_and(|b| owner < b) {
-                    return false;
-                }
-                match mode {
-                    Some(x) => best
-                        .get(usize::from(*x) + 1)
-                        .copied()
-                        .flatten()
-                        .is_none_or(|b| owner >= b),
-                    None => true,
-                }
-            })
-            .collect()
+        let mut set = set;
+        set.retain(|&q| {
+            let owner = self.owner(q);
+            let Some(mode) = modes.get(owner as usize) else {
+                return true;
+            };
+            if any.is_some_and(|b| owner < b) {
+                return false;
+            }
+            match mode {
+                Some(x) => best
+                    .get(usize::from(*x) + 1)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|b| owner >= b),
+                None => true,
+            }
+        });
+        set
     }
 
     /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
@@ -1048,8 +1051,10 @@ impl Engine {
         if t != UNKNOWN {
             return t;
         }
-        // every class of the part has the same seeds: those of `c`
-        let mut seeds = Vec::new();
+        // every class of the part has the same seeds: those of `c` (in a buffer kept
+        // between calls, as the closure's)
+        let mut seeds = std::mem::take(&mut self.seeds);
+        seeds.clear();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 seeds.extend(
@@ -1060,6 +1065,7 @@ impl Engine {
             }
         }
         let set = self.closure(&seeds, false, false);
+        self.seeds = seeds;
         let set = self.prune(m, set);
         let id = self.intern(m, false, set);
         if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {

@@ -1277,4 +1277,48 @@ mod tests {
         );
         assert_eq!(found, Found::Witness(b"/a".to_vec()));
     }
+
+    /// Forgetting the DFA states between two searches changes their work, not their
+    /// answers: the same witnesses, and the states built again.
+    #[test]
+    fn forgotten_states_give_the_same_answers() {
+        let mut nfa = Nfa::default();
+        let star = || Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None);
+        let a = nfa.build(&Re::Concat(vec![lit("/a"), star(), lit("/z")]), 0);
+        let b = nfa.build(&Re::Concat(vec![star(), lit("y/z")]), 0);
+        let v = valid_paths(&mut nfa, 1);
+        let mut e = Engine::new(nfa, HashSet::new());
+        let ms: Vec<MachineId> = [a, b, v]
+            .iter()
+            .map(|f| {
+                e.add_machine(Machine {
+                    starts: vec![f.start],
+                    accepting: [(f.end, 0)].into(),
+                    ..Machine::default()
+                })
+            })
+            .collect();
+        let search = |e: &mut Engine| {
+            e.search(
+                &ms,
+                0,
+                &|_, _, _, a, _| a,
+                &|e, t, _| ms.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s)),
+                &mut |e, t, _| ms.iter().zip(t).all(|(&m, &s)| !e.accepts(m, s).is_empty()),
+            )
+        };
+        let first = search(&mut e);
+        assert_eq!(first, Found::Witness(b"/ay/z".to_vec()));
+        assert!(e.dfa_bytes > 0);
+        e.forget_states(e.dfa_bytes + 1);
+        assert!(e.dfa_bytes > 0, "within the limit nothing is forgotten");
+        e.forget_states(0);
+        assert_eq!(e.dfa_bytes, 0);
+        assert!(e
+            .dfas
+            .iter()
+            .all(|d| d.sets.is_empty() && d.start.is_none()));
+        assert_eq!(search(&mut e), first);
+        assert!(e.dfa_bytes > 0);
+    }
 }

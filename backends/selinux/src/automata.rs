@@ -185,6 +185,7 @@ impl Nfa {
             .and_then(|n| n.checked_add(self.base))
             .unwrap_or(u32::MAX);
         self.states.push(NState::default());
+        room(&mut self.owner, 1);
         self.owner.push(owner);
         id
     }
@@ -286,7 +287,7 @@ impl Nfa {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Machine {
     pub(crate) starts: Vec<StateId>,
-    pub(crate) accepting: HashMap<StateId, u32>,
+    pub(crate) accepting: Accepting,
     /// Track which DFA states accept every continuation ([`Engine::is_universal`]).
     pub(crate) track_universal: bool,
     /// For a machine whose NFA states are owned by ranked entries (a file_contexts
@@ -294,6 +295,35 @@ pub(crate) struct Machine {
     /// (a universal state), the states of lower-ranked entries it overrides are dropped,
     /// since they can never decide the label.
     pub(crate) dominance: Option<std::rc::Rc<[Option<u8>]>>,
+}
+
+/// The accepting NFA states of a machine with their tags, sorted: a union of thousands of
+/// globs has thousands (a hash map of them took three times the room).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Accepting(Box<[(StateId, u32)]>);
+
+impl Accepting {
+    fn get(&self, q: StateId) -> Option<u32> {
+        let at = self.0.binary_search_by_key(&q, |&(s, _)| s).ok()?;
+        self.0.get(at).map(|&(_, tag)| tag)
+    }
+}
+
+impl FromIterator<(StateId, u32)> for Accepting {
+    /// The last tag of a state given twice wins.
+    fn from_iter<I: IntoIterator<Item = (StateId, u32)>>(it: I) -> Accepting {
+        let mut v: Vec<(StateId, u32)> = it.into_iter().collect();
+        v.reverse();
+        v.sort_by_key(|&(s, _)| s);
+        v.dedup_by_key(|&mut (s, _)| s);
+        Accepting(v.into_boxed_slice())
+    }
+}
+
+impl<const N: usize> From<[(StateId, u32); N]> for Accepting {
+    fn from(a: [(StateId, u32); N]) -> Accepting {
+        a.into_iter().collect()
+    }
 }
 
 /// Lazily determinized [`Machine`].
@@ -317,9 +347,16 @@ struct Dfa {
     targets: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
+    /// About how many bytes its states take, and the last query that started it
+    /// ([`Engine::forget_states`]).
+    bytes: usize,
+    used: u64,
 }
 
 const UNKNOWN: u32 = u32::MAX;
+/// The bytes a DFA state takes besides its NFA states and tags: the shared set's
+/// header, its index entry, its rows in the per-state tables.
+const STATE_BYTES: usize = 96;
 /// A DFA state not stepped yet (no partition).
 const NO_ROW: u32 = u32::MAX;
 
@@ -365,11 +402,17 @@ pub(crate) struct Engine {
     /// thousands of states otherwise grow them from empty each time.
     stack: Vec<StateId>,
     reached: Vec<StateId>,
+    /// The seeds of [`Engine::step_slow`]'s closure, kept between calls the same way.
+    seeds: Vec<StateId>,
     generation: u32,
     /// Maximum product states per search.
     pub(crate) budget: usize,
     /// Product states visited by every search so far (a measure of work).
     pub(crate) visited: usize,
+    /// About how many bytes the states of every DFA take ([`Engine::forget_states`]).
+    dfa_bytes: usize,
+    /// Queries so far (calls of [`Engine::forget_states`]).
+    queries: u64,
     /// Per NFA state: 0 not known yet, 1 not universal, 2 universal. Every machine
     /// accepts at the end of each fragment it starts from, so whether a state accepts
     /// every continuation does not depend on the machine.
@@ -431,6 +474,15 @@ impl ClassSet {
 const EPS: u8 = 0;
 const BOL: u8 = 1;
 const EOL: u8 = 2;
+
+/// Make room in `v` for `more` elements, growing it by an eighth at least rather than
+/// doubling it: the arena's tables hold a whole policy's globs (10,000 rules: 19 MB),
+/// and an entry built afterwards would otherwise double every one of them.
+fn room<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        v.reserve_exact(more.max(v.len() / 8));
+    }
+}
 
 /// The range of state `q`'s edges in a flat table with offsets `start`.
 fn span(start: &[u32], q: StateId) -> (usize, usize) {
@@ -532,9 +584,12 @@ impl Engine {
             mark: Vec::with_capacity(n),
             stack: Vec::new(),
             reached: Vec::new(),
+            seeds: Vec::new(),
             generation: 0,
             budget: 400_000,
             visited: 0,
+            dfa_bytes: 0,
+            queries: 0,
             universal_nfa: Vec::with_capacity(n),
         };
         engine.convert_new_states();
@@ -549,10 +604,37 @@ impl Engine {
         f
     }
 
+    /// Give back the room the arena's tables grew into, and make room for `machines`
+    /// more machines at once: called once the fragments known at the start are built
+    /// (the globs of a 10,000-rule policy: a quarter of their tables' size).
+    pub(crate) fn shrink_to_fit(&mut self, machines: usize) {
+        self.ctrans.shrink_to_fit();
+        self.cstart.shrink_to_fit();
+        self.ceps.shrink_to_fit();
+        self.estart.shrink_to_fit();
+        self.mark.shrink_to_fit();
+        self.universal_nfa.shrink_to_fit();
+        self.nfa.owner.shrink_to_fit();
+        self.dfas.reserve_exact(machines);
+    }
+
     /// The transitions of the states added since the last call, over classes (the byte
     /// sets, read only here, are dropped).
     fn convert_new_states(&mut self) {
         let count = self.nfa.states.len();
+        let trans: usize = self.nfa.states.iter().map(|s| s.trans.len()).sum();
+        let eps: usize = self
+            .nfa
+            .states
+            .iter()
+            .map(|s| s.eps.len() + s.bol.len() + s.eol.len())
+            .sum();
+        room(&mut self.ctrans, trans);
+        room(&mut self.ceps, eps);
+        room(&mut self.cstart, count);
+        room(&mut self.estart, count);
+        room(&mut self.mark, count);
+        room(&mut self.universal_nfa, count);
         for st in std::mem::take(&mut self.nfa.states) {
             for (set, t) in st.trans {
                 let id = match self.class_sets.get(&set) {
@@ -620,6 +702,7 @@ impl Engine {
 
     /// Register a machine.
     pub(crate) fn add_machine(&mut self, machine: Machine) -> MachineId {
+        room(&mut self.dfas, 1);
         self.dfas.push(Dfa {
             machine,
             ..Dfa::default()
@@ -669,18 +752,30 @@ impl Engine {
             return id;
         }
         let key = Rc::<[StateId]>::from(set);
-        let end = self.closure(&key, initial, true);
+        // the set is closed under the other edges: at the end of the input only `$`
+        // edges add states, and most sets have none
+        let eol = key.iter().any(|&q| {
+            let (from, to) = span(&self.estart, q);
+            self.ceps
+                .get(from..to)
+                .is_some_and(|es| es.iter().any(|&(_, kind)| kind == EOL))
+        });
+        let closed = eol.then(|| self.closure(&key, initial, true));
+        let end: &[StateId] = closed.as_deref().unwrap_or(&key);
         let Some(d) = self.dfas.get_mut(m) else {
             return UNKNOWN;
         };
         let mut acc: Vec<u32> = end
             .iter()
-            .filter_map(|s| d.machine.accepting.get(s).copied())
+            .filter_map(|&s| d.machine.accepting.get(s))
             .collect();
         acc.sort_unstable();
         acc.dedup();
         let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         let track = d.machine.track_universal;
+        let bytes = STATE_BYTES + 4 * (key.len() + acc.len());
+        d.bytes += bytes;
+        self.dfa_bytes += bytes;
         d.sets.push(key.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
@@ -726,25 +821,25 @@ impl Engine {
             return set;
         }
         let any = best.first().copied().flatten();
-        set.into_iter()
-            .filter(|&q| {
-                let owner = self.owner(q);
-                let Some(mode) = modes.get(owner as usize) else {
-                    return true;
-                };
-                if any.is_some_and(|b| owner < b) {
-                    return false;
-                }
-                match mode {
-                    Some(x) => best
-                        .get(usize::from(*x) + 1)
-                        .copied()
-                        .flatten()
-                        .is_none_or(|b| owner >= b),
-                    None => true,
-                }
-            })
-            .collect()
+        let mut set = set;
+        set.retain(|&q| {
+            let owner = self.owner(q);
+            let Some(mode) = modes.get(owner as usize) else {
+                return true;
+            };
+            if any.is_some_and(|b| owner < b) {
+                return false;
+            }
+            match mode {
+                Some(x) => best
+                    .get(usize::from(*x) + 1)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|b| owner >= b),
+                None => true,
+            }
+        });
+        set
     }
 
     /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
@@ -759,7 +854,7 @@ impl Engine {
         let accepting = self
             .dfas
             .get(m)
-            .is_some_and(|d| end.iter().any(|s| d.machine.accepting.contains_key(s)));
+            .is_some_and(|d| end.iter().any(|&s| d.machine.accepting.get(s).is_some()));
         let mut u = accepting;
         if u {
             let base = self.closure(&[q], false, false);
@@ -819,8 +914,12 @@ impl Engine {
 
     /// The initial DFA state of a machine.
     pub(crate) fn start(&mut self, m: MachineId) -> u32 {
-        if let Some(s) = self.dfas.get(m).and_then(|d| d.start) {
-            return s;
+        let now = self.queries;
+        if let Some(d) = self.dfas.get_mut(m) {
+            d.used = now;
+            if let Some(s) = d.start {
+                return s;
+            }
         }
         let starts = self
             .dfas
@@ -952,8 +1051,10 @@ impl Engine {
         if t != UNKNOWN {
             return t;
         }
-        // every class of the part has the same seeds: those of `c`
-        let mut seeds = Vec::new();
+        // every class of the part has the same seeds: those of `c` (in a buffer kept
+        // between calls, as the closure's)
+        let mut seeds = std::mem::take(&mut self.seeds);
+        seeds.clear();
         if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 seeds.extend(
@@ -964,6 +1065,7 @@ impl Engine {
             }
         }
         let set = self.closure(&seeds, false, false);
+        self.seeds = seeds;
         let set = self.prune(m, set);
         let id = self.intern(m, false, set);
         if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {
@@ -1026,6 +1128,8 @@ impl Engine {
         }
         let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
         d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
+        d.bytes += 4 * parts.len();
+        self.dfa_bytes += 4 * parts.len();
         if let Some(x) = d.offs.get_mut(s as usize) {
             *x = off;
         }
@@ -1050,6 +1154,46 @@ impl Engine {
     /// True when no NFA state is alive.
     pub(crate) fn is_dead(&self, m: MachineId, s: u32) -> bool {
         self.subset(m, s).is_empty()
+    }
+
+    /// Called between two queries: when the DFA states of every machine take more than
+    /// `limit` bytes, forget those of the DFAs least recently started (the largest
+    /// first among equals) until they take at most half of it, as RE2 clears its DFA
+    /// cache; they are built again when a search reaches them. A DFA state is its set
+    /// of NFA states, whatever its number, and a search's outcome depends on those sets
+    /// alone (the states reached, in the same order), so forgetting changes no answer,
+    /// only the work. A compilation of thousands of rules otherwise keeps every state
+    /// each rule's searches built in its glob's machine and in the unions of the allow
+    /// and deny globs (10,000 rules: over 60 MB); machines a compilation keeps using
+    /// (the unions, the labelling machines of a busy directory) are the last forgotten.
+    /// The state numbers a caller holds are no longer valid afterwards.
+    pub(crate) fn forget_states(&mut self, limit: usize) {
+        self.queries += 1;
+        if self.dfa_bytes <= limit {
+            return;
+        }
+        // least recently started first, the largest first among those
+        let mut order: Vec<(u64, std::cmp::Reverse<usize>, MachineId)> = self
+            .dfas
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.bytes > 0)
+            .map(|(m, d)| (d.used, std::cmp::Reverse(d.bytes), m))
+            .collect();
+        order.sort_unstable();
+        for (_, std::cmp::Reverse(bytes), m) in order {
+            if self.dfa_bytes <= limit / 2 {
+                break;
+            }
+            if let Some(d) = self.dfas.get_mut(m) {
+                let machine = std::mem::take(&mut d.machine);
+                *d = Dfa {
+                    machine,
+                    ..Dfa::default()
+                };
+            }
+            self.dfa_bytes = self.dfa_bytes.saturating_sub(bytes);
+        }
     }
 }
 
@@ -1132,5 +1276,49 @@ mod tests {
             &mut |e, t, _| !e.accepts(ma, t[0]).is_empty() && !e.accepts(mv, t[1]).is_empty(),
         );
         assert_eq!(found, Found::Witness(b"/a".to_vec()));
+    }
+
+    /// Forgetting the DFA states between two searches changes their work, not their
+    /// answers: the same witnesses, and the states built again.
+    #[test]
+    fn forgotten_states_give_the_same_answers() {
+        let mut nfa = Nfa::default();
+        let star = || Re::Repeat(Box::new(Re::Set(ByteSet::FULL)), 0, None);
+        let a = nfa.build(&Re::Concat(vec![lit("/a"), star(), lit("/z")]), 0);
+        let b = nfa.build(&Re::Concat(vec![star(), lit("y/z")]), 0);
+        let v = valid_paths(&mut nfa, 1);
+        let mut e = Engine::new(nfa, HashSet::new());
+        let ms: Vec<MachineId> = [a, b, v]
+            .iter()
+            .map(|f| {
+                e.add_machine(Machine {
+                    starts: vec![f.start],
+                    accepting: [(f.end, 0)].into(),
+                    ..Machine::default()
+                })
+            })
+            .collect();
+        let search = |e: &mut Engine| {
+            e.search(
+                &ms,
+                0,
+                &|_, _, _, a, _| a,
+                &|e, t, _| ms.iter().zip(t).any(|(&m, &s)| e.is_dead(m, s)),
+                &mut |e, t, _| ms.iter().zip(t).all(|(&m, &s)| !e.accepts(m, s).is_empty()),
+            )
+        };
+        let first = search(&mut e);
+        assert_eq!(first, Found::Witness(b"/ay/z".to_vec()));
+        assert!(e.dfa_bytes > 0);
+        e.forget_states(e.dfa_bytes + 1);
+        assert!(e.dfa_bytes > 0, "within the limit nothing is forgotten");
+        e.forget_states(0);
+        assert_eq!(e.dfa_bytes, 0);
+        assert!(e
+            .dfas
+            .iter()
+            .all(|d| d.sets.is_empty() && d.start.is_none()));
+        assert_eq!(search(&mut e), first);
+        assert!(e.dfa_bytes > 0);
     }
 }

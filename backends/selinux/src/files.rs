@@ -26,6 +26,9 @@ enum Contrib {
     Traversal,
 }
 
+/// A set of permissions, as bits of [`Ctx::perm_names`].
+type Perms = u64;
+
 fn file_subject(i: usize) -> Subject {
     Subject::Rule {
         list: RuleListKind::File,
@@ -39,8 +42,12 @@ struct Ctx<'a> {
     /// Canonical glob text per file rule.
     globs: Vec<String>,
     domain: String,
-    /// (type, class) → grants with their contributors (domain as source).
-    granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, BTreeSet<&'static str>>>,
+    /// (type, class) → grants with their contributors (domain as source), the
+    /// permissions as bits of `perm_names`: 10,000 rules make about 100,000 of them, a
+    /// set of names each took 23 MB.
+    granted: BTreeMap<(String, FileClass), BTreeMap<Contrib, Perms>>,
+    /// The permission of each bit of [`Perms`], in the order first granted.
+    perm_names: Vec<&'static str>,
     fc_given: bool,
     unresolved: Vec<Unresolved>,
     /// [`Ctx::union_for`] of each right, effect and object kind asked already: it is
@@ -69,13 +76,45 @@ impl Ctx<'_> {
                 out.auditallow(&self.domain, ty, class.class(), perms, None);
             }
         }
-        self.granted
+        let mut bits = 0;
+        for p in perms {
+            let at = match self.perm_names.iter().position(|n| n == p) {
+                Some(at) => at,
+                None => {
+                    self.perm_names.push(p);
+                    self.perm_names.len() - 1
+                }
+            };
+            // a class has fewer than 64 permissions (file: 27)
+            bits |= 1u64
+                .checked_shl(u32::try_from(at).unwrap_or(u32::MAX))
+                .unwrap_or(0);
+        }
+        *self
+            .granted
             .entry((ty.to_string(), class))
             .or_default()
             .entry(who)
-            .or_default()
-            .extend(perms.iter().copied());
+            .or_default() |= bits;
         self.kernel.clear();
+    }
+
+    /// The bits of `perms` granted so far, and whether every one of them has a bit
+    /// (a permission nothing grants has none).
+    fn bits(&self, perms: &[&str]) -> (Perms, bool) {
+        let mut bits = 0;
+        let mut all = true;
+        for p in perms {
+            match self.perm_names.iter().position(|n| n == p) {
+                Some(at) => {
+                    bits |= 1u64
+                        .checked_shl(u32::try_from(at).unwrap_or(u32::MAX))
+                        .unwrap_or(0)
+                }
+                None => all = false,
+            }
+        }
+        (bits, all)
     }
 
     /// The union of the globs of the rules of `effect` that hold `r` and apply to
@@ -108,12 +147,16 @@ impl Ctx<'_> {
         if let Some(known) = self.kernel.get(&key) {
             return known.clone();
         }
+        let (want, known) = self.bits(perms);
         let found: BTreeSet<Label> = self
             .granted
             .iter()
             .filter(|((_, c), _)| *c == class)
             .filter(|(_, by)| {
-                !perms.is_empty() && perms.iter().all(|p| by.values().any(|ps| ps.contains(p)))
+                !perms.is_empty() && known && {
+                    let all = by.values().fold(0, |a, ps| a | ps);
+                    want & !all == 0
+                }
             })
             .filter_map(|((t, _), _)| self.lab.type_label(t))
             .collect();
@@ -127,7 +170,8 @@ impl Ctx<'_> {
         let Some(by) = self.granted.get(&(ty.to_string(), class)) else {
             return Vec::new();
         };
-        let cover = |ps: &BTreeSet<&str>| perms.iter().filter(|p| ps.contains(*p)).count();
+        let (want, _) = self.bits(perms);
+        let cover = |ps: &Perms| (want & ps).count_ones();
         let same: Vec<Contrib> = by
             .iter()
             .filter(|(c, ps)| matches!(c, Contrib::Rule(_, r2) if *r2 == r) && cover(ps) > 0)
@@ -203,6 +247,7 @@ pub(crate) fn lower(
         globs,
         domain: out.domain.clone(),
         granted: BTreeMap::new(),
+        perm_names: Vec::new(),
         fc_given: fc.is_some(),
         unresolved: Vec::new(),
         unions: Vec::new(),
@@ -793,10 +838,12 @@ fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
         .iter()
         .copied()
         .filter(|c| {
-            cx.granted.iter().any(|((_, gc), by)| {
-                let all: BTreeSet<&str> = by.values().flatten().copied().collect();
-                gc == c && object_perms(r, *c).iter().all(|p| all.contains(p))
-            })
+            let (want, known) = cx.bits(object_perms(r, *c));
+            known
+                && cx.granted.iter().any(|((_, gc), by)| {
+                    let all = by.values().fold(0, |a, ps| a | ps);
+                    gc == c && want & !all == 0
+                })
         })
         .collect();
     // Beyond create, the parent's permissions do not depend on the class: one

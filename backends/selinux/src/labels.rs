@@ -80,6 +80,15 @@ const FACTS_BUDGET: usize = 2_000;
 /// entries; a glob of many `*` segments from `/` meets thousands of entries, each with a
 /// deep search (40 segments against Debian's file_contexts took 13.7 s).
 const BY_ENTRY_BUDGET: usize = 100_000;
+/// The bytes the DFA states of every machine may take before those least recently used
+/// are forgotten between two queries ([`Engine::forget_states`]): 10,000 rules took over
+/// 60 MB, the real profiles against Debian's contexts 10-35 MB; forgetting costs them
+/// up to a fifth more time than keeping them all.
+const DFA_MEMORY: usize = 4 << 20;
+/// The answers [`Labeller::facts`] keeps for questions asked again: they are asked again
+/// soon after (the rights of one rule, rules of the same glob); past this many they are
+/// all forgotten (10,000 rules kept 8 MB of them).
+const FACTS_KEPT: usize = 2_048;
 
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
@@ -202,6 +211,10 @@ pub(crate) struct Labeller {
     /// The facts asked so far, by (glob, allow, deny, parents tracked), and whether the
     /// exact search found them ([`Labeller::facts`]).
     facts_asked: FactsAsked,
+    /// The entries assigning each label (increasing rank): the candidates of a witness
+    /// question ([`Labeller::candidate`]) without reading the 5,623 entries of Debian's
+    /// contexts for each.
+    by_label: HashMap<Label, Vec<usize>>,
 }
 
 /// See [`Labeller::facts_asked`].
@@ -265,12 +278,18 @@ impl Labeller {
             };
             infos.push((e.mode, label));
         }
-        let mut gfrags = Vec::new();
-        for g in globs {
-            let f = nfa.build(&glob_re(g), NOT_ENTRY);
-            gfrags.push((g.clone(), f));
+        // the globs' fragments are built in the engine, each frozen at once: the arena's
+        // states before freezing take a few vectors each (10,000 rules: 86 MB)
+        let gres: Vec<(&String, Re)> = globs.iter().map(|g| (g, glob_re(g))).collect();
+        for (_, re) in &gres {
+            re.byte_sets(&mut later);
         }
         let mut engine = Engine::new(nfa, later);
+        let gfrags: Vec<(String, Frag)> = gres
+            .into_iter()
+            .map(|(g, re)| (g.clone(), engine.build(&re, NOT_ENTRY)))
+            .collect();
+        engine.shrink_to_fit(gfrags.len() + 1);
         let dominance: Rc<[Option<u8>]> = infos
             .iter()
             .map(|(mode, _)| {
@@ -302,6 +321,10 @@ impl Labeller {
         let stems: Vec<Vec<u8>> = entries.iter().map(|e| re_literal_prefix(&e.re)).collect();
         // make sure the start states exist for `start_id`
         engine.start(v);
+        let mut by_label: HashMap<Label, Vec<usize>> = HashMap::new();
+        for (i, (_, l)) in infos.iter().enumerate() {
+            by_label.entry(*l).or_default().push(i);
+        }
         Labeller {
             engine,
             info: Info {
@@ -321,6 +344,7 @@ impl Labeller {
             entry_machines: HashMap::new(),
             prefixes,
             by_stem: by_stem(&stems),
+            by_label,
             stems,
             scoped: HashMap::new(),
             by_entries: HashMap::new(),
@@ -330,6 +354,14 @@ impl Labeller {
             dominance,
             facts_asked: HashMap::new(),
         }
+    }
+
+    /// Between two queries: forget the largest DFAs' states when they take too much
+    /// memory, the start of the valid paths' machine built again ([`Info::parent_label`]
+    /// reads it).
+    fn trim(&mut self) {
+        self.engine.forget_states(DFA_MEMORY);
+        self.engine.start(self.info.v);
     }
 
     /// The fragment of entry `i`, built on first use: a compilation's queries take the
@@ -563,6 +595,7 @@ impl Labeller {
         if let Some(known) = self.facts_known(glob, allow, deny, track_parent) {
             return known;
         }
+        self.trim();
         let saved = self.engine.budget;
         self.engine.budget = FACTS_BUDGET;
         let exact = self.facts_exact(glob, allow, deny, track_parent);
@@ -572,6 +605,9 @@ impl Labeller {
             Ok(f) => Ok(f),
             Err(TooBig) => self.facts_by_entry(glob_text, glob, allow, deny, track_parent),
         };
+        if self.facts_asked.len() >= FACTS_KEPT {
+            self.facts_asked.clear();
+        }
         self.facts_asked.insert(
             (glob, allow, deny, track_parent),
             (found.clone(), was_exact),
@@ -985,6 +1021,7 @@ impl Labeller {
             deny,
             outside,
         } = *q;
+        self.trim();
         let info = &match within {
             Some(_) => self.info_for(within),
             None => self.info_for_labels(labels),
@@ -1105,6 +1142,7 @@ impl Labeller {
         glob: MachineId,
         ok: &BTreeSet<Label>,
     ) -> Result<Option<String>, TooBig> {
+        self.trim();
         let info = &self.info_for(Some(glob));
         let v = info.v;
         let ms = vec![glob, v, info.lab];
@@ -1226,14 +1264,19 @@ impl Labeller {
             On::Path(c) => c,
             On::Parent => FileClass::Dir,
         };
-        let wanted: Vec<usize> = self
-            .info
-            .entries
+        let mut wanted: Vec<usize> = labels
             .iter()
-            .enumerate()
-            .filter(|(_, (mode, l))| labels.contains(l) && (mode.is_none() || *mode == Some(class)))
-            .map(|(i, _)| i)
+            .filter_map(|l| self.by_label.get(l))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.info
+                    .entries
+                    .get(i)
+                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
+            })
             .collect();
+        wanted.sort_unstable();
         for i in wanted.into_iter().rev().take(64) {
             let Some(sample) = self.sample(i) else {
                 continue;
@@ -1261,6 +1304,7 @@ impl Labeller {
 
     /// True when some valid path is in `a` and not in `b` (glob containment test).
     pub(crate) fn escapes(&mut self, a: MachineId, b: MachineId) -> Result<bool, TooBig> {
+        self.trim();
         let v = self.info.v;
         let ms = vec![a, v, b];
         let dead = |e: &Engine, t: &[u32], _: u32| -> bool {

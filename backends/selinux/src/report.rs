@@ -87,7 +87,28 @@ pub(crate) struct Findings {
     /// Per subject and right: the reasons per fidelity. A right can be both narrowed and
     /// widened (the kernel refuses some allowed operations and allows some refused ones):
     /// the report then has an entry for each, so nobody reads one direction as a bound.
-    map: BTreeMap<(Subject, Option<Right>), BTreeMap<Fidelity, Vec<String>>>,
+    map: BTreeMap<(Subject, Option<Right>), ByFidelity>,
+}
+
+/// The reasons of one subject and right, per fidelity in increasing order: one or two
+/// fidelities in a small vector (a map each took 9 MB of a 10,000-rule policy).
+#[derive(Default)]
+struct ByFidelity(Vec<(Fidelity, Vec<String>)>);
+
+impl ByFidelity {
+    /// Add `reason` to those of fidelity `f` (made to appear, with no reason, when
+    /// exact or empty), once.
+    fn add(&mut self, f: Fidelity, reason: String) {
+        if let Err(at) = self.0.binary_search_by(|(g, _)| g.cmp(&f)) {
+            self.0.insert(at, (f, Vec::new()));
+        }
+        let Some((_, reasons)) = self.0.iter_mut().find(|(g, _)| *g == f) else {
+            return;
+        };
+        if f != Fidelity::Exact && !reason.is_empty() && !reasons.contains(&reason) {
+            reasons.push(reason);
+        }
+    }
 }
 
 impl Findings {
@@ -100,12 +121,7 @@ impl Findings {
         f: Fidelity,
         reason: impl Into<String>,
     ) {
-        let slot = self.map.entry((s, r)).or_default();
-        let reasons = slot.entry(f).or_default();
-        let reason = reason.into();
-        if f != Fidelity::Exact && !reason.is_empty() && !reasons.contains(&reason) {
-            reasons.push(reason);
-        }
+        self.map.entry((s, r)).or_default().add(f, reason.into());
     }
 
     /// Make the subject appear (as exact unless something else is recorded).
@@ -122,12 +138,12 @@ impl Findings {
                 s => s,
             };
             let slot = self.map.entry((s, r)).or_default();
-            for (f, reasons) in by_fidelity {
-                let mine = slot.entry(f).or_default();
+            for (f, reasons) in by_fidelity.0 {
+                if reasons.is_empty() {
+                    slot.add(f, String::new());
+                }
                 for reason in reasons {
-                    if !mine.contains(&reason) {
-                        mine.push(reason);
-                    }
+                    slot.add(f, reason);
                 }
             }
         }
@@ -141,8 +157,13 @@ impl Findings {
             BTreeMap::new();
         for ((s, r), by_fidelity) in &self.map {
             // exact only when nothing else is recorded; unsupported says it all
-            let worst = by_fidelity.keys().max().copied().unwrap_or(Fidelity::Exact);
-            for (f, reasons) in by_fidelity {
+            let worst = by_fidelity
+                .0
+                .iter()
+                .map(|(f, _)| *f)
+                .max()
+                .unwrap_or(Fidelity::Exact);
+            for (f, reasons) in &by_fidelity.0 {
                 let shown = match worst {
                     Fidelity::Exact => true,
                     Fidelity::Unsupported => *f == worst,

@@ -71,15 +71,17 @@ impl Engine {
         if dead(self, &states, aux) {
             return Found::Nothing;
         }
+        // two buffers for the whole prefix, not a vector per byte
+        let mut next: Vec<u32> = Vec::with_capacity(states.len());
         for &b in prefix {
             let c = self.class_of(b);
-            let next: Vec<u32> = machines
-                .iter()
-                .zip(&states)
-                .map(|(&m, &s)| self.step(m, s, c))
-                .collect();
+            next.clear();
+            for (&m, &s) in machines.iter().zip(&states) {
+                let t = self.step(m, s, c);
+                next.push(t);
+            }
             aux = aux_step(self, &states, &next, aux, c);
-            states = next;
+            std::mem::swap(&mut states, &mut next);
             if dead(self, &states, aux) {
                 return Found::Nothing;
             }

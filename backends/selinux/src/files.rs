@@ -780,6 +780,9 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
 /// holding its core permissions, a path of that type the policy does not allow (for a
 /// right that also needs the parent, only when some parent grant lets it through).
 fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Result<(), Error> {
+    // once a search of this right has gone past its budget, the classes after it are
+    // not searched either (see `outside_of`)
+    let mut over = false;
     for &c in classes(r) {
         // Directory-only rules allow (and deny) on the `dir` class only.
         let dir = c == FileClass::Dir;
@@ -788,19 +791,25 @@ fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
         let core = core_perms(r, c);
         let ks = cx.kernel_types(c, core);
         // every type's first path at once; label by label past that search's budget
-        let at_once = outside_at_once(cx, On::Path(c), &ks, (allow, deny));
+        let at_once = if over {
+            None
+        } else {
+            outside_at_once(cx, On::Path(c), &ks, (allow, deny))
+        };
         // whether some parent grant lets a path through (asked once)
         let mut parents_open: Option<bool> = None;
         for l in ks {
-            let too_big = |cx: &Ctx<'_>| {
-                Error::TooComplex(format!(
-                    "paths of type {}",
-                    cx.lab.type_name(l).unwrap_or("")
-                ))
+            let w = match outside_of(
+                cx,
+                at_once.as_ref(),
+                On::Path(c),
+                l,
+                (allow, deny),
+                &mut over,
+            ) {
+                Some(w) => w,
+                None => continue,
             };
-            let w = witness_of(cx, at_once.as_ref(), On::Path(c), l, (allow, deny))
-                .map_err(|TooBig| too_big(cx))?;
-            let Some(w) = w else { continue };
             if uses_parent(r) {
                 // the kernel also needs the parent's permissions: if no parent
                 // grant lets the witness through, the rule stays exact
@@ -808,12 +817,14 @@ fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
                     Some(open) => open,
                     None => {
                         let parents = parent_kernel_types(cx, r, c);
-                        let pw = cx
+                        // past the search's budget, as if one did (widened, never
+                        // exact by default)
+                        let open = cx
                             .lab
                             .witness(On::Parent, &parents, None, allow, deny, true)
-                            .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
-                        parents_open = Some(pw.is_some());
-                        pw.is_some()
+                            .map_or(true, |pw| pw.is_some());
+                        parents_open = Some(open);
+                        open
                     }
                 };
                 if !open {
@@ -859,19 +870,31 @@ fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
             .into_iter()
             .collect()
     };
+    let mut over = false;
     for c in judged {
         let dir = c == FileClass::Dir;
         let allow = cx.union_for(r, Effect::Allow, dir);
         let deny = cx.union_for(r, Effect::Deny, dir);
         let ks = parent_kernel_types(cx, r, c);
-        let at_once = outside_at_once(cx, On::Parent, &ks, (allow, deny));
+        let at_once = if over {
+            None
+        } else {
+            outside_at_once(cx, On::Parent, &ks, (allow, deny))
+        };
         for l in ks {
-            let w = witness_of(cx, at_once.as_ref(), On::Parent, l, (allow, deny))
-                .map_err(|TooBig| Error::TooComplex("parent directories".into()))?;
-            if let Some(w) = w {
-                let t = cx.lab.type_name(l).unwrap_or("").to_string();
-                report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
-            }
+            let w = match outside_of(
+                cx,
+                at_once.as_ref(),
+                On::Parent,
+                l,
+                (allow, deny),
+                &mut over,
+            ) {
+                Some(w) => w,
+                None => continue,
+            };
+            let t = cx.lab.type_name(l).unwrap_or("").to_string();
+            report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
         }
     }
     Ok(())
@@ -915,6 +938,31 @@ fn witness_of(
     }
 }
 
+/// What [`witness_of`] finds for the widening check, `None` when no path of label `l` is
+/// outside the policy. Once one label's search has gone past its budget (`over`), the
+/// labels after it (of the same right, in this class and the next) are not searched:
+/// each such search would cost the whole budget again, and they are reported undecided,
+/// so widened. A policy none of whose searches goes past the budget is unaffected.
+fn outside_of(
+    cx: &mut Ctx<'_>,
+    at_once: Option<&BTreeMap<Label, String>>,
+    on: On,
+    l: Label,
+    unions: (Option<usize>, Option<usize>),
+    over: &mut bool,
+) -> Option<Outside> {
+    if *over && at_once.is_none() {
+        return Some(Outside::Undecided);
+    }
+    match witness_of(cx, at_once, on, l, unions) {
+        Ok(w) => w.map(Outside::Path),
+        Err(TooBig) => {
+            *over = true;
+            Some(Outside::Undecided)
+        }
+    }
+}
+
 /// Directory types on which the grants allow `r`'s parent permissions (and, for create,
 /// creating an object of class `c`, which takes the directory's type).
 fn parent_kernel_types(cx: &mut Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Label> {
@@ -927,6 +975,14 @@ fn parent_kernel_types(cx: &mut Ctx<'_>, r: Right, c: FileClass) -> BTreeSet<Lab
     }
 }
 
+/// What the widening check found outside the policy for a type: a path, or nothing
+/// decided because the search went past its budget (then the grants are reported
+/// widened, never exact).
+enum Outside {
+    Path(String),
+    Undecided,
+}
+
 fn report_widened(
     cx: &Ctx<'_>,
     findings: &mut Findings,
@@ -934,21 +990,27 @@ fn report_widened(
     c: FileClass,
     t: &str,
     perms: &[&str],
-    w: &str,
+    w: &Outside,
 ) {
     for who in cx.contributors(t, c, perms, r) {
         if let Contrib::Rule(i, r2) = who {
-            let reason = if r2 == r {
-                format!(
+            let reason = match w {
+                Outside::Path(w) if r2 == r => format!(
                     "type `{t}` also labels `{w}`, which the policy does not allow to {}",
                     verb(r)
-                )
-            } else {
-                format!(
+                ),
+                Outside::Path(w) => format!(
                     "granting {} on type `{t}` also lets the domain {} `{w}`",
                     r2,
                     verb(r)
-                )
+                ),
+                // one reason for every type left undecided, not one per type
+                Outside::Undecided => format!(
+                    "granting {r2} on the types of these paths may also let the domain {} \
+                     paths the policy does not allow: the search for them went past its \
+                     budget, so the rule is reported widened",
+                    verb(r)
+                ),
             };
             findings.add(file_subject(i), Some(r2), Fidelity::Widened, reason);
         } else if who == Contrib::Attach {
@@ -956,7 +1018,10 @@ fn report_widened(
                 Subject::Attach,
                 None,
                 Fidelity::Widened,
-                format!("entering the domain needs `entrypoint execute map read` on its executable: the domain may also {} `{w}`", verb(r)),
+                match w {
+                    Outside::Path(w) => format!("entering the domain needs `entrypoint execute map read` on its executable: the domain may also {} `{w}`", verb(r)),
+                    Outside::Undecided => format!("entering the domain needs `entrypoint execute map read` on its executable: the domain may also {} paths the policy does not allow (their search went past its budget)", verb(r)),
+                },
             );
         }
     }

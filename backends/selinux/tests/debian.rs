@@ -102,3 +102,32 @@ fn a_glob_of_forty_star_segments_is_refused_within_the_budget() {
         ),
     }
 }
+
+/// A deny that can match at any depth (`/**/*.py*`) under an allow of everything makes
+/// the widening check's searches go past their budget against Debian's contexts (the
+/// child `sanitized-helper` of usr.bin.pidgin and usr.bin.totem has such rules). The
+/// compile does not refuse the policy: the types left undecided are reported widened,
+/// with the reason, never exact.
+#[test]
+fn a_widening_past_the_budget_is_reported_widened_not_refused() {
+    let policy = P::new("org.example.budget")
+        .allow("read", "/**")
+        .deny("read", "/**/*.py*")
+        .build();
+    let c = compile(&policy, &debian_config()).expect("compiles, undecided types widened");
+    let read_of_allow = c
+        .report
+        .entries
+        .iter()
+        .find(|e| {
+            e.rule.starts_with("allow read") && e.fidelity == polc_lang::fidelity::Fidelity::Widened
+        })
+        .unwrap_or_else(|| panic!("the allow is not reported widened:\n{}", report_text(&c)));
+    assert!(
+        read_of_allow
+            .reason
+            .contains("the search for them went past its budget, so the rule is reported widened"),
+        "{}",
+        read_of_allow.reason
+    );
+}

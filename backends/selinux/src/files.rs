@@ -270,7 +270,7 @@ pub(crate) fn lower(
     }
 
     owner_rules(p, findings);
-    widening(&mut cx, findings)?;
+    widening(&mut cx, findings);
     deny_rules(&mut cx, findings)?;
     owns_and_attach(
         &mut cx,
@@ -764,22 +764,22 @@ fn owner_rules(p: &Policy, findings: &mut Findings) {
 
 /// Every right whose permissions the grants give on a type must be allowed on every path
 /// of that type; otherwise the granting rules are widened.
-fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) -> Result<(), Error> {
+/// A type whose search goes past its budget is reported as widening (never an error).
+fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) {
     for r in Right::ALL {
         if r != Right::Create {
-            widened_objects(cx, findings, r)?;
+            widened_objects(cx, findings, r);
         }
         if uses_parent(r) && r != Right::Delete {
-            widened_parents(cx, findings, r)?;
+            widened_parents(cx, findings, r);
         }
     }
-    Ok(())
 }
 
 /// The widening of right `r` on the objects themselves: for each class and each type
 /// holding its core permissions, a path of that type the policy does not allow (for a
 /// right that also needs the parent, only when some parent grant lets it through).
-fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Result<(), Error> {
+fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) {
     // once a search of this right has gone past its budget, the classes after it are
     // not searched either (see `outside_of`)
     let mut over = false;
@@ -835,13 +835,12 @@ fn widened_objects(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
             report_widened(cx, findings, r, c, &t, core, &w);
         }
     }
-    Ok(())
 }
 
 /// The widening of right `r` through the parent directory (create, link, rename-to):
 /// any path whose directory the domain may write, for the classes whose object
 /// permissions some type grants.
-fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Result<(), Error> {
+fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) {
     // create / link / rename-to: any path whose directory the domain may write,
     // for the classes whose object permissions some type grants (directory-only
     // rules grant the `dir` class alone).
@@ -897,7 +896,6 @@ fn widened_parents(cx: &mut Ctx<'_>, findings: &mut Findings, r: Right) -> Resul
             report_widened(cx, findings, r, FileClass::Dir, &t, parent_perms(r), &w);
         }
     }
-    Ok(())
 }
 
 /// For each label of `labels` (its paths' own or their parents', `on`), a path outside

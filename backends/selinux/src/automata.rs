@@ -1168,6 +1168,14 @@ impl Engine {
     /// (the unions, the labelling machines of a busy directory) are the last forgotten.
     /// The state numbers a caller holds are no longer valid afterwards.
     pub(crate) fn forget_states(&mut self, limit: usize) {
+        self.forget_states_but(limit, &[]);
+    }
+
+    /// [`Engine::forget_states`], keeping the states of the machines `keep`, whose state
+    /// numbers the caller still holds: for the queries made within a larger one (the
+    /// sample path of each of hundreds of entries, each on its own machine, before a
+    /// witness search), whose states would otherwise pile up until the larger query ends.
+    pub(crate) fn forget_states_but(&mut self, limit: usize, keep: &[MachineId]) {
         self.queries += 1;
         if self.dfa_bytes <= limit {
             return;
@@ -1177,7 +1185,7 @@ impl Engine {
             .dfas
             .iter()
             .enumerate()
-            .filter(|(_, d)| d.bytes > 0)
+            .filter(|(m, d)| d.bytes > 0 && !keep.contains(m))
             .map(|(m, d)| (d.used, std::cmp::Reverse(d.bytes), m))
             .collect();
         order.sort_unstable();

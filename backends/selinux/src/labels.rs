@@ -680,6 +680,11 @@ impl Labeller {
             if self.engine.is_dead(glob, after) {
                 continue;
             }
+            // each entry's searches build states of its own machine, not needed once
+            // it is answered: the machines whose states this loop holds are kept
+            let keep = [Some(glob), Some(v), allow, deny];
+            let keep: Vec<MachineId> = keep.into_iter().flatten().collect();
+            self.engine.forget_states_but(DFA_MEMORY, &keep);
             let used = self.engine.visited.saturating_sub(start);
             self.engine.budget = BY_ENTRY_BUDGET.saturating_sub(used).min(saved);
             let Some(&(mode, label)) = self.info.entries.get(e) else {
@@ -1179,6 +1184,9 @@ impl Labeller {
         let matching = match self.walked.get(path) {
             Some(found) => found.clone(),
             None => {
+                // a query of its own: its walks of the entries' machines are not kept
+                // past the memory limit
+                self.trim();
                 let bytes = path.as_bytes();
                 let cands = self.entries_with_stem_in(bytes);
                 let mut matching = Vec::new();
@@ -1224,6 +1232,9 @@ impl Labeller {
         if let Some(s) = self.samples.get(&i) {
             return s.clone();
         }
+        // a query of its own (the candidates of a witness take hundreds of entries'
+        // samples, each on its own machine, before the witness search)
+        self.trim();
         let v = self.info.v;
         let m = self.entry_machine(i)?;
         let stem = self.stems.get(i).cloned().unwrap_or_default();

@@ -183,8 +183,8 @@ pub(crate) struct Labeller {
     whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
-    /// Per entry: its regex, and its fragment once built ([`Labeller::frag`]).
-    res: Vec<std::sync::Arc<Re>>,
+    /// Per entry: its regex's text, and its fragment once built ([`Labeller::frag`]).
+    regexes: Vec<Box<str>>,
     frags: Vec<Option<Frag>>,
     samples: HashMap<usize, Option<String>>,
     entry_machines: HashMap<usize, MachineId>,
@@ -267,8 +267,12 @@ impl Labeller {
         let mut infos = Vec::new();
         // the distinct byte sets of the entries (a few hundred among millions of bytes)
         let mut later = HashSet::new();
+        let mut stems: Vec<Vec<u8>> = Vec::with_capacity(entries.len());
         for e in entries {
-            e.re.byte_sets(&mut later);
+            // parsed for its byte sets and stem, parsed again when its fragment is built
+            let re = e.parsed();
+            re.byte_sets(&mut later);
+            stems.push(re_literal_prefix(&re));
             let label = match &e.label {
                 FcLabel::None => NONE,
                 FcLabel::Type(t) => *type_ids.entry(t.clone()).or_insert_with(|| {
@@ -318,7 +322,6 @@ impl Labeller {
             gl.insert(g, (f, m));
         }
         let slash = engine.class_of(b'/');
-        let stems: Vec<Vec<u8>> = entries.iter().map(|e| re_literal_prefix(&e.re)).collect();
         // make sure the start states exist for `start_id`
         engine.start(v);
         let mut by_label: HashMap<Label, Vec<usize>> = HashMap::new();
@@ -338,7 +341,7 @@ impl Labeller {
             type_ids,
             globs: gl,
             unions: HashMap::new(),
-            res: entries.iter().map(|e| e.re.clone()).collect(),
+            regexes: entries.iter().map(|e| e.regex.as_str().into()).collect(),
             frags: vec![None; entries.len()],
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
@@ -371,7 +374,7 @@ impl Labeller {
         if let Some(f) = self.frags.get(i).copied().flatten() {
             return Some(f);
         }
-        let re = self.res.get(i)?.clone();
+        let re = crate::fcontexts::parsed_regex(self.regexes.get(i)?);
         let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
         let f = self.engine.build(&re, owner);
         if let Some(slot) = self.frags.get_mut(i) {

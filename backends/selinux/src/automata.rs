@@ -383,8 +383,8 @@ pub(crate) struct Engine {
     ctrans: Vec<(u32, StateId)>,
     cstart: Vec<u32>,
     /// The epsilon edges of every NFA state, the same way: target and kind ([`EPS`],
-    /// [`BOL`], [`EOL`]).
-    ceps: Vec<(StateId, u8)>,
+    /// [`BOL`], [`EOL`]) in one word ([`eps_edge`]).
+    ceps: Vec<u32>,
     estart: Vec<u32>,
     /// The partitions of the classes DFA states have (class → part), interned.
     partitions: Vec<Box<[u8]>>,
@@ -397,14 +397,16 @@ pub(crate) struct Engine {
     csets: Vec<ClassSet>,
     class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
-    mark: Vec<u32>,
+    /// The visit marks of [`Engine::closure`]: the generation of the closure that last
+    /// reached each NFA state (two bytes a state; all cleared once in 65,535 closures).
+    mark: Vec<u16>,
     /// The work list and result of [`Engine::closure`], kept between calls: closures of
     /// thousands of states otherwise grow them from empty each time.
     stack: Vec<StateId>,
     reached: Vec<StateId>,
     /// The seeds of [`Engine::step_slow`]'s closure, kept between calls the same way.
     seeds: Vec<StateId>,
-    generation: u32,
+    generation: u16,
     /// Maximum product states per search.
     pub(crate) budget: usize,
     /// Product states visited by every search so far (a measure of work).
@@ -474,6 +476,19 @@ impl ClassSet {
 const EPS: u8 = 0;
 const BOL: u8 = 1;
 const EOL: u8 = 2;
+
+/// An epsilon edge in one word: the target in the low 30 bits, the kind in the top two
+/// (an arena of 2^30 states would take tens of gigabytes: ids stay far below).
+fn eps_edge(target: StateId, kind: u8) -> u32 {
+    (target & EPS_TARGET) | (u32::from(kind) << 30)
+}
+
+/// The target and kind of an epsilon edge ([`eps_edge`]).
+fn eps_parts(e: u32) -> (StateId, u8) {
+    (e & EPS_TARGET, u8::try_from(e >> 30).unwrap_or(EPS))
+}
+
+const EPS_TARGET: u32 = (1 << 30) - 1;
 
 /// Make room in `v` for `more` elements, growing it by an eighth at least rather than
 /// doubling it: the arena's tables hold a whole policy's globs (10,000 rules: 19 MB),
@@ -661,7 +676,8 @@ impl Engine {
                 .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
             let kinds = [(st.eps, EPS), (st.bol, BOL), (st.eol, EOL)];
             for (targets, kind) in kinds {
-                self.ceps.extend(targets.into_iter().map(|t| (t, kind)));
+                self.ceps
+                    .extend(targets.into_iter().map(|t| eps_edge(t, kind)));
             }
             self.estart
                 .push(u32::try_from(self.ceps.len()).unwrap_or(u32::MAX));
@@ -729,7 +745,8 @@ impl Engine {
             }
             out.push(s);
             let (from, to) = span(&self.estart, s);
-            for &(t, kind) in self.ceps.get(from..to).unwrap_or(&[]) {
+            for &e in self.ceps.get(from..to).unwrap_or(&[]) {
+                let (t, kind) = eps_parts(e);
                 if kind == EPS || (kind == BOL && at_start) || (kind == EOL && at_end) {
                     stack.push(t);
                 }
@@ -758,7 +775,7 @@ impl Engine {
             let (from, to) = span(&self.estart, q);
             self.ceps
                 .get(from..to)
-                .is_some_and(|es| es.iter().any(|&(_, kind)| kind == EOL))
+                .is_some_and(|es| es.iter().any(|&e| eps_parts(e).1 == EOL))
         });
         let closed = eol.then(|| self.closure(&key, initial, true));
         let end: &[StateId] = closed.as_deref().unwrap_or(&key);

@@ -330,6 +330,19 @@ impl<const N: usize> From<[(StateId, u32); N]> for Accepting {
 #[derive(Debug, Default)]
 struct Dfa {
     machine: Machine,
+    /// Its states, once some are built: a pointer for a machine without any (most of
+    /// the thousands of machines of a large policy at a time, their states forgotten
+    /// between queries), not some 230 bytes of empty tables.
+    built: Option<Box<Built>>,
+    /// About how many bytes its states take, and the last query that started it
+    /// ([`Engine::forget_states`]).
+    bytes: usize,
+    used: u64,
+}
+
+/// The states of a [`Dfa`].
+#[derive(Debug, Default)]
+struct Built {
     /// The NFA states of each DFA state, shared with `index`.
     sets: Vec<Rc<[StateId]>>,
     /// Non-initial and initial (`^` allowed) states, by their NFA states.
@@ -347,10 +360,6 @@ struct Dfa {
     targets: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
-    /// About how many bytes its states take, and the last query that started it
-    /// ([`Engine::forget_states`]).
-    bytes: usize,
-    used: u64,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -726,6 +735,16 @@ impl Engine {
         self.dfas.len() - 1
     }
 
+    /// The states of machine `m`, if any are built.
+    fn built(&self, m: MachineId) -> Option<&Built> {
+        self.dfas.get(m)?.built.as_deref()
+    }
+
+    /// [`Engine::built`], to add to them.
+    fn built_mut(&mut self, m: MachineId) -> Option<&mut Built> {
+        self.dfas.get_mut(m)?.built.as_deref_mut()
+    }
+
     fn closure(&mut self, seeds: &[StateId], at_start: bool, at_end: bool) -> Vec<StateId> {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
@@ -762,8 +781,7 @@ impl Engine {
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
         let which = usize::from(initial);
         if let Some(&id) = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| d.index.get(which)?.get(set.as_slice()))
         {
             return id;
@@ -788,11 +806,12 @@ impl Engine {
             .collect();
         acc.sort_unstable();
         acc.dedup();
-        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         let track = d.machine.track_universal;
         let bytes = STATE_BYTES + 4 * (key.len() + acc.len());
         d.bytes += bytes;
         self.dfa_bytes += bytes;
+        let d = d.built.get_or_insert_with(Box::default);
+        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         d.sets.push(key.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
@@ -802,7 +821,7 @@ impl Engine {
             index.insert(key, id);
         }
         let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
-        if let Some(d) = self.dfas.get_mut(m) {
+        if let Some(d) = self.built_mut(m) {
             d.universal.push(universal);
         }
         id
@@ -899,8 +918,7 @@ impl Engine {
     /// True when the machine (built with `track_universal`) accepts every continuation
     /// from this DFA state.
     pub(crate) fn is_universal(&self, m: MachineId, s: u32) -> bool {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.universal.get(s as usize))
             .copied()
             .unwrap_or(false)
@@ -934,7 +952,7 @@ impl Engine {
         let now = self.queries;
         if let Some(d) = self.dfas.get_mut(m) {
             d.used = now;
-            if let Some(s) = d.start {
+            if let Some(s) = d.built.as_ref().and_then(|b| b.start) {
                 return s;
             }
         }
@@ -946,7 +964,7 @@ impl Engine {
         let set = self.closure(&starts, true, false);
         let set = self.prune(m, set);
         let id = self.intern(m, true, set);
-        if let Some(d) = self.dfas.get_mut(m) {
+        if let Some(d) = self.built_mut(m) {
             d.start = Some(id);
         }
         id
@@ -954,7 +972,7 @@ impl Engine {
 
     /// The initial DFA state of a machine, once [`Engine::start`] has built it.
     pub(crate) fn start_id(&self, m: MachineId) -> u32 {
-        self.dfas.get(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
+        self.built(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
     }
 
     /// One step of a machine's DFA: the target of the part of `c` in the state's
@@ -962,8 +980,7 @@ impl Engine {
     #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
         let row = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?)))
             .unwrap_or((0, NO_ROW));
         self.step_row(m, s, row, c)
@@ -974,7 +991,7 @@ impl Engine {
     /// [`Engine::step_row`] reads, looked up once for every class of a state.
     pub(crate) fn row(&mut self, m: MachineId, s: u32) -> (u32, u32) {
         let get = |e: &Engine| {
-            let d = e.dfas.get(m)?;
+            let d = e.built(m)?;
             Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?))
         };
         match get(self) {
@@ -1037,8 +1054,7 @@ impl Engine {
         if off != NO_ROW {
             let part = self.part(pid, c);
             let t = self
-                .dfas
-                .get(m)
+                .built(m)
                 .and_then(|d| d.targets.get(off as usize + usize::from(part)))
                 .copied()
                 .unwrap_or(UNKNOWN);
@@ -1060,8 +1076,7 @@ impl Engine {
         let part = self.part(pid, c);
         let slot = off as usize + usize::from(part);
         let t = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| d.targets.get(slot))
             .copied()
             .unwrap_or(UNKNOWN);
@@ -1072,7 +1087,7 @@ impl Engine {
         // between calls, as the closure's)
         let mut seeds = std::mem::take(&mut self.seeds);
         seeds.clear();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 seeds.extend(
                     self.edges(q)
@@ -1085,7 +1100,7 @@ impl Engine {
         self.seeds = seeds;
         let set = self.prune(m, set);
         let id = self.intern(m, false, set);
-        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {
+        if let Some(x) = self.built_mut(m).and_then(|d| d.targets.get_mut(slot)) {
             *x = id;
         }
         id
@@ -1100,7 +1115,7 @@ impl Engine {
     fn partition(&mut self, m: MachineId, s: u32) {
         let nclasses = self.nclasses();
         let mut distinct: Vec<ClassSet> = Vec::new();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 distinct.extend(self.edges(q).map(|(cs, _)| *cs));
             }
@@ -1140,13 +1155,16 @@ impl Engine {
         let Some(d) = self.dfas.get_mut(m) else {
             return;
         };
+        d.bytes += 4 * parts.len();
+        self.dfa_bytes += 4 * parts.len();
+        let Some(d) = d.built.as_deref_mut() else {
+            return;
+        };
         if let Some(x) = d.pids.get_mut(s as usize) {
             *x = pid;
         }
         let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
         d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
-        d.bytes += 4 * parts.len();
-        self.dfa_bytes += 4 * parts.len();
         if let Some(x) = d.offs.get_mut(s as usize) {
             *x = off;
         }
@@ -1154,16 +1172,14 @@ impl Engine {
 
     /// Tags accepted at a DFA state (at the end of the input).
     pub(crate) fn accepts(&self, m: MachineId, s: u32) -> &[u32] {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.accepts.get(s as usize))
             .map_or(&[], |a| a)
     }
 
     /// The NFA states of a DFA state.
     pub(crate) fn subset(&self, m: MachineId, s: u32) -> &[StateId] {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.sets.get(s as usize))
             .map_or(&[], |a| a)
     }
@@ -1339,10 +1355,7 @@ mod tests {
         assert!(e.dfa_bytes > 0, "within the limit nothing is forgotten");
         e.forget_states(0);
         assert_eq!(e.dfa_bytes, 0);
-        assert!(e
-            .dfas
-            .iter()
-            .all(|d| d.sets.is_empty() && d.start.is_none()));
+        assert!(e.dfas.iter().all(|d| d.built.is_none()));
         assert_eq!(search(&mut e), first);
         assert!(e.dfa_bytes > 0);
     }

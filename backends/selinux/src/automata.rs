@@ -134,7 +134,79 @@ pub(crate) struct Nfa {
     states: Vec<NState>,
     base: u32,
     /// Which fragment (file_contexts entry, glob...) each state belongs to (every state).
-    owner: Vec<u32>,
+    owner: Owners,
+}
+
+/// The owner of each NFA state: two bytes a state while every owner fits (the entries of
+/// a distribution's file contexts, [`NO_OWNER`] for the globs), four once one does not.
+#[derive(Clone, Debug)]
+enum Owners {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+/// The owner of the states that belong to no entry (`u32::MAX`), as a narrow owner.
+const NO_OWNER: u16 = u16::MAX;
+
+impl Default for Owners {
+    fn default() -> Owners {
+        Owners::Narrow(Vec::new())
+    }
+}
+
+impl Owners {
+    fn push(&mut self, owner: u32) {
+        if let Owners::Narrow(v) = self {
+            let narrow = match owner {
+                u32::MAX => Some(NO_OWNER),
+                o => u16::try_from(o).ok().filter(|&o| o != NO_OWNER),
+            };
+            match narrow {
+                Some(o) => {
+                    room(v, 1);
+                    v.push(o);
+                    return;
+                }
+                None => {
+                    let wide = v
+                        .iter()
+                        .map(|&o| {
+                            if o == NO_OWNER {
+                                u32::MAX
+                            } else {
+                                u32::from(o)
+                            }
+                        })
+                        .collect();
+                    *self = Owners::Wide(wide);
+                }
+            }
+        }
+        if let Owners::Wide(v) = self {
+            room(v, 1);
+            v.push(owner);
+        }
+    }
+
+    fn get(&self, s: StateId) -> Option<u32> {
+        match self {
+            Owners::Narrow(v) => v.get(s as usize).map(|&o| {
+                if o == NO_OWNER {
+                    u32::MAX
+                } else {
+                    u32::from(o)
+                }
+            }),
+            Owners::Wide(v) => v.get(s as usize).copied(),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Owners::Narrow(v) => v.shrink_to_fit(),
+            Owners::Wide(v) => v.shrink_to_fit(),
+        }
+    }
 }
 
 /// Start and end state of a built fragment.
@@ -185,7 +257,6 @@ impl Nfa {
             .and_then(|n| n.checked_add(self.base))
             .unwrap_or(u32::MAX);
         self.states.push(NState::default());
-        room(&mut self.owner, 1);
         self.owner.push(owner);
         id
     }
@@ -722,7 +793,7 @@ impl Engine {
 
     /// The owner tag of an NFA state.
     pub(crate) fn owner(&self, s: StateId) -> u32 {
-        self.nfa.owner.get(s as usize).copied().unwrap_or(u32::MAX)
+        self.nfa.owner.get(s).unwrap_or(u32::MAX)
     }
 
     /// Register a machine.
@@ -1317,6 +1388,24 @@ mod tests {
             &mut |e, t, _| !e.accepts(ma, t[0]).is_empty() && !e.accepts(mv, t[1]).is_empty(),
         );
         assert_eq!(found, Found::Witness(b"/a".to_vec()));
+    }
+
+    /// An owner that does not fit in two bytes (more than 65,534 entries) widens the
+    /// table; the others keep their owner.
+    #[test]
+    fn owners_widen_past_two_bytes() {
+        let mut o = Owners::default();
+        o.push(3);
+        o.push(u32::MAX);
+        assert!(matches!(o, Owners::Narrow(_)));
+        o.push(70_000);
+        o.push(65_535);
+        assert!(matches!(o, Owners::Wide(_)));
+        let got: Vec<Option<u32>> = (0..5).map(|s| o.get(s)).collect();
+        assert_eq!(
+            got,
+            vec![Some(3), Some(u32::MAX), Some(70_000), Some(65_535), None]
+        );
     }
 
     /// Forgetting the DFA states between two searches changes their work, not their

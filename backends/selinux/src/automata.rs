@@ -457,15 +457,15 @@ pub(crate) struct Engine {
     nfa: Nfa,
     class_of: [u8; 256],
     reps: Vec<u8>,
-    /// The transitions of every NFA state over classes, state after state: those of
-    /// state `q` are `ctrans[cstart[q]..cstart[q + 1]]`, each a class set (an index in
-    /// `csets`) and a target.
-    ctrans: Vec<(u32, StateId)>,
-    cstart: Vec<u32>,
-    /// The epsilon edges of every NFA state, the same way: target and kind ([`EPS`],
-    /// [`BOL`], [`EOL`]) in one word ([`eps_edge`]).
-    ceps: Vec<u32>,
+    /// The edges of every NFA state, state after state: those of state `q` are
+    /// `edges[estart[q]..estart[q + 1]]`, first its `ntrans[q]` transitions over
+    /// classes, two words each (a class set, an index in `csets`, and a target), then
+    /// its epsilon edges, one word each (target and kind, [`eps_edge`]). A state of the
+    /// arena has at most a few transitions (one for the states of [`Nfa::build`]): five
+    /// bytes a state besides its edges, not eight.
+    edges: Vec<u32>,
     estart: Vec<u32>,
+    ntrans: Vec<u8>,
     /// The partitions of the classes DFA states have (class → part), interned.
     partitions: Vec<Box<[u8]>>,
     partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
@@ -666,10 +666,9 @@ impl Engine {
             nfa,
             class_of,
             reps,
-            ctrans: Vec::with_capacity(n),
-            cstart: vec![0],
-            ceps: Vec::new(),
+            edges: Vec::with_capacity(2 * n),
             estart: vec![0],
+            ntrans: Vec::with_capacity(n),
             csets: Vec::new(),
             partitions: Vec::new(),
             partition_ids: HashMap::default(),
@@ -703,10 +702,9 @@ impl Engine {
     /// more machines at once: called once the fragments known at the start are built
     /// (the globs of a 10,000-rule policy: a quarter of their tables' size).
     pub(crate) fn shrink_to_fit(&mut self, machines: usize) {
-        self.ctrans.shrink_to_fit();
-        self.cstart.shrink_to_fit();
-        self.ceps.shrink_to_fit();
+        self.edges.shrink_to_fit();
         self.estart.shrink_to_fit();
+        self.ntrans.shrink_to_fit();
         self.mark.shrink_to_fit();
         self.universal_nfa.shrink_to_fit();
         self.nfa.owner.shrink_to_fit();
@@ -724,13 +722,14 @@ impl Engine {
             .iter()
             .map(|s| s.eps.len() + s.bol.len() + s.eol.len())
             .sum();
-        room(&mut self.ctrans, trans);
-        room(&mut self.ceps, eps);
-        room(&mut self.cstart, count);
+        room(&mut self.edges, 2 * trans + eps);
         room(&mut self.estart, count);
+        room(&mut self.ntrans, count);
         room(&mut self.mark, count);
         room(&mut self.universal_nfa, count);
         for st in std::mem::take(&mut self.nfa.states) {
+            self.ntrans
+                .push(u8::try_from(st.trans.len()).unwrap_or(u8::MAX));
             for (set, t) in st.trans {
                 let id = match self.class_sets.get(&set) {
                     Some(&id) => id,
@@ -750,17 +749,15 @@ impl Engine {
                         id
                     }
                 };
-                self.ctrans.push((id, t));
+                self.edges.extend([id, t]);
             }
-            self.cstart
-                .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
             let kinds = [(st.eps, EPS), (st.bol, BOL), (st.eol, EOL)];
             for (targets, kind) in kinds {
-                self.ceps
+                self.edges
                     .extend(targets.into_iter().map(|t| eps_edge(t, kind)));
             }
             self.estart
-                .push(u32::try_from(self.ceps.len()).unwrap_or(u32::MAX));
+                .push(u32::try_from(self.edges.len()).unwrap_or(u32::MAX));
         }
         self.nfa.base = self
             .nfa
@@ -771,14 +768,20 @@ impl Engine {
         self.universal_nfa.resize(n, 0);
     }
 
+    /// The words of NFA state `q`'s transitions and of its epsilon edges.
+    fn words(&self, q: StateId) -> (&[u32], &[u32]) {
+        let (from, to) = span(&self.estart, q);
+        let all = self.edges.get(from..to).unwrap_or(&[]);
+        let n = 2 * usize::from(self.ntrans.get(q as usize).copied().unwrap_or(0));
+        all.split_at(n.min(all.len()))
+    }
+
     /// The transitions of NFA state `q`: class set and target.
     fn edges(&self, q: StateId) -> impl Iterator<Item = (&ClassSet, StateId)> + '_ {
-        let (from, to) = span(&self.cstart, q);
-        self.ctrans
-            .get(from..to)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|&(id, t)| Some((self.csets.get(id as usize)?, t)))
+        self.words(q)
+            .0
+            .chunks_exact(2)
+            .filter_map(|w| Some((self.csets.get(*w.first()? as usize)?, *w.get(1)?)))
     }
 
     /// The number of byte classes.
@@ -834,8 +837,7 @@ impl Engine {
                 _ => continue,
             }
             out.push(s);
-            let (from, to) = span(&self.estart, s);
-            for &e in self.ceps.get(from..to).unwrap_or(&[]) {
+            for &e in self.words(s).1 {
                 let (t, kind) = eps_parts(e);
                 if kind == EPS || (kind == BOL && at_start) || (kind == EOL && at_end) {
                     stack.push(t);
@@ -860,12 +862,9 @@ impl Engine {
         let key = Rc::<[StateId]>::from(set);
         // the set is closed under the other edges: at the end of the input only `$`
         // edges add states, and most sets have none
-        let eol = key.iter().any(|&q| {
-            let (from, to) = span(&self.estart, q);
-            self.ceps
-                .get(from..to)
-                .is_some_and(|es| es.iter().any(|&e| eps_parts(e).1 == EOL))
-        });
+        let eol = key
+            .iter()
+            .any(|&q| self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL));
         let closed = eol.then(|| self.closure(&key, initial, true));
         let end: &[StateId] = closed.as_deref().unwrap_or(&key);
         let Some(d) = self.dfas.get_mut(m) else {

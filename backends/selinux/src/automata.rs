@@ -1271,14 +1271,6 @@ impl Engine {
     /// (the unions, the labelling machines of a busy directory) are the last forgotten.
     /// The state numbers a caller holds are no longer valid afterwards.
     pub(crate) fn forget_states(&mut self, limit: usize) {
-        self.forget_states_but(limit, &[]);
-    }
-
-    /// [`Engine::forget_states`], keeping the states of the machines `keep`, whose state
-    /// numbers the caller still holds: for the queries made within a larger one (the
-    /// sample path of each of hundreds of entries, each on its own machine, before a
-    /// witness search), whose states would otherwise pile up until the larger query ends.
-    pub(crate) fn forget_states_but(&mut self, limit: usize, keep: &[MachineId]) {
         self.queries += 1;
         if self.dfa_bytes <= limit {
             return;
@@ -1288,7 +1280,7 @@ impl Engine {
             .dfas
             .iter()
             .enumerate()
-            .filter(|(m, d)| d.bytes > 0 && !keep.contains(m))
+            .filter(|(_, d)| d.bytes > 0)
             .map(|(m, d)| (d.used, std::cmp::Reverse(d.bytes), m))
             .collect();
         order.sort_unstable();
@@ -1304,6 +1296,20 @@ impl Engine {
                 };
             }
             self.dfa_bytes = self.dfa_bytes.saturating_sub(bytes);
+        }
+    }
+
+    /// When the DFA states of every machine take more than `limit` bytes, forget those
+    /// of machine `m`, whose state numbers the caller no longer holds: the machine of one
+    /// entry once the per-entry fallback has answered it ([`Engine::forget_states`]).
+    pub(crate) fn forget_machine(&mut self, limit: usize, m: MachineId) {
+        if self.dfa_bytes <= limit {
+            return;
+        }
+        if let Some(d) = self.dfas.get_mut(m) {
+            self.dfa_bytes = self.dfa_bytes.saturating_sub(d.bytes);
+            d.built = None;
+            d.bytes = 0;
         }
     }
 }
@@ -1441,6 +1447,14 @@ mod tests {
         assert!(e.dfa_bytes > 0);
         e.forget_states(e.dfa_bytes + 1);
         assert!(e.dfa_bytes > 0, "within the limit nothing is forgotten");
+        e.forget_machine(e.dfa_bytes, ms[0]);
+        assert!(
+            e.built(ms[0]).is_some(),
+            "within the limit nothing is forgotten"
+        );
+        e.forget_machine(0, ms[0]);
+        assert!(e.built(ms[0]).is_none() && e.built(ms[1]).is_some());
+        assert_eq!(search(&mut e), first);
         e.forget_states(0);
         assert_eq!(e.dfa_bytes, 0);
         assert!(e.dfas.iter().all(|d| d.built.is_none()));

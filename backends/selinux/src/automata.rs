@@ -134,7 +134,79 @@ pub(crate) struct Nfa {
     states: Vec<NState>,
     base: u32,
     /// Which fragment (file_contexts entry, glob...) each state belongs to (every state).
-    owner: Vec<u32>,
+    owner: Owners,
+}
+
+/// The owner of each NFA state: two bytes a state while every owner fits (the entries of
+/// a distribution's file contexts, [`NO_OWNER`] for the globs), four once one does not.
+#[derive(Clone, Debug)]
+enum Owners {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+/// The owner of the states that belong to no entry (`u32::MAX`), as a narrow owner.
+const NO_OWNER: u16 = u16::MAX;
+
+impl Default for Owners {
+    fn default() -> Owners {
+        Owners::Narrow(Vec::new())
+    }
+}
+
+impl Owners {
+    fn push(&mut self, owner: u32) {
+        if let Owners::Narrow(v) = self {
+            let narrow = match owner {
+                u32::MAX => Some(NO_OWNER),
+                o => u16::try_from(o).ok().filter(|&o| o != NO_OWNER),
+            };
+            match narrow {
+                Some(o) => {
+                    room(v, 1);
+                    v.push(o);
+                    return;
+                }
+                None => {
+                    let wide = v
+                        .iter()
+                        .map(|&o| {
+                            if o == NO_OWNER {
+                                u32::MAX
+                            } else {
+                                u32::from(o)
+                            }
+                        })
+                        .collect();
+                    *self = Owners::Wide(wide);
+                }
+            }
+        }
+        if let Owners::Wide(v) = self {
+            room(v, 1);
+            v.push(owner);
+        }
+    }
+
+    fn get(&self, s: StateId) -> Option<u32> {
+        match self {
+            Owners::Narrow(v) => v.get(s as usize).map(|&o| {
+                if o == NO_OWNER {
+                    u32::MAX
+                } else {
+                    u32::from(o)
+                }
+            }),
+            Owners::Wide(v) => v.get(s as usize).copied(),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            Owners::Narrow(v) => v.shrink_to_fit(),
+            Owners::Wide(v) => v.shrink_to_fit(),
+        }
+    }
 }
 
 /// Start and end state of a built fragment.
@@ -185,7 +257,6 @@ impl Nfa {
             .and_then(|n| n.checked_add(self.base))
             .unwrap_or(u32::MAX);
         self.states.push(NState::default());
-        room(&mut self.owner, 1);
         self.owner.push(owner);
         id
     }
@@ -330,6 +401,19 @@ impl<const N: usize> From<[(StateId, u32); N]> for Accepting {
 #[derive(Debug, Default)]
 struct Dfa {
     machine: Machine,
+    /// Its states, once some are built: a pointer for a machine without any (most of
+    /// the thousands of machines of a large policy at a time, their states forgotten
+    /// between queries), not some 230 bytes of empty tables.
+    built: Option<Box<Built>>,
+    /// About how many bytes its states take, and the last query that started it
+    /// ([`Engine::forget_states`]).
+    bytes: usize,
+    used: u64,
+}
+
+/// The states of a [`Dfa`].
+#[derive(Debug, Default)]
+struct Built {
     /// The NFA states of each DFA state, shared with `index`.
     sets: Vec<Rc<[StateId]>>,
     /// Non-initial and initial (`^` allowed) states, by their NFA states.
@@ -347,10 +431,6 @@ struct Dfa {
     targets: Vec<u32>,
     start: Option<u32>,
     universal: Vec<bool>,
-    /// About how many bytes its states take, and the last query that started it
-    /// ([`Engine::forget_states`]).
-    bytes: usize,
-    used: u64,
 }
 
 const UNKNOWN: u32 = u32::MAX;
@@ -377,15 +457,15 @@ pub(crate) struct Engine {
     nfa: Nfa,
     class_of: [u8; 256],
     reps: Vec<u8>,
-    /// The transitions of every NFA state over classes, state after state: those of
-    /// state `q` are `ctrans[cstart[q]..cstart[q + 1]]`, each a class set (an index in
-    /// `csets`) and a target.
-    ctrans: Vec<(u32, StateId)>,
-    cstart: Vec<u32>,
-    /// The epsilon edges of every NFA state, the same way: target and kind ([`EPS`],
-    /// [`BOL`], [`EOL`]).
-    ceps: Vec<(StateId, u8)>,
+    /// The edges of every NFA state, state after state: those of state `q` are
+    /// `edges[estart[q]..estart[q + 1]]`, first its `ntrans[q]` transitions over
+    /// classes, two words each (a class set, an index in `csets`, and a target), then
+    /// its epsilon edges, one word each (target and kind, [`eps_edge`]). A state of the
+    /// arena has at most a few transitions (one for the states of [`Nfa::build`]): five
+    /// bytes a state besides its edges, not eight.
+    edges: Vec<u32>,
     estart: Vec<u32>,
+    ntrans: Vec<u8>,
     /// The partitions of the classes DFA states have (class → part), interned.
     partitions: Vec<Box<[u8]>>,
     partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
@@ -397,14 +477,16 @@ pub(crate) struct Engine {
     csets: Vec<ClassSet>,
     class_sets: HashMap<ByteSet, u32>,
     dfas: Vec<Dfa>,
-    mark: Vec<u32>,
+    /// The visit marks of [`Engine::closure`]: the generation of the closure that last
+    /// reached each NFA state (two bytes a state; all cleared once in 65,535 closures).
+    mark: Vec<u16>,
     /// The work list and result of [`Engine::closure`], kept between calls: closures of
     /// thousands of states otherwise grow them from empty each time.
     stack: Vec<StateId>,
     reached: Vec<StateId>,
     /// The seeds of [`Engine::step_slow`]'s closure, kept between calls the same way.
     seeds: Vec<StateId>,
-    generation: u32,
+    generation: u16,
     /// Maximum product states per search.
     pub(crate) budget: usize,
     /// Product states visited by every search so far (a measure of work).
@@ -474,6 +556,19 @@ impl ClassSet {
 const EPS: u8 = 0;
 const BOL: u8 = 1;
 const EOL: u8 = 2;
+
+/// An epsilon edge in one word: the target in the low 30 bits, the kind in the top two
+/// (an arena of 2^30 states would take tens of gigabytes: ids stay far below).
+fn eps_edge(target: StateId, kind: u8) -> u32 {
+    (target & EPS_TARGET) | (u32::from(kind) << 30)
+}
+
+/// The target and kind of an epsilon edge ([`eps_edge`]).
+fn eps_parts(e: u32) -> (StateId, u8) {
+    (e & EPS_TARGET, u8::try_from(e >> 30).unwrap_or(EPS))
+}
+
+const EPS_TARGET: u32 = (1 << 30) - 1;
 
 /// Make room in `v` for `more` elements, growing it by an eighth at least rather than
 /// doubling it: the arena's tables hold a whole policy's globs (10,000 rules: 19 MB),
@@ -571,10 +666,9 @@ impl Engine {
             nfa,
             class_of,
             reps,
-            ctrans: Vec::with_capacity(n),
-            cstart: vec![0],
-            ceps: Vec::new(),
+            edges: Vec::with_capacity(2 * n),
             estart: vec![0],
+            ntrans: Vec::with_capacity(n),
             csets: Vec::new(),
             partitions: Vec::new(),
             partition_ids: HashMap::default(),
@@ -608,10 +702,9 @@ impl Engine {
     /// more machines at once: called once the fragments known at the start are built
     /// (the globs of a 10,000-rule policy: a quarter of their tables' size).
     pub(crate) fn shrink_to_fit(&mut self, machines: usize) {
-        self.ctrans.shrink_to_fit();
-        self.cstart.shrink_to_fit();
-        self.ceps.shrink_to_fit();
+        self.edges.shrink_to_fit();
         self.estart.shrink_to_fit();
+        self.ntrans.shrink_to_fit();
         self.mark.shrink_to_fit();
         self.universal_nfa.shrink_to_fit();
         self.nfa.owner.shrink_to_fit();
@@ -629,13 +722,14 @@ impl Engine {
             .iter()
             .map(|s| s.eps.len() + s.bol.len() + s.eol.len())
             .sum();
-        room(&mut self.ctrans, trans);
-        room(&mut self.ceps, eps);
-        room(&mut self.cstart, count);
+        room(&mut self.edges, 2 * trans + eps);
         room(&mut self.estart, count);
+        room(&mut self.ntrans, count);
         room(&mut self.mark, count);
         room(&mut self.universal_nfa, count);
         for st in std::mem::take(&mut self.nfa.states) {
+            self.ntrans
+                .push(u8::try_from(st.trans.len()).unwrap_or(u8::MAX));
             for (set, t) in st.trans {
                 let id = match self.class_sets.get(&set) {
                     Some(&id) => id,
@@ -655,16 +749,15 @@ impl Engine {
                         id
                     }
                 };
-                self.ctrans.push((id, t));
+                self.edges.extend([id, t]);
             }
-            self.cstart
-                .push(u32::try_from(self.ctrans.len()).unwrap_or(u32::MAX));
             let kinds = [(st.eps, EPS), (st.bol, BOL), (st.eol, EOL)];
             for (targets, kind) in kinds {
-                self.ceps.extend(targets.into_iter().map(|t| (t, kind)));
+                self.edges
+                    .extend(targets.into_iter().map(|t| eps_edge(t, kind)));
             }
             self.estart
-                .push(u32::try_from(self.ceps.len()).unwrap_or(u32::MAX));
+                .push(u32::try_from(self.edges.len()).unwrap_or(u32::MAX));
         }
         self.nfa.base = self
             .nfa
@@ -675,14 +768,20 @@ impl Engine {
         self.universal_nfa.resize(n, 0);
     }
 
+    /// The words of NFA state `q`'s transitions and of its epsilon edges.
+    fn words(&self, q: StateId) -> (&[u32], &[u32]) {
+        let (from, to) = span(&self.estart, q);
+        let all = self.edges.get(from..to).unwrap_or(&[]);
+        let n = 2 * usize::from(self.ntrans.get(q as usize).copied().unwrap_or(0));
+        all.split_at(n.min(all.len()))
+    }
+
     /// The transitions of NFA state `q`: class set and target.
     fn edges(&self, q: StateId) -> impl Iterator<Item = (&ClassSet, StateId)> + '_ {
-        let (from, to) = span(&self.cstart, q);
-        self.ctrans
-            .get(from..to)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|&(id, t)| Some((self.csets.get(id as usize)?, t)))
+        self.words(q)
+            .0
+            .chunks_exact(2)
+            .filter_map(|w| Some((self.csets.get(*w.first()? as usize)?, *w.get(1)?)))
     }
 
     /// The number of byte classes.
@@ -697,7 +796,7 @@ impl Engine {
 
     /// The owner tag of an NFA state.
     pub(crate) fn owner(&self, s: StateId) -> u32 {
-        self.nfa.owner.get(s as usize).copied().unwrap_or(u32::MAX)
+        self.nfa.owner.get(s).unwrap_or(u32::MAX)
     }
 
     /// Register a machine.
@@ -708,6 +807,16 @@ impl Engine {
             ..Dfa::default()
         });
         self.dfas.len() - 1
+    }
+
+    /// The states of machine `m`, if any are built.
+    fn built(&self, m: MachineId) -> Option<&Built> {
+        self.dfas.get(m)?.built.as_deref()
+    }
+
+    /// [`Engine::built`], to add to them.
+    fn built_mut(&mut self, m: MachineId) -> Option<&mut Built> {
+        self.dfas.get_mut(m)?.built.as_deref_mut()
     }
 
     fn closure(&mut self, seeds: &[StateId], at_start: bool, at_end: bool) -> Vec<StateId> {
@@ -728,8 +837,8 @@ impl Engine {
                 _ => continue,
             }
             out.push(s);
-            let (from, to) = span(&self.estart, s);
-            for &(t, kind) in self.ceps.get(from..to).unwrap_or(&[]) {
+            for &e in self.words(s).1 {
+                let (t, kind) = eps_parts(e);
                 if kind == EPS || (kind == BOL && at_start) || (kind == EOL && at_end) {
                     stack.push(t);
                 }
@@ -745,8 +854,7 @@ impl Engine {
     fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
         let which = usize::from(initial);
         if let Some(&id) = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| d.index.get(which)?.get(set.as_slice()))
         {
             return id;
@@ -754,12 +862,9 @@ impl Engine {
         let key = Rc::<[StateId]>::from(set);
         // the set is closed under the other edges: at the end of the input only `$`
         // edges add states, and most sets have none
-        let eol = key.iter().any(|&q| {
-            let (from, to) = span(&self.estart, q);
-            self.ceps
-                .get(from..to)
-                .is_some_and(|es| es.iter().any(|&(_, kind)| kind == EOL))
-        });
+        let eol = key
+            .iter()
+            .any(|&q| self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL));
         let closed = eol.then(|| self.closure(&key, initial, true));
         let end: &[StateId] = closed.as_deref().unwrap_or(&key);
         let Some(d) = self.dfas.get_mut(m) else {
@@ -771,11 +876,12 @@ impl Engine {
             .collect();
         acc.sort_unstable();
         acc.dedup();
-        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         let track = d.machine.track_universal;
         let bytes = STATE_BYTES + 4 * (key.len() + acc.len());
         d.bytes += bytes;
         self.dfa_bytes += bytes;
+        let d = d.built.get_or_insert_with(Box::default);
+        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
         d.sets.push(key.clone());
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
@@ -785,7 +891,7 @@ impl Engine {
             index.insert(key, id);
         }
         let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
-        if let Some(d) = self.dfas.get_mut(m) {
+        if let Some(d) = self.built_mut(m) {
             d.universal.push(universal);
         }
         id
@@ -882,8 +988,7 @@ impl Engine {
     /// True when the machine (built with `track_universal`) accepts every continuation
     /// from this DFA state.
     pub(crate) fn is_universal(&self, m: MachineId, s: u32) -> bool {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.universal.get(s as usize))
             .copied()
             .unwrap_or(false)
@@ -917,7 +1022,7 @@ impl Engine {
         let now = self.queries;
         if let Some(d) = self.dfas.get_mut(m) {
             d.used = now;
-            if let Some(s) = d.start {
+            if let Some(s) = d.built.as_ref().and_then(|b| b.start) {
                 return s;
             }
         }
@@ -929,7 +1034,7 @@ impl Engine {
         let set = self.closure(&starts, true, false);
         let set = self.prune(m, set);
         let id = self.intern(m, true, set);
-        if let Some(d) = self.dfas.get_mut(m) {
+        if let Some(d) = self.built_mut(m) {
             d.start = Some(id);
         }
         id
@@ -937,7 +1042,7 @@ impl Engine {
 
     /// The initial DFA state of a machine, once [`Engine::start`] has built it.
     pub(crate) fn start_id(&self, m: MachineId) -> u32 {
-        self.dfas.get(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
+        self.built(m).and_then(|d| d.start).unwrap_or(UNKNOWN)
     }
 
     /// One step of a machine's DFA: the target of the part of `c` in the state's
@@ -945,8 +1050,7 @@ impl Engine {
     #[inline]
     pub(crate) fn step(&mut self, m: MachineId, s: u32, c: usize) -> u32 {
         let row = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?)))
             .unwrap_or((0, NO_ROW));
         self.step_row(m, s, row, c)
@@ -957,7 +1061,7 @@ impl Engine {
     /// [`Engine::step_row`] reads, looked up once for every class of a state.
     pub(crate) fn row(&mut self, m: MachineId, s: u32) -> (u32, u32) {
         let get = |e: &Engine| {
-            let d = e.dfas.get(m)?;
+            let d = e.built(m)?;
             Some((*d.pids.get(s as usize)?, *d.offs.get(s as usize)?))
         };
         match get(self) {
@@ -1020,8 +1124,7 @@ impl Engine {
         if off != NO_ROW {
             let part = self.part(pid, c);
             let t = self
-                .dfas
-                .get(m)
+                .built(m)
                 .and_then(|d| d.targets.get(off as usize + usize::from(part)))
                 .copied()
                 .unwrap_or(UNKNOWN);
@@ -1043,8 +1146,7 @@ impl Engine {
         let part = self.part(pid, c);
         let slot = off as usize + usize::from(part);
         let t = self
-            .dfas
-            .get(m)
+            .built(m)
             .and_then(|d| d.targets.get(slot))
             .copied()
             .unwrap_or(UNKNOWN);
@@ -1055,7 +1157,7 @@ impl Engine {
         // between calls, as the closure's)
         let mut seeds = std::mem::take(&mut self.seeds);
         seeds.clear();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 seeds.extend(
                     self.edges(q)
@@ -1068,7 +1170,7 @@ impl Engine {
         self.seeds = seeds;
         let set = self.prune(m, set);
         let id = self.intern(m, false, set);
-        if let Some(x) = self.dfas.get_mut(m).and_then(|d| d.targets.get_mut(slot)) {
+        if let Some(x) = self.built_mut(m).and_then(|d| d.targets.get_mut(slot)) {
             *x = id;
         }
         id
@@ -1083,7 +1185,7 @@ impl Engine {
     fn partition(&mut self, m: MachineId, s: u32) {
         let nclasses = self.nclasses();
         let mut distinct: Vec<ClassSet> = Vec::new();
-        if let Some(set) = self.dfas.get(m).and_then(|d| d.sets.get(s as usize)) {
+        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
             for &q in set.iter() {
                 distinct.extend(self.edges(q).map(|(cs, _)| *cs));
             }
@@ -1123,13 +1225,16 @@ impl Engine {
         let Some(d) = self.dfas.get_mut(m) else {
             return;
         };
+        d.bytes += 4 * parts.len();
+        self.dfa_bytes += 4 * parts.len();
+        let Some(d) = d.built.as_deref_mut() else {
+            return;
+        };
         if let Some(x) = d.pids.get_mut(s as usize) {
             *x = pid;
         }
         let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
         d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
-        d.bytes += 4 * parts.len();
-        self.dfa_bytes += 4 * parts.len();
         if let Some(x) = d.offs.get_mut(s as usize) {
             *x = off;
         }
@@ -1137,16 +1242,14 @@ impl Engine {
 
     /// Tags accepted at a DFA state (at the end of the input).
     pub(crate) fn accepts(&self, m: MachineId, s: u32) -> &[u32] {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.accepts.get(s as usize))
             .map_or(&[], |a| a)
     }
 
     /// The NFA states of a DFA state.
     pub(crate) fn subset(&self, m: MachineId, s: u32) -> &[StateId] {
-        self.dfas
-            .get(m)
+        self.built(m)
             .and_then(|d| d.sets.get(s as usize))
             .map_or(&[], |a| a)
     }
@@ -1193,6 +1296,20 @@ impl Engine {
                 };
             }
             self.dfa_bytes = self.dfa_bytes.saturating_sub(bytes);
+        }
+    }
+
+    /// When the DFA states of every machine take more than `limit` bytes, forget those
+    /// of machine `m`, whose state numbers the caller no longer holds: the machine of one
+    /// entry once the per-entry fallback has answered it ([`Engine::forget_states`]).
+    pub(crate) fn forget_machine(&mut self, limit: usize, m: MachineId) {
+        if self.dfa_bytes <= limit {
+            return;
+        }
+        if let Some(d) = self.dfas.get_mut(m) {
+            self.dfa_bytes = self.dfa_bytes.saturating_sub(d.bytes);
+            d.built = None;
+            d.bytes = 0;
         }
     }
 }
@@ -1278,6 +1395,24 @@ mod tests {
         assert_eq!(found, Found::Witness(b"/a".to_vec()));
     }
 
+    /// An owner that does not fit in two bytes (more than 65,534 entries) widens the
+    /// table; the others keep their owner.
+    #[test]
+    fn owners_widen_past_two_bytes() {
+        let mut o = Owners::default();
+        o.push(3);
+        o.push(u32::MAX);
+        assert!(matches!(o, Owners::Narrow(_)));
+        o.push(70_000);
+        o.push(65_535);
+        assert!(matches!(o, Owners::Wide(_)));
+        let got: Vec<Option<u32>> = (0..5).map(|s| o.get(s)).collect();
+        assert_eq!(
+            got,
+            vec![Some(3), Some(u32::MAX), Some(70_000), Some(65_535), None]
+        );
+    }
+
     /// Forgetting the DFA states between two searches changes their work, not their
     /// answers: the same witnesses, and the states built again.
     #[test]
@@ -1312,12 +1447,17 @@ mod tests {
         assert!(e.dfa_bytes > 0);
         e.forget_states(e.dfa_bytes + 1);
         assert!(e.dfa_bytes > 0, "within the limit nothing is forgotten");
+        e.forget_machine(e.dfa_bytes, ms[0]);
+        assert!(
+            e.built(ms[0]).is_some(),
+            "within the limit nothing is forgotten"
+        );
+        e.forget_machine(0, ms[0]);
+        assert!(e.built(ms[0]).is_none() && e.built(ms[1]).is_some());
+        assert_eq!(search(&mut e), first);
         e.forget_states(0);
         assert_eq!(e.dfa_bytes, 0);
-        assert!(e
-            .dfas
-            .iter()
-            .all(|d| d.sets.is_empty() && d.start.is_none()));
+        assert!(e.dfas.iter().all(|d| d.built.is_none()));
         assert_eq!(search(&mut e), first);
         assert!(e.dfa_bytes > 0);
     }

@@ -132,8 +132,6 @@ pub struct FcEntry {
     pub label: FcLabel,
     /// 1-based line in its text (0 for entries polc adds).
     pub line: usize,
-    /// Shared: the entries are cloned into each compilation's precedence order.
-    pub(crate) re: std::sync::Arc<Re>,
     pub(crate) meta: bool,
     stem_len: usize,
     str_len: usize,
@@ -146,18 +144,25 @@ impl FcEntry {
         label: FcLabel,
         line: usize,
     ) -> Result<FcEntry, String> {
-        let re = parse_fc_regex(regex).map_err(|e| e.0)?;
+        // refused here if polc cannot read it; kept as text only (see `parsed`)
+        parse_fc_regex(regex).map_err(|e| e.0)?;
         let (meta, stem_len, str_len) = fc_meta(regex);
         Ok(FcEntry {
             regex: regex.to_string(),
             mode,
             label,
             line,
-            re: re.into(),
             meta,
             stem_len,
             str_len,
         })
+    }
+
+    /// The entry's regex, parsed again: it was parsed, and accepted, when the entry was
+    /// made, and only its text is kept (the parsed regexes of Debian's 5,623 entries
+    /// took 7 MB for the whole compilation, which builds the automata of some of them).
+    pub(crate) fn parsed(&self) -> Re {
+        parsed_regex(&self.regex)
     }
 
     /// libsepol's `cil_post_filecon_compare`.
@@ -173,6 +178,12 @@ impl FcEntry {
             .then(FileClass::rank(self.mode).cmp(&FileClass::rank(o.mode)))
             .then(self.regex.as_bytes().cmp(o.regex.as_bytes()))
     }
+}
+
+/// The parsed form of the regex of an entry ([`FcEntry::parsed`]); an entry's regex
+/// parses, so the language of no path for another text is never used.
+pub(crate) fn parsed_regex(text: &str) -> Re {
+    parse_fc_regex(text).unwrap_or(Re::Alt(Vec::new()))
 }
 
 /// Why a file_contexts text was refused.

@@ -183,8 +183,8 @@ pub(crate) struct Labeller {
     whole: Option<MachineId>,
     globs: HashMap<String, (Frag, MachineId)>,
     unions: HashMap<Vec<String>, MachineId>,
-    /// Per entry: its regex, and its fragment once built ([`Labeller::frag`]).
-    res: Vec<std::sync::Arc<Re>>,
+    /// Per entry: its regex's text, and its fragment once built ([`Labeller::frag`]).
+    regexes: Vec<Box<str>>,
     frags: Vec<Option<Frag>>,
     samples: HashMap<usize, Option<String>>,
     entry_machines: HashMap<usize, MachineId>,
@@ -267,8 +267,12 @@ impl Labeller {
         let mut infos = Vec::new();
         // the distinct byte sets of the entries (a few hundred among millions of bytes)
         let mut later = HashSet::new();
+        let mut stems: Vec<Vec<u8>> = Vec::with_capacity(entries.len());
         for e in entries {
-            e.re.byte_sets(&mut later);
+            // parsed for its byte sets and stem, parsed again when its fragment is built
+            let re = e.parsed();
+            re.byte_sets(&mut later);
+            stems.push(re_literal_prefix(&re));
             let label = match &e.label {
                 FcLabel::None => NONE,
                 FcLabel::Type(t) => *type_ids.entry(t.clone()).or_insert_with(|| {
@@ -318,7 +322,6 @@ impl Labeller {
             gl.insert(g, (f, m));
         }
         let slash = engine.class_of(b'/');
-        let stems: Vec<Vec<u8>> = entries.iter().map(|e| re_literal_prefix(&e.re)).collect();
         // make sure the start states exist for `start_id`
         engine.start(v);
         let mut by_label: HashMap<Label, Vec<usize>> = HashMap::new();
@@ -338,7 +341,7 @@ impl Labeller {
             type_ids,
             globs: gl,
             unions: HashMap::new(),
-            res: entries.iter().map(|e| e.re.clone()).collect(),
+            regexes: entries.iter().map(|e| e.regex.as_str().into()).collect(),
             frags: vec![None; entries.len()],
             samples: HashMap::new(),
             entry_machines: HashMap::new(),
@@ -371,7 +374,7 @@ impl Labeller {
         if let Some(f) = self.frags.get(i).copied().flatten() {
             return Some(f);
         }
-        let re = self.res.get(i)?.clone();
+        let re = crate::fcontexts::parsed_regex(self.regexes.get(i)?);
         let owner = u32::try_from(i).unwrap_or(NOT_ENTRY - 1);
         let f = self.engine.build(&re, owner);
         if let Some(slot) = self.frags.get_mut(i) {
@@ -671,6 +674,7 @@ impl Labeller {
         let mut any_allowed = false;
         let (saved, start) = (self.engine.budget, self.engine.visited);
         let glob_start = self.engine.start(glob);
+        let mut answered = None;
         for e in cands {
             // every path of the entry starts with its stem: when no path of the glob
             // does, the entry matches none of them (what its search would find, without
@@ -680,6 +684,14 @@ impl Labeller {
             if self.engine.is_dead(glob, after) {
                 continue;
             }
+            // the states the previous entry's searches built in its own machine are
+            // not needed once it is answered: past the memory limit they are forgotten
+            // (its own, not the least recently used machines': the `/**`-like globs
+            // read the entries in turn, and the machines used before them, larger,
+            // are the likelier to be needed again; usr.lib.firefox took 7 % more time)
+            if let Some(p) = answered.take() {
+                self.engine.forget_machine(DFA_MEMORY, p);
+            }
             let used = self.engine.visited.saturating_sub(start);
             self.engine.budget = BY_ENTRY_BUDGET.saturating_sub(used).min(saved);
             let Some(&(mode, label)) = self.info.entries.get(e) else {
@@ -688,6 +700,9 @@ impl Labeller {
             let Some(m) = self.entry_machine(e) else {
                 continue;
             };
+            if ![Some(glob), Some(v), allow, deny].contains(&Some(m)) {
+                answered = Some(m);
+            }
             // whether the entry meets the glob at all, in the product without the
             // allow and deny machines (far fewer states, and it stops at the first
             // path); the full search below would have found the same. Its states do not
@@ -1179,6 +1194,9 @@ impl Labeller {
         let matching = match self.walked.get(path) {
             Some(found) => found.clone(),
             None => {
+                // a query of its own: its walks of the entries' machines are not kept
+                // past the memory limit
+                self.trim();
                 let bytes = path.as_bytes();
                 let cands = self.entries_with_stem_in(bytes);
                 let mut matching = Vec::new();
@@ -1224,6 +1242,9 @@ impl Labeller {
         if let Some(s) = self.samples.get(&i) {
             return s.clone();
         }
+        // a query of its own (the candidates of a witness take hundreds of entries'
+        // samples, each on its own machine, before the witness search)
+        self.trim();
         let v = self.info.v;
         let m = self.entry_machine(i)?;
         let stem = self.stems.get(i).cloned().unwrap_or_default();

@@ -10,7 +10,7 @@
 //! `@{system_share_dirs}`). Written as one line with a group of heads and the shared
 //! rest, `apparmor_parser` builds the same automaton with less work: 22-31 % fewer
 //! instructions for the profiles of `tests/real-profiles` with heads of two components,
-//! 4-11 % fewer again with eight, and a fifth of the time for the 10,000-rule bench,
+//! 2-10 % fewer again with eight, and a fifth of the time for the 10,000-rule bench,
 //! whose rules differ in their third component (see `docs/backends/apparmor.md`).
 //!
 //! The joined pattern matches exactly the union of the lines' patterns on valid paths.

@@ -612,8 +612,11 @@ fn normalize(seq: Vec<Out>) -> Vec<Out> {
                 alts.dedup();
                 let prefix = strip_common_prefix(&mut alts);
                 if !prefix.is_empty() {
-                    push_merged(&mut v, Out::Lit(prefix));
+                    for x in prefix {
+                        push_merged(&mut v, x);
+                    }
                     alts.sort();
+                    alts.dedup();
                 }
                 if alts.len() == 1 {
                     for x in alts.remove(0) {
@@ -630,8 +633,45 @@ fn normalize(seq: Vec<Out>) -> Vec<Out> {
     v
 }
 
+/// Remove the pieces every alternative starts with (whole pieces, then the literal text
+/// their next pieces start with), and return them: `{*/.x,*/.x*[^/]}` is written
+/// `*/.x{,*[^/]}`, as the same glob's other forms are, so that lines differing only in
+/// their head join (`profile/join.rs`). The same strings on valid paths: a `*` moved out
+/// of the group that now follows a `/` and precedes a `/` matches at least one byte in
+/// AppArmor, which only leaves out strings with an empty component.
+fn strip_common_prefix(alts: &mut [Vec<Out>]) -> Vec<Out> {
+    let mut prefix: Vec<Out> = Vec::new();
+    // Whole pieces, while every alternative starts with the same one.
+    let mut n = 0;
+    loop {
+        let mut firsts = alts.iter().map(|a| a.get(n));
+        let Some(Some(first)) = firsts.next() else {
+            break;
+        };
+        if !firsts.all(|f| f == Some(first)) {
+            break;
+        }
+        prefix.push(first.clone());
+        n += 1;
+    }
+    // Pieces are compared whole: literals that only start alike are cut below.
+    if n > 0 {
+        for a in alts.iter_mut() {
+            a.drain(..n.min(a.len()));
+        }
+    }
+    let text = strip_common_text(alts);
+    if !text.is_empty() {
+        match prefix.last_mut() {
+            Some(Out::Lit(s)) => s.push_str(&text),
+            _ => prefix.push(Out::Lit(text)),
+        }
+    }
+    prefix
+}
+
 /// Remove the literal text every alternative starts with, and return it.
-fn strip_common_prefix(alts: &mut [Vec<Out>]) -> String {
+fn strip_common_text(alts: &mut [Vec<Out>]) -> String {
     let mut lits = alts.iter().map(|a| match a.first() {
         Some(Out::Lit(s)) => Some(s.as_str()),
         _ => None,

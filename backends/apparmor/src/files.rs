@@ -45,6 +45,29 @@ impl Letters {
         self.0 == 0
     }
 
+    /// The letters as a line writes them: without `a` when `w` is present, which covers
+    /// it (see [`Letters::mode`]).
+    pub fn written(self) -> Letters {
+        if self.contains(Letters::W) {
+            self.minus(Letters::A)
+        } else {
+            self
+        }
+    }
+
+    /// The letters of `self` that `o` does not hold.
+    pub fn minus(self, o: Letters) -> Letters {
+        Letters(self.0 & !o.0)
+    }
+
+    /// Lock, link and map-exec: the letters no allow line of polc's gives a directory
+    /// form ([`allow_letters`]). In an enforced profile, what no allow line grants is
+    /// refused anyway, so a deny of these letters on a directory changes no operation's
+    /// outcome there (flock and fcntl locks on a directory's descriptor, linking a
+    /// directory, mapping one executable: the kernel test of the directory rules checks
+    /// each against AppArmor) and a deny line may carry them onto directories.
+    pub const NOT_ON_DIRECTORIES: Letters = Letters(Letters::L.0 | Letters::K.0 | Letters::M.0);
+
     /// The letters in AppArmor's usual order, without `x` (written with its qualifier by the
     /// caller) and without `a` when `w` is present (AppArmor refuses `wa`; `w` covers it).
     pub fn mode(self) -> String {
@@ -449,6 +472,18 @@ mod tests {
             .iter()
             .map(|p| (p.rights.to_string(), p.fidelity))
             .collect()
+    }
+
+    /// The premise of [`Letters::NOT_ON_DIRECTORIES`]: no allow rule gives a directory
+    /// form lock, link or map-exec.
+    #[test]
+    fn no_allow_gives_a_directory_lock_link_or_map_exec() {
+        for r in Right::ALL {
+            for inherit in [false, true] {
+                let dir = allow_letters(r, inherit).dir;
+                assert_eq!(dir.minus(Letters::NOT_ON_DIRECTORIES), dir, "{r}");
+            }
+        }
     }
 
     #[test]

@@ -131,25 +131,46 @@ fn files(policy: &Policy, lines: &mut Lines, report: &mut Vec<RuleFidelity>) -> 
             wholes.insert((deny, rule.audit, rule.owner, whole), (file, dir));
         }
     }
-    join_forms(&wholes, lines);
+    join_forms(&wholes, policy.mode == Mode::Enforce, lines);
     Ok(())
 }
 
-/// Write a file form and a directory form that carry the same letters, transition and
-/// qualifiers as the one pattern of their glob (`"/srv/**" r,` for `"/srv/**[^/]" r,` and
-/// `"/srv/**[^/]/" r,`), which matches exactly their union on valid paths (see
-/// `aare::whole_form`) and keeps `apparmor_parser`'s automaton smaller. Lines merge after
-/// every rule is in, so two rules that give a glob's files and its directories the same
-/// letters between them join too. Exact whatever other lines say: a profile's lines of
-/// one kind (allow or deny) are a union.
-fn join_forms(wholes: &BTreeMap<LineKey, (String, String)>, lines: &mut Lines) {
+/// Write a file form and a directory form as the one pattern of their glob
+/// (`"/srv/**" r,` for `"/srv/**[^/]" r,` and `"/srv/**[^/]/" r,`), which matches exactly
+/// their union on valid paths (see `aare::whole_form`) and keeps `apparmor_parser`'s
+/// automaton smaller, when the two lines carry the same letters, transition and
+/// qualifiers; then that pattern `Q/**` and the line of the directory `Q/` itself as
+/// `Q/{,**}` (AppArmor makes a `**` after a `/` match at least one byte, one in a group
+/// any run: the union again, on valid paths), when they carry the same letters.
+///
+/// Deny lines of an enforced profile (`enforced`) also join when the directories' line
+/// lacks only letters of [`Letters::NOT_ON_DIRECTORIES`]: the joined line denies
+/// directories those letters too, which no allow line gives them, so no operation's
+/// outcome changes (in complain mode it would: what no line allows is let through there,
+/// a flock on a directory say). `deny "/x/{,**}" rwlkm,` is written as AppArmor's own
+/// abstractions write it instead of three lines.
+///
+/// Lines merge after every rule is in, so two rules that give a glob's files and its
+/// directories the same letters between them join too. Exact whatever other lines say: a
+/// profile's lines of one kind (allow or deny) are a union.
+fn join_forms(wholes: &BTreeMap<LineKey, (String, String)>, enforced: bool, lines: &mut Lines) {
+    // The letters of `wide` may stand for those of `dirs` on the directories of a line.
+    let covers = |deny: bool, wide: &FileLine, dirs: &FileLine| {
+        let (w, d) = (wide.letters.written(), dirs.letters.written());
+        wide.grants() == dirs.grants()
+            || (deny
+                && enforced
+                && wide.transition == dirs.transition
+                && w.contains(d)
+                && w.minus(d).minus(Letters::NOT_ON_DIRECTORIES).is_empty())
+    };
+    let mut joined: Vec<&LineKey> = Vec::new();
     for (kw, (file, dir)) in wholes {
         let key = |p: &String| (kw.0, kw.1, kw.2, p.clone());
         let (kf, kd) = (key(file), key(dir));
         let joinable = match (lines.get(&kf), lines.get(&kd)) {
             (Some(f), Some(d)) => {
-                f.grants() == d.grants()
-                    && lines.get(kw).is_none_or(|w| w.transition == f.transition)
+                covers(kw.0, f, d) && lines.get(kw).is_none_or(|w| w.transition == f.transition)
             }
             _ => false,
         };
@@ -162,6 +183,29 @@ fn join_forms(wholes: &BTreeMap<LineKey, (String, String)>, lines: &mut Lines) {
         let w = lines.entry(kw.clone()).or_default();
         w.letters = w.letters.union(f.letters);
         w.transition = f.transition;
+        joined.push(kw);
+    }
+    for kw in joined {
+        let Some(q) = kw.3.strip_suffix("**").filter(|q| q.ends_with('/')) else {
+            continue;
+        };
+        let kq = (kw.0, kw.1, kw.2, q.to_string());
+        let kj = (kw.0, kw.1, kw.2, format!("{q}{{,**}}"));
+        let joinable = match (lines.get(kw), lines.get(&kq)) {
+            (Some(w), Some(d)) => {
+                covers(kw.0, w, d) && lines.get(&kj).is_none_or(|j| j.transition == w.transition)
+            }
+            _ => false,
+        };
+        if !joinable || aare::check_length(&kj.3).is_err() {
+            continue;
+        }
+        let (Some(w), Some(_)) = (lines.remove(kw), lines.remove(&kq)) else {
+            continue;
+        };
+        let j = lines.entry(kj).or_default();
+        j.letters = j.letters.union(w.letters);
+        j.transition = w.transition;
     }
 }
 

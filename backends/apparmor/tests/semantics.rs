@@ -172,6 +172,13 @@ impl Dfa {
     }
 
     fn perms_bytes(&self, path: &[u8]) -> u32 {
+        let (allow, deny) = self.entry(path);
+        (allow & !deny) & 0x3fff
+    }
+
+    /// The allow and deny bits of the state `path` leads to, as the parser wrote them
+    /// (none where the automaton has no transition).
+    fn entry(&self, path: &[u8]) -> (u32, u32) {
         let mut s = 1;
         for &b in path {
             let explicit = self.next.get(&s).and_then(|m| m.get(&b));
@@ -179,12 +186,11 @@ impl Dfa {
                 Some(t) => *t,
                 None => match self.default.get(&s) {
                     Some((t, excluded)) if !excluded.contains(&b) => *t,
-                    _ => return 0,
+                    _ => return (0, 0),
                 },
             };
         }
-        let (allow, deny) = self.perms.get(&s).copied().unwrap_or((0, 0));
-        (allow & !deny) & 0x3fff
+        self.perms.get(&s).copied().unwrap_or((0, 0))
     }
 }
 
@@ -609,6 +615,224 @@ proptest! {
             all.extend(instances(g, seed));
         }
         joined_lines_grant_what_their_rules_grant(&globs, &all);
+    }
+}
+
+/// A policy's rules: effect, rights and glob (a trailing `/`: directory-only).
+type Rules = [(Effect, String, String)];
+
+/// Deny lines of an enforced profile join their file and directory forms, and a
+/// directory's line with the `Q/**` line below it (`deny "/x/{,**}" rwlkm,`), even where
+/// the directories' letters lack lock, link or map-exec; allow lines and the lines of a
+/// profile in complain mode join only where the letters are equal. Compared with the
+/// same rules in complain mode, path by path in the DFA `apparmor_parser` builds: every
+/// file gets exactly the same allow and deny bits (the link pair `path\0target` too),
+/// every directory the same allow bits and the same deny bits but lock, link and
+/// map-exec. The join adds no other letter, and takes none away from anything.
+fn deny_joins_differ_only_in_lock_link_map_exec_on_directories(
+    rules: &Rules,
+    paths: &[String],
+) -> Result<(), String> {
+    let profile = |complain: bool| {
+        let mut b = PolicyBuilder::new("t");
+        if complain {
+            b = b.complain();
+        }
+        for (effect, rights, glob) in rules {
+            b = b.file(*effect, rights, &[glob], None);
+        }
+        compile(&b.build(), &Config::default()).unwrap().text
+    };
+    let (joined, apart) = (profile(false), profile(true));
+    let (dj, da) = (dfa(&joined), dfa(&apart));
+    // A deny of `l` marks the link pair (`path\0target`), not the path's own state.
+    let link_pair = dfa("abi <abi/3.0>,\nprofile t {\n  deny \"/n/\" l,\n}\n")
+        .entry(b"/n/\0/t")
+        .1;
+    assert_ne!(
+        link_pair & L,
+        0,
+        "no link bit in the pair state of `deny l`"
+    );
+    // The letters in both halves of the permission word (owner's, bits 0-13; others',
+    // bits 14-27).
+    let lkm = (L | K | M) | (L | K | M) << 14;
+    for p in paths.iter().filter(|p| valid_path(p)) {
+        for (at, dir) in [(p.clone(), false), (dir_form(p), true)] {
+            let pair = [at.as_bytes(), b"\0/t"].concat();
+            for (bytes, extra) in [(at.as_bytes().to_vec(), lkm), (pair, link_pair)] {
+                let ((ja, jd), (aa, ad)) = (dj.entry(&bytes), da.entry(&bytes));
+                let more = jd & !ad;
+                let ok =
+                    ja == aa && ad & !jd == 0 && if dir { more & !extra == 0 } else { more == 0 };
+                if !ok {
+                    return Err(format!(
+                        "{}: allow {ja:#x} deny {jd:#x} joined, allow {aa:#x} deny {ad:#x} apart\n{joined}\n{apart}",
+                        String::from_utf8_lossy(&bytes).replace('\0', "\\0")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn deny_lines_join_across_lock_link_and_map_exec_on_directories() {
+    let rules: Vec<(Effect, String, String)> = [
+        // `deny @{HOME}/.ssh/{,**} mrwkl,` as the importer translates it.
+        (Effect::Deny, "create delete list", "/h/*/.s/"),
+        (
+            Effect::Deny,
+            "read write create delete list map-exec lock link",
+            "/h/*/.s/**",
+        ),
+        (Effect::Deny, "create delete", "/h/*/.i/"),
+        (Effect::Deny, "write create delete link", "/h/*/.i/**"),
+        (
+            Effect::Deny,
+            "read write create delete list map-exec lock link",
+            "/h/*/.m**",
+        ),
+        // Not joined: `read` on the files only, or `exec`, would reach directories.
+        (Effect::Deny, "read lock", "/h/*/.r/**"),
+        (Effect::Deny, "create delete", "/h/*/.r/"),
+        (Effect::Deny, "exec create delete", "/h/*/.x/**"),
+        // Allow lines join on equal letters only.
+        (Effect::Allow, "list", "/u/s/"),
+        (Effect::Allow, "read list", "/u/s/**"),
+        (Effect::Allow, "read list lock", "/u/k/**"),
+        (Effect::Allow, "manage map-exec lock link", "/h/**"),
+    ]
+    .iter()
+    .map(|(e, r, g)| (*e, r.to_string(), g.to_string()))
+    .collect();
+    let text = compile(
+        &rules
+            .iter()
+            .fold(PolicyBuilder::new("t"), |b, (e, r, g)| {
+                b.file(*e, r, &[g], None)
+            })
+            .build(),
+        &Config::default(),
+    )
+    .unwrap()
+    .text;
+    for line in [
+        r#"deny "/h/*/.s/{,**}" rwlkm,"#,
+        r#"deny "/h/*/.i/{,**}" wl,"#,
+        r#"deny "/h/*/.m**" rwlkm,"#,
+        r#"deny "/h/*/.r/**[^/]" rk,"#,
+        r#"deny "/h/*/.x/**[^/]" wx,"#,
+        r#""/u/s/{,**}" r,"#,
+        r#""/u/k/**[^/]" rk,"#,
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    let mut paths: Vec<String> = [
+        "/h",
+        "/h/u",
+        "/h/u/.s",
+        "/h/u/.s/k",
+        "/h/u/.s/d/k",
+        "/h/u/.sx",
+        "/h/u/.i",
+        "/h/u/.i/a",
+        "/h/u/.m",
+        "/h/u/.mutt",
+        "/h/u/.m/a/b",
+        "/h/u/.r",
+        "/h/u/.r/f",
+        "/h/u/.x/f",
+        "/h/u/.x",
+        "/u/s",
+        "/u/s/f",
+        "/u/s/d/f",
+        "/u/k",
+        "/u/k/f",
+        "/x",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    for (seed, (_, _, g)) in rules.iter().enumerate() {
+        paths.extend(instances(g.trim_end_matches('/'), seed as u64));
+    }
+    deny_joins_differ_only_in_lock_link_map_exec_on_directories(&rules, &paths).unwrap();
+}
+
+/// A directory's line and the `Q/**` line of the tree below it, with the same letters,
+/// are written `Q/{,**}`: the DFA grants every path what the two rules compiled apart
+/// grant together.
+#[test]
+fn a_directory_and_the_tree_below_it_join_as_one_pattern() {
+    let profile = |rules: &[(&str, &str)]| {
+        let b = rules
+            .iter()
+            .fold(PolicyBuilder::new("t"), |b, (r, g)| b.allow(r, g));
+        compile(&b.build(), &Config::default()).unwrap().text
+    };
+    let (dir, tree) = (("list", "/a/b/"), ("read list", "/a/b/**"));
+    let joined = profile(&[dir, tree]);
+    assert!(joined.contains(r#""/a/b/{,**}" r,"#), "{joined}");
+    let (d, d1, d2) = (dfa(&joined), dfa(&profile(&[dir])), dfa(&profile(&[tree])));
+    for p in [
+        "/", "/a", "/a/b", "/a/bc", "/a/b/c", "/a/b/c/d", "/a/b/é", "/a/b/.x", "/x",
+    ] {
+        for at in [p.to_string(), dir_form(p)] {
+            assert_eq!(
+                d.perms(&at),
+                d1.perms(&at) | d2.perms(&at),
+                "{at}\n{joined}"
+            );
+        }
+    }
+}
+
+/// A directory rule's rights (on a trailing-`/` glob).
+const DIR_RIGHTS: [Right; 4] = [Right::Create, Right::Delete, Right::List, Right::Rename];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_deny_joins_differ_only_in_lock_link_map_exec_on_directories(
+        rules in proptest::collection::vec(
+            (
+                any::<bool>(),
+                proptest::sample::subsequence(Right::ALL.to_vec(), 1..6),
+                proptest::sample::subsequence(DIR_RIGHTS.to_vec(), 1..3),
+                small_glob(),
+                0..3u8,
+            ),
+            1..5,
+        ),
+        paths in proptest::collection::vec(small_path(), 15),
+        seed in any::<u64>(),
+    ) {
+        // Each glob G as is or as `G/**`, beside the directory rule `G/` (the importer's
+        // `G/{,**}`): the shapes that join.
+        let mut rs: Vec<(Effect, String, String)> = Vec::new();
+        let names = |v: &[Right]| v.iter().map(|r| r.name()).collect::<Vec<_>>().join(" ");
+        for (deny, rights, dir_rights, glob, shape) in &rules {
+            let effect = if *deny { Effect::Deny } else { Effect::Allow };
+            let base = glob.trim_end_matches('/');
+            rs.push((effect, names(dir_rights), format!("{base}/")));
+            match shape {
+                0 => rs.push((effect, names(rights), glob.clone())),
+                1 => rs.push((effect, names(rights), format!("{base}/**"))),
+                _ => {}
+            }
+        }
+        rs.retain(|(_, _, g)| g != "/" && Glob::parse_path(g).is_ok());
+        prop_assume!(!rs.is_empty());
+        let mut all = paths;
+        for (_, _, g) in &rs {
+            all.extend(instances(g.trim_end_matches('/'), seed));
+        }
+        if let Err(e) = deny_joins_differ_only_in_lock_link_map_exec_on_directories(&rs, &all) {
+            return Err(TestCaseError::fail(e));
+        }
     }
 }
 

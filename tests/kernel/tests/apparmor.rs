@@ -18,7 +18,10 @@
 //! - `random_directory_rules_agree_with_the_evaluator`: as the random run, with
 //!   directory-only rules (a trailing `/`) beside the v1 ones.
 //! - `curated_directory_rules_agree_with_the_evaluator`: one boot: each mapping of a
-//!   directory-only rule (mkdir, rmdir, listing; file operations at the same paths).
+//!   directory-only rule (mkdir, rmdir, listing; file operations at the same paths), and
+//!   the evidence that a deny of lock, link or map-exec on a directory changes no
+//!   operation's outcome in an enforced profile (the backend's deny lines carry them
+//!   onto directories: `deny "/x/{,**}" rwlkm,`).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -36,6 +39,7 @@ use polc_apparmor::{compile, Config};
 use polc_kernel_harness::differential::{combine, Limits, Pair, Tally};
 use polc_kernel_harness::guest::{Guest, Run};
 use polc_kernel_harness::policy::{build, TestPolicy};
+use polc_kernel_harness::probe::{Case, Outcome};
 use polc_kernel_harness::vm::Lsm;
 use polc_lang::eval::{Request, RequestPeer, UnixRequestAddr};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleListKind, Subject};
@@ -1694,6 +1698,8 @@ fn curated_directory_rules_agree_with_the_evaluator() {
     for f in ["/d/a/m0", "/d/b/km", "/d/b/kr"] {
         g = g.file(f, 0o644, b"polc\n");
     }
+    let inert = DirectoryLetters::new();
+    let g = inert.add(g);
     // The kernel's denial records, for the denial mapping below.
     let g = g
         .setup("echo 0 > /proc/sys/kernel/printk_ratelimit")
@@ -1710,8 +1716,10 @@ fn curated_directory_rules_agree_with_the_evaluator() {
     pairs.extend(common::deliberately_wrong(&pairs));
     let run = g
         .cases(pairs.iter().map(|p| p.case.clone()))
+        .cases(inert.cases())
         .boot(&k.vmlinuz)
         .unwrap_or_else(|e| panic!("{e}"));
+    inert.judge(&run);
     let mut tally = Tally::new("apparmor (curated directory rules)");
     tally.judge_all(&pairs, &run.results);
     common::conclude(&tally, pairs.len() - 1, CURATED_LIMITS);
@@ -1740,5 +1748,180 @@ fn curated_directory_rules_agree_with_the_evaluator() {
             requests.contains(&Request::dir(path, right)),
             "{line}: {requests:?}"
         );
+    }
+}
+
+/// The evidence behind the backend's deny lines that carry lock (`k`), link (`l`) and
+/// map-exec (`m`) onto directories (`deny "/x/{,**}" rwlkm,` for the file form's
+/// `rwlkm` and the directory form's `rw`, docs/backends/apparmor.md): no allow line of
+/// polc's gives a directory these letters, so in an enforced profile a deny of them on a
+/// directory changes no operation's outcome there. Hand-written profiles, one per letter
+/// and mode plus one without any deny, each with the letters polc's allow lines give at
+/// most (`rwlkm` on files, `rw` on directories) over a tree of its own, run the
+/// operations on and in a directory: listing it, an exclusive flock on its descriptor,
+/// mapping it executable, hard-linking it to a new name, mkdir, rmdir and rename inside,
+/// creating a file inside. In complain mode, where what no line allows is let through,
+/// the deny of `k` or `m` refuses its operation (a flock, a mapping) on the directory:
+/// the operations reach the checks, and complain-mode profiles keep their lines apart.
+/// Linking a directory is refused by the kernel (EPERM) before AppArmor is asked, even
+/// unconfined: `l` is never checked on a directory.
+struct DirectoryLetters {
+    /// (variant, letter denied, complain).
+    variants: Vec<(String, Option<char>, bool)>,
+}
+
+/// The operations on directory `t` of a variant's tree, by name, and the letter whose
+/// own operation each is.
+const DIRECTORY_OPS: [(&str, Option<char>); 8] = [
+    ("list", None),
+    ("lock", Some('k')),
+    ("map-exec", Some('m')),
+    ("link", Some('l')),
+    ("mkdir", None),
+    ("rmdir", None),
+    ("rename", None),
+    ("create", None),
+];
+
+impl DirectoryLetters {
+    fn new() -> Self {
+        let mut variants = Vec::new();
+        for complain in [false, true] {
+            for letter in [None, Some('k'), Some('l'), Some('m')] {
+                let name = format!(
+                    "{}-{}",
+                    letter.map_or("none".to_string(), String::from),
+                    if complain { "complain" } else { "enforce" }
+                );
+                variants.push((name, letter, complain));
+            }
+        }
+        DirectoryLetters { variants }
+    }
+
+    /// The probe a variant's cases run as (`unconfined`: no profile).
+    fn exe(v: &str) -> String {
+        if v == "unconfined" {
+            "/bin/polc-probe".into()
+        } else {
+            format!("/usr/bin/dl-{v}")
+        }
+    }
+
+    /// The profiles, probes and trees of every variant.
+    fn add(&self, mut g: Guest) -> Guest {
+        for d in ["d", "e", "r"] {
+            g = g.dir(&format!("/dl/unconfined/t/{d}"));
+        }
+        for (v, letter, complain) in &self.variants {
+            let exe = format!("/usr/bin/dl-{v}");
+            let flags = if *complain { " flags=(complain)" } else { "" };
+            let deny = letter.map_or(String::new(), |l| {
+                format!("  deny \"/dl/{v}/t/{{,**[^/]/}}\" {l},\n")
+            });
+            let profile = format!(
+                "abi <abi/3.0>,\nprofile dl-{v} {exe}{flags} {{\n  \"{exe}\" rm,\n  \"/dl/{v}/**[^/]\" rwlkm,\n  \"/dl/{v}/{{,**[^/]/}}\" rw,\n{deny}}}\n"
+            );
+            g = g.probe_at(&exe).file(
+                &format!("/etc/polc/aa/dl-{v}.aa"),
+                0o644,
+                profile.as_bytes(),
+            );
+            for d in ["d", "e", "r"] {
+                g = g.dir(&format!("/dl/{v}/t/{d}"));
+            }
+        }
+        g
+    }
+
+    fn cases(&self) -> Vec<Case> {
+        let mut cases = Vec::new();
+        let names = self.variants.iter().map(|(v, _, _)| v.as_str());
+        for v in names.chain(["unconfined"]) {
+            let t = format!("/dl/{v}/t");
+            for (op, _) in DIRECTORY_OPS {
+                let args: Vec<String> = match op {
+                    "link" => vec![format!("{t}/d"), format!("{t}/ln")],
+                    "mkdir" => vec![format!("{t}/n")],
+                    "rmdir" => vec![format!("{t}/e")],
+                    "rename" => vec![format!("{t}/r"), format!("{t}/r2")],
+                    "create" => vec![format!("{t}/f")],
+                    _ => vec![format!("{t}/d")],
+                };
+                cases.push(Case {
+                    id: format!("dl-{v}-{op}"),
+                    exec_attr: None,
+                    exec_path: Self::exe(v),
+                    op: std::iter::once(op.to_string()).chain(args).collect(),
+                });
+            }
+        }
+        cases
+    }
+
+    fn judge(&self, run: &Run) {
+        let get = |v: &str, op: &str| -> i32 {
+            match run.results.get(&format!("dl-{v}-{op}")) {
+                Some(Outcome::Errno(e)) => *e,
+                other => panic!("dl-{v}-{op}: unexpected outcome {other:?}\n{}", run.console),
+            }
+        };
+        for v in self
+            .variants
+            .iter()
+            .map(|(v, _, _)| v.as_str())
+            .chain(["unconfined"])
+        {
+            let outcomes: Vec<String> = DIRECTORY_OPS
+                .iter()
+                .map(|(op, _)| format!("{op} {}", get(v, op)))
+                .collect();
+            println!("directory letters: {v:15} {}", outcomes.join(", "));
+        }
+        for (v, letter, complain) in &self.variants {
+            let mode = if *complain { "complain" } else { "enforce" };
+            let base = format!("none-{mode}");
+            for (op, own) in DIRECTORY_OPS {
+                let (with, without) = (get(v, op), get(&base, op));
+                // In complain mode a deny still refuses: the letter's own operation shows
+                // that it is checked on the directory (`l` never is, below).
+                if *complain && own.is_some() && own == *letter && own != Some('l') {
+                    assert!(
+                        with == 13 && without != 13,
+                        "{v} {op}: errno {with}, without the deny {without}: the operation does not reach the check of the letter on the directory"
+                    );
+                } else {
+                    assert_eq!(
+                        with, without,
+                        "{v} {op}: a deny of {letter:?} on a directory changed the outcome"
+                    );
+                }
+            }
+        }
+        // Unconfined, a flock on a directory succeeds and mapping one fails (ENODEV); an
+        // enforced profile that gives directories only `rw` refuses both (EACCES). The
+        // kernel refuses to hard-link a directory (EPERM) before AppArmor is asked, in
+        // every variant: `l` is never checked on a directory's name.
+        for (v, op, want) in [
+            ("unconfined", "lock", 0),
+            ("unconfined", "map-exec", 19),
+            ("none-enforce", "lock", 13),
+            ("none-enforce", "map-exec", 13),
+            ("none-enforce", "list", 0),
+            ("none-enforce", "mkdir", 0),
+            ("none-enforce", "rmdir", 0),
+            ("none-enforce", "rename", 0),
+            ("none-enforce", "create", 0),
+        ] {
+            assert_eq!(get(v, op), want, "{v} {op}");
+        }
+        for v in self
+            .variants
+            .iter()
+            .map(|(v, _, _)| v.as_str())
+            .chain(["unconfined"])
+        {
+            assert_eq!(get(v, "link"), 1, "{v} link of a directory");
+        }
     }
 }

@@ -18,8 +18,9 @@ use std::path::{Path, PathBuf};
 
 /// The modules of `polc_lang` a backend may use (invariant 1: backends read only the
 /// IR, plus the glob algebra, the evaluator, fidelity reports and the rights the IR
-/// rules carry). `ir::text` (one-line rule texts) is part of `ir`.
-const BACKEND_MAY_USE: &[&str] = &["ir", "glob", "eval", "fidelity", "rights"];
+/// rules carry, and the fast hash maps). `ir::text` (one-line rule texts) is part of
+/// `ir`.
+const BACKEND_MAY_USE: &[&str] = &["ir", "glob", "eval", "fidelity", "rights", "hash"];
 
 /// Other polc crates a backend's library may depend on, with the reason. Test-only
 /// dependencies (`[dev-dependencies]`) are not the library and are not checked.

@@ -1,6 +1,7 @@
-//! Fast hashing for the maps of lowering, the lints, the checker's indexes and the diff:
-//! their keys are the policies' own texts and small tuples, so hash flooding is not a
-//! concern, and SipHash dominated the time of checking and diffing large policies.
+//! Fast hashing for the maps of lowering, the lints, the checker's indexes, the diff and
+//! the backends: their keys are the policies' own texts, small tuples and automaton
+//! states, so hash flooding is not a concern, and SipHash dominated the time of checking,
+//! diffing and compiling large policies.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -34,7 +35,7 @@ pub(crate) type HashMap64<V> = HashMap<u64, V, BuildHasherDefault<IdHasher>>;
 /// the policies' own texts, so hash flooding is not a concern, and SipHash dominated the time
 /// of diffing large policies.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher {
+pub struct FxHasher {
     hash: u64,
 }
 
@@ -42,7 +43,7 @@ const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
 impl FxHasher {
     /// Mixes one word into the hash.
-    pub(crate) fn add(&mut self, word: u64) {
+    pub fn add(&mut self, word: u64) {
         self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
     }
 }
@@ -81,8 +82,11 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Builds [`FxHasher`]s.
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
 /// A hash map with [`FxHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FastMap<K, V> = HashMap<K, V, FxBuild>;
 
 /// A hash set with [`FxHasher`].
-pub(crate) type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+pub type FastSet<K> = std::collections::HashSet<K, FxBuild>;

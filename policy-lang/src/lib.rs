@@ -33,7 +33,7 @@ pub mod eval;
 pub mod fidelity;
 pub mod fmt;
 pub mod glob;
-mod hash;
+pub mod hash;
 pub mod ir;
 pub mod json;
 mod lower;

@@ -3,11 +3,12 @@
 use crate::files::{self, Letters};
 use crate::{aare, names, net, Config, Error};
 use polc_lang::fidelity::{Fidelity, FidelityReport, RuleFidelity, RuleListKind, Subject};
+use polc_lang::hash::FastMap;
 use polc_lang::ir::text::quote_line;
 use polc_lang::ir::Effect;
 use polc_lang::ir::{ChildKind, ExecMode, FileRule, Mode, Policy, PolicyName, SignalDir};
 use polc_lang::rights::{Right, Rights};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 mod join;
 
@@ -115,7 +116,7 @@ fn file_rule_text(r: &FileRule, rights: &str) -> String {
 type LineKey = (bool, bool, bool, String);
 
 /// The file lines of a profile, by key (sorted when written).
-type Lines = HashMap<LineKey, FileLine>;
+type Lines = FastMap<LineKey, FileLine>;
 
 /// The file rules: each rule's letters merged into the lines of its patterns, and its
 /// report entries.
@@ -215,8 +216,8 @@ fn join_forms(wholes: &BTreeMap<LineKey, (String, String)>, enforced: bool, line
 /// The rules' rights as text are kept the same way.
 #[derive(Default)]
 struct PartsMemo {
-    parts: HashMap<(bool, Rights, bool, bool), Vec<files::Part>>,
-    texts: HashMap<Rights, String>,
+    parts: FastMap<(bool, Rights, bool, bool), Vec<files::Part>>,
+    texts: FastMap<Rights, String>,
 }
 
 impl PartsMemo {
@@ -511,7 +512,7 @@ fn rules(
     config: &Config,
     report: &mut Vec<RuleFidelity>,
 ) -> Result<[Vec<String>; 7], Error> {
-    let mut file_lines = Lines::new();
+    let mut file_lines = Lines::default();
     files(policy, &mut file_lines, report)?;
 
     let (mut net_lines, net_fidelity) = net::compile(&policy.net, config.abi);

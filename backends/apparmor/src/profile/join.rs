@@ -25,7 +25,7 @@
 use super::{FileLine, LineKey, Lines, Transition};
 use crate::aare;
 use crate::files::Letters;
-use std::collections::HashMap;
+use polc_lang::hash::FastMap;
 
 /// The most components a head may have: enough for the longest variable values of the
 /// usual abstractions (`/var/lib/flatpak/app/*/*/*/*/export` for `@{system_share_dirs}`).
@@ -73,7 +73,8 @@ pub(super) fn join_heads(lines: Lines) -> Vec<(LineKey, FileLine)> {
     const NONE: usize = usize::MAX;
     let lines: Vec<(LineKey, FileLine)> = lines.into_iter().collect();
     // Each distinct join key gets a number; a line knows the numbers of its splits.
-    let mut ids: HashMap<JoinKey<'_>, usize> = HashMap::with_capacity(lines.len() * MAX_HEAD);
+    let mut ids: FastMap<JoinKey<'_>, usize> =
+        FastMap::with_capacity_and_hasher(lines.len() * MAX_HEAD, Default::default());
     let mut counts: Vec<usize> = Vec::new();
     let mut keys: Vec<[usize; MAX_HEAD]> = Vec::with_capacity(lines.len());
     for line in &lines {

@@ -1,4 +1,4 @@
-//! The lexer: source text → tokens, with nom over `&str`.
+//! The lexer: source text → tokens, one at a time, with nom over `&str`.
 //!
 //! The lexer never fails: every byte of the input ends up in a token, in a comment, in
 //! whitespace, or in an "unexpected character" diagnostic (E0006), after which lexing
@@ -187,84 +187,112 @@ fn comment(total: usize, i: In<'_>) -> IResult<In<'_>, Comment> {
     ))
 }
 
-/// Lex a whole text. Problems go to `diags`; the last token is always [`Kind::Eof`].
-pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Token<'a>> {
-    let mut toks = Vec::new();
-    let mut comments = Vec::new();
-    let mut newlines = 0usize;
-    let total = text.len();
-    let mut i: In<'a> = text;
-    loop {
-        if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
-            newlines += ws.bytes().filter(|&b| b == b'\n').count();
-            i = rest;
+/// The lexer: hands out the tokens of a text one at a time, so that the parser never
+/// holds more than the two it looks at (a vector of every token was the largest
+/// allocation of a load). Problems are collected in [`Lexer::diags`]; after the text
+/// ends, every call returns [`Kind::Eof`].
+pub(super) struct Lexer<'a> {
+    /// The file's name, for diagnostics.
+    file: &'a str,
+    /// The whole text.
+    text: &'a str,
+    /// What is left to lex.
+    rest: In<'a>,
+    /// The problems found so far, in the order found.
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `text`.
+    pub(super) fn new(file: &'a str, text: &'a str) -> Self {
+        Lexer {
+            file,
+            text,
+            rest: text,
+            diags: Vec::new(),
         }
-        let Some(c) = i.chars().next() else {
-            toks.push(Token {
-                kind: Kind::Eof,
-                text: "",
-                value: String::new(),
-                span: Span::new(text.len(), text.len()),
-                newlines_before: newlines,
-                comments,
-            });
-            return toks;
-        };
-        let before = i;
-        let (rest, kind, value) = match c {
-            '#' => {
-                if let Ok((rest, c)) = comment(total, i) {
-                    comments.push(LexComment {
-                        comment: c,
-                        newlines_before: newlines,
-                    });
-                    newlines = 0;
-                    i = rest;
-                    continue;
-                }
-                unexpected(file, total, i, diags)
+    }
+
+    /// The next token, with the comments written before it.
+    pub(super) fn next_token(&mut self) -> Token<'a> {
+        let (file, text) = (self.file, self.text);
+        let mut comments = Vec::new();
+        let mut newlines = 0usize;
+        let total = text.len();
+        let mut i: In<'a> = self.rest;
+        loop {
+            if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
+                newlines += ws.bytes().filter(|&b| b == b'\n').count();
+                i = rest;
             }
-            '"' => match string(file, total, i) {
-                Ok((rest, lit)) => {
-                    diags.extend(lit.problems);
-                    (rest, Some(Kind::Str), lit.value)
+            let Some(c) = i.chars().next() else {
+                self.rest = i;
+                return Token {
+                    kind: Kind::Eof,
+                    text: "",
+                    value: String::new(),
+                    span: Span::new(text.len(), text.len()),
+                    newlines_before: newlines,
+                    comments,
+                };
+            };
+            let before = i;
+            let diags = &mut self.diags;
+            let (rest, kind, value) = match c {
+                '#' => {
+                    if let Ok((rest, c)) = comment(total, i) {
+                        comments.push(LexComment {
+                            comment: c,
+                            newlines_before: newlines,
+                        });
+                        newlines = 0;
+                        i = rest;
+                        continue;
+                    }
+                    unexpected(file, total, i, diags)
                 }
-                Err(_) => unexpected(file, total, i, diags),
-            },
-            '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
-                Ok((rest, _)) => {
-                    let kind = match c {
-                        '{' => Kind::LBrace,
-                        '}' => Kind::RBrace,
-                        ',' => Kind::Comma,
-                        '=' => Kind::Eq,
-                        _ => Kind::At,
-                    };
-                    (rest, Some(kind), String::new())
-                }
-                Err(_) => unexpected(file, total, i, diags),
-            },
-            c if is_word_char(c) => {
-                match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
-                    Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
+                '"' => match string(file, total, i) {
+                    Ok((rest, lit)) => {
+                        diags.extend(lit.problems);
+                        (rest, Some(Kind::Str), lit.value)
+                    }
                     Err(_) => unexpected(file, total, i, diags),
+                },
+                '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
+                    Ok((rest, _)) => {
+                        let kind = match c {
+                            '{' => Kind::LBrace,
+                            '}' => Kind::RBrace,
+                            ',' => Kind::Comma,
+                            '=' => Kind::Eq,
+                            _ => Kind::At,
+                        };
+                        (rest, Some(kind), String::new())
+                    }
+                    Err(_) => unexpected(file, total, i, diags),
+                },
+                c if is_word_char(c) => {
+                    match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
+                        Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
+                        Err(_) => unexpected(file, total, i, diags),
+                    }
                 }
+                _ => unexpected(file, total, i, diags),
+            };
+            i = rest;
+            if let Some(kind) = kind {
+                self.rest = rest;
+                let start = offset(total, before);
+                let end = offset(total, rest);
+                return Token {
+                    kind,
+                    text: text.get(start..end).unwrap_or(""),
+                    value,
+                    span: Span::new(start, end),
+                    newlines_before: newlines,
+                    comments,
+                };
             }
-            _ => unexpected(file, total, i, diags),
-        };
-        i = rest;
-        if let Some(kind) = kind {
-            let start = offset(total, before);
-            let end = offset(total, rest);
-            toks.push(Token {
-                kind,
-                text: text.get(start..end).unwrap_or(""),
-                value,
-                span: Span::new(start, end),
-                newlines_before: newlines,
-                comments: std::mem::take(&mut comments),
-            });
-            newlines = 0;
         }
     }
 }

@@ -202,9 +202,10 @@ pub(crate) fn load_with(
             app = l.plugs;
         }
     }
+    // The texts move to the source map: the workspace is done with.
     let mut sources = SourceMap::default();
-    for u in &ws.units {
-        sources.files.insert(u.name.clone(), u.text.clone());
+    for u in ws.units {
+        sources.files.insert(u.name, u.text);
     }
     sort_diagnostics(&mut diags, &src.name);
     match lowered {

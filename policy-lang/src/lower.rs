@@ -34,13 +34,14 @@ use crate::ir::{
 use crate::rights::Rights;
 use crate::span::Span;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 fn origin(ws: &Workspace, unit: usize, span: Span, via: &[String]) -> Origin {
-    let (file, (line, column)) = ws.unit(unit).map_or(("", (1, 1)), |u| {
-        (u.name.as_str(), u.lines.line_col(&u.text, span.start))
+    let (file, (line, column)) = ws.unit(unit).map_or((Arc::from(""), (1, 1)), |u| {
+        (Arc::clone(&u.name), u.lines.line_col(&u.text, span.start))
     });
     Origin {
-        file: file.to_string(),
+        file,
         line,
         column,
         span,

@@ -13,7 +13,7 @@ use crate::ast::Comment;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::show;
 use crate::span::Span;
-use nom::bytes::complete::{take, take_till, take_while, take_while1};
+use nom::bytes::complete::{take, take_till, take_while1};
 use nom::character::complete::{anychar, char};
 use nom::IResult;
 
@@ -79,6 +79,28 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0c')
 }
 
+/// The longest start of `i` whose characters satisfy `ascii`, a test that no character
+/// outside ASCII passes, and the rest. Bytes are tested, not characters: a byte of a
+/// longer UTF-8 character is never ASCII, so the split is at a character boundary. (nom's
+/// `take_while` decoded every character: most of the lexer's time.)
+fn split_run(i: In<'_>, ascii: fn(char) -> bool) -> (In<'_>, In<'_>) {
+    let n = i
+        .bytes()
+        .position(|b| !(b.is_ascii() && ascii(char::from(b))))
+        .unwrap_or(i.len());
+    (i.get(..n).unwrap_or(i), i.get(n..).unwrap_or_default())
+}
+
+/// The start of a string's body up to the next `"`, `\` or newline, and the rest: ASCII
+/// bytes, found by bytes, so the split is at a character boundary.
+fn string_chunk(i: In<'_>) -> (In<'_>, In<'_>) {
+    let n = i
+        .bytes()
+        .position(|b| matches!(b, b'"' | b'\\' | b'\n'))
+        .unwrap_or(i.len());
+    (i.get(..n).unwrap_or(i), i.get(n..).unwrap_or_default())
+}
+
 /// True for the characters that may start some token, comment or whitespace.
 fn is_known(c: char) -> bool {
     is_word_char(c) || is_space(c) || matches!(c, '"' | '#' | '{' | '}' | ',' | '=' | '@')
@@ -106,7 +128,7 @@ fn string<'a>(file: &str, total: usize, i: In<'a>) -> IResult<In<'a>, StrLit> {
         problems: Vec::new(),
     };
     loop {
-        let (rest, chunk) = take_till(|c| c == '"' || c == '\\' || c == '\n')(i)?;
+        let (chunk, rest) = string_chunk(i);
         lit.value.push_str(chunk);
         i = rest;
         match i.chars().next() {
@@ -221,10 +243,9 @@ impl<'a> Lexer<'a> {
         let total = text.len();
         let mut i: In<'a> = self.rest;
         loop {
-            if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
-                newlines += ws.bytes().filter(|&b| b == b'\n').count();
-                i = rest;
-            }
+            let (ws, rest) = split_run(i, is_space);
+            newlines += ws.bytes().filter(|&b| b == b'\n').count();
+            i = rest;
             let Some(c) = i.chars().next() else {
                 self.rest = i;
                 return Token {
@@ -271,12 +292,11 @@ impl<'a> Lexer<'a> {
                     }
                     Err(_) => unexpected(file, total, i, diags),
                 },
-                c if is_word_char(c) => {
-                    match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
-                        Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
-                        Err(_) => unexpected(file, total, i, diags),
-                    }
-                }
+                c if is_word_char(c) => (
+                    split_run(i, is_word_char).1,
+                    Some(Kind::Word),
+                    String::new(),
+                ),
                 _ => unexpected(file, total, i, diags),
             };
             i = rest;
@@ -327,4 +347,31 @@ fn unexpected<'a>(
         "not part of the language here",
     ));
     (rest, None, String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_space, is_word_char, split_run, string_chunk};
+    use nom::bytes::complete::take_while;
+
+    /// What `split_run` replaced: nom's `take_while` over the decoded characters.
+    fn by_chars(i: &str, f: fn(char) -> bool) -> (&str, &str) {
+        let r: nom::IResult<&str, &str> = take_while(f)(i);
+        match r {
+            Ok((rest, run)) => (run, rest),
+            Err(_) => ("", i),
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte scan splits where the character scan does, multi-byte characters,
+        /// control characters and every character class of the lexer included.
+        #[test]
+        fn split_run_agrees_with_take_while(i in "[a-zA-Z0-9_.\\- \t\r\n\x0cé€😀\"#{},=@\\\\\x00]{0,24}") {
+            proptest::prop_assert_eq!(split_run(&i, is_space), by_chars(&i, is_space));
+            proptest::prop_assert_eq!(split_run(&i, is_word_char), by_chars(&i, is_word_char));
+            let in_string: fn(char) -> bool = |c| !matches!(c, '"' | '\\' | '\n');
+            proptest::prop_assert_eq!(string_chunk(&i), by_chars(&i, in_string));
+        }
+    }
 }

@@ -68,6 +68,14 @@ impl<'a> PrefixIndex<'a> {
     /// ascending.
     pub fn related(&self, prefix: &str) -> Vec<usize> {
         let mut out = Vec::new();
+        self.related_into(prefix, &mut out);
+        out
+    }
+
+    /// [`related`](Self::related) into `out`, cleared first: a caller with many queries
+    /// reuses one vector.
+    pub fn related_into(&self, prefix: &str, out: &mut Vec<usize>) {
+        out.clear();
         let first = self.keys.partition_point(|k| *k < prefix);
         // Keys that are proper prefixes of the query: every such key sorts between itself
         // and the query, so it is the last key below the query or a key up that key's
@@ -98,7 +106,6 @@ impl<'a> PrefixIndex<'a> {
             out.extend_from_slice(self.items.get(start..end).unwrap_or_default());
         }
         out.sort_unstable();
-        out
     }
 }
 

@@ -34,5 +34,6 @@ fn main() -> ExitCode {
         color,
         width,
     };
+    polc::command::exit_after_run();
     ExitCode::from(run(&cli, &mut ctx))
 }

@@ -246,7 +246,7 @@ fn a_widening_outside_an_accept_block_still_fails_strict_mode() {
         let files: Vec<String> = a
             .report
             .strict_violations()
-            .flat_map(|e| e.origins.iter().map(|o| o.file.clone()))
+            .flat_map(|e| e.origins.iter().map(|o| o.file.to_string()))
             .collect();
         let narrowed_expansion = a
             .report

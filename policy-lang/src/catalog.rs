@@ -94,7 +94,7 @@ impl Catalog {
 pub fn catalog(opts: &LoadOptions) -> Catalog {
     let mut diagnostics = Vec::new();
     let own = Unit {
-        name: String::new(),
+        name: "".into(),
         text: String::new(),
         file: File::default(),
         tier: Tier::Own,
@@ -136,7 +136,7 @@ pub fn catalog(opts: &LoadOptions) -> Catalog {
                 defs.extend(ws.abstractions_in(u, name));
             }
         }
-        let source_of = |n: (usize, usize)| ws.unit(n.0).map(|u| u.name.clone());
+        let source_of = |n: (usize, usize)| ws.unit(n.0).map(|u| u.name.to_string());
         let used_source = used.and_then(source_of);
         for node in &defs {
             let (Some(unit), Some(item)) = (ws.unit(node.0), ws.item(*node)) else {
@@ -146,9 +146,9 @@ pub fn catalog(opts: &LoadOptions) -> Catalog {
             entries.push(Entry {
                 name: name.clone(),
                 version: declared_version(item).map(|(v, _)| v),
-                source: unit.name.clone(),
+                source: unit.name.to_string(),
                 builtin: unit.tier == Tier::Stdlib,
-                dir: dir_of.get(unit.name.as_str()).map(|d| (*d).to_string()),
+                dir: dir_of.get(&*unit.name).map(|d| (*d).to_string()),
                 header: header(item),
                 shadowed_by: if is_used { None } else { used_source.clone() },
                 overrides: if is_used {
@@ -164,7 +164,7 @@ pub fn catalog(opts: &LoadOptions) -> Catalog {
     }
     let mut sources = SourceMap::default();
     for u in ws.units.iter().filter(|u| u.tier != Tier::Own) {
-        sources.files.insert(u.name.clone(), u.text.clone());
+        sources.files.insert(u.name.to_string(), u.text.clone());
     }
     diagnostics.sort_by(|a, b| {
         let key = |d: &Diagnostic| (d.file.clone(), d.primary.as_ref().map(|l| l.span.start));

@@ -23,6 +23,7 @@ use crate::span::Span;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;
+use std::sync::Arc;
 pub use unix::{
     FamilyRule, FamilySockType, NetFamily, UnixAddr, UnixOp, UnixPeer, UnixRule, UnixType,
     NETLINK_PROTOCOLS, RAW_PROTOCOLS,
@@ -216,8 +217,9 @@ impl fmt::Display for PolicyName {
 /// Where a piece of the IR came from.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Origin {
-    /// The source file as named to the loader (`stdlib:base` for built-in abstractions).
-    pub file: String,
+    /// The source file as named to the loader (`stdlib:base` for built-in abstractions),
+    /// shared by every origin in that file.
+    pub file: Arc<str>,
     /// 1-based line of the start of the statement.
     pub line: usize,
     /// 1-based column (characters) of the start of the statement.

@@ -202,9 +202,10 @@ pub(crate) fn load_with(
             app = l.plugs;
         }
     }
+    // The texts move to the source map: the workspace is done with.
     let mut sources = SourceMap::default();
-    for u in &ws.units {
-        sources.files.insert(u.name.clone(), u.text.clone());
+    for u in ws.units {
+        sources.files.insert(u.name.to_string(), u.text);
     }
     sort_diagnostics(&mut diags, &src.name);
     match lowered {
@@ -233,7 +234,7 @@ pub(crate) fn parse_unit(src: &Source, tier: Tier, diags: &mut Vec<Diagnostic>) 
     let partial = errors.iter().any(Diagnostic::is_error);
     diags.extend(errors);
     Unit {
-        name: src.name.clone(),
+        name: src.name.as_str().into(),
         text: src.text.clone(),
         file,
         tier,

@@ -113,10 +113,7 @@ pub use parser::{is_ident, is_name, is_reserved};
 /// and every syntax error, in source order. An empty list of diagnostics means the text
 /// follows the grammar.
 pub fn parse(name: &str, text: &str) -> (File, Vec<Diagnostic>) {
-    let mut diags = Vec::new();
-    let toks = lexer::lex(name, text, &mut diags);
-    let (file, mut more) = parser::parse_tokens(name, toks, text.len());
-    diags.append(&mut more);
+    let (file, mut diags) = parser::parse_text(name, text);
     diags.sort_by_key(|d| d.primary.as_ref().map_or(usize::MAX, |l| l.span.start));
     (file, diags)
 }

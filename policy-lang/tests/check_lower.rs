@@ -164,7 +164,7 @@ fn abstractions_expand_with_via_chains() {
         .iter()
         .find(|r| r.glob.to_string() == "/tmp/**")
         .unwrap();
-    assert_eq!(tmp.origins[0].origin.file, "stdlib:tmp");
+    assert_eq!(&*tmp.origins[0].origin.file, "stdlib:tmp");
     assert_eq!(
         tmp.origins[0].origin.via,
         vec!["a".to_string(), "tmp".to_string()]

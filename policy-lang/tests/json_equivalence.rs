@@ -83,7 +83,7 @@ fn origins_point_at_the_json_rule_objects() {
         .find(|f| f.glob.as_str() == "/etc/ssl/private/**")
         .unwrap();
     let o = &deny.origins[0].origin;
-    assert_eq!(o.file, "webapp.json");
+    assert_eq!(&*o.file, "webapp.json");
     let line = WEBAPP_JSON.lines().nth(o.line - 1).unwrap();
     assert!(line.contains("/etc/ssl/private/**"), "{line}");
     assert_eq!(&WEBAPP_JSON[o.span.start..o.span.start + 1], "{");

@@ -159,7 +159,7 @@ fn deny_rules_are_named_not_overridden() {
     assert!(s.rules.is_empty(), "{:?}", s.rules);
     assert_eq!(s.denied_on_purpose.len(), 1);
     let at = &s.denied_on_purpose[0].rules[0].origins[0];
-    assert_eq!((at.file.as_str(), at.line), ("app.pol", 3));
+    assert_eq!((&*at.file, at.line), ("app.pol", 3));
 }
 
 #[test]

@@ -14,8 +14,9 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs, ctx: &mut Ctx<'_>) -> u8 {
     };
     let mut exit = EXIT_OK;
     let (mut errors, mut warnings) = (0usize, 0usize);
-    for path in &args.files {
-        let outcome = check_file(path, &opts, global.error_format, ctx);
+    for (i, path) in args.files.iter().enumerate() {
+        let last = i + 1 == args.files.len();
+        let outcome = check_file(path, &opts, global.error_format, last, ctx);
         errors += outcome.errors;
         warnings += outcome.warnings;
         exit = exit.max(outcome.exit);
@@ -72,7 +73,16 @@ struct Outcome {
     warnings: usize,
 }
 
-fn check_file(path: &Path, opts: &LoadOptions, format: ErrorFormat, ctx: &mut Ctx<'_>) -> Outcome {
+/// Check one file and report its diagnostics. The result of the `last` file checked is
+/// not freed when the process exits next: see
+/// [`super::leave_to_exit`].
+fn check_file(
+    path: &Path,
+    opts: &LoadOptions,
+    format: ErrorFormat,
+    last: bool,
+    ctx: &mut Ctx<'_>,
+) -> Outcome {
     let src = match input::read_policy(path, ctx.stdin) {
         Ok(s) => s,
         Err(e) => {
@@ -88,7 +98,11 @@ fn check_file(path: &Path, opts: &LoadOptions, format: ErrorFormat, ctx: &mut Ct
     render::emit(ctx, format, &checked.diagnostics, &checked.sources);
     let errors = checked.errors().count();
     let warnings = checked.warnings().count();
-    if checked.has_errors() {
+    let has_errors = checked.has_errors();
+    if last {
+        super::leave_to_exit(checked);
+    }
+    if has_errors {
         if errors == 0 {
             render::emit_unexplained_failure(ctx, format, &src.name);
         }

@@ -9,6 +9,7 @@ use crate::rights::Rights;
 use crate::span::{Span, Spanned};
 use std::cell::OnceCell;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A substitution: the pieces of the literal, the result, and the values used.
 pub(crate) type Subst<'a> = (&'a [Piece], &'a Substituted, Vec<(String, String)>);
@@ -17,7 +18,7 @@ pub(crate) type Subst<'a> = (&'a [Piece], &'a Substituted, Vec<(String, String)>
 /// without variables, and lowering takes the same glob from here instead of parsing the
 /// path again (rules with the same path then also share one automaton).
 #[derive(Debug, Default)]
-pub(crate) struct ParsedPaths(FastMap<String, (Glob, bool)>);
+pub(crate) struct ParsedPaths(FastMap<Arc<str>, (Glob, bool)>);
 
 /// A string literal being validated: where it is, and how its text was produced.
 pub(crate) struct PathSite<'a> {
@@ -113,7 +114,13 @@ impl<'a> PathSite<'a> {
         let path = match parsed.0.get(self.path()) {
             Some(known) => Ok(known.clone()),
             None => Glob::parse_path(self.path()).inspect(|ok| {
-                parsed.0.insert(self.path().to_string(), ok.clone());
+                // Keyed by the glob's own text when it is the path (not for directories).
+                let key = if ok.0.as_str() == self.path() {
+                    ok.0.shared_text()
+                } else {
+                    Arc::from(self.path())
+                };
+                parsed.0.insert(key, ok.clone());
             }),
         };
         match path {

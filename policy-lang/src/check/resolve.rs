@@ -10,6 +10,7 @@ use crate::ir::UsedAbstraction;
 use crate::span::{line_col, Span, Spanned};
 use crate::stdlib;
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 /// Where a source file comes from, which decides the search order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,8 +30,8 @@ pub(crate) enum Tier {
 /// A parsed source file.
 #[derive(Debug)]
 pub(crate) struct Unit {
-    /// The name diagnostics and origins use.
-    pub(crate) name: String,
+    /// The name diagnostics and origins use (shared by the origins).
+    pub(crate) name: Arc<str>,
     /// The text.
     pub(crate) text: String,
     /// The tree.
@@ -140,14 +141,14 @@ impl Workspace {
         }
         let text = stdlib::get(name)?;
         let unit_name = stdlib::source_name(name);
-        let u = match self.units.iter().position(|x| x.name == unit_name) {
+        let u = match self.units.iter().position(|x| *x.name == *unit_name) {
             Some(u) => u,
             None => {
                 let (file, errors) = crate::syntax::parse(&unit_name, text);
                 let partial = !errors.is_empty();
                 out.extend(errors);
                 self.units.push(Unit {
-                    name: unit_name,
+                    name: unit_name.into(),
                     text: text.to_string(),
                     file,
                     tier: Tier::Stdlib,
@@ -296,7 +297,7 @@ pub(crate) fn resolve(ws: &mut Workspace, root: Node, out: &mut Vec<Diagnostic>)
             Some(UsedAbstraction {
                 name: item.name.node.clone(),
                 version: declared_version(item).map_or(0, |v| v.0),
-                source: unit.name.clone(),
+                source: unit.name.to_string(),
             })
         })
         .collect();
@@ -305,7 +306,7 @@ pub(crate) fn resolve(ws: &mut Workspace, root: Node, out: &mut Vec<Diagnostic>)
 }
 
 fn too_deep(ws: &Workspace, u: usize, r: &Spanned<UseRef>, via: &[String]) -> Diagnostic {
-    let file = ws.unit(u).map_or("", |x| x.name.as_str());
+    let file = ws.unit(u).map_or("", |x| &*x.name);
     let first = via.first().map_or("", String::as_str);
     Diagnostic::new(
         Code::UseTooDeep,
@@ -326,7 +327,7 @@ fn too_deep(ws: &Workspace, u: usize, r: &Spanned<UseRef>, via: &[String]) -> Di
 }
 
 fn unknown(ws: &Workspace, u: usize, r: &Spanned<UseRef>) -> Diagnostic {
-    let file = ws.unit(u).map_or("", |x| x.name.as_str());
+    let file = ws.unit(u).map_or("", |x| &*x.name);
     let names = ws.known_names();
     let d = Diagnostic::new(
         Code::UnknownAbstraction,
@@ -360,7 +361,7 @@ fn check_version(
     if want == have {
         return;
     }
-    let file = ws.unit(u).map_or("", |x| x.name.as_str());
+    let file = ws.unit(u).map_or("", |x| &*x.name);
     let name = one_line(&r.node.name);
     let d = Diagnostic::new(
         Code::AbstractionVersion,
@@ -404,7 +405,7 @@ fn find_cycles(
                 .map(String::as_str)
                 .collect();
             shown.push(&edge.name);
-            let file = ws.unit(edge.at.0).map_or("", |x| x.name.as_str());
+            let file = ws.unit(edge.at.0).map_or("", |x| &*x.name);
             let msg = if shown.len() <= 2 {
                 format!("abstraction `{}` uses itself", one_line(&edge.name))
             } else {

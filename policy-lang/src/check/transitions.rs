@@ -86,7 +86,7 @@ pub(crate) fn transition_conflict(
         return None;
     }
     reported.insert(pi);
-    let file = ws.unit(p.unit).map_or("", |u| u.name.as_str());
+    let file = ws.unit(p.unit).map_or("", |u| &*u.name);
     let d = Diagnostic::new(
         Code::ConflictingTransition,
         file,

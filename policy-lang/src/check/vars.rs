@@ -166,7 +166,7 @@ impl Env {
                 }
             }
         }
-        let own = ws.unit(0).map_or("", |u| u.name.as_str());
+        let own = ws.unit(0).map_or("", |u| &*u.name);
         for (name, value) in supplied {
             if !is_var_name(name) {
                 out.push(Diagnostic::unlocated(

@@ -297,6 +297,11 @@ impl Glob {
         &self.text
     }
 
+    /// The glob as written, shared with the glob (nothing is copied).
+    pub(crate) fn shared_text(&self) -> Arc<str> {
+        Arc::clone(&self.text)
+    }
+
     /// True when the glob has no wildcard and no braces: it matches exactly its text.
     pub fn is_literal(&self) -> bool {
         !self.text.contains(['*', '?', '{', '}', '['])

@@ -16,8 +16,11 @@
 pub struct PrefixIndex<'a> {
     /// The distinct prefixes, sorted.
     keys: Vec<&'a str>,
-    /// The items of each key, ascending.
-    items: Vec<Vec<usize>>,
+    /// The items of every key, key after key, each key's ascending (one vector, not one
+    /// per key: an index of 10,000 globs allocated 10,000 vectors).
+    items: Vec<usize>,
+    /// Where each key's items start in `items`; they end where the next key's start.
+    starts: Vec<usize>,
     /// For each key, the longest other key that is a prefix of it (its position).
     parent: Vec<Option<usize>>,
 }
@@ -28,14 +31,15 @@ impl<'a> PrefixIndex<'a> {
         let mut entries: Vec<(&'a str, usize)> = entries.into_iter().map(|(i, p)| (p, i)).collect();
         // By prefix, then by item: each key's items stay ascending.
         entries.sort_unstable();
-        let mut index = PrefixIndex::default();
+        let mut index = PrefixIndex {
+            items: Vec::with_capacity(entries.len()),
+            ..PrefixIndex::default()
+        };
         // The keys that are prefixes of the current one, longest last.
         let mut chain: Vec<usize> = Vec::new();
         for (key, item) in entries {
             if index.keys.last() == Some(&key) {
-                if let Some(items) = index.items.last_mut() {
-                    items.push(item);
-                }
+                index.items.push(item);
                 continue;
             }
             while let Some(&top) = chain.last() {
@@ -47,15 +51,31 @@ impl<'a> PrefixIndex<'a> {
             index.parent.push(chain.last().copied());
             chain.push(index.keys.len());
             index.keys.push(key);
-            index.items.push(vec![item]);
+            index.starts.push(index.items.len());
+            index.items.push(item);
         }
         index
+    }
+
+    /// The items of the key at position `k`.
+    fn items_of(&self, k: usize) -> &[usize] {
+        let start = self.starts.get(k).copied().unwrap_or(self.items.len());
+        let end = self.starts.get(k + 1).copied().unwrap_or(self.items.len());
+        self.items.get(start..end).unwrap_or_default()
     }
 
     /// Every item whose prefix is a prefix of `prefix` or has `prefix` as a prefix,
     /// ascending.
     pub fn related(&self, prefix: &str) -> Vec<usize> {
         let mut out = Vec::new();
+        self.related_into(prefix, &mut out);
+        out
+    }
+
+    /// [`related`](Self::related) into `out`, cleared first: a caller with many queries
+    /// reuses one vector.
+    pub fn related_into(&self, prefix: &str, out: &mut Vec<usize>) {
+        out.clear();
         let first = self.keys.partition_point(|k| *k < prefix);
         // Keys that are proper prefixes of the query: every such key sorts between itself
         // and the query, so it is the last key below the query or a key up that key's
@@ -68,20 +88,24 @@ impl<'a> PrefixIndex<'a> {
             up = self.parent.get(k).copied().flatten();
         }
         while let Some(k) = up {
-            if let Some(items) = self.items.get(k) {
-                out.extend_from_slice(items);
-            }
+            out.extend_from_slice(self.items_of(k));
             up = self.parent.get(k).copied().flatten();
         }
-        // Keys that extend the query (itself included): a run of the sorted keys.
-        for (key, items) in self.keys.iter().zip(&self.items).skip(first) {
-            if !key.starts_with(prefix) {
-                break;
-            }
-            out.extend_from_slice(items);
+        // Keys that extend the query (itself included): a run of the sorted keys, whose
+        // items are one run of `items`.
+        let last = first
+            + self
+                .keys
+                .iter()
+                .skip(first)
+                .take_while(|k| k.starts_with(prefix))
+                .count();
+        if last > first {
+            let start = self.starts.get(first).copied().unwrap_or(self.items.len());
+            let end = self.starts.get(last).copied().unwrap_or(self.items.len());
+            out.extend_from_slice(self.items.get(start..end).unwrap_or_default());
         }
         out.sort_unstable();
-        out
     }
 }
 

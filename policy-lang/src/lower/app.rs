@@ -66,7 +66,7 @@ fn lower_interface(
 /// other files checked (the policy's own file is checked with it).
 pub(super) fn plugs(cx: &AppCtx<'_>, env: &mut Env, out: &mut Vec<Diagnostic>) -> Vec<Plugged> {
     let known = app::interfaces(cx.ws);
-    let file = cx.ws.unit(cx.unit).map_or("", |u| u.name.as_str());
+    let file = cx.ws.unit(cx.unit).map_or("", |u| &*u.name);
     let mut found: Vec<Found> = Vec::new();
     for s in &cx.item.body {
         if let StmtKind::Child { kind, .. } = &s.kind {
@@ -242,7 +242,7 @@ fn escape(
     safe: &[&Atom],
     all: &[(Found, Vec<Atom>)],
 ) -> Diagnostic {
-    let file = cx.ws.unit(a.unit).map_or("", |u| u.name.as_str());
+    let file = cx.ws.unit(a.unit).map_or("", |u| &*u.name);
     let covering: Vec<String> = all
         .iter()
         .filter(|(_, atoms)| {

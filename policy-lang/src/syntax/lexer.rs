@@ -1,4 +1,4 @@
-//! The lexer: source text → tokens, with nom over `&str`.
+//! The lexer: source text → tokens, one at a time, with nom over `&str`.
 //!
 //! The lexer never fails: every byte of the input ends up in a token, in a comment, in
 //! whitespace, or in an "unexpected character" diagnostic (E0006), after which lexing
@@ -13,7 +13,7 @@ use crate::ast::Comment;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ir::text::show;
 use crate::span::Span;
-use nom::bytes::complete::{take, take_till, take_while, take_while1};
+use nom::bytes::complete::{take, take_till, take_while1};
 use nom::character::complete::{anychar, char};
 use nom::IResult;
 
@@ -79,6 +79,28 @@ fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0c')
 }
 
+/// The longest start of `i` whose characters satisfy `ascii`, a test that no character
+/// outside ASCII passes, and the rest. Bytes are tested, not characters: a byte of a
+/// longer UTF-8 character is never ASCII, so the split is at a character boundary. (nom's
+/// `take_while` decoded every character: most of the lexer's time.)
+fn split_run(i: In<'_>, ascii: fn(char) -> bool) -> (In<'_>, In<'_>) {
+    let n = i
+        .bytes()
+        .position(|b| !(b.is_ascii() && ascii(char::from(b))))
+        .unwrap_or(i.len());
+    (i.get(..n).unwrap_or(i), i.get(n..).unwrap_or_default())
+}
+
+/// The start of a string's body up to the next `"`, `\` or newline, and the rest: ASCII
+/// bytes, found by bytes, so the split is at a character boundary.
+fn string_chunk(i: In<'_>) -> (In<'_>, In<'_>) {
+    let n = i
+        .bytes()
+        .position(|b| matches!(b, b'"' | b'\\' | b'\n'))
+        .unwrap_or(i.len());
+    (i.get(..n).unwrap_or(i), i.get(n..).unwrap_or_default())
+}
+
 /// True for the characters that may start some token, comment or whitespace.
 fn is_known(c: char) -> bool {
     is_word_char(c) || is_space(c) || matches!(c, '"' | '#' | '{' | '}' | ',' | '=' | '@')
@@ -106,7 +128,7 @@ fn string<'a>(file: &str, total: usize, i: In<'a>) -> IResult<In<'a>, StrLit> {
         problems: Vec::new(),
     };
     loop {
-        let (rest, chunk) = take_till(|c| c == '"' || c == '\\' || c == '\n')(i)?;
+        let (chunk, rest) = string_chunk(i);
         lit.value.push_str(chunk);
         i = rest;
         match i.chars().next() {
@@ -187,84 +209,110 @@ fn comment(total: usize, i: In<'_>) -> IResult<In<'_>, Comment> {
     ))
 }
 
-/// Lex a whole text. Problems go to `diags`; the last token is always [`Kind::Eof`].
-pub(super) fn lex<'a>(file: &str, text: &'a str, diags: &mut Vec<Diagnostic>) -> Vec<Token<'a>> {
-    let mut toks = Vec::new();
-    let mut comments = Vec::new();
-    let mut newlines = 0usize;
-    let total = text.len();
-    let mut i: In<'a> = text;
-    loop {
-        if let Ok((rest, ws)) = take_while::<_, _, nom::error::Error<In<'a>>>(is_space)(i) {
+/// The lexer: hands out the tokens of a text one at a time, so that the parser never
+/// holds more than the two it looks at (a vector of every token was the largest
+/// allocation of a load). Problems are collected in [`Lexer::diags`]; after the text
+/// ends, every call returns [`Kind::Eof`].
+pub(super) struct Lexer<'a> {
+    /// The file's name, for diagnostics.
+    file: &'a str,
+    /// The whole text.
+    text: &'a str,
+    /// What is left to lex.
+    rest: In<'a>,
+    /// The problems found so far, in the order found.
+    pub(super) diags: Vec<Diagnostic>,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer at the start of `text`.
+    pub(super) fn new(file: &'a str, text: &'a str) -> Self {
+        Lexer {
+            file,
+            text,
+            rest: text,
+            diags: Vec::new(),
+        }
+    }
+
+    /// The next token, with the comments written before it.
+    pub(super) fn next_token(&mut self) -> Token<'a> {
+        let (file, text) = (self.file, self.text);
+        let mut comments = Vec::new();
+        let mut newlines = 0usize;
+        let total = text.len();
+        let mut i: In<'a> = self.rest;
+        loop {
+            let (ws, rest) = split_run(i, is_space);
             newlines += ws.bytes().filter(|&b| b == b'\n').count();
             i = rest;
-        }
-        let Some(c) = i.chars().next() else {
-            toks.push(Token {
-                kind: Kind::Eof,
-                text: "",
-                value: String::new(),
-                span: Span::new(text.len(), text.len()),
-                newlines_before: newlines,
-                comments,
-            });
-            return toks;
-        };
-        let before = i;
-        let (rest, kind, value) = match c {
-            '#' => {
-                if let Ok((rest, c)) = comment(total, i) {
-                    comments.push(LexComment {
-                        comment: c,
-                        newlines_before: newlines,
-                    });
-                    newlines = 0;
-                    i = rest;
-                    continue;
+            let Some(c) = i.chars().next() else {
+                self.rest = i;
+                return Token {
+                    kind: Kind::Eof,
+                    text: "",
+                    value: String::new(),
+                    span: Span::new(text.len(), text.len()),
+                    newlines_before: newlines,
+                    comments,
+                };
+            };
+            let before = i;
+            let diags = &mut self.diags;
+            let (rest, kind, value) = match c {
+                '#' => {
+                    if let Ok((rest, c)) = comment(total, i) {
+                        comments.push(LexComment {
+                            comment: c,
+                            newlines_before: newlines,
+                        });
+                        newlines = 0;
+                        i = rest;
+                        continue;
+                    }
+                    unexpected(file, total, i, diags)
                 }
-                unexpected(file, total, i, diags)
-            }
-            '"' => match string(file, total, i) {
-                Ok((rest, lit)) => {
-                    diags.extend(lit.problems);
-                    (rest, Some(Kind::Str), lit.value)
-                }
-                Err(_) => unexpected(file, total, i, diags),
-            },
-            '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
-                Ok((rest, _)) => {
-                    let kind = match c {
-                        '{' => Kind::LBrace,
-                        '}' => Kind::RBrace,
-                        ',' => Kind::Comma,
-                        '=' => Kind::Eq,
-                        _ => Kind::At,
-                    };
-                    (rest, Some(kind), String::new())
-                }
-                Err(_) => unexpected(file, total, i, diags),
-            },
-            c if is_word_char(c) => {
-                match take_while1::<_, _, nom::error::Error<In<'a>>>(is_word_char)(i) {
-                    Ok((rest, _)) => (rest, Some(Kind::Word), String::new()),
+                '"' => match string(file, total, i) {
+                    Ok((rest, lit)) => {
+                        diags.extend(lit.problems);
+                        (rest, Some(Kind::Str), lit.value)
+                    }
                     Err(_) => unexpected(file, total, i, diags),
-                }
+                },
+                '{' | '}' | ',' | '=' | '@' => match anychar::<_, nom::error::Error<In<'a>>>(i) {
+                    Ok((rest, _)) => {
+                        let kind = match c {
+                            '{' => Kind::LBrace,
+                            '}' => Kind::RBrace,
+                            ',' => Kind::Comma,
+                            '=' => Kind::Eq,
+                            _ => Kind::At,
+                        };
+                        (rest, Some(kind), String::new())
+                    }
+                    Err(_) => unexpected(file, total, i, diags),
+                },
+                c if is_word_char(c) => (
+                    split_run(i, is_word_char).1,
+                    Some(Kind::Word),
+                    String::new(),
+                ),
+                _ => unexpected(file, total, i, diags),
+            };
+            i = rest;
+            if let Some(kind) = kind {
+                self.rest = rest;
+                let start = offset(total, before);
+                let end = offset(total, rest);
+                return Token {
+                    kind,
+                    text: text.get(start..end).unwrap_or(""),
+                    value,
+                    span: Span::new(start, end),
+                    newlines_before: newlines,
+                    comments,
+                };
             }
-            _ => unexpected(file, total, i, diags),
-        };
-        i = rest;
-        if let Some(kind) = kind {
-            let start = offset(total, before);
-            let end = offset(total, rest);
-            toks.push(Token {
-                kind,
-                text: text.get(start..end).unwrap_or(""),
-                value,
-                span: Span::new(start, end),
-                newlines_before: newlines,
-                comments: std::mem::take(&mut comments),
-            });
-            newlines = 0;
         }
     }
 }
@@ -299,4 +347,31 @@ fn unexpected<'a>(
         "not part of the language here",
     ));
     (rest, None, String::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_space, is_word_char, split_run, string_chunk};
+    use nom::bytes::complete::take_while;
+
+    /// What `split_run` replaced: nom's `take_while` over the decoded characters.
+    fn by_chars(i: &str, f: fn(char) -> bool) -> (&str, &str) {
+        let r: nom::IResult<&str, &str> = take_while(f)(i);
+        match r {
+            Ok((rest, run)) => (run, rest),
+            Err(_) => ("", i),
+        }
+    }
+
+    proptest::proptest! {
+        /// The byte scan splits where the character scan does, multi-byte characters,
+        /// control characters and every character class of the lexer included.
+        #[test]
+        fn split_run_agrees_with_take_while(i in "[a-zA-Z0-9_.\\- \t\r\n\x0cé€😀\"#{},=@\\\\\x00]{0,24}") {
+            proptest::prop_assert_eq!(split_run(&i, is_space), by_chars(&i, is_space));
+            proptest::prop_assert_eq!(split_run(&i, is_word_char), by_chars(&i, is_word_char));
+            let in_string: fn(char) -> bool = |c| !matches!(c, '"' | '\\' | '\n');
+            proptest::prop_assert_eq!(string_chunk(&i), by_chars(&i, in_string));
+        }
+    }
 }

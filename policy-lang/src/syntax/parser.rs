@@ -5,7 +5,7 @@
 //! diagnostic is recorded, and the parser skips to the next synchronisation token: a
 //! statement keyword, an item keyword, `}` or the end of the input.
 
-use super::lexer::{Kind, LexComment, Token};
+use super::lexer::{Kind, LexComment, Lexer, Token};
 use crate::ast::{
     AcceptBlock, ChildKind, Comment, Effect, ExecMode, File, Item, ItemKind, PortSpec, Provides,
     Qualifiers, Stmt, StmtKind, UseRef,
@@ -68,10 +68,12 @@ type PResult<T> = Result<T, Reported>;
 
 struct Parser<'a> {
     file: &'a str,
-    toks: Vec<Token<'a>>,
-    pos: usize,
-    /// Returned when the tokens run out (never happens: the lexer ends with `Eof`).
-    eof: Token<'a>,
+    /// Where the tokens come from, one at a time.
+    lexer: Lexer<'a>,
+    /// The next token.
+    cur: Token<'a>,
+    /// The token after it (the grammar looks one token further at `accept`).
+    ahead: Token<'a>,
     diags: Vec<Diagnostic>,
     /// Comments of the tokens consumed since the last reset.
     pending: Vec<Comment>,
@@ -84,24 +86,17 @@ struct Parser<'a> {
     block_trailing: Option<Comment>,
 }
 
-/// Parse a token list (ending with [`Kind::Eof`]) into a file.
-pub(super) fn parse_tokens<'a>(
-    file: &'a str,
-    toks: Vec<Token<'a>>,
-    len: usize,
-) -> (File, Vec<Diagnostic>) {
+/// Parse a text, lexed as the parser goes; the lexer's problems come first, then the
+/// parser's, each in the order found.
+pub(super) fn parse_text(file: &str, text: &str) -> (File, Vec<Diagnostic>) {
+    let mut lexer = Lexer::new(file, text);
+    let cur = lexer.next_token();
+    let ahead = lexer.next_token();
     let mut p = Parser {
         file,
-        toks,
-        pos: 0,
-        eof: Token {
-            kind: Kind::Eof,
-            text: "",
-            value: String::new(),
-            span: Span::new(len, len),
-            newlines_before: 0,
-            comments: Vec::new(),
-        },
+        lexer,
+        cur,
+        ahead,
         diags: Vec::new(),
         pending: Vec::new(),
         last_end: 0,
@@ -109,7 +104,9 @@ pub(super) fn parse_tokens<'a>(
         block_trailing: None,
     };
     let f = p.file();
-    (f, p.diags)
+    let mut diags = p.lexer.diags;
+    diags.append(&mut p.diags);
+    (f, diags)
 }
 
 fn describe(t: &Token<'_>) -> String {
@@ -140,7 +137,7 @@ fn item_desc(kind: ItemKind, name: &str) -> String {
 
 impl<'a> Parser<'a> {
     fn peek(&self) -> &Token<'a> {
-        self.toks.get(self.pos).unwrap_or(&self.eof)
+        &self.cur
     }
 
     fn peek_word(&self) -> Option<&'a str> {
@@ -155,10 +152,8 @@ impl<'a> Parser<'a> {
     /// True at `accept` followed by a fidelity: an `accept` block, not a unix operation.
     pub(super) fn at_accept(&self) -> bool {
         self.at_word(ACCEPT)
-            && self
-                .toks
-                .get(self.pos + 1)
-                .is_some_and(|t| t.kind == Kind::Word && FIDELITY_WORDS.contains(&t.text))
+            && self.ahead.kind == Kind::Word
+            && FIDELITY_WORDS.contains(&self.ahead.text)
     }
 
     fn at_word(&self, w: &str) -> bool {
@@ -172,24 +167,17 @@ impl<'a> Parser<'a> {
         if cs.first().is_some_and(|c| c.newlines_before == 0) {
             self.block_trailing = Some(cs.remove(0).comment);
         }
-        if let Some(t) = self.toks.get_mut(self.pos) {
-            t.comments = cs;
-        }
+        self.cur.comments = cs;
     }
 
     /// Take the comments written before the next token.
     fn take_comments(&mut self) -> Vec<LexComment> {
-        self.toks
-            .get_mut(self.pos)
-            .map(|t| std::mem::take(&mut t.comments))
-            .unwrap_or_default()
+        std::mem::take(&mut self.cur.comments)
     }
 
     /// Consume the next token (never moves past the end); its comments go to `pending`.
     fn bump(&mut self) -> Token<'a> {
-        let Some(t) = self.toks.get_mut(self.pos) else {
-            return self.eof.clone();
-        };
+        let t = &mut self.cur;
         let tok = Token {
             kind: t.kind,
             text: t.text,
@@ -201,7 +189,8 @@ impl<'a> Parser<'a> {
         self.pending
             .extend(comments(std::mem::take(&mut t.comments)));
         if tok.kind != Kind::Eof {
-            self.pos += 1;
+            let next = self.lexer.next_token();
+            self.cur = std::mem::replace(&mut self.ahead, next);
             self.last_end = tok.span.end;
         }
         tok

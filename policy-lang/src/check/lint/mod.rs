@@ -319,7 +319,7 @@ pub(crate) fn lint(
     env: &Env,
     out: &mut Vec<Diagnostic>,
 ) {
-    let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
+    let file = ws.unit(OWN).map_or("", |u| &*u.name);
     let same = same_rules(atoms);
     let search = search::Search::new(atoms);
     for (i, a) in atoms.iter().enumerate() {
@@ -344,17 +344,41 @@ pub(crate) fn lint(
     unused_variables(ws, res, env, file, out);
 }
 
-/// Rules with equal effect and subject, by subject.
-pub(super) type SameRules<'a> = FastMap<(Effect, &'a Subject), Vec<usize>>;
+/// Rules with equal effect and subject: each group of them, in statement order, as a
+/// chain through one vector (a vector per group cost an allocation per rule).
+pub(super) struct SameRules<'a> {
+    /// The first and the last rule of each group, by effect and subject.
+    ends: FastMap<(Effect, &'a Subject), (usize, usize)>,
+    /// For each rule, the next rule of its group.
+    next: Vec<Option<usize>>,
+}
+
+impl SameRules<'_> {
+    /// The rules with the effect and subject of `a`, in statement order.
+    fn group(&self, a: &Atom) -> impl Iterator<Item = usize> + '_ {
+        let first = self
+            .ends
+            .get(&(a.effect, &a.subject))
+            .map(|&(first, _)| first);
+        std::iter::successors(first, |&j| self.next.get(j).copied().flatten())
+    }
+}
 
 pub(super) fn same_rules(atoms: &[Atom]) -> SameRules<'_> {
     // Most rules are distinct: sized once instead of rehashed as it grows.
-    let mut same: SameRules<'_> =
+    let mut ends: FastMap<(Effect, &Subject), (usize, usize)> =
         FastMap::with_capacity_and_hasher(atoms.len(), Default::default());
+    let mut next = vec![None; atoms.len()];
     for (i, a) in atoms.iter().enumerate() {
-        same.entry((a.effect, &a.subject)).or_default().push(i);
+        let (_, last) = ends.entry((a.effect, &a.subject)).or_insert((i, i));
+        if *last != i {
+            if let Some(n) = next.get_mut(*last) {
+                *n = Some(i);
+            }
+            *last = i;
+        }
     }
-    same
+    SameRules { ends, next }
 }
 
 /// The rule own rule `i` duplicates, if any: the later of two own statements is reported,
@@ -365,11 +389,9 @@ pub(super) fn duplicate_of<'a>(
     i: usize,
 ) -> Option<&'a Atom> {
     let a = atoms.get(i)?;
-    same.get(&(a.effect, &a.subject))
-        .into_iter()
-        .flatten()
-        .filter(|j| **j != i)
-        .filter_map(|j| atoms.get(*j).map(|b| (*j, b)))
+    same.group(a)
+        .filter(|j| *j != i)
+        .filter_map(|j| atoms.get(j).map(|b| (j, b)))
         .find(|(j, b)| *j < i || b.unit != OWN)
         .map(|(_, b)| b)
 }

@@ -39,7 +39,7 @@ pub(crate) fn lint(
     env: &Env,
     out: &mut Vec<Diagnostic>,
 ) {
-    let file = ws.unit(OWN).map_or("", |u| u.name.as_str());
+    let file = ws.unit(OWN).map_or("", |u| &*u.name);
     let same = same_rules(atoms);
     let mut buckets: HashMap<(Effect, u8), Vec<usize>> = HashMap::new();
     for (i, a) in atoms.iter().enumerate() {

@@ -25,6 +25,7 @@ use crate::glob::PrefixIndex;
 use crate::hash::{FastMap, FastSet};
 use crate::ir::Effect;
 use crate::ir::{IpFamily, NetOp, Peer, PortRange, Proto, SignalDir};
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 
 /// The indexes over one policy's atoms.
@@ -42,6 +43,8 @@ pub(super) struct Search<'a> {
     caps: BTreeSet<&'a str>,
     /// Allowed signals by direction and peer.
     signals: FastMap<(SignalDir, &'a Peer), Signals<'a>>,
+    /// The answer of the last prefix index query, its vector reused by the next.
+    related: RefCell<Vec<usize>>,
 }
 
 fn slot(e: Effect) -> usize {
@@ -112,7 +115,25 @@ impl<'a> Search<'a> {
             nets: nets.into_iter().map(|(k, v)| (k, Ranges::new(v))).collect(),
             caps,
             signals,
+            related: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Whether `stop` returns true for some atom of `index` related to `prefix` (see
+    /// [`PrefixIndex::related`]), asked in statement order.
+    fn any_related(
+        &self,
+        index: &PrefixIndex<'_>,
+        prefix: &str,
+        stop: impl FnMut(usize) -> bool,
+    ) -> bool {
+        // The vector is taken while in use: a query within `stop` (none today) would
+        // simply get a new one.
+        let mut out = self.related.take();
+        index.related_into(prefix, &mut out);
+        let found = out.iter().copied().any(stop);
+        self.related.replace(out);
+        found
     }
 
     fn end(&self, i: usize) -> Option<GlobEnds<'a>> {
@@ -128,15 +149,21 @@ impl<'a> Search<'a> {
                 let own = self.end(i)?;
                 let index = self.files.get(slot(a.effect))?;
                 let witness = Witness::of(&a.subject);
-                index.related(own.prefix()).into_iter().find(|&j| {
+                let mut found = None;
+                self.any_related(index, own.prefix(), |j| {
                     let Some(b) = self.atoms.get(j) else {
                         return false;
                     };
                     let ends = self.end(j).map(|e| (own, e));
-                    j != i
+                    let covers = j != i
                         && b.subject != a.subject
-                        && covered_by(&a.subject, &b.subject, ends, &witness)
-                })
+                        && covered_by(&a.subject, &b.subject, ends, &witness);
+                    if covers {
+                        found = Some(j);
+                    }
+                    covers
+                });
+                found
             }
             // Only the same capability covers a capability rule: the same rule.
             Subject::Cap(_) | Subject::Ptrace { .. } => None,
@@ -156,7 +183,7 @@ impl<'a> Search<'a> {
                     return false;
                 };
                 let witness = Witness::of(&a.subject);
-                index.related(own.prefix()).into_iter().any(|j| {
+                self.any_related(index, own.prefix(), |j| {
                     self.atoms.get(j).is_some_and(|b| {
                         self.end(j).is_none_or(|e| own.may_overlap(&e))
                             && overlaps(&a.subject, &b.subject, &witness)

@@ -80,6 +80,10 @@ const FACTS_BUDGET: usize = 2_000;
 /// entries; a glob of many `*` segments from `/` meets thousands of entries, each with a
 /// deep search (40 segments against Debian's file_contexts took 13.7 s).
 const BY_ENTRY_BUDGET: usize = 100_000;
+/// Product states the search for one entry's first path outside the policy may visit
+/// ([`Labeller::entry_outside`]): past it the label is left to the search over the
+/// labelling machine, as before.
+const ENTRY_OUTSIDE_BUDGET: usize = 20_000;
 /// The bytes the DFA states of every machine may take before those least recently used
 /// are forgotten between two queries ([`Engine::forget_states`]): 10,000 rules took over
 /// 60 MB, the real profiles against Debian's contexts 10-35 MB; forgetting costs them
@@ -215,7 +219,14 @@ pub(crate) struct Labeller {
     /// question ([`Labeller::candidate`]) without reading the 5,623 entries of Debian's
     /// contexts for each.
     by_label: HashMap<Label, Vec<usize>>,
+    /// The first path of an entry outside `allow` or inside `deny`, by (entry, allow,
+    /// deny) ([`Labeller::entry_outside`]): the rights and classes of one widening check
+    /// often share their unions.
+    entry_outside: HashMap<(usize, Option<MachineId>, Option<MachineId>), EntryOutside>,
 }
+
+/// See [`Labeller::entry_outside`]: `Err` past its budget.
+type EntryOutside = Result<Option<Vec<u8>>, TooBig>;
 
 /// See [`Labeller::facts_asked`].
 type FactsAsked =
@@ -353,6 +364,7 @@ impl Labeller {
             scoped_labels: HashMap::new(),
             dominance,
             facts_asked: HashMap::new(),
+            entry_outside: HashMap::new(),
         }
     }
 
@@ -942,6 +954,11 @@ impl Labeller {
             if let Some(w) = self.candidate(on, labels, allow, deny) {
                 return Ok(Some(w));
             }
+            if let (On::Path(class), Some(&l), 1) = (on, labels.first(), labels.len()) {
+                if let Some(w) = self.outside_by_entry(l, class, allow, deny) {
+                    return Ok(w);
+                }
+            }
         }
         let q = Query {
             on,
@@ -991,6 +1008,20 @@ impl Labeller {
                 }
                 None => left.push(l),
             }
+        }
+        // the labels whose entries' own searches decide them (see
+        // `Labeller::outside_by_entry`): the same paths, without the search over the
+        // labelling machine of all of them
+        if let (true, None, On::Path(class), Until::All) = (q.outside, q.within, q.on, until) {
+            left.retain(
+                |&l| match self.outside_by_entry(l, class, q.allow, q.deny) {
+                    Some(w) => {
+                        found.extend(w.map(|w| (l, w)));
+                        false
+                    }
+                    None => true,
+                },
+            );
         }
         let left: BTreeSet<Label> = left.into_iter().collect();
         if left.is_empty() {
@@ -1168,6 +1199,131 @@ impl Labeller {
             Found::Nothing => Ok(None),
             Found::Witness(w) => Ok(Some(String::from_utf8_lossy(&w).into_owned())),
         }
+    }
+
+    /// What the search of [`Labeller::witness`] finds for label `l` alone, on paths of
+    /// kind `class`, outside `allow` or inside `deny`, from the searches of the entries
+    /// assigning `l` alone; `None` when they do not decide it.
+    ///
+    /// A path labelled `l` matches one of those entries (the one deciding its label).
+    /// Each entry's search finds its first path outside the policy (the shortest, first
+    /// in the order of the classes, as the search over the labelling machine reads
+    /// paths: both step the model's classes in order); when that path's label is `l`,
+    /// it is also the entry's first path labelled `l` outside the policy. The first of
+    /// those over the entries is then the search's answer, provided no entry's first
+    /// path labelled otherwise comes before it (such an entry could still have a path
+    /// labelled `l` before it); no path at all when no entry has one.
+    fn outside_by_entry(
+        &mut self,
+        l: Label,
+        class: FileClass,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<Option<String>> {
+        let entries: Vec<usize> = self
+            .by_label
+            .get(&l)?
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.info
+                    .entries
+                    .get(i)
+                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
+            })
+            .collect();
+        let mut best: Option<(Vec<usize>, String)> = None;
+        let mut other: Option<Vec<usize>> = None;
+        for e in entries {
+            let Some(w) = self.entry_outside(e, allow, deny).ok()? else {
+                continue;
+            };
+            // a path of bytes that are not text is left to the search (whose witness
+            // would be shown with a replacement character)
+            let w = String::from_utf8(w).ok()?;
+            let key = self.order_key(&w);
+            if self.label_path(&w, class) == l {
+                if best.as_ref().is_none_or(|(k, _)| key < *k) {
+                    best = Some((key, w));
+                }
+            } else if other.as_ref().is_none_or(|k| key < *k) {
+                other = Some(key);
+            }
+        }
+        match (best, other) {
+            (None, Some(_)) => None,
+            (Some((k, _)), Some(o)) if o < k => None,
+            (best, _) => Some(best.map(|(_, w)| w)),
+        }
+    }
+
+    /// The order in which the searches read paths: shortest first, then by their
+    /// classes in order.
+    fn order_key(&self, path: &str) -> Vec<usize> {
+        std::iter::once(path.len())
+            .chain(path.bytes().map(|b| self.engine.class_of(b)))
+            .collect()
+    }
+
+    /// The first valid path of entry `e` (shortest, first in the order of the classes)
+    /// that is outside `allow` or inside `deny`, if any (cached); `Err` past a budget of
+    /// its own.
+    fn entry_outside(
+        &mut self,
+        e: usize,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> EntryOutside {
+        if let Some(known) = self.entry_outside.get(&(e, allow, deny)) {
+            return known.clone();
+        }
+        let v = self.info.v;
+        let m = self.entry_machine(e).ok_or(TooBig)?;
+        let stem = self.stems.get(e).cloned().unwrap_or_default();
+        let mut ms = vec![v, m];
+        let ai = allow.map(|a| {
+            ms.push(a);
+            ms.len() - 1
+        });
+        let di = deny.map(|d| {
+            ms.push(d);
+            ms.len() - 1
+        });
+        let dead = |en: &Engine, t: &[u32], _: u32| -> bool {
+            if t.first().is_none_or(|&s| en.is_dead(v, s))
+                || t.get(1).is_none_or(|&s| en.is_dead(m, s))
+            {
+                return true;
+            }
+            let allow_all = match (ai, allow) {
+                (Some(i), Some(a)) => t.get(i).is_some_and(|&s| en.is_universal(a, s)),
+                _ => false,
+            };
+            let deny_none = match (di, deny) {
+                (Some(i), Some(d)) => t.get(i).is_none_or(|&s| en.is_dead(d, s)),
+                _ => true,
+            };
+            allow_all && deny_none
+        };
+        let mut accept = |en: &Engine, t: &[u32], _: u32| -> bool {
+            acc(en, t, Some(0), Some(v))
+                && acc(en, t, Some(1), Some(m))
+                && !(acc(en, t, ai, allow) && !acc(en, t, di, deny))
+        };
+        let saved = self.engine.budget;
+        self.engine.budget = ENTRY_OUTSIDE_BUDGET.min(saved);
+        // the entry's paths all start with its stem (see `Labeller::sample`)
+        let found = self
+            .engine
+            .search_after(&ms, &stem, 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        self.engine.budget = saved;
+        let out = match found {
+            Found::Witness(w) => Ok(Some(w)),
+            Found::Nothing => Ok(None),
+            Found::TooBig => Err(TooBig),
+        };
+        self.entry_outside.insert((e, allow, deny), out.clone());
+        out
     }
 
     /// The label of one path (no aliasing): the highest-ranked entry whose mode fits and

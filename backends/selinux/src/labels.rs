@@ -223,6 +223,9 @@ pub(crate) struct Labeller {
     /// deny) ([`Labeller::entry_outside`]): the rights and classes of one widening check
     /// often share their unions.
     entry_outside: HashMap<(usize, Option<MachineId>, Option<MachineId>), EntryOutside>,
+    /// Per glob machine: whether its exact facts search is sure to go past its budget
+    /// ([`Labeller::glob_over_budget`]).
+    over_budget: HashMap<MachineId, bool>,
 }
 
 /// See [`Labeller::entry_outside`]: `Err` past its budget.
@@ -365,6 +368,7 @@ impl Labeller {
             dominance,
             facts_asked: HashMap::new(),
             entry_outside: HashMap::new(),
+            over_budget: HashMap::new(),
         }
     }
 
@@ -610,7 +614,11 @@ impl Labeller {
         self.trim();
         let saved = self.engine.budget;
         self.engine.budget = FACTS_BUDGET;
-        let exact = self.facts_exact(glob, allow, deny, track_parent);
+        let exact = if self.glob_over_budget(glob) {
+            Err(TooBig)
+        } else {
+            self.facts_exact(glob, allow, deny, track_parent)
+        };
         self.engine.budget = saved;
         let was_exact = exact.is_ok();
         let found = match exact {
@@ -866,6 +874,35 @@ impl Labeller {
             Found::TooBig => Err(TooBig),
             _ => Ok((hit, allowed)),
         }
+    }
+
+    /// Whether the product of glob `glob` with the valid paths and the labelling machine
+    /// alone has more states than the exact facts search may visit (asked once per
+    /// glob, within that budget). The exact search reads the product of the same
+    /// machines with the allow and deny unions (and the parent's label), pruned the
+    /// same way: each of its states projects onto one of these, and every one of these
+    /// is such a projection, so it has at least as many states and would go past its
+    /// budget too, after building them. A glob a policy asks about with several pairs
+    /// of unions (its rules and rights) is searched that way once, without them.
+    fn glob_over_budget(&mut self, glob: MachineId) -> bool {
+        if let Some(&over) = self.over_budget.get(&glob) {
+            return over;
+        }
+        let info = self.info_for(Some(glob));
+        let (v, lab) = (info.v, info.lab);
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(glob, s))
+                || t.get(1).is_none_or(|&s| e.is_dead(v, s))
+        };
+        let over = self.engine.search(
+            &[glob, v, lab],
+            0,
+            &|_, _, _, x, _| x,
+            &dead,
+            &mut |_, _, _| false,
+        ) == Found::TooBig;
+        self.over_budget.insert(glob, over);
+        over
     }
 
     fn facts_exact(

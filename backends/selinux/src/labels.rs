@@ -1343,9 +1343,8 @@ impl Labeller {
             allow_all && deny_none
         };
         let mut accept = |en: &Engine, t: &[u32], _: u32| -> bool {
-            acc(en, t, Some(0), Some(v))
-                && acc(en, t, Some(1), Some(m))
-                && !(acc(en, t, ai, allow) && !acc(en, t, di, deny))
+            let allowed = acc(en, t, ai, allow) && !acc(en, t, di, deny);
+            acc(en, t, Some(0), Some(v)) && acc(en, t, Some(1), Some(m)) && !allowed
         };
         let saved = self.engine.budget;
         self.engine.budget = ENTRY_OUTSIDE_BUDGET.min(saved);

@@ -143,6 +143,39 @@ fn a_deny_at_any_depth_under_an_allow_of_everything_is_decided_per_type() {
     );
 }
 
+/// The complement of the case above, on three entries of its own: the first path of
+/// `/x(/.*)?` (type `a_t`) outside the policy, `/x/a`, is labelled `b_t` by the more
+/// precise `/x/[^/]`, so the entry's own search does not decide `a_t`; the search over
+/// the labelling machine does, with `/x/aa` (the path `main` gave before the entries
+/// were asked first). Reporting `/x/a` would name a path of another type.
+#[test]
+fn a_type_whose_entry_paths_others_label_is_left_to_the_whole_search() {
+    let fc = "/.* system_u:object_r:default_t:s0\n\
+              /x(/.*)? system_u:object_r:a_t:s0\n\
+              /x/[^/] system_u:object_r:b_t:s0\n";
+    let policy = P::new("org.example.precedence")
+        .allow("read", "/**")
+        .deny("read", "/x/*")
+        .build();
+    let cfg = polc_selinux::Config {
+        file_contexts: Some(polc_selinux::FileContexts::parse(fc).unwrap()),
+        ..polc_selinux::Config::default()
+    };
+    let c = compile(&policy, &cfg).expect("compiles");
+    let allow = c
+        .report
+        .entries
+        .iter()
+        .find(|e| e.rule.starts_with("allow read"))
+        .unwrap();
+    assert_eq!(
+        allow.reason,
+        "type `a_t` also labels `/x/aa`, which the policy does not allow to read",
+        "{}",
+        report_text(&c)
+    );
+}
+
 /// The twelve real profiles of `tests/real-profiles/` (translations of distributions'
 /// AppArmor profiles, hundreds of rules each) against Debian's contexts: per profile, how
 /// many report entries (a rule, or one right of it) are exact, narrowed, widened and

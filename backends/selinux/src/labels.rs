@@ -1257,18 +1257,11 @@ impl Labeller {
         allow: Option<MachineId>,
         deny: Option<MachineId>,
     ) -> Option<Option<String>> {
-        let entries: Vec<usize> = self
-            .by_label
-            .get(&l)?
-            .iter()
-            .copied()
-            .filter(|&i| {
-                self.info
-                    .entries
-                    .get(i)
-                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
-            })
-            .collect();
+        // a path no entry matches (`UNLABELLED`) is left to the search
+        if !self.by_label.contains_key(&l) {
+            return None;
+        }
+        let entries = self.entries_labelling(&one_label(l), class);
         let mut best: Option<(Vec<usize>, String)> = None;
         let mut other: Option<Vec<usize>> = None;
         for e in entries {
@@ -1443,6 +1436,23 @@ impl Labeller {
         (0..self.frags.len()).map(|i| self.sample(i)).collect()
     }
 
+    /// The entries assigning one of `labels` whose mode fits `class` (label by label,
+    /// each label's by increasing rank).
+    fn entries_labelling(&self, labels: &BTreeSet<Label>, class: FileClass) -> Vec<usize> {
+        labels
+            .iter()
+            .filter_map(|l| self.by_label.get(l))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.info
+                    .entries
+                    .get(i)
+                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
+            })
+            .collect()
+    }
+
     /// Quick candidates for [`Labeller::witness`]: the sample paths of the entries that
     /// assign one of `labels` (for a parent query, a child of each).
     fn candidate(
@@ -1456,18 +1466,7 @@ impl Labeller {
             On::Path(c) => c,
             On::Parent => FileClass::Dir,
         };
-        let mut wanted: Vec<usize> = labels
-            .iter()
-            .filter_map(|l| self.by_label.get(l))
-            .flatten()
-            .copied()
-            .filter(|&i| {
-                self.info
-                    .entries
-                    .get(i)
-                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
-            })
-            .collect();
+        let mut wanted = self.entries_labelling(labels, class);
         wanted.sort_unstable();
         for i in wanted.into_iter().rev().take(64) {
             let Some(sample) = self.sample(i) else {

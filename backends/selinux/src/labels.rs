@@ -80,6 +80,10 @@ const FACTS_BUDGET: usize = 2_000;
 /// entries; a glob of many `*` segments from `/` meets thousands of entries, each with a
 /// deep search (40 segments against Debian's file_contexts took 13.7 s).
 const BY_ENTRY_BUDGET: usize = 100_000;
+/// Product states the search for one entry's first path outside the policy may visit
+/// ([`Labeller::entry_outside`]): past it the label is left to the search over the
+/// labelling machine, as before.
+const ENTRY_OUTSIDE_BUDGET: usize = 20_000;
 /// The bytes the DFA states of every machine may take before those least recently used
 /// are forgotten between two queries ([`Engine::forget_states`]): 10,000 rules took over
 /// 60 MB, the real profiles against Debian's contexts 10-35 MB; forgetting costs them
@@ -215,7 +219,17 @@ pub(crate) struct Labeller {
     /// question ([`Labeller::candidate`]) without reading the 5,623 entries of Debian's
     /// contexts for each.
     by_label: HashMap<Label, Vec<usize>>,
+    /// The first path of an entry outside `allow` or inside `deny`, by (entry, allow,
+    /// deny) ([`Labeller::entry_outside`]): the rights and classes of one widening check
+    /// often share their unions.
+    entry_outside: HashMap<(usize, Option<MachineId>, Option<MachineId>), EntryOutside>,
+    /// Per glob machine: whether its exact facts search is sure to go past its budget
+    /// ([`Labeller::glob_over_budget`]).
+    over_budget: HashMap<MachineId, bool>,
 }
+
+/// See [`Labeller::entry_outside`]: `Err` past its budget.
+type EntryOutside = Result<Option<Vec<u8>>, TooBig>;
 
 /// See [`Labeller::facts_asked`].
 type FactsAsked =
@@ -356,6 +370,8 @@ impl Labeller {
             scoped_labels: HashMap::new(),
             dominance,
             facts_asked: HashMap::new(),
+            entry_outside: HashMap::new(),
+            over_budget: HashMap::new(),
         }
     }
 
@@ -601,7 +617,11 @@ impl Labeller {
         self.trim();
         let saved = self.engine.budget;
         self.engine.budget = FACTS_BUDGET;
-        let exact = self.facts_exact(glob, allow, deny, track_parent);
+        let exact = if self.glob_over_budget(glob) {
+            Err(TooBig)
+        } else {
+            self.facts_exact(glob, allow, deny, track_parent)
+        };
         self.engine.budget = saved;
         let was_exact = exact.is_ok();
         let found = match exact {
@@ -871,6 +891,35 @@ impl Labeller {
         }
     }
 
+    /// Whether the product of glob `glob` with the valid paths and the labelling machine
+    /// alone has more states than the exact facts search may visit (asked once per
+    /// glob, within that budget). The exact search reads the product of the same
+    /// machines with the allow and deny unions (and the parent's label), pruned the
+    /// same way: each of its states projects onto one of these, and every one of these
+    /// is such a projection, so it has at least as many states and would go past its
+    /// budget too, after building them. A glob a policy asks about with several pairs
+    /// of unions (its rules and rights) is searched that way once, without them.
+    fn glob_over_budget(&mut self, glob: MachineId) -> bool {
+        if let Some(&over) = self.over_budget.get(&glob) {
+            return over;
+        }
+        let info = self.info_for(Some(glob));
+        let (v, lab) = (info.v, info.lab);
+        let dead = |e: &Engine, t: &[u32], _: u32| -> bool {
+            t.first().is_none_or(|&s| e.is_dead(glob, s))
+                || t.get(1).is_none_or(|&s| e.is_dead(v, s))
+        };
+        let over = self.engine.search(
+            &[glob, v, lab],
+            0,
+            &|_, _, _, x, _| x,
+            &dead,
+            &mut |_, _, _| false,
+        ) == Found::TooBig;
+        self.over_budget.insert(glob, over);
+        over
+    }
+
     fn facts_exact(
         &mut self,
         glob: MachineId,
@@ -957,6 +1006,11 @@ impl Labeller {
             if let Some(w) = self.candidate(on, labels, allow, deny) {
                 return Ok(Some(w));
             }
+            if let (On::Path(class), Some(&l), 1) = (on, labels.first(), labels.len()) {
+                if let Some(w) = self.outside_by_entry(l, class, allow, deny) {
+                    return Ok(w);
+                }
+            }
         }
         let q = Query {
             on,
@@ -1006,6 +1060,20 @@ impl Labeller {
                 }
                 None => left.push(l),
             }
+        }
+        // the labels whose entries' own searches decide them (see
+        // `Labeller::outside_by_entry`): the same paths, without the search over the
+        // labelling machine of all of them
+        if let (true, None, On::Path(class), Until::All) = (q.outside, q.within, q.on, until) {
+            left.retain(
+                |&l| match self.outside_by_entry(l, class, q.allow, q.deny) {
+                    Some(w) => {
+                        found.extend(w.map(|w| (l, w)));
+                        false
+                    }
+                    None => true,
+                },
+            );
         }
         let left: BTreeSet<Label> = left.into_iter().collect();
         if left.is_empty() {
@@ -1185,6 +1253,123 @@ impl Labeller {
         }
     }
 
+    /// What the search of [`Labeller::witness`] finds for label `l` alone, on paths of
+    /// kind `class`, outside `allow` or inside `deny`, from the searches of the entries
+    /// assigning `l` alone; `None` when they do not decide it.
+    ///
+    /// A path labelled `l` matches one of those entries (the one deciding its label).
+    /// Each entry's search finds its first path outside the policy (the shortest, first
+    /// in the order of the classes, as the search over the labelling machine reads
+    /// paths: both step the model's classes in order); when that path's label is `l`,
+    /// it is also the entry's first path labelled `l` outside the policy. The first of
+    /// those over the entries is then the search's answer, provided no entry's first
+    /// path labelled otherwise comes before it (such an entry could still have a path
+    /// labelled `l` before it); no path at all when no entry has one.
+    fn outside_by_entry(
+        &mut self,
+        l: Label,
+        class: FileClass,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> Option<Option<String>> {
+        // a path no entry matches (`UNLABELLED`) is left to the search
+        if !self.by_label.contains_key(&l) {
+            return None;
+        }
+        let entries = self.entries_labelling(&one_label(l), class);
+        let mut best: Option<(Vec<usize>, String)> = None;
+        let mut other: Option<Vec<usize>> = None;
+        for e in entries {
+            let Some(w) = self.entry_outside(e, allow, deny).ok()? else {
+                continue;
+            };
+            // a path of bytes that are not text is left to the search (whose witness
+            // would be shown with a replacement character)
+            let w = String::from_utf8(w).ok()?;
+            let key = self.order_key(&w);
+            if self.label_path(&w, class) == l {
+                if best.as_ref().is_none_or(|(k, _)| key < *k) {
+                    best = Some((key, w));
+                }
+            } else if other.as_ref().is_none_or(|k| key < *k) {
+                other = Some(key);
+            }
+        }
+        match (best, other) {
+            (None, Some(_)) => None,
+            (Some((k, _)), Some(o)) if o < k => None,
+            (best, _) => Some(best.map(|(_, w)| w)),
+        }
+    }
+
+    /// The order in which the searches read paths: shortest first, then by their
+    /// classes in order.
+    fn order_key(&self, path: &str) -> Vec<usize> {
+        std::iter::once(path.len())
+            .chain(path.bytes().map(|b| self.engine.class_of(b)))
+            .collect()
+    }
+
+    /// The first valid path of entry `e` (shortest, first in the order of the classes)
+    /// that is outside `allow` or inside `deny`, if any (cached); `Err` past a budget of
+    /// its own.
+    fn entry_outside(
+        &mut self,
+        e: usize,
+        allow: Option<MachineId>,
+        deny: Option<MachineId>,
+    ) -> EntryOutside {
+        if let Some(known) = self.entry_outside.get(&(e, allow, deny)) {
+            return known.clone();
+        }
+        let v = self.info.v;
+        let m = self.entry_machine(e).ok_or(TooBig)?;
+        let stem = self.stems.get(e).cloned().unwrap_or_default();
+        let mut ms = vec![v, m];
+        let ai = allow.map(|a| {
+            ms.push(a);
+            ms.len() - 1
+        });
+        let di = deny.map(|d| {
+            ms.push(d);
+            ms.len() - 1
+        });
+        let dead = |en: &Engine, t: &[u32], _: u32| -> bool {
+            if t.first().is_none_or(|&s| en.is_dead(v, s))
+                || t.get(1).is_none_or(|&s| en.is_dead(m, s))
+            {
+                return true;
+            }
+            let allow_all = match (ai, allow) {
+                (Some(i), Some(a)) => t.get(i).is_some_and(|&s| en.is_universal(a, s)),
+                _ => false,
+            };
+            let deny_none = match (di, deny) {
+                (Some(i), Some(d)) => t.get(i).is_none_or(|&s| en.is_dead(d, s)),
+                _ => true,
+            };
+            allow_all && deny_none
+        };
+        let mut accept = |en: &Engine, t: &[u32], _: u32| -> bool {
+            let allowed = acc(en, t, ai, allow) && !acc(en, t, di, deny);
+            acc(en, t, Some(0), Some(v)) && acc(en, t, Some(1), Some(m)) && !allowed
+        };
+        let saved = self.engine.budget;
+        self.engine.budget = ENTRY_OUTSIDE_BUDGET.min(saved);
+        // the entry's paths all start with its stem (see `Labeller::sample`)
+        let found = self
+            .engine
+            .search_after(&ms, &stem, 0, &|_, _, _, x, _| x, &dead, &mut accept);
+        self.engine.budget = saved;
+        let out = match found {
+            Found::Witness(w) => Ok(Some(w)),
+            Found::Nothing => Ok(None),
+            Found::TooBig => Err(TooBig),
+        };
+        self.entry_outside.insert((e, allow, deny), out.clone());
+        out
+    }
+
     /// The label of one path (no aliasing): the highest-ranked entry whose mode fits and
     /// whose regex matches it, as the labelling machines find (their pruning drops only
     /// entries below a surely matching one). An entry matches only paths starting with
@@ -1272,6 +1457,23 @@ impl Labeller {
         (0..self.frags.len()).map(|i| self.sample(i)).collect()
     }
 
+    /// The entries assigning one of `labels` whose mode fits `class` (label by label,
+    /// each label's by increasing rank).
+    fn entries_labelling(&self, labels: &BTreeSet<Label>, class: FileClass) -> Vec<usize> {
+        labels
+            .iter()
+            .filter_map(|l| self.by_label.get(l))
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                self.info
+                    .entries
+                    .get(i)
+                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
+            })
+            .collect()
+    }
+
     /// Quick candidates for [`Labeller::witness`]: the sample paths of the entries that
     /// assign one of `labels` (for a parent query, a child of each).
     fn candidate(
@@ -1285,18 +1487,7 @@ impl Labeller {
             On::Path(c) => c,
             On::Parent => FileClass::Dir,
         };
-        let mut wanted: Vec<usize> = labels
-            .iter()
-            .filter_map(|l| self.by_label.get(l))
-            .flatten()
-            .copied()
-            .filter(|&i| {
-                self.info
-                    .entries
-                    .get(i)
-                    .is_some_and(|(mode, _)| mode.is_none() || *mode == Some(class))
-            })
-            .collect();
+        let mut wanted = self.entries_labelling(labels, class);
         wanted.sort_unstable();
         for i in wanted.into_iter().rev().take(64) {
             let Some(sample) = self.sample(i) else {

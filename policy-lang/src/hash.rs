@@ -70,6 +70,15 @@ impl Hasher for FxHasher {
         self.add(u64::from(i));
     }
 
+    // the same word `write` makes of the integer's bytes, without the loop
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
     fn write_usize(&mut self, i: usize) {
         self.add(i as u64);
     }

@@ -1,7 +1,8 @@
 //! The search over products of machines: breadth first, with a budget, a shortest
 //! witness, and the reached product states kept in one flat arena.
 
-use super::{AuxStep, Engine, Found, FxHasher, MachineId};
+use super::{AuxStep, Engine, Found, MachineId};
+use polc_lang::hash::FxHasher;
 use std::collections::VecDeque;
 use std::hash::Hasher;
 

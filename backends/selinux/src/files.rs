@@ -791,6 +791,10 @@ fn owner_rules(p: &Policy, findings: &mut Findings) {
 /// of that type; otherwise the granting rules are widened.
 /// A type whose search goes past its budget is reported as widening (never an error).
 fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) {
+    #[cfg(test)]
+    let saved = tests::WIDENING_BUDGET
+        .with(std::cell::Cell::get)
+        .map(|b| cx.lab.replace_budget(b));
     for r in Right::ALL {
         if r != Right::Create {
             widened_objects(cx, findings, r);
@@ -798,6 +802,10 @@ fn widening(cx: &mut Ctx<'_>, findings: &mut Findings) {
         if uses_parent(r) && r != Right::Delete {
             widened_parents(cx, findings, r);
         }
+    }
+    #[cfg(test)]
+    if let Some(b) = saved {
+        cx.lab.replace_budget(b);
     }
 }
 
@@ -1240,4 +1248,67 @@ fn carve_outs(p: &Policy, globs: &[String], owned: &[String]) -> Result<Vec<usiz
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use crate::ir_support::from_lines;
+    use crate::{compile, Config, FileContexts};
+    use polc_lang::fidelity::Fidelity;
+
+    thread_local! {
+        /// The budget of the widening check's searches in this thread's compilations
+        /// (`None`: the engine's own): a small one takes, on small inputs, the path of
+        /// searches past their budget.
+        pub(super) static WIDENING_BUDGET: std::cell::Cell<Option<usize>> =
+            const { std::cell::Cell::new(None) };
+    }
+
+    /// `a_t` labels `/x/aa`, which the deny takes from the allow of everything: the
+    /// widening check finds it by searching, and no sample path of an entry shows it
+    /// (with the real budget: `tests/debian.rs`,
+    /// `a_type_whose_entry_paths_others_label_is_left_to_the_whole_search`).
+    const FC: &str = "/.* system_u:object_r:default_t:s0\n\
+                      /x(/.*)? system_u:object_r:a_t:s0\n\
+                      /x/[^/] system_u:object_r:b_t:s0\n";
+
+    /// The allow rule's report entry, with the widening check's searches given `budget`
+    /// product states (`None`: the real budget).
+    fn allow_entry(budget: Option<usize>) -> (Fidelity, String) {
+        let policy = from_lines(
+            "org.example.undecided",
+            &[r#"allow read "/**""#, r#"deny read "/x/*""#],
+        );
+        let cfg = Config {
+            file_contexts: Some(FileContexts::parse(FC).unwrap()),
+            ..Config::default()
+        };
+        WIDENING_BUDGET.with(|b| b.set(budget));
+        let compiled = compile(&policy, &cfg);
+        WIDENING_BUDGET.with(|b| b.set(None));
+        let c = compiled.expect("compiles");
+        let e = c
+            .report
+            .entries
+            .iter()
+            .find(|e| e.rule.starts_with("allow read"))
+            .unwrap();
+        (e.fidelity, e.reason.clone())
+    }
+
+    /// When the searches of the widening check (the type's entries', then the labelling
+    /// machine's) go past their budget, the type is undecided: the rule is reported
+    /// widened, never exact, and the reason says the search gave up.
+    #[test]
+    fn a_type_the_widening_search_cannot_decide_within_its_budget_is_reported_widened() {
+        let (fidelity, reason) = allow_entry(Some(3));
+        assert_eq!(fidelity, Fidelity::Widened, "{reason}");
+        assert_eq!(
+            reason,
+            "granting read on the types of these paths may also let the domain read paths \
+             the policy does not allow: the search for them went past its budget, so the \
+             rule is reported widened"
+        );
+    }
 }

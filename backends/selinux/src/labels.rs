@@ -1370,6 +1370,12 @@ impl Labeller {
         out
     }
 
+    /// Give the searches from now on `budget` product states; the budget they had.
+    #[cfg(test)]
+    pub(crate) fn replace_budget(&mut self, budget: usize) -> usize {
+        std::mem::replace(&mut self.engine.budget, budget)
+    }
+
     /// The label of one path (no aliasing): the highest-ranked entry whose mode fits and
     /// whose regex matches it, as the labelling machines find (their pruning drops only
     /// entries below a surely matching one). An entry matches only paths starting with

@@ -366,3 +366,16 @@ pub fn compile(policy: &Policy, config: &Config) -> Result<Compiled, Error> {
         allows,
     })
 }
+
+/// The one builder of IR values for tests, shared with the language's and the other
+/// backends' tests.
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+#[path = "../../../policy-lang/tests/ir_support/mod.rs"]
+mod ir_support;

@@ -277,6 +277,18 @@ fn reap(pid: libc::pid_t) -> bool {
 }
 
 /// Open the store (repairing) and check every invariant; `context` names the sequence.
+/// Whether the AppArmor profile `artifact` names the directory `dir` (relative to `/`)
+/// in a rule: alone (`/srv/data/**`) or as one alternative of a group the backend joins
+/// lines into (`/{srv/data,var/lib/app/v1}/**`), and not as the head of a longer name
+/// (`v1` is not `v10`).
+fn names_dir(artifact: &str, dir: &str) -> bool {
+    artifact.match_indices(dir).any(|(at, _)| {
+        let before = artifact[..at].chars().next_back();
+        let after = artifact[at + dir.len()..].chars().next();
+        matches!(before, Some('/' | '{' | ',')) && matches!(after, Some('/' | '}' | ','))
+    })
+}
+
 fn check(env: &Env, context: &str) {
     let store = env.open(None, 1).unwrap();
     let listed = store
@@ -314,21 +326,21 @@ fn check(env: &Env, context: &str) {
         let dir = &info.path;
         let source = std::fs::read_to_string(dir.join("source.pol")).unwrap();
         let v = source.lines().next().unwrap().trim_start_matches("# ");
-        let own = format!("/var/lib/{}/{v}/", name.rsplit('.').next().unwrap());
+        let own = format!("var/lib/{}/{v}", name.rsplit('.').next().unwrap());
         assert!(
             std::fs::read_to_string(dir.join("ir.json"))
                 .unwrap()
-                .contains(&own),
+                .contains(&format!("/{own}/")),
             "{context}: {name}: the IR is not of version {v}"
         );
         let artifact = std::fs::read_to_string(dir.join(format!("{name}.apparmor"))).unwrap();
-        assert!(artifact.contains(&own), "{context}: {name}: {artifact}");
+        assert!(names_dir(&artifact, &own), "{context}: {name}: {artifact}");
         let connected = polc::connect::connections(&store, &pn)
             .unwrap_or_else(|e| panic!("{context}: connections of {name}: {e}"))
             .plugs[0]
             .connected;
         assert_eq!(
-            artifact.contains("/srv/data/"),
+            names_dir(&artifact, "srv/data"),
             connected,
             "{context}: {name}: the generation records connected={connected}:\n{artifact}"
         );

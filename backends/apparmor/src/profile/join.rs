@@ -235,7 +235,10 @@ fn alternatives(x: &str) -> Vec<&str> {
         cuts.push(b.len() - 1);
         return cuts
             .windows(2)
-            .filter_map(|w| x.get(w[0] + 1..w[1]))
+            .filter_map(|w| match w {
+                [a, b] => x.get(a + 1..*b),
+                _ => None,
+            })
             .collect();
     }
     vec![x]

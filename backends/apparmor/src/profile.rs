@@ -555,7 +555,7 @@ fn rules(
     dbus_lines.sort();
     dbus_lines.dedup();
 
-    let mut file_lines = join::join_heads(file_lines);
+    let mut file_lines = join::join_middles(join::join_heads(file_lines));
     file_lines.sort_by(|a, b| a.0.cmp(&b.0));
     let file_lines: Vec<String> = file_lines
         .iter()

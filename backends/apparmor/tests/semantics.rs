@@ -618,6 +618,128 @@ proptest! {
     }
 }
 
+/// Lines that differ in a middle component join into one group, again for the next
+/// component (their cross product): abstractions/freedesktop.org's
+/// `@{system_share_dirs}/{applications,icons,pixmaps}/**` and the like, with a `*` and a
+/// `**` as the differing component and groups inside it.
+#[test]
+fn joined_middles_match_the_union_of_their_lines() {
+    let mut globs: Vec<String> = Vec::new();
+    for head in [
+        "/usr",
+        "/usr/local",
+        "/var/lib/flatpak/exports",
+        "/var/lib/flatpak/app/*/*/*/*/export",
+        "/var/lib/flatpak/runtime/*/*/*/*/export",
+    ] {
+        for dir in ["applications", "icons", "pixmaps"] {
+            globs.push(format!("{head}/share/{dir}"));
+            globs.push(format!("{head}/share/{dir}/**"));
+        }
+    }
+    globs.extend(
+        [
+            "/m/a/x/f",
+            "/m/*/x/f",
+            "/m/b/y/f",
+            "/m/*/y/f",
+            "/n/**/z",
+            "/n/a/z",
+            "/n/{a,b}/z",
+            "/o/a{,*}/p",
+            "/o/b/p",
+        ]
+        .iter()
+        .map(|g| g.to_string()),
+    );
+    let joined = compile(
+        &globs
+            .iter()
+            .fold(PolicyBuilder::new("t"), |b, g| {
+                b.allow("read", g).allow("list", g)
+            })
+            .build(),
+        &Config::default(),
+    )
+    .unwrap()
+    .text;
+    assert!(
+        joined.contains(
+            r#""/{usr,usr/local,var/lib/flatpak/exports}/share/{applications,icons,pixmaps}/{,**}" r,"#
+        ),
+        "{joined}"
+    );
+    assert!(
+        joined.contains(r#""/var/lib/flatpak/{app,runtime}/*/*/*/*/export/share/{applications,icons,pixmaps}/{,**}" r,"#),
+        "{joined}"
+    );
+    let mut paths: Vec<String> = [
+        "/usr/share/icons",
+        "/usr/share/icons/a/b",
+        "/usr/local/share/pixmaps/x",
+        "/usr/share/mime/x",
+        "/usr/share",
+        "/var/lib/flatpak/app/a/b/c/d/export/share/applications/x.desktop",
+        "/var/lib/flatpak/app/a/b/c/export/share/applications/x.desktop",
+        "/m/a/x/f",
+        "/m/c/x/f",
+        "/m//x/f",
+        "/m/a/y/f",
+        "/m/b/y/f",
+        "/n/z",
+        "/n/a/b/z",
+        "/n/c/z",
+        "/o/ab/p",
+        "/o/b/p",
+        "/o/c/p",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    for (seed, g) in globs.iter().enumerate() {
+        paths.extend(instances(g, seed as u64));
+    }
+    joined_lines_grant_what_their_rules_grant(&globs, &paths);
+}
+
+/// One component of a glob: literal text, wildcards and groups.
+fn glob_component() -> impl Strategy<Value = String> {
+    proptest::collection::vec(glob_part(), 1..3).prop_map(|c| c.concat().replace("**", "*"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+    /// Rules whose globs differ in one or two middle components (each the same head and
+    /// tail), the components literal, `*`, `**`, groups, classes' stand-ins (`?`).
+    #[test]
+    fn random_joined_middles_match_the_union_of_their_lines(
+        head in proptest::collection::vec(glob_component(), 0..2),
+        first in proptest::collection::vec(
+            prop_oneof![4 => glob_component(), 1 => Just("**".to_string())], 2..4),
+        second in proptest::collection::vec(glob_component(), 1..3),
+        tail in prop_oneof![Just(""), Just("/**"), Just("/*"), Just("/a*")],
+        paths in proptest::collection::vec(small_path(), 15),
+        seed in any::<u64>(),
+    ) {
+        let head: String = head.iter().map(|c| format!("/{c}")).collect();
+        let mut globs: Vec<String> = Vec::new();
+        for m in &first {
+            for n in &second {
+                globs.push(format!("{head}/{m}/{n}/x{tail}"));
+            }
+        }
+        globs.sort();
+        globs.dedup();
+        prop_assume!(globs.iter().all(|g| Glob::parse(g).is_ok()));
+        let mut all = paths;
+        for g in &globs {
+            all.extend(instances(g, seed));
+        }
+        joined_lines_grant_what_their_rules_grant(&globs, &all);
+    }
+}
+
 /// A policy's rules: effect, rights and glob (a trailing `/`: directory-only).
 type Rules = [(Effect, String, String)];
 

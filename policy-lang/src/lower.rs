@@ -541,7 +541,8 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
     }
     // In the order of the keys (an ordered map's), most comparisons decided by the effect
     // and the first sixteen bytes of the glob as integers.
-    let mut files: Vec<((Effect, (u64, u64)), FileKey<'_>, usize)> = file_at
+    type Sorted<'a> = ((Effect, (u64, u64)), FileKey<'a>, usize);
+    let mut files: Vec<Sorted<'_>> = file_at
         .into_iter()
         .map(|(k, at)| ((k.0, text_head(k.1)), k, at))
         .collect();

@@ -87,6 +87,10 @@ const SPACE: u8 = 2;
 /// The class bits of every byte: a table lookup per byte instead of a character
 /// decoded and tested (the lexer's inner loops). Bytes outside ASCII are in no class, so a
 /// run of a class always ends at a character boundary.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, with every index below 128 in a table of 256"
+)]
 const CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0usize;

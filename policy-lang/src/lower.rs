@@ -25,7 +25,8 @@ use crate::check::resolve::{Expanded, Resolution, Workspace};
 use crate::check::transitions::check_transitions;
 use crate::check::vars::Env;
 use crate::diagnostics::Diagnostic;
-use crate::glob::Glob;
+use crate::glob::{text_head, Glob};
+use crate::hash::FastMap;
 use crate::ir::{
     AcceptTarget, Acceptance, Attach, CapRule, Child, ChildKind, Effect, ExecMode, FileRule, Mode,
     NetOp, NetRule, Origin, Owned, Peer, Policy, PolicyName, PortRange, Proto, PtraceAccess,
@@ -462,7 +463,11 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
         bool,
         bool,
     );
-    let mut files: BTreeMap<FileKey<'_>, (Glob, Vec<RightsOrigin>)> = BTreeMap::new();
+    // By hash, then sorted once: an ordered map compared the globs' long shared heads at
+    // every step of every insertion.
+    let mut file_at: FastMap<FileKey<'_>, usize> =
+        FastMap::with_capacity_and_hasher(atoms.len(), Default::default());
+    let mut file_rules: Vec<Option<(Glob, Vec<RightsOrigin>)>> = Vec::new();
     type NetKey = (
         Effect,
         NetOp,
@@ -490,8 +495,8 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                 rights,
                 exec_as,
                 exec_mode,
-            } => files
-                .entry((
+            } => {
+                let key = (
                     a.effect,
                     glob.as_str(),
                     exec_as.clone(),
@@ -499,13 +504,18 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                     a.owner,
                     a.audit,
                     a.dir_only,
-                ))
-                .or_insert_with(|| (glob.clone(), one()))
-                .1
-                .push(RightsOrigin {
-                    rights: *rights,
-                    origin: o,
-                }),
+                );
+                let at = *file_at.entry(key).or_insert_with(|| {
+                    file_rules.push(Some((glob.clone(), one())));
+                    file_rules.len() - 1
+                });
+                if let Some(Some((_, origins))) = file_rules.get_mut(at) {
+                    origins.push(RightsOrigin {
+                        rights: *rights,
+                        origin: o,
+                    });
+                }
+            }
             Subject::Net {
                 op,
                 proto,
@@ -529,8 +539,17 @@ fn merge(p: &mut Policy, atoms: &[Atom]) {
                 .push(o),
         }
     }
+    // In the order of the keys (an ordered map's), most comparisons decided by the effect
+    // and the first sixteen bytes of the glob as integers.
+    type Sorted<'a> = ((Effect, (u64, u64)), FileKey<'a>, usize);
+    let mut files: Vec<Sorted<'_>> = file_at
+        .into_iter()
+        .map(|(k, at)| ((k.0, text_head(k.1)), k, at))
+        .collect();
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
     p.files = files
         .into_iter()
+        .filter_map(|(_, key, at)| Some((key, file_rules.get_mut(at)?.take()?)))
         .map(
             |((effect, _, exec_as, exec_mode, owner, audit, dir_only), (glob, origins))| {
                 let origins = merge_rights_origins(origins);

@@ -421,7 +421,7 @@ pub(crate) fn check_rule(sink: &mut Sink<'_>, stmt: &Stmt, scope: &Scope<'_>) {
             if let Some(target) = exec_as {
                 check_exec_as(sink, effect, rights, target);
             }
-            let grants_exec = resolve_rights(rights).contains(Right::Exec)
+            let grants_exec = resolved.contains(Right::Exec)
                 || rights
                     .iter()
                     .any(|k| Rights::from_keyword(&k.node).is_none());

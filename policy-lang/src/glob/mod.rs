@@ -116,6 +116,7 @@ mod set;
 mod wild;
 
 pub use algebra::{MAX_PRODUCT_STATES, MAX_SEARCH_WORK};
+pub(crate) use prefix_index::text_head;
 pub use prefix_index::PrefixIndex;
 pub use set::region;
 

@@ -402,36 +402,50 @@ pub(super) fn any_expansion(
     f: &mut dyn FnMut(&str) -> Option<bool>,
 ) -> Option<bool> {
     let mut buf = String::with_capacity(text.len());
-    walk(vec![seq], &mut buf, text, f)
+    walk(seq, None, &mut buf, text, f)
 }
 
-/// [`any_expansion`] from the sequences left to read, innermost last, after `buf`.
+/// What is left to read after the sequence being walked: the rest of the sequence around
+/// its brace group, then what is left after that one. It lives on the walk's stack (the
+/// walk copied a vector of the sequences left for every alternative: most of the time of
+/// matching or checking a brace glob).
+struct Then<'n, 'o> {
+    /// The rest of the enclosing sequence.
+    seq: &'n [Node],
+    /// What follows that.
+    outer: Option<&'o Then<'n, 'o>>,
+}
+
+/// [`any_expansion`] from `seq`, then what `then` leaves to read, after `buf`.
 fn walk<'n>(
-    mut rest: Vec<&'n [Node]>,
+    mut seq: &'n [Node],
+    mut then: Option<&Then<'n, '_>>,
     buf: &mut String,
     text: &str,
     f: &mut dyn FnMut(&str) -> Option<bool>,
 ) -> Option<bool> {
     let len = buf.len();
     let answer = loop {
-        let Some(top) = rest.last_mut() else {
-            break f(buf);
-        };
-        match top.split_first() {
-            None => {
-                rest.pop();
-            }
+        match seq.split_first() {
+            None => match then {
+                None => break f(buf),
+                Some(t) => {
+                    seq = t.seq;
+                    then = t.outer;
+                }
+            },
             Some((Node::Text { start, end }, tail)) => {
                 buf.push_str(run_text(text, *start, *end));
-                *top = tail;
+                seq = tail;
             }
             Some((Node::Alt(alts), tail)) => {
-                *top = tail;
+                let after = Then {
+                    seq: tail,
+                    outer: then,
+                };
                 let mut answer = Some(false);
                 for alt in alts {
-                    let mut next = rest.clone();
-                    next.push(alt);
-                    answer = walk(next, buf, text, f);
+                    answer = walk(alt, Some(&after), buf, text, f);
                     if answer != Some(false) {
                         break;
                     }

@@ -70,24 +70,63 @@ pub(super) struct Token<'a> {
 }
 
 /// True for the characters of a word.
-pub(super) fn is_word_char(c: char) -> bool {
+pub(super) const fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')
 }
 
 /// True for whitespace (newlines are ordinary whitespace).
-fn is_space(c: char) -> bool {
+const fn is_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n' | '\x0c')
 }
 
-/// The longest start of `i` whose characters satisfy `ascii`, a test that no character
-/// outside ASCII passes, and the rest. Bytes are tested, not characters: a byte of a
-/// longer UTF-8 character is never ASCII, so the split is at a character boundary. (nom's
-/// `take_while` decoded every character: most of the lexer's time.)
-fn split_run(i: In<'_>, ascii: fn(char) -> bool) -> (In<'_>, In<'_>) {
-    let n = i
-        .bytes()
-        .position(|b| !(b.is_ascii() && ascii(char::from(b))))
-        .unwrap_or(i.len());
+/// [`CLASS`] bit of the bytes of words ([`is_word_char`]).
+const WORD: u8 = 1;
+/// [`CLASS`] bit of the bytes of whitespace ([`is_space`]).
+const SPACE: u8 = 2;
+
+/// The class bits of every byte: a table lookup per byte instead of a character
+/// decoded and tested (the lexer's inner loops). Bytes outside ASCII are in no class, so a
+/// run of a class always ends at a character boundary.
+#[expect(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time, with every index below 128 in a table of 256"
+)]
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0usize;
+    while b < 128 {
+        let c = b as u8 as char;
+        if is_word_char(c) {
+            t[b] |= WORD;
+        }
+        if is_space(c) {
+            t[b] |= SPACE;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// The class bits of `b`.
+fn class(b: u8) -> u8 {
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// The length of the longest start of `i` whose bytes are all of class `bit`.
+fn run_len(i: &[u8], bit: u8) -> usize {
+    let mut n = 0;
+    while let Some(&b) = i.get(n) {
+        if class(b) & bit == 0 {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
+/// The longest start of `i` whose bytes are all of class `bit`, and the rest.
+fn split_run(i: In<'_>, bit: u8) -> (In<'_>, In<'_>) {
+    let n = run_len(i.as_bytes(), bit);
     (i.get(..n).unwrap_or(i), i.get(n..).unwrap_or_default())
 }
 
@@ -243,10 +282,12 @@ impl<'a> Lexer<'a> {
         let total = text.len();
         let mut i: In<'a> = self.rest;
         loop {
-            let (ws, rest) = split_run(i, is_space);
+            let (ws, rest) = split_run(i, SPACE);
             newlines += ws.bytes().filter(|&b| b == b'\n').count();
             i = rest;
-            let Some(c) = i.chars().next() else {
+            // Every token, comment and whitespace starts with an ASCII character; any other
+            // byte starts a character that is reported as unexpected.
+            let Some(&first) = i.as_bytes().first() else {
                 self.rest = i;
                 return Token {
                     kind: Kind::Eof,
@@ -259,6 +300,11 @@ impl<'a> Lexer<'a> {
             };
             let before = i;
             let diags = &mut self.diags;
+            let c = if first.is_ascii() {
+                char::from(first)
+            } else {
+                char::REPLACEMENT_CHARACTER
+            };
             let (rest, kind, value) = match c {
                 '#' => {
                     if let Ok((rest, c)) = comment(total, i) {
@@ -292,11 +338,9 @@ impl<'a> Lexer<'a> {
                     }
                     Err(_) => unexpected(file, total, i, diags),
                 },
-                c if is_word_char(c) => (
-                    split_run(i, is_word_char).1,
-                    Some(Kind::Word),
-                    String::new(),
-                ),
+                _ if class(first) & WORD != 0 => {
+                    (split_run(i, WORD).1, Some(Kind::Word), String::new())
+                }
                 _ => unexpected(file, total, i, diags),
             };
             i = rest;
@@ -351,7 +395,7 @@ fn unexpected<'a>(
 
 #[cfg(test)]
 mod tests {
-    use super::{is_space, is_word_char, split_run, string_chunk};
+    use super::{is_space, is_word_char, split_run, string_chunk, SPACE, WORD};
     use nom::bytes::complete::take_while;
 
     /// What `split_run` replaced: nom's `take_while` over the decoded characters.
@@ -368,8 +412,8 @@ mod tests {
         /// control characters and every character class of the lexer included.
         #[test]
         fn split_run_agrees_with_take_while(i in "[a-zA-Z0-9_.\\- \t\r\n\x0cé€😀\"#{},=@\\\\\x00]{0,24}") {
-            proptest::prop_assert_eq!(split_run(&i, is_space), by_chars(&i, is_space));
-            proptest::prop_assert_eq!(split_run(&i, is_word_char), by_chars(&i, is_word_char));
+            proptest::prop_assert_eq!(split_run(&i, SPACE), by_chars(&i, is_space));
+            proptest::prop_assert_eq!(split_run(&i, WORD), by_chars(&i, is_word_char));
             let in_string: fn(char) -> bool = |c| !matches!(c, '"' | '\\' | '\n');
             proptest::prop_assert_eq!(string_chunk(&i), by_chars(&i, in_string));
         }

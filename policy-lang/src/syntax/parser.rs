@@ -32,17 +32,38 @@ pub(super) const ACCEPT: &str = "accept";
 /// The words an `accept` block may name as fidelities (the checker refuses the first two).
 const FIDELITY_WORDS: [&str; 4] = ["widened", "unsupported", "exact", "narrowed"];
 
-/// True for the reserved words: the statement and item keywords.
+/// True for the reserved words: the statement and item keywords ([`STMT_KEYWORDS`] and
+/// [`ITEM_KEYWORDS`], written out as one `match` so that a word is compared only with
+/// the keywords of its length: the parser asks this of every word it meets).
 pub fn is_reserved(w: &str) -> bool {
-    STMT_KEYWORDS.contains(&w) || ITEM_KEYWORDS.contains(&w)
+    matches!(
+        w,
+        "version"
+            | "attach"
+            | "mode"
+            | "use"
+            | "owns"
+            | "var"
+            | "allow"
+            | "deny"
+            | "child"
+            | "hat"
+            | "audit"
+            | "app"
+            | "plugs"
+            | "provides"
+            | "policy"
+            | "abstraction"
+            | "framework"
+    )
 }
 
 /// `IDENT = [A-Za-z_][A-Za-z0-9_-]*`, not a reserved word.
 pub fn is_ident(w: &str) -> bool {
-    let mut cs = w.chars();
-    cs.next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    let mut bs = w.bytes();
+    bs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && bs.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
         && !is_reserved(w)
 }
 
@@ -968,4 +989,24 @@ fn var_list(values: Vec<Spanned<String>>) -> Spanned<String> {
         })
         .collect();
     Spanned::new(format!("{{{}}}", alts.join(",")), span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_ident, is_reserved, ACCEPT, FIDELITY_WORDS, ITEM_KEYWORDS, STMT_KEYWORDS};
+
+    /// The `match` of `is_reserved` names exactly the statement and item keywords.
+    #[test]
+    fn reserved_words_are_the_keywords() {
+        for w in STMT_KEYWORDS.iter().chain(&ITEM_KEYWORDS) {
+            assert!(is_reserved(w), "{w}");
+            assert!(!is_ident(w), "{w}");
+        }
+        for w in FIDELITY_WORDS
+            .iter()
+            .chain(&[ACCEPT, "read", "as", "", "policyx", "Policy"])
+        {
+            assert!(!is_reserved(w), "{w}");
+        }
+    }
 }

@@ -981,6 +981,10 @@ impl Engine {
         // highest universal rank for every mode (index 0: entries for every kind)
         let mut best: [Option<u32>; 9] = [None; 9];
         for &q in set.iter() {
+            // most states are known not to accept every continuation: nothing to read
+            if self.universal_nfa.get(q as usize) == Some(&1) {
+                continue;
+            }
             let owner = self.owner(q);
             let Some(mode) = modes.get(owner as usize) else {
                 continue;
@@ -1025,12 +1029,18 @@ impl Engine {
 
     /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
     /// reaches acceptance and every byte leads back to `q`.
+    #[inline]
     fn universal_nfa(&mut self, m: MachineId, q: StateId) -> bool {
         match self.universal_nfa.get(q as usize) {
-            Some(1) => return false,
-            Some(2) => return true,
-            _ => {}
+            Some(1) => false,
+            Some(2) => true,
+            _ => self.universal_nfa_first(m, q),
         }
+    }
+
+    /// [`Engine::universal_nfa`] the first time `q` is asked.
+    #[inline(never)]
+    fn universal_nfa_first(&mut self, m: MachineId, q: StateId) -> bool {
         let end = self.closure(&[q], false, true);
         let accepting = self
             .dfas

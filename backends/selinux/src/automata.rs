@@ -528,11 +528,18 @@ pub(crate) struct Engine {
     dfa_bytes: usize,
     /// Queries so far (calls of [`Engine::forget_states`]).
     queries: u64,
-    /// Per NFA state: 0 not known yet, 1 not universal, 2 universal. Every machine
-    /// accepts at the end of each fragment it starts from, so whether a state accepts
-    /// every continuation does not depend on the machine.
+    /// Per NFA state, in its two low bits: 0 not known yet, 1 not universal, 2
+    /// universal. Every machine accepts at the end of each fragment it starts from, so
+    /// whether a state accepts every continuation does not depend on the machine. Bit
+    /// [`HAS_EOL`]: the state has a `$` edge; bit [`ACCEPTS_SOMEWHERE`]: some machine
+    /// accepts in it (the few states a new DFA state's accepting tags are read from).
     universal_nfa: Vec<u8>,
 }
+
+/// See [`Engine::universal_nfa`]: the bits of what is known of a state's universality.
+const UNIVERSALITY: u8 = 3;
+const HAS_EOL: u8 = 4;
+const ACCEPTS_SOMEWHERE: u8 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 struct ClassSet([u64; 4]);
@@ -801,7 +808,15 @@ impl Engine {
             .saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         let n = self.nfa.base as usize;
         self.mark.resize(n, 0);
+        let old = self.universal_nfa.len();
         self.universal_nfa.resize(n, 0);
+        for q in old..n {
+            let q = StateId::try_from(q).unwrap_or(StateId::MAX);
+            let eol = self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL);
+            if let Some(x) = self.universal_nfa.get_mut(q as usize).filter(|_| eol) {
+                *x |= HAS_EOL;
+            }
+        }
     }
 
     /// The words of NFA state `q`'s transitions and of its epsilon edges.
@@ -837,6 +852,11 @@ impl Engine {
 
     /// Register a machine.
     pub(crate) fn add_machine(&mut self, machine: Machine) -> MachineId {
+        for &(q, _) in machine.accepting.0.iter() {
+            if let Some(x) = self.universal_nfa.get_mut(q as usize) {
+                *x |= ACCEPTS_SOMEWHERE;
+            }
+        }
         room(&mut self.dfas, 1);
         self.dfas.push(Dfa {
             machine,
@@ -917,18 +937,25 @@ impl Engine {
         }
         // the set is closed under the other edges: at the end of the input only `$`
         // edges add states, and most sets have none
-        let eol = set
-            .iter()
-            .any(|&q| self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL));
+        let flag = |e: &Engine, q: StateId, bit: u8| {
+            e.universal_nfa
+                .get(q as usize)
+                .is_some_and(|x| x & bit != 0)
+        };
+        let eol = set.iter().any(|&q| flag(self, q, HAS_EOL));
         let closed = eol.then(|| self.closure(set, initial, true));
         let end: &[StateId] = closed.as_deref().unwrap_or(set);
-        let Some(d) = self.dfas.get_mut(m) else {
+        let Some(d) = self.dfas.get(m) else {
             return UNKNOWN;
         };
         let mut acc: Vec<u32> = end
             .iter()
+            .filter(|&&s| flag(self, s, ACCEPTS_SOMEWHERE))
             .filter_map(|&s| d.machine.accepting.get(s))
             .collect();
+        let Some(d) = self.dfas.get_mut(m) else {
+            return UNKNOWN;
+        };
         acc.sort_unstable();
         acc.dedup();
         let track = d.machine.track_universal;
@@ -976,7 +1003,7 @@ impl Engine {
         let mut best: [Option<u32>; 9] = [None; 9];
         for &q in set.iter() {
             // most states are known not to accept every continuation: nothing to read
-            if self.universal_nfa.get(q as usize) == Some(&1) {
+            if self.universal_nfa.get(q as usize).map(|x| x & UNIVERSALITY) == Some(1) {
                 continue;
             }
             let owner = self.owner(q);
@@ -1025,7 +1052,7 @@ impl Engine {
     /// reaches acceptance and every byte leads back to `q`.
     #[inline]
     fn universal_nfa(&mut self, m: MachineId, q: StateId) -> bool {
-        match self.universal_nfa.get(q as usize) {
+        match self.universal_nfa.get(q as usize).map(|x| x & UNIVERSALITY) {
             Some(1) => false,
             Some(2) => true,
             _ => self.universal_nfa_first(m, q),
@@ -1059,7 +1086,7 @@ impl Engine {
             }
         }
         if let Some(x) = self.universal_nfa.get_mut(q as usize) {
-            *x = if u { 2 } else { 1 };
+            *x = (*x & !UNIVERSALITY) | if u { 2 } else { 1 };
         }
         u
     }

@@ -229,7 +229,8 @@ pub(crate) struct Labeller {
     entry_outside: HashMap<(usize, Option<MachineId>, Option<MachineId>), EntryOutside>,
     /// Per glob machine and entry: whether the entry meets the glob, and the product
     /// states its search reached besides the first ([`Labeller::facts_by_entry`]).
-    met: HashMap<(MachineId, usize), (bool, usize)>,
+    /// (Two words a key and one a value: the answer in the low bit.)
+    met: HashMap<(u32, u32), u32>,
     /// Per glob machine: whether its exact facts search is sure to go past its budget
     /// ([`Labeller::glob_over_budget`]).
     over_budget: HashMap<MachineId, bool>,
@@ -755,8 +756,12 @@ impl Labeller {
                 // rights): whether the entry meets it does not depend on them. The search
                 // is answered again within a budget at least as large as the states it
                 // reached; with a smaller one it is searched again (and may go over it)
-                match self.met.get(&(glob, e)) {
-                    Some(&(known, reached)) if reached < self.engine.budget => Ok(known),
+                let key = (
+                    u32::try_from(glob).unwrap_or(u32::MAX),
+                    u32::try_from(e).unwrap_or(u32::MAX),
+                );
+                match self.met.get(&key).map(|&x| (x & 1 == 1, (x >> 1) as usize)) {
+                    Some((known, reached)) if reached < self.engine.budget => Ok(known),
                     _ => {
                         let found = self.meets(&[glob, v, m], &stem);
                         if let Ok(known) = found {
@@ -764,7 +769,9 @@ impl Labeller {
                                 self.met.clear();
                             }
                             let reached = self.engine.visited.saturating_sub(before);
-                            self.met.insert((glob, e), (known, reached));
+                            let reached = u32::try_from(reached).unwrap_or(u32::MAX >> 1);
+                            self.met
+                                .insert(key, (reached.min(u32::MAX >> 1) << 1) | u32::from(known));
                         }
                         found
                     }

@@ -461,8 +461,10 @@ fn set_hash(set: &[StateId]) -> u64 {
 }
 
 const UNKNOWN: u32 = u32::MAX;
-/// The bytes a DFA state takes besides its NFA states and tags: the shared set's
-/// header, its index entry, its rows in the per-state tables.
+/// The bytes a DFA state takes besides its NFA states and tags, as estimated when each
+/// set had a shared allocation and a copy in the index (a state now takes less): kept,
+/// since it decides when states are forgotten ([`Engine::forget_states`]), hence the
+/// work of the searches.
 const STATE_BYTES: usize = 96;
 /// A DFA state not stepped yet (no partition).
 const NO_ROW: u32 = u32::MAX;

@@ -374,10 +374,17 @@ struct Dfa {
 /// The states of a [`Dfa`].
 #[derive(Debug, Default)]
 struct Built {
-    /// The NFA states of each DFA state, shared with `index`.
-    sets: Vec<Rc<[StateId]>>,
-    /// Non-initial and initial (`^` allowed) states, by their NFA states.
-    index: [HashMap<Rc<[StateId]>, u32, FxBuild>; 2],
+    /// The NFA states of each DFA state, one state after the other (in no particular
+    /// order): those of state `s` are `sets[set_at[s]..set_at[s + 1]]`. The table grows
+    /// by an eighth ([`room`]): doubling it, or an allocation per state, left the
+    /// allocator 1-3 MB more resident memory on the real profiles.
+    sets: Vec<StateId>,
+    set_at: Vec<u32>,
+    /// Non-initial and initial (`^` allowed) states, by the hash of their NFA states
+    /// ([`set_hash`]): the first state of each hash, the others chained through `chain`
+    /// (the next state of the same hash and kind, [`UNKNOWN`] for none).
+    index: [HashMap<u64, u32, FxBuild>; 2],
+    chain: Vec<u32>,
     /// Tags accepted at the end of the input, per DFA state (sorted, deduplicated).
     accepts: Vec<Box<[u32]>>,
     /// Per DFA state, once it has been stepped: its partition of the classes (`pids`,
@@ -393,9 +400,31 @@ struct Built {
     universal: Vec<bool>,
 }
 
+impl Built {
+    /// The NFA states of DFA state `s`.
+    fn set(&self, s: u32) -> &[StateId] {
+        let (from, to) = span(&self.set_at, s);
+        self.sets.get(from..to).unwrap_or(&[])
+    }
+}
+
+/// A hash of a set of NFA states that does not depend on their order: a sum of their
+/// mixed ids.
+fn set_hash(set: &[StateId]) -> u64 {
+    let sum = set.iter().fold(0u64, |h, &q| {
+        let x = u64::from(q)
+            .wrapping_add(1)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        h.wrapping_add(x ^ (x >> 29))
+    });
+    (sum ^ set.len() as u64).wrapping_mul(0xff51_afd7_ed55_8ccd)
+}
+
 const UNKNOWN: u32 = u32::MAX;
-/// The bytes a DFA state takes besides its NFA states and tags: the shared set's
-/// header, its index entry, its rows in the per-state tables.
+/// The bytes a DFA state takes besides its NFA states and tags, as estimated when each
+/// set had a shared allocation and a copy in the index (a state now takes less): kept,
+/// since it decides when states are forgotten ([`Engine::forget_states`]), hence the
+/// work of the searches.
 const STATE_BYTES: usize = 96;
 /// A DFA state not stepped yet (no partition).
 const NO_ROW: u32 = u32::MAX;
@@ -431,7 +460,16 @@ pub(crate) struct Engine {
     partition_ids: HashMap<Box<[u8]>, u32, FxBuild>,
     /// For the partitions of the states of a product state: the first class of each
     /// group of classes in the same part of every partition ([`Engine::first_classes`]).
-    firsts: HashMap<Box<[u32]>, Rc<[usize]>, FxBuild>,
+    /// (A class fits a byte: the classes are refined from the 256 bytes.)
+    firsts: HashMap<Box<[u32]>, Rc<[u8]>, FxBuild>,
+    /// The partition (and its number of parts) of each set of transitions' class sets
+    /// (their indices in `csets`, sorted) a DFA state had ([`Engine::partition`]), and
+    /// a buffer for those indices.
+    partition_of: HashMap<Box<[u32]>, (u32, usize), FxBuild>,
+    cset_ids: Vec<u32>,
+    /// The partitions of a product state being expanded ([`Engine::first_classes`]), in
+    /// a buffer kept between calls.
+    pids: Vec<u32>,
     /// The distinct class sets of the transitions (the same few recur), and the index
     /// of each byte set's.
     csets: Vec<ClassSet>,
@@ -440,8 +478,9 @@ pub(crate) struct Engine {
     /// The visit marks of [`Engine::closure`]: the generation of the closure that last
     /// reached each NFA state (two bytes a state; all cleared once in 65,535 closures).
     mark: Vec<u16>,
-    /// The work list and result of [`Engine::closure`], kept between calls: closures of
-    /// thousands of states otherwise grow them from empty each time.
+    /// The work list of [`Engine::close`] and the set of a DFA step
+    /// ([`Engine::step_slow`]), kept between calls: closures of thousands of states
+    /// otherwise grow them from empty each time.
     stack: Vec<StateId>,
     reached: Vec<StateId>,
     /// The seeds of [`Engine::step_slow`]'s closure, kept between calls the same way.
@@ -455,11 +494,18 @@ pub(crate) struct Engine {
     dfa_bytes: usize,
     /// Queries so far (calls of [`Engine::forget_states`]).
     queries: u64,
-    /// Per NFA state: 0 not known yet, 1 not universal, 2 universal. Every machine
-    /// accepts at the end of each fragment it starts from, so whether a state accepts
-    /// every continuation does not depend on the machine.
+    /// Per NFA state, in its two low bits: 0 not known yet, 1 not universal, 2
+    /// universal. Every machine accepts at the end of each fragment it starts from, so
+    /// whether a state accepts every continuation does not depend on the machine. Bit
+    /// [`HAS_EOL`]: the state has a `$` edge; bit [`ACCEPTS_SOMEWHERE`]: some machine
+    /// accepts in it (the few states a new DFA state's accepting tags are read from).
     universal_nfa: Vec<u8>,
 }
+
+/// See [`Engine::universal_nfa`]: the bits of what is known of a state's universality.
+const UNIVERSALITY: u8 = 3;
+const HAS_EOL: u8 = 4;
+const ACCEPTS_SOMEWHERE: u8 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 struct ClassSet([u64; 4]);
@@ -633,6 +679,9 @@ impl Engine {
             partitions: Vec::new(),
             partition_ids: HashMap::default(),
             firsts: HashMap::default(),
+            pids: Vec::new(),
+            partition_of: HashMap::default(),
+            cset_ids: Vec::new(),
             class_sets: HashMap::new(),
             dfas: Vec::new(),
             mark: Vec::with_capacity(n),
@@ -725,7 +774,15 @@ impl Engine {
             .saturating_add(u32::try_from(count).unwrap_or(u32::MAX));
         let n = self.nfa.base as usize;
         self.mark.resize(n, 0);
+        let old = self.universal_nfa.len();
         self.universal_nfa.resize(n, 0);
+        for q in old..n {
+            let q = StateId::try_from(q).unwrap_or(StateId::MAX);
+            let eol = self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL);
+            if let Some(x) = self.universal_nfa.get_mut(q as usize).filter(|_| eol) {
+                *x |= HAS_EOL;
+            }
+        }
     }
 
     /// The words of NFA state `q`'s transitions and of its epsilon edges.
@@ -761,6 +818,11 @@ impl Engine {
 
     /// Register a machine.
     pub(crate) fn add_machine(&mut self, machine: Machine) -> MachineId {
+        for &(q, _) in machine.accepting.0.iter() {
+            if let Some(x) = self.universal_nfa.get_mut(q as usize) {
+                *x |= ACCEPTS_SOMEWHERE;
+            }
+        }
         room(&mut self.dfas, 1);
         self.dfas.push(Dfa {
             machine,
@@ -780,13 +842,23 @@ impl Engine {
     }
 
     fn closure(&mut self, seeds: &[StateId], at_start: bool, at_end: bool) -> Vec<StateId> {
+        let mut out = Vec::new();
+        self.close(seeds, at_start, at_end, &mut out);
+        out
+    }
+
+    /// The epsilon closure of `seeds` (with the `^` edges at the start of the input, the
+    /// `$` edges at its end) into `out`, in the order reached: the buffer of a DFA step,
+    /// kept between steps, so that a step copies its set once, when it is a new DFA
+    /// state. A DFA state is the set of its NFA states, whatever their order
+    /// ([`Engine::intern`]).
+    fn close(&mut self, seeds: &[StateId], at_start: bool, at_end: bool, out: &mut Vec<StateId>) {
         self.generation = self.generation.wrapping_add(1);
         if self.generation == 0 {
             self.mark.iter_mut().for_each(|m| *m = 0);
             self.generation = 1;
         }
         let gen = self.generation;
-        let mut out = std::mem::take(&mut self.reached);
         out.clear();
         let mut stack = std::mem::take(&mut self.stack);
         stack.clear();
@@ -804,66 +876,108 @@ impl Engine {
                 }
             }
         }
-        out.sort_unstable();
-        let set = out.clone();
-        self.reached = out;
         self.stack = stack;
-        set
     }
 
-    fn intern(&mut self, m: MachineId, initial: bool, set: Vec<StateId>) -> u32 {
+    /// The DFA state of machine `m` whose NFA states are `set` (without duplicates, in any
+    /// order), added when there is none.
+    fn intern(&mut self, m: MachineId, initial: bool, set: &[StateId]) -> u32 {
         let which = usize::from(initial);
-        if let Some(&id) = self
+        let hash = set_hash(set);
+        // a state of the same hash holds the same NFA states when it has as many and
+        // each is marked as one of `set`'s
+        let gen = self.mark_all(set);
+        let mut at = self
             .built(m)
-            .and_then(|d| d.index.get(which)?.get(set.as_slice()))
-        {
-            return id;
+            .and_then(|d| d.index.get(which)?.get(&hash).copied())
+            .unwrap_or(UNKNOWN);
+        while let Some(d) = self.built(m).filter(|_| at != UNKNOWN) {
+            let same = d.set(at).len() == set.len()
+                && d.set(at)
+                    .iter()
+                    .all(|&q| self.mark.get(q as usize) == Some(&gen));
+            if same {
+                return at;
+            }
+            at = d.chain.get(at as usize).copied().unwrap_or(UNKNOWN);
         }
-        let key = Rc::<[StateId]>::from(set);
         // the set is closed under the other edges: at the end of the input only `$`
         // edges add states, and most sets have none
-        let eol = key
-            .iter()
-            .any(|&q| self.words(q).1.iter().any(|&e| eps_parts(e).1 == EOL));
-        let closed = eol.then(|| self.closure(&key, initial, true));
-        let end: &[StateId] = closed.as_deref().unwrap_or(&key);
-        let Some(d) = self.dfas.get_mut(m) else {
+        let flag = |e: &Engine, q: StateId, bit: u8| {
+            e.universal_nfa
+                .get(q as usize)
+                .is_some_and(|x| x & bit != 0)
+        };
+        let eol = set.iter().any(|&q| flag(self, q, HAS_EOL));
+        let closed = eol.then(|| self.closure(set, initial, true));
+        let end: &[StateId] = closed.as_deref().unwrap_or(set);
+        let Some(d) = self.dfas.get(m) else {
             return UNKNOWN;
         };
         let mut acc: Vec<u32> = end
             .iter()
+            .filter(|&&s| flag(self, s, ACCEPTS_SOMEWHERE))
             .filter_map(|&s| d.machine.accepting.get(s))
             .collect();
+        let Some(d) = self.dfas.get_mut(m) else {
+            return UNKNOWN;
+        };
         acc.sort_unstable();
         acc.dedup();
         let track = d.machine.track_universal;
-        let bytes = STATE_BYTES + 4 * (key.len() + acc.len());
+        let bytes = STATE_BYTES + 4 * (set.len() + acc.len());
         d.bytes += bytes;
         self.dfa_bytes += bytes;
         let d = d.built.get_or_insert_with(Box::default);
-        let id = u32::try_from(d.sets.len()).unwrap_or(UNKNOWN);
-        d.sets.push(key.clone());
+        let id = u32::try_from(d.accepts.len()).unwrap_or(UNKNOWN);
+        if d.set_at.is_empty() {
+            d.set_at.push(0);
+        }
+        room(&mut d.sets, set.len());
+        d.sets.extend_from_slice(set);
+        d.set_at
+            .push(u32::try_from(d.sets.len()).unwrap_or(u32::MAX));
         d.accepts.push(acc.into_boxed_slice());
         d.offs.push(NO_ROW);
         d.pids.push(0);
-        let states = key.clone();
         if let Some(index) = d.index.get_mut(which) {
-            index.insert(key, id);
+            let next = index.insert(hash, id).unwrap_or(UNKNOWN);
+            d.chain.push(next);
         }
-        let universal = track && states.iter().any(|&q| self.universal_nfa(m, q));
+        let universal = track && set.iter().any(|&q| self.universal_nfa(m, q));
         if let Some(d) = self.built_mut(m) {
             d.universal.push(universal);
         }
         id
     }
 
-    fn prune(&mut self, m: MachineId, set: Vec<StateId>) -> Vec<StateId> {
+    /// Mark the NFA states of `set` with a new generation, returned.
+    fn mark_all(&mut self, set: &[StateId]) -> u16 {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.mark.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+        let gen = self.generation;
+        for &q in set {
+            if let Some(x) = self.mark.get_mut(q as usize) {
+                *x = gen;
+            }
+        }
+        gen
+    }
+
+    fn prune(&mut self, m: MachineId, set: &mut Vec<StateId>) {
         let Some(modes) = self.dfas.get(m).and_then(|d| d.machine.dominance.clone()) else {
-            return set;
+            return;
         };
         // highest universal rank for every mode (index 0: entries for every kind)
         let mut best: [Option<u32>; 9] = [None; 9];
-        for &q in &set {
+        for &q in set.iter() {
+            // most states are known not to accept every continuation: nothing to read
+            if self.universal_nfa.get(q as usize).map(|x| x & UNIVERSALITY) == Some(1) {
+                continue;
+            }
             let owner = self.owner(q);
             let Some(mode) = modes.get(owner as usize) else {
                 continue;
@@ -884,10 +998,9 @@ impl Engine {
             }
         }
         if best.iter().all(Option::is_none) {
-            return set;
+            return;
         }
         let any = best.first().copied().flatten();
-        let mut set = set;
         set.retain(|&q| {
             let owner = self.owner(q);
             let Some(mode) = modes.get(owner as usize) else {
@@ -905,17 +1018,22 @@ impl Engine {
                 None => true,
             }
         });
-        set
     }
 
     /// True when, from NFA state `q` alone, the machine accepts every continuation: `q`
     /// reaches acceptance and every byte leads back to `q`.
+    #[inline]
     fn universal_nfa(&mut self, m: MachineId, q: StateId) -> bool {
-        match self.universal_nfa.get(q as usize) {
-            Some(1) => return false,
-            Some(2) => return true,
-            _ => {}
+        match self.universal_nfa.get(q as usize).map(|x| x & UNIVERSALITY) {
+            Some(1) => false,
+            Some(2) => true,
+            _ => self.universal_nfa_first(m, q),
         }
+    }
+
+    /// [`Engine::universal_nfa`] the first time `q` is asked.
+    #[inline(never)]
+    fn universal_nfa_first(&mut self, m: MachineId, q: StateId) -> bool {
         let end = self.closure(&[q], false, true);
         let accepting = self
             .dfas
@@ -940,7 +1058,7 @@ impl Engine {
             }
         }
         if let Some(x) = self.universal_nfa.get_mut(q as usize) {
-            *x = if u { 2 } else { 1 };
+            *x = (*x & !UNIVERSALITY) | if u { 2 } else { 1 };
         }
         u
     }
@@ -991,9 +1109,9 @@ impl Engine {
             .get(m)
             .map(|d| d.machine.starts.clone())
             .unwrap_or_default();
-        let set = self.closure(&starts, true, false);
-        let set = self.prune(m, set);
-        let id = self.intern(m, true, set);
+        let mut set = self.closure(&starts, true, false);
+        self.prune(m, &mut set);
+        let id = self.intern(m, true, &set);
         if let Some(d) = self.built_mut(m) {
             d.start = Some(id);
         }
@@ -1038,28 +1156,50 @@ impl Engine {
     /// in the same part of every row's partition, `/` in a group of its own (a search's
     /// auxiliary value changes on `/` alone). Every class of a group leads every machine
     /// to the same state as the first one. All classes when a row has no partition.
-    pub(crate) fn first_classes(&mut self, rows: &[(u32, u32)]) -> Rc<[usize]> {
+    pub(crate) fn first_classes(&mut self, rows: &[(u32, u32)]) -> Rc<[u8]> {
         let nclasses = self.nclasses();
         if rows.iter().any(|&(_, off)| off == NO_ROW) {
-            return (0..nclasses).collect();
+            return (0..nclasses).filter_map(|c| u8::try_from(c).ok()).collect();
         }
-        let pids: Box<[u32]> = rows.iter().map(|&(pid, _)| pid).collect();
-        if let Some(firsts) = self.firsts.get(&pids) {
-            return firsts.clone();
+        let mut pids = std::mem::take(&mut self.pids);
+        pids.clear();
+        pids.extend(rows.iter().map(|&(pid, _)| pid));
+        if let Some(firsts) = self.firsts.get(pids.as_slice()) {
+            let firsts = firsts.clone();
+            self.pids = pids;
+            return firsts;
         }
+        // the groups, refined partition by partition from `/` and the other classes,
+        // each numbered by its first class: two classes are in the same group when they
+        // are in the same part of every partition and both `/` or both not
         let slash = self.class_of(b'/');
-        let mut groups: Vec<Vec<u8>> = Vec::new();
-        let mut firsts: Vec<usize> = Vec::new();
-        for c in 0..nclasses {
-            let mut key: Vec<u8> = pids.iter().map(|&pid| self.part(pid, c)).collect();
-            key.push(u8::from(c == slash));
-            if !groups.contains(&key) {
-                groups.push(key);
-                firsts.push(c);
+        let mut group: Vec<u16> = (0..nclasses).map(|c| u16::from(c == slash)).collect();
+        let mut ids: Vec<(u32, u16)> = Vec::new();
+        for &pid in &pids {
+            ids.clear();
+            for (c, g) in group.iter_mut().enumerate() {
+                let key = (u32::from(*g) << 8) | u32::from(self.part(pid, c));
+                *g = match ids.iter().find(|(k, _)| *k == key) {
+                    Some(&(_, id)) => id,
+                    None => {
+                        let id = u16::try_from(ids.len()).unwrap_or(u16::MAX);
+                        ids.push((key, id));
+                        id
+                    }
+                };
             }
         }
-        let firsts: Rc<[usize]> = firsts.into();
-        self.firsts.insert(pids, firsts.clone());
+        let mut seen = vec![false; nclasses];
+        let firsts: Rc<[u8]> = group
+            .iter()
+            .enumerate()
+            .filter_map(|(c, &g)| {
+                let first = seen.get_mut(usize::from(g))?;
+                (!std::mem::replace(first, true)).then_some(u8::try_from(c).ok()?)
+            })
+            .collect();
+        self.firsts.insert(pids.as_slice().into(), firsts.clone());
+        self.pids = pids;
         firsts
     }
 
@@ -1117,8 +1257,8 @@ impl Engine {
         // between calls, as the closure's)
         let mut seeds = std::mem::take(&mut self.seeds);
         seeds.clear();
-        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
-            for &q in set.iter() {
+        if let Some(set) = self.built(m).map(|d| d.set(s)) {
+            for &q in set {
                 seeds.extend(
                     self.edges(q)
                         .filter(|(cs, _)| cs.contains(c))
@@ -1126,10 +1266,12 @@ impl Engine {
                 );
             }
         }
-        let set = self.closure(&seeds, false, false);
+        let mut set = std::mem::take(&mut self.reached);
+        self.close(&seeds, false, false, &mut set);
         self.seeds = seeds;
-        let set = self.prune(m, set);
-        let id = self.intern(m, false, set);
+        self.prune(m, &mut set);
+        let id = self.intern(m, false, &set);
+        self.reached = set;
         if let Some(x) = self.built_mut(m).and_then(|d| d.targets.get_mut(slot)) {
             *x = id;
         }
@@ -1143,13 +1285,52 @@ impl Engine {
     /// handful of parts, not one closure per class. The targets are those of the
     /// class-by-class computation.
     fn partition(&mut self, m: MachineId, s: u32) {
-        let nclasses = self.nclasses();
-        let mut distinct: Vec<ClassSet> = Vec::new();
-        if let Some(set) = self.built(m).and_then(|d| d.sets.get(s as usize)) {
-            for &q in set.iter() {
-                distinct.extend(self.edges(q).map(|(cs, _)| *cs));
+        // the class sets of the state's transitions, by index: the same few sets recur,
+        // and so does their partition
+        let mut ids = std::mem::take(&mut self.cset_ids);
+        ids.clear();
+        if let Some(set) = self.built(m).map(|d| d.set(s)) {
+            for &q in set {
+                ids.extend(self.words(q).0.iter().step_by(2));
             }
         }
+        ids.sort_unstable();
+        ids.dedup();
+        let (pid, nparts) = match self.partition_of.get(ids.as_slice()) {
+            Some(&known) => known,
+            None => {
+                let known = self.new_partition(&ids);
+                self.partition_of.insert(ids.as_slice().into(), known);
+                known
+            }
+        };
+        self.cset_ids = ids;
+        let Some(d) = self.dfas.get_mut(m) else {
+            return;
+        };
+        d.bytes += 4 * nparts;
+        self.dfa_bytes += 4 * nparts;
+        let Some(d) = d.built.as_deref_mut() else {
+            return;
+        };
+        if let Some(x) = d.pids.get_mut(s as usize) {
+            *x = pid;
+        }
+        let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
+        d.targets.extend(std::iter::repeat_n(UNKNOWN, nparts));
+        if let Some(x) = d.offs.get_mut(s as usize) {
+            *x = off;
+        }
+    }
+
+    /// The partition of the classes by the class sets of indices `ids` (interned) and
+    /// its number of parts ([`Engine::partition`]).
+    fn new_partition(&mut self, ids: &[u32]) -> (u32, usize) {
+        let nclasses = self.nclasses();
+        let mut distinct: Vec<ClassSet> = ids
+            .iter()
+            .filter_map(|&id| self.csets.get(id as usize).copied())
+            .collect();
         distinct.sort_unstable_by_key(|cs| cs.0);
         distinct.dedup();
         let mut parts = vec![ClassSet::first(nclasses)];
@@ -1182,22 +1363,7 @@ impl Engine {
                 pid
             }
         };
-        let Some(d) = self.dfas.get_mut(m) else {
-            return;
-        };
-        d.bytes += 4 * parts.len();
-        self.dfa_bytes += 4 * parts.len();
-        let Some(d) = d.built.as_deref_mut() else {
-            return;
-        };
-        if let Some(x) = d.pids.get_mut(s as usize) {
-            *x = pid;
-        }
-        let off = u32::try_from(d.targets.len()).unwrap_or(NO_ROW - 1);
-        d.targets.extend(std::iter::repeat_n(UNKNOWN, parts.len()));
-        if let Some(x) = d.offs.get_mut(s as usize) {
-            *x = off;
-        }
+        (pid, parts.len())
     }
 
     /// Tags accepted at a DFA state (at the end of the input).
@@ -1209,9 +1375,7 @@ impl Engine {
 
     /// The NFA states of a DFA state.
     pub(crate) fn subset(&self, m: MachineId, s: u32) -> &[StateId] {
-        self.built(m)
-            .and_then(|d| d.sets.get(s as usize))
-            .map_or(&[], |a| a)
+        self.built(m).map_or(&[], |d| d.set(s))
     }
 
     /// True when no NFA state is alive.

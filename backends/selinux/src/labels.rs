@@ -94,6 +94,10 @@ const DFA_MEMORY: usize = 4 << 20;
 /// all forgotten (10,000 rules kept 8 MB of them).
 const FACTS_KEPT: usize = 2_048;
 
+/// The answers of [`Labeller::facts_by_entry`]'s searches of whether an entry meets a
+/// glob kept at most (about 2 MB); past this many they are all forgotten.
+const MET_KEPT: usize = 1 << 16;
+
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Facts {
@@ -223,6 +227,10 @@ pub(crate) struct Labeller {
     /// deny) ([`Labeller::entry_outside`]): the rights and classes of one widening check
     /// often share their unions.
     entry_outside: HashMap<(usize, Option<MachineId>, Option<MachineId>), EntryOutside>,
+    /// Per glob machine and entry: whether the entry meets the glob, and the product
+    /// states its search reached besides the first ([`Labeller::facts_by_entry`]).
+    /// (Two words a key and one a value: the answer in the low bit.)
+    met: HashMap<(u32, u32), u32>,
     /// Per glob machine: whether its exact facts search is sure to go past its budget
     /// ([`Labeller::glob_over_budget`]).
     over_budget: HashMap<MachineId, bool>,
@@ -372,6 +380,7 @@ impl Labeller {
             facts_asked: HashMap::new(),
             entry_outside: HashMap::new(),
             over_budget: HashMap::new(),
+            met: HashMap::new(),
         }
     }
 
@@ -743,7 +752,30 @@ impl Labeller {
                     }
                 }
             } else {
-                self.meets(&[glob, v, m], &stem)
+                // the same glob is asked with several pairs of unions (its rules and
+                // rights): whether the entry meets it does not depend on them. The search
+                // is answered again within a budget at least as large as the states it
+                // reached; with a smaller one it is searched again (and may go over it)
+                let key = (
+                    u32::try_from(glob).unwrap_or(u32::MAX),
+                    u32::try_from(e).unwrap_or(u32::MAX),
+                );
+                match self.met.get(&key).map(|&x| (x & 1 == 1, (x >> 1) as usize)) {
+                    Some((known, reached)) if reached < self.engine.budget => Ok(known),
+                    _ => {
+                        let found = self.meets(&[glob, v, m], &stem);
+                        if let Ok(known) = found {
+                            if self.met.len() >= MET_KEPT {
+                                self.met.clear();
+                            }
+                            let reached = self.engine.visited.saturating_sub(before);
+                            let reached = u32::try_from(reached).unwrap_or(u32::MAX >> 1);
+                            self.met
+                                .insert(key, (reached.min(u32::MAX >> 1) << 1) | u32::from(known));
+                        }
+                        found
+                    }
+                }
             };
             self.engine.visited = before;
             if meets == Ok(false) {

@@ -168,7 +168,7 @@ impl Engine {
             // first of each such group is stepped
             let firsts = self.first_classes(&rows);
             tried.clear();
-            for &c in firsts.iter() {
+            for c in firsts.iter().map(|&c| usize::from(c)) {
                 after.clear();
                 for ((&m, &st), &row) in machines.iter().zip(states).zip(&rows) {
                     let next = self.step_row(m, st, row, c);

@@ -174,33 +174,71 @@ pub(super) fn join_heads(lines: Lines) -> Vec<(LineKey, FileLine)> {
     out
 }
 
+/// The bytes of a pattern that are its syntax, with their positions: those outside
+/// classes and not escaped (a class's `[` and `]` and an escaping `\` are read here,
+/// not given). The one reading of escapes and classes [`separators`], [`alternatives`]
+/// and [`depth`] share.
+struct Syntax<'a> {
+    bytes: std::iter::Enumerate<std::slice::Iter<'a, u8>>,
+    class: bool,
+    escaped: bool,
+}
+
+impl<'a> Syntax<'a> {
+    fn of(pattern: &'a str) -> Syntax<'a> {
+        Syntax {
+            bytes: pattern.as_bytes().iter().enumerate(),
+            class: false,
+            escaped: false,
+        }
+    }
+
+    /// Whether every class and escape read so far is closed.
+    fn closed(&self) -> bool {
+        !self.class && !self.escaped
+    }
+}
+
+impl Iterator for Syntax<'_> {
+    type Item = (usize, u8);
+
+    fn next(&mut self) -> Option<(usize, u8)> {
+        for (i, &c) in self.bytes.by_ref() {
+            if self.escaped {
+                self.escaped = false;
+                continue;
+            }
+            match c {
+                b'\\' => self.escaped = true,
+                b'[' if !self.class => self.class = true,
+                b']' if self.class => self.class = false,
+                _ if self.class => {}
+                _ => return Some((i, c)),
+            }
+        }
+        None
+    }
+}
+
 /// The positions of the `/` that separate a pattern's components: outside groups and
 /// classes and not escaped, the first one the pattern's own leading `/`. `None` when the
 /// pattern does not start with `/` or its groups and classes do not close.
 fn separators(pattern: &str) -> Option<Vec<usize>> {
-    let b = pattern.as_bytes();
-    if b.first() != Some(&b'/') {
+    if !pattern.starts_with('/') {
         return None;
     }
     let mut out = Vec::with_capacity(16);
-    let (mut depth, mut class, mut escaped) = (0usize, false, false);
-    for (i, &c) in b.iter().enumerate() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
+    let mut depth = 0usize;
+    let mut syntax = Syntax::of(pattern);
+    for (i, c) in syntax.by_ref() {
         match c {
-            b'\\' => escaped = true,
-            b'[' if !class => class = true,
-            b']' if class => class = false,
-            _ if class => {}
             b'{' => depth += 1,
             b'}' => depth = depth.checked_sub(1)?,
             b'/' if depth == 0 => out.push(i),
             _ => {}
         }
     }
-    (depth == 0 && !class && !escaped).then_some(out)
+    (depth == 0 && syntax.closed()).then_some(out)
 }
 
 /// The alternatives of `x` when it is one group as a whole (`{a,b*}`: `a`, `b*`), else
@@ -209,17 +247,9 @@ fn alternatives(x: &str) -> Vec<&str> {
     let b = x.as_bytes();
     if b.first() == Some(&b'{') && b.last() == Some(&b'}') {
         let mut cuts = vec![0];
-        let (mut depth, mut class, mut escaped) = (0usize, false, false);
-        for (i, &c) in b.iter().enumerate() {
-            if escaped {
-                escaped = false;
-                continue;
-            }
+        let mut depth = 0usize;
+        for (i, c) in Syntax::of(x) {
             match c {
-                b'\\' => escaped = true,
-                b'[' if !class => class = true,
-                b']' if class => class = false,
-                _ if class => {}
                 b'{' => depth += 1,
                 b'}' => {
                     depth = depth.saturating_sub(1);
@@ -246,17 +276,9 @@ fn alternatives(x: &str) -> Vec<&str> {
 
 /// The deepest nesting of groups in a pattern.
 fn depth(pattern: &str) -> usize {
-    let (mut d, mut max, mut class, mut escaped) = (0usize, 0usize, false, false);
-    for &c in pattern.as_bytes() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
+    let (mut d, mut max) = (0usize, 0usize);
+    for (_, c) in Syntax::of(pattern) {
         match c {
-            b'\\' => escaped = true,
-            b'[' if !class => class = true,
-            b']' if class => class = false,
-            _ if class => {}
             b'{' => {
                 d += 1;
                 max = max.max(d);
@@ -452,34 +474,42 @@ mod tests {
         )
     }
 
-    fn joined(lines: Vec<(LineKey, FileLine)>) -> Vec<(bool, String)> {
-        let map: Lines = lines.into_iter().collect();
-        let mut out: Vec<(bool, String)> = join_heads(map)
-            .into_iter()
-            .map(|(k, _)| (k.0, k.3))
-            .collect();
+    /// The (deny, pattern) of the lines `join` makes of `lines`, sorted.
+    fn joined(
+        join: impl FnOnce(Vec<(LineKey, FileLine)>) -> Vec<(LineKey, FileLine)>,
+        lines: Vec<(LineKey, FileLine)>,
+    ) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> =
+            join(lines).into_iter().map(|(k, _)| (k.0, k.3)).collect();
         out.sort();
         out
+    }
+
+    fn heads(lines: Vec<(LineKey, FileLine)>) -> Vec<(LineKey, FileLine)> {
+        join_heads(lines.into_iter().collect())
     }
 
     #[test]
     fn lines_differing_only_in_their_head_are_joined() {
         let r = Letters::R;
         let rw = Letters::R.union(Letters::W);
-        let got = joined(vec![
-            line(false, "/home/*/.aws/", rw),
-            line(false, "/root/.aws/", rw),
-            line(false, "/run/app/sock", r),
-            line(false, "/var/run/app/sock", r),
-            // Other letters, another effect, a head with a group or a wildcard first:
-            // each stays alone.
-            line(false, "/srv/.aws/", r),
-            line(true, "/tmp/.aws/", rw),
-            line(false, "/{a,b}/.aws/", rw),
-            line(false, "/*/x/.aws/", rw),
-            line(false, "/file/create/", rw),
-            line(false, "/file/delete/", rw),
-        ]);
+        let got = joined(
+            heads,
+            vec![
+                line(false, "/home/*/.aws/", rw),
+                line(false, "/root/.aws/", rw),
+                line(false, "/run/app/sock", r),
+                line(false, "/var/run/app/sock", r),
+                // Other letters, another effect, a head with a group or a wildcard first:
+                // each stays alone.
+                line(false, "/srv/.aws/", r),
+                line(true, "/tmp/.aws/", rw),
+                line(false, "/{a,b}/.aws/", rw),
+                line(false, "/*/x/.aws/", rw),
+                line(false, "/file/create/", rw),
+                line(false, "/file/delete/", rw),
+            ],
+        );
         let want: Vec<(bool, String)> = vec![
             (false, "/*/x/.aws/".into()),
             (false, "/file/{create,delete}/".into()),
@@ -514,11 +544,7 @@ mod tests {
             line(false, "/bin/a/x", Letters::X),
             line(false, "/bin/b/x", Letters::X),
         ];
-        let mut got: Vec<(bool, String)> = join_middles(lines)
-            .into_iter()
-            .map(|(k, _)| (k.0, k.3))
-            .collect();
-        got.sort();
+        let got = joined(join_middles, lines);
         let want: Vec<(bool, String)> = vec![
             (false, "/bin/a/x".into()),
             (false, "/bin/b/x".into()),

@@ -522,21 +522,34 @@ proptest! {
     }
 }
 
+/// The profile of a policy granting each of `rights` on each of `globs`.
+fn profile_of<G: AsRef<str>>(globs: &[G], rights: &[&str]) -> String {
+    let b = globs.iter().fold(PolicyBuilder::new("t"), |b, g| {
+        rights.iter().fold(b, |b, r| b.allow(r, g.as_ref()))
+    });
+    compile(&b.build(), &Config::default()).unwrap().text
+}
+
+/// The paths `fixed` and instances of each glob of `globs` (seeded by its position).
+fn paths_for(fixed: &[&str], globs: &[String]) -> Vec<String> {
+    let mut paths: Vec<String> = fixed.iter().map(|p| p.to_string()).collect();
+    for (seed, g) in globs.iter().enumerate() {
+        paths.extend(instances(g, seed as u64));
+    }
+    paths
+}
+
 /// Lines that differ only in their head are joined into one (`"/{a,b/ab}/x" r,`): the
 /// profile's DFA grants each path (file and directory form) exactly what the rules'
 /// profiles compiled one by one grant together.
 fn joined_lines_grant_what_their_rules_grant(globs: &[String], paths: &[String]) {
-    let profile = |globs: &[&String]| {
-        let mut b = PolicyBuilder::new("t");
-        for g in globs {
-            b = b.allow("read", g).allow("list", g).allow("write", g);
-        }
-        compile(&b.build(), &Config::default()).unwrap().text
-    };
-    let all: Vec<&String> = globs.iter().collect();
-    let joined = profile(&all);
+    let rights = ["read", "list", "write"];
+    let joined = profile_of(globs, &rights);
     let d = dfa(&joined);
-    let each: Vec<Dfa> = globs.iter().map(|g| dfa(&profile(&[g]))).collect();
+    let each: Vec<Dfa> = globs
+        .iter()
+        .map(|g| dfa(&profile_of(&[g], &rights)))
+        .collect();
     for p in paths.iter().filter(|p| valid_path(p)) {
         for at in [p.clone(), dir_form(p)] {
             let want = each.iter().fold(0, |a, e| a | e.perms(&at));
@@ -560,21 +573,13 @@ fn joined_heads_match_the_union_of_their_lines() {
     .iter()
     .map(|g| g.to_string())
     .collect();
-    let joined = compile(
-        &globs
-            .iter()
-            .fold(PolicyBuilder::new("t"), |b, g| b.allow("read", g))
-            .build(),
-        &Config::default(),
-    )
-    .unwrap()
-    .text;
+    let joined = profile_of(&globs, &["read"]);
     assert!(
         joined.contains(r#""/{home/*,root}/.a/**[^/]" r,"#),
         "{joined}"
     );
     assert!(joined.contains(r#""/{a/b,b}/x" r,"#), "{joined}");
-    let mut paths: Vec<String> = [
+    let paths = [
         "/home/u/.a/f",
         "/home/u/.a",
         "/root/.a/d/f",
@@ -590,14 +595,8 @@ fn joined_heads_match_the_union_of_their_lines() {
         "/run/a/s",
         "/var/run/a/s",
         "/var/a/s",
-    ]
-    .iter()
-    .map(|p| p.to_string())
-    .collect();
-    for (seed, g) in globs.iter().enumerate() {
-        paths.extend(instances(g, seed as u64));
-    }
-    joined_lines_grant_what_their_rules_grant(&globs, &paths);
+    ];
+    joined_lines_grant_what_their_rules_grant(&globs, &paths_for(&paths, &globs));
 }
 
 proptest! {
@@ -652,17 +651,7 @@ fn joined_middles_match_the_union_of_their_lines() {
         .iter()
         .map(|g| g.to_string()),
     );
-    let joined = compile(
-        &globs
-            .iter()
-            .fold(PolicyBuilder::new("t"), |b, g| {
-                b.allow("read", g).allow("list", g)
-            })
-            .build(),
-        &Config::default(),
-    )
-    .unwrap()
-    .text;
+    let joined = profile_of(&globs, &["read", "list"]);
     assert!(
         joined.contains(
             r#""/{usr,usr/local,var/lib/flatpak/exports}/share/{applications,icons,pixmaps}/{,**}" r,"#
@@ -673,7 +662,7 @@ fn joined_middles_match_the_union_of_their_lines() {
         joined.contains(r#""/var/lib/flatpak/{app,runtime}/*/*/*/*/export/share/{applications,icons,pixmaps}/{,**}" r,"#),
         "{joined}"
     );
-    let mut paths: Vec<String> = [
+    let paths = [
         "/usr/share/icons",
         "/usr/share/icons/a/b",
         "/usr/local/share/pixmaps/x",
@@ -692,14 +681,8 @@ fn joined_middles_match_the_union_of_their_lines() {
         "/o/ab/p",
         "/o/b/p",
         "/o/c/p",
-    ]
-    .iter()
-    .map(|p| p.to_string())
-    .collect();
-    for (seed, g) in globs.iter().enumerate() {
-        paths.extend(instances(g, seed as u64));
-    }
-    joined_lines_grant_what_their_rules_grant(&globs, &paths);
+    ];
+    joined_lines_grant_what_their_rules_grant(&globs, &paths_for(&paths, &globs));
 }
 
 /// One component of a glob: literal text, wildcards and groups.

@@ -98,6 +98,14 @@ const FACTS_KEPT: usize = 2_048;
 /// glob kept at most (about 2 MB); past this many they are all forgotten.
 const MET_KEPT: usize = 1 << 16;
 
+/// The position of machine `m` in a product's machines `ms`, added last; `None` without it.
+fn with_machine(ms: &mut Vec<MachineId>, m: Option<MachineId>) -> Option<usize> {
+    m.map(|m| {
+        ms.push(m);
+        ms.len() - 1
+    })
+}
+
 /// What a glob's paths are labelled, found by one exhaustive search.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Facts {
@@ -962,14 +970,8 @@ impl Labeller {
         let info = &self.info_for(Some(glob));
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![glob, v, lab];
-        let ai = allow.map(|m| {
-            ms.push(m);
-            ms.len() - 1
-        });
-        let di = deny.map(|m| {
-            ms.push(m);
-            ms.len() - 1
-        });
+        let ai = with_machine(&mut ms, allow);
+        let di = with_machine(&mut ms, deny);
         let facts = RefCell::new(Facts::default());
         let aux_step = |e: &Engine, b: &[u32], a: &[u32], aux: u32, c: usize| -> u32 {
             if c != info.slash {
@@ -1143,18 +1145,9 @@ impl Labeller {
         };
         let (v, lab) = (info.v, info.lab);
         let mut ms = vec![v, lab];
-        let wi = within.map(|m| {
-            ms.push(m);
-            ms.len() - 1
-        });
-        let ai = allow.map(|m| {
-            ms.push(m);
-            ms.len() - 1
-        });
-        let di = deny.map(|m| {
-            ms.push(m);
-            ms.len() - 1
-        });
+        let wi = with_machine(&mut ms, within);
+        let ai = with_machine(&mut ms, allow);
+        let di = with_machine(&mut ms, deny);
         let parent = on == On::Parent;
         let aux_step = |e: &Engine, b: &[u32], a: &[u32], aux: u32, c: usize| -> u32 {
             if parent && c == info.slash {
@@ -1358,14 +1351,8 @@ impl Labeller {
         let m = self.entry_machine(e).ok_or(TooBig)?;
         let stem = self.stems.get(e).cloned().unwrap_or_default();
         let mut ms = vec![v, m];
-        let ai = allow.map(|a| {
-            ms.push(a);
-            ms.len() - 1
-        });
-        let di = deny.map(|d| {
-            ms.push(d);
-            ms.len() - 1
-        });
+        let ai = with_machine(&mut ms, allow);
+        let di = with_machine(&mut ms, deny);
         let dead = |en: &Engine, t: &[u32], _: u32| -> bool {
             if t.first().is_none_or(|&s| en.is_dead(v, s))
                 || t.get(1).is_none_or(|&s| en.is_dead(m, s))

@@ -78,11 +78,12 @@ impl<'a> PrefixIndex<'a> {
         index
     }
 
-    /// The items of the key at position `k`.
-    fn items_of(&self, k: usize) -> &[usize] {
-        let start = self.starts.get(k).copied().unwrap_or(self.items.len());
-        let end = self.starts.get(k + 1).copied().unwrap_or(self.items.len());
-        self.items.get(start..end).unwrap_or_default()
+    /// The items of the keys at positions `keys` (one run of `items`).
+    fn items_of(&self, keys: std::ops::Range<usize>) -> &[usize] {
+        let at = |k: usize| self.starts.get(k).copied().unwrap_or(self.items.len());
+        self.items
+            .get(at(keys.start)..at(keys.end))
+            .unwrap_or_default()
     }
 
     /// Every item whose prefix is a prefix of `prefix` or has `prefix` as a prefix,
@@ -109,7 +110,7 @@ impl<'a> PrefixIndex<'a> {
             up = self.parent.get(k).copied().flatten();
         }
         while let Some(k) = up {
-            out.extend_from_slice(self.items_of(k));
+            out.extend_from_slice(self.items_of(k..k + 1));
             up = self.parent.get(k).copied().flatten();
         }
         // Keys that extend the query (itself included): a run of the sorted keys, whose
@@ -121,11 +122,7 @@ impl<'a> PrefixIndex<'a> {
                 .skip(first)
                 .take_while(|k| k.starts_with(prefix))
                 .count();
-        if last > first {
-            let start = self.starts.get(first).copied().unwrap_or(self.items.len());
-            let end = self.starts.get(last).copied().unwrap_or(self.items.len());
-            out.extend_from_slice(self.items.get(start..end).unwrap_or_default());
-        }
+        out.extend_from_slice(self.items_of(first..last));
         out.sort_unstable();
     }
 }
